@@ -1,0 +1,295 @@
+package router
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Channel names a contact's channel: "api", "chat", "email", "sms".
+type Channel = string
+
+// Channels known to the router. Other names are accepted where the
+// configuration gives them a capacity.
+const (
+	ChannelAPI   Channel = "api"
+	ChannelChat  Channel = "chat"
+	ChannelEmail Channel = "email"
+	ChannelSMS   Channel = "sms"
+)
+
+// ContactState is a step of a contact's lifecycle:
+// queued → offered → assigned → wrapup → closed, plus abandoned and
+// transferred.
+type ContactState string
+
+// Contact states.
+const (
+	ContactQueued      ContactState = "queued"
+	ContactOffered     ContactState = "offered"
+	ContactAssigned    ContactState = "assigned"
+	ContactWrapUp      ContactState = "wrapup"
+	ContactClosed      ContactState = "closed"
+	ContactAbandoned   ContactState = "abandoned"
+	ContactTransferred ContactState = "transferred"
+)
+
+// Final reports whether the state ends the contact's life.
+func (s ContactState) Final() bool {
+	return s == ContactClosed || s == ContactAbandoned
+}
+
+// AgentState is what an agent is doing, across every queue.
+type AgentState string
+
+// Agent states.
+const (
+	AgentOffline   AgentState = "offline"
+	AgentAvailable AgentState = "available"
+	AgentAway      AgentState = "away"
+	AgentWrapUp    AgentState = "wrapup"
+)
+
+// Strategy chooses among several eligible agents.
+type Strategy string
+
+// Strategies.
+const (
+	LongestIdle   Strategy = "longest_idle"
+	LeastOccupied Strategy = "least_occupied"
+	BestSkill     Strategy = "best_skill"
+	RoundRobin    Strategy = "round_robin"
+)
+
+// Valid reports whether s names a strategy; the empty string means LongestIdle.
+func (s Strategy) Valid() bool {
+	switch s {
+	case "", LongestIdle, LeastOccupied, BestSkill, RoundRobin:
+		return true
+	}
+	return false
+}
+
+// Duration is a time.Duration written as "20s", "4h" in JSON and YAML.
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// MarshalText writes d as Go's duration syntax.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads Go's duration syntax ("90s", "1h30m").
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (want e.g. \"20s\", \"4h\")", b)
+	}
+	if v < 0 {
+		return fmt.Errorf("invalid duration %q: negative", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalJSON accepts a duration string ("20s").
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("invalid duration %s (want a string such as \"20s\")", b)
+	}
+	return d.UnmarshalText([]byte(s))
+}
+
+// Requirement is the condition skill ≥ Min.
+type Requirement struct {
+	Skill string `json:"skill" yaml:"skill"`
+	Min   int    `json:"min" yaml:"min"`
+}
+
+func (r Requirement) String() string { return fmt.Sprintf("%s≥%d", r.Skill, r.Min) }
+
+// Customer is who the contact is from, as far as the channel or the
+// integration told us.
+type Customer struct {
+	ID    string  `json:"id,omitempty"`
+	Name  string  `json:"name,omitempty"`
+	Email string  `json:"email,omitempty"`
+	Phone string  `json:"phone,omitempty"`
+	Value float64 `json:"value,omitempty"`
+}
+
+// Contact is one customer request moving through the router. Values read
+// from the router are copies and safe to keep.
+type Contact struct {
+	ID       string   `json:"id"`
+	Channel  Channel  `json:"channel"`
+	Queue    string   `json:"queue"`
+	Customer Customer `json:"customer"`
+	Subject  string   `json:"subject,omitempty"`
+
+	// Requirements are what the contact asked for (or its queue's
+	// defaults); Effective is what is in force after Step relaxation
+	// steps of the queue.
+	Requirements []Requirement `json:"requirements"`
+	Effective    []Requirement `json:"effective_requirements"`
+	Step         int           `json:"relaxation_step"`
+
+	// Priority is as requested; Rank is the priority used for ordering
+	// (Priority + queue priority + customer-value boost).
+	Priority int `json:"priority"`
+	Rank     int `json:"rank"`
+
+	// Preferred agents get the contact first, until PreferredUntil.
+	Preferred      []string  `json:"preferred_agents,omitempty"`
+	PreferredUntil time.Time `json:"preferred_until,omitzero"`
+
+	State   ContactState `json:"state"`
+	AgentID string       `json:"agent_id,omitempty"`
+	// Declined lists agents who declined or missed the contact; it is
+	// never offered to them again.
+	Declined []string `json:"declined_by,omitempty"`
+
+	// IdempotencyKey is the client's key for safe retries of the create;
+	// IdempotencyHash is a digest of the request it came with.
+	IdempotencyKey  string `json:"-"`
+	IdempotencyHash string `json:"-"`
+
+	CreatedAt time.Time `json:"created_at"`
+	// EnqueuedAt orders waiting contacts (age); a declined contact keeps it.
+	EnqueuedAt time.Time `json:"enqueued_at"`
+	// QueuedAt is when the contact entered its current queue; relaxation
+	// steps and the maximum wait count from it.
+	QueuedAt     time.Time `json:"queued_at"`
+	OfferedAt    time.Time `json:"offered_at,omitzero"`
+	OfferExpires time.Time `json:"offer_expires,omitzero"`
+	AssignedAt   time.Time `json:"assigned_at,omitzero"`
+	EndedAt      time.Time `json:"ended_at,omitzero"`
+
+	Disposition string `json:"disposition,omitempty"`
+	Notes       string `json:"notes,omitempty"`
+}
+
+// Event is one entry of a contact's timeline.
+type Event struct {
+	ContactID string    `json:"-"`
+	Seq       int       `json:"seq"`
+	At        time.Time `json:"at"`
+	Event     string    `json:"event"`
+	AgentID   string    `json:"agent_id,omitempty"`
+	Queue     string    `json:"queue,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// Message is one message of a contact's conversation.
+type Message struct {
+	ContactID string    `json:"-"`
+	Seq       int       `json:"seq"`
+	At        time.Time `json:"at"`
+	// Direction is "in" (from the customer) or "out" (to the customer).
+	Direction string `json:"direction"`
+	Author    string `json:"author,omitempty"`
+	Body      string `json:"body"`
+	// ClientID deduplicates resends from the same client.
+	ClientID string `json:"client_id,omitempty"`
+}
+
+// Agent is a person who takes contacts. Name, Skills and Capacity are
+// durable; the rest is runtime state (agents start offline).
+type Agent struct {
+	ID       string         `json:"id"`
+	Name     string         `json:"name"`
+	Skills   map[string]int `json:"skills"`
+	Capacity map[string]int `json:"capacity"`
+
+	State  AgentState `json:"state"`
+	Reason string     `json:"reason,omitempty"`
+	// StateSince is when State last changed.
+	StateSince time.Time `json:"state_since"`
+	// WrapUpUntil is when the agent's wrap-up ends, while State is wrapup.
+	WrapUpUntil time.Time `json:"wrapup_until,omitzero"`
+	// IdleSince is when the agent last became available, was last given a
+	// contact, or last finished one, whichever is latest; longest idle
+	// routing picks the smallest.
+	IdleSince time.Time `json:"idle_since,omitzero"`
+	// Active counts the agent's contacts (offered, assigned, wrap-up) per
+	// channel; it never exceeds Capacity.
+	Active map[string]int `json:"active"`
+	// Offer is the id of the contact being offered to the agent, if any.
+	// An agent has at most one offer ringing at a time.
+	Offer string `json:"offer,omitempty"`
+}
+
+// RelaxStep loosens a queue's requirements once a contact has waited
+// After in the queue. Steps are cumulative, applied in order.
+type RelaxStep struct {
+	Name  string   `json:"name" yaml:"name"`
+	After Duration `json:"after" yaml:"after"`
+	// Drop removes the requirements on these skills ("*" drops all).
+	Drop []string `json:"drop,omitempty" yaml:"drop,omitempty"`
+	// Min lowers (or raises) the minimum level of a skill's requirement.
+	Min map[string]int `json:"min,omitempty" yaml:"min,omitempty"`
+}
+
+// ServiceLevel is the target share of contacts answered within a time.
+type ServiceLevel struct {
+	// Target is a fraction, 0.8 for 80 %.
+	Target float64  `json:"target" yaml:"target"`
+	Within Duration `json:"within" yaml:"within"`
+}
+
+// ValueTier raises the rank of contacts from customers worth at least Min.
+type ValueTier struct {
+	Min   float64 `json:"min" yaml:"min"`
+	Boost int     `json:"boost" yaml:"boost"`
+}
+
+// Queue is where contacts wait, with the rules that route them.
+type Queue struct {
+	Name         string        `json:"name" yaml:"name"`
+	Requirements []Requirement `json:"requirements" yaml:"requirements"`
+	Priority     int           `json:"priority" yaml:"priority"`
+	Strategy     Strategy      `json:"strategy" yaml:"strategy"`
+	ServiceLevel ServiceLevel  `json:"service_level" yaml:"service_level"`
+	Relaxation   []RelaxStep   `json:"relaxation,omitempty" yaml:"relaxation,omitempty"`
+	// MaxWait moves a contact still queued after this long to Overflow
+	// (0: no limit).
+	MaxWait  Duration `json:"max_wait,omitempty" yaml:"max_wait,omitempty"`
+	Overflow string   `json:"overflow,omitempty" yaml:"overflow,omitempty"`
+	// WrapUp is how long an agent stays in wrap-up after a contact of this
+	// queue (0: the router's default).
+	WrapUp     Duration    `json:"wrapup,omitempty" yaml:"wrapup,omitempty"`
+	ValueTiers []ValueTier `json:"value_tiers,omitempty" yaml:"value_tiers,omitempty"`
+}
+
+// Batch is one atomic, durable commit: everything a group of router
+// commands changed.
+type Batch struct {
+	// Agents are upserted (durable fields only: ID, Name, Skills, Capacity).
+	Agents        []Agent
+	DeletedAgents []string
+	Queues        []Queue
+	DeletedQueues []string
+	// Contacts are upserted whole (the current state row).
+	Contacts []Contact
+	// Events are appended to contact timelines.
+	Events   []Event
+	Messages []Message
+}
+
+// Empty reports whether the batch changes nothing.
+func (b *Batch) Empty() bool {
+	return len(b.Agents) == 0 && len(b.DeletedAgents) == 0 && len(b.Queues) == 0 &&
+		len(b.DeletedQueues) == 0 && len(b.Contacts) == 0 && len(b.Events) == 0 && len(b.Messages) == 0
+}
+
+// Loaded is what the router reads back from its store on start.
+type Loaded struct {
+	Agents []Agent
+	Queues []Queue
+	// Contacts are those not in a final state, with NextEventSeq and
+	// NextMessageSeq giving the next sequence numbers to use.
+	Contacts       []Contact
+	NextEventSeq   map[string]int
+	NextMessageSeq map[string]int
+}
