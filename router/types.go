@@ -218,6 +218,12 @@ type Agent struct {
 	// Offer is the id of the contact being offered to the agent, if any.
 	// An agent has at most one offer ringing at a time.
 	Offer string `json:"offer,omitempty"`
+	// Contacts are the ids of the agent's offered, assigned and wrap-up
+	// contacts.
+	Contacts []string `json:"contacts"`
+
+	// routable caches canRoute for the route index; set by putAgent.
+	routable bool
 }
 
 // RelaxStep loosens a queue's requirements once a contact has waited

@@ -1,0 +1,678 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+)
+
+// Limits on what a command may carry.
+const (
+	maxIDLen        = 64
+	maxSkills       = 64
+	maxRequirements = 16
+	maxPreferred    = 8
+	maxLevel        = 100
+	maxCapacity     = 100
+	maxPriority     = 1000
+	maxSubjectLen   = 1000
+	maxBodyLen      = 64 << 10
+	maxTextLen      = 4000
+)
+
+// validName is what agent ids, queue names, skills and channels look like.
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`)
+
+func checkName(kind, s string) error {
+	if s == "" {
+		return fmt.Errorf("%w: %s is missing", ErrInvalid, kind)
+	}
+	if len(s) > maxIDLen || !validName.MatchString(s) {
+		return fmt.Errorf("%w: %s %q: use at most %d letters, digits and . _ @ + -", ErrInvalid, kind, s, maxIDLen)
+	}
+	return nil
+}
+
+func checkRequirements(field string, reqs []Requirement) error {
+	if len(reqs) > maxRequirements {
+		return fmt.Errorf("%w: %s: at most %d", ErrInvalid, field, maxRequirements)
+	}
+	seen := map[string]bool{}
+	for i, r := range reqs {
+		if err := checkName(fmt.Sprintf("%s[%d].skill", field, i), r.Skill); err != nil {
+			return err
+		}
+		if r.Min < 0 || r.Min > maxLevel {
+			return fmt.Errorf("%w: %s[%d].min %d: want 0 to %d", ErrInvalid, field, i, r.Min, maxLevel)
+		}
+		if seen[r.Skill] {
+			return fmt.Errorf("%w: %s: skill %q twice", ErrInvalid, field, r.Skill)
+		}
+		seen[r.Skill] = true
+	}
+	return nil
+}
+
+// contactResult reads c's latest version once the batch is routed.
+func contactResult(id string) deferred {
+	return func(w *write) any {
+		if i, ok := w.contactIdx[id]; ok {
+			return w.batch.Contacts[i]
+		}
+		if c, err := w.contact(id); err == nil {
+			return *c
+		}
+		return Contact{ID: id}
+	}
+}
+
+func agentResult(id string) deferred {
+	return func(w *write) any {
+		if a, err := w.agent(id); err == nil {
+			return *a
+		}
+		return Agent{ID: id}
+	}
+}
+
+func asContact(v any, err error) (Contact, error) {
+	if err != nil {
+		return Contact{}, err
+	}
+	return v.(Contact), nil
+}
+
+// NewContact is what a channel hands the router.
+type NewContact struct {
+	Channel  Channel
+	Queue    string
+	Customer Customer
+	Subject  string
+	// Body, if set, is the customer's first message.
+	Body string
+	// Requirements override the queue's when not nil.
+	Requirements []Requirement
+	Priority     int
+	// Preferred agents get the contact to themselves for PreferredTimeout
+	// (the router's default when zero).
+	Preferred        []string
+	PreferredTimeout time.Duration
+	// IdempotencyKey makes retries safe: a second Submit with the same key
+	// returns the first contact, if IdempotencyHash matches too.
+	IdempotencyKey  string
+	IdempotencyHash string
+}
+
+// Submit queues a new contact and routes it at once. It returns the
+// contact as routing left it and whether it was created (false: an
+// idempotent retry).
+func (r *Router) Submit(ctx context.Context, nc NewContact) (Contact, bool, error) {
+	created := false
+	v, err := r.do(ctx, func(w *write) (any, error) {
+		created = false
+		if nc.IdempotencyKey != "" {
+			raw, err := w.txn.First(tableContacts, indexIdempotency, nc.IdempotencyKey)
+			if err != nil {
+				return nil, fmt.Errorf("router: read idempotency key: %w", err)
+			}
+			if raw != nil {
+				if c := raw.(*Contact); c.IdempotencyHash != nc.IdempotencyHash {
+					return nil, ErrIdempotency
+				}
+				return contactResult(raw.(*Contact).ID), nil
+			}
+		}
+		c, err := w.newContact(nc)
+		if err != nil {
+			return nil, err
+		}
+		created = true
+		return contactResult(c.ID), nil
+	})
+	c, err := asContact(v, err)
+	return c, created, err
+}
+
+func (w *write) newContact(nc NewContact) (*Contact, error) {
+	if _, ok := w.r.capacity[nc.Channel]; !ok {
+		return nil, fmt.Errorf("%w: channel %q is not configured", ErrInvalid, nc.Channel)
+	}
+	if err := checkName("queue", nc.Queue); err != nil {
+		return nil, err
+	}
+	q, err := w.queue(nc.Queue)
+	if err != nil {
+		return nil, err
+	}
+	if nc.Requirements != nil {
+		if err := checkRequirements("requirements", nc.Requirements); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case nc.Priority < -maxPriority || nc.Priority > maxPriority:
+		return nil, fmt.Errorf("%w: priority %d: want %d to %d", ErrInvalid, nc.Priority, -maxPriority, maxPriority)
+	case len(nc.Subject) > maxSubjectLen:
+		return nil, fmt.Errorf("%w: subject longer than %d bytes", ErrInvalid, maxSubjectLen)
+	case len(nc.Body) > maxBodyLen:
+		return nil, fmt.Errorf("%w: body longer than %d bytes", ErrInvalid, maxBodyLen)
+	case len(nc.Preferred) > maxPreferred:
+		return nil, fmt.Errorf("%w: at most %d preferred agents", ErrInvalid, maxPreferred)
+	case nc.PreferredTimeout < 0:
+		return nil, fmt.Errorf("%w: preferred timeout is negative", ErrInvalid)
+	case nc.Customer.Value < 0:
+		return nil, fmt.Errorf("%w: customer value is negative", ErrInvalid)
+	}
+	for i, id := range nc.Preferred {
+		if err := checkName(fmt.Sprintf("preferred_agents[%d]", i), id); err != nil {
+			return nil, err
+		}
+	}
+	c := &Contact{
+		ID:              NewID(w.now),
+		Channel:         nc.Channel,
+		Customer:        nc.Customer,
+		Subject:         nc.Subject,
+		Priority:        nc.Priority,
+		State:           ContactQueued,
+		IdempotencyKey:  nc.IdempotencyKey,
+		IdempotencyHash: nc.IdempotencyHash,
+		CreatedAt:       w.now,
+		EnqueuedAt:      w.now,
+	}
+	w.moveToQueue(c, q)
+	if nc.Requirements != nil {
+		c.Requirements = slices.Clone(nc.Requirements)
+		c.Effective = relax(c.Requirements, q.Relaxation[:c.Step])
+	}
+	if len(nc.Preferred) > 0 {
+		c.Preferred = slices.Clone(nc.Preferred)
+		d := nc.PreferredTimeout
+		if d == 0 {
+			d = w.r.preferredTimeout
+		}
+		c.PreferredUntil = w.now.Add(d)
+	}
+	w.seqs[c.ID] = contactSeqs{event: 1, message: 1}
+	w.putContact(c)
+	w.event(c, "created", "", fmt.Sprintf("%s contact in %s, requirements %s, rank %d", c.Channel, c.Queue, reqString(c.Effective), c.Rank))
+	if nc.Body != "" {
+		m := w.message(c, Message{Direction: "in", Author: c.Customer.Name, Body: nc.Body})
+		w.note(Notification{Kind: NoteMessage, Contact: c, Message: &m})
+	}
+	w.schedule(c)
+	return c, nil
+}
+
+// PutAgent creates or updates an agent's definition (name, skills,
+// capacity). An update keeps the agent's state and contacts; a lower
+// capacity stops new offers until the agent is under it again. It
+// returns the agent and whether it was created.
+func (r *Router) PutAgent(ctx context.Context, spec Agent) (Agent, bool, error) {
+	created := false
+	v, err := r.do(ctx, func(w *write) (any, error) {
+		created = false
+		if err := checkAgentSpec(spec); err != nil {
+			return nil, err
+		}
+		a, err := w.agent(spec.ID)
+		if err != nil {
+			created = true
+			a = &Agent{ID: spec.ID, State: AgentOffline, StateSince: w.now, Active: map[string]int{}}
+		}
+		a.Name, a.Skills, a.Capacity = spec.Name, cloneMap(spec.Skills), cloneMap(spec.Capacity)
+		w.putAgent(a, true)
+		w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: "definition changed"})
+		return agentResult(a.ID), nil
+	})
+	if err != nil {
+		return Agent{}, false, err
+	}
+	return v.(Agent), created, nil
+}
+
+func checkAgentSpec(a Agent) error {
+	if err := checkName("agent id", a.ID); err != nil {
+		return err
+	}
+	if a.Name == "" || len(a.Name) > 200 {
+		return fmt.Errorf("%w: agent name is missing or longer than 200 bytes", ErrInvalid)
+	}
+	if len(a.Skills) > maxSkills {
+		return fmt.Errorf("%w: at most %d skills", ErrInvalid, maxSkills)
+	}
+	for s, lvl := range a.Skills {
+		if err := checkName("skill", s); err != nil {
+			return err
+		}
+		if lvl < 0 || lvl > maxLevel {
+			return fmt.Errorf("%w: skill %q level %d: want 0 to %d", ErrInvalid, s, lvl, maxLevel)
+		}
+	}
+	for ch, n := range a.Capacity {
+		if err := checkName("capacity channel", ch); err != nil {
+			return err
+		}
+		if n < 0 || n > maxCapacity {
+			return fmt.Errorf("%w: capacity %q %d: want 0 to %d", ErrInvalid, ch, n, maxCapacity)
+		}
+	}
+	return nil
+}
+
+func cloneMap(m map[string]int) map[string]int {
+	if m == nil {
+		return map[string]int{}
+	}
+	n := make(map[string]int, len(m))
+	for k, v := range m {
+		n[k] = v
+	}
+	return n
+}
+
+// DeleteAgent removes an agent who holds no contact.
+func (r *Router) DeleteAgent(ctx context.Context, id string) error {
+	_, err := r.do(ctx, func(w *write) (any, error) {
+		a, err := w.agent(id)
+		if err != nil {
+			return nil, err
+		}
+		if len(a.Contacts) > 0 {
+			return nil, fmt.Errorf("%w: agent %q holds %d contact(s); close or transfer them first", ErrConflict, id, len(a.Contacts))
+		}
+		if err := w.txn.Delete(tableAgents, a); err != nil {
+			return nil, fmt.Errorf("router: delete agent %q: %w", id, err)
+		}
+		w.batch.DeletedAgents = append(w.batch.DeletedAgents, id)
+		return nil, nil
+	})
+	return err
+}
+
+// SetAgentState moves an agent to available, away (with a reason code)
+// or offline. Wrap-up is entered by WrapUp and left by its timer or by
+// any state given here. An offer ringing for an agent who leaves is
+// withdrawn and routed again at once.
+func (r *Router) SetAgentState(ctx context.Context, id string, state AgentState, reason string) (Agent, error) {
+	v, err := r.do(ctx, func(w *write) (any, error) {
+		switch state {
+		case AgentAvailable, AgentOffline:
+			reason = ""
+		case AgentAway:
+			if reason == "" {
+				reason = "away"
+			}
+			if err := checkName("away reason", reason); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("%w: state %q: want available, away or offline", ErrInvalid, state)
+		}
+		a, err := w.agent(id)
+		if err != nil {
+			return nil, err
+		}
+		w.setAgentState(a, state, reason, "set by request")
+		return agentResult(id), nil
+	})
+	if err != nil {
+		return Agent{}, err
+	}
+	return v.(Agent), nil
+}
+
+// PutQueue creates or replaces a queue. Contacts already waiting keep
+// their requirements; the new relaxation steps, maximum wait and overflow
+// apply to them from their next step on.
+func (r *Router) PutQueue(ctx context.Context, q Queue) (Queue, error) {
+	v, err := r.do(ctx, func(w *write) (any, error) {
+		if err := w.checkQueue(&q); err != nil {
+			return nil, err
+		}
+		stored := q
+		stored.Requirements = slices.Clone(q.Requirements)
+		if stored.Strategy == "" {
+			stored.Strategy = LongestIdle
+		}
+		if err := w.txn.Insert(tableQueues, &stored); err != nil {
+			return nil, fmt.Errorf("router: write queue %q: %w", q.Name, err)
+		}
+		w.batch.Queues = append(w.batch.Queues, stored)
+		// Waiting contacts of this queue may have a step due sooner now.
+		it, err := w.txn.Get(tableContacts, indexID)
+		if err != nil {
+			return nil, fmt.Errorf("router: scan contacts: %w", err)
+		}
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			if c := raw.(*Contact); c.Queue == q.Name && c.State == ContactQueued {
+				w.at(w.now, timerContact, c.ID)
+			}
+		}
+		return stored, nil
+	})
+	if err != nil {
+		return Queue{}, err
+	}
+	return v.(Queue), nil
+}
+
+func (w *write) checkQueue(q *Queue) error {
+	if err := checkName("queue name", q.Name); err != nil {
+		return err
+	}
+	if err := checkRequirements("requirements", q.Requirements); err != nil {
+		return err
+	}
+	if !q.Strategy.Valid() {
+		return fmt.Errorf("%w: strategy %q: want longest_idle, least_occupied, best_skill or round_robin", ErrInvalid, q.Strategy)
+	}
+	if q.Priority < -maxPriority || q.Priority > maxPriority {
+		return fmt.Errorf("%w: priority %d: want %d to %d", ErrInvalid, q.Priority, -maxPriority, maxPriority)
+	}
+	if q.ServiceLevel.Target < 0 || q.ServiceLevel.Target > 1 {
+		return fmt.Errorf("%w: service_level.target %v: want a fraction from 0 to 1", ErrInvalid, q.ServiceLevel.Target)
+	}
+	var prev Duration
+	for i, st := range q.Relaxation {
+		if st.Name == "" {
+			return fmt.Errorf("%w: relaxation[%d]: a step needs a name", ErrInvalid, i)
+		}
+		if i > 0 && st.After < prev {
+			return fmt.Errorf("%w: relaxation[%d] %q: after %s comes before the previous step's %s", ErrInvalid, i, st.Name, st.After.D(), prev.D())
+		}
+		prev = st.After
+		for s, lvl := range st.Min {
+			if lvl < 0 || lvl > maxLevel {
+				return fmt.Errorf("%w: relaxation[%d].min[%s] %d: want 0 to %d", ErrInvalid, i, s, lvl, maxLevel)
+			}
+		}
+	}
+	if q.Overflow != "" {
+		if q.Overflow == q.Name {
+			return fmt.Errorf("%w: overflow: a queue cannot overflow into itself", ErrInvalid)
+		}
+		if _, err := w.queue(q.Overflow); err != nil {
+			return fmt.Errorf("%w: overflow: no queue %q", ErrInvalid, q.Overflow)
+		}
+	}
+	for i, t := range q.ValueTiers {
+		if t.Min < 0 || t.Boost < 0 || t.Boost > maxPriority {
+			return fmt.Errorf("%w: value_tiers[%d]: min and boost must be ≥ 0 and boost ≤ %d", ErrInvalid, i, maxPriority)
+		}
+	}
+	return nil
+}
+
+// DeleteQueue removes a queue nobody waits in and no queue overflows to.
+func (r *Router) DeleteQueue(ctx context.Context, name string) error {
+	_, err := r.do(ctx, func(w *write) (any, error) {
+		q, err := w.queue(name)
+		if err != nil {
+			return nil, err
+		}
+		qs, err := w.txn.Get(tableQueues, indexID)
+		if err != nil {
+			return nil, fmt.Errorf("router: scan queues: %w", err)
+		}
+		for raw := qs.Next(); raw != nil; raw = qs.Next() {
+			if o := raw.(*Queue); o.Overflow == name {
+				return nil, fmt.Errorf("%w: queue %q overflows into %q", ErrConflict, o.Name, name)
+			}
+		}
+		cs, err := w.txn.Get(tableContacts, indexID)
+		if err != nil {
+			return nil, fmt.Errorf("router: scan contacts: %w", err)
+		}
+		for raw := cs.Next(); raw != nil; raw = cs.Next() {
+			if raw.(*Contact).Queue == name {
+				return nil, fmt.Errorf("%w: queue %q still has live contacts", ErrConflict, name)
+			}
+		}
+		if err := w.txn.Delete(tableQueues, q); err != nil {
+			return nil, fmt.Errorf("router: delete queue %q: %w", name, err)
+		}
+		w.batch.DeletedQueues = append(w.batch.DeletedQueues, name)
+		return nil, nil
+	})
+	return err
+}
+
+// mine reads a contact that must be with agentID in one of states. An
+// empty agentID (a supervisor acting) matches any agent.
+func (w *write) mine(contactID, agentID string, states ...ContactState) (*Contact, error) {
+	c, err := w.contact(contactID)
+	if err != nil {
+		return nil, err
+	}
+	if agentID != "" && c.AgentID != agentID {
+		return nil, fmt.Errorf("%w: %s is not with %s", ErrNotYours, contactID, agentID)
+	}
+	if !slices.Contains(states, c.State) {
+		return nil, fmt.Errorf("%w: contact %s is %s", ErrConflict, contactID, c.State)
+	}
+	return c, nil
+}
+
+// Accept takes the contact offered to agentID.
+func (r *Router) Accept(ctx context.Context, contactID, agentID string) (Contact, error) {
+	return asContact(r.do(ctx, func(w *write) (any, error) {
+		if agentID == "" {
+			return nil, fmt.Errorf("%w: agent_id is missing", ErrInvalid)
+		}
+		c, err := w.mine(contactID, agentID, ContactOffered)
+		if err != nil {
+			return nil, err
+		}
+		a, err := w.agent(agentID)
+		if err != nil {
+			return nil, err
+		}
+		c.State, c.AssignedAt = ContactAssigned, w.now
+		c.OfferExpires = time.Time{}
+		a.Offer, a.IdleSince = "", w.now
+		w.putContact(c)
+		w.putAgent(a, false)
+		w.event(c, "assigned", agentID, fmt.Sprintf("accepted after %s; waited %s", w.now.Sub(c.OfferedAt).Round(time.Millisecond), w.now.Sub(c.EnqueuedAt).Round(time.Second)))
+		w.note(Notification{Kind: NoteAssigned, AgentID: agentID, Contact: c})
+		return contactResult(c.ID), nil
+	}))
+}
+
+// Decline gives an offered contact back to its queue, with its age; it is
+// never offered to agentID again.
+func (r *Router) Decline(ctx context.Context, contactID, agentID, reason string) (Contact, error) {
+	return asContact(r.do(ctx, func(w *write) (any, error) {
+		if agentID == "" {
+			return nil, fmt.Errorf("%w: agent_id is missing", ErrInvalid)
+		}
+		if len(reason) > maxTextLen {
+			return nil, fmt.Errorf("%w: reason longer than %d bytes", ErrInvalid, maxTextLen)
+		}
+		c, err := w.mine(contactID, agentID, ContactOffered)
+		if err != nil {
+			return nil, err
+		}
+		if reason == "" {
+			reason = "declined by " + agentID
+		}
+		w.requeue(c, "declined", reason, agentID)
+		return contactResult(c.ID), nil
+	}))
+}
+
+// WrapUp ends the conversation of an assigned contact: the agent enters
+// wrap-up (no new offers, on any queue) for the queue's wrap-up time, and
+// the contact closes when it ends.
+func (r *Router) WrapUp(ctx context.Context, contactID, agentID, disposition, notes string) (Contact, error) {
+	return asContact(r.do(ctx, func(w *write) (any, error) {
+		if len(disposition) > maxIDLen || len(notes) > maxTextLen {
+			return nil, fmt.Errorf("%w: disposition over %d or notes over %d bytes", ErrInvalid, maxIDLen, maxTextLen)
+		}
+		c, err := w.mine(contactID, agentID, ContactAssigned)
+		if err != nil {
+			return nil, err
+		}
+		c.Disposition, c.Notes = disposition, notes
+		d := w.r.wrapUp
+		if q, err := w.queue(c.Queue); err == nil && q.WrapUp > 0 {
+			d = q.WrapUp.D()
+		}
+		a, aerr := w.agent(c.AgentID)
+		if aerr != nil || (a.State != AgentAvailable && a.State != AgentWrapUp) {
+			w.end(c, ContactClosed, "closed", c.AgentID, "wrapped up by "+c.AgentID+" (not available, no wrap-up time)")
+			return contactResult(c.ID), nil
+		}
+		c.State = ContactWrapUp
+		w.putContact(c)
+		w.event(c, "wrapup", c.AgentID, fmt.Sprintf("disposition %q; wrap-up %s", disposition, d))
+		w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: c})
+		until := w.now.Add(d)
+		if a.State == AgentWrapUp && a.WrapUpUntil.After(until) {
+			until = a.WrapUpUntil
+		}
+		if a.State != AgentWrapUp {
+			w.setAgentState(a, AgentWrapUp, "", "wrap-up of "+c.ID)
+			a, _ = w.agent(a.ID)
+		}
+		a.WrapUpUntil = until
+		w.putAgent(a, false)
+		w.at(until, timerAgent, a.ID)
+		return contactResult(c.ID), nil
+	}))
+}
+
+// CloseContact ends a contact. An agent closes its assigned or wrap-up
+// contacts; a supervisor (agentID "") may close any live contact, which
+// withdraws an offer still ringing.
+func (r *Router) CloseContact(ctx context.Context, contactID, agentID, disposition, notes string) (Contact, error) {
+	return asContact(r.do(ctx, func(w *write) (any, error) {
+		if len(disposition) > maxIDLen || len(notes) > maxTextLen {
+			return nil, fmt.Errorf("%w: disposition over %d or notes over %d bytes", ErrInvalid, maxIDLen, maxTextLen)
+		}
+		states := []ContactState{ContactAssigned, ContactWrapUp}
+		if agentID == "" {
+			states = append(states, ContactQueued, ContactOffered)
+		}
+		c, err := w.mine(contactID, agentID, states...)
+		if err != nil {
+			return nil, err
+		}
+		if disposition != "" {
+			c.Disposition = disposition
+		}
+		if notes != "" {
+			c.Notes = notes
+		}
+		by := agentID
+		if by == "" {
+			by = "a supervisor"
+		}
+		w.end(c, ContactClosed, "closed", agentID, "closed by "+by)
+		return contactResult(c.ID), nil
+	}))
+}
+
+// Abandon records that the customer left. A queued or offered contact is
+// abandoned at once (an offer stops ringing); an assigned one stays with
+// its agent, who is told.
+func (r *Router) Abandon(ctx context.Context, contactID, reason string) (Contact, error) {
+	return asContact(r.do(ctx, func(w *write) (any, error) {
+		if len(reason) > maxTextLen {
+			return nil, fmt.Errorf("%w: reason longer than %d bytes", ErrInvalid, maxTextLen)
+		}
+		if reason == "" {
+			reason = "customer left"
+		}
+		c, err := w.mine(contactID, "", ContactQueued, ContactOffered, ContactAssigned, ContactWrapUp)
+		if err != nil {
+			return nil, err
+		}
+		if c.State == ContactAssigned || c.State == ContactWrapUp {
+			w.event(c, "customer_left", c.AgentID, reason)
+			w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: c, Reason: reason})
+			return contactResult(c.ID), nil
+		}
+		w.end(c, ContactAbandoned, "abandoned", "", reason)
+		return contactResult(c.ID), nil
+	}))
+}
+
+// Transfer sends an assigned contact to another queue, or to another
+// agent (who gets it first, as a preferred agent), keeping its age.
+func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAgent string) (Contact, error) {
+	return asContact(r.do(ctx, func(w *write) (any, error) {
+		if toQueue == "" && toAgent == "" {
+			return nil, fmt.Errorf("%w: transfer needs a queue or an agent", ErrInvalid)
+		}
+		c, err := w.mine(contactID, agentID, ContactAssigned)
+		if err != nil {
+			return nil, err
+		}
+		if toAgent != "" {
+			if toAgent == c.AgentID {
+				return nil, fmt.Errorf("%w: the contact is already with %s", ErrConflict, toAgent)
+			}
+			if _, err := w.agent(toAgent); err != nil {
+				return nil, err
+			}
+		}
+		q, err := w.queue(c.Queue)
+		if toQueue != "" {
+			q, err = w.queue(toQueue)
+		}
+		if err != nil {
+			return nil, err
+		}
+		from := c.AgentID
+		w.release(c)
+		w.note(Notification{Kind: NoteContactEnded, AgentID: from, Contact: c, Reason: "transferred"})
+		c.State, c.AgentID = ContactQueued, ""
+		c.AssignedAt, c.OfferedAt = time.Time{}, time.Time{}
+		if q.Name != c.Queue {
+			w.moveToQueue(c, q)
+		} else {
+			c.QueuedAt = w.now
+		}
+		c.Preferred, c.PreferredUntil = nil, time.Time{}
+		if toAgent != "" {
+			c.Preferred = []string{toAgent}
+			c.PreferredUntil = w.now.Add(w.r.preferredTimeout)
+			c.Declined = slices.DeleteFunc(c.Declined, func(id string) bool { return id == toAgent })
+		}
+		w.putContact(c)
+		target := "queue " + q.Name
+		if toAgent != "" {
+			target = "agent " + toAgent + " via queue " + q.Name
+		}
+		w.event(c, "transferred", from, "by "+from+" to "+target)
+		w.schedule(c)
+		return contactResult(c.ID), nil
+	}))
+}
+
+// AddMessage appends a message to a live contact's conversation and
+// tells the contact's agent.
+func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (Message, error) {
+	v, err := r.do(ctx, func(w *write) (any, error) {
+		if m.Direction != "in" && m.Direction != "out" {
+			return nil, fmt.Errorf("%w: direction %q: want in or out", ErrInvalid, m.Direction)
+		}
+		if m.Body == "" || len(m.Body) > maxBodyLen {
+			return nil, fmt.Errorf("%w: body empty or longer than %d bytes", ErrInvalid, maxBodyLen)
+		}
+		c, err := w.contact(contactID)
+		if err != nil {
+			return nil, err
+		}
+		m := w.message(c, m)
+		w.note(Notification{Kind: NoteMessage, AgentID: c.AgentID, Contact: c, Message: &m})
+		return m, nil
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	return v.(Message), nil
+}

@@ -1,0 +1,311 @@
+package router
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+// ineligible says why agent a cannot take contact c now, or "" if it can.
+// The checks are ordered cheapest and most telling first.
+func (r *Router) ineligible(a *Agent, c *Contact, now time.Time) string {
+	switch {
+	case a.State == AgentAway && a.Reason != "":
+		return "away (" + a.Reason + ")"
+	case a.State != AgentAvailable:
+		return string(a.State)
+	case a.Offer != "":
+		return "ringing"
+	}
+	if n, max := a.Active[c.Channel], r.capacityOf(a, c.Channel); n >= max {
+		return fmt.Sprintf("%s %d/%d", c.Channel, n, max)
+	}
+	if slices.Contains(c.Declined, a.ID) {
+		return "declined it"
+	}
+	if len(c.Preferred) > 0 && !c.PreferredUntil.IsZero() && now.Before(c.PreferredUntil) && !slices.Contains(c.Preferred, a.ID) {
+		return "not preferred"
+	}
+	for _, req := range c.Effective {
+		lvl, ok := a.Skills[req.Skill]
+		if !ok {
+			return "no " + req.Skill
+		}
+		if lvl < req.Min {
+			return fmt.Sprintf("%s %d<%d", req.Skill, lvl, req.Min)
+		}
+	}
+	return ""
+}
+
+// skillsLine shows how a meets c's requirements: "billing 4≥3, fr 5≥1".
+func skillsLine(a *Agent, reqs []Requirement) string {
+	if len(reqs) == 0 {
+		return "no requirements"
+	}
+	var b strings.Builder
+	for i, req := range reqs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d≥%d", req.Skill, a.Skills[req.Skill], req.Min)
+	}
+	return b.String()
+}
+
+type skip struct{ id, why string }
+
+// reasonLine renders a decision for a supervisor:
+// "alice: billing 4≥3, fr 5≥1; idle 3m12s (longest); skipped bob: chat 3/3".
+func reasonLine(a *Agent, c *Contact, how string, skipped []skip) string {
+	var b strings.Builder
+	b.WriteString(a.ID)
+	b.WriteString(": ")
+	b.WriteString(skillsLine(a, c.Effective))
+	b.WriteString("; ")
+	b.WriteString(how)
+	if c.Step > 0 {
+		fmt.Fprintf(&b, "; relaxed %d step(s)", c.Step)
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(&b, "; skipped %s: %s", s.id, s.why)
+	}
+	return b.String()
+}
+
+func idleFor(a *Agent, now time.Time) time.Duration {
+	if a.IdleSince.IsZero() {
+		return 0
+	}
+	return now.Sub(a.IdleSince).Round(time.Second)
+}
+
+// matchContact finds the agent for queued contact c by its queue's
+// strategy, reading txn (a snapshot or the write transaction). It returns
+// nil when nobody eligible can take it now.
+func (r *Router) matchContact(txn *memdb.Txn, c *Contact, q *Queue, now time.Time) (*Agent, string) {
+	if len(c.Preferred) > 0 && now.Before(c.PreferredUntil) {
+		return r.matchPreferred(txn, c, now)
+	}
+	bucket := bucketOf(c.Effective)
+	it, err := txn.Get(tableAgents, indexRoute, bucket, byte(0))
+	if err != nil {
+		return nil, ""
+	}
+	var skipped []skip
+	var best *Agent
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		a := raw.(*Agent)
+		if why := r.ineligible(a, c, now); why != "" {
+			if len(skipped) < maxSkipped {
+				skipped = append(skipped, skip{a.ID, why})
+			}
+			continue
+		}
+		if q.Strategy == LongestIdle || q.Strategy == "" {
+			best = a
+			break
+		}
+		if best == nil || r.better(q, c, a, best) {
+			best = a
+		}
+	}
+	if best == nil {
+		return nil, ""
+	}
+	if len(skipped) < maxSkipped {
+		// Name who could not be asked at all (away, busy) too.
+		if it, err := txn.Get(tableAgents, indexRoute, bucket, byte(1)); err == nil {
+			for raw := it.Next(); raw != nil && len(skipped) < maxSkipped; raw = it.Next() {
+				a := raw.(*Agent)
+				if a.State == AgentOffline {
+					continue
+				}
+				skipped = append(skipped, skip{a.ID, r.ineligible(a, c, now)})
+			}
+		}
+	}
+	return best, reasonLine(best, c, r.how(q, best, c, now), skipped)
+}
+
+// better reports whether eligible agent a beats best under q's strategy
+// (other than longest idle). Ties go to best, the longer idle (walk order).
+func (r *Router) better(q *Queue, c *Contact, a, best *Agent) bool {
+	switch q.Strategy {
+	case LeastOccupied:
+		return r.occupancy(a) < r.occupancy(best)
+	case BestSkill:
+		return skillScore(q, a, c) > skillScore(q, best, c)
+	case RoundRobin:
+		// The first agent after the last one served, in id order, wrapping.
+		last := r.lastRR[q.Name]
+		aAfter, bAfter := a.ID > last, best.ID > last
+		if aAfter != bAfter {
+			return aAfter
+		}
+		return a.ID < best.ID
+	}
+	return false
+}
+
+// skillScore sums a's levels on the skills that matter for c.
+func skillScore(q *Queue, a *Agent, c *Contact) int {
+	reqs := c.Effective
+	if len(reqs) == 0 {
+		reqs = q.Requirements
+	}
+	sum := 0
+	for _, req := range reqs {
+		sum += a.Skills[req.Skill]
+	}
+	return sum
+}
+
+// occupancy is the share of a's total capacity in use.
+func (r *Router) occupancy(a *Agent) float64 {
+	used, total := 0, 0
+	for ch := range r.capacity {
+		used += a.Active[ch]
+		total += r.capacityOf(a, ch)
+	}
+	if total == 0 {
+		return 1
+	}
+	return float64(used) / float64(total)
+}
+
+func (r *Router) how(q *Queue, a *Agent, c *Contact, now time.Time) string {
+	switch q.Strategy {
+	case LeastOccupied:
+		return fmt.Sprintf("occupancy %.0f%% (least occupied)", 100*r.occupancy(a))
+	case BestSkill:
+		return fmt.Sprintf("skill score %d (best skill)", skillScore(q, a, c))
+	case RoundRobin:
+		return "next in turn (round robin)"
+	}
+	return fmt.Sprintf("idle %s (longest)", idleFor(a, now))
+}
+
+// matchPreferred offers c only to its preferred agents, longest idle first.
+func (r *Router) matchPreferred(txn *memdb.Txn, c *Contact, now time.Time) (*Agent, string) {
+	var best *Agent
+	var skipped []skip
+	for _, id := range c.Preferred {
+		raw, err := txn.First(tableAgents, indexID, id)
+		if err != nil || raw == nil {
+			continue
+		}
+		a := raw.(*Agent)
+		if why := r.ineligible(a, c, now); why != "" {
+			skipped = append(skipped, skip{a.ID, why})
+			continue
+		}
+		if best == nil || a.IdleSince.Before(best.IdleSince) {
+			best = a
+		}
+	}
+	if best == nil {
+		return nil, ""
+	}
+	how := fmt.Sprintf("preferred agent until %s", c.PreferredUntil.Format(time.TimeOnly))
+	return best, reasonLine(best, c, how, skipped)
+}
+
+// matchAgent finds the contact a freed agent should take: the highest
+// ranked, then oldest, queued contact it is eligible for. It merges the
+// waiting buckets of the agent's skills and the bucket without
+// requirements; each contact sits in exactly one bucket.
+func (r *Router) matchAgent(txn *memdb.Txn, a *Agent, now time.Time) (*Contact, string) {
+	buckets := make([]string, 0, len(a.Skills)+1)
+	buckets = append(buckets, anyBucket)
+	for s := range a.Skills {
+		buckets = append(buckets, s)
+	}
+	type head struct {
+		it memdb.ResultIterator
+		c  *Contact
+	}
+	heads := make([]head, 0, len(buckets))
+	for _, b := range buckets {
+		it, err := txn.Get(tableContacts, indexWaiting, b)
+		if err != nil {
+			continue
+		}
+		if raw := it.Next(); raw != nil {
+			heads = append(heads, head{it, raw.(*Contact)})
+		}
+	}
+	for len(heads) > 0 {
+		best := 0
+		for i := 1; i < len(heads); i++ {
+			if waitsBefore(heads[i].c, heads[best].c) {
+				best = i
+			}
+		}
+		c := heads[best].c
+		if r.ineligible(a, c, now) == "" {
+			how := fmt.Sprintf("freed capacity; oldest eligible waiting (%s)", now.Sub(c.EnqueuedAt).Round(time.Second))
+			if c.Rank != 0 {
+				how = fmt.Sprintf("freed capacity; highest rank %d, then oldest (%s)", c.Rank, now.Sub(c.EnqueuedAt).Round(time.Second))
+			}
+			return c, reasonLine(a, c, how, nil)
+		}
+		if raw := heads[best].it.Next(); raw != nil {
+			heads[best].c = raw.(*Contact)
+		} else {
+			heads = slices.Delete(heads, best, best+1)
+		}
+	}
+	return nil, ""
+}
+
+// relax applies relaxation steps to requirements.
+func relax(reqs []Requirement, steps []RelaxStep) []Requirement {
+	out := slices.Clone(reqs)
+	for _, st := range steps {
+		for _, d := range st.Drop {
+			if d == "*" {
+				out = out[:0]
+				break
+			}
+			out = slices.DeleteFunc(out, func(r Requirement) bool { return r.Skill == d })
+		}
+		for i := range out {
+			if m, ok := st.Min[out[i].Skill]; ok {
+				out[i].Min = m
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// rankOf is a contact's ordering priority in queue q.
+func rankOf(priority int, q *Queue, value float64) int {
+	rank := priority + q.Priority
+	boost := 0
+	for _, t := range q.ValueTiers {
+		if value >= t.Min && t.Boost > boost {
+			boost = t.Boost
+		}
+	}
+	return rank + boost
+}
+
+func reqString(reqs []Requirement) string {
+	if len(reqs) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(reqs))
+	for i, r := range reqs {
+		parts[i] = r.String()
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}

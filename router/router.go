@@ -1,0 +1,439 @@
+// Package router keeps the live state of a contact center (agents, queues
+// and the contacts not yet ended) and decides which agent gets which
+// contact.
+//
+// One goroutine owns every write. Commands (a new contact, an agent's
+// state, accept, decline, a timer coming due) queue up and are applied in
+// order; the commands that arrive together share one go-memdb write
+// transaction and one Store commit, and each caller is answered only once
+// that commit is durable. Routing runs inside the same transaction right
+// after the commands, so a freed agent or a new contact is matched at once
+// and nothing polls. With a single writer, "capacity is never exceeded"
+// and "never offered twice" hold by construction; the commit still
+// re-checks both. Reads use memdb snapshots and never wait for the writer.
+//
+//	r, err := router.New(store, &router.Options{Notifier: hub})
+//	if err := r.Start(ctx); err != nil { ... }
+//	defer r.Close()
+//	c, _, err := r.Submit(ctx, router.NewContact{Channel: "api", Queue: "billing"})
+//
+// A Router is safe for concurrent use.
+package router
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+// Defaults used when Options leaves a field zero.
+const (
+	defaultOfferTimeout     = 30 * time.Second
+	defaultWrapUp           = 30 * time.Second
+	defaultPreferredTimeout = 60 * time.Second
+	// defaultMaxBatch bounds how many queued commands share one commit.
+	defaultMaxBatch = 256
+	// maxSkipped is how many passed-over agents a decision's reason names.
+	maxSkipped = 3
+)
+
+// DefaultCapacity is the per-channel capacity of an agent who does not
+// set one.
+var DefaultCapacity = map[Channel]int{ChannelChat: 3, ChannelEmail: 5, ChannelSMS: 3, ChannelAPI: 1}
+
+// DefaultOfferTimeout is how long an offer rings, per channel.
+var DefaultOfferTimeout = map[Channel]time.Duration{
+	ChannelChat: 30 * time.Second, ChannelEmail: 2 * time.Minute,
+	ChannelSMS: 60 * time.Second, ChannelAPI: 30 * time.Second,
+}
+
+// Options tune a Router. A nil *Options means the defaults.
+type Options struct {
+	// OfferTimeout per channel; a channel not named gets 30s.
+	OfferTimeout map[Channel]time.Duration
+	// Capacity is the default capacity per channel of an agent who does
+	// not set one. Its keys are the channels the router accepts.
+	Capacity map[Channel]int
+	// WrapUp is the wrap-up time of queues that do not set one.
+	WrapUp time.Duration
+	// PreferredTimeout is how long preferred agents keep a contact to
+	// themselves when the request does not say.
+	PreferredTimeout time.Duration
+	// MaxBatch bounds the commands that share one commit.
+	MaxBatch int
+	Clock    Clock
+	Notifier Notifier
+	Logger   *slog.Logger
+}
+
+// Router routes contacts to agents. See the package documentation.
+type Router struct {
+	store    Store
+	db       *memdb.MemDB
+	clock    Clock
+	notifier Notifier
+	log      *slog.Logger
+
+	offerTimeout     map[Channel]time.Duration
+	capacity         map[Channel]int
+	wrapUp           time.Duration
+	preferredTimeout time.Duration
+	maxBatch         int
+
+	cmds     chan *command
+	quit     chan struct{}
+	stopped  chan struct{}
+	started  atomic.Bool
+	stopOnce sync.Once
+
+	// tickQueued is set while a timer command waits in cmds.
+	tickQueued atomic.Bool
+
+	// The fields below are owned by the loop goroutine.
+	timers  timerHeap
+	armed   Timer
+	armedAt time.Time
+	// seqs holds the next event and message numbers of each live contact.
+	seqs map[string]contactSeqs
+	// lastRR is the last agent offered a contact of each round-robin queue.
+	lastRR map[string]string
+}
+
+type contactSeqs struct{ event, message int }
+
+// Notifier hears what the router decided, after it is durable. Notify is
+// called from the router's goroutine and must not block.
+type Notifier interface {
+	Notify(ns []Notification)
+}
+
+// NotifierFunc adapts a function to Notifier.
+type NotifierFunc func([]Notification)
+
+// Notify calls f.
+func (f NotifierFunc) Notify(ns []Notification) { f(ns) }
+
+// NoteKind names what a Notification tells.
+type NoteKind string
+
+// Notification kinds.
+const (
+	// NoteOffer: Contact is offered to AgentID until Contact.OfferExpires.
+	NoteOffer NoteKind = "offer"
+	// NoteOfferWithdrawn: the offer of Contact to AgentID is over (Reason).
+	NoteOfferWithdrawn NoteKind = "offer_withdrawn"
+	// NoteAssigned: AgentID accepted Contact.
+	NoteAssigned NoteKind = "assigned"
+	// NoteContact: Contact changed (state, queue, requirements).
+	NoteContact NoteKind = "contact"
+	// NoteContactEnded: Contact left AgentID (closed, abandoned, transferred).
+	NoteContactEnded NoteKind = "contact_ended"
+	// NoteAgent: Agent changed (state, capacity, skills).
+	NoteAgent NoteKind = "agent"
+	// NoteMessage: Message was added to Contact.
+	NoteMessage NoteKind = "message"
+)
+
+// Notification is one thing the router decided.
+type Notification struct {
+	Kind    NoteKind
+	AgentID string
+	Contact *Contact
+	Agent   *Agent
+	Message *Message
+	Reason  string
+}
+
+// New returns a router over store. Call Start before any command.
+func New(store Store, o *Options) (*Router, error) {
+	if o == nil {
+		o = &Options{}
+	}
+	db, err := memdb.NewMemDB(schema())
+	if err != nil {
+		return nil, fmt.Errorf("router: build schema: %w", err)
+	}
+	r := &Router{
+		store:            store,
+		db:               db,
+		clock:            o.Clock,
+		notifier:         o.Notifier,
+		log:              o.Logger,
+		offerTimeout:     map[Channel]time.Duration{},
+		capacity:         map[Channel]int{},
+		wrapUp:           o.WrapUp,
+		preferredTimeout: o.PreferredTimeout,
+		maxBatch:         o.MaxBatch,
+		cmds:             make(chan *command, 1024),
+		quit:             make(chan struct{}),
+		stopped:          make(chan struct{}),
+		seqs:             map[string]contactSeqs{},
+		lastRR:           map[string]string{},
+	}
+	for ch, d := range DefaultOfferTimeout {
+		r.offerTimeout[ch] = d
+	}
+	for ch, d := range o.OfferTimeout {
+		r.offerTimeout[ch] = d
+	}
+	capacity := o.Capacity
+	if capacity == nil {
+		capacity = DefaultCapacity
+	}
+	for ch, n := range capacity {
+		if n < 0 {
+			return nil, fmt.Errorf("router: capacity of channel %q is negative", ch)
+		}
+		r.capacity[ch] = n
+	}
+	if r.clock == nil {
+		r.clock = realClock{}
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.notifier == nil {
+		r.notifier = NotifierFunc(func([]Notification) {})
+	}
+	if r.wrapUp == 0 {
+		r.wrapUp = defaultWrapUp
+	}
+	if r.preferredTimeout == 0 {
+		r.preferredTimeout = defaultPreferredTimeout
+	}
+	if r.maxBatch <= 0 {
+		r.maxBatch = defaultMaxBatch
+	}
+	return r, nil
+}
+
+// Start loads the durable state, returns what a restart changed to the
+// queue (offers in flight return to it), and starts the writer goroutine.
+func (r *Router) Start(ctx context.Context) error {
+	if r.started.Swap(true) {
+		return fmt.Errorf("router: started twice")
+	}
+	loaded, err := r.store.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("router: load state: %w", err)
+	}
+	w := r.begin()
+	if err := w.restore(loaded); err != nil {
+		w.txn.Abort()
+		return err
+	}
+	w.route()
+	if err := r.commit(ctx, w); err != nil {
+		return fmt.Errorf("router: commit restored state: %w", err)
+	}
+	go r.loop()
+	return nil
+}
+
+// Close stops the router after the commands already queued; later
+// commands fail with ErrClosed.
+func (r *Router) Close() {
+	if !r.started.Load() {
+		return
+	}
+	r.stopOnce.Do(func() { close(r.quit) })
+	<-r.stopped
+}
+
+// Channels returns the channels the router accepts, with their default
+// agent capacity.
+func (r *Router) Channels() map[Channel]int {
+	m := make(map[Channel]int, len(r.capacity))
+	for ch, n := range r.capacity {
+		m[ch] = n
+	}
+	return m
+}
+
+// command is one request to the writer goroutine.
+type command struct {
+	ctx   context.Context
+	apply func(w *write) (any, error)
+	reply chan result
+}
+
+type result struct {
+	v   any
+	err error
+}
+
+// deferred is a command result computed after routing, so that a reply
+// shows what routing did (a new contact already offered, say).
+type deferred func(w *write) any
+
+// do runs apply on the writer goroutine and waits for its durable result.
+func (r *Router) do(ctx context.Context, apply func(w *write) (any, error)) (any, error) {
+	if !r.started.Load() {
+		return nil, ErrNotStarted
+	}
+	c := &command{ctx: ctx, apply: apply, reply: make(chan result, 1)}
+	select {
+	case r.cmds <- c:
+	case <-r.quit:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once queued, a command is applied or refused by the loop; wait for
+	// its answer even if ctx ends, so callers never guess.
+	res := <-c.reply
+	return res.v, res.err
+}
+
+func (r *Router) loop() {
+	defer close(r.stopped)
+	for {
+		select {
+		case <-r.quit:
+			r.drain()
+			return
+		case c := <-r.cmds:
+			batch := []*command{c}
+		fill:
+			for len(batch) < r.maxBatch {
+				select {
+				case c := <-r.cmds:
+					batch = append(batch, c)
+				default:
+					break fill
+				}
+			}
+			r.process(batch)
+		}
+	}
+}
+
+// drain answers the commands still queued at shutdown.
+func (r *Router) drain() {
+	if r.armed != nil {
+		r.armed.Stop()
+	}
+	for {
+		select {
+		case c := <-r.cmds:
+			c.reply <- result{err: ErrClosed}
+		default:
+			return
+		}
+	}
+}
+
+// process applies a batch of commands in one transaction and one commit.
+// If the commit fails, each command is retried alone so that one bad
+// command cannot fail the others.
+func (r *Router) process(batch []*command) {
+	w := r.begin()
+	results := make([]result, len(batch))
+	for i, c := range batch {
+		if err := c.ctx.Err(); err != nil {
+			results[i].err = err
+			continue
+		}
+		results[i].v, results[i].err = c.apply(w)
+	}
+	w.route()
+	for i := range results {
+		if d, ok := results[i].v.(deferred); ok {
+			results[i].v = d(w)
+		}
+	}
+	if err := r.commit(context.Background(), w); err != nil {
+		if len(batch) > 1 {
+			for _, c := range batch {
+				r.process([]*command{c})
+			}
+			return
+		}
+		r.log.Error("router: commit failed", "err", err)
+		results[0] = result{err: fmt.Errorf("router: commit: %w", err)}
+	}
+	for i, c := range batch {
+		c.reply <- results[i]
+	}
+}
+
+// commit makes w durable, then visible, then heard.
+func (r *Router) commit(ctx context.Context, w *write) error {
+	if !w.batch.Empty() {
+		if err := r.store.Commit(ctx, &w.batch); err != nil {
+			w.txn.Abort()
+			return err
+		}
+	}
+	w.txn.Commit()
+	for id, s := range w.seqs {
+		r.seqs[id] = s
+	}
+	for _, id := range w.ended {
+		delete(r.seqs, id)
+	}
+	for _, t := range w.timers {
+		r.timers.push(t)
+	}
+	r.arm()
+	if len(w.notes) > 0 {
+		r.notifier.Notify(w.notes)
+	}
+	return nil
+}
+
+// arm sets the one real timer for the earliest entry of the heap.
+func (r *Router) arm() {
+	next, ok := r.timers.peek()
+	if !ok {
+		return
+	}
+	if r.armed != nil && !r.armedAt.After(next) {
+		return
+	}
+	if r.armed != nil {
+		r.armed.Stop()
+	}
+	r.armedAt = next
+	r.armed = r.clock.AfterFunc(next.Sub(r.clock.Now()), r.tick)
+}
+
+// tick queues a timer command unless one is already waiting.
+func (r *Router) tick() {
+	if r.tickQueued.Swap(true) {
+		return
+	}
+	c := &command{ctx: context.Background(), reply: make(chan result, 1), apply: func(w *write) (any, error) {
+		r.tickQueued.Store(false)
+		r.armed = nil
+		for {
+			t, ok := r.timers.popDue(w.now)
+			if !ok {
+				break
+			}
+			switch t.kind {
+			case timerContact:
+				w.reconcileContact(t.id)
+			case timerAgent:
+				w.reconcileAgent(t.id)
+			}
+		}
+		return nil, nil
+	}}
+	select {
+	case r.cmds <- c:
+	case <-r.quit:
+	}
+}
+
+// Sync returns once every command queued before it has been applied and
+// committed. Tests use it after ManualClock.Advance.
+func (r *Router) Sync(ctx context.Context) error {
+	_, err := r.do(ctx, func(*write) (any, error) { return nil, nil })
+	return err
+}

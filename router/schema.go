@@ -1,0 +1,207 @@
+package router
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+// Table and index names of the in-memory state.
+const (
+	tableAgents   = "agents"
+	tableContacts = "contacts"
+	tableQueues   = "queues"
+
+	indexID = "id"
+	// indexRoute orders agents for routing; see agentRouteIndex.
+	indexRoute = "route"
+	// indexWaiting orders queued contacts; see contactWaitingIndex.
+	indexWaiting = "waiting"
+	// indexIdempotency finds a live contact by its client's idempotency key.
+	indexIdempotency = "idempotency"
+)
+
+// anyBucket is the skill name of the routing bucket that holds every agent
+// and every contact without requirements.
+const anyBucket = ""
+
+func schema() *memdb.DBSchema {
+	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
+		tableAgents:   agentsTableSchema(),
+		tableContacts: contactsTableSchema(),
+		tableQueues:   queuesTableSchema(),
+	}}
+}
+
+// agentsTableSchema holds every agent. Indexes are few on purpose: each key
+// an agent has is a radix-tree write on every change of the agent, and
+// agents change on every offer, accept and close.
+func agentsTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: tableAgents,
+		Indexes: map[string]*memdb.IndexSchema{
+			// indexID: Agent(id), PutAgent, every command naming an agent.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+			// indexRoute: the contact-side match walks one skill's bucket,
+			// routable agents first, longest idle first.
+			indexRoute: {Name: indexRoute, Indexer: agentRouteIndex{}},
+		},
+	}
+}
+
+// contactsTableSchema holds the contacts not yet closed or abandoned.
+func contactsTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: tableContacts,
+		Indexes: map[string]*memdb.IndexSchema{
+			// indexID: Contact(id), every command naming a contact.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+			// indexWaiting: the agent-side match merges the buckets of the
+			// agent's skills, highest rank then oldest first; dashboards
+			// count the waiting contacts.
+			indexWaiting: {Name: indexWaiting, AllowMissing: true, Indexer: contactWaitingIndex{}},
+			// indexIdempotency: Submit deduplicates client retries.
+			indexIdempotency: {Name: indexIdempotency, Unique: true, AllowMissing: true,
+				Indexer: &memdb.StringFieldIndex{Field: "IdempotencyKey"}},
+		},
+	}
+}
+
+// queuesTableSchema holds the queues by name.
+func queuesTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: tableQueues,
+		Indexes: map[string]*memdb.IndexSchema{
+			// indexID: Queue(name), Submit, PutQueue.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Name"}},
+		},
+	}
+}
+
+// agentRouteIndex gives an agent one key per skill and one in anyBucket:
+//
+//	skill 0x00 | class (0 routable, 1 not) | idle-since (8 bytes) | id
+//
+// A prefix walk of skill 0x00 0x00 visits the routable agents having that
+// skill, longest idle first; the agents that cannot take anything now
+// follow, so a decision's reason can name them. One key per skill, not
+// per skill level: levels are checked on the object.
+type agentRouteIndex struct{}
+
+func (agentRouteIndex) FromObject(raw any) (bool, [][]byte, error) {
+	a, ok := raw.(*Agent)
+	if !ok {
+		return false, nil, fmt.Errorf("router: route index: %T is not *Agent", raw)
+	}
+	class := byte(1)
+	if a.routable {
+		class = 0
+	}
+	keys := make([][]byte, 0, len(a.Skills)+1)
+	keys = append(keys, routeKey(anyBucket, class, a.IdleSince))
+	for s := range a.Skills {
+		keys = append(keys, routeKey(s, class, a.IdleSince))
+	}
+	return true, keys, nil
+}
+
+// FromArgs takes a skill and, optionally, a class byte.
+func (agentRouteIndex) FromArgs(args ...any) ([]byte, error) {
+	if len(args) < 1 || len(args) > 2 {
+		return nil, fmt.Errorf("router: route index: want skill [, class], got %d args", len(args))
+	}
+	s, ok := args[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("router: route index: skill %T is not a string", args[0])
+	}
+	k := append([]byte(s), 0)
+	if len(args) == 2 {
+		c, ok := args[1].(byte)
+		if !ok {
+			return nil, fmt.Errorf("router: route index: class %T is not a byte", args[1])
+		}
+		k = append(k, c)
+	}
+	return k, nil
+}
+
+func routeKey(skill string, class byte, idle time.Time) []byte {
+	k := make([]byte, 0, len(skill)+10+16)
+	k = append(k, skill...)
+	k = append(k, 0, class)
+	return binary.BigEndian.AppendUint64(k, timeKey(idle))
+}
+
+// contactWaitingIndex gives a queued contact one key:
+//
+//	bucket 0x00 | 2^31 - rank (4 bytes) | enqueued-at (8 bytes) | id
+//
+// where bucket is the skill of its most selective effective requirement
+// (anyBucket without requirements). Contacts in other states have none.
+type contactWaitingIndex struct{}
+
+func (contactWaitingIndex) FromObject(raw any) (bool, []byte, error) {
+	c, ok := raw.(*Contact)
+	if !ok {
+		return false, nil, fmt.Errorf("router: waiting index: %T is not *Contact", raw)
+	}
+	if c.State != ContactQueued {
+		return false, nil, nil
+	}
+	b := bucketOf(c.Effective)
+	k := make([]byte, 0, len(b)+13+28)
+	k = append(k, b...)
+	k = append(k, 0)
+	k = binary.BigEndian.AppendUint32(k, rankKey(c.Rank))
+	return true, binary.BigEndian.AppendUint64(k, timeKey(c.EnqueuedAt)), nil
+}
+
+// FromArgs takes a bucket name.
+func (contactWaitingIndex) FromArgs(args ...any) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("router: waiting index: want bucket, got %d args", len(args))
+	}
+	s, ok := args[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("router: waiting index: bucket %T is not a string", args[0])
+	}
+	return append([]byte(s), 0), nil
+}
+
+// bucketOf names the routing bucket for requirements: the skill with the
+// highest minimum (most selective), ties broken by name.
+func bucketOf(reqs []Requirement) string {
+	best := -1
+	for i, r := range reqs {
+		if best < 0 || r.Min > reqs[best].Min || (r.Min == reqs[best].Min && r.Skill < reqs[best].Skill) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return anyBucket
+	}
+	return reqs[best].Skill
+}
+
+// rankKey orders higher ranks first.
+func rankKey(rank int) uint32 {
+	v := int64(math.MaxInt32) - int64(rank)
+	if v < 0 {
+		return 0
+	}
+	if v > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(v)
+}
+
+// timeKey orders times; the zero time sorts first.
+func timeKey(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	return uint64(t.UnixNano()) ^ (1 << 63)
+}

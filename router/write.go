@@ -1,0 +1,580 @@
+package router
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+// write is one batch in progress: a memdb write transaction, what the
+// store must persist, and what to do once both are committed. Owned by
+// the loop goroutine.
+type write struct {
+	r   *Router
+	txn *memdb.Txn
+	now time.Time
+
+	batch      Batch
+	contactIdx map[string]int // position of a contact in batch.Contacts
+	agentIdx   map[string]int // position of an agent in batch.Agents
+	notes      []Notification
+	timers     []timerEntry
+	popped     []timerEntry // timer entries consumed by this batch
+	seqs       map[string]contactSeqs
+	ended      []string
+
+	// Objects to route once the commands are applied.
+	dirtyAgents   []string
+	dirtyContacts []string
+	dirtySeen     map[string]bool
+}
+
+func (r *Router) begin() *write {
+	return &write{
+		r:          r,
+		txn:        r.db.Txn(true),
+		now:        r.clock.Now().UTC().Round(0),
+		contactIdx: map[string]int{},
+		agentIdx:   map[string]int{},
+		seqs:       map[string]contactSeqs{},
+		dirtySeen:  map[string]bool{},
+	}
+}
+
+// contact returns a private copy of a live contact.
+func (w *write) contact(id string) (*Contact, error) {
+	raw, err := w.txn.First(tableContacts, indexID, id)
+	if err != nil {
+		return nil, fmt.Errorf("router: read contact %q: %w", id, err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNoContact, id)
+	}
+	return cloneContact(raw.(*Contact)), nil
+}
+
+// agent returns a private copy of an agent.
+func (w *write) agent(id string) (*Agent, error) {
+	raw, err := w.txn.First(tableAgents, indexID, id)
+	if err != nil {
+		return nil, fmt.Errorf("router: read agent %q: %w", id, err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNoAgent, id)
+	}
+	return cloneAgent(raw.(*Agent)), nil
+}
+
+func (w *write) queue(name string) (*Queue, error) {
+	raw, err := w.txn.First(tableQueues, indexID, name)
+	if err != nil {
+		return nil, fmt.Errorf("router: read queue %q: %w", name, err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNoQueue, name)
+	}
+	return raw.(*Queue), nil
+}
+
+// putContact stores c (a private copy the caller gives up) in memory,
+// or drops it from memory when it ended, and queues it for the store.
+func (w *write) putContact(c *Contact) {
+	var err error
+	if c.State.Final() {
+		if _, err = w.txn.First(tableContacts, indexID, c.ID); err == nil {
+			_, err = w.txn.DeleteAll(tableContacts, indexID, c.ID)
+		}
+		w.ended = append(w.ended, c.ID)
+	} else {
+		err = w.txn.Insert(tableContacts, c)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("router: write contact %q: %v", c.ID, err)) // schema bug
+	}
+	if i, ok := w.contactIdx[c.ID]; ok {
+		w.batch.Contacts[i] = *c
+	} else {
+		w.contactIdx[c.ID] = len(w.batch.Contacts)
+		w.batch.Contacts = append(w.batch.Contacts, *c)
+	}
+	if c.State == ContactQueued {
+		w.markContact(c.ID)
+	}
+}
+
+// putAgent stores a (a private copy the caller gives up). durable says
+// whether the agent's definition changed and goes to the store.
+func (w *write) putAgent(a *Agent, durable bool) {
+	a.routable = w.r.canRoute(a)
+	if err := w.txn.Insert(tableAgents, a); err != nil {
+		panic(fmt.Sprintf("router: write agent %q: %v", a.ID, err)) // schema bug
+	}
+	if durable {
+		if i, ok := w.agentIdx[a.ID]; ok {
+			w.batch.Agents[i] = *a
+		} else {
+			w.agentIdx[a.ID] = len(w.batch.Agents)
+			w.batch.Agents = append(w.batch.Agents, *a)
+		}
+	}
+	if a.routable {
+		w.markAgent(a.ID)
+	}
+}
+
+func (w *write) markAgent(id string) {
+	if !w.dirtySeen["a"+id] {
+		w.dirtySeen["a"+id] = true
+		w.dirtyAgents = append(w.dirtyAgents, id)
+	}
+}
+
+func (w *write) markContact(id string) {
+	if !w.dirtySeen["c"+id] {
+		w.dirtySeen["c"+id] = true
+		w.dirtyContacts = append(w.dirtyContacts, id)
+	}
+}
+
+func (w *write) seq(id string) contactSeqs {
+	if s, ok := w.seqs[id]; ok {
+		return s
+	}
+	if s, ok := w.r.seqs[id]; ok {
+		return s
+	}
+	return contactSeqs{event: 1, message: 1}
+}
+
+// event appends an entry to c's timeline.
+func (w *write) event(c *Contact, name, agentID, reason string) {
+	s := w.seq(c.ID)
+	w.batch.Events = append(w.batch.Events, Event{
+		ContactID: c.ID, Seq: s.event, At: w.now, Event: name,
+		AgentID: agentID, Queue: c.Queue, Reason: reason,
+	})
+	s.event++
+	w.seqs[c.ID] = s
+}
+
+// message appends m to c's conversation and returns it numbered.
+func (w *write) message(c *Contact, m Message) Message {
+	s := w.seq(c.ID)
+	m.ContactID, m.Seq = c.ID, s.message
+	if m.At.IsZero() {
+		m.At = w.now
+	}
+	w.batch.Messages = append(w.batch.Messages, m)
+	s.message++
+	w.seqs[c.ID] = s
+	return m
+}
+
+func (w *write) note(n Notification) { w.notes = append(w.notes, n) }
+
+func (w *write) at(t time.Time, kind timerKind, id string) {
+	w.timers = append(w.timers, timerEntry{at: t, kind: kind, id: id})
+}
+
+// capacityOf is a's capacity on channel ch.
+func (r *Router) capacityOf(a *Agent, ch Channel) int {
+	if n, ok := a.Capacity[ch]; ok {
+		return n
+	}
+	return r.capacity[ch]
+}
+
+// canRoute reports whether a may be offered a contact now.
+func (r *Router) canRoute(a *Agent) bool {
+	if a.State != AgentAvailable || a.Offer != "" {
+		return false
+	}
+	for ch := range r.capacity {
+		if a.Active[ch] < r.capacityOf(a, ch) {
+			return true
+		}
+	}
+	return false
+}
+
+// offer rings agent a for contact c.
+func (w *write) offer(c *Contact, a *Agent, reason string) {
+	c, a = cloneContact(c), cloneAgent(a)
+	if c.State != ContactQueued || !w.r.canRoute(a) || a.Active[c.Channel] >= w.r.capacityOf(a, c.Channel) {
+		// The matcher proposed on what it read; this re-check is the
+		// guarantee. It failing means a matcher bug, never an over-offer.
+		panic(fmt.Sprintf("router: offer of %s to %s fails the re-check", c.ID, a.ID))
+	}
+	c.State, c.AgentID = ContactOffered, a.ID
+	c.OfferedAt = w.now
+	c.OfferExpires = w.now.Add(w.r.offerTimeoutOf(c.Channel))
+	a.Offer = c.ID
+	a.Active[c.Channel]++
+	a.Contacts = append(a.Contacts, c.ID)
+	w.putContact(c)
+	w.putAgent(a, false)
+	w.event(c, "offered", a.ID, reason)
+	w.at(c.OfferExpires, timerContact, c.ID)
+	w.note(Notification{Kind: NoteOffer, AgentID: a.ID, Contact: c, Reason: reason})
+	if q, err := w.queue(c.Queue); err == nil && q.Strategy == RoundRobin {
+		w.r.lastRR[q.Name] = a.ID
+	}
+}
+
+func (r *Router) offerTimeoutOf(ch Channel) time.Duration {
+	if d, ok := r.offerTimeout[ch]; ok && d > 0 {
+		return d
+	}
+	return defaultOfferTimeout
+}
+
+// release takes c off its agent: the agent's capacity comes back. It
+// returns the updated agent (already stored) or nil.
+func (w *write) release(c *Contact) *Agent {
+	if c.AgentID == "" {
+		return nil
+	}
+	a, err := w.agent(c.AgentID)
+	if err != nil {
+		return nil // the agent was deleted; nothing to give back
+	}
+	if a.Offer == c.ID {
+		a.Offer = ""
+	}
+	if i := slices.Index(a.Contacts, c.ID); i >= 0 {
+		a.Contacts = slices.Delete(a.Contacts, i, i+1)
+		if a.Active[c.Channel] > 0 {
+			a.Active[c.Channel]--
+		}
+		if a.Active[c.Channel] == 0 {
+			delete(a.Active, c.Channel)
+		}
+	}
+	if c.State == ContactAssigned || c.State == ContactWrapUp {
+		a.IdleSince = w.now
+	}
+	w.putAgent(a, false)
+	return a
+}
+
+// requeue puts an offered contact back in its queue with its original
+// age. decliner, if set, is never offered it again.
+func (w *write) requeue(c *Contact, event, reason, decliner string) {
+	agentID := c.AgentID
+	w.release(c)
+	w.note(Notification{Kind: NoteOfferWithdrawn, AgentID: agentID, Contact: c, Reason: reason})
+	c.State, c.AgentID = ContactQueued, ""
+	c.OfferedAt, c.OfferExpires = time.Time{}, time.Time{}
+	if decliner != "" && !slices.Contains(c.Declined, decliner) {
+		c.Declined = append(c.Declined, decliner)
+	}
+	w.putContact(c)
+	w.event(c, event, agentID, reason)
+	w.schedule(c)
+}
+
+// end finishes c in a final state (closed or abandoned).
+func (w *write) end(c *Contact, state ContactState, event, agentID, reason string) {
+	was := c.State
+	if was == ContactOffered {
+		w.note(Notification{Kind: NoteOfferWithdrawn, AgentID: c.AgentID, Contact: c, Reason: reason})
+	}
+	a := w.release(c)
+	if was == ContactOffered {
+		c.AgentID = ""
+	}
+	c.State = state
+	c.EndedAt = w.now
+	w.putContact(c)
+	w.event(c, event, agentID, reason)
+	if was != ContactOffered && c.AgentID != "" {
+		w.note(Notification{Kind: NoteContactEnded, AgentID: c.AgentID, Contact: c, Reason: reason})
+	}
+	if a != nil && a.State == AgentWrapUp && !w.hasWrapUp(a) {
+		w.setAgentState(a, AgentAvailable, "", "wrap-up done")
+	}
+}
+
+func (w *write) hasWrapUp(a *Agent) bool {
+	for _, id := range a.Contacts {
+		if c, err := w.contact(id); err == nil && c.State == ContactWrapUp {
+			return true
+		}
+	}
+	return false
+}
+
+// setAgentState moves a to state, with the consequences: an offer
+// ringing for an agent who leaves is withdrawn, and leaving wrap-up closes
+// the contacts still in wrap-up.
+func (w *write) setAgentState(a *Agent, state AgentState, reason, why string) {
+	if a.State == AgentWrapUp && state != AgentWrapUp {
+		a.WrapUpUntil = time.Time{}
+		for _, id := range slices.Clone(a.Contacts) {
+			c, err := w.contact(id)
+			if err != nil || c.State != ContactWrapUp {
+				continue
+			}
+			w.release(c)
+			c.State, c.EndedAt = ContactClosed, w.now
+			w.putContact(c)
+			w.event(c, "closed", a.ID, why)
+			w.note(Notification{Kind: NoteContactEnded, AgentID: a.ID, Contact: c, Reason: why})
+		}
+		fresh, err := w.agent(a.ID)
+		if err == nil {
+			fresh.WrapUpUntil = time.Time{}
+			*a = *fresh
+		}
+	}
+	if state != AgentAvailable && a.Offer != "" {
+		if c, err := w.contact(a.Offer); err == nil {
+			w.requeue(c, "offer_withdrawn", fmt.Sprintf("%s is %s", a.ID, state), "")
+			if fresh, err := w.agent(a.ID); err == nil {
+				*a = *fresh
+			}
+		}
+	}
+	if a.State != state {
+		a.StateSince = w.now
+		if state == AgentAvailable {
+			a.IdleSince = w.now
+		}
+	}
+	a.State, a.Reason = state, reason
+	w.putAgent(a, false)
+	w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: why})
+}
+
+// schedule asks to look at c again when the next thing about it is due.
+func (w *write) schedule(c *Contact) {
+	var next time.Time
+	earliest := func(t time.Time) {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	switch c.State {
+	case ContactOffered:
+		earliest(c.OfferExpires)
+	case ContactQueued:
+		earliest(c.PreferredUntil)
+		if q, err := w.queue(c.Queue); err == nil {
+			if c.Step < len(q.Relaxation) {
+				earliest(c.QueuedAt.Add(q.Relaxation[c.Step].After.D()))
+			}
+			if q.MaxWait > 0 && q.Overflow != "" {
+				earliest(c.QueuedAt.Add(q.MaxWait.D()))
+			}
+		}
+	}
+	if !next.IsZero() {
+		w.at(next, timerContact, c.ID)
+	}
+}
+
+// reconcileContact applies whatever came due for contact id.
+func (w *write) reconcileContact(id string) {
+	c, err := w.contact(id)
+	if err != nil {
+		return
+	}
+	switch c.State {
+	case ContactOffered:
+		if w.now.Before(c.OfferExpires) {
+			w.schedule(c)
+			return
+		}
+		agentID := c.AgentID
+		w.requeue(c, "offer_timeout", fmt.Sprintf("%s did not answer in %s", agentID, w.r.offerTimeoutOf(c.Channel)), agentID)
+		if a, err := w.agent(agentID); err == nil && a.State == AgentAvailable {
+			w.setAgentState(a, AgentAway, "missed", "missed an offer")
+		}
+	case ContactQueued:
+		changed := false
+		q, err := w.queue(c.Queue)
+		if err == nil {
+			for c.Step < len(q.Relaxation) && !w.now.Before(c.QueuedAt.Add(q.Relaxation[c.Step].After.D())) {
+				step := q.Relaxation[c.Step]
+				c.Step++
+				c.Effective = relax(c.Requirements, q.Relaxation[:c.Step])
+				w.event(c, "relaxed", "", fmt.Sprintf("step %q after %s: requirements now %s",
+					step.Name, step.After.D(), reqString(c.Effective)))
+				changed = true
+			}
+		}
+		if !c.PreferredUntil.IsZero() && !w.now.Before(c.PreferredUntil) {
+			c.PreferredUntil = time.Time{}
+			w.event(c, "preferred_timeout", "", fmt.Sprintf("preferred %v did not take it; any eligible agent may", c.Preferred))
+			changed = true
+		}
+		if err == nil && q.MaxWait > 0 && q.Overflow != "" && !w.now.Before(c.QueuedAt.Add(q.MaxWait.D())) {
+			if oq, err := w.queue(q.Overflow); err == nil {
+				from := c.Queue
+				w.moveToQueue(c, oq)
+				w.event(c, "overflowed", "", fmt.Sprintf("waited %s in %s (max %s)", w.now.Sub(c.EnqueuedAt).Round(time.Second), from, q.MaxWait.D()))
+				changed = true
+			}
+		}
+		if changed {
+			w.putContact(c)
+			w.note(Notification{Kind: NoteContact, Contact: c})
+		}
+		w.schedule(c)
+	}
+}
+
+// moveToQueue puts c in queue q with q's requirements; its age is kept.
+func (w *write) moveToQueue(c *Contact, q *Queue) {
+	c.Queue = q.Name
+	c.Requirements = slices.Clone(q.Requirements)
+	c.Step = 0
+	c.QueuedAt = w.now
+	for c.Step < len(q.Relaxation) && q.Relaxation[c.Step].After == 0 {
+		c.Step++
+	}
+	c.Effective = relax(c.Requirements, q.Relaxation[:c.Step])
+	c.Rank = rankOf(c.Priority, q, c.Customer.Value)
+}
+
+// reconcileAgent applies whatever came due for agent id.
+func (w *write) reconcileAgent(id string) {
+	a, err := w.agent(id)
+	if err != nil || a.State != AgentWrapUp {
+		return
+	}
+	if w.now.Before(a.WrapUpUntil) {
+		w.at(a.WrapUpUntil, timerAgent, a.ID)
+		return
+	}
+	w.setAgentState(a, AgentAvailable, "", "wrap-up time ended")
+}
+
+// route matches what became routable in this batch. Freed agents go
+// first: each takes the best waiting contact it may serve. Then the
+// contacts that are still queued look for an agent, best first.
+func (w *write) route() {
+	for _, id := range w.dirtyAgents {
+		a, err := w.agent(id)
+		if err != nil || !w.r.canRoute(a) {
+			continue
+		}
+		if c, reason := w.r.matchAgent(w.txn, a, w.now); c != nil {
+			w.offer(c, a, reason)
+		}
+	}
+	var queued []*Contact
+	for _, id := range w.dirtyContacts {
+		if c, err := w.contact(id); err == nil && c.State == ContactQueued {
+			queued = append(queued, c)
+		}
+	}
+	sort.Slice(queued, func(i, j int) bool { return waitsBefore(queued[i], queued[j]) })
+	for _, c := range queued {
+		q, err := w.queue(c.Queue)
+		if err != nil {
+			continue
+		}
+		if a, reason := w.r.matchContact(w.txn, c, q, w.now); a != nil {
+			w.offer(c, a, reason)
+		}
+	}
+	w.dirtyAgents, w.dirtyContacts = nil, nil
+	clear(w.dirtySeen)
+}
+
+// waitsBefore orders waiting contacts: higher rank, then older, first.
+func waitsBefore(a, b *Contact) bool {
+	if a.Rank != b.Rank {
+		return a.Rank > b.Rank
+	}
+	if !a.EnqueuedAt.Equal(b.EnqueuedAt) {
+		return a.EnqueuedAt.Before(b.EnqueuedAt)
+	}
+	return a.ID < b.ID
+}
+
+// restore fills memory from the store after a start: agents offline,
+// offers in flight back to the queue with their age.
+func (w *write) restore(l *Loaded) error {
+	for i := range l.Queues {
+		q := l.Queues[i]
+		if err := w.txn.Insert(tableQueues, &q); err != nil {
+			return fmt.Errorf("router: restore queue %q: %w", q.Name, err)
+		}
+	}
+	for id, n := range l.NextEventSeq {
+		s := w.r.seqs[id]
+		s.event = n
+		w.r.seqs[id] = s
+	}
+	for id, n := range l.NextMessageSeq {
+		s := w.r.seqs[id]
+		s.message = n
+		w.r.seqs[id] = s
+	}
+	for id, s := range w.r.seqs {
+		if s.event == 0 {
+			s.event = 1
+		}
+		if s.message == 0 {
+			s.message = 1
+		}
+		w.r.seqs[id] = s
+	}
+	agents := map[string]*Agent{}
+	for i := range l.Agents {
+		a := cloneAgent(&l.Agents[i])
+		a.State, a.StateSince, a.Offer, a.Contacts = AgentOffline, w.now, "", nil
+		a.Active = map[string]int{}
+		agents[a.ID] = a
+	}
+	for i := range l.Contacts {
+		c := cloneContact(&l.Contacts[i])
+		if c.State == ContactOffered {
+			c.State, c.AgentID = ContactQueued, ""
+			c.OfferedAt, c.OfferExpires = time.Time{}, time.Time{}
+			w.event(c, "offer_withdrawn", "", "router restarted while the offer rang")
+			w.putContact(c)
+		} else if err := w.txn.Insert(tableContacts, c); err != nil {
+			return fmt.Errorf("router: restore contact %q: %w", c.ID, err)
+		}
+		if a := agents[c.AgentID]; a != nil && (c.State == ContactAssigned || c.State == ContactWrapUp) {
+			a.Active[c.Channel]++
+			a.Contacts = append(a.Contacts, c.ID)
+		}
+		if c.State == ContactQueued {
+			w.markContact(c.ID)
+			w.schedule(c)
+		}
+	}
+	for _, a := range agents {
+		a.routable = false
+		if err := w.txn.Insert(tableAgents, a); err != nil {
+			return fmt.Errorf("router: restore agent %q: %w", a.ID, err)
+		}
+	}
+	return nil
+}
+
+func cloneContact(c *Contact) *Contact {
+	n := *c
+	n.Declined = slices.Clip(n.Declined)
+	n.Effective = slices.Clip(n.Effective)
+	n.Requirements = slices.Clip(n.Requirements)
+	n.Preferred = slices.Clip(n.Preferred)
+	return &n
+}
+
+func cloneAgent(a *Agent) *Agent {
+	n := *a
+	n.Active = make(map[string]int, len(a.Active)+1)
+	for ch, v := range a.Active {
+		n.Active[ch] = v
+	}
+	n.Contacts = slices.Clone(a.Contacts)
+	return &n
+}
