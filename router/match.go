@@ -14,7 +14,7 @@ import (
 // The checks are ordered cheapest and most telling first.
 func (r *Router) ineligible(a *Agent, c *Contact, now time.Time) string {
 	switch {
-	case a.State == AgentAway && a.Reason != "":
+	case a.State == AgentAway && a.Reason != "" && a.Reason != "away":
 		return "away (" + a.Reason + ")"
 	case a.State != AgentAvailable:
 		return string(a.State)
@@ -249,7 +249,10 @@ func (r *Router) matchAgent(txn *memdb.Txn, a *Agent, now time.Time) (*Contact, 
 		c := heads[best].c
 		if r.ineligible(a, c, now) == "" {
 			how := fmt.Sprintf("freed capacity; oldest eligible waiting (%s)", now.Sub(c.EnqueuedAt).Round(time.Second))
-			if c.Rank != 0 {
+			switch {
+			case len(c.Preferred) > 0 && now.Before(c.PreferredUntil):
+				how = fmt.Sprintf("freed capacity; preferred agent until %s", c.PreferredUntil.Format(time.TimeOnly))
+			case c.Rank != 0:
 				how = fmt.Sprintf("freed capacity; highest rank %d, then oldest (%s)", c.Rank, now.Sub(c.EnqueuedAt).Round(time.Second))
 			}
 			return c, reasonLine(a, c, how, nil)

@@ -1,0 +1,540 @@
+package router
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sk(kv ...any) map[string]int {
+	m := map[string]int{}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i].(string)] = kv[i+1].(int)
+	}
+	return m
+}
+
+func TestSkillsAndLevels(t *testing.T) {
+	tests := []struct {
+		name      string
+		agents    []string // "id skill level ...", made available in this order
+		reqs      []Requirement
+		want      string // agent offered, "" for none
+		wantInWhy []string
+	}{
+		{
+			name:      "level-must-reach-minimum",
+			agents:    []string{"bob billing 2", "alice billing 4 fr 5"},
+			reqs:      []Requirement{{"billing", 3}, {"fr", 1}},
+			want:      "alice",
+			wantInWhy: []string{"alice: billing 4≥3, fr 5≥1", "skipped bob: billing 2<3"},
+		},
+		{
+			name:   "every-requirement-must-hold",
+			agents: []string{"alice billing 5", "bob fr 5"},
+			reqs:   []Requirement{{"billing", 1}, {"fr", 1}},
+			want:   "",
+		},
+		{
+			name:      "no-requirements-any-agent",
+			agents:    []string{"carol"},
+			reqs:      []Requirement{},
+			want:      "carol",
+			wantInWhy: []string{"carol: no requirements"},
+		},
+		{
+			name:   "exact-level-is-enough",
+			agents: []string{"dave de 3"},
+			reqs:   []Requirement{{"de", 3}},
+			want:   "dave",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.queue(Queue{Name: "q"})
+			for _, spec := range tt.agents {
+				f := strings.Fields(spec)
+				skills := map[string]int{}
+				for i := 1; i+1 < len(f); i += 2 {
+					lvl, _ := strconv.Atoi(f[i+1])
+					skills[f[i]] = lvl
+				}
+				h.agent(f[0], skills, nil, AgentAvailable)
+				h.advance(time.Second)
+			}
+			c := h.submit(NewContact{Queue: "q", Requirements: tt.reqs})
+			if tt.want == "" {
+				h.wantState(c.ID, ContactQueued, "")
+				return
+			}
+			h.wantState(c.ID, ContactOffered, tt.want)
+			why := h.lastReason(c.ID, "offered")
+			for _, s := range tt.wantInWhy {
+				if !strings.Contains(why, s) {
+					t.Errorf("reason %q lacks %q", why, s)
+				}
+			}
+		})
+	}
+}
+
+func TestReasonNamesUnavailableAgents(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	h.agent("bob", sk("billing", 4), sk("chat", 0, "email", 5), AgentAvailable)
+	h.agent("carol", sk("billing", 5), nil, AgentAway)
+	h.clock.Advance(time.Minute)
+	h.agent("alice", sk("billing", 4), nil, AgentAvailable)
+	h.advance(3*time.Minute + 12*time.Second)
+	c := h.submit(NewContact{Queue: "q", Requirements: []Requirement{{"billing", 3}}})
+	h.wantState(c.ID, ContactOffered, "alice")
+	got := h.lastReason(c.ID, "offered")
+	want := "alice: billing 4≥3; idle 3m12s (longest); skipped bob: chat 0/0; skipped carol: away"
+	if got != want {
+		t.Errorf("reason\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestRelaxation(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "billing", Requirements: []Requirement{{"billing", 4}, {"fr", 1}}, Relaxation: []RelaxStep{
+		{Name: "drop fr", After: Duration(60 * time.Second), Drop: []string{"fr"}},
+		{Name: "accept level 2", After: Duration(120 * time.Second), Min: map[string]int{"billing": 2}},
+	}})
+	h.agent("bob", sk("billing", 2), nil, AgentAvailable)
+	c := h.submit(NewContact{Queue: "billing"})
+	h.wantState(c.ID, ContactQueued, "")
+
+	h.advance(59 * time.Second)
+	if got := h.live(c.ID).Step; got != 0 {
+		t.Fatalf("step after 59s: got %d, want 0", got)
+	}
+	h.advance(time.Second)
+	got := h.live(c.ID)
+	if got.Step != 1 || reqString(got.Effective) != "billing≥4" {
+		t.Fatalf("after 60s: step %d requirements %s, want 1 and billing≥4", got.Step, reqString(got.Effective))
+	}
+	if why := h.lastReason(c.ID, "relaxed"); !strings.Contains(why, `"drop fr"`) {
+		t.Errorf("relaxed event %q does not name the step", why)
+	}
+	h.wantState(c.ID, ContactQueued, "")
+	h.advance(60 * time.Second)
+	h.wantState(c.ID, ContactOffered, "bob")
+	if why := h.lastReason(c.ID, "offered"); !strings.Contains(why, "billing 2≥2") || !strings.Contains(why, "relaxed 2 step(s)") {
+		t.Errorf("offer reason %q does not show the relaxed requirement", why)
+	}
+}
+
+func TestPriorityThenAge(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q", ValueTiers: []ValueTier{{Min: 1000, Boost: 5}}})
+	h.agent("alice", sk(), nil, AgentAway)
+	old := h.submit(NewContact{Queue: "q"})
+	h.advance(time.Second)
+	urgent := h.submit(NewContact{Queue: "q", Priority: 2})
+	h.advance(time.Second)
+	vip := h.submit(NewContact{Queue: "q", Customer: Customer{Value: 5000}})
+	h.advance(time.Second)
+	older := h.submit(NewContact{Queue: "q"})
+	if got := h.live(vip.ID).Rank; got != 5 {
+		t.Fatalf("vip rank: got %d, want 5", got)
+	}
+	want := []string{vip.ID, urgent.ID, old.ID, older.ID}
+	for i, id := range want {
+		h.state("alice", AgentAvailable, "")
+		h.wantState(id, ContactOffered, "alice")
+		if _, err := h.r.Accept(h.ctx, id, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.r.CloseContact(h.ctx, id, "alice", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		h.state("alice", AgentAway, "")
+		_ = i
+	}
+}
+
+func TestPreferredAgent(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), nil, AgentAvailable)
+	h.agent("carol", sk(), nil, AgentAway)
+	c := h.submit(NewContact{Queue: "q", Preferred: []string{"carol"}, PreferredTimeout: 30 * time.Second})
+	h.wantState(c.ID, ContactQueued, "")
+	h.advance(20 * time.Second)
+	h.state("carol", AgentAvailable, "")
+	h.wantState(c.ID, ContactOffered, "carol")
+	if why := h.lastReason(c.ID, "offered"); !strings.Contains(why, "preferred agent") {
+		t.Errorf("reason %q does not say preferred", why)
+	}
+	if _, err := h.r.Accept(h.ctx, c.ID, "carol"); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("timeout-opens-to-anyone", func(t *testing.T) {
+		d := h.submit(NewContact{Queue: "q", Preferred: []string{"erin"}, PreferredTimeout: 30 * time.Second})
+		h.wantState(d.ID, ContactQueued, "")
+		h.advance(29 * time.Second)
+		h.wantState(d.ID, ContactQueued, "")
+		h.advance(time.Second)
+		h.wantState(d.ID, ContactOffered, "alice")
+	})
+}
+
+func TestStrategies(t *testing.T) {
+	tests := []struct {
+		strategy Strategy
+		want     []string // offered in turn, each accepted and kept
+	}{
+		// Occupancy is held/total over every channel: a1 of 11, a2 of 13,
+		// a3 of 24; ties go to the longer idle.
+		{LongestIdle, []string{"a1", "a2", "a3", "a1", "a2"}},
+		{LeastOccupied, []string{"a1", "a2", "a3", "a3", "a2"}},
+		{BestSkill, []string{"a2", "a2", "a2", "a2", "a3"}},
+		{RoundRobin, []string{"a1", "a2", "a3", "a1", "a2"}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.strategy), func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.queue(Queue{Name: "q", Strategy: tt.strategy, Requirements: []Requirement{{"sales", 1}}})
+			// a1 idle longest, small capacity; a2 best at sales; a3 roomiest.
+			h.agent("a1", sk("sales", 1), sk("chat", 2), AgentAvailable)
+			h.advance(time.Second)
+			h.agent("a2", sk("sales", 5), sk("chat", 4), AgentAvailable)
+			h.advance(time.Second)
+			h.agent("a3", sk("sales", 2), sk("chat", 10, "email", 10), AgentAvailable)
+			h.advance(time.Second)
+			for i, want := range tt.want {
+				c := h.submit(NewContact{Queue: "q"})
+				h.wantState(c.ID, ContactOffered, want)
+				if _, err := h.r.Accept(h.ctx, c.ID, want); err != nil {
+					t.Fatalf("contact %d: %v", i, err)
+				}
+				h.advance(time.Second)
+			}
+		})
+	}
+}
+
+func TestCapacity(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), sk("chat", 2), AgentAvailable)
+	var ids []string
+	for i := 0; i < 3; i++ {
+		c := h.submit(NewContact{Queue: "q"})
+		ids = append(ids, c.ID)
+	}
+	// One offer rings at a time; accepting frees the agent for the next.
+	h.wantState(ids[0], ContactOffered, "alice")
+	h.wantState(ids[1], ContactQueued, "")
+	if _, err := h.r.Accept(h.ctx, ids[0], "alice"); err != nil {
+		t.Fatal(err)
+	}
+	h.wantState(ids[1], ContactOffered, "alice")
+	if _, err := h.r.Accept(h.ctx, ids[1], "alice"); err != nil {
+		t.Fatal(err)
+	}
+	h.wantState(ids[2], ContactQueued, "")
+	if got := h.agentNow("alice").Active["chat"]; got != 2 {
+		t.Fatalf("active chats: got %d, want 2", got)
+	}
+	// Another channel has its own capacity.
+	e := h.submit(NewContact{Queue: "q", Channel: ChannelEmail})
+	h.wantState(e.ID, ContactOffered, "alice")
+	if _, err := h.r.Decline(h.ctx, e.ID, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	// Freed capacity goes at once to the oldest waiting contact.
+	if _, err := h.r.CloseContact(h.ctx, ids[0], "alice", "solved", ""); err != nil {
+		t.Fatal(err)
+	}
+	h.wantState(ids[2], ContactOffered, "alice")
+	if why := h.lastReason(ids[2], "offered"); !strings.Contains(why, "freed capacity") {
+		t.Errorf("reason %q does not say freed capacity", why)
+	}
+}
+
+func TestWrapUpAcrossQueues(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "a", WrapUp: Duration(20 * time.Second)})
+	h.queue(Queue{Name: "b"})
+	h.agent("alice", sk(), sk("chat", 3), AgentAvailable)
+	c := h.submit(NewContact{Queue: "a"})
+	if _, err := h.r.Accept(h.ctx, c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.r.WrapUp(h.ctx, c.ID, "alice", "sold", "upsell ok"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.agentNow("alice").State; got != AgentWrapUp {
+		t.Fatalf("agent state: got %s, want wrapup", got)
+	}
+	other := h.submit(NewContact{Queue: "b"})
+	h.wantState(other.ID, ContactQueued, "")
+	h.advance(19 * time.Second)
+	h.wantState(other.ID, ContactQueued, "")
+	h.advance(time.Second)
+	h.wantState(other.ID, ContactOffered, "alice")
+	done := h.wantState(c.ID, ContactClosed, "alice")
+	if done.Disposition != "sold" {
+		t.Errorf("disposition: got %q, want sold", done.Disposition)
+	}
+
+	t.Run("closing-ends-wrapup-early", func(t *testing.T) {
+		if _, err := h.r.Accept(h.ctx, other.ID, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.r.WrapUp(h.ctx, other.ID, "alice", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.r.CloseContact(h.ctx, other.ID, "alice", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.agentNow("alice").State; got != AgentAvailable {
+			t.Fatalf("agent state: got %s, want available", got)
+		}
+	})
+}
+
+func TestDeclineAndTimeout(t *testing.T) {
+	h := newHarness(t, &Options{OfferTimeout: map[Channel]time.Duration{ChannelChat: 10 * time.Second}})
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), nil, AgentAvailable)
+	h.advance(time.Second)
+	h.agent("bob", sk(), nil, AgentAvailable)
+	c := h.submit(NewContact{Queue: "q"})
+	h.wantState(c.ID, ContactOffered, "alice")
+	age := c.EnqueuedAt
+
+	if _, err := h.r.Decline(h.ctx, c.ID, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	got := h.wantState(c.ID, ContactOffered, "bob")
+	if !got.EnqueuedAt.Equal(age) {
+		t.Errorf("age changed on decline: %v, want %v", got.EnqueuedAt, age)
+	}
+
+	// Bob lets it ring out: he goes away as "missed", nobody is left.
+	h.advance(10 * time.Second)
+	h.wantState(c.ID, ContactQueued, "")
+	b := h.agentNow("bob")
+	if b.State != AgentAway || b.Reason != "missed" {
+		t.Fatalf("bob after timeout: %s (%s), want away (missed)", b.State, b.Reason)
+	}
+	if n := len(h.notesOf(NoteOfferWithdrawn, "bob")); n != 1 {
+		t.Errorf("bob got %d withdrawals, want 1", n)
+	}
+	// Alice declined it: she is free but never offered it again.
+	if a := h.agentNow("alice"); a.Offer != "" {
+		t.Fatalf("alice rings for %s after declining", a.Offer)
+	}
+	h.agent("erin", sk(), nil, AgentAvailable)
+	h.wantState(c.ID, ContactOffered, "erin")
+	if _, err := h.r.Decline(h.ctx, c.ID, "alice", ""); !isErr(err, ErrNotYours) {
+		t.Errorf("decline by alice of erin's offer: got %v, want ErrNotYours", err)
+	}
+}
+
+func TestAbandonWithdrawsOffer(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), sk("chat", 1), AgentAvailable)
+	c := h.submit(NewContact{Queue: "q"})
+	next := h.submit(NewContact{Queue: "q"})
+	h.wantState(c.ID, ContactOffered, "alice")
+	if _, err := h.r.Abandon(h.ctx, c.ID, "customer closed the chat"); err != nil {
+		t.Fatal(err)
+	}
+	h.wantState(c.ID, ContactAbandoned, "")
+	if n := len(h.notesOf(NoteOfferWithdrawn, "alice")); n != 1 {
+		t.Fatalf("withdrawals to alice: got %d, want 1", n)
+	}
+	h.wantState(next.ID, ContactOffered, "alice")
+	if _, err := h.r.Accept(h.ctx, c.ID, "alice"); !isErr(err, ErrNoContact) {
+		t.Errorf("accept after abandon: got %v, want ErrNoContact", err)
+	}
+}
+
+func TestAgentLeavingWithdrawsOffer(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), nil, AgentAvailable)
+	c := h.submit(NewContact{Queue: "q"})
+	h.wantState(c.ID, ContactOffered, "alice")
+	h.state("alice", AgentAway, "lunch")
+	h.wantState(c.ID, ContactQueued, "")
+	h.state("alice", AgentAvailable, "")
+	h.wantState(c.ID, ContactOffered, "alice")
+}
+
+func TestOverflow(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "general"})
+	h.queue(Queue{Name: "vip", Requirements: []Requirement{{"vip", 1}}, MaxWait: Duration(time.Minute), Overflow: "general"})
+	h.agent("alice", sk(), nil, AgentAvailable)
+	c := h.submit(NewContact{Queue: "vip"})
+	h.wantState(c.ID, ContactQueued, "")
+	h.advance(time.Minute)
+	got := h.wantState(c.ID, ContactOffered, "alice")
+	if got.Queue != "general" || !got.EnqueuedAt.Equal(c.EnqueuedAt) {
+		t.Errorf("after overflow: queue %s enqueued %v, want general and %v", got.Queue, got.EnqueuedAt, c.EnqueuedAt)
+	}
+}
+
+func TestTransfer(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	h.queue(Queue{Name: "tech", Requirements: []Requirement{{"tech", 3}}})
+	h.agent("alice", sk(), nil, AgentAvailable)
+	h.agent("bob", sk("tech", 4), nil, AgentAway)
+	c := h.submit(NewContact{Queue: "q"})
+	if _, err := h.r.Accept(h.ctx, c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.r.Transfer(h.ctx, c.ID, "alice", "tech", ""); err != nil {
+		t.Fatal(err)
+	}
+	h.wantState(c.ID, ContactQueued, "")
+	if got := h.agentNow("alice").Active["chat"]; got != 0 {
+		t.Errorf("alice still holds %d chats", got)
+	}
+	h.state("bob", AgentAvailable, "")
+	h.wantState(c.ID, ContactOffered, "bob")
+}
+
+func TestBadCommandsChangeNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), nil, AgentAvailable)
+	before := h.store.commits
+	cases := []struct {
+		name string
+		err  error
+		run  func() error
+	}{
+		{"unknown-queue", ErrNoQueue, func() error { _, _, err := h.r.Submit(h.ctx, NewContact{Channel: "chat", Queue: "nope"}); return err }},
+		{"unknown-channel", ErrInvalid, func() error { _, _, err := h.r.Submit(h.ctx, NewContact{Channel: "fax", Queue: "q"}); return err }},
+		{"negative-level", ErrInvalid, func() error {
+			_, _, err := h.r.Submit(h.ctx, NewContact{Channel: "chat", Queue: "q", Requirements: []Requirement{{"x", -1}}})
+			return err
+		}},
+		{"bad-strategy", ErrInvalid, func() error { _, err := h.r.PutQueue(h.ctx, Queue{Name: "z", Strategy: "fastest"}); return err }},
+		{"overflow-to-self", ErrInvalid, func() error { _, err := h.r.PutQueue(h.ctx, Queue{Name: "z", Overflow: "z"}); return err }},
+		{"steps-out-of-order", ErrInvalid, func() error {
+			_, err := h.r.PutQueue(h.ctx, Queue{Name: "z", Relaxation: []RelaxStep{{Name: "b", After: 60}, {Name: "a", After: 30}}})
+			return err
+		}},
+		{"bad-agent-id", ErrInvalid, func() error { _, _, err := h.r.PutAgent(h.ctx, Agent{ID: "a b", Name: "x"}); return err }},
+		{"unknown-agent-state", ErrNoAgent, func() error { _, err := h.r.SetAgentState(h.ctx, "zed", AgentAvailable, ""); return err }},
+		{"wrapup-state-not-settable", ErrInvalid, func() error { _, err := h.r.SetAgentState(h.ctx, "alice", AgentWrapUp, ""); return err }},
+		{"accept-unknown", ErrNoContact, func() error { _, err := h.r.Accept(h.ctx, "nope", "alice"); return err }},
+		{"delete-queue-in-use", ErrConflict, func() error {
+			if _, err := h.r.PutQueue(h.ctx, Queue{Name: "child", Overflow: "q"}); err != nil {
+				return err
+			}
+			before = h.store.commits
+			return h.r.DeleteQueue(h.ctx, "q")
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.run(); !isErr(err, tc.err) {
+				t.Fatalf("got %v, want %v", err, tc.err)
+			}
+			if h.store.commits != before {
+				t.Errorf("a refused command committed something")
+			}
+		})
+	}
+}
+
+func TestIdempotentSubmit(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	nc := NewContact{Channel: "chat", Queue: "q", IdempotencyKey: "k1", IdempotencyHash: "h1"}
+	first, created, err := h.r.Submit(h.ctx, nc)
+	if err != nil || !created {
+		t.Fatalf("first submit: created %v, err %v", created, err)
+	}
+	again, created, err := h.r.Submit(h.ctx, nc)
+	if err != nil || created || again.ID != first.ID {
+		t.Fatalf("retry: got %s created %v err %v, want %s, false, nil", again.ID, created, err, first.ID)
+	}
+	nc.IdempotencyHash = "other"
+	if _, _, err := h.r.Submit(h.ctx, nc); !isErr(err, ErrIdempotency) {
+		t.Fatalf("reuse with another body: got %v, want ErrIdempotency", err)
+	}
+}
+
+func TestCommitFailureChangesNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), nil, AgentAvailable)
+	h.store.mu.Lock()
+	h.store.failNext = errDisk
+	h.store.mu.Unlock()
+	if _, _, err := h.r.Submit(h.ctx, NewContact{Channel: "chat", Queue: "q"}); !isErr(err, errDisk) {
+		t.Fatalf("got %v, want the store's error", err)
+	}
+	if n := len(h.r.Snapshot().Contacts()); n != 0 {
+		t.Fatalf("%d contacts in memory after a failed commit", n)
+	}
+	if a := h.agentNow("alice"); a.Offer != "" || len(a.Contacts) != 0 {
+		t.Fatalf("alice holds %v after a failed commit", a.Contacts)
+	}
+	c := h.submit(NewContact{Queue: "q"})
+	h.wantState(c.ID, ContactOffered, "alice")
+}
+
+var errDisk = &diskError{}
+
+type diskError struct{}
+
+func (*diskError) Error() string { return "disk full" }
+
+func TestRestart(t *testing.T) {
+	st := newMemStore()
+	clk := NewManualClock(epoch)
+	h := startHarness(t, st, clk, nil)
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), sk("chat", 3), AgentAvailable)
+	h.agent("bob", sk(), nil, AgentAway)
+	assigned := h.submit(NewContact{Queue: "q", Body: "hello"})
+	if _, err := h.r.Accept(h.ctx, assigned.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	offered := h.submit(NewContact{Queue: "q"})
+	h.wantState(offered.ID, ContactOffered, "alice")
+	h.state("alice", AgentAway, "")
+	h.state("alice", AgentAvailable, "")
+	h.wantState(offered.ID, ContactOffered, "alice")
+	queued := h.submit(NewContact{Queue: "q", Requirements: []Requirement{{"nobody", 1}}})
+	h.r.Close()
+
+	h2 := startHarness(t, st, clk, nil)
+	h2.wantState(assigned.ID, ContactAssigned, "alice")
+	h2.wantState(offered.ID, ContactQueued, "")
+	h2.wantState(queued.ID, ContactQueued, "")
+	a := h2.agentNow("alice")
+	if a.State != AgentOffline || a.Active["chat"] != 1 {
+		t.Fatalf("alice after restart: %s with %d chats, want offline with 1", a.State, a.Active["chat"])
+	}
+	h2.state("alice", AgentAvailable, "")
+	h2.wantState(offered.ID, ContactOffered, "alice")
+	tl := st.timeline(offered.ID)
+	if tl[len(tl)-2] != "offer_withdrawn" {
+		t.Errorf("timeline %v lacks the withdrawal at restart", tl)
+	}
+	if _, err := h2.r.AddMessage(h2.ctx, assigned.ID, Message{Direction: "out", Body: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	msgs := st.messages[assigned.ID]
+	st.mu.Unlock()
+	if len(msgs) != 2 || msgs[1].Seq != 2 {
+		t.Errorf("messages after restart: %+v, want seq 1 and 2", msgs)
+	}
+}
