@@ -1,0 +1,264 @@
+// Package config reads, checks and prints the configuration of the routerd
+// daemon.
+//
+// A configuration is a YAML file. Load reads one from disk, Parse from
+// bytes; both apply the defaults (see Default) to whatever the file leaves
+// out, then check the result with Validate. Every error names the file, the
+// line and column, and the field, and says what would be valid:
+//
+//	cfg, err := config.Load("/etc/switchboard/routerd.yaml")
+//	if err != nil {
+//		// config: /etc/switchboard/routerd.yaml:12:15: queues[1].strategy: unknown strategy "fastest" (want longest_idle, least_occupied, best_skill or round_robin)
+//		log.Fatal(err)
+//	}
+//	tokens, err := cfg.ResolveTokens() // token_env resolved
+//	...
+//	opts := cfg.RouterOptions()
+//	r, err := router.New(store, &opts)
+//	...
+//	for _, q := range cfg.RouterQueues() { // overflow targets first
+//		r.PutQueue(ctx, q)
+//	}
+//	for _, a := range cfg.RouterAgents() {
+//		r.PutAgent(ctx, a)
+//	}
+//
+// Demo returns the embedded demo configuration (demo.yaml), which routerd
+// uses when it is started without -config and which documents every field.
+// YAML prints the effective configuration, with secrets redacted, for
+// routerd -print-config.
+//
+// A Config is a plain value: it is not safe for concurrent use while it is
+// being changed, and safe to read from several goroutines once it is not.
+package config
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// Defaults used by Default and applied by Parse to whatever a file leaves
+// out.
+const (
+	DefaultListen       = "127.0.0.1:8080"
+	DefaultDataDir      = "./data"
+	DefaultDBFile       = "switchboard.db"
+	DefaultMaxBodyBytes = 1 << 20
+)
+
+// Store drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// SQLite synchronous modes.
+const (
+	SyncFull   = "full"
+	SyncNormal = "normal"
+)
+
+// Token roles.
+const (
+	RoleAdmin       = "admin"
+	RoleSupervisor  = "supervisor"
+	RoleIntegration = "integration"
+)
+
+// Log levels and formats.
+const (
+	LevelDebug = "debug"
+	LevelInfo  = "info"
+	LevelWarn  = "warn"
+	LevelError = "error"
+
+	FormatText = "text"
+	FormatJSON = "json"
+)
+
+// Redacted is what YAML prints in place of every literal secret. Validate
+// rejects it as a token, so a printed configuration pasted back into a file
+// cannot silently make "REDACTED" a password.
+const Redacted = "REDACTED"
+
+// Config is the configuration of the routerd daemon. The zero value is not
+// useful: start from Default, Demo, Load or Parse.
+type Config struct {
+	// Listen is the HTTP listen address, host:port.
+	Listen string `yaml:"listen" json:"listen"`
+	// DataDir holds the daemon's files; Store.Path defaults to a file in it.
+	DataDir string `yaml:"data_dir" json:"data_dir"`
+
+	Store   Store   `yaml:"store" json:"store"`
+	Auth    Auth    `yaml:"auth" json:"auth"`
+	Routing Routing `yaml:"routing" json:"routing"`
+	HTTP    HTTP    `yaml:"http" json:"http"`
+	Log     Log     `yaml:"log" json:"log"`
+
+	// Agents are upserted into the store when the daemon starts.
+	Agents []Agent `yaml:"agents,omitempty" json:"agents,omitempty"`
+	// Queues are upserted into the store when the daemon starts. An empty
+	// Strategy is set to router.LongestIdle by Parse.
+	Queues []router.Queue `yaml:"queues,omitempty" json:"queues,omitempty"`
+
+	// Env looks up the environment variables named by token_env, for
+	// Validate and ResolveTokens; nil means os.LookupEnv.
+	Env func(key string) (string, bool) `yaml:"-" json:"-"`
+
+	// src remembers where each field was in the parsed file, so that
+	// Validate can name the line; nil for a Config built in Go.
+	src *source
+}
+
+// Store chooses and tunes the database.
+type Store struct {
+	// Driver is "sqlite" (the default) or "postgres" (reserved: parsed,
+	// but Validate reports it is not available yet).
+	Driver string `yaml:"driver" json:"driver"`
+	// Path is the SQLite database file; it defaults to switchboard.db in
+	// the data directory.
+	Path string `yaml:"path" json:"path"`
+	// Synchronous is SQLite's synchronous pragma: "full" (the default) or
+	// "normal".
+	Synchronous string `yaml:"synchronous" json:"synchronous"`
+}
+
+// Auth holds the API tokens.
+type Auth struct {
+	// AdminToken is an admin token; when empty the daemon generates one.
+	AdminToken string `yaml:"admin_token,omitempty" json:"admin_token,omitempty"`
+	// Tokens are further named tokens, each with a role.
+	Tokens []TokenConfig `yaml:"tokens,omitempty" json:"tokens,omitempty"`
+}
+
+// TokenConfig is one API token as written in the file. Exactly one of
+// Token and TokenEnv is set.
+type TokenConfig struct {
+	// Name identifies the token in logs and audit trails; unique.
+	Name string `yaml:"name" json:"name"`
+	// Role is admin, supervisor or integration.
+	Role string `yaml:"role" json:"role"`
+	// Token is the secret itself.
+	Token string `yaml:"token,omitempty" json:"token,omitempty"`
+	// TokenEnv names an environment variable that holds the secret.
+	TokenEnv string `yaml:"token_env,omitempty" json:"token_env,omitempty"`
+}
+
+// Routing holds the router's defaults per channel.
+type Routing struct {
+	// OfferTimeout is how long an offer rings before it counts as missed,
+	// per channel. Never nil after Default or Parse.
+	OfferTimeout map[string]router.Duration `yaml:"offer_timeout" json:"offer_timeout"`
+	// Capacity is how many contacts of a channel an agent takes at once
+	// when the agent's own capacity does not name the channel. Its keys
+	// are the channels the router accepts. Never nil after Default or
+	// Parse.
+	Capacity map[string]int `yaml:"capacity" json:"capacity"`
+	// WrapUp is the wrap-up time after a contact, for queues that do not
+	// set their own.
+	WrapUp router.Duration `yaml:"wrapup" json:"wrapup"`
+}
+
+// HTTP tunes the HTTP server.
+type HTTP struct {
+	// MaxBodyBytes caps the size of a request body.
+	MaxBodyBytes int64           `yaml:"max_body_bytes" json:"max_body_bytes"`
+	ReadTimeout  router.Duration `yaml:"read_timeout" json:"read_timeout"`
+	WriteTimeout router.Duration `yaml:"write_timeout" json:"write_timeout"`
+	// ShutdownTimeout is how long a graceful shutdown waits for requests
+	// in flight.
+	ShutdownTimeout router.Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"`
+}
+
+// Log chooses the log level and format.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level" json:"level"`
+	// Format is text or json.
+	Format string `yaml:"format" json:"format"`
+}
+
+// Agent is an agent seeded (upserted) into the store when the daemon
+// starts.
+type Agent struct {
+	// ID is unique and never changes.
+	ID string `yaml:"id" json:"id"`
+	// Name is shown to supervisors; Parse sets it to ID when empty.
+	Name string `yaml:"name" json:"name"`
+	// Skills maps a skill to a level; 0 or more.
+	Skills map[string]int `yaml:"skills,omitempty" json:"skills,omitempty"`
+	// Capacity maps a channel to how many contacts of it the agent takes
+	// at once; channels it leaves out take Routing.Capacity (the router
+	// applies that default, so a later change of it reaches the agent).
+	Capacity map[string]int `yaml:"capacity,omitempty" json:"capacity,omitempty"`
+}
+
+// Default returns the default configuration: no agents, no queues, no
+// tokens (the daemon generates an admin token).
+func Default() *Config {
+	return &Config{
+		Listen:  DefaultListen,
+		DataDir: DefaultDataDir,
+		Store: Store{
+			Driver:      DriverSQLite,
+			Path:        filepath.Join(DefaultDataDir, DefaultDBFile),
+			Synchronous: SyncFull,
+		},
+		Routing: Routing{
+			OfferTimeout: map[string]router.Duration{
+				router.ChannelChat:  router.Duration(30e9),
+				router.ChannelEmail: router.Duration(120e9),
+				router.ChannelSMS:   router.Duration(60e9),
+				router.ChannelAPI:   router.Duration(30e9),
+			},
+			Capacity: map[string]int{
+				router.ChannelChat:  3,
+				router.ChannelEmail: 5,
+				router.ChannelSMS:   3,
+				router.ChannelAPI:   1,
+			},
+			WrapUp: router.Duration(30e9),
+		},
+		HTTP: HTTP{
+			MaxBodyBytes:    DefaultMaxBodyBytes,
+			ReadTimeout:     router.Duration(15e9),
+			WriteTimeout:    router.Duration(30e9),
+			ShutdownTimeout: router.Duration(10e9),
+		},
+		Log: Log{Level: LevelInfo, Format: FormatText},
+	}
+}
+
+// applyDefaults fills what a parsed file left out that depends on other
+// fields; the rest of the defaults were in place before decoding.
+func (c *Config) applyDefaults() {
+	if c.Store.Path == "" && c.Store.Driver == DriverSQLite {
+		c.Store.Path = filepath.Join(c.DataDir, DefaultDBFile)
+	}
+	if c.Routing.OfferTimeout == nil {
+		c.Routing.OfferTimeout = map[string]router.Duration{}
+	}
+	if c.Routing.Capacity == nil {
+		c.Routing.Capacity = map[string]int{}
+	}
+	for i := range c.Agents {
+		if c.Agents[i].Name == "" {
+			c.Agents[i].Name = c.Agents[i].ID
+		}
+	}
+	for i := range c.Queues {
+		if c.Queues[i].Strategy == "" {
+			c.Queues[i].Strategy = router.LongestIdle
+		}
+	}
+}
+
+// lookupEnv returns c.Env, or os.LookupEnv when it is nil.
+func (c *Config) lookupEnv() func(string) (string, bool) {
+	if c.Env != nil {
+		return c.Env
+	}
+	return os.LookupEnv
+}

@@ -1,0 +1,43 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// printHeader opens the output of YAML.
+const printHeader = `# Effective routerd configuration: the file (if any) with every default
+# applied. Literal secrets are shown as REDACTED; put the real token (or a
+# token_env) back before using this as a configuration file.
+`
+
+// YAML returns the configuration as YAML, for routerd -print-config. It
+// parses back to an equal Config, except that every literal secret (the
+// admin token and each token's token) reads "REDACTED"; token_env names are
+// shown as they are.
+func (c *Config) YAML() ([]byte, error) {
+	out := *c
+	out.Auth.Tokens = slices.Clone(c.Auth.Tokens)
+	if out.Auth.AdminToken != "" {
+		out.Auth.AdminToken = Redacted
+	}
+	for i := range out.Auth.Tokens {
+		if out.Auth.Tokens[i].Token != "" {
+			out.Auth.Tokens[i].Token = Redacted
+		}
+	}
+	var buf bytes.Buffer
+	buf.WriteString(printHeader)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&out); err != nil {
+		return nil, fmt.Errorf("config: print: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("config: print: %w", err)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,134 @@
+package config
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// Token is an API token with its secret resolved.
+type Token struct {
+	Name string
+	// Role is RoleAdmin, RoleSupervisor or RoleIntegration.
+	Role   string
+	Secret string
+}
+
+// RouterOptions returns the router's options that the configuration
+// sets: OfferTimeout, Capacity and WrapUp. The caller adds the clock,
+// notifier and logger.
+func (c *Config) RouterOptions() router.Options {
+	offer := make(map[router.Channel]time.Duration, len(c.Routing.OfferTimeout))
+	for ch, d := range c.Routing.OfferTimeout {
+		offer[ch] = d.D()
+	}
+	return router.Options{
+		OfferTimeout: offer,
+		Capacity:     maps.Clone(c.Routing.Capacity),
+		WrapUp:       c.Routing.WrapUp.D(),
+	}
+}
+
+// RouterQueues returns the configured queues as the router's type, deep
+// copies with an empty strategy set to router.LongestIdle. They are in
+// file order, except that a queue comes after the queue it overflows into,
+// so that upserting them one by one never names a queue not yet there. A
+// queue's zero WrapUp is kept: it means Routing.WrapUp.
+func (c *Config) RouterQueues() []router.Queue {
+	byName := map[string]int{}
+	for i, q := range c.Queues {
+		if _, dup := byName[q.Name]; !dup {
+			byName[q.Name] = i
+		}
+	}
+	var qs []router.Queue
+	done := make([]bool, len(c.Queues))
+	var add func(i int)
+	add = func(i int) {
+		if done[i] {
+			return
+		}
+		done[i] = true // before the overflow, so a cycle ends here
+		q := c.Queues[i]
+		if j, ok := byName[q.Overflow]; ok {
+			add(j)
+		}
+		qs = append(qs, copyQueue(q))
+	}
+	for i := range c.Queues {
+		add(i)
+	}
+	return qs
+}
+
+// copyQueue returns a deep copy of q, its strategy defaulted.
+func copyQueue(q router.Queue) router.Queue {
+	q.Requirements = slices.Clone(q.Requirements)
+	if q.Strategy == "" {
+		q.Strategy = router.LongestIdle
+	}
+	if q.Relaxation != nil {
+		steps := make([]router.RelaxStep, len(q.Relaxation))
+		for i, s := range q.Relaxation {
+			s.Drop = slices.Clone(s.Drop)
+			s.Min = maps.Clone(s.Min)
+			steps[i] = s
+		}
+		q.Relaxation = steps
+	}
+	q.ValueTiers = slices.Clone(q.ValueTiers)
+	return q
+}
+
+// RouterAgents returns the configured agents as the router's type, in file
+// order, with only ID, Name, Skills and Capacity set (Name defaults to ID).
+// Capacity is the agent's own: the router gives channels it leaves out
+// the default of RouterOptions. Skills and Capacity are never nil.
+func (c *Config) RouterAgents() []router.Agent {
+	var as []router.Agent
+	for _, a := range c.Agents {
+		name := a.Name
+		if name == "" {
+			name = a.ID
+		}
+		skills, capacity := maps.Clone(a.Skills), maps.Clone(a.Capacity)
+		if skills == nil {
+			skills = map[string]int{}
+		}
+		if capacity == nil {
+			capacity = map[string]int{}
+		}
+		as = append(as, router.Agent{ID: a.ID, Name: name, Skills: skills, Capacity: capacity})
+	}
+	return as
+}
+
+// ResolveTokens returns the tokens of Auth.Tokens with their secrets,
+// reading token_env variables through c.Env (os.LookupEnv when nil). It
+// fails, naming the token's line, when a variable is unset or empty or a
+// token is otherwise invalid. Auth.AdminToken is not included.
+func (c *Config) ResolveTokens() ([]Token, error) {
+	v := &validator{c: c}
+	v.auth()
+	if err := v.errs.err(); err != nil {
+		return nil, err
+	}
+	lookup := c.lookupEnv()
+	var ts []Token
+	for _, t := range c.Auth.Tokens {
+		secret := t.Token
+		if t.TokenEnv != "" {
+			secret, _ = lookup(t.TokenEnv)
+		}
+		ts = append(ts, Token{Name: t.Name, Role: t.Role, Secret: secret})
+	}
+	return ts, nil
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[M ~map[K]V, K cmp.Ordered, V any](m M) []K {
+	return slices.Sorted(maps.Keys(m))
+}

@@ -1,0 +1,477 @@
+package config
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// Limits, the same as the router's own checks, so that a configuration
+// that passes Validate is one the router accepts.
+const (
+	// maxNameLen caps the length of ids, queue names, skills and channels.
+	maxNameLen = 64
+	// maxAgentNameLen caps an agent's display name, in bytes.
+	maxAgentNameLen = 200
+	maxSkills       = 64
+	maxRequirements = 16
+	maxLevel        = 100
+	maxCapacity     = 100
+	maxPriority     = 1000
+)
+
+// validName is what agent ids, queue names, skills and channels look like.
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`)
+
+// validator collects the problems Validate finds.
+type validator struct {
+	c    *Config
+	errs errorList
+}
+
+// errf records a problem with the field at path, placing it in the file
+// when the Config was parsed.
+func (v *validator) errf(path, format string, args ...any) {
+	e := &Error{Field: path, Msg: fmt.Sprintf(format, args...)}
+	if s := v.c.src; s != nil {
+		e.File = s.file
+		p := s.where(path)
+		e.Line, e.Column = p.line, p.col
+	}
+	v.errs.add(e)
+}
+
+// line returns the line of the field at path, 0 when unknown.
+func (v *validator) line(path string) int {
+	if v.c.src == nil {
+		return 0
+	}
+	return v.c.src.where(path).line
+}
+
+// firstAt says where an earlier, clashing field was: " (first at line 7)"
+// or " (first at agents[0].id)".
+func (v *validator) firstAt(path string) string {
+	if l := v.line(path); l > 0 {
+		return fmt.Sprintf(" (first at line %d)", l)
+	}
+	return " (first at " + path + ")"
+}
+
+// Validate checks the configuration and returns every problem it finds (up
+// to a limit), each an *Error, joined with errors.Join; nil when there is
+// none. It looks up the environment variables that tokens name, through
+// c.Env.
+func (c *Config) Validate() error {
+	v := &validator{c: c}
+	v.top()
+	v.auth()
+	v.routing()
+	v.http()
+	v.agents()
+	v.queues()
+	v.sorted()
+	return v.errs.err()
+}
+
+func (v *validator) top() {
+	c := v.c
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil || !validPort(port) {
+		v.errf("listen", "invalid address %q (want host:port, such as %q or \":8080\")", c.Listen, DefaultListen)
+	}
+	if c.DataDir == "" {
+		v.errf("data_dir", "empty (want a directory, such as %q)", DefaultDataDir)
+	}
+	switch c.Store.Driver {
+	case DriverSQLite:
+		if c.Store.Path == "" {
+			v.errf("store.path", "empty (want the SQLite database file, such as %q)", "./data/switchboard.db")
+		}
+	case DriverPostgres:
+		v.errf("store.driver", "postgres is not available yet (want sqlite)")
+	default:
+		v.errf("store.driver", "unknown driver %q (want sqlite; postgres is reserved for a later release)", c.Store.Driver)
+	}
+	switch c.Store.Synchronous {
+	case SyncFull, SyncNormal:
+	default:
+		v.errf("store.synchronous", "unknown mode %q (want full or normal)", c.Store.Synchronous)
+	}
+	switch c.Log.Level {
+	case LevelDebug, LevelInfo, LevelWarn, LevelError:
+	default:
+		v.errf("log.level", "unknown level %q (want debug, info, warn or error)", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case FormatText, FormatJSON:
+	default:
+		v.errf("log.format", "unknown format %q (want text or json)", c.Log.Format)
+	}
+}
+
+func validPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0 && n <= 65535 && s == strconv.Itoa(n)
+}
+
+func (v *validator) auth() {
+	a := v.c.Auth
+	if a.AdminToken == Redacted {
+		v.errf("auth.admin_token", "%q is what -print-config shows in place of a secret (want the token itself, or leave it out to have one generated)", Redacted)
+	}
+	secrets := map[string]string{} // secret → path of the first token with it
+	if a.AdminToken != "" && a.AdminToken != Redacted {
+		secrets[a.AdminToken] = "auth.admin_token"
+	}
+	names := map[string]string{}
+	lookup := v.c.lookupEnv()
+	for i, t := range a.Tokens {
+		p := indexPath("auth.tokens", i)
+		switch {
+		case t.Name == "":
+			v.errf(p+".name", "empty (want a name for the token, used in logs)")
+		case names[t.Name] != "":
+			v.errf(p+".name", "duplicate token name %q%s", t.Name, v.firstAt(names[t.Name]))
+		default:
+			names[t.Name] = p + ".name"
+		}
+		switch t.Role {
+		case RoleAdmin, RoleSupervisor, RoleIntegration:
+		default:
+			v.errf(p+".role", "unknown role %q (want admin, supervisor or integration)", t.Role)
+		}
+		secret, field := "", ""
+		switch {
+		case t.Token != "" && t.TokenEnv != "":
+			v.errf(p, "both token and token_env are set (want exactly one)")
+			continue
+		case t.Token == "" && t.TokenEnv == "":
+			v.errf(p, "neither token nor token_env is set (want exactly one; token_env names an environment variable holding the token)")
+			continue
+		case t.Token == Redacted:
+			v.errf(p+".token", "%q is what -print-config shows in place of a secret (want the token itself, or token_env)", Redacted)
+			continue
+		case t.Token != "":
+			secret, field = t.Token, p+".token"
+		default:
+			field = p + ".token_env"
+			val, ok := lookup(t.TokenEnv)
+			switch {
+			case !ok:
+				v.errf(field, "environment variable %s is not set (want it to hold the token)", t.TokenEnv)
+				continue
+			case val == "":
+				v.errf(field, "environment variable %s is empty (want it to hold the token)", t.TokenEnv)
+				continue
+			}
+			secret = val
+		}
+		if first, dup := secrets[secret]; dup {
+			v.errf(field, "same secret as %s (want a distinct token for each)", first)
+			continue
+		}
+		secrets[secret] = field
+	}
+}
+
+func (v *validator) routing() {
+	r := v.c.Routing
+	for _, ch := range sortedKeys(r.OfferTimeout) {
+		p := fieldPath("routing.offer_timeout", ch)
+		v.channel(p, ch)
+		if d := r.OfferTimeout[ch]; d <= 0 {
+			v.errf(p, "%s is not positive (want how long an offer rings, such as \"30s\")", d.D())
+		}
+	}
+	for _, ch := range sortedKeys(r.Capacity) {
+		p := fieldPath("routing.capacity", ch)
+		v.name(p, ch, "channel")
+		v.capacity(p, r.Capacity[ch])
+	}
+	if r.WrapUp <= 0 {
+		v.errf("routing.wrapup", "%s is not positive (want a duration such as \"30s\")", r.WrapUp.D())
+	}
+}
+
+func (v *validator) http() {
+	h := v.c.HTTP
+	if h.MaxBodyBytes <= 0 {
+		v.errf("http.max_body_bytes", "%d is not positive (want a size in bytes, such as %d)", h.MaxBodyBytes, DefaultMaxBodyBytes)
+	}
+	for _, t := range []struct {
+		field string
+		d     router.Duration
+	}{
+		{"http.read_timeout", h.ReadTimeout},
+		{"http.write_timeout", h.WriteTimeout},
+		{"http.shutdown_timeout", h.ShutdownTimeout},
+	} {
+		if t.d <= 0 {
+			v.errf(t.field, "%s is not positive (want a duration such as \"15s\")", t.d.D())
+		}
+	}
+}
+
+func (v *validator) agents() {
+	ids := map[string]string{}
+	for i, a := range v.c.Agents {
+		p := indexPath("agents", i)
+		if v.name(p+".id", a.ID, "agent id") {
+			if first, dup := ids[a.ID]; dup {
+				v.errf(p+".id", "duplicate agent id %q%s", a.ID, v.firstAt(first))
+			} else {
+				ids[a.ID] = p + ".id"
+			}
+		}
+		if a.Name == "" {
+			v.errf(p+".name", "empty (want the agent's name, as supervisors see it)")
+		} else if len(a.Name) > maxAgentNameLen {
+			v.errf(p+".name", "%d bytes long (want at most %d)", len(a.Name), maxAgentNameLen)
+		}
+		if len(a.Skills) > maxSkills {
+			v.errf(p+".skills", "%d skills (want at most %d)", len(a.Skills), maxSkills)
+		}
+		for _, s := range sortedKeys(a.Skills) {
+			sp := fieldPath(p+".skills", s)
+			v.name(sp, s, "skill")
+			v.level(sp, "skill level", a.Skills[s])
+		}
+		for _, ch := range sortedKeys(a.Capacity) {
+			cp := fieldPath(p+".capacity", ch)
+			v.channel(cp, ch)
+			v.capacity(cp, a.Capacity[ch])
+		}
+	}
+}
+
+func (v *validator) queues() {
+	qs := v.c.Queues
+	byName := map[string]int{}
+	for i, q := range qs {
+		p := indexPath("queues", i)
+		if v.name(p+".name", q.Name, "queue name") {
+			if first, dup := byName[q.Name]; dup {
+				v.errf(p+".name", "duplicate queue name %q%s", q.Name, v.firstAt(indexPath("queues", first)+".name"))
+			} else {
+				byName[q.Name] = i
+			}
+		}
+	}
+	for i, q := range qs {
+		v.queue(indexPath("queues", i), q, byName)
+	}
+	v.overflowCycles(byName)
+}
+
+// sorted orders the problems found by their place in the file.
+func (v *validator) sorted() {
+	slices.SortStableFunc(v.errs.errs, func(a, b error) int {
+		ea, eb := a.(*Error), b.(*Error)
+		return cmp.Or(cmp.Compare(ea.Line, eb.Line), cmp.Compare(ea.Column, eb.Column))
+	})
+}
+
+func (v *validator) queue(p string, q router.Queue, byName map[string]int) {
+	if len(q.Requirements) > maxRequirements {
+		v.errf(p+".requirements", "%d requirements (want at most %d)", len(q.Requirements), maxRequirements)
+	}
+	skills := map[string]string{}
+	for j, r := range q.Requirements {
+		rp := indexPath(p+".requirements", j)
+		if r.Skill == "" {
+			v.errf(rp+".skill", "empty (want the name of a skill)")
+		} else if v.name(rp+".skill", r.Skill, "skill") {
+			if first, dup := skills[r.Skill]; dup {
+				v.errf(rp+".skill", "skill %q is required twice%s", r.Skill, v.firstAt(first))
+			}
+			skills[r.Skill] = rp + ".skill"
+		}
+		v.level(rp+".min", "level", r.Min)
+	}
+	if q.Priority < -maxPriority || q.Priority > maxPriority {
+		v.errf(p+".priority", "%d is out of range (want %d to %d)", q.Priority, -maxPriority, maxPriority)
+	}
+	if !q.Strategy.Valid() {
+		v.errf(p+".strategy", "unknown strategy %q (want longest_idle, least_occupied, best_skill or round_robin)", q.Strategy)
+	}
+	sl := q.ServiceLevel
+	if math.IsNaN(sl.Target) || sl.Target < 0 || sl.Target > 1 {
+		v.errf(p+".service_level.target", "%v is outside 0..1 (want a fraction, such as 0.8 for 80 %%)", sl.Target)
+	}
+	if sl.Within < 0 {
+		v.errf(p+".service_level.within", "negative duration %s (want such as \"20s\")", sl.Within.D())
+	} else if sl.Target > 0 && sl.Within == 0 {
+		v.errf(p+".service_level.within", "missing (want the time within which the target share is answered, such as \"20s\")")
+	}
+	v.relaxation(p, q.Relaxation)
+	switch {
+	case q.MaxWait < 0:
+		v.errf(p+".max_wait", "negative duration %s (want 0 for no limit, or such as \"5m\")", q.MaxWait.D())
+	case q.MaxWait > 0 && q.Overflow == "":
+		v.errf(p+".max_wait", "set without an overflow queue (want overflow naming the queue contacts move to)")
+	}
+	if q.Overflow != "" {
+		if q.Overflow == q.Name {
+			v.errf(p+".overflow", "queue %q overflows into itself (want another queue)", q.Name)
+		} else if _, ok := byName[q.Overflow]; !ok {
+			v.errf(p+".overflow", "unknown queue %q (%s)", q.Overflow, queueNames(v.c.Queues, q.Name))
+		}
+	}
+	if q.WrapUp < 0 {
+		v.errf(p+".wrapup", "negative duration %s (want 0 for the routing default, or such as \"30s\")", q.WrapUp.D())
+	}
+	for j, t := range q.ValueTiers {
+		tp := indexPath(p+".value_tiers", j)
+		if math.IsNaN(t.Min) || math.IsInf(t.Min, 0) || t.Min < 0 {
+			v.errf(tp+".min", "%v is not a customer value (want 0 or more)", t.Min)
+		} else if j > 0 && t.Min <= q.ValueTiers[j-1].Min {
+			v.errf(tp+".min", "%v is not above the previous tier's %v (want tiers in increasing order of min)", t.Min, q.ValueTiers[j-1].Min)
+		}
+		if t.Boost < 0 || t.Boost > maxPriority {
+			v.errf(tp+".boost", "%d is out of range (want 0 to %d)", t.Boost, maxPriority)
+		}
+	}
+}
+
+func (v *validator) relaxation(p string, steps []router.RelaxStep) {
+	names := map[string]string{}
+	for j, s := range steps {
+		sp := indexPath(p+".relaxation", j)
+		switch {
+		case s.Name == "":
+			v.errf(sp+".name", "missing (want a name for the step, shown on dashboards)")
+		case names[s.Name] != "":
+			v.errf(sp+".name", "duplicate step name %q%s", s.Name, v.firstAt(names[s.Name]))
+		default:
+			names[s.Name] = sp + ".name"
+		}
+		switch {
+		case s.After < 0:
+			v.errf(sp+".after", "negative duration %s (want such as \"30s\")", s.After.D())
+		case j > 0 && s.After <= steps[j-1].After:
+			v.errf(sp+".after", "%s is not after the previous step's %s (want steps in increasing order of after)", s.After.D(), steps[j-1].After.D())
+		}
+		if len(s.Drop) == 0 && len(s.Min) == 0 {
+			v.errf(sp, "step %q changes nothing (want drop, min or both)", s.Name)
+		}
+		for k, d := range s.Drop {
+			if d != "*" {
+				v.name(indexPath(sp+".drop", k), d, "skill (or \"*\" for all)")
+			}
+		}
+		for _, skill := range sortedKeys(s.Min) {
+			mp := fieldPath(sp+".min", skill)
+			v.name(mp, skill, "skill")
+			v.level(mp, "level", s.Min[skill])
+		}
+	}
+}
+
+// level checks a skill level: 0 to maxLevel.
+func (v *validator) level(path, what string, n int) {
+	switch {
+	case n < 0:
+		v.errf(path, "negative %s %d (want 0 to %d)", what, n, maxLevel)
+	case n > maxLevel:
+		v.errf(path, "%s %d is too high (want 0 to %d)", what, n, maxLevel)
+	}
+}
+
+// capacity checks a number of contacts at once: 0 to maxCapacity.
+func (v *validator) capacity(path string, n int) {
+	switch {
+	case n < 0:
+		v.errf(path, "negative capacity %d (want 0 to %d)", n, maxCapacity)
+	case n > maxCapacity:
+		v.errf(path, "capacity %d is too high (want 0 to %d)", n, maxCapacity)
+	}
+}
+
+// channel checks a channel named outside routing.capacity, whose keys
+// are the channels the router accepts.
+func (v *validator) channel(path, ch string) {
+	if !v.name(path, ch, "channel") {
+		return
+	}
+	if _, ok := v.c.Routing.Capacity[ch]; !ok {
+		v.errf(path, "channel %q is not in routing.capacity (want one of %s, or add it there)", ch, strings.Join(sortedKeys(v.c.Routing.Capacity), ", "))
+	}
+}
+
+// overflowCycles reports chains of overflow queues that come back to
+// where they started, once per cycle.
+func (v *validator) overflowCycles(byName map[string]int) {
+	qs := v.c.Queues
+	for i := range qs {
+		chain := []string{qs[i].Name}
+		seen := map[int]bool{i: true}
+		j := i
+		for {
+			next, ok := byName[qs[j].Overflow]
+			if !ok || qs[j].Overflow == qs[j].Name {
+				break // reported by queue
+			}
+			chain = append(chain, qs[next].Name)
+			if next == i {
+				if minIndex(seen) == i {
+					v.errf(indexPath("queues", i)+".overflow", "overflow cycle %s (want a chain that ends in a queue without overflow)", strings.Join(chain, " → "))
+				}
+				break
+			}
+			if seen[next] {
+				break // a cycle that does not include i
+			}
+			seen[next] = true
+			j = next
+		}
+	}
+}
+
+func minIndex(m map[int]bool) int {
+	lo := math.MaxInt
+	for i := range m {
+		lo = min(lo, i)
+	}
+	return lo
+}
+
+// queueNames lists the queues other than self, for "want one of".
+func queueNames(qs []router.Queue, self string) string {
+	var names []string
+	for _, q := range qs {
+		if q.Name != self && q.Name != "" {
+			names = append(names, q.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "no other queue is configured"
+	}
+	return "want one of " + strings.Join(names, ", ")
+}
+
+// name checks an id, name, skill or channel: 1 to maxNameLen letters,
+// digits and "._@+-", starting with a letter or digit. It reports whether
+// s is valid.
+func (v *validator) name(path, s, what string) bool {
+	const want = "want up to 64 letters, digits and \"._@+-\", starting with a letter or digit"
+	switch {
+	case s == "":
+		v.errf(path, "empty %s (%s)", what, want)
+		return false
+	case len(s) > maxNameLen || !validName.MatchString(s):
+		q := s
+		if len(q) > maxNameLen {
+			q = q[:maxNameLen] + "..."
+		}
+		v.errf(path, "invalid %s %q (%s)", what, q, want)
+		return false
+	}
+	return true
+}
