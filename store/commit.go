@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// Commit's statements. Upserts use INSERT ... ON CONFLICT ... DO UPDATE,
+// which SQLite (3.24+) and PostgreSQL both accept.
+const (
+	upsertAgentSQL = `INSERT INTO agents (id, name, skills, capacity, updated_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, skills = excluded.skills,
+	capacity = excluded.capacity, updated_at = excluded.updated_at`
+	deleteAgentSQL = `DELETE FROM agents WHERE id = ?`
+	upsertQueueSQL = `INSERT INTO queues (name, definition, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`
+	deleteQueueSQL   = `DELETE FROM queues WHERE name = ?`
+	upsertContactSQL = `INSERT INTO contacts (id, channel, queue, state, agent_id,
+	customer_id, customer_email, customer_phone, priority,
+	created_at, enqueued_at, assigned_at, ended_at,
+	idempotency_key, idempotency_hash, data)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, queue = excluded.queue,
+	state = excluded.state, agent_id = excluded.agent_id,
+	customer_id = excluded.customer_id, customer_email = excluded.customer_email,
+	customer_phone = excluded.customer_phone, priority = excluded.priority,
+	created_at = excluded.created_at, enqueued_at = excluded.enqueued_at,
+	assigned_at = excluded.assigned_at, ended_at = excluded.ended_at,
+	idempotency_key = excluded.idempotency_key, idempotency_hash = excluded.idempotency_hash,
+	data = excluded.data`
+	insertEventSQL = `INSERT INTO contact_events (contact_id, seq, at, event, agent_id, queue, reason)
+VALUES (?, ?, ?, ?, ?, ?, ?)`
+	insertMessageSQL = `INSERT INTO contact_messages (contact_id, seq, at, direction, author, body, client_id)
+VALUES (?, ?, ?, ?, ?, ?, ?)`
+)
+
+// commitStmts are Commit's prepared statements. They are prepared once on
+// the write connection; Tx.StmtContext reuses them inside each
+// transaction, so a commit parses no SQL.
+type commitStmts struct {
+	upsertAgent, deleteAgent   *sql.Stmt
+	upsertQueue, deleteQueue   *sql.Stmt
+	upsertContact              *sql.Stmt
+	insertEvent, insertMessage *sql.Stmt
+}
+
+// prepare prepares every statement on db.
+func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error {
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&s.upsertAgent, upsertAgentSQL},
+		{&s.deleteAgent, deleteAgentSQL},
+		{&s.upsertQueue, upsertQueueSQL},
+		{&s.deleteQueue, deleteQueueSQL},
+		{&s.upsertContact, upsertContactSQL},
+		{&s.insertEvent, insertEventSQL},
+		{&s.insertMessage, insertMessageSQL},
+	} {
+		st, err := db.PrepareContext(ctx, rebind(d, p.query))
+		if err != nil {
+			return fmt.Errorf("store: open: prepare %q: %w", p.query, err)
+		}
+		*p.stmt = st
+	}
+	return nil
+}
+
+// close closes the statements that were prepared.
+func (s *commitStmts) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.upsertAgent, s.deleteAgent, s.upsertQueue, s.deleteQueue,
+		s.upsertContact, s.insertEvent, s.insertMessage} {
+		if st != nil {
+			if err := st.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("store: close statement: %w", err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Commit writes b in one transaction: all of it is durable when Commit
+// returns nil, none of it when it returns an error. It upserts agents
+// (durable fields only), deletes agents, upserts queues, deletes queues,
+// upserts contacts whole, and appends events and messages, in that order.
+// An empty batch writes nothing.
+//
+// Events and messages must belong to contacts already stored or in the
+// same batch, and a (contact, seq) pair, an idempotency key, or a
+// non-empty (contact, client id) pair that is already stored fails the
+// whole batch.
+func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
+	if b == nil || b.Empty() {
+		return nil
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: commit: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	now := time.Now().UnixNano()
+
+	if len(b.Agents) > 0 {
+		st := tx.StmtContext(ctx, db.stmts.upsertAgent)
+		for _, a := range b.Agents {
+			skills, err := marshalJSON(a.Skills)
+			if err != nil {
+				return fmt.Errorf("store: commit: agent %q: encode skills: %w", a.ID, err)
+			}
+			capacity, err := marshalJSON(a.Capacity)
+			if err != nil {
+				return fmt.Errorf("store: commit: agent %q: encode capacity: %w", a.ID, err)
+			}
+			if _, err := st.ExecContext(ctx, a.ID, a.Name, skills, capacity, now); err != nil {
+				return fmt.Errorf("store: commit: upsert agent %q: %w", a.ID, err)
+			}
+		}
+	}
+	if len(b.DeletedAgents) > 0 {
+		st := tx.StmtContext(ctx, db.stmts.deleteAgent)
+		for _, id := range b.DeletedAgents {
+			if _, err := st.ExecContext(ctx, id); err != nil {
+				return fmt.Errorf("store: commit: delete agent %q: %w", id, err)
+			}
+		}
+	}
+	if len(b.Queues) > 0 {
+		st := tx.StmtContext(ctx, db.stmts.upsertQueue)
+		for _, q := range b.Queues {
+			def, err := marshalJSON(q)
+			if err != nil {
+				return fmt.Errorf("store: commit: queue %q: encode: %w", q.Name, err)
+			}
+			if _, err := st.ExecContext(ctx, q.Name, def, now); err != nil {
+				return fmt.Errorf("store: commit: upsert queue %q: %w", q.Name, err)
+			}
+		}
+	}
+	if len(b.DeletedQueues) > 0 {
+		st := tx.StmtContext(ctx, db.stmts.deleteQueue)
+		for _, name := range b.DeletedQueues {
+			if _, err := st.ExecContext(ctx, name); err != nil {
+				return fmt.Errorf("store: commit: delete queue %q: %w", name, err)
+			}
+		}
+	}
+	if len(b.Contacts) > 0 {
+		st := tx.StmtContext(ctx, db.stmts.upsertContact)
+		for i := range b.Contacts {
+			c := &b.Contacts[i]
+			data, err := marshalJSON(c)
+			if err != nil {
+				return fmt.Errorf("store: commit: contact %q: encode: %w", c.ID, err)
+			}
+			if _, err := st.ExecContext(ctx, c.ID, c.Channel, c.Queue, string(c.State), c.AgentID,
+				c.Customer.ID, c.Customer.Email, c.Customer.Phone, c.Priority,
+				toNanos(c.CreatedAt), toNanos(c.EnqueuedAt), toNanos(c.AssignedAt), toNanos(c.EndedAt),
+				nullIfEmpty(c.IdempotencyKey), c.IdempotencyHash, data); err != nil {
+				return fmt.Errorf("store: commit: upsert contact %q: %w", c.ID, err)
+			}
+		}
+	}
+	if len(b.Events) > 0 {
+		st := tx.StmtContext(ctx, db.stmts.insertEvent)
+		for i := range b.Events {
+			e := &b.Events[i]
+			if _, err := st.ExecContext(ctx, e.ContactID, e.Seq, toNanos(e.At), e.Event, e.AgentID, e.Queue, e.Reason); err != nil {
+				return fmt.Errorf("store: commit: insert event %d of contact %q: %w", e.Seq, e.ContactID, err)
+			}
+		}
+	}
+	if len(b.Messages) > 0 {
+		st := tx.StmtContext(ctx, db.stmts.insertMessage)
+		for i := range b.Messages {
+			m := &b.Messages[i]
+			if _, err := st.ExecContext(ctx, m.ContactID, m.Seq, toNanos(m.At), m.Direction, m.Author, m.Body, nullIfEmpty(m.ClientID)); err != nil {
+				return fmt.Errorf("store: commit: insert message %d of contact %q: %w", m.Seq, m.ContactID, err)
+			}
+		}
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}

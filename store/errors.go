@@ -1,0 +1,15 @@
+package store
+
+import "errors"
+
+// Sentinel errors. Errors returned by this package wrap them; test with
+// errors.Is.
+var (
+	// ErrNotFound is returned when the contact asked for does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrBadCursor is returned by Contacts when the cursor was not made by
+	// a previous page.
+	ErrBadCursor = errors.New("store: invalid cursor")
+	// ErrBadOptions is returned by Open when Options hold an invalid value.
+	ErrBadOptions = errors.New("store: invalid options")
+)

@@ -1,0 +1,118 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// liveContacts selects the contacts not in a final state (closed,
+// abandoned). It is written as ranges around the final states rather than
+// NOT IN so that the index on state serves it: Load reads only the live
+// contacts, however many closed ones the table holds.
+const liveContacts = `(state < 'abandoned' OR (state > 'abandoned' AND state < 'closed') OR state > 'closed')`
+
+// loadContactsSQL selects each live contact with its highest event and
+// message seq (0: none), found by one index seek each. It has no ORDER BY:
+// that would lead the planner to walk every contact in created_at order
+// instead of using the state index; Load sorts in memory.
+const loadContactsSQL = `SELECT data, idempotency_key, idempotency_hash,
+	COALESCE((SELECT MAX(e.seq) FROM contact_events e WHERE e.contact_id = c.id), 0),
+	COALESCE((SELECT MAX(m.seq) FROM contact_messages m WHERE m.contact_id = c.id), 0)
+FROM contacts c WHERE ` + liveContacts
+
+// Load returns the durable state to start the router from: every agent
+// (durable fields only; runtime fields are zero), every queue, the
+// contacts not closed or abandoned (oldest first), and for each of those
+// the next event and message sequence numbers (1 when it has none).
+func (db *DB) Load(ctx context.Context) (*router.Loaded, error) {
+	l := &router.Loaded{
+		NextEventSeq:   make(map[string]int),
+		NextMessageSeq: make(map[string]int),
+	}
+	// One read transaction, so the parts are a consistent snapshot.
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: load: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	rows, err := tx.QueryContext(ctx, rebind(db.dialect, `SELECT id, name, skills, capacity FROM agents ORDER BY id`))
+	if err != nil {
+		return nil, fmt.Errorf("store: load agents: %w", err)
+	}
+	for rows.Next() {
+		var (
+			a                router.Agent
+			skills, capacity string
+		)
+		if err := rows.Scan(&a.ID, &a.Name, &skills, &capacity); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: load agents: %w", err)
+		}
+		if err := json.Unmarshal([]byte(skills), &a.Skills); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: load agent %q: decode skills: %w", a.ID, err)
+		}
+		if err := json.Unmarshal([]byte(capacity), &a.Capacity); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: load agent %q: decode capacity: %w", a.ID, err)
+		}
+		l.Agents = append(l.Agents, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: load agents: %w", err)
+	}
+
+	rows, err = tx.QueryContext(ctx, rebind(db.dialect, `SELECT name, definition FROM queues ORDER BY name`))
+	if err != nil {
+		return nil, fmt.Errorf("store: load queues: %w", err)
+	}
+	for rows.Next() {
+		var (
+			name, def string
+			q         router.Queue
+		)
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: load queues: %w", err)
+		}
+		if err := json.Unmarshal([]byte(def), &q); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: load queue %q: decode: %w", name, err)
+		}
+		l.Queues = append(l.Queues, q)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: load queues: %w", err)
+	}
+
+	rows, err = tx.QueryContext(ctx, rebind(db.dialect, loadContactsSQL))
+	if err != nil {
+		return nil, fmt.Errorf("store: load contacts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var lastEvent, lastMessage int
+		c, err := scanContact(scanFunc(func(dest ...any) error {
+			return rows.Scan(append(dest, &lastEvent, &lastMessage)...)
+		}))
+		if err != nil {
+			return nil, fmt.Errorf("store: load contacts: %w", err)
+		}
+		l.Contacts = append(l.Contacts, c)
+		l.NextEventSeq[c.ID] = lastEvent + 1
+		l.NextMessageSeq[c.ID] = lastMessage + 1
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: load contacts: %w", err)
+	}
+	slices.SortFunc(l.Contacts, func(a, b router.Contact) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return l, nil
+}

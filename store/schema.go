@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migration is one step of the schema. Migrations are applied in order,
+// each once, and never edited after release: change the schema by adding
+// a migration.
+type migration struct {
+	version int
+	name    string
+	// stmts are run in order; each is one portable SQL statement.
+	stmts []string
+}
+
+// migrations is the schema's history, oldest first; versions count from 1
+// without gaps.
+var migrations = []migration{
+	{
+		version: 1,
+		name:    "initial schema",
+		stmts: []string{
+			`CREATE TABLE agents (
+	id         TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	skills     TEXT NOT NULL,   -- JSON map[string]int
+	capacity   TEXT NOT NULL,   -- JSON map[string]int
+	updated_at BIGINT NOT NULL  -- unix ns UTC
+)`,
+			`CREATE TABLE queues (
+	name       TEXT PRIMARY KEY,
+	definition TEXT NOT NULL,   -- JSON router.Queue
+	updated_at BIGINT NOT NULL  -- unix ns UTC
+)`,
+			`CREATE TABLE contacts (
+	id               TEXT PRIMARY KEY,
+	channel          TEXT NOT NULL,
+	queue            TEXT NOT NULL,
+	state            TEXT NOT NULL,
+	agent_id         TEXT NOT NULL,
+	customer_id      TEXT NOT NULL,
+	customer_email   TEXT NOT NULL,
+	customer_phone   TEXT NOT NULL,
+	priority         INTEGER NOT NULL,
+	created_at       BIGINT NOT NULL,  -- unix ns UTC, 0 = zero time
+	enqueued_at      BIGINT NOT NULL,
+	assigned_at      BIGINT NOT NULL,
+	ended_at         BIGINT NOT NULL,
+	idempotency_key  TEXT UNIQUE,      -- NULL when the create had no key
+	idempotency_hash TEXT NOT NULL,
+	data             TEXT NOT NULL     -- JSON router.Contact, the whole row
+)`,
+			// Contacts with a State filter, newest first; Load (the
+			// live states, as ranges around the final ones).
+			`CREATE INDEX contacts_state_created ON contacts (state, created_at, id)`,
+			// Contacts with Queue and State filters, newest first.
+			`CREATE INDEX contacts_queue_state ON contacts (queue, state, created_at, id)`,
+			// Contacts with a Queue filter, newest first.
+			`CREATE INDEX contacts_queue_created ON contacts (queue, created_at, id)`,
+			// Contacts with a Customer filter: one index per identifier.
+			`CREATE INDEX contacts_customer_id ON contacts (customer_id, created_at)`,
+			`CREATE INDEX contacts_customer_email ON contacts (customer_email, created_at)`,
+			`CREATE INDEX contacts_customer_phone ON contacts (customer_phone, created_at)`,
+			// Contacts paging, newest first by (created_at, id).
+			`CREATE INDEX contacts_created ON contacts (created_at, id)`,
+			// QueueStats: answered since.
+			`CREATE INDEX contacts_assigned ON contacts (assigned_at)`,
+			// QueueStats: abandoned since (state = abandoned, ended_at >=).
+			`CREATE INDEX contacts_state_ended ON contacts (state, ended_at)`,
+			`CREATE TABLE contact_events (
+	contact_id TEXT NOT NULL REFERENCES contacts (id),
+	seq        INTEGER NOT NULL,
+	at         BIGINT NOT NULL,  -- unix ns UTC
+	event      TEXT NOT NULL,
+	agent_id   TEXT NOT NULL,
+	queue      TEXT NOT NULL,
+	reason     TEXT NOT NULL,
+	PRIMARY KEY (contact_id, seq)
+)`,
+			`CREATE TABLE contact_messages (
+	contact_id TEXT NOT NULL REFERENCES contacts (id),
+	seq        INTEGER NOT NULL,
+	at         BIGINT NOT NULL,  -- unix ns UTC
+	direction  TEXT NOT NULL,
+	author     TEXT NOT NULL,
+	body       TEXT NOT NULL,
+	client_id  TEXT,             -- NULL when the client gave none
+	PRIMARY KEY (contact_id, seq),
+	UNIQUE (contact_id, client_id)
+)`,
+		},
+	},
+}
+
+// createMigrationsTable records which migrations have been applied.
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	name       TEXT NOT NULL,
+	applied_at BIGINT NOT NULL  -- unix ns UTC
+)`
+
+// migrate applies the migrations db has not seen, in one transaction: the
+// schema is either fully upgraded or left as it was.
+func migrate(ctx context.Context, db *sql.DB, d dialect) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if _, err = tx.ExecContext(ctx, createMigrationsTable); err != nil {
+		return fmt.Errorf("store: migrate: create schema_migrations: %w", err)
+	}
+	var current int
+	if err = tx.QueryRowContext(ctx, rebind(d, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`)).Scan(&current); err != nil {
+		return fmt.Errorf("store: migrate: read version: %w", err)
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("store: migrate: database schema version %d is newer than this program's %d", current, len(migrations))
+	}
+	for _, m := range migrations[current:] {
+		for i, stmt := range m.stmts {
+			if _, err = tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("store: migrate: version %d (%s) statement %d: %w", m.version, m.name, i+1, err)
+			}
+		}
+		if _, err = tx.ExecContext(ctx, rebind(d, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+			m.version, m.name, time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("store: migrate: record version %d: %w", m.version, err)
+		}
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// QueueStats are the wait outcomes of one queue over a period.
+type QueueStats struct {
+	// Answered counts contacts assigned to an agent in the period.
+	Answered int
+	// Abandoned counts contacts abandoned in the period.
+	Abandoned int
+	// Waits are the answered contacts' waits (AssignedAt − EnqueuedAt,
+	// 0 if EnqueuedAt is unset), sorted ascending; len(Waits) == Answered.
+	// The service level within d is the count of Waits <= d over Answered
+	// (or over Answered + Abandoned, as the caller defines it); the p-th
+	// percentile is Waits[p*(len-1)/100].
+	Waits []time.Duration
+}
+
+// queueStatsSQL selects the contacts answered or abandoned since a time;
+// arguments: since, "abandoned", since.
+const queueStatsSQL = `SELECT queue, state, enqueued_at, assigned_at FROM contacts
+WHERE assigned_at >= ? OR (state = ? AND ended_at >= ?)`
+
+// QueueStats returns, per queue, the contacts whose wait ended since
+// since: answered (AssignedAt >= since) or abandoned (state abandoned and
+// EndedAt >= since). A contact counts once, as abandoned if its state is
+// abandoned. Queues with no such contact are absent from the map. A
+// contact counts in the queue it is in now.
+func (db *DB) QueueStats(ctx context.Context, since time.Time) (map[string]QueueStats, error) {
+	from := max(toNanos(since), 1) // 0 means "never assigned/ended"
+	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, queueStatsSQL), from, string(router.ContactAbandoned), from)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue stats: %w", err)
+	}
+	defer rows.Close()
+	stats := make(map[string]QueueStats)
+	for rows.Next() {
+		var (
+			queue, state         string
+			enqueued, assignedAt int64
+		)
+		if err := rows.Scan(&queue, &state, &enqueued, &assignedAt); err != nil {
+			return nil, fmt.Errorf("store: queue stats: %w", err)
+		}
+		s := stats[queue]
+		if router.ContactState(state) == router.ContactAbandoned {
+			s.Abandoned++
+		} else {
+			s.Answered++
+			wait := time.Duration(0)
+			if enqueued != 0 && assignedAt > enqueued {
+				wait = time.Duration(assignedAt - enqueued)
+			}
+			s.Waits = append(s.Waits, wait)
+		}
+		stats[queue] = s
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue stats: %w", err)
+	}
+	for q, s := range stats {
+		slices.Sort(s.Waits)
+		stats[q] = s
+	}
+	return stats, nil
+}

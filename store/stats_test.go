@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+func TestQueueStats(t *testing.T) {
+	db := openTest(t)
+	since := t0.Add(time.Hour)
+	sec := time.Second
+	// contact builds a contact of queue q enqueued at since+enq, assigned
+	// at since+asg (0: never), ended at since+end (0: not ended).
+	contact := func(id, q string, s router.ContactState, enq, asg, end time.Duration) router.Contact {
+		c := simpleContact(id, s, since.Add(enq))
+		c.Queue = q
+		c.EnqueuedAt = since.Add(enq)
+		if asg != 0 {
+			c.AssignedAt = since.Add(asg)
+		}
+		if end != 0 {
+			c.EndedAt = since.Add(end)
+		}
+		return c
+	}
+	commit(t, db, &router.Batch{Contacts: []router.Contact{
+		// sales: answered in 30s, 5s, 12s (one still assigned, one closed,
+		// one enqueued before since but answered after); two abandoned.
+		contact("s1", "sales", router.ContactAssigned, 0, 30*sec, 0),
+		contact("s2", "sales", router.ContactClosed, 10*sec, 15*sec, 100*sec),
+		contact("s3", "sales", router.ContactWrapUp, -10*sec, 2*sec, 0),
+		contact("s4", "sales", router.ContactAbandoned, 0, 0, 45*sec),
+		contact("s5", "sales", router.ContactAbandoned, -30*sec, 0, 1*sec),
+		// Not counted: still waiting, answered or abandoned before since.
+		contact("s6", "sales", router.ContactQueued, 0, 0, 0),
+		contact("s7", "sales", router.ContactClosed, -100*sec, -90*sec, 10*sec),
+		contact("s8", "sales", router.ContactAbandoned, -100*sec, 0, -1*sec),
+		// support: one answered exactly at since, with a zero wait.
+		contact("p1", "support", router.ContactAssigned, 0, time.Nanosecond, 0),
+		// billing: only abandoned.
+		contact("b1", "billing", router.ContactAbandoned, 0, 0, 5*sec),
+		// idle: nothing since.
+		contact("i1", "idle", router.ContactClosed, -50*sec, -40*sec, -30*sec),
+	}})
+
+	tests := []struct {
+		name  string
+		since time.Time
+		want  map[string]QueueStats
+	}{
+		{"since", since, map[string]QueueStats{
+			"sales":   {Answered: 3, Abandoned: 2, Waits: []time.Duration{5 * sec, 12 * sec, 30 * sec}},
+			"support": {Answered: 1, Waits: []time.Duration{time.Nanosecond}},
+			"billing": {Abandoned: 1},
+		}},
+		{"later", since.Add(20 * sec), map[string]QueueStats{
+			"sales": {Answered: 1, Abandoned: 1, Waits: []time.Duration{30 * sec}},
+		}},
+		{"nothing", since.Add(time.Hour), map[string]QueueStats{}},
+		{"zero-time-counts-all", time.Time{}, map[string]QueueStats{
+			"sales":   {Answered: 4, Abandoned: 3, Waits: []time.Duration{5 * sec, 10 * sec, 12 * sec, 30 * sec}},
+			"support": {Answered: 1, Waits: []time.Duration{time.Nanosecond}},
+			"billing": {Abandoned: 1},
+			"idle":    {Answered: 1, Waits: []time.Duration{10 * sec}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := db.QueueStats(context.Background(), tt.since)
+			if err != nil {
+				t.Fatalf("QueueStats: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// DefaultPath is the database file used when Options.Path is empty.
+const DefaultPath = "switchboard.db"
+
+// busyTimeoutMillis is how long a connection waits for a lock held by
+// another connection (or another process) before failing with SQLITE_BUSY.
+const busyTimeoutMillis = 5000
+
+// maxReaders bounds the read pool; WAL lets readers run beside the writer.
+var maxReaders = max(4, runtime.GOMAXPROCS(0))
+
+// Options configure Open. A nil *Options means the defaults.
+type Options struct {
+	// Path is the database file; its directory is created if missing.
+	// Default DefaultPath. SQLite adds Path-wal and Path-shm beside it.
+	Path string
+	// Synchronous is SQLite's synchronous setting: "full" (the default)
+	// makes every Commit durable against power loss; "normal" is faster
+	// but a power cut may lose the last commits (never corrupting the
+	// file). Case-insensitive.
+	Synchronous string
+}
+
+// DB is the SQLite store. It is safe for concurrent use.
+type DB struct {
+	// write is the single connection used by Commit (and migrations).
+	write *sql.DB
+	// read is a pool of read-only connections for Load and the queries.
+	read    *sql.DB
+	dialect dialect
+	// stmts are Commit's statements, prepared once on the write
+	// connection and bound to each transaction with Tx.StmtContext.
+	stmts commitStmts
+}
+
+var _ router.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database at opts.Path, applies any
+// pending schema migrations, and prepares the commit statements.
+func Open(ctx context.Context, opts *Options) (*DB, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Path == "" {
+		o.Path = DefaultPath
+	}
+	sync := strings.ToLower(o.Synchronous)
+	switch sync {
+	case "":
+		sync = "full"
+	case "full", "normal":
+	default:
+		return nil, fmt.Errorf("%w: synchronous %q: want \"full\" or \"normal\"", ErrBadOptions, o.Synchronous)
+	}
+	if strings.ContainsAny(o.Path, "?#") || o.Path == ":memory:" || strings.HasPrefix(o.Path, "file:") {
+		return nil, fmt.Errorf("%w: path %q: want a plain file path without ? or #", ErrBadOptions, o.Path)
+	}
+	if dir := filepath.Dir(o.Path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: open: create directory: %w", err)
+		}
+	}
+
+	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)", busyTimeoutMillis, sync)
+	// The writer takes the write lock at BEGIN (immediate), so a
+	// transaction never fails half-way on a lock upgrade.
+	write, err := sql.Open("sqlite", o.Path+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open: write connection: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+
+	db := &DB{write: write, dialect: dialectQuestion}
+	if err := db.init(ctx, o.Path, common); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return db, nil
+}
+
+// init checks the write connection, migrates, opens the read pool and
+// prepares the commit statements.
+func (db *DB) init(ctx context.Context, path, common string) error {
+	var mode string
+	if err := db.write.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("store: open: journal_mode is %q, want wal", mode)
+	}
+	if err := migrate(ctx, db.write, db.dialect); err != nil {
+		return err
+	}
+	read, err := sql.Open("sqlite", path+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		return fmt.Errorf("store: open: read pool: %w", err)
+	}
+	read.SetMaxOpenConns(maxReaders)
+	read.SetMaxIdleConns(maxReaders)
+	db.read = read
+	if err := read.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: open: read pool: %w", err)
+	}
+	if err := db.stmts.prepare(ctx, db.write, db.dialect); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Close closes the statements and connections. Commit and the queries
+// must not be called after it.
+func (db *DB) Close() error {
+	var errs []error
+	errs = append(errs, db.stmts.close())
+	if db.read != nil {
+		if err := db.read.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: close read pool: %w", err))
+		}
+	}
+	if err := db.write.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("store: close write connection: %w", err))
+	}
+	return errors.Join(errs...)
+}
