@@ -171,7 +171,7 @@ func (w *write) newContact(nc NewContact) (*Contact, error) {
 		}
 	}
 	c := &Contact{
-		ID:              NewID(w.now),
+		ID:              w.r.ids.next(w.now),
 		Channel:         nc.Channel,
 		Customer:        nc.Customer,
 		Subject:         nc.Subject,
@@ -223,6 +223,7 @@ func (r *Router) PutAgent(ctx context.Context, spec Agent) (Agent, bool, error) 
 			a = &Agent{ID: spec.ID, State: AgentOffline, StateSince: w.now, Active: map[string]int{}}
 		}
 		a.Name, a.Skills, a.Capacity = spec.Name, cloneMap(spec.Skills), cloneMap(spec.Capacity)
+		a.skillsRev = w.r.nextRev()
 		w.putAgent(a, true)
 		w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: "definition changed"})
 		return agentResult(a.ID), nil
@@ -285,6 +286,9 @@ func (r *Router) DeleteAgent(ctx context.Context, id string) error {
 		}
 		if err := w.txn.Delete(tableAgents, a); err != nil {
 			return nil, fmt.Errorf("router: delete agent %q: %w", id, err)
+		}
+		if _, err := w.txn.DeleteAll(tableRoutes, indexID, id); err != nil {
+			return nil, fmt.Errorf("router: delete route %q: %w", id, err)
 		}
 		w.batch.DeletedAgents = append(w.batch.DeletedAgents, id)
 		return nil, nil

@@ -30,8 +30,13 @@ func (r *Router) ineligible(a *Agent, c *Contact, now time.Time) string {
 	if len(c.Preferred) > 0 && !c.PreferredUntil.IsZero() && now.Before(c.PreferredUntil) && !slices.Contains(c.Preferred, a.ID) {
 		return "not preferred"
 	}
-	for _, req := range c.Effective {
-		lvl, ok := a.Skills[req.Skill]
+	return lacks(a.Skills, c.Effective)
+}
+
+// lacks says which requirement skills fail, or "" if none.
+func lacks(skills map[string]int, reqs []Requirement) string {
+	for _, req := range reqs {
+		lvl, ok := skills[req.Skill]
 		if !ok {
 			return "no " + req.Skill
 		}
@@ -84,52 +89,105 @@ func idleFor(a *Agent, now time.Time) time.Duration {
 	return now.Sub(a.IdleSince).Round(time.Second)
 }
 
-// matchContact finds the agent for queued contact c by its queue's
-// strategy, reading txn (a snapshot or the write transaction). It returns
-// nil when nobody eligible can take it now.
-func (r *Router) matchContact(txn *memdb.Txn, c *Contact, q *Queue, now time.Time) (*Agent, string) {
+// proposal is the matcher's answer for a contact: the agent, and who was
+// passed over on the way, kept as pointers so that finding an agent
+// allocates nothing; reason renders it when the decision is taken.
+type proposal struct {
+	agent     *Agent
+	skipped   [maxSkipped]skipRef
+	nSkipped  int
+	preferred bool
+}
+
+// skipRef is an agent passed over: on its skills (route) or on its state.
+type skipRef struct {
+	id     string
+	skills map[string]int
+	agent  *Agent // nil when the skills already failed
+}
+
+func (p *proposal) skip(s skipRef) {
+	if p.nSkipped < maxSkipped {
+		p.skipped[p.nSkipped] = s
+		p.nSkipped++
+	}
+}
+
+// matchContact proposes the agent for queued contact c by its queue's
+// strategy, reading txn (a snapshot or the write transaction). ok is false
+// when nobody eligible can take it now.
+func (r *Router) matchContact(txn *memdb.Txn, c *Contact, q *Queue, now time.Time) (p proposal, ok bool) {
 	if len(c.Preferred) > 0 && now.Before(c.PreferredUntil) {
 		return r.matchPreferred(txn, c, now)
 	}
-	bucket := bucketOf(c.Effective)
-	it, err := txn.Get(tableAgents, indexRoute, bucket, byte(0))
+	it, err := txn.Get(tableRoutes, indexRoute, bucketOf(c.Effective), byte(0))
 	if err != nil {
-		return nil, ""
+		return p, false
 	}
-	var skipped []skip
-	var best *Agent
 	for raw := it.Next(); raw != nil; raw = it.Next() {
-		a := raw.(*Agent)
-		if why := r.ineligible(a, c, now); why != "" {
-			if len(skipped) < maxSkipped {
-				skipped = append(skipped, skip{a.ID, why})
-			}
+		rt := raw.(*route)
+		// Skills live on the route too: most candidates fail on them,
+		// and reading the agent row costs a lookup.
+		if lacks(rt.Skills, c.Effective) != "" {
+			p.skip(skipRef{id: rt.ID, skills: rt.Skills})
+			continue
+		}
+		a := agentOf(txn, raw)
+		if a == nil {
+			continue
+		}
+		if r.ineligible(a, c, now) != "" {
+			p.skip(skipRef{id: a.ID, agent: a})
 			continue
 		}
 		if q.Strategy == LongestIdle || q.Strategy == "" {
-			best = a
+			p.agent = a
 			break
 		}
-		if best == nil || r.better(q, c, a, best) {
-			best = a
+		if p.agent == nil || r.better(q, c, a, p.agent) {
+			p.agent = a
 		}
 	}
-	if best == nil {
-		return nil, ""
+	return p, p.agent != nil
+}
+
+// reason renders a proposal for the timeline and the screen pop. It also
+// names agents who could not be asked at all (away, busy), so that a
+// supervisor sees the whole picture.
+func (r *Router) reason(txn *memdb.Txn, p *proposal, c *Contact, q *Queue, now time.Time) string {
+	skipped := make([]skip, 0, maxSkipped)
+	for _, s := range p.skipped[:p.nSkipped] {
+		why := lacks(s.skills, c.Effective)
+		if s.agent != nil {
+			why = r.ineligible(s.agent, c, now)
+		}
+		skipped = append(skipped, skip{s.id, why})
 	}
-	if len(skipped) < maxSkipped {
-		// Name who could not be asked at all (away, busy) too.
-		if it, err := txn.Get(tableAgents, indexRoute, bucket, byte(1)); err == nil {
+	if !p.preferred && len(skipped) < maxSkipped {
+		if it, err := txn.Get(tableRoutes, indexRoute, bucketOf(c.Effective), byte(1)); err == nil {
 			for raw := it.Next(); raw != nil && len(skipped) < maxSkipped; raw = it.Next() {
-				a := raw.(*Agent)
-				if a.State == AgentOffline {
+				a := agentOf(txn, raw)
+				if a == nil || a.State == AgentOffline {
 					continue
 				}
 				skipped = append(skipped, skip{a.ID, r.ineligible(a, c, now)})
 			}
 		}
 	}
-	return best, reasonLine(best, c, r.how(q, best, c, now), skipped)
+	how := r.how(q, p.agent, c, now)
+	if p.preferred {
+		how = fmt.Sprintf("preferred agent until %s", c.PreferredUntil.Format(time.TimeOnly))
+	}
+	return reasonLine(p.agent, c, how, skipped)
+}
+
+// agentOf reads the agent of a route.
+func agentOf(txn *memdb.Txn, raw any) *Agent {
+	a, err := txn.First(tableAgents, indexID, raw.(*route).ID)
+	if err != nil || a == nil {
+		return nil
+	}
+	return a.(*Agent)
 }
 
 // better reports whether eligible agent a beats best under q's strategy
@@ -190,29 +248,24 @@ func (r *Router) how(q *Queue, a *Agent, c *Contact, now time.Time) string {
 	return fmt.Sprintf("idle %s (longest)", idleFor(a, now))
 }
 
-// matchPreferred offers c only to its preferred agents, longest idle first.
-func (r *Router) matchPreferred(txn *memdb.Txn, c *Contact, now time.Time) (*Agent, string) {
-	var best *Agent
-	var skipped []skip
+// matchPreferred proposes only c's preferred agents, longest idle first.
+func (r *Router) matchPreferred(txn *memdb.Txn, c *Contact, now time.Time) (p proposal, ok bool) {
+	p.preferred = true
 	for _, id := range c.Preferred {
 		raw, err := txn.First(tableAgents, indexID, id)
 		if err != nil || raw == nil {
 			continue
 		}
 		a := raw.(*Agent)
-		if why := r.ineligible(a, c, now); why != "" {
-			skipped = append(skipped, skip{a.ID, why})
+		if r.ineligible(a, c, now) != "" {
+			p.skip(skipRef{id: a.ID, agent: a})
 			continue
 		}
-		if best == nil || a.IdleSince.Before(best.IdleSince) {
-			best = a
+		if p.agent == nil || a.IdleSince.Before(p.agent.IdleSince) {
+			p.agent = a
 		}
 	}
-	if best == nil {
-		return nil, ""
-	}
-	how := fmt.Sprintf("preferred agent until %s", c.PreferredUntil.Format(time.TimeOnly))
-	return best, reasonLine(best, c, how, skipped)
+	return p, p.agent != nil
 }
 
 // matchAgent finds the contact a freed agent should take: the highest

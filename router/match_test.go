@@ -538,3 +538,15 @@ func TestRestart(t *testing.T) {
 		t.Errorf("messages after restart: %+v, want seq 1 and 2", msgs)
 	}
 }
+
+func TestIDsSortInCreationOrder(t *testing.T) {
+	var g idGen
+	prev := ""
+	for i := 0; i < 1000; i++ {
+		id := g.next(epoch.Add(time.Duration(i/100) * time.Millisecond))
+		if len(id) != 26 || id <= prev {
+			t.Fatalf("id %d %q does not sort after %q", i, id, prev)
+		}
+		prev = id
+	}
+}

@@ -101,18 +101,32 @@ func (s *Snapshot) Waiting(queue string) []Contact {
 	return out
 }
 
-// Match proposes an agent for c as the router would now, without
-// reserving anything. ok is false when nobody eligible is free.
+// Propose finds the agent the router would offer c to now, without the
+// reason and without reserving anything: the matcher's cost alone.
+func (s *Snapshot) Propose(c *Contact) (agentID string, ok bool) {
+	q, found := s.Queue(c.Queue)
+	if !found {
+		return "", false
+	}
+	p, ok := s.r.matchContact(s.txn, c, &q, s.At)
+	if !ok {
+		return "", false
+	}
+	return p.agent.ID, true
+}
+
+// Match proposes an agent for c as the router would now, with the reason,
+// without reserving anything. ok is false when nobody eligible is free.
 func (s *Snapshot) Match(c *Contact) (agentID, reason string, ok bool) {
 	q, found := s.Queue(c.Queue)
 	if !found {
 		return "", "", false
 	}
-	a, reason := s.r.matchContact(s.txn, c, &q, s.At)
-	if a == nil {
+	p, ok := s.r.matchContact(s.txn, c, &q, s.At)
+	if !ok {
 		return "", "", false
 	}
-	return a.ID, reason, true
+	return p.agent.ID, s.r.reason(s.txn, &p, c, &q, s.At), true
 }
 
 // Eligibility is one agent's standing for one contact.

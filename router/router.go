@@ -102,6 +102,14 @@ type Router struct {
 	seqs map[string]contactSeqs
 	// lastRR is the last agent offered a contact of each round-robin queue.
 	lastRR map[string]string
+	ids    idGen
+	// rev numbers skill maps, so that a route knows when to re-key.
+	rev uint64
+}
+
+func (r *Router) nextRev() uint64 {
+	r.rev++
+	return r.rev
 }
 
 type contactSeqs struct{ event, message int }

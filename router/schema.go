@@ -12,6 +12,7 @@ import (
 // Table and index names of the in-memory state.
 const (
 	tableAgents   = "agents"
+	tableRoutes   = "routes"
 	tableContacts = "contacts"
 	tableQueues   = "queues"
 
@@ -31,22 +32,49 @@ const anyBucket = ""
 func schema() *memdb.DBSchema {
 	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
 		tableAgents:   agentsTableSchema(),
+		tableRoutes:   routesTableSchema(),
 		tableContacts: contactsTableSchema(),
 		tableQueues:   queuesTableSchema(),
 	}}
 }
 
-// agentsTableSchema holds every agent. Indexes are few on purpose: each key
-// an agent has is a radix-tree write on every change of the agent, and
-// agents change on every offer, accept and close.
+// agentsTableSchema holds every agent, keyed by id only: an agent changes
+// on every offer, accept and close, and each index key is a radix-tree
+// path copied on every change. What routing orders by lives in routes.
 func agentsTableSchema() *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: tableAgents,
 		Indexes: map[string]*memdb.IndexSchema{
-			// indexID: Agent(id), PutAgent, every command naming an agent.
+			// indexID: Agent(id), PutAgent, every command naming an agent,
+			// and the matcher for each route it visits.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+		},
+	}
+}
+
+// route is an agent's place in the routing order. It is rewritten only
+// when its keys change (skills, idle time, or whether the agent can take
+// anything at all), not on every offer: a decision that leaves the agent
+// with free capacity writes the agent row alone.
+type route struct {
+	ID string
+	// Skills is the agent's skill map, shared and never modified.
+	Skills    map[string]int
+	SkillsRev uint64
+	IdleSince time.Time
+	// Class is 0 for an agent available with free capacity, 1 otherwise.
+	Class byte
+}
+
+// routesTableSchema holds one route per agent.
+func routesTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: tableRoutes,
+		Indexes: map[string]*memdb.IndexSchema{
+			// indexID: putAgent compares an agent's route with the stored one.
 			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
 			// indexRoute: the contact-side match walks one skill's bucket,
-			// routable agents first, longest idle first.
+			// agents with free capacity first, longest idle first.
 			indexRoute: {Name: indexRoute, Indexer: agentRouteIndex{}},
 		},
 	}
@@ -81,29 +109,26 @@ func queuesTableSchema() *memdb.TableSchema {
 	}
 }
 
-// agentRouteIndex gives an agent one key per skill and one in anyBucket:
+// agentRouteIndex gives a route one key per skill and one in anyBucket:
 //
 //	skill 0x00 | class (0 routable, 1 not) | idle-since (8 bytes) | id
 //
-// A prefix walk of skill 0x00 0x00 visits the routable agents having that
-// skill, longest idle first; the agents that cannot take anything now
-// follow, so a decision's reason can name them. One key per skill, not
-// per skill level: levels are checked on the object.
+// A prefix walk of skill 0x00 0x00 visits the agents having that skill
+// who are available with free capacity, longest idle first; the agents
+// who cannot take anything now follow, so a decision's reason can name
+// them. One key per skill, not per skill level: levels, the channel's
+// capacity and a ringing offer are checked on the agent.
 type agentRouteIndex struct{}
 
 func (agentRouteIndex) FromObject(raw any) (bool, [][]byte, error) {
-	a, ok := raw.(*Agent)
+	rt, ok := raw.(*route)
 	if !ok {
-		return false, nil, fmt.Errorf("router: route index: %T is not *Agent", raw)
+		return false, nil, fmt.Errorf("router: route index: %T is not *route", raw)
 	}
-	class := byte(1)
-	if a.routable {
-		class = 0
-	}
-	keys := make([][]byte, 0, len(a.Skills)+1)
-	keys = append(keys, routeKey(anyBucket, class, a.IdleSince))
-	for s := range a.Skills {
-		keys = append(keys, routeKey(s, class, a.IdleSince))
+	keys := make([][]byte, 0, len(rt.Skills)+1)
+	keys = append(keys, routeKey(anyBucket, rt.Class, rt.IdleSince))
+	for s := range rt.Skills {
+		keys = append(keys, routeKey(s, rt.Class, rt.IdleSince))
 	}
 	return true, keys, nil
 }

@@ -222,8 +222,8 @@ type Agent struct {
 	// contacts.
 	Contacts []string `json:"contacts"`
 
-	// routable caches canRoute for the route index; set by putAgent.
-	routable bool
+	// skillsRev changes whenever Skills is replaced.
+	skillsRev uint64
 }
 
 // RelaxStep loosens a queue's requirements once a contact has waited

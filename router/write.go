@@ -108,9 +108,22 @@ func (w *write) putContact(c *Contact) {
 // putAgent stores a (a private copy the caller gives up). durable says
 // whether the agent's definition changed and goes to the store.
 func (w *write) putAgent(a *Agent, durable bool) {
-	a.routable = w.r.canRoute(a)
 	if err := w.txn.Insert(tableAgents, a); err != nil {
 		panic(fmt.Sprintf("router: write agent %q: %v", a.ID, err)) // schema bug
+	}
+	class := byte(1)
+	if w.r.hasRoom(a) {
+		class = 0
+	}
+	old, err := w.txn.First(tableRoutes, indexID, a.ID)
+	if err != nil {
+		panic(fmt.Sprintf("router: read route %q: %v", a.ID, err)) // schema bug
+	}
+	if o, _ := old.(*route); o == nil || o.Class != class || o.SkillsRev != a.skillsRev || !o.IdleSince.Equal(a.IdleSince) {
+		rt := &route{ID: a.ID, Skills: a.Skills, SkillsRev: a.skillsRev, IdleSince: a.IdleSince, Class: class}
+		if err := w.txn.Insert(tableRoutes, rt); err != nil {
+			panic(fmt.Sprintf("router: write route %q: %v", a.ID, err)) // schema bug
+		}
 	}
 	if durable {
 		if i, ok := w.agentIdx[a.ID]; ok {
@@ -120,7 +133,7 @@ func (w *write) putAgent(a *Agent, durable bool) {
 			w.batch.Agents = append(w.batch.Agents, *a)
 		}
 	}
-	if a.routable {
+	if w.r.canRoute(a) {
 		w.markAgent(a.ID)
 	}
 }
@@ -189,7 +202,13 @@ func (r *Router) capacityOf(a *Agent, ch Channel) int {
 
 // canRoute reports whether a may be offered a contact now.
 func (r *Router) canRoute(a *Agent) bool {
-	if a.State != AgentAvailable || a.Offer != "" {
+	return a.Offer == "" && r.hasRoom(a)
+}
+
+// hasRoom reports whether a is available with free capacity on some
+// channel, ignoring a ringing offer (see route).
+func (r *Router) hasRoom(a *Agent) bool {
+	if a.State != AgentAvailable {
 		return false
 	}
 	for ch := range r.capacity {
@@ -478,8 +497,8 @@ func (w *write) route() {
 		if err != nil {
 			continue
 		}
-		if a, reason := w.r.matchContact(w.txn, c, q, w.now); a != nil {
-			w.offer(c, a, reason)
+		if p, ok := w.r.matchContact(w.txn, c, q, w.now); ok {
+			w.offer(c, p.agent, w.r.reason(w.txn, &p, c, q, w.now))
 		}
 	}
 	w.dirtyAgents, w.dirtyContacts = nil, nil
@@ -552,10 +571,8 @@ func (w *write) restore(l *Loaded) error {
 		}
 	}
 	for _, a := range agents {
-		a.routable = false
-		if err := w.txn.Insert(tableAgents, a); err != nil {
-			return fmt.Errorf("router: restore agent %q: %w", a.ID, err)
-		}
+		a.skillsRev = w.r.nextRev()
+		w.putAgent(a, false)
 	}
 	return nil
 }
