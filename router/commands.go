@@ -107,21 +107,23 @@ type NewContact struct {
 
 // Submit queues a new contact and routes it at once. It returns the
 // contact as routing left it and whether it was created (false: an
-// idempotent retry).
+// idempotent retry; if that contact has ended, only its ID is set and the
+// store has the rest).
 func (r *Router) Submit(ctx context.Context, nc NewContact) (Contact, bool, error) {
 	created := false
 	v, err := r.do(ctx, func(w *write) (any, error) {
 		created = false
 		if nc.IdempotencyKey != "" {
-			raw, err := w.txn.First(tableContacts, indexIdempotency, nc.IdempotencyKey)
+			raw, err := w.txn.First(tableKeys, indexID, nc.IdempotencyKey)
 			if err != nil {
 				return nil, fmt.Errorf("router: read idempotency key: %w", err)
 			}
 			if raw != nil {
-				if c := raw.(*Contact); c.IdempotencyHash != nc.IdempotencyHash {
+				k := raw.(*idemKey)
+				if k.Hash != nc.IdempotencyHash {
 					return nil, ErrIdempotency
 				}
-				return contactResult(raw.(*Contact).ID), nil
+				return contactResult(k.ContactID), nil
 			}
 		}
 		c, err := w.newContact(nc)
@@ -197,6 +199,7 @@ func (w *write) newContact(nc NewContact) (*Contact, error) {
 	}
 	w.seqs[c.ID] = contactSeqs{event: 1, message: 1}
 	w.putContact(c)
+	w.rememberKey(c)
 	w.event(c, "created", "", fmt.Sprintf("%s contact in %s, requirements %s, rank %d", c.Channel, c.Queue, reqString(c.Effective), c.Rank))
 	if nc.Body != "" {
 		m := w.message(c, Message{Direction: "in", Author: c.Customer.Name, Body: nc.Body})

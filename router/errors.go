@@ -14,4 +14,7 @@ var (
 	ErrIdempotency = errors.New("router: idempotency key reused with a different request")
 	ErrClosed      = errors.New("router: shut down")
 	ErrNotStarted  = errors.New("router: not started")
+	// ErrFailed: the store failed a commit and the router stopped; the
+	// process should restart.
+	ErrFailed = errors.New("router: stopped after a store failure")
 )

@@ -467,26 +467,61 @@ func TestIdempotentSubmit(t *testing.T) {
 	if _, _, err := h.r.Submit(h.ctx, nc); !isErr(err, ErrIdempotency) {
 		t.Fatalf("reuse with another body: got %v, want ErrIdempotency", err)
 	}
+
+	t.Run("remembered-after-the-contact-ended", func(t *testing.T) {
+		if _, err := h.r.CloseContact(h.ctx, first.ID, "", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		nc.IdempotencyHash = "h1"
+		again, created, err := h.r.Submit(h.ctx, nc)
+		if err != nil || created || again.ID != first.ID {
+			t.Fatalf("retry after close: got %s created %v err %v, want %s, false, nil", again.ID, created, err, first.ID)
+		}
+	})
+
+	t.Run("forgotten-after-a-day", func(t *testing.T) {
+		h.advance(keyTTL)
+		again, created, err := h.r.Submit(h.ctx, nc)
+		if err != nil || !created || again.ID == first.ID {
+			t.Fatalf("after the TTL: got %s created %v err %v, want a new contact", again.ID, created, err)
+		}
+	})
 }
 
-func TestCommitFailureChangesNothing(t *testing.T) {
-	h := newHarness(t, nil)
+func TestStoreFailureStopsRouter(t *testing.T) {
+	st := newMemStore()
+	clk := NewManualClock(epoch)
+	h := startHarness(t, st, clk, nil)
 	h.queue(Queue{Name: "q"})
 	h.agent("alice", sk(), nil, AgentAvailable)
-	h.store.mu.Lock()
-	h.store.failNext = errDisk
-	h.store.mu.Unlock()
-	if _, _, err := h.r.Submit(h.ctx, NewContact{Channel: "chat", Queue: "q"}); !isErr(err, errDisk) {
-		t.Fatalf("got %v, want the store's error", err)
+	st.mu.Lock()
+	st.failNext = errDisk
+	st.mu.Unlock()
+	_, _, err := h.r.Submit(h.ctx, NewContact{Channel: "chat", Queue: "q"})
+	if !isErr(err, errDisk) || !isErr(err, ErrFailed) {
+		t.Fatalf("submit when the store fails: got %v, want ErrFailed wrapping the store's error", err)
 	}
-	if n := len(h.r.Snapshot().Contacts()); n != 0 {
-		t.Fatalf("%d contacts in memory after a failed commit", n)
+	select {
+	case <-h.r.Failed():
+	default:
+		t.Fatal("Failed is not closed after a store failure")
 	}
-	if a := h.agentNow("alice"); a.Offer != "" || len(a.Contacts) != 0 {
-		t.Fatalf("alice holds %v after a failed commit", a.Contacts)
+	if _, err := h.r.SetAgentState(h.ctx, "alice", AgentAway, ""); !isErr(err, ErrFailed) {
+		t.Fatalf("command after the failure: got %v, want ErrFailed", err)
 	}
-	c := h.submit(NewContact{Queue: "q"})
-	h.wantState(c.ID, ContactOffered, "alice")
+	if n := len(h.notesOf(NoteOffer, "")); n != 0 {
+		t.Fatalf("%d offers announced although nothing was durable", n)
+	}
+	h.r.Close()
+
+	// A restart sees only what was durable: no contact, alice offline.
+	h2 := startHarness(t, st, clk, nil)
+	if n := len(h2.r.Snapshot().Contacts()); n != 0 {
+		t.Fatalf("%d contacts after restart, want 0", n)
+	}
+	h2.state("alice", AgentAvailable, "")
+	c := h2.submit(NewContact{Queue: "q"})
+	h2.wantState(c.ID, ContactOffered, "alice")
 }
 
 var errDisk = &diskError{}

@@ -5,12 +5,20 @@
 // One goroutine owns every write. Commands (a new contact, an agent's
 // state, accept, decline, a timer coming due) queue up and are applied in
 // order; the commands that arrive together share one go-memdb write
-// transaction and one Store commit, and each caller is answered only once
-// that commit is durable. Routing runs inside the same transaction right
-// after the commands, so a freed agent or a new contact is matched at once
-// and nothing polls. With a single writer, "capacity is never exceeded"
-// and "never offered twice" hold by construction; the commit still
-// re-checks both. Reads use memdb snapshots and never wait for the writer.
+// transaction and one Store commit, and each caller is answered, and each
+// agent told, only once that commit is durable. Routing runs inside the
+// same transaction right after the commands, so a freed agent or a new
+// contact is matched at once and nothing polls. With a single writer,
+// "capacity is never exceeded" and "never offered twice" hold by
+// construction; the offer still re-checks both.
+//
+// Commits are pipelined: while one batch is being written to the store, the
+// writer already applies the next commands on top of it, and seals them
+// into the next batch the moment the store is free. Snapshots may
+// therefore show a decision up to one commit before it is durable; nobody
+// is answered or notified before. If the store fails, the router stops
+// (fail-stop): every later command gets ErrFailed, Failed is closed, and
+// the process should restart and reload what was durable.
 //
 //	r, err := router.New(store, &router.Options{Notifier: hub})
 //	if err := r.Start(ctx); err != nil { ... }
@@ -90,6 +98,15 @@ type Router struct {
 	stopped  chan struct{}
 	started  atomic.Bool
 	stopOnce sync.Once
+
+	// commits carries sealed batches to the committer, in order; idle holds
+	// a token while the committer can take one.
+	commits chan *sealed
+	idle    chan struct{}
+	// failed is closed, and failure set, when a store commit fails.
+	failed   chan struct{}
+	failure  atomic.Pointer[error]
+	failOnce sync.Once
 
 	// tickQueued is set while a timer command waits in cmds.
 	tickQueued atomic.Bool
@@ -180,6 +197,9 @@ func New(store Store, o *Options) (*Router, error) {
 		cmds:             make(chan *command, 1024),
 		quit:             make(chan struct{}),
 		stopped:          make(chan struct{}),
+		commits:          make(chan *sealed, 1),
+		idle:             make(chan struct{}, 1),
+		failed:           make(chan struct{}),
 		seqs:             map[string]contactSeqs{},
 		lastRR:           map[string]string{},
 	}
@@ -236,11 +256,35 @@ func (r *Router) Start(ctx context.Context) error {
 		return err
 	}
 	w.route()
-	if err := r.commit(ctx, w); err != nil {
+	if err := r.store.Commit(ctx, &w.batch); err != nil {
+		w.txn.Abort()
 		return fmt.Errorf("router: commit restored state: %w", err)
 	}
+	r.publish(w)
+	r.idle <- struct{}{}
+	go r.commitLoop()
 	go r.loop()
 	return nil
+}
+
+// Failed is closed when the router stopped because its store failed.
+func (r *Router) Failed() <-chan struct{} { return r.failed }
+
+// Err returns why the router failed, or nil.
+func (r *Router) Err() error {
+	if p := r.failure.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (r *Router) fail(err error) {
+	r.failOnce.Do(func() {
+		err = fmt.Errorf("%w: %w", ErrFailed, err)
+		r.failure.Store(&err)
+		r.log.Error("router: store commit failed; refusing further commands", "err", err)
+		close(r.failed)
+	})
 }
 
 // Close stops the router after the commands already queued; later
@@ -284,11 +328,16 @@ func (r *Router) do(ctx context.Context, apply func(w *write) (any, error)) (any
 	if !r.started.Load() {
 		return nil, ErrNotStarted
 	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
 	c := &command{ctx: ctx, apply: apply, reply: make(chan result, 1)}
 	select {
 	case r.cmds <- c:
 	case <-r.quit:
 		return nil, ErrClosed
+	case <-r.failed:
+		return nil, r.Err()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -298,26 +347,126 @@ func (r *Router) do(ctx context.Context, apply func(w *write) (any, error)) (any
 	return res.v, res.err
 }
 
+// sealed is a batch committed in memory and waiting for the store.
+type sealed struct {
+	batch   *Batch
+	notes   []Notification
+	cmds    []*command
+	results []result
+}
+
+// loop applies commands as they arrive into an open batch, and seals the
+// batch whenever the committer is free (or the batch is full).
 func (r *Router) loop() {
 	defer close(r.stopped)
+	defer close(r.commits)
+	var w *write
 	for {
+		if w == nil {
+			select {
+			case c := <-r.cmds:
+				w = r.begin()
+				w.apply(c)
+			case <-r.quit:
+				r.drain()
+				return
+			}
+			continue
+		}
+		if len(w.cmds) >= r.maxBatch {
+			<-r.idle
+			r.seal(w)
+			w = nil
+			continue
+		}
 		select {
+		case c := <-r.cmds:
+			w.apply(c)
+		case <-r.idle:
+			r.seal(w)
+			w = nil
 		case <-r.quit:
+			<-r.idle
+			r.seal(w)
 			r.drain()
 			return
-		case c := <-r.cmds:
-			batch := []*command{c}
-		fill:
-			for len(batch) < r.maxBatch {
-				select {
-				case c := <-r.cmds:
-					batch = append(batch, c)
-				default:
-					break fill
-				}
-			}
-			r.process(batch)
 		}
+	}
+}
+
+// apply runs one command in w.
+func (w *write) apply(c *command) {
+	w.cmds = append(w.cmds, c)
+	var res result
+	if err := c.ctx.Err(); err != nil {
+		res.err = err
+	} else if err := w.r.Err(); err != nil {
+		res.err = err
+	} else {
+		res.v, res.err = c.apply(w)
+	}
+	w.results = append(w.results, res)
+}
+
+// seal routes w, commits it in memory, and hands it to the committer.
+func (r *Router) seal(w *write) {
+	if r.Err() != nil {
+		w.txn.Abort()
+		for i, c := range w.cmds {
+			if w.results[i].err == nil {
+				w.results[i] = result{err: r.Err()}
+			}
+			c.reply <- w.results[i]
+		}
+		r.idle <- struct{}{}
+		return
+	}
+	w.route()
+	for i := range w.results {
+		if d, ok := w.results[i].v.(deferred); ok {
+			w.results[i].v = d(w)
+		}
+	}
+	r.publish(w)
+	r.commits <- &sealed{batch: &w.batch, notes: w.notes, cmds: w.cmds, results: w.results}
+}
+
+// publish makes w visible in memory and takes over its timers and
+// sequence numbers.
+func (r *Router) publish(w *write) {
+	w.txn.Commit()
+	for id, s := range w.seqs {
+		r.seqs[id] = s
+	}
+	for _, id := range w.ended {
+		delete(r.seqs, id)
+	}
+	for _, t := range w.timers {
+		r.timers.push(t)
+	}
+	r.arm()
+}
+
+// commitLoop writes sealed batches to the store in order; only then are
+// callers answered and agents told.
+func (r *Router) commitLoop() {
+	for s := range r.commits {
+		if r.Err() == nil && !s.batch.Empty() {
+			if err := r.store.Commit(context.Background(), s.batch); err != nil {
+				r.fail(err)
+			}
+		}
+		if err := r.Err(); err != nil {
+			for i := range s.results {
+				s.results[i] = result{err: err}
+			}
+		} else if len(s.notes) > 0 {
+			r.notifier.Notify(s.notes)
+		}
+		for i, c := range s.cmds {
+			c.reply <- s.results[i]
+		}
+		r.idle <- struct{}{}
 	}
 }
 
@@ -331,68 +480,10 @@ func (r *Router) drain() {
 		case c := <-r.cmds:
 			c.reply <- result{err: ErrClosed}
 		default:
+			<-r.idle // the committer has finished the last batch
 			return
 		}
 	}
-}
-
-// process applies a batch of commands in one transaction and one commit.
-// If the commit fails, each command is retried alone so that one bad
-// command cannot fail the others.
-func (r *Router) process(batch []*command) {
-	w := r.begin()
-	results := make([]result, len(batch))
-	for i, c := range batch {
-		if err := c.ctx.Err(); err != nil {
-			results[i].err = err
-			continue
-		}
-		results[i].v, results[i].err = c.apply(w)
-	}
-	w.route()
-	for i := range results {
-		if d, ok := results[i].v.(deferred); ok {
-			results[i].v = d(w)
-		}
-	}
-	if err := r.commit(context.Background(), w); err != nil {
-		if len(batch) > 1 {
-			for _, c := range batch {
-				r.process([]*command{c})
-			}
-			return
-		}
-		r.log.Error("router: commit failed", "err", err)
-		results[0] = result{err: fmt.Errorf("router: commit: %w", err)}
-	}
-	for i, c := range batch {
-		c.reply <- results[i]
-	}
-}
-
-// commit makes w durable, then visible, then heard.
-func (r *Router) commit(ctx context.Context, w *write) error {
-	if !w.batch.Empty() {
-		if err := r.store.Commit(ctx, &w.batch); err != nil {
-			w.txn.Abort()
-			return err
-		}
-	}
-	w.txn.Commit()
-	for id, s := range w.seqs {
-		r.seqs[id] = s
-	}
-	for _, id := range w.ended {
-		delete(r.seqs, id)
-	}
-	for _, t := range w.timers {
-		r.timers.push(t)
-	}
-	r.arm()
-	if len(w.notes) > 0 {
-		r.notifier.Notify(w.notes)
-	}
-	return nil
 }
 
 // arm sets the one real timer for the earliest entry of the heap.
@@ -429,6 +520,8 @@ func (r *Router) tick() {
 				w.reconcileContact(t.id)
 			case timerAgent:
 				w.reconcileAgent(t.id)
+			case timerKey:
+				w.forgetKey(t.id)
 			}
 		}
 		return nil, nil

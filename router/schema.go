@@ -15,14 +15,13 @@ const (
 	tableRoutes   = "routes"
 	tableContacts = "contacts"
 	tableQueues   = "queues"
+	tableKeys     = "keys"
 
 	indexID = "id"
 	// indexRoute orders agents for routing; see agentRouteIndex.
 	indexRoute = "route"
 	// indexWaiting orders queued contacts; see contactWaitingIndex.
 	indexWaiting = "waiting"
-	// indexIdempotency finds a live contact by its client's idempotency key.
-	indexIdempotency = "idempotency"
 )
 
 // anyBucket is the skill name of the routing bucket that holds every agent
@@ -35,6 +34,7 @@ func schema() *memdb.DBSchema {
 		tableRoutes:   routesTableSchema(),
 		tableContacts: contactsTableSchema(),
 		tableQueues:   queuesTableSchema(),
+		tableKeys:     keysTableSchema(),
 	}}
 }
 
@@ -91,9 +91,6 @@ func contactsTableSchema() *memdb.TableSchema {
 			// agent's skills, highest rank then oldest first; dashboards
 			// count the waiting contacts.
 			indexWaiting: {Name: indexWaiting, AllowMissing: true, Indexer: contactWaitingIndex{}},
-			// indexIdempotency: Submit deduplicates client retries.
-			indexIdempotency: {Name: indexIdempotency, Unique: true, AllowMissing: true,
-				Indexer: &memdb.StringFieldIndex{Field: "IdempotencyKey"}},
 		},
 	}
 }
@@ -105,6 +102,30 @@ func queuesTableSchema() *memdb.TableSchema {
 		Indexes: map[string]*memdb.IndexSchema{
 			// indexID: Queue(name), Submit, PutQueue.
 			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Name"}},
+		},
+	}
+}
+
+// idemKey remembers a client's idempotency key after its contact has
+// ended, so that a late retry finds the first contact in memory.
+type idemKey struct {
+	Key       string
+	ContactID string
+	Hash      string
+	Expires   time.Time
+}
+
+// keyTTL is how long the router remembers an idempotency key. Older keys
+// are still found in the store by the HTTP API.
+const keyTTL = 24 * time.Hour
+
+// keysTableSchema holds idempotency keys for keyTTL.
+func keysTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: tableKeys,
+		Indexes: map[string]*memdb.IndexSchema{
+			// indexID: Submit deduplicates client retries.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
 		},
 	}
 }

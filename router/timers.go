@@ -13,6 +13,8 @@ const (
 	timerContact timerKind = iota
 	// timerAgent: look at an agent (end of wrap-up).
 	timerAgent
+	// timerKey: forget an idempotency key.
+	timerKey
 )
 
 // timerEntry asks the router to look at one object at a time. Entries are

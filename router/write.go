@@ -17,12 +17,14 @@ type write struct {
 	txn *memdb.Txn
 	now time.Time
 
+	cmds    []*command
+	results []result
+
 	batch      Batch
 	contactIdx map[string]int // position of a contact in batch.Contacts
 	agentIdx   map[string]int // position of an agent in batch.Agents
 	notes      []Notification
 	timers     []timerEntry
-	popped     []timerEntry // timer entries consumed by this batch
 	seqs       map[string]contactSeqs
 	ended      []string
 
@@ -459,6 +461,29 @@ func (w *write) moveToQueue(c *Contact, q *Queue) {
 	c.Rank = rankOf(c.Priority, q, c.Customer.Value)
 }
 
+// rememberKey keeps c's idempotency key for keyTTL.
+func (w *write) rememberKey(c *Contact) {
+	if c.IdempotencyKey == "" {
+		return
+	}
+	k := &idemKey{Key: c.IdempotencyKey, ContactID: c.ID, Hash: c.IdempotencyHash, Expires: w.now.Add(keyTTL)}
+	if err := w.txn.Insert(tableKeys, k); err != nil {
+		panic(fmt.Sprintf("router: write key: %v", err)) // schema bug
+	}
+	w.at(k.Expires, timerKey, k.Key)
+}
+
+// forgetKey drops an idempotency key that has expired.
+func (w *write) forgetKey(key string) {
+	raw, err := w.txn.First(tableKeys, indexID, key)
+	if err != nil || raw == nil || w.now.Before(raw.(*idemKey).Expires) {
+		return
+	}
+	if err := w.txn.Delete(tableKeys, raw); err != nil {
+		panic(fmt.Sprintf("router: delete key: %v", err)) // schema bug
+	}
+}
+
 // reconcileAgent applies whatever came due for agent id.
 func (w *write) reconcileAgent(id string) {
 	a, err := w.agent(id)
@@ -561,6 +586,7 @@ func (w *write) restore(l *Loaded) error {
 		} else if err := w.txn.Insert(tableContacts, c); err != nil {
 			return fmt.Errorf("router: restore contact %q: %w", c.ID, err)
 		}
+		w.rememberKey(c)
 		if a := agents[c.AgentID]; a != nil && (c.State == ContactAssigned || c.State == ContactWrapUp) {
 			a.Active[c.Channel]++
 			a.Contacts = append(a.Contacts, c.ID)
