@@ -1,0 +1,47 @@
+# Switchboard. `make run` starts the demo daemon; `make test` runs every test.
+GO       ?= go
+BIN      := bin
+PKGS     := ./...
+# Fuzz targets run by `make fuzz`, each for FUZZTIME.
+FUZZTIME ?= 30s
+
+.PHONY: all build run test test-short bench fuzz vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/routerd ./cmd/routerd
+
+# The demo: SQLite in ./data, demo agents and queues, http://127.0.0.1:8080.
+run:
+	$(GO) run ./cmd/routerd $(ARGS)
+
+# Every test, with the race detector.
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+# Routing and store benchmarks; figures go to docs/performance.md.
+bench:
+	$(GO) test -run=NONE -bench=. -benchtime=20000x -timeout 30m ./router/
+	$(GO) test -run=NONE -bench=. -timeout 30m ./store/ ./cmd/routerd/
+
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list='^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run=NONE -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf $(BIN)
