@@ -33,6 +33,17 @@ func (r *Router) ineligible(a *Agent, c *Contact, now time.Time) string {
 	return lacks(a.Skills, c.Effective)
 }
 
+// meets reports whether skills satisfy every requirement; the matcher's
+// fast path, which formats nothing.
+func meets(skills map[string]int, reqs []Requirement) bool {
+	for _, req := range reqs {
+		if lvl, ok := skills[req.Skill]; !ok || lvl < req.Min {
+			return false
+		}
+	}
+	return true
+}
+
 // lacks says which requirement skills fail, or "" if none.
 func lacks(skills map[string]int, reqs []Requirement) string {
 	for _, req := range reqs {
@@ -45,6 +56,20 @@ func lacks(skills map[string]int, reqs []Requirement) string {
 		}
 	}
 	return ""
+}
+
+// eligible is ineligible(a, c, now) == "" without formatting a reason.
+func (r *Router) eligible(a *Agent, c *Contact, now time.Time) bool {
+	if a.State != AgentAvailable || a.Offer != "" || a.Active[c.Channel] >= r.capacityOf(a, c.Channel) {
+		return false
+	}
+	if slices.Contains(c.Declined, a.ID) {
+		return false
+	}
+	if len(c.Preferred) > 0 && !c.PreferredUntil.IsZero() && now.Before(c.PreferredUntil) && !slices.Contains(c.Preferred, a.ID) {
+		return false
+	}
+	return meets(a.Skills, c.Effective)
 }
 
 // skillsLine shows how a meets c's requirements: "billing 4≥3, fr 5≥1".
@@ -128,7 +153,7 @@ func (r *Router) matchContact(txn *memdb.Txn, c *Contact, q *Queue, now time.Tim
 		rt := raw.(*route)
 		// Skills live on the route too: most candidates fail on them,
 		// and reading the agent row costs a lookup.
-		if lacks(rt.Skills, c.Effective) != "" {
+		if !meets(rt.Skills, c.Effective) {
 			p.skip(skipRef{id: rt.ID, skills: rt.Skills})
 			continue
 		}
@@ -136,7 +161,7 @@ func (r *Router) matchContact(txn *memdb.Txn, c *Contact, q *Queue, now time.Tim
 		if a == nil {
 			continue
 		}
-		if r.ineligible(a, c, now) != "" {
+		if !r.eligible(a, c, now) {
 			p.skip(skipRef{id: a.ID, agent: a})
 			continue
 		}
@@ -300,7 +325,7 @@ func (r *Router) matchAgent(txn *memdb.Txn, a *Agent, now time.Time) (*Contact, 
 			}
 		}
 		c := heads[best].c
-		if r.ineligible(a, c, now) == "" {
+		if r.eligible(a, c, now) {
 			how := fmt.Sprintf("freed capacity; oldest eligible waiting (%s)", now.Sub(c.EnqueuedAt).Round(time.Second))
 			switch {
 			case len(c.Preferred) > 0 && now.Before(c.PreferredUntil):

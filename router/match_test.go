@@ -585,3 +585,32 @@ func TestIDsSortInCreationOrder(t *testing.T) {
 		prev = id
 	}
 }
+
+// TestEligibleAgreesWithIneligible guards the matcher's fast path: it must
+// decide exactly as the reason-giving check does.
+func TestEligibleAgreesWithIneligible(t *testing.T) {
+	h := newHarness(t, nil)
+	now := epoch.Add(time.Minute)
+	agents := []*Agent{
+		{ID: "a", State: AgentAvailable, Skills: sk("x", 3), Active: map[string]int{}},
+		{ID: "b", State: AgentAway, Reason: "lunch", Skills: sk("x", 3), Active: map[string]int{}},
+		{ID: "c", State: AgentAvailable, Offer: "z", Skills: sk("x", 3), Active: map[string]int{}},
+		{ID: "d", State: AgentAvailable, Skills: sk("x", 3), Capacity: sk("chat", 1), Active: map[string]int{"chat": 1}},
+		{ID: "e", State: AgentAvailable, Skills: sk("x", 1), Active: map[string]int{}},
+		{ID: "f", State: AgentAvailable, Skills: sk("y", 5), Active: map[string]int{}},
+	}
+	contacts := []*Contact{
+		{Channel: "chat", Effective: []Requirement{{"x", 2}}},
+		{Channel: "chat", Effective: []Requirement{{"x", 2}}, Declined: []string{"a"}},
+		{Channel: "chat", Preferred: []string{"e"}, PreferredUntil: now.Add(time.Second)},
+		{Channel: "email"},
+	}
+	for _, c := range contacts {
+		for _, a := range agents {
+			why := h.r.ineligible(a, c, now)
+			if got := h.r.eligible(a, c, now); got != (why == "") {
+				t.Errorf("agent %s, contact %+v: eligible %v but ineligible says %q", a.ID, c, got, why)
+			}
+		}
+	}
+}

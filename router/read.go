@@ -104,11 +104,11 @@ func (s *Snapshot) Waiting(queue string) []Contact {
 // Propose finds the agent the router would offer c to now, without the
 // reason and without reserving anything: the matcher's cost alone.
 func (s *Snapshot) Propose(c *Contact) (agentID string, ok bool) {
-	q, found := s.Queue(c.Queue)
-	if !found {
+	raw, err := s.txn.First(tableQueues, indexID, c.Queue)
+	if err != nil || raw == nil {
 		return "", false
 	}
-	p, ok := s.r.matchContact(s.txn, c, &q, s.At)
+	p, ok := s.r.matchContact(s.txn, c, raw.(*Queue), s.At)
 	if !ok {
 		return "", false
 	}
