@@ -683,3 +683,81 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 	}
 	return v.(Message), nil
 }
+
+// returnBoost puts a contact taken back from a vanished agent ahead of
+// every other contact of its queue.
+const returnBoost = 100000
+
+// AgentConnected records that an agent's desktop is connected again: its
+// contacts stop waiting to be taken back.
+func (r *Router) AgentConnected(ctx context.Context, id string) (Agent, error) {
+	v, err := r.do(ctx, func(w *write) (any, error) {
+		a, err := w.agent(id)
+		if err != nil {
+			return nil, err
+		}
+		if !a.GraceUntil.IsZero() {
+			a.GraceUntil = time.Time{}
+			w.putAgent(a, false)
+			w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: "reconnected"})
+		}
+		return agentResult(id), nil
+	})
+	if err != nil {
+		return Agent{}, err
+	}
+	return v.(Agent), nil
+}
+
+// AgentDisconnected records that an agent's desktop went away. The agent
+// goes offline: an offer ringing is withdrawn and routed again at once.
+// The assigned contacts stay with the agent for grace; if it has not
+// reconnected by then they return to their queues, at the front.
+func (r *Router) AgentDisconnected(ctx context.Context, id string, grace time.Duration) (Agent, error) {
+	v, err := r.do(ctx, func(w *write) (any, error) {
+		if grace < 0 {
+			return nil, fmt.Errorf("%w: grace is negative", ErrInvalid)
+		}
+		a, err := w.agent(id)
+		if err != nil {
+			return nil, err
+		}
+		w.setAgentState(a, AgentOffline, "disconnected", "desktop disconnected")
+		if a, err = w.agent(id); err != nil {
+			return nil, err
+		}
+		if len(a.Contacts) > 0 {
+			a.GraceUntil = w.now.Add(grace)
+			w.putAgent(a, false)
+			w.at(a.GraceUntil, timerAgent, a.ID)
+		}
+		return agentResult(id), nil
+	})
+	if err != nil {
+		return Agent{}, err
+	}
+	return v.(Agent), nil
+}
+
+// RecordEvent adds an event to a live contact's timeline, for what the
+// router does not decide itself: an offer's outcome on the desktop, a note.
+func (r *Router) RecordEvent(ctx context.Context, contactID, agentID, event, reason string) error {
+	_, err := r.do(ctx, func(w *write) (any, error) {
+		if err := checkName("event", event); err != nil {
+			return nil, err
+		}
+		if len(reason) > maxTextLen {
+			return nil, fmt.Errorf("%w: reason longer than %d bytes", ErrInvalid, maxTextLen)
+		}
+		c, err := w.contact(contactID)
+		if err != nil {
+			return nil, err
+		}
+		if agentID != "" && c.AgentID != agentID {
+			return nil, fmt.Errorf("%w: %s is not with %s", ErrNotYours, contactID, agentID)
+		}
+		w.event(c, event, agentID, reason)
+		return nil, nil
+	})
+	return err
+}

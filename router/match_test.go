@@ -614,3 +614,76 @@ func TestEligibleAgreesWithIneligible(t *testing.T) {
 		}
 	}
 }
+
+func TestDisconnectGrace(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), sk("chat", 2), AgentAvailable)
+	held := h.submit(NewContact{Queue: "q"})
+	if _, err := h.r.Accept(h.ctx, held.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	ringing := h.submit(NewContact{Queue: "q"})
+	h.wantState(ringing.ID, ContactOffered, "alice")
+	h.advance(time.Minute)
+	waiting := h.submit(NewContact{Queue: "q", Priority: 5})
+
+	a, err := h.r.AgentDisconnected(h.ctx, "alice", 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.State != AgentOffline || a.Reason != "disconnected" {
+		t.Fatalf("alice: %s (%s), want offline (disconnected)", a.State, a.Reason)
+	}
+	h.wantState(ringing.ID, ContactQueued, "")
+	h.wantState(held.ID, ContactAssigned, "alice")
+
+	t.Run("reconnect-keeps-contacts", func(t *testing.T) {
+		h.advance(10 * time.Second)
+		if _, err := h.r.AgentConnected(h.ctx, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		h.advance(30 * time.Second)
+		h.wantState(held.ID, ContactAssigned, "alice")
+	})
+
+	t.Run("no-return-takes-them-back-to-the-front", func(t *testing.T) {
+		if _, err := h.r.AgentDisconnected(h.ctx, "alice", 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		h.advance(29 * time.Second)
+		h.wantState(held.ID, ContactAssigned, "alice")
+		h.advance(time.Second)
+		got := h.wantState(held.ID, ContactQueued, "")
+		if !got.Returned {
+			t.Errorf("returned contact not marked returned")
+		}
+		if n := len(h.agentNow("alice").Contacts); n != 0 {
+			t.Errorf("alice still holds %d contacts", n)
+		}
+		h.agent("bob", sk(), sk("chat", 1), AgentAvailable)
+		// Bob gets the returned contact first, before older and
+		// higher-priority contacts that were waiting all along.
+		h.wantState(held.ID, ContactOffered, "bob")
+		h.wantState(waiting.ID, ContactQueued, "")
+	})
+}
+
+func TestRecordEvent(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), nil, AgentAvailable)
+	c := h.submit(NewContact{Queue: "q"})
+	if err := h.r.RecordEvent(h.ctx, c.ID, "alice", "offer_outcome", "savings: accepted"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.r.RecordEvent(h.ctx, c.ID, "bob", "offer_outcome", "x"); !isErr(err, ErrNotYours) {
+		t.Errorf("event by another agent: got %v, want ErrNotYours", err)
+	}
+	if err := h.r.RecordEvent(h.ctx, c.ID, "", "bad event", "x"); !isErr(err, ErrInvalid) {
+		t.Errorf("bad event name: got %v, want ErrInvalid", err)
+	}
+	if got := h.lastReason(c.ID, "offer_outcome"); got != "savings: accepted" {
+		t.Errorf("event reason: got %q", got)
+	}
+}

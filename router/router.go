@@ -143,6 +143,15 @@ type NotifierFunc func([]Notification)
 // Notify calls f.
 func (f NotifierFunc) Notify(ns []Notification) { f(ns) }
 
+// Notifiers returns a Notifier that tells each of ns in turn.
+func Notifiers(ns ...Notifier) Notifier {
+	return NotifierFunc(func(batch []Notification) {
+		for _, n := range ns {
+			n.Notify(batch)
+		}
+	})
+}
+
 // NoteKind names what a Notification tells.
 type NoteKind string
 

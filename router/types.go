@@ -156,6 +156,9 @@ type Contact struct {
 	IdempotencyHash string `json:"-"`
 
 	CreatedAt time.Time `json:"created_at"`
+	// Returned is set on a contact taken back from an agent who did not
+	// come back in time; it waits at the front of its queue.
+	Returned bool `json:"returned,omitempty"`
 	// EnqueuedAt orders waiting contacts (age); a declined contact keeps it.
 	EnqueuedAt time.Time `json:"enqueued_at"`
 	// QueuedAt is when the contact entered its current queue; relaxation
@@ -221,6 +224,9 @@ type Agent struct {
 	// Contacts are the ids of the agent's offered, assigned and wrap-up
 	// contacts.
 	Contacts []string `json:"contacts"`
+	// GraceUntil is set while a disconnected agent's contacts wait for it
+	// to come back; after it they return to their queues.
+	GraceUntil time.Time `json:"grace_until,omitzero"`
 
 	// skillsRev changes whenever Skills is replaced.
 	skillsRev uint64

@@ -461,6 +461,37 @@ func (w *write) moveToQueue(c *Contact, q *Queue) {
 	c.Rank = rankOf(c.Priority, q, c.Customer.Value)
 }
 
+// takeBack returns the contacts of an agent who did not come back in time
+// to the front of their queues, and closes those in wrap-up.
+func (w *write) takeBack(a *Agent) {
+	why := fmt.Sprintf("%s disconnected and did not come back in time", a.ID)
+	for _, id := range slices.Clone(a.Contacts) {
+		c, err := w.contact(id)
+		if err != nil {
+			continue
+		}
+		switch c.State {
+		case ContactWrapUp:
+			w.end(c, ContactClosed, "closed", a.ID, why)
+		case ContactAssigned:
+			w.release(c)
+			w.note(Notification{Kind: NoteContactEnded, AgentID: a.ID, Contact: c, Reason: why})
+			c.State, c.AgentID, c.AssignedAt = ContactQueued, "", time.Time{}
+			if !c.Returned {
+				c.Returned, c.Rank = true, c.Rank+returnBoost
+			}
+			c.QueuedAt = w.now
+			w.putContact(c)
+			w.event(c, "returned", a.ID, why)
+			w.schedule(c)
+		}
+	}
+	if a, err := w.agent(a.ID); err == nil {
+		a.GraceUntil = time.Time{}
+		w.putAgent(a, false)
+	}
+}
+
 // rememberKey keeps c's idempotency key for keyTTL.
 func (w *write) rememberKey(c *Contact) {
 	if c.IdempotencyKey == "" {
@@ -487,7 +518,14 @@ func (w *write) forgetKey(key string) {
 // reconcileAgent applies whatever came due for agent id.
 func (w *write) reconcileAgent(id string) {
 	a, err := w.agent(id)
-	if err != nil || a.State != AgentWrapUp {
+	if err != nil {
+		return
+	}
+	if !a.GraceUntil.IsZero() && !w.now.Before(a.GraceUntil) {
+		w.takeBack(a)
+		return
+	}
+	if a.State != AgentWrapUp {
 		return
 	}
 	if w.now.Before(a.WrapUpUntil) {
