@@ -1,0 +1,189 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// declineRequest is the body of POST /api/v1/contacts/{id}/decline.
+type declineRequest struct {
+	AgentID string `json:"agent_id"`
+	Reason  string `json:"reason"`
+}
+
+// acceptRequest is the body of POST /api/v1/contacts/{id}/accept.
+type acceptRequest struct {
+	AgentID string `json:"agent_id"`
+}
+
+// endRequest is the body of /wrapup and /close.
+type endRequest struct {
+	AgentID     string `json:"agent_id"`
+	Disposition string `json:"disposition"`
+	Notes       string `json:"notes"`
+}
+
+// transferRequest is the body of /transfer: Queue, ToAgent or both (the
+// agent gets it first, waiting in Queue).
+type transferRequest struct {
+	AgentID string `json:"agent_id"`
+	Queue   string `json:"queue"`
+	ToAgent string `json:"to_agent"`
+}
+
+// abandonRequest is the body of /abandon.
+type abandonRequest struct {
+	Reason string `json:"reason"`
+}
+
+// messageRequest is the body of POST /api/v1/contacts/{id}/messages.
+type messageRequest struct {
+	// Direction is "in" (from the customer) or "out" (to the customer).
+	Direction string `json:"direction"`
+	Author    string `json:"author"`
+	Body      string `json:"body"`
+}
+
+// actionError maps the error of a router command on contact id. A
+// contact the router no longer has but the store holds in a final state
+// is a conflict, not a 404.
+func (s *Server) actionError(ctx context.Context, id string, err error) error {
+	if !errors.Is(err, router.ErrNoContact) {
+		return routerError(err)
+	}
+	c, serr := s.store.Contact(ctx, id)
+	switch {
+	case errors.Is(serr, store.ErrNotFound):
+		return notFoundf("contact %q does not exist", id)
+	case serr != nil:
+		return internal("read contact", serr)
+	case c.State.Final():
+		return conflictf("contact %q is closed (state %s); it takes no more actions", id, c.State)
+	}
+	// The router has let it go but the store has not caught up: it is
+	// ending.
+	return conflictf("contact %q is ending (state %s); it takes no more actions", id, c.State)
+}
+
+// contactDone writes the contact an action left.
+func contactDone(w http.ResponseWriter, c router.Contact) error {
+	return writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) accept(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	var req acceptRequest
+	if err := s.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	if err := missing("agent_id", req.AgentID); err != nil {
+		return err
+	}
+	c, err := s.router.Accept(r.Context(), id, req.AgentID)
+	if err != nil {
+		return s.actionError(r.Context(), id, err)
+	}
+	return contactDone(w, c)
+}
+
+func (s *Server) decline(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	var req declineRequest
+	if err := s.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	if err := missing("agent_id", req.AgentID); err != nil {
+		return err
+	}
+	c, err := s.router.Decline(r.Context(), id, req.AgentID, req.Reason)
+	if err != nil {
+		return s.actionError(r.Context(), id, err)
+	}
+	return contactDone(w, c)
+}
+
+func (s *Server) wrapUp(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	var req endRequest
+	if err := s.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	if err := missing("agent_id", req.AgentID); err != nil {
+		return err
+	}
+	c, err := s.router.WrapUp(r.Context(), id, req.AgentID, req.Disposition, req.Notes)
+	if err != nil {
+		return s.actionError(r.Context(), id, err)
+	}
+	return contactDone(w, c)
+}
+
+// closeContact closes a contact; without agent_id (only admin and
+// supervisor tokens reach this route) it closes any live contact.
+func (s *Server) closeContact(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	var req endRequest
+	if err := s.decodeOptionalBody(w, r, &req); err != nil {
+		return err
+	}
+	c, err := s.router.CloseContact(r.Context(), id, req.AgentID, req.Disposition, req.Notes)
+	if err != nil {
+		return s.actionError(r.Context(), id, err)
+	}
+	return contactDone(w, c)
+}
+
+func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	var req transferRequest
+	if err := s.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	if err := missing("agent_id", req.AgentID); err != nil {
+		return err
+	}
+	if req.Queue == "" && req.ToAgent == "" {
+		return invalidf("give field \"queue\" (transfer to a queue), \"to_agent\" (transfer to an agent), or both (to an agent via a queue)")
+	}
+	c, err := s.router.Transfer(r.Context(), id, req.AgentID, req.Queue, req.ToAgent)
+	if err != nil {
+		return s.actionError(r.Context(), id, err)
+	}
+	return contactDone(w, c)
+}
+
+func (s *Server) abandon(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	var req abandonRequest
+	if err := s.decodeOptionalBody(w, r, &req); err != nil {
+		return err
+	}
+	c, err := s.router.Abandon(r.Context(), id, req.Reason)
+	if err != nil {
+		return s.actionError(r.Context(), id, err)
+	}
+	return contactDone(w, c)
+}
+
+func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	var req messageRequest
+	if err := s.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	if err := missing("direction", req.Direction, "body", req.Body); err != nil {
+		return err
+	}
+	if req.Direction != "in" && req.Direction != "out" {
+		return invalidf("field \"direction\": %q: want \"in\" (from the customer) or \"out\" (to the customer)", req.Direction)
+	}
+	m, err := s.router.AddMessage(r.Context(), id, router.Message{Direction: req.Direction, Author: req.Author, Body: req.Body})
+	if err != nil {
+		return s.actionError(r.Context(), id, err)
+	}
+	return writeJSON(w, http.StatusCreated, m)
+}

@@ -1,0 +1,136 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/switchboard/switchboard/config"
+)
+
+// Principal is who made a request: the name and role of the bearer token
+// it carried. The token itself is never kept.
+type Principal struct {
+	// Name is the token's name from the configuration.
+	Name string
+	// Role is config.RoleAdmin, config.RoleSupervisor or
+	// config.RoleIntegration.
+	Role string
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the principal of an authenticated request's
+// context; ok is false on the public routes.
+func PrincipalFrom(ctx context.Context) (p Principal, ok bool) {
+	p, ok = ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// roles is a set of token roles allowed on a route.
+type roles uint8
+
+const (
+	roleAdmin roles = 1 << iota
+	roleSupervisor
+	roleIntegration
+
+	// Shorthands for the route table.
+	adminOnly = roleAdmin
+	staff     = roleAdmin | roleSupervisor
+	everyone  = roleAdmin | roleSupervisor | roleIntegration
+	// creators may create contacts: admins and integrations.
+	creators = roleAdmin | roleIntegration
+)
+
+// roleBit returns the set holding only role, 0 for an unknown role.
+func roleBit(role string) roles {
+	switch role {
+	case config.RoleAdmin:
+		return roleAdmin
+	case config.RoleSupervisor:
+		return roleSupervisor
+	case config.RoleIntegration:
+		return roleIntegration
+	}
+	return 0
+}
+
+// allows reports whether the role may use a route of the set.
+func (rs roles) allows(role string) bool { return rs&roleBit(role) != 0 }
+
+// String lists the roles of the set: "admin, supervisor".
+func (rs roles) String() string {
+	var names []string
+	for _, r := range []string{config.RoleAdmin, config.RoleSupervisor, config.RoleIntegration} {
+		if rs.allows(r) {
+			names = append(names, r)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// credential is a token as the server keeps it: the SHA-256 of the
+// secret, never the secret.
+type credential struct {
+	digest    [sha256.Size]byte
+	principal Principal
+}
+
+// newCredentials checks tokens and keeps their digests.
+func newCredentials(tokens []config.Token) ([]credential, error) {
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("api: options: no tokens; want at least the admin token")
+	}
+	names := map[string]bool{}
+	digests := map[[sha256.Size]byte]string{}
+	creds := make([]credential, 0, len(tokens))
+	for i, t := range tokens {
+		switch {
+		case t.Name == "":
+			return nil, fmt.Errorf("api: options: tokens[%d]: name is empty", i)
+		case names[t.Name]:
+			return nil, fmt.Errorf("api: options: tokens[%d]: name %q is used twice", i, t.Name)
+		case roleBit(t.Role) == 0:
+			return nil, fmt.Errorf("api: options: token %q: role %q: want admin, supervisor or integration", t.Name, t.Role)
+		case t.Secret == "":
+			return nil, fmt.Errorf("api: options: token %q: secret is empty", t.Name)
+		}
+		d := sha256.Sum256([]byte(t.Secret))
+		if other, dup := digests[d]; dup {
+			return nil, fmt.Errorf("api: options: tokens %q and %q have the same secret", other, t.Name)
+		}
+		names[t.Name], digests[d] = true, t.Name
+		creds = append(creds, credential{digest: d, principal: Principal{Name: t.Name, Role: t.Role}})
+	}
+	return creds, nil
+}
+
+// authenticate finds the principal of r's bearer token. Every credential
+// is compared, in constant time, whatever matches.
+func (s *Server) authenticate(r *http.Request) (Principal, *httpError) {
+	h := r.Header.Get("Authorization")
+	scheme, token, _ := strings.Cut(h, " ")
+	token = strings.TrimSpace(token)
+	if h == "" || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return Principal{}, errorf(http.StatusUnauthorized, codeUnauthorized,
+			"missing bearer token: send the header \"Authorization: Bearer <token>\"")
+	}
+	d := sha256.Sum256([]byte(token))
+	var (
+		found Principal
+		match int
+	)
+	for i := range s.creds {
+		if subtle.ConstantTimeCompare(d[:], s.creds[i].digest[:]) == 1 {
+			found, match = s.creds[i].principal, 1
+		}
+	}
+	if match == 0 {
+		return Principal{}, errorf(http.StatusUnauthorized, codeUnauthorized, "unknown bearer token")
+	}
+	return found, nil
+}

@@ -1,0 +1,282 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// Options configure New. Router, Store and Tokens are required.
+type Options struct {
+	// Router is the started router that every write goes through.
+	Router *router.Router
+	// Store is the database the router commits to; contact history and
+	// lists are read from it.
+	Store *store.DB
+	// Tokens are every bearer token, the admin token included. Names must
+	// be unique and secrets non-empty and distinct.
+	Tokens []config.Token
+	// MaxBodyBytes caps a request body; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Logger gets one line per request and the detail of internal
+	// errors; nil discards them. Bodies and tokens are never logged.
+	Logger *slog.Logger
+	// Queues, when not nil, provides the body of GET /api/v1/queues,
+	// written as {"queues": <result>}; nil means a built-in view of each
+	// queue's definition, waiting count and oldest wait.
+	Queues func(ctx context.Context) (any, error)
+}
+
+// Server is the HTTP API. It implements http.Handler and is safe for
+// concurrent use.
+type Server struct {
+	router  *router.Router
+	store   *store.DB
+	creds   []credential
+	maxBody int64
+	log     *slog.Logger
+	queues  func(ctx context.Context) (any, error)
+	mux     *http.ServeMux
+
+	// probeMu guards probe, the router readiness check in flight, so that
+	// concurrent /readyz calls share one.
+	probeMu sync.Mutex
+	probe   *routerProbe
+}
+
+// New checks o and returns the API server.
+func New(o Options) (*Server, error) {
+	if o.Router == nil {
+		return nil, errors.New("api: options: Router is nil")
+	}
+	if o.Store == nil {
+		return nil, errors.New("api: options: Store is nil")
+	}
+	if o.MaxBodyBytes < 0 {
+		return nil, fmt.Errorf("api: options: MaxBodyBytes %d: want 0 (the default, %d) or more", o.MaxBodyBytes, DefaultMaxBodyBytes)
+	}
+	creds, err := newCredentials(o.Tokens)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		router:  o.Router,
+		store:   o.Store,
+		creds:   creds,
+		maxBody: o.MaxBodyBytes,
+		log:     o.Logger,
+		queues:  o.Queues,
+		mux:     http.NewServeMux(),
+	}
+	if s.maxBody == 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.routes()
+	return s, nil
+}
+
+// routes registers every endpoint with the roles that may use it.
+func (s *Server) routes() {
+	s.public("GET /healthz", s.healthz)
+	s.public("GET /readyz", s.readyz)
+
+	s.handle("GET /api/v1/agents", staff, s.listAgents)
+	s.handle("GET /api/v1/agents/{id}", staff, s.getAgent)
+	s.handle("PUT /api/v1/agents/{id}", adminOnly, s.putAgent)
+	s.handle("DELETE /api/v1/agents/{id}", adminOnly, s.deleteAgent)
+	s.handle("PUT /api/v1/agents/{id}/state", staff, s.putAgentState)
+
+	s.handle("GET /api/v1/queues", everyone, s.listQueues)
+	s.handle("GET /api/v1/queues/{name}", everyone, s.getQueue)
+	s.handle("PUT /api/v1/queues/{name}", adminOnly, s.putQueue)
+	s.handle("DELETE /api/v1/queues/{name}", adminOnly, s.deleteQueue)
+
+	s.handle("POST /api/v1/contacts", creators, s.createContact)
+	s.handle("GET /api/v1/contacts", everyone, s.listContacts)
+	s.handle("GET /api/v1/contacts/{id}", everyone, s.getContact)
+	s.handle("POST /api/v1/contacts/{id}/accept", staff, s.accept)
+	s.handle("POST /api/v1/contacts/{id}/decline", staff, s.decline)
+	s.handle("POST /api/v1/contacts/{id}/wrapup", staff, s.wrapUp)
+	s.handle("POST /api/v1/contacts/{id}/close", staff, s.closeContact)
+	s.handle("POST /api/v1/contacts/{id}/transfer", staff, s.transfer)
+	s.handle("POST /api/v1/contacts/{id}/abandon", everyone, s.abandon)
+	s.handle("POST /api/v1/contacts/{id}/messages", everyone, s.addMessage)
+}
+
+// handlerFunc is an endpoint: it writes a success itself and returns the
+// error to answer otherwise.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle registers an authenticated route that the roles rs may use.
+func (s *Server) handle(pattern string, rs roles, h handlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		p, _ := PrincipalFrom(r.Context())
+		if !rs.allows(p.Role) {
+			s.writeError(w, r, errorf(http.StatusForbidden, codeForbidden,
+				"token %q has role %s, which may not %s; allowed roles: %s", p.Name, p.Role, pattern, rs))
+			return
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// public registers a route that needs no token.
+func (s *Server) public(pattern string, h handlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// ServeHTTP authenticates requests under /api/, routes them, answers
+// unknown paths and methods in JSON, and logs one line per request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	var p Principal
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("api: panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			if sw.status == 0 {
+				s.writeError(sw, r, internal("handler", fmt.Errorf("panic: %v", v)))
+			}
+		}
+		s.log.Info("api: request", "method", r.Method, "path", r.URL.Path, "status", sw.code(),
+			"duration", time.Since(start), "principal", p.Name, "role", p.Role)
+	}()
+	sw.Header().Set("Cache-Control", "no-store")
+	sw.Header().Set("X-Content-Type-Options", "nosniff")
+
+	if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
+		var err *httpError
+		if p, err = s.authenticate(r); err != nil {
+			s.writeError(sw, r, err)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+	}
+	if h, pattern := s.mux.Handler(r); pattern == "" {
+		s.notRouted(sw, r, h)
+		return
+	}
+	s.mux.ServeHTTP(sw, r)
+}
+
+// notRouted answers, in JSON, a request that matches no route: 405 with
+// Allow when the path exists with other methods, 404 otherwise.
+func (s *Server) notRouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	probe := &headerProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if allow := probe.header.Get("Allow"); probe.status == http.StatusMethodNotAllowed && allow != "" {
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, errorf(http.StatusMethodNotAllowed, codeMethodNotAllowed,
+			"method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow))
+		return
+	}
+	s.writeError(w, r, notFoundf("no endpoint at %s; see docs/api.md", r.URL.Path))
+}
+
+// headerProbe records what the mux's own 404 and 405 handlers would say.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header         { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *headerProbe) WriteHeader(status int)      { p.status = status }
+
+// statusWriter remembers the status written, for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// writeJSON writes v as the JSON body of a response with status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := marshal(v)
+	if err != nil {
+		return internal("encode response", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	return nil
+}
+
+// marshal encodes v as one line of JSON, leaving <, > and & as they are.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// writeError answers err: an *httpError as itself, anything else as a
+// 500. The detail of a 5xx goes to the log, never to the client.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var he *httpError
+	if !errors.As(err, &he) {
+		he = internal("handler", err)
+	}
+	if he.status >= 500 {
+		p, _ := PrincipalFrom(r.Context())
+		s.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "status", he.status,
+			"principal", p.Name, "err", err)
+	}
+	if he.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+	}
+	b, _ := marshal(errorBody{Error: errorDetail{Code: he.code, Message: he.message}})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(he.status)
+	_, _ = w.Write(b)
+}
