@@ -181,7 +181,7 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) error {
 	if req.Direction != "in" && req.Direction != "out" {
 		return invalidf("field \"direction\": %q: want \"in\" (from the customer) or \"out\" (to the customer)", req.Direction)
 	}
-	m, err := s.router.AddMessage(r.Context(), id, router.Message{Direction: req.Direction, Author: req.Author, Body: req.Body})
+	m, _, err := s.router.AddMessage(r.Context(), id, router.Message{Direction: req.Direction, Author: req.Author, Body: req.Body})
 	if err != nil {
 		return s.actionError(r.Context(), id, err)
 	}

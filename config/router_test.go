@@ -12,6 +12,9 @@ type nopStore struct{}
 
 func (nopStore) Commit(context.Context, *router.Batch) error  { return nil }
 func (nopStore) Load(context.Context) (*router.Loaded, error) { return &router.Loaded{}, nil }
+func (nopStore) ContactByKey(context.Context, string) (router.Contact, bool, error) {
+	return router.Contact{}, false, nil
+}
 
 // TestRouterAccepts checks that what Validate passes, the router takes:
 // its options, every queue in the order RouterQueues gives, every agent.

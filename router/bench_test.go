@@ -15,6 +15,9 @@ type nopStore struct{}
 
 func (nopStore) Commit(context.Context, *Batch) error  { return nil }
 func (nopStore) Load(context.Context) (*Loaded, error) { return &Loaded{}, nil }
+func (nopStore) ContactByKey(context.Context, string) (Contact, bool, error) {
+	return Contact{}, false, nil
+}
 
 const (
 	benchSkills   = 50

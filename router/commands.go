@@ -110,6 +110,21 @@ type NewContact struct {
 // idempotent retry; if that contact has ended, only its ID is set and the
 // store has the rest).
 func (r *Router) Submit(ctx context.Context, nc NewContact) (Contact, bool, error) {
+	if nc.IdempotencyKey != "" {
+		// Keys older than the router's memory are only in the store.
+		// Asked before the command is queued; a concurrent retry that
+		// misses here is caught in memory by the writer.
+		c, found, err := r.store.ContactByKey(ctx, nc.IdempotencyKey)
+		if err != nil {
+			return Contact{}, false, fmt.Errorf("router: look up idempotency key: %w", err)
+		}
+		if found {
+			if c.IdempotencyHash != nc.IdempotencyHash {
+				return Contact{}, false, ErrIdempotency
+			}
+			return c, false, nil
+		}
+	}
 	created := false
 	v, err := r.do(ctx, func(w *write) (any, error) {
 		created = false
@@ -661,27 +676,43 @@ func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAg
 }
 
 // AddMessage appends a message to a live contact's conversation and
-// tells the contact's agent.
-func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (Message, error) {
+// tells the contact's agent. A message whose ClientID the contact already
+// has is a resend: the first copy is returned and dup is true.
+func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (Message, bool, error) {
+	dup := false
 	v, err := r.do(ctx, func(w *write) (any, error) {
+		dup = false
 		if m.Direction != "in" && m.Direction != "out" {
 			return nil, fmt.Errorf("%w: direction %q: want in or out", ErrInvalid, m.Direction)
 		}
 		if m.Body == "" || len(m.Body) > maxBodyLen {
 			return nil, fmt.Errorf("%w: body empty or longer than %d bytes", ErrInvalid, maxBodyLen)
 		}
+		if len(m.ClientID) > maxIDLen {
+			return nil, fmt.Errorf("%w: client id longer than %d bytes", ErrInvalid, maxIDLen)
+		}
 		c, err := w.contact(contactID)
 		if err != nil {
 			return nil, err
+		}
+		if m.ClientID != "" {
+			raw, err := w.txn.First(tableClientMsgs, indexID, clientMsgKey(c.ID, m.ClientID))
+			if err != nil {
+				return nil, fmt.Errorf("router: read client message: %w", err)
+			}
+			if raw != nil {
+				dup = true
+				return raw.(*clientMsg).Message, nil
+			}
 		}
 		m := w.message(c, m)
 		w.note(Notification{Kind: NoteMessage, AgentID: c.AgentID, Contact: c, Message: &m})
 		return m, nil
 	})
 	if err != nil {
-		return Message{}, err
+		return Message{}, false, err
 	}
-	return v.(Message), nil
+	return v.(Message), dup, nil
 }
 
 // returnBoost puts a contact taken back from a vanished agent ahead of

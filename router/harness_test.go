@@ -118,8 +118,24 @@ func (s *memStore) Load(context.Context) (*Loaded, error) {
 		l.Contacts = append(l.Contacts, c)
 		l.NextEventSeq[c.ID] = len(s.events[c.ID]) + 1
 		l.NextMessageSeq[c.ID] = len(s.messages[c.ID]) + 1
+		for _, m := range s.messages[c.ID] {
+			if m.ClientID != "" {
+				l.ClientMessages = append(l.ClientMessages, m)
+			}
+		}
 	}
 	return l, nil
+}
+
+func (s *memStore) ContactByKey(_ context.Context, key string) (Contact, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.contacts {
+		if c.IdempotencyKey == key {
+			return c, true, nil
+		}
+	}
+	return Contact{}, false, nil
 }
 
 func (s *memStore) stored(id string) Contact {

@@ -2,6 +2,7 @@ package router
 
 import (
 	"strconv"
+	"sync"
 	"strings"
 	"testing"
 	"time"
@@ -479,11 +480,14 @@ func TestIdempotentSubmit(t *testing.T) {
 		}
 	})
 
-	t.Run("forgotten-after-a-day", func(t *testing.T) {
+	t.Run("forgotten-in-memory-after-a-day", func(t *testing.T) {
 		h.advance(keyTTL)
-		again, created, err := h.r.Submit(h.ctx, nc)
-		if err != nil || !created || again.ID == first.ID {
-			t.Fatalf("after the TTL: got %s created %v err %v, want a new contact", again.ID, created, err)
+		if n := h.r.Snapshot().txn; n == nil {
+			t.Fatal("no snapshot")
+		}
+		raw, err := h.r.Snapshot().txn.First(tableKeys, indexID, "k1")
+		if err != nil || raw != nil {
+			t.Fatalf("key still in memory after the TTL: %v %v", raw, err)
 		}
 	})
 }
@@ -563,7 +567,7 @@ func TestRestart(t *testing.T) {
 	if tl[len(tl)-2] != "offer_withdrawn" {
 		t.Errorf("timeline %v lacks the withdrawal at restart", tl)
 	}
-	if _, err := h2.r.AddMessage(h2.ctx, assigned.ID, Message{Direction: "out", Body: "hi"}); err != nil {
+	if _, _, err := h2.r.AddMessage(h2.ctx, assigned.ID, Message{Direction: "out", Body: "hi"}); err != nil {
 		t.Fatal(err)
 	}
 	st.mu.Lock()
@@ -685,5 +689,82 @@ func TestRecordEvent(t *testing.T) {
 	}
 	if got := h.lastReason(c.ID, "offer_outcome"); got != "savings: accepted" {
 		t.Errorf("event reason: got %q", got)
+	}
+}
+
+func TestCloseAnswersEveryCommand(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	var wg sync.WaitGroup
+	errs := make(chan error, 400)
+	for i := 0; i < 400; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- h.r.Sync(h.ctx)
+		}()
+	}
+	h.r.Close()
+	wg.Wait() // hangs, and the test times out, if a command is left unanswered
+	close(errs)
+	for err := range errs {
+		if err != nil && !isErr(err, ErrClosed) {
+			t.Fatalf("got %v, want nil or ErrClosed", err)
+		}
+	}
+	if err := h.r.Sync(h.ctx); !isErr(err, ErrClosed) {
+		t.Fatalf("after Close: got %v, want ErrClosed", err)
+	}
+}
+
+func TestMessageResendIsDeduplicated(t *testing.T) {
+	st := newMemStore()
+	clk := NewManualClock(epoch)
+	h := startHarness(t, st, clk, nil)
+	h.queue(Queue{Name: "q"})
+	c := h.submit(NewContact{Queue: "q"})
+	first, dup, err := h.r.AddMessage(h.ctx, c.ID, Message{Direction: "in", Body: "hello", ClientID: "m1"})
+	if err != nil || dup {
+		t.Fatalf("first: dup %v err %v", dup, err)
+	}
+	again, dup, err := h.r.AddMessage(h.ctx, c.ID, Message{Direction: "in", Body: "hello", ClientID: "m1"})
+	if err != nil || !dup || again.Seq != first.Seq {
+		t.Fatalf("resend: got seq %d dup %v err %v, want seq %d dup true", again.Seq, dup, err, first.Seq)
+	}
+	h.r.Close()
+
+	h2 := startHarness(t, st, clk, nil)
+	again, dup, err = h2.r.AddMessage(h2.ctx, c.ID, Message{Direction: "in", Body: "hello", ClientID: "m1"})
+	if err != nil || !dup || again.Seq != first.Seq {
+		t.Fatalf("resend after restart: got seq %d dup %v err %v, want seq %d dup true", again.Seq, dup, err, first.Seq)
+	}
+	other, dup, err := h2.r.AddMessage(h2.ctx, c.ID, Message{Direction: "in", Body: "more", ClientID: "m2"})
+	if err != nil || dup || other.Seq != first.Seq+1 {
+		t.Fatalf("new message: got seq %d dup %v err %v, want seq %d", other.Seq, dup, err, first.Seq+1)
+	}
+	if n := len(st.messages[c.ID]); n != 2 {
+		t.Fatalf("stored %d messages, want 2", n)
+	}
+}
+
+func TestOldIdempotencyKeyFromStore(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	nc := NewContact{Channel: "chat", Queue: "q", IdempotencyKey: "old", IdempotencyHash: "h"}
+	first, _, err := h.r.Submit(h.ctx, nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.r.CloseContact(h.ctx, first.ID, "", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(keyTTL + time.Hour) // the router forgot the key; the store did not
+	again, created, err := h.r.Submit(h.ctx, nc)
+	if err != nil || created || again.ID != first.ID || again.State != ContactClosed {
+		t.Fatalf("got %s (%s) created %v err %v, want %s closed, not created", again.ID, again.State, created, err, first.ID)
+	}
+	nc.IdempotencyHash = "other"
+	if _, _, err := h.r.Submit(h.ctx, nc); !isErr(err, ErrIdempotency) {
+		t.Fatalf("other body: got %v, want ErrIdempotency", err)
 	}
 }

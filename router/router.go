@@ -93,6 +93,10 @@ type Router struct {
 	preferredTimeout time.Duration
 	maxBatch         int
 
+	// closeMu makes Close and do exclusive: no command is queued once
+	// closing began, so the loop answers every command queued before.
+	closeMu  sync.RWMutex
+	closing  bool // guarded by closeMu
 	cmds     chan *command
 	quit     chan struct{}
 	stopped  chan struct{}
@@ -302,7 +306,12 @@ func (r *Router) Close() {
 	if !r.started.Load() {
 		return
 	}
-	r.stopOnce.Do(func() { close(r.quit) })
+	r.stopOnce.Do(func() {
+		r.closeMu.Lock()
+		r.closing = true
+		r.closeMu.Unlock()
+		close(r.quit)
+	})
 	<-r.stopped
 }
 
@@ -341,13 +350,19 @@ func (r *Router) do(ctx context.Context, apply func(w *write) (any, error)) (any
 		return nil, err
 	}
 	c := &command{ctx: ctx, apply: apply, reply: make(chan result, 1)}
+	r.closeMu.RLock()
+	if r.closing {
+		r.closeMu.RUnlock()
+		return nil, ErrClosed
+	}
 	select {
 	case r.cmds <- c:
-	case <-r.quit:
-		return nil, ErrClosed
+		r.closeMu.RUnlock()
 	case <-r.failed:
+		r.closeMu.RUnlock()
 		return nil, r.Err()
 	case <-ctx.Done():
+		r.closeMu.RUnlock()
 		return nil, ctx.Err()
 	}
 	// Once queued, a command is applied or refused by the loop; wait for

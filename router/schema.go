@@ -11,11 +11,12 @@ import (
 
 // Table and index names of the in-memory state.
 const (
-	tableAgents   = "agents"
-	tableRoutes   = "routes"
-	tableContacts = "contacts"
-	tableQueues   = "queues"
-	tableKeys     = "keys"
+	tableAgents     = "agents"
+	tableRoutes     = "routes"
+	tableContacts   = "contacts"
+	tableQueues     = "queues"
+	tableKeys       = "keys"
+	tableClientMsgs = "client_messages"
 
 	indexID = "id"
 	// indexRoute orders agents for routing; see agentRouteIndex.
@@ -30,11 +31,12 @@ const anyBucket = ""
 
 func schema() *memdb.DBSchema {
 	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
-		tableAgents:   agentsTableSchema(),
-		tableRoutes:   routesTableSchema(),
-		tableContacts: contactsTableSchema(),
-		tableQueues:   queuesTableSchema(),
-		tableKeys:     keysTableSchema(),
+		tableAgents:     agentsTableSchema(),
+		tableRoutes:     routesTableSchema(),
+		tableContacts:   contactsTableSchema(),
+		tableQueues:     queuesTableSchema(),
+		tableKeys:       keysTableSchema(),
+		tableClientMsgs: clientMessagesTableSchema(),
 	}}
 }
 
@@ -125,6 +127,29 @@ func keysTableSchema() *memdb.TableSchema {
 		Name: tableKeys,
 		Indexes: map[string]*memdb.IndexSchema{
 			// indexID: Submit deduplicates client retries.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
+		},
+	}
+}
+
+// clientMsg is a message a client numbered, kept while its contact lives
+// so that a resend returns the first copy.
+type clientMsg struct {
+	// Key is contact id, 0x00, client id.
+	Key     string
+	Message Message
+}
+
+func clientMsgKey(contactID, clientID string) string { return contactID + "\x00" + clientID }
+
+// clientMessagesTableSchema holds the client-numbered messages of live
+// contacts.
+func clientMessagesTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: tableClientMsgs,
+		Indexes: map[string]*memdb.IndexSchema{
+			// indexID: AddMessage deduplicates resends; a contact's end
+			// deletes its prefix.
 			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
 		},
 	}

@@ -304,4 +304,7 @@ type Loaded struct {
 	Contacts       []Contact
 	NextEventSeq   map[string]int
 	NextMessageSeq map[string]int
+	// ClientMessages are the messages of those contacts that carry a
+	// ClientID, so that a resend after a restart is still recognised.
+	ClientMessages []Message
 }

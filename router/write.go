@@ -86,8 +86,8 @@ func (w *write) queue(name string) (*Queue, error) {
 func (w *write) putContact(c *Contact) {
 	var err error
 	if c.State.Final() {
-		if _, err = w.txn.First(tableContacts, indexID, c.ID); err == nil {
-			_, err = w.txn.DeleteAll(tableContacts, indexID, c.ID)
+		if _, err = w.txn.DeleteAll(tableContacts, indexID, c.ID); err == nil {
+			_, err = w.txn.DeletePrefix(tableClientMsgs, indexID+"_prefix", c.ID+"\x00")
 		}
 		w.ended = append(w.ended, c.ID)
 	} else {
@@ -183,6 +183,11 @@ func (w *write) message(c *Contact, m Message) Message {
 		m.At = w.now
 	}
 	w.batch.Messages = append(w.batch.Messages, m)
+	if m.ClientID != "" {
+		if err := w.txn.Insert(tableClientMsgs, &clientMsg{Key: clientMsgKey(c.ID, m.ClientID), Message: m}); err != nil {
+			panic(fmt.Sprintf("router: write client message: %v", err)) // schema bug
+		}
+	}
 	s.message++
 	w.seqs[c.ID] = s
 	return m
@@ -606,6 +611,12 @@ func (w *write) restore(l *Loaded) error {
 			s.message = 1
 		}
 		w.r.seqs[id] = s
+	}
+	for i := range l.ClientMessages {
+		m := l.ClientMessages[i]
+		if err := w.txn.Insert(tableClientMsgs, &clientMsg{Key: clientMsgKey(m.ContactID, m.ClientID), Message: m}); err != nil {
+			return fmt.Errorf("router: restore message %s/%d: %w", m.ContactID, m.Seq, err)
+		}
 	}
 	agents := map[string]*Agent{}
 	for i := range l.Agents {

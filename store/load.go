@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -24,6 +25,13 @@ const loadContactsSQL = `SELECT data, idempotency_key, idempotency_hash,
 	COALESCE((SELECT MAX(e.seq) FROM contact_events e WHERE e.contact_id = c.id), 0),
 	COALESCE((SELECT MAX(m.seq) FROM contact_messages m WHERE m.contact_id = c.id), 0)
 FROM contacts c WHERE ` + liveContacts
+
+// loadClientMessagesSQL selects the messages of live contacts that carry
+// a client id, for the router's deduplication of resends.
+const loadClientMessagesSQL = `SELECT m.contact_id, m.seq, m.at, m.direction, m.author, m.body, m.client_id
+FROM contact_messages m
+WHERE m.client_id IS NOT NULL AND m.contact_id IN (SELECT id FROM contacts WHERE ` + liveContacts + `)
+ORDER BY m.contact_id, m.seq`
 
 // Load returns the durable state to start the router from: every agent
 // (durable fields only; runtime fields are zero), every queue, the
@@ -110,6 +118,26 @@ func (db *DB) Load(ctx context.Context) (*router.Loaded, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: load contacts: %w", err)
+	}
+	msgs, err := tx.QueryContext(ctx, rebind(db.dialect, loadClientMessagesSQL))
+	if err != nil {
+		return nil, fmt.Errorf("store: load client messages: %w", err)
+	}
+	defer msgs.Close()
+	for msgs.Next() {
+		var (
+			m      router.Message
+			at     int64
+			author sql.NullString
+		)
+		if err := msgs.Scan(&m.ContactID, &m.Seq, &at, &m.Direction, &author, &m.Body, &m.ClientID); err != nil {
+			return nil, fmt.Errorf("store: load client messages: %w", err)
+		}
+		m.At, m.Author = fromNanos(at), author.String
+		l.ClientMessages = append(l.ClientMessages, m)
+	}
+	if err := msgs.Err(); err != nil {
+		return nil, fmt.Errorf("store: load client messages: %w", err)
 	}
 	slices.SortFunc(l.Contacts, func(a, b router.Contact) int {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))

@@ -35,6 +35,19 @@ func (db *DB) Contact(ctx context.Context, id string) (router.Contact, error) {
 // ContactByIdempotencyKey returns the contact created with the given
 // idempotency key, or an error wrapping ErrNotFound. The empty key matches
 // nothing.
+// ContactByKey implements router.Store: the contact created with an
+// idempotency key, and whether there is one.
+func (db *DB) ContactByKey(ctx context.Context, key string) (router.Contact, bool, error) {
+	c, err := db.ContactByIdempotencyKey(ctx, key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return router.Contact{}, false, nil
+	case err != nil:
+		return router.Contact{}, false, err
+	}
+	return c, true, nil
+}
+
 func (db *DB) ContactByIdempotencyKey(ctx context.Context, key string) (router.Contact, error) {
 	if key == "" {
 		return router.Contact{}, fmt.Errorf("store: contact by idempotency key: empty key: %w", ErrNotFound)

@@ -100,6 +100,7 @@ func fullContact(id string) router.Contact {
 		AssignedAt:      t0.Add(5 * time.Second),
 		EndedAt:         t0.Add(5 * time.Minute),
 		Disposition:     "resolved",
+		Returned:        true,
 		Notes:           "called back",
 	}
 }
@@ -115,6 +116,7 @@ func fullAgent(id string) router.Agent {
 		Reason:      "lunch",
 		StateSince:  t0,
 		WrapUpUntil: t0.Add(time.Minute),
+		GraceUntil:  t0.Add(2 * time.Minute),
 		IdleSince:   t0,
 		Active:      map[string]int{"chat": 1},
 		Offer:       "c-1",
@@ -159,7 +161,7 @@ func TestRoundTrip(t *testing.T) {
 	assertNoZeroFields(t, c.Customer)
 	// Agents keep only their durable fields; the runtime ones are set to
 	// show they are dropped.
-	assertNoZeroFields(t, durable(a), "State", "Reason", "StateSince", "WrapUpUntil", "IdleSince", "Active", "Offer", "Contacts")
+	assertNoZeroFields(t, durable(a), "State", "Reason", "StateSince", "WrapUpUntil", "GraceUntil", "IdleSince", "Active", "Offer", "Contacts")
 	assertNoZeroFields(t, q)
 	assertNoZeroFields(t, q.Relaxation[0])
 
