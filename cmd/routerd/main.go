@@ -1,0 +1,58 @@
+// Command routerd is the Switchboard daemon: it routes contacts from every
+// channel to the best available agent.
+//
+//	routerd                      # the demo: SQLite in ./data, 127.0.0.1:8080
+//	routerd -config routerd.yaml # your configuration
+//	routerd -print-config        # the effective configuration, to start from
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "routerd:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// run parses the command line and serves until ctx ends.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("routerd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration `file` (default: the built-in demo)")
+	listen := fs.String("listen", "", "listen `address`, overriding the configuration")
+	dataDir := fs.String("data", "", "data `directory`, overriding the configuration")
+	printConfig := fs.Bool("print-config", false, "print the effective configuration and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see routerd -help)", fs.Arg(0))
+	}
+	cfg, err := loadConfig(*configPath, *listen, *dataDir)
+	if err != nil {
+		return err
+	}
+	if *printConfig {
+		out, err := cfg.YAML()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(out)
+		return err
+	}
+	return serve(ctx, cfg, stderr)
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/api"
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/dashboards"
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// adminTokenFile is where a generated admin token is kept, in the data
+// directory, readable by the daemon's user only.
+const adminTokenFile = "admin-token"
+
+// loadConfig reads the configuration (the demo when path is empty) and
+// applies the command-line overrides.
+func loadConfig(path, listen, dataDir string) (*config.Config, error) {
+	cfg := config.Demo()
+	if path != "" {
+		var err error
+		if cfg, err = config.Load(path); err != nil {
+			return nil, err
+		}
+	}
+	if listen != "" {
+		cfg.Listen = listen
+	}
+	if dataDir != "" {
+		if cfg.Store.Path == filepath.Join(cfg.DataDir, config.DefaultDBFile) {
+			cfg.Store.Path = filepath.Join(dataDir, config.DefaultDBFile)
+		}
+		cfg.DataDir = dataDir
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == config.FormatJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serve runs the daemon until ctx ends, then shuts down gracefully: the
+// listener stops, requests in flight finish, the router commits what it
+// has queued, and the store closes.
+func serve(ctx context.Context, cfg *config.Config, logOut io.Writer) error {
+	log := newLogger(cfg, logOut)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	tokens, err := cfg.ResolveTokens()
+	if err != nil {
+		return err
+	}
+	admin, err := adminToken(cfg, log)
+	if err != nil {
+		return err
+	}
+	tokens = append(tokens, config.Token{Name: "admin", Role: config.RoleAdmin, Secret: admin})
+
+	db, err := store.Open(ctx, &store.Options{Path: cfg.Store.Path, Synchronous: cfg.Store.Synchronous})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	opts := cfg.RouterOptions()
+	opts.Logger = log
+	rt, err := router.New(db, &opts)
+	if err != nil {
+		return err
+	}
+	if err := rt.Start(ctx); err != nil {
+		return err
+	}
+	defer rt.Close()
+	if err := seed(ctx, cfg, rt); err != nil {
+		return err
+	}
+
+	handler, err := api.New(api.Options{
+		Router: rt, Store: db, Tokens: tokens, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log,
+		Queues: dashboards.Source{Router: rt, Store: db}.Queues,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.HTTP.ReadTimeout.D(),
+		WriteTimeout:      cfg.HTTP.WriteTimeout.D(),
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", "http://"+ln.Addr().String(), "data", cfg.DataDir, "store", cfg.Store.Path)
+
+	var failure error
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-rt.Failed():
+		// Fail-stop: what was acknowledged is durable; a restart reloads it.
+		failure = rt.Err()
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout.D())
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("shutdown", "err", err)
+	}
+	return failure
+}
+
+// seed applies the queues and agents the configuration declares. The
+// configuration wins for what it names; what was added over the API stays.
+func seed(ctx context.Context, cfg *config.Config, rt *router.Router) error {
+	for _, q := range cfg.RouterQueues() {
+		if _, err := rt.PutQueue(ctx, q); err != nil {
+			return fmt.Errorf("config queue %q: %w", q.Name, err)
+		}
+	}
+	for _, a := range cfg.RouterAgents() {
+		if _, _, err := rt.PutAgent(ctx, a); err != nil {
+			return fmt.Errorf("config agent %q: %w", a.ID, err)
+		}
+	}
+	return nil
+}
+
+// adminToken returns the admin token: the configured one, or the one kept
+// in the data directory, or a new random one written there (mode 0600).
+// The token itself is never logged.
+func adminToken(cfg *config.Config, log *slog.Logger) (string, error) {
+	if cfg.Auth.AdminToken != "" {
+		return cfg.Auth.AdminToken, nil
+	}
+	path := filepath.Join(cfg.DataDir, adminTokenFile)
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		tok := strings.TrimSpace(string(b))
+		if len(tok) < 16 {
+			return "", fmt.Errorf("admin token in %s is shorter than 16 characters", path)
+		}
+		log.Info("admin token", "file", path)
+		return tok, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("read admin token: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("generate admin token: %w", err)
+	}
+	tok := base64.RawURLEncoding.EncodeToString(raw)
+	// Write aside and rename, so a crash never leaves half a token.
+	tmp, err := os.CreateTemp(cfg.DataDir, adminTokenFile+".*")
+	if err != nil {
+		return "", fmt.Errorf("write admin token: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err == nil {
+		_, err = tmp.WriteString(tok + "\n")
+		if err == nil {
+			err = tmp.Sync()
+		}
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), path)
+		}
+	}
+	if err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("write admin token: %w", err)
+	}
+	log.Info("generated an admin token", "file", path)
+	return tok, nil
+}
