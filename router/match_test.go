@@ -2,8 +2,8 @@ package router
 
 import (
 	"strconv"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
