@@ -98,7 +98,9 @@ type Config struct {
 	Log     Log     `yaml:"log" json:"log"`
 
 	// Agents are upserted into the store when the daemon starts.
-	Agents []Agent `yaml:"agents,omitempty" json:"agents,omitempty"`
+	// Desktop configures the agent desktop.
+	Desktop Desktop `yaml:"desktop" json:"desktop"`
+	Agents  []Agent `yaml:"agents,omitempty" json:"agents,omitempty"`
 	// Queues are upserted into the store when the daemon starts. An empty
 	// Strategy is set to router.LongestIdle by Parse.
 	Queues []router.Queue `yaml:"queues,omitempty" json:"queues,omitempty"`
@@ -182,6 +184,26 @@ type Log struct {
 
 // Agent is an agent seeded (upserted) into the store when the daemon
 // starts.
+// Desktop configures the agent desktop and its WebSocket.
+type Desktop struct {
+	// Dispositions are the wrap-up codes an agent chooses from.
+	Dispositions []Disposition `yaml:"dispositions" json:"dispositions"`
+	// AwayReasons are the reason codes of the away state.
+	AwayReasons []string `yaml:"away_reasons" json:"away_reasons"`
+	// Grace is how long a disconnected agent keeps its assigned contacts
+	// before they return to their queues.
+	Grace router.Duration `yaml:"grace" json:"grace"`
+	// AllowedOrigins lists the origins (scheme://host[:port]) allowed to
+	// open the agent WebSocket besides the daemon's own.
+	AllowedOrigins []string `yaml:"allowed_origins,omitempty" json:"allowed_origins,omitempty"`
+}
+
+// Disposition is one wrap-up code.
+type Disposition struct {
+	Code  string `yaml:"code" json:"code"`
+	Label string `yaml:"label" json:"label"`
+}
+
 type Agent struct {
 	// ID is unique and never changes.
 	ID string `yaml:"id" json:"id"`
@@ -228,6 +250,17 @@ func Default() *Config {
 			ShutdownTimeout: router.Duration(10e9),
 		},
 		Log: Log{Level: LevelInfo, Format: FormatText},
+		Desktop: Desktop{
+			Dispositions: []Disposition{
+				{Code: "solved", Label: "Solved"},
+				{Code: "follow_up", Label: "Follow-up needed"},
+				{Code: "sale", Label: "Sale"},
+				{Code: "complaint", Label: "Complaint"},
+				{Code: "no_answer", Label: "No answer needed"},
+			},
+			AwayReasons: []string{"break", "lunch", "meeting", "training"},
+			Grace:       router.Duration(60e9),
+		},
 	}
 }
 

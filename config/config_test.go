@@ -137,7 +137,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "not-a-mapping",
 			yaml: "- listen\n",
-			want: `1:1: want a mapping of fields (listen, data_dir, store, auth, routing, http, log, agents, queues), got a list`,
+			want: `1:1: want a mapping of fields (listen, data_dir, store, auth, routing, http, log, desktop, agents, queues), got a list`,
 		},
 		{
 			name: "alias-cycle",
@@ -946,5 +946,32 @@ func TestJSON(t *testing.T) {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("JSON lacks %s:\n%s", want, out)
 		}
+	}
+}
+
+func TestDesktopValidation(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"no-dispositions", "desktop:\n  dispositions: []\n", "desktop.dispositions: empty"},
+		{"duplicate-code", "desktop:\n  dispositions:\n    - {code: a, label: A}\n    - {code: a, label: B}\n", `duplicate disposition code "a"`},
+		{"bad-code", "desktop:\n  dispositions:\n    - {code: 'a b', label: A}\n", "desktop.dispositions[0].code"},
+		{"zero-grace", "desktop:\n  grace: 0s\n", "desktop.grace: 0s"},
+		{"bad-origin", "desktop:\n  allowed_origins: [crm.example.com]\n", `"crm.example.com" is not an origin`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("x.yaml", []byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	c, err := Parse("x.yaml", []byte("desktop:\n  allowed_origins: [https://crm.example.com]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Desktop.Dispositions) == 0 || c.Desktop.Grace.D() != time.Minute {
+		t.Errorf("defaults not kept: %+v", c.Desktop)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -75,6 +76,7 @@ func (c *Config) Validate() error {
 	v.auth()
 	v.routing()
 	v.http()
+	v.desktop()
 	v.agents()
 	v.queues()
 	v.sorted()
@@ -215,6 +217,44 @@ func (v *validator) http() {
 	} {
 		if t.d <= 0 {
 			v.errf(t.field, "%s is not positive (want a duration such as \"15s\")", t.d.D())
+		}
+	}
+}
+
+func (v *validator) desktop() {
+	d := v.c.Desktop
+	if len(d.Dispositions) == 0 {
+		v.errf("desktop.dispositions", "empty (want at least one wrap-up code)")
+	}
+	codes := map[string]string{}
+	for i, dp := range d.Dispositions {
+		p := indexPath("desktop.dispositions", i)
+		if v.name(p+".code", dp.Code, "disposition code") {
+			if first, dup := codes[dp.Code]; dup {
+				v.errf(p+".code", "duplicate disposition code %q%s", dp.Code, v.firstAt(first))
+			} else {
+				codes[dp.Code] = p + ".code"
+			}
+		}
+		if dp.Label == "" || len(dp.Label) > 100 {
+			v.errf(p+".label", "empty or over 100 bytes (want the label agents see)")
+		}
+	}
+	reasons := map[string]bool{}
+	for i, r := range d.AwayReasons {
+		p := indexPath("desktop.away_reasons", i)
+		if v.name(p, r, "away reason") && reasons[r] {
+			v.errf(p, "duplicate away reason %q", r)
+		}
+		reasons[r] = true
+	}
+	if d.Grace <= 0 {
+		v.errf("desktop.grace", "%s (want a positive duration such as \"60s\")", d.Grace.D())
+	}
+	for i, o := range d.AllowedOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			v.errf(indexPath("desktop.allowed_origins", i), "%q is not an origin (want scheme://host[:port], e.g. https://crm.example.com)", o)
 		}
 	}
 }
