@@ -149,11 +149,13 @@ func (r *Router) matchContact(txn *memdb.Txn, c *Contact, q *Queue, now time.Tim
 	if err != nil {
 		return p, false
 	}
+	need := needMask(c.Effective)
 	for raw := it.Next(); raw != nil; raw = it.Next() {
 		rt := raw.(*route)
 		// Skills live on the route too: most candidates fail on them,
-		// and reading the agent row costs a lookup.
-		if !meets(rt.Skills, c.Effective) {
+		// and reading the agent row costs a lookup. The bitmap rejects
+		// most of them before any map lookup.
+		if rt.Mask&need != need || !meets(rt.Skills, c.Effective) {
 			p.skip(skipRef{id: rt.ID, skills: rt.Skills})
 			continue
 		}

@@ -1,6 +1,8 @@
 package router
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -766,5 +768,25 @@ func TestOldIdempotencyKeyFromStore(t *testing.T) {
 	nc.IdempotencyHash = "other"
 	if _, _, err := h.r.Submit(h.ctx, nc); !isErr(err, ErrIdempotency) {
 		t.Fatalf("other body: got %v, want ErrIdempotency", err)
+	}
+}
+
+// TestSkillMaskNeverRejectsAQualifiedAgent: the bitmap is a prefilter; a
+// false "no" would hide an eligible agent from routing.
+func TestSkillMaskNeverRejectsAQualifiedAgent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 20000; i++ {
+		skills := map[string]int{}
+		for j := rng.IntN(8); j > 0; j-- {
+			skills[fmt.Sprintf("s%d", rng.IntN(200))] = rng.IntN(6)
+		}
+		var reqs []Requirement
+		for j := rng.IntN(3); j > 0; j-- {
+			reqs = append(reqs, Requirement{fmt.Sprintf("s%d", rng.IntN(200)), rng.IntN(3)})
+		}
+		need := needMask(reqs)
+		if meets(skills, reqs) && skillMask(skills)&need != need {
+			t.Fatalf("mask rejects skills %v for %v", skills, reqs)
+		}
 	}
 }

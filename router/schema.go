@@ -63,6 +63,9 @@ type route struct {
 	// Skills is the agent's skill map, shared and never modified.
 	Skills    map[string]int
 	SkillsRev uint64
+	// Mask has bit skillBit(s) set for each skill s: a superset test that
+	// rejects most candidates without map lookups.
+	Mask      uint64
 	IdleSince time.Time
 	// Class is 0 for an agent available with free capacity, 1 otherwise.
 	Class byte
@@ -240,6 +243,34 @@ func (contactWaitingIndex) FromArgs(args ...any) ([]byte, error) {
 		return nil, fmt.Errorf("router: waiting index: bucket %T is not a string", args[0])
 	}
 	return append([]byte(s), 0), nil
+}
+
+// skillBit maps a skill name to one of 64 bits (FNV-1a).
+func skillBit(s string) uint64 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return 1 << (h % 64)
+}
+
+// skillMask is the bitmap of a skill map.
+func skillMask(skills map[string]int) uint64 {
+	var m uint64
+	for s := range skills {
+		m |= skillBit(s)
+	}
+	return m
+}
+
+// needMask is the bitmap of the skills requirements name.
+func needMask(reqs []Requirement) uint64 {
+	var m uint64
+	for _, r := range reqs {
+		m |= skillBit(r.Skill)
+	}
+	return m
 }
 
 // bucketOf names the routing bucket for requirements: the skill with the

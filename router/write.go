@@ -122,7 +122,7 @@ func (w *write) putAgent(a *Agent, durable bool) {
 		panic(fmt.Sprintf("router: read route %q: %v", a.ID, err)) // schema bug
 	}
 	if o, _ := old.(*route); o == nil || o.Class != class || o.SkillsRev != a.skillsRev || !o.IdleSince.Equal(a.IdleSince) {
-		rt := &route{ID: a.ID, Skills: a.Skills, SkillsRev: a.skillsRev, IdleSince: a.IdleSince, Class: class}
+		rt := &route{ID: a.ID, Skills: a.Skills, SkillsRev: a.skillsRev, Mask: skillMask(a.Skills), IdleSince: a.IdleSince, Class: class}
 		if err := w.txn.Insert(tableRoutes, rt); err != nil {
 			panic(fmt.Sprintf("router: write route %q: %v", a.ID, err)) // schema bug
 		}
