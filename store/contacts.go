@@ -27,6 +27,9 @@ type ContactFilter struct {
 	Queue   string
 	// Customer matches the customer's id, email or phone exactly.
 	Customer string
+	// AgentID matches the contact's agent (the one it is offered to or
+	// with, or who last had it) exactly.
+	AgentID string
 	// Limit is the page size: DefaultContactLimit when <= 0, at most
 	// MaxContactLimit.
 	Limit int
@@ -91,7 +94,7 @@ func contactsQuery(f ContactFilter) (query string, args []any, limit int, err er
 
 	var where []string
 	for _, eq := range []struct{ col, val string }{
-		{"state", f.State}, {"channel", f.Channel}, {"queue", f.Queue},
+		{"state", f.State}, {"channel", f.Channel}, {"queue", f.Queue}, {"agent_id", f.AgentID},
 	} {
 		if eq.val != "" {
 			where = append(where, eq.col+" = ?")

@@ -94,6 +94,31 @@ var migrations = []migration{
 )`,
 		},
 	},
+	{
+		version: 2,
+		name:    "credentials and sessions",
+		stmts: []string{
+			`CREATE TABLE credentials (
+	login_id   TEXT PRIMARY KEY,
+	hash       TEXT NOT NULL,   -- bcrypt
+	role       TEXT NOT NULL,   -- agent or supervisor
+	updated_at BIGINT NOT NULL  -- unix ns UTC
+)`,
+			`CREATE TABLE sessions (
+	token_hash TEXT PRIMARY KEY,  -- hex SHA-256 of the token; never the token
+	login_id   TEXT NOT NULL,
+	role       TEXT NOT NULL,
+	created_at BIGINT NOT NULL,   -- unix ns UTC
+	expires_at BIGINT NOT NULL    -- unix ns UTC
+)`,
+			// DeleteSessions: every session of a login.
+			`CREATE INDEX sessions_login ON sessions (login_id)`,
+			// DeleteExpiredSessions.
+			`CREATE INDEX sessions_expires ON sessions (expires_at)`,
+			// Contacts with an AgentID filter, newest first.
+			`CREATE INDEX contacts_agent_created ON contacts (agent_id, created_at, id)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.
