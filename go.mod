@@ -5,6 +5,8 @@ go 1.26.8
 require (
 	github.com/hashicorp/go-memdb v1.3.5
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/crypto v0.58.0
+	golang.org/x/term v0.47.0
 	modernc.org/sqlite v1.61.1
 )
 

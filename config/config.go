@@ -35,6 +35,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/switchboard/switchboard/router"
 )
@@ -46,6 +47,8 @@ const (
 	DefaultDataDir      = "./data"
 	DefaultDBFile       = "switchboard.db"
 	DefaultMaxBodyBytes = 1 << 20
+	// DefaultSessionTTL is how long a login session lasts.
+	DefaultSessionTTL = 12 * time.Hour
 )
 
 // Store drivers.
@@ -65,6 +68,9 @@ const (
 	RoleAdmin       = "admin"
 	RoleSupervisor  = "supervisor"
 	RoleIntegration = "integration"
+	// RoleAgent is the role of an agent's login session; it is not a
+	// token role.
+	RoleAgent = "agent"
 )
 
 // Log levels and formats.
@@ -101,6 +107,9 @@ type Config struct {
 	// Desktop configures the agent desktop.
 	Desktop Desktop `yaml:"desktop" json:"desktop"`
 	Agents  []Agent `yaml:"agents,omitempty" json:"agents,omitempty"`
+	// Supervisors are the supervisors who log in with a password; their
+	// password hashes are set in the store when the daemon starts.
+	Supervisors []Supervisor `yaml:"supervisors,omitempty" json:"supervisors,omitempty"`
 	// Queues are upserted into the store when the daemon starts. An empty
 	// Strategy is set to router.LongestIdle by Parse.
 	Queues []router.Queue `yaml:"queues,omitempty" json:"queues,omitempty"`
@@ -133,6 +142,8 @@ type Auth struct {
 	AdminToken string `yaml:"admin_token,omitempty" json:"admin_token,omitempty"`
 	// Tokens are further named tokens, each with a role.
 	Tokens []TokenConfig `yaml:"tokens,omitempty" json:"tokens,omitempty"`
+	// SessionTTL is how long a login session (POST /api/v1/login) lasts.
+	SessionTTL router.Duration `yaml:"session_ttl" json:"session_ttl"`
 }
 
 // TokenConfig is one API token as written in the file. Exactly one of
@@ -182,8 +193,6 @@ type Log struct {
 	Format string `yaml:"format" json:"format"`
 }
 
-// Agent is an agent seeded (upserted) into the store when the daemon
-// starts.
 // Desktop configures the agent desktop and its WebSocket.
 type Desktop struct {
 	// Dispositions are the wrap-up codes an agent chooses from.
@@ -204,6 +213,8 @@ type Disposition struct {
 	Label string `yaml:"label" json:"label"`
 }
 
+// Agent is an agent seeded (upserted) into the store when the daemon
+// starts.
 type Agent struct {
 	// ID is unique and never changes.
 	ID string `yaml:"id" json:"id"`
@@ -215,6 +226,20 @@ type Agent struct {
 	// at once; channels it leaves out take Routing.Capacity (the router
 	// applies that default, so a later change of it reaches the agent).
 	Capacity map[string]int `yaml:"capacity,omitempty" json:"capacity,omitempty"`
+	// PasswordHash, when set, is the bcrypt hash of the agent's desktop
+	// password; it replaces the stored one when the daemon starts.
+	PasswordHash string `yaml:"password_hash,omitempty" json:"password_hash,omitempty"`
+}
+
+// Supervisor is a supervisor who logs in with a password.
+type Supervisor struct {
+	// ID is the login name; unique among supervisors and agents.
+	ID string `yaml:"id" json:"id"`
+	// Name is shown in the desktop; Parse sets it to ID when empty.
+	Name string `yaml:"name" json:"name"`
+	// PasswordHash is the bcrypt hash of the password; required. It
+	// replaces the stored one when the daemon starts.
+	PasswordHash string `yaml:"password_hash" json:"password_hash"`
 }
 
 // Default returns the default configuration: no agents, no queues, no
@@ -249,7 +274,8 @@ func Default() *Config {
 			WriteTimeout:    router.Duration(30e9),
 			ShutdownTimeout: router.Duration(10e9),
 		},
-		Log: Log{Level: LevelInfo, Format: FormatText},
+		Log:  Log{Level: LevelInfo, Format: FormatText},
+		Auth: Auth{SessionTTL: router.Duration(DefaultSessionTTL)},
 		Desktop: Desktop{
 			Dispositions: []Disposition{
 				{Code: "solved", Label: "Solved"},
@@ -279,6 +305,11 @@ func (c *Config) applyDefaults() {
 	for i := range c.Agents {
 		if c.Agents[i].Name == "" {
 			c.Agents[i].Name = c.Agents[i].ID
+		}
+	}
+	for i := range c.Supervisors {
+		if c.Supervisors[i].Name == "" {
+			c.Supervisors[i].Name = c.Supervisors[i].ID
 		}
 	}
 	for i := range c.Queues {

@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/router"
 )
@@ -137,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "not-a-mapping",
 			yaml: "- listen\n",
-			want: `1:1: want a mapping of fields (listen, data_dir, store, auth, routing, http, log, desktop, agents, queues), got a list`,
+			want: `1:1: want a mapping of fields (listen, data_dir, store, auth, routing, http, log, desktop, agents, supervisors, queues), got a list`,
 		},
 		{
 			name: "alias-cycle",
@@ -394,6 +397,41 @@ func TestParseErrors(t *testing.T) {
 			name: "admin-token-redacted",
 			yaml: "auth:\n  admin_token: REDACTED\n",
 			want: `2:16: auth.admin_token: "REDACTED" is what -print-config shows in place of a secret`,
+		},
+		{
+			name: "session-ttl-too-short",
+			yaml: "auth:\n  session_ttl: 30s\n",
+			want: `2:16: auth.session_ttl: 30s is too short (want at least 1m0s`,
+		},
+		{
+			name: "agent-hash-not-bcrypt",
+			yaml: "agents:\n  - id: a\n    password_hash: alice-demo\n",
+			want: `3:20: agents[0].password_hash: not a bcrypt hash`,
+		},
+		{
+			name: "agent-hash-redacted",
+			yaml: "agents:\n  - id: a\n    password_hash: REDACTED\n",
+			want: `3:20: agents[0].password_hash: "REDACTED" is what -print-config shows in place of a hash`,
+		},
+		{
+			name: "supervisor-without-hash",
+			yaml: "supervisors:\n  - id: sam\n",
+			want: `2:5: supervisors[0].password_hash: empty (want the bcrypt hash`,
+		},
+		{
+			name: "supervisor-hash-not-bcrypt",
+			yaml: "supervisors:\n  - {id: sam, password_hash: \"$2a$10$short\"}\n",
+			want: `2:30: supervisors[0].password_hash: not a bcrypt hash`,
+		},
+		{
+			name: "supervisor-is-an-agent",
+			yaml: "agents:\n  - id: sam\nsupervisors:\n  - {id: sam, password_hash: \"" + testHash + "\"}\n",
+			want: `4:10: supervisors[0].id: "sam" is also an agent id (first at line 2)`,
+		},
+		{
+			name: "supervisor-duplicate",
+			yaml: "supervisors:\n  - {id: sam, password_hash: \"" + testHash + "\"}\n  - {id: sam, password_hash: \"" + testHash + "\"}\n",
+			want: `3:10: supervisors[1].id: duplicate supervisor id "sam" (first at line 2)`,
 		},
 	}
 	for _, tt := range tests {
@@ -715,7 +753,7 @@ func TestYAMLRoundTrip(t *testing.T) {
 		c    *Config
 	}{
 		{"default", Default()},
-		{"demo", Demo()},
+		{"demo", withoutHashes(Demo())},
 		{"every-field", mustParse(t, "x.yaml", roundTripYAML)},
 	}
 	for _, tt := range tests {
@@ -732,6 +770,75 @@ func TestYAMLRoundTrip(t *testing.T) {
 				t.Errorf("got %+v, want %+v\nprinted:\n%s", back, tt.c, out)
 			}
 		})
+	}
+}
+
+// testHash is a bcrypt hash (cost 4) of "correct-horse".
+const testHash = "$2a$04$Gz89nckLCkdm4vE/2vwXkebrqD140Vm7ktf8ORS.5.XTLFhVvAgTC"
+
+// withoutHashes returns c with every password hash removed, for the round
+// trip: -print-config shows hashes as REDACTED.
+func withoutHashes(c *Config) *Config {
+	c.Agents = slices.Clone(c.Agents)
+	for i := range c.Agents {
+		c.Agents[i].PasswordHash = ""
+	}
+	c.Supervisors = nil
+	return c
+}
+
+func TestPasswordHashes(t *testing.T) {
+	c := mustParse(t, "x.yaml", `
+auth:
+  session_ttl: 8h
+agents:
+  - {id: alice, password_hash: "`+testHash+`"}
+  - {id: bob}
+supervisors:
+  - {id: sam, password_hash: "`+testHash+`"}
+`)
+	if got, want := c.Auth.SessionTTL.D(), 8*time.Hour; got != want {
+		t.Errorf("session_ttl: got %v, want %v", got, want)
+	}
+	if got := c.Agents[0].PasswordHash; got != testHash {
+		t.Errorf("agents[0].password_hash: got %q, want %q", got, testHash)
+	}
+	if got, want := c.Supervisors, []Supervisor{{ID: "sam", Name: "sam", PasswordHash: testHash}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("supervisors: got %+v, want %+v", got, want)
+	}
+	out, err := c.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(out, []byte(testHash)) {
+		t.Errorf("printed config contains a password hash:\n%s", out)
+	}
+	if got, want := bytes.Count(out, []byte("password_hash: REDACTED")), 2; got != want {
+		t.Errorf("got %d redacted hashes, want %d:\n%s", got, want, out)
+	}
+	if Default().Auth.SessionTTL.D() != DefaultSessionTTL {
+		t.Errorf("default session_ttl: got %v, want %v", Default().Auth.SessionTTL.D(), DefaultSessionTTL)
+	}
+}
+
+// TestDemoPasswords checks that each demo login's hash is of the
+// documented demo password "<id>-demo".
+func TestDemoPasswords(t *testing.T) {
+	c := Demo()
+	hashes := map[string]string{}
+	for _, a := range c.Agents {
+		hashes[a.ID] = a.PasswordHash
+	}
+	for _, s := range c.Supervisors {
+		hashes[s.ID] = s.PasswordHash
+	}
+	if len(hashes) != 6 || hashes["sam"] == "" {
+		t.Fatalf("demo logins: got %v, want five agents and sam", slices.Sorted(maps.Keys(hashes)))
+	}
+	for id, h := range hashes {
+		if err := bcrypt.CompareHashAndPassword([]byte(h), []byte(id+"-demo")); err != nil {
+			t.Errorf("%s: hash is not of %q: %v", id, id+"-demo", err)
+		}
 	}
 }
 

@@ -10,17 +10,29 @@ import (
 
 // printHeader opens the output of YAML.
 const printHeader = `# Effective routerd configuration: the file (if any) with every default
-# applied. Literal secrets are shown as REDACTED; put the real token (or a
-# token_env) back before using this as a configuration file.
+# applied. Literal secrets and password hashes are shown as REDACTED; put the
+# real ones (or a token_env) back before using this as a configuration file.
 `
 
 // YAML returns the configuration as YAML, for routerd -print-config. It
 // parses back to an equal Config, except that every literal secret (the
-// admin token and each token's token) reads "REDACTED"; token_env names are
-// shown as they are.
+// admin token and each token's token) and every password hash reads
+// "REDACTED"; token_env names are shown as they are.
 func (c *Config) YAML() ([]byte, error) {
 	out := *c
 	out.Auth.Tokens = slices.Clone(c.Auth.Tokens)
+	out.Agents = slices.Clone(c.Agents)
+	out.Supervisors = slices.Clone(c.Supervisors)
+	for i := range out.Agents {
+		if out.Agents[i].PasswordHash != "" {
+			out.Agents[i].PasswordHash = Redacted
+		}
+	}
+	for i := range out.Supervisors {
+		if out.Supervisors[i].PasswordHash != "" {
+			out.Supervisors[i].PasswordHash = Redacted
+		}
+	}
 	if out.Auth.AdminToken != "" {
 		out.Auth.AdminToken = Redacted
 	}

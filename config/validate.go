@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/router"
 )
@@ -26,6 +29,8 @@ const (
 	maxLevel        = 100
 	maxCapacity     = 100
 	maxPriority     = 1000
+	// minSessionTTL is the shortest auth.session_ttl.
+	minSessionTTL = time.Minute
 )
 
 // validName is what agent ids, queue names, skills and channels look like.
@@ -78,6 +83,7 @@ func (c *Config) Validate() error {
 	v.http()
 	v.desktop()
 	v.agents()
+	v.supervisors()
 	v.queues()
 	v.sorted()
 	return v.errs.err()
@@ -131,6 +137,9 @@ func (v *validator) auth() {
 	secrets := map[string]string{} // secret → path of the first token with it
 	if a.AdminToken != "" && a.AdminToken != Redacted {
 		secrets[a.AdminToken] = "auth.admin_token"
+	}
+	if a.SessionTTL < router.Duration(minSessionTTL) {
+		v.errf("auth.session_ttl", "%s is too short (want at least %s, such as \"12h\")", a.SessionTTL.D(), minSessionTTL)
 	}
 	names := map[string]string{}
 	lookup := v.c.lookupEnv()
@@ -288,6 +297,51 @@ func (v *validator) agents() {
 			v.channel(cp, ch)
 			v.capacity(cp, a.Capacity[ch])
 		}
+		if a.PasswordHash != "" {
+			v.passwordHash(p+".password_hash", a.PasswordHash)
+		}
+	}
+}
+
+func (v *validator) supervisors() {
+	agents := map[string]string{}
+	for i, a := range v.c.Agents {
+		if _, dup := agents[a.ID]; !dup {
+			agents[a.ID] = indexPath("agents", i) + ".id"
+		}
+	}
+	ids := map[string]string{}
+	for i, s := range v.c.Supervisors {
+		p := indexPath("supervisors", i)
+		if v.name(p+".id", s.ID, "supervisor id") {
+			switch {
+			case ids[s.ID] != "":
+				v.errf(p+".id", "duplicate supervisor id %q%s", s.ID, v.firstAt(ids[s.ID]))
+			case agents[s.ID] != "":
+				v.errf(p+".id", "%q is also an agent id%s (want a login name no agent has)", s.ID, v.firstAt(agents[s.ID]))
+			default:
+				ids[s.ID] = p + ".id"
+			}
+		}
+		if len(s.Name) > maxAgentNameLen {
+			v.errf(p+".name", "%d bytes long (want at most %d)", len(s.Name), maxAgentNameLen)
+		}
+		if s.PasswordHash == "" {
+			v.errf(p+".password_hash", "empty (want the bcrypt hash of the supervisor's password, from `routerd passwd -hash`)")
+			continue
+		}
+		v.passwordHash(p+".password_hash", s.PasswordHash)
+	}
+}
+
+// passwordHash checks a bcrypt password hash.
+func (v *validator) passwordHash(path, hash string) {
+	if hash == Redacted {
+		v.errf(path, "%q is what -print-config shows in place of a hash (want the bcrypt hash itself)", Redacted)
+		return
+	}
+	if _, err := bcrypt.Cost([]byte(hash)); err != nil {
+		v.errf(path, "not a bcrypt hash (want one such as \"$2a$12$...\", from `routerd passwd -hash`)")
 	}
 }
 
