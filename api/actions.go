@@ -80,6 +80,10 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeBody(w, r, &req); err != nil {
 		return err
 	}
+	var err error
+	if req.AgentID, err = s.actingAgent(r, id, req.AgentID); err != nil {
+		return err
+	}
 	if err := missing("agent_id", req.AgentID); err != nil {
 		return err
 	}
@@ -94,6 +98,10 @@ func (s *Server) decline(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	var req declineRequest
 	if err := s.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	var err error
+	if req.AgentID, err = s.actingAgent(r, id, req.AgentID); err != nil {
 		return err
 	}
 	if err := missing("agent_id", req.AgentID); err != nil {
@@ -112,6 +120,10 @@ func (s *Server) wrapUp(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeBody(w, r, &req); err != nil {
 		return err
 	}
+	var err error
+	if req.AgentID, err = s.actingAgent(r, id, req.AgentID); err != nil {
+		return err
+	}
 	if err := missing("agent_id", req.AgentID); err != nil {
 		return err
 	}
@@ -122,12 +134,17 @@ func (s *Server) wrapUp(w http.ResponseWriter, r *http.Request) error {
 	return contactDone(w, c)
 }
 
-// closeContact closes a contact; without agent_id (only admin and
-// supervisor tokens reach this route) it closes any live contact.
+// closeContact closes a contact; without agent_id (only admins and
+// supervisors may leave it out: an agent session's is its own) it closes
+// any live contact.
 func (s *Server) closeContact(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	var req endRequest
 	if err := s.decodeOptionalBody(w, r, &req); err != nil {
+		return err
+	}
+	var err error
+	if req.AgentID, err = s.actingAgent(r, id, req.AgentID); err != nil {
 		return err
 	}
 	c, err := s.router.CloseContact(r.Context(), id, req.AgentID, req.Disposition, req.Notes)
@@ -141,6 +158,10 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	var req transferRequest
 	if err := s.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	var err error
+	if req.AgentID, err = s.actingAgent(r, id, req.AgentID); err != nil {
 		return err
 	}
 	if err := missing("agent_id", req.AgentID); err != nil {
@@ -180,6 +201,19 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if req.Direction != "in" && req.Direction != "out" {
 		return invalidf("field \"direction\": %q: want \"in\" (from the customer) or \"out\" (to the customer)", req.Direction)
+	}
+	if self, ok := agentOf(r); ok {
+		if _, err := s.actingAgent(r, id, ""); err != nil {
+			return err
+		}
+		switch {
+		case req.Direction != "out":
+			return errorf(http.StatusForbidden, codeForbidden, "an agent session sends messages to the customer: want direction \"out\"")
+		case req.Author != "" && req.Author != self:
+			return errorf(http.StatusForbidden, codeForbidden,
+				"field \"author\" is %q but this is the session of agent %q; omit it or give your own", req.Author, self)
+		}
+		req.Author = self
 	}
 	m, _, err := s.router.AddMessage(r.Context(), id, router.Message{Direction: req.Direction, Author: req.Author, Body: req.Body})
 	if err != nil {

@@ -57,6 +57,9 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getAgent(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	if err := ownAgent(r, id); err != nil {
+		return err
+	}
 	a, ok := s.router.Snapshot().Agent(id)
 	if !ok {
 		return notFoundf("agent %q does not exist", id)
@@ -98,6 +101,9 @@ func (s *Server) deleteAgent(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) putAgentState(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	if err := ownAgent(r, id); err != nil {
+		return err
+	}
 	var req agentStateRequest
 	if err := s.decodeBody(w, r, &req); err != nil {
 		return err

@@ -7,18 +7,41 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/switchboard/switchboard/config"
 )
 
-// Principal is who made a request: the name and role of the bearer token
-// it carried. The token itself is never kept.
+// Principal is who made a request: a configured bearer token, or a login
+// session (POST /api/v1/login). The token itself is never kept.
 type Principal struct {
-	// Name is the token's name from the configuration.
-	Name string
+	// Name is the token's name from the configuration, or the login id
+	// of a session.
+	Name string `json:"name"`
 	// Role is config.RoleAdmin, config.RoleSupervisor or
-	// config.RoleIntegration.
-	Role string
+	// config.RoleIntegration for a token; config.RoleAgent or
+	// config.RoleSupervisor for a session. A supervisor session has the
+	// rights of a supervisor token.
+	Role string `json:"role"`
+	// AgentID is the agent of an agent session; empty otherwise.
+	AgentID string `json:"agent_id,omitempty"`
+	// SessionID is the non-secret id of the session (see
+	// store.SessionID); empty for a configured token.
+	SessionID string `json:"session_id,omitempty"`
+	// ExpiresAt is when the session ends; zero for a configured token.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+
+	// tokenHash is the session's token hash, for logout; never written.
+	tokenHash string
+}
+
+// describe names the principal in an error message: token "crm" or
+// session of "alice".
+func (p Principal) describe() string {
+	if p.SessionID != "" {
+		return fmt.Sprintf("session of %q", p.Name)
+	}
+	return fmt.Sprintf("token %q", p.Name)
 }
 
 type principalKey struct{}
@@ -37,6 +60,9 @@ const (
 	roleAdmin roles = 1 << iota
 	roleSupervisor
 	roleIntegration
+	// roleAgent is an agent session's: its handlers limit it to the
+	// agent's own agent and contacts.
+	roleAgent
 
 	// Shorthands for the route table.
 	adminOnly = roleAdmin
@@ -44,6 +70,8 @@ const (
 	everyone  = roleAdmin | roleSupervisor | roleIntegration
 	// creators may create contacts: admins and integrations.
 	creators = roleAdmin | roleIntegration
+	// anyone is every role, agent sessions included.
+	anyone = everyone | roleAgent
 )
 
 // roleBit returns the set holding only role, 0 for an unknown role.
@@ -55,6 +83,8 @@ func roleBit(role string) roles {
 		return roleSupervisor
 	case config.RoleIntegration:
 		return roleIntegration
+	case config.RoleAgent:
+		return roleAgent
 	}
 	return 0
 }
@@ -65,7 +95,7 @@ func (rs roles) allows(role string) bool { return rs&roleBit(role) != 0 }
 // String lists the roles of the set: "admin, supervisor".
 func (rs roles) String() string {
 	var names []string
-	for _, r := range []string{config.RoleAdmin, config.RoleSupervisor, config.RoleIntegration} {
+	for _, r := range []string{config.RoleAdmin, config.RoleSupervisor, config.RoleIntegration, config.RoleAgent} {
 		if rs.allows(r) {
 			names = append(names, r)
 		}
@@ -94,7 +124,7 @@ func newCredentials(tokens []config.Token) ([]credential, error) {
 			return nil, fmt.Errorf("api: options: tokens[%d]: name is empty", i)
 		case names[t.Name]:
 			return nil, fmt.Errorf("api: options: tokens[%d]: name %q is used twice", i, t.Name)
-		case roleBit(t.Role) == 0:
+		case roleBit(t.Role) == 0 || t.Role == config.RoleAgent:
 			return nil, fmt.Errorf("api: options: token %q: role %q: want admin, supervisor or integration", t.Name, t.Role)
 		case t.Secret == "":
 			return nil, fmt.Errorf("api: options: token %q: secret is empty", t.Name)
@@ -109,13 +139,34 @@ func newCredentials(tokens []config.Token) ([]credential, error) {
 	return creds, nil
 }
 
-// authenticate finds the principal of r's bearer token. Every credential
-// is compared, in constant time, whatever matches.
+// Authenticate returns the principal of r: a configured bearer token
+// first, then a session token, as a bearer token or the sb_session
+// cookie. Its error wraps ErrUnauthorized when r carries no valid
+// credential; any other error is the store's. The WebSocket upgrade calls
+// it; the API's own routes are authenticated by ServeHTTP.
+func (s *Server) Authenticate(r *http.Request) (Principal, error) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return Principal{}, err
+	}
+	return p, nil
+}
+
+// authenticate finds the principal of r's bearer token or session
+// cookie. Every configured token is compared, in constant time, whatever
+// matches; a token that is none of them is looked up as a session.
 func (s *Server) authenticate(r *http.Request) (Principal, *httpError) {
 	h := r.Header.Get("Authorization")
+	if h == "" {
+		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+			return s.sessionPrincipal(r.Context(), c.Value)
+		}
+		return Principal{}, errorf(http.StatusUnauthorized, codeUnauthorized,
+			"missing bearer token: send the header \"Authorization: Bearer <token>\"")
+	}
 	scheme, token, _ := strings.Cut(h, " ")
 	token = strings.TrimSpace(token)
-	if h == "" || !strings.EqualFold(scheme, "Bearer") || token == "" {
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return Principal{}, errorf(http.StatusUnauthorized, codeUnauthorized,
 			"missing bearer token: send the header \"Authorization: Bearer <token>\"")
 	}
@@ -129,8 +180,11 @@ func (s *Server) authenticate(r *http.Request) (Principal, *httpError) {
 			found, match = s.creds[i].principal, 1
 		}
 	}
-	if match == 0 {
-		return Principal{}, errorf(http.StatusUnauthorized, codeUnauthorized, "unknown bearer token")
+	if match == 1 {
+		return found, nil
 	}
-	return found, nil
+	if looksLikeSession(token) {
+		return s.sessionPrincipal(r.Context(), token)
+	}
+	return Principal{}, errorf(http.StatusUnauthorized, codeUnauthorized, "unknown bearer token")
 }

@@ -164,6 +164,9 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) error {
 		State: q.Get("state"), Channel: q.Get("channel"), Queue: q.Get("queue"),
 		Customer: q.Get("customer"), Cursor: q.Get("cursor"),
 	}
+	if self, ok := agentOf(r); ok {
+		f.AgentID = self // an agent lists only the contacts with it
+	}
 	if f.State != "" && !slices.Contains(contactStates, router.ContactState(f.State)) {
 		return invalidf("query parameter \"state\": %q is not a state; want one of queued, offered, assigned, wrapup, closed, abandoned", f.State)
 	}
@@ -220,6 +223,9 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request) error {
 			return invalidf("query parameter \"messages_after\": %q: want a message seq, 0 or more", v)
 		}
 		after = n
+	}
+	if err := s.readableContact(r, id); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	c, err := s.store.Contact(ctx, id)

@@ -19,12 +19,17 @@ const (
 	codeNotFound         = "not_found"              // 404
 	codeMethodNotAllowed = "method_not_allowed"     // 405
 	codeConflict         = "conflict"               // 409
+	codeTooManyRequests  = "too_many_requests"      // 429
 	codeTooLarge         = "too_large"              // 413
 	codeUnsupportedMedia = "unsupported_media_type" // 415
 	codeIdempotency      = "idempotency_mismatch"   // 422
 	codeInternal         = "internal"               // 500
 	codeUnavailable      = "unavailable"            // 503
 )
+
+// ErrUnauthorized is wrapped by the error of Authenticate when a request
+// carries no valid token or session.
+var ErrUnauthorized = errors.New("api: unauthorized")
 
 // internalMessage is all a client learns about a 500; the log has the rest.
 const internalMessage = "internal error; the server log has the details"
@@ -48,6 +53,11 @@ func (e *httpError) Error() string {
 
 // Unwrap returns the cause.
 func (e *httpError) Unwrap() error { return e.cause }
+
+// Is makes every 401 match ErrUnauthorized.
+func (e *httpError) Is(target error) bool {
+	return target == ErrUnauthorized && e.status == http.StatusUnauthorized
+}
 
 func errorf(status int, code, format string, args ...any) *httpError {
 	return &httpError{status: status, code: code, message: fmt.Sprintf(format, args...)}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -57,6 +59,12 @@ type envOptions struct {
 	notStarted bool
 	// queues is Options.Queues.
 	queues func(ctx context.Context) (any, error)
+	// onEnded is Options.OnSessionsEnded.
+	onEnded func(loginID string, sessionIDs []string)
+	// screenPop is Options.ScreenPop.
+	screenPop func(ctx context.Context, contactID string) (any, error)
+	// tls serves over HTTPS.
+	tls bool
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{}) }
@@ -85,11 +93,21 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		Router: rt, Store: db, Tokens: testTokens, MaxBodyBytes: testMaxBody,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Queues: o.queues,
+		// The lowest bcrypt cost keeps the tests fast; the manual clock
+		// drives session expiry and the login rate limit.
+		Sessions:        &SessionOptions{BcryptCost: bcrypt.MinCost, Now: clock.Now},
+		OnSessionsEnded: o.onEnded,
+		ScreenPop:       o.screenPop,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	srv := httptest.NewServer(s)
+	srv := httptest.NewUnstartedServer(s)
+	if o.tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	return &env{t: t, clock: clock, router: rt, db: db, api: s, srv: srv, logs: logs}
 }

@@ -18,6 +18,9 @@ import (
 	"github.com/switchboard/switchboard/store"
 )
 
+// loginPath is the one route under /api/ that needs no token.
+const loginPath = "/api/v1/login"
+
 // Options configure New. Router, Store and Tokens are required.
 type Options struct {
 	// Router is the started router that every write goes through.
@@ -37,6 +40,22 @@ type Options struct {
 	// written as {"queues": <result>}; nil means a built-in view of each
 	// queue's definition, waiting count and oldest wait.
 	Queues func(ctx context.Context) (any, error)
+	// Sessions configures password logins and their sessions; nil means
+	// the defaults (12 h sessions, bcrypt cost 12, 5 failed logins a
+	// minute per address and per login id).
+	Sessions *SessionOptions
+	// OnSessionsEnded, when not nil, is called after sessions of loginID
+	// ended: replaced by a new login of the same id, logged out, or ended
+	// by a password change. sessionIDs are the sessions' non-secret ids
+	// (Principal.SessionID), never tokens. It is called from request
+	// goroutines, possibly concurrently, after the store has committed,
+	// and must not block.
+	OnSessionsEnded func(loginID string, sessionIDs []string)
+	// ScreenPop, when not nil, provides the body of GET
+	// /api/v1/contacts/{id}/screen-pop. An error wrapping
+	// router.ErrNoContact or store.ErrNotFound is answered 404; nil means
+	// the route answers 503.
+	ScreenPop func(ctx context.Context, contactID string) (any, error)
 }
 
 // Server is the HTTP API. It implements http.Handler and is safe for
@@ -49,6 +68,16 @@ type Server struct {
 	log     *slog.Logger
 	queues  func(ctx context.Context) (any, error)
 	mux     *http.ServeMux
+
+	sessions        sessionConfig
+	limiter         *limiter
+	onSessionsEnded func(loginID string, sessionIDs []string)
+	screenPopper    func(ctx context.Context, contactID string) (any, error)
+
+	// dummyOnce makes dummy, the hash that logins with an unknown id are
+	// compared against.
+	dummyOnce sync.Once
+	dummy     []byte
 
 	// probeMu guards probe, the router readiness check in flight, so that
 	// concurrent /readyz calls share one.
@@ -71,6 +100,10 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sessions, err := newSessionConfig(o.Sessions)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		router:  o.Router,
 		store:   o.Store,
@@ -79,6 +112,11 @@ func New(o Options) (*Server, error) {
 		log:     o.Logger,
 		queues:  o.Queues,
 		mux:     http.NewServeMux(),
+
+		sessions:        sessions,
+		limiter:         newLimiter(sessions.maxFailures, sessions.window),
+		onSessionsEnded: o.OnSessionsEnded,
+		screenPopper:    o.ScreenPop,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
@@ -95,27 +133,35 @@ func (s *Server) routes() {
 	s.public("GET /healthz", s.healthz)
 	s.public("GET /readyz", s.readyz)
 
+	// Sessions. Agent sessions (roleAgent) reach only the routes that
+	// name it, and there only their own agent and contacts (scope.go).
+	s.public("POST /api/v1/login", s.login)
+	s.handle("POST /api/v1/logout", anyone, s.logout)
+	s.handle("GET /api/v1/me", anyone, s.me)
+	s.handle("PUT /api/v1/logins/{id}/password", adminOnly, s.putLoginPassword)
+
 	s.handle("GET /api/v1/agents", staff, s.listAgents)
-	s.handle("GET /api/v1/agents/{id}", staff, s.getAgent)
+	s.handle("GET /api/v1/agents/{id}", staff|roleAgent, s.getAgent)
 	s.handle("PUT /api/v1/agents/{id}", adminOnly, s.putAgent)
 	s.handle("DELETE /api/v1/agents/{id}", adminOnly, s.deleteAgent)
-	s.handle("PUT /api/v1/agents/{id}/state", staff, s.putAgentState)
+	s.handle("PUT /api/v1/agents/{id}/state", staff|roleAgent, s.putAgentState)
 
-	s.handle("GET /api/v1/queues", everyone, s.listQueues)
-	s.handle("GET /api/v1/queues/{name}", everyone, s.getQueue)
+	s.handle("GET /api/v1/queues", anyone, s.listQueues)
+	s.handle("GET /api/v1/queues/{name}", anyone, s.getQueue)
 	s.handle("PUT /api/v1/queues/{name}", adminOnly, s.putQueue)
 	s.handle("DELETE /api/v1/queues/{name}", adminOnly, s.deleteQueue)
 
 	s.handle("POST /api/v1/contacts", creators, s.createContact)
-	s.handle("GET /api/v1/contacts", everyone, s.listContacts)
-	s.handle("GET /api/v1/contacts/{id}", everyone, s.getContact)
-	s.handle("POST /api/v1/contacts/{id}/accept", staff, s.accept)
-	s.handle("POST /api/v1/contacts/{id}/decline", staff, s.decline)
-	s.handle("POST /api/v1/contacts/{id}/wrapup", staff, s.wrapUp)
-	s.handle("POST /api/v1/contacts/{id}/close", staff, s.closeContact)
-	s.handle("POST /api/v1/contacts/{id}/transfer", staff, s.transfer)
+	s.handle("GET /api/v1/contacts", anyone, s.listContacts)
+	s.handle("GET /api/v1/contacts/{id}", anyone, s.getContact)
+	s.handle("GET /api/v1/contacts/{id}/screen-pop", anyone, s.screenPop)
+	s.handle("POST /api/v1/contacts/{id}/accept", staff|roleAgent, s.accept)
+	s.handle("POST /api/v1/contacts/{id}/decline", staff|roleAgent, s.decline)
+	s.handle("POST /api/v1/contacts/{id}/wrapup", staff|roleAgent, s.wrapUp)
+	s.handle("POST /api/v1/contacts/{id}/close", staff|roleAgent, s.closeContact)
+	s.handle("POST /api/v1/contacts/{id}/transfer", staff|roleAgent, s.transfer)
 	s.handle("POST /api/v1/contacts/{id}/abandon", everyone, s.abandon)
-	s.handle("POST /api/v1/contacts/{id}/messages", everyone, s.addMessage)
+	s.handle("POST /api/v1/contacts/{id}/messages", anyone, s.addMessage)
 }
 
 // handlerFunc is an endpoint: it writes a success itself and returns the
@@ -128,7 +174,7 @@ func (s *Server) handle(pattern string, rs roles, h handlerFunc) {
 		p, _ := PrincipalFrom(r.Context())
 		if !rs.allows(p.Role) {
 			s.writeError(w, r, errorf(http.StatusForbidden, codeForbidden,
-				"token %q has role %s, which may not %s; allowed roles: %s", p.Name, p.Role, pattern, rs))
+				"%s has role %s, which may not %s; allowed roles: %s", p.describe(), p.Role, pattern, rs))
 			return
 		}
 		if err := h(w, r); err != nil {
@@ -146,7 +192,7 @@ func (s *Server) public(pattern string, h handlerFunc) {
 	})
 }
 
-// ServeHTTP authenticates requests under /api/, routes them, answers
+// ServeHTTP authenticates requests under /api/ (but the login), routes them, answers
 // unknown paths and methods in JSON, and logs one line per request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
@@ -168,7 +214,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw.Header().Set("Cache-Control", "no-store")
 	sw.Header().Set("X-Content-Type-Options", "nosniff")
 
-	if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
+	if (r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")) && r.URL.Path != loginPath {
 		var err *httpError
 		if p, err = s.authenticate(r); err != nil {
 			s.writeError(sw, r, err)

@@ -1,0 +1,136 @@
+package api
+
+import (
+	"crypto/rand"
+	"errors"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/store"
+)
+
+// loginFailed is the one answer to a wrong login id or password.
+const loginFailed = "wrong login id or password"
+
+// loginRequest is the body of POST /api/v1/login.
+type loginRequest struct {
+	ID       string `json:"id"`
+	Password string `json:"password"`
+}
+
+// loginResponse is the answer to a successful login.
+type loginResponse struct {
+	// Token is the session token: a bearer token for clients other than
+	// browsers, which use the cookie set with it.
+	Token     string    `json:"token"`
+	Role      string    `json:"role"`
+	AgentID   string    `json:"agent_id,omitempty"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// dummyHash returns a bcrypt hash, of the server's cost, of a random
+// password: a login with an unknown id is compared against it, so that it
+// takes as long as one with a wrong password.
+func (s *Server) dummyHash() []byte {
+	s.dummyOnce.Do(func() {
+		pw := make([]byte, 16)
+		_, _ = rand.Read(pw)
+		s.dummy, _ = bcrypt.GenerateFromPassword(pw, s.sessions.cost)
+	})
+	return s.dummy
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	var req loginRequest
+	if err := s.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	if err := missing("id", req.ID, "password", req.Password); err != nil {
+		return err
+	}
+	now := s.sessions.now()
+	addrKey, idKey := "addr "+clientAddr(r), "id "+req.ID
+	if wait, ok := s.limiter.begin(now, addrKey, idKey); !ok {
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		return errorf(http.StatusTooManyRequests, codeTooManyRequests,
+			"too many failed logins from this address or for this login id; retry in %d s", secs)
+	}
+	ctx := r.Context()
+	cred, err := s.store.Credential(ctx, req.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(req.Password))
+		return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)
+	case err != nil:
+		return internal("read credential", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(cred.Hash), []byte(req.Password)) != nil {
+		return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)
+	}
+	if cred.Role == config.RoleAgent {
+		if _, ok := s.router.Snapshot().Agent(req.ID); !ok {
+			s.log.Info("api: login refused: the agent no longer exists", "login", req.ID)
+			return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)
+		}
+	}
+	s.limiter.forgive(now, addrKey, idKey)
+
+	token, hash, err := newSessionToken()
+	if err != nil {
+		return internal("new session", err)
+	}
+	sess := store.Session{TokenHash: hash, LoginID: req.ID, Role: cred.Role, CreatedAt: now, ExpiresAt: now.Add(s.sessions.ttl)}
+	if _, err := s.store.DeleteExpiredSessions(ctx, now); err != nil {
+		return internal("delete expired sessions", err)
+	}
+	ended, err := s.store.ReplaceSessions(ctx, sess)
+	if err != nil {
+		return internal("create session", err)
+	}
+	s.log.Info("api: login", "login", req.ID, "role", cred.Role, "session", sess.ID(), "replaced", ended)
+	s.sessionsEnded(req.ID, ended)
+	setSessionCookie(w, r, token)
+	res := loginResponse{Token: token, Role: cred.Role, ExpiresAt: sess.ExpiresAt}
+	if cred.Role == config.RoleAgent {
+		res.AgentID = req.ID
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+// clientAddr is the host of the request's peer. Forwarding headers are
+// not trusted: behind a proxy, every client shares the proxy's limit.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PrincipalFrom(r.Context())
+	if p.SessionID == "" {
+		return errorf(http.StatusForbidden, codeForbidden,
+			"%s is a configured API token, not a login session; there is nothing to log out of", p.describe())
+	}
+	if _, err := s.store.DeleteSession(r.Context(), p.tokenHash); err != nil {
+		return internal("delete session", err)
+	}
+	s.log.Info("api: logout", "login", p.Name, "session", p.SessionID)
+	s.sessionsEnded(p.Name, []string{p.SessionID})
+	setSessionCookie(w, r, "")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PrincipalFrom(r.Context())
+	return writeJSON(w, http.StatusOK, p)
+}

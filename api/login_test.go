@@ -1,0 +1,430 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/config"
+)
+
+// Test passwords, each at least MinPasswordLen long.
+const (
+	alicePassword = "alice-password-1"
+	bobPassword   = "bob-password-22"
+	samPassword   = "sam-password-333"
+)
+
+// endedCall is one call of Options.OnSessionsEnded.
+type endedCall struct {
+	login string
+	ids   []string
+}
+
+// endedLog records the calls of Options.OnSessionsEnded.
+type endedLog struct {
+	mu    sync.Mutex
+	calls []endedCall // guarded by mu
+}
+
+func (l *endedLog) hook(login string, ids []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, endedCall{login, slices.Clone(ids)})
+}
+
+func (l *endedLog) take() []endedCall {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.calls
+	l.calls = nil
+	return c
+}
+
+// setPassword sets a login's password as admin.
+func (e *env) setPassword(id, role, password string) {
+	e.t.Helper()
+	e.must(http.StatusNoContent, "PUT", "/api/v1/logins/"+id+"/password",
+		`{"password":"`+password+`","role":"`+role+`"}`)
+}
+
+// login posts a login and returns the response.
+func (e *env) login(id, password string, header ...string) response {
+	e.t.Helper()
+	return e.do("POST", "/api/v1/login", "", `{"id":"`+id+`","password":"`+password+`"}`, header...)
+}
+
+// mustLogin logs in and returns the session.
+func (e *env) mustLogin(id, password string) loginResponse {
+	e.t.Helper()
+	res := e.login(id, password)
+	if res.status != http.StatusOK {
+		e.t.Fatalf("login %s: got status %d, want 200; body %s", id, res.status, res.body)
+	}
+	return decodeAs[loginResponse](e.t, res)
+}
+
+// loginFrom posts a login from a client address, to the handler itself.
+func (e *env) loginFrom(addr, id, password string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	r := httptest.NewRequest("POST", "/api/v1/login", strings.NewReader(`{"id":"`+id+`","password":"`+password+`"}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.RemoteAddr = addr
+	w := httptest.NewRecorder()
+	e.api.ServeHTTP(w, r)
+	return w
+}
+
+// loginEnv is an env with agents alice and bob (passwords set) and
+// supervisor sam, recording the sessions that end.
+func loginEnv(t *testing.T, o envOptions) (*env, *endedLog) {
+	t.Helper()
+	ended := &endedLog{}
+	o.onEnded = ended.hook
+	e := newEnvWith(t, o)
+	e.seed()
+	e.setPassword("alice", config.RoleAgent, alicePassword)
+	e.setPassword("bob", config.RoleAgent, bobPassword)
+	e.setPassword("sam", config.RoleSupervisor, samPassword)
+	return e, ended
+}
+
+func TestLogin(t *testing.T) {
+	e, _ := loginEnv(t, envOptions{})
+
+	t.Run("agent", func(t *testing.T) {
+		res := e.login("alice", alicePassword)
+		if res.status != http.StatusOK {
+			t.Fatalf("got status %d, want 200; body %s", res.status, res.body)
+		}
+		got := decodeAs[loginResponse](t, res)
+		if got.Role != config.RoleAgent || got.AgentID != "alice" || len(got.Token) != sessionTokenLen {
+			t.Errorf("got %+v, want role agent, agent_id alice and a token", got)
+		}
+		if want := epoch.Add(DefaultSessionTTL); !got.ExpiresAt.Equal(want) {
+			t.Errorf("expires_at: got %v, want %v", got.ExpiresAt, want)
+		}
+		cookie := res.header.Get("Set-Cookie")
+		if want := "sb_session=" + got.Token + "; Path=/; HttpOnly; SameSite=Strict"; cookie != want {
+			t.Errorf("Set-Cookie: got %q, want %q", cookie, want)
+		}
+		// The token works as a bearer token and as the cookie.
+		for _, how := range [][]string{nil, {"Cookie", "sb_session=" + got.Token}} {
+			token := got.Token
+			if how != nil {
+				token = ""
+			}
+			me := e.do("GET", "/api/v1/me", token, "", how...)
+			if me.status != http.StatusOK {
+				t.Fatalf("GET /me (cookie %v): got status %d; body %s", how != nil, me.status, me.body)
+			}
+			p := decodeAs[Principal](t, me)
+			if p.Name != "alice" || p.Role != config.RoleAgent || p.AgentID != "alice" || len(p.SessionID) != 16 {
+				t.Errorf("GET /me: got %+v, want alice's agent session", p)
+			}
+		}
+	})
+
+	t.Run("supervisor", func(t *testing.T) {
+		got := e.mustLogin("sam", samPassword)
+		if got.Role != config.RoleSupervisor || got.AgentID != "" {
+			t.Errorf("got %+v, want role supervisor and no agent_id", got)
+		}
+		// A supervisor session has the rights of a supervisor token.
+		if res := e.do("GET", "/api/v1/agents", got.Token, ""); res.status != http.StatusOK {
+			t.Errorf("GET /agents: got %d, want 200", res.status)
+		}
+		if res := e.do("PUT", "/api/v1/agents/zoe", got.Token, `{"name":"Zoe"}`); res.status != http.StatusForbidden {
+			t.Errorf("PUT /agents/zoe: got %d, want 403", res.status)
+		} else if msg := decodeAs[apiError](t, res).Error.Message; !strings.HasPrefix(msg, `session of "sam" has role supervisor`) {
+			t.Errorf("403 message: got %q", msg)
+		}
+	})
+
+	// A wrong password and an unknown id get the same answer.
+	failures := []struct {
+		name, id, password string
+	}{
+		{"wrong-password", "alice", "not-alices-password"},
+		{"unknown-id", "mallory", alicePassword},
+		{"other-agents-password", "alice", bobPassword},
+		{"config-token-as-password", "alice", adminToken},
+	}
+	for _, tt := range failures {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.login(tt.id, tt.password)
+			if res.status != http.StatusUnauthorized {
+				t.Fatalf("got status %d, want 401; body %s", res.status, res.body)
+			}
+			if got, want := string(res.body), `{"error":{"code":"unauthorized","message":"wrong login id or password"}}`+"\n"; got != want {
+				t.Errorf("body: got %s, want %s", got, want)
+			}
+			if c := res.header.Get("Set-Cookie"); c != "" {
+				t.Errorf("Set-Cookie on a failed login: %q", c)
+			}
+		})
+	}
+
+	t.Run("missing-password", func(t *testing.T) {
+		if res := e.login("alice", ""); res.status != http.StatusBadRequest {
+			t.Errorf("got status %d, want 400", res.status)
+		}
+	})
+
+	t.Run("never-logged", func(t *testing.T) {
+		logs := e.logs.String()
+		for _, secret := range []string{alicePassword, bobPassword, samPassword, "not-alices-password"} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the log holds password %q", secret)
+			}
+		}
+	})
+}
+
+func TestLoginTokenNotLogged(t *testing.T) {
+	e, _ := loginEnv(t, envOptions{})
+	s := e.mustLogin("alice", alicePassword)
+	e.do("GET", "/api/v1/me", s.Token, "")
+	e.do("POST", "/api/v1/logout", s.Token, "")
+	if strings.Contains(e.logs.String(), s.Token) {
+		t.Errorf("the log holds the session token")
+	}
+}
+
+func TestLoginSecureCookieOverTLS(t *testing.T) {
+	e, _ := loginEnv(t, envOptions{tls: true})
+	res := e.login("alice", alicePassword)
+	if res.status != http.StatusOK {
+		t.Fatalf("got status %d, want 200; body %s", res.status, res.body)
+	}
+	tok := decodeAs[loginResponse](t, res).Token
+	if got, want := res.header.Get("Set-Cookie"), "sb_session="+tok+"; Path=/; HttpOnly; Secure; SameSite=Strict"; got != want {
+		t.Errorf("Set-Cookie: got %q, want %q", got, want)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	t.Run("per-login-id", func(t *testing.T) {
+		e, _ := loginEnv(t, envOptions{})
+		// Each failure from another address: only the id's count fills.
+		for i := range DefaultMaxFailures {
+			e.clock.Advance(time.Second)
+			if res := e.loginFrom(fmt.Sprintf("198.51.100.%d:4000", i+1), "alice", "wrong-password"); res.Code != http.StatusUnauthorized {
+				t.Fatalf("failure %d: got status %d, want 401", i+1, res.Code)
+			}
+		}
+		// Even the right password waits; the first failure was 5 s ago.
+		res := e.loginFrom("203.0.113.7:4000", "alice", alicePassword)
+		if res.Code != http.StatusTooManyRequests {
+			t.Fatalf("sixth attempt: got status %d, want 429; body %s", res.Code, res.Body)
+		}
+		if got, want := res.Header().Get("Retry-After"), "56"; got != want {
+			t.Errorf("Retry-After: got %q, want %q", got, want)
+		}
+		if !strings.Contains(res.Body.String(), `"code":"too_many_requests"`) {
+			t.Errorf("body: got %s, want code too_many_requests", res.Body)
+		}
+		// Another id from that address is not limited.
+		if res := e.loginFrom("203.0.113.7:4000", "bob", bobPassword); res.Code != http.StatusOK {
+			t.Errorf("bob: got status %d, want 200", res.Code)
+		}
+		e.clock.Advance(56 * time.Second)
+		if res := e.loginFrom("203.0.113.7:4000", "alice", alicePassword); res.Code != http.StatusOK {
+			t.Errorf("after the window: got status %d, want 200; body %s", res.Code, res.Body)
+		}
+	})
+
+	t.Run("per-address", func(t *testing.T) {
+		e, _ := loginEnv(t, envOptions{})
+		for i := range DefaultMaxFailures {
+			id := "nobody-" + string(rune('a'+i))
+			if res := e.login(id, "wrong-password"); res.status != http.StatusUnauthorized {
+				t.Fatalf("failure %d: got status %d, want 401", i+1, res.status)
+			}
+		}
+		res := e.login("bob", bobPassword)
+		if res.status != http.StatusTooManyRequests {
+			t.Fatalf("after five failures from the address: got status %d, want 429", res.status)
+		}
+		if got, want := res.header.Get("Retry-After"), "60"; got != want {
+			t.Errorf("Retry-After: got %q, want %q", got, want)
+		}
+	})
+
+	t.Run("success-is-not-counted", func(t *testing.T) {
+		e, _ := loginEnv(t, envOptions{})
+		for i := range 2 * DefaultMaxFailures {
+			if res := e.login("alice", alicePassword); res.status != http.StatusOK {
+				t.Fatalf("login %d: got status %d, want 200", i+1, res.status)
+			}
+		}
+	})
+}
+
+func TestLogout(t *testing.T) {
+	e, ended := loginEnv(t, envOptions{})
+	s := e.mustLogin("alice", alicePassword)
+	me := decodeAs[Principal](t, e.do("GET", "/api/v1/me", s.Token, ""))
+	ended.take()
+
+	res := e.do("POST", "/api/v1/logout", s.Token, "")
+	if res.status != http.StatusNoContent {
+		t.Fatalf("logout: got status %d, want 204; body %s", res.status, res.body)
+	}
+	if got, want := res.header.Get("Set-Cookie"), "sb_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"; got != want {
+		t.Errorf("Set-Cookie: got %q, want %q", got, want)
+	}
+	if got, want := ended.take(), []endedCall{{"alice", []string{me.SessionID}}}; !equalCalls(got, want) {
+		t.Errorf("OnSessionsEnded: got %v, want %v", got, want)
+	}
+	for _, how := range []struct{ token, cookie string }{{s.Token, ""}, {"", "sb_session=" + s.Token}} {
+		res := e.do("GET", "/api/v1/me", how.token, "", "Cookie", how.cookie)
+		if res.status != http.StatusUnauthorized {
+			t.Errorf("after logout (cookie %v): got status %d, want 401", how.cookie != "", res.status)
+		}
+	}
+	if res := e.do("POST", "/api/v1/logout", adminToken, ""); res.status != http.StatusForbidden {
+		t.Errorf("logout with an API token: got status %d, want 403", res.status)
+	}
+}
+
+func TestSessionExpiry(t *testing.T) {
+	e, _ := loginEnv(t, envOptions{})
+	s := e.mustLogin("alice", alicePassword)
+	e.clock.Advance(DefaultSessionTTL - time.Second)
+	if res := e.do("GET", "/api/v1/me", s.Token, ""); res.status != http.StatusOK {
+		t.Fatalf("a second before expiry: got status %d, want 200", res.status)
+	}
+	e.clock.Advance(time.Second)
+	res := e.do("GET", "/api/v1/me", s.Token, "")
+	if res.status != http.StatusUnauthorized {
+		t.Fatalf("at expiry: got status %d, want 401", res.status)
+	}
+	if msg := decodeAs[apiError](t, res).Error.Message; msg != "session expired; log in again" {
+		t.Errorf("message: got %q", msg)
+	}
+	// A new login works, and sweeps the expired session away.
+	e.mustLogin("alice", alicePassword)
+}
+
+func TestSecondLoginReplacesFirst(t *testing.T) {
+	e, ended := loginEnv(t, envOptions{})
+	first := e.mustLogin("alice", alicePassword)
+	firstID := decodeAs[Principal](t, e.do("GET", "/api/v1/me", first.Token, "")).SessionID
+	bob := e.mustLogin("bob", bobPassword)
+	if got := ended.take(); len(got) != 0 {
+		t.Fatalf("OnSessionsEnded after first logins: got %v, want no call", got)
+	}
+
+	second := e.mustLogin("alice", alicePassword)
+	if got, want := ended.take(), []endedCall{{"alice", []string{firstID}}}; !equalCalls(got, want) {
+		t.Errorf("OnSessionsEnded: got %v, want %v", got, want)
+	}
+	if res := e.do("GET", "/api/v1/me", first.Token, ""); res.status != http.StatusUnauthorized {
+		t.Errorf("first session: got status %d, want 401", res.status)
+	}
+	for _, tok := range []string{second.Token, bob.Token} {
+		if res := e.do("GET", "/api/v1/me", tok, ""); res.status != http.StatusOK {
+			t.Errorf("a live session: got status %d, want 200", res.status)
+		}
+	}
+}
+
+func TestSetPassword(t *testing.T) {
+	e, ended := loginEnv(t, envOptions{})
+	s := e.mustLogin("alice", alicePassword)
+	sid := decodeAs[Principal](t, e.do("GET", "/api/v1/me", s.Token, "")).SessionID
+	bob := e.mustLogin("bob", bobPassword)
+	ended.take()
+
+	tests := []struct {
+		name  string
+		token string
+		id    string
+		body  string
+		want  int
+	}{
+		{"agent", adminToken, "alice", `{"password":"a-new-password","role":"agent"}`, http.StatusNoContent},
+		{"supervisor-without-agent", adminToken, "sue", `{"password":"sue-password","role":"supervisor"}`, http.StatusNoContent},
+		{"unknown-agent", adminToken, "zoe", `{"password":"zoe-password","role":"agent"}`, http.StatusNotFound},
+		{"supervisor-named-like-an-agent", adminToken, "bob", `{"password":"bob-password","role":"supervisor"}`, http.StatusConflict},
+		{"too-short", adminToken, "bob", `{"password":"short","role":"agent"}`, http.StatusBadRequest},
+		{"too-long", adminToken, "bob", `{"password":"` + strings.Repeat("x", 73) + `","role":"agent"}`, http.StatusBadRequest},
+		{"unknown-role", adminToken, "bob", `{"password":"bob-password","role":"admin"}`, http.StatusBadRequest},
+		{"no-role", adminToken, "bob", `{"password":"bob-password"}`, http.StatusBadRequest},
+		{"bad-id", adminToken, "-bob", `{"password":"bob-password","role":"agent"}`, http.StatusBadRequest},
+		{"supervisor-token", supervisorToken, "bob", `{"password":"bob-password","role":"agent"}`, http.StatusForbidden},
+		{"agent-session", bob.Token, "bob", `{"password":"bob-password-9","role":"agent"}`, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.do("PUT", "/api/v1/logins/"+tt.id+"/password", tt.token, tt.body)
+			if res.status != tt.want {
+				t.Errorf("got status %d, want %d; body %s", res.status, tt.want, res.body)
+			}
+			if strings.Contains(string(res.body), "password\":") {
+				t.Errorf("the answer repeats a password: %s", res.body)
+			}
+		})
+	}
+	// The change ended alice's session, and only hers.
+	if got, want := ended.take(), []endedCall{{"alice", []string{sid}}}; !equalCalls(got, want) {
+		t.Errorf("OnSessionsEnded: got %v, want %v", got, want)
+	}
+	if res := e.login("alice", alicePassword); res.status != http.StatusUnauthorized {
+		t.Errorf("old password: got status %d, want 401", res.status)
+	}
+	if res := e.do("GET", "/api/v1/me", s.Token, ""); res.status != http.StatusUnauthorized {
+		t.Errorf("alice's session after the change: got status %d, want 401", res.status)
+	}
+	e.mustLogin("alice", "a-new-password")
+	if got := e.mustLogin("sue", "sue-password"); got.Role != config.RoleSupervisor {
+		t.Errorf("sue: got role %q, want supervisor", got.Role)
+	}
+}
+
+func TestAuthenticate(t *testing.T) {
+	e, _ := loginEnv(t, envOptions{})
+	s := e.mustLogin("alice", alicePassword)
+	tests := []struct {
+		name   string
+		header []string
+		want   Principal
+		err    error
+	}{
+		{"cookie", []string{"Cookie", "sb_session=" + s.Token}, Principal{Name: "alice", Role: config.RoleAgent, AgentID: "alice"}, nil},
+		{"bearer-session", []string{"Authorization", "Bearer " + s.Token}, Principal{Name: "alice", Role: config.RoleAgent, AgentID: "alice"}, nil},
+		{"config-token", []string{"Authorization", "Bearer " + adminToken}, Principal{Name: "ops-admin", Role: config.RoleAdmin}, nil},
+		{"nothing", nil, Principal{}, ErrUnauthorized},
+		{"unknown-cookie", []string{"Cookie", "sb_session=" + strings.Repeat("A", sessionTokenLen)}, Principal{}, ErrUnauthorized},
+		{"junk-bearer", []string{"Authorization", "Bearer junk"}, Principal{}, ErrUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := http.NewRequest("GET", "/ws/agent", nil)
+			for i := 0; i+1 < len(tt.header); i += 2 {
+				r.Header.Set(tt.header[i], tt.header[i+1])
+			}
+			p, err := e.api.Authenticate(r)
+			if !errors.Is(err, tt.err) || (err == nil) != (tt.err == nil) {
+				t.Fatalf("got error %v, want %v", err, tt.err)
+			}
+			p.SessionID, p.ExpiresAt, p.tokenHash = "", time.Time{}, ""
+			if p != tt.want {
+				t.Errorf("got %+v, want %+v", p, tt.want)
+			}
+		})
+	}
+}
+
+func equalCalls(a, b []endedCall) bool {
+	return slices.EqualFunc(a, b, func(x, y endedCall) bool {
+		return x.login == y.login && slices.Equal(x.ids, y.ids)
+	})
+}
