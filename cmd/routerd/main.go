@@ -4,6 +4,7 @@
 //	routerd                      # the demo: SQLite in ./data, 127.0.0.1:8080
 //	routerd -config routerd.yaml # your configuration
 //	routerd -print-config        # the effective configuration, to start from
+//	routerd passwd alice         # set agent alice's desktop password (stdin)
 package main
 
 import (
@@ -28,8 +29,12 @@ func main() {
 	}
 }
 
-// run parses the command line and serves until ctx ends.
+// run parses the command line and serves until ctx ends, or runs the
+// passwd subcommand.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "passwd" {
+		return passwd(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("routerd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML configuration `file` (default: the built-in demo)")

@@ -94,13 +94,14 @@ func serve(ctx context.Context, cfg *config.Config, logOut io.Writer) error {
 		return err
 	}
 	defer rt.Close()
-	if err := seed(ctx, cfg, rt); err != nil {
+	if err := seed(ctx, cfg, rt, db); err != nil {
 		return err
 	}
 
 	handler, err := api.New(api.Options{
 		Router: rt, Store: db, Tokens: tokens, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log,
-		Queues: dashboards.Source{Router: rt, Store: db}.Queues,
+		Queues:   dashboards.Source{Router: rt, Store: db}.Queues,
+		Sessions: &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
 	})
 	if err != nil {
 		return err
@@ -139,9 +140,11 @@ func serve(ctx context.Context, cfg *config.Config, logOut io.Writer) error {
 	return failure
 }
 
-// seed applies the queues and agents the configuration declares. The
-// configuration wins for what it names; what was added over the API stays.
-func seed(ctx context.Context, cfg *config.Config, rt *router.Router) error {
+// seed applies the queues, agents and password hashes the configuration
+// declares. The configuration wins for what it names; what was added over
+// the API (or by routerd passwd) stays. A hash that changes ends the
+// login's sessions.
+func seed(ctx context.Context, cfg *config.Config, rt *router.Router, db *store.DB) error {
 	for _, q := range cfg.RouterQueues() {
 		if _, err := rt.PutQueue(ctx, q); err != nil {
 			return fmt.Errorf("config queue %q: %w", q.Name, err)
@@ -151,6 +154,39 @@ func seed(ctx context.Context, cfg *config.Config, rt *router.Router) error {
 		if _, _, err := rt.PutAgent(ctx, a); err != nil {
 			return fmt.Errorf("config agent %q: %w", a.ID, err)
 		}
+	}
+	for _, a := range cfg.Agents {
+		if err := seedCredential(ctx, db, a.ID, config.RoleAgent, a.PasswordHash); err != nil {
+			return err
+		}
+	}
+	for _, s := range cfg.Supervisors {
+		if err := seedCredential(ctx, db, s.ID, config.RoleSupervisor, s.PasswordHash); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedCredential sets a login's password hash from the configuration,
+// unless hash is empty or already set; a change ends the login's
+// sessions.
+func seedCredential(ctx context.Context, db *store.DB, login, role, hash string) error {
+	if hash == "" {
+		return nil
+	}
+	old, err := db.Credential(ctx, login)
+	switch {
+	case err == nil && old.Hash == hash && old.Role == role:
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("config password of %q: %w", login, err)
+	}
+	if err := db.SetCredential(ctx, store.Credential{LoginID: login, Hash: hash, Role: role, UpdatedAt: time.Now()}); err != nil {
+		return fmt.Errorf("config password of %q: %w", login, err)
+	}
+	if _, err := db.DeleteSessions(ctx, login); err != nil {
+		return fmt.Errorf("config password of %q: %w", login, err)
 	}
 	return nil
 }
