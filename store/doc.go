@@ -14,6 +14,11 @@
 //	err = db.Commit(ctx, batch) // durable when it returns nil
 //	page, err := db.Contacts(ctx, store.ContactFilter{State: "queued", Limit: 20})
 //
+// It also keeps the login credentials (bcrypt hashes, never passwords) and
+// sessions (the SHA-256 of each token, never the token) of the API:
+// SetCredential, Credential, ReplaceSessions, Session, DeleteSession,
+// DeleteSessions.
+//
 // The schema is plain SQL (TEXT, INTEGER, BIGINT columns; times as BIGINT
 // unix nanoseconds UTC, 0 for the zero time; maps and slices as JSON TEXT)
 // so that a PostgreSQL implementation can share it. Every query is written
