@@ -40,7 +40,7 @@ func loadConfig(path, listen, dataDir string) (*config.Config, error) {
 		cfg.Listen = listen
 	}
 	if dataDir != "" {
-		if cfg.Store.Path == filepath.Join(cfg.DataDir, config.DefaultDBFile) {
+		if filepath.Clean(cfg.Store.Path) == filepath.Join(cfg.DataDir, config.DefaultDBFile) {
 			cfg.Store.Path = filepath.Join(dataDir, config.DefaultDBFile)
 		}
 		cfg.DataDir = dataDir
