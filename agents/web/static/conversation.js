@@ -1,0 +1,235 @@
+// conversation.js: one active contact in its own tab: the messages, a
+// reply box (Enter sends, Shift+Enter a new line), the screen pop, the
+// wrap-up form and transfer. Message bodies are always text.
+
+import { h, fill, time } from "./dom.js";
+import { renderScreenPop, customerName } from "./screenpop.js";
+
+let clientSeq = 0;
+
+// newClientID returns an id that makes a resend of the same reply safe.
+function newClientID() {
+  const rnd = crypto.getRandomValues(new Uint32Array(2));
+  return `c${Date.now().toString(36)}-${rnd[0].toString(36)}${rnd[1].toString(36)}-${++clientSeq}`;
+}
+
+// Conversation renders one ActiveContact and sends its requests through
+// desk: {request(type, data) → Promise, dispositions(), outcome(contactID,
+// offerID), recordOutcome(contactID, offerID, outcome), showError(text)}.
+export class Conversation {
+  constructor(active, desk) {
+    this.desk = desk;
+    this.contact = active.contact || {};
+    this.id = this.contact.id;
+    this.pop = active.screen_pop || {};
+    this.messages = []; // ordered by seq; unacknowledged replies last
+    this.pending = new Map(); // client_id → {body, failed}
+    this.unread = false;
+    this.note = ""; // e.g. "The customer left."
+    const safe = String(this.id).replace(/[^A-Za-z0-9_-]/g, "_");
+    this.domID = `contact-${safe}`;
+
+    this.tab = h("button", {
+      type: "button", role: "tab", id: `tab-${safe}`, class: "tab",
+      "aria-controls": this.domID, "aria-selected": "false", tabindex: "-1",
+      dataset: { contactId: this.id },
+    });
+    this.list = h("ol", { class: "messages", "aria-label": "Messages", "aria-live": "polite" });
+    this.reply = h("textarea", {
+      id: `reply-${safe}`, class: "reply", rows: "3", maxlength: "65536",
+      placeholder: "Reply… (Enter sends, Shift+Enter new line)",
+      onkeydown: (ev) => {
+        if (ev.key === "Enter" && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey && !ev.isComposing) {
+          ev.preventDefault();
+          this.sendReply();
+        }
+      },
+    });
+    this.replyForm = h("form", { class: "reply-form", onsubmit: (ev) => { ev.preventDefault(); this.sendReply(); } },
+      h("label", { for: `reply-${safe}`, class: "visually-hidden" }, "Reply to the customer"),
+      this.reply,
+      h("button", { type: "submit", class: "primary" }, "Send"));
+    this.noteEl = h("p", { class: "contact-note", role: "status" });
+    this.popEl = h("div", { class: "pop-side" });
+    this.disposition = h("select", { id: `disposition-${safe}`, name: "disposition", required: true });
+    this.notes = h("textarea", { id: `notes-${safe}`, name: "notes", rows: "2", maxlength: "4000" });
+    this.wrapForm = h("form", { class: "wrapup", "aria-label": "Wrap-up", onsubmit: (ev) => { ev.preventDefault(); this.finish("wrapup"); } },
+      h("h3", {}, "Wrap-up"),
+      h("label", { for: `disposition-${safe}` }, "Disposition"),
+      this.disposition,
+      h("label", { for: `notes-${safe}` }, "Notes"),
+      this.notes,
+      h("div", { class: "buttons" },
+        h("button", { type: "submit", class: "primary", dataset: { action: "wrapup" } }, "Wrap up"),
+        h("button", { type: "button", dataset: { action: "close" }, onclick: () => this.finish("close") }, "Close")));
+    this.queue = h("input", { id: `queue-${safe}`, name: "queue", type: "text", autocomplete: "off", required: true, maxlength: "64" });
+    this.transferForm = h("form", { class: "transfer", "aria-label": "Transfer", onsubmit: (ev) => { ev.preventDefault(); this.transfer(); } },
+      h("label", { for: `queue-${safe}` }, "Transfer to queue"),
+      h("div", { class: "inline" }, this.queue, h("button", { type: "submit" }, "Transfer")));
+    this.panel = h("section", { id: this.domID, role: "tabpanel", class: "conversation", "aria-labelledby": `tab-${safe}`, hidden: true },
+      h("div", { class: "talk" }, this.noteEl, this.list, this.replyForm,
+        h("div", { class: "finish" }, this.wrapForm, this.transferForm)),
+      h("aside", { class: "side", "aria-label": "Customer" }, this.popEl));
+
+    this.fillDispositions();
+    this.setMessages(active.messages || []);
+    this.render();
+  }
+
+  fillDispositions() {
+    const chosen = this.disposition.value;
+    fill(this.disposition,
+      h("option", { value: "" }, "Choose…"),
+      this.desk.dispositions().map((d) => h("option", { value: d.code }, d.label || d.code)));
+    this.disposition.value = chosen;
+  }
+
+  // update takes a new version of the ActiveContact or the Contact.
+  update(contact, reason) {
+    this.contact = contact || this.contact;
+    if (reason) this.note = reason;
+    this.render();
+  }
+
+  setMessages(list) {
+    this.messages = [];
+    for (const m of list) this.addMessage(m, true);
+    this.renderMessages();
+  }
+
+  // addMessage adds a message from the server (dedupe by seq; a reply of
+  // ours, known by its client_id, replaces its pending copy).
+  addMessage(m, quiet) {
+    if (!m) return;
+    if (m.client_id) this.pending.delete(m.client_id);
+    if (m.seq && this.messages.some((x) => x.seq === m.seq)) return;
+    this.messages.push(m);
+    this.messages.sort((a, b) => (a.seq || 0) - (b.seq || 0));
+    if (!quiet) {
+      if (m.direction === "in" && this.panel.hidden) this.unread = true;
+      this.renderMessages();
+      this.renderTab();
+    }
+  }
+
+  sendReply() {
+    const body = this.reply.value.trim();
+    if (!body) return;
+    const clientID = newClientID();
+    this.pending.set(clientID, { body, failed: false });
+    this.reply.value = "";
+    this.renderMessages();
+    this.sendPending(clientID);
+  }
+
+  sendPending(clientID) {
+    const p = this.pending.get(clientID);
+    if (!p) return;
+    p.failed = false;
+    this.desk.request("send", { contact_id: this.id, body: p.body, client_id: clientID })
+      .then((ack) => {
+        this.pending.delete(clientID);
+        if (ack && ack.message) this.addMessage({ client_id: clientID, ...ack.message }, true);
+        this.renderMessages();
+      })
+      .catch((err) => {
+        if (!this.pending.has(clientID)) return;
+        p.failed = true;
+        this.renderMessages();
+        if (err.code !== "unavailable") this.desk.showError(`Reply not sent: ${err.message}`);
+      });
+  }
+
+  // resendPending sends again, with the same client ids, the replies the
+  // server did not acknowledge (after a reconnect).
+  resendPending() {
+    for (const [id, p] of this.pending) if (p.failed) this.sendPending(id);
+  }
+
+  finish(kind) {
+    const disposition = this.disposition.value;
+    if (!disposition) {
+      this.desk.showError("Choose a disposition first.");
+      this.disposition.focus();
+      return;
+    }
+    this.desk.request(kind, { contact_id: this.id, disposition, notes: this.notes.value })
+      .then((ack) => {
+        if (ack && ack.contact) this.update(ack.contact);
+      })
+      .catch((err) => this.desk.showError(`${kind === "close" ? "Close" : "Wrap-up"} failed: ${err.message}`));
+  }
+
+  transfer() {
+    const queue = this.queue.value.trim();
+    if (!queue) return;
+    this.desk.request("transfer", { contact_id: this.id, queue })
+      .then(() => { this.queue.value = ""; })
+      .catch((err) => this.desk.showError(`Transfer failed: ${err.message}`));
+  }
+
+  get title() {
+    return customerName(this.pop);
+  }
+
+  render() {
+    this.renderTab();
+    const state = this.contact.state;
+    const live = state !== "wrapup" && state !== "closed" && state !== "abandoned";
+    this.reply.disabled = !live;
+    this.replyForm.querySelector("button").disabled = !live;
+    this.noteEl.textContent = state === "wrapup" ? `In wrap-up. ${this.note}`.trim() : this.note;
+    this.noteEl.hidden = !this.noteEl.textContent;
+    this.wrapForm.querySelector('[data-action="wrapup"]').hidden = !live;
+    this.transferForm.hidden = !live;
+    this.renderPop();
+  }
+
+  renderPop() {
+    fill(this.popEl,
+      h("h2", { class: "customer-name" }, this.title),
+      h("p", { class: "muted" }, [this.contact.channel, this.contact.queue, this.contact.subject].filter(Boolean).join(" · ")),
+      renderScreenPop(this.pop, {
+        outcome: (offerID) => this.desk.outcome(this.id, offerID),
+        onOutcome: (offerID, outcome) => this.desk.recordOutcome(this.id, offerID, outcome).then(() => this.renderPop()),
+      }));
+  }
+
+  renderTab() {
+    const state = this.contact.state === "wrapup" ? " (wrap-up)" : "";
+    fill(this.tab,
+      h("span", { class: "tab-channel" }, this.contact.channel || ""),
+      " ",
+      h("span", { class: "tab-name" }, this.title),
+      state,
+      this.unread ? h("span", { class: "unread", "aria-label": "new message" }, " ●") : null);
+  }
+
+  renderMessages() {
+    const items = this.messages.map((m) => renderMessage(m, ""));
+    for (const [id, p] of this.pending) {
+      items.push(renderMessage({ direction: "out", body: p.body }, p.failed ? "failed" : "sending",
+        p.failed ? h("button", { type: "button", class: "link", onclick: () => this.sendPending(id) }, "Retry") : null));
+    }
+    fill(this.list, items);
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  select(on) {
+    this.panel.hidden = !on;
+    this.tab.setAttribute("aria-selected", on ? "true" : "false");
+    this.tab.tabIndex = on ? 0 : -1;
+    if (on && this.unread) {
+      this.unread = false;
+      this.renderTab();
+    }
+  }
+}
+
+function renderMessage(m, status, extra) {
+  const who = m.direction === "in" ? "Customer" : m.author || "You";
+  return h("li", { class: `message ${m.direction === "in" ? "in" : "out"} ${status}` },
+    h("div", { class: "meta" }, h("span", { class: "who" }, who), " ", h("span", { class: "when" }, status || time(m.at))),
+    h("p", { class: "body" }, m.body || ""),
+    extra);
+}

@@ -1,0 +1,123 @@
+// screenpop.js: renders the screen pop of docs/protocol.md: who the
+// customer is, why the contact came to this agent, their recent contacts
+// and the offers worth making. Every value is shown as text.
+
+import { h, time, duration } from "./dom.js";
+
+// The outcomes an agent can record for an offer, in button order.
+export const outcomes = [
+  ["presented", "Presented"],
+  ["accepted", "Accepted"],
+  ["declined", "Declined"],
+  ["not_relevant", "Not relevant"],
+];
+
+// customerName is the best name the screen pop has for the customer.
+export function customerName(pop) {
+  const c = (pop && pop.customer) || {};
+  if (c.name) return c.name;
+  const first = (c.identities || [])[0];
+  return first && first.value ? first.value : "Unknown customer";
+}
+
+// renderScreenPop returns the screen pop of one contact.
+//   opts.firstMessages: also show the contact's first messages (offer card);
+//   opts.outcome(offerID): the outcome recorded so far, or "";
+//   opts.onOutcome(offerID, outcome): the agent pressed an outcome button.
+export function renderScreenPop(pop, opts = {}) {
+  pop = pop || {};
+  const contact = pop.contact || {};
+  const customer = pop.customer || {};
+  return h("div", { class: "screenpop" },
+    renderCustomer(customer),
+    contact.routed_because ? h("p", { class: "routed" }, h("span", { class: "label" }, "Why you: "), contact.routed_because) : null,
+    opts.firstMessages ? renderFirstMessages(contact) : null,
+    renderOffers(pop.offers || [], opts),
+    renderHistory(pop.history || []),
+  );
+}
+
+function renderCustomer(c) {
+  const facts = [];
+  if (c.segment) facts.push(h("span", { class: "fact" }, h("span", { class: "label" }, "Segment "), String(c.segment)));
+  if (c.value !== null && c.value !== undefined && c.value !== 0) {
+    facts.push(h("span", { class: "fact" }, h("span", { class: "label" }, "Value "), Number(c.value).toLocaleString()));
+  }
+  if (c.language) facts.push(h("span", { class: "fact" }, h("span", { class: "label" }, "Language "), String(c.language)));
+  const products = (c.products || []).map((p) => (typeof p === "string" ? p : p.name || p.id || "")).filter(Boolean);
+  if (products.length) facts.push(h("span", { class: "fact" }, h("span", { class: "label" }, "Products "), products.join(", ")));
+  return h("div", { class: "customer" },
+    h("ul", { class: "identities", "aria-label": "Identities" },
+      (c.identities || []).map((id) =>
+        h("li", { class: "identity" },
+          h("span", { class: "label" }, `${id.type || "id"} `),
+          h("span", { class: "identity-value" }, id.value || ""),
+          " ",
+          id.verified
+            ? h("span", { class: "badge verified", title: "Proven by the channel" }, "verified")
+            : h("span", { class: "badge claimed", title: "Typed in, not proven" }, "claimed"),
+        ))),
+    facts.length ? h("p", { class: "facts" }, facts) : null,
+  );
+}
+
+function renderFirstMessages(contact) {
+  const msgs = (contact.first_messages || []).slice(0, 3);
+  if (!contact.subject && msgs.length === 0) return null;
+  return h("div", { class: "first" },
+    contact.subject ? h("p", { class: "subject" }, contact.subject) : null,
+    msgs.map((m) => h("p", { class: "first-message" }, m.body || "")),
+  );
+}
+
+function renderOffers(offers, opts) {
+  if (offers.length === 0) return null;
+  return h("section", { class: "offers", "aria-label": "Offers" },
+    h("h3", {}, "Offers"),
+    h("ol", {}, offers.slice(0, 3).map((o) => {
+      const chosen = opts.outcome ? opts.outcome(o.id) : "";
+      return h("li", { class: "offer-item", dataset: { offerId: o.id } },
+        h("p", { class: "offer-title" }, o.title || o.id),
+        o.reason ? h("p", { class: "offer-reason" }, o.reason) : null,
+        opts.onOutcome
+          ? h("div", { class: "outcomes", role: "group", "aria-label": `Outcome of ${o.title || o.id}` },
+            outcomes.map(([code, label]) =>
+              h("button", {
+                type: "button",
+                class: "outcome",
+                dataset: { outcome: code },
+                "aria-pressed": chosen === code ? "true" : "false",
+                onclick: () => opts.onOutcome(o.id, code),
+              }, label)))
+          : null,
+      );
+    })),
+  );
+}
+
+function renderHistory(history) {
+  if (history.length === 0) {
+    return h("section", { class: "history", "aria-label": "History" }, h("h3", {}, "History"), h("p", { class: "muted" }, "No earlier contacts."));
+  }
+  return h("section", { class: "history", "aria-label": "History" },
+    h("h3", {}, "History"),
+    h("ul", {}, history.slice(0, 10).map((c) => {
+      const outcome = c.disposition ? `${c.state || ""} · ${c.disposition}` : c.state || "";
+      return h("li", {},
+        h("span", { class: "channel" }, c.channel || ""),
+        " ",
+        h("span", { class: "when" }, time(c.created_at)),
+        c.queue ? h("span", { class: "muted" }, ` ${c.queue}`) : null,
+        c.agent_id ? h("span", { class: "muted" }, ` · ${c.agent_id}`) : null,
+        " ",
+        h("span", { class: "outcome-text" }, outcome),
+      );
+    })),
+  );
+}
+
+// waited describes how long the contact waited ("waited 45 s").
+export function waited(pop) {
+  const s = pop && pop.contact && pop.contact.waited_seconds;
+  return s === undefined || s === null ? "" : `waited ${duration(s)}`;
+}
