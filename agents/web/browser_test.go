@@ -1,0 +1,213 @@
+package web
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The customer messages that must show as text and run nothing. The second
+// would set window.__xss if its markup were ever parsed.
+const (
+	xssAlert = `<img src=x onerror=alert(1)>`
+	xssFlag  = `<img src=x onerror=window.__xss=1>`
+)
+
+// offerFor builds the Offer of docs/protocol.md with a full screen pop.
+func offerFor(contactID, customer string) map[string]any {
+	return map[string]any{
+		"contact_id": contactID,
+		"expires_at": time.Now().Add(30 * time.Second).UTC().Format(time.RFC3339Nano),
+		"reason":     "alice: billing 5≥3; idle 3m12s (longest)",
+		"screen_pop": map[string]any{
+			"contact": map[string]any{
+				"id": contactID, "channel": "chat", "queue": "billing", "subject": "Charged twice for March",
+				"state": "offered", "waited_seconds": 42,
+				"routed_because": "alice: billing 5≥3; idle 3m12s (longest)",
+				"first_messages": []map[string]any{{
+					"seq": 1, "at": time.Now().UTC().Format(time.RFC3339), "direction": "in",
+					"body": "Hi, my card was charged twice for the March invoice.",
+				}},
+			},
+			"customer": map[string]any{
+				"id": "cust-1", "name": customer,
+				"identities": []map[string]any{
+					{"type": "email", "value": "ada@example.com", "verified": true},
+					{"type": "phone", "value": "+44 20 7946 0000", "verified": false},
+				},
+				"segment": "gold", "value": 1200,
+				"consent":  map[string]any{"marketing": true, "profiling": nil},
+				"products": []string{}, "language": "en",
+			},
+			"history": []map[string]any{
+				{"id": "h2", "channel": "email", "created_at": "2026-02-20T10:00:00Z", "queue": "billing", "agent_id": "bob", "state": "closed", "disposition": "solved"},
+				{"id": "h1", "channel": "sms", "created_at": "2026-01-05T16:30:00Z", "queue": "support", "agent_id": "carol", "state": "abandoned"},
+			},
+			"offers": []map[string]any{
+				{"id": "o-annual", "title": "Annual plan −15 %", "reason": "pays monthly for 14 months"},
+				{"id": "o-paperless", "title": "Paperless billing", "reason": "asked for invoice copies twice"},
+			},
+		},
+	}
+}
+
+func TestDesktopInBrowser(t *testing.T) {
+	ctx := newBrowser(t)
+	f := newFakeRouterd(t)
+	d := openDesktop(t, ctx, f.URL())
+
+	// Log in: a wrong password is shown, the right one opens the desktop.
+	if got := d.loginFails(fakeAgentID, "wrong"); !strings.Contains(got, "wrong agent id or password") {
+		t.Errorf("login error: got %q, want the server's message", got)
+	}
+	d.login(fakeAgentID, fakePassword)
+	if resume := f.expectConn(); resume != "" {
+		t.Errorf("first connect: got resume=%q, want none", resume)
+	}
+	if got := d.agentName(); got != fakeAgentName {
+		t.Errorf("agent name: got %q, want %q", got, fakeAgentName)
+	}
+	wantStates := []string{"available", "away:break", "away:lunch", "away:meeting", "offline"}
+	if got := d.stateOptions(); !slices.Equal(got, wantStates) {
+		t.Errorf("state options: got %v, want %v", got, wantStates)
+	}
+	d.setState("away:lunch")
+	if got := f.expect("set_state"); got["state"] != "away" || got["reason"] != "lunch" {
+		t.Errorf("set_state: got %v, want away/lunch", got)
+	}
+	d.setState("available")
+	f.expect("set_state")
+
+	// An offer with its screen pop.
+	const c1 = "01KJPWD8JGD0M4XH97Q2D81DM4"
+	f.push("offer", offerFor(c1, "Ada Lovelace"))
+	d.waitOffer(c1)
+	card := d.offerText()
+	for _, want := range []string{"Ada Lovelace", "chat · billing · waited 42 s", "Accept", "Decline",
+		"ada@example.com", "VERIFIED", "+44 20 7946 0000", "CLAIMED", "gold", "1,200",
+		"Why you: alice: billing 5≥3; idle 3m12s (longest)", "Charged twice for March",
+		"Annual plan −15 %", "pays monthly for 14 months", "Not relevant", "solved", "abandoned", "Alt+A"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("offer card lacks %q:\n%s", want, card)
+		}
+	}
+	d.waitFor("the countdown", `/^\d+ s$/.test(document.getElementById("offer-countdown").textContent)`)
+	if left := eval[string](d, `document.getElementById("offer-countdown").textContent`); left > "30 s" && len(left) >= 4 {
+		t.Errorf("countdown: got %q, want at most 30 s", left)
+	}
+	t.Logf("screenshot of the desktop with an offer: %s", d.screenshot("desktop-offer"))
+
+	// Accept: the server gets accept with the contact id; the conversation opens.
+	d.acceptOffer(c1)
+	if got := f.expect("accept"); got["contact_id"] != c1 {
+		t.Errorf("accept: got contact_id %v, want %s", got["contact_id"], c1)
+	}
+	d.waitNoOffer()
+	d.waitFor("the conversation", panel(c1)+" !== null && !"+panel(c1)+".hidden")
+	if focused := eval[string](d, `document.activeElement.id`); focused != "reply-"+c1 {
+		t.Errorf("focus after accept: got #%s, want the reply box", focused)
+	}
+	d.waitConversation(c1)
+	d.waitMessage(c1, "Hi, my card was charged twice for the March invoice.")
+
+	// Customer text is always text.
+	for i, body := range []string{xssAlert, xssFlag} {
+		f.push("message", map[string]any{"contact_id": c1, "message": map[string]any{
+			"seq": 2 + i, "at": time.Now().UTC().Format(time.RFC3339), "direction": "in", "body": body}})
+		d.waitMessage(c1, body)
+	}
+	if got := d.messages(c1); !slices.Contains(got, xssAlert) || !slices.Contains(got, xssFlag) {
+		t.Errorf("messages: got %q, want both markup messages as text", got)
+	}
+	if n := eval[int](d, `document.querySelectorAll("img").length`); n != 0 {
+		t.Errorf("customer markup made %d img elements", n)
+	}
+
+	// Reply with Enter; the server gets send with a client id.
+	d.reply(c1, "Sorry about that, I'm refunding the second charge now.")
+	got := f.expect("send")
+	if got["contact_id"] != c1 || got["body"] != "Sorry about that, I'm refunding the second charge now." || got["client_id"] == "" || got["client_id"] == nil {
+		t.Errorf("send: got %v, want the contact, the body and a client_id", got)
+	}
+	d.waitMessage(c1, "Sorry about that, I'm refunding the second charge now.")
+	if v := eval[string](d, `document.getElementById("reply-`+c1+`").value`); v != "" {
+		t.Errorf("reply box after send: got %q, want empty", v)
+	}
+	t.Logf("screenshot of the conversation: %s", d.screenshot("desktop-conversation"))
+
+	// Offer outcomes from the screen pop.
+	d.recordOutcome(c1, "o-annual", "not_relevant")
+	if got := f.expect("offer_outcome"); got["contact_id"] != c1 || got["offer_id"] != "o-annual" || got["outcome"] != "not_relevant" {
+		t.Errorf("offer_outcome: got %v", got)
+	}
+
+	// A second contact at once, accepted with Alt+A, in its own tab.
+	const c2 = "01KJPWD8JGD0M4XH97Q2D81DM5"
+	f.push("offer", offerFor(c2, "Grace Hopper"))
+	d.acceptWithKeyboard(c2)
+	if got := f.expect("accept"); got["contact_id"] != c2 {
+		t.Errorf("accept by Alt+A: got contact_id %v, want %s", got["contact_id"], c2)
+	}
+	d.waitFor("the second tab", panel(c2)+" !== null")
+	if got, want := d.tabs(), []string{c1, c2}; !slices.Equal(got, want) {
+		t.Errorf("tabs: got %v, want %v", got, want)
+	}
+
+	// Decline a third; withdraw a fourth.
+	const c3, c4 = "c3", "c4"
+	f.push("offer", offerFor(c3, "Linus"))
+	d.declineOffer(c3)
+	if got := f.expect("decline"); got["contact_id"] != c3 {
+		t.Errorf("decline: got %v", got)
+	}
+	d.waitNoOffer()
+	f.push("offer", offerFor(c4, "Barbara"))
+	d.waitOffer(c4)
+	f.push("offer_withdrawn", map[string]any{"contact_id": c4, "reason": "customer left"})
+	d.waitNoOffer()
+
+	// A request the server refuses shows its error.
+	d.waitConversation(c1)
+	d.transfer(c1, "nowhere")
+	f.expect("transfer")
+	d.waitError(`no such queue "nowhere"`)
+
+	// Wrap up with a disposition, then the contact closes.
+	d.wrapUp(c1, "solved", "Refunded the double charge.")
+	if got := f.expect("wrapup"); got["contact_id"] != c1 || got["disposition"] != "solved" || got["notes"] != "Refunded the double charge." {
+		t.Errorf("wrapup: got %v", got)
+	}
+	d.waitFor("wrap-up shown", panel(c1)+`.querySelector(".contact-note").textContent.startsWith("In wrap-up")`)
+	f.push("contact_closed", map[string]any{"contact_id": c1, "state": "closed", "reason": "wrap-up ended"})
+	d.waitFor("the tab to close", panel(c1)+" === null")
+	if got, want := d.tabs(), []string{c2}; !slices.Equal(got, want) {
+		t.Errorf("tabs after close: got %v, want %v", got, want)
+	}
+
+	// A dropped socket reconnects and resumes from the last seq.
+	last := f.lastSeq()
+	f.drop()
+	if resume := f.expectConn(); resume != strconv.Itoa(last) {
+		t.Errorf("reconnect: got resume=%q, want %d", resume, last)
+	}
+	d.waitFor("reconnected", `document.getElementById("conn-status").dataset.status === "open"`)
+	f.push("message", map[string]any{"contact_id": c2, "message": map[string]any{
+		"seq": 2, "at": time.Now().UTC().Format(time.RFC3339), "direction": "in", "body": "still there?"}})
+	d.waitConversation(c2)
+	d.waitMessage(c2, "still there?")
+
+	// Markup never ran, whatever happened since.
+	if flag := eval[bool](d, `window.__xss !== undefined`); flag {
+		t.Error("window.__xss is set: customer markup ran")
+	}
+
+	// Another login takes over: the page says so and stops.
+	f.push("session_replaced", map[string]any{})
+	d.waitFor("signed in elsewhere", `!document.getElementById("replaced").hidden && document.getElementById("desk").hidden`)
+	if got := eval[string](d, `document.getElementById("replaced").textContent`); !strings.Contains(got, "Signed in elsewhere") {
+		t.Errorf("replaced notice: got %q", got)
+	}
+	d.waitFor("the socket to stop", `document.getElementById("conn-status").dataset.status === "stopped"`)
+}

@@ -1,0 +1,238 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// Timeouts of the channel.
+const (
+	// commandTimeout bounds one router command or store read made for a
+	// customer's frame.
+	commandTimeout = 10 * time.Second
+	// queueRefresh re-computes positions and estimates while nothing
+	// happens, because the estimate's window moves with time.
+	queueRefresh = 15 * time.Second
+	// statsTTL is how long the window's answered counts are reused.
+	statsTTL = 10 * time.Second
+	// typingEvery is how often a customer's typing is passed on.
+	typingEvery = 3 * time.Second
+)
+
+// Receipt is what the channel knows of a conversation's marks: the
+// highest agent message (seq) written to the customer's socket, and the
+// highest the customer reported as read.
+type Receipt struct {
+	DeliveredSeq int `json:"delivered_seq"`
+	ReadSeq      int `json:"read_seq"`
+}
+
+// Channel is the web chat channel. It implements router.Notifier and
+// serves the customer's WebSocket and pages through Handler. It is safe
+// for concurrent use.
+type Channel struct {
+	o        Options // resolved, never changed
+	topics   map[string]Topic
+	upgrader websocket.Upgrader
+	allowed  map[string]bool // AllowedOrigins, never changed
+	static   http.Handler
+	csp      string // the pages' Content-Security-Policy, without frame-ancestors' self
+
+	perAddr *limiter
+	perConv *limiter
+
+	mu    sync.RWMutex
+	convs map[string]map[*conn]struct{} // conversations' sockets by contact id; guarded by mu
+	conns map[*conn]struct{}            // every socket; guarded by mu
+
+	rmu      sync.Mutex
+	receipts map[string]*Receipt // guarded by rmu
+
+	// dirty asks the queue goroutine to recompute positions; statsStale
+	// asks it to read the window's statistics again (a contact was
+	// answered or abandoned).
+	dirty      chan struct{}
+	statsStale atomic.Bool
+	quit    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+}
+
+var _ router.Notifier = (*Channel)(nil)
+
+// New returns a Channel. It starts one goroutine that keeps the waiting
+// customers' positions and estimates up to date; Close stops it.
+func New(o Options) (*Channel, error) {
+	o, err := o.resolve()
+	if err != nil {
+		return nil, err
+	}
+	c := &Channel{
+		o:        o,
+		topics:   map[string]Topic{},
+		allowed:  map[string]bool{},
+		perAddr:  newLimiter(o.ConversationsPerMinute, time.Minute),
+		perConv:  newLimiter(o.MessagesPer10s, 10*time.Second),
+		convs:    map[string]map[*conn]struct{}{},
+		conns:    map[*conn]struct{}{},
+		receipts: map[string]*Receipt{},
+		dirty:    make(chan struct{}, 1),
+		quit:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+	for _, t := range o.Topics {
+		c.topics[t.ID] = t
+	}
+	for _, s := range o.AllowedOrigins {
+		c.allowed[s] = true
+	}
+	c.upgrader = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 2048,
+		// Idle sockets hold no write buffer.
+		WriteBufferPool:  &sync.Pool{},
+		HandshakeTimeout: 10 * time.Second,
+		CheckOrigin:      c.checkOrigin,
+	}
+	c.static = c.staticHandler()
+	go c.queueLoop()
+	c.markDirty()
+	return c, nil
+}
+
+// Close closes every customer socket and stops the queue goroutine.
+// Customers reconnect (to the next process) by themselves.
+func (c *Channel) Close() {
+	c.once.Do(func() {
+		close(c.quit)
+		<-c.stopped
+		c.mu.Lock()
+		all := make([]*conn, 0, len(c.conns))
+		for cn := range c.conns {
+			all = append(all, cn)
+		}
+		c.mu.Unlock()
+		for _, cn := range all {
+			cn.close()
+		}
+	})
+}
+
+// Handler serves GET /ws/chat, GET /chat/ (the standalone page, its
+// modules and CSS) and GET /chat/widget.js.
+func (c *Channel) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ws/chat", c.serveWS)
+	mux.Handle("GET /chat/", c.static)
+	return mux
+}
+
+// Receipts returns the marks of a live conversation: how far the agent's
+// messages reached the customer and how far the customer read them.
+func (c *Channel) Receipts(contactID string) (Receipt, bool) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	r, ok := c.receipts[contactID]
+	if !ok {
+		return Receipt{}, false
+	}
+	return *r, true
+}
+
+// AgentTyping tells the customer of contactID that the agent is typing
+// (best effort, never persisted).
+func (c *Channel) AgentTyping(contactID string) {
+	c.broadcast(contactID, typeTyping, map[string]string{"from": "agent"})
+}
+
+// AgentRead tells the customer of contactID that the agent read their
+// messages up to upToSeq (best effort, never persisted).
+func (c *Channel) AgentRead(contactID string, upToSeq int) {
+	c.broadcast(contactID, typeRead, readData{UpToSeq: upToSeq})
+}
+
+func (c *Channel) setReceipt(contactID string, f func(r *Receipt)) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	r := c.receipts[contactID]
+	if r == nil {
+		r = &Receipt{}
+		c.receipts[contactID] = r
+	}
+	f(r)
+}
+
+// subscribe adds cn to the sockets of contactID.
+func (c *Channel) subscribe(contactID string, cn *conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	set := c.convs[contactID]
+	if set == nil {
+		set = map[*conn]struct{}{}
+		c.convs[contactID] = set
+	}
+	set[cn] = struct{}{}
+}
+
+// forget removes cn from every index.
+func (c *Channel) forget(cn *conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.conns, cn)
+	id := cn.conversation()
+	if set := c.convs[id]; set != nil {
+		delete(set, cn)
+		if len(set) == 0 {
+			delete(c.convs, id)
+		}
+	}
+}
+
+// sockets returns the sockets of contactID.
+func (c *Channel) sockets(contactID string) []*conn {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	set := c.convs[contactID]
+	if len(set) == 0 {
+		return nil
+	}
+	out := make([]*conn, 0, len(set))
+	for cn := range set {
+		out = append(out, cn)
+	}
+	return out
+}
+
+// broadcast sends one frame to every socket of contactID.
+func (c *Channel) broadcast(contactID, typ string, data any) {
+	conns := c.sockets(contactID)
+	if len(conns) == 0 {
+		return
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		panic(err) // our own types always marshal
+	}
+	for _, cn := range conns {
+		cn.push(typ, "", raw, 0)
+	}
+}
+
+func (c *Channel) markDirty() {
+	select {
+	case c.dirty <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Channel) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), commandTimeout)
+}

@@ -1,0 +1,539 @@
+package chat
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+var ada = startData{Name: "Ada Lovelace", Email: "ada@example.com", Topic: "billing"}
+
+func TestQueuePositionUpdates(t *testing.T) {
+	e := newEnv(t, nil)
+	// Alice works but has no chat capacity: staffed, never offered.
+	alice(e, 0, router.AgentAvailable)
+	ctx := context.Background()
+
+	a, b := e.dial(nil), e.dial(nil)
+	a.start(ada)
+	if got, want := fmtQ(a.queueFrame()), `{"position":1,"estimated_wait_seconds":null}`; got != want {
+		t.Fatalf("a: got %s, want %s", got, want)
+	}
+	b.start(startData{Name: "Bob", Topic: "billing"})
+	if got, want := fmtQ(b.queueFrame()), `{"position":2,"estimated_wait_seconds":null}`; got != want {
+		t.Fatalf("b: got %s, want %s", got, want)
+	}
+
+	// A leaves: B moves up.
+	if f := a.answer(a.request(typeLeave, nil)); f.Type != typeAck {
+		t.Fatalf("leave: got %s %s", f.Type, f.Data)
+	}
+	if got, want := fmtQ(b.queueFrame()), `{"position":1,"estimated_wait_seconds":null}`; got != want {
+		t.Fatalf("b after a left: got %s, want %s", got, want)
+	}
+
+	// Alice gets room: B is offered to her (position 0, being connected).
+	alice(e, 1, router.AgentAvailable)
+	if got, want := fmtQ(b.queueFrame()), `{"position":0,"estimated_wait_seconds":0}`; got != want {
+		t.Fatalf("b offered: got %s, want %s", got, want)
+	}
+
+	// C waits behind; nothing answered in the window yet: no estimate.
+	c := e.dial(nil)
+	cc := c.start(startData{Name: "Carol", Topic: "billing"})
+	if got, want := fmtQ(c.queueFrame()), `{"position":1,"estimated_wait_seconds":null}`; got != want {
+		t.Fatalf("c: got %s, want %s", got, want)
+	}
+	// Alice accepts B: one answer in the hour, so C's estimate is
+	// 1 × 3600 s / 1 answered.
+	bc := e.router.Snapshot().Waiting("billing")
+	if len(bc) != 1 || bc[0].ID != cc.ConversationID {
+		t.Fatalf("waiting %v, want only C", bc)
+	}
+	snapB := e.router.Snapshot().Agents()[0]
+	if _, err := e.router.Accept(ctx, snapB.Offer, "alice"); err != nil {
+		t.Fatalf("Accept: %v", err)
+	}
+	if got, want := fmtQ(c.queueFrame()), `{"position":1,"estimated_wait_seconds":3600}`; got != want {
+		t.Fatalf("c after an answer: got %s, want %s", got, want)
+	}
+	var as assignedData
+	b.decode(b.expect(typeAssign), &as)
+	if as.AgentName != "Alice Martin" {
+		t.Fatalf("assigned agent_name %q, want Alice Martin", as.AgentName)
+	}
+}
+
+func TestResumeWithoutDuplicates(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	ctx := context.Background()
+
+	c := e.dial(nil)
+	d := ada
+	d.Message = "I was charged twice"
+	conv := c.start(d)
+	if ack, _ := c.sendText("invoice 42", "c1"); ack.Type != typeAck {
+		t.Fatalf("send: got %s %s", ack.Type, ack.Data)
+	}
+	if _, err := e.router.Accept(ctx, conv.ConversationID, "alice"); err != nil {
+		t.Fatalf("Accept: %v", err)
+	}
+	if _, _, err := e.router.AddMessage(ctx, conv.ConversationID, router.Message{Direction: "out", Author: "alice", Body: "Hello Ada, let me look."}); err != nil {
+		t.Fatalf("AddMessage: %v", err)
+	}
+	var reply messageData
+	for reply.Direction != "out" {
+		c.decode(c.expect(typeMessage), &reply)
+	}
+	if reply.Author != "Alice Martin" || reply.Body != "Hello Ada, let me look." || reply.Seq != 3 {
+		t.Fatalf("reply %+v, want seq 3 from Alice Martin", reply)
+	}
+	c.ws.Close()
+
+	// Reconnect from nothing (a reload): the whole conversation, once each.
+	r := e.dial(nil)
+	fs := r.until(r.request(typeResume, resumeData{ConversationID: conv.ConversationID, Token: conv.Token}))
+	var res conversationData
+	r.decode(fs[len(fs)-1], &res)
+	if res.State != "assigned" || res.AgentName != "Alice Martin" || res.Token == "" {
+		t.Fatalf("resumed %+v, want assigned to Alice Martin with a fresh token", res)
+	}
+	// The resend of c1 is acknowledged with the first message; the
+	// history arrives before its ack.
+	ack, more := r.sendText("invoice 42", "c1")
+	fs = append(fs, more...)
+	var acked struct{ Message messageData }
+	r.decode(ack, &acked)
+	if acked.Message.Seq != 2 || acked.Message.ClientID != "c1" {
+		t.Fatalf("resend acked %+v, want seq 2 (the first message)", acked.Message)
+	}
+	got := messagesOf(t, fs)
+	var seqs []int
+	for _, m := range got {
+		seqs = append(seqs, m.Seq)
+	}
+	if len(seqs) != 3 || seqs[0] != 1 || seqs[1] != 2 || seqs[2] != 3 {
+		t.Fatalf("replayed seqs %v, want [1 2 3]", seqs)
+	}
+	if n := len(e.storedMessages(conv.ConversationID)); n != 3 {
+		t.Fatalf("stored %d messages, want 3 (the resend added none)", n)
+	}
+
+	// Resuming from last_seq 3 replays nothing; a new message then
+	// arrives once.
+	r2 := e.dial(nil)
+	fs = r2.until(r2.request(typeResume, resumeData{ConversationID: conv.ConversationID, Token: conv.Token, LastSeq: 3}))
+	ack, more = r2.sendText("thanks", "c2")
+	if ack.Type != typeAck {
+		t.Fatalf("send: %s %s", ack.Type, ack.Data)
+	}
+	got = messagesOf(t, append(fs, more...))
+	for _, m := range got {
+		if m.Seq <= 3 {
+			t.Fatalf("got message %d again after last_seq 3", m.Seq)
+		}
+	}
+}
+
+func TestLeaveWithdrawsRingingOffer(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	c := e.dial(nil)
+	conv := c.start(ada)
+
+	snap := e.router.Snapshot()
+	if a, _ := snap.Agent("alice"); a.Offer != conv.ConversationID {
+		t.Fatalf("alice's offer %q, want %q", a.Offer, conv.ConversationID)
+	}
+	if f := c.answer(c.request(typeLeave, nil)); f.Type != typeAck {
+		t.Fatalf("leave: got %s %s", f.Type, f.Data)
+	}
+	snap = e.router.Snapshot()
+	if a, _ := snap.Agent("alice"); a.Offer != "" {
+		t.Fatalf("alice's offer %q after leave, want none", a.Offer)
+	}
+	if _, ok := snap.Contact(conv.ConversationID); ok {
+		t.Fatalf("contact still live after leave")
+	}
+	st, err := e.db.Contact(context.Background(), conv.ConversationID)
+	if err != nil || st.State != router.ContactAbandoned {
+		t.Fatalf("stored state %v (%v), want abandoned", st.State, err)
+	}
+	c.expect(typeClosed)
+}
+
+func TestLeaveAfterAssignmentTellsTheAgent(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	c := e.dial(nil)
+	conv := c.start(ada)
+	if _, err := e.router.Accept(context.Background(), conv.ConversationID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	c.expect(typeAssign)
+	if f := c.answer(c.request(typeLeave, nil)); f.Type != typeAck {
+		t.Fatalf("leave: got %s %s", f.Type, f.Data)
+	}
+	tl, err := e.db.Timeline(context.Background(), conv.ConversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := tl[len(tl)-1]; last.Event != "customer_left" {
+		t.Fatalf("last event %q, want customer_left", last.Event)
+	}
+}
+
+func TestTokenScoping(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 0, router.AgentAvailable)
+	a, b := e.dial(nil), e.dial(nil)
+	convA := a.start(ada)
+	convB := b.start(startData{Name: "Bob", Topic: "billing"})
+
+	tampered := []byte(convA.Token)
+	tampered[len(tampered)-3] ^= 1
+	// Forged: B's conversation id in A's payload, A's signature.
+	payloadB := strings.SplitN(sign(testSecret, convB.ConversationID, epoch.Add(time.Hour)), ".", 2)[0]
+	forged := payloadB + "." + strings.SplitN(convA.Token, ".", 2)[1]
+	otherKey := sign([]byte("another-secret-another-secret-32b"), convB.ConversationID, epoch.Add(time.Hour))
+
+	for _, tc := range []struct {
+		name         string
+		conversation string
+		token        string
+	}{
+		{"another-conversations-token", convB.ConversationID, convA.Token},
+		{"tampered", convA.ConversationID, string(tampered)},
+		{"forged-payload", convB.ConversationID, forged},
+		{"other-key", convB.ConversationID, otherKey},
+		{"garbage", convA.ConversationID, "not-a-token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := e.dial(nil)
+			f := m.answer(m.request(typeResume, resumeData{ConversationID: tc.conversation, Token: tc.token}))
+			if code := m.errorCode(f); code != codeUnauthorized {
+				t.Fatalf("got %s, want %s", code, codeUnauthorized)
+			}
+			// Still bound to nothing: it can neither write nor read.
+			f = m.answer(m.request(typeSend, sendData{Body: "hi", ClientID: "x"}))
+			if code := m.errorCode(f); code != codeConflict {
+				t.Fatalf("send after refusal: got %s, want %s", code, codeConflict)
+			}
+		})
+	}
+	if n := len(e.storedMessages(convB.ConversationID)); n != 0 {
+		t.Fatalf("B has %d messages, want 0", n)
+	}
+
+	t.Run("expired", func(t *testing.T) {
+		m := e.dial(nil)
+		ok := m.answer(m.request(typeResume, resumeData{ConversationID: convA.ConversationID, Token: convA.Token}))
+		if ok.Type != typeResumed {
+			t.Fatalf("valid token: got %s %s", ok.Type, ok.Data)
+		}
+		e.clock.Advance(DefaultTokenTTL + time.Second)
+		m2 := e.dial(nil)
+		f := m2.answer(m2.request(typeResume, resumeData{ConversationID: convA.ConversationID, Token: convA.Token}))
+		if code := m2.errorCode(f); code != codeUnauthorized {
+			t.Fatalf("got %s, want %s", code, codeUnauthorized)
+		}
+	})
+}
+
+func TestOversizedFrameClosesSocket(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 0, router.AgentAvailable)
+	c := e.dial(nil)
+	c.start(ada)
+	big := strings.Repeat("a", 2*DefaultMaxMessageBytes+frameOverhead+1)
+	if err := c.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"send","data":{"client_id":"x","body":"`+big+`"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		c.ws.SetReadDeadline(time.Now().Add(readBound))
+		_, _, err := c.ws.ReadMessage()
+		if err == nil {
+			continue // frames queued before the close
+		}
+		if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+			t.Fatalf("got %v, want close 1009", err)
+		}
+		break
+	}
+}
+
+func TestMalformedFramesChangeNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 0, router.AgentAvailable)
+	c := e.dial(nil)
+	conv := c.start(ada)
+	before := len(e.storedMessages(conv.ConversationID))
+	for _, tc := range []struct{ name, frame string }{
+		{"not-json", `hello`},
+		{"array", `[1,2]`},
+		{"truncated", `{"type":"send","data":{"body":"x"`},
+		{"trailing-data", `{"type":"typing"} {"type":"typing"}`},
+		{"unknown-type", `{"type":"delete_everything"}`},
+		{"missing-type", `{"data":{}}`},
+		{"unknown-field", `{"type":"send","data":{"body":"x","client_id":"1","as_agent":true}}`},
+		{"wrong-type", `{"type":"send","data":{"body":5,"client_id":"1"}}`},
+		{"empty-body", `{"type":"send","data":{"body":"  ","client_id":"1"}}`},
+		{"no-client-id", `{"type":"send","data":{"body":"x"}}`},
+		{"body-over-limit", `{"type":"send","data":{"client_id":"1","body":"` + strings.Repeat("é", DefaultMaxMessageBytes/2+1) + `"}}`},
+		{"second-start", `{"type":"start","data":{"name":"Eve","topic":"billing"}}`},
+		{"negative-read", `{"type":"read","data":{"up_to_seq":-1}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := c.ws.WriteMessage(websocket.TextMessage, []byte(tc.frame)); err != nil {
+				t.Fatal(err)
+			}
+			if code := c.errorCode(c.expect(typeError)); code != codeInvalid && code != codeConflict {
+				t.Fatalf("got %s, want invalid or conflict", code)
+			}
+		})
+	}
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, []byte(`{"type":"typing"}`)); err != nil {
+		t.Fatal(err)
+	}
+	c.expect(typeError)
+	if after := len(e.storedMessages(conv.ConversationID)); after != before {
+		t.Fatalf("stored messages %d → %d, want unchanged", before, after)
+	}
+	// The socket still works.
+	if ack, _ := c.sendText("still here", "ok"); ack.Type != typeAck {
+		t.Fatalf("send: %s %s", ack.Type, ack.Data)
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	e := newEnv(t, func(o *Options) {
+		o.ConversationsPerMinute = 2
+		o.MessagesPer10s = 3
+	})
+	alice(e, 0, router.AgentAvailable)
+	t.Run("conversations-per-address", func(t *testing.T) {
+		e.dial(nil).start(ada)
+		e.dial(nil).start(ada)
+		c := e.dial(nil)
+		if code := c.errorCode(c.answer(c.request(typeStart, ada))); code != codeRateLimited {
+			t.Fatalf("third start: got %s, want %s", code, codeRateLimited)
+		}
+		if n := len(e.router.Snapshot().Waiting("billing")); n != 2 {
+			t.Fatalf("%d contacts waiting, want 2", n)
+		}
+		e.clock.Advance(time.Minute)
+		c.start(ada)
+	})
+	t.Run("messages-per-conversation", func(t *testing.T) {
+		e.clock.Advance(time.Minute)
+		c := e.dial(nil)
+		conv := c.start(ada)
+		for i := range 3 {
+			if ack, _ := c.sendText("m", string(rune('a'+i))); ack.Type != typeAck {
+				t.Fatalf("message %d: got %s %s", i, ack.Type, ack.Data)
+			}
+		}
+		ack, _ := c.sendText("m", "d")
+		if code := c.errorCode(ack); code != codeRateLimited {
+			t.Fatalf("fourth message: got %s, want %s", code, codeRateLimited)
+		}
+		if n := len(e.storedMessages(conv.ConversationID)); n != 3 {
+			t.Fatalf("stored %d, want 3", n)
+		}
+		e.clock.Advance(10 * time.Second)
+		if ack, _ := c.sendText("m", "d"); ack.Type != typeAck {
+			t.Fatalf("after the window: got %s %s", ack.Type, ack.Data)
+		}
+	})
+}
+
+func TestAgentTypingReadAndReceipts(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	ctx := context.Background()
+	c := e.dial(nil)
+	conv := c.start(ada)
+	if _, err := e.router.Accept(ctx, conv.ConversationID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := e.router.AddMessage(ctx, conv.ConversationID, router.Message{Direction: "out", Author: "alice", Body: "<b>hi</b>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got messageData
+	c.decode(c.expect(typeMessage), &got)
+	if got.Body != "<b>hi</b>" {
+		t.Fatalf("body %q, want the text as sent", got.Body)
+	}
+	e.chat.AgentTyping(conv.ConversationID)
+	c.expect(typeTyping)
+	e.chat.AgentRead(conv.ConversationID, 1)
+	c.expect(typeRead)
+
+	f := c.answer(c.request(typeRead, readData{UpToSeq: 99}))
+	var rd readData
+	c.decode(f, &rd)
+	if rd.UpToSeq != m.Seq {
+		t.Fatalf("read acked up to %d, want %d (never beyond what was sent)", rd.UpToSeq, m.Seq)
+	}
+	r, ok := e.chat.Receipts(conv.ConversationID)
+	if !ok || r.ReadSeq != m.Seq || r.DeliveredSeq != m.Seq {
+		t.Fatalf("receipts %+v, want delivered and read %d", r, m.Seq)
+	}
+}
+
+func TestCustomerTypingCallback(t *testing.T) {
+	got := make(chan string, 4)
+	e := newEnv(t, func(o *Options) { o.OnCustomerTyping = func(id string) { got <- id } })
+	alice(e, 0, router.AgentAvailable)
+	c := e.dial(nil)
+	conv := c.start(ada)
+	c.request(typeTyping, nil)
+	c.request(typeTyping, nil) // within typingEvery: not passed on
+	c.answer(c.request(typeRead, readData{}))
+	select {
+	case id := <-got:
+		if id != conv.ConversationID {
+			t.Fatalf("typing for %q, want %q", id, conv.ConversationID)
+		}
+	default:
+		t.Fatal("typing not passed on")
+	}
+	if len(got) != 0 {
+		t.Fatalf("typing passed on %d more times, want 0", len(got))
+	}
+}
+
+func TestOpeningHoursLeaveAMessage(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	sp, err := ParseSpan("14:00-18:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hours := &OpeningHours{Location: paris}
+	hours.Week[time.Monday] = []Span{sp}
+	e := newEnv(t, func(o *Options) { o.OpeningHours = hours })
+	alice(e, 1, router.AgentAvailable)
+
+	// 09:00 UTC is 10:00 in Paris: closed.
+	c := e.dial(nil)
+	if c.welcome.Open || c.welcome.Topics[0].Online {
+		t.Fatalf("welcome %+v, want closed", c.welcome)
+	}
+	if code := c.errorCode(c.answer(c.request(typeStart, ada))); code != codeUnavailable {
+		t.Fatalf("live start: got %s, want %s", code, codeUnavailable)
+	}
+	noContact := ada
+	noContact.Email, noContact.Message, noContact.LeaveMessage = "", "please call me back", true
+	if code := c.errorCode(c.answer(c.request(typeStart, noContact))); code != codeInvalid {
+		t.Fatalf("message without email or phone: got %s, want %s", code, codeInvalid)
+	}
+	d := ada
+	d.Message, d.LeaveMessage = "Please refund invoice 42", true
+	conv := c.start(d)
+	if conv.Mode != "message" {
+		t.Fatalf("mode %q, want message", conv.Mode)
+	}
+	ct, ok := e.router.Snapshot().Contact(conv.ConversationID)
+	if !ok || ct.Queue != "backoffice" || ct.Channel != "chat" || !strings.HasPrefix(ct.Subject, offlineSubjectPrefix) {
+		t.Fatalf("contact %+v, want a chat contact in backoffice marked as a message", ct)
+	}
+	if ms := e.storedMessages(conv.ConversationID); len(ms) != 1 || ms[0].Body != "Please refund invoice 42" {
+		t.Fatalf("stored %+v, want the message", ms)
+	}
+
+	// 13:00 UTC is 14:00 in Paris: open, and Alice works (again: the
+	// message rang at her unanswered and set her away).
+	e.clock.Advance(4 * time.Hour)
+	if _, err := e.router.SetAgentState(context.Background(), "alice", router.AgentAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+	if w := e.dial(nil).welcome; !w.Open || !w.Topics[0].Online || w.Topics[1].Online {
+		t.Fatalf("welcome %+v, want open, billing online, sales offline (nobody)", w)
+	}
+}
+
+func TestOriginsAndPages(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 0, router.AgentAvailable)
+	url := "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/ws/chat"
+	for _, tc := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"https://shop.example.com", true},
+		{e.srv.URL, true},
+		{"https://evil.example.net", false},
+		{"null", false},
+	} {
+		ws, resp, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {tc.origin}})
+		if tc.ok != (err == nil) {
+			t.Fatalf("origin %s: err %v, want ok=%v", tc.origin, err, tc.ok)
+		}
+		if err == nil {
+			ws.Close()
+		} else if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("origin %s: status %d, want 403", tc.origin, resp.StatusCode)
+		}
+	}
+	for _, p := range []struct{ path, ctype string }{
+		{"/chat/", "text/html"},
+		{"/chat/chat.js", "text/javascript"},
+		{"/chat/client.js", "text/javascript"},
+		{"/chat/render.js", "text/javascript"},
+		{"/chat/chat.css", "text/css"},
+		{"/chat/widget.js", "text/javascript"},
+	} {
+		resp, err := http.Get(e.srv.URL + p.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), p.ctype) {
+			t.Fatalf("%s: %d %s, want 200 %s", p.path, resp.StatusCode, resp.Header.Get("Content-Type"), p.ctype)
+		}
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("%s: no nosniff", p.path)
+		}
+		csp := resp.Header.Get("Content-Security-Policy")
+		if p.path != "/chat/widget.js" && (!strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") ||
+			!strings.Contains(csp, "frame-ancestors 'self' https://shop.example.com")) {
+			t.Fatalf("%s: CSP %q", p.path, csp)
+		}
+	}
+}
+
+func TestTokenRoundTrip(t *testing.T) {
+	tok := sign(testSecret, "c-1", epoch.Add(time.Minute))
+	id, exp, err := verify(testSecret, tok, epoch)
+	if err != nil || id != "c-1" || !exp.Equal(epoch.Add(time.Minute)) {
+		t.Fatalf("got %q %v %v, want c-1", id, exp, err)
+	}
+	if _, _, err := verify(testSecret, tok, epoch.Add(time.Minute)); err == nil {
+		t.Fatal("a token at its expiry was accepted")
+	}
+}
+
+func TestNewOptions(t *testing.T) {
+	if _, err := New(Options{}); err == nil {
+		t.Fatal("New without a router was accepted")
+	}
+	for _, s := range []string{"9-17", "17:00-09:00", "00:00-25:00", "aa:bb-cc:dd"} {
+		if _, err := ParseSpan(s); err == nil {
+			t.Fatalf("ParseSpan(%q) accepted", s)
+		}
+	}
+	if sp, err := ParseSpan("00:00-24:00"); err != nil || sp.End != 24*time.Hour {
+		t.Fatalf("ParseSpan whole day: %v %v", sp, err)
+	}
+}

@@ -1,0 +1,24 @@
+package chat
+
+import "errors"
+
+// Errors returned by New and by the token checks.
+var (
+	// ErrOptions: New was given options it cannot work with.
+	ErrOptions = errors.New("chat: invalid options")
+	// ErrToken: a conversation token is malformed, forged, expired or for
+	// another conversation.
+	ErrToken = errors.New("chat: invalid conversation token")
+)
+
+// Error codes of the protocol's "error" frames, as in the HTTP API where
+// one exists there.
+const (
+	codeInvalid      = "invalid"
+	codeUnauthorized = "unauthorized"
+	codeNotFound     = "not_found"
+	codeConflict     = "conflict"
+	codeUnavailable  = "unavailable"
+	codeRateLimited  = "rate_limited"
+	codeInternal     = "internal"
+)

@@ -1,0 +1,241 @@
+package chat
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on what a client frame may carry.
+const (
+	maxRequestID = 64
+	maxClientID  = 64
+	maxName      = 100
+	maxEmail     = 254
+	maxPhone     = 32
+)
+
+// Message types of the customer protocol.
+const (
+	// client to server
+	typeStart  = "start"
+	typeResume = "resume"
+	typeSend   = "send"
+	typeTyping = "typing"
+	typeRead   = "read"
+	typeLeave  = "leave"
+	// server to client
+	typeWelcome = "welcome"
+	typeStarted = "started"
+	typeResumed = "resumed"
+	typeQueue   = "queue"
+	typeMessage = "message"
+	typeAssign  = "assigned"
+	typeClosed  = "closed"
+	typeAck     = "ack"
+	typeError   = "error"
+)
+
+// envelope is every frame, both ways: {"type","seq","id","data"}.
+type envelope struct {
+	Type string          `json:"type"`
+	Seq  int64           `json:"seq,omitempty"`
+	ID   string          `json:"id,omitempty"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// request is a decoded, validated client frame; exactly one of the
+// pointers is set, as Type says.
+type request struct {
+	Type   string
+	ID     string
+	Start  *startData
+	Resume *resumeData
+	Send   *sendData
+	Read   *readData
+}
+
+type startData struct {
+	Name  string `json:"name"`
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	Topic string `json:"topic"`
+	// Message is an optional first message; required to leave a message.
+	Message string `json:"message,omitempty"`
+	// LeaveMessage asks for an asynchronous contact, answered later.
+	LeaveMessage bool `json:"leave_message,omitempty"`
+}
+
+type resumeData struct {
+	ConversationID string `json:"conversation_id"`
+	Token          string `json:"token"`
+	// LastSeq is the highest message seq the client already has.
+	LastSeq int `json:"last_seq"`
+}
+
+type sendData struct {
+	Body     string `json:"body"`
+	ClientID string `json:"client_id"`
+}
+
+type readData struct {
+	UpToSeq int `json:"up_to_seq"`
+}
+
+// frameError is a refused frame: the code and message of the "error"
+// frame, and the request id when it could be read.
+type frameError struct {
+	ID, Code, Msg string
+}
+
+func (e *frameError) Error() string { return e.Code + ": " + e.Msg }
+
+func invalid(id, format string, a ...any) *frameError {
+	return &frameError{ID: id, Code: codeInvalid, Msg: fmt.Sprintf(format, a...)}
+}
+
+// decodeStrict decodes exactly one JSON object from b into v, refusing
+// unknown fields and trailing data.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("data after the JSON object")
+	}
+	return nil
+}
+
+// parseFrame decodes and validates one client frame of at most
+// maxBody-byte message bodies. It never panics on any input; the fuzz
+// test holds it to that.
+func parseFrame(b []byte, maxBody int) (request, error) {
+	if !utf8.Valid(b) {
+		return request{}, invalid("", "frame is not UTF-8")
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return request{}, invalid("", "frame must be a JSON object {\"type\",\"id\",\"data\"}")
+	}
+	var env envelope
+	if err := decodeStrict(b, &env); err != nil {
+		return request{}, invalid("", "frame: %v", err)
+	}
+	r := request{Type: env.Type, ID: env.ID}
+	if len(env.ID) > maxRequestID {
+		return request{}, invalid("", "id longer than %d bytes", maxRequestID)
+	}
+	data := []byte(env.Data)
+	if len(data) == 0 || string(data) == "null" {
+		data = []byte("{}")
+	}
+	var err error
+	switch env.Type {
+	case typeStart:
+		r.Start = new(startData)
+		if err = decodeStrict(data, r.Start); err == nil {
+			err = r.Start.check(maxBody)
+		}
+	case typeResume:
+		r.Resume = new(resumeData)
+		if err = decodeStrict(data, r.Resume); err == nil {
+			err = r.Resume.check()
+		}
+	case typeSend:
+		r.Send = new(sendData)
+		if err = decodeStrict(data, r.Send); err == nil {
+			err = r.Send.check(maxBody)
+		}
+	case typeRead:
+		r.Read = new(readData)
+		if err = decodeStrict(data, r.Read); err == nil && r.Read.UpToSeq < 0 {
+			err = errors.New("up_to_seq is negative")
+		}
+	case typeTyping, typeLeave:
+		err = decodeStrict(data, &struct{}{})
+	case "":
+		err = errors.New("type is missing")
+	default:
+		err = fmt.Errorf("unknown type %q: want start, resume, send, typing, read or leave", env.Type)
+	}
+	if err != nil {
+		return request{}, invalid(r.ID, "%s: %v", env.Type, err)
+	}
+	return r, nil
+}
+
+func (s *startData) check(maxBody int) error {
+	s.Name = strings.TrimSpace(s.Name)
+	s.Email = strings.TrimSpace(s.Email)
+	s.Phone = strings.TrimSpace(s.Phone)
+	s.Message = strings.TrimSpace(s.Message)
+	switch {
+	case s.Name == "" || utf8.RuneCountInString(s.Name) > maxName || hasControl(s.Name):
+		return fmt.Errorf("name: 1 to %d characters, no control characters", maxName)
+	case s.Topic == "":
+		return errors.New("topic is missing")
+	case len(s.Email) > maxEmail:
+		return fmt.Errorf("email longer than %d bytes", maxEmail)
+	case s.Email != "" && !validEmail(s.Email):
+		return fmt.Errorf("email %q is not an address like ada@example.com", s.Email)
+	case len(s.Phone) > maxPhone || !validPhone(s.Phone):
+		return fmt.Errorf("phone: up to %d digits, spaces and + - ( )", maxPhone)
+	case len(s.Message) > maxBody:
+		return fmt.Errorf("message longer than %d bytes", maxBody)
+	case s.LeaveMessage && s.Message == "":
+		return errors.New("leave_message needs a message")
+	case s.LeaveMessage && s.Email == "" && s.Phone == "":
+		return errors.New("leave_message needs an email or a phone number to answer")
+	}
+	return nil
+}
+
+func (r *resumeData) check() error {
+	switch {
+	case r.ConversationID == "" || len(r.ConversationID) > maxClientID:
+		return errors.New("conversation_id is missing or too long")
+	case r.Token == "" || len(r.Token) > maxTokenLen:
+		return errors.New("token is missing or too long")
+	case r.LastSeq < 0:
+		return errors.New("last_seq is negative")
+	}
+	return nil
+}
+
+func (s *sendData) check(maxBody int) error {
+	switch {
+	case strings.TrimSpace(s.Body) == "":
+		return errors.New("body is empty")
+	case len(s.Body) > maxBody:
+		return fmt.Errorf("body longer than %d bytes", maxBody)
+	case s.ClientID == "" || len(s.ClientID) > maxClientID || hasControl(s.ClientID):
+		return fmt.Errorf("client_id: 1 to %d bytes, no control characters", maxClientID)
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
+}
+
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
+}
+
+func validPhone(s string) bool {
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789+-() ", r) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,129 @@
+package chat
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// messageData is a conversation message as the customer sees it.
+type messageData struct {
+	Seq       int       `json:"seq"`
+	At        time.Time `json:"at"`
+	Direction string    `json:"direction"`
+	// Author is the agent's display name on "out" messages, the name the
+	// customer gave on "in" messages.
+	Author   string `json:"author"`
+	Body     string `json:"body"`
+	ClientID string `json:"client_id,omitempty"`
+}
+
+// Notify implements router.Notifier: it hands what concerns chat
+// conversations to their sockets' buffers. It never blocks: a socket
+// whose buffer is full is closed, and its customer resumes.
+func (c *Channel) Notify(ns []router.Notification) {
+	queues := false
+	for i := range ns {
+		n := &ns[i]
+		switch n.Kind {
+		case router.NoteAgent, router.NoteOffer, router.NoteOfferWithdrawn:
+			queues = true
+		case router.NoteAssigned, router.NoteContact, router.NoteContactEnded:
+			queues = true
+			c.statsStale.Store(true)
+		}
+		if n.Contact == nil || n.Contact.Channel != router.ChannelChat {
+			continue
+		}
+		id := n.Contact.ID
+		conns := c.sockets(id)
+		if len(conns) == 0 {
+			if n.Contact.State.Final() {
+				c.dropReceipt(id)
+			}
+			continue
+		}
+		switch n.Kind {
+		case router.NoteMessage:
+			if n.Message == nil {
+				continue
+			}
+			m := c.customerView(n.Contact, n.Message)
+			raw, _ := json.Marshal(m)
+			for _, cn := range conns {
+				cn.pushMessage(m.Seq, m.Direction == "out", raw)
+			}
+		case router.NoteAssigned:
+			c.broadcast(id, typeAssign, assignedData{AgentName: c.agentName(n.Contact.AgentID, "")})
+		case router.NoteContact, router.NoteContactEnded:
+			if closedForCustomer(n.Contact.State) {
+				c.broadcast(id, typeClosed, closedData{State: string(n.Contact.State), Reason: reasonFor(n.Contact.State)})
+				if n.Contact.State.Final() {
+					c.dropReceipt(id)
+				}
+			}
+		}
+	}
+	if queues {
+		c.markDirty()
+	}
+}
+
+type assignedData struct {
+	AgentName string `json:"agent_name"`
+}
+
+type closedData struct {
+	State  string `json:"state"`
+	Reason string `json:"reason"`
+}
+
+// closedForCustomer reports whether the conversation is over for the
+// customer: the agent wrapped it up, or it ended.
+func closedForCustomer(s router.ContactState) bool {
+	return s == router.ContactWrapUp || s.Final()
+}
+
+func reasonFor(s router.ContactState) string {
+	switch s {
+	case router.ContactAbandoned:
+		return "you left the conversation"
+	default:
+		return "the agent ended the conversation"
+	}
+}
+
+func (c *Channel) dropReceipt(id string) {
+	c.rmu.Lock()
+	delete(c.receipts, id)
+	c.rmu.Unlock()
+}
+
+// customerView is m as the customer may see it: an agent's message
+// carries the agent's display name, never an internal id.
+func (c *Channel) customerView(ct *router.Contact, m *router.Message) messageData {
+	d := messageData{Seq: m.Seq, At: m.At, Direction: m.Direction, Body: m.Body}
+	if m.Direction == "out" {
+		d.Author = c.agentName(m.Author, ct.AgentID)
+	} else {
+		d.Author = ct.Customer.Name
+		d.ClientID = m.ClientID
+	}
+	return d
+}
+
+// agentName is the display name of the first of ids that names an
+// agent, or "Agent".
+func (c *Channel) agentName(ids ...string) string {
+	snap := c.o.Router.Snapshot()
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		if a, ok := snap.Agent(id); ok && a.Name != "" {
+			return a.Name
+		}
+	}
+	return "Agent"
+}

@@ -1,0 +1,198 @@
+package chat
+
+import (
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// Defaults used where Options leaves a field zero.
+const (
+	DefaultMaxMessageBytes        = 4 << 10
+	DefaultConversationsPerMinute = 5
+	DefaultMessagesPer10s         = 20
+	DefaultTokenTTL               = 24 * time.Hour
+	// DefaultStatsWindow is the window of the answered-contact pace
+	// behind the estimated wait (as dashboards.DefaultWindow).
+	DefaultStatsWindow = time.Hour
+	// minSecret is the shortest HMAC key accepted.
+	minSecret = 32
+)
+
+// Topic is one choice of the pre-chat form.
+type Topic struct {
+	// ID is what the form sends ("billing"); unique among Topics.
+	ID string
+	// Label is what the customer reads ("Billing and invoices").
+	Label string
+	// Queue is the router queue of live chats on this topic.
+	Queue string
+	// OfflineQueue, if set, receives the "leave a message" contacts of
+	// this topic (typically a queue without requirements that the back
+	// office works through); empty means Queue.
+	OfflineQueue string
+}
+
+// Span is a range of the day, as offsets from midnight: Start ≤ t < End.
+type Span struct {
+	Start, End time.Duration
+}
+
+var spanRE = regexp.MustCompile(`^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$`)
+
+// ParseSpan reads "09:00-17:30" (End may be "24:00").
+func ParseSpan(s string) (Span, error) {
+	m := spanRE.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return Span{}, fmt.Errorf("%w: opening hours %q: want HH:MM-HH:MM, e.g. \"09:00-17:30\"", ErrOptions, s)
+	}
+	at := func(h, mm string) time.Duration {
+		var hi, mi int
+		fmt.Sscan(h, &hi)
+		fmt.Sscan(mm, &mi)
+		return time.Duration(hi)*time.Hour + time.Duration(mi)*time.Minute
+	}
+	sp := Span{Start: at(m[1], m[2]), End: at(m[3], m[4])}
+	if sp.Start >= sp.End || sp.End > 24*time.Hour {
+		return Span{}, fmt.Errorf("%w: opening hours %q: the start must come before the end, at most 24:00", ErrOptions, s)
+	}
+	return sp, nil
+}
+
+// OpeningHours says when live chat is offered. A nil *OpeningHours means
+// always open.
+type OpeningHours struct {
+	// Location is the time zone of the spans; nil means UTC.
+	Location *time.Location
+	// Week holds each weekday's spans, indexed by time.Weekday (Sunday
+	// first); a day without spans is closed.
+	Week [7][]Span
+}
+
+// Open reports whether t falls within the opening hours.
+func (h *OpeningHours) Open(t time.Time) bool {
+	if h == nil {
+		return true
+	}
+	loc := h.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	y, mo, d := t.Date()
+	since := t.Sub(time.Date(y, mo, d, 0, 0, 0, 0, loc))
+	for _, s := range h.Week[t.Weekday()] {
+		if since >= s.Start && since < s.End {
+			return true
+		}
+	}
+	return false
+}
+
+// Options configure New. Router and Store are required; every other zero
+// field means its default.
+type Options struct {
+	// Router takes the contacts and messages; never nil.
+	Router *router.Router
+	// Store gives a resuming customer the conversation's history; never nil.
+	Store *store.DB
+	// Topics are the pre-chat form's choices, in display order; at least one.
+	Topics []Topic
+	// AllowedOrigins are the sites that embed the widget
+	// ("https://www.example.com"). Routerd's own origin (the request's
+	// Host) is always allowed; a browser from any other origin is refused
+	// with 403 on /ws/chat and may not frame /chat/.
+	AllowedOrigins []string
+	// Secret is the HMAC-SHA256 key of conversation tokens, at least 32
+	// bytes, kept across restarts (in the data directory). Nil: a random
+	// key, so that tokens do not survive a restart.
+	Secret []byte
+	// TokenTTL is how long a conversation token lets the customer resume
+	// (default 24h).
+	TokenTTL time.Duration
+	// OpeningHours of live chat; nil: always open. Outside them the
+	// pre-chat form offers "leave a message".
+	OpeningHours *OpeningHours
+	// MaxMessageBytes bounds a message body (default 4 KiB); a frame
+	// larger than twice that plus 1 KiB closes the socket.
+	MaxMessageBytes int
+	// ConversationsPerMinute bounds the conversations one address may
+	// start per minute (default 5).
+	ConversationsPerMinute int
+	// MessagesPer10s bounds the messages one conversation may send per
+	// ten seconds (default 20).
+	MessagesPer10s int
+	// StatsWindow is the statistics window of the estimated wait
+	// (default 1h, as the dashboards).
+	StatsWindow time.Duration
+	// OnCustomerTyping, if set, hears that the customer of contactID is
+	// typing (best effort, at most every few seconds). It is called from
+	// the connection's goroutine and must not block.
+	OnCustomerTyping func(contactID string)
+	// Clock gives the time of tokens, rate limits and opening hours;
+	// nil: time.Now. Give the router's clock's Now in tests.
+	Clock func() time.Time
+	// Logger; nil: slog.Default().
+	Logger *slog.Logger
+}
+
+// resolve checks o and fills in the defaults.
+func (o Options) resolve() (Options, error) {
+	if o.Router == nil || o.Store == nil {
+		return o, fmt.Errorf("%w: Router and Store are required", ErrOptions)
+	}
+	if len(o.Topics) == 0 {
+		return o, fmt.Errorf("%w: at least one topic is required", ErrOptions)
+	}
+	seen := map[string]bool{}
+	for i, t := range o.Topics {
+		if t.ID == "" || t.Queue == "" || t.Label == "" {
+			return o, fmt.Errorf("%w: topics[%d]: id, label and queue are required", ErrOptions, i)
+		}
+		if seen[t.ID] {
+			return o, fmt.Errorf("%w: topics[%d]: id %q twice", ErrOptions, i, t.ID)
+		}
+		seen[t.ID] = true
+	}
+	for i, s := range o.AllowedOrigins {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			return o, fmt.Errorf("%w: allowed_origins[%d] %q: want scheme://host[:port], e.g. \"https://www.example.com\"", ErrOptions, i, s)
+		}
+	}
+	if o.Secret == nil {
+		o.Secret = make([]byte, minSecret)
+		rand.Read(o.Secret)
+	} else if len(o.Secret) < minSecret {
+		return o, fmt.Errorf("%w: secret: want at least %d bytes, got %d", ErrOptions, minSecret, len(o.Secret))
+	}
+	if o.TokenTTL <= 0 {
+		o.TokenTTL = DefaultTokenTTL
+	}
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if o.ConversationsPerMinute <= 0 {
+		o.ConversationsPerMinute = DefaultConversationsPerMinute
+	}
+	if o.MessagesPer10s <= 0 {
+		o.MessagesPer10s = DefaultMessagesPer10s
+	}
+	if o.StatsWindow <= 0 {
+		o.StatsWindow = DefaultStatsWindow
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}

@@ -1,0 +1,145 @@
+package chat
+
+import (
+	"encoding/json"
+	"math"
+	"time"
+
+	"github.com/switchboard/switchboard/dashboards"
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// queueData is a waiting customer's standing.
+type queueData struct {
+	// Position is 1 for the next contact served; 0 while an agent is
+	// being offered the contact.
+	Position int `json:"position"`
+	// EstimatedWaitSeconds is nil when it cannot be told honestly.
+	EstimatedWaitSeconds *float64 `json:"estimated_wait_seconds"`
+}
+
+func (q *queueData) same(o *queueData) bool {
+	if q == nil || o == nil {
+		return q == o
+	}
+	if q.Position != o.Position || (q.EstimatedWaitSeconds == nil) != (o.EstimatedWaitSeconds == nil) {
+		return false
+	}
+	return q.EstimatedWaitSeconds == nil || *q.EstimatedWaitSeconds == *o.EstimatedWaitSeconds
+}
+
+// queueLoop recomputes the waiting customers' standings whenever the
+// router reports a change (and every queueRefresh, as the estimate's
+// window moves), and pushes those that changed.
+func (c *Channel) queueLoop() {
+	defer close(c.stopped)
+	tick := time.NewTicker(queueRefresh)
+	defer tick.Stop()
+	var (
+		stats   map[string]store.QueueStats
+		statsAt time.Time
+	)
+	for {
+		select {
+		case <-c.quit:
+			return
+		case <-c.dirty:
+		case <-tick.C:
+		}
+		snap := c.o.Router.Snapshot()
+		if c.statsStale.Swap(false) || stats == nil || snap.At.Sub(statsAt) >= statsTTL || snap.At.Before(statsAt) {
+			ctx, cancel := c.ctx()
+			s, err := c.o.Store.QueueStats(ctx, snap.At.Add(-c.o.StatsWindow))
+			cancel()
+			if err != nil {
+				c.o.Logger.Warn("chat: queue statistics", "err", err)
+			} else {
+				stats, statsAt = s, snap.At
+			}
+		}
+		c.pushStandings(snap, stats)
+	}
+}
+
+// pushStandings sends each live, waiting conversation its standing if it
+// changed since the last one sent.
+func (c *Channel) pushStandings(snap *router.Snapshot, stats map[string]store.QueueStats) {
+	type sub struct {
+		id    string
+		conns []*conn
+	}
+	c.mu.RLock()
+	subs := make([]sub, 0, len(c.convs))
+	for id, set := range c.convs {
+		s := sub{id: id, conns: make([]*conn, 0, len(set))}
+		for cn := range set {
+			s.conns = append(s.conns, cn)
+		}
+		subs = append(subs, s)
+	}
+	c.mu.RUnlock()
+	if len(subs) == 0 {
+		return
+	}
+	var (
+		views     map[string]*dashboards.QueueView
+		positions = map[string]map[string]int{}
+	)
+	for _, s := range subs {
+		ct, ok := snap.Contact(s.id)
+		if !ok || (ct.State != router.ContactQueued && ct.State != router.ContactOffered) {
+			continue
+		}
+		var q queueData
+		if ct.State == router.ContactOffered {
+			q.EstimatedWaitSeconds = ptr(0)
+		} else {
+			if views == nil {
+				views = map[string]*dashboards.QueueView{}
+				all := dashboards.Queues(snap, c.o.Router.Channels(), stats, c.o.StatsWindow)
+				for i := range all {
+					views[all[i].Name] = &all[i]
+				}
+			}
+			pos := positions[ct.Queue]
+			if pos == nil {
+				pos = map[string]int{}
+				for i, w := range snap.Waiting(ct.Queue) {
+					pos[w.ID] = i + 1
+				}
+				positions[ct.Queue] = pos
+			}
+			q.Position = pos[ct.ID]
+			q.EstimatedWaitSeconds = estimate(q.Position-1, views[ct.Queue], c.o.StatsWindow)
+		}
+		raw, _ := json.Marshal(q)
+		for _, cn := range s.conns {
+			cn.mu.Lock()
+			if cn.live && cn.ready && !cn.queue.same(&q) {
+				qc := q
+				cn.queue = &qc
+				cn.pushLocked(typeQueue, "", raw, 0)
+			}
+			cn.mu.Unlock()
+		}
+	}
+}
+
+// estimate is the expected wait of a queued contact with ahead contacts
+// before it, by the dashboards' method (see dashboards.estimateWait): its
+// answer is the (ahead+1)-th answer from now at the window's pace of
+// answers. Nil when no eligible agent is working or nothing was answered
+// in the window: there is nobody, or no pace, to go by.
+func estimate(ahead int, v *dashboards.QueueView, window time.Duration) *float64 {
+	if v == nil || ahead < 0 {
+		return nil
+	}
+	staffed := v.Agents.Available + v.Agents.Busy + v.Agents.WrapUp
+	if staffed == 0 || v.Answered == 0 || window <= 0 {
+		return nil
+	}
+	return ptr(math.Round(float64(ahead+1) * window.Seconds() / float64(v.Answered)))
+}
+
+func ptr(f float64) *float64 { return &f }

@@ -1,0 +1,61 @@
+package chat
+
+import (
+	"errors"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// sendMessage commits the customer's message through the router, then
+// acks it: a resend with the same client_id gets the first message back.
+func (cn *conn) sendMessage(id string, d *sendData) error {
+	c := cn.ch
+	contactID := cn.conversation()
+	if !c.perConv.allow(contactID, c.o.Clock()) {
+		return &frameError{ID: id, Code: codeRateLimited, Msg: "too many messages; wait a few seconds"}
+	}
+	cn.mu.Lock()
+	name := cn.customer
+	cn.mu.Unlock()
+	ctx, cancel := c.ctx()
+	defer cancel()
+	m, _, err := c.o.Router.AddMessage(ctx, contactID, router.Message{Direction: "in", Author: name, Body: d.Body, ClientID: d.ClientID})
+	switch {
+	case errors.Is(err, router.ErrNoContact):
+		return &frameError{ID: id, Code: codeConflict, Msg: "this conversation has ended"}
+	case errors.Is(err, router.ErrInvalid):
+		return invalid(id, "send: %v", err)
+	case err != nil:
+		return err
+	}
+	ct := router.Contact{ID: contactID, Customer: router.Customer{Name: name}}
+	cn.pushJSON(typeAck, id, map[string]messageData{"message": c.customerView(&ct, &m)})
+	return nil
+}
+
+// typing passes the customer's typing on, at most every typingEvery.
+func (cn *conn) typing() {
+	c := cn.ch
+	now := c.o.Clock()
+	cn.mu.Lock()
+	id := cn.contactID
+	pass := now.Sub(cn.typingAt) >= typingEvery || now.Before(cn.typingAt)
+	if pass {
+		cn.typingAt = now
+	}
+	cn.mu.Unlock()
+	if pass && c.o.OnCustomerTyping != nil {
+		c.o.OnCustomerTyping(id)
+	}
+}
+
+// read records the customer's read mark (never beyond what was sent).
+func (cn *conn) read(reqID string, d *readData) {
+	cn.mu.Lock()
+	id, upTo := cn.contactID, min(d.UpToSeq, cn.lastMsg)
+	cn.mu.Unlock()
+	cn.ch.setReceipt(id, func(r *Receipt) { r.ReadSeq = max(r.ReadSeq, upTo) })
+	if reqID != "" {
+		cn.pushJSON(typeAck, reqID, readData{UpToSeq: upTo})
+	}
+}

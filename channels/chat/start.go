@@ -1,0 +1,82 @@
+package chat
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+func jsonRaw(v any) (json.RawMessage, error) { return json.Marshal(v) }
+
+// start creates the customer's contact and binds the socket to it.
+func (cn *conn) start(id string, d *startData) error {
+	c := cn.ch
+	t, ok := c.topics[d.Topic]
+	if !ok {
+		return invalid(id, "start: unknown topic %q", d.Topic)
+	}
+	now := c.o.Clock()
+	online := c.o.OpeningHours.Open(now) && c.staffed(t.Queue)
+	if !online && !d.LeaveMessage {
+		return &frameError{ID: id, Code: codeUnavailable, Msg: "no agent can chat now; leave a message and we will answer later"}
+	}
+	if !c.perAddr.allow(cn.addr, now) {
+		return &frameError{ID: id, Code: codeRateLimited, Msg: "too many new conversations from this address; wait a minute"}
+	}
+	nc := router.NewContact{
+		Channel: router.ChannelChat,
+		Queue:   t.Queue,
+		// What the form says is a claim, never verified.
+		Customer: router.Customer{Name: d.Name, Email: d.Email, Phone: d.Phone},
+		Subject:  "Chat: " + t.Label,
+		Body:     d.Message,
+	}
+	if d.LeaveMessage {
+		nc.Subject = offlineSubjectPrefix + nc.Subject
+		if t.OfflineQueue != "" {
+			nc.Queue = t.OfflineQueue
+		}
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	ct, _, err := c.o.Router.Submit(ctx, nc)
+	switch {
+	case errors.Is(err, router.ErrInvalid):
+		return invalid(id, "start: %v", err)
+	case errors.Is(err, router.ErrNoQueue):
+		c.o.Logger.Error("chat: topic's queue does not exist", "topic", t.ID, "queue", nc.Queue)
+		return &frameError{ID: id, Code: codeUnavailable, Msg: "this topic is not available now"}
+	case err != nil:
+		return err
+	}
+	c.o.Logger.Info("chat: conversation started", "conversation", ct.ID, "queue", ct.Queue, "leave_message", d.LeaveMessage)
+	c.markDirty()
+	return cn.bind(id, typeStarted, ct, 0, now)
+}
+
+// staffed reports whether an agent eligible for queue is working
+// (available, busy or in wrap-up), as the dashboards count them.
+func (c *Channel) staffed(queue string) bool {
+	snap := c.o.Router.Snapshot()
+	q, ok := snap.Queue(queue)
+	if !ok {
+		return false
+	}
+	for _, a := range snap.Agents() {
+		if (a.State == router.AgentAvailable || a.State == router.AgentWrapUp) && eligible(&a, q.Requirements) {
+			return true
+		}
+	}
+	return false
+}
+
+// eligible reports whether a meets every requirement.
+func eligible(a *router.Agent, reqs []router.Requirement) bool {
+	for _, r := range reqs {
+		if lvl, ok := a.Skills[r.Skill]; !ok || lvl < r.Min {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,392 @@
+// The customer's chat: pre-chat form, conversation, resumption. The
+// conversation token lives in localStorage; a reload resumes with it.
+import { ChatClient } from './client.js';
+import { renderBody, waitText } from './render.js';
+
+const KEY = 'switchboard.chat.v1';
+const OUTBOX = 'switchboard.chat.outbox.v1';
+const TYPING_EVERY = 3000;
+const AGENT_TYPING_FOR = 5000;
+
+const $ = (id) => document.getElementById(id);
+const embedded = new URLSearchParams(location.search).get('embed') === '1';
+
+let topics = [];
+let maxBytes = 4096;
+let saved = load(KEY);           // {conversation_id, token, expires_at}
+let outbox = new Map(Object.entries(load(OUTBOX) || {})); // client_id -> body
+const bubbles = new Map();       // client_id -> li, for messages not yet acked
+const seen = new Map();          // seq -> li
+const requests = new Map();      // request id -> {kind, clientID}
+let lastSeq = 0;
+let maxOutSeq = 0;
+let readSent = 0;
+let lastTyping = 0;
+let typingTimer = 0;
+let state = '';                  // '', 'queued', 'assigned', 'closed'
+let mode = 'live';
+
+function load(k) {
+  try {
+    return JSON.parse(localStorage.getItem(k));
+  } catch {
+    return null;
+  }
+}
+
+function store(k, v) {
+  try {
+    if (v === null) localStorage.removeItem(k);
+    else localStorage.setItem(k, JSON.stringify(v));
+  } catch {
+    // Storage may be unavailable (private mode); the chat still works
+    // until the page is closed.
+  }
+}
+
+function saveOutbox() {
+  store(OUTBOX, outbox.size ? Object.fromEntries(outbox) : null);
+}
+
+const wsURL = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws/chat';
+const client = new ChatClient(wsURL);
+
+client.addEventListener('open', () => { $('conn').hidden = true; });
+client.addEventListener('close', () => { $('conn').hidden = false; requests.clear(); });
+client.addEventListener('frame', (e) => handle(e.detail));
+
+function handle(f) {
+  const d = f.data || {};
+  const req = f.id ? requests.get(f.id) : null;
+  if (f.id) requests.delete(f.id);
+  switch (f.type) {
+    case 'welcome':
+      topics = d.topics || [];
+      maxBytes = d.max_message_bytes || maxBytes;
+      fillTopics();
+      if (saved && saved.token && Date.parse(saved.expires_at) > Date.now()) {
+        const id = client.send('resume', { conversation_id: saved.conversation_id, token: saved.token, last_seq: lastSeq });
+        if (id) requests.set(id, { kind: 'resume' });
+      } else if (!state) {
+        showForm();
+      }
+      break;
+    case 'started':
+    case 'resumed':
+      if (d.token) {
+        saved = { conversation_id: d.conversation_id, token: d.token, expires_at: d.expires_at };
+        store(KEY, saved);
+      }
+      mode = d.mode;
+      showConversation();
+      setState(d.state, d.agent_name);
+      for (const [clientID, body] of outbox) sendMessage(clientID, body);
+      break;
+    case 'queue':
+      if (state === 'queued' && mode === 'live') {
+        $('queue').hidden = false;
+        $('queue').textContent = waitText(d);
+      }
+      break;
+    case 'assigned':
+      setState('assigned', d.agent_name);
+      break;
+    case 'closed':
+      setState('closed');
+      $('ended-text').textContent = d.reason === 'you left the conversation' ? 'You left the conversation.' : 'The conversation has ended.';
+      break;
+    case 'message':
+      addMessage(d);
+      break;
+    case 'typing':
+      if (d.from === 'agent') {
+        $('typing').hidden = false;
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(() => { $('typing').hidden = true; }, AGENT_TYPING_FOR);
+      }
+      break;
+    case 'read':
+      for (const [seq, li] of seen) {
+        if (seq <= d.up_to_seq && li.classList.contains('in')) mark(li, 'Read');
+      }
+      break;
+    case 'ack':
+      if (req && req.kind === 'send' && d.message) addMessage(d.message);
+      if (req && req.kind === 'leave') ended('You left the conversation.');
+      break;
+    case 'error':
+      failed(req, d);
+      break;
+  }
+}
+
+function failed(req, d) {
+  if (!req) return;
+  switch (req.kind) {
+    case 'resume':
+      forget();
+      showForm('Your previous conversation could not be resumed. You can start a new one.');
+      break;
+    case 'start':
+      $('f-submit').disabled = false;
+      if (d.code === 'unavailable') {
+        for (const t of topics) if (t.id === $('f-topic').value) t.online = false;
+        formMode();
+      }
+      formError(d.message);
+      break;
+    case 'send': {
+      const li = bubbles.get(req.clientID);
+      if (d.code === 'rate_limited') {
+        if (li) mark(li, 'Waiting to send…');
+        setTimeout(() => { if (outbox.has(req.clientID)) sendMessage(req.clientID, outbox.get(req.clientID)); }, 5000);
+        return;
+      }
+      outbox.delete(req.clientID);
+      saveOutbox();
+      if (li) mark(li, 'Not sent: ' + d.message);
+      break;
+    }
+  }
+}
+
+function fillTopics() {
+  const sel = $('f-topic');
+  const was = sel.value;
+  sel.replaceChildren();
+  for (const t of topics) {
+    const o = document.createElement('option');
+    o.value = t.id;
+    o.textContent = t.label + (t.online ? '' : ' (leave a message)');
+    sel.append(o);
+  }
+  if (was) sel.value = was;
+  formMode();
+}
+
+function topicOnline() {
+  const t = topics.find((t) => t.id === $('f-topic').value);
+  return !!(t && t.online);
+}
+
+// formMode switches the form between live chat and leaving a message.
+function formMode() {
+  const live = topicOnline();
+  $('offline-note').hidden = live;
+  $('f-message-opt').hidden = !live;
+  $('f-submit').textContent = live ? 'Start chat' : 'Leave a message';
+}
+
+function showForm(note) {
+  state = '';
+  $('prechat').hidden = false;
+  $('conversation').hidden = true;
+  $('end').hidden = true;
+  $('status').textContent = 'We usually answer within minutes.';
+  if (note) formError(note);
+}
+
+function formError(msg) {
+  $('form-error').hidden = !msg;
+  $('form-error').textContent = msg || '';
+}
+
+function showConversation() {
+  $('prechat').hidden = true;
+  $('conversation').hidden = false;
+}
+
+function setState(s, agentName) {
+  state = s;
+  $('end').hidden = s === 'closed';
+  $('composer').hidden = s === 'closed';
+  $('ended').hidden = s !== 'closed';
+  if (s !== 'queued' || mode !== 'live') $('queue').hidden = true;
+  if (mode === 'message' && s !== 'assigned' && s !== 'closed') {
+    $('status').textContent = 'Message received: we will answer later, by email or phone.';
+  } else if (s === 'queued') {
+    $('status').textContent = 'Waiting for an agent';
+  } else if (s === 'assigned') {
+    $('status').textContent = 'You are chatting with ' + (agentName || 'an agent');
+  } else if (s === 'closed') {
+    $('status').textContent = 'Conversation ended';
+    $('typing').hidden = true;
+  }
+}
+
+function ended(text) {
+  forget();
+  setState('closed');
+  $('ended-text').textContent = text;
+}
+
+function forget() {
+  saved = null;
+  store(KEY, null);
+  outbox.clear();
+  saveOutbox();
+}
+
+function bubble(direction, author, body) {
+  const li = document.createElement('li');
+  li.className = 'msg ' + (direction === 'in' ? 'in' : 'out');
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = direction === 'in' ? 'You' : author;
+  const text = document.createElement('div');
+  text.className = 'body';
+  renderBody(text, body);
+  li.append(who, text);
+  return li;
+}
+
+function mark(li, text) {
+  let m = li.querySelector('.mark');
+  if (!m) {
+    m = document.createElement('span');
+    m.className = 'mark';
+    li.append(m);
+  }
+  m.textContent = text;
+}
+
+function addMessage(m) {
+  if (seen.has(m.seq)) return;
+  let li = m.client_id ? bubbles.get(m.client_id) : null;
+  if (li) {
+    bubbles.delete(m.client_id);
+    outbox.delete(m.client_id);
+    saveOutbox();
+  } else {
+    li = bubble(m.direction, m.author, m.body);
+    const list = $('messages');
+    const after = [...list.children].find((x) => !x.dataset.seq || Number(x.dataset.seq) > m.seq);
+    list.insertBefore(li, after || null);
+  }
+  li.dataset.seq = String(m.seq);
+  if (m.direction === 'in') mark(li, 'Delivered');
+  seen.set(m.seq, li);
+  lastSeq = Math.max(lastSeq, m.seq);
+  if (m.direction === 'out') maxOutSeq = Math.max(maxOutSeq, m.seq);
+  scrollDown();
+  markRead();
+}
+
+function scrollDown() {
+  const list = $('messages');
+  list.scrollTop = list.scrollHeight;
+}
+
+function markRead() {
+  if (document.visibilityState !== 'visible' || maxOutSeq <= readSent) return;
+  if (client.send('read', { up_to_seq: maxOutSeq })) readSent = maxOutSeq;
+}
+
+function sendMessage(clientID, body) {
+  const id = client.send('send', { body, client_id: clientID });
+  if (id) requests.set(id, { kind: 'send', clientID });
+}
+
+function newClientID() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+$('f-topic').addEventListener('change', formMode);
+
+$('form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const live = topicOnline();
+  const data = {
+    name: $('f-name').value.trim(),
+    email: $('f-email').value.trim(),
+    phone: $('f-phone').value.trim(),
+    topic: $('f-topic').value,
+    message: $('f-message').value.trim(),
+  };
+  if (!live) data.leave_message = true;
+  if (!data.name) return formError('Please tell us your name.');
+  if (!live && !data.message) return formError('Please write your message.');
+  if (!live && !data.email && !data.phone) return formError('Please give an email address or a phone number so that we can answer.');
+  if (new TextEncoder().encode(data.message).length > maxBytes) return formError('Your message is too long.');
+  formError('');
+  const id = client.send('start', data);
+  if (!id) return formError('Not connected; trying again…');
+  requests.set(id, { kind: 'start' });
+  $('f-submit').disabled = true;
+  $('messages').replaceChildren();
+  seen.clear();
+  lastSeq = maxOutSeq = readSent = 0;
+});
+
+$('composer').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const body = $('input').value.trim();
+  if (!body) return;
+  if (new TextEncoder().encode(body).length > maxBytes) {
+    $('input').setCustomValidity('This message is too long.');
+    $('input').reportValidity();
+    return;
+  }
+  $('input').setCustomValidity('');
+  const clientID = newClientID();
+  const li = bubble('in', '', body);
+  mark(li, 'Sending…');
+  $('messages').append(li);
+  scrollDown();
+  bubbles.set(clientID, li);
+  outbox.set(clientID, body);
+  saveOutbox();
+  $('input').value = '';
+  sendMessage(clientID, body);
+});
+
+$('input').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey) {
+    e.preventDefault();
+    $('composer').requestSubmit();
+  }
+});
+
+$('input').addEventListener('input', () => {
+  const now = Date.now();
+  if (now - lastTyping >= TYPING_EVERY && client.send('typing', {})) lastTyping = now;
+});
+
+$('end').addEventListener('click', () => {
+  const id = client.send('leave', {});
+  if (id) requests.set(id, { kind: 'leave' });
+});
+
+$('again').addEventListener('click', () => {
+  forget();
+  $('messages').replaceChildren();
+  seen.clear();
+  bubbles.clear();
+  lastSeq = maxOutSeq = readSent = 0;
+  $('f-submit').disabled = false;
+  $('f-message').value = '';
+  showForm();
+});
+
+document.addEventListener('visibilitychange', markRead);
+
+if (embedded) {
+  document.body.classList.add('embed');
+  $('minimize').hidden = false;
+  $('minimize').addEventListener('click', () => {
+    window.parent.postMessage({ type: 'switchboard-chat:minimize' }, '*');
+  });
+}
+
+// Messages written before a reload and never acknowledged are shown and
+// sent again, with their client ids, once the conversation resumes.
+for (const [clientID, body] of outbox) {
+  const li = bubble('in', '', body);
+  mark(li, 'Sending…');
+  $('messages').append(li);
+  bubbles.set(clientID, li);
+}
+
+client.connect();
