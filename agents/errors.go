@@ -1,0 +1,11 @@
+package agents
+
+import "errors"
+
+// Sentinel errors. Errors returned by this package wrap them; test with
+// errors.Is.
+var (
+	// ErrMissingOption is returned by NewHub when a required option is
+	// not set.
+	ErrMissingOption = errors.New("agents: missing option")
+)

@@ -1,0 +1,328 @@
+package agents
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
+)
+
+// Server-to-client message types (docs/protocol.md).
+const (
+	msgSnapshot        = "snapshot"
+	msgOffer           = "offer"
+	msgOfferWithdrawn  = "offer_withdrawn"
+	msgAssigned        = "assigned"
+	msgMessage         = "message"
+	msgContact         = "contact"
+	msgContactClosed   = "contact_closed"
+	msgState           = "state"
+	msgSessionReplaced = "session_replaced"
+	msgAck             = "ack"
+	msgError           = "error"
+)
+
+// Client-to-server request types.
+const (
+	reqSetState     = "set_state"
+	reqAccept       = "accept"
+	reqDecline      = "decline"
+	reqSend         = "send"
+	reqWrapUp       = "wrapup"
+	reqClose        = "close"
+	reqTransfer     = "transfer"
+	reqOfferOutcome = "offer_outcome"
+)
+
+// Error codes, as in the HTTP API.
+const (
+	codeInvalid     = "invalid"
+	codeNotFound    = "not_found"
+	codeConflict    = "conflict"
+	codeUnavailable = "unavailable"
+	codeInternal    = "internal"
+)
+
+// Limits on what a request may carry, besides the frame limit.
+const (
+	maxRequestID = 64
+	maxIDField   = 64 // contact, queue, agent, offer and client ids; dispositions
+	maxText      = 4000
+)
+
+// frame appends the envelope {"type","seq","id","data"} around data (a
+// JSON value). typ is one of the msg constants; id is the client's
+// request id of an ack or error.
+func frame(typ string, seq uint64, id string, data []byte) []byte {
+	b := make([]byte, 0, len(data)+len(typ)+len(id)+48)
+	b = append(b, `{"type":"`...)
+	b = append(b, typ...)
+	b = append(b, `","seq":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, `,"id":`...)
+	idJSON, _ := json.Marshal(id) // a string always marshals
+	b = append(b, idJSON...)
+	b = append(b, `,"data":`...)
+	b = append(b, data...)
+	return append(b, '}')
+}
+
+// request is one decoded client frame. Args points to the type's
+// arguments (*setStateArgs, *contactArgs, ...).
+type request struct {
+	Type string
+	ID   string
+	Args any
+}
+
+type setStateArgs struct {
+	State  router.AgentState `json:"state"`
+	Reason string            `json:"reason,omitempty"`
+}
+
+type acceptArgs struct {
+	ContactID string `json:"contact_id"`
+}
+
+type declineArgs struct {
+	ContactID string `json:"contact_id"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+type sendArgs struct {
+	ContactID string `json:"contact_id"`
+	Body      string `json:"body"`
+	ClientID  string `json:"client_id,omitempty"`
+}
+
+// dispositionArgs are the arguments of wrapup and close.
+type dispositionArgs struct {
+	ContactID   string `json:"contact_id"`
+	Disposition string `json:"disposition,omitempty"`
+	Notes       string `json:"notes,omitempty"`
+}
+
+type transferArgs struct {
+	ContactID string `json:"contact_id"`
+	Queue     string `json:"queue,omitempty"`
+	ToAgent   string `json:"to_agent,omitempty"`
+}
+
+type outcomeArgs struct {
+	ContactID string `json:"contact_id"`
+	OfferID   string `json:"offer_id"`
+	Outcome   string `json:"outcome"`
+}
+
+// errInvalidFrame is wrapped by every error of decodeFrame.
+var errInvalidFrame = errors.New("invalid frame")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errInvalidFrame, fmt.Sprintf(format, args...))
+}
+
+// decodeFrame parses and checks one client frame. Unknown fields, unknown
+// types, missing or oversized arguments and trailing data are errors
+// wrapping errInvalidFrame; the returned request carries the frame's id
+// whenever it could be read, so that the error can answer it.
+func decodeFrame(b []byte) (request, error) {
+	var env struct {
+		Type string          `json:"type"`
+		ID   string          `json:"id"`
+		Data json.RawMessage `json:"data"`
+	}
+	if err := strictUnmarshal(b, &env); err != nil {
+		return request{ID: bestEffortID(b)}, invalid("%v", err)
+	}
+	req := request{Type: env.Type, ID: env.ID}
+	if len(env.ID) > maxRequestID {
+		req.ID = ""
+		return req, invalid("id longer than %d bytes", maxRequestID)
+	}
+	var args any
+	switch env.Type {
+	case reqSetState:
+		args = &setStateArgs{}
+	case reqAccept:
+		args = &acceptArgs{}
+	case reqDecline:
+		args = &declineArgs{}
+	case reqSend:
+		args = &sendArgs{}
+	case reqWrapUp, reqClose:
+		args = &dispositionArgs{}
+	case reqTransfer:
+		args = &transferArgs{}
+	case reqOfferOutcome:
+		args = &outcomeArgs{}
+	case "":
+		return req, invalid("type is missing")
+	default:
+		return req, invalid("unknown type %q", env.Type)
+	}
+	data := env.Data
+	if len(data) == 0 || string(data) == "null" {
+		data = []byte("{}")
+	}
+	if err := strictUnmarshal(data, args); err != nil {
+		return req, invalid("%s data: %v", env.Type, err)
+	}
+	if err := checkArgs(args); err != nil {
+		return req, invalid("%s: %v", env.Type, err)
+	}
+	req.Args = args
+	return req, nil
+}
+
+// strictUnmarshal decodes one JSON value into v, refusing unknown fields
+// and anything after the value.
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON object")
+	}
+	return nil
+}
+
+// bestEffortID reads the id of a frame that failed strict decoding (an
+// unknown field, say), so that the error answers the right request.
+func bestEffortID(b []byte) string {
+	var env struct {
+		ID string `json:"id"`
+	}
+	if json.NewDecoder(bytes.NewReader(b)).Decode(&env) != nil || len(env.ID) > maxRequestID {
+		return ""
+	}
+	return env.ID
+}
+
+// checkArgs checks the arguments the router does not check itself (or
+// checks only after queueing a command).
+func checkArgs(args any) error {
+	switch a := args.(type) {
+	case *setStateArgs:
+		switch a.State {
+		case router.AgentAvailable, router.AgentAway, router.AgentOffline:
+		default:
+			return fmt.Errorf("state %q: want available, away or offline", a.State)
+		}
+		return checkLen("reason", a.Reason, maxIDField, false)
+	case *acceptArgs:
+		return checkLen("contact_id", a.ContactID, maxIDField, true)
+	case *declineArgs:
+		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("reason", a.Reason, maxText, false))
+	case *sendArgs:
+		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true),
+			checkLen("body", a.Body, maxFrameSize, true), checkLen("client_id", a.ClientID, maxIDField, false))
+	case *dispositionArgs:
+		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true),
+			checkLen("disposition", a.Disposition, maxIDField, false), checkLen("notes", a.Notes, maxText, false))
+	case *transferArgs:
+		if (a.Queue == "") == (a.ToAgent == "") {
+			return errors.New("give either queue or to_agent")
+		}
+		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true),
+			checkLen("queue", a.Queue, maxIDField, false), checkLen("to_agent", a.ToAgent, maxIDField, false))
+	case *outcomeArgs:
+		switch a.Outcome {
+		case "presented", "accepted", "declined", "not_relevant":
+		default:
+			return fmt.Errorf("outcome %q: want presented, accepted, declined or not_relevant", a.Outcome)
+		}
+		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("offer_id", a.OfferID, maxIDField, true))
+	}
+	return fmt.Errorf("no checks for %T", args) // a programming error, caught by FuzzFrame
+}
+
+func checkLen(field, v string, limit int, required bool) error {
+	switch {
+	case required && v == "":
+		return fmt.Errorf("%s is missing", field)
+	case len(v) > limit:
+		return fmt.Errorf("%s longer than %d bytes", field, limit)
+	}
+	return nil
+}
+
+// Payloads of server messages.
+
+// activeContact is a contact an agent holds, with its conversation.
+type activeContact struct {
+	Contact   router.Contact   `json:"contact"`
+	Messages  []router.Message `json:"messages"`
+	ScreenPop ScreenPop        `json:"screen_pop"`
+}
+
+type offerData struct {
+	ContactID string    `json:"contact_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Reason    string    `json:"reason"`
+	ScreenPop ScreenPop `json:"screen_pop"`
+}
+
+type snapshotData struct {
+	Agent        router.Agent         `json:"agent"`
+	Contacts     []activeContact      `json:"contacts"`
+	Offer        *offerData           `json:"offer"`
+	Dispositions []config.Disposition `json:"dispositions"`
+	AwayReasons  []string             `json:"away_reasons"`
+}
+
+type withdrawnData struct {
+	ContactID string `json:"contact_id"`
+	Reason    string `json:"reason"`
+}
+
+type messageData struct {
+	ContactID string         `json:"contact_id"`
+	Message   router.Message `json:"message"`
+}
+
+type contactData struct {
+	Contact router.Contact `json:"contact"`
+	Reason  string         `json:"reason"`
+}
+
+type closedData struct {
+	ContactID string `json:"contact_id"`
+	State     string `json:"state"`
+	Reason    string `json:"reason"`
+}
+
+type stateData struct {
+	Agent  router.Agent `json:"agent"`
+	Reason string       `json:"reason"`
+}
+
+type errorData struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// agentOut fills an agent's nil lists and maps, so that they are written
+// as [] and {}, never null (as the HTTP API does).
+func agentOut(a router.Agent) router.Agent {
+	if a.Contacts == nil {
+		a.Contacts = []string{}
+	}
+	if a.Skills == nil {
+		a.Skills = map[string]int{}
+	}
+	if a.Capacity == nil {
+		a.Capacity = map[string]int{}
+	}
+	if a.Active == nil {
+		a.Active = map[string]int{}
+	}
+	return a
+}

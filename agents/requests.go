@@ -1,0 +1,142 @@
+package agents
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
+)
+
+// handle runs one request of c's agent and answers it with an ack or an
+// error carrying the request's id. It runs on c's reader goroutine.
+func (h *Hub) handle(c *conn, req request) {
+	result, err := h.run(h.ctx, c.agentID, req)
+	if err != nil {
+		code, msg := errorCode(err)
+		if code == codeInternal {
+			h.log.Error("agents: request failed", "agent", c.agentID, "type", req.Type, "err", err)
+		}
+		c.replyError(req.ID, code, msg)
+		return
+	}
+	b, err := json.Marshal(result)
+	if err != nil {
+		h.log.Error("agents: encode ack", "type", req.Type, "err", err)
+		c.replyError(req.ID, codeInternal, "could not encode the answer")
+		return
+	}
+	c.reply(msgAck, req.ID, b)
+}
+
+// replyError answers request id with an error.
+func (c *conn) replyError(id, code, msg string) {
+	b, _ := json.Marshal(errorData{Code: code, Message: msg}) // strings always marshal
+	c.reply(msgError, id, b)
+}
+
+// errNotMine is what an agent hears about a contact that is not its own,
+// whether it exists or not.
+var errNotMine = errors.New("no such contact of yours")
+
+// run applies a request as agentID and returns the ack's data.
+func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error) {
+	switch a := req.Args.(type) {
+	case *setStateArgs:
+		if a.State == router.AgentAway && a.Reason != "" && len(h.awayReasons) > 0 && !slices.Contains(h.awayReasons, a.Reason) {
+			return nil, invalid("away reason %q: want one of %s", a.Reason, strings.Join(h.awayReasons, ", "))
+		}
+		ag, err := h.rt.SetAgentState(ctx, agentID, a.State, a.Reason)
+		return map[string]any{"agent": agentOut(ag)}, err
+	case *acceptArgs:
+		c, err := h.rt.Accept(ctx, a.ContactID, agentID)
+		return map[string]any{"contact": c}, mine(a.ContactID, err)
+	case *declineArgs:
+		_, err := h.rt.Decline(ctx, a.ContactID, agentID, a.Reason)
+		return struct{}{}, mine(a.ContactID, err)
+	case *sendArgs:
+		cur, ok := h.rt.Snapshot().Contact(a.ContactID)
+		if !ok || cur.AgentID != agentID {
+			return nil, fmt.Errorf("%w: %q", errNotMine, a.ContactID)
+		}
+		if cur.State != router.ContactAssigned {
+			return nil, fmt.Errorf("%w: contact %s is %s; accept it first", router.ErrConflict, cur.ID, cur.State)
+		}
+		m, _, err := h.rt.AddMessage(ctx, a.ContactID, router.Message{
+			Direction: "out", Author: agentID, Body: a.Body, ClientID: a.ClientID,
+		})
+		return map[string]any{"message": m}, mine(a.ContactID, err)
+	case *dispositionArgs:
+		if err := h.checkDisposition(a.Disposition); err != nil {
+			return nil, err
+		}
+		var c router.Contact
+		var err error
+		if req.Type == reqWrapUp {
+			c, err = h.rt.WrapUp(ctx, a.ContactID, agentID, a.Disposition, a.Notes)
+		} else {
+			c, err = h.rt.CloseContact(ctx, a.ContactID, agentID, a.Disposition, a.Notes)
+		}
+		return map[string]any{"contact": c}, mine(a.ContactID, err)
+	case *transferArgs:
+		c, err := h.rt.Transfer(ctx, a.ContactID, agentID, a.Queue, a.ToAgent)
+		return map[string]any{"contact": c}, mine(a.ContactID, err)
+	case *outcomeArgs:
+		err := h.rt.RecordEvent(ctx, a.ContactID, agentID, "offer_outcome", a.OfferID+": "+a.Outcome)
+		return struct{}{}, mine(a.ContactID, err)
+	}
+	return nil, invalid("unknown request %q", req.Type)
+}
+
+// mine turns the router's "not this agent's" and "no such contact" for
+// contactID into errNotMine, so that an agent learns nothing about other
+// agents' contacts.
+func mine(contactID string, err error) error {
+	if errors.Is(err, router.ErrNotYours) || errors.Is(err, router.ErrNoContact) {
+		return fmt.Errorf("%w: %q", errNotMine, contactID)
+	}
+	return err
+}
+
+func (h *Hub) checkDisposition(code string) error {
+	if code == "" || len(h.dispositions) == 0 {
+		return nil
+	}
+	if slices.ContainsFunc(h.dispositions, func(d config.Disposition) bool { return d.Code == code }) {
+		return nil
+	}
+	codes := make([]string, len(h.dispositions))
+	for i, d := range h.dispositions {
+		codes[i] = d.Code
+	}
+	return invalid("disposition %q: want one of %s", code, strings.Join(codes, ", "))
+}
+
+// errorCode maps an error to the protocol's code and a message for the
+// agent.
+func errorCode(err error) (code, msg string) {
+	msg = err.Error()
+	for _, generic := range []error{router.ErrInvalid, router.ErrConflict, errInvalidFrame} {
+		if rest, ok := strings.CutPrefix(msg, generic.Error()+": "); ok {
+			msg = rest
+			break
+		}
+	}
+	msg = strings.TrimPrefix(msg, "router: ")
+	switch {
+	case errors.Is(err, errInvalidFrame), errors.Is(err, router.ErrInvalid):
+		return codeInvalid, msg
+	case errors.Is(err, errNotMine), errors.Is(err, router.ErrNoAgent), errors.Is(err, router.ErrNoQueue):
+		return codeNotFound, msg
+	case errors.Is(err, router.ErrConflict):
+		return codeConflict, msg
+	case errors.Is(err, router.ErrClosed), errors.Is(err, router.ErrNotStarted), errors.Is(err, router.ErrFailed),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return codeUnavailable, "the router is not running; retry later"
+	}
+	return codeInternal, "internal error"
+}

@@ -1,0 +1,279 @@
+package agents
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// Limits of the screen pop (docs/protocol.md, "The screen pop").
+const (
+	// popFirstMessages is how many of the contact's first messages it shows.
+	popFirstMessages = 5
+	// popHistory is how many of the customer's other contacts it lists.
+	popHistory = 10
+	// popOffers is how many offers it shows at most.
+	popOffers = 3
+)
+
+// Store is what the agent desktop reads from the durable store: the
+// contacts that ended, conversations, timelines and a customer's history.
+// *store.DB implements it.
+type Store interface {
+	Contact(ctx context.Context, id string) (router.Contact, error)
+	Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error)
+	Timeline(ctx context.Context, id string) ([]router.Event, error)
+	Contacts(ctx context.Context, f store.ContactFilter) (store.ContactPage, error)
+}
+
+// OfferSource proposes what is worth offering a customer during a
+// contact (the offer catalog of the customer-profile issue plugs in here).
+// Offers must be safe for concurrent use.
+type OfferSource interface {
+	Offers(ctx context.Context, c router.Contact) ([]PopOffer, error)
+}
+
+// ScreenPop is what an agent sees when a contact arrives: the contact,
+// the customer, their history and the offers worth making. Its JSON form
+// is the document of docs/protocol.md.
+type ScreenPop struct {
+	Contact  PopContact   `json:"contact"`
+	Customer PopCustomer  `json:"customer"`
+	History  []PopHistory `json:"history"` // never nil
+	Offers   []PopOffer   `json:"offers"`  // never nil
+}
+
+// PopContact summarises the contact of a screen pop.
+type PopContact struct {
+	ID      string              `json:"id"`
+	Channel router.Channel      `json:"channel"`
+	Queue   string              `json:"queue"`
+	Subject string              `json:"subject"`
+	State   router.ContactState `json:"state"`
+	// WaitedSeconds is how long the customer waited: until the contact
+	// was offered or assigned, until it ended, or until now.
+	WaitedSeconds int64 `json:"waited_seconds"`
+	// RoutedBecause is the reason of the latest routing decision (the
+	// contact's latest "offered" event); empty if it was never offered.
+	RoutedBecause string           `json:"routed_because"`
+	FirstMessages []router.Message `json:"first_messages"` // never nil
+}
+
+// PopCustomer is who the customer is, as far as the router knows.
+type PopCustomer struct {
+	ID         string        `json:"id"`
+	Name       string        `json:"name"`
+	Identities []PopIdentity `json:"identities"` // never nil
+	// Segment, Consent, Products and Language are filled by the
+	// customer-profile issue; until then they are null or empty.
+	Segment  *string    `json:"segment"`
+	Value    float64    `json:"value"`
+	Consent  PopConsent `json:"consent"`
+	Products []string   `json:"products"` // never nil
+	Language *string    `json:"language"`
+}
+
+// PopIdentity is one way to reach the customer. Verified is true only
+// where the channel proved it; anything else is a claim.
+type PopIdentity struct {
+	Type     string `json:"type"`
+	Value    string `json:"value"`
+	Verified bool   `json:"verified"`
+}
+
+// PopConsent holds the customer's consent flags; null means unknown.
+type PopConsent struct {
+	Marketing *bool `json:"marketing"`
+	Profiling *bool `json:"profiling"`
+}
+
+// PopHistory is one of the customer's other contacts.
+type PopHistory struct {
+	ID          string              `json:"id"`
+	Channel     router.Channel      `json:"channel"`
+	CreatedAt   time.Time           `json:"created_at"`
+	Queue       string              `json:"queue"`
+	AgentID     string              `json:"agent_id"`
+	State       router.ContactState `json:"state"`
+	Disposition string              `json:"disposition"`
+}
+
+// PopOffer is something worth offering the customer (a product, an
+// upgrade), with a one-line reason. It is not the router's offer of a
+// contact to an agent.
+type PopOffer struct {
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Reason string `json:"reason"`
+}
+
+// Popper builds screen pops from the router's live state and the store.
+// Router and Store are required; Offers and Logger may be nil. A Popper
+// is safe for concurrent use.
+type Popper struct {
+	Router *router.Router
+	Store  Store
+	// Offers proposes the offers; nil means none.
+	Offers OfferSource
+	// Logger hears about an offer source that fails (the screen pop is
+	// still built, without offers); nil discards.
+	Logger *slog.Logger
+}
+
+// ScreenPop returns the screen pop of a contact, live (from the router's
+// snapshot) or ended (from the store). An unknown contact gives an error
+// wrapping router.ErrNoContact.
+func (p *Popper) ScreenPop(ctx context.Context, contactID string) (ScreenPop, error) {
+	snap := p.Router.Snapshot()
+	if c, ok := snap.Contact(contactID); ok {
+		return p.build(ctx, c, "", snap.At)
+	}
+	c, err := p.Store.Contact(ctx, contactID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ScreenPop{}, fmt.Errorf("agents: screen pop of %q: %w", contactID, router.ErrNoContact)
+	}
+	if err != nil {
+		return ScreenPop{}, fmt.Errorf("agents: screen pop of %q: read contact: %w", contactID, err)
+	}
+	return p.build(ctx, c, "", snap.At)
+}
+
+// build makes the screen pop of c. routedBecause, when known (an offer
+// being delivered), saves reading the timeline; now counts the wait of a
+// contact still queued. On a store error it returns what it has so far
+// (the contact part at least) together with the error.
+func (p *Popper) build(ctx context.Context, c router.Contact, routedBecause string, now time.Time) (ScreenPop, error) {
+	sp := ScreenPop{
+		Contact: PopContact{
+			ID: c.ID, Channel: c.Channel, Queue: c.Queue, Subject: c.Subject, State: c.State,
+			WaitedSeconds: int64(waitEnd(c, now).Sub(c.EnqueuedAt) / time.Second),
+			RoutedBecause: routedBecause,
+			FirstMessages: []router.Message{},
+		},
+		Customer: customerOf(c.Customer),
+		History:  []PopHistory{},
+		Offers:   []PopOffer{},
+	}
+	if sp.Contact.WaitedSeconds < 0 {
+		sp.Contact.WaitedSeconds = 0
+	}
+	msgs, err := p.Store.Messages(ctx, c.ID, 0, popFirstMessages)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Live in memory, not yet durable: no message to show yet.
+	case err != nil:
+		return sp, fmt.Errorf("agents: screen pop of %q: first messages: %w", c.ID, err)
+	default:
+		sp.Contact.FirstMessages = append(sp.Contact.FirstMessages, msgs...)
+	}
+	if routedBecause == "" {
+		reason, err := p.routedBecause(ctx, c.ID)
+		if err != nil {
+			return sp, err
+		}
+		sp.Contact.RoutedBecause = reason
+	}
+	if sp.History, err = p.history(ctx, c); err != nil {
+		return sp, err
+	}
+	if p.Offers != nil {
+		offers, err := p.Offers.Offers(ctx, c)
+		if err != nil {
+			if p.Logger != nil {
+				p.Logger.Warn("agents: offer source failed; screen pop without offers", "contact", c.ID, "err", err)
+			}
+		} else {
+			sp.Offers = append(sp.Offers, offers[:min(len(offers), popOffers)]...)
+		}
+	}
+	return sp, nil
+}
+
+// waitEnd is when c stopped waiting: assigned, offered, ended, or not
+// yet (now).
+func waitEnd(c router.Contact, now time.Time) time.Time {
+	switch {
+	case !c.AssignedAt.IsZero():
+		return c.AssignedAt
+	case !c.OfferedAt.IsZero():
+		return c.OfferedAt
+	case !c.EndedAt.IsZero():
+		return c.EndedAt
+	}
+	return now
+}
+
+// routedBecause is the reason of the latest "offered" event of a
+// contact's timeline.
+func (p *Popper) routedBecause(ctx context.Context, id string) (string, error) {
+	events, err := p.Store.Timeline(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("agents: screen pop of %q: timeline: %w", id, err)
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		if events[i].Event == "offered" {
+			return events[i].Reason, nil
+		}
+	}
+	return "", nil
+}
+
+// customerOf turns what the contact carried into the customer part. The
+// router does not know what a channel proved, so every identity is a
+// claim (Verified false) until the channel adapters say otherwise.
+func customerOf(cu router.Customer) PopCustomer {
+	pc := PopCustomer{ID: cu.ID, Name: cu.Name, Value: cu.Value, Identities: []PopIdentity{}, Products: []string{}}
+	if cu.Email != "" {
+		pc.Identities = append(pc.Identities, PopIdentity{Type: "email", Value: cu.Email})
+	}
+	if cu.Phone != "" {
+		pc.Identities = append(pc.Identities, PopIdentity{Type: "phone", Value: cu.Phone})
+	}
+	return pc
+}
+
+// history lists the customer's most recent other contacts on every
+// channel, matched by customer id, email or phone, newest first.
+func (p *Popper) history(ctx context.Context, c router.Contact) ([]PopHistory, error) {
+	seen := map[string]bool{c.ID: true}
+	var found []router.Contact
+	for _, key := range []string{c.Customer.ID, c.Customer.Email, c.Customer.Phone} {
+		if key == "" {
+			continue
+		}
+		page, err := p.Store.Contacts(ctx, store.ContactFilter{Customer: key, Limit: popHistory + 1})
+		if err != nil {
+			return []PopHistory{}, fmt.Errorf("agents: screen pop of %q: history: %w", c.ID, err)
+		}
+		for _, h := range page.Contacts {
+			if !seen[h.ID] {
+				seen[h.ID] = true
+				found = append(found, h)
+			}
+		}
+	}
+	slices.SortFunc(found, func(a, b router.Contact) int {
+		if n := b.CreatedAt.Compare(a.CreatedAt); n != 0 {
+			return n
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	out := make([]PopHistory, 0, min(len(found), popHistory))
+	for _, h := range found[:min(len(found), popHistory)] {
+		out = append(out, PopHistory{
+			ID: h.ID, Channel: h.Channel, CreatedAt: h.CreatedAt, Queue: h.Queue,
+			AgentID: h.AgentID, State: h.State, Disposition: h.Disposition,
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,135 @@
+package agents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+func TestScreenPopHistoryAcrossChannels(t *testing.T) {
+	e := newEnv(t)
+	ada := router.Customer{Name: "Ada", Email: "ada@example.com"}
+	emailed := e.submit(router.NewContact{Channel: "email", Subject: "invoice", Customer: ada})
+	if _, err := e.rt.CloseContact(e.ctx, emailed.ID, "", "resolved", ""); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	e.clock.Advance(time.Hour)
+	texted := e.submit(router.NewContact{Channel: "sms", Customer: router.Customer{Phone: "+3312345678", Email: "ada@example.com"}})
+	e.clock.Advance(time.Hour)
+	byID := e.submit(router.NewContact{Channel: "api", Customer: router.Customer{ID: "cu-ada"}})
+	e.clock.Advance(time.Hour)
+	e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{Email: "grace@example.com"}})
+	e.clock.Advance(time.Hour)
+	now := e.submit(router.NewContact{Channel: "chat", Body: "hi again", Customer: router.Customer{ID: "cu-ada", Name: "Ada", Email: "ada@example.com", Phone: "+3312345678"}})
+	e.clock.Advance(90 * time.Second)
+
+	p := &Popper{Router: e.rt, Store: e.db}
+	pop, err := p.ScreenPop(e.ctx, now.ID)
+	if err != nil {
+		t.Fatalf("screen pop: %v", err)
+	}
+	var got []string
+	for _, h := range pop.History {
+		got = append(got, h.ID+"/"+h.Channel+"/"+string(h.State))
+	}
+	want := []string{byID.ID + "/api/queued", texted.ID + "/sms/queued", emailed.ID + "/email/closed"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got history %v, want %v (newest first, every channel, not this contact, not grace's)", got, want)
+	}
+	if pop.History[2].Disposition != "resolved" {
+		t.Fatalf("got disposition %q, want resolved", pop.History[2].Disposition)
+	}
+	if pop.Contact.WaitedSeconds != 90 || pop.Contact.State != router.ContactQueued || pop.Contact.RoutedBecause != "" {
+		t.Fatalf("got contact %+v, want queued for 90s, never routed", pop.Contact)
+	}
+	if len(pop.Contact.FirstMessages) != 1 || pop.Contact.FirstMessages[0].Body != "hi again" {
+		t.Fatalf("got first messages %+v, want hi again", pop.Contact.FirstMessages)
+	}
+
+	// An ended contact comes from the store.
+	ended, err := p.ScreenPop(e.ctx, emailed.ID)
+	if err != nil {
+		t.Fatalf("screen pop of an ended contact: %v", err)
+	}
+	if ended.Contact.State != router.ContactClosed || len(ended.History) != 2 || ended.History[0].ID != now.ID {
+		t.Fatalf("got %+v, want closed with the 2 later contacts by email as history", ended)
+	}
+
+	if _, err := p.ScreenPop(e.ctx, "no-such-contact"); !errors.Is(err, router.ErrNoContact) {
+		t.Fatalf("got %v, want router.ErrNoContact", err)
+	}
+}
+
+func TestScreenPopLimits(t *testing.T) {
+	e := newEnv(t)
+	cu := router.Customer{Email: "busy@example.com"}
+	for range popHistory + 3 {
+		e.submit(router.NewContact{Channel: "email", Customer: cu})
+		e.clock.Advance(time.Minute)
+	}
+	c := e.submit(router.NewContact{Channel: "chat", Customer: cu})
+	for i := range popFirstMessages + 2 {
+		if _, _, err := e.rt.AddMessage(e.ctx, c.ID, router.Message{Direction: "in", Body: fmt.Sprint("line ", i)}); err != nil {
+			t.Fatalf("add message: %v", err)
+		}
+	}
+	p := &Popper{Router: e.rt, Store: e.db, Offers: fixedOffers{
+		{ID: "o1", Title: "Gold card", Reason: "spends abroad"}, {ID: "o2"}, {ID: "o3"}, {ID: "o4"},
+	}}
+	pop, err := p.ScreenPop(e.ctx, c.ID)
+	if err != nil {
+		t.Fatalf("screen pop: %v", err)
+	}
+	if len(pop.History) != popHistory || len(pop.Contact.FirstMessages) != popFirstMessages || len(pop.Offers) != popOffers {
+		t.Fatalf("got %d history, %d messages, %d offers, want %d, %d, %d",
+			len(pop.History), len(pop.Contact.FirstMessages), len(pop.Offers), popHistory, popFirstMessages, popOffers)
+	}
+	if pop.Contact.FirstMessages[0].Body != "line 0" || pop.Offers[0].Title != "Gold card" {
+		t.Fatalf("got first message %q, offer %+v, want the first ones", pop.Contact.FirstMessages[0].Body, pop.Offers[0])
+	}
+}
+
+type fixedOffers []PopOffer
+
+func (f fixedOffers) Offers(context.Context, router.Contact) ([]PopOffer, error) { return f, nil }
+
+func TestRing(t *testing.T) {
+	var r ring
+	for seq := uint64(1); seq <= ringMessages+10; seq++ {
+		r.add(seq, []byte(fmt.Sprint(seq)))
+	}
+	last := uint64(ringMessages + 10)
+	for _, tc := range []struct {
+		name  string
+		after uint64
+		ok    bool
+		n     int
+	}{
+		{"evicted", 5, false, 0},
+		{"oldest-kept", 10, true, ringMessages},
+		{"recent", last - 3, true, 3},
+		{"up-to-date", last, true, 0},
+		{"future", last + 1, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			frames, ok := r.after(tc.after, last)
+			if ok != tc.ok || len(frames) != tc.n {
+				t.Fatalf("got %d frames, ok %v, want %d, %v", len(frames), ok, tc.n, tc.ok)
+			}
+			if tc.n > 0 && string(frames[0]) != fmt.Sprint(tc.after+1) {
+				t.Fatalf("got first frame %s, want %d", frames[0], tc.after+1)
+			}
+		})
+	}
+	var big ring
+	for seq := uint64(1); seq <= 10; seq++ {
+		big.add(seq, make([]byte, ringBytes/4))
+	}
+	if big.bytes > ringBytes || len(big.frames) != 4 {
+		t.Fatalf("got %d frames of %d bytes, want at most %d bytes", len(big.frames), big.bytes, ringBytes)
+	}
+}
