@@ -61,9 +61,9 @@ type Channel struct {
 	// answered or abandoned).
 	dirty      chan struct{}
 	statsStale atomic.Bool
-	quit    chan struct{}
-	stopped chan struct{}
-	once    sync.Once
+	quit       chan struct{}
+	stopped    chan struct{}
+	once       sync.Once
 }
 
 var _ router.Notifier = (*Channel)(nil)

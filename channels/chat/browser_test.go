@@ -1,0 +1,262 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// browserBound bounds the whole browser test; it only turns a hang into
+// a failure.
+const browserBound = 60 * time.Second
+
+// chromium returns the browser's path, or skips the test when there is
+// none outside CI.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no chromium in CI")
+	}
+	t.Skip("no chromium installed")
+	return ""
+}
+
+func browser(t *testing.T) (context.Context, context.CancelFunc) {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(420, 720),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, browserBound)
+	return ctx, func() { cancelT(); cancelC(); cancelA() }
+}
+
+// screenshot saves the page to $CHAT_SCREENSHOTS/name.png when set.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	dir := os.Getenv("CHAT_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBrowserConversation(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	ctx, cancel := browser(t)
+	defer cancel()
+
+	dialogs := make(chan string, 1)
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("browser: %v", err)
+	}
+	chromedp.Listen(ctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			select {
+			case dialogs <- d.Message:
+			default:
+			}
+		}
+	})
+
+	const attack = `<img src=x onerror=alert(1)>`
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/chat/"),
+		chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Ada Lovelace"),
+		chromedp.SendKeys(chromedp.CSS(`#f-email`), "ada@example.com"),
+		chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
+		chromedp.Click(chromedp.CSS(`#f-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`#conversation`)),
+		chromedp.SendKeys(chromedp.CSS(`#input`), "Hello, I was charged twice "+attack),
+		chromedp.Click(chromedp.CSS(`#send`)),
+		// "Delivered" comes with the ack, after the commit.
+		chromedp.WaitVisible(chromedp.CSS(`li.msg.in .mark`)),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](`document.querySelector('li.msg.in .mark').textContent === 'Delivered'`)(ctx, tg)
+			return err
+		}),
+	)
+	if err != nil {
+		t.Fatalf("customer writes: %v", err)
+	}
+	waiting := e.router.Snapshot().Contacts()
+	if len(waiting) != 1 {
+		t.Fatalf("%d contacts, want 1", len(waiting))
+	}
+	id := waiting[0].ID
+	actx := context.Background()
+	if _, err := e.router.Accept(actx, id, "alice"); err != nil {
+		t.Fatalf("Accept: %v", err)
+	}
+	reply := "Hi Ada, I see it: " + attack + " details at https://example.com/refunds?x=1."
+	if _, _, err := e.router.AddMessage(actx, id, router.Message{Direction: "out", Author: "alice", Body: reply}); err != nil {
+		t.Fatalf("AddMessage: %v", err)
+	}
+
+	check := func(stage string) {
+		t.Helper()
+		var (
+			texts             []string
+			imgs              int
+			status, href, rel string
+		)
+		err := chromedp.Do(ctx,
+			chromedp.WaitVisible(chromedp.CSS(`li.msg.out`)),
+			into(&texts, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#messages li .body')].map(b => b.textContent)`)),
+			into(&imgs, chromedp.Evaluate[int](`document.querySelectorAll('#messages img, #messages script').length`)),
+			into(&href, chromedp.Evaluate[string](`document.querySelector('li.msg.out a').href`)),
+			into(&rel, chromedp.Evaluate[string](`document.querySelector('li.msg.out a').rel`)),
+			into(&status, chromedp.Text(chromedp.CSS(`#status`))),
+		)
+		if err != nil {
+			t.Fatalf("%s: %v", stage, err)
+		}
+		want := []string{"Hello, I was charged twice " + attack, reply}
+		if fmt.Sprint(texts) != fmt.Sprint(want) {
+			t.Fatalf("%s: messages %q, want %q", stage, texts, want)
+		}
+		if imgs != 0 {
+			t.Fatalf("%s: %d img or script elements in the conversation, want 0", stage, imgs)
+		}
+		if href != "https://example.com/refunds?x=1" || rel != "noopener noreferrer" {
+			t.Fatalf("%s: link %q rel %q", stage, href, rel)
+		}
+		if status != "You are chatting with Alice Martin" {
+			t.Fatalf("%s: status %q", stage, status)
+		}
+	}
+	check("reply")
+	screenshot(t, ctx, "chat-reply")
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/chat/")); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#conversation`))); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	check("after reload")
+	screenshot(t, ctx, "chat-reloaded")
+	select {
+	case m := <-dialogs:
+		t.Fatalf("a dialog opened: %q (markup ran)", m)
+	default:
+	}
+	if n := len(e.storedMessages(id)); n != 2 {
+		t.Fatalf("stored %d messages, want 2", n)
+	}
+}
+
+func TestBrowserWidget(t *testing.T) {
+	// The firm's site, on its own origin, with one script tag.
+	var routerd string
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><title>Shop</title></head><body><h1>Our shop</h1>`+
+			`<script src="%s/chat/widget.js" defer></script></body></html>`, routerd)
+	}))
+	defer site.Close()
+	e := newEnv(t, func(o *Options) { o.AllowedOrigins = []string{site.URL} })
+	routerd = strings.Replace(e.srv.URL, "127.0.0.1", "localhost", 1) // another site than the shop
+	alice(e, 1, router.AgentAvailable)
+	ctx, cancel := browser(t)
+	defer cancel()
+
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("browser: %v", err)
+	}
+	var frames int
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(site.URL),
+		chromedp.WaitVisible(chromedp.CSS(`#switchboard-chat-launcher`)),
+		chromedp.Click(chromedp.CSS(`#switchboard-chat-launcher`)),
+		chromedp.WaitVisible(chromedp.CSS(`#switchboard-chat-panel iframe`)),
+		into(&frames, chromedp.Evaluate[int](`document.querySelectorAll('iframe').length`)),
+	)
+	if err != nil {
+		t.Fatalf("widget: %v", err)
+	}
+	if frames != 1 {
+		t.Fatalf("%d iframes, want 1", frames)
+	}
+	// The framed page (routerd's origin) reaches the pre-chat form over
+	// its socket.
+	// Once the parent saw the frame load, its target exists.
+	loaded := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](`performance.getEntriesByType('resource').some(e => e.initiatorType === 'iframe')`)(ctx, tg)
+		return err
+	})
+	if err := chromedp.Do(ctx, loaded); err != nil {
+		t.Fatalf("frame load: %v", err)
+	}
+	infos, err := chromedp.Targets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id target.ID
+	for _, i := range infos {
+		if i.Type == "iframe" && strings.HasPrefix(i.URL, routerd+"/chat/") {
+			id = i.TargetID
+		}
+	}
+	if id == "" {
+		t.Fatalf("no chat frame among %d targets", len(infos))
+	}
+	fctx, fcancel := chromedp.NewContext(ctx, chromedp.WithTargetID(id))
+	defer fcancel()
+	var label string
+	err = chromedp.Do(fctx,
+		chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
+		into(&label, chromedp.TextContent(chromedp.CSS(`#f-topic option`))),
+	)
+	if err != nil {
+		t.Fatalf("framed chat: %v", err)
+	}
+	if label != "Billing" {
+		t.Fatalf("first topic %q, want Billing (online)", label)
+	}
+	screenshot(t, ctx, "widget")
+}
+
+// into runs a; its value goes to *dst.
+func into[T any](dst *T, a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		v, err := a(ctx, tg)
+		*dst = v
+		return err
+	})
+}
