@@ -216,6 +216,7 @@ func (w *write) newContact(nc NewContact) (*Contact, error) {
 	w.putContact(c)
 	w.rememberKey(c)
 	w.event(c, "created", "", fmt.Sprintf("%s contact in %s, requirements %s, rank %d", c.Channel, c.Queue, reqString(c.Effective), c.Rank))
+	w.note(Notification{Kind: NoteContact, Contact: cloneContact(c), Reason: "created"})
 	if nc.Body != "" {
 		m := w.message(c, Message{Direction: "in", Author: c.Customer.Name, Body: nc.Body})
 		w.note(Notification{Kind: NoteMessage, Contact: c, Message: &m})

@@ -790,3 +790,22 @@ func TestSkillMaskNeverRejectsAQualifiedAgent(t *testing.T) {
 		}
 	}
 }
+
+func TestQueuedContactsAreAnnounced(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	c := h.submit(NewContact{Queue: "q"})
+	if _, err := h.r.Abandon(h.ctx, c.ID, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	var created, ended bool
+	for _, n := range h.notesOf(NoteContact, "") {
+		created = created || (n.Contact.ID == c.ID && n.Reason == "created")
+	}
+	for _, n := range h.notesOf(NoteContactEnded, "") {
+		ended = ended || (n.Contact.ID == c.ID && n.AgentID == "" && n.Contact.State == ContactAbandoned)
+	}
+	if !created || !ended {
+		t.Fatalf("created announced %v, abandonment announced %v; want both", created, ended)
+	}
+}

@@ -318,6 +318,10 @@ func (w *write) end(c *Contact, state ContactState, event, agentID, reason strin
 	w.event(c, event, agentID, reason)
 	if was != ContactOffered && c.AgentID != "" {
 		w.note(Notification{Kind: NoteContactEnded, AgentID: c.AgentID, Contact: c, Reason: reason})
+	} else {
+		// No agent to tell; the channel (a customer waiting in a chat)
+		// and the dashboards still hear of it.
+		w.note(Notification{Kind: NoteContactEnded, Contact: c, Reason: reason})
 	}
 	if a != nil && a.State == AgentWrapUp && !w.hasWrapUp(a) {
 		w.setAgentState(a, AgentAvailable, "", "wrap-up done")
