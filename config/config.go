@@ -106,7 +106,9 @@ type Config struct {
 	// Agents are upserted into the store when the daemon starts.
 	// Desktop configures the agent desktop.
 	Desktop Desktop `yaml:"desktop" json:"desktop"`
-	Agents  []Agent `yaml:"agents,omitempty" json:"agents,omitempty"`
+	// Chat configures the web chat channel; without topics it is off.
+	Chat   Chat    `yaml:"chat" json:"chat"`
+	Agents []Agent `yaml:"agents,omitempty" json:"agents,omitempty"`
 	// Supervisors are the supervisors who log in with a password; their
 	// password hashes are set in the store when the daemon starts.
 	Supervisors []Supervisor `yaml:"supervisors,omitempty" json:"supervisors,omitempty"`
@@ -207,6 +209,62 @@ type Desktop struct {
 	AllowedOrigins []string `yaml:"allowed_origins,omitempty" json:"allowed_origins,omitempty"`
 }
 
+// Chat configures the web chat channel (/chat/, /chat/widget.js, /ws/chat).
+type Chat struct {
+	// Topics are the pre-chat form's choices; each maps to a queue.
+	Topics []ChatTopic `yaml:"topics" json:"topics"`
+	// AllowedOrigins are the sites that embed the widget.
+	AllowedOrigins []string `yaml:"allowed_origins,omitempty" json:"allowed_origins,omitempty"`
+	// OpeningHours of live chat; unset (no time zone, no spans) means
+	// always open.
+	OpeningHours OpeningHours `yaml:"opening_hours" json:"opening_hours"`
+	// MaxMessageBytes bounds one chat message.
+	MaxMessageBytes int `yaml:"max_message_bytes" json:"max_message_bytes"`
+	// ConversationsPerMinute bounds the chats one address may start.
+	ConversationsPerMinute int `yaml:"conversations_per_minute" json:"conversations_per_minute"`
+	// MessagesPer10s bounds the messages of one conversation.
+	MessagesPer10s int `yaml:"messages_per_10s" json:"messages_per_10s"`
+	// TokenTTL is how long a customer may resume a conversation.
+	TokenTTL router.Duration `yaml:"token_ttl" json:"token_ttl"`
+}
+
+// ChatTopic is one choice of the pre-chat form.
+type ChatTopic struct {
+	ID    string `yaml:"id" json:"id"`
+	Label string `yaml:"label" json:"label"`
+	Queue string `yaml:"queue" json:"queue"`
+	// OfflineQueue takes the messages left outside opening hours or when
+	// nobody is online; empty means Queue.
+	OfflineQueue string `yaml:"offline_queue,omitempty" json:"offline_queue,omitempty"`
+}
+
+// OpeningHours are weekly opening spans ("09:00-17:30") in a time zone.
+type OpeningHours struct {
+	TimeZone  string   `yaml:"time_zone" json:"time_zone"`
+	Monday    []string `yaml:"monday,omitempty" json:"monday,omitempty"`
+	Tuesday   []string `yaml:"tuesday,omitempty" json:"tuesday,omitempty"`
+	Wednesday []string `yaml:"wednesday,omitempty" json:"wednesday,omitempty"`
+	Thursday  []string `yaml:"thursday,omitempty" json:"thursday,omitempty"`
+	Friday    []string `yaml:"friday,omitempty" json:"friday,omitempty"`
+	Saturday  []string `yaml:"saturday,omitempty" json:"saturday,omitempty"`
+	Sunday    []string `yaml:"sunday,omitempty" json:"sunday,omitempty"`
+}
+
+// Set reports whether opening hours are configured.
+func (h OpeningHours) Set() bool {
+	for _, d := range h.Days() {
+		if len(d) > 0 {
+			return true
+		}
+	}
+	return h.TimeZone != ""
+}
+
+// Days returns the spans by time.Weekday, Sunday first.
+func (h OpeningHours) Days() [7][]string {
+	return [7][]string{h.Sunday, h.Monday, h.Tuesday, h.Wednesday, h.Thursday, h.Friday, h.Saturday}
+}
+
 // Disposition is one wrap-up code.
 type Disposition struct {
 	Code  string `yaml:"code" json:"code"`
@@ -286,6 +344,12 @@ func Default() *Config {
 			},
 			AwayReasons: []string{"break", "lunch", "meeting", "training"},
 			Grace:       router.Duration(60e9),
+		},
+		Chat: Chat{
+			MaxMessageBytes:        4096,
+			ConversationsPerMinute: 5,
+			MessagesPer10s:         20,
+			TokenTTL:               router.Duration(24 * 3600e9),
 		},
 	}
 }

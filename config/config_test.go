@@ -140,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "not-a-mapping",
 			yaml: "- listen\n",
-			want: `1:1: want a mapping of fields (listen, data_dir, store, auth, routing, http, log, desktop, agents, supervisors, queues), got a list`,
+			want: `1:1: want a mapping of fields (listen, data_dir, store, auth, routing, http, log, desktop, chat, agents, supervisors, queues), got a list`,
 		},
 		{
 			name: "alias-cycle",
@@ -1080,5 +1080,35 @@ func TestDesktopValidation(t *testing.T) {
 	}
 	if len(c.Desktop.Dispositions) == 0 || c.Desktop.Grace.D() != time.Minute {
 		t.Errorf("defaults not kept: %+v", c.Desktop)
+	}
+}
+
+func TestChatValidation(t *testing.T) {
+	queues := "queues:\n  - name: billing\n"
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"undeclared-queue", queues + "chat:\n  topics:\n    - {id: b, label: B, queue: nope}\n", `chat.topics[0].queue: queue "nope" is not declared`},
+		{"duplicate-topic", queues + "chat:\n  topics:\n    - {id: b, label: B, queue: billing}\n    - {id: b, label: C, queue: billing}\n", `duplicate topic id "b"`},
+		{"bad-zone", "chat:\n  opening_hours: {time_zone: Mars/Olympus, monday: [\"09:00-17:00\"]}\n", `unknown time zone "Mars/Olympus"`},
+		{"bad-span", "chat:\n  opening_hours: {time_zone: UTC, monday: [\"17:00-09:00\"]}\n", `chat.opening_hours.monday[0]: "17:00-09:00" is not a span`},
+		{"bad-span-syntax", "chat:\n  opening_hours: {time_zone: UTC, friday: [\"9-5\"]}\n", `"9-5" is not a span`},
+		{"too-big", "chat:\n  max_message_bytes: 100000\n", "chat.max_message_bytes: 100000"},
+		{"short-ttl", "chat:\n  token_ttl: 10s\n", "chat.token_ttl: 10s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("x.yaml", []byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	c, err := Parse("x.yaml", []byte(queues+"chat:\n  topics:\n    - {id: b, label: B, queue: billing}\n  opening_hours: {time_zone: Europe/Paris, monday: [\"09:00-24:00\"]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Chat.OpeningHours.Days()[time.Monday][0] != "09:00-24:00" || c.Chat.MaxMessageBytes != 4096 {
+		t.Errorf("chat config: %+v", c.Chat)
 	}
 }

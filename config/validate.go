@@ -82,6 +82,7 @@ func (c *Config) Validate() error {
 	v.routing()
 	v.http()
 	v.desktop()
+	v.chat()
 	v.agents()
 	v.supervisors()
 	v.queues()
@@ -230,6 +231,73 @@ func (v *validator) http() {
 	}
 }
 
+// spanRE is an opening span, "09:00-17:30" (the end may be 24:00).
+var spanRE = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$`)
+
+func (v *validator) chat() {
+	c := v.c.Chat
+	queues := map[string]bool{}
+	for _, q := range v.c.Queues {
+		queues[q.Name] = true
+	}
+	ids := map[string]bool{}
+	for i, t := range c.Topics {
+		p := indexPath("chat.topics", i)
+		if v.name(p+".id", t.ID, "topic id") && ids[t.ID] {
+			v.errf(p+".id", "duplicate topic id %q", t.ID)
+		}
+		ids[t.ID] = true
+		if t.Label == "" || len(t.Label) > 100 {
+			v.errf(p+".label", "empty or over 100 bytes (want what the customer reads, e.g. \"Billing and invoices\")")
+		}
+		for _, f := range []struct{ field, q string }{{"queue", t.Queue}, {"offline_queue", t.OfflineQueue}} {
+			if f.q == "" && f.field == "offline_queue" {
+				continue
+			}
+			if !queues[f.q] {
+				v.errf(p+"."+f.field, "queue %q is not declared under queues", f.q)
+			}
+		}
+	}
+	for i, o := range c.AllowedOrigins {
+		v.origin(indexPath("chat.allowed_origins", i), o)
+	}
+	if h := c.OpeningHours; h.Set() {
+		if _, err := time.LoadLocation(h.TimeZone); err != nil || h.TimeZone == "" {
+			v.errf("chat.opening_hours.time_zone", "unknown time zone %q (want an IANA name such as \"Europe/Paris\" or \"UTC\")", h.TimeZone)
+		}
+		names := []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
+		for d, spans := range h.Days() {
+			for i, sp := range spans {
+				m := spanRE.FindStringSubmatch(sp)
+				if m == nil || (m[3] != "24:00" && sp[:5] >= sp[6:]) {
+					v.errf(indexPath("chat.opening_hours."+names[d], i), "%q is not a span (want \"HH:MM-HH:MM\" with the start before the end, e.g. \"09:00-17:30\")", sp)
+				}
+			}
+		}
+	}
+	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > 64<<10 {
+		v.errf("chat.max_message_bytes", "%d (want 1 to 65536)", c.MaxMessageBytes)
+	}
+	if c.ConversationsPerMinute < 1 {
+		v.errf("chat.conversations_per_minute", "%d (want at least 1)", c.ConversationsPerMinute)
+	}
+	if c.MessagesPer10s < 1 {
+		v.errf("chat.messages_per_10s", "%d (want at least 1)", c.MessagesPer10s)
+	}
+	if c.TokenTTL < router.Duration(time.Minute) {
+		v.errf("chat.token_ttl", "%s (want at least 1m, e.g. \"24h\")", c.TokenTTL.D())
+	}
+}
+
+// origin checks a scheme://host[:port] origin.
+func (v *validator) origin(path, o string) {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		v.errf(path, "%q is not an origin (want scheme://host[:port], e.g. https://www.example.com)", o)
+	}
+}
+
 func (v *validator) desktop() {
 	d := v.c.Desktop
 	if len(d.Dispositions) == 0 {
@@ -261,10 +329,7 @@ func (v *validator) desktop() {
 		v.errf("desktop.grace", "%s (want a positive duration such as \"60s\")", d.Grace.D())
 	}
 	for i, o := range d.AllowedOrigins {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-			v.errf(indexPath("desktop.allowed_origins", i), "%q is not an origin (want scheme://host[:port], e.g. https://crm.example.com)", o)
-		}
+		v.origin(indexPath("desktop.allowed_origins", i), o)
 	}
 }
 
