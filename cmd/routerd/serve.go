@@ -13,9 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/switchboard/switchboard/agents"
+	"github.com/switchboard/switchboard/agents/web"
 	"github.com/switchboard/switchboard/api"
+	"github.com/switchboard/switchboard/channels/chat"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/dashboards"
 	"github.com/switchboard/switchboard/router"
@@ -84,8 +88,12 @@ func serve(ctx context.Context, cfg *config.Config, logOut io.Writer) error {
 	}
 	defer db.Close()
 
+	// The agents' hub and the chat channel hear the router, but need it
+	// to be built: the router gets a fan-out they join once they exist.
+	fan := &notifiers{}
 	opts := cfg.RouterOptions()
 	opts.Logger = log
+	opts.Notifier = fan
 	rt, err := router.New(db, &opts)
 	if err != nil {
 		return err
@@ -98,14 +106,11 @@ func serve(ctx context.Context, cfg *config.Config, logOut io.Writer) error {
 		return err
 	}
 
-	handler, err := api.New(api.Options{
-		Router: rt, Store: db, Tokens: tokens, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log,
-		Queues:   dashboards.Source{Router: rt, Store: db}.Queues,
-		Sessions: &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
-	})
+	handler, closeAll, err := build(cfg, rt, db, tokens, fan, log)
 	if err != nil {
 		return err
 	}
+	defer closeAll()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -138,6 +143,173 @@ func serve(ctx context.Context, cfg *config.Config, logOut io.Writer) error {
 		log.Warn("shutdown", "err", err)
 	}
 	return failure
+}
+
+// notifiers is a router.Notifier that components built after the router
+// join; until then what the router says goes nowhere (nobody listens).
+type notifiers struct {
+	list atomic.Pointer[[]router.Notifier]
+}
+
+func (n *notifiers) Notify(ns []router.Notification) {
+	if l := n.list.Load(); l != nil {
+		for _, x := range *l {
+			x.Notify(ns)
+		}
+	}
+}
+
+func (n *notifiers) join(l ...router.Notifier) { n.list.Store(&l) }
+
+// errNotAgentSession refuses an agent WebSocket to anything but an
+// agent's login session (API tokens belong to no agent).
+var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent's login session")
+
+// build makes the HTTP handler: the API, the agent desktop and its
+// WebSocket, and the web chat. closeAll ends the WebSockets.
+func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, fan *notifiers, log *slog.Logger) (http.Handler, func(), error) {
+	popper := &agents.Popper{Router: rt, Store: db, Logger: log}
+	var hub *agents.Hub
+	apiSrv, err := api.New(api.Options{
+		Router: rt, Store: db, Tokens: tokens, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log,
+		Queues:    dashboards.Source{Router: rt, Store: db}.Queues,
+		Sessions:  &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
+		ScreenPop: func(ctx context.Context, id string) (any, error) { return popper.ScreenPop(ctx, id) },
+		OnSessionsEnded: func(login string, sessions []string) {
+			if hub != nil {
+				hub.EndSessions(login, sessions)
+			}
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	hub, err = agents.NewHub(&agents.Options{
+		Router: rt, Store: db, Popper: popper,
+		Authenticate: func(r *http.Request) (string, string, error) {
+			p, err := apiSrv.Authenticate(r)
+			if err != nil {
+				return "", "", err
+			}
+			if p.Role != config.RoleAgent || p.AgentID == "" || p.SessionID == "" {
+				return "", "", errNotAgentSession
+			}
+			return p.AgentID, p.SessionID, nil
+		},
+		AllowedOrigins: cfg.Desktop.AllowedOrigins,
+		Dispositions:   cfg.Desktop.Dispositions,
+		AwayReasons:    cfg.Desktop.AwayReasons,
+		Grace:          cfg.Desktop.Grace.D(),
+		Logger:         log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", apiSrv)
+	mux.Handle("GET /{$}", http.RedirectHandler("/agent/", http.StatusFound))
+	mux.Handle("GET /ws/agent", hub)
+	mux.Handle("GET /agent/", web.Handler())
+	listeners := []router.Notifier{hub}
+	closers := []func(){hub.Close}
+	if len(cfg.Chat.Topics) > 0 {
+		ch, err := newChat(cfg, rt, db, log)
+		if err != nil {
+			hub.Close()
+			return nil, nil, err
+		}
+		mux.Handle("/ws/chat", ch.Handler())
+		mux.Handle("/chat/", ch.Handler())
+		listeners = append(listeners, ch)
+		closers = append(closers, ch.Close)
+	}
+	fan.join(listeners...)
+	return mux, func() {
+		for _, c := range closers {
+			c()
+		}
+	}, nil
+}
+
+// chatSecretFile keeps the key of chat conversation tokens, so that a
+// customer can resume across restarts.
+const chatSecretFile = "chat-secret"
+
+func newChat(cfg *config.Config, rt *router.Router, db *store.DB, log *slog.Logger) (*chat.Channel, error) {
+	secret, err := secretFile(filepath.Join(cfg.DataDir, chatSecretFile), 32)
+	if err != nil {
+		return nil, fmt.Errorf("chat secret: %w", err)
+	}
+	o := chat.Options{
+		Router: rt, Store: db, AllowedOrigins: cfg.Chat.AllowedOrigins, Secret: secret,
+		TokenTTL: cfg.Chat.TokenTTL.D(), MaxMessageBytes: cfg.Chat.MaxMessageBytes,
+		ConversationsPerMinute: cfg.Chat.ConversationsPerMinute, MessagesPer10s: cfg.Chat.MessagesPer10s,
+		Logger: log,
+	}
+	for _, t := range cfg.Chat.Topics {
+		o.Topics = append(o.Topics, chat.Topic{ID: t.ID, Label: t.Label, Queue: t.Queue, OfflineQueue: t.OfflineQueue})
+	}
+	if h := cfg.Chat.OpeningHours; h.Set() {
+		loc, err := time.LoadLocation(h.TimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("chat opening hours: %w", err)
+		}
+		o.OpeningHours = &chat.OpeningHours{Location: loc}
+		for day, spans := range h.Days() {
+			for _, sp := range spans {
+				span, err := chat.ParseSpan(sp)
+				if err != nil {
+					return nil, err
+				}
+				o.OpeningHours.Week[day] = append(o.OpeningHours.Week[day], span)
+			}
+		}
+	}
+	return chat.New(o)
+}
+
+// secretFile returns the random key kept in path, creating it (n bytes,
+// mode 0600, written aside and renamed) on first use.
+func secretFile(path string, n int) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if len(b) < n {
+			return nil, fmt.Errorf("%s holds %d bytes, want %d", path, len(b), n)
+		}
+		return b, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	}
+	b = make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	return b, writeAtomic(path, b)
+}
+
+// writeAtomic writes data to path (mode 0600) through a synced temporary
+// file and a rename, so a crash never leaves half of it.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		_, err = tmp.Write(data)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	return err
 }
 
 // seed applies the queues, agents and password hashes the configuration
@@ -216,26 +388,7 @@ func adminToken(cfg *config.Config, log *slog.Logger) (string, error) {
 		return "", fmt.Errorf("generate admin token: %w", err)
 	}
 	tok := base64.RawURLEncoding.EncodeToString(raw)
-	// Write aside and rename, so a crash never leaves half a token.
-	tmp, err := os.CreateTemp(cfg.DataDir, adminTokenFile+".*")
-	if err != nil {
-		return "", fmt.Errorf("write admin token: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err == nil {
-		_, err = tmp.WriteString(tok + "\n")
-		if err == nil {
-			err = tmp.Sync()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), path)
-		}
-	}
-	if err != nil {
-		tmp.Close()
+	if err := writeAtomic(path, []byte(tok+"\n")); err != nil {
 		return "", fmt.Errorf("write admin token: %w", err)
 	}
 	log.Info("generated an admin token", "file", path)

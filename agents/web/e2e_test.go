@@ -1,0 +1,169 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// routerd is the real daemon, started on the demo configuration.
+type routerd struct {
+	base, token string
+}
+
+var listenLine = regexp.MustCompile(`msg=listening addr=(http://[0-9.:]+)`)
+
+// startRouterd builds cmd/routerd and runs it on the demo configuration
+// with its own data directory and a free port.
+func startRouterd(t *testing.T) *routerd {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "routerd")
+	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "../../cmd/routerd").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data := filepath.Join(dir, "data")
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-data", data)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	var logs bytes.Buffer
+	sc := bufio.NewScanner(stderr)
+	base := ""
+	for base == "" && sc.Scan() {
+		logs.WriteString(sc.Text() + "\n")
+		if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("routerd did not start:\n%s", logs.String())
+	}
+	go io.Copy(io.Discard, stderr)
+	tok, err := os.ReadFile(filepath.Join(data, "admin-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &routerd{base: base, token: strings.TrimSpace(string(tok))}
+}
+
+// call sends an admin request and decodes the answer into out.
+func (r *routerd) call(t *testing.T, method, path string, body, out any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, r.base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+r.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+}
+
+// TestDesktopEndToEnd drives the real daemon from a browser: an agent
+// logs in, gets a contact created over the API, sees the screen pop,
+// accepts, reads a customer message full of markup as text, replies, and
+// wraps up; the API shows each step durable.
+func TestDesktopEndToEnd(t *testing.T) {
+	ctx := newBrowser(t)
+	rd := startRouterd(t)
+	d := openDesktop(t, ctx, rd.base)
+
+	if got := d.loginFails("alice", "wrong password"); got == "" {
+		t.Error("a wrong password shows no error")
+	}
+	d.login("alice", "alice-demo")
+	d.setState("available")
+	d.waitFor("alice available", `document.getElementById("state-select").dataset.state === "available"`)
+
+	var c struct {
+		ID          string `json:"id"`
+		State       string `json:"state"`
+		AgentID     string `json:"agent_id"`
+		Disposition string `json:"disposition"`
+		Messages    []struct {
+			Direction, Body string
+		} `json:"messages"`
+	}
+	rd.call(t, "POST", "/api/v1/contacts", map[string]any{
+		"channel": "chat", "queue": "billing", "subject": "Invoice",
+		"customer": map[string]any{"name": "Ada Lovelace", "email": "ada@example.com"},
+		"body":     "I was charged twice",
+	}, &c)
+	d.waitOffer(c.ID)
+	card := d.offerText()
+	for _, want := range []string{"Ada Lovelace", "ada@example.com", "CLAIMED", "Why you: alice: billing 5≥3", "I was charged twice"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("screen pop lacks %q:\n%s", want, card)
+		}
+	}
+	t.Logf("screenshot: %s", d.screenshot("e2e-offer"))
+
+	d.acceptOffer(c.ID)
+	d.waitConversation(c.ID)
+	d.waitMessage(c.ID, "I was charged twice")
+	rd.call(t, "GET", "/api/v1/contacts/"+c.ID, nil, &c)
+	if c.State != "assigned" || c.AgentID != "alice" {
+		t.Fatalf("after accept: %s with %q, want assigned with alice", c.State, c.AgentID)
+	}
+
+	// A customer message full of markup is text on the desktop.
+	const markup = `<img src=x onerror="window.__xss=1">`
+	rd.call(t, "POST", "/api/v1/contacts/"+c.ID+"/messages", map[string]any{"direction": "in", "body": markup}, nil)
+	d.waitMessage(c.ID, markup)
+	if n := eval[int](d, `document.querySelectorAll("img").length`); n != 0 {
+		t.Errorf("customer markup made %d img elements", n)
+	}
+	if xss := eval[bool](d, `window.__xss === 1`); xss {
+		t.Error("customer markup ran")
+	}
+
+	const answer = "Sorry, the second charge is refunded."
+	d.reply(c.ID, answer)
+	d.waitMessage(c.ID, answer)
+	rd.call(t, "GET", "/api/v1/contacts/"+c.ID, nil, &c)
+	if !slices.ContainsFunc(c.Messages, func(m struct{ Direction, Body string }) bool {
+		return m.Direction == "out" && m.Body == answer
+	}) {
+		t.Errorf("the reply is not stored: %+v", c.Messages)
+	}
+
+	d.wrapUp(c.ID, "solved", "refunded the double charge")
+	d.waitFor("alice in wrap-up", `document.getElementById("state-select").dataset.state === "wrapup"`)
+	rd.call(t, "GET", "/api/v1/contacts/"+c.ID, nil, &c)
+	if c.State != "wrapup" || c.Disposition != "solved" {
+		t.Fatalf("after wrap-up: %s (%q), want wrapup (solved)", c.State, c.Disposition)
+	}
+}
