@@ -45,14 +45,14 @@ var buildOnce = sync.OnceValues(func() (string, error) {
 
 var listenRE = regexp.MustCompile(`msg=listening addr=(http://[0-9.:]+)`)
 
-// startDaemon runs routerd with the config and waits for its listen line.
-func startDaemon(t *testing.T, configPath string) *daemon {
+// startDaemon runs routerd with args and waits for its listen line.
+func startDaemon(t *testing.T, args ...string) *daemon {
 	t.Helper()
 	bin, err := buildOnce()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-config", configPath)
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +81,17 @@ func startDaemon(t *testing.T, configPath string) *daemon {
 	return d
 }
 
-// call sends a JSON request with the admin token and decodes the reply.
+// call sends a JSON request with the test's admin token and decodes the reply.
 func call(base, method, path string, body any, headers map[string]string, out any) (int, error) {
+	return request(testAdminToken, base, method, path, body, headers, out)
+}
+
+// callAs is call with another token.
+func callAs(token, base, method, path string, body, out any) (int, error) {
+	return request(token, base, method, path, body, nil, out)
+}
+
+func request(token, base, method, path string, body any, headers map[string]string, out any) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -95,7 +104,7 @@ func call(base, method, path string, body any, headers map[string]string, out an
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	req.Header.Set("Authorization", "Bearer "+token)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -160,7 +169,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfgPath := writeConfig(t, dir)
-	d := startDaemon(t, cfgPath)
+	d := startDaemon(t, "-config", cfgPath)
 	for i := 0; i < 8; i++ {
 		if code, err := call(d.base, "PUT", fmt.Sprintf("/api/v1/agents/a%d/state", i), map[string]string{"state": "available"}, nil, nil); err != nil || code != 200 {
 			t.Fatalf("set a%d available: %d %v", i, code, err)
@@ -239,7 +248,7 @@ func TestCrashRecovery(t *testing.T) {
 	wg.Wait()
 	d.cmd.Wait()
 
-	d2 := startDaemon(t, cfgPath)
+	d2 := startDaemon(t, "-config", cfgPath)
 	acked, accepted := 0, 0
 	for _, rec := range records {
 		if rec.id == "" {
@@ -320,7 +329,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfgPath := writeConfig(t, dir)
-	d := startDaemon(t, cfgPath)
+	d := startDaemon(t, "-config", cfgPath)
 	var c contactReply
 	if code, err := call(d.base, "POST", "/api/v1/contacts", map[string]any{"channel": "api", "queue": "billing"}, nil, &c); err != nil || code != 201 {
 		t.Fatalf("create: %d %v", code, err)
@@ -331,7 +340,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if err := d.cmd.Wait(); err != nil {
 		t.Fatalf("routerd after SIGTERM: %v\n%s", err, d.logs)
 	}
-	d2 := startDaemon(t, cfgPath)
+	d2 := startDaemon(t, "-config", cfgPath)
 	var got contactReply
 	if code, err := call(d2.base, "GET", "/api/v1/contacts/"+c.ID, nil, nil, &got); err != nil || code != 200 || got.State != "queued" {
 		t.Fatalf("after restart: %d %v state %q, want 200 queued", code, err, got.State)
