@@ -314,6 +314,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := h.register(c, sessionID)
+	if h.closed.Load() {
+		// Close ran while this socket was being upgraded.
+		c.closeWith(websocket.CloseGoingAway, "server shutting down")
+	}
 	p.mu.Lock()
 	p.conns++
 	if _, err := h.rt.AgentConnected(h.ctx, agentID); err != nil {
