@@ -13,7 +13,7 @@
 //		Logger:          log,
 //		Queues:          dashboards.Source{Router: rt, Store: db}.Queues, // optional
 //		Sessions:        &api.SessionOptions{TTL: 12 * time.Hour},        // optional
-//		OnSessionsEnded: hub.SessionsEnded,                                // optional
+//		OnSessionsEnded: hub.EndSessions,                                   // optional
 //		ScreenPop:       screenPop,                                        // optional
 //	})
 //	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -125,6 +126,13 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.log.Info("api: logout", "login", p.Name, "session", p.SessionID)
 	s.sessionsEnded(p.Name, []string{p.SessionID})
+	if p.AgentID != "" {
+		// An agent who signs out takes no more contacts: an offer ringing
+		// goes to the next agent at once.
+		if _, err := s.router.SetAgentState(r.Context(), p.AgentID, router.AgentOffline, ""); err != nil && !errors.Is(err, router.ErrNoAgent) {
+			return routerError(err)
+		}
+	}
 	setSessionCookie(w, r, "")
 	w.WriteHeader(http.StatusNoContent)
 	return nil

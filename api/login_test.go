@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"github.com/switchboard/switchboard/router"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -272,6 +274,9 @@ func TestLogout(t *testing.T) {
 	s := e.mustLogin("alice", alicePassword)
 	me := decodeAs[Principal](t, e.do("GET", "/api/v1/me", s.Token, ""))
 	ended.take()
+	if _, err := e.router.SetAgentState(context.Background(), "alice", router.AgentAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
 
 	res := e.do("POST", "/api/v1/logout", s.Token, "")
 	if res.status != http.StatusNoContent {
@@ -282,6 +287,9 @@ func TestLogout(t *testing.T) {
 	}
 	if got, want := ended.take(), []endedCall{{"alice", []string{me.SessionID}}}; !equalCalls(got, want) {
 		t.Errorf("OnSessionsEnded: got %v, want %v", got, want)
+	}
+	if a, _ := e.router.Snapshot().Agent("alice"); a.State != router.AgentOffline {
+		t.Errorf("alice after logout: %s, want offline (no more offers)", a.State)
 	}
 	for _, how := range []struct{ token, cookie string }{{s.Token, ""}, {"", "sb_session=" + s.Token}} {
 		res := e.do("GET", "/api/v1/me", how.token, "", "Cookie", how.cookie)

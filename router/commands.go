@@ -696,6 +696,13 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 		if err != nil {
 			return nil, err
 		}
+		if m.Direction == "out" && m.Author != "" && m.Author != c.AgentID {
+			// An agent writes only on its own contacts; checked here, in
+			// order with transfers and closes, not on a stale snapshot.
+			if _, err := w.agent(m.Author); err == nil {
+				return nil, fmt.Errorf("%w: %s is not with %s", ErrNotYours, contactID, m.Author)
+			}
+		}
 		if m.ClientID != "" {
 			raw, err := w.txn.First(tableClientMsgs, indexID, clientMsgKey(c.ID, m.ClientID))
 			if err != nil {
