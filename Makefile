@@ -24,10 +24,13 @@ test:
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
-# Routing and store benchmarks; figures go to docs/performance.md.
+# Every benchmark; the figures are in docs/performance.md.
 bench:
 	$(GO) test -run=NONE -bench=. -benchtime=20000x -timeout 30m ./router/
-	$(GO) test -run=NONE -bench=. -timeout 30m ./store/ ./cmd/routerd/
+	$(GO) test -run=NONE -bench=. -timeout 30m ./store/
+	$(GO) test -run=NONE -bench=ScreenPopLatency -benchtime=2000x ./agents/
+	$(GO) test -run=NONE -bench=IdleConnections -benchtime=1x ./agents/
+	$(GO) test -run=NONE -bench='IdleCustomers|AgentToCustomer' -benchtime=1x ./channels/chat/
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

@@ -189,6 +189,7 @@ func BenchmarkAgentToCustomerLatency(b *testing.B) {
 	}
 	ctx := context.Background()
 	ids := make([]string, customers)
+	owners := make([]string, customers) // the agent each contact is with
 	clients := make([]*client, customers)
 	for i := range customers {
 		c := e.dial(nil)
@@ -201,7 +202,7 @@ func BenchmarkAgentToCustomerLatency(b *testing.B) {
 			b.Fatal(err)
 		}
 		c.expect(typeAssign)
-		ids[i], clients[i] = ct.ID, c
+		ids[i], owners[i], clients[i] = ct.ID, ct.AgentID, c
 	}
 	n := max(b.N, 2000)
 	sent := make([]time.Time, n)
@@ -254,7 +255,7 @@ func BenchmarkAgentToCustomerLatency(b *testing.B) {
 			smu.Lock()
 			sent[i] = time.Now()
 			smu.Unlock()
-			if _, _, err := e.router.AddMessage(ctx, ids[i%customers], router.Message{Direction: "out", Author: "a0", Body: strconv.Itoa(i)}); err != nil {
+			if _, _, err := e.router.AddMessage(ctx, ids[i%customers], router.Message{Direction: "out", Author: owners[i%customers], Body: strconv.Itoa(i)}); err != nil {
 				b.Errorf("AddMessage: %v", err)
 			}
 		}()
