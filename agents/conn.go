@@ -62,6 +62,9 @@ type conn struct {
 	closing atomic.Bool
 	// dead is set when the connection has ended; guarded by s.mu.
 	dead bool
+	// typedAt is when each contact's typing was last passed on; used by
+	// the reader goroutine only.
+	typedAt map[string]time.Time
 }
 
 // outgoing is a batch of frames for the writer, in order. A non-zero

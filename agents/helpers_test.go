@@ -53,6 +53,12 @@ func testAuth(r *http.Request) (string, string, error) {
 
 func newEnv(t testing.TB, notifier ...router.Notifier) *env {
 	t.Helper()
+	return newEnvWith(t, nil, notifier...)
+}
+
+// newEnvWith is newEnv with a hook to change the hub's options.
+func newEnvWith(t testing.TB, configure func(*Options), notifier ...router.Notifier) *env {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(t.TempDir(), "sb.db"), Synchronous: "normal"})
 	if err != nil {
@@ -70,13 +76,18 @@ func newEnv(t testing.TB, notifier ...router.Notifier) *env {
 	if err != nil {
 		t.Fatalf("new router: %v", err)
 	}
-	e.hub, err = NewHub(&Options{
+	o := &Options{
 		Router: e.rt, Store: db, Authenticate: testAuth,
 		AllowedOrigins: []string{"https://crm.example.com"},
 		Dispositions:   []config.Disposition{{Code: "resolved", Label: "Resolved"}, {Code: "callback", Label: "Call back"}},
 		AwayReasons:    []string{"lunch", "break"},
 		Grace:          time.Minute,
-	})
+		Clock:          e.clock.Now,
+	}
+	if configure != nil {
+		configure(o)
+	}
+	e.hub, err = NewHub(o)
 	if err != nil {
 		t.Fatalf("new hub: %v", err)
 	}
@@ -284,6 +295,17 @@ func (c *client) fails(typ string, data any, code string) {
 	if m.Type != msgError || e.Code != code {
 		c.t.Fatalf("%s: got %s %s, want error %s", typ, m.Type, m.Data, code)
 	}
+}
+
+// notify sends a request without an id: nothing answers it unless it
+// fails.
+func (c *client) notify(typ string, data any) {
+	c.t.Helper()
+	b, err := json.Marshal(map[string]any{"type": typ, "data": data})
+	if err != nil {
+		c.t.Fatalf("encode: %v", err)
+	}
+	c.sendRaw(b)
 }
 
 func (c *client) sendRaw(b []byte) {

@@ -57,7 +57,18 @@ type Options struct {
 	AwayReasons []string
 	// Grace is how long a disconnected agent keeps its assigned contacts
 	// (0: 60s).
-	Grace  time.Duration
+	Grace time.Duration
+	// Typing, if set, hears that the agent is typing a reply on one of
+	// its own contacts (at most once per typingEvery per contact and
+	// socket); the chat channel shows it to the customer. Read, if set,
+	// hears that the agent has seen its own contact's messages up to
+	// upToSeq. Both are called on the socket's reader goroutine and must
+	// not block.
+	Typing func(contactID string)
+	Read   func(contactID string, upToSeq int)
+	// Clock gives the time of the typing throttle; nil: time.Now. Give
+	// the router's clock's Now in tests.
+	Clock  func() time.Time
 	Logger *slog.Logger
 }
 
@@ -73,8 +84,12 @@ type Hub struct {
 	dispositions []config.Disposition
 	awayReasons  []string
 	grace        time.Duration
+	typing       func(string)      // Options.Typing, or nil
+	read         func(string, int) // Options.Read, or nil
 	log          *slog.Logger
 	upgrader     websocket.Upgrader
+	// now is the clock of the typing throttle; never nil.
+	now func() time.Time
 
 	// ctx ends when the hub closes; router and store calls use it.
 	ctx    context.Context
@@ -133,6 +148,9 @@ func NewHub(o *Options) (*Hub, error) {
 		dispositions: slices.Clone(o.Dispositions),
 		awayReasons:  slices.Clone(o.AwayReasons),
 		grace:        o.Grace,
+		typing:       o.Typing,
+		read:         o.Read,
+		now:          o.Clock,
 		log:          o.Logger,
 		seed:         maphash.MakeSeed(),
 		sessions:     map[string]*session{},
@@ -158,6 +176,9 @@ func NewHub(o *Options) (*Hub, error) {
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	if h.popper == nil {
 		h.popper = &Popper{Router: h.rt, Store: h.store, Logger: h.log}

@@ -26,6 +26,10 @@ const (
 	msgSessionReplaced = "session_replaced"
 	msgAck             = "ack"
 	msgError           = "error"
+	// msgTyping and msgReceipt are best effort and, like acks, not
+	// numbered: they are never replayed.
+	msgTyping  = "typing"
+	msgReceipt = "receipt"
 )
 
 // Client-to-server request types.
@@ -38,6 +42,8 @@ const (
 	reqClose        = "close"
 	reqTransfer     = "transfer"
 	reqOfferOutcome = "offer_outcome"
+	reqTyping       = "typing"
+	reqRead         = "read"
 )
 
 // Error codes, as in the HTTP API.
@@ -120,6 +126,18 @@ type outcomeArgs struct {
 	Outcome   string `json:"outcome"`
 }
 
+// typingArgs are the arguments of typing: the agent types a reply.
+type typingArgs struct {
+	ContactID string `json:"contact_id"`
+}
+
+// readArgs are the arguments of read: the agent has seen the contact's
+// messages up to UpToSeq.
+type readArgs struct {
+	ContactID string `json:"contact_id"`
+	UpToSeq   int    `json:"up_to_seq"`
+}
+
 // errInvalidFrame is wrapped by every error of decodeFrame.
 var errInvalidFrame = errors.New("invalid frame")
 
@@ -161,6 +179,10 @@ func decodeFrame(b []byte) (request, error) {
 		args = &transferArgs{}
 	case reqOfferOutcome:
 		args = &outcomeArgs{}
+	case reqTyping:
+		args = &typingArgs{}
+	case reqRead:
+		args = &readArgs{}
 	case "":
 		return req, invalid("type is missing")
 	default:
@@ -240,6 +262,13 @@ func checkArgs(args any) error {
 			return fmt.Errorf("outcome %q: want presented, accepted, declined or not_relevant", a.Outcome)
 		}
 		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("offer_id", a.OfferID, maxIDField, true))
+	case *typingArgs:
+		return checkLen("contact_id", a.ContactID, maxIDField, true)
+	case *readArgs:
+		if a.UpToSeq < 1 {
+			return fmt.Errorf("up_to_seq %d: want a message seq, 1 or more", a.UpToSeq)
+		}
+		return checkLen("contact_id", a.ContactID, maxIDField, true)
 	}
 	return fmt.Errorf("no checks for %T", args) // a programming error, caught by FuzzFrame
 }
@@ -302,6 +331,25 @@ type closedData struct {
 type stateData struct {
 	Agent  router.Agent `json:"agent"`
 	Reason string       `json:"reason"`
+}
+
+// typingData is the data of typing: the customer of the contact types.
+type typingData struct {
+	ContactID string `json:"contact_id"`
+}
+
+// receiptData is the data of receipt: how far the agent's messages of the
+// contact reached the customer's screen and how far the customer read
+// them (message seqs; 0: none yet).
+type receiptData struct {
+	ContactID    string `json:"contact_id"`
+	DeliveredSeq int    `json:"delivered_seq"`
+	ReadSeq      int    `json:"read_seq"`
+}
+
+// readData is the ack of read.
+type readData struct {
+	UpToSeq int `json:"up_to_seq"`
 }
 
 type errorData struct {

@@ -15,6 +15,14 @@ import (
 // handle runs one request of c's agent and answers it with an ack or an
 // error carrying the request's id. It runs on c's reader goroutine.
 func (h *Hub) handle(c *conn, req request) {
+	if a, ok := req.Args.(*typingArgs); ok {
+		// Best effort: no ack, but an error is answered.
+		if err := h.agentTyping(c, a.ContactID); err != nil {
+			code, msg := errorCode(err)
+			c.replyError(req.ID, code, msg)
+		}
+		return
+	}
 	result, err := h.run(h.ctx, c.agentID, req)
 	if err != nil {
 		code, msg := errorCode(err)
@@ -88,6 +96,14 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 	case *outcomeArgs:
 		err := h.rt.RecordEvent(ctx, a.ContactID, agentID, "offer_outcome", a.OfferID+": "+a.Outcome)
 		return struct{}{}, mine(a.ContactID, err)
+	case *readArgs:
+		if _, err := h.held(agentID, a.ContactID); err != nil {
+			return nil, err
+		}
+		if h.read != nil {
+			h.read(a.ContactID, a.UpToSeq)
+		}
+		return readData{UpToSeq: a.UpToSeq}, nil
 	}
 	return nil, invalid("unknown request %q", req.Type)
 }
