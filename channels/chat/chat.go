@@ -159,15 +159,22 @@ func (c *Channel) AgentRead(contactID string, upToSeq int) {
 	c.broadcast(contactID, typeRead, readData{UpToSeq: upToSeq})
 }
 
+// setReceipt changes the marks of contactID with f and tells
+// OnReceipt when they moved.
 func (c *Channel) setReceipt(contactID string, f func(r *Receipt)) {
 	c.rmu.Lock()
-	defer c.rmu.Unlock()
 	r := c.receipts[contactID]
 	if r == nil {
 		r = &Receipt{}
 		c.receipts[contactID] = r
 	}
+	before := *r
 	f(r)
+	after := *r
+	c.rmu.Unlock()
+	if after != before && c.o.OnReceipt != nil {
+		c.o.OnReceipt(contactID, after)
+	}
 }
 
 // subscribe adds cn to the sockets of contactID.

@@ -389,6 +389,52 @@ func TestAgentTypingReadAndReceipts(t *testing.T) {
 	}
 }
 
+func TestOnReceipt(t *testing.T) {
+	type mark struct {
+		id string
+		r  Receipt
+	}
+	got := make(chan mark, 16)
+	e := newEnv(t, func(o *Options) { o.OnReceipt = func(id string, r Receipt) { got <- mark{id, r} } })
+	alice(e, 1, router.AgentAvailable)
+	ctx := context.Background()
+	c := e.dial(nil)
+	conv := c.start(ada)
+	if _, err := e.router.Accept(ctx, conv.ConversationID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := e.router.AddMessage(ctx, conv.ConversationID, router.Message{Direction: "out", Author: "alice", Body: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.expect(typeMessage)
+	next := func() mark {
+		t.Helper()
+		select {
+		case k := <-got:
+			if k.id != conv.ConversationID {
+				t.Fatalf("receipt for %q, want %q", k.id, conv.ConversationID)
+			}
+			return k
+		case <-time.After(10 * time.Second): // a failure bound, not a synchronisation
+			t.Fatal("no receipt")
+			return mark{}
+		}
+	}
+	if k := next(); k.r != (Receipt{DeliveredSeq: m.Seq}) {
+		t.Fatalf("first receipt %+v, want delivered %d", k.r, m.Seq)
+	}
+	c.answer(c.request(typeRead, readData{UpToSeq: m.Seq}))
+	if k := next(); k.r != (Receipt{DeliveredSeq: m.Seq, ReadSeq: m.Seq}) {
+		t.Fatalf("second receipt %+v, want delivered and read %d", k.r, m.Seq)
+	}
+	// Reading again moves nothing: no call.
+	c.answer(c.request(typeRead, readData{UpToSeq: m.Seq}))
+	if len(got) != 0 {
+		t.Fatalf("got %d more receipts, want none for marks that did not move", len(got))
+	}
+}
+
 func TestCustomerTypingCallback(t *testing.T) {
 	got := make(chan string, 4)
 	e := newEnv(t, func(o *Options) { o.OnCustomerTyping = func(id string) { got <- id } })

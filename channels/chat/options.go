@@ -136,6 +136,12 @@ type Options struct {
 	// typing (best effort, at most every few seconds). It is called from
 	// the connection's goroutine and must not block.
 	OnCustomerTyping func(contactID string)
+	// OnReceipt, if set, hears that the marks of contactID moved: an
+	// agent message was written to the customer's socket, or the
+	// customer reported reading (best effort). Marks only grow, but two
+	// calls may arrive out of order: keep the highest of each. It is
+	// called from the connection's goroutines and must not block.
+	OnReceipt func(contactID string, r Receipt)
 	// Clock gives the time of tokens, rate limits and opening hours;
 	// nil: time.Now. Give the router's clock's Now in tests.
 	Clock func() time.Time
