@@ -170,6 +170,8 @@ var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent
 func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, fan *notifiers, log *slog.Logger) (http.Handler, func(), error) {
 	popper := &agents.Popper{Router: rt, Store: db, Logger: log}
 	var hub *agents.Hub
+	// chatCh is set below, after the hub it hears from; nil without chat.
+	var chatCh *chat.Channel
 	apiSrv, err := api.New(api.Options{
 		Router: rt, Store: db, Tokens: tokens, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log,
 		Queues:    dashboards.Source{Router: rt, Store: db}.Queues,
@@ -200,7 +202,17 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Dispositions:   cfg.Desktop.Dispositions,
 		AwayReasons:    cfg.Desktop.AwayReasons,
 		Grace:          cfg.Desktop.Grace.D(),
-		Logger:         log,
+		Typing: func(contactID string) {
+			if chatCh != nil {
+				chatCh.AgentTyping(contactID)
+			}
+		},
+		Read: func(contactID string, upToSeq int) {
+			if chatCh != nil {
+				chatCh.AgentRead(contactID, upToSeq)
+			}
+		},
+		Logger: log,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -213,11 +225,12 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	listeners := []router.Notifier{hub}
 	closers := []func(){hub.Close}
 	if len(cfg.Chat.Topics) > 0 {
-		ch, err := newChat(cfg, rt, db, log)
+		ch, err := newChat(cfg, rt, db, hub, log)
 		if err != nil {
 			hub.Close()
 			return nil, nil, err
 		}
+		chatCh = ch
 		mux.Handle("/ws/chat", ch.Handler())
 		mux.Handle("/chat/", ch.Handler())
 		listeners = append(listeners, ch)
@@ -235,7 +248,9 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 // customer can resume across restarts.
 const chatSecretFile = "chat-secret"
 
-func newChat(cfg *config.Config, rt *router.Router, db *store.DB, log *slog.Logger) (*chat.Channel, error) {
+// newChat makes the web chat channel; the customer's typing and receipts
+// go to hub.
+func newChat(cfg *config.Config, rt *router.Router, db *store.DB, hub *agents.Hub, log *slog.Logger) (*chat.Channel, error) {
 	secret, err := secretFile(filepath.Join(cfg.DataDir, chatSecretFile), 32)
 	if err != nil {
 		return nil, fmt.Errorf("chat secret: %w", err)
@@ -244,6 +259,10 @@ func newChat(cfg *config.Config, rt *router.Router, db *store.DB, log *slog.Logg
 		Router: rt, Store: db, AllowedOrigins: cfg.Chat.AllowedOrigins, Secret: secret,
 		TokenTTL: cfg.Chat.TokenTTL.D(), MaxMessageBytes: cfg.Chat.MaxMessageBytes,
 		ConversationsPerMinute: cfg.Chat.ConversationsPerMinute, MessagesPer10s: cfg.Chat.MessagesPer10s,
+		OnCustomerTyping: hub.CustomerTyping,
+		OnReceipt: func(contactID string, r chat.Receipt) {
+			hub.CustomerReceipt(contactID, r.DeliveredSeq, r.ReadSeq)
+		},
 		Logger: log,
 	}
 	for _, t := range cfg.Chat.Topics {
