@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,8 +126,36 @@ func TestDesktopInBrowser(t *testing.T) {
 		t.Errorf("customer markup made %d img elements", n)
 	}
 
-	// Reply with Enter; the server gets send with a client id.
+	// The page, visible and focused with the tab open, reports what it
+	// shows as read: up to the customer's last message.
+	for seq := 0.0; seq < 3; {
+		got := f.expect("read")
+		if got["contact_id"] != c1 {
+			t.Fatalf("read: got %v, want contact %s", got, c1)
+		}
+		seq, _ = got["up_to_seq"].(float64)
+		if seq < 1 || seq > 3 {
+			t.Fatalf("read: got up_to_seq %v, want 1 to 3", got["up_to_seq"])
+		}
+	}
+
+	// The customer types: the conversation says so until their message.
+	f.push("typing", map[string]any{"contact_id": c1})
+	d.waitFor("customer is typing", panel(c1)+`.querySelector(".typing-note").textContent === "Ada Lovelace is typing…" && !`+panel(c1)+`.querySelector(".typing-note").hidden`)
+	f.push("message", map[string]any{"contact_id": c1, "message": map[string]any{
+		"seq": 4, "at": time.Now().UTC().Format(time.RFC3339), "direction": "in", "body": "Thanks!"}})
+	d.waitMessage(c1, "Thanks!")
+	d.waitFor("the typing note to go", panel(c1)+`.querySelector(".typing-note").hidden`)
+	if got := f.expect("read"); got["contact_id"] != c1 || got["up_to_seq"] != 4.0 {
+		t.Errorf("read after a new message: got %v, want %s up to 4", got, c1)
+	}
+
+	// Reply with Enter; typing it tells the server, then send has a
+	// client id.
 	d.reply(c1, "Sorry about that, I'm refunding the second charge now.")
+	if got := f.expect("typing"); got["contact_id"] != c1 {
+		t.Errorf("typing: got %v, want contact %s", got, c1)
+	}
 	got := f.expect("send")
 	if got["contact_id"] != c1 || got["body"] != "Sorry about that, I'm refunding the second charge now." || got["client_id"] == "" || got["client_id"] == nil {
 		t.Errorf("send: got %v, want the contact, the body and a client_id", got)
@@ -135,6 +164,13 @@ func TestDesktopInBrowser(t *testing.T) {
 	if v := eval[string](d, `document.getElementById("reply-`+c1+`").value`); v != "" {
 		t.Errorf("reply box after send: got %q, want empty", v)
 	}
+	// The customer's widget received and read it: the reply is marked.
+	reply := fmt.Sprintf(`[...%s.querySelectorAll(".message.out")].find(m => m.querySelector(".body").textContent === %s)`,
+		panel(c1), js("Sorry about that, I'm refunding the second charge now."))
+	f.push("receipt", map[string]any{"contact_id": c1, "delivered_seq": 101, "read_seq": 0})
+	d.waitFor("the delivered mark", reply+`?.querySelector(".mark")?.textContent.includes("Delivered")`)
+	f.push("receipt", map[string]any{"contact_id": c1, "delivered_seq": 101, "read_seq": 101})
+	d.waitFor("the read mark", reply+`?.querySelector(".mark")?.textContent.includes("Read")`)
 	t.Logf("screenshot of the conversation: %s", d.screenshot("desktop-conversation"))
 
 	// Offer outcomes from the screen pop.

@@ -212,7 +212,8 @@ func (f *fakeRouterd) writeLocked(typ, id string, data any) {
 		panic(err)
 	}
 	env := envelope{Type: typ, ID: id, Data: b}
-	if id == "" {
+	// Answers and best-effort messages are not numbered.
+	if id == "" && typ != "typing" && typ != "receipt" {
 		f.seq++
 		env.Seq = f.seq
 	}
@@ -332,6 +333,17 @@ func (f *fakeRouterd) handle(env envelope) {
 		f.writeLocked("ack", env.ID, map[string]any{})
 	case "offer_outcome":
 		f.writeLocked("ack", env.ID, map[string]any{})
+	case "typing":
+		// Best effort: no ack, an error only for a contact not alice's.
+		if f.contacts[id] == nil {
+			fail("not_found", "no contact "+strconv.Quote(id))
+		}
+	case "read":
+		if f.contacts[id] == nil {
+			fail("not_found", "no contact "+strconv.Quote(id))
+			return
+		}
+		f.writeLocked("ack", env.ID, map[string]any{"up_to_seq": d["up_to_seq"]})
 	default:
 		fail("invalid", "unknown type "+strconv.Quote(env.Type))
 	}
@@ -362,7 +374,7 @@ func (f *fakeRouterd) expect(typ string) map[string]any {
 			if err := json.Unmarshal(env.Data, &d); err != nil {
 				f.t.Fatalf("%s data: %v", typ, err)
 			}
-			if env.ID == "" {
+			if env.ID == "" && typ != "typing" {
 				f.t.Errorf("%s without a request id", typ)
 			}
 			return d

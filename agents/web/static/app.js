@@ -188,6 +188,16 @@ function receive(msg) {
         renderAgent();
       }
       return;
+    case "typing": {
+      const c = desk.conversations.get(d.contact_id);
+      if (c) c.showCustomerTyping(true);
+      return;
+    }
+    case "receipt": {
+      const c = desk.conversations.get(d.contact_id);
+      if (c) c.setReceipt(d);
+      return;
+    }
     case "session_replaced":
       stopDesk();
       ui.desk.hidden = true;
@@ -362,11 +372,26 @@ function recordOutcome(contactID, offerID, o) {
 
 const conversationDesk = {
   request,
+  notify: (type, data) => (desk.socket ? desk.socket.notify(type, data) : false),
+  looking,
   dispositions: () => desk.dispositions,
   outcome,
   recordOutcome,
   showError,
 };
+
+// looking reports whether the agent can see the page: visible and focused.
+function looking() {
+  return document.visibilityState === "visible" && document.hasFocus();
+}
+
+// Coming back to the page reports what the selected tab shows as read.
+function markSelectedRead() {
+  const c = desk.conversations.get(desk.selected);
+  if (c) c.markRead();
+}
+window.addEventListener("focus", markSelectedRead);
+document.addEventListener("visibilitychange", markSelectedRead);
 
 function assigned(ac) {
   const id = ac.contact && ac.contact.id;
@@ -400,6 +425,7 @@ function removeConversation(id) {
   const c = desk.conversations.get(id);
   if (!c) return;
   const hadFocus = c.panel.contains(document.activeElement) || c.tab === document.activeElement;
+  c.dispose();
   c.tab.remove();
   c.panel.remove();
   desk.conversations.delete(id);

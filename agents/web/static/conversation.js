@@ -1,11 +1,16 @@
 // conversation.js: one active contact in its own tab: the messages, a
 // reply box (Enter sends, Shift+Enter a new line), the screen pop, the
-// wrap-up form and transfer. Message bodies are always text.
+// wrap-up form and transfer. Message bodies are always text. It tells the
+// server when the agent types and what the agent has seen, shows when the
+// customer types, and marks the agent's messages delivered or read.
 
 import { h, fill, time } from "./dom.js";
 import { renderScreenPop, customerName } from "./screenpop.js";
 
 let clientSeq = 0;
+
+const typingEvery = 2000; // ms: at most one typing request per contact this often
+const customerTypingShown = 5000; // ms: how long "customer is typing…" stays after a typing message
 
 // newClientID returns an id that makes a resend of the same reply safe.
 function newClientID() {
@@ -14,8 +19,10 @@ function newClientID() {
 }
 
 // Conversation renders one ActiveContact and sends its requests through
-// desk: {request(type, data) → Promise, dispositions(), outcome(contactID,
-// offerID), recordOutcome(contactID, offerID, outcome), showError(text)}.
+// desk: {request(type, data) → Promise, notify(type, data), looking() →
+// whether the agent can see the page (visible and focused), dispositions(),
+// outcome(contactID, offerID), recordOutcome(contactID, offerID, outcome),
+// showError(text)}.
 export class Conversation {
   constructor(active, desk) {
     this.desk = desk;
@@ -26,6 +33,10 @@ export class Conversation {
     this.pending = new Map(); // client_id → {body, failed}
     this.unread = false;
     this.note = ""; // e.g. "The customer left."
+    this.typedAt = 0; // when the last typing request went, ms
+    this.readSent = 0; // the highest customer message seq reported read
+    this.receipt = { delivered: 0, read: 0 }; // the customer's marks of our messages
+    this.typingTimer = 0;
     const safe = String(this.id).replace(/[^A-Za-z0-9_-]/g, "_");
     this.domID = `contact-${safe}`;
 
@@ -38,6 +49,7 @@ export class Conversation {
     this.reply = h("textarea", {
       id: `reply-${safe}`, class: "reply", rows: "3", maxlength: "65536",
       placeholder: "Reply… (Enter sends, Shift+Enter new line)",
+      oninput: () => this.typed(),
       onkeydown: (ev) => {
         if (ev.key === "Enter" && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey && !ev.isComposing) {
           ev.preventDefault();
@@ -50,6 +62,7 @@ export class Conversation {
       this.reply,
       h("button", { type: "submit", class: "primary" }, "Send"));
     this.noteEl = h("p", { class: "contact-note", role: "status" });
+    this.typingEl = h("p", { class: "typing-note muted", "aria-live": "polite", hidden: true });
     this.popEl = h("div", { class: "pop-side" });
     this.disposition = h("select", { id: `disposition-${safe}`, name: "disposition", required: true });
     this.notes = h("textarea", { id: `notes-${safe}`, name: "notes", rows: "2", maxlength: "4000" });
@@ -67,7 +80,7 @@ export class Conversation {
       h("label", { for: `queue-${safe}` }, "Transfer to queue"),
       h("div", { class: "inline" }, this.queue, h("button", { type: "submit" }, "Transfer")));
     this.panel = h("section", { id: this.domID, role: "tabpanel", class: "conversation", "aria-labelledby": `tab-${safe}`, hidden: true },
-      h("div", { class: "talk" }, this.noteEl, this.list, this.replyForm,
+      h("div", { class: "talk" }, this.noteEl, this.list, this.typingEl, this.replyForm,
         h("div", { class: "finish" }, this.wrapForm, this.transferForm)),
       h("aside", { class: "side", "aria-label": "Customer" }, this.popEl));
 
@@ -95,6 +108,7 @@ export class Conversation {
     this.messages = [];
     for (const m of list) this.addMessage(m, true);
     this.renderMessages();
+    this.markRead();
   }
 
   // addMessage adds a message from the server (dedupe by seq; a reply of
@@ -106,10 +120,56 @@ export class Conversation {
     this.messages.push(m);
     this.messages.sort((a, b) => (a.seq || 0) - (b.seq || 0));
     if (!quiet) {
-      if (m.direction === "in" && this.panel.hidden) this.unread = true;
+      if (m.direction === "in") {
+        if (this.panel.hidden) this.unread = true;
+        this.showCustomerTyping(false);
+      }
       this.renderMessages();
       this.renderTab();
+      this.markRead();
     }
+  }
+
+  // typed tells the server, at most every typingEvery, that the agent is
+  // typing a reply.
+  typed() {
+    const now = Date.now();
+    if (!this.reply.value.trim() || now - this.typedAt < typingEvery) return;
+    if (this.desk.notify("typing", { contact_id: this.id })) this.typedAt = now;
+  }
+
+  // markRead reports the highest customer message seq shown, when the
+  // agent can see it: the tab is selected and the page visible and
+  // focused.
+  markRead() {
+    if (this.panel.hidden || !this.desk.looking()) return;
+    let seq = 0;
+    for (const m of this.messages) if (m.direction === "in" && m.seq > seq) seq = m.seq;
+    if (seq <= this.readSent) return;
+    this.readSent = seq;
+    this.desk.request("read", { contact_id: this.id, up_to_seq: seq })
+      .catch(() => {
+        // Best effort: try again with the next message or focus.
+        if (this.readSent === seq) this.readSent = 0;
+      });
+  }
+
+  // showCustomerTyping shows "customer is typing…" for a few seconds, or
+  // hides it.
+  showCustomerTyping(on) {
+    clearTimeout(this.typingTimer);
+    this.typingEl.textContent = on ? `${this.title} is typing…` : "";
+    this.typingEl.hidden = !on;
+    if (on) this.typingTimer = setTimeout(() => this.showCustomerTyping(false), customerTypingShown);
+  }
+
+  // setReceipt takes a receipt message; marks only grow.
+  setReceipt(d) {
+    const delivered = Math.max(this.receipt.delivered, Number(d.delivered_seq) || 0);
+    const read = Math.max(this.receipt.read, Number(d.read_seq) || 0);
+    if (delivered === this.receipt.delivered && read === this.receipt.read) return;
+    this.receipt = { delivered, read };
+    this.renderMessages();
   }
 
   sendReply() {
@@ -206,13 +266,22 @@ export class Conversation {
   }
 
   renderMessages() {
-    const items = this.messages.map((m) => renderMessage(m, ""));
+    const items = this.messages.map((m) => renderMessage(m, "", null, this.mark(m)));
     for (const [id, p] of this.pending) {
       items.push(renderMessage({ direction: "out", body: p.body }, p.failed ? "failed" : "sending",
         p.failed ? h("button", { type: "button", class: "link", onclick: () => this.sendPending(id) }, "Retry") : null));
     }
     fill(this.list, items);
     this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  // mark is the receipt mark of one of our messages: "Read",
+  // "Delivered" or "".
+  mark(m) {
+    if (m.direction !== "out" || !m.seq) return "";
+    if (m.seq <= this.receipt.read) return "Read";
+    if (m.seq <= this.receipt.delivered) return "Delivered";
+    return "";
   }
 
   select(on) {
@@ -223,13 +292,21 @@ export class Conversation {
       this.unread = false;
       this.renderTab();
     }
+    if (on) this.markRead();
+  }
+
+  // dispose stops the timers of a conversation that leaves the page.
+  dispose() {
+    clearTimeout(this.typingTimer);
   }
 }
 
-function renderMessage(m, status, extra) {
+function renderMessage(m, status, extra, mark) {
   const who = m.direction === "in" ? "Customer" : m.author || "You";
   return h("li", { class: `message ${m.direction === "in" ? "in" : "out"} ${status}` },
-    h("div", { class: "meta" }, h("span", { class: "who" }, who), " ", h("span", { class: "when" }, status || time(m.at))),
+    h("div", { class: "meta" }, h("span", { class: "who" }, who), " ", h("span", { class: "when" }, status || time(m.at)),
+      mark ? h("span", { class: `mark ${mark.toLowerCase()}`, title: mark === "Read" ? "Read by the customer" : "Delivered to the customer" },
+        mark === "Read" ? " · ✓✓ Read" : " · ✓ Delivered") : null),
     h("p", { class: "body" }, m.body || ""),
     extra);
 }

@@ -106,6 +106,14 @@ export class Socket {
     });
   }
 
+  // notify sends {type, data} without an id: nothing answers it unless it
+  // fails (best effort, e.g. typing). It reports whether it was sent.
+  notify(type, data) {
+    if (!this.connected) return false;
+    this.ws.send(JSON.stringify({ type, data }));
+    return true;
+  }
+
   failPending(why) {
     for (const p of this.pending.values()) p.reject(new RequestError("unavailable", why));
     this.pending.clear();
