@@ -90,8 +90,35 @@ func TestChatThroughTheDaemon(t *testing.T) {
 	if c.State != "offered" || c.AgentID != "alice" {
 		t.Fatalf("chat contact: %s with %q, want offered to alice", c.State, c.AgentID)
 	}
-	do("POST", "/api/v1/contacts/"+c.ID+"/accept", map[string]string{"agent_id": "alice"}, nil)
+	// Alice logs in and opens her desktop's socket, then accepts.
+	var login struct {
+		Token string `json:"token"`
+	}
+	if code, err := callAs("", d.base, "POST", "/api/v1/login", map[string]string{"id": "alice", "password": "alice-demo"}, &login); err != nil || code != 200 {
+		t.Fatalf("login: %d %v", code, err)
+	}
+	desk, _, err := websocket.DefaultDialer.Dial(strings.Replace(d.base, "http", "ws", 1)+"/ws/agent",
+		http.Header{"Authorization": {"Bearer " + login.Token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer desk.Close()
+	readUntil(t, desk, "snapshot")
+	if err := desk.WriteJSON(frame{Type: "accept", ID: "a1", Data: mustJSON(map[string]string{"contact_id": c.ID})}); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, desk, "ack")
 	readUntil(t, ws, "assigned")
+
+	// Typing crosses both ways through routerd.
+	if err := ws.WriteJSON(frame{Type: "typing", Data: mustJSON(map[string]any{})}); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, desk, "typing")
+	if err := desk.WriteJSON(frame{Type: "typing", Data: mustJSON(map[string]string{"contact_id": c.ID})}); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, ws, "typing")
 	do("POST", "/api/v1/contacts/"+c.ID+"/messages", map[string]string{"direction": "out", "author": "alice", "body": "Refunded."}, nil)
 	var m struct {
 		Body, Direction, Author string
