@@ -524,7 +524,7 @@ func (h *Hub) render(n router.Notification) (typ string, data []byte) {
 		if n.Agent == nil {
 			return "", nil
 		}
-		typ, v = msgState, stateData{Agent: agentOut(*n.Agent), Reason: n.Reason}
+		typ, v = msgState, stateData{Agent: *n.Agent, Reason: n.Reason}
 	default:
 		return "", nil
 	}
@@ -604,7 +604,7 @@ func (h *Hub) snapshot(agentID string) []byte {
 		a = router.Agent{ID: agentID, State: router.AgentOffline}
 	}
 	d := snapshotData{
-		Agent: agentOut(a), Contacts: []activeContact{},
+		Agent: a, Contacts: []activeContact{},
 		Dispositions: h.dispositions, AwayReasons: h.awayReasons,
 	}
 	for _, id := range a.Contacts {

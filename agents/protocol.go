@@ -356,21 +356,3 @@ type errorData struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
-
-// agentOut fills an agent's nil lists and maps, so that they are written
-// as [] and {}, never null (as the HTTP API does).
-func agentOut(a router.Agent) router.Agent {
-	if a.Contacts == nil {
-		a.Contacts = []string{}
-	}
-	if a.Skills == nil {
-		a.Skills = map[string]int{}
-	}
-	if a.Capacity == nil {
-		a.Capacity = map[string]int{}
-	}
-	if a.Active == nil {
-		a.Active = map[string]int{}
-	}
-	return a
-}

@@ -59,7 +59,7 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 			return nil, invalid("away reason %q: want one of %s", a.Reason, strings.Join(h.awayReasons, ", "))
 		}
 		ag, err := h.rt.SetAgentState(ctx, agentID, a.State, a.Reason)
-		return map[string]any{"agent": agentOut(ag)}, err
+		return map[string]any{"agent": ag}, err
 	case *acceptArgs:
 		c, err := h.rt.Accept(ctx, a.ContactID, agentID)
 		return map[string]any{"contact": c}, mine(a.ContactID, err)

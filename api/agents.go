@@ -26,31 +26,10 @@ type agentList struct {
 	Agents []router.Agent `json:"agents"`
 }
 
-// agentOut fills an agent's nil lists and maps, so that they are written
-// as [] and {}, never null.
-func agentOut(a router.Agent) router.Agent {
-	if a.Contacts == nil {
-		a.Contacts = []string{}
-	}
-	if a.Skills == nil {
-		a.Skills = map[string]int{}
-	}
-	if a.Capacity == nil {
-		a.Capacity = map[string]int{}
-	}
-	if a.Active == nil {
-		a.Active = map[string]int{}
-	}
-	return a
-}
-
 func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
 	agents := s.router.Snapshot().Agents()
 	if agents == nil {
 		agents = []router.Agent{}
-	}
-	for i := range agents {
-		agents[i] = agentOut(agents[i])
 	}
 	return writeJSON(w, http.StatusOK, agentList{Agents: agents})
 }
@@ -64,7 +43,7 @@ func (s *Server) getAgent(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notFoundf("agent %q does not exist", id)
 	}
-	return writeJSON(w, http.StatusOK, agentOut(a))
+	return writeJSON(w, http.StatusOK, a)
 }
 
 func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) error {
@@ -88,7 +67,7 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusCreated
 		w.Header().Set("Location", "/api/v1/agents/"+pathEscape(id))
 	}
-	return writeJSON(w, status, agentOut(a))
+	return writeJSON(w, status, a)
 }
 
 func (s *Server) deleteAgent(w http.ResponseWriter, r *http.Request) error {
@@ -125,5 +104,5 @@ func (s *Server) putAgentState(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return routerError(err)
 	}
-	return writeJSON(w, http.StatusOK, agentOut(a))
+	return writeJSON(w, http.StatusOK, a)
 }

@@ -665,12 +665,20 @@ func cloneContact(c *Contact) *Contact {
 	return &n
 }
 
+// cloneAgent copies a so that the copy may change; its maps and slices
+// are never nil (they are written as {} and [], never null).
 func cloneAgent(a *Agent) *Agent {
 	n := *a
 	n.Active = make(map[string]int, len(a.Active)+1)
 	for ch, v := range a.Active {
 		n.Active[ch] = v
 	}
-	n.Contacts = slices.Clone(a.Contacts)
+	n.Contacts = append(make([]string, 0, len(a.Contacts)), a.Contacts...)
+	if n.Skills == nil {
+		n.Skills = map[string]int{}
+	}
+	if n.Capacity == nil {
+		n.Capacity = map[string]int{}
+	}
 	return &n
 }
