@@ -12,4 +12,7 @@ var (
 	ErrBadCursor = errors.New("store: invalid cursor")
 	// ErrBadOptions is returned by Open when Options hold an invalid value.
 	ErrBadOptions = errors.New("store: invalid options")
+	// ErrConflict is returned when a customer identity belongs to another
+	// customer, or a customer was erased or merged away.
+	ErrConflict = errors.New("store: conflict")
 )

@@ -119,6 +119,52 @@ var migrations = []migration{
 			`CREATE INDEX contacts_agent_created ON contacts (agent_id, created_at, id)`,
 		},
 	},
+	{
+		version: 3,
+		name:    "customers, identities and merges",
+		stmts: []string{
+			`CREATE TABLE customers (
+	id                   TEXT PRIMARY KEY,
+	name                 TEXT NOT NULL,
+	segment              TEXT NOT NULL,
+	value                REAL NOT NULL,
+	language             TEXT NOT NULL,
+	consent_marketing    INTEGER,          -- NULL unknown, 0 no, 1 yes
+	consent_profiling    INTEGER,          -- NULL unknown, 0 no, 1 yes
+	relationship_manager TEXT NOT NULL,    -- an agent id, or empty
+	products             TEXT NOT NULL,    -- JSON []string
+	tags                 TEXT NOT NULL,    -- JSON []string
+	merged_into          TEXT NOT NULL,    -- the customer this one was merged into, or empty
+	contact_count        INTEGER NOT NULL, -- set when erased: contacts found then
+	identity_count       INTEGER NOT NULL, -- set when erased: identities deleted then
+	created_at           BIGINT NOT NULL,  -- unix ns UTC
+	updated_at           BIGINT NOT NULL,  -- unix ns UTC
+	erased_at            BIGINT NOT NULL   -- unix ns UTC, 0 = not erased
+)`,
+			`CREATE TABLE customer_identities (
+	kind        TEXT NOT NULL,    -- email, phone, chat or external
+	value       TEXT NOT NULL,    -- normalized: emails lowercased, phones E.164
+	customer_id TEXT NOT NULL REFERENCES customers (id),
+	verified    INTEGER NOT NULL, -- 1 proven by a channel, 0 only claimed
+	created_at  BIGINT NOT NULL,  -- unix ns UTC
+	PRIMARY KEY (kind, value)
+)`,
+			// CustomerIdentities, MergeCustomers, EraseCustomer.
+			`CREATE INDEX customer_identities_customer ON customer_identities (customer_id, kind, value)`,
+			`CREATE TABLE customer_merges (
+	id             TEXT PRIMARY KEY,
+	from_id        TEXT NOT NULL,
+	into_id        TEXT NOT NULL,
+	identity_kind  TEXT NOT NULL,   -- the verified identity that linked them
+	identity_value TEXT NOT NULL,
+	at             BIGINT NOT NULL, -- unix ns UTC
+	reason         TEXT NOT NULL
+)`,
+			// CustomerMerges: the merges into or from a customer.
+			`CREATE INDEX customer_merges_into ON customer_merges (into_id, at)`,
+			`CREATE INDEX customer_merges_from ON customer_merges (from_id, at)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

@@ -1,0 +1,562 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// Identity kinds of a customer.
+const (
+	IdentityEmail    = "email"
+	IdentityPhone    = "phone"
+	IdentityChat     = "chat"
+	IdentityExternal = "external"
+)
+
+// Customer is a customer profile. The store keeps what it is given: the
+// customers package normalizes identities and decides on merges.
+type Customer struct {
+	ID      string
+	Name    string
+	Segment string
+	// Value is the lifetime value; after EraseCustomer, its bucket (the
+	// power of ten at or below it, or 0).
+	Value    float64
+	Language string
+	// ConsentMarketing and ConsentProfiling are nil when unknown.
+	ConsentMarketing    *bool
+	ConsentProfiling    *bool
+	RelationshipManager string
+	// Products and Tags are never nil when read.
+	Products []string
+	Tags     []string
+	// MergedInto is the customer this one was merged into, or empty.
+	MergedInto string
+	// ContactCount and IdentityCount are set by EraseCustomer: the
+	// anonymous statistics kept after the personal data is gone.
+	ContactCount  int
+	IdentityCount int
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	// ErasedAt is when the personal data was erased; zero if never.
+	ErasedAt time.Time
+}
+
+// Identity is one way to recognise a customer. (Kind, Value) is unique
+// across customers.
+type Identity struct {
+	// Kind is IdentityEmail, IdentityPhone, IdentityChat or IdentityExternal.
+	Kind  string
+	Value string
+	// CustomerID is who holds it; ignored by the writes that name the
+	// customer themselves.
+	CustomerID string
+	// Verified is true when a channel proved it, false when only claimed.
+	Verified  bool
+	CreatedAt time.Time
+}
+
+// Merge is the audit record of one customer merged into another.
+type Merge struct {
+	ID     string
+	FromID string
+	IntoID string
+	// IdentityKind and IdentityValue are the verified identity that
+	// linked the two.
+	IdentityKind  string
+	IdentityValue string
+	At            time.Time
+	Reason        string
+}
+
+// CustomerExport is everything the store holds about a customer.
+type CustomerExport struct {
+	Customer   Customer
+	Identities []Identity
+	// Merges are into or from the customer, oldest first.
+	Merges []Merge
+	// Contacts are those whose customer id, email or phone is the
+	// customer's id or one of its identities, oldest first.
+	Contacts []router.Contact
+}
+
+// IdentityConflictError says that an identity belongs to another
+// customer. It matches ErrConflict.
+type IdentityConflictError struct {
+	Kind, Value string
+	// Owner is the customer that holds it.
+	Owner string
+}
+
+func (e *IdentityConflictError) Error() string {
+	return fmt.Sprintf("store: %s identity %q belongs to another customer", e.Kind, e.Value)
+}
+
+// Is makes the error match ErrConflict.
+func (e *IdentityConflictError) Is(target error) bool { return target == ErrConflict }
+
+const customerColumns = `id, name, segment, value, language, consent_marketing, consent_profiling,
+	relationship_manager, products, tags, merged_into, contact_count, identity_count,
+	created_at, updated_at, erased_at`
+
+// PutCustomer creates or replaces the profile c and adds ids to it (an
+// identity it already holds becomes verified if given verified), in one
+// transaction. It reports whether the customer was created. An identity
+// held by another customer fails with an *IdentityConflictError; an
+// erased or merged-away customer fails with an error wrapping
+// ErrConflict. c.CreatedAt is kept from the stored row when there is one.
+func (db *DB) PutCustomer(ctx context.Context, c Customer, ids []Identity) (created bool, err error) {
+	err = db.inTx(ctx, "put customer "+c.ID, func(tx *sql.Tx) error {
+		old, err := customerTx(ctx, tx, db.dialect, c.ID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			created = true
+		case err != nil:
+			return err
+		case !old.ErasedAt.IsZero():
+			return fmt.Errorf("%w: customer %q was erased", ErrConflict, c.ID)
+		case old.MergedInto != "":
+			return fmt.Errorf("%w: customer %q was merged into %q", ErrConflict, c.ID, old.MergedInto)
+		default:
+			c.CreatedAt = old.CreatedAt
+		}
+		if err := upsertCustomerTx(ctx, tx, db.dialect, c); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			id.CustomerID = c.ID
+			if id.CreatedAt.IsZero() {
+				id.CreatedAt = c.UpdatedAt
+			}
+			if err := addIdentityTx(ctx, tx, db.dialect, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return created, err
+}
+
+// CreateCustomer creates the customer c holding the identity id, in one
+// transaction. If the identity is already held, it fails with an
+// *IdentityConflictError and creates nothing.
+func (db *DB) CreateCustomer(ctx context.Context, c Customer, id Identity) error {
+	return db.inTx(ctx, "create customer "+c.ID, func(tx *sql.Tx) error {
+		if err := upsertCustomerTx(ctx, tx, db.dialect, c); err != nil {
+			return err
+		}
+		id.CustomerID = c.ID
+		return addIdentityTx(ctx, tx, db.dialect, id)
+	})
+}
+
+// AddIdentity gives id to id.CustomerID; see PutCustomer for an identity
+// already held.
+func (db *DB) AddIdentity(ctx context.Context, id Identity) error {
+	return db.inTx(ctx, "add identity", func(tx *sql.Tx) error {
+		return addIdentityTx(ctx, tx, db.dialect, id)
+	})
+}
+
+// Customer returns a customer, or an error wrapping ErrNotFound.
+func (db *DB) Customer(ctx context.Context, id string) (Customer, error) {
+	row := db.read.QueryRowContext(ctx, rebind(db.dialect, `SELECT `+customerColumns+` FROM customers WHERE id = ?`), id)
+	c, err := scanCustomer(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Customer{}, fmt.Errorf("store: customer %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Customer{}, fmt.Errorf("store: customer %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// CustomerIdentities returns the identities a customer holds, by kind and
+// value; none is nil.
+func (db *DB) CustomerIdentities(ctx context.Context, customerID string) ([]Identity, error) {
+	rows, err := db.read.QueryContext(ctx, rebind(db.dialect,
+		`SELECT kind, value, customer_id, verified, created_at FROM customer_identities WHERE customer_id = ? ORDER BY kind, value`), customerID)
+	if err != nil {
+		return nil, fmt.Errorf("store: identities of %q: %w", customerID, err)
+	}
+	defer rows.Close()
+	var ids []Identity
+	for rows.Next() {
+		id, err := scanIdentity(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: identities of %q: %w", customerID, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: identities of %q: %w", customerID, err)
+	}
+	return ids, nil
+}
+
+// IdentityOwner returns the identity (kind, value) with the customer that
+// holds it, or an error wrapping ErrNotFound.
+func (db *DB) IdentityOwner(ctx context.Context, kind, value string) (Identity, error) {
+	row := db.read.QueryRowContext(ctx, rebind(db.dialect,
+		`SELECT kind, value, customer_id, verified, created_at FROM customer_identities WHERE kind = ? AND value = ?`), kind, value)
+	id, err := scanIdentity(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Identity{}, fmt.Errorf("store: %s identity %q: %w", kind, value, ErrNotFound)
+	}
+	if err != nil {
+		return Identity{}, fmt.Errorf("store: %s identity %q: %w", kind, value, err)
+	}
+	return id, nil
+}
+
+// MergeCustomers merges m.FromID into m.IntoID in one transaction: every
+// identity of FromID moves to IntoID, the identity (m.IdentityKind,
+// m.IdentityValue) becomes verified, FromID keeps its row with MergedInto
+// set, and m is recorded (with a new ID when empty). Contacts keep their
+// data. A missing customer wraps ErrNotFound; merging a customer into
+// itself, or one already merged or erased, wraps ErrConflict.
+func (db *DB) MergeCustomers(ctx context.Context, m Merge) error {
+	return db.inTx(ctx, fmt.Sprintf("merge customer %q into %q", m.FromID, m.IntoID), func(tx *sql.Tx) error {
+		if m.FromID == m.IntoID {
+			return fmt.Errorf("%w: a customer cannot be merged into itself", ErrConflict)
+		}
+		for _, id := range []string{m.FromID, m.IntoID} {
+			c, err := customerTx(ctx, tx, db.dialect, id)
+			if err != nil {
+				return err
+			}
+			if c.MergedInto != "" || !c.ErasedAt.IsZero() {
+				return fmt.Errorf("%w: customer %q was merged or erased", ErrConflict, id)
+			}
+		}
+		if m.ID == "" {
+			m.ID = newID()
+		}
+		at := toNanos(m.At)
+		stmts := []struct {
+			q    string
+			args []any
+		}{
+			{`UPDATE customer_identities SET customer_id = ? WHERE customer_id = ?`, []any{m.IntoID, m.FromID}},
+			{`UPDATE customer_identities SET verified = 1 WHERE kind = ? AND value = ? AND customer_id = ?`, []any{m.IdentityKind, m.IdentityValue, m.IntoID}},
+			{`UPDATE customers SET merged_into = ?, updated_at = ? WHERE id = ?`, []any{m.IntoID, at, m.FromID}},
+			{`UPDATE customers SET updated_at = ? WHERE id = ?`, []any{at, m.IntoID}},
+			{`INSERT INTO customer_merges (id, from_id, into_id, identity_kind, identity_value, at, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				[]any{m.ID, m.FromID, m.IntoID, m.IdentityKind, m.IdentityValue, at, m.Reason}},
+		}
+		for _, s := range stmts {
+			if _, err := tx.ExecContext(ctx, rebind(db.dialect, s.q), s.args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CustomerMerges returns the merges into or from a customer, oldest
+// first; none is nil.
+func (db *DB) CustomerMerges(ctx context.Context, customerID string) ([]Merge, error) {
+	rows, err := db.read.QueryContext(ctx, rebind(db.dialect,
+		`SELECT id, from_id, into_id, identity_kind, identity_value, at, reason FROM customer_merges
+WHERE into_id = ? OR from_id = ? ORDER BY at, id`), customerID, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("store: merges of %q: %w", customerID, err)
+	}
+	defer rows.Close()
+	var ms []Merge
+	for rows.Next() {
+		var (
+			m  Merge
+			at int64
+		)
+		if err := rows.Scan(&m.ID, &m.FromID, &m.IntoID, &m.IdentityKind, &m.IdentityValue, &at, &m.Reason); err != nil {
+			return nil, fmt.Errorf("store: merges of %q: %w", customerID, err)
+		}
+		m.At = fromNanos(at)
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: merges of %q: %w", customerID, err)
+	}
+	return ms, nil
+}
+
+// ExportCustomer returns everything the store holds about a customer, or
+// an error wrapping ErrNotFound.
+func (db *DB) ExportCustomer(ctx context.Context, customerID string) (CustomerExport, error) {
+	var x CustomerExport
+	var err error
+	if x.Customer, err = db.Customer(ctx, customerID); err != nil {
+		return CustomerExport{}, err
+	}
+	if x.Identities, err = db.CustomerIdentities(ctx, customerID); err != nil {
+		return CustomerExport{}, err
+	}
+	if x.Merges, err = db.CustomerMerges(ctx, customerID); err != nil {
+		return CustomerExport{}, err
+	}
+	if x.Contacts, err = customerContacts(ctx, db.read, db.dialect, customerID, x.Identities); err != nil {
+		return CustomerExport{}, fmt.Errorf("store: export customer %q: contacts: %w", customerID, err)
+	}
+	return x, nil
+}
+
+// EraseCustomer erases a customer's personal data in one transaction: the
+// name, language, relationship manager, products, tags and consents are
+// blanked and the identities deleted. The id, segment, value bucket
+// (valueBucket), merge records and the counts of contacts and identities
+// held are kept. Erasing twice is allowed and changes nothing more. The
+// contacts themselves are not changed. A missing customer wraps
+// ErrNotFound.
+func (db *DB) EraseCustomer(ctx context.Context, customerID string, at time.Time) error {
+	return db.inTx(ctx, "erase customer "+customerID, func(tx *sql.Tx) error {
+		c, err := customerTx(ctx, tx, db.dialect, customerID)
+		if err != nil {
+			return err
+		}
+		if !c.ErasedAt.IsZero() {
+			return nil
+		}
+		ids, err := identitiesTx(ctx, tx, db.dialect, customerID)
+		if err != nil {
+			return err
+		}
+		contacts, err := customerContacts(ctx, tx, db.dialect, customerID, ids)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, rebind(db.dialect, `DELETE FROM customer_identities WHERE customer_id = ?`), customerID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, rebind(db.dialect, `UPDATE customers SET name = '', language = '',
+	consent_marketing = NULL, consent_profiling = NULL, relationship_manager = '', products = '[]', tags = '[]',
+	value = ?, contact_count = ?, identity_count = ?, updated_at = ?, erased_at = ? WHERE id = ?`),
+			valueBucket(c.Value), len(contacts), len(ids), toNanos(at), toNanos(at), customerID)
+		return err
+	})
+}
+
+// valueBucket is what an erased customer keeps of a value: the power of
+// ten at or below it, 0 for values under 1.
+func valueBucket(v float64) float64 {
+	if v < 1 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return math.Pow(10, math.Floor(math.Log10(v)))
+}
+
+// inTx runs f in a write transaction, committing if it returns nil.
+// Errors are prefixed with "store: " and step.
+func (db *DB) inTx(ctx context.Context, step string, f func(tx *sql.Tx) error) (err error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %s: begin: %w", step, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = f(tx); err != nil {
+		var ice *IdentityConflictError
+		if errors.As(err, &ice) {
+			return err
+		}
+		return fmt.Errorf("store: %s: %w", step, err)
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("store: %s: commit: %w", step, err)
+	}
+	return nil
+}
+
+// queryer is what reads need of a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func customerTx(ctx context.Context, q queryer, d dialect, id string) (Customer, error) {
+	c, err := scanCustomer(q.QueryRowContext(ctx, rebind(d, `SELECT `+customerColumns+` FROM customers WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Customer{}, fmt.Errorf("customer %q: %w", id, ErrNotFound)
+	}
+	return c, err
+}
+
+func identitiesTx(ctx context.Context, q queryer, d dialect, customerID string) ([]Identity, error) {
+	rows, err := q.QueryContext(ctx, rebind(d,
+		`SELECT kind, value, customer_id, verified, created_at FROM customer_identities WHERE customer_id = ? ORDER BY kind, value`), customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []Identity
+	for rows.Next() {
+		id, err := scanIdentity(rows)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func upsertCustomerTx(ctx context.Context, tx *sql.Tx, d dialect, c Customer) error {
+	if c.ID == "" {
+		return fmt.Errorf("%w: customer id is required", ErrBadOptions)
+	}
+	products, err := marshalJSON(nonNil(c.Products))
+	if err != nil {
+		return err
+	}
+	tags, err := marshalJSON(nonNil(c.Tags))
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, rebind(d, `INSERT INTO customers (`+customerColumns+`)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, 0)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, segment = excluded.segment, value = excluded.value,
+	language = excluded.language, consent_marketing = excluded.consent_marketing,
+	consent_profiling = excluded.consent_profiling, relationship_manager = excluded.relationship_manager,
+	products = excluded.products, tags = excluded.tags, updated_at = excluded.updated_at`),
+		c.ID, c.Name, c.Segment, c.Value, c.Language, nullBool(c.ConsentMarketing), nullBool(c.ConsentProfiling),
+		c.RelationshipManager, products, tags, toNanos(c.CreatedAt), toNanos(c.UpdatedAt))
+	return err
+}
+
+// addIdentityTx gives id to id.CustomerID, or upgrades it to verified if
+// that customer holds it already.
+func addIdentityTx(ctx context.Context, tx *sql.Tx, d dialect, id Identity) error {
+	var (
+		owner    string
+		verified int
+	)
+	err := tx.QueryRowContext(ctx, rebind(d, `SELECT customer_id, verified FROM customer_identities WHERE kind = ? AND value = ?`),
+		id.Kind, id.Value).Scan(&owner, &verified)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = tx.ExecContext(ctx, rebind(d, `INSERT INTO customer_identities (kind, value, customer_id, verified, created_at) VALUES (?, ?, ?, ?, ?)`),
+			id.Kind, id.Value, id.CustomerID, boolInt(id.Verified), toNanos(id.CreatedAt))
+		return err
+	case err != nil:
+		return err
+	case owner != id.CustomerID:
+		return &IdentityConflictError{Kind: id.Kind, Value: id.Value, Owner: owner}
+	case id.Verified && verified == 0:
+		_, err = tx.ExecContext(ctx, rebind(d, `UPDATE customer_identities SET verified = 1 WHERE kind = ? AND value = ?`), id.Kind, id.Value)
+		return err
+	}
+	return nil
+}
+
+// customerContacts returns the contacts whose customer id is customerID
+// or whose email or phone is one of ids, oldest first.
+func customerContacts(ctx context.Context, q queryer, d dialect, customerID string, ids []Identity) ([]router.Contact, error) {
+	where := []string{"customer_id = ?"}
+	args := []any{customerID}
+	for _, id := range ids {
+		switch id.Kind {
+		case IdentityEmail:
+			where = append(where, "customer_email = ?")
+		case IdentityPhone:
+			where = append(where, "customer_phone = ?")
+		default:
+			continue
+		}
+		args = append(args, id.Value)
+	}
+	rows, err := q.QueryContext(ctx, rebind(d, `SELECT data, idempotency_key, idempotency_hash FROM contacts WHERE `+
+		strings.Join(where, " OR ")+` ORDER BY created_at, id`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cs []router.Contact
+	for rows.Next() {
+		c, err := scanContact(rows)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	return cs, rows.Err()
+}
+
+func scanCustomer(row interface{ Scan(...any) error }) (Customer, error) {
+	var (
+		c                       Customer
+		marketing, profiling    sql.NullInt64
+		products, tags          string
+		created, updated, erase int64
+	)
+	if err := row.Scan(&c.ID, &c.Name, &c.Segment, &c.Value, &c.Language, &marketing, &profiling,
+		&c.RelationshipManager, &products, &tags, &c.MergedInto, &c.ContactCount, &c.IdentityCount,
+		&created, &updated, &erase); err != nil {
+		return Customer{}, err
+	}
+	if err := json.Unmarshal([]byte(products), &c.Products); err != nil {
+		return Customer{}, fmt.Errorf("products: %w", err)
+	}
+	if err := json.Unmarshal([]byte(tags), &c.Tags); err != nil {
+		return Customer{}, fmt.Errorf("tags: %w", err)
+	}
+	c.Products, c.Tags = nonNil(c.Products), nonNil(c.Tags)
+	c.ConsentMarketing, c.ConsentProfiling = boolPtr(marketing), boolPtr(profiling)
+	c.CreatedAt, c.UpdatedAt, c.ErasedAt = fromNanos(created), fromNanos(updated), fromNanos(erase)
+	return c, nil
+}
+
+func scanIdentity(row interface{ Scan(...any) error }) (Identity, error) {
+	var (
+		id       Identity
+		verified int
+		created  int64
+	)
+	if err := row.Scan(&id.Kind, &id.Value, &id.CustomerID, &verified, &created); err != nil {
+		return Identity{}, err
+	}
+	id.Verified, id.CreatedAt = verified != 0, fromNanos(created)
+	return id, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nullBool(b *bool) any {
+	if b == nil {
+		return nil
+	}
+	return boolInt(*b)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func boolPtr(n sql.NullInt64) *bool {
+	if !n.Valid {
+		return nil
+	}
+	b := n.Int64 != 0
+	return &b
+}
+
+// newID returns a random id for a merge record.
+func newID() string { return strings.ToLower(rand.Text()) }
