@@ -1,0 +1,144 @@
+package offers
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+)
+
+// Offer is something worth offering a customer: a product, an upgrade.
+type Offer struct {
+	ID            string   `json:"id" yaml:"id"`
+	Title         string   `json:"title" yaml:"title"`
+	TalkingPoints []string `json:"talking_points,omitempty" yaml:"talking_points,omitempty"`
+	// Value is what an acceptance is worth; ranking multiplies it by
+	// the learned acceptance probability. Never negative.
+	Value float64 `json:"value" yaml:"value"`
+	// Channels the offer may be made on; empty means every channel.
+	Channels []string `json:"channels,omitempty" yaml:"channels,omitempty"`
+	// Eligible is an expr-lang expression over Env returning bool;
+	// empty means every customer.
+	Eligible string `json:"eligible,omitempty" yaml:"eligible,omitempty"`
+	// Why is the distinguishing fact shown in the reason line when the
+	// offer is eligible ("no savings account"); optional.
+	Why string `json:"why,omitempty" yaml:"why,omitempty"`
+	// Cooldown is how long the offer is not made again to a customer
+	// after they declined it; 0 means no cooldown.
+	Cooldown time.Duration `json:"cooldown,omitempty" yaml:"cooldown,omitempty"`
+	// CapPerContact is how many times the offer may be presented during
+	// one contact; 0 means no cap.
+	CapPerContact int `json:"cap_per_contact,omitempty" yaml:"cap_per_contact,omitempty"`
+}
+
+// Catalog is a validated set of offers with compiled eligibility
+// expressions. It is immutable and safe for concurrent use.
+type Catalog struct {
+	offers []Offer // in the order given; never nil
+	progs  []*vm.Program
+	byID   map[string]int
+}
+
+// NewCatalog validates the offers and compiles their expressions. An
+// error names the offer and the field at fault; it wraps ErrInvalidOffer
+// and is an *OfferError.
+func NewCatalog(offers []Offer) (*Catalog, error) {
+	c := &Catalog{offers: []Offer{}, byID: map[string]int{}}
+	for _, o := range offers {
+		switch {
+		case strings.TrimSpace(o.ID) == "":
+			return nil, &OfferError{ID: o.ID, Field: "id", Msg: "empty (want a name such as \"savings\")"}
+		case c.has(o.ID):
+			return nil, &OfferError{ID: o.ID, Field: "id", Msg: "duplicate"}
+		case o.Value < 0:
+			return nil, &OfferError{ID: o.ID, Field: "value", Msg: fmt.Sprintf("%v is negative (want ≥ 0)", o.Value)}
+		case o.Cooldown < 0:
+			return nil, &OfferError{ID: o.ID, Field: "cooldown", Msg: fmt.Sprintf("%v is negative (want ≥ 0)", o.Cooldown)}
+		case o.CapPerContact < 0:
+			return nil, &OfferError{ID: o.ID, Field: "cap_per_contact", Msg: fmt.Sprintf("%d is negative (want ≥ 0, 0 for no cap)", o.CapPerContact)}
+		}
+		var prog *vm.Program
+		if strings.TrimSpace(o.Eligible) != "" {
+			p, err := expr.Compile(o.Eligible, expr.Env(Env{}), expr.AsBool())
+			if err != nil {
+				return nil, &OfferError{ID: o.ID, Field: "eligible", Msg: exprMessage(err), Err: err}
+			}
+			prog = p
+		}
+		o.TalkingPoints = slices.Clone(o.TalkingPoints)
+		o.Channels = slices.Clone(o.Channels)
+		c.byID[o.ID] = len(c.offers)
+		c.offers = append(c.offers, o)
+		c.progs = append(c.progs, prog)
+	}
+	return c, nil
+}
+
+func (c *Catalog) has(id string) bool {
+	_, ok := c.byID[id]
+	return ok
+}
+
+// exprMessage is the one-line form of an expression error: the message
+// and position without the source snippet.
+func exprMessage(err error) string {
+	var fe *file.Error
+	if errors.As(err, &fe) && fe.Line > 0 {
+		return fmt.Sprintf("%s (%d:%d)", fe.Message, fe.Line, fe.Column+1)
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
+}
+
+// Offers returns a copy of the catalog's offers in the order given.
+func (c *Catalog) Offers() []Offer {
+	out := make([]Offer, len(c.offers))
+	for i, o := range c.offers {
+		out[i] = cloneOffer(o)
+	}
+	return out
+}
+
+// Offer returns the offer with the id.
+func (c *Catalog) Offer(id string) (Offer, bool) {
+	i, ok := c.byID[id]
+	if !ok {
+		return Offer{}, false
+	}
+	return cloneOffer(c.offers[i]), true
+}
+
+func cloneOffer(o Offer) Offer {
+	o.TalkingPoints = slices.Clone(o.TalkingPoints)
+	o.Channels = slices.Clone(o.Channels)
+	return o
+}
+
+// Eligible returns the offers allowed on env's channel whose expression
+// holds for env, in catalog order. It applies no suppression rule (see
+// Candidates). An expression failing at run time (e.g. an index out of
+// range) is an error naming the offer.
+func (c *Catalog) Eligible(env Env) ([]Offer, error) {
+	var out []Offer
+	for i, o := range c.offers {
+		if len(o.Channels) > 0 && !slices.Contains(o.Channels, env.Contact.Channel) {
+			continue
+		}
+		if p := c.progs[i]; p != nil {
+			v, err := expr.Run(p, env)
+			if err != nil {
+				return nil, fmt.Errorf("offers: offer %q: eligible: %s", o.ID, exprMessage(err))
+			}
+			if ok, _ := v.(bool); !ok {
+				continue
+			}
+		}
+		out = append(out, cloneOffer(o))
+	}
+	return out, nil
+}

@@ -1,0 +1,120 @@
+package offers
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestNewCatalogErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		offers []Offer
+		want   string // exact error
+	}{
+		{"unknown-name", []Offer{{ID: "savings", Eligible: `custmer.segment == "premium"`}},
+			`offers: offer "savings": eligible: unknown name custmer (1:1)`},
+		{"unknown-field", []Offer{{ID: "a", Eligible: `customer.segmnt == "x"`}},
+			`offers: offer "a": eligible: type offers.CustomerView has no field segmnt (1:10)`},
+		{"not-bool", []Offer{{ID: "a", Eligible: `customer.value + 1`}},
+			`offers: offer "a": eligible: expected bool, but got float64`},
+		{"syntax", []Offer{{ID: "a", Eligible: `customer.value >`}},
+			`offers: offer "a": eligible: unexpected token EOF (1:16)`},
+		{"type-mismatch", []Offer{{ID: "a", Eligible: `customer.segment > 3`}},
+			`offers: offer "a": eligible: invalid operation: > (mismatched types string and int) (1:18)`},
+		{"empty-id", []Offer{{ID: " "}},
+			`offers: offer " ": id: empty (want a name such as "savings")`},
+		{"duplicate-id", []Offer{{ID: "a"}, {ID: "a"}},
+			`offers: offer "a": id: duplicate`},
+		{"negative-value", []Offer{{ID: "a", Value: -1}},
+			`offers: offer "a": value: -1 is negative (want ≥ 0)`},
+		{"negative-cap", []Offer{{ID: "a", CapPerContact: -1}},
+			`offers: offer "a": cap_per_contact: -1 is negative (want ≥ 0, 0 for no cap)`},
+		{"second-offer-named", []Offer{{ID: "ok", Eligible: "true"}, {ID: "bad", Eligible: "nope"}},
+			`offers: offer "bad": eligible: unknown name nope (1:1)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewCatalog(tt.offers)
+			if err == nil {
+				t.Fatalf("got catalog %v, want error %q", c, tt.want)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("got %q, want %q", err, tt.want)
+			}
+			if !errors.Is(err, ErrInvalidOffer) {
+				t.Errorf("got %v, want it to wrap ErrInvalidOffer", err)
+			}
+			var oe *OfferError
+			if !errors.As(err, &oe) || !strings.Contains(tt.want, `"`+oe.ID+`"`) {
+				t.Errorf("got %#v, want an *OfferError naming the offer", err)
+			}
+		})
+	}
+}
+
+func TestEligible(t *testing.T) {
+	cat, err := NewCatalog([]Offer{
+		{ID: "always"},
+		{ID: "premium", Eligible: `customer.segment == "premium"`},
+		{ID: "no-savings", Eligible: `"savings" not in customer.products`},
+		{ID: "chat-only", Channels: []string{"chat"}},
+		{ID: "tagged", Eligible: `"vip" in customer.tags && contact.queue == "sales"`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  Env
+		want string
+	}{
+		{"premium-on-chat", Env{Customer: CustomerView{Segment: "premium"}, Contact: ContactView{Channel: "chat"}},
+			"always premium no-savings chat-only"},
+		{"has-savings-on-email", Env{Customer: CustomerView{Segment: "basic", Products: []string{"savings"}}, Contact: ContactView{Channel: "email"}},
+			"always"},
+		{"vip-in-sales", Env{Customer: CustomerView{Tags: []string{"vip"}, Products: []string{"savings"}}, Contact: ContactView{Channel: "sms", Queue: "sales"}},
+			"always tagged"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := cat.Eligible(tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ids := ids(got); ids != tt.want {
+				t.Errorf("got %q, want %q", ids, tt.want)
+			}
+		})
+	}
+}
+
+func TestDemoCatalog(t *testing.T) {
+	demo := Demo()
+	if len(demo) < 5 || len(demo) > 6 {
+		t.Errorf("got %d demo offers, want 5 or 6", len(demo))
+	}
+	cat, err := NewCatalog(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := Env{
+		Customer: CustomerView{Segment: "premium", Value: 2500, Products: []string{"credit_card", "mortgage", "broadband", "mobile"}, Tags: []string{"traveller", "paper_statements"}},
+		Contact:  ContactView{Channel: "chat", Queue: "sales"},
+	}
+	got, err := cat.Eligible(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(demo) {
+		t.Errorf("got eligible %q, want every demo offer for a customer holding every trigger", ids(got))
+	}
+}
+
+func ids(os []Offer) string {
+	var s []string
+	for _, o := range os {
+		s = append(s, o.ID)
+	}
+	return strings.Join(s, " ")
+}

@@ -1,0 +1,40 @@
+package offers
+
+// Env is what an eligibility expression sees: the customer and the
+// contact. Expressions use the lowercase names of the expr tags, e.g.
+//
+//	customer.segment == "premium" && "savings" not in customer.products
+//	contact.channel in ["chat", "email"] && customer.value >= 1000
+type Env struct {
+	Customer CustomerView `expr:"customer"`
+	Contact  ContactView  `expr:"contact"`
+}
+
+// CustomerView is the part of a customer's profile offers may use.
+type CustomerView struct {
+	Segment  string   `expr:"segment"`
+	Value    float64  `expr:"value"`
+	Products []string `expr:"products"`
+	Tags     []string `expr:"tags"`
+	Language string   `expr:"language"`
+	Consent  Consent  `expr:"consent"`
+	// SMSOptOut is true when the customer asked for no marketing by SMS.
+	SMSOptOut bool `expr:"sms_opt_out"`
+}
+
+// Consent holds the customer's consent flags; nil means unknown.
+type Consent struct {
+	Marketing *bool `expr:"marketing"`
+	Profiling *bool `expr:"profiling"`
+}
+
+// ContactView is the part of a contact offers may use.
+type ContactView struct {
+	Channel     string `expr:"channel"`
+	Queue       string `expr:"queue"`
+	Subject     string `expr:"subject"`
+	Disposition string `expr:"disposition"`
+	// FirstMessage is the customer's first message, searched for
+	// complaint keywords; empty if none.
+	FirstMessage string `expr:"first_message"`
+}

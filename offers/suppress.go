@@ -1,0 +1,140 @@
+package offers
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// channelSMS is the router's name of the SMS channel.
+const channelSMS = "sms"
+
+// Outcome is what became of an offer made during a contact.
+type Outcome string
+
+// Outcomes. Accepted counts as a success of the offer, Declined and
+// NotRelevant as failures; Presented alone teaches nothing.
+const (
+	Presented   Outcome = "presented"
+	Accepted    Outcome = "accepted"
+	Declined    Outcome = "declined"
+	NotRelevant Outcome = "not_relevant"
+)
+
+// Result is one recorded outcome of an offer to a customer.
+type Result struct {
+	OfferID   string
+	ContactID string
+	Outcome   Outcome
+	At        time.Time
+}
+
+// Rules are the suppression rules from the configuration. The zero value
+// suppresses only on consent, SMS opt-out, the "complaint" disposition,
+// cooldowns and caps.
+type Rules struct {
+	// ComplaintQueues are queues whose contacts are complaints.
+	ComplaintQueues []string
+	// ComplaintDispositions mark a contact as a complaint (compared
+	// case-insensitively); nil means {"complaint"}.
+	ComplaintDispositions []string
+	// ComplaintKeywords are searched, case-insensitively, in the
+	// contact's subject and first message.
+	ComplaintKeywords []string
+}
+
+// Suppression reasons returned by Rules.Suppressed.
+const (
+	NoMarketingConsent = "no marketing consent"
+	NoProfiling        = "profiling refused"
+	Complaint          = "complaint"
+	SMSOptOut          = "sms opt-out"
+)
+
+// Suppressed reports whether no offer at all may be made during the
+// contact, and why: the customer's marketing consent is not true, their
+// profiling consent is false (unknown is allowed), the contact is a
+// complaint, or the customer opted out of SMS and the contact is by SMS.
+func (r Rules) Suppressed(env Env) (reason string, suppressed bool) {
+	cu, co := env.Customer, env.Contact
+	switch {
+	case cu.Consent.Marketing == nil || !*cu.Consent.Marketing:
+		return NoMarketingConsent, true
+	case cu.Consent.Profiling != nil && !*cu.Consent.Profiling:
+		return NoProfiling, true
+	case r.complaint(co):
+		return Complaint, true
+	case cu.SMSOptOut && co.Channel == channelSMS:
+		return SMSOptOut, true
+	}
+	return "", false
+}
+
+func (r Rules) complaint(co ContactView) bool {
+	if co.Queue != "" && slices.Contains(r.ComplaintQueues, co.Queue) {
+		return true
+	}
+	disps := r.ComplaintDispositions
+	if disps == nil {
+		disps = []string{Complaint}
+	}
+	if co.Disposition != "" && slices.ContainsFunc(disps, func(d string) bool { return strings.EqualFold(d, co.Disposition) }) {
+		return true
+	}
+	text := strings.ToLower(co.Subject + "\n" + co.FirstMessage)
+	for _, kw := range r.ComplaintKeywords {
+		if kw = strings.TrimSpace(kw); kw != "" && strings.Contains(text, strings.ToLower(kw)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Allowed reports whether offer o may be made now during contact
+// contactID given the customer's recent results: not if they declined it
+// less than o.Cooldown ago, nor if it was already presented
+// o.CapPerContact times during this contact.
+func Allowed(o Offer, contactID string, now time.Time, history []Result) bool {
+	presented := 0
+	for _, h := range history {
+		if h.OfferID != o.ID {
+			continue
+		}
+		if h.Outcome == Declined && o.Cooldown > 0 && now.Sub(h.At) < o.Cooldown {
+			return false
+		}
+		if h.Outcome == Presented && contactID != "" && h.ContactID == contactID {
+			presented++
+		}
+	}
+	return o.CapPerContact == 0 || presented < o.CapPerContact
+}
+
+// Request is what Candidates and Recommend need to know about one contact.
+type Request struct {
+	Env       Env
+	ContactID string
+	Now       time.Time
+	// History holds the customer's recent results, in any order.
+	History []Result
+}
+
+// Candidates returns the offers of c that may be made during the
+// contact: none if the contact is suppressed, else the eligible offers
+// (channel and expression) that are not in cooldown or at their cap.
+func (c *Catalog) Candidates(rules Rules, req Request) ([]Offer, error) {
+	if _, ok := rules.Suppressed(req.Env); ok {
+		return nil, nil
+	}
+	eligible, err := c.Eligible(req.Env)
+	if err != nil {
+		return nil, err
+	}
+	var out []Offer
+	for _, o := range eligible {
+		if Allowed(o, req.ContactID, req.Now, req.History) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
