@@ -162,6 +162,12 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/contacts/{id}/transfer", staff|roleAgent, s.transfer)
 	s.handle("POST /api/v1/contacts/{id}/abandon", everyone, s.abandon)
 	s.handle("POST /api/v1/contacts/{id}/messages", anyone, s.addMessage)
+
+	// Customer profiles. Agents get them through the screen pop only.
+	s.handle("PUT /api/v1/customers/{id}", creators, s.putCustomer)
+	s.handle("GET /api/v1/customers/{id}", everyone, s.getCustomer)
+	s.handle("GET /api/v1/customers/{id}/export", everyone, s.exportCustomer)
+	s.handle("DELETE /api/v1/customers/{id}", creators, s.deleteCustomer)
 }
 
 // handlerFunc is an endpoint: it writes a success itself and returns the

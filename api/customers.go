@@ -1,0 +1,265 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/customers"
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// Limits of a customer profile.
+const (
+	maxCustomerIdentities = 20
+	maxCustomerText       = 200
+	maxCustomerList       = 100
+)
+
+// customerRequest is the body of PUT /api/v1/customers/{id}.
+type customerRequest struct {
+	// ID, if given, must equal the id in the path.
+	ID                  string   `json:"id"`
+	Name                string   `json:"name"`
+	Emails              []string `json:"emails"`
+	Phones              []string `json:"phones"`
+	Segment             string   `json:"segment"`
+	Value               float64  `json:"value"`
+	Language            string   `json:"language"`
+	Consent             consent  `json:"consent"`
+	RelationshipManager string   `json:"relationship_manager"`
+	Products            []string `json:"products"`
+	Tags                []string `json:"tags"`
+	// Verified records the emails and phones as verified; admins only.
+	Verified bool `json:"verified"`
+}
+
+// consent holds the consent flags; null means unknown.
+type consent struct {
+	Marketing *bool `json:"marketing"`
+	Profiling *bool `json:"profiling"`
+}
+
+// identityView is one identity of a customer.
+type identityView struct {
+	Kind      string    `json:"kind"`
+	Value     string    `json:"value"`
+	Verified  bool      `json:"verified"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// customerView is the body of GET /api/v1/customers/{id}.
+type customerView struct {
+	ID                  string         `json:"id"`
+	Name                string         `json:"name"`
+	Segment             string         `json:"segment"`
+	Value               float64        `json:"value"`
+	Language            string         `json:"language"`
+	Consent             consent        `json:"consent"`
+	RelationshipManager string         `json:"relationship_manager"`
+	Products            []string       `json:"products"`
+	Tags                []string       `json:"tags"`
+	Identities          []identityView `json:"identities"`
+	MergedInto          string         `json:"merged_into,omitempty"`
+	CreatedAt           time.Time      `json:"created_at"`
+	UpdatedAt           time.Time      `json:"updated_at"`
+	// ErasedAt and the counts are set once the customer is erased.
+	ErasedAt      *time.Time `json:"erased_at,omitempty"`
+	ContactCount  *int       `json:"contact_count,omitempty"`
+	IdentityCount *int       `json:"identity_count,omitempty"`
+}
+
+// mergeView is one merge audit record.
+type mergeView struct {
+	ID            string    `json:"id"`
+	FromID        string    `json:"from_id"`
+	IntoID        string    `json:"into_id"`
+	IdentityKind  string    `json:"identity_kind"`
+	IdentityValue string    `json:"identity_value"`
+	At            time.Time `json:"at"`
+	Reason        string    `json:"reason"`
+}
+
+// customerExport is the body of GET /api/v1/customers/{id}/export.
+type customerExport struct {
+	Customer customerView     `json:"customer"`
+	Merges   []mergeView      `json:"merges"`
+	Contacts []router.Contact `json:"contacts"`
+}
+
+func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	var req customerRequest
+	if err := s.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	if req.ID != "" && req.ID != id {
+		return invalidf("field \"id\" is %q but the path says %q; omit it or make them equal", req.ID, id)
+	}
+	if p, _ := PrincipalFrom(r.Context()); req.Verified && p.Role != config.RoleAdmin {
+		return errorf(http.StatusForbidden, codeForbidden, "field \"verified\": only an admin may record identities as verified")
+	}
+	if len(id) > maxCustomerText {
+		return invalidf("customer id is longer than %d bytes", maxCustomerText)
+	}
+	for _, f := range []struct{ name, v string }{
+		{"name", req.Name}, {"segment", req.Segment}, {"language", req.Language}, {"relationship_manager", req.RelationshipManager},
+	} {
+		if len(f.v) > maxCustomerText {
+			return invalidf("field %q is longer than %d bytes", f.name, maxCustomerText)
+		}
+	}
+	if req.Value < 0 || math.IsInf(req.Value, 0) || math.IsNaN(req.Value) {
+		return invalidf("field \"value\": %v is negative; want 0 or more", req.Value)
+	}
+	for _, l := range []struct {
+		name string
+		v    []string
+	}{{"products", req.Products}, {"tags", req.Tags}} {
+		if len(l.v) > maxCustomerList {
+			return invalidf("field %q has %d entries; at most %d", l.name, len(l.v), maxCustomerList)
+		}
+		for i, v := range l.v {
+			if v == "" || len(v) > maxCustomerText {
+				return invalidf("field \"%s[%d]\": want 1 to %d bytes", l.name, i, maxCustomerText)
+			}
+		}
+	}
+	if n := len(req.Emails) + len(req.Phones); n > maxCustomerIdentities {
+		return invalidf("fields \"emails\" and \"phones\" hold %d identities; at most %d", n, maxCustomerIdentities)
+	}
+	var ids []store.Identity
+	fields := map[store.Identity]string{} // identity (unverified, no time) → field that named it
+	for _, l := range []struct {
+		field, kind string
+		values      []string
+	}{{"emails", customers.KindEmail, req.Emails}, {"phones", customers.KindPhone, req.Phones}} {
+		for i, v := range l.values {
+			n, err := customers.Normalize(customers.Identity{Kind: l.kind, Value: v})
+			if err != nil {
+				return invalidf("field \"%s[%d]\": %s", l.field, i, clientMessage(err))
+			}
+			key := store.Identity{Kind: n.Kind, Value: n.Value}
+			if _, dup := fields[key]; dup {
+				continue
+			}
+			fields[key] = fmt.Sprintf("%s[%d]", l.field, i)
+			ids = append(ids, store.Identity{Kind: n.Kind, Value: n.Value, Verified: req.Verified})
+		}
+	}
+	now := time.Now().UTC()
+	c := store.Customer{
+		ID: id, Name: req.Name, Segment: req.Segment, Value: req.Value, Language: req.Language,
+		ConsentMarketing: req.Consent.Marketing, ConsentProfiling: req.Consent.Profiling,
+		RelationshipManager: req.RelationshipManager, Products: req.Products, Tags: req.Tags,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	created, err := s.store.PutCustomer(r.Context(), c, ids)
+	var ice *store.IdentityConflictError
+	switch {
+	case errors.As(err, &ice):
+		return conflictf("field %q: %s %q belongs to another customer", fields[store.Identity{Kind: ice.Kind, Value: ice.Value}], ice.Kind, ice.Value)
+	case errors.Is(err, store.ErrConflict):
+		return conflictf("customer %q was erased or merged into another; it cannot be changed", id)
+	case err != nil:
+		return internal("put customer", err)
+	}
+	view, err := s.customerView(r, id)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		w.Header().Set("Location", "/api/v1/customers/"+pathEscape(id))
+	}
+	return writeJSON(w, status, view)
+}
+
+func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) error {
+	view, err := s.customerView(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, view)
+}
+
+func (s *Server) exportCustomer(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	x, err := s.store.ExportCustomer(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundf("customer %q does not exist", id)
+	}
+	if err != nil {
+		return internal("export customer", err)
+	}
+	out := customerExport{Customer: newCustomerView(x.Customer, x.Identities), Merges: []mergeView{}, Contacts: x.Contacts}
+	for _, m := range x.Merges {
+		out.Merges = append(out.Merges, mergeView(m))
+	}
+	if out.Contacts == nil {
+		out.Contacts = []router.Contact{}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	err := s.store.EraseCustomer(r.Context(), id, time.Now().UTC())
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundf("customer %q does not exist", id)
+	}
+	if err != nil {
+		return internal("erase customer", err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// customerView reads a customer and its identities.
+func (s *Server) customerView(r *http.Request, id string) (customerView, error) {
+	c, err := s.store.Customer(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return customerView{}, notFoundf("customer %q does not exist", id)
+	}
+	if err != nil {
+		return customerView{}, internal("read customer", err)
+	}
+	ids, err := s.store.CustomerIdentities(r.Context(), id)
+	if err != nil {
+		return customerView{}, internal("read customer identities", err)
+	}
+	return newCustomerView(c, ids), nil
+}
+
+func newCustomerView(c store.Customer, ids []store.Identity) customerView {
+	v := customerView{
+		ID: c.ID, Name: c.Name, Segment: c.Segment, Value: c.Value, Language: c.Language,
+		Consent:             consent{Marketing: c.ConsentMarketing, Profiling: c.ConsentProfiling},
+		RelationshipManager: c.RelationshipManager, Products: c.Products, Tags: c.Tags,
+		Identities: []identityView{}, MergedInto: c.MergedInto, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	for _, id := range ids {
+		v.Identities = append(v.Identities, identityView{Kind: id.Kind, Value: id.Value, Verified: id.Verified, CreatedAt: id.CreatedAt})
+	}
+	if !c.ErasedAt.IsZero() {
+		at, contacts, identities := c.ErasedAt, c.ContactCount, c.IdentityCount
+		v.ErasedAt, v.ContactCount, v.IdentityCount = &at, &contacts, &identities
+	}
+	return v
+}
+
+// clientMessage is err's message without the package prefix and the
+// sentinel's words.
+func clientMessage(err error) string {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, customers.ErrInvalid.Error()+": "); ok {
+		return rest
+	}
+	return msg
+}
