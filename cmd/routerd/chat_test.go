@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,4 +140,93 @@ func mustJSON(v any) json.RawMessage {
 		panic(err)
 	}
 	return b
+}
+
+// TestChatResumesAcrossRestart: a customer's conversation survives a
+// restart of routerd: the token still opens it (its key is kept in the
+// data directory), the history comes back once, and a resent message
+// (same client id) is not stored twice.
+func TestChatResumesAcrossRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	d := startDaemon(t, "-listen", "127.0.0.1:0", "-data", data)
+	tok, err := os.ReadFile(filepath.Join(data, "admin-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := strings.TrimSpace(string(tok))
+	// Someone is online for support, so the chat is live.
+	if code, err := callAs(admin, d.base, "PUT", "/api/v1/agents/carol/state", map[string]string{"state": "available"}, nil); err != nil || code != 200 {
+		t.Fatalf("carol available: %d %v", code, err)
+	}
+	wsURL := func(d *daemon) string { return strings.Replace(d.base, "http", "ws", 1) + "/ws/chat" }
+	ws, _, err := websocket.DefaultDialer.Dial(wsURL(d), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, ws, "welcome")
+	start := map[string]any{"name": "Ada", "email": "ada@example.com", "topic": "support", "message": "My router blinks red"}
+	if err := ws.WriteJSON(frame{Type: "start", ID: "1", Data: mustJSON(start)}); err != nil {
+		t.Fatal(err)
+	}
+	var conv struct {
+		ConversationID string `json:"conversation_id"`
+		Token          string `json:"token"`
+	}
+	if err := json.Unmarshal(readUntil(t, ws, "started").Data, &conv); err != nil || conv.Token == "" {
+		t.Fatalf("started: %v %+v", err, conv)
+	}
+	send := frame{Type: "send", ID: "2", Data: mustJSON(map[string]string{"body": "Still blinking", "client_id": "c-1"})}
+	if err := ws.WriteJSON(send); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, ws, "ack")
+	ws.Close()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Wait(); err != nil {
+		t.Fatalf("routerd after SIGTERM: %v", err)
+	}
+
+	d2 := startDaemon(t, "-listen", "127.0.0.1:0", "-data", data)
+	ws2, _, err := websocket.DefaultDialer.Dial(wsURL(d2), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws2.Close()
+	readUntil(t, ws2, "welcome")
+	resume := frame{Type: "resume", ID: "3", Data: mustJSON(map[string]any{"conversation_id": conv.ConversationID, "token": conv.Token, "last_seq": 0})}
+	if err := ws2.WriteJSON(resume); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, ws2, "resumed")
+	var bodies []string
+	for len(bodies) < 2 {
+		var m struct{ Body string }
+		if err := json.Unmarshal(readUntil(t, ws2, "message").Data, &m); err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, m.Body)
+	}
+	if bodies[0] != "My router blinks red" || bodies[1] != "Still blinking" {
+		t.Fatalf("history after restart: %q", bodies)
+	}
+	// The widget resends what it had not seen acknowledged: no duplicate.
+	send.ID = "4"
+	if err := ws2.WriteJSON(send); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, ws2, "ack")
+	var c struct {
+		Messages []struct{ Body string } `json:"messages"`
+	}
+	if code, err := callAs(admin, d2.base, "GET", "/api/v1/contacts/"+conv.ConversationID, nil, &c); err != nil || code != 200 {
+		t.Fatalf("get contact: %d %v", code, err)
+	}
+	if len(c.Messages) != 2 {
+		t.Fatalf("stored messages: %+v, want 2 (no duplicate)", c.Messages)
+	}
 }
