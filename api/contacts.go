@@ -95,6 +95,13 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if s.resolveCustomer != nil {
+		// After the idempotency check: the hash covers the request as
+		// sent, and a replay resolves nobody again.
+		if nc.Customer, err = s.resolveCustomer(r.Context(), nc.Customer); err != nil {
+			return internal("resolve customer", err)
+		}
+	}
 	c, created, err := s.router.Submit(r.Context(), nc)
 	if errors.Is(err, router.ErrNoQueue) {
 		return notFoundf("field \"queue\": queue %q does not exist", req.Queue)

@@ -63,6 +63,8 @@ type envOptions struct {
 	onEnded func(loginID string, sessionIDs []string)
 	// screenPop is Options.ScreenPop.
 	screenPop func(ctx context.Context, contactID string) (any, error)
+	// resolveCustomer is Options.ResolveCustomer.
+	resolveCustomer func(ctx context.Context, c router.Customer) (router.Customer, error)
 	// tls serves over HTTPS.
 	tls bool
 }
@@ -98,6 +100,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		Sessions:        &SessionOptions{BcryptCost: bcrypt.MinCost, Now: clock.Now},
 		OnSessionsEnded: o.onEnded,
 		ScreenPop:       o.screenPop,
+		ResolveCustomer: o.resolveCustomer,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -56,6 +56,12 @@ type Options struct {
 	// router.ErrNoContact or store.ErrNotFound is answered 404; nil means
 	// the route answers 503.
 	ScreenPop func(ctx context.Context, contactID string) (any, error)
+	// ResolveCustomer, when not nil, resolves the customer of a contact
+	// created with POST /api/v1/contacts before it is submitted: it
+	// returns the customer with its profile id and routing value (see
+	// customers.Intake). It is called from request goroutines, possibly
+	// concurrently. Nil submits the customer as given.
+	ResolveCustomer func(ctx context.Context, c router.Customer) (router.Customer, error)
 }
 
 // Server is the HTTP API. It implements http.Handler and is safe for
@@ -73,6 +79,7 @@ type Server struct {
 	limiter         *limiter
 	onSessionsEnded func(loginID string, sessionIDs []string)
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
+	resolveCustomer func(ctx context.Context, c router.Customer) (router.Customer, error)
 
 	// dummyOnce makes dummy, the hash that logins with an unknown id are
 	// compared against.
@@ -117,6 +124,7 @@ func New(o Options) (*Server, error) {
 		limiter:         newLimiter(sessions.maxFailures, sessions.window),
 		onSessionsEnded: o.OnSessionsEnded,
 		screenPopper:    o.ScreenPop,
+		resolveCustomer: o.ResolveCustomer,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes

@@ -3,6 +3,7 @@ package chat
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/switchboard/switchboard/router"
 )
@@ -40,6 +41,13 @@ func (cn *conn) start(id string, d *startData) error {
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
+	if c.o.ResolveCustomer != nil {
+		cu, err := c.o.ResolveCustomer(ctx, nc.Customer)
+		if err != nil {
+			return fmt.Errorf("chat: start: resolve customer: %w", err)
+		}
+		nc.Customer = cu
+	}
 	ct, _, err := c.o.Router.Submit(ctx, nc)
 	switch {
 	case errors.Is(err, router.ErrInvalid):

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/channels/chat"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/dashboards"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -177,6 +178,9 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Queues:    dashboards.Source{Router: rt, Store: db}.Queues,
 		Sessions:  &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
 		ScreenPop: func(ctx context.Context, id string) (any, error) { return popper.ScreenPop(ctx, id) },
+		ResolveCustomer: func(ctx context.Context, c router.Customer) (router.Customer, error) {
+			return customers.Intake(ctx, db, c)
+		},
 		OnSessionsEnded: func(login string, sessions []string) {
 			if hub != nil {
 				hub.EndSessions(login, sessions)
@@ -260,6 +264,9 @@ func newChat(cfg *config.Config, rt *router.Router, db *store.DB, hub *agents.Hu
 		TokenTTL: cfg.Chat.TokenTTL.D(), MaxMessageBytes: cfg.Chat.MaxMessageBytes,
 		ConversationsPerMinute: cfg.Chat.ConversationsPerMinute, MessagesPer10s: cfg.Chat.MessagesPer10s,
 		OnCustomerTyping: hub.CustomerTyping,
+		ResolveCustomer: func(ctx context.Context, c router.Customer) (router.Customer, error) {
+			return customers.Intake(ctx, db, c)
+		},
 		OnReceipt: func(contactID string, r chat.Receipt) {
 			hub.CustomerReceipt(contactID, r.DeliveredSeq, r.ReadSeq)
 		},
