@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -31,6 +32,13 @@ type Store interface {
 	Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error)
 	Timeline(ctx context.Context, id string) ([]router.Event, error)
 	Contacts(ctx context.Context, f store.ContactFilter) (store.ContactPage, error)
+}
+
+// Profiles is what the screen pop reads of customer profiles;
+// *store.DB implements it.
+type Profiles interface {
+	Customer(ctx context.Context, id string) (store.Customer, error)
+	CustomerIdentities(ctx context.Context, customerID string) ([]store.Identity, error)
 }
 
 // OfferSource proposes what is worth offering a customer during a
@@ -71,8 +79,8 @@ type PopCustomer struct {
 	ID         string        `json:"id"`
 	Name       string        `json:"name"`
 	Identities []PopIdentity `json:"identities"` // never nil
-	// Segment, Consent, Products and Language are filled by the
-	// customer-profile issue; until then they are null or empty.
+	// Segment, Consent, Products and Language come from the customer's
+	// profile (Popper.Profiles); without one they are null or empty.
 	Segment  *string    `json:"segment"`
 	Value    float64    `json:"value"`
 	Consent  PopConsent `json:"consent"`
@@ -120,6 +128,11 @@ type PopOffer struct {
 type Popper struct {
 	Router *router.Router
 	Store  Store
+	// Profiles fills the customer part from the contact's customer
+	// profile (segment, value, consent, products, language, and which
+	// identities are verified); nil means the contact's customer alone,
+	// every identity a claim.
+	Profiles Profiles
 	// Offers proposes the offers; nil means none.
 	Offers OfferSource
 	// Logger hears about an offer source that fails (the screen pop is
@@ -180,6 +193,11 @@ func (p *Popper) build(ctx context.Context, c router.Contact, routedBecause stri
 		}
 		sp.Contact.RoutedBecause = reason
 	}
+	if p.Profiles != nil && c.Customer.ID != "" {
+		if err := p.profile(ctx, &sp.Customer, c.Customer.ID); err != nil {
+			return sp, fmt.Errorf("agents: screen pop of %q: %w", c.ID, err)
+		}
+	}
 	if sp.History, err = p.history(ctx, c); err != nil {
 		return sp, err
 	}
@@ -230,7 +248,8 @@ func (p *Popper) routedBecause(ctx context.Context, id string) (string, error) {
 
 // customerOf turns what the contact carried into the customer part. The
 // router does not know what a channel proved, so every identity is a
-// claim (Verified false) until the channel adapters say otherwise.
+// claim (Verified false) until the profile (Popper.Profiles) says
+// otherwise.
 func customerOf(cu router.Customer) PopCustomer {
 	pc := PopCustomer{ID: cu.ID, Name: cu.Name, Value: cu.Value, Identities: []PopIdentity{}, Products: []string{}}
 	if cu.Email != "" {
@@ -240,6 +259,62 @@ func customerOf(cu router.Customer) PopCustomer {
 		pc.Identities = append(pc.Identities, PopIdentity{Type: "phone", Value: cu.Phone})
 	}
 	return pc
+}
+
+// profile fills pc from the profile of customerID (or of the customer it
+// was merged into): the name if the contact gave none, segment, value,
+// consent, products, language, and the identities as the store holds
+// them, verified or claimed, the contact's first. An unknown or erased
+// profile leaves pc as it is.
+func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string) error {
+	prof, err := p.Profiles.Customer(ctx, customerID)
+	if err == nil && prof.MergedInto != "" {
+		prof, err = p.Profiles.Customer(ctx, prof.MergedInto)
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("profile: %w", err)
+	case !prof.ErasedAt.IsZero():
+		return nil
+	}
+	ids, err := p.Profiles.CustomerIdentities(ctx, prof.ID)
+	if err != nil {
+		return fmt.Errorf("profile identities: %w", err)
+	}
+	pc.ID = prof.ID
+	if pc.Name == "" {
+		pc.Name = prof.Name
+	}
+	if prof.Segment != "" {
+		pc.Segment = &prof.Segment
+	}
+	if prof.Language != "" {
+		pc.Language = &prof.Language
+	}
+	pc.Value = prof.Value
+	pc.Consent = PopConsent{Marketing: prof.ConsentMarketing, Profiling: prof.ConsentProfiling}
+	pc.Products = append([]string{}, prof.Products...)
+	held := map[PopIdentity]bool{} // kind and normalized value → verified
+	for _, id := range ids {
+		held[PopIdentity{Type: id.Kind, Value: id.Value}] = id.Verified
+	}
+	seen := map[PopIdentity]bool{}
+	for i, pi := range pc.Identities {
+		key := PopIdentity{Type: pi.Type, Value: pi.Value}
+		if n, err := customers.Normalize(customers.Identity{Kind: pi.Type, Value: pi.Value}); err == nil {
+			key.Value = n.Value
+		}
+		pc.Identities[i].Verified = held[key]
+		seen[key] = true
+	}
+	for _, id := range ids {
+		if key := (PopIdentity{Type: id.Kind, Value: id.Value}); !seen[key] {
+			pc.Identities = append(pc.Identities, PopIdentity{Type: id.Kind, Value: id.Value, Verified: id.Verified})
+		}
+	}
+	return nil
 }
 
 // history lists the customer's most recent other contacts on every

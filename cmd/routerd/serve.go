@@ -169,7 +169,7 @@ var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent
 // build makes the HTTP handler: the API, the agent desktop and its
 // WebSocket, and the web chat. closeAll ends the WebSockets.
 func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, fan *notifiers, log *slog.Logger) (http.Handler, func(), error) {
-	popper := &agents.Popper{Router: rt, Store: db, Logger: log}
+	popper := &agents.Popper{Router: rt, Store: db, Profiles: db, Logger: log}
 	var hub *agents.Hub
 	// chatCh is set below, after the hub it hears from; nil without chat.
 	var chatCh *chat.Channel

@@ -1,0 +1,60 @@
+package agents
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+func TestScreenPopProfile(t *testing.T) {
+	e := newEnv(t)
+	yes, no := true, false
+	ada := store.Customer{
+		ID: "cu-ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000, Language: "en",
+		ConsentMarketing: &yes, ConsentProfiling: &no, Products: []string{"credit_card", "mortgage"},
+	}
+	ids := []store.Identity{
+		{Kind: store.IdentityEmail, Value: "ada@example.com", Verified: true},
+		{Kind: store.IdentityPhone, Value: "+15551234567"}, // a claim
+		{Kind: store.IdentityChat, Value: "tok-ada", Verified: true},
+	}
+	if _, err := e.db.PutCustomer(e.ctx, ada, ids); err != nil {
+		t.Fatal(err)
+	}
+	c := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{
+		ID: "cu-ada", Email: "Ada@Example.com", Phone: "+15551234567",
+	}})
+	stranger := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-nobody", Name: "Nemo", Email: "nemo@example.com"}})
+
+	p := &Popper{Router: e.rt, Store: e.db, Profiles: e.db}
+	pop, err := p.ScreenPop(e.ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cu := pop.Customer
+	if cu.Name != "Ada Lovelace" || cu.Segment == nil || *cu.Segment != "premium" || cu.Value != 12000 ||
+		cu.Language == nil || *cu.Language != "en" {
+		t.Errorf("got %+v, want Ada's profile", cu)
+	}
+	if cu.Consent.Marketing == nil || !*cu.Consent.Marketing || cu.Consent.Profiling == nil || *cu.Consent.Profiling {
+		t.Errorf("got consent %+v, want marketing true, profiling false", cu.Consent)
+	}
+	if got, want := fmt.Sprint(cu.Products), "[credit_card mortgage]"; got != want {
+		t.Errorf("got products %s, want %s", got, want)
+	}
+	want := "[{email Ada@Example.com true} {phone +15551234567 false} {chat tok-ada true}]"
+	if got := fmt.Sprint(cu.Identities); got != want {
+		t.Errorf("got identities %s, want %s (the contact's first, verified as the store says)", got, want)
+	}
+
+	// A contact whose customer has no profile keeps what it carried.
+	pop, err = p.ScreenPop(e.ctx, stranger.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cu := pop.Customer; cu.Name != "Nemo" || cu.Segment != nil || len(cu.Identities) != 1 || cu.Identities[0].Verified {
+		t.Errorf("got %+v, want the contact's customer, unverified", cu)
+	}
+}
