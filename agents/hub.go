@@ -66,6 +66,11 @@ type Options struct {
 	// not block.
 	Typing func(contactID string)
 	Read   func(contactID string, upToSeq int)
+	// OnOfferOutcome, if set, hears an agent's offer_outcome after the
+	// router recorded it on the contact's timeline (the offer learner
+	// plugs in here). It is called on the socket's reader goroutine and
+	// should return quickly.
+	OnOfferOutcome func(contactID, offerID, outcome string)
 	// Clock gives the time of the typing throttle; nil: time.Now. Give
 	// the router's clock's Now in tests.
 	Clock  func() time.Time
@@ -84,8 +89,9 @@ type Hub struct {
 	dispositions []config.Disposition
 	awayReasons  []string
 	grace        time.Duration
-	typing       func(string)      // Options.Typing, or nil
-	read         func(string, int) // Options.Read, or nil
+	typing       func(string)                             // Options.Typing, or nil
+	read         func(string, int)                        // Options.Read, or nil
+	onOutcome    func(contactID, offerID, outcome string) // Options.OnOfferOutcome, or nil
 	log          *slog.Logger
 	upgrader     websocket.Upgrader
 	// now is the clock of the typing throttle; never nil.
@@ -150,6 +156,7 @@ func NewHub(o *Options) (*Hub, error) {
 		grace:        o.Grace,
 		typing:       o.Typing,
 		read:         o.Read,
+		onOutcome:    o.OnOfferOutcome,
 		now:          o.Clock,
 		log:          o.Logger,
 		seed:         maphash.MakeSeed(),

@@ -159,7 +159,15 @@ func mustLive(t *testing.T, e *env, agent string) string {
 }
 
 func TestOfferOutcomeRecorded(t *testing.T) {
-	e := newEnv(t)
+	var mu sync.Mutex
+	var heard []string // guarded by mu
+	e := newEnvWith(t, func(o *Options) {
+		o.OnOfferOutcome = func(contactID, offerID, outcome string) {
+			mu.Lock()
+			defer mu.Unlock()
+			heard = append(heard, contactID+" "+offerID+" "+outcome)
+		}
+	})
 	e.agent("alice")
 	c, _ := e.connect("alice", "s1")
 	c.ok(reqSetState, map[string]any{"state": "available"})
@@ -174,6 +182,13 @@ func TestOfferOutcomeRecorded(t *testing.T) {
 		t.Fatalf("got last event %+v, want offer_outcome gold-card: declined by alice", last)
 	}
 	c.fails(reqOfferOutcome, map[string]any{"contact_id": id, "offer_id": "gold-card", "outcome": "maybe"}, codeInvalid)
+	c.fails(reqOfferOutcome, map[string]any{"contact_id": "not-mine", "offer_id": "gold-card", "outcome": "accepted"}, codeNotFound)
+	// The hook is called before the ack is written.
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{id + " gold-card declined"}; fmt.Sprint(heard) != fmt.Sprint(want) {
+		t.Errorf("got outcomes heard %q, want %q (only what was recorded)", heard, want)
+	}
 }
 
 func TestDecline(t *testing.T) {

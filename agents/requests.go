@@ -95,6 +95,9 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		return map[string]any{"contact": c}, mine(a.ContactID, err)
 	case *outcomeArgs:
 		err := h.rt.RecordEvent(ctx, a.ContactID, agentID, "offer_outcome", a.OfferID+": "+a.Outcome)
+		if err == nil && h.onOutcome != nil {
+			h.onOutcome(a.ContactID, a.OfferID, a.Outcome)
+		}
 		return struct{}{}, mine(a.ContactID, err)
 	case *readArgs:
 		if _, err := h.held(agentID, a.ContactID); err != nil {

@@ -23,6 +23,8 @@ import (
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/dashboards"
+	"github.com/switchboard/switchboard/offers"
+	"github.com/switchboard/switchboard/profiles"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -169,7 +171,13 @@ var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent
 // build makes the HTTP handler: the API, the agent desktop and its
 // WebSocket, and the web chat. closeAll ends the WebSockets.
 func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, fan *notifiers, log *slog.Logger) (http.Handler, func(), error) {
-	popper := &agents.Popper{Router: rt, Store: db, Profiles: db, Logger: log}
+	// The configuration has no offer catalog yet: the demo's offers.
+	catalog, err := offers.NewCatalog(offers.Demo())
+	if err != nil {
+		return nil, nil, fmt.Errorf("offer catalog: %w", err)
+	}
+	offerSrc := profiles.NewOffers(catalog, offers.NewLearner(offers.Prior{}), profiles.DefaultRules(), db, rt, log)
+	popper := &agents.Popper{Router: rt, Store: db, Profiles: db, Offers: offerSrc, Logger: log}
 	var hub *agents.Hub
 	// chatCh is set below, after the hub it hears from; nil without chat.
 	var chatCh *chat.Channel
@@ -211,6 +219,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 				chatCh.AgentTyping(contactID)
 			}
 		},
+		OnOfferOutcome: offerSrc.Outcome,
 		Read: func(contactID string, upToSeq int) {
 			if chatCh != nil {
 				chatCh.AgentRead(contactID, upToSeq)
