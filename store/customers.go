@@ -180,6 +180,16 @@ func (db *DB) Customer(ctx context.Context, id string) (Customer, error) {
 	return c, nil
 }
 
+// HasCustomers reports whether the store holds any customer row, erased
+// and merged ones included.
+func (db *DB) HasCustomers(ctx context.Context) (bool, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM customers LIMIT 1) AS one`).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: has customers: %w", err)
+	}
+	return n > 0, nil
+}
+
 // CustomerIdentities returns the identities a customer holds, by kind and
 // value; none is nil.
 func (db *DB) CustomerIdentities(ctx context.Context, customerID string) ([]Identity, error) {

@@ -60,5 +60,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_, err = stdout.Write(out)
 		return err
 	}
-	return serve(ctx, cfg, stderr)
+	return serve(ctx, cfg, *configPath == "", stderr)
 }

@@ -69,8 +69,9 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 // serve runs the daemon until ctx ends, then shuts down gracefully: the
 // listener stops, requests in flight finish, the router commits what it
-// has queued, and the store closes.
-func serve(ctx context.Context, cfg *config.Config, logOut io.Writer) error {
+// has queued, and the store closes. demo (the built-in configuration)
+// also seeds synthetic customers into an empty store.
+func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer) error {
 	log := newLogger(cfg, logOut)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
@@ -107,6 +108,11 @@ func serve(ctx context.Context, cfg *config.Config, logOut io.Writer) error {
 	defer rt.Close()
 	if err := seed(ctx, cfg, rt, db); err != nil {
 		return err
+	}
+	if demo {
+		if err := seedDemoCustomers(ctx, db, log); err != nil {
+			return err
+		}
 	}
 
 	handler, closeAll, err := build(cfg, rt, db, tokens, fan, log)
@@ -372,6 +378,26 @@ func seed(ctx context.Context, cfg *config.Config, rt *router.Router, db *store.
 			return err
 		}
 	}
+	return nil
+}
+
+// demoCustomers is how many synthetic customers the demo seeds.
+const demoCustomers = 500
+
+// seedDemoCustomers puts demoCustomers synthetic customers, Ada Lovelace
+// first, into a store that holds none; a store with customers is left
+// alone.
+func seedDemoCustomers(ctx context.Context, db *store.DB, log *slog.Logger) error {
+	has, err := db.HasCustomers(ctx)
+	if err != nil || has {
+		return err
+	}
+	for _, p := range customers.Synthetic(demoCustomers, 1) {
+		if _, err := db.PutCustomer(ctx, p.Customer, p.Identities); err != nil {
+			return fmt.Errorf("demo customer %q: %w", p.Customer.ID, err)
+		}
+	}
+	log.Info("seeded demo customers", "count", demoCustomers, "example", "ada@example.com")
 	return nil
 }
 
