@@ -44,9 +44,12 @@ func TestScreenPopProfile(t *testing.T) {
 	if got, want := fmt.Sprint(cu.Products), "[credit_card mortgage]"; got != want {
 		t.Errorf("got products %s, want %s", got, want)
 	}
-	want := "[{email Ada@Example.com true} {phone +15551234567 false} {chat tok-ada true}]"
+	// The contact's own identities are claims, even the email the profile
+	// holds as verified: typing an address into a form proves nothing.
+	// The profile's other identities show as the store holds them.
+	want := "[{email Ada@Example.com false} {phone +15551234567 false} {chat tok-ada true}]"
 	if got := fmt.Sprint(cu.Identities); got != want {
-		t.Errorf("got identities %s, want %s (the contact's first, verified as the store says)", got, want)
+		t.Errorf("got identities %s, want %s (the contact's as claims first, then the profile's as stored)", got, want)
 	}
 
 	// A contact whose customer has no profile keeps what it carried.

@@ -263,8 +263,11 @@ func customerOf(cu router.Customer) PopCustomer {
 
 // profile fills pc from the profile of customerID (or of the customer it
 // was merged into): the name if the contact gave none, segment, value,
-// consent, products, language, and the identities as the store holds
-// them, verified or claimed, the contact's first. An unknown or erased
+// consent, products, language, and the profile's other identities,
+// verified or claimed as the store holds them. The contact's own
+// identities stay claims: that the profile holds an address as verified
+// does not prove that whoever typed it into a form owns it, and the
+// router does not record what a channel proved. An unknown or erased
 // profile leaves pc as it is.
 func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string) error {
 	prof, err := p.Profiles.Customer(ctx, customerID)
@@ -296,17 +299,12 @@ func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string
 	pc.Value = prof.Value
 	pc.Consent = PopConsent{Marketing: prof.ConsentMarketing, Profiling: prof.ConsentProfiling}
 	pc.Products = append([]string{}, prof.Products...)
-	held := map[PopIdentity]bool{} // kind and normalized value → verified
-	for _, id := range ids {
-		held[PopIdentity{Type: id.Kind, Value: id.Value}] = id.Verified
-	}
 	seen := map[PopIdentity]bool{}
-	for i, pi := range pc.Identities {
+	for _, pi := range pc.Identities {
 		key := PopIdentity{Type: pi.Type, Value: pi.Value}
 		if n, err := customers.Normalize(customers.Identity{Kind: pi.Type, Value: pi.Value}); err == nil {
 			key.Value = n.Value
 		}
-		pc.Identities[i].Verified = held[key]
 		seen[key] = true
 	}
 	for _, id := range ids {
