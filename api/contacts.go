@@ -97,17 +97,18 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request) error {
 	}
 	if s.resolveCustomer != nil {
 		// After the idempotency check: the hash covers the request as
-		// sent, and a replay resolves nobody again.
+		// sent, and a replay resolves nobody again. After the router's
+		// check: a refused request creates no customer.
+		if err := s.router.Check(nc); err != nil {
+			return s.submitError(req.Queue, err)
+		}
 		if nc.Customer, err = s.resolveCustomer(r.Context(), nc.Customer); err != nil {
 			return internal("resolve customer", err)
 		}
 	}
 	c, created, err := s.router.Submit(r.Context(), nc)
-	if errors.Is(err, router.ErrNoQueue) {
-		return notFoundf("field \"queue\": queue %q does not exist", req.Queue)
-	}
 	if err != nil {
-		return routerError(err)
+		return s.submitError(req.Queue, err)
 	}
 	if !created {
 		// The router still knew the key (the first create was in flight,
@@ -122,6 +123,14 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Location", "/api/v1/contacts/"+pathEscape(c.ID))
 	return writeJSON(w, http.StatusCreated, c)
+}
+
+// submitError maps a refused create.
+func (s *Server) submitError(queue string, err error) error {
+	if errors.Is(err, router.ErrNoQueue) {
+		return notFoundf("field \"queue\": queue %q does not exist", queue)
+	}
+	return routerError(err)
 }
 
 // replay answers a create whose Idempotency-Key the store already holds:

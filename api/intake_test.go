@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 
@@ -82,5 +83,23 @@ func TestCreateContactResolvesCustomer(t *testing.T) {
 	}
 	if owner, err := e.db.IdentityOwner(context.Background(), store.IdentityPhone, "+15550001111"); err != nil || owner.CustomerID != "ada" {
 		t.Errorf("got phone owner %+v, %v; want ada", owner, err)
+	}
+}
+
+// TestRefusedCreateMakesNoCustomer: bad input changes nothing, also not
+// the customer profiles.
+func TestRefusedCreateMakesNoCustomer(t *testing.T) {
+	e := intakeEnv(t)
+	for _, body := range []string{
+		`{"channel":"api","queue":"nope","customer":{"email":"eve@example.com"}}`,
+		`{"channel":"fax","queue":"vip","customer":{"email":"eve@example.com"}}`,
+		`{"channel":"api","queue":"vip","priority":5000,"customer":{"email":"eve@example.com"}}`,
+	} {
+		if res := e.do("POST", "/api/v1/contacts", adminToken, body); res.status < 400 || res.status >= 500 {
+			t.Fatalf("%s: got status %d, want 4xx", body, res.status)
+		}
+	}
+	if _, err := e.db.IdentityOwner(context.Background(), store.IdentityEmail, "eve@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused create made a customer for eve: %v", err)
 	}
 }

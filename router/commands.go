@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"fmt"
+	"github.com/hashicorp/go-memdb"
 	"regexp"
 	"slices"
 	"time"
@@ -152,16 +153,21 @@ func (r *Router) Submit(ctx context.Context, nc NewContact) (Contact, bool, erro
 	return c, created, err
 }
 
-func (w *write) newContact(nc NewContact) (*Contact, error) {
-	if _, ok := w.r.capacity[nc.Channel]; !ok {
+// checkNewContact validates nc against the state txn shows and returns
+// its queue. Submit runs it in the write transaction; Check on a snapshot.
+func (r *Router) checkNewContact(txn *memdb.Txn, nc NewContact) (*Queue, error) {
+	if _, ok := r.capacity[nc.Channel]; !ok {
 		return nil, fmt.Errorf("%w: channel %q is not configured", ErrInvalid, nc.Channel)
 	}
 	if err := checkName("queue", nc.Queue); err != nil {
 		return nil, err
 	}
-	q, err := w.queue(nc.Queue)
+	raw, err := txn.First(tableQueues, indexID, nc.Queue)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("router: read queue %q: %w", nc.Queue, err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNoQueue, nc.Queue)
 	}
 	if nc.Requirements != nil {
 		if err := checkRequirements("requirements", nc.Requirements); err != nil {
@@ -186,6 +192,22 @@ func (w *write) newContact(nc NewContact) (*Contact, error) {
 		if err := checkName(fmt.Sprintf("preferred_agents[%d]", i), id); err != nil {
 			return nil, err
 		}
+	}
+	return raw.(*Queue), nil
+}
+
+// Check tells whether Submit would accept nc as the state stands now,
+// without changing anything: a channel checks a contact before work that
+// must not happen for a request that is refused (creating its customer).
+func (r *Router) Check(nc NewContact) error {
+	_, err := r.checkNewContact(r.db.Txn(false), nc)
+	return err
+}
+
+func (w *write) newContact(nc NewContact) (*Contact, error) {
+	q, err := w.r.checkNewContact(w.txn, nc)
+	if err != nil {
+		return nil, err
 	}
 	c := &Contact{
 		ID:              w.r.ids.next(w.now),

@@ -42,6 +42,11 @@ func (cn *conn) start(id string, d *startData) error {
 	ctx, cancel := c.ctx()
 	defer cancel()
 	if c.o.ResolveCustomer != nil {
+		// Only for a contact the router would take: a refused start
+		// creates no customer.
+		if err := c.o.Router.Check(nc); err != nil {
+			return c.submitError(id, t, nc, err)
+		}
 		cu, err := c.o.ResolveCustomer(ctx, nc.Customer)
 		if err != nil {
 			return fmt.Errorf("chat: start: resolve customer: %w", err)
@@ -49,18 +54,24 @@ func (cn *conn) start(id string, d *startData) error {
 		nc.Customer = cu
 	}
 	ct, _, err := c.o.Router.Submit(ctx, nc)
+	if err != nil {
+		return c.submitError(id, t, nc, err)
+	}
+	c.o.Logger.Info("chat: conversation started", "conversation", ct.ID, "queue", ct.Queue, "leave_message", d.LeaveMessage)
+	c.markDirty()
+	return cn.bind(id, typeStarted, ct, 0, now)
+}
+
+// submitError answers a start the router refused.
+func (c *Channel) submitError(id string, t Topic, nc router.NewContact, err error) error {
 	switch {
 	case errors.Is(err, router.ErrInvalid):
 		return invalid(id, "start: %v", err)
 	case errors.Is(err, router.ErrNoQueue):
 		c.o.Logger.Error("chat: topic's queue does not exist", "topic", t.ID, "queue", nc.Queue)
 		return &frameError{ID: id, Code: codeUnavailable, Msg: "this topic is not available now"}
-	case err != nil:
-		return err
 	}
-	c.o.Logger.Info("chat: conversation started", "conversation", ct.ID, "queue", ct.Queue, "leave_message", d.LeaveMessage)
-	c.markDirty()
-	return cn.bind(id, typeStarted, ct, 0, now)
+	return err
 }
 
 // staffed reports whether an agent eligible for queue is working
