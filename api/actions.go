@@ -69,6 +69,21 @@ func (s *Server) actionError(ctx context.Context, id string, err error) error {
 	return conflictf("contact %q is ending (state %s); it takes no more actions", id, c.State)
 }
 
+// decodeAction decodes the body of an agent's action on contact {id}
+// into req and settles who acts (*agentID): for an agent session, itself;
+// for staff, the agent_id given, which is required.
+func (s *Server) decodeAction(w http.ResponseWriter, r *http.Request, req any, agentID *string) error {
+	if err := s.decodeBody(w, r, req); err != nil {
+		return err
+	}
+	acting, err := s.actingAgent(r, r.PathValue("id"), *agentID)
+	if err != nil {
+		return err
+	}
+	*agentID = acting
+	return missing("agent_id", acting)
+}
+
 // contactDone writes the contact an action left.
 func contactDone(w http.ResponseWriter, c router.Contact) error {
 	return writeJSON(w, http.StatusOK, c)
@@ -77,14 +92,7 @@ func contactDone(w http.ResponseWriter, c router.Contact) error {
 func (s *Server) accept(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	var req acceptRequest
-	if err := s.decodeBody(w, r, &req); err != nil {
-		return err
-	}
-	var err error
-	if req.AgentID, err = s.actingAgent(r, id, req.AgentID); err != nil {
-		return err
-	}
-	if err := missing("agent_id", req.AgentID); err != nil {
+	if err := s.decodeAction(w, r, &req, &req.AgentID); err != nil {
 		return err
 	}
 	c, err := s.router.Accept(r.Context(), id, req.AgentID)
@@ -97,14 +105,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) decline(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	var req declineRequest
-	if err := s.decodeBody(w, r, &req); err != nil {
-		return err
-	}
-	var err error
-	if req.AgentID, err = s.actingAgent(r, id, req.AgentID); err != nil {
-		return err
-	}
-	if err := missing("agent_id", req.AgentID); err != nil {
+	if err := s.decodeAction(w, r, &req, &req.AgentID); err != nil {
 		return err
 	}
 	c, err := s.router.Decline(r.Context(), id, req.AgentID, req.Reason)
@@ -117,14 +118,7 @@ func (s *Server) decline(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) wrapUp(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	var req endRequest
-	if err := s.decodeBody(w, r, &req); err != nil {
-		return err
-	}
-	var err error
-	if req.AgentID, err = s.actingAgent(r, id, req.AgentID); err != nil {
-		return err
-	}
-	if err := missing("agent_id", req.AgentID); err != nil {
+	if err := s.decodeAction(w, r, &req, &req.AgentID); err != nil {
 		return err
 	}
 	c, err := s.router.WrapUp(r.Context(), id, req.AgentID, req.Disposition, req.Notes)
@@ -157,14 +151,7 @@ func (s *Server) closeContact(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	var req transferRequest
-	if err := s.decodeBody(w, r, &req); err != nil {
-		return err
-	}
-	var err error
-	if req.AgentID, err = s.actingAgent(r, id, req.AgentID); err != nil {
-		return err
-	}
-	if err := missing("agent_id", req.AgentID); err != nil {
+	if err := s.decodeAction(w, r, &req, &req.AgentID); err != nil {
 		return err
 	}
 	if req.Queue == "" && req.ToAgent == "" {
