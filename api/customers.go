@@ -33,8 +33,10 @@ type customerRequest struct {
 	Language            string   `json:"language"`
 	Consent             consent  `json:"consent"`
 	RelationshipManager string   `json:"relationship_manager"`
-	Products            []string `json:"products"`
-	Tags                []string `json:"tags"`
+	// SMSOptOut records that the customer asked for no marketing by SMS.
+	SMSOptOut bool     `json:"sms_opt_out"`
+	Products  []string `json:"products"`
+	Tags      []string `json:"tags"`
 	// Verified records the emails and phones as verified; admins only.
 	Verified bool `json:"verified"`
 }
@@ -62,6 +64,7 @@ type customerView struct {
 	Language            string         `json:"language"`
 	Consent             consent        `json:"consent"`
 	RelationshipManager string         `json:"relationship_manager"`
+	SMSOptOut           bool           `json:"sms_opt_out"`
 	Products            []string       `json:"products"`
 	Tags                []string       `json:"tags"`
 	Identities          []identityView `json:"identities"`
@@ -156,7 +159,7 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) error {
 	c := store.Customer{
 		ID: id, Name: req.Name, Segment: req.Segment, Value: req.Value, Language: req.Language,
 		ConsentMarketing: req.Consent.Marketing, ConsentProfiling: req.Consent.Profiling,
-		RelationshipManager: req.RelationshipManager, Products: req.Products, Tags: req.Tags,
+		RelationshipManager: req.RelationshipManager, SMSOptOut: req.SMSOptOut, Products: req.Products, Tags: req.Tags,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	created, err := s.store.PutCustomer(r.Context(), c, ids)
@@ -241,7 +244,7 @@ func newCustomerView(c store.Customer, ids []store.Identity) customerView {
 	v := customerView{
 		ID: c.ID, Name: c.Name, Segment: c.Segment, Value: c.Value, Language: c.Language,
 		Consent:             consent{Marketing: c.ConsentMarketing, Profiling: c.ConsentProfiling},
-		RelationshipManager: c.RelationshipManager, Products: c.Products, Tags: c.Tags,
+		RelationshipManager: c.RelationshipManager, SMSOptOut: c.SMSOptOut, Products: c.Products, Tags: c.Tags,
 		Identities: []identityView{}, MergedInto: c.MergedInto, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 	for _, id := range ids {

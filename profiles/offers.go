@@ -105,7 +105,8 @@ func (o *Offers) env(ctx context.Context, c router.Contact) (env offers.Env, ok 
 	}
 	env.Customer = offers.CustomerView{
 		Segment: p.Segment, Value: p.Value, Products: p.Products, Tags: p.Tags, Language: p.Language,
-		Consent: offers.Consent{Marketing: p.ConsentMarketing, Profiling: p.ConsentProfiling},
+		Consent:   offers.Consent{Marketing: p.ConsentMarketing, Profiling: p.ConsentProfiling},
+		SMSOptOut: p.SMSOptOut,
 	}
 	env.Contact = offers.ContactView{
 		Channel: c.Channel, Queue: c.Queue, Subject: c.Subject, Disposition: c.Disposition,

@@ -49,6 +49,8 @@ func newEnv(t *testing.T) *env {
 	for _, c := range []store.Customer{
 		{ID: "ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000, ConsentMarketing: &yes, ConsentProfiling: &yes,
 			Products: []string{"credit_card", "mortgage", "broadband"}},
+		{ID: "nosms", Segment: "premium", Value: 12000, ConsentMarketing: &yes, ConsentProfiling: &yes, SMSOptOut: true,
+			Products: []string{"credit_card", "mortgage", "broadband"}},
 		{ID: "nomarketing", Segment: "premium", Value: 12000, ConsentMarketing: &no, ConsentProfiling: &yes,
 			Products: []string{"credit_card", "mortgage", "broadband"}},
 		{ID: "noprofiling", Segment: "premium", Value: 12000, ConsentMarketing: &yes, ConsentProfiling: &no,
@@ -79,6 +81,8 @@ func TestOffers(t *testing.T) {
 		want int // how many offers
 	}{
 		{"eligible-consenting", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: "A question about my statement"}, 3},
+		{"sms-opt-out-by-sms", router.NewContact{Channel: "sms", Queue: "billing", Customer: router.Customer{ID: "nosms"}}, 0},
+		{"sms-opt-out-by-chat", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nosms"}}, 3},
 		{"no-marketing-consent", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nomarketing"}}, 0},
 		{"profiling-refused", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "noprofiling"}}, 0},
 		{"complaint-queue", router.NewContact{Channel: "chat", Queue: "complaints", Customer: router.Customer{ID: "ada"}}, 0},

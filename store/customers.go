@@ -36,6 +36,8 @@ type Customer struct {
 	ConsentMarketing    *bool
 	ConsentProfiling    *bool
 	RelationshipManager string
+	// SMSOptOut is true when the customer asked for no marketing by SMS.
+	SMSOptOut bool
 	// Products and Tags are never nil when read.
 	Products []string
 	Tags     []string
@@ -106,7 +108,7 @@ func (e *IdentityConflictError) Is(target error) bool { return target == ErrConf
 
 const customerColumns = `id, name, segment, value, language, consent_marketing, consent_profiling,
 	relationship_manager, products, tags, merged_into, contact_count, identity_count,
-	created_at, updated_at, erased_at`
+	created_at, updated_at, erased_at, sms_opt_out`
 
 // PutCustomer creates or replaces the profile c and adds ids to it (an
 // identity it already holds becomes verified if given verified), in one
@@ -348,7 +350,7 @@ func (db *DB) EraseCustomer(ctx context.Context, customerID string, at time.Time
 			return err
 		}
 		_, err = tx.ExecContext(ctx, rebind(db.dialect, `UPDATE customers SET name = '', language = '',
-	consent_marketing = NULL, consent_profiling = NULL, relationship_manager = '', products = '[]', tags = '[]',
+	consent_marketing = NULL, consent_profiling = NULL, relationship_manager = '', products = '[]', tags = '[]', sms_opt_out = 0,
 	value = ?, contact_count = ?, identity_count = ?, updated_at = ?, erased_at = ? WHERE id = ?`),
 			valueBucket(c.Value), len(contacts), len(ids), toNanos(at), toNanos(at), customerID)
 		return err
@@ -434,13 +436,14 @@ func upsertCustomerTx(ctx context.Context, tx *sql.Tx, d dialect, c Customer) er
 		return err
 	}
 	_, err = tx.ExecContext(ctx, rebind(d, `INSERT INTO customers (`+customerColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, 0)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, 0, ?)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, segment = excluded.segment, value = excluded.value,
 	language = excluded.language, consent_marketing = excluded.consent_marketing,
 	consent_profiling = excluded.consent_profiling, relationship_manager = excluded.relationship_manager,
-	products = excluded.products, tags = excluded.tags, updated_at = excluded.updated_at`),
+	products = excluded.products, tags = excluded.tags, updated_at = excluded.updated_at,
+	sms_opt_out = excluded.sms_opt_out`),
 		c.ID, c.Name, c.Segment, c.Value, c.Language, nullBool(c.ConsentMarketing), nullBool(c.ConsentProfiling),
-		c.RelationshipManager, products, tags, toNanos(c.CreatedAt), toNanos(c.UpdatedAt))
+		c.RelationshipManager, products, tags, toNanos(c.CreatedAt), toNanos(c.UpdatedAt), boolInt(c.SMSOptOut))
 	return err
 }
 
@@ -508,10 +511,11 @@ func scanCustomer(row interface{ Scan(...any) error }) (Customer, error) {
 		marketing, profiling    sql.NullInt64
 		products, tags          string
 		created, updated, erase int64
+		smsOptOut               int
 	)
 	if err := row.Scan(&c.ID, &c.Name, &c.Segment, &c.Value, &c.Language, &marketing, &profiling,
 		&c.RelationshipManager, &products, &tags, &c.MergedInto, &c.ContactCount, &c.IdentityCount,
-		&created, &updated, &erase); err != nil {
+		&created, &updated, &erase, &smsOptOut); err != nil {
 		return Customer{}, err
 	}
 	if err := json.Unmarshal([]byte(products), &c.Products); err != nil {
@@ -523,6 +527,7 @@ func scanCustomer(row interface{ Scan(...any) error }) (Customer, error) {
 	c.Products, c.Tags = nonNil(c.Products), nonNil(c.Tags)
 	c.ConsentMarketing, c.ConsentProfiling = boolPtr(marketing), boolPtr(profiling)
 	c.CreatedAt, c.UpdatedAt, c.ErasedAt = fromNanos(created), fromNanos(updated), fromNanos(erase)
+	c.SMSOptOut = smsOptOut != 0
 	return c, nil
 }
 

@@ -17,7 +17,7 @@ func TestPutCustomerRoundTripAndConflicts(t *testing.T) {
 	ctx := context.Background()
 	yes := true
 	ada := Customer{ID: "ada", Name: "Ada", Segment: "premium", Value: 1200, Language: "en", ConsentMarketing: &yes,
-		RelationshipManager: "alice", Products: []string{"card"}, Tags: []string{"vip"}, CreatedAt: custEpoch, UpdatedAt: custEpoch}
+		RelationshipManager: "alice", SMSOptOut: true, Products: []string{"card"}, Tags: []string{"vip"}, CreatedAt: custEpoch, UpdatedAt: custEpoch}
 	created, err := db.PutCustomer(ctx, ada, []Identity{{Kind: IdentityEmail, Value: "ada@example.com"}})
 	if err != nil || !created {
 		t.Fatalf("PutCustomer: got created %v err %v, want true nil", created, err)

@@ -165,6 +165,14 @@ var migrations = []migration{
 			`CREATE INDEX customer_merges_from ON customer_merges (from_id, at)`,
 		},
 	},
+	{
+		version: 4,
+		name:    "customers' SMS opt-out",
+		stmts: []string{
+			// 1: the customer asked for no marketing by SMS.
+			`ALTER TABLE customers ADD COLUMN sms_opt_out INTEGER NOT NULL DEFAULT 0`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.
