@@ -89,6 +89,9 @@ type CustomerExport struct {
 	// Contacts are those whose customer id, email or phone is the
 	// customer's id or one of its identities, oldest first.
 	Contacts []router.Contact
+	// OfferOutcomes are the outcomes of offers made to the customer (or
+	// to a customer merged into it), oldest first.
+	OfferOutcomes []OfferOutcome
 }
 
 // IdentityConflictError says that an identity belongs to another
@@ -319,6 +322,9 @@ func (db *DB) ExportCustomer(ctx context.Context, customerID string) (CustomerEx
 	if x.Contacts, err = customerContacts(ctx, db.read, db.dialect, customerID, x.Identities); err != nil {
 		return CustomerExport{}, fmt.Errorf("store: export customer %q: contacts: %w", customerID, err)
 	}
+	if x.OfferOutcomes, err = customerOfferOutcomes(ctx, db.read, db.dialect, customerID); err != nil {
+		return CustomerExport{}, fmt.Errorf("store: export customer %q: %w", customerID, err)
+	}
 	return x, nil
 }
 
@@ -326,8 +332,9 @@ func (db *DB) ExportCustomer(ctx context.Context, customerID string) (CustomerEx
 // name, language, relationship manager, products, tags and consents are
 // blanked and the identities deleted. The id, segment, value bucket
 // (valueBucket), merge records and the counts of contacts and identities
-// held are kept. Erasing twice is allowed and changes nothing more. The
-// contacts themselves are not changed. A missing customer wraps
+// held are kept. Offer outcomes are kept as anonymous statistics, their
+// customer id blanked. Erasing twice is allowed and changes nothing more.
+// The contacts themselves are not changed. A missing customer wraps
 // ErrNotFound.
 func (db *DB) EraseCustomer(ctx context.Context, customerID string, at time.Time) error {
 	return db.inTx(ctx, "erase customer "+customerID, func(tx *sql.Tx) error {
@@ -347,6 +354,9 @@ func (db *DB) EraseCustomer(ctx context.Context, customerID string, at time.Time
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, rebind(db.dialect, `DELETE FROM customer_identities WHERE customer_id = ?`), customerID); err != nil {
+			return err
+		}
+		if err := eraseOfferOutcomesTx(ctx, tx, db.dialect, customerID); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, rebind(db.dialect, `UPDATE customers SET name = '', language = '',

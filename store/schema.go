@@ -173,6 +173,47 @@ var migrations = []migration{
 			`ALTER TABLE customers ADD COLUMN sms_opt_out INTEGER NOT NULL DEFAULT 0`,
 		},
 	},
+	{
+		version: 5,
+		name:    "offer outcomes, learned counts and the offer catalog",
+		stmts: []string{
+			// Append-only: a correction is a new row, never an update.
+			// EraseCustomer blanks customer_id and nothing else.
+			`CREATE TABLE offer_outcomes (
+	id          TEXT PRIMARY KEY,  -- random
+	offer_id    TEXT NOT NULL,
+	contact_id  TEXT NOT NULL,
+	customer_id TEXT NOT NULL,     -- the profile (after its merge, if any); empty if none or erased
+	segment     TEXT NOT NULL,     -- the customer's segment when recorded
+	agent_id    TEXT NOT NULL,
+	outcome     TEXT NOT NULL,     -- presented, accepted, declined or not_relevant
+	at          BIGINT NOT NULL    -- unix ns UTC
+)`,
+			// OfferHistory (a customer's recent outcomes, newest
+			// first), ExportCustomer and EraseCustomer.
+			`CREATE INDEX offer_outcomes_customer ON offer_outcomes (customer_id, at)`,
+			// RecordOfferOutcomes: an offer's outcomes during one
+			// contact (retries, corrections, one presentation per agent).
+			`CREATE INDEX offer_outcomes_contact ON offer_outcomes (contact_id, offer_id, at)`,
+			// The learner's counts per offer and segment, kept in the
+			// transaction of each outcome; OfferStats reads them at start.
+			`CREATE TABLE offer_stats (
+	offer_id TEXT NOT NULL,
+	segment  TEXT NOT NULL,
+	accepted BIGINT NOT NULL,
+	rejected BIGINT NOT NULL,  -- declined or not relevant
+	PRIMARY KEY (offer_id, segment)
+)`,
+			// Offers put or withdrawn over the API; they override the
+			// configuration's offers of the same id.
+			`CREATE TABLE offer_catalog (
+	id         TEXT PRIMARY KEY,
+	definition TEXT NOT NULL,    -- JSON offers.Offer; empty when withdrawn
+	withdrawn  INTEGER NOT NULL, -- 1: the id is withdrawn, a configured offer of that id included
+	updated_at BIGINT NOT NULL   -- unix ns UTC
+)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.
