@@ -343,6 +343,11 @@ func TestParseErrors(t *testing.T) {
 			want: `3:35: queues[0].value_tiers[0].boost: -1 is out of range (want 0 to 1000)`,
 		},
 		{
+			name: "segment-boost-negative",
+			yaml: "queues:\n  - name: q\n    segment_boosts:\n      premium: -2\n",
+			want: `4:16: queues[0].segment_boosts.premium: -2 is out of range (want 0 to 1000)`,
+		},
+		{
 			name: "wrapup-zero",
 			yaml: "routing:\n  wrapup: 0s\n",
 			want: `2:11: routing.wrapup: 0s is not positive (want a duration such as "30s")`,

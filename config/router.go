@@ -80,6 +80,7 @@ func copyQueue(q router.Queue) router.Queue {
 		q.Relaxation = steps
 	}
 	q.ValueTiers = slices.Clone(q.ValueTiers)
+	q.SegmentBoosts = maps.Clone(q.SegmentBoosts)
 	return q
 }
 

@@ -3,6 +3,7 @@ package config
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"net/url"
@@ -29,6 +30,8 @@ const (
 	maxLevel        = 100
 	maxCapacity     = 100
 	maxPriority     = 1000
+	// maxSegmentLen caps a customer segment's name, in bytes.
+	maxSegmentLen = 200
 	// minSessionTTL is the shortest auth.session_ttl.
 	minSessionTTL = time.Minute
 )
@@ -495,6 +498,14 @@ func (v *validator) queue(p string, q router.Queue, byName map[string]int) {
 		}
 		if t.Boost < 0 || t.Boost > maxPriority {
 			v.errf(tp+".boost", "%d is out of range (want 0 to %d)", t.Boost, maxPriority)
+		}
+	}
+	for _, seg := range slices.Sorted(maps.Keys(q.SegmentBoosts)) {
+		sp := p + ".segment_boosts." + seg
+		if seg == "" || len(seg) > maxSegmentLen {
+			v.errf(p+".segment_boosts", "segment %q: want 1 to %d bytes", seg, maxSegmentLen)
+		} else if b := q.SegmentBoosts[seg]; b < 0 || b > maxPriority {
+			v.errf(sp, "%d is out of range (want 0 to %d)", b, maxPriority)
 		}
 	}
 }

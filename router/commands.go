@@ -15,6 +15,7 @@ const (
 	maxSkills       = 64
 	maxRequirements = 16
 	maxPreferred    = 8
+	maxSegmentLen   = 200
 	maxLevel        = 100
 	maxCapacity     = 100
 	maxPriority     = 1000
@@ -187,6 +188,8 @@ func (r *Router) checkNewContact(txn *memdb.Txn, nc NewContact) (*Queue, error) 
 		return nil, fmt.Errorf("%w: preferred timeout is negative", ErrInvalid)
 	case nc.Customer.Value < 0:
 		return nil, fmt.Errorf("%w: customer value is negative", ErrInvalid)
+	case len(nc.Customer.Segment) > maxSegmentLen:
+		return nil, fmt.Errorf("%w: customer segment longer than %d bytes", ErrInvalid, maxSegmentLen)
 	}
 	for i, id := range nc.Preferred {
 		if err := checkName(fmt.Sprintf("preferred_agents[%d]", i), id); err != nil {
@@ -237,7 +240,8 @@ func (w *write) newContact(nc NewContact) (*Contact, error) {
 	w.seqs[c.ID] = contactSeqs{event: 1, message: 1}
 	w.putContact(c)
 	w.rememberKey(c)
-	w.event(c, "created", "", fmt.Sprintf("%s contact in %s, requirements %s, rank %d", c.Channel, c.Queue, reqString(c.Effective), c.Rank))
+	_, how := rankParts(c.Priority, q, c.Customer)
+	w.event(c, "created", "", fmt.Sprintf("%s contact in %s, requirements %s, rank %d (%s)", c.Channel, c.Queue, reqString(c.Effective), c.Rank, how))
 	w.note(Notification{Kind: NoteContact, Contact: cloneContact(c), Reason: "created"})
 	if nc.Body != "" {
 		m := w.message(c, Message{Direction: "in", Author: c.Customer.Name, Body: nc.Body})
@@ -446,6 +450,11 @@ func (w *write) checkQueue(q *Queue) error {
 	for i, t := range q.ValueTiers {
 		if t.Min < 0 || t.Boost < 0 || t.Boost > maxPriority {
 			return fmt.Errorf("%w: value_tiers[%d]: min and boost must be ≥ 0 and boost ≤ %d", ErrInvalid, i, maxPriority)
+		}
+	}
+	for seg, boost := range q.SegmentBoosts {
+		if seg == "" || len(seg) > maxSegmentLen || boost < 0 || boost > maxPriority {
+			return fmt.Errorf("%w: segment_boosts[%q]: want a segment of 1 to %d bytes and a boost of 0 to %d", ErrInvalid, seg, maxSegmentLen, maxPriority)
 		}
 	}
 	return nil

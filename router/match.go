@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -369,16 +370,36 @@ func relax(reqs []Requirement, steps []RelaxStep) []Requirement {
 	return out
 }
 
-// rankOf is a contact's ordering priority in queue q.
-func rankOf(priority int, q *Queue, value float64) int {
+// rankOf is a contact's ordering priority in queue q: its own priority,
+// the queue's, the best value tier the customer reaches and the boost of
+// the customer's segment.
+func rankOf(priority int, q *Queue, cu Customer) int {
+	rank, _ := rankParts(priority, q, cu)
+	return rank
+}
+
+// rankParts is rankOf with how it was made, for the contact's timeline:
+// "priority 0 + queue 5 + value ≥ 1000: 10 + segment premium: 20".
+func rankParts(priority int, q *Queue, cu Customer) (int, string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "priority %d + queue %d", priority, q.Priority)
 	rank := priority + q.Priority
-	boost := 0
-	for _, t := range q.ValueTiers {
-		if value >= t.Min && t.Boost > boost {
-			boost = t.Boost
+	tier := -1
+	for i, t := range q.ValueTiers {
+		if cu.Value >= t.Min && (tier < 0 || t.Boost > q.ValueTiers[tier].Boost) {
+			tier = i
 		}
 	}
-	return rank + boost
+	if tier >= 0 && q.ValueTiers[tier].Boost > 0 {
+		t := q.ValueTiers[tier]
+		rank += t.Boost
+		fmt.Fprintf(&b, " + value ≥ %s: %d", strconv.FormatFloat(t.Min, 'f', -1, 64), t.Boost)
+	}
+	if boost := q.SegmentBoosts[cu.Segment]; cu.Segment != "" && boost != 0 {
+		rank += boost
+		fmt.Fprintf(&b, " + segment %s: %d", cu.Segment, boost)
+	}
+	return rank, b.String()
 }
 
 func reqString(reqs []Requirement) string {

@@ -159,6 +159,52 @@ func TestPriorityThenAge(t *testing.T) {
 	}
 }
 
+func TestRankParts(t *testing.T) {
+	q := &Queue{Name: "q", Priority: 5, ValueTiers: []ValueTier{{Min: 100, Boost: 2}, {Min: 1000, Boost: 10}},
+		SegmentBoosts: map[string]int{"premium": 20, "basic": 0}}
+	tests := []struct {
+		name     string
+		priority int
+		cu       Customer
+		rank     int
+		how      string
+	}{
+		{"nothing", 0, Customer{}, 5, "priority 0 + queue 5"},
+		{"low tier", 1, Customer{Value: 150}, 8, "priority 1 + queue 5 + value ≥ 100: 2"},
+		{"top tier", 0, Customer{Value: 1000}, 15, "priority 0 + queue 5 + value ≥ 1000: 10"},
+		{"segment", 0, Customer{Segment: "premium"}, 25, "priority 0 + queue 5 + segment premium: 20"},
+		{"both", -3, Customer{Value: 5000.5, Segment: "premium"}, 32, "priority -3 + queue 5 + value ≥ 1000: 10 + segment premium: 20"},
+		{"segment without boost", 0, Customer{Segment: "basic"}, 5, "priority 0 + queue 5"},
+		{"unknown segment", 0, Customer{Segment: "gold"}, 5, "priority 0 + queue 5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rank, how := rankParts(tt.priority, q, tt.cu)
+			if rank != tt.rank || how != tt.how {
+				t.Errorf("got %d %q, want %d %q", rank, how, tt.rank, tt.how)
+			}
+			if got := rankOf(tt.priority, q, tt.cu); got != rank {
+				t.Errorf("rankOf: got %d, want %d as rankParts", got, rank)
+			}
+		})
+	}
+}
+
+func TestSegmentBoostOrdersQueue(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q", SegmentBoosts: map[string]int{"premium": 3}})
+	h.agent("alice", sk(), nil, AgentAway)
+	plain := h.submit(NewContact{Queue: "q", Customer: Customer{Segment: "basic"}})
+	h.advance(time.Second)
+	premium := h.submit(NewContact{Queue: "q", Customer: Customer{Segment: "premium"}})
+	if why := h.lastReason(premium.ID, "created"); !strings.Contains(why, "rank 3 (priority 0 + queue 0 + segment premium: 3)") {
+		t.Errorf("created reason %q does not explain the rank", why)
+	}
+	h.state("alice", AgentAvailable, "")
+	h.wantState(premium.ID, ContactOffered, "alice")
+	h.wantState(plain.ID, ContactQueued, "")
+}
+
 func TestPreferredAgent(t *testing.T) {
 	h := newHarness(t, nil)
 	h.queue(Queue{Name: "q"})
@@ -425,6 +471,18 @@ func TestBadCommandsChangeNothing(t *testing.T) {
 			return err
 		}},
 		{"bad-strategy", ErrInvalid, func() error { _, err := h.r.PutQueue(h.ctx, Queue{Name: "z", Strategy: "fastest"}); return err }},
+		{"negative-segment-boost", ErrInvalid, func() error {
+			_, err := h.r.PutQueue(h.ctx, Queue{Name: "z", SegmentBoosts: map[string]int{"premium": -1}})
+			return err
+		}},
+		{"empty-segment", ErrInvalid, func() error {
+			_, err := h.r.PutQueue(h.ctx, Queue{Name: "z", SegmentBoosts: map[string]int{"": 1}})
+			return err
+		}},
+		{"long-customer-segment", ErrInvalid, func() error {
+			_, _, err := h.r.Submit(h.ctx, NewContact{Queue: "q", Customer: Customer{Segment: strings.Repeat("s", 201)}})
+			return err
+		}},
 		{"overflow-to-self", ErrInvalid, func() error { _, err := h.r.PutQueue(h.ctx, Queue{Name: "z", Overflow: "z"}); return err }},
 		{"steps-out-of-order", ErrInvalid, func() error {
 			_, err := h.r.PutQueue(h.ctx, Queue{Name: "z", Relaxation: []RelaxStep{{Name: "b", After: 60}, {Name: "a", After: 30}}})

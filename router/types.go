@@ -117,6 +117,10 @@ type Customer struct {
 	Email string  `json:"email,omitempty"`
 	Phone string  `json:"phone,omitempty"`
 	Value float64 `json:"value,omitempty"`
+	// Segment is the customer's segment ("premium"), for the queue's
+	// segment boosts; empty when unknown or when the customer refused
+	// profiling.
+	Segment string `json:"segment,omitempty"`
 }
 
 // Contact is one customer request moving through the router. Values read
@@ -272,6 +276,9 @@ type Queue struct {
 	// queue (0: the router's default).
 	WrapUp     Duration    `json:"wrapup,omitempty" yaml:"wrapup,omitempty"`
 	ValueTiers []ValueTier `json:"value_tiers,omitempty" yaml:"value_tiers,omitempty"`
+	// SegmentBoosts raise the rank of contacts from customers of a
+	// segment; added to the value tier's boost.
+	SegmentBoosts map[string]int `json:"segment_boosts,omitempty" yaml:"segment_boosts,omitempty"`
 }
 
 // Batch is one atomic, durable commit: everything a group of router

@@ -467,7 +467,7 @@ func (w *write) moveToQueue(c *Contact, q *Queue) {
 		c.Step++
 	}
 	c.Effective = relax(c.Requirements, q.Relaxation[:c.Step])
-	c.Rank = rankOf(c.Priority, q, c.Customer.Value)
+	c.Rank = rankOf(c.Priority, q, c.Customer)
 }
 
 // takeBack returns the contacts of an agent who did not come back in time
