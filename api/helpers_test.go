@@ -63,8 +63,8 @@ type envOptions struct {
 	onEnded func(loginID string, sessionIDs []string)
 	// screenPop is Options.ScreenPop.
 	screenPop func(ctx context.Context, contactID string) (any, error)
-	// resolveCustomer is Options.ResolveCustomer.
-	resolveCustomer func(ctx context.Context, c router.Customer) (router.Customer, error)
+	// intake is Options.Intake.
+	intake func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
 	// tls serves over HTTPS.
 	tls bool
 }
@@ -100,7 +100,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		Sessions:        &SessionOptions{BcryptCost: bcrypt.MinCost, Now: clock.Now},
 		OnSessionsEnded: o.onEnded,
 		ScreenPop:       o.screenPop,
-		ResolveCustomer: o.resolveCustomer,
+		Intake: o.intake,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -36,7 +36,7 @@ func TestBadInput(t *testing.T) {
 		{name: "trailing-object", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol"} {"name":"Dave"}`, status: 400, message: "data after the JSON object"},
 		{name: "trailing-garbage", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing"}x`, status: 400, message: "data after the JSON object"},
 		{name: "unknown-field", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","skill":{"billing":3}}`, status: 400, message: `unknown field "skill"; valid fields there: capacity, id, name, skills`},
-		{name: "unknown-nested-field", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","customer":{"mail":"x@example.com"}}`, status: 400, message: `unknown field "customer.mail"; valid fields there: email, id, name, phone, value`},
+		{name: "unknown-nested-field", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","customer":{"mail":"x@example.com"}}`, status: 400, message: `unknown field "customer.mail"; valid fields there: email, id, name, phone, segment, value`},
 		{name: "unknown-field-in-array", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","requirements":[{"skill":"billing","level":3}]}`, status: 400, message: `unknown field "requirements[0].level"; valid fields there: min, skill`},
 		{name: "state-on-agent", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","state":"available"}`, status: 400, message: `unknown field "state"`},
 		{name: "wrong-type-string", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":5}`, status: 400, message: `field "name": got number, want a string`},

@@ -17,8 +17,8 @@ import (
 func intakeEnv(t *testing.T) *env {
 	t.Helper()
 	var e *env
-	e = newEnvWith(t, envOptions{resolveCustomer: func(ctx context.Context, c router.Customer) (router.Customer, error) {
-		return customers.Intake(ctx, e.db, c)
+	e = newEnvWith(t, envOptions{intake: func(ctx context.Context, nc router.NewContact) (router.NewContact, error) {
+		return customers.Intake(ctx, e.db, nc, customers.Routing{})
 	}})
 	e.must(http.StatusCreated, "PUT", "/api/v1/queues/vip", `{"value_tiers":[{"min":1000,"boost":50}]}`)
 	yes, no := true, false

@@ -56,12 +56,13 @@ type Options struct {
 	// router.ErrNoContact or store.ErrNotFound is answered 404; nil means
 	// the route answers 503.
 	ScreenPop func(ctx context.Context, contactID string) (any, error)
-	// ResolveCustomer, when not nil, resolves the customer of a contact
-	// created with POST /api/v1/contacts before it is submitted: it
-	// returns the customer with its profile id and routing value (see
-	// customers.Intake). It is called from request goroutines, possibly
-	// concurrently. Nil submits the customer as given.
-	ResolveCustomer func(ctx context.Context, c router.Customer) (router.Customer, error)
+	// Intake, when not nil, resolves the customer of a contact created
+	// with POST /api/v1/contacts before it is submitted: it returns the
+	// contact with its customer's profile id, routing value and segment,
+	// and preferred agents (see customers.Intake). It is called from
+	// request goroutines, possibly concurrently. Nil submits the contact
+	// as given.
+	Intake func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
 }
 
 // Server is the HTTP API. It implements http.Handler and is safe for
@@ -79,7 +80,7 @@ type Server struct {
 	limiter         *limiter
 	onSessionsEnded func(loginID string, sessionIDs []string)
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
-	resolveCustomer func(ctx context.Context, c router.Customer) (router.Customer, error)
+	intake func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
 
 	// dummyOnce makes dummy, the hash that logins with an unknown id are
 	// compared against.
@@ -124,7 +125,7 @@ func New(o Options) (*Server, error) {
 		limiter:         newLimiter(sessions.maxFailures, sessions.window),
 		onSessionsEnded: o.OnSessionsEnded,
 		screenPopper:    o.ScreenPop,
-		resolveCustomer: o.ResolveCustomer,
+		intake: o.Intake,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes

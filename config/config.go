@@ -106,6 +106,8 @@ type Config struct {
 	// Agents are upserted into the store when the daemon starts.
 	// Desktop configures the agent desktop.
 	Desktop Desktop `yaml:"desktop" json:"desktop"`
+	// Customers configures how customer profiles feed routing.
+	Customers Customers `yaml:"customers" json:"customers"`
 	// Chat configures the web chat channel; without topics it is off.
 	Chat   Chat    `yaml:"chat" json:"chat"`
 	Agents []Agent `yaml:"agents,omitempty" json:"agents,omitempty"`
@@ -193,6 +195,22 @@ type Log struct {
 	Level string `yaml:"level" json:"level"`
 	// Format is text or json.
 	Format string `yaml:"format" json:"format"`
+}
+
+// Customers configures how a customer's profile feeds the routing of
+// their contacts: the preferred agents. (Value and segment feed the rank
+// through each queue's value_tiers and segment_boosts.)
+type Customers struct {
+	// PreferRelationshipManager offers a customer's contacts first to the
+	// relationship manager named on their profile, when that is an agent.
+	PreferRelationshipManager bool `yaml:"prefer_relationship_manager" json:"prefer_relationship_manager"`
+	// PreferLastAgent offers a customer's contacts first to the agent who
+	// last handled one of their contacts, within LastAgentWithin.
+	PreferLastAgent bool            `yaml:"prefer_last_agent" json:"prefer_last_agent"`
+	LastAgentWithin router.Duration `yaml:"last_agent_within" json:"last_agent_within"`
+	// PreferredTimeout is how long the preferred agents have the contact
+	// to themselves before any eligible agent may take it.
+	PreferredTimeout router.Duration `yaml:"preferred_timeout" json:"preferred_timeout"`
 }
 
 // Desktop configures the agent desktop and its WebSocket.
@@ -344,6 +362,12 @@ func Default() *Config {
 			},
 			AwayReasons: []string{"break", "lunch", "meeting", "training"},
 			Grace:       router.Duration(60e9),
+		},
+		Customers: Customers{
+			PreferRelationshipManager: true,
+			PreferLastAgent:           true,
+			LastAgentWithin:           router.Duration(30 * 24 * time.Hour),
+			PreferredTimeout:          router.Duration(20 * time.Second),
 		},
 		Chat: Chat{
 			MaxMessageBytes:        4096,

@@ -140,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "not-a-mapping",
 			yaml: "- listen\n",
-			want: `1:1: want a mapping of fields (listen, data_dir, store, auth, routing, http, log, desktop, chat, agents, supervisors, queues), got a list`,
+			want: `1:1: want a mapping of fields (listen, data_dir, store, auth, routing, http, log, desktop, customers, chat, agents, supervisors, queues), got a list`,
 		},
 		{
 			name: "alias-cycle",
@@ -341,6 +341,16 @@ func TestParseErrors(t *testing.T) {
 			name: "boost-negative",
 			yaml: "queues:\n  - name: q\n    value_tiers: [{min: 1, boost: -1}]\n",
 			want: `3:35: queues[0].value_tiers[0].boost: -1 is out of range (want 0 to 1000)`,
+		},
+		{
+			name: "preferred-timeout-zero",
+			yaml: "customers:\n  preferred_timeout: 0s\n",
+			want: `2:22: customers.preferred_timeout: 0s (want a positive duration up to 10m0s, such as "20s")`,
+		},
+		{
+			name: "last-agent-within-negative",
+			yaml: "customers:\n  last_agent_within: 0s\n",
+			want: `2:22: customers.last_agent_within: 0s (want a positive duration such as "720h")`,
 		},
 		{
 			name: "segment-boost-negative",

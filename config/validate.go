@@ -32,6 +32,9 @@ const (
 	maxPriority     = 1000
 	// maxSegmentLen caps a customer segment's name, in bytes.
 	maxSegmentLen = 200
+	// maxPreferredTimeout caps how long preferred agents keep a contact
+	// to themselves.
+	maxPreferredTimeout = 10 * time.Minute
 	// minSessionTTL is the shortest auth.session_ttl.
 	minSessionTTL = time.Minute
 )
@@ -85,6 +88,7 @@ func (c *Config) Validate() error {
 	v.routing()
 	v.http()
 	v.desktop()
+	v.customers()
 	v.chat()
 	v.agents()
 	v.supervisors()
@@ -333,6 +337,16 @@ func (v *validator) desktop() {
 	}
 	for i, o := range d.AllowedOrigins {
 		v.origin(indexPath("desktop.allowed_origins", i), o)
+	}
+}
+
+func (v *validator) customers() {
+	c := &v.c.Customers
+	if c.LastAgentWithin <= 0 {
+		v.errf("customers.last_agent_within", "%s (want a positive duration such as \"720h\")", c.LastAgentWithin.D())
+	}
+	if c.PreferredTimeout <= 0 || c.PreferredTimeout.D() > maxPreferredTimeout {
+		v.errf("customers.preferred_timeout", "%s (want a positive duration up to %s, such as \"20s\")", c.PreferredTimeout.D(), maxPreferredTimeout)
 	}
 }
 

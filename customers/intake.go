@@ -4,24 +4,71 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
 )
 
-// Intake resolves the customer of a new contact from the email address
-// and phone number it carries, both claims (typed by a person or an
-// integration): the email is resolved first (creating a customer when
-// nobody holds it), then the phone is attached to the same customer if
-// nobody holds it. When the phone belongs to another customer the
-// email's wins and nothing is attached: a claim never merges. With only a
-// phone, the phone is resolved. An identity that cannot be normalized is
-// ignored; with none left, cu is returned unchanged.
+// lastAgentLookback is how many of the customer's latest contacts Intake
+// searches for the last agent who handled one.
+const lastAgentLookback = 5
+
+// IntakeStore is what Intake reads and writes: the customers, and the
+// contacts' history for the last agent. *store.DB implements it.
+type IntakeStore interface {
+	Store
+	Contacts(ctx context.Context, f store.ContactFilter) (store.ContactPage, error)
+}
+
+var _ IntakeStore = (*store.DB)(nil)
+
+// Routing says how a customer's profile feeds the routing of their new
+// contacts, besides value and segment (which always do, with profiling
+// consent). The zero value prefers nobody.
+type Routing struct {
+	// PreferManager prefers the relationship manager named on the profile.
+	PreferManager bool
+	// PreferLastAgent prefers the agent who last handled one of the
+	// customer's contacts, if that contact was created within
+	// LastAgentWithin.
+	PreferLastAgent bool
+	LastAgentWithin time.Duration
+	// PreferredTimeout is how long the preferred agents have the contact
+	// to themselves; 0 is the router's default.
+	PreferredTimeout time.Duration
+	// IsAgent reports whether an agent exists, so that a departed
+	// relationship manager or last agent does not hold a contact for
+	// nobody; nil accepts every id.
+	IsAgent func(id string) bool
+	// Now is the clock of LastAgentWithin; nil is time.Now.
+	Now func() time.Time
+}
+
+// Intake resolves the customer of a new contact and applies what their
+// profile says about routing it. It is safe for concurrent use if s is.
 //
-// The returned customer carries the resolved id and, for routing, the
-// profile's value when the customer consented to profiling, else 0 (no
-// value-based priority without consent). It is safe for concurrent use
-// if s is.
-func Intake(ctx context.Context, s Store, cu router.Customer) (router.Customer, error) {
+// The customer is found from the email address and phone number the
+// contact carries, both claims (typed by a person or an integration): the
+// email is resolved first (creating a customer when nobody holds it), then
+// the phone is attached to the same customer if nobody holds it. When the
+// phone belongs to another customer the email's wins and nothing is
+// attached: a claim never merges. With only a phone, the phone is
+// resolved. An identity that cannot be normalized is ignored. With no
+// identity left, the customer id the contact carries (an integration's),
+// if any, names the profile.
+//
+// From the profile (the one it was merged into, if it was), the contact
+// gets:
+//   - the value and segment, for the queue's value tiers and segment
+//     boosts, only when the customer consented to profiling; else none;
+//   - unless the contact names its own preferred agents, the relationship
+//     manager and the last agent as r allows, for r.PreferredTimeout.
+//
+// Without a profile, the contact is returned as given.
+func Intake(ctx context.Context, s IntakeStore, nc router.NewContact, r Routing) (router.NewContact, error) {
+	cu := nc.Customer
 	var claims []Identity
 	if cu.Email != "" {
 		claims = append(claims, Identity{Kind: KindEmail, Value: cu.Email})
@@ -41,20 +88,93 @@ func Intake(ctx context.Context, s Store, cu router.Customer) (router.Customer, 
 		case errors.Is(err, ErrInvalid):
 			continue // a malformed claim identifies nobody
 		case err != nil:
-			return cu, fmt.Errorf("customers: intake: %w", err)
+			return nc, fmt.Errorf("customers: intake: %w", err)
 		}
 	}
 	if id == "" {
-		return cu, nil
+		id = cu.ID
+	}
+	if id == "" {
+		return nc, nil
 	}
 	p, err := s.Customer(ctx, id)
+	if err == nil && p.MergedInto != "" {
+		p, err = s.Customer(ctx, p.MergedInto)
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nc, nil
+	case err != nil:
+		return nc, fmt.Errorf("customers: intake: read profile: %w", err)
+	case !p.ErasedAt.IsZero():
+		// An erased customer keeps no profile to route by.
+		nc.Customer.ID = p.ID
+		nc.Customer.Value, nc.Customer.Segment = 0, ""
+		return nc, nil
+	}
+	nc.Customer.ID = p.ID
+	nc.Customer.Value, nc.Customer.Segment = 0, ""
+	if p.ConsentProfiling != nil && *p.ConsentProfiling {
+		nc.Customer.Value, nc.Customer.Segment = max(p.Value, 0), p.Segment
+	}
+	if len(nc.Preferred) > 0 {
+		return nc, nil
+	}
+	preferred, err := r.preferred(ctx, s, p)
 	if err != nil {
-		return cu, fmt.Errorf("customers: intake: read profile: %w", err)
+		return nc, err
 	}
-	cu.ID = id
-	cu.Value = 0
-	if p.ConsentProfiling != nil && *p.ConsentProfiling && p.Value > 0 {
-		cu.Value = p.Value
+	if len(preferred) > 0 {
+		nc.Preferred = preferred
+		if nc.PreferredTimeout == 0 {
+			nc.PreferredTimeout = r.PreferredTimeout
+		}
 	}
-	return cu, nil
+	return nc, nil
+}
+
+// preferred returns the agents p's contacts go to first: the relationship
+// manager, then the last agent, each if r allows and the agent exists.
+func (r Routing) preferred(ctx context.Context, s IntakeStore, p store.Customer) ([]string, error) {
+	var out []string
+	add := func(id string) {
+		if id != "" && !slices.Contains(out, id) && (r.IsAgent == nil || r.IsAgent(id)) {
+			out = append(out, id)
+		}
+	}
+	if r.PreferManager {
+		add(p.RelationshipManager)
+	}
+	if r.PreferLastAgent {
+		last, err := r.lastAgent(ctx, s, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		add(last)
+	}
+	return out, nil
+}
+
+// lastAgent is the agent who handled the latest of the customer's
+// contacts that an agent handled, if it was created within
+// r.LastAgentWithin; "" if none.
+func (r Routing) lastAgent(ctx context.Context, s IntakeStore, customerID string) (string, error) {
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	since := now().Add(-r.LastAgentWithin)
+	page, err := s.Contacts(ctx, store.ContactFilter{Customer: customerID, Limit: lastAgentLookback})
+	if err != nil {
+		return "", fmt.Errorf("customers: intake: last agent: %w", err)
+	}
+	for _, c := range page.Contacts { // newest first
+		if c.CreatedAt.Before(since) {
+			break
+		}
+		if c.AgentID != "" && !c.AssignedAt.IsZero() {
+			return c.AgentID, nil
+		}
+	}
+	return "", nil
 }

@@ -18,7 +18,8 @@ type Profile struct {
 
 // AdaID is the id of Synthetic's first customer, Ada Lovelace
 // (ada@example.com, premium, value 12000, consenting, no savings
-// account), whom the README's quick start uses.
+// account, relationship manager alice), whom the README's quick start
+// uses.
 const AdaID = "cu-ada-lovelace"
 
 // Vocabulary of the synthetic profiles: the products and tags that the
@@ -47,7 +48,7 @@ func Synthetic(n int, seed uint64) []Profile {
 	out = append(out, Profile{
 		Customer: store.Customer{
 			ID: AdaID, Name: "Ada Lovelace", Segment: "premium", Value: 12000, Language: "en",
-			ConsentMarketing: &yes, ConsentProfiling: &yes,
+			ConsentMarketing: &yes, ConsentProfiling: &yes, RelationshipManager: "alice",
 			Products: []string{"current_account", "credit_card", "mortgage"}, Tags: []string{"traveller"},
 			CreatedAt: at, UpdatedAt: at,
 		},

@@ -15,8 +15,8 @@ import (
 func TestStartResolvesCustomer(t *testing.T) {
 	e := newEnv(t, func(o *Options) {
 		db := o.Store
-		o.ResolveCustomer = func(ctx context.Context, c router.Customer) (router.Customer, error) {
-			return customers.Intake(ctx, db, c)
+		o.Intake = func(ctx context.Context, nc router.NewContact) (router.NewContact, error) {
+			return customers.Intake(ctx, db, nc, customers.Routing{})
 		}
 	})
 	ctx := context.Background()

@@ -143,12 +143,13 @@ type Options struct {
 	// calls may arrive out of order: keep the highest of each. It is
 	// called from the connection's goroutines and must not block.
 	OnReceipt func(contactID string, r Receipt)
-	// ResolveCustomer, if set, resolves the customer of a new
-	// conversation from what the pre-chat form claims, before the contact
-	// is submitted: it returns the customer with its profile id and
-	// routing value (see customers.Intake). It is called from the
-	// connection's goroutine. Nil submits the form's customer as given.
-	ResolveCustomer func(ctx context.Context, c router.Customer) (router.Customer, error)
+	// Intake, if set, resolves the customer of a new conversation from
+	// what the pre-chat form claims, before the contact is submitted: it
+	// returns the contact with its customer's profile id, routing value
+	// and segment, and preferred agents (see customers.Intake). It is
+	// called from the connection's goroutine. Nil submits the form's
+	// customer as given.
+	Intake func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
 	// Clock gives the time of tokens, rate limits and opening hours;
 	// nil: time.Now. Give the router's clock's Now in tests.
 	Clock func() time.Time

@@ -41,17 +41,17 @@ func (cn *conn) start(id string, d *startData) error {
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
-	if c.o.ResolveCustomer != nil {
+	if c.o.Intake != nil {
 		// Only for a contact the router would take: a refused start
 		// creates no customer.
 		if err := c.o.Router.Check(nc); err != nil {
 			return c.submitError(id, t, nc, err)
 		}
-		cu, err := c.o.ResolveCustomer(ctx, nc.Customer)
+		resolved, err := c.o.Intake(ctx, nc)
 		if err != nil {
 			return fmt.Errorf("chat: start: resolve customer: %w", err)
 		}
-		nc.Customer = cu
+		nc = resolved
 	}
 	ct, _, err := c.o.Router.Submit(ctx, nc)
 	if err != nil {

@@ -192,9 +192,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Queues:    dashboards.Source{Router: rt, Store: db}.Queues,
 		Sessions:  &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
 		ScreenPop: func(ctx context.Context, id string) (any, error) { return popper.ScreenPop(ctx, id) },
-		ResolveCustomer: func(ctx context.Context, c router.Customer) (router.Customer, error) {
-			return customers.Intake(ctx, db, c)
-		},
+		Intake: intake(cfg, rt, db),
 		OnSessionsEnded: func(login string, sessions []string) {
 			if hub != nil {
 				hub.EndSessions(login, sessions)
@@ -263,6 +261,25 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	}, nil
 }
 
+// intake resolves the customer of a new contact from any channel and
+// applies their profile to its routing, as cfg.Customers says.
+func intake(cfg *config.Config, rt *router.Router, db *store.DB) func(context.Context, router.NewContact) (router.NewContact, error) {
+	c := cfg.Customers
+	r := customers.Routing{
+		PreferManager:    c.PreferRelationshipManager,
+		PreferLastAgent:  c.PreferLastAgent,
+		LastAgentWithin:  c.LastAgentWithin.D(),
+		PreferredTimeout: c.PreferredTimeout.D(),
+		IsAgent: func(id string) bool {
+			_, ok := rt.Snapshot().Agent(id)
+			return ok
+		},
+	}
+	return func(ctx context.Context, nc router.NewContact) (router.NewContact, error) {
+		return customers.Intake(ctx, db, nc, r)
+	}
+}
+
 // chatSecretFile keeps the key of chat conversation tokens, so that a
 // customer can resume across restarts.
 const chatSecretFile = "chat-secret"
@@ -279,9 +296,7 @@ func newChat(cfg *config.Config, rt *router.Router, db *store.DB, hub *agents.Hu
 		TokenTTL: cfg.Chat.TokenTTL.D(), MaxMessageBytes: cfg.Chat.MaxMessageBytes,
 		ConversationsPerMinute: cfg.Chat.ConversationsPerMinute, MessagesPer10s: cfg.Chat.MessagesPer10s,
 		OnCustomerTyping: hub.CustomerTyping,
-		ResolveCustomer: func(ctx context.Context, c router.Customer) (router.Customer, error) {
-			return customers.Intake(ctx, db, c)
-		},
+		Intake: intake(cfg, rt, db),
 		OnReceipt: func(contactID string, r chat.Receipt) {
 			hub.CustomerReceipt(contactID, r.DeliveredSeq, r.ReadSeq)
 		},
