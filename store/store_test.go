@@ -77,7 +77,7 @@ func fullContact(id string) router.Contact {
 		Channel: router.ChannelChat,
 		Queue:   "support",
 		Customer: router.Customer{
-			ID: "cust-" + id, Name: "Ada Lovelace", Email: id + "@example.com", Phone: "+4420" + id, Value: 1234.5,
+			ID: "cust-" + id, Name: "Ada Lovelace", Email: id + "@example.com", Phone: "+4420" + id, Value: 1234.5, Segment: "premium",
 		},
 		Subject:         "Engine trouble",
 		Requirements:    []router.Requirement{{Skill: "english", Min: 3}, {Skill: "billing", Min: 2}},
@@ -142,7 +142,7 @@ func fullQueue(name string) router.Queue {
 		MaxWait:    router.Duration(10 * time.Minute),
 		Overflow:   "overflow",
 		WrapUp:     router.Duration(30 * time.Second),
-		ValueTiers: []router.ValueTier{{Min: 1000, Boost: 10}},
+		ValueTiers: []router.ValueTier{{Min: 1000, Boost: 10}}, SegmentBoosts: map[string]int{"premium": 20},
 	}
 }
 
