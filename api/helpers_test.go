@@ -100,7 +100,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		Sessions:        &SessionOptions{BcryptCost: bcrypt.MinCost, Now: clock.Now},
 		OnSessionsEnded: o.onEnded,
 		ScreenPop:       o.screenPop,
-		Intake: o.intake,
+		Intake:          o.intake,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

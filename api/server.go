@@ -80,7 +80,7 @@ type Server struct {
 	limiter         *limiter
 	onSessionsEnded func(loginID string, sessionIDs []string)
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
-	intake func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
+	intake          func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
 
 	// dummyOnce makes dummy, the hash that logins with an unknown id are
 	// compared against.
@@ -125,7 +125,7 @@ func New(o Options) (*Server, error) {
 		limiter:         newLimiter(sessions.maxFailures, sessions.window),
 		onSessionsEnded: o.OnSessionsEnded,
 		screenPopper:    o.ScreenPop,
-		intake: o.Intake,
+		intake:          o.Intake,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes

@@ -192,7 +192,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Queues:    dashboards.Source{Router: rt, Store: db}.Queues,
 		Sessions:  &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
 		ScreenPop: func(ctx context.Context, id string) (any, error) { return popper.ScreenPop(ctx, id) },
-		Intake: intake(cfg, rt, db),
+		Intake:    intake(cfg, rt, db),
 		OnSessionsEnded: func(login string, sessions []string) {
 			if hub != nil {
 				hub.EndSessions(login, sessions)
@@ -296,7 +296,7 @@ func newChat(cfg *config.Config, rt *router.Router, db *store.DB, hub *agents.Hu
 		TokenTTL: cfg.Chat.TokenTTL.D(), MaxMessageBytes: cfg.Chat.MaxMessageBytes,
 		ConversationsPerMinute: cfg.Chat.ConversationsPerMinute, MessagesPer10s: cfg.Chat.MessagesPer10s,
 		OnCustomerTyping: hub.CustomerTyping,
-		Intake: intake(cfg, rt, db),
+		Intake:           intake(cfg, rt, db),
 		OnReceipt: func(contactID string, r chat.Receipt) {
 			hub.CustomerReceipt(contactID, r.DeliveredSeq, r.ReadSeq)
 		},
