@@ -66,11 +66,14 @@ type Options struct {
 	// not block.
 	Typing func(contactID string)
 	Read   func(contactID string, upToSeq int)
-	// OnOfferOutcome, if set, hears an agent's offer_outcome after the
-	// router recorded it on the contact's timeline (the offer learner
-	// plugs in here). It is called on the socket's reader goroutine and
-	// should return quickly.
-	OnOfferOutcome func(contactID, offerID, outcome string)
+	// OnOfferOutcome, if set, records an agent's offer_outcome on a
+	// contact the agent holds, durably, before the router adds it to the
+	// contact's timeline and the agent gets its ack (the offer learner
+	// plugs in here). Its error is the agent's: one wrapping
+	// router.ErrInvalid is answered invalid, ErrNotRecorded unavailable
+	// (the desktop may retry: a retry must not count twice). It is
+	// called on the socket's reader goroutine.
+	OnOfferOutcome func(ctx context.Context, o OfferOutcome) error
 	// Clock gives the time of the typing throttle; nil: time.Now. Give
 	// the router's clock's Now in tests.
 	Clock  func() time.Time
@@ -89,9 +92,9 @@ type Hub struct {
 	dispositions []config.Disposition
 	awayReasons  []string
 	grace        time.Duration
-	typing       func(string)                             // Options.Typing, or nil
-	read         func(string, int)                        // Options.Read, or nil
-	onOutcome    func(contactID, offerID, outcome string) // Options.OnOfferOutcome, or nil
+	typing       func(string)                              // Options.Typing, or nil
+	read         func(string, int)                         // Options.Read, or nil
+	onOutcome    func(context.Context, OfferOutcome) error // Options.OnOfferOutcome, or nil
 	log          *slog.Logger
 	upgrader     websocket.Upgrader
 	// now is the clock of the typing throttle; never nil.

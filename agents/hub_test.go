@@ -2,6 +2,7 @@ package agents
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -161,32 +162,61 @@ func mustLive(t *testing.T, e *env, agent string) string {
 func TestOfferOutcomeRecorded(t *testing.T) {
 	var mu sync.Mutex
 	var heard []string // guarded by mu
+	var fail error     // guarded by mu; what the hook answers next, once
 	e := newEnvWith(t, func(o *Options) {
-		o.OnOfferOutcome = func(contactID, offerID, outcome string) {
+		o.OnOfferOutcome = func(_ context.Context, oo OfferOutcome) error {
 			mu.Lock()
 			defer mu.Unlock()
-			heard = append(heard, contactID+" "+offerID+" "+outcome)
+			if fail != nil {
+				err := fail
+				fail = nil
+				return err
+			}
+			if oo.OfferID == "no-such-offer" {
+				return fmt.Errorf("%w: offer %q is not in the catalog", router.ErrInvalid, oo.OfferID)
+			}
+			heard = append(heard, oo.ContactID+" "+oo.OfferID+" "+oo.Outcome+" "+oo.AgentID)
+			return nil
 		}
 	})
 	e.agent("alice")
 	c, _ := e.connect("alice", "s1")
 	c.ok(reqSetState, map[string]any{"state": "available"})
 	id := mustLive(t, e, "alice")
-	c.ok(reqOfferOutcome, map[string]any{"contact_id": id, "offer_id": "gold-card", "outcome": "declined"})
-	events, err := e.db.Timeline(e.ctx, id)
-	if err != nil {
-		t.Fatalf("timeline: %v", err)
+	lastEvent := func() router.Event {
+		t.Helper()
+		events, err := e.db.Timeline(e.ctx, id)
+		if err != nil {
+			t.Fatalf("timeline: %v", err)
+		}
+		return events[len(events)-1]
 	}
-	last := events[len(events)-1]
-	if last.Event != "offer_outcome" || last.Reason != "gold-card: declined" || last.AgentID != "alice" {
+	c.ok(reqOfferOutcome, map[string]any{"contact_id": id, "offer_id": "gold-card", "outcome": "declined"})
+	// Recorded by the hook before the ack was written.
+	mu.Lock()
+	if want := []string{id + " gold-card declined alice"}; fmt.Sprint(heard) != fmt.Sprint(want) {
+		t.Errorf("got outcomes heard %q at the ack, want %q", heard, want)
+	}
+	mu.Unlock()
+	if last := lastEvent(); last.Event != "offer_outcome" || last.Reason != "gold-card: declined" || last.AgentID != "alice" {
 		t.Fatalf("got last event %+v, want offer_outcome gold-card: declined by alice", last)
 	}
 	c.fails(reqOfferOutcome, map[string]any{"contact_id": id, "offer_id": "gold-card", "outcome": "maybe"}, codeInvalid)
 	c.fails(reqOfferOutcome, map[string]any{"contact_id": "not-mine", "offer_id": "gold-card", "outcome": "accepted"}, codeNotFound)
-	// The hook is called before the ack is written.
+	c.fails(reqOfferOutcome, map[string]any{"contact_id": id, "offer_id": "no-such-offer", "outcome": "accepted"}, codeInvalid)
+	// A store failure: unavailable, nothing on the timeline; the retry
+	// is recorded.
+	mu.Lock()
+	fail = fmt.Errorf("profiles: record: %w: disk full", ErrNotRecorded)
+	mu.Unlock()
+	c.fails(reqOfferOutcome, map[string]any{"contact_id": id, "offer_id": "gold-card", "outcome": "accepted"}, codeUnavailable)
+	if last := lastEvent(); last.Reason != "gold-card: declined" {
+		t.Errorf("got last event %+v after a failed outcome, want the timeline unchanged", last)
+	}
+	c.ok(reqOfferOutcome, map[string]any{"contact_id": id, "offer_id": "gold-card", "outcome": "accepted"})
 	mu.Lock()
 	defer mu.Unlock()
-	if want := []string{id + " gold-card declined"}; fmt.Sprint(heard) != fmt.Sprint(want) {
+	if want := []string{id + " gold-card declined alice", id + " gold-card accepted alice"}; fmt.Sprint(heard) != fmt.Sprint(want) {
 		t.Errorf("got outcomes heard %q, want %q (only what was recorded)", heard, want)
 	}
 }

@@ -94,10 +94,18 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		c, err := h.rt.Transfer(ctx, a.ContactID, agentID, a.Queue, a.ToAgent)
 		return map[string]any{"contact": c}, mine(a.ContactID, err)
 	case *outcomeArgs:
-		err := h.rt.RecordEvent(ctx, a.ContactID, agentID, "offer_outcome", a.OfferID+": "+a.Outcome)
-		if err == nil && h.onOutcome != nil {
-			h.onOutcome(a.ContactID, a.OfferID, a.Outcome)
+		// Durable first: the outcome is committed before the timeline
+		// event and the ack. A retry after a failure in between records
+		// nothing twice (OnOfferOutcome deduplicates).
+		if _, err := h.held(agentID, a.ContactID); err != nil {
+			return nil, err
 		}
+		if h.onOutcome != nil {
+			if err := h.onOutcome(ctx, OfferOutcome{ContactID: a.ContactID, OfferID: a.OfferID, Outcome: a.Outcome, AgentID: agentID}); err != nil {
+				return nil, err
+			}
+		}
+		err := h.rt.RecordEvent(ctx, a.ContactID, agentID, "offer_outcome", a.OfferID+": "+a.Outcome)
 		return struct{}{}, mine(a.ContactID, err)
 	case *readArgs:
 		if _, err := h.held(agentID, a.ContactID); err != nil {
@@ -153,6 +161,8 @@ func errorCode(err error) (code, msg string) {
 		return codeNotFound, msg
 	case errors.Is(err, router.ErrConflict):
 		return codeConflict, msg
+	case errors.Is(err, ErrNotRecorded):
+		return codeUnavailable, "not recorded; retry later"
 	case errors.Is(err, router.ErrClosed), errors.Is(err, router.ErrNotStarted), errors.Is(err, router.ErrFailed),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return codeUnavailable, "the router is not running; retry later"

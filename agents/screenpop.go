@@ -48,6 +48,16 @@ type OfferSource interface {
 	Offers(ctx context.Context, c router.Contact) ([]PopOffer, error)
 }
 
+// OfferOutcome is what an agent reports of an offer made during one of
+// its contacts (the offer_outcome request).
+type OfferOutcome struct {
+	ContactID string
+	OfferID   string
+	// Outcome is presented, accepted, declined or not_relevant.
+	Outcome string
+	AgentID string
+}
+
 // ScreenPop is what an agent sees when a contact arrives: the contact,
 // the customer, their history and the offers worth making. Its JSON form
 // is the document of docs/protocol.md.

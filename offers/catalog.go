@@ -3,6 +3,7 @@ package offers
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -55,7 +56,7 @@ func NewCatalog(offers []Offer) (*Catalog, error) {
 			return nil, &OfferError{ID: o.ID, Field: "id", Msg: "empty (want a name such as \"savings\")"}
 		case c.has(o.ID):
 			return nil, &OfferError{ID: o.ID, Field: "id", Msg: "duplicate"}
-		case o.Value < 0:
+		case o.Value < 0 || math.IsNaN(o.Value) || math.IsInf(o.Value, 0):
 			return nil, &OfferError{ID: o.ID, Field: "value", Msg: fmt.Sprintf("%v is negative (want ≥ 0)", o.Value)}
 		case o.Cooldown < 0:
 			return nil, &OfferError{ID: o.ID, Field: "cooldown", Msg: fmt.Sprintf("%v is negative (want ≥ 0)", o.Cooldown)}
@@ -77,6 +78,31 @@ func NewCatalog(offers []Offer) (*Catalog, error) {
 		c.progs = append(c.progs, prog)
 	}
 	return c, nil
+}
+
+// MaxCooldown is the longest cooldown of the catalog's offers: how far
+// back a customer's outcomes can matter.
+func (c *Catalog) MaxCooldown() time.Duration {
+	var d time.Duration
+	for _, o := range c.offers {
+		d = max(d, o.Cooldown)
+	}
+	return d
+}
+
+// Offer sources, for Entry.
+const (
+	SourceConfig = "config"
+	SourceAPI    = "api"
+)
+
+// Entry is an offer of a live catalog with where it comes from: the
+// configuration (SourceConfig) or the API (SourceAPI).
+type Entry struct {
+	Offer  Offer
+	Source string
+	// UpdatedAt is when the API last put it; zero for SourceConfig.
+	UpdatedAt time.Time
 }
 
 func (c *Catalog) has(id string) bool {

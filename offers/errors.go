@@ -30,3 +30,7 @@ func (e *OfferError) Unwrap() []error {
 	}
 	return []error{ErrInvalidOffer, e.Err}
 }
+
+// ErrUnknownOffer is wrapped by errors about an offer id that is not in
+// the catalog.
+var ErrUnknownOffer = errors.New("offers: no such offer")

@@ -85,6 +85,32 @@ func (l *Learner) Counts(offerID, segment string) Counts {
 	return l.counts[learnKey{offerID, segment}]
 }
 
+// Learned is what a Learner believes of one offer in one segment.
+type Learned struct {
+	Segment string
+	Counts  Counts
+	// Mean is the posterior mean acceptance probability.
+	Mean float64
+}
+
+// Learned returns what was learned of an offer, by segment; none is nil.
+func (l *Learner) Learned(offerID string) []Learned {
+	l.mu.Lock()
+	var out []Learned
+	for k, c := range l.counts {
+		if k.offer == offerID {
+			out = append(out, Learned{Segment: k.segment, Counts: c})
+		}
+	}
+	l.mu.Unlock()
+	for i := range out {
+		a, b := l.posterior(out[i].Counts)
+		out[i].Mean = a / (a + b)
+	}
+	slices.SortFunc(out, func(x, y Learned) int { return strings.Compare(x.Segment, y.Segment) })
+	return out
+}
+
 // Mean is the posterior mean acceptance probability of an offer in a
 // segment.
 func (l *Learner) Mean(offerID, segment string) float64 {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard/switchboard/agents"
@@ -17,16 +18,26 @@ import (
 	"github.com/switchboard/switchboard/store"
 )
 
-// outcomeTimeout bounds the store reads of Outcome, which has no caller
-// context.
-const outcomeTimeout = 5 * time.Second
+const (
+	// historyLimit bounds the outcomes a screen pop reads of a customer
+	// (within the catalog's longest cooldown).
+	historyLimit = 200
+	// presentTimeout bounds one write of presentations, which has no
+	// caller context.
+	presentTimeout = 5 * time.Second
+	// presentQueue is how many screen pops' presentations may wait for
+	// the writer; beyond, they are dropped (and logged), never waited on.
+	presentQueue = 1024
+)
 
-// Store is what Offers reads: profiles, ended contacts and their first
-// message. *store.DB implements it.
+// Store is what Offers reads and writes: profiles, ended contacts and
+// their first message, and offer outcomes. *store.DB implements it.
 type Store interface {
 	Customer(ctx context.Context, id string) (store.Customer, error)
 	Contact(ctx context.Context, id string) (router.Contact, error)
 	Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error)
+	OfferHistory(ctx context.Context, customerID string, since time.Time, limit int) ([]store.OfferOutcome, error)
+	RecordOfferOutcomes(ctx context.Context, outs []store.OfferOutcome) ([]store.OfferStat, int, error)
 }
 
 var _ Store = (*store.DB)(nil)
@@ -43,10 +54,11 @@ func DefaultRules() offers.Rules {
 }
 
 // Offers proposes offers for the screen pop from a catalog, suppression
-// rules and a learner shared with Outcome. It implements
-// agents.OfferSource and is safe for concurrent use.
+// rules and a learner, records the agents' outcomes durably and teaches
+// them to the learner. It implements agents.OfferSource and is safe for
+// concurrent use. Close it to stop its writer of presentations.
 type Offers struct {
-	cat     *offers.Catalog
+	cat     atomic.Pointer[offers.Catalog] // never nil; swapped whole by SetCatalog
 	learner *offers.Learner
 	rules   offers.Rules
 	store   Store
@@ -55,53 +67,228 @@ type Offers struct {
 
 	mu  sync.Mutex
 	rng *rand.Rand // guarded by mu; a *rand.Rand is not safe for concurrent use
+
+	// recordMu orders each outcome's commit with the learner's update
+	// from it, so the learner holds the latest counts.
+	recordMu sync.Mutex
+
+	// The writer of presentations: pops queue them on present; pending
+	// counts the batches not yet written.
+	present chan []store.OfferOutcome
+	pending sync.WaitGroup
+	closed  atomic.Bool
+	done    chan struct{}
+	stopped chan struct{}
 }
 
 var _ agents.OfferSource = (*Offers)(nil)
 
 // NewOffers returns an offer source over cat, ranking with learner under
-// rules. rt, when not nil, gives Outcome the live contacts; log may be
-// nil. The ranking's random source is seeded from crypto/rand.
+// rules, and starts its writer of presentations. rt, when not nil, gives
+// Outcome the live contacts; log may be nil. The ranking's random source
+// is seeded from crypto/rand. The learner should hold the store's counts
+// (LoadLearner).
 func NewOffers(cat *offers.Catalog, learner *offers.Learner, rules offers.Rules, s Store, rt *router.Router, log *slog.Logger) *Offers {
 	var seed [16]byte
 	_, _ = crand.Read(seed[:]) // never fails (crypto/rand.Read panics instead)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Offers{
-		cat: cat, learner: learner, rules: rules, store: s, rt: rt, log: log,
-		rng: rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
+	o := &Offers{
+		learner: learner, rules: rules, store: s, rt: rt, log: log,
+		rng:     rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
+		present: make(chan []store.OfferOutcome, presentQueue),
+		done:    make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
+	o.cat.Store(cat)
+	go o.writePresentations()
+	return o
 }
+
+// LoadLearner teaches l the counts the store holds (at start-up).
+func LoadLearner(ctx context.Context, s interface {
+	OfferStats(ctx context.Context) ([]store.OfferStat, error)
+}, l *offers.Learner) error {
+	stats, err := s.OfferStats(ctx)
+	if err != nil {
+		return fmt.Errorf("profiles: load learner: %w", err)
+	}
+	for _, st := range stats {
+		l.Load(st.OfferID, st.Segment, offers.Counts{Accepted: st.Accepted, Rejected: st.Rejected})
+	}
+	return nil
+}
+
+// Catalog returns the live catalog.
+func (o *Offers) Catalog() *offers.Catalog { return o.cat.Load() }
+
+// SetCatalog replaces the live catalog at once: a screen pop sees the
+// old one or the new one, never a mix.
+func (o *Offers) SetCatalog(c *offers.Catalog) { o.cat.Store(c) }
+
+// Learner returns the learner.
+func (o *Offers) Learner() *offers.Learner { return o.learner }
+
+// Close stops the writer of presentations after it wrote what was
+// queued. Offers made after Close are not recorded as presented.
+func (o *Offers) Close() {
+	if o.closed.Swap(true) {
+		return
+	}
+	close(o.done)
+	<-o.stopped
+}
+
+// Flush waits until the presentations queued so far are written.
+func (o *Offers) Flush() { o.pending.Wait() }
 
 // Offers returns at most offers.MaxRanked offers for contact c, best
 // first, each with its one-line reason: none for a contact without a
 // customer profile, a customer without marketing consent (or who refused
-// profiling), or a complaint.
+// profiling), a complaint, or an SMS contact of a customer who opted out
+// of SMS. Offers in cooldown after the customer declined them, or
+// presented CapPerContact times during c, are left out: the customer's
+// outcomes are read from the store, within the catalog's longest
+// cooldown. Those of c with its current agent are not counted, so that
+// an agent's screen pop keeps the offers it shows while the agent records
+// their outcomes.
+//
+// The offers returned to a contact held by an agent (offered, assigned,
+// wrap-up) are recorded as presented by that agent, once per contact,
+// offer and agent, by a writer behind a queue: the screen pop never
+// waits for that write.
 func (o *Offers) Offers(ctx context.Context, c router.Contact) ([]agents.PopOffer, error) {
-	env, ok, err := o.env(ctx, c)
+	cat := o.cat.Load()
+	env, p, ok, err := o.env(ctx, c)
 	if err != nil || !ok {
 		return nil, err
 	}
+	if _, suppressed := o.rules.Suppressed(env); suppressed {
+		return nil, nil
+	}
+	now := time.Now()
+	history, err := o.history(ctx, cat, c, p.ID, now)
+	if err != nil {
+		return nil, err
+	}
 	o.mu.Lock()
-	ranked, err := offers.Recommend(o.cat, o.learner, o.rules, offers.Request{Env: env, ContactID: c.ID, Now: time.Now()}, o.rng)
+	ranked, err := offers.Recommend(cat, o.learner, o.rules, offers.Request{Env: env, ContactID: c.ID, Now: now, History: history}, o.rng)
 	o.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("profiles: offers for %q: %w", c.ID, err)
 	}
 	out := make([]agents.PopOffer, 0, len(ranked))
+	var shown []store.OfferOutcome
+	held := c.AgentID != "" && (c.State == router.ContactOffered || c.State == router.ContactAssigned || c.State == router.ContactWrapUp)
 	for _, r := range ranked {
 		out = append(out, agents.PopOffer{ID: r.Offer.ID, Title: r.Offer.Title, Reason: r.Reason})
+		if held {
+			shown = append(shown, store.OfferOutcome{OfferID: r.Offer.ID, ContactID: c.ID, CustomerID: p.ID,
+				Segment: p.Segment, AgentID: c.AgentID, Outcome: store.OutcomePresented, At: now})
+		}
+	}
+	if len(shown) > 0 {
+		o.queuePresented(shown)
 	}
 	return out, nil
 }
 
-// env is what the offers see of c and its customer; ok is false when
-// the contact has no live profile.
-func (o *Offers) env(ctx context.Context, c router.Contact) (env offers.Env, ok bool, err error) {
-	p, ok, err := o.profile(ctx, c.Customer.ID)
+// history reads the outcomes of customerID that may matter to c now: in
+// the catalog's longest cooldown or since c began, without those of c
+// with its current agent, and with only the latest decision of each
+// contact and offer (a correction replaces what it corrects).
+func (o *Offers) history(ctx context.Context, cat *offers.Catalog, c router.Contact, customerID string, now time.Time) ([]offers.Result, error) {
+	since := now.Add(-cat.MaxCooldown())
+	if !c.CreatedAt.IsZero() && c.CreatedAt.Before(since) {
+		since = c.CreatedAt
+	}
+	rows, err := o.store.OfferHistory(ctx, customerID, since, historyLimit)
+	if err != nil {
+		return nil, fmt.Errorf("profiles: offers for %q: history: %w", c.ID, err)
+	}
+	type key struct{ contact, offer string }
+	decided := map[key]bool{}
+	var out []offers.Result
+	for _, h := range rows { // newest first
+		if c.AgentID != "" && h.ContactID == c.ID && h.AgentID == c.AgentID {
+			continue
+		}
+		if h.Outcome != store.OutcomePresented {
+			k := key{h.ContactID, h.OfferID}
+			if decided[k] {
+				continue
+			}
+			decided[k] = true
+		}
+		out = append(out, offers.Result{OfferID: h.OfferID, ContactID: h.ContactID, Outcome: offers.Outcome(h.Outcome), At: h.At})
+	}
+	return out, nil
+}
+
+// queuePresented hands presentations to the writer, or drops them if it
+// is behind or closed.
+func (o *Offers) queuePresented(outs []store.OfferOutcome) {
+	if o.closed.Load() {
+		return
+	}
+	o.pending.Add(1)
+	select {
+	case o.present <- outs:
+	default:
+		o.pending.Done()
+		o.log.Warn("profiles: presentations not recorded: the writer is behind", "contact", outs[0].ContactID)
+	}
+}
+
+// writePresentations writes queued presentations, several screen pops'
+// in one transaction, until Close.
+func (o *Offers) writePresentations() {
+	defer close(o.stopped)
+	for {
+		var batch []store.OfferOutcome
+		n := 0
+		select {
+		case outs := <-o.present:
+			batch, n = append(batch, outs...), 1
+		case <-o.done:
+			for {
+				select {
+				case outs := <-o.present:
+					o.writePresented(outs, 1)
+				default:
+					return
+				}
+			}
+		}
+	more:
+		for n < 64 {
+			select {
+			case outs := <-o.present:
+				batch, n = append(batch, outs...), n+1
+			default:
+				break more
+			}
+		}
+		o.writePresented(batch, n)
+	}
+}
+
+func (o *Offers) writePresented(batch []store.OfferOutcome, n int) {
+	defer o.pending.Add(-n)
+	ctx, cancel := context.WithTimeout(context.Background(), presentTimeout)
+	defer cancel()
+	if _, _, err := o.store.RecordOfferOutcomes(ctx, batch); err != nil {
+		o.log.Warn("profiles: presentations not recorded", "contact", batch[0].ContactID, "err", err)
+	}
+}
+
+// env is what the offers see of c and its customer, and the customer's
+// profile; ok is false when the contact has no live profile.
+func (o *Offers) env(ctx context.Context, c router.Contact) (env offers.Env, p store.Customer, ok bool, err error) {
+	p, ok, err = o.profile(ctx, c.Customer.ID)
 	if err != nil || !ok {
-		return env, false, err
+		return env, p, false, err
 	}
 	env.Customer = offers.CustomerView{
 		Segment: p.Segment, Value: p.Value, Products: p.Products, Tags: p.Tags, Language: p.Language,
@@ -116,11 +303,11 @@ func (o *Offers) env(ctx context.Context, c router.Contact) (env offers.Env, ok 
 	case errors.Is(err, store.ErrNotFound):
 		// Live, not yet durable: no first message to read.
 	case err != nil:
-		return env, false, fmt.Errorf("profiles: offers for %q: first message: %w", c.ID, err)
+		return env, p, false, fmt.Errorf("profiles: offers for %q: first message: %w", c.ID, err)
 	case len(msgs) > 0 && msgs[0].Direction == "in":
 		env.Contact.FirstMessage = msgs[0].Body
 	}
-	return env, true, nil
+	return env, p, true, nil
 }
 
 // profile reads the profile of customerID, following one merge; ok is
@@ -142,28 +329,46 @@ func (o *Offers) profile(ctx context.Context, customerID string) (p store.Custom
 	return p, p.ErasedAt.IsZero(), nil
 }
 
-// Outcome teaches the learner what became of offerID during contactID,
-// under the segment of the contact's customer. It is the agents hub's
-// OnOfferOutcome; a contact or customer that cannot be read is logged and
-// skipped.
-func (o *Offers) Outcome(contactID, offerID, outcome string) {
-	ctx, cancel := context.WithTimeout(context.Background(), outcomeTimeout)
-	defer cancel()
-	c, err := o.contact(ctx, contactID)
+// Outcome records what became of an offer during a contact, as its agent
+// reports it (the hub's OnOfferOutcome, called for a contact the agent
+// holds), and teaches the learner, under the segment of the contact's
+// customer, before it returns. The offer must be in the live catalog
+// and the outcome one of presented, accepted, declined and not_relevant
+// (else an error wrapping router.ErrInvalid). A retry records nothing
+// twice, and a different decision on the same offer and contact
+// corrects the previous one (store.RecordOfferOutcomes). A store failure
+// wraps agents.ErrNotRecorded.
+func (o *Offers) Outcome(ctx context.Context, oo agents.OfferOutcome) error {
+	if _, ok := o.cat.Load().Offer(oo.OfferID); !ok {
+		return fmt.Errorf("%w: offer %q is not in the catalog", router.ErrInvalid, oo.OfferID)
+	}
+	switch offers.Outcome(oo.Outcome) {
+	case offers.Presented, offers.Accepted, offers.Declined, offers.NotRelevant:
+	default:
+		return fmt.Errorf("%w: outcome %q: want presented, accepted, declined or not_relevant", router.ErrInvalid, oo.Outcome)
+	}
+	c, err := o.contact(ctx, oo.ContactID)
 	if err != nil {
-		o.log.Warn("profiles: offer outcome not learned", "contact", contactID, "offer", offerID, "err", err)
-		return
+		return fmt.Errorf("profiles: offer outcome: %w: %w", agents.ErrNotRecorded, err)
 	}
 	p, ok, err := o.profile(ctx, c.Customer.ID)
 	if err != nil {
-		o.log.Warn("profiles: offer outcome not learned", "contact", contactID, "offer", offerID, "err", err)
-		return
+		return fmt.Errorf("profiles: offer outcome: %w: %w", agents.ErrNotRecorded, err)
 	}
-	segment := ""
+	rec := store.OfferOutcome{OfferID: oo.OfferID, ContactID: oo.ContactID, AgentID: oo.AgentID, Outcome: oo.Outcome, At: time.Now()}
 	if ok {
-		segment = p.Segment
+		rec.CustomerID, rec.Segment = p.ID, p.Segment
 	}
-	o.learner.Record(offerID, segment, offers.Outcome(outcome))
+	o.recordMu.Lock()
+	defer o.recordMu.Unlock()
+	changed, _, err := o.store.RecordOfferOutcomes(ctx, []store.OfferOutcome{rec})
+	if err != nil {
+		return fmt.Errorf("profiles: offer outcome: %w: %w", agents.ErrNotRecorded, err)
+	}
+	for _, s := range changed {
+		o.learner.Load(s.OfferID, s.Segment, offers.Counts{Accepted: s.Accepted, Rejected: s.Rejected})
+	}
+	return nil
 }
 
 // contact reads a contact, live from the router or ended from the store.

@@ -2,11 +2,15 @@ package profiles
 
 import (
 	"context"
+	"errors"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/agents"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -61,7 +65,9 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	l := offers.NewLearner(offers.Prior{})
-	return &env{ctx: ctx, db: db, rt: rt, learner: l, src: NewOffers(cat, l, DefaultRules(), db, rt, nil)}
+	src := NewOffers(cat, l, DefaultRules(), db, rt, nil)
+	t.Cleanup(src.Close)
+	return &env{ctx: ctx, db: db, rt: rt, learner: l, src: src}
 }
 
 func (e *env) submit(t *testing.T, nc router.NewContact) router.Contact {
@@ -110,26 +116,148 @@ func TestOffers(t *testing.T) {
 	}
 }
 
-func TestOutcomeTeachesLearner(t *testing.T) {
+func (e *env) outcome(t *testing.T, contactID, offerID, outcome, agent string) {
+	t.Helper()
+	if err := e.src.Outcome(e.ctx, agents.OfferOutcome{ContactID: contactID, OfferID: offerID, Outcome: outcome, AgentID: agent}); err != nil {
+		t.Fatalf("outcome %s %s: %v", offerID, outcome, err)
+	}
+}
+
+func TestOutcomePersistedAndLearned(t *testing.T) {
 	e := newEnv(t)
 	c := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}})
-	e.src.Outcome(c.ID, "savings", "accepted")
-	e.src.Outcome(c.ID, "savings", "declined")
-	e.src.Outcome(c.ID, "savings", "presented")
-	if got, want := e.learner.Counts("savings", "premium"), (offers.Counts{Accepted: 1, Rejected: 1}); got != want {
-		t.Errorf("got %+v, want %+v", got, want)
+	e.outcome(t, c.ID, "savings", "presented", "alice")
+	e.outcome(t, c.ID, "savings", "declined", "alice")
+	e.outcome(t, c.ID, "savings", "declined", "alice") // a retry
+	e.outcome(t, c.ID, "fiber", "accepted", "alice")
+	if got, want := e.learner.Counts("savings", "premium"), (offers.Counts{Rejected: 1}); got != want {
+		t.Errorf("got %+v, want %+v (the retry counted once)", got, want)
+	}
+	// A correction moves the count.
+	e.outcome(t, c.ID, "savings", "accepted", "alice")
+	if got, want := e.learner.Counts("savings", "premium"), (offers.Counts{Accepted: 1}); got != want {
+		t.Errorf("got %+v after a correction, want %+v", got, want)
 	}
 	// An ended contact is read from the store.
 	if _, err := e.rt.CloseContact(e.ctx, c.ID, "", "", ""); err != nil {
 		t.Fatal(err)
 	}
-	e.src.Outcome(c.ID, "savings", "accepted")
-	if got := e.learner.Counts("savings", "premium").Accepted; got != 2 {
-		t.Errorf("got %d accepted after an ended contact's outcome, want 2", got)
+	e.outcome(t, c.ID, "card-upgrade", "not_relevant", "alice")
+	for _, tt := range []struct {
+		name, contact, offer, outcome string
+		want                          error
+	}{
+		{"unknown-offer", c.ID, "no-such-offer", "accepted", router.ErrInvalid},
+		{"unknown-outcome", c.ID, "savings", "maybe", router.ErrInvalid},
+		{"unknown-contact", "no-such-contact", "savings", "accepted", agents.ErrNotRecorded},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := e.src.Outcome(e.ctx, agents.OfferOutcome{ContactID: tt.contact, OfferID: tt.offer, Outcome: tt.outcome, AgentID: "alice"})
+			if !errors.Is(err, tt.want) {
+				t.Errorf("got %v, want %v", err, tt.want)
+			}
+		})
 	}
-	e.src.Outcome("no-such-contact", "savings", "accepted")
-	if got := e.learner.Counts("savings", "premium").Accepted; got != 2 {
-		t.Errorf("got %d accepted after an unknown contact's outcome, want still 2", got)
+	// A restart: a new learner loaded from the store believes the same.
+	restarted := offers.NewLearner(offers.Prior{})
+	if err := LoadLearner(e.ctx, e.db, restarted); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"savings", "fiber", "card-upgrade", "home-insurance"} {
+		if got, want := restarted.Counts(id, "premium"), e.learner.Counts(id, "premium"); got != want {
+			t.Errorf("%s: got %+v after a restart, want %+v", id, got, want)
+		}
+	}
+}
+
+// TestRestartKeepsRanking teaches the learner that one offer is always
+// accepted and another always declined, then checks that a fresh offer
+// source over the same store (a restart) ranks and explains them so.
+func TestRestartKeepsRanking(t *testing.T) {
+	e := newEnv(t)
+	for range 40 {
+		c := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nosms"}})
+		e.outcome(t, c.ID, "home-insurance", "accepted", "alice")
+		e.outcome(t, c.ID, "card-upgrade", "declined", "alice")
+	}
+	cat, err := offers.NewCatalog(offers.Demo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := offers.NewLearner(offers.Prior{})
+	if err := LoadLearner(e.ctx, e.db, l); err != nil {
+		t.Fatal(err)
+	}
+	src := NewOffers(cat, l, DefaultRules(), e.db, e.rt, nil)
+	t.Cleanup(src.Close)
+	src.rng = rand.New(rand.NewPCG(1, 2)) // reproducible draws
+	c := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}})
+	got, err := src.Offers(e.ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || got[0].ID != "home-insurance" || got[0].Reason != "premium, mortgage without home insurance, 98 % accept" {
+		t.Errorf("got %+v, want home-insurance first with its learned 98 %% (41/42)", got)
+	}
+	for _, o := range got {
+		if o.ID == "card-upgrade" && o.Reason != "premium, card holder, high value, 2 % accept" {
+			t.Errorf("got %+v, want card-upgrade at 2 %% (1/42)", o)
+		}
+	}
+}
+
+func TestCooldownAndCap(t *testing.T) {
+	e := newEnv(t)
+	ids := func(os []agents.PopOffer) []string {
+		var s []string
+		for _, o := range os {
+			s = append(s, o.ID)
+		}
+		slices.Sort(s)
+		return s
+	}
+	pop := func(c router.Contact) []string {
+		t.Helper()
+		got, err := e.src.Offers(e.ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.src.Flush()
+		return ids(got)
+	}
+	yes := true
+	if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: "grace", Segment: "premium", Value: 5000, ConsentMarketing: &yes,
+		Products: []string{"credit_card", "mortgage"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	all := []string{"card-upgrade", "home-insurance", "savings"} // grace's eligible offers on chat: no more than shown
+	first := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "grace"}})
+	held := first
+	held.AgentID, held.State = "alice", router.ContactOffered
+	if got := pop(held); !slices.Equal(got, all) {
+		t.Fatalf("got %v, want %v", got, all)
+	}
+	// Presented to alice (cap 1): alice keeps seeing them on this
+	// contact, to record their outcomes; bob, taking the contact over,
+	// does not.
+	if got := pop(held); !slices.Equal(got, all) {
+		t.Errorf("got %v for alice again, want %v (her own presentation is not counted)", got, all)
+	}
+	held.AgentID = "bob"
+	if got := pop(held); len(got) != 0 {
+		t.Errorf("got %v for bob on the same contact, want none: each was presented once already (cap 1)", got)
+	}
+	// A decline puts the offer in cooldown for the customer's next
+	// contacts; a contact on which nothing was presented shows the rest.
+	e.outcome(t, first.ID, "savings", "declined", "alice")
+	next := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "grace"}})
+	if got, want := pop(next), []string{"card-upgrade", "home-insurance"}; !slices.Equal(got, want) {
+		t.Errorf("got %v on the next contact, want %v (savings in its 30-day cooldown)", got, want)
+	}
+	// Corrected to accepted: no cooldown any more.
+	e.outcome(t, first.ID, "savings", "accepted", "alice")
+	if got := pop(next); !slices.Equal(got, all) {
+		t.Errorf("got %v after the decline was corrected, want %v", got, all)
 	}
 }
 
@@ -146,7 +274,9 @@ func TestOffersConcurrent(t *testing.T) {
 				if _, err = e.src.Offers(e.ctx, c); err != nil {
 					break
 				}
-				e.src.Outcome(c.ID, "fiber", "declined")
+				if err = e.src.Outcome(e.ctx, agents.OfferOutcome{ContactID: c.ID, OfferID: "fiber", Outcome: "declined", AgentID: "alice"}); err != nil {
+					break
+				}
 			}
 			done <- err
 		}()
@@ -156,7 +286,7 @@ func TestOffersConcurrent(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if got := e.learner.Counts("fiber", "premium").Rejected; got != 160 {
-		t.Errorf("got %d rejections, want 160", got)
+	if got := e.learner.Counts("fiber", "premium").Rejected; got != 1 {
+		t.Errorf("got %d rejections, want 1: the same decline on one contact counts once", got)
 	}
 }

@@ -178,11 +178,20 @@ var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent
 // WebSocket, and the web chat. closeAll ends the WebSockets.
 func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, fan *notifiers, log *slog.Logger) (http.Handler, func(), error) {
 	// The configuration has no offer catalog yet: the demo's offers.
-	catalog, err := offers.NewCatalog(offers.Demo())
+	configOffers := offers.Demo()
+	catalog, err := offers.NewCatalog(configOffers)
 	if err != nil {
 		return nil, nil, fmt.Errorf("offer catalog: %w", err)
 	}
-	offerSrc := profiles.NewOffers(catalog, offers.NewLearner(offers.Prior{}), profiles.DefaultRules(), db, rt, log)
+	learner := offers.NewLearner(offers.Prior{})
+	if err := profiles.LoadLearner(context.Background(), db, learner); err != nil {
+		return nil, nil, err
+	}
+	offerSrc := profiles.NewOffers(catalog, learner, profiles.DefaultRules(), db, rt, log)
+	if _, err := profiles.NewCatalog(context.Background(), configOffers, db, offerSrc, log); err != nil {
+		offerSrc.Close()
+		return nil, nil, err
+	}
 	popper := &agents.Popper{Router: rt, Store: db, Profiles: db, Offers: offerSrc, Logger: log}
 	var hub *agents.Hub
 	// chatCh is set below, after the hub it hears from; nil without chat.
@@ -200,6 +209,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		},
 	})
 	if err != nil {
+		offerSrc.Close()
 		return nil, nil, err
 	}
 	hub, err = agents.NewHub(&agents.Options{
@@ -232,6 +242,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Logger: log,
 	})
 	if err != nil {
+		offerSrc.Close()
 		return nil, nil, err
 	}
 	mux := http.NewServeMux()
@@ -240,11 +251,12 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	mux.Handle("GET /ws/agent", hub)
 	mux.Handle("GET /agent/", web.Handler())
 	listeners := []router.Notifier{hub}
-	closers := []func(){hub.Close}
+	closers := []func(){hub.Close, offerSrc.Close}
 	if len(cfg.Chat.Topics) > 0 {
 		ch, err := newChat(cfg, rt, db, hub, log)
 		if err != nil {
 			hub.Close()
+			offerSrc.Close()
 			return nil, nil, err
 		}
 		chatCh = ch
