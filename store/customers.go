@@ -319,7 +319,7 @@ func (db *DB) ExportCustomer(ctx context.Context, customerID string) (CustomerEx
 	if x.Merges, err = db.CustomerMerges(ctx, customerID); err != nil {
 		return CustomerExport{}, err
 	}
-	if x.Contacts, err = customerContacts(ctx, db.read, db.dialect, customerID, x.Identities); err != nil {
+	if x.Contacts, err = customerContacts(ctx, db.read, db.dialect, customerID); err != nil {
 		return CustomerExport{}, fmt.Errorf("store: export customer %q: contacts: %w", customerID, err)
 	}
 	if x.OfferOutcomes, err = customerOfferOutcomes(ctx, db.read, db.dialect, customerID); err != nil {
@@ -328,28 +328,36 @@ func (db *DB) ExportCustomer(ctx context.Context, customerID string) (CustomerEx
 	return x, nil
 }
 
-// EraseCustomer erases a customer's personal data in one transaction: the
-// name, language, relationship manager, products, tags and consents are
-// blanked and the identities deleted. The id, segment, value bucket
-// (valueBucket), merge records and the counts of contacts and identities
-// held are kept. Offer outcomes are kept as anonymous statistics, their
-// customer id blanked. Erasing twice is allowed and changes nothing more.
-// The contacts themselves are not changed. A missing customer wraps
-// ErrNotFound.
+// EraseCustomer erases a customer's personal data in one transaction.
+// The profile: the name, language, relationship manager, products, tags
+// and consents are blanked and the identities deleted; the id, segment,
+// value bucket (valueBucket), merge records (without the identity that
+// linked the two customers, and without the reason naming it) and the
+// counts of contacts and identities held are kept. Offer outcomes are
+// kept as anonymous statistics, their customer id blanked. The customers
+// merged into it are erased too. The contacts (customerContacts): see
+// eraseContactsTx. If any of them has not ended (it still lives in the
+// router, which would write its personal data back), nothing is changed
+// and the error is an *OpenContactsError. Erasing again erases the
+// contacts that reached the customer since and changes nothing else. A
+// missing customer wraps ErrNotFound.
 func (db *DB) EraseCustomer(ctx context.Context, customerID string, at time.Time) error {
 	return db.inTx(ctx, "erase customer "+customerID, func(tx *sql.Tx) error {
 		c, err := customerTx(ctx, tx, db.dialect, customerID)
 		if err != nil {
 			return err
 		}
+		contacts, err := customerContacts(ctx, tx, db.dialect, customerID)
+		if err != nil {
+			return err
+		}
+		if err := eraseContactsTx(ctx, tx, db.dialect, customerID, contacts); err != nil {
+			return err
+		}
 		if !c.ErasedAt.IsZero() {
 			return nil
 		}
 		ids, err := identitiesTx(ctx, tx, db.dialect, customerID)
-		if err != nil {
-			return err
-		}
-		contacts, err := customerContacts(ctx, tx, db.dialect, customerID, ids)
 		if err != nil {
 			return err
 		}
@@ -363,7 +371,10 @@ func (db *DB) EraseCustomer(ctx context.Context, customerID string, at time.Time
 	consent_marketing = NULL, consent_profiling = NULL, relationship_manager = '', products = '[]', tags = '[]', sms_opt_out = 0,
 	value = ?, contact_count = ?, identity_count = ?, updated_at = ?, erased_at = ? WHERE id = ?`),
 			valueBucket(c.Value), len(contacts), len(ids), toNanos(at), toNanos(at), customerID)
-		return err
+		if err != nil {
+			return err
+		}
+		return eraseMergedTx(ctx, tx, db.dialect, customerID, at)
 	})
 }
 
@@ -389,8 +400,11 @@ func (db *DB) inTx(ctx context.Context, step string, f func(tx *sql.Tx) error) (
 		}
 	}()
 	if err = f(tx); err != nil {
-		var ice *IdentityConflictError
-		if errors.As(err, &ice) {
+		var (
+			ice *IdentityConflictError
+			oce *OpenContactsError
+		)
+		if errors.As(err, &ice) || errors.As(err, &oce) {
 			return err
 		}
 		return fmt.Errorf("store: %s: %w", step, err)
@@ -482,31 +496,19 @@ func addIdentityTx(ctx context.Context, tx *sql.Tx, d dialect, id Identity) erro
 	return nil
 }
 
-// customerContacts returns the contacts whose customer id is customerID
-// or whose email or phone is one of ids, oldest first.
-func customerContacts(ctx context.Context, q queryer, d dialect, customerID string, ids []Identity) ([]router.Contact, error) {
-	where := []string{"customer_id = ?"}
-	args := []any{customerID}
-	for _, id := range ids {
-		switch id.Kind {
-		case IdentityEmail:
-			where = append(where, "customer_email = ?")
-		case IdentityPhone:
-			where = append(where, "customer_phone = ?")
-		default:
-			continue
-		}
-		args = append(args, id.Value)
-	}
-	rows, err := q.QueryContext(ctx, rebind(d, `SELECT data, idempotency_key, idempotency_hash FROM contacts WHERE `+
-		strings.Join(where, " OR ")+` ORDER BY created_at, id`), args...)
+// customerContacts returns the contacts of a customer, oldest first: its
+// own, those of the customers merged into it, and those whose email or
+// phone is one of their identities (customerContactsQuery).
+func customerContacts(ctx context.Context, q queryer, d dialect, customerID string) ([]router.Contact, error) {
+	query, args := customerContactsQuery(customerID, "", "", false, 0, "", 0)
+	rows, err := q.QueryContext(ctx, rebind(d, query), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var cs []router.Contact
 	for rows.Next() {
-		c, err := scanContact(rows)
+		c, _, err := scanContactCreated(rows)
 		if err != nil {
 			return nil, err
 		}

@@ -108,11 +108,11 @@ func TestExportAndEraseCustomer(t *testing.T) {
 		[]Identity{{Kind: IdentityEmail, Value: "ada@example.com"}, {Kind: IdentityPhone, Value: "+15551234567"}}); err != nil {
 		t.Fatalf("PutCustomer: %v", err)
 	}
-	byEmail := simpleContact("c1", router.ContactQueued, custEpoch)
+	byEmail := simpleContact("c1", router.ContactClosed, custEpoch)
 	byEmail.Customer = router.Customer{Email: "ada@example.com"}
-	byPhone := simpleContact("c2", router.ContactQueued, custEpoch.Add(time.Second))
+	byPhone := simpleContact("c2", router.ContactClosed, custEpoch.Add(time.Second))
 	byPhone.Customer = router.Customer{Phone: "+15551234567"}
-	other := simpleContact("c3", router.ContactQueued, custEpoch.Add(2*time.Second))
+	other := simpleContact("c3", router.ContactClosed, custEpoch.Add(2*time.Second))
 	other.Customer = router.Customer{Email: "bob@example.com"}
 	commit(t, db, &router.Batch{Contacts: []router.Contact{byEmail, byPhone, other}})
 

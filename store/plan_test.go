@@ -72,6 +72,19 @@ func TestQueryPlans(t *testing.T) {
 	// A customer's contacts are few: sorting them is fine, scanning all is not.
 	tests = append(tests, planCase{"contacts-customer", q, args, []string{"contacts_customer_id", "contacts_customer_email", "contacts_customer_phone"}, []string{"SCAN"}})
 
+	// A customer's contacts, merged customers' and identities' included:
+	// each branch through its index (the CTE of merged customers is
+	// small and scanned; customers, identities and contacts never are).
+	noScan := []string{"SCAN contacts", "SCAN customer_identities", "SCAN customer_merges", "SCAN m\n"}
+	timeline := []string{"contacts_customer_id", "contacts_customer_email", "contacts_customer_phone",
+		"customer_identities_customer", "customer_merges_into"}
+	q, args = customerContactsQuery("cust-7", "", "", true, 1, "c-1", 21)
+	tests = append(tests, planCase{"customer-timeline", q, args, timeline, noScan})
+	q, args = customerContactsQuery("cust-7", "a@example.com", "+15550000000", true, 0, "", 11)
+	tests = append(tests, planCase{"screen-pop-history", q, args, timeline, noScan})
+	q, args = customerContactsQuery("cust-7", "", "", false, 0, "", 0)
+	tests = append(tests, planCase{"customer-contacts-erase", q, args, timeline, noScan})
+
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			plan := queryPlan(t, db, tt.query, tt.args...) + "\n"

@@ -1,0 +1,259 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// textHits returns, for each of needles, the "table.column" of every text
+// column of every table that holds it somewhere, read straight from the
+// SQLite file.
+func textHits(t *testing.T, db *DB, needles ...string) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	tables, err := db.read.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		t.Fatalf("tables: %v", err)
+	}
+	var names []string
+	for tables.Next() {
+		var n string
+		if err := tables.Scan(&n); err != nil {
+			t.Fatalf("tables: %v", err)
+		}
+		names = append(names, n)
+	}
+	tables.Close()
+	hits := map[string][]string{}
+	for _, table := range names {
+		cols, err := db.read.QueryContext(ctx, `SELECT name, type FROM pragma_table_info(?)`, table)
+		if err != nil {
+			t.Fatalf("columns of %s: %v", table, err)
+		}
+		var text []string
+		for cols.Next() {
+			var n, typ string
+			if err := cols.Scan(&n, &typ); err != nil {
+				t.Fatalf("columns of %s: %v", table, err)
+			}
+			if strings.Contains(strings.ToUpper(typ), "TEXT") {
+				text = append(text, n)
+			}
+		}
+		cols.Close()
+		for _, col := range text {
+			for _, needle := range needles {
+				var n int
+				q := fmt.Sprintf(`SELECT COUNT(*) FROM %q WHERE instr(%q, ?) > 0`, table, col)
+				if err := db.read.QueryRowContext(ctx, q, needle).Scan(&n); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+				if n > 0 {
+					hits[needle] = append(hits[needle], table+"."+col)
+				}
+			}
+		}
+	}
+	return hits
+}
+
+// dump renders every row of every table, to compare two states of the
+// database.
+func dump(t *testing.T, db *DB) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	for _, table := range []string{"customers", "customer_identities", "customer_merges", "contacts", "contact_events", "contact_messages"} {
+		rows, err := db.read.QueryContext(ctx, fmt.Sprintf(`SELECT * FROM %q ORDER BY 1, 2`, table))
+		if err != nil {
+			t.Fatalf("dump %s: %v", table, err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatalf("dump %s: %v", table, err)
+			}
+			fmt.Fprintf(&b, "%s %v\n", table, vals)
+		}
+		rows.Close()
+	}
+	return b.String()
+}
+
+// eraseFixture is Ada with a work profile merged into her, four contacts
+// that are hers by every route, and Bob's, which is not.
+type eraseFixture struct {
+	db *DB
+	// ada are Ada's contacts: by id, by phone only, by the merged
+	// customer's id, by the merged customer's email.
+	ada []router.Contact
+	bob router.Contact
+}
+
+// adaSecrets are Ada's personal data in the fixture.
+var adaSecrets = []string{
+	"Lovelace", "ada@example.com", "+15551234567", "Invoice dispute", "charged twice", "card ending 4111",
+	"Augusta", "augusta@work.example", "augusta@old.example", "hung up",
+}
+
+func newEraseFixture(t *testing.T) eraseFixture {
+	t.Helper()
+	db := openTest(t)
+	ctx := context.Background()
+	if _, err := db.PutCustomer(ctx, Customer{ID: "ada", Name: "Ada Lovelace", Segment: "premium", Value: 1234, CreatedAt: custEpoch, UpdatedAt: custEpoch},
+		[]Identity{{Kind: IdentityEmail, Value: "ada@example.com"}, {Kind: IdentityPhone, Value: "+15551234567"}}); err != nil {
+		t.Fatalf("PutCustomer ada: %v", err)
+	}
+	if _, err := db.PutCustomer(ctx, Customer{ID: "ada-work", Name: "Augusta King", Value: 50, CreatedAt: custEpoch, UpdatedAt: custEpoch},
+		[]Identity{{Kind: IdentityEmail, Value: "augusta@work.example"}}); err != nil {
+		t.Fatalf("PutCustomer ada-work: %v", err)
+	}
+	if err := db.MergeCustomers(ctx, Merge{FromID: "ada-work", IntoID: "ada", IdentityKind: IdentityEmail, IdentityValue: "augusta@work.example",
+		At: custEpoch.Add(time.Minute), Reason: "verified email augusta@work.example was claimed by ada"}); err != nil {
+		t.Fatalf("MergeCustomers: %v", err)
+	}
+	at := func(m int) time.Time { return custEpoch.Add(time.Duration(m) * time.Minute) }
+	closed := func(id string, m int, cu router.Customer) router.Contact {
+		c := simpleContact(id, router.ContactClosed, at(m))
+		c.Customer, c.AgentID, c.AssignedAt, c.EndedAt, c.Disposition = cu, "alice", at(m+1), at(m+5), "resolved"
+		return c
+	}
+	byID := closed("c1", 10, router.Customer{ID: "ada", Name: "Ada Lovelace", Email: "ada@example.com", Value: 1234})
+	byID.Subject, byID.Notes = "Invoice dispute", "card ending 4111"
+	byPhone := simpleContact("c2", router.ContactAbandoned, at(20))
+	byPhone.Channel, byPhone.EndedAt, byPhone.Customer = router.ChannelSMS, at(21), router.Customer{Phone: "+15551234567"}
+	byMergedID := closed("c3", 30, router.Customer{ID: "ada-work", Name: "Augusta King", Email: "augusta@old.example"})
+	byMergedEmail := closed("c4", 40, router.Customer{Email: "augusta@work.example"})
+	bob := closed("c5", 50, router.Customer{Name: "Bob Stone", Email: "bob@example.com"})
+	bob.Subject = "Bob's question"
+	b := &router.Batch{Contacts: []router.Contact{byID, byPhone, byMergedID, byMergedEmail, bob}}
+	for _, c := range b.Contacts {
+		b.Events = append(b.Events,
+			router.Event{ContactID: c.ID, Seq: 1, At: c.CreatedAt, Event: "created", Queue: c.Queue, Reason: "email contact in sales"},
+			router.Event{ContactID: c.ID, Seq: 2, At: c.EndedAt, Event: "customer_left", Queue: c.Queue, Reason: c.Customer.Name + " hung up"})
+		b.Messages = append(b.Messages,
+			router.Message{ContactID: c.ID, Seq: 1, At: c.CreatedAt, Direction: "in", Author: c.Customer.Name, Body: c.Subject + ": I was charged twice", ClientID: "m-" + c.ID},
+			router.Message{ContactID: c.ID, Seq: 2, At: c.EndedAt, Direction: "out", Author: "alice", Body: "We refunded you"})
+	}
+	b.Messages[len(b.Messages)-2].Body = "bob body"
+	b.Events[len(b.Events)-1].Reason = "Bob Stone left"
+	commit(t, db, b)
+	return eraseFixture{db: db, ada: []router.Contact{byID, byPhone, byMergedID, byMergedEmail}, bob: bob}
+}
+
+func TestEraseCustomerBlanksContacts(t *testing.T) {
+	f := newEraseFixture(t)
+	db, ctx := f.db, context.Background()
+	hits := textHits(t, db, adaSecrets...)
+	for _, s := range []string{"Lovelace", "ada@example.com", "Invoice dispute", "charged twice", "augusta@work.example", "hung up"} {
+		if len(hits[s]) == 0 {
+			t.Fatalf("before the erase, %q is nowhere: the scan cannot see it", s)
+		}
+	}
+
+	at := custEpoch.Add(time.Hour)
+	if err := db.EraseCustomer(ctx, "ada", at); err != nil {
+		t.Fatalf("EraseCustomer: %v", err)
+	}
+	for needle, where := range textHits(t, db, adaSecrets...) {
+		t.Errorf("after the erase, %q is still in %v", needle, where)
+	}
+	bobs := []string{"Bob Stone", "bob@example.com", "Bob's question", "bob body"}
+	if hits := textHits(t, db, bobs...); len(hits) != len(bobs) {
+		t.Errorf("Bob's contact: got %v, want each of %q kept", hits, bobs)
+	}
+
+	// What statistics need stays.
+	for _, want := range f.ada {
+		got, err := db.Contact(ctx, want.ID)
+		if err != nil {
+			t.Fatalf("Contact %s: %v", want.ID, err)
+		}
+		wantCustomer := want.Customer.ID
+		if wantCustomer == "" {
+			wantCustomer = "ada"
+		}
+		if got.Channel != want.Channel || got.Queue != want.Queue || got.State != want.State || got.AgentID != want.AgentID ||
+			!got.CreatedAt.Equal(want.CreatedAt) || !got.EndedAt.Equal(want.EndedAt) || got.Disposition != want.Disposition ||
+			got.Customer != (router.Customer{ID: wantCustomer, Value: valueBucket(want.Customer.Value)}) || got.Subject != "" || got.Notes != "" {
+			t.Errorf("contact %s: got %+v, want the statistics of %+v and no personal data", want.ID, got, want)
+		}
+		msgs, _ := db.Messages(ctx, want.ID, 0, 0)
+		if len(msgs) != 2 || msgs[0].Direction != "in" || msgs[0].Author != "" || msgs[0].Body != "" || msgs[1].Author != "alice" || msgs[1].Body != "" {
+			t.Errorf("messages of %s: got %+v, want 2 with directions, the agent as author, no bodies", want.ID, msgs)
+		}
+		events, _ := db.Timeline(ctx, want.ID)
+		if len(events) != 2 || events[1].Event != "customer_left" || events[1].Reason != "" {
+			t.Errorf("timeline of %s: got %+v, want the 2 events without reasons", want.ID, events)
+		}
+	}
+	cu, _ := db.Customer(ctx, "ada")
+	if cu.ContactCount != 4 || cu.IdentityCount != 3 || cu.Name != "" || !cu.ErasedAt.Equal(at) || cu.Segment != "premium" {
+		t.Errorf("ada: got %+v, want erased with 4 contacts and 3 identities counted", cu)
+	}
+	work, _ := db.Customer(ctx, "ada-work")
+	if work.Name != "" || !work.ErasedAt.Equal(at) || work.Value != 10 || work.MergedInto != "ada" {
+		t.Errorf("ada-work: got %+v, want erased too, still merged into ada", work)
+	}
+	ms, _ := db.CustomerMerges(ctx, "ada")
+	if len(ms) != 1 || ms[0].IdentityKind != IdentityEmail || ms[0].IdentityValue != "" || ms[0].FromID != "ada-work" {
+		t.Errorf("merges: got %+v, want the record without the identity", ms)
+	}
+	// The router starts from the store as before.
+	l := load(t, db)
+	if len(l.Contacts) != 0 {
+		t.Errorf("Load: got %d live contacts, want 0", len(l.Contacts))
+	}
+
+	// Erasing again changes nothing.
+	before := dump(t, db)
+	if err := db.EraseCustomer(ctx, "ada", at.Add(time.Hour)); err != nil {
+		t.Fatalf("EraseCustomer again: %v", err)
+	}
+	if after := dump(t, db); after != before {
+		t.Errorf("a second erase changed the database:\nbefore\n%s\nafter\n%s", before, after)
+	}
+}
+
+func TestEraseCustomerWithOpenContacts(t *testing.T) {
+	f := newEraseFixture(t)
+	db, ctx := f.db, context.Background()
+	live := simpleContact("c9", router.ContactAssigned, custEpoch.Add(3*time.Hour))
+	live.AgentID, live.Customer = "bob-the-agent", router.Customer{ID: "ada-work", Name: "Ada Lovelace"}
+	queued := simpleContact("c8", router.ContactQueued, custEpoch.Add(2*time.Hour))
+	queued.Customer = router.Customer{Email: "ada@example.com"}
+	commit(t, db, &router.Batch{Contacts: []router.Contact{live, queued}})
+
+	before := dump(t, db)
+	err := db.EraseCustomer(ctx, "ada", custEpoch.Add(4*time.Hour))
+	var oce *OpenContactsError
+	if !errors.As(err, &oce) || !errors.Is(err, ErrConflict) || !reflect.DeepEqual(oce.ContactIDs, []string{"c8", "c9"}) {
+		t.Fatalf("erase with live contacts: got %v, want an OpenContactsError naming c8 and c9", err)
+	}
+	if after := dump(t, db); after != before {
+		t.Errorf("a refused erase changed the database")
+	}
+
+	// Once they end, the erase goes through.
+	live.State, live.EndedAt = router.ContactClosed, custEpoch.Add(5*time.Hour)
+	queued.State, queued.EndedAt = router.ContactAbandoned, custEpoch.Add(5*time.Hour)
+	commit(t, db, &router.Batch{Contacts: []router.Contact{live, queued}})
+	if err := db.EraseCustomer(ctx, "ada", custEpoch.Add(6*time.Hour)); err != nil {
+		t.Fatalf("erase after they ended: %v", err)
+	}
+	if hits := textHits(t, db, adaSecrets...); len(hits) != 0 {
+		t.Errorf("after the erase: got %v", hits)
+	}
+}
