@@ -211,13 +211,25 @@ func (s *Server) exportCustomer(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// maxNamedContacts is how many open contacts a refused erase names.
+const maxNamedContacts = 10
+
 func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	err := s.store.EraseCustomer(r.Context(), id, time.Now().UTC())
-	if errors.Is(err, store.ErrNotFound) {
+	var oce *store.OpenContactsError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return notFoundf("customer %q does not exist", id)
-	}
-	if err != nil {
+	case errors.As(err, &oce):
+		named := oce.ContactIDs[:min(len(oce.ContactIDs), maxNamedContacts)]
+		more := ""
+		if n := len(oce.ContactIDs) - len(named); n > 0 {
+			more = fmt.Sprintf(" and %d more", n)
+		}
+		return conflictf("customer %q has contacts that have not ended: %s%s; close or abandon them, then erase again",
+			id, strings.Join(named, ", "), more)
+	case err != nil:
 		return internal("erase customer", err)
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/switchboard/switchboard/router"
 )
 
 const adaBody = `{"name":"Ada","emails":["Ada@Example.com"],"phones":["+1 555 123 4567"],"segment":"premium","value":1200,"consent":{"marketing":true,"profiling":true}}`
@@ -93,8 +95,8 @@ func TestCustomerExportAndErase(t *testing.T) {
 	e := newEnv(t)
 	e.seed()
 	e.must(http.StatusCreated, "PUT", "/api/v1/customers/ada", adaBody)
-	mine := e.create(`{"channel":"api","queue":"billing","customer":{"email":"ada@example.com"},"subject":"Invoice"}`)
-	e.create(`{"channel":"api","queue":"billing","customer":{"email":"bob@example.com"}}`)
+	mine := e.create(`{"channel":"api","queue":"billing","customer":{"name":"Ada Lovelace","email":"ada@example.com"},"subject":"Invoice","body":"I was charged twice"}`)
+	bobs := e.create(`{"channel":"api","queue":"billing","customer":{"email":"bob@example.com"}}`)
 
 	x := decodeAs[customerExport](t, e.do("GET", "/api/v1/customers/ada/export", supervisorToken, ""))
 	if x.Customer.Name != "Ada" || len(x.Customer.Identities) != 2 || len(x.Contacts) != 1 || x.Contacts[0].ID != mine.ID || x.Merges == nil {
@@ -104,7 +106,34 @@ func TestCustomerExportAndErase(t *testing.T) {
 	if res := e.do("DELETE", "/api/v1/customers/ada", supervisorToken, ""); res.status != http.StatusForbidden {
 		t.Errorf("erase by a supervisor: got %d, want 403", res.status)
 	}
+	// Her contact still lives in the router, which would write it back:
+	// refused, naming it, and nothing changes.
+	before := e.state()
+	res := e.do("DELETE", "/api/v1/customers/ada", integrationToken, "")
+	if msg := decodeAs[apiError](t, res).Error.Message; res.status != http.StatusConflict || !strings.Contains(msg, mine.ID) || strings.Contains(msg, bobs.ID) {
+		t.Fatalf("erase with a live contact: got %d %s, want 409 naming %s only", res.status, res.body, mine.ID)
+	}
+	if e.state() != before {
+		t.Errorf("a refused erase changed the state")
+	}
+	e.must(http.StatusOK, "POST", "/api/v1/contacts/"+mine.ID+"/abandon", `{"reason":"Ada hung up"}`)
+
 	e.must(http.StatusNoContent, "DELETE", "/api/v1/customers/ada", "")
+	c := e.contact(mine.ID)
+	if c.Customer != (router.Customer{ID: "ada"}) || c.Subject != "" || c.State != router.ContactAbandoned || c.Channel != "api" || c.Queue != "billing" {
+		t.Errorf("contact after erase: got %+v, want the customer blanked, the statistics kept", c.Contact)
+	}
+	if len(c.Messages) != 1 || c.Messages[0].Body != "" || c.Messages[0].Author != "" || c.Messages[0].Direction != "in" {
+		t.Errorf("messages after erase: got %+v, want one in, blank", c.Messages)
+	}
+	for _, ev := range c.Timeline {
+		if ev.Reason != "" {
+			t.Errorf("timeline after erase: event %s has reason %q, want none", ev.Event, ev.Reason)
+		}
+	}
+	if b := e.contact(bobs.ID); b.Customer.Email != "bob@example.com" {
+		t.Errorf("bob's contact: got %+v, want it untouched", b.Customer)
+	}
 	got := decodeAs[customerView](t, e.must(http.StatusOK, "GET", "/api/v1/customers/ada", ""))
 	if got.Name != "" || len(got.Identities) != 0 || got.Consent.Marketing != nil || got.Segment != "premium" || got.Value != 1000 ||
 		got.ErasedAt == nil || got.ContactCount == nil || *got.ContactCount != 1 || got.IdentityCount == nil || *got.IdentityCount != 2 {
