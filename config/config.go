@@ -35,6 +35,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/switchboard/switchboard/router"
@@ -117,6 +118,10 @@ type Config struct {
 	// Queues are upserted into the store when the daemon starts. An empty
 	// Strategy is set to router.LongestIdle by Parse.
 	Queues []router.Queue `yaml:"queues,omitempty" json:"queues,omitempty"`
+	// Offers configures what the screen pop offers customers: the
+	// catalog, the complaints during which nothing is offered, and the
+	// learner's prior.
+	Offers Offers `yaml:"offers" json:"offers"`
 
 	// Env looks up the environment variables named by token_env, for
 	// Validate and ResolveTokens; nil means os.LookupEnv.
@@ -318,6 +323,64 @@ type Supervisor struct {
 	PasswordHash string `yaml:"password_hash" json:"password_hash"`
 }
 
+// Offers configures the offers of the screen pop (docs/configuration.md).
+type Offers struct {
+	// Prior is the Beta prior of every offer's acceptance probability,
+	// before any outcome is recorded; Beta(1,1) (uniform) by default.
+	Prior OfferPrior `yaml:"prior" json:"prior"`
+	// Complaints mark a contact as a complaint: no offer is made during it.
+	Complaints Complaints `yaml:"complaints" json:"complaints"`
+	// Catalog is the offers; one put over the API with the same id
+	// replaces it, and one deleted over the API is withdrawn.
+	Catalog []Offer `yaml:"catalog,omitempty" json:"catalog,omitempty"`
+}
+
+// OfferPrior is a Beta(Alpha, Beta) prior; both positive.
+type OfferPrior struct {
+	Alpha float64 `yaml:"alpha" json:"alpha"`
+	Beta  float64 `yaml:"beta" json:"beta"`
+}
+
+// Complaints say which contacts are complaints.
+type Complaints struct {
+	// Queues whose contacts are complaints.
+	Queues []string `yaml:"queues" json:"queues"`
+	// Dispositions (wrap-up codes) that mark a complaint, compared
+	// without regard to case; empty means "complaint".
+	Dispositions []string `yaml:"dispositions" json:"dispositions"`
+	// Keywords searched, without regard to case, in the contact's
+	// subject and first message.
+	Keywords []string `yaml:"keywords" json:"keywords"`
+}
+
+// Offer is one offer of the catalog; see offers.Offer.
+type Offer struct {
+	ID            string   `yaml:"id" json:"id"`
+	Title         string   `yaml:"title" json:"title"`
+	TalkingPoints []string `yaml:"talking_points,omitempty" json:"talking_points,omitempty"`
+	// Value is what an acceptance is worth; 0 or more.
+	Value float64 `yaml:"value" json:"value"`
+	// Channels the offer may be made on; empty means every channel.
+	Channels []string `yaml:"channels,omitempty" json:"channels,omitempty"`
+	// Eligible is an expression over customer and contact; empty means
+	// every customer.
+	Eligible string `yaml:"eligible,omitempty" json:"eligible,omitempty"`
+	// Why is the fact the screen pop's reason line shows.
+	Why string `yaml:"why,omitempty" json:"why,omitempty"`
+	// Cooldown is how long the offer is not made again to a customer who
+	// declined it; 0 means no cooldown.
+	Cooldown router.Duration `yaml:"cooldown,omitempty" json:"cooldown,omitempty"`
+	// CapPerContact is how many times it may be presented during one
+	// contact; 0 means no cap.
+	CapPerContact int `yaml:"cap_per_contact,omitempty" json:"cap_per_contact,omitempty"`
+}
+
+// DefaultComplaintKeywords are the complaint keywords of Default.
+var DefaultComplaintKeywords = []string{
+	"complaint", "complain", "charged twice", "double charged", "overcharged", "refund", "cancel",
+	"unacceptable", "angry", "disappointed", "ombudsman", "lawyer",
+}
+
 // Default returns the default configuration: no agents, no queues, no
 // tokens (the daemon generates an admin token).
 func Default() *Config {
@@ -368,6 +431,14 @@ func Default() *Config {
 			PreferLastAgent:           true,
 			LastAgentWithin:           router.Duration(30 * 24 * time.Hour),
 			PreferredTimeout:          router.Duration(20 * time.Second),
+		},
+		Offers: Offers{
+			Prior: OfferPrior{Alpha: 1, Beta: 1},
+			Complaints: Complaints{
+				Queues:       []string{"complaints"},
+				Dispositions: []string{"complaint"},
+				Keywords:     slices.Clone(DefaultComplaintKeywords),
+			},
 		},
 		Chat: Chat{
 			MaxMessageBytes:        4096,

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -132,4 +133,33 @@ func (c *Config) ResolveTokens() ([]Token, error) {
 // sortedKeys returns m's keys in order.
 func sortedKeys[M ~map[K]V, K cmp.Ordered, V any](m M) []K {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// OfferCatalog returns the configured offers as the offers package's
+// type, deep copies in file order.
+func (c *Config) OfferCatalog() []offers.Offer {
+	var out []offers.Offer
+	for _, o := range c.Offers.Catalog {
+		out = append(out, offers.Offer{
+			ID: o.ID, Title: o.Title, TalkingPoints: slices.Clone(o.TalkingPoints), Value: o.Value,
+			Channels: slices.Clone(o.Channels), Eligible: o.Eligible, Why: o.Why,
+			Cooldown: o.Cooldown.D(), CapPerContact: o.CapPerContact,
+		})
+	}
+	return out
+}
+
+// OfferRules returns the suppression rules of offers.complaints.
+func (c *Config) OfferRules() offers.Rules {
+	cp := c.Offers.Complaints
+	return offers.Rules{
+		ComplaintQueues:       slices.Clone(cp.Queues),
+		ComplaintDispositions: slices.Clone(cp.Dispositions),
+		ComplaintKeywords:     slices.Clone(cp.Keywords),
+	}
+}
+
+// OfferPrior returns the learner's prior.
+func (c *Config) OfferPrior() offers.Prior {
+	return offers.Prior{Alpha: c.Offers.Prior.Alpha, Beta: c.Offers.Prior.Beta}
 }

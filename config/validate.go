@@ -2,6 +2,7 @@ package config
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -15,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -93,6 +95,7 @@ func (c *Config) Validate() error {
 	v.agents()
 	v.supervisors()
 	v.queues()
+	v.offers()
 	v.sorted()
 	return v.errs.err()
 }
@@ -658,4 +661,57 @@ func (v *validator) name(path, s, what string) bool {
 		return false
 	}
 	return true
+}
+
+// offers checks offers: the prior, the complaints, and each offer of the
+// catalog, whose expression is compiled as the daemon will.
+func (v *validator) offers() {
+	o := v.c.Offers
+	for _, f := range []struct {
+		field string
+		x     float64
+	}{{"offers.prior.alpha", o.Prior.Alpha}, {"offers.prior.beta", o.Prior.Beta}} {
+		if !(f.x > 0) || math.IsInf(f.x, 0) {
+			v.errf(f.field, "%v (want a positive number; 1 and 1 make the uniform prior)", f.x)
+		}
+	}
+	for i, q := range o.Complaints.Queues {
+		v.name(indexPath("offers.complaints.queues", i), q, "queue name")
+	}
+	for i, d := range o.Complaints.Dispositions {
+		v.name(indexPath("offers.complaints.dispositions", i), d, "disposition code")
+	}
+	for i, k := range o.Complaints.Keywords {
+		if strings.TrimSpace(k) == "" || len(k) > 100 {
+			v.errf(indexPath("offers.complaints.keywords", i), "%q (want 1 to 100 bytes of text, such as \"charged twice\")", k)
+		}
+	}
+	ids := map[string]string{}
+	catalog := v.c.OfferCatalog()
+	for i, off := range o.Catalog {
+		p := indexPath("offers.catalog", i)
+		if v.name(p+".id", off.ID, "offer id") {
+			if first, dup := ids[off.ID]; dup {
+				v.errf(p+".id", "duplicate offer id %q%s", off.ID, v.firstAt(first))
+			} else {
+				ids[off.ID] = p + ".id"
+			}
+		}
+		if off.Title == "" || len(off.Title) > 200 {
+			v.errf(p+".title", "empty or over 200 bytes (want what the agent reads, e.g. \"Platinum card upgrade\")")
+		}
+		for j, ch := range off.Channels {
+			v.channel(indexPath(p+".channels", j), ch)
+		}
+		single := catalog[i]
+		single.ID = cmp.Or(single.ID, "?") // an empty id is reported above
+		if _, err := offers.NewCatalog([]offers.Offer{single}); err != nil {
+			var oe *offers.OfferError
+			if errors.As(err, &oe) {
+				v.errf(p+"."+oe.Field, "offer %q: %s", off.ID, oe.Msg)
+			} else {
+				v.errf(p, "%v", err)
+			}
+		}
+	}
 }

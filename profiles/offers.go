@@ -42,9 +42,10 @@ type Store interface {
 
 var _ Store = (*store.DB)(nil)
 
-// DefaultRules are the suppression rules of the demo: the complaints
-// queue, the "complaint" disposition, and a few words of an unhappy
-// customer.
+// DefaultRules are suppression rules for tests and examples: the
+// complaints queue, the "complaint" disposition, and a few words of an
+// unhappy customer. routerd takes its rules from the configuration
+// (offers.complaints).
 func DefaultRules() offers.Rules {
 	return offers.Rules{
 		ComplaintQueues:       []string{"complaints"},

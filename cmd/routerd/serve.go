@@ -177,21 +177,23 @@ var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent
 // build makes the HTTP handler: the API, the agent desktop and its
 // WebSocket, and the web chat. closeAll ends the WebSockets.
 func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, fan *notifiers, log *slog.Logger) (http.Handler, func(), error) {
-	// The configuration has no offer catalog yet: the demo's offers.
-	configOffers := offers.Demo()
-	catalog, err := offers.NewCatalog(configOffers)
+	// The configured offers (validated by config), overlaid with those
+	// put over the API; the learner resumes from the stored counts.
+	catalog, err := offers.NewCatalog(cfg.OfferCatalog())
 	if err != nil {
 		return nil, nil, fmt.Errorf("offer catalog: %w", err)
 	}
-	learner := offers.NewLearner(offers.Prior{})
+	learner := offers.NewLearner(cfg.OfferPrior())
 	if err := profiles.LoadLearner(context.Background(), db, learner); err != nil {
 		return nil, nil, err
 	}
-	offerSrc := profiles.NewOffers(catalog, learner, profiles.DefaultRules(), db, rt, log)
-	if _, err := profiles.NewCatalog(context.Background(), configOffers, db, offerSrc, log); err != nil {
+	offerSrc := profiles.NewOffers(catalog, learner, cfg.OfferRules(), db, rt, log)
+	offerCat, err := profiles.NewCatalog(context.Background(), cfg.OfferCatalog(), db, offerSrc, log)
+	if err != nil {
 		offerSrc.Close()
 		return nil, nil, err
 	}
+	_ = offerCat // the API's, in the next change
 	popper := &agents.Popper{Router: rt, Store: db, Profiles: db, Offers: offerSrc, Logger: log}
 	var hub *agents.Hub
 	// chatCh is set below, after the hub it hears from; nil without chat.
