@@ -184,14 +184,6 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, status, view)
 }
 
-func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) error {
-	view, err := s.customerView(r, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, view)
-}
-
 func (s *Server) exportCustomer(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	x, err := s.store.ExportCustomer(r.Context(), id)

@@ -176,6 +176,7 @@ func (s *Server) routes() {
 	s.handle("PUT /api/v1/customers/{id}", creators, s.putCustomer)
 	s.handle("GET /api/v1/customers/{id}", everyone, s.getCustomer)
 	s.handle("GET /api/v1/customers/{id}/export", everyone, s.exportCustomer)
+	s.handle("GET /api/v1/customers/{id}/timeline", everyone, s.getCustomerTimeline)
 	s.handle("DELETE /api/v1/customers/{id}", creators, s.deleteCustomer)
 }
 
