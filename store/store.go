@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -47,6 +48,9 @@ type DB struct {
 	// stmts are Commit's statements, prepared once on the write
 	// connection and bound to each transaction with Tx.StmtContext.
 	stmts commitStmts
+	// readStmts caches prepared queries of the read pool that are hot
+	// and costly to parse (readStmt): query text → *sql.Stmt.
+	readStmts sync.Map
 }
 
 var _ router.Store = (*DB)(nil)
@@ -131,6 +135,12 @@ func (db *DB) init(ctx context.Context, path, common string) error {
 func (db *DB) Close() error {
 	var errs []error
 	errs = append(errs, db.stmts.close())
+	db.readStmts.Range(func(_, st any) bool {
+		if err := st.(*sql.Stmt).Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: close statement: %w", err))
+		}
+		return true
+	})
 	if db.read != nil {
 		if err := db.read.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("store: close read pool: %w", err))

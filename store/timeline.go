@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -107,11 +108,31 @@ WHERE (` + strings.Join(where, "\n\tOR ") + ")"
 	return query, args
 }
 
+// readStmt returns query prepared on the read pool, preparing it on
+// first use: parsing the timeline's query costs ten times as much as
+// running it. The cache is bounded by the few shapes of the queries
+// given to it (CustomerTimeline: one per combination of the filter's
+// fields set).
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.readStmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.readStmts.LoadOrStore(query, st); loaded {
+		_ = st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
 // CustomerTimeline returns one page of a customer's contacts on every
 // channel, newest first: those f selects (see TimelineFilter). It is one
 // query. A cursor that was not returned by an earlier page fails with an
 // error wrapping ErrBadCursor. An unknown customer has no contacts: the
-// page is empty, not an error.
+// page is empty, not an error. It is safe for concurrent use.
 func (db *DB) CustomerTimeline(ctx context.Context, f TimelineFilter) (TimelinePage, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -129,7 +150,11 @@ func (db *DB) CustomerTimeline(ctx context.Context, f TimelineFilter) (TimelineP
 		}
 	}
 	q, args := customerContactsQuery(f.CustomerID, f.Email, f.Phone, true, at, id, limit+1)
-	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, q), args...)
+	st, err := db.readStmt(ctx, rebind(db.dialect, q))
+	if err != nil {
+		return TimelinePage{}, fmt.Errorf("store: timeline of customer %q: prepare: %w", f.CustomerID, err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return TimelinePage{}, fmt.Errorf("store: timeline of customer %q: %w", f.CustomerID, err)
 	}
