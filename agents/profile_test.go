@@ -3,6 +3,7 @@ package agents
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -59,5 +60,50 @@ func TestScreenPopProfile(t *testing.T) {
 	}
 	if cu := pop.Customer; cu.Name != "Nemo" || cu.Segment != nil || len(cu.Identities) != 1 || cu.Identities[0].Verified {
 		t.Errorf("got %+v, want the contact's customer, unverified", cu)
+	}
+}
+
+func TestScreenPopHistoryOfTheProfile(t *testing.T) {
+	e := newEnv(t)
+	put := func(id, email string) {
+		t.Helper()
+		if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: id}, []store.Identity{{Kind: store.IdentityEmail, Value: email}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("cu-ada", "ada@example.com")
+	put("cu-old", "old@example.com")
+	if err := e.db.MergeCustomers(e.ctx, store.Merge{FromID: "cu-old", IntoID: "cu-ada", IdentityKind: store.IdentityEmail, IdentityValue: "old@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, cu := range []router.Customer{
+		{ID: "cu-old"},                  // the merged customer's
+		{Email: "old@example.com"},      // by an identity the merge moved to her
+		{Email: "stranger@example.com"}, // somebody else's
+		{Phone: "+15550001111"},         // by the contact's own claim below
+		{ID: "cu-ada", Name: "Ada"},     // hers
+	} {
+		e.clock.Advance(time.Minute)
+		c := e.submit(router.NewContact{Channel: "email", Customer: cu})
+		if cu.Email != "stranger@example.com" {
+			want = append([]string{c.ID}, want...)
+		}
+	}
+	e.clock.Advance(time.Minute)
+	now := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-old", Phone: "+15550001111"}})
+
+	p := &Popper{Router: e.rt, Store: e.db, Profiles: e.db}
+	pop, err := p.ScreenPop(e.ctx, now.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range pop.History {
+		got = append(got, h.ID)
+	}
+	if pop.Customer.ID != "cu-ada" || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got customer %s, history %v; want cu-ada, %v (the profile's, its merged customer's, by its identities and the contact's claims, newest first)",
+			pop.Customer.ID, got, want)
 	}
 }

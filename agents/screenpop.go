@@ -1,12 +1,10 @@
 package agents
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/switchboard/switchboard/customers"
@@ -31,7 +29,7 @@ type Store interface {
 	Contact(ctx context.Context, id string) (router.Contact, error)
 	Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error)
 	Timeline(ctx context.Context, id string) ([]router.Event, error)
-	Contacts(ctx context.Context, f store.ContactFilter) (store.ContactPage, error)
+	CustomerTimeline(ctx context.Context, f store.TimelineFilter) (store.TimelinePage, error)
 }
 
 // Profiles is what the screen pop reads of customer profiles;
@@ -208,7 +206,9 @@ func (p *Popper) build(ctx context.Context, c router.Contact, routedBecause stri
 			return sp, fmt.Errorf("agents: screen pop of %q: %w", c.ID, err)
 		}
 	}
-	if sp.History, err = p.history(ctx, c); err != nil {
+	// sp.Customer.ID is now the profile's (after its merge, if any) or
+	// the contact's own.
+	if sp.History, err = p.history(ctx, c, sp.Customer.ID); err != nil {
 		return sp, err
 	}
 	if p.Offers != nil {
@@ -326,33 +326,24 @@ func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string
 }
 
 // history lists the customer's most recent other contacts on every
-// channel, matched by customer id, email or phone, newest first.
-func (p *Popper) history(ctx context.Context, c router.Contact) ([]PopHistory, error) {
-	seen := map[string]bool{c.ID: true}
-	var found []router.Contact
-	for _, key := range []string{c.Customer.ID, c.Customer.Email, c.Customer.Phone} {
-		if key == "" {
+// channel, newest first, in one store query: those of customerID, of the
+// customers merged into it and by its emails and phones, and those by
+// the contact's own email and phone, which no profile may hold.
+func (p *Popper) history(ctx context.Context, c router.Contact, customerID string) ([]PopHistory, error) {
+	page, err := p.Store.CustomerTimeline(ctx, store.TimelineFilter{
+		CustomerID: customerID, Email: c.Customer.Email, Phone: c.Customer.Phone, Limit: popHistory + 1,
+	})
+	if err != nil {
+		return []PopHistory{}, fmt.Errorf("agents: screen pop of %q: history: %w", c.ID, err)
+	}
+	out := make([]PopHistory, 0, min(len(page.Contacts), popHistory))
+	for _, h := range page.Contacts {
+		if h.ID == c.ID {
 			continue
 		}
-		page, err := p.Store.Contacts(ctx, store.ContactFilter{Customer: key, Limit: popHistory + 1})
-		if err != nil {
-			return []PopHistory{}, fmt.Errorf("agents: screen pop of %q: history: %w", c.ID, err)
+		if len(out) == popHistory {
+			break
 		}
-		for _, h := range page.Contacts {
-			if !seen[h.ID] {
-				seen[h.ID] = true
-				found = append(found, h)
-			}
-		}
-	}
-	slices.SortFunc(found, func(a, b router.Contact) int {
-		if n := b.CreatedAt.Compare(a.CreatedAt); n != 0 {
-			return n
-		}
-		return cmp.Compare(b.ID, a.ID)
-	})
-	out := make([]PopHistory, 0, min(len(found), popHistory))
-	for _, h := range found[:min(len(found), popHistory)] {
 		out = append(out, PopHistory{
 			ID: h.ID, Channel: h.Channel, CreatedAt: h.CreatedAt, Queue: h.Queue,
 			AgentID: h.AgentID, State: h.State, Disposition: h.Disposition,
