@@ -93,6 +93,19 @@ type customerExport struct {
 	Customer customerView     `json:"customer"`
 	Merges   []mergeView      `json:"merges"`
 	Contacts []router.Contact `json:"contacts"`
+	// OfferOutcomes are the outcomes of offers made to the customer.
+	OfferOutcomes []offerOutcomeView `json:"offer_outcomes"`
+}
+
+// offerOutcomeView is one recorded outcome of an offer.
+type offerOutcomeView struct {
+	OfferID    string    `json:"offer_id"`
+	ContactID  string    `json:"contact_id"`
+	CustomerID string    `json:"customer_id"`
+	Segment    string    `json:"segment"`
+	AgentID    string    `json:"agent_id"`
+	Outcome    string    `json:"outcome"`
+	At         time.Time `json:"at"`
 }
 
 func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) error {
@@ -196,6 +209,11 @@ func (s *Server) exportCustomer(w http.ResponseWriter, r *http.Request) error {
 	out := customerExport{Customer: newCustomerView(x.Customer, x.Identities), Merges: []mergeView{}, Contacts: x.Contacts}
 	for _, m := range x.Merges {
 		out.Merges = append(out.Merges, mergeView(m))
+	}
+	out.OfferOutcomes = []offerOutcomeView{}
+	for _, o := range x.OfferOutcomes {
+		out.OfferOutcomes = append(out.OfferOutcomes, offerOutcomeView{OfferID: o.OfferID, ContactID: o.ContactID,
+			CustomerID: o.CustomerID, Segment: o.Segment, AgentID: o.AgentID, Outcome: o.Outcome, At: o.At})
 	}
 	if out.Contacts == nil {
 		out.Contacts = []router.Contact{}

@@ -67,6 +67,8 @@ type envOptions struct {
 	intake func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
 	// tls serves over HTTPS.
 	tls bool
+	// offers makes Options.Offers over the env's store.
+	offers func(db *store.DB) OfferCatalog
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{}) }
@@ -91,6 +93,10 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		t.Cleanup(rt.Close)
 	}
 	logs := &syncBuffer{}
+	var offerCat OfferCatalog
+	if o.offers != nil {
+		offerCat = o.offers(db)
+	}
 	s, err := New(Options{
 		Router: rt, Store: db, Tokens: testTokens, MaxBodyBytes: testMaxBody,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -100,6 +106,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		Sessions:        &SessionOptions{BcryptCost: bcrypt.MinCost, Now: clock.Now},
 		OnSessionsEnded: o.onEnded,
 		ScreenPop:       o.screenPop,
+		Offers:          offerCat,
 		Intake:          o.intake,
 	})
 	if err != nil {

@@ -56,6 +56,9 @@ type Options struct {
 	// router.ErrNoContact or store.ErrNotFound is answered 404; nil means
 	// the route answers 503.
 	ScreenPop func(ctx context.Context, contactID string) (any, error)
+	// Offers, when not nil, is the offer catalog of /api/v1/offers; nil
+	// means those routes answer 503.
+	Offers OfferCatalog
 	// Intake, when not nil, resolves the customer of a contact created
 	// with POST /api/v1/contacts before it is submitted: it returns the
 	// contact with its customer's profile id, routing value and segment,
@@ -80,6 +83,7 @@ type Server struct {
 	limiter         *limiter
 	onSessionsEnded func(loginID string, sessionIDs []string)
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
+	offers          OfferCatalog // may be nil
 	intake          func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
 
 	// dummyOnce makes dummy, the hash that logins with an unknown id are
@@ -125,6 +129,7 @@ func New(o Options) (*Server, error) {
 		limiter:         newLimiter(sessions.maxFailures, sessions.window),
 		onSessionsEnded: o.OnSessionsEnded,
 		screenPopper:    o.ScreenPop,
+		offers:          o.Offers,
 		intake:          o.Intake,
 	}
 	if s.maxBody == 0 {
@@ -178,6 +183,12 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/customers/{id}/export", everyone, s.exportCustomer)
 	s.handle("GET /api/v1/customers/{id}/timeline", everyone, s.getCustomerTimeline)
 	s.handle("DELETE /api/v1/customers/{id}", creators, s.deleteCustomer)
+
+	// The offer catalog: staff and integrations read it, admins change it.
+	s.handle("GET /api/v1/offers", everyone, s.listOffers)
+	s.handle("GET /api/v1/offers/{id}", everyone, s.getOffer)
+	s.handle("PUT /api/v1/offers/{id}", adminOnly, s.putOffer)
+	s.handle("DELETE /api/v1/offers/{id}", adminOnly, s.deleteOffer)
 }
 
 // handlerFunc is an endpoint: it writes a success itself and returns the

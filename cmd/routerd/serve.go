@@ -193,7 +193,6 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		offerSrc.Close()
 		return nil, nil, err
 	}
-	_ = offerCat // the API's, in the next change
 	popper := &agents.Popper{Router: rt, Store: db, Profiles: db, Offers: offerSrc, Logger: log}
 	var hub *agents.Hub
 	// chatCh is set below, after the hub it hears from; nil without chat.
@@ -203,6 +202,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Queues:    dashboards.Source{Router: rt, Store: db}.Queues,
 		Sessions:  &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
 		ScreenPop: func(ctx context.Context, id string) (any, error) { return popper.ScreenPop(ctx, id) },
+		Offers:    offerCat,
 		Intake:    intake(cfg, rt, db),
 		OnSessionsEnded: func(login string, sessions []string) {
 			if hub != nil {

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/switchboard/switchboard/customers"
+)
+
+// offerLearned is the part of GET /api/v1/offers/{id} the test reads.
+type offerLearned struct {
+	ID      string `json:"id"`
+	Source  string `json:"source"`
+	Learned []struct {
+		Segment  string `json:"segment"`
+		Accepted int    `json:"accepted"`
+		Rejected int    `json:"rejected"`
+	} `json:"learned"`
+}
+
+// TestOfferOutcomesThroughTheDaemon runs routerd on its demo
+// configuration: alice's desktop gets a contact of Ada with offers in its
+// screen pop, records an outcome, and once acked the outcome is in Ada's
+// export. After a restart the learner still counts it, and an offer put
+// over the API is still there.
+func TestOfferOutcomesThroughTheDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	d := startDaemon(t, "-listen", "127.0.0.1:0", "-data", data)
+	tok, err := os.ReadFile(filepath.Join(data, "admin-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := strings.TrimSpace(string(tok))
+	do := func(d *daemon, token, method, path string, body, out any) {
+		t.Helper()
+		code, err := callAs(token, d.base, method, path, body, out)
+		if err != nil || code >= 300 {
+			t.Fatalf("%s %s: %d %v", method, path, code, err)
+		}
+	}
+	var login struct{ Token string }
+	do(d, "", "POST", "/api/v1/login", map[string]string{"id": "alice", "password": "alice-demo"}, &login)
+	hdr := http.Header{"Authorization": {"Bearer " + login.Token}}
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(d.base, "http", "ws", 1)+"/ws/agent", hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	readUntil(t, ws, "snapshot")
+	if err := ws.WriteJSON(frame{Type: "set_state", ID: "1", Data: mustJSON(map[string]string{"state": "available"})}); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, ws, "ack")
+	do(d, admin, "POST", "/api/v1/contacts", map[string]any{"channel": "chat", "queue": "billing",
+		"customer": map[string]string{"email": "ada@example.com"}, "body": "A question about my statement"}, nil)
+	var offer struct {
+		ContactID string `json:"contact_id"`
+		ScreenPop struct {
+			Offers []struct{ ID string } `json:"offers"`
+		} `json:"screen_pop"`
+	}
+	if err := json.Unmarshal(readUntil(t, ws, "offer").Data, &offer); err != nil {
+		t.Fatal(err)
+	}
+	if len(offer.ScreenPop.Offers) == 0 {
+		t.Fatalf("got no offer in Ada's screen pop: %+v", offer)
+	}
+	made := offer.ScreenPop.Offers[0].ID
+	outcome := frame{Type: "offer_outcome", ID: "2", Data: mustJSON(map[string]string{"contact_id": offer.ContactID, "offer_id": made, "outcome": "accepted"})}
+	if err := ws.WriteJSON(outcome); err != nil {
+		t.Fatal(err)
+	}
+	if ack := readUntil(t, ws, "ack"); ack.ID != "2" {
+		t.Fatalf("got ack %+v, want the outcome's", ack)
+	}
+	// Acked means stored.
+	var x struct {
+		OfferOutcomes []struct {
+			OfferID   string `json:"offer_id"`
+			ContactID string `json:"contact_id"`
+			Outcome   string `json:"outcome"`
+			AgentID   string `json:"agent_id"`
+			Segment   string `json:"segment"`
+		} `json:"offer_outcomes"`
+	}
+	do(d, admin, "GET", "/api/v1/customers/"+customers.AdaID+"/export", nil, &x)
+	found := false
+	for _, o := range x.OfferOutcomes {
+		if o.OfferID == made && o.ContactID == offer.ContactID && o.Outcome == "accepted" && o.AgentID == "alice" && o.Segment == "premium" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("got Ada's outcomes %+v after the ack, want %s accepted by alice", x.OfferOutcomes, made)
+	}
+	do(d, admin, "PUT", "/api/v1/offers/gift-card", map[string]any{"title": "Gift card", "value": 10, "eligible": `customer.segment == "premium"`}, nil)
+	ws.Close()
+
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Wait(); err != nil {
+		t.Fatalf("routerd after SIGTERM: %v", err)
+	}
+	d2 := startDaemon(t, "-listen", "127.0.0.1:0", "-data", data)
+	var got offerLearned
+	do(d2, admin, "GET", "/api/v1/offers/"+made, nil, &got)
+	if len(got.Learned) != 1 || got.Learned[0].Segment != "premium" || got.Learned[0].Accepted != 1 || got.Learned[0].Rejected != 0 {
+		t.Errorf("got %+v after a restart, want the acceptance still learned in premium", got)
+	}
+	var gift offerLearned
+	do(d2, admin, "GET", "/api/v1/offers/gift-card", nil, &gift)
+	if gift.Source != "api" {
+		t.Errorf("got %+v after a restart, want the API's gift card", gift)
+	}
+}
