@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,20 +166,26 @@ func (o *Offers) Offers(ctx context.Context, c router.Contact) ([]agents.PopOffe
 	if err != nil || !ok {
 		return nil, err
 	}
-	if _, suppressed := o.rules.Suppressed(env); suppressed {
-		return nil, nil
-	}
 	now := time.Now()
-	history, err := o.history(ctx, cat, c, p.ID, now)
-	if err != nil {
-		return nil, err
-	}
-	o.mu.Lock()
-	ranked, err := offers.Recommend(cat, o.learner, o.rules, offers.Request{Env: env, ContactID: c.ID, Now: now, History: history}, o.rng)
-	o.mu.Unlock()
+	// Suppression and eligibility first: the customer's outcomes are read
+	// only when an eligible offer has a cooldown or a cap.
+	cands, err := cat.Candidates(o.rules, offers.Request{Env: env, ContactID: c.ID, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("profiles: offers for %q: %w", c.ID, err)
 	}
+	if slices.ContainsFunc(cands, func(x offers.Offer) bool { return x.Cooldown > 0 || x.CapPerContact > 0 }) {
+		history, err := o.history(ctx, cat, c, p.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		cands = slices.DeleteFunc(cands, func(x offers.Offer) bool { return !offers.Allowed(x, c.ID, now, history) })
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	o.mu.Lock()
+	ranked := o.learner.Rank(env, cands, o.rng)
+	o.mu.Unlock()
 	out := make([]agents.PopOffer, 0, len(ranked))
 	var shown []store.OfferOutcome
 	held := c.AgentID != "" && (c.State == router.ContactOffered || c.State == router.ContactAssigned || c.State == router.ContactWrapUp)

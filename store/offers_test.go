@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -181,5 +182,51 @@ func TestCatalogOffers(t *testing.T) {
 	}
 	if err := db.PutCatalogOffer(ctx, CatalogOffer{ID: "c", Withdrawn: true, Definition: []byte("{}")}); !errors.Is(err, ErrBadOptions) {
 		t.Errorf("got %v for a withdrawn offer with a definition, want ErrBadOptions", err)
+	}
+}
+
+// BenchmarkOfferHistory measures the screen pop's read of a customer's
+// recent offer outcomes (profiles.Offers, for cooldowns and caps): the
+// outcomes of one customer within 90 days, among 1,000,000 outcomes of
+// 250,000 customers, with the merge lookup.
+//
+//	go test -run=^$ -bench=OfferHistory ./store/
+func BenchmarkOfferHistory(b *testing.B) {
+	const outcomes, customers = 1_000_000, 250_000
+	ctx := context.Background()
+	db, err := Open(ctx, &Options{Path: b.TempDir() + "/bench.db", Synchronous: "normal"})
+	if err != nil {
+		b.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO offer_outcomes (id, offer_id, contact_id, customer_id, segment, agent_id, outcome, at)
+VALUES (?, ?, ?, ?, 'premium', 'alice', ?, ?)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	kinds := []string{OutcomePresented, OutcomeDeclined, OutcomeAccepted, OutcomeNotRelevant}
+	for n := range outcomes {
+		if _, err := stmt.ExecContext(ctx, fmt.Sprintf("o-%09d", n), fmt.Sprintf("offer-%d", n%6), fmt.Sprintf("c-%09d", n/2),
+			fmt.Sprintf("cu-%d", n%customers), kinds[n%4], toNanos(t0.Add(time.Duration(n)*5*time.Second))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	now := t0.Add(outcomes * 5 * time.Second) // 58 days: all within the window
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		got, err := db.OfferHistory(ctx, fmt.Sprintf("cu-%d", i%customers), now.Add(-90*24*time.Hour), 200)
+		if err != nil || len(got) != outcomes/customers {
+			b.Fatalf("OfferHistory: got %d, %v; want %d", len(got), err, outcomes/customers)
+		}
 	}
 }
