@@ -51,7 +51,7 @@ func DefaultRules() offers.Rules {
 	return offers.Rules{
 		ComplaintQueues:       []string{"complaints"},
 		ComplaintDispositions: []string{"complaint"},
-		ComplaintKeywords:     []string{"complaint", "complain", "refund", "cancel", "angry", "unacceptable"},
+		ComplaintKeywords:     []string{"complaint", "complain", "charged twice", "overcharged", "refund", "cancel", "angry", "unacceptable"},
 	}
 }
 
