@@ -142,7 +142,8 @@ func (o *Offers) Close() {
 	<-o.stopped
 }
 
-// Flush waits until the presentations queued so far are written.
+// Flush waits until the presentations queued so far are written (for
+// tests; not after Close).
 func (o *Offers) Flush() { o.pending.Wait() }
 
 // Offers returns at most offers.MaxRanked offers for contact c, best
