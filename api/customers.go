@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -14,38 +13,18 @@ import (
 	"github.com/switchboard/switchboard/store"
 )
 
-// Limits of a customer profile.
-const (
-	maxCustomerIdentities = 20
-	maxCustomerText       = 200
-	maxCustomerList       = 100
-)
-
-// customerRequest is the body of PUT /api/v1/customers/{id}.
+// customerRequest is the body of PUT /api/v1/customers/{id}: the
+// profile, whose rules customers.ProfileInput.Profile checks (the same
+// for the import), and whether its identities are verified.
 type customerRequest struct {
-	// ID, if given, must equal the id in the path.
-	ID                  string   `json:"id"`
-	Name                string   `json:"name"`
-	Emails              []string `json:"emails"`
-	Phones              []string `json:"phones"`
-	Segment             string   `json:"segment"`
-	Value               float64  `json:"value"`
-	Language            string   `json:"language"`
-	Consent             consent  `json:"consent"`
-	RelationshipManager string   `json:"relationship_manager"`
-	// SMSOptOut records that the customer asked for no marketing by SMS.
-	SMSOptOut bool     `json:"sms_opt_out"`
-	Products  []string `json:"products"`
-	Tags      []string `json:"tags"`
-	// Verified records the emails and phones as verified; admins only.
+	customers.ProfileInput
+	// Verified records the emails, phones and CRM id as verified; admins
+	// only.
 	Verified bool `json:"verified"`
 }
 
 // consent holds the consent flags; null means unknown.
-type consent struct {
-	Marketing *bool `json:"marketing"`
-	Profiling *bool `json:"profiling"`
-}
+type consent = customers.Consent
 
 // identityView is one identity of a customer.
 type identityView struct {
@@ -120,66 +99,20 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) error {
 	if p, _ := PrincipalFrom(r.Context()); req.Verified && p.Role != config.RoleAdmin {
 		return errorf(http.StatusForbidden, codeForbidden, "field \"verified\": only an admin may record identities as verified")
 	}
-	if len(id) > maxCustomerText {
-		return invalidf("customer id is longer than %d bytes", maxCustomerText)
+	req.ID = id
+	p, err := req.Profile(req.Verified, time.Now().UTC())
+	var fe *customers.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return invalidf("%s", fe.Message)
+	case err != nil:
+		return internal("check customer", err)
 	}
-	for _, f := range []struct{ name, v string }{
-		{"name", req.Name}, {"segment", req.Segment}, {"language", req.Language}, {"relationship_manager", req.RelationshipManager},
-	} {
-		if len(f.v) > maxCustomerText {
-			return invalidf("field %q is longer than %d bytes", f.name, maxCustomerText)
-		}
-	}
-	if req.Value < 0 || math.IsInf(req.Value, 0) || math.IsNaN(req.Value) {
-		return invalidf("field \"value\": %v is negative; want 0 or more", req.Value)
-	}
-	for _, l := range []struct {
-		name string
-		v    []string
-	}{{"products", req.Products}, {"tags", req.Tags}} {
-		if len(l.v) > maxCustomerList {
-			return invalidf("field %q has %d entries; at most %d", l.name, len(l.v), maxCustomerList)
-		}
-		for i, v := range l.v {
-			if v == "" || len(v) > maxCustomerText {
-				return invalidf("field \"%s[%d]\": want 1 to %d bytes", l.name, i, maxCustomerText)
-			}
-		}
-	}
-	if n := len(req.Emails) + len(req.Phones); n > maxCustomerIdentities {
-		return invalidf("fields \"emails\" and \"phones\" hold %d identities; at most %d", n, maxCustomerIdentities)
-	}
-	var ids []store.Identity
-	fields := map[store.Identity]string{} // identity (unverified, no time) → field that named it
-	for _, l := range []struct {
-		field, kind string
-		values      []string
-	}{{"emails", customers.KindEmail, req.Emails}, {"phones", customers.KindPhone, req.Phones}} {
-		for i, v := range l.values {
-			n, err := customers.Normalize(customers.Identity{Kind: l.kind, Value: v})
-			if err != nil {
-				return invalidf("field \"%s[%d]\": %s", l.field, i, clientMessage(err))
-			}
-			key := store.Identity{Kind: n.Kind, Value: n.Value}
-			if _, dup := fields[key]; dup {
-				continue
-			}
-			fields[key] = fmt.Sprintf("%s[%d]", l.field, i)
-			ids = append(ids, store.Identity{Kind: n.Kind, Value: n.Value, Verified: req.Verified})
-		}
-	}
-	now := time.Now().UTC()
-	c := store.Customer{
-		ID: id, Name: req.Name, Segment: req.Segment, Value: req.Value, Language: req.Language,
-		ConsentMarketing: req.Consent.Marketing, ConsentProfiling: req.Consent.Profiling,
-		RelationshipManager: req.RelationshipManager, SMSOptOut: req.SMSOptOut, Products: req.Products, Tags: req.Tags,
-		CreatedAt: now, UpdatedAt: now,
-	}
-	created, err := s.store.PutCustomer(r.Context(), c, ids)
+	created, err := s.store.PutCustomer(r.Context(), p.Customer, p.Identities)
 	var ice *store.IdentityConflictError
 	switch {
 	case errors.As(err, &ice):
-		return conflictf("field %q: %s %q belongs to another customer", fields[store.Identity{Kind: ice.Kind, Value: ice.Value}], ice.Kind, ice.Value)
+		return conflictf("field %q: %s %q belongs to another customer", req.FieldOf(ice.Kind, ice.Value), ice.Kind, ice.Value)
 	case errors.Is(err, store.ErrConflict):
 		return conflictf("customer %q was erased or merged into another; it cannot be changed", id)
 	case err != nil:
@@ -277,14 +210,4 @@ func newCustomerView(c store.Customer, ids []store.Identity) customerView {
 		v.ErasedAt, v.ContactCount, v.IdentityCount = &at, &contacts, &identities
 	}
 	return v
-}
-
-// clientMessage is err's message without the package prefix and the
-// sentinel's words.
-func clientMessage(err error) string {
-	msg := err.Error()
-	if rest, ok := strings.CutPrefix(msg, customers.ErrInvalid.Error()+": "); ok {
-		return rest
-	}
-	return msg
 }

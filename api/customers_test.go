@@ -145,3 +145,23 @@ func TestCustomerExportAndErase(t *testing.T) {
 	// The identities are free again.
 	e.must(http.StatusCreated, "PUT", "/api/v1/customers/ada2", adaBody)
 }
+
+func TestCustomerCRMIDAndUnknownFieldMessage(t *testing.T) {
+	e := newEnv(t)
+	got := decodeAs[customerView](t, e.must(http.StatusCreated, "PUT", "/api/v1/customers/ada", `{"name":"Ada","crm_id":" SF-001 "}`))
+	if len(got.Identities) != 1 || got.Identities[0].Kind != "external" || got.Identities[0].Value != "SF-001" {
+		t.Errorf("identities: got %+v, want the external id SF-001", got.Identities)
+	}
+	if res := e.do("PUT", "/api/v1/customers/bob", adminToken, `{"crm_id":"SF-001"}`); res.status != http.StatusConflict ||
+		!strings.Contains(decodeAs[apiError](t, res).Error.Message, `field "crm_id"`) {
+		t.Errorf("taken crm_id: got %d %s, want 409 naming crm_id", res.status, res.body)
+	}
+	// The profile's fields are promoted from customers.ProfileInput: the
+	// message lists them, not the embedded struct.
+	res := e.do("PUT", "/api/v1/customers/bob", adminToken, `{"name":"Bob","email":"b@example.com"}`)
+	msg := decodeAs[apiError](t, res).Error.Message
+	if res.status != http.StatusBadRequest || !strings.Contains(msg, `unknown field "email"`) ||
+		!strings.Contains(msg, "emails, id, language, name, phones") || strings.Contains(msg, "ProfileInput") {
+		t.Errorf("unknown field: got %d %q, want 400 naming email and the valid fields", res.status, msg)
+	}
+}

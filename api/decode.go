@@ -250,10 +250,10 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-// jsonField finds the field of struct t that key decodes into.
+// jsonField finds the field of struct t that key decodes into, among
+// its own fields and those of structs it embeds.
 func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
+	for _, f := range reflect.VisibleFields(t) {
 		if name, ok := jsonName(f); ok && strings.EqualFold(name, key) {
 			return f, true
 		}
@@ -261,11 +261,12 @@ func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
 	return reflect.StructField{}, false
 }
 
-// jsonFields lists the JSON names of struct t's fields, sorted.
+// jsonFields lists the JSON names of struct t's fields, those of structs
+// it embeds included, sorted.
 func jsonFields(t reflect.Type) []string {
 	var names []string
-	for i := range t.NumField() {
-		if name, ok := jsonName(t.Field(i)); ok {
+	for _, f := range reflect.VisibleFields(t) {
+		if name, ok := jsonName(f); ok {
 			names = append(names, name)
 		}
 	}
@@ -273,11 +274,16 @@ func jsonFields(t reflect.Type) []string {
 	return names
 }
 
+// jsonName is the JSON name of a field; an embedded struct without a
+// name in its tag has none (encoding/json decodes its fields in place).
 func jsonName(f reflect.StructField) (string, bool) {
 	if !f.IsExported() {
 		return "", false
 	}
 	tag := f.Tag.Get("json")
+	if f.Anonymous && f.Type.Kind() == reflect.Struct && (tag == "" || strings.HasPrefix(tag, ",")) {
+		return "", false
+	}
 	if tag == "-" {
 		return "", false
 	}

@@ -11,4 +11,7 @@ var (
 	// another customer: proofs on both sides are left for a person to
 	// reconcile.
 	ErrHeld = errors.New("customers: identity is verified for another customer")
+	// ErrInvalidProfile is matched by every *FieldError: a profile field
+	// breaks a rule.
+	ErrInvalidProfile = errors.New("customers: invalid profile")
 )
