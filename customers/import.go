@@ -95,10 +95,10 @@ func Import(ctx context.Context, s ImportStore, rows RowReader, opts *ImportOpti
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	readCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan *importBatch, 1)
-	go readBatches(ctx, rows, &o, batches)
+	go readBatches(readCtx, rows, &o, batches)
 
 	var sum ImportSummary
 	for b := range batches {
@@ -106,7 +106,10 @@ func Import(ctx context.Context, s ImportStore, rows RowReader, opts *ImportOpti
 			return sum, b.err
 		}
 		if err := ctx.Err(); err != nil {
-			return sum, fmt.Errorf("customers: import stopped before line %d: %w", b.items[0].line, context.Cause(ctx))
+			return sum, fmt.Errorf("customers: import stopped after line %d: %w", sum.Line, err)
+		}
+		if b.last && len(b.items) == 0 {
+			return sum, nil
 		}
 		results, err := s.ImportCustomers(ctx, b.profiles)
 		if err != nil {
@@ -139,8 +142,12 @@ func Import(ctx context.Context, s ImportStore, rows RowReader, opts *ImportOpti
 		if o.Progress != nil {
 			o.Progress(sum)
 		}
+		if b.last {
+			return sum, nil
+		}
 	}
-	return sum, nil
+	// The reader stopped before the end of the file: ctx ended.
+	return sum, fmt.Errorf("customers: import stopped after line %d: %w", sum.Line, context.Cause(ctx))
 }
 
 // importBatch is a batch of rows read and checked, or the error that
@@ -148,7 +155,9 @@ func Import(ctx context.Context, s ImportStore, rows RowReader, opts *ImportOpti
 type importBatch struct {
 	items    []importItem
 	profiles []store.CustomerImport
-	err      error
+	// last is set on the batch that ends the file (maybe with no rows).
+	last bool
+	err  error
 }
 
 // importItem is one row of a batch.
@@ -177,9 +186,8 @@ func readBatches(ctx context.Context, rows RowReader, o *ImportOptions, out chan
 	for {
 		row, err := rows.Next()
 		if errors.Is(err, io.EOF) {
-			if len(b.items) > 0 {
-				send(b)
-			}
+			b.last = true
+			send(b)
 			return
 		}
 		if err != nil {

@@ -150,3 +150,30 @@ func TestImportStopsAtAFailedBatch(t *testing.T) {
 		t.Errorf("re-run: got %+v %v, want 6 created, 4 unchanged", sum, err)
 	}
 }
+
+func TestImportStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := openStore(t)
+	var b strings.Builder
+	b.WriteString("id\n")
+	for i := range 10 {
+		fmt.Fprintf(&b, "c%d\n", i)
+	}
+	r, _ := NewCSVReader(strings.NewReader(b.String()))
+	sum, err := Import(ctx, db, r, &ImportOptions{BatchRows: 4, Progress: func(ImportSummary) { cancel() }})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped after line 5") {
+		t.Errorf("got %v, want context.Canceled after line 5", err)
+	}
+	if sum.Created != 4 || sum.Line != 5 {
+		t.Errorf("got %+v, want the first batch (to line 5) created", sum)
+	}
+}
+
+func TestImportEmptyFile(t *testing.T) {
+	r, _ := NewCSVReader(strings.NewReader("id,name\n"))
+	sum, err := Import(context.Background(), openStore(t), r, nil)
+	if err != nil || sum != (ImportSummary{}) {
+		t.Errorf("got %+v %v, want nothing and no error", sum, err)
+	}
+}

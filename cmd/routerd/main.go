@@ -5,6 +5,7 @@
 //	routerd -config routerd.yaml # your configuration
 //	routerd -print-config        # the effective configuration, to start from
 //	routerd passwd alice         # set agent alice's desktop password (stdin)
+//	routerd import customers customers.csv # upsert customer profiles from CSV or JSON lines
 package main
 
 import (
@@ -26,15 +27,37 @@ func main() {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "routerd:", err)
 		}
-		os.Exit(2)
+		code := 2
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		os.Exit(code)
 	}
 }
 
+// exitError is an error after which routerd exits with code rather than
+// 2 (usage or fatal error).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
 // run parses the command line and serves until ctx ends, or runs the
-// passwd subcommand.
+// passwd or import subcommand.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "passwd" {
 		return passwd(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "import" {
+		if len(args) < 2 || args[1] != "customers" {
+			fmt.Fprintln(stderr, "usage: routerd import customers [flags] FILE (see routerd import customers -help)")
+			return errors.New("import: want \"import customers\"; customers are what can be imported today")
+		}
+		return importCustomers(ctx, args[2:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("routerd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
