@@ -207,8 +207,18 @@ func (db *DB) OfferHistory(ctx context.Context, customerID string, since time.Ti
 	if customerID == "" {
 		return nil, nil
 	}
-	outs, err := queryOfferOutcomes(ctx, db.read, db.dialect, `WHERE customer_id IN `+offerCustomers+` AND at >= ?
-ORDER BY at DESC, id DESC LIMIT ?`, customerID, customerID, toNanos(since), limit)
+	// Prepared once: every screen pop with an offer that has a cooldown
+	// or a cap runs it.
+	st, err := db.readStmt(ctx, rebind(db.dialect, offerOutcomeSelect+`WHERE customer_id IN `+offerCustomers+` AND at >= ?
+ORDER BY at DESC, id DESC LIMIT ?`))
+	if err != nil {
+		return nil, fmt.Errorf("store: offer history of %q: %w", customerID, err)
+	}
+	rows, err := st.QueryContext(ctx, customerID, customerID, toNanos(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: offer history of %q: %w", customerID, err)
+	}
+	outs, err := scanOfferOutcomes(rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: offer history of %q: %w", customerID, err)
 	}
@@ -238,12 +248,20 @@ func eraseOfferOutcomesTx(ctx context.Context, tx *sql.Tx, d dialect, customerID
 	return nil
 }
 
+// offerOutcomeSelect is the start of the queries of offer outcomes.
+const offerOutcomeSelect = `SELECT id, offer_id, contact_id, customer_id, segment, agent_id, outcome, at
+FROM offer_outcomes `
+
 func queryOfferOutcomes(ctx context.Context, q queryer, d dialect, where string, args ...any) ([]OfferOutcome, error) {
-	rows, err := q.QueryContext(ctx, rebind(d, `SELECT id, offer_id, contact_id, customer_id, segment, agent_id, outcome, at
-FROM offer_outcomes `+where), args...)
+	rows, err := q.QueryContext(ctx, rebind(d, offerOutcomeSelect+where), args...)
 	if err != nil {
 		return nil, err
 	}
+	return scanOfferOutcomes(rows)
+}
+
+// scanOfferOutcomes reads and closes rows of offerOutcomeSelect.
+func scanOfferOutcomes(rows *sql.Rows) ([]OfferOutcome, error) {
 	defer rows.Close()
 	var out []OfferOutcome
 	for rows.Next() {
