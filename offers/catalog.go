@@ -56,7 +56,9 @@ func NewCatalog(offers []Offer) (*Catalog, error) {
 			return nil, &OfferError{ID: o.ID, Field: "id", Msg: "empty (want a name such as \"savings\")"}
 		case c.has(o.ID):
 			return nil, &OfferError{ID: o.ID, Field: "id", Msg: "duplicate"}
-		case o.Value < 0 || math.IsNaN(o.Value) || math.IsInf(o.Value, 0):
+		case math.IsNaN(o.Value) || math.IsInf(o.Value, 0):
+			return nil, &OfferError{ID: o.ID, Field: "value", Msg: fmt.Sprintf("%v is not a finite number (want ≥ 0)", o.Value)}
+		case o.Value < 0:
 			return nil, &OfferError{ID: o.ID, Field: "value", Msg: fmt.Sprintf("%v is negative (want ≥ 0)", o.Value)}
 		case o.Cooldown < 0:
 			return nil, &OfferError{ID: o.ID, Field: "cooldown", Msg: fmt.Sprintf("%v is negative (want ≥ 0)", o.Cooldown)}

@@ -2,8 +2,10 @@ package offers
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNewCatalogErrors(t *testing.T) {
@@ -28,6 +30,10 @@ func TestNewCatalogErrors(t *testing.T) {
 			`offers: offer "a": id: duplicate`},
 		{"negative-value", []Offer{{ID: "a", Value: -1}},
 			`offers: offer "a": value: -1 is negative (want ≥ 0)`},
+		{"value-not-a-number", []Offer{{ID: "a", Value: math.NaN()}},
+			`offers: offer "a": value: NaN is not a finite number (want ≥ 0)`},
+		{"negative-cooldown", []Offer{{ID: "a", Cooldown: -time.Second}},
+			`offers: offer "a": cooldown: -1s is negative (want ≥ 0)`},
 		{"negative-cap", []Offer{{ID: "a", CapPerContact: -1}},
 			`offers: offer "a": cap_per_contact: -1 is negative (want ≥ 0, 0 for no cap)`},
 		{"second-offer-named", []Offer{{ID: "ok", Eligible: "true"}, {ID: "bad", Eligible: "nope"}},
@@ -117,4 +123,18 @@ func ids(os []Offer) string {
 		s = append(s, o.ID)
 	}
 	return strings.Join(s, " ")
+}
+
+func TestMaxCooldown(t *testing.T) {
+	cat, err := NewCatalog(Demo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cat.MaxCooldown(); got != 90*24*time.Hour {
+		t.Errorf("got %v, want 2160h (home-insurance's)", got)
+	}
+	empty, _ := NewCatalog(nil)
+	if got := empty.MaxCooldown(); got != 0 {
+		t.Errorf("got %v for an empty catalog, want 0", got)
+	}
 }

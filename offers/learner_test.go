@@ -200,3 +200,26 @@ func TestRecommend(t *testing.T) {
 		t.Errorf("got %d offers for a complaint, want none", len(got))
 	}
 }
+
+func TestLearned(t *testing.T) {
+	l := NewLearner(Prior{Alpha: 2, Beta: 8})
+	l.Load("savings", "premium", Counts{Accepted: 8, Rejected: 2})
+	l.Load("savings", "basic", Counts{Rejected: 10})
+	l.Load("fiber", "premium", Counts{Accepted: 1})
+	got := l.Learned("savings")
+	want := []Learned{
+		{Segment: "basic", Counts: Counts{Rejected: 10}, Mean: 2.0 / 20},
+		{Segment: "premium", Counts: Counts{Accepted: 8, Rejected: 2}, Mean: 10.0 / 20},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i].Segment != want[i].Segment || got[i].Counts != want[i].Counts || math.Abs(got[i].Mean-want[i].Mean) > 1e-12 {
+			t.Errorf("got %+v, want %+v", got[i], want[i])
+		}
+	}
+	if got := l.Learned("nothing"); got != nil {
+		t.Errorf("got %+v for an offer never learned, want nil", got)
+	}
+}
