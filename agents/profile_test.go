@@ -73,12 +73,18 @@ func TestScreenPopHistoryOfTheProfile(t *testing.T) {
 	}
 	put("cu-ada", "ada@example.com")
 	put("cu-old", "old@example.com")
+	put("cu-older", "older@example.com")
+	// cu-older into cu-old, then cu-old into cu-ada: a chain of merges.
+	if err := e.db.MergeCustomers(e.ctx, store.Merge{FromID: "cu-older", IntoID: "cu-old", IdentityKind: store.IdentityEmail, IdentityValue: "older@example.com"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.db.MergeCustomers(e.ctx, store.Merge{FromID: "cu-old", IntoID: "cu-ada", IdentityKind: store.IdentityEmail, IdentityValue: "old@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	var want []string
 	for _, cu := range []router.Customer{
 		{ID: "cu-old"},                  // the merged customer's
+		{ID: "cu-older"},                // the customer merged into the merged one's
 		{Email: "old@example.com"},      // by an identity the merge moved to her
 		{Email: "stranger@example.com"}, // somebody else's
 		{Phone: "+15550001111"},         // by the contact's own claim below
@@ -91,7 +97,7 @@ func TestScreenPopHistoryOfTheProfile(t *testing.T) {
 		}
 	}
 	e.clock.Advance(time.Minute)
-	now := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-old", Phone: "+15550001111"}})
+	now := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-older", Phone: "+15550001111"}})
 
 	p := &Popper{Router: e.rt, Store: e.db, Profiles: e.db}
 	pop, err := p.ScreenPop(e.ctx, now.ID)
@@ -103,7 +109,7 @@ func TestScreenPopHistoryOfTheProfile(t *testing.T) {
 		got = append(got, h.ID)
 	}
 	if pop.Customer.ID != "cu-ada" || fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("got customer %s, history %v; want cu-ada, %v (the profile's, its merged customer's, by its identities and the contact's claims, newest first)",
+		t.Errorf("got customer %s, history %v; want cu-ada, %v (the profile's, its merged customers', by its identities and the contact's claims, newest first)",
 			pop.Customer.ID, got, want)
 	}
 }

@@ -272,7 +272,7 @@ func customerOf(cu router.Customer) PopCustomer {
 }
 
 // profile fills pc from the profile of customerID (or of the customer it
-// was merged into): the name if the contact gave none, segment, value,
+// was merged into, following a chain of merges): the name if the contact gave none, segment, value,
 // consent, products, language, and the profile's other identities,
 // verified or claimed as the store holds them. The contact's own
 // identities stay claims: that the profile holds an address as verified
@@ -280,10 +280,7 @@ func customerOf(cu router.Customer) PopCustomer {
 // router does not record what a channel proved. An unknown or erased
 // profile leaves pc as it is.
 func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string) error {
-	prof, err := p.Profiles.Customer(ctx, customerID)
-	if err == nil && prof.MergedInto != "" {
-		prof, err = p.Profiles.Customer(ctx, prof.MergedInto)
-	}
+	prof, err := customers.Current(ctx, p.Profiles, customerID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil

@@ -59,8 +59,8 @@ type Routing struct {
 // identity left, the customer id the contact carries (an integration's),
 // if any, names the profile.
 //
-// From the profile (the one it was merged into, if it was), the contact
-// gets:
+// From the profile (the one it was merged into, if it was, following a
+// chain of merges), the contact gets:
 //   - the value and segment, for the queue's value tiers and segment
 //     boosts, only when the customer consented to profiling; else none;
 //   - unless the contact names its own preferred agents, the relationship
@@ -97,10 +97,7 @@ func Intake(ctx context.Context, s IntakeStore, nc router.NewContact, r Routing)
 	if id == "" {
 		return nc, nil
 	}
-	p, err := s.Customer(ctx, id)
-	if err == nil && p.MergedInto != "" {
-		p, err = s.Customer(ctx, p.MergedInto)
-	}
+	p, err := Current(ctx, s, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nc, nil

@@ -84,6 +84,12 @@ func TestIntakeRouting(t *testing.T) {
 	e.put(t, store.Customer{ID: "cy", Segment: "gold", Value: 500, RelationshipManager: "gone"}, "cy@example.com")
 	e.put(t, store.Customer{ID: "old", Segment: "basic", Value: 10, ConsentProfiling: &yes})
 	e.put(t, store.Customer{ID: "dup", Segment: "basic"}, "dup@example.com")
+	e.put(t, store.Customer{ID: "dup2", Segment: "basic"}, "dup2@example.com")
+	// dup2 into dup, then dup into ada: a chain of two merges.
+	if err := e.db.MergeCustomers(e.ctx, store.Merge{FromID: "dup2", IntoID: "dup", IdentityKind: store.IdentityEmail,
+		IdentityValue: "dup2@example.com", At: e.clock.Now(), Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.db.MergeCustomers(e.ctx, store.Merge{FromID: "dup", IntoID: "ada", IdentityKind: store.IdentityEmail,
 		IdentityValue: "dup@example.com", At: e.clock.Now(), Reason: "test"}); err != nil {
 		t.Fatal(err)
@@ -119,6 +125,8 @@ func TestIntakeRouting(t *testing.T) {
 		{"the contact's own preferred agents win", router.NewContact{Customer: router.Customer{ID: "ada"}, Preferred: []string{"bob"}}, all,
 			"ada", 12000, "premium", []string{"bob"}, 0},
 		{"merged: the surviving profile", router.NewContact{Customer: router.Customer{ID: "dup"}}, all,
+			"ada", 12000, "premium", []string{"rm", "alice"}, 20 * time.Second},
+		{"merged twice: the end of the chain", router.NewContact{Customer: router.Customer{ID: "dup2"}}, all,
 			"ada", 12000, "premium", []string{"rm", "alice"}, 20 * time.Second},
 		{"nothing preferred by configuration", router.NewContact{Customer: router.Customer{ID: "ada"}}, Routing{},
 			"ada", 12000, "premium", nil, 0},

@@ -130,22 +130,47 @@ func Attach(ctx context.Context, s Store, customerID string, id Identity) (into 
 	return "", false, fmt.Errorf("customers: attach %s %q: the identity kept changing hands", id.Kind, id.Value)
 }
 
-// live follows merged_into from customerID to the customer that remains.
+// live follows merged_into from customerID to the customer that remains;
+// an erased customer is a conflict.
 func live(ctx context.Context, s Store, customerID string) (string, error) {
-	for range maxAttempts {
-		c, err := s.Customer(ctx, customerID)
+	c, err := Current(ctx, s, customerID)
+	if err != nil {
+		return "", fmt.Errorf("customers: attach: %w", err)
+	}
+	if !c.ErasedAt.IsZero() {
+		return "", fmt.Errorf("customers: attach: customer %q was erased: %w", c.ID, store.ErrConflict)
+	}
+	return c.ID, nil
+}
+
+// maxMergeDepth bounds the merged_into hops Current follows. Each merge
+// joins two live customers, so a chain grows only when a customer that
+// absorbed others is itself merged; a longer chain is a loop in a
+// damaged store.
+const maxMergeDepth = 64
+
+// ProfileReader reads one customer profile (store.DB does).
+type ProfileReader interface {
+	Customer(ctx context.Context, id string) (store.Customer, error)
+}
+
+// Current returns the profile customerID now lives in: its own, or, when
+// it was merged, that of the customer it was merged into, following a
+// chain of merges (A into B, then B into C, gives C). The profile may be
+// erased; an unknown id wraps store.ErrNotFound.
+func Current(ctx context.Context, s ProfileReader, customerID string) (store.Customer, error) {
+	id := customerID
+	for range maxMergeDepth {
+		c, err := s.Customer(ctx, id)
 		if err != nil {
-			return "", fmt.Errorf("customers: attach: %w", err)
-		}
-		if !c.ErasedAt.IsZero() {
-			return "", fmt.Errorf("customers: attach: customer %q was erased: %w", customerID, store.ErrConflict)
+			return store.Customer{}, err
 		}
 		if c.MergedInto == "" {
-			return customerID, nil
+			return c, nil
 		}
-		customerID = c.MergedInto
+		id = c.MergedInto
 	}
-	return "", fmt.Errorf("customers: attach: customer %q: merges nested deeper than %d", customerID, maxAttempts)
+	return store.Customer{}, fmt.Errorf("customers: customer %q: merges nested deeper than %d", customerID, maxMergeDepth)
 }
 
 func storeIdentity(id Identity, customerID string) store.Identity {

@@ -151,3 +151,71 @@ func TestAttach(t *testing.T) {
 		})
 	}
 }
+
+// profileMap is a ProfileReader over a map, for chains the store refuses
+// to build (a loop).
+type profileMap map[string]store.Customer
+
+func (m profileMap) Customer(_ context.Context, id string) (store.Customer, error) {
+	c, ok := m[id]
+	if !ok {
+		return store.Customer{}, store.ErrNotFound
+	}
+	return c, nil
+}
+
+func TestCurrent(t *testing.T) {
+	erased := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	m := profileMap{
+		"a":    {ID: "a", MergedInto: "b"},
+		"b":    {ID: "b", MergedInto: "c"},
+		"c":    {ID: "c", Name: "C"},
+		"x":    {ID: "x", MergedInto: "gone"},
+		"e":    {ID: "e", MergedInto: "f"},
+		"f":    {ID: "f", ErasedAt: erased},
+		"loop": {ID: "loop", MergedInto: "pool"},
+		"pool": {ID: "pool", MergedInto: "loop"},
+	}
+	tests := []struct {
+		id, wantID string
+		wantErr    error
+	}{
+		{"c", "c", nil},
+		{"b", "c", nil},
+		{"a", "c", nil},
+		{"e", "f", nil}, // erased, returned as such
+		{"nobody", "", store.ErrNotFound},
+		{"x", "", store.ErrNotFound},
+	}
+	for _, tt := range tests {
+		c, err := Current(context.Background(), m, tt.id)
+		if !errors.Is(err, tt.wantErr) || c.ID != tt.wantID {
+			t.Errorf("Current(%q): got %q %v, want %q %v", tt.id, c.ID, err, tt.wantID, tt.wantErr)
+		}
+	}
+	if c, err := Current(context.Background(), m, "e"); err != nil || c.ErasedAt.IsZero() {
+		t.Errorf("Current(e): got %+v %v, want the erased profile f", c, err)
+	}
+	if _, err := Current(context.Background(), m, "loop"); err == nil {
+		t.Errorf("Current(loop): got no error, want one about nested merges")
+	}
+
+	// A chain built by the store: a into b, then b into c.
+	db := openStore(t)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b", "c"} {
+		seedHolders(t, db, []holder{{id, Identity{KindEmail, id + "@example.com", true}}})
+	}
+	for _, mg := range [][2]string{{"a", "b"}, {"b", "c"}} {
+		if err := db.MergeCustomers(ctx, store.Merge{FromID: mg[0], IntoID: mg[1], IdentityKind: KindEmail,
+			IdentityValue: mg[0] + "@example.com", At: erased, Reason: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, err := Current(ctx, db, "a"); err != nil || c.ID != "c" {
+		t.Errorf("Current(a) in the store: got %q %v, want c", c.ID, err)
+	}
+	if into, _, err := Attach(ctx, db, "a", Identity{KindExternal, "crm-a", false}); err != nil || into != "c" {
+		t.Errorf("attach to a: got %q %v, want c", into, err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/agents"
+	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -319,16 +320,13 @@ func (o *Offers) env(ctx context.Context, c router.Contact) (env offers.Env, p s
 	return env, p, true, nil
 }
 
-// profile reads the profile of customerID, following one merge; ok is
+// profile reads the profile of customerID, following its merges; ok is
 // false for no id, an unknown or an erased profile.
 func (o *Offers) profile(ctx context.Context, customerID string) (p store.Customer, ok bool, err error) {
 	if customerID == "" {
 		return p, false, nil
 	}
-	p, err = o.store.Customer(ctx, customerID)
-	if err == nil && p.MergedInto != "" {
-		p, err = o.store.Customer(ctx, p.MergedInto)
-	}
+	p, err = customers.Current(ctx, o.store, customerID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return p, false, nil
