@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -165,14 +166,19 @@ func TestOpenOptions(t *testing.T) {
 		opts     *Options
 		wantErr  error
 		wantSync int // PRAGMA synchronous: 1 normal, 2 full
+		// wantCache is the write connection's PRAGMA cache_size; empty
+		// for SQLite's default, -2000 (KiB).
+		wantCache string
 	}{
-		{"default-full", &Options{}, nil, 2},
-		{"full", &Options{Synchronous: "full"}, nil, 2},
-		{"normal", &Options{Synchronous: "normal"}, nil, 1},
-		{"normal-any-case", &Options{Synchronous: "Normal"}, nil, 1},
-		{"bad-synchronous", &Options{Synchronous: "off"}, ErrBadOptions, 0},
-		{"path-with-query", &Options{Path: "x.db?mode=ro"}, ErrBadOptions, 0},
-		{"memory", &Options{Path: ":memory:"}, ErrBadOptions, 0},
+		{"default-full", &Options{}, nil, 2, ""},
+		{"full", &Options{Synchronous: "full"}, nil, 2, ""},
+		{"normal", &Options{Synchronous: "normal"}, nil, 1, ""},
+		{"normal-any-case", &Options{Synchronous: "Normal"}, nil, 1, ""},
+		{"bad-synchronous", &Options{Synchronous: "off"}, ErrBadOptions, 0, ""},
+		{"path-with-query", &Options{Path: "x.db?mode=ro"}, ErrBadOptions, 0, ""},
+		{"memory", &Options{Path: ":memory:"}, ErrBadOptions, 0, ""},
+		{"write-cache", &Options{WriteCacheMiB: 64}, nil, 2, "-65536"},
+		{"negative-write-cache", &Options{WriteCacheMiB: -1}, ErrBadOptions, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,6 +210,9 @@ func TestOpenOptions(t *testing.T) {
 					t.Fatalf("%s conn: %v", p.name, err)
 				}
 				p.want["synchronous"] = string(rune('0' + tt.wantSync))
+				if p.name == "write" {
+					p.want["cache_size"] = cmp.Or(tt.wantCache, "-2000")
+				}
 				for pragma, want := range p.want {
 					var got string
 					if err := conn.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {

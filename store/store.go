@@ -36,6 +36,11 @@ type Options struct {
 	// but a power cut may lose the last commits (never corrupting the
 	// file). Case-insensitive.
 	Synchronous string
+	// WriteCacheMiB is the page cache of the write connection, in MiB; 0
+	// means SQLite's default (2 MiB). A bulk write such as
+	// ImportCustomers inserts into indexes larger than the default, and
+	// reads their pages again and again without a larger one.
+	WriteCacheMiB int
 }
 
 // DB is the SQLite store. It is safe for concurrent use.
@@ -85,7 +90,15 @@ func Open(ctx context.Context, opts *Options) (*DB, error) {
 	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)", busyTimeoutMillis, sync)
 	// The writer takes the write lock at BEGIN (immediate), so a
 	// transaction never fails half-way on a lock upgrade.
-	write, err := sql.Open("sqlite", o.Path+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	writeDSN := o.Path + "?" + common + "&_pragma=journal_mode(WAL)&_txlock=immediate"
+	switch {
+	case o.WriteCacheMiB < 0:
+		return nil, fmt.Errorf("%w: write cache %d MiB: want 0 (the default) or more", ErrBadOptions, o.WriteCacheMiB)
+	case o.WriteCacheMiB > 0:
+		// A negative cache_size is in KiB.
+		writeDSN += fmt.Sprintf("&_pragma=cache_size(-%d)", o.WriteCacheMiB<<10)
+	}
+	write, err := sql.Open("sqlite", writeDSN)
 	if err != nil {
 		return nil, fmt.Errorf("store: open: write connection: %w", err)
 	}
