@@ -5,7 +5,7 @@ PKGS     := ./...
 # Fuzz targets run by `make fuzz`, each for FUZZTIME.
 FUZZTIME ?= 30s
 
-.PHONY: all build run test test-short bench fuzz vet fmt clean
+.PHONY: all build run test test-short bench bench-import fuzz vet fmt clean
 
 all: build
 
@@ -32,6 +32,11 @@ bench:
 	$(GO) test -run=NONE -bench=ScreenPopLatency -benchtime=2000x ./agents/
 	$(GO) test -run=NONE -bench=IdleConnections -benchtime=1x ./agents/
 	$(GO) test -run=NONE -bench='IdleCustomers|AgentToCustomer' -benchtime=1x ./channels/chat/
+
+# The import of 1,000,000 customers from CSV and from JSON lines (about a
+# minute each, plus the files' generation); apart from bench for its time.
+bench-import:
+	$(GO) test -run=NONE -bench=ImportCustomers -benchtime=1x -timeout 30m ./cmd/routerd/ -import-rows=1000000
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
