@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -138,7 +139,88 @@ func decodeError(err error, body []byte, t reflect.Type) *httpError {
 		}
 		return invalidf("unknown field %q; valid fields there: %s", path, strings.Join(valid, ", "))
 	}
+	if path, uerr := findUnmarshalError(body, t); uerr != nil {
+		return invalidf("field %q: %v", path, uerr)
+	}
 	return invalidf("request body: %v", err)
+}
+
+var (
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// findUnmarshalError walks body along the Go type t to find the first
+// value whose own decoder refuses it (a duration such as "soon"): its
+// dotted path and the decoder's error, nil if none. encoding/json returns
+// such errors without saying where they came from.
+func findUnmarshalError(body []byte, t reflect.Type) (path string, err error) {
+	return walkUnmarshal(json.NewDecoder(bytes.NewReader(body)), t, "")
+}
+
+// walkUnmarshal reads one value of dec, of Go type t (nil: unknown), at
+// path; it stops at the first value refused by its decoder, or when dec
+// fails (the body was decoded once already: it does not).
+func walkUnmarshal(dec *json.Decoder, t reflect.Type, path string) (string, error) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil && (reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType)) {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return "", nil
+		}
+		v := reflect.New(t).Interface()
+		var uerr error
+		if u, ok := v.(json.Unmarshaler); ok {
+			uerr = u.UnmarshalJSON(raw)
+		} else if s := ""; json.Unmarshal(raw, &s) == nil {
+			uerr = v.(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
+		}
+		return path, uerr
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return "", nil
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return "", nil // a scalar
+	}
+	switch delim {
+	case '{':
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return "", nil
+			}
+			key, _ := kt.(string)
+			var elem reflect.Type
+			switch {
+			case t != nil && t.Kind() == reflect.Struct:
+				if f, ok := jsonField(t, key); ok {
+					elem = f.Type
+				}
+			case t != nil && t.Kind() == reflect.Map:
+				elem = t.Elem()
+			}
+			if p, uerr := walkUnmarshal(dec, elem, join(path, key)); uerr != nil {
+				return p, uerr
+			}
+		}
+	case '[':
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for i := 0; dec.More(); i++ {
+			if p, uerr := walkUnmarshal(dec, elem, path+"["+strconv.Itoa(i)+"]"); uerr != nil {
+				return p, uerr
+			}
+		}
+	}
+	_, _ = dec.Token() // the closing delimiter
+	return "", nil
 }
 
 // wantKind names the JSON a Go type decodes from.

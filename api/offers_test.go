@@ -169,7 +169,7 @@ func TestOfferBadInput(t *testing.T) {
 		{"unknown-field", "PUT", "/api/v1/offers/gold", adminToken, `{"title":"Gold","value":1,"eligible":"","colour":"gold"}`,
 			http.StatusBadRequest, `colour`},
 		{"bad-cooldown", "PUT", "/api/v1/offers/gold", adminToken, `{"title":"Gold","value":1,"eligible":"","cooldown":"30 days"}`,
-			http.StatusBadRequest, `invalid duration "30 days"`},
+			http.StatusBadRequest, `field "cooldown": invalid duration "30 days"`},
 		{"unknown-channel", "PUT", "/api/v1/offers/gold", adminToken, `{"title":"Gold","value":1,"eligible":"","channels":["fax"]}`,
 			http.StatusBadRequest, `field "channels[0]": unknown channel "fax"`},
 		{"negative-cap", "PUT", "/api/v1/offers/gold", adminToken, `{"title":"Gold","value":1,"eligible":"","cap_per_contact":-1}`,
