@@ -40,10 +40,23 @@ type Profiles interface {
 }
 
 // OfferSource proposes what is worth offering a customer during a
-// contact (the offer catalog of the customer-profile issue plugs in here).
-// Offers must be safe for concurrent use.
+// contact (profiles.Offers plugs in here). PopOffers must be safe for
+// concurrent use.
 type OfferSource interface {
-	Offers(ctx context.Context, c router.Contact) ([]PopOffer, error)
+	PopOffers(ctx context.Context, r OfferRequest) ([]PopOffer, error)
+}
+
+// OfferRequest is what the screen pop has read when it asks for offers,
+// so that the offer source need not read it again.
+type OfferRequest struct {
+	Contact router.Contact
+	// Profile is the customer's profile, at the end of its merges; nil
+	// when the screen pop read none (no Popper.Profiles, no customer id,
+	// an unknown or erased profile).
+	Profile *store.Customer
+	// FirstMessages are the contact's first messages, oldest first; none
+	// for a contact not yet durable.
+	FirstMessages []router.Message
 }
 
 // OfferOutcome is what an agent reports of an offer made during one of
@@ -201,8 +214,9 @@ func (p *Popper) build(ctx context.Context, c router.Contact, routedBecause stri
 		}
 		sp.Contact.RoutedBecause = reason
 	}
+	var prof *store.Customer
 	if p.Profiles != nil && c.Customer.ID != "" {
-		if err := p.profile(ctx, &sp.Customer, c.Customer.ID); err != nil {
+		if prof, err = p.profile(ctx, &sp.Customer, c.Customer.ID); err != nil {
 			return sp, fmt.Errorf("agents: screen pop of %q: %w", c.ID, err)
 		}
 	}
@@ -212,7 +226,7 @@ func (p *Popper) build(ctx context.Context, c router.Contact, routedBecause stri
 		return sp, err
 	}
 	if p.Offers != nil {
-		offers, err := p.Offers.Offers(ctx, c)
+		offers, err := p.Offers.PopOffers(ctx, OfferRequest{Contact: c, Profile: prof, FirstMessages: sp.Contact.FirstMessages})
 		if err != nil {
 			if p.Logger != nil {
 				p.Logger.Warn("agents: offer source failed; screen pop without offers", "contact", c.ID, "err", err)
@@ -272,26 +286,28 @@ func customerOf(cu router.Customer) PopCustomer {
 }
 
 // profile fills pc from the profile of customerID (or of the customer it
-// was merged into, following a chain of merges): the name if the contact gave none, segment, value,
-// consent, products, language, and the profile's other identities,
-// verified or claimed as the store holds them. The contact's own
+// was merged into, following a chain of merges): the name if the contact
+// gave none, segment, value, consent, products, language, and the
+// profile's other identities, verified or claimed as the store holds
+// them. The contact's own
 // identities stay claims: that the profile holds an address as verified
 // does not prove that whoever typed it into a form owns it, and the
 // router does not record what a channel proved. An unknown or erased
-// profile leaves pc as it is.
-func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string) error {
+// profile leaves pc as it is. It returns the profile it read, nil for
+// none.
+func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string) (*store.Customer, error) {
 	prof, err := customers.Current(ctx, p.Profiles, customerID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil
+		return nil, nil
 	case err != nil:
-		return fmt.Errorf("profile: %w", err)
+		return nil, fmt.Errorf("profile: %w", err)
 	case !prof.ErasedAt.IsZero():
-		return nil
+		return nil, nil
 	}
 	ids, err := p.Profiles.CustomerIdentities(ctx, prof.ID)
 	if err != nil {
-		return fmt.Errorf("profile identities: %w", err)
+		return nil, fmt.Errorf("profile identities: %w", err)
 	}
 	pc.ID = prof.ID
 	if pc.Name == "" {
@@ -319,7 +335,7 @@ func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string
 			pc.Identities = append(pc.Identities, PopIdentity{Type: id.Kind, Value: id.Value, Verified: id.Verified})
 		}
 	}
-	return nil
+	return &prof, nil
 }
 
 // history lists the customer's most recent other contacts on every
@@ -328,7 +344,7 @@ func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string
 // the contact's own email and phone, which no profile may hold.
 func (p *Popper) history(ctx context.Context, c router.Contact, customerID string) ([]PopHistory, error) {
 	page, err := p.Store.CustomerTimeline(ctx, store.TimelineFilter{
-		CustomerID: customerID, Email: c.Customer.Email, Phone: c.Customer.Phone, Limit: popHistory + 1,
+		CustomerID: customerID, Email: c.Customer.Email, Phone: c.Customer.Phone, Limit: popHistory + 1, Brief: true,
 	})
 	if err != nil {
 		return []PopHistory{}, fmt.Errorf("agents: screen pop of %q: history: %w", c.ID, err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
 )
 
 func TestScreenPopHistoryAcrossChannels(t *testing.T) {
@@ -95,7 +96,51 @@ func TestScreenPopLimits(t *testing.T) {
 
 type fixedOffers []PopOffer
 
-func (f fixedOffers) Offers(context.Context, router.Contact) ([]PopOffer, error) { return f, nil }
+func (f fixedOffers) PopOffers(context.Context, OfferRequest) ([]PopOffer, error) { return f, nil }
+
+// recordingOffers keeps the requests it gets.
+type recordingOffers struct{ got []OfferRequest }
+
+func (r *recordingOffers) PopOffers(_ context.Context, req OfferRequest) ([]PopOffer, error) {
+	r.got = append(r.got, req)
+	return nil, nil
+}
+
+// The offer source gets the profile the screen pop read (at the end of
+// the merges) and the first messages, so that it reads neither again.
+func TestScreenPopOfferRequest(t *testing.T) {
+	e := newEnv(t)
+	for _, id := range []string{"cu-ada", "cu-old"} {
+		if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: id, Segment: "premium"}, []store.Identity{{Kind: store.IdentityEmail, Value: id + "@example.com"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.db.MergeCustomers(e.ctx, store.Merge{FromID: "cu-old", IntoID: "cu-ada", IdentityKind: store.IdentityEmail, IdentityValue: "cu-old@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	known := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-old"}})
+	if _, _, err := e.rt.AddMessage(e.ctx, known.ID, router.Message{Direction: "in", Body: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	unknown := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "nobody"}})
+	src := &recordingOffers{}
+	p := &Popper{Router: e.rt, Store: e.db, Profiles: e.db, Offers: src}
+	for _, id := range []string{known.ID, unknown.ID} {
+		if _, err := p.ScreenPop(e.ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(src.got) != 2 {
+		t.Fatalf("got %d requests, want 2", len(src.got))
+	}
+	if r := src.got[0]; r.Contact.ID != known.ID || r.Profile == nil || r.Profile.ID != "cu-ada" || r.Profile.Segment != "premium" ||
+		len(r.FirstMessages) != 1 || r.FirstMessages[0].Body != "hello" {
+		t.Errorf("got request %+v, want contact %s with the profile cu-ada and the message hello", r, known.ID)
+	}
+	if r := src.got[1]; r.Contact.ID != unknown.ID || r.Profile != nil {
+		t.Errorf("got request %+v, want contact %s without a profile", r, unknown.ID)
+	}
+}
 
 func TestRing(t *testing.T) {
 	var r ring

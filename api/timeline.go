@@ -69,7 +69,7 @@ func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.timeline(r, store.TimelineFilter{CustomerID: id, Limit: limit})
+	page, err := s.timeline(r, store.TimelineFilter{CustomerID: id, Limit: limit, Brief: true})
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (s *Server) getCustomerTimeline(w http.ResponseWriter, r *http.Request) err
 	} else if err != nil {
 		return internal("read customer", err)
 	}
-	page, err := s.timeline(r, store.TimelineFilter{CustomerID: id, Limit: limit, Cursor: q.Get("cursor")})
+	page, err := s.timeline(r, store.TimelineFilter{CustomerID: id, Limit: limit, Cursor: q.Get("cursor"), Brief: true})
 	if err != nil {
 		return err
 	}

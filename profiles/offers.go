@@ -163,11 +163,35 @@ func (o *Offers) Flush() { o.pending.Wait() }
 // offer and agent, by a writer behind a queue: the screen pop never
 // waits for that write.
 func (o *Offers) Offers(ctx context.Context, c router.Contact) ([]agents.PopOffer, error) {
+	return o.PopOffers(ctx, agents.OfferRequest{Contact: c})
+}
+
+// PopOffers is Offers for the screen pop, which has read the customer's
+// profile and the contact's first messages: r.Profile, when not nil, is
+// used as it is, and r.FirstMessages instead of a read of the contact's
+// first message. Without r.Profile, the profile is read (an unknown or
+// erased one gets no offers).
+func (o *Offers) PopOffers(ctx context.Context, r agents.OfferRequest) ([]agents.PopOffer, error) {
+	c := r.Contact
 	cat := o.cat.Load()
-	env, p, ok, err := o.env(ctx, c)
-	if err != nil || !ok {
-		return nil, err
+	p, first := r.Profile, r.FirstMessages
+	if p == nil {
+		prof, ok, err := o.profile(ctx, c.Customer.ID)
+		if err != nil || !ok {
+			return nil, err
+		}
+		p = &prof
+		msgs, err := o.store.Messages(ctx, c.ID, 0, 1)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// Live, not yet durable: no first message to read.
+		case err != nil:
+			return nil, fmt.Errorf("profiles: offers for %q: first message: %w", c.ID, err)
+		default:
+			first = msgs
+		}
 	}
+	env := envOf(c, *p, first)
 	now := time.Now()
 	// Suppression and eligibility first: the customer's outcomes are read
 	// only when an eligible offer has a cooldown or a cap.
@@ -293,31 +317,21 @@ func (o *Offers) writePresented(batch []store.OfferOutcome, n int) {
 	}
 }
 
-// env is what the offers see of c and its customer, and the customer's
-// profile; ok is false when the contact has no live profile.
-func (o *Offers) env(ctx context.Context, c router.Contact) (env offers.Env, p store.Customer, ok bool, err error) {
-	p, ok, err = o.profile(ctx, c.Customer.ID)
-	if err != nil || !ok {
-		return env, p, false, err
+// envOf is what the eligibility expressions see of contact c of the
+// customer with profile p, whose first messages are first.
+func envOf(c router.Contact, p store.Customer, first []router.Message) offers.Env {
+	env := offers.Env{
+		Customer: offers.CustomerView{
+			Segment: p.Segment, Value: p.Value, Products: p.Products, Tags: p.Tags, Language: p.Language,
+			Consent:   offers.Consent{Marketing: p.ConsentMarketing, Profiling: p.ConsentProfiling},
+			SMSOptOut: p.SMSOptOut,
+		},
+		Contact: offers.ContactView{Channel: c.Channel, Queue: c.Queue, Subject: c.Subject, Disposition: c.Disposition},
 	}
-	env.Customer = offers.CustomerView{
-		Segment: p.Segment, Value: p.Value, Products: p.Products, Tags: p.Tags, Language: p.Language,
-		Consent:   offers.Consent{Marketing: p.ConsentMarketing, Profiling: p.ConsentProfiling},
-		SMSOptOut: p.SMSOptOut,
+	if len(first) > 0 && first[0].Direction == "in" {
+		env.Contact.FirstMessage = first[0].Body
 	}
-	env.Contact = offers.ContactView{
-		Channel: c.Channel, Queue: c.Queue, Subject: c.Subject, Disposition: c.Disposition,
-	}
-	msgs, err := o.store.Messages(ctx, c.ID, 0, 1)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		// Live, not yet durable: no first message to read.
-	case err != nil:
-		return env, p, false, fmt.Errorf("profiles: offers for %q: first message: %w", c.ID, err)
-	case len(msgs) > 0 && msgs[0].Direction == "in":
-		env.Contact.FirstMessage = msgs[0].Body
-	}
-	return env, p, true, nil
+	return env
 }
 
 // profile reads the profile of customerID, following its merges; ok is

@@ -174,7 +174,10 @@ func (db *DB) AddIdentity(ctx context.Context, id Identity) error {
 
 // Customer returns a customer, or an error wrapping ErrNotFound.
 func (db *DB) Customer(ctx context.Context, id string) (Customer, error) {
-	row := db.read.QueryRowContext(ctx, rebind(db.dialect, `SELECT `+customerColumns+` FROM customers WHERE id = ?`), id)
+	row, err := db.readRow(ctx, rebind(db.dialect, `SELECT `+customerColumns+` FROM customers WHERE id = ?`), id)
+	if err != nil {
+		return Customer{}, fmt.Errorf("store: customer %q: %w", id, err)
+	}
 	c, err := scanCustomer(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Customer{}, fmt.Errorf("store: customer %q: %w", id, ErrNotFound)
@@ -198,7 +201,7 @@ func (db *DB) HasCustomers(ctx context.Context) (bool, error) {
 // CustomerIdentities returns the identities a customer holds, by kind and
 // value; none is nil.
 func (db *DB) CustomerIdentities(ctx context.Context, customerID string) ([]Identity, error) {
-	rows, err := db.read.QueryContext(ctx, rebind(db.dialect,
+	rows, err := db.readQuery(ctx, rebind(db.dialect,
 		`SELECT kind, value, customer_id, verified, created_at FROM customer_identities WHERE customer_id = ? ORDER BY kind, value`), customerID)
 	if err != nil {
 		return nil, fmt.Errorf("store: identities of %q: %w", customerID, err)
@@ -500,7 +503,7 @@ func addIdentityTx(ctx context.Context, tx *sql.Tx, d dialect, id Identity) erro
 // own, those of the customers merged into it, and those whose email or
 // phone is one of their identities (customerContactsQuery).
 func customerContacts(ctx context.Context, q queryer, d dialect, customerID string) ([]router.Contact, error) {
-	query, args := customerContactsQuery(customerID, "", "", false, 0, "", 0)
+	query, args := customerContactsQuery(wholeContactColumns, customerID, "", "", false, 0, "", 0)
 	rows, err := q.QueryContext(ctx, rebind(d, query), args...)
 	if err != nil {
 		return nil, err

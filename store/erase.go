@@ -60,7 +60,7 @@ func eraseContactsTx(ctx context.Context, tx *sql.Tx, d dialect, customerID stri
 			return fmt.Errorf("contact %q: encode: %w", c.ID, err)
 		}
 		if err := execTx(ctx, tx, d, []stmt{
-			{`UPDATE contacts SET customer_id = ?, customer_email = '', customer_phone = '', data = ? WHERE id = ?`,
+			{`UPDATE contacts SET customer_id = ?, customer_email = '', customer_phone = '', subject = '', data = ? WHERE id = ?`,
 				[]any{c.Customer.ID, data, c.ID}},
 			{`UPDATE contact_messages SET body = '', author = CASE WHEN direction = 'in' THEN '' ELSE author END WHERE contact_id = ?`,
 				[]any{c.ID}},

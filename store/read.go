@@ -20,8 +20,11 @@ const (
 // Contact returns the contact with the given id, or an error wrapping
 // ErrNotFound.
 func (db *DB) Contact(ctx context.Context, id string) (router.Contact, error) {
-	row := db.read.QueryRowContext(ctx, rebind(db.dialect,
+	row, err := db.readRow(ctx, rebind(db.dialect,
 		`SELECT data, idempotency_key, idempotency_hash FROM contacts WHERE id = ?`), id)
+	if err != nil {
+		return router.Contact{}, fmt.Errorf("store: contact %q: %w", id, err)
+	}
 	c, err := scanContact(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return router.Contact{}, fmt.Errorf("store: contact %q: %w", id, ErrNotFound)
@@ -104,7 +107,7 @@ func (db *DB) Messages(ctx context.Context, id string, afterSeq int, limit int) 
 		limit = DefaultMessageLimit
 	}
 	limit = min(limit, MaxMessageLimit)
-	rows, err := db.read.QueryContext(ctx, rebind(db.dialect,
+	rows, err := db.readQuery(ctx, rebind(db.dialect,
 		`SELECT seq, at, direction, author, body, client_id FROM contact_messages
 WHERE contact_id = ? AND seq > ? ORDER BY seq LIMIT ?`), id, afterSeq, limit)
 	if err != nil {

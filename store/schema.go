@@ -214,6 +214,18 @@ var migrations = []migration{
 )`,
 		},
 	},
+	{
+		version: 6,
+		name:    "contacts' subject and disposition as columns",
+		stmts: []string{
+			// A brief timeline (the screen pop's history, the customer
+			// API's timeline) reads columns only, never the JSON data.
+			`ALTER TABLE contacts ADD COLUMN subject TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE contacts ADD COLUMN disposition TEXT NOT NULL DEFAULT ''`,
+			`UPDATE contacts SET subject = COALESCE(json_extract(data, '$.subject'), ''),
+	disposition = COALESCE(json_extract(data, '$.disposition'), '')`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

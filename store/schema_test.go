@@ -261,3 +261,59 @@ func TestRebind(t *testing.T) {
 		})
 	}
 }
+
+// A store written before migration 6 gets its contacts' subject and
+// disposition copied from their JSON into the new columns, and its brief
+// timeline shows them.
+func TestMigrationBackfillsSubjectAndDisposition(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := migrations
+	migrations = all[:5]
+	err = migrate(ctx, raw, dialectQuestion)
+	migrations = all
+	if err != nil {
+		t.Fatalf("migrate to version 5: %v", err)
+	}
+	c := fullContact("c-old")
+	plain := fullContact("c-plain")
+	plain.Subject, plain.Disposition = "", ""
+	for _, c := range []router.Contact{c, plain} {
+		data, err := marshalJSON(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Exec(`INSERT INTO contacts (id, channel, queue, state, agent_id, customer_id, customer_email, customer_phone,
+	priority, created_at, enqueued_at, assigned_at, ended_at, idempotency_key, idempotency_hash, data)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?)`, c.ID, c.Channel, c.Queue, string(c.State), c.AgentID,
+			"cust", c.Customer.Email, c.Customer.Phone, c.Priority, toNanos(c.CreatedAt), toNanos(c.EnqueuedAt),
+			toNanos(c.AssignedAt), toNanos(c.EndedAt), data); err != nil {
+			t.Fatalf("insert a version 5 contact: %v", err)
+		}
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := Open(ctx, &Options{Path: path})
+	if err != nil {
+		t.Fatalf("Open (migrates to the latest version): %v", err)
+	}
+	defer db.Close()
+	page, err := db.CustomerTimeline(ctx, TimelineFilter{CustomerID: "cust", Brief: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]string{}
+	for _, c := range page.Contacts {
+		got[c.ID] = [2]string{c.Subject, c.Disposition}
+	}
+	want := map[string][2]string{"c-old": {"Engine trouble", "resolved"}, "c-plain": {"", ""}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("brief timeline after the migration: got %v, want %v", got, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/switchboard/switchboard/router"
@@ -65,6 +66,10 @@ func TestCustomerTimeline(t *testing.T) {
 			if got := timelineIDs(t, db, tt.filter); fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
+			tt.filter.Brief = true
+			if got := timelineIDs(t, db, tt.filter); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("brief: got %v, want %v", got, tt.want)
+			}
 		})
 	}
 
@@ -74,6 +79,22 @@ func TestCustomerTimeline(t *testing.T) {
 	}
 	if page.Contacts[1].Subject != "" || page.Contacts[4].Subject != "Invoice dispute" || page.Contacts[4].Disposition != "resolved" {
 		t.Errorf("got %+v, want whole contacts", page.Contacts)
+	}
+	// A brief page holds the same contacts with only the listed fields.
+	brief, err := db.CustomerTimeline(context.Background(), TimelineFilter{CustomerID: "ada", Limit: 5, Brief: true})
+	if err != nil || len(brief.Contacts) != len(page.Contacts) || brief.Next != page.Next {
+		t.Fatalf("brief: got %d contacts, next %q, %v; want %d, %q", len(brief.Contacts), brief.Next, err, len(page.Contacts), page.Next)
+	}
+	for i, c := range page.Contacts {
+		want := router.Contact{ID: c.ID, Channel: c.Channel, Queue: c.Queue, Customer: router.Customer{ID: c.Customer.ID},
+			Subject: c.Subject, State: c.State, AgentID: c.AgentID, CreatedAt: c.CreatedAt, AssignedAt: c.AssignedAt,
+			EndedAt: c.EndedAt, Disposition: c.Disposition}
+		if got := brief.Contacts[i]; !reflect.DeepEqual(got, want) {
+			t.Errorf("brief contact %d:\n got %+v\nwant %+v", i, got, want)
+		}
+	}
+	if c := brief.Contacts[4]; c.Subject != "Invoice dispute" || c.Disposition != "resolved" || c.Customer.ID == "" || c.CreatedAt.IsZero() {
+		t.Errorf("brief contact 4: got %+v, want its subject, disposition, customer and creation", c)
 	}
 	if _, err := db.CustomerTimeline(context.Background(), TimelineFilter{CustomerID: "ada", Cursor: "not-a-cursor"}); !errors.Is(err, ErrBadCursor) {
 		t.Errorf("bad cursor: got %v, want ErrBadCursor", err)
