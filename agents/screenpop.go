@@ -43,7 +43,9 @@ type Profiles interface {
 // contact (profiles.Offers plugs in here). PopOffers must be safe for
 // concurrent use.
 type OfferSource interface {
-	PopOffers(ctx context.Context, r OfferRequest) ([]PopOffer, error)
+	// PopOffers returns the offers worth making, best first, or, when no
+	// offer at all may be made during the contact, why (withheld).
+	PopOffers(ctx context.Context, r OfferRequest) (offers []PopOffer, withheld string, err error)
 }
 
 // OfferRequest is what the screen pop has read when it asks for offers,
@@ -77,6 +79,11 @@ type ScreenPop struct {
 	Customer PopCustomer  `json:"customer"`
 	History  []PopHistory `json:"history"` // never nil
 	Offers   []PopOffer   `json:"offers"`  // never nil
+	// OffersWithheld says why no offer may be made during the contact,
+	// when none may: "complaint", "no marketing consent", "profiling
+	// refused", "sms opt-out" or "no profile"; empty otherwise (offers,
+	// or none eligible).
+	OffersWithheld string `json:"offers_withheld,omitempty"`
 }
 
 // PopContact summarises the contact of a screen pop.
@@ -226,7 +233,8 @@ func (p *Popper) build(ctx context.Context, c router.Contact, routedBecause stri
 		return sp, err
 	}
 	if p.Offers != nil {
-		offers, err := p.Offers.PopOffers(ctx, OfferRequest{Contact: c, Profile: prof, FirstMessages: sp.Contact.FirstMessages})
+		offers, withheld, err := p.Offers.PopOffers(ctx, OfferRequest{Contact: c, Profile: prof, FirstMessages: sp.Contact.FirstMessages})
+		sp.OffersWithheld = withheld
 		if err != nil {
 			if p.Logger != nil {
 				p.Logger.Warn("agents: offer source failed; screen pop without offers", "contact", c.ID, "err", err)

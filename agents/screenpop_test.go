@@ -96,14 +96,19 @@ func TestScreenPopLimits(t *testing.T) {
 
 type fixedOffers []PopOffer
 
-func (f fixedOffers) PopOffers(context.Context, OfferRequest) ([]PopOffer, error) { return f, nil }
+func (f fixedOffers) PopOffers(context.Context, OfferRequest) ([]PopOffer, string, error) {
+	return f, "", nil
+}
 
 // recordingOffers keeps the requests it gets.
 type recordingOffers struct{ got []OfferRequest }
 
-func (r *recordingOffers) PopOffers(_ context.Context, req OfferRequest) ([]PopOffer, error) {
+func (r *recordingOffers) PopOffers(_ context.Context, req OfferRequest) ([]PopOffer, string, error) {
 	r.got = append(r.got, req)
-	return nil, nil
+	if req.Profile == nil {
+		return nil, "no profile", nil
+	}
+	return nil, "", nil
 }
 
 // The offer source gets the profile the screen pop read (at the end of
@@ -125,10 +130,16 @@ func TestScreenPopOfferRequest(t *testing.T) {
 	unknown := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "nobody"}})
 	src := &recordingOffers{}
 	p := &Popper{Router: e.rt, Store: e.db, Profiles: e.db, Offers: src}
+	var withheld []string
 	for _, id := range []string{known.ID, unknown.ID} {
-		if _, err := p.ScreenPop(e.ctx, id); err != nil {
+		pop, err := p.ScreenPop(e.ctx, id)
+		if err != nil {
 			t.Fatal(err)
 		}
+		withheld = append(withheld, pop.OffersWithheld)
+	}
+	if fmt.Sprint(withheld) != "[ no profile]" {
+		t.Errorf("got offers withheld %q, want the source's reasons: none, then no profile", withheld)
 	}
 	if len(src.got) != 2 {
 		t.Fatalf("got %d requests, want 2", len(src.got))

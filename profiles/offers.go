@@ -163,22 +163,31 @@ func (o *Offers) Flush() { o.pending.Wait() }
 // offer and agent, by a writer behind a queue: the screen pop never
 // waits for that write.
 func (o *Offers) Offers(ctx context.Context, c router.Contact) ([]agents.PopOffer, error) {
-	return o.PopOffers(ctx, agents.OfferRequest{Contact: c})
+	offers, _, err := o.PopOffers(ctx, agents.OfferRequest{Contact: c})
+	return offers, err
 }
+
+// NoProfile is why PopOffers withholds every offer from a contact whose
+// customer has no profile (none, unknown or erased).
+const NoProfile = "no profile"
 
 // PopOffers is Offers for the screen pop, which has read the customer's
 // profile and the contact's first messages: r.Profile, when not nil, is
 // used as it is, and r.FirstMessages instead of a read of the contact's
 // first message. Without r.Profile, the profile is read (an unknown or
-// erased one gets no offers).
-func (o *Offers) PopOffers(ctx context.Context, r agents.OfferRequest) ([]agents.PopOffer, error) {
+// erased one gets no offers). When no offer at all may be made during the
+// contact it says why: NoProfile or a reason of offers.Rules.Suppressed.
+func (o *Offers) PopOffers(ctx context.Context, r agents.OfferRequest) (_ []agents.PopOffer, withheld string, err error) {
 	c := r.Contact
 	cat := o.cat.Load()
 	p, first := r.Profile, r.FirstMessages
 	if p == nil {
 		prof, ok, err := o.profile(ctx, c.Customer.ID)
-		if err != nil || !ok {
-			return nil, err
+		if err != nil {
+			return nil, "", err
+		}
+		if !ok {
+			return nil, NoProfile, nil
 		}
 		p = &prof
 		msgs, err := o.store.Messages(ctx, c.ID, 0, 1)
@@ -186,28 +195,31 @@ func (o *Offers) PopOffers(ctx context.Context, r agents.OfferRequest) ([]agents
 		case errors.Is(err, store.ErrNotFound):
 			// Live, not yet durable: no first message to read.
 		case err != nil:
-			return nil, fmt.Errorf("profiles: offers for %q: first message: %w", c.ID, err)
+			return nil, "", fmt.Errorf("profiles: offers for %q: first message: %w", c.ID, err)
 		default:
 			first = msgs
 		}
 	}
 	env := envOf(c, *p, first)
+	if reason, suppressed := o.rules.Suppressed(env); suppressed {
+		return nil, reason, nil
+	}
 	now := time.Now()
 	// Suppression and eligibility first: the customer's outcomes are read
 	// only when an eligible offer has a cooldown or a cap.
 	cands, err := cat.Candidates(o.rules, offers.Request{Env: env, ContactID: c.ID, Now: now})
 	if err != nil {
-		return nil, fmt.Errorf("profiles: offers for %q: %w", c.ID, err)
+		return nil, "", fmt.Errorf("profiles: offers for %q: %w", c.ID, err)
 	}
 	if slices.ContainsFunc(cands, func(x offers.Offer) bool { return x.Cooldown > 0 || x.CapPerContact > 0 }) {
 		history, err := o.history(ctx, cat, c, p.ID, now)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		cands = slices.DeleteFunc(cands, func(x offers.Offer) bool { return !offers.Allowed(x, c.ID, now, history) })
 	}
 	if len(cands) == 0 {
-		return nil, nil
+		return nil, "", nil
 	}
 	o.mu.Lock()
 	ranked := o.learner.Rank(env, cands, o.rng)
@@ -225,7 +237,7 @@ func (o *Offers) PopOffers(ctx context.Context, r agents.OfferRequest) ([]agents
 	if len(shown) > 0 {
 		o.queuePresented(shown)
 	}
-	return out, nil
+	return out, "", nil
 }
 
 // history reads the outcomes of customerID that may matter to c now: in

@@ -82,30 +82,31 @@ func (e *env) submit(t *testing.T, nc router.NewContact) router.Contact {
 func TestOffers(t *testing.T) {
 	e := newEnv(t)
 	tests := []struct {
-		name string
-		nc   router.NewContact
-		want int // how many offers
+		name         string
+		nc           router.NewContact
+		want         int    // how many offers
+		wantWithheld string // why none may be made
 	}{
-		{"eligible-consenting", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: "A question about my statement"}, 3},
-		{"sms-opt-out-by-sms", router.NewContact{Channel: "sms", Queue: "billing", Customer: router.Customer{ID: "nosms"}}, 0},
-		{"sms-opt-out-by-chat", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nosms"}}, 3},
-		{"no-marketing-consent", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nomarketing"}}, 0},
-		{"profiling-refused", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "noprofiling"}}, 0},
-		{"complaint-queue", router.NewContact{Channel: "chat", Queue: "complaints", Customer: router.Customer{ID: "ada"}}, 0},
-		{"complaint-keyword", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: "I want a REFUND now"}, 0},
-		{"complaint-subject", router.NewContact{Channel: "email", Queue: "billing", Customer: router.Customer{ID: "ada"}, Subject: "Formal complaint"}, 0},
-		{"no-profile", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nobody"}}, 0},
-		{"no-customer", router.NewContact{Channel: "chat", Queue: "billing"}, 0},
+		{"eligible-consenting", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: "A question about my statement"}, 3, ""},
+		{"sms-opt-out-by-sms", router.NewContact{Channel: "sms", Queue: "billing", Customer: router.Customer{ID: "nosms"}}, 0, offers.SMSOptOut},
+		{"sms-opt-out-by-chat", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nosms"}}, 3, ""},
+		{"no-marketing-consent", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nomarketing"}}, 0, offers.NoMarketingConsent},
+		{"profiling-refused", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "noprofiling"}}, 0, offers.NoProfiling},
+		{"complaint-queue", router.NewContact{Channel: "chat", Queue: "complaints", Customer: router.Customer{ID: "ada"}}, 0, offers.Complaint},
+		{"complaint-keyword", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: "I want a REFUND now"}, 0, offers.Complaint},
+		{"complaint-subject", router.NewContact{Channel: "email", Queue: "billing", Customer: router.Customer{ID: "ada"}, Subject: "Formal complaint"}, 0, offers.Complaint},
+		{"no-profile", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nobody"}}, 0, NoProfile},
+		{"no-customer", router.NewContact{Channel: "chat", Queue: "billing"}, 0, NoProfile},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := e.submit(t, tt.nc)
-			got, err := e.src.Offers(e.ctx, c)
+			got, withheld, err := e.src.PopOffers(e.ctx, agents.OfferRequest{Contact: c})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != tt.want {
-				t.Fatalf("got %d offers %+v, want %d", len(got), got, tt.want)
+			if len(got) != tt.want || withheld != tt.wantWithheld {
+				t.Fatalf("got %d offers %+v, withheld %q; want %d, withheld %q", len(got), got, withheld, tt.want, tt.wantWithheld)
 			}
 			for _, o := range got {
 				if o.ID == "" || o.Title == "" || !strings.HasPrefix(o.Reason, "premium, ") || !strings.HasSuffix(o.Reason, " % accept") {

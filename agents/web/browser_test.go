@@ -199,8 +199,15 @@ func TestDesktopInBrowser(t *testing.T) {
 		t.Errorf("decline: got %v", got)
 	}
 	d.waitNoOffer()
-	f.push("offer", offerFor(c4, "Barbara"))
+	// A complaint: no offers, and the card says why.
+	complaint := offerFor(c4, "Barbara")
+	pop := complaint["screen_pop"].(map[string]any)
+	pop["offers"], pop["offers_withheld"] = []map[string]any{}, "complaint"
+	f.push("offer", complaint)
 	d.waitOffer(c4)
+	if card := d.offerText(); !strings.Contains(card, "No offers: the customer is complaining. Help first.") || strings.Contains(card, "Not relevant") {
+		t.Errorf("offer card of a complaint: got\n%s\nwant the reason no offer is shown, and no outcome buttons", card)
+	}
 	f.push("offer_withdrawn", map[string]any{"contact_id": c4, "reason": "customer left"})
 	d.waitNoOffer()
 

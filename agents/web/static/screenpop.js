@@ -32,7 +32,7 @@ export function renderScreenPop(pop, opts = {}) {
     renderCustomer(customer),
     contact.routed_because ? h("p", { class: "routed" }, h("span", { class: "label" }, "Why you: "), contact.routed_because) : null,
     opts.firstMessages ? renderFirstMessages(contact) : null,
-    renderOffers(pop.offers || [], opts),
+    renderOffers(pop.offers || [], pop.offers_withheld || "", opts),
     renderHistory(pop.history || []),
   );
 }
@@ -70,8 +70,22 @@ function renderFirstMessages(contact) {
   );
 }
 
-function renderOffers(offers, opts) {
-  if (offers.length === 0) return null;
+// withheldText says why no offer may be made, for the reasons of
+// docs/protocol.md; an unknown reason is shown as it is.
+const withheldText = {
+  "complaint": "No offers: the customer is complaining. Help first.",
+  "no marketing consent": "No offers: no consent to marketing.",
+  "profiling refused": "No offers: the customer refused profiling.",
+  "sms opt-out": "No offers: opted out of marketing by SMS.",
+  "no profile": "No offers: no customer profile.",
+};
+
+function renderOffers(offers, withheld, opts) {
+  if (offers.length === 0) {
+    if (!withheld) return null;
+    return h("section", { class: "offers withheld", "aria-label": "Offers" },
+      h("p", { class: "muted offers-withheld" }, withheldText[withheld] || `No offers: ${withheld}.`));
+  }
   return h("section", { class: "offers", "aria-label": "Offers" },
     h("h3", {}, "Offers"),
     h("ol", {}, offers.slice(0, 3).map((o) => {
