@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 		return err
 	}
 	if demo {
-		if err := seedDemoCustomers(ctx, db, log); err != nil {
+		if err := seedDemoCustomers(ctx, cfg, db, log); err != nil {
 			return err
 		}
 	}
@@ -414,19 +414,47 @@ func seed(ctx context.Context, cfg *config.Config, rt *router.Router, db *store.
 const demoCustomers = 500
 
 // seedDemoCustomers puts demoCustomers synthetic customers, Ada Lovelace
-// first, into a store that holds none; a store with customers is left
-// alone.
-func seedDemoCustomers(ctx context.Context, db *store.DB, log *slog.Logger) error {
+// first, into a store that holds none, with a synthetic past of offer
+// outcomes (profiles.SyntheticOutcomes: the offers of cfg's catalog made
+// to them by cfg's agents 100 to 400 days ago), so that the learner
+// starts with acceptance rates that differ by offer and segment; a store
+// with customers is left alone. It runs before the learner is loaded.
+func seedDemoCustomers(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logger) error {
 	has, err := db.HasCustomers(ctx)
 	if err != nil || has {
 		return err
 	}
-	for _, p := range customers.Synthetic(demoCustomers, 1) {
+	synthetic := customers.Synthetic(demoCustomers, 1)
+	custs := make([]store.Customer, 0, len(synthetic))
+	for _, p := range synthetic {
 		if _, err := db.PutCustomer(ctx, p.Customer, p.Identities); err != nil {
 			return fmt.Errorf("demo customer %q: %w", p.Customer.ID, err)
 		}
+		custs = append(custs, p.Customer)
 	}
-	log.Info("seeded demo customers", "count", demoCustomers, "example", "ada@example.com")
+	recorded := 0
+	if len(cfg.Agents) > 0 && len(cfg.Queues) > 0 {
+		cat, err := offers.NewCatalog(cfg.OfferCatalog())
+		if err != nil {
+			return fmt.Errorf("demo offer outcomes: %w", err)
+		}
+		agentIDs := make([]string, 0, len(cfg.Agents))
+		for _, a := range cfg.Agents {
+			agentIDs = append(agentIDs, a.ID)
+		}
+		outs, err := profiles.SyntheticOutcomes(cat, cfg.OfferRules(), custs, cfg.Queues[0].Name, agentIDs, 1, time.Now())
+		if err != nil {
+			return err
+		}
+		for i := 0; i < len(outs); i += 1000 {
+			_, n, err := db.RecordOfferOutcomes(ctx, outs[i:min(i+1000, len(outs))])
+			if err != nil {
+				return fmt.Errorf("demo offer outcomes: %w", err)
+			}
+			recorded += n
+		}
+	}
+	log.Info("seeded demo customers", "count", demoCustomers, "offer_outcomes", recorded, "example", "ada@example.com")
 	return nil
 }
 
