@@ -419,6 +419,26 @@ func (h *Hub) linger(s *session, gen uint64) {
 	}
 }
 
+// ForgetReplays empties the replay buffer of every session, as linger
+// does for one: a socket that resumes later gets a fresh snapshot. It is
+// called when a customer's personal data is erased, so that no frame
+// about them (a screen pop, a message) stays in memory to be replayed;
+// the buffers hold every customer's frames mixed, and erasing is rare,
+// so all go. Frames already sent are the clients' own.
+func (h *Hub) ForgetReplays() {
+	h.mu.Lock()
+	sessions := make([]*session, 0, len(h.sessions))
+	for _, s := range h.sessions {
+		sessions = append(sessions, s)
+	}
+	h.mu.Unlock()
+	for _, s := range sessions {
+		s.mu.Lock()
+		s.ring = ring{}
+		s.mu.Unlock()
+	}
+}
+
 // EndSessions ends sessions of an agent (a new login took over, or a
 // logout): their sockets get session_replaced and close, and a resume of
 // them is no longer possible. The agent is not marked disconnected: the

@@ -329,6 +329,23 @@ func TestResumeReplays(t *testing.T) {
 	}
 }
 
+// After ForgetReplays (a customer was erased), a resume that would have
+// been replayed gets a snapshot: no frame stays in memory.
+func TestForgetReplays(t *testing.T) {
+	e := newEnv(t)
+	e.agent("alice")
+	c, _ := e.connect("alice", "s1")
+	before := c.last
+	c.ok(reqSetState, map[string]any{"state": "away", "reason": "lunch"})
+	c.expect(msgState) // in the replay buffer: frames are kept before they are sent
+	e.hub.ForgetReplays()
+	c.ws.Close()
+	r := e.dial("alice", "s1", fmt.Sprintf("?resume=%d", before))
+	if m := r.read(); m.Type != msgSnapshot {
+		t.Fatalf("got %s seq %d, want a snapshot", m.Type, m.Seq)
+	}
+}
+
 func TestResumeTooOldGetsSnapshot(t *testing.T) {
 	e := newEnv(t)
 	e.agent("alice")

@@ -175,6 +175,9 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return internal("erase customer", err)
 	}
+	if s.onErased != nil {
+		s.onErased(id)
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

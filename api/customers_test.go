@@ -1,8 +1,10 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/switchboard/switchboard/router"
@@ -92,7 +94,12 @@ func TestCustomerBadInput(t *testing.T) {
 }
 
 func TestCustomerExportAndErase(t *testing.T) {
-	e := newEnv(t)
+	var (
+		mu     sync.Mutex
+		erased []string // told to Options.OnCustomerErased; guarded by mu
+	)
+	told := func() string { mu.Lock(); defer mu.Unlock(); return fmt.Sprint(erased) }
+	e := newEnvWith(t, envOptions{onErased: func(id string) { mu.Lock(); erased = append(erased, id); mu.Unlock() }})
 	e.seed()
 	e.must(http.StatusCreated, "PUT", "/api/v1/customers/ada", adaBody)
 	mine := e.create(`{"channel":"api","queue":"billing","customer":{"name":"Ada Lovelace","email":"ada@example.com"},"subject":"Invoice","body":"I was charged twice"}`)
@@ -113,12 +120,15 @@ func TestCustomerExportAndErase(t *testing.T) {
 	if msg := decodeAs[apiError](t, res).Error.Message; res.status != http.StatusConflict || !strings.Contains(msg, mine.ID) || strings.Contains(msg, bobs.ID) {
 		t.Fatalf("erase with a live contact: got %d %s, want 409 naming %s only", res.status, res.body, mine.ID)
 	}
-	if e.state() != before {
-		t.Errorf("a refused erase changed the state")
+	if e.state() != before || told() != "[]" {
+		t.Errorf("a refused erase changed the state, or was told as done (%s)", told())
 	}
 	e.must(http.StatusOK, "POST", "/api/v1/contacts/"+mine.ID+"/abandon", `{"reason":"Ada hung up"}`)
 
 	e.must(http.StatusNoContent, "DELETE", "/api/v1/customers/ada", "")
+	if got := told(); got != "[ada]" {
+		t.Errorf("OnCustomerErased: got %s, want [ada]", got)
+	}
 	c := e.contact(mine.ID)
 	if c.Customer != (router.Customer{ID: "ada"}) || c.Subject != "" || c.State != router.ContactAbandoned || c.Channel != "api" || c.Queue != "billing" {
 		t.Errorf("contact after erase: got %+v, want the customer blanked, the statistics kept", c.Contact)

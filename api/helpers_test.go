@@ -61,6 +61,8 @@ type envOptions struct {
 	queues func(ctx context.Context) (any, error)
 	// onEnded is Options.OnSessionsEnded.
 	onEnded func(loginID string, sessionIDs []string)
+	// onErased is Options.OnCustomerErased.
+	onErased func(customerID string)
 	// screenPop is Options.ScreenPop.
 	screenPop func(ctx context.Context, contactID string) (any, error)
 	// intake is Options.Intake.
@@ -103,11 +105,12 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		Queues: o.queues,
 		// The lowest bcrypt cost keeps the tests fast; the manual clock
 		// drives session expiry and the login rate limit.
-		Sessions:        &SessionOptions{BcryptCost: bcrypt.MinCost, Now: clock.Now},
-		OnSessionsEnded: o.onEnded,
-		ScreenPop:       o.screenPop,
-		Offers:          offerCat,
-		Intake:          o.intake,
+		Sessions:         &SessionOptions{BcryptCost: bcrypt.MinCost, Now: clock.Now},
+		OnSessionsEnded:  o.onEnded,
+		OnCustomerErased: o.onErased,
+		ScreenPop:        o.screenPop,
+		Offers:           offerCat,
+		Intake:           o.intake,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

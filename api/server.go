@@ -51,6 +51,11 @@ type Options struct {
 	// goroutines, possibly concurrently, after the store has committed,
 	// and must not block.
 	OnSessionsEnded func(loginID string, sessionIDs []string)
+	// OnCustomerErased, when not nil, is called after a customer's
+	// personal data was erased from the store (DELETE
+	// /api/v1/customers/{id}), so that copies held in memory go too
+	// (the agent hub's replay buffers). It must not block.
+	OnCustomerErased func(customerID string)
 	// ScreenPop, when not nil, provides the body of GET
 	// /api/v1/contacts/{id}/screen-pop. An error wrapping
 	// router.ErrNoContact or store.ErrNotFound is answered 404; nil means
@@ -82,6 +87,7 @@ type Server struct {
 	sessions        sessionConfig
 	limiter         *limiter
 	onSessionsEnded func(loginID string, sessionIDs []string)
+	onErased        func(customerID string)
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
 	offers          OfferCatalog // may be nil
 	intake          func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
@@ -128,6 +134,7 @@ func New(o Options) (*Server, error) {
 		sessions:        sessions,
 		limiter:         newLimiter(sessions.maxFailures, sessions.window),
 		onSessionsEnded: o.OnSessionsEnded,
+		onErased:        o.OnCustomerErased,
 		screenPopper:    o.ScreenPop,
 		offers:          o.Offers,
 		intake:          o.Intake,

@@ -209,6 +209,11 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 				hub.EndSessions(login, sessions)
 			}
 		},
+		OnCustomerErased: func(string) {
+			if hub != nil {
+				hub.ForgetReplays()
+			}
+		},
 	})
 	if err != nil {
 		offerSrc.Close()
