@@ -297,12 +297,11 @@ func customerOf(cu router.Customer) PopCustomer {
 // was merged into, following a chain of merges): the name if the contact
 // gave none, segment, value, consent, products, language, and the
 // profile's other identities, verified or claimed as the store holds
-// them. The contact's own
-// identities stay claims: that the profile holds an address as verified
-// does not prove that whoever typed it into a form owns it, and the
-// router does not record what a channel proved. An unknown or erased
-// profile leaves pc as it is. It returns the profile it read, nil for
-// none.
+// them. The contact's own identities stay claims: that the profile holds
+// an address as verified does not prove that whoever typed it into a
+// form owns it, and the router does not record what a channel proved. An
+// unknown or erased profile leaves pc as it is. It returns the profile it
+// read, nil for none.
 func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string) (*store.Customer, error) {
 	prof, err := customers.Current(ctx, p.Profiles, customerID)
 	switch {

@@ -69,7 +69,7 @@ func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.timeline(r, store.TimelineFilter{CustomerID: id, Limit: limit, Brief: true})
+	page, err := s.timeline(r, store.TimelineFilter{CustomerID: id, Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (s *Server) getCustomerTimeline(w http.ResponseWriter, r *http.Request) err
 	} else if err != nil {
 		return internal("read customer", err)
 	}
-	page, err := s.timeline(r, store.TimelineFilter{CustomerID: id, Limit: limit, Cursor: q.Get("cursor"), Brief: true})
+	page, err := s.timeline(r, store.TimelineFilter{CustomerID: id, Limit: limit, Cursor: q.Get("cursor")})
 	if err != nil {
 		return err
 	}
@@ -100,6 +100,7 @@ func (s *Server) getCustomerTimeline(w http.ResponseWriter, r *http.Request) err
 
 // timeline reads one page of a customer's timeline.
 func (s *Server) timeline(r *http.Request, f store.TimelineFilter) (customerTimeline, error) {
+	f.Brief = true // a timelineEntry holds only what a brief contact has
 	page, err := s.store.CustomerTimeline(r.Context(), f)
 	if errors.Is(err, store.ErrBadCursor) {
 		return customerTimeline{}, invalidf("query parameter \"cursor\": %q is not a cursor from a previous page's \"next\" or \"timeline_next\"", f.Cursor)

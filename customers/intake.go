@@ -16,10 +16,10 @@ import (
 const lastAgentLookback = 5
 
 // IntakeStore is what Intake reads and writes: the customers, and the
-// contacts' history for the last agent. *store.DB implements it.
+// customer's timeline for the last agent. *store.DB implements it.
 type IntakeStore interface {
 	Store
-	Contacts(ctx context.Context, f store.ContactFilter) (store.ContactPage, error)
+	CustomerTimeline(ctx context.Context, f store.TimelineFilter) (store.TimelinePage, error)
 }
 
 var _ IntakeStore = (*store.DB)(nil)
@@ -103,14 +103,12 @@ func Intake(ctx context.Context, s IntakeStore, nc router.NewContact, r Routing)
 		return nc, nil
 	case err != nil:
 		return nc, fmt.Errorf("customers: intake: read profile: %w", err)
-	case !p.ErasedAt.IsZero():
-		// An erased customer keeps no profile to route by.
-		nc.Customer.ID = p.ID
-		nc.Customer.Value, nc.Customer.Segment = 0, ""
-		return nc, nil
 	}
 	nc.Customer.ID = p.ID
 	nc.Customer.Value, nc.Customer.Segment = 0, ""
+	if !p.ErasedAt.IsZero() {
+		return nc, nil // an erased customer keeps no profile to route by
+	}
 	if p.ConsentProfiling != nil && *p.ConsentProfiling {
 		nc.Customer.Value, nc.Customer.Segment = max(p.Value, 0), p.Segment
 	}
@@ -152,16 +150,17 @@ func (r Routing) preferred(ctx context.Context, s IntakeStore, p store.Customer)
 	return out, nil
 }
 
-// lastAgent is the agent who handled the latest of the customer's
-// contacts that an agent handled, if it was created within
-// r.LastAgentWithin; "" if none.
+// lastAgent is the agent who handled the latest contact an agent handled
+// among the lastAgentLookback newest of the customer's timeline (merged
+// customers' and those by the customer's identities included), if it was
+// created within r.LastAgentWithin; "" if none.
 func (r Routing) lastAgent(ctx context.Context, s IntakeStore, customerID string) (string, error) {
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
 	}
 	since := now().Add(-r.LastAgentWithin)
-	page, err := s.Contacts(ctx, store.ContactFilter{Customer: customerID, Limit: lastAgentLookback})
+	page, err := s.CustomerTimeline(ctx, store.TimelineFilter{CustomerID: customerID, Limit: lastAgentLookback, Brief: true})
 	if err != nil {
 		return "", fmt.Errorf("customers: intake: last agent: %w", err)
 	}

@@ -209,12 +209,8 @@ func (db *DB) OfferHistory(ctx context.Context, customerID string, since time.Ti
 	}
 	// Prepared once: every screen pop with an offer that has a cooldown
 	// or a cap runs it.
-	st, err := db.readStmt(ctx, rebind(db.dialect, offerOutcomeSelect+`WHERE customer_id IN `+offerCustomers+` AND at >= ?
-ORDER BY at DESC, id DESC LIMIT ?`))
-	if err != nil {
-		return nil, fmt.Errorf("store: offer history of %q: %w", customerID, err)
-	}
-	rows, err := st.QueryContext(ctx, customerID, customerID, toNanos(since), limit)
+	rows, err := db.readQuery(ctx, rebind(db.dialect, offerOutcomeSelect+`WHERE customer_id IN `+offerCustomers+` AND at >= ?
+ORDER BY at DESC, id DESC LIMIT ?`), customerID, customerID, toNanos(since), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: offer history of %q: %w", customerID, err)
 	}

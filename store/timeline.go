@@ -89,10 +89,9 @@ const mergedCTE = `WITH RECURSIVE merged(id) AS (
 // contacts, never in the table's size (TestQueryPlans guards it; the
 // store runs no ANALYZE, whose statistics could make a column that is
 // mostly empty, such as customer_phone, look worth a scan). limit <= 0
-// means no LIMIT; the
-// cursor (the row the page starts after, newest first) is ignored when
-// atID is empty. It selects data, idempotency_key, idempotency_hash and
-// created_at.
+// means no LIMIT; the cursor (the row the page starts after, newest
+// first) is ignored when atID is empty. It selects columns
+// (wholeContactColumns or briefContactColumns).
 func customerContactsQuery(columns, customerID, email, phone string, newestFirst bool, atNanos int64, atID string, limit int) (string, []any) {
 	var (
 		where []string
@@ -204,11 +203,7 @@ func (db *DB) CustomerTimeline(ctx context.Context, f TimelineFilter) (TimelineP
 		columns, scan = briefContactColumns, scanBrief
 	}
 	q, args := customerContactsQuery(columns, f.CustomerID, f.Email, f.Phone, true, at, id, limit+1)
-	st, err := db.readStmt(ctx, rebind(db.dialect, q))
-	if err != nil {
-		return TimelinePage{}, fmt.Errorf("store: timeline of customer %q: prepare: %w", f.CustomerID, err)
-	}
-	rows, err := st.QueryContext(ctx, args...)
+	rows, err := db.readQuery(ctx, rebind(db.dialect, q), args...)
 	if err != nil {
 		return TimelinePage{}, fmt.Errorf("store: timeline of customer %q: %w", f.CustomerID, err)
 	}
