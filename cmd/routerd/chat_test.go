@@ -46,19 +46,10 @@ func TestChatThroughTheDaemon(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
 	}
-	data := filepath.Join(t.TempDir(), "data")
-	d := startDaemon(t, "-listen", "127.0.0.1:0", "-data", data)
-	tok, err := os.ReadFile(filepath.Join(data, "admin-token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(tok))
+	d, _, admin := startDemo(t)
 	do := func(method, path string, body, out any) {
 		t.Helper()
-		code, err := callAs(admin, d.base, method, path, body, out)
-		if err != nil || code >= 300 {
-			t.Fatalf("%s %s: %d %v", method, path, code, err)
-		}
+		d.must(t, admin, method, path, body, out)
 	}
 	do("PUT", "/api/v1/agents/alice/state", map[string]string{"state": "available"}, nil)
 
@@ -92,19 +83,7 @@ func TestChatThroughTheDaemon(t *testing.T) {
 		t.Fatalf("chat contact: %s with %q, want offered to alice", c.State, c.AgentID)
 	}
 	// Alice logs in and opens her desktop's socket, then accepts.
-	var login struct {
-		Token string `json:"token"`
-	}
-	if code, err := callAs("", d.base, "POST", "/api/v1/login", map[string]string{"id": "alice", "password": "alice-demo"}, &login); err != nil || code != 200 {
-		t.Fatalf("login: %d %v", code, err)
-	}
-	desk, _, err := websocket.DefaultDialer.Dial(strings.Replace(d.base, "http", "ws", 1)+"/ws/agent",
-		http.Header{"Authorization": {"Bearer " + login.Token}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer desk.Close()
-	readUntil(t, desk, "snapshot")
+	desk := d.desktop(t, "alice")
 	if err := desk.WriteJSON(frame{Type: "accept", ID: "a1", Data: mustJSON(map[string]string{"contact_id": c.ID})}); err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +113,47 @@ func TestChatThroughTheDaemon(t *testing.T) {
 	}
 }
 
+// startDemo runs routerd on its demo configuration with a new data
+// directory; it returns the daemon, the directory and the admin token the
+// daemon wrote there.
+func startDemo(t *testing.T) (d *daemon, data, admin string) {
+	t.Helper()
+	data = filepath.Join(t.TempDir(), "data")
+	d = startDaemon(t, "-listen", "127.0.0.1:0", "-data", data)
+	tok, err := os.ReadFile(filepath.Join(data, "admin-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, data, strings.TrimSpace(string(tok))
+}
+
+// must calls d's API as token and fails the test unless the answer is a
+// success (below 300), decoded into out.
+func (d *daemon) must(t *testing.T, token, method, path string, body, out any) {
+	t.Helper()
+	if code, err := callAs(token, d.base, method, path, body, out); err != nil || code >= 300 {
+		t.Fatalf("%s %s: %d %v", method, path, code, err)
+	}
+}
+
+// desktop logs agent in with its demo password and opens its desktop
+// socket, read up to the snapshot; the socket is closed with the test.
+func (d *daemon) desktop(t *testing.T, agent string) *websocket.Conn {
+	t.Helper()
+	var login struct {
+		Token string `json:"token"`
+	}
+	d.must(t, "", "POST", "/api/v1/login", map[string]string{"id": agent, "password": agent + "-demo"}, &login)
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(d.base, "http", "ws", 1)+"/ws/agent",
+		http.Header{"Authorization": {"Bearer " + login.Token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	readUntil(t, ws, "snapshot")
+	return ws
+}
+
 func mustJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -150,17 +170,9 @@ func TestChatResumesAcrossRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
 	}
-	data := filepath.Join(t.TempDir(), "data")
-	d := startDaemon(t, "-listen", "127.0.0.1:0", "-data", data)
-	tok, err := os.ReadFile(filepath.Join(data, "admin-token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(tok))
+	d, data, admin := startDemo(t)
 	// Someone is online for support, so the chat is live.
-	if code, err := callAs(admin, d.base, "PUT", "/api/v1/agents/carol/state", map[string]string{"state": "available"}, nil); err != nil || code != 200 {
-		t.Fatalf("carol available: %d %v", code, err)
-	}
+	d.must(t, admin, "PUT", "/api/v1/agents/carol/state", map[string]string{"state": "available"}, nil)
 	wsURL := func(d *daemon) string { return strings.Replace(d.base, "http", "ws", 1) + "/ws/chat" }
 	ws, _, err := websocket.DefaultDialer.Dial(wsURL(d), nil)
 	if err != nil {

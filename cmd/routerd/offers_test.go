@@ -2,16 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/switchboard/switchboard/customers"
 )
@@ -38,34 +32,13 @@ func TestOfferOutcomesThroughTheDaemon(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
 	}
-	data := filepath.Join(t.TempDir(), "data")
-	d := startDaemon(t, "-listen", "127.0.0.1:0", "-data", data)
-	tok, err := os.ReadFile(filepath.Join(data, "admin-token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(tok))
-	do := func(d *daemon, token, method, path string, body, out any) {
-		t.Helper()
-		code, err := callAs(token, d.base, method, path, body, out)
-		if err != nil || code >= 300 {
-			t.Fatalf("%s %s: %d %v", method, path, code, err)
-		}
-	}
-	var login struct{ Token string }
-	do(d, "", "POST", "/api/v1/login", map[string]string{"id": "alice", "password": "alice-demo"}, &login)
-	hdr := http.Header{"Authorization": {"Bearer " + login.Token}}
-	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(d.base, "http", "ws", 1)+"/ws/agent", hdr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	readUntil(t, ws, "snapshot")
+	d, data, admin := startDemo(t)
+	ws := d.desktop(t, "alice")
 	if err := ws.WriteJSON(frame{Type: "set_state", ID: "1", Data: mustJSON(map[string]string{"state": "available"})}); err != nil {
 		t.Fatal(err)
 	}
 	readUntil(t, ws, "ack")
-	do(d, admin, "POST", "/api/v1/contacts", map[string]any{"channel": "chat", "queue": "billing",
+	d.must(t, admin, "POST", "/api/v1/contacts", map[string]any{"channel": "chat", "queue": "billing",
 		"customer": map[string]string{"email": "ada@example.com"}, "body": "A question about my statement"}, nil)
 	var offer struct {
 		ContactID string `json:"contact_id"`
@@ -82,7 +55,7 @@ func TestOfferOutcomesThroughTheDaemon(t *testing.T) {
 	made := offer.ScreenPop.Offers[0].ID
 	// The demo's synthetic past taught the learner already.
 	var before offerLearned
-	do(d, admin, "GET", "/api/v1/offers/"+made, nil, &before)
+	d.must(t, admin, "GET", "/api/v1/offers/"+made, nil, &before)
 	outcome := frame{Type: "offer_outcome", ID: "2", Data: mustJSON(map[string]string{"contact_id": offer.ContactID, "offer_id": made, "outcome": "accepted"})}
 	if err := ws.WriteJSON(outcome); err != nil {
 		t.Fatal(err)
@@ -100,7 +73,7 @@ func TestOfferOutcomesThroughTheDaemon(t *testing.T) {
 			Segment   string `json:"segment"`
 		} `json:"offer_outcomes"`
 	}
-	do(d, admin, "GET", "/api/v1/customers/"+customers.AdaID+"/export", nil, &x)
+	d.must(t, admin, "GET", "/api/v1/customers/"+customers.AdaID+"/export", nil, &x)
 	found := false
 	for _, o := range x.OfferOutcomes {
 		if o.OfferID == made && o.ContactID == offer.ContactID && o.Outcome == "accepted" && o.AgentID == "alice" && o.Segment == "premium" {
@@ -110,7 +83,7 @@ func TestOfferOutcomesThroughTheDaemon(t *testing.T) {
 	if !found {
 		t.Fatalf("got Ada's outcomes %+v after the ack, want %s accepted by alice", x.OfferOutcomes, made)
 	}
-	do(d, admin, "PUT", "/api/v1/offers/gift-card", map[string]any{"title": "Gift card", "value": 10, "eligible": `customer.segment == "premium"`}, nil)
+	d.must(t, admin, "PUT", "/api/v1/offers/gift-card", map[string]any{"title": "Gift card", "value": 10, "eligible": `customer.segment == "premium"`}, nil)
 	ws.Close()
 
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -121,7 +94,7 @@ func TestOfferOutcomesThroughTheDaemon(t *testing.T) {
 	}
 	d2 := startDaemon(t, "-listen", "127.0.0.1:0", "-data", data)
 	var got offerLearned
-	do(d2, admin, "GET", "/api/v1/offers/"+made, nil, &got)
+	d2.must(t, admin, "GET", "/api/v1/offers/"+made, nil, &got)
 	want := before
 	want.Learned = slices.Clone(before.Learned)
 	for i := range want.Learned {
@@ -133,7 +106,7 @@ func TestOfferOutcomesThroughTheDaemon(t *testing.T) {
 		t.Errorf("got %+v after a restart, want %+v: the acceptance still learned in premium, on top of the demo's", got.Learned, want.Learned)
 	}
 	var gift offerLearned
-	do(d2, admin, "GET", "/api/v1/offers/gift-card", nil, &gift)
+	d2.must(t, admin, "GET", "/api/v1/offers/gift-card", nil, &gift)
 	if gift.Source != "api" {
 		t.Errorf("got %+v after a restart, want the API's gift card", gift)
 	}
