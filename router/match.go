@@ -374,32 +374,38 @@ func relax(reqs []Requirement, steps []RelaxStep) []Requirement {
 // the queue's, the best value tier the customer reaches and the boost of
 // the customer's segment.
 func rankOf(priority int, q *Queue, cu Customer) int {
-	rank, _ := rankParts(priority, q, cu)
-	return rank
+	tier, segment := rankBoosts(q, cu)
+	return priority + q.Priority + tier.Boost + segment
+}
+
+// rankBoosts returns the value tier of q with the highest boost that the
+// customer reaches (the zero tier if none) and the boost of the
+// customer's segment.
+func rankBoosts(q *Queue, cu Customer) (tier ValueTier, segment int) {
+	for _, t := range q.ValueTiers {
+		if cu.Value >= t.Min && t.Boost > tier.Boost {
+			tier = t
+		}
+	}
+	if cu.Segment != "" {
+		segment = q.SegmentBoosts[cu.Segment]
+	}
+	return tier, segment
 }
 
 // rankParts is rankOf with how it was made, for the contact's timeline:
 // "priority 0 + queue 5 + value ≥ 1000: 10 + segment premium: 20".
 func rankParts(priority int, q *Queue, cu Customer) (int, string) {
+	tier, segment := rankBoosts(q, cu)
 	var b strings.Builder
 	fmt.Fprintf(&b, "priority %d + queue %d", priority, q.Priority)
-	rank := priority + q.Priority
-	tier := -1
-	for i, t := range q.ValueTiers {
-		if cu.Value >= t.Min && (tier < 0 || t.Boost > q.ValueTiers[tier].Boost) {
-			tier = i
-		}
+	if tier.Boost > 0 {
+		fmt.Fprintf(&b, " + value ≥ %s: %d", strconv.FormatFloat(tier.Min, 'f', -1, 64), tier.Boost)
 	}
-	if tier >= 0 && q.ValueTiers[tier].Boost > 0 {
-		t := q.ValueTiers[tier]
-		rank += t.Boost
-		fmt.Fprintf(&b, " + value ≥ %s: %d", strconv.FormatFloat(t.Min, 'f', -1, 64), t.Boost)
+	if segment != 0 {
+		fmt.Fprintf(&b, " + segment %s: %d", cu.Segment, segment)
 	}
-	if boost := q.SegmentBoosts[cu.Segment]; cu.Segment != "" && boost != 0 {
-		rank += boost
-		fmt.Fprintf(&b, " + segment %s: %d", cu.Segment, boost)
-	}
-	return rank, b.String()
+	return priority + q.Priority + tier.Boost + segment, b.String()
 }
 
 func reqString(reqs []Requirement) string {

@@ -431,11 +431,19 @@ func seedDemoCustomers(ctx context.Context, cfg *config.Config, db *store.DB, lo
 	}
 	synthetic := customers.Synthetic(demoCustomers, 1)
 	custs := make([]store.Customer, 0, len(synthetic))
+	imports := make([]store.CustomerImport, 0, len(synthetic))
 	for _, p := range synthetic {
-		if _, err := db.PutCustomer(ctx, p.Customer, p.Identities); err != nil {
-			return fmt.Errorf("demo customer %q: %w", p.Customer.ID, err)
-		}
 		custs = append(custs, p.Customer)
+		imports = append(imports, store.CustomerImport{Customer: p.Customer, Identities: p.Identities})
+	}
+	results, err := db.ImportCustomers(ctx, imports)
+	if err != nil {
+		return fmt.Errorf("demo customers: %w", err)
+	}
+	for i, r := range results {
+		if r.Err != nil {
+			return fmt.Errorf("demo customer %q: %w", custs[i].ID, r.Err)
+		}
 	}
 	recorded := 0
 	if len(cfg.Agents) > 0 && len(cfg.Queues) > 0 {
