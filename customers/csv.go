@@ -130,8 +130,14 @@ func (c *CSVReader) Next() (Row, error) {
 	case errors.Is(err, io.EOF):
 		return Row{}, io.EOF
 	case errors.As(err, &pe):
-		// A broken quote: the reader has gone past the record.
-		return Row{Line: pe.StartLine, Err: &FieldError{Message: "not valid CSV: " + pe.Err.Error()}}, nil
+		// A broken quote: the reader has gone past the record, maybe
+		// over the lines after it (an unclosed quote runs to the end of
+		// the file), which are named so that none is lost silently.
+		msg := "not valid CSV: " + pe.Err.Error()
+		if pe.Line > pe.StartLine {
+			msg += fmt.Sprintf(" (the row runs over lines %d to %d, which are not imported)", pe.StartLine, pe.Line)
+		}
+		return Row{Line: pe.StartLine, Err: &FieldError{Message: msg}}, nil
 	case err != nil:
 		return Row{}, fmt.Errorf("customers: csv: %w", err)
 	}

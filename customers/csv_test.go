@@ -94,6 +94,11 @@ func TestCSVReader(t *testing.T) {
 		{"bare-quote", "id,name\nada,Ada \"the\" L\nbob,Bob\n", []wantRow{
 			{line: 2, errMsg: "not valid CSV"},
 			{line: 3, input: ProfileInput{ID: "bob", Name: "Bob"}}}},
+		// An unclosed quote runs to the end of the file: the rows it
+		// swallowed are named.
+		{"unclosed-quote", "id,name\nada,Ada\nbob,\"Bob\ncy,Cy\ndee,Dee\n", []wantRow{
+			{line: 2, input: ProfileInput{ID: "ada", Name: "Ada"}},
+			{line: 3, errMsg: "the row runs over lines 3 to 5, which are not imported"}}},
 		{"not-utf8", "id,name\nada,Ad\xe9\n", []wantRow{{line: 2, errField: "name", errMsg: "not valid UTF-8"}}},
 		// The parser reads; the rules (a phone in E.164) are Profile's.
 		{"bad-phone-is-read", "id,phones\nada,555-1234\n", []wantRow{{line: 2, input: ProfileInput{ID: "ada", Phones: []string{"555-1234"}}}}},

@@ -79,8 +79,8 @@ func (r Rejection) String() string { return fmt.Sprintf("line %d: %s", r.Line, r
 // row's profile and every row's identities. Importing the same file
 // again creates nothing and changes nothing: its rows are Unchanged.
 //
-// Reading and checking run on their own goroutine, one batch ahead of
-// the writes. Each batch is committed before the next is written, so
+// Reading and checking run on their own goroutine, up to two batches
+// ahead of the writes. Each batch is committed before the next is written, so
 // when Import fails or ctx ends, the summary says up to which line the
 // file is imported; running the import again finishes it. The error is
 // nil when every row was read, rejected rows or not.
@@ -101,7 +101,19 @@ func Import(ctx context.Context, s ImportStore, rows RowReader, opts *ImportOpti
 	go readBatches(readCtx, rows, &o, batches)
 
 	var sum ImportSummary
-	for b := range batches {
+	for {
+		var b *importBatch
+		select {
+		case b = <-batches:
+		case <-ctx.Done():
+			// The reader may be blocked on its input (a quiet stdin):
+			// stop without it.
+		}
+		if b == nil {
+			// ctx ended, or the reader stopped before the end of the
+			// file because it did.
+			return sum, fmt.Errorf("customers: import stopped after line %d: %w", sum.Line, context.Cause(ctx))
+		}
 		if b.err != nil {
 			return sum, b.err
 		}
@@ -146,8 +158,6 @@ func Import(ctx context.Context, s ImportStore, rows RowReader, opts *ImportOpti
 			return sum, nil
 		}
 	}
-	// The reader stopped before the end of the file: ctx ended.
-	return sum, fmt.Errorf("customers: import stopped after line %d: %w", sum.Line, context.Cause(ctx))
 }
 
 // importBatch is a batch of rows read and checked, or the error that

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +168,34 @@ func TestImportStopsWhenCancelled(t *testing.T) {
 	}
 	if sum.Created != 4 || sum.Line != 5 {
 		t.Errorf("got %+v, want the first batch (to line 5) created", sum)
+	}
+}
+
+// stalledRows is a RowReader whose input never comes (a quiet stdin): Next
+// says it was called, then blocks until the test ends.
+type stalledRows struct {
+	waiting chan struct{}
+	end     chan struct{}
+}
+
+func (s *stalledRows) Next() (Row, error) {
+	close(s.waiting)
+	<-s.end
+	return Row{}, io.EOF
+}
+
+// Cancelling stops an import whose reader is blocked on its input.
+func TestImportStopsWhenCancelledWhileReading(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	rows := &stalledRows{waiting: make(chan struct{}), end: make(chan struct{})}
+	defer close(rows.end)
+	go func() {
+		<-rows.waiting
+		cancel()
+	}()
+	sum, err := Import(ctx, openStore(t), rows, nil)
+	if !errors.Is(err, context.Canceled) || sum != (ImportSummary{}) {
+		t.Errorf("got %+v %v, want nothing imported and context.Canceled", sum, err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxLineBytes bounds one line of a JSON lines import file; a longer line
@@ -91,6 +92,10 @@ func (j *JSONLReader) readLine() (line []byte, tooLong bool, err error) {
 func decodeLine(line []byte, in *ProfileInput) error {
 	if line[0] != '{' {
 		return &FieldError{Message: "want a JSON object ({...}) on each line"}
+	}
+	if !utf8.Valid(line) {
+		// encoding/json would replace the bytes with U+FFFD silently.
+		return &FieldError{Message: "not valid UTF-8 (a file saved in another encoding?)"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()

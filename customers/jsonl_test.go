@@ -26,6 +26,8 @@ func TestJSONLReader(t *testing.T) {
 		{"wrong-type", `{"id":"ada","consent":{"marketing":"yes"}}` + "\n" + `{"id":"bob","phones":"+15551234567"}`, []wantRow{
 			{line: 1, errField: "consent.marketing", errMsg: "got string, want true or false"},
 			{line: 2, errField: "phones", errMsg: "got string, want an array of strings"}}},
+		{"not-utf8", "{\"id\":\"ada\",\"name\":\"Ad\xe9\"}\n{\"id\":\"bob\"}\n", []wantRow{
+			{line: 1, errMsg: "not valid UTF-8"}, {line: 2, input: ProfileInput{ID: "bob"}}}},
 		{"not-an-object", "[1,2]\n\"ada\"\n", []wantRow{{line: 1, errMsg: "want a JSON object"}, {line: 2, errMsg: "want a JSON object"}}},
 		{"broken-json", `{"id":"ada",}` + "\n" + `{"id":"ada"`, []wantRow{
 			{line: 1, errMsg: "not valid JSON: invalid character '}'"},
