@@ -1,9 +1,9 @@
 package customers
 
 import (
-	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/store"
@@ -75,8 +75,8 @@ func fieldErrorf(field, format string, args ...any) *FieldError {
 // identities it names (emails, phones, then the CRM id, normalized and
 // without duplicates), recorded as verified or claimed as given, created
 // and updated at now. A field that breaks a rule fails with a
-// *FieldError naming it; the first such field, in the order of the
-// ProfileInput's fields, is the one reported.
+// *FieldError naming it; only the first field found is reported (the id,
+// the texts, value, products and tags, then the identities).
 func (in *ProfileInput) Profile(verified bool, now time.Time) (Profile, error) {
 	switch {
 	case in.ID == "":
@@ -176,9 +176,6 @@ func (in *ProfileInput) identitySources() []identitySource {
 // invalidMessage is the message of a Normalize error without the
 // package prefix and the sentinel's words.
 func invalidMessage(err error) string {
-	msg := err.Error()
-	if errors.Is(err, ErrInvalid) && len(msg) > len(ErrInvalid.Error())+2 {
-		return msg[len(ErrInvalid.Error())+2:]
-	}
+	msg, _ := strings.CutPrefix(err.Error(), ErrInvalid.Error()+": ")
 	return msg
 }

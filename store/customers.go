@@ -451,27 +451,30 @@ func identitiesTx(ctx context.Context, q queryer, d dialect, customerID string) 
 }
 
 func upsertCustomerTx(ctx context.Context, tx *sql.Tx, d dialect, c Customer) error {
+	args, err := customerArgs(nil, c)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, rebind(d, upsertCustomersSQL(1)), args...)
+	return err
+}
+
+// customerArgs appends to args the values of one row of
+// upsertCustomersSQL.
+func customerArgs(args []any, c Customer) ([]any, error) {
 	if c.ID == "" {
-		return fmt.Errorf("%w: customer id is required", ErrBadOptions)
+		return nil, fmt.Errorf("%w: customer id is required", ErrBadOptions)
 	}
 	products, err := marshalJSON(nonNil(c.Products))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tags, err := marshalJSON(nonNil(c.Tags))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = tx.ExecContext(ctx, rebind(d, `INSERT INTO customers (`+customerColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, 0, ?)
-ON CONFLICT (id) DO UPDATE SET name = excluded.name, segment = excluded.segment, value = excluded.value,
-	language = excluded.language, consent_marketing = excluded.consent_marketing,
-	consent_profiling = excluded.consent_profiling, relationship_manager = excluded.relationship_manager,
-	products = excluded.products, tags = excluded.tags, updated_at = excluded.updated_at,
-	sms_opt_out = excluded.sms_opt_out`),
-		c.ID, c.Name, c.Segment, c.Value, c.Language, nullBool(c.ConsentMarketing), nullBool(c.ConsentProfiling),
-		c.RelationshipManager, products, tags, toNanos(c.CreatedAt), toNanos(c.UpdatedAt), boolInt(c.SMSOptOut))
-	return err
+	return append(args, c.ID, c.Name, c.Segment, c.Value, c.Language, nullBool(c.ConsentMarketing), nullBool(c.ConsentProfiling),
+		c.RelationshipManager, products, tags, toNanos(c.CreatedAt), toNanos(c.UpdatedAt), boolInt(c.SMSOptOut)), nil
 }
 
 // addIdentityTx gives id to id.CustomerID, or upgrades it to verified if

@@ -43,7 +43,7 @@ func (o ImportOutcome) String() string {
 
 // Bounds of the statements ImportCustomers sends: at most this many
 // rows per multi-row statement, which keeps the placeholders of one
-// statement (17 a customer, 5 an identity) under the limits of SQLite
+// statement (13 a customer, 5 an identity) under the limits of SQLite
 // and PostgreSQL.
 const (
 	importLookupRows   = 400
@@ -134,7 +134,6 @@ func planImport(profiles []CustomerImport, known map[string]Customer, held map[i
 	var plan importPlan
 	upsert := map[string]int{} // customer id → index in plan.customers
 	inserted := map[identityKey]int{}
-	verified := map[identityKey]bool{}
 	for i, p := range profiles {
 		c := p.Customer
 		old, exists := known[c.ID]
@@ -175,8 +174,7 @@ func planImport(profiles []CustomerImport, known map[string]Customer, held map[i
 				held[k] = heldIdentity{owner: c.ID, verified: true}
 				if j, ok := inserted[k]; ok {
 					plan.identities[j].Verified = true
-				} else if !verified[k] {
-					verified[k] = true
+				} else {
 					plan.verify = append(plan.verify, k)
 				}
 				changed = true
@@ -222,8 +220,8 @@ func sameBool(a, b *bool) bool {
 	return *a == *b
 }
 
-// Statements of importPlan.write; rows is the number of rows of the
-// multi-row INSERTs.
+// Statements of importPlan.write (and upsertCustomerTx); rows is the
+// number of rows of the multi-row INSERTs.
 func upsertCustomersSQL(rows int) string {
 	return `INSERT INTO customers (` + customerColumns + `) VALUES ` +
 		repeatJoin(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, 0, ?)`, rows) + `
@@ -242,21 +240,7 @@ func insertIdentitiesSQL(rows int) string {
 // them), then new identities, then upgrades to verified. Full chunks
 // share one prepared statement, so a batch parses each statement once.
 func (p importPlan) write(ctx context.Context, tx *sql.Tx, d dialect) error {
-	err := execChunks(ctx, tx, d, p.customers, importCustomerRows, upsertCustomersSQL, func(args []any, c Customer) ([]any, error) {
-		if c.ID == "" {
-			return nil, fmt.Errorf("%w: customer id is required", ErrBadOptions)
-		}
-		products, err := marshalJSON(nonNil(c.Products))
-		if err != nil {
-			return nil, err
-		}
-		tags, err := marshalJSON(nonNil(c.Tags))
-		if err != nil {
-			return nil, err
-		}
-		return append(args, c.ID, c.Name, c.Segment, c.Value, c.Language, nullBool(c.ConsentMarketing), nullBool(c.ConsentProfiling),
-			c.RelationshipManager, products, tags, toNanos(c.CreatedAt), toNanos(c.UpdatedAt), boolInt(c.SMSOptOut)), nil
-	})
+	err := execChunks(ctx, tx, d, p.customers, importCustomerRows, upsertCustomersSQL, customerArgs)
 	if err != nil {
 		return fmt.Errorf("upsert customers: %w", err)
 	}

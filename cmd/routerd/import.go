@@ -50,7 +50,7 @@ func importCustomers(ctx context.Context, args []string, stdout, stderr io.Write
 	fs := flag.NewFlagSet("routerd import customers", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: routerd import customers [-config FILE] [-data DIR] [-format csv|jsonl] [-verified] [-rejects FILE] FILE")
+		fmt.Fprintln(stderr, "usage: routerd import customers [-config FILE] [-data DIR] [-format csv|jsonl] [-verified] [-rejects FILE] [-batch N] FILE")
 		fmt.Fprintln(stderr, "Creates or replaces the customer profiles of FILE (- for stdin); see docs/import.md.")
 		fmt.Fprintln(stderr, "Exit status: 0 every row imported, 1 some rows rejected, 2 usage or fatal error.")
 		fs.PrintDefaults()
