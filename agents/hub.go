@@ -582,7 +582,7 @@ func closedState(n router.Notification) string {
 // offer builds an offer with its screen pop. A store failure still sends
 // the offer, with what the screen pop could show.
 func (h *Hub) offer(c router.Contact, reason string) offerData {
-	pop, err := h.popper.build(h.ctx, c, reason, c.OfferedAt)
+	pop, err := h.popper.build(h.ctx, c, reason, c.OfferedAt, true)
 	if err != nil {
 		h.log.Warn("agents: screen pop of an offer", "contact", c.ID, "err", err)
 	}
@@ -593,7 +593,7 @@ func (h *Hub) offer(c router.Contact, reason string) offerData {
 func (h *Hub) active(c router.Contact) activeContact {
 	ac := activeContact{Contact: c, Messages: []router.Message{}}
 	var err error
-	if ac.ScreenPop, err = h.popper.build(h.ctx, c, "", c.AssignedAt); err != nil {
+	if ac.ScreenPop, err = h.popper.build(h.ctx, c, "", c.AssignedAt, true); err != nil {
 		h.log.Warn("agents: screen pop of a contact", "contact", c.ID, "err", err)
 	}
 	if ac.Messages, err = h.conversation(c.ID); err != nil {

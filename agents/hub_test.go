@@ -159,6 +159,23 @@ func mustLive(t *testing.T, e *env, agent string) string {
 	return c.ID
 }
 
+// The screen pop of an offer goes to the agent's desktop: its offers are
+// asked for as shown (recorded as presented), unlike the API's.
+func TestOfferScreenPopIsShown(t *testing.T) {
+	src := &recordingOffers{}
+	e := newEnvWith(t, func(o *Options) { o.Popper = &Popper{Router: o.Router, Store: o.Store, Offers: src} })
+	e.agent("alice")
+	c, _ := e.connect("alice", "s1")
+	c.ok(reqSetState, map[string]any{"state": "available"})
+	ct := e.submit(router.NewContact{Customer: router.Customer{ID: "cu-1"}})
+	c.expectFor(msgOffer, ct.ID)
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if len(src.got) == 0 || !src.got[len(src.got)-1].Shown || src.got[len(src.got)-1].Contact.ID != ct.ID {
+		t.Errorf("got requests %+v, want the offer's, shown", src.got)
+	}
+}
+
 func TestOfferOutcomeRecorded(t *testing.T) {
 	var mu sync.Mutex
 	var heard []string // guarded by mu

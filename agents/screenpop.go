@@ -59,6 +59,11 @@ type OfferRequest struct {
 	// FirstMessages are the contact's first messages, oldest first; none
 	// for a contact not yet durable.
 	FirstMessages []router.Message
+	// Shown is set when the screen pop goes to the desktop of the agent
+	// holding the contact (its offer, or its active contact), so that the
+	// offers count as presented by that agent; not for one read over the
+	// API, which nobody may have looked at.
+	Shown bool
 }
 
 // OfferOutcome is what an agent reports of an offer made during one of
@@ -174,7 +179,7 @@ type Popper struct {
 func (p *Popper) ScreenPop(ctx context.Context, contactID string) (ScreenPop, error) {
 	snap := p.Router.Snapshot()
 	if c, ok := snap.Contact(contactID); ok {
-		return p.build(ctx, c, "", snap.At)
+		return p.build(ctx, c, "", snap.At, false)
 	}
 	c, err := p.Store.Contact(ctx, contactID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -183,14 +188,15 @@ func (p *Popper) ScreenPop(ctx context.Context, contactID string) (ScreenPop, er
 	if err != nil {
 		return ScreenPop{}, fmt.Errorf("agents: screen pop of %q: read contact: %w", contactID, err)
 	}
-	return p.build(ctx, c, "", snap.At)
+	return p.build(ctx, c, "", snap.At, false)
 }
 
 // build makes the screen pop of c. routedBecause, when known (an offer
 // being delivered), saves reading the timeline; now counts the wait of a
-// contact still queued. On a store error it returns what it has so far
-// (the contact part at least) together with the error.
-func (p *Popper) build(ctx context.Context, c router.Contact, routedBecause string, now time.Time) (ScreenPop, error) {
+// contact still queued; shown is OfferRequest.Shown. On a store error it
+// returns what it has so far (the contact part at least) together with
+// the error.
+func (p *Popper) build(ctx context.Context, c router.Contact, routedBecause string, now time.Time, shown bool) (ScreenPop, error) {
 	sp := ScreenPop{
 		Contact: PopContact{
 			ID: c.ID, Channel: c.Channel, Queue: c.Queue, Subject: c.Subject, State: c.State,
@@ -233,7 +239,7 @@ func (p *Popper) build(ctx context.Context, c router.Contact, routedBecause stri
 		return sp, err
 	}
 	if p.Offers != nil {
-		offers, withheld, err := p.Offers.PopOffers(ctx, OfferRequest{Contact: c, Profile: prof, FirstMessages: sp.Contact.FirstMessages})
+		offers, withheld, err := p.Offers.PopOffers(ctx, OfferRequest{Contact: c, Profile: prof, FirstMessages: sp.Contact.FirstMessages, Shown: shown})
 		sp.OffersWithheld = withheld
 		if err != nil {
 			if p.Logger != nil {

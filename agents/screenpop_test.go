@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,9 +102,14 @@ func (f fixedOffers) PopOffers(context.Context, OfferRequest) ([]PopOffer, strin
 }
 
 // recordingOffers keeps the requests it gets.
-type recordingOffers struct{ got []OfferRequest }
+type recordingOffers struct {
+	mu  sync.Mutex
+	got []OfferRequest // guarded by mu
+}
 
 func (r *recordingOffers) PopOffers(_ context.Context, req OfferRequest) ([]PopOffer, string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.got = append(r.got, req)
 	if req.Profile == nil {
 		return nil, "no profile", nil
@@ -143,6 +149,11 @@ func TestScreenPopOfferRequest(t *testing.T) {
 	}
 	if len(src.got) != 2 {
 		t.Fatalf("got %d requests, want 2", len(src.got))
+	}
+	for _, r := range src.got {
+		if r.Shown {
+			t.Errorf("got a request shown to an agent from Popper.ScreenPop (the API's), want not shown: %+v", r)
+		}
 	}
 	if r := src.got[0]; r.Contact.ID != known.ID || r.Profile == nil || r.Profile.ID != "cu-ada" || r.Profile.Segment != "premium" ||
 		len(r.FirstMessages) != 1 || r.FirstMessages[0].Body != "hello" {

@@ -159,11 +159,11 @@ func (o *Offers) Flush() { o.pending.Wait() }
 // their outcomes.
 //
 // The offers returned to a contact held by an agent (offered, assigned,
-// wrap-up) are recorded as presented by that agent, once per contact,
-// offer and agent, by a writer behind a queue: the screen pop never
-// waits for that write.
+// wrap-up) are recorded as presented by that agent, as the agent's
+// desktop shows them, once per contact, offer and agent, by a writer
+// behind a queue: the screen pop never waits for that write.
 func (o *Offers) Offers(ctx context.Context, c router.Contact) ([]agents.PopOffer, error) {
-	offers, _, err := o.PopOffers(ctx, agents.OfferRequest{Contact: c})
+	offers, _, err := o.PopOffers(ctx, agents.OfferRequest{Contact: c, Shown: true})
 	return offers, err
 }
 
@@ -175,7 +175,8 @@ const NoProfile = "no profile"
 // profile and the contact's first messages: r.Profile, when not nil, is
 // used as it is, and r.FirstMessages instead of a read of the contact's
 // first message. Without r.Profile, the profile is read (an unknown or
-// erased one gets no offers). When no offer at all may be made during the
+// erased one gets no offers). Only with r.Shown are the offers recorded
+// as presented. When no offer at all may be made during the
 // contact it says why: NoProfile or a reason of offers.Rules.Suppressed.
 func (o *Offers) PopOffers(ctx context.Context, r agents.OfferRequest) (_ []agents.PopOffer, withheld string, err error) {
 	c := r.Contact
@@ -205,9 +206,9 @@ func (o *Offers) PopOffers(ctx context.Context, r agents.OfferRequest) (_ []agen
 		return nil, reason, nil
 	}
 	now := time.Now()
-	// Suppression and eligibility first: the customer's outcomes are read
-	// only when an eligible offer has a cooldown or a cap.
-	cands, err := cat.Candidates(o.rules, offers.Request{Env: env, ContactID: c.ID, Now: now})
+	// Suppression (above) and eligibility first: the customer's outcomes
+	// are read only when an eligible offer has a cooldown or a cap.
+	cands, err := cat.Eligible(env)
 	if err != nil {
 		return nil, "", fmt.Errorf("profiles: offers for %q: %w", c.ID, err)
 	}
@@ -226,7 +227,7 @@ func (o *Offers) PopOffers(ctx context.Context, r agents.OfferRequest) (_ []agen
 	o.mu.Unlock()
 	out := make([]agents.PopOffer, 0, len(ranked))
 	var shown []store.OfferOutcome
-	held := c.AgentID != "" && (c.State == router.ContactOffered || c.State == router.ContactAssigned || c.State == router.ContactWrapUp)
+	held := r.Shown && c.AgentID != "" && (c.State == router.ContactOffered || c.State == router.ContactAssigned || c.State == router.ContactWrapUp)
 	for _, r := range ranked {
 		out = append(out, agents.PopOffer{ID: r.Offer.ID, Title: r.Offer.Title, Reason: r.Reason})
 		if held {

@@ -262,6 +262,37 @@ func TestCooldownAndCap(t *testing.T) {
 	}
 }
 
+// A screen pop not shown to the agent holding the contact (one read over
+// the API) records no presentation; the desktop's does.
+func TestPresentedOnlyWhenShown(t *testing.T) {
+	e := newEnv(t)
+	c := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}})
+	c.AgentID, c.State = "alice", router.ContactOffered
+	presented := func() int {
+		t.Helper()
+		e.src.Flush()
+		h, err := e.db.OfferHistory(e.ctx, "ada", time.Time{}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(h)
+	}
+	got, _, err := e.src.PopOffers(e.ctx, agents.OfferRequest{Contact: c})
+	if err != nil || len(got) == 0 {
+		t.Fatalf("got %v %v, want offers", got, err)
+	}
+	if n := presented(); n != 0 {
+		t.Errorf("got %d presentations after a screen pop not shown, want none", n)
+	}
+	got, _, err = e.src.PopOffers(e.ctx, agents.OfferRequest{Contact: c, Shown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := presented(); n != len(got) {
+		t.Errorf("got %d presentations after the shown screen pop, want %d", n, len(got))
+	}
+}
+
 // TestOffersConcurrent shares the source's random source between screen
 // pops; run with -race.
 func TestOffersConcurrent(t *testing.T) {
