@@ -18,8 +18,9 @@ const (
 	syntheticMinContacts, syntheticMaxContacts = 3, 8
 	syntheticPresentRate                       = 0.5
 	// syntheticMinAge and syntheticMaxAge bound the age of the synthetic
-	// outcomes: older than the demo offers' longest cooldown (90 days),
-	// so that no synthetic decline holds an offer back today.
+	// outcomes; the minimum moves past the catalog's longest cooldown (90
+	// days in the demo's) so that no synthetic decline holds an offer
+	// back today.
 	syntheticMinAge = 100 * 24 * time.Hour
 	syntheticMaxAge = 400 * 24 * time.Hour
 )
@@ -38,8 +39,10 @@ func SyntheticAcceptance(offerID, segment string) float64 {
 // run): each offer of cat that rules and eligibility allow for a customer
 // (with their consent, on a chat contact of queue) was made to them, by
 // one of agents, with a chance of 50 % on each of 3 to 8 past contacts
-// 100 to 400 days before now, and accepted at SyntheticAcceptance, else
-// declined or, one time in three, not relevant. Each made offer gives a
+// 100 to 400 days before now (for a catalog whose longest cooldown is
+// longer, from a day past it, over the same 300 days), and accepted at
+// SyntheticAcceptance, else declined or, one time in three, not
+// relevant. Each made offer gives a
 // presentation and its decision. The contacts are named "demo-past-N":
 // they exist only in these outcomes. It is deterministic in seed.
 func SyntheticOutcomes(cat *offers.Catalog, rules offers.Rules, custs []store.Customer, queue string, agents []string, seed uint64, now time.Time) ([]store.OfferOutcome, error) {
@@ -47,6 +50,8 @@ func SyntheticOutcomes(cat *offers.Catalog, rules offers.Rules, custs []store.Cu
 		return nil, fmt.Errorf("profiles: synthetic outcomes: no agents")
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	minAge := max(syntheticMinAge, cat.MaxCooldown()+24*time.Hour)
+	span := syntheticMaxAge - syntheticMinAge
 	var outs []store.OfferOutcome
 	contacts := 0
 	for _, cu := range custs {
@@ -58,7 +63,7 @@ func SyntheticOutcomes(cat *offers.Catalog, rules offers.Rules, custs []store.Cu
 		past := syntheticMinContacts + rng.IntN(syntheticMaxContacts-syntheticMinContacts+1)
 		for range past {
 			contacts++
-			at := now.Add(-syntheticMinAge - time.Duration(rng.Int64N(int64(syntheticMaxAge-syntheticMinAge))))
+			at := now.Add(-minAge - time.Duration(rng.Int64N(int64(span))))
 			for _, o := range cands {
 				if rng.Float64() >= syntheticPresentRate {
 					continue
