@@ -697,7 +697,7 @@ func (v *validator) offers() {
 				ids[off.ID] = p + ".id"
 			}
 		}
-		if off.Title == "" || len(off.Title) > 200 {
+		if strings.TrimSpace(off.Title) == "" || len(off.Title) > 200 {
 			v.errf(p+".title", "empty or over 200 bytes (want what the agent reads, e.g. \"Platinum card upgrade\")")
 		}
 		for j, ch := range off.Channels {
