@@ -12,3 +12,7 @@ var (
 	// a retry may cure (the store failed); the agent is told unavailable.
 	ErrNotRecorded = errors.New("agents: not recorded")
 )
+
+// errUnavailable says that a request needs something this hub was not
+// given (Options.Verify); it is answered unavailable.
+var errUnavailable = errors.New("agents: unavailable")

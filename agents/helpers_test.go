@@ -330,6 +330,8 @@ type snapshotView struct {
 	Offer        *offerView           `json:"offer"`
 	Dispositions []config.Disposition `json:"dispositions"`
 	AwayReasons  []string             `json:"away_reasons"`
+	// VerificationMethods are the verify request's methods.
+	VerificationMethods []string `json:"verification_methods"`
 }
 
 type activeView struct {

@@ -34,6 +34,10 @@ const (
 	conversationMessages = 100
 )
 
+// DefaultVerificationMethods are the ways an agent verifies a customer's
+// claim when Options.VerificationMethods is nil.
+var DefaultVerificationMethods = []string{"security questions"}
+
 // Options configure a Hub. Router, Store and Authenticate are required.
 type Options struct {
 	Router *router.Router
@@ -74,6 +78,15 @@ type Options struct {
 	// (the desktop may retry: a retry must not count twice). It is
 	// called on the socket's reader goroutine.
 	OnOfferOutcome func(ctx context.Context, o OfferOutcome) error
+	// Verify, if set, records that agentID verified by method that the
+	// customer of its contact contactID is the known customer they claim
+	// to be (customers.Verify plugs in here); nil refuses every verify
+	// request as unavailable. Its errors are the agent's, as the
+	// router's. It is called on the socket's reader goroutine.
+	Verify func(ctx context.Context, contactID, agentID, method string) error
+	// VerificationMethods are the methods a verify request may name; nil
+	// means DefaultVerificationMethods.
+	VerificationMethods []string
 	// Clock gives the time of the typing throttle; nil: time.Now. Give
 	// the router's clock's Now in tests.
 	Clock  func() time.Time
@@ -92,9 +105,11 @@ type Hub struct {
 	dispositions []config.Disposition
 	awayReasons  []string
 	grace        time.Duration
-	typing       func(string)                              // Options.Typing, or nil
-	read         func(string, int)                         // Options.Read, or nil
-	onOutcome    func(context.Context, OfferOutcome) error // Options.OnOfferOutcome, or nil
+	typing       func(string)                                                       // Options.Typing, or nil
+	read         func(string, int)                                                  // Options.Read, or nil
+	onOutcome    func(context.Context, OfferOutcome) error                          // Options.OnOfferOutcome, or nil
+	verify       func(ctx context.Context, contactID, agentID, method string) error // Options.Verify, or nil
+	methods      []string                                                           // never empty
 	log          *slog.Logger
 	upgrader     websocket.Upgrader
 	// now is the clock of the typing throttle; never nil.
@@ -160,6 +175,8 @@ func NewHub(o *Options) (*Hub, error) {
 		typing:       o.Typing,
 		read:         o.Read,
 		onOutcome:    o.OnOfferOutcome,
+		verify:       o.Verify,
+		methods:      slices.Clone(o.VerificationMethods),
 		now:          o.Clock,
 		log:          o.Logger,
 		seed:         maphash.MakeSeed(),
@@ -180,6 +197,9 @@ func NewHub(o *Options) (*Hub, error) {
 	}
 	if h.awayReasons == nil {
 		h.awayReasons = []string{}
+	}
+	if len(h.methods) == 0 {
+		h.methods = slices.Clone(DefaultVerificationMethods)
 	}
 	if h.grace <= 0 {
 		h.grace = defaultGrace
@@ -635,7 +655,7 @@ func (h *Hub) snapshot(agentID string) []byte {
 	}
 	d := snapshotData{
 		Agent: a, Contacts: []activeContact{},
-		Dispositions: h.dispositions, AwayReasons: h.awayReasons,
+		Dispositions: h.dispositions, AwayReasons: h.awayReasons, VerificationMethods: h.methods,
 	}
 	for _, id := range a.Contacts {
 		c, ok := snap.Contact(id)

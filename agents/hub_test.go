@@ -65,7 +65,7 @@ func TestOfferAcceptConverseWrapUp(t *testing.T) {
 		t.Fatalf("got state %s, want available", st.Agent.State)
 	}
 
-	ct := e.submit(router.NewContact{Subject: "refund", Body: "hello?", Customer: router.Customer{ID: "cu-1", Name: "Ada", Email: "ada@example.com", Phone: "+3312345678", Value: 1200}})
+	ct := e.submit(router.NewContact{Subject: "refund", Body: "hello?", Customer: router.Customer{ID: "cu-1", Verified: true, Name: "Ada", Email: "ada@example.com", Phone: "+3312345678", Value: 1200}})
 	var offer offerView
 	decode(t, c.expectFor(msgOffer, ct.ID), &offer)
 	if offer.Reason == "" || offer.ScreenPop.Contact.RoutedBecause != offer.Reason || !strings.HasPrefix(offer.Reason, "alice") {
@@ -81,9 +81,9 @@ func TestOfferAcceptConverseWrapUp(t *testing.T) {
 	if len(pop.Contact.FirstMessages) != 1 || pop.Contact.FirstMessages[0].Body != "hello?" {
 		t.Fatalf("got first messages %+v, want hello?", pop.Contact.FirstMessages)
 	}
-	want := []PopIdentity{{Type: "email", Value: "ada@example.com"}, {Type: "phone", Value: "+3312345678"}}
+	want := []PopIdentity{{Type: "email", Value: "ada@example.com", Verified: true}, {Type: "phone", Value: "+3312345678", Verified: true}}
 	if fmt.Sprint(pop.Customer.Identities) != fmt.Sprint(want) || pop.Customer.Value != 1200 || pop.Customer.ID != "cu-1" {
-		t.Fatalf("got customer %+v, want identities %v (claimed) and value 1200", pop.Customer, want)
+		t.Fatalf("got customer %+v, want identities %v (verified with the contact) and value 1200", pop.Customer, want)
 	}
 	if pop.Offers == nil || len(pop.Offers) != 0 || pop.History == nil {
 		t.Fatalf("got offers %v, history %v, want empty lists", pop.Offers, pop.History)
@@ -167,7 +167,7 @@ func TestOfferScreenPopIsShown(t *testing.T) {
 	e.agent("alice")
 	c, _ := e.connect("alice", "s1")
 	c.ok(reqSetState, map[string]any{"state": "available"})
-	ct := e.submit(router.NewContact{Customer: router.Customer{ID: "cu-1"}})
+	ct := e.submit(router.NewContact{Customer: router.Customer{ID: "cu-1", Verified: true}})
 	c.expectFor(msgOffer, ct.ID)
 	src.mu.Lock()
 	defer src.mu.Unlock()

@@ -21,11 +21,11 @@ func TestScreenPopProfile(t *testing.T) {
 		{Kind: store.IdentityPhone, Value: "+15551234567"}, // a claim
 		{Kind: store.IdentityChat, Value: "tok-ada", Verified: true},
 	}
-	if _, err := e.db.PutCustomer(e.ctx, ada, ids); err != nil {
+	if _, err := e.db.PutCustomer(e.ctx, ada, ids, "test"); err != nil {
 		t.Fatal(err)
 	}
 	c := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{
-		ID: "cu-ada", Email: "Ada@Example.com", Phone: "+15551234567",
+		ID: "cu-ada", Verified: true, Email: "Ada@Example.com", Phone: "+15551234567",
 	}})
 	stranger := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-nobody", Name: "Nemo", Email: "nemo@example.com"}})
 
@@ -45,12 +45,11 @@ func TestScreenPopProfile(t *testing.T) {
 	if got, want := fmt.Sprint(cu.Products), "[credit_card mortgage]"; got != want {
 		t.Errorf("got products %s, want %s", got, want)
 	}
-	// The contact's own identities are claims, even the email the profile
-	// holds as verified: typing an address into a form proves nothing.
-	// The profile's other identities show as the store holds them.
-	want := "[{email Ada@Example.com false} {phone +15551234567 false} {chat tok-ada true}]"
+	// The contact's own identities are as verified as its customer; the
+	// profile's other identities show as the store holds them.
+	want := "[{email Ada@Example.com true} {phone +15551234567 true} {chat tok-ada true}]"
 	if got := fmt.Sprint(cu.Identities); got != want {
-		t.Errorf("got identities %s, want %s (the contact's as claims first, then the profile's as stored)", got, want)
+		t.Errorf("got identities %s, want %s (the contact's first, then the profile's as stored)", got, want)
 	}
 
 	// A contact whose customer has no profile keeps what it carried.
@@ -67,7 +66,7 @@ func TestScreenPopHistoryOfTheProfile(t *testing.T) {
 	e := newEnv(t)
 	put := func(id, email string) {
 		t.Helper()
-		if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: id}, []store.Identity{{Kind: store.IdentityEmail, Value: email}}); err != nil {
+		if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: id}, []store.Identity{{Kind: store.IdentityEmail, Value: email}}, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -83,12 +82,12 @@ func TestScreenPopHistoryOfTheProfile(t *testing.T) {
 	}
 	var want []string
 	for _, cu := range []router.Customer{
-		{ID: "cu-old"},                  // the merged customer's
-		{ID: "cu-older"},                // the customer merged into the merged one's
-		{Email: "old@example.com"},      // by an identity the merge moved to her
-		{Email: "stranger@example.com"}, // somebody else's
-		{Phone: "+15550001111"},         // by the contact's own claim below
-		{ID: "cu-ada", Name: "Ada"},     // hers
+		{ID: "cu-old"},                              // the merged customer's
+		{ID: "cu-older"},                            // the customer merged into the merged one's
+		{Email: "old@example.com"},                  // by an identity the merge moved to her
+		{Email: "stranger@example.com"},             // somebody else's
+		{Phone: "+15550001111"},                     // by the contact's own claim below
+		{ID: "cu-ada", Name: "Ada", Verified: true}, // hers
 	} {
 		e.clock.Advance(time.Minute)
 		c := e.submit(router.NewContact{Channel: "email", Customer: cu})
@@ -97,7 +96,7 @@ func TestScreenPopHistoryOfTheProfile(t *testing.T) {
 		}
 	}
 	e.clock.Advance(time.Minute)
-	now := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-older", Phone: "+15550001111"}})
+	now := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-older", Verified: true, Phone: "+15550001111"}})
 
 	p := &Popper{Router: e.rt, Store: e.db, Profiles: e.db}
 	pop, err := p.ScreenPop(e.ctx, now.ID)

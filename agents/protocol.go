@@ -44,6 +44,7 @@ const (
 	reqOfferOutcome = "offer_outcome"
 	reqTyping       = "typing"
 	reqRead         = "read"
+	reqVerify       = "verify"
 )
 
 // Error codes, as in the HTTP API.
@@ -126,6 +127,14 @@ type outcomeArgs struct {
 	Outcome   string `json:"outcome"`
 }
 
+// verifyArgs are the arguments of verify: the agent verified, by
+// Method, that the customer of the contact is the known customer they
+// claim to be.
+type verifyArgs struct {
+	ContactID string `json:"contact_id"`
+	Method    string `json:"method"`
+}
+
 // typingArgs are the arguments of typing: the agent types a reply.
 type typingArgs struct {
 	ContactID string `json:"contact_id"`
@@ -183,6 +192,8 @@ func decodeFrame(b []byte) (request, error) {
 		args = &typingArgs{}
 	case reqRead:
 		args = &readArgs{}
+	case reqVerify:
+		args = &verifyArgs{}
 	case "":
 		return req, invalid("type is missing")
 	default:
@@ -264,6 +275,8 @@ func checkArgs(args any) error {
 		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("offer_id", a.OfferID, maxIDField, true))
 	case *typingArgs:
 		return checkLen("contact_id", a.ContactID, maxIDField, true)
+	case *verifyArgs:
+		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("method", a.Method, maxIDField, true))
 	case *readArgs:
 		if a.UpToSeq < 1 {
 			return fmt.Errorf("up_to_seq %d: want a message seq, 1 or more", a.UpToSeq)
@@ -305,6 +318,9 @@ type snapshotData struct {
 	Offer        *offerData           `json:"offer"`
 	Dispositions []config.Disposition `json:"dispositions"`
 	AwayReasons  []string             `json:"away_reasons"`
+	// VerificationMethods are the ways an agent may verify a customer's
+	// claim (the verify request's method).
+	VerificationMethods []string `json:"verification_methods"`
 }
 
 type withdrawnData struct {

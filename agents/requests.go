@@ -107,6 +107,26 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		}
 		err := h.rt.RecordEvent(ctx, a.ContactID, agentID, "offer_outcome", a.OfferID+": "+a.Outcome)
 		return struct{}{}, mine(a.ContactID, err)
+	case *verifyArgs:
+		if !slices.Contains(h.methods, a.Method) {
+			return nil, invalid("method %q: want one of %s", a.Method, strings.Join(h.methods, ", "))
+		}
+		if h.verify == nil {
+			return nil, fmt.Errorf("%w: verification is not available", errUnavailable)
+		}
+		if err := h.verify(ctx, a.ContactID, agentID, a.Method); err != nil {
+			return nil, mine(a.ContactID, err)
+		}
+		// The ack carries the screen pop that now shows the profile.
+		c, ok := h.rt.Snapshot().Contact(a.ContactID)
+		if !ok || c.AgentID != agentID {
+			return nil, fmt.Errorf("%w: %q", errNotMine, a.ContactID)
+		}
+		pop, err := h.popper.build(ctx, c, "", c.AssignedAt, true)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"contact": c, "screen_pop": pop}, nil
 	case *readArgs:
 		if _, err := h.held(agentID, a.ContactID); err != nil {
 			return nil, err
@@ -147,9 +167,11 @@ func (h *Hub) checkDisposition(code string) error {
 // agent.
 func errorCode(err error) (code, msg string) {
 	msg = err.Error()
+	// What follows the sentinel is for the agent; what precedes it (the
+	// packages the error went through) is not.
 	for _, generic := range []error{router.ErrInvalid, router.ErrConflict, errInvalidFrame} {
-		if rest, ok := strings.CutPrefix(msg, generic.Error()+": "); ok {
-			msg = rest
+		if i := strings.Index(msg, generic.Error()+": "); i >= 0 {
+			msg = msg[i+len(generic.Error())+2:]
 			break
 		}
 	}
@@ -163,6 +185,8 @@ func errorCode(err error) (code, msg string) {
 		return codeConflict, msg
 	case errors.Is(err, ErrNotRecorded):
 		return codeUnavailable, "not recorded; retry later"
+	case errors.Is(err, errUnavailable):
+		return codeUnavailable, msg
 	case errors.Is(err, router.ErrClosed), errors.Is(err, router.ErrNotStarted), errors.Is(err, router.ErrFailed),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return codeUnavailable, "the router is not running; retry later"

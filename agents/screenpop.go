@@ -20,6 +20,21 @@ const (
 	popHistory = 10
 	// popOffers is how many offers it shows at most.
 	popOffers = 3
+	// DefaultProfileGrace is how long after a contact ended its screen
+	// pop still shows the customer's profile, when Popper.ProfileGrace is
+	// zero: long enough to finish the notes, not to keep watching.
+	DefaultProfileGrace = 15 * time.Minute
+)
+
+// Reasons for offers withheld (ScreenPop.OffersWithheld) and notices
+// (PopCustomer.Notice) of a customer the screen pop does not identify.
+const (
+	withheldNotVerified  = "not verified"
+	withheldEnded        = "contact ended"
+	noticeClaimsKnown    = "Claims to be a known customer: verify before discussing their account."
+	noticeUnknown        = "Not identified: what the customer gave matches no known customer."
+	noticeAccessEnded    = "The contact ended: the customer's profile is no longer shown."
+	noticeProfileMissing = "Identified, but the customer's profile is gone (erased or unknown)."
 )
 
 // Store is what the agent desktop reads from the durable store: the
@@ -108,9 +123,22 @@ type PopContact struct {
 }
 
 // PopCustomer is who the customer is, as far as the router knows.
+//
+// Only an identified customer (Identified: the channel proved who they
+// are, or an agent verified their claim) shows a profile. Until then it
+// shows what the customer typed, as claims, with ID empty, no profile
+// data, no history and no offers; ClaimsKnownCustomer says whether the
+// claim matches a known customer, whom an agent may then verify.
 type PopCustomer struct {
-	ID         string        `json:"id"`
-	Name       string        `json:"name"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Identified bool   `json:"identified"`
+	// ClaimsKnownCustomer is set while an unverified claim matches a
+	// known customer (never saying which).
+	ClaimsKnownCustomer bool `json:"claims_known_customer"`
+	// Notice, when set, is what the agent must know before trusting the
+	// customer part ("Claims to be a known customer: verify …").
+	Notice     string        `json:"notice,omitempty"`
 	Identities []PopIdentity `json:"identities"` // never nil
 	// Segment, Consent, Products and Language come from the customer's
 	// profile (Popper.Profiles); without one they are null or empty.
@@ -171,6 +199,27 @@ type Popper struct {
 	// Logger hears about an offer source that fails (the screen pop is
 	// still built, without offers); nil discards.
 	Logger *slog.Logger
+	// ProfileGrace is how long after a contact ended its screen pop
+	// still shows the customer's profile, history and offers; zero means
+	// DefaultProfileGrace, negative none at all.
+	ProfileGrace time.Duration
+}
+
+// profileShown reports whether the screen pop of c, built at now, may
+// show the customer's profile: the customer is identified, and the
+// contact is live or ended within the grace.
+func (p *Popper) profileShown(c router.Contact, now time.Time) bool {
+	if !c.Customer.Identified() {
+		return false
+	}
+	if c.EndedAt.IsZero() {
+		return true
+	}
+	grace := p.ProfileGrace
+	if grace == 0 {
+		grace = DefaultProfileGrace
+	}
+	return grace > 0 && now.Before(c.EndedAt.Add(grace))
 }
 
 // ScreenPop returns the screen pop of a contact, live (from the router's
@@ -227,10 +276,22 @@ func (p *Popper) build(ctx context.Context, c router.Contact, routedBecause stri
 		}
 		sp.Contact.RoutedBecause = reason
 	}
+	if !p.profileShown(c, p.clock(now)) {
+		// Nobody's data: what the customer typed, and why nothing more.
+		sp.Customer = claimOf(c.Customer)
+		sp.OffersWithheld = withheldNotVerified
+		if c.Customer.Identified() {
+			sp.Customer.Notice, sp.OffersWithheld = noticeAccessEnded, withheldEnded
+		}
+		return sp, nil
+	}
 	var prof *store.Customer
-	if p.Profiles != nil && c.Customer.ID != "" {
+	if p.Profiles != nil {
 		if prof, err = p.profile(ctx, &sp.Customer, c.Customer.ID); err != nil {
 			return sp, fmt.Errorf("agents: screen pop of %q: %w", c.ID, err)
+		}
+		if prof == nil {
+			sp.Customer.Notice = noticeProfileMissing
 		}
 	}
 	// sp.Customer.ID is now the profile's (after its merge, if any) or
@@ -284,17 +345,42 @@ func (p *Popper) routedBecause(ctx context.Context, id string) (string, error) {
 	return "", nil
 }
 
-// customerOf turns what the contact carried into the customer part. The
-// router does not know what a channel proved, so every identity is a
-// claim (Verified false) until the profile (Popper.Profiles) says
-// otherwise.
+// clock is the time the screen pop is built at: now when set (the
+// router's snapshot time), else the wall clock.
+func (p *Popper) clock(now time.Time) time.Time {
+	if now.IsZero() {
+		return time.Now()
+	}
+	return now
+}
+
+// customerOf turns what the contact of an identified customer carried
+// into the customer part: its identities are verified as the contact's
+// customer is.
 func customerOf(cu router.Customer) PopCustomer {
-	pc := PopCustomer{ID: cu.ID, Name: cu.Name, Value: cu.Value, Identities: []PopIdentity{}, Products: []string{}}
+	pc := PopCustomer{ID: cu.ID, Name: cu.Name, Value: cu.Value, Identified: cu.Identified(), Identities: []PopIdentity{}, Products: []string{}}
+	if cu.Email != "" {
+		pc.Identities = append(pc.Identities, PopIdentity{Type: "email", Value: cu.Email, Verified: cu.Verified})
+	}
+	if cu.Phone != "" {
+		pc.Identities = append(pc.Identities, PopIdentity{Type: "phone", Value: cu.Phone, Verified: cu.Verified})
+	}
+	return pc
+}
+
+// claimOf is the customer part of a customer the screen pop does not
+// identify: the name and identities they gave, as claims, and nothing
+// of any profile (not even its id).
+func claimOf(cu router.Customer) PopCustomer {
+	pc := PopCustomer{Name: cu.Name, Identities: []PopIdentity{}, Products: []string{}, Notice: noticeUnknown}
 	if cu.Email != "" {
 		pc.Identities = append(pc.Identities, PopIdentity{Type: "email", Value: cu.Email})
 	}
 	if cu.Phone != "" {
 		pc.Identities = append(pc.Identities, PopIdentity{Type: "phone", Value: cu.Phone})
+	}
+	if cu.ClaimedID != "" && !cu.Verified {
+		pc.ClaimsKnownCustomer, pc.Notice = true, noticeClaimsKnown
 	}
 	return pc
 }
@@ -303,11 +389,9 @@ func customerOf(cu router.Customer) PopCustomer {
 // was merged into, following a chain of merges): the name if the contact
 // gave none, segment, value, consent, products, language, and the
 // profile's other identities, verified or claimed as the store holds
-// them. The contact's own identities stay claims: that the profile holds
-// an address as verified does not prove that whoever typed it into a
-// form owns it, and the router does not record what a channel proved. An
-// unknown or erased profile leaves pc as it is. It returns the profile it
-// read, nil for none.
+// them. It is called for identified customers only. An unknown or erased
+// profile leaves pc as it is. It returns the profile it read, nil for
+// none.
 func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string) (*store.Customer, error) {
 	prof, err := customers.Current(ctx, p.Profiles, customerID)
 	switch {

@@ -14,7 +14,7 @@ import (
 
 func TestScreenPopHistoryAcrossChannels(t *testing.T) {
 	e := newEnv(t)
-	ada := router.Customer{Name: "Ada", Email: "ada@example.com"}
+	ada := router.Customer{ID: "cu-ada", Verified: true, Name: "Ada", Email: "ada@example.com"}
 	emailed := e.submit(router.NewContact{Channel: "email", Subject: "invoice", Customer: ada})
 	if _, err := e.rt.CloseContact(e.ctx, emailed.ID, "", "resolved", ""); err != nil {
 		t.Fatalf("close: %v", err)
@@ -26,7 +26,7 @@ func TestScreenPopHistoryAcrossChannels(t *testing.T) {
 	e.clock.Advance(time.Hour)
 	e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{Email: "grace@example.com"}})
 	e.clock.Advance(time.Hour)
-	now := e.submit(router.NewContact{Channel: "chat", Body: "hi again", Customer: router.Customer{ID: "cu-ada", Name: "Ada", Email: "ada@example.com", Phone: "+3312345678"}})
+	now := e.submit(router.NewContact{Channel: "chat", Body: "hi again", Customer: router.Customer{ID: "cu-ada", Verified: true, Name: "Ada", Email: "ada@example.com", Phone: "+3312345678"}})
 	e.clock.Advance(90 * time.Second)
 
 	p := &Popper{Router: e.rt, Store: e.db}
@@ -52,13 +52,23 @@ func TestScreenPopHistoryAcrossChannels(t *testing.T) {
 		t.Fatalf("got first messages %+v, want hi again", pop.Contact.FirstMessages)
 	}
 
-	// An ended contact comes from the store.
+	// An ended contact comes from the store; it shows the profile within
+	// the grace after its end (4 h here), then no more.
+	p.ProfileGrace = 5 * time.Hour
 	ended, err := p.ScreenPop(e.ctx, emailed.ID)
 	if err != nil {
 		t.Fatalf("screen pop of an ended contact: %v", err)
 	}
-	if ended.Contact.State != router.ContactClosed || len(ended.History) != 2 || ended.History[0].ID != now.ID {
-		t.Fatalf("got %+v, want closed with the 2 later contacts by email as history", ended)
+	if ended.Contact.State != router.ContactClosed || len(ended.History) != 3 || ended.History[0].ID != now.ID || !ended.Customer.Identified {
+		t.Fatalf("got %+v, want closed with the 3 later contacts of cu-ada as history", ended)
+	}
+	p.ProfileGrace = 0 // DefaultProfileGrace, 15 minutes
+	ended, err = p.ScreenPop(e.ctx, emailed.ID)
+	if err != nil {
+		t.Fatalf("screen pop of an ended contact: %v", err)
+	}
+	if cu := ended.Customer; cu.Identified || cu.ID != "" || len(ended.History) != 0 || cu.Notice == "" || ended.OffersWithheld != withheldEnded {
+		t.Fatalf("4 h after its end: got %+v, want no profile, no history, a notice", ended)
 	}
 
 	if _, err := p.ScreenPop(e.ctx, "no-such-contact"); !errors.Is(err, router.ErrNoContact) {
@@ -73,7 +83,7 @@ func TestScreenPopLimits(t *testing.T) {
 		e.submit(router.NewContact{Channel: "email", Customer: cu})
 		e.clock.Advance(time.Minute)
 	}
-	c := e.submit(router.NewContact{Channel: "chat", Customer: cu})
+	c := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-busy", Verified: true, Email: cu.Email}})
 	for i := range popFirstMessages + 2 {
 		if _, _, err := e.rt.AddMessage(e.ctx, c.ID, router.Message{Direction: "in", Body: fmt.Sprint("line ", i)}); err != nil {
 			t.Fatalf("add message: %v", err)
@@ -122,18 +132,18 @@ func (r *recordingOffers) PopOffers(_ context.Context, req OfferRequest) ([]PopO
 func TestScreenPopOfferRequest(t *testing.T) {
 	e := newEnv(t)
 	for _, id := range []string{"cu-ada", "cu-old"} {
-		if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: id, Segment: "premium"}, []store.Identity{{Kind: store.IdentityEmail, Value: id + "@example.com"}}); err != nil {
+		if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: id, Segment: "premium"}, []store.Identity{{Kind: store.IdentityEmail, Value: id + "@example.com"}}, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := e.db.MergeCustomers(e.ctx, store.Merge{FromID: "cu-old", IntoID: "cu-ada", IdentityKind: store.IdentityEmail, IdentityValue: "cu-old@example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	known := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-old"}})
+	known := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-old", Verified: true}})
 	if _, _, err := e.rt.AddMessage(e.ctx, known.ID, router.Message{Direction: "in", Body: "hello"}); err != nil {
 		t.Fatal(err)
 	}
-	unknown := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "nobody"}})
+	unknown := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "nobody", Verified: true}})
 	src := &recordingOffers{}
 	p := &Popper{Router: e.rt, Store: e.db, Profiles: e.db, Offers: src}
 	var withheld []string

@@ -25,16 +25,33 @@ const (
 
 // createContactRequest is the body of POST /api/v1/contacts.
 type createContactRequest struct {
-	Channel  string          `json:"channel"`
-	Queue    string          `json:"queue"`
-	Customer router.Customer `json:"customer"`
-	Subject  string          `json:"subject"`
-	Body     string          `json:"body"`
+	Channel  string        `json:"channel"`
+	Queue    string        `json:"queue"`
+	Customer customerInput `json:"customer"`
+	Subject  string        `json:"subject"`
+	Body     string        `json:"body"`
 	// Requirements replace the queue's when present, even if empty.
 	Requirements     []router.Requirement `json:"requirements"`
 	Priority         int                  `json:"priority"`
 	PreferredAgents  []string             `json:"preferred_agents"`
 	PreferredTimeout string               `json:"preferred_timeout"`
+}
+
+// customerInput is who a contact of POST /api/v1/contacts is from. What
+// it says is a claim unless Verified: the integration vouches that the
+// channel proved the email, phone or id (docs/api.md).
+type customerInput struct {
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	Email    string  `json:"email"`
+	Phone    string  `json:"phone"`
+	Verified bool    `json:"verified"`
+	Value    float64 `json:"value"`
+	Segment  string  `json:"segment"`
+}
+
+func (in customerInput) customer() router.Customer {
+	return router.Customer{ID: in.ID, Name: in.Name, Email: in.Email, Phone: in.Phone, Verified: in.Verified, Value: in.Value, Segment: in.Segment}
 }
 
 // canonicalCreate is what the idempotency hash covers: the request as
@@ -85,7 +102,7 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	nc := router.NewContact{
-		Channel: req.Channel, Queue: req.Queue, Customer: req.Customer, Subject: req.Subject, Body: req.Body,
+		Channel: req.Channel, Queue: req.Queue, Customer: req.Customer.customer(), Subject: req.Subject, Body: req.Body,
 		Requirements: req.Requirements, Priority: req.Priority,
 		Preferred: req.PreferredAgents, PreferredTimeout: timeout,
 	}

@@ -108,7 +108,8 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return internal("check customer", err)
 	}
-	created, err := s.store.PutCustomer(r.Context(), p.Customer, p.Identities)
+	principal, _ := PrincipalFrom(r.Context())
+	created, err := s.store.PutCustomer(r.Context(), p.Customer, p.Identities, principal.Name)
 	var ice *store.IdentityConflictError
 	switch {
 	case errors.As(err, &ice):
@@ -159,6 +160,12 @@ const maxNamedContacts = 10
 
 func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	// Live contacts that merely claimed to be the customer are not
+	// theirs and do not hold up the erasure; what they typed of the
+	// customer's goes first.
+	if _, err := s.router.ForgetClaims(r.Context(), id); err != nil {
+		return internal("forget claims of the customer", err)
+	}
 	err := s.store.EraseCustomer(r.Context(), id, time.Now().UTC())
 	var oce *store.OpenContactsError
 	switch {

@@ -102,7 +102,7 @@ func TestCustomerExportAndErase(t *testing.T) {
 	e := newEnvWith(t, envOptions{onErased: func(id string) { mu.Lock(); erased = append(erased, id); mu.Unlock() }})
 	e.seed()
 	e.must(http.StatusCreated, "PUT", "/api/v1/customers/ada", adaBody)
-	mine := e.create(`{"channel":"api","queue":"billing","customer":{"name":"Ada Lovelace","email":"ada@example.com"},"subject":"Invoice","body":"I was charged twice"}`)
+	mine := e.create(`{"channel":"api","queue":"billing","customer":{"id":"ada","verified":true,"name":"Ada Lovelace","email":"ada@example.com"},"subject":"Invoice","body":"I was charged twice"}`)
 	bobs := e.create(`{"channel":"api","queue":"billing","customer":{"email":"bob@example.com"}}`)
 
 	x := decodeAs[customerExport](t, e.do("GET", "/api/v1/customers/ada/export", supervisorToken, ""))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/switchboard/switchboard/customers"
@@ -31,7 +32,7 @@ func intakeEnv(t *testing.T) *env {
 	} {
 		p.c.CreatedAt, p.c.UpdatedAt = epoch, epoch
 		ids := []store.Identity{{Kind: store.IdentityEmail, Value: p.email, Verified: true}}
-		if _, err := e.db.PutCustomer(context.Background(), p.c, ids); err != nil {
+		if _, err := e.db.PutCustomer(context.Background(), p.c, ids, "test"); err != nil {
 			t.Fatalf("PutCustomer %s: %v", p.c.ID, err)
 		}
 	}
@@ -41,26 +42,35 @@ func intakeEnv(t *testing.T) *env {
 func TestCreateContactResolvesCustomer(t *testing.T) {
 	e := intakeEnv(t)
 	tests := []struct {
-		name     string
-		customer string // JSON
-		wantID   string // "" means a new customer
-		wantVal  float64
-		wantRank int
+		name      string
+		customer  string // JSON
+		wantID    string // "new" means a new customer
+		wantClaim string
+		wantVal   float64
+		wantRank  int
 	}{
-		{"known-premium-value-raises-rank", `{"email":"Ada@Example.com"}`, "ada", 12000, 50},
-		{"value-as-sent-is-ignored", `{"email":"ada@example.com","value":5}`, "ada", 12000, 50},
-		{"no-profiling-consent-no-boost", `{"email":"bob@example.com","value":99999}`, "bob", 0, 0},
-		{"unknown-email-creates-customer", `{"name":"Zoe","email":"zoe@example.com","value":5000}`, "", 0, 0},
-		{"phone-of-another-keeps-email", `{"email":"ada@example.com","phone":"+15550001111"}`, "ada", 12000, 50},
+		{"verified-premium-value-raises-rank", `{"email":"Ada@Example.com","verified":true}`, "ada", "", 12000, 50},
+		{"value-as-sent-is-ignored", `{"email":"ada@example.com","value":5,"verified":true}`, "ada", "", 12000, 50},
+		{"no-profiling-consent-no-boost", `{"email":"bob@example.com","value":99999,"verified":true}`, "bob", "", 0, 0},
+		{"unknown-verified-email-creates-customer", `{"name":"Zoe","email":"zoe@example.com","value":5000,"verified":true}`, "new", "", 0, 0},
+		{"phone-of-another-keeps-email", `{"email":"ada@example.com","phone":"+15550001111","verified":true}`, "ada", "", 12000, 50},
+		// Without "verified", what the integration sends is a claim: no
+		// profile, no value, no priority; the claimed customer is noted.
+		{"claimed-email-selects-nothing", `{"email":"ada@example.com","value":99999,"segment":"premium"}`, "", "ada", 0, 0},
+		{"claimed-id-selects-nothing", `{"id":"ada"}`, "", "ada", 0, 0},
+		{"claimed-unknown-email-creates-nobody", `{"email":"yan@example.com"}`, "", "", 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := e.create(`{"channel":"api","queue":"vip","customer":` + tt.customer + `}`)
 			switch {
-			case tt.wantID == "" && c.Customer.ID == "":
+			case tt.wantID == "new" && c.Customer.ID == "":
 				t.Errorf("got no customer id, want a new customer's")
-			case tt.wantID != "" && c.Customer.ID != tt.wantID:
+			case tt.wantID != "new" && c.Customer.ID != tt.wantID:
 				t.Errorf("got customer %q, want %q", c.Customer.ID, tt.wantID)
+			}
+			if c.Customer.ClaimedID != tt.wantClaim {
+				t.Errorf("got claimed id %q, want %q", c.Customer.ClaimedID, tt.wantClaim)
 			}
 			if c.Customer.Value != tt.wantVal || c.Rank != tt.wantRank {
 				t.Errorf("got value %v rank %d, want %v %d", c.Customer.Value, c.Rank, tt.wantVal, tt.wantRank)
@@ -70,19 +80,28 @@ func TestCreateContactResolvesCustomer(t *testing.T) {
 			}
 		})
 	}
-	// A new customer was created for zoe, holding the email as a claim.
+	// A new customer was created for zoe, holding the email verified; a
+	// claim made nobody for yan.
 	owner, err := e.db.IdentityOwner(context.Background(), store.IdentityEmail, "zoe@example.com")
-	if err != nil || owner.Verified {
-		t.Errorf("got zoe's owner %+v, %v; want a claim", owner, err)
+	if err != nil || !owner.Verified {
+		t.Errorf("got zoe's owner %+v, %v; want a verified identity", owner, err)
 	}
-	// The phone claimed with Ada's email went to Ada; a second contact
-	// claiming it with another email keeps that email's customer.
-	c := e.create(`{"channel":"api","queue":"vip","customer":{"email":"bob@example.com","phone":"+15550001111"}}`)
+	if _, err := e.db.IdentityOwner(context.Background(), store.IdentityEmail, "yan@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a claimed email made an identity: %v", err)
+	}
+	// The phone given with Ada's email went to Ada; a second contact
+	// proving it with another email keeps that email's customer (the
+	// phone is Ada's, verified: nobody takes it).
+	c := e.create(`{"channel":"api","queue":"vip","customer":{"email":"bob@example.com","phone":"+15550001111","verified":true}}`)
 	if c.Customer.ID != "bob" {
-		t.Errorf("got customer %q for bob's email with ada's phone, want bob (a claim never merges)", c.Customer.ID)
+		t.Errorf("got customer %q for bob's email with ada's phone, want bob", c.Customer.ID)
 	}
 	if owner, err := e.db.IdentityOwner(context.Background(), store.IdentityPhone, "+15550001111"); err != nil || owner.CustomerID != "ada" {
 		t.Errorf("got phone owner %+v, %v; want ada", owner, err)
+	}
+	// claimed_id is the router's to set.
+	if res := e.do("POST", "/api/v1/contacts", adminToken, `{"channel":"api","queue":"vip","customer":{"claimed_id":"ada"}}`); res.status != http.StatusBadRequest {
+		t.Errorf("claimed_id in a create: got %d, want 400", res.status)
 	}
 }
 
@@ -101,5 +120,24 @@ func TestRefusedCreateMakesNoCustomer(t *testing.T) {
 	}
 	if _, err := e.db.IdentityOwner(context.Background(), store.IdentityEmail, "eve@example.com"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a refused create made a customer for eve: %v", err)
+	}
+}
+
+// A live contact that merely claims to be a customer does not hold up
+// the customer's erasure, and loses what it claimed; one that is the
+// customer does.
+func TestEraseWithLiveClaim(t *testing.T) {
+	e := intakeEnv(t)
+	claim := e.create(`{"channel":"api","queue":"vip","customer":{"name":"Ada?","email":"ada@example.com"}}`)
+	if claim.Customer.ClaimedID != "ada" {
+		t.Fatalf("claim: got %+v, want claimed ada", claim.Customer)
+	}
+	proven := e.create(`{"channel":"api","queue":"vip","customer":{"email":"bob@example.com","verified":true}}`)
+	e.must(http.StatusNoContent, "DELETE", "/api/v1/customers/ada", "")
+	if c := e.contact(claim.ID); c.Customer != (router.Customer{}) || c.State != router.ContactQueued {
+		t.Errorf("the live claim after the erase: got %+v in %s, want its claim blank, still queued", c.Customer, c.State)
+	}
+	if res := e.do("DELETE", "/api/v1/customers/bob", adminToken, ""); res.status != http.StatusConflict || !strings.Contains(string(res.body), proven.ID) {
+		t.Errorf("erase with the customer's own live contact: got %d %s, want 409 naming %s", res.status, res.body, proven.ID)
 	}
 }

@@ -216,6 +216,9 @@ type Customers struct {
 	// PreferredTimeout is how long the preferred agents have the contact
 	// to themselves before any eligible agent may take it.
 	PreferredTimeout router.Duration `yaml:"preferred_timeout" json:"preferred_timeout"`
+	// ProfileAccessGrace is how long after a contact ended its screen pop
+	// still shows the customer's profile, history and offers.
+	ProfileAccessGrace router.Duration `yaml:"profile_access_grace" json:"profile_access_grace"`
 }
 
 // Desktop configures the agent desktop and its WebSocket.
@@ -230,6 +233,11 @@ type Desktop struct {
 	// AllowedOrigins lists the origins (scheme://host[:port]) allowed to
 	// open the agent WebSocket besides the daemon's own.
 	AllowedOrigins []string `yaml:"allowed_origins,omitempty" json:"allowed_origins,omitempty"`
+	// VerificationMethods are the ways an agent may verify that a
+	// customer is the known customer they claim to be (the firm's
+	// security questions, a one-time code); the desktop offers one
+	// button per method, and the customer's audit records which.
+	VerificationMethods []string `yaml:"verification_methods" json:"verification_methods"`
 }
 
 // Chat configures the web chat channel (/chat/, /chat/widget.js, /ws/chat).
@@ -423,14 +431,16 @@ func Default() *Config {
 				{Code: "complaint", Label: "Complaint"},
 				{Code: "no_answer", Label: "No answer needed"},
 			},
-			AwayReasons: []string{"break", "lunch", "meeting", "training"},
-			Grace:       router.Duration(60e9),
+			AwayReasons:         []string{"break", "lunch", "meeting", "training"},
+			Grace:               router.Duration(60e9),
+			VerificationMethods: []string{"security questions"},
 		},
 		Customers: Customers{
 			PreferRelationshipManager: true,
 			PreferLastAgent:           true,
 			LastAgentWithin:           router.Duration(30 * 24 * time.Hour),
 			PreferredTimeout:          router.Duration(20 * time.Second),
+			ProfileAccessGrace:        router.Duration(15 * time.Minute),
 		},
 		Offers: Offers{
 			Prior: OfferPrior{Alpha: 1, Beta: 1},

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -37,6 +38,12 @@ const (
 	// maxPreferredTimeout caps how long preferred agents keep a contact
 	// to themselves.
 	maxPreferredTimeout = 10 * time.Minute
+	// maxProfileAccessGrace caps how long an ended contact's screen pop
+	// shows the customer's profile.
+	maxProfileAccessGrace = 24 * time.Hour
+	// maxVerificationMethod bounds a verification method's name, as the
+	// agent WebSocket's verify request does.
+	maxVerificationMethod = 64
 	// minSessionTTL is the shortest auth.session_ttl.
 	minSessionTTL = time.Minute
 )
@@ -338,6 +345,20 @@ func (v *validator) desktop() {
 	if d.Grace <= 0 {
 		v.errf("desktop.grace", "%s (want a positive duration such as \"60s\")", d.Grace.D())
 	}
+	if len(d.VerificationMethods) == 0 {
+		v.errf("desktop.verification_methods", "empty (want at least one, such as \"security questions\")")
+	}
+	methods := map[string]bool{}
+	for i, m := range d.VerificationMethods {
+		p := indexPath("desktop.verification_methods", i)
+		switch {
+		case strings.TrimSpace(m) == "" || len(m) > maxVerificationMethod || strings.ContainsFunc(m, unicode.IsControl):
+			v.errf(p, "%q (want 1 to %d bytes of text, such as \"security questions\")", m, maxVerificationMethod)
+		case methods[m]:
+			v.errf(p, "duplicate verification method %q", m)
+		}
+		methods[m] = true
+	}
 	for i, o := range d.AllowedOrigins {
 		v.origin(indexPath("desktop.allowed_origins", i), o)
 	}
@@ -350,6 +371,9 @@ func (v *validator) customers() {
 	}
 	if c.PreferredTimeout <= 0 || c.PreferredTimeout.D() > maxPreferredTimeout {
 		v.errf("customers.preferred_timeout", "%s (want a positive duration up to %s, such as \"20s\")", c.PreferredTimeout.D(), maxPreferredTimeout)
+	}
+	if c.ProfileAccessGrace <= 0 || c.ProfileAccessGrace.D() > maxProfileAccessGrace {
+		v.errf("customers.profile_access_grace", "%s (want a positive duration up to %s, such as \"15m\")", c.ProfileAccessGrace.D(), maxProfileAccessGrace)
 	}
 }
 

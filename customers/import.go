@@ -31,6 +31,9 @@ type ImportOptions struct {
 	// Verified records every identity of the file as verified; by
 	// default they are claims.
 	Verified bool
+	// By names who imports (the file), in the audit of an identity
+	// taken over from a customer that only claimed it.
+	By string
 	// BatchRows is how many rows share a transaction; 0 means
 	// DefaultBatchRows.
 	BatchRows int
@@ -213,7 +216,7 @@ func readBatches(ctx context.Context, rows RowReader, o *ImportOptions, out chan
 			var p Profile
 			if p, err = it.input.Profile(o.Verified, o.Now().UTC()); err == nil {
 				it.profile = len(b.profiles)
-				b.profiles = append(b.profiles, store.CustomerImport{Customer: p.Customer, Identities: p.Identities})
+				b.profiles = append(b.profiles, store.CustomerImport{Customer: p.Customer, Identities: p.Identities, By: o.By})
 			}
 		}
 		if err != nil {

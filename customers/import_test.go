@@ -37,7 +37,7 @@ func TestImport(t *testing.T) {
 	ctx := context.Background()
 	db := openStore(t)
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	if _, err := db.PutCustomer(ctx, store.Customer{ID: "gone", CreatedAt: at, UpdatedAt: at}, nil); err != nil {
+	if _, err := db.PutCustomer(ctx, store.Customer{ID: "gone", CreatedAt: at, UpdatedAt: at}, nil, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.EraseCustomer(ctx, "gone", at); err != nil {
@@ -93,19 +93,29 @@ func TestImport(t *testing.T) {
 		}
 	}
 
-	// Again, verified, without ada's first row: nothing is created, the
-	// claims become verified; a third time nothing changes.
+	// Again, verified, without ada's first row: the claims become
+	// verified, and carl and dora, whose rows now prove ada's email and
+	// CRM id, take them from ada, who only claimed them; a third time
+	// nothing changes.
 	again := strings.Replace(importCSV, "ada,Ada,ada@example.com,+15551234567,SF-1,yes\n", "", 1)
-	for i, wantUpdated := range []int{2, 0} {
+	for i, want := range []ImportSummary{
+		{Rows: 7, Created: 2, Updated: 2, Rejected: 3, Line: 8},
+		{Rows: 7, Unchanged: 4, Rejected: 3, Line: 8},
+	} {
 		r, _ := NewCSVReader(strings.NewReader(again))
-		sum, err := Import(ctx, db, r, &ImportOptions{Verified: true})
+		sum, err := Import(ctx, db, r, &ImportOptions{Verified: true, By: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := ImportSummary{Rows: 7, Updated: wantUpdated, Unchanged: 2 - wantUpdated, Rejected: 5, Line: 8}
 		if sum != want {
 			t.Errorf("run %d: got %+v, want %+v", i+2, sum, want)
 		}
+	}
+	if id, _ := db.IdentityOwner(ctx, KindEmail, "ada@example.com"); id.CustomerID != "carl" || !id.Verified {
+		t.Errorf("ada@example.com: got %+v, want carl's, verified", id)
+	}
+	if audit, _ := db.CustomerAudit(ctx, "ada"); len(audit) != 2 || audit[0].Actor != "test" {
+		t.Errorf("ada's audit: got %+v, want the two takeovers by test", audit)
 	}
 	if id, _ := db.IdentityOwner(ctx, KindEmail, "fay@example.com"); !id.Verified {
 		t.Errorf("fay@: got %+v, want verified by the -verified run", id)

@@ -49,47 +49,51 @@ type Routing struct {
 // Intake resolves the customer of a new contact and applies what their
 // profile says about routing it. It is safe for concurrent use if s is.
 //
-// The customer is found from the email address and phone number the
-// contact carries, both claims (typed by a person or an integration): the
-// email is resolved first (creating a customer when nobody holds it), then
-// the phone is attached to the same customer if nobody holds it. When the
-// phone belongs to another customer the email's wins and nothing is
-// attached: a claim never merges. With only a phone, the phone is
-// resolved. An identity that cannot be normalized is ignored. With no
-// identity left, the customer id the contact carries (an integration's),
-// if any, names the profile.
+// What the contact carries (email, phone, an integration's customer id)
+// is either verified (nc.Customer.Verified: the channel proved it, or an
+// integration says so) or a claim, typed by whoever is on the other end.
 //
-// From the profile (the one it was merged into, if it was, following a
-// chain of merges), the contact gets:
+// A verified contact is the customer: the email is resolved first
+// (creating a customer when nobody holds it), then the phone is attached
+// to the same customer (merging a customer that only claimed it; one
+// that holds it verified keeps it). With only a phone, the phone is
+// resolved; with neither, the contact's customer id names the profile.
+// From that profile (the one it was merged into, following a chain of
+// merges) the contact gets its id and:
 //   - the value and segment, for the queue's value tiers and segment
 //     boosts, only when the customer consented to profiling; else none;
 //   - unless the contact names its own preferred agents, the relationship
 //     manager and the last agent as r allows, for r.PreferredTimeout.
 //
-// Without a profile, the contact is returned as given.
+// A claim is never the customer: it writes nothing, selects no profile
+// (the contact's customer id, value and segment are cleared) and raises
+// no priority. When it matches a known customer (the email's holder,
+// else the phone's, else the profile the integration named), the contact
+// records it as ClaimedID, for an agent to verify, and gets that
+// customer's preferred agents as above: routing a customer to their own
+// relationship manager shows nobody anything.
+//
+// An identity that cannot be normalized is ignored.
 func Intake(ctx context.Context, s IntakeStore, nc router.NewContact, r Routing) (router.NewContact, error) {
 	cu := nc.Customer
-	var claims []Identity
+	nc.Customer.ClaimedID = ""
+	var ids []Identity
 	if cu.Email != "" {
-		claims = append(claims, Identity{Kind: KindEmail, Value: cu.Email})
+		ids = append(ids, Identity{Kind: KindEmail, Value: cu.Email, Verified: cu.Verified})
 	}
 	if cu.Phone != "" {
-		claims = append(claims, Identity{Kind: KindPhone, Value: cu.Phone})
+		ids = append(ids, Identity{Kind: KindPhone, Value: cu.Phone, Verified: cu.Verified})
 	}
-	id := ""
-	for _, claim := range claims {
-		var err error
-		if id == "" {
-			id, _, err = Resolve(ctx, s, claim, cu.Name)
-		} else {
-			_, _, err = Attach(ctx, s, id, claim)
-		}
-		switch {
-		case errors.Is(err, ErrInvalid):
-			continue // a malformed claim identifies nobody
-		case err != nil:
-			return nc, fmt.Errorf("customers: intake: %w", err)
-		}
+	var id string
+	var err error
+	if cu.Verified {
+		id, err = resolveVerified(ctx, s, ids, cu.Name)
+	} else {
+		nc.Customer.ID, nc.Customer.Value, nc.Customer.Segment = "", 0, ""
+		id, err = claimed(ctx, s, ids)
+	}
+	if err != nil {
+		return nc, err
 	}
 	if id == "" {
 		id = cu.ID
@@ -104,12 +108,16 @@ func Intake(ctx context.Context, s IntakeStore, nc router.NewContact, r Routing)
 	case err != nil:
 		return nc, fmt.Errorf("customers: intake: read profile: %w", err)
 	}
-	nc.Customer.ID = p.ID
-	nc.Customer.Value, nc.Customer.Segment = 0, ""
+	if cu.Verified {
+		nc.Customer.ID = p.ID
+		nc.Customer.Value, nc.Customer.Segment = 0, ""
+	}
 	if !p.ErasedAt.IsZero() {
 		return nc, nil // an erased customer keeps no profile to route by
 	}
-	if p.ConsentProfiling != nil && *p.ConsentProfiling {
+	if !cu.Verified {
+		nc.Customer.ClaimedID = p.ID
+	} else if p.ConsentProfiling != nil && *p.ConsentProfiling {
 		nc.Customer.Value, nc.Customer.Segment = max(p.Value, 0), p.Segment
 	}
 	if len(nc.Preferred) > 0 {
@@ -126,6 +134,49 @@ func Intake(ctx context.Context, s IntakeStore, nc router.NewContact, r Routing)
 		}
 	}
 	return nc, nil
+}
+
+// resolveVerified returns the customer that the verified identities ids
+// prove, creating one named name when nobody holds the first; "" when
+// none can be normalized.
+func resolveVerified(ctx context.Context, s IntakeStore, ids []Identity, name string) (string, error) {
+	id := ""
+	for _, v := range ids {
+		var err error
+		if id == "" {
+			id, _, err = Resolve(ctx, s, v, name)
+		} else {
+			_, _, err = Attach(ctx, s, id, v)
+		}
+		switch {
+		case errors.Is(err, ErrInvalid), errors.Is(err, ErrHeld):
+			continue // identifies nobody, or somebody else already proved it
+		case err != nil:
+			return "", fmt.Errorf("customers: intake: %w", err)
+		}
+	}
+	return id, nil
+}
+
+// claimed returns the customer holding the first of the claimed
+// identities ids that anybody holds, without writing anything; "" when
+// nobody holds any.
+func claimed(ctx context.Context, s IntakeStore, ids []Identity) (string, error) {
+	for _, c := range ids {
+		n, err := Normalize(c)
+		if err != nil {
+			continue // a malformed claim identifies nobody
+		}
+		owner, err := s.IdentityOwner(ctx, n.Kind, n.Value)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue
+		case err != nil:
+			return "", fmt.Errorf("customers: intake: look up claim: %w", err)
+		}
+		return owner.CustomerID, nil
+	}
+	return "", nil
 }
 
 // preferred returns the agents p's contacts go to first: the relationship

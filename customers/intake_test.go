@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -49,7 +50,7 @@ func (e *intakeEnv) put(t *testing.T, c store.Customer, emails ...string) {
 	for _, m := range emails {
 		ids = append(ids, store.Identity{Kind: store.IdentityEmail, Value: m, Verified: true})
 	}
-	if _, err := e.db.PutCustomer(e.ctx, c, ids); err != nil {
+	if _, err := e.db.PutCustomer(e.ctx, c, ids, "test"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -108,34 +109,48 @@ func TestIntakeRouting(t *testing.T) {
 		name        string
 		nc          router.NewContact
 		r           Routing
-		wantID      string
+		wantID      string // "new" for a customer created
+		wantClaim   string
 		wantValue   float64
 		wantSegment string
 		wantPref    []string
 		wantTimeout time.Duration
 	}{
-		{"consent: value, segment, manager then last agent", router.NewContact{Customer: router.Customer{Email: "ADA@example.com"}}, all,
-			"ada", 12000, "premium", []string{"rm", "alice"}, 20 * time.Second},
-		{"profiling refused: no value, no segment", router.NewContact{Customer: router.Customer{Email: "bob@example.com", Value: 99, Segment: "x"}}, all,
-			"bob", 0, "", nil, 0},
-		{"consent unknown; manager not an agent; last agent", router.NewContact{Customer: router.Customer{Email: "cy@example.com"}}, all,
-			"cy", 0, "", []string{"bob"}, 20 * time.Second},
-		{"last agent too long ago", router.NewContact{Customer: router.Customer{ID: "old"}}, all,
-			"old", 10, "basic", nil, 0},
-		{"the contact's own preferred agents win", router.NewContact{Customer: router.Customer{ID: "ada"}, Preferred: []string{"bob"}}, all,
-			"ada", 12000, "premium", []string{"bob"}, 0},
-		{"merged: the surviving profile", router.NewContact{Customer: router.Customer{ID: "dup"}}, all,
-			"ada", 12000, "premium", []string{"rm", "alice"}, 20 * time.Second},
-		{"merged twice: the end of the chain", router.NewContact{Customer: router.Customer{ID: "dup2"}}, all,
-			"ada", 12000, "premium", []string{"rm", "alice"}, 20 * time.Second},
-		{"nothing preferred by configuration", router.NewContact{Customer: router.Customer{ID: "ada"}}, Routing{},
-			"ada", 12000, "premium", nil, 0},
-		{"last agent only", router.NewContact{Customer: router.Customer{ID: "ada"}}, Routing{PreferLastAgent: true, LastAgentWithin: time.Hour, Now: e.clock.Now},
-			"ada", 12000, "premium", []string{"alice"}, 0},
-		{"unknown id: as given", router.NewContact{Customer: router.Customer{ID: "nobody", Value: 7, Segment: "s"}}, all,
-			"nobody", 7, "s", nil, 0},
-		{"new email: a new customer without a profile to route by", router.NewContact{Customer: router.Customer{Email: "new@example.com", Value: 5}}, all,
-			"", 0, "", nil, 0},
+		{"consent: value, segment, manager then last agent", router.NewContact{Customer: router.Customer{Email: "ADA@example.com", Verified: true}}, all,
+			"ada", "", 12000, "premium", []string{"rm", "alice"}, 20 * time.Second},
+		{"profiling refused: no value, no segment", router.NewContact{Customer: router.Customer{Email: "bob@example.com", Verified: true, Value: 99, Segment: "x"}}, all,
+			"bob", "", 0, "", nil, 0},
+		{"consent unknown; manager not an agent; last agent", router.NewContact{Customer: router.Customer{Email: "cy@example.com", Verified: true}}, all,
+			"cy", "", 0, "", []string{"bob"}, 20 * time.Second},
+		{"last agent too long ago", router.NewContact{Customer: router.Customer{ID: "old", Verified: true}}, all,
+			"old", "", 10, "basic", nil, 0},
+		{"the contact's own preferred agents win", router.NewContact{Customer: router.Customer{ID: "ada", Verified: true}, Preferred: []string{"bob"}}, all,
+			"ada", "", 12000, "premium", []string{"bob"}, 0},
+		{"merged: the surviving profile", router.NewContact{Customer: router.Customer{ID: "dup", Verified: true}}, all,
+			"ada", "", 12000, "premium", []string{"rm", "alice"}, 20 * time.Second},
+		{"merged twice: the end of the chain", router.NewContact{Customer: router.Customer{ID: "dup2", Verified: true}}, all,
+			"ada", "", 12000, "premium", []string{"rm", "alice"}, 20 * time.Second},
+		{"nothing preferred by configuration", router.NewContact{Customer: router.Customer{ID: "ada", Verified: true}}, Routing{},
+			"ada", "", 12000, "premium", nil, 0},
+		{"last agent only", router.NewContact{Customer: router.Customer{ID: "ada", Verified: true}}, Routing{PreferLastAgent: true, LastAgentWithin: time.Hour, Now: e.clock.Now},
+			"ada", "", 12000, "premium", []string{"alice"}, 0},
+		{"unknown verified id: as given", router.NewContact{Customer: router.Customer{ID: "nobody", Verified: true, Value: 7, Segment: "s"}}, all,
+			"nobody", "", 7, "s", nil, 0},
+		{"new verified email: a new customer without a profile to route by", router.NewContact{Customer: router.Customer{Email: "new@example.com", Verified: true, Value: 5}}, all,
+			"new", "", 0, "", nil, 0},
+
+		// Claims select no profile, no value, no segment; they may pick
+		// the claimed customer's preferred agents.
+		{"claimed email: preferred agents only", router.NewContact{Customer: router.Customer{Email: "ADA@example.com"}}, all,
+			"", "ada", 0, "", []string{"rm", "alice"}, 20 * time.Second},
+		{"claimed id: preferred agents only", router.NewContact{Customer: router.Customer{ID: "dup2", Value: 99, Segment: "premium"}}, all,
+			"", "ada", 0, "", []string{"rm", "alice"}, 20 * time.Second},
+		{"claimed unknown email: nobody, nothing created", router.NewContact{Customer: router.Customer{Email: "stranger@example.com", Value: 5}}, all,
+			"", "", 0, "", nil, 0},
+		{"claimed unknown id: nobody", router.NewContact{Customer: router.Customer{ID: "nobody", Value: 7, Segment: "s"}}, all,
+			"", "", 0, "", nil, 0},
+		{"a claimed_id from outside is ignored", router.NewContact{Customer: router.Customer{ClaimedID: "ada"}}, all,
+			"", "", 0, "", nil, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,8 +160,14 @@ func TestIntakeRouting(t *testing.T) {
 				t.Fatal(err)
 			}
 			cu := got.Customer
-			if tt.wantID != "" && cu.ID != tt.wantID || tt.wantID == "" && cu.ID == "" {
-				t.Errorf("customer id: got %q, want %q (\"\" for a new one)", cu.ID, tt.wantID)
+			if tt.wantID == "new" && (cu.ID == "" || cu.ID == tt.nc.Customer.ID) || tt.wantID != "new" && cu.ID != tt.wantID {
+				t.Errorf("customer id: got %q, want %q", cu.ID, tt.wantID)
+			}
+			if cu.ClaimedID != tt.wantClaim {
+				t.Errorf("claimed id: got %q, want %q", cu.ClaimedID, tt.wantClaim)
+			}
+			if cu.Verified != tt.nc.Customer.Verified {
+				t.Errorf("verified: got %v, want it kept as %v", cu.Verified, tt.nc.Customer.Verified)
 			}
 			if cu.Value != tt.wantValue || cu.Segment != tt.wantSegment {
 				t.Errorf("value, segment: got %v %q, want %v %q", cu.Value, cu.Segment, tt.wantValue, tt.wantSegment)
@@ -155,6 +176,10 @@ func TestIntakeRouting(t *testing.T) {
 				t.Errorf("preferred: got %v for %v, want %v for %v", got.Preferred, got.PreferredTimeout, tt.wantPref, tt.wantTimeout)
 			}
 		})
+	}
+	// A claim wrote nothing: the stranger's email still belongs to nobody.
+	if _, err := e.db.IdentityOwner(e.ctx, store.IdentityEmail, "stranger@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a claimed email made an identity: %v", err)
 	}
 }
 

@@ -30,8 +30,7 @@ func seedHolders(t *testing.T, db *store.DB, hs []holder) {
 	t.Helper()
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	for _, h := range hs {
-		if _, err := db.PutCustomer(context.Background(), store.Customer{ID: h.customer, CreatedAt: at, UpdatedAt: at},
-			[]store.Identity{{Kind: h.id.Kind, Value: h.id.Value, Verified: h.id.Verified}}); err != nil {
+		if _, err := db.PutCustomer(context.Background(), store.Customer{ID: h.customer, CreatedAt: at, UpdatedAt: at}, []store.Identity{{Kind: h.id.Kind, Value: h.id.Value, Verified: h.id.Verified}}, "test"); err != nil {
 			t.Fatalf("PutCustomer: %v", err)
 		}
 	}

@@ -72,7 +72,7 @@ func TestSynthetic(t *testing.T) {
 		t.Fatalf("got HasCustomers %v, %v on an empty store, want false", has, err)
 	}
 	for _, p := range got[:20] {
-		if _, err := db.PutCustomer(ctx, p.Customer, p.Identities); err != nil {
+		if _, err := db.PutCustomer(ctx, p.Customer, p.Identities, "test"); err != nil {
 			t.Fatalf("put %s: %v", p.Customer.ID, err)
 		}
 	}

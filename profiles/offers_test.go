@@ -60,7 +60,7 @@ func newEnv(t *testing.T) *env {
 		{ID: "noprofiling", Segment: "premium", Value: 12000, ConsentMarketing: &yes, ConsentProfiling: &no,
 			Products: []string{"credit_card", "mortgage", "broadband"}},
 	} {
-		if _, err := db.PutCustomer(ctx, c, nil); err != nil {
+		if _, err := db.PutCustomer(ctx, c, nil, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -228,7 +228,7 @@ func TestCooldownAndCap(t *testing.T) {
 	}
 	yes := true
 	if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: "grace", Segment: "premium", Value: 5000, ConsentMarketing: &yes,
-		Products: []string{"credit_card", "mortgage"}}, nil); err != nil {
+		Products: []string{"credit_card", "mortgage"}}, nil, "test"); err != nil {
 		t.Fatal(err)
 	}
 	all := []string{"card-upgrade", "home-insurance", "savings"} // grace's eligible offers on chat: no more than shown

@@ -831,3 +831,96 @@ func (r *Router) RecordEvent(ctx context.Context, contactID, agentID, event, rea
 	})
 	return err
 }
+
+// Verification is an agent's verification of the customer of one of its
+// contacts: the customer proved, by the firm's security questions or
+// another Method, to be the known customer their claim matched.
+type Verification struct {
+	ContactID string
+	AgentID   string
+	// CustomerID is the profile the customer proved to be: the one the
+	// contact's ClaimedID lives in now (after merges).
+	CustomerID string
+	// Value and Segment route the customer's later contacts; zero
+	// without profiling consent.
+	Value   float64
+	Segment string
+	// Method says how the agent verified ("security questions").
+	Method string
+}
+
+// VerifyCustomer records that the customer of a contact assigned to
+// v.AgentID was verified as v.CustomerID: the contact's customer becomes
+// identified (ID, Verified, Value, Segment; ClaimedID cleared) and its
+// timeline gets a "verified" event naming the agent and the method. A
+// contact that is not with the agent wraps ErrNotYours, one that is not
+// assigned or whose customer is already verified or claims nobody wraps
+// ErrConflict.
+func (r *Router) VerifyCustomer(ctx context.Context, v Verification) (Contact, error) {
+	return asContact(r.do(ctx, func(w *write) (any, error) {
+		switch {
+		case v.AgentID == "":
+			return nil, fmt.Errorf("%w: agent_id is missing", ErrInvalid)
+		case v.Method == "" || len(v.Method) > maxIDLen:
+			return nil, fmt.Errorf("%w: method: want 1 to %d bytes", ErrInvalid, maxIDLen)
+		case v.Value < 0:
+			return nil, fmt.Errorf("%w: customer value is negative", ErrInvalid)
+		case len(v.Segment) > maxSegmentLen:
+			return nil, fmt.Errorf("%w: customer segment longer than %d bytes", ErrInvalid, maxSegmentLen)
+		}
+		if v.CustomerID == "" || len(v.CustomerID) > maxSubjectLen {
+			return nil, fmt.Errorf("%w: customer_id: want 1 to %d bytes", ErrInvalid, maxSubjectLen)
+		}
+		c, err := w.mine(v.ContactID, v.AgentID, ContactAssigned)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case c.Customer.Verified:
+			return nil, fmt.Errorf("%w: the customer of %s is already verified", ErrConflict, c.ID)
+		case c.Customer.ClaimedID == "":
+			return nil, fmt.Errorf("%w: the customer of %s claims to be no known customer", ErrConflict, c.ID)
+		}
+		c.Customer.ID, c.Customer.Verified, c.Customer.ClaimedID = v.CustomerID, true, ""
+		c.Customer.Value, c.Customer.Segment = v.Value, v.Segment
+		w.putContact(c)
+		w.event(c, "verified", v.AgentID, fmt.Sprintf("customer %s verified by %s: %s", v.CustomerID, v.AgentID, v.Method))
+		w.note(Notification{Kind: NoteContact, Contact: cloneContact(c), Reason: "verified"})
+		return *c, nil
+	}))
+}
+
+// ForgetClaims blanks what live contacts claimed about the customer
+// customerID, who was erased: the name, email, phone and ClaimedID of
+// every live contact whose unverified customer claimed to be them, each
+// with a "claim_forgotten" event. A contact whose customer is verified
+// is left alone (the erasure refuses while it lives). It returns how many
+// contacts it changed.
+func (r *Router) ForgetClaims(ctx context.Context, customerID string) (int, error) {
+	v, err := r.do(ctx, func(w *write) (any, error) {
+		if customerID == "" {
+			return 0, fmt.Errorf("%w: customer id is missing", ErrInvalid)
+		}
+		it, err := w.txn.Get(tableContacts, indexID)
+		if err != nil {
+			return 0, fmt.Errorf("router: scan contacts: %w", err)
+		}
+		var claims []*Contact
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			if c := raw.(*Contact); !c.Customer.Verified && c.Customer.ClaimedID == customerID {
+				claims = append(claims, cloneContact(c))
+			}
+		}
+		for _, c := range claims {
+			c.Customer = Customer{}
+			w.putContact(c)
+			w.event(c, "claim_forgotten", "", "the claimed customer was erased")
+			w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: cloneContact(c), Reason: "claim_forgotten"})
+		}
+		return len(claims), nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return v.(int), nil
+}

@@ -380,8 +380,12 @@ func rankOf(priority int, q *Queue, cu Customer) int {
 
 // rankBoosts returns the value tier of q with the highest boost that the
 // customer reaches (the zero tier if none) and the boost of the
-// customer's segment.
+// customer's segment. A customer who is not verified reaches none: a
+// claim never raises a contact's priority.
 func rankBoosts(q *Queue, cu Customer) (tier ValueTier, segment int) {
+	if !cu.Verified {
+		return ValueTier{}, 0
+	}
 	for _, t := range q.ValueTiers {
 		if cu.Value >= t.Min && t.Boost > tier.Boost {
 			tier = t

@@ -138,13 +138,19 @@ func TestPriorityThenAge(t *testing.T) {
 	h.advance(time.Second)
 	urgent := h.submit(NewContact{Queue: "q", Priority: 2})
 	h.advance(time.Second)
-	vip := h.submit(NewContact{Queue: "q", Customer: Customer{Value: 5000}})
+	vip := h.submit(NewContact{Queue: "q", Customer: Customer{ID: "v", Verified: true, Value: 5000}})
+	h.advance(time.Second)
+	// The same value merely claimed raises nothing.
+	claim := h.submit(NewContact{Queue: "q", Customer: Customer{Value: 5000, Segment: "premium"}})
 	h.advance(time.Second)
 	older := h.submit(NewContact{Queue: "q"})
 	if got := h.live(vip.ID).Rank; got != 5 {
 		t.Fatalf("vip rank: got %d, want 5", got)
 	}
-	want := []string{vip.ID, urgent.ID, old.ID, older.ID}
+	if got := h.live(claim.ID).Rank; got != 0 {
+		t.Fatalf("claimed value's rank: got %d, want 0", got)
+	}
+	want := []string{vip.ID, urgent.ID, old.ID, claim.ID, older.ID}
 	for i, id := range want {
 		h.state("alice", AgentAvailable, "")
 		h.wantState(id, ContactOffered, "alice")
@@ -170,12 +176,13 @@ func TestRankParts(t *testing.T) {
 		how      string
 	}{
 		{"nothing", 0, Customer{}, 5, "priority 0 + queue 5"},
-		{"low tier", 1, Customer{Value: 150}, 8, "priority 1 + queue 5 + value ≥ 100: 2"},
-		{"top tier", 0, Customer{Value: 1000}, 15, "priority 0 + queue 5 + value ≥ 1000: 10"},
-		{"segment", 0, Customer{Segment: "premium"}, 25, "priority 0 + queue 5 + segment premium: 20"},
-		{"both", -3, Customer{Value: 5000.5, Segment: "premium"}, 32, "priority -3 + queue 5 + value ≥ 1000: 10 + segment premium: 20"},
-		{"segment without boost", 0, Customer{Segment: "basic"}, 5, "priority 0 + queue 5"},
-		{"unknown segment", 0, Customer{Segment: "gold"}, 5, "priority 0 + queue 5"},
+		{"low tier", 1, Customer{Verified: true, Value: 150}, 8, "priority 1 + queue 5 + value ≥ 100: 2"},
+		{"top tier", 0, Customer{Verified: true, Value: 1000}, 15, "priority 0 + queue 5 + value ≥ 1000: 10"},
+		{"segment", 0, Customer{Verified: true, Segment: "premium"}, 25, "priority 0 + queue 5 + segment premium: 20"},
+		{"both", -3, Customer{Verified: true, Value: 5000.5, Segment: "premium"}, 32, "priority -3 + queue 5 + value ≥ 1000: 10 + segment premium: 20"},
+		{"segment without boost", 0, Customer{Verified: true, Segment: "basic"}, 5, "priority 0 + queue 5"},
+		{"unknown segment", 0, Customer{Verified: true, Segment: "gold"}, 5, "priority 0 + queue 5"},
+		{"claimed value and segment", 0, Customer{Value: 5000, Segment: "premium"}, 5, "priority 0 + queue 5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,9 +201,9 @@ func TestSegmentBoostOrdersQueue(t *testing.T) {
 	h := newHarness(t, nil)
 	h.queue(Queue{Name: "q", SegmentBoosts: map[string]int{"premium": 3}})
 	h.agent("alice", sk(), nil, AgentAway)
-	plain := h.submit(NewContact{Queue: "q", Customer: Customer{Segment: "basic"}})
+	plain := h.submit(NewContact{Queue: "q", Customer: Customer{Verified: true, Segment: "basic"}})
 	h.advance(time.Second)
-	premium := h.submit(NewContact{Queue: "q", Customer: Customer{Segment: "premium"}})
+	premium := h.submit(NewContact{Queue: "q", Customer: Customer{Verified: true, Segment: "premium"}})
 	if why := h.lastReason(premium.ID, "created"); !strings.Contains(why, "rank 3 (priority 0 + queue 0 + segment premium: 3)") {
 		t.Errorf("created reason %q does not explain the rank", why)
 	}

@@ -111,17 +111,35 @@ func (r Requirement) String() string { return fmt.Sprintf("%s≥%d", r.Skill, r.
 
 // Customer is who the contact is from, as far as the channel or the
 // integration told us.
+//
+// A customer is identified only when Verified: the channel proved the
+// identity (an SMS from the number, an integration that says so) or an
+// agent verified a claim (VerifyCustomer). Until then ID is empty, Value
+// and Segment count for nothing (rank ignores them), and ClaimedID at
+// most names the known customer the claim matches, which may pick the
+// preferred agents but shows nobody's data.
 type Customer struct {
-	ID    string  `json:"id,omitempty"`
-	Name  string  `json:"name,omitempty"`
-	Email string  `json:"email,omitempty"`
-	Phone string  `json:"phone,omitempty"`
-	Value float64 `json:"value,omitempty"`
+	// ID is the customer's profile; only set when Verified.
+	ID    string `json:"id,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	// Verified says the identity was proven (see above).
+	Verified bool    `json:"verified,omitempty"`
+	Value    float64 `json:"value,omitempty"`
 	// Segment is the customer's segment ("premium"), for the queue's
 	// segment boosts; empty when unknown or when the customer refused
 	// profiling.
 	Segment string `json:"segment,omitempty"`
+	// ClaimedID is the known customer that the unverified identities
+	// (email, phone, an integration's id) match; empty when Verified or
+	// when the claim matches nobody.
+	ClaimedID string `json:"claimed_id,omitempty"`
 }
+
+// Identified reports whether the customer's profile may be used: the
+// identity was verified and names a profile.
+func (cu Customer) Identified() bool { return cu.Verified && cu.ID != "" }
 
 // Contact is one customer request moving through the router. Values read
 // from the router are copies and safe to keep.

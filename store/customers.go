@@ -92,6 +92,9 @@ type CustomerExport struct {
 	// OfferOutcomes are the outcomes of offers made to the customer (or
 	// to a customer merged into it), oldest first.
 	OfferOutcomes []OfferOutcome
+	// Audit is the customer's audit (verifications, identities taken
+	// over), oldest first.
+	Audit []AuditEntry
 }
 
 // IdentityConflictError says that an identity belongs to another
@@ -100,6 +103,8 @@ type IdentityConflictError struct {
 	Kind, Value string
 	// Owner is the customer that holds it.
 	Owner string
+	// claimOnly is set when Owner holds it as a claim, not verified.
+	claimOnly bool
 }
 
 func (e *IdentityConflictError) Error() string {
@@ -119,7 +124,12 @@ const customerColumns = `id, name, segment, value, language, consent_marketing, 
 // held by another customer fails with an *IdentityConflictError; an
 // erased or merged-away customer fails with an error wrapping
 // ErrConflict. c.CreatedAt is kept from the stored row when there is one.
-func (db *DB) PutCustomer(ctx context.Context, c Customer, ids []Identity) (created bool, err error) {
+//
+// A verified identity that another customer holds only as a claim is
+// taken over: it moves to c, verified, and both customers' audits say so
+// (AuditIdentityTakenOver, by by: the login or token that wrote). A claim
+// never blocks the profile that proves the identity.
+func (db *DB) PutCustomer(ctx context.Context, c Customer, ids []Identity, by string) (created bool, err error) {
 	err = db.inTx(ctx, "put customer "+c.ID, func(tx *sql.Tx) error {
 		old, err := customerTx(ctx, tx, db.dialect, c.ID)
 		switch {
@@ -142,13 +152,45 @@ func (db *DB) PutCustomer(ctx context.Context, c Customer, ids []Identity) (crea
 			if id.CreatedAt.IsZero() {
 				id.CreatedAt = c.UpdatedAt
 			}
-			if err := addIdentityTx(ctx, tx, db.dialect, id); err != nil {
+			err := addIdentityTx(ctx, tx, db.dialect, id)
+			var ice *IdentityConflictError
+			if errors.As(err, &ice) && ice.claimOnly && id.Verified {
+				err = takeOverTx(ctx, tx, db.dialect, id, ice.Owner, by, c.UpdatedAt)
+			}
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return created, err
+}
+
+// takeOverTx moves the identity id, held as a claim by from, to
+// id.CustomerID as verified, and records it in both customers' audits.
+func takeOverTx(ctx context.Context, tx *sql.Tx, d dialect, id Identity, from, by string, at time.Time) error {
+	if _, err := tx.ExecContext(ctx, rebind(d, `UPDATE customer_identities SET customer_id = ?, verified = 1 WHERE kind = ? AND value = ?`),
+		id.CustomerID, id.Kind, id.Value); err != nil {
+		return err
+	}
+	return auditTakeOverTx(ctx, tx, d, id, from, by, at)
+}
+
+// auditTakeOverTx records in both customers' audits that id.CustomerID
+// took the identity id over from from.
+func auditTakeOverTx(ctx context.Context, tx *sql.Tx, d dialect, id Identity, from, by string, at time.Time) error {
+	for _, e := range []AuditEntry{
+		// The details name the kind of identity, never its value, so that
+		// erasing either customer leaves nothing personal here.
+		{CustomerID: id.CustomerID, Detail: fmt.Sprintf("%s identity taken over, verified, from customer %s, which only claimed it", id.Kind, from)},
+		{CustomerID: from, Detail: fmt.Sprintf("claimed %s identity taken over by customer %s, which proved it", id.Kind, id.CustomerID)},
+	} {
+		e.At, e.Action, e.Actor = at, AuditIdentityTakenOver, by
+		if err := addAuditTx(ctx, tx, d, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CreateCustomer creates the customer c holding the identity id, in one
@@ -328,6 +370,9 @@ func (db *DB) ExportCustomer(ctx context.Context, customerID string) (CustomerEx
 	if x.OfferOutcomes, err = customerOfferOutcomes(ctx, db.read, db.dialect, customerID); err != nil {
 		return CustomerExport{}, fmt.Errorf("store: export customer %q: %w", customerID, err)
 	}
+	if x.Audit, err = customerAudit(ctx, db.read, db.dialect, customerID); err != nil {
+		return CustomerExport{}, fmt.Errorf("store: export customer %q: %w", customerID, err)
+	}
 	return x, nil
 }
 
@@ -494,7 +539,7 @@ func addIdentityTx(ctx context.Context, tx *sql.Tx, d dialect, id Identity) erro
 	case err != nil:
 		return err
 	case owner != id.CustomerID:
-		return &IdentityConflictError{Kind: id.Kind, Value: id.Value, Owner: owner}
+		return &IdentityConflictError{Kind: id.Kind, Value: id.Value, Owner: owner, claimOnly: verified == 0}
 	case id.Verified && verified == 0:
 		_, err = tx.ExecContext(ctx, rebind(d, `UPDATE customer_identities SET verified = 1 WHERE kind = ? AND value = ?`), id.Kind, id.Value)
 		return err

@@ -18,7 +18,7 @@ func TestPutCustomerRoundTripAndConflicts(t *testing.T) {
 	yes := true
 	ada := Customer{ID: "ada", Name: "Ada", Segment: "premium", Value: 1200, Language: "en", ConsentMarketing: &yes,
 		RelationshipManager: "alice", SMSOptOut: true, Products: []string{"card"}, Tags: []string{"vip"}, CreatedAt: custEpoch, UpdatedAt: custEpoch}
-	created, err := db.PutCustomer(ctx, ada, []Identity{{Kind: IdentityEmail, Value: "ada@example.com"}})
+	created, err := db.PutCustomer(ctx, ada, []Identity{{Kind: IdentityEmail, Value: "ada@example.com"}}, "test")
 	if err != nil || !created {
 		t.Fatalf("PutCustomer: got created %v err %v, want true nil", created, err)
 	}
@@ -34,7 +34,7 @@ func TestPutCustomerRoundTripAndConflicts(t *testing.T) {
 	later := ada
 	later.UpdatedAt = custEpoch.Add(time.Hour)
 	later.CreatedAt = time.Time{}
-	if created, err := db.PutCustomer(ctx, later, []Identity{{Kind: IdentityEmail, Value: "ada@example.com", Verified: true}}); err != nil || created {
+	if created, err := db.PutCustomer(ctx, later, []Identity{{Kind: IdentityEmail, Value: "ada@example.com", Verified: true}}, "test"); err != nil || created {
 		t.Fatalf("PutCustomer again: got created %v err %v, want false nil", created, err)
 	}
 	if got, _ := db.Customer(ctx, "ada"); !got.CreatedAt.Equal(custEpoch) {
@@ -46,7 +46,7 @@ func TestPutCustomerRoundTripAndConflicts(t *testing.T) {
 	}
 
 	// Another customer cannot take it, and nothing of that put is kept.
-	_, err = db.PutCustomer(ctx, Customer{ID: "bob", CreatedAt: custEpoch}, []Identity{{Kind: IdentityEmail, Value: "ada@example.com"}})
+	_, err = db.PutCustomer(ctx, Customer{ID: "bob", CreatedAt: custEpoch}, []Identity{{Kind: IdentityEmail, Value: "ada@example.com"}}, "test")
 	var ice *IdentityConflictError
 	if !errors.As(err, &ice) || ice.Owner != "ada" || !errors.Is(err, ErrConflict) {
 		t.Errorf("conflicting put: got %v, want an IdentityConflictError owned by ada", err)
@@ -61,7 +61,7 @@ func TestMergeCustomers(t *testing.T) {
 	ctx := context.Background()
 	put := func(id string, ids ...Identity) {
 		t.Helper()
-		if _, err := db.PutCustomer(ctx, Customer{ID: id, CreatedAt: custEpoch, UpdatedAt: custEpoch}, ids); err != nil {
+		if _, err := db.PutCustomer(ctx, Customer{ID: id, CreatedAt: custEpoch, UpdatedAt: custEpoch}, ids, "test"); err != nil {
 			t.Fatalf("PutCustomer %s: %v", id, err)
 		}
 	}
@@ -104,8 +104,7 @@ func TestExportAndEraseCustomer(t *testing.T) {
 	ctx := context.Background()
 	yes := true
 	if _, err := db.PutCustomer(ctx, Customer{ID: "ada", Name: "Ada", Segment: "premium", Value: 1234, ConsentProfiling: &yes,
-		Products: []string{"card"}, CreatedAt: custEpoch, UpdatedAt: custEpoch},
-		[]Identity{{Kind: IdentityEmail, Value: "ada@example.com"}, {Kind: IdentityPhone, Value: "+15551234567"}}); err != nil {
+		Products: []string{"card"}, CreatedAt: custEpoch, UpdatedAt: custEpoch}, []Identity{{Kind: IdentityEmail, Value: "ada@example.com"}, {Kind: IdentityPhone, Value: "+15551234567"}}, "test"); err != nil {
 		t.Fatalf("PutCustomer: %v", err)
 	}
 	byEmail := simpleContact("c1", router.ContactClosed, custEpoch)
@@ -145,7 +144,7 @@ func TestExportAndEraseCustomer(t *testing.T) {
 	if _, err := db.IdentityOwner(ctx, IdentityEmail, "ada@example.com"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("IdentityOwner after erase: got %v, want ErrNotFound", err)
 	}
-	if _, err := db.PutCustomer(ctx, Customer{ID: "ada"}, nil); !errors.Is(err, ErrConflict) {
+	if _, err := db.PutCustomer(ctx, Customer{ID: "ada"}, nil, "test"); !errors.Is(err, ErrConflict) {
 		t.Errorf("put after erase: got %v, want ErrConflict", err)
 	}
 	if err := db.EraseCustomer(ctx, "nobody", at); !errors.Is(err, ErrNotFound) {

@@ -37,19 +37,26 @@ func (e *OpenContactsError) Is(target error) bool { return target == ErrConflict
 // customer (the name they gave). In its timeline: every reason (an
 // abandonment's or a recorded event's may be free text). Ids, channel,
 // queue, agents, times, states, dispositions, event names, message
-// directions and counts stay. If one of contacts has not ended, it
-// changes nothing and returns an *OpenContactsError.
+// directions and counts stay. If one of contacts that names a customer
+// has not ended, it changes nothing and returns an *OpenContactsError. A
+// live contact that names no customer only claimed the customer's email
+// or phone: it is not theirs, does not hold up the erasure, and is left
+// to the router, which holds it (router.ForgetClaims).
 func eraseContactsTx(ctx context.Context, tx *sql.Tx, d dialect, customerID string, contacts []router.Contact) error {
 	var open []string
+	ended := contacts[:0:0]
 	for _, c := range contacts {
-		if !c.State.Final() {
+		switch {
+		case c.State.Final():
+			ended = append(ended, c)
+		case c.Customer.ID != "":
 			open = append(open, c.ID)
 		}
 	}
 	if len(open) > 0 {
 		return &OpenContactsError{CustomerID: customerID, ContactIDs: open}
 	}
-	for _, c := range contacts {
+	for _, c := range ended {
 		c.Customer = router.Customer{ID: c.Customer.ID, Value: valueBucket(c.Customer.Value)}
 		if c.Customer.ID == "" {
 			c.Customer.ID = customerID

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ImportOutcome is what ImportCustomers did with one profile.
@@ -56,6 +57,9 @@ const (
 type CustomerImport struct {
 	Customer   Customer
 	Identities []Identity
+	// By is who imports (a file's name, the demo), for the audit of an
+	// identity taken over from a claim-only holder.
+	By string
 }
 
 // ImportResult is what became of one profile of ImportCustomers.
@@ -124,6 +128,20 @@ type importPlan struct {
 	// verify are identities already held by their customer as claims
 	// that become verified.
 	verify []identityKey
+	// takeovers are verified identities taken from customers that only
+	// claimed them (takeOverTx).
+	takeovers []takeover
+}
+
+// takeover is a verified identity moving to id.CustomerID from a
+// customer that only claimed it.
+type takeover struct {
+	id       Identity
+	from, by string
+	at       time.Time
+	// inserted is set when the row is written by this import already
+	// with its new holder: only the audit remains.
+	inserted bool
 }
 
 // planImport decides each profile's outcome into results, given the
@@ -147,8 +165,10 @@ func planImport(profiles []CustomerImport, known map[string]Customer, held map[i
 		}
 		var conflict error
 		for _, id := range p.Identities {
-			if h, ok := held[identityKey{id.Kind, id.Value}]; ok && h.owner != c.ID {
-				conflict = &IdentityConflictError{Kind: id.Kind, Value: id.Value, Owner: h.owner}
+			// A verified identity is taken from a customer that only
+			// claims it (below); anything else held by another conflicts.
+			if h, ok := held[identityKey{id.Kind, id.Value}]; ok && h.owner != c.ID && (h.verified || !id.Verified) {
+				conflict = &IdentityConflictError{Kind: id.Kind, Value: id.Value, Owner: h.owner, claimOnly: !h.verified}
 				break
 			}
 		}
@@ -169,6 +189,18 @@ func planImport(profiles []CustomerImport, known map[string]Customer, held map[i
 				held[k] = heldIdentity{owner: c.ID, verified: id.Verified}
 				inserted[k] = len(plan.identities)
 				plan.identities = append(plan.identities, id)
+				changed = true
+			case h.owner != c.ID: // verified, held as a claim by another
+				held[k] = heldIdentity{owner: c.ID, verified: true}
+				id.CustomerID = c.ID
+				t := takeover{id: id, from: h.owner, by: p.By, at: c.UpdatedAt}
+				if j, ok := inserted[k]; ok {
+					// Inserted by an earlier profile of this call: its row
+					// changes hands before it is written.
+					plan.identities[j].CustomerID, plan.identities[j].Verified = c.ID, true
+					t.inserted = true
+				}
+				plan.takeovers = append(plan.takeovers, t)
 				changed = true
 			case id.Verified && !h.verified:
 				held[k] = heldIdentity{owner: c.ID, verified: true}
@@ -237,7 +269,7 @@ func insertIdentitiesSQL(rows int) string {
 }
 
 // write applies the plan in tx: customers first (identities refer to
-// them), then new identities, then upgrades to verified. Full chunks
+// them), then new identities, then upgrades to verified and takeovers. Full chunks
 // share one prepared statement, so a batch parses each statement once.
 func (p importPlan) write(ctx context.Context, tx *sql.Tx, d dialect) error {
 	err := execChunks(ctx, tx, d, p.customers, importCustomerRows, upsertCustomersSQL, customerArgs)
@@ -253,6 +285,15 @@ func (p importPlan) write(ctx context.Context, tx *sql.Tx, d dialect) error {
 	for _, k := range p.verify {
 		if _, err := tx.ExecContext(ctx, rebind(d, `UPDATE customer_identities SET verified = 1 WHERE kind = ? AND value = ?`), k.kind, k.value); err != nil {
 			return fmt.Errorf("verify identity: %w", err)
+		}
+	}
+	for _, t := range p.takeovers {
+		takeOver := takeOverTx
+		if t.inserted {
+			takeOver = auditTakeOverTx
+		}
+		if err := takeOver(ctx, tx, d, t.id, t.from, t.by, t.at); err != nil {
+			return fmt.Errorf("take over identity: %w", err)
 		}
 	}
 	return nil

@@ -226,6 +226,26 @@ var migrations = []migration{
 	disposition = COALESCE(json_extract(data, '$.disposition'), '')`,
 		},
 	},
+	{
+		version: 7,
+		name:    "customers' audit",
+		stmts: []string{
+			// Append-only: who did what to a customer's identity, besides
+			// merges (customer_merges): an agent's verification of a
+			// claim, an identity taken over from a claim-only holder.
+			`CREATE TABLE customer_audit (
+	id          TEXT PRIMARY KEY, -- random
+	customer_id TEXT NOT NULL,
+	at          BIGINT NOT NULL,  -- unix ns UTC
+	action      TEXT NOT NULL,    -- verified or identity_taken_over
+	actor       TEXT NOT NULL,    -- the agent, login or token name
+	contact_id  TEXT NOT NULL,    -- the contact it happened in, or empty
+	detail      TEXT NOT NULL     -- how (the method), or what was taken from whom
+)`,
+			// CustomerAudit and ExportCustomer: a customer's entries.
+			`CREATE INDEX customer_audit_customer ON customer_audit (customer_id, at)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

@@ -78,6 +78,7 @@ func fullContact(id string) router.Contact {
 		Queue:   "support",
 		Customer: router.Customer{
 			ID: "cust-" + id, Name: "Ada Lovelace", Email: id + "@example.com", Phone: "+4420" + id, Value: 1234.5, Segment: "premium",
+			Verified: true, ClaimedID: "claimed-" + id,
 		},
 		Subject:         "Engine trouble",
 		Requirements:    []router.Requirement{{Skill: "english", Min: 3}, {Skill: "billing", Min: 2}},

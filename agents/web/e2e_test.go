@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // routerd is the real daemon, started on the demo configuration.
@@ -138,6 +141,20 @@ func TestDesktopEndToEnd(t *testing.T) {
 	if c.State != "assigned" || c.AgentID != "alice" {
 		t.Fatalf("after accept: %s with %q, want assigned with alice", c.State, c.AgentID)
 	}
+
+	// The email is only claimed: the screen pop says so, shows nothing of
+	// Ada's profile, and offers to verify; once verified it shows it.
+	popText := panel(c.ID) + `.querySelector(".screenpop").innerText`
+	d.waitFor("the claim's notice", panel(c.ID)+`.querySelector(".notice.claim") !== null`)
+	if txt := eval[string](d, popText); !strings.Contains(txt, "verify before discussing") || strings.Contains(txt, "premium") {
+		t.Errorf("the claim's screen pop: want the notice and no profile:\n%s", txt)
+	}
+	d.do("verify", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#contact-%s .verify-button[data-method="security questions"]`, safeID(c.ID)))))
+	d.waitFor("Ada's profile", popText+`.includes("premium")`)
+	if n := eval[int](d, panel(c.ID)+`.querySelectorAll(".notice").length`); n != 0 {
+		t.Errorf("after verification: %d notices left", n)
+	}
+	t.Logf("screenshot: %s", d.screenshot("e2e-verified"))
 
 	// A customer message full of markup is text on the desktop.
 	const markup = `<img src=x onerror="window.__xss=1">`

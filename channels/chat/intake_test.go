@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/switchboard/switchboard/customers"
@@ -9,9 +10,9 @@ import (
 	"github.com/switchboard/switchboard/store"
 )
 
-// TestStartResolvesCustomer checks that a conversation carries the
-// customer the form's email resolves to, and that the customer's value
-// raises its rank only with profiling consent.
+// TestStartResolvesCustomer checks that a conversation carries the form's
+// email as a claim: the known customer it matches is noted, nothing of
+// theirs raises the rank, and an unknown email creates nobody.
 func TestStartResolvesCustomer(t *testing.T) {
 	e := newEnv(t, func(o *Options) {
 		db := o.Store
@@ -30,19 +31,18 @@ func TestStartResolvesCustomer(t *testing.T) {
 	} {
 		c.CreatedAt, c.UpdatedAt = epoch, epoch
 		ids := []store.Identity{{Kind: store.IdentityEmail, Value: c.ID + "@example.com", Verified: true}}
-		if _, err := e.db.PutCustomer(ctx, c, ids); err != nil {
+		if _, err := e.db.PutCustomer(ctx, c, ids, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	tests := []struct {
-		name     string
-		email    string
-		wantID   string // "" means a new customer
-		wantRank int
+		name      string
+		email     string
+		wantClaim string
 	}{
-		{"known-premium-value-raises-rank", "ada@example.com", "ada", 50},
-		{"no-profiling-consent-no-boost", "bob@example.com", "bob", 0},
-		{"unknown-email-creates-customer", "zoe@example.com", "", 0},
+		{"known-premium-claims-only", "ada@example.com", "ada"},
+		{"no-profiling-consent", "bob@example.com", "bob"},
+		{"unknown-email-creates-nobody", "zoe@example.com", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,15 +54,13 @@ func TestStartResolvesCustomer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			switch {
-			case tt.wantID == "" && (c.Customer.ID == "" || c.Customer.ID == "ada" || c.Customer.ID == "bob"):
-				t.Errorf("got customer %q, want a new customer", c.Customer.ID)
-			case tt.wantID != "" && c.Customer.ID != tt.wantID:
-				t.Errorf("got customer %q, want %q", c.Customer.ID, tt.wantID)
-			}
-			if c.Rank != tt.wantRank {
-				t.Errorf("got rank %d, want %d", c.Rank, tt.wantRank)
+			// The form's email is a claim: no profile, no value, no rank.
+			if cu := c.Customer; cu.ID != "" || cu.Verified || cu.ClaimedID != tt.wantClaim || cu.Value != 0 || c.Rank != 0 {
+				t.Errorf("got customer %+v rank %d, want only a claim of %q, rank 0", cu, c.Rank, tt.wantClaim)
 			}
 		})
+	}
+	if _, err := e.db.IdentityOwner(ctx, store.IdentityEmail, "zoe@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a chat's claim made a customer: %v", err)
 	}
 }

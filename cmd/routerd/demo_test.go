@@ -87,7 +87,7 @@ func TestSeedDemoCustomers(t *testing.T) {
 	// A second start leaves the customers as they are (Ada's edit stays)
 	// and records no more outcomes.
 	ada.Value = 1
-	if _, err := db.PutCustomer(ctx, ada, nil); err != nil {
+	if _, err := db.PutCustomer(ctx, ada, nil, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := seedDemoCustomers(ctx, cfg, db, log); err != nil {

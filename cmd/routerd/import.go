@@ -124,6 +124,7 @@ func importCustomers(ctx context.Context, args []string, stdout, stderr io.Write
 	stopBar := bar.run()
 	sum, err := customers.Import(ctx, db, rows, &customers.ImportOptions{
 		Verified:  *verified,
+		By:        "routerd import customers " + path,
 		BatchRows: *batch,
 		Progress:  bar.update,
 		Rejected: func(r customers.Rejection) {

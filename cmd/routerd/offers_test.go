@@ -24,8 +24,9 @@ type learned struct {
 }
 
 // TestOfferOutcomesThroughTheDaemon runs routerd on its demo
-// configuration: alice's desktop gets a contact of Ada with offers in its
-// screen pop, records an outcome, and once acked the outcome is in Ada's
+// configuration: alice's desktop gets a contact claiming Ada's email,
+// which shows no profile until she verifies it; then its screen pop has
+// offers, and she records an outcome, and once acked the outcome is in Ada's
 // export. After a restart the learner still counts it, and an offer put
 // over the API is still there.
 func TestOfferOutcomesThroughTheDaemon(t *testing.T) {
@@ -40,18 +41,43 @@ func TestOfferOutcomesThroughTheDaemon(t *testing.T) {
 	readUntil(t, ws, "ack")
 	d.must(t, admin, "POST", "/api/v1/contacts", map[string]any{"channel": "chat", "queue": "billing",
 		"customer": map[string]string{"email": "ada@example.com"}, "body": "A question about my statement"}, nil)
+	// The email is only claimed: the screen pop shows the claim, no
+	// profile and no offers, until alice verifies.
+	type screenPop struct {
+		Customer struct {
+			ID                  string `json:"id"`
+			Identified          bool   `json:"identified"`
+			ClaimsKnownCustomer bool   `json:"claims_known_customer"`
+		} `json:"customer"`
+		Offers []struct{ ID string } `json:"offers"`
+	}
 	var offer struct {
-		ContactID string `json:"contact_id"`
-		ScreenPop struct {
-			Offers []struct{ ID string } `json:"offers"`
-		} `json:"screen_pop"`
+		ContactID string    `json:"contact_id"`
+		ScreenPop screenPop `json:"screen_pop"`
 	}
 	if err := json.Unmarshal(readUntil(t, ws, "offer").Data, &offer); err != nil {
 		t.Fatal(err)
 	}
-	if len(offer.ScreenPop.Offers) == 0 {
-		t.Fatalf("got no offer in Ada's screen pop: %+v", offer)
+	if cu := offer.ScreenPop.Customer; cu.Identified || !cu.ClaimsKnownCustomer || cu.ID != "" || len(offer.ScreenPop.Offers) != 0 {
+		t.Fatalf("a claim of Ada's email: got %+v, want the claim of a known customer, no offers", offer.ScreenPop)
 	}
+	if err := ws.WriteJSON(frame{Type: "accept", ID: "a", Data: mustJSON(map[string]string{"contact_id": offer.ContactID})}); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, ws, "ack")
+	if err := ws.WriteJSON(frame{Type: "verify", ID: "v", Data: mustJSON(map[string]string{"contact_id": offer.ContactID, "method": "security questions"})}); err != nil {
+		t.Fatal(err)
+	}
+	var verified struct {
+		ScreenPop screenPop `json:"screen_pop"`
+	}
+	if ack := readUntil(t, ws, "ack"); ack.ID != "v" || json.Unmarshal(ack.Data, &verified) != nil {
+		t.Fatalf("verify: got %+v, want its ack", ack)
+	}
+	if cu := verified.ScreenPop.Customer; !cu.Identified || cu.ID != customers.AdaID || len(verified.ScreenPop.Offers) == 0 {
+		t.Fatalf("after verification: got %+v, want Ada's profile with offers", verified.ScreenPop)
+	}
+	offer.ScreenPop = verified.ScreenPop
 	made := offer.ScreenPop.Offers[0].ID
 	// The demo's synthetic past taught the learner already.
 	var before offerLearned

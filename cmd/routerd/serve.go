@@ -193,7 +193,8 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		offerSrc.Close()
 		return nil, nil, err
 	}
-	popper := &agents.Popper{Router: rt, Store: db, Profiles: db, Offers: offerSrc, Logger: log}
+	popper := &agents.Popper{Router: rt, Store: db, Profiles: db, Offers: offerSrc, Logger: log,
+		ProfileGrace: cfg.Customers.ProfileAccessGrace.D()}
 	var hub *agents.Hub
 	// chatCh is set below, after the hub it hears from; nil without chat.
 	var chatCh *chat.Channel
@@ -241,6 +242,11 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			}
 		},
 		OnOfferOutcome: offerSrc.Outcome,
+		Verify: func(ctx context.Context, contactID, agentID, method string) error {
+			_, err := customers.Verify(ctx, db, rt, contactID, agentID, method, time.Now())
+			return err
+		},
+		VerificationMethods: cfg.Desktop.VerificationMethods,
 		Read: func(contactID string, upToSeq int) {
 			if chatCh != nil {
 				chatCh.AgentRead(contactID, upToSeq)
@@ -434,7 +440,7 @@ func seedDemoCustomers(ctx context.Context, cfg *config.Config, db *store.DB, lo
 	imports := make([]store.CustomerImport, 0, len(synthetic))
 	for _, p := range synthetic {
 		custs = append(custs, p.Customer)
-		imports = append(imports, store.CustomerImport{Customer: p.Customer, Identities: p.Identities})
+		imports = append(imports, store.CustomerImport{Customer: p.Customer, Identities: p.Identities, By: "demo"})
 	}
 	results, err := db.ImportCustomers(ctx, imports)
 	if err != nil {

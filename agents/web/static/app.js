@@ -216,6 +216,7 @@ function applySnapshot(d) {
   if (d.agent) desk.agent = { ...desk.agent, ...d.agent };
   desk.dispositions = d.dispositions || [];
   desk.awayReasons = d.away_reasons || [];
+  desk.verificationMethods = d.verification_methods || [];
   renderAgent();
   const seen = new Set();
   for (const ac of d.contacts || []) {
@@ -375,6 +376,7 @@ const conversationDesk = {
   notify: (type, data) => (desk.socket ? desk.socket.notify(type, data) : false),
   looking,
   dispositions: () => desk.dispositions,
+  verificationMethods: () => desk.verificationMethods || [],
   outcome,
   recordOutcome,
   showError,

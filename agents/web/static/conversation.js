@@ -252,7 +252,21 @@ export class Conversation {
       renderScreenPop(this.pop, {
         outcome: (offerID) => this.desk.outcome(this.id, offerID),
         onOutcome: (offerID, outcome) => this.desk.recordOutcome(this.id, offerID, outcome).then(() => this.renderPop()),
+        verifyMethods: this.contact.state === "assigned" ? this.desk.verificationMethods() : [],
+        onVerify: (method) => this.verify(method),
       }));
+  }
+
+  // verify records that the agent verified the customer's claim by
+  // method; the ack's screen pop shows the profile.
+  verify(method) {
+    this.desk.request("verify", { contact_id: this.id, method })
+      .then((d) => {
+        if (d && d.contact) this.contact = d.contact;
+        if (d && d.screen_pop) this.pop = d.screen_pop;
+        this.render();
+      })
+      .catch((err) => this.desk.showError(`Not verified: ${err.message}`));
   }
 
   renderTab() {

@@ -23,18 +23,38 @@ export function customerName(pop) {
 // renderScreenPop returns the screen pop of one contact.
 //   opts.firstMessages: also show the contact's first messages (offer card);
 //   opts.outcome(offerID): the outcome recorded so far, or "";
-//   opts.onOutcome(offerID, outcome): the agent pressed an outcome button.
+//   opts.onOutcome(offerID, outcome): the agent pressed an outcome button;
+//   opts.verifyMethods: the ways to verify a claim (snapshot's
+//     verification_methods), and opts.onVerify(method): the agent verified
+//     the customer by method; without both, no verify button.
 export function renderScreenPop(pop, opts = {}) {
   pop = pop || {};
   const contact = pop.contact || {};
   const customer = pop.customer || {};
   return h("div", { class: "screenpop" },
+    renderNotice(customer, opts),
     renderCustomer(customer),
     contact.routed_because ? h("p", { class: "routed" }, h("span", { class: "label" }, "Why you: "), contact.routed_because) : null,
     opts.firstMessages ? renderFirstMessages(contact) : null,
     renderOffers(pop.offers || [], pop.offers_withheld || "", opts),
     renderHistory(pop.history || []),
   );
+}
+
+// renderNotice warns that the customer is not identified: a claim of a
+// known customer is to be verified (one button per method) before their
+// account is discussed.
+function renderNotice(c, opts) {
+  if (!c.notice) return null;
+  const canVerify = c.claims_known_customer && !c.identified && opts.onVerify && (opts.verifyMethods || []).length > 0;
+  return h("div", { class: c.claims_known_customer ? "notice claim" : "notice", role: "note" },
+    h("p", {}, c.notice),
+    canVerify
+      ? h("div", { class: "verify", role: "group", "aria-label": "Verify the customer" },
+        opts.verifyMethods.map((m) =>
+          h("button", { type: "button", class: "verify-button", dataset: { method: m }, onclick: () => opts.onVerify(m) },
+            `Verified: ${m}`)))
+      : null);
 }
 
 function renderCustomer(c) {
@@ -78,6 +98,8 @@ const withheldText = {
   "profiling refused": "No offers: the customer refused profiling.",
   "sms opt-out": "No offers: opted out of marketing by SMS.",
   "no profile": "No offers: no customer profile.",
+  "not verified": "No offers until the customer is identified.",
+  "contact ended": "No offers: the contact ended.",
 };
 
 function renderOffers(offers, withheld, opts) {
