@@ -74,6 +74,18 @@ type customerExport struct {
 	Contacts []router.Contact `json:"contacts"`
 	// OfferOutcomes are the outcomes of offers made to the customer.
 	OfferOutcomes []offerOutcomeView `json:"offer_outcomes"`
+	// Audit is who verified the customer's claims and which identities
+	// were taken over from or by them, oldest first.
+	Audit []auditView `json:"audit"`
+}
+
+// auditView is one entry of a customer's audit.
+type auditView struct {
+	At        time.Time `json:"at"`
+	Action    string    `json:"action"`
+	Actor     string    `json:"actor"`
+	ContactID string    `json:"contact_id,omitempty"`
+	Detail    string    `json:"detail"`
 }
 
 // offerOutcomeView is one recorded outcome of an offer.
@@ -148,6 +160,10 @@ func (s *Server) exportCustomer(w http.ResponseWriter, r *http.Request) error {
 	for _, o := range x.OfferOutcomes {
 		out.OfferOutcomes = append(out.OfferOutcomes, offerOutcomeView{OfferID: o.OfferID, ContactID: o.ContactID,
 			CustomerID: o.CustomerID, Segment: o.Segment, AgentID: o.AgentID, Outcome: o.Outcome, At: o.At})
+	}
+	out.Audit = []auditView{}
+	for _, a := range x.Audit {
+		out.Audit = append(out.Audit, auditView{At: a.At, Action: a.Action, Actor: a.Actor, ContactID: a.ContactID, Detail: a.Detail})
 	}
 	if out.Contacts == nil {
 		out.Contacts = []router.Contact{}

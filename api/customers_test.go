@@ -106,8 +106,8 @@ func TestCustomerExportAndErase(t *testing.T) {
 	bobs := e.create(`{"channel":"api","queue":"billing","customer":{"email":"bob@example.com"}}`)
 
 	x := decodeAs[customerExport](t, e.do("GET", "/api/v1/customers/ada/export", supervisorToken, ""))
-	if x.Customer.Name != "Ada" || len(x.Customer.Identities) != 2 || len(x.Contacts) != 1 || x.Contacts[0].ID != mine.ID || x.Merges == nil {
-		t.Errorf("export: got %+v, want Ada, 2 identities, contact %s, merges []", x, mine.ID)
+	if x.Customer.Name != "Ada" || len(x.Customer.Identities) != 2 || len(x.Contacts) != 1 || x.Contacts[0].ID != mine.ID || x.Merges == nil || x.Audit == nil {
+		t.Errorf("export: got %+v, want Ada, 2 identities, contact %s, merges [], audit []", x, mine.ID)
 	}
 
 	if res := e.do("DELETE", "/api/v1/customers/ada", supervisorToken, ""); res.status != http.StatusForbidden {

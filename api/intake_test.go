@@ -132,6 +132,13 @@ func TestEraseWithLiveClaim(t *testing.T) {
 	if claim.Customer.ClaimedID != "ada" {
 		t.Fatalf("claim: got %+v, want claimed ada", claim.Customer)
 	}
+	// The export's audit tells who took an identity from a claim.
+	e.must(http.StatusCreated, "PUT", "/api/v1/customers/newbob", `{"name":"Bob","emails":["bob2@example.com"]}`)
+	e.must(http.StatusOK, "PUT", "/api/v1/customers/bob", `{"name":"Bob","emails":["bob2@example.com"],"verified":true}`)
+	x := decodeAs[customerExport](t, e.must(http.StatusOK, "GET", "/api/v1/customers/bob/export", ""))
+	if len(x.Audit) != 1 || x.Audit[0].Action != "identity_taken_over" || x.Audit[0].Actor != "ops-admin" {
+		t.Errorf("bob's audit: got %+v, want the takeover by the admin token ops-admin", x.Audit)
+	}
 	proven := e.create(`{"channel":"api","queue":"vip","customer":{"email":"bob@example.com","verified":true}}`)
 	e.must(http.StatusNoContent, "DELETE", "/api/v1/customers/ada", "")
 	if c := e.contact(claim.ID); c.Customer != (router.Customer{}) || c.State != router.ContactQueued {
