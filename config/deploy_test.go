@@ -63,6 +63,7 @@ func TestDeployValidation(t *testing.T) {
 			`3:5: trusted_proxies[1]: "10.0.0.0/40" is not a network (want a CIDR such as "10.0.0.0/8" or an address such as "192.0.2.7")`},
 		{"trusted-proxies-hostname", "trusted_proxies: [proxy.internal]\n", `1:19: trusted_proxies[0]: "proxy.internal" is not a network`},
 		{"tls", tlsOK + "  redirect_http: 127.0.0.1:8081\n", ""},
+		{"tls-both-ephemeral", "listen: 127.0.0.1:0\n" + tlsOK + "  redirect_http: 127.0.0.1:0\n", ""},
 		{"tls-cert-without-key", "tls:\n  cert_file: " + cert + "\n",
 			`2:14: tls.cert_file: set without key_file (want both, or neither to serve plain HTTP)`},
 		{"tls-key-without-cert", "tls:\n  key_file: " + key + "\n", `2:13: tls.key_file: set without cert_file`},

@@ -177,7 +177,7 @@ func (v *validator) deploy() {
 			v.errf("tls.redirect_http", "invalid address %q (want host:port, such as \":80\")", t.RedirectHTTP)
 		case !t.Enabled():
 			v.errf("tls.redirect_http", "set without cert_file and key_file (want HTTPS configured to redirect to)")
-		case t.RedirectHTTP == c.Listen:
+		case t.RedirectHTTP == c.Listen && port != "0":
 			v.errf("tls.redirect_http", "%q is also listen (want another address, such as \":80\")", t.RedirectHTTP)
 		}
 	}
