@@ -71,6 +71,10 @@ type envOptions struct {
 	tls bool
 	// offers makes Options.Offers over the env's store.
 	offers func(db *store.DB) OfferCatalog
+	// clientAddr is Options.ClientAddr.
+	clientAddr func(*http.Request) string
+	// secureCookie is Options.SecureCookie.
+	secureCookie func(*http.Request) bool
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{}) }
@@ -111,6 +115,8 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		ScreenPop:        o.screenPop,
 		Offers:           offerCat,
 		Intake:           o.intake,
+		ClientAddr:       o.clientAddr,
+		SecureCookie:     o.secureCookie,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

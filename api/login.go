@@ -4,13 +4,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -105,14 +105,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, res)
 }
 
-// clientAddr is the host of the request's peer. Forwarding headers are
-// not trusted: behind a proxy, every client shares the proxy's limit.
+// clientAddr is the address of the request's client, as ServeHTTP
+// resolved it (Options.ClientAddr): behind trusted proxies the client's,
+// not the proxy's; otherwise the host of the peer.
 func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	if c, ok := r.Context().Value(clientKey{}).(client); ok {
+		return c.addr
 	}
-	return host
+	return clientaddr.Peer(r)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {

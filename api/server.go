@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -33,9 +34,22 @@ type Options struct {
 	Tokens []config.Token
 	// MaxBodyBytes caps a request body; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// Logger gets one line per request and the detail of internal
-	// errors; nil discards them. Bodies and tokens are never logged.
+	// Logger gets one line per request, with the client's address, and
+	// the detail of internal errors; nil discards them. Bodies, tokens,
+	// cookies and passwords are never logged.
 	Logger *slog.Logger
+	// ClientAddr, when not nil, returns the address of the client that
+	// sent a request, for the login rate limit and the request log
+	// (behind trusted proxies, clientaddr.Resolver.Addr); nil means the
+	// host of RemoteAddr. It is called once per request, possibly
+	// concurrently.
+	ClientAddr func(*http.Request) string
+	// SecureCookie, when not nil, reports whether the session cookie set
+	// in answer to a request is Secure: the public URL is https, or the
+	// client reached routerd, or a trusted proxy, over HTTPS. Nil means
+	// when the request came over TLS. It is called once per request,
+	// possibly concurrently.
+	SecureCookie func(*http.Request) bool
 	// Queues, when not nil, provides the body of GET /api/v1/queues,
 	// written as {"queues": <result>}; nil means a built-in view of each
 	// queue's definition, waiting count and oldest wait.
@@ -88,6 +102,8 @@ type Server struct {
 	limiter         *limiter
 	onSessionsEnded func(loginID string, sessionIDs []string)
 	onErased        func(customerID string)
+	clientAddr      func(*http.Request) string // never nil
+	secureCookie    func(*http.Request) bool   // never nil
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
 	offers          OfferCatalog // may be nil
 	intake          func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
@@ -135,6 +151,8 @@ func New(o Options) (*Server, error) {
 		limiter:         newLimiter(sessions.maxFailures, sessions.window),
 		onSessionsEnded: o.OnSessionsEnded,
 		onErased:        o.OnCustomerErased,
+		clientAddr:      o.ClientAddr,
+		secureCookie:    o.SecureCookie,
 		screenPopper:    o.ScreenPop,
 		offers:          o.Offers,
 		intake:          o.Intake,
@@ -144,6 +162,12 @@ func New(o Options) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.clientAddr == nil {
+		s.clientAddr = clientaddr.Peer
+	}
+	if s.secureCookie == nil {
+		s.secureCookie = func(r *http.Request) bool { return r.TLS != nil }
 	}
 	s.routes()
 	return s, nil
@@ -226,24 +250,37 @@ func (s *Server) public(pattern string, h handlerFunc) {
 	})
 }
 
+// client is who sent a request, resolved once by ServeHTTP and kept in
+// the request's context.
+type client struct {
+	addr   string
+	secure bool // the session cookie is Secure
+}
+
+// clientKey is the context key of a request's client.
+type clientKey struct{}
+
 // ServeHTTP authenticates requests under /api/ (but the login), routes them, answers
-// unknown paths and methods in JSON, and logs one line per request.
+// unknown paths and methods in JSON, and logs one line per request: method,
+// path (never the query), status, duration, principal and client address.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	var p Principal
+	c := client{addr: s.clientAddr(r), secure: s.secureCookie(r)}
+	r = r.WithContext(context.WithValue(r.Context(), clientKey{}, c))
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("api: panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			s.log.Error("api: panic", "method", r.Method, "path", r.URL.Path, "client", c.addr, "panic", v, "stack", string(debug.Stack()))
 			if sw.status == 0 {
 				s.writeError(sw, r, internal("handler", fmt.Errorf("panic: %v", v)))
 			}
 		}
 		s.log.Info("api: request", "method", r.Method, "path", r.URL.Path, "status", sw.code(),
-			"duration", time.Since(start), "principal", p.Name, "role", p.Role)
+			"duration", time.Since(start), "principal", p.Name, "role", p.Role, "client", c.addr)
 	}()
 	sw.Header().Set("Cache-Control", "no-store")
 	sw.Header().Set("X-Content-Type-Options", "nosniff")
@@ -350,7 +387,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if he.status >= 500 {
 		p, _ := PrincipalFrom(r.Context())
 		s.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "status", he.status,
-			"principal", p.Name, "err", err)
+			"principal", p.Name, "client", clientAddr(r), "err", err)
 	}
 	if he.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)

@@ -166,10 +166,15 @@ func (s *Server) sessionsEnded(loginID string, ids []string) {
 }
 
 // setSessionCookie sets (token non-empty) or clears the session cookie,
-// Secure when r came over TLS.
+// Secure as ServeHTTP resolved it (Options.SecureCookie), or when r came
+// over TLS.
 func setSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
+	secure := r.TLS != nil
+	if cl, ok := r.Context().Value(clientKey{}).(client); ok {
+		secure = cl.secure
+	}
 	c := &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil}
+		SameSite: http.SameSiteStrictMode, Secure: secure}
 	if token == "" {
 		c.MaxAge = -1
 	}

@@ -33,11 +33,14 @@
 package config
 
 import (
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -97,6 +100,19 @@ type Config struct {
 	Listen string `yaml:"listen" json:"listen"`
 	// DataDir holds the daemon's files; Store.Path defaults to a file in it.
 	DataDir string `yaml:"data_dir" json:"data_dir"`
+	// PublicURL is where users reach routerd, scheme://host[:port]
+	// ("https://contact.example.com"): at routerd itself or at the proxy
+	// in front of it. Empty means unknown. When it is https, the session
+	// cookie is Secure. The environment variable ROUTERD_PUBLIC_URL, when
+	// set and not empty, overrides the file (see Parse).
+	PublicURL string `yaml:"public_url" json:"public_url"`
+	// TrustedProxies are the networks (CIDRs, or single addresses) of the
+	// reverse proxies in front of routerd: only from a peer within them
+	// are X-Forwarded-For, X-Forwarded-Proto and Forwarded believed (see
+	// package clientaddr). Empty trusts none.
+	TrustedProxies []string `yaml:"trusted_proxies" json:"trusted_proxies"`
+	// TLS makes routerd serve HTTPS itself.
+	TLS TLS `yaml:"tls" json:"tls"`
 
 	Store   Store   `yaml:"store" json:"store"`
 	Auth    Auth    `yaml:"auth" json:"auth"`
@@ -130,7 +146,25 @@ type Config struct {
 	// src remembers where each field was in the parsed file, so that
 	// Validate can name the line; nil for a Config built in Go.
 	src *source
+	// publicURLFromEnv says that PublicURL came from EnvPublicURL, for
+	// Validate's message.
+	publicURLFromEnv bool
 }
+
+// TLS configures HTTPS. Without a certificate routerd serves plain HTTP
+// (behind a proxy that terminates TLS, or for a demo).
+type TLS struct {
+	// CertFile and KeyFile are the PEM certificate chain and private key;
+	// both or neither. They are read again on SIGHUP.
+	CertFile string `yaml:"cert_file" json:"cert_file"`
+	KeyFile  string `yaml:"key_file" json:"key_file"`
+	// RedirectHTTP, when set, is a host:port where routerd listens for
+	// plain HTTP and redirects every request to HTTPS. It needs CertFile.
+	RedirectHTTP string `yaml:"redirect_http" json:"redirect_http"`
+}
+
+// Enabled reports whether routerd serves HTTPS.
+func (t TLS) Enabled() bool { return t.CertFile != "" }
 
 // Store chooses and tunes the database.
 type Store struct {
@@ -494,4 +528,34 @@ func (c *Config) lookupEnv() func(string) (string, bool) {
 		return c.Env
 	}
 	return os.LookupEnv
+}
+
+// EnvPublicURL names the environment variable that overrides public_url.
+const EnvPublicURL = "ROUTERD_PUBLIC_URL"
+
+// applyEnv applies the environment's overrides (EnvPublicURL) to a parsed
+// file.
+func (c *Config) applyEnv() {
+	if v, ok := c.lookupEnv()(EnvPublicURL); ok && v != "" {
+		c.PublicURL = v
+		c.publicURLFromEnv = true
+	}
+}
+
+// PublicHTTPS reports whether PublicURL is an https URL.
+func (c *Config) PublicHTTPS() bool {
+	u, err := url.Parse(c.PublicURL)
+	return err == nil && u.Scheme == "https"
+}
+
+// TrustedPrefixes returns TrustedProxies as networks; entries that do not
+// parse (which Validate reports) are left out.
+func (c *Config) TrustedPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		if p, err := clientaddr.ParsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }

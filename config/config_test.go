@@ -140,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "not-a-mapping",
 			yaml: "- listen\n",
-			want: `1:1: want a mapping of fields (listen, data_dir, store, auth, routing, http, log, desktop, customers, chat, agents, supervisors, queues, offers), got a list`,
+			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, desktop, customers, chat, agents, supervisors, queues, offers), got a list`,
 		},
 		{
 			name: "alias-cycle",
@@ -697,6 +697,7 @@ func TestDemo(t *testing.T) {
 }
 
 func TestGoldenDemoEffective(t *testing.T) {
+	t.Setenv(EnvPublicURL, "") // the golden file shows the file's own
 	got, err := Demo().YAML()
 	if err != nil {
 		t.Fatal(err)

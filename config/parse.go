@@ -53,6 +53,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		}
 	}
 	c.src = src
+	c.applyEnv()
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package config
 
 import (
 	"cmp"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"maps"
@@ -17,6 +18,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 )
@@ -93,6 +95,7 @@ func (v *validator) firstAt(path string) string {
 func (c *Config) Validate() error {
 	v := &validator{c: c}
 	v.top()
+	v.deploy()
 	v.auth()
 	v.routing()
 	v.http()
@@ -139,6 +142,51 @@ func (v *validator) top() {
 	case FormatText, FormatJSON:
 	default:
 		v.errf("log.format", "unknown format %q (want text or json)", c.Log.Format)
+	}
+}
+
+// deploy checks public_url, trusted_proxies and tls. The certificate and
+// key are loaded, so that a wrong file is reported with its line here
+// rather than when the daemon starts serving.
+func (v *validator) deploy() {
+	c := v.c
+	if c.PublicURL != "" {
+		from := ""
+		if c.publicURLFromEnv {
+			from = " (from " + EnvPublicURL + ")"
+		}
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+			v.errf("public_url", "%q%s is not a public URL (want scheme://host[:port] with no path, such as \"https://contact.example.com\")", c.PublicURL, from)
+		}
+	}
+	for i, p := range c.TrustedProxies {
+		if _, err := clientaddr.ParsePrefix(p); err != nil {
+			v.errf(indexPath("trusted_proxies", i), "%q is not a network (want a CIDR such as \"10.0.0.0/8\" or an address such as \"192.0.2.7\")", p)
+		}
+	}
+	t := c.TLS
+	switch {
+	case t.CertFile == "" && t.KeyFile != "":
+		v.errf("tls.key_file", "set without cert_file (want both, or neither to serve plain HTTP)")
+	case t.CertFile != "" && t.KeyFile == "":
+		v.errf("tls.cert_file", "set without key_file (want both, or neither to serve plain HTTP)")
+	case t.CertFile != "":
+		if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
+			v.errf("tls.cert_file", "cannot load the certificate %s with the key %s: %v (want PEM files: the certificate chain, then its private key)", t.CertFile, t.KeyFile, err)
+		}
+	}
+	if t.RedirectHTTP != "" {
+		_, port, err := net.SplitHostPort(t.RedirectHTTP)
+		switch {
+		case err != nil || !validPort(port):
+			v.errf("tls.redirect_http", "invalid address %q (want host:port, such as \":80\")", t.RedirectHTTP)
+		case !t.Enabled():
+			v.errf("tls.redirect_http", "set without cert_file and key_file (want HTTPS configured to redirect to)")
+		case t.RedirectHTTP == c.Listen && port != "0":
+			v.errf("tls.redirect_http", "%q is also listen (want another address, such as \":80\")", t.RedirectHTTP)
+		}
 	}
 }
 

@@ -3,12 +3,14 @@ package chat
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -352,6 +354,43 @@ func TestRateLimits(t *testing.T) {
 			t.Fatalf("after the window: got %s %s", ack.Type, ack.Data)
 		}
 	})
+}
+
+// TestRateLimitBehindProxy: the conversations per address are counted
+// per client that Options.ClientAddr resolves (here behind a trusted
+// proxy on the loopback), not per proxy.
+func TestRateLimitBehindProxy(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		clients []string // X-Forwarded-For of the three starts
+		limited bool     // the third start is refused
+	}{
+		{name: "same-client", clients: []string{"203.0.113.7", "203.0.113.7", "203.0.113.7"}, limited: true},
+		{name: "third-client-differs", clients: []string{"203.0.113.7", "203.0.113.7", "203.0.113.8"}},
+		{name: "forged-left-hop", clients: []string{"203.0.113.7", "203.0.113.7", "192.0.2.1, 203.0.113.7"}, limited: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := clientaddr.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+			e := newEnv(t, func(o *Options) {
+				o.ConversationsPerMinute = 2
+				o.ClientAddr = res.Addr
+			})
+			alice(e, 0, router.AgentAvailable)
+			via := func(xff string) http.Header { return http.Header{"X-Forwarded-For": {xff}} }
+			e.dial(via(tc.clients[0])).start(ada)
+			e.dial(via(tc.clients[1])).start(ada)
+			c := e.dial(via(tc.clients[2]))
+			f := c.answer(c.request(typeStart, ada))
+			switch {
+			case tc.limited:
+				if code := c.errorCode(f); code != codeRateLimited {
+					t.Errorf("third start: got code %q, want %s", code, codeRateLimited)
+				}
+			case f.Type == typeError:
+				t.Errorf("third start: got error %s, want the conversation started", f.Data)
+			}
+		})
+	}
 }
 
 func TestAgentTypingReadAndReceipts(t *testing.T) {

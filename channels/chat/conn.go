@@ -3,7 +3,6 @@ package chat
 import (
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -37,8 +36,10 @@ type outFrame struct {
 
 // conn is one customer socket. Only the writer goroutine writes to ws.
 type conn struct {
-	ch   *Channel
-	ws   *websocket.Conn
+	ch *Channel
+	ws *websocket.Conn
+	// addr is the customer's address (Options.ClientAddr), the key of
+	// the per-address rate limit.
 	addr string
 
 	send      chan outFrame
@@ -86,11 +87,7 @@ func (c *Channel) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader answered
 	}
-	addr, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		addr = r.RemoteAddr
-	}
-	cn := &conn{ch: c, ws: ws, addr: addr, send: make(chan outFrame, sendBuffer), done: make(chan struct{})}
+	cn := &conn{ch: c, ws: ws, addr: c.o.ClientAddr(r), send: make(chan outFrame, sendBuffer), done: make(chan struct{})}
 	c.mu.Lock()
 	select {
 	case <-c.quit:

@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -127,6 +129,11 @@ type Options struct {
 	// ConversationsPerMinute bounds the conversations one address may
 	// start per minute (default 5).
 	ConversationsPerMinute int
+	// ClientAddr returns the address of the customer behind a request,
+	// the key of ConversationsPerMinute (behind trusted proxies,
+	// clientaddr.Resolver.Addr); nil: the host of RemoteAddr. It is
+	// called once per socket, possibly concurrently.
+	ClientAddr func(*http.Request) string
 	// MessagesPer10s bounds the messages one conversation may send per
 	// ten seconds (default 20).
 	MessagesPer10s int
@@ -204,6 +211,9 @@ func (o Options) resolve() (Options, error) {
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
+	}
+	if o.ClientAddr == nil {
+		o.ClientAddr = clientaddr.Peer
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

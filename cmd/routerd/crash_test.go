@@ -43,7 +43,7 @@ var buildOnce = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
-var listenRE = regexp.MustCompile(`msg=listening addr=(http://[0-9.:]+)`)
+var listenRE = regexp.MustCompile(`msg=listening addr=(https?://[0-9.:]+)`)
 
 // startDaemon runs routerd with args and waits for its listen line.
 func startDaemon(t *testing.T, args ...string) *daemon {

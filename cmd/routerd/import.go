@@ -111,7 +111,7 @@ func importCustomers(ctx context.Context, args []string, stdout, stderr io.Write
 		rejects = bufio.NewWriter(f)
 	}
 
-	db, err := store.Open(ctx, &store.Options{Path: cfg.Store.Path, Synchronous: cfg.Store.Synchronous, WriteCacheMiB: importCacheMiB})
+	db, err := openPrivateStore(ctx, &store.Options{Path: cfg.Store.Path, Synchronous: cfg.Store.Synchronous, WriteCacheMiB: importCacheMiB})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,9 @@
 //	routerd -print-config        # the effective configuration, to start from
 //	routerd passwd alice         # set agent alice's desktop password (stdin)
 //	routerd import customers customers.csv # upsert customer profiles from CSV or JSON lines
+//
+// SIGTERM or an interrupt shuts it down gracefully; SIGHUP reloads the TLS
+// certificate (tls.cert_file, tls.key_file).
 package main
 
 import (

@@ -11,15 +11,18 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/switchboard/switchboard/agents"
 	"github.com/switchboard/switchboard/agents/web"
 	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/channels/chat"
+	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/dashboards"
@@ -73,8 +76,15 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 // also seeds synthetic customers into an empty store.
 func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer) error {
 	log := newLogger(cfg, logOut)
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data directory: %w", err)
+	if err := prepareDataDir(cfg.DataDir, log); err != nil {
+		return err
+	}
+	var cert *certificate
+	if cfg.TLS.Enabled() {
+		var err error
+		if cert, err = loadCertificate(cfg.TLS.CertFile, cfg.TLS.KeyFile); err != nil {
+			return err
+		}
 	}
 	tokens, err := cfg.ResolveTokens()
 	if err != nil {
@@ -86,7 +96,7 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	}
 	tokens = append(tokens, config.Token{Name: "admin", Role: config.RoleAdmin, Secret: admin})
 
-	db, err := store.Open(ctx, &store.Options{Path: cfg.Store.Path, Synchronous: cfg.Store.Synchronous})
+	db, err := openPrivateStore(ctx, &store.Options{Path: cfg.Store.Path, Synchronous: cfg.Store.Synchronous})
 	if err != nil {
 		return err
 	}
@@ -124,17 +134,39 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       cfg.HTTP.ReadTimeout.D(),
-		WriteTimeout:      cfg.HTTP.WriteTimeout.D(),
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	srv := newServer(cfg, handler, log)
+	errc := make(chan error, 2)
+	scheme := "http"
+	if cert != nil {
+		scheme = "https"
+		srv.TLSConfig = tlsConfig(cert)
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("listening", "addr", "http://"+ln.Addr().String(), "data", cfg.DataDir, "store", cfg.Store.Path)
+	servers := []*http.Server{srv}
+	if addr := cfg.TLS.RedirectHTTP; addr != "" {
+		rln, err := net.Listen("tcp", addr)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("listen on %s (tls.redirect_http): %w", addr, err)
+		}
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		rsrv := newServer(cfg, redirectHTTPS(cfg.PublicURL, port), log)
+		go func() { errc <- rsrv.Serve(rln) }()
+		servers = append(servers, rsrv)
+		log.Info("redirecting to https", "addr", "http://"+rln.Addr().String())
+	}
+	// SIGHUP reloads the certificate; without TLS it is only logged,
+	// never the end of the daemon.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	hupCtx, stopHUP := context.WithCancel(ctx)
+	defer stopHUP()
+	go reloadOnSignal(hupCtx, hup, func() { reloadTLS(cert, log) })
+	log.Info("listening", "addr", scheme+"://"+ln.Addr().String(), "data", cfg.DataDir, "store", cfg.Store.Path,
+		"public_url", cfg.PublicURL, "trusted_proxies", len(cfg.TrustedProxies))
 
 	var failure error
 	select {
@@ -148,10 +180,35 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout.D())
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn("shutdown", "err", err)
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("shutdown", "err", err)
+		}
 	}
 	return failure
+}
+
+// newServer is an HTTP server of h with cfg's timeouts.
+func newServer(cfg *config.Config, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.HTTP.ReadTimeout.D(),
+		WriteTimeout:      cfg.HTTP.WriteTimeout.D(),
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// secureCookie says when the session cookie is Secure: always when the
+// public URL is https (even if the proxy in front talks plain HTTP to
+// routerd), else when the client came over HTTPS, to routerd or to a
+// trusted proxy.
+func secureCookie(cfg *config.Config, clients *clientaddr.Resolver) func(*http.Request) bool {
+	if cfg.PublicHTTPS() {
+		return func(*http.Request) bool { return true }
+	}
+	return clients.HTTPS
 }
 
 // notifiers is a router.Notifier that components built after the router
@@ -198,13 +255,16 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	var hub *agents.Hub
 	// chatCh is set below, after the hub it hears from; nil without chat.
 	var chatCh *chat.Channel
+	clients := clientaddr.New(cfg.TrustedPrefixes())
 	apiSrv, err := api.New(api.Options{
 		Router: rt, Store: db, Tokens: tokens, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log,
-		Queues:    dashboards.Source{Router: rt, Store: db}.Queues,
-		Sessions:  &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
-		ScreenPop: func(ctx context.Context, id string) (any, error) { return popper.ScreenPop(ctx, id) },
-		Offers:    offerCat,
-		Intake:    intake(cfg, rt, db),
+		ClientAddr:   clients.Addr,
+		SecureCookie: secureCookie(cfg, clients),
+		Queues:       dashboards.Source{Router: rt, Store: db}.Queues,
+		Sessions:     &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
+		ScreenPop:    func(ctx context.Context, id string) (any, error) { return popper.ScreenPop(ctx, id) },
+		Offers:       offerCat,
+		Intake:       intake(cfg, rt, db),
 		OnSessionsEnded: func(login string, sessions []string) {
 			if hub != nil {
 				hub.EndSessions(login, sessions)
@@ -320,6 +380,7 @@ func newChat(cfg *config.Config, rt *router.Router, db *store.DB, hub *agents.Hu
 		Router: rt, Store: db, AllowedOrigins: cfg.Chat.AllowedOrigins, Secret: secret,
 		TokenTTL: cfg.Chat.TokenTTL.D(), MaxMessageBytes: cfg.Chat.MaxMessageBytes,
 		ConversationsPerMinute: cfg.Chat.ConversationsPerMinute, MessagesPer10s: cfg.Chat.MessagesPer10s,
+		ClientAddr:       clientaddr.New(cfg.TrustedPrefixes()).Addr,
 		OnCustomerTyping: hub.CustomerTyping,
 		Intake:           intake(cfg, rt, db),
 		OnReceipt: func(contactID string, r chat.Receipt) {
