@@ -40,6 +40,7 @@ type Store interface {
 	Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error)
 	OfferHistory(ctx context.Context, customerID string, since time.Time, limit int) ([]store.OfferOutcome, error)
 	RecordOfferOutcomes(ctx context.Context, outs []store.OfferOutcome) ([]store.OfferStat, int, error)
+	OfferPresented(ctx context.Context, contactID, offerID string) (bool, error)
 }
 
 var _ Store = (*store.DB)(nil)
@@ -75,6 +76,13 @@ type Offers struct {
 	// from it, so the learner holds the latest counts.
 	recordMu sync.Mutex
 
+	// shown holds the offers presented in agents' screen pops, by
+	// contact, at once (the store's presentations are written behind a
+	// queue); at most maxShown, then it starts afresh and the store
+	// answers. Guarded by shownMu.
+	shownMu sync.Mutex
+	shown   map[shownKey]bool
+
 	// The writer of presentations: pops queue them on present; pending
 	// counts the batches not yet written.
 	present chan []store.OfferOutcome
@@ -101,6 +109,7 @@ func NewOffers(cat *offers.Catalog, learner *offers.Learner, rules offers.Rules,
 		learner: learner, rules: rules, store: s, rt: rt, log: log,
 		rng:     rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
 		present: make(chan []store.OfferOutcome, presentQueue),
+		shown:   map[shownKey]bool{},
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
@@ -236,9 +245,41 @@ func (o *Offers) PopOffers(ctx context.Context, r agents.OfferRequest) (_ []agen
 		}
 	}
 	if len(shown) > 0 {
+		o.remember(shown)
 		o.queuePresented(shown)
 	}
 	return out, "", nil
+}
+
+// maxShown bounds the presentations Offers remembers in memory.
+const maxShown = 100_000
+
+// shownKey is an offer presented during a contact.
+type shownKey struct{ contact, offer string }
+
+// remember notes presentations, so that their outcomes may be recorded
+// before the writer has stored them.
+func (o *Offers) remember(outs []store.OfferOutcome) {
+	o.shownMu.Lock()
+	defer o.shownMu.Unlock()
+	if len(o.shown)+len(outs) > maxShown {
+		clear(o.shown) // the store remembers what was written
+	}
+	for _, p := range outs {
+		o.shown[shownKey{p.ContactID, p.OfferID}] = true
+	}
+}
+
+// presented reports whether offerID was presented in a screen pop of the
+// contact contactID: remembered, or stored.
+func (o *Offers) presented(ctx context.Context, contactID, offerID string) (bool, error) {
+	o.shownMu.Lock()
+	ok := o.shown[shownKey{contactID, offerID}]
+	o.shownMu.Unlock()
+	if ok {
+		return true, nil
+	}
+	return o.store.OfferPresented(ctx, contactID, offerID)
 }
 
 // history reads the outcomes of customerID that may matter to c now: in
@@ -380,6 +421,13 @@ func (o *Offers) Outcome(ctx context.Context, oo agents.OfferOutcome) error {
 	case offers.Presented, offers.Accepted, offers.Declined, offers.NotRelevant:
 	default:
 		return fmt.Errorf("%w: outcome %q: want presented, accepted, declined or not_relevant", router.ErrInvalid, oo.Outcome)
+	}
+	shown, err := o.presented(ctx, oo.ContactID, oo.OfferID)
+	if err != nil {
+		return fmt.Errorf("profiles: offer outcome: %w: %w", agents.ErrNotRecorded, err)
+	}
+	if !shown {
+		return fmt.Errorf("%w: offer %q was not presented in the screen pop of contact %s; record outcomes of the offers it shows", router.ErrInvalid, oo.OfferID, oo.ContactID)
 	}
 	c, err := o.contact(ctx, oo.ContactID)
 	if err != nil {

@@ -124,9 +124,23 @@ func (e *env) outcome(t *testing.T, contactID, offerID, outcome, agent string) {
 	}
 }
 
+// present records offerIDs as presented to alice during contactID, as
+// her desktop's screen pop would.
+func (e *env) present(t *testing.T, contactID string, offerIDs ...string) {
+	t.Helper()
+	var outs []store.OfferOutcome
+	for _, id := range offerIDs {
+		outs = append(outs, store.OfferOutcome{OfferID: id, ContactID: contactID, AgentID: "alice", Outcome: store.OutcomePresented, At: time.Now()})
+	}
+	if _, _, err := e.db.RecordOfferOutcomes(e.ctx, outs); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestOutcomePersistedAndLearned(t *testing.T) {
 	e := newEnv(t)
 	c := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}})
+	e.present(t, c.ID, "savings", "fiber", "card-upgrade")
 	e.outcome(t, c.ID, "savings", "presented", "alice")
 	e.outcome(t, c.ID, "savings", "declined", "alice")
 	e.outcome(t, c.ID, "savings", "declined", "alice") // a retry
@@ -149,8 +163,9 @@ func TestOutcomePersistedAndLearned(t *testing.T) {
 		want                          error
 	}{
 		{"unknown-offer", c.ID, "no-such-offer", "accepted", router.ErrInvalid},
+		{"not-presented", c.ID, "home-insurance", "accepted", router.ErrInvalid},
 		{"unknown-outcome", c.ID, "savings", "maybe", router.ErrInvalid},
-		{"unknown-contact", "no-such-contact", "savings", "accepted", agents.ErrNotRecorded},
+		{"unknown-contact", "no-such-contact", "savings", "accepted", router.ErrInvalid}, // nothing was presented there
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := e.src.Outcome(e.ctx, agents.OfferOutcome{ContactID: tt.contact, OfferID: tt.offer, Outcome: tt.outcome, AgentID: "alice"})
@@ -178,6 +193,7 @@ func TestRestartKeepsRanking(t *testing.T) {
 	e := newEnv(t)
 	for range 40 {
 		c := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nosms"}})
+		e.present(t, c.ID, "home-insurance", "card-upgrade")
 		e.outcome(t, c.ID, "home-insurance", "accepted", "alice")
 		e.outcome(t, c.ID, "card-upgrade", "declined", "alice")
 	}
@@ -298,6 +314,7 @@ func TestPresentedOnlyWhenShown(t *testing.T) {
 func TestOffersConcurrent(t *testing.T) {
 	e := newEnv(t)
 	c := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}})
+	e.present(t, c.ID, "fiber")
 	done := make(chan error)
 	for range 8 {
 		go func() {
@@ -320,5 +337,49 @@ func TestOffersConcurrent(t *testing.T) {
 	}
 	if got := e.learner.Counts("fiber", "premium").Rejected; got != 1 {
 		t.Errorf("got %d rejections, want 1: the same decline on one contact counts once", got)
+	}
+}
+
+// An agent records outcomes only of the offers a screen pop of the
+// contact presented: at once (before the presentations' writer stored
+// them), and never of another offer, which changes neither the learner
+// nor the customer's history.
+func TestOutcomeOnlyForPresentedOffers(t *testing.T) {
+	e := newEnv(t)
+	c := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}})
+	held := c
+	held.AgentID, held.State = "alice", router.ContactAssigned
+	shown, _, err := e.src.PopOffers(e.ctx, agents.OfferRequest{Contact: held, Shown: true})
+	if err != nil || len(shown) == 0 {
+		t.Fatalf("screen pop offers: got %v, %v", shown, err)
+	}
+	e.outcome(t, c.ID, shown[0].ID, "accepted", "alice")
+	var other string
+	for _, id := range []string{"savings", "fiber", "card-upgrade", "home-insurance", "paperless"} {
+		if !slices.ContainsFunc(shown, func(o agents.PopOffer) bool { return o.ID == id }) {
+			other = id
+			break
+		}
+	}
+	if other == "" {
+		t.Fatalf("every demo offer was shown: %v", shown)
+	}
+	e.src.Flush()
+	before := e.learner.Counts(other, "premium")
+	err = e.src.Outcome(e.ctx, agents.OfferOutcome{ContactID: c.ID, OfferID: other, Outcome: "accepted", AgentID: "alice"})
+	if !errors.Is(err, router.ErrInvalid) {
+		t.Fatalf("outcome of %s, never shown: got %v, want ErrInvalid", other, err)
+	}
+	if got := e.learner.Counts(other, "premium"); got != before {
+		t.Errorf("learner: got %+v, want %+v unchanged", got, before)
+	}
+	hist, err := e.db.OfferHistory(e.ctx, "ada", time.Time{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hist {
+		if h.OfferID == other {
+			t.Errorf("history holds the refused outcome: %+v", h)
+		}
 	}
 }

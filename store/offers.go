@@ -318,3 +318,18 @@ updated_at = excluded.updated_at`), o.ID, string(o.Definition), boolInt(o.Withdr
 		return err
 	})
 }
+
+// OfferPresented reports whether the offer offerID was recorded as
+// presented during the contact contactID (to any agent).
+func (db *DB) OfferPresented(ctx context.Context, contactID, offerID string) (bool, error) {
+	var one int
+	err := db.read.QueryRowContext(ctx, rebind(db.dialect, `SELECT 1 FROM offer_outcomes
+WHERE contact_id = ? AND offer_id = ? AND outcome = ? LIMIT 1`), contactID, offerID, OutcomePresented).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("store: offer %q presented in %q: %w", offerID, contactID, err)
+	}
+	return true, nil
+}
