@@ -55,33 +55,54 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := missing("id", req.ID, "password", req.Password); err != nil {
 		return err
 	}
+	if len(req.ID) > maxLoginIDLen {
+		// No login has such an id: refused before it is counted, so that
+		// the limiter keeps nothing of it.
+		return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)
+	}
 	now := s.sessions.now()
-	addrKey, idKey := "addr "+clientAddr(r), "id "+req.ID
-	if wait, ok := s.limiter.begin(now, addrKey, idKey); !ok {
+	addr := clientAddr(r)
+	addrKey := s.limiter.key(AddressFailures*s.sessions.maxFailures, "addr", addr)
+	pairKey := s.limiter.key(s.sessions.maxFailures, "addr+id", addr, req.ID)
+	if wait, ok := s.limiter.begin(now, addrKey, pairKey); !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		return errorf(http.StatusTooManyRequests, codeTooManyRequests,
-			"too many failed logins from this address or for this login id; retry in %d s", secs)
+			"too many failed logins from this address; retry in %d s", secs)
 	}
+	outcome := attemptUncounted
+	defer func() {
+		end := s.sessions.now()
+		s.limiter.end(end, pairKey, outcome)
+		if outcome == attemptSucceeded {
+			// A success forgives the address nothing: its other
+			// failures may be someone else's guesses.
+			outcome = attemptUncounted
+		}
+		s.limiter.end(end, addrKey, outcome)
+	}()
 	ctx := r.Context()
 	cred, err := s.store.Credential(ctx, req.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(req.Password))
+		outcome = attemptFailed
 		return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)
 	case err != nil:
 		return internal("read credential", err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(cred.Hash), []byte(req.Password)) != nil {
+		outcome = attemptFailed
 		return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)
 	}
 	if cred.Role == config.RoleAgent {
 		if _, ok := s.router.Snapshot().Agent(req.ID); !ok {
 			s.log.Info("api: login refused: the agent no longer exists", "login", req.ID)
+			outcome = attemptFailed
 			return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)
 		}
 	}
-	s.limiter.forgive(now, addrKey, idKey)
+	outcome = attemptSucceeded
 
 	token, hash, err := newSessionToken()
 	if err != nil {

@@ -212,47 +212,58 @@ func TestLoginSecureCookieOverTLS(t *testing.T) {
 }
 
 func TestLoginRateLimit(t *testing.T) {
-	t.Run("per-login-id", func(t *testing.T) {
+	const stranger, office = "198.51.100.7:4000", "203.0.113.7:4000"
+	t.Run("per-address-and-login-id", func(t *testing.T) {
 		e, _ := loginEnv(t, envOptions{})
-		// Each failure from another address: only the id's count fills.
 		for i := range DefaultMaxFailures {
 			e.clock.Advance(time.Second)
-			if res := e.loginFrom(fmt.Sprintf("198.51.100.%d:4000", i+1), "alice", "wrong-password"); res.Code != http.StatusUnauthorized {
+			if res := e.loginFrom(stranger, "alice", "wrong-password"); res.Code != http.StatusUnauthorized {
 				t.Fatalf("failure %d: got status %d, want 401", i+1, res.Code)
 			}
 		}
-		// Even the right password waits; the first failure was 5 s ago.
-		res := e.loginFrom("203.0.113.7:4000", "alice", alicePassword)
+		// The stranger waits a window from the last failure, even with
+		// the right password.
+		res := e.loginFrom(stranger, "alice", alicePassword)
 		if res.Code != http.StatusTooManyRequests {
 			t.Fatalf("sixth attempt: got status %d, want 429; body %s", res.Code, res.Body)
 		}
-		if got, want := res.Header().Get("Retry-After"), "56"; got != want {
+		if got, want := res.Header().Get("Retry-After"), "60"; got != want {
 			t.Errorf("Retry-After: got %q, want %q", got, want)
 		}
 		if !strings.Contains(res.Body.String(), `"code":"too_many_requests"`) {
 			t.Errorf("body: got %s, want code too_many_requests", res.Body)
 		}
-		// Another id from that address is not limited.
-		if res := e.loginFrom("203.0.113.7:4000", "bob", bobPassword); res.Code != http.StatusOK {
-			t.Errorf("bob: got status %d, want 200", res.Code)
+		// Alice, from her own address, is not locked out by them.
+		if res := e.loginFrom(office, "alice", alicePassword); res.Code != http.StatusOK {
+			t.Errorf("alice from another address: got status %d, want 200; body %s", res.Code, res.Body)
 		}
-		e.clock.Advance(56 * time.Second)
-		if res := e.loginFrom("203.0.113.7:4000", "alice", alicePassword); res.Code != http.StatusOK {
-			t.Errorf("after the window: got status %d, want 200; body %s", res.Code, res.Body)
+		// Another id from the stranger's address is not limited by
+		// alice's failures.
+		if res := e.loginFrom(stranger, "bob", bobPassword); res.Code != http.StatusOK {
+			t.Errorf("bob from the stranger's address: got status %d, want 200", res.Code)
+		}
+		// After the wait, one more failure waits twice as long.
+		e.clock.Advance(DefaultFailureWindow)
+		if res := e.loginFrom(stranger, "alice", "wrong-password"); res.Code != http.StatusUnauthorized {
+			t.Fatalf("after the wait: got status %d, want 401", res.Code)
+		}
+		res = e.loginFrom(stranger, "alice", alicePassword)
+		if got, want := res.Header().Get("Retry-After"), "120"; res.Code != http.StatusTooManyRequests || got != want {
+			t.Errorf("after a seventh failure: got status %d, Retry-After %q; want 429, %q", res.Code, got, want)
 		}
 	})
 
 	t.Run("per-address", func(t *testing.T) {
 		e, _ := loginEnv(t, envOptions{})
-		for i := range DefaultMaxFailures {
-			id := "nobody-" + string(rune('a'+i))
+		for i := range AddressFailures * DefaultMaxFailures {
+			id := fmt.Sprintf("nobody-%d", i)
 			if res := e.login(id, "wrong-password"); res.status != http.StatusUnauthorized {
 				t.Fatalf("failure %d: got status %d, want 401", i+1, res.status)
 			}
 		}
 		res := e.login("bob", bobPassword)
 		if res.status != http.StatusTooManyRequests {
-			t.Fatalf("after five failures from the address: got status %d, want 429", res.status)
+			t.Fatalf("after %d failures from the address: got status %d, want 429", AddressFailures*DefaultMaxFailures, res.status)
 		}
 		if got, want := res.header.Get("Retry-After"), "60"; got != want {
 			t.Errorf("Retry-After: got %q, want %q", got, want)
@@ -261,10 +272,40 @@ func TestLoginRateLimit(t *testing.T) {
 
 	t.Run("success-is-not-counted", func(t *testing.T) {
 		e, _ := loginEnv(t, envOptions{})
-		for i := range 2 * DefaultMaxFailures {
+		for i := range 2 * AddressFailures * DefaultMaxFailures {
 			if res := e.login("alice", alicePassword); res.status != http.StatusOK {
 				t.Fatalf("login %d: got status %d, want 200", i+1, res.status)
 			}
+		}
+	})
+
+	t.Run("success-forgives-the-login-id", func(t *testing.T) {
+		e, _ := loginEnv(t, envOptions{})
+		for round := range 3 {
+			for i := range DefaultMaxFailures - 1 {
+				if res := e.loginFrom(office, "alice", "mistyped"); res.Code != http.StatusUnauthorized {
+					t.Fatalf("round %d, failure %d: got status %d, want 401", round, i+1, res.Code)
+				}
+			}
+			if res := e.loginFrom(office, "alice", alicePassword); res.Code != http.StatusOK {
+				t.Fatalf("round %d: got status %d, want 200", round, res.Code)
+			}
+		}
+	})
+
+	t.Run("long-id-is-not-kept", func(t *testing.T) {
+		e, _ := loginEnv(t, envOptions{})
+		id := strings.Repeat("a", 2000)
+		for i := range 3 {
+			if res := e.loginFrom(stranger, id, "wrong-password"); res.Code != http.StatusUnauthorized {
+				t.Fatalf("attempt %d: got status %d, want 401", i+1, res.Code)
+			}
+		}
+		e.api.limiter.mu.Lock()
+		n := len(e.api.limiter.entries)
+		e.api.limiter.mu.Unlock()
+		if n != 0 {
+			t.Errorf("limiter keys after logins with a %d-byte id: got %d, want 0", len(id), n)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -31,8 +32,11 @@ const (
 // ErrWeakPassword is wrapped by CheckPassword's error.
 var ErrWeakPassword = errors.New("api: password refused")
 
+// maxLoginIDLen is the longest login id, in bytes: the agent ids'.
+const maxLoginIDLen = 64
+
 // loginIDPattern is what login ids look like: the agent id pattern.
-var loginIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
+var loginIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,` + strconv.Itoa(maxLoginIDLen-1) + `}$`)
 
 // CheckPassword returns nil if password may be set: at least
 // MinPasswordLen characters and at most MaxPasswordBytes bytes. Its error

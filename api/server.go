@@ -41,8 +41,8 @@ type Options struct {
 	// queue's definition, waiting count and oldest wait.
 	Queues func(ctx context.Context) (any, error)
 	// Sessions configures password logins and their sessions; nil means
-	// the defaults (12 h sessions, bcrypt cost 12, 5 failed logins a
-	// minute per address and per login id).
+	// the defaults (12 h sessions, bcrypt cost 12, 5 failed logins in a
+	// row per address and login id, 20 per address, then growing waits).
 	Sessions *SessionOptions
 	// OnSessionsEnded, when not nil, is called after sessions of loginID
 	// ended: replaced by a new login of the same id, logged out, or ended
@@ -132,7 +132,7 @@ func New(o Options) (*Server, error) {
 		mux:     http.NewServeMux(),
 
 		sessions:        sessions,
-		limiter:         newLimiter(sessions.maxFailures, sessions.window),
+		limiter:         newLimiter(sessions.window),
 		onSessionsEnded: o.OnSessionsEnded,
 		onErased:        o.OnCustomerErased,
 		screenPopper:    o.ScreenPop,
