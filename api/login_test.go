@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/switchboard/switchboard/router"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -13,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
 )
 
 // Test passwords, each at least MinPasswordLen long.
@@ -475,5 +478,72 @@ func TestAuthenticate(t *testing.T) {
 func equalCalls(a, b []endedCall) bool {
 	return slices.EqualFunc(a, b, func(x, y endedCall) bool {
 		return x.login == y.login && slices.Equal(x.ids, y.ids)
+	})
+}
+
+// TestDummyHashCost: a login with an unknown id is compared against a hash
+// of the cost most stored hashes have, so that it takes as long as a wrong
+// password; not against one of the server's cost.
+func TestDummyHashCost(t *testing.T) {
+	hashOf := func(t *testing.T, cost int) string {
+		t.Helper()
+		h, err := bcrypt.GenerateFromPassword([]byte("stored-password"), cost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(h)
+	}
+	tests := []struct {
+		name   string
+		stored []int
+		want   int
+	}{
+		{"none-stored", nil, bcrypt.MinCost},
+		{"one", []int{6}, 6},
+		{"most", []int{5, 6, 5}, 5},
+		{"tie-takes-the-higher", []int{6, 5}, 6},
+		{"tie-takes-the-higher-either-order", []int{5, 6}, 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t) // the server's cost is bcrypt.MinCost
+			for i, c := range tt.stored {
+				cred := store.Credential{LoginID: fmt.Sprintf("login-%d", i), Hash: hashOf(t, c), Role: config.RoleSupervisor, UpdatedAt: epoch}
+				if err := e.db.SetCredential(context.Background(), cred); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if res := e.login("nobody", "some-password"); res.status != http.StatusUnauthorized {
+				t.Fatalf("unknown id: got status %d, want 401", res.status)
+			}
+			dummy, err := e.api.dummyHash(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := bcrypt.Cost(dummy); got != tt.want {
+				t.Errorf("dummy hash cost: got %d, want %d", got, tt.want)
+			}
+		})
+	}
+
+	t.Run("follows-passwords-set", func(t *testing.T) {
+		e := newEnv(t)
+		e.seed()
+		if err := e.db.SetCredential(context.Background(), store.Credential{LoginID: "sue", Hash: hashOf(t, 5), Role: config.RoleSupervisor, UpdatedAt: epoch}); err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range []string{"", "alice", "bob"} {
+			if id != "" {
+				e.setPassword(id, config.RoleAgent, alicePassword) // cost bcrypt.MinCost
+			}
+			want := []int{5, 5, bcrypt.MinCost}[i]
+			dummy, err := e.api.dummyHash(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := bcrypt.Cost(dummy); got != want {
+				t.Errorf("after %d passwords set: dummy hash cost %d, want %d", i, got, want)
+			}
+		}
 	})
 }

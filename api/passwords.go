@@ -110,6 +110,7 @@ func (s *Server) putLoginPassword(w http.ResponseWriter, r *http.Request) error 
 	if err := s.store.SetCredential(ctx, store.Credential{LoginID: id, Hash: hash, Role: req.Role, UpdatedAt: s.sessions.now()}); err != nil {
 		return internal("set credential", err)
 	}
+	s.forgetDummyHash()
 	ended, err := s.store.DeleteSessions(ctx, id)
 	if err != nil {
 		return internal("end sessions", err)

@@ -92,10 +92,10 @@ type Server struct {
 	offers          OfferCatalog // may be nil
 	intake          func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
 
-	// dummyOnce makes dummy, the hash that logins with an unknown id are
-	// compared against.
-	dummyOnce sync.Once
-	dummy     []byte
+	// dummyMu guards dummy, the hash that logins with an unknown id are
+	// compared against (dummyHash); nil until made.
+	dummyMu sync.Mutex
+	dummy   []byte
 
 	// probeMu guards probe, the router readiness check in flight, so that
 	// concurrent /readyz calls share one.

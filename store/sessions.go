@@ -82,6 +82,29 @@ func (db *DB) Credential(ctx context.Context, loginID string) (Credential, error
 	return c, nil
 }
 
+// CredentialHashes returns the password hash of every login, in no
+// order; none is nil. The API makes the hash that unknown login ids are
+// compared against at the cost of these.
+func (db *DB) CredentialHashes(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT hash FROM credentials`)
+	if err != nil {
+		return nil, fmt.Errorf("store: credential hashes: %w", err)
+	}
+	defer rows.Close()
+	var hashes []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("store: credential hashes: %w", err)
+		}
+		hashes = append(hashes, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: credential hashes: %w", err)
+	}
+	return hashes, nil
+}
+
 // CreateSession stores a new session beside the login's others.
 func (db *DB) CreateSession(ctx context.Context, s Session) error {
 	if _, err := db.write.ExecContext(ctx, rebind(db.dialect, insertSessionSQL), sessionArgs(s)...); err != nil {

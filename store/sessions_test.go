@@ -39,6 +39,14 @@ func TestCredentials(t *testing.T) {
 	if err := db.SetCredential(ctx, Credential{LoginID: "bob"}); !errors.Is(err, ErrBadOptions) {
 		t.Errorf("SetCredential without hash: got %v, want ErrBadOptions", err)
 	}
+	if err := db.SetCredential(ctx, Credential{LoginID: "bob", Hash: "$2a$10$bob", Role: "agent", UpdatedAt: at}); err != nil {
+		t.Fatalf("SetCredential bob: %v", err)
+	}
+	hashes, err := db.CredentialHashes(ctx)
+	slices.Sort(hashes)
+	if want := []string{"$2a$04$second", "$2a$10$bob"}; err != nil || !slices.Equal(hashes, want) {
+		t.Errorf("CredentialHashes: got %q, %v; want %q", hashes, err, want)
+	}
 }
 
 func TestSessions(t *testing.T) {
