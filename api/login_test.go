@@ -547,3 +547,86 @@ func TestDummyHashCost(t *testing.T) {
 		}
 	})
 }
+
+// TestDeleteEndsLogin: deleting an agent or a login ends its sessions at
+// once (OnSessionsEnded closes their sockets) and removes its password;
+// an agent created again with the same id inherits neither.
+func TestDeleteEndsLogin(t *testing.T) {
+	tests := []struct {
+		name     string
+		delete   func(e *env)
+		recreate bool // PUT the agent again before checking
+	}{
+		{"delete-agent", func(e *env) { e.must(http.StatusNoContent, "DELETE", "/api/v1/agents/alice", "") }, false},
+		{"delete-agent-then-recreate", func(e *env) { e.must(http.StatusNoContent, "DELETE", "/api/v1/agents/alice", "") }, true},
+		{"delete-login", func(e *env) { e.must(http.StatusNoContent, "DELETE", "/api/v1/logins/alice", "") }, false},
+		{"agent-deleted-before-deleting-ended-logins", func(e *env) {
+			// As a store of an earlier version holds it: the agent is
+			// gone, its password and session are not.
+			if err := e.router.DeleteAgent(context.Background(), "alice"); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, ended := loginEnv(t, envOptions{})
+			s := e.mustLogin("alice", alicePassword)
+			sid := decodeAs[Principal](t, e.do("GET", "/api/v1/me", s.Token, "")).SessionID
+			bob := e.mustLogin("bob", bobPassword)
+			ended.take()
+
+			tt.delete(e)
+			if tt.recreate {
+				e.must(http.StatusCreated, "PUT", "/api/v1/agents/alice", `{"name":"Alice again"}`)
+			}
+			if got, want := ended.take(), []endedCall{{"alice", []string{sid}}}; !equalCalls(got, want) {
+				t.Errorf("OnSessionsEnded: got %v, want %v", got, want)
+			}
+			if res := e.do("GET", "/api/v1/me", s.Token, ""); res.status != http.StatusUnauthorized {
+				t.Errorf("alice's session: got status %d, want 401", res.status)
+			}
+			if res := e.login("alice", alicePassword); res.status != http.StatusUnauthorized {
+				t.Errorf("alice's old password: got status %d, want 401", res.status)
+			}
+			if res := e.do("GET", "/api/v1/me", bob.Token, ""); res.status != http.StatusOK {
+				t.Errorf("bob's session: got status %d, want 200", res.status)
+			}
+		})
+	}
+
+	t.Run("delete-login-refusals", func(t *testing.T) {
+		e, ended := loginEnv(t, envOptions{})
+		sam := e.mustLogin("sam", samPassword)
+		cases := []struct {
+			name, token, id string
+			want            int
+		}{
+			{"unknown", adminToken, "nobody", http.StatusNotFound},
+			{"supervisor-token", supervisorToken, "bob", http.StatusForbidden},
+			{"supervisor-session", sam.Token, "bob", http.StatusForbidden},
+			{"supervisor-login", adminToken, "sam", http.StatusNoContent},
+		}
+		for _, c := range cases {
+			if res := e.do("DELETE", "/api/v1/logins/"+c.id, c.token, ""); res.status != c.want {
+				t.Errorf("%s: got status %d, want %d; body %s", c.name, res.status, c.want, res.body)
+			}
+		}
+		if got := ended.take(); len(got) != 1 || got[0].login != "sam" {
+			t.Errorf("OnSessionsEnded: got %v, want sam's session", got)
+		}
+		if res := e.login("bob", bobPassword); res.status != http.StatusOK {
+			t.Errorf("bob after refused deletes: got status %d, want 200", res.status)
+		}
+	})
+
+	t.Run("delete-login-sets-the-agent-offline", func(t *testing.T) {
+		e, _ := loginEnv(t, envOptions{})
+		e.mustLogin("alice", alicePassword)
+		e.available("alice")
+		e.must(http.StatusNoContent, "DELETE", "/api/v1/logins/alice", "")
+		if a, _ := e.router.Snapshot().Agent("alice"); a.State != router.AgentOffline {
+			t.Errorf("alice after her login was deleted: %s, want offline", a.State)
+		}
+	})
+}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -118,6 +119,30 @@ func (s *Server) putLoginPassword(w http.ResponseWriter, r *http.Request) error 
 	p, _ := PrincipalFrom(ctx)
 	s.log.Info("api: password set", "login", id, "role", req.Role, "by", p.Name, "sessions_ended", len(ended))
 	s.sessionsEnded(id, ended)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) deleteLogin(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	ctx := r.Context()
+	existed, ended, err := s.store.DeleteLogin(ctx, id)
+	if err != nil {
+		return internal("delete login", err)
+	}
+	if !existed && len(ended) == 0 {
+		return notFoundf("login %q does not exist", id)
+	}
+	s.forgetDummyHash()
+	p, _ := PrincipalFrom(ctx)
+	s.log.Info("api: login deleted", "login", id, "by", p.Name, "sessions_ended", len(ended))
+	s.sessionsEnded(id, ended)
+	if _, isAgent := s.router.Snapshot().Agent(id); isAgent && len(ended) > 0 {
+		// As at a logout: the agent, signed out, takes no more contacts.
+		if _, err := s.router.SetAgentState(ctx, id, router.AgentOffline, ""); err != nil && !errors.Is(err, router.ErrNoAgent) {
+			s.log.Warn("api: login deleted: set the agent offline", "login", id, "err", err)
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -45,8 +45,8 @@ type Options struct {
 	// row per address and login id, 20 per address, then growing waits).
 	Sessions *SessionOptions
 	// OnSessionsEnded, when not nil, is called after sessions of loginID
-	// ended: replaced by a new login of the same id, logged out, or ended
-	// by a password change. sessionIDs are the sessions' non-secret ids
+	// ended: replaced by a new login of the same id, logged out, ended by
+	// a password change, or by deleting the login or its agent. sessionIDs are the sessions' non-secret ids
 	// (Principal.SessionID), never tokens. It is called from request
 	// goroutines, possibly concurrently, after the store has committed,
 	// and must not block.
@@ -160,6 +160,7 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/logout", anyone, s.logout)
 	s.handle("GET /api/v1/me", anyone, s.me)
 	s.handle("PUT /api/v1/logins/{id}/password", adminOnly, s.putLoginPassword)
+	s.handle("DELETE /api/v1/logins/{id}", adminOnly, s.deleteLogin)
 
 	s.handle("GET /api/v1/agents", staff, s.listAgents)
 	s.handle("GET /api/v1/agents/{id}", staff|roleAgent, s.getAgent)

@@ -197,6 +197,36 @@ func (db *DB) DeleteSessions(ctx context.Context, loginID string) (ended []strin
 	return ended, nil
 }
 
+// DeleteLogin deletes the credential of a login and every session of
+// it, in one transaction. It reports whether there was a credential and
+// returns the ids of the sessions it deleted, oldest first.
+func (db *DB) DeleteLogin(ctx context.Context, loginID string) (existed bool, ended []string, err error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, nil, fmt.Errorf("store: delete login %q: begin: %w", loginID, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if ended, err = deleteSessionsTx(ctx, tx, db.dialect, loginID); err != nil {
+		return false, nil, fmt.Errorf("store: delete login %q: %w", loginID, err)
+	}
+	res, err := tx.ExecContext(ctx, rebind(db.dialect, `DELETE FROM credentials WHERE login_id = ?`), loginID)
+	if err != nil {
+		return false, nil, fmt.Errorf("store: delete login %q: credential: %w", loginID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, nil, fmt.Errorf("store: delete login %q: credential: %w", loginID, err)
+	}
+	if err = tx.Commit(); err != nil {
+		return false, nil, fmt.Errorf("store: delete login %q: commit: %w", loginID, err)
+	}
+	return n > 0, ended, nil
+}
+
 // deleteSessionsTx deletes the sessions of loginID in tx and returns
 // their ids, oldest first.
 func deleteSessionsTx(ctx context.Context, tx *sql.Tx, d dialect, loginID string) ([]string, error) {
