@@ -255,6 +255,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(sw, r, err)
 			return
 		}
+		if err := checkCrossOrigin(r); err != nil {
+			s.writeError(sw, r, err)
+			return
+		}
 		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 	}
 	if h, pattern := s.mux.Handler(r); pattern == "" {
