@@ -36,6 +36,9 @@ const (
 	// closeReplaced follows session_replaced: another login or socket
 	// took over; the client must not reconnect on its own.
 	closeReplaced = 4001
+	// closeExpired ends a socket whose session expired; a reconnect is
+	// refused with 401 until the agent logs in again.
+	closeExpired = 4002
 )
 
 // conn is one agent socket. Its reader goroutine (the HTTP handler's)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,18 +38,26 @@ type env struct {
 	srv   *httptest.Server
 }
 
-// testAuth reads "Authorization: Bearer <agent>:<session>"; anything else
-// is refused.
-func testAuth(r *http.Request) (string, string, error) {
+// testAuth reads "Authorization: Bearer <agent>:<session>", or
+// "<agent>:<session>:<expiry in Unix seconds>"; anything else is refused.
+func testAuth(r *http.Request) (string, string, time.Time, error) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
-		return "", "", errors.New("no session")
+		return "", "", time.Time{}, errors.New("no session")
 	}
 	agent, session, ok := strings.Cut(tok, ":")
 	if !ok {
-		return "", "", errors.New("bad token")
+		return "", "", time.Time{}, errors.New("bad token")
 	}
-	return agent, session, nil
+	session, exp, ok := strings.Cut(session, ":")
+	if !ok {
+		return agent, session, time.Time{}, nil
+	}
+	secs, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil {
+		return "", "", time.Time{}, errors.New("bad expiry")
+	}
+	return agent, session, time.Unix(secs, 0), nil
 }
 
 func newEnv(t testing.TB, notifier ...router.Notifier) *env {
@@ -83,6 +92,7 @@ func newEnvWith(t testing.TB, configure func(*Options), notifier ...router.Notif
 		AwayReasons:    []string{"lunch", "break"},
 		Grace:          time.Minute,
 		Clock:          e.clock.Now,
+		AfterFunc:      e.clock.AfterFunc,
 	}
 	if configure != nil {
 		configure(o)

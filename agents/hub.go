@@ -46,10 +46,12 @@ type Options struct {
 	// without offers.
 	Popper *Popper
 	// Authenticate names the agent and the login session of an upgrade
-	// request (the API's session cookie or bearer token); an error, or an
-	// empty agent or session id, refuses it with 401. It must refuse
-	// tokens that are not an agent's session.
-	Authenticate func(*http.Request) (agentID, sessionID string, err error)
+	// request (the API's session cookie or bearer token), and when the
+	// session expires (zero: never); an error, or an empty agent or
+	// session id, refuses it with 401. It must refuse tokens that are not
+	// an agent's session. The session's sockets are closed when it
+	// expires.
+	Authenticate func(*http.Request) (agentID, sessionID string, expiresAt time.Time, err error)
 	// AllowedOrigins are browser origins (scheme://host[:port]) allowed
 	// besides the daemon's own (an Origin whose host is the request's).
 	AllowedOrigins []string
@@ -87,10 +89,13 @@ type Options struct {
 	// VerificationMethods are the methods a verify request may name; nil
 	// means DefaultVerificationMethods.
 	VerificationMethods []string
-	// Clock gives the time of the typing throttle; nil: time.Now. Give
-	// the router's clock's Now in tests.
-	Clock  func() time.Time
-	Logger *slog.Logger
+	// Clock gives the time of the typing throttle and of session expiry;
+	// nil: time.Now. AfterFunc arms the timers that close a session's
+	// sockets when it expires; nil: time.AfterFunc. Give the router's
+	// clock's Now and AfterFunc in tests.
+	Clock     func() time.Time
+	AfterFunc func(d time.Duration, f func()) router.Timer
+	Logger    *slog.Logger
 }
 
 // Hub serves the agent WebSocket (GET /ws/agent) and tells each agent's
@@ -100,7 +105,7 @@ type Hub struct {
 	rt           *router.Router
 	store        Store
 	popper       *Popper
-	auth         func(*http.Request) (string, string, error)
+	auth         func(*http.Request) (string, string, time.Time, error)
 	origins      map[string]bool
 	dispositions []config.Disposition
 	awayReasons  []string
@@ -112,8 +117,11 @@ type Hub struct {
 	methods      []string                                                           // never empty
 	log          *slog.Logger
 	upgrader     websocket.Upgrader
-	// now is the clock of the typing throttle; never nil.
+	// now is the clock of the typing throttle and of session expiry;
+	// never nil.
 	now func() time.Time
+	// afterFunc arms the expiry timers of sessions; never nil.
+	afterFunc func(time.Duration, func()) router.Timer
 
 	// ctx ends when the hub closes; router and store calls use it.
 	ctx    context.Context
@@ -178,6 +186,7 @@ func NewHub(o *Options) (*Hub, error) {
 		verify:       o.Verify,
 		methods:      slices.Clone(o.VerificationMethods),
 		now:          o.Clock,
+		afterFunc:    o.AfterFunc,
 		log:          o.Logger,
 		seed:         maphash.MakeSeed(),
 		sessions:     map[string]*session{},
@@ -209,6 +218,9 @@ func NewHub(o *Options) (*Hub, error) {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.afterFunc == nil {
+		h.afterFunc = func(d time.Duration, f func()) router.Timer { return time.AfterFunc(d, f) }
 	}
 	if h.popper == nil {
 		h.popper = &Popper{Router: h.rt, Store: h.store, Logger: h.log}
@@ -341,7 +353,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
-	agentID, sessionID, err := h.auth(r)
+	agentID, sessionID, expiresAt, err := h.auth(r)
 	if err != nil || agentID == "" || sessionID == "" {
 		http.Error(w, "log in first: an agent session is required", http.StatusUnauthorized)
 		return
@@ -364,7 +376,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.resume, c.resumeSeq = true, seq
 		}
 	}
-	p := h.register(c, sessionID)
+	p := h.register(c, sessionID, expiresAt)
 	if h.closed.Load() {
 		// Close ran while this socket was being upgraded.
 		c.closeWith(websocket.CloseGoingAway, "server shutting down")
@@ -381,8 +393,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.finish(c, p)
 }
 
-// register finds or creates c's session and records c.
-func (h *Hub) register(c *conn, sessionID string) *presence {
+// register finds or creates c's session and records c. A new session
+// that expires gets the timer that ends it then.
+func (h *Hub) register(c *conn, sessionID string, expiresAt time.Time) *presence {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := h.sessions[sessionID]
@@ -390,6 +403,11 @@ func (h *Hub) register(c *conn, sessionID string) *presence {
 		s = &session{id: sessionID, agentID: c.agentID}
 		h.sessions[sessionID] = s
 		h.byAgent[c.agentID] = append(h.byAgent[c.agentID], s)
+		if !expiresAt.IsZero() {
+			s.mu.Lock()
+			s.expiry = h.afterFunc(expiresAt.Sub(h.now()), func() { h.endSession(s, true) })
+			s.mu.Unlock()
+		}
 	}
 	c.s = s
 	h.conns[c] = true
@@ -459,36 +477,61 @@ func (h *Hub) ForgetReplays() {
 	}
 }
 
-// EndSessions ends sessions of an agent (a new login took over, or a
-// logout): their sockets get session_replaced and close, and a resume of
-// them is no longer possible. The agent is not marked disconnected: the
-// caller decides its state (a logout may set it offline). Unknown ids
-// are ignored.
+// EndSessions ends sessions of an agent (a new login took over, a
+// logout, a password set, the login or the agent deleted): their sockets
+// get session_replaced and close, and a resume of them is no longer
+// possible. The agent is not marked disconnected: the caller decides its
+// state (a logout may set it offline). Unknown ids are ignored.
 func (h *Hub) EndSessions(agentID string, sessionIDs []string) {
 	for _, id := range sessionIDs {
-		h.mu.Lock()
+		h.mu.RLock()
 		s := h.sessions[id]
-		if s == nil || s.agentID != agentID {
-			h.mu.Unlock()
-			continue
-		}
-		delete(h.sessions, id)
-		h.byAgent[agentID] = slices.DeleteFunc(h.byAgent[agentID], func(o *session) bool { return o == s })
-		if len(h.byAgent[agentID]) == 0 {
-			delete(h.byAgent, agentID)
-		}
-		h.mu.Unlock()
-		s.mu.Lock()
-		s.ended = true
-		c := s.conn
-		s.conn = nil
-		s.ring = ring{}
-		s.mu.Unlock()
-		if c != nil {
-			c.replaced.Store(true)
-			c.closeWith(closeReplaced, "session replaced", frame(msgSessionReplaced, 0, "", []byte("{}")))
+		h.mu.RUnlock()
+		if s != nil && s.agentID == agentID {
+			h.endSession(s, false)
 		}
 	}
+}
+
+// endSession forgets s, unless it was already. Its socket, if any, is
+// closed: with session_replaced, or, when the session expired, with
+// closeExpired and as a drop, which tells the router the agent left.
+func (h *Hub) endSession(s *session, expired bool) {
+	h.mu.Lock()
+	if h.sessions[s.id] != s {
+		h.mu.Unlock()
+		return
+	}
+	delete(h.sessions, s.id)
+	h.byAgent[s.agentID] = slices.DeleteFunc(h.byAgent[s.agentID], func(o *session) bool { return o == s })
+	if len(h.byAgent[s.agentID]) == 0 {
+		delete(h.byAgent, s.agentID)
+	}
+	h.mu.Unlock()
+	s.mu.Lock()
+	s.ended, s.expired = true, expired
+	c := s.conn
+	s.conn = nil
+	s.ring = ring{}
+	timer := s.expiry
+	s.expiry = nil
+	s.mu.Unlock()
+	if timer != nil {
+		timer.Stop()
+	}
+	if c != nil {
+		h.closeEnded(c, expired)
+	}
+}
+
+// closeEnded closes c, whose session ended.
+func (h *Hub) closeEnded(c *conn, expired bool) {
+	if expired {
+		c.closeWith(closeExpired, "session expired")
+		return
+	}
+	c.replaced.Store(true)
+	c.closeWith(closeReplaced, "session replaced", frame(msgSessionReplaced, 0, "", []byte("{}")))
 }
 
 // attach makes c its session's socket and sends it what it missed: a
@@ -502,9 +545,9 @@ func (h *Hub) attach(c *conn) {
 		return
 	}
 	if s.ended {
+		expired := s.expired
 		s.mu.Unlock()
-		c.replaced.Store(true)
-		c.closeWith(closeReplaced, "session replaced", frame(msgSessionReplaced, 0, "", []byte("{}")))
+		h.closeEnded(c, expired)
 		return
 	}
 	old := s.conn

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -433,6 +434,43 @@ func TestSessionReplaced(t *testing.T) {
 			t.Fatalf("got close %d, want %d", code, closeReplaced)
 		}
 	})
+}
+
+// TestSessionExpiry: a session that expires closes its socket (a drop:
+// the agent goes offline), and a later socket of it does not resume it.
+func TestSessionExpiry(t *testing.T) {
+	gone := make(chan struct{})
+	var once sync.Once
+	var e *env
+	e = newEnv(t, router.NotifierFunc(func(ns []router.Notification) {
+		for _, n := range ns {
+			if n.Kind == router.NoteAgent && n.AgentID == "alice" && n.Agent.State == router.AgentOffline && n.Agent.Reason == "disconnected" {
+				once.Do(func() { close(gone) })
+			}
+		}
+		e.hub.Notify(ns)
+	}))
+	e.agent("alice")
+	e.agent("bob")
+	expires := strconv.FormatInt(epoch.Add(time.Hour).Unix(), 10)
+	alice, _ := e.connect("alice", "s1:"+expires)
+	alice.ok(reqSetState, map[string]any{"state": "available"})
+	bob, _ := e.connect("bob", "s2") // never expires
+	bob.ok(reqSetState, map[string]any{"state": "available"})
+
+	e.clock.Advance(time.Hour - time.Second)
+	bob.ok(reqSetState, map[string]any{"state": "available"})
+	alice.ok(reqSetState, map[string]any{"state": "available"}) // still open
+	e.clock.Advance(time.Second)
+	if code := alice.expectClose(); code != closeExpired {
+		t.Fatalf("alice at expiry: got close %d, want %d", code, closeExpired)
+	}
+	bob.ok(reqSetState, map[string]any{"state": "available"})
+	select {
+	case <-gone:
+	case <-time.After(readTimeout):
+		t.Fatal("alice still online after her session expired")
+	}
 }
 
 func TestUpgradeRefused(t *testing.T) {

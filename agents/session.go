@@ -3,6 +3,8 @@ package agents
 import (
 	"sync"
 	"time"
+
+	"github.com/switchboard/switchboard/router"
 )
 
 // Limits of a session's replay buffer: a reconnecting client gets every
@@ -38,8 +40,12 @@ type session struct {
 	// gen counts the sockets attached, so that a linger timer armed for
 	// an earlier detach does nothing; guarded by mu.
 	gen uint64
-	// ended is set once EndSessions removed the session; guarded by mu.
-	ended bool
+	// ended is set once EndSessions or expiry removed the session, and
+	// expired if expiry did; guarded by mu.
+	ended, expired bool
+	// expiry is the timer that ends the session when it expires; nil if
+	// it never does or has ended; guarded by mu.
+	expiry router.Timer
 }
 
 // push numbers a message, keeps it for a resume, and hands it to the

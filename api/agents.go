@@ -1,9 +1,13 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"net/http"
 
+	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
 )
 
 // agentRequest is the body of PUT /api/v1/agents/{id}.
@@ -64,6 +68,11 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) error {
 	}
 	status := http.StatusOK
 	if created {
+		// A login left by an earlier agent of this id (one deleted
+		// before deleting ended its login) is not inherited.
+		if err := s.deleteAgentLogin(r.Context(), id); err != nil {
+			return err
+		}
 		status = http.StatusCreated
 		w.Header().Set("Location", "/api/v1/agents/"+pathEscape(id))
 	}
@@ -71,10 +80,41 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteAgent(w http.ResponseWriter, r *http.Request) error {
-	if err := s.router.DeleteAgent(r.Context(), r.PathValue("id")); err != nil {
+	id := r.PathValue("id")
+	if err := s.router.DeleteAgent(r.Context(), id); err != nil {
 		return routerError(err)
 	}
+	if err := s.deleteAgentLogin(r.Context(), id); err != nil {
+		return err
+	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// deleteAgentLogin deletes the agent login of id, if any, and every
+// session of id, whose sockets close at once (Options.OnSessionsEnded).
+// A supervisor login of the same id is left alone.
+func (s *Server) deleteAgentLogin(ctx context.Context, id string) error {
+	cred, err := s.store.Credential(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return internal("read credential", err)
+	case cred.Role != config.RoleAgent:
+		return nil
+	}
+	existed, ended, err := s.store.DeleteLogin(ctx, id)
+	if err != nil {
+		return internal("delete login", err)
+	}
+	if existed {
+		s.forgetDummyHash()
+	}
+	if existed || len(ended) > 0 {
+		p, _ := PrincipalFrom(ctx)
+		s.log.Info("api: agent login deleted", "login", id, "by", p.Name, "sessions_ended", len(ended))
+	}
+	s.sessionsEnded(id, ended)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -187,4 +188,36 @@ func (s *Server) authenticate(r *http.Request) (Principal, *httpError) {
 		return s.sessionPrincipal(r.Context(), token)
 	}
 	return Principal{}, errorf(http.StatusUnauthorized, codeUnauthorized, "unknown bearer token")
+}
+
+// checkCrossOrigin refuses, with 403, a request authenticated by the
+// session cookie that may change state (any method but GET, HEAD and
+// OPTIONS) unless a page of the server's own origin sent it: a browser
+// sends the cookie with requests that other sites' pages make (cross-site
+// request forgery). Browsers say where a request comes from in
+// Sec-Fetch-Site, which must be same-origin, or, older ones, in Origin,
+// whose host must be the request's; a request with neither is refused.
+// Requests with an Authorization header are not the browser's doing and
+// are not checked.
+func checkCrossOrigin(r *http.Request) *httpError {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return nil
+	}
+	if r.Header.Get("Authorization") != "" {
+		return nil
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		if site == "same-origin" {
+			return nil
+		}
+		return errorf(http.StatusForbidden, codeForbidden,
+			"cross-origin request refused: Sec-Fetch-Site is %q; a request that changes state with the session cookie must come from this server's own pages (send the session token as a bearer token otherwise)", site)
+	}
+	origin := r.Header.Get("Origin")
+	if u, err := url.Parse(origin); origin != "" && err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	return errorf(http.StatusForbidden, codeForbidden,
+		"cross-origin request refused: Origin %q is not this server's; a request that changes state with the session cookie must come from this server's own pages (send the session token as a bearer token otherwise)", origin)
 }

@@ -156,3 +156,68 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestCrossOrigin: a request that changes state with the session cookie
+// must come from the server's own pages; bearer tokens and reads are not
+// checked. A refused request changes nothing.
+func TestCrossOrigin(t *testing.T) {
+	e, _ := loginEnv(t, envOptions{})
+	s := e.mustLogin("alice", alicePassword)
+	own := e.srv.URL // a page of the server: its origin
+	cookie := "sb_session=" + s.Token
+	tests := []struct {
+		name    string
+		method  string
+		token   string
+		headers []string
+		want    int
+	}{
+		{"fetch-same-origin", "PUT", "", []string{"Cookie", cookie, "Sec-Fetch-Site", "same-origin", "Origin", own}, http.StatusOK},
+		{"origin-only-own", "PUT", "", []string{"Cookie", cookie, "Origin", own}, http.StatusOK},
+		{"origin-host-case", "PUT", "", []string{"Cookie", cookie, "Origin", strings.ToUpper(own)}, http.StatusOK},
+		{"cross-site", "PUT", "", []string{"Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, http.StatusForbidden},
+		{"same-site-other-origin", "PUT", "", []string{"Cookie", cookie, "Sec-Fetch-Site", "same-site", "Origin", "http://other.localhost"}, http.StatusForbidden},
+		{"sec-fetch-site-wins-over-origin", "PUT", "", []string{"Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Origin", own}, http.StatusForbidden},
+		{"user-typed", "PUT", "", []string{"Cookie", cookie, "Sec-Fetch-Site", "none"}, http.StatusForbidden},
+		{"foreign-origin", "PUT", "", []string{"Cookie", cookie, "Origin", "https://evil.example"}, http.StatusForbidden},
+		{"null-origin", "PUT", "", []string{"Cookie", cookie, "Origin", "null"}, http.StatusForbidden},
+		{"no-origin", "PUT", "", []string{"Cookie", cookie}, http.StatusForbidden},
+		{"bearer-session-no-origin", "PUT", s.Token, nil, http.StatusOK},
+		{"bearer-session-foreign-origin", "PUT", s.Token, []string{"Origin", "https://crm.example"}, http.StatusOK},
+		{"cookie-read-no-origin", "GET", "", []string{"Cookie", cookie}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state := "away"
+			if tt.want != http.StatusOK {
+				state = "available"
+			}
+			before := e.state()
+			body := ""
+			if tt.method == "PUT" {
+				body = `{"state":"` + state + `"}`
+			}
+			path := "/api/v1/agents/alice"
+			if tt.method == "PUT" {
+				path += "/state"
+			}
+			res := e.do(tt.method, path, tt.token, body, tt.headers...)
+			if res.status != tt.want {
+				t.Fatalf("got status %d, want %d; body %s", res.status, tt.want, res.body)
+			}
+			if tt.want == http.StatusForbidden {
+				if msg := decodeAs[apiError](t, res).Error.Message; !strings.HasPrefix(msg, "cross-origin request refused") {
+					t.Errorf("message: got %q", msg)
+				}
+				if after := e.state(); after != before {
+					t.Errorf("a refused request changed the state")
+				}
+			}
+		})
+	}
+	// The logout of the desktop, as a browser sends it.
+	res := e.do("POST", "/api/v1/logout", "", "", "Cookie", cookie, "Sec-Fetch-Site", "same-origin", "Origin", own)
+	if res.status != http.StatusNoContent {
+		t.Errorf("logout from the desktop: got status %d, want 204; body %s", res.status, res.body)
+	}
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"math"
@@ -35,16 +36,50 @@ type loginResponse struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// dummyHash returns a bcrypt hash, of the server's cost, of a random
-// password: a login with an unknown id is compared against it, so that it
-// takes as long as one with a wrong password.
-func (s *Server) dummyHash() []byte {
-	s.dummyOnce.Do(func() {
-		pw := make([]byte, 16)
-		_, _ = rand.Read(pw)
-		s.dummy, _ = bcrypt.GenerateFromPassword(pw, s.sessions.cost)
-	})
-	return s.dummy
+// dummyHash returns a bcrypt hash of a random password that a login
+// with an unknown id is compared against, so that it takes as long as one
+// with a wrong password: its cost is the one most of the stored hashes
+// have (the higher of a tie), whichever way they were set (the API, the
+// configuration, routerd passwd), or the server's cost if none is
+// stored. It is made again after a password is set through the API.
+func (s *Server) dummyHash(ctx context.Context) ([]byte, error) {
+	s.dummyMu.Lock()
+	defer s.dummyMu.Unlock()
+	if s.dummy != nil {
+		return s.dummy, nil
+	}
+	hashes, err := s.store.CredentialHashes(ctx)
+	if err != nil {
+		return nil, internal("read credential hashes", err)
+	}
+	cost := s.sessions.cost
+	count := map[int]int{}
+	for _, h := range hashes {
+		c, err := bcrypt.Cost([]byte(h))
+		if err != nil {
+			continue
+		}
+		count[c]++
+		if n := count[c]; n > count[cost] || n == count[cost] && c > cost {
+			cost = c
+		}
+	}
+	pw := make([]byte, 16)
+	_, _ = rand.Read(pw)
+	dummy, err := bcrypt.GenerateFromPassword(pw, cost)
+	if err != nil {
+		return nil, internal("make dummy hash", err)
+	}
+	s.dummy = dummy
+	return dummy, nil
+}
+
+// forgetDummyHash makes dummyHash make the hash again, after the stored
+// hashes changed.
+func (s *Server) forgetDummyHash() {
+	s.dummyMu.Lock()
+	s.dummy = nil
+	s.dummyMu.Unlock()
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
@@ -55,33 +90,58 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := missing("id", req.ID, "password", req.Password); err != nil {
 		return err
 	}
+	if len(req.ID) > maxLoginIDLen {
+		// No login has such an id: refused before it is counted, so that
+		// the limiter keeps nothing of it.
+		return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)
+	}
 	now := s.sessions.now()
-	addrKey, idKey := "addr "+clientAddr(r), "id "+req.ID
-	if wait, ok := s.limiter.begin(now, addrKey, idKey); !ok {
+	addr := clientAddr(r)
+	addrKey := s.limiter.key(AddressFailures*s.sessions.maxFailures, "addr", addr)
+	pairKey := s.limiter.key(s.sessions.maxFailures, "addr+id", addr, req.ID)
+	if wait, ok := s.limiter.begin(now, addrKey, pairKey); !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		return errorf(http.StatusTooManyRequests, codeTooManyRequests,
-			"too many failed logins from this address or for this login id; retry in %d s", secs)
+			"too many failed logins from this address; retry in %d s", secs)
 	}
+	outcome := attemptUncounted
+	defer func() {
+		end := s.sessions.now()
+		s.limiter.end(end, pairKey, outcome)
+		if outcome == attemptSucceeded {
+			// A success forgives the address nothing: its other
+			// failures may be someone else's guesses.
+			outcome = attemptUncounted
+		}
+		s.limiter.end(end, addrKey, outcome)
+	}()
 	ctx := r.Context()
 	cred, err := s.store.Credential(ctx, req.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(req.Password))
+		dummy, err := s.dummyHash(ctx)
+		if err != nil {
+			return err
+		}
+		_ = bcrypt.CompareHashAndPassword(dummy, []byte(req.Password))
+		outcome = attemptFailed
 		return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)
 	case err != nil:
 		return internal("read credential", err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(cred.Hash), []byte(req.Password)) != nil {
+		outcome = attemptFailed
 		return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)
 	}
 	if cred.Role == config.RoleAgent {
 		if _, ok := s.router.Snapshot().Agent(req.ID); !ok {
 			s.log.Info("api: login refused: the agent no longer exists", "login", req.ID)
+			outcome = attemptFailed
 			return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)
 		}
 	}
-	s.limiter.forgive(now, addrKey, idKey)
+	outcome = attemptSucceeded
 
 	token, hash, err := newSessionToken()
 	if err != nil {

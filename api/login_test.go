@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/switchboard/switchboard/router"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -13,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
 )
 
 // Test passwords, each at least MinPasswordLen long.
@@ -212,47 +215,58 @@ func TestLoginSecureCookieOverTLS(t *testing.T) {
 }
 
 func TestLoginRateLimit(t *testing.T) {
-	t.Run("per-login-id", func(t *testing.T) {
+	const stranger, office = "198.51.100.7:4000", "203.0.113.7:4000"
+	t.Run("per-address-and-login-id", func(t *testing.T) {
 		e, _ := loginEnv(t, envOptions{})
-		// Each failure from another address: only the id's count fills.
 		for i := range DefaultMaxFailures {
 			e.clock.Advance(time.Second)
-			if res := e.loginFrom(fmt.Sprintf("198.51.100.%d:4000", i+1), "alice", "wrong-password"); res.Code != http.StatusUnauthorized {
+			if res := e.loginFrom(stranger, "alice", "wrong-password"); res.Code != http.StatusUnauthorized {
 				t.Fatalf("failure %d: got status %d, want 401", i+1, res.Code)
 			}
 		}
-		// Even the right password waits; the first failure was 5 s ago.
-		res := e.loginFrom("203.0.113.7:4000", "alice", alicePassword)
+		// The stranger waits a window from the last failure, even with
+		// the right password.
+		res := e.loginFrom(stranger, "alice", alicePassword)
 		if res.Code != http.StatusTooManyRequests {
 			t.Fatalf("sixth attempt: got status %d, want 429; body %s", res.Code, res.Body)
 		}
-		if got, want := res.Header().Get("Retry-After"), "56"; got != want {
+		if got, want := res.Header().Get("Retry-After"), "60"; got != want {
 			t.Errorf("Retry-After: got %q, want %q", got, want)
 		}
 		if !strings.Contains(res.Body.String(), `"code":"too_many_requests"`) {
 			t.Errorf("body: got %s, want code too_many_requests", res.Body)
 		}
-		// Another id from that address is not limited.
-		if res := e.loginFrom("203.0.113.7:4000", "bob", bobPassword); res.Code != http.StatusOK {
-			t.Errorf("bob: got status %d, want 200", res.Code)
+		// Alice, from her own address, is not locked out by them.
+		if res := e.loginFrom(office, "alice", alicePassword); res.Code != http.StatusOK {
+			t.Errorf("alice from another address: got status %d, want 200; body %s", res.Code, res.Body)
 		}
-		e.clock.Advance(56 * time.Second)
-		if res := e.loginFrom("203.0.113.7:4000", "alice", alicePassword); res.Code != http.StatusOK {
-			t.Errorf("after the window: got status %d, want 200; body %s", res.Code, res.Body)
+		// Another id from the stranger's address is not limited by
+		// alice's failures.
+		if res := e.loginFrom(stranger, "bob", bobPassword); res.Code != http.StatusOK {
+			t.Errorf("bob from the stranger's address: got status %d, want 200", res.Code)
+		}
+		// After the wait, one more failure waits twice as long.
+		e.clock.Advance(DefaultFailureWindow)
+		if res := e.loginFrom(stranger, "alice", "wrong-password"); res.Code != http.StatusUnauthorized {
+			t.Fatalf("after the wait: got status %d, want 401", res.Code)
+		}
+		res = e.loginFrom(stranger, "alice", alicePassword)
+		if got, want := res.Header().Get("Retry-After"), "120"; res.Code != http.StatusTooManyRequests || got != want {
+			t.Errorf("after a seventh failure: got status %d, Retry-After %q; want 429, %q", res.Code, got, want)
 		}
 	})
 
 	t.Run("per-address", func(t *testing.T) {
 		e, _ := loginEnv(t, envOptions{})
-		for i := range DefaultMaxFailures {
-			id := "nobody-" + string(rune('a'+i))
+		for i := range AddressFailures * DefaultMaxFailures {
+			id := fmt.Sprintf("nobody-%d", i)
 			if res := e.login(id, "wrong-password"); res.status != http.StatusUnauthorized {
 				t.Fatalf("failure %d: got status %d, want 401", i+1, res.status)
 			}
 		}
 		res := e.login("bob", bobPassword)
 		if res.status != http.StatusTooManyRequests {
-			t.Fatalf("after five failures from the address: got status %d, want 429", res.status)
+			t.Fatalf("after %d failures from the address: got status %d, want 429", AddressFailures*DefaultMaxFailures, res.status)
 		}
 		if got, want := res.header.Get("Retry-After"), "60"; got != want {
 			t.Errorf("Retry-After: got %q, want %q", got, want)
@@ -261,10 +275,40 @@ func TestLoginRateLimit(t *testing.T) {
 
 	t.Run("success-is-not-counted", func(t *testing.T) {
 		e, _ := loginEnv(t, envOptions{})
-		for i := range 2 * DefaultMaxFailures {
+		for i := range 2 * AddressFailures * DefaultMaxFailures {
 			if res := e.login("alice", alicePassword); res.status != http.StatusOK {
 				t.Fatalf("login %d: got status %d, want 200", i+1, res.status)
 			}
+		}
+	})
+
+	t.Run("success-forgives-the-login-id", func(t *testing.T) {
+		e, _ := loginEnv(t, envOptions{})
+		for round := range 3 {
+			for i := range DefaultMaxFailures - 1 {
+				if res := e.loginFrom(office, "alice", "mistyped"); res.Code != http.StatusUnauthorized {
+					t.Fatalf("round %d, failure %d: got status %d, want 401", round, i+1, res.Code)
+				}
+			}
+			if res := e.loginFrom(office, "alice", alicePassword); res.Code != http.StatusOK {
+				t.Fatalf("round %d: got status %d, want 200", round, res.Code)
+			}
+		}
+	})
+
+	t.Run("long-id-is-not-kept", func(t *testing.T) {
+		e, _ := loginEnv(t, envOptions{})
+		id := strings.Repeat("a", 2000)
+		for i := range 3 {
+			if res := e.loginFrom(stranger, id, "wrong-password"); res.Code != http.StatusUnauthorized {
+				t.Fatalf("attempt %d: got status %d, want 401", i+1, res.Code)
+			}
+		}
+		e.api.limiter.mu.Lock()
+		n := len(e.api.limiter.entries)
+		e.api.limiter.mu.Unlock()
+		if n != 0 {
+			t.Errorf("limiter keys after logins with a %d-byte id: got %d, want 0", len(id), n)
 		}
 	})
 }
@@ -434,5 +478,155 @@ func TestAuthenticate(t *testing.T) {
 func equalCalls(a, b []endedCall) bool {
 	return slices.EqualFunc(a, b, func(x, y endedCall) bool {
 		return x.login == y.login && slices.Equal(x.ids, y.ids)
+	})
+}
+
+// TestDummyHashCost: a login with an unknown id is compared against a hash
+// of the cost most stored hashes have, so that it takes as long as a wrong
+// password; not against one of the server's cost.
+func TestDummyHashCost(t *testing.T) {
+	hashOf := func(t *testing.T, cost int) string {
+		t.Helper()
+		h, err := bcrypt.GenerateFromPassword([]byte("stored-password"), cost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(h)
+	}
+	tests := []struct {
+		name   string
+		stored []int
+		want   int
+	}{
+		{"none-stored", nil, bcrypt.MinCost},
+		{"one", []int{6}, 6},
+		{"most", []int{5, 6, 5}, 5},
+		{"tie-takes-the-higher", []int{6, 5}, 6},
+		{"tie-takes-the-higher-either-order", []int{5, 6}, 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t) // the server's cost is bcrypt.MinCost
+			for i, c := range tt.stored {
+				cred := store.Credential{LoginID: fmt.Sprintf("login-%d", i), Hash: hashOf(t, c), Role: config.RoleSupervisor, UpdatedAt: epoch}
+				if err := e.db.SetCredential(context.Background(), cred); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if res := e.login("nobody", "some-password"); res.status != http.StatusUnauthorized {
+				t.Fatalf("unknown id: got status %d, want 401", res.status)
+			}
+			dummy, err := e.api.dummyHash(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := bcrypt.Cost(dummy); got != tt.want {
+				t.Errorf("dummy hash cost: got %d, want %d", got, tt.want)
+			}
+		})
+	}
+
+	t.Run("follows-passwords-set", func(t *testing.T) {
+		e := newEnv(t)
+		e.seed()
+		if err := e.db.SetCredential(context.Background(), store.Credential{LoginID: "sue", Hash: hashOf(t, 5), Role: config.RoleSupervisor, UpdatedAt: epoch}); err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range []string{"", "alice", "bob"} {
+			if id != "" {
+				e.setPassword(id, config.RoleAgent, alicePassword) // cost bcrypt.MinCost
+			}
+			want := []int{5, 5, bcrypt.MinCost}[i]
+			dummy, err := e.api.dummyHash(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := bcrypt.Cost(dummy); got != want {
+				t.Errorf("after %d passwords set: dummy hash cost %d, want %d", i, got, want)
+			}
+		}
+	})
+}
+
+// TestDeleteEndsLogin: deleting an agent or a login ends its sessions at
+// once (OnSessionsEnded closes their sockets) and removes its password;
+// an agent created again with the same id inherits neither.
+func TestDeleteEndsLogin(t *testing.T) {
+	tests := []struct {
+		name     string
+		delete   func(e *env)
+		recreate bool // PUT the agent again before checking
+	}{
+		{"delete-agent", func(e *env) { e.must(http.StatusNoContent, "DELETE", "/api/v1/agents/alice", "") }, false},
+		{"delete-agent-then-recreate", func(e *env) { e.must(http.StatusNoContent, "DELETE", "/api/v1/agents/alice", "") }, true},
+		{"delete-login", func(e *env) { e.must(http.StatusNoContent, "DELETE", "/api/v1/logins/alice", "") }, false},
+		{"agent-deleted-before-deleting-ended-logins", func(e *env) {
+			// As a store of an earlier version holds it: the agent is
+			// gone, its password and session are not.
+			if err := e.router.DeleteAgent(context.Background(), "alice"); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, ended := loginEnv(t, envOptions{})
+			s := e.mustLogin("alice", alicePassword)
+			sid := decodeAs[Principal](t, e.do("GET", "/api/v1/me", s.Token, "")).SessionID
+			bob := e.mustLogin("bob", bobPassword)
+			ended.take()
+
+			tt.delete(e)
+			if tt.recreate {
+				e.must(http.StatusCreated, "PUT", "/api/v1/agents/alice", `{"name":"Alice again"}`)
+			}
+			if got, want := ended.take(), []endedCall{{"alice", []string{sid}}}; !equalCalls(got, want) {
+				t.Errorf("OnSessionsEnded: got %v, want %v", got, want)
+			}
+			if res := e.do("GET", "/api/v1/me", s.Token, ""); res.status != http.StatusUnauthorized {
+				t.Errorf("alice's session: got status %d, want 401", res.status)
+			}
+			if res := e.login("alice", alicePassword); res.status != http.StatusUnauthorized {
+				t.Errorf("alice's old password: got status %d, want 401", res.status)
+			}
+			if res := e.do("GET", "/api/v1/me", bob.Token, ""); res.status != http.StatusOK {
+				t.Errorf("bob's session: got status %d, want 200", res.status)
+			}
+		})
+	}
+
+	t.Run("delete-login-refusals", func(t *testing.T) {
+		e, ended := loginEnv(t, envOptions{})
+		sam := e.mustLogin("sam", samPassword)
+		cases := []struct {
+			name, token, id string
+			want            int
+		}{
+			{"unknown", adminToken, "nobody", http.StatusNotFound},
+			{"supervisor-token", supervisorToken, "bob", http.StatusForbidden},
+			{"supervisor-session", sam.Token, "bob", http.StatusForbidden},
+			{"supervisor-login", adminToken, "sam", http.StatusNoContent},
+		}
+		for _, c := range cases {
+			if res := e.do("DELETE", "/api/v1/logins/"+c.id, c.token, ""); res.status != c.want {
+				t.Errorf("%s: got status %d, want %d; body %s", c.name, res.status, c.want, res.body)
+			}
+		}
+		if got := ended.take(); len(got) != 1 || got[0].login != "sam" {
+			t.Errorf("OnSessionsEnded: got %v, want sam's session", got)
+		}
+		if res := e.login("bob", bobPassword); res.status != http.StatusOK {
+			t.Errorf("bob after refused deletes: got status %d, want 200", res.status)
+		}
+	})
+
+	t.Run("delete-login-sets-the-agent-offline", func(t *testing.T) {
+		e, _ := loginEnv(t, envOptions{})
+		e.mustLogin("alice", alicePassword)
+		e.available("alice")
+		e.must(http.StatusNoContent, "DELETE", "/api/v1/logins/alice", "")
+		if a, _ := e.router.Snapshot().Agent("alice"); a.State != router.AgentOffline {
+			t.Errorf("alice after her login was deleted: %s, want offline", a.State)
+		}
 	})
 }

@@ -102,6 +102,7 @@ func TestOffersRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	present(t, e, c.ID, "", "fiber")
 	if err := e.src.Outcome(context.Background(), agents.OfferOutcome{ContactID: c.ID, OfferID: "fiber", Outcome: "accepted", AgentID: "alice"}); err != nil {
 		t.Fatal(err)
 	}
@@ -216,14 +217,15 @@ func TestExportHasOfferOutcomes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	present(t, e, c.ID, "ada", "savings")
 	if err := e.src.Outcome(context.Background(), agents.OfferOutcome{ContactID: c.ID, OfferID: "savings", Outcome: "declined", AgentID: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	x := decodeAs[customerExport](t, e.must(http.StatusOK, "GET", "/api/v1/customers/ada/export", ""))
-	if len(x.OfferOutcomes) != 1 {
-		t.Fatalf("got offer outcomes %+v, want the decline", x.OfferOutcomes)
+	if len(x.OfferOutcomes) != 2 || x.OfferOutcomes[0].Outcome != "presented" {
+		t.Fatalf("got offer outcomes %+v, want the presentation and the decline", x.OfferOutcomes)
 	}
-	if o := x.OfferOutcomes[0]; o.OfferID != "savings" || o.ContactID != c.ID || o.CustomerID != "ada" || o.Segment != "premium" ||
+	if o := x.OfferOutcomes[1]; o.OfferID != "savings" || o.ContactID != c.ID || o.CustomerID != "ada" || o.Segment != "premium" ||
 		o.AgentID != "alice" || o.Outcome != "declined" || o.At.IsZero() {
 		t.Errorf("got %+v, want savings declined by alice for ada (premium)", o)
 	}
@@ -239,5 +241,17 @@ func TestExportHasOfferOutcomes(t *testing.T) {
 	learned := decodeAs[offerView](t, e.must(http.StatusOK, "GET", "/api/v1/offers/savings", "")).Learned
 	if len(learned) != 1 || learned[0].Segment != "premium" || learned[0].Rejected != 1 {
 		t.Errorf("got learned %+v after erase, want the decline still counted in premium", learned)
+	}
+}
+
+// present records offerID as presented to alice during contactID, as her
+// desktop's screen pop would: an outcome is recorded only for an offer
+// presented.
+func present(t *testing.T, e *offersEnv, contactID, customerID, offerID string) {
+	t.Helper()
+	_, _, err := e.db.RecordOfferOutcomes(context.Background(), []store.OfferOutcome{{OfferID: offerID, ContactID: contactID,
+		CustomerID: customerID, Segment: "premium", AgentID: "alice", Outcome: store.OutcomePresented, At: time.Now()}})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

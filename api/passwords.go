@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -31,8 +33,11 @@ const (
 // ErrWeakPassword is wrapped by CheckPassword's error.
 var ErrWeakPassword = errors.New("api: password refused")
 
+// maxLoginIDLen is the longest login id, in bytes: the agent ids'.
+const maxLoginIDLen = 64
+
 // loginIDPattern is what login ids look like: the agent id pattern.
-var loginIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
+var loginIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,` + strconv.Itoa(maxLoginIDLen-1) + `}$`)
 
 // CheckPassword returns nil if password may be set: at least
 // MinPasswordLen characters and at most MaxPasswordBytes bytes. Its error
@@ -106,6 +111,7 @@ func (s *Server) putLoginPassword(w http.ResponseWriter, r *http.Request) error 
 	if err := s.store.SetCredential(ctx, store.Credential{LoginID: id, Hash: hash, Role: req.Role, UpdatedAt: s.sessions.now()}); err != nil {
 		return internal("set credential", err)
 	}
+	s.forgetDummyHash()
 	ended, err := s.store.DeleteSessions(ctx, id)
 	if err != nil {
 		return internal("end sessions", err)
@@ -113,6 +119,30 @@ func (s *Server) putLoginPassword(w http.ResponseWriter, r *http.Request) error 
 	p, _ := PrincipalFrom(ctx)
 	s.log.Info("api: password set", "login", id, "role", req.Role, "by", p.Name, "sessions_ended", len(ended))
 	s.sessionsEnded(id, ended)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) deleteLogin(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	ctx := r.Context()
+	existed, ended, err := s.store.DeleteLogin(ctx, id)
+	if err != nil {
+		return internal("delete login", err)
+	}
+	if !existed && len(ended) == 0 {
+		return notFoundf("login %q does not exist", id)
+	}
+	s.forgetDummyHash()
+	p, _ := PrincipalFrom(ctx)
+	s.log.Info("api: login deleted", "login", id, "by", p.Name, "sessions_ended", len(ended))
+	s.sessionsEnded(id, ended)
+	if _, isAgent := s.router.Snapshot().Agent(id); isAgent && len(ended) > 0 {
+		// As at a logout: the agent, signed out, takes no more contacts.
+		if _, err := s.router.SetAgentState(ctx, id, router.AgentOffline, ""); err != nil && !errors.Is(err, router.ErrNoAgent) {
+			s.log.Warn("api: login deleted: set the agent offline", "login", id, "err", err)
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -55,12 +55,12 @@ type Options struct {
 	// queue's definition, waiting count and oldest wait.
 	Queues func(ctx context.Context) (any, error)
 	// Sessions configures password logins and their sessions; nil means
-	// the defaults (12 h sessions, bcrypt cost 12, 5 failed logins a
-	// minute per address and per login id).
+	// the defaults (12 h sessions, bcrypt cost 12, 5 failed logins in a
+	// row per address and login id, 20 per address, then growing waits).
 	Sessions *SessionOptions
 	// OnSessionsEnded, when not nil, is called after sessions of loginID
-	// ended: replaced by a new login of the same id, logged out, or ended
-	// by a password change. sessionIDs are the sessions' non-secret ids
+	// ended: replaced by a new login of the same id, logged out, ended by
+	// a password change, or by deleting the login or its agent. sessionIDs are the sessions' non-secret ids
 	// (Principal.SessionID), never tokens. It is called from request
 	// goroutines, possibly concurrently, after the store has committed,
 	// and must not block.
@@ -108,10 +108,10 @@ type Server struct {
 	offers          OfferCatalog // may be nil
 	intake          func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
 
-	// dummyOnce makes dummy, the hash that logins with an unknown id are
-	// compared against.
-	dummyOnce sync.Once
-	dummy     []byte
+	// dummyMu guards dummy, the hash that logins with an unknown id are
+	// compared against (dummyHash); nil until made.
+	dummyMu sync.Mutex
+	dummy   []byte
 
 	// probeMu guards probe, the router readiness check in flight, so that
 	// concurrent /readyz calls share one.
@@ -148,7 +148,7 @@ func New(o Options) (*Server, error) {
 		mux:     http.NewServeMux(),
 
 		sessions:        sessions,
-		limiter:         newLimiter(sessions.maxFailures, sessions.window),
+		limiter:         newLimiter(sessions.window),
 		onSessionsEnded: o.OnSessionsEnded,
 		onErased:        o.OnCustomerErased,
 		clientAddr:      o.ClientAddr,
@@ -184,6 +184,7 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/logout", anyone, s.logout)
 	s.handle("GET /api/v1/me", anyone, s.me)
 	s.handle("PUT /api/v1/logins/{id}/password", adminOnly, s.putLoginPassword)
+	s.handle("DELETE /api/v1/logins/{id}", adminOnly, s.deleteLogin)
 
 	s.handle("GET /api/v1/agents", staff, s.listAgents)
 	s.handle("GET /api/v1/agents/{id}", staff|roleAgent, s.getAgent)
@@ -288,6 +289,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if (r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")) && r.URL.Path != loginPath {
 		var err *httpError
 		if p, err = s.authenticate(r); err != nil {
+			s.writeError(sw, r, err)
+			return
+		}
+		if err := checkCrossOrigin(r); err != nil {
 			s.writeError(sw, r, err)
 			return
 		}

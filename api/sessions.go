@@ -23,12 +23,19 @@ const (
 	// DefaultBcryptCost is the bcrypt cost of the password hashes the
 	// server makes when SessionOptions.BcryptCost is zero.
 	DefaultBcryptCost = 12
-	// DefaultMaxFailures is how many failed logins a client address, and
-	// a login id, may have within DefaultFailureWindow before further
-	// attempts are refused with 429.
+	// DefaultMaxFailures is how many failed logins in a row, each within
+	// DefaultFailureWindow of the previous one, a login id may have from
+	// one client address before further attempts from there wait (429):
+	// FailureWindow, doubling with each further failure. A client address
+	// may have AddressFailures times as many, whatever the login ids.
 	DefaultMaxFailures = 5
-	// DefaultFailureWindow is the window of DefaultMaxFailures.
+	// DefaultFailureWindow is the window of DefaultMaxFailures, and the
+	// first wait after them.
 	DefaultFailureWindow = time.Minute
+	// AddressFailures is how many times MaxFailures a client address may
+	// have over all login ids: people behind one address (an office)
+	// mistype their own passwords.
+	AddressFailures = 4
 )
 
 // sessionCookie is the name of the session cookie of browsers.
@@ -51,8 +58,8 @@ type SessionOptions struct {
 	// 4); production keeps the default.
 	BcryptCost int
 	// MaxFailures and FailureWindow rate-limit failed logins per client
-	// address and per login id; 0 means DefaultMaxFailures and
-	// DefaultFailureWindow.
+	// address and login id, and per client address (AddressFailures times
+	// MaxFailures); 0 means DefaultMaxFailures and DefaultFailureWindow.
 	MaxFailures   int
 	FailureWindow time.Duration
 	// Now is the clock of session expiry and of the rate limit; nil means

@@ -82,6 +82,29 @@ func (db *DB) Credential(ctx context.Context, loginID string) (Credential, error
 	return c, nil
 }
 
+// CredentialHashes returns the password hash of every login, in no
+// order; none is nil. The API makes the hash that unknown login ids are
+// compared against at the cost of these.
+func (db *DB) CredentialHashes(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT hash FROM credentials`)
+	if err != nil {
+		return nil, fmt.Errorf("store: credential hashes: %w", err)
+	}
+	defer rows.Close()
+	var hashes []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("store: credential hashes: %w", err)
+		}
+		hashes = append(hashes, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: credential hashes: %w", err)
+	}
+	return hashes, nil
+}
+
 // CreateSession stores a new session beside the login's others.
 func (db *DB) CreateSession(ctx context.Context, s Session) error {
 	if _, err := db.write.ExecContext(ctx, rebind(db.dialect, insertSessionSQL), sessionArgs(s)...); err != nil {
@@ -172,6 +195,36 @@ func (db *DB) DeleteSessions(ctx context.Context, loginID string) (ended []strin
 		return nil, fmt.Errorf("store: delete sessions of %q: commit: %w", loginID, err)
 	}
 	return ended, nil
+}
+
+// DeleteLogin deletes the credential of a login and every session of
+// it, in one transaction. It reports whether there was a credential and
+// returns the ids of the sessions it deleted, oldest first.
+func (db *DB) DeleteLogin(ctx context.Context, loginID string) (existed bool, ended []string, err error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, nil, fmt.Errorf("store: delete login %q: begin: %w", loginID, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if ended, err = deleteSessionsTx(ctx, tx, db.dialect, loginID); err != nil {
+		return false, nil, fmt.Errorf("store: delete login %q: %w", loginID, err)
+	}
+	res, err := tx.ExecContext(ctx, rebind(db.dialect, `DELETE FROM credentials WHERE login_id = ?`), loginID)
+	if err != nil {
+		return false, nil, fmt.Errorf("store: delete login %q: credential: %w", loginID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, nil, fmt.Errorf("store: delete login %q: credential: %w", loginID, err)
+	}
+	if err = tx.Commit(); err != nil {
+		return false, nil, fmt.Errorf("store: delete login %q: commit: %w", loginID, err)
+	}
+	return n > 0, ended, nil
 }
 
 // deleteSessionsTx deletes the sessions of loginID in tx and returns

@@ -39,6 +39,59 @@ func TestCredentials(t *testing.T) {
 	if err := db.SetCredential(ctx, Credential{LoginID: "bob"}); !errors.Is(err, ErrBadOptions) {
 		t.Errorf("SetCredential without hash: got %v, want ErrBadOptions", err)
 	}
+	if err := db.SetCredential(ctx, Credential{LoginID: "bob", Hash: "$2a$10$bob", Role: "agent", UpdatedAt: at}); err != nil {
+		t.Fatalf("SetCredential bob: %v", err)
+	}
+	hashes, err := db.CredentialHashes(ctx)
+	slices.Sort(hashes)
+	if want := []string{"$2a$04$second", "$2a$10$bob"}; err != nil || !slices.Equal(hashes, want) {
+		t.Errorf("CredentialHashes: got %q, %v; want %q", hashes, err, want)
+	}
+}
+
+func TestDeleteLogin(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for _, login := range []string{"alice", "bob"} {
+		if err := db.SetCredential(ctx, Credential{LoginID: login, Hash: "$2a$04$" + login, Role: "agent", UpdatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, s := range []Session{
+		{TokenHash: tokenHash("a"), LoginID: "alice", Role: "agent", CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+		{TokenHash: tokenHash("b"), LoginID: "bob", Role: "agent", CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+		{TokenHash: tokenHash("c"), LoginID: "carol", Role: "agent", CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+	} {
+		if err := db.CreateSession(ctx, s); err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+	}
+	tests := []struct {
+		login   string
+		existed bool
+		ended   []string
+	}{
+		{"alice", true, []string{SessionID(tokenHash("a"))}},
+		{"alice", false, nil},
+		{"carol", false, []string{SessionID(tokenHash("c"))}}, // sessions without a credential go too
+		{"nobody", false, nil},
+	}
+	for _, tt := range tests {
+		existed, ended, err := db.DeleteLogin(ctx, tt.login)
+		if err != nil || existed != tt.existed || !slices.Equal(ended, tt.ended) {
+			t.Errorf("DeleteLogin(%q): got %v, %q, %v; want %v, %q", tt.login, existed, ended, err, tt.existed, tt.ended)
+		}
+	}
+	if _, err := db.Credential(ctx, "alice"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("alice's credential after DeleteLogin: got %v, want ErrNotFound", err)
+	}
+	if _, err := db.Session(ctx, tokenHash("a")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("alice's session after DeleteLogin: got %v, want ErrNotFound", err)
+	}
+	if _, err := db.Session(ctx, tokenHash("b")); err != nil {
+		t.Errorf("bob's session: got %v, want it kept", err)
+	}
 }
 
 func TestSessions(t *testing.T) {

@@ -183,4 +183,10 @@ func TestDesktopEndToEnd(t *testing.T) {
 	if c.State != "wrapup" || c.Disposition != "solved" {
 		t.Fatalf("after wrap-up: %s (%q), want wrapup (solved)", c.State, c.Disposition)
 	}
+
+	// Signing out is a cookie POST from the page: the daemon's
+	// cross-origin check lets it through, and the session ends.
+	d.do("sign out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("login-id")))
+	eval[chromedp.Void](d, `fetch("/api/v1/me").then((r) => { window.__me = r.status; })`)
+	d.waitFor("the session ended", `window.__me === 401`)
 }

@@ -282,15 +282,15 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	}
 	hub, err = agents.NewHub(&agents.Options{
 		Router: rt, Store: db, Popper: popper,
-		Authenticate: func(r *http.Request) (string, string, error) {
+		Authenticate: func(r *http.Request) (string, string, time.Time, error) {
 			p, err := apiSrv.Authenticate(r)
 			if err != nil {
-				return "", "", err
+				return "", "", time.Time{}, err
 			}
 			if p.Role != config.RoleAgent || p.AgentID == "" || p.SessionID == "" {
-				return "", "", errNotAgentSession
+				return "", "", time.Time{}, errNotAgentSession
 			}
-			return p.AgentID, p.SessionID, nil
+			return p.AgentID, p.SessionID, p.ExpiresAt, nil
 		},
 		AllowedOrigins: cfg.Desktop.AllowedOrigins,
 		Dispositions:   cfg.Desktop.Dispositions,
