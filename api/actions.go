@@ -73,6 +73,9 @@ func (s *Server) actionError(ctx context.Context, id string, err error) error {
 // into req and settles who acts (*agentID): for an agent session, itself;
 // for staff, the agent_id given, which is required.
 func (s *Server) decodeAction(w http.ResponseWriter, r *http.Request, req any, agentID *string) error {
+	if err := s.scopeContact(r); err != nil {
+		return err
+	}
 	if err := s.decodeBody(w, r, req); err != nil {
 		return err
 	}
@@ -134,6 +137,9 @@ func (s *Server) wrapUp(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) closeContact(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	var req endRequest
+	if err := s.scopeContact(r); err != nil {
+		return err
+	}
 	if err := s.decodeOptionalBody(w, r, &req); err != nil {
 		return err
 	}
@@ -180,6 +186,9 @@ func (s *Server) abandon(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	var req messageRequest
+	if err := s.scopeContact(r); err != nil {
+		return err
+	}
 	if err := s.decodeBody(w, r, &req); err != nil {
 		return err
 	}

@@ -94,14 +94,17 @@ func roleBit(role string) roles {
 func (rs roles) allows(role string) bool { return rs&roleBit(role) != 0 }
 
 // String lists the roles of the set: "admin, supervisor".
-func (rs roles) String() string {
+func (rs roles) String() string { return strings.Join(rs.names(), ", ") }
+
+// names lists the roles of the set.
+func (rs roles) names() []string {
 	var names []string
 	for _, r := range []string{config.RoleAdmin, config.RoleSupervisor, config.RoleIntegration, config.RoleAgent} {
 		if rs.allows(r) {
 			names = append(names, r)
 		}
 	}
-	return strings.Join(names, ", ")
+	return names
 }
 
 // credential is a token as the server keeps it: the SHA-256 of the

@@ -59,6 +59,26 @@ func (s *Server) readableContact(r *http.Request, id string) error {
 	return s.storedContactOf(r.Context(), self, id)
 }
 
+// scopeContact answers 404 to an agent session acting on a contact {id}
+// that is not with it (live), or was not last with it (ended); other
+// principals pass. Actions call it before they read their body, so that
+// another agent's contact answers exactly as one that does not exist,
+// whatever the body.
+func (s *Server) scopeContact(r *http.Request) error {
+	self, ok := agentOf(r)
+	if !ok {
+		return nil
+	}
+	id := r.PathValue("id")
+	if c, live := s.router.Snapshot().Contact(id); live {
+		if c.AgentID != self {
+			return noContact(id)
+		}
+		return nil
+	}
+	return s.storedContactOf(r.Context(), self, id)
+}
+
 // actingAgent returns the agent_id of an action on contact id. Other
 // principals act as the body's agentID; an agent session acts only as
 // itself (an agentID naming another agent is 403) and only on a contact

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -112,6 +113,10 @@ type Server struct {
 	// compared against (dummyHash); nil until made.
 	dummyMu sync.Mutex
 	dummy   []byte
+
+	// routeList is every route, in the order routes registered them;
+	// written only by New.
+	routeList []Route
 
 	// probeMu guards probe, the router readiness check in flight, so that
 	// concurrent /readyz calls share one.
@@ -223,12 +228,28 @@ func (s *Server) routes() {
 	s.handle("DELETE /api/v1/offers/{id}", adminOnly, s.deleteOffer)
 }
 
+// Route is one endpoint of the API: its net/http pattern and who may
+// use it.
+type Route struct {
+	// Pattern is "METHOD /path/{param}".
+	Pattern string
+	// Public routes need no token. Others are open to Roles (config's
+	// role names); an agent session's (config.RoleAgent) reaches only its
+	// own agent and contacts.
+	Public bool
+	Roles  []string
+}
+
+// Routes returns every route the server answers, in registration order.
+func (s *Server) Routes() []Route { return slices.Clone(s.routeList) }
+
 // handlerFunc is an endpoint: it writes a success itself and returns the
 // error to answer otherwise.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // handle registers an authenticated route that the roles rs may use.
 func (s *Server) handle(pattern string, rs roles, h handlerFunc) {
+	s.routeList = append(s.routeList, Route{Pattern: pattern, Roles: rs.names()})
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p, _ := PrincipalFrom(r.Context())
 		if !rs.allows(p.Role) {
@@ -244,6 +265,7 @@ func (s *Server) handle(pattern string, rs roles, h handlerFunc) {
 
 // public registers a route that needs no token.
 func (s *Server) public(pattern string, h handlerFunc) {
+	s.routeList = append(s.routeList, Route{Pattern: pattern, Public: true})
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)

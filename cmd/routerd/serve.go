@@ -86,50 +86,12 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 			return err
 		}
 	}
-	tokens, err := cfg.ResolveTokens()
+	in, err := start(ctx, cfg, demo, log)
 	if err != nil {
 		return err
 	}
-	admin, err := adminToken(cfg, log)
-	if err != nil {
-		return err
-	}
-	tokens = append(tokens, config.Token{Name: "admin", Role: config.RoleAdmin, Secret: admin})
-
-	db, err := openPrivateStore(ctx, &store.Options{Path: cfg.Store.Path, Synchronous: cfg.Store.Synchronous})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-
-	// The agents' hub and the chat channel hear the router, but need it
-	// to be built: the router gets a fan-out they join once they exist.
-	fan := &notifiers{}
-	opts := cfg.RouterOptions()
-	opts.Logger = log
-	opts.Notifier = fan
-	rt, err := router.New(db, &opts)
-	if err != nil {
-		return err
-	}
-	if err := rt.Start(ctx); err != nil {
-		return err
-	}
-	defer rt.Close()
-	if err := seed(ctx, cfg, rt, db); err != nil {
-		return err
-	}
-	if demo {
-		if err := seedDemoCustomers(ctx, cfg, db, log); err != nil {
-			return err
-		}
-	}
-
-	handler, closeAll, err := build(cfg, rt, db, tokens, fan, log)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
+	defer in.Close()
+	rt, handler := in.rt, in.routes
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -188,6 +150,103 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	return failure
 }
 
+// instance is a started daemon without its listeners: the store, the
+// router, and the HTTP handler of every route over them.
+type instance struct {
+	db     *store.DB
+	rt     *router.Router
+	routes *routeTable
+	// closers end what build made, then the router, then the store.
+	closers []func()
+}
+
+// Close stops the instance: the WebSockets and the offers' writer, the
+// router (which commits what it queued), then the store.
+func (in *instance) Close() {
+	for i := len(in.closers) - 1; i >= 0; i-- {
+		in.closers[i]()
+	}
+}
+
+// start opens the store, starts the router on it, applies the
+// configuration's queues, agents and passwords (and, for the demo, its
+// synthetic customers), and builds every route.
+func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger) (_ *instance, err error) {
+	tokens, err := cfg.ResolveTokens()
+	if err != nil {
+		return nil, err
+	}
+	admin, err := adminToken(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	tokens = append(tokens, config.Token{Name: "admin", Role: config.RoleAdmin, Secret: admin})
+
+	in := &instance{}
+	defer func() {
+		if err != nil {
+			in.Close()
+		}
+	}()
+	if in.db, err = openPrivateStore(ctx, &store.Options{Path: cfg.Store.Path, Synchronous: cfg.Store.Synchronous}); err != nil {
+		return nil, err
+	}
+	in.closers = append(in.closers, func() { in.db.Close() })
+
+	// The agents' hub and the chat channel hear the router, but need it
+	// to be built: the router gets a fan-out they join once they exist.
+	fan := &notifiers{}
+	opts := cfg.RouterOptions()
+	opts.Logger = log
+	opts.Notifier = fan
+	if in.rt, err = router.New(in.db, &opts); err != nil {
+		return nil, err
+	}
+	if err = in.rt.Start(ctx); err != nil {
+		return nil, err
+	}
+	in.closers = append(in.closers, in.rt.Close)
+	if err = seed(ctx, cfg, in.rt, in.db); err != nil {
+		return nil, err
+	}
+	if demo {
+		if err = seedDemoCustomers(ctx, cfg, in.db, log); err != nil {
+			return nil, err
+		}
+	}
+	routes, closeAll, err := build(cfg, in.rt, in.db, tokens, fan, log)
+	if err != nil {
+		return nil, err
+	}
+	in.routes = routes
+	in.closers = append(in.closers, closeAll)
+	return in, nil
+}
+
+// routeTable is the daemon's top-level mux. It remembers the patterns it
+// routes (the API's own routes are its API server's), so that the
+// authorization matrix test can insist on a row for each.
+type routeTable struct {
+	mux      *http.ServeMux
+	patterns []string
+	// api serves "/": every path no other pattern takes.
+	api *api.Server
+}
+
+func newRouteTable(a *api.Server) *routeTable {
+	t := &routeTable{mux: http.NewServeMux(), api: a}
+	t.mux.Handle("/", a)
+	return t
+}
+
+// handle routes pattern to h and remembers it.
+func (t *routeTable) handle(pattern string, h http.Handler) {
+	t.mux.Handle(pattern, h)
+	t.patterns = append(t.patterns, pattern)
+}
+
+func (t *routeTable) ServeHTTP(w http.ResponseWriter, r *http.Request) { t.mux.ServeHTTP(w, r) }
+
 // newServer is an HTTP server of h with cfg's timeouts.
 func newServer(cfg *config.Config, h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
@@ -233,7 +292,7 @@ var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent
 
 // build makes the HTTP handler: the API, the agent desktop and its
 // WebSocket, and the web chat. closeAll ends the WebSockets.
-func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, fan *notifiers, log *slog.Logger) (http.Handler, func(), error) {
+func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, fan *notifiers, log *slog.Logger) (*routeTable, func(), error) {
 	// The configured offers (validated by config), overlaid with those
 	// put over the API; the learner resumes from the stored counts.
 	catalog, err := offers.NewCatalog(cfg.OfferCatalog())
@@ -318,11 +377,10 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		offerSrc.Close()
 		return nil, nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", apiSrv)
-	mux.Handle("GET /{$}", http.RedirectHandler("/agent/", http.StatusFound))
-	mux.Handle("GET /ws/agent", hub)
-	mux.Handle("GET /agent/", web.Handler())
+	mux := newRouteTable(apiSrv)
+	mux.handle("GET /{$}", http.RedirectHandler("/agent/", http.StatusFound))
+	mux.handle("GET /ws/agent", hub)
+	mux.handle("GET /agent/", web.Handler())
 	listeners := []router.Notifier{hub}
 	closers := []func(){hub.Close, offerSrc.Close}
 	if len(cfg.Chat.Topics) > 0 {
@@ -333,8 +391,8 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			return nil, nil, err
 		}
 		chatCh = ch
-		mux.Handle("/ws/chat", ch.Handler())
-		mux.Handle("/chat/", ch.Handler())
+		mux.handle("/ws/chat", ch.Handler())
+		mux.handle("/chat/", ch.Handler())
 		listeners = append(listeners, ch)
 		closers = append(closers, ch.Close)
 	}
