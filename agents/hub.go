@@ -610,7 +610,7 @@ func (h *Hub) render(n router.Notification) (typ string, data []byte) {
 		}
 		typ, v = msgMessage, messageData{ContactID: n.Contact.ID, Message: *n.Message}
 	case router.NoteContact:
-		typ, v = msgContact, contactData{Contact: *n.Contact, Reason: n.Reason}
+		typ, v = msgContact, contactData{Contact: n.Contact.ForAgent(), Reason: n.Reason}
 	case router.NoteContactEnded:
 		typ, v = msgContactClosed, closedData{ContactID: n.Contact.ID, State: closedState(n), Reason: n.Reason}
 	case router.NoteAgent:
@@ -654,7 +654,7 @@ func (h *Hub) offer(c router.Contact, reason string) offerData {
 
 // active builds an agent's contact with its conversation and screen pop.
 func (h *Hub) active(c router.Contact) activeContact {
-	ac := activeContact{Contact: c, Messages: []router.Message{}}
+	ac := activeContact{Contact: c.ForAgent(), Messages: []router.Message{}}
 	var err error
 	if ac.ScreenPop, err = h.popper.build(h.ctx, c, "", c.AssignedAt, true); err != nil {
 		h.log.Warn("agents: screen pop of a contact", "contact", c.ID, "err", err)

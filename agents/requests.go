@@ -62,7 +62,7 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		return map[string]any{"agent": ag}, err
 	case *acceptArgs:
 		c, err := h.rt.Accept(ctx, a.ContactID, agentID)
-		return map[string]any{"contact": c}, mine(a.ContactID, err)
+		return map[string]any{"contact": c.ForAgent()}, mine(a.ContactID, err)
 	case *declineArgs:
 		_, err := h.rt.Decline(ctx, a.ContactID, agentID, a.Reason)
 		return struct{}{}, mine(a.ContactID, err)
@@ -89,10 +89,10 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		} else {
 			c, err = h.rt.CloseContact(ctx, a.ContactID, agentID, a.Disposition, a.Notes)
 		}
-		return map[string]any{"contact": c}, mine(a.ContactID, err)
+		return map[string]any{"contact": c.ForAgent()}, mine(a.ContactID, err)
 	case *transferArgs:
 		c, err := h.rt.Transfer(ctx, a.ContactID, agentID, a.Queue, a.ToAgent)
-		return map[string]any{"contact": c}, mine(a.ContactID, err)
+		return map[string]any{"contact": c.ForAgent()}, mine(a.ContactID, err)
 	case *outcomeArgs:
 		// Durable first: the outcome is committed before the timeline
 		// event and the ack. A retry after a failure in between records
@@ -126,7 +126,7 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"contact": c, "screen_pop": pop}, nil
+		return map[string]any{"contact": c.ForAgent(), "screen_pop": pop}, nil
 	case *readArgs:
 		if _, err := h.held(agentID, a.ContactID); err != nil {
 			return nil, err

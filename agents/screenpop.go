@@ -100,9 +100,10 @@ type ScreenPop struct {
 	History  []PopHistory `json:"history"` // never nil
 	Offers   []PopOffer   `json:"offers"`  // never nil
 	// OffersWithheld says why no offer may be made during the contact,
-	// when none may: "complaint", "no marketing consent", "profiling
-	// refused", "sms opt-out" or "no profile"; empty otherwise (offers,
-	// or none eligible).
+	// when none may: "not verified" (the customer is not identified),
+	// "contact ended" (past the profile grace), "complaint", "no
+	// marketing consent", "profiling refused", "sms opt-out" or "no
+	// profile"; empty otherwise (offers, or none eligible).
 	OffersWithheld string `json:"offers_withheld,omitempty"`
 }
 

@@ -63,6 +63,11 @@ func TestVerifyClaim(t *testing.T) {
 	verify := map[string]any{"contact_id": claim.ID, "method": "security questions"}
 	alice.fails(reqVerify, verify, codeConflict) // offered, not accepted yet
 	alice.ok(reqAccept, map[string]any{"contact_id": claim.ID})
+	var assigned activeView
+	decode(t, alice.expectFor(msgAssigned, claim.ID), &assigned)
+	if cu := assigned.Contact.Customer; cu.ClaimedID != "" || cu.Email != "ada@example.com" {
+		t.Errorf("assigned contact's customer: got %+v, want the claim without the claimed customer's id", cu)
+	}
 	alice.fails(reqVerify, map[string]any{"contact_id": claim.ID, "method": "gut feeling"}, codeInvalid)
 	bob.fails(reqVerify, verify, codeNotFound)
 	var ack struct {

@@ -87,9 +87,10 @@ func (s *Server) decodeAction(w http.ResponseWriter, r *http.Request, req any, a
 	return missing("agent_id", acting)
 }
 
-// contactDone writes the contact an action left.
-func contactDone(w http.ResponseWriter, c router.Contact) error {
-	return writeJSON(w, http.StatusOK, c)
+// contactDone writes the contact an action left, as r's principal may
+// see it.
+func contactDone(w http.ResponseWriter, r *http.Request, c router.Contact) error {
+	return writeJSON(w, http.StatusOK, visible(r, c))
 }
 
 func (s *Server) accept(w http.ResponseWriter, r *http.Request) error {
@@ -102,7 +103,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.actionError(r.Context(), id, err)
 	}
-	return contactDone(w, c)
+	return contactDone(w, r, c)
 }
 
 func (s *Server) decline(w http.ResponseWriter, r *http.Request) error {
@@ -115,7 +116,7 @@ func (s *Server) decline(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.actionError(r.Context(), id, err)
 	}
-	return contactDone(w, c)
+	return contactDone(w, r, c)
 }
 
 func (s *Server) wrapUp(w http.ResponseWriter, r *http.Request) error {
@@ -128,7 +129,7 @@ func (s *Server) wrapUp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.actionError(r.Context(), id, err)
 	}
-	return contactDone(w, c)
+	return contactDone(w, r, c)
 }
 
 // closeContact closes a contact; without agent_id (only admins and
@@ -151,7 +152,7 @@ func (s *Server) closeContact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.actionError(r.Context(), id, err)
 	}
-	return contactDone(w, c)
+	return contactDone(w, r, c)
 }
 
 func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
@@ -167,7 +168,7 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.actionError(r.Context(), id, err)
 	}
-	return contactDone(w, c)
+	return contactDone(w, r, c)
 }
 
 func (s *Server) abandon(w http.ResponseWriter, r *http.Request) error {
@@ -180,7 +181,7 @@ func (s *Server) abandon(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.actionError(r.Context(), id, err)
 	}
-	return contactDone(w, c)
+	return contactDone(w, r, c)
 }
 
 func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) error {

@@ -220,6 +220,9 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) error {
 	if page.Contacts == nil {
 		page.Contacts = []router.Contact{}
 	}
+	for i, c := range page.Contacts {
+		page.Contacts[i] = visible(r, c)
+	}
 	return writeJSON(w, http.StatusOK, contactList{Contacts: page.Contacts, Next: page.Next})
 }
 
@@ -268,7 +271,7 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internal("read contact", err)
 	}
-	d := contactDetail{Contact: c}
+	d := contactDetail{Contact: visible(r, c)}
 	if d.Timeline, err = s.store.Timeline(ctx, id); err != nil {
 		return internal("read timeline", err)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -179,10 +180,14 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 	// Live contacts that merely claimed to be the customer are not
 	// theirs and do not hold up the erasure; what they typed of the
 	// customer's goes first.
-	if _, err := s.router.ForgetClaims(r.Context(), id); err != nil {
+	claims, err := s.claimsOf(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if _, err := s.router.ForgetClaims(r.Context(), claims); err != nil {
 		return internal("forget claims of the customer", err)
 	}
-	err := s.store.EraseCustomer(r.Context(), id, time.Now().UTC())
+	err = s.store.EraseCustomer(r.Context(), id, time.Now().UTC())
 	var oce *store.OpenContactsError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -203,6 +208,27 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// claimsOf returns whether a contact's unverified customer claims to be
+// customer id: the claim matched id, or names one of its emails or
+// phones (normalized as the profile holds them).
+func (s *Server) claimsOf(ctx context.Context, id string) (func(router.Customer) bool, error) {
+	ids, err := s.store.CustomerIdentities(ctx, id)
+	if err != nil {
+		return nil, internal("read customer identities", err)
+	}
+	held := map[customers.Identity]bool{}
+	for _, i := range ids {
+		held[customers.Identity{Kind: i.Kind, Value: i.Value}] = true
+	}
+	has := func(kind, value string) bool {
+		n, err := customers.Normalize(customers.Identity{Kind: kind, Value: value})
+		return err == nil && held[customers.Identity{Kind: n.Kind, Value: n.Value}]
+	}
+	return func(cu router.Customer) bool {
+		return cu.ClaimedID == id || cu.Email != "" && has(customers.KindEmail, cu.Email) || cu.Phone != "" && has(customers.KindPhone, cu.Phone)
+	}, nil
 }
 
 // customerView reads a customer and its identities.

@@ -132,6 +132,17 @@ func TestEraseWithLiveClaim(t *testing.T) {
 	if claim.Customer.ClaimedID != "ada" {
 		t.Fatalf("claim: got %+v, want claimed ada", claim.Customer)
 	}
+	// Claims of Ada by her phone: beside an unknown email, and beside
+	// Bob's email, which the claim matched first.
+	e.must(http.StatusOK, "PUT", "/api/v1/customers/ada", `{"name":"Ada Lovelace","emails":["ada@example.com"],"phones":["+15557654321"],"verified":true}`)
+	byPhone := e.create(`{"channel":"api","queue":"vip","customer":{"email":"who@example.com","phone":"+1 555 765 4321"}}`)
+	if byPhone.Customer.ClaimedID != "ada" {
+		t.Fatalf("claim by phone: got %+v, want claimed ada", byPhone.Customer)
+	}
+	bobsPhone := e.create(`{"channel":"api","queue":"vip","customer":{"email":"bob@example.com","phone":"+15557654321"}}`)
+	if bobsPhone.Customer.ClaimedID != "bob" {
+		t.Fatalf("claim of bob's email with ada's phone: got %+v, want claimed bob", bobsPhone.Customer)
+	}
 	// The export's audit tells who took an identity from a claim.
 	e.must(http.StatusCreated, "PUT", "/api/v1/customers/newbob", `{"name":"Bob","emails":["bob2@example.com"]}`)
 	e.must(http.StatusOK, "PUT", "/api/v1/customers/bob", `{"name":"Bob","emails":["bob2@example.com"],"verified":true}`)
@@ -141,8 +152,10 @@ func TestEraseWithLiveClaim(t *testing.T) {
 	}
 	proven := e.create(`{"channel":"api","queue":"vip","customer":{"email":"bob@example.com","verified":true}}`)
 	e.must(http.StatusNoContent, "DELETE", "/api/v1/customers/ada", "")
-	if c := e.contact(claim.ID); c.Customer != (router.Customer{}) || c.State != router.ContactQueued {
-		t.Errorf("the live claim after the erase: got %+v in %s, want its claim blank, still queued", c.Customer, c.State)
+	for _, id := range []string{claim.ID, byPhone.ID, bobsPhone.ID} {
+		if c := e.contact(id); c.Customer != (router.Customer{}) || c.State != router.ContactQueued {
+			t.Errorf("a live claim after the erase: got %+v in %s, want its claim blank, still queued", c.Customer, c.State)
+		}
 	}
 	if res := e.do("DELETE", "/api/v1/customers/bob", adminToken, ""); res.status != http.StatusConflict || !strings.Contains(string(res.body), proven.ID) {
 		t.Errorf("erase with the customer's own live contact: got %d %s, want 409 naming %s", res.status, res.body, proven.ID)

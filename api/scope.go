@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -57,6 +58,15 @@ func (s *Server) readableContact(r *http.Request, id string) error {
 		return nil
 	}
 	return s.storedContactOf(r.Context(), self, id)
+}
+
+// visible is contact c as r's principal may see it: an agent session
+// sees it without what an agent must not (router.Contact.ForAgent).
+func visible(r *http.Request, c router.Contact) router.Contact {
+	if _, ok := agentOf(r); ok {
+		return c.ForAgent()
+	}
+	return c
 }
 
 // scopeContact answers 404 to an agent session acting on a contact {id}

@@ -152,3 +152,29 @@ func TestScreenPop(t *testing.T) {
 		}
 	})
 }
+
+// An agent session never reads which known customer an unverified claim
+// matches (claimed_id); staff do.
+func TestAgentSessionSeesNoClaimedID(t *testing.T) {
+	e, _ := loginEnv(t, envOptions{})
+	e.available("alice")
+	c, _, err := e.router.Submit(context.Background(), router.NewContact{Channel: "api", Queue: "billing",
+		Customer: router.Customer{Email: "ada@example.com", ClaimedID: "cu-ada-lovelace"}})
+	if err != nil || c.AgentID != "alice" {
+		t.Fatalf("submit: got %+v, %v; want it offered to alice", c, err)
+	}
+	alice := e.mustLogin("alice", alicePassword).Token
+	for _, p := range []string{"/api/v1/contacts/" + c.ID, "/api/v1/contacts", "/api/v1/contacts/" + c.ID + "/accept"} {
+		method := "GET"
+		if strings.HasSuffix(p, "/accept") {
+			method = "POST"
+		}
+		res := e.do(method, p, alice, "{}")
+		if res.status >= 300 || strings.Contains(string(res.body), "cu-ada-lovelace") {
+			t.Errorf("%s %s as alice: got %d %s, want no claimed_id", method, p, res.status, res.body)
+		}
+	}
+	if res := e.do("GET", "/api/v1/contacts/"+c.ID, adminToken, ""); !strings.Contains(string(res.body), `"claimed_id":"cu-ada-lovelace"`) {
+		t.Errorf("as admin: got %s, want the claimed_id", res.body)
+	}
+}

@@ -76,10 +76,11 @@ type Offers struct {
 	// from it, so the learner holds the latest counts.
 	recordMu sync.Mutex
 
-	// shown holds the offers presented in agents' screen pops, by
-	// contact, at once (the store's presentations are written behind a
-	// queue); at most maxShown, then it starts afresh and the store
-	// answers. Guarded by shownMu.
+	// shown holds the offers presented in agents' screen pops and not yet
+	// written (the store's presentations are written behind a queue):
+	// the writer forgets what it wrote. Only presentations the writer
+	// dropped or failed to write stay; past maxShown of those it starts
+	// afresh. Guarded by shownMu.
 	shownMu sync.Mutex
 	shown   map[shownKey]bool
 
@@ -263,7 +264,7 @@ func (o *Offers) remember(outs []store.OfferOutcome) {
 	o.shownMu.Lock()
 	defer o.shownMu.Unlock()
 	if len(o.shown)+len(outs) > maxShown {
-		clear(o.shown) // the store remembers what was written
+		clear(o.shown) // only presentations the writer dropped were here
 	}
 	for _, p := range outs {
 		o.shown[shownKey{p.ContactID, p.OfferID}] = true
@@ -271,7 +272,7 @@ func (o *Offers) remember(outs []store.OfferOutcome) {
 }
 
 // presented reports whether offerID was presented in a screen pop of the
-// contact contactID: remembered, or stored.
+// contact contactID: remembered (not yet written), or stored.
 func (o *Offers) presented(ctx context.Context, contactID, offerID string) (bool, error) {
 	o.shownMu.Lock()
 	ok := o.shown[shownKey{contactID, offerID}]
@@ -368,7 +369,14 @@ func (o *Offers) writePresented(batch []store.OfferOutcome, n int) {
 	defer cancel()
 	if _, _, err := o.store.RecordOfferOutcomes(ctx, batch); err != nil {
 		o.log.Warn("profiles: presentations not recorded", "contact", batch[0].ContactID, "err", err)
+		return
 	}
+	// Stored: the store answers for them from now on.
+	o.shownMu.Lock()
+	for _, p := range batch {
+		delete(o.shown, shownKey{p.ContactID, p.OfferID})
+	}
+	o.shownMu.Unlock()
 }
 
 // envOf is what the eligibility expressions see of contact c of the

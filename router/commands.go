@@ -885,39 +885,41 @@ func (r *Router) VerifyCustomer(ctx context.Context, v Verification) (Contact, e
 		c.Customer.Value, c.Customer.Segment = v.Value, v.Segment
 		w.putContact(c)
 		w.event(c, "verified", v.AgentID, fmt.Sprintf("customer %s verified by %s: %s", v.CustomerID, v.AgentID, v.Method))
-		w.note(Notification{Kind: NoteContact, Contact: cloneContact(c), Reason: "verified"})
+		w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: cloneContact(c), Reason: "verified"})
 		return *c, nil
 	}))
 }
 
-// ForgetClaims blanks what live contacts claimed about the customer
-// customerID, who was erased: the name, email, phone and ClaimedID of
-// every live contact whose unverified customer claimed to be them, each
-// with a "claim_forgotten" event. A contact whose customer is verified
-// is left alone (the erasure refuses while it lives). It returns how many
+// ForgetClaims blanks what live contacts claimed about a customer being
+// erased: the name, email, phone and ClaimedID of every live contact
+// whose customer is not verified and that claims selects (by ClaimedID,
+// or by an email or phone of the erased customer), each with a
+// "claim_forgotten" event. A contact whose customer is verified is left
+// alone (the erasure refuses while it lives). claims runs on the router's
+// writer: it must be quick and touch nothing else. It returns how many
 // contacts it changed.
-func (r *Router) ForgetClaims(ctx context.Context, customerID string) (int, error) {
+func (r *Router) ForgetClaims(ctx context.Context, claims func(Customer) bool) (int, error) {
 	v, err := r.do(ctx, func(w *write) (any, error) {
-		if customerID == "" {
-			return 0, fmt.Errorf("%w: customer id is missing", ErrInvalid)
+		if claims == nil {
+			return 0, fmt.Errorf("%w: no claims to forget", ErrInvalid)
 		}
 		it, err := w.txn.Get(tableContacts, indexID)
 		if err != nil {
 			return 0, fmt.Errorf("router: scan contacts: %w", err)
 		}
-		var claims []*Contact
+		var forget []*Contact
 		for raw := it.Next(); raw != nil; raw = it.Next() {
-			if c := raw.(*Contact); !c.Customer.Verified && c.Customer.ClaimedID == customerID {
-				claims = append(claims, cloneContact(c))
+			if c := raw.(*Contact); !c.Customer.Verified && claims(c.Customer) {
+				forget = append(forget, cloneContact(c))
 			}
 		}
-		for _, c := range claims {
+		for _, c := range forget {
 			c.Customer = Customer{}
 			w.putContact(c)
 			w.event(c, "claim_forgotten", "", "the claimed customer was erased")
 			w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: cloneContact(c), Reason: "claim_forgotten"})
 		}
-		return len(claims), nil
+		return len(forget), nil
 	})
 	if err != nil {
 		return 0, err

@@ -195,6 +195,14 @@ type Contact struct {
 	Notes       string `json:"notes,omitempty"`
 }
 
+// ForAgent is the contact as an agent may see it: without the id of the
+// known customer that an unverified claim matches (Customer.ClaimedID),
+// whose existence alone the screen pop tells.
+func (c Contact) ForAgent() Contact {
+	c.Customer.ClaimedID = ""
+	return c
+}
+
 // Event is one entry of a contact's timeline.
 type Event struct {
 	ContactID string    `json:"-"`

@@ -46,8 +46,8 @@ func TestVerifyCustomer(t *testing.T) {
 	if why := h.lastReason(claim.ID, "verified"); !strings.Contains(why, "alice") || !strings.Contains(why, "security questions") {
 		t.Errorf("verified event %q names neither the agent nor the method", why)
 	}
-	if ns := h.notesOf(NoteContact, ""); len(ns) == 0 || ns[len(ns)-1].Reason != "verified" {
-		t.Errorf("no contact notification with reason verified")
+	if ns := h.notesOf(NoteContact, "alice"); len(ns) == 0 || ns[len(ns)-1].Reason != "verified" {
+		t.Errorf("alice heard of no contact notification with reason verified")
 	}
 	if _, err := h.r.VerifyCustomer(h.ctx, v); !isErr(err, ErrConflict) {
 		t.Errorf("verify twice: got %v, want ErrConflict", err)
@@ -73,9 +73,15 @@ func TestForgetClaims(t *testing.T) {
 	claim := h.submit(NewContact{Queue: "q", Customer: Customer{Name: "Ada", Email: "ada@example.com", ClaimedID: "ada"}})
 	other := h.submit(NewContact{Queue: "q", Customer: Customer{Name: "Bob", Email: "bob@example.com", ClaimedID: "bob"}})
 	proven := h.submit(NewContact{Queue: "q", Customer: Customer{ID: "ada", Verified: true, Email: "ada@example.com"}})
-	n, err := h.r.ForgetClaims(h.ctx, "ada")
-	if err != nil || n != 1 {
-		t.Fatalf("ForgetClaims: got %d, %v; want 1 contact", n, err)
+	// Ada's claims: by the claimed id, or by her phone on a claim that
+	// matched someone else first.
+	byPhone := h.submit(NewContact{Queue: "q", Customer: Customer{Email: "cy@example.com", Phone: "+15551234567", ClaimedID: "cy"}})
+	n, err := h.r.ForgetClaims(h.ctx, func(cu Customer) bool { return cu.ClaimedID == "ada" || cu.Phone == "+15551234567" })
+	if err != nil || n != 2 {
+		t.Fatalf("ForgetClaims: got %d, %v; want 2 contacts", n, err)
+	}
+	if got := h.live(byPhone.ID).Customer; got != (Customer{}) {
+		t.Errorf("the claim by phone: got %+v, want it blank", got)
 	}
 	if got := h.live(claim.ID).Customer; got != (Customer{}) {
 		t.Errorf("the claim: got %+v, want it blank", got)
