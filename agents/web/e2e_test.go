@@ -151,6 +151,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 	}
 	d.do("verify", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#contact-%s .verify-button[data-method="security questions"]`, safeID(c.ID)))))
 	d.waitFor("Ada's profile", popText+`.includes("premium")`)
+	d.waitFor("the verified note", panel(c.ID)+`.querySelector(".contact-note").textContent.includes("Identity verified")`)
 	if n := eval[int](d, panel(c.ID)+`.querySelectorAll(".notice").length`); n != 0 {
 		t.Errorf("after verification: %d notices left", n)
 	}

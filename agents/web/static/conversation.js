@@ -23,6 +23,13 @@ function newClientID() {
 // whether the agent can see the page (visible and focused), dispositions(),
 // outcome(contactID, offerID), recordOutcome(contactID, offerID, outcome),
 // showError(text)}.
+// reasonText says what the reasons of contact messages mean to the agent
+// (docs/protocol.md); another reason is shown as it is.
+const reasonText = {
+  "verified": "Identity verified: the customer's profile is shown.",
+  "claim_forgotten": "The customer this chat claimed to be was erased: their claim is gone.",
+};
+
 export class Conversation {
   constructor(active, desk) {
     this.desk = desk;
@@ -100,7 +107,7 @@ export class Conversation {
   // update takes a new version of the ActiveContact or the Contact.
   update(contact, reason) {
     this.contact = contact || this.contact;
-    if (reason) this.note = reason;
+    if (reason) this.note = reasonText[reason] || reason;
     this.render();
   }
 
