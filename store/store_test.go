@@ -339,6 +339,24 @@ func TestLoadLiveContactsAndSeqs(t *testing.T) {
 	}
 }
 
+func TestLoadInbound(t *testing.T) {
+	db := openTest(t)
+	b := &router.Batch{}
+	for i, s := range []router.ContactState{router.ContactAssigned, router.ContactClosed} {
+		b.Contacts = append(b.Contacts, simpleContact(string(s), s, t0.Add(time.Duration(i)*time.Second)))
+		b.Messages = append(b.Messages, messages(string(s), 1, 2)...)
+	}
+	b.Messages = append(b.Messages,
+		router.Message{ContactID: "assigned", Seq: 3, At: t0, Direction: "out", Author: "alice", Body: "not the customer's"},
+		router.Message{ContactID: "assigned", Seq: 4, At: t0, Direction: "in", Body: "Grüße"})
+	commit(t, db, b)
+	l := load(t, db)
+	want := map[string]router.Inbound{"assigned": {Messages: 3, Bytes: len("m1") + len("m2") + len("Grüße")}}
+	if !reflect.DeepEqual(l.Inbound, want) {
+		t.Errorf("Inbound: got %v, want %v", l.Inbound, want)
+	}
+}
+
 func TestLoadEmpty(t *testing.T) {
 	l := load(t, openTest(t))
 	if len(l.Agents)+len(l.Queues)+len(l.Contacts) != 0 || l.NextEventSeq == nil || l.NextMessageSeq == nil {
