@@ -17,15 +17,20 @@ const offlineSubjectPrefix = "[message] "
 // conversationData is the answer to start and resume.
 type conversationData struct {
 	ConversationID string `json:"conversation_id"`
-	// Token and ExpiresAt are absent when resuming an ended conversation
-	// (its existing token stays valid until it expires).
+	// Token and ExpiresAt are absent when resuming an ended conversation,
+	// or a left message whose AddUntil passed (its existing token stays
+	// valid until it expires).
 	Token     string     `json:"token,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	// State is "queued", "assigned" or "closed".
+	// State is "queued", "assigned" or "closed"; a left message is
+	// "closed" once its AddUntil has passed.
 	State string `json:"state"`
 	// Mode is "live" or "message" (left for later).
 	Mode      string `json:"mode"`
 	AgentName string `json:"agent_name,omitempty"`
+	// AddUntil, on a left message that is not closed, is until when the
+	// customer may add to it.
+	AddUntil *time.Time `json:"add_until,omitempty"`
 }
 
 // customerState is the contact's state as the customer sees it.
@@ -73,10 +78,18 @@ func (cn *conn) bind(reqID, typ string, ct router.Contact, lastSeq int, now time
 	c := cn.ch
 	live := !strings.HasPrefix(ct.Subject, offlineSubjectPrefix)
 	ans := conversationData{ConversationID: ct.ID, State: customerState(ct.State), Mode: "live"}
+	var addUntil time.Time
 	if !live {
 		ans.Mode = "message"
+		addUntil = ct.CreatedAt.Add(c.o.LeaveMessageWindow).UTC()
+		if ans.State == "closed" || !now.Before(addUntil) {
+			// Over for the customer; the contact waits for an agent.
+			ans.State = "closed"
+		} else {
+			ans.AddUntil = &addUntil
+		}
 	}
-	if !ct.State.Final() {
+	if !ct.State.Final() && (live || ans.AddUntil != nil) {
 		exp := now.Add(c.o.TokenTTL).UTC().Truncate(time.Second)
 		ans.Token, ans.ExpiresAt = sign(c.o.Secret, ct.ID, exp), &exp
 	}
@@ -85,7 +98,7 @@ func (cn *conn) bind(reqID, typ string, ct router.Contact, lastSeq int, now time
 	}
 
 	cn.mu.Lock()
-	cn.contactID, cn.customer, cn.live = ct.ID, ct.Customer.Name, live
+	cn.contactID, cn.customer, cn.live, cn.addUntil = ct.ID, ct.Customer.Name, live, addUntil
 	cn.lastMsg, cn.ready = lastSeq, false
 	cn.mu.Unlock()
 	// Subscribed before reading the store: a message committed from now

@@ -1,0 +1,199 @@
+package chat
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// TestCustomerLimitOverChat: past the router's customer limit the
+// customer gets a limit_reached error frame naming the limit, and nothing
+// more is stored.
+func TestCustomerLimitOverChat(t *testing.T) {
+	e := newEnvRouter(t, router.Options{CustomerMessages: 2}, nil)
+	alice(e, 1, router.AgentAvailable)
+	c := e.dial(nil)
+	d := ada
+	d.Message = "first"
+	conv := c.start(d)
+	tests := []struct {
+		name, body string
+		wantCode   string // "" for an ack
+	}{
+		{"second-message", "second", ""},
+		{"third-message-over-the-limit", "third", codeLimitReached},
+		{"still-over-the-limit", "fourth", codeLimitReached},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ans, _ := c.sendText(tt.body, fmt.Sprint("c", i))
+			if tt.wantCode == "" {
+				if ans.Type != typeAck {
+					t.Fatalf("got %s %s, want ack", ans.Type, ans.Data)
+				}
+				return
+			}
+			var fe struct{ Code, Message string }
+			c.decode(ans, &fe)
+			if ans.Type != typeError || fe.Code != tt.wantCode || !strings.Contains(fe.Message, "at most 2 messages") {
+				t.Fatalf("got %s %s, want error %s naming the limit of 2 messages", ans.Type, ans.Data, tt.wantCode)
+			}
+		})
+	}
+	if n := len(e.storedMessages(conv.ConversationID)); n != 2 {
+		t.Errorf("stored %d messages, want 2", n)
+	}
+}
+
+// TestConnectionsPerAddress: one more socket than ConnectionsPerAddress
+// from one client (as ClientAddr resolves it) is refused with 429 before
+// the upgrade; another client is not affected.
+func TestConnectionsPerAddress(t *testing.T) {
+	e := newEnv(t, func(o *Options) {
+		o.ConnectionsPerAddress = 2
+		o.ClientAddr = func(r *http.Request) string { return r.Header.Get("X-Client") }
+	})
+	from := func(addr string) http.Header { return http.Header{"X-Client": {addr}} }
+	url := "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/ws/chat"
+	tests := []struct {
+		name, addr string
+		want       int
+	}{
+		{"first-of-a", "a", http.StatusSwitchingProtocols},
+		{"second-of-a", "a", http.StatusSwitchingProtocols},
+		{"third-of-a", "a", http.StatusTooManyRequests},
+		{"first-of-b", "b", http.StatusSwitchingProtocols},
+	}
+	for _, tt := range tests {
+		outer := t // the sockets stay open until the last row ran
+		t.Run(tt.name, func(t *testing.T) {
+			ws, resp, err := websocket.DefaultDialer.Dial(url, from(tt.addr))
+			if ws != nil {
+				outer.Cleanup(func() { ws.Close() })
+			}
+			if resp == nil {
+				t.Fatalf("dial: %v", err)
+			}
+			if resp.StatusCode != tt.want {
+				t.Fatalf("got status %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+}
+
+func TestAcquireRelease(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.ConnectionsPerAddress = 2 })
+	c := e.chat
+	steps := []struct {
+		op   string // "acquire" or "release"
+		addr string
+		want bool // acquire's answer
+	}{
+		{"acquire", "a", true},
+		{"acquire", "a", true},
+		{"acquire", "a", false},
+		{"acquire", "b", true},
+		{"release", "a", false},
+		{"acquire", "a", true},
+		{"acquire", "a", false},
+		{"release", "a", false},
+		{"release", "a", false},
+		{"release", "b", false},
+	}
+	for i, s := range steps {
+		if s.op == "release" {
+			c.release(s.addr)
+			continue
+		}
+		if got := c.acquire(s.addr); got != s.want {
+			t.Fatalf("step %d: acquire(%s) = %v, want %v", i, s.addr, got, s.want)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.byAddr) != 0 {
+		t.Errorf("after every release: %v, want no address", c.byAddr)
+	}
+}
+
+// TestLeftMessageStaysQueued: a left message may be added to within the
+// window; closing the chat ends the customer's conversation but never
+// abandons the contact, which waits for an agent; after the window the
+// conversation is over for the customer.
+func TestLeftMessageStaysQueued(t *testing.T) {
+	const window = 5 * time.Minute
+	e := newEnv(t, func(o *Options) { o.LeaveMessageWindow = window })
+	d := ada
+	d.Message, d.LeaveMessage = "Please refund invoice 42", true
+	c := e.dial(nil)
+	conv := c.start(d)
+	id := conv.ConversationID
+	if conv.Mode != "message" || conv.AddUntil == nil || !conv.AddUntil.Equal(epoch.Add(window)) || conv.Token == "" {
+		t.Fatalf("started %+v, want a message that takes more until %s, with a token", conv, epoch.Add(window))
+	}
+	queued := func(stage string) {
+		t.Helper()
+		if ct, ok := e.router.Snapshot().Contact(id); !ok || ct.State != router.ContactQueued {
+			t.Fatalf("%s: contact %+v (live %v), want it queued", stage, ct, ok)
+		}
+	}
+	if ans, _ := c.sendText("It was charged twice.", "m1"); ans.Type != typeAck {
+		t.Fatalf("add within the window: got %s %s, want ack", ans.Type, ans.Data)
+	}
+
+	// "End chat" on a left message: acked, the conversation is over for
+	// the customer, the contact still waits.
+	fs := c.until(c.request(typeLeave, nil))
+	if last := fs[len(fs)-1]; last.Type != typeAck {
+		t.Fatalf("leave: got %s %s, want ack", last.Type, last.Data)
+	}
+	var closed closedData
+	c.decode(c.expect(typeClosed), &closed)
+	if closed.State != stateLeft {
+		t.Fatalf("closed %+v, want state %s", closed, stateLeft)
+	}
+	queued("after leave")
+
+	// A reconnection within the window still may add; after it, the
+	// conversation is closed for the customer and takes nothing.
+	r := e.dial(nil)
+	resumed := func() conversationData {
+		t.Helper()
+		f := r.answer(r.request(typeResume, resumeData{ConversationID: id, Token: conv.Token}))
+		if f.Type != typeResumed {
+			t.Fatalf("resume: got %s %s", f.Type, f.Data)
+		}
+		var cd conversationData
+		r.decode(f, &cd)
+		return cd
+	}
+	if cd := resumed(); cd.State != "queued" || cd.AddUntil == nil {
+		t.Fatalf("resume within the window: %+v, want queued with add_until", cd)
+	}
+	e.clock.Advance(window)
+	ans, before := r.sendText("one more thing", "m2")
+	if code := r.errorCode(ans); code != codeConflict {
+		t.Fatalf("add after the window: got %s, want %s", code, codeConflict)
+	}
+	if len(before) == 0 || before[len(before)-1].Type != typeClosed {
+		t.Fatalf("add after the window: frames %v before the error, want closed last", before)
+	}
+	r.decode(before[len(before)-1], &closed)
+	if closed.State != stateLeft {
+		t.Fatalf("closed %+v, want state %s", closed, stateLeft)
+	}
+	r = e.dial(nil)
+	if cd := resumed(); cd.State != "closed" || cd.Token != "" || cd.AddUntil != nil {
+		t.Fatalf("resume after the window: %+v, want closed without a token", cd)
+	}
+	queued("after the window")
+	if n := len(e.storedMessages(id)); n != 2 {
+		t.Errorf("stored %d messages, want 2", n)
+	}
+}
