@@ -1,5 +1,7 @@
 // The customer's chat: pre-chat form, conversation, resumption. The
 // conversation token lives in localStorage; a reload resumes with it.
+// When the conversation ends the token is forgotten, so that the next
+// person at a shared browser sees nothing of it.
 import { ChatClient } from './client.js';
 import { renderBody, waitText } from './render.js';
 
@@ -7,6 +9,7 @@ const KEY = 'switchboard.chat.v1';
 const OUTBOX = 'switchboard.chat.outbox.v1';
 const TYPING_EVERY = 3000;
 const AGENT_TYPING_FOR = 5000;
+const LEFT_TEXT = 'Your message is with us: we will answer by email or phone. You can close this window.';
 
 const $ = (id) => document.getElementById(id);
 const embedded = new URLSearchParams(location.search).get('embed') === '1';
@@ -25,6 +28,7 @@ let lastTyping = 0;
 let typingTimer = 0;
 let state = '';                  // '', 'queued', 'assigned', 'closed'
 let mode = 'live';
+let addUntil = null;             // Date until which a left message takes more
 
 function load(k) {
   try {
@@ -79,7 +83,12 @@ function handle(f) {
         store(KEY, saved);
       }
       mode = d.mode;
+      addUntil = d.add_until ? new Date(d.add_until) : null;
       showConversation();
+      if (d.state === 'closed') {
+        ended(mode === 'message' ? LEFT_TEXT : 'The conversation has ended.');
+        break;
+      }
       setState(d.state, d.agent_name);
       for (const [clientID, body] of outbox) sendMessage(clientID, body);
       break;
@@ -93,8 +102,8 @@ function handle(f) {
       setState('assigned', d.agent_name);
       break;
     case 'closed':
-      setState('closed');
-      $('ended-text').textContent = d.reason === 'you left the conversation' ? 'You left the conversation.' : 'The conversation has ended.';
+      if (d.state === 'left') ended(LEFT_TEXT);
+      else ended(d.reason === 'you left the conversation' ? 'You left the conversation.' : 'The conversation has ended.');
       break;
     case 'message':
       addMessage(d);
@@ -113,7 +122,7 @@ function handle(f) {
       break;
     case 'ack':
       if (req && req.kind === 'send' && d.message) addMessage(d.message);
-      if (req && req.kind === 'leave') ended('You left the conversation.');
+      if (req && req.kind === 'leave') ended(mode === 'message' ? LEFT_TEXT : 'You left the conversation.');
       break;
     case 'error':
       failed(req, d);
@@ -203,8 +212,10 @@ function setState(s, agentName) {
   $('composer').hidden = s === 'closed';
   $('ended').hidden = s !== 'closed';
   if (s !== 'queued' || mode !== 'live') $('queue').hidden = true;
+  $('end').textContent = mode === 'message' ? 'Close' : 'End chat';
   if (mode === 'message' && s !== 'assigned' && s !== 'closed') {
-    $('status').textContent = 'Message received: we will answer later, by email or phone.';
+    const until = addUntil ? ' You can add to it until ' + addUntil.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) + ', or close this window.' : '';
+    $('status').textContent = 'Message received: we will answer later, by email or phone.' + until;
   } else if (s === 'queued') {
     $('status').textContent = 'Waiting for an agent';
   } else if (s === 'assigned') {
