@@ -705,3 +705,45 @@ func TestContactsBadCursor(t *testing.T) {
 func encodeRaw(s string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(s))
 }
+
+func TestMessagesBefore(t *testing.T) {
+	db := openTest(t)
+	commit(t, db, &router.Batch{
+		Contacts: []router.Contact{simpleContact("c", router.ContactAssigned, t0), simpleContact("empty", router.ContactQueued, t0)},
+		Messages: messages("c", 1, 7),
+	})
+	tests := []struct {
+		name         string
+		id           string
+		before, lim  int
+		wantFirst, n int // seqs wantFirst..wantFirst+n-1
+	}{
+		{"latest-page", "c", 0, 3, 5, 3},
+		{"page-before", "c", 5, 3, 2, 3},
+		{"first-page-short", "c", 2, 3, 1, 1},
+		{"nothing-before-the-first", "c", 1, 3, 0, 0},
+		{"all-of-it", "c", 0, 100, 1, 7},
+		{"empty-conversation", "empty", 0, 3, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ms, err := db.MessagesBefore(context.Background(), tt.id, tt.before, tt.lim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, want []int
+			for _, m := range ms {
+				got = append(got, m.Seq)
+			}
+			for i := range tt.n {
+				want = append(want, tt.wantFirst+i)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("seqs: got %v, want %v", got, want)
+			}
+		})
+	}
+	if _, err := db.MessagesBefore(context.Background(), "nobody", 0, 3); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown contact: got %v, want ErrNotFound", err)
+	}
+}

@@ -384,3 +384,64 @@ func TestBrowserForgetsEndedConversation(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserPagesLongHistory: a reload of a long conversation shows the
+// latest messages and "Show earlier messages" reads the rest, in order.
+func TestBrowserPagesLongHistory(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	ctx, cancel := browser(t)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/chat/"),
+		chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Ada Lovelace"),
+		chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
+		chromedp.Click(chromedp.CSS(`#f-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`#conversation`)),
+	)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	id := e.router.Snapshot().Contacts()[0].ID
+	actx := context.Background()
+	if _, err := e.router.Accept(actx, id, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	const total = 2*historyPage + 5
+	for i := range total {
+		if _, _, err := e.router.AddMessage(actx, id, router.Message{Direction: "out", Author: "alice", Body: fmt.Sprint("m", i+1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll := func(expr string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](expr)(ctx, tg)
+			return err
+		})
+	}
+	var first, afterAll []string
+	const bodies = `[...document.querySelectorAll('#messages li .body')].map(b => b.textContent)`
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/chat/"),
+		chromedp.WaitVisible(chromedp.CSS(`#earlier`)),
+		poll(fmt.Sprintf(`document.querySelectorAll('#messages li').length === %d`, historyPage)),
+		into(&first, chromedp.Evaluate[[]string](bodies)),
+		chromedp.Click(chromedp.CSS(`#earlier`)),
+		poll(fmt.Sprintf(`document.querySelectorAll('#messages li').length === %d && !document.querySelector('#earlier').disabled`, 2*historyPage)),
+		chromedp.Click(chromedp.CSS(`#earlier`)),
+		poll(fmt.Sprintf(`document.querySelectorAll('#messages li').length === %d && document.querySelector('#earlier').hidden`, total)),
+		into(&afterAll, chromedp.Evaluate[[]string](bodies)),
+	)
+	if err != nil {
+		t.Fatalf("reload and page: %v", err)
+	}
+	if first[0] != fmt.Sprint("m", total-historyPage+1) || first[len(first)-1] != fmt.Sprint("m", total) {
+		t.Errorf("after the reload: %s … %s, want m%d … m%d", first[0], first[len(first)-1], total-historyPage+1, total)
+	}
+	for i, b := range afterAll {
+		if want := fmt.Sprint("m", i+1); b != want {
+			t.Fatalf("message %d: %q, want %q (in order)", i, b, want)
+		}
+	}
+}

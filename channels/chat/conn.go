@@ -166,6 +166,8 @@ func (cn *conn) handle(req request) error {
 		return nil
 	case typeLeave:
 		return cn.leave(req.ID)
+	case typeHistory:
+		return cn.history(req.ID, req.History)
 	}
 	return invalid(req.ID, "unknown type %q", req.Type)
 }

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -196,4 +197,95 @@ func TestLeftMessageStaysQueued(t *testing.T) {
 	if n := len(e.storedMessages(id)); n != 2 {
 		t.Errorf("stored %d messages, want 2", n)
 	}
+}
+
+// TestResumePagesHistory: a resumption sends at most the latest
+// historyPage messages after last_seq and says where the rest begins;
+// history requests read the pages before, down to the first message.
+func TestResumePagesHistory(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	conv := e.dial(nil).start(ada)
+	id := conv.ConversationID
+	ctx := context.Background()
+	if _, err := e.router.Accept(ctx, id, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	const total = 2*historyPage + 30
+	for i := range total {
+		if _, _, err := e.router.AddMessage(ctx, id, router.Message{Direction: "out", Author: "alice", Body: fmt.Sprint("m", i+1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seqs := func(ms []messageData) (first, last, n int) {
+		if len(ms) == 0 {
+			return 0, 0, 0
+		}
+		return ms[0].Seq, ms[len(ms)-1].Seq, len(ms)
+	}
+	tests := []struct {
+		name              string
+		lastSeq           int
+		wantFirst, wantN  int
+		wantHistoryBefore int
+	}{
+		{"from-nothing", 0, total - historyPage + 1, historyPage, total - historyPage + 1},
+		{"from-far-back", 10, total - historyPage + 1, historyPage, total - historyPage + 1},
+		{"from-near-the-end", total - 5, total - 4, 5, 0},
+		{"up-to-date", total, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := e.dial(nil)
+			fs := c.until(c.request(typeResume, resumeData{ConversationID: id, Token: conv.Token, LastSeq: tt.lastSeq}))
+			var cd conversationData
+			c.decode(fs[len(fs)-1], &cd)
+			if cd.HistoryBefore != tt.wantHistoryBefore {
+				t.Errorf("history_before: got %d, want %d", cd.HistoryBefore, tt.wantHistoryBefore)
+			}
+			// The messages follow the answer; one more request marks
+			// their end.
+			var ms []messageData
+			if tt.wantN > 0 {
+				for len(ms) < tt.wantN {
+					ms = append(ms, messagesOf(t, []frame{c.expect(typeMessage)})...)
+				}
+			}
+			more := c.until(c.request(typeRead, readData{UpToSeq: 0}))
+			ms = append(ms, messagesOf(t, more)...)
+			if first, _, n := seqs(ms); first != tt.wantFirst || n != tt.wantN {
+				t.Errorf("sent %d messages from %d, want %d from %d", n, first, tt.wantN, tt.wantFirst)
+			}
+		})
+	}
+
+	t.Run("history-pages-down-to-the-first", func(t *testing.T) {
+		c := e.dial(nil)
+		cd := conversationData{}
+		c.decode(c.answer(c.request(typeResume, resumeData{ConversationID: id, Token: conv.Token, LastSeq: total})), &cd)
+		before := total + 1
+		var got [][3]int
+		for range 4 {
+			f := c.answer(c.request(typeHistory, historyRequest{BeforeSeq: before}))
+			var h historyData
+			c.decode(f, &h)
+			first, last, n := seqs(h.Messages)
+			got = append(got, [3]int{first, last, n})
+			if h.HistoryBefore == 0 {
+				break
+			}
+			before = h.HistoryBefore
+		}
+		want := [][3]int{{total - historyPage + 1, total, historyPage}, {31, 30 + historyPage, historyPage}, {1, 30, 30}}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("pages (first, last, count): got %v, want %v", got, want)
+		}
+	})
+	t.Run("history-before-zero-is-invalid", func(t *testing.T) {
+		c := e.dial(nil)
+		c.answer(c.request(typeResume, resumeData{ConversationID: id, Token: conv.Token, LastSeq: total}))
+		if code := c.errorCode(c.answer(c.request(typeHistory, historyRequest{}))); code != codeInvalid {
+			t.Errorf("got %s, want %s", code, codeInvalid)
+		}
+	})
 }

@@ -29,6 +29,7 @@ let typingTimer = 0;
 let state = '';                  // '', 'queued', 'assigned', 'closed'
 let mode = 'live';
 let addUntil = null;             // Date until which a left message takes more
+let historyBefore = 0;           // seq before which the server has more messages
 
 function load(k) {
   try {
@@ -84,6 +85,9 @@ function handle(f) {
       }
       mode = d.mode;
       addUntil = d.add_until ? new Date(d.add_until) : null;
+      // A long conversation resumes with its latest messages; the
+      // earlier ones are read a page at a time.
+      if (d.history_before && (!historyBefore || d.history_before < historyBefore)) setEarlier(d.history_before);
       showConversation();
       if (d.state === 'closed') {
         ended(mode === 'message' ? LEFT_TEXT : 'The conversation has ended.');
@@ -122,6 +126,10 @@ function handle(f) {
       break;
     case 'ack':
       if (req && req.kind === 'send' && d.message) addMessage(d.message);
+      if (req && req.kind === 'history') {
+        for (const m of d.messages || []) addMessage(m, true);
+        setEarlier(d.history_before || 0);
+      }
       if (req && req.kind === 'leave') ended(mode === 'message' ? LEFT_TEXT : 'You left the conversation.');
       break;
     case 'error':
@@ -136,6 +144,9 @@ function failed(req, d) {
     case 'resume':
       forget();
       showForm('Your previous conversation could not be resumed. You can start a new one.');
+      break;
+    case 'history':
+      $('earlier').disabled = false;
       break;
     case 'start':
       $('f-submit').disabled = false;
@@ -262,7 +273,15 @@ function mark(li, text) {
   m.textContent = text;
 }
 
-function addMessage(m) {
+// setEarlier shows the "Show earlier messages" button while the server
+// has messages before seq (0: none).
+function setEarlier(seq) {
+  historyBefore = seq;
+  $('earlier').hidden = !seq;
+  $('earlier').disabled = false;
+}
+
+function addMessage(m, earlier) {
   if (seen.has(m.seq)) return;
   let li = m.client_id ? bubbles.get(m.client_id) : null;
   if (li) {
@@ -280,6 +299,7 @@ function addMessage(m) {
   seen.set(m.seq, li);
   lastSeq = Math.max(lastSeq, m.seq);
   if (m.direction === 'out') maxOutSeq = Math.max(maxOutSeq, m.seq);
+  if (earlier) return;
   scrollDown();
   markRead();
 }
@@ -329,6 +349,7 @@ $('form').addEventListener('submit', (e) => {
   $('f-submit').disabled = true;
   $('messages').replaceChildren();
   seen.clear();
+  setEarlier(0);
   lastSeq = maxOutSeq = readSent = 0;
 });
 
@@ -366,6 +387,15 @@ $('input').addEventListener('input', () => {
   if (now - lastTyping >= TYPING_EVERY && client.send('typing', {})) lastTyping = now;
 });
 
+$('earlier').addEventListener('click', () => {
+  if (!historyBefore) return;
+  const id = client.send('history', { before_seq: historyBefore });
+  if (id) {
+    requests.set(id, { kind: 'history' });
+    $('earlier').disabled = true;
+  }
+});
+
 $('end').addEventListener('click', () => {
   const id = client.send('leave', {});
   if (id) requests.set(id, { kind: 'leave' });
@@ -375,6 +405,7 @@ $('again').addEventListener('click', () => {
   forget();
   $('messages').replaceChildren();
   seen.clear();
+  setEarlier(0);
   bubbles.clear();
   lastSeq = maxOutSeq = readSent = 0;
   $('f-submit').disabled = false;
