@@ -445,3 +445,55 @@ func TestBrowserPagesLongHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserHidesConversationEndedWhileAway: a conversation that ended
+// while no page was open is not shown when the page opens again: the
+// next person at the browser gets the form, and the token is forgotten.
+func TestBrowserHidesConversationEndedWhileAway(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	ctx, cancel := browser(t)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/chat/"),
+		chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Ada Lovelace"),
+		chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
+		chromedp.SendKeys(chromedp.CSS(`#f-message`), "My account number is 12345"),
+		chromedp.Click(chromedp.CSS(`#f-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`li.msg.in`)),
+		chromedp.Navigate("about:blank"),
+	)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	id := e.router.Snapshot().Contacts()[0].ID
+	actx := context.Background()
+	if _, err := e.router.Accept(actx, id, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.router.CloseContact(actx, id, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	var note string
+	var shown int
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/chat/"),
+		chromedp.WaitVisible(chromedp.CSS(`#form-error`)),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](`localStorage.getItem('switchboard.chat.v1') === null`)(ctx, tg)
+			return err
+		}),
+		into(&note, chromedp.Text(chromedp.CSS(`#form-error`))),
+		into(&shown, chromedp.Evaluate[int](`document.querySelectorAll('#messages li').length`)),
+	)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	if note != "Your previous conversation has ended. You can start a new one." {
+		t.Errorf("note %q", note)
+	}
+	if shown != 0 {
+		t.Errorf("%d messages in the page, want 0", shown)
+	}
+}

@@ -88,11 +88,14 @@ function handle(f) {
       // A long conversation resumes with its latest messages; the
       // earlier ones are read a page at a time.
       if (d.history_before && (!historyBefore || d.history_before < historyBefore)) setEarlier(d.history_before);
-      showConversation();
       if (d.state === 'closed') {
-        ended(mode === 'message' ? LEFT_TEXT : 'The conversation has ended.');
+        // It ended while this page was away: whoever is here now may
+        // not be who wrote it, so it is not shown.
+        forget();
+        showForm('Your previous conversation has ended. You can start a new one.');
         break;
       }
+      showConversation();
       setState(d.state, d.agent_name);
       for (const [clientID, body] of outbox) sendMessage(clientID, body);
       break;
@@ -110,7 +113,7 @@ function handle(f) {
       else ended(d.reason === 'you left the conversation' ? 'You left the conversation.' : 'The conversation has ended.');
       break;
     case 'message':
-      addMessage(d);
+      if (state) addMessage(d); // none while the form is shown
       break;
     case 'typing':
       if (d.from === 'agent') {
