@@ -19,6 +19,7 @@ const (
 	codeNotFound         = "not_found"              // 404
 	codeMethodNotAllowed = "method_not_allowed"     // 405
 	codeConflict         = "conflict"               // 409
+	codeLimitReached     = "limit_reached"          // 409
 	codeTooManyRequests  = "too_many_requests"      // 429
 	codeTooLarge         = "too_large"              // 413
 	codeUnsupportedMedia = "unsupported_media_type" // 415
@@ -105,6 +106,8 @@ func routerError(err error) *httpError {
 		return notFoundf("%s", msg)
 	case errors.Is(err, router.ErrConflict), errors.Is(err, router.ErrNotYours):
 		return conflictf("%s", msg)
+	case errors.Is(err, router.ErrLimit):
+		return errorf(http.StatusConflict, codeLimitReached, "%s", msg)
 	case errors.Is(err, router.ErrIdempotency):
 		return errorf(http.StatusUnprocessableEntity, codeIdempotency,
 			"Idempotency-Key was already used with a different request body; use a new key for a new contact")

@@ -75,6 +75,8 @@ type envOptions struct {
 	clientAddr func(*http.Request) string
 	// secureCookie is Options.SecureCookie.
 	secureCookie func(*http.Request) bool
+	// customerMessages is the router's Options.CustomerMessages.
+	customerMessages int
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{}) }
@@ -88,7 +90,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	clock := router.NewManualClock(epoch)
-	rt, err := router.New(db, &router.Options{Clock: clock})
+	rt, err := router.New(db, &router.Options{Clock: clock, CustomerMessages: o.customerMessages})
 	if err != nil {
 		t.Fatalf("router.New: %v", err)
 	}

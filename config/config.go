@@ -215,6 +215,11 @@ type Routing struct {
 	// WrapUp is the wrap-up time after a contact, for queues that do not
 	// set their own.
 	WrapUp router.Duration `yaml:"wrapup" json:"wrapup"`
+	// CustomerMessages bounds the messages from the customer that one
+	// contact holds, whatever the channel (router.Options.CustomerMessages).
+	CustomerMessages int `yaml:"customer_messages" json:"customer_messages"`
+	// CustomerBytes bounds the bytes of those messages.
+	CustomerBytes int `yaml:"customer_bytes" json:"customer_bytes"`
 }
 
 // HTTP tunes the HTTP server.
@@ -289,6 +294,12 @@ type Chat struct {
 	ConversationsPerMinute int `yaml:"conversations_per_minute" json:"conversations_per_minute"`
 	// MessagesPer10s bounds the messages of one conversation.
 	MessagesPer10s int `yaml:"messages_per_10s" json:"messages_per_10s"`
+	// ConnectionsPerAddress bounds the chat sockets one client address
+	// holds open at once.
+	ConnectionsPerAddress int `yaml:"connections_per_address" json:"connections_per_address"`
+	// LeaveMessageWindow is how long after leaving a message the customer
+	// may add to it.
+	LeaveMessageWindow router.Duration `yaml:"leave_message_window" json:"leave_message_window"`
 	// TokenTTL is how long a customer may resume a conversation.
 	TokenTTL router.Duration `yaml:"token_ttl" json:"token_ttl"`
 }
@@ -447,7 +458,9 @@ func Default() *Config {
 				router.ChannelSMS:   3,
 				router.ChannelAPI:   1,
 			},
-			WrapUp: router.Duration(30e9),
+			WrapUp:           router.Duration(30e9),
+			CustomerMessages: router.DefaultCustomerMessages,
+			CustomerBytes:    router.DefaultCustomerBytes,
 		},
 		HTTP: HTTP{
 			MaxBodyBytes:    DefaultMaxBodyBytes,
@@ -488,6 +501,8 @@ func Default() *Config {
 			MaxMessageBytes:        4096,
 			ConversationsPerMinute: 5,
 			MessagesPer10s:         20,
+			ConnectionsPerAddress:  20,
+			LeaveMessageWindow:     router.Duration(10 * time.Minute),
 			TokenTTL:               router.Duration(24 * 3600e9),
 		},
 	}

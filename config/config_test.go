@@ -358,6 +358,16 @@ func TestParseErrors(t *testing.T) {
 			want: `4:16: queues[0].segment_boosts.premium: -2 is out of range (want 0 to 1000)`,
 		},
 		{
+			name: "customer-messages-zero",
+			yaml: "routing:\n  customer_messages: 0\n",
+			want: `2:22: routing.customer_messages: 0 (want at least 1, such as 200)`,
+		},
+		{
+			name: "customer-bytes-negative",
+			yaml: "routing:\n  customer_bytes: -1\n",
+			want: `2:19: routing.customer_bytes: -1 (want a size in bytes, at least 1, such as 1048576)`,
+		},
+		{
 			name: "wrapup-zero",
 			yaml: "routing:\n  wrapup: 0s\n",
 			want: `2:11: routing.wrapup: 0s is not positive (want a duration such as "30s")`,
@@ -1111,6 +1121,8 @@ func TestChatValidation(t *testing.T) {
 		{"bad-span-syntax", "chat:\n  opening_hours: {time_zone: UTC, friday: [\"9-5\"]}\n", `"9-5" is not a span`},
 		{"too-big", "chat:\n  max_message_bytes: 100000\n", "chat.max_message_bytes: 100000"},
 		{"short-ttl", "chat:\n  token_ttl: 10s\n", "chat.token_ttl: 10s"},
+		{"no-connections", "chat:\n  connections_per_address: 0\n", "2:28: chat.connections_per_address: 0 (want at least 1"},
+		{"no-leave-window", "chat:\n  leave_message_window: 0s\n", "2:25: chat.leave_message_window: 0s is not positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,7 +19,7 @@ type Token struct {
 }
 
 // RouterOptions returns the router's options that the configuration
-// sets: OfferTimeout, Capacity and WrapUp. The caller adds the clock,
+// sets: OfferTimeout, Capacity, WrapUp and the customer limits. The caller adds the clock,
 // notifier and logger.
 func (c *Config) RouterOptions() router.Options {
 	offer := make(map[router.Channel]time.Duration, len(c.Routing.OfferTimeout))
@@ -30,6 +30,9 @@ func (c *Config) RouterOptions() router.Options {
 		OfferTimeout: offer,
 		Capacity:     maps.Clone(c.Routing.Capacity),
 		WrapUp:       c.Routing.WrapUp.D(),
+		// The customer limits bound what the public can store.
+		CustomerMessages: c.Routing.CustomerMessages,
+		CustomerBytes:    c.Routing.CustomerBytes,
 	}
 }
 

@@ -275,6 +275,12 @@ func (v *validator) routing() {
 	if r.WrapUp <= 0 {
 		v.errf("routing.wrapup", "%s is not positive (want a duration such as \"30s\")", r.WrapUp.D())
 	}
+	if r.CustomerMessages < 1 {
+		v.errf("routing.customer_messages", "%d (want at least 1, such as %d)", r.CustomerMessages, router.DefaultCustomerMessages)
+	}
+	if r.CustomerBytes < 1 {
+		v.errf("routing.customer_bytes", "%d (want a size in bytes, at least 1, such as %d)", r.CustomerBytes, router.DefaultCustomerBytes)
+	}
 }
 
 func (v *validator) http() {
@@ -349,6 +355,12 @@ func (v *validator) chat() {
 	}
 	if c.MessagesPer10s < 1 {
 		v.errf("chat.messages_per_10s", "%d (want at least 1)", c.MessagesPer10s)
+	}
+	if c.ConnectionsPerAddress < 1 {
+		v.errf("chat.connections_per_address", "%d (want at least 1, such as 20)", c.ConnectionsPerAddress)
+	}
+	if c.LeaveMessageWindow <= 0 {
+		v.errf("chat.leave_message_window", "%s is not positive (want a duration such as \"10m\")", c.LeaveMessageWindow.D())
 	}
 	if c.TokenTTL < router.Duration(time.Minute) {
 		v.errf("chat.token_ttl", "%s (want at least 1m, e.g. \"24h\")", c.TokenTTL.D())

@@ -3,10 +3,13 @@ package router
 import (
 	"context"
 	"fmt"
-	"github.com/hashicorp/go-memdb"
 	"regexp"
 	"slices"
 	"time"
+
+	"github.com/hashicorp/go-memdb"
+
+	"github.com/switchboard/switchboard/inbound"
 )
 
 // Limits on what a command may carry.
@@ -112,6 +115,7 @@ type NewContact struct {
 // idempotent retry; if that contact has ended, only its ID is set and the
 // store has the rest).
 func (r *Router) Submit(ctx context.Context, nc NewContact) (Contact, bool, error) {
+	nc = nc.fromOutside()
 	if nc.IdempotencyKey != "" {
 		// Keys older than the router's memory are only in the store.
 		// Asked before the command is queued; a concurrent retry that
@@ -154,6 +158,28 @@ func (r *Router) Submit(ctx context.Context, nc NewContact) (Contact, bool, erro
 	return c, created, err
 }
 
+// fromOutside returns nc with what came from outside (the customer's
+// name, the subject, the first message) as an agent may see it: see
+// package inbound.
+func (nc NewContact) fromOutside() NewContact {
+	nc.Customer.Name = inbound.Text(nc.Customer.Name)
+	nc.Subject = inbound.Text(nc.Subject)
+	nc.Body = inbound.Text(nc.Body)
+	return nc
+}
+
+// customerLimit wraps ErrLimit if the customer who sent s may not add a
+// message of n bytes.
+func (r *Router) customerLimit(s contactSeqs, n int) error {
+	if s.inMessages >= r.customerMessages {
+		return fmt.Errorf("%w: a conversation holds at most %d messages from the customer", ErrLimit, r.customerMessages)
+	}
+	if s.inBytes+n > r.customerBytes {
+		return fmt.Errorf("%w: a conversation holds at most %d bytes of messages from the customer", ErrLimit, r.customerBytes)
+	}
+	return nil
+}
+
 // checkNewContact validates nc against the state txn shows and returns
 // its queue. Submit runs it in the write transaction; Check on a snapshot.
 func (r *Router) checkNewContact(txn *memdb.Txn, nc NewContact) (*Queue, error) {
@@ -182,6 +208,8 @@ func (r *Router) checkNewContact(txn *memdb.Txn, nc NewContact) (*Queue, error) 
 		return nil, fmt.Errorf("%w: subject longer than %d bytes", ErrInvalid, maxSubjectLen)
 	case len(nc.Body) > maxBodyLen:
 		return nil, fmt.Errorf("%w: body longer than %d bytes", ErrInvalid, maxBodyLen)
+	case len(nc.Body) > r.customerBytes:
+		return nil, r.customerLimit(contactSeqs{}, len(nc.Body))
 	case len(nc.Preferred) > maxPreferred:
 		return nil, fmt.Errorf("%w: at most %d preferred agents", ErrInvalid, maxPreferred)
 	case nc.PreferredTimeout < 0:
@@ -203,7 +231,7 @@ func (r *Router) checkNewContact(txn *memdb.Txn, nc NewContact) (*Queue, error) 
 // without changing anything: a channel checks a contact before work that
 // must not happen for a request that is refused (creating its customer).
 func (r *Router) Check(nc NewContact) error {
-	_, err := r.checkNewContact(r.db.Txn(false), nc)
+	_, err := r.checkNewContact(r.db.Txn(false), nc.fromOutside())
 	return err
 }
 
@@ -710,7 +738,17 @@ func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAg
 // AddMessage appends a message to a live contact's conversation and
 // tells the contact's agent. A message whose ClientID the contact already
 // has is a resend: the first copy is returned and dup is true.
+//
+// A message from the customer (direction "in") is taken as an agent may
+// see it (package inbound), and only within the customer limits
+// (Options.CustomerMessages, CustomerBytes): past them the error wraps
+// ErrLimit and nothing is stored. A message whose Author is an agent is
+// refused unless the contact is assigned to that agent (ErrNotYours if
+// it is with someone else, ErrConflict if it is not assigned).
 func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (Message, bool, error) {
+	if m.Direction == "in" {
+		m.Body, m.Author = inbound.Text(m.Body), inbound.Text(m.Author)
+	}
 	dup := false
 	v, err := r.do(ctx, func(w *write) (any, error) {
 		dup = false
@@ -727,11 +765,17 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 		if err != nil {
 			return nil, err
 		}
-		if m.Direction == "out" && m.Author != "" && m.Author != c.AgentID {
-			// An agent writes only on its own contacts; checked here, in
-			// order with transfers and closes, not on a stale snapshot.
+		if m.Direction == "out" && m.Author != "" {
+			// An agent writes only on the contacts assigned to it;
+			// checked here, in order with transfers and wrap-ups, not on
+			// a stale snapshot.
 			if _, err := w.agent(m.Author); err == nil {
-				return nil, fmt.Errorf("%w: %s is not with %s", ErrNotYours, contactID, m.Author)
+				switch {
+				case m.Author != c.AgentID:
+					return nil, fmt.Errorf("%w: %s is not with %s", ErrNotYours, contactID, m.Author)
+				case c.State != ContactAssigned:
+					return nil, fmt.Errorf("%w: contact %s is %s; an agent writes to the customer only while it is assigned", ErrConflict, contactID, c.State)
+				}
 			}
 		}
 		if m.ClientID != "" {
@@ -742,6 +786,11 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 			if raw != nil {
 				dup = true
 				return raw.(*clientMsg).Message, nil
+			}
+		}
+		if m.Direction == "in" {
+			if err := w.r.customerLimit(w.seq(c.ID), len(m.Body)); err != nil {
+				return nil, err
 			}
 		}
 		m := w.message(c, m)

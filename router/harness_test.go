@@ -104,7 +104,7 @@ func (s *memStore) check() {
 func (s *memStore) Load(context.Context) (*Loaded, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l := &Loaded{NextEventSeq: map[string]int{}, NextMessageSeq: map[string]int{}}
+	l := &Loaded{NextEventSeq: map[string]int{}, NextMessageSeq: map[string]int{}, Inbound: map[string]Inbound{}}
 	for _, a := range s.agents {
 		l.Agents = append(l.Agents, a)
 	}
@@ -121,6 +121,12 @@ func (s *memStore) Load(context.Context) (*Loaded, error) {
 		for _, m := range s.messages[c.ID] {
 			if m.ClientID != "" {
 				l.ClientMessages = append(l.ClientMessages, m)
+			}
+			if m.Direction == "in" {
+				in := l.Inbound[c.ID]
+				in.Messages++
+				in.Bytes += len(m.Body)
+				l.Inbound[c.ID] = in
 			}
 		}
 	}

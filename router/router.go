@@ -29,6 +29,7 @@
 package router
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -46,6 +47,12 @@ const (
 	defaultPreferredTimeout = 60 * time.Second
 	// defaultMaxBatch bounds how many queued commands share one commit.
 	defaultMaxBatch = 256
+	// DefaultCustomerMessages is how many messages a customer may add to
+	// one contact (Options.CustomerMessages).
+	DefaultCustomerMessages = 200
+	// DefaultCustomerBytes is how many bytes of message bodies a customer
+	// may add to one contact (Options.CustomerBytes).
+	DefaultCustomerBytes = 1 << 20
 	// maxSkipped is how many passed-over agents a decision's reason names.
 	maxSkipped = 3
 )
@@ -74,9 +81,17 @@ type Options struct {
 	PreferredTimeout time.Duration
 	// MaxBatch bounds the commands that share one commit.
 	MaxBatch int
-	Clock    Clock
-	Notifier Notifier
-	Logger   *slog.Logger
+	// CustomerMessages bounds the messages from the customer (direction
+	// "in", the first body included) that one contact holds; past it
+	// AddMessage wraps ErrLimit and stores nothing. Zero means
+	// DefaultCustomerMessages; negative is an error.
+	CustomerMessages int
+	// CustomerBytes bounds the bytes of those messages' bodies, as
+	// CustomerMessages does their number. Zero means DefaultCustomerBytes.
+	CustomerBytes int
+	Clock         Clock
+	Notifier      Notifier
+	Logger        *slog.Logger
 }
 
 // Router routes contacts to agents. See the package documentation.
@@ -92,6 +107,8 @@ type Router struct {
 	wrapUp           time.Duration
 	preferredTimeout time.Duration
 	maxBatch         int
+	customerMessages int // never less than 1
+	customerBytes    int // never less than 1
 
 	// closeMu makes Close and do exclusive: no command is queued once
 	// closing began, so the loop answers every command queued before.
@@ -133,7 +150,10 @@ func (r *Router) nextRev() uint64 {
 	return r.rev
 }
 
-type contactSeqs struct{ event, message int }
+// contactSeqs are a live contact's next event and message numbers, and
+// what its customer has sent (inMessages messages of inBytes bytes),
+// which the customer limits bound.
+type contactSeqs struct{ event, message, inMessages, inBytes int }
 
 // Notifier hears what the router decided, after it is durable. Notify is
 // called from the router's goroutine and must not block.
@@ -207,6 +227,8 @@ func New(store Store, o *Options) (*Router, error) {
 		wrapUp:           o.WrapUp,
 		preferredTimeout: o.PreferredTimeout,
 		maxBatch:         o.MaxBatch,
+		customerMessages: cmp.Or(o.CustomerMessages, DefaultCustomerMessages),
+		customerBytes:    cmp.Or(o.CustomerBytes, DefaultCustomerBytes),
 		cmds:             make(chan *command, 1024),
 		quit:             make(chan struct{}),
 		stopped:          make(chan struct{}),
@@ -231,6 +253,9 @@ func New(store Store, o *Options) (*Router, error) {
 			return nil, fmt.Errorf("router: capacity of channel %q is negative", ch)
 		}
 		r.capacity[ch] = n
+	}
+	if r.customerMessages < 0 || r.customerBytes < 0 {
+		return nil, fmt.Errorf("router: customer limits are negative (%d messages, %d bytes)", r.customerMessages, r.customerBytes)
 	}
 	if r.clock == nil {
 		r.clock = realClock{}

@@ -328,6 +328,12 @@ func (b *Batch) Empty() bool {
 		len(b.DeletedQueues) == 0 && len(b.Contacts) == 0 && len(b.Events) == 0 && len(b.Messages) == 0
 }
 
+// Inbound counts the messages from a contact's customer (direction "in")
+// and the bytes of their bodies.
+type Inbound struct {
+	Messages, Bytes int
+}
+
 // Loaded is what the router reads back from its store on start.
 type Loaded struct {
 	Agents []Agent
@@ -337,6 +343,9 @@ type Loaded struct {
 	Contacts       []Contact
 	NextEventSeq   map[string]int
 	NextMessageSeq map[string]int
+	// Inbound is what the customer of each of those contacts has sent,
+	// for the customer limits; a contact not in it has sent nothing.
+	Inbound map[string]Inbound
 	// ClientMessages are the messages of those contacts that carry a
 	// ClientID, so that a resend after a restart is still recognised.
 	ClientMessages []Message

@@ -182,6 +182,10 @@ func (w *write) message(c *Contact, m Message) Message {
 	if m.At.IsZero() {
 		m.At = w.now
 	}
+	if m.Direction == "in" {
+		s.inMessages++
+		s.inBytes += len(m.Body)
+	}
 	w.batch.Messages = append(w.batch.Messages, m)
 	if m.ClientID != "" {
 		if err := w.txn.Insert(tableClientMsgs, &clientMsg{Key: clientMsgKey(c.ID, m.ClientID), Message: m}); err != nil {
@@ -605,6 +609,11 @@ func (w *write) restore(l *Loaded) error {
 	for id, n := range l.NextMessageSeq {
 		s := w.r.seqs[id]
 		s.message = n
+		w.r.seqs[id] = s
+	}
+	for id, in := range l.Inbound {
+		s := w.r.seqs[id]
+		s.inMessages, s.inBytes = in.Messages, in.Bytes
 		w.r.seqs[id] = s
 	}
 	for id, s := range w.r.seqs {

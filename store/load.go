@@ -33,14 +33,23 @@ FROM contact_messages m
 WHERE m.client_id IS NOT NULL AND m.contact_id IN (SELECT id FROM contacts WHERE ` + liveContacts + `)
 ORDER BY m.contact_id, m.seq`
 
+// loadInboundSQL selects the bodies of the customer's messages of live
+// contacts, for the router's customer limits. Their lengths are summed in
+// Go: SQLite's LENGTH counts characters, not bytes.
+const loadInboundSQL = `SELECT m.contact_id, m.body
+FROM contact_messages m
+WHERE m.direction = 'in' AND m.contact_id IN (SELECT id FROM contacts WHERE ` + liveContacts + `)`
+
 // Load returns the durable state to start the router from: every agent
 // (durable fields only; runtime fields are zero), every queue, the
 // contacts not closed or abandoned (oldest first), and for each of those
-// the next event and message sequence numbers (1 when it has none).
+// the next event and message sequence numbers (1 when it has none) and
+// what its customer sent (router.Inbound).
 func (db *DB) Load(ctx context.Context) (*router.Loaded, error) {
 	l := &router.Loaded{
 		NextEventSeq:   make(map[string]int),
 		NextMessageSeq: make(map[string]int),
+		Inbound:        make(map[string]router.Inbound),
 	}
 	// One read transaction, so the parts are a consistent snapshot.
 	tx, err := db.read.BeginTx(ctx, nil)
@@ -138,6 +147,24 @@ func (db *DB) Load(ctx context.Context) (*router.Loaded, error) {
 	}
 	if err := msgs.Err(); err != nil {
 		return nil, fmt.Errorf("store: load client messages: %w", err)
+	}
+	in, err := tx.QueryContext(ctx, rebind(db.dialect, loadInboundSQL))
+	if err != nil {
+		return nil, fmt.Errorf("store: load inbound messages: %w", err)
+	}
+	defer in.Close()
+	for in.Next() {
+		var id, body string
+		if err := in.Scan(&id, &body); err != nil {
+			return nil, fmt.Errorf("store: load inbound messages: %w", err)
+		}
+		n := l.Inbound[id]
+		n.Messages++
+		n.Bytes += len(body)
+		l.Inbound[id] = n
+	}
+	if err := in.Err(); err != nil {
+		return nil, fmt.Errorf("store: load inbound messages: %w", err)
 	}
 	slices.SortFunc(l.Contacts, func(a, b router.Contact) int {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 
 	"github.com/switchboard/switchboard/router"
 )
@@ -113,6 +115,44 @@ WHERE contact_id = ? AND seq > ? ORDER BY seq LIMIT ?`), id, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: messages of %q: %w", id, err)
 	}
+	msgs, err := db.scanMessages(ctx, rows, id)
+	if err != nil {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+// MessagesBefore returns the last limit messages of contact id with a
+// sequence number below beforeSeq (any, when beforeSeq <= 0), in sequence
+// order: the latest page of a conversation, then, passing the first Seq
+// returned, the page before it. limit is as in Messages. It returns an
+// error wrapping ErrNotFound when the contact does not exist.
+func (db *DB) MessagesBefore(ctx context.Context, id string, beforeSeq int, limit int) ([]router.Message, error) {
+	if limit <= 0 {
+		limit = DefaultMessageLimit
+	}
+	limit = min(limit, MaxMessageLimit)
+	if beforeSeq <= 0 {
+		beforeSeq = math.MaxInt32
+	}
+	rows, err := db.readQuery(ctx, rebind(db.dialect,
+		`SELECT seq, at, direction, author, body, client_id FROM contact_messages
+WHERE contact_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`), id, beforeSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: messages of %q: %w", id, err)
+	}
+	msgs, err := db.scanMessages(ctx, rows, id)
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(msgs)
+	return msgs, nil
+}
+
+// scanMessages reads and closes rows of (seq, at, direction, author,
+// body, client_id) of contact id; none at all is ErrNotFound unless the
+// contact exists.
+func (db *DB) scanMessages(ctx context.Context, rows *sql.Rows, id string) ([]router.Message, error) {
 	defer rows.Close()
 	var msgs []router.Message
 	for rows.Next() {

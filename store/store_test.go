@@ -339,6 +339,24 @@ func TestLoadLiveContactsAndSeqs(t *testing.T) {
 	}
 }
 
+func TestLoadInbound(t *testing.T) {
+	db := openTest(t)
+	b := &router.Batch{}
+	for i, s := range []router.ContactState{router.ContactAssigned, router.ContactClosed} {
+		b.Contacts = append(b.Contacts, simpleContact(string(s), s, t0.Add(time.Duration(i)*time.Second)))
+		b.Messages = append(b.Messages, messages(string(s), 1, 2)...)
+	}
+	b.Messages = append(b.Messages,
+		router.Message{ContactID: "assigned", Seq: 3, At: t0, Direction: "out", Author: "alice", Body: "not the customer's"},
+		router.Message{ContactID: "assigned", Seq: 4, At: t0, Direction: "in", Body: "Grüße"})
+	commit(t, db, b)
+	l := load(t, db)
+	want := map[string]router.Inbound{"assigned": {Messages: 3, Bytes: len("m1") + len("m2") + len("Grüße")}}
+	if !reflect.DeepEqual(l.Inbound, want) {
+		t.Errorf("Inbound: got %v, want %v", l.Inbound, want)
+	}
+}
+
 func TestLoadEmpty(t *testing.T) {
 	l := load(t, openTest(t))
 	if len(l.Agents)+len(l.Queues)+len(l.Contacts) != 0 || l.NextEventSeq == nil || l.NextMessageSeq == nil {
@@ -686,4 +704,46 @@ func TestContactsBadCursor(t *testing.T) {
 // encodeRaw encodes s as a cursor would be, without checking it.
 func encodeRaw(s string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(s))
+}
+
+func TestMessagesBefore(t *testing.T) {
+	db := openTest(t)
+	commit(t, db, &router.Batch{
+		Contacts: []router.Contact{simpleContact("c", router.ContactAssigned, t0), simpleContact("empty", router.ContactQueued, t0)},
+		Messages: messages("c", 1, 7),
+	})
+	tests := []struct {
+		name         string
+		id           string
+		before, lim  int
+		wantFirst, n int // seqs wantFirst..wantFirst+n-1
+	}{
+		{"latest-page", "c", 0, 3, 5, 3},
+		{"page-before", "c", 5, 3, 2, 3},
+		{"first-page-short", "c", 2, 3, 1, 1},
+		{"nothing-before-the-first", "c", 1, 3, 0, 0},
+		{"all-of-it", "c", 0, 100, 1, 7},
+		{"empty-conversation", "empty", 0, 3, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ms, err := db.MessagesBefore(context.Background(), tt.id, tt.before, tt.lim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, want []int
+			for _, m := range ms {
+				got = append(got, m.Seq)
+			}
+			for i := range tt.n {
+				want = append(want, tt.wantFirst+i)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("seqs: got %v, want %v", got, want)
+			}
+		})
+	}
+	if _, err := db.MessagesBefore(context.Background(), "nobody", 0, 3); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown contact: got %v, want ErrNotFound", err)
+	}
 }

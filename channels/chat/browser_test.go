@@ -260,3 +260,240 @@ func into[T any](dst *T, a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 		return err
 	})
 }
+
+// TestBrowserForgetsEndedConversation: when a conversation ends, the page
+// forgets its token (and unsent messages), so that the next person at a
+// shared browser gets the pre-chat form, not the conversation; a left
+// message closed by the customer stays queued for an agent.
+func TestBrowserForgetsEndedConversation(t *testing.T) {
+	tests := []struct {
+		name string
+		// staffed: alice is available, so the chat is live.
+		staffed bool
+		// end ends the conversation: from the router, or nil to click
+		// the page's end button.
+		end func(e *env, id string) error
+		// wantText is the page's ending text.
+		wantText string
+		// wantState is the contact's state after the end.
+		wantState router.ContactState
+	}{
+		{
+			name:    "agent-closes-a-live-chat",
+			staffed: true,
+			end: func(e *env, id string) error {
+				ctx := context.Background()
+				if _, err := e.router.Accept(ctx, id, "alice"); err != nil {
+					return err
+				}
+				_, err := e.router.CloseContact(ctx, id, "alice", "", "")
+				return err
+			},
+			wantText:  "The conversation has ended.",
+			wantState: router.ContactClosed,
+		},
+		{
+			name:      "customer-ends-a-live-chat",
+			staffed:   true,
+			wantText:  "You left the conversation.",
+			wantState: router.ContactAbandoned,
+		},
+		{
+			name:      "customer-closes-a-left-message",
+			wantText:  "Your message is with us: we will answer by email or phone. You can close this window.",
+			wantState: router.ContactQueued,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			if tt.staffed {
+				alice(e, 1, router.AgentAvailable)
+			}
+			ctx, cancel := browser(t)
+			defer cancel()
+			poll := func(expr string) chromedp.Action[chromedp.Void] {
+				return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					_, err := chromedp.Poll[bool](expr)(ctx, tg)
+					return err
+				})
+			}
+			const saved = `localStorage.getItem('switchboard.chat.v1') !== null`
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(e.srv.URL+"/chat/"),
+				chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
+				chromedp.SendKeys(chromedp.CSS(`#f-name`), "Ada Lovelace"),
+				chromedp.SendKeys(chromedp.CSS(`#f-email`), "ada@example.com"),
+				chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
+				chromedp.SendKeys(chromedp.CSS(`#f-message`), "Please refund invoice 42"),
+				chromedp.Click(chromedp.CSS(`#f-submit`)),
+				chromedp.WaitVisible(chromedp.CSS(`#conversation`)),
+				poll(saved),
+			)
+			if err != nil {
+				t.Fatalf("start: %v", err)
+			}
+			cs := e.router.Snapshot().Contacts()
+			if len(cs) != 1 {
+				t.Fatalf("%d contacts, want 1", len(cs))
+			}
+			id := cs[0].ID
+			if tt.end != nil {
+				if err := tt.end(e, id); err != nil {
+					t.Fatalf("end: %v", err)
+				}
+			} else if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#end`))); err != nil {
+				t.Fatalf("click end: %v", err)
+			}
+			var text string
+			err = chromedp.Do(ctx,
+				chromedp.WaitVisible(chromedp.CSS(`#ended`)),
+				poll(`!(`+saved+`) && localStorage.getItem('switchboard.chat.outbox.v1') === null`),
+				into(&text, chromedp.Text(chromedp.CSS(`#ended-text`))),
+			)
+			if err != nil {
+				t.Fatalf("ended: %v", err)
+			}
+			if text != tt.wantText {
+				t.Errorf("ending text %q, want %q", text, tt.wantText)
+			}
+			screenshot(t, ctx, "chat-ended-"+tt.name)
+
+			// The next person at this browser gets the form.
+			var shown int
+			err = chromedp.Do(ctx,
+				chromedp.Navigate(e.srv.URL+"/chat/"),
+				chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
+				into(&shown, chromedp.Evaluate[int](`document.querySelectorAll('#messages li').length`)),
+			)
+			if err != nil {
+				t.Fatalf("reload: %v", err)
+			}
+			if shown != 0 {
+				t.Errorf("after a reload %d messages shown, want 0", shown)
+			}
+			ct, ok := e.router.Snapshot().Contact(id)
+			if !ok {
+				if ct, err = e.db.Contact(context.Background(), id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if ct.State != tt.wantState {
+				t.Errorf("contact %s, want %s", ct.State, tt.wantState)
+			}
+		})
+	}
+}
+
+// TestBrowserPagesLongHistory: a reload of a long conversation shows the
+// latest messages and "Show earlier messages" reads the rest, in order.
+func TestBrowserPagesLongHistory(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	ctx, cancel := browser(t)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/chat/"),
+		chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Ada Lovelace"),
+		chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
+		chromedp.Click(chromedp.CSS(`#f-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`#conversation`)),
+	)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	id := e.router.Snapshot().Contacts()[0].ID
+	actx := context.Background()
+	if _, err := e.router.Accept(actx, id, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	const total = 2*historyPage + 5
+	for i := range total {
+		if _, _, err := e.router.AddMessage(actx, id, router.Message{Direction: "out", Author: "alice", Body: fmt.Sprint("m", i+1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll := func(expr string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](expr)(ctx, tg)
+			return err
+		})
+	}
+	var first, afterAll []string
+	const bodies = `[...document.querySelectorAll('#messages li .body')].map(b => b.textContent)`
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/chat/"),
+		chromedp.WaitVisible(chromedp.CSS(`#earlier`)),
+		poll(fmt.Sprintf(`document.querySelectorAll('#messages li').length === %d`, historyPage)),
+		into(&first, chromedp.Evaluate[[]string](bodies)),
+		chromedp.Click(chromedp.CSS(`#earlier`)),
+		poll(fmt.Sprintf(`document.querySelectorAll('#messages li').length === %d && !document.querySelector('#earlier').disabled`, 2*historyPage)),
+		chromedp.Click(chromedp.CSS(`#earlier`)),
+		poll(fmt.Sprintf(`document.querySelectorAll('#messages li').length === %d && document.querySelector('#earlier').hidden`, total)),
+		into(&afterAll, chromedp.Evaluate[[]string](bodies)),
+	)
+	if err != nil {
+		t.Fatalf("reload and page: %v", err)
+	}
+	if first[0] != fmt.Sprint("m", total-historyPage+1) || first[len(first)-1] != fmt.Sprint("m", total) {
+		t.Errorf("after the reload: %s … %s, want m%d … m%d", first[0], first[len(first)-1], total-historyPage+1, total)
+	}
+	for i, b := range afterAll {
+		if want := fmt.Sprint("m", i+1); b != want {
+			t.Fatalf("message %d: %q, want %q (in order)", i, b, want)
+		}
+	}
+}
+
+// TestBrowserHidesConversationEndedWhileAway: a conversation that ended
+// while no page was open is not shown when the page opens again: the
+// next person at the browser gets the form, and the token is forgotten.
+func TestBrowserHidesConversationEndedWhileAway(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	ctx, cancel := browser(t)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/chat/"),
+		chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Ada Lovelace"),
+		chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
+		chromedp.SendKeys(chromedp.CSS(`#f-message`), "My account number is 12345"),
+		chromedp.Click(chromedp.CSS(`#f-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`li.msg.in`)),
+		chromedp.Navigate("about:blank"),
+	)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	id := e.router.Snapshot().Contacts()[0].ID
+	actx := context.Background()
+	if _, err := e.router.Accept(actx, id, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.router.CloseContact(actx, id, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	var note string
+	var shown int
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/chat/"),
+		chromedp.WaitVisible(chromedp.CSS(`#form-error`)),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](`localStorage.getItem('switchboard.chat.v1') === null`)(ctx, tg)
+			return err
+		}),
+		into(&note, chromedp.Text(chromedp.CSS(`#form-error`))),
+		into(&shown, chromedp.Evaluate[int](`document.querySelectorAll('#messages li').length`)),
+	)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	if note != "Your previous conversation has ended. You can start a new one." {
+		t.Errorf("note %q", note)
+	}
+	if shown != 0 {
+		t.Errorf("%d messages in the page, want 0", shown)
+	}
+}

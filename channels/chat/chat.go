@@ -49,9 +49,10 @@ type Channel struct {
 	perAddr *limiter
 	perConv *limiter
 
-	mu    sync.RWMutex
-	convs map[string]map[*conn]struct{} // conversations' sockets by contact id; guarded by mu
-	conns map[*conn]struct{}            // every socket; guarded by mu
+	mu     sync.RWMutex
+	convs  map[string]map[*conn]struct{} // conversations' sockets by contact id; guarded by mu
+	conns  map[*conn]struct{}            // every socket; guarded by mu
+	byAddr map[string]int                // open sockets per customer address, none zero; guarded by mu
 
 	rmu      sync.Mutex
 	receipts map[string]*Receipt // guarded by rmu
@@ -83,6 +84,7 @@ func New(o Options) (*Channel, error) {
 		perConv:  newLimiter(o.MessagesPer10s, 10*time.Second),
 		convs:    map[string]map[*conn]struct{}{},
 		conns:    map[*conn]struct{}{},
+		byAddr:   map[string]int{},
 		receipts: map[string]*Receipt{},
 		dirty:    make(chan struct{}, 1),
 		quit:     make(chan struct{}),
@@ -174,6 +176,26 @@ func (c *Channel) setReceipt(contactID string, f func(r *Receipt)) {
 	c.rmu.Unlock()
 	if after != before && c.o.OnReceipt != nil {
 		c.o.OnReceipt(contactID, after)
+	}
+}
+
+// acquire counts one more socket of addr and reports whether it is
+// within ConnectionsPerAddress; release gives back one that it allowed.
+func (c *Channel) acquire(addr string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byAddr[addr] >= c.o.ConnectionsPerAddress {
+		return false
+	}
+	c.byAddr[addr]++
+	return true
+}
+
+func (c *Channel) release(addr string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byAddr[addr]--; c.byAddr[addr] <= 0 {
+		delete(c.byAddr, addr)
 	}
 }
 

@@ -51,6 +51,7 @@ type conn struct {
 	contactID string       // the conversation, once bound; guarded by mu
 	customer  string       // the customer's name; guarded by mu
 	live      bool         // false for a left message; guarded by mu
+	addUntil  time.Time    // when a left message stops taking more; guarded by mu
 	ready     bool         // history sent; guarded by mu
 	pending   []pendingMsg // live messages held while the history is sent; guarded by mu
 	lastMsg   int          // highest message seq sent; guarded by mu
@@ -83,11 +84,17 @@ func (c *Channel) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "chat: origin not allowed", http.StatusForbidden)
 		return
 	}
+	addr := c.o.ClientAddr(r)
+	if !c.acquire(addr) {
+		http.Error(w, "chat: too many open chats from this address; close one and try again", http.StatusTooManyRequests)
+		return
+	}
+	defer c.release(addr) // the socket is closed when serveWS returns
 	ws, err := c.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader answered
 	}
-	cn := &conn{ch: c, ws: ws, addr: c.o.ClientAddr(r), send: make(chan outFrame, sendBuffer), done: make(chan struct{})}
+	cn := &conn{ch: c, ws: ws, addr: addr, send: make(chan outFrame, sendBuffer), done: make(chan struct{})}
 	c.mu.Lock()
 	select {
 	case <-c.quit:
@@ -159,6 +166,8 @@ func (cn *conn) handle(req request) error {
 		return nil
 	case typeLeave:
 		return cn.leave(req.ID)
+	case typeHistory:
+		return cn.history(req.ID, req.History)
 	}
 	return invalid(req.ID, "unknown type %q", req.Type)
 }

@@ -20,5 +20,6 @@ const (
 	codeConflict     = "conflict"
 	codeUnavailable  = "unavailable"
 	codeRateLimited  = "rate_limited"
+	codeLimitReached = "limit_reached"
 	codeInternal     = "internal"
 )

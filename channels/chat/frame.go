@@ -30,6 +30,8 @@ const (
 	typeTyping = "typing"
 	typeRead   = "read"
 	typeLeave  = "leave"
+	// typeHistory asks for the page of messages before a seq.
+	typeHistory = "history"
 	// server to client
 	typeWelcome = "welcome"
 	typeStarted = "started"
@@ -53,12 +55,13 @@ type envelope struct {
 // request is a decoded, validated client frame; exactly one of the
 // pointers is set, as Type says.
 type request struct {
-	Type   string
-	ID     string
-	Start  *startData
-	Resume *resumeData
-	Send   *sendData
-	Read   *readData
+	Type    string
+	ID      string
+	Start   *startData
+	Resume  *resumeData
+	Send    *sendData
+	Read    *readData
+	History *historyRequest
 }
 
 type startData struct {
@@ -86,6 +89,11 @@ type sendData struct {
 
 type readData struct {
 	UpToSeq int `json:"up_to_seq"`
+}
+
+// historyRequest asks for the messages before BeforeSeq.
+type historyRequest struct {
+	BeforeSeq int `json:"before_seq"`
 }
 
 // frameError is a refused frame: the code and message of the "error"
@@ -159,12 +167,17 @@ func parseFrame(b []byte, maxBody int) (request, error) {
 		if err = decodeStrict(data, r.Read); err == nil && r.Read.UpToSeq < 0 {
 			err = errors.New("up_to_seq is negative")
 		}
+	case typeHistory:
+		r.History = new(historyRequest)
+		if err = decodeStrict(data, r.History); err == nil && r.History.BeforeSeq < 1 {
+			err = errors.New("before_seq: want a message seq, 1 or more")
+		}
 	case typeTyping, typeLeave:
 		err = decodeStrict(data, &struct{}{})
 	case "":
 		err = errors.New("type is missing")
 	default:
-		err = fmt.Errorf("unknown type %q: want start, resume, send, typing, read or leave", env.Type)
+		err = fmt.Errorf("unknown type %q: want start, resume, send, typing, read, history or leave", env.Type)
 	}
 	if err != nil {
 		return request{}, invalid(r.ID, "%s: %v", env.Type, err)

@@ -22,6 +22,7 @@ func FuzzFrame(f *testing.F) {
 		`{"type":"typing"}`,
 		`{"type":"read","data":{"up_to_seq":7}}`,
 		`{"type":"leave","data":null}`,
+		`{"type":"history","id":"3","data":{"before_seq":41}}`,
 		// Whitespace around the object is fine.
 		" \n{\"type\":\"typing\"}\t",
 		// Refusals: unknown type and field, trailing data, wrong types.
@@ -30,6 +31,7 @@ func FuzzFrame(f *testing.F) {
 		`{"type":"typing"}{"type":"typing"}`,
 		`{"type":"send","data":{"body":1,"client_id":"1"}}`,
 		`{"type":"read","data":{"up_to_seq":-1}}`,
+		`{"type":"history","data":{"before_seq":0}}`,
 		// Not an object, not JSON, not UTF-8, empty.
 		`[]`, `null`, `"start"`, `{`, "\xff\xfe", ``,
 		// Duplicate keys and an escaped type name.
@@ -77,6 +79,10 @@ func FuzzFrame(f *testing.F) {
 			if req.Read == nil || req.Read.UpToSeq < 0 {
 				t.Fatalf("accepted read %+v", req.Read)
 			}
+		case typeHistory:
+			if req.History == nil || req.History.BeforeSeq < 1 {
+				t.Fatalf("accepted history %+v", req.History)
+			}
 		case typeTyping, typeLeave:
 		default:
 			t.Fatalf("accepted type %q", req.Type)
@@ -92,6 +98,8 @@ func FuzzFrame(f *testing.F) {
 			data = req.Send
 		case req.Read != nil:
 			data = req.Read
+		case req.History != nil:
+			data = req.History
 		}
 		raw, _ := json.Marshal(data)
 		again, err := parseFrame(mustJSON(t, envelope{Type: req.Type, ID: req.ID, Data: raw}), maxBody)

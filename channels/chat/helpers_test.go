@@ -50,6 +50,13 @@ func (f *forward) Notify(ns []router.Notification) {
 
 func newEnv(t testing.TB, tune func(o *Options)) *env {
 	t.Helper()
+	return newEnvRouter(t, router.Options{}, tune)
+}
+
+// newEnvRouter is newEnv with the router's options ro (its clock and
+// notifier are the env's).
+func newEnvRouter(t testing.TB, ro router.Options, tune func(o *Options)) *env {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(t.TempDir(), "switchboard.db"), Synchronous: "normal"})
 	if err != nil {
@@ -58,7 +65,8 @@ func newEnv(t testing.TB, tune func(o *Options)) *env {
 	t.Cleanup(func() { db.Close() })
 	clock := router.NewManualClock(epoch)
 	fw := &forward{}
-	rt, err := router.New(db, &router.Options{Clock: clock, Notifier: fw})
+	ro.Clock, ro.Notifier = clock, fw
+	rt, err := router.New(db, &ro)
 	if err != nil {
 		t.Fatalf("router.New: %v", err)
 	}

@@ -22,6 +22,12 @@ const (
 	DefaultConversationsPerMinute = 5
 	DefaultMessagesPer10s         = 20
 	DefaultTokenTTL               = 24 * time.Hour
+	// DefaultConnectionsPerAddress is how many sockets one customer
+	// address may hold open at once.
+	DefaultConnectionsPerAddress = 20
+	// DefaultLeaveMessageWindow is how long after leaving a message the
+	// customer may add to it.
+	DefaultLeaveMessageWindow = 10 * time.Minute
 	// DefaultStatsWindow is the window of the answered-contact pace
 	// behind the estimated wait (as dashboards.DefaultWindow).
 	DefaultStatsWindow = time.Hour
@@ -130,10 +136,18 @@ type Options struct {
 	// start per minute (default 5).
 	ConversationsPerMinute int
 	// ClientAddr returns the address of the customer behind a request,
-	// the key of ConversationsPerMinute (behind trusted proxies,
-	// clientaddr.Resolver.Addr); nil: the host of RemoteAddr. It is
-	// called once per socket, possibly concurrently.
+	// the key of ConversationsPerMinute and ConnectionsPerAddress (behind
+	// trusted proxies, clientaddr.Resolver.Addr); nil: the host of
+	// RemoteAddr. It is called once per socket, possibly concurrently.
 	ClientAddr func(*http.Request) string
+	// ConnectionsPerAddress bounds the sockets one address holds open at
+	// once (default 20); one more is refused with 429 before the upgrade.
+	ConnectionsPerAddress int
+	// LeaveMessageWindow is how long after a "leave a message" contact
+	// is created its customer may add to it (default 10m); after it, or
+	// once the customer closes the chat, the conversation is over for
+	// the customer and the contact stays queued for an agent.
+	LeaveMessageWindow time.Duration
 	// MessagesPer10s bounds the messages one conversation may send per
 	// ten seconds (default 20).
 	MessagesPer10s int
@@ -205,6 +219,12 @@ func (o Options) resolve() (Options, error) {
 	}
 	if o.MessagesPer10s <= 0 {
 		o.MessagesPer10s = DefaultMessagesPer10s
+	}
+	if o.ConnectionsPerAddress <= 0 {
+		o.ConnectionsPerAddress = DefaultConnectionsPerAddress
+	}
+	if o.LeaveMessageWindow <= 0 {
+		o.LeaveMessageWindow = DefaultLeaveMessageWindow
 	}
 	if o.StatsWindow <= 0 {
 		o.StatsWindow = DefaultStatsWindow

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/switchboard/switchboard/router"
 )
@@ -15,14 +16,22 @@ func (cn *conn) sendMessage(id string, d *sendData) error {
 		return &frameError{ID: id, Code: codeRateLimited, Msg: "too many messages; wait a few seconds"}
 	}
 	cn.mu.Lock()
-	name := cn.customer
+	name, live, addUntil := cn.customer, cn.live, cn.addUntil
 	cn.mu.Unlock()
+	if !live && !c.o.Clock().Before(addUntil) {
+		// The time to add to a left message is over: so is the
+		// conversation, for the customer.
+		c.broadcast(contactID, typeClosed, closedData{State: stateLeft, Reason: reasonLeft})
+		return &frameError{ID: id, Code: codeConflict, Msg: "your message was left and is waiting for us; to write again, start a new conversation"}
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
 	m, _, err := c.o.Router.AddMessage(ctx, contactID, router.Message{Direction: "in", Author: name, Body: d.Body, ClientID: d.ClientID})
 	switch {
 	case errors.Is(err, router.ErrNoContact):
 		return &frameError{ID: id, Code: codeConflict, Msg: "this conversation has ended"}
+	case errors.Is(err, router.ErrLimit):
+		return limitReached(id, err)
 	case errors.Is(err, router.ErrInvalid):
 		return invalid(id, "send: %v", err)
 	case err != nil:
@@ -31,6 +40,14 @@ func (cn *conn) sendMessage(id string, d *sendData) error {
 	ct := router.Contact{ID: contactID, Customer: router.Customer{Name: name}}
 	cn.pushJSON(typeAck, id, map[string]messageData{"message": c.customerView(&ct, &m)})
 	return nil
+}
+
+// limitReached tells the customer that the conversation holds as much
+// from them as the router's customer limits allow (err wraps
+// router.ErrLimit and names the limit).
+func limitReached(id string, err error) *frameError {
+	limit := strings.TrimPrefix(err.Error(), router.ErrLimit.Error()+": ")
+	return &frameError{ID: id, Code: codeLimitReached, Msg: "this conversation cannot take more from you (" + limit + "); nothing more is kept here, but what you wrote is with us"}
 }
 
 // typing passes the customer's typing on, at most every typingEvery.

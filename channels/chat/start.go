@@ -65,6 +65,8 @@ func (cn *conn) start(id string, d *startData) error {
 // submitError answers a start the router refused.
 func (c *Channel) submitError(id string, t Topic, nc router.NewContact, err error) error {
 	switch {
+	case errors.Is(err, router.ErrLimit):
+		return limitReached(id, err)
 	case errors.Is(err, router.ErrInvalid):
 		return invalid(id, "start: %v", err)
 	case errors.Is(err, router.ErrNoQueue):

@@ -438,6 +438,7 @@ func newChat(cfg *config.Config, rt *router.Router, db *store.DB, hub *agents.Hu
 		Router: rt, Store: db, AllowedOrigins: cfg.Chat.AllowedOrigins, Secret: secret,
 		TokenTTL: cfg.Chat.TokenTTL.D(), MaxMessageBytes: cfg.Chat.MaxMessageBytes,
 		ConversationsPerMinute: cfg.Chat.ConversationsPerMinute, MessagesPer10s: cfg.Chat.MessagesPer10s,
+		ConnectionsPerAddress: cfg.Chat.ConnectionsPerAddress, LeaveMessageWindow: cfg.Chat.LeaveMessageWindow.D(),
 		ClientAddr:       clientaddr.New(cfg.TrustedPrefixes()).Addr,
 		OnCustomerTyping: hub.CustomerTyping,
 		Intake:           intake(cfg, rt, db),

@@ -1,5 +1,7 @@
 // The customer's chat: pre-chat form, conversation, resumption. The
 // conversation token lives in localStorage; a reload resumes with it.
+// When the conversation ends the token is forgotten, so that the next
+// person at a shared browser sees nothing of it.
 import { ChatClient } from './client.js';
 import { renderBody, waitText } from './render.js';
 
@@ -7,6 +9,7 @@ const KEY = 'switchboard.chat.v1';
 const OUTBOX = 'switchboard.chat.outbox.v1';
 const TYPING_EVERY = 3000;
 const AGENT_TYPING_FOR = 5000;
+const LEFT_TEXT = 'Your message is with us: we will answer by email or phone. You can close this window.';
 
 const $ = (id) => document.getElementById(id);
 const embedded = new URLSearchParams(location.search).get('embed') === '1';
@@ -25,6 +28,8 @@ let lastTyping = 0;
 let typingTimer = 0;
 let state = '';                  // '', 'queued', 'assigned', 'closed'
 let mode = 'live';
+let addUntil = null;             // Date until which a left message takes more
+let historyBefore = 0;           // seq before which the server has more messages
 
 function load(k) {
   try {
@@ -79,6 +84,17 @@ function handle(f) {
         store(KEY, saved);
       }
       mode = d.mode;
+      addUntil = d.add_until ? new Date(d.add_until) : null;
+      // A long conversation resumes with its latest messages; the
+      // earlier ones are read a page at a time.
+      if (d.history_before && (!historyBefore || d.history_before < historyBefore)) setEarlier(d.history_before);
+      if (d.state === 'closed') {
+        // It ended while this page was away: whoever is here now may
+        // not be who wrote it, so it is not shown.
+        forget();
+        showForm('Your previous conversation has ended. You can start a new one.');
+        break;
+      }
       showConversation();
       setState(d.state, d.agent_name);
       for (const [clientID, body] of outbox) sendMessage(clientID, body);
@@ -93,11 +109,11 @@ function handle(f) {
       setState('assigned', d.agent_name);
       break;
     case 'closed':
-      setState('closed');
-      $('ended-text').textContent = d.reason === 'you left the conversation' ? 'You left the conversation.' : 'The conversation has ended.';
+      if (d.state === 'left') ended(LEFT_TEXT);
+      else ended(d.reason === 'you left the conversation' ? 'You left the conversation.' : 'The conversation has ended.');
       break;
     case 'message':
-      addMessage(d);
+      if (state) addMessage(d); // none while the form is shown
       break;
     case 'typing':
       if (d.from === 'agent') {
@@ -113,7 +129,11 @@ function handle(f) {
       break;
     case 'ack':
       if (req && req.kind === 'send' && d.message) addMessage(d.message);
-      if (req && req.kind === 'leave') ended('You left the conversation.');
+      if (req && req.kind === 'history') {
+        for (const m of d.messages || []) addMessage(m, true);
+        setEarlier(d.history_before || 0);
+      }
+      if (req && req.kind === 'leave') ended(mode === 'message' ? LEFT_TEXT : 'You left the conversation.');
       break;
     case 'error':
       failed(req, d);
@@ -127,6 +147,9 @@ function failed(req, d) {
     case 'resume':
       forget();
       showForm('Your previous conversation could not be resumed. You can start a new one.');
+      break;
+    case 'history':
+      $('earlier').disabled = false;
       break;
     case 'start':
       $('f-submit').disabled = false;
@@ -203,8 +226,10 @@ function setState(s, agentName) {
   $('composer').hidden = s === 'closed';
   $('ended').hidden = s !== 'closed';
   if (s !== 'queued' || mode !== 'live') $('queue').hidden = true;
+  $('end').textContent = mode === 'message' ? 'Close' : 'End chat';
   if (mode === 'message' && s !== 'assigned' && s !== 'closed') {
-    $('status').textContent = 'Message received: we will answer later, by email or phone.';
+    const until = addUntil ? ' You can add to it until ' + addUntil.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) + ', or close this window.' : '';
+    $('status').textContent = 'Message received: we will answer later, by email or phone.' + until;
   } else if (s === 'queued') {
     $('status').textContent = 'Waiting for an agent';
   } else if (s === 'assigned') {
@@ -251,7 +276,15 @@ function mark(li, text) {
   m.textContent = text;
 }
 
-function addMessage(m) {
+// setEarlier shows the "Show earlier messages" button while the server
+// has messages before seq (0: none).
+function setEarlier(seq) {
+  historyBefore = seq;
+  $('earlier').hidden = !seq;
+  $('earlier').disabled = false;
+}
+
+function addMessage(m, earlier) {
   if (seen.has(m.seq)) return;
   let li = m.client_id ? bubbles.get(m.client_id) : null;
   if (li) {
@@ -269,6 +302,7 @@ function addMessage(m) {
   seen.set(m.seq, li);
   lastSeq = Math.max(lastSeq, m.seq);
   if (m.direction === 'out') maxOutSeq = Math.max(maxOutSeq, m.seq);
+  if (earlier) return;
   scrollDown();
   markRead();
 }
@@ -318,6 +352,7 @@ $('form').addEventListener('submit', (e) => {
   $('f-submit').disabled = true;
   $('messages').replaceChildren();
   seen.clear();
+  setEarlier(0);
   lastSeq = maxOutSeq = readSent = 0;
 });
 
@@ -355,6 +390,15 @@ $('input').addEventListener('input', () => {
   if (now - lastTyping >= TYPING_EVERY && client.send('typing', {})) lastTyping = now;
 });
 
+$('earlier').addEventListener('click', () => {
+  if (!historyBefore) return;
+  const id = client.send('history', { before_seq: historyBefore });
+  if (id) {
+    requests.set(id, { kind: 'history' });
+    $('earlier').disabled = true;
+  }
+});
+
 $('end').addEventListener('click', () => {
   const id = client.send('leave', {});
   if (id) requests.set(id, { kind: 'leave' });
@@ -364,6 +408,7 @@ $('again').addEventListener('click', () => {
   forget();
   $('messages').replaceChildren();
   seen.clear();
+  setEarlier(0);
   bubbles.clear();
   lastSeq = maxOutSeq = readSent = 0;
   $('f-submit').disabled = false;
