@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/switchboard/switchboard/inbound"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -75,6 +76,8 @@ type Routing struct {
 //
 // An identity that cannot be normalized is ignored.
 func Intake(ctx context.Context, s IntakeStore, nc router.NewContact, r Routing) (router.NewContact, error) {
+	// The name may name a new profile: cleaned as the router cleans it.
+	nc.Customer.Name = inbound.Text(nc.Customer.Name)
 	cu := nc.Customer
 	nc.Customer.ClaimedID = ""
 	var ids []Identity

@@ -213,3 +213,18 @@ func TestIntakePreferredRoutes(t *testing.T) {
 		t.Fatalf("after the preferred timeout: got %s to %q, want offered to alice", got.State, got.AgentID)
 	}
 }
+
+// A profile that a verified contact creates is named as the router shows
+// the contact: without bidi overrides or invisible characters.
+func TestIntakeCleansTheName(t *testing.T) {
+	e := newIntakeEnv(t)
+	nc, err := Intake(e.ctx, e.db, router.NewContact{Channel: "chat", Queue: "q",
+		Customer: router.Customer{Name: "Ada\u202e ecilA\u200b", Email: "new@example.com", Verified: true}}, Routing{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.db.Customer(e.ctx, nc.Customer.ID)
+	if err != nil || p.Name != "Ada ecilA" || nc.Customer.Name != "Ada ecilA" {
+		t.Errorf("got profile %q (%v), contact %q; want both \"Ada ecilA\"", p.Name, err, nc.Customer.Name)
+	}
+}
