@@ -15,6 +15,9 @@ func (nopStore) Load(context.Context) (*router.Loaded, error) { return &router.L
 func (nopStore) ContactByKey(context.Context, string) (router.Contact, bool, error) {
 	return router.Contact{}, false, nil
 }
+func (nopStore) MessageByExternalID(context.Context, string) (router.Message, bool, error) {
+	return router.Message{}, false, nil
+}
 
 // TestRouterAccepts checks that what Validate passes, the router takes:
 // its options, every queue in the order RouterQueues gives, every agent.

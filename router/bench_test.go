@@ -18,6 +18,9 @@ func (nopStore) Load(context.Context) (*Loaded, error) { return &Loaded{}, nil }
 func (nopStore) ContactByKey(context.Context, string) (Contact, bool, error) {
 	return Contact{}, false, nil
 }
+func (nopStore) MessageByExternalID(context.Context, string) (Message, bool, error) {
+	return Message{}, false, nil
+}
 
 const (
 	benchSkills   = 50

@@ -25,6 +25,11 @@ const (
 	maxSubjectLen   = 1000
 	maxBodyLen      = 64 << 10
 	maxTextLen      = 4000
+	// Limits of a message's channel fields (checkMessage).
+	maxExternalIDLen = 1000
+	maxReferences    = 100
+	maxAttachments   = 50
+	maxHTMLLen       = 1 << 20
 )
 
 // validName is what agent ids, queue names, skills and channels look like.
@@ -108,6 +113,14 @@ type NewContact struct {
 	// returns the first contact, if IdempotencyHash matches too.
 	IdempotencyKey  string
 	IdempotencyHash string
+	// First holds the first message's channel fields (ExternalID,
+	// Subject, HTML, References, Attachments, AuthorName), with Body; its
+	// Direction, Seq and At are set by the router. A first message whose
+	// ExternalID is already stored makes no contact: Submit returns the
+	// contact that holds it.
+	First Message
+	// Follows is the ended contact this one continues.
+	Follows string
 }
 
 // Submit queues a new contact and routes it at once. It returns the
@@ -131,9 +144,25 @@ func (r *Router) Submit(ctx context.Context, nc NewContact) (Contact, bool, erro
 			return c, false, nil
 		}
 	}
+	if id := nc.First.ExternalID; id != "" {
+		// As for keys: a message older than the router's memory is only
+		// in the store; the writer catches a concurrent copy in memory.
+		m, found, err := r.store.MessageByExternalID(ctx, id)
+		if err != nil {
+			return Contact{}, false, fmt.Errorf("router: look up external id: %w", err)
+		}
+		if found {
+			return r.contactOf(m.ContactID), false, nil
+		}
+	}
 	created := false
 	v, err := r.do(ctx, func(w *write) (any, error) {
 		created = false
+		if id := nc.First.ExternalID; id != "" {
+			if m, ok := w.externalMessage(id); ok {
+				return contactResult(m.ContactID), nil
+			}
+		}
 		if nc.IdempotencyKey != "" {
 			raw, err := w.txn.First(tableKeys, indexID, nc.IdempotencyKey)
 			if err != nil {
@@ -158,14 +187,68 @@ func (r *Router) Submit(ctx context.Context, nc NewContact) (Contact, bool, erro
 	return c, created, err
 }
 
+// contactOf is contact id as the router has it live, or its id alone
+// when it has ended (the store has the rest).
+func (r *Router) contactOf(id string) Contact {
+	if c, ok := r.Snapshot().Contact(id); ok {
+		return c
+	}
+	return Contact{ID: id}
+}
+
 // fromOutside returns nc with what came from outside (the customer's
 // name, the subject, the first message) as an agent may see it: see
 // package inbound.
 func (nc NewContact) fromOutside() NewContact {
+	if nc.First.Body == "" {
+		nc.First.Body = nc.Body
+	}
+	nc.First = nc.First.fromOutside()
+	nc.Body = nc.First.Body
 	nc.Customer.Name = inbound.Text(nc.Customer.Name)
 	nc.Subject = inbound.Text(nc.Subject)
-	nc.Body = inbound.Text(nc.Body)
 	return nc
+}
+
+// fromOutside returns m, a message from the customer, as an agent may
+// see it (package inbound).
+func (m Message) fromOutside() Message {
+	m.Body, m.Author, m.AuthorName = inbound.Text(m.Body), inbound.Text(m.Author), inbound.Text(m.AuthorName)
+	m.Subject = inbound.Text(m.Subject)
+	for i, a := range m.Attachments {
+		m.Attachments[i].Name = inbound.Text(a.Name)
+	}
+	return m
+}
+
+// checkMessage checks what a message carries besides its body: the
+// channel fields' sizes.
+func checkMessage(m Message) error {
+	switch {
+	case len(m.Subject) > maxSubjectLen:
+		return fmt.Errorf("%w: message subject longer than %d bytes", ErrInvalid, maxSubjectLen)
+	case len(m.HTML) > maxHTMLLen:
+		return fmt.Errorf("%w: message html longer than %d bytes", ErrInvalid, maxHTMLLen)
+	case len(m.ExternalID) > maxExternalIDLen:
+		return fmt.Errorf("%w: external id longer than %d bytes", ErrInvalid, maxExternalIDLen)
+	case len(m.References) > maxReferences:
+		return fmt.Errorf("%w: at most %d references", ErrInvalid, maxReferences)
+	case len(m.Attachments) > maxAttachments:
+		return fmt.Errorf("%w: at most %d attachments", ErrInvalid, maxAttachments)
+	case len(m.AuthorName) > maxSubjectLen || len(m.Author) > maxSubjectLen:
+		return fmt.Errorf("%w: author longer than %d bytes", ErrInvalid, maxSubjectLen)
+	}
+	for i, ref := range m.References {
+		if ref == "" || len(ref) > maxExternalIDLen {
+			return fmt.Errorf("%w: references[%d]: want 1 to %d bytes", ErrInvalid, i, maxExternalIDLen)
+		}
+	}
+	for i, a := range m.Attachments {
+		if a.Name == "" || len(a.Name) > maxSubjectLen || len(a.Type) > maxIDLen*2 || a.Size < 0 || len(a.URL) > maxSubjectLen*2 || len(a.SHA256) > 64 {
+			return fmt.Errorf("%w: attachments[%d]: a name of 1 to %d bytes, a media type, a size of 0 or more", ErrInvalid, i, maxSubjectLen)
+		}
+	}
+	return nil
 }
 
 // customerLimit wraps ErrLimit if the customer who sent s may not add a
@@ -218,6 +301,11 @@ func (r *Router) checkNewContact(txn *memdb.Txn, nc NewContact) (*Queue, error) 
 		return nil, fmt.Errorf("%w: customer value is negative", ErrInvalid)
 	case len(nc.Customer.Segment) > maxSegmentLen:
 		return nil, fmt.Errorf("%w: customer segment longer than %d bytes", ErrInvalid, maxSegmentLen)
+	case len(nc.Follows) > maxIDLen:
+		return nil, fmt.Errorf("%w: follows longer than %d bytes", ErrInvalid, maxIDLen)
+	}
+	if err := checkMessage(nc.First); err != nil {
+		return nil, err
 	}
 	for i, id := range nc.Preferred {
 		if err := checkName(fmt.Sprintf("preferred_agents[%d]", i), id); err != nil {
@@ -249,6 +337,7 @@ func (w *write) newContact(nc NewContact) (*Contact, error) {
 		State:           ContactQueued,
 		IdempotencyKey:  nc.IdempotencyKey,
 		IdempotencyHash: nc.IdempotencyHash,
+		Follows:         nc.Follows,
 		CreatedAt:       w.now,
 		EnqueuedAt:      w.now,
 	}
@@ -272,7 +361,13 @@ func (w *write) newContact(nc NewContact) (*Contact, error) {
 	w.event(c, "created", "", fmt.Sprintf("%s contact in %s, requirements %s, rank %d (%s)", c.Channel, c.Queue, reqString(c.Effective), c.Rank, how))
 	w.note(Notification{Kind: NoteContact, Contact: cloneContact(c), Reason: "created"})
 	if nc.Body != "" {
-		m := w.message(c, Message{Direction: "in", Author: c.Customer.Name, Body: nc.Body})
+		first := nc.First
+		first.Direction, first.Seq, first.At, first.Delivery, first.ClientID = "in", 0, time.Time{}, nil, ""
+		first.Author, first.AuthorKind = c.Customer.Name, AuthorCustomer
+		if first.AuthorName == "" {
+			first.AuthorName = c.Customer.Name
+		}
+		m := w.message(c, first)
 		w.note(Notification{Kind: NoteMessage, Contact: c, Message: &m})
 	}
 	w.schedule(c)
@@ -747,7 +842,17 @@ func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAg
 // it is with someone else, ErrConflict if it is not assigned).
 func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (Message, bool, error) {
 	if m.Direction == "in" {
-		m.Body, m.Author = inbound.Text(m.Body), inbound.Text(m.Author)
+		m = m.fromOutside()
+	}
+	m.Seq, m.At, m.Delivery = 0, time.Time{}, nil
+	if m.ExternalID != "" {
+		stored, found, err := r.store.MessageByExternalID(ctx, m.ExternalID)
+		if err != nil {
+			return Message{}, false, fmt.Errorf("router: look up external id: %w", err)
+		}
+		if found {
+			return stored, true, nil
+		}
 	}
 	dup := false
 	v, err := r.do(ctx, func(w *write) (any, error) {
@@ -761,15 +866,39 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 		if len(m.ClientID) > maxIDLen {
 			return nil, fmt.Errorf("%w: client id longer than %d bytes", ErrInvalid, maxIDLen)
 		}
+		if err := checkMessage(m); err != nil {
+			return nil, err
+		}
+		if m.ExternalID != "" {
+			if stored, ok := w.externalMessage(m.ExternalID); ok {
+				dup = true
+				return stored, nil
+			}
+		}
 		c, err := w.contact(contactID)
 		if err != nil {
 			return nil, err
+		}
+		if m.Direction == "in" {
+			m.AuthorKind = AuthorCustomer
+			if m.Author == "" {
+				m.Author = c.Customer.Name
+			}
+			if m.AuthorName == "" {
+				m.AuthorName = m.Author
+			}
+		} else if m.AuthorKind == "" {
+			m.AuthorKind = AuthorSystem
 		}
 		if m.Direction == "out" && m.Author != "" {
 			// An agent writes only on the contacts assigned to it;
 			// checked here, in order with transfers and wrap-ups, not on
 			// a stale snapshot.
-			if _, err := w.agent(m.Author); err == nil {
+			if a, err := w.agent(m.Author); err == nil {
+				m.AuthorKind = AuthorAgent
+				if m.AuthorName == "" {
+					m.AuthorName = a.Name
+				}
 				switch {
 				case m.Author != c.AgentID:
 					return nil, fmt.Errorf("%w: %s is not with %s", ErrNotYours, contactID, m.Author)

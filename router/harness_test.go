@@ -24,6 +24,9 @@ type memStore struct {
 	commits   int
 	violation error
 	failNext  error // guarded by mu: the next Commit fails with it
+	// blindExternal makes MessageByExternalID find nothing, as for a copy
+	// that looked before the first was committed; guarded by mu.
+	blindExternal bool
 	defaults  map[Channel]int
 }
 
@@ -67,6 +70,10 @@ func (s *memStore) Commit(_ context.Context, b *Batch) error {
 		s.events[e.ContactID] = append(s.events[e.ContactID], e)
 	}
 	for _, m := range b.Messages {
+		// The store's unique key: an external id is stored once, ever.
+		if _, dup, _ := s.byExternalIDLocked(m.ExternalID); m.ExternalID != "" && dup && s.violation == nil {
+			s.violation = fmt.Errorf("external id %q stored twice", m.ExternalID)
+		}
 		s.messages[m.ContactID] = append(s.messages[m.ContactID], m)
 	}
 	s.check()
@@ -142,6 +149,26 @@ func (s *memStore) ContactByKey(_ context.Context, key string) (Contact, bool, e
 		}
 	}
 	return Contact{}, false, nil
+}
+
+func (s *memStore) MessageByExternalID(_ context.Context, id string) (Message, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.blindExternal {
+		return Message{}, false, nil
+	}
+	return s.byExternalIDLocked(id)
+}
+
+func (s *memStore) byExternalIDLocked(id string) (Message, bool, error) {
+	for _, ms := range s.messages {
+		for _, m := range ms {
+			if m.ExternalID == id {
+				return m, true, nil
+			}
+		}
+	}
+	return Message{}, false, nil
 }
 
 func (s *memStore) stored(id string) Contact {

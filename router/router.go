@@ -571,6 +571,8 @@ func (r *Router) tick() {
 				w.reconcileAgent(t.id)
 			case timerKey:
 				w.forgetKey(t.id)
+			case timerExternal:
+				w.forgetExternal(t.id)
 			}
 		}
 		return nil, nil

@@ -17,6 +17,7 @@ const (
 	tableQueues     = "queues"
 	tableKeys       = "keys"
 	tableClientMsgs = "client_messages"
+	tableExternal   = "external_messages"
 
 	indexID = "id"
 	// indexRoute orders agents for routing; see agentRouteIndex.
@@ -37,6 +38,7 @@ func schema() *memdb.DBSchema {
 		tableQueues:     queuesTableSchema(),
 		tableKeys:       keysTableSchema(),
 		tableClientMsgs: clientMessagesTableSchema(),
+		tableExternal:   externalMessagesTableSchema(),
 	}}
 }
 
@@ -130,6 +132,29 @@ func keysTableSchema() *memdb.TableSchema {
 		Name: tableKeys,
 		Indexes: map[string]*memdb.IndexSchema{
 			// indexID: Submit deduplicates client retries.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
+		},
+	}
+}
+
+// externalMsg is a message with a channel's external id, kept for keyTTL
+// after it was stored: a copy that looked in the store before the first
+// was committed is caught here (Submit, AddMessage).
+type externalMsg struct {
+	// Key is the external id.
+	Key     string
+	Message Message
+	Expires time.Time
+}
+
+// externalMessagesTableSchema holds the recent messages with an
+// external id.
+func externalMessagesTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: tableExternal,
+		Indexes: map[string]*memdb.IndexSchema{
+			// indexID: Submit and AddMessage deduplicate a channel's
+			// deliveries.
 			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
 		},
 	}

@@ -15,6 +15,8 @@ const (
 	timerAgent
 	// timerKey: forget an idempotency key.
 	timerKey
+	// timerExternal: forget a message's external id (the store keeps it).
+	timerExternal
 )
 
 // timerEntry asks the router to look at one object at a time. Entries are

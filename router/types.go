@@ -193,6 +193,10 @@ type Contact struct {
 
 	Disposition string `json:"disposition,omitempty"`
 	Notes       string `json:"notes,omitempty"`
+
+	// Follows is the ended contact this one continues: a customer wrote
+	// again after it ended.
+	Follows string `json:"follows,omitempty"`
 }
 
 // ForAgent is the contact as an agent may see it: without the id of the
@@ -215,16 +219,87 @@ type Event struct {
 }
 
 // Message is one message of a contact's conversation.
+//
+// The same model serves every channel: the chat and the API fill in
+// little, email fills in the subject, the HTML, the threading references
+// and attachments, SMS the attachments of an MMS. ExternalID is the
+// channel's own id of the message (an email's Message-ID, an SMS's
+// MessageSid): a message with an ExternalID already stored, on any
+// contact, live or ended, is never stored twice.
 type Message struct {
 	ContactID string    `json:"-"`
 	Seq       int       `json:"seq"`
 	At        time.Time `json:"at"`
 	// Direction is "in" (from the customer) or "out" (to the customer).
 	Direction string `json:"direction"`
-	Author    string `json:"author,omitempty"`
-	Body      string `json:"body"`
+	// Author identifies who wrote it: an agent's id; for a customer the
+	// name they gave (as AuthorName).
+	Author string `json:"author,omitempty"`
+	// AuthorKind is AuthorCustomer, AuthorAgent, AuthorSupervisor or
+	// AuthorSystem; empty in messages stored before it existed.
+	AuthorKind string `json:"author_kind,omitempty"`
+	// AuthorName is the author's display name, kept apart from Author.
+	AuthorName string `json:"author_name,omitempty"`
+	// Body is the message as text.
+	Body string `json:"body"`
+	// Subject is an email's subject; HTML its HTML alternative, sanitized
+	// by the channel before it reaches the router.
+	Subject string `json:"subject,omitempty"`
+	HTML    string `json:"html,omitempty"`
 	// ClientID deduplicates resends from the same client.
 	ClientID string `json:"client_id,omitempty"`
+	// ExternalID is the channel's id of the message (see above).
+	ExternalID string `json:"external_id,omitempty"`
+	// References are the channel's ids of the messages this one answers
+	// (an email's In-Reply-To and References), oldest first.
+	References  []string     `json:"references,omitempty"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+	// Delivery is an outbound message's delivery; nil for inbound ones.
+	Delivery *Delivery `json:"delivery,omitempty"`
+}
+
+// Kinds of message authors (Message.AuthorKind).
+const (
+	AuthorCustomer   = "customer"
+	AuthorAgent      = "agent"
+	AuthorSupervisor = "supervisor"
+	AuthorSystem     = "system"
+)
+
+// Attachment describes a file of a message; its content is kept apart,
+// by its hash.
+type Attachment struct {
+	Name string `json:"name"`
+	// Type is the media type the sender declared.
+	Type string `json:"type"`
+	Size int64  `json:"size"`
+	// SHA256 is the hex digest of the content; empty while it is only
+	// referenced (URL).
+	SHA256 string `json:"sha256,omitempty"`
+	// URL is where the channel's provider keeps it (an MMS's media),
+	// when the content is not fetched.
+	URL string `json:"url,omitempty"`
+}
+
+// DeliveryStatus is where an outbound message stands.
+type DeliveryStatus string
+
+// Delivery statuses, in their usual order; failed ends it.
+const (
+	DeliveryQueued    DeliveryStatus = "queued"
+	DeliverySent      DeliveryStatus = "sent"
+	DeliveryDelivered DeliveryStatus = "delivered"
+	DeliveryRead      DeliveryStatus = "read"
+	DeliveryFailed    DeliveryStatus = "failed"
+)
+
+// Delivery is the delivery state of an outbound message.
+type Delivery struct {
+	Status DeliveryStatus `json:"status"`
+	// Reason is the provider's, for a failure.
+	Reason   string    `json:"reason,omitempty"`
+	Attempts int       `json:"attempts"`
+	At       time.Time `json:"at"`
 }
 
 // Agent is a person who takes contacts. Name, Skills and Capacity are

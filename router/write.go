@@ -187,6 +187,13 @@ func (w *write) message(c *Contact, m Message) Message {
 		s.inBytes += len(m.Body)
 	}
 	w.batch.Messages = append(w.batch.Messages, m)
+	if m.ExternalID != "" {
+		x := &externalMsg{Key: m.ExternalID, Message: m, Expires: w.now.Add(keyTTL)}
+		if err := w.txn.Insert(tableExternal, x); err != nil {
+			panic(fmt.Sprintf("router: write external id: %v", err)) // schema bug
+		}
+		w.at(x.Expires, timerExternal, x.Key)
+	}
 	if m.ClientID != "" {
 		if err := w.txn.Insert(tableClientMsgs, &clientMsg{Key: clientMsgKey(c.ID, m.ClientID), Message: m}); err != nil {
 			panic(fmt.Sprintf("router: write client message: %v", err)) // schema bug
@@ -515,6 +522,28 @@ func (w *write) rememberKey(c *Contact) {
 		panic(fmt.Sprintf("router: write key: %v", err)) // schema bug
 	}
 	w.at(k.Expires, timerKey, k.Key)
+}
+
+// externalMessage returns the message recently stored with a channel's
+// external id, if the router still remembers it.
+func (w *write) externalMessage(id string) (Message, bool) {
+	raw, err := w.txn.First(tableExternal, indexID, id)
+	if err != nil || raw == nil {
+		return Message{}, false
+	}
+	return raw.(*externalMsg).Message, true
+}
+
+// forgetExternal drops an external id that has expired: the store
+// answers for it from then on.
+func (w *write) forgetExternal(id string) {
+	raw, err := w.txn.First(tableExternal, indexID, id)
+	if err != nil || raw == nil || w.now.Before(raw.(*externalMsg).Expires) {
+		return
+	}
+	if err := w.txn.Delete(tableExternal, raw); err != nil {
+		panic(fmt.Sprintf("router: delete external id: %v", err)) // schema bug
+	}
 }
 
 // forgetKey drops an idempotency key that has expired.

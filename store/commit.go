@@ -35,8 +35,8 @@ ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, queue = excluded.queu
 	subject = excluded.subject, disposition = excluded.disposition, data = excluded.data`
 	insertEventSQL = `INSERT INTO contact_events (contact_id, seq, at, event, agent_id, queue, reason)
 VALUES (?, ?, ?, ?, ?, ?, ?)`
-	insertMessageSQL = `INSERT INTO contact_messages (contact_id, seq, at, direction, author, body, client_id)
-VALUES (?, ?, ?, ?, ?, ?, ?)`
+	insertMessageSQL = `INSERT INTO contact_messages (` + messageColumns + `)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // commitStmts are Commit's prepared statements. They are prepared once on
@@ -184,7 +184,11 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 		st := tx.StmtContext(ctx, db.stmts.insertMessage)
 		for i := range b.Messages {
 			m := &b.Messages[i]
-			if _, err := st.ExecContext(ctx, m.ContactID, m.Seq, toNanos(m.At), m.Direction, m.Author, m.Body, nullIfEmpty(m.ClientID)); err != nil {
+			args, err := messageArgs(m)
+			if err != nil {
+				return fmt.Errorf("store: commit: message %d of contact %q: %w", m.Seq, m.ContactID, err)
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("store: commit: insert message %d of contact %q: %w", m.Seq, m.ContactID, err)
 			}
 		}

@@ -33,8 +33,10 @@ func (e *OpenContactsError) Is(target error) bool { return target == ErrConflict
 // email and phone, the subject and the notes go; the customer's value
 // becomes its bucket (valueBucket); a contact linked to no customer id
 // gets customerID, so that it still counts as the erased customer's. In
-// its conversation: every body, and the author of the messages from the
-// customer (the name they gave). In its timeline: every reason (an
+// its conversation: every body, subject, HTML, reference and attachment
+// (detail), and the author and author name of the messages from the
+// customer (the name they gave); external ids stay, so that a channel's
+// message is still never stored twice. In its timeline: every reason (an
 // abandonment's or a recorded event's may be free text). Ids, channel,
 // queue, agents, times, states, dispositions, event names, message
 // directions and counts stay. If one of contacts that names a customer
@@ -69,7 +71,8 @@ func eraseContactsTx(ctx context.Context, tx *sql.Tx, d dialect, customerID stri
 		if err := execTx(ctx, tx, d, []stmt{
 			{`UPDATE contacts SET customer_id = ?, customer_email = '', customer_phone = '', subject = '', data = ? WHERE id = ?`,
 				[]any{c.Customer.ID, data, c.ID}},
-			{`UPDATE contact_messages SET body = '', author = CASE WHEN direction = 'in' THEN '' ELSE author END WHERE contact_id = ?`,
+			{`UPDATE contact_messages SET body = '', detail = '', author = CASE WHEN direction = 'in' THEN '' ELSE author END,
+	author_name = CASE WHEN direction = 'in' THEN '' ELSE author_name END WHERE contact_id = ?`,
 				[]any{c.ID}},
 			{`UPDATE contact_events SET reason = '' WHERE contact_id = ?`, []any{c.ID}},
 		}); err != nil {

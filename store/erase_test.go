@@ -142,7 +142,9 @@ func newEraseFixture(t *testing.T) eraseFixture {
 			router.Event{ContactID: c.ID, Seq: 1, At: c.CreatedAt, Event: "created", Queue: c.Queue, Reason: "email contact in sales"},
 			router.Event{ContactID: c.ID, Seq: 2, At: c.EndedAt, Event: "customer_left", Queue: c.Queue, Reason: c.Customer.Name + " hung up"})
 		b.Messages = append(b.Messages,
-			router.Message{ContactID: c.ID, Seq: 1, At: c.CreatedAt, Direction: "in", Author: c.Customer.Name, Body: c.Subject + ": I was charged twice", ClientID: "m-" + c.ID},
+			router.Message{ContactID: c.ID, Seq: 1, At: c.CreatedAt, Direction: "in", Author: c.Customer.Name, AuthorName: c.Customer.Name,
+				Body: c.Subject + ": I was charged twice", ClientID: "m-" + c.ID, Subject: c.Subject, HTML: "<p>" + c.Subject + "</p>",
+				Attachments: []router.Attachment{{Name: c.ID + " " + c.Customer.Name + ".png", Type: "image/png", Size: 10}}},
 			router.Message{ContactID: c.ID, Seq: 2, At: c.EndedAt, Direction: "out", Author: "alice", Body: "We refunded you"})
 	}
 	b.Messages[len(b.Messages)-2].Body = "bob body"

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -28,7 +27,7 @@ FROM contacts c WHERE ` + liveContacts
 
 // loadClientMessagesSQL selects the messages of live contacts that carry
 // a client id, for the router's deduplication of resends.
-const loadClientMessagesSQL = `SELECT m.contact_id, m.seq, m.at, m.direction, m.author, m.body, m.client_id
+const loadClientMessagesSQL = `SELECT ` + messageColumns + `
 FROM contact_messages m
 WHERE m.client_id IS NOT NULL AND m.contact_id IN (SELECT id FROM contacts WHERE ` + liveContacts + `)
 ORDER BY m.contact_id, m.seq`
@@ -134,15 +133,10 @@ func (db *DB) Load(ctx context.Context) (*router.Loaded, error) {
 	}
 	defer msgs.Close()
 	for msgs.Next() {
-		var (
-			m      router.Message
-			at     int64
-			author sql.NullString
-		)
-		if err := msgs.Scan(&m.ContactID, &m.Seq, &at, &m.Direction, &author, &m.Body, &m.ClientID); err != nil {
+		m, err := scanMessage(msgs)
+		if err != nil {
 			return nil, fmt.Errorf("store: load client messages: %w", err)
 		}
-		m.At, m.Author = fromNanos(at), author.String
 		l.ClientMessages = append(l.ClientMessages, m)
 	}
 	if err := msgs.Err(); err != nil {

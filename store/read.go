@@ -110,7 +110,7 @@ func (db *DB) Messages(ctx context.Context, id string, afterSeq int, limit int) 
 	}
 	limit = min(limit, MaxMessageLimit)
 	rows, err := db.readQuery(ctx, rebind(db.dialect,
-		`SELECT seq, at, direction, author, body, client_id FROM contact_messages
+		`SELECT `+messageColumns+` FROM contact_messages
 WHERE contact_id = ? AND seq > ? ORDER BY seq LIMIT ?`), id, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: messages of %q: %w", id, err)
@@ -136,7 +136,7 @@ func (db *DB) MessagesBefore(ctx context.Context, id string, beforeSeq int, limi
 		beforeSeq = math.MaxInt32
 	}
 	rows, err := db.readQuery(ctx, rebind(db.dialect,
-		`SELECT seq, at, direction, author, body, client_id FROM contact_messages
+		`SELECT `+messageColumns+` FROM contact_messages
 WHERE contact_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`), id, beforeSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: messages of %q: %w", id, err)
@@ -149,23 +149,16 @@ WHERE contact_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`), id, beforeSeq, lim
 	return msgs, nil
 }
 
-// scanMessages reads and closes rows of (seq, at, direction, author,
-// body, client_id) of contact id; none at all is ErrNotFound unless the
-// contact exists.
+// scanMessages reads and closes rows of messageColumns of contact id;
+// none at all is ErrNotFound unless the contact exists.
 func (db *DB) scanMessages(ctx context.Context, rows *sql.Rows, id string) ([]router.Message, error) {
 	defer rows.Close()
 	var msgs []router.Message
 	for rows.Next() {
-		m := router.Message{ContactID: id}
-		var (
-			at       int64
-			clientID sql.NullString
-		)
-		if err := rows.Scan(&m.Seq, &at, &m.Direction, &m.Author, &m.Body, &clientID); err != nil {
+		m, err := scanMessage(rows)
+		if err != nil {
 			return nil, fmt.Errorf("store: messages of %q: %w", id, err)
 		}
-		m.At = fromNanos(at)
-		m.ClientID = clientID.String
 		msgs = append(msgs, m)
 	}
 	if err := rows.Err(); err != nil {

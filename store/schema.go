@@ -246,6 +246,25 @@ var migrations = []migration{
 			`CREATE INDEX customer_audit_customer ON customer_audit (customer_id, at)`,
 		},
 	},
+	{
+		version: 8,
+		name:    "messages of every channel",
+		stmts: []string{
+			// customer, agent, supervisor or system; '' before this.
+			`ALTER TABLE contact_messages ADD COLUMN author_kind TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE contact_messages ADD COLUMN author_name TEXT NOT NULL DEFAULT ''`,
+			// The channel's id of the message (an email's Message-ID, an
+			// SMS's MessageSid), NULL for none; stored once, ever.
+			`ALTER TABLE contact_messages ADD COLUMN external_id TEXT`,
+			// JSON messageDetail (subject, html, references,
+			// attachments), '' for none.
+			`ALTER TABLE contact_messages ADD COLUMN detail TEXT NOT NULL DEFAULT ''`,
+			// JSON deliveryRecord of an outbound message, NULL for none.
+			`ALTER TABLE contact_messages ADD COLUMN delivery TEXT`,
+			// MessageByExternalID; the unique key of external ids.
+			`CREATE UNIQUE INDEX contact_messages_external ON contact_messages (external_id) WHERE external_id IS NOT NULL`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

@@ -82,6 +82,9 @@ func marshalJSON(v any) (string, error) {
 	return string(b), err
 }
 
+// unmarshalJSON is json.Unmarshal of a TEXT column.
+func unmarshalJSON(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
 // utcContact puts every time of c in UTC, so that what is read back does
 // not depend on the zone the writer used.
 func utcContact(c *router.Contact) {

@@ -103,6 +103,7 @@ func fullContact(id string) router.Contact {
 		Disposition:     "resolved",
 		Returned:        true,
 		Notes:           "called back",
+		Follows:         "c-0",
 	}
 }
 

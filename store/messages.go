@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// messageColumns are the columns of contact_messages that make a
+// router.Message, in the order scanMessage reads them (its ContactID
+// first).
+const messageColumns = `contact_id, seq, at, direction, author, body, client_id,
+	author_kind, author_name, external_id, detail, delivery`
+
+// messageDetail is what the store keeps of a message's channel fields, as
+// JSON in contact_messages.detail (empty when the message has none). It
+// is the store's own record: renaming a field of router.Message does not
+// change what is stored.
+type messageDetail struct {
+	Subject     string             `json:"subject,omitempty"`
+	HTML        string             `json:"html,omitempty"`
+	References  []string           `json:"references,omitempty"`
+	Attachments []attachmentRecord `json:"attachments,omitempty"`
+}
+
+type attachmentRecord struct {
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256,omitempty"`
+	URL    string `json:"url,omitempty"`
+}
+
+// deliveryRecord is an outbound message's delivery, as JSON in
+// contact_messages.delivery (NULL for none).
+type deliveryRecord struct {
+	Status   string `json:"status"`
+	Reason   string `json:"reason,omitempty"`
+	Attempts int    `json:"attempts"`
+	At       int64  `json:"at"` // unix ns UTC
+}
+
+// messageArgs returns the values of messageColumns for m.
+func messageArgs(m *router.Message) ([]any, error) {
+	var detail string
+	if m.Subject != "" || m.HTML != "" || len(m.References) > 0 || len(m.Attachments) > 0 {
+		d := messageDetail{Subject: m.Subject, HTML: m.HTML, References: m.References}
+		for _, a := range m.Attachments {
+			d.Attachments = append(d.Attachments, attachmentRecord(a))
+		}
+		var err error
+		if detail, err = marshalJSON(d); err != nil {
+			return nil, fmt.Errorf("encode detail: %w", err)
+		}
+	}
+	var delivery any
+	if d := m.Delivery; d != nil {
+		b, err := marshalJSON(deliveryRecord{Status: string(d.Status), Reason: d.Reason, Attempts: d.Attempts, At: toNanos(d.At)})
+		if err != nil {
+			return nil, fmt.Errorf("encode delivery: %w", err)
+		}
+		delivery = b
+	}
+	return []any{m.ContactID, m.Seq, toNanos(m.At), m.Direction, m.Author, m.Body, nullIfEmpty(m.ClientID),
+		m.AuthorKind, m.AuthorName, nullIfEmpty(m.ExternalID), detail, delivery}, nil
+}
+
+// scanMessage reads a row of messageColumns.
+func scanMessage(row interface{ Scan(...any) error }) (router.Message, error) {
+	var (
+		m                            router.Message
+		at                           int64
+		author, clientID, externalID sql.NullString
+		detail                       string
+		delivery                     sql.NullString
+	)
+	if err := row.Scan(&m.ContactID, &m.Seq, &at, &m.Direction, &author, &m.Body, &clientID,
+		&m.AuthorKind, &m.AuthorName, &externalID, &detail, &delivery); err != nil {
+		return router.Message{}, err
+	}
+	m.At, m.Author, m.ClientID, m.ExternalID = fromNanos(at), author.String, clientID.String, externalID.String
+	if detail != "" {
+		var d messageDetail
+		if err := unmarshalJSON(detail, &d); err != nil {
+			return router.Message{}, fmt.Errorf("message %d: detail: %w", m.Seq, err)
+		}
+		m.Subject, m.HTML, m.References = d.Subject, d.HTML, d.References
+		for _, a := range d.Attachments {
+			m.Attachments = append(m.Attachments, router.Attachment(a))
+		}
+	}
+	if delivery.Valid {
+		var d deliveryRecord
+		if err := unmarshalJSON(delivery.String, &d); err != nil {
+			return router.Message{}, fmt.Errorf("message %d: delivery: %w", m.Seq, err)
+		}
+		m.Delivery = &router.Delivery{Status: router.DeliveryStatus(d.Status), Reason: d.Reason, Attempts: d.Attempts, At: fromNanos(d.At)}
+	}
+	return m, nil
+}
+
+// MessageByExternalID returns the message stored with a channel's
+// external id, with its ContactID; found is false when there is none.
+func (db *DB) MessageByExternalID(ctx context.Context, externalID string) (router.Message, bool, error) {
+	row := db.read.QueryRowContext(ctx, rebind(db.dialect, `SELECT `+messageColumns+`
+FROM contact_messages WHERE external_id = ?`), externalID)
+	m, err := scanMessage(row)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return router.Message{}, false, nil
+	case err != nil:
+		return router.Message{}, false, fmt.Errorf("store: message by external id: %w", err)
+	}
+	return m, true, nil
+}

@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// fullMessage is a message with every field set.
+func fullMessage(contactID string, seq int) router.Message {
+	return router.Message{
+		ContactID: contactID, Seq: seq, At: t0.Add(time.Duration(seq) * time.Second), Direction: "out",
+		Author: "alice", AuthorKind: router.AuthorAgent, AuthorName: "Alice Martin",
+		Body: "Your refund is on its way.", Subject: "Re: Invoice", HTML: "<p>Your refund is on its way.</p>",
+		ClientID: "cl-9", ExternalID: "<reply-1@switchboard.example>", References: []string{"<m0@example.com>", "<m1@example.com>"},
+		Attachments: []router.Attachment{{Name: "refund.pdf", Type: "application/pdf", Size: 1234,
+			SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", URL: "https://media.example/1"}},
+		Delivery: &router.Delivery{Status: router.DeliveryFailed, Reason: "mailbox full", Attempts: 3, At: t0.Add(time.Minute)},
+	}
+}
+
+func TestMessageRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	m := fullMessage("c-1", 1)
+	assertNoZeroFields(t, m)
+	assertNoZeroFields(t, m.Attachments[0])
+	assertNoZeroFields(t, *m.Delivery)
+	db := openTest(t)
+	c := simpleContact("c-1", router.ContactAssigned, t0)
+	commit(t, db, &router.Batch{Contacts: []router.Contact{c}, Messages: []router.Message{m}})
+
+	got, err := db.Messages(ctx, "c-1", 0, 10)
+	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], m) {
+		t.Errorf("Messages: got %+v %v, want [%+v]", got, err, m)
+	}
+	byID, found, err := db.MessageByExternalID(ctx, m.ExternalID)
+	if err != nil || !found || !reflect.DeepEqual(byID, m) {
+		t.Errorf("MessageByExternalID: got %+v %v %v, want %+v", byID, found, err, m)
+	}
+	if _, found, err := db.MessageByExternalID(ctx, "<nobody@example.com>"); err != nil || found {
+		t.Errorf("an unknown external id: found %v, %v", found, err)
+	}
+	l := load(t, db)
+	if len(l.ClientMessages) != 1 || !reflect.DeepEqual(l.ClientMessages[0], m) {
+		t.Errorf("Load client messages: got %+v, want [%+v]", l.ClientMessages, m)
+	}
+
+	// The external id is a unique key: a second copy fails the batch.
+	again := fullMessage("c-1", 2)
+	again.ClientID = ""
+	if err := db.Commit(ctx, &router.Batch{Messages: []router.Message{again}}); err == nil {
+		t.Error("a second message with the same external id was stored")
+	}
+	// A message without channel fields stores none.
+	plain := router.Message{ContactID: "c-1", Seq: 2, At: t0, Direction: "in", Body: "thanks"}
+	commit(t, db, &router.Batch{Messages: []router.Message{plain}})
+	got, err = db.Messages(ctx, "c-1", 1, 10)
+	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], plain) {
+		t.Errorf("plain message: got %+v %v, want [%+v]", got, err, plain)
+	}
+}
