@@ -46,6 +46,9 @@ type messageRequest struct {
 	Direction string `json:"direction"`
 	Author    string `json:"author"`
 	Body      string `json:"body"`
+	// ExternalID is the integration's id of the message: a message with
+	// an id already stored is answered with the stored copy.
+	ExternalID string `json:"external_id"`
 }
 
 // actionError maps the error of a router command on contact id. A
@@ -212,9 +215,30 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) error {
 		}
 		req.Author = self
 	}
-	m, _, err := s.router.AddMessage(r.Context(), id, router.Message{Direction: req.Direction, Author: req.Author, Body: req.Body})
+	msg := router.Message{Direction: req.Direction, Author: req.Author, Body: req.Body, ExternalID: req.ExternalID}
+	if req.Direction == "in" {
+		// The customer's: on an ended contact it starts a follow-up.
+		m, to, _, err := s.intake.Message(r.Context(), id, msg)
+		if err != nil {
+			return s.actionError(r.Context(), id, err)
+		}
+		if to.ID != id {
+			w.Header().Set("Location", "/api/v1/contacts/"+to.ID)
+		}
+		return writeJSON(w, http.StatusCreated, messageView{Message: m, ContactID: to.ID, Follows: to.Follows})
+	}
+	m, _, err := s.router.AddMessage(r.Context(), id, msg)
 	if err != nil {
 		return s.actionError(r.Context(), id, err)
 	}
-	return writeJSON(w, http.StatusCreated, m)
+	return writeJSON(w, http.StatusCreated, messageView{Message: m, ContactID: id})
+}
+
+// messageView is a message with the contact that holds it: for a
+// customer's message on an ended contact, the follow-up contact, which
+// follows the ended one.
+type messageView struct {
+	router.Message
+	ContactID string `json:"contact_id"`
+	Follows   string `json:"follows,omitempty"`
 }

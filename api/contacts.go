@@ -112,18 +112,9 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if s.intake != nil {
-		// After the idempotency check: the hash covers the request as
-		// sent, and a replay resolves nobody again. After the router's
-		// check: a refused request creates no customer.
-		if err := s.router.Check(nc); err != nil {
-			return s.submitError(req.Queue, err)
-		}
-		if nc, err = s.intake(r.Context(), nc); err != nil {
-			return internal("resolve customer", err)
-		}
-	}
-	c, created, err := s.router.Submit(r.Context(), nc)
+	// After the idempotency check: the hash covers the request as sent,
+	// and a replay resolves nobody again.
+	c, created, err := s.intake.Contact(r.Context(), nc)
 	if err != nil {
 		return s.submitError(req.Queue, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -65,7 +66,7 @@ type envOptions struct {
 	onErased func(customerID string)
 	// screenPop is Options.ScreenPop.
 	screenPop func(ctx context.Context, contactID string) (any, error)
-	// intake is Options.Intake.
+	// intake resolves customers (Options.Intake's Resolve).
 	intake func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
 	// tls serves over HTTPS.
 	tls bool
@@ -116,7 +117,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		OnCustomerErased: o.onErased,
 		ScreenPop:        o.screenPop,
 		Offers:           offerCat,
-		Intake:           o.intake,
+		Intake:           &intake.Intake{Router: rt, Store: db, Resolve: o.intake},
 		ClientAddr:       o.clientAddr,
 		SecureCookie:     o.secureCookie,
 	})

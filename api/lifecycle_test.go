@@ -238,7 +238,7 @@ func TestAbandonAndClosedContact(t *testing.T) {
 		t.Fatalf("abandon: got %d %s, want 200 abandoned", res.status, got.State)
 	}
 	for _, path := range []string{"/abandon", "/messages", "/close"} {
-		body := `{"direction":"in","body":"hello?"}`
+		body := `{"direction":"out","body":"hello?"}`
 		if path != "/messages" {
 			body = ""
 		}
@@ -246,6 +246,16 @@ func TestAbandonAndClosedContact(t *testing.T) {
 		if res.status != http.StatusConflict || !strings.Contains(string(res.body), "is closed (state abandoned)") {
 			t.Errorf("%s after abandon: got %d %s, want 409 \"is closed\"", path, res.status, res.body)
 		}
+	}
+	// The customer writing again starts a contact that follows it.
+	res = e.do("POST", "/api/v1/contacts/"+c.ID+"/messages", adminToken, `{"direction":"in","body":"hello?"}`)
+	m := decodeAs[messageView](t, res)
+	if res.status != http.StatusCreated || m.Follows != c.ID || m.ContactID == c.ID || m.Seq != 1 ||
+		res.header.Get("Location") != "/api/v1/contacts/"+m.ContactID {
+		t.Fatalf("a customer's message after abandon: got %d %s, want 201 on a follow-up of %s", res.status, res.body, c.ID)
+	}
+	if f := e.contact(m.ContactID); f.Follows != c.ID || f.State != router.ContactQueued || len(f.Messages) != 1 {
+		t.Errorf("follow-up: got %+v, want it queued, following %s, with the message", f.Contact, c.ID)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -79,13 +80,12 @@ type Options struct {
 	// Offers, when not nil, is the offer catalog of /api/v1/offers; nil
 	// means those routes answer 503.
 	Offers OfferCatalog
-	// Intake, when not nil, resolves the customer of a contact created
-	// with POST /api/v1/contacts before it is submitted: it returns the
-	// contact with its customer's profile id, routing value and segment,
-	// and preferred agents (see customers.Intake). It is called from
-	// request goroutines, possibly concurrently. Nil submits the contact
-	// as given.
-	Intake func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
+	// Intake is the way in of POST /api/v1/contacts and of the
+	// customer's messages (POST /api/v1/contacts/{id}/messages, direction
+	// in): it resolves the customer and starts follow-ups of ended
+	// contacts (package intake). Nil means one over Router and Store that
+	// submits contacts as given.
+	Intake *intake.Intake
 }
 
 // Server is the HTTP API. It implements http.Handler and is safe for
@@ -106,8 +106,8 @@ type Server struct {
 	clientAddr      func(*http.Request) string // never nil
 	secureCookie    func(*http.Request) bool   // never nil
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
-	offers          OfferCatalog // may be nil
-	intake          func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
+	offers          OfferCatalog   // may be nil
+	intake          *intake.Intake // never nil
 
 	// dummyMu guards dummy, the hash that logins with an unknown id are
 	// compared against (dummyHash); nil until made.
@@ -164,6 +164,9 @@ func New(o Options) (*Server, error) {
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.intake == nil {
+		s.intake = &intake.Intake{Router: o.Router, Store: o.Store}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -27,7 +27,7 @@ type memStore struct {
 	// blindExternal makes MessageByExternalID find nothing, as for a copy
 	// that looked before the first was committed; guarded by mu.
 	blindExternal bool
-	defaults  map[Channel]int
+	defaults      map[Channel]int
 }
 
 func newMemStore() *memStore {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/switchboard/switchboard/customers"
+	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -16,9 +17,9 @@ import (
 func TestStartResolvesCustomer(t *testing.T) {
 	e := newEnv(t, func(o *Options) {
 		db := o.Store
-		o.Intake = func(ctx context.Context, nc router.NewContact) (router.NewContact, error) {
+		o.Intake = &intake.Intake{Router: o.Router, Store: db, Resolve: func(ctx context.Context, nc router.NewContact) (router.NewContact, error) {
 			return customers.Intake(ctx, db, nc, customers.Routing{})
-		}
+		}}
 	})
 	ctx := context.Background()
 	if _, err := e.router.PutQueue(ctx, router.Queue{Name: "backoffice", ValueTiers: []router.ValueTier{{Min: 1000, Boost: 50}}}); err != nil {

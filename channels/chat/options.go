@@ -1,7 +1,6 @@
 package chat
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/clientaddr"
+	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -164,13 +164,11 @@ type Options struct {
 	// calls may arrive out of order: keep the highest of each. It is
 	// called from the connection's goroutines and must not block.
 	OnReceipt func(contactID string, r Receipt)
-	// Intake, if set, resolves the customer of a new conversation from
-	// what the pre-chat form claims, before the contact is submitted: it
-	// returns the contact with its customer's profile id, routing value
-	// and segment, and preferred agents (see customers.Intake). It is
-	// called from the connection's goroutine. Nil submits the form's
-	// customer as given.
-	Intake func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
+	// Intake is the way in of new conversations (package intake): it
+	// resolves the customer of what the pre-chat form claims. Nil means
+	// one over Router and Store that submits the form's customer as
+	// given.
+	Intake *intake.Intake
 	// Clock gives the time of tokens, rate limits and opening hours;
 	// nil: time.Now. Give the router's clock's Now in tests.
 	Clock func() time.Time
@@ -182,6 +180,9 @@ type Options struct {
 func (o Options) resolve() (Options, error) {
 	if o.Router == nil || o.Store == nil {
 		return o, fmt.Errorf("%w: Router and Store are required", ErrOptions)
+	}
+	if o.Intake == nil {
+		o.Intake = &intake.Intake{Router: o.Router, Store: o.Store}
 	}
 	if len(o.Topics) == 0 {
 		return o, fmt.Errorf("%w: at least one topic is required", ErrOptions)

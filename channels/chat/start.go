@@ -3,7 +3,6 @@ package chat
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/switchboard/switchboard/router"
 )
@@ -41,19 +40,7 @@ func (cn *conn) start(id string, d *startData) error {
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
-	if c.o.Intake != nil {
-		// Only for a contact the router would take: a refused start
-		// creates no customer.
-		if err := c.o.Router.Check(nc); err != nil {
-			return c.submitError(id, t, nc, err)
-		}
-		resolved, err := c.o.Intake(ctx, nc)
-		if err != nil {
-			return fmt.Errorf("chat: start: resolve customer: %w", err)
-		}
-		nc = resolved
-	}
-	ct, _, err := c.o.Router.Submit(ctx, nc)
+	ct, _, err := c.o.Intake.Contact(ctx, nc)
 	if err != nil {
 		return c.submitError(id, t, nc, err)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/dashboards"
+	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/profiles"
 	"github.com/switchboard/switchboard/router"
@@ -315,6 +316,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	// chatCh is set below, after the hub it hears from; nil without chat.
 	var chatCh *chat.Channel
 	clients := clientaddr.New(cfg.TrustedPrefixes())
+	in := newIntake(cfg, rt, db)
 	apiSrv, err := api.New(api.Options{
 		Router: rt, Store: db, Tokens: tokens, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log,
 		ClientAddr:   clients.Addr,
@@ -323,7 +325,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Sessions:     &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
 		ScreenPop:    func(ctx context.Context, id string) (any, error) { return popper.ScreenPop(ctx, id) },
 		Offers:       offerCat,
-		Intake:       intake(cfg, rt, db),
+		Intake:       in,
 		OnSessionsEnded: func(login string, sessions []string) {
 			if hub != nil {
 				hub.EndSessions(login, sessions)
@@ -384,7 +386,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	listeners := []router.Notifier{hub}
 	closers := []func(){hub.Close, offerSrc.Close}
 	if len(cfg.Chat.Topics) > 0 {
-		ch, err := newChat(cfg, rt, db, hub, log)
+		ch, err := newChat(cfg, rt, db, in, hub, log)
 		if err != nil {
 			hub.Close()
 			offerSrc.Close()
@@ -404,9 +406,10 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	}, nil
 }
 
-// intake resolves the customer of a new contact from any channel and
-// applies their profile to its routing, as cfg.Customers says.
-func intake(cfg *config.Config, rt *router.Router, db *store.DB) func(context.Context, router.NewContact) (router.NewContact, error) {
+// newIntake is the way in of every channel (package intake): it resolves
+// the customer of a new contact and applies their profile to its
+// routing, as cfg.Customers says.
+func newIntake(cfg *config.Config, rt *router.Router, db *store.DB) *intake.Intake {
 	c := cfg.Customers
 	r := customers.Routing{
 		PreferManager:    c.PreferRelationshipManager,
@@ -418,9 +421,9 @@ func intake(cfg *config.Config, rt *router.Router, db *store.DB) func(context.Co
 			return ok
 		},
 	}
-	return func(ctx context.Context, nc router.NewContact) (router.NewContact, error) {
+	return &intake.Intake{Router: rt, Store: db, Resolve: func(ctx context.Context, nc router.NewContact) (router.NewContact, error) {
 		return customers.Intake(ctx, db, nc, r)
-	}
+	}}
 }
 
 // chatSecretFile keeps the key of chat conversation tokens, so that a
@@ -429,7 +432,7 @@ const chatSecretFile = "chat-secret"
 
 // newChat makes the web chat channel; the customer's typing and receipts
 // go to hub.
-func newChat(cfg *config.Config, rt *router.Router, db *store.DB, hub *agents.Hub, log *slog.Logger) (*chat.Channel, error) {
+func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, hub *agents.Hub, log *slog.Logger) (*chat.Channel, error) {
 	secret, err := secretFile(filepath.Join(cfg.DataDir, chatSecretFile), 32)
 	if err != nil {
 		return nil, fmt.Errorf("chat secret: %w", err)
@@ -441,7 +444,7 @@ func newChat(cfg *config.Config, rt *router.Router, db *store.DB, hub *agents.Hu
 		ConnectionsPerAddress: cfg.Chat.ConnectionsPerAddress, LeaveMessageWindow: cfg.Chat.LeaveMessageWindow.D(),
 		ClientAddr:       clientaddr.New(cfg.TrustedPrefixes()).Addr,
 		OnCustomerTyping: hub.CustomerTyping,
-		Intake:           intake(cfg, rt, db),
+		Intake:           in,
 		OnReceipt: func(contactID string, r chat.Receipt) {
 			hub.CustomerReceipt(contactID, r.DeliveredSeq, r.ReadSeq)
 		},

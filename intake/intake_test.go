@@ -1,0 +1,112 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+func newIntake(t *testing.T) (*Intake, *router.Router, *router.ManualClock) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(t.TempDir(), "sb.db"), Synchronous: "normal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := router.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	rt, err := router.New(db, &router.Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(); db.Close() })
+	if _, err := rt.PutQueue(ctx, router.Queue{Name: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"alice", "bob"} {
+		if _, _, err := rt.PutAgent(ctx, router.Agent{ID: id, Name: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &Intake{Router: rt, Store: db}, rt, clock
+}
+
+func TestContactResolvesOnlyWhatTheRouterTakes(t *testing.T) {
+	in, _, _ := newIntake(t)
+	ctx := context.Background()
+	resolved := 0
+	in.Resolve = func(_ context.Context, nc router.NewContact) (router.NewContact, error) {
+		resolved++
+		nc.Customer.Name = "resolved"
+		return nc, nil
+	}
+	if _, _, err := in.Contact(ctx, router.NewContact{Channel: "sms", Queue: "nowhere", Body: "hi"}); !errors.Is(err, router.ErrNoQueue) {
+		t.Fatalf("unknown queue: got %v, want ErrNoQueue", err)
+	}
+	c, created, err := in.Contact(ctx, router.NewContact{Channel: "sms", Queue: "q", Body: "hi"})
+	if err != nil || !created || c.Customer.Name != "resolved" || resolved != 1 {
+		t.Fatalf("got %+v created %v (%v), resolved %d times; want one resolved contact", c, created, err, resolved)
+	}
+}
+
+// A customer's message on an ended contact starts a follow-up contact,
+// linked to it and offered to the agent who handled it first.
+func TestMessageFollowsAnEndedContact(t *testing.T) {
+	in, rt, clock := newIntake(t)
+	ctx := context.Background()
+	if _, err := rt.SetAgentState(ctx, "alice", router.AgentAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := in.Contact(ctx, router.NewContact{Channel: "email", Queue: "q", Subject: "Invoice",
+		Customer: router.Customer{ID: "ada", Verified: true, Email: "ada@example.com"}, Body: "My invoice is wrong"})
+	if err != nil || c.AgentID != "alice" {
+		t.Fatalf("first contact: %+v %v", c, err)
+	}
+	if _, err := rt.Accept(ctx, c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	// While it lives, a message joins it.
+	m, to, created, err := in.Message(ctx, c.ID, router.Message{Direction: "in", Body: "Any news?", ExternalID: "<2@example.com>"})
+	if err != nil || created || to.ID != c.ID || m.Seq != 2 {
+		t.Fatalf("live: got %+v on %s created %v (%v)", m, to.ID, created, err)
+	}
+	if _, err := rt.CloseContact(ctx, c.ID, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	// alice is busy elsewhere: bob is available, but alice is preferred.
+	if _, err := rt.SetAgentState(ctx, "alice", router.AgentAway, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.SetAgentState(ctx, "bob", router.AgentAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(7 * 24 * time.Hour)
+	m, to, created, err = in.Message(ctx, c.ID, router.Message{Direction: "in", Body: "Thanks, one more thing", ExternalID: "<3@example.com>"})
+	if err != nil || !created || to.ID == c.ID || to.Follows != c.ID {
+		t.Fatalf("a week later: got contact %+v created %v (%v), want a new one following %s", to, created, err, c.ID)
+	}
+	if m.ContactID != to.ID || m.Seq != 1 || m.Body != "Thanks, one more thing" || m.ExternalID != "<3@example.com>" {
+		t.Errorf("follow-up's first message: got %+v", m)
+	}
+	live, _ := rt.Snapshot().Contact(to.ID)
+	if !slices.Equal(live.Preferred, []string{"alice"}) || live.State != router.ContactQueued || live.Subject != "Invoice" ||
+		live.Customer.ID != "ada" || !live.Customer.Verified {
+		t.Errorf("follow-up: got %+v, want queued for alice, Ada's, about the invoice", live)
+	}
+	// The same message again: the stored copy, no third contact.
+	again, at, created, err := in.Message(ctx, c.ID, router.Message{Direction: "in", Body: "Thanks, one more thing", ExternalID: "<3@example.com>"})
+	if err != nil || created || at.ID != to.ID || again.Seq != 1 {
+		t.Errorf("the same message again: got %+v on %s created %v (%v), want the first copy on %s", again, at.ID, created, err, to.ID)
+	}
+	if _, _, _, err := in.Message(ctx, "01NOSUCHCONTACT0000000000", router.Message{Direction: "in", Body: "hi"}); !errors.Is(err, router.ErrNoContact) {
+		t.Errorf("unknown contact: got %v, want ErrNoContact", err)
+	}
+}
