@@ -41,8 +41,6 @@ const (
 // Close codes used by the package and its callers (RFC 6455 7.4.1).
 // Codes 4000 to 4999 are the callers' own.
 const (
-	// CloseNormal ends a connection that did its job.
-	CloseNormal = 1000
 	// CloseGoingAway ends a connection because the server is stopping.
 	CloseGoingAway = 1001
 	// CloseTooBig is sent when a client's frame exceeds the read limit.
