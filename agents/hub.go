@@ -8,20 +8,17 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
+	"github.com/switchboard/switchboard/wsconn"
 )
 
 // Defaults used when Options leaves a field zero.
@@ -106,7 +103,6 @@ type Hub struct {
 	store        Store
 	popper       *Popper
 	auth         func(*http.Request) (string, string, time.Time, error)
-	origins      map[string]bool
 	dispositions []config.Disposition
 	awayReasons  []string
 	grace        time.Duration
@@ -116,7 +112,8 @@ type Hub struct {
 	verify       func(ctx context.Context, contactID, agentID, method string) error // Options.Verify, or nil
 	methods      []string                                                           // never empty
 	log          *slog.Logger
-	upgrader     websocket.Upgrader
+	// upgrader checks origins and upgrades; never nil.
+	upgrader *wsconn.Upgrader
 	// now is the clock of the typing throttle and of session expiry;
 	// never nil.
 	now func() time.Time
@@ -176,7 +173,6 @@ func NewHub(o *Options) (*Hub, error) {
 	}
 	h := &Hub{
 		rt: o.Router, store: o.Store, popper: o.Popper, auth: o.Authenticate,
-		origins:      map[string]bool{},
 		dispositions: slices.Clone(o.Dispositions),
 		awayReasons:  slices.Clone(o.AwayReasons),
 		grace:        o.Grace,
@@ -194,12 +190,9 @@ func NewHub(o *Options) (*Hub, error) {
 		presence:     map[string]*presence{},
 		conns:        map[*conn]bool{},
 	}
-	for _, origin := range o.AllowedOrigins {
-		u, err := url.Parse(origin)
-		if err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, fmt.Errorf("agents: new hub: allowed origin %q: want scheme://host[:port]", origin)
-		}
-		h.origins[strings.ToLower(u.Scheme+"://"+u.Host)] = true
+	var err error
+	if h.upgrader, err = wsconn.New(wsconn.Options{AllowedOrigins: o.AllowedOrigins, ReadLimit: maxFrameSize}); err != nil {
+		return nil, fmt.Errorf("agents: new hub: %w", err)
 	}
 	if h.dispositions == nil {
 		h.dispositions = []config.Disposition{}
@@ -224,13 +217,6 @@ func NewHub(o *Options) (*Hub, error) {
 	}
 	if h.popper == nil {
 		h.popper = &Popper{Router: h.rt, Store: h.store, Logger: h.log}
-	}
-	h.upgrader = websocket.Upgrader{
-		HandshakeTimeout: writeWait,
-		// Idle sockets hold no write buffer: it is taken from the pool
-		// for each write. The read buffer is the HTTP server's.
-		WriteBufferPool: &sync.Pool{},
-		CheckOrigin:     h.checkOrigin,
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	n := max(4, 2*runtime.GOMAXPROCS(0))
@@ -257,7 +243,7 @@ func (h *Hub) Close() {
 	h.mu.Unlock()
 	h.cancel()
 	for _, c := range conns {
-		c.closeWith(websocket.CloseGoingAway, "server shutting down")
+		c.closeWith(wsconn.CloseGoingAway, "server shutting down")
 	}
 	h.wg.Wait()
 }
@@ -324,23 +310,6 @@ func (h *Hub) work(sh *shard) {
 	}
 }
 
-// checkOrigin allows requests without Origin (not browsers), the
-// daemon's own origin, and the configured ones.
-func (h *Hub) checkOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	return h.origins[strings.ToLower(u.Scheme+"://"+u.Host)]
-}
-
 // ServeHTTP serves GET /ws/agent: origin, authentication, upgrade, then
 // the connection until it ends.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -349,7 +318,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "use GET with a WebSocket upgrade", http.StatusMethodNotAllowed)
 		return
 	}
-	if !h.checkOrigin(r) {
+	if !h.upgrader.CheckOrigin(r) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
@@ -366,11 +335,11 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	ws, err := h.upgrader.Upgrade(w, r, nil)
+	ws, err := h.upgrader.Upgrade(w, r)
 	if err != nil {
 		return // the upgrader answered
 	}
-	c := &conn{h: h, ws: ws, agentID: agentID, send: make(chan *outgoing, sendBuffer), done: make(chan struct{})}
+	c := &conn{h: h, ws: ws, agentID: agentID}
 	if v := r.URL.Query().Get("resume"); v != "" {
 		if seq, err := strconv.ParseUint(v, 10, 64); err == nil {
 			c.resume, c.resumeSeq = true, seq
@@ -379,7 +348,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := h.register(c, sessionID, expiresAt)
 	if h.closed.Load() {
 		// Close ran while this socket was being upgraded.
-		c.closeWith(websocket.CloseGoingAway, "server shutting down")
+		c.closeWith(wsconn.CloseGoingAway, "server shutting down")
 	}
 	p.mu.Lock()
 	p.conns++
@@ -388,8 +357,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Unlock()
 	h.shardOf(agentID).put(job{attach: c})
-	go c.writeLoop()
-	c.readLoop()
+	c.serve()
 	h.finish(c, p)
 }
 
@@ -419,10 +387,9 @@ func (h *Hub) register(c *conn, sessionID string, expiresAt time.Time) *presence
 	return p
 }
 
-// finish cleans up after c's reader returned. The agent's last socket
-// closing, unless it was replaced, tells the router the agent is gone.
+// finish cleans up after c ended. The agent's last socket closing,
+// unless it was replaced, tells the router the agent is gone.
 func (h *Hub) finish(c *conn, p *presence) {
-	c.kill()
 	h.mu.Lock()
 	delete(h.conns, c)
 	h.mu.Unlock()
@@ -557,7 +524,7 @@ func (h *Hub) attach(c *conn) {
 	if c.resume && s.seq > 0 {
 		var frames [][]byte
 		if frames, replayed = s.ring.after(c.resumeSeq, s.seq); replayed && len(frames) > 0 {
-			c.enqueue(&outgoing{frames: frames})
+			c.enqueue(frames...)
 		}
 	}
 	s.mu.Unlock()

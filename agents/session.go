@@ -58,7 +58,7 @@ func (s *session) push(typ string, data []byte) {
 	c := s.conn
 	s.mu.Unlock()
 	if c != nil {
-		c.enqueue(&outgoing{frames: [][]byte{f}})
+		c.enqueue(f)
 	}
 }
 

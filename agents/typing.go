@@ -89,7 +89,7 @@ func (h *Hub) pushContact(contactID, typ string, v any) {
 		c := s.conn
 		s.mu.Unlock()
 		if c != nil {
-			c.enqueue(&outgoing{frames: [][]byte{f}})
+			c.enqueue(f)
 		}
 	}
 }

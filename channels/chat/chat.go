@@ -3,14 +3,14 @@ package chat
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/wsconn"
 )
 
 // Timeouts of the channel.
@@ -41,8 +41,7 @@ type Receipt struct {
 type Channel struct {
 	o        Options // resolved, never changed
 	topics   map[string]Topic
-	upgrader websocket.Upgrader
-	allowed  map[string]bool // AllowedOrigins, never changed
+	upgrader *wsconn.Upgrader // the sockets' origin policy and limits; never nil
 	static   http.Handler
 	csp      string // the pages' Content-Security-Policy, without frame-ancestors' self
 
@@ -79,7 +78,6 @@ func New(o Options) (*Channel, error) {
 	c := &Channel{
 		o:        o,
 		topics:   map[string]Topic{},
-		allowed:  map[string]bool{},
 		perAddr:  newLimiter(o.ConversationsPerMinute, time.Minute),
 		perConv:  newLimiter(o.MessagesPer10s, 10*time.Second),
 		convs:    map[string]map[*conn]struct{}{},
@@ -93,16 +91,13 @@ func New(o Options) (*Channel, error) {
 	for _, t := range o.Topics {
 		c.topics[t.ID] = t
 	}
-	for _, s := range o.AllowedOrigins {
-		c.allowed[s] = true
-	}
-	c.upgrader = websocket.Upgrader{
-		ReadBufferSize:  1024,
-		WriteBufferSize: 2048,
-		// Idle sockets hold no write buffer.
-		WriteBufferPool:  &sync.Pool{},
-		HandshakeTimeout: 10 * time.Second,
-		CheckOrigin:      c.checkOrigin,
+	c.upgrader, err = wsconn.New(wsconn.Options{
+		AllowedOrigins: o.AllowedOrigins,
+		ReadLimit:      int64(2*o.MaxMessageBytes + frameOverhead),
+		SendBuffer:     sendBuffer,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrOptions, err)
 	}
 	c.static = c.staticHandler()
 	go c.queueLoop()

@@ -4,47 +4,31 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/switchboard/switchboard/wsconn"
 )
 
-// Socket timing, as in the agent protocol.
+// Limits of the customer socket (docs/chat-protocol.md); writes, pings
+// and the close handshake are wsconn's defaults, as on the agent socket.
 const (
-	// writeWait is the time allowed to write one frame.
-	writeWait = 10 * time.Second
-	// pongWait is how long a silent connection lives.
-	pongWait = 60 * time.Second
-	// pingPeriod is how often the server pings; less than pongWait.
-	pingPeriod = 30 * time.Second
 	// sendBuffer is how many frames wait for a slow client before it is
 	// dropped.
-	sendBuffer = 64
-	// frameOverhead is what the envelope may add to a body.
+	sendBuffer = wsconn.DefaultSendBuffer
+	// frameOverhead is what the envelope may add to a body: a frame is
+	// at most 2 × MaxMessageBytes + frameOverhead, or the socket is
+	// closed with 1009.
 	frameOverhead = 1024
 )
 
-// outFrame is one encoded frame for the writer; deliveredSeq, if set, is
-// an agent message's seq to record as delivered once written.
-type outFrame struct {
-	b            []byte
-	deliveredSeq int
-}
-
-// conn is one customer socket. Only the writer goroutine writes to ws.
+// conn is one customer socket. Only ws's writer goroutine writes to it.
 type conn struct {
 	ch *Channel
-	ws *websocket.Conn
+	ws *wsconn.Conn
 	// addr is the customer's address (Options.ClientAddr), the key of
 	// the per-address rate limit.
 	addr string
-
-	send      chan outFrame
-	done      chan struct{}
-	closeOnce sync.Once
 
 	mu        sync.Mutex
 	seq       int64        // last envelope seq sent; guarded by mu
@@ -65,22 +49,8 @@ type pendingMsg struct {
 	raw json.RawMessage
 }
 
-// checkOrigin allows clients that send no Origin, routerd's own origin
-// and AllowedOrigins.
-func (c *Channel) checkOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	if c.allowed[origin] {
-		return true
-	}
-	u, err := url.Parse(origin)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && strings.EqualFold(u.Host, r.Host)
-}
-
 func (c *Channel) serveWS(w http.ResponseWriter, r *http.Request) {
-	if !c.checkOrigin(r) {
+	if !c.upgrader.CheckOrigin(r) {
 		http.Error(w, "chat: origin not allowed", http.StatusForbidden)
 		return
 	}
@@ -90,56 +60,47 @@ func (c *Channel) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.release(addr) // the socket is closed when serveWS returns
-	ws, err := c.upgrader.Upgrade(w, r, nil)
+	ws, err := c.upgrader.Upgrade(w, r)
 	if err != nil {
 		return // the upgrader answered
 	}
-	cn := &conn{ch: c, ws: ws, addr: addr, send: make(chan outFrame, sendBuffer), done: make(chan struct{})}
+	cn := &conn{ch: c, ws: ws, addr: addr}
 	c.mu.Lock()
 	select {
 	case <-c.quit:
 		c.mu.Unlock()
-		ws.Close()
+		// Close ran while this socket was being upgraded.
+		ws.Close(wsconn.CloseGoingAway, "")
+		ws.Serve(func([]byte, bool) {})
 		return
 	default:
 	}
 	c.conns[cn] = struct{}{}
 	c.mu.Unlock()
-	go cn.writeLoop()
 	cn.pushJSON(typeWelcome, "", c.welcome())
-	cn.readLoop()
+	cn.serve()
 }
 
-// readLoop reads the client's frames until the socket fails; it runs in
-// the HTTP handler's goroutine.
-func (cn *conn) readLoop() {
+// serve reads the client's frames until the socket ends; it runs in the
+// HTTP handler's goroutine.
+func (cn *conn) serve() {
 	c := cn.ch
-	defer func() {
-		cn.close()
-		c.forget(cn)
-	}()
-	cn.ws.SetReadLimit(int64(2*c.o.MaxMessageBytes + frameOverhead))
-	cn.ws.SetReadDeadline(time.Now().Add(pongWait))
-	cn.ws.SetPongHandler(func(string) error { return cn.ws.SetReadDeadline(time.Now().Add(pongWait)) })
-	for {
-		typ, b, err := cn.ws.ReadMessage()
-		if err != nil {
-			return // closed, timed out, or over the limit (gorilla sent 1009)
-		}
-		cn.ws.SetReadDeadline(time.Now().Add(pongWait))
-		if typ != websocket.TextMessage {
+	defer c.forget(cn)
+	// Closed, timed out, or over the limit (wsconn sent 1009).
+	cn.ws.Serve(func(b []byte, text bool) {
+		if !text {
 			cn.fail(invalid("", "frames are JSON text"))
-			continue
+			return
 		}
 		req, err := parseFrame(b, c.o.MaxMessageBytes)
 		if err != nil {
 			cn.fail(err)
-			continue
+			return
 		}
 		if err := cn.handle(req); err != nil {
 			cn.fail(err)
 		}
-	}
+	})
 }
 
 // handle runs one request; an error is answered with an "error" frame.
@@ -182,43 +143,10 @@ func (cn *conn) fail(err error) {
 	cn.pushJSON(typeError, fe.ID, map[string]string{"code": fe.Code, "message": fe.Msg})
 }
 
-// writeLoop is the only writer of ws.
-func (cn *conn) writeLoop() {
-	ping := time.NewTicker(pingPeriod)
-	defer func() {
-		ping.Stop()
-		cn.ws.Close()
-	}()
-	for {
-		select {
-		case f := <-cn.send:
-			cn.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := cn.ws.WriteMessage(websocket.TextMessage, f.b); err != nil {
-				cn.close()
-				return
-			}
-			if f.deliveredSeq > 0 {
-				if id := cn.conversation(); id != "" {
-					cn.ch.setReceipt(id, func(r *Receipt) { r.DeliveredSeq = max(r.DeliveredSeq, f.deliveredSeq) })
-				}
-			}
-		case <-ping.C:
-			cn.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := cn.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
-				cn.close()
-				return
-			}
-		case <-cn.done:
-			cn.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			cn.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
-			return
-		}
-	}
-}
-
-// close stops the writer, which closes the socket; the reader then ends.
+// close closes the socket (1001) after what is queued; the reader then
+// ends.
 func (cn *conn) close() {
-	cn.closeOnce.Do(func() { close(cn.done) })
+	cn.ws.Close(wsconn.CloseGoingAway, "")
 }
 
 func (cn *conn) conversation() string {
@@ -250,11 +178,18 @@ func (cn *conn) pushLocked(typ, id string, data json.RawMessage, deliveredSeq in
 	if err != nil {
 		panic(err)
 	}
-	select {
-	case cn.send <- outFrame{b: b, deliveredSeq: deliveredSeq}:
-	case <-cn.done:
-	default:
-		cn.close()
+	if deliveredSeq == 0 {
+		cn.ws.Send(b)
+		return
+	}
+	cn.ws.SendThen(func() { cn.delivered(deliveredSeq) }, b)
+}
+
+// delivered records that the agent message seq was written to the
+// customer's socket; it runs on the writer goroutine.
+func (cn *conn) delivered(seq int) {
+	if id := cn.conversation(); id != "" {
+		cn.ch.setReceipt(id, func(r *Receipt) { r.DeliveredSeq = max(r.DeliveredSeq, seq) })
 	}
 }
 
