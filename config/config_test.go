@@ -1091,6 +1091,7 @@ func TestDesktopValidation(t *testing.T) {
 		{"bad-code", "desktop:\n  dispositions:\n    - {code: 'a b', label: A}\n", "desktop.dispositions[0].code"},
 		{"zero-grace", "desktop:\n  grace: 0s\n", "desktop.grace: 0s"},
 		{"bad-origin", "desktop:\n  allowed_origins: [crm.example.com]\n", `"crm.example.com" is not an origin`},
+		{"origin-with-slash", "chat:\n  allowed_origins: [https://www.example.com/]\n", `"https://www.example.com/" is not an origin`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -370,8 +370,10 @@ func (v *validator) chat() {
 // origin checks a scheme://host[:port] origin.
 func (v *validator) origin(path, o string) {
 	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		v.errf(path, "%q is not an origin (want scheme://host[:port], e.g. https://www.example.com)", o)
+	// As a browser sends it, without a path, not even "/": the chat and
+	// the desktop compare origins whole.
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		v.errf(path, "%q is not an origin (want scheme://host[:port] without a path or a trailing slash, e.g. https://www.example.com)", o)
 	}
 }
 
