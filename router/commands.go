@@ -922,8 +922,16 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 				return nil, err
 			}
 		}
+		if m.Direction == "out" && w.r.outbound[c.Channel] {
+			m.Delivery = &Delivery{Status: DeliveryQueued, At: w.now}
+		}
 		m := w.message(c, m)
 		w.note(Notification{Kind: NoteMessage, AgentID: c.AgentID, Contact: c, Message: &m})
+		if m.Delivery != nil {
+			e := OutboxEntry{ID: OutboxID(c.ID, m.Seq), Channel: c.Channel, ContactID: c.ID, Seq: m.Seq, CreatedAt: w.now, DueAt: w.now}
+			w.batch.Outbox = append(w.batch.Outbox, e)
+			w.note(Notification{Kind: NoteOutbox, Contact: c, Message: &m, Outbox: &e})
+		}
 		return m, nil
 	})
 	if err != nil {
@@ -1103,4 +1111,39 @@ func (r *Router) ForgetClaims(ctx context.Context, claims func(Customer) bool) (
 		return 0, err
 	}
 	return v.(int), nil
+}
+
+// RecordDelivery records an attempt to deliver an outbound message: the
+// outbox entry as it now stands (attempts, when the next may start, the
+// last error, done), and, when d is not nil, the message's new delivery,
+// which the agent holding the contact hears of (NoteDelivery). It writes
+// no message and needs no live contact: a reply may be delivered after
+// its contact ended.
+func (r *Router) RecordDelivery(ctx context.Context, e OutboxEntry, d *Delivery) error {
+	_, err := r.do(ctx, func(w *write) (any, error) {
+		if e.ID != OutboxID(e.ContactID, e.Seq) || e.Seq < 1 {
+			return nil, fmt.Errorf("%w: outbox entry %q does not name message %d of %q", ErrInvalid, e.ID, e.Seq, e.ContactID)
+		}
+		if len(e.LastError) > maxTextLen {
+			e.LastError = e.LastError[:maxTextLen]
+		}
+		w.batch.Outbox = append(w.batch.Outbox, e)
+		if d == nil {
+			return nil, nil
+		}
+		if len(d.Reason) > maxTextLen {
+			d.Reason = d.Reason[:maxTextLen]
+		}
+		if d.At.IsZero() {
+			d.At = w.now
+		}
+		w.batch.Deliveries = append(w.batch.Deliveries, DeliveryUpdate{ContactID: e.ContactID, Seq: e.Seq, Delivery: *d})
+		n := Notification{Kind: NoteDelivery, Message: &Message{ContactID: e.ContactID, Seq: e.Seq, Direction: "out", Delivery: d}}
+		if c, err := w.contact(e.ContactID); err == nil {
+			n.AgentID, n.Contact = c.AgentID, c
+		}
+		w.note(n)
+		return nil, nil
+	})
+	return err
 }

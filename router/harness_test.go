@@ -21,6 +21,7 @@ type memStore struct {
 	contacts  map[string]Contact
 	events    map[string][]Event
 	messages  map[string][]Message
+	outbox    map[string]OutboxEntry
 	commits   int
 	violation error
 	failNext  error // guarded by mu: the next Commit fails with it
@@ -34,6 +35,7 @@ func newMemStore() *memStore {
 	return &memStore{
 		agents: map[string]Agent{}, queues: map[string]Queue{}, contacts: map[string]Contact{},
 		events: map[string][]Event{}, messages: map[string][]Message{}, defaults: DefaultCapacity,
+		outbox: map[string]OutboxEntry{},
 	}
 }
 
@@ -75,6 +77,20 @@ func (s *memStore) Commit(_ context.Context, b *Batch) error {
 			s.violation = fmt.Errorf("external id %q stored twice", m.ExternalID)
 		}
 		s.messages[m.ContactID] = append(s.messages[m.ContactID], m)
+	}
+	for _, e := range b.Outbox {
+		s.outbox[e.ID] = e
+	}
+	for _, d := range b.Deliveries {
+		ms := s.messages[d.ContactID]
+		if d.Seq < 1 || d.Seq > len(ms) {
+			if s.violation == nil {
+				s.violation = fmt.Errorf("delivery of message %d of %s, which is not stored", d.Seq, d.ContactID)
+			}
+			continue
+		}
+		dd := d.Delivery
+		ms[d.Seq-1].Delivery = &dd
 	}
 	s.check()
 	return nil

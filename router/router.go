@@ -89,7 +89,11 @@ type Options struct {
 	// CustomerBytes bounds the bytes of those messages' bodies, as
 	// CustomerMessages does their number. Zero means DefaultCustomerBytes.
 	CustomerBytes int
-	Clock         Clock
+	// Outbound are the channels whose outbound messages a sender
+	// delivers: such a message is stored with a queued delivery and its
+	// outbox entry (Batch.Outbox), and NoteOutbox tells the dispatcher.
+	Outbound []Channel
+	Clock    Clock
 	Notifier      Notifier
 	Logger        *slog.Logger
 }
@@ -109,6 +113,7 @@ type Router struct {
 	maxBatch         int
 	customerMessages int // never less than 1
 	customerBytes    int // never less than 1
+	outbound         map[Channel]bool
 
 	// closeMu makes Close and do exclusive: no command is queued once
 	// closing began, so the loop answers every command queued before.
@@ -195,6 +200,12 @@ const (
 	NoteAgent NoteKind = "agent"
 	// NoteMessage: Message was added to Contact.
 	NoteMessage NoteKind = "message"
+	// NoteOutbox: Outbox is an outbound Message of Contact to deliver,
+	// committed with it.
+	NoteOutbox NoteKind = "outbox"
+	// NoteDelivery: the delivery of Message (ContactID, Seq, Delivery) of
+	// a contact with AgentID (empty once it ended) changed.
+	NoteDelivery NoteKind = "delivery"
 )
 
 // Notification is one thing the router decided.
@@ -204,6 +215,7 @@ type Notification struct {
 	Contact *Contact
 	Agent   *Agent
 	Message *Message
+	Outbox  *OutboxEntry
 	Reason  string
 }
 
@@ -237,6 +249,10 @@ func New(store Store, o *Options) (*Router, error) {
 		failed:           make(chan struct{}),
 		seqs:             map[string]contactSeqs{},
 		lastRR:           map[string]string{},
+		outbound:         map[Channel]bool{},
+	}
+	for _, ch := range o.Outbound {
+		r.outbound[ch] = true
 	}
 	for ch, d := range DefaultOfferTimeout {
 		r.offerTimeout[ch] = d

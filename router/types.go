@@ -3,6 +3,7 @@ package router
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -395,12 +396,49 @@ type Batch struct {
 	// Events are appended to contact timelines.
 	Events   []Event
 	Messages []Message
+	// Outbox entries are upserted by ID: new ones with their outbound
+	// message, changed ones as their delivery goes.
+	Outbox []OutboxEntry
+	// Deliveries set the delivery of messages already stored.
+	Deliveries []DeliveryUpdate
+}
+
+// OutboxEntry asks for an outbound message to be delivered on its
+// contact's channel. It is committed with the message, so that a crash
+// between the commit and the delivery loses nothing: the dispatcher
+// delivers what is not Done, again after a restart (at least once).
+type OutboxEntry struct {
+	// ID is stable across attempts and restarts (OutboxID): what
+	// providers and receivers deduplicate by.
+	ID        string
+	Channel   Channel
+	ContactID string
+	Seq       int
+	CreatedAt time.Time
+	// DueAt is when the next attempt may start.
+	DueAt    time.Time
+	Attempts int
+	// LastError is the last attempt's failure, empty after a success.
+	LastError string
+	// Done is set once it was delivered or given up on.
+	Done bool
+}
+
+// OutboxID is the outbox entry of message seq of a contact.
+func OutboxID(contactID string, seq int) string { return contactID + "/" + strconv.Itoa(seq) }
+
+// DeliveryUpdate is the new delivery state of a stored message.
+type DeliveryUpdate struct {
+	ContactID string
+	Seq       int
+	Delivery  Delivery
 }
 
 // Empty reports whether the batch changes nothing.
 func (b *Batch) Empty() bool {
 	return len(b.Agents) == 0 && len(b.DeletedAgents) == 0 && len(b.Queues) == 0 &&
-		len(b.DeletedQueues) == 0 && len(b.Contacts) == 0 && len(b.Events) == 0 && len(b.Messages) == 0
+		len(b.DeletedQueues) == 0 && len(b.Contacts) == 0 && len(b.Events) == 0 && len(b.Messages) == 0 &&
+		len(b.Outbox) == 0 && len(b.Deliveries) == 0
 }
 
 // Inbound counts the messages from a contact's customer (direction "in")

@@ -37,16 +37,22 @@ ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, queue = excluded.queu
 VALUES (?, ?, ?, ?, ?, ?, ?)`
 	insertMessageSQL = `INSERT INTO contact_messages (` + messageColumns + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	upsertOutboxSQL = `INSERT INTO outbox (id, channel, contact_id, seq, created_at, due_at, attempts, last_error, done)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts,
+	last_error = excluded.last_error, done = excluded.done`
+	updateDeliverySQL = `UPDATE contact_messages SET delivery = ? WHERE contact_id = ? AND seq = ?`
 )
 
 // commitStmts are Commit's prepared statements. They are prepared once on
 // the write connection; Tx.StmtContext reuses them inside each
 // transaction, so a commit parses no SQL.
 type commitStmts struct {
-	upsertAgent, deleteAgent   *sql.Stmt
-	upsertQueue, deleteQueue   *sql.Stmt
-	upsertContact              *sql.Stmt
-	insertEvent, insertMessage *sql.Stmt
+	upsertAgent, deleteAgent     *sql.Stmt
+	upsertQueue, deleteQueue     *sql.Stmt
+	upsertContact                *sql.Stmt
+	insertEvent, insertMessage   *sql.Stmt
+	upsertOutbox, updateDelivery *sql.Stmt
 }
 
 // prepare prepares every statement on db.
@@ -62,6 +68,8 @@ func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error 
 		{&s.upsertContact, upsertContactSQL},
 		{&s.insertEvent, insertEventSQL},
 		{&s.insertMessage, insertMessageSQL},
+		{&s.upsertOutbox, upsertOutboxSQL},
+		{&s.updateDelivery, updateDeliverySQL},
 	} {
 		st, err := db.PrepareContext(ctx, rebind(d, p.query))
 		if err != nil {
@@ -76,7 +84,7 @@ func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error 
 func (s *commitStmts) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.upsertAgent, s.deleteAgent, s.upsertQueue, s.deleteQueue,
-		s.upsertContact, s.insertEvent, s.insertMessage} {
+		s.upsertContact, s.insertEvent, s.insertMessage, s.upsertOutbox, s.updateDelivery} {
 		if st != nil {
 			if err := st.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("store: close statement: %w", err))
@@ -190,6 +198,30 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 			}
 			if _, err := st.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("store: commit: insert message %d of contact %q: %w", m.Seq, m.ContactID, err)
+			}
+		}
+	}
+	if len(b.Outbox) > 0 {
+		st := tx.StmtContext(ctx, db.stmts.upsertOutbox)
+		for i := range b.Outbox {
+			e := &b.Outbox[i]
+			if _, err := st.ExecContext(ctx, e.ID, e.Channel, e.ContactID, e.Seq, toNanos(e.CreatedAt), toNanos(e.DueAt),
+				e.Attempts, e.LastError, boolInt(e.Done)); err != nil {
+				return fmt.Errorf("store: commit: outbox entry %q: %w", e.ID, err)
+			}
+		}
+	}
+	if len(b.Deliveries) > 0 {
+		st := tx.StmtContext(ctx, db.stmts.updateDelivery)
+		for i := range b.Deliveries {
+			d := &b.Deliveries[i]
+			rec, err := marshalJSON(deliveryRecord{Status: string(d.Delivery.Status), Reason: d.Delivery.Reason,
+				Attempts: d.Delivery.Attempts, At: toNanos(d.Delivery.At)})
+			if err != nil {
+				return fmt.Errorf("store: commit: delivery of message %d of %q: %w", d.Seq, d.ContactID, err)
+			}
+			if _, err := st.ExecContext(ctx, rec, d.ContactID, d.Seq); err != nil {
+				return fmt.Errorf("store: commit: delivery of message %d of %q: %w", d.Seq, d.ContactID, err)
 			}
 		}
 	}

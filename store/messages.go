@@ -116,3 +116,45 @@ FROM contact_messages WHERE external_id = ?`), externalID)
 	}
 	return m, true, nil
 }
+
+// PendingOutbox returns up to limit outbox entries not done, the soonest
+// due first: what the dispatcher delivers after a restart.
+func (db *DB) PendingOutbox(ctx context.Context, limit int) ([]router.OutboxEntry, error) {
+	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, `SELECT id, channel, contact_id, seq, created_at, due_at, attempts, last_error
+FROM outbox WHERE done = 0 ORDER BY due_at, id LIMIT ?`), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []router.OutboxEntry
+	for rows.Next() {
+		var (
+			e            router.OutboxEntry
+			channel      string
+			created, due int64
+		)
+		if err := rows.Scan(&e.ID, &channel, &e.ContactID, &e.Seq, &created, &due, &e.Attempts, &e.LastError); err != nil {
+			return nil, fmt.Errorf("store: pending outbox: %w", err)
+		}
+		e.Channel, e.CreatedAt, e.DueAt = router.Channel(channel), fromNanos(created), fromNanos(due)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: pending outbox: %w", err)
+	}
+	return out, nil
+}
+
+// Message returns message seq of contact id, or an error wrapping
+// ErrNotFound.
+func (db *DB) Message(ctx context.Context, id string, seq int) (router.Message, error) {
+	m, err := scanMessage(db.read.QueryRowContext(ctx, rebind(db.dialect, `SELECT `+messageColumns+`
+FROM contact_messages WHERE contact_id = ? AND seq = ?`), id, seq))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return router.Message{}, fmt.Errorf("store: message %d of %q: %w", seq, id, ErrNotFound)
+	case err != nil:
+		return router.Message{}, fmt.Errorf("store: message %d of %q: %w", seq, id, err)
+	}
+	return m, nil
+}

@@ -265,6 +265,27 @@ var migrations = []migration{
 			`CREATE UNIQUE INDEX contact_messages_external ON contact_messages (external_id) WHERE external_id IS NOT NULL`,
 		},
 	},
+	{
+		version: 9,
+		name:    "the outbox",
+		stmts: []string{
+			// An outbound message to deliver, committed with it; done
+			// once delivered or given up on.
+			`CREATE TABLE outbox (
+	id         TEXT PRIMARY KEY, -- router.OutboxID: contact id/seq, stable
+	channel    TEXT NOT NULL,
+	contact_id TEXT NOT NULL,
+	seq        INTEGER NOT NULL,
+	created_at BIGINT NOT NULL,  -- unix ns UTC
+	due_at     BIGINT NOT NULL,  -- unix ns UTC: the next attempt
+	attempts   INTEGER NOT NULL,
+	last_error TEXT NOT NULL,
+	done       INTEGER NOT NULL  -- 1: delivered or given up on
+)`,
+			// PendingOutbox: what is still to deliver, soonest first.
+			`CREATE INDEX outbox_pending ON outbox (done, due_at)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.
