@@ -48,28 +48,28 @@ type Calendar struct {
 	Holidays []Holiday
 }
 
-// Validate reports the first problem of c, naming its field
-// ("week.monday[1]", "holidays[2].hours[0]").
+// Validate reports the first problem of c as an *Error naming its field
+// ("monday[1]", "holidays[2].hours[0]").
 func (c *Calendar) Validate() error {
 	if c == nil {
 		return nil
 	}
 	for d, spans := range c.Week {
-		if err := checkSpans("week."+dayNames[d], spans); err != nil {
+		if err := checkSpans(dayNames[d], spans); err != nil {
 			return err
 		}
 	}
 	if len(c.Holidays) > MaxHolidays {
-		return fmt.Errorf("%w: holidays: %d, want at most %d", ErrInvalid, len(c.Holidays), MaxHolidays)
+		return &Error{Field: "holidays", Msg: fmt.Sprintf("%d holidays, want at most %d", len(c.Holidays), MaxHolidays)}
 	}
 	seen := make(map[Date]int, len(c.Holidays))
 	for i, h := range c.Holidays {
 		field := fmt.Sprintf("holidays[%d]", i)
 		if _, err := ParseDate(h.Date.String()); err != nil {
-			return fmt.Errorf("%w: %s.date %s: not a date", ErrInvalid, field, h.Date)
+			return &Error{Field: field + ".date", Msg: fmt.Sprintf("%s is not a date (want YYYY-MM-DD, or MM-DD for every year)", h.Date)}
 		}
 		if j, dup := seen[h.Date]; dup {
-			return fmt.Errorf("%w: %s.date %s: also holidays[%d]; give a date once", ErrInvalid, field, h.Date, j)
+			return &Error{Field: field + ".date", Msg: fmt.Sprintf("%s is also holidays[%d]; give a date once", h.Date, j)}
 		}
 		seen[h.Date] = i
 		if err := checkSpans(field+".hours", h.Spans); err != nil {
@@ -83,14 +83,14 @@ func (c *Calendar) Validate() error {
 // overlapping.
 func checkSpans(field string, spans []Span) error {
 	if len(spans) > MaxSpans {
-		return fmt.Errorf("%w: %s: %d spans, want at most %d", ErrInvalid, field, len(spans), MaxSpans)
+		return &Error{Field: field, Msg: fmt.Sprintf("%d spans, want at most %d", len(spans), MaxSpans)}
 	}
 	for i, s := range spans {
 		if s.Start < 0 || s.Start >= s.End || s.End > 24*time.Hour {
-			return fmt.Errorf("%w: %s[%d]: %s: want the start before the end, from 00:00 to 24:00", ErrInvalid, field, i, s)
+			return &Error{Field: fmt.Sprintf("%s[%d]", field, i), Msg: fmt.Sprintf("%s: want the start before the end, from 00:00 to 24:00", s)}
 		}
 		if i > 0 && s.Start < spans[i-1].End {
-			return fmt.Errorf("%w: %s[%d]: %s starts before the previous span %s ends; list a day's spans in order, apart", ErrInvalid, field, i, s, spans[i-1])
+			return &Error{Field: fmt.Sprintf("%s[%d]", field, i), Msg: fmt.Sprintf("%s starts before the previous span %s ends; list a day's spans in order, apart", s, spans[i-1])}
 		}
 	}
 	return nil
