@@ -13,7 +13,7 @@
 //	}
 //	tokens, err := cfg.ResolveTokens() // token_env resolved
 //	...
-//	opts := cfg.RouterOptions()
+//	opts := cfg.RouterOptions() // with the calendars that queues name
 //	r, err := router.New(store, &opts)
 //	...
 //	for _, q := range cfg.RouterQueues() { // overflow targets first
