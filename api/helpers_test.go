@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/hours"
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -78,6 +79,8 @@ type envOptions struct {
 	secureCookie func(*http.Request) bool
 	// customerMessages is the router's Options.CustomerMessages.
 	customerMessages int
+	// calendars is the router's Options.Calendars.
+	calendars map[string]*hours.Calendar
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{}) }
@@ -91,7 +94,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	clock := router.NewManualClock(epoch)
-	rt, err := router.New(db, &router.Options{Clock: clock, CustomerMessages: o.customerMessages})
+	rt, err := router.New(db, &router.Options{Clock: clock, CustomerMessages: o.customerMessages, Calendars: o.calendars})
 	if err != nil {
 		t.Fatalf("router.New: %v", err)
 	}

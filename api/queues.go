@@ -26,6 +26,8 @@ type queueRequest struct {
 	Overflow   string             `json:"overflow"`
 	WrapUp     string             `json:"wrapup"`
 	ValueTiers []router.ValueTier `json:"value_tiers"`
+	// Hours names one of the configured calendars; empty: always open.
+	Hours string `json:"hours"`
 }
 
 type relaxStepRequest struct {
@@ -40,6 +42,7 @@ func (q *queueRequest) queue(name string) (router.Queue, error) {
 	out := router.Queue{
 		Name: name, Requirements: q.Requirements, Priority: q.Priority,
 		Strategy: router.Strategy(q.Strategy), Overflow: q.Overflow, ValueTiers: q.ValueTiers,
+		Hours: q.Hours,
 	}
 	out.ServiceLevel.Target = q.ServiceLevel.Target
 	var err error
@@ -71,12 +74,19 @@ func (q *queueRequest) queue(name string) (router.Queue, error) {
 	return out, nil
 }
 
-// queueView is the built-in view of a queue: its definition, how many
-// contacts wait in it and for how long the oldest has waited.
+// queueView is the built-in view of a queue: its definition, whether it
+// is within its business hours, how many contacts wait in it and for how
+// long the oldest has waited.
 type queueView struct {
 	router.Queue
-	Waiting           int     `json:"waiting"`
-	OldestWaitSeconds float64 `json:"oldest_wait_seconds"`
+	// Open reports whether the queue is within its hours (always, for a
+	// queue without hours).
+	Open bool `json:"open"`
+	// OpensAt is when a closed queue opens next, in its hours' time
+	// zone; absent when open or when it never opens again.
+	OpensAt           *time.Time `json:"opens_at,omitempty"`
+	Waiting           int        `json:"waiting"`
+	OldestWaitSeconds float64    `json:"oldest_wait_seconds"`
 }
 
 // queueList is the body of GET /api/v1/queues.
@@ -91,7 +101,14 @@ func queueViews(snap *router.Snapshot, qs []router.Queue) []queueView {
 	idx := make(map[string]int, len(qs))
 	for _, q := range qs {
 		idx[q.Name] = len(views)
-		views = append(views, queueView{Queue: q})
+		v := queueView{Queue: q}
+		hours := snap.Hours(q.Name)
+		if v.Open = hours.Open(snap.At); !v.Open {
+			if next, ok := hours.NextOpen(snap.At); ok {
+				v.OpensAt = &next
+			}
+		}
+		views = append(views, v)
 	}
 	for _, c := range snap.Waiting("") {
 		i, ok := idx[c.Queue]

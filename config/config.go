@@ -13,7 +13,7 @@
 //	}
 //	tokens, err := cfg.ResolveTokens() // token_env resolved
 //	...
-//	opts := cfg.RouterOptions()
+//	opts := cfg.RouterOptions() // with the calendars that queues name
 //	r, err := router.New(store, &opts)
 //	...
 //	for _, q := range cfg.RouterQueues() { // overflow targets first
@@ -131,6 +131,9 @@ type Config struct {
 	// Supervisors are the supervisors who log in with a password; their
 	// password hashes are set in the store when the daemon starts.
 	Supervisors []Supervisor `yaml:"supervisors,omitempty" json:"supervisors,omitempty"`
+	// Calendars are business hours by name; a queue names one in its
+	// hours (queues[].hours).
+	Calendars map[string]Calendar `yaml:"calendars,omitempty" json:"calendars,omitempty"`
 	// Queues are upserted into the store when the daemon starts. An empty
 	// Strategy is set to router.LongestIdle by Parse.
 	Queues []router.Queue `yaml:"queues,omitempty" json:"queues,omitempty"`
@@ -285,8 +288,10 @@ type Chat struct {
 	Topics []ChatTopic `yaml:"topics" json:"topics"`
 	// AllowedOrigins are the sites that embed the widget.
 	AllowedOrigins []string `yaml:"allowed_origins,omitempty" json:"allowed_origins,omitempty"`
-	// OpeningHours of live chat; unset (no time zone, no spans) means
-	// always open.
+	// OpeningHours is deprecated: give the topics' queues hours instead.
+	// When set (a time zone or spans), it is the calendar ChatCalendar
+	// and the hours of the topics' queues, none of which may name a
+	// calendar of its own.
 	OpeningHours OpeningHours `yaml:"opening_hours" json:"opening_hours"`
 	// MaxMessageBytes bounds one chat message.
 	MaxMessageBytes int `yaml:"max_message_bytes" json:"max_message_bytes"`

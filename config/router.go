@@ -19,7 +19,8 @@ type Token struct {
 }
 
 // RouterOptions returns the router's options that the configuration
-// sets: OfferTimeout, Capacity, WrapUp and the customer limits. The caller adds the clock,
+// sets: OfferTimeout, Capacity, WrapUp, the customer limits and the
+// calendars (RouterCalendars). The caller adds the clock,
 // notifier and logger.
 func (c *Config) RouterOptions() router.Options {
 	offer := make(map[router.Channel]time.Duration, len(c.Routing.OfferTimeout))
@@ -33,6 +34,7 @@ func (c *Config) RouterOptions() router.Options {
 		// The customer limits bound what the public can store.
 		CustomerMessages: c.Routing.CustomerMessages,
 		CustomerBytes:    c.Routing.CustomerBytes,
+		Calendars:        c.RouterCalendars(),
 	}
 }
 
@@ -40,12 +42,20 @@ func (c *Config) RouterOptions() router.Options {
 // copies with an empty strategy set to router.LongestIdle. They are in
 // file order, except that a queue comes after the queue it overflows into,
 // so that upserting them one by one never names a queue not yet there. A
-// queue's zero WrapUp is kept: it means Routing.WrapUp.
+// queue's zero WrapUp is kept: it means Routing.WrapUp. While the
+// deprecated chat.opening_hours is set, the chat topics' queues have the
+// hours ChatCalendar.
 func (c *Config) RouterQueues() []router.Queue {
 	byName := map[string]int{}
 	for i, q := range c.Queues {
 		if _, dup := byName[q.Name]; !dup {
 			byName[q.Name] = i
+		}
+	}
+	chatQueues := map[string]bool{} // whose hours chat.opening_hours sets
+	if c.Chat.OpeningHours.Set() {
+		for _, t := range c.Chat.Topics {
+			chatQueues[t.Queue] = true
 		}
 	}
 	var qs []router.Queue
@@ -59,6 +69,9 @@ func (c *Config) RouterQueues() []router.Queue {
 		q := c.Queues[i]
 		if j, ok := byName[q.Overflow]; ok {
 			add(j)
+		}
+		if q.Hours == "" && chatQueues[q.Name] {
+			q.Hours = ChatCalendar
 		}
 		qs = append(qs, copyQueue(q))
 	}

@@ -102,6 +102,7 @@ func (c *Config) Validate() error {
 	v.desktop()
 	v.customers()
 	v.chat()
+	v.calendars()
 	v.agents()
 	v.supervisors()
 	v.queues()
@@ -302,9 +303,6 @@ func (v *validator) http() {
 	}
 }
 
-// spanRE is an opening span, "09:00-17:30" (the end may be 24:00).
-var spanRE = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$`)
-
 func (v *validator) chat() {
 	c := v.c.Chat
 	queues := map[string]bool{}
@@ -332,20 +330,6 @@ func (v *validator) chat() {
 	}
 	for i, o := range c.AllowedOrigins {
 		v.origin(indexPath("chat.allowed_origins", i), o)
-	}
-	if h := c.OpeningHours; h.Set() {
-		if _, err := time.LoadLocation(h.TimeZone); err != nil || h.TimeZone == "" {
-			v.errf("chat.opening_hours.time_zone", "unknown time zone %q (want an IANA name such as \"Europe/Paris\" or \"UTC\")", h.TimeZone)
-		}
-		names := []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
-		for d, spans := range h.Days() {
-			for i, sp := range spans {
-				m := spanRE.FindStringSubmatch(sp)
-				if m == nil || (m[3] != "24:00" && sp[:5] >= sp[6:]) {
-					v.errf(indexPath("chat.opening_hours."+names[d], i), "%q is not a span (want \"HH:MM-HH:MM\" with the start before the end, e.g. \"09:00-17:30\")", sp)
-				}
-			}
-		}
 	}
 	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > 64<<10 {
 		v.errf("chat.max_message_bytes", "%d (want 1 to 65536)", c.MaxMessageBytes)
@@ -589,6 +573,7 @@ func (v *validator) queue(p string, q router.Queue, byName map[string]int) {
 			v.errf(p+".overflow", "unknown queue %q (%s)", q.Overflow, queueNames(v.c.Queues, q.Name))
 		}
 	}
+	v.queueHours(p, q.Hours)
 	if q.WrapUp < 0 {
 		v.errf(p+".wrapup", "negative duration %s (want 0 for the routing default, or such as \"30s\")", q.WrapUp.D())
 	}

@@ -570,6 +570,9 @@ func (w *write) checkQueue(q *Queue) error {
 			return fmt.Errorf("%w: overflow: no queue %q", ErrInvalid, q.Overflow)
 		}
 	}
+	if _, ok := w.r.calendars[q.Hours]; q.Hours != "" && !ok {
+		return fmt.Errorf("%w: hours: no calendar %q (want one of the calendars configured, or empty for always open)", ErrInvalid, q.Hours)
+	}
 	for i, t := range q.ValueTiers {
 		if t.Min < 0 || t.Boost < 0 || t.Boost > maxPriority {
 			return fmt.Errorf("%w: value_tiers[%d]: min and boost must be ≥ 0 and boost ≤ %d", ErrInvalid, i, maxPriority)

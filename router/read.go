@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-memdb"
+
+	"github.com/switchboard/switchboard/hours"
 )
 
 // Snapshot is a consistent, read-only view of the live state at one
@@ -51,6 +53,18 @@ func (s *Snapshot) Queue(name string) (Queue, bool) {
 		return Queue{}, false
 	}
 	return *raw.(*Queue), true
+}
+
+// Hours returns the business hours of the queue named (nil, always
+// open, for a queue without hours, whose calendar is not configured, or
+// that does not exist). Ask it whether the queue is open at s.At and
+// when it opens next; the calendar is shared and read only.
+func (s *Snapshot) Hours(queue string) *hours.Calendar {
+	q, ok := s.Queue(queue)
+	if !ok || q.Hours == "" {
+		return nil
+	}
+	return s.r.calendars[q.Hours]
 }
 
 // Queues returns every queue, by name.

@@ -33,11 +33,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-memdb"
+
+	"github.com/switchboard/switchboard/hours"
 )
 
 // Defaults used when Options leaves a field zero.
@@ -93,9 +96,12 @@ type Options struct {
 	// delivers: such a message is stored with a queued delivery and its
 	// outbox entry (Batch.Outbox), and NoteOutbox tells the dispatcher.
 	Outbound []Channel
-	Clock    Clock
-	Notifier      Notifier
-	Logger        *slog.Logger
+	// Calendars are the business hours that queues name (Queue.Hours),
+	// by name; the router keeps the map and never changes it or them.
+	Calendars map[string]*hours.Calendar
+	Clock     Clock
+	Notifier  Notifier
+	Logger    *slog.Logger
 }
 
 // Router routes contacts to agents. See the package documentation.
@@ -114,6 +120,7 @@ type Router struct {
 	customerMessages int // never less than 1
 	customerBytes    int // never less than 1
 	outbound         map[Channel]bool
+	calendars        map[string]*hours.Calendar // read only
 
 	// closeMu makes Close and do exclusive: no command is queued once
 	// closing began, so the loop answers every command queued before.
@@ -241,6 +248,7 @@ func New(store Store, o *Options) (*Router, error) {
 		maxBatch:         o.MaxBatch,
 		customerMessages: cmp.Or(o.CustomerMessages, DefaultCustomerMessages),
 		customerBytes:    cmp.Or(o.CustomerBytes, DefaultCustomerBytes),
+		calendars:        maps.Clone(o.Calendars),
 		cmds:             make(chan *command, 1024),
 		quit:             make(chan struct{}),
 		stopped:          make(chan struct{}),

@@ -381,6 +381,9 @@ type Queue struct {
 	// SegmentBoosts raise the rank of contacts from customers of a
 	// segment; added to the value tier's boost.
 	SegmentBoosts map[string]int `json:"segment_boosts,omitempty" yaml:"segment_boosts,omitempty"`
+	// Hours names the queue's business hours, one of Options.Calendars;
+	// empty means always open. Readers ask Snapshot.Hours.
+	Hours string `json:"hours,omitempty" yaml:"hours,omitempty"`
 }
 
 // Batch is one atomic, durable commit: everything a group of router

@@ -626,6 +626,9 @@ func waitsBefore(a, b *Contact) bool {
 func (w *write) restore(l *Loaded) error {
 	for i := range l.Queues {
 		q := l.Queues[i]
+		if _, ok := w.r.calendars[q.Hours]; q.Hours != "" && !ok {
+			w.r.log.Warn("router: queue names a calendar that is not configured: always open until it is, or the queue changes", "queue", q.Name, "hours", q.Hours)
+		}
 		if err := w.txn.Insert(tableQueues, &q); err != nil {
 			return fmt.Errorf("router: restore queue %q: %w", q.Name, err)
 		}

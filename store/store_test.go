@@ -143,6 +143,7 @@ func fullQueue(name string) router.Queue {
 		}},
 		MaxWait:    router.Duration(10 * time.Minute),
 		Overflow:   "overflow",
+		Hours:      "office",
 		WrapUp:     router.Duration(30 * time.Second),
 		ValueTiers: []router.ValueTier{{Min: 1000, Boost: 10}}, SegmentBoosts: map[string]int{"premium": 20},
 	}

@@ -220,8 +220,9 @@ func (cn *conn) pushMessageLocked(seq int, out bool, raw json.RawMessage) {
 // welcomeData is the first frame on every socket.
 type welcomeData struct {
 	Topics []topicData `json:"topics"`
-	// Open reports the opening hours; a topic is online when it is open
-	// and an agent of its queue is working.
+	// Open reports whether a topic's queue is within its business
+	// hours; a topic is online when its queue is and an agent of it is
+	// working.
 	Open            bool `json:"open"`
 	MaxMessageBytes int  `json:"max_message_bytes"`
 	// Transcript is false: there is no email channel yet.
@@ -232,13 +233,26 @@ type topicData struct {
 	ID     string `json:"id"`
 	Label  string `json:"label"`
 	Online bool   `json:"online"`
+	// OpensAt is when the topic's queue opens next, while it is outside
+	// its business hours (RFC 3339 in the hours' time zone); absent when
+	// open or when it never opens again.
+	OpensAt *time.Time `json:"opens_at,omitempty"`
 }
 
 func (c *Channel) welcome() welcomeData {
-	open := c.o.OpeningHours.Open(c.o.Clock())
-	w := welcomeData{Open: open, MaxMessageBytes: c.o.MaxMessageBytes, Topics: make([]topicData, 0, len(c.o.Topics))}
+	now := c.o.Clock()
+	snap := c.o.Router.Snapshot()
+	w := welcomeData{MaxMessageBytes: c.o.MaxMessageBytes, Topics: make([]topicData, 0, len(c.o.Topics))}
 	for _, t := range c.o.Topics {
-		w.Topics = append(w.Topics, topicData{ID: t.ID, Label: t.Label, Online: open && c.staffed(t.Queue)})
+		td := topicData{ID: t.ID, Label: t.Label}
+		hours := snap.Hours(t.Queue)
+		if hours.Open(now) {
+			w.Open = true
+			td.Online = c.staffed(t.Queue)
+		} else if next, ok := hours.NextOpen(now); ok {
+			td.OpensAt = &next
+		}
+		w.Topics = append(w.Topics, td)
 	}
 	return w
 }

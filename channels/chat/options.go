@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/clientaddr"
@@ -41,68 +39,14 @@ type Topic struct {
 	ID string
 	// Label is what the customer reads ("Billing and invoices").
 	Label string
-	// Queue is the router queue of live chats on this topic.
+	// Queue is the router queue of live chats on this topic. Live chat
+	// is offered during its business hours (router.Snapshot.Hours);
+	// outside them the pre-chat form offers "leave a message".
 	Queue string
 	// OfflineQueue, if set, receives the "leave a message" contacts of
 	// this topic (typically a queue without requirements that the back
 	// office works through); empty means Queue.
 	OfflineQueue string
-}
-
-// Span is a range of the day, as offsets from midnight: Start ≤ t < End.
-type Span struct {
-	Start, End time.Duration
-}
-
-var spanRE = regexp.MustCompile(`^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$`)
-
-// ParseSpan reads "09:00-17:30" (End may be "24:00").
-func ParseSpan(s string) (Span, error) {
-	m := spanRE.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return Span{}, fmt.Errorf("%w: opening hours %q: want HH:MM-HH:MM, e.g. \"09:00-17:30\"", ErrOptions, s)
-	}
-	at := func(h, mm string) time.Duration {
-		var hi, mi int
-		fmt.Sscan(h, &hi)
-		fmt.Sscan(mm, &mi)
-		return time.Duration(hi)*time.Hour + time.Duration(mi)*time.Minute
-	}
-	sp := Span{Start: at(m[1], m[2]), End: at(m[3], m[4])}
-	if sp.Start >= sp.End || sp.End > 24*time.Hour {
-		return Span{}, fmt.Errorf("%w: opening hours %q: the start must come before the end, at most 24:00", ErrOptions, s)
-	}
-	return sp, nil
-}
-
-// OpeningHours says when live chat is offered. A nil *OpeningHours means
-// always open.
-type OpeningHours struct {
-	// Location is the time zone of the spans; nil means UTC.
-	Location *time.Location
-	// Week holds each weekday's spans, indexed by time.Weekday (Sunday
-	// first); a day without spans is closed.
-	Week [7][]Span
-}
-
-// Open reports whether t falls within the opening hours.
-func (h *OpeningHours) Open(t time.Time) bool {
-	if h == nil {
-		return true
-	}
-	loc := h.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	t = t.In(loc)
-	y, mo, d := t.Date()
-	since := t.Sub(time.Date(y, mo, d, 0, 0, 0, 0, loc))
-	for _, s := range h.Week[t.Weekday()] {
-		if since >= s.Start && since < s.End {
-			return true
-		}
-	}
-	return false
 }
 
 // Options configure New. Router and Store are required; every other zero
@@ -126,9 +70,6 @@ type Options struct {
 	// TokenTTL is how long a conversation token lets the customer resume
 	// (default 24h).
 	TokenTTL time.Duration
-	// OpeningHours of live chat; nil: always open. Outside them the
-	// pre-chat form offers "leave a message".
-	OpeningHours *OpeningHours
 	// MaxMessageBytes bounds a message body (default 4 KiB); a frame
 	// larger than twice that plus 1 KiB closes the socket.
 	MaxMessageBytes int
@@ -169,7 +110,7 @@ type Options struct {
 	// one over Router and Store that submits the form's customer as
 	// given.
 	Intake *intake.Intake
-	// Clock gives the time of tokens, rate limits and opening hours;
+	// Clock gives the time of tokens, rate limits and business hours;
 	// nil: time.Now. Give the router's clock's Now in tests.
 	Clock func() time.Time
 	// Logger; nil: slog.Default().

@@ -17,7 +17,7 @@ func (cn *conn) start(id string, d *startData) error {
 		return invalid(id, "start: unknown topic %q", d.Topic)
 	}
 	now := c.o.Clock()
-	online := c.o.OpeningHours.Open(now) && c.staffed(t.Queue)
+	online := c.o.Router.Snapshot().Hours(t.Queue).Open(now) && c.staffed(t.Queue)
 	if !online && !d.LeaveMessage {
 		return &frameError{ID: id, Code: codeUnavailable, Msg: "no agent can chat now; leave a message and we will answer later"}
 	}

@@ -20,7 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	_ "time/tzdata" // chat opening hours name time zones; not every host has the database
+	_ "time/tzdata" // business hours (calendars) name time zones; not every host has the database
 )
 
 func main() {

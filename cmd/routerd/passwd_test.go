@@ -168,7 +168,9 @@ func TestSeedCredentials(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := openStore(t, dir)
-	rt, err := router.New(db, nil)
+	cfg := config.Demo()
+	opts := cfg.RouterOptions() // the calendars its queues name
+	rt, err := router.New(db, &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +179,6 @@ func TestSeedCredentials(t *testing.T) {
 	}
 	defer rt.Close()
 
-	cfg := config.Demo()
 	if err := seed(ctx, cfg, rt, db); err != nil {
 		t.Fatalf("seed: %v", err)
 	}

@@ -453,22 +453,6 @@ func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Int
 	for _, t := range cfg.Chat.Topics {
 		o.Topics = append(o.Topics, chat.Topic{ID: t.ID, Label: t.Label, Queue: t.Queue, OfflineQueue: t.OfflineQueue})
 	}
-	if h := cfg.Chat.OpeningHours; h.Set() {
-		loc, err := time.LoadLocation(h.TimeZone)
-		if err != nil {
-			return nil, fmt.Errorf("chat opening hours: %w", err)
-		}
-		o.OpeningHours = &chat.OpeningHours{Location: loc}
-		for day, spans := range h.Days() {
-			for _, sp := range spans {
-				span, err := chat.ParseSpan(sp)
-				if err != nil {
-					return nil, err
-				}
-				o.OpeningHours.Week[day] = append(o.OpeningHours.Week[day], span)
-			}
-		}
-	}
 	return chat.New(o)
 }
 
