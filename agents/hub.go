@@ -580,6 +580,11 @@ func (h *Hub) render(n router.Notification) (typ string, data []byte) {
 		typ, v = msgContact, contactData{Contact: n.Contact.ForAgent(), Reason: n.Reason}
 	case router.NoteContactEnded:
 		typ, v = msgContactClosed, closedData{ContactID: n.Contact.ID, State: closedState(n), Reason: n.Reason}
+	case router.NoteDelivery:
+		if n.Message == nil || n.Message.Delivery == nil {
+			return "", nil
+		}
+		typ, v = msgDelivery, deliveryData{ContactID: n.Message.ContactID, Seq: n.Message.Seq, Delivery: *n.Message.Delivery}
 	case router.NoteAgent:
 		if n.Agent == nil {
 			return "", nil

@@ -23,6 +23,7 @@ const (
 	msgContact         = "contact"
 	msgContactClosed   = "contact_closed"
 	msgState           = "state"
+	msgDelivery        = "delivery"
 	msgSessionReplaced = "session_replaced"
 	msgAck             = "ack"
 	msgError           = "error"
@@ -371,4 +372,13 @@ type readData struct {
 type errorData struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+}
+
+// deliveryData is the delivery of an agent's message that changed: queued
+// (with the attempts so far and the last reason), sent, delivered, read,
+// or failed with the provider's reason.
+type deliveryData struct {
+	ContactID string          `json:"contact_id"`
+	Seq       int             `json:"seq"`
+	Delivery  router.Delivery `json:"delivery"`
 }

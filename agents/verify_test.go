@@ -88,3 +88,28 @@ func TestVerifyClaim(t *testing.T) {
 	}
 	alice.fails(reqVerify, verify, codeConflict) // once is enough
 }
+
+// The delivery of an agent's message reaches the agent's desktop: a
+// failure with the provider's reason.
+func TestDeliveryReachesTheDesktop(t *testing.T) {
+	e := newEnv(t)
+	e.agent("alice")
+	alice, _ := e.connect("alice", "s1")
+	alice.ok(reqSetState, map[string]any{"state": "available"})
+	c := e.submit(router.NewContact{Body: "hi"})
+	alice.expectFor(msgOffer, c.ID)
+	alice.ok(reqAccept, map[string]any{"contact_id": c.ID})
+	m, _, err := e.rt.AddMessage(e.ctx, c.ID, router.Message{Direction: "out", Author: "alice", Body: "Hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := router.OutboxEntry{ID: router.OutboxID(c.ID, m.Seq), Channel: c.Channel, ContactID: c.ID, Seq: m.Seq, Attempts: 3, Done: true}
+	if err := e.rt.RecordDelivery(e.ctx, entry, &router.Delivery{Status: router.DeliveryFailed, Reason: "number unreachable", Attempts: 3}); err != nil {
+		t.Fatal(err)
+	}
+	var d deliveryData
+	decode(t, alice.expectFor(msgDelivery, c.ID), &d)
+	if d.Seq != m.Seq || d.Delivery.Status != router.DeliveryFailed || d.Delivery.Reason != "number unreachable" {
+		t.Errorf("delivery: got %+v, want message %d failed: number unreachable", d, m.Seq)
+	}
+}

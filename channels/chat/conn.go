@@ -39,6 +39,12 @@ type conn struct {
 	ready     bool         // history sent; guarded by mu
 	pending   []pendingMsg // live messages held while the history is sent; guarded by mu
 	lastMsg   int          // highest message seq sent; guarded by mu
+	// cut is the last seq the page had when it bound (it has every
+	// message up to it); sent holds the seqs sent since, which may come
+	// out of order (an agent's message comes from the outbox, the
+	// customer's from the router). Guarded by mu.
+	cut  int
+	sent map[int]bool
 	queue     *queueData   // last queue frame sent; guarded by mu
 	typingAt  time.Time    // last customer typing passed on; guarded by mu
 }
@@ -206,10 +212,14 @@ func (cn *conn) pushMessage(seq int, out bool, raw json.RawMessage) {
 }
 
 func (cn *conn) pushMessageLocked(seq int, out bool, raw json.RawMessage) {
-	if seq <= cn.lastMsg {
+	if seq <= cn.cut || cn.sent[seq] {
 		return
 	}
-	cn.lastMsg = seq
+	if cn.sent == nil {
+		cn.sent = map[int]bool{}
+	}
+	cn.sent[seq] = true
+	cn.lastMsg = max(cn.lastMsg, seq)
 	d := 0
 	if out {
 		d = seq

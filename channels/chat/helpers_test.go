@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/switchboard/switchboard/outbox"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -37,14 +38,22 @@ type env struct {
 	db     *store.DB
 	chat   *Channel
 	srv    *httptest.Server
+	fw     *forward
 }
 
-// forward lets the router notify a channel built after it.
-type forward struct{ p atomic.Pointer[Channel] }
+// forward lets the router notify a channel built after it, and an
+// outbox dispatcher when a test adds one.
+type forward struct {
+	p   atomic.Pointer[Channel]
+	out atomic.Pointer[outbox.Dispatcher]
+}
 
 func (f *forward) Notify(ns []router.Notification) {
 	if c := f.p.Load(); c != nil {
 		c.Notify(ns)
+	}
+	if d := f.out.Load(); d != nil {
+		d.Notify(ns)
 	}
 }
 
@@ -108,7 +117,7 @@ func newEnvRouter(t testing.TB, ro router.Options, tune func(o *Options)) *env {
 		ch.Close()
 		srv.Close()
 	})
-	return &env{t: t, clock: clock, router: rt, db: db, chat: ch, srv: srv}
+	return &env{t: t, clock: clock, router: rt, db: db, chat: ch, srv: srv, fw: fw}
 }
 
 // agent creates an agent with skills and chat capacity in state.

@@ -1,9 +1,12 @@
 package chat
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
+	"github.com/switchboard/switchboard/outbox"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -46,8 +49,8 @@ func (c *Channel) Notify(ns []router.Notification) {
 		}
 		switch n.Kind {
 		case router.NoteMessage:
-			if n.Message == nil {
-				continue
+			if n.Message == nil || n.Message.Delivery != nil {
+				continue // the outbox delivers it (Send)
 			}
 			m := c.customerView(n.Contact, n.Message)
 			raw, _ := json.Marshal(m)
@@ -126,4 +129,21 @@ func (c *Channel) agentName(ids ...string) string {
 		}
 	}
 	return "Agent"
+}
+
+// Send implements outbox.Sender: it hands an agent's message to the
+// customer's open sockets, in order with the rest of the conversation. A
+// customer without an open socket gets it when the page resumes (its
+// history): either way the message is sent; the page's receipts say
+// when it was delivered and read.
+func (c *Channel) Send(_ context.Context, o outbox.Outbound) (router.DeliveryStatus, error) {
+	m := c.customerView(&o.Contact, &o.Message)
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("%w: chat: encode message: %v", outbox.ErrPermanent, err)
+	}
+	for _, cn := range c.sockets(o.Contact.ID) {
+		cn.pushMessage(m.Seq, true, raw)
+	}
+	return router.DeliverySent, nil
 }

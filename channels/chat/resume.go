@@ -121,7 +121,7 @@ func (cn *conn) bind(reqID, typ string, ct router.Contact, lastSeq int, now time
 
 	cn.mu.Lock()
 	cn.contactID, cn.customer, cn.live, cn.addUntil = ct.ID, ct.Customer.Name, live, addUntil
-	cn.lastMsg, cn.ready = lastSeq, false
+	cn.lastMsg, cn.cut, cn.sent, cn.ready = lastSeq, lastSeq, nil, false
 	cn.mu.Unlock()
 	// Subscribed before reading the store: a message committed from now
 	// on is held in pending; one committed before is in the store.

@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard/switchboard/dashboards"
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/offers"
+	"github.com/switchboard/switchboard/outbox"
 	"github.com/switchboard/switchboard/profiles"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -200,6 +201,10 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 	opts := cfg.RouterOptions()
 	opts.Logger = log
 	opts.Notifier = fan
+	if len(cfg.Chat.Topics) > 0 {
+		// The chat delivers its agents' messages through the outbox.
+		opts.Outbound = append(opts.Outbound, router.ChannelChat)
+	}
 	if in.rt, err = router.New(in.db, &opts); err != nil {
 		return nil, err
 	}
@@ -385,6 +390,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	mux.handle("GET /agent/", web.Handler())
 	listeners := []router.Notifier{hub}
 	closers := []func(){hub.Close, offerSrc.Close}
+	senders := map[router.Channel]outbox.Sender{}
 	if len(cfg.Chat.Topics) > 0 {
 		ch, err := newChat(cfg, rt, db, in, hub, log)
 		if err != nil {
@@ -397,8 +403,26 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		mux.handle("/chat/", ch.Handler())
 		listeners = append(listeners, ch)
 		closers = append(closers, ch.Close)
+		senders[router.ChannelChat] = ch
 	}
-	fan.join(listeners...)
+	dispatcher, err := outbox.New(outbox.Options{Router: rt, Store: db, Senders: senders, Logger: log})
+	if err != nil {
+		for _, c := range closers {
+			c()
+		}
+		return nil, nil, err
+	}
+	// Closed first: no delivery outlives the channels it goes to.
+	closers = append([]func(){dispatcher.Close}, closers...)
+	fan.join(append(listeners, dispatcher)...)
+	// After it joined: the store's scan finds what was committed before
+	// (a crash's), the router tells it the rest.
+	if err := dispatcher.Start(context.Background()); err != nil {
+		for _, c := range closers {
+			c()
+		}
+		return nil, nil, err
+	}
 	return mux, func() {
 		for _, c := range closers {
 			c()

@@ -169,6 +169,11 @@ function receive(msg) {
       if (c) c.addMessage(d.message);
       return;
     }
+    case "delivery": {
+      const c = desk.conversations.get(d.contact_id);
+      if (c) c.setDelivery(d.seq, d.delivery);
+      return;
+    }
     case "contact": {
       const c = d.contact && desk.conversations.get(d.contact.id);
       if (c) c.update(d.contact, d.reason);

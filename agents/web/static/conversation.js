@@ -137,6 +137,14 @@ export class Conversation {
     }
   }
 
+  // setDelivery shows where the delivery of our message seq stands.
+  setDelivery(seq, delivery) {
+    const m = this.messages.find((x) => x.seq === seq);
+    if (!m || !delivery) return;
+    m.delivery = delivery;
+    this.renderMessages();
+  }
+
   // typed tells the server, at most every typingEvery, that the agent is
   // typing a reply.
   typed() {
@@ -329,5 +337,19 @@ function renderMessage(m, status, extra, mark) {
       mark ? h("span", { class: `mark ${mark.toLowerCase()}`, title: mark === "Read" ? "Read by the customer" : "Delivered to the customer" },
         mark === "Read" ? " · ✓✓ Read" : " · ✓ Delivered") : null),
     h("p", { class: "body" }, m.body || ""),
+    renderDelivery(m.delivery),
     extra);
+}
+
+// renderDelivery says what the agent must know of a message's delivery:
+// that it failed, and why, or that it is being retried.
+function renderDelivery(d) {
+  if (!d) return null;
+  if (d.status === "failed") {
+    return h("p", { class: "delivery failed", role: "alert" }, `✗ Not delivered: ${d.reason || "the channel refused it"}`);
+  }
+  if (d.status === "queued" && d.attempts > 0) {
+    return h("p", { class: "delivery retrying" }, `Retrying (${d.attempts} attempt${d.attempts === 1 ? "" : "s"}): ${d.reason || ""}`);
+  }
+  return null;
 }

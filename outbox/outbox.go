@@ -1,0 +1,383 @@
+// Package outbox delivers what agents write, on every channel, at least
+// once. The router commits each outbound message of a channel with a
+// sender together with its outbox entry (router.Options.Outbound); the
+// Dispatcher hears of the entry after the commit (router.NoteOutbox),
+// hands the message to its channel's Sender, retries transient failures
+// with capped exponential backoff and jitter, and records every attempt
+// and the message's delivery through the router (router.RecordDelivery),
+// so that the agent sees queued → sent → delivered, or failed with the
+// reason. After a crash or a restart, Start finds the entries not done in
+// the store and delivers them again: a receiver deduplicates by the
+// entry's stable id.
+//
+//	d, err := outbox.New(outbox.Options{Router: rt, Store: db,
+//		Senders: map[router.Channel]outbox.Sender{router.ChannelChat: chatChannel}})
+//	// d joins the router's notifiers, then:
+//	err = d.Start(ctx)
+//	defer d.Close()
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// Defaults of Options.
+const (
+	// DefaultMinBackoff is the wait before the first retry; each further
+	// retry doubles it, up to DefaultMaxBackoff, with ±20 % jitter.
+	DefaultMinBackoff = time.Second
+	DefaultMaxBackoff = 5 * time.Minute
+	// DefaultGiveUpAfter is how long an entry is retried after it was
+	// created before its message is marked failed.
+	DefaultGiveUpAfter = 24 * time.Hour
+	// sendTimeout bounds one attempt.
+	sendTimeout = 30 * time.Second
+	// scanLimit is how many pending entries Start reads at a time.
+	scanLimit = 500
+)
+
+// ErrPermanent is wrapped by a Sender's error that no retry can cure (a
+// number that cannot receive texts, a mailbox that does not exist): the
+// message is marked failed with the error as its reason.
+var ErrPermanent = errors.New("outbox: permanent failure")
+
+// Outbound is a message to deliver.
+type Outbound struct {
+	// ID is stable across attempts and restarts: deduplicate by it.
+	ID      string
+	Contact router.Contact
+	Message router.Message
+	// Attempt counts from 1.
+	Attempt int
+}
+
+// Sender delivers the outbound messages of one channel. Send returns
+// the message's delivery status once it succeeded (router.DeliverySent,
+// or router.DeliveryDelivered for a channel that knows), an error
+// wrapping ErrPermanent to give up, or another error to be retried. It
+// may be called concurrently for different contacts, never for two
+// messages of one contact at once.
+type Sender interface {
+	Send(ctx context.Context, o Outbound) (router.DeliveryStatus, error)
+}
+
+// SenderFunc is a Sender made of a function.
+type SenderFunc func(ctx context.Context, o Outbound) (router.DeliveryStatus, error)
+
+// Send calls f.
+func (f SenderFunc) Send(ctx context.Context, o Outbound) (router.DeliveryStatus, error) {
+	return f(ctx, o)
+}
+
+// Store reads what the dispatcher delivers; *store.DB implements it.
+type Store interface {
+	PendingOutbox(ctx context.Context, limit int) ([]router.OutboxEntry, error)
+	Message(ctx context.Context, contactID string, seq int) (router.Message, error)
+	Contact(ctx context.Context, id string) (router.Contact, error)
+}
+
+var _ Store = (*store.DB)(nil)
+
+// Options configure New. Router and Store are required.
+type Options struct {
+	Router *router.Router
+	Store  Store
+	// Senders deliver each channel's messages; an entry of a channel
+	// without one is marked failed.
+	Senders map[router.Channel]Sender
+	// MinBackoff, MaxBackoff and GiveUpAfter: zero means the defaults.
+	MinBackoff, MaxBackoff, GiveUpAfter time.Duration
+	// Clock times the retries; nil is the wall clock. Give the router's
+	// manual clock in tests.
+	Clock  router.Clock
+	Logger *slog.Logger
+}
+
+// Dispatcher delivers the outbox. It implements router.Notifier and is
+// safe for concurrent use.
+type Dispatcher struct {
+	o   Options
+	log *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu sync.Mutex
+	// queues holds the entries of each contact not yet done, by Seq: a
+	// contact's messages are delivered in order, a later one waiting
+	// while an earlier one waits for its retry. Guarded by mu.
+	queues map[string]*contactQueue
+	// known are the ids in queues, so that the store's scan and a
+	// notification never queue one twice. Guarded by mu.
+	known   map[string]bool
+	started bool // guarded by mu
+	closed  bool // guarded by mu
+}
+
+// contactQueue is the outbox of one contact.
+type contactQueue struct {
+	entries []item       // by Seq
+	running bool         // a goroutine delivers them
+	timer   router.Timer // armed while the first waits for its DueAt
+}
+
+// item is an entry to deliver, with its message when the router told it
+// (the first attempt then reads nothing from the store).
+type item struct {
+	e router.OutboxEntry
+	m *router.Message
+}
+
+var _ router.Notifier = (*Dispatcher)(nil)
+
+// New checks o and returns a dispatcher; Start it.
+func New(o Options) (*Dispatcher, error) {
+	if o.Router == nil || o.Store == nil {
+		return nil, errors.New("outbox: options: Router and Store are required")
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = DefaultMinBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.GiveUpAfter <= 0 {
+		o.GiveUpAfter = DefaultGiveUpAfter
+	}
+	if o.Clock == nil {
+		o.Clock = wallClock{}
+	}
+	d := &Dispatcher{o: o, log: o.Logger, queues: map[string]*contactQueue{}, known: map[string]bool{}}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	return d, nil
+}
+
+// Start delivers the entries the store holds not done (those of before a
+// crash or a restart), then what the router tells.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	d.mu.Lock()
+	d.started = true
+	d.mu.Unlock()
+	seen := map[string]bool{}
+	for {
+		entries, err := d.o.Store.PendingOutbox(ctx, scanLimit)
+		if err != nil {
+			return fmt.Errorf("outbox: start: %w", err)
+		}
+		fresh := 0
+		for _, e := range entries {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				fresh++
+				d.schedule(e, nil)
+			}
+		}
+		// The scan sees the same entries again until they are done; it
+		// stops when a page brings nothing new.
+		if len(entries) < scanLimit || fresh == 0 {
+			return nil
+		}
+	}
+}
+
+// Close stops the deliveries in flight and waits for them; what is not
+// done stays in the store for the next Start.
+func (d *Dispatcher) Close() {
+	d.mu.Lock()
+	d.closed = true
+	for _, q := range d.queues {
+		if q.timer != nil {
+			q.timer.Stop()
+			q.timer = nil
+		}
+	}
+	d.mu.Unlock()
+	d.cancel()
+	d.wg.Wait()
+}
+
+// Notify takes the router's outbox entries; it never blocks.
+func (d *Dispatcher) Notify(ns []router.Notification) {
+	for _, n := range ns {
+		if n.Kind == router.NoteOutbox && n.Outbox != nil {
+			d.schedule(*n.Outbox, n.Message)
+		}
+	}
+}
+
+// schedule queues e (with its message m, if known) behind the earlier
+// entries of its contact.
+func (d *Dispatcher) schedule(e router.OutboxEntry, m *router.Message) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed || !d.started || d.known[e.ID] {
+		// Before Start, the store's scan finds it.
+		return
+	}
+	d.known[e.ID] = true
+	q := d.queues[e.ContactID]
+	if q == nil {
+		q = &contactQueue{}
+		d.queues[e.ContactID] = q
+	}
+	i, _ := slices.BinarySearchFunc(q.entries, e.Seq, func(x item, seq int) int { return x.e.Seq - seq })
+	q.entries = slices.Insert(q.entries, i, item{e: e, m: m})
+	d.kickLocked(e.ContactID)
+}
+
+// kickLocked starts delivering a contact's entries if none is in flight
+// and the first is due, or arms a timer for when it is. d.mu is held.
+func (d *Dispatcher) kickLocked(contactID string) {
+	q := d.queues[contactID]
+	if q == nil || q.running || q.timer != nil || d.closed {
+		return
+	}
+	if len(q.entries) == 0 {
+		delete(d.queues, contactID)
+		return
+	}
+	if wait := q.entries[0].e.DueAt.Sub(d.o.Clock.Now()); wait > 0 {
+		q.timer = d.o.Clock.AfterFunc(wait, func() {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			q.timer = nil
+			d.kickLocked(contactID)
+		})
+		return
+	}
+	q.running = true
+	d.wg.Add(1)
+	go d.deliverContact(contactID, q)
+}
+
+// deliverContact delivers q's entries in order while the first is due.
+func (d *Dispatcher) deliverContact(contactID string, q *contactQueue) {
+	defer d.wg.Done()
+	for {
+		d.mu.Lock()
+		if d.closed || len(q.entries) == 0 || q.entries[0].e.DueAt.After(d.o.Clock.Now()) {
+			q.running = false
+			d.kickLocked(contactID)
+			d.mu.Unlock()
+			return
+		}
+		it := q.entries[0]
+		e := it.e
+		d.mu.Unlock()
+		next, delivery, ok := d.attempt(e, it.m)
+		if !ok {
+			continue // closing
+		}
+		d.mu.Lock()
+		if next.Done {
+			q.entries = q.entries[1:]
+			delete(d.known, e.ID)
+		} else {
+			// It stays first, the later ones waiting, and its retry is
+			// armed before the attempt is recorded.
+			q.entries[0] = item{e: next}
+			if q.timer == nil && !d.closed {
+				q.timer = d.o.Clock.AfterFunc(next.DueAt.Sub(d.o.Clock.Now()), func() {
+					d.mu.Lock()
+					defer d.mu.Unlock()
+					q.timer = nil
+					d.kickLocked(contactID)
+				})
+			}
+		}
+		d.mu.Unlock()
+		if err := d.o.Router.RecordDelivery(d.ctx, next, delivery); err != nil && d.ctx.Err() == nil {
+			// The router stopped: the entry stays as the store has it.
+			d.log.Error("outbox: record delivery", "entry", e.ID, "err", err)
+		}
+	}
+}
+
+// attempt delivers e once. It returns the entry as the attempt leaves
+// it (Done, or due again after its backoff) and the message's delivery;
+// ok is false when the dispatcher is closing.
+func (d *Dispatcher) attempt(e router.OutboxEntry, m *router.Message) (_ router.OutboxEntry, _ *router.Delivery, ok bool) {
+	e.Attempts++
+	status, err := d.send(e, m)
+	now := d.o.Clock.Now()
+	switch {
+	case errors.Is(err, context.Canceled) && d.ctx.Err() != nil:
+		return e, nil, false // the store keeps it for the next start
+	case err == nil:
+		e.Done, e.LastError = true, ""
+		return e, &router.Delivery{Status: status, Attempts: e.Attempts, At: now}, true
+	case errors.Is(err, ErrPermanent) || now.Sub(e.CreatedAt) >= d.o.GiveUpAfter:
+		e.Done, e.LastError = true, err.Error()
+		d.log.Warn("outbox: delivery failed", "entry", e.ID, "channel", e.Channel, "attempts", e.Attempts, "err", err)
+		return e, &router.Delivery{Status: router.DeliveryFailed, Reason: err.Error(), Attempts: e.Attempts, At: now}, true
+	}
+	e.LastError, e.DueAt = err.Error(), now.Add(d.backoff(e.Attempts))
+	return e, &router.Delivery{Status: router.DeliveryQueued, Reason: err.Error(), Attempts: e.Attempts, At: now}, true
+}
+
+// send hands e's message (m, or read from the store) and contact to the
+// channel's sender.
+func (d *Dispatcher) send(e router.OutboxEntry, m *router.Message) (router.DeliveryStatus, error) {
+	s, ok := d.o.Senders[e.Channel]
+	if !ok {
+		return "", fmt.Errorf("%w: channel %s has no sender", ErrPermanent, e.Channel)
+	}
+	ctx, cancel := context.WithTimeout(d.ctx, sendTimeout)
+	defer cancel()
+	if m == nil {
+		stored, err := d.o.Store.Message(ctx, e.ContactID, e.Seq)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", fmt.Errorf("%w: message %d of %s is not stored", ErrPermanent, e.Seq, e.ContactID)
+		}
+		if err != nil {
+			return "", fmt.Errorf("outbox: read message: %w", err)
+		}
+		m = &stored
+	}
+	c, ok := d.o.Router.Snapshot().Contact(e.ContactID)
+	if !ok {
+		var err error
+		if c, err = d.o.Store.Contact(ctx, e.ContactID); err != nil {
+			return "", fmt.Errorf("outbox: read contact: %w", err)
+		}
+	}
+	status, err := s.Send(ctx, Outbound{ID: e.ID, Contact: c, Message: *m, Attempt: e.Attempts})
+	if err == nil && status == "" {
+		status = router.DeliverySent
+	}
+	return status, err
+}
+
+// backoff is the wait before retry n (n ≥ 1): MinBackoff doubled n-1
+// times, capped at MaxBackoff, ±20 % jitter.
+func (d *Dispatcher) backoff(n int) time.Duration {
+	b := d.o.MinBackoff
+	for i := 1; i < n && b < d.o.MaxBackoff; i++ {
+		b *= 2
+	}
+	b = min(b, d.o.MaxBackoff)
+	jitter := time.Duration(rand.Int64N(int64(b)/5*2+1)) - b/5
+	return b + jitter
+}
+
+// wallClock is the real time.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+func (wallClock) AfterFunc(d time.Duration, f func()) router.Timer {
+	return time.AfterFunc(d, f)
+}

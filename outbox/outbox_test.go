@@ -1,0 +1,258 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// waitTimeout bounds every wait for a delivery: a failure bound, never a
+// synchronisation.
+const waitTimeout = 10 * time.Second
+
+var epoch = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// recorder is a Sender that fails each message's first attempts as told
+// and tells every attempt on a channel.
+type recorder struct {
+	mu       sync.Mutex
+	failures map[string]error // by body: the error of its attempts until it is removed
+	times    map[string]int   // by body: how many attempts fail
+	got      []Outbound
+	attempts chan Outbound
+}
+
+func newRecorder() *recorder {
+	return &recorder{failures: map[string]error{}, times: map[string]int{}, attempts: make(chan Outbound, 100)}
+}
+
+func (r *recorder) Send(_ context.Context, o Outbound) (router.DeliveryStatus, error) {
+	r.mu.Lock()
+	defer func() { r.mu.Unlock(); r.attempts <- o }()
+	if n := r.times[o.Message.Body]; n > 0 {
+		r.times[o.Message.Body] = n - 1
+		return "", r.failures[o.Message.Body]
+	}
+	r.got = append(r.got, o)
+	return router.DeliveryDelivered, nil
+}
+
+func (r *recorder) next(t *testing.T) Outbound {
+	t.Helper()
+	select {
+	case o := <-r.attempts:
+		return o
+	case <-time.After(waitTimeout):
+		t.Fatal("no delivery attempt")
+		return Outbound{}
+	}
+}
+
+type env struct {
+	ctx   context.Context
+	db    *store.DB
+	rt    *router.Router
+	clock *router.ManualClock
+	fan   *fanout
+	c     router.Contact
+}
+
+// fanout lets the dispatcher join the router's notifications after both
+// exist.
+type fanout struct {
+	mu sync.Mutex
+	n  router.Notifier
+}
+
+func (f *fanout) Notify(ns []router.Notification) {
+	f.mu.Lock()
+	n := f.n
+	f.mu.Unlock()
+	if n != nil {
+		n.Notify(ns)
+	}
+}
+
+func (f *fanout) set(n router.Notifier) { f.mu.Lock(); f.n = n; f.mu.Unlock() }
+
+// newEnv opens a store in dir and a router on it with a chat contact
+// assigned to alice (or finds it again, after a restart).
+func newEnv(t *testing.T, dir string) *env {
+	t.Helper()
+	e := &env{ctx: context.Background(), clock: router.NewManualClock(epoch), fan: &fanout{}}
+	var err error
+	if e.db, err = store.Open(e.ctx, &store.Options{Path: filepath.Join(dir, "sb.db"), Synchronous: "normal"}); err != nil {
+		t.Fatal(err)
+	}
+	if e.rt, err = router.New(e.db, &router.Options{Clock: e.clock, Notifier: e.fan, Outbound: []router.Channel{router.ChannelChat}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rt.Start(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.rt.Close(); e.db.Close() })
+	if _, ok := e.rt.Snapshot().Agent("alice"); ok {
+		return e
+	}
+	if _, err := e.rt.PutQueue(e.ctx, router.Queue{Name: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.rt.PutAgent(e.ctx, router.Agent{ID: "alice", Name: "Alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.rt.SetAgentState(e.ctx, "alice", router.AgentAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+	if e.c, _, err = e.rt.Submit(e.ctx, router.NewContact{Channel: router.ChannelChat, Queue: "q", Body: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.rt.Accept(e.ctx, e.c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *env) dispatcher(t *testing.T, s Sender) *Dispatcher {
+	t.Helper()
+	d, err := New(Options{Router: e.rt, Store: e.db, Senders: map[router.Channel]Sender{router.ChannelChat: s},
+		MinBackoff: time.Second, MaxBackoff: 8 * time.Second, GiveUpAfter: time.Hour, Clock: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fan.set(d)
+	if err := d.Start(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
+func (e *env) reply(t *testing.T, body string) router.Message {
+	t.Helper()
+	m, _, err := e.rt.AddMessage(e.ctx, e.c.ID, router.Message{Direction: "out", Author: "alice", Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// delivery waits until the stored delivery of message seq is status
+// after attempts attempts.
+func (e *env) delivery(t *testing.T, seq int, status router.DeliveryStatus, attempts int) router.Delivery {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		m, err := e.db.Message(e.ctx, e.c.ID, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Delivery != nil && m.Delivery.Status == status && m.Delivery.Attempts == attempts {
+			return *m.Delivery
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("message %d: delivery %+v, want %s after %d attempts", seq, m.Delivery, status, attempts)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a store a goroutine writes: bounded by the deadline
+	}
+}
+
+func TestDeliversAndRetries(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	s := newRecorder()
+	s.times["flaky"], s.failures["flaky"] = 2, errors.New("connection reset")
+	s.times["doomed"], s.failures["doomed"] = 1, fmt.Errorf("%w: no such customer", ErrPermanent)
+	e.dispatcher(t, s)
+
+	ok := e.reply(t, "hello")
+	if o := s.next(t); o.Message.Body != "hello" || o.ID != router.OutboxID(e.c.ID, ok.Seq) || o.Attempt != 1 || o.Contact.ID != e.c.ID {
+		t.Fatalf("first delivery: got %+v", o)
+	}
+	if d := e.delivery(t, ok.Seq, router.DeliveryDelivered, 1); d.Attempts != 1 {
+		t.Errorf("hello: got %+v, want delivered at the first attempt", d)
+	}
+
+	flaky := e.reply(t, "flaky")
+	s.next(t)
+	d := e.delivery(t, flaky.Seq, router.DeliveryQueued, 1)
+	if d.Attempts != 1 || d.Reason != "connection reset" {
+		t.Errorf("after a failed attempt: got %+v, want queued, 1 attempt, the reason", d)
+	}
+	// Retries wait their backoff: 1 s ±20 %, then 2 s ±20 %.
+	e.clock.Advance(1300 * time.Millisecond)
+	if o := s.next(t); o.Attempt != 2 {
+		t.Errorf("second attempt: got %d", o.Attempt)
+	}
+	e.delivery(t, flaky.Seq, router.DeliveryQueued, 2)
+	e.clock.Advance(2500 * time.Millisecond)
+	if o := s.next(t); o.Attempt != 3 {
+		t.Errorf("third attempt: got %d", o.Attempt)
+	}
+	if d := e.delivery(t, flaky.Seq, router.DeliveryDelivered, 3); d.Attempts != 3 || d.Reason != "" {
+		t.Errorf("flaky: got %+v, want delivered at the third attempt", d)
+	}
+
+	doomed := e.reply(t, "doomed")
+	s.next(t)
+	if d := e.delivery(t, doomed.Seq, router.DeliveryFailed, 1); d.Reason != "outbox: permanent failure: no such customer" {
+		t.Errorf("doomed: got %+v, want failed with the reason", d)
+	}
+	if pending, err := e.db.PendingOutbox(e.ctx, 10); err != nil || len(pending) != 0 {
+		t.Errorf("pending: got %+v %v, want none", pending, err)
+	}
+}
+
+// An entry committed but not delivered before a crash is delivered after
+// the restart, once.
+func TestDeliversAfterARestart(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir)
+	m := e.reply(t, "before the crash") // no dispatcher: nothing delivers it
+	contact := e.c
+	e.rt.Close()
+	e.db.Close()
+
+	e = newEnv(t, dir)
+	e.c = contact
+	s := newRecorder()
+	e.dispatcher(t, s)
+	if o := s.next(t); o.Message.Body != "before the crash" || o.ID != router.OutboxID(contact.ID, m.Seq) {
+		t.Fatalf("after the restart: got %+v", o)
+	}
+	e.delivery(t, m.Seq, router.DeliveryDelivered, 1)
+	select {
+	case o := <-s.attempts:
+		t.Errorf("a second delivery: %+v", o)
+	default:
+	}
+}
+
+// A contact's messages are delivered in order: a later one waits while an
+// earlier one is retried.
+func TestInOrderPerContact(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	s := newRecorder()
+	s.times["first"], s.failures["first"] = 1, errors.New("busy")
+	e.dispatcher(t, s)
+	first := e.reply(t, "first")
+	if o := s.next(t); o.Message.Body != "first" {
+		t.Fatalf("got %+v, want first", o)
+	}
+	second := e.reply(t, "second")
+	e.delivery(t, first.Seq, router.DeliveryQueued, 1)
+	e.clock.Advance(2 * time.Second)
+	var order []string
+	for range 2 {
+		order = append(order, s.next(t).Message.Body)
+	}
+	e.delivery(t, second.Seq, router.DeliveryDelivered, 1)
+	if fmt.Sprint(order) != "[first second]" {
+		t.Errorf("got %v, want first then second", order)
+	}
+}
