@@ -43,10 +43,10 @@ type conn struct {
 	// message up to it); sent holds the seqs sent since, which may come
 	// out of order (an agent's message comes from the outbox, the
 	// customer's from the router). Guarded by mu.
-	cut  int
-	sent map[int]bool
-	queue     *queueData   // last queue frame sent; guarded by mu
-	typingAt  time.Time    // last customer typing passed on; guarded by mu
+	cut      int
+	sent     map[int]bool
+	queue    *queueData // last queue frame sent; guarded by mu
+	typingAt time.Time  // last customer typing passed on; guarded by mu
 }
 
 type pendingMsg struct {
