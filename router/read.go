@@ -19,6 +19,15 @@ type Snapshot struct {
 	At time.Time
 }
 
+// Seq is the number of the last batch the snapshot reflects (Published).
+func (s *Snapshot) Seq() uint64 {
+	raw, err := s.txn.First(tableMeta, indexID, metaBatch)
+	if err != nil || raw == nil {
+		return 0
+	}
+	return raw.(*meta).Seq
+}
+
 // Snapshot returns a view of the state as of the last commit.
 func (r *Router) Snapshot() *Snapshot {
 	return &Snapshot{r: r, txn: r.db.Txn(false), At: r.clock.Now().UTC().Round(0)}

@@ -144,6 +144,11 @@ type Router struct {
 	// tickQueued is set while a timer command waits in cmds.
 	tickQueued atomic.Bool
 
+	// stream publishes committed batches to subscriptions (Subscribe).
+	stream stream
+	// batchSeq numbers the sealed batches; owned by the loop goroutine.
+	batchSeq uint64
+
 	// The fields below are owned by the loop goroutine.
 	timers  timerHeap
 	armed   Timer
@@ -346,6 +351,7 @@ func (r *Router) fail(err error) {
 		r.failure.Store(&err)
 		r.log.Error("router: store commit failed; refusing further commands", "err", err)
 		close(r.failed)
+		r.stream.closeAll(err)
 	})
 }
 
@@ -362,6 +368,7 @@ func (r *Router) Close() {
 		close(r.quit)
 	})
 	<-r.stopped
+	r.stream.closeAll(ErrClosed)
 }
 
 // Channels returns the channels the router accepts, with their default
@@ -422,6 +429,7 @@ func (r *Router) do(ctx context.Context, apply func(w *write) (any, error)) (any
 
 // sealed is a batch committed in memory and waiting for the store.
 type sealed struct {
+	seq     uint64
 	batch   *Batch
 	notes   []Notification
 	cmds    []*command
@@ -500,8 +508,12 @@ func (r *Router) seal(w *write) {
 			w.results[i].v = d(w)
 		}
 	}
+	r.batchSeq++
+	if err := w.txn.Insert(tableMeta, &meta{ID: metaBatch, Seq: r.batchSeq}); err != nil {
+		panic(fmt.Sprintf("router: write meta: %v", err)) // schema bug
+	}
 	r.publish(w)
-	r.commits <- &sealed{batch: &w.batch, notes: w.notes, cmds: w.cmds, results: w.results}
+	r.commits <- &sealed{seq: r.batchSeq, batch: &w.batch, notes: w.notes, cmds: w.cmds, results: w.results}
 }
 
 // publish makes w visible in memory and takes over its timers and
@@ -533,8 +545,11 @@ func (r *Router) commitLoop() {
 			for i := range s.results {
 				s.results[i] = result{err: err}
 			}
-		} else if len(s.notes) > 0 {
-			r.notifier.Notify(s.notes)
+		} else {
+			if len(s.notes) > 0 {
+				r.notifier.Notify(s.notes)
+			}
+			r.stream.publish(Published{Seq: s.seq, Notes: s.notes})
 		}
 		for i, c := range s.cmds {
 			c.reply <- s.results[i]

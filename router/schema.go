@@ -18,6 +18,7 @@ const (
 	tableKeys       = "keys"
 	tableClientMsgs = "client_messages"
 	tableExternal   = "external_messages"
+	tableMeta       = "meta"
 
 	indexID = "id"
 	// indexRoute orders agents for routing; see agentRouteIndex.
@@ -39,6 +40,7 @@ func schema() *memdb.DBSchema {
 		tableKeys:       keysTableSchema(),
 		tableClientMsgs: clientMessagesTableSchema(),
 		tableExternal:   externalMessagesTableSchema(),
+		tableMeta:       metaTableSchema(),
 	}}
 }
 
@@ -133,6 +135,27 @@ func keysTableSchema() *memdb.TableSchema {
 		Indexes: map[string]*memdb.IndexSchema{
 			// indexID: Submit deduplicates client retries.
 			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
+		},
+	}
+}
+
+// meta holds what the router knows about its own state: the number of
+// the last batch applied (metaBatch), which a snapshot carries.
+type meta struct {
+	ID  string
+	Seq uint64
+}
+
+// metaBatch is the meta row of the last batch applied.
+const metaBatch = "batch"
+
+// metaTableSchema holds the meta rows.
+func metaTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: tableMeta,
+		Indexes: map[string]*memdb.IndexSchema{
+			// indexID: Snapshot.Seq.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
 		},
 	}
 }

@@ -204,7 +204,26 @@ func (w *write) message(c *Contact, m Message) Message {
 	return m
 }
 
-func (w *write) note(n Notification) { w.notes = append(w.notes, n) }
+// note records n for the batch's subscribers, told after the commit.
+func (w *write) note(n Notification) {
+	// A copy of each object as it stands now: the batch may change them
+	// again, and subscribers read them after the commit.
+	if n.Contact != nil {
+		n.Contact = cloneContact(n.Contact)
+	}
+	if n.Agent != nil {
+		n.Agent = cloneAgent(n.Agent)
+	}
+	if n.Message != nil {
+		m := *n.Message
+		n.Message = &m
+	}
+	if n.Outbox != nil {
+		e := *n.Outbox
+		n.Outbox = &e
+	}
+	w.notes = append(w.notes, n)
+}
 
 func (w *write) at(t time.Time, kind timerKind, id string) {
 	w.timers = append(w.timers, timerEntry{at: t, kind: kind, id: id})

@@ -1,0 +1,163 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// ErrSlow ends a Subscription whose subscriber fell behind: its buffer
+// was full when a batch was published. The subscriber resubscribes and
+// starts again from the new snapshot (Follow does it).
+var ErrSlow = errors.New("router: subscriber too slow; resubscribe")
+
+// Published is what one committed batch changed, as notifications, in
+// the order the router decided them. Seq numbers the batches; a snapshot
+// reflects every batch up to its Seq.
+type Published struct {
+	Seq   uint64
+	Notes []Notification
+}
+
+// DefaultSubscriptionBuffer is how many batches a subscription holds
+// when Subscribe is given 0.
+const DefaultSubscriptionBuffer = 1024
+
+// Subscription receives, on C, every batch committed after it began. It
+// never slows the router: a subscriber whose buffer is full is dropped (C
+// is closed and Err is ErrSlow). Close it when done. Safe for concurrent
+// use.
+type Subscription struct {
+	// C delivers the batches in order; it is closed when the
+	// subscription ends.
+	C <-chan Published
+
+	c  chan Published
+	r  *Router
+	mu sync.Mutex
+	// err is why it ended; guarded by mu.
+	err  error
+	done bool // guarded by mu
+}
+
+// stream fans the committed batches out to the subscriptions.
+type stream struct {
+	mu   sync.Mutex
+	subs map[*Subscription]bool // guarded by mu
+}
+
+// Subscribe returns a subscription to the batches committed from now on
+// and a snapshot of the state that they follow. The snapshot may already
+// reflect the first batches the subscription delivers: skip those whose
+// Seq is not above the snapshot's Seq. buffer is how many batches may
+// wait (0: DefaultSubscriptionBuffer).
+func (r *Router) Subscribe(buffer int) (*Subscription, *Snapshot) {
+	if buffer <= 0 {
+		buffer = DefaultSubscriptionBuffer
+	}
+	s := &Subscription{c: make(chan Published, buffer), r: r}
+	s.C = s.c
+	r.stream.mu.Lock()
+	defer r.stream.mu.Unlock()
+	if r.stream.subs == nil {
+		r.stream.subs = map[*Subscription]bool{}
+	}
+	r.stream.subs[s] = true
+	// Taken with the stream locked: every batch published from now on
+	// reaches s, and the snapshot holds at least every batch published
+	// before.
+	return s, r.Snapshot()
+}
+
+// Err says why the subscription ended: ErrSlow, ErrClosed (the router
+// stopped) or nil (Close).
+func (s *Subscription) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Close ends the subscription.
+func (s *Subscription) Close() {
+	s.r.stream.mu.Lock()
+	defer s.r.stream.mu.Unlock()
+	s.endLocked(nil)
+}
+
+// endLocked closes s with err; the stream's lock is held.
+func (s *Subscription) endLocked(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return
+	}
+	s.done, s.err = true, err
+	delete(s.r.stream.subs, s)
+	close(s.c)
+}
+
+// publish hands a committed batch to every subscription, dropping those
+// whose buffer is full. It never waits.
+func (st *stream) publish(p Published) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for s := range st.subs {
+		select {
+		case s.c <- p:
+		default:
+			s.endLocked(ErrSlow)
+		}
+	}
+}
+
+// closeAll ends every subscription with err: the router stopped.
+func (st *stream) closeAll(err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for s := range st.subs {
+		s.endLocked(err)
+	}
+}
+
+// Follow hands n the notifications of every batch committed from now on,
+// in order, until ctx ends or the router stops. When the subscription is
+// dropped for being slow, it subscribes again and calls resync (if not
+// nil) with the new snapshot, so that n catches up with what it missed,
+// then goes on. It returns why it stopped.
+func (r *Router) Follow(ctx context.Context, buffer int, n Notifier, resync func(*Snapshot)) error {
+	sub, snap := r.Subscribe(buffer)
+	return r.followFrom(ctx, sub, snap, buffer, n, resync)
+}
+
+// followFrom is Follow from a subscription already made.
+func (r *Router) followFrom(ctx context.Context, sub *Subscription, snap *Snapshot, buffer int, n Notifier, resync func(*Snapshot)) error {
+	for {
+		err := follow(ctx, sub, snap.Seq(), n)
+		sub.Close()
+		if !errors.Is(err, ErrSlow) {
+			return err
+		}
+		r.log.Warn("router: a subscriber fell behind; resynchronising it")
+		sub, snap = r.Subscribe(buffer)
+		if resync != nil {
+			resync(snap)
+		}
+	}
+}
+
+// follow delivers sub's batches newer than seq to n.
+func follow(ctx context.Context, sub *Subscription, seq uint64, n Notifier) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case p, ok := <-sub.C:
+			if !ok {
+				return sub.Err()
+			}
+			if p.Seq > seq && len(p.Notes) > 0 {
+				n.Notify(p.Notes)
+			}
+		}
+	}
+}
