@@ -72,8 +72,10 @@ type Options struct {
 	// OnOfferOutcome, if set, records an agent's offer_outcome on a
 	// contact the agent holds, durably, before the router adds it to the
 	// contact's timeline and the agent gets its ack (the offer learner
-	// plugs in here). Its error is the agent's: one wrapping
-	// router.ErrInvalid is answered invalid, ErrNotRecorded unavailable
+	// plugs in here). Its error is the agent's: a *router.Error
+	// (router.Errorf) is answered by its code with its message (one
+	// that only wraps router.ErrInvalid gets the code and a generic
+	// message), ErrNotRecorded unavailable
 	// (the desktop may retry: a retry must not count twice). It is
 	// called on the socket's reader goroutine.
 	OnOfferOutcome func(ctx context.Context, o OfferOutcome) error

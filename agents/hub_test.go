@@ -191,7 +191,7 @@ func TestOfferOutcomeRecorded(t *testing.T) {
 				return err
 			}
 			if oo.OfferID == "no-such-offer" {
-				return fmt.Errorf("%w: offer %q is not in the catalog", router.ErrInvalid, oo.OfferID)
+				return router.Errorf(router.CodeInvalid, "offer_id", "offer %q is not in the catalog", oo.OfferID)
 			}
 			heard = append(heard, oo.ContactID+" "+oo.OfferID+" "+oo.Outcome+" "+oo.AgentID)
 			return nil

@@ -151,8 +151,9 @@ type readArgs struct {
 // errInvalidFrame is wrapped by every error of decodeFrame.
 var errInvalidFrame = errors.New("invalid frame")
 
+// invalid returns a refusal of code invalid wrapping errInvalidFrame.
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errInvalidFrame, fmt.Sprintf(format, args...))
+	return &refusal{code: codeInvalid, msg: fmt.Sprintf(format, args...), err: errInvalidFrame}
 }
 
 // decodeFrame parses and checks one client frame. Unknown fields, unknown

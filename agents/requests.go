@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -69,10 +68,10 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 	case *sendArgs:
 		cur, ok := h.rt.Snapshot().Contact(a.ContactID)
 		if !ok || cur.AgentID != agentID {
-			return nil, fmt.Errorf("%w: %q", errNotMine, a.ContactID)
+			return nil, notMine(a.ContactID)
 		}
 		if cur.State != router.ContactAssigned {
-			return nil, fmt.Errorf("%w: contact %s is %s; accept it first", router.ErrConflict, cur.ID, cur.State)
+			return nil, router.Errorf(router.CodeConflict, "", "contact %s is %s; accept it first", cur.ID, cur.State)
 		}
 		m, _, err := h.rt.AddMessage(ctx, a.ContactID, router.Message{
 			Direction: "out", Author: agentID, Body: a.Body, ClientID: a.ClientID,
@@ -112,7 +111,7 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 			return nil, invalid("method %q: want one of %s", a.Method, strings.Join(h.methods, ", "))
 		}
 		if h.verify == nil {
-			return nil, fmt.Errorf("%w: verification is not available", errUnavailable)
+			return nil, &refusal{code: codeUnavailable, msg: "verification is not available", err: errUnavailable}
 		}
 		if err := h.verify(ctx, a.ContactID, agentID, a.Method); err != nil {
 			return nil, mine(a.ContactID, err)
@@ -120,7 +119,7 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		// The ack carries the screen pop that now shows the profile.
 		c, ok := h.rt.Snapshot().Contact(a.ContactID)
 		if !ok || c.AgentID != agentID {
-			return nil, fmt.Errorf("%w: %q", errNotMine, a.ContactID)
+			return nil, notMine(a.ContactID)
 		}
 		pop, err := h.popper.build(ctx, c, "", c.AssignedAt, true)
 		if err != nil {
@@ -144,7 +143,7 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 // agents' contacts.
 func mine(contactID string, err error) error {
 	if errors.Is(err, router.ErrNotYours) || errors.Is(err, router.ErrNoContact) {
-		return fmt.Errorf("%w: %q", errNotMine, contactID)
+		return notMine(contactID)
 	}
 	return err
 }
@@ -164,31 +163,34 @@ func (h *Hub) checkDisposition(code string) error {
 }
 
 // errorCode maps an error to the protocol's code and a message for the
-// agent.
+// agent: the hub's own refusals and the router's (*router.Error, by its
+// code) as they are, never by their text.
 func errorCode(err error) (code, msg string) {
-	msg = err.Error()
-	// What follows the sentinel is for the agent; what precedes it (the
-	// packages the error went through) is not.
-	for _, generic := range []error{router.ErrInvalid, router.ErrConflict, errInvalidFrame} {
-		if i := strings.Index(msg, generic.Error()+": "); i >= 0 {
-			msg = msg[i+len(generic.Error())+2:]
-			break
-		}
+	var r *refusal
+	if errors.As(err, &r) {
+		return r.code, r.msg
 	}
-	msg = strings.TrimPrefix(msg, "router: ")
-	switch {
-	case errors.Is(err, errInvalidFrame), errors.Is(err, router.ErrInvalid):
-		return codeInvalid, msg
-	case errors.Is(err, errNotMine), errors.Is(err, router.ErrNoAgent), errors.Is(err, router.ErrNoQueue):
-		return codeNotFound, msg
-	case errors.Is(err, router.ErrConflict):
-		return codeConflict, msg
-	case errors.Is(err, ErrNotRecorded):
+	if errors.Is(err, ErrNotRecorded) {
 		return codeUnavailable, "not recorded; retry later"
-	case errors.Is(err, errUnavailable):
-		return codeUnavailable, msg
-	case errors.Is(err, router.ErrClosed), errors.Is(err, router.ErrNotStarted), errors.Is(err, router.ErrFailed),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return codeUnavailable, "the router is not running; retry later"
+	}
+	re, ok := router.AsError(err)
+	if !ok {
+		return codeInternal, "internal error"
+	}
+	switch re.Code {
+	case router.CodeInvalid:
+		return codeInvalid, re.Message
+	case router.CodeNoAgent, router.CodeNoQueue:
+		return codeNotFound, re.Message
+	case router.CodeNoContact, router.CodeNotYours:
+		// Not through mine: still, nothing about other agents' contacts.
+		return codeNotFound, errNotMine.Error()
+	case router.CodeConflict, router.CodeLimit:
+		return codeConflict, re.Message
+	case router.CodeUnavailable:
 		return codeUnavailable, "the router is not running; retry later"
 	}
 	return codeInternal, "internal error"

@@ -2,7 +2,6 @@ package agents
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/switchboard/switchboard/router"
@@ -17,7 +16,7 @@ const typingEvery = 2 * time.Second
 func (h *Hub) held(agentID, contactID string) (router.Contact, error) {
 	ct, ok := h.rt.Snapshot().Contact(contactID)
 	if !ok || ct.AgentID != agentID || ct.State.Final() {
-		return router.Contact{}, fmt.Errorf("%w: %q", errNotMine, contactID)
+		return router.Contact{}, notMine(contactID)
 	}
 	return ct, nil
 }

@@ -136,7 +136,9 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request) error {
 // submitError maps a refused create.
 func (s *Server) submitError(queue string, err error) error {
 	if errors.Is(err, router.ErrNoQueue) {
-		return notFoundf("field \"queue\": queue %q does not exist", queue)
+		he := notFoundf("field \"queue\": queue %q does not exist", queue)
+		he.field = "queue"
+		return he
 	}
 	return routerError(err)
 }

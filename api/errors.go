@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/switchboard/switchboard/router"
 )
@@ -36,10 +35,13 @@ var ErrUnauthorized = errors.New("api: unauthorized")
 const internalMessage = "internal error; the server log has the details"
 
 // httpError is an error with the status and code it is answered with.
-// Message is written to the client; cause, if any, only to the log.
+// Message and field are written to the client; cause, if any, only to
+// the log.
 type httpError struct {
-	status  int
-	code    string
+	status int
+	code   string
+	// field is the JSON path of the field at fault, or empty.
+	field   string
 	message string
 	cause   error
 }
@@ -90,27 +92,34 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Field is the JSON path of the request's field at fault
+	// ("priority", "preferred_agents[2]"), when the error is about one.
+	Field string `json:"field,omitempty"`
 }
 
-// routerError maps an error of a router command to its answer.
+// routerCodes are the status and code of each router.Code a command
+// refuses with; the message is the router's, the field its Field.
+var routerCodes = map[router.Code]struct {
+	status int
+	code   string
+}{
+	router.CodeInvalid:   {http.StatusBadRequest, codeInvalid},
+	router.CodeNoAgent:   {http.StatusNotFound, codeNotFound},
+	router.CodeNoContact: {http.StatusNotFound, codeNotFound},
+	router.CodeNoQueue:   {http.StatusNotFound, codeNotFound},
+	router.CodeConflict:  {http.StatusConflict, codeConflict},
+	router.CodeNotYours:  {http.StatusConflict, codeConflict},
+	router.CodeLimit:     {http.StatusConflict, codeLimitReached},
+}
+
+// routerError maps an error of a router command to its answer: a
+// *router.Error by its code, with its field and message.
 func routerError(err error) *httpError {
 	var he *httpError
 	if errors.As(err, &he) {
 		return he
 	}
-	msg := routerMessage(err)
 	switch {
-	case errors.Is(err, router.ErrInvalid):
-		return invalidf("%s", msg)
-	case errors.Is(err, router.ErrNoAgent), errors.Is(err, router.ErrNoContact), errors.Is(err, router.ErrNoQueue):
-		return notFoundf("%s", msg)
-	case errors.Is(err, router.ErrConflict), errors.Is(err, router.ErrNotYours):
-		return conflictf("%s", msg)
-	case errors.Is(err, router.ErrLimit):
-		return errorf(http.StatusConflict, codeLimitReached, "%s", msg)
-	case errors.Is(err, router.ErrIdempotency):
-		return errorf(http.StatusUnprocessableEntity, codeIdempotency,
-			"Idempotency-Key was already used with a different request body; use a new key for a new contact")
 	case errors.Is(err, router.ErrFailed):
 		return &httpError{status: http.StatusServiceUnavailable, code: codeUnavailable,
 			message: "the router stopped after a store failure; the daemon must restart", cause: err}
@@ -121,19 +130,30 @@ func routerError(err error) *httpError {
 		return &httpError{status: http.StatusServiceUnavailable, code: codeUnavailable,
 			message: "the request was cancelled before the router answered", cause: err}
 	}
-	return internal("router", err)
+	re, ok := router.AsError(err)
+	if !ok {
+		return internal("router", err)
+	}
+	if re.Code == router.CodeIdempotency {
+		return errorf(http.StatusUnprocessableEntity, codeIdempotency,
+			"Idempotency-Key was already used with a different request body; use a new key for a new contact")
+	}
+	m, ok := routerCodes[re.Code]
+	if !ok {
+		return internal("router", err)
+	}
+	return &httpError{status: m.status, code: m.code, field: re.Field, message: re.Message}
 }
 
-// routerMessage turns a router error into a message for a client: the
-// package prefix and the sentinel's generic words go, the detail stays.
-// "router: invalid request: agent name is missing" becomes "agent name is
-// missing"; "router: no such agent: \"bob\"" becomes "no such agent: \"bob\"".
-func routerMessage(err error) string {
-	msg := err.Error()
-	for _, generic := range []error{router.ErrInvalid, router.ErrConflict} {
-		if rest, ok := strings.CutPrefix(msg, generic.Error()+": "); ok {
-			return rest
-		}
+// notRunning says, for /readyz, why the router does not answer.
+func notRunning(err error) string {
+	switch {
+	case errors.Is(err, router.ErrNotStarted):
+		return "not running: not started"
+	case errors.Is(err, router.ErrClosed):
+		return "not running: shut down"
+	case errors.Is(err, router.ErrFailed):
+		return "not running: stopped after a store failure"
 	}
-	return strings.TrimPrefix(msg, "router: ")
+	return "not answering"
 }

@@ -67,7 +67,7 @@ func (s *Server) routerReady(ctx context.Context) error {
 	select {
 	case <-p.done:
 		if p.err != nil {
-			return errors.New("not running: " + routerMessage(p.err))
+			return errors.New(notRunning(p.err))
 		}
 		return nil
 	case <-ctx.Done():

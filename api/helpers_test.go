@@ -225,6 +225,7 @@ type apiError struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		Field   string `json:"field"`
 	} `json:"error"`
 }
 

@@ -23,6 +23,7 @@ func TestBadInput(t *testing.T) {
 		header  []string // name, value pairs
 		status  int
 		message string // a substring of the error message
+		field   string // the field of the error body: set by the router's checks
 		allow   string // a method the Allow header must list (405)
 	}{
 		// The body itself.
@@ -57,24 +58,26 @@ func TestBadInput(t *testing.T) {
 		// Required fields and values.
 		{name: "agent-name-missing", method: "PUT", path: "/api/v1/agents/carol", body: `{"skills":{"billing":3}}`, status: 400, message: `field "name" is required`},
 		{name: "agent-id-mismatch", method: "PUT", path: "/api/v1/agents/carol", body: `{"id":"dave","name":"Dave"}`, status: 400, message: `field "id" is "dave" but the path says "carol"`},
-		{name: "agent-bad-id", method: "PUT", path: "/api/v1/agents/carol%20x", body: `{"name":"Carol"}`, status: 400, message: `agent id "carol x"`},
-		{name: "agent-skill-level", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","skills":{"billing":101}}`, status: 400, message: `skill "billing" level 101: want 0 to 100`},
+		{name: "agent-bad-id", method: "PUT", path: "/api/v1/agents/carol%20x", body: `{"name":"Carol"}`, status: 400, message: `agent id "carol x"`, field: "id"},
+		{name: "agent-skill-level", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","skills":{"billing":101}}`, status: 400, message: `skill "billing" level 101: want 0 to 100`, field: "skills[billing]"},
 		{name: "state-missing", method: "PUT", path: "/api/v1/agents/alice/state", body: `{"reason":"lunch"}`, status: 400, message: `field "state" is required`},
 		{name: "state-unknown", method: "PUT", path: "/api/v1/agents/alice/state", body: `{"state":"wrapup"}`, status: 400, message: `field "state": "wrapup" is not a state you can set; want available, away or offline`},
 		{name: "state-reason-not-away", method: "PUT", path: "/api/v1/agents/bob/state", body: `{"state":"available","reason":"lunch"}`, status: 400, message: `field "reason" is only for state "away"`},
-		{name: "state-bad-reason", method: "PUT", path: "/api/v1/agents/alice/state", body: `{"state":"away","reason":"long lunch"}`, status: 400, message: `away reason "long lunch"`},
+		{name: "state-bad-reason", method: "PUT", path: "/api/v1/agents/alice/state", body: `{"state":"away","reason":"long lunch"}`, status: 400, message: `away reason "long lunch"`, field: "reason"},
 		{name: "contact-fields-missing", method: "POST", path: "/api/v1/contacts", body: `{"subject":"hi"}`, status: 400, message: `fields "channel", "queue" are required`},
 		{name: "contact-queue-missing", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api"}`, status: 400, message: `field "queue" is required`},
-		{name: "contact-channel-unknown", method: "POST", path: "/api/v1/contacts", body: `{"channel":"fax","queue":"billing"}`, status: 400, message: `channel "fax" is not configured`},
-		{name: "contact-queue-unknown", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"nope"}`, status: 404, message: `field "queue": queue "nope" does not exist`},
-		{name: "contact-priority", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","priority":5000}`, status: 400, message: "priority 5000: want -1000 to 1000"},
+		{name: "contact-channel-unknown", method: "POST", path: "/api/v1/contacts", body: `{"channel":"fax","queue":"billing"}`, status: 400, message: `channel "fax" is not configured`, field: "channel"},
+		{name: "contact-queue-unknown", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"nope"}`, status: 404, message: `field "queue": queue "nope" does not exist`, field: "queue"},
+		{name: "contact-priority", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","priority":5000}`, status: 400, message: "priority 5000: want -1000 to 1000", field: "priority"},
+		{name: "contact-preferred-agent", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","preferred_agents":["bob","no one"]}`, status: 400, message: `preferred_agents[1] "no one": use at most 64 letters`, field: "preferred_agents[1]"},
+		{name: "contact-requirement-level", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","requirements":[{"skill":"billing","min":101}]}`, status: 400, message: "requirements[0].min 101: want 0 to 100", field: "requirements[0].min"},
 		{name: "contact-timeout", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","preferred_agents":["bob"],"preferred_timeout":"soon"}`, status: 400, message: `field "preferred_timeout": "soon" is not a duration`},
 		{name: "contact-key-too-long", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing"}`, header: []string{"Idempotency-Key", strings.Repeat("k", 201)}, status: 400, message: "Idempotency-Key is 201 bytes long; want at most 200"},
 		{name: "queue-name-mismatch", method: "PUT", path: "/api/v1/queues/tech", body: `{"name":"sales"}`, status: 400, message: `field "name" is "sales" but the path says "tech"`},
 		{name: "queue-duration", method: "PUT", path: "/api/v1/queues/tech", body: `{"max_wait":"5 minutes","overflow":"billing"}`, status: 400, message: `field "max_wait": "5 minutes" is not a duration`},
 		{name: "queue-relax-duration", method: "PUT", path: "/api/v1/queues/tech", body: `{"relaxation":[{"name":"wider","after":"-1s"}]}`, status: 400, message: `field "relaxation[0].after": "-1s" is negative`},
-		{name: "queue-strategy", method: "PUT", path: "/api/v1/queues/tech", body: `{"strategy":"fastest"}`, status: 400, message: `strategy "fastest": want longest_idle, least_occupied, best_skill or round_robin`},
-		{name: "queue-overflow", method: "PUT", path: "/api/v1/queues/tech", body: `{"overflow":"nope"}`, status: 400, message: `overflow: no queue "nope"`},
+		{name: "queue-strategy", method: "PUT", path: "/api/v1/queues/tech", body: `{"strategy":"fastest"}`, status: 400, message: `strategy "fastest": want longest_idle, least_occupied, best_skill or round_robin`, field: "strategy"},
+		{name: "queue-overflow", method: "PUT", path: "/api/v1/queues/tech", body: `{"overflow":"nope"}`, status: 400, message: `overflow: no queue "nope"`, field: "overflow"},
 		{name: "accept-agent-missing", method: "POST", path: "/api/v1/contacts/" + offered + "/accept", body: `{}`, status: 400, message: `field "agent_id" is required`},
 		{name: "accept-not-yours", method: "POST", path: "/api/v1/contacts/" + offered + "/accept", body: `{"agent_id":"bob"}`, status: 409, message: "is not with bob"},
 		{name: "accept-queued", method: "POST", path: "/api/v1/contacts/" + queued + "/accept", body: `{"agent_id":""}`, status: 400, message: `field "agent_id" is required`},
@@ -124,9 +127,15 @@ func TestBadInput(t *testing.T) {
 			if got := res.header.Get("Content-Type"); got != json {
 				t.Errorf("Content-Type: got %q, want %q", got, json)
 			}
-			msg := decodeAs[apiError](t, res).Error.Message
-			if !strings.Contains(msg, tt.message) {
-				t.Errorf("message: got %q, want it to contain %q", msg, tt.message)
+			body := decodeAs[apiError](t, res).Error
+			if !strings.Contains(body.Message, tt.message) {
+				t.Errorf("message: got %q, want it to contain %q", body.Message, tt.message)
+			}
+			if strings.Contains(body.Message, "router:") {
+				t.Errorf("message: got %q, want no package prefix", body.Message)
+			}
+			if body.Field != tt.field {
+				t.Errorf("field: got %q, want %q", body.Field, tt.field)
 			}
 			if tt.allow != "" && !strings.Contains(res.header.Get("Allow"), tt.allow) {
 				t.Errorf("Allow: got %q, want it to list %s", res.header.Get("Allow"), tt.allow)

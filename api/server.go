@@ -422,7 +422,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if he.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
 	}
-	b, _ := marshal(errorBody{Error: errorDetail{Code: he.code, Message: he.message}})
+	b, _ := marshal(errorBody{Error: errorDetail{Code: he.code, Message: he.message, Field: he.field}})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(he.status)
 	_, _ = w.Write(b)

@@ -42,24 +42,24 @@ func Verify(ctx context.Context, s VerifyStore, rt ContactVerifier, contactID, a
 	c, ok := rt.Snapshot().Contact(contactID)
 	switch {
 	case !ok:
-		return router.Contact{}, fmt.Errorf("customers: verify: %w: %q", router.ErrNoContact, contactID)
+		return router.Contact{}, fmt.Errorf("customers: verify: %w", router.Errorf(router.CodeNoContact, "contact_id", "no such contact: %q", contactID))
 	case c.AgentID != agentID:
-		return router.Contact{}, fmt.Errorf("customers: verify: %w: %s is not with %s", router.ErrNotYours, contactID, agentID)
+		return router.Contact{}, fmt.Errorf("customers: verify: %w", router.Errorf(router.CodeNotYours, "contact_id", "%s is not with %s", contactID, agentID))
 	case c.State != router.ContactAssigned:
-		return router.Contact{}, fmt.Errorf("customers: verify: %w: contact %s is %s; accept it first", router.ErrConflict, contactID, c.State)
+		return router.Contact{}, fmt.Errorf("customers: verify: %w", router.Errorf(router.CodeConflict, "", "contact %s is %s; accept it first", contactID, c.State))
 	case c.Customer.Verified:
-		return router.Contact{}, fmt.Errorf("customers: verify: %w: the customer of %s is already verified", router.ErrConflict, contactID)
+		return router.Contact{}, fmt.Errorf("customers: verify: %w", router.Errorf(router.CodeConflict, "", "the customer of %s is already verified", contactID))
 	case c.Customer.ClaimedID == "":
-		return router.Contact{}, fmt.Errorf("customers: verify: %w: the customer of %s claims to be no known customer", router.ErrConflict, contactID)
+		return router.Contact{}, fmt.Errorf("customers: verify: %w", router.Errorf(router.CodeConflict, "", "the customer of %s claims to be no known customer", contactID))
 	}
 	p, err := Current(ctx, s, c.Customer.ClaimedID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return router.Contact{}, fmt.Errorf("customers: verify: %w: the claimed customer no longer exists", router.ErrConflict)
+		return router.Contact{}, fmt.Errorf("customers: verify: %w", router.Errorf(router.CodeConflict, "", "the claimed customer no longer exists"))
 	case err != nil:
 		return router.Contact{}, fmt.Errorf("customers: verify: read profile: %w", err)
 	case !p.ErasedAt.IsZero():
-		return router.Contact{}, fmt.Errorf("customers: verify: %w: the claimed customer was erased", router.ErrConflict)
+		return router.Contact{}, fmt.Errorf("customers: verify: %w", router.Errorf(router.CodeConflict, "", "the claimed customer was erased"))
 	}
 	v := router.Verification{ContactID: contactID, AgentID: agentID, CustomerID: p.ID, Method: method}
 	if p.ConsentProfiling != nil && *p.ConsentProfiling {

@@ -417,25 +417,26 @@ func (o *Offers) profile(ctx context.Context, customerID string) (p store.Custom
 // holds), and teaches the learner, under the segment of the contact's
 // customer, before it returns. The offer must be in the live catalog
 // and the outcome one of presented, accepted, declined and not_relevant
-// (else an error wrapping router.ErrInvalid). A retry records nothing
+// (else a *router.Error of router.CodeInvalid, which wraps
+// router.ErrInvalid, naming the field). A retry records nothing
 // twice, and a different decision on the same offer and contact
 // corrects the previous one (store.RecordOfferOutcomes). A store failure
 // wraps agents.ErrNotRecorded.
 func (o *Offers) Outcome(ctx context.Context, oo agents.OfferOutcome) error {
 	if _, ok := o.cat.Load().Offer(oo.OfferID); !ok {
-		return fmt.Errorf("%w: offer %q is not in the catalog", router.ErrInvalid, oo.OfferID)
+		return router.Errorf(router.CodeInvalid, "offer_id", "offer %q is not in the catalog", oo.OfferID)
 	}
 	switch offers.Outcome(oo.Outcome) {
 	case offers.Presented, offers.Accepted, offers.Declined, offers.NotRelevant:
 	default:
-		return fmt.Errorf("%w: outcome %q: want presented, accepted, declined or not_relevant", router.ErrInvalid, oo.Outcome)
+		return router.Errorf(router.CodeInvalid, "outcome", "outcome %q: want presented, accepted, declined or not_relevant", oo.Outcome)
 	}
 	shown, err := o.presented(ctx, oo.ContactID, oo.OfferID)
 	if err != nil {
 		return fmt.Errorf("profiles: offer outcome: %w: %w", agents.ErrNotRecorded, err)
 	}
 	if !shown {
-		return fmt.Errorf("%w: offer %q was not presented in the screen pop of contact %s; record outcomes of the offers it shows", router.ErrInvalid, oo.OfferID, oo.ContactID)
+		return router.Errorf(router.CodeInvalid, "offer_id", "offer %q was not presented in the screen pop of contact %s; record outcomes of the offers it shows", oo.OfferID, oo.ContactID)
 	}
 	c, err := o.contact(ctx, oo.ContactID)
 	if err != nil {

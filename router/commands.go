@@ -35,30 +35,33 @@ const (
 // validName is what agent ids, queue names, skills and channels look like.
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`)
 
-func checkName(kind, s string) error {
+// checkName checks s, the field (as the API's JSON names it) that the
+// message calls kind.
+func checkName(field, kind, s string) error {
 	if s == "" {
-		return fmt.Errorf("%w: %s is missing", ErrInvalid, kind)
+		return invalidf(field, "%s is missing", kind)
 	}
 	if len(s) > maxIDLen || !validName.MatchString(s) {
-		return fmt.Errorf("%w: %s %q: use at most %d letters, digits and . _ @ + -", ErrInvalid, kind, s, maxIDLen)
+		return invalidf(field, "%s %q: use at most %d letters, digits and . _ @ + -", kind, s, maxIDLen)
 	}
 	return nil
 }
 
 func checkRequirements(field string, reqs []Requirement) error {
 	if len(reqs) > maxRequirements {
-		return fmt.Errorf("%w: %s: at most %d", ErrInvalid, field, maxRequirements)
+		return invalidf(field, "%s: at most %d", field, maxRequirements)
 	}
 	seen := map[string]bool{}
 	for i, r := range reqs {
-		if err := checkName(fmt.Sprintf("%s[%d].skill", field, i), r.Skill); err != nil {
+		skill := fmt.Sprintf("%s[%d].skill", field, i)
+		if err := checkName(skill, skill, r.Skill); err != nil {
 			return err
 		}
 		if r.Min < 0 || r.Min > maxLevel {
-			return fmt.Errorf("%w: %s[%d].min %d: want 0 to %d", ErrInvalid, field, i, r.Min, maxLevel)
+			return invalidf(fmt.Sprintf("%s[%d].min", field, i), "%s[%d].min %d: want 0 to %d", field, i, r.Min, maxLevel)
 		}
 		if seen[r.Skill] {
-			return fmt.Errorf("%w: %s: skill %q twice", ErrInvalid, field, r.Skill)
+			return invalidf(skill, "%s: skill %q twice", field, r.Skill)
 		}
 		seen[r.Skill] = true
 	}
@@ -139,7 +142,7 @@ func (r *Router) Submit(ctx context.Context, nc NewContact) (Contact, bool, erro
 		}
 		if found {
 			if c.IdempotencyHash != nc.IdempotencyHash {
-				return Contact{}, false, ErrIdempotency
+				return Contact{}, false, errIdempotency()
 			}
 			return c, false, nil
 		}
@@ -171,7 +174,7 @@ func (r *Router) Submit(ctx context.Context, nc NewContact) (Contact, bool, erro
 			if raw != nil {
 				k := raw.(*idemKey)
 				if k.Hash != nc.IdempotencyHash {
-					return nil, ErrIdempotency
+					return nil, errIdempotency()
 				}
 				return contactResult(k.ContactID), nil
 			}
@@ -223,29 +226,32 @@ func (m Message) fromOutside() Message {
 
 // checkMessage checks what a message carries besides its body: the
 // channel fields' sizes.
+// The fields are named as in a message's JSON.
 func checkMessage(m Message) error {
 	switch {
 	case len(m.Subject) > maxSubjectLen:
-		return fmt.Errorf("%w: message subject longer than %d bytes", ErrInvalid, maxSubjectLen)
+		return invalidf("subject", "message subject longer than %d bytes", maxSubjectLen)
 	case len(m.HTML) > maxHTMLLen:
-		return fmt.Errorf("%w: message html longer than %d bytes", ErrInvalid, maxHTMLLen)
+		return invalidf("html", "message html longer than %d bytes", maxHTMLLen)
 	case len(m.ExternalID) > maxExternalIDLen:
-		return fmt.Errorf("%w: external id longer than %d bytes", ErrInvalid, maxExternalIDLen)
+		return invalidf("external_id", "external id longer than %d bytes", maxExternalIDLen)
 	case len(m.References) > maxReferences:
-		return fmt.Errorf("%w: at most %d references", ErrInvalid, maxReferences)
+		return invalidf("references", "at most %d references", maxReferences)
 	case len(m.Attachments) > maxAttachments:
-		return fmt.Errorf("%w: at most %d attachments", ErrInvalid, maxAttachments)
-	case len(m.AuthorName) > maxSubjectLen || len(m.Author) > maxSubjectLen:
-		return fmt.Errorf("%w: author longer than %d bytes", ErrInvalid, maxSubjectLen)
+		return invalidf("attachments", "at most %d attachments", maxAttachments)
+	case len(m.Author) > maxSubjectLen:
+		return invalidf("author", "author longer than %d bytes", maxSubjectLen)
+	case len(m.AuthorName) > maxSubjectLen:
+		return invalidf("author_name", "author name longer than %d bytes", maxSubjectLen)
 	}
 	for i, ref := range m.References {
 		if ref == "" || len(ref) > maxExternalIDLen {
-			return fmt.Errorf("%w: references[%d]: want 1 to %d bytes", ErrInvalid, i, maxExternalIDLen)
+			return invalidf(fmt.Sprintf("references[%d]", i), "references[%d]: want 1 to %d bytes", i, maxExternalIDLen)
 		}
 	}
 	for i, a := range m.Attachments {
 		if a.Name == "" || len(a.Name) > maxSubjectLen || len(a.Type) > maxIDLen*2 || a.Size < 0 || len(a.URL) > maxSubjectLen*2 || len(a.SHA256) > 64 {
-			return fmt.Errorf("%w: attachments[%d]: a name of 1 to %d bytes, a media type, a size of 0 or more", ErrInvalid, i, maxSubjectLen)
+			return invalidf(fmt.Sprintf("attachments[%d]", i), "attachments[%d]: a name of 1 to %d bytes, a media type, a size of 0 or more", i, maxSubjectLen)
 		}
 	}
 	return nil
@@ -255,10 +261,10 @@ func checkMessage(m Message) error {
 // message of n bytes.
 func (r *Router) customerLimit(s contactSeqs, n int) error {
 	if s.inMessages >= r.customerMessages {
-		return fmt.Errorf("%w: a conversation holds at most %d messages from the customer", ErrLimit, r.customerMessages)
+		return Errorf(CodeLimit, "", "a conversation holds at most %d messages from the customer", r.customerMessages)
 	}
 	if s.inBytes+n > r.customerBytes {
-		return fmt.Errorf("%w: a conversation holds at most %d bytes of messages from the customer", ErrLimit, r.customerBytes)
+		return Errorf(CodeLimit, "", "a conversation holds at most %d bytes of messages from the customer", r.customerBytes)
 	}
 	return nil
 }
@@ -267,9 +273,9 @@ func (r *Router) customerLimit(s contactSeqs, n int) error {
 // its queue. Submit runs it in the write transaction; Check on a snapshot.
 func (r *Router) checkNewContact(txn *memdb.Txn, nc NewContact) (*Queue, error) {
 	if _, ok := r.capacity[nc.Channel]; !ok {
-		return nil, fmt.Errorf("%w: channel %q is not configured", ErrInvalid, nc.Channel)
+		return nil, invalidf("channel", "channel %q is not configured", nc.Channel)
 	}
-	if err := checkName("queue", nc.Queue); err != nil {
+	if err := checkName("queue", "queue", nc.Queue); err != nil {
 		return nil, err
 	}
 	raw, err := txn.First(tableQueues, indexID, nc.Queue)
@@ -277,7 +283,7 @@ func (r *Router) checkNewContact(txn *memdb.Txn, nc NewContact) (*Queue, error) 
 		return nil, fmt.Errorf("router: read queue %q: %w", nc.Queue, err)
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("%w: %q", ErrNoQueue, nc.Queue)
+		return nil, noQueue("queue", nc.Queue)
 	}
 	if nc.Requirements != nil {
 		if err := checkRequirements("requirements", nc.Requirements); err != nil {
@@ -286,29 +292,30 @@ func (r *Router) checkNewContact(txn *memdb.Txn, nc NewContact) (*Queue, error) 
 	}
 	switch {
 	case nc.Priority < -maxPriority || nc.Priority > maxPriority:
-		return nil, fmt.Errorf("%w: priority %d: want %d to %d", ErrInvalid, nc.Priority, -maxPriority, maxPriority)
+		return nil, invalidf("priority", "priority %d: want %d to %d", nc.Priority, -maxPriority, maxPriority)
 	case len(nc.Subject) > maxSubjectLen:
-		return nil, fmt.Errorf("%w: subject longer than %d bytes", ErrInvalid, maxSubjectLen)
+		return nil, invalidf("subject", "subject longer than %d bytes", maxSubjectLen)
 	case len(nc.Body) > maxBodyLen:
-		return nil, fmt.Errorf("%w: body longer than %d bytes", ErrInvalid, maxBodyLen)
+		return nil, invalidf("body", "body longer than %d bytes", maxBodyLen)
 	case len(nc.Body) > r.customerBytes:
 		return nil, r.customerLimit(contactSeqs{}, len(nc.Body))
 	case len(nc.Preferred) > maxPreferred:
-		return nil, fmt.Errorf("%w: at most %d preferred agents", ErrInvalid, maxPreferred)
+		return nil, invalidf("preferred_agents", "at most %d preferred agents", maxPreferred)
 	case nc.PreferredTimeout < 0:
-		return nil, fmt.Errorf("%w: preferred timeout is negative", ErrInvalid)
+		return nil, invalidf("preferred_timeout", "preferred timeout is negative")
 	case nc.Customer.Value < 0:
-		return nil, fmt.Errorf("%w: customer value is negative", ErrInvalid)
+		return nil, invalidf("customer.value", "customer value is negative")
 	case len(nc.Customer.Segment) > maxSegmentLen:
-		return nil, fmt.Errorf("%w: customer segment longer than %d bytes", ErrInvalid, maxSegmentLen)
+		return nil, invalidf("customer.segment", "customer segment longer than %d bytes", maxSegmentLen)
 	case len(nc.Follows) > maxIDLen:
-		return nil, fmt.Errorf("%w: follows longer than %d bytes", ErrInvalid, maxIDLen)
+		return nil, invalidf("follows", "follows longer than %d bytes", maxIDLen)
 	}
 	if err := checkMessage(nc.First); err != nil {
 		return nil, err
 	}
 	for i, id := range nc.Preferred {
-		if err := checkName(fmt.Sprintf("preferred_agents[%d]", i), id); err != nil {
+		field := fmt.Sprintf("preferred_agents[%d]", i)
+		if err := checkName(field, field, id); err != nil {
 			return nil, err
 		}
 	}
@@ -403,29 +410,29 @@ func (r *Router) PutAgent(ctx context.Context, spec Agent) (Agent, bool, error) 
 }
 
 func checkAgentSpec(a Agent) error {
-	if err := checkName("agent id", a.ID); err != nil {
+	if err := checkName("id", "agent id", a.ID); err != nil {
 		return err
 	}
 	if a.Name == "" || len(a.Name) > 200 {
-		return fmt.Errorf("%w: agent name is missing or longer than 200 bytes", ErrInvalid)
+		return invalidf("name", "agent name is missing or longer than 200 bytes")
 	}
 	if len(a.Skills) > maxSkills {
-		return fmt.Errorf("%w: at most %d skills", ErrInvalid, maxSkills)
+		return invalidf("skills", "at most %d skills", maxSkills)
 	}
 	for s, lvl := range a.Skills {
-		if err := checkName("skill", s); err != nil {
+		if err := checkName("skills", "skill", s); err != nil {
 			return err
 		}
 		if lvl < 0 || lvl > maxLevel {
-			return fmt.Errorf("%w: skill %q level %d: want 0 to %d", ErrInvalid, s, lvl, maxLevel)
+			return invalidf("skills["+s+"]", "skill %q level %d: want 0 to %d", s, lvl, maxLevel)
 		}
 	}
 	for ch, n := range a.Capacity {
-		if err := checkName("capacity channel", ch); err != nil {
+		if err := checkName("capacity", "capacity channel", ch); err != nil {
 			return err
 		}
 		if n < 0 || n > maxCapacity {
-			return fmt.Errorf("%w: capacity %q %d: want 0 to %d", ErrInvalid, ch, n, maxCapacity)
+			return invalidf("capacity["+ch+"]", "capacity %q %d: want 0 to %d", ch, n, maxCapacity)
 		}
 	}
 	return nil
@@ -450,7 +457,7 @@ func (r *Router) DeleteAgent(ctx context.Context, id string) error {
 			return nil, err
 		}
 		if len(a.Contacts) > 0 {
-			return nil, fmt.Errorf("%w: agent %q holds %d contact(s); close or transfer them first", ErrConflict, id, len(a.Contacts))
+			return nil, conflictf("agent %q holds %d contact(s); close or transfer them first", id, len(a.Contacts))
 		}
 		if err := w.txn.Delete(tableAgents, a); err != nil {
 			return nil, fmt.Errorf("router: delete agent %q: %w", id, err)
@@ -477,11 +484,11 @@ func (r *Router) SetAgentState(ctx context.Context, id string, state AgentState,
 			if reason == "" {
 				reason = "away"
 			}
-			if err := checkName("away reason", reason); err != nil {
+			if err := checkName("reason", "away reason", reason); err != nil {
 				return nil, err
 			}
 		default:
-			return nil, fmt.Errorf("%w: state %q: want available, away or offline", ErrInvalid, state)
+			return nil, invalidf("state", "state %q: want available, away or offline", state)
 		}
 		a, err := w.agent(id)
 		if err != nil {
@@ -532,55 +539,55 @@ func (r *Router) PutQueue(ctx context.Context, q Queue) (Queue, error) {
 }
 
 func (w *write) checkQueue(q *Queue) error {
-	if err := checkName("queue name", q.Name); err != nil {
+	if err := checkName("name", "queue name", q.Name); err != nil {
 		return err
 	}
 	if err := checkRequirements("requirements", q.Requirements); err != nil {
 		return err
 	}
 	if !q.Strategy.Valid() {
-		return fmt.Errorf("%w: strategy %q: want longest_idle, least_occupied, best_skill or round_robin", ErrInvalid, q.Strategy)
+		return invalidf("strategy", "strategy %q: want longest_idle, least_occupied, best_skill or round_robin", q.Strategy)
 	}
 	if q.Priority < -maxPriority || q.Priority > maxPriority {
-		return fmt.Errorf("%w: priority %d: want %d to %d", ErrInvalid, q.Priority, -maxPriority, maxPriority)
+		return invalidf("priority", "priority %d: want %d to %d", q.Priority, -maxPriority, maxPriority)
 	}
 	if q.ServiceLevel.Target < 0 || q.ServiceLevel.Target > 1 {
-		return fmt.Errorf("%w: service_level.target %v: want a fraction from 0 to 1", ErrInvalid, q.ServiceLevel.Target)
+		return invalidf("service_level.target", "service_level.target %v: want a fraction from 0 to 1", q.ServiceLevel.Target)
 	}
 	var prev Duration
 	for i, st := range q.Relaxation {
 		if st.Name == "" {
-			return fmt.Errorf("%w: relaxation[%d]: a step needs a name", ErrInvalid, i)
+			return invalidf(fmt.Sprintf("relaxation[%d].name", i), "relaxation[%d]: a step needs a name", i)
 		}
 		if i > 0 && st.After < prev {
-			return fmt.Errorf("%w: relaxation[%d] %q: after %s comes before the previous step's %s", ErrInvalid, i, st.Name, st.After.D(), prev.D())
+			return invalidf(fmt.Sprintf("relaxation[%d].after", i), "relaxation[%d] %q: after %s comes before the previous step's %s", i, st.Name, st.After.D(), prev.D())
 		}
 		prev = st.After
 		for s, lvl := range st.Min {
 			if lvl < 0 || lvl > maxLevel {
-				return fmt.Errorf("%w: relaxation[%d].min[%s] %d: want 0 to %d", ErrInvalid, i, s, lvl, maxLevel)
+				return invalidf(fmt.Sprintf("relaxation[%d].min[%s]", i, s), "relaxation[%d].min[%s] %d: want 0 to %d", i, s, lvl, maxLevel)
 			}
 		}
 	}
 	if q.Overflow != "" {
 		if q.Overflow == q.Name {
-			return fmt.Errorf("%w: overflow: a queue cannot overflow into itself", ErrInvalid)
+			return invalidf("overflow", "overflow: a queue cannot overflow into itself")
 		}
 		if _, err := w.queue(q.Overflow); err != nil {
-			return fmt.Errorf("%w: overflow: no queue %q", ErrInvalid, q.Overflow)
+			return invalidf("overflow", "overflow: no queue %q", q.Overflow)
 		}
 	}
 	if _, ok := w.r.calendars[q.Hours]; q.Hours != "" && !ok {
-		return fmt.Errorf("%w: hours: no calendar %q (want one of the calendars configured, or empty for always open)", ErrInvalid, q.Hours)
+		return invalidf("hours", "hours: no calendar %q (want one of the calendars configured, or empty for always open)", q.Hours)
 	}
 	for i, t := range q.ValueTiers {
 		if t.Min < 0 || t.Boost < 0 || t.Boost > maxPriority {
-			return fmt.Errorf("%w: value_tiers[%d]: min and boost must be ≥ 0 and boost ≤ %d", ErrInvalid, i, maxPriority)
+			return invalidf(fmt.Sprintf("value_tiers[%d]", i), "value_tiers[%d]: min and boost must be ≥ 0 and boost ≤ %d", i, maxPriority)
 		}
 	}
 	for seg, boost := range q.SegmentBoosts {
 		if seg == "" || len(seg) > maxSegmentLen || boost < 0 || boost > maxPriority {
-			return fmt.Errorf("%w: segment_boosts[%q]: want a segment of 1 to %d bytes and a boost of 0 to %d", ErrInvalid, seg, maxSegmentLen, maxPriority)
+			return invalidf(fmt.Sprintf("segment_boosts[%s]", seg), "segment_boosts[%q]: want a segment of 1 to %d bytes and a boost of 0 to %d", seg, maxSegmentLen, maxPriority)
 		}
 	}
 	return nil
@@ -599,7 +606,7 @@ func (r *Router) DeleteQueue(ctx context.Context, name string) error {
 		}
 		for raw := qs.Next(); raw != nil; raw = qs.Next() {
 			if o := raw.(*Queue); o.Overflow == name {
-				return nil, fmt.Errorf("%w: queue %q overflows into %q", ErrConflict, o.Name, name)
+				return nil, conflictf("queue %q overflows into %q", o.Name, name)
 			}
 		}
 		cs, err := w.txn.Get(tableContacts, indexID)
@@ -608,7 +615,7 @@ func (r *Router) DeleteQueue(ctx context.Context, name string) error {
 		}
 		for raw := cs.Next(); raw != nil; raw = cs.Next() {
 			if raw.(*Contact).Queue == name {
-				return nil, fmt.Errorf("%w: queue %q still has live contacts", ErrConflict, name)
+				return nil, conflictf("queue %q still has live contacts", name)
 			}
 		}
 		if err := w.txn.Delete(tableQueues, q); err != nil {
@@ -628,10 +635,10 @@ func (w *write) mine(contactID, agentID string, states ...ContactState) (*Contac
 		return nil, err
 	}
 	if agentID != "" && c.AgentID != agentID {
-		return nil, fmt.Errorf("%w: %s is not with %s", ErrNotYours, contactID, agentID)
+		return nil, notYours(contactID, agentID)
 	}
 	if !slices.Contains(states, c.State) {
-		return nil, fmt.Errorf("%w: contact %s is %s", ErrConflict, contactID, c.State)
+		return nil, conflictf("contact %s is %s", contactID, c.State)
 	}
 	return c, nil
 }
@@ -640,7 +647,7 @@ func (w *write) mine(contactID, agentID string, states ...ContactState) (*Contac
 func (r *Router) Accept(ctx context.Context, contactID, agentID string) (Contact, error) {
 	return asContact(r.do(ctx, func(w *write) (any, error) {
 		if agentID == "" {
-			return nil, fmt.Errorf("%w: agent_id is missing", ErrInvalid)
+			return nil, invalidf("agent_id", "agent_id is missing")
 		}
 		c, err := w.mine(contactID, agentID, ContactOffered)
 		if err != nil {
@@ -666,10 +673,10 @@ func (r *Router) Accept(ctx context.Context, contactID, agentID string) (Contact
 func (r *Router) Decline(ctx context.Context, contactID, agentID, reason string) (Contact, error) {
 	return asContact(r.do(ctx, func(w *write) (any, error) {
 		if agentID == "" {
-			return nil, fmt.Errorf("%w: agent_id is missing", ErrInvalid)
+			return nil, invalidf("agent_id", "agent_id is missing")
 		}
 		if len(reason) > maxTextLen {
-			return nil, fmt.Errorf("%w: reason longer than %d bytes", ErrInvalid, maxTextLen)
+			return nil, invalidf("reason", "reason longer than %d bytes", maxTextLen)
 		}
 		c, err := w.mine(contactID, agentID, ContactOffered)
 		if err != nil {
@@ -688,8 +695,8 @@ func (r *Router) Decline(ctx context.Context, contactID, agentID, reason string)
 // the contact closes when it ends.
 func (r *Router) WrapUp(ctx context.Context, contactID, agentID, disposition, notes string) (Contact, error) {
 	return asContact(r.do(ctx, func(w *write) (any, error) {
-		if len(disposition) > maxIDLen || len(notes) > maxTextLen {
-			return nil, fmt.Errorf("%w: disposition over %d or notes over %d bytes", ErrInvalid, maxIDLen, maxTextLen)
+		if err := checkWrapUp(disposition, notes); err != nil {
+			return nil, err
 		}
 		c, err := w.mine(contactID, agentID, ContactAssigned)
 		if err != nil {
@@ -729,8 +736,8 @@ func (r *Router) WrapUp(ctx context.Context, contactID, agentID, disposition, no
 // withdraws an offer still ringing.
 func (r *Router) CloseContact(ctx context.Context, contactID, agentID, disposition, notes string) (Contact, error) {
 	return asContact(r.do(ctx, func(w *write) (any, error) {
-		if len(disposition) > maxIDLen || len(notes) > maxTextLen {
-			return nil, fmt.Errorf("%w: disposition over %d or notes over %d bytes", ErrInvalid, maxIDLen, maxTextLen)
+		if err := checkWrapUp(disposition, notes); err != nil {
+			return nil, err
 		}
 		states := []ContactState{ContactAssigned, ContactWrapUp}
 		if agentID == "" {
@@ -761,7 +768,7 @@ func (r *Router) CloseContact(ctx context.Context, contactID, agentID, dispositi
 func (r *Router) Abandon(ctx context.Context, contactID, reason string) (Contact, error) {
 	return asContact(r.do(ctx, func(w *write) (any, error) {
 		if len(reason) > maxTextLen {
-			return nil, fmt.Errorf("%w: reason longer than %d bytes", ErrInvalid, maxTextLen)
+			return nil, invalidf("reason", "reason longer than %d bytes", maxTextLen)
 		}
 		if reason == "" {
 			reason = "customer left"
@@ -785,7 +792,7 @@ func (r *Router) Abandon(ctx context.Context, contactID, reason string) (Contact
 func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAgent string) (Contact, error) {
 	return asContact(r.do(ctx, func(w *write) (any, error) {
 		if toQueue == "" && toAgent == "" {
-			return nil, fmt.Errorf("%w: transfer needs a queue or an agent", ErrInvalid)
+			return nil, invalidf("", "transfer needs a queue or an agent")
 		}
 		c, err := w.mine(contactID, agentID, ContactAssigned)
 		if err != nil {
@@ -793,15 +800,16 @@ func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAg
 		}
 		if toAgent != "" {
 			if toAgent == c.AgentID {
-				return nil, fmt.Errorf("%w: the contact is already with %s", ErrConflict, toAgent)
+				return nil, Errorf(CodeConflict, "to_agent", "the contact is already with %s", toAgent)
 			}
 			if _, err := w.agent(toAgent); err != nil {
-				return nil, err
+				return nil, withField(err, "to_agent")
 			}
 		}
 		q, err := w.queue(c.Queue)
 		if toQueue != "" {
 			q, err = w.queue(toQueue)
+			err = withField(err, "queue")
 		}
 		if err != nil {
 			return nil, err
@@ -861,13 +869,13 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 	v, err := r.do(ctx, func(w *write) (any, error) {
 		dup = false
 		if m.Direction != "in" && m.Direction != "out" {
-			return nil, fmt.Errorf("%w: direction %q: want in or out", ErrInvalid, m.Direction)
+			return nil, invalidf("direction", "direction %q: want in or out", m.Direction)
 		}
 		if m.Body == "" || len(m.Body) > maxBodyLen {
-			return nil, fmt.Errorf("%w: body empty or longer than %d bytes", ErrInvalid, maxBodyLen)
+			return nil, invalidf("body", "body empty or longer than %d bytes", maxBodyLen)
 		}
 		if len(m.ClientID) > maxIDLen {
-			return nil, fmt.Errorf("%w: client id longer than %d bytes", ErrInvalid, maxIDLen)
+			return nil, invalidf("client_id", "client id longer than %d bytes", maxIDLen)
 		}
 		if err := checkMessage(m); err != nil {
 			return nil, err
@@ -904,9 +912,9 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 				}
 				switch {
 				case m.Author != c.AgentID:
-					return nil, fmt.Errorf("%w: %s is not with %s", ErrNotYours, contactID, m.Author)
+					return nil, notYours(contactID, m.Author)
 				case c.State != ContactAssigned:
-					return nil, fmt.Errorf("%w: contact %s is %s; an agent writes to the customer only while it is assigned", ErrConflict, contactID, c.State)
+					return nil, conflictf("contact %s is %s; an agent writes to the customer only while it is assigned", contactID, c.State)
 				}
 			}
 		}
@@ -975,7 +983,7 @@ func (r *Router) AgentConnected(ctx context.Context, id string) (Agent, error) {
 func (r *Router) AgentDisconnected(ctx context.Context, id string, grace time.Duration) (Agent, error) {
 	v, err := r.do(ctx, func(w *write) (any, error) {
 		if grace < 0 {
-			return nil, fmt.Errorf("%w: grace is negative", ErrInvalid)
+			return nil, invalidf("grace", "grace is negative")
 		}
 		a, err := w.agent(id)
 		if err != nil {
@@ -1002,18 +1010,18 @@ func (r *Router) AgentDisconnected(ctx context.Context, id string, grace time.Du
 // router does not decide itself: an offer's outcome on the desktop, a note.
 func (r *Router) RecordEvent(ctx context.Context, contactID, agentID, event, reason string) error {
 	_, err := r.do(ctx, func(w *write) (any, error) {
-		if err := checkName("event", event); err != nil {
+		if err := checkName("event", "event", event); err != nil {
 			return nil, err
 		}
 		if len(reason) > maxTextLen {
-			return nil, fmt.Errorf("%w: reason longer than %d bytes", ErrInvalid, maxTextLen)
+			return nil, invalidf("reason", "reason longer than %d bytes", maxTextLen)
 		}
 		c, err := w.contact(contactID)
 		if err != nil {
 			return nil, err
 		}
 		if agentID != "" && c.AgentID != agentID {
-			return nil, fmt.Errorf("%w: %s is not with %s", ErrNotYours, contactID, agentID)
+			return nil, notYours(contactID, agentID)
 		}
 		w.event(c, event, agentID, reason)
 		return nil, nil
@@ -1049,16 +1057,16 @@ func (r *Router) VerifyCustomer(ctx context.Context, v Verification) (Contact, e
 	return asContact(r.do(ctx, func(w *write) (any, error) {
 		switch {
 		case v.AgentID == "":
-			return nil, fmt.Errorf("%w: agent_id is missing", ErrInvalid)
+			return nil, invalidf("agent_id", "agent_id is missing")
 		case v.Method == "" || len(v.Method) > maxIDLen:
-			return nil, fmt.Errorf("%w: method: want 1 to %d bytes", ErrInvalid, maxIDLen)
+			return nil, invalidf("method", "method: want 1 to %d bytes", maxIDLen)
 		case v.Value < 0:
-			return nil, fmt.Errorf("%w: customer value is negative", ErrInvalid)
+			return nil, invalidf("value", "customer value is negative")
 		case len(v.Segment) > maxSegmentLen:
-			return nil, fmt.Errorf("%w: customer segment longer than %d bytes", ErrInvalid, maxSegmentLen)
+			return nil, invalidf("segment", "customer segment longer than %d bytes", maxSegmentLen)
 		}
 		if v.CustomerID == "" || len(v.CustomerID) > maxSubjectLen {
-			return nil, fmt.Errorf("%w: customer_id: want 1 to %d bytes", ErrInvalid, maxSubjectLen)
+			return nil, invalidf("customer_id", "customer_id: want 1 to %d bytes", maxSubjectLen)
 		}
 		c, err := w.mine(v.ContactID, v.AgentID, ContactAssigned)
 		if err != nil {
@@ -1066,9 +1074,9 @@ func (r *Router) VerifyCustomer(ctx context.Context, v Verification) (Contact, e
 		}
 		switch {
 		case c.Customer.Verified:
-			return nil, fmt.Errorf("%w: the customer of %s is already verified", ErrConflict, c.ID)
+			return nil, conflictf("the customer of %s is already verified", c.ID)
 		case c.Customer.ClaimedID == "":
-			return nil, fmt.Errorf("%w: the customer of %s claims to be no known customer", ErrConflict, c.ID)
+			return nil, conflictf("the customer of %s claims to be no known customer", c.ID)
 		}
 		c.Customer.ID, c.Customer.Verified, c.Customer.ClaimedID = v.CustomerID, true, ""
 		c.Customer.Value, c.Customer.Segment = v.Value, v.Segment
@@ -1090,7 +1098,7 @@ func (r *Router) VerifyCustomer(ctx context.Context, v Verification) (Contact, e
 func (r *Router) ForgetClaims(ctx context.Context, claims func(Customer) bool) (int, error) {
 	v, err := r.do(ctx, func(w *write) (any, error) {
 		if claims == nil {
-			return 0, fmt.Errorf("%w: no claims to forget", ErrInvalid)
+			return 0, invalidf("", "no claims to forget")
 		}
 		it, err := w.txn.Get(tableContacts, indexID)
 		if err != nil {
@@ -1125,7 +1133,7 @@ func (r *Router) ForgetClaims(ctx context.Context, claims func(Customer) bool) (
 func (r *Router) RecordDelivery(ctx context.Context, e OutboxEntry, d *Delivery) error {
 	_, err := r.do(ctx, func(w *write) (any, error) {
 		if e.ID != OutboxID(e.ContactID, e.Seq) || e.Seq < 1 {
-			return nil, fmt.Errorf("%w: outbox entry %q does not name message %d of %q", ErrInvalid, e.ID, e.Seq, e.ContactID)
+			return nil, invalidf("id", "outbox entry %q does not name message %d of %q", e.ID, e.Seq, e.ContactID)
 		}
 		if len(e.LastError) > maxTextLen {
 			e.LastError = e.LastError[:maxTextLen]

@@ -53,7 +53,7 @@ func (w *write) contact(id string) (*Contact, error) {
 		return nil, fmt.Errorf("router: read contact %q: %w", id, err)
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("%w: %q", ErrNoContact, id)
+		return nil, noContact(id)
 	}
 	return cloneContact(raw.(*Contact)), nil
 }
@@ -65,7 +65,7 @@ func (w *write) agent(id string) (*Agent, error) {
 		return nil, fmt.Errorf("router: read agent %q: %w", id, err)
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("%w: %q", ErrNoAgent, id)
+		return nil, noAgent(id)
 	}
 	return cloneAgent(raw.(*Agent)), nil
 }
@@ -76,7 +76,7 @@ func (w *write) queue(name string) (*Queue, error) {
 		return nil, fmt.Errorf("router: read queue %q: %w", name, err)
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("%w: %q", ErrNoQueue, name)
+		return nil, noQueue("", name)
 	}
 	return raw.(*Queue), nil
 }

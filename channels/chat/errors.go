@@ -1,6 +1,10 @@
 package chat
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/switchboard/switchboard/router"
+)
 
 // Errors returned by New and by the token checks.
 var (
@@ -23,3 +27,13 @@ const (
 	codeLimitReached = "limit_reached"
 	codeInternal     = "internal"
 )
+
+// refusal returns the message of err, a refusal of the router (it wraps
+// one of the router's sentinels), for the customer: the *router.Error's
+// own, never err's text with the packages it went through.
+func refusal(err error) string {
+	if e, ok := router.AsError(err); ok {
+		return e.Message
+	}
+	return "the request was refused"
+}

@@ -245,6 +245,9 @@ func (c *client) errorCode(f frame) string {
 	}
 	var d struct{ Code, Message string }
 	c.decode(f, &d)
+	if strings.Contains(d.Message, "router:") {
+		c.t.Errorf("error %s: message %q carries the router's package prefix", d.Code, d.Message)
+	}
 	return d.Code
 }
 

@@ -2,7 +2,6 @@ package chat
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/switchboard/switchboard/router"
 )
@@ -33,7 +32,7 @@ func (cn *conn) sendMessage(id string, d *sendData) error {
 	case errors.Is(err, router.ErrLimit):
 		return limitReached(id, err)
 	case errors.Is(err, router.ErrInvalid):
-		return invalid(id, "send: %v", err)
+		return invalid(id, "send: %s", refusal(err))
 	case err != nil:
 		return err
 	}
@@ -44,10 +43,9 @@ func (cn *conn) sendMessage(id string, d *sendData) error {
 
 // limitReached tells the customer that the conversation holds as much
 // from them as the router's customer limits allow (err wraps
-// router.ErrLimit and names the limit).
+// router.ErrLimit; its message names the limit).
 func limitReached(id string, err error) *frameError {
-	limit := strings.TrimPrefix(err.Error(), router.ErrLimit.Error()+": ")
-	return &frameError{ID: id, Code: codeLimitReached, Msg: "this conversation cannot take more from you (" + limit + "); nothing more is kept here, but what you wrote is with us"}
+	return &frameError{ID: id, Code: codeLimitReached, Msg: "this conversation cannot take more from you (" + refusal(err) + "); nothing more is kept here, but what you wrote is with us"}
 }
 
 // typing passes the customer's typing on, at most every typingEvery.

@@ -55,7 +55,7 @@ func (c *Channel) submitError(id string, t Topic, nc router.NewContact, err erro
 	case errors.Is(err, router.ErrLimit):
 		return limitReached(id, err)
 	case errors.Is(err, router.ErrInvalid):
-		return invalid(id, "start: %v", err)
+		return invalid(id, "start: %s", refusal(err))
 	case errors.Is(err, router.ErrNoQueue):
 		c.o.Logger.Error("chat: topic's queue does not exist", "topic", t.ID, "queue", nc.Queue)
 		return &frameError{ID: id, Code: codeUnavailable, Msg: "this topic is not available now"}
