@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -44,6 +45,9 @@ type Intake struct {
 	// profile to its routing (customers.Intake); it may write customer
 	// profiles, so it runs only for a contact the router would take.
 	Resolve func(ctx context.Context, nc router.NewContact) (router.NewContact, error)
+	// PreferredTimeout is how long the agent who handled an ended
+	// contact has its follow-up to themselves; 0 is the router's default.
+	PreferredTimeout time.Duration
 }
 
 // Contact checks nc with the router, resolves its customer and submits
@@ -75,7 +79,7 @@ func (in *Intake) Contact(ctx context.Context, nc router.NewContact) (router.Con
 // the contact that holds it. An unknown contact wraps router.ErrNoContact.
 func (in *Intake) Message(ctx context.Context, contactID string, m router.Message) (_ router.Message, to router.Contact, created bool, err error) {
 	if m.Direction != "in" {
-		return router.Message{}, router.Contact{}, false, fmt.Errorf("intake: %w: a customer's message has direction in, not %q", router.ErrInvalid, m.Direction)
+		return router.Message{}, router.Contact{}, false, router.Errorf(router.CodeInvalid, "direction", "a customer's message has direction in, not %q", m.Direction)
 	}
 	stored, _, err := in.Router.AddMessage(ctx, contactID, m)
 	if err == nil {
@@ -96,7 +100,7 @@ func (in *Intake) Message(ctx context.Context, contactID string, m router.Messag
 		return router.Message{}, router.Contact{}, false, fmt.Errorf("intake: read contact %q: %w", contactID, serr)
 	case !prev.State.Final():
 		// Ended in the router, not yet in the store: it is ending.
-		return router.Message{}, router.Contact{}, false, fmt.Errorf("intake: %w: contact %s is ending; send again", router.ErrConflict, contactID)
+		return router.Message{}, router.Contact{}, false, router.Errorf(router.CodeConflict, "", "contact %s is ending; send again", contactID)
 	}
 	return in.followUp(ctx, prev, m)
 }
@@ -115,7 +119,7 @@ func (in *Intake) followUp(ctx context.Context, prev router.Contact, m router.Me
 	}
 	if prev.AgentID != "" {
 		if _, ok := in.Router.Snapshot().Agent(prev.AgentID); ok {
-			nc.Preferred = []string{prev.AgentID}
+			nc.Preferred, nc.PreferredTimeout = []string{prev.AgentID}, in.PreferredTimeout
 		}
 	}
 	c, created, err := in.Contact(ctx, nc)

@@ -61,6 +61,7 @@ func TestContactResolvesOnlyWhatTheRouterTakes(t *testing.T) {
 // linked to it and offered to the agent who handled it first.
 func TestMessageFollowsAnEndedContact(t *testing.T) {
 	in, rt, clock := newIntake(t)
+	in.PreferredTimeout = 45 * time.Second
 	ctx := context.Background()
 	if _, err := rt.SetAgentState(ctx, "alice", router.AgentAvailable, ""); err != nil {
 		t.Fatal(err)
@@ -97,6 +98,9 @@ func TestMessageFollowsAnEndedContact(t *testing.T) {
 		t.Errorf("follow-up's first message: got %+v", m)
 	}
 	live, _ := rt.Snapshot().Contact(to.ID)
+	if !live.PreferredUntil.Equal(clock.Now().Add(45 * time.Second)) {
+		t.Errorf("follow-up preferred until %v, want %v (Intake.PreferredTimeout)", live.PreferredUntil, clock.Now().Add(45*time.Second))
+	}
 	if !slices.Equal(live.Preferred, []string{"alice"}) || live.State != router.ContactQueued || live.Subject != "Invoice" ||
 		live.Customer.ID != "ada" || !live.Customer.Verified {
 		t.Errorf("follow-up: got %+v, want queued for alice, Ada's, about the invoice", live)

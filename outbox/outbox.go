@@ -81,7 +81,7 @@ func (f SenderFunc) Send(ctx context.Context, o Outbound) (router.DeliveryStatus
 
 // Store reads what the dispatcher delivers; *store.DB implements it.
 type Store interface {
-	PendingOutbox(ctx context.Context, limit int) ([]router.OutboxEntry, error)
+	PendingOutbox(ctx context.Context, afterID string, limit int) ([]router.OutboxEntry, error)
 	Message(ctx context.Context, contactID string, seq int) (router.Message, error)
 	Contact(ctx context.Context, id string) (router.Contact, error)
 }
@@ -122,7 +122,10 @@ type Dispatcher struct {
 	// notification never queue one twice. Guarded by mu.
 	known   map[string]bool
 	started bool // guarded by mu
-	closed  bool // guarded by mu
+	// scanning is set while Start reads the store: entries are queued,
+	// none delivered, so that a contact's come in order. Guarded by mu.
+	scanning bool
+	closed   bool // guarded by mu
 }
 
 // contactQueue is the outbox of one contact.
@@ -167,30 +170,33 @@ func New(o Options) (*Dispatcher, error) {
 }
 
 // Start delivers the entries the store holds not done (those of before a
-// crash or a restart), then what the router tells.
+// crash or a restart), then what the router tells. It reads them all
+// before delivering any, so that each contact's go in order.
 func (d *Dispatcher) Start(ctx context.Context) error {
 	d.mu.Lock()
-	d.started = true
+	d.started, d.scanning = true, true
 	d.mu.Unlock()
-	seen := map[string]bool{}
+	defer func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.scanning = false
+		for contactID := range d.queues {
+			d.kickLocked(contactID)
+		}
+	}()
+	after := ""
 	for {
-		entries, err := d.o.Store.PendingOutbox(ctx, scanLimit)
+		page, err := d.o.Store.PendingOutbox(ctx, after, scanLimit)
 		if err != nil {
 			return fmt.Errorf("outbox: start: %w", err)
 		}
-		fresh := 0
-		for _, e := range entries {
-			if !seen[e.ID] {
-				seen[e.ID] = true
-				fresh++
-				d.schedule(e, nil)
-			}
+		for _, e := range page {
+			d.schedule(e, nil)
 		}
-		// The scan sees the same entries again until they are done; it
-		// stops when a page brings nothing new.
-		if len(entries) < scanLimit || fresh == 0 {
+		if len(page) < scanLimit {
 			return nil
 		}
+		after = page[len(page)-1].ID
 	}
 }
 
@@ -225,7 +231,8 @@ func (d *Dispatcher) schedule(e router.OutboxEntry, m *router.Message) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed || !d.started || d.known[e.ID] {
-		// Before Start, the store's scan finds it.
+		// Before Start, the store's scan finds it; while it scans, it is
+		// queued once.
 		return
 	}
 	d.known[e.ID] = true
@@ -236,7 +243,9 @@ func (d *Dispatcher) schedule(e router.OutboxEntry, m *router.Message) {
 	}
 	i, _ := slices.BinarySearchFunc(q.entries, e.Seq, func(x item, seq int) int { return x.e.Seq - seq })
 	q.entries = slices.Insert(q.entries, i, item{e: e, m: m})
-	d.kickLocked(e.ContactID)
+	if !d.scanning {
+		d.kickLocked(e.ContactID)
+	}
 }
 
 // kickLocked starts delivering a contact's entries if none is in flight

@@ -203,7 +203,7 @@ func TestDeliversAndRetries(t *testing.T) {
 	if d := e.delivery(t, doomed.Seq, router.DeliveryFailed, 1); d.Reason != "outbox: permanent failure: no such customer" {
 		t.Errorf("doomed: got %+v, want failed with the reason", d)
 	}
-	if pending, err := e.db.PendingOutbox(e.ctx, 10); err != nil || len(pending) != 0 {
+	if pending, err := e.db.PendingOutbox(e.ctx, "", 10); err != nil || len(pending) != 0 {
 		t.Errorf("pending: got %+v %v, want none", pending, err)
 	}
 }
@@ -255,4 +255,41 @@ func TestInOrderPerContact(t *testing.T) {
 	if fmt.Sprint(order) != "[first second]" {
 		t.Errorf("got %v, want first then second", order)
 	}
+}
+
+// After a restart, a contact's messages still go in order: a later one
+// due now waits for an earlier one waiting for its retry.
+func TestInOrderAfterARestart(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir)
+	first := e.reply(t, "first")
+	second := e.reply(t, "second")
+	// The first was tried once and waits for its retry, due in a minute.
+	retry := router.OutboxEntry{ID: router.OutboxID(e.c.ID, first.Seq), Channel: router.ChannelChat, ContactID: e.c.ID, Seq: first.Seq,
+		CreatedAt: epoch, DueAt: epoch.Add(time.Minute), Attempts: 1, LastError: "busy"}
+	if err := e.rt.RecordDelivery(e.ctx, retry, &router.Delivery{Status: router.DeliveryQueued, Attempts: 1, Reason: "busy"}); err != nil {
+		t.Fatal(err)
+	}
+	contact := e.c
+	e.rt.Close()
+	e.db.Close()
+
+	e = newEnv(t, dir)
+	e.c = contact
+	s := newRecorder()
+	e.dispatcher(t, s)
+	select {
+	case o := <-s.attempts:
+		t.Fatalf("delivered %q before the first's retry was due", o.Message.Body)
+	default:
+	}
+	e.clock.Advance(time.Minute)
+	var order []string
+	for range 2 {
+		order = append(order, s.next(t).Message.Body)
+	}
+	if fmt.Sprint(order) != "[first second]" {
+		t.Errorf("got %v, want first then second", order)
+	}
+	e.delivery(t, second.Seq, router.DeliveryDelivered, 1)
 }

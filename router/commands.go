@@ -862,6 +862,9 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 			return Message{}, false, fmt.Errorf("router: look up external id: %w", err)
 		}
 		if found {
+			if err := sameExternal(stored, contactID, m); err != nil {
+				return Message{}, false, err
+			}
 			return stored, true, nil
 		}
 	}
@@ -882,6 +885,9 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 		}
 		if m.ExternalID != "" {
 			if stored, ok := w.externalMessage(m.ExternalID); ok {
+				if err := sameExternal(stored, contactID, m); err != nil {
+					return nil, err
+				}
 				dup = true
 				return stored, nil
 			}
@@ -1157,4 +1163,17 @@ func (r *Router) RecordDelivery(ctx context.Context, e OutboxEntry, d *Delivery)
 		return nil, nil
 	})
 	return err
+}
+
+// sameExternal says whether stored, the message already stored with m's
+// external id, may answer m, a message for contactID: a customer's
+// message is the channel delivering it again (whatever contact it went
+// to, which the caller learns from stored.ContactID); an outbound one
+// must be the same contact's, so that nobody reads another contact's
+// message by naming its id.
+func sameExternal(stored Message, contactID string, m Message) error {
+	if m.Direction == "in" && stored.Direction == "in" || stored.ContactID == contactID && stored.Direction == m.Direction {
+		return nil
+	}
+	return Errorf(CodeConflict, "external_id", "external id %q is another message's", m.ExternalID)
 }

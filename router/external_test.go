@@ -87,3 +87,23 @@ func TestMessageChannelFieldsChecked(t *testing.T) {
 		t.Errorf("a first message with a bad reference: got %v, want ErrInvalid", err)
 	}
 }
+
+// An external id names one message: an outbound message naming another
+// contact's, or an inbound one's, is refused and reveals nothing.
+func TestExternalIDOfAnotherMessage(t *testing.T) {
+	for _, blind := range []bool{false, true} {
+		h := newHarness(t, nil)
+		h.store.mu.Lock()
+		h.store.blindExternal = blind
+		h.store.mu.Unlock()
+		h.queue(Queue{Name: "q"})
+		a := h.submit(NewContact{Queue: "q", First: Message{Body: "secret", ExternalID: "<a1@example.com>"}})
+		b := h.submit(NewContact{Queue: "q", Body: "hi"})
+		for _, to := range []string{a.ID, b.ID} {
+			got, dup, err := h.r.AddMessage(h.ctx, to, Message{Direction: "out", Body: "x", ExternalID: "<a1@example.com>"})
+			if !isErr(err, ErrConflict) || got.Body != "" || dup {
+				t.Errorf("blind %v: out to %s with a customer's external id: got %+v dup %v (%v), want a conflict", blind, to, got, dup, err)
+			}
+		}
+	}
+}

@@ -117,11 +117,12 @@ FROM contact_messages WHERE external_id = ?`), externalID)
 	return m, true, nil
 }
 
-// PendingOutbox returns up to limit outbox entries not done, the soonest
-// due first: what the dispatcher delivers after a restart.
-func (db *DB) PendingOutbox(ctx context.Context, limit int) ([]router.OutboxEntry, error) {
+// PendingOutbox returns up to limit outbox entries not done whose id
+// is above afterID (any, when empty), by id: what the dispatcher
+// delivers after a restart, a page at a time.
+func (db *DB) PendingOutbox(ctx context.Context, afterID string, limit int) ([]router.OutboxEntry, error) {
 	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, `SELECT id, channel, contact_id, seq, created_at, due_at, attempts, last_error
-FROM outbox WHERE done = 0 ORDER BY due_at, id LIMIT ?`), limit)
+FROM outbox WHERE done = 0 AND id > ? ORDER BY id LIMIT ?`), afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending outbox: %w", err)
 	}

@@ -282,8 +282,8 @@ var migrations = []migration{
 	last_error TEXT NOT NULL,
 	done       INTEGER NOT NULL  -- 1: delivered or given up on
 )`,
-			// PendingOutbox: what is still to deliver, soonest first.
-			`CREATE INDEX outbox_pending ON outbox (done, due_at)`,
+			// PendingOutbox: what is still to deliver, by id.
+			`CREATE INDEX outbox_pending ON outbox (done, id)`,
 		},
 	},
 }

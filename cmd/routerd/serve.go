@@ -445,9 +445,10 @@ func newIntake(cfg *config.Config, rt *router.Router, db *store.DB) *intake.Inta
 			return ok
 		},
 	}
-	return &intake.Intake{Router: rt, Store: db, Resolve: func(ctx context.Context, nc router.NewContact) (router.NewContact, error) {
-		return customers.Intake(ctx, db, nc, r)
-	}}
+	return &intake.Intake{Router: rt, Store: db, PreferredTimeout: c.PreferredTimeout.D(),
+		Resolve: func(ctx context.Context, nc router.NewContact) (router.NewContact, error) {
+			return customers.Intake(ctx, db, nc, r)
+		}}
 }
 
 // chatSecretFile keeps the key of chat conversation tokens, so that a

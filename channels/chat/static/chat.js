@@ -284,6 +284,15 @@ function setEarlier(seq) {
   $('earlier').disabled = false;
 }
 
+// firstRun is the last seq of the run without gaps that starts at the
+// smallest seq the page has (earlier pages are read on demand).
+function firstRun() {
+  if (seen.size === 0) return 0;
+  let s = Math.min(...seen.keys());
+  while (seen.has(s + 1)) s++;
+  return s;
+}
+
 function addMessage(m, earlier) {
   if (seen.has(m.seq)) return;
   let li = m.client_id ? bubbles.get(m.client_id) : null;
@@ -300,7 +309,11 @@ function addMessage(m, earlier) {
   li.dataset.seq = String(m.seq);
   if (m.direction === 'in') mark(li, 'Delivered');
   seen.set(m.seq, li);
-  lastSeq = Math.max(lastSeq, m.seq);
+  // Resume from the end of the run without gaps: an agent's message may
+  // come after a later one of the customer's, and a resume from the
+  // highest seq would never bring it.
+  while (seen.has(lastSeq + 1)) lastSeq++;
+  if (lastSeq === 0 || !seen.has(lastSeq)) lastSeq = firstRun();
   if (m.direction === 'out') maxOutSeq = Math.max(maxOutSeq, m.seq);
   if (earlier) return;
   scrollDown();
