@@ -250,6 +250,23 @@ func (h *Hub) Close() {
 	h.wg.Wait()
 }
 
+// Resync catches up after the hub missed some of the router's
+// notifications (router.Follow): no desktop may resume from a replay that
+// lacks them, so the replays are forgotten and every socket is closed;
+// each desktop reconnects and gets a snapshot.
+func (h *Hub) Resync(*router.Snapshot) {
+	h.ForgetReplays()
+	h.mu.Lock()
+	conns := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.closeWith(wsconn.CloseGoingAway, "resynchronising: reconnect")
+	}
+}
+
 // Notify implements router.Notifier. It never blocks on a socket or the
 // store: it queues each notification for the hub goroutine of its agent,
 // which builds the message (with the screen pop) and hands it to that

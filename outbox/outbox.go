@@ -200,6 +200,25 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	}
 }
 
+// Resync catches up after the dispatcher missed some of the router's
+// notifications (router.Follow): it reads the store's pending entries
+// again, as Start does; those it knows already are not queued twice.
+func (d *Dispatcher) Resync(*router.Snapshot) {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.wg.Add(1) // before Close can wait: it sets closed under mu first
+	d.mu.Unlock()
+	go func() {
+		defer d.wg.Done()
+		if err := d.Start(d.ctx); err != nil && d.ctx.Err() == nil {
+			d.log.Error("outbox: resync", "err", err)
+		}
+	}()
+}
+
 // Close stops the deliveries in flight and waits for them; what is not
 // done stays in the store for the next Start.
 func (d *Dispatcher) Close() {

@@ -119,18 +119,18 @@ func (st *stream) closeAll(err error) {
 	}
 }
 
-// Follow hands n the notifications of every batch committed from now on,
-// in order, until ctx ends or the router stops. When the subscription is
-// dropped for being slow, it subscribes again and calls resync (if not
-// nil) with the new snapshot, so that n catches up with what it missed,
-// then goes on. It returns why it stopped.
-func (r *Router) Follow(ctx context.Context, buffer int, n Notifier, resync func(*Snapshot)) error {
-	sub, snap := r.Subscribe(buffer)
-	return r.followFrom(ctx, sub, snap, buffer, n, resync)
-}
-
-// followFrom is Follow from a subscription already made.
-func (r *Router) followFrom(ctx context.Context, sub *Subscription, snap *Snapshot, buffer int, n Notifier, resync func(*Snapshot)) error {
+// Follow hands n the notifications of every batch of sub (made with
+// snap by Subscribe) newer than snap, in order, until ctx ends or the
+// router stops. When the subscription is dropped for being slow, it
+// subscribes again (with the same buffer) and calls resync (if not nil)
+// with the new snapshot, so that n catches up with what it missed, then
+// goes on. It returns why it stopped. Subscribe before starting what
+// must not miss a batch, then run Follow in its own goroutine:
+//
+//	sub, snap := rt.Subscribe(0)
+//	go rt.Follow(ctx, sub, snap, hub, hub.Resync)
+func (r *Router) Follow(ctx context.Context, sub *Subscription, snap *Snapshot, n Notifier, resync func(*Snapshot)) error {
+	buffer := cap(sub.c)
 	for {
 		err := follow(ctx, sub, snap.Seq(), n)
 		sub.Close()

@@ -95,7 +95,7 @@ func TestFollowResyncs(t *testing.T) {
 	done := make(chan error, 1)
 	h.agent("alice", sk(), nil, AgentAway)
 	sub, snap := h.r.Subscribe(1)
-	go func() { done <- h.r.followFrom(ctx, sub, snap, 1, n, func(s *Snapshot) { resynced <- s }) }()
+	go func() { done <- h.r.Follow(ctx, sub, snap, n, func(s *Snapshot) { resynced <- s }) }()
 	h.state("alice", AgentAvailable, "")
 	select {
 	case <-blocked:

@@ -123,6 +123,23 @@ func (c *Channel) Close() {
 	})
 }
 
+// Resync catches up after the chat missed some of the router's
+// notifications (router.Follow): every customer's socket is closed, and
+// each page resumes its conversation from the store. The queue figures
+// are recomputed.
+func (c *Channel) Resync(*router.Snapshot) {
+	c.mu.Lock()
+	all := make([]*conn, 0, len(c.conns))
+	for cn := range c.conns {
+		all = append(all, cn)
+	}
+	c.mu.Unlock()
+	for _, cn := range all {
+		cn.close()
+	}
+	c.markDirty()
+}
+
 // Handler serves GET /ws/chat, GET /chat/ (the standalone page, its
 // modules and CSS) and GET /chat/widget.js.
 func (c *Channel) Handler() http.Handler {

@@ -14,7 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"syscall"
 	"time"
 
@@ -195,12 +195,10 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 	}
 	in.closers = append(in.closers, func() { in.db.Close() })
 
-	// The agents' hub and the chat channel hear the router, but need it
-	// to be built: the router gets a fan-out they join once they exist.
-	fan := &notifiers{}
+	// The hub, the chat and the outbox follow the router's event stream
+	// (build subscribes them).
 	opts := cfg.RouterOptions()
 	opts.Logger = log
-	opts.Notifier = fan
 	if len(cfg.Chat.Topics) > 0 {
 		// The chat delivers its agents' messages through the outbox.
 		opts.Outbound = append(opts.Outbound, router.ChannelChat)
@@ -220,7 +218,7 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 			return nil, err
 		}
 	}
-	routes, closeAll, err := build(cfg, in.rt, in.db, tokens, fan, log)
+	routes, closeAll, err := build(cfg, in.rt, in.db, tokens, log)
 	if err != nil {
 		return nil, err
 	}
@@ -276,21 +274,32 @@ func secureCookie(cfg *config.Config, clients *clientaddr.Resolver) func(*http.R
 	return clients.HTTPS
 }
 
-// notifiers is a router.Notifier that components built after the router
-// join; until then what the router says goes nowhere (nobody listens).
-type notifiers struct {
-	list atomic.Pointer[[]router.Notifier]
+// follower is a component that follows the router's event stream, and
+// how it catches up when it fell behind.
+type follower struct {
+	n      router.Notifier
+	resync func(*router.Snapshot)
 }
 
-func (n *notifiers) Notify(ns []router.Notification) {
-	if l := n.list.Load(); l != nil {
-		for _, x := range *l {
-			x.Notify(ns)
-		}
+// follow subscribes each of fs to rt's event stream, now, and delivers to
+// each on its own goroutine (router.Follow): none can slow the commits,
+// one that falls behind is resynchronised. stop ends them.
+func follow(rt *router.Router, fs ...follower) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, f := range fs {
+		sub, snap := rt.Subscribe(0)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = rt.Follow(ctx, sub, snap, f.n, f.resync) // ends with ctx or the router
+		}()
+	}
+	return func() {
+		cancel()
+		wg.Wait()
 	}
 }
-
-func (n *notifiers) join(l ...router.Notifier) { n.list.Store(&l) }
 
 // errNotAgentSession refuses an agent WebSocket to anything but an
 // agent's login session (API tokens belong to no agent).
@@ -298,7 +307,7 @@ var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent
 
 // build makes the HTTP handler: the API, the agent desktop and its
 // WebSocket, and the web chat. closeAll ends the WebSockets.
-func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, fan *notifiers, log *slog.Logger) (*routeTable, func(), error) {
+func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, log *slog.Logger) (*routeTable, func(), error) {
 	// The configured offers (validated by config), overlaid with those
 	// put over the API; the learner resumes from the stored counts.
 	catalog, err := offers.NewCatalog(cfg.OfferCatalog())
@@ -388,7 +397,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	mux.handle("GET /{$}", http.RedirectHandler("/agent/", http.StatusFound))
 	mux.handle("GET /ws/agent", hub)
 	mux.handle("GET /agent/", web.Handler())
-	listeners := []router.Notifier{hub}
+	listeners := []follower{{hub, hub.Resync}}
 	closers := []func(){hub.Close, offerSrc.Close}
 	senders := map[router.Channel]outbox.Sender{}
 	if len(cfg.Chat.Topics) > 0 {
@@ -401,7 +410,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		chatCh = ch
 		mux.handle("/ws/chat", ch.Handler())
 		mux.handle("/chat/", ch.Handler())
-		listeners = append(listeners, ch)
+		listeners = append(listeners, follower{ch, ch.Resync})
 		closers = append(closers, ch.Close)
 		senders[router.ChannelChat] = ch
 	}
@@ -412,11 +421,12 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		}
 		return nil, nil, err
 	}
-	// Closed first: no delivery outlives the channels it goes to.
+	// Closed first: no delivery outlives the channels it goes to; and
+	// before it, the following ends.
 	closers = append([]func(){dispatcher.Close}, closers...)
-	fan.join(append(listeners, dispatcher)...)
-	// After it joined: the store's scan finds what was committed before
-	// (a crash's), the router tells it the rest.
+	closers = append([]func(){follow(rt, append(listeners, follower{dispatcher, dispatcher.Resync})...)}, closers...)
+	// After it subscribed: the store's scan finds what was committed
+	// before (a crash's), the event stream brings the rest.
 	if err := dispatcher.Start(context.Background()); err != nil {
 		for _, c := range closers {
 			c()
