@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/switchboard/switchboard/outbox"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -125,7 +126,7 @@ func heapAndStacks() uint64 {
 // connection (heap and stacks in use, after GC, over the baseline).
 // Run it once: go test -run '^$' -bench IdleCustomers -benchtime 1x.
 func BenchmarkIdleCustomers(b *testing.B) {
-	e := newEnv(b, func(o *Options) { o.ConversationsPerMinute = 2 * idleCustomers })
+	e := newEnv(b, func(o *Options) { o.ConversationsPerMinute, o.ConnectionsPerAddress = 2*idleCustomers, 2*idleCustomers })
 	alice(e, 0, router.AgentAvailable) // staffed, never offered: everyone waits
 	exe, err := os.Executable()
 	if err != nil {
@@ -178,12 +179,25 @@ func BenchmarkIdleCustomers(b *testing.B) {
 // second to 100 assigned conversations and reports the delivery latency
 // from router.AddMessage (the agent's send, committed to SQLite with
 // synchronous=normal) to the customer's socket read.
+// Messages go through the outbox, as in routerd: committed with their
+// outbox entry, then handed to the chat by the dispatcher.
 func BenchmarkAgentToCustomerLatency(b *testing.B) {
 	const (
 		customers = 100
 		rate      = 1000
 	)
-	e := newEnv(b, nil)
+	// As routerd runs it: agents' messages go through the outbox.
+	e := newEnvRouter(b, router.Options{Outbound: []router.Channel{router.ChannelChat}}, func(o *Options) { o.ConnectionsPerAddress = 1000 })
+	disp, err := outbox.New(outbox.Options{Router: e.router, Store: e.db,
+		Senders: map[router.Channel]outbox.Sender{router.ChannelChat: e.chat}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.fw.out.Store(disp)
+	if err := disp.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer disp.Close()
 	for i := range 10 {
 		e.agent(fmt.Sprintf("a%d", i), fmt.Sprintf("Agent %d", i), map[string]int{"billing": 5}, 10, router.AgentAvailable)
 	}
