@@ -49,6 +49,8 @@ type messageRequest struct {
 	// ExternalID is the integration's id of the message: a message with
 	// an id already stored is answered with the stored copy.
 	ExternalID string `json:"external_id"`
+	// Attachments name files uploaded before (POST /api/v1/attachments).
+	Attachments []attachmentView `json:"attachments"`
 }
 
 // actionError maps the error of a router command on contact id. A
@@ -215,7 +217,11 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) error {
 		}
 		req.Author = self
 	}
-	msg := router.Message{Direction: req.Direction, Author: req.Author, Body: req.Body, ExternalID: req.ExternalID}
+	files, err := s.messageFiles(req.Attachments)
+	if err != nil {
+		return err
+	}
+	msg := router.Message{Direction: req.Direction, Author: req.Author, Body: req.Body, ExternalID: req.ExternalID, Attachments: files}
 	if req.Direction == "in" {
 		// The customer's: on an ended contact it starts a follow-up.
 		m, to, _, err := s.intake.Message(r.Context(), id, msg)

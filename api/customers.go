@@ -206,6 +206,7 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 	if s.onErased != nil {
 		s.onErased(id)
 	}
+	s.removeOrphanedFiles(r.Context())
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/hours"
 	"github.com/switchboard/switchboard/intake"
@@ -81,6 +82,8 @@ type envOptions struct {
 	customerMessages int
 	// calendars is the router's Options.Calendars.
 	calendars map[string]*hours.Calendar
+	// files is Options.Attachments.
+	files *attachments.Store
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{}) }
@@ -121,8 +124,11 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		ScreenPop:        o.screenPop,
 		Offers:           offerCat,
 		Intake:           &intake.Intake{Router: rt, Store: db, Resolve: o.intake},
-		ClientAddr:       o.clientAddr,
-		SecureCookie:     o.secureCookie,
+		Attachments:      o.files,
+		// Small, so that the tests reach the limits.
+		MaxMessageAttachmentBytes: 40,
+		ClientAddr:                o.clientAddr,
+		SecureCookie:              o.secureCookie,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

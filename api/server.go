@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/clientaddr"
+	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
@@ -86,6 +87,13 @@ type Options struct {
 	// contacts (package intake). Nil means one over Router and Store that
 	// submits contacts as given.
 	Intake *intake.Intake
+	// Attachments keeps the files of messages (POST /api/v1/attachments,
+	// GET /api/v1/contacts/{id}/attachments/{sha256}); nil means those
+	// routes answer 503 and messages carry no files.
+	Attachments *attachments.Store
+	// MaxMessageAttachmentBytes bounds the files of one message; 0 means
+	// DefaultMaxMessageAttachmentBytes.
+	MaxMessageAttachmentBytes int64
 }
 
 // Server is the HTTP API. It implements http.Handler and is safe for
@@ -108,6 +116,8 @@ type Server struct {
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
 	offers          OfferCatalog   // may be nil
 	intake          *intake.Intake // never nil
+	files           *attachments.Store // may be nil
+	maxMessageFiles int64
 
 	// dummyMu guards dummy, the hash that logins with an unknown id are
 	// compared against (dummyHash); nil until made.
@@ -161,9 +171,14 @@ func New(o Options) (*Server, error) {
 		screenPopper:    o.ScreenPop,
 		offers:          o.Offers,
 		intake:          o.Intake,
+		files:           o.Attachments,
+		maxMessageFiles: o.MaxMessageAttachmentBytes,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.maxMessageFiles == 0 {
+		s.maxMessageFiles = DefaultMaxMessageAttachmentBytes
 	}
 	if s.intake == nil {
 		s.intake = &intake.Intake{Router: o.Router, Store: o.Store}
@@ -216,6 +231,10 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/contacts/{id}/transfer", staff|roleAgent, s.transfer)
 	s.handle("POST /api/v1/contacts/{id}/abandon", everyone, s.abandon)
 	s.handle("POST /api/v1/contacts/{id}/messages", anyone, s.addMessage)
+	// Files: uploaded by anyone who may write a message, read by whoever
+	// may read a contact whose messages carry them.
+	s.handle("POST /api/v1/attachments", anyone, s.uploadAttachment)
+	s.handle("GET /api/v1/contacts/{id}/attachments/{sha256}", anyone, s.getAttachment)
 
 	// Customer profiles. Agents get them through the screen pop only.
 	s.handle("PUT /api/v1/customers/{id}", creators, s.putCustomer)

@@ -125,6 +125,8 @@ type Config struct {
 	Desktop Desktop `yaml:"desktop" json:"desktop"`
 	// Customers configures how customer profiles feed routing.
 	Customers Customers `yaml:"customers" json:"customers"`
+	// Attachments bounds the files messages carry.
+	Attachments Attachments `yaml:"attachments" json:"attachments"`
 	// Chat configures the web chat channel; without topics it is off.
 	Chat   Chat    `yaml:"chat" json:"chat"`
 	Agents []Agent `yaml:"agents,omitempty" json:"agents,omitempty"`
@@ -261,6 +263,15 @@ type Customers struct {
 	// ProfileAccessGrace is how long after a contact ended its screen pop
 	// still shows the customer's profile, history and offers.
 	ProfileAccessGrace router.Duration `yaml:"profile_access_grace" json:"profile_access_grace"`
+}
+
+// Attachments bounds the files of messages, kept under
+// <data_dir>/attachments by their SHA-256.
+type Attachments struct {
+	// MaxFileBytes bounds one file.
+	MaxFileBytes int64 `yaml:"max_file_bytes" json:"max_file_bytes"`
+	// MaxMessageBytes bounds the files of one message together.
+	MaxMessageBytes int64 `yaml:"max_message_bytes" json:"max_message_bytes"`
 }
 
 // Desktop configures the agent desktop and its WebSocket.
@@ -487,6 +498,7 @@ func Default() *Config {
 			Grace:               router.Duration(60e9),
 			VerificationMethods: []string{"security questions"},
 		},
+		Attachments: Attachments{MaxFileBytes: 10 << 20, MaxMessageBytes: 25 << 20},
 		Customers: Customers{
 			PreferRelationshipManager: true,
 			PreferLastAgent:           true,

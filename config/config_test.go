@@ -140,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "not-a-mapping",
 			yaml: "- listen\n",
-			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, desktop, customers, chat, agents, supervisors, calendars, queues, offers), got a list`,
+			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, desktop, customers, attachments, chat, agents, supervisors, calendars, queues, offers), got a list`,
 		},
 		{
 			name: "alias-cycle",
@@ -1092,6 +1092,8 @@ func TestDesktopValidation(t *testing.T) {
 		{"zero-grace", "desktop:\n  grace: 0s\n", "desktop.grace: 0s"},
 		{"bad-origin", "desktop:\n  allowed_origins: [crm.example.com]\n", `"crm.example.com" is not an origin`},
 		{"origin-with-slash", "chat:\n  allowed_origins: [https://www.example.com/]\n", `"https://www.example.com/" is not an origin`},
+		{"attachments-zero", "attachments:\n  max_file_bytes: 0\n", "attachments.max_file_bytes: 0"},
+		{"attachments-message-below-file", "attachments:\n  max_file_bytes: 100\n  max_message_bytes: 10\n", "attachments.max_message_bytes: 10"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

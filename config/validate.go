@@ -101,6 +101,7 @@ func (c *Config) Validate() error {
 	v.http()
 	v.desktop()
 	v.customers()
+	v.attachments()
 	v.chat()
 	v.calendars()
 	v.agents()
@@ -407,6 +408,21 @@ func (v *validator) desktop() {
 	}
 	for i, o := range d.AllowedOrigins {
 		v.origin(indexPath("desktop.allowed_origins", i), o)
+	}
+}
+
+// maxAttachmentBytes caps the attachments' limits: files live on disk and
+// pass through memory-bounded copies, but a message of gigabytes is
+// nobody's conversation.
+const maxAttachmentBytes = 1 << 30
+
+func (v *validator) attachments() {
+	a := v.c.Attachments
+	if a.MaxFileBytes <= 0 || a.MaxFileBytes > maxAttachmentBytes {
+		v.errf("attachments.max_file_bytes", "%d (want 1 to %d, such as 10485760 for 10 MiB)", a.MaxFileBytes, maxAttachmentBytes)
+	}
+	if a.MaxMessageBytes < a.MaxFileBytes || a.MaxMessageBytes > maxAttachmentBytes {
+		v.errf("attachments.max_message_bytes", "%d (want at least max_file_bytes and at most %d)", a.MaxMessageBytes, maxAttachmentBytes)
 	}
 }
 

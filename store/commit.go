@@ -41,7 +41,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts,
 	last_error = excluded.last_error, done = excluded.done`
-	updateDeliverySQL = `UPDATE contact_messages SET delivery = ? WHERE contact_id = ? AND seq = ?`
+	updateDeliverySQL   = `UPDATE contact_messages SET delivery = ? WHERE contact_id = ? AND seq = ?`
+	insertAttachmentSQL = `INSERT INTO message_attachments (contact_id, seq, sha256, name, type, size) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (contact_id, seq, sha256) DO NOTHING`
 )
 
 // commitStmts are Commit's prepared statements. They are prepared once on
@@ -53,6 +55,7 @@ type commitStmts struct {
 	upsertContact                *sql.Stmt
 	insertEvent, insertMessage   *sql.Stmt
 	upsertOutbox, updateDelivery *sql.Stmt
+	insertAttachment             *sql.Stmt
 }
 
 // prepare prepares every statement on db.
@@ -70,6 +73,7 @@ func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error 
 		{&s.insertMessage, insertMessageSQL},
 		{&s.upsertOutbox, upsertOutboxSQL},
 		{&s.updateDelivery, updateDeliverySQL},
+		{&s.insertAttachment, insertAttachmentSQL},
 	} {
 		st, err := db.PrepareContext(ctx, rebind(d, p.query))
 		if err != nil {
@@ -84,7 +88,7 @@ func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error 
 func (s *commitStmts) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.upsertAgent, s.deleteAgent, s.upsertQueue, s.deleteQueue,
-		s.upsertContact, s.insertEvent, s.insertMessage, s.upsertOutbox, s.updateDelivery} {
+		s.upsertContact, s.insertEvent, s.insertMessage, s.upsertOutbox, s.updateDelivery, s.insertAttachment} {
 		if st != nil {
 			if err := st.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("store: close statement: %w", err))
@@ -198,6 +202,14 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 			}
 			if _, err := st.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("store: commit: insert message %d of contact %q: %w", m.Seq, m.ContactID, err)
+			}
+			for _, a := range m.Attachments {
+				if a.SHA256 == "" {
+					continue // only referenced (a URL): no file of ours
+				}
+				if _, err := tx.StmtContext(ctx, db.stmts.insertAttachment).ExecContext(ctx, m.ContactID, m.Seq, a.SHA256, a.Name, a.Type, a.Size); err != nil {
+					return fmt.Errorf("store: commit: attachment of message %d of contact %q: %w", m.Seq, m.ContactID, err)
+				}
 			}
 		}
 	}

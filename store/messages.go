@@ -159,3 +159,49 @@ FROM contact_messages WHERE contact_id = ? AND seq = ?`), id, seq))
 	}
 	return m, nil
 }
+
+// MessageAttachment returns the file sha256 as a message of contact id
+// carries it (its name, type and size); found is false when no message
+// of the contact does.
+func (db *DB) MessageAttachment(ctx context.Context, id, sha256 string) (a router.Attachment, found bool, err error) {
+	err = db.read.QueryRowContext(ctx, rebind(db.dialect, `SELECT name, type, size FROM message_attachments
+WHERE contact_id = ? AND sha256 = ? ORDER BY seq LIMIT 1`), id, sha256).Scan(&a.Name, &a.Type, &a.Size)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return router.Attachment{}, false, nil
+	case err != nil:
+		return router.Attachment{}, false, fmt.Errorf("store: attachment of %q: %w", id, err)
+	}
+	a.SHA256 = sha256
+	return a, true, nil
+}
+
+// TakeOrphanedAttachments returns the files that erasures let go of and
+// that no message holds any more, and forgets them: the caller removes
+// them (package attachments). A file another message still holds is
+// forgotten too, and stays.
+func (db *DB) TakeOrphanedAttachments(ctx context.Context) ([]string, error) {
+	var out []string
+	err := db.inTx(ctx, "take orphaned attachments", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT o.sha256 FROM attachment_orphans o
+WHERE NOT EXISTS (SELECT 1 FROM message_attachments m WHERE m.sha256 = o.sha256)`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var sha string
+			if err := rows.Scan(&sha); err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, sha)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM attachment_orphans`)
+		return err
+	})
+	return out, err
+}

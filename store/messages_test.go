@@ -62,3 +62,40 @@ func TestMessageRoundTrip(t *testing.T) {
 		t.Errorf("plain message: got %+v %v, want [%+v]", got, err, plain)
 	}
 }
+
+// The files messages carry are known by contact, and those an erasure
+// let go of are handed back once no other message holds them.
+func TestAttachmentsAndErasure(t *testing.T) {
+	f := newEraseFixture(t)
+	db, ctx := f.db, context.Background()
+	const shared, own = "1111111111111111111111111111111111111111111111111111111111111111", "2222222222222222222222222222222222222222222222222222222222222222"
+	adas, bobs := f.ada[0], f.bob
+	m := func(c router.Contact, seq int, shas ...string) router.Message {
+		msg := router.Message{ContactID: c.ID, Seq: seq, At: t0, Direction: "in", Body: "see attached"}
+		for _, s := range shas {
+			msg.Attachments = append(msg.Attachments, router.Attachment{Name: s[:4] + ".pdf", Type: "application/pdf", Size: 7, SHA256: s})
+		}
+		return msg
+	}
+	commit(t, db, &router.Batch{Messages: []router.Message{m(adas, 10, shared, own), m(bobs, 10, shared)}})
+	a, found, err := db.MessageAttachment(ctx, adas.ID, own)
+	if err != nil || !found || a.Name != "2222.pdf" || a.Type != "application/pdf" || a.Size != 7 || a.SHA256 != own {
+		t.Fatalf("MessageAttachment: got %+v %v %v", a, found, err)
+	}
+	if _, found, _ := db.MessageAttachment(ctx, bobs.ID, own); found {
+		t.Error("bob's contact holds ada's file")
+	}
+	if err := db.EraseCustomer(ctx, "ada", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	orphans, err := db.TakeOrphanedAttachments(ctx)
+	if err != nil || len(orphans) != 1 || orphans[0] != own {
+		t.Errorf("orphans: got %v %v, want ada's own file only (bob still holds the shared one)", orphans, err)
+	}
+	if again, _ := db.TakeOrphanedAttachments(ctx); len(again) != 0 {
+		t.Errorf("orphans taken twice: %v", again)
+	}
+	if _, found, _ := db.MessageAttachment(ctx, adas.ID, own); found {
+		t.Error("the erased contact still holds its file")
+	}
+}

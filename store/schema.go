@@ -267,7 +267,7 @@ var migrations = []migration{
 	},
 	{
 		version: 9,
-		name:    "the outbox",
+		name:    "the outbox and attachments",
 		stmts: []string{
 			// An outbound message to deliver, committed with it; done
 			// once delivered or given up on.
@@ -284,6 +284,21 @@ var migrations = []migration{
 )`,
 			// PendingOutbox: what is still to deliver, by id.
 			`CREATE INDEX outbox_pending ON outbox (done, id)`,
+			// The files messages carry (package attachments keeps them
+			// by hash): MessageAttachment, and who still holds a file.
+			`CREATE TABLE message_attachments (
+	contact_id TEXT NOT NULL,
+	seq        INTEGER NOT NULL,
+	sha256     TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	type       TEXT NOT NULL,
+	size       BIGINT NOT NULL,
+	PRIMARY KEY (contact_id, seq, sha256)
+)`,
+			// TakeOrphanedAttachments: whether a file is still held.
+			`CREATE INDEX message_attachments_sha256 ON message_attachments (sha256)`,
+			// Files an erasure let go of, until TakeOrphanedAttachments.
+			`CREATE TABLE attachment_orphans (sha256 TEXT PRIMARY KEY)`,
 		},
 	},
 }

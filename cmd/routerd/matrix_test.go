@@ -181,6 +181,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST /api/v1/contacts/{id}/abandon", "POST", "/api/v1/contacts/{contact}/abandon", "{", want{}.grant(bad, everyone...)},
 		{"POST /api/v1/contacts/{id}/messages", "POST", "/api/v1/contacts/{contact}/messages", "{", scoped(bad, everyone...)},
 
+		// Files: anyone who may write a message uploads (no name: 400);
+		// one no message of the contact carries is 404 to all.
+		{"POST /api/v1/attachments", "POST", "/api/v1/attachments", "", want{}.grant(bad, everyone...).grant(bad, allAgents...)},
+		{"GET /api/v1/contacts/{id}/attachments/{sha256}", "GET", "/api/v1/contacts/{contact}/attachments/" + strings.Repeat("0", 64), "",
+			want{}.grant(none, everyone...).grant(none, allAgents...)},
+
 		{"PUT /api/v1/customers/{id}", "PUT", "/api/v1/customers/ada", "{", want{}.grant(bad, creators...)},
 		{"GET /api/v1/customers/{id}", "GET", "/api/v1/customers/nobody", "", want{}.grant(none, everyone...)},
 		{"GET /api/v1/customers/{id}/export", "GET", "/api/v1/customers/nobody/export", "", want{}.grant(none, everyone...)},

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/agents"
 	"github.com/switchboard/switchboard/agents/web"
 	"github.com/switchboard/switchboard/api"
+	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/channels/chat"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
@@ -331,15 +332,22 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	var chatCh *chat.Channel
 	clients := clientaddr.New(cfg.TrustedPrefixes())
 	in := newIntake(cfg, rt, db)
+	files, err := attachments.Open(filepath.Join(cfg.DataDir, attachmentsDir), &attachments.Options{MaxFileBytes: cfg.Attachments.MaxFileBytes})
+	if err != nil {
+		offerSrc.Close()
+		return nil, nil, err
+	}
 	apiSrv, err := api.New(api.Options{
 		Router: rt, Store: db, Tokens: tokens, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log,
-		ClientAddr:   clients.Addr,
-		SecureCookie: secureCookie(cfg, clients),
-		Queues:       dashboards.Source{Router: rt, Store: db}.Queues,
-		Sessions:     &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
-		ScreenPop:    func(ctx context.Context, id string) (any, error) { return popper.ScreenPop(ctx, id) },
-		Offers:       offerCat,
-		Intake:       in,
+		ClientAddr:                clients.Addr,
+		SecureCookie:              secureCookie(cfg, clients),
+		Queues:                    dashboards.Source{Router: rt, Store: db}.Queues,
+		Sessions:                  &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
+		ScreenPop:                 func(ctx context.Context, id string) (any, error) { return popper.ScreenPop(ctx, id) },
+		Offers:                    offerCat,
+		Intake:                    in,
+		Attachments:               files,
+		MaxMessageAttachmentBytes: cfg.Attachments.MaxMessageBytes,
 		OnSessionsEnded: func(login string, sessions []string) {
 			if hub != nil {
 				hub.EndSessions(login, sessions)
@@ -460,6 +468,9 @@ func newIntake(cfg *config.Config, rt *router.Router, db *store.DB) *intake.Inta
 			return customers.Intake(ctx, db, nc, r)
 		}}
 }
+
+// attachmentsDir holds the files of messages, in the data directory.
+const attachmentsDir = "attachments"
 
 // chatSecretFile keeps the key of chat conversation tokens, so that a
 // customer can resume across restarts.

@@ -295,7 +295,7 @@ export class Conversation {
   }
 
   renderMessages() {
-    const items = this.messages.map((m) => renderMessage(m, "", null, this.mark(m)));
+    const items = this.messages.map((m) => renderMessage(m, "", null, this.mark(m), this.id));
     for (const [id, p] of this.pending) {
       items.push(renderMessage({ direction: "out", body: p.body }, p.failed ? "failed" : "sending",
         p.failed ? h("button", { type: "button", class: "link", onclick: () => this.sendPending(id) }, "Retry") : null));
@@ -330,15 +330,28 @@ export class Conversation {
   }
 }
 
-function renderMessage(m, status, extra, mark) {
+function renderMessage(m, status, extra, mark, contactID) {
   const who = m.direction === "in" ? "Customer" : m.author || "You";
   return h("li", { class: `message ${m.direction === "in" ? "in" : "out"} ${status}` },
     h("div", { class: "meta" }, h("span", { class: "who" }, who), " ", h("span", { class: "when" }, status || time(m.at)),
       mark ? h("span", { class: `mark ${mark.toLowerCase()}`, title: mark === "Read" ? "Read by the customer" : "Delivered to the customer" },
         mark === "Read" ? " · ✓✓ Read" : " · ✓ Delivered") : null),
     h("p", { class: "body" }, m.body || ""),
+    renderAttachments(m.attachments, contactID),
     renderDelivery(m.delivery),
     extra);
+}
+
+// renderAttachments lists a message's files as links the server serves
+// as downloads (images in place), with their sizes.
+function renderAttachments(list, contactID) {
+  if (!list || list.length === 0 || !contactID) return null;
+  return h("ul", { class: "attachments", "aria-label": "Attachments" },
+    list.map((a) => h("li", {},
+      a.sha256
+        ? h("a", { href: `/api/v1/contacts/${encodeURIComponent(contactID)}/attachments/${encodeURIComponent(a.sha256)}`, target: "_blank", rel: "noopener noreferrer" }, a.name || "file")
+        : h("span", {}, a.name || "file"),
+      h("span", { class: "muted" }, ` ${Math.max(1, Math.round((a.size || 0) / 1024))} KB`))));
 }
 
 // renderDelivery says what the agent must know of a message's delivery:

@@ -1,0 +1,80 @@
+package attachments
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPutOpenRemove(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "attachments")
+	s, err := Open(dir, &Options{MaxFileBytes: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("hello, invoice")
+	want := sha256.Sum256(content)
+	sha, size, err := s.Put(bytes.NewReader(content))
+	if err != nil || sha != hex.EncodeToString(want[:]) || size != int64(len(content)) {
+		t.Fatalf("Put: got %s %d %v, want the content's hash and size", sha, size, err)
+	}
+	again, _, err := s.Put(bytes.NewReader(content))
+	if err != nil || again != sha {
+		t.Fatalf("Put again: got %s %v", again, err)
+	}
+	f, err := s.Open(sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(f)
+	st, _ := f.Stat()
+	f.Close()
+	if !bytes.Equal(got, content) || st.Mode().Perm() != 0o600 {
+		t.Errorf("content %q mode %v, want the upload, 0600", got, st.Mode().Perm())
+	}
+	if info, err := os.Stat(dir); err != nil || info.Mode().Perm() != 0o700 {
+		t.Errorf("directory mode: %v %v, want 0700", info.Mode().Perm(), err)
+	}
+	if n, err := s.Size(sha); err != nil || n != int64(len(content)) {
+		t.Errorf("Size: %d %v", n, err)
+	}
+	if _, _, err := s.Put(strings.NewReader(strings.Repeat("x", 17))); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("17 bytes over a limit of 16: got %v, want ErrTooLarge", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".upload-") {
+			t.Errorf("a temporary file stayed: %s", e.Name())
+		}
+	}
+	for _, bad := range []string{"", "../../etc/passwd", strings.Repeat("A", 64), strings.Repeat("a", 63)} {
+		if _, err := s.Open(bad); !errors.Is(err, ErrBadHash) {
+			t.Errorf("Open(%q): got %v, want ErrBadHash", bad, err)
+		}
+	}
+	if err := s.Remove(sha); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Open(sha); !errors.Is(err, ErrNotFound) {
+		t.Errorf("after Remove: got %v, want ErrNotFound", err)
+	}
+	if err := s.Remove(sha); err != nil {
+		t.Errorf("Remove twice: %v", err)
+	}
+}
+
+func FuzzValidHash(f *testing.F) {
+	f.Add(strings.Repeat("0", 64)) // a valid hash
+	f.Add("../x")                  // a path
+	f.Fuzz(func(t *testing.T, s string) {
+		if ValidHash(s) && (len(s) != 64 || strings.ContainsAny(s, "./\\")) {
+			t.Errorf("%q accepted", s)
+		}
+	})
+}
