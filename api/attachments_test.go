@@ -49,7 +49,9 @@ func TestAttachments(t *testing.T) {
 		return e.do("POST", "/api/v1/contacts/"+contact+"/messages", adminToken,
 			`{"direction":"in","body":"see attached","attachments":[`+shas+`]}`)
 	}
-	file := func(a attachmentView) string { return `{"sha256":"` + a.SHA256 + `","name":"` + a.Name + `","type":"` + a.Type + `"}` }
+	file := func(a attachmentView) string {
+		return `{"sha256":"` + a.SHA256 + `","name":"` + a.Name + `","type":"` + a.Type + `"}`
+	}
 	if res := msg(mine.ID, file(html)+","+file(png)); res.status != http.StatusCreated {
 		t.Fatalf("message with files: %d %s", res.status, res.body)
 	}

@@ -14,8 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/attachments"
+	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
@@ -114,8 +114,8 @@ type Server struct {
 	clientAddr      func(*http.Request) string // never nil
 	secureCookie    func(*http.Request) bool   // never nil
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
-	offers          OfferCatalog   // may be nil
-	intake          *intake.Intake // never nil
+	offers          OfferCatalog       // may be nil
+	intake          *intake.Intake     // never nil
 	files           *attachments.Store // may be nil
 	maxMessageFiles int64
 

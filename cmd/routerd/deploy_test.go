@@ -127,7 +127,7 @@ chat:
 
 	want := map[string]os.FileMode{
 		data: 0o700, "switchboard.db": 0o600, "switchboard.db-wal": 0o600, "switchboard.db-shm": 0o600,
-		adminTokenFile: 0o600, chatSecretFile: 0o600,
+		adminTokenFile: 0o600, chatSecretFile: 0o600, attachmentsDir: 0o700,
 	}
 	for name, mode := range want {
 		p := name
