@@ -83,6 +83,7 @@ func (f SenderFunc) Send(ctx context.Context, o Outbound) (router.DeliveryStatus
 type Store interface {
 	PendingOutbox(ctx context.Context, afterID string, limit int) ([]router.OutboxEntry, error)
 	Message(ctx context.Context, contactID string, seq int) (router.Message, error)
+	Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error)
 	Contact(ctx context.Context, id string) (router.Contact, error)
 }
 
@@ -126,6 +127,9 @@ type Dispatcher struct {
 	// none delivered, so that a contact's come in order. Guarded by mu.
 	scanning bool
 	closed   bool // guarded by mu
+
+	// receiptMu makes receipts apply one at a time.
+	receiptMu sync.Mutex
 }
 
 // contactQueue is the outbox of one contact.

@@ -293,3 +293,30 @@ func TestInOrderAfterARestart(t *testing.T) {
 	}
 	e.delivery(t, second.Seq, router.DeliveryDelivered, 1)
 }
+
+// The customer's receipts raise the delivery of the agent's messages:
+// delivered, then read, never back, never a failed one.
+func TestReceiptsRaiseDeliveries(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	s := newRecorder()
+	s.times["lost"], s.failures["lost"] = 1, fmt.Errorf("%w: gone", ErrPermanent)
+	d := e.dispatcher(t, s)
+	var seqs []int
+	for _, body := range []string{"one", "lost", "two"} {
+		m := e.reply(t, body)
+		s.next(t)
+		seqs = append(seqs, m.Seq)
+	}
+	e.delivery(t, seqs[1], router.DeliveryFailed, 1)
+	e.delivery(t, seqs[2], router.DeliveryDelivered, 1) // the recorder says delivered
+	d.Receipt(e.c.ID, seqs[2], seqs[0])
+	e.delivery(t, seqs[0], router.DeliveryRead, 1)
+	// A receipt that came late moves nothing back.
+	d.Receipt(e.c.ID, seqs[2], 0)
+	d.Receipt(e.c.ID, seqs[2], seqs[2])
+	e.delivery(t, seqs[2], router.DeliveryRead, 1)
+	e.delivery(t, seqs[0], router.DeliveryRead, 1)
+	if m, _ := e.db.Message(e.ctx, e.c.ID, seqs[1]); m.Delivery.Status != router.DeliveryFailed {
+		t.Errorf("the failed message: got %+v, want it failed still", m.Delivery)
+	}
+}

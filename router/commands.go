@@ -1132,19 +1132,22 @@ func (r *Router) ForgetClaims(ctx context.Context, claims func(Customer) bool) (
 
 // RecordDelivery records an attempt to deliver an outbound message: the
 // outbox entry as it now stands (attempts, when the next may start, the
-// last error, done), and, when d is not nil, the message's new delivery,
+// last error, done; none when e.ID is empty: a receipt, which changes
+// only the delivery), and, when d is not nil, the message's new delivery,
 // which the agent holding the contact hears of (NoteDelivery). It writes
 // no message and needs no live contact: a reply may be delivered after
 // its contact ended.
 func (r *Router) RecordDelivery(ctx context.Context, e OutboxEntry, d *Delivery) error {
 	_, err := r.do(ctx, func(w *write) (any, error) {
-		if e.ID != OutboxID(e.ContactID, e.Seq) || e.Seq < 1 {
+		if e.ID != "" && e.ID != OutboxID(e.ContactID, e.Seq) || e.Seq < 1 || e.ContactID == "" {
 			return nil, invalidf("id", "outbox entry %q does not name message %d of %q", e.ID, e.Seq, e.ContactID)
 		}
 		if len(e.LastError) > maxTextLen {
 			e.LastError = e.LastError[:maxTextLen]
 		}
-		w.batch.Outbox = append(w.batch.Outbox, e)
+		if e.ID != "" {
+			w.batch.Outbox = append(w.batch.Outbox, e)
+		}
 		if d == nil {
 			return nil, nil
 		}

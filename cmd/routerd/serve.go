@@ -408,8 +408,17 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	listeners := []follower{{hub, hub.Resync}}
 	closers := []func(){hub.Close, offerSrc.Close}
 	senders := map[router.Channel]outbox.Sender{}
+	var receipts func(contactID string, deliveredSeq, readSeq int) // the dispatcher's, once made
 	if len(cfg.Chat.Topics) > 0 {
-		ch, err := newChat(cfg, rt, db, in, hub, log)
+		// The customer's receipts: marks on the agent's desktop, and
+		// delivered and read statuses of the agent's messages (the
+		// dispatcher, made below, before anyone can chat).
+		ch, err := newChat(cfg, rt, db, in, hub, func(contactID string, r chat.Receipt) {
+			hub.CustomerReceipt(contactID, r.DeliveredSeq, r.ReadSeq)
+			if receipts != nil {
+				receipts(contactID, r.DeliveredSeq, r.ReadSeq)
+			}
+		}, log)
 		if err != nil {
 			hub.Close()
 			offerSrc.Close()
@@ -429,6 +438,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		}
 		return nil, nil, err
 	}
+	receipts = dispatcher.Receipt
 	// Closed first: no delivery outlives the channels it goes to; and
 	// before it, the following ends.
 	closers = append([]func(){dispatcher.Close}, closers...)
@@ -478,7 +488,8 @@ const chatSecretFile = "chat-secret"
 
 // newChat makes the web chat channel; the customer's typing and receipts
 // go to hub.
-func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, hub *agents.Hub, log *slog.Logger) (*chat.Channel, error) {
+func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, hub *agents.Hub,
+	onReceipt func(contactID string, r chat.Receipt), log *slog.Logger) (*chat.Channel, error) {
 	secret, err := secretFile(filepath.Join(cfg.DataDir, chatSecretFile), 32)
 	if err != nil {
 		return nil, fmt.Errorf("chat secret: %w", err)
@@ -491,10 +502,8 @@ func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Int
 		ClientAddr:       clientaddr.New(cfg.TrustedPrefixes()).Addr,
 		OnCustomerTyping: hub.CustomerTyping,
 		Intake:           in,
-		OnReceipt: func(contactID string, r chat.Receipt) {
-			hub.CustomerReceipt(contactID, r.DeliveredSeq, r.ReadSeq)
-		},
-		Logger: log,
+		OnReceipt:        onReceipt,
+		Logger:           log,
 	}
 	for _, t := range cfg.Chat.Topics {
 		o.Topics = append(o.Topics, chat.Topic{ID: t.ID, Label: t.Label, Queue: t.Queue, OfflineQueue: t.OfflineQueue})
