@@ -61,12 +61,11 @@ type Options struct {
 	// Grace is how long a disconnected agent keeps its assigned contacts
 	// (0: 60s).
 	Grace time.Duration
-	// Typing, if set, hears that the agent is typing a reply on one of
-	// its own contacts (at most once per typingEvery per contact and
-	// socket); the chat channel shows it to the customer. Read, if set,
-	// hears that the agent has seen its own contact's messages up to
-	// upToSeq. Both are called on the socket's reader goroutine and must
-	// not block.
+	// The agent's typing (at most once per typingEvery per contact and
+	// socket) and reading of its own contacts' messages are announced
+	// on the router's event stream (router.Signal), where the channels
+	// hear them. Typing and Read, if set, hear them too: on the socket's
+	// reader goroutine, without blocking.
 	Typing func(contactID string)
 	Read   func(contactID string, upToSeq int)
 	// OnOfferOutcome, if set, records an agent's offer_outcome on a
@@ -277,10 +276,28 @@ func (h *Hub) Notify(ns []router.Notification) {
 		return
 	}
 	for _, n := range ns {
+		if n.Kind == router.NoteSignal {
+			h.signal(n.Signal)
+			continue
+		}
 		if n.AgentID == "" {
 			continue
 		}
 		h.shardOf(n.AgentID).put(job{note: n})
+	}
+}
+
+// signal passes on what a customer did (router.Announce by a channel):
+// typing, and receipts of the agent's messages.
+func (h *Hub) signal(s *router.Signal) {
+	if s == nil || s.From != router.AuthorCustomer {
+		return
+	}
+	switch s.Kind {
+	case router.SignalTyping:
+		h.CustomerTyping(s.ContactID)
+	case router.SignalReceipt:
+		h.CustomerReceipt(s.ContactID, s.DeliveredSeq, s.ReadSeq)
 	}
 }
 

@@ -130,6 +130,7 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		if _, err := h.held(agentID, a.ContactID); err != nil {
 			return nil, err
 		}
+		h.rt.Announce(router.Signal{Kind: router.SignalRead, ContactID: a.ContactID, From: router.AuthorAgent, UpToSeq: a.UpToSeq})
 		if h.read != nil {
 			h.read(a.ContactID, a.UpToSeq)
 		}

@@ -21,15 +21,16 @@ func (h *Hub) held(agentID, contactID string) (router.Contact, error) {
 	return ct, nil
 }
 
-// agentTyping passes c's agent's typing on contactID to Options.Typing,
-// at most every typingEvery per contact, and only while the contact is
-// assigned (a reply is possible). It runs on c's reader goroutine.
+// agentTyping announces c's agent's typing on contactID on the router's
+// event stream (and tells Options.Typing), at most every typingEvery per
+// contact, and only while the contact is assigned (a reply is possible).
+// It runs on c's reader goroutine.
 func (h *Hub) agentTyping(c *conn, contactID string) error {
 	ct, err := h.held(c.agentID, contactID)
 	if err != nil {
 		return err
 	}
-	if ct.State != router.ContactAssigned || h.typing == nil {
+	if ct.State != router.ContactAssigned {
 		return nil
 	}
 	now := h.now()
@@ -47,7 +48,10 @@ func (h *Hub) agentTyping(c *conn, contactID string) error {
 		}
 	}
 	c.typedAt[contactID] = now
-	h.typing(contactID)
+	h.rt.Announce(router.Signal{Kind: router.SignalTyping, ContactID: contactID, From: router.AuthorAgent})
+	if h.typing != nil {
+		h.typing(contactID)
+	}
 	return nil
 }
 

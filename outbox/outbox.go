@@ -239,11 +239,15 @@ func (d *Dispatcher) Close() {
 	d.wg.Wait()
 }
 
-// Notify takes the router's outbox entries; it never blocks.
+// Notify takes the router's outbox entries, and the customers' receipts
+// (Receipt); it never blocks.
 func (d *Dispatcher) Notify(ns []router.Notification) {
 	for _, n := range ns {
-		if n.Kind == router.NoteOutbox && n.Outbox != nil {
+		switch {
+		case n.Kind == router.NoteOutbox && n.Outbox != nil:
 			d.schedule(*n.Outbox, n.Message)
+		case n.Kind == router.NoteSignal && n.Signal != nil && n.Signal.Kind == router.SignalReceipt && n.Signal.From == router.AuthorCustomer:
+			d.Receipt(n.Signal.ContactID, n.Signal.DeliveredSeq, n.Signal.ReadSeq)
 		}
 	}
 }

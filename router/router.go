@@ -218,7 +218,32 @@ const (
 	// NoteDelivery: the delivery of Message (ContactID, Seq, Delivery) of
 	// a contact with AgentID (empty once it ended) changed.
 	NoteDelivery NoteKind = "delivery"
+	// NoteSignal: Signal, something a person did that changes no state
+	// (typing, reading), announced (Announce) and never committed.
+	NoteSignal NoteKind = "signal"
 )
+
+// Signal kinds (Signal.Kind).
+const (
+	// SignalTyping: From is typing a message on ContactID.
+	SignalTyping = "typing"
+	// SignalRead: the agent read the customer's messages up to UpToSeq.
+	SignalRead = "read"
+	// SignalReceipt: the customer's screen shows the agent's messages up
+	// to DeliveredSeq, and the customer read them up to ReadSeq.
+	SignalReceipt = "receipt"
+)
+
+// Signal is something a person did on a live contact that changes no
+// state: the channels and the agents' hub tell each other through the
+// event stream (Announce), best effort, never stored.
+type Signal struct {
+	Kind      string
+	ContactID string
+	// From is AuthorAgent or AuthorCustomer.
+	From                           string
+	UpToSeq, DeliveredSeq, ReadSeq int
+}
 
 // Notification is one thing the router decided.
 type Notification struct {
@@ -228,6 +253,7 @@ type Notification struct {
 	Agent   *Agent
 	Message *Message
 	Outbox  *OutboxEntry
+	Signal  *Signal
 	Reason  string
 }
 

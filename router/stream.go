@@ -17,6 +17,16 @@ var ErrSlow = errors.New("router: subscriber too slow; resubscribe")
 type Published struct {
 	Seq   uint64
 	Notes []Notification
+	// Ephemeral is set on announced signals (Announce): they belong to
+	// no batch and no snapshot holds them; Seq is the last batch's then.
+	Ephemeral bool
+}
+
+// Announce tells every subscription of s at once, best effort: it is
+// stored nowhere and a subscriber that resynchronises does not get it
+// again. It never blocks.
+func (r *Router) Announce(s Signal) {
+	r.stream.publish(Published{Ephemeral: true, Notes: []Notification{{Kind: NoteSignal, Signal: &s}}})
 }
 
 // DefaultSubscriptionBuffer is how many batches a subscription holds
@@ -155,7 +165,7 @@ func follow(ctx context.Context, sub *Subscription, seq uint64, n Notifier) erro
 			if !ok {
 				return sub.Err()
 			}
-			if p.Seq > seq && len(p.Notes) > 0 {
+			if (p.Ephemeral || p.Seq > seq) && len(p.Notes) > 0 {
 				n.Notify(p.Notes)
 			}
 		}

@@ -137,3 +137,40 @@ func TestNotificationsDoNotAlias(t *testing.T) {
 		}
 	}
 }
+
+// A signal reaches every subscriber at once, also one whose snapshot is
+// ahead of the last batch, and changes nothing.
+func TestAnnounce(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	sub, snap := h.r.Subscribe(4)
+	defer sub.Close()
+	h.r.Announce(Signal{Kind: SignalTyping, ContactID: "c1", From: AuthorCustomer})
+	p := next(t, sub)
+	if !p.Ephemeral || len(p.Notes) != 1 || p.Notes[0].Kind != NoteSignal || p.Notes[0].Signal.ContactID != "c1" {
+		t.Fatalf("got %+v, want the signal", p)
+	}
+	got := make(chan *Signal, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sub2, snap2 := h.r.Subscribe(4)
+	go h.r.Follow(ctx, sub2, snap2, NotifierFunc(func(ns []Notification) {
+		for _, n := range ns {
+			if n.Kind == NoteSignal {
+				got <- n.Signal
+			}
+		}
+	}), nil)
+	h.r.Announce(Signal{Kind: SignalRead, ContactID: "c1", From: AuthorAgent, UpToSeq: 3})
+	select {
+	case s := <-got:
+		if s.Kind != SignalRead || s.UpToSeq != 3 {
+			t.Errorf("got %+v", s)
+		}
+	case <-time.After(waitBound):
+		t.Fatal("Follow skipped the signal")
+	}
+	if h.r.Snapshot().Seq() != snap.Seq() {
+		t.Error("a signal made a batch")
+	}
+}

@@ -186,7 +186,12 @@ func (c *Channel) setReceipt(contactID string, f func(r *Receipt)) {
 	f(r)
 	after := *r
 	c.rmu.Unlock()
-	if after != before && c.o.OnReceipt != nil {
+	if after == before {
+		return
+	}
+	c.o.Router.Announce(router.Signal{Kind: router.SignalReceipt, ContactID: contactID, From: router.AuthorCustomer,
+		DeliveredSeq: after.DeliveredSeq, ReadSeq: after.ReadSeq})
+	if c.o.OnReceipt != nil {
 		c.o.OnReceipt(contactID, after)
 	}
 }

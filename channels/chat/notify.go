@@ -29,6 +29,10 @@ func (c *Channel) Notify(ns []router.Notification) {
 	queues := false
 	for i := range ns {
 		n := &ns[i]
+		if n.Kind == router.NoteSignal {
+			c.signal(n.Signal)
+			continue
+		}
 		switch n.Kind {
 		case router.NoteAgent, router.NoteOffer, router.NoteOfferWithdrawn:
 			queues = true
@@ -146,4 +150,18 @@ func (c *Channel) Send(_ context.Context, o outbox.Outbound) (router.DeliverySta
 		cn.pushMessage(m.Seq, true, raw)
 	}
 	return router.DeliverySent, nil
+}
+
+// signal passes on what an agent did (router.Announce by the agents'
+// hub): typing, and reading the customer's messages.
+func (c *Channel) signal(s *router.Signal) {
+	if s == nil || s.From != router.AuthorAgent {
+		return
+	}
+	switch s.Kind {
+	case router.SignalTyping:
+		c.AgentTyping(s.ContactID)
+	case router.SignalRead:
+		c.AgentRead(s.ContactID, s.UpToSeq)
+	}
 }

@@ -95,11 +95,15 @@ type Options struct {
 	// StatsWindow is the statistics window of the estimated wait
 	// (default 1h, as the dashboards).
 	StatsWindow time.Duration
-	// OnCustomerTyping, if set, hears that the customer of contactID is
-	// typing (best effort, at most every few seconds). It is called from
-	// the connection's goroutine and must not block.
+	// The customer's typing (at most every few seconds) and receipts are
+	// announced on the router's event stream (router.Signal), where the
+	// agents' hub and the outbox hear them. OnCustomerTyping and
+	// OnReceipt, if set, hear them too: from the connection's goroutines,
+	// without blocking.
+	//
+	// OnCustomerTyping hears that the customer of contactID is typing.
 	OnCustomerTyping func(contactID string)
-	// OnReceipt, if set, hears that the marks of contactID moved: an
+	// OnReceipt hears that the marks of contactID moved: an
 	// agent message was written to the customer's socket, or the
 	// customer reported reading (best effort). Marks only grow, but two
 	// calls may arrive out of order: keep the highest of each. It is

@@ -59,8 +59,11 @@ func (cn *conn) typing() {
 		cn.typingAt = now
 	}
 	cn.mu.Unlock()
-	if pass && c.o.OnCustomerTyping != nil {
-		c.o.OnCustomerTyping(id)
+	if pass {
+		c.o.Router.Announce(router.Signal{Kind: router.SignalTyping, ContactID: id, From: router.AuthorCustomer})
+		if c.o.OnCustomerTyping != nil {
+			c.o.OnCustomerTyping(id)
+		}
 	}
 }
 

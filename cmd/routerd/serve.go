@@ -328,8 +328,6 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	popper := &agents.Popper{Router: rt, Store: db, Profiles: db, Offers: offerSrc, Logger: log,
 		ProfileGrace: cfg.Customers.ProfileAccessGrace.D()}
 	var hub *agents.Hub
-	// chatCh is set below, after the hub it hears from; nil without chat.
-	var chatCh *chat.Channel
 	clients := clientaddr.New(cfg.TrustedPrefixes())
 	in := newIntake(cfg, rt, db)
 	files, err := attachments.Open(filepath.Join(cfg.DataDir, attachmentsDir), &attachments.Options{MaxFileBytes: cfg.Attachments.MaxFileBytes})
@@ -379,23 +377,13 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Dispositions:   cfg.Desktop.Dispositions,
 		AwayReasons:    cfg.Desktop.AwayReasons,
 		Grace:          cfg.Desktop.Grace.D(),
-		Typing: func(contactID string) {
-			if chatCh != nil {
-				chatCh.AgentTyping(contactID)
-			}
-		},
 		OnOfferOutcome: offerSrc.Outcome,
 		Verify: func(ctx context.Context, contactID, agentID, method string) error {
 			_, err := customers.Verify(ctx, db, rt, contactID, agentID, method, time.Now())
 			return err
 		},
 		VerificationMethods: cfg.Desktop.VerificationMethods,
-		Read: func(contactID string, upToSeq int) {
-			if chatCh != nil {
-				chatCh.AgentRead(contactID, upToSeq)
-			}
-		},
-		Logger: log,
+		Logger:              log,
 	})
 	if err != nil {
 		offerSrc.Close()
@@ -408,23 +396,15 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	listeners := []follower{{hub, hub.Resync}}
 	closers := []func(){hub.Close, offerSrc.Close}
 	senders := map[router.Channel]outbox.Sender{}
-	var receipts func(contactID string, deliveredSeq, readSeq int) // the dispatcher's, once made
 	if len(cfg.Chat.Topics) > 0 {
-		// The customer's receipts: marks on the agent's desktop, and
-		// delivered and read statuses of the agent's messages (the
-		// dispatcher, made below, before anyone can chat).
-		ch, err := newChat(cfg, rt, db, in, hub, func(contactID string, r chat.Receipt) {
-			hub.CustomerReceipt(contactID, r.DeliveredSeq, r.ReadSeq)
-			if receipts != nil {
-				receipts(contactID, r.DeliveredSeq, r.ReadSeq)
-			}
-		}, log)
+		// The hub, the chat and the outbox hear each other's signals
+		// (typing, reading, receipts) on the router's event stream.
+		ch, err := newChat(cfg, rt, db, in, log)
 		if err != nil {
 			hub.Close()
 			offerSrc.Close()
 			return nil, nil, err
 		}
-		chatCh = ch
 		mux.handle("/ws/chat", ch.Handler())
 		mux.handle("/chat/", ch.Handler())
 		listeners = append(listeners, follower{ch, ch.Resync})
@@ -438,7 +418,6 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		}
 		return nil, nil, err
 	}
-	receipts = dispatcher.Receipt
 	// Closed first: no delivery outlives the channels it goes to; and
 	// before it, the following ends.
 	closers = append([]func(){dispatcher.Close}, closers...)
@@ -486,10 +465,8 @@ const attachmentsDir = "attachments"
 // customer can resume across restarts.
 const chatSecretFile = "chat-secret"
 
-// newChat makes the web chat channel; the customer's typing and receipts
-// go to hub.
-func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, hub *agents.Hub,
-	onReceipt func(contactID string, r chat.Receipt), log *slog.Logger) (*chat.Channel, error) {
+// newChat makes the web chat channel.
+func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, log *slog.Logger) (*chat.Channel, error) {
 	secret, err := secretFile(filepath.Join(cfg.DataDir, chatSecretFile), 32)
 	if err != nil {
 		return nil, fmt.Errorf("chat secret: %w", err)
@@ -499,11 +476,9 @@ func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Int
 		TokenTTL: cfg.Chat.TokenTTL.D(), MaxMessageBytes: cfg.Chat.MaxMessageBytes,
 		ConversationsPerMinute: cfg.Chat.ConversationsPerMinute, MessagesPer10s: cfg.Chat.MessagesPer10s,
 		ConnectionsPerAddress: cfg.Chat.ConnectionsPerAddress, LeaveMessageWindow: cfg.Chat.LeaveMessageWindow.D(),
-		ClientAddr:       clientaddr.New(cfg.TrustedPrefixes()).Addr,
-		OnCustomerTyping: hub.CustomerTyping,
-		Intake:           in,
-		OnReceipt:        onReceipt,
-		Logger:           log,
+		ClientAddr: clientaddr.New(cfg.TrustedPrefixes()).Addr,
+		Intake:     in,
+		Logger:     log,
 	}
 	for _, t := range cfg.Chat.Topics {
 		o.Topics = append(o.Topics, chat.Topic{ID: t.ID, Label: t.Label, Queue: t.Queue, OfflineQueue: t.OfflineQueue})
