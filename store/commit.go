@@ -42,6 +42,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts,
 	last_error = excluded.last_error, done = excluded.done`
 	updateDeliverySQL = `UPDATE contact_messages SET delivery = ? WHERE contact_id = ? AND seq = ?`
+	insertLogSQL      = `INSERT INTO event_log (type, contact_id, at, data) VALUES (?, ?, ?, ?)`
 )
 
 // commitStmts are Commit's prepared statements. They are prepared once on
@@ -53,6 +54,7 @@ type commitStmts struct {
 	upsertContact                *sql.Stmt
 	insertEvent, insertMessage   *sql.Stmt
 	upsertOutbox, updateDelivery *sql.Stmt
+	insertLog                    *sql.Stmt
 }
 
 // prepare prepares every statement on db.
@@ -70,6 +72,7 @@ func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error 
 		{&s.insertMessage, insertMessageSQL},
 		{&s.upsertOutbox, upsertOutboxSQL},
 		{&s.updateDelivery, updateDeliverySQL},
+		{&s.insertLog, insertLogSQL},
 	} {
 		st, err := db.PrepareContext(ctx, rebind(d, p.query))
 		if err != nil {
@@ -84,7 +87,7 @@ func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error 
 func (s *commitStmts) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.upsertAgent, s.deleteAgent, s.upsertQueue, s.deleteQueue,
-		s.upsertContact, s.insertEvent, s.insertMessage, s.upsertOutbox, s.updateDelivery} {
+		s.upsertContact, s.insertEvent, s.insertMessage, s.upsertOutbox, s.updateDelivery, s.insertLog} {
 		if st != nil {
 			if err := st.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("store: close statement: %w", err))
@@ -97,7 +100,9 @@ func (s *commitStmts) close() error {
 // Commit writes b in one transaction: all of it is durable when Commit
 // returns nil, none of it when it returns an error. It upserts agents
 // (durable fields only), deletes agents, upserts queues, deletes queues,
-// upserts contacts whole, and appends events and messages, in that order.
+// upserts contacts whole, appends events and messages, upserts outbox
+// entries, sets deliveries and appends the event log's entries, in that
+// order.
 // An empty batch writes nothing.
 //
 // Events and messages must belong to contacts already stored or in the
@@ -222,6 +227,15 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 			}
 			if _, err := st.ExecContext(ctx, rec, d.ContactID, d.Seq); err != nil {
 				return fmt.Errorf("store: commit: delivery of message %d of %q: %w", d.Seq, d.ContactID, err)
+			}
+		}
+	}
+	if len(b.Log) > 0 {
+		st := tx.StmtContext(ctx, db.stmts.insertLog)
+		for i := range b.Log {
+			e := &b.Log[i]
+			if _, err := st.ExecContext(ctx, e.Type, e.ContactID, toNanos(e.At), string(e.Data)); err != nil {
+				return fmt.Errorf("store: commit: event log entry %s of %q: %w", e.Type, e.ContactID, err)
 			}
 		}
 	}
