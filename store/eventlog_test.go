@@ -67,7 +67,7 @@ func TestWebhookStore(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	w := Webhook{ID: "crm", URL: "https://crm.example/hook", Events: []string{"*"}, Secret: "s3cret", UpdatedAt: at}
 	st := WebhookState{Cursor: 7, Delivered: 3, Failures: 1, Attempts: 2, LastAttemptAt: at, LastStatus: 500,
-		LastError: "boom", LastFailedEvent: 6, NextAttemptAt: at.Add(time.Second), Disabled: true, DisabledAt: at, DisabledURL: w.URL}
+		LastError: "boom", LastFailedEvent: 6, LastFailure: "bang", NextAttemptAt: at.Add(time.Second), Disabled: true, DisabledAt: at, DisabledURL: w.URL}
 	if err := db.PutWebhook(ctx, w, st); err != nil {
 		t.Fatal(err)
 	}

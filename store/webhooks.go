@@ -35,8 +35,10 @@ type WebhookState struct {
 	// LastStatus is the HTTP status of the last attempt, 0 when none came.
 	LastStatus int
 	LastError  string
-	// LastFailedEvent is the id of the last entry given up on, 0 if none.
+	// LastFailedEvent is the id of the last entry given up on, 0 if none,
+	// and LastFailure the error of its last attempt.
 	LastFailedEvent int64
+	LastFailure     string
 	NextAttemptAt   time.Time
 	// Disabled is set when the receiver answered 410 Gone: it
 	// unsubscribed. DisabledURL is the URL that answered.
@@ -55,6 +57,7 @@ type webhookStateRecord struct {
 	LastStatus      int    `json:"last_status"`
 	LastError       string `json:"last_error"`
 	LastFailedEvent int64  `json:"last_failed_event"`
+	LastFailure     string `json:"last_failure"`
 	NextAttemptAt   int64  `json:"next_attempt_at"`
 	Disabled        bool   `json:"disabled"`
 	DisabledAt      int64  `json:"disabled_at"`
@@ -143,7 +146,7 @@ func (db *DB) WebhookState(ctx context.Context, id string) (st WebhookState, fou
 	return WebhookState{
 		Cursor: r.Cursor, Delivered: r.Delivered, Failures: r.Failures, Attempts: r.Attempts,
 		LastAttemptAt: fromNanos(r.LastAttemptAt), LastStatus: r.LastStatus, LastError: r.LastError,
-		LastFailedEvent: r.LastFailedEvent, NextAttemptAt: fromNanos(r.NextAttemptAt),
+		LastFailedEvent: r.LastFailedEvent, LastFailure: r.LastFailure, NextAttemptAt: fromNanos(r.NextAttemptAt),
 		Disabled: r.Disabled, DisabledAt: fromNanos(r.DisabledAt), DisabledURL: r.DisabledURL,
 	}, true, nil
 }
@@ -159,7 +162,7 @@ func putWebhookStateTx(ctx context.Context, tx *sql.Tx, d dialect, id string, st
 	data, err := marshalJSON(webhookStateRecord{
 		Cursor: st.Cursor, Delivered: st.Delivered, Failures: st.Failures, Attempts: st.Attempts,
 		LastAttemptAt: toNanos(st.LastAttemptAt), LastStatus: st.LastStatus, LastError: st.LastError,
-		LastFailedEvent: st.LastFailedEvent, NextAttemptAt: toNanos(st.NextAttemptAt),
+		LastFailedEvent: st.LastFailedEvent, LastFailure: st.LastFailure, NextAttemptAt: toNanos(st.NextAttemptAt),
 		Disabled: st.Disabled, DisabledAt: toNanos(st.DisabledAt), DisabledURL: st.DisabledURL,
 	})
 	if err != nil {
