@@ -74,6 +74,8 @@ type envOptions struct {
 	tls bool
 	// offers makes Options.Offers over the env's store.
 	offers func(db *store.DB) OfferCatalog
+	// webhooks makes Options.Webhooks over the env's store.
+	webhooks func(db *store.DB) WebhookRegistry
 	// clientAddr is Options.ClientAddr.
 	clientAddr func(*http.Request) string
 	// secureCookie is Options.SecureCookie.
@@ -112,8 +114,12 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	if o.offers != nil {
 		offerCat = o.offers(db)
 	}
+	var hooks WebhookRegistry
+	if o.webhooks != nil {
+		hooks = o.webhooks(db)
+	}
 	s, err := New(Options{
-		Router: rt, Store: db, Tokens: testTokens, MaxBodyBytes: testMaxBody,
+		Router: rt, Store: db, Tokens: testTokens, MaxBodyBytes: testMaxBody, Webhooks: hooks,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Queues: o.queues,
 		// The lowest bcrypt cost keeps the tests fast; the manual clock

@@ -81,6 +81,9 @@ type Options struct {
 	// Offers, when not nil, is the offer catalog of /api/v1/offers; nil
 	// means those routes answer 503.
 	Offers OfferCatalog
+	// Webhooks, when not nil, are the outbound webhooks of
+	// /api/v1/webhooks; nil means those routes answer 503.
+	Webhooks WebhookRegistry
 	// Intake is the way in of POST /api/v1/contacts and of the
 	// customer's messages (POST /api/v1/contacts/{id}/messages, direction
 	// in): it resolves the customer and starts follow-ups of ended
@@ -115,6 +118,7 @@ type Server struct {
 	secureCookie    func(*http.Request) bool   // never nil
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
 	offers          OfferCatalog       // may be nil
+	webhooks        WebhookRegistry    // may be nil
 	intake          *intake.Intake     // never nil
 	files           *attachments.Store // may be nil
 	maxMessageFiles int64
@@ -170,6 +174,7 @@ func New(o Options) (*Server, error) {
 		secureCookie:    o.SecureCookie,
 		screenPopper:    o.ScreenPop,
 		offers:          o.Offers,
+		webhooks:        o.Webhooks,
 		intake:          o.Intake,
 		files:           o.Attachments,
 		maxMessageFiles: o.MaxMessageAttachmentBytes,
@@ -248,6 +253,13 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/offers/{id}", everyone, s.getOffer)
 	s.handle("PUT /api/v1/offers/{id}", adminOnly, s.putOffer)
 	s.handle("DELETE /api/v1/offers/{id}", adminOnly, s.deleteOffer)
+
+	// Outbound webhooks carry customers' messages and hold secrets:
+	// admins only.
+	s.handle("GET /api/v1/webhooks", adminOnly, s.listWebhooks)
+	s.handle("GET /api/v1/webhooks/{id}", adminOnly, s.getWebhook)
+	s.handle("PUT /api/v1/webhooks/{id}", adminOnly, s.putWebhook)
+	s.handle("DELETE /api/v1/webhooks/{id}", adminOnly, s.deleteWebhook)
 }
 
 // Route is one endpoint of the API: its net/http pattern and who may

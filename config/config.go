@@ -144,6 +144,16 @@ type Config struct {
 	// learner's prior.
 	Offers Offers `yaml:"offers" json:"offers"`
 
+	// Webhooks are the outbound webhooks of the configuration: read only
+	// over the API, which adds others (docs/api.md, "Webhooks").
+	Webhooks []Webhook `yaml:"webhooks,omitempty" json:"webhooks,omitempty"`
+	// WebhookAllowHTTP accepts webhook URLs in plain http to any host;
+	// without it only a loopback address may be plain http.
+	WebhookAllowHTTP bool `yaml:"webhook_allow_http" json:"webhook_allow_http"`
+	// EventLogRetention is how long the event log keeps the entries that
+	// every webhook is done with.
+	EventLogRetention router.Duration `yaml:"event_log_retention" json:"event_log_retention"`
+
 	// Env looks up the environment variables named by token_env, for
 	// Validate and ResolveTokens; nil means os.LookupEnv.
 	Env func(key string) (string, bool) `yaml:"-" json:"-"`
@@ -244,6 +254,23 @@ type Log struct {
 	Level string `yaml:"level" json:"level"`
 	// Format is text or json.
 	Format string `yaml:"format" json:"format"`
+}
+
+// Webhook is one outbound webhook (package webhooks). Exactly one of
+// Secret and SecretEnv is set.
+type Webhook struct {
+	// ID names it in the API and the logs; unique.
+	ID string `yaml:"id" json:"id"`
+	// URL is where events are POSTed: https, or http to a loopback
+	// address (or anywhere with webhook_allow_http).
+	URL string `yaml:"url" json:"url"`
+	// Events are the event types it takes ("contact.created", ...), or
+	// ["*"] for all.
+	Events []string `yaml:"events" json:"events"`
+	// Secret signs the deliveries (HMAC-SHA256); SecretEnv names an
+	// environment variable that holds it.
+	Secret    string `yaml:"secret,omitempty" json:"secret,omitempty"`
+	SecretEnv string `yaml:"secret_env,omitempty" json:"secret_env,omitempty"`
 }
 
 // Customers configures how a customer's profile feeds the routing of
@@ -484,8 +511,9 @@ func Default() *Config {
 			WriteTimeout:    router.Duration(30e9),
 			ShutdownTimeout: router.Duration(10e9),
 		},
-		Log:  Log{Level: LevelInfo, Format: FormatText},
-		Auth: Auth{SessionTTL: router.Duration(DefaultSessionTTL)},
+		Log:               Log{Level: LevelInfo, Format: FormatText},
+		EventLogRetention: router.Duration(7 * 24 * time.Hour),
+		Auth:              Auth{SessionTTL: router.Duration(DefaultSessionTTL)},
 		Desktop: Desktop{
 			Dispositions: []Disposition{
 				{Code: "solved", Label: "Solved"},

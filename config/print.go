@@ -17,7 +17,8 @@ const printHeader = `# Effective routerd configuration: the file (if any) with e
 // YAML returns the configuration as YAML, for routerd -print-config. It
 // parses back to an equal Config, except that every literal secret (the
 // admin token and each token's token) and every password hash reads
-// "REDACTED"; token_env names are shown as they are.
+// "REDACTED" (as does each webhook's secret); token_env and secret_env
+// names are shown as they are.
 func (c *Config) YAML() ([]byte, error) {
 	out := *c
 	out.Auth.Tokens = slices.Clone(c.Auth.Tokens)
@@ -35,6 +36,12 @@ func (c *Config) YAML() ([]byte, error) {
 	}
 	if out.Auth.AdminToken != "" {
 		out.Auth.AdminToken = Redacted
+	}
+	out.Webhooks = slices.Clone(c.Webhooks)
+	for i := range out.Webhooks {
+		if out.Webhooks[i].Secret != "" {
+			out.Webhooks[i].Secret = Redacted
+		}
 	}
 	for i := range out.Auth.Tokens {
 		if out.Auth.Tokens[i].Token != "" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/webhooks"
 )
 
 // Token is an API token with its secret resolved.
@@ -178,4 +179,20 @@ func (c *Config) OfferRules() offers.Rules {
 // OfferPrior returns the learner's prior.
 func (c *Config) OfferPrior() offers.Prior {
 	return offers.Prior{Alpha: c.Offers.Prior.Alpha, Beta: c.Offers.Prior.Beta}
+}
+
+// WebhookList returns the configured webhooks as the webhooks package
+// takes them, their secrets read from the environment where secret_env
+// says so. Validate has checked them.
+func (c *Config) WebhookList() []webhooks.Webhook {
+	lookup := c.lookupEnv()
+	var out []webhooks.Webhook
+	for _, w := range c.Webhooks {
+		secret := w.Secret
+		if w.SecretEnv != "" {
+			secret, _ = lookup(w.SecretEnv)
+		}
+		out = append(out, webhooks.Webhook{ID: w.ID, URL: w.URL, Events: slices.Clone(w.Events), Secret: secret, Source: webhooks.SourceConfig})
+	}
+	return out
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/webhooks"
 )
 
 // Limits, the same as the router's own checks, so that a configuration
@@ -108,6 +109,7 @@ func (c *Config) Validate() error {
 	v.supervisors()
 	v.queues()
 	v.offers()
+	v.webhooks()
 	v.sorted()
 	return v.errs.err()
 }
@@ -801,4 +803,58 @@ func (v *validator) offers() {
 			}
 		}
 	}
+}
+
+// webhooks checks webhooks: unique ids, one secret each (literal or from
+// the environment), and what webhooks.Webhook.Validate checks, under
+// webhook_allow_http; and event_log_retention.
+func (v *validator) webhooks() {
+	if v.c.EventLogRetention < router.Duration(time.Hour) {
+		v.errf("event_log_retention", "%s is too short (want at least 1h, such as \"168h\")", v.c.EventLogRetention.D())
+	}
+	ids := map[string]string{}
+	for i, w := range v.c.Webhooks {
+		p := indexPath("webhooks", i)
+		if first, dup := ids[w.ID]; dup && w.ID != "" {
+			v.errf(p+".id", "duplicate webhook id %q%s", w.ID, v.firstAt(first))
+			continue
+		}
+		ids[w.ID] = p + ".id"
+		secret, ok := v.webhookSecret(p, w)
+		if !ok {
+			secret = strings.Repeat("x", webhooks.MinSecretLen) // checked; go on with the rest
+		}
+		err := webhooks.Webhook{ID: w.ID, URL: w.URL, Events: w.Events, Secret: secret}.Validate(v.c.WebhookAllowHTTP)
+		var we *webhooks.Error
+		if errors.As(err, &we) {
+			field := p + "." + we.Field
+			if we.Field == "secret" && w.SecretEnv != "" {
+				field = p + ".secret_env"
+			}
+			v.errf(field, "%s", we.Msg)
+		}
+	}
+}
+
+// webhookSecret returns w's secret; ok is false when a problem with it
+// was reported.
+func (v *validator) webhookSecret(p string, w Webhook) (string, bool) {
+	switch {
+	case w.Secret != "" && w.SecretEnv != "":
+		v.errf(p, "both secret and secret_env are set (want exactly one)")
+	case w.Secret == "" && w.SecretEnv == "":
+		v.errf(p, "neither secret nor secret_env is set (want exactly one; secret_env names an environment variable holding the secret)")
+	case w.Secret == Redacted:
+		v.errf(p+".secret", "%q is what -print-config shows in place of a secret (want the secret itself, or secret_env)", Redacted)
+	case w.Secret != "":
+		return w.Secret, true
+	default:
+		val, ok := v.c.lookupEnv()(w.SecretEnv)
+		if !ok || val == "" {
+			v.errf(p+".secret_env", "environment variable %s is not set or empty (want it to hold the webhook's secret)", w.SecretEnv)
+			return "", false
+		}
+		return val, true
+	}
+	return "", false
 }

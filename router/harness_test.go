@@ -22,6 +22,7 @@ type memStore struct {
 	events    map[string][]Event
 	messages  map[string][]Message
 	outbox    map[string]OutboxEntry
+	log       []LogEntry
 	commits   int
 	violation error
 	failNext  error // guarded by mu: the next Commit fails with it
@@ -68,6 +69,7 @@ func (s *memStore) Commit(_ context.Context, b *Batch) error {
 	for _, c := range b.Contacts {
 		s.contacts[c.ID] = c
 	}
+	s.log = append(s.log, b.Log...)
 	for _, e := range b.Events {
 		s.events[e.ContactID] = append(s.events[e.ContactID], e)
 	}

@@ -99,9 +99,14 @@ type Options struct {
 	// Calendars are the business hours that queues name (Queue.Hours),
 	// by name; the router keeps the map and never changes it or them.
 	Calendars map[string]*hours.Calendar
-	Clock     Clock
-	Notifier  Notifier
-	Logger    *slog.Logger
+	// EventLog makes every batch carry the durable event log's entries
+	// of what it changed (Batch.Log): contacts created, offered,
+	// assigned and ended, messages in and out. The outbound webhooks
+	// deliver them.
+	EventLog bool
+	Clock    Clock
+	Notifier Notifier
+	Logger   *slog.Logger
 }
 
 // Router routes contacts to agents. See the package documentation.
@@ -121,6 +126,7 @@ type Router struct {
 	customerBytes    int // never less than 1
 	outbound         map[Channel]bool
 	calendars        map[string]*hours.Calendar // read only
+	eventLog         bool
 
 	// closeMu makes Close and do exclusive: no command is queued once
 	// closing began, so the loop answers every command queued before.
@@ -289,6 +295,7 @@ func New(store Store, o *Options) (*Router, error) {
 		seqs:             map[string]contactSeqs{},
 		lastRR:           map[string]string{},
 		outbound:         map[Channel]bool{},
+		eventLog:         o.EventLog,
 	}
 	for _, ch := range o.Outbound {
 		r.outbound[ch] = true

@@ -404,6 +404,9 @@ type Batch struct {
 	Outbox []OutboxEntry
 	// Deliveries set the delivery of messages already stored.
 	Deliveries []DeliveryUpdate
+	// Log entries are appended to the durable event log, in order
+	// (Options.EventLog); the store numbers them.
+	Log []LogEntry
 }
 
 // OutboxEntry asks for an outbound message to be delivered on its
@@ -441,7 +444,7 @@ type DeliveryUpdate struct {
 func (b *Batch) Empty() bool {
 	return len(b.Agents) == 0 && len(b.DeletedAgents) == 0 && len(b.Queues) == 0 &&
 		len(b.DeletedQueues) == 0 && len(b.Contacts) == 0 && len(b.Events) == 0 && len(b.Messages) == 0 &&
-		len(b.Outbox) == 0 && len(b.Deliveries) == 0
+		len(b.Outbox) == 0 && len(b.Deliveries) == 0 && len(b.Log) == 0
 }
 
 // Inbound counts the messages from a contact's customer (direction "in")

@@ -173,6 +173,7 @@ func (w *write) event(c *Contact, name, agentID, reason string) {
 	})
 	s.event++
 	w.seqs[c.ID] = s
+	w.logEvent(c, name)
 }
 
 // message appends m to c's conversation and returns it numbered.
@@ -201,6 +202,7 @@ func (w *write) message(c *Contact, m Message) Message {
 	}
 	s.message++
 	w.seqs[c.ID] = s
+	w.logMessage(c, &m)
 	return m
 }
 

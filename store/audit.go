@@ -34,10 +34,17 @@ type AuditEntry struct {
 	Detail string
 }
 
-// AddAudit records e (with a new ID when empty).
+// AddAudit records e (with a new ID when empty); a verification also
+// appends customer.changed to the event log.
 func (db *DB) AddAudit(ctx context.Context, e AuditEntry) error {
 	return db.inTx(ctx, "audit customer "+e.CustomerID, func(tx *sql.Tx) error {
-		return addAuditTx(ctx, tx, db.dialect, e)
+		if err := addAuditTx(ctx, tx, db.dialect, e); err != nil {
+			return err
+		}
+		if e.Action != AuditVerified {
+			return nil
+		}
+		return customerChangedTx(ctx, tx, db.dialect, CustomerChange{ID: e.CustomerID, Change: ChangeVerified}, e.At)
 	})
 }
 

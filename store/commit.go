@@ -44,6 +44,7 @@ ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.att
 	updateDeliverySQL   = `UPDATE contact_messages SET delivery = ? WHERE contact_id = ? AND seq = ?`
 	insertAttachmentSQL = `INSERT INTO message_attachments (contact_id, seq, sha256, name, type, size) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (contact_id, seq, sha256) DO NOTHING`
+	insertLogSQL = `INSERT INTO event_log (type, contact_id, at, data) VALUES (?, ?, ?, ?)`
 )
 
 // commitStmts are Commit's prepared statements. They are prepared once on
@@ -56,6 +57,7 @@ type commitStmts struct {
 	insertEvent, insertMessage   *sql.Stmt
 	upsertOutbox, updateDelivery *sql.Stmt
 	insertAttachment             *sql.Stmt
+	insertLog                    *sql.Stmt
 }
 
 // prepare prepares every statement on db.
@@ -74,6 +76,7 @@ func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error 
 		{&s.upsertOutbox, upsertOutboxSQL},
 		{&s.updateDelivery, updateDeliverySQL},
 		{&s.insertAttachment, insertAttachmentSQL},
+		{&s.insertLog, insertLogSQL},
 	} {
 		st, err := db.PrepareContext(ctx, rebind(d, p.query))
 		if err != nil {
@@ -88,7 +91,7 @@ func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error 
 func (s *commitStmts) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.upsertAgent, s.deleteAgent, s.upsertQueue, s.deleteQueue,
-		s.upsertContact, s.insertEvent, s.insertMessage, s.upsertOutbox, s.updateDelivery, s.insertAttachment} {
+		s.upsertContact, s.insertEvent, s.insertMessage, s.upsertOutbox, s.updateDelivery, s.insertAttachment, s.insertLog} {
 		if st != nil {
 			if err := st.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("store: close statement: %w", err))
@@ -101,7 +104,9 @@ func (s *commitStmts) close() error {
 // Commit writes b in one transaction: all of it is durable when Commit
 // returns nil, none of it when it returns an error. It upserts agents
 // (durable fields only), deletes agents, upserts queues, deletes queues,
-// upserts contacts whole, and appends events and messages, in that order.
+// upserts contacts whole, appends events and messages, upserts outbox
+// entries, sets deliveries and appends the event log's entries, in that
+// order.
 // An empty batch writes nothing.
 //
 // Events and messages must belong to contacts already stored or in the
@@ -234,6 +239,15 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 			}
 			if _, err := st.ExecContext(ctx, rec, d.ContactID, d.Seq); err != nil {
 				return fmt.Errorf("store: commit: delivery of message %d of %q: %w", d.Seq, d.ContactID, err)
+			}
+		}
+	}
+	if len(b.Log) > 0 {
+		st := tx.StmtContext(ctx, db.stmts.insertLog)
+		for i := range b.Log {
+			e := &b.Log[i]
+			if _, err := st.ExecContext(ctx, e.Type, e.ContactID, toNanos(e.At), string(e.Data)); err != nil {
+				return fmt.Errorf("store: commit: event log entry %s of %q: %w", e.Type, e.ContactID, err)
 			}
 		}
 	}

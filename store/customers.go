@@ -161,7 +161,7 @@ func (db *DB) PutCustomer(ctx context.Context, c Customer, ids []Identity, by st
 				return err
 			}
 		}
-		return nil
+		return customerChangedTx(ctx, tx, db.dialect, CustomerChange{ID: c.ID, Change: ChangePut}, c.UpdatedAt)
 	})
 	return created, err
 }
@@ -318,7 +318,7 @@ func (db *DB) MergeCustomers(ctx context.Context, m Merge) error {
 				return err
 			}
 		}
-		return nil
+		return customerChangedTx(ctx, tx, db.dialect, CustomerChange{ID: m.FromID, Change: ChangeMerged, MergedInto: m.IntoID}, m.At)
 	})
 }
 
@@ -420,6 +420,9 @@ func (db *DB) EraseCustomer(ctx context.Context, customerID string, at time.Time
 	value = ?, contact_count = ?, identity_count = ?, updated_at = ?, erased_at = ? WHERE id = ?`),
 			valueBucket(c.Value), len(contacts), len(ids), toNanos(at), toNanos(at), customerID)
 		if err != nil {
+			return err
+		}
+		if err := customerChangedTx(ctx, tx, db.dialect, CustomerChange{ID: customerID, Change: ChangeErased}, at); err != nil {
 			return err
 		}
 		return eraseMergedTx(ctx, tx, db.dialect, customerID, at)

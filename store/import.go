@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/switchboard/switchboard/router"
 )
 
 // ImportOutcome is what ImportCustomers did with one profile.
@@ -294,6 +296,23 @@ func (p importPlan) write(ctx context.Context, tx *sql.Tx, d dialect) error {
 		}
 		if err := takeOver(ctx, tx, d, t.id, t.from, t.by, t.at); err != nil {
 			return fmt.Errorf("take over identity: %w", err)
+		}
+	}
+	if len(p.customers) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, rebind(d, insertLogSQL))
+	if err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	defer st.Close()
+	for _, c := range p.customers {
+		data, err := marshalJSON(map[string]CustomerChange{"customer": {ID: c.ID, Change: ChangeImported}})
+		if err != nil {
+			return fmt.Errorf("event log: %w", err)
+		}
+		if _, err := st.ExecContext(ctx, router.LogCustomerChanged, "", toNanos(c.UpdatedAt), data); err != nil {
+			return fmt.Errorf("event log: %w", err)
 		}
 	}
 	return nil

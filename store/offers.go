@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/switchboard/switchboard/router"
 )
 
 // Offer outcomes as recorded. Accepted counts as a success of the offer,
@@ -131,6 +133,11 @@ WHERE contact_id = ? AND offer_id = ? AND outcome <> ? ORDER BY at DESC, id DESC
 			if _, err := tx.ExecContext(ctx, rebind(db.dialect, `INSERT INTO offer_outcomes
 (id, offer_id, contact_id, customer_id, segment, agent_id, outcome, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 				o.ID, o.OfferID, o.ContactID, o.CustomerID, o.Segment, o.AgentID, o.Outcome, toNanos(o.At)); err != nil {
+				return err
+			}
+			if err := appendLogTx(ctx, tx, db.dialect, router.LogOfferOutcome, o.ContactID, o.At, map[string]OfferOutcomeData{"offer_outcome": {
+				OfferID: o.OfferID, ContactID: o.ContactID, CustomerID: o.CustomerID, AgentID: o.AgentID, Outcome: o.Outcome, Segment: o.Segment,
+			}}); err != nil {
 				return err
 			}
 			recorded++

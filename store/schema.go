@@ -301,6 +301,37 @@ var migrations = []migration{
 			`CREATE TABLE attachment_orphans (sha256 TEXT PRIMARY KEY)`,
 		},
 	},
+	{
+		version: 10,
+		name:    "the event log and outbound webhooks",
+		stmts: []string{
+			// What happened, appended in the transaction of the change;
+			// the webhooks deliver it in id order. AUTOINCREMENT: an id
+			// is never reused, not even after the newest entries were
+			// pruned, so that a webhook's cursor never skips one.
+			`CREATE TABLE event_log (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	type       TEXT NOT NULL,    -- router.LogTypes
+	contact_id TEXT NOT NULL,    -- '' for customer.changed
+	at         BIGINT NOT NULL,  -- unix ns UTC
+	data       TEXT NOT NULL     -- JSON payload
+)`,
+			// Webhooks put over the API; configured ones are not stored.
+			`CREATE TABLE webhooks (
+	id         TEXT PRIMARY KEY,
+	url        TEXT NOT NULL,
+	events     TEXT NOT NULL,    -- JSON []string
+	secret     TEXT NOT NULL,
+	updated_at BIGINT NOT NULL   -- unix ns UTC
+)`,
+			// The delivery state of every webhook, configured or put.
+			`CREATE TABLE webhook_state (
+	id         TEXT PRIMARY KEY,
+	state      TEXT NOT NULL,    -- JSON webhookStateRecord
+	updated_at BIGINT NOT NULL   -- unix ns UTC
+)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

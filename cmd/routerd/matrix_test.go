@@ -197,6 +197,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/offers/{id}", "GET", "/api/v1/offers/savings", "", want{}.grant(ok, everyone...)},
 		{"PUT /api/v1/offers/{id}", "PUT", "/api/v1/offers/savings", "{", want{}.grant(bad, admins...)},
 		{"DELETE /api/v1/offers/{id}", "DELETE", "/api/v1/offers/nothing", "", want{}.grant(none, admins...)},
+		{"GET /api/v1/webhooks", "GET", "/api/v1/webhooks", "", want{}.grant(ok, admins...)},
+		{"GET /api/v1/webhooks/{id}", "GET", "/api/v1/webhooks/nothing", "", want{}.grant(none, admins...)},
+		{"PUT /api/v1/webhooks/{id}", "PUT", "/api/v1/webhooks/nothing", "{", want{}.grant(bad, admins...)},
+		{"DELETE /api/v1/webhooks/{id}", "DELETE", "/api/v1/webhooks/nothing", "", want{}.grant(none, admins...)},
 
 		// The daemon's own routes: pages and WebSockets.
 		{"GET /{$}", "GET", "/", "", all(http.StatusFound)},

@@ -33,6 +33,7 @@ import (
 	"github.com/switchboard/switchboard/profiles"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
+	"github.com/switchboard/switchboard/webhooks"
 )
 
 // adminTokenFile is where a generated admin token is kept, in the data
@@ -200,6 +201,9 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 	// (build subscribes them).
 	opts := cfg.RouterOptions()
 	opts.Logger = log
+	// The webhooks deliver the event log; it is written whether or not
+	// any webhook exists yet, as one may be put over the API.
+	opts.EventLog = true
 	if len(cfg.Chat.Topics) > 0 {
 		// The chat delivers its agents' messages through the outbox.
 		opts.Outbound = append(opts.Outbound, router.ChannelChat)
@@ -335,6 +339,12 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		offerSrc.Close()
 		return nil, nil, err
 	}
+	hooks, err := webhooks.New(webhooks.Options{Store: db, Webhooks: cfg.WebhookList(), AllowHTTP: cfg.WebhookAllowHTTP,
+		Retention: cfg.EventLogRetention.D(), Logger: log})
+	if err != nil {
+		offerSrc.Close()
+		return nil, nil, err
+	}
 	apiSrv, err := api.New(api.Options{
 		Router: rt, Store: db, Tokens: tokens, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log,
 		ClientAddr:                clients.Addr,
@@ -343,6 +353,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Sessions:                  &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
 		ScreenPop:                 func(ctx context.Context, id string) (any, error) { return popper.ScreenPop(ctx, id) },
 		Offers:                    offerCat,
+		Webhooks:                  hooks,
 		Intake:                    in,
 		Attachments:               files,
 		MaxMessageAttachmentBytes: cfg.Attachments.MaxMessageBytes,
@@ -420,15 +431,17 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	}
 	// Closed first: no delivery outlives the channels it goes to; and
 	// before it, the following ends.
-	closers = append([]func(){dispatcher.Close}, closers...)
-	closers = append([]func(){follow(rt, append(listeners, follower{dispatcher, dispatcher.Resync})...)}, closers...)
-	// After it subscribed: the store's scan finds what was committed
+	closers = append([]func(){dispatcher.Close, hooks.Close}, closers...)
+	closers = append([]func(){follow(rt, append(listeners, follower{dispatcher, dispatcher.Resync}, follower{hooks, hooks.Resync})...)}, closers...)
+	// After they subscribed: the store's scan finds what was committed
 	// before (a crash's), the event stream brings the rest.
-	if err := dispatcher.Start(context.Background()); err != nil {
-		for _, c := range closers {
-			c()
+	for _, start := range []func(context.Context) error{dispatcher.Start, hooks.Start} {
+		if err := start(context.Background()); err != nil {
+			for _, c := range closers {
+				c()
+			}
+			return nil, nil, err
 		}
-		return nil, nil, err
 	}
 	return mux, func() {
 		for _, c := range closers {

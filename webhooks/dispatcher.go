@@ -1,0 +1,662 @@
+// Package webhooks delivers the durable event log to outside systems (a
+// CRM, a ticketing tool) as signed HTTP POSTs.
+//
+// The router and the store append what happens to the event log in the
+// transaction of the change (router.Options.EventLog, router.LogEntry),
+// so a crash loses none. A Dispatcher keeps, for each webhook, a durable
+// cursor over the log's ids and delivers the entries after it that the
+// webhook subscribes to, one at a time and in log order (so in order per
+// contact), each as JSON signed with HMAC-SHA256 (Sign). A 2xx answer
+// moves the cursor on; 410 Gone unsubscribes the webhook (it is disabled
+// and shows so); any other failure is retried with capped exponential
+// backoff and jitter until GiveUpAfter has passed since the event, when
+// the event is skipped and counted as failed. After a restart, delivery
+// goes on from the cursor: at least once, a receiver deduplicates by the
+// event's id.
+//
+// The dispatcher wakes on the router's event stream (it is a
+// router.Notifier) and on a slow timer, for what the store writes
+// outside the router (customer.changed, offer.outcome); the timer also
+// prunes the log.
+//
+//	d, err := webhooks.New(webhooks.Options{Store: db, Webhooks: configured})
+//	sub, snap := rt.Subscribe(0)
+//	go rt.Follow(ctx, sub, snap, d, d.Resync)
+//	err = d.Start(ctx)
+//	defer d.Close()
+package webhooks
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// Defaults of Options.
+const (
+	// DefaultMinBackoff is the wait before the first retry; each further
+	// retry doubles it, up to DefaultMaxBackoff, with ±20 % jitter.
+	DefaultMinBackoff = time.Second
+	DefaultMaxBackoff = 10 * time.Minute
+	// DefaultGiveUpAfter is how long after an event its delivery is
+	// retried before it is skipped and counted as failed.
+	DefaultGiveUpAfter = 24 * time.Hour
+	// DefaultRetention is how long the event log keeps entries that every
+	// webhook is done with.
+	DefaultRetention = 7 * 24 * time.Hour
+	// DefaultPollInterval is how often the dispatcher looks at the log
+	// without being woken (for entries written outside the router), and
+	// prunes it.
+	DefaultPollInterval = 15 * time.Second
+	// deliveryTimeout bounds one attempt, the answer's body included.
+	deliveryTimeout = 10 * time.Second
+	// pageSize is how many entries a webhook reads from the log at a time.
+	pageSize = 100
+	// maxAnswer is how much of an answer's body is read (and ignored).
+	maxAnswer = 64 << 10
+)
+
+// Headers of a delivery.
+const (
+	HeaderEventID   = "Switchboard-Event-Id"
+	HeaderEventType = "Switchboard-Event-Type"
+	HeaderTimestamp = "Switchboard-Timestamp"
+	HeaderSignature = "Switchboard-Signature"
+)
+
+// Event is the JSON body of a delivery.
+type Event struct {
+	// ID is stable across attempts and restarts: "evt_" and the log id.
+	ID   string          `json:"id"`
+	Type string          `json:"type"`
+	At   time.Time       `json:"at"`
+	Data json.RawMessage `json:"data"`
+}
+
+// EventID is the id of the event of log entry id.
+func EventID(id int64) string { return "evt_" + strconv.FormatInt(id, 10) }
+
+// Sign returns the Switchboard-Signature of body sent at timestamp
+// (unix seconds): "v1=" and the hex HMAC-SHA256, keyed with secret, of
+// the timestamp, a dot, and the body.
+func Sign(secret string, timestamp int64, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(strconv.FormatInt(timestamp, 10)))
+	m.Write([]byte("."))
+	m.Write(body)
+	return "v1=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Store is what the dispatcher reads and keeps; *store.DB implements it.
+type Store interface {
+	EventLog(ctx context.Context, after int64, limit int) ([]router.LogEntry, error)
+	LastLogID(ctx context.Context) (int64, error)
+	PruneEventLog(ctx context.Context, upTo int64, before time.Time) (int64, error)
+	Webhooks(ctx context.Context) ([]store.Webhook, error)
+	PutWebhook(ctx context.Context, w store.Webhook, st store.WebhookState) error
+	DeleteWebhook(ctx context.Context, id string) error
+	WebhookState(ctx context.Context, id string) (store.WebhookState, bool, error)
+	PutWebhookState(ctx context.Context, id string, st store.WebhookState) error
+}
+
+var _ Store = (*store.DB)(nil)
+
+// Options configure New. Store is required.
+type Options struct {
+	Store Store
+	// Webhooks are the configured ones (Source SourceConfig), read only
+	// over the API; those put over the API are read from the store.
+	Webhooks []Webhook
+	// AllowHTTP accepts plain http URLs to any host (CheckURL).
+	AllowHTTP bool
+	// Client posts the deliveries; nil is a client that follows no
+	// redirect (a 3xx is a failure).
+	Client *http.Client
+	// MinBackoff, MaxBackoff, GiveUpAfter, Retention and PollInterval:
+	// zero means the defaults.
+	MinBackoff, MaxBackoff, GiveUpAfter, Retention, PollInterval time.Duration
+	// Clock times the retries, the poll and the signatures' timestamps;
+	// nil is the wall clock.
+	Clock  router.Clock
+	Logger *slog.Logger
+}
+
+// Status is a webhook as GET /api/v1/webhooks shows it: its definition
+// without the secret, and where its deliveries stand.
+type Status struct {
+	ID        string
+	URL       string
+	Events    []string
+	Source    string
+	UpdatedAt time.Time
+	State     store.WebhookState
+}
+
+// Dispatcher delivers the event log to the webhooks. It implements
+// router.Notifier and is safe for concurrent use.
+type Dispatcher struct {
+	o   Options
+	log *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// mu guards hooks and each hook's def and st, started and closed.
+	mu      sync.Mutex
+	hooks   map[string]*hook
+	started bool
+	closed  bool
+	poll    router.Timer
+	// putMu serialises Put and Delete.
+	putMu sync.Mutex
+	// pruning is set while a prune runs.
+	pruning sync.Mutex
+
+	// idle, when set (tests), is told each time a webhook's worker waits:
+	// until next, or for a wake-up when next is zero.
+	idle func(id string, next time.Time)
+}
+
+// hook is one webhook and its worker.
+type hook struct {
+	def  Webhook
+	st   store.WebhookState // guarded by Dispatcher.mu; written by the worker
+	wake chan struct{}      // capacity 1
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+var _ router.Notifier = (*Dispatcher)(nil)
+
+// New checks o and returns a dispatcher; Start it.
+func New(o Options) (*Dispatcher, error) {
+	if o.Store == nil {
+		return nil, errors.New("webhooks: options: Store is required")
+	}
+	o.MinBackoff = orDefault(o.MinBackoff, DefaultMinBackoff)
+	o.MaxBackoff = orDefault(o.MaxBackoff, DefaultMaxBackoff)
+	o.GiveUpAfter = orDefault(o.GiveUpAfter, DefaultGiveUpAfter)
+	o.Retention = orDefault(o.Retention, DefaultRetention)
+	o.PollInterval = orDefault(o.PollInterval, DefaultPollInterval)
+	if o.Clock == nil {
+		o.Clock = wallClock{}
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{
+			Timeout:       deliveryTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	seen := map[string]bool{}
+	for _, w := range o.Webhooks {
+		if err := w.Validate(o.AllowHTTP); err != nil {
+			return nil, fmt.Errorf("webhooks: webhook %q: %w", w.ID, err)
+		}
+		if seen[w.ID] {
+			return nil, fmt.Errorf("webhooks: webhook %q is configured twice", w.ID)
+		}
+		seen[w.ID] = true
+	}
+	d := &Dispatcher{o: o, log: o.Logger, hooks: map[string]*hook{}}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	return d, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Start loads the webhooks (configured, then stored; a stored one with a
+// configured one's id is ignored) with their delivery state, and starts
+// delivering. A webhook without a state starts at the end of the log: it
+// gets what happens from now on.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	defs := slices.Clone(d.o.Webhooks)
+	for i := range defs {
+		defs[i].Source = SourceConfig
+	}
+	stored, err := d.o.Store.Webhooks(ctx)
+	if err != nil {
+		return fmt.Errorf("webhooks: start: %w", err)
+	}
+	for _, w := range stored {
+		if slices.ContainsFunc(defs, func(c Webhook) bool { return c.ID == w.ID }) {
+			d.log.Warn("webhooks: a webhook put over the API has a configured webhook's id; the configured one is used", "webhook", w.ID)
+			continue
+		}
+		defs = append(defs, Webhook{ID: w.ID, URL: w.URL, Events: w.Events, Secret: w.Secret, Source: SourceAPI, UpdatedAt: w.UpdatedAt})
+	}
+	hooks := make([]*hook, 0, len(defs))
+	for _, w := range defs {
+		st, found, err := d.o.Store.WebhookState(ctx, w.ID)
+		if err != nil {
+			return fmt.Errorf("webhooks: start: %w", err)
+		}
+		if !found || (st.Disabled && w.Source == SourceConfig && st.DisabledURL != w.URL) {
+			// New, or a configured webhook whose receiver unsubscribed
+			// and that now names another URL: from the end of the log.
+			if st, err = d.freshState(ctx); err != nil {
+				return err
+			}
+			if err := d.o.Store.PutWebhookState(ctx, w.ID, st); err != nil {
+				return fmt.Errorf("webhooks: start: %w", err)
+			}
+		}
+		hooks = append(hooks, &hook{def: w, st: st})
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.started = true
+	for _, h := range hooks {
+		d.startLocked(h)
+	}
+	d.armPollLocked()
+	return nil
+}
+
+// freshState is the state of a webhook that starts now: its cursor at
+// the end of the log.
+func (d *Dispatcher) freshState(ctx context.Context) (store.WebhookState, error) {
+	last, err := d.o.Store.LastLogID(ctx)
+	if err != nil {
+		return store.WebhookState{}, fmt.Errorf("webhooks: %w", err)
+	}
+	return store.WebhookState{Cursor: last}, nil
+}
+
+// startLocked starts h's worker; d.mu is held.
+func (d *Dispatcher) startLocked(h *hook) {
+	ctx, cancel := context.WithCancel(d.ctx)
+	h.wake, h.stop, h.done = make(chan struct{}, 1), cancel, make(chan struct{})
+	d.hooks[h.def.ID] = h
+	d.wg.Add(1)
+	go d.run(ctx, h)
+}
+
+// armPollLocked arms the slow timer; d.mu is held.
+func (d *Dispatcher) armPollLocked() {
+	if d.closed {
+		return
+	}
+	d.poll = d.o.Clock.AfterFunc(d.o.PollInterval, func() {
+		d.wakeAll()
+		d.prune()
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.armPollLocked()
+	})
+}
+
+// Notify wakes every webhook after a committed batch; it never blocks.
+func (d *Dispatcher) Notify(ns []router.Notification) {
+	if len(ns) > 0 {
+		d.wakeAll()
+	}
+}
+
+// Resync wakes every webhook after the dispatcher missed some of the
+// router's batches; the log holds them all.
+func (d *Dispatcher) Resync(*router.Snapshot) { d.wakeAll() }
+
+func (d *Dispatcher) wakeAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, h := range d.hooks {
+		wake(h.wake)
+	}
+}
+
+func wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the deliveries in flight and waits for them; the cursors
+// are durable for the next Start.
+func (d *Dispatcher) Close() {
+	d.mu.Lock()
+	d.closed = true
+	if d.poll != nil {
+		d.poll.Stop()
+	}
+	d.mu.Unlock()
+	d.cancel()
+	d.wg.Wait()
+}
+
+// List returns every webhook, by id.
+func (d *Dispatcher) List() []Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]Status, 0, len(d.hooks))
+	for _, h := range d.hooks {
+		out = append(out, statusOf(h))
+	}
+	slices.SortFunc(out, func(a, b Status) int {
+		if a.ID < b.ID {
+			return -1
+		}
+		if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Get returns webhook id.
+func (d *Dispatcher) Get(id string) (Status, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	h, ok := d.hooks[id]
+	if !ok {
+		return Status{}, false
+	}
+	return statusOf(h), true
+}
+
+func statusOf(h *hook) Status {
+	return Status{ID: h.def.ID, URL: h.def.URL, Events: slices.Clone(h.def.Events), Source: h.def.Source,
+		UpdatedAt: h.def.UpdatedAt, State: h.st}
+}
+
+// Put creates or replaces the webhook w.ID over the API, durably, and
+// reports whether it was created. A replaced webhook keeps its cursor;
+// one its receiver unsubscribed (410) is subscribed again from the end of
+// the log. A configured id is ErrReadOnly; an invalid w an *Error.
+func (d *Dispatcher) Put(ctx context.Context, w Webhook) (created bool, err error) {
+	w.Source = SourceAPI
+	w.Events = slices.Clone(w.Events)
+	if err := w.Validate(d.o.AllowHTTP); err != nil {
+		return false, err
+	}
+	if slices.ContainsFunc(d.o.Webhooks, func(c Webhook) bool { return c.ID == w.ID }) {
+		return false, ErrReadOnly
+	}
+	d.putMu.Lock()
+	defer d.putMu.Unlock()
+	old := d.stopHook(w.ID)
+	var st store.WebhookState
+	if old != nil && !old.st.Disabled {
+		st = old.st
+	} else if st, err = d.freshState(ctx); err != nil {
+		d.restart(old)
+		return false, err
+	}
+	if w.UpdatedAt.IsZero() {
+		w.UpdatedAt = d.o.Clock.Now().UTC()
+	}
+	if err := d.o.Store.PutWebhook(ctx, store.Webhook{ID: w.ID, URL: w.URL, Events: w.Events, Secret: w.Secret, UpdatedAt: w.UpdatedAt}, st); err != nil {
+		d.restart(old)
+		return false, err
+	}
+	d.restart(&hook{def: w, st: st})
+	return old == nil, nil
+}
+
+// Delete removes webhook id, put over the API, and its state. A
+// configured id is ErrReadOnly; an unknown one ErrUnknown.
+func (d *Dispatcher) Delete(ctx context.Context, id string) error {
+	if slices.ContainsFunc(d.o.Webhooks, func(c Webhook) bool { return c.ID == id }) {
+		return ErrReadOnly
+	}
+	d.putMu.Lock()
+	defer d.putMu.Unlock()
+	old := d.stopHook(id)
+	if old == nil {
+		return ErrUnknown
+	}
+	if err := d.o.Store.DeleteWebhook(ctx, id); err != nil {
+		d.restart(old)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrUnknown
+		}
+		return err
+	}
+	return nil
+}
+
+// stopHook stops the worker of webhook id and returns its hook (its
+// state final), nil if there is none.
+func (d *Dispatcher) stopHook(id string) *hook {
+	d.mu.Lock()
+	h := d.hooks[id]
+	if h != nil {
+		delete(d.hooks, id)
+	}
+	d.mu.Unlock()
+	if h == nil {
+		return nil
+	}
+	h.stop()
+	<-h.done
+	return h
+}
+
+// restart starts h again (nil: nothing), unless the dispatcher closed or
+// has not started (Start then loads it from the store).
+func (d *Dispatcher) restart(h *hook) {
+	if h == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return
+	}
+	if !d.started {
+		d.hooks[h.def.ID] = h
+		return
+	}
+	d.startLocked(h)
+}
+
+// run is h's worker: it delivers what the log holds for h, then waits
+// for a wake-up or its next retry.
+func (d *Dispatcher) run(ctx context.Context, h *hook) {
+	defer d.wg.Done()
+	defer close(h.done)
+	d.mu.Lock()
+	st := h.st
+	d.mu.Unlock()
+	for {
+		var next time.Time
+		st, next = d.deliver(ctx, h, st)
+		if ctx.Err() != nil {
+			return
+		}
+		var t router.Timer
+		if !next.IsZero() {
+			t = d.o.Clock.AfterFunc(next.Sub(d.o.Clock.Now()), func() { wake(h.wake) })
+		}
+		if d.idle != nil {
+			d.idle(h.def.ID, next)
+		}
+		select {
+		case <-ctx.Done():
+		case <-h.wake:
+		}
+		if t != nil {
+			t.Stop()
+		}
+	}
+}
+
+// deliver delivers the log's entries after st.Cursor that h subscribes
+// to, in order, until it is done with the log or an entry waits for its
+// retry (returned as next), and returns the state it leaves.
+func (d *Dispatcher) deliver(ctx context.Context, h *hook, st store.WebhookState) (_ store.WebhookState, next time.Time) {
+	for !st.Disabled {
+		entries, err := d.o.Store.EventLog(ctx, st.Cursor, pageSize)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Error("webhooks: read the event log", "webhook", h.def.ID, "err", err)
+			}
+			return st, d.o.Clock.Now().Add(d.o.MinBackoff)
+		}
+		dirty := false
+		for _, e := range entries {
+			if !h.def.subscribed(e.Type) {
+				st.Cursor, dirty = e.ID, true
+				continue
+			}
+			if now := d.o.Clock.Now(); now.Before(st.NextAttemptAt) {
+				return d.save(ctx, h, st, dirty), st.NextAttemptAt
+			}
+			status, err := d.post(ctx, h.def, e)
+			if ctx.Err() != nil {
+				return st, time.Time{}
+			}
+			now := d.o.Clock.Now().UTC()
+			st.LastAttemptAt, st.LastStatus = now, status
+			switch {
+			case err == nil:
+				st.Cursor, st.Delivered, st.Attempts, st.LastError, st.NextAttemptAt = e.ID, st.Delivered+1, 0, "", time.Time{}
+			case status == http.StatusGone:
+				st.Disabled, st.DisabledAt, st.DisabledURL, st.LastError = true, now, h.def.URL, err.Error()
+				d.log.Warn("webhooks: the receiver answered 410 Gone; the webhook is unsubscribed", "webhook", h.def.ID)
+				return d.save(ctx, h, st, true), time.Time{}
+			case now.Sub(e.At) >= d.o.GiveUpAfter:
+				d.log.Warn("webhooks: delivery given up", "webhook", h.def.ID, "event", EventID(e.ID), "attempts", st.Attempts+1, "err", err)
+				st.Cursor, st.Failures, st.LastFailedEvent, st.LastFailure = e.ID, st.Failures+1, e.ID, err.Error()
+				st.Attempts, st.LastError, st.NextAttemptAt = 0, err.Error(), time.Time{}
+			default:
+				st.Attempts++
+				st.LastError, st.NextAttemptAt = err.Error(), now.Add(d.backoff(st.Attempts))
+				return d.save(ctx, h, st, true), st.NextAttemptAt
+			}
+			st, dirty = d.save(ctx, h, st, true), false
+		}
+		st = d.save(ctx, h, st, dirty)
+		if len(entries) < pageSize {
+			return st, time.Time{}
+		}
+	}
+	return st, time.Time{}
+}
+
+// save makes st h's state, durable when dirty.
+func (d *Dispatcher) save(ctx context.Context, h *hook, st store.WebhookState, dirty bool) store.WebhookState {
+	if dirty {
+		if err := d.o.Store.PutWebhookState(ctx, h.def.ID, st); err != nil && ctx.Err() == nil {
+			// The next save writes it; until then a restart may deliver
+			// again what was delivered (at least once).
+			d.log.Error("webhooks: save the delivery state", "webhook", h.def.ID, "err", err)
+		}
+	}
+	d.mu.Lock()
+	h.st = st
+	d.mu.Unlock()
+	return st
+}
+
+// post delivers e to w once. It returns the answer's status (0 when
+// none came) and an error unless it was 2xx.
+func (d *Dispatcher) post(ctx context.Context, w Webhook, e router.LogEntry) (int, error) {
+	data := e.Data
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	body, err := json.Marshal(Event{ID: EventID(e.ID), Type: e.Type, At: e.At.UTC(), Data: data})
+	if err != nil {
+		return 0, fmt.Errorf("webhooks: encode event: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, deliveryTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("webhooks: %w", err)
+	}
+	ts := d.o.Clock.Now().Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Switchboard-Webhooks/1")
+	req.Header.Set(HeaderEventID, EventID(e.ID))
+	req.Header.Set(HeaderEventType, e.Type)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(HeaderSignature, Sign(w.Secret, ts, body))
+	resp, err := d.o.Client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("webhooks: post: %w", err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, fmt.Errorf("webhooks: the receiver answered %s", resp.Status)
+	}
+	return resp.StatusCode, nil
+}
+
+// backoff is the wait before retry n (n ≥ 1): MinBackoff doubled n-1
+// times, capped at MaxBackoff, ±20 % jitter.
+func (d *Dispatcher) backoff(n int) time.Duration {
+	b := d.o.MinBackoff
+	for i := 1; i < n && b < d.o.MaxBackoff; i++ {
+		b *= 2
+	}
+	b = min(b, d.o.MaxBackoff)
+	jitter := time.Duration(rand.Int64N(int64(b)/5*2+1)) - b/5
+	return b + jitter
+}
+
+// prune deletes the log's entries that every enabled webhook is done
+// with and that are older than the retention.
+func (d *Dispatcher) prune() {
+	if !d.pruning.TryLock() {
+		return
+	}
+	defer d.pruning.Unlock()
+	last, err := d.o.Store.LastLogID(d.ctx)
+	if err != nil {
+		return
+	}
+	upTo := last
+	d.mu.Lock()
+	for _, h := range d.hooks {
+		if !h.st.Disabled {
+			upTo = min(upTo, h.st.Cursor)
+		}
+	}
+	d.mu.Unlock()
+	n, err := d.o.Store.PruneEventLog(d.ctx, upTo, d.o.Clock.Now().Add(-d.o.Retention))
+	if err != nil && d.ctx.Err() == nil {
+		d.log.Error("webhooks: prune the event log", "err", err)
+	} else if n > 0 {
+		d.log.Debug("webhooks: pruned the event log", "entries", n)
+	}
+}
+
+// wallClock is the real time.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+func (wallClock) AfterFunc(d time.Duration, f func()) router.Timer {
+	return time.AfterFunc(d, f)
+}
