@@ -120,7 +120,7 @@ func messageSummary(m *Message) *LogMessage {
 // tells integrations, if anything: its creation, an offer, its
 // assignment, or its end. Only with Options.EventLog.
 func (w *write) logEvent(c *Contact, name string) {
-	if !w.r.eventLog {
+	if !w.r.eventLog.Load() {
 		return
 	}
 	var typ string
@@ -142,7 +142,7 @@ func (w *write) logEvent(c *Contact, name string) {
 // logMessage appends message.in or message.out for m, a message of c.
 // Only with Options.EventLog.
 func (w *write) logMessage(c *Contact, m *Message) {
-	if !w.r.eventLog {
+	if !w.r.eventLog.Load() {
 		return
 	}
 	typ := LogMessageIn
@@ -159,3 +159,8 @@ func (w *write) appendLog(typ, contactID string, d LogData) {
 	}
 	w.batch.Log = append(w.batch.Log, LogEntry{Type: typ, ContactID: contactID, At: w.now, Data: b})
 }
+
+// SetEventLog turns the event log (Options.EventLog) on or off for the
+// batches sealed from now on: routerd keeps it on while a webhook may
+// read it. Safe for concurrent use.
+func (r *Router) SetEventLog(on bool) { r.eventLog.Store(on) }

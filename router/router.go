@@ -126,7 +126,7 @@ type Router struct {
 	customerBytes    int // never less than 1
 	outbound         map[Channel]bool
 	calendars        map[string]*hours.Calendar // read only
-	eventLog         bool
+	eventLog         atomic.Bool                // Options.EventLog, then SetEventLog
 
 	// closeMu makes Close and do exclusive: no command is queued once
 	// closing began, so the loop answers every command queued before.
@@ -295,11 +295,11 @@ func New(store Store, o *Options) (*Router, error) {
 		seqs:             map[string]contactSeqs{},
 		lastRR:           map[string]string{},
 		outbound:         map[Channel]bool{},
-		eventLog:         o.EventLog,
 	}
 	for _, ch := range o.Outbound {
 		r.outbound[ch] = true
 	}
+	r.eventLog.Store(o.EventLog)
 	for ch, d := range DefaultOfferTimeout {
 		r.offerTimeout[ch] = d
 	}

@@ -18,25 +18,29 @@ import (
 // commit) and accepted by a simulated agent, every step committed before
 // it is acknowledged. Concurrent callers share commits (group commit).
 // With close=true each contact is also closed, the whole lifecycle.
+//
+// eventlog=true writes the event log that webhooks read, as routerd does.
 func BenchmarkCreateToAssigned(b *testing.B) {
-	for _, sync := range []string{"full", "normal"} {
-		for _, callers := range []int{64, 256} {
-			for _, closing := range []bool{false, true} {
-				name := fmt.Sprintf("synchronous=%s/callers=%d/close=%v", sync, callers, closing)
-				b.Run(name, func(b *testing.B) { benchCreateToAssigned(b, sync, callers, closing) })
+	for _, eventLog := range []bool{false, true} {
+		for _, sync := range []string{"full", "normal"} {
+			for _, callers := range []int{64, 256} {
+				for _, closing := range []bool{false, true} {
+					name := fmt.Sprintf("eventlog=%v/synchronous=%s/callers=%d/close=%v", eventLog, sync, callers, closing)
+					b.Run(name, func(b *testing.B) { benchCreateToAssigned(b, sync, callers, closing, eventLog) })
+				}
 			}
 		}
 	}
 }
 
-func benchCreateToAssigned(b *testing.B, synchronous string, workers int, closing bool) {
+func benchCreateToAssigned(b *testing.B, synchronous string, workers int, closing, eventLog bool) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(b.TempDir(), "bench.db"), Synchronous: synchronous})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	r, err := router.New(db, nil)
+	r, err := router.New(db, &router.Options{EventLog: eventLog})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -135,6 +135,12 @@ type Options struct {
 	// nil is the wall clock.
 	Clock  router.Clock
 	Logger *slog.Logger
+	// OnActive, if set, hears whether any webhook is defined, at Start
+	// and whenever that changes (routerd keeps the router's event log
+	// on only then: a webhook starts at the end of the log, so nothing
+	// logged before it would be read). It is called with the
+	// dispatcher's lock held and must not block.
+	OnActive func(active bool)
 }
 
 // Status is a webhook as GET /api/v1/webhooks shows it: its definition
@@ -163,7 +169,9 @@ type Dispatcher struct {
 	hooks   map[string]*hook
 	started bool
 	closed  bool
-	poll    router.Timer
+	// reported and active are what OnActive last heard.
+	reported, active bool
+	poll             router.Timer
 	// putMu serialises Put and Delete.
 	putMu sync.Mutex
 	// pruning is set while a prune runs.
@@ -276,8 +284,20 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	for _, h := range hooks {
 		d.startLocked(h)
 	}
+	d.reportLocked()
 	d.armPollLocked()
 	return nil
+}
+
+// reportLocked tells Options.OnActive whether any webhook is defined,
+// the first time and when it changed. d.mu is held.
+func (d *Dispatcher) reportLocked() {
+	active := len(d.hooks) > 0
+	if d.o.OnActive == nil || d.reported && active == d.active {
+		return
+	}
+	d.reported, d.active = true, active
+	d.o.OnActive(active)
 }
 
 // freshState is the state of a webhook that starts now: its cursor at
@@ -295,6 +315,7 @@ func (d *Dispatcher) startLocked(h *hook) {
 	ctx, cancel := context.WithCancel(d.ctx)
 	h.wake, h.stop, h.done = make(chan struct{}, 1), cancel, make(chan struct{})
 	d.hooks[h.def.ID] = h
+	d.reportLocked()
 	d.wg.Add(1)
 	go d.run(ctx, h)
 }
@@ -441,6 +462,11 @@ func (d *Dispatcher) Delete(ctx context.Context, id string) error {
 		}
 		return err
 	}
+	d.mu.Lock()
+	if d.started {
+		d.reportLocked()
+	}
+	d.mu.Unlock()
 	return nil
 }
 
@@ -450,7 +476,7 @@ func (d *Dispatcher) stopHook(id string) *hook {
 	d.mu.Lock()
 	h := d.hooks[id]
 	if h != nil {
-		delete(d.hooks, id)
+		delete(d.hooks, id) // not reported: a Put starts it again
 	}
 	d.mu.Unlock()
 	if h == nil {

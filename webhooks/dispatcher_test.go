@@ -425,3 +425,33 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// OnActive hears whether any webhook is defined: at Start, when the first
+// is put, not while one is put again, and when the last is deleted.
+func TestOnActive(t *testing.T) {
+	f := newFixture(t)
+	var mu sync.Mutex
+	var heard []bool
+	d, err := New(Options{Store: f.db, Clock: f.clock, OnActive: func(on bool) { mu.Lock(); heard = append(heard, on); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	w := Webhook{ID: "crm", URL: "https://crm.example/hook", Events: []string{"*"}, Secret: testSecret}
+	for range 2 {
+		if _, err := d.Put(f.ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Delete(f.ctx, "crm"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(heard) != "[false true false]" {
+		t.Errorf("got %v, want [false true false]: none at start, one put (twice), deleted", heard)
+	}
+}

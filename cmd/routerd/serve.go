@@ -201,8 +201,10 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 	// (build subscribes them).
 	opts := cfg.RouterOptions()
 	opts.Logger = log
-	// The webhooks deliver the event log; it is written whether or not
-	// any webhook exists yet, as one may be put over the API.
+	// The webhooks deliver the event log. It is written from the start
+	// (a webhook stored before a restart must miss nothing), then only
+	// while a webhook exists (the webhooks tell: OnActive); one put over
+	// the API starts at the end of the log.
 	opts.EventLog = true
 	if len(cfg.Chat.Topics) > 0 {
 		// The chat delivers its agents' messages through the outbox.
@@ -340,7 +342,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		return nil, nil, err
 	}
 	hooks, err := webhooks.New(webhooks.Options{Store: db, Webhooks: cfg.WebhookList(), AllowHTTP: cfg.WebhookAllowHTTP,
-		Retention: cfg.EventLogRetention.D(), Logger: log})
+		Retention: cfg.EventLogRetention.D(), Logger: log, OnActive: rt.SetEventLog})
 	if err != nil {
 		offerSrc.Close()
 		return nil, nil, err

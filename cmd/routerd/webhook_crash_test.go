@@ -135,6 +135,13 @@ func TestWebhookCrashRecovery(t *testing.T) {
 	attempts := rcv.attempts
 	rcv.mu.Unlock()
 	during := create(d.base, 15)
+	// A reply on each: an outbound message committed, its delivery to
+	// the integration (message.out) still to come when routerd dies.
+	for _, id := range during {
+		if code, err := call(d.base, "POST", "/api/v1/contacts/"+id+"/messages", map[string]string{"direction": "out", "body": "we are on it"}, nil, nil); err != nil || code != http.StatusCreated {
+			t.Fatalf("reply on %s: %d %v", id, code, err)
+		}
+	}
 	all := append(append([]string(nil), before...), during...)
 	for _, id := range all {
 		if code, err := call(d.base, "POST", "/api/v1/contacts/"+id+"/abandon", map[string]string{"reason": "gone"}, nil, nil); err != nil || code != http.StatusOK {
@@ -151,7 +158,7 @@ func TestWebhookCrashRecovery(t *testing.T) {
 	rcv.mu.Unlock()
 
 	d2 := startDaemon(t, "-config", cfgPath)
-	want := 2*len(all) + len(all) // created, message.in, ended
+	want := 3*len(all) + len(during) // created, message.in, ended; message.out of the replies
 	rcv.waitFor("every event", func() bool { return len(rcv.count) >= want })
 
 	rcv.mu.Lock()
@@ -171,9 +178,14 @@ func TestWebhookCrashRecovery(t *testing.T) {
 		seen[e.id] = true
 		types[e.contact] = append(types[e.contact], e.typ)
 	}
-	for _, id := range all {
+	for _, id := range before {
 		if got := strings.Join(types[id], ","); got != "contact.created,message.in,contact.ended" {
 			t.Errorf("contact %s: got %s, want contact.created,message.in,contact.ended", id, got)
+		}
+	}
+	for _, id := range during {
+		if got := strings.Join(types[id], ","); got != "contact.created,message.in,message.out,contact.ended" {
+			t.Errorf("contact %s: got %s, want contact.created,message.in,message.out,contact.ended", id, got)
 		}
 	}
 	var hooks struct {
