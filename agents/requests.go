@@ -183,14 +183,14 @@ func errorCode(err error) (code, msg string) {
 	}
 	switch re.Code {
 	case router.CodeInvalid:
-		return codeInvalid, re.Message
+		return codeInvalid, re.Detail()
 	case router.CodeNoAgent, router.CodeNoQueue:
-		return codeNotFound, re.Message
+		return codeNotFound, re.Detail()
 	case router.CodeNoContact, router.CodeNotYours:
 		// Not through mine: still, nothing about other agents' contacts.
 		return codeNotFound, errNotMine.Error()
 	case router.CodeConflict, router.CodeLimit:
-		return codeConflict, re.Message
+		return codeConflict, re.Detail()
 	case router.CodeUnavailable:
 		return codeUnavailable, "the router is not running; retry later"
 	}

@@ -142,7 +142,7 @@ func routerError(err error) *httpError {
 	if !ok {
 		return internal("router", err)
 	}
-	return &httpError{status: m.status, code: m.code, field: re.Field, message: re.Message}
+	return &httpError{status: m.status, code: m.code, field: re.Field, message: re.Detail()}
 }
 
 // notRunning says, for /readyz, why the router does not answer.

@@ -15,14 +15,8 @@ import (
 	"github.com/switchboard/switchboard/router"
 )
 
-// Limits of an offer.
-const (
-	maxOfferID            = 64
-	maxOfferTitle         = 200
-	maxOfferText          = 500 // a talking point, the why
-	maxOfferTalkingPoints = 20
-	maxOfferExpression    = 2000
-)
+// maxOfferID bounds an offer's id, as every name (router.MaxNameLen).
+const maxOfferID = router.MaxNameLen
 
 // validOfferID is what an offer id looks like: as queue names and the
 // configuration's offer ids.
@@ -188,26 +182,11 @@ func (s *Server) checkOffer(id string, req offerRequest) (offers.Offer, error) {
 		return offers.Offer{}, invalidf("offer id %q: want up to %d letters, digits and \"._@+-\", starting with a letter or digit", id, maxOfferID)
 	case req.ID != "" && req.ID != id:
 		return offers.Offer{}, invalidf("offer %q: field \"id\" is %q but the path says %q; omit it or make them equal", id, req.ID, id)
-	case strings.TrimSpace(req.Title) == "" || len(req.Title) > maxOfferTitle:
-		return offers.Offer{}, invalidf("offer %q: field \"title\": want 1 to %d bytes, what the agent reads", id, maxOfferTitle)
 	case req.Value == nil:
 		return offers.Offer{}, invalidf("offer %q: field \"value\" is missing; want what an acceptance is worth, 0 or more", id)
 	case req.Eligible == nil:
 		return offers.Offer{}, invalidf("offer %q: field \"eligible\" is missing; want an expression such as %q, or \"\" for every customer", id,
 			`customer.segment == "premium"`)
-	case len(*req.Eligible) > maxOfferExpression:
-		return offers.Offer{}, invalidf("offer %q: field \"eligible\" is longer than %d bytes", id, maxOfferExpression)
-	case len(req.Why) > maxOfferText:
-		return offers.Offer{}, invalidf("offer %q: field \"why\" is longer than %d bytes", id, maxOfferText)
-	case len(req.TalkingPoints) > maxOfferTalkingPoints:
-		return offers.Offer{}, invalidf("offer %q: field \"talking_points\" has %d entries; at most %d", id, len(req.TalkingPoints), maxOfferTalkingPoints)
-	case req.CapPerContact < 0:
-		return offers.Offer{}, invalidf("offer %q: field \"cap_per_contact\": %d is negative; want 0 (no cap) or more", id, req.CapPerContact)
-	}
-	for i, tp := range req.TalkingPoints {
-		if strings.TrimSpace(tp) == "" || len(tp) > maxOfferText {
-			return offers.Offer{}, invalidf("offer %q: field \"talking_points[%d]\": want 1 to %d bytes", id, i, maxOfferText)
-		}
 	}
 	known := s.router.Channels()
 	for i, ch := range req.Channels {

@@ -26,6 +26,8 @@ type queueRequest struct {
 	Overflow   string             `json:"overflow"`
 	WrapUp     string             `json:"wrapup"`
 	ValueTiers []router.ValueTier `json:"value_tiers"`
+	// SegmentBoosts raise the rank of customers of a segment.
+	SegmentBoosts map[string]int `json:"segment_boosts"`
 	// Hours names one of the configured calendars; empty: always open.
 	Hours string `json:"hours"`
 }
@@ -42,7 +44,7 @@ func (q *queueRequest) queue(name string) (router.Queue, error) {
 	out := router.Queue{
 		Name: name, Requirements: q.Requirements, Priority: q.Priority,
 		Strategy: router.Strategy(q.Strategy), Overflow: q.Overflow, ValueTiers: q.ValueTiers,
-		Hours: q.Hours,
+		SegmentBoosts: q.SegmentBoosts, Hours: q.Hours,
 	}
 	out.ServiceLevel.Target = q.ServiceLevel.Target
 	var err error

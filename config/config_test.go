@@ -250,7 +250,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "requirement-empty-skill",
 			yaml: "queues:\n  - name: q\n    requirements:\n      - min: 2\n",
-			want: `4:9: queues[0].requirements[0].skill: empty (want the name of a skill)`,
+			want: `4:9: queues[0].requirements[0].skill: empty skill (want up to 64 letters`,
 		},
 		{
 			name: "requirement-twice",

@@ -37,7 +37,7 @@ func TestOffersValidation(t *testing.T) {
 		{"duplicate-id", "offers:\n  catalog:\n    - {id: a, title: A}\n    - {id: a, title: B}\n",
 			`4:12: offers.catalog[1].id: duplicate offer id "a" (first at line 3)`},
 		{"missing-title", "offers:\n  catalog:\n    - {id: a}\n",
-			`3:7: offers.catalog[0].title: empty or over 200 bytes`},
+			`3:7: offers.catalog[0].title: offer "a": empty or over 200 bytes`},
 		{"bad-id", "offers:\n  catalog:\n    - {id: 'no spaces', title: A}\n",
 			`3:12: offers.catalog[0].id: invalid offer id "no spaces"`},
 		{"unknown-offer-field", "offers:\n  catalog:\n    - {id: a, title: A, valu: 3}\n",

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"net"
 	"net/url"
@@ -546,108 +545,24 @@ func (v *validator) sorted() {
 }
 
 func (v *validator) queue(p string, q router.Queue, byName map[string]int) {
-	if len(q.Requirements) > maxRequirements {
-		v.errf(p+".requirements", "%d requirements (want at most %d)", len(q.Requirements), maxRequirements)
-	}
-	skills := map[string]string{}
-	for j, r := range q.Requirements {
-		rp := indexPath(p+".requirements", j)
-		if r.Skill == "" {
-			v.errf(rp+".skill", "empty (want the name of a skill)")
-		} else if v.name(rp+".skill", r.Skill, "skill") {
-			if first, dup := skills[r.Skill]; dup {
-				v.errf(rp+".skill", "skill %q is required twice%s", r.Skill, v.firstAt(first))
-			}
-			skills[r.Skill] = rp + ".skill"
+	// What a queue says of itself is the router's rule (Queue.Validate);
+	// what needs the file (the queues it names, the calendars) is here.
+	for _, e := range q.Validate() {
+		if e.Field == "name" {
+			continue // checked with the duplicates (queues)
 		}
-		v.level(rp+".min", "level", r.Min)
+		msg := e.Message
+		if e.First != "" {
+			msg += v.firstAt(p + "." + e.First)
+		}
+		v.errf(p+"."+e.Field, "%s", msg)
 	}
-	if q.Priority < -maxPriority || q.Priority > maxPriority {
-		v.errf(p+".priority", "%d is out of range (want %d to %d)", q.Priority, -maxPriority, maxPriority)
-	}
-	if !q.Strategy.Valid() {
-		v.errf(p+".strategy", "unknown strategy %q (want longest_idle, least_occupied, best_skill or round_robin)", q.Strategy)
-	}
-	sl := q.ServiceLevel
-	if math.IsNaN(sl.Target) || sl.Target < 0 || sl.Target > 1 {
-		v.errf(p+".service_level.target", "%v is outside 0..1 (want a fraction, such as 0.8 for 80 %%)", sl.Target)
-	}
-	if sl.Within < 0 {
-		v.errf(p+".service_level.within", "negative duration %s (want such as \"20s\")", sl.Within.D())
-	} else if sl.Target > 0 && sl.Within == 0 {
-		v.errf(p+".service_level.within", "missing (want the time within which the target share is answered, such as \"20s\")")
-	}
-	v.relaxation(p, q.Relaxation)
-	switch {
-	case q.MaxWait < 0:
-		v.errf(p+".max_wait", "negative duration %s (want 0 for no limit, or such as \"5m\")", q.MaxWait.D())
-	case q.MaxWait > 0 && q.Overflow == "":
-		v.errf(p+".max_wait", "set without an overflow queue (want overflow naming the queue contacts move to)")
-	}
-	if q.Overflow != "" {
-		if q.Overflow == q.Name {
-			v.errf(p+".overflow", "queue %q overflows into itself (want another queue)", q.Name)
-		} else if _, ok := byName[q.Overflow]; !ok {
+	if q.Overflow != "" && q.Overflow != q.Name {
+		if _, ok := byName[q.Overflow]; !ok {
 			v.errf(p+".overflow", "unknown queue %q (%s)", q.Overflow, queueNames(v.c.Queues, q.Name))
 		}
 	}
 	v.queueHours(p, q.Hours)
-	if q.WrapUp < 0 {
-		v.errf(p+".wrapup", "negative duration %s (want 0 for the routing default, or such as \"30s\")", q.WrapUp.D())
-	}
-	for j, t := range q.ValueTiers {
-		tp := indexPath(p+".value_tiers", j)
-		if math.IsNaN(t.Min) || math.IsInf(t.Min, 0) || t.Min < 0 {
-			v.errf(tp+".min", "%v is not a customer value (want 0 or more)", t.Min)
-		} else if j > 0 && t.Min <= q.ValueTiers[j-1].Min {
-			v.errf(tp+".min", "%v is not above the previous tier's %v (want tiers in increasing order of min)", t.Min, q.ValueTiers[j-1].Min)
-		}
-		if t.Boost < 0 || t.Boost > maxPriority {
-			v.errf(tp+".boost", "%d is out of range (want 0 to %d)", t.Boost, maxPriority)
-		}
-	}
-	for _, seg := range slices.Sorted(maps.Keys(q.SegmentBoosts)) {
-		sp := p + ".segment_boosts." + seg
-		if seg == "" || len(seg) > maxSegmentLen {
-			v.errf(p+".segment_boosts", "segment %q: want 1 to %d bytes", seg, maxSegmentLen)
-		} else if b := q.SegmentBoosts[seg]; b < 0 || b > maxPriority {
-			v.errf(sp, "%d is out of range (want 0 to %d)", b, maxPriority)
-		}
-	}
-}
-
-func (v *validator) relaxation(p string, steps []router.RelaxStep) {
-	names := map[string]string{}
-	for j, s := range steps {
-		sp := indexPath(p+".relaxation", j)
-		switch {
-		case s.Name == "":
-			v.errf(sp+".name", "missing (want a name for the step, shown on dashboards)")
-		case names[s.Name] != "":
-			v.errf(sp+".name", "duplicate step name %q%s", s.Name, v.firstAt(names[s.Name]))
-		default:
-			names[s.Name] = sp + ".name"
-		}
-		switch {
-		case s.After < 0:
-			v.errf(sp+".after", "negative duration %s (want such as \"30s\")", s.After.D())
-		case j > 0 && s.After <= steps[j-1].After:
-			v.errf(sp+".after", "%s is not after the previous step's %s (want steps in increasing order of after)", s.After.D(), steps[j-1].After.D())
-		}
-		if len(s.Drop) == 0 && len(s.Min) == 0 {
-			v.errf(sp, "step %q changes nothing (want drop, min or both)", s.Name)
-		}
-		for k, d := range s.Drop {
-			if d != "*" {
-				v.name(indexPath(sp+".drop", k), d, "skill (or \"*\" for all)")
-			}
-		}
-		for _, skill := range sortedKeys(s.Min) {
-			mp := fieldPath(sp+".min", skill)
-			v.name(mp, skill, "skill")
-			v.level(mp, "level", s.Min[skill])
-		}
-	}
 }
 
 // level checks a skill level: 0 to maxLevel.
@@ -785,9 +700,6 @@ func (v *validator) offers() {
 			} else {
 				ids[off.ID] = p + ".id"
 			}
-		}
-		if strings.TrimSpace(off.Title) == "" || len(off.Title) > 200 {
-			v.errf(p+".title", "empty or over 200 bytes (want what the agent reads, e.g. \"Platinum card upgrade\")")
 		}
 		for j, ch := range off.Channels {
 			v.channel(indexPath(p+".channels", j), ch)

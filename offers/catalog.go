@@ -45,25 +45,65 @@ type Catalog struct {
 	byID   map[string]int
 }
 
+// Limits of an offer (Offer.Validate).
+const (
+	// MaxTitle bounds the title, what the agent reads.
+	MaxTitle = 200
+	// MaxText bounds the why and each talking point.
+	MaxText = 500
+	// MaxTalkingPoints bounds their number.
+	MaxTalkingPoints = 20
+	// MaxExpression bounds the eligibility expression.
+	MaxExpression = 2000
+)
+
+// Validate checks what an offer says of itself, but its eligibility
+// expression, which NewCatalog compiles: the one rule of an offer, used
+// by the configuration and the HTTP API through NewCatalog. The error
+// names the field.
+func (o Offer) Validate() *OfferError {
+	bad := func(field, format string, args ...any) *OfferError {
+		return &OfferError{ID: o.ID, Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case strings.TrimSpace(o.ID) == "":
+		return bad("id", "empty (want a name such as \"savings\")")
+	case strings.TrimSpace(o.Title) == "" || len(o.Title) > MaxTitle:
+		return bad("title", "empty or over %d bytes (want what the agent reads, e.g. \"Platinum card upgrade\")", MaxTitle)
+	case math.IsNaN(o.Value) || math.IsInf(o.Value, 0):
+		return bad("value", "%v is not a finite number (want ≥ 0)", o.Value)
+	case o.Value < 0:
+		return bad("value", "%v is negative (want ≥ 0)", o.Value)
+	case o.Cooldown < 0:
+		return bad("cooldown", "%v is negative (want ≥ 0)", o.Cooldown)
+	case o.CapPerContact < 0:
+		return bad("cap_per_contact", "%d is negative (want ≥ 0, 0 for no cap)", o.CapPerContact)
+	case len(o.Why) > MaxText:
+		return bad("why", "longer than %d bytes (want one line the agent reads)", MaxText)
+	case len(o.TalkingPoints) > MaxTalkingPoints:
+		return bad("talking_points", "%d entries (want at most %d)", len(o.TalkingPoints), MaxTalkingPoints)
+	case len(o.Eligible) > MaxExpression:
+		return bad("eligible", "longer than %d bytes", MaxExpression)
+	}
+	for i, tp := range o.TalkingPoints {
+		if strings.TrimSpace(tp) == "" || len(tp) > MaxText {
+			return bad(fmt.Sprintf("talking_points[%d]", i), "want 1 to %d bytes", MaxText)
+		}
+	}
+	return nil
+}
+
 // NewCatalog validates the offers and compiles their expressions. An
 // error names the offer and the field at fault; it wraps ErrInvalidOffer
 // and is an *OfferError.
 func NewCatalog(offers []Offer) (*Catalog, error) {
 	c := &Catalog{offers: []Offer{}, byID: map[string]int{}}
 	for _, o := range offers {
-		switch {
-		case strings.TrimSpace(o.ID) == "":
-			return nil, &OfferError{ID: o.ID, Field: "id", Msg: "empty (want a name such as \"savings\")"}
-		case c.has(o.ID):
+		if err := o.Validate(); err != nil {
+			return nil, err
+		}
+		if c.has(o.ID) {
 			return nil, &OfferError{ID: o.ID, Field: "id", Msg: "duplicate"}
-		case math.IsNaN(o.Value) || math.IsInf(o.Value, 0):
-			return nil, &OfferError{ID: o.ID, Field: "value", Msg: fmt.Sprintf("%v is not a finite number (want ≥ 0)", o.Value)}
-		case o.Value < 0:
-			return nil, &OfferError{ID: o.ID, Field: "value", Msg: fmt.Sprintf("%v is negative (want ≥ 0)", o.Value)}
-		case o.Cooldown < 0:
-			return nil, &OfferError{ID: o.ID, Field: "cooldown", Msg: fmt.Sprintf("%v is negative (want ≥ 0)", o.Cooldown)}
-		case o.CapPerContact < 0:
-			return nil, &OfferError{ID: o.ID, Field: "cap_per_contact", Msg: fmt.Sprintf("%d is negative (want ≥ 0, 0 for no cap)", o.CapPerContact)}
 		}
 		var prog *vm.Program
 		if strings.TrimSpace(o.Eligible) != "" {

@@ -14,29 +14,35 @@ func TestNewCatalogErrors(t *testing.T) {
 		offers []Offer
 		want   string // exact error
 	}{
-		{"unknown-name", []Offer{{ID: "savings", Eligible: `custmer.segment == "premium"`}},
+		{"unknown-name", []Offer{{Title: "T", ID: "savings", Eligible: `custmer.segment == "premium"`}},
 			`offers: offer "savings": eligible: unknown name custmer (1:1)`},
-		{"unknown-field", []Offer{{ID: "a", Eligible: `customer.segmnt == "x"`}},
+		{"unknown-field", []Offer{{Title: "T", ID: "a", Eligible: `customer.segmnt == "x"`}},
 			`offers: offer "a": eligible: type offers.CustomerView has no field segmnt (1:10)`},
-		{"not-bool", []Offer{{ID: "a", Eligible: `customer.value + 1`}},
+		{"not-bool", []Offer{{Title: "T", ID: "a", Eligible: `customer.value + 1`}},
 			`offers: offer "a": eligible: expected bool, but got float64`},
-		{"syntax", []Offer{{ID: "a", Eligible: `customer.value >`}},
+		{"syntax", []Offer{{Title: "T", ID: "a", Eligible: `customer.value >`}},
 			`offers: offer "a": eligible: unexpected token EOF (1:16)`},
-		{"type-mismatch", []Offer{{ID: "a", Eligible: `customer.segment > 3`}},
+		{"type-mismatch", []Offer{{Title: "T", ID: "a", Eligible: `customer.segment > 3`}},
 			`offers: offer "a": eligible: invalid operation: > (mismatched types string and int) (1:18)`},
-		{"empty-id", []Offer{{ID: " "}},
+		{"empty-id", []Offer{{Title: "T", ID: " "}},
 			`offers: offer " ": id: empty (want a name such as "savings")`},
-		{"duplicate-id", []Offer{{ID: "a"}, {ID: "a"}},
+		{"duplicate-id", []Offer{{Title: "T", ID: "a"}, {Title: "T", ID: "a"}},
 			`offers: offer "a": id: duplicate`},
-		{"negative-value", []Offer{{ID: "a", Value: -1}},
+		{"negative-value", []Offer{{Title: "T", ID: "a", Value: -1}},
 			`offers: offer "a": value: -1 is negative (want ≥ 0)`},
-		{"value-not-a-number", []Offer{{ID: "a", Value: math.NaN()}},
+		{"value-not-a-number", []Offer{{Title: "T", ID: "a", Value: math.NaN()}},
 			`offers: offer "a": value: NaN is not a finite number (want ≥ 0)`},
-		{"negative-cooldown", []Offer{{ID: "a", Cooldown: -time.Second}},
+		{"negative-cooldown", []Offer{{Title: "T", ID: "a", Cooldown: -time.Second}},
 			`offers: offer "a": cooldown: -1s is negative (want ≥ 0)`},
-		{"negative-cap", []Offer{{ID: "a", CapPerContact: -1}},
+		{"negative-cap", []Offer{{Title: "T", ID: "a", CapPerContact: -1}},
 			`offers: offer "a": cap_per_contact: -1 is negative (want ≥ 0, 0 for no cap)`},
-		{"second-offer-named", []Offer{{ID: "ok", Eligible: "true"}, {ID: "bad", Eligible: "nope"}},
+		{"no-title", []Offer{{ID: "a"}},
+			`offers: offer "a": title: empty or over 200 bytes (want what the agent reads, e.g. "Platinum card upgrade")`},
+		{"long-why", []Offer{{Title: "T", ID: "a", Why: strings.Repeat("w", MaxText+1)}},
+			`offers: offer "a": why: longer than 500 bytes (want one line the agent reads)`},
+		{"many-talking-points", []Offer{{Title: "T", ID: "a", TalkingPoints: make([]string, MaxTalkingPoints+1)}},
+			`offers: offer "a": talking_points: 21 entries (want at most 20)`},
+		{"second-offer-named", []Offer{{Title: "T", ID: "ok", Eligible: "true"}, {Title: "T", ID: "bad", Eligible: "nope"}},
 			`offers: offer "bad": eligible: unknown name nope (1:1)`},
 	}
 	for _, tt := range tests {
@@ -61,11 +67,11 @@ func TestNewCatalogErrors(t *testing.T) {
 
 func TestEligible(t *testing.T) {
 	cat, err := NewCatalog([]Offer{
-		{ID: "always"},
-		{ID: "premium", Eligible: `customer.segment == "premium"`},
-		{ID: "no-savings", Eligible: `"savings" not in customer.products`},
-		{ID: "chat-only", Channels: []string{"chat"}},
-		{ID: "tagged", Eligible: `"vip" in customer.tags && contact.queue == "sales"`},
+		{Title: "T", ID: "always"},
+		{Title: "T", ID: "premium", Eligible: `customer.segment == "premium"`},
+		{Title: "T", ID: "no-savings", Eligible: `"savings" not in customer.products`},
+		{Title: "T", ID: "chat-only", Channels: []string{"chat"}},
+		{Title: "T", ID: "tagged", Eligible: `"vip" in customer.tags && contact.queue == "sales"`},
 	})
 	if err != nil {
 		t.Fatal(err)

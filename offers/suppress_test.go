@@ -52,7 +52,7 @@ func TestSuppressed(t *testing.T) {
 
 func TestAllowed(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	o := Offer{ID: "savings", Cooldown: 30 * 24 * time.Hour, CapPerContact: 2}
+	o := Offer{Title: "T", ID: "savings", Cooldown: 30 * 24 * time.Hour, CapPerContact: 2}
 	tests := []struct {
 		name    string
 		offer   Offer
@@ -63,7 +63,7 @@ func TestAllowed(t *testing.T) {
 		{"declined-within-cooldown", o, []Result{{OfferID: "savings", ContactID: "old", Outcome: Declined, At: now.Add(-29 * 24 * time.Hour)}}, false},
 		{"declined-after-cooldown", o, []Result{{OfferID: "savings", ContactID: "old", Outcome: Declined, At: now.Add(-31 * 24 * time.Hour)}}, true},
 		{"other-offer-declined", o, []Result{{OfferID: "fiber", Outcome: Declined, At: now}}, true},
-		{"declined-no-cooldown", Offer{ID: "savings"}, []Result{{OfferID: "savings", Outcome: Declined, At: now}}, true},
+		{"declined-no-cooldown", Offer{Title: "T", ID: "savings"}, []Result{{OfferID: "savings", Outcome: Declined, At: now}}, true},
 		{"below-cap", o, []Result{{OfferID: "savings", ContactID: "c1", Outcome: Presented, At: now}}, true},
 		{"cap-reached", o, []Result{
 			{OfferID: "savings", ContactID: "c1", Outcome: Presented, At: now},
@@ -84,7 +84,7 @@ func TestAllowed(t *testing.T) {
 }
 
 func TestCandidates(t *testing.T) {
-	cat, err := NewCatalog([]Offer{{ID: "a", Cooldown: time.Hour}, {ID: "b", Eligible: `contact.channel == "chat"`}})
+	cat, err := NewCatalog([]Offer{{ID: "a", Title: "A", Cooldown: time.Hour}, {ID: "b", Title: "B", Eligible: `contact.channel == "chat"`}})
 	if err != nil {
 		t.Fatal(err)
 	}

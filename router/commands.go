@@ -539,56 +539,16 @@ func (r *Router) PutQueue(ctx context.Context, q Queue) (Queue, error) {
 }
 
 func (w *write) checkQueue(q *Queue) error {
-	if err := checkName("name", "queue name", q.Name); err != nil {
-		return err
-	}
-	if err := checkRequirements("requirements", q.Requirements); err != nil {
-		return err
-	}
-	if !q.Strategy.Valid() {
-		return invalidf("strategy", "strategy %q: want longest_idle, least_occupied, best_skill or round_robin", q.Strategy)
-	}
-	if q.Priority < -maxPriority || q.Priority > maxPriority {
-		return invalidf("priority", "priority %d: want %d to %d", q.Priority, -maxPriority, maxPriority)
-	}
-	if q.ServiceLevel.Target < 0 || q.ServiceLevel.Target > 1 {
-		return invalidf("service_level.target", "service_level.target %v: want a fraction from 0 to 1", q.ServiceLevel.Target)
-	}
-	var prev Duration
-	for i, st := range q.Relaxation {
-		if st.Name == "" {
-			return invalidf(fmt.Sprintf("relaxation[%d].name", i), "relaxation[%d]: a step needs a name", i)
-		}
-		if i > 0 && st.After < prev {
-			return invalidf(fmt.Sprintf("relaxation[%d].after", i), "relaxation[%d] %q: after %s comes before the previous step's %s", i, st.Name, st.After.D(), prev.D())
-		}
-		prev = st.After
-		for s, lvl := range st.Min {
-			if lvl < 0 || lvl > maxLevel {
-				return invalidf(fmt.Sprintf("relaxation[%d].min[%s]", i, s), "relaxation[%d].min[%s] %d: want 0 to %d", i, s, lvl, maxLevel)
-			}
-		}
+	if errs := q.Validate(); len(errs) > 0 {
+		return errs[0]
 	}
 	if q.Overflow != "" {
-		if q.Overflow == q.Name {
-			return invalidf("overflow", "overflow: a queue cannot overflow into itself")
-		}
 		if _, err := w.queue(q.Overflow); err != nil {
-			return invalidf("overflow", "overflow: no queue %q", q.Overflow)
+			return invalidf("overflow", "unknown queue %q (want a queue contacts move to)", q.Overflow)
 		}
 	}
 	if _, ok := w.r.calendars[q.Hours]; q.Hours != "" && !ok {
 		return invalidf("hours", "hours: no calendar %q (want one of the calendars configured, or empty for always open)", q.Hours)
-	}
-	for i, t := range q.ValueTiers {
-		if t.Min < 0 || t.Boost < 0 || t.Boost > maxPriority {
-			return invalidf(fmt.Sprintf("value_tiers[%d]", i), "value_tiers[%d]: min and boost must be ≥ 0 and boost ≤ %d", i, maxPriority)
-		}
-	}
-	for seg, boost := range q.SegmentBoosts {
-		if seg == "" || len(seg) > maxSegmentLen || boost < 0 || boost > maxPriority {
-			return invalidf(fmt.Sprintf("segment_boosts[%s]", seg), "segment_boosts[%q]: want a segment of 1 to %d bytes and a boost of 0 to %d", seg, maxSegmentLen, maxPriority)
-		}
 	}
 	return nil
 }

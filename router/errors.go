@@ -94,10 +94,22 @@ type Error struct {
 	// Message says what is wrong and, where it can, what would be valid,
 	// without the package's prefix: "priority 5000: want -1000 to 1000".
 	Message string
+	// First is the field an error about a duplicate refers back to (the
+	// first of the two), or empty; Message does not name it.
+	First string
 }
 
-// Error returns the message with the package's prefix.
-func (e *Error) Error() string { return "router: " + e.Message }
+// Error returns the message with the package's prefix, and the field
+// of the first of a duplicate.
+func (e *Error) Error() string { return "router: " + e.Detail() }
+
+// Detail is the message, and the field of the first of a duplicate.
+func (e *Error) Detail() string {
+	if e.First != "" {
+		return e.Message + " (first at " + e.First + ")"
+	}
+	return e.Message
+}
 
 // Unwrap returns the sentinel of e's code (ErrInvalid for CodeInvalid),
 // or nil for a code that has none.

@@ -57,7 +57,7 @@ func TestRefusalsAreTyped(t *testing.T) {
 		{"queue-relaxation-level", func(h *harness, _ Contact) error {
 			_, err := h.r.PutQueue(h.ctx, Queue{Name: "q2", Relaxation: []RelaxStep{{Name: "wider", Min: map[string]int{"en": -1}}}})
 			return err
-		}, CodeInvalid, ErrInvalid, "relaxation[0].min[en]", "relaxation[0].min[en] -1: want 0 to 100", ""},
+		}, CodeInvalid, ErrInvalid, "relaxation[0].min.en", "negative level -1 (want 0 to 100)", ""},
 		{"queue-unknown-calendar", func(h *harness, _ Contact) error {
 			_, err := h.r.PutQueue(h.ctx, Queue{Name: "q2", Hours: "lunar"})
 			return err

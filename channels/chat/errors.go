@@ -33,7 +33,7 @@ const (
 // own, never err's text with the packages it went through.
 func refusal(err error) string {
 	if e, ok := router.AsError(err); ok {
-		return e.Message
+		return e.Detail()
 	}
 	return "the request was refused"
 }

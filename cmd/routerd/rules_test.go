@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
+)
+
+// TestOneQueueRule feeds the same queues through the configuration file,
+// the HTTP API and the router, and expects the same verdict from each,
+// naming the same field: a queue's rules live in one place
+// (router.Queue.Validate).
+func TestOneQueueRule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a daemon in process")
+	}
+	srv, in := startMatrixDaemon(t)
+	tests := []struct {
+		name  string
+		yaml  string // the queue's fields, in the configuration
+		json  string // the same, as PUT /api/v1/queues/{name} takes them
+		queue router.Queue
+		field string // "" when valid
+	}{
+		{"segment boosts", "segment_boosts: {premium: 20}", `{"segment_boosts":{"premium":20}}`,
+			router.Queue{SegmentBoosts: map[string]int{"premium": 20}}, ""},
+		{"segment boost too high", "segment_boosts: {premium: 5000}", `{"segment_boosts":{"premium":5000}}`,
+			router.Queue{SegmentBoosts: map[string]int{"premium": 5000}}, "segment_boosts.premium"},
+		{"steps at the same time", "relaxation: [{name: a, after: 30s, drop: [x]}, {name: b, after: 30s, drop: [y]}]",
+			`{"relaxation":[{"name":"a","after":"30s","drop":["x"]},{"name":"b","after":"30s","drop":["y"]}]}`,
+			router.Queue{Relaxation: []router.RelaxStep{{Name: "a", After: router.Duration(30e9), Drop: []string{"x"}}, {Name: "b", After: router.Duration(30e9), Drop: []string{"y"}}}},
+			"relaxation[1].after"},
+		{"a step named twice", "relaxation: [{name: a, after: 10s, drop: [x]}, {name: a, after: 20s, drop: [y]}]",
+			`{"relaxation":[{"name":"a","after":"10s","drop":["x"]},{"name":"a","after":"20s","drop":["y"]}]}`,
+			router.Queue{Relaxation: []router.RelaxStep{{Name: "a", After: router.Duration(10e9), Drop: []string{"x"}}, {Name: "a", After: router.Duration(20e9), Drop: []string{"y"}}}},
+			"relaxation[1].name"},
+		{"a step that changes nothing", "relaxation: [{name: a, after: 10s}]", `{"relaxation":[{"name":"a","after":"10s"}]}`,
+			router.Queue{Relaxation: []router.RelaxStep{{Name: "a", After: router.Duration(10e9)}}}, "relaxation[0]"},
+		{"max wait without overflow", "max_wait: 5m", `{"max_wait":"5m"}`,
+			router.Queue{MaxWait: router.Duration(300e9)}, "max_wait"},
+		{"tiers out of order", "value_tiers: [{min: 100, boost: 1}, {min: 50, boost: 2}]", `{"value_tiers":[{"min":100,"boost":1},{"min":50,"boost":2}]}`,
+			router.Queue{ValueTiers: []router.ValueTier{{Min: 100, Boost: 1}, {Min: 50, Boost: 2}}}, "value_tiers[1].min"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The configuration file.
+			yaml := "queues:\n  - name: rules\n    " + tt.yaml + "\n"
+			_, err := config.Parse("x.yaml", []byte(yaml))
+			if tt.field == "" && err != nil {
+				t.Errorf("config: %v", err)
+			}
+			if tt.field != "" && (err == nil || !strings.Contains(err.Error(), "queues[0]."+tt.field+": ")) {
+				t.Errorf("config: got %v, want an error naming queues[0].%s", err, tt.field)
+			}
+			// The HTTP API.
+			req, _ := http.NewRequest("PUT", srv.URL+"/api/v1/queues/rules-api", strings.NewReader(tt.json))
+			req.Header.Set("Authorization", "Bearer "+matrixAdmin)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			var apiErr struct {
+				Error struct {
+					Field string `json:"field"`
+				} `json:"error"`
+			}
+			json.Unmarshal(body, &apiErr)
+			switch {
+			case tt.field == "" && res.StatusCode >= 300:
+				t.Errorf("api: got %d %s", res.StatusCode, body)
+			case tt.field != "" && (res.StatusCode != http.StatusBadRequest || apiErr.Error.Field != tt.field):
+				t.Errorf("api: got %d %s, want 400 naming %s", res.StatusCode, body, tt.field)
+			}
+			// The router.
+			q := tt.queue
+			q.Name = "rules-router"
+			_, err = in.rt.PutQueue(context.Background(), q)
+			var re *router.Error
+			switch {
+			case tt.field == "" && err != nil:
+				t.Errorf("router: %v", err)
+			case tt.field != "" && (!errors.As(err, &re) || re.Field != tt.field):
+				t.Errorf("router: got %v, want an error naming %s", err, tt.field)
+			}
+		})
+	}
+}
+
+// TestOneOfferRule: an offer's rules (offers.Offer.Validate) are the same
+// in the configuration file and over the HTTP API.
+func TestOneOfferRule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a daemon in process")
+	}
+	srv, _ := startMatrixDaemon(t)
+	long := strings.Repeat("w", 600)
+	points := `["` + strings.Repeat(`p", "`, 24) + `p"]`
+	tests := []struct {
+		name, yaml, json, field string
+	}{
+		{"a long why", "why: " + long, `"why":"` + long + `"`, "why"},
+		{"25 talking points", "talking_points: " + points, `"talking_points":` + points, "talking_points"},
+		{"no title", "", `"title":""`, "title"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			yaml := "offers:\n  catalog:\n    - id: o1\n      title: T\n      value: 1\n"
+			if tt.field == "title" {
+				yaml = "offers:\n  catalog:\n    - id: o1\n      value: 1\n"
+			}
+			if tt.yaml != "" {
+				yaml += "      " + tt.yaml + "\n"
+			}
+			_, err := config.Parse("x.yaml", []byte(yaml))
+			if err == nil || !strings.Contains(err.Error(), "offers.catalog[0]."+tt.field+": ") {
+				t.Errorf("config: got %v, want an error naming offers.catalog[0].%s", err, tt.field)
+			}
+			body := `{"title":"T","value":1,"eligible":"",` + tt.json + `}`
+			req, _ := http.NewRequest("PUT", srv.URL+"/api/v1/offers/o1", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+matrixAdmin)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `field \"`+tt.field+`\"`) {
+				t.Errorf("api: got %d %s, want 400 naming %s", res.StatusCode, b, tt.field)
+			}
+		})
+	}
+}

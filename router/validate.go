@@ -1,0 +1,205 @@
+package router
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+)
+
+// Limits of the router's definitions, shared by every entry point (the
+// configuration, the HTTP API, the router itself).
+const (
+	// MaxNameLen bounds an id or a name: agents, queues, skills, steps.
+	MaxNameLen = maxIDLen
+	// MaxRequirements bounds the requirements of a queue or a contact.
+	MaxRequirements = maxRequirements
+	// MaxLevel is the highest skill level.
+	MaxLevel = maxLevel
+	// MaxPriority bounds a priority and a boost, either way.
+	MaxPriority = maxPriority
+	// MaxSegmentLen bounds a customer segment's name, in bytes.
+	MaxSegmentLen = maxSegmentLen
+)
+
+// plainKey is a map key that a field path names with a dot
+// ("min.english"); any other is quoted in brackets (`min["a b"]`), as
+// the configuration's paths do.
+var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// KeyPath is the field path of key in the map at path.
+func KeyPath(path, key string) string {
+	if plainKey.MatchString(key) {
+		return path + "." + key
+	}
+	return path + "[" + strconv.Quote(key) + "]"
+}
+
+// nameRule is what a valid name is, for the messages.
+const nameRule = `want up to 64 letters, digits and "._@+-", starting with a letter or digit`
+
+// validateName reports a name that is empty or not valid, naming it by
+// what it is.
+func validateName(field, what, s string) *Error {
+	switch {
+	case s == "":
+		return invalidf(field, "empty %s (%s)", what, nameRule)
+	case len(s) > MaxNameLen || !validName.MatchString(s):
+		if len(s) > MaxNameLen {
+			s = s[:MaxNameLen] + "..."
+		}
+		return invalidf(field, "invalid %s %q (%s)", what, s, nameRule)
+	}
+	return nil
+}
+
+// Validate checks everything a queue says of itself and returns every
+// problem, each naming its field relative to the queue
+// ("relaxation[1].after"), in the order of the fields; none is nil. What
+// needs other definitions (that the overflow queue and the calendar
+// exist, that names are unique across queues) is checked by whoever
+// holds them: the router when it takes the queue, the configuration for
+// its file. This is the one rule of a queue: the configuration, the HTTP
+// API and the router all use it.
+func (q Queue) Validate() []*Error {
+	var errs []*Error
+	add := func(e *Error) {
+		if e != nil {
+			errs = append(errs, e)
+		}
+	}
+	add(validateName("name", "queue name", q.Name))
+	errs = append(errs, validateRequirements("requirements", q.Requirements)...)
+	if q.Priority < -MaxPriority || q.Priority > MaxPriority {
+		add(invalidf("priority", "%d is out of range (want %d to %d)", q.Priority, -MaxPriority, MaxPriority))
+	}
+	if !q.Strategy.Valid() {
+		add(invalidf("strategy", "unknown strategy %q (want longest_idle, least_occupied, best_skill or round_robin)", q.Strategy))
+	}
+	sl := q.ServiceLevel
+	if math.IsNaN(sl.Target) || sl.Target < 0 || sl.Target > 1 {
+		add(invalidf("service_level.target", "%v is outside 0..1 (want a fraction, such as 0.8 for 80 %%)", sl.Target))
+	}
+	if sl.Within < 0 {
+		add(invalidf("service_level.within", "negative duration %s (want such as \"20s\")", sl.Within.D()))
+	} else if sl.Target > 0 && sl.Within == 0 {
+		add(invalidf("service_level.within", "missing (want the time within which the target share is answered, such as \"20s\")"))
+	}
+	errs = append(errs, validateRelaxation(q.Relaxation)...)
+	switch {
+	case q.MaxWait < 0:
+		add(invalidf("max_wait", "negative duration %s (want 0 for no limit, or such as \"5m\")", q.MaxWait.D()))
+	case q.MaxWait > 0 && q.Overflow == "":
+		add(invalidf("max_wait", "set without an overflow queue (want overflow naming the queue contacts move to)"))
+	}
+	if q.Overflow != "" && q.Overflow == q.Name {
+		add(invalidf("overflow", "queue %q overflows into itself (want another queue)", q.Name))
+	}
+	if q.WrapUp < 0 {
+		add(invalidf("wrapup", "negative duration %s (want 0 for the routing default, or such as \"30s\")", q.WrapUp.D()))
+	}
+	for j, t := range q.ValueTiers {
+		tp := fmt.Sprintf("value_tiers[%d]", j)
+		if math.IsNaN(t.Min) || math.IsInf(t.Min, 0) || t.Min < 0 {
+			add(invalidf(tp+".min", "%v is not a customer value (want 0 or more)", t.Min))
+		} else if j > 0 && t.Min <= q.ValueTiers[j-1].Min {
+			add(invalidf(tp+".min", "%v is not above the previous tier's %v (want tiers in increasing order of min)", t.Min, q.ValueTiers[j-1].Min))
+		}
+		if t.Boost < 0 || t.Boost > MaxPriority {
+			add(invalidf(tp+".boost", "%d is out of range (want 0 to %d)", t.Boost, MaxPriority))
+		}
+	}
+	for _, seg := range slices.Sorted(maps.Keys(q.SegmentBoosts)) {
+		if seg == "" || len(seg) > MaxSegmentLen {
+			add(invalidf("segment_boosts", "segment %q: want 1 to %d bytes", seg, MaxSegmentLen))
+		} else if b := q.SegmentBoosts[seg]; b < 0 || b > MaxPriority {
+			add(invalidf(KeyPath("segment_boosts", seg), "%d is out of range (want 0 to %d)", b, MaxPriority))
+		}
+	}
+	return errs
+}
+
+// validateRequirements checks requirements at field: their number, each
+// skill's name once, each level.
+func validateRequirements(field string, reqs []Requirement) []*Error {
+	var errs []*Error
+	if len(reqs) > MaxRequirements {
+		errs = append(errs, invalidf(field, "%d requirements (want at most %d)", len(reqs), MaxRequirements))
+	}
+	seen := map[string]string{}
+	for j, r := range reqs {
+		rp := fmt.Sprintf("%s[%d]", field, j)
+		if e := validateName(rp+".skill", "skill", r.Skill); e != nil {
+			errs = append(errs, e)
+		} else if first, dup := seen[r.Skill]; dup {
+			e := invalidf(rp+".skill", "skill %q is required twice", r.Skill)
+			e.First = first
+			errs = append(errs, e)
+		} else {
+			seen[r.Skill] = rp + ".skill"
+		}
+		if e := validateLevel(rp+".min", r.Min); e != nil {
+			errs = append(errs, e)
+		}
+	}
+	return errs
+}
+
+// validateLevel checks a skill level: 0 to MaxLevel.
+func validateLevel(field string, n int) *Error {
+	switch {
+	case n < 0:
+		return invalidf(field, "negative level %d (want 0 to %d)", n, MaxLevel)
+	case n > MaxLevel:
+		return invalidf(field, "level %d is too high (want 0 to %d)", n, MaxLevel)
+	}
+	return nil
+}
+
+// validateRelaxation checks a queue's relaxation steps: each named once,
+// in strictly increasing order of after, each changing something, with
+// valid skills and levels.
+func validateRelaxation(steps []RelaxStep) []*Error {
+	var errs []*Error
+	add := func(e *Error) {
+		if e != nil {
+			errs = append(errs, e)
+		}
+	}
+	names := map[string]string{}
+	for j, s := range steps {
+		sp := fmt.Sprintf("relaxation[%d]", j)
+		switch {
+		case s.Name == "":
+			add(invalidf(sp+".name", "missing (want a name for the step, shown on dashboards)"))
+		case names[s.Name] != "":
+			e := invalidf(sp+".name", "duplicate step name %q", s.Name)
+			e.First = names[s.Name]
+			add(e)
+		default:
+			names[s.Name] = sp + ".name"
+		}
+		switch {
+		case s.After < 0:
+			add(invalidf(sp+".after", "negative duration %s (want such as \"30s\")", s.After.D()))
+		case j > 0 && s.After <= steps[j-1].After:
+			add(invalidf(sp+".after", "%s is not after the previous step's %s (want steps in increasing order of after)", s.After.D(), steps[j-1].After.D()))
+		}
+		if len(s.Drop) == 0 && len(s.Min) == 0 {
+			add(invalidf(sp, "step %q changes nothing (want drop, min or both)", s.Name))
+		}
+		for k, d := range s.Drop {
+			if d != "*" {
+				add(validateName(fmt.Sprintf("%s.drop[%d]", sp, k), `skill (or "*" for all)`, d))
+			}
+		}
+		for _, skill := range slices.Sorted(maps.Keys(s.Min)) {
+			mp := KeyPath(sp+".min", skill)
+			add(validateName(mp, "skill", skill))
+			add(validateLevel(mp, s.Min[skill]))
+		}
+	}
+	return errs
+}
