@@ -152,6 +152,8 @@ type Router struct {
 
 	// stream publishes committed batches to subscriptions (Subscribe).
 	stream stream
+	// recheckFailures counts dropped proposals (RecheckFailures).
+	recheckFailures atomic.Uint64
 	// batchSeq numbers the sealed batches; owned by the loop goroutine.
 	batchSeq uint64
 

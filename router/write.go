@@ -258,13 +258,23 @@ func (r *Router) hasRoom(a *Agent) bool {
 	return false
 }
 
-// offer rings agent a for contact c.
-func (w *write) offer(c *Contact, a *Agent, reason string) {
+// offer rings agent a for contact c, unless the re-check fails: then it
+// changes nothing and reports false.
+//
+// The matcher proposed on what it read; this re-check in the write
+// transaction is the guarantee that no agent is offered past its
+// capacity, nor a contact twice. It failing means a matcher bug: as a
+// plan applier drops a plan that no longer fits, the proposal is dropped
+// (logged, counted: RecheckFailures), the contact stays queued for the
+// next routing pass, and the router goes on serving, rather than falling
+// over, and again at every restart that reproduces the state.
+func (w *write) offer(c *Contact, a *Agent, reason string) bool {
 	c, a = cloneContact(c), cloneAgent(a)
-	if c.State != ContactQueued || !w.r.canRoute(a) || a.Active[c.Channel] >= w.r.capacityOf(a, c.Channel) {
-		// The matcher proposed on what it read; this re-check is the
-		// guarantee. It failing means a matcher bug, never an over-offer.
-		panic(fmt.Sprintf("router: offer of %s to %s fails the re-check", c.ID, a.ID))
+	if why := w.recheck(c, a); why != "" {
+		w.r.recheckFailures.Add(1)
+		w.r.log.Error("router: a proposal failed the re-check and was dropped; the contact stays queued",
+			"contact", c.ID, "agent", a.ID, "failed", why)
+		return false
 	}
 	c.State, c.AgentID = ContactOffered, a.ID
 	c.OfferedAt = w.now
@@ -280,7 +290,26 @@ func (w *write) offer(c *Contact, a *Agent, reason string) {
 	if q, err := w.queue(c.Queue); err == nil && q.Strategy == RoundRobin {
 		w.r.lastRR[q.Name] = a.ID
 	}
+	return true
 }
+
+// recheck says why agent a may not be offered contact c now, or "".
+func (w *write) recheck(c *Contact, a *Agent) string {
+	switch {
+	case c.State != ContactQueued:
+		return fmt.Sprintf("the contact is %s, not queued", c.State)
+	case !w.r.canRoute(a):
+		return fmt.Sprintf("the agent cannot take a contact (state %s, offer %q)", a.State, a.Offer)
+	case a.Active[c.Channel] >= w.r.capacityOf(a, c.Channel):
+		return fmt.Sprintf("the agent is at capacity on %s (%d of %d)", c.Channel, a.Active[c.Channel], w.r.capacityOf(a, c.Channel))
+	}
+	return ""
+}
+
+// RecheckFailures counts the proposals of the matcher that failed the
+// write transaction's re-check and were dropped: each one a matcher bug,
+// logged with the contact and the agent.
+func (r *Router) RecheckFailures() uint64 { return r.recheckFailures.Load() }
 
 func (r *Router) offerTimeoutOf(ch Channel) time.Duration {
 	if d, ok := r.offerTimeout[ch]; ok && d > 0 {
