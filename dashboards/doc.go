@@ -14,7 +14,7 @@
 //
 //	snap := r.Snapshot()
 //	stats, err := db.QueueStats(ctx, snap.At.Add(-window))
-//	views := dashboards.Queues(snap, r.Channels(), stats, window)
+//	views := dashboards.Queues(snap, stats, window)
 //
 // Every field is defined in docs/metrics.md. A number that cannot be
 // computed honestly (an average of nothing, a wait nobody can answer) is

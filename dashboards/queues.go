@@ -115,19 +115,15 @@ func (s Source) Queues(ctx context.Context) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboards: queues: %w", err)
 	}
-	return Queues(snap, s.Router.Channels(), stats, window), nil
+	return Queues(snap, stats, window), nil
 }
 
-// Queues builds the view of every queue of snap, sorted by name. channels
-// are the router's channels with the capacity of an agent who does not
-// set one (Router.Channels); nil means router.DefaultCapacity, the
-// router's own default. stats are the outcomes of the window ending at
-// snap.At, as store.DB.QueueStats returns them; queues absent from stats
-// had none. Queues reads only its arguments.
-func Queues(snap *router.Snapshot, channels map[router.Channel]int, stats map[string]store.QueueStats, window time.Duration) []QueueView {
-	if channels == nil {
-		channels = router.DefaultCapacity
-	}
+// Queues builds the view of every queue of snap, sorted by name. stats
+// are the outcomes of the window ending at snap.At, as
+// store.DB.QueueStats returns them; queues absent from stats had none.
+// Queues reads only its arguments, and asks snap for the router's rules
+// (who is eligible, free, working; what rank a new contact gets).
+func Queues(snap *router.Snapshot, stats map[string]store.QueueStats, window time.Duration) []QueueView {
 	queues := snap.Queues()
 	sort.Slice(queues, func(i, j int) bool { return queues[i].Name < queues[j].Name })
 	if len(queues) == 0 {
@@ -137,14 +133,15 @@ func Queues(snap *router.Snapshot, channels map[router.Channel]int, stats map[st
 	contacts := snap.Contacts()
 	views := make([]QueueView, 0, len(queues))
 	for _, q := range queues {
-		views = append(views, queueView(snap.At, q, agents, contacts, channels, stats[q.Name], window))
+		views = append(views, queueView(snap, q, agents, contacts, stats[q.Name], window))
 	}
 	return views
 }
 
 // queueView builds one queue's view at now.
-func queueView(now time.Time, q router.Queue, agents []router.Agent, contacts []router.Contact,
-	channels map[router.Channel]int, st store.QueueStats, window time.Duration) QueueView {
+func queueView(snap *router.Snapshot, q router.Queue, agents []router.Agent, contacts []router.Contact,
+	st store.QueueStats, window time.Duration) QueueView {
+	now := snap.At
 	v := QueueView{
 		Name:       q.Name,
 		Definition: q,
@@ -158,7 +155,7 @@ func queueView(now time.Time, q router.Queue, agents []router.Agent, contacts []
 	}
 
 	// A new contact of priority 0 from a customer of no known value.
-	newRank := rankOf(0, &q, 0)
+	newRank := snap.Rank(0, q, router.Customer{})
 	ahead := 0
 	var oldest time.Duration
 	waits := false
@@ -189,12 +186,12 @@ func queueView(now time.Time, q router.Queue, agents []router.Agent, contacts []
 
 	for i := range agents {
 		a := &agents[i]
-		if !eligible(a, q.Requirements) {
+		if !a.Eligible(q.Requirements) {
 			continue
 		}
 		switch a.State {
 		case router.AgentAvailable:
-			if a.Offer == "" && hasRoom(a, channels) {
+			if snap.Free(*a) {
 				v.Agents.Available++
 			} else {
 				v.Agents.Busy++
@@ -249,47 +246,6 @@ func estimateWait(ahead int, agents AgentCounts, answered int, window time.Durat
 		return nil
 	}
 	return ptr(seconds(time.Duration(float64(ahead+1) * float64(window) / float64(answered))))
-}
-
-// eligible reports whether a meets every requirement: has the skill at
-// the minimum level or above (as the router's matcher decides).
-func eligible(a *router.Agent, reqs []router.Requirement) bool {
-	for _, r := range reqs {
-		lvl, ok := a.Skills[r.Skill]
-		if !ok || lvl < r.Min {
-			return false
-		}
-	}
-	return true
-}
-
-// hasRoom reports whether a holds fewer contacts than its capacity on at
-// least one of the router's channels; channels gives the capacity of a
-// channel a does not set.
-func hasRoom(a *router.Agent, channels map[router.Channel]int) bool {
-	for ch, def := range channels {
-		limit, ok := a.Capacity[ch]
-		if !ok {
-			limit = def
-		}
-		if a.Active[ch] < limit {
-			return true
-		}
-	}
-	return false
-}
-
-// rankOf is the rank the router gives a contact of priority and customer
-// value in q: priority + the queue's priority + the largest boost of the
-// value tiers it reaches.
-func rankOf(priority int, q *router.Queue, value float64) int {
-	boost := 0
-	for _, t := range q.ValueTiers {
-		if value >= t.Min && t.Boost > boost {
-			boost = t.Boost
-		}
-	}
-	return priority + q.Priority + boost
 }
 
 // seconds is d in seconds, rounded to the millisecond.

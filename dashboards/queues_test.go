@@ -126,7 +126,7 @@ func (f *fixture) advance(d time.Duration) {
 // view returns the view of queue name computed from a fresh snapshot.
 func (f *fixture) view(name string, stats map[string]store.QueueStats, window time.Duration) QueueView {
 	f.t.Helper()
-	for _, v := range Queues(f.r.Snapshot(), f.r.Channels(), stats, window) {
+	for _, v := range Queues(f.r.Snapshot(), stats, window) {
 		if v.Name == name {
 			return v
 		}
@@ -460,7 +460,7 @@ func TestQueuesJSON(t *testing.T) {
 
 func TestQueuesNoQueues(t *testing.T) {
 	f := newFixture(t)
-	if got := Queues(f.r.Snapshot(), nil, nil, time.Hour); got != nil {
+	if got := Queues(f.r.Snapshot(), nil, time.Hour); got != nil {
 		t.Errorf("got %v, want nil", got)
 	}
 }

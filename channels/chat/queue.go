@@ -97,7 +97,7 @@ func (c *Channel) pushStandings(snap *router.Snapshot, stats map[string]store.Qu
 		} else {
 			if views == nil {
 				views = map[string]*dashboards.QueueView{}
-				all := dashboards.Queues(snap, c.o.Router.Channels(), stats, c.o.StatsWindow)
+				all := dashboards.Queues(snap, stats, c.o.StatsWindow)
 				for i := range all {
 					views[all[i].Name] = &all[i]
 				}

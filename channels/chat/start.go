@@ -64,27 +64,5 @@ func (c *Channel) submitError(id string, t Topic, nc router.NewContact, err erro
 }
 
 // staffed reports whether an agent eligible for queue is working
-// (available, busy or in wrap-up), as the dashboards count them.
-func (c *Channel) staffed(queue string) bool {
-	snap := c.o.Router.Snapshot()
-	q, ok := snap.Queue(queue)
-	if !ok {
-		return false
-	}
-	for _, a := range snap.Agents() {
-		if (a.State == router.AgentAvailable || a.State == router.AgentWrapUp) && eligible(&a, q.Requirements) {
-			return true
-		}
-	}
-	return false
-}
-
-// eligible reports whether a meets every requirement.
-func eligible(a *router.Agent, reqs []router.Requirement) bool {
-	for _, r := range reqs {
-		if lvl, ok := a.Skills[r.Skill]; !ok || lvl < r.Min {
-			return false
-		}
-	}
-	return true
-}
+// (available, busy or in wrap-up): the router's rule.
+func (c *Channel) staffed(queue string) bool { return c.o.Router.Snapshot().Staffed(queue) }
