@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -102,4 +103,22 @@ func FuzzFrame(f *testing.F) {
 			t.Fatalf("round trip of %q: got %+v, want %+v", b, back, req)
 		}
 	})
+}
+
+// A refused frame says what is wrong where, in the words of every other
+// entry point (strictjson): the field's path and what was wanted.
+func TestDecodeFrameNamesTheField(t *testing.T) {
+	for _, tc := range []struct{ frame, want string }{
+		{`{"type":"send","data":{"contact_id":"c1","body":7}}`, `send data: field "body": got number, want a string`},
+		{`{"type":"accept","data":{"contact":"c1"}}`, `accept data: unknown field "contact"; valid fields there: contact_id`},
+		{`{"type":"accept","data":[1]}`, `accept data must be a JSON object ({...}), got an array`},
+		{`{"type":"accept","colour":1}`, `unknown field "colour"; valid fields there: data, id, type`},
+		{`{"type":"accept"} {}`, `frame has data after the JSON object`},
+	} {
+		_, err := decodeFrame([]byte(tc.frame))
+		var r *refusal
+		if !errors.As(err, &r) || !strings.Contains(r.msg, tc.want) {
+			t.Errorf("%s: got %v, want a refusal containing %q", tc.frame, err, tc.want)
+		}
+	}
 }

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"time"
 
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/strictjson"
 )
 
 // Server-to-client message types (docs/protocol.md).
@@ -166,8 +166,8 @@ func decodeFrame(b []byte) (request, error) {
 		ID   string          `json:"id"`
 		Data json.RawMessage `json:"data"`
 	}
-	if err := strictUnmarshal(b, &env); err != nil {
-		return request{ID: bestEffortID(b)}, invalid("%v", err)
+	if err := strictjson.Decode(b, &env); err != nil {
+		return request{ID: bestEffortID(b)}, invalid("%s", err.(*strictjson.Error).In("frame"))
 	}
 	req := request{Type: env.Type, ID: env.ID}
 	if len(env.ID) > maxRequestID {
@@ -205,28 +205,14 @@ func decodeFrame(b []byte) (request, error) {
 	if len(data) == 0 || string(data) == "null" {
 		data = []byte("{}")
 	}
-	if err := strictUnmarshal(data, args); err != nil {
-		return req, invalid("%s data: %v", env.Type, err)
+	if err := strictjson.Decode(data, args); err != nil {
+		return req, invalid("%s", err.(*strictjson.Error).In(env.Type+" data"))
 	}
 	if err := checkArgs(args); err != nil {
 		return req, invalid("%s: %v", env.Type, err)
 	}
 	req.Args = args
 	return req, nil
-}
-
-// strictUnmarshal decodes one JSON value into v, refusing unknown fields
-// and anything after the value.
-func strictUnmarshal(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON object")
-	}
-	return nil
 }
 
 // bestEffortID reads the id of a frame that failed strict decoding (an

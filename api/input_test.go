@@ -23,7 +23,7 @@ func TestBadInput(t *testing.T) {
 		header  []string // name, value pairs
 		status  int
 		message string // a substring of the error message
-		field   string // the field of the error body: set by the router's checks
+		field   string // the field of the error body: set by the router's checks and the decoder
 		allow   string // a method the Allow header must list (405)
 	}{
 		// The body itself.
@@ -33,21 +33,22 @@ func TestBadInput(t *testing.T) {
 		{name: "not-an-object", method: "PUT", path: "/api/v1/agents/carol", body: `["Carol"]`, status: 400, message: "must be a JSON object ({...}), got an array"},
 		{name: "null", method: "PUT", path: "/api/v1/agents/carol", body: `null`, status: 400, message: "got null"},
 		{name: "not-json", method: "PUT", path: "/api/v1/agents/carol", body: `{name: "Carol"}`, status: 400, message: "not valid JSON"},
+		{name: "not-utf8", method: "PUT", path: "/api/v1/agents/carol", body: "{\"name\":\"Carol\xff\"}", status: 400, message: "request body is not valid UTF-8"},
 		{name: "truncated", method: "PUT", path: "/api/v1/agents/carol", body: `{"name": "Carol"`, status: 400, message: "ends in the middle"},
 		{name: "trailing-object", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol"} {"name":"Dave"}`, status: 400, message: "data after the JSON object"},
 		{name: "trailing-garbage", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing"}x`, status: 400, message: "data after the JSON object"},
-		{name: "unknown-field", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","skill":{"billing":3}}`, status: 400, message: `unknown field "skill"; valid fields there: capacity, id, name, skills`},
-		{name: "unknown-nested-field", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","customer":{"mail":"x@example.com"}}`, status: 400, message: `unknown field "customer.mail"; valid fields there: email, id, name, phone, segment, value`},
-		{name: "unknown-field-in-array", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","requirements":[{"skill":"billing","level":3}]}`, status: 400, message: `unknown field "requirements[0].level"; valid fields there: min, skill`},
-		{name: "state-on-agent", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","state":"available"}`, status: 400, message: `unknown field "state"`},
-		{name: "wrong-type-string", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":5}`, status: 400, message: `field "name": got number, want a string`},
-		{name: "wrong-type-map", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","skills":["billing"]}`, status: 400, message: `field "skills": got array, want an object whose values are each an integer`},
-		{name: "wrong-type-map-value", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","capacity":{"chat":"3"}}`, status: 400, message: `field "capacity": each value must be an integer, got string`},
-		{name: "wrong-type-fraction", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","requirements":[{"skill":"billing","min":2.5}]}`, status: 400, message: `field "requirements.min": got number 2.5, want an integer`},
-		{name: "wrong-type-object", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","customer":"x@example.com"}`, status: 400, message: `field "customer": got string, want an object`},
-		{name: "wrong-type-element", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","preferred_agents":["bob",7]}`, status: 400, message: `field "preferred_agents": each element must be a string, got number`},
-		{name: "wrong-type-overflow", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","priority":1e40}`, status: 400, message: `field "priority": got number 1e40, want an integer`},
-		{name: "wrong-type-duration", method: "PUT", path: "/api/v1/queues/tech", body: `{"max_wait":300}`, status: 400, message: `field "max_wait": got number, want a string`},
+		{name: "unknown-field", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","skill":{"billing":3}}`, status: 400, message: `unknown field "skill"; valid fields there: capacity, id, name, skills`, field: "skill"},
+		{name: "unknown-nested-field", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","customer":{"mail":"x@example.com"}}`, status: 400, message: `unknown field "customer.mail"; valid fields there: email, id, name, phone, segment, value`, field: "customer.mail"},
+		{name: "unknown-field-in-array", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","requirements":[{"skill":"billing","level":3}]}`, status: 400, message: `unknown field "requirements[0].level"; valid fields there: min, skill`, field: "requirements[0].level"},
+		{name: "state-on-agent", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","state":"available"}`, status: 400, message: `unknown field "state"`, field: "state"},
+		{name: "wrong-type-string", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":5}`, status: 400, message: `field "name": got number, want a string`, field: "name"},
+		{name: "wrong-type-map", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","skills":["billing"]}`, status: 400, message: `field "skills": got array, want an object whose values are each an integer`, field: "skills"},
+		{name: "wrong-type-map-value", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","capacity":{"chat":"3"}}`, status: 400, message: `field "capacity": each value must be an integer, got string`, field: "capacity"},
+		{name: "wrong-type-fraction", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","requirements":[{"skill":"billing","min":2.5}]}`, status: 400, message: `field "requirements.min": got number 2.5, want an integer`, field: "requirements.min"},
+		{name: "wrong-type-object", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","customer":"x@example.com"}`, status: 400, message: `field "customer": got string, want an object`, field: "customer"},
+		{name: "wrong-type-element", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","preferred_agents":["bob",7]}`, status: 400, message: `field "preferred_agents": each element must be a string, got number`, field: "preferred_agents"},
+		{name: "wrong-type-overflow", method: "POST", path: "/api/v1/contacts", body: `{"channel":"api","queue":"billing","priority":1e40}`, status: 400, message: `field "priority": got number 1e40, want an integer`, field: "priority"},
+		{name: "wrong-type-duration", method: "PUT", path: "/api/v1/queues/tech", body: `{"max_wait":300}`, status: 400, message: `field "max_wait": got number, want a string`, field: "max_wait"},
 
 		// Content-Type.
 		{name: "text-plain", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol"}`, header: []string{"Content-Type", "text/plain"}, status: 415, message: `Content-Type "text/plain" is not supported; want application/json`},
@@ -85,7 +86,7 @@ func TestBadInput(t *testing.T) {
 		{name: "transfer-nowhere", method: "POST", path: "/api/v1/contacts/" + offered + "/transfer", body: `{"agent_id":"alice"}`, status: 400, message: `give field "queue"`},
 		{name: "message-direction", method: "POST", path: "/api/v1/contacts/" + queued + "/messages", body: `{"direction":"sideways","body":"hi"}`, status: 400, message: `field "direction": "sideways": want "in"`},
 		{name: "message-body-missing", method: "POST", path: "/api/v1/contacts/" + queued + "/messages", body: `{"direction":"in"}`, status: 400, message: `field "body" is required`},
-		{name: "message-client-id", method: "POST", path: "/api/v1/contacts/" + queued + "/messages", body: `{"direction":"in","body":"hi","client_id":"m1"}`, status: 400, message: `unknown field "client_id"`},
+		{name: "message-client-id", method: "POST", path: "/api/v1/contacts/" + queued + "/messages", body: `{"direction":"in","body":"hi","client_id":"m1"}`, status: 400, message: `unknown field "client_id"`, field: "client_id"},
 
 		// Query parameters.
 		{name: "list-limit-zero", method: "GET", path: "/api/v1/contacts?limit=0", status: 400, message: `query parameter "limit": "0": want an integer from 1 to 500`},

@@ -3,14 +3,12 @@ package customers
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
-	"slices"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/strictjson"
 )
 
 // MaxLineBytes bounds one line of a JSON lines import file; a longer line
@@ -90,71 +88,28 @@ func (j *JSONLReader) readLine() (line []byte, tooLong bool, err error) {
 
 // decodeLine decodes one object into in; the error is a *FieldError.
 func decodeLine(line []byte, in *ProfileInput) error {
-	if line[0] != '{' {
-		return &FieldError{Message: "want a JSON object ({...}) on each line"}
+	err := strictjson.Decode(line, in)
+	if err == nil {
+		return nil
 	}
-	if !utf8.Valid(line) {
-		// encoding/json would replace the bytes with U+FFFD silently.
+	se := err.(*strictjson.Error)
+	switch se.Kind {
+	case strictjson.NotUTF8:
 		return &FieldError{Message: "not valid UTF-8 (a file saved in another encoding?)"}
-	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(in)
-	var (
-		syntax  *json.SyntaxError
-		typeErr *json.UnmarshalTypeError
-	)
-	switch {
-	case err == nil:
-	case errors.As(err, &syntax):
-		return &FieldError{Message: fmt.Sprintf("not valid JSON: %s (at byte %d)", strings.TrimPrefix(syntax.Error(), "json: "), syntax.Offset)}
-	case errors.Is(err, io.ErrUnexpectedEOF):
+	case strictjson.NotObject:
+		return &FieldError{Message: "want a JSON object ({...}) on each line"}
+	case strictjson.Truncated:
 		return &FieldError{Message: "the JSON object is not closed on its line"}
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return fieldErrorf(typeErr.Field, "got %s, want %s", typeErr.Value, jsonWant(typeErr.Type))
-	default:
-		if name, ok := strings.CutPrefix(err.Error(), `json: unknown field "`); ok {
-			name = strings.TrimSuffix(name, `"`)
-			if name == "verified" {
-				return fieldErrorf(name, "is not accepted in a row: whether identities are verified is chosen for the whole import")
-			}
-			return fieldErrorf(name, "unknown field; valid fields: %s", strings.Join(jsonFieldNames(), ", "))
+	case strictjson.Trailing:
+		return &FieldError{Message: "want one object per line: " + se.Message("the line")}
+	case strictjson.Unknown:
+		if se.Path == "verified" {
+			return fieldErrorf(se.Path, "is not accepted in a row: whether identities are verified is chosen for the whole import")
 		}
-		return &FieldError{Message: "not a profile: " + strings.TrimPrefix(err.Error(), "json: ")}
+		return fieldErrorf(se.Path, "unknown field; valid fields: %s", strings.Join(se.Valid, ", "))
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return &FieldError{Message: fmt.Sprintf("data after the JSON object, at byte %d; want one object per line", dec.InputOffset())}
+	if se.Path != "" {
+		return fieldErrorf(se.Path, "%s", se.Problem)
 	}
-	return nil
-}
-
-// jsonWant names the JSON that decodes into a Go type.
-func jsonWant(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Float64:
-		return "a number"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice:
-		return "an array of " + strings.TrimPrefix(jsonWant(t.Elem()), "a ") + "s"
-	case reflect.Struct:
-		return "an object"
-	case reflect.Pointer:
-		return jsonWant(t.Elem())
-	}
-	return t.String()
-}
-
-// jsonFieldNames lists the JSON names of ProfileInput's fields, sorted.
-func jsonFieldNames() []string {
-	t := reflect.TypeFor[ProfileInput]()
-	names := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
+	return &FieldError{Message: se.Message("the line")}
 }

@@ -22,6 +22,8 @@ func TestJSONLReader(t *testing.T) {
 		{"unknown-field", `{"id":"ada","email":"ada@example.com"}` + "\n" + `{"id":"bob"}`, []wantRow{
 			{line: 1, errField: "email", errMsg: "unknown field; valid fields: consent, crm_id, emails"},
 			{line: 2, input: ProfileInput{ID: "bob"}}}},
+		{"unknown-nested-field", `{"id":"ada","consent":{"marketting":true}}`, []wantRow{
+			{line: 1, errField: "consent.marketting", errMsg: "unknown field; valid fields: marketing, profiling"}}},
 		{"verified-is-per-import", `{"id":"ada","verified":true}`, []wantRow{{line: 1, errField: "verified", errMsg: "whole import"}}},
 		{"wrong-type", `{"id":"ada","consent":{"marketing":"yes"}}` + "\n" + `{"id":"bob","phones":"+15551234567"}`, []wantRow{
 			{line: 1, errField: "consent.marketing", errMsg: "got string, want true or false"},

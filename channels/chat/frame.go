@@ -1,15 +1,15 @@
 package chat
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/strictjson"
 )
 
 // Limits on what a client frame may carry.
@@ -108,34 +108,27 @@ func invalid(id, format string, a ...any) *frameError {
 	return &frameError{ID: id, Code: codeInvalid, Msg: fmt.Sprintf(format, a...)}
 }
 
-// decodeStrict decodes exactly one JSON object from b into v, refusing
-// unknown fields and trailing data.
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("data after the JSON object")
+// decodeData decodes a frame's data into v; the error names the frame's
+// type and the field at fault.
+func decodeData(typ string, b []byte, v any) error {
+	if err := strictjson.Decode(b, v); err != nil {
+		return &dataError{err.(*strictjson.Error).In(typ + " data")}
 	}
 	return nil
 }
+
+// dataError is a refused frame data, its message complete.
+type dataError struct{ msg string }
+
+func (e *dataError) Error() string { return e.msg }
 
 // parseFrame decodes and validates one client frame of at most
 // maxBody-byte message bodies. It never panics on any input; the fuzz
 // test holds it to that.
 func parseFrame(b []byte, maxBody int) (request, error) {
-	if !utf8.Valid(b) {
-		return request{}, invalid("", "frame is not UTF-8")
-	}
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || b[0] != '{' {
-		return request{}, invalid("", "frame must be a JSON object {\"type\",\"id\",\"data\"}")
-	}
 	var env envelope
-	if err := decodeStrict(b, &env); err != nil {
-		return request{}, invalid("", "frame: %v", err)
+	if err := strictjson.Decode(b, &env); err != nil {
+		return request{}, invalid("", "%s", err.(*strictjson.Error).In("frame"))
 	}
 	r := request{Type: env.Type, ID: env.ID}
 	if len(env.ID) > maxRequestID {
@@ -149,37 +142,41 @@ func parseFrame(b []byte, maxBody int) (request, error) {
 	switch env.Type {
 	case typeStart:
 		r.Start = new(startData)
-		if err = decodeStrict(data, r.Start); err == nil {
+		if err = decodeData(env.Type, data, r.Start); err == nil {
 			err = r.Start.check(maxBody)
 		}
 	case typeResume:
 		r.Resume = new(resumeData)
-		if err = decodeStrict(data, r.Resume); err == nil {
+		if err = decodeData(env.Type, data, r.Resume); err == nil {
 			err = r.Resume.check()
 		}
 	case typeSend:
 		r.Send = new(sendData)
-		if err = decodeStrict(data, r.Send); err == nil {
+		if err = decodeData(env.Type, data, r.Send); err == nil {
 			err = r.Send.check(maxBody)
 		}
 	case typeRead:
 		r.Read = new(readData)
-		if err = decodeStrict(data, r.Read); err == nil && r.Read.UpToSeq < 0 {
+		if err = decodeData(env.Type, data, r.Read); err == nil && r.Read.UpToSeq < 0 {
 			err = errors.New("up_to_seq is negative")
 		}
 	case typeHistory:
 		r.History = new(historyRequest)
-		if err = decodeStrict(data, r.History); err == nil && r.History.BeforeSeq < 1 {
+		if err = decodeData(env.Type, data, r.History); err == nil && r.History.BeforeSeq < 1 {
 			err = errors.New("before_seq: want a message seq, 1 or more")
 		}
 	case typeTyping, typeLeave:
-		err = decodeStrict(data, &struct{}{})
+		err = decodeData(env.Type, data, &struct{}{})
 	case "":
 		err = errors.New("type is missing")
 	default:
 		err = fmt.Errorf("unknown type %q: want start, resume, send, typing, read, history or leave", env.Type)
 	}
-	if err != nil {
+	var de *dataError
+	switch {
+	case errors.As(err, &de):
+		return request{}, invalid(r.ID, "%s", de.msg)
+	case err != nil:
 		return request{}, invalid(r.ID, "%s: %v", env.Type, err)
 	}
 	return r, nil

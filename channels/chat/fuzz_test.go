@@ -116,3 +116,23 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// A refused frame says what is wrong where, in the words of every other
+// entry point (strictjson): the field's path and what was wanted; the
+// error answers the request's id when it could be read.
+func TestParseFrameNamesTheField(t *testing.T) {
+	for _, tc := range []struct{ frame, id, want string }{
+		{`{"type":"send","id":"9","data":{"body":7}}`, "9", `send data: field "body": got number, want a string`},
+		{`{"type":"start","id":"1","data":{"name":"Xavier","mail":"x@example.com"}}`, "1", `start data: unknown field "mail"; valid fields there: `},
+		{`{"type":"read","data":[1]}`, "", `read data must be a JSON object ({...}), got an array`},
+		{`{"type":"leave","colour":1}`, "", `unknown field "colour"; valid fields there: data, id, seq, type`},
+		{"{\"type\":\"send\",\"data\":{\"body\":\"\xff\"}}", "", `frame is not valid UTF-8`},
+		{`["send"]`, "", `frame must be a JSON object ({...}), got an array`},
+	} {
+		_, err := parseFrame([]byte(tc.frame), 1000)
+		var fe *frameError
+		if !errors.As(err, &fe) || fe.ID != tc.id || fe.Code != codeInvalid || !strings.Contains(fe.Msg, tc.want) {
+			t.Errorf("%s: got %#v, want an invalid frame for id %q containing %q", tc.frame, err, tc.id, tc.want)
+		}
+	}
+}
