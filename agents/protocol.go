@@ -57,11 +57,12 @@ const (
 	codeInternal    = "internal"
 )
 
-// Limits on what a request may carry, besides the frame limit.
+// Limits on what a request may carry, besides the frame limit: the
+// router's, checked here before a command is queued.
 const (
 	maxRequestID = 64
-	maxIDField   = 64 // contact, queue, agent, offer and client ids; dispositions
-	maxText      = 4000
+	maxIDField   = router.MaxNameLen // contact, queue, agent, offer and client ids; dispositions
+	maxText      = router.MaxTextLen
 )
 
 // frame appends the envelope {"type","seq","id","data"} around data (a

@@ -60,7 +60,7 @@ func TestBadInput(t *testing.T) {
 		{name: "agent-name-missing", method: "PUT", path: "/api/v1/agents/carol", body: `{"skills":{"billing":3}}`, status: 400, message: `field "name" is required`},
 		{name: "agent-id-mismatch", method: "PUT", path: "/api/v1/agents/carol", body: `{"id":"dave","name":"Dave"}`, status: 400, message: `field "id" is "dave" but the path says "carol"`},
 		{name: "agent-bad-id", method: "PUT", path: "/api/v1/agents/carol%20x", body: `{"name":"Carol"}`, status: 400, message: `agent id "carol x"`, field: "id"},
-		{name: "agent-skill-level", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","skills":{"billing":101}}`, status: 400, message: `skill "billing" level 101: want 0 to 100`, field: "skills[billing]"},
+		{name: "agent-skill-level", method: "PUT", path: "/api/v1/agents/carol", body: `{"name":"Carol","skills":{"billing":101}}`, status: 400, message: "skill level 101 is too high (want 0 to 100)", field: "skills.billing"},
 		{name: "state-missing", method: "PUT", path: "/api/v1/agents/alice/state", body: `{"reason":"lunch"}`, status: 400, message: `field "state" is required`},
 		{name: "state-unknown", method: "PUT", path: "/api/v1/agents/alice/state", body: `{"state":"wrapup"}`, status: 400, message: `field "state": "wrapup" is not a state you can set; want available, away or offline`},
 		{name: "state-reason-not-away", method: "PUT", path: "/api/v1/agents/bob/state", body: `{"state":"available","reason":"lunch"}`, status: 400, message: `field "reason" is only for state "away"`},

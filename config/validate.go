@@ -8,7 +8,6 @@ import (
 	"math"
 	"net"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,17 +25,6 @@ import (
 // Limits, the same as the router's own checks, so that a configuration
 // that passes Validate is one the router accepts.
 const (
-	// maxNameLen caps the length of ids, queue names, skills and channels.
-	maxNameLen = 64
-	// maxAgentNameLen caps an agent's display name, in bytes.
-	maxAgentNameLen = 200
-	maxSkills       = 64
-	maxRequirements = 16
-	maxLevel        = 100
-	maxCapacity     = 100
-	maxPriority     = 1000
-	// maxSegmentLen caps a customer segment's name, in bytes.
-	maxSegmentLen = 200
 	// maxPreferredTimeout caps how long preferred agents keep a contact
 	// to themselves.
 	maxPreferredTimeout = 10 * time.Minute
@@ -49,9 +37,6 @@ const (
 	// minSessionTTL is the shortest auth.session_ttl.
 	minSessionTTL = time.Minute
 )
-
-// validName is what agent ids, queue names, skills and channels look like.
-var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`)
 
 // validator collects the problems Validate finds.
 type validator struct {
@@ -444,30 +429,24 @@ func (v *validator) agents() {
 	ids := map[string]string{}
 	for i, a := range v.c.Agents {
 		p := indexPath("agents", i)
-		if v.name(p+".id", a.ID, "agent id") {
+		// What an agent says of itself is the router's rule
+		// (Agent.Validate); what needs the file (unique ids, channels
+		// that are routed) is here.
+		spec := router.Agent{ID: a.ID, Name: a.Name, Skills: a.Skills, Capacity: a.Capacity}
+		for _, e := range spec.Validate() {
+			v.errf(p+"."+e.Field, "%s", e.Message)
+		}
+		if router.ValidateName("", "", a.ID) == nil {
 			if first, dup := ids[a.ID]; dup {
 				v.errf(p+".id", "duplicate agent id %q%s", a.ID, v.firstAt(first))
 			} else {
 				ids[a.ID] = p + ".id"
 			}
 		}
-		if a.Name == "" {
-			v.errf(p+".name", "empty (want the agent's name, as supervisors see it)")
-		} else if len(a.Name) > maxAgentNameLen {
-			v.errf(p+".name", "%d bytes long (want at most %d)", len(a.Name), maxAgentNameLen)
-		}
-		if len(a.Skills) > maxSkills {
-			v.errf(p+".skills", "%d skills (want at most %d)", len(a.Skills), maxSkills)
-		}
-		for _, s := range sortedKeys(a.Skills) {
-			sp := fieldPath(p+".skills", s)
-			v.name(sp, s, "skill")
-			v.level(sp, "skill level", a.Skills[s])
-		}
 		for _, ch := range sortedKeys(a.Capacity) {
-			cp := fieldPath(p+".capacity", ch)
-			v.channel(cp, ch)
-			v.capacity(cp, a.Capacity[ch])
+			if router.ValidateName("", "", ch) == nil {
+				v.routedChannel(fieldPath(p+".capacity", ch), ch)
+			}
 		}
 		if a.PasswordHash != "" {
 			v.passwordHash(p+".password_hash", a.PasswordHash)
@@ -495,8 +474,8 @@ func (v *validator) supervisors() {
 				ids[s.ID] = p + ".id"
 			}
 		}
-		if len(s.Name) > maxAgentNameLen {
-			v.errf(p+".name", "%d bytes long (want at most %d)", len(s.Name), maxAgentNameLen)
+		if len(s.Name) > router.MaxAgentNameLen {
+			v.errf(p+".name", "%d bytes long (want at most %d)", len(s.Name), router.MaxAgentNameLen)
 		}
 		if s.PasswordHash == "" {
 			v.errf(p+".password_hash", "empty (want the bcrypt hash of the supervisor's password, from `routerd passwd -hash`)")
@@ -565,32 +544,23 @@ func (v *validator) queue(p string, q router.Queue, byName map[string]int) {
 	v.queueHours(p, q.Hours)
 }
 
-// level checks a skill level: 0 to maxLevel.
-func (v *validator) level(path, what string, n int) {
-	switch {
-	case n < 0:
-		v.errf(path, "negative %s %d (want 0 to %d)", what, n, maxLevel)
-	case n > maxLevel:
-		v.errf(path, "%s %d is too high (want 0 to %d)", what, n, maxLevel)
-	}
-}
-
-// capacity checks a number of contacts at once: 0 to maxCapacity.
+// capacity checks a number of contacts at once (router.ValidateCapacity).
 func (v *validator) capacity(path string, n int) {
-	switch {
-	case n < 0:
-		v.errf(path, "negative capacity %d (want 0 to %d)", n, maxCapacity)
-	case n > maxCapacity:
-		v.errf(path, "capacity %d is too high (want 0 to %d)", n, maxCapacity)
+	if e := router.ValidateCapacity("", n); e != nil {
+		v.errf(path, "%s", e.Message)
 	}
 }
 
-// channel checks a channel named outside routing.capacity, whose keys
-// are the channels the router accepts.
+// channel checks a channel's name and that it is routed (routedChannel).
 func (v *validator) channel(path, ch string) {
-	if !v.name(path, ch, "channel") {
-		return
+	if v.name(path, ch, "channel") {
+		v.routedChannel(path, ch)
 	}
+}
+
+// routedChannel checks that a channel named outside routing.capacity,
+// whose keys are the channels the router accepts, is one of them.
+func (v *validator) routedChannel(path, ch string) {
 	if _, ok := v.c.Routing.Capacity[ch]; !ok {
 		v.errf(path, "channel %q is not in routing.capacity (want one of %s, or add it there)", ch, strings.Join(sortedKeys(v.c.Routing.Capacity), ", "))
 	}
@@ -647,21 +617,11 @@ func queueNames(qs []router.Queue, self string) string {
 	return "want one of " + strings.Join(names, ", ")
 }
 
-// name checks an id, name, skill or channel: 1 to maxNameLen letters,
-// digits and "._@+-", starting with a letter or digit. It reports whether
-// s is valid.
+// name checks an id, name, skill or channel (router.ValidateName),
+// which the message calls what. It reports whether s is valid.
 func (v *validator) name(path, s, what string) bool {
-	const want = "want up to 64 letters, digits and \"._@+-\", starting with a letter or digit"
-	switch {
-	case s == "":
-		v.errf(path, "empty %s (%s)", what, want)
-		return false
-	case len(s) > maxNameLen || !validName.MatchString(s):
-		q := s
-		if len(q) > maxNameLen {
-			q = q[:maxNameLen] + "..."
-		}
-		v.errf(path, "invalid %s %q (%s)", what, q, want)
+	if e := router.ValidateName("", what, s); e != nil {
+		v.errf(path, "%s", e.Message)
 		return false
 	}
 	return true

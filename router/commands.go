@@ -410,30 +410,8 @@ func (r *Router) PutAgent(ctx context.Context, spec Agent) (Agent, bool, error) 
 }
 
 func checkAgentSpec(a Agent) error {
-	if err := checkName("id", "agent id", a.ID); err != nil {
-		return err
-	}
-	if a.Name == "" || len(a.Name) > 200 {
-		return invalidf("name", "agent name is missing or longer than 200 bytes")
-	}
-	if len(a.Skills) > maxSkills {
-		return invalidf("skills", "at most %d skills", maxSkills)
-	}
-	for s, lvl := range a.Skills {
-		if err := checkName("skills", "skill", s); err != nil {
-			return err
-		}
-		if lvl < 0 || lvl > maxLevel {
-			return invalidf("skills["+s+"]", "skill %q level %d: want 0 to %d", s, lvl, maxLevel)
-		}
-	}
-	for ch, n := range a.Capacity {
-		if err := checkName("capacity", "capacity channel", ch); err != nil {
-			return err
-		}
-		if n < 0 || n > maxCapacity {
-			return invalidf("capacity["+ch+"]", "capacity %q %d: want 0 to %d", ch, n, maxCapacity)
-		}
+	if errs := a.Validate(); len(errs) > 0 {
+		return errs[0]
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func TestRefusalsAreTyped(t *testing.T) {
 		{"agent-skill-level", func(h *harness, _ Contact) error {
 			_, _, err := h.r.PutAgent(h.ctx, Agent{ID: "carol", Name: "Carol", Skills: map[string]int{"billing": 200}})
 			return err
-		}, CodeInvalid, ErrInvalid, "skills[billing]", `skill "billing" level 200: want 0 to 100`, ""},
+		}, CodeInvalid, ErrInvalid, "skills.billing", "skill level 200 is too high (want 0 to 100)", ""},
 		{"queue-relaxation-level", func(h *harness, _ Contact) error {
 			_, err := h.r.PutQueue(h.ctx, Queue{Name: "q2", Relaxation: []RelaxStep{{Name: "wider", Min: map[string]int{"en": -1}}}})
 			return err

@@ -22,6 +22,15 @@ const (
 	MaxPriority = maxPriority
 	// MaxSegmentLen bounds a customer segment's name, in bytes.
 	MaxSegmentLen = maxSegmentLen
+	// MaxTextLen bounds a free text an agent gives: a reason, notes.
+	MaxTextLen = maxTextLen
+	// MaxAgentNameLen bounds an agent's display name, in bytes.
+	MaxAgentNameLen = 200
+	// MaxSkills bounds the skills of an agent.
+	MaxSkills = maxSkills
+	// MaxCapacity bounds how many contacts of one channel an agent takes
+	// at once.
+	MaxCapacity = maxCapacity
 )
 
 // plainKey is a map key that a field path names with a dot
@@ -40,9 +49,11 @@ func KeyPath(path, key string) string {
 // nameRule is what a valid name is, for the messages.
 const nameRule = `want up to 64 letters, digits and "._@+-", starting with a letter or digit`
 
-// validateName reports a name that is empty or not valid, naming it by
-// what it is.
-func validateName(field, what, s string) *Error {
+// ValidateName reports a name (an id, a queue, a skill, a channel, a
+// step, a calendar, a code) that is empty or not valid, naming it by what
+// it is; nil if it is valid. This is the one rule of what a name looks
+// like.
+func ValidateName(field, what, s string) *Error {
 	switch {
 	case s == "":
 		return invalidf(field, "empty %s (%s)", what, nameRule)
@@ -70,7 +81,7 @@ func (q Queue) Validate() []*Error {
 			errs = append(errs, e)
 		}
 	}
-	add(validateName("name", "queue name", q.Name))
+	add(ValidateName("name", "queue name", q.Name))
 	errs = append(errs, validateRequirements("requirements", q.Requirements)...)
 	if q.Priority < -MaxPriority || q.Priority > MaxPriority {
 		add(invalidf("priority", "%d is out of range (want %d to %d)", q.Priority, -MaxPriority, MaxPriority))
@@ -131,7 +142,7 @@ func validateRequirements(field string, reqs []Requirement) []*Error {
 	seen := map[string]string{}
 	for j, r := range reqs {
 		rp := fmt.Sprintf("%s[%d]", field, j)
-		if e := validateName(rp+".skill", "skill", r.Skill); e != nil {
+		if e := ValidateName(rp+".skill", "skill", r.Skill); e != nil {
 			errs = append(errs, e)
 		} else if first, dup := seen[r.Skill]; dup {
 			e := invalidf(rp+".skill", "skill %q is required twice", r.Skill)
@@ -140,22 +151,73 @@ func validateRequirements(field string, reqs []Requirement) []*Error {
 		} else {
 			seen[r.Skill] = rp + ".skill"
 		}
-		if e := validateLevel(rp+".min", r.Min); e != nil {
+		if e := validateLevel(rp+".min", "level", r.Min); e != nil {
 			errs = append(errs, e)
 		}
 	}
 	return errs
 }
 
-// validateLevel checks a skill level: 0 to MaxLevel.
-func validateLevel(field string, n int) *Error {
+// validateLevel checks a skill level, which the message calls what
+// ("level", "skill level"): 0 to MaxLevel.
+func validateLevel(field, what string, n int) *Error {
 	switch {
 	case n < 0:
-		return invalidf(field, "negative level %d (want 0 to %d)", n, MaxLevel)
+		return invalidf(field, "negative %s %d (want 0 to %d)", what, n, MaxLevel)
 	case n > MaxLevel:
-		return invalidf(field, "level %d is too high (want 0 to %d)", n, MaxLevel)
+		return invalidf(field, "%s %d is too high (want 0 to %d)", what, n, MaxLevel)
 	}
 	return nil
+}
+
+// ValidateCapacity checks how many contacts of one channel an agent
+// takes at once: 0 to MaxCapacity.
+func ValidateCapacity(field string, n int) *Error {
+	switch {
+	case n < 0:
+		return invalidf(field, "negative capacity %d (want 0 to %d)", n, MaxCapacity)
+	case n > MaxCapacity:
+		return invalidf(field, "capacity %d is too high (want 0 to %d)", n, MaxCapacity)
+	}
+	return nil
+}
+
+// Validate checks everything an agent's definition says of itself (its
+// id, name, skills and levels, and capacity per channel) and returns
+// every problem, each naming its field relative to the agent
+// ("skills.billing"), in the order of the fields; none is nil. What
+// needs other definitions (that ids are unique, that a channel is one
+// the daemon routes) is checked by whoever holds them. This is the one
+// rule of an agent: the configuration, the HTTP API and the router all
+// use it.
+func (a Agent) Validate() []*Error {
+	var errs []*Error
+	add := func(e *Error) {
+		if e != nil {
+			errs = append(errs, e)
+		}
+	}
+	add(ValidateName("id", "agent id", a.ID))
+	switch {
+	case a.Name == "":
+		add(invalidf("name", "empty agent name (want the name supervisors see)"))
+	case len(a.Name) > MaxAgentNameLen:
+		add(invalidf("name", "agent name %d bytes long (want at most %d)", len(a.Name), MaxAgentNameLen))
+	}
+	if len(a.Skills) > MaxSkills {
+		add(invalidf("skills", "%d skills (want at most %d)", len(a.Skills), MaxSkills))
+	}
+	for _, skill := range slices.Sorted(maps.Keys(a.Skills)) {
+		p := KeyPath("skills", skill)
+		add(ValidateName(p, "skill", skill))
+		add(validateLevel(p, "skill level", a.Skills[skill]))
+	}
+	for _, ch := range slices.Sorted(maps.Keys(a.Capacity)) {
+		p := KeyPath("capacity", ch)
+		add(ValidateName(p, "channel", ch))
+		add(ValidateCapacity(p, a.Capacity[ch]))
+	}
+	return errs
 }
 
 // validateRelaxation checks a queue's relaxation steps: each named once,
@@ -192,13 +254,13 @@ func validateRelaxation(steps []RelaxStep) []*Error {
 		}
 		for k, d := range s.Drop {
 			if d != "*" {
-				add(validateName(fmt.Sprintf("%s.drop[%d]", sp, k), `skill (or "*" for all)`, d))
+				add(ValidateName(fmt.Sprintf("%s.drop[%d]", sp, k), `skill (or "*" for all)`, d))
 			}
 		}
 		for _, skill := range slices.Sorted(maps.Keys(s.Min)) {
 			mp := KeyPath(sp+".min", skill)
-			add(validateName(mp, "skill", skill))
-			add(validateLevel(mp, s.Min[skill]))
+			add(ValidateName(mp, "skill", skill))
+			add(validateLevel(mp, "level", s.Min[skill]))
 		}
 	}
 	return errs

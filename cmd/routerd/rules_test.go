@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -137,6 +138,94 @@ func TestOneOfferRule(t *testing.T) {
 			res.Body.Close()
 			if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `field \"`+tt.field+`\"`) {
 				t.Errorf("api: got %d %s, want 400 naming %s", res.StatusCode, b, tt.field)
+			}
+		})
+	}
+}
+
+// TestOneAgentRule feeds the same agents through the configuration file,
+// the HTTP API and the router, and expects the same verdict from each,
+// naming the same field in the same words: an agent's rules live in one
+// place (router.Agent.Validate).
+func TestOneAgentRule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a daemon in process")
+	}
+	srv, in := startMatrixDaemon(t)
+	manySkills := map[string]int{}
+	for i := range router.MaxSkills + 1 {
+		manySkills["s"+strconv.Itoa(i)] = 1
+	}
+	many, _ := json.Marshal(manySkills)
+	long := strings.Repeat("n", router.MaxAgentNameLen+1)
+	tests := []struct {
+		name  string
+		yaml  string // the agent's fields besides its id, in the configuration
+		json  string // the same, as PUT /api/v1/agents/{id} takes them
+		agent router.Agent
+		field string // "" when valid
+	}{
+		{"valid", "name: Rule, skills: {billing: 3}, capacity: {chat: 2}", `{"name":"Rule","skills":{"billing":3},"capacity":{"chat":2}}`,
+			router.Agent{Name: "Rule", Skills: map[string]int{"billing": 3}, Capacity: map[string]int{"chat": 2}}, ""},
+		{"skill level too high", "name: Rule, skills: {billing: 101}", `{"name":"Rule","skills":{"billing":101}}`,
+			router.Agent{Name: "Rule", Skills: map[string]int{"billing": 101}}, "skills.billing"},
+		{"skill that is not a name", `name: Rule, skills: {"a b": 1}`, `{"name":"Rule","skills":{"a b":1}}`,
+			router.Agent{Name: "Rule", Skills: map[string]int{"a b": 1}}, `skills["a b"]`},
+		{"too many skills", "name: Rule, skills: " + string(many), `{"name":"Rule","skills":` + string(many) + `}`,
+			router.Agent{Name: "Rule", Skills: manySkills}, "skills"},
+		{"negative capacity", "name: Rule, capacity: {chat: -1}", `{"name":"Rule","capacity":{"chat":-1}}`,
+			router.Agent{Name: "Rule", Capacity: map[string]int{"chat": -1}}, "capacity.chat"},
+		{"long name", "name: " + long, `{"name":"` + long + `"}`,
+			router.Agent{Name: long}, "name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The router.
+			a := tt.agent
+			a.ID = "rules-router"
+			_, _, err := in.rt.PutAgent(context.Background(), a)
+			var re *router.Error
+			switch {
+			case tt.field == "" && err != nil:
+				t.Fatalf("router: %v", err)
+			case tt.field != "" && (!errors.As(err, &re) || re.Field != tt.field):
+				t.Fatalf("router: got %v, want an error naming %s", err, tt.field)
+			}
+			var msg string
+			if re != nil {
+				msg = re.Message
+			}
+			// The configuration file.
+			yaml := "agents:\n  - {id: rules, " + tt.yaml + "}\n"
+			_, err = config.Parse("x.yaml", []byte(yaml))
+			if tt.field == "" && err != nil {
+				t.Errorf("config: %v", err)
+			}
+			if tt.field != "" && (err == nil || !strings.Contains(err.Error(), "agents[0]."+tt.field+": "+msg)) {
+				t.Errorf("config: got %v, want an error naming agents[0].%s: %s", err, tt.field, msg)
+			}
+			// The HTTP API.
+			req, _ := http.NewRequest("PUT", srv.URL+"/api/v1/agents/rules-api", strings.NewReader(tt.json))
+			req.Header.Set("Authorization", "Bearer "+matrixAdmin)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			var apiErr struct {
+				Error struct {
+					Field   string `json:"field"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			json.Unmarshal(body, &apiErr)
+			switch {
+			case tt.field == "" && res.StatusCode >= 300:
+				t.Errorf("api: got %d %s", res.StatusCode, body)
+			case tt.field != "" && (res.StatusCode != http.StatusBadRequest || apiErr.Error.Field != tt.field || apiErr.Error.Message != msg):
+				t.Errorf("api: got %d %s, want 400 naming %s: %s", res.StatusCode, body, tt.field, msg)
 			}
 		})
 	}
