@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -14,7 +15,7 @@ func TestScreenPopProfile(t *testing.T) {
 	yes, no := true, false
 	ada := store.Customer{
 		ID: "cu-ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000, Language: "en",
-		ConsentMarketing: &yes, ConsentProfiling: &no, Products: []string{"credit_card", "mortgage"},
+		Consent: consent.Flags{Marketing: &yes, Profiling: &no}, Products: []string{"credit_card", "mortgage"},
 	}
 	ids := []store.Identity{
 		{Kind: store.IdentityEmail, Value: "ada@example.com", Verified: true},

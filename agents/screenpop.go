@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -143,11 +144,11 @@ type PopCustomer struct {
 	Identities []PopIdentity `json:"identities"` // never nil
 	// Segment, Consent, Products and Language come from the customer's
 	// profile (Popper.Profiles); without one they are null or empty.
-	Segment  *string    `json:"segment"`
-	Value    float64    `json:"value"`
-	Consent  PopConsent `json:"consent"`
-	Products []string   `json:"products"` // never nil
-	Language *string    `json:"language"`
+	Segment  *string       `json:"segment"`
+	Value    float64       `json:"value"`
+	Consent  consent.Flags `json:"consent"`
+	Products []string      `json:"products"` // never nil
+	Language *string       `json:"language"`
 }
 
 // PopIdentity is one way to reach the customer. Verified is true only
@@ -156,12 +157,6 @@ type PopIdentity struct {
 	Type     string `json:"type"`
 	Value    string `json:"value"`
 	Verified bool   `json:"verified"`
-}
-
-// PopConsent holds the customer's consent flags; null means unknown.
-type PopConsent struct {
-	Marketing *bool `json:"marketing"`
-	Profiling *bool `json:"profiling"`
 }
 
 // PopHistory is one of the customer's other contacts.
@@ -418,7 +413,7 @@ func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string
 		pc.Language = &prof.Language
 	}
 	pc.Value = prof.Value
-	pc.Consent = PopConsent{Marketing: prof.ConsentMarketing, Profiling: prof.ConsentProfiling}
+	pc.Consent = prof.Consent
 	pc.Products = append([]string{}, prof.Products...)
 	seen := map[PopIdentity]bool{}
 	for _, pi := range pc.Identities {

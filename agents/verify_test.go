@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -25,7 +26,7 @@ func TestVerifyClaim(t *testing.T) {
 		}
 	})
 	yes := true
-	ada := store.Customer{ID: "cu-ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000, ConsentProfiling: &yes,
+	ada := store.Customer{ID: "cu-ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000, Consent: consent.Flags{Profiling: &yes},
 		Products: []string{"mortgage"}, CreatedAt: epoch, UpdatedAt: epoch}
 	if _, err := e.db.PutCustomer(e.ctx, ada, []store.Identity{{Kind: store.IdentityEmail, Value: "ada@example.com", Verified: true},
 		{Kind: store.IdentityPhone, Value: "+15551234567", Verified: true}}, "test"); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -23,9 +24,6 @@ type customerRequest struct {
 	// only.
 	Verified bool `json:"verified"`
 }
-
-// consent holds the consent flags; null means unknown.
-type consent = customers.Consent
 
 // identityView is one identity of a customer.
 type identityView struct {
@@ -42,7 +40,7 @@ type customerView struct {
 	Segment             string         `json:"segment"`
 	Value               float64        `json:"value"`
 	Language            string         `json:"language"`
-	Consent             consent        `json:"consent"`
+	Consent             consent.Flags  `json:"consent"`
 	RelationshipManager string         `json:"relationship_manager"`
 	SMSOptOut           bool           `json:"sms_opt_out"`
 	Products            []string       `json:"products"`
@@ -251,7 +249,7 @@ func (s *Server) customerView(r *http.Request, id string) (customerView, error) 
 func newCustomerView(c store.Customer, ids []store.Identity) customerView {
 	v := customerView{
 		ID: c.ID, Name: c.Name, Segment: c.Segment, Value: c.Value, Language: c.Language,
-		Consent:             consent{Marketing: c.ConsentMarketing, Profiling: c.ConsentProfiling},
+		Consent:             c.Consent,
 		RelationshipManager: c.RelationshipManager, SMSOptOut: c.SMSOptOut, Products: c.Products, Tags: c.Tags,
 		Identities: []identityView{}, MergedInto: c.MergedInto, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}

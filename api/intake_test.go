@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -27,8 +28,8 @@ func intakeEnv(t *testing.T) *env {
 		c     store.Customer
 		email string
 	}{
-		{store.Customer{ID: "ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000, ConsentMarketing: &yes, ConsentProfiling: &yes}, "ada@example.com"},
-		{store.Customer{ID: "bob", Name: "Bob", Segment: "premium", Value: 12000, ConsentMarketing: &yes, ConsentProfiling: &no}, "bob@example.com"},
+		{store.Customer{ID: "ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000, Consent: consent.Flags{Marketing: &yes, Profiling: &yes}}, "ada@example.com"},
+		{store.Customer{ID: "bob", Name: "Bob", Segment: "premium", Value: 12000, Consent: consent.Flags{Marketing: &yes, Profiling: &no}}, "bob@example.com"},
 	} {
 		p.c.CreatedAt, p.c.UpdatedAt = epoch, epoch
 		ids := []store.Identity{{Kind: store.IdentityEmail, Value: p.email, Verified: true}}

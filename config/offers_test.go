@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/offers"
 )
 
@@ -109,7 +110,7 @@ func TestDemoOffers(t *testing.T) {
 	rules := c.OfferRules()
 	yes := true
 	for _, msg := range []string{"I was charged twice for May", "You overcharged me", "I want a REFUND", "Please cancel my plan", "This is a formal complaint"} {
-		env := offers.Env{Customer: offers.CustomerView{Consent: offers.Consent{Marketing: &yes}}, Contact: offers.ContactView{Channel: "chat", FirstMessage: msg}}
+		env := offers.Env{Customer: offers.CustomerView{Consent: consent.Flags{Marketing: &yes}}, Contact: offers.ContactView{Channel: "chat", FirstMessage: msg}}
 		if why, ok := rules.Suppressed(env); !ok || why != offers.Complaint {
 			t.Errorf("%q: got %q, %v, want a complaint", msg, why, ok)
 		}

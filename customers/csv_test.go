@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/switchboard/switchboard/consent"
 )
 
 // wantRow is a row a reader should return: Input when errField is
@@ -68,7 +70,7 @@ func TestCSVReader(t *testing.T) {
 			"ada,Ada Lovelace,ada@example.com;ada@work.example,+15551234567,SF-1,premium,12000.5,en,yes,0,alice,true,card;mortgage,vip\n",
 			[]wantRow{{line: 2, input: ProfileInput{ID: "ada", Name: "Ada Lovelace", Emails: []string{"ada@example.com", "ada@work.example"},
 				Phones: []string{"+15551234567"}, CRMID: "SF-1", Segment: "premium", Value: 12000.5, Language: "en",
-				Consent: Consent{Marketing: &yes, Profiling: &no}, RelationshipManager: "alice", SMSOptOut: true,
+				Consent: consent.Flags{Marketing: &yes, Profiling: &no}, RelationshipManager: "alice", SMSOptOut: true,
 				Products: []string{"card", "mortgage"}, Tags: []string{"vip"}}}}},
 		{"columns-any-order-and-case", " Name ,ID\nAda,ada\n", []wantRow{{line: 2, input: ProfileInput{ID: "ada", Name: "Ada"}}}},
 		{"bom-and-crlf", "\ufeffid,name\r\nada,Ada\r\nbob,Bob\r\n", []wantRow{
@@ -82,10 +84,10 @@ func TestCSVReader(t *testing.T) {
 		{"blank-lines-and-empty-list-values", "id,emails\n\nada, a@x.io ; ;b@x.io;\n", []wantRow{
 			{line: 3, input: ProfileInput{ID: "ada", Emails: []string{"a@x.io", "b@x.io"}}}}},
 		{"empty-consent-is-unknown", "id,consent_marketing,consent_profiling,sms_opt_out\nada,,TRUE,\n", []wantRow{
-			{line: 2, input: ProfileInput{ID: "ada", Consent: Consent{Profiling: &yes}}}}},
+			{line: 2, input: ProfileInput{ID: "ada", Consent: consent.Flags{Profiling: &yes}}}}},
 		{"bad-consent", "id,consent_marketing\nada,maybe\nbob,no\n", []wantRow{
 			{line: 2, errField: "consent_marketing", errMsg: `"maybe": want true, false`},
-			{line: 3, input: ProfileInput{ID: "bob", Consent: Consent{Marketing: &no}}}}},
+			{line: 3, input: ProfileInput{ID: "bob", Consent: consent.Flags{Marketing: &no}}}}},
 		{"bad-value", "id,value\nada,12k\nbob,NaN\ncarl,\n", []wantRow{
 			{line: 2, errField: "value", errMsg: `"12k" is not a number`},
 			{line: 3, errField: "value", errMsg: `"NaN" is not a number`},

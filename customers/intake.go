@@ -120,7 +120,7 @@ func Intake(ctx context.Context, s IntakeStore, nc router.NewContact, r Routing)
 	}
 	if !cu.Verified {
 		nc.Customer.ClaimedID = p.ID
-	} else if p.ConsentProfiling != nil && *p.ConsentProfiling {
+	} else if p.Consent.ProfilingGiven() {
 		nc.Customer.Value, nc.Customer.Segment = max(p.Value, 0), p.Segment
 	}
 	if len(nc.Preferred) > 0 {

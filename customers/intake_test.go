@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -80,10 +81,10 @@ func (e *intakeEnv) handled(t *testing.T, customerID, agent string) {
 func TestIntakeRouting(t *testing.T) {
 	e := newIntakeEnv(t)
 	yes, no := true, false
-	e.put(t, store.Customer{ID: "ada", Segment: "premium", Value: 12000, ConsentProfiling: &yes, RelationshipManager: "rm"}, "ada@example.com")
-	e.put(t, store.Customer{ID: "bob", Segment: "premium", Value: 12000, ConsentProfiling: &no}, "bob@example.com")
+	e.put(t, store.Customer{ID: "ada", Segment: "premium", Value: 12000, Consent: consent.Flags{Profiling: &yes}, RelationshipManager: "rm"}, "ada@example.com")
+	e.put(t, store.Customer{ID: "bob", Segment: "premium", Value: 12000, Consent: consent.Flags{Profiling: &no}}, "bob@example.com")
 	e.put(t, store.Customer{ID: "cy", Segment: "gold", Value: 500, RelationshipManager: "gone"}, "cy@example.com")
-	e.put(t, store.Customer{ID: "old", Segment: "basic", Value: 10, ConsentProfiling: &yes})
+	e.put(t, store.Customer{ID: "old", Segment: "basic", Value: 10, Consent: consent.Flags{Profiling: &yes}})
 	e.put(t, store.Customer{ID: "dup", Segment: "basic"}, "dup@example.com")
 	e.put(t, store.Customer{ID: "dup2", Segment: "basic"}, "dup2@example.com")
 	// dup2 into dup, then dup into ada: a chain of two merges.
@@ -189,7 +190,7 @@ func TestIntakeRouting(t *testing.T) {
 func TestIntakePreferredRoutes(t *testing.T) {
 	e := newIntakeEnv(t)
 	yes := true
-	e.put(t, store.Customer{ID: "ada", Segment: "premium", Value: 12000, ConsentProfiling: &yes, RelationshipManager: "rm"}, "ada@example.com")
+	e.put(t, store.Customer{ID: "ada", Segment: "premium", Value: 12000, Consent: consent.Flags{Profiling: &yes}, RelationshipManager: "rm"}, "ada@example.com")
 	if _, err := e.rt.SetAgentState(e.ctx, "alice", router.AgentAvailable, ""); err != nil {
 		t.Fatal(err)
 	}

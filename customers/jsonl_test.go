@@ -3,6 +3,8 @@ package customers
 import (
 	"strings"
 	"testing"
+
+	"github.com/switchboard/switchboard/consent"
 )
 
 func TestJSONLReader(t *testing.T) {
@@ -14,7 +16,7 @@ func TestJSONLReader(t *testing.T) {
 	}{
 		{"put-body-with-id", `{"id":"ada","name":"Ada","emails":["ada@example.com"],"phones":["+15551234567"],"crm_id":"SF-1","segment":"premium","value":1200,"language":"en","consent":{"marketing":true,"profiling":null},"relationship_manager":"alice","sms_opt_out":true,"products":["card"],"tags":["vip"]}` + "\n",
 			[]wantRow{{line: 1, input: ProfileInput{ID: "ada", Name: "Ada", Emails: []string{"ada@example.com"}, Phones: []string{"+15551234567"},
-				CRMID: "SF-1", Segment: "premium", Value: 1200, Language: "en", Consent: Consent{Marketing: &yes}, RelationshipManager: "alice",
+				CRMID: "SF-1", Segment: "premium", Value: 1200, Language: "en", Consent: consent.Flags{Marketing: &yes}, RelationshipManager: "alice",
 				SMSOptOut: true, Products: []string{"card"}, Tags: []string{"vip"}}}}},
 		{"blank-lines-bom-crlf-no-final-newline", "\ufeff{\"id\":\"ada\"}\r\n\r\n   \n{\"id\":\"bob\"}", []wantRow{
 			{line: 1, input: ProfileInput{ID: "ada"}},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -30,22 +31,16 @@ type ProfileInput struct {
 	Phones []string `json:"phones"`
 	// CRMID is the customer's id in an external CRM, kept as an identity
 	// of kind KindExternal; empty for none.
-	CRMID               string  `json:"crm_id"`
-	Segment             string  `json:"segment"`
-	Value               float64 `json:"value"`
-	Language            string  `json:"language"`
-	Consent             Consent `json:"consent"`
-	RelationshipManager string  `json:"relationship_manager"`
+	CRMID               string        `json:"crm_id"`
+	Segment             string        `json:"segment"`
+	Value               float64       `json:"value"`
+	Language            string        `json:"language"`
+	Consent             consent.Flags `json:"consent"`
+	RelationshipManager string        `json:"relationship_manager"`
 	// SMSOptOut records that the customer asked for no marketing by SMS.
 	SMSOptOut bool     `json:"sms_opt_out"`
 	Products  []string `json:"products"`
 	Tags      []string `json:"tags"`
-}
-
-// Consent holds the consent flags; nil means unknown.
-type Consent struct {
-	Marketing *bool `json:"marketing"`
-	Profiling *bool `json:"profiling"`
 }
 
 // FieldError says which field of a ProfileInput (or of a row of an
@@ -127,7 +122,7 @@ func (in *ProfileInput) Profile(verified bool, now time.Time) (Profile, error) {
 	}
 	c := store.Customer{
 		ID: in.ID, Name: in.Name, Segment: in.Segment, Value: in.Value, Language: in.Language,
-		ConsentMarketing: in.Consent.Marketing, ConsentProfiling: in.Consent.Profiling,
+		Consent:             in.Consent,
 		RelationshipManager: in.RelationshipManager, SMSOptOut: in.SMSOptOut, Products: in.Products, Tags: in.Tags,
 		CreatedAt: now, UpdatedAt: now,
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -29,7 +30,7 @@ func TestProfile(t *testing.T) {
 	}{
 		{"minimal", ProfileInput{ID: "ada"}, "", ""},
 		{"full", ProfileInput{ID: "ada", Name: "Ada", Emails: []string{"Ada@Example.com"}, Phones: []string{"+1 555 123 4567"},
-			CRMID: "SF-1", Value: 12, Consent: Consent{Marketing: &yes}, Products: []string{"card"}, Tags: []string{"vip"}}, "", ""},
+			CRMID: "SF-1", Value: 12, Consent: consent.Flags{Marketing: &yes}, Products: []string{"card"}, Tags: []string{"vip"}}, "", ""},
 		{"empty-id", ProfileInput{}, "id", `field "id": is empty`},
 		{"long-id", ProfileInput{ID: long}, "id", "customer id is longer than 200 bytes"},
 		{"long-name", ProfileInput{ID: "a", Name: long}, "name", `field "name" is longer than 200 bytes`},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -48,7 +49,7 @@ func Synthetic(n int, seed uint64) []Profile {
 	out = append(out, Profile{
 		Customer: store.Customer{
 			ID: AdaID, Name: "Ada Lovelace", Segment: "premium", Value: 12000, Language: "en",
-			ConsentMarketing: &yes, ConsentProfiling: &yes, RelationshipManager: "alice",
+			Consent: consent.Flags{Marketing: &yes, Profiling: &yes}, RelationshipManager: "alice",
 			Products: []string{"current_account", "credit_card", "mortgage"}, Tags: []string{"traveller"},
 			CreatedAt: at, UpdatedAt: at,
 		},
@@ -89,7 +90,7 @@ func Synthetic(n int, seed uint64) []Profile {
 		out = append(out, Profile{
 			Customer: store.Customer{
 				ID: fmt.Sprintf("cu-synth-%06d", i), Name: first + " " + last, Segment: segment, Value: value,
-				Language: languages[rng.IntN(len(languages))], ConsentMarketing: &marketing, ConsentProfiling: &profiling,
+				Language: languages[rng.IntN(len(languages))], Consent: consent.Flags{Marketing: &marketing, Profiling: &profiling},
 				Products: products, Tags: tags, CreatedAt: created, UpdatedAt: at,
 			},
 			Identities: []store.Identity{

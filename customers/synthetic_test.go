@@ -24,7 +24,7 @@ func TestSynthetic(t *testing.T) {
 	}
 	ada := got[0].Customer
 	if ada.ID != AdaID || ada.Name != "Ada Lovelace" || ada.Segment != "premium" || ada.Value != 12000 ||
-		!*ada.ConsentMarketing || !*ada.ConsentProfiling || slices.Contains(ada.Products, "savings") ||
+		!*ada.Consent.Marketing || !*ada.Consent.Profiling || slices.Contains(ada.Products, "savings") ||
 		got[0].Identities[0].Value != "ada@example.com" {
 		t.Errorf("got first %+v, want Ada Lovelace", got[0])
 	}
@@ -33,7 +33,7 @@ func TestSynthetic(t *testing.T) {
 	consenting := 0
 	for _, p := range got {
 		segments[p.Customer.Segment]++
-		if *p.Customer.ConsentMarketing {
+		if *p.Customer.Consent.Marketing {
 			consenting++
 		}
 		for _, x := range append(slices.Clone(p.Customer.Products), p.Customer.Tags...) {

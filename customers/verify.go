@@ -62,7 +62,7 @@ func Verify(ctx context.Context, s VerifyStore, rt ContactVerifier, contactID, a
 		return router.Contact{}, fmt.Errorf("customers: verify: %w", router.Errorf(router.CodeConflict, "", "the claimed customer was erased"))
 	}
 	v := router.Verification{ContactID: contactID, AgentID: agentID, CustomerID: p.ID, Method: method}
-	if p.ConsentProfiling != nil && *p.ConsentProfiling {
+	if p.Consent.ProfilingGiven() {
 		v.Value, v.Segment = max(p.Value, 0), p.Segment
 	}
 	// The audit first: a verification nobody can account for must not

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -11,7 +12,7 @@ import (
 func TestVerify(t *testing.T) {
 	e := newIntakeEnv(t)
 	yes := true
-	e.put(t, store.Customer{ID: "ada", Segment: "premium", Value: 12000, ConsentProfiling: &yes}, "ada@example.com")
+	e.put(t, store.Customer{ID: "ada", Segment: "premium", Value: 12000, Consent: consent.Flags{Profiling: &yes}}, "ada@example.com")
 	if _, err := e.rt.SetAgentState(e.ctx, "alice", router.AgentAvailable, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,7 @@
 package offers
 
+import "github.com/switchboard/switchboard/consent"
+
 // Env is what an eligibility expression sees: the customer and the
 // contact. Expressions use the lowercase names of the expr tags, e.g.
 //
@@ -12,20 +14,14 @@ type Env struct {
 
 // CustomerView is the part of a customer's profile offers may use.
 type CustomerView struct {
-	Segment  string   `expr:"segment"`
-	Value    float64  `expr:"value"`
-	Products []string `expr:"products"`
-	Tags     []string `expr:"tags"`
-	Language string   `expr:"language"`
-	Consent  Consent  `expr:"consent"`
+	Segment  string        `expr:"segment"`
+	Value    float64       `expr:"value"`
+	Products []string      `expr:"products"`
+	Tags     []string      `expr:"tags"`
+	Language string        `expr:"language"`
+	Consent  consent.Flags `expr:"consent"`
 	// SMSOptOut is true when the customer asked for no marketing by SMS.
 	SMSOptOut bool `expr:"sms_opt_out"`
-}
-
-// Consent holds the customer's consent flags; nil means unknown.
-type Consent struct {
-	Marketing *bool `expr:"marketing"`
-	Profiling *bool `expr:"profiling"`
 }
 
 // ContactView is the part of a contact offers may use.

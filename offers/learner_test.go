@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+
+	"github.com/switchboard/switchboard/consent"
 )
 
 func TestRecord(t *testing.T) {
@@ -178,7 +180,7 @@ func TestRecommend(t *testing.T) {
 	l := NewLearner(Prior{})
 	req := Request{
 		Env: Env{
-			Customer: CustomerView{Segment: "premium", Value: 2500, Products: []string{"credit_card", "mortgage"}, Consent: Consent{Marketing: ptr(true)}},
+			Customer: CustomerView{Segment: "premium", Value: 2500, Products: []string{"credit_card", "mortgage"}, Consent: consent.Flags{Marketing: ptr(true)}},
 			Contact:  ContactView{Channel: "chat", Queue: "sales"},
 		},
 		ContactID: "c1",

@@ -58,9 +58,9 @@ const (
 func (r Rules) Suppressed(env Env) (reason string, suppressed bool) {
 	cu, co := env.Customer, env.Contact
 	switch {
-	case cu.Consent.Marketing == nil || !*cu.Consent.Marketing:
+	case !cu.Consent.MarketingGiven():
 		return NoMarketingConsent, true
-	case cu.Consent.Profiling != nil && !*cu.Consent.Profiling:
+	case cu.Consent.ProfilingRefused():
 		return NoProfiling, true
 	case r.complaint(co):
 		return Complaint, true

@@ -3,13 +3,15 @@ package offers
 import (
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/consent"
 )
 
 func ptr(b bool) *bool { return &b }
 
 // consenting is a customer who consents to everything.
 func consenting() CustomerView {
-	return CustomerView{Segment: "premium", Consent: Consent{Marketing: ptr(true), Profiling: ptr(true)}}
+	return CustomerView{Segment: "premium", Consent: consent.Flags{Marketing: ptr(true), Profiling: ptr(true)}}
 }
 
 func TestSuppressed(t *testing.T) {

@@ -385,7 +385,7 @@ func envOf(c router.Contact, p store.Customer, first []router.Message) offers.En
 	env := offers.Env{
 		Customer: offers.CustomerView{
 			Segment: p.Segment, Value: p.Value, Products: p.Products, Tags: p.Tags, Language: p.Language,
-			Consent:   offers.Consent{Marketing: p.ConsentMarketing, Profiling: p.ConsentProfiling},
+			Consent:   p.Consent,
 			SMSOptOut: p.SMSOptOut,
 		},
 		Contact: offers.ContactView{Channel: c.Channel, Queue: c.Queue, Subject: c.Subject, Disposition: c.Disposition},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/agents"
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -51,13 +52,13 @@ func newEnv(t *testing.T) *env {
 	}
 	yes, no := true, false
 	for _, c := range []store.Customer{
-		{ID: "ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000, ConsentMarketing: &yes, ConsentProfiling: &yes,
+		{ID: "ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000, Consent: consent.Flags{Marketing: &yes, Profiling: &yes},
 			Products: []string{"credit_card", "mortgage", "broadband"}},
-		{ID: "nosms", Segment: "premium", Value: 12000, ConsentMarketing: &yes, ConsentProfiling: &yes, SMSOptOut: true,
+		{ID: "nosms", Segment: "premium", Value: 12000, Consent: consent.Flags{Marketing: &yes, Profiling: &yes}, SMSOptOut: true,
 			Products: []string{"credit_card", "mortgage", "broadband"}},
-		{ID: "nomarketing", Segment: "premium", Value: 12000, ConsentMarketing: &no, ConsentProfiling: &yes,
+		{ID: "nomarketing", Segment: "premium", Value: 12000, Consent: consent.Flags{Marketing: &no, Profiling: &yes},
 			Products: []string{"credit_card", "mortgage", "broadband"}},
-		{ID: "noprofiling", Segment: "premium", Value: 12000, ConsentMarketing: &yes, ConsentProfiling: &no,
+		{ID: "noprofiling", Segment: "premium", Value: 12000, Consent: consent.Flags{Marketing: &yes, Profiling: &no},
 			Products: []string{"credit_card", "mortgage", "broadband"}},
 	} {
 		if _, err := db.PutCustomer(ctx, c, nil, "test"); err != nil {
@@ -243,7 +244,7 @@ func TestCooldownAndCap(t *testing.T) {
 		return ids(got)
 	}
 	yes := true
-	if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: "grace", Segment: "premium", Value: 5000, ConsentMarketing: &yes,
+	if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: "grace", Segment: "premium", Value: 5000, Consent: consent.Flags{Marketing: &yes},
 		Products: []string{"credit_card", "mortgage"}}, nil, "test"); err != nil {
 		t.Fatal(err)
 	}

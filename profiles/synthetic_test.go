@@ -40,7 +40,7 @@ func TestSyntheticOutcomes(t *testing.T) {
 		if age := now.Sub(p.At); age < syntheticMinAge || age > syntheticMaxAge {
 			t.Errorf("outcome %d: %s old, want within the bounds", i, age)
 		}
-		if cu.ConsentMarketing == nil || !*cu.ConsentMarketing || p.Segment != cu.Segment || (p.AgentID != "alice" && p.AgentID != "bob") {
+		if cu.Consent.Marketing == nil || !*cu.Consent.Marketing || p.Segment != cu.Segment || (p.AgentID != "alice" && p.AgentID != "bob") {
 			t.Errorf("outcome %d: %+v for customer %+v: want only consenting customers, their segment, a given agent", i, p, cu)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -30,11 +31,9 @@ type Customer struct {
 	Segment string
 	// Value is the lifetime value; after EraseCustomer, its bucket (the
 	// power of ten at or below it, or 0).
-	Value    float64
-	Language string
-	// ConsentMarketing and ConsentProfiling are nil when unknown.
-	ConsentMarketing    *bool
-	ConsentProfiling    *bool
+	Value               float64
+	Language            string
+	Consent             consent.Flags
 	RelationshipManager string
 	// SMSOptOut is true when the customer asked for no marketing by SMS.
 	SMSOptOut bool
@@ -521,7 +520,7 @@ func customerArgs(args []any, c Customer) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(args, c.ID, c.Name, c.Segment, c.Value, c.Language, nullBool(c.ConsentMarketing), nullBool(c.ConsentProfiling),
+	return append(args, c.ID, c.Name, c.Segment, c.Value, c.Language, nullBool(c.Consent.Marketing), nullBool(c.Consent.Profiling),
 		c.RelationshipManager, products, tags, toNanos(c.CreatedAt), toNanos(c.UpdatedAt), boolInt(c.SMSOptOut)), nil
 }
 
@@ -591,7 +590,7 @@ func scanCustomer(row interface{ Scan(...any) error }) (Customer, error) {
 		return Customer{}, fmt.Errorf("tags: %w", err)
 	}
 	c.Products, c.Tags = nonNil(c.Products), nonNil(c.Tags)
-	c.ConsentMarketing, c.ConsentProfiling = boolPtr(marketing), boolPtr(profiling)
+	c.Consent.Marketing, c.Consent.Profiling = boolPtr(marketing), boolPtr(profiling)
 	c.CreatedAt, c.UpdatedAt, c.ErasedAt = fromNanos(created), fromNanos(updated), fromNanos(erase)
 	c.SMSOptOut = smsOptOut != 0
 	return c, nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -16,7 +17,7 @@ func TestPutCustomerRoundTripAndConflicts(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	yes := true
-	ada := Customer{ID: "ada", Name: "Ada", Segment: "premium", Value: 1200, Language: "en", ConsentMarketing: &yes,
+	ada := Customer{ID: "ada", Name: "Ada", Segment: "premium", Value: 1200, Language: "en", Consent: consent.Flags{Marketing: &yes},
 		RelationshipManager: "alice", SMSOptOut: true, Products: []string{"card"}, Tags: []string{"vip"}, CreatedAt: custEpoch, UpdatedAt: custEpoch}
 	created, err := db.PutCustomer(ctx, ada, []Identity{{Kind: IdentityEmail, Value: "ada@example.com"}}, "test")
 	if err != nil || !created {
@@ -103,7 +104,7 @@ func TestExportAndEraseCustomer(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	yes := true
-	if _, err := db.PutCustomer(ctx, Customer{ID: "ada", Name: "Ada", Segment: "premium", Value: 1234, ConsentProfiling: &yes,
+	if _, err := db.PutCustomer(ctx, Customer{ID: "ada", Name: "Ada", Segment: "premium", Value: 1234, Consent: consent.Flags{Profiling: &yes},
 		Products: []string{"card"}, CreatedAt: custEpoch, UpdatedAt: custEpoch}, []Identity{{Kind: IdentityEmail, Value: "ada@example.com"}, {Kind: IdentityPhone, Value: "+15551234567"}}, "test"); err != nil {
 		t.Fatalf("PutCustomer: %v", err)
 	}

@@ -242,16 +242,9 @@ func planImport(profiles []CustomerImport, known map[string]Customer, held map[i
 // what c would write (the times aside).
 func sameProfile(old, c Customer) bool {
 	return old.Name == c.Name && old.Segment == c.Segment && old.Value == c.Value && old.Language == c.Language &&
-		sameBool(old.ConsentMarketing, c.ConsentMarketing) && sameBool(old.ConsentProfiling, c.ConsentProfiling) &&
+		old.Consent.Equal(c.Consent) &&
 		old.RelationshipManager == c.RelationshipManager && old.SMSOptOut == c.SMSOptOut &&
 		slices.Equal(nonNil(old.Products), nonNil(c.Products)) && slices.Equal(nonNil(old.Tags), nonNil(c.Tags))
-}
-
-func sameBool(a, b *bool) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return *a == *b
 }
 
 // Statements of importPlan.write (and upsertCustomerTx); rows is the

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/consent"
 )
 
 func TestImportCustomers(t *testing.T) {
@@ -142,7 +144,7 @@ func TestImportMatchesPutCustomer(t *testing.T) {
 	var profiles []CustomerImport
 	for range 600 {
 		c := Customer{ID: fmt.Sprintf("c%d", rng.IntN(150)), Name: []string{"A", "B"}[rng.IntN(2)],
-			Value: float64(rng.IntN(3)), ConsentMarketing: consents[rng.IntN(3)], CreatedAt: at, UpdatedAt: at}
+			Value: float64(rng.IntN(3)), Consent: consent.Flags{Marketing: consents[rng.IntN(3)]}, CreatedAt: at, UpdatedAt: at}
 		if rng.IntN(2) == 0 {
 			c.Products = []string{"card"}
 		}

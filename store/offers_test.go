@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/consent"
 )
 
 func statsOf(t *testing.T, db *DB) map[[2]string]OfferStat {
@@ -97,7 +99,7 @@ func TestOfferHistoryExportErase(t *testing.T) {
 	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	yes := true
 	for _, id := range []string{"ada", "ada-old", "bob"} {
-		if _, err := db.PutCustomer(ctx, Customer{ID: id, Segment: "premium", ConsentMarketing: &yes}, nil, "test"); err != nil {
+		if _, err := db.PutCustomer(ctx, Customer{ID: id, Segment: "premium", Consent: consent.Flags{Marketing: &yes}}, nil, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}

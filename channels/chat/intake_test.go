@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
@@ -27,8 +28,8 @@ func TestStartResolvesCustomer(t *testing.T) {
 	}
 	yes, no := true, false
 	for _, c := range []store.Customer{
-		{ID: "ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000, ConsentProfiling: &yes},
-		{ID: "bob", Name: "Bob", Segment: "premium", Value: 12000, ConsentProfiling: &no},
+		{ID: "ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000, Consent: consent.Flags{Profiling: &yes}},
+		{ID: "bob", Name: "Bob", Segment: "premium", Value: 12000, Consent: consent.Flags{Profiling: &no}},
 	} {
 		c.CreatedAt, c.UpdatedAt = epoch, epoch
 		ids := []store.Identity{{Kind: store.IdentityEmail, Value: c.ID + "@example.com", Verified: true}}

@@ -121,7 +121,7 @@ func writeSynthetic(path, format string, profiles []customers.Profile) error {
 	for _, p := range profiles {
 		c := p.Customer
 		in := customers.ProfileInput{ID: c.ID, Name: c.Name, Segment: c.Segment, Value: c.Value, Language: c.Language,
-			Consent: customers.Consent{Marketing: c.ConsentMarketing, Profiling: c.ConsentProfiling}, Products: c.Products, Tags: c.Tags}
+			Consent: c.Consent, Products: c.Products, Tags: c.Tags}
 		for _, id := range p.Identities {
 			if id.Kind == customers.KindEmail {
 				in.Emails = append(in.Emails, id.Value)

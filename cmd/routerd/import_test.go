@@ -56,8 +56,8 @@ func TestImportCustomersCommand(t *testing.T) {
 	}
 
 	ada, err := db.Customer(ctx, "ada")
-	if err != nil || ada.Name != "Ada Lovelace" || ada.Value != 12000 || ada.ConsentMarketing == nil || !*ada.ConsentMarketing ||
-		ada.ConsentProfiling != nil || len(ada.Products) != 2 {
+	if err != nil || ada.Name != "Ada Lovelace" || ada.Value != 12000 || ada.Consent.Marketing == nil || !*ada.Consent.Marketing ||
+		ada.Consent.Profiling != nil || len(ada.Products) != 2 {
 		t.Errorf("ada: got %+v %v", ada, err)
 	}
 	ids, _ := db.CustomerIdentities(ctx, "ada")
