@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/screenpop"
 )
 
 // raiseFileLimit lifts the soft limit on open files to the hard one:
@@ -142,8 +143,8 @@ func BenchmarkScreenPopLatency(b *testing.B) {
 				at := time.Now()
 				var o struct {
 					Data struct {
-						ContactID string    `json:"contact_id"`
-						ScreenPop ScreenPop `json:"screen_pop"`
+						ContactID string        `json:"contact_id"`
+						ScreenPop screenpop.Pop `json:"screen_pop"`
 					} `json:"data"`
 				}
 				if json.Unmarshal(msg, &o) != nil || o.Data.ScreenPop.Contact.ID != o.Data.ContactID {

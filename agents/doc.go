@@ -22,11 +22,8 @@
 //	mux.Handle("GET /ws/agent", hub)
 //	srv.RegisterOnShutdown(hub.Close)
 //
-// A Popper builds the screen pop of a contact, live or ended; the HTTP
-// API serves the same document for CRM integrations:
-//
-//	p := &agents.Popper{Router: rt, Store: db}
-//	pop, err := p.ScreenPop(ctx, contactID) // errors.Is(err, router.ErrNoContact) when unknown
+// The screen pops it delivers are built by package screenpop
+// (Options.ScreenPops), which the HTTP API uses too for CRM integrations.
 //
 // Notify never blocks the router: notifications are queued per agent and
 // turned into messages (screen pops read the store) by the hub's own
@@ -34,5 +31,5 @@
 // socket too slow to take its messages is dropped and resumes on
 // reconnect from its last sequence number.
 //
-// Hub and Popper are safe for concurrent use.
+// A Hub is safe for concurrent use.
 package agents

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -347,12 +349,28 @@ type snapshotView struct {
 type activeView struct {
 	Contact   router.Contact   `json:"contact"`
 	Messages  []router.Message `json:"messages"`
-	ScreenPop ScreenPop        `json:"screen_pop"`
+	ScreenPop screenpop.Pop    `json:"screen_pop"`
 }
 
 type offerView struct {
-	ContactID string    `json:"contact_id"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Reason    string    `json:"reason"`
-	ScreenPop ScreenPop `json:"screen_pop"`
+	ContactID string        `json:"contact_id"`
+	ExpiresAt time.Time     `json:"expires_at"`
+	Reason    string        `json:"reason"`
+	ScreenPop screenpop.Pop `json:"screen_pop"`
+}
+
+// recordingOffers keeps the requests it gets.
+type recordingOffers struct {
+	mu  sync.Mutex
+	got []screenpop.OfferRequest // guarded by mu
+}
+
+func (r *recordingOffers) PopOffers(_ context.Context, req screenpop.OfferRequest) ([]screenpop.Offer, string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, req)
+	if req.Profile == nil {
+		return nil, "no profile", nil
+	}
+	return nil, "", nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/store"
 	"github.com/switchboard/switchboard/wsconn"
 )
@@ -38,10 +39,10 @@ var DefaultVerificationMethods = []string{"security questions"}
 // Options configure a Hub. Router, Store and Authenticate are required.
 type Options struct {
 	Router *router.Router
-	Store  Store
-	// Popper builds screen pops; nil means one over Router and Store
+	Store  screenpop.Store
+	// ScreenPops builds screen pops; nil means one over Router and Store
 	// without offers.
-	Popper *Popper
+	ScreenPops *screenpop.Builder
 	// Authenticate names the agent and the login session of an upgrade
 	// request (the API's session cookie or bearer token), and when the
 	// session expires (zero: never); an error, or an empty agent or
@@ -74,10 +75,10 @@ type Options struct {
 	// plugs in here). Its error is the agent's: a *router.Error
 	// (router.Errorf) is answered by its code with its message (one
 	// that only wraps router.ErrInvalid gets the code and a generic
-	// message), ErrNotRecorded unavailable
+	// message), screenpop.ErrNotRecorded unavailable
 	// (the desktop may retry: a retry must not count twice). It is
 	// called on the socket's reader goroutine.
-	OnOfferOutcome func(ctx context.Context, o OfferOutcome) error
+	OnOfferOutcome func(ctx context.Context, o screenpop.OfferOutcome) error
 	// Verify, if set, records that agentID verified by method that the
 	// customer of its contact contactID is the known customer they claim
 	// to be (customers.Verify plugs in here); nil refuses every verify
@@ -101,15 +102,15 @@ type Options struct {
 // router.Notifier and http.Handler, and is safe for concurrent use.
 type Hub struct {
 	rt           *router.Router
-	store        Store
-	popper       *Popper
+	store        screenpop.Store
+	popper       *screenpop.Builder
 	auth         func(*http.Request) (string, string, time.Time, error)
 	dispositions []config.Disposition
 	awayReasons  []string
 	grace        time.Duration
 	typing       func(string)                                                       // Options.Typing, or nil
 	read         func(string, int)                                                  // Options.Read, or nil
-	onOutcome    func(context.Context, OfferOutcome) error                          // Options.OnOfferOutcome, or nil
+	onOutcome    func(context.Context, screenpop.OfferOutcome) error                // Options.OnOfferOutcome, or nil
 	verify       func(ctx context.Context, contactID, agentID, method string) error // Options.Verify, or nil
 	methods      []string                                                           // never empty
 	log          *slog.Logger
@@ -173,7 +174,7 @@ func NewHub(o *Options) (*Hub, error) {
 		return nil, fmt.Errorf("agents: new hub: %w: Authenticate", ErrMissingOption)
 	}
 	h := &Hub{
-		rt: o.Router, store: o.Store, popper: o.Popper, auth: o.Authenticate,
+		rt: o.Router, store: o.Store, popper: o.ScreenPops, auth: o.Authenticate,
 		dispositions: slices.Clone(o.Dispositions),
 		awayReasons:  slices.Clone(o.AwayReasons),
 		grace:        o.Grace,
@@ -217,7 +218,7 @@ func NewHub(o *Options) (*Hub, error) {
 		h.afterFunc = func(d time.Duration, f func()) router.Timer { return time.AfterFunc(d, f) }
 	}
 	if h.popper == nil {
-		h.popper = &Popper{Router: h.rt, Store: h.store, Logger: h.log}
+		h.popper = &screenpop.Builder{Router: h.rt, Store: h.store, Logger: h.log}
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	n := max(4, 2*runtime.GOMAXPROCS(0))
@@ -653,7 +654,7 @@ func closedState(n router.Notification) string {
 // offer builds an offer with its screen pop. A store failure still sends
 // the offer, with what the screen pop could show.
 func (h *Hub) offer(c router.Contact, reason string) offerData {
-	pop, err := h.popper.build(h.ctx, c, reason, c.OfferedAt, true)
+	pop, err := h.popper.BuildFor(h.ctx, c, reason, c.OfferedAt, true)
 	if err != nil {
 		h.log.Warn("agents: screen pop of an offer", "contact", c.ID, "err", err)
 	}
@@ -664,7 +665,7 @@ func (h *Hub) offer(c router.Contact, reason string) offerData {
 func (h *Hub) active(c router.Contact) activeContact {
 	ac := activeContact{Contact: c.ForAgent(), Messages: []router.Message{}}
 	var err error
-	if ac.ScreenPop, err = h.popper.build(h.ctx, c, "", c.AssignedAt, true); err != nil {
+	if ac.ScreenPop, err = h.popper.BuildFor(h.ctx, c, "", c.AssignedAt, true); err != nil {
 		h.log.Warn("agents: screen pop of a contact", "contact", c.ID, "err", err)
 	}
 	if ac.Messages, err = h.conversation(c.ID); err != nil {

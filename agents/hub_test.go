@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/screenpop"
 )
 
 func TestSnapshotOnConnect(t *testing.T) {
@@ -82,7 +83,7 @@ func TestOfferAcceptConverseWrapUp(t *testing.T) {
 	if len(pop.Contact.FirstMessages) != 1 || pop.Contact.FirstMessages[0].Body != "hello?" {
 		t.Fatalf("got first messages %+v, want hello?", pop.Contact.FirstMessages)
 	}
-	want := []PopIdentity{{Type: "email", Value: "ada@example.com", Verified: true}, {Type: "phone", Value: "+3312345678", Verified: true}}
+	want := []screenpop.Identity{{Type: "email", Value: "ada@example.com", Verified: true}, {Type: "phone", Value: "+3312345678", Verified: true}}
 	if fmt.Sprint(pop.Customer.Identities) != fmt.Sprint(want) || pop.Customer.Value != 1200 || pop.Customer.ID != "cu-1" {
 		t.Fatalf("got customer %+v, want identities %v (verified with the contact) and value 1200", pop.Customer, want)
 	}
@@ -164,7 +165,7 @@ func mustLive(t *testing.T, e *env, agent string) string {
 // asked for as shown (recorded as presented), unlike the API's.
 func TestOfferScreenPopIsShown(t *testing.T) {
 	src := &recordingOffers{}
-	e := newEnvWith(t, func(o *Options) { o.Popper = &Popper{Router: o.Router, Store: o.Store, Offers: src} })
+	e := newEnvWith(t, func(o *Options) { o.ScreenPops = &screenpop.Builder{Router: o.Router, Store: o.Store, Offers: src} })
 	e.agent("alice")
 	c, _ := e.connect("alice", "s1")
 	c.ok(reqSetState, map[string]any{"state": "available"})
@@ -182,7 +183,7 @@ func TestOfferOutcomeRecorded(t *testing.T) {
 	var heard []string // guarded by mu
 	var fail error     // guarded by mu; what the hook answers next, once
 	e := newEnvWith(t, func(o *Options) {
-		o.OnOfferOutcome = func(_ context.Context, oo OfferOutcome) error {
+		o.OnOfferOutcome = func(_ context.Context, oo screenpop.OfferOutcome) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if fail != nil {
@@ -225,7 +226,7 @@ func TestOfferOutcomeRecorded(t *testing.T) {
 	// A store failure: unavailable, nothing on the timeline; the retry
 	// is recorded.
 	mu.Lock()
-	fail = fmt.Errorf("profiles: record: %w: disk full", ErrNotRecorded)
+	fail = fmt.Errorf("profiles: record: %w: disk full", screenpop.ErrNotRecorded)
 	mu.Unlock()
 	c.fails(reqOfferOutcome, map[string]any{"contact_id": id, "offer_id": "gold-card", "outcome": "accepted"}, codeUnavailable)
 	if last := lastEvent(); last.Reason != "gold-card: declined" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/strictjson"
 )
 
@@ -291,14 +292,14 @@ func checkLen(field, v string, limit int, required bool) error {
 type activeContact struct {
 	Contact   router.Contact   `json:"contact"`
 	Messages  []router.Message `json:"messages"`
-	ScreenPop ScreenPop        `json:"screen_pop"`
+	ScreenPop screenpop.Pop    `json:"screen_pop"`
 }
 
 type offerData struct {
-	ContactID string    `json:"contact_id"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Reason    string    `json:"reason"`
-	ScreenPop ScreenPop `json:"screen_pop"`
+	ContactID string        `json:"contact_id"`
+	ExpiresAt time.Time     `json:"expires_at"`
+	Reason    string        `json:"reason"`
+	ScreenPop screenpop.Pop `json:"screen_pop"`
 }
 
 type snapshotData struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/screenpop"
 )
 
 // handle runs one request of c's agent and answers it with an ack or an
@@ -100,7 +101,7 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 			return nil, err
 		}
 		if h.onOutcome != nil {
-			if err := h.onOutcome(ctx, OfferOutcome{ContactID: a.ContactID, OfferID: a.OfferID, Outcome: a.Outcome, AgentID: agentID}); err != nil {
+			if err := h.onOutcome(ctx, screenpop.OfferOutcome{ContactID: a.ContactID, OfferID: a.OfferID, Outcome: a.Outcome, AgentID: agentID}); err != nil {
 				return nil, err
 			}
 		}
@@ -121,7 +122,7 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		if !ok || c.AgentID != agentID {
 			return nil, notMine(a.ContactID)
 		}
-		pop, err := h.popper.build(ctx, c, "", c.AssignedAt, true)
+		pop, err := h.popper.BuildFor(ctx, c, "", c.AssignedAt, true)
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +172,7 @@ func errorCode(err error) (code, msg string) {
 	if errors.As(err, &r) {
 		return r.code, r.msg
 	}
-	if errors.Is(err, ErrNotRecorded) {
+	if errors.Is(err, screenpop.ErrNotRecorded) {
 		return codeUnavailable, "not recorded; retry later"
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

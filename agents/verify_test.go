@@ -8,6 +8,7 @@ import (
 	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -18,7 +19,7 @@ func TestVerifyClaim(t *testing.T) {
 	var e *env
 	src := &recordingOffers{}
 	e = newEnvWith(t, func(o *Options) {
-		o.Popper = &Popper{Router: o.Router, Store: o.Store, Profiles: o.Store.(*store.DB), Offers: src}
+		o.ScreenPops = &screenpop.Builder{Router: o.Router, Store: o.Store, Profiles: o.Store.(*store.DB), Offers: src}
 		o.VerificationMethods = []string{"security questions", "one-time code"}
 		o.Verify = func(ctx context.Context, contactID, agentID, method string) error {
 			_, err := customers.Verify(ctx, e.db, e.rt, contactID, agentID, method, e.clock.Now())
@@ -53,9 +54,9 @@ func TestVerifyClaim(t *testing.T) {
 		len(cu.Products) != 0 || len(cu.Identities) != 1 || cu.Identities[0].Verified || !strings.Contains(cu.Notice, "verify") {
 		t.Fatalf("claim's screen pop customer: got %+v, want the claim alone with a notice", cu)
 	}
-	if len(offer.ScreenPop.History) != 0 || len(offer.ScreenPop.Offers) != 0 || offer.ScreenPop.OffersWithheld != withheldNotVerified {
+	if len(offer.ScreenPop.History) != 0 || len(offer.ScreenPop.Offers) != 0 || offer.ScreenPop.OffersWithheld != screenpop.WithheldNotVerified {
 		t.Fatalf("claim's screen pop: got history %v offers %v withheld %q, want none and %q",
-			offer.ScreenPop.History, offer.ScreenPop.Offers, offer.ScreenPop.OffersWithheld, withheldNotVerified)
+			offer.ScreenPop.History, offer.ScreenPop.Offers, offer.ScreenPop.OffersWithheld, screenpop.WithheldNotVerified)
 	}
 	if len(src.got) != 0 {
 		t.Fatalf("the offer source was asked about a claim: %+v", src.got)
@@ -73,7 +74,7 @@ func TestVerifyClaim(t *testing.T) {
 	bob.fails(reqVerify, verify, codeNotFound)
 	var ack struct {
 		Contact   router.Contact `json:"contact"`
-		ScreenPop ScreenPop      `json:"screen_pop"`
+		ScreenPop screenpop.Pop  `json:"screen_pop"`
 	}
 	decode(t, alice.ok(reqVerify, verify), &ack)
 	cu = ack.ScreenPop.Customer

@@ -3,13 +3,14 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"github.com/switchboard/switchboard/store"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/switchboard/switchboard/store"
 
 	"github.com/switchboard/switchboard/router"
 )

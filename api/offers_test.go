@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/agents"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/profiles"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -103,7 +103,7 @@ func TestOffersRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	present(t, e, c.ID, "", "fiber")
-	if err := e.src.Outcome(context.Background(), agents.OfferOutcome{ContactID: c.ID, OfferID: "fiber", Outcome: "accepted", AgentID: "alice"}); err != nil {
+	if err := e.src.Outcome(context.Background(), screenpop.OfferOutcome{ContactID: c.ID, OfferID: "fiber", Outcome: "accepted", AgentID: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	learned := decodeAs[offerView](t, e.must(http.StatusOK, "GET", "/api/v1/offers/fiber", "")).Learned
@@ -218,7 +218,7 @@ func TestExportHasOfferOutcomes(t *testing.T) {
 		t.Fatal(err)
 	}
 	present(t, e, c.ID, "ada", "savings")
-	if err := e.src.Outcome(context.Background(), agents.OfferOutcome{ContactID: c.ID, OfferID: "savings", Outcome: "declined", AgentID: "alice"}); err != nil {
+	if err := e.src.Outcome(context.Background(), screenpop.OfferOutcome{ContactID: c.ID, OfferID: "savings", Outcome: "declined", AgentID: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	x := decodeAs[customerExport](t, e.must(http.StatusOK, "GET", "/api/v1/customers/ada/export", ""))

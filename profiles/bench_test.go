@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/agents"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 }
 
 // BenchmarkScreenPopAssembly measures what an agent waits for when a
-// contact rings: agents.Popper.ScreenPop with the real store, profiles and
+// contact rings: screenpop.Builder.Build with the real store, profiles and
 // offer source (profile, identities, history, first messages, routing
 // reason, eligible offers with their cooldown history, ranking), over a
 // store of -customers customers. 2,000 of them, picked at random, have
@@ -55,7 +55,7 @@ func BenchmarkScreenPopAssembly(b *testing.B) {
 	for i := range b.N {
 		id := popLive[i%len(popLive)]
 		t0 := time.Now()
-		sp, err := popPopper.ScreenPop(ctx, id)
+		sp, err := popPopper.Build(ctx, id)
 		lat = append(lat, time.Since(t0))
 		if err != nil {
 			b.Fatal(err)
@@ -80,13 +80,13 @@ func BenchmarkScreenPopAssembly(b *testing.B) {
 // b.N = 1 before the measured run), in popDir, which TestMain removes.
 var (
 	popOnce   sync.Once
-	popPopper *agents.Popper
+	popPopper *screenpop.Builder
 	popLive   []string
 	popErr    error
 	popDir    string
 )
 
-func newPopBench(b *testing.B) (*agents.Popper, []string, error) {
+func newPopBench(b *testing.B) (*screenpop.Builder, []string, error) {
 	ctx := context.Background()
 	var err error
 	if popDir, err = os.MkdirTemp("", "screenpop-bench-"); err != nil {
@@ -196,5 +196,5 @@ func newPopBench(b *testing.B) (*agents.Popper, []string, error) {
 		return nil, nil, err
 	}
 	src := NewOffers(cat, learner, DefaultRules(), db, rt, nil)
-	return &agents.Popper{Router: rt, Store: db, Profiles: db, Offers: src}, live, nil
+	return &screenpop.Builder{Router: rt, Store: db, Profiles: db, Offers: src}, live, nil
 }

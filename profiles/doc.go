@@ -1,5 +1,5 @@
 // Package profiles joins customer profiles to the offer engine for the
-// agent desktop: Offers is the screen pop's agents.OfferSource, building
+// agent desktop: Offers is the screen pop's screenpop.OfferSource, building
 // the offers' view of the customer and the contact from the store,
 // reading the customer's recent outcomes for cooldowns and caps, and
 // recording the agents' outcomes durably before it teaches them to the
@@ -12,6 +12,6 @@
 //	src := profiles.NewOffers(cat, learner, cfg.OfferRules(), db, rt, log)
 //	defer src.Close() // writes the presentations still queued
 //	live, err := profiles.NewCatalog(ctx, cfg.OfferCatalog(), db, src, log) // api.Options.Offers
-//	popper := &agents.Popper{Router: rt, Store: db, Profiles: db, Offers: src}
+//	popper := &screenpop.Builder{Router: rt, Store: db, Profiles: db, Offers: src}
 //	hub, err := agents.NewHub(&agents.Options{..., OnOfferOutcome: src.Outcome})
 package profiles

@@ -13,10 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/switchboard/switchboard/agents"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -59,7 +59,7 @@ func DefaultRules() offers.Rules {
 
 // Offers proposes offers for the screen pop from a catalog, suppression
 // rules and a learner, records the agents' outcomes durably and teaches
-// them to the learner. It implements agents.OfferSource and is safe for
+// them to the learner. It implements screenpop.OfferSource and is safe for
 // concurrent use. Close it to stop its writer of presentations.
 type Offers struct {
 	cat     atomic.Pointer[offers.Catalog] // never nil; swapped whole by SetCatalog
@@ -93,7 +93,7 @@ type Offers struct {
 	stopped chan struct{}
 }
 
-var _ agents.OfferSource = (*Offers)(nil)
+var _ screenpop.OfferSource = (*Offers)(nil)
 
 // NewOffers returns an offer source over cat, ranking with learner under
 // rules, and starts its writer of presentations. rt, when not nil, gives
@@ -172,8 +172,8 @@ func (o *Offers) Flush() { o.pending.Wait() }
 // wrap-up) are recorded as presented by that agent, as the agent's
 // desktop shows them, once per contact, offer and agent, by a writer
 // behind a queue: the screen pop never waits for that write.
-func (o *Offers) Offers(ctx context.Context, c router.Contact) ([]agents.PopOffer, error) {
-	offers, _, err := o.PopOffers(ctx, agents.OfferRequest{Contact: c, Shown: true})
+func (o *Offers) Offers(ctx context.Context, c router.Contact) ([]screenpop.Offer, error) {
+	offers, _, err := o.PopOffers(ctx, screenpop.OfferRequest{Contact: c, Shown: true})
 	return offers, err
 }
 
@@ -188,7 +188,7 @@ const NoProfile = "no profile"
 // erased one gets no offers). Only with r.Shown are the offers recorded
 // as presented. When no offer at all may be made during the
 // contact it says why: NoProfile or a reason of offers.Rules.Suppressed.
-func (o *Offers) PopOffers(ctx context.Context, r agents.OfferRequest) (_ []agents.PopOffer, withheld string, err error) {
+func (o *Offers) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []screenpop.Offer, withheld string, err error) {
 	c := r.Contact
 	cat := o.cat.Load()
 	p, first := r.Profile, r.FirstMessages
@@ -235,11 +235,11 @@ func (o *Offers) PopOffers(ctx context.Context, r agents.OfferRequest) (_ []agen
 	o.mu.Lock()
 	ranked := o.learner.Rank(env, cands, o.rng)
 	o.mu.Unlock()
-	out := make([]agents.PopOffer, 0, len(ranked))
+	out := make([]screenpop.Offer, 0, len(ranked))
 	var shown []store.OfferOutcome
 	held := r.Shown && c.AgentID != "" && (c.State == router.ContactOffered || c.State == router.ContactAssigned || c.State == router.ContactWrapUp)
 	for _, r := range ranked {
-		out = append(out, agents.PopOffer{ID: r.Offer.ID, Title: r.Offer.Title, Reason: r.Reason})
+		out = append(out, screenpop.Offer{ID: r.Offer.ID, Title: r.Offer.Title, Reason: r.Reason})
 		if held {
 			shown = append(shown, store.OfferOutcome{OfferID: r.Offer.ID, ContactID: c.ID, CustomerID: p.ID,
 				Segment: p.Segment, AgentID: c.AgentID, Outcome: store.OutcomePresented, At: now})
@@ -421,8 +421,8 @@ func (o *Offers) profile(ctx context.Context, customerID string) (p store.Custom
 // router.ErrInvalid, naming the field). A retry records nothing
 // twice, and a different decision on the same offer and contact
 // corrects the previous one (store.RecordOfferOutcomes). A store failure
-// wraps agents.ErrNotRecorded.
-func (o *Offers) Outcome(ctx context.Context, oo agents.OfferOutcome) error {
+// wraps screenpop.ErrNotRecorded.
+func (o *Offers) Outcome(ctx context.Context, oo screenpop.OfferOutcome) error {
 	if _, ok := o.cat.Load().Offer(oo.OfferID); !ok {
 		return router.Errorf(router.CodeInvalid, "offer_id", "offer %q is not in the catalog", oo.OfferID)
 	}
@@ -433,18 +433,18 @@ func (o *Offers) Outcome(ctx context.Context, oo agents.OfferOutcome) error {
 	}
 	shown, err := o.presented(ctx, oo.ContactID, oo.OfferID)
 	if err != nil {
-		return fmt.Errorf("profiles: offer outcome: %w: %w", agents.ErrNotRecorded, err)
+		return fmt.Errorf("profiles: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
 	}
 	if !shown {
 		return router.Errorf(router.CodeInvalid, "offer_id", "offer %q was not presented in the screen pop of contact %s; record outcomes of the offers it shows", oo.OfferID, oo.ContactID)
 	}
 	c, err := o.contact(ctx, oo.ContactID)
 	if err != nil {
-		return fmt.Errorf("profiles: offer outcome: %w: %w", agents.ErrNotRecorded, err)
+		return fmt.Errorf("profiles: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
 	}
 	p, ok, err := o.profile(ctx, c.Customer.ID)
 	if err != nil {
-		return fmt.Errorf("profiles: offer outcome: %w: %w", agents.ErrNotRecorded, err)
+		return fmt.Errorf("profiles: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
 	}
 	rec := store.OfferOutcome{OfferID: oo.OfferID, ContactID: oo.ContactID, AgentID: oo.AgentID, Outcome: oo.Outcome, At: time.Now()}
 	if ok {
@@ -454,7 +454,7 @@ func (o *Offers) Outcome(ctx context.Context, oo agents.OfferOutcome) error {
 	defer o.recordMu.Unlock()
 	changed, _, err := o.store.RecordOfferOutcomes(ctx, []store.OfferOutcome{rec})
 	if err != nil {
-		return fmt.Errorf("profiles: offer outcome: %w: %w", agents.ErrNotRecorded, err)
+		return fmt.Errorf("profiles: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
 	}
 	for _, s := range changed {
 		o.learner.Load(s.OfferID, s.Segment, offers.Counts{Accepted: s.Accepted, Rejected: s.Rejected})

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/agents"
 	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -102,7 +102,7 @@ func TestOffers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := e.submit(t, tt.nc)
-			got, withheld, err := e.src.PopOffers(e.ctx, agents.OfferRequest{Contact: c})
+			got, withheld, err := e.src.PopOffers(e.ctx, screenpop.OfferRequest{Contact: c})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,7 +120,7 @@ func TestOffers(t *testing.T) {
 
 func (e *env) outcome(t *testing.T, contactID, offerID, outcome, agent string) {
 	t.Helper()
-	if err := e.src.Outcome(e.ctx, agents.OfferOutcome{ContactID: contactID, OfferID: offerID, Outcome: outcome, AgentID: agent}); err != nil {
+	if err := e.src.Outcome(e.ctx, screenpop.OfferOutcome{ContactID: contactID, OfferID: offerID, Outcome: outcome, AgentID: agent}); err != nil {
 		t.Fatalf("outcome %s %s: %v", offerID, outcome, err)
 	}
 }
@@ -169,7 +169,7 @@ func TestOutcomePersistedAndLearned(t *testing.T) {
 		{"unknown-contact", "no-such-contact", "savings", "accepted", router.ErrInvalid}, // nothing was presented there
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := e.src.Outcome(e.ctx, agents.OfferOutcome{ContactID: tt.contact, OfferID: tt.offer, Outcome: tt.outcome, AgentID: "alice"})
+			err := e.src.Outcome(e.ctx, screenpop.OfferOutcome{ContactID: tt.contact, OfferID: tt.offer, Outcome: tt.outcome, AgentID: "alice"})
 			if !errors.Is(err, tt.want) {
 				t.Errorf("got %v, want %v", err, tt.want)
 			}
@@ -226,7 +226,7 @@ func TestRestartKeepsRanking(t *testing.T) {
 
 func TestCooldownAndCap(t *testing.T) {
 	e := newEnv(t)
-	ids := func(os []agents.PopOffer) []string {
+	ids := func(os []screenpop.Offer) []string {
 		var s []string
 		for _, o := range os {
 			s = append(s, o.ID)
@@ -294,14 +294,14 @@ func TestPresentedOnlyWhenShown(t *testing.T) {
 		}
 		return len(h)
 	}
-	got, _, err := e.src.PopOffers(e.ctx, agents.OfferRequest{Contact: c})
+	got, _, err := e.src.PopOffers(e.ctx, screenpop.OfferRequest{Contact: c})
 	if err != nil || len(got) == 0 {
 		t.Fatalf("got %v %v, want offers", got, err)
 	}
 	if n := presented(); n != 0 {
 		t.Errorf("got %d presentations after a screen pop not shown, want none", n)
 	}
-	got, _, err = e.src.PopOffers(e.ctx, agents.OfferRequest{Contact: c, Shown: true})
+	got, _, err = e.src.PopOffers(e.ctx, screenpop.OfferRequest{Contact: c, Shown: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +324,7 @@ func TestOffersConcurrent(t *testing.T) {
 				if _, err = e.src.Offers(e.ctx, c); err != nil {
 					break
 				}
-				if err = e.src.Outcome(e.ctx, agents.OfferOutcome{ContactID: c.ID, OfferID: "fiber", Outcome: "declined", AgentID: "alice"}); err != nil {
+				if err = e.src.Outcome(e.ctx, screenpop.OfferOutcome{ContactID: c.ID, OfferID: "fiber", Outcome: "declined", AgentID: "alice"}); err != nil {
 					break
 				}
 			}
@@ -350,14 +350,14 @@ func TestOutcomeOnlyForPresentedOffers(t *testing.T) {
 	c := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}})
 	held := c
 	held.AgentID, held.State = "alice", router.ContactAssigned
-	shown, _, err := e.src.PopOffers(e.ctx, agents.OfferRequest{Contact: held, Shown: true})
+	shown, _, err := e.src.PopOffers(e.ctx, screenpop.OfferRequest{Contact: held, Shown: true})
 	if err != nil || len(shown) == 0 {
 		t.Fatalf("screen pop offers: got %v, %v", shown, err)
 	}
 	e.outcome(t, c.ID, shown[0].ID, "accepted", "alice")
 	var other string
 	for _, id := range []string{"savings", "fiber", "card-upgrade", "home-insurance", "paperless"} {
-		if !slices.ContainsFunc(shown, func(o agents.PopOffer) bool { return o.ID == id }) {
+		if !slices.ContainsFunc(shown, func(o screenpop.Offer) bool { return o.ID == id }) {
 			other = id
 			break
 		}
@@ -367,7 +367,7 @@ func TestOutcomeOnlyForPresentedOffers(t *testing.T) {
 	}
 	e.src.Flush()
 	before := e.learner.Counts(other, "premium")
-	err = e.src.Outcome(e.ctx, agents.OfferOutcome{ContactID: c.ID, OfferID: other, Outcome: "accepted", AgentID: "alice"})
+	err = e.src.Outcome(e.ctx, screenpop.OfferOutcome{ContactID: c.ID, OfferID: other, Outcome: "accepted", AgentID: "alice"})
 	if !errors.Is(err, router.ErrInvalid) {
 		t.Fatalf("outcome of %s, never shown: got %v, want ErrInvalid", other, err)
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/switchboard/switchboard/outbox"
 	"github.com/switchboard/switchboard/profiles"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/store"
 	"github.com/switchboard/switchboard/webhooks"
 )
@@ -331,7 +332,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		offerSrc.Close()
 		return nil, nil, err
 	}
-	popper := &agents.Popper{Router: rt, Store: db, Profiles: db, Offers: offerSrc, Logger: log,
+	popper := &screenpop.Builder{Router: rt, Store: db, Profiles: db, Offers: offerSrc, Logger: log,
 		ProfileGrace: cfg.Customers.ProfileAccessGrace.D()}
 	var hub *agents.Hub
 	clients := clientaddr.New(cfg.TrustedPrefixes())
@@ -353,7 +354,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		SecureCookie:              secureCookie(cfg, clients),
 		Queues:                    dashboards.Source{Router: rt, Store: db}.Queues,
 		Sessions:                  &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
-		ScreenPop:                 func(ctx context.Context, id string) (any, error) { return popper.ScreenPop(ctx, id) },
+		ScreenPop:                 func(ctx context.Context, id string) (any, error) { return popper.Build(ctx, id) },
 		Offers:                    offerCat,
 		Webhooks:                  hooks,
 		Intake:                    in,
@@ -375,7 +376,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		return nil, nil, err
 	}
 	hub, err = agents.NewHub(&agents.Options{
-		Router: rt, Store: db, Popper: popper,
+		Router: rt, Store: db, ScreenPops: popper,
 		Authenticate: func(r *http.Request) (string, string, time.Time, error) {
 			p, err := apiSrv.Authenticate(r)
 			if err != nil {

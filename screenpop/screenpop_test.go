@@ -1,4 +1,4 @@
-package agents
+package screenpop
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -29,8 +30,8 @@ func TestScreenPopHistoryAcrossChannels(t *testing.T) {
 	now := e.submit(router.NewContact{Channel: "chat", Body: "hi again", Customer: router.Customer{ID: "cu-ada", Verified: true, Name: "Ada", Email: "ada@example.com", Phone: "+3312345678"}})
 	e.clock.Advance(90 * time.Second)
 
-	p := &Popper{Router: e.rt, Store: e.db}
-	pop, err := p.ScreenPop(e.ctx, now.ID)
+	p := &Builder{Router: e.rt, Store: e.db}
+	pop, err := p.Build(e.ctx, now.ID)
 	if err != nil {
 		t.Fatalf("screen pop: %v", err)
 	}
@@ -55,7 +56,7 @@ func TestScreenPopHistoryAcrossChannels(t *testing.T) {
 	// An ended contact comes from the store; it shows the profile within
 	// the grace after its end (4 h here), then no more.
 	p.ProfileGrace = 5 * time.Hour
-	ended, err := p.ScreenPop(e.ctx, emailed.ID)
+	ended, err := p.Build(e.ctx, emailed.ID)
 	if err != nil {
 		t.Fatalf("screen pop of an ended contact: %v", err)
 	}
@@ -63,15 +64,15 @@ func TestScreenPopHistoryAcrossChannels(t *testing.T) {
 		t.Fatalf("got %+v, want closed with the 3 later contacts of cu-ada as history", ended)
 	}
 	p.ProfileGrace = 0 // DefaultProfileGrace, 15 minutes
-	ended, err = p.ScreenPop(e.ctx, emailed.ID)
+	ended, err = p.Build(e.ctx, emailed.ID)
 	if err != nil {
 		t.Fatalf("screen pop of an ended contact: %v", err)
 	}
-	if cu := ended.Customer; cu.Identified || cu.ID != "" || len(ended.History) != 0 || cu.Notice == "" || ended.OffersWithheld != withheldEnded {
+	if cu := ended.Customer; cu.Identified || cu.ID != "" || len(ended.History) != 0 || cu.Notice == "" || ended.OffersWithheld != WithheldEnded {
 		t.Fatalf("4 h after its end: got %+v, want no profile, no history, a notice", ended)
 	}
 
-	if _, err := p.ScreenPop(e.ctx, "no-such-contact"); !errors.Is(err, router.ErrNoContact) {
+	if _, err := p.Build(e.ctx, "no-such-contact"); !errors.Is(err, router.ErrNoContact) {
 		t.Fatalf("got %v, want router.ErrNoContact", err)
 	}
 }
@@ -79,35 +80,35 @@ func TestScreenPopHistoryAcrossChannels(t *testing.T) {
 func TestScreenPopLimits(t *testing.T) {
 	e := newEnv(t)
 	cu := router.Customer{Email: "busy@example.com"}
-	for range popHistory + 3 {
+	for range MaxHistory + 3 {
 		e.submit(router.NewContact{Channel: "email", Customer: cu})
 		e.clock.Advance(time.Minute)
 	}
 	c := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-busy", Verified: true, Email: cu.Email}})
-	for i := range popFirstMessages + 2 {
+	for i := range MaxFirstMessages + 2 {
 		if _, _, err := e.rt.AddMessage(e.ctx, c.ID, router.Message{Direction: "in", Body: fmt.Sprint("line ", i)}); err != nil {
 			t.Fatalf("add message: %v", err)
 		}
 	}
-	p := &Popper{Router: e.rt, Store: e.db, Offers: fixedOffers{
+	p := &Builder{Router: e.rt, Store: e.db, Offers: fixedOffers{
 		{ID: "o1", Title: "Gold card", Reason: "spends abroad"}, {ID: "o2"}, {ID: "o3"}, {ID: "o4"},
 	}}
-	pop, err := p.ScreenPop(e.ctx, c.ID)
+	pop, err := p.Build(e.ctx, c.ID)
 	if err != nil {
 		t.Fatalf("screen pop: %v", err)
 	}
-	if len(pop.History) != popHistory || len(pop.Contact.FirstMessages) != popFirstMessages || len(pop.Offers) != popOffers {
+	if len(pop.History) != MaxHistory || len(pop.Contact.FirstMessages) != MaxFirstMessages || len(pop.Offers) != MaxOffers {
 		t.Fatalf("got %d history, %d messages, %d offers, want %d, %d, %d",
-			len(pop.History), len(pop.Contact.FirstMessages), len(pop.Offers), popHistory, popFirstMessages, popOffers)
+			len(pop.History), len(pop.Contact.FirstMessages), len(pop.Offers), MaxHistory, MaxFirstMessages, MaxOffers)
 	}
 	if pop.Contact.FirstMessages[0].Body != "line 0" || pop.Offers[0].Title != "Gold card" {
 		t.Fatalf("got first message %q, offer %+v, want the first ones", pop.Contact.FirstMessages[0].Body, pop.Offers[0])
 	}
 }
 
-type fixedOffers []PopOffer
+type fixedOffers []Offer
 
-func (f fixedOffers) PopOffers(context.Context, OfferRequest) ([]PopOffer, string, error) {
+func (f fixedOffers) PopOffers(context.Context, OfferRequest) ([]Offer, string, error) {
 	return f, "", nil
 }
 
@@ -117,7 +118,7 @@ type recordingOffers struct {
 	got []OfferRequest // guarded by mu
 }
 
-func (r *recordingOffers) PopOffers(_ context.Context, req OfferRequest) ([]PopOffer, string, error) {
+func (r *recordingOffers) PopOffers(_ context.Context, req OfferRequest) ([]Offer, string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, req)
@@ -145,10 +146,10 @@ func TestScreenPopOfferRequest(t *testing.T) {
 	}
 	unknown := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "nobody", Verified: true}})
 	src := &recordingOffers{}
-	p := &Popper{Router: e.rt, Store: e.db, Profiles: e.db, Offers: src}
+	p := &Builder{Router: e.rt, Store: e.db, Profiles: e.db, Offers: src}
 	var withheld []string
 	for _, id := range []string{known.ID, unknown.ID} {
-		pop, err := p.ScreenPop(e.ctx, id)
+		pop, err := p.Build(e.ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +163,7 @@ func TestScreenPopOfferRequest(t *testing.T) {
 	}
 	for _, r := range src.got {
 		if r.Shown {
-			t.Errorf("got a request shown to an agent from Popper.ScreenPop (the API's), want not shown: %+v", r)
+			t.Errorf("got a request shown to an agent from Builder.Build (the API's), want not shown: %+v", r)
 		}
 	}
 	if r := src.got[0]; r.Contact.ID != known.ID || r.Profile == nil || r.Profile.ID != "cu-ada" || r.Profile.Segment != "premium" ||
@@ -174,39 +175,106 @@ func TestScreenPopOfferRequest(t *testing.T) {
 	}
 }
 
-func TestRing(t *testing.T) {
-	var r ring
-	for seq := uint64(1); seq <= ringMessages+10; seq++ {
-		r.add(seq, []byte(fmt.Sprint(seq)))
+func TestScreenPopProfile(t *testing.T) {
+	e := newEnv(t)
+	yes, no := true, false
+	ada := store.Customer{
+		ID: "cu-ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000, Language: "en",
+		Consent: consent.Flags{Marketing: &yes, Profiling: &no}, Products: []string{"credit_card", "mortgage"},
 	}
-	last := uint64(ringMessages + 10)
-	for _, tc := range []struct {
-		name  string
-		after uint64
-		ok    bool
-		n     int
-	}{
-		{"evicted", 5, false, 0},
-		{"oldest-kept", 10, true, ringMessages},
-		{"recent", last - 3, true, 3},
-		{"up-to-date", last, true, 0},
-		{"future", last + 1, false, 0},
+	ids := []store.Identity{
+		{Kind: store.IdentityEmail, Value: "ada@example.com", Verified: true},
+		{Kind: store.IdentityPhone, Value: "+15551234567"}, // a claim
+		{Kind: store.IdentityChat, Value: "tok-ada", Verified: true},
+	}
+	if _, err := e.db.PutCustomer(e.ctx, ada, ids, "test"); err != nil {
+		t.Fatal(err)
+	}
+	c := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{
+		ID: "cu-ada", Verified: true, Email: "Ada@Example.com", Phone: "+15551234567",
+	}})
+	stranger := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-nobody", Name: "Nemo", Email: "nemo@example.com"}})
+
+	p := &Builder{Router: e.rt, Store: e.db, Profiles: e.db}
+	pop, err := p.Build(e.ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cu := pop.Customer
+	if cu.Name != "Ada Lovelace" || cu.Segment == nil || *cu.Segment != "premium" || cu.Value != 12000 ||
+		cu.Language == nil || *cu.Language != "en" {
+		t.Errorf("got %+v, want Ada's profile", cu)
+	}
+	if cu.Consent.Marketing == nil || !*cu.Consent.Marketing || cu.Consent.Profiling == nil || *cu.Consent.Profiling {
+		t.Errorf("got consent %+v, want marketing true, profiling false", cu.Consent)
+	}
+	if got, want := fmt.Sprint(cu.Products), "[credit_card mortgage]"; got != want {
+		t.Errorf("got products %s, want %s", got, want)
+	}
+	// The contact's own identities are as verified as its customer; the
+	// profile's other identities show as the store holds them.
+	want := "[{email Ada@Example.com true} {phone +15551234567 true} {chat tok-ada true}]"
+	if got := fmt.Sprint(cu.Identities); got != want {
+		t.Errorf("got identities %s, want %s (the contact's first, then the profile's as stored)", got, want)
+	}
+
+	// A contact whose customer has no profile keeps what it carried.
+	pop, err = p.Build(e.ctx, stranger.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cu := pop.Customer; cu.Name != "Nemo" || cu.Segment != nil || len(cu.Identities) != 1 || cu.Identities[0].Verified {
+		t.Errorf("got %+v, want the contact's customer, unverified", cu)
+	}
+}
+
+func TestScreenPopHistoryOfTheProfile(t *testing.T) {
+	e := newEnv(t)
+	put := func(id, email string) {
+		t.Helper()
+		if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: id}, []store.Identity{{Kind: store.IdentityEmail, Value: email}}, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("cu-ada", "ada@example.com")
+	put("cu-old", "old@example.com")
+	put("cu-older", "older@example.com")
+	// cu-older into cu-old, then cu-old into cu-ada: a chain of merges.
+	if err := e.db.MergeCustomers(e.ctx, store.Merge{FromID: "cu-older", IntoID: "cu-old", IdentityKind: store.IdentityEmail, IdentityValue: "older@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.MergeCustomers(e.ctx, store.Merge{FromID: "cu-old", IntoID: "cu-ada", IdentityKind: store.IdentityEmail, IdentityValue: "old@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, cu := range []router.Customer{
+		{ID: "cu-old"},                              // the merged customer's
+		{ID: "cu-older"},                            // the customer merged into the merged one's
+		{Email: "old@example.com"},                  // by an identity the merge moved to her
+		{Email: "stranger@example.com"},             // somebody else's
+		{Phone: "+15550001111"},                     // by the contact's own claim below
+		{ID: "cu-ada", Name: "Ada", Verified: true}, // hers
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			frames, ok := r.after(tc.after, last)
-			if ok != tc.ok || len(frames) != tc.n {
-				t.Fatalf("got %d frames, ok %v, want %d, %v", len(frames), ok, tc.n, tc.ok)
-			}
-			if tc.n > 0 && string(frames[0]) != fmt.Sprint(tc.after+1) {
-				t.Fatalf("got first frame %s, want %d", frames[0], tc.after+1)
-			}
-		})
+		e.clock.Advance(time.Minute)
+		c := e.submit(router.NewContact{Channel: "email", Customer: cu})
+		if cu.Email != "stranger@example.com" {
+			want = append([]string{c.ID}, want...)
+		}
 	}
-	var big ring
-	for seq := uint64(1); seq <= 10; seq++ {
-		big.add(seq, make([]byte, ringBytes/4))
+	e.clock.Advance(time.Minute)
+	now := e.submit(router.NewContact{Channel: "chat", Customer: router.Customer{ID: "cu-older", Verified: true, Phone: "+15550001111"}})
+
+	p := &Builder{Router: e.rt, Store: e.db, Profiles: e.db}
+	pop, err := p.Build(e.ctx, now.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if big.bytes > ringBytes || len(big.frames) != 4 {
-		t.Fatalf("got %d frames of %d bytes, want at most %d bytes", len(big.frames), big.bytes, ringBytes)
+	var got []string
+	for _, h := range pop.History {
+		got = append(got, h.ID)
+	}
+	if pop.Customer.ID != "cu-ada" || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got customer %s, history %v; want cu-ada, %v (the profile's, its merged customers', by its identities and the contact's claims, newest first)",
+			pop.Customer.ID, got, want)
 	}
 }

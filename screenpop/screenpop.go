@@ -1,4 +1,13 @@
-package agents
+// Package screenpop builds what an agent sees when a contact arrives: who
+// the customer is (only once identified), their history across channels
+// and the few offers worth making, each with its reason. Its types are
+// the screen pop document of docs/protocol.md; OfferSource is the port
+// the offer engine plugs into. The agent desktop and the HTTP API show
+// it; the offer engine fills its offers.
+//
+//	b := &screenpop.Builder{Router: rt, Store: db, Profiles: db, Offers: src}
+//	pop, err := b.Build(ctx, contactID) // errors.Is(err, router.ErrNoContact) when unknown
+package screenpop
 
 import (
 	"context"
@@ -15,23 +24,23 @@ import (
 
 // Limits of the screen pop (docs/protocol.md, "The screen pop").
 const (
-	// popFirstMessages is how many of the contact's first messages it shows.
-	popFirstMessages = 5
-	// popHistory is how many of the customer's other contacts it lists.
-	popHistory = 10
-	// popOffers is how many offers it shows at most.
-	popOffers = 3
+	// MaxFirstMessages is how many of the contact's first messages it shows.
+	MaxFirstMessages = 5
+	// MaxHistory is how many of the customer's other contacts it lists.
+	MaxHistory = 10
+	// MaxOffers is how many offers it shows at most.
+	MaxOffers = 3
 	// DefaultProfileGrace is how long after a contact ended its screen
-	// pop still shows the customer's profile, when Popper.ProfileGrace is
+	// pop still shows the customer's profile, when Builder.ProfileGrace is
 	// zero: long enough to finish the notes, not to keep watching.
 	DefaultProfileGrace = 15 * time.Minute
 )
 
-// Reasons for offers withheld (ScreenPop.OffersWithheld) and notices
-// (PopCustomer.Notice) of a customer the screen pop does not identify.
+// Reasons for offers withheld (Pop.OffersWithheld) and notices
+// (Customer.Notice) of a customer the screen pop does not identify.
 const (
-	withheldNotVerified  = "not verified"
-	withheldEnded        = "contact ended"
+	WithheldNotVerified  = "not verified"
+	WithheldEnded        = "contact ended"
 	noticeClaimsKnown    = "Claims to be a known customer: verify before discussing their account."
 	noticeUnknown        = "Not identified: what the customer gave matches no known customer."
 	noticeAccessEnded    = "The contact ended: the customer's profile is no longer shown."
@@ -61,7 +70,7 @@ type Profiles interface {
 type OfferSource interface {
 	// PopOffers returns the offers worth making, best first, or, when no
 	// offer at all may be made during the contact, why (withheld).
-	PopOffers(ctx context.Context, r OfferRequest) (offers []PopOffer, withheld string, err error)
+	PopOffers(ctx context.Context, r OfferRequest) (offers []Offer, withheld string, err error)
 }
 
 // OfferRequest is what the screen pop has read when it asks for offers,
@@ -69,7 +78,7 @@ type OfferSource interface {
 type OfferRequest struct {
 	Contact router.Contact
 	// Profile is the customer's profile, at the end of its merges; nil
-	// when the screen pop read none (no Popper.Profiles, no customer id,
+	// when the screen pop read none (no Builder.Profiles, no customer id,
 	// an unknown or erased profile).
 	Profile *store.Customer
 	// FirstMessages are the contact's first messages, oldest first; none
@@ -82,8 +91,13 @@ type OfferRequest struct {
 	Shown bool
 }
 
+// ErrNotRecorded is wrapped by an offer outcome's recorder's error
+// (agents.Options.OnOfferOutcome) that a retry may cure (the store
+// failed); the agent is told unavailable.
+var ErrNotRecorded = errors.New("screenpop: not recorded")
+
 // OfferOutcome is what an agent reports of an offer made during one of
-// its contacts (the offer_outcome request).
+// its contacts (the desktop's offer_outcome request).
 type OfferOutcome struct {
 	ContactID string
 	OfferID   string
@@ -92,14 +106,14 @@ type OfferOutcome struct {
 	AgentID string
 }
 
-// ScreenPop is what an agent sees when a contact arrives: the contact,
+// Pop is what an agent sees when a contact arrives: the contact,
 // the customer, their history and the offers worth making. Its JSON form
 // is the document of docs/protocol.md.
-type ScreenPop struct {
-	Contact  PopContact   `json:"contact"`
-	Customer PopCustomer  `json:"customer"`
-	History  []PopHistory `json:"history"` // never nil
-	Offers   []PopOffer   `json:"offers"`  // never nil
+type Pop struct {
+	Contact  Contact   `json:"contact"`
+	Customer Customer  `json:"customer"`
+	History  []History `json:"history"` // never nil
+	Offers   []Offer   `json:"offers"`  // never nil
 	// OffersWithheld says why no offer may be made during the contact,
 	// when none may: "not verified" (the customer is not identified),
 	// "contact ended" (past the profile grace), "complaint", "no
@@ -108,8 +122,8 @@ type ScreenPop struct {
 	OffersWithheld string `json:"offers_withheld,omitempty"`
 }
 
-// PopContact summarises the contact of a screen pop.
-type PopContact struct {
+// Contact summarises the contact of a screen pop.
+type Contact struct {
 	ID      string              `json:"id"`
 	Channel router.Channel      `json:"channel"`
 	Queue   string              `json:"queue"`
@@ -124,14 +138,14 @@ type PopContact struct {
 	FirstMessages []router.Message `json:"first_messages"` // never nil
 }
 
-// PopCustomer is who the customer is, as far as the router knows.
+// Customer is who the customer is, as far as the router knows.
 //
 // Only an identified customer (Identified: the channel proved who they
 // are, or an agent verified their claim) shows a profile. Until then it
 // shows what the customer typed, as claims, with ID empty, no profile
 // data, no history and no offers; ClaimsKnownCustomer says whether the
 // claim matches a known customer, whom an agent may then verify.
-type PopCustomer struct {
+type Customer struct {
 	ID         string `json:"id"`
 	Name       string `json:"name"`
 	Identified bool   `json:"identified"`
@@ -140,10 +154,10 @@ type PopCustomer struct {
 	ClaimsKnownCustomer bool `json:"claims_known_customer"`
 	// Notice, when set, is what the agent must know before trusting the
 	// customer part ("Claims to be a known customer: verify …").
-	Notice     string        `json:"notice,omitempty"`
-	Identities []PopIdentity `json:"identities"` // never nil
+	Notice     string     `json:"notice,omitempty"`
+	Identities []Identity `json:"identities"` // never nil
 	// Segment, Consent, Products and Language come from the customer's
-	// profile (Popper.Profiles); without one they are null or empty.
+	// profile (Builder.Profiles); without one they are null or empty.
 	Segment  *string       `json:"segment"`
 	Value    float64       `json:"value"`
 	Consent  consent.Flags `json:"consent"`
@@ -151,16 +165,16 @@ type PopCustomer struct {
 	Language *string       `json:"language"`
 }
 
-// PopIdentity is one way to reach the customer. Verified is true only
+// Identity is one way to reach the customer. Verified is true only
 // where the channel proved it; anything else is a claim.
-type PopIdentity struct {
+type Identity struct {
 	Type     string `json:"type"`
 	Value    string `json:"value"`
 	Verified bool   `json:"verified"`
 }
 
-// PopHistory is one of the customer's other contacts.
-type PopHistory struct {
+// History is one of the customer's other contacts.
+type History struct {
 	ID          string              `json:"id"`
 	Channel     router.Channel      `json:"channel"`
 	CreatedAt   time.Time           `json:"created_at"`
@@ -170,19 +184,19 @@ type PopHistory struct {
 	Disposition string              `json:"disposition"`
 }
 
-// PopOffer is something worth offering the customer (a product, an
+// Offer is something worth offering the customer (a product, an
 // upgrade), with a one-line reason. It is not the router's offer of a
 // contact to an agent.
-type PopOffer struct {
+type Offer struct {
 	ID     string `json:"id"`
 	Title  string `json:"title"`
 	Reason string `json:"reason"`
 }
 
-// Popper builds screen pops from the router's live state and the store.
-// Router and Store are required; Offers and Logger may be nil. A Popper
+// Builder builds screen pops from the router's live state and the store.
+// Router and Store are required; Offers and Logger may be nil. A Builder
 // is safe for concurrent use.
-type Popper struct {
+type Builder struct {
 	Router *router.Router
 	Store  Store
 	// Profiles fills the customer part from the contact's customer
@@ -204,87 +218,87 @@ type Popper struct {
 // profileShown reports whether the screen pop of c, built at now, may
 // show the customer's profile: the customer is identified, and the
 // contact is live or ended within the grace.
-func (p *Popper) profileShown(c router.Contact, now time.Time) bool {
+func (b *Builder) profileShown(c router.Contact, now time.Time) bool {
 	if !c.Customer.Identified() {
 		return false
 	}
 	if c.EndedAt.IsZero() {
 		return true
 	}
-	grace := p.ProfileGrace
+	grace := b.ProfileGrace
 	if grace == 0 {
 		grace = DefaultProfileGrace
 	}
 	return grace > 0 && now.Before(c.EndedAt.Add(grace))
 }
 
-// ScreenPop returns the screen pop of a contact, live (from the router's
+// Build returns the screen pop of a contact, live (from the router's
 // snapshot) or ended (from the store). An unknown contact gives an error
 // wrapping router.ErrNoContact.
-func (p *Popper) ScreenPop(ctx context.Context, contactID string) (ScreenPop, error) {
-	snap := p.Router.Snapshot()
+func (b *Builder) Build(ctx context.Context, contactID string) (Pop, error) {
+	snap := b.Router.Snapshot()
 	if c, ok := snap.Contact(contactID); ok {
-		return p.build(ctx, c, "", snap.At, false)
+		return b.BuildFor(ctx, c, "", snap.At, false)
 	}
-	c, err := p.Store.Contact(ctx, contactID)
+	c, err := b.Store.Contact(ctx, contactID)
 	if errors.Is(err, store.ErrNotFound) {
-		return ScreenPop{}, fmt.Errorf("agents: screen pop of %q: %w", contactID, router.ErrNoContact)
+		return Pop{}, fmt.Errorf("screenpop: screen pop of %q: %w", contactID, router.ErrNoContact)
 	}
 	if err != nil {
-		return ScreenPop{}, fmt.Errorf("agents: screen pop of %q: read contact: %w", contactID, err)
+		return Pop{}, fmt.Errorf("screenpop: screen pop of %q: read contact: %w", contactID, err)
 	}
-	return p.build(ctx, c, "", snap.At, false)
+	return b.BuildFor(ctx, c, "", snap.At, false)
 }
 
-// build makes the screen pop of c. routedBecause, when known (an offer
+// BuildFor makes the screen pop of c, a contact the caller holds. routedBecause, when known (an offer
 // being delivered), saves reading the timeline; now counts the wait of a
 // contact still queued; shown is OfferRequest.Shown. On a store error it
 // returns what it has so far (the contact part at least) together with
 // the error.
-func (p *Popper) build(ctx context.Context, c router.Contact, routedBecause string, now time.Time, shown bool) (ScreenPop, error) {
-	sp := ScreenPop{
-		Contact: PopContact{
+func (b *Builder) BuildFor(ctx context.Context, c router.Contact, routedBecause string, now time.Time, shown bool) (Pop, error) {
+	sp := Pop{
+		Contact: Contact{
 			ID: c.ID, Channel: c.Channel, Queue: c.Queue, Subject: c.Subject, State: c.State,
 			WaitedSeconds: int64(waitEnd(c, now).Sub(c.EnqueuedAt) / time.Second),
 			RoutedBecause: routedBecause,
 			FirstMessages: []router.Message{},
 		},
 		Customer: customerOf(c.Customer),
-		History:  []PopHistory{},
-		Offers:   []PopOffer{},
+		History:  []History{},
+		Offers:   []Offer{},
 	}
 	if sp.Contact.WaitedSeconds < 0 {
 		sp.Contact.WaitedSeconds = 0
 	}
-	msgs, err := p.Store.Messages(ctx, c.ID, 0, popFirstMessages)
+	msgs, err := b.Store.Messages(ctx, c.ID, 0, MaxFirstMessages)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Live in memory, not yet durable: no message to show yet.
 	case err != nil:
-		return sp, fmt.Errorf("agents: screen pop of %q: first messages: %w", c.ID, err)
+		return sp, fmt.Errorf("screenpop: screen pop of %q: first messages: %w", c.ID, err)
 	default:
 		sp.Contact.FirstMessages = append(sp.Contact.FirstMessages, msgs...)
 	}
 	if routedBecause == "" {
-		reason, err := p.routedBecause(ctx, c.ID)
+		reason, err := b.routedBecause(ctx, c.ID)
 		if err != nil {
 			return sp, err
 		}
 		sp.Contact.RoutedBecause = reason
 	}
-	if !p.profileShown(c, p.clock(now)) {
+	if !b.profileShown(c, b.clock(now)) {
 		// Nobody's data: what the customer typed, and why nothing more.
 		sp.Customer = claimOf(c.Customer)
-		sp.OffersWithheld = withheldNotVerified
+		sp.OffersWithheld = WithheldNotVerified
 		if c.Customer.Identified() {
-			sp.Customer.Notice, sp.OffersWithheld = noticeAccessEnded, withheldEnded
+			sp.Customer.Notice, sp.OffersWithheld = noticeAccessEnded, WithheldEnded
 		}
 		return sp, nil
 	}
 	var prof *store.Customer
-	if p.Profiles != nil {
-		if prof, err = p.profile(ctx, &sp.Customer, c.Customer.ID); err != nil {
-			return sp, fmt.Errorf("agents: screen pop of %q: %w", c.ID, err)
+	if b.Profiles != nil {
+		if prof, err = b.profile(ctx, &sp.Customer, c.Customer.ID); err != nil {
+			return sp, fmt.Errorf("screenpop: screen pop of %q: %w", c.ID, err)
 		}
 		if prof == nil {
 			sp.Customer.Notice = noticeProfileMissing
@@ -292,18 +306,18 @@ func (p *Popper) build(ctx context.Context, c router.Contact, routedBecause stri
 	}
 	// sp.Customer.ID is now the profile's (after its merge, if any) or
 	// the contact's own.
-	if sp.History, err = p.history(ctx, c, sp.Customer.ID); err != nil {
+	if sp.History, err = b.history(ctx, c, sp.Customer.ID); err != nil {
 		return sp, err
 	}
-	if p.Offers != nil {
-		offers, withheld, err := p.Offers.PopOffers(ctx, OfferRequest{Contact: c, Profile: prof, FirstMessages: sp.Contact.FirstMessages, Shown: shown})
+	if b.Offers != nil {
+		offers, withheld, err := b.Offers.PopOffers(ctx, OfferRequest{Contact: c, Profile: prof, FirstMessages: sp.Contact.FirstMessages, Shown: shown})
 		sp.OffersWithheld = withheld
 		if err != nil {
-			if p.Logger != nil {
-				p.Logger.Warn("agents: offer source failed; screen pop without offers", "contact", c.ID, "err", err)
+			if b.Logger != nil {
+				b.Logger.Warn("screenpop: offer source failed; screen pop without offers", "contact", c.ID, "err", err)
 			}
 		} else {
-			sp.Offers = append(sp.Offers, offers[:min(len(offers), popOffers)]...)
+			sp.Offers = append(sp.Offers, offers[:min(len(offers), MaxOffers)]...)
 		}
 	}
 	return sp, nil
@@ -325,13 +339,13 @@ func waitEnd(c router.Contact, now time.Time) time.Time {
 
 // routedBecause is the reason of the latest "offered" event of a
 // contact's timeline.
-func (p *Popper) routedBecause(ctx context.Context, id string) (string, error) {
-	events, err := p.Store.Timeline(ctx, id)
+func (b *Builder) routedBecause(ctx context.Context, id string) (string, error) {
+	events, err := b.Store.Timeline(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("agents: screen pop of %q: timeline: %w", id, err)
+		return "", fmt.Errorf("screenpop: screen pop of %q: timeline: %w", id, err)
 	}
 	for i := len(events) - 1; i >= 0; i-- {
 		if events[i].Event == "offered" {
@@ -343,7 +357,7 @@ func (p *Popper) routedBecause(ctx context.Context, id string) (string, error) {
 
 // clock is the time the screen pop is built at: now when set (the
 // router's snapshot time), else the wall clock.
-func (p *Popper) clock(now time.Time) time.Time {
+func (b *Builder) clock(now time.Time) time.Time {
 	if now.IsZero() {
 		return time.Now()
 	}
@@ -353,13 +367,13 @@ func (p *Popper) clock(now time.Time) time.Time {
 // customerOf turns what the contact of an identified customer carried
 // into the customer part: its identities are verified as the contact's
 // customer is.
-func customerOf(cu router.Customer) PopCustomer {
-	pc := PopCustomer{ID: cu.ID, Name: cu.Name, Value: cu.Value, Identified: cu.Identified(), Identities: []PopIdentity{}, Products: []string{}}
+func customerOf(cu router.Customer) Customer {
+	pc := Customer{ID: cu.ID, Name: cu.Name, Value: cu.Value, Identified: cu.Identified(), Identities: []Identity{}, Products: []string{}}
 	if cu.Email != "" {
-		pc.Identities = append(pc.Identities, PopIdentity{Type: "email", Value: cu.Email, Verified: cu.Verified})
+		pc.Identities = append(pc.Identities, Identity{Type: "email", Value: cu.Email, Verified: cu.Verified})
 	}
 	if cu.Phone != "" {
-		pc.Identities = append(pc.Identities, PopIdentity{Type: "phone", Value: cu.Phone, Verified: cu.Verified})
+		pc.Identities = append(pc.Identities, Identity{Type: "phone", Value: cu.Phone, Verified: cu.Verified})
 	}
 	return pc
 }
@@ -367,13 +381,13 @@ func customerOf(cu router.Customer) PopCustomer {
 // claimOf is the customer part of a customer the screen pop does not
 // identify: the name and identities they gave, as claims, and nothing
 // of any profile (not even its id).
-func claimOf(cu router.Customer) PopCustomer {
-	pc := PopCustomer{Name: cu.Name, Identities: []PopIdentity{}, Products: []string{}, Notice: noticeUnknown}
+func claimOf(cu router.Customer) Customer {
+	pc := Customer{Name: cu.Name, Identities: []Identity{}, Products: []string{}, Notice: noticeUnknown}
 	if cu.Email != "" {
-		pc.Identities = append(pc.Identities, PopIdentity{Type: "email", Value: cu.Email})
+		pc.Identities = append(pc.Identities, Identity{Type: "email", Value: cu.Email})
 	}
 	if cu.Phone != "" {
-		pc.Identities = append(pc.Identities, PopIdentity{Type: "phone", Value: cu.Phone})
+		pc.Identities = append(pc.Identities, Identity{Type: "phone", Value: cu.Phone})
 	}
 	if cu.ClaimedID != "" && !cu.Verified {
 		pc.ClaimsKnownCustomer, pc.Notice = true, noticeClaimsKnown
@@ -388,8 +402,8 @@ func claimOf(cu router.Customer) PopCustomer {
 // them. It is called for identified customers only. An unknown or erased
 // profile leaves pc as it is. It returns the profile it read, nil for
 // none.
-func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string) (*store.Customer, error) {
-	prof, err := customers.Current(ctx, p.Profiles, customerID)
+func (b *Builder) profile(ctx context.Context, pc *Customer, customerID string) (*store.Customer, error) {
+	prof, err := customers.Current(ctx, b.Profiles, customerID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, nil
@@ -398,7 +412,7 @@ func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string
 	case !prof.ErasedAt.IsZero():
 		return nil, nil
 	}
-	ids, err := p.Profiles.CustomerIdentities(ctx, prof.ID)
+	ids, err := b.Profiles.CustomerIdentities(ctx, prof.ID)
 	if err != nil {
 		return nil, fmt.Errorf("profile identities: %w", err)
 	}
@@ -415,17 +429,17 @@ func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string
 	pc.Value = prof.Value
 	pc.Consent = prof.Consent
 	pc.Products = append([]string{}, prof.Products...)
-	seen := map[PopIdentity]bool{}
+	seen := map[Identity]bool{}
 	for _, pi := range pc.Identities {
-		key := PopIdentity{Type: pi.Type, Value: pi.Value}
+		key := Identity{Type: pi.Type, Value: pi.Value}
 		if n, err := customers.Normalize(customers.Identity{Kind: pi.Type, Value: pi.Value}); err == nil {
 			key.Value = n.Value
 		}
 		seen[key] = true
 	}
 	for _, id := range ids {
-		if key := (PopIdentity{Type: id.Kind, Value: id.Value}); !seen[key] {
-			pc.Identities = append(pc.Identities, PopIdentity{Type: id.Kind, Value: id.Value, Verified: id.Verified})
+		if key := (Identity{Type: id.Kind, Value: id.Value}); !seen[key] {
+			pc.Identities = append(pc.Identities, Identity{Type: id.Kind, Value: id.Value, Verified: id.Verified})
 		}
 	}
 	return &prof, nil
@@ -435,22 +449,22 @@ func (p *Popper) profile(ctx context.Context, pc *PopCustomer, customerID string
 // channel, newest first, in one store query: those of customerID, of the
 // customers merged into it and by its emails and phones, and those by
 // the contact's own email and phone, which no profile may hold.
-func (p *Popper) history(ctx context.Context, c router.Contact, customerID string) ([]PopHistory, error) {
-	page, err := p.Store.CustomerTimeline(ctx, store.TimelineFilter{
-		CustomerID: customerID, Email: c.Customer.Email, Phone: c.Customer.Phone, Limit: popHistory + 1, Brief: true,
+func (b *Builder) history(ctx context.Context, c router.Contact, customerID string) ([]History, error) {
+	page, err := b.Store.CustomerTimeline(ctx, store.TimelineFilter{
+		CustomerID: customerID, Email: c.Customer.Email, Phone: c.Customer.Phone, Limit: MaxHistory + 1, Brief: true,
 	})
 	if err != nil {
-		return []PopHistory{}, fmt.Errorf("agents: screen pop of %q: history: %w", c.ID, err)
+		return []History{}, fmt.Errorf("screenpop: screen pop of %q: history: %w", c.ID, err)
 	}
-	out := make([]PopHistory, 0, min(len(page.Contacts), popHistory))
+	out := make([]History, 0, min(len(page.Contacts), MaxHistory))
 	for _, h := range page.Contacts {
 		if h.ID == c.ID {
 			continue
 		}
-		if len(out) == popHistory {
+		if len(out) == MaxHistory {
 			break
 		}
-		out = append(out, PopHistory{
+		out = append(out, History{
 			ID: h.ID, Channel: h.Channel, CreatedAt: h.CreatedAt, Queue: h.Queue,
 			AgentID: h.AgentID, State: h.State, Disposition: h.Disposition,
 		})
