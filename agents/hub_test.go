@@ -226,7 +226,7 @@ func TestOfferOutcomeRecorded(t *testing.T) {
 	// A store failure: unavailable, nothing on the timeline; the retry
 	// is recorded.
 	mu.Lock()
-	fail = fmt.Errorf("profiles: record: %w: disk full", screenpop.ErrNotRecorded)
+	fail = fmt.Errorf("nextbest: record: %w: disk full", screenpop.ErrNotRecorded)
 	mu.Unlock()
 	c.fails(reqOfferOutcome, map[string]any{"contact_id": id, "offer_id": "gold-card", "outcome": "accepted"}, codeUnavailable)
 	if last := lastEvent(); last.Reason != "gold-card: declined" {

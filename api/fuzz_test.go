@@ -7,8 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/switchboard/switchboard/nextbest"
 	"github.com/switchboard/switchboard/offers"
-	"github.com/switchboard/switchboard/profiles"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -93,9 +93,9 @@ func FuzzPutOffer(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	e := newEnvWith(f, envOptions{offers: func(db *store.DB) OfferCatalog {
-		src := profiles.NewOffers(mustCatalog(f), offers.NewLearner(offers.Prior{}), offers.Rules{}, db, nil, nil)
+		src := nextbest.NewEngine(mustCatalog(f), offers.NewLearner(offers.Prior{}), offers.Rules{}, db, nil, nil)
 		f.Cleanup(src.Close)
-		cat, err := profiles.NewCatalog(context.Background(), nil, db, src, nil)
+		cat, err := nextbest.NewLiveCatalog(context.Background(), nil, db, src, nil)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -23,7 +23,7 @@ const maxOfferID = router.MaxNameLen
 var validOfferID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`)
 
 // OfferCatalog is the live offer catalog the offer routes read and
-// change; *profiles.Catalog implements it. It must be safe for
+// change; *nextbest.LiveCatalog implements it. It must be safe for
 // concurrent use.
 type OfferCatalog interface {
 	// Entries returns the live offers with their sources.

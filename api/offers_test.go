@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/nextbest"
 	"github.com/switchboard/switchboard/offers"
-	"github.com/switchboard/switchboard/profiles"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/store"
@@ -22,7 +22,7 @@ func configOffers() []offers.Offer { return offers.Demo()[:1] }
 // configured with configOffers.
 type offersEnv struct {
 	*env
-	src *profiles.Offers
+	src *nextbest.Engine
 }
 
 func newOffersEnv(t *testing.T) *offersEnv {
@@ -30,7 +30,7 @@ func newOffersEnv(t *testing.T) *offersEnv {
 	oe := &offersEnv{}
 	oe.env = newEnvWith(t, envOptions{offers: func(db *store.DB) OfferCatalog {
 		oe.src = newOfferSource(t, db)
-		cat, err := profiles.NewCatalog(context.Background(), configOffers(), db, oe.src, nil)
+		cat, err := nextbest.NewLiveCatalog(context.Background(), configOffers(), db, oe.src, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,17 +40,17 @@ func newOffersEnv(t *testing.T) *offersEnv {
 	return oe
 }
 
-func newOfferSource(t *testing.T, db *store.DB) *profiles.Offers {
+func newOfferSource(t *testing.T, db *store.DB) *nextbest.Engine {
 	t.Helper()
 	cat, err := offers.NewCatalog(configOffers())
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := offers.NewLearner(offers.Prior{})
-	if err := profiles.LoadLearner(context.Background(), db, l); err != nil {
+	if err := nextbest.LoadLearner(context.Background(), db, l); err != nil {
 		t.Fatal(err)
 	}
-	src := profiles.NewOffers(cat, l, profiles.DefaultRules(), db, nil, nil)
+	src := nextbest.NewEngine(cat, l, nextbest.DefaultRules(), db, nil, nil)
 	t.Cleanup(src.Close)
 	return src
 }
@@ -120,7 +120,7 @@ func TestOffersRoundTrip(t *testing.T) {
 
 	// A restart: a new catalog over the same store and configuration.
 	src := newOfferSource(t, e.db)
-	cat, err := profiles.NewCatalog(context.Background(), configOffers(), e.db, src, nil)
+	cat, err := nextbest.NewLiveCatalog(context.Background(), configOffers(), e.db, src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ type Profiles interface {
 }
 
 // OfferSource proposes what is worth offering a customer during a
-// contact (profiles.Offers plugs in here). PopOffers must be safe for
+// contact (nextbest.Engine plugs in here). PopOffers must be safe for
 // concurrent use.
 type OfferSource interface {
 	// PopOffers returns the offers worth making, best first, or, when no

@@ -188,7 +188,7 @@ func TestCatalogOffers(t *testing.T) {
 }
 
 // BenchmarkOfferHistory measures the screen pop's read of a customer's
-// recent offer outcomes (profiles.Offers, for cooldowns and caps): the
+// recent offer outcomes (nextbest.Engine, for cooldowns and caps): the
 // outcomes of one customer within 90 days, among 1,000,000 outcomes of
 // 250,000 customers, with the merge lookup.
 //

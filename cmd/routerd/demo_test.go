@@ -10,8 +10,8 @@ import (
 
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/customers"
+	"github.com/switchboard/switchboard/nextbest"
 	"github.com/switchboard/switchboard/offers"
-	"github.com/switchboard/switchboard/profiles"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -49,7 +49,7 @@ func TestSeedDemoCustomers(t *testing.T) {
 		if n < 30 {
 			continue
 		}
-		got, want := float64(st.Accepted)/float64(n), profiles.SyntheticAcceptance(st.OfferID, st.Segment)
+		got, want := float64(st.Accepted)/float64(n), nextbest.SyntheticAcceptance(st.OfferID, st.Segment)
 		if got < want-0.25 || got > want+0.25 {
 			t.Errorf("%s in %s: accepted %d of %d, want about %.0f %%", st.OfferID, st.Segment, st.Accepted, n, want*100)
 		}
@@ -69,10 +69,10 @@ func TestSeedDemoCustomers(t *testing.T) {
 		t.Fatal(err)
 	}
 	learner := offers.NewLearner(cfg.OfferPrior())
-	if err := profiles.LoadLearner(ctx, db, learner); err != nil {
+	if err := nextbest.LoadLearner(ctx, db, learner); err != nil {
 		t.Fatal(err)
 	}
-	src := profiles.NewOffers(cat, learner, cfg.OfferRules(), db, nil, nil)
+	src := nextbest.NewEngine(cat, learner, cfg.OfferRules(), db, nil, nil)
 	defer src.Close()
 	got, err := src.Offers(ctx, router.Contact{ID: "c", Channel: router.ChannelChat, Queue: "billing", Customer: router.Customer{ID: ada.ID}})
 	if err != nil || len(got) == 0 {

@@ -28,9 +28,9 @@ import (
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/dashboards"
 	"github.com/switchboard/switchboard/intake"
+	"github.com/switchboard/switchboard/nextbest"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/outbox"
-	"github.com/switchboard/switchboard/profiles"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/store"
@@ -323,11 +323,11 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		return nil, nil, fmt.Errorf("offer catalog: %w", err)
 	}
 	learner := offers.NewLearner(cfg.OfferPrior())
-	if err := profiles.LoadLearner(context.Background(), db, learner); err != nil {
+	if err := nextbest.LoadLearner(context.Background(), db, learner); err != nil {
 		return nil, nil, err
 	}
-	offerSrc := profiles.NewOffers(catalog, learner, cfg.OfferRules(), db, rt, log)
-	offerCat, err := profiles.NewCatalog(context.Background(), cfg.OfferCatalog(), db, offerSrc, log)
+	offerSrc := nextbest.NewEngine(catalog, learner, cfg.OfferRules(), db, rt, log)
+	offerCat, err := nextbest.NewLiveCatalog(context.Background(), cfg.OfferCatalog(), db, offerSrc, log)
 	if err != nil {
 		offerSrc.Close()
 		return nil, nil, err
@@ -579,7 +579,7 @@ const demoCustomers = 500
 
 // seedDemoCustomers puts demoCustomers synthetic customers, Ada Lovelace
 // first, into a store that holds none, with a synthetic past of offer
-// outcomes (profiles.SyntheticOutcomes: the offers of cfg's catalog made
+// outcomes (nextbest.SyntheticOutcomes: the offers of cfg's catalog made
 // to them by cfg's agents 100 to 400 days ago), so that the learner
 // starts with acceptance rates that differ by offer and segment; a store
 // with customers is left alone. It runs before the learner is loaded.
@@ -614,7 +614,7 @@ func seedDemoCustomers(ctx context.Context, cfg *config.Config, db *store.DB, lo
 		for _, a := range cfg.Agents {
 			agentIDs = append(agentIDs, a.ID)
 		}
-		outs, err := profiles.SyntheticOutcomes(cat, cfg.OfferRules(), custs, cfg.Queues[0].Name, agentIDs, 1, time.Now())
+		outs, err := nextbest.SyntheticOutcomes(cat, cfg.OfferRules(), custs, cfg.Queues[0].Name, agentIDs, 1, time.Now())
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package profiles
+package nextbest
 
 import (
 	"context"
@@ -24,16 +24,16 @@ type CatalogStore interface {
 
 var _ CatalogStore = (*store.DB)(nil)
 
-// Catalog is the live offer catalog: the configuration's offers, overlaid
+// LiveCatalog is the offer catalog in force: the configuration's offers, overlaid
 // with those put or withdrawn over the API, which the store keeps. An
 // offer put over the API replaces a configured one of the same id; a
 // withdrawal hides the id whatever its source, until it is put again.
 // Each change is stored first, then the whole compiled catalog is
-// swapped into the Offers at once (Offers.SetCatalog). It is safe for
+// swapped into the Engine at once (Engine.SetCatalog). It is safe for
 // concurrent use; changes are serialised.
-type Catalog struct {
+type LiveCatalog struct {
 	store CatalogStore
-	src   *Offers
+	src   *Engine
 	log   *slog.Logger
 
 	mu     sync.Mutex
@@ -55,24 +55,24 @@ type storedOffer struct {
 // catalog. A stored offer that no longer compiles (the expression
 // language changed under it) is logged and left out, so that the
 // configured offer of its id, if any, applies.
-func NewCatalog(ctx context.Context, config []offers.Offer, s CatalogStore, src *Offers, log *slog.Logger) (*Catalog, error) {
+func NewLiveCatalog(ctx context.Context, config []offers.Offer, s CatalogStore, src *Engine, log *slog.Logger) (*LiveCatalog, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Catalog{store: s, src: src, log: log, config: slices.Clone(config), api: map[string]storedOffer{}}
+	c := &LiveCatalog{store: s, src: src, log: log, config: slices.Clone(config), api: map[string]storedOffer{}}
 	rows, err := s.CatalogOffers(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("profiles: offer catalog: %w", err)
+		return nil, fmt.Errorf("nextbest: offer catalog: %w", err)
 	}
 	for _, r := range rows {
 		so := storedOffer{withdrawn: r.Withdrawn, at: r.UpdatedAt}
 		if !r.Withdrawn {
 			if err := json.Unmarshal(r.Definition, &so.offer); err != nil {
-				log.Error("profiles: stored offer left out", "offer", r.ID, "err", err)
+				log.Error("nextbest: stored offer left out", "offer", r.ID, "err", err)
 				continue
 			}
 			if _, err := offers.NewCatalog([]offers.Offer{so.offer}); err != nil {
-				log.Error("profiles: stored offer left out", "offer", r.ID, "err", err)
+				log.Error("nextbest: stored offer left out", "offer", r.ID, "err", err)
 				continue
 			}
 		}
@@ -80,7 +80,7 @@ func NewCatalog(ctx context.Context, config []offers.Offer, s CatalogStore, src 
 	}
 	entries, cat, err := c.merge(c.api)
 	if err != nil {
-		return nil, fmt.Errorf("profiles: offer catalog: %w", err)
+		return nil, fmt.Errorf("nextbest: offer catalog: %w", err)
 	}
 	c.swap(entries, cat)
 	return c, nil
@@ -89,7 +89,7 @@ func NewCatalog(ctx context.Context, config []offers.Offer, s CatalogStore, src 
 // merge returns the live entries and their compiled catalog for the API
 // offers api: configured offers first, in their order, then offers only
 // the API has, by id.
-func (c *Catalog) merge(api map[string]storedOffer) ([]offers.Entry, *offers.Catalog, error) {
+func (c *LiveCatalog) merge(api map[string]storedOffer) ([]offers.Entry, *offers.Catalog, error) {
 	var entries []offers.Entry
 	seen := map[string]bool{}
 	for _, o := range c.config {
@@ -120,7 +120,7 @@ func (c *Catalog) merge(api map[string]storedOffer) ([]offers.Entry, *offers.Cat
 }
 
 // swap makes entries and cat live; c.mu is held or c is not shared yet.
-func (c *Catalog) swap(entries []offers.Entry, cat *offers.Catalog) {
+func (c *LiveCatalog) swap(entries []offers.Entry, cat *offers.Catalog) {
 	c.live = entries
 	c.byID = make(map[string]offers.Entry, len(entries))
 	for _, e := range entries {
@@ -132,7 +132,7 @@ func (c *Catalog) swap(entries []offers.Entry, cat *offers.Catalog) {
 // Entries returns the live offers with their sources: configured ones
 // first, in the configuration's order, then those only the API put, by
 // id.
-func (c *Catalog) Entries() []offers.Entry {
+func (c *LiveCatalog) Entries() []offers.Entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make([]offers.Entry, len(c.live))
@@ -144,7 +144,7 @@ func (c *Catalog) Entries() []offers.Entry {
 }
 
 // Entry returns the live offer with the id.
-func (c *Catalog) Entry(id string) (offers.Entry, bool) {
+func (c *LiveCatalog) Entry(id string) (offers.Entry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.byID[id]
@@ -155,7 +155,7 @@ func (c *Catalog) Entry(id string) (offers.Entry, bool) {
 }
 
 // Learned returns what the learner believes of an offer, by segment.
-func (c *Catalog) Learned(id string) []offers.Learned {
+func (c *LiveCatalog) Learned(id string) []offers.Learned {
 	return c.src.Learner().Learned(id)
 }
 
@@ -163,13 +163,13 @@ func (c *Catalog) Learned(id string) []offers.Learned {
 // before), and makes it live. An invalid offer is an *offers.OfferError
 // naming the offer and the field. created reports whether no offer of
 // that id was live before.
-func (c *Catalog) Put(ctx context.Context, o offers.Offer, at time.Time) (created bool, err error) {
+func (c *LiveCatalog) Put(ctx context.Context, o offers.Offer, at time.Time) (created bool, err error) {
 	if _, err := offers.NewCatalog([]offers.Offer{o}); err != nil {
 		return false, err
 	}
 	def, err := json.Marshal(o)
 	if err != nil {
-		return false, fmt.Errorf("profiles: put offer %q: %w", o.ID, err)
+		return false, fmt.Errorf("nextbest: put offer %q: %w", o.ID, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -180,7 +180,7 @@ func (c *Catalog) Put(ctx context.Context, o offers.Offer, at time.Time) (create
 		return false, err
 	}
 	if err := c.store.PutCatalogOffer(ctx, store.CatalogOffer{ID: o.ID, Definition: def, UpdatedAt: at}); err != nil {
-		return false, fmt.Errorf("profiles: put offer %q: %w", o.ID, err)
+		return false, fmt.Errorf("nextbest: put offer %q: %w", o.ID, err)
 	}
 	_, existed := c.byID[o.ID]
 	c.api = api
@@ -190,11 +190,11 @@ func (c *Catalog) Put(ctx context.Context, o offers.Offer, at time.Time) (create
 
 // Delete withdraws the live offer id, whatever its source; an id that is
 // not live wraps offers.ErrUnknownOffer.
-func (c *Catalog) Delete(ctx context.Context, id string, at time.Time) error {
+func (c *LiveCatalog) Delete(ctx context.Context, id string, at time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.byID[id]; !ok {
-		return fmt.Errorf("profiles: delete offer %q: %w", id, offers.ErrUnknownOffer)
+		return fmt.Errorf("nextbest: delete offer %q: %w", id, offers.ErrUnknownOffer)
 	}
 	api := maps.Clone(c.api)
 	api[id] = storedOffer{withdrawn: true, at: at}
@@ -203,7 +203,7 @@ func (c *Catalog) Delete(ctx context.Context, id string, at time.Time) error {
 		return err
 	}
 	if err := c.store.PutCatalogOffer(ctx, store.CatalogOffer{ID: id, Withdrawn: true, UpdatedAt: at}); err != nil {
-		return fmt.Errorf("profiles: delete offer %q: %w", id, err)
+		return fmt.Errorf("nextbest: delete offer %q: %w", id, err)
 	}
 	c.api = api
 	c.swap(entries, cat)

@@ -1,4 +1,4 @@
-package profiles
+package nextbest
 
 import (
 	"context"
@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 // each iteration builds the screen pop of the live, queued contact of one
 // of them. It reports p50, p90 and p99.
 //
-//	go test -run=NONE -bench=ScreenPopAssembly -benchtime=20000x ./profiles/ -customers=1000000
+//	go test -run=NONE -bench=ScreenPopAssembly -benchtime=20000x ./nextbest/ -customers=1000000
 func BenchmarkScreenPopAssembly(b *testing.B) {
 	popOnce.Do(func() { popPopper, popLive, popErr = newPopBench(b) })
 	if popErr != nil {
@@ -195,6 +195,6 @@ func newPopBench(b *testing.B) (*screenpop.Builder, []string, error) {
 	if err := LoadLearner(ctx, db, learner); err != nil {
 		return nil, nil, err
 	}
-	src := NewOffers(cat, learner, DefaultRules(), db, rt, nil)
+	src := NewEngine(cat, learner, DefaultRules(), db, rt, nil)
 	return &screenpop.Builder{Router: rt, Store: db, Profiles: db, Offers: src}, live, nil
 }

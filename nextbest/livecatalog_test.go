@@ -1,4 +1,4 @@
-package profiles
+package nextbest
 
 import (
 	"errors"
@@ -28,7 +28,7 @@ func TestCatalogOverlay(t *testing.T) {
 	if err := e.db.PutCatalogOffer(e.ctx, store.CatalogOffer{ID: "savings", Definition: []byte(`{"id":"savings","title":"X","eligible":"nope"}`), UpdatedAt: at}); err != nil {
 		t.Fatal(err)
 	}
-	cat, err := NewCatalog(e.ctx, config, e.db, e.src, nil)
+	cat, err := NewLiveCatalog(e.ctx, config, e.db, e.src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestCatalogOverlay(t *testing.T) {
 		})
 	}
 	// A restart reads the same.
-	again, err := NewCatalog(e.ctx, config, e.db, e.src, nil)
+	again, err := NewLiveCatalog(e.ctx, config, e.db, e.src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestCatalogOverlay(t *testing.T) {
 // run; under -race it shows that a pop reads one whole catalog.
 func TestCatalogSwapWhilePopping(t *testing.T) {
 	e := newEnv(t)
-	cat, err := NewCatalog(e.ctx, offers.Demo(), e.db, e.src, nil)
+	cat, err := NewLiveCatalog(e.ctx, offers.Demo(), e.db, e.src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

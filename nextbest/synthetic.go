@@ -1,4 +1,4 @@
-package profiles
+package nextbest
 
 import (
 	"fmt"
@@ -47,7 +47,7 @@ func SyntheticAcceptance(offerID, segment string) float64 {
 // they exist only in these outcomes. It is deterministic in seed.
 func SyntheticOutcomes(cat *offers.Catalog, rules offers.Rules, custs []store.Customer, queue string, agents []string, seed uint64, now time.Time) ([]store.OfferOutcome, error) {
 	if len(agents) == 0 {
-		return nil, fmt.Errorf("profiles: synthetic outcomes: no agents")
+		return nil, fmt.Errorf("nextbest: synthetic outcomes: no agents")
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
 	minAge := max(syntheticMinAge, cat.MaxCooldown()+24*time.Hour)
@@ -58,7 +58,7 @@ func SyntheticOutcomes(cat *offers.Catalog, rules offers.Rules, custs []store.Cu
 		env := envOf(router.Contact{Channel: router.ChannelChat, Queue: queue}, cu, nil)
 		cands, err := cat.Candidates(rules, offers.Request{Env: env, Now: now})
 		if err != nil {
-			return nil, fmt.Errorf("profiles: synthetic outcomes of %q: %w", cu.ID, err)
+			return nil, fmt.Errorf("nextbest: synthetic outcomes of %q: %w", cu.ID, err)
 		}
 		past := syntheticMinContacts + rng.IntN(syntheticMaxContacts-syntheticMinContacts+1)
 		for range past {

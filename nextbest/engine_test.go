@@ -1,4 +1,4 @@
-package profiles
+package nextbest
 
 import (
 	"context"
@@ -22,7 +22,7 @@ type env struct {
 	db      *store.DB
 	rt      *router.Router
 	learner *offers.Learner
-	src     *Offers
+	src     *Engine
 }
 
 func newEnv(t *testing.T) *env {
@@ -66,7 +66,7 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	l := offers.NewLearner(offers.Prior{})
-	src := NewOffers(cat, l, DefaultRules(), db, rt, nil)
+	src := NewEngine(cat, l, DefaultRules(), db, rt, nil)
 	t.Cleanup(src.Close)
 	return &env{ctx: ctx, db: db, rt: rt, learner: l, src: src}
 }
@@ -206,7 +206,7 @@ func TestRestartKeepsRanking(t *testing.T) {
 	if err := LoadLearner(e.ctx, e.db, l); err != nil {
 		t.Fatal(err)
 	}
-	src := NewOffers(cat, l, DefaultRules(), e.db, e.rt, nil)
+	src := NewEngine(cat, l, DefaultRules(), e.db, e.rt, nil)
 	t.Cleanup(src.Close)
 	src.rng = rand.New(rand.NewPCG(1, 2)) // reproducible draws
 	c := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}})

@@ -1,4 +1,4 @@
-package profiles
+package nextbest
 
 import (
 	"context"
@@ -32,7 +32,7 @@ const (
 	presentQueue = 1024
 )
 
-// Store is what Offers reads and writes: profiles, ended contacts and
+// Store is what the Engine reads and writes: profiles, ended contacts and
 // their first message, and offer outcomes. *store.DB implements it.
 type Store interface {
 	Customer(ctx context.Context, id string) (store.Customer, error)
@@ -57,11 +57,11 @@ func DefaultRules() offers.Rules {
 	}
 }
 
-// Offers proposes offers for the screen pop from a catalog, suppression
+// Engine proposes offers for the screen pop from a catalog, suppression
 // rules and a learner, records the agents' outcomes durably and teaches
 // them to the learner. It implements screenpop.OfferSource and is safe for
 // concurrent use. Close it to stop its writer of presentations.
-type Offers struct {
+type Engine struct {
 	cat     atomic.Pointer[offers.Catalog] // never nil; swapped whole by SetCatalog
 	learner *offers.Learner
 	rules   offers.Rules
@@ -93,20 +93,20 @@ type Offers struct {
 	stopped chan struct{}
 }
 
-var _ screenpop.OfferSource = (*Offers)(nil)
+var _ screenpop.OfferSource = (*Engine)(nil)
 
 // NewOffers returns an offer source over cat, ranking with learner under
 // rules, and starts its writer of presentations. rt, when not nil, gives
 // Outcome the live contacts; log may be nil. The ranking's random source
 // is seeded from crypto/rand. The learner should hold the store's counts
 // (LoadLearner).
-func NewOffers(cat *offers.Catalog, learner *offers.Learner, rules offers.Rules, s Store, rt *router.Router, log *slog.Logger) *Offers {
+func NewEngine(cat *offers.Catalog, learner *offers.Learner, rules offers.Rules, s Store, rt *router.Router, log *slog.Logger) *Engine {
 	var seed [16]byte
 	_, _ = crand.Read(seed[:]) // never fails (crypto/rand.Read panics instead)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	o := &Offers{
+	o := &Engine{
 		learner: learner, rules: rules, store: s, rt: rt, log: log,
 		rng:     rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
 		present: make(chan []store.OfferOutcome, presentQueue),
@@ -125,7 +125,7 @@ func LoadLearner(ctx context.Context, s interface {
 }, l *offers.Learner) error {
 	stats, err := s.OfferStats(ctx)
 	if err != nil {
-		return fmt.Errorf("profiles: load learner: %w", err)
+		return fmt.Errorf("nextbest: load learner: %w", err)
 	}
 	for _, st := range stats {
 		l.Load(st.OfferID, st.Segment, offers.Counts{Accepted: st.Accepted, Rejected: st.Rejected})
@@ -134,18 +134,18 @@ func LoadLearner(ctx context.Context, s interface {
 }
 
 // Catalog returns the live catalog.
-func (o *Offers) Catalog() *offers.Catalog { return o.cat.Load() }
+func (o *Engine) Catalog() *offers.Catalog { return o.cat.Load() }
 
 // SetCatalog replaces the live catalog at once: a screen pop sees the
 // old one or the new one, never a mix.
-func (o *Offers) SetCatalog(c *offers.Catalog) { o.cat.Store(c) }
+func (o *Engine) SetCatalog(c *offers.Catalog) { o.cat.Store(c) }
 
 // Learner returns the learner.
-func (o *Offers) Learner() *offers.Learner { return o.learner }
+func (o *Engine) Learner() *offers.Learner { return o.learner }
 
 // Close stops the writer of presentations after it wrote what was
 // queued. Offers made after Close are not recorded as presented.
-func (o *Offers) Close() {
+func (o *Engine) Close() {
 	if o.closed.Swap(true) {
 		return
 	}
@@ -155,7 +155,7 @@ func (o *Offers) Close() {
 
 // Flush waits until the presentations queued so far are written (for
 // tests; not after Close).
-func (o *Offers) Flush() { o.pending.Wait() }
+func (o *Engine) Flush() { o.pending.Wait() }
 
 // Offers returns at most offers.MaxRanked offers for contact c, best
 // first, each with its one-line reason: none for a contact without a
@@ -172,7 +172,7 @@ func (o *Offers) Flush() { o.pending.Wait() }
 // wrap-up) are recorded as presented by that agent, as the agent's
 // desktop shows them, once per contact, offer and agent, by a writer
 // behind a queue: the screen pop never waits for that write.
-func (o *Offers) Offers(ctx context.Context, c router.Contact) ([]screenpop.Offer, error) {
+func (o *Engine) Offers(ctx context.Context, c router.Contact) ([]screenpop.Offer, error) {
 	offers, _, err := o.PopOffers(ctx, screenpop.OfferRequest{Contact: c, Shown: true})
 	return offers, err
 }
@@ -188,7 +188,7 @@ const NoProfile = "no profile"
 // erased one gets no offers). Only with r.Shown are the offers recorded
 // as presented. When no offer at all may be made during the
 // contact it says why: NoProfile or a reason of offers.Rules.Suppressed.
-func (o *Offers) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []screenpop.Offer, withheld string, err error) {
+func (o *Engine) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []screenpop.Offer, withheld string, err error) {
 	c := r.Contact
 	cat := o.cat.Load()
 	p, first := r.Profile, r.FirstMessages
@@ -206,7 +206,7 @@ func (o *Offers) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []s
 		case errors.Is(err, store.ErrNotFound):
 			// Live, not yet durable: no first message to read.
 		case err != nil:
-			return nil, "", fmt.Errorf("profiles: offers for %q: first message: %w", c.ID, err)
+			return nil, "", fmt.Errorf("nextbest: offers for %q: first message: %w", c.ID, err)
 		default:
 			first = msgs
 		}
@@ -220,7 +220,7 @@ func (o *Offers) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []s
 	// are read only when an eligible offer has a cooldown or a cap.
 	cands, err := cat.Eligible(env)
 	if err != nil {
-		return nil, "", fmt.Errorf("profiles: offers for %q: %w", c.ID, err)
+		return nil, "", fmt.Errorf("nextbest: offers for %q: %w", c.ID, err)
 	}
 	if slices.ContainsFunc(cands, func(x offers.Offer) bool { return x.Cooldown > 0 || x.CapPerContact > 0 }) {
 		history, err := o.history(ctx, cat, c, p.ID, now)
@@ -252,7 +252,7 @@ func (o *Offers) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []s
 	return out, "", nil
 }
 
-// maxShown bounds the presentations Offers remembers in memory.
+// maxShown bounds the presentations an Engine remembers in memory.
 const maxShown = 100_000
 
 // shownKey is an offer presented during a contact.
@@ -260,7 +260,7 @@ type shownKey struct{ contact, offer string }
 
 // remember notes presentations, so that their outcomes may be recorded
 // before the writer has stored them.
-func (o *Offers) remember(outs []store.OfferOutcome) {
+func (o *Engine) remember(outs []store.OfferOutcome) {
 	o.shownMu.Lock()
 	defer o.shownMu.Unlock()
 	if len(o.shown)+len(outs) > maxShown {
@@ -273,7 +273,7 @@ func (o *Offers) remember(outs []store.OfferOutcome) {
 
 // presented reports whether offerID was presented in a screen pop of the
 // contact contactID: remembered (not yet written), or stored.
-func (o *Offers) presented(ctx context.Context, contactID, offerID string) (bool, error) {
+func (o *Engine) presented(ctx context.Context, contactID, offerID string) (bool, error) {
 	o.shownMu.Lock()
 	ok := o.shown[shownKey{contactID, offerID}]
 	o.shownMu.Unlock()
@@ -287,14 +287,14 @@ func (o *Offers) presented(ctx context.Context, contactID, offerID string) (bool
 // the catalog's longest cooldown or since c began, without those of c
 // with its current agent, and with only the latest decision of each
 // contact and offer (a correction replaces what it corrects).
-func (o *Offers) history(ctx context.Context, cat *offers.Catalog, c router.Contact, customerID string, now time.Time) ([]offers.Result, error) {
+func (o *Engine) history(ctx context.Context, cat *offers.Catalog, c router.Contact, customerID string, now time.Time) ([]offers.Result, error) {
 	since := now.Add(-cat.MaxCooldown())
 	if !c.CreatedAt.IsZero() && c.CreatedAt.Before(since) {
 		since = c.CreatedAt
 	}
 	rows, err := o.store.OfferHistory(ctx, customerID, since, historyLimit)
 	if err != nil {
-		return nil, fmt.Errorf("profiles: offers for %q: history: %w", c.ID, err)
+		return nil, fmt.Errorf("nextbest: offers for %q: history: %w", c.ID, err)
 	}
 	type key struct{ contact, offer string }
 	decided := map[key]bool{}
@@ -317,7 +317,7 @@ func (o *Offers) history(ctx context.Context, cat *offers.Catalog, c router.Cont
 
 // queuePresented hands presentations to the writer, or drops them if it
 // is behind or closed.
-func (o *Offers) queuePresented(outs []store.OfferOutcome) {
+func (o *Engine) queuePresented(outs []store.OfferOutcome) {
 	if o.closed.Load() {
 		return
 	}
@@ -326,13 +326,13 @@ func (o *Offers) queuePresented(outs []store.OfferOutcome) {
 	case o.present <- outs:
 	default:
 		o.pending.Done()
-		o.log.Warn("profiles: presentations not recorded: the writer is behind", "contact", outs[0].ContactID)
+		o.log.Warn("nextbest: presentations not recorded: the writer is behind", "contact", outs[0].ContactID)
 	}
 }
 
 // writePresentations writes queued presentations, several screen pops'
 // in one transaction, until Close.
-func (o *Offers) writePresentations() {
+func (o *Engine) writePresentations() {
 	defer close(o.stopped)
 	for {
 		var batch []store.OfferOutcome
@@ -363,12 +363,12 @@ func (o *Offers) writePresentations() {
 	}
 }
 
-func (o *Offers) writePresented(batch []store.OfferOutcome, n int) {
+func (o *Engine) writePresented(batch []store.OfferOutcome, n int) {
 	defer o.pending.Add(-n)
 	ctx, cancel := context.WithTimeout(context.Background(), presentTimeout)
 	defer cancel()
 	if _, _, err := o.store.RecordOfferOutcomes(ctx, batch); err != nil {
-		o.log.Warn("profiles: presentations not recorded", "contact", batch[0].ContactID, "err", err)
+		o.log.Warn("nextbest: presentations not recorded", "contact", batch[0].ContactID, "err", err)
 		return
 	}
 	// Stored: the store answers for them from now on.
@@ -398,7 +398,7 @@ func envOf(c router.Contact, p store.Customer, first []router.Message) offers.En
 
 // profile reads the profile of customerID, following its merges; ok is
 // false for no id, an unknown or an erased profile.
-func (o *Offers) profile(ctx context.Context, customerID string) (p store.Customer, ok bool, err error) {
+func (o *Engine) profile(ctx context.Context, customerID string) (p store.Customer, ok bool, err error) {
 	if customerID == "" {
 		return p, false, nil
 	}
@@ -407,7 +407,7 @@ func (o *Offers) profile(ctx context.Context, customerID string) (p store.Custom
 	case errors.Is(err, store.ErrNotFound):
 		return p, false, nil
 	case err != nil:
-		return p, false, fmt.Errorf("profiles: profile %q: %w", customerID, err)
+		return p, false, fmt.Errorf("nextbest: profile %q: %w", customerID, err)
 	}
 	return p, p.ErasedAt.IsZero(), nil
 }
@@ -422,7 +422,7 @@ func (o *Offers) profile(ctx context.Context, customerID string) (p store.Custom
 // twice, and a different decision on the same offer and contact
 // corrects the previous one (store.RecordOfferOutcomes). A store failure
 // wraps screenpop.ErrNotRecorded.
-func (o *Offers) Outcome(ctx context.Context, oo screenpop.OfferOutcome) error {
+func (o *Engine) Outcome(ctx context.Context, oo screenpop.OfferOutcome) error {
 	if _, ok := o.cat.Load().Offer(oo.OfferID); !ok {
 		return router.Errorf(router.CodeInvalid, "offer_id", "offer %q is not in the catalog", oo.OfferID)
 	}
@@ -433,18 +433,18 @@ func (o *Offers) Outcome(ctx context.Context, oo screenpop.OfferOutcome) error {
 	}
 	shown, err := o.presented(ctx, oo.ContactID, oo.OfferID)
 	if err != nil {
-		return fmt.Errorf("profiles: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
+		return fmt.Errorf("nextbest: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
 	}
 	if !shown {
 		return router.Errorf(router.CodeInvalid, "offer_id", "offer %q was not presented in the screen pop of contact %s; record outcomes of the offers it shows", oo.OfferID, oo.ContactID)
 	}
 	c, err := o.contact(ctx, oo.ContactID)
 	if err != nil {
-		return fmt.Errorf("profiles: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
+		return fmt.Errorf("nextbest: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
 	}
 	p, ok, err := o.profile(ctx, c.Customer.ID)
 	if err != nil {
-		return fmt.Errorf("profiles: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
+		return fmt.Errorf("nextbest: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
 	}
 	rec := store.OfferOutcome{OfferID: oo.OfferID, ContactID: oo.ContactID, AgentID: oo.AgentID, Outcome: oo.Outcome, At: time.Now()}
 	if ok {
@@ -454,7 +454,7 @@ func (o *Offers) Outcome(ctx context.Context, oo screenpop.OfferOutcome) error {
 	defer o.recordMu.Unlock()
 	changed, _, err := o.store.RecordOfferOutcomes(ctx, []store.OfferOutcome{rec})
 	if err != nil {
-		return fmt.Errorf("profiles: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
+		return fmt.Errorf("nextbest: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
 	}
 	for _, s := range changed {
 		o.learner.Load(s.OfferID, s.Segment, offers.Counts{Accepted: s.Accepted, Rejected: s.Rejected})
@@ -463,7 +463,7 @@ func (o *Offers) Outcome(ctx context.Context, oo screenpop.OfferOutcome) error {
 }
 
 // contact reads a contact, live from the router or ended from the store.
-func (o *Offers) contact(ctx context.Context, id string) (router.Contact, error) {
+func (o *Engine) contact(ctx context.Context, id string) (router.Contact, error) {
 	if o.rt != nil {
 		if c, ok := o.rt.Snapshot().Contact(id); ok {
 			return c, nil
@@ -471,7 +471,7 @@ func (o *Offers) contact(ctx context.Context, id string) (router.Contact, error)
 	}
 	c, err := o.store.Contact(ctx, id)
 	if err != nil {
-		return c, fmt.Errorf("profiles: contact %q: %w", id, err)
+		return c, fmt.Errorf("nextbest: contact %q: %w", id, err)
 	}
 	return c, nil
 }
