@@ -176,7 +176,7 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 		st := tx.StmtContext(ctx, db.stmts.upsertContact)
 		for i := range b.Contacts {
 			c := &b.Contacts[i]
-			data, err := marshalJSON(c)
+			data, err := marshalJSON(recordOfContact(c))
 			if err != nil {
 				return fmt.Errorf("store: commit: contact %q: encode: %w", c.ID, err)
 			}

@@ -64,7 +64,7 @@ func eraseContactsTx(ctx context.Context, tx *sql.Tx, d dialect, customerID stri
 			c.Customer.ID = customerID
 		}
 		c.Subject, c.Notes = "", ""
-		data, err := marshalJSON(c)
+		data, err := marshalJSON(recordOfContact(&c))
 		if err != nil {
 			return fmt.Errorf("contact %q: encode: %w", c.ID, err)
 		}

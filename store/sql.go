@@ -85,19 +85,6 @@ func marshalJSON(v any) (string, error) {
 // unmarshalJSON is json.Unmarshal of a TEXT column.
 func unmarshalJSON(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
-// utcContact puts every time of c in UTC, so that what is read back does
-// not depend on the zone the writer used.
-func utcContact(c *router.Contact) {
-	for _, t := range []*time.Time{
-		&c.PreferredUntil, &c.CreatedAt, &c.EnqueuedAt, &c.QueuedAt,
-		&c.OfferedAt, &c.OfferExpires, &c.AssignedAt, &c.EndedAt,
-	} {
-		if !t.IsZero() {
-			*t = t.UTC()
-		}
-	}
-}
-
 // scanContact reads the data, idempotency_key and idempotency_hash columns
 // of a contacts row.
 func scanContact(row interface{ Scan(...any) error }) (router.Contact, error) {
@@ -105,16 +92,19 @@ func scanContact(row interface{ Scan(...any) error }) (router.Contact, error) {
 		data string
 		key  sql.NullString
 		hash string
-		c    router.Contact
+		rec  contactRecord
 	)
 	if err := row.Scan(&data, &key, &hash); err != nil {
-		return c, err
+		return router.Contact{}, err
 	}
-	if err := json.Unmarshal([]byte(data), &c); err != nil {
-		return c, err
+	if err := json.Unmarshal([]byte(data), &rec); err != nil {
+		return router.Contact{}, err
+	}
+	c, err := rec.contact()
+	if err != nil {
+		return router.Contact{}, err
 	}
 	c.IdempotencyKey = key.String
 	c.IdempotencyHash = hash
-	utcContact(&c)
 	return c, nil
 }
