@@ -155,7 +155,7 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 	if len(b.Queues) > 0 {
 		st := tx.StmtContext(ctx, db.stmts.upsertQueue)
 		for _, q := range b.Queues {
-			def, err := marshalJSON(q)
+			def, err := marshalJSON(recordOfQueue(q))
 			if err != nil {
 				return fmt.Errorf("store: commit: queue %q: encode: %w", q.Name, err)
 			}

@@ -91,15 +91,20 @@ func (db *DB) Load(ctx context.Context) (*router.Loaded, error) {
 	for rows.Next() {
 		var (
 			name, def string
-			q         router.Queue
+			rec       queueRecord
 		)
 		if err := rows.Scan(&name, &def); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: load queues: %w", err)
 		}
-		if err := json.Unmarshal([]byte(def), &q); err != nil {
+		if err := json.Unmarshal([]byte(def), &rec); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: load queue %q: decode: %w", name, err)
+		}
+		q, err := rec.queue()
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: load %w", err)
 		}
 		l.Queues = append(l.Queues, q)
 	}

@@ -136,3 +136,100 @@ func utc(t time.Time) time.Time {
 	}
 	return t.UTC()
 }
+
+// queueRecordVersion is the version of queueRecord this store writes.
+const queueRecordVersion = 1
+
+// queueRecord is how the store keeps a queue's definition, as JSON in the
+// def column of queues: the store's own type, as contactRecord is, whose
+// names are those written since version 1 (the router's JSON of the
+// time). TestQueueRecordGolden and TestQueueRecordRoundTrip hold it.
+type queueRecord struct {
+	// Version is queueRecordVersion when written; absent (version 1) in
+	// records written before versions were recorded.
+	Version       int                 `json:"v,omitempty"`
+	Name          string              `json:"name"`
+	Requirements  []requirementRecord `json:"requirements"`
+	Priority      int                 `json:"priority"`
+	Strategy      string              `json:"strategy"`
+	ServiceLevel  serviceLevelRecord  `json:"service_level"`
+	Relaxation    []relaxStepRecord   `json:"relaxation,omitempty"`
+	MaxWait       durationRecord      `json:"max_wait,omitempty"`
+	Overflow      string              `json:"overflow,omitempty"`
+	WrapUp        durationRecord      `json:"wrapup,omitempty"`
+	ValueTiers    []valueTierRecord   `json:"value_tiers,omitempty"`
+	SegmentBoosts map[string]int      `json:"segment_boosts,omitempty"`
+	Hours         string              `json:"hours,omitempty"`
+}
+
+type serviceLevelRecord struct {
+	Target float64        `json:"target"`
+	Within durationRecord `json:"within"`
+}
+
+type relaxStepRecord struct {
+	Name  string         `json:"name"`
+	After durationRecord `json:"after"`
+	Drop  []string       `json:"drop,omitempty"`
+	Min   map[string]int `json:"min,omitempty"`
+}
+
+type valueTierRecord struct {
+	Min   float64 `json:"min"`
+	Boost int     `json:"boost"`
+}
+
+// durationRecord is a duration kept in Go's syntax ("1m30s").
+type durationRecord time.Duration
+
+func (d durationRecord) MarshalText() ([]byte, error) {
+	return []byte(time.Duration(d).String()), nil
+}
+
+func (d *durationRecord) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", b, err)
+	}
+	*d = durationRecord(v)
+	return nil
+}
+
+// recordOfQueue is what the store writes of q.
+func recordOfQueue(q router.Queue) queueRecord {
+	r := queueRecord{
+		Version: queueRecordVersion, Name: q.Name, Requirements: requirementRecords(q.Requirements),
+		Priority: q.Priority, Strategy: string(q.Strategy),
+		ServiceLevel: serviceLevelRecord{Target: q.ServiceLevel.Target, Within: durationRecord(q.ServiceLevel.Within)},
+		MaxWait:      durationRecord(q.MaxWait), Overflow: q.Overflow, WrapUp: durationRecord(q.WrapUp),
+		SegmentBoosts: q.SegmentBoosts, Hours: q.Hours,
+	}
+	for _, s := range q.Relaxation {
+		r.Relaxation = append(r.Relaxation, relaxStepRecord{Name: s.Name, After: durationRecord(s.After), Drop: s.Drop, Min: s.Min})
+	}
+	for _, t := range q.ValueTiers {
+		r.ValueTiers = append(r.ValueTiers, valueTierRecord{Min: t.Min, Boost: t.Boost})
+	}
+	return r
+}
+
+// queue is the queue r keeps; an error for a record written by a later
+// version.
+func (r queueRecord) queue() (router.Queue, error) {
+	if r.Version > queueRecordVersion {
+		return router.Queue{}, fmt.Errorf("queue %q: record version %d is newer than this release reads (%d): upgrade switchboard", r.Name, r.Version, queueRecordVersion)
+	}
+	q := router.Queue{
+		Name: r.Name, Requirements: requirements(r.Requirements), Priority: r.Priority, Strategy: router.Strategy(r.Strategy),
+		ServiceLevel: router.ServiceLevel{Target: r.ServiceLevel.Target, Within: router.Duration(r.ServiceLevel.Within)},
+		MaxWait:      router.Duration(r.MaxWait), Overflow: r.Overflow, WrapUp: router.Duration(r.WrapUp),
+		SegmentBoosts: r.SegmentBoosts, Hours: r.Hours,
+	}
+	for _, s := range r.Relaxation {
+		q.Relaxation = append(q.Relaxation, router.RelaxStep{Name: s.Name, After: router.Duration(s.After), Drop: s.Drop, Min: s.Min})
+	}
+	for _, t := range r.ValueTiers {
+		q.ValueTiers = append(q.ValueTiers, router.ValueTier{Min: t.Min, Boost: t.Boost})
+	}
+	return q, nil
+}

@@ -21,12 +21,19 @@ func fill(t *testing.T, v reflect.Value, n *int) {
 	switch v.Kind() {
 	case reflect.String:
 		v.SetString("s" + strings.Repeat("x", *n))
-	case reflect.Int:
-		v.SetInt(int64(*n))
+	case reflect.Int, reflect.Int64:
+		v.SetInt(int64(*n) * int64(time.Second))
 	case reflect.Float64:
 		v.SetFloat(float64(*n) + 0.5)
 	case reflect.Bool:
 		v.SetBool(true)
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		fill(t, k, n)
+		fill(t, e, n)
+		m.SetMapIndex(k, e)
+		v.Set(m)
 	case reflect.Slice:
 		s := reflect.MakeSlice(v.Type(), 1, 1)
 		fill(t, s.Index(0), n)
@@ -130,5 +137,70 @@ func TestContactRecordFromTheFuture(t *testing.T) {
 	}
 	if _, err := rec.contact(); err == nil || !strings.Contains(err.Error(), "upgrade") {
 		t.Errorf("got %v, want a refusal saying to upgrade", err)
+	}
+}
+
+// Every field of the router's Queue survives the store's record.
+func TestQueueRecordRoundTrip(t *testing.T) {
+	var q router.Queue
+	n := 0
+	fill(t, reflect.ValueOf(&q).Elem(), &n)
+	b, err := json.Marshal(recordOfQueue(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec queueRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := rec.queue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, q) {
+		t.Errorf("round trip lost something:\n got %+v\nwant %+v", got, q)
+	}
+	if rec.Version != queueRecordVersion {
+		t.Errorf("got version %d, want %d written", rec.Version, queueRecordVersion)
+	}
+}
+
+// Queue definitions as earlier releases wrote them are read whole
+// (testdata/queue_v*.json; never edit one).
+func TestQueueRecordGolden(t *testing.T) {
+	want := map[string]router.Queue{
+		"queue_v1_unversioned.json": {Name: "billing", Requirements: []router.Requirement{{Skill: "billing", Min: 3}}, Priority: 10, Strategy: router.BestSkill,
+			ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * time.Second)},
+			Relaxation: []router.RelaxStep{{Name: "any-level", After: router.Duration(30 * time.Second), Min: map[string]int{"billing": 1}},
+				{Name: "no-english", After: router.Duration(90 * time.Second), Drop: []string{"english"}}},
+			MaxWait: router.Duration(5 * time.Minute), Overflow: "general", WrapUp: router.Duration(45 * time.Second),
+			ValueTiers: []router.ValueTier{{Min: 1000, Boost: 10}, {Min: 10000, Boost: 30}}, SegmentBoosts: map[string]int{"premium": 20}, Hours: "office"},
+		"queue_v1_minimal.json": {Name: "sales"},
+	}
+	for name, w := range want {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rec queueRecord
+			if err := json.Unmarshal(b, &rec); err != nil {
+				t.Fatal(err)
+			}
+			got, err := rec.queue()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, w) {
+				t.Errorf("read\n got %+v\nwant %+v", got, w)
+			}
+		})
+	}
+	var rec queueRecord
+	if err := json.Unmarshal([]byte(`{"v":2,"name":"q"}`), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.queue(); err == nil || !strings.Contains(err.Error(), "upgrade") {
+		t.Errorf("a record of version 2: got %v, want a refusal saying to upgrade", err)
 	}
 }
