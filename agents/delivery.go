@@ -1,0 +1,176 @@
+package agents
+
+import (
+	"encoding/json"
+	"errors"
+	"hash/maphash"
+	"slices"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// Delivery: the router's notifications, sharded by agent, become the
+// messages of each of the agent's sessions, in order, off the router's
+// goroutine.
+
+func (h *Hub) shardOf(agentID string) *shard {
+	return h.shards[maphash.String(h.seed, agentID)%uint64(len(h.shards))]
+}
+
+func (sh *shard) put(j job) {
+	sh.mu.Lock()
+	sh.jobs = append(sh.jobs, j)
+	sh.mu.Unlock()
+	select {
+	case sh.wake <- struct{}{}:
+	default:
+	}
+}
+
+// work runs the jobs of one shard in order until the hub closes.
+func (h *Hub) work(sh *shard) {
+	defer h.wg.Done()
+	for {
+		select {
+		case <-sh.wake:
+		case <-h.ctx.Done():
+			return
+		}
+		for {
+			sh.mu.Lock()
+			jobs := sh.jobs
+			sh.jobs = nil
+			sh.mu.Unlock()
+			if len(jobs) == 0 {
+				break
+			}
+			for _, j := range jobs {
+				if h.ctx.Err() != nil {
+					return
+				}
+				if j.attach != nil {
+					h.attach(j.attach)
+				} else {
+					h.deliver(j.note)
+				}
+			}
+		}
+	}
+}
+
+// deliver turns a notification into its message and pushes it to the
+// sessions of the notification's agent, and only theirs.
+func (h *Hub) deliver(n router.Notification) {
+	ss := h.sessionsOf(n.AgentID)
+	if len(ss) == 0 {
+		return
+	}
+	typ, data := h.render(n)
+	if typ == "" {
+		return
+	}
+	for _, s := range ss {
+		s.push(typ, data)
+	}
+}
+
+// render builds the message of a notification; typ is empty when it has
+// none.
+func (h *Hub) render(n router.Notification) (typ string, data []byte) {
+	var v any
+	switch n.Kind {
+	case router.NoteOffer:
+		typ, v = msgOffer, h.offer(*n.Contact, n.Reason)
+	case router.NoteOfferWithdrawn:
+		typ, v = msgOfferWithdrawn, withdrawnData{ContactID: n.Contact.ID, Reason: n.Reason}
+	case router.NoteAssigned:
+		typ, v = msgAssigned, h.active(*n.Contact)
+	case router.NoteMessage:
+		if n.Message == nil {
+			return "", nil
+		}
+		typ, v = msgMessage, messageData{ContactID: n.Contact.ID, Message: *n.Message}
+	case router.NoteContact:
+		typ, v = msgContact, contactData{Contact: n.Contact.ForAgent(), Reason: n.Reason}
+	case router.NoteContactEnded:
+		typ, v = msgContactClosed, closedData{ContactID: n.Contact.ID, State: closedState(n), Reason: n.Reason}
+	case router.NoteDelivery:
+		if n.Message == nil || n.Message.Delivery == nil {
+			return "", nil
+		}
+		typ, v = msgDelivery, deliveryData{ContactID: n.Message.ContactID, Seq: n.Message.Seq, Delivery: *n.Message.Delivery}
+	case router.NoteAgent:
+		if n.Agent == nil {
+			return "", nil
+		}
+		typ, v = msgState, stateData{Agent: *n.Agent, Reason: n.Reason}
+	default:
+		return "", nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		h.log.Error("agents: encode message", "type", typ, "err", err)
+		return "", nil
+	}
+	return typ, b
+}
+
+// closedState says how a contact left its agent: closed or abandoned
+// (it ended), transferred, or returned (taken back to its queue after the
+// agent's grace ran out).
+func closedState(n router.Notification) string {
+	switch {
+	case n.Contact.State.Final():
+		return string(n.Contact.State)
+	case n.Reason == "transferred":
+		return string(router.ContactTransferred)
+	}
+	return "returned"
+}
+
+// offer builds an offer with its screen pop. A store failure still sends
+// the offer, with what the screen pop could show.
+func (h *Hub) offer(c router.Contact, reason string) offerData {
+	pop, err := h.popper.BuildFor(h.ctx, c, reason, c.OfferedAt, true)
+	if err != nil {
+		h.log.Warn("agents: screen pop of an offer", "contact", c.ID, "err", err)
+	}
+	return offerData{ContactID: c.ID, ExpiresAt: c.OfferExpires, Reason: reason, ScreenPop: pop}
+}
+
+// active builds an agent's contact with its conversation and screen pop.
+func (h *Hub) active(c router.Contact) activeContact {
+	ac := activeContact{Contact: c.ForAgent(), Messages: []router.Message{}}
+	var err error
+	if ac.ScreenPop, err = h.popper.BuildFor(h.ctx, c, "", c.AssignedAt, true); err != nil {
+		h.log.Warn("agents: screen pop of a contact", "contact", c.ID, "err", err)
+	}
+	if ac.Messages, err = h.conversation(c.ID); err != nil {
+		h.log.Warn("agents: conversation of a contact", "contact", c.ID, "err", err)
+	}
+	return ac
+}
+
+// conversation returns the latest messages of a contact, oldest first.
+func (h *Hub) conversation(id string) ([]router.Message, error) {
+	out := []router.Message{}
+	after := 0
+	for {
+		page, err := h.store.Messages(h.ctx, id, after, store.MaxMessageLimit)
+		if errors.Is(err, store.ErrNotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, page...)
+		if n := len(out); n > conversationMessages {
+			out = slices.Clone(out[n-conversationMessages:])
+		}
+		if len(page) < store.MaxMessageLimit {
+			return out, nil
+		}
+		after = page[len(page)-1].Seq
+	}
+}
