@@ -138,7 +138,7 @@ type Config struct {
 	Calendars map[string]Calendar `yaml:"calendars,omitempty" json:"calendars,omitempty"`
 	// Queues are upserted into the store when the daemon starts. An empty
 	// Strategy is set to router.LongestIdle by Parse.
-	Queues []router.Queue `yaml:"queues,omitempty" json:"queues,omitempty"`
+	Queues []Queue `yaml:"queues,omitempty" json:"queues,omitempty"`
 	// Offers configures what the screen pop offers customers: the
 	// catalog, the complaints during which nothing is offered, and the
 	// learner's prior.

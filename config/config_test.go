@@ -497,7 +497,7 @@ func containsLine(msg, want string) bool {
 
 func TestValidateBuiltInGo(t *testing.T) {
 	c := Default()
-	c.Queues = []router.Queue{{Name: "a", Strategy: "fastest"}}
+	c.Queues = []Queue{{Name: "a", Strategy: "fastest"}}
 	err := c.Validate()
 	if got, want := err.Error(), `config: queues[0].strategy: unknown strategy "fastest" (want longest_idle, least_occupied, best_skill or round_robin)`; got != want {
 		t.Errorf("got %q, want %q", got, want)
@@ -993,8 +993,8 @@ func TestRouterQueues(t *testing.T) {
 	if got, want := strings.Join(names, ","), "general,billing,sales,support"; got != want {
 		t.Fatalf("got %s, want %s", got, want)
 	}
-	if !reflect.DeepEqual(qs[1], c.Queues[0]) {
-		t.Errorf("got %+v, want %+v", qs[1], c.Queues[0])
+	if !reflect.DeepEqual(qs[1], c.Queues[0].Router()) {
+		t.Errorf("got %+v, want %+v", qs[1], c.Queues[0].Router())
 	}
 	qs[1].Requirements[0].Min = 0
 	qs[1].Relaxation[0].Min["billing"] = 0
@@ -1007,13 +1007,13 @@ func TestRouterQueues(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		queues []router.Queue
+		queues []Queue
 		want   string
 	}{
-		{"file-order", []router.Queue{{Name: "a"}, {Name: "b"}, {Name: "c"}}, "a,b,c"},
-		{"chain", []router.Queue{{Name: "a", Overflow: "b"}, {Name: "b", Overflow: "c"}, {Name: "c"}}, "c,b,a"},
-		{"cycle-still-terminates", []router.Queue{{Name: "a", Overflow: "b"}, {Name: "b", Overflow: "a"}}, "b,a"},
-		{"unknown-overflow", []router.Queue{{Name: "a", Overflow: "x"}}, "a"},
+		{"file-order", []Queue{{Name: "a"}, {Name: "b"}, {Name: "c"}}, "a,b,c"},
+		{"chain", []Queue{{Name: "a", Overflow: "b"}, {Name: "b", Overflow: "c"}, {Name: "c"}}, "c,b,a"},
+		{"cycle-still-terminates", []Queue{{Name: "a", Overflow: "b"}, {Name: "b", Overflow: "a"}}, "b,a"},
+		{"unknown-overflow", []Queue{{Name: "a", Overflow: "x"}}, "a"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

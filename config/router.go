@@ -74,7 +74,7 @@ func (c *Config) RouterQueues() []router.Queue {
 		if q.Hours == "" && chatQueues[q.Name] {
 			q.Hours = ChatCalendar
 		}
-		qs = append(qs, copyQueue(q))
+		qs = append(qs, routerQueue(q))
 	}
 	for i := range c.Queues {
 		add(i)
@@ -82,24 +82,13 @@ func (c *Config) RouterQueues() []router.Queue {
 	return qs
 }
 
-// copyQueue returns a deep copy of q, its strategy defaulted.
-func copyQueue(q router.Queue) router.Queue {
-	q.Requirements = slices.Clone(q.Requirements)
-	if q.Strategy == "" {
-		q.Strategy = router.LongestIdle
+// routerQueue returns q as the router's type, its strategy defaulted.
+func routerQueue(q Queue) router.Queue {
+	r := q.Router()
+	if r.Strategy == "" {
+		r.Strategy = router.LongestIdle
 	}
-	if q.Relaxation != nil {
-		steps := make([]router.RelaxStep, len(q.Relaxation))
-		for i, s := range q.Relaxation {
-			s.Drop = slices.Clone(s.Drop)
-			s.Min = maps.Clone(s.Min)
-			steps[i] = s
-		}
-		q.Relaxation = steps
-	}
-	q.ValueTiers = slices.Clone(q.ValueTiers)
-	q.SegmentBoosts = maps.Clone(q.SegmentBoosts)
-	return q
+	return r
 }
 
 // RouterAgents returns the configured agents as the router's type, in file

@@ -510,7 +510,7 @@ func (v *validator) queues() {
 		}
 	}
 	for i, q := range qs {
-		v.queue(indexPath("queues", i), q, byName)
+		v.queue(indexPath("queues", i), q.Router(), byName)
 	}
 	v.overflowCycles(byName)
 }
@@ -604,7 +604,7 @@ func minIndex(m map[int]bool) int {
 }
 
 // queueNames lists the queues other than self, for "want one of".
-func queueNames(qs []router.Queue, self string) string {
+func queueNames(qs []Queue, self string) string {
 	var names []string
 	for _, q := range qs {
 		if q.Name != self && q.Name != "" {

@@ -104,8 +104,8 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 // Requirement is the condition skill ≥ Min.
 type Requirement struct {
-	Skill string `json:"skill" yaml:"skill"`
-	Min   int    `json:"min" yaml:"min"`
+	Skill string `json:"skill"`
+	Min   int    `json:"min"`
 }
 
 func (r Requirement) String() string { return fmt.Sprintf("%s≥%d", r.Skill, r.Min) }
@@ -341,49 +341,49 @@ type Agent struct {
 // RelaxStep loosens a queue's requirements once a contact has waited
 // After in the queue. Steps are cumulative, applied in order.
 type RelaxStep struct {
-	Name  string   `json:"name" yaml:"name"`
-	After Duration `json:"after" yaml:"after"`
+	Name  string   `json:"name"`
+	After Duration `json:"after"`
 	// Drop removes the requirements on these skills ("*" drops all).
-	Drop []string `json:"drop,omitempty" yaml:"drop,omitempty"`
+	Drop []string `json:"drop,omitempty"`
 	// Min lowers (or raises) the minimum level of a skill's requirement.
-	Min map[string]int `json:"min,omitempty" yaml:"min,omitempty"`
+	Min map[string]int `json:"min,omitempty"`
 }
 
 // ServiceLevel is the target share of contacts answered within a time.
 type ServiceLevel struct {
 	// Target is a fraction, 0.8 for 80 %.
-	Target float64  `json:"target" yaml:"target"`
-	Within Duration `json:"within" yaml:"within"`
+	Target float64  `json:"target"`
+	Within Duration `json:"within"`
 }
 
 // ValueTier raises the rank of contacts from customers worth at least Min.
 type ValueTier struct {
-	Min   float64 `json:"min" yaml:"min"`
-	Boost int     `json:"boost" yaml:"boost"`
+	Min   float64 `json:"min"`
+	Boost int     `json:"boost"`
 }
 
 // Queue is where contacts wait, with the rules that route them.
 type Queue struct {
-	Name         string        `json:"name" yaml:"name"`
-	Requirements []Requirement `json:"requirements" yaml:"requirements"`
-	Priority     int           `json:"priority" yaml:"priority"`
-	Strategy     Strategy      `json:"strategy" yaml:"strategy"`
-	ServiceLevel ServiceLevel  `json:"service_level" yaml:"service_level"`
-	Relaxation   []RelaxStep   `json:"relaxation,omitempty" yaml:"relaxation,omitempty"`
+	Name         string        `json:"name"`
+	Requirements []Requirement `json:"requirements"`
+	Priority     int           `json:"priority"`
+	Strategy     Strategy      `json:"strategy"`
+	ServiceLevel ServiceLevel  `json:"service_level"`
+	Relaxation   []RelaxStep   `json:"relaxation,omitempty"`
 	// MaxWait moves a contact still queued after this long to Overflow
 	// (0: no limit).
-	MaxWait  Duration `json:"max_wait,omitempty" yaml:"max_wait,omitempty"`
-	Overflow string   `json:"overflow,omitempty" yaml:"overflow,omitempty"`
+	MaxWait  Duration `json:"max_wait,omitempty"`
+	Overflow string   `json:"overflow,omitempty"`
 	// WrapUp is how long an agent stays in wrap-up after a contact of this
 	// queue (0: the router's default).
-	WrapUp     Duration    `json:"wrapup,omitempty" yaml:"wrapup,omitempty"`
-	ValueTiers []ValueTier `json:"value_tiers,omitempty" yaml:"value_tiers,omitempty"`
+	WrapUp     Duration    `json:"wrapup,omitempty"`
+	ValueTiers []ValueTier `json:"value_tiers,omitempty"`
 	// SegmentBoosts raise the rank of contacts from customers of a
 	// segment; added to the value tier's boost.
-	SegmentBoosts map[string]int `json:"segment_boosts,omitempty" yaml:"segment_boosts,omitempty"`
+	SegmentBoosts map[string]int `json:"segment_boosts,omitempty"`
 	// Hours names the queue's business hours, one of Options.Calendars;
 	// empty means always open. Readers ask Snapshot.Hours.
-	Hours string `json:"hours,omitempty" yaml:"hours,omitempty"`
+	Hours string `json:"hours,omitempty"`
 }
 
 // Batch is one atomic, durable commit: everything a group of router
