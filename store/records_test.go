@@ -58,24 +58,7 @@ func fill(t *testing.T, v reflect.Value, n *int) {
 // added to the router but not to contactRecord fails here, instead of
 // being lost at the next restart.
 func TestContactRecordRoundTrip(t *testing.T) {
-	var c router.Contact
-	n := 0
-	fill(t, reflect.ValueOf(&c).Elem(), &n)
-	b, err := json.Marshal(recordOfContact(&c))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec contactRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
-		t.Fatal(err)
-	}
-	got, err := rec.contact()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, c) {
-		t.Errorf("round trip lost something:\n got %+v\nwant %+v", got, c)
-	}
+	rec := roundTrip(t, func(c router.Contact) contactRecord { return recordOfContact(&c) }, contactRecord.contact)
 	if rec.Version != contactRecordVersion {
 		t.Errorf("got version %d, want %d written", rec.Version, contactRecordVersion)
 	}
@@ -108,25 +91,7 @@ func TestContactRecordGolden(t *testing.T) {
 			State: router.ContactQueued, CreatedAt: at(0), EnqueuedAt: at(0), QueuedAt: at(0),
 		},
 	}
-	for name, w := range want {
-		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join("testdata", name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var rec contactRecord
-			if err := json.Unmarshal(b, &rec); err != nil {
-				t.Fatal(err)
-			}
-			got, err := rec.contact()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, w) {
-				t.Errorf("read\n got %+v\nwant %+v", got, w)
-			}
-		})
-	}
+	readGolden(t, want, contactRecord.contact)
 }
 
 // A record of a later version is refused, not read in part.
@@ -142,24 +107,7 @@ func TestContactRecordFromTheFuture(t *testing.T) {
 
 // Every field of the router's Queue survives the store's record.
 func TestQueueRecordRoundTrip(t *testing.T) {
-	var q router.Queue
-	n := 0
-	fill(t, reflect.ValueOf(&q).Elem(), &n)
-	b, err := json.Marshal(recordOfQueue(q))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec queueRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
-		t.Fatal(err)
-	}
-	got, err := rec.queue()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, q) {
-		t.Errorf("round trip lost something:\n got %+v\nwant %+v", got, q)
-	}
+	rec := roundTrip(t, recordOfQueue, queueRecord.queue)
 	if rec.Version != queueRecordVersion {
 		t.Errorf("got version %d, want %d written", rec.Version, queueRecordVersion)
 	}
@@ -177,17 +125,57 @@ func TestQueueRecordGolden(t *testing.T) {
 			ValueTiers: []router.ValueTier{{Min: 1000, Boost: 10}, {Min: 10000, Boost: 30}}, SegmentBoosts: map[string]int{"premium": 20}, Hours: "office"},
 		"queue_v1_minimal.json": {Name: "sales"},
 	}
+	readGolden(t, want, queueRecord.queue)
+	var rec queueRecord
+	if err := json.Unmarshal([]byte(`{"v":2,"name":"q"}`), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.queue(); err == nil || !strings.Contains(err.Error(), "upgrade") {
+		t.Errorf("a record of version 2: got %v, want a refusal saying to upgrade", err)
+	}
+}
+
+// roundTrip fills every field of a T, writes it as the store would (toRec,
+// then JSON), reads it back (fromRec) and fails unless it is the same;
+// it returns the record read.
+func roundTrip[T, R any](t *testing.T, toRec func(T) R, fromRec func(R) (T, error)) R {
+	t.Helper()
+	var v T
+	n := 0
+	fill(t, reflect.ValueOf(&v).Elem(), &n)
+	b, err := json.Marshal(toRec(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec R
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := fromRec(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, v) {
+		t.Errorf("round trip lost something:\n got %+v\nwant %+v", got, v)
+	}
+	return rec
+}
+
+// readGolden reads each file of testdata named in want as a record R and
+// expects the value want gives it.
+func readGolden[T, R any](t *testing.T, want map[string]T, fromRec func(R) (T, error)) {
+	t.Helper()
 	for name, w := range want {
 		t.Run(name, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join("testdata", name))
 			if err != nil {
 				t.Fatal(err)
 			}
-			var rec queueRecord
+			var rec R
 			if err := json.Unmarshal(b, &rec); err != nil {
 				t.Fatal(err)
 			}
-			got, err := rec.queue()
+			got, err := fromRec(rec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,12 +183,5 @@ func TestQueueRecordGolden(t *testing.T) {
 				t.Errorf("read\n got %+v\nwant %+v", got, w)
 			}
 		})
-	}
-	var rec queueRecord
-	if err := json.Unmarshal([]byte(`{"v":2,"name":"q"}`), &rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rec.queue(); err == nil || !strings.Contains(err.Error(), "upgrade") {
-		t.Errorf("a record of version 2: got %v, want a refusal saying to upgrade", err)
 	}
 }
