@@ -123,7 +123,7 @@ func closedState(n router.Notification) string {
 	switch {
 	case n.Contact.State.Final():
 		return string(n.Contact.State)
-	case n.Reason == "transferred":
+	case n.Reason == router.ReasonTransferred:
 		return string(router.ContactTransferred)
 	}
 	return "returned"

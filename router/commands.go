@@ -365,8 +365,8 @@ func (w *write) newContact(nc NewContact) (*Contact, error) {
 	w.putContact(c)
 	w.rememberKey(c)
 	_, how := rankParts(c.Priority, q, c.Customer)
-	w.event(c, "created", "", fmt.Sprintf("%s contact in %s, requirements %s, rank %d (%s)", c.Channel, c.Queue, reqString(c.Effective), c.Rank, how))
-	w.note(Notification{Kind: NoteContact, Contact: cloneContact(c), Reason: "created"})
+	w.event(c, EventCreated, "", fmt.Sprintf("%s contact in %s, requirements %s, rank %d (%s)", c.Channel, c.Queue, reqString(c.Effective), c.Rank, how))
+	w.note(Notification{Kind: NoteContact, Contact: cloneContact(c), Reason: ReasonCreated})
 	if nc.Body != "" {
 		first := nc.First
 		first.Direction, first.Seq, first.At, first.Delivery, first.ClientID = "in", 0, time.Time{}, nil, ""
@@ -400,7 +400,7 @@ func (r *Router) PutAgent(ctx context.Context, spec Agent) (Agent, bool, error) 
 		a.Name, a.Skills, a.Capacity = spec.Name, cloneMap(spec.Skills), cloneMap(spec.Capacity)
 		a.skillsRev = w.r.nextRev()
 		w.putAgent(a, true)
-		w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: "definition changed"})
+		w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: ReasonDefinitionChanged})
 		return agentResult(a.ID), nil
 	})
 	if err != nil {
@@ -600,7 +600,7 @@ func (r *Router) Accept(ctx context.Context, contactID, agentID string) (Contact
 		a.Offer, a.IdleSince = "", w.now
 		w.putContact(c)
 		w.putAgent(a, false)
-		w.event(c, "assigned", agentID, fmt.Sprintf("accepted after %s; waited %s", w.now.Sub(c.OfferedAt).Round(time.Millisecond), w.now.Sub(c.EnqueuedAt).Round(time.Second)))
+		w.event(c, EventAssigned, agentID, fmt.Sprintf("accepted after %s; waited %s", w.now.Sub(c.OfferedAt).Round(time.Millisecond), w.now.Sub(c.EnqueuedAt).Round(time.Second)))
 		w.note(Notification{Kind: NoteAssigned, AgentID: agentID, Contact: c})
 		return contactResult(c.ID), nil
 	}))
@@ -623,7 +623,7 @@ func (r *Router) Decline(ctx context.Context, contactID, agentID, reason string)
 		if reason == "" {
 			reason = "declined by " + agentID
 		}
-		w.requeue(c, "declined", reason, agentID)
+		w.requeue(c, EventDeclined, reason, agentID)
 		return contactResult(c.ID), nil
 	}))
 }
@@ -647,12 +647,12 @@ func (r *Router) WrapUp(ctx context.Context, contactID, agentID, disposition, no
 		}
 		a, aerr := w.agent(c.AgentID)
 		if aerr != nil || (a.State != AgentAvailable && a.State != AgentWrapUp) {
-			w.end(c, ContactClosed, "closed", c.AgentID, "wrapped up by "+c.AgentID+" (not available, no wrap-up time)")
+			w.end(c, ContactClosed, EventClosed, c.AgentID, "wrapped up by "+c.AgentID+" (not available, no wrap-up time)")
 			return contactResult(c.ID), nil
 		}
 		c.State = ContactWrapUp
 		w.putContact(c)
-		w.event(c, "wrapup", c.AgentID, fmt.Sprintf("disposition %q; wrap-up %s", disposition, d))
+		w.event(c, EventWrapup, c.AgentID, fmt.Sprintf("disposition %q; wrap-up %s", disposition, d))
 		w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: c})
 		until := w.now.Add(d)
 		if a.State == AgentWrapUp && a.WrapUpUntil.After(until) {
@@ -695,7 +695,7 @@ func (r *Router) CloseContact(ctx context.Context, contactID, agentID, dispositi
 		if by == "" {
 			by = "a supervisor"
 		}
-		w.end(c, ContactClosed, "closed", agentID, "closed by "+by)
+		w.end(c, ContactClosed, EventClosed, agentID, "closed by "+by)
 		return contactResult(c.ID), nil
 	}))
 }
@@ -716,11 +716,11 @@ func (r *Router) Abandon(ctx context.Context, contactID, reason string) (Contact
 			return nil, err
 		}
 		if c.State == ContactAssigned || c.State == ContactWrapUp {
-			w.event(c, "customer_left", c.AgentID, reason)
+			w.event(c, EventCustomerLeft, c.AgentID, reason)
 			w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: c, Reason: reason})
 			return contactResult(c.ID), nil
 		}
-		w.end(c, ContactAbandoned, "abandoned", "", reason)
+		w.end(c, ContactAbandoned, EventAbandoned, "", reason)
 		return contactResult(c.ID), nil
 	}))
 }
@@ -754,7 +754,7 @@ func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAg
 		}
 		from := c.AgentID
 		w.release(c)
-		w.note(Notification{Kind: NoteContactEnded, AgentID: from, Contact: c, Reason: "transferred"})
+		w.note(Notification{Kind: NoteContactEnded, AgentID: from, Contact: c, Reason: ReasonTransferred})
 		c.State, c.AgentID = ContactQueued, ""
 		c.AssignedAt, c.OfferedAt = time.Time{}, time.Time{}
 		if q.Name != c.Queue {
@@ -773,7 +773,7 @@ func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAg
 		if toAgent != "" {
 			target = "agent " + toAgent + " via queue " + q.Name
 		}
-		w.event(c, "transferred", from, "by "+from+" to "+target)
+		w.event(c, EventTransferred, from, "by "+from+" to "+target)
 		w.schedule(c)
 		return contactResult(c.ID), nil
 	}))
@@ -910,7 +910,7 @@ func (r *Router) AgentConnected(ctx context.Context, id string) (Agent, error) {
 		if !a.GraceUntil.IsZero() {
 			a.GraceUntil = time.Time{}
 			w.putAgent(a, false)
-			w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: "reconnected"})
+			w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: ReasonReconnected})
 		}
 		return agentResult(id), nil
 	})
@@ -1025,8 +1025,8 @@ func (r *Router) VerifyCustomer(ctx context.Context, v Verification) (Contact, e
 		c.Customer.ID, c.Customer.Verified, c.Customer.ClaimedID = v.CustomerID, true, ""
 		c.Customer.Value, c.Customer.Segment = v.Value, v.Segment
 		w.putContact(c)
-		w.event(c, "verified", v.AgentID, fmt.Sprintf("customer %s verified by %s: %s", v.CustomerID, v.AgentID, v.Method))
-		w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: cloneContact(c), Reason: "verified"})
+		w.event(c, EventVerified, v.AgentID, fmt.Sprintf("customer %s verified by %s: %s", v.CustomerID, v.AgentID, v.Method))
+		w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: cloneContact(c), Reason: ReasonVerified})
 		return *c, nil
 	}))
 }
@@ -1057,8 +1057,8 @@ func (r *Router) ForgetClaims(ctx context.Context, claims func(Customer) bool) (
 		for _, c := range forget {
 			c.Customer = Customer{}
 			w.putContact(c)
-			w.event(c, "claim_forgotten", "", "the claimed customer was erased")
-			w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: cloneContact(c), Reason: "claim_forgotten"})
+			w.event(c, EventClaimForgotten, "", "the claimed customer was erased")
+			w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: cloneContact(c), Reason: ReasonClaimForgotten})
 		}
 		return len(forget), nil
 	})

@@ -127,11 +127,11 @@ func (w *write) logEvent(c *Contact, name string) {
 	switch {
 	case c.State.Final():
 		typ = LogContactEnded
-	case name == "created":
+	case name == EventCreated:
 		typ = LogContactCreated
-	case name == "offered":
+	case name == EventOffered:
 		typ = LogContactOffered
-	case name == "assigned":
+	case name == EventAssigned:
 		typ = LogContactAssigned
 	default:
 		return

@@ -253,6 +253,18 @@ type Signal struct {
 	UpToSeq, DeliveredSeq, ReadSeq int
 }
 
+// Reasons of notifications that are codes, which readers (and the agent
+// desktop's protocol) may act on; other reasons are for people (why a
+// contact was routed, why an offer was withdrawn).
+const (
+	ReasonCreated           = "created"
+	ReasonTransferred       = "transferred"
+	ReasonVerified          = "verified"
+	ReasonClaimForgotten    = "claim_forgotten"
+	ReasonReconnected       = "reconnected"
+	ReasonDefinitionChanged = "definition changed"
+)
+
 // Notification is one thing the router decided.
 type Notification struct {
 	Kind    NoteKind

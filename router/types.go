@@ -208,6 +208,28 @@ func (c Contact) ForAgent() Contact {
 	return c
 }
 
+// Names of a contact's timeline events (Event.Event), which readers may
+// act on: the screen pop's routing reason, the event log, the stats.
+const (
+	EventAbandoned        = "abandoned"
+	EventAssigned         = "assigned"
+	EventClaimForgotten   = "claim_forgotten"
+	EventClosed           = "closed"
+	EventCreated          = "created"
+	EventCustomerLeft     = "customer_left"
+	EventDeclined         = "declined"
+	EventOfferTimeout     = "offer_timeout"
+	EventOfferWithdrawn   = "offer_withdrawn"
+	EventOffered          = "offered"
+	EventOverflowed       = "overflowed"
+	EventPreferredTimeout = "preferred_timeout"
+	EventRelaxed          = "relaxed"
+	EventReturned         = "returned"
+	EventTransferred      = "transferred"
+	EventVerified         = "verified"
+	EventWrapup           = "wrapup"
+)
+
 // Event is one entry of a contact's timeline.
 type Event struct {
 	ContactID string    `json:"-"`

@@ -284,7 +284,7 @@ func (w *write) offer(c *Contact, a *Agent, reason string) bool {
 	a.Contacts = append(a.Contacts, c.ID)
 	w.putContact(c)
 	w.putAgent(a, false)
-	w.event(c, "offered", a.ID, reason)
+	w.event(c, EventOffered, a.ID, reason)
 	w.at(c.OfferExpires, timerContact, c.ID)
 	w.note(Notification{Kind: NoteOffer, AgentID: a.ID, Contact: c, Reason: reason})
 	if q, err := w.queue(c.Queue); err == nil && q.Strategy == RoundRobin {
@@ -412,7 +412,7 @@ func (w *write) setAgentState(a *Agent, state AgentState, reason, why string) {
 			w.release(c)
 			c.State, c.EndedAt = ContactClosed, w.now
 			w.putContact(c)
-			w.event(c, "closed", a.ID, why)
+			w.event(c, EventClosed, a.ID, why)
 			w.note(Notification{Kind: NoteContactEnded, AgentID: a.ID, Contact: c, Reason: why})
 		}
 		fresh, err := w.agent(a.ID)
@@ -423,7 +423,7 @@ func (w *write) setAgentState(a *Agent, state AgentState, reason, why string) {
 	}
 	if state != AgentAvailable && a.Offer != "" {
 		if c, err := w.contact(a.Offer); err == nil {
-			w.requeue(c, "offer_withdrawn", fmt.Sprintf("%s is %s", a.ID, state), "")
+			w.requeue(c, EventOfferWithdrawn, fmt.Sprintf("%s is %s", a.ID, state), "")
 			if fresh, err := w.agent(a.ID); err == nil {
 				*a = *fresh
 			}
@@ -480,7 +480,7 @@ func (w *write) reconcileContact(id string) {
 			return
 		}
 		agentID := c.AgentID
-		w.requeue(c, "offer_timeout", fmt.Sprintf("%s did not answer in %s", agentID, w.r.offerTimeoutOf(c.Channel)), agentID)
+		w.requeue(c, EventOfferTimeout, fmt.Sprintf("%s did not answer in %s", agentID, w.r.offerTimeoutOf(c.Channel)), agentID)
 		if a, err := w.agent(agentID); err == nil && a.State == AgentAvailable {
 			w.setAgentState(a, AgentAway, "missed", "missed an offer")
 		}
@@ -492,21 +492,21 @@ func (w *write) reconcileContact(id string) {
 				step := q.Relaxation[c.Step]
 				c.Step++
 				c.Effective = relax(c.Requirements, q.Relaxation[:c.Step])
-				w.event(c, "relaxed", "", fmt.Sprintf("step %q after %s: requirements now %s",
+				w.event(c, EventRelaxed, "", fmt.Sprintf("step %q after %s: requirements now %s",
 					step.Name, step.After.D(), reqString(c.Effective)))
 				changed = true
 			}
 		}
 		if !c.PreferredUntil.IsZero() && !w.now.Before(c.PreferredUntil) {
 			c.PreferredUntil = time.Time{}
-			w.event(c, "preferred_timeout", "", fmt.Sprintf("preferred %v did not take it; any eligible agent may", c.Preferred))
+			w.event(c, EventPreferredTimeout, "", fmt.Sprintf("preferred %v did not take it; any eligible agent may", c.Preferred))
 			changed = true
 		}
 		if err == nil && q.MaxWait > 0 && q.Overflow != "" && !w.now.Before(c.QueuedAt.Add(q.MaxWait.D())) {
 			if oq, err := w.queue(q.Overflow); err == nil {
 				from := c.Queue
 				w.moveToQueue(c, oq)
-				w.event(c, "overflowed", "", fmt.Sprintf("waited %s in %s (max %s)", w.now.Sub(c.EnqueuedAt).Round(time.Second), from, q.MaxWait.D()))
+				w.event(c, EventOverflowed, "", fmt.Sprintf("waited %s in %s (max %s)", w.now.Sub(c.EnqueuedAt).Round(time.Second), from, q.MaxWait.D()))
 				changed = true
 			}
 		}
@@ -542,7 +542,7 @@ func (w *write) takeBack(a *Agent) {
 		}
 		switch c.State {
 		case ContactWrapUp:
-			w.end(c, ContactClosed, "closed", a.ID, why)
+			w.end(c, ContactClosed, EventClosed, a.ID, why)
 		case ContactAssigned:
 			w.release(c)
 			w.note(Notification{Kind: NoteContactEnded, AgentID: a.ID, Contact: c, Reason: why})
@@ -552,7 +552,7 @@ func (w *write) takeBack(a *Agent) {
 			}
 			c.QueuedAt = w.now
 			w.putContact(c)
-			w.event(c, "returned", a.ID, why)
+			w.event(c, EventReturned, a.ID, why)
 			w.schedule(c)
 		}
 	}
@@ -725,7 +725,7 @@ func (w *write) restore(l *Loaded) error {
 		if c.State == ContactOffered {
 			c.State, c.AgentID = ContactQueued, ""
 			c.OfferedAt, c.OfferExpires = time.Time{}, time.Time{}
-			w.event(c, "offer_withdrawn", "", "router restarted while the offer rang")
+			w.event(c, EventOfferWithdrawn, "", "router restarted while the offer rang")
 			w.putContact(c)
 		} else if err := w.txn.Insert(tableContacts, c); err != nil {
 			return fmt.Errorf("router: restore contact %q: %w", c.ID, err)

@@ -348,7 +348,7 @@ func (b *Builder) routedBecause(ctx context.Context, id string) (string, error) 
 		return "", fmt.Errorf("screenpop: screen pop of %q: timeline: %w", id, err)
 	}
 	for i := len(events) - 1; i >= 0; i-- {
-		if events[i].Event == "offered" {
+		if events[i].Event == router.EventOffered {
 			return events[i].Reason, nil
 		}
 	}
