@@ -22,11 +22,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/switchboard/switchboard/backoff"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -163,7 +163,7 @@ func New(o Options) (*Dispatcher, error) {
 		o.GiveUpAfter = DefaultGiveUpAfter
 	}
 	if o.Clock == nil {
-		o.Clock = wallClock{}
+		o.Clock = router.WallClock{}
 	}
 	d := &Dispatcher{o: o, log: o.Logger, queues: map[string]*contactQueue{}, known: map[string]bool{}}
 	if d.log == nil {
@@ -361,7 +361,7 @@ func (d *Dispatcher) attempt(e router.OutboxEntry, m *router.Message) (_ router.
 		d.log.Warn("outbox: delivery failed", "entry", e.ID, "channel", e.Channel, "attempts", e.Attempts, "err", err)
 		return e, &router.Delivery{Status: router.DeliveryFailed, Reason: err.Error(), Attempts: e.Attempts, At: now}, true
 	}
-	e.LastError, e.DueAt = err.Error(), now.Add(d.backoff(e.Attempts))
+	e.LastError, e.DueAt = err.Error(), now.Add(backoff.Delay(e.Attempts, d.o.MinBackoff, d.o.MaxBackoff))
 	return e, &router.Delivery{Status: router.DeliveryQueued, Reason: err.Error(), Attempts: e.Attempts, At: now}, true
 }
 
@@ -396,24 +396,4 @@ func (d *Dispatcher) send(e router.OutboxEntry, m *router.Message) (router.Deliv
 		status = router.DeliverySent
 	}
 	return status, err
-}
-
-// backoff is the wait before retry n (n ≥ 1): MinBackoff doubled n-1
-// times, capped at MaxBackoff, ±20 % jitter.
-func (d *Dispatcher) backoff(n int) time.Duration {
-	b := d.o.MinBackoff
-	for i := 1; i < n && b < d.o.MaxBackoff; i++ {
-		b *= 2
-	}
-	b = min(b, d.o.MaxBackoff)
-	jitter := time.Duration(rand.Int64N(int64(b)/5*2+1)) - b/5
-	return b + jitter
-}
-
-// wallClock is the real time.
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now() }
-func (wallClock) AfterFunc(d time.Duration, f func()) router.Timer {
-	return time.AfterFunc(d, f)
 }

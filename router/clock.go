@@ -19,11 +19,13 @@ type Timer interface {
 	Stop() bool
 }
 
-type realClock struct{}
+// WallClock is the real time: the Clock of a router, an outbox or a
+// webhook dispatcher given none.
+type WallClock struct{}
 
-func (realClock) Now() time.Time { return time.Now() }
+func (WallClock) Now() time.Time { return time.Now() }
 
-func (realClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+func (WallClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
 // ManualClock is a Clock for tests: time stands still until Advance. It is
 // safe for concurrent use.

@@ -334,7 +334,7 @@ func New(store Store, o *Options) (*Router, error) {
 		return nil, fmt.Errorf("router: customer limits are negative (%d messages, %d bytes)", r.customerMessages, r.customerBytes)
 	}
 	if r.clock == nil {
-		r.clock = realClock{}
+		r.clock = WallClock{}
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)

@@ -37,13 +37,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/switchboard/switchboard/backoff"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -204,7 +204,7 @@ func New(o Options) (*Dispatcher, error) {
 	o.Retention = orDefault(o.Retention, DefaultRetention)
 	o.PollInterval = orDefault(o.PollInterval, DefaultPollInterval)
 	if o.Clock == nil {
-		o.Clock = wallClock{}
+		o.Clock = router.WallClock{}
 	}
 	if o.Client == nil {
 		o.Client = &http.Client{
@@ -576,7 +576,7 @@ func (d *Dispatcher) deliver(ctx context.Context, h *hook, st store.WebhookState
 				st.Attempts, st.LastError, st.NextAttemptAt = 0, err.Error(), time.Time{}
 			default:
 				st.Attempts++
-				st.LastError, st.NextAttemptAt = err.Error(), now.Add(d.backoff(st.Attempts))
+				st.LastError, st.NextAttemptAt = err.Error(), now.Add(backoff.Delay(st.Attempts, d.o.MinBackoff, d.o.MaxBackoff))
 				return d.save(ctx, h, st, true), st.NextAttemptAt
 			}
 			st, dirty = d.save(ctx, h, st, true), false
@@ -640,18 +640,6 @@ func (d *Dispatcher) post(ctx context.Context, w Webhook, e router.LogEntry) (in
 	return resp.StatusCode, nil
 }
 
-// backoff is the wait before retry n (n ≥ 1): MinBackoff doubled n-1
-// times, capped at MaxBackoff, ±20 % jitter.
-func (d *Dispatcher) backoff(n int) time.Duration {
-	b := d.o.MinBackoff
-	for i := 1; i < n && b < d.o.MaxBackoff; i++ {
-		b *= 2
-	}
-	b = min(b, d.o.MaxBackoff)
-	jitter := time.Duration(rand.Int64N(int64(b)/5*2+1)) - b/5
-	return b + jitter
-}
-
 // prune deletes the log's entries that every enabled webhook is done
 // with and that are older than the retention.
 func (d *Dispatcher) prune() {
@@ -677,12 +665,4 @@ func (d *Dispatcher) prune() {
 	} else if n > 0 {
 		d.log.Debug("webhooks: pruned the event log", "entries", n)
 	}
-}
-
-// wallClock is the real time.
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now() }
-func (wallClock) AfterFunc(d time.Duration, f func()) router.Timer {
-	return time.AfterFunc(d, f)
 }

@@ -111,15 +111,7 @@ func (c *Channel) Close() {
 	c.once.Do(func() {
 		close(c.quit)
 		<-c.stopped
-		c.mu.Lock()
-		all := make([]*conn, 0, len(c.conns))
-		for cn := range c.conns {
-			all = append(all, cn)
-		}
-		c.mu.Unlock()
-		for _, cn := range all {
-			cn.close()
-		}
+		c.closeAll()
 	})
 }
 
@@ -128,15 +120,7 @@ func (c *Channel) Close() {
 // each page resumes its conversation from the store. The queue figures
 // are recomputed.
 func (c *Channel) Resync(*router.Snapshot) {
-	c.mu.Lock()
-	all := make([]*conn, 0, len(c.conns))
-	for cn := range c.conns {
-		all = append(all, cn)
-	}
-	c.mu.Unlock()
-	for _, cn := range all {
-		cn.close()
-	}
+	c.closeAll()
 	c.markDirty()
 }
 
@@ -281,4 +265,17 @@ func (c *Channel) markDirty() {
 
 func (c *Channel) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), commandTimeout)
+}
+
+// closeAll closes every customer socket, outside the lock.
+func (c *Channel) closeAll() {
+	c.mu.Lock()
+	all := make([]*conn, 0, len(c.conns))
+	for cn := range c.conns {
+		all = append(all, cn)
+	}
+	c.mu.Unlock()
+	for _, cn := range all {
+		cn.close()
+	}
 }

@@ -61,26 +61,12 @@ func TestOneQueueRule(t *testing.T) {
 				t.Errorf("config: got %v, want an error naming queues[0].%s", err, tt.field)
 			}
 			// The HTTP API.
-			req, _ := http.NewRequest("PUT", srv.URL+"/api/v1/queues/rules-api", strings.NewReader(tt.json))
-			req.Header.Set("Authorization", "Bearer "+matrixAdmin)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			var apiErr struct {
-				Error struct {
-					Field string `json:"field"`
-				} `json:"error"`
-			}
-			json.Unmarshal(body, &apiErr)
+			status, body, apiErr := adminPut(t, srv.URL+"/api/v1/queues/rules-api", tt.json)
 			switch {
-			case tt.field == "" && res.StatusCode >= 300:
-				t.Errorf("api: got %d %s", res.StatusCode, body)
-			case tt.field != "" && (res.StatusCode != http.StatusBadRequest || apiErr.Error.Field != tt.field):
-				t.Errorf("api: got %d %s, want 400 naming %s", res.StatusCode, body, tt.field)
+			case tt.field == "" && status >= 300:
+				t.Errorf("api: got %d %s", status, body)
+			case tt.field != "" && (status != http.StatusBadRequest || apiErr.Field != tt.field):
+				t.Errorf("api: got %d %s, want 400 naming %s", status, body, tt.field)
 			}
 			// The router.
 			q := tt.queue
@@ -127,17 +113,9 @@ func TestOneOfferRule(t *testing.T) {
 				t.Errorf("config: got %v, want an error naming offers.catalog[0].%s", err, tt.field)
 			}
 			body := `{"title":"T","value":1,"eligible":"",` + tt.json + `}`
-			req, _ := http.NewRequest("PUT", srv.URL+"/api/v1/offers/o1", strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+matrixAdmin)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `field \"`+tt.field+`\"`) {
-				t.Errorf("api: got %d %s, want 400 naming %s", res.StatusCode, b, tt.field)
+			status, b, _ := adminPut(t, srv.URL+"/api/v1/offers/o1", body)
+			if status != http.StatusBadRequest || !strings.Contains(b, `field \"`+tt.field+`\"`) {
+				t.Errorf("api: got %d %s, want 400 naming %s", status, b, tt.field)
 			}
 		})
 	}
@@ -205,28 +183,45 @@ func TestOneAgentRule(t *testing.T) {
 				t.Errorf("config: got %v, want an error naming agents[0].%s: %s", err, tt.field, msg)
 			}
 			// The HTTP API.
-			req, _ := http.NewRequest("PUT", srv.URL+"/api/v1/agents/rules-api", strings.NewReader(tt.json))
-			req.Header.Set("Authorization", "Bearer "+matrixAdmin)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			var apiErr struct {
-				Error struct {
-					Field   string `json:"field"`
-					Message string `json:"message"`
-				} `json:"error"`
-			}
-			json.Unmarshal(body, &apiErr)
+			status, body, apiErr := adminPut(t, srv.URL+"/api/v1/agents/rules-api", tt.json)
 			switch {
-			case tt.field == "" && res.StatusCode >= 300:
-				t.Errorf("api: got %d %s", res.StatusCode, body)
-			case tt.field != "" && (res.StatusCode != http.StatusBadRequest || apiErr.Error.Field != tt.field || apiErr.Error.Message != msg):
-				t.Errorf("api: got %d %s, want 400 naming %s: %s", res.StatusCode, body, tt.field, msg)
+			case tt.field == "" && status >= 300:
+				t.Errorf("api: got %d %s", status, body)
+			case tt.field != "" && (status != http.StatusBadRequest || apiErr.Field != tt.field || apiErr.Message != msg):
+				t.Errorf("api: got %d %s, want 400 naming %s: %s", status, body, tt.field, msg)
 			}
 		})
 	}
+}
+
+// apiError is the error body of the HTTP API.
+type apiError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// adminPut PUTs body (JSON) to url as the admin and returns the status,
+// the body and its error, if any.
+func adminPut(t *testing.T, url, body string) (status int, text string, e apiError) {
+	t.Helper()
+	req, err := http.NewRequest("PUT", url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+matrixAdmin)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wrapped struct {
+		Error apiError `json:"error"`
+	}
+	json.Unmarshal(b, &wrapped) // a 2xx has no error: e stays empty
+	return res.StatusCode, string(b), wrapped.Error
 }
