@@ -65,10 +65,13 @@ type env struct {
 }
 
 // fanout lets the dispatcher join the router's notifications after both
-// exist.
+// exist, and tells the test each time a delivery was recorded.
 type fanout struct {
 	mu sync.Mutex
 	n  router.Notifier
+	// recorded gets a token when a delivery was committed (buffered 1: a
+	// token not yet taken stands for every record since).
+	recorded chan struct{}
 }
 
 func (f *fanout) Notify(ns []router.Notification) {
@@ -78,6 +81,14 @@ func (f *fanout) Notify(ns []router.Notification) {
 	if n != nil {
 		n.Notify(ns)
 	}
+	for _, note := range ns {
+		if note.Kind == router.NoteDelivery {
+			select {
+			case f.recorded <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 func (f *fanout) set(n router.Notifier) { f.mu.Lock(); f.n = n; f.mu.Unlock() }
@@ -86,7 +97,7 @@ func (f *fanout) set(n router.Notifier) { f.mu.Lock(); f.n = n; f.mu.Unlock() }
 // assigned to alice (or finds it again, after a restart).
 func newEnv(t *testing.T, dir string) *env {
 	t.Helper()
-	e := &env{ctx: context.Background(), clock: router.NewManualClock(epoch), fan: &fanout{}}
+	e := &env{ctx: context.Background(), clock: router.NewManualClock(epoch), fan: &fanout{recorded: make(chan struct{}, 1)}}
 	var err error
 	if e.db, err = store.Open(e.ctx, &store.Options{Path: filepath.Join(dir, "sb.db"), Synchronous: "normal"}); err != nil {
 		t.Fatal(err)
@@ -147,7 +158,7 @@ func (e *env) reply(t *testing.T, body string) router.Message {
 // after attempts attempts.
 func (e *env) delivery(t *testing.T, seq int, status router.DeliveryStatus, attempts int) router.Delivery {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
+	timeout := time.After(waitTimeout)
 	for {
 		m, err := e.db.Message(e.ctx, e.c.ID, seq)
 		if err != nil {
@@ -156,10 +167,11 @@ func (e *env) delivery(t *testing.T, seq int, status router.DeliveryStatus, atte
 		if m.Delivery != nil && m.Delivery.Status == status && m.Delivery.Attempts == attempts {
 			return *m.Delivery
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-e.fan.recorded: // the router committed another delivery record: look again
+		case <-timeout:
 			t.Fatalf("message %d: delivery %+v, want %s after %d attempts", seq, m.Delivery, status, attempts)
 		}
-		time.Sleep(5 * time.Millisecond) // polling a store a goroutine writes: bounded by the deadline
 	}
 }
 

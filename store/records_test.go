@@ -147,18 +147,25 @@ func roundTrip[T, R any](t *testing.T, toRec func(T) R, fromRec func(R) (T, erro
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec R
-	if err := json.Unmarshal(b, &rec); err != nil {
-		t.Fatal(err)
-	}
-	got, err := fromRec(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, rec := readRecord(t, b, fromRec)
 	if !reflect.DeepEqual(got, v) {
 		t.Errorf("round trip lost something:\n got %+v\nwant %+v", got, v)
 	}
 	return rec
+}
+
+// readRecord decodes b as a record R and reads its value.
+func readRecord[T, R any](t *testing.T, b []byte, fromRec func(R) (T, error)) (T, R) {
+	t.Helper()
+	var rec R
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	v, err := fromRec(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, rec
 }
 
 // readGolden reads each file of testdata named in want as a record R and
@@ -171,14 +178,7 @@ func readGolden[T, R any](t *testing.T, want map[string]T, fromRec func(R) (T, e
 			if err != nil {
 				t.Fatal(err)
 			}
-			var rec R
-			if err := json.Unmarshal(b, &rec); err != nil {
-				t.Fatal(err)
-			}
-			got, err := fromRec(rec)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got, _ := readRecord(t, b, fromRec)
 			if !reflect.DeepEqual(got, w) {
 				t.Errorf("read\n got %+v\nwant %+v", got, w)
 			}

@@ -44,6 +44,10 @@ func TestRepliesThroughTheOutbox(t *testing.T) {
 		t.Fatalf("got %+v, want the customer's message, seq %d, last", in, m.Seq+1)
 	}
 
+	// Told of each delivery the router commits, from before the
+	// dispatcher starts.
+	sub, _ := e.router.Subscribe(0)
+	defer sub.Close()
 	disp, err := outbox.New(outbox.Options{Router: e.router, Store: e.db, Clock: e.clock,
 		Senders: map[router.Channel]outbox.Sender{router.ChannelChat: e.chat}})
 	if err != nil {
@@ -59,19 +63,21 @@ func TestRepliesThroughTheOutbox(t *testing.T) {
 	if reply.Direction != "out" || reply.Seq != m.Seq || reply.Body != "Hello Ada." || reply.Author != "Alice Martin" {
 		t.Fatalf("got %+v, want the reply, seq %d, though a later seq came first", reply, m.Seq)
 	}
-	deadline := time.Now().Add(readBound)
-	for {
-		stored, err := e.db.Message(ctx, conv.ConversationID, m.Seq)
-		if err != nil {
-			t.Fatal(err)
+	timeout := time.After(readBound)
+	for sent := false; !sent; {
+		select {
+		case p := <-sub.C:
+			for _, n := range p.Notes {
+				sent = sent || n.Kind == router.NoteDelivery && n.Message.ContactID == conv.ConversationID &&
+					n.Message.Seq == m.Seq && n.Message.Delivery.Status == router.DeliverySent
+			}
+		case <-timeout:
+			t.Fatal("reply's delivery: never recorded as sent")
 		}
-		if stored.Delivery != nil && stored.Delivery.Status == router.DeliverySent {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("reply's delivery: %+v, want sent", stored.Delivery)
-		}
-		time.Sleep(5 * time.Millisecond) // a store the dispatcher writes: bounded by the deadline
+	}
+	stored, err := e.db.Message(ctx, conv.ConversationID, m.Seq)
+	if err != nil || stored.Delivery == nil || stored.Delivery.Status != router.DeliverySent {
+		t.Fatalf("reply's stored delivery: %+v %v, want sent", stored, err)
 	}
 
 	// And the next reply, told by the router, at once.

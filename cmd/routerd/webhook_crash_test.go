@@ -29,6 +29,9 @@ type hookReceiver struct {
 	attempts int            // every request
 	accepted []hookEvent    // the 2xx ones, duplicates included
 	count    map[string]int // 2xx answers per event id
+	// seen gets a token after each request (buffered 1: a token not yet
+	// taken stands for every request since).
+	seen chan struct{}
 }
 
 type hookEvent struct {
@@ -59,6 +62,12 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	defer func() {
+		select {
+		case h.seen <- struct{}{}:
+		default:
+		}
+	}()
 	h.attempts++
 	if h.down {
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -69,10 +78,11 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// waitFor polls the receiver until cond holds, for at most a minute.
+// waitFor looks again after each request the receiver gets until cond
+// holds, for at most a minute.
 func (h *hookReceiver) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	timeout := time.After(time.Minute)
 	for {
 		h.mu.Lock()
 		ok := cond()
@@ -80,10 +90,11 @@ func (h *hookReceiver) waitFor(what string, cond func() bool) {
 		if ok {
 			return
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-h.seen:
+		case <-timeout:
 			h.t.Fatalf("the receiver never saw %s", what)
 		}
-		time.Sleep(20 * time.Millisecond) // polling the receiver, bounded
 	}
 }
 
@@ -95,7 +106,7 @@ func TestWebhookCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
 	}
-	rcv := &hookReceiver{t: t, count: map[string]int{}}
+	rcv := &hookReceiver{t: t, count: map[string]int{}, seen: make(chan struct{}, 1)}
 	srv := httptest.NewServer(rcv)
 	defer srv.Close()
 
