@@ -46,10 +46,9 @@ func (s *Server) uploadAttachment(w http.ResponseWriter, r *http.Request) error 
 		typ = "application/octet-stream"
 	}
 	limit := s.files.MaxFileBytes()
-	sha, size, err := s.files.Put(http.MaxBytesReader(w, r.Body, limit+1))
-	var mbe *http.MaxBytesError
+	sha, size, err := s.files.Put(r.Body) // it reads at most limit+1 bytes
 	switch {
-	case errors.Is(err, attachments.ErrTooLarge), errors.As(err, &mbe):
+	case errors.Is(err, attachments.ErrTooLarge):
 		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "a file holds at most %d bytes", limit)
 	case err != nil:
 		return internal("keep attachment", err)

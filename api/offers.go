@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -17,10 +16,6 @@ import (
 
 // maxOfferID bounds an offer's id, as every name (router.MaxNameLen).
 const maxOfferID = router.MaxNameLen
-
-// validOfferID is what an offer id looks like: as queue names and the
-// configuration's offer ids.
-var validOfferID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`)
 
 // OfferCatalog is the live offer catalog the offer routes read and
 // change; *nextbest.LiveCatalog implements it. It must be safe for
@@ -178,7 +173,7 @@ func (s *Server) putOffer(w http.ResponseWriter, r *http.Request) error {
 // lengths, the required fields and the channels.
 func (s *Server) checkOffer(id string, req offerRequest) (offers.Offer, error) {
 	switch {
-	case len(id) > maxOfferID || !validOfferID.MatchString(id):
+	case router.ValidateName("id", "offer id", id) != nil: // the one rule of a name
 		return offers.Offer{}, invalidf("offer id %q: want up to %d letters, digits and \"._@+-\", starting with a letter or digit", id, maxOfferID)
 	case req.ID != "" && req.ID != id:
 		return offers.Offer{}, invalidf("offer %q: field \"id\" is %q but the path says %q; omit it or make them equal", id, req.ID, id)

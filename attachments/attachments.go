@@ -107,7 +107,24 @@ func (s *Store) Put(r io.Reader) (sha string, size int64, err error) {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return "", 0, fmt.Errorf("attachments: put: %w", err)
 	}
+	// The rename, and the shard directory if it is new, are durable only
+	// once their directories are: before the upload is acknowledged.
+	for _, dir := range []string{filepath.Dir(path), filepath.Dir(filepath.Dir(path))} {
+		if err := syncDir(dir); err != nil {
+			return "", 0, fmt.Errorf("attachments: put: %w", err)
+		}
+	}
 	return sha, n, nil
+}
+
+// syncDir flushes a directory's entries to disk.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Open opens the file of sha for reading.

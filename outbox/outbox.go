@@ -318,13 +318,10 @@ func (d *Dispatcher) deliverContact(contactID string, q *contactQueue) {
 		if !ok {
 			continue // closing
 		}
-		d.mu.Lock()
-		if next.Done {
-			q.entries = q.entries[1:]
-			delete(d.known, e.ID)
-		} else {
+		if !next.Done {
 			// It stays first, the later ones waiting, and its retry is
 			// armed before the attempt is recorded.
+			d.mu.Lock()
 			q.entries[0] = item{e: next}
 			if q.timer == nil && !d.closed {
 				q.timer = d.o.Clock.AfterFunc(next.DueAt.Sub(d.o.Clock.Now()), func() {
@@ -334,11 +331,21 @@ func (d *Dispatcher) deliverContact(contactID string, q *contactQueue) {
 					d.kickLocked(contactID)
 				})
 			}
+			d.mu.Unlock()
 		}
-		d.mu.Unlock()
 		if err := d.o.Router.RecordDelivery(d.ctx, next, delivery); err != nil && d.ctx.Err() == nil {
 			// The router stopped: the entry stays as the store has it.
 			d.log.Error("outbox: record delivery", "entry", e.ID, "err", err)
+		}
+		if next.Done {
+			// Forgotten only once the store says it is done, so that a
+			// scan of the pending entries (Start, after a resync) in
+			// between cannot find it pending and unknown, and send it
+			// again. No one else takes from q while it runs.
+			d.mu.Lock()
+			q.entries = q.entries[1:]
+			delete(d.known, e.ID)
+			d.mu.Unlock()
 		}
 	}
 }

@@ -172,7 +172,7 @@ type Dispatcher struct {
 	// reported and active are what OnActive last heard.
 	reported, active bool
 	poll             router.Timer
-	// putMu serialises Put and Delete.
+	// putMu serialises Put, Delete and prune.
 	putMu sync.Mutex
 	// pruning is set while a prune runs.
 	pruning sync.Mutex
@@ -482,8 +482,10 @@ func (d *Dispatcher) stopHook(id string) *hook {
 	if h == nil {
 		return nil
 	}
-	h.stop()
-	<-h.done
+	if h.stop != nil { // nil: put before Start, no worker yet
+		h.stop()
+		<-h.done
+	}
 	return h
 }
 
@@ -647,6 +649,10 @@ func (d *Dispatcher) prune() {
 		return
 	}
 	defer d.pruning.Unlock()
+	// Not while a Put or Delete has a webhook out of d.hooks: its cursor
+	// must hold back the prune like every other's.
+	d.putMu.Lock()
+	defer d.putMu.Unlock()
 	last, err := d.o.Store.LastLogID(d.ctx)
 	if err != nil {
 		return

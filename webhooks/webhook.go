@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -15,7 +14,7 @@ import (
 
 // Limits of a webhook's definition.
 const (
-	MaxIDLen     = 64
+	MaxIDLen     = router.MaxNameLen
 	MaxURLLen    = 2048
 	MinSecretLen = 16
 	MaxSecretLen = 256
@@ -38,9 +37,6 @@ var (
 	// ErrUnknown is a webhook that does not exist.
 	ErrUnknown = errors.New("webhooks: no such webhook")
 )
-
-// validID is what a webhook's id looks like: as queue names.
-var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`)
 
 // Webhook is one subscription to the event log: where to POST which
 // events, signed with which secret.
@@ -69,7 +65,7 @@ func (e *Error) Error() string { return fmt.Sprintf("webhooks: %s: %s", e.Field,
 // events and its secret. The error is an *Error.
 func (w Webhook) Validate(allowHTTP bool) error {
 	switch {
-	case len(w.ID) > MaxIDLen || !validID.MatchString(w.ID):
+	case router.ValidateName("id", "webhook id", w.ID) != nil: // the one rule of a name
 		return &Error{"id", fmt.Sprintf("%q: want up to %d letters, digits and \"._@+-\", starting with a letter or digit", w.ID, MaxIDLen)}
 	case len(w.Secret) < MinSecretLen || len(w.Secret) > MaxSecretLen:
 		return &Error{"secret", fmt.Sprintf("want %d to %d bytes, such as 32 random bytes in hex", MinSecretLen, MaxSecretLen)}
