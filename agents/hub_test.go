@@ -437,15 +437,16 @@ func TestSessionReplaced(t *testing.T) {
 	})
 }
 
-// TestSessionExpiry: a session that expires closes its socket (a drop:
-// the agent goes offline), and a later socket of it does not resume it.
+// TestSessionExpiry: a session that expires closes its socket (the agent
+// is signed out: offline, not restored on reconnect), and a later socket
+// of it does not resume it.
 func TestSessionExpiry(t *testing.T) {
 	gone := make(chan struct{})
 	var once sync.Once
 	var e *env
 	e = newEnv(t, router.NotifierFunc(func(ns []router.Notification) {
 		for _, n := range ns {
-			if n.Kind == router.NoteAgent && n.AgentID == "alice" && n.Agent.State == router.AgentOffline && n.Agent.Reason == "disconnected" {
+			if n.Kind == router.NoteAgent && n.AgentID == "alice" && n.Agent.State == router.AgentOffline && n.Agent.Reason == "signed_out" {
 				once.Do(func() { close(gone) })
 			}
 		}

@@ -36,6 +36,10 @@ func (c *Config) RouterOptions() router.Options {
 		CustomerMessages: c.Routing.CustomerMessages,
 		CustomerBytes:    c.Routing.CustomerBytes,
 		Calendars:        c.RouterCalendars(),
+		// Agents take contacts only with a desktop open; who leaves
+		// keeps their contacts for the grace.
+		RequirePresence: true,
+		DisconnectGrace: c.Desktop.Grace.D(),
 	}
 }
 

@@ -56,6 +56,8 @@ const (
 	// DefaultCustomerBytes is how many bytes of message bodies a customer
 	// may add to one contact (Options.CustomerBytes).
 	DefaultCustomerBytes = 1 << 20
+	// DefaultDisconnectGrace is Options.DisconnectGrace when zero.
+	DefaultDisconnectGrace = 60 * time.Second
 	// maxSkipped is how many passed-over agents a decision's reason names.
 	maxSkipped = 3
 )
@@ -104,9 +106,20 @@ type Options struct {
 	// assigned and ended, messages in and out. The outbound webhooks
 	// deliver them.
 	EventLog bool
-	Clock    Clock
-	Notifier Notifier
-	Logger   *slog.Logger
+	// RequirePresence makes an agent routable only while a client of
+	// theirs is connected (a desktop: AgentConnected, until
+	// AgentDisconnected or AgentSignedOut): SetAgentState refuses
+	// available to an agent without one, and wrap-up ends in offline for
+	// an agent who left. Off, presence only holds contacts for the grace.
+	RequirePresence bool
+	// DisconnectGrace is how long an agent who left keeps their assigned
+	// contacts, and how long a dropped desktop's state waits to be
+	// restored on reconnect; after a restart, every agent holding
+	// contacts has it to come back. Zero means DefaultDisconnectGrace.
+	DisconnectGrace time.Duration
+	Clock           Clock
+	Notifier        Notifier
+	Logger          *slog.Logger
 }
 
 // Router routes contacts to agents. See the package documentation.
@@ -125,6 +138,8 @@ type Router struct {
 	customerMessages int // never less than 1
 	customerBytes    int // never less than 1
 	outbound         map[Channel]bool
+	requirePresence  bool
+	grace            time.Duration              // never zero
 	calendars        map[string]*hours.Calendar // read only
 	eventLog         atomic.Bool                // Options.EventLog, then SetEventLog
 
@@ -262,6 +277,7 @@ const (
 	ReasonVerified          = "verified"
 	ReasonClaimForgotten    = "claim_forgotten"
 	ReasonReconnected       = "reconnected"
+	ReasonRestored          = "restored"
 	ReasonDefinitionChanged = "definition changed"
 )
 
@@ -309,6 +325,11 @@ func New(store Store, o *Options) (*Router, error) {
 		seqs:             map[string]contactSeqs{},
 		lastRR:           map[string]string{},
 		outbound:         map[Channel]bool{},
+		requirePresence:  o.RequirePresence,
+		grace:            cmp.Or(o.DisconnectGrace, DefaultDisconnectGrace),
+	}
+	if o.DisconnectGrace < 0 {
+		return nil, fmt.Errorf("router: disconnect grace is negative")
 	}
 	for _, ch := range o.Outbound {
 		r.outbound[ch] = true

@@ -36,3 +36,7 @@ func (s *Snapshot) Staffed(queue string) bool {
 // cu in queue q: its priority, the queue's, and the boosts a verified
 // customer's value and segment reach.
 func (s *Snapshot) Rank(priority int, q Queue, cu Customer) int { return rankOf(priority, &q, cu) }
+
+// present reports whether a may be available: a client of theirs is
+// connected, or the router does not ask (Options.RequirePresence).
+func (r *Router) present(a *Agent) bool { return a.Connected || !r.requirePresence }

@@ -191,3 +191,67 @@ func TestDesktopEndToEnd(t *testing.T) {
 	eval[chromedp.Void](d, `fetch("/api/v1/me").then((r) => { window.__me = r.status; })`)
 	d.waitFor("the session ended", `window.__me === 401`)
 }
+
+// TestDesktopPresenceEndToEnd: a reload keeps the agent's state; an
+// agent without a desktop cannot be made available; a password reset
+// signs the agent out at once; and a desktop that comes back offline
+// says so plainly with one click back.
+func TestDesktopPresenceEndToEnd(t *testing.T) {
+	ctx := newBrowser(t)
+	rd := startRouterd(t)
+	d := openDesktop(t, ctx, rd.base)
+	agentState := func() (state, reason string) {
+		var a struct{ State, Reason string }
+		rd.call(t, "GET", "/api/v1/agents/alice", nil, &a)
+		return a.State, a.Reason
+	}
+
+	// Without a desktop, nobody can make alice available.
+	if code := rd.status(t, "PUT", "/api/v1/agents/alice/state", map[string]string{"state": "available"}); code != http.StatusConflict {
+		t.Errorf("alice available without a desktop: got %d, want 409", code)
+	}
+
+	d.login("alice", "alice-demo")
+	d.waitFor("the offline notice", `!document.getElementById("offline").hidden`)
+	d.do("become available", chromedp.Click(chromedp.ID("go-available")))
+	d.waitFor("alice available", `document.getElementById("state-select").dataset.state === "available" && document.getElementById("offline").hidden`)
+
+	// A reload drops the socket and opens another: alice is available
+	// again without doing anything.
+	d.do("reload", chromedp.Reload())
+	d.waitFor("the desktop after the reload", `document.getElementById("conn-status").dataset.status === "open"`)
+	d.waitFor("alice available after the reload", `document.getElementById("state-select").dataset.state === "available" && document.getElementById("offline").hidden`)
+	if st, _ := agentState(); st != "available" {
+		t.Errorf("alice after the reload: %s, want available", st)
+	}
+
+	// A password reset ends the session: alice takes no contacts from
+	// the moment the admin is answered.
+	rd.call(t, "PUT", "/api/v1/logins/alice/password", map[string]string{"password": "alice-demo-2", "role": "agent"}, nil)
+	if st, why := agentState(); st != "offline" || why != "signed_out" {
+		t.Errorf("alice after her password was reset: %s (%s), want offline (signed_out)", st, why)
+	}
+	d.waitFor("signed in elsewhere", `!document.getElementById("replaced").hidden`)
+
+	// Signed in again, she starts offline and is told so.
+	d.do("sign in again", chromedp.Click(chromedp.ID("sign-in-again")))
+	d.login("alice", "alice-demo-2")
+	d.waitFor("the offline notice", `!document.getElementById("offline").hidden && document.getElementById("offline-why").textContent.includes("start offline")`)
+	d.do("become available", chromedp.Click(chromedp.ID("go-available")))
+	d.waitFor("alice available", `document.getElementById("state-select").dataset.state === "available" && document.getElementById("offline").hidden`)
+}
+
+// status sends an admin request and returns the answer's status.
+func (r *routerd) status(t *testing.T, method, path string, body any) int {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, r.base+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+r.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

@@ -122,11 +122,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		admin:       "Bearer " + matrixAdmin,
 	}
 	creds[supSession] = "Bearer " + login(t, srv.URL, "sam")
-	creds[agentA] = "Bearer " + login(t, srv.URL, "alice")
+	aliceToken := login(t, srv.URL, "alice")
+	creds[agentA] = "Bearer " + aliceToken
 	creds[agentB] = "Bearer " + login(t, srv.URL, "bob")
 
-	// Agent A's contact: alice available, bob away, an API contact
-	// offered to alice and accepted for her.
+	// Agent A's contact: alice available (her desktop open), bob away,
+	// an API contact offered to alice and accepted for her.
+	drain(agentSocket(t, srv.URL, aliceToken))
 	mcall(t, srv.URL, matrixAdmin, "PUT", "/api/v1/agents/bob/state", `{"state":"away"}`, nil)
 	mcall(t, srv.URL, matrixAdmin, "PUT", "/api/v1/agents/alice/state", `{"state":"available"}`, nil)
 	var c struct {

@@ -390,7 +390,6 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		AllowedOrigins: cfg.Desktop.AllowedOrigins,
 		Dispositions:   cfg.Desktop.Dispositions,
 		AwayReasons:    cfg.Desktop.AwayReasons,
-		Grace:          cfg.Desktop.Grace.D(),
 		OnOfferOutcome: offerSrc.Outcome,
 		Verify: func(ctx context.Context, contactID, agentID, method string) error {
 			_, err := customers.Verify(ctx, db, rt, contactID, agentID, method, time.Now())

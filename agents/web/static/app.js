@@ -18,6 +18,7 @@ const ui = {
   accept: $("accept"), decline: $("decline"), offerPop: $("offer-pop"),
   tabs: $("tabs"), panels: $("panels"), idle: $("idle"),
   replaced: $("replaced"), signInAgain: $("sign-in-again"),
+  offline: $("offline"), offlineWhy: $("offline-why"), goAvailable: $("go-available"),
 };
 
 const desk = {
@@ -132,6 +133,7 @@ function stopDesk() {
 async function connStatus(status) {
   ui.conn.dataset.status = status;
   ui.conn.textContent = { connecting: "Connecting…", open: "Connected", closed: "Reconnecting…", stopped: "Offline" }[status] || status;
+  renderOffline();
   if (status !== "closed") return;
   // A refused upgrade looks like any drop: ask whether the session lives.
   try {
@@ -261,13 +263,24 @@ function renderAgent() {
   if (value === "away") value = desk.awayReasons.length === 0 && !a.reason ? "away:" : `away:${a.reason || desk.awayReasons[0] || ""}`;
   ui.stateSelect.value = value;
   ui.stateSelect.dataset.state = a.state || "offline";
+  renderOffline();
 }
 
-ui.stateSelect.addEventListener("change", () => {
-  const v = ui.stateSelect.value;
-  const data = v.startsWith("away:") ? { state: "away", reason: v.slice(5) } : { state: v };
-  if (!data.reason) delete data.reason;
-  request("set_state", data)
+// An agent who is offline while the desktop is connected gets no
+// contacts: say so plainly, with why, and offer one click back.
+function renderOffline() {
+  const a = desk.agent || {};
+  const connected = ui.conn.dataset.status === "open";
+  ui.offline.hidden = !(connected && a.state === "offline");
+  if (ui.offline.hidden) return;
+  ui.offlineWhy.textContent = {
+    disconnected: "Your connection dropped and you were set offline: you get no contacts.",
+    signed_out: "You signed in again, so you start offline: you get no contacts.",
+  }[a.reason] || "You are offline: you get no contacts.";
+}
+
+function setState(data) {
+  return request("set_state", data)
     .then((ack) => {
       if (ack && ack.agent) desk.agent = { ...desk.agent, ...ack.agent };
       renderAgent();
@@ -276,6 +289,15 @@ ui.stateSelect.addEventListener("change", () => {
       showError(`State not changed: ${err.message}`);
       renderAgent();
     });
+}
+
+ui.goAvailable.addEventListener("click", () => setState({ state: "available" }));
+
+ui.stateSelect.addEventListener("change", () => {
+  const v = ui.stateSelect.value;
+  const data = v.startsWith("away:") ? { state: "away", reason: v.slice(5) } : { state: v };
+  if (!data.reason) delete data.reason;
+  setState(data);
 });
 
 // ---- the offer card ----
