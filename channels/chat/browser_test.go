@@ -123,9 +123,26 @@ func TestBrowserConversation(t *testing.T) {
 	if _, err := e.router.Accept(actx, id, "alice"); err != nil {
 		t.Fatalf("Accept: %v", err)
 	}
+	// The agent types: the customer sees it, until the message comes.
+	e.chat.AgentTyping(id)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#typing`))); err != nil {
+		t.Fatalf("agent typing: %v", err)
+	}
 	reply := "Hi Ada, I see it: " + attack + " details at https://example.com/refunds?x=1."
 	if _, _, err := e.router.AddMessage(actx, id, router.Message{Direction: "out", Author: "alice", Body: reply}); err != nil {
 		t.Fatalf("AddMessage: %v", err)
+	}
+	// Read at once when the message shows: the note's own timer (5 s)
+	// cannot have hidden it yet.
+	var typingHidden bool
+	if err := chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS(`li.msg.out`)),
+		into(&typingHidden, chromedp.Evaluate[bool](`document.getElementById('typing').hidden`)),
+	); err != nil {
+		t.Fatalf("agent message: %v", err)
+	}
+	if !typingHidden {
+		t.Error(`"The agent is typing…" still shown after the agent's message arrived`)
 	}
 
 	check := func(stage string) {
