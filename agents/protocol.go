@@ -25,6 +25,7 @@ const (
 	msgContactClosed   = "contact_closed"
 	msgState           = "state"
 	msgDelivery        = "delivery"
+	msgScreenPop       = "screen_pop"
 	msgSessionReplaced = "session_replaced"
 	msgAck             = "ack"
 	msgError           = "error"
@@ -293,6 +294,13 @@ type activeContact struct {
 	Contact   router.Contact   `json:"contact"`
 	Messages  []router.Message `json:"messages"`
 	ScreenPop screenpop.Pop    `json:"screen_pop"`
+}
+
+// screenPopData is a contact's screen pop built again (a complaint typed
+// during the contact withholds its offers).
+type screenPopData struct {
+	ContactID string        `json:"contact_id"`
+	ScreenPop screenpop.Pop `json:"screen_pop"`
 }
 
 type offerData struct {

@@ -166,6 +166,7 @@ func (c *Config) OfferRules() offers.Rules {
 		ComplaintQueues:       slices.Clone(cp.Queues),
 		ComplaintDispositions: slices.Clone(cp.Dispositions),
 		ComplaintKeywords:     slices.Clone(cp.Keywords),
+		RecentComplaint:       cp.RecentWindow.D(),
 	}
 }
 

@@ -22,6 +22,9 @@ type CustomerView struct {
 	Consent  consent.Flags `expr:"consent"`
 	// SMSOptOut is true when the customer asked for no marketing by SMS.
 	SMSOptOut bool `expr:"sms_opt_out"`
+	// RecentComplaint is true when one of the customer's contacts ended
+	// with a complaint disposition within Rules.RecentComplaint.
+	RecentComplaint bool `expr:"recent_complaint"`
 }
 
 // ContactView is the part of a contact offers may use.
@@ -33,4 +36,8 @@ type ContactView struct {
 	// FirstMessage is the customer's first message, searched for
 	// complaint keywords; empty if none.
 	FirstMessage string `expr:"first_message"`
+	// CustomerMessages are the bodies of every message of the customer
+	// during the contact so far (the first among them), all searched for
+	// complaint keywords: a complaint typed later withholds offers too.
+	CustomerMessages []string `expr:"customer_messages"`
 }

@@ -73,6 +73,21 @@ type OfferSource interface {
 	PopOffers(ctx context.Context, r OfferRequest) (offers []Offer, withheld string, err error)
 }
 
+// MessageSensitive is an OfferSource whose offers a customer's message
+// during the contact may change (a complaint typed after the first
+// message withholds them): the desktop's screen pop is built again when
+// ChangesOffers says so (Builder.Stale).
+type MessageSensitive interface {
+	ChangesOffers(m router.Message) bool
+}
+
+// Stale reports whether m, a new message of a contact, changes what the
+// contact's screen pop shows, so that the desktop should get it again.
+func (b *Builder) Stale(m router.Message) bool {
+	s, ok := b.Offers.(MessageSensitive)
+	return ok && s.ChangesOffers(m)
+}
+
 // OfferRequest is what the screen pop has read when it asks for offers,
 // so that the offer source need not read it again.
 type OfferRequest struct {
@@ -84,6 +99,10 @@ type OfferRequest struct {
 	// FirstMessages are the contact's first messages, oldest first; none
 	// for a contact not yet durable.
 	FirstMessages []router.Message
+	// History are the customer's earlier contacts, newest first, as the
+	// screen pop shows them; nil when not read (the source reads what it
+	// needs).
+	History []History
 	// Shown is set when the screen pop goes to the desktop of the agent
 	// holding the contact (its offer, or its active contact), so that the
 	// offers count as presented by that agent; not for one read over the
@@ -182,6 +201,7 @@ type History struct {
 	AgentID     string              `json:"agent_id"`
 	State       router.ContactState `json:"state"`
 	Disposition string              `json:"disposition"`
+	EndedAt     time.Time           `json:"ended_at,omitzero"`
 }
 
 // Offer is something worth offering the customer (a product, an
@@ -310,7 +330,7 @@ func (b *Builder) BuildFor(ctx context.Context, c router.Contact, routedBecause 
 		return sp, err
 	}
 	if b.Offers != nil {
-		offers, withheld, err := b.Offers.PopOffers(ctx, OfferRequest{Contact: c, Profile: prof, FirstMessages: sp.Contact.FirstMessages, Shown: shown})
+		offers, withheld, err := b.Offers.PopOffers(ctx, OfferRequest{Contact: c, Profile: prof, FirstMessages: sp.Contact.FirstMessages, History: sp.History, Shown: shown})
 		sp.OffersWithheld = withheld
 		if err != nil {
 			if b.Logger != nil {
@@ -466,7 +486,7 @@ func (b *Builder) history(ctx context.Context, c router.Contact, customerID stri
 		}
 		out = append(out, History{
 			ID: h.ID, Channel: h.Channel, CreatedAt: h.CreatedAt, Queue: h.Queue,
-			AgentID: h.AgentID, State: h.State, Disposition: h.Disposition,
+			AgentID: h.AgentID, State: h.State, Disposition: h.Disposition, EndedAt: h.EndedAt,
 		})
 	}
 	return out, nil

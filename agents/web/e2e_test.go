@@ -255,3 +255,40 @@ func (r *routerd) status(t *testing.T, method, path string, body any) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestComplaintTypedWhileRinging: the customer's complaint typed while
+// the contact rings withdraws the offers from the ringing card at once,
+// and they stay withheld once the agent accepts.
+func TestComplaintTypedWhileRinging(t *testing.T) {
+	ctx := newBrowser(t)
+	rd := startRouterd(t)
+	d := openDesktop(t, ctx, rd.base)
+	d.login("alice", "alice-demo")
+	d.setState("available")
+
+	var c struct {
+		ID string `json:"id"`
+	}
+	rd.call(t, "POST", "/api/v1/contacts", map[string]any{
+		"channel": "chat", "queue": "billing",
+		"customer": map[string]any{"email": "ada@example.com", "verified": true},
+		"body":     "Can I pay my invoice in instalments?",
+	}, &c)
+	d.waitOffer(c.ID)
+	d.waitFor("offers on the card", `document.querySelectorAll("#offer .offer-item").length > 0`)
+
+	rd.call(t, "POST", "/api/v1/contacts/"+c.ID+"/messages", map[string]any{"direction": "in", "body": "I was charged twice, this is unacceptable"}, nil)
+	d.waitFor("the offers withdrawn", `document.querySelectorAll("#offer .offer-item").length === 0 && document.getElementById("offer").innerText.includes("No offers: the customer is complaining")`)
+	var pop struct {
+		Offers         []any  `json:"offers"`
+		OffersWithheld string `json:"offers_withheld"`
+	}
+	rd.call(t, "GET", "/api/v1/contacts/"+c.ID+"/screen-pop", nil, &pop)
+	if len(pop.Offers) != 0 || pop.OffersWithheld != "complaint" {
+		t.Errorf("screen pop over the API: %d offers, withheld %q; want none, withheld complaint", len(pop.Offers), pop.OffersWithheld)
+	}
+
+	d.acceptOffer(c.ID)
+	d.waitConversation(c.ID)
+	d.waitFor("no offers on the contact", panel(c.ID)+`.querySelectorAll(".offer-item").length === 0 && `+panel(c.ID)+`.innerText.includes("No offers: the customer is complaining")`)
+}

@@ -166,6 +166,13 @@ function receive(msg) {
       }
       return;
     case "assigned": return assigned(d);
+    case "screen_pop": {
+      // Built again: a complaint typed meanwhile withholds the offers.
+      if (desk.offer && desk.offer.contact_id === d.contact_id) setOffer({ ...desk.offer, screen_pop: d.screen_pop });
+      const c = desk.conversations.get(d.contact_id);
+      if (c) c.setPop(d.screen_pop);
+      return;
+    }
     case "message": {
       const c = desk.conversations.get(d.contact_id);
       if (c) c.addMessage(d.message);

@@ -260,6 +260,11 @@ export class Conversation {
     this.renderPop();
   }
 
+  setPop(pop) {
+    this.pop = pop || {};
+    this.renderPop();
+  }
+
   renderPop() {
     fill(this.popEl,
       h("h2", { class: "customer-name" }, this.title),

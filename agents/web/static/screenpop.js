@@ -94,6 +94,7 @@ function renderFirstMessages(contact) {
 // docs/protocol.md; an unknown reason is shown as it is.
 const withheldText = {
   "complaint": "No offers: the customer is complaining. Help first.",
+  "recent complaint": "No offers: a recent contact of theirs ended in a complaint.",
   "no marketing consent": "No offers: no consent to marketing.",
   "profiling refused": "No offers: the customer refused profiling.",
   "sms opt-out": "No offers: opted out of marketing by SMS.",
