@@ -267,6 +267,27 @@ func TestBrowserWidget(t *testing.T) {
 		t.Fatalf("first topic %q, want Billing (online)", label)
 	}
 	screenshot(t, ctx, "widget")
+
+	// On a site that may not frame the chat, the widget shows nothing.
+	other := httptest.NewServer(site.Config.Handler)
+	defer other.Close()
+	var launchers int
+	var state string
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(other.URL),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](`document.querySelector('script[data-state]') !== null`)(ctx, tg)
+			return err
+		}),
+		into(&state, chromedp.Evaluate[string](`document.querySelector('script[data-state]').dataset.state`)),
+		into(&launchers, chromedp.Evaluate[int](`document.querySelectorAll('#switchboard-chat-launcher, iframe').length`)),
+	)
+	if err != nil {
+		t.Fatalf("widget on another site: %v", err)
+	}
+	if state != "refused" || launchers != 0 {
+		t.Errorf("widget on a site not allowed: state %q, %d launchers or frames; want refused, none", state, launchers)
+	}
 }
 
 // into runs a; its value goes to *dst.
