@@ -74,10 +74,22 @@ func TestDesktopInBrowser(t *testing.T) {
 	if got := d.stateOptions(); !slices.Equal(got, wantStates) {
 		t.Errorf("state options: got %v, want %v", got, wantStates)
 	}
-	d.setState("away:lunch")
-	if got := f.expect("set_state"); got["state"] != "away" || got["reason"] != "lunch" {
-		t.Errorf("set_state: got %v, want away/lunch", got)
+	// Signed in, the keyboard is on the state menu. Stepping through it
+	// with the arrows sends nothing; Enter applies the choice, once.
+	if got := d.focused(); got != "state-select" {
+		t.Errorf("focus after signing in: %q, want state-select", got)
 	}
+	d.do("step down the state menu", pressKey("ArrowDown", 40), pressKey("ArrowDown", 40))
+	d.waitFor("a pending choice", `document.getElementById("state-select").dataset.pending === "true"`)
+	chosen := eval[string](d, `document.getElementById("state-select").value`)
+	if chosen != "away:lunch" {
+		t.Fatalf("two steps down from available: %q, want away:lunch", chosen)
+	}
+	d.do("apply with Enter", pressEnter)
+	if got := f.expect("set_state"); got["state"] != "away" || got["reason"] != "lunch" {
+		t.Errorf("set_state after the arrows and Enter: got %v, want away/lunch (the steps on the way send nothing)", got)
+	}
+	d.waitFor("away applied", `document.getElementById("state-select").dataset.state === "away" && !document.getElementById("state-select").dataset.pending`)
 	d.setState("available")
 	f.expect("set_state")
 
@@ -223,8 +235,14 @@ func TestDesktopInBrowser(t *testing.T) {
 		t.Errorf("wrapup: got %v", got)
 	}
 	d.waitFor("wrap-up shown", panel(c1)+`.querySelector(".contact-note").textContent.startsWith("In wrap-up")`)
+	if got := d.focused(); got == "" {
+		t.Error("focus fell to the page body when wrap-up hid its button")
+	}
 	f.push("contact_closed", map[string]any{"contact_id": c1, "state": "closed", "reason": "wrap-up ended"})
 	d.waitFor("the tab to close", panel(c1)+" === null")
+	if got := d.focused(); got == "" {
+		t.Error("focus fell to the page body when the contact closed")
+	}
 	if got, want := d.tabs(), []string{c2}; !slices.Equal(got, want) {
 		t.Errorf("tabs after close: got %v, want %v", got, want)
 	}

@@ -341,6 +341,27 @@ var pressEnter = chromedp.Func(func(ctx context.Context, t *chromedp.Target) err
 	return err
 })
 
+// pressKey presses a key without text (an arrow, Escape) as a keyboard
+// does, on the focused element.
+func pressKey(key string, vk int64) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+			ev := input.DispatchKeyEventParams{Type: typ, Key: key, Code: key, WindowsVirtualKeyCode: vk, NativeVirtualKeyCode: vk}
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// focused returns the id of the element with the keyboard focus ("" for
+// the page body).
+func (d *desktop) focused() string {
+	d.t.Helper()
+	return eval[string](d, `document.activeElement && document.activeElement !== document.body ? document.activeElement.id || document.activeElement.tagName : ""`)
+}
+
 // recordOutcome presses an offer's outcome button in the contact's panel
 // and waits until it shows as recorded.
 func (d *desktop) recordOutcome(contactID, offerID, outcome string) {

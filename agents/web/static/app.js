@@ -115,6 +115,7 @@ function startDesk(me, id) {
   ui.replaced.hidden = true;
   ui.desk.hidden = false;
   renderAgent();
+  ui.stateSelect.focus(); // the keyboard starts where the day starts
   if (desk.socket) desk.socket.stop();
   desk.socket = new Socket("/ws/agent", { onmessage: receive, onstatus: connStatus });
   desk.socket.start();
@@ -300,12 +301,47 @@ function setState(data) {
 
 ui.goAvailable.addEventListener("click", () => setState({ state: "available" }));
 
+// The state menu: a choice with the mouse applies at once; stepping
+// through it with the keyboard (arrows, letters) only moves the choice,
+// which applies on Enter or when the focus leaves it (Escape undoes it),
+// so that passing over "Offline" on the way to "Away" changes nothing.
+let stateKeyed = false;
+ui.stateSelect.addEventListener("keydown", (e) => {
+  if (e.key === "Enter") {
+    if (stateKeyed) {
+      e.preventDefault();
+      applyState();
+    }
+    return;
+  }
+  if (e.key === "Escape") {
+    stateKeyed = false;
+    delete ui.stateSelect.dataset.pending;
+    renderAgent();
+    return;
+  }
+  if (!e.altKey && !e.ctrlKey && !e.metaKey && (e.key.startsWith("Arrow") || e.key.length === 1 || ["Home", "End", "PageUp", "PageDown"].includes(e.key))) stateKeyed = true;
+});
 ui.stateSelect.addEventListener("change", () => {
+  if (stateKeyed) {
+    ui.stateSelect.dataset.pending = "true";
+    return;
+  }
+  applyState();
+});
+ui.stateSelect.addEventListener("blur", () => {
+  if (ui.stateSelect.dataset.pending) applyState();
+  stateKeyed = false;
+});
+
+function applyState() {
+  stateKeyed = false;
+  delete ui.stateSelect.dataset.pending;
   const v = ui.stateSelect.value;
   const data = v.startsWith("away:") ? { state: "away", reason: v.slice(5) } : { state: v };
   if (!data.reason) delete data.reason;
   setState(data);
-});
+}
 
 // ---- the offer card ----
 
@@ -469,6 +505,7 @@ function removeConversation(id) {
     desk.selected = "";
     const next = desk.conversations.keys().next();
     if (!next.done) selectConversation(next.value, hadFocus);
+    else if (hadFocus) ui.stateSelect.focus(); // never to the page body
   }
   renderIdle();
 }

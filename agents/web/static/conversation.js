@@ -248,6 +248,9 @@ export class Conversation {
   }
 
   render() {
+    // A control that goes away (Wrap up, Send) must not drop the focus
+    // to the page: it moves to the panel's next useful control.
+    const had = this.panel.contains(document.activeElement) ? document.activeElement : null;
     this.renderTab();
     const state = this.contact.state;
     const live = state !== "wrapup" && state !== "closed" && state !== "abandoned";
@@ -258,6 +261,10 @@ export class Conversation {
     this.wrapForm.querySelector('[data-action="wrapup"]').hidden = !live;
     this.transferForm.hidden = !live;
     this.renderPop();
+    if (had && (had.disabled || had.closest("[hidden]") || !had.isConnected)) {
+      const close = this.wrapForm.querySelector('[data-action="close"]');
+      (close && !close.hidden && !close.disabled ? close : this.tab).focus();
+    }
   }
 
   setPop(pop) {
