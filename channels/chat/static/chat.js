@@ -99,6 +99,12 @@ function handle(f) {
       setState(d.state, d.agent_name);
       for (const [clientID, body] of outbox) sendMessage(clientID, body);
       break;
+    case 'topics':
+      // Agents came or went, or a queue opened or closed: the form says
+      // whether a topic chats live or takes a message.
+      topics = d.topics || [];
+      fillTopics();
+      break;
     case 'queue':
       if (state === 'queued' && mode === 'live') {
         $('queue').hidden = false;
