@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/consent"
@@ -153,7 +155,11 @@ type Contact struct {
 	WaitedSeconds int64 `json:"waited_seconds"`
 	// RoutedBecause is the reason of the latest routing decision (the
 	// contact's latest "offered" event); empty if it was never offered.
-	RoutedBecause string           `json:"routed_because"`
+	RoutedBecause string `json:"routed_because"`
+	// WhyYou says in an agent's words why the contact is theirs ("Ada's
+	// relationship manager · billing 5 (needs 3)"), RoutedBecause being
+	// the router's exact reason behind it; empty while nobody holds it.
+	WhyYou        string           `json:"why_you,omitempty"`
 	FirstMessages []router.Message `json:"first_messages"` // never nil
 }
 
@@ -308,6 +314,7 @@ func (b *Builder) BuildFor(ctx context.Context, c router.Contact, routedBecause 
 	}
 	if !b.profileShown(c, b.clock(now)) {
 		// Nobody's data: what the customer typed, and why nothing more.
+		sp.Contact.WhyYou = b.whyYou(c, nil, "", nil)
 		sp.Customer = claimOf(c.Customer)
 		sp.OffersWithheld = WithheldNotVerified
 		if c.Customer.Identified() {
@@ -329,6 +336,7 @@ func (b *Builder) BuildFor(ctx context.Context, c router.Contact, routedBecause 
 	if sp.History, err = b.history(ctx, c, sp.Customer.ID); err != nil {
 		return sp, err
 	}
+	sp.Contact.WhyYou = b.whyYou(c, prof, sp.Customer.Name, sp.History)
 	if b.Offers != nil {
 		offers, withheld, err := b.Offers.PopOffers(ctx, OfferRequest{Contact: c, Profile: prof, FirstMessages: sp.Contact.FirstMessages, History: sp.History, Shown: shown})
 		sp.OffersWithheld = withheld
@@ -355,6 +363,44 @@ func waitEnd(c router.Contact, now time.Time) time.Time {
 		return c.EndedAt
 	}
 	return now
+}
+
+// whyYou says why c's agent holds it, in the words of an agent: what
+// made them preferred (the customer's relationship manager, the agent of
+// the contact this one follows, or the customer's last), then their
+// level in each skill the contact needs. prof, name and history are the
+// identified customer's profile, name and earlier contacts (newest
+// first); nil, "" and nil for a claim, of which nobody may see them.
+func (b *Builder) whyYou(c router.Contact, prof *store.Customer, name string, history []History) string {
+	if c.AgentID == "" {
+		return ""
+	}
+	whose := "the customer's"
+	if first, _, _ := strings.Cut(strings.TrimSpace(name), " "); first != "" {
+		whose = first + "'s"
+	}
+	var parts []string
+	if slices.Contains(c.Preferred, c.AgentID) {
+		switch {
+		case prof != nil && prof.RelationshipManager == c.AgentID:
+			parts = append(parts, whose+" relationship manager")
+		case c.Follows != "":
+			parts = append(parts, "you handled "+whose+" earlier contact")
+		case len(history) > 0 && history[0].AgentID == c.AgentID:
+			parts = append(parts, "you handled "+whose+" last contact")
+		default:
+			parts = append(parts, "preferred agent")
+		}
+	}
+	if a, ok := b.Router.Snapshot().Agent(c.AgentID); ok {
+		for _, req := range c.Effective {
+			parts = append(parts, fmt.Sprintf("%s %d (needs %d)", req.Skill, a.Skills[req.Skill], req.Min))
+		}
+	}
+	if len(parts) == 0 {
+		return "next in line"
+	}
+	return strings.Join(parts, " · ")
 }
 
 // routedBecause is the reason of the latest "offered" event of a

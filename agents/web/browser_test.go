@@ -27,6 +27,7 @@ func offerFor(contactID, customer string) map[string]any {
 				"id": contactID, "channel": "chat", "queue": "billing", "subject": "Charged twice for March",
 				"state": "offered", "waited_seconds": 42,
 				"routed_because": "alice: billing 5≥3; idle 3m12s (longest)",
+				"why_you":        "Ada's relationship manager · billing 5 (needs 3)",
 				"first_messages": []map[string]any{{
 					"seq": 1, "at": time.Now().UTC().Format(time.RFC3339), "direction": "in",
 					"body": "Hi, my card was charged twice for the March invoice.",
@@ -100,7 +101,7 @@ func TestDesktopInBrowser(t *testing.T) {
 	card := d.offerText()
 	for _, want := range []string{"Ada Lovelace", "chat · billing · waited 42 s", "Accept", "Decline",
 		"ada@example.com", "VERIFIED", "+44 20 7946 0000", "CLAIMED", "gold", "1,200",
-		"Why you: alice: billing 5≥3; idle 3m12s (longest)", "Charged twice for March",
+		"Why you: Ada's relationship manager · billing 5 (needs 3)", "Router's reason", "Charged twice for March",
 		"Annual plan −15 %", "pays monthly for 14 months", "Not relevant", "solved", "abandoned", "Alt+A"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("offer card lacks %q:\n%s", want, card)

@@ -127,7 +127,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 	}, &c)
 	d.waitOffer(c.ID)
 	card := d.offerText()
-	for _, want := range []string{"Ada Lovelace", "ada@example.com", "CLAIMED", "Why you: alice: billing 5≥3", "I was charged twice"} {
+	for _, want := range []string{"Ada Lovelace", "ada@example.com", "CLAIMED", "Why you: preferred agent · billing 5 (needs 3)", "I was charged twice"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("screen pop lacks %q:\n%s", want, card)
 		}

@@ -34,11 +34,23 @@ export function renderScreenPop(pop, opts = {}) {
   return h("div", { class: "screenpop" },
     renderNotice(customer, opts),
     renderCustomer(customer),
-    contact.routed_because ? h("p", { class: "routed" }, h("span", { class: "label" }, "Why you: "), contact.routed_because) : null,
+    renderWhyYou(contact),
     opts.firstMessages ? renderFirstMessages(contact) : null,
     renderOffers(pop.offers || [], pop.offers_withheld || "", opts),
     renderHistory(pop.history || []),
   );
+}
+
+// renderWhyYou says in words why the contact is the agent's, with the
+// router's exact reason one click away.
+function renderWhyYou(contact) {
+  const words = contact.why_you || contact.routed_because;
+  if (!words) return null;
+  return h("div", { class: "routed" },
+    h("p", {}, h("span", { class: "label" }, "Why you: "), words),
+    contact.why_you && contact.routed_because
+      ? h("details", { class: "routed-exact" }, h("summary", {}, "Router's reason"), h("p", { class: "muted" }, contact.routed_because))
+      : null);
 }
 
 // renderNotice warns that the customer is not identified: a claim of a
