@@ -662,12 +662,16 @@ func (r *Router) WrapUp(ctx context.Context, contactID, agentID, disposition, no
 		if a.State == AgentWrapUp && a.WrapUpUntil.After(until) {
 			until = a.WrapUpUntil
 		}
+		// The agent's notification carries when the wrap-up ends (the
+		// desktop counts it down).
 		if a.State != AgentWrapUp {
+			a.WrapUpUntil = until
 			w.setAgentState(a, AgentWrapUp, "", "wrap-up of "+c.ID)
-			a, _ = w.agent(a.ID)
+		} else if !a.WrapUpUntil.Equal(until) {
+			a.WrapUpUntil = until
+			w.putAgent(a, false)
+			w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: "wrap-up of " + c.ID})
 		}
-		a.WrapUpUntil = until
-		w.putAgent(a, false)
 		w.at(until, timerAgent, a.ID)
 		return contactResult(c.ID), nil
 	}))

@@ -199,3 +199,40 @@ func (h *harness) noted(kind NoteKind, reason string) bool {
 	}
 	return false
 }
+
+// TestWrapUpNotifiesItsEnd: the agent's notification on entering
+// wrap-up, and on a second wrap-up that extends it, says when it ends
+// (the desktop counts it down).
+func TestWrapUpNotifiesItsEnd(t *testing.T) {
+	h := newHarness(t, &Options{WrapUp: 30 * time.Second})
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), sk("chat", 2), AgentAvailable)
+	first, second := h.submit(NewContact{Queue: "q"}), h.submit(NewContact{Queue: "q"})
+	for _, c := range []Contact{first, second} {
+		if _, err := h.r.Accept(h.ctx, c.ID, "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := func() Agent {
+		t.Helper()
+		ns := h.notesOf(NoteAgent, "alice")
+		if len(ns) == 0 {
+			t.Fatal("no agent notification")
+		}
+		return *ns[len(ns)-1].Agent
+	}
+	start := h.clock.Now()
+	if _, err := h.r.WrapUp(h.ctx, first.ID, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if a := last(); a.State != AgentWrapUp || !a.WrapUpUntil.Equal(start.Add(30*time.Second)) {
+		t.Fatalf("entering wrap-up: notified %s until %v, want wrapup until %v", a.State, a.WrapUpUntil, start.Add(30*time.Second))
+	}
+	h.advance(10 * time.Second)
+	if _, err := h.r.WrapUp(h.ctx, second.ID, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if a := last(); !a.WrapUpUntil.Equal(start.Add(40 * time.Second)) {
+		t.Fatalf("a second wrap-up: notified until %v, want %v", a.WrapUpUntil, start.Add(40*time.Second))
+	}
+}

@@ -182,6 +182,10 @@ func TestDesktopInBrowser(t *testing.T) {
 		panel(c1), js("Sorry about that, I'm refunding the second charge now."))
 	f.push("receipt", map[string]any{"contact_id": c1, "delivered_seq": 101, "read_seq": 0})
 	d.waitFor("the delivered mark", reply+`?.querySelector(".mark")?.textContent.includes("Delivered")`)
+	// The transcript names the customer and calls the agent "You".
+	if got := eval[[]string](d, `[...new Set([...`+panel(c1)+`.querySelectorAll(".message .who")].map(w => w.textContent))]`); !slices.Equal(got, []string{"Ada Lovelace", "You"}) {
+		t.Errorf("authors in the transcript: got %v, want [Ada Lovelace You]", got)
+	}
 	f.push("receipt", map[string]any{"contact_id": c1, "delivered_seq": 101, "read_seq": 101})
 	d.waitFor("the read mark", reply+`?.querySelector(".mark")?.textContent.includes("Read")`)
 	t.Logf("screenshot of the conversation: %s", d.screenshot("desktop-conversation"))

@@ -180,6 +180,10 @@ func TestDesktopEndToEnd(t *testing.T) {
 
 	d.wrapUp(c.ID, "solved", "refunded the double charge")
 	d.waitFor("alice in wrap-up", `document.getElementById("state-select").dataset.state === "wrapup"`)
+	d.waitFor("the wrap-up countdown", `/^In wrap-up: \d+ s left\./.test(`+panel(c.ID)+`.querySelector(".contact-note").textContent)`)
+	if help := eval[string](d, panel(c.ID)+`.querySelector(".wrap-help").textContent`); !strings.Contains(help, "Close ends it now") {
+		t.Errorf("wrap-up help: got %q, want what Wrap up and Close do", help)
+	}
 	rd.call(t, "GET", "/api/v1/contacts/"+c.ID, nil, &c)
 	if c.State != "wrapup" || c.Disposition != "solved" {
 		t.Fatalf("after wrap-up: %s (%q), want wrapup (solved)", c.State, c.Disposition)

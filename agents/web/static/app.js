@@ -446,6 +446,8 @@ const conversationDesk = {
   notify: (type, data) => (desk.socket ? desk.socket.notify(type, data) : false),
   looking,
   dispositions: () => desk.dispositions,
+  agentID: () => (desk.agent && desk.agent.id) || "",
+  wrapUpUntil: () => (desk.agent && desk.agent.wrapup_until) || "",
   verificationMethods: () => desk.verificationMethods || [],
   outcome,
   recordOutcome,

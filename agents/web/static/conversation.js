@@ -80,8 +80,10 @@ export class Conversation {
       h("label", { for: `notes-${safe}` }, "Notes"),
       this.notes,
       h("div", { class: "buttons" },
-        h("button", { type: "submit", class: "primary", dataset: { action: "wrapup" } }, "Wrap up"),
-        h("button", { type: "button", dataset: { action: "close" }, onclick: () => this.finish("close") }, "Close")));
+        h("button", { type: "submit", class: "primary", dataset: { action: "wrapup" }, "aria-describedby": `wrap-help-${safe}` }, "Wrap up"),
+        h("button", { type: "button", dataset: { action: "close" }, onclick: () => this.finish("close"), "aria-describedby": `wrap-help-${safe}` }, "Close")),
+      h("p", { id: `wrap-help-${safe}`, class: "muted wrap-help" },
+        "Wrap up ends the conversation and gives you the wrap-up time for your notes before new contacts; Close ends it now, with none."));
     this.queue = h("input", { id: `queue-${safe}`, name: "queue", type: "text", autocomplete: "off", required: true, maxlength: "64" });
     this.transferForm = h("form", { class: "transfer", "aria-label": "Transfer", onsubmit: (ev) => { ev.preventDefault(); this.transfer(); } },
       h("label", { for: `queue-${safe}` }, "Transfer to queue"),
@@ -243,6 +245,16 @@ export class Conversation {
       .catch((err) => this.desk.showError(`Transfer failed: ${err.message}`));
   }
 
+  // author names who wrote m in the transcript: the customer by name,
+  // the agent reading as "You", another agent (before a transfer) or a
+  // supervisor by name, the system as such.
+  author(m) {
+    if (m.direction === "in") return this.title;
+    if (m.author_kind === "system") return "Automatic message";
+    if (!m.author || m.author === this.desk.agentID()) return "You";
+    return m.author_name || m.author;
+  }
+
   get title() {
     return customerName(this.pop);
   }
@@ -256,8 +268,9 @@ export class Conversation {
     const live = state !== "wrapup" && state !== "closed" && state !== "abandoned";
     this.reply.disabled = !live;
     this.replyForm.querySelector("button").disabled = !live;
-    this.noteEl.textContent = state === "wrapup" ? `In wrap-up. ${this.note}`.trim() : this.note;
-    this.noteEl.hidden = !this.noteEl.textContent;
+    this.renderNote();
+    clearInterval(this.wrapTimer);
+    this.wrapTimer = state === "wrapup" ? setInterval(() => this.renderNote(), 1000) : 0;
     this.wrapForm.querySelector('[data-action="wrapup"]').hidden = !live;
     this.transferForm.hidden = !live;
     this.renderPop();
@@ -307,7 +320,8 @@ export class Conversation {
   }
 
   renderMessages() {
-    const items = this.messages.map((m) => renderMessage(m, "", null, this.mark(m), this.id));
+    const who = (m) => this.author(m);
+    const items = this.messages.map((m) => renderMessage(m, "", null, this.mark(m), this.id, who));
     for (const [id, p] of this.pending) {
       items.push(renderMessage({ direction: "out", body: p.body }, p.failed ? "failed" : "sending",
         p.failed ? h("button", { type: "button", class: "link", onclick: () => this.sendPending(id) }, "Retry") : null));
@@ -339,11 +353,25 @@ export class Conversation {
   // dispose stops the timers of a conversation that leaves the page.
   dispose() {
     clearTimeout(this.typingTimer);
+    clearInterval(this.wrapTimer);
+  }
+
+  // renderNote shows what the agent must know of the contact, and in
+  // wrap-up how long is left of it (the agent's wrapup_until).
+  renderNote() {
+    let text = this.note;
+    if (this.contact.state === "wrapup") {
+      const until = Date.parse(this.desk.wrapUpUntil() || "");
+      const left = Number.isNaN(until) ? -1 : Math.max(0, Math.ceil((until - Date.now()) / 1000));
+      text = `In wrap-up${left >= 0 ? `: ${left} s left` : ""}. Close when your notes are done. ${this.note}`.trim();
+    }
+    this.noteEl.textContent = text;
+    this.noteEl.hidden = !text;
   }
 }
 
-function renderMessage(m, status, extra, mark, contactID) {
-  const who = m.direction === "in" ? "Customer" : m.author || "You";
+function renderMessage(m, status, extra, mark, contactID, author) {
+  const who = author ? author(m) : m.direction === "in" ? "Customer" : "You";
   return h("li", { class: `message ${m.direction === "in" ? "in" : "out"} ${status}` },
     h("div", { class: "meta" }, h("span", { class: "who" }, who), " ", h("span", { class: "when" }, status || time(m.at)),
       mark ? h("span", { class: `mark ${mark.toLowerCase()}`, title: mark === "Read" ? "Read by the customer" : "Delivered to the customer" },
