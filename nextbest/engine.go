@@ -248,7 +248,7 @@ func (o *Engine) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []s
 	var shown []store.OfferOutcome
 	held := r.Shown && c.AgentID != "" && (c.State == router.ContactOffered || c.State == router.ContactAssigned || c.State == router.ContactWrapUp)
 	for _, r := range ranked {
-		out = append(out, screenpop.Offer{ID: r.Offer.ID, Title: r.Offer.Title, Reason: r.Reason})
+		out = append(out, screenpop.Offer{ID: r.Offer.ID, Title: r.Offer.Title, Reason: r.Reason, TalkingPoints: slices.Clone(r.Offer.TalkingPoints)})
 		if held {
 			shown = append(shown, store.OfferOutcome{OfferID: r.Offer.ID, ContactID: c.ID, CustomerID: p.ID,
 				Segment: p.Segment, AgentID: c.AgentID, Outcome: store.OutcomePresented, At: now})

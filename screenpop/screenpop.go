@@ -217,6 +217,8 @@ type Offer struct {
 	ID     string `json:"id"`
 	Title  string `json:"title"`
 	Reason string `json:"reason"`
+	// TalkingPoints are what the agent may say of it (the catalog's).
+	TalkingPoints []string `json:"talking_points,omitempty"`
 }
 
 // Builder builds screen pops from the router's live state and the store.

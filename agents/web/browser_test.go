@@ -48,7 +48,7 @@ func offerFor(contactID, customer string) map[string]any {
 				{"id": "h1", "channel": "sms", "created_at": "2026-01-05T16:30:00Z", "queue": "support", "agent_id": "carol", "state": "abandoned"},
 			},
 			"offers": []map[string]any{
-				{"id": "o-annual", "title": "Annual plan −15 %", "reason": "pays monthly for 14 months"},
+				{"id": "o-annual", "title": "Annual plan −15 %", "reason": "pays monthly for 14 months", "talking_points": []string{"Two months free every year"}},
 				{"id": "o-paperless", "title": "Paperless billing", "reason": "asked for invoice copies twice"},
 			},
 		},
@@ -102,10 +102,15 @@ func TestDesktopInBrowser(t *testing.T) {
 	for _, want := range []string{"Ada Lovelace", "chat · billing · waited 42 s", "Accept", "Decline",
 		"ada@example.com", "VERIFIED", "+44 20 7946 0000", "CLAIMED", "gold", "1,200",
 		"Why you: Ada's relationship manager · billing 5 (needs 3)", "Router's reason", "Charged twice for March",
-		"Annual plan −15 %", "pays monthly for 14 months", "Not relevant", "solved", "abandoned", "Alt+A"} {
+		"Annual plan −15 %", "pays monthly for 14 months", "Two months free every year", "solved", "abandoned", "Alt+A"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("offer card lacks %q:\n%s", want, card)
 		}
+	}
+	// Outcomes are recorded once the contact is the agent's, not while
+	// it rings.
+	if n := eval[int](d, `document.querySelectorAll("#offer select.outcome, #offer button.outcome").length`); n != 0 {
+		t.Errorf("the ringing card has %d outcome controls, want none", n)
 	}
 	d.waitFor("the countdown", `/^\d+ s$/.test(document.getElementById("offer-countdown").textContent)`)
 	if left := eval[string](d, `document.getElementById("offer-countdown").textContent`); left > "30 s" && len(left) >= 4 {

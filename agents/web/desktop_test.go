@@ -366,9 +366,10 @@ func (d *desktop) focused() string {
 // and waits until it shows as recorded.
 func (d *desktop) recordOutcome(contactID, offerID, outcome string) {
 	d.t.Helper()
-	sel := fmt.Sprintf(`#contact-%s .offer-item[data-offer-id=%s] button[data-outcome=%s]`, safeID(contactID), js(offerID), js(outcome))
-	d.do("press outcome "+outcome, chromedp.Click(chromedp.CSS(sel)))
-	d.waitFor("outcome "+outcome, fmt.Sprintf(`document.querySelector(%s)?.getAttribute("aria-pressed") === "true"`, js(sel)))
+	sel := fmt.Sprintf(`#contact-%s .offer-item[data-offer-id=%s] select.outcome`, safeID(contactID), js(offerID))
+	// SetValue fires the change event, as a choice does.
+	d.do("choose outcome "+outcome, chromedp.SetValue(chromedp.CSS(sel), outcome))
+	d.waitFor("outcome "+outcome, fmt.Sprintf(`document.querySelector(%s)?.dataset.recorded === %s`, js(sel), js(outcome)))
 }
 
 // wrapUp fills the contact's wrap-up form and submits it.

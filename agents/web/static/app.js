@@ -360,8 +360,6 @@ function setOffer(offer) {
   ui.offerTitle.textContent = customerName(pop);
   fill(ui.offerPop, renderScreenPop(pop, {
     firstMessages: true,
-    outcome: (offerID) => outcome(offer.contact_id, offerID),
-    onOutcome: (offerID, o) => recordOutcome(offer.contact_id, offerID, o).then(() => setOffer(desk.offer)),
   }));
   ui.offer.dataset.contactId = offer.contact_id;
   ui.accept.disabled = false;
