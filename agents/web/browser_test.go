@@ -107,6 +107,20 @@ func TestDesktopInBrowser(t *testing.T) {
 			t.Errorf("offer card lacks %q:\n%s", want, card)
 		}
 	}
+	// The offer is announced: the tab's title and icon, a live region
+	// for screen readers, and the keyboard on Accept.
+	if got := eval[string](d, `document.title`); !strings.HasPrefix(got, "● Incoming: Ada Lovelace") {
+		t.Errorf("title while ringing: %q", got)
+	}
+	if got := eval[string](d, `document.getElementById("favicon").getAttribute("href")`); got != "favicon-ring.svg" {
+		t.Errorf("icon while ringing: %q", got)
+	}
+	if got := eval[string](d, `document.getElementById("announce").textContent`); got != "Incoming chat from Ada Lovelace, billing. Alt+A to accept." {
+		t.Errorf("announcement: %q", got)
+	}
+	if got := d.focused(); got != "accept" {
+		t.Errorf("focus while ringing: %q, want accept", got)
+	}
 	// Outcomes are recorded once the contact is the agent's, not while
 	// it rings.
 	if n := eval[int](d, `document.querySelectorAll("#offer select.outcome, #offer button.outcome").length`); n != 0 {
@@ -120,6 +134,7 @@ func TestDesktopInBrowser(t *testing.T) {
 
 	// Accept: the server gets accept with the contact id; the conversation opens.
 	d.acceptOffer(c1)
+	d.waitFor("the title back", `document.title === "Switchboard · Agent desktop" && document.getElementById("favicon").getAttribute("href") === "favicon.svg"`)
 	if got := f.expect("accept"); got["contact_id"] != c1 {
 		t.Errorf("accept: got contact_id %v, want %s", got["contact_id"], c1)
 	}

@@ -19,6 +19,7 @@ const ui = {
   tabs: $("tabs"), panels: $("panels"), idle: $("idle"),
   replaced: $("replaced"), signInAgain: $("sign-in-again"),
   offline: $("offline"), offlineWhy: $("offline-why"), goAvailable: $("go-available"),
+  announce: $("announce"), favicon: $("favicon"), alertSound: $("alert-sound"), alertNotify: $("alert-notify"),
 };
 
 const desk = {
@@ -346,9 +347,11 @@ function applyState() {
 // ---- the offer card ----
 
 function setOffer(offer) {
+  const fresh = offer && (!desk.offer || desk.offer.contact_id !== offer.contact_id);
   desk.offer = offer;
   clearInterval(desk.countdownTimer);
   desk.countdownTimer = 0;
+  ringing(!!offer);
   if (!offer) {
     ui.offer.hidden = true;
     fill(ui.offerPop);
@@ -367,6 +370,97 @@ function setOffer(offer) {
   ui.offer.hidden = false;
   tick();
   desk.countdownTimer = setInterval(tick, 250);
+  if (fresh) announce(offer);
+}
+
+// ---- announcing an offer ----
+
+const TITLE = document.title;
+const ALERTS = "switchboard.desk.alerts.v1";
+
+// ringing shows in the tab's title and icon that an offer rings, where
+// an agent in another tab sees it.
+function ringing(on) {
+  const name = on ? customerName((desk.offer && desk.offer.screen_pop) || {}) : "";
+  document.title = on ? `● Incoming: ${name} · Switchboard` : TITLE;
+  ui.favicon.href = on ? "favicon-ring.svg" : "favicon.svg";
+}
+
+// announce tells the agent of a new offer: to screen readers (a live
+// region), with the keyboard on Accept (unless the agent is typing), and,
+// as the agent chose in Alerts, a short sound and a desktop notification
+// while the page is hidden.
+function announce(offer) {
+  const pop = offer.screen_pop || {};
+  const contact = pop.contact || {};
+  const text = `Incoming ${contact.channel || "contact"} from ${customerName(pop)}${contact.queue ? `, ${contact.queue}` : ""}. Alt+A to accept.`;
+  ui.announce.textContent = "";
+  ui.announce.textContent = text;
+  const typing = document.activeElement && document.activeElement.matches("textarea, input[type=text], input:not([type])");
+  if (!typing) ui.accept.focus();
+  const prefs = alertPrefs();
+  if (prefs.sound) beep();
+  if (prefs.notify && document.visibilityState !== "visible" && "Notification" in window && Notification.permission === "granted") {
+    const n = new Notification("Switchboard: incoming contact", { body: text, tag: "switchboard-offer" });
+    n.onclick = () => { window.focus(); ui.accept.focus(); n.close(); };
+  }
+}
+
+function alertPrefs() {
+  try {
+    return JSON.parse(localStorage.getItem(ALERTS)) || {};
+  } catch {
+    return {};
+  }
+}
+
+function saveAlertPrefs(p) {
+  try {
+    localStorage.setItem(ALERTS, JSON.stringify(p));
+  } catch {
+    // storage unavailable: the choice lasts until the page closes
+  }
+}
+
+// beep plays a short two-tone chime, made here: no sound file to load.
+let audio = null;
+function beep() {
+  try {
+    audio = audio || new AudioContext();
+    const t = audio.currentTime;
+    for (const [i, f] of [880, 1320].entries()) {
+      const o = audio.createOscillator();
+      const g = audio.createGain();
+      o.frequency.value = f;
+      g.gain.setValueAtTime(0.0001, t + i * 0.18);
+      g.gain.exponentialRampToValueAtTime(0.2, t + i * 0.18 + 0.02);
+      g.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.18 + 0.16);
+      o.connect(g).connect(audio.destination);
+      o.start(t + i * 0.18);
+      o.stop(t + i * 0.18 + 0.17);
+    }
+  } catch {
+    // no audio: the other announcements stand
+  }
+}
+
+{
+  const prefs = alertPrefs();
+  ui.alertSound.checked = !!prefs.sound;
+  ui.alertNotify.checked = !!prefs.notify && "Notification" in window && Notification.permission === "granted";
+  ui.alertSound.addEventListener("change", () => {
+    saveAlertPrefs({ ...alertPrefs(), sound: ui.alertSound.checked });
+    if (ui.alertSound.checked) beep(); // what it sounds like, and the browser's permission to play
+  });
+  ui.alertNotify.addEventListener("change", async () => {
+    let on = ui.alertNotify.checked;
+    if (on && "Notification" in window && Notification.permission !== "granted") {
+      on = (await Notification.requestPermission()) === "granted";
+    }
+    if (on && !("Notification" in window)) on = false;
+    ui.alertNotify.checked = on;
+    saveAlertPrefs({ ...alertPrefs(), notify: on });
+  });
 }
 
 function tick() {
