@@ -250,9 +250,18 @@ func TestDesktopInBrowser(t *testing.T) {
 
 	// A request the server refuses shows its error.
 	d.waitConversation(c1)
-	d.transfer(c1, "nowhere")
+	d.transfer(c1, "queue:nowhere")
+	f.expect("transfer_targets")
 	f.expect("transfer")
 	d.waitError(`no such queue "nowhere"`)
+	if got := eval[[]string](d, `[...document.querySelectorAll("#transfer-`+safeID(c1)+` option")].map(o => o.textContent)`); !slices.Equal(got, []string{"Choose…", "billing (2 waiting)", "nowhere", "Bob Stone (available)"}) {
+		t.Errorf("transfer picker: got %v", got)
+	}
+	d.transfer(c1, "agent:bob")
+	f.expect("transfer_targets")
+	if got := f.expect("transfer"); got["contact_id"] != c1 || got["to_agent"] != "bob" || got["queue"] != nil {
+		t.Errorf("transfer to an agent: got %v, want to_agent bob", got)
+	}
 
 	// Wrap up with a disposition, then the contact closes.
 	d.wrapUp(c1, "solved", "Refunded the double charge.")

@@ -383,10 +383,16 @@ func (d *desktop) wrapUp(contactID, disposition, notes string) {
 }
 
 // transfer sends the contact to a queue.
-func (d *desktop) transfer(contactID, queue string) {
+// transfer picks target ("queue:billing", "agent:bob") in the contact's
+// transfer picker, which loads when focused, and presses Transfer.
+func (d *desktop) transfer(contactID, target string) {
 	d.t.Helper()
-	box := chromedp.ID("queue-" + safeID(contactID))
-	d.do("transfer to "+queue, chromedp.SendKeys(box, queue+"\r"))
+	sel := chromedp.ID("transfer-" + safeID(contactID))
+	d.do("open the transfer picker", chromedp.Focus(sel))
+	d.waitFor("the transfer targets", fmt.Sprintf(`document.getElementById(%s).querySelector('option[value=%s]') !== null`,
+		js("transfer-"+safeID(contactID)), js(target)))
+	d.do("transfer to "+target, chromedp.SetValue(sel, target),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#contact-%s form.transfer button[type=submit]`, safeID(contactID)))))
 }
 
 // waitError waits for an error banner containing text.

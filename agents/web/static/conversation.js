@@ -84,10 +84,14 @@ export class Conversation {
         h("button", { type: "button", dataset: { action: "close" }, onclick: () => this.finish("close"), "aria-describedby": `wrap-help-${safe}` }, "Close")),
       h("p", { id: `wrap-help-${safe}`, class: "muted wrap-help" },
         "Wrap up ends the conversation and gives you the wrap-up time for your notes before new contacts; Close ends it now, with none."));
-    this.queue = h("input", { id: `queue-${safe}`, name: "queue", type: "text", autocomplete: "off", required: true, maxlength: "64" });
+    // The transfer picker lists the queues and the agents not offline,
+    // read from the server when the agent goes to it (transfer_targets).
+    this.target = h("select", { id: `transfer-${safe}`, name: "target", required: true,
+      onfocus: () => this.loadTargets(), onmousedown: () => this.loadTargets() },
+    h("option", { value: "" }, "Choose…"));
     this.transferForm = h("form", { class: "transfer", "aria-label": "Transfer", onsubmit: (ev) => { ev.preventDefault(); this.transfer(); } },
-      h("label", { for: `queue-${safe}` }, "Transfer to queue"),
-      h("div", { class: "inline" }, this.queue, h("button", { type: "submit" }, "Transfer")));
+      h("label", { for: `transfer-${safe}` }, "Transfer to"),
+      h("div", { class: "inline" }, this.target, h("button", { type: "submit" }, "Transfer")));
     this.panel = h("section", { id: this.domID, role: "tabpanel", class: "conversation", "aria-labelledby": `tab-${safe}`, hidden: true },
       h("div", { class: "talk" }, this.noteEl, this.list, this.typingEl, this.replyForm,
         h("div", { class: "finish" }, this.wrapForm, this.transferForm)),
@@ -237,11 +241,34 @@ export class Conversation {
       .catch((err) => this.desk.showError(`${kind === "close" ? "Close" : "Wrap-up"} failed: ${err.message}`));
   }
 
+  // loadTargets fills the transfer picker: queues (with their waiting
+  // contacts), then agents (with their state), keeping the choice.
+  loadTargets() {
+    if (this.loadingTargets) return;
+    this.loadingTargets = true;
+    this.desk.request("transfer_targets", {})
+      .then((d) => {
+        const chosen = this.target.value;
+        fill(this.target,
+          h("option", { value: "" }, "Choose…"),
+          h("optgroup", { label: "Queues" }, ((d && d.queues) || []).map((q) =>
+            h("option", { value: `queue:${q.name}` }, `${q.name}${q.waiting ? ` (${q.waiting} waiting)` : ""}`))),
+          h("optgroup", { label: "Agents" }, ((d && d.agents) || []).map((a) =>
+            h("option", { value: `agent:${a.id}` }, `${a.name} (${a.state})`))));
+        this.target.value = chosen;
+        this.target.dataset.loaded = "true";
+      })
+      .catch((err) => this.desk.showError(`Transfer targets not loaded: ${err.message}`))
+      .finally(() => { this.loadingTargets = false; });
+  }
+
   transfer() {
-    const queue = this.queue.value.trim();
-    if (!queue) return;
-    this.desk.request("transfer", { contact_id: this.id, queue })
-      .then(() => { this.queue.value = ""; })
+    const v = this.target.value;
+    if (!v) return;
+    const [kind, name] = [v.slice(0, v.indexOf(":")), v.slice(v.indexOf(":") + 1)];
+    const data = kind === "agent" ? { contact_id: this.id, to_agent: name } : { contact_id: this.id, queue: name };
+    this.desk.request("transfer", data)
+      .then(() => { this.target.value = ""; })
       .catch((err) => this.desk.showError(`Transfer failed: ${err.message}`));
   }
 
