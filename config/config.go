@@ -72,6 +72,9 @@ const (
 	RoleAdmin       = "admin"
 	RoleSupervisor  = "supervisor"
 	RoleIntegration = "integration"
+	// RoleMetrics may only scrape GET /metrics (a Prometheus server's
+	// token); the API refuses it everywhere else.
+	RoleMetrics = "metrics"
 	// RoleAgent is the role of an agent's login session; it is not a
 	// token role.
 	RoleAgent = "agent"

@@ -190,3 +190,15 @@ func (c *Config) WebhookList() []webhooks.Webhook {
 	}
 	return out
 }
+
+// ServiceLevelThresholds returns the configured queues' service-level
+// thresholds (the metrics' wait histogram has a bound on each).
+func (c *Config) ServiceLevelThresholds() []time.Duration {
+	var out []time.Duration
+	for _, q := range c.Queues {
+		if d := q.ServiceLevel.Within.D(); d > 0 && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}

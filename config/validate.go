@@ -210,9 +210,9 @@ func (v *validator) auth() {
 			names[t.Name] = p + ".name"
 		}
 		switch t.Role {
-		case RoleAdmin, RoleSupervisor, RoleIntegration:
+		case RoleAdmin, RoleSupervisor, RoleIntegration, RoleMetrics:
 		default:
-			v.errf(p+".role", "unknown role %q (want admin, supervisor or integration)", t.Role)
+			v.errf(p+".role", "unknown role %q (want admin, supervisor, integration or metrics)", t.Role)
 		}
 		secret, field := "", ""
 		switch {

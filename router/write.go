@@ -19,6 +19,8 @@ type write struct {
 
 	cmds    []*command
 	results []result
+	// started is when the first command was applied (Observer.Routed).
+	started time.Time
 
 	batch      Batch
 	contactIdx map[string]int // position of a contact in batch.Contacts

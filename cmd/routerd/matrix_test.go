@@ -29,15 +29,17 @@ const (
 	agentB        = "agent B session"
 	chatCustomerA = "chat customer A"
 	chatCustomerB = "chat customer B"
+	metricsToken  = "metrics token"
 )
 
-var principals = []string{anonymous, badToken, integration, supToken, supSession, admin, agentA, agentB, chatCustomerA, chatCustomerB}
+var principals = []string{anonymous, badToken, integration, supToken, supSession, admin, agentA, agentB, chatCustomerA, chatCustomerB, metricsToken}
 
 // Token secrets of the matrix's daemon.
 const (
 	matrixAdmin       = "matrix-admin-token-0123456789abcdef"
 	matrixSupervisor  = "matrix-supervisor-token-0123456789abcdef"
 	matrixIntegration = "matrix-integration-token-0123456789abcdef"
+	matrixMetrics     = "matrix-metrics-token-0123456789abcdef"
 )
 
 // want is a route's expected status per principal: the roles it names
@@ -116,10 +118,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	srv, in := startMatrixDaemon(t)
 	creds := map[string]string{
-		badToken:    "Bearer not-a-token-at-all-0123456789",
-		integration: "Bearer " + matrixIntegration,
-		supToken:    "Bearer " + matrixSupervisor,
-		admin:       "Bearer " + matrixAdmin,
+		badToken:     "Bearer not-a-token-at-all-0123456789",
+		integration:  "Bearer " + matrixIntegration,
+		supToken:     "Bearer " + matrixSupervisor,
+		admin:        "Bearer " + matrixAdmin,
+		metricsToken: "Bearer " + matrixMetrics,
 	}
 	creds[supSession] = "Bearer " + login(t, srv.URL, "sam")
 	aliceToken := login(t, srv.URL, "alice")
@@ -210,6 +213,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"/chat/", "GET", "/chat/", "", all(ok)},
 		{"GET /ws/agent", "WS", "/ws/agent", "", all(http.StatusUnauthorized).grant(http.StatusSwitchingProtocols, allAgents...)},
 		{"/ws/chat", "WS", "/ws/chat", "", all(http.StatusSwitchingProtocols)},
+		{"GET /metrics", "GET", "/metrics", "", want{}.grant(ok, append(staff, metricsToken)...)},
 
 		// Last: it ends the sessions it is sent with. A configured token
 		// has nothing to log out of.
@@ -259,7 +263,8 @@ func startMatrixDaemon(t *testing.T) (*httptest.Server, *instance) {
 	cfg.Auth.AdminToken = matrixAdmin
 	cfg.Auth.Tokens = append(cfg.Auth.Tokens,
 		config.TokenConfig{Name: "matrix-supervisor", Role: config.RoleSupervisor, Token: matrixSupervisor},
-		config.TokenConfig{Name: "matrix-crm", Role: config.RoleIntegration, Token: matrixIntegration})
+		config.TokenConfig{Name: "matrix-crm", Role: config.RoleIntegration, Token: matrixIntegration},
+		config.TokenConfig{Name: "matrix-prometheus", Role: config.RoleMetrics, Token: matrixMetrics})
 	ctx, cancel := context.WithCancel(context.Background())
 	in, err := start(ctx, cfg, false, slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/dashboards"
 	"github.com/switchboard/switchboard/intake"
+	"github.com/switchboard/switchboard/metrics"
 	"github.com/switchboard/switchboard/nextbest"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/outbox"
@@ -211,6 +212,12 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 		// The chat delivers its agents' messages through the outbox.
 		opts.Outbound = append(opts.Outbound, router.ChannelChat)
 	}
+	// The metrics time the router's decisions and commits from its first.
+	prom, err := metrics.New(metrics.Options{Thresholds: cfg.ServiceLevelThresholds()})
+	if err != nil {
+		return nil, err
+	}
+	opts.Observer = prom
 	if in.rt, err = router.New(in.db, &opts); err != nil {
 		return nil, err
 	}
@@ -226,7 +233,7 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 			return nil, err
 		}
 	}
-	routes, closeAll, err := build(cfg, in.rt, in.db, tokens, log)
+	routes, closeAll, err := build(cfg, in.rt, in.db, tokens, prom, log)
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +322,7 @@ var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent
 
 // build makes the HTTP handler: the API, the agent desktop and its
 // WebSocket, and the web chat. closeAll ends the WebSockets.
-func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, log *slog.Logger) (*routeTable, func(), error) {
+func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, prom *metrics.Metrics, log *slog.Logger) (*routeTable, func(), error) {
 	// The configured offers (validated by config), overlaid with those
 	// put over the API; the learner resumes from the stored counts.
 	catalog, err := offers.NewCatalog(cfg.OfferCatalog())
@@ -431,6 +438,11 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		}
 		return nil, nil, err
 	}
+	// Prometheus scrapes with an admin's, a supervisor's or a metrics
+	// token (docs/metrics.md).
+	prom.Attach(metrics.Sources{Router: rt, Queues: dashboards.Source{Router: rt, Store: db}.Views, Backlog: dispatcher.Backlog})
+	mux.handle("GET /metrics", scrapers(apiSrv, prom.Handler()))
+	listeners = append(listeners, follower{prom, prom.Resync})
 	// Closed first: no delivery outlives the channels it goes to; and
 	// before it, the following ends.
 	closers = append([]func(){dispatcher.Close, hooks.Close}, closers...)
@@ -450,6 +462,26 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			c()
 		}
 	}, nil
+}
+
+// scrapers lets through to h only the principals that may read the
+// metrics (api.Principal.Scrapes), as the API answers others: 401
+// without a credential, 403 with another role.
+func scrapers(a *api.Server, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.Authenticate(r)
+		switch {
+		case errors.Is(err, api.ErrUnauthorized):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+			http.Error(w, "missing or unknown bearer token: send \"Authorization: Bearer <token>\"", http.StatusUnauthorized)
+		case err != nil:
+			http.Error(w, "could not authenticate", http.StatusInternalServerError)
+		case !p.Scrapes():
+			http.Error(w, "role "+p.Role+" may not read the metrics; allowed roles: admin, supervisor, metrics", http.StatusForbidden)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 // newIntake is the way in of every channel (package intake): it resolves
