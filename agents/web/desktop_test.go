@@ -181,6 +181,25 @@ func (d *desktop) waitFor(what, expr string) {
 	}
 }
 
+// waitAcross is waitFor across a navigation the page makes itself: a
+// poll the navigation interrupts is asked again on the new page.
+func (d *desktop) waitAcross(what, expr string) {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(d.ctx, stepTimeout)
+	defer cancel()
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(stepTimeout)))
+		switch {
+		case err == nil:
+			return
+		case ctx.Err() != nil:
+			d.t.Fatalf("waiting for %s: %v", what, err)
+		case !strings.Contains(err.Error(), "navigated") && !strings.Contains(err.Error(), "context was destroyed") && !strings.Contains(err.Error(), "Cannot find context"):
+			d.t.Fatalf("waiting for %s: %v", what, err)
+		}
+	}
+}
+
 // js quotes s as a JavaScript string literal.
 func js(s string) string {
 	b, _ := json.Marshal(s)

@@ -296,3 +296,38 @@ func TestComplaintTypedWhileRinging(t *testing.T) {
 	d.waitConversation(c.ID)
 	d.waitFor("no offers on the contact", panel(c.ID)+`.querySelectorAll(".offer-item").length === 0 && `+panel(c.ID)+`.innerText.includes("No offers: the customer is complaining")`)
 }
+
+// TestDashboardEndToEnd: a supervisor who signs in at the agent desktop
+// is sent to the live dashboard, which shows every queue and agent and
+// follows a contact created over the API without a reload.
+func TestDashboardEndToEnd(t *testing.T) {
+	ctx := newBrowser(t)
+	rd := startRouterd(t)
+	d := openDesktop(t, ctx, rd.base)
+	d.fillLogin("sam", "sam-demo")
+	d.waitAcross("the dashboard", `location.pathname === "/dashboard/" && !document.getElementById("board").hidden`)
+	d.waitFor("live", `document.getElementById("conn-status").dataset.status === "open"`)
+	row := func(queue string) string {
+		return fmt.Sprintf(`document.querySelector('#queues tr[data-queue=%s]')`, js(queue))
+	}
+	d.waitFor("the billing queue", row("billing")+` !== null && `+row("billing")+`.children[1].textContent === "0"`)
+	d.waitFor("alice among the agents", `document.querySelector('#agents tr[data-agent="alice"]') !== null`)
+	if got := eval[string](d, `document.querySelector('#agents tr[data-agent="alice"]').innerText`); !strings.Contains(got, "offline") {
+		t.Errorf("alice's row: %q, want offline", got)
+	}
+
+	var c struct {
+		ID string `json:"id"`
+	}
+	rd.call(t, "POST", "/api/v1/contacts", map[string]any{
+		"channel": "chat", "queue": "billing", "customer": map[string]any{"name": "Ada"}, "body": "Hello",
+	}, &c)
+	d.waitFor("the contact waiting", row("billing")+`.children[1].textContent === "1"`)
+	d.waitFor("its wait counting", `/^\d+ s$/.test(`+row("billing")+`.children[2].textContent)`)
+	t.Logf("screenshot: %s", d.screenshot("dashboard"))
+
+	// The page is text: no markup from a queue or an agent name runs.
+	if n := eval[int](d, `document.querySelectorAll("#board script, #board img").length`); n != 0 {
+		t.Errorf("%d script or img elements on the board", n)
+	}
+}

@@ -214,6 +214,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /ws/agent", "WS", "/ws/agent", "", all(http.StatusUnauthorized).grant(http.StatusSwitchingProtocols, allAgents...)},
 		{"/ws/chat", "WS", "/ws/chat", "", all(http.StatusSwitchingProtocols)},
 		{"GET /metrics", "GET", "/metrics", "", want{}.grant(ok, append(staff, metricsToken)...)},
+		{"GET /dashboard/", "GET", "/dashboard/", "", all(ok)},
+		{"GET /ws/dashboard", "WS", "/ws/dashboard", "", want{}.grant(http.StatusSwitchingProtocols, staff...)},
 
 		// Last: it ends the sessions it is sent with. A configured token
 		// has nothing to log out of.

@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/dashboards"
+	dashweb "github.com/switchboard/switchboard/dashboards/web"
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/metrics"
 	"github.com/switchboard/switchboard/nextbest"
@@ -442,6 +443,31 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	// token (docs/metrics.md).
 	prom.Attach(metrics.Sources{Router: rt, Queues: dashboards.Source{Router: rt, Store: db}.Views, Backlog: dispatcher.Backlog})
 	mux.handle("GET /metrics", scrapers(apiSrv, prom.Handler()))
+	// The supervisors' live page and its board.
+	live, err := dashboards.NewLive(dashboards.LiveOptions{Router: rt, Store: db, AllowedOrigins: cfg.Desktop.AllowedOrigins, Logger: log,
+		Authorize: func(r *http.Request) error {
+			p, err := apiSrv.Authenticate(r)
+			switch {
+			case errors.Is(err, api.ErrUnauthorized):
+				return fmt.Errorf("%w: sign in as a supervisor first", dashboards.ErrUnauthenticated)
+			case err != nil:
+				return err
+			case p.Role != config.RoleSupervisor && p.Role != config.RoleAdmin:
+				return fmt.Errorf("role %s may not watch the dashboard; allowed roles: admin, supervisor", p.Role)
+			}
+			return nil
+		}})
+	if err != nil {
+		dispatcher.Close()
+		for _, c := range closers {
+			c()
+		}
+		return nil, nil, err
+	}
+	mux.handle("GET /ws/dashboard", live)
+	mux.handle("GET /dashboard/", dashweb.Handler())
+	listeners = append(listeners, follower{live, live.Resync})
+	closers = append(closers, live.Close)
 	listeners = append(listeners, follower{prom, prom.Resync})
 	// Closed first: no delivery outlives the channels it goes to; and
 	// before it, the following ends.

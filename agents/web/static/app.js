@@ -84,6 +84,7 @@ ui.loginForm.addEventListener("submit", async (ev) => {
       return;
     }
     const me = await api("GET", "/api/v1/me");
+    if (supervisorGoesToDashboard(me.ok ? me.data : r.data)) return;
     startDesk(me.ok ? me.data : r.data, id);
   } catch {
     showLogin("Cannot reach the server. Check your connection and try again.");
@@ -671,11 +672,20 @@ function notice(text) {
   noticeTimer = setTimeout(() => { ui.notice.hidden = true; }, 8000);
 }
 
+// supervisorGoesToDashboard sends a supervisor or an admin, who has no
+// agent desk, to the live dashboard.
+function supervisorGoesToDashboard(me) {
+  if (!me || (me.role !== "supervisor" && me.role !== "admin")) return false;
+  location.assign("/dashboard/");
+  return true;
+}
+
 // ---- start ----
 
 (async () => {
   try {
     const r = await api("GET", "/api/v1/me");
+    if (r.ok && supervisorGoesToDashboard(r.data)) return;
     if (r.ok) {
       startDesk(r.data);
       return;
