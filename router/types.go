@@ -385,7 +385,14 @@ type ServiceLevel struct {
 	// Target is a fraction, 0.8 for 80 %.
 	Target float64  `json:"target"`
 	Within Duration `json:"within"`
+	// ShortAbandon: a contact abandoned within it (a wrong number, a
+	// customer who changed their mind at once) counts in no service
+	// level (docs/metrics.md); 0 counts every abandon.
+	ShortAbandon Duration `json:"short_abandon,omitempty"`
 }
+
+// MaxShortAbandon bounds ServiceLevel.ShortAbandon.
+const MaxShortAbandon = 5 * time.Minute
 
 // ValueTier raises the rank of contacts from customers worth at least Min.
 type ValueTier struct {

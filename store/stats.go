@@ -21,11 +21,15 @@ type QueueStats struct {
 	// (or over Answered + Abandoned, as the caller defines it); the p-th
 	// percentile is Waits[p*(len-1)/100].
 	Waits []time.Duration
+	// AbandonWaits are the abandoned contacts' waits (EndedAt −
+	// EnqueuedAt, 0 if EnqueuedAt is unset), sorted ascending; the short
+	// abandons are those within a queue's threshold.
+	AbandonWaits []time.Duration
 }
 
 // queueStatsSQL selects the contacts answered or abandoned since a time;
 // arguments: since, "abandoned", since.
-const queueStatsSQL = `SELECT queue, state, enqueued_at, assigned_at FROM contacts
+const queueStatsSQL = `SELECT queue, state, enqueued_at, assigned_at, ended_at FROM contacts
 WHERE assigned_at >= ? OR (state = ? AND ended_at >= ?)`
 
 // QueueStats returns, per queue, the contacts whose wait ended since
@@ -43,15 +47,20 @@ func (db *DB) QueueStats(ctx context.Context, since time.Time) (map[string]Queue
 	stats := make(map[string]QueueStats)
 	for rows.Next() {
 		var (
-			queue, state         string
-			enqueued, assignedAt int64
+			queue, state                  string
+			enqueued, assignedAt, endedAt int64
 		)
-		if err := rows.Scan(&queue, &state, &enqueued, &assignedAt); err != nil {
+		if err := rows.Scan(&queue, &state, &enqueued, &assignedAt, &endedAt); err != nil {
 			return nil, fmt.Errorf("store: queue stats: %w", err)
 		}
 		s := stats[queue]
 		if router.ContactState(state) == router.ContactAbandoned {
 			s.Abandoned++
+			wait := time.Duration(0)
+			if enqueued != 0 && endedAt > enqueued {
+				wait = time.Duration(endedAt - enqueued)
+			}
+			s.AbandonWaits = append(s.AbandonWaits, wait)
 		} else {
 			s.Answered++
 			wait := time.Duration(0)
@@ -67,6 +76,7 @@ func (db *DB) QueueStats(ctx context.Context, since time.Time) (map[string]Queue
 	}
 	for q, s := range stats {
 		slices.Sort(s.Waits)
+		slices.Sort(s.AbandonWaits)
 		stats[q] = s
 	}
 	return stats, nil
