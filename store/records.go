@@ -203,7 +203,7 @@ func recordOfQueue(q router.Queue) queueRecord {
 		Priority: q.Priority, Strategy: string(q.Strategy),
 		ServiceLevel: serviceLevelRecord{Target: q.ServiceLevel.Target, Within: durationRecord(q.ServiceLevel.Within),
 			ShortAbandon: durationRecord(q.ServiceLevel.ShortAbandon)},
-		MaxWait:      durationRecord(q.MaxWait), Overflow: q.Overflow, WrapUp: durationRecord(q.WrapUp),
+		MaxWait: durationRecord(q.MaxWait), Overflow: q.Overflow, WrapUp: durationRecord(q.WrapUp),
 		SegmentBoosts: q.SegmentBoosts, Hours: q.Hours,
 	}
 	for _, s := range q.Relaxation {
@@ -225,7 +225,7 @@ func (r queueRecord) queue() (router.Queue, error) {
 		Name: r.Name, Requirements: requirements(r.Requirements), Priority: r.Priority, Strategy: router.Strategy(r.Strategy),
 		ServiceLevel: router.ServiceLevel{Target: r.ServiceLevel.Target, Within: router.Duration(r.ServiceLevel.Within),
 			ShortAbandon: router.Duration(r.ServiceLevel.ShortAbandon)},
-		MaxWait:      router.Duration(r.MaxWait), Overflow: r.Overflow, WrapUp: router.Duration(r.WrapUp),
+		MaxWait: router.Duration(r.MaxWait), Overflow: r.Overflow, WrapUp: router.Duration(r.WrapUp),
 		SegmentBoosts: r.SegmentBoosts, Hours: r.Hours,
 	}
 	for _, s := range r.Relaxation {
