@@ -220,6 +220,7 @@ func (s *Server) routes() {
 	s.handle("DELETE /api/v1/agents/{id}", adminOnly, s.deleteAgent)
 	s.handle("PUT /api/v1/agents/{id}/state", staff|roleAgent, s.putAgentState)
 
+	s.handle("GET /api/v1/reports/queues", staff, s.queueReport)
 	s.handle("GET /api/v1/queues", anyone, s.listQueues)
 	s.handle("GET /api/v1/queues/{name}", anyone, s.getQueue)
 	s.handle("PUT /api/v1/queues/{name}", adminOnly, s.putQueue)

@@ -81,3 +81,60 @@ func (db *DB) QueueStats(ctx context.Context, since time.Time) (map[string]Queue
 	}
 	return stats, nil
 }
+
+// ContactTimes are the moments of one contact that reports count.
+type ContactTimes struct {
+	ID      string
+	Queue   string
+	Channel router.Channel
+	State   router.ContactState
+	// CreatedAt, EnqueuedAt, AssignedAt and EndedAt are zero when they
+	// did not happen (yet).
+	CreatedAt, EnqueuedAt, AssignedAt, EndedAt time.Time
+}
+
+// contactTimesSQL selects the contacts created, assigned or ended in
+// [from, to): arguments from, to three times, with the final states
+// between the second and the third pair (each term has its index).
+const contactTimesSQL = `SELECT id, queue, channel, state, created_at, enqueued_at, assigned_at, ended_at FROM contacts
+WHERE (created_at >= ? AND created_at < ?) OR (assigned_at >= ? AND assigned_at < ?)
+OR (state IN (?, ?) AND ended_at >= ? AND ended_at < ?)
+ORDER BY created_at, id`
+
+// MaxReportContacts bounds what ContactTimes reads at once.
+const MaxReportContacts = 2_000_000
+
+// ContactTimes returns the contacts created, assigned or ended (closed
+// or abandoned) in [from, to), each once, oldest first, for the reports.
+// Past MaxReportContacts it fails with ErrLimit rather than read an
+// unbounded range into memory.
+func (db *DB) ContactTimes(ctx context.Context, from, to time.Time) ([]ContactTimes, error) {
+	f, t := max(toNanos(from), 1), toNanos(to)
+	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, contactTimesSQL), f, t, f, t,
+		string(router.ContactClosed), string(router.ContactAbandoned), f, t)
+	if err != nil {
+		return nil, fmt.Errorf("store: contact times: %w", err)
+	}
+	defer rows.Close()
+	var out []ContactTimes
+	for rows.Next() {
+		if len(out) == MaxReportContacts {
+			return nil, fmt.Errorf("store: contact times: %w: more than %d contacts; ask for a shorter range", ErrLimit, MaxReportContacts)
+		}
+		var (
+			c                                  ContactTimes
+			channel, state                     string
+			created, enqueued, assigned, ended int64
+		)
+		if err := rows.Scan(&c.ID, &c.Queue, &channel, &state, &created, &enqueued, &assigned, &ended); err != nil {
+			return nil, fmt.Errorf("store: contact times: %w", err)
+		}
+		c.Channel, c.State = router.Channel(channel), router.ContactState(state)
+		c.CreatedAt, c.EnqueuedAt, c.AssignedAt, c.EndedAt = fromNanos(created), fromNanos(enqueued), fromNanos(assigned), fromNanos(ended)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: contact times: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,108 @@
+package dashboards
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// TestQueueReport: a morning worked out by hand, in 15-minute intervals.
+// Each event counts where it happened; a contact spanning intervals
+// counts in each for what happened there.
+func TestQueueReport(t *testing.T) {
+	at := func(hms string) time.Time {
+		t, err := time.Parse("15:04:05", hms)
+		if err != nil {
+			panic(err)
+		}
+		return time.Date(2026, 3, 2, t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+	}
+	c := func(id, queue string, state router.ContactState, created, assigned, ended string) store.ContactTimes {
+		ct := store.ContactTimes{ID: id, Queue: queue, Channel: router.ChannelChat, State: state, CreatedAt: at(created), EnqueuedAt: at(created)}
+		if assigned != "" {
+			ct.AssignedAt = at(assigned)
+		}
+		if ended != "" {
+			ct.EndedAt = at(ended)
+		}
+		return ct
+	}
+	contacts := []store.ContactTimes{
+		c("c1", "billing", router.ContactClosed, "09:05:00", "09:05:10", "09:20:10"),    // answered in 10 s, handled 15 min
+		c("c2", "billing", router.ContactAssigned, "09:14:50", "09:15:30", ""),          // offered before 09:15, answered after, in 40 s
+		c("c3", "billing", router.ContactAbandoned, "09:10:00", "", "09:10:03"),         // a short abandon
+		c("c4", "billing", router.ContactAbandoned, "09:12:00", "", "09:13:00"),         // abandoned after 60 s
+		c("c5", "billing", router.ContactClosed, "08:50:00", "09:01:00", "10:30:00"),    // offered before the report, answered in 11 min
+		c("c6", "x", router.ContactQueued, "09:40:00", "", ""),                          // another queue
+		c("c7", "billing", router.ContactAssigned, "09:59:59", "10:00:10", ""),          // answered after the report
+		c("c8", "billing", router.ContactAbandoned, "09:20:00", "09:21:00", "09:30:00"), // abandoned after an accept: answered, not abandoned
+	}
+	levels := map[string]router.ServiceLevel{
+		"billing": {Target: 0.8, Within: router.Duration(20 * time.Second), ShortAbandon: router.Duration(5 * time.Second)},
+		"sales":   {Target: 0.8, Within: router.Duration(20 * time.Second)},
+	}
+	rows := QueueReport(contacts, levels, at("09:00:00"), at("10:00:00"), 15*time.Minute)
+	if len(rows) != 4*3 {
+		t.Fatalf("%d rows, want 4 intervals × 3 queues (billing, sales, x)", len(rows))
+	}
+	str := func(f *float64) string {
+		if f == nil {
+			return "null"
+		}
+		return fmt.Sprintf("%.4g", *f)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.Start.Format("15:04")+" "+r.Queue] = fmt.Sprintf("offered %d answered %d within %d abandoned %d short %d sl %s asa %s handled %d aht %s",
+			r.Offered, r.Answered, r.AnsweredWithin, r.Abandoned, r.ShortAbandoned, str(r.ServiceLevel), str(r.ASASeconds), r.Handled, str(r.AHTSeconds))
+	}
+	for key, want := range map[string]string{
+		// c1, c2, c3, c4 offered; c1 (10 s) and c5 (660 s) answered; c3
+		// (short) and c4 abandoned: 1 ÷ (2 + 2 − 1).
+		"09:00 billing": "offered 4 answered 2 within 1 abandoned 2 short 1 sl 0.3333 asa 335 handled 0 aht null",
+		// c2 answered in 40 s, c8 in 60 s: none within 20 s; c1 handled
+		// 15 min.
+		"09:15 billing": "offered 1 answered 2 within 0 abandoned 0 short 0 sl 0 asa 50 handled 1 aht 900",
+		"09:30 billing": "offered 0 answered 0 within 0 abandoned 0 short 0 sl null asa null handled 0 aht null",
+		"09:45 billing": "offered 1 answered 0 within 0 abandoned 0 short 0 sl null asa null handled 0 aht null",
+		"09:00 sales":   "offered 0 answered 0 within 0 abandoned 0 short 0 sl null asa null handled 0 aht null",
+		"09:30 x":       "offered 1 answered 0 within 0 abandoned 0 short 0 sl null asa null handled 0 aht null",
+	} {
+		if got[key] != want {
+			t.Errorf("%s:\n got %s\nwant %s", key, got[key], want)
+		}
+	}
+	// The last interval ends at to even when it is shorter.
+	short := QueueReport(nil, levels, at("09:00:00"), at("09:40:00"), 15*time.Minute)
+	if last := short[len(short)-1]; !last.End.Equal(at("09:40:00")) || !last.Start.Equal(at("09:30:00")) {
+		t.Errorf("last interval %s–%s, want 09:30–09:40", last.Start, last.End)
+	}
+}
+
+func TestCheckReport(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		from, to time.Time
+		interval time.Duration
+		ok       bool
+	}{
+		{t0, t0.Add(24 * time.Hour), 15 * time.Minute, true},
+		{t0, t0.Add(24 * time.Hour), 24 * time.Hour, true},
+		{t0, t0, 15 * time.Minute, false},
+		{t0.Add(time.Hour), t0, 15 * time.Minute, false},
+		{time.Time{}, t0, 15 * time.Minute, false},
+		{t0, t0.Add(time.Hour), time.Minute, false},
+		{t0, t0.Add(time.Hour), 48 * time.Hour, false},
+		{t0, t0.Add(100 * 24 * time.Hour), 24 * time.Hour, false},
+		{t0, t0.Add(90 * 24 * time.Hour), 5 * time.Minute, false}, // too many intervals
+	} {
+		err := CheckReport(tt.from, tt.to, tt.interval)
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrReport)) {
+			t.Errorf("CheckReport(%s, %s, %s) = %v, want ok %v", tt.from, tt.to, tt.interval, err, tt.ok)
+		}
+	}
+}
