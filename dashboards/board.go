@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/staffing"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -18,6 +19,9 @@ type Board struct {
 	At     time.Time   `json:"at"`
 	Queues []QueueView `json:"queues"`
 	Agents []AgentView `json:"agents"`
+	// Staffing is the advice for the next hour, by queue name; computed
+	// once a minute (Advise), absent until then.
+	Staffing map[string]Advice `json:"staffing,omitempty"`
 }
 
 // AgentView is one agent as a supervisor sees it.
@@ -90,4 +94,119 @@ func cmp(a1, b1, a2, b2 string) int {
 		return c
 	}
 	return strings.Compare(a2, b2)
+}
+
+// Advice is how many agents a queue needs next hour to meet its service
+// level, if the last hour's load goes on (staffing.Advise).
+type Advice struct {
+	// ArrivalsLastHour and AHTSeconds are the load it is computed from.
+	ArrivalsLastHour int     `json:"arrivals_last_hour"`
+	AHTSeconds       float64 `json:"aht_seconds"`
+	// PatienceSeconds is the customers' mean patience estimated from the
+	// last hour's abandons (abandons ÷ the time all waited); 0 when none
+	// abandoned, and the model is then Erlang C, else Erlang A.
+	PatienceSeconds float64 `json:"patience_seconds"`
+	Model           string  `json:"model"`
+	// Slots is how many contacts an agent takes at once on the queue's
+	// busiest channel (its default capacity).
+	Slots int `json:"slots"`
+	// Needed is the fewest agents that meet the target; Met is false
+	// when no staffing up to staffing.MaxAgents does.
+	Needed int  `json:"needed"`
+	Met    bool `json:"met"`
+	// ServiceLevel, PAbandon and Occupancy are what Needed agents give.
+	ServiceLevel float64 `json:"service_level"`
+	PAbandon     float64 `json:"p_abandon"`
+	Occupancy    float64 `json:"occupancy"`
+}
+
+// Advise computes the staffing advice of every queue with a service
+// level from the last hour's contacts (store.DB.ContactTimes over
+// [now−1h, now)): arrivals, handle time and patience, with the queue's
+// target and threshold. A queue with no arrival or no handled contact
+// in the hour has no advice: there is no load to go by.
+func Advise(snap *router.Snapshot, contacts []store.ContactTimes, now time.Time) map[string]Advice {
+	from := now.Add(-time.Hour)
+	levels := map[string]router.ServiceLevel{}
+	for _, q := range snap.Queues() {
+		if q.ServiceLevel.Target > 0 && q.ServiceLevel.Within > 0 {
+			levels[q.Name] = q.ServiceLevel
+		}
+	}
+	type load struct {
+		arrivals, handled, abandons int
+		handle, waited              time.Duration
+		perChannel                  map[router.Channel]int
+	}
+	loads := map[string]*load{}
+	for _, c := range contacts {
+		if _, ok := levels[c.Queue]; !ok {
+			continue
+		}
+		l := loads[c.Queue]
+		if l == nil {
+			l = &load{perChannel: map[router.Channel]int{}}
+			loads[c.Queue] = l
+		}
+		in := func(t time.Time) bool { return !t.IsZero() && !t.Before(from) && t.Before(now) }
+		if in(c.CreatedAt) {
+			l.arrivals++
+			l.perChannel[c.Channel]++
+		}
+		if in(c.EndedAt) && c.State == router.ContactClosed && !c.AssignedAt.IsZero() {
+			l.handled++
+			l.handle += c.EndedAt.Sub(c.AssignedAt)
+		}
+		// The time waited in the hour, by everyone who waited, for the
+		// patience estimate: abandons over waiting time.
+		end := c.AssignedAt
+		if end.IsZero() {
+			end = c.EndedAt
+		}
+		if end.IsZero() {
+			end = now
+		}
+		start := c.EnqueuedAt
+		if start.Before(from) {
+			start = from
+		}
+		if end.After(now) {
+			end = now
+		}
+		if !start.IsZero() && end.After(start) {
+			l.waited += end.Sub(start)
+		}
+		if in(c.EndedAt) && c.State == router.ContactAbandoned && c.AssignedAt.IsZero() {
+			l.abandons++
+		}
+	}
+	channels := snap.Channels()
+	out := map[string]Advice{}
+	for q, l := range loads {
+		if l.arrivals == 0 || l.handled == 0 {
+			continue
+		}
+		busiest, most := router.Channel(""), -1
+		for ch, n := range l.perChannel {
+			if n > most || (n == most && ch < busiest) {
+				busiest, most = ch, n
+			}
+		}
+		a := Advice{ArrivalsLastHour: l.arrivals, AHTSeconds: seconds(l.handle / time.Duration(l.handled)),
+			Slots: max(channels[busiest], 1), Model: "erlang_c"}
+		ld := staffing.Load{Arrivals: float64(l.arrivals), Period: time.Hour, HandleTime: l.handle / time.Duration(l.handled), Slots: a.Slots}
+		if l.abandons > 0 && l.waited > 0 {
+			ld.Patience = l.waited / time.Duration(l.abandons)
+			a.PatienceSeconds, a.Model = seconds(ld.Patience), "erlang_a"
+		}
+		sl := levels[q]
+		adv, err := staffing.Advise(ld, sl.Target, sl.Within.D())
+		if err != nil {
+			continue
+		}
+		a.Needed, a.Met = adv.Agents, adv.Met
+		a.ServiceLevel, a.PAbandon, a.Occupancy = adv.ServiceLevel, adv.PAbandon, adv.Occupancy
+		out[q] = a
+	}
+	return out
 }

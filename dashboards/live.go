@@ -36,7 +36,14 @@ type Live struct {
 	viewers map[*wsconn.Conn]bool // guarded by mu
 	last    []byte                // the board last sent; guarded by mu
 	closed  bool                  // guarded by mu
+	// advice is the staffing advice, computed every AdviceEvery by the
+	// loop while someone watches; guarded by mu.
+	advice    map[string]Advice
+	advisedAt time.Time // guarded by mu
 }
+
+// AdviceEvery is how often the staffing advice is computed again.
+const AdviceEvery = time.Minute
 
 // LiveEvery is how often at most the board is built and sent.
 const LiveEvery = time.Second
@@ -46,6 +53,7 @@ type LiveOptions struct {
 	Router *router.Router
 	Store  interface {
 		QueueStats(ctx context.Context, since time.Time) (map[string]store.QueueStats, error)
+		ContactTimes(ctx context.Context, from, to time.Time) ([]store.ContactTimes, error)
 	}
 	// Authorize says whether the request may watch (a supervisor's or
 	// an admin's); its error is answered 401 when it wraps
@@ -122,7 +130,13 @@ func (l *Live) loop() {
 		l.mu.Lock()
 		watched := len(l.viewers) > 0
 		l.mu.Unlock()
-		if !watched || !(stale || aging) {
+		if !watched {
+			continue
+		}
+		if l.refreshAdvice() {
+			stale = true
+		}
+		if !(stale || aging) {
 			continue
 		}
 		f, waiting, err := l.build()
@@ -135,6 +149,30 @@ func (l *Live) loop() {
 	}
 }
 
+// refreshAdvice computes the staffing advice again when it is older than
+// AdviceEvery, and reports whether it did.
+func (l *Live) refreshAdvice() bool {
+	l.mu.Lock()
+	due := time.Since(l.advisedAt) >= AdviceEvery
+	l.mu.Unlock()
+	if !due {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	snap := l.o.Router.Snapshot()
+	contacts, err := l.o.Store.ContactTimes(ctx, snap.At.Add(-time.Hour), snap.At)
+	if err != nil {
+		l.o.Logger.Warn("dashboards: staffing advice", "err", err)
+		return false
+	}
+	advice := Advise(snap, contacts, snap.At)
+	l.mu.Lock()
+	l.advice, l.advisedAt = advice, time.Now()
+	l.mu.Unlock()
+	return true
+}
+
 // build returns the board's frame now, and whether contacts wait.
 func (l *Live) build() (frame []byte, waiting bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -145,6 +183,9 @@ func (l *Live) build() (frame []byte, waiting bool, err error) {
 		return nil, false, err
 	}
 	b := NewBoard(snap, stats, l.o.Window)
+	l.mu.Lock()
+	b.Staffing = l.advice
+	l.mu.Unlock()
 	for _, q := range b.Queues {
 		waiting = waiting || q.OldestWaitSeconds != nil
 	}
@@ -203,6 +244,7 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader answered
 	}
 	// The viewer's first board is built for it now, not at the next tick.
+	l.refreshAdvice()
 	first, _, err := l.build()
 	if err != nil {
 		l.o.Logger.Warn("dashboards: board", "err", err)

@@ -106,3 +106,40 @@ func TestCheckReport(t *testing.T) {
 		}
 	}
 }
+
+// TestAdvise: the last hour's 200 chats of 180 s are 10 Erlangs; at
+// 80 % within 20 s Erlang C needs 14 agents with one chat each (the
+// staffing package's golden case). Abandons turn the model to Erlang A,
+// which needs no more.
+func TestAdvise(t *testing.T) {
+	f := newFixture(t) // channels: one chat at a time
+	f.queue(router.Queue{Name: "billing", ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * time.Second)}})
+	f.queue(router.Queue{Name: "quiet", ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * time.Second)}})
+	now := t0.Add(2 * time.Hour)
+	from := now.Add(-time.Hour)
+	var contacts []store.ContactTimes
+	for i := 0; i < 200; i++ {
+		created := from.Add(time.Duration(i) * 15 * time.Second)
+		contacts = append(contacts, store.ContactTimes{ID: fmt.Sprint("c", i), Queue: "billing", Channel: router.ChannelChat,
+			State: router.ContactClosed, CreatedAt: created, EnqueuedAt: created, AssignedAt: created.Add(5 * time.Second),
+			EndedAt: created.Add(185 * time.Second)})
+	}
+	adv := Advise(f.r.Snapshot(), contacts, now)
+	a, ok := adv["billing"]
+	if !ok || a.ArrivalsLastHour != 200 || a.AHTSeconds != 180 || a.Slots != 1 || a.Model != "erlang_c" || a.Needed != 14 || !a.Met {
+		t.Fatalf("billing: %+v (ok %v), want 200 arrivals of 180 s, Erlang C, 14 agents", a, ok)
+	}
+	if _, ok := adv["quiet"]; ok {
+		t.Errorf("a queue with no load has advice: %+v", adv["quiet"])
+	}
+	for i := 0; i < 4; i++ {
+		created := from.Add(time.Duration(i) * time.Minute)
+		contacts = append(contacts, store.ContactTimes{ID: fmt.Sprint("a", i), Queue: "billing", Channel: router.ChannelChat,
+			State: router.ContactAbandoned, CreatedAt: created, EnqueuedAt: created, EndedAt: created.Add(30 * time.Second)})
+	}
+	a = Advise(f.r.Snapshot(), contacts, now)["billing"]
+	// Waited: 200 × 5 s + 4 × 30 s = 1,120 s over 4 abandons.
+	if a.Model != "erlang_a" || a.PatienceSeconds != 280 || a.Needed > 14 || !a.Met || a.PAbandon <= 0 {
+		t.Errorf("with abandons: %+v, want Erlang A with a patience of 280 s, at most 14 agents", a)
+	}
+}

@@ -160,7 +160,8 @@ function render() {
       el("td", {}, dur(q.asa_seconds)),
       el("td", {}, q.answered),
       el("td", {}, q.abandoned),
-      el("td", {}, dur(q.estimated_wait_seconds)));
+      el("td", {}, dur(q.estimated_wait_seconds)),
+      el("td", {}, staffingCell(board.staffing && board.staffing[q.name], a)));
   });
   ui.queues.replaceChildren(...rows);
   ui.alerts.replaceChildren(...alerts.map((t) => el("p", { class: "alert", role: "alert" }, t)));
@@ -179,6 +180,16 @@ function render() {
       el("td", {}, (a.queues || []).join(", ") || "—"));
   });
   ui.agents.replaceChildren(...agents);
+}
+
+// staffingCell says how many agents the next hour needs (Erlang C or A
+// on the last hour's load) beside those working now.
+function staffingCell(adv, agents) {
+  const staffed = (agents.available || 0) + (agents.busy || 0) + (agents.wrapup || 0);
+  if (!adv) return el("span", { class: "muted" }, `— · ${staffed}`);
+  const short = adv.needed > staffed;
+  return el("span", { class: short ? "sl-bad" : "", title: `${adv.arrivals_last_hour} contacts last hour, ${dur(adv.aht_seconds)} handle time, ${adv.model === "erlang_a" ? "Erlang A" : "Erlang C"}; ${pct(adv.service_level)} expected with ${adv.needed}` },
+    `${adv.met ? "" : "≥ "}${adv.needed} · ${staffed}`);
 }
 
 // parseSeconds reads a Go duration as the API writes it ("45s", "2m0s").
