@@ -91,6 +91,9 @@ func (c *Channel) SendID(ctx context.Context, o outbox.Outbound) (outbox.Sent, e
 	if found && e.Blocks() {
 		return outbox.Sent{}, fmt.Errorf("%w: %w: %s", outbox.ErrPermanent, ErrOptedOut, optOutReason(e.Detail, e.At))
 	}
+	if c.api == nil {
+		return outbox.Sent{}, fmt.Errorf("%w: sms: no Twilio account SID to send with (twilio.account_sid or TWILIO_ACCOUNT_SID)", outbox.ErrPermanent)
+	}
 	route := c.routeOf(o.Contact.Queue)
 	p := &openapi.CreateMessageParams{}
 	p.SetTo(to).SetBody(o.Message.Body).SetStatusCallback(c.o.PublicURL + StatusPath)

@@ -15,7 +15,7 @@ import (
 // router's event stream (Notify, Resync). It is safe for concurrent use.
 type Channel struct {
 	o      Options // resolved, never changed
-	api    messageCreator
+	api    messageCreator // nil without an account SID
 	byFrom map[string]Route // routes by From and by MessagingServiceSID
 	byQ    map[string]Route // routes by queue
 
@@ -53,8 +53,10 @@ func New(o Options) (*Channel, error) {
 			c.byQ[r.Queue] = r
 		}
 	}
-	if c.api, err = newAPI(o); err != nil {
-		return nil, err
+	if o.AccountSID != "" {
+		if c.api, err = newAPI(o); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

@@ -219,7 +219,7 @@ func (c *Channel) serveInbound(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	if t.accountSID != c.o.AccountSID {
+	if c.o.AccountSID != "" && t.accountSID != c.o.AccountSID {
 		c.fail(w, r, refuse(http.StatusForbidden, "sms: AccountSid is not this account's"))
 		return
 	}

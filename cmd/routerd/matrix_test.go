@@ -208,6 +208,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"/chat/", "GET", "/chat/", "", all(ok)},
 		{"GET /ws/agent", "WS", "/ws/agent", "", all(http.StatusUnauthorized).grant(http.StatusSwitchingProtocols, allAgents...)},
 		{"/ws/chat", "WS", "/ws/chat", "", all(http.StatusSwitchingProtocols)},
+		// Public: Twilio's webhooks. No credential of ours opens them,
+		// only Twilio's signature (channels/sms's tests): 403 to all.
+		{"POST /webhooks/twilio/sms", "POST", "/webhooks/twilio/sms", "{", all(http.StatusForbidden)},
+		{"POST /webhooks/twilio/status", "POST", "/webhooks/twilio/status", "{", all(http.StatusForbidden)},
 
 		// Last: it ends the sessions it is sent with. A configured token
 		// has nothing to log out of.
@@ -258,6 +262,8 @@ func startMatrixDaemon(t *testing.T) (*httptest.Server, *instance) {
 	cfg.Auth.Tokens = append(cfg.Auth.Tokens,
 		config.TokenConfig{Name: "matrix-supervisor", Role: config.RoleSupervisor, Token: matrixSupervisor},
 		config.TokenConfig{Name: "matrix-crm", Role: config.RoleIntegration, Token: matrixIntegration})
+	// The SMS channel on, so that its routes are in the matrix.
+	cfg.Twilio.AuthToken, cfg.PublicURL = "matrixtwiliotoken0123456789", "https://matrix.example.com"
 	ctx, cancel := context.WithCancel(context.Background())
 	in, err := start(ctx, cfg, false, slog.New(slog.DiscardHandler))
 	if err != nil {
