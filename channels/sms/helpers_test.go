@@ -88,7 +88,7 @@ func textForm(sid, from, to, body string, extra ...[2]string) [][2]string {
 // error, a 429. Each To number may have scripted answers, used in order
 // before the default (201 queued).
 type fakeTwilio struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu      sync.Mutex
@@ -97,7 +97,7 @@ type fakeTwilio struct {
 	calls   int                                      // guarded by mu
 }
 
-func newFakeTwilio(t *testing.T) *fakeTwilio {
+func newFakeTwilio(t testing.TB) *fakeTwilio {
 	f := &fakeTwilio{t: t, script: map[string][]func(http.ResponseWriter){}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -168,7 +168,7 @@ func (f *fakeTwilio) callCount() int {
 // Twilio, and the outbox with the channel as its SMS sender, following
 // the router's event stream as routerd wires them.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	db     *store.DB
 	rt     *router.Router
@@ -178,10 +178,16 @@ type env struct {
 	sub    *router.Subscription // every notification, for the test to wait on
 }
 
-func newEnv(t *testing.T, mod ...func(*Options)) *env {
+func newEnv(t testing.TB, mod ...func(*Options)) *env {
+	t.Helper()
+	return newEnvSync(t, "normal", mod...)
+}
+
+// newEnvSync is newEnv with the store's synchronous mode.
+func newEnvSync(t testing.TB, synchronous string, mod ...func(*Options)) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(t.TempDir(), "sb.db"), Synchronous: "normal"})
+	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(t.TempDir(), "sb.db"), Synchronous: synchronous})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +203,7 @@ func newEnv(t *testing.T, mod ...func(*Options)) *env {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := rt.PutAgent(ctx, router.Agent{ID: "alice", Name: "Alice", Capacity: map[string]int{"sms": 50}}); err != nil {
+	if _, _, err := rt.PutAgent(ctx, router.Agent{ID: "alice", Name: "Alice", Capacity: map[string]int{"sms": 100}}); err != nil {
 		t.Fatal(err)
 	}
 	in := &intake.Intake{Router: rt, Store: db, Resolve: func(ctx context.Context, nc router.NewContact) (router.NewContact, error) {
