@@ -350,6 +350,10 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	} else if len(cfg.Twilio.Routes) > 0 {
 		log.Info("sms channel off: no Twilio auth token (twilio.auth_token or " + config.EnvTwilioAuthToken + ")")
 	}
+	smsSegments := 0 // the composer's limit, shown only when SMS is on
+	if texts != nil {
+		smsSegments = cfg.Twilio.MaxSegments
+	}
 	checkReply := func(ctx context.Context, c router.Contact) error {
 		if texts == nil {
 			return nil
@@ -418,7 +422,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		},
 		VerificationMethods: cfg.Desktop.VerificationMethods,
 		CheckReply:          checkReply,
-		SMSMaxSegments:      cfg.Twilio.MaxSegments,
+		SMSMaxSegments:      smsSegments,
 		Logger:              log,
 	})
 	if err != nil {
