@@ -14,8 +14,8 @@ import (
 // the outbox's sender of router.ChannelSMS (Send, SendID) and follows the
 // router's event stream (Notify, Resync). It is safe for concurrent use.
 type Channel struct {
-	o      Options // resolved, never changed
-	api    messageCreator // nil without an account SID
+	o      Options          // resolved, never changed
+	api    messageCreator   // nil without an account SID
 	byFrom map[string]Route // routes by From and by MessagingServiceSID
 	byQ    map[string]Route // routes by queue
 
