@@ -201,6 +201,10 @@ type Twilio struct {
 	// MaxSegments is how many segments an agent's reply may take before
 	// the composer asks for confirmation.
 	MaxSegments int `yaml:"max_segments" json:"max_segments"`
+	// FetchMedia fetches each MMS medium (with the account's
+	// credentials) into the attachment store before the text is
+	// committed; without it the media's URLs and types are recorded.
+	FetchMedia bool `yaml:"fetch_media" json:"fetch_media"`
 	// Routes join queues and numbers. Texts to a route's number (or
 	// Messaging Service) go to its queue, and replies on the queue's
 	// contacts go from it; the first route also takes the texts to

@@ -1220,3 +1220,14 @@ func TestTwilioEnvironment(t *testing.T) {
 		t.Errorf("a malformed %s: got %v", EnvTwilioAuthToken, err)
 	}
 }
+
+func TestTwilioFetchMediaNeedsTheAccount(t *testing.T) {
+	t.Setenv(EnvTwilioAccountSID, "")
+	y := "queues:\n  - name: billing\ntwilio:\n  auth_token: tok0123\n  fetch_media: true\n  routes:\n    - {queue: billing}\n"
+	if _, err := Parse("x.yaml", []byte(y)); err == nil || !strings.Contains(err.Error(), "twilio.fetch_media: needs the account SID") {
+		t.Fatalf("got %v, want fetch_media refused without the account SID", err)
+	}
+	if _, err := Parse("x.yaml", []byte(y+"  account_sid: AC1\n")); err != nil {
+		t.Fatalf("with the account SID: %v", err)
+	}
+}

@@ -368,6 +368,9 @@ func (v *validator) twilio() {
 	if c.HelpText == "" || len(c.HelpText) > 1600 {
 		v.errf("twilio.help_text", "empty or over 1600 bytes (want the text that answers HELP, such as %q)", DefaultTwilioHelpText)
 	}
+	if c.FetchMedia && len(c.Routes) > 0 && v.c.TwilioAuthToken() != "" && v.c.TwilioAccountSID() == "" {
+		v.errf("twilio.fetch_media", "needs the account SID (twilio.account_sid or %s) to fetch with", EnvTwilioAccountSID)
+	}
 	if c.MaxSegments < 1 || c.MaxSegments > 10 {
 		v.errf("twilio.max_segments", "%d (want 1 to 10: the segments a reply may take before the composer asks)", c.MaxSegments)
 	}

@@ -106,6 +106,20 @@ func newFakeTwilio(t testing.TB) *fakeTwilio {
 
 func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 	user, pass, ok := r.BasicAuth()
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/2010-04-01/Accounts/"+testAccount+"/Messages/") {
+		// A medium of an MMS: the account's credentials required.
+		if !ok || user != testAccount || pass != testToken {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if strings.HasSuffix(r.URL.Path, "/missing") {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		io.WriteString(w, "JPEG bytes of "+r.URL.Path)
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/2010-04-01/Accounts/"+testAccount+"/Messages.json" ||
 		!ok || user != testAccount || pass != testToken {
 		f.t.Errorf("fake Twilio: %s %s (auth %v %q): not the Messages API as the account", r.Method, r.URL.Path, ok, user)

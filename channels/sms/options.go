@@ -89,6 +89,10 @@ type Options struct {
 	HelpText string
 	// MaxBodyBytes bounds a webhook's body (DefaultMaxBodyBytes).
 	MaxBodyBytes int64
+	// Media, when set, keeps each MMS medium, fetched with the account's
+	// credentials before the text is committed (fetchMedia); nil records
+	// the media's URLs and types only. Fetching needs AccountSID.
+	Media MediaStore
 	// HTTPClient calls the REST API; nil: one with a 15 s timeout.
 	HTTPClient *http.Client
 	// Clock gives the time of consent entries and deliveries; nil:
@@ -154,6 +158,9 @@ func (o Options) resolve() (Options, error) {
 			}
 			seen[k] = true
 		}
+	}
+	if o.Media != nil && o.AccountSID == "" {
+		return o, fmt.Errorf("%w: fetching media needs the account SID", ErrOptions)
 	}
 	if o.HelpText == "" {
 		o.HelpText = DefaultHelpText

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -18,6 +19,9 @@ type Channel struct {
 	api    messageCreator   // nil without an account SID
 	byFrom map[string]Route // routes by From and by MessagingServiceSID
 	byQ    map[string]Route // routes by queue
+	// apiHost is the REST API's host: the only one media are fetched
+	// from with the account's credentials.
+	apiHost string
 
 	numbers keyedLocks // one text of a number at a time
 	reports keyedLocks // one status report of a message at a time
@@ -52,6 +56,9 @@ func New(o Options) (*Channel, error) {
 		if _, ok := c.byQ[r.Queue]; !ok {
 			c.byQ[r.Queue] = r
 		}
+	}
+	if u, err := url.Parse(o.APIBaseURL); err == nil {
+		c.apiHost = u.Host
 	}
 	if o.AccountSID != "" {
 		if c.api, err = newAPI(o); err != nil {

@@ -223,6 +223,9 @@ func (c *Channel) serveInbound(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, refuse(http.StatusForbidden, "sms: AccountSid is not this account's"))
 		return
 	}
+	// Before the number's lock: fetching takes time, and a retry of the
+	// text fetches again into the same files (kept by content hash).
+	t.media = c.fetchMedia(r.Context(), t.media)
 	ctx, cancel := context.WithTimeout(r.Context(), commandTimeout)
 	defer cancel()
 	unlock := c.numbers.lock(t.from)

@@ -1,6 +1,8 @@
 package sms
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -282,4 +285,49 @@ func TestJSONBody(t *testing.T) {
 		t.Fatalf("got %+v", cs)
 	}
 	_ = router.ChannelSMS
+}
+
+// With a media store, an MMS's media are fetched with the account's
+// credentials from the REST API's host and kept by their hash, before
+// the text is committed; a medium that cannot be fetched, or on another
+// host, keeps its URL only, and the text is taken all the same.
+func TestMMSMediaFetched(t *testing.T) {
+	dir := t.TempDir()
+	files, err := attachments.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(o *Options) { o.Media = files })
+	base := e.twilio.srv.URL + "/2010-04-01/Accounts/" + testAccount + "/Messages/MM1/Media/"
+	form := textForm(newSID(), adaNum, supportNum, "look", [2]string{"MediaUrl0", base + "ME1"}, [2]string{"MediaContentType0", "image/jpeg"},
+		[2]string{"MediaUrl1", base + "missing"}, [2]string{"MediaContentType1", "image/png"},
+		[2]string{"MediaUrl2", "https://elsewhere.example.com/ME3"}, [2]string{"MediaContentType2", "image/gif"})
+	for i := range form {
+		if form[i][0] == "NumMedia" {
+			form[i][1] = "3"
+		}
+	}
+	if w := e.post(InboundPath, form); w.Code != http.StatusOK {
+		t.Fatalf("MMS: %d %s", w.Code, w.Body)
+	}
+	ms := e.messages(e.contactsOf(adaNum)[0].ID)
+	if len(ms) != 1 || len(ms[0].Attachments) != 3 {
+		t.Fatalf("got %+v", ms)
+	}
+	want := "JPEG bytes of /2010-04-01/Accounts/" + testAccount + "/Messages/MM1/Media/ME1"
+	sum := sha256.Sum256([]byte(want))
+	a := ms[0].Attachments
+	if a[0].SHA256 != hex.EncodeToString(sum[:]) || a[0].Size != int64(len(want)) || a[0].URL != base+"ME1" {
+		t.Errorf("fetched medium: %+v, want its hash and size", a[0])
+	}
+	f, err := files.Open(a[0].SHA256)
+	if err != nil {
+		t.Fatalf("the fetched file is not kept: %v", err)
+	}
+	f.Close()
+	for _, x := range a[1:] {
+		if x.SHA256 != "" || x.Size != 0 || x.URL == "" {
+			t.Errorf("unfetched medium: %+v, want its URL only", x)
+		}
+	}
 }

@@ -342,18 +342,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	clients := clientaddr.New(cfg.TrustedPrefixes())
 	in := newIntake(cfg, rt, db)
 	var texts *sms.Channel
-	if cfg.TwilioEnabled() {
-		if texts, err = newSMS(cfg, rt, db, in, log); err != nil {
-			offerSrc.Close()
-			return nil, nil, err
-		}
-	} else if len(cfg.Twilio.Routes) > 0 {
-		log.Info("sms channel off: no Twilio auth token (twilio.auth_token or " + config.EnvTwilioAuthToken + ")")
-	}
 	smsSegments := 0 // the composer's limit, shown only when SMS is on
-	if texts != nil {
-		smsSegments = cfg.Twilio.MaxSegments
-	}
 	checkReply := func(ctx context.Context, c router.Contact) error {
 		if texts == nil {
 			return nil
@@ -364,6 +353,15 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	if err != nil {
 		offerSrc.Close()
 		return nil, nil, err
+	}
+	if cfg.TwilioEnabled() {
+		if texts, err = newSMS(cfg, rt, db, in, files, log); err != nil {
+			offerSrc.Close()
+			return nil, nil, err
+		}
+		smsSegments = cfg.Twilio.MaxSegments
+	} else if len(cfg.Twilio.Routes) > 0 {
+		log.Info("sms channel off: no Twilio auth token (twilio.auth_token or " + config.EnvTwilioAuthToken + ")")
 	}
 	hooks, err := webhooks.New(webhooks.Options{Store: db, Webhooks: cfg.WebhookList(), AllowHTTP: cfg.WebhookAllowHTTP,
 		Retention: cfg.EventLogRetention.D(), Logger: log, OnActive: rt.SetEventLog})
@@ -510,7 +508,7 @@ func newIntake(cfg *config.Config, rt *router.Router, db *store.DB) *intake.Inta
 // newSMS makes the SMS channel. Twilio signs the URL it calls: the
 // public URL, or, when none is configured (the demo), routerd's listen
 // address, which only a local caller reaches.
-func newSMS(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, log *slog.Logger) (*sms.Channel, error) {
+func newSMS(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, files *attachments.Store, log *slog.Logger) (*sms.Channel, error) {
 	public := cfg.PublicURL
 	if public == "" {
 		public = "http://" + cfg.Listen
@@ -520,6 +518,9 @@ func newSMS(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Inta
 		AccountSID: cfg.TwilioAccountSID(), AuthToken: cfg.TwilioAuthToken(),
 		PublicURL: public, APIBaseURL: cfg.Twilio.APIBaseURL, HelpText: cfg.Twilio.HelpText,
 		Logger: log}
+	if cfg.Twilio.FetchMedia {
+		o.Media = files
+	}
 	for _, r := range cfg.Twilio.Routes {
 		o.Routes = append(o.Routes, sms.Route{Queue: r.Queue, From: r.From, MessagingServiceSID: r.MessagingServiceSID})
 	}
