@@ -31,7 +31,8 @@
 //	ch, err := sms.New(sms.Options{Router: rt, Store: db, Intake: in,
 //		AccountSID: sid, AuthToken: token, PublicURL: "https://contact.example.com",
 //		Routes: []sms.Route{{Queue: "support", From: "+15550001111"}}})
-//	mux.Handle("POST /webhooks/twilio/", ch.Handler())
+//	mux.Handle("POST "+sms.InboundPath, ch.Handler())
+//	mux.Handle("POST "+sms.StatusPath, ch.Handler())
 //	// ch is the outbox's sender of router.ChannelSMS, and follows the
 //	// router's event stream (router.Follow) to learn which of its
 //	// messages the store names.
