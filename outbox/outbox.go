@@ -102,6 +102,7 @@ func (f SenderFunc) Send(ctx context.Context, o Outbound) (router.DeliveryStatus
 type Store interface {
 	PendingOutbox(ctx context.Context, afterID string, limit int) ([]router.OutboxEntry, error)
 	Message(ctx context.Context, contactID string, seq int) (router.Message, error)
+	MessageByExternalID(ctx context.Context, externalID string) (router.Message, bool, error)
 	Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error)
 	Contact(ctx context.Context, id string) (router.Contact, error)
 }
@@ -391,6 +392,24 @@ func (d *Dispatcher) attempt(e router.OutboxEntry, m *router.Message) (_ router.
 	return e, &router.Delivery{Status: router.DeliveryQueued, Reason: err.Error(), Attempts: e.Attempts, At: now}, true
 }
 
+// checkExternalID returns id, the provider's id of e's message, unless
+// the store holds it already for another message (a provider's bug): the
+// store's unique key would then fail the commit, and with it the router.
+// Such an id is dropped and logged; the delivery is recorded without it.
+func (d *Dispatcher) checkExternalID(ctx context.Context, e router.OutboxEntry, id string) string {
+	other, found, err := d.o.Store.MessageByExternalID(ctx, id)
+	switch {
+	case err != nil:
+		d.log.Warn("outbox: the provider's id of a message not checked; not kept", "entry", e.ID, "err", err)
+		return ""
+	case found && (other.ContactID != e.ContactID || other.Seq != e.Seq):
+		d.log.Error("outbox: the provider named a message with another message's id; not kept", "entry", e.ID,
+			"id", id, "other_contact", other.ContactID, "other_seq", other.Seq)
+		return ""
+	}
+	return id
+}
+
 // send hands e's message (m, or read from the store) and contact to the
 // channel's sender.
 func (d *Dispatcher) send(e router.OutboxEntry, m *router.Message) (Sent, error) {
@@ -422,6 +441,9 @@ func (d *Dispatcher) send(e router.OutboxEntry, m *router.Message) (Sent, error)
 	var err error
 	if ids, ok := s.(IDSender); ok {
 		sent, err = ids.SendID(ctx, o)
+		if err == nil && sent.ExternalID != "" {
+			sent.ExternalID = d.checkExternalID(ctx, e, sent.ExternalID)
+		}
 	} else {
 		sent.Status, err = s.Send(ctx, o)
 	}

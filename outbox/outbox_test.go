@@ -358,3 +358,36 @@ func TestIDSenderNamesTheMessage(t *testing.T) {
 		t.Fatalf("by the provider's id: %+v %v %v, want message %d of %s", got, found, err, m.Seq, e.c.ID)
 	}
 }
+
+// dupSender names every message with the same id, as a broken provider
+// would.
+type dupSender struct{}
+
+func (dupSender) Send(ctx context.Context, o Outbound) (router.DeliveryStatus, error) {
+	return router.DeliverySent, nil
+}
+
+func (dupSender) SendID(context.Context, Outbound) (Sent, error) {
+	return Sent{Status: router.DeliverySent, ExternalID: "SAME"}, nil
+}
+
+// A provider that names a second message with the first one's id does
+// not take the router down (the store's unique key would fail the
+// commit): the second delivery is recorded without the id.
+func TestIDSenderDuplicateIDDropped(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.dispatcher(t, dupSender{})
+	m1 := e.reply(t, "one")
+	e.delivery(t, m1.Seq, router.DeliverySent, 1)
+	m2 := e.reply(t, "two")
+	e.delivery(t, m2.Seq, router.DeliverySent, 1)
+	got, found, err := e.db.MessageByExternalID(e.ctx, "SAME")
+	if err != nil || !found || got.Seq != m1.Seq {
+		t.Fatalf("SAME names %+v (%v %v), want the first message", got, found, err)
+	}
+	select {
+	case <-e.rt.Failed():
+		t.Fatalf("the router stopped: %v", e.rt.Err())
+	default:
+	}
+}
