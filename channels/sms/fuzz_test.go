@@ -94,3 +94,54 @@ func FuzzSignature(f *testing.F) {
 		}
 	})
 }
+
+// textOf never panics on what a signed form may hold, and what it takes
+// is a text as the channel promises: a Twilio message SID, a sender in
+// E.164, at most ten media with http(s) URLs, a body or media.
+func FuzzTextOf(f *testing.F) {
+	f.Add("MessageSid=SM0123456789abcdef0123456789abcdef&From=%2B15551234567&To=%2B15550001111&Body=hi")                   // a text
+	f.Add("MessageSid=MM0123456789abcdef0123456789abcdef&From=%2B15551234567&NumMedia=1&MediaUrl0=https%3A%2F%2Fx%2Fm") // an MMS
+	f.Add("MessageSid=SM0123456789abcdef0123456789abcdef&From=5551234567&Body=hi")                                      // not E.164
+	f.Add("MessageSid=SM0123456789abcdef0123456789abcdef&From=%2B15551234567&From=%2B15559999999&Body=hi")              // From twice
+	f.Add("MessageSid=SM0123456789abcdef0123456789abcdef&From=%2B15551234567&NumMedia=-1")                              // a bad count
+	f.Fuzz(func(t *testing.T, body string) {
+		ps, err := parseForm(body)
+		if err != nil {
+			return
+		}
+		tx, err := textOf(paramsOf(ps))
+		if err != nil {
+			return
+		}
+		if !sidRE.MatchString(tx.sid) || !strings.HasPrefix(tx.from, "+") || len(tx.media) > maxMedia {
+			t.Fatalf("textOf(%q) took %+v", body, tx)
+		}
+		if strings.TrimSpace(tx.body) == "" && len(tx.media) == 0 {
+			t.Fatalf("textOf(%q) took a text with nothing in it", body)
+		}
+		for _, m := range tx.media {
+			if !strings.HasPrefix(m.URL, "http://") && !strings.HasPrefix(m.URL, "https://") {
+				t.Fatalf("textOf(%q) took the medium %+v", body, m)
+			}
+		}
+	})
+}
+
+// jsonParams never panics, and takes only an object of strings.
+func FuzzJSONParams(f *testing.F) {
+	f.Add([]byte(`{"MessageSid":"SM0","Body":"hi"}`)) // a JSON webhook
+	f.Add([]byte(`{"Body":7}`))                       // not a string
+	f.Add([]byte(`[1,2]`))                            // not an object
+	f.Add([]byte("{\"Body\":\"\xff\"}"))              // not UTF-8
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := jsonParams(body)
+		if err != nil {
+			return
+		}
+		for k, vs := range p {
+			if len(vs) != 1 || !utf8.ValidString(k) || !utf8.ValidString(vs[0]) {
+				t.Fatalf("jsonParams(%q): %q=%q", body, k, vs)
+			}
+		}
+	})
+}
