@@ -92,7 +92,6 @@ func newEnvWith(t testing.TB, configure func(*Options), notifier ...router.Notif
 		AllowedOrigins: []string{"https://crm.example.com"},
 		Dispositions:   []config.Disposition{{Code: "resolved", Label: "Resolved"}, {Code: "callback", Label: "Call back"}},
 		AwayReasons:    []string{"lunch", "break"},
-		Grace:          time.Minute,
 		Clock:          e.clock.Now,
 		AfterFunc:      e.clock.AfterFunc,
 	}

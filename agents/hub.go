@@ -20,8 +20,6 @@ import (
 
 // Defaults used when Options leaves a field zero.
 const (
-	// defaultGrace is how long a disconnected agent keeps its contacts.
-	defaultGrace = 60 * time.Second
 	// conversationMessages is how many of a contact's latest messages a
 	// snapshot or an assigned message carries; older ones are paged
 	// over the HTTP API.
@@ -55,9 +53,6 @@ type Options struct {
 	// AwayReasons are the reasons of the away state; when set, set_state
 	// away accepts only these (or none).
 	AwayReasons []string
-	// Grace is how long a disconnected agent keeps its assigned contacts
-	// (0: 60s).
-	Grace time.Duration
 	// The agent's typing (at most once per typingEvery per contact and
 	// socket) and reading of its own contacts' messages are announced
 	// on the router's event stream (router.Signal), where the channels
@@ -112,7 +107,6 @@ type Hub struct {
 	auth         func(*http.Request) (string, string, time.Time, error)
 	dispositions []config.Disposition
 	awayReasons  []string
-	grace        time.Duration
 	typing       func(string)                                                       // Options.Typing, or nil
 	read         func(string, int)                                                  // Options.Read, or nil
 	onOutcome    func(context.Context, screenpop.OfferOutcome) error                // Options.OnOfferOutcome, or nil
@@ -184,7 +178,6 @@ func NewHub(o *Options) (*Hub, error) {
 		rt: o.Router, store: o.Store, popper: o.ScreenPops, auth: o.Authenticate,
 		dispositions: slices.Clone(o.Dispositions),
 		awayReasons:  slices.Clone(o.AwayReasons),
-		grace:        o.Grace,
 		typing:       o.Typing,
 		read:         o.Read,
 		onOutcome:    o.OnOfferOutcome,
@@ -213,9 +206,6 @@ func NewHub(o *Options) (*Hub, error) {
 	}
 	if len(h.methods) == 0 {
 		h.methods = slices.Clone(DefaultVerificationMethods)
-	}
-	if h.grace <= 0 {
-		h.grace = defaultGrace
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

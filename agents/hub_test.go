@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -437,15 +438,16 @@ func TestSessionReplaced(t *testing.T) {
 	})
 }
 
-// TestSessionExpiry: a session that expires closes its socket (a drop:
-// the agent goes offline), and a later socket of it does not resume it.
+// TestSessionExpiry: a session that expires closes its socket (the agent
+// is signed out: offline, not restored on reconnect), and a later socket
+// of it does not resume it.
 func TestSessionExpiry(t *testing.T) {
 	gone := make(chan struct{})
 	var once sync.Once
 	var e *env
 	e = newEnv(t, router.NotifierFunc(func(ns []router.Notification) {
 		for _, n := range ns {
-			if n.Kind == router.NoteAgent && n.AgentID == "alice" && n.Agent.State == router.AgentOffline && n.Agent.Reason == "disconnected" {
+			if n.Kind == router.NoteAgent && n.AgentID == "alice" && n.Agent.State == router.AgentOffline && n.Agent.Reason == "signed_out" {
 				once.Do(func() { close(gone) })
 			}
 		}
@@ -686,4 +688,44 @@ func TestSlowClientDropped(t *testing.T) {
 			t.Fatalf("add message: %v", err)
 		}
 	}
+}
+
+// TestTransferTargets: the desktop's transfer picker lists every queue
+// with its waiting contacts, and the other agents not offline, by name.
+func TestTransferTargets(t *testing.T) {
+	e := newEnv(t)
+	for _, id := range []string{"alice", "bob", "carol", "dave"} {
+		e.agent(id)
+	}
+	for id, st := range map[string]router.AgentState{"bob": router.AgentAvailable, "dave": router.AgentAway} {
+		if _, err := e.rt.AgentConnected(e.ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.rt.SetAgentState(e.ctx, id, st, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice, _ := e.connect("alice", "s1")
+	var got transferTargets
+	decode(t, alice.ok(reqTransferTargets, nil), &got)
+	var agents []string
+	for _, a := range got.Agents {
+		agents = append(agents, a.ID+"/"+a.Name+"/"+string(a.State))
+	}
+	if want := []string{"bob/Bob/available", "dave/Dave/away"}; !slices.Equal(agents, want) {
+		t.Errorf("agents: got %v, want %v (not herself, not carol who is offline)", agents, want)
+	}
+	var queues []string
+	for _, q := range got.Queues {
+		queues = append(queues, q.Name)
+	}
+	want := []string{}
+	for _, q := range e.rt.Snapshot().Queues() {
+		want = append(want, q.Name)
+	}
+	slices.Sort(want)
+	if len(queues) == 0 || !slices.Equal(queues, want) {
+		t.Errorf("queues: got %v, want %v", queues, want)
+	}
+	alice.fails(reqTransferTargets, map[string]any{"queue": "x"}, codeInvalid)
 }

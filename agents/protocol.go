@@ -25,6 +25,7 @@ const (
 	msgContactClosed   = "contact_closed"
 	msgState           = "state"
 	msgDelivery        = "delivery"
+	msgScreenPop       = "screen_pop"
 	msgSessionReplaced = "session_replaced"
 	msgAck             = "ack"
 	msgError           = "error"
@@ -36,17 +37,19 @@ const (
 
 // Client-to-server request types.
 const (
-	reqSetState     = "set_state"
-	reqAccept       = "accept"
-	reqDecline      = "decline"
-	reqSend         = "send"
-	reqWrapUp       = "wrapup"
-	reqClose        = "close"
-	reqTransfer     = "transfer"
-	reqOfferOutcome = "offer_outcome"
-	reqTyping       = "typing"
-	reqRead         = "read"
-	reqVerify       = "verify"
+	reqSetState = "set_state"
+	reqAccept   = "accept"
+	reqDecline  = "decline"
+	reqSend     = "send"
+	reqWrapUp   = "wrapup"
+	reqClose    = "close"
+	reqTransfer = "transfer"
+	// reqTransferTargets lists where the agent may transfer a contact.
+	reqTransferTargets = "transfer_targets"
+	reqOfferOutcome    = "offer_outcome"
+	reqTyping          = "typing"
+	reqRead            = "read"
+	reqVerify          = "verify"
 )
 
 // Error codes, as in the HTTP API.
@@ -124,6 +127,28 @@ type transferArgs struct {
 	ToAgent   string `json:"to_agent,omitempty"`
 }
 
+// transferTargetsArgs are the (no) arguments of transfer_targets.
+type transferTargetsArgs struct{}
+
+// transferTargets is transfer_targets' answer: every queue, and every
+// other agent who is working (available, busy or in wrap-up) or away,
+// by name; offline agents take no transfer.
+type transferTargets struct {
+	Queues []transferQueue `json:"queues"`
+	Agents []transferAgent `json:"agents"`
+}
+
+type transferQueue struct {
+	Name    string `json:"name"`
+	Waiting int    `json:"waiting"`
+}
+
+type transferAgent struct {
+	ID    string            `json:"id"`
+	Name  string            `json:"name"`
+	State router.AgentState `json:"state"`
+}
+
 type outcomeArgs struct {
 	ContactID string `json:"contact_id"`
 	OfferID   string `json:"offer_id"`
@@ -190,6 +215,8 @@ func decodeFrame(b []byte) (request, error) {
 		args = &dispositionArgs{}
 	case reqTransfer:
 		args = &transferArgs{}
+	case reqTransferTargets:
+		args = &transferTargetsArgs{}
 	case reqOfferOutcome:
 		args = &outcomeArgs{}
 	case reqTyping:
@@ -272,6 +299,8 @@ func checkArgs(args any) error {
 			return fmt.Errorf("up_to_seq %d: want a message seq, 1 or more", a.UpToSeq)
 		}
 		return checkLen("contact_id", a.ContactID, maxIDField, true)
+	case *transferTargetsArgs:
+		return nil // no arguments: strict decoding refused any
 	}
 	return fmt.Errorf("no checks for %T", args) // a programming error, caught by FuzzFrame
 }
@@ -293,6 +322,13 @@ type activeContact struct {
 	Contact   router.Contact   `json:"contact"`
 	Messages  []router.Message `json:"messages"`
 	ScreenPop screenpop.Pop    `json:"screen_pop"`
+}
+
+// screenPopData is a contact's screen pop built again (a complaint typed
+// during the contact withholds its offers).
+type screenPopData struct {
+	ContactID string        `json:"contact_id"`
+	ScreenPop screenpop.Pop `json:"screen_pop"`
 }
 
 type offerData struct {

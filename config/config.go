@@ -79,6 +79,9 @@ const (
 	RoleAdmin       = "admin"
 	RoleSupervisor  = "supervisor"
 	RoleIntegration = "integration"
+	// RoleMetrics may only scrape GET /metrics (a Prometheus server's
+	// token); the API refuses it everywhere else.
+	RoleMetrics = "metrics"
 	// RoleAgent is the role of an agent's login session; it is not a
 	// token role.
 	RoleAgent = "agent"
@@ -532,8 +535,11 @@ type Complaints struct {
 	// without regard to case; empty means "complaint".
 	Dispositions []string `yaml:"dispositions" json:"dispositions"`
 	// Keywords searched, without regard to case, in the contact's
-	// subject and first message.
+	// subject and every message of the customer.
 	Keywords []string `yaml:"keywords" json:"keywords"`
+	// RecentWindow: a customer one of whose contacts ended with a
+	// complaint disposition this recently gets no offers; 0 turns it off.
+	RecentWindow router.Duration `yaml:"recent_window" json:"recent_window"`
 }
 
 // Offer is one offer of the catalog; see offers.Offer.
@@ -627,6 +633,7 @@ func Default() *Config {
 				Queues:       []string{"complaints"},
 				Dispositions: []string{"complaint"},
 				Keywords:     slices.Clone(DefaultComplaintKeywords),
+				RecentWindow: router.Duration(30 * 24 * time.Hour),
 			},
 		},
 		Twilio: Twilio{

@@ -385,7 +385,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "token-unknown-role",
 			yaml: "auth:\n  tokens:\n    - {name: crm, role: root, token: abc}\n",
-			want: `3:25: auth.tokens[0].role: unknown role "root" (want admin, supervisor or integration)`,
+			want: `3:25: auth.tokens[0].role: unknown role "root" (want admin, supervisor, integration or metrics)`,
 		},
 		{
 			name: "token-no-name",

@@ -33,6 +33,8 @@ const (
 	// maxProfileAccessGrace caps how long an ended contact's screen pop
 	// shows the customer's profile.
 	maxProfileAccessGrace = 24 * time.Hour
+	// maxRecentComplaint caps offers.complaints.recent_window: a year.
+	maxRecentComplaint = 366 * 24 * time.Hour
 	// maxVerificationMethod bounds a verification method's name, as the
 	// agent WebSocket's verify request does.
 	maxVerificationMethod = 64
@@ -211,9 +213,9 @@ func (v *validator) auth() {
 			names[t.Name] = p + ".name"
 		}
 		switch t.Role {
-		case RoleAdmin, RoleSupervisor, RoleIntegration:
+		case RoleAdmin, RoleSupervisor, RoleIntegration, RoleMetrics:
 		default:
-			v.errf(p+".role", "unknown role %q (want admin, supervisor or integration)", t.Role)
+			v.errf(p+".role", "unknown role %q (want admin, supervisor, integration or metrics)", t.Role)
 		}
 		secret, field := "", ""
 		switch {
@@ -718,6 +720,9 @@ func (v *validator) offers() {
 		if strings.TrimSpace(k) == "" || len(k) > 100 {
 			v.errf(indexPath("offers.complaints.keywords", i), "%q (want 1 to 100 bytes of text, such as \"charged twice\")", k)
 		}
+	}
+	if w := o.Complaints.RecentWindow.D(); w < 0 || w > maxRecentComplaint {
+		v.errf("offers.complaints.recent_window", "%s (want 0 to turn it off, or up to %s, such as \"720h\" for 30 days)", w, maxRecentComplaint)
 	}
 	ids := map[string]string{}
 	catalog := v.c.OfferCatalog()

@@ -106,6 +106,11 @@ type Source struct {
 // snapshot of the router joined with the store's statistics since the
 // snapshot's time minus the window.
 func (s Source) Queues(ctx context.Context) (any, error) {
+	return s.Views(ctx)
+}
+
+// Views is Queues, typed (the metrics read it).
+func (s Source) Views(ctx context.Context) ([]QueueView, error) {
 	window := s.Window
 	if window <= 0 {
 		window = DefaultWindow

@@ -42,6 +42,7 @@ type Store interface {
 	OfferHistory(ctx context.Context, customerID string, since time.Time, limit int) ([]store.OfferOutcome, error)
 	RecordOfferOutcomes(ctx context.Context, outs []store.OfferOutcome) ([]store.OfferStat, int, error)
 	OfferPresented(ctx context.Context, contactID, offerID string) (bool, error)
+	CustomerTimeline(ctx context.Context, f store.TimelineFilter) (store.TimelinePage, error)
 	// The consent ledger: a customer who texted STOP is offered nothing.
 	ConsentState(ctx context.Context, channel, address string) (consent.Entry, bool, error)
 	ConsentBlocked(ctx context.Context, customerID, channel string) ([]consent.Entry, error)
@@ -72,6 +73,8 @@ type Engine struct {
 	store   Store
 	rt      *router.Router // may be nil: contacts are read from the store
 	log     *slog.Logger   // never nil
+	// now is the wall clock; tests give the router's manual clock.
+	now func() time.Time
 
 	mu  sync.Mutex
 	rng *rand.Rand // guarded by mu; a *rand.Rand is not safe for concurrent use
@@ -111,7 +114,7 @@ func NewEngine(cat *offers.Catalog, learner *offers.Learner, rules offers.Rules,
 		log = slog.New(slog.DiscardHandler)
 	}
 	o := &Engine{
-		learner: learner, rules: rules, store: s, rt: rt, log: log,
+		learner: learner, rules: rules, store: s, rt: rt, log: log, now: time.Now,
 		rng:     rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
 		present: make(chan []store.OfferOutcome, presentQueue),
 		shown:   map[shownKey]bool{},
@@ -219,10 +222,16 @@ func (o *Engine) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []s
 	if env.Customer.SMSStopped, err = o.smsStopped(ctx, c, p.ID); err != nil {
 		return nil, "", err
 	}
+	now := o.now()
+	if env.Contact.CustomerMessages, err = o.customerMessages(ctx, c.ID); err != nil {
+		return nil, "", err
+	}
+	if env.Customer.RecentComplaint, err = o.recentComplaint(ctx, c, p.ID, r.History, now); err != nil {
+		return nil, "", err
+	}
 	if reason, suppressed := o.rules.Suppressed(env); suppressed {
 		return nil, reason, nil
 	}
-	now := time.Now()
 	// Suppression (above) and eligibility first: the customer's outcomes
 	// are read only when an eligible offer has a cooldown or a cap.
 	cands, err := cat.Eligible(env)
@@ -246,7 +255,7 @@ func (o *Engine) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []s
 	var shown []store.OfferOutcome
 	held := r.Shown && c.AgentID != "" && (c.State == router.ContactOffered || c.State == router.ContactAssigned || c.State == router.ContactWrapUp)
 	for _, r := range ranked {
-		out = append(out, screenpop.Offer{ID: r.Offer.ID, Title: r.Offer.Title, Reason: r.Reason})
+		out = append(out, screenpop.Offer{ID: r.Offer.ID, Title: r.Offer.Title, Reason: r.Reason, TalkingPoints: slices.Clone(r.Offer.TalkingPoints)})
 		if held {
 			shown = append(shown, store.OfferOutcome{OfferID: r.Offer.ID, ContactID: c.ID, CustomerID: p.ID,
 				Segment: p.Segment, AgentID: c.AgentID, Outcome: store.OutcomePresented, At: now})
@@ -425,6 +434,66 @@ func envOf(c router.Contact, p store.Customer, first []router.Message) offers.En
 	return env
 }
 
+// ChangesOffers reports whether m changes the offers of its contact: a
+// customer's message with a complaint keyword withholds them all.
+func (o *Engine) ChangesOffers(m router.Message) bool {
+	return m.Direction == "in" && o.rules.ComplaintText(m.Body)
+}
+
+var _ screenpop.MessageSensitive = (*Engine)(nil)
+
+// customerMessages returns the bodies of the customer's messages during
+// contact id so far (at most the router's customer limit of them), for
+// the complaint keywords: a complaint typed after the first message
+// withholds offers as one in it does.
+func (o *Engine) customerMessages(ctx context.Context, id string) ([]string, error) {
+	var out []string
+	for after := 0; ; {
+		page, err := o.store.Messages(ctx, id, after, store.MaxMessageLimit)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return out, nil // live, not yet durable
+		case err != nil:
+			return nil, fmt.Errorf("nextbest: offers for %q: messages: %w", id, err)
+		}
+		for _, m := range page {
+			if m.Direction == "in" {
+				out = append(out, m.Body)
+			}
+		}
+		if len(page) < store.MaxMessageLimit {
+			return out, nil
+		}
+		after = page[len(page)-1].Seq
+	}
+}
+
+// recentComplaint reports whether one of the customer's earlier contacts
+// (history, newest first, as the screen pop read them; read here when
+// nil) ended with a complaint disposition within the rules'
+// RecentComplaint of now.
+func (o *Engine) recentComplaint(ctx context.Context, c router.Contact, customerID string, history []screenpop.History, now time.Time) (bool, error) {
+	window := o.rules.RecentComplaint
+	if window <= 0 || customerID == "" {
+		return false, nil
+	}
+	if history == nil {
+		page, err := o.store.CustomerTimeline(ctx, store.TimelineFilter{CustomerID: customerID, Limit: screenpop.MaxHistory + 1, Brief: true})
+		if err != nil {
+			return false, fmt.Errorf("nextbest: offers for %q: recent contacts: %w", c.ID, err)
+		}
+		for _, h := range page.Contacts {
+			history = append(history, screenpop.History{ID: h.ID, Disposition: h.Disposition, EndedAt: h.EndedAt})
+		}
+	}
+	for _, h := range history {
+		if h.ID != c.ID && !h.EndedAt.IsZero() && now.Sub(h.EndedAt) < window && o.rules.ComplaintDisposition(h.Disposition) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // profile reads the profile of customerID, following its merges; ok is
 // false for no id, an unknown or an erased profile.
 func (o *Engine) profile(ctx context.Context, customerID string) (p store.Customer, ok bool, err error) {
@@ -475,7 +544,7 @@ func (o *Engine) Outcome(ctx context.Context, oo screenpop.OfferOutcome) error {
 	if err != nil {
 		return fmt.Errorf("nextbest: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
 	}
-	rec := store.OfferOutcome{OfferID: oo.OfferID, ContactID: oo.ContactID, AgentID: oo.AgentID, Outcome: oo.Outcome, At: time.Now()}
+	rec := store.OfferOutcome{OfferID: oo.OfferID, ContactID: oo.ContactID, AgentID: oo.AgentID, Outcome: oo.Outcome, At: o.now()}
 	if ok {
 		rec.CustomerID, rec.Segment = p.ID, p.Segment
 	}

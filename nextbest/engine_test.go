@@ -404,3 +404,82 @@ func TestOutcomeOnlyForPresentedOffers(t *testing.T) {
 		}
 	}
 }
+
+// TestComplaintTypedLater: a complaint typed after the first message
+// withholds the offers from then on, and the engine says the message
+// changes them (so that the desktop's screen pop is built again).
+func TestComplaintTypedLater(t *testing.T) {
+	e := newEnv(t)
+	c := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: ""})
+	got, withheld, err := e.src.PopOffers(e.ctx, screenpop.OfferRequest{Contact: c})
+	if err != nil || len(got) == 0 || withheld != "" {
+		t.Fatalf("before the complaint: %d offers, withheld %q, err %v; want offers", len(got), withheld, err)
+	}
+	hello := router.Message{Direction: "in", Body: "hello?"}
+	complaint := router.Message{Direction: "in", Body: "I was charged twice, this is unacceptable"}
+	if e.src.ChangesOffers(hello) || !e.src.ChangesOffers(complaint) || e.src.ChangesOffers(router.Message{Direction: "out", Body: complaint.Body}) {
+		t.Error("ChangesOffers: want true only for the customer's complaint")
+	}
+	for _, m := range []router.Message{hello, complaint} {
+		if _, _, err := e.rt.AddMessage(e.ctx, c.ID, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, withheld, err = e.src.PopOffers(e.ctx, screenpop.OfferRequest{Contact: c})
+	if err != nil || len(got) != 0 || withheld != offers.Complaint {
+		t.Fatalf("after the complaint: %d offers, withheld %q, err %v; want none, withheld %q", len(got), withheld, err, offers.Complaint)
+	}
+}
+
+// TestRecentComplaint: a customer whose contact ended with a complaint
+// disposition within the window gets no offers on the next one, read from
+// the store or from the screen pop's history; after the window, offers
+// again.
+func TestRecentComplaint(t *testing.T) {
+	e := newEnv(t)
+	ended := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) // the router's clock
+	if _, _, err := e.rt.PutAgent(e.ctx, router.Agent{ID: "alice", Name: "Alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.rt.SetAgentState(e.ctx, "alice", router.AgentAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+	first := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: "about my card"})
+	if _, err := e.rt.Accept(e.ctx, first.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.rt.CloseContact(e.ctx, first.ID, "alice", "complaint", ""); err != nil {
+		t.Fatal(err)
+	}
+	rules := DefaultRules()
+	rules.RecentComplaint = 30 * 24 * time.Hour
+	cat, err := offers.NewCatalog(offers.Demo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := NewEngine(cat, offers.NewLearner(offers.Prior{}), rules, e.db, e.rt, nil)
+	t.Cleanup(src.Close)
+	next := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: "a new question"})
+	for _, tt := range []struct {
+		name         string
+		after        time.Duration
+		history      []screenpop.History
+		wantWithheld string
+	}{
+		{"read-from-the-store", 10 * 24 * time.Hour, nil, offers.RecentComplaint},
+		{"from-the-screen-pop", 10 * 24 * time.Hour, []screenpop.History{{ID: first.ID, Disposition: "complaint", EndedAt: ended}}, offers.RecentComplaint},
+		{"after-the-window", 40 * 24 * time.Hour, nil, ""},
+		{"other-disposition", 10 * 24 * time.Hour, []screenpop.History{{ID: first.ID, Disposition: "solved", EndedAt: ended}}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src.now = func() time.Time { return ended.Add(tt.after) }
+			got, withheld, err := src.PopOffers(e.ctx, screenpop.OfferRequest{Contact: next, History: tt.history})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if withheld != tt.wantWithheld || (withheld == "") != (len(got) > 0) {
+				t.Errorf("got %d offers, withheld %q; want withheld %q", len(got), withheld, tt.wantWithheld)
+			}
+		})
+	}
+}

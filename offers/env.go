@@ -27,6 +27,9 @@ type CustomerView struct {
 	// number of the contact): nothing more may go to them by SMS, and no
 	// offer is made to them at all.
 	SMSStopped bool `expr:"sms_stopped"`
+	// RecentComplaint is true when one of the customer's contacts ended
+	// with a complaint disposition within Rules.RecentComplaint.
+	RecentComplaint bool `expr:"recent_complaint"`
 }
 
 // ContactView is the part of a contact offers may use.
@@ -38,4 +41,8 @@ type ContactView struct {
 	// FirstMessage is the customer's first message, searched for
 	// complaint keywords; empty if none.
 	FirstMessage string `expr:"first_message"`
+	// CustomerMessages are the bodies of every message of the customer
+	// during the contact so far (the first among them), all searched for
+	// complaint keywords: a complaint typed later withholds offers too.
+	CustomerMessages []string `expr:"customer_messages"`
 }

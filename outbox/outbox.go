@@ -152,6 +152,14 @@ type Dispatcher struct {
 	receiptMu sync.Mutex
 }
 
+// Backlog counts the entries queued and not yet done: committed, not yet
+// delivered or given up (a metric).
+func (d *Dispatcher) Backlog() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.known)
+}
+
 // contactQueue is the outbox of one contact.
 type contactQueue struct {
 	entries []item       // by Seq

@@ -472,6 +472,10 @@ func (r *Router) SetAgentState(ctx context.Context, id string, state AgentState,
 		if err != nil {
 			return nil, err
 		}
+		if state == AgentAvailable && !w.r.present(a) {
+			return nil, Errorf(CodeConflict, "state", "agent %s has no desktop connected: only an agent with an open desktop takes contacts", id)
+		}
+		a.resume = ""
 		w.setAgentState(a, state, reason, "set by request")
 		return agentResult(id), nil
 	})
@@ -658,12 +662,16 @@ func (r *Router) WrapUp(ctx context.Context, contactID, agentID, disposition, no
 		if a.State == AgentWrapUp && a.WrapUpUntil.After(until) {
 			until = a.WrapUpUntil
 		}
+		// The agent's notification carries when the wrap-up ends (the
+		// desktop counts it down).
 		if a.State != AgentWrapUp {
+			a.WrapUpUntil = until
 			w.setAgentState(a, AgentWrapUp, "", "wrap-up of "+c.ID)
-			a, _ = w.agent(a.ID)
+		} else if !a.WrapUpUntil.Equal(until) {
+			a.WrapUpUntil = until
+			w.putAgent(a, false)
+			w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: "wrap-up of " + c.ID})
 		}
-		a.WrapUpUntil = until
-		w.putAgent(a, false)
 		w.at(until, timerAgent, a.ID)
 		return contactResult(c.ID), nil
 	}))
@@ -899,17 +907,31 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 // every other contact of its queue.
 const returnBoost = 100000
 
-// AgentConnected records that an agent's desktop is connected again: its
-// contacts stop waiting to be taken back.
+// AgentConnected records that a desktop of the agent is connected (call
+// it for each; AgentDisconnected or AgentSignedOut when the last one
+// goes): the agent's contacts stop waiting to be taken back, and a state
+// that a dropped desktop left (AgentDisconnected) within the disconnect
+// grace is restored (reason ReasonRestored).
 func (r *Router) AgentConnected(ctx context.Context, id string) (Agent, error) {
 	v, err := r.do(ctx, func(w *write) (any, error) {
 		a, err := w.agent(id)
 		if err != nil {
 			return nil, err
 		}
-		if !a.GraceUntil.IsZero() {
-			a.GraceUntil = time.Time{}
-			w.putAgent(a, false)
+		if a.Connected && a.GraceUntil.IsZero() && a.resume == "" {
+			return agentResult(id), nil // another socket of a present agent
+		}
+		a.Connected = true
+		reconnected := !a.GraceUntil.IsZero()
+		a.GraceUntil = time.Time{}
+		resume, reason, until := a.resume, a.resumeReason, a.resumeUntil
+		a.resume, a.resumeReason, a.resumeUntil = "", "", time.Time{}
+		w.putAgent(a, false)
+		if resume != "" && a.State == AgentOffline && w.now.Before(until) {
+			w.setAgentState(a, resume, reason, ReasonRestored)
+			return agentResult(id), nil
+		}
+		if reconnected {
 			w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: ReasonReconnected})
 		}
 		return agentResult(id), nil
@@ -920,28 +942,54 @@ func (r *Router) AgentConnected(ctx context.Context, id string) (Agent, error) {
 	return v.(Agent), nil
 }
 
-// AgentDisconnected records that an agent's desktop went away. The agent
-// goes offline: an offer ringing is withdrawn and routed again at once.
-// The assigned contacts stay with the agent for grace; if it has not
-// reconnected by then they return to their queues, at the front.
-func (r *Router) AgentDisconnected(ctx context.Context, id string, grace time.Duration) (Agent, error) {
+// AgentDisconnected records that the agent's last desktop went away
+// without being closed on purpose (a dropped connection, a reload). The
+// agent goes offline (reason "disconnected"): an offer ringing is
+// withdrawn and routed again at once. The assigned contacts stay with
+// the agent for the disconnect grace (Options.DisconnectGrace); if it has
+// not reconnected by then they return to their queues, at the front. A
+// desktop that comes back within the grace gets the agent's state back
+// (available, or away with its reason).
+func (r *Router) AgentDisconnected(ctx context.Context, id string) (Agent, error) {
+	return r.leave(ctx, id, true)
+}
+
+// AgentSignedOut records that the agent left on purpose or was made to:
+// a logout, a session ended by a new login, a password set or the login
+// deleted, a session that expired. It is AgentDisconnected without the
+// state restored on reconnect: the agent comes back offline and chooses.
+func (r *Router) AgentSignedOut(ctx context.Context, id string) (Agent, error) {
+	return r.leave(ctx, id, false)
+}
+
+func (r *Router) leave(ctx context.Context, id string, restore bool) (Agent, error) {
 	v, err := r.do(ctx, func(w *write) (any, error) {
-		if grace < 0 {
-			return nil, invalidf("grace", "grace is negative")
-		}
 		a, err := w.agent(id)
 		if err != nil {
 			return nil, err
 		}
-		w.setAgentState(a, AgentOffline, "disconnected", "desktop disconnected")
+		resume, reason := AgentState(""), ""
+		if restore && a.Connected && (a.State == AgentAvailable || a.State == AgentAway) {
+			resume, reason = a.State, a.Reason
+		}
+		why, code := "desktop disconnected", "disconnected"
+		if !restore {
+			why, code = "signed out", "signed_out"
+		}
+		w.setAgentState(a, AgentOffline, code, why)
 		if a, err = w.agent(id); err != nil {
 			return nil, err
 		}
-		if len(a.Contacts) > 0 {
-			a.GraceUntil = w.now.Add(grace)
-			w.putAgent(a, false)
+		a.Connected = false
+		a.resume, a.resumeReason, a.resumeUntil = resume, reason, time.Time{}
+		if resume != "" {
+			a.resumeUntil = w.now.Add(w.r.grace)
+		}
+		if len(a.Contacts) > 0 && a.GraceUntil.IsZero() {
+			a.GraceUntil = w.now.Add(w.r.grace)
 			w.at(a.GraceUntil, timerAgent, a.ID)
 		}
+		w.putAgent(a, false)
 		return agentResult(id), nil
 	})
 	if err != nil {

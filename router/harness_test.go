@@ -277,6 +277,10 @@ func (h *harness) agent(id string, skills map[string]int, capacity map[string]in
 		h.t.Fatalf("PutAgent(%s): %v", id, err)
 	}
 	if state != AgentOffline {
+		// As a desktop does: connect, then choose a state.
+		if _, err := h.r.AgentConnected(h.ctx, id); err != nil {
+			h.t.Fatalf("AgentConnected(%s): %v", id, err)
+		}
 		h.state(id, state, "")
 	}
 }

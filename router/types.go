@@ -381,9 +381,18 @@ type Agent struct {
 	// GraceUntil is set while a disconnected agent's contacts wait for it
 	// to come back; after it they return to their queues.
 	GraceUntil time.Time `json:"grace_until,omitzero"`
+	// Connected is set while a client of the agent (a desktop) is
+	// connected: AgentConnected until AgentDisconnected or AgentSignedOut.
+	// With Options.RequirePresence only a connected agent is available.
+	Connected bool `json:"connected"`
 
 	// skillsRev changes whenever Skills is replaced.
 	skillsRev uint64
+	// resume is the state to restore when a dropped desktop comes back
+	// before resumeUntil (AgentDisconnected), with its reason.
+	resume       AgentState
+	resumeReason string
+	resumeUntil  time.Time
 }
 
 // RelaxStep loosens a queue's requirements once a contact has waited

@@ -652,3 +652,28 @@ func TestNewOptions(t *testing.T) {
 		t.Fatal("New without a router was accepted")
 	}
 }
+
+// TestTopicsFollowTheAgents: a socket on the form hears when a topic
+// goes offline (its last agent left) and online again, without asking.
+func TestTopicsFollowTheAgents(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	c := e.dial(nil)
+	if !c.welcome.Topics[0].Online {
+		t.Fatalf("welcome %+v, want billing online", c.welcome)
+	}
+	ctx := context.Background()
+	for _, tt := range []struct {
+		state  router.AgentState
+		online bool
+	}{{router.AgentOffline, false}, {router.AgentAvailable, true}} {
+		if _, err := e.router.SetAgentState(ctx, "alice", tt.state, ""); err != nil {
+			t.Fatal(err)
+		}
+		var got topicsData
+		c.decode(c.expect(typeTopics), &got)
+		if len(got.Topics) == 0 || got.Topics[0].ID != "billing" || got.Topics[0].Online != tt.online {
+			t.Fatalf("alice %s: topics %+v, want billing online=%v", tt.state, got, tt.online)
+		}
+	}
+}

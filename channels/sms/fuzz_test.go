@@ -99,7 +99,7 @@ func FuzzSignature(f *testing.F) {
 // is a text as the channel promises: a Twilio message SID, a sender in
 // E.164, at most ten media with http(s) URLs, a body or media.
 func FuzzTextOf(f *testing.F) {
-	f.Add("MessageSid=SM0123456789abcdef0123456789abcdef&From=%2B15551234567&To=%2B15550001111&Body=hi")                   // a text
+	f.Add("MessageSid=SM0123456789abcdef0123456789abcdef&From=%2B15551234567&To=%2B15550001111&Body=hi")                // a text
 	f.Add("MessageSid=MM0123456789abcdef0123456789abcdef&From=%2B15551234567&NumMedia=1&MediaUrl0=https%3A%2F%2Fx%2Fm") // an MMS
 	f.Add("MessageSid=SM0123456789abcdef0123456789abcdef&From=5551234567&Body=hi")                                      // not E.164
 	f.Add("MessageSid=SM0123456789abcdef0123456789abcdef&From=%2B15551234567&From=%2B15559999999&Body=hi")              // From twice

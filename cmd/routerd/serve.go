@@ -28,7 +28,9 @@ import (
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/dashboards"
+	dashweb "github.com/switchboard/switchboard/dashboards/web"
 	"github.com/switchboard/switchboard/intake"
+	"github.com/switchboard/switchboard/metrics"
 	"github.com/switchboard/switchboard/nextbest"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/outbox"
@@ -215,6 +217,12 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 	if cfg.TwilioEnabled() {
 		opts.Outbound = append(opts.Outbound, router.ChannelSMS)
 	}
+	// The metrics time the router's decisions and commits from its first.
+	prom, err := metrics.New(metrics.Options{Thresholds: cfg.ServiceLevelThresholds()})
+	if err != nil {
+		return nil, err
+	}
+	opts.Observer = prom
 	if in.rt, err = router.New(in.db, &opts); err != nil {
 		return nil, err
 	}
@@ -230,7 +238,7 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 			return nil, err
 		}
 	}
-	routes, closeAll, err := build(cfg, in.rt, in.db, tokens, log)
+	routes, closeAll, err := build(cfg, in.rt, in.db, tokens, prom, log)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +327,7 @@ var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent
 
 // build makes the HTTP handler: the API, the agent desktop and its
 // WebSocket, and the web chat. closeAll ends the WebSockets.
-func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, log *slog.Logger) (*routeTable, func(), error) {
+func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, prom *metrics.Metrics, log *slog.Logger) (*routeTable, func(), error) {
 	// The configured offers (validated by config), overlaid with those
 	// put over the API; the learner resumes from the stored counts.
 	catalog, err := offers.NewCatalog(cfg.OfferCatalog())
@@ -412,7 +420,6 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		AllowedOrigins: cfg.Desktop.AllowedOrigins,
 		Dispositions:   cfg.Desktop.Dispositions,
 		AwayReasons:    cfg.Desktop.AwayReasons,
-		Grace:          cfg.Desktop.Grace.D(),
 		OnOfferOutcome: offerSrc.Outcome,
 		Verify: func(ctx context.Context, contactID, agentID, method string) error {
 			_, err := customers.Verify(ctx, db, rt, contactID, agentID, method, time.Now())
@@ -463,6 +470,36 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		}
 		return nil, nil, err
 	}
+	// Prometheus scrapes with an admin's, a supervisor's or a metrics
+	// token (docs/metrics.md).
+	prom.Attach(metrics.Sources{Router: rt, Queues: dashboards.Source{Router: rt, Store: db}.Views, Backlog: dispatcher.Backlog})
+	mux.handle("GET /metrics", scrapers(apiSrv, prom.Handler()))
+	// The supervisors' live page and its board.
+	live, err := dashboards.NewLive(dashboards.LiveOptions{Router: rt, Store: db, AllowedOrigins: cfg.Desktop.AllowedOrigins, Logger: log,
+		Authorize: func(r *http.Request) error {
+			p, err := apiSrv.Authenticate(r)
+			switch {
+			case errors.Is(err, api.ErrUnauthorized):
+				return fmt.Errorf("%w: sign in as a supervisor first", dashboards.ErrUnauthenticated)
+			case err != nil:
+				return err
+			case p.Role != config.RoleSupervisor && p.Role != config.RoleAdmin:
+				return fmt.Errorf("role %s may not watch the dashboard; allowed roles: admin, supervisor", p.Role)
+			}
+			return nil
+		}})
+	if err != nil {
+		dispatcher.Close()
+		for _, c := range closers {
+			c()
+		}
+		return nil, nil, err
+	}
+	mux.handle("GET /ws/dashboard", live)
+	mux.handle("GET /dashboard/", dashweb.Handler())
+	listeners = append(listeners, follower{live, live.Resync})
+	closers = append(closers, live.Close)
+	listeners = append(listeners, follower{prom, prom.Resync})
 	// Closed first: no delivery outlives the channels it goes to; and
 	// before it, the following ends.
 	closers = append([]func(){dispatcher.Close, hooks.Close}, closers...)
@@ -482,6 +519,26 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			c()
 		}
 	}, nil
+}
+
+// scrapers lets through to h only the principals that may read the
+// metrics (api.Principal.Scrapes), as the API answers others: 401
+// without a credential, 403 with another role.
+func scrapers(a *api.Server, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.Authenticate(r)
+		switch {
+		case errors.Is(err, api.ErrUnauthorized):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+			http.Error(w, "missing or unknown bearer token: send \"Authorization: Bearer <token>\"", http.StatusUnauthorized)
+		case err != nil:
+			http.Error(w, "could not authenticate", http.StatusInternalServerError)
+		case !p.Scrapes():
+			http.Error(w, "role "+p.Role+" may not read the metrics; allowed roles: admin, supervisor, metrics", http.StatusForbidden)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 // newIntake is the way in of every channel (package intake): it resolves

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/switchboard/switchboard/config"
 )
 
@@ -67,6 +69,26 @@ func TestSMSThroughRouterd(t *testing.T) {
 	defer srv.Close()
 
 	const ada = "+15551230000"
+	// carol's desktop open (only an agent with one takes contacts); its
+	// snapshot tells the composer the segment limit.
+	d := &daemon{base: srv.URL}
+	var login struct {
+		Token string `json:"token"`
+	}
+	d.must(t, "", "POST", "/api/v1/login", map[string]string{"id": "carol", "password": "carol-demo"}, &login)
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(srv.URL, "http", "ws", 1)+"/ws/agent",
+		http.Header{"Authorization": {"Bearer " + login.Token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	var snap struct {
+		SMSMaxSegments int `json:"sms_max_segments"`
+	}
+	if err := json.Unmarshal(readUntil(t, ws, "snapshot").Data, &snap); err != nil || snap.SMSMaxSegments != cfg.Twilio.MaxSegments {
+		t.Fatalf("the desktop's snapshot: sms_max_segments %d (%v), want %d", snap.SMSMaxSegments, err, cfg.Twilio.MaxSegments)
+	}
+	drain(ws)
 	if code, err := call(srv.URL, "PUT", "/api/v1/agents/carol/state", map[string]string{"state": "available"}, nil, nil); err != nil || code != http.StatusOK {
 		t.Fatalf("carol available: %d %v", code, err)
 	}

@@ -83,12 +83,18 @@ export class Conversation {
       h("label", { for: `notes-${safe}` }, "Notes"),
       this.notes,
       h("div", { class: "buttons" },
-        h("button", { type: "submit", class: "primary", dataset: { action: "wrapup" } }, "Wrap up"),
-        h("button", { type: "button", dataset: { action: "close" }, onclick: () => this.finish("close") }, "Close")));
-    this.queue = h("input", { id: `queue-${safe}`, name: "queue", type: "text", autocomplete: "off", required: true, maxlength: "64" });
+        h("button", { type: "submit", class: "primary", dataset: { action: "wrapup" }, "aria-describedby": `wrap-help-${safe}` }, "Wrap up"),
+        h("button", { type: "button", dataset: { action: "close" }, onclick: () => this.finish("close"), "aria-describedby": `wrap-help-${safe}` }, "Close")),
+      h("p", { id: `wrap-help-${safe}`, class: "muted wrap-help" },
+        "Wrap up ends the conversation and gives you the wrap-up time for your notes before new contacts; Close ends it now, with none."));
+    // The transfer picker lists the queues and the agents not offline,
+    // read from the server when the agent goes to it (transfer_targets).
+    this.target = h("select", { id: `transfer-${safe}`, name: "target", required: true,
+      onfocus: () => this.loadTargets(), onmousedown: () => this.loadTargets() },
+    h("option", { value: "" }, "Choose…"));
     this.transferForm = h("form", { class: "transfer", "aria-label": "Transfer", onsubmit: (ev) => { ev.preventDefault(); this.transfer(); } },
-      h("label", { for: `queue-${safe}` }, "Transfer to queue"),
-      h("div", { class: "inline" }, this.queue, h("button", { type: "submit" }, "Transfer")));
+      h("label", { for: `transfer-${safe}` }, "Transfer to"),
+      h("div", { class: "inline" }, this.target, h("button", { type: "submit" }, "Transfer")));
     this.panel = h("section", { id: this.domID, role: "tabpanel", class: "conversation", "aria-labelledby": `tab-${safe}`, hidden: true },
       h("div", { class: "talk" }, this.noteEl, this.list, this.typingEl, this.replyForm, this.segmentsEl,
         h("div", { class: "finish" }, this.wrapForm, this.transferForm)),
@@ -255,12 +261,45 @@ export class Conversation {
       .catch((err) => this.desk.showError(`${kind === "close" ? "Close" : "Wrap-up"} failed: ${err.message}`));
   }
 
+  // loadTargets fills the transfer picker: queues (with their waiting
+  // contacts), then agents (with their state), keeping the choice.
+  loadTargets() {
+    if (this.loadingTargets) return;
+    this.loadingTargets = true;
+    this.desk.request("transfer_targets", {})
+      .then((d) => {
+        const chosen = this.target.value;
+        fill(this.target,
+          h("option", { value: "" }, "Choose…"),
+          h("optgroup", { label: "Queues" }, ((d && d.queues) || []).map((q) =>
+            h("option", { value: `queue:${q.name}` }, `${q.name}${q.waiting ? ` (${q.waiting} waiting)` : ""}`))),
+          h("optgroup", { label: "Agents" }, ((d && d.agents) || []).map((a) =>
+            h("option", { value: `agent:${a.id}` }, `${a.name} (${a.state})`))));
+        this.target.value = chosen;
+        this.target.dataset.loaded = "true";
+      })
+      .catch((err) => this.desk.showError(`Transfer targets not loaded: ${err.message}`))
+      .finally(() => { this.loadingTargets = false; });
+  }
+
   transfer() {
-    const queue = this.queue.value.trim();
-    if (!queue) return;
-    this.desk.request("transfer", { contact_id: this.id, queue })
-      .then(() => { this.queue.value = ""; })
+    const v = this.target.value;
+    if (!v) return;
+    const [kind, name] = [v.slice(0, v.indexOf(":")), v.slice(v.indexOf(":") + 1)];
+    const data = kind === "agent" ? { contact_id: this.id, to_agent: name } : { contact_id: this.id, queue: name };
+    this.desk.request("transfer", data)
+      .then(() => { this.target.value = ""; })
       .catch((err) => this.desk.showError(`Transfer failed: ${err.message}`));
+  }
+
+  // author names who wrote m in the transcript: the customer by name,
+  // the agent reading as "You", another agent (before a transfer) or a
+  // supervisor by name, the system as such.
+  author(m) {
+    if (m.direction === "in") return this.title;
+    if (m.author_kind === "system") return "Automatic message";
+    if (!m.author || m.author === this.desk.agentID()) return "You";
+    return m.author_name || m.author;
   }
 
   get title() {
@@ -268,16 +307,29 @@ export class Conversation {
   }
 
   render() {
+    // A control that goes away (Wrap up, Send) must not drop the focus
+    // to the page: it moves to the panel's next useful control.
+    const had = this.panel.contains(document.activeElement) ? document.activeElement : null;
     this.renderTab();
     this.renderSegments();
     const state = this.contact.state;
     const live = state !== "wrapup" && state !== "closed" && state !== "abandoned";
     this.reply.disabled = !live;
     this.replyForm.querySelector("button").disabled = !live;
-    this.noteEl.textContent = state === "wrapup" ? `In wrap-up. ${this.note}`.trim() : this.note;
-    this.noteEl.hidden = !this.noteEl.textContent;
+    this.renderNote();
+    clearInterval(this.wrapTimer);
+    this.wrapTimer = state === "wrapup" ? setInterval(() => this.renderNote(), 1000) : 0;
     this.wrapForm.querySelector('[data-action="wrapup"]').hidden = !live;
     this.transferForm.hidden = !live;
+    this.renderPop();
+    if (had && (had.disabled || had.closest("[hidden]") || !had.isConnected)) {
+      const close = this.wrapForm.querySelector('[data-action="close"]');
+      (close && !close.hidden && !close.disabled ? close : this.tab).focus();
+    }
+  }
+
+  setPop(pop) {
+    this.pop = pop || {};
     this.renderPop();
   }
 
@@ -316,7 +368,8 @@ export class Conversation {
   }
 
   renderMessages() {
-    const items = this.messages.map((m) => renderMessage(m, "", null, this.mark(m), this.id));
+    const who = (m) => this.author(m);
+    const items = this.messages.map((m) => renderMessage(m, "", null, this.mark(m), this.id, who));
     for (const [id, p] of this.pending) {
       items.push(renderMessage({ direction: "out", body: p.body }, p.failed ? "failed" : "sending",
         p.failed ? h("button", { type: "button", class: "link", onclick: () => this.sendPending(id) }, "Retry") : null));
@@ -348,11 +401,25 @@ export class Conversation {
   // dispose stops the timers of a conversation that leaves the page.
   dispose() {
     clearTimeout(this.typingTimer);
+    clearInterval(this.wrapTimer);
+  }
+
+  // renderNote shows what the agent must know of the contact, and in
+  // wrap-up how long is left of it (the agent's wrapup_until).
+  renderNote() {
+    let text = this.note;
+    if (this.contact.state === "wrapup") {
+      const until = Date.parse(this.desk.wrapUpUntil() || "");
+      const left = Number.isNaN(until) ? -1 : Math.max(0, Math.ceil((until - Date.now()) / 1000));
+      text = `In wrap-up${left >= 0 ? `: ${left} s left` : ""}. Close when your notes are done. ${this.note}`.trim();
+    }
+    this.noteEl.textContent = text;
+    this.noteEl.hidden = !text;
   }
 }
 
-function renderMessage(m, status, extra, mark, contactID) {
-  const who = m.direction === "in" ? "Customer" : m.author || "You";
+function renderMessage(m, status, extra, mark, contactID, author) {
+  const who = author ? author(m) : m.direction === "in" ? "Customer" : "You";
   return h("li", { class: `message ${m.direction === "in" ? "in" : "out"} ${status}` },
     h("div", { class: "meta" }, h("span", { class: "who" }, who), " ", h("span", { class: "when" }, status || time(m.at)),
       mark ? h("span", { class: `mark ${mark.toLowerCase()}`, title: mark === "Read" ? "Read by the customer" : "Delivered to the customer" },

@@ -1,0 +1,99 @@
+package dashboards
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// TestLive: a viewer gets the board at once, then each change within
+// LiveEvery; a viewer who writes is closed; others are refused.
+func TestLive(t *testing.T) {
+	f := newFixture(t)
+	f.queue(router.Queue{Name: "billing"})
+	f.agent("alice", nil, nil, router.AgentOffline)
+	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Authorize: func(r *http.Request) error {
+		switch r.Header.Get("Authorization") {
+		case "Bearer sup":
+			return nil
+		case "Bearer agent":
+			return errors.New("role agent may not watch")
+		}
+		return ErrUnauthenticated
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	srv := httptest.NewServer(l)
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+
+	for token, want := range map[string]int{"": http.StatusUnauthorized, "agent": http.StatusForbidden} {
+		_, resp, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": {"Bearer " + token}})
+		if err == nil || resp == nil || resp.StatusCode != want {
+			t.Errorf("token %q: got %v %v, want %d", token, resp, err, want)
+		}
+	}
+
+	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": {"Bearer sup"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	read := func() Board {
+		t.Helper()
+		ws.SetReadDeadline(time.Now().Add(5 * LiveEvery))
+		var f struct {
+			Type string `json:"type"`
+			Data Board  `json:"data"`
+		}
+		if err := ws.ReadJSON(&f); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if f.Type != frameBoard {
+			t.Fatalf("frame %q, want board", f.Type)
+		}
+		return f.Data
+	}
+	b := read()
+	if len(b.Queues) != 1 || b.Queues[0].Name != "billing" || b.Queues[0].Waiting != 0 || len(b.Agents) != 1 || b.Agents[0].ID != "alice" {
+		t.Fatalf("first board: %+v", b)
+	}
+	if _, _, err := f.r.Submit(f.ctx, router.NewContact{Channel: router.ChannelChat, Queue: "billing"}); err != nil {
+		t.Fatal(err)
+	}
+	l.Notify(nil) // as the router's event stream does
+	if b = read(); b.Queues[0].Waiting != 1 {
+		t.Fatalf("after a contact: waiting %d, want 1", b.Queues[0].Waiting)
+	}
+	if a := b.Agents[0]; a.Load["chat"] != (Load{Used: 0, Capacity: 1}) || a.Connected || a.State != router.AgentOffline {
+		t.Errorf("alice: %+v", a)
+	}
+
+	// Viewers only read.
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"anything"}`)); err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadDeadline(time.Now().Add(5 * LiveEvery))
+	for {
+		_, _, err := ws.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != closeReadOnly {
+				t.Errorf("close code %d, want %d", ce.Code, closeReadOnly)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+	}
+}

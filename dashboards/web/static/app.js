@@ -1,0 +1,195 @@
+// The supervisors' live page: sign in (a supervisor's or an admin's
+// login), then the board of /ws/dashboard, rendered as text, with the
+// waits and times in state counted on from the board's time.
+const $ = (id) => document.getElementById(id);
+const ui = {
+  login: $("login"), loginForm: $("login-form"), loginID: $("login-id"), loginPassword: $("login-password"), loginError: $("login-error"),
+  board: $("board"), who: $("who"), conn: $("conn-status"), asOf: $("as-of"), logout: $("logout"),
+  alerts: $("alerts"), queues: document.querySelector("#queues tbody"), agents: document.querySelector("#agents tbody"),
+  windowNote: $("window-note"), notSupervisor: $("not-supervisor"),
+};
+
+let socket = null;
+let board = null;
+let receivedAt = 0; // Date.now() when the board came
+let retry = 0;
+
+async function api(method, path, body) {
+  const r = await fetch(path, {
+    method, credentials: "same-origin",
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  let data = null;
+  try { data = await r.json(); } catch { /* no body */ }
+  return { status: r.status, ok: r.ok, data };
+}
+
+function showLogin(message) {
+  ui.board.hidden = true;
+  ui.notSupervisor.hidden = true;
+  ui.login.hidden = false;
+  ui.loginError.textContent = message || "";
+  ui.loginError.hidden = !message;
+  ui.loginPassword.value = "";
+  (ui.loginID.value ? ui.loginPassword : ui.loginID).focus();
+}
+
+ui.loginForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const id = ui.loginID.value.trim();
+  const password = ui.loginPassword.value;
+  if (!id || !password) return showLogin("Enter your login and password.");
+  const r = await api("POST", "/api/v1/login", { id, password });
+  if (!r.ok) return showLogin((r.data && r.data.error && r.data.error.message) || "Sign-in failed.");
+  start();
+});
+
+ui.logout.addEventListener("click", async () => {
+  stop();
+  await api("POST", "/api/v1/logout").catch(() => {});
+  showLogin("You signed out.");
+});
+
+async function start() {
+  const me = await api("GET", "/api/v1/me");
+  if (me.status === 401) return showLogin("");
+  if (!me.ok) return showLogin("The server could not be reached.");
+  if (me.data.role === "agent") {
+    ui.login.hidden = true;
+    ui.notSupervisor.hidden = false;
+    return;
+  }
+  ui.login.hidden = true;
+  ui.board.hidden = false;
+  ui.who.textContent = me.data.name || "";
+  connect();
+}
+
+function stop() {
+  if (socket) {
+    socket.onclose = null;
+    socket.close();
+  }
+  socket = null;
+}
+
+function connStatus(s) {
+  ui.conn.dataset.status = s;
+  ui.conn.textContent = { connecting: "Connecting…", open: "Live", closed: "Reconnecting…" }[s] || s;
+}
+
+function connect() {
+  stop();
+  connStatus("connecting");
+  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/dashboard");
+  socket = ws;
+  ws.onopen = () => { retry = 0; connStatus("open"); };
+  ws.onmessage = (ev) => {
+    let f;
+    try { f = JSON.parse(ev.data); } catch { return; }
+    if (f.type === "board") {
+      board = f.data;
+      receivedAt = Date.now();
+      render();
+    }
+  };
+  ws.onclose = async () => {
+    connStatus("closed");
+    const me = await api("GET", "/api/v1/me").catch(() => null);
+    if (me && me.status === 401) {
+      stop();
+      return showLogin("Your session ended. Sign in again.");
+    }
+    retry = Math.min(retry + 1, 5);
+    setTimeout(() => { if (socket === ws) connect(); }, 500 * 2 ** retry);
+  };
+}
+
+// ---- rendering: every value as text ----
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (v !== null && v !== undefined) e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    e.append(c instanceof Node ? c : String(c));
+  }
+  return e;
+}
+
+// since is how many seconds passed since the board's time.
+const since = () => (receivedAt ? (Date.now() - receivedAt) / 1000 : 0);
+
+function dur(s) {
+  if (s === null || s === undefined) return "—";
+  s = Math.max(0, Math.round(s));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} m ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} m`;
+}
+
+const pct = (f) => (f === null || f === undefined ? "—" : `${Math.round(f * 100)} %`);
+
+function render() {
+  if (!board) return;
+  const extra = since();
+  const at = new Date(Date.parse(board.at) + extra * 1000);
+  ui.asOf.textContent = `as of ${at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`;
+  const alerts = [];
+  const rows = (board.queues || []).map((q) => {
+    const oldest = q.oldest_wait_seconds === null ? null : q.oldest_wait_seconds + extra;
+    const sl = q.service_level || {};
+    const slBad = sl.achieved !== null && sl.achieved !== undefined && sl.achieved < sl.target;
+    const maxWait = parseSeconds(q.definition && q.definition.max_wait);
+    const waitBad = oldest !== null && maxWait > 0 && oldest > maxWait;
+    if (slBad) alerts.push(`${q.name}: service level ${pct(sl.achieved)} is below its target of ${pct(sl.target)}`);
+    if (waitBad) alerts.push(`${q.name}: a contact has waited ${dur(oldest)}, past the queue's limit of ${dur(maxWait)}`);
+    const a = q.agents || {};
+    return el("tr", { class: slBad || waitBad ? "alarm" : "", "data-queue": q.name },
+      el("th", { scope: "row" }, q.name),
+      el("td", {}, q.waiting),
+      el("td", {}, dur(oldest)),
+      el("td", {}, q.offered),
+      el("td", {}, `${a.available} · ${a.busy} · ${a.wrapup} · ${a.away} · ${a.offline}`),
+      el("td", {}, el("span", { class: sl.achieved === null || sl.achieved === undefined ? "" : slBad ? "sl-bad" : "sl-ok" }, pct(sl.achieved)),
+        el("span", { class: "muted" }, ` (${pct(sl.target)} in ${dur(sl.within_seconds)})`)),
+      el("td", {}, dur(q.asa_seconds)),
+      el("td", {}, q.answered),
+      el("td", {}, q.abandoned),
+      el("td", {}, dur(q.estimated_wait_seconds)));
+  });
+  ui.queues.replaceChildren(...rows);
+  ui.alerts.replaceChildren(...alerts.map((t) => el("p", { class: "alert", role: "alert" }, t)));
+  const first = (board.queues || [])[0];
+  ui.windowNote.textContent = first ? `Service level, ASA, answered and abandoned: the last ${dur(first.service_level.window_seconds)}.` : "No queues.";
+  const agents = (board.agents || []).map((a) => {
+    const inState = (Date.parse(board.at) - Date.parse(a.state_since)) / 1000 + extra;
+    const label = a.state === "available" && a.ringing ? "available · ringing" : a.state;
+    return el("tr", { "data-agent": a.id },
+      el("th", { scope: "row" }, a.name || a.id),
+      el("td", {}, el("span", { class: `state ${a.state}` }, label), a.reason ? el("span", { class: "muted" }, ` (${a.reason})`) : null),
+      el("td", {}, dur(inState)),
+      el("td", {}, a.connected ? "open" : "closed"),
+      el("td", {}, Object.entries(a.load || {}).map(([ch, l]) => `${ch} ${l.used}/${l.capacity}`).join(" · ") || "—"),
+      el("td", {}, (a.contacts || []).length),
+      el("td", {}, (a.queues || []).join(", ") || "—"));
+  });
+  ui.agents.replaceChildren(...agents);
+}
+
+// parseSeconds reads a Go duration as the API writes it ("45s", "2m0s").
+function parseSeconds(d) {
+  if (!d || typeof d !== "string") return 0;
+  let total = 0;
+  for (const m of d.matchAll(/([\d.]+)(h|ms|m|s)/g)) {
+    total += parseFloat(m[1]) * { h: 3600, m: 60, s: 1, ms: 0.001 }[m[2]];
+  }
+  return total;
+}
+
+setInterval(render, 1000);
+start();
