@@ -122,6 +122,7 @@ func fullAgent(id string) router.Agent {
 		IdleSince:   t0,
 		Active:      map[string]int{"chat": 1},
 		Offer:       "c-1",
+		Connected:   true,
 	}
 }
 
@@ -164,7 +165,7 @@ func TestRoundTrip(t *testing.T) {
 	assertNoZeroFields(t, c.Customer)
 	// Agents keep only their durable fields; the runtime ones are set to
 	// show they are dropped.
-	assertNoZeroFields(t, durable(a), "State", "Reason", "StateSince", "WrapUpUntil", "GraceUntil", "IdleSince", "Active", "Offer", "Contacts")
+	assertNoZeroFields(t, durable(a), "State", "Reason", "StateSince", "WrapUpUntil", "GraceUntil", "IdleSince", "Active", "Offer", "Contacts", "Connected")
 	assertNoZeroFields(t, q)
 	assertNoZeroFields(t, q.Relaxation[0])
 
