@@ -343,6 +343,7 @@ type snapshotView struct {
 	AwayReasons  []string             `json:"away_reasons"`
 	// VerificationMethods are the verify request's methods.
 	VerificationMethods []string `json:"verification_methods"`
+	SMSMaxSegments      int      `json:"sms_max_segments"`
 }
 
 type activeView struct {

@@ -79,6 +79,15 @@ type Options struct {
 	// VerificationMethods are the methods a verify request may name; nil
 	// means DefaultVerificationMethods.
 	VerificationMethods []string
+	// CheckReply, if set, may refuse an agent's message to the customer
+	// of a contact before it is written (the SMS channel refuses one to a
+	// number that opted out): its error is the agent's, as the router's
+	// (a *router.Error is answered by its code with its message). It is
+	// called on the socket's reader goroutine.
+	CheckReply func(ctx context.Context, c router.Contact) error
+	// SMSMaxSegments is how many segments a reply on an SMS contact may
+	// take before the composer asks the agent to confirm (0: no limit).
+	SMSMaxSegments int
 	// Clock gives the time of the typing throttle and of session expiry;
 	// nil: time.Now. AfterFunc arms the timers that close a session's
 	// sockets when it expires; nil: time.AfterFunc. Give the router's
@@ -103,6 +112,8 @@ type Hub struct {
 	onOutcome    func(context.Context, screenpop.OfferOutcome) error                // Options.OnOfferOutcome, or nil
 	verify       func(ctx context.Context, contactID, agentID, method string) error // Options.Verify, or nil
 	methods      []string                                                           // never empty
+	checkReply   func(context.Context, router.Contact) error                        // Options.CheckReply, or nil
+	smsSegments  int                                                                // Options.SMSMaxSegments
 	log          *slog.Logger
 	// upgrader checks origins and upgrades; never nil.
 	upgrader *wsconn.Upgrader
@@ -171,6 +182,8 @@ func NewHub(o *Options) (*Hub, error) {
 		read:         o.Read,
 		onOutcome:    o.OnOfferOutcome,
 		verify:       o.Verify,
+		checkReply:   o.CheckReply,
+		smsSegments:  o.SMSMaxSegments,
 		methods:      slices.Clone(o.VerificationMethods),
 		now:          o.Clock,
 		afterFunc:    o.AfterFunc,

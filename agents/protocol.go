@@ -347,6 +347,9 @@ type snapshotData struct {
 	// VerificationMethods are the ways an agent may verify a customer's
 	// claim (the verify request's method).
 	VerificationMethods []string `json:"verification_methods"`
+	// SMSMaxSegments is how many segments a reply by SMS may take before
+	// the composer asks for confirmation; 0: no limit.
+	SMSMaxSegments int `json:"sms_max_segments,omitempty"`
 }
 
 type withdrawnData struct {

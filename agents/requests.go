@@ -77,6 +77,11 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		if cur.State != router.ContactAssigned {
 			return nil, router.Errorf(router.CodeConflict, "", "contact %s is %s; accept it first", cur.ID, cur.State)
 		}
+		if h.checkReply != nil {
+			if err := h.checkReply(ctx, cur); err != nil {
+				return nil, err
+			}
+		}
 		m, _, err := h.rt.AddMessage(ctx, a.ContactID, router.Message{
 			Direction: "out", Author: agentID, Body: a.Body, ClientID: a.ClientID,
 		})

@@ -233,6 +233,13 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return writeJSON(w, http.StatusCreated, messageView{Message: m, ContactID: to.ID, Follows: to.Follows})
 	}
+	if s.checkReply != nil {
+		if c, ok := s.router.Snapshot().Contact(id); ok {
+			if err := s.checkReply(r.Context(), c); err != nil {
+				return s.actionError(r.Context(), id, err)
+			}
+		}
+	}
 	m, _, err := s.router.AddMessage(r.Context(), id, msg)
 	if err != nil {
 		return s.actionError(r.Context(), id, err)

@@ -90,6 +90,11 @@ type Options struct {
 	// contacts (package intake). Nil means one over Router and Store that
 	// submits contacts as given.
 	Intake *intake.Intake
+	// CheckReply, if set, may refuse a message to the customer of a
+	// contact (direction out) before it is written (the SMS channel
+	// refuses one to a number that opted out); a *router.Error is
+	// answered as the router's.
+	CheckReply func(ctx context.Context, c router.Contact) error
 	// Attachments keeps the files of messages (POST /api/v1/attachments,
 	// GET /api/v1/contacts/{id}/attachments/{sha256}); nil means those
 	// routes answer 503 and messages carry no files.
@@ -117,10 +122,11 @@ type Server struct {
 	clientAddr      func(*http.Request) string // never nil
 	secureCookie    func(*http.Request) bool   // never nil
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
-	offers          OfferCatalog       // may be nil
-	webhooks        WebhookRegistry    // may be nil
-	intake          *intake.Intake     // never nil
-	files           *attachments.Store // may be nil
+	offers          OfferCatalog                                // may be nil
+	webhooks        WebhookRegistry                             // may be nil
+	intake          *intake.Intake                              // never nil
+	checkReply      func(context.Context, router.Contact) error // Options.CheckReply, or nil
+	files           *attachments.Store                          // may be nil
 	maxMessageFiles int64
 
 	// dummyMu guards dummy, the hash that logins with an unknown id are
@@ -176,6 +182,7 @@ func New(o Options) (*Server, error) {
 		offers:          o.Offers,
 		webhooks:        o.Webhooks,
 		intake:          o.Intake,
+		checkReply:      o.CheckReply,
 		files:           o.Attachments,
 		maxMessageFiles: o.MaxMessageAttachmentBytes,
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
@@ -42,6 +43,9 @@ type Store interface {
 	RecordOfferOutcomes(ctx context.Context, outs []store.OfferOutcome) ([]store.OfferStat, int, error)
 	OfferPresented(ctx context.Context, contactID, offerID string) (bool, error)
 	CustomerTimeline(ctx context.Context, f store.TimelineFilter) (store.TimelinePage, error)
+	// The consent ledger: a customer who texted STOP is offered nothing.
+	ConsentState(ctx context.Context, channel, address string) (consent.Entry, bool, error)
+	ConsentBlocked(ctx context.Context, customerID, channel string) ([]consent.Entry, error)
 }
 
 var _ Store = (*store.DB)(nil)
@@ -215,6 +219,9 @@ func (o *Engine) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []s
 		}
 	}
 	env := envOf(c, *p, first)
+	if env.Customer.SMSStopped, err = o.smsStopped(ctx, c, p.ID); err != nil {
+		return nil, "", err
+	}
 	now := o.now()
 	if env.Contact.CustomerMessages, err = o.customerMessages(ctx, c.ID); err != nil {
 		return nil, "", err
@@ -386,6 +393,28 @@ func (o *Engine) writePresented(batch []store.OfferOutcome, n int) {
 		delete(o.shown, shownKey{p.ContactID, p.OfferID})
 	}
 	o.shownMu.Unlock()
+}
+
+// smsStopped reports whether the consent ledger's opt-out is in force
+// for the number of contact c or for one of customer customerID's.
+func (o *Engine) smsStopped(ctx context.Context, c router.Contact, customerID string) (bool, error) {
+	if c.Customer.Phone != "" {
+		e, found, err := o.store.ConsentState(ctx, router.ChannelSMS, c.Customer.Phone)
+		if err != nil {
+			return false, fmt.Errorf("nextbest: offers for %q: %w", c.ID, err)
+		}
+		if found && e.Blocks() {
+			return true, nil
+		}
+	}
+	if customerID == "" {
+		return false, nil
+	}
+	blocked, err := o.store.ConsentBlocked(ctx, customerID, router.ChannelSMS)
+	if err != nil {
+		return false, fmt.Errorf("nextbest: offers for %q: %w", c.ID, err)
+	}
+	return len(blocked) > 0, nil
 }
 
 // envOf is what the eligibility expressions see of contact c of the

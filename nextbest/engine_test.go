@@ -65,6 +65,23 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
+	// stopped texted STOP from +15550001111: the ledger's opt-out is in
+	// force on every channel; ada's number texted STOP, then START.
+	stopped := store.Customer{ID: "stopped", Segment: "premium", Value: 12000, Consent: consent.Flags{Marketing: &yes, Profiling: &yes},
+		Products: []string{"credit_card", "mortgage", "broadband"}}
+	if _, err := db.PutCustomer(ctx, stopped, []store.Identity{{Kind: store.IdentityPhone, Value: "+15550001111", Verified: true}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []consent.Entry{
+		{CustomerID: "stopped", Channel: "sms", Address: "+15550001111", Action: consent.OptOut, At: time.Now(), MessageID: "SM-stop-1", Detail: "STOP"},
+		{CustomerID: "ada", Channel: "sms", Address: "+15550002222", Action: consent.OptOut, At: time.Now(), MessageID: "SM-stop-2", Detail: "STOP"},
+		{CustomerID: "ada", Channel: "sms", Address: "+15550002222", Action: consent.OptIn, At: time.Now(), MessageID: "SM-start-2", Detail: "START"},
+		{Channel: "sms", Address: "+15550003333", Action: consent.OptOut, At: time.Now(), MessageID: "SM-stop-3", Detail: "STOP"},
+	} {
+		if _, err := db.RecordConsent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
 	l := offers.NewLearner(offers.Prior{})
 	src := NewEngine(cat, l, DefaultRules(), db, rt, nil)
 	t.Cleanup(src.Close)
@@ -91,6 +108,9 @@ func TestOffers(t *testing.T) {
 		{"eligible-consenting", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: "A question about my statement"}, 3, ""},
 		{"sms-opt-out-by-sms", router.NewContact{Channel: "sms", Queue: "billing", Customer: router.Customer{ID: "nosms"}}, 0, offers.SMSOptOut},
 		{"sms-opt-out-by-chat", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nosms"}}, 3, ""},
+		{"sms-stop-by-chat", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "stopped"}}, 0, offers.SMSStopped},
+		{"sms-stop-of-the-contacts-number", router.NewContact{Channel: "sms", Queue: "billing", Customer: router.Customer{ID: "ada", Phone: "+15550003333"}}, 0, offers.SMSStopped},
+		{"sms-stop-then-start", router.NewContact{Channel: "sms", Queue: "billing", Customer: router.Customer{ID: "ada", Phone: "+15550002222"}}, 3, ""},
 		{"no-marketing-consent", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nomarketing"}}, 0, offers.NoMarketingConsent},
 		{"profiling-refused", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "noprofiling"}}, 0, offers.NoProfiling},
 		{"complaint-queue", router.NewContact{Channel: "chat", Queue: "complaints", Customer: router.Customer{ID: "ada"}}, 0, offers.Complaint},

@@ -22,6 +22,11 @@ type CustomerView struct {
 	Consent  consent.Flags `expr:"consent"`
 	// SMSOptOut is true when the customer asked for no marketing by SMS.
 	SMSOptOut bool `expr:"sms_opt_out"`
+	// SMSStopped is true when the customer texted STOP (the consent
+	// ledger's opt-out is in force for one of their numbers, or for the
+	// number of the contact): nothing more may go to them by SMS, and no
+	// offer is made to them at all.
+	SMSStopped bool `expr:"sms_stopped"`
 	// RecentComplaint is true when one of the customer's contacts ended
 	// with a complaint disposition within Rules.RecentComplaint.
 	RecentComplaint bool `expr:"recent_complaint"`

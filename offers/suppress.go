@@ -54,15 +54,20 @@ const (
 	Complaint          = "complaint"
 	RecentComplaint    = "recent complaint"
 	SMSOptOut          = "sms opt-out"
+	SMSStopped         = "opted out by sms (STOP)"
 )
 
 // Suppressed reports whether no offer at all may be made during the
 // contact, and why: the customer's marketing consent is not true, their
 // profiling consent is false (unknown is allowed), the contact is a
-// complaint, or the customer opted out of SMS and the contact is by SMS.
+// complaint, the customer opted out of SMS and the contact is by SMS, or
+// the customer texted STOP (on any channel: a customer who told us to
+// stop is offered nothing).
 func (r Rules) Suppressed(env Env) (reason string, suppressed bool) {
 	cu, co := env.Customer, env.Contact
 	switch {
+	case cu.SMSStopped:
+		return SMSStopped, true
 	case !cu.Consent.MarketingGiven():
 		return NoMarketingConsent, true
 	case cu.Consent.ProfilingRefused():

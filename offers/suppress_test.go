@@ -41,6 +41,8 @@ func TestSuppressed(t *testing.T) {
 		{"no-keyword", rules, with(func(e *Env) { e.Contact.FirstMessage = "Hello, about my card" }), ""},
 		{"sms-opt-out-on-sms", rules, with(func(e *Env) { e.Customer.SMSOptOut = true; e.Contact.Channel = "sms" }), SMSOptOut},
 		{"sms-opt-out-on-chat", rules, with(func(e *Env) { e.Customer.SMSOptOut = true }), ""},
+		{"sms-stop-on-sms", rules, with(func(e *Env) { e.Customer.SMSStopped = true; e.Contact.Channel = "sms" }), SMSStopped},
+		{"sms-stop-on-chat", rules, with(func(e *Env) { e.Customer.SMSStopped = true }), SMSStopped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1140,11 +1140,14 @@ func (r *Router) RecordDelivery(ctx context.Context, e OutboxEntry, d *Delivery)
 		if len(d.Reason) > maxTextLen {
 			d.Reason = d.Reason[:maxTextLen]
 		}
+		if len(d.ExternalID) > maxExternalIDLen {
+			return nil, invalidf("external_id", "external id longer than %d bytes", maxExternalIDLen)
+		}
 		if d.At.IsZero() {
 			d.At = w.now
 		}
 		w.batch.Deliveries = append(w.batch.Deliveries, DeliveryUpdate{ContactID: e.ContactID, Seq: e.Seq, Delivery: *d})
-		n := Notification{Kind: NoteDelivery, Message: &Message{ContactID: e.ContactID, Seq: e.Seq, Direction: "out", Delivery: d}}
+		n := Notification{Kind: NoteDelivery, Message: &Message{ContactID: e.ContactID, Seq: e.Seq, Direction: "out", ExternalID: d.ExternalID, Delivery: d}}
 		if c, err := w.contact(e.ContactID); err == nil {
 			n.AgentID, n.Contact = c.AgentID, c
 		}

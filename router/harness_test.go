@@ -92,6 +92,14 @@ func (s *memStore) Commit(_ context.Context, b *Batch) error {
 			continue
 		}
 		dd := d.Delivery
+		if id := dd.ExternalID; id != "" && ms[d.Seq-1].ExternalID == "" {
+			// The store's unique key holds for a provider's id too.
+			if _, dup, _ := s.byExternalIDLocked(id); dup && s.violation == nil {
+				s.violation = fmt.Errorf("external id %q stored twice", id)
+			}
+			ms[d.Seq-1].ExternalID = id
+		}
+		dd.ExternalID = ""
 		ms[d.Seq-1].Delivery = &dd
 	}
 	s.check()

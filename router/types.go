@@ -316,6 +316,26 @@ const (
 	DeliveryFailed    DeliveryStatus = "failed"
 )
 
+// Advances reports whether a message whose delivery is s may move to
+// next: statuses only move forward (queued, sent, delivered, read), a
+// message not yet delivered may fail, and a failed one stays failed. A
+// provider's late report of an earlier status is ignored by this rule.
+func (s DeliveryStatus) Advances(next DeliveryStatus) bool {
+	if s == DeliveryFailed {
+		return false
+	}
+	if next == DeliveryFailed {
+		return s == "" || s == DeliveryQueued || s == DeliverySent
+	}
+	return deliveryRank[next] > deliveryRank[s]
+}
+
+// deliveryRank orders the statuses that follow each other; failed is
+// apart (Advances).
+var deliveryRank = map[DeliveryStatus]int{
+	DeliveryQueued: 1, DeliverySent: 2, DeliveryDelivered: 3, DeliveryRead: 4,
+}
+
 // Delivery is the delivery state of an outbound message.
 type Delivery struct {
 	Status DeliveryStatus `json:"status"`
@@ -323,6 +343,12 @@ type Delivery struct {
 	Reason   string    `json:"reason,omitempty"`
 	Attempts int       `json:"attempts"`
 	At       time.Time `json:"at"`
+	// ExternalID is the provider's id of the message (an SMS's
+	// MessageSid), named when it accepted the message: RecordDelivery
+	// stores it as the message's ExternalID, by which the provider's
+	// status reports find the message (store.MessageByExternalID). Empty
+	// changes nothing; it is not part of the delivery's record.
+	ExternalID string `json:"-"`
 }
 
 // Agent is a person who takes contacts. Name, Skills and Capacity are
@@ -471,7 +497,8 @@ type OutboxEntry struct {
 // OutboxID is the outbox entry of message seq of a contact.
 func OutboxID(contactID string, seq int) string { return contactID + "/" + strconv.Itoa(seq) }
 
-// DeliveryUpdate is the new delivery state of a stored message.
+// DeliveryUpdate is the new delivery state of a stored message; a
+// Delivery.ExternalID not empty becomes the message's ExternalID.
 type DeliveryUpdate struct {
 	ContactID string
 	Seq       int

@@ -198,7 +198,8 @@ func (f *fakeRouterd) snapshotLocked() map[string]any {
 			{"code": "follow_up", "label": "Follow-up needed"},
 			{"code": "sale", "label": "Sale"},
 		},
-		"away_reasons": []string{"break", "lunch", "meeting"},
+		"away_reasons":     []string{"break", "lunch", "meeting"},
+		"sms_max_segments": 2,
 	}
 }
 

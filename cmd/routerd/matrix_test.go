@@ -217,6 +217,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /metrics", "GET", "/metrics", "", want{}.grant(ok, append(staff, metricsToken)...)},
 		{"GET /dashboard/", "GET", "/dashboard/", "", all(ok)},
 		{"GET /ws/dashboard", "WS", "/ws/dashboard", "", want{}.grant(http.StatusSwitchingProtocols, staff...)},
+		// Public: Twilio's webhooks. No credential of ours opens them,
+		// only Twilio's signature (channels/sms's tests): 403 to all.
+		{"POST /webhooks/twilio/sms", "POST", "/webhooks/twilio/sms", "{", all(http.StatusForbidden)},
+		{"POST /webhooks/twilio/status", "POST", "/webhooks/twilio/status", "{", all(http.StatusForbidden)},
 
 		// Last: it ends the sessions it is sent with. A configured token
 		// has nothing to log out of.
@@ -268,6 +272,8 @@ func startMatrixDaemon(t *testing.T) (*httptest.Server, *instance) {
 		config.TokenConfig{Name: "matrix-supervisor", Role: config.RoleSupervisor, Token: matrixSupervisor},
 		config.TokenConfig{Name: "matrix-crm", Role: config.RoleIntegration, Token: matrixIntegration},
 		config.TokenConfig{Name: "matrix-prometheus", Role: config.RoleMetrics, Token: matrixMetrics})
+	// The SMS channel on, so that its routes are in the matrix.
+	cfg.Twilio.AuthToken, cfg.PublicURL = "matrixtwiliotoken0123456789", "http://matrix.example.com"
 	ctx, cancel := context.WithCancel(context.Background())
 	in, err := start(ctx, cfg, false, slog.New(slog.DiscardHandler))
 	if err != nil {

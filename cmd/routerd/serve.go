@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/channels/chat"
+	"github.com/switchboard/switchboard/channels/sms"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/customers"
@@ -213,6 +214,9 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 		// The chat delivers its agents' messages through the outbox.
 		opts.Outbound = append(opts.Outbound, router.ChannelChat)
 	}
+	if cfg.TwilioEnabled() {
+		opts.Outbound = append(opts.Outbound, router.ChannelSMS)
+	}
 	// The metrics time the router's decisions and commits from its first.
 	prom, err := metrics.New(metrics.Options{Thresholds: cfg.ServiceLevelThresholds()})
 	if err != nil {
@@ -345,10 +349,27 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	var hub *agents.Hub
 	clients := clientaddr.New(cfg.TrustedPrefixes())
 	in := newIntake(cfg, rt, db)
+	var texts *sms.Channel
+	smsSegments := 0 // the composer's limit, shown only when SMS is on
+	checkReply := func(ctx context.Context, c router.Contact) error {
+		if texts == nil {
+			return nil
+		}
+		return texts.CheckReply(ctx, c)
+	}
 	files, err := attachments.Open(filepath.Join(cfg.DataDir, attachmentsDir), &attachments.Options{MaxFileBytes: cfg.Attachments.MaxFileBytes})
 	if err != nil {
 		offerSrc.Close()
 		return nil, nil, err
+	}
+	if cfg.TwilioEnabled() {
+		if texts, err = newSMS(cfg, rt, db, in, files, log); err != nil {
+			offerSrc.Close()
+			return nil, nil, err
+		}
+		smsSegments = cfg.Twilio.MaxSegments
+	} else if len(cfg.Twilio.Routes) > 0 {
+		log.Info("sms channel off: no Twilio auth token (twilio.auth_token or " + config.EnvTwilioAuthToken + ")")
 	}
 	hooks, err := webhooks.New(webhooks.Options{Store: db, Webhooks: cfg.WebhookList(), AllowHTTP: cfg.WebhookAllowHTTP,
 		Retention: cfg.EventLogRetention.D(), Logger: log, OnActive: rt.SetEventLog})
@@ -366,6 +387,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Offers:                    offerCat,
 		Webhooks:                  hooks,
 		Intake:                    in,
+		CheckReply:                checkReply,
 		Attachments:               files,
 		MaxMessageAttachmentBytes: cfg.Attachments.MaxMessageBytes,
 		OnSessionsEnded: func(login string, sessions []string) {
@@ -404,6 +426,8 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			return err
 		},
 		VerificationMethods: cfg.Desktop.VerificationMethods,
+		CheckReply:          checkReply,
+		SMSMaxSegments:      smsSegments,
 		Logger:              log,
 	})
 	if err != nil {
@@ -431,6 +455,13 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		listeners = append(listeners, follower{ch, ch.Resync})
 		closers = append(closers, ch.Close)
 		senders[router.ChannelChat] = ch
+	}
+	if texts != nil {
+		// Twilio's webhooks: public, authenticated by their signature.
+		mux.handle("POST "+sms.InboundPath, texts.Handler())
+		mux.handle("POST "+sms.StatusPath, texts.Handler())
+		listeners = append(listeners, follower{texts, texts.Resync})
+		senders[router.ChannelSMS] = texts
 	}
 	dispatcher, err := outbox.New(outbox.Options{Router: rt, Store: db, Senders: senders, Logger: log})
 	if err != nil {
@@ -529,6 +560,33 @@ func newIntake(cfg *config.Config, rt *router.Router, db *store.DB) *intake.Inta
 		Resolve: func(ctx context.Context, nc router.NewContact) (router.NewContact, error) {
 			return customers.Intake(ctx, db, nc, r)
 		}}
+}
+
+// newSMS makes the SMS channel. Twilio signs the URL it calls: the
+// public URL, or, when none is configured (the demo), routerd's listen
+// address, which only a local caller reaches.
+func newSMS(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, files *attachments.Store, log *slog.Logger) (*sms.Channel, error) {
+	public := cfg.PublicURL
+	if public == "" {
+		public = "http://" + cfg.Listen
+		log.Warn("sms: no public_url: Twilio's signatures are checked against the listen address; set public_url (or "+config.EnvPublicURL+") to the URL Twilio calls", "url", public)
+	}
+	o := sms.Options{Router: rt, Store: db, Intake: in,
+		AccountSID: cfg.TwilioAccountSID(), AuthToken: cfg.TwilioAuthToken(),
+		PublicURL: public, APIBaseURL: cfg.Twilio.APIBaseURL, HelpText: cfg.Twilio.HelpText,
+		Logger: log}
+	if cfg.Twilio.FetchMedia {
+		o.Media = files
+	}
+	for _, r := range cfg.Twilio.Routes {
+		o.Routes = append(o.Routes, sms.Route{Queue: r.Queue, From: r.From, MessagingServiceSID: r.MessagingServiceSID})
+	}
+	ch, err := sms.New(o)
+	if err != nil {
+		return nil, fmt.Errorf("sms channel: %w", err)
+	}
+	log.Info("sms channel on", "inbound", public+sms.InboundPath, "status", public+sms.StatusPath, "routes", len(o.Routes))
+	return ch, nil
 }
 
 // attachmentsDir holds the files of messages, in the data directory.

@@ -234,6 +234,7 @@ function applySnapshot(d) {
   desk.dispositions = d.dispositions || [];
   desk.awayReasons = d.away_reasons || [];
   desk.verificationMethods = d.verification_methods || [];
+  desk.smsMaxSegments = d.sms_max_segments || 0;
   renderAgent();
   const seen = new Set();
   for (const ac of d.contacts || []) {
@@ -542,6 +543,8 @@ const conversationDesk = {
   agentID: () => (desk.agent && desk.agent.id) || "",
   wrapUpUntil: () => (desk.agent && desk.agent.wrapup_until) || "",
   verificationMethods: () => desk.verificationMethods || [],
+  smsMaxSegments: () => desk.smsMaxSegments || 0,
+  confirm: (text) => window.confirm(text),
   outcome,
   recordOutcome,
   showError,

@@ -6,6 +6,7 @@
 
 import { h, fill, time } from "./dom.js";
 import { renderScreenPop, customerName } from "./screenpop.js";
+import { count as smsCount, describe as smsDescribe } from "./segments.js";
 
 let clientSeq = 0;
 
@@ -56,7 +57,7 @@ export class Conversation {
     this.reply = h("textarea", {
       id: `reply-${safe}`, class: "reply", rows: "3", maxlength: "65536",
       placeholder: "Reply… (Enter sends, Shift+Enter new line)",
-      oninput: () => this.typed(),
+      oninput: () => { this.typed(); this.renderSegments(); },
       onkeydown: (ev) => {
         if (ev.key === "Enter" && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey && !ev.isComposing) {
           ev.preventDefault();
@@ -64,6 +65,8 @@ export class Conversation {
         }
       },
     });
+    // segmentsEl shows, on an SMS contact, how the reply travels.
+    this.segmentsEl = h("p", { class: "segments muted", id: `segments-${safe}`, "aria-live": "polite", hidden: true });
     this.replyForm = h("form", { class: "reply-form", onsubmit: (ev) => { ev.preventDefault(); this.sendReply(); } },
       h("label", { for: `reply-${safe}`, class: "visually-hidden" }, "Reply to the customer"),
       this.reply,
@@ -93,7 +96,7 @@ export class Conversation {
       h("label", { for: `transfer-${safe}` }, "Transfer to"),
       h("div", { class: "inline" }, this.target, h("button", { type: "submit" }, "Transfer")));
     this.panel = h("section", { id: this.domID, role: "tabpanel", class: "conversation", "aria-labelledby": `tab-${safe}`, hidden: true },
-      h("div", { class: "talk" }, this.noteEl, this.list, this.typingEl, this.replyForm,
+      h("div", { class: "talk" }, this.noteEl, this.list, this.typingEl, this.replyForm, this.segmentsEl,
         h("div", { class: "finish" }, this.wrapForm, this.transferForm)),
       h("aside", { class: "side", "aria-label": "Customer" }, this.popEl));
 
@@ -193,12 +196,29 @@ export class Conversation {
     this.renderMessages();
   }
 
+  // renderSegments shows the segment count and encoding of the reply
+  // being typed on an SMS contact.
+  renderSegments() {
+    const sms = this.contact.channel === "sms";
+    this.segmentsEl.hidden = !sms;
+    if (!sms) return;
+    const c = smsCount(this.reply.value.trim());
+    const max = this.desk.smsMaxSegments();
+    this.segmentsEl.textContent = smsDescribe(c) + (max && c.count > max ? ` (more than ${max}: you will be asked to confirm)` : "");
+    this.segmentsEl.classList.toggle("warn", Boolean(max && c.count > max));
+  }
+
   sendReply() {
     const body = this.reply.value.trim();
     if (!body) return;
+    if (this.contact.channel === "sms") {
+      const c = smsCount(body), max = this.desk.smsMaxSegments();
+      if (max && c.count > max && !this.desk.confirm(`This reply takes ${c.count} SMS segments (${c.encoding}), more than ${max}. Send it?`)) return;
+    }
     const clientID = newClientID();
     this.pending.set(clientID, { body, failed: false });
     this.reply.value = "";
+    this.renderSegments();
     this.renderMessages();
     this.sendPending(clientID);
   }
@@ -291,6 +311,7 @@ export class Conversation {
     // to the page: it moves to the panel's next useful control.
     const had = this.panel.contains(document.activeElement) ? document.activeElement : null;
     this.renderTab();
+    this.renderSegments();
     const state = this.contact.state;
     const live = state !== "wrapup" && state !== "closed" && state !== "abandoned";
     this.reply.disabled = !live;
