@@ -797,6 +797,12 @@ func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAg
 // ErrLimit and nothing is stored. A message whose Author is an agent is
 // refused unless the contact is assigned to that agent (ErrNotYours if
 // it is with someone else, ErrConflict if it is not assigned).
+//
+// An internal note (Direction DirectionNote) is written by an agent on a
+// contact it holds (offered, assigned or in wrap-up), or by a supervisor
+// (AuthorKind AuthorSupervisor, Author the supervisor's login) on any
+// live contact, a whisper to its agent. It is told to the contact's
+// agent, never delivered to the customer, and counts in no customer limit.
 func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (Message, bool, error) {
 	if m.Direction == "in" {
 		m = m.fromOutside()
@@ -817,8 +823,8 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 	dup := false
 	v, err := r.do(ctx, func(w *write) (any, error) {
 		dup = false
-		if m.Direction != "in" && m.Direction != "out" {
-			return nil, invalidf("direction", "direction %q: want in or out", m.Direction)
+		if m.Direction != "in" && m.Direction != "out" && m.Direction != DirectionNote {
+			return nil, invalidf("direction", "direction %q: want in, out or note", m.Direction)
 		}
 		if m.Body == "" || len(m.Body) > maxBodyLen {
 			return nil, invalidf("body", "body empty or longer than %d bytes", maxBodyLen)
@@ -842,7 +848,11 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 		if err != nil {
 			return nil, err
 		}
-		if m.Direction == "in" {
+		if m.Direction == DirectionNote {
+			if err := w.checkNote(c, &m); err != nil {
+				return nil, err
+			}
+		} else if m.Direction == "in" {
 			m.AuthorKind = AuthorCustomer
 			if m.Author == "" {
 				m.Author = c.Customer.Name
@@ -901,6 +911,35 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 		return Message{}, false, err
 	}
 	return v.(Message), dup, nil
+}
+
+// checkNote checks an internal note on c and sets its author's kind and
+// name: an agent on a contact it holds, or a supervisor on any.
+func (w *write) checkNote(c *Contact, m *Message) error {
+	if m.Author == "" {
+		return invalidf("author", "a note needs its author")
+	}
+	if len(m.Attachments) > 0 || m.ExternalID != "" || len(m.References) > 0 {
+		return invalidf("direction", "a note carries text only")
+	}
+	if m.AuthorKind == AuthorSupervisor {
+		if m.AuthorName == "" {
+			m.AuthorName = m.Author
+		}
+		return nil
+	}
+	a, err := w.agent(m.Author)
+	if err != nil {
+		return invalidf("author", "author %q of a note is neither an agent nor a supervisor", m.Author)
+	}
+	if c.AgentID != a.ID {
+		return notYours(c.ID, a.ID)
+	}
+	m.AuthorKind = AuthorAgent
+	if m.AuthorName == "" {
+		m.AuthorName = a.Name
+	}
+	return nil
 }
 
 // returnBoost puts a contact taken back from a vanished agent ahead of

@@ -253,7 +253,10 @@ type Message struct {
 	ContactID string    `json:"-"`
 	Seq       int       `json:"seq"`
 	At        time.Time `json:"at"`
-	// Direction is "in" (from the customer) or "out" (to the customer).
+	// Direction is "in" (from the customer), "out" (to the customer) or
+	// "note" (DirectionNote: an agent's or supervisor's internal note, a
+	// supervisor's whisper to the agent; never shown or sent to the
+	// customer: Message.ForCustomer).
 	Direction string `json:"direction"`
 	// Author identifies who wrote it: an agent's id; for a customer the
 	// name they gave (as AuthorName).
@@ -280,6 +283,13 @@ type Message struct {
 	// Delivery is an outbound message's delivery; nil for inbound ones.
 	Delivery *Delivery `json:"delivery,omitempty"`
 }
+
+// DirectionNote is the direction of an internal note (Message.Direction).
+const DirectionNote = "note"
+
+// ForCustomer reports whether the customer may see m: every message but
+// an internal note. Every channel's view of a conversation asks it.
+func (m Message) ForCustomer() bool { return m.Direction != DirectionNote }
 
 // Kinds of message authors (Message.AuthorKind).
 const (
