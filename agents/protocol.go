@@ -112,6 +112,9 @@ type sendArgs struct {
 	ContactID string `json:"contact_id"`
 	Body      string `json:"body"`
 	ClientID  string `json:"client_id,omitempty"`
+	// Note makes the message an internal note (router.DirectionNote):
+	// the conversation keeps it, the customer never sees it.
+	Note bool `json:"note,omitempty"`
 }
 
 // dispositionArgs are the arguments of wrapup and close.

@@ -74,6 +74,13 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		if !ok || cur.AgentID != agentID {
 			return nil, notMine(a.ContactID)
 		}
+		if a.Note {
+			// On any contact the agent holds; the router checks it.
+			m, _, err := h.rt.AddMessage(ctx, a.ContactID, router.Message{
+				Direction: router.DirectionNote, Author: agentID, Body: a.Body, ClientID: a.ClientID,
+			})
+			return map[string]any{"message": m}, mine(a.ContactID, err)
+		}
 		if cur.State != router.ContactAssigned {
 			return nil, router.Errorf(router.CodeConflict, "", "contact %s is %s; accept it first", cur.ID, cur.State)
 		}

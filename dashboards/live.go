@@ -13,14 +13,17 @@ import (
 
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
+	"github.com/switchboard/switchboard/strictjson"
 	"github.com/switchboard/switchboard/wsconn"
 )
 
 // Live serves GET /ws/dashboard: the board (Board) to every supervisor
 // watching, at most LiveEvery behind the router. It hears of changes on
 // the router's event stream (it implements router.Notifier), builds the
-// board once for all viewers, and sends it only when it changed. Viewers
-// only read: a frame from them closes the socket.
+// board once for all viewers, and sends it only when it changed. A
+// viewer may monitor one conversation at a time ({"type":"monitor"}):
+// it gets the conversation, then each message as it is committed. Any
+// other frame closes the socket: viewers only read.
 //
 // Each board is built whole from a snapshot: its cost grows with the
 // agents and contacts, once a second at most, shared by every viewer.
@@ -33,9 +36,9 @@ type Live struct {
 	done  chan struct{}
 
 	mu      sync.Mutex
-	viewers map[*wsconn.Conn]bool // guarded by mu
-	last    []byte                // the board last sent; guarded by mu
-	closed  bool                  // guarded by mu
+	viewers map[*wsconn.Conn]string // each viewer's monitored contact ("" for none); guarded by mu
+	last    []byte                  // the board last sent; guarded by mu
+	closed  bool                    // guarded by mu
 	// advice is the staffing advice, computed every AdviceEvery by the
 	// loop while someone watches; guarded by mu.
 	advice    map[string]Advice
@@ -54,6 +57,8 @@ type LiveOptions struct {
 	Store  interface {
 		QueueStats(ctx context.Context, since time.Time) (map[string]store.QueueStats, error)
 		ContactTimes(ctx context.Context, from, to time.Time) ([]store.ContactTimes, error)
+		Contact(ctx context.Context, id string) (router.Contact, error)
+		MessagesBefore(ctx context.Context, id string, beforeSeq, limit int) ([]router.Message, error)
 	}
 	// Authorize says whether the request may watch (a supervisor's or
 	// an admin's); its error is answered 401 when it wraps
@@ -71,10 +76,50 @@ type LiveOptions struct {
 // without a valid credential.
 var ErrUnauthenticated = errors.New("dashboards: not authenticated")
 
-// Server-to-viewer frames.
+// Frames of the socket: server to viewer, then viewer to server.
 const (
-	frameBoard = "board"
+	frameBoard        = "board"
+	frameConversation = "conversation"
+	frameMessage      = "message"
+	frameMonitor      = "monitor"
 )
+
+// monitorRequest is a viewer's frame: monitor the conversation of
+// ContactID, or none ("").
+type monitorRequest struct {
+	Type string `json:"type"`
+	Data struct {
+		ContactID string `json:"contact_id"`
+	} `json:"data"`
+}
+
+// conversationData answers a monitor request: the contact and its latest
+// messages, oldest first (notes included: a supervisor sees them).
+type conversationData struct {
+	Contact  router.Contact   `json:"contact"`
+	Messages []router.Message `json:"messages"`
+}
+
+// monitorMessage is one message of the monitored conversation.
+type monitorMessage struct {
+	ContactID string         `json:"contact_id"`
+	Message   router.Message `json:"message"`
+}
+
+// monitorMessages is how many of the latest messages a monitor request
+// brings.
+const monitorMessages = 100
+
+func frame(typ string, v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(struct {
+		Type string          `json:"type"`
+		Data json.RawMessage `json:"data"`
+	}{typ, data})
+}
 
 // NewLive starts the board's builder; Close stops it.
 func NewLive(o LiveOptions) (*Live, error) {
@@ -92,13 +137,39 @@ func NewLive(o LiveOptions) (*Live, error) {
 		return nil, fmt.Errorf("dashboards: %w", err)
 	}
 	l := &Live{o: o, upgrader: up, dirty: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-		viewers: map[*wsconn.Conn]bool{}}
+		viewers: map[*wsconn.Conn]string{}}
 	go l.loop()
 	return l, nil
 }
 
-// Notify marks the board stale (router.Notifier).
-func (l *Live) Notify([]router.Notification) { l.mark() }
+// Notify marks the board stale and passes each message of a monitored
+// conversation to its viewers (router.Notifier).
+func (l *Live) Notify(ns []router.Notification) {
+	l.mark()
+	for _, n := range ns {
+		if n.Kind != router.NoteMessage || n.Message == nil || n.Contact == nil {
+			continue
+		}
+		var to []*wsconn.Conn
+		l.mu.Lock()
+		for c, id := range l.viewers {
+			if id == n.Contact.ID {
+				to = append(to, c)
+			}
+		}
+		l.mu.Unlock()
+		if len(to) == 0 {
+			continue
+		}
+		f, err := frame(frameMessage, monitorMessage{ContactID: n.Contact.ID, Message: *n.Message})
+		if err != nil {
+			continue
+		}
+		for _, c := range to {
+			_ = c.Send(f)
+		}
+	}
+}
 
 // Resync marks the board stale after the event stream was lost.
 func (l *Live) Resync(*router.Snapshot) { l.mark() }
@@ -174,7 +245,7 @@ func (l *Live) refreshAdvice() bool {
 }
 
 // build returns the board's frame now, and whether contacts wait.
-func (l *Live) build() (frame []byte, waiting bool, err error) {
+func (l *Live) build() (f []byte, waiting bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	snap := l.o.Router.Snapshot()
@@ -189,15 +260,8 @@ func (l *Live) build() (frame []byte, waiting bool, err error) {
 	for _, q := range b.Queues {
 		waiting = waiting || q.OldestWaitSeconds != nil
 	}
-	data, err := json.Marshal(b)
-	if err != nil {
-		return nil, false, err
-	}
-	frame, err = json.Marshal(struct {
-		Type string          `json:"type"`
-		Data json.RawMessage `json:"data"`
-	}{frameBoard, data})
-	return frame, waiting, err
+	f, err = frame(frameBoard, b)
+	return f, waiting, err
 }
 
 // broadcast sends f to every viewer, unless it is the board last sent.
@@ -259,16 +323,58 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = c.Serve(func([]byte, bool) {})
 		return
 	}
-	l.viewers[c] = true
+	l.viewers[c] = ""
 	l.mu.Unlock()
 	_ = c.Send(first)
-	_ = c.Serve(func([]byte, bool) {
-		// Viewers only read.
-		c.Close(closeReadOnly, "this socket only reads")
+	_ = c.Serve(func(data []byte, text bool) {
+		var req monitorRequest
+		if !text || strictjson.Decode(data, &req) != nil || req.Type != frameMonitor {
+			// Viewers only read, and monitor.
+			c.Close(closeReadOnly, "this socket only reads; the one request is monitor")
+			return
+		}
+		l.monitor(c, req.Data.ContactID)
 	})
 	l.mu.Lock()
 	delete(l.viewers, c)
 	l.mu.Unlock()
+}
+
+// monitor makes c follow the conversation of id (none when empty): the
+// conversation now, then its messages as they are committed. A
+// message committed between the subscription and the read may come
+// twice: the page keeps one per seq.
+func (l *Live) monitor(c *wsconn.Conn, id string) {
+	l.mu.Lock()
+	if _, ok := l.viewers[c]; ok {
+		l.viewers[c] = id
+	}
+	l.mu.Unlock()
+	if id == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ct, ok := l.o.Router.Snapshot().Contact(id)
+	if !ok {
+		var err error
+		if ct, err = l.o.Store.Contact(ctx, id); err != nil {
+			f, _ := frame(frameConversation, map[string]string{"contact_id": id, "error": "no such contact"})
+			_ = c.Send(f)
+			return
+		}
+	}
+	msgs, err := l.o.Store.MessagesBefore(ctx, id, 0, monitorMessages)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		l.o.Logger.Warn("dashboards: monitor", "contact", id, "err", err)
+	}
+	if msgs == nil {
+		msgs = []router.Message{}
+	}
+	f, err := frame(frameConversation, conversationData{Contact: ct.ForAgent(), Messages: msgs})
+	if err == nil {
+		_ = c.Send(f)
+	}
 }
 
 // closeReadOnly closes a viewer that wrote to the socket.

@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -67,7 +68,8 @@ func TestLive(t *testing.T) {
 	if len(b.Queues) != 1 || b.Queues[0].Name != "billing" || b.Queues[0].Waiting != 0 || len(b.Agents) != 1 || b.Agents[0].ID != "alice" {
 		t.Fatalf("first board: %+v", b)
 	}
-	if _, _, err := f.r.Submit(f.ctx, router.NewContact{Channel: router.ChannelChat, Queue: "billing"}); err != nil {
+	c, _, err := f.r.Submit(f.ctx, router.NewContact{Channel: router.ChannelChat, Queue: "billing", Body: "first"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	l.Notify(nil) // as the router's event stream does
@@ -78,7 +80,47 @@ func TestLive(t *testing.T) {
 		t.Errorf("alice: %+v", a)
 	}
 
-	// Viewers only read.
+	// Monitoring a conversation: it comes whole, then each message.
+	if err := ws.WriteJSON(map[string]any{"type": "monitor", "data": map[string]string{"contact_id": c.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	next := func(typ string) json.RawMessage {
+		t.Helper()
+		for {
+			ws.SetReadDeadline(time.Now().Add(5 * LiveEvery))
+			var f struct {
+				Type string          `json:"type"`
+				Data json.RawMessage `json:"data"`
+			}
+			if err := ws.ReadJSON(&f); err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			if f.Type == typ {
+				return f.Data
+			}
+		}
+	}
+	var conv conversationData
+	if err := json.Unmarshal(next(frameConversation), &conv); err != nil {
+		t.Fatal(err)
+	}
+	if conv.Contact.ID != c.ID || len(conv.Messages) != 1 || conv.Messages[0].Body != "first" {
+		t.Fatalf("conversation: %+v", conv)
+	}
+	m, _, err := f.r.AddMessage(f.ctx, c.ID, router.Message{Direction: router.DirectionNote, Author: "sam", AuthorKind: router.AuthorSupervisor, Body: "watch this one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Notify([]router.Notification{{Kind: router.NoteMessage, Contact: &c, Message: &m}})
+	var got monitorMessage
+	if err := json.Unmarshal(next(frameMessage), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.ContactID != c.ID || got.Message.Body != "watch this one" {
+		t.Fatalf("monitored message: %+v", got)
+	}
+
+	// Viewers only read, and monitor.
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"anything"}`)); err != nil {
 		t.Fatal(err)
 	}

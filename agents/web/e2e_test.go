@@ -331,3 +331,62 @@ func TestDashboardEndToEnd(t *testing.T) {
 		t.Errorf("%d script or img elements on the board", n)
 	}
 }
+
+// TestMonitorAndWhisper: a supervisor monitors an agent's contact from
+// the dashboard, sees the customer's messages as they come, and whispers;
+// the agent's desktop shows the whisper, and the agent's own internal
+// note, as internal; neither is a message to the customer.
+func TestMonitorAndWhisper(t *testing.T) {
+	rd := startRouterd(t)
+	agent := openDesktop(t, newBrowser(t), rd.base)
+	agent.login("alice", "alice-demo")
+	agent.setState("available")
+	var c struct {
+		ID string `json:"id"`
+	}
+	rd.call(t, "POST", "/api/v1/contacts", map[string]any{
+		"channel": "chat", "queue": "billing", "customer": map[string]any{"name": "Ada"}, "body": "hello there",
+	}, &c)
+	agent.waitOffer(c.ID)
+	agent.acceptOffer(c.ID)
+	agent.waitConversation(c.ID)
+
+	sup := &desktop{t: t, ctx: newBrowser(t), base: rd.base}
+	sup.do("open the dashboard", chromedp.Navigate(rd.base+"/dashboard/"), chromedp.WaitVisible(chromedp.ID("login-id")))
+	sup.fillLogin("sam", "sam-demo")
+	sup.waitFor("the board", `document.getElementById("conn-status").dataset.status === "open"`)
+	button := fmt.Sprintf(`document.querySelector('#agents button[data-contact=%s]')`, js(c.ID))
+	sup.waitFor("alice's contact", button+` !== null`)
+	sup.do("monitor", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#agents button[data-contact=%s]`, js(c.ID)))))
+	transcript := `document.getElementById("monitor-messages").innerText`
+	sup.waitFor("the conversation", transcript+`.includes("hello there")`)
+
+	rd.call(t, "POST", "/api/v1/contacts/"+c.ID+"/messages", map[string]any{"direction": "in", "body": "are you there?"}, nil)
+	sup.waitFor("the customer's new message", transcript+`.includes("are you there?")`)
+
+	sup.do("whisper", chromedp.SendKeys(chromedp.ID("whisper"), "Offer the refund"),
+		chromedp.Click(chromedp.CSS(`#whisper-form button[type=submit]`)))
+	whisper := fmt.Sprintf(`[...%s.querySelectorAll(".message.note")].find(m => m.querySelector(".body").textContent === "Offer the refund")`, panel(c.ID))
+	agent.waitFor("the whisper on the desktop", whisper+`?.querySelector(".who").textContent === "Whisper from sam (supervisor)"`)
+
+	// The agent's internal note.
+	agent.do("tick internal note", chromedp.Click(chromedp.ID("note-"+safeID(c.ID))))
+	agent.reply(c.ID, "Customer sounds upset")
+	agent.waitFor("the note", fmt.Sprintf(`[...%s.querySelectorAll(".message.note .body")].some(b => b.textContent === "Customer sounds upset")`, panel(c.ID)))
+	sup.waitFor("the note on the dashboard", transcript+`.includes("Customer sounds upset")`)
+
+	var got struct {
+		Messages []struct {
+			Direction, Body, Author, AuthorKind string
+		} `json:"messages"`
+	}
+	rd.call(t, "GET", "/api/v1/contacts/"+c.ID, nil, &got)
+	kinds := map[string]string{}
+	for _, m := range got.Messages {
+		kinds[m.Body] = m.Direction
+	}
+	if kinds["Offer the refund"] != "note" || kinds["Customer sounds upset"] != "note" || kinds["hello there"] != "in" {
+		t.Errorf("stored directions: %v", kinds)
+	}
+	t.Logf("screenshot: %s", sup.screenshot("dashboard-monitor"))
+}

@@ -67,10 +67,14 @@ export class Conversation {
     });
     // segmentsEl shows, on an SMS contact, how the reply travels.
     this.segmentsEl = h("p", { class: "segments muted", id: `segments-${safe}`, "aria-live": "polite", hidden: true });
+    // An internal note goes to the conversation, never to the customer.
+    this.noteBox = h("input", { type: "checkbox", id: `note-${safe}`, class: "note-box" });
     this.replyForm = h("form", { class: "reply-form", onsubmit: (ev) => { ev.preventDefault(); this.sendReply(); } },
       h("label", { for: `reply-${safe}`, class: "visually-hidden" }, "Reply to the customer"),
       this.reply,
-      h("button", { type: "submit", class: "primary" }, "Send"));
+      h("div", { class: "send" },
+        h("button", { type: "submit", class: "primary" }, "Send"),
+        h("label", { for: `note-${safe}`, class: "note-label" }, this.noteBox, " Internal note")));
     this.noteEl = h("p", { class: "contact-note", role: "status" });
     this.typingEl = h("p", { class: "typing-note muted", "aria-live": "polite", hidden: true });
     this.popEl = h("div", { class: "pop-side" });
@@ -211,12 +215,14 @@ export class Conversation {
   sendReply() {
     const body = this.reply.value.trim();
     if (!body) return;
-    if (this.contact.channel === "sms") {
+    if (this.contact.channel === "sms" && !this.noteBox.checked) {
       const c = smsCount(body), max = this.desk.smsMaxSegments();
       if (max && c.count > max && !this.desk.confirm(`This reply takes ${c.count} SMS segments (${c.encoding}), more than ${max}. Send it?`)) return;
     }
     const clientID = newClientID();
-    this.pending.set(clientID, { body, failed: false });
+    const note = this.noteBox.checked;
+    this.pending.set(clientID, { body, failed: false, note });
+    this.noteBox.checked = false; // a note is chosen each time: a reply is the default
     this.reply.value = "";
     this.renderSegments();
     this.renderMessages();
@@ -227,7 +233,9 @@ export class Conversation {
     const p = this.pending.get(clientID);
     if (!p) return;
     p.failed = false;
-    this.desk.request("send", { contact_id: this.id, body: p.body, client_id: clientID })
+    const req = { contact_id: this.id, body: p.body, client_id: clientID };
+    if (p.note) req.note = true;
+    this.desk.request("send", req)
       .then((ack) => {
         this.pending.delete(clientID);
         if (ack && ack.message) this.addMessage({ client_id: clientID, ...ack.message }, true);
@@ -297,6 +305,10 @@ export class Conversation {
   // supervisor by name, the system as such.
   author(m) {
     if (m.direction === "in") return this.title;
+    if (m.direction === "note") {
+      if (m.author_kind === "supervisor") return `Whisper from ${m.author_name || m.author} (supervisor)`;
+      return !m.author || m.author === this.desk.agentID() ? "Your note" : `Note by ${m.author_name || m.author}`;
+    }
     if (m.author_kind === "system") return "Automatic message";
     if (!m.author || m.author === this.desk.agentID()) return "You";
     return m.author_name || m.author;
@@ -371,7 +383,7 @@ export class Conversation {
     const who = (m) => this.author(m);
     const items = this.messages.map((m) => renderMessage(m, "", null, this.mark(m), this.id, who));
     for (const [id, p] of this.pending) {
-      items.push(renderMessage({ direction: "out", body: p.body }, p.failed ? "failed" : "sending",
+      items.push(renderMessage({ direction: p.note ? "note" : "out", body: p.body }, p.failed ? "failed" : "sending",
         p.failed ? h("button", { type: "button", class: "link", onclick: () => this.sendPending(id) }, "Retry") : null));
     }
     fill(this.list, items);
@@ -420,7 +432,8 @@ export class Conversation {
 
 function renderMessage(m, status, extra, mark, contactID, author) {
   const who = author ? author(m) : m.direction === "in" ? "Customer" : "You";
-  return h("li", { class: `message ${m.direction === "in" ? "in" : "out"} ${status}` },
+  const kind = m.direction === "in" ? "in" : m.direction === "note" ? "note" : "out";
+  return h("li", { class: `message ${kind} ${status}` },
     h("div", { class: "meta" }, h("span", { class: "who" }, who), " ", h("span", { class: "when" }, status || time(m.at)),
       mark ? h("span", { class: `mark ${mark.toLowerCase()}`, title: mark === "Read" ? "Read by the customer" : "Delivered to the customer" },
         mark === "Read" ? " · ✓✓ Read" : " · ✓ Delivered") : null),

@@ -7,7 +7,11 @@ const ui = {
   board: $("board"), who: $("who"), conn: $("conn-status"), asOf: $("as-of"), logout: $("logout"),
   alerts: $("alerts"), queues: document.querySelector("#queues tbody"), agents: document.querySelector("#agents tbody"),
   windowNote: $("window-note"), notSupervisor: $("not-supervisor"),
+  monitor: $("monitor"), monitorMeta: $("monitor-meta"), monitorMessages: $("monitor-messages"),
+  whisperForm: $("whisper-form"), whisper: $("whisper"), whisperError: $("whisper-error"), monitorStop: $("monitor-stop"),
 };
+let monitored = ""; // the contact monitored, or ""
+let transcript = new Map(); // seq → message of the monitored contact
 
 let socket = null;
 let board = null;
@@ -84,7 +88,11 @@ function connect() {
   connStatus("connecting");
   const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/dashboard");
   socket = ws;
-  ws.onopen = () => { retry = 0; connStatus("open"); };
+  ws.onopen = () => {
+    retry = 0;
+    connStatus("open");
+    if (monitored) monitor(monitored); // again after a reconnect
+  };
   ws.onmessage = (ev) => {
     let f;
     try { f = JSON.parse(ev.data); } catch { return; }
@@ -92,6 +100,14 @@ function connect() {
       board = f.data;
       receivedAt = Date.now();
       render();
+    } else if (f.type === "conversation" && f.data && f.data.contact && f.data.contact.id === monitored) {
+      transcript = new Map((f.data.messages || []).map((m) => [m.seq, m]));
+      const c = f.data.contact;
+      ui.monitorMeta.textContent = [c.channel, c.queue, c.state, c.agent_id ? `with ${c.agent_id}` : "", c.subject].filter(Boolean).join(" · ");
+      renderTranscript();
+    } else if (f.type === "message" && f.data && f.data.contact_id === monitored) {
+      transcript.set(f.data.message.seq, f.data.message);
+      renderTranscript();
     }
   };
   ws.onclose = async () => {
@@ -176,10 +192,51 @@ function render() {
       el("td", {}, dur(inState)),
       el("td", {}, a.connected ? "open" : "closed"),
       el("td", {}, Object.entries(a.load || {}).map(([ch, l]) => `${ch} ${l.used}/${l.capacity}`).join(" · ") || "—"),
-      el("td", {}, (a.contacts || []).length),
+      el("td", {}, (a.contacts || []).length === 0 ? "0" : (a.contacts || []).map((id) =>
+        el("button", { type: "button", class: "link", "data-contact": id, "aria-label": `Monitor ${a.name || a.id}'s contact ${id}` }, "monitor"))),
       el("td", {}, (a.queues || []).join(", ") || "—"));
   });
   ui.agents.replaceChildren(...agents);
+}
+
+// ---- monitoring a conversation and whispering to its agent ----
+
+ui.agents.addEventListener("click", (ev) => {
+  const b = ev.target.closest("button[data-contact]");
+  if (b) monitor(b.dataset.contact);
+});
+
+function monitor(id) {
+  monitored = id;
+  transcript = new Map();
+  ui.monitor.hidden = !id;
+  ui.monitorMeta.textContent = id ? "Loading…" : "";
+  renderTranscript();
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "monitor", data: { contact_id: id } }));
+  if (id) ui.whisper.focus();
+}
+
+ui.monitorStop.addEventListener("click", () => monitor(""));
+
+ui.whisperForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const body = ui.whisper.value.trim();
+  if (!body || !monitored) return;
+  const r = await api("POST", `/api/v1/contacts/${encodeURIComponent(monitored)}/messages`, { direction: "note", body });
+  ui.whisperError.hidden = r.ok;
+  ui.whisperError.textContent = r.ok ? "" : (r.data && r.data.error && r.data.error.message) || `Not sent (HTTP ${r.status}).`;
+  if (r.ok) ui.whisper.value = "";
+});
+
+function renderTranscript() {
+  const items = [...transcript.values()].sort((a, b) => a.seq - b.seq).map((m) => {
+    const who = m.direction === "in" ? (m.author_name || "Customer")
+      : m.direction === "note" ? `${m.author_kind === "supervisor" ? "Whisper" : "Note"} · ${m.author_name || m.author || ""}`
+      : (m.author_name || m.author || "Agent");
+    return el("li", { class: m.direction }, el("span", { class: "who" }, who), el("span", { class: "body" }, m.body || ""));
+  });
+  ui.monitorMessages.replaceChildren(...items);
+  ui.monitorMessages.scrollTop = ui.monitorMessages.scrollHeight;
 }
 
 // staffingCell says how many agents the next hour needs (Erlang C or A
