@@ -1,10 +1,8 @@
 package metrics
 
 import (
-	"bytes"
 	"context"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/switchboard/switchboard/dashboards"
+	"github.com/switchboard/switchboard/metrics/metricstest"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -149,31 +148,7 @@ func TestCountsAndGauges(t *testing.T) {
 	if strings.Contains(text, "switchboard_store_commit_seconds_count 0\n") {
 		t.Error("no commit time observed")
 	}
-	promtool(t, text)
-}
-
-// promtool runs `promtool check metrics` on a scrape: names, labels,
-// help and types as Prometheus wants them. It skips without promtool,
-// but not in CI (.ci/run installs Debian's prometheus package).
-func promtool(t *testing.T, text string) {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool is not installed (Debian package prometheus)")
-		}
-		t.Skip("promtool is not installed")
-	}
-	cmd := exec.Command(path, "check", "metrics")
-	cmd.Stdin = strings.NewReader(text)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("promtool check metrics: %v\n%s", err, out.String())
-	}
-	if s := strings.TrimSpace(out.String()); s != "" {
-		t.Errorf("promtool check metrics found problems:\n%s", s)
-	}
+	metricstest.Promtool(t, text)
 }
 
 // TestPromtoolCatchesBadNames holds the promtool check to failing: a

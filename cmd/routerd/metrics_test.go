@@ -1,13 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/switchboard/switchboard/metrics/metricstest"
 )
 
 // TestMetricsThroughTheDaemon scrapes routerd on its demo configuration
@@ -55,18 +54,5 @@ func TestMetricsThroughTheDaemon(t *testing.T) {
 			t.Errorf("scrape lacks %q", want)
 		}
 	}
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool is not installed (Debian package prometheus)")
-		}
-		t.Skip("promtool is not installed")
-	}
-	cmd := exec.Command(path, "check", "metrics")
-	cmd.Stdin = strings.NewReader(text)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil || strings.TrimSpace(out.String()) != "" {
-		t.Fatalf("promtool check metrics: %v\n%s", err, out.String())
-	}
+	metricstest.Promtool(t, text)
 }
