@@ -22,6 +22,51 @@ type Board struct {
 	// Staffing is the advice for the next hour, by queue name; computed
 	// once a minute (Advise), absent until then.
 	Staffing map[string]Advice `json:"staffing,omitempty"`
+	// Trends are the last hour per minute, by queue name (Trends).
+	Trends map[string]Trend `json:"trends,omitempty"`
+}
+
+// Trend is one queue's last hour, one value per minute, oldest first;
+// Minutes are the minutes' starts. A value is null where it cannot be
+// told: the service level of a minute in which no wait ended, the
+// waiting count of a minute before the page's server started.
+type Trend struct {
+	Minutes      []time.Time `json:"minutes"`
+	Waiting      []*float64  `json:"waiting"`
+	ServiceLevel []*float64  `json:"service_level"`
+	Arrivals     []int       `json:"arrivals"`
+	Abandoned    []int       `json:"abandoned"`
+}
+
+// TrendMinutes is how many minutes a trend shows.
+const TrendMinutes = 60
+
+// Trends builds the last TrendMinutes whole minutes before now of every
+// queue from the contacts of that hour (store.DB.ContactTimes) and the
+// waiting counts sampled at each minute (waiting[queue][minute start]),
+// by the report's definitions (QueueReport).
+func Trends(snap *router.Snapshot, contacts []store.ContactTimes, waiting map[string]map[time.Time]int, now time.Time) map[string]Trend {
+	to := now.Truncate(time.Minute)
+	from := to.Add(-TrendMinutes * time.Minute)
+	levels := map[string]router.ServiceLevel{}
+	for _, q := range snap.Queues() {
+		levels[q.Name] = q.ServiceLevel
+	}
+	out := map[string]Trend{}
+	for _, r := range QueueReport(contacts, levels, from, to, time.Minute) {
+		t := out[r.Queue]
+		t.Minutes = append(t.Minutes, r.Start)
+		t.ServiceLevel = append(t.ServiceLevel, r.ServiceLevel)
+		t.Arrivals = append(t.Arrivals, r.Offered)
+		t.Abandoned = append(t.Abandoned, r.Abandoned)
+		var w *float64
+		if n, ok := waiting[r.Queue][r.Start]; ok {
+			w = ptr(float64(n))
+		}
+		t.Waiting = append(t.Waiting, w)
+		out[r.Queue] = t
+	}
+	return out
 }
 
 // AgentView is one agent as a supervisor sees it.

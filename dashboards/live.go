@@ -42,7 +42,14 @@ type Live struct {
 	// advice is the staffing advice, computed every AdviceEvery by the
 	// loop while someone watches; guarded by mu.
 	advice    map[string]Advice
+	trends    map[string]Trend
 	advisedAt time.Time // guarded by mu
+
+	// refreshMu makes refreshAdvice run once at a time; it guards waiting.
+	refreshMu sync.Mutex
+	// waiting samples each queue's waiting count at each minute, for the
+	// trends (the store does not keep it).
+	waiting map[string]map[time.Time]int
 }
 
 // AdviceEvery is how often the staffing advice is computed again.
@@ -137,7 +144,7 @@ func NewLive(o LiveOptions) (*Live, error) {
 		return nil, fmt.Errorf("dashboards: %w", err)
 	}
 	l := &Live{o: o, upgrader: up, dirty: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-		viewers: map[*wsconn.Conn]string{}}
+		viewers: map[*wsconn.Conn]string{}, waiting: map[string]map[time.Time]int{}}
 	go l.loop()
 	return l, nil
 }
@@ -220,9 +227,12 @@ func (l *Live) loop() {
 	}
 }
 
-// refreshAdvice computes the staffing advice again when it is older than
-// AdviceEvery, and reports whether it did.
+// refreshAdvice computes the staffing advice and the trends again when
+// they are older than AdviceEvery, and reports whether it did; it samples
+// the waiting counts the trends show.
 func (l *Live) refreshAdvice() bool {
+	l.refreshMu.Lock()
+	defer l.refreshMu.Unlock()
 	l.mu.Lock()
 	due := time.Since(l.advisedAt) >= AdviceEvery
 	l.mu.Unlock()
@@ -238,8 +248,23 @@ func (l *Live) refreshAdvice() bool {
 		return false
 	}
 	advice := Advise(snap, contacts, snap.At)
+	minute := snap.At.Truncate(time.Minute)
+	for _, q := range snap.Queues() {
+		m := l.waiting[q.Name]
+		if m == nil {
+			m = map[time.Time]int{}
+			l.waiting[q.Name] = m
+		}
+		m[minute] = len(snap.Waiting(q.Name))
+		for t := range m {
+			if t.Before(minute.Add(-TrendMinutes * time.Minute)) {
+				delete(m, t)
+			}
+		}
+	}
+	trends := Trends(snap, contacts, l.waiting, snap.At)
 	l.mu.Lock()
-	l.advice, l.advisedAt = advice, time.Now()
+	l.advice, l.trends, l.advisedAt = advice, trends, time.Now()
 	l.mu.Unlock()
 	return true
 }
@@ -255,7 +280,7 @@ func (l *Live) build() (f []byte, waiting bool, err error) {
 	}
 	b := NewBoard(snap, stats, l.o.Window)
 	l.mu.Lock()
-	b.Staffing = l.advice
+	b.Staffing, b.Trends = l.advice, l.trends
 	l.mu.Unlock()
 	for _, q := range b.Queues {
 		waiting = waiting || q.OldestWaitSeconds != nil

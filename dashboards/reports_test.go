@@ -143,3 +143,29 @@ func TestAdvise(t *testing.T) {
 		t.Errorf("with abandons: %+v, want Erlang A with a patience of 280 s, at most 14 agents", a)
 	}
 }
+
+// TestTrends: the last hour per minute, by the report's definitions, with
+// the waiting counts where they were sampled and null where not.
+func TestTrends(t *testing.T) {
+	f := newFixture(t)
+	f.queue(router.Queue{Name: "billing", ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * time.Second)}})
+	now := t0.Add(2*time.Hour + 30*time.Second) // within the minute 11:00
+	last := now.Truncate(time.Minute).Add(-time.Minute)
+	contacts := []store.ContactTimes{
+		{ID: "a", Queue: "billing", State: router.ContactAssigned, CreatedAt: last.Add(time.Second), EnqueuedAt: last.Add(time.Second), AssignedAt: last.Add(6 * time.Second)},
+		{ID: "b", Queue: "billing", State: router.ContactAbandoned, CreatedAt: last.Add(2 * time.Second), EnqueuedAt: last.Add(2 * time.Second), EndedAt: last.Add(40 * time.Second)},
+	}
+	waiting := map[string]map[time.Time]int{"billing": {last: 3}}
+	tr, ok := Trends(f.r.Snapshot(), contacts, waiting, now)["billing"]
+	if !ok || len(tr.Minutes) != TrendMinutes || len(tr.Waiting) != TrendMinutes {
+		t.Fatalf("trend: %+v", tr)
+	}
+	i := TrendMinutes - 1
+	if !tr.Minutes[i].Equal(last) || tr.Arrivals[i] != 2 || tr.Abandoned[i] != 1 || tr.ServiceLevel[i] == nil || *tr.ServiceLevel[i] != 0.5 ||
+		tr.Waiting[i] == nil || *tr.Waiting[i] != 3 {
+		t.Errorf("the last minute: %v arrivals %d abandoned %d sl %v waiting %v", tr.Minutes[i], tr.Arrivals[i], tr.Abandoned[i], tr.ServiceLevel[i], tr.Waiting[i])
+	}
+	if tr.Waiting[0] != nil || tr.ServiceLevel[0] != nil || tr.Arrivals[0] != 0 {
+		t.Errorf("the first minute: want nothing, got waiting %v sl %v arrivals %d", tr.Waiting[0], tr.ServiceLevel[0], tr.Arrivals[0])
+	}
+}

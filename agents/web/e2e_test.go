@@ -324,6 +324,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 	}, &c)
 	d.waitFor("the contact waiting", row("billing")+`.children[1].textContent === "1"`)
 	d.waitFor("its wait counting", `/^\d+ s$/.test(`+row("billing")+`.children[2].textContent)`)
+	// The last hour's trends: four charts (uPlot, vendored), a series per queue.
+	d.waitFor("the trend charts", `document.querySelectorAll("#trends canvas").length === 4 && ["billing", "general", "sales", "support"].every(q => document.querySelector("#trend-waiting .u-legend").textContent.includes(q))`)
 	t.Logf("screenshot: %s", d.screenshot("dashboard"))
 
 	// The page is text: no markup from a queue or an agent name runs.

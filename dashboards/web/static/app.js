@@ -1,6 +1,8 @@
 // The supervisors' live page: sign in (a supervisor's or an admin's
 // login), then the board of /ws/dashboard, rendered as text, with the
-// waits and times in state counted on from the board's time.
+// waits and times in state counted on from the board's time, and the
+// last hour's trends drawn with uPlot (vendored: uPlot.esm.js, MIT).
+import uPlot from "./uPlot.esm.js";
 const $ = (id) => document.getElementById(id);
 const ui = {
   login: $("login"), loginForm: $("login-form"), loginID: $("login-id"), loginPassword: $("login-password"), loginError: $("login-error"),
@@ -100,6 +102,7 @@ function connect() {
       board = f.data;
       receivedAt = Date.now();
       render();
+      renderTrends();
     } else if (f.type === "conversation" && f.data && f.data.contact && f.data.contact.id === monitored) {
       transcript = new Map((f.data.messages || []).map((m) => [m.seq, m]));
       const c = f.data.contact;
@@ -237,6 +240,44 @@ function renderTranscript() {
   });
   ui.monitorMessages.replaceChildren(...items);
   ui.monitorMessages.scrollTop = ui.monitorMessages.scrollHeight;
+}
+
+// ---- trends: one chart per figure, one series per queue ----
+
+const charts = {};
+const palette = ["#0b5fff", "#d93025", "#188038", "#f9ab00", "#9334e6", "#12b5cb", "#e8710a", "#5f6368"];
+let trendsKey = "";
+
+function renderTrends() {
+  const trends = (board && board.trends) || {};
+  const queues = Object.keys(trends).sort();
+  if (queues.length === 0) return;
+  const minutes = trends[queues[0]].minutes.map((m) => Date.parse(m) / 1000);
+  const key = JSON.stringify([queues, minutes[minutes.length - 1], queues.map((q) => [trends[q].waiting, trends[q].arrivals, trends[q].abandoned, trends[q].service_level])]);
+  if (key === trendsKey) return; // the trends change once a minute
+  trendsKey = key;
+  const figures = [
+    ["trend-waiting", (t) => t.waiting, (v) => v],
+    ["trend-sl", (t) => t.service_level.map((v) => (v === null ? null : Math.round(v * 100))), (v) => `${v} %`],
+    ["trend-arrivals", (t) => t.arrivals, (v) => v],
+    ["trend-abandoned", (t) => t.abandoned, (v) => v],
+  ];
+  for (const [id, values, fmt] of figures) {
+    const target = $(id);
+    const data = [minutes, ...queues.map((q) => values(trends[q]))];
+    const opts = {
+      width: Math.max(300, target.clientWidth || 340), height: 160,
+      series: [{}, ...queues.map((q, i) => ({ label: q, stroke: palette[i % palette.length], width: 2, spanGaps: false, value: (u, v) => (v === null || v === undefined ? "—" : fmt(v)) }))],
+      axes: [{}, { size: 40 }],
+      legend: { live: false },
+    };
+    if (charts[id] && charts[id].series.length === data.length) {
+      charts[id].setData(data);
+    } else {
+      if (charts[id]) charts[id].destroy();
+      charts[id] = new uPlot(opts, data, target);
+    }
+  }
 }
 
 // staffingCell says how many agents the next hour needs (Erlang C or A
