@@ -326,6 +326,10 @@ func TestDashboardEndToEnd(t *testing.T) {
 	d.waitFor("its wait counting", `/^\d+ s$/.test(`+row("billing")+`.children[2].textContent)`)
 	// The last hour's trends: four charts (uPlot, vendored), a series per queue.
 	d.waitFor("the trend charts", `document.querySelectorAll("#trends canvas").length === 4 && ["billing", "general", "sales", "support"].every(q => document.querySelector("#trend-waiting .u-legend").textContent.includes(q))`)
+	// The routing log: the contact's decisions, and why it waits (every
+	// demo agent is offline).
+	d.do("find the contact", chromedp.SendKeys(chromedp.ID("log-id"), c.ID), chromedp.Click(chromedp.CSS(`#log-form button`)))
+	d.waitFor("its routing log", `document.getElementById("log").innerText.includes("created") && document.getElementById("log").innerText.includes("no agent is at work")`)
 	t.Logf("screenshot: %s", d.screenshot("dashboard"))
 
 	// The page is text: no markup from a queue or an agent name runs.

@@ -242,6 +242,66 @@ function renderTranscript() {
   ui.monitorMessages.scrollTop = ui.monitorMessages.scrollHeight;
 }
 
+// ---- the routing log: every decision about a contact, with its reason ----
+
+$("log-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const id = $("log-id").value.trim();
+  if (id) await showLog(id);
+});
+
+$("log").addEventListener("click", (ev) => {
+  const b = ev.target.closest("button[data-log]");
+  if (b) showLog(b.dataset.log);
+});
+
+// showLog shows the contact id's timeline, and for a waiting contact
+// where each agent stands; for a customer id, their contacts to choose.
+async function showLog(id) {
+  const err = $("log-error");
+  err.hidden = true;
+  const c = await api("GET", `/api/v1/contacts/${encodeURIComponent(id)}`);
+  if (c.ok) return $("log").replaceChildren(...contactLog(c.data));
+  const cu = await api("GET", `/api/v1/customers/${encodeURIComponent(id)}/timeline?limit=20`);
+  if (cu.ok) {
+    const rows = (cu.data.timeline || []).map((t) => el("tr", {},
+      el("td", {}, el("button", { type: "button", class: "link", "data-log": t.id }, t.id)),
+      el("td", {}, when(t.created_at)), el("td", {}, t.channel), el("td", {}, t.queue), el("td", {}, t.state), el("td", {}, t.agent_id || "—")));
+    return $("log").replaceChildren(el("h3", {}, `Contacts of customer ${id}`),
+      rows.length ? el("table", { class: "grid" }, el("thead", {}, el("tr", {}, ["Contact", "Created", "Channel", "Queue", "State", "Agent"].map((h) => el("th", { scope: "col" }, h)))), el("tbody", {}, rows))
+        : el("p", { class: "muted" }, "No contacts."));
+  }
+  err.textContent = `No contact or customer ${id}.`;
+  err.hidden = false;
+  $("log").replaceChildren();
+}
+
+function contactLog(c) {
+  const out = [el("h3", {}, `Contact ${c.id}`),
+    el("p", { class: "muted" }, [c.channel, c.queue, c.state, c.agent_id ? `with ${c.agent_id}` : "", c.subject].filter(Boolean).join(" · "))];
+  const events = (c.timeline || []).map((e) => el("tr", {},
+    el("td", {}, when(e.at)), el("td", {}, e.event), el("td", {}, e.agent_id || "—"), el("td", {}, e.queue || "—"), el("td", {}, e.reason || "")));
+  out.push(el("table", { class: "grid" },
+    el("thead", {}, el("tr", {}, ["When", "Event", "Agent", "Queue", "Why"].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, events)));
+  if (c.state === "queued" && !(c.explain || []).length) {
+    out.push(el("p", { class: "alert" }, "It waits: no agent is at work (every agent is offline)."));
+  }
+  if ((c.explain || []).length) {
+    out.push(el("h3", {}, "Where each agent stands (it waits)"),
+      el("table", { class: "grid" },
+        el("thead", {}, el("tr", {}, ["Agent", "Could take it?"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, c.explain.map((x) => el("tr", {}, el("td", {}, x.agent_id), el("td", {}, x.why || "yes, now"))))));
+  }
+  return out;
+}
+
+function when(t) {
+  if (!t) return "—";
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? t : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
 // ---- trends: one chart per figure, one series per queue ----
 
 const charts = {};
