@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,9 +37,9 @@ type Live struct {
 	done  chan struct{}
 
 	mu      sync.Mutex
-	viewers map[*wsconn.Conn]string // each viewer's monitored contact ("" for none); guarded by mu
-	last    []byte                  // the board last sent; guarded by mu
-	closed  bool                    // guarded by mu
+	viewers map[*wsconn.Conn]*viewer // guarded by mu
+	last    []byte                   // the board last sent; guarded by mu
+	closed  bool                     // guarded by mu
 	// advice is the staffing advice, computed every AdviceEvery by the
 	// loop while someone watches; guarded by mu.
 	advice    map[string]Advice
@@ -69,14 +70,31 @@ type LiveOptions struct {
 	}
 	// Authorize says whether the request may watch (a supervisor's or
 	// an admin's); its error is answered 401 when it wraps
-	// ErrUnauthenticated, else 403.
-	Authorize func(r *http.Request) error
+	// ErrUnauthenticated, else 403. For a login session it returns the
+	// session (Viewer): the socket closes when the session ends
+	// (EndSessions) or expires.
+	Authorize func(r *http.Request) (Viewer, error)
 	// AllowedOrigins are the other origins whose pages may open the
 	// socket (routerd's own always may).
 	AllowedOrigins []string
 	// Window is the statistics' window; DefaultWindow when zero.
 	Window time.Duration
 	Logger *slog.Logger
+}
+
+// Viewer is who watches: for a login session, its login, id and expiry;
+// zero for a configured token (it lasts as long as the configuration).
+type Viewer struct {
+	Login, Session string
+	ExpiresAt      time.Time
+}
+
+// viewer is one watching socket.
+type viewer struct {
+	Viewer
+	// monitored is the contact it monitors, "" for none.
+	monitored string
+	expiry    *time.Timer // nil without an expiry
 }
 
 // ErrUnauthenticated is wrapped by an Authorize error of a request
@@ -144,7 +162,7 @@ func NewLive(o LiveOptions) (*Live, error) {
 		return nil, fmt.Errorf("dashboards: %w", err)
 	}
 	l := &Live{o: o, upgrader: up, dirty: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-		viewers: map[*wsconn.Conn]string{}, waiting: map[string]map[time.Time]int{}}
+		viewers: map[*wsconn.Conn]*viewer{}, waiting: map[string]map[time.Time]int{}}
 	go l.loop()
 	return l, nil
 }
@@ -159,8 +177,8 @@ func (l *Live) Notify(ns []router.Notification) {
 		}
 		var to []*wsconn.Conn
 		l.mu.Lock()
-		for c, id := range l.viewers {
-			if id == n.Contact.ID {
+		for c, v := range l.viewers {
+			if v.monitored == n.Contact.ID {
 				to = append(to, c)
 			}
 		}
@@ -313,7 +331,8 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
-	if err := l.o.Authorize(r); err != nil {
+	who, err := l.o.Authorize(r)
+	if err != nil {
 		status := http.StatusForbidden
 		if errors.Is(err, ErrUnauthenticated) {
 			status = http.StatusUnauthorized
@@ -348,7 +367,11 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = c.Serve(func([]byte, bool) {})
 		return
 	}
-	l.viewers[c] = ""
+	v := &viewer{Viewer: who}
+	if !who.ExpiresAt.IsZero() {
+		v.expiry = time.AfterFunc(time.Until(who.ExpiresAt), func() { c.Close(closeSessionEnded, "session expired") })
+	}
+	l.viewers[c] = v
 	l.mu.Unlock()
 	_ = c.Send(first)
 	_ = c.Serve(func(data []byte, text bool) {
@@ -363,6 +386,29 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.mu.Lock()
 	delete(l.viewers, c)
 	l.mu.Unlock()
+	if v.expiry != nil {
+		v.expiry.Stop()
+	}
+}
+
+// closeSessionEnded closes a viewer whose login session ended or
+// expired.
+const closeSessionEnded = 4002
+
+// EndSessions closes the sockets of the login's sessions ids: a logout,
+// a password set, a deleted login (api.Options.OnSessionsEnded).
+func (l *Live) EndSessions(login string, ids []string) {
+	var ended []*wsconn.Conn
+	l.mu.Lock()
+	for c, v := range l.viewers {
+		if v.Session != "" && v.Login == login && slices.Contains(ids, v.Session) {
+			ended = append(ended, c)
+		}
+	}
+	l.mu.Unlock()
+	for _, c := range ended {
+		c.Close(closeSessionEnded, "session ended")
+	}
 }
 
 // monitor makes c follow the conversation of id (none when empty): the
@@ -371,8 +417,8 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // twice: the page keeps one per seq.
 func (l *Live) monitor(c *wsconn.Conn, id string) {
 	l.mu.Lock()
-	if _, ok := l.viewers[c]; ok {
-		l.viewers[c] = id
+	if v, ok := l.viewers[c]; ok {
+		v.monitored = id
 	}
 	l.mu.Unlock()
 	if id == "" {

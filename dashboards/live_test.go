@@ -20,14 +20,18 @@ func TestLive(t *testing.T) {
 	f := newFixture(t)
 	f.queue(router.Queue{Name: "billing"})
 	f.agent("alice", nil, nil, router.AgentOffline)
-	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Authorize: func(r *http.Request) error {
+	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Authorize: func(r *http.Request) (Viewer, error) {
 		switch r.Header.Get("Authorization") {
 		case "Bearer sup":
-			return nil
+			return Viewer{}, nil
+		case "Bearer sam-s1":
+			return Viewer{Login: "sam", Session: "s1"}, nil
+		case "Bearer sam-expiring":
+			return Viewer{Login: "sam", Session: "s2", ExpiresAt: time.Now().Add(100 * time.Millisecond)}, nil
 		case "Bearer agent":
-			return errors.New("role agent may not watch")
+			return Viewer{}, errors.New("role agent may not watch")
 		}
-		return ErrUnauthenticated
+		return Viewer{}, ErrUnauthenticated
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -137,5 +141,43 @@ func TestLive(t *testing.T) {
 		if err != nil {
 			t.Fatalf("read: %v", err)
 		}
+	}
+
+	// A viewer's login session that ends, or expires, closes its socket.
+	closed := func(ws *websocket.Conn) int {
+		t.Helper()
+		ws.SetReadDeadline(time.Now().Add(10 * LiveEvery))
+		for {
+			_, _, err := ws.ReadMessage()
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				return ce.Code
+			}
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+		}
+	}
+	s1, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": {"Bearer sam-s1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s1.Close()
+	s1.SetReadDeadline(time.Now().Add(5 * LiveEvery))
+	if _, _, err := s1.ReadMessage(); err != nil { // its first board: registered
+		t.Fatal(err)
+	}
+	l.EndSessions("sam", []string{"other"})
+	l.EndSessions("sam", []string{"s1"})
+	if code := closed(s1); code != closeSessionEnded {
+		t.Errorf("ended session: close %d, want %d", code, closeSessionEnded)
+	}
+	s2, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": {"Bearer sam-expiring"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if code := closed(s2); code != closeSessionEnded {
+		t.Errorf("expired session: close %d, want %d", code, closeSessionEnded)
 	}
 }

@@ -347,6 +347,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	popper := &screenpop.Builder{Router: rt, Store: db, Profiles: db, Offers: offerSrc, Logger: log,
 		ProfileGrace: cfg.Customers.ProfileAccessGrace.D()}
 	var hub *agents.Hub
+	var live *dashboards.Live
 	clients := clientaddr.New(cfg.TrustedPrefixes())
 	in := newIntake(cfg, rt, db)
 	var texts *sms.Channel
@@ -393,6 +394,9 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		OnSessionsEnded: func(login string, sessions []string) {
 			if hub != nil {
 				hub.EndSessions(login, sessions)
+			}
+			if live != nil {
+				live.EndSessions(login, sessions)
 			}
 		},
 		OnCustomerErased: func(string) {
@@ -475,18 +479,18 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	prom.Attach(metrics.Sources{Router: rt, Queues: dashboards.Source{Router: rt, Store: db}.Views, Backlog: dispatcher.Backlog})
 	mux.handle("GET /metrics", scrapers(apiSrv, prom.Handler()))
 	// The supervisors' live page and its board.
-	live, err := dashboards.NewLive(dashboards.LiveOptions{Router: rt, Store: db, AllowedOrigins: cfg.Desktop.AllowedOrigins, Logger: log,
-		Authorize: func(r *http.Request) error {
+	live, err = dashboards.NewLive(dashboards.LiveOptions{Router: rt, Store: db, AllowedOrigins: cfg.Desktop.AllowedOrigins, Logger: log,
+		Authorize: func(r *http.Request) (dashboards.Viewer, error) {
 			p, err := apiSrv.Authenticate(r)
 			switch {
 			case errors.Is(err, api.ErrUnauthorized):
-				return fmt.Errorf("%w: sign in as a supervisor first", dashboards.ErrUnauthenticated)
+				return dashboards.Viewer{}, fmt.Errorf("%w: sign in as a supervisor first", dashboards.ErrUnauthenticated)
 			case err != nil:
-				return err
+				return dashboards.Viewer{}, err
 			case p.Role != config.RoleSupervisor && p.Role != config.RoleAdmin:
-				return fmt.Errorf("role %s may not watch the dashboard; allowed roles: admin, supervisor", p.Role)
+				return dashboards.Viewer{}, fmt.Errorf("role %s may not watch the dashboard; allowed roles: admin, supervisor", p.Role)
 			}
-			return nil
+			return dashboards.Viewer{Login: p.Name, Session: p.SessionID, ExpiresAt: p.ExpiresAt}, nil
 		}})
 	if err != nil {
 		dispatcher.Close()
