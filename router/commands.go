@@ -960,6 +960,7 @@ func (r *Router) AgentConnected(ctx context.Context, id string) (Agent, error) {
 		if a.Connected && a.GraceUntil.IsZero() && a.resume == "" {
 			return agentResult(id), nil // another socket of a present agent
 		}
+		arrived := !a.Connected
 		a.Connected = true
 		reconnected := !a.GraceUntil.IsZero()
 		a.GraceUntil = time.Time{}
@@ -970,7 +971,7 @@ func (r *Router) AgentConnected(ctx context.Context, id string) (Agent, error) {
 			w.setAgentState(a, resume, reason, ReasonRestored)
 			return agentResult(id), nil
 		}
-		if reconnected {
+		if reconnected || arrived {
 			w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: ReasonReconnected})
 		}
 		return agentResult(id), nil
@@ -1015,11 +1016,22 @@ func (r *Router) leave(ctx context.Context, id string, restore bool) (Agent, err
 		if !restore {
 			why, code = "signed out", "signed_out"
 		}
-		w.setAgentState(a, AgentOffline, code, why)
+		a.Connected = false
+		if a.State == AgentWrapUp {
+			// Wrap-up goes on: its contacts end when it does, not now,
+			// and then the agent, with no desktop, goes offline
+			// (setAgentState); a dropped desktop comes back available.
+			if restore {
+				resume = AgentAvailable
+			}
+			w.putAgent(a, false)
+			w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: why})
+		} else {
+			w.setAgentState(a, AgentOffline, code, why)
+		}
 		if a, err = w.agent(id); err != nil {
 			return nil, err
 		}
-		a.Connected = false
 		a.resume, a.resumeReason, a.resumeUntil = resume, reason, time.Time{}
 		if resume != "" {
 			a.resumeUntil = w.now.Add(w.r.grace)

@@ -236,3 +236,39 @@ func TestWrapUpNotifiesItsEnd(t *testing.T) {
 		t.Fatalf("a second wrap-up: notified until %v, want %v", a.WrapUpUntil, start.Add(40*time.Second))
 	}
 }
+
+// TestDroppedInWrapUp: a desktop that drops during wrap-up leaves the
+// wrap-up running: its contact ends when the wrap-up does, not at once;
+// then the agent, with no desktop, is offline, and comes back available.
+func TestDroppedInWrapUp(t *testing.T) {
+	h := newHarness(t, &Options{RequirePresence: true, DisconnectGrace: time.Minute, WrapUp: 30 * time.Second})
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), sk("chat", 2), AgentAvailable)
+	c := h.submit(NewContact{Queue: "q"})
+	if _, err := h.r.Accept(h.ctx, c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.r.WrapUp(h.ctx, c.ID, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	a, err := h.r.AgentDisconnected(h.ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.State != AgentWrapUp || a.Connected {
+		t.Fatalf("dropped in wrap-up: %s connected %v, want still wrapup, not connected", a.State, a.Connected)
+	}
+	h.wantState(c.ID, ContactWrapUp, "alice")
+	h.advance(30 * time.Second)
+	h.wantState(c.ID, ContactClosed, "alice")
+	if a := h.agentNow("alice"); a.State != AgentOffline {
+		t.Fatalf("after the wrap-up without a desktop: %s, want offline", a.State)
+	}
+	a, err = h.r.AgentConnected(h.ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.State != AgentAvailable {
+		t.Fatalf("back within the grace: %s, want available", a.State)
+	}
+}
