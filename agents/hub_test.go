@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -728,4 +729,29 @@ func TestTransferTargets(t *testing.T) {
 		t.Errorf("queues: got %v, want %v", queues, want)
 	}
 	alice.fails(reqTransferTargets, map[string]any{"queue": "x"}, codeInvalid)
+}
+
+// TestSessionEndedWhileConnecting: a logout that ends the session after
+// the socket was authenticated but before the hub knew the session (so
+// EndSessions found nothing) still closes the socket, and the agent is
+// never present.
+func TestSessionEndedWhileConnecting(t *testing.T) {
+	var calls atomic.Int32
+	e := newEnvWith(t, func(o *Options) {
+		o.Authenticate = func(r *http.Request) (string, string, time.Time, error) {
+			if calls.Add(1) > 1 {
+				return "", "", time.Time{}, errors.New("session ended") // the logout, between the two looks
+			}
+			return testAuth(r)
+		}
+	})
+	e.agent("alice")
+	c := e.dial("alice", "s1", "")
+	c.expect(msgSessionReplaced)
+	if code := c.expectClose(); code != closeReplaced {
+		t.Fatalf("close %d, want %d", code, closeReplaced)
+	}
+	if a, _ := e.rt.Snapshot().Agent("alice"); a.Connected {
+		t.Errorf("alice is connected after her session ended while connecting")
+	}
 }

@@ -144,14 +144,25 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := h.register(c, sessionID, expiresAt)
+	present := true
 	if h.closed.Load() {
 		// Close ran while this socket was being upgraded.
 		c.closeWith(wsconn.CloseGoingAway, "server shutting down")
+		present = false
+	} else if _, sid, _, err := h.auth(r); err != nil || sid != sessionID {
+		// The session ended (a logout, a password set) while this socket
+		// was being set up, before EndSessions could find it: it must
+		// not stay, nor make the agent present.
+		h.endSession(c.s, false)
+		c.closeWith(closeReplaced, "session ended", frame(msgSessionReplaced, 0, "", []byte("{}")))
+		present = false
 	}
 	p.mu.Lock()
 	p.conns++
-	if _, err := h.rt.AgentConnected(h.ctx, agentID); err != nil {
-		h.log.Warn("agents: agent connected", "agent", agentID, "err", err)
+	if present {
+		if _, err := h.rt.AgentConnected(h.ctx, agentID); err != nil {
+			h.log.Warn("agents: agent connected", "agent", agentID, "err", err)
+		}
 	}
 	p.mu.Unlock()
 	h.shardOf(agentID).put(job{attach: c})
