@@ -469,29 +469,48 @@ func (o *Engine) customerMessages(ctx context.Context, id string) ([]string, err
 }
 
 // recentComplaint reports whether one of the customer's earlier contacts
-// (history, newest first, as the screen pop read them; read here when
-// nil) ended with a complaint disposition within the rules'
-// RecentComplaint of now.
+// ended with a complaint disposition within the rules' RecentComplaint
+// of now. history are the newest of them as the screen pop read them
+// (nil: none read); when they do not decide it (no complaint among them
+// and there may be older ones), the customer's timeline is read on, a
+// page at a time, back to the contacts created a day before the window
+// (a contact ends at most that long after it starts, in practice).
 func (o *Engine) recentComplaint(ctx context.Context, c router.Contact, customerID string, history []screenpop.History, now time.Time) (bool, error) {
 	window := o.rules.RecentComplaint
 	if window <= 0 || customerID == "" {
 		return false, nil
 	}
-	if history == nil {
-		page, err := o.store.CustomerTimeline(ctx, store.TimelineFilter{CustomerID: customerID, Limit: screenpop.MaxHistory + 1, Brief: true})
+	complaint := func(id, disposition string, ended time.Time) bool {
+		return id != c.ID && !ended.IsZero() && now.Sub(ended) < window && o.rules.ComplaintDisposition(disposition)
+	}
+	for _, h := range history {
+		if complaint(h.ID, h.Disposition, h.EndedAt) {
+			return true, nil
+		}
+	}
+	if history != nil && len(history) < screenpop.MaxHistory {
+		return false, nil // the screen pop read them all
+	}
+	oldest := now.Add(-window - 24*time.Hour)
+	f := store.TimelineFilter{CustomerID: customerID, Limit: store.MaxTimelineLimit, Brief: true}
+	for {
+		page, err := o.store.CustomerTimeline(ctx, f)
 		if err != nil {
 			return false, fmt.Errorf("nextbest: offers for %q: recent contacts: %w", c.ID, err)
 		}
 		for _, h := range page.Contacts {
-			history = append(history, screenpop.History{ID: h.ID, Disposition: h.Disposition, EndedAt: h.EndedAt})
+			if complaint(h.ID, h.Disposition, h.EndedAt) {
+				return true, nil
+			}
+			if h.CreatedAt.Before(oldest) {
+				return false, nil
+			}
 		}
-	}
-	for _, h := range history {
-		if h.ID != c.ID && !h.EndedAt.IsZero() && now.Sub(h.EndedAt) < window && o.rules.ComplaintDisposition(h.Disposition) {
-			return true, nil
+		if page.Next == "" {
+			return false, nil
 		}
+		f.Cursor = page.Next
 	}
-	return false, nil
 }
 
 // profile reads the profile of customerID, following its merges; ok is

@@ -3,6 +3,7 @@ package nextbest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -470,6 +471,9 @@ func TestRecentComplaint(t *testing.T) {
 		{"from-the-screen-pop", 10 * 24 * time.Hour, []screenpop.History{{ID: first.ID, Disposition: "complaint", EndedAt: ended}}, offers.RecentComplaint},
 		{"after-the-window", 40 * 24 * time.Hour, nil, ""},
 		{"other-disposition", 10 * 24 * time.Hour, []screenpop.History{{ID: first.ID, Disposition: "solved", EndedAt: ended}}, ""},
+		// Ten newer contacts fill the screen pop's history: the store
+		// is read on, and the complaint found.
+		{"behind-ten-newer", 10 * 24 * time.Hour, tenSolved(ended), offers.RecentComplaint},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			src.now = func() time.Time { return ended.Add(tt.after) }
@@ -482,4 +486,14 @@ func TestRecentComplaint(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tenSolved is a screen pop's full history of ten contacts solved after
+// ended, none of them stored: the complaint behind them is in the store.
+func tenSolved(ended time.Time) []screenpop.History {
+	h := make([]screenpop.History, screenpop.MaxHistory)
+	for i := range h {
+		h[i] = screenpop.History{ID: fmt.Sprint("newer-", i), Disposition: "solved", EndedAt: ended.Add(time.Duration(i+1) * time.Hour)}
+	}
+	return h
 }
