@@ -119,3 +119,14 @@ func scanConsent(row interface{ Scan(...any) error }) (consent.Entry, error) {
 	e.Action, e.At = consent.Action(action), fromNanos(at)
 	return e, nil
 }
+
+// eraseConsentSQL forgets a customer's consent ledger when the customer
+// is erased, but for the opt-outs in force: the address that said STOP
+// must stay suppressed (a retention the law expects, so that it is never
+// messaged again), now held by nobody and with no detail. Arguments:
+// the customer's id, twice.
+var eraseConsentSQL = []string{
+	`UPDATE consent_ledger SET customer_id = '', detail = '' WHERE customer_id = ? AND action = 'opt_out'
+AND seq IN (SELECT MAX(seq) FROM consent_ledger GROUP BY channel, address)`,
+	`DELETE FROM consent_ledger WHERE customer_id = ?`,
+}

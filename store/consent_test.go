@@ -57,6 +57,33 @@ func TestConsentLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, found, err := db.ConsentState(ctx, "sms", num); err != nil || found {
-		t.Errorf("after erasure: found %v %v, want the customer's entries gone", found, err)
+		t.Errorf("after erasure: found %v %v, want the customer's entries gone (none blocked)", found, err)
+	}
+
+	// An opt-out in force outlives the customer's erasure: the number is
+	// never texted again, held by nobody, with no detail.
+	const bnum = "+15557654321"
+	bea := Customer{ID: "bea", Name: "Bea", CreatedAt: custEpoch, UpdatedAt: custEpoch}
+	if _, err := db.PutCustomer(ctx, bea, []Identity{{Kind: IdentityPhone, Value: bnum, Verified: true}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []consent.Entry{
+		{CustomerID: "bea", Channel: "sms", Address: bnum, Action: consent.OptOut, At: custEpoch, MessageID: "SM10", Detail: "STOP"},
+		{CustomerID: "bea", Channel: "sms", Address: bnum, Action: consent.OptIn, At: custEpoch, MessageID: "SM11", Detail: "START"},
+		{CustomerID: "bea", Channel: "sms", Address: bnum, Action: consent.OptOut, At: custEpoch, MessageID: "SM12", Detail: "STOPALL"},
+	} {
+		if _, err := db.RecordConsent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.EraseCustomer(ctx, "bea", custEpoch.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	e, found, err = db.ConsentState(ctx, "sms", bnum)
+	if err != nil || !found || !e.Blocks() || e.CustomerID != "" || e.Detail != "" || e.MessageID != "SM12" {
+		t.Errorf("an opt-out in force after erasure: got %+v %v %v, want SM12 kept, blocking, anonymous", e, found, err)
+	}
+	if x, err := db.ExportCustomer(ctx, "bea"); err == nil && len(x.Consent) != 0 {
+		t.Errorf("the erased customer's export still has consent entries: %+v", x.Consent)
 	}
 }

@@ -420,8 +420,10 @@ func (db *DB) EraseCustomer(ctx context.Context, customerID string, at time.Time
 		if err := eraseOfferOutcomesTx(ctx, tx, db.dialect, customerID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, rebind(db.dialect, `DELETE FROM consent_ledger WHERE customer_id = ?`), customerID); err != nil {
-			return err
+		for _, q := range eraseConsentSQL {
+			if _, err := tx.ExecContext(ctx, rebind(db.dialect, q), customerID); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, rebind(db.dialect, `UPDATE customers SET name = '', language = '',
 	consent_marketing = NULL, consent_profiling = NULL, relationship_manager = '', products = '[]', tags = '[]', sms_opt_out = 0,
