@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/csv"
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -16,6 +15,9 @@ import (
 
 // reportParams are the query parameters of GET /api/v1/reports/queues.
 var reportParams = []string{"from", "to", "interval", "queue", "format"}
+
+// maxConcurrentReports is how many reports are computed at once.
+const maxConcurrentReports = 2
 
 // defaultReportInterval is the interval when the request names none.
 const defaultReportInterval = 15 * time.Minute
@@ -83,14 +85,22 @@ func (s *Server) queueReport(w http.ResponseWriter, r *http.Request) error {
 	for _, qu := range snap.Queues() {
 		levels[qu.Name] = qu.ServiceLevel
 	}
-	contacts, err := s.store.ContactTimes(r.Context(), from, to)
-	if errors.Is(err, store.ErrLimit) {
-		return invalidf("too many contacts in that range (more than %d); ask for a shorter one", store.MaxReportContacts)
+	// A report reads every contact of its range: a few at a time.
+	select {
+	case s.reportSlots <- struct{}{}:
+		defer func() { <-s.reportSlots }()
+	case <-r.Context().Done():
+		return r.Context().Err()
 	}
+	rep := dashboards.NewReport(levels, from, to, interval)
+	err := s.store.EachContactTimes(r.Context(), from, to, func(c store.ContactTimes) error {
+		rep.Add(c)
+		return nil
+	})
 	if err != nil {
 		return internal("report", err)
 	}
-	rows := dashboards.QueueReport(contacts, levels, from, to, interval)
+	rows := rep.Rows()
 	if name := q.Get("queue"); name != "" {
 		rows = slices.DeleteFunc(rows, func(row dashboards.ReportRow) bool { return row.Queue != name })
 	}

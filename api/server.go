@@ -107,13 +107,16 @@ type Options struct {
 // Server is the HTTP API. It implements http.Handler and is safe for
 // concurrent use.
 type Server struct {
-	router  *router.Router
-	store   *store.DB
-	creds   []credential
-	maxBody int64
-	log     *slog.Logger
-	queues  func(ctx context.Context) (any, error)
-	mux     *http.ServeMux
+	router *router.Router
+	store  *store.DB
+	// reportSlots bounds the reports computed at once (each reads its
+	// whole range from the store).
+	reportSlots chan struct{}
+	creds       []credential
+	maxBody     int64
+	log         *slog.Logger
+	queues      func(ctx context.Context) (any, error)
+	mux         *http.ServeMux
 
 	sessions        sessionConfig
 	limiter         *limiter
@@ -164,13 +167,14 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		router:  o.Router,
-		store:   o.Store,
-		creds:   creds,
-		maxBody: o.MaxBodyBytes,
-		log:     o.Logger,
-		queues:  o.Queues,
-		mux:     http.NewServeMux(),
+		router:      o.Router,
+		store:       o.Store,
+		reportSlots: make(chan struct{}, maxConcurrentReports),
+		creds:       creds,
+		maxBody:     o.MaxBodyBytes,
+		log:         o.Logger,
+		queues:      o.Queues,
+		mux:         http.NewServeMux(),
 
 		sessions:        sessions,
 		limiter:         newLimiter(sessions.window),

@@ -79,103 +79,133 @@ func CheckReport(from, to time.Time, interval time.Duration) error {
 // one row per interval and queue: the queues of levels, by name, and any
 // other queue a contact is in. levels are the queues' service levels
 // (their thresholds now). Rows are by start, then queue. It reads only
-// its arguments; CheckReport first.
+// its arguments; CheckReport first. A Report does the same for contacts
+// streamed one at a time.
 func QueueReport(contacts []store.ContactTimes, levels map[string]router.ServiceLevel, from, to time.Time, interval time.Duration) []ReportRow {
-	queues := make([]string, 0, len(levels))
-	for q := range levels {
-		queues = append(queues, q)
-	}
+	r := NewReport(levels, from, to, interval)
 	for _, c := range contacts {
-		if !slices.Contains(queues, c.Queue) {
-			queues = append(queues, c.Queue)
-		}
+		r.Add(c)
 	}
-	sort.Strings(queues)
-	n := int((to.Sub(from) + interval - 1) / interval)
-	type acc struct {
-		row           ReportRow
-		waits, aband  []time.Duration
-		waitSum, hSum time.Duration
+	return r.Rows()
+}
+
+// Report builds a queue report from contacts added one at a time
+// (store.DB.EachContactTimes): it holds only its bins, whatever the range.
+type Report struct {
+	levels   map[string]router.ServiceLevel
+	from, to time.Time
+	interval time.Duration
+	queues   []string
+	bins     []map[string]*bin
+}
+
+// bin is one queue over one interval, as contacts are added.
+type bin struct {
+	row           ReportRow
+	waits, aband  []time.Duration
+	waitSum, hSum time.Duration
+}
+
+// NewReport starts a report over [from, to) in intervals of interval.
+func NewReport(levels map[string]router.ServiceLevel, from, to time.Time, interval time.Duration) *Report {
+	r := &Report{levels: levels, from: from, to: to, interval: interval,
+		bins: make([]map[string]*bin, int((to.Sub(from)+interval-1)/interval))}
+	for q := range levels {
+		r.queues = append(r.queues, q)
 	}
-	accs := make([]map[string]*acc, n)
-	bin := func(t time.Time) int {
-		if t.IsZero() || t.Before(from) || !t.Before(to) {
-			return -1
-		}
-		return int(t.Sub(from) / interval)
+	return r
+}
+
+func (r *Report) index(t time.Time) int {
+	if t.IsZero() || t.Before(r.from) || !t.Before(r.to) {
+		return -1
 	}
-	get := func(i int, q string) *acc {
-		if accs[i] == nil {
-			accs[i] = map[string]*acc{}
-		}
-		a := accs[i][q]
-		if a == nil {
-			a = &acc{}
-			accs[i][q] = a
-		}
-		return a
+	return int(t.Sub(r.from) / r.interval)
+}
+
+func (r *Report) bin(i int, q string) *bin {
+	if r.bins[i] == nil {
+		r.bins[i] = map[string]*bin{}
 	}
-	waitOf := func(c store.ContactTimes, end time.Time) time.Duration {
+	b := r.bins[i][q]
+	if b == nil {
+		b = &bin{}
+		r.bins[i][q] = b
+	}
+	return b
+}
+
+// Add counts contact c's events in their intervals.
+func (r *Report) Add(c store.ContactTimes) {
+	if !slices.Contains(r.queues, c.Queue) {
+		r.queues = append(r.queues, c.Queue)
+	}
+	waitOf := func(end time.Time) time.Duration {
 		if c.EnqueuedAt.IsZero() || !end.After(c.EnqueuedAt) {
 			return 0
 		}
 		return end.Sub(c.EnqueuedAt)
 	}
-	for _, c := range contacts {
-		if i := bin(c.CreatedAt); i >= 0 {
-			get(i, c.Queue).row.Offered++
-		}
-		if i := bin(c.AssignedAt); i >= 0 {
-			a := get(i, c.Queue)
-			w := waitOf(c, c.AssignedAt)
-			a.waits = append(a.waits, w)
-			a.waitSum += w
-		}
-		i := bin(c.EndedAt)
-		switch {
-		case i < 0:
-		case c.State == router.ContactAbandoned && c.AssignedAt.IsZero():
-			a := get(i, c.Queue)
-			a.aband = append(a.aband, waitOf(c, c.EndedAt))
-		case c.State == router.ContactClosed && !c.AssignedAt.IsZero():
-			a := get(i, c.Queue)
-			a.row.Handled++
-			a.hSum += c.EndedAt.Sub(c.AssignedAt)
-		}
+	if i := r.index(c.CreatedAt); i >= 0 {
+		r.bin(i, c.Queue).row.Offered++
 	}
-	rows := make([]ReportRow, 0, n*len(queues))
-	for i := 0; i < n; i++ {
-		start := from.Add(time.Duration(i) * interval)
-		end := start.Add(interval)
-		if end.After(to) {
-			end = to
+	if i := r.index(c.AssignedAt); i >= 0 {
+		b := r.bin(i, c.Queue)
+		w := waitOf(c.AssignedAt)
+		b.waits = append(b.waits, w)
+		b.waitSum += w
+	}
+	i := r.index(c.EndedAt)
+	switch {
+	case i < 0:
+	case c.State == router.ContactAbandoned && c.AssignedAt.IsZero():
+		b := r.bin(i, c.Queue)
+		b.aband = append(b.aband, waitOf(c.EndedAt))
+	case c.State == router.ContactClosed && !c.AssignedAt.IsZero():
+		b := r.bin(i, c.Queue)
+		b.row.Handled++
+		b.hSum += c.EndedAt.Sub(c.AssignedAt)
+	}
+}
+
+// Rows returns the report: a row per interval and queue, by start, then
+// queue.
+func (r *Report) Rows() []ReportRow {
+	queues := slices.Clone(r.queues)
+	sort.Strings(queues)
+	rows := make([]ReportRow, 0, len(r.bins)*len(queues))
+	for i := range r.bins {
+		start := r.from.Add(time.Duration(i) * r.interval)
+		end := start.Add(r.interval)
+		if end.After(r.to) {
+			end = r.to
 		}
 		for _, q := range queues {
-			a := &acc{}
-			if accs[i] != nil && accs[i][q] != nil {
-				a = accs[i][q]
+			b := &bin{}
+			if r.bins[i] != nil && r.bins[i][q] != nil {
+				b = r.bins[i][q]
 			}
-			r := a.row
-			r.Start, r.End, r.Queue = start, end, q
-			sl := levels[q]
-			r.Answered, r.Abandoned = len(a.waits), len(a.aband)
-			for _, w := range a.waits {
+			row := b.row
+			row.Start, row.End, row.Queue = start, end, q
+			sl := r.levels[q]
+			row.Answered, row.Abandoned = len(b.waits), len(b.aband)
+			for _, w := range b.waits {
 				if w <= sl.Within.D() {
-					r.AnsweredWithin++
+					row.AnsweredWithin++
 				}
 			}
-			if got, short, ok := ServiceLevelOf(a.waits, a.aband, sl); ok {
-				r.ServiceLevel, r.ShortAbandoned = ptr(got), short
-			} else {
-				r.ShortAbandoned = short
+			got, short, ok := ServiceLevelOf(b.waits, b.aband, sl)
+			row.ShortAbandoned = short
+			if ok {
+				row.ServiceLevel = ptr(got)
 			}
-			if r.Answered > 0 {
-				r.ASASeconds = ptr(seconds(a.waitSum / time.Duration(r.Answered)))
+			if row.Answered > 0 {
+				row.ASASeconds = ptr(seconds(b.waitSum / time.Duration(row.Answered)))
 			}
-			if r.Handled > 0 {
-				r.AHTSeconds = ptr(seconds(a.hSum / time.Duration(r.Handled)))
+			if row.Handled > 0 {
+				row.AHTSeconds = ptr(seconds(b.hSum / time.Duration(row.Handled)))
 			}
-			rows = append(rows, r)
+			rows = append(rows, row)
 		}
 	}
 	return rows

@@ -105,36 +105,50 @@ ORDER BY created_at, id`
 const MaxReportContacts = 2_000_000
 
 // ContactTimes returns the contacts created, assigned or ended (closed
-// or abandoned) in [from, to), each once, oldest first, for the reports.
-// Past MaxReportContacts it fails with ErrLimit rather than read an
-// unbounded range into memory.
+// or abandoned) in [from, to), each once, oldest first. Past
+// MaxReportContacts it fails with ErrLimit rather than hold an unbounded
+// range in memory; EachContactTimes streams any range.
 func (db *DB) ContactTimes(ctx context.Context, from, to time.Time) ([]ContactTimes, error) {
+	var out []ContactTimes
+	err := db.EachContactTimes(ctx, from, to, func(c ContactTimes) error {
+		if len(out) == MaxReportContacts {
+			return fmt.Errorf("%w: more than %d contacts; ask for a shorter range", ErrLimit, MaxReportContacts)
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// EachContactTimes calls fn with each contact created, assigned or ended
+// (closed or abandoned) in [from, to), once, oldest first, as it reads
+// them: a report of any range holds only its bins. An error from fn
+// stops the read and is returned (wrapped).
+func (db *DB) EachContactTimes(ctx context.Context, from, to time.Time, fn func(ContactTimes) error) error {
 	f, t := max(toNanos(from), 1), toNanos(to)
 	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, contactTimesSQL), f, t, f, t,
 		string(router.ContactClosed), string(router.ContactAbandoned), f, t)
 	if err != nil {
-		return nil, fmt.Errorf("store: contact times: %w", err)
+		return fmt.Errorf("store: contact times: %w", err)
 	}
 	defer rows.Close()
-	var out []ContactTimes
 	for rows.Next() {
-		if len(out) == MaxReportContacts {
-			return nil, fmt.Errorf("store: contact times: %w: more than %d contacts; ask for a shorter range", ErrLimit, MaxReportContacts)
-		}
 		var (
 			c                                  ContactTimes
 			channel, state                     string
 			created, enqueued, assigned, ended int64
 		)
 		if err := rows.Scan(&c.ID, &c.Queue, &channel, &state, &created, &enqueued, &assigned, &ended); err != nil {
-			return nil, fmt.Errorf("store: contact times: %w", err)
+			return fmt.Errorf("store: contact times: %w", err)
 		}
 		c.Channel, c.State = router.Channel(channel), router.ContactState(state)
 		c.CreatedAt, c.EnqueuedAt, c.AssignedAt, c.EndedAt = fromNanos(created), fromNanos(enqueued), fromNanos(assigned), fromNanos(ended)
-		out = append(out, c)
+		if err := fn(c); err != nil {
+			return fmt.Errorf("store: contact times: %w", err)
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: contact times: %w", err)
+		return fmt.Errorf("store: contact times: %w", err)
 	}
-	return out, nil
+	return nil
 }
