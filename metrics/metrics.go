@@ -17,6 +17,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -172,8 +173,11 @@ func (m *Metrics) Notify(ns []router.Notification) {
 			m.created.WithLabelValues(c.Queue, c.Channel).Inc()
 		case n.Kind == router.NoteAssigned:
 			m.answered.WithLabelValues(c.Queue, c.Channel).Inc()
-			if !c.AssignedAt.IsZero() && !c.EnqueuedAt.IsZero() {
-				m.wait.WithLabelValues(c.Queue, c.Channel).Observe(c.AssignedAt.Sub(c.EnqueuedAt).Seconds())
+			// The wait in the queue that answered: from entering it (a
+			// transferred or returned contact entered it again), not from
+			// the contact's first arrival.
+			if from := cmp.Or(c.QueuedAt, c.EnqueuedAt); !c.AssignedAt.IsZero() && !from.IsZero() {
+				m.wait.WithLabelValues(c.Queue, c.Channel).Observe(c.AssignedAt.Sub(from).Seconds())
 			}
 		case n.Kind == router.NoteContactEnded && n.Reason == router.ReasonTransferred:
 			m.transferred.WithLabelValues(c.Queue, c.Channel).Inc()
