@@ -21,6 +21,7 @@ const (
 var keywords = map[string]Keyword{
 	"STOP": KeywordStop, "STOPALL": KeywordStop, "UNSUBSCRIBE": KeywordStop,
 	"CANCEL": KeywordStop, "END": KeywordStop, "QUIT": KeywordStop,
+	"REVOKE": KeywordStop, "OPTOUT": KeywordStop,
 	"START": KeywordStart, "YES": KeywordStart, "UNSTOP": KeywordStart,
 	"HELP": KeywordHelp, "INFO": KeywordHelp,
 }

@@ -54,8 +54,8 @@ func (c *Channel) fetchOne(ctx context.Context, rawURL string) (string, int64, e
 	if err != nil {
 		return "", 0, err
 	}
-	if u.Host != c.apiHost {
-		return "", 0, fmt.Errorf("host %s is not the REST API's (%s)", u.Host, c.apiHost)
+	if u.Host != c.apiHost || u.Scheme != c.apiScheme {
+		return "", 0, fmt.Errorf("%s://%s is not the REST API's (%s://%s): the credentials go only there", u.Scheme, u.Host, c.apiScheme, c.apiHost)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {

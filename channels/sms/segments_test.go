@@ -52,7 +52,7 @@ func TestKeywordOf(t *testing.T) {
 		want Keyword
 	}{
 		{"STOP", KeywordStop}, {" stop\n", KeywordStop}, {"StopAll", KeywordStop}, {"unsubscribe", KeywordStop},
-		{"cancel", KeywordStop}, {"END", KeywordStop}, {"quit", KeywordStop},
+		{"cancel", KeywordStop}, {"END", KeywordStop}, {"quit", KeywordStop}, {"Revoke", KeywordStop}, {"optout", KeywordStop},
 		{"start", KeywordStart}, {"Yes", KeywordStart}, {"UNSTOP", KeywordStart},
 		{"help", KeywordHelp}, {"INFO ", KeywordHelp},
 		{"stop please", NoKeyword}, {"STOP.", NoKeyword}, {"", NoKeyword}, {"st op", NoKeyword}, {"hello", NoKeyword},

@@ -19,9 +19,10 @@ type Channel struct {
 	api    messageCreator   // nil without an account SID
 	byFrom map[string]Route // routes by From and by MessagingServiceSID
 	byQ    map[string]Route // routes by queue
-	// apiHost is the REST API's host: the only one media are fetched
-	// from with the account's credentials.
-	apiHost string
+	// apiScheme and apiHost are the REST API's: the only place media are
+	// fetched from with the account's credentials (never over another
+	// scheme: https for Twilio's).
+	apiScheme, apiHost string
 
 	numbers keyedLocks // one text of a number at a time
 	reports keyedLocks // one status report of a message at a time
@@ -58,7 +59,7 @@ func New(o Options) (*Channel, error) {
 		}
 	}
 	if u, err := url.Parse(o.APIBaseURL); err == nil {
-		c.apiHost = u.Host
+		c.apiScheme, c.apiHost = u.Scheme, u.Host
 	}
 	if o.AccountSID != "" {
 		if c.api, err = newAPI(o); err != nil {

@@ -248,6 +248,10 @@ func (c *Channel) serveInbound(w http.ResponseWriter, r *http.Request) {
 // (HELP's text, or nothing). The caller holds t.from's lock.
 func (c *Channel) receive(ctx context.Context, t text) (string, error) {
 	kw, word := KeywordOf(t.body)
+	if len(t.media) > 0 {
+		kw, word = NoKeyword, "" // a picture with "stop" under it is a message, not a keyword
+	}
+	// Twilio's own opt-out handling says what the text was, media or not.
 	switch strings.ToUpper(t.optOutType) {
 	case "STOP":
 		kw, word = KeywordStop, "OptOutType=STOP"
@@ -255,9 +259,6 @@ func (c *Channel) receive(ctx context.Context, t text) (string, error) {
 		kw, word = KeywordStart, "OptOutType=START"
 	case "HELP":
 		kw = KeywordHelp
-	}
-	if len(t.media) > 0 {
-		kw = NoKeyword // a picture is never a keyword
 	}
 	m := router.Message{Direction: "in", Body: t.body, ExternalID: t.sid, Attachments: t.media}
 	if strings.TrimSpace(m.Body) == "" {

@@ -1,6 +1,7 @@
 package sms
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -329,5 +330,32 @@ func TestMMSMediaFetched(t *testing.T) {
 		if x.SHA256 != "" || x.Size != 0 || x.URL == "" {
 			t.Errorf("unfetched medium: %+v, want its URL only", x)
 		}
+	}
+}
+
+// A picture with "STOP" under it is a message; but Twilio's own opt-out
+// handling (OptOutType=STOP) opts the number out, media or not.
+func TestMediaAndKeywords(t *testing.T) {
+	e := newEnv(t)
+	withMedia := func(body string, extra ...[2]string) [][2]string {
+		form := textForm(newSID(), adaNum, supportNum, body, append([][2]string{{"MediaUrl0", "https://api.twilio.com/media/ME9"}, {"MediaContentType0", "image/jpeg"}}, extra...)...)
+		for i := range form {
+			if form[i][0] == "NumMedia" {
+				form[i][1] = "1"
+			}
+		}
+		return form
+	}
+	if w := e.post(InboundPath, withMedia("STOP")); w.Code != http.StatusOK {
+		t.Fatalf("picture captioned STOP: %d %s", w.Code, w.Body)
+	}
+	if st, found, err := e.db.ConsentState(context.Background(), router.ChannelSMS, adaNum); err != nil || (found && st.Blocks()) {
+		t.Fatalf("a picture captioned STOP opted the number out: %+v %v %v", st, found, err)
+	}
+	if w := e.post(InboundPath, withMedia("please stop", [2]string{"OptOutType", "STOP"})); w.Code != http.StatusOK {
+		t.Fatalf("OptOutType=STOP with media: %d %s", w.Code, w.Body)
+	}
+	if st, found, err := e.db.ConsentState(context.Background(), router.ChannelSMS, adaNum); err != nil || !found || !st.Blocks() {
+		t.Fatalf("Twilio's OptOutType=STOP with media did not opt the number out: %+v %v %v", st, found, err)
 	}
 }
