@@ -204,3 +204,19 @@ func TestKeywordsStartNoContact(t *testing.T) {
 		t.Fatalf("YES from a number that never opted out: %d contacts, want 1", len(cs))
 	}
 }
+
+// Twilio's retry of a START (its answer lost) is still the START: it
+// starts no contact, though the number no longer opted out.
+func TestStartRetried(t *testing.T) {
+	e := newEnv(t)
+	e.text(newSID(), adaNum, supportNum, "STOP")
+	start := newSID()
+	e.text(start, adaNum, supportNum, "START")
+	e.text(start, adaNum, supportNum, "START") // the retry
+	if cs := e.contactsOf(adaNum); len(cs) != 0 {
+		t.Fatalf("START and its retry started %d contacts, want none", len(cs))
+	}
+	if st, found, _ := e.db.ConsentState(e.ctx, router.ChannelSMS, adaNum); !found || st.Blocks() || st.MessageID != start {
+		t.Fatalf("after START: %+v %v, want the START in force", st, found)
+	}
+}

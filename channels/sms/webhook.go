@@ -275,7 +275,9 @@ func (c *Channel) receive(ctx context.Context, t text) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if found && e.Blocks() {
+		// The number opted out; or this very text opted it back in
+		// already (Twilio's retry of a START whose answer was lost).
+		if found && (e.Blocks() || e.MessageID == t.sid) {
 			if err := c.record(ctx, t, consent.OptIn, word); err != nil {
 				return "", err
 			}
