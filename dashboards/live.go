@@ -372,8 +372,14 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		v.expiry = time.AfterFunc(time.Until(who.ExpiresAt), func() { c.Close(closeSessionEnded, "session expired") })
 	}
 	l.viewers[c] = v
-	l.mu.Unlock()
+	// Queued under the lock: a broadcast that lists c sends after it. A
+	// board built meanwhile may be newer than first: the next tick sends
+	// the board again to everyone (last forgotten), so c is at most a
+	// tick behind.
 	_ = c.Send(first)
+	l.last = nil
+	l.mu.Unlock()
+	l.mark()
 	_ = c.Serve(func(data []byte, text bool) {
 		var req monitorRequest
 		if !text || strictjson.Decode(data, &req) != nil || req.Type != frameMonitor {
