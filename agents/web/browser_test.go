@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // The customer messages that must show as text and run nothing. The second
@@ -102,7 +104,7 @@ func TestDesktopInBrowser(t *testing.T) {
 	for _, want := range []string{"Ada Lovelace", "chat · billing · waited 42 s", "Accept", "Decline",
 		"ada@example.com", "VERIFIED", "+44 20 7946 0000", "CLAIMED", "gold", "1,200",
 		"Why you: Ada's relationship manager · billing 5 (needs 3)", "Router's reason", "Charged twice for March",
-		"Annual plan −15 %", "pays monthly for 14 months", "Two months free every year", "solved", "abandoned", "Alt+A"} {
+		"Annual plan −15 %", "pays monthly for 14 months", "Two months free every year", "History: 2 earlier contacts", "Alt+A"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("offer card lacks %q:\n%s", want, card)
 		}
@@ -120,6 +122,11 @@ func TestDesktopInBrowser(t *testing.T) {
 	}
 	if got := d.focused(); got != "accept" {
 		t.Errorf("focus while ringing: %q, want accept", got)
+	}
+	// The history is folded away; opened, its dispositions are labelled.
+	d.do("open the history", chromedp.Click(chromedp.CSS(`#offer details.history summary`)))
+	if card := d.offerText(); !strings.Contains(card, "closed · Solved") || !strings.Contains(card, "abandoned") {
+		t.Errorf("the history opened: want the labelled disposition and the abandon:\n%s", card)
 	}
 	// Outcomes are recorded once the contact is the agent's, not while
 	// it rings.

@@ -365,6 +365,7 @@ function setOffer(offer) {
   ui.offerTitle.textContent = customerName(pop);
   fill(ui.offerPop, renderScreenPop(pop, {
     firstMessages: true,
+    dispositionLabel,
   }));
   ui.offer.dataset.contactId = offer.contact_id;
   ui.accept.disabled = false;
@@ -373,6 +374,12 @@ function setOffer(offer) {
   tick();
   desk.countdownTimer = setInterval(tick, 250);
   if (fresh) announce(offer);
+}
+
+// dispositionLabel names a disposition code by its configured label.
+function dispositionLabel(code) {
+  const d = (desk.dispositions || []).find((x) => x.code === code);
+  return (d && d.label) || code;
 }
 
 // ---- announcing an offer ----
@@ -541,6 +548,7 @@ const conversationDesk = {
   looking,
   dispositions: () => desk.dispositions,
   agentID: () => (desk.agent && desk.agent.id) || "",
+  dispositionLabel,
   wrapUpUntil: () => (desk.agent && desk.agent.wrapup_until) || "",
   verificationMethods: () => desk.verificationMethods || [],
   smsMaxSegments: () => desk.smsMaxSegments || 0,

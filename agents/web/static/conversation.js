@@ -353,6 +353,7 @@ export class Conversation {
         outcome: (offerID) => this.desk.outcome(this.id, offerID),
         onOutcome: (offerID, outcome) => this.desk.recordOutcome(this.id, offerID, outcome).then(() => this.renderPop()),
         verifyMethods: this.contact.state === "assigned" ? this.desk.verificationMethods() : [],
+        dispositionLabel: this.desk.dispositionLabel,
         onVerify: (method) => this.verify(method),
       }));
   }

@@ -37,7 +37,7 @@ export function renderScreenPop(pop, opts = {}) {
     renderWhyYou(contact),
     opts.firstMessages ? renderFirstMessages(contact) : null,
     renderOffers(pop.offers || [], pop.offers_withheld || "", opts),
-    renderHistory(pop.history || []),
+    renderHistory(pop.history || [], opts),
   );
 }
 
@@ -149,14 +149,20 @@ function renderOutcome(offerID, title, opts) {
   return h("div", { class: "outcomes" }, h("label", { for: id, class: "visually-hidden" }, `Outcome of ${title}`), sel);
 }
 
-function renderHistory(history) {
+// renderHistory lists the customer's earlier contacts, folded away
+// (one click opens it): the screen must fit without scrolling.
+// opts.dispositionLabel(code) names a disposition as the configuration
+// labels it.
+function renderHistory(history, opts) {
   if (history.length === 0) {
-    return h("section", { class: "history", "aria-label": "History" }, h("h3", {}, "History"), h("p", { class: "muted" }, "No earlier contacts."));
+    return h("section", { class: "history", "aria-label": "History" }, h("p", { class: "muted" }, "No earlier contacts."));
   }
-  return h("section", { class: "history", "aria-label": "History" },
-    h("h3", {}, "History"),
+  const label = opts.dispositionLabel || ((code) => code);
+  const n = history.length >= 10 ? "10 or more" : String(history.length);
+  return h("details", { class: "history", "aria-label": "History" },
+    h("summary", {}, `History: ${n} earlier contact${history.length === 1 ? "" : "s"}`),
     h("ul", {}, history.slice(0, 10).map((c) => {
-      const outcome = c.disposition ? `${c.state || ""} · ${c.disposition}` : c.state || "";
+      const outcome = c.disposition ? `${c.state || ""} · ${label(c.disposition)}` : c.state || "";
       return h("li", {},
         h("span", { class: "channel" }, c.channel || ""),
         " ",
