@@ -5,7 +5,7 @@ PKGS     := ./...
 # Fuzz targets run by `make fuzz`, each for FUZZTIME.
 FUZZTIME ?= 30s
 
-.PHONY: all build run test test-short bench bench-import fuzz vet fmt clean
+.PHONY: all build run test test-short bench bench-import fuzz vet fmt clean screenshots
 
 all: build
 
@@ -56,3 +56,8 @@ fmt:
 
 clean:
 	rm -rf $(BIN)
+
+# The screenshots in docs/screenshots (the README shows them), taken at
+# 1366×768 by the browser tests against the real daemon.
+screenshots:
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDesktopEndToEnd|TestDashboardEndToEnd|TestMonitorAndWhisper' ./agents/web/
