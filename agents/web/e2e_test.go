@@ -395,4 +395,23 @@ func TestMonitorAndWhisper(t *testing.T) {
 		t.Errorf("stored directions: %v", kinds)
 	}
 	t.Logf("screenshot: %s", sup.screenshot("dashboard-monitor"))
+
+	// The supervisor reassigns the contact to a queue, and sets alice
+	// away for a meeting.
+	sup.do("pick a queue", chromedp.Focus(chromedp.ID("reassign")))
+	sup.waitFor("the reassign choices", `document.querySelector('#reassign option[value="queue:general"]') !== null`)
+	sup.do("reassign", chromedp.SetValue(chromedp.ID("reassign"), "queue:general"), chromedp.Click(chromedp.CSS(`#reassign-form button`)))
+	agent.waitFor("the contact gone from alice", panel(c.ID)+` === null`)
+	var moved struct{ Queue, State string }
+	rd.call(t, "GET", "/api/v1/contacts/"+c.ID, nil, &moved)
+	if moved.Queue != "general" {
+		t.Errorf("after the reassignment: queue %q, want general", moved.Queue)
+	}
+	sup.do("set alice away", chromedp.SetValue(chromedp.CSS(`select.set-state[data-agent="alice"]`), "away:meeting"))
+	agent.waitFor("alice away", `document.getElementById("state-select").dataset.state === "away"`)
+	var alice struct{ State, Reason string }
+	rd.call(t, "GET", "/api/v1/agents/alice", nil, &alice)
+	if alice.State != "away" || alice.Reason != "meeting" {
+		t.Errorf("alice: %s (%s), want away (meeting)", alice.State, alice.Reason)
+	}
 }

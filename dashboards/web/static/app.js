@@ -13,6 +13,7 @@ const ui = {
   whisperForm: $("whisper-form"), whisper: $("whisper"), whisperError: $("whisper-error"), monitorStop: $("monitor-stop"),
 };
 let monitored = ""; // the contact monitored, or ""
+let monitoredAgent = ""; // the agent holding it, as the conversation said
 let transcript = new Map(); // seq → message of the monitored contact
 
 let socket = null;
@@ -106,6 +107,7 @@ function connect() {
     } else if (f.type === "conversation" && f.data && f.data.contact && f.data.contact.id === monitored) {
       transcript = new Map((f.data.messages || []).map((m) => [m.seq, m]));
       const c = f.data.contact;
+      monitoredAgent = c.agent_id || "";
       ui.monitorMeta.textContent = [c.channel, c.queue, c.state, c.agent_id ? `with ${c.agent_id}` : "", c.subject].filter(Boolean).join(" · ");
       renderTranscript();
     } else if (f.type === "message" && f.data && f.data.contact_id === monitored) {
@@ -197,9 +199,13 @@ function render() {
       el("td", {}, Object.entries(a.load || {}).map(([ch, l]) => `${ch} ${l.used}/${l.capacity}`).join(" · ") || "—"),
       el("td", {}, (a.contacts || []).length === 0 ? "0" : (a.contacts || []).map((id) =>
         el("button", { type: "button", class: "link", "data-contact": id, "aria-label": `Monitor ${a.name || a.id}'s contact ${id}` }, "monitor"))),
-      el("td", {}, (a.queues || []).join(", ") || "—"));
+      el("td", {}, (a.queues || []).join(", ") || "—"),
+      el("td", {}, stateMenu(a)));
   });
-  ui.agents.replaceChildren(...agents);
+  // Rebuilding the rows would close a menu the supervisor has open.
+  if (!ui.agents.contains(document.activeElement) || document.activeElement.tagName !== "SELECT") {
+    ui.agents.replaceChildren(...agents);
+  }
 }
 
 // ---- monitoring a conversation and whispering to its agent ----
@@ -216,7 +222,10 @@ function monitor(id) {
   ui.monitorMeta.textContent = id ? "Loading…" : "";
   renderTranscript();
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "monitor", data: { contact_id: id } }));
-  if (id) ui.whisper.focus();
+  if (id) {
+    fillReassign();
+    ui.whisper.focus();
+  }
 }
 
 ui.monitorStop.addEventListener("click", () => monitor(""));
@@ -241,6 +250,62 @@ function renderTranscript() {
   ui.monitorMessages.replaceChildren(...items);
   ui.monitorMessages.scrollTop = ui.monitorMessages.scrollHeight;
 }
+
+// ---- supervisor actions: an agent's state, reassigning a contact ----
+
+// stateMenu sets an agent's state; the reasons are those seen on the
+// board, and any the supervisor types.
+function stateMenu(a) {
+  const sel = el("select", { class: "set-state", "data-agent": a.id, "aria-label": `Set ${a.name || a.id}'s state` },
+    el("option", { value: "" }, "Set…"),
+    el("option", { value: "available" }, "Available"),
+    el("option", { value: "away:meeting" }, "Away · meeting"),
+    el("option", { value: "away:" }, "Away · other…"),
+    el("option", { value: "offline" }, "Offline"));
+  return sel;
+}
+
+ui.agents.addEventListener("change", async (ev) => {
+  const sel = ev.target.closest("select.set-state");
+  if (!sel || !sel.value) return;
+  let [state, reason] = sel.value.split(":");
+  if (state === "away" && !reason) reason = (prompt("Away reason (one word, such as coaching):") || "").trim();
+  const body = { state };
+  if (reason) body.reason = reason;
+  const r = await api("PUT", `/api/v1/agents/${encodeURIComponent(sel.dataset.agent)}/state`, body);
+  sel.value = "";
+  sel.blur();
+  if (!r.ok) alertOnce((r.data && r.data.error && r.data.error.message) || `State not set (HTTP ${r.status}).`);
+});
+
+function alertOnce(text) {
+  ui.alerts.prepend(el("p", { class: "alert", role: "alert" }, text));
+}
+
+// The reassign picker offers the queues and the agents of the board.
+function fillReassign() {
+  const sel = $("reassign");
+  const chosen = sel.value;
+  sel.replaceChildren(el("option", { value: "" }, "Choose…"),
+    el("optgroup", { label: "Queues" }, ((board && board.queues) || []).map((q) => el("option", { value: `queue:${q.name}` }, q.name))),
+    el("optgroup", { label: "Agents" }, ((board && board.agents) || []).filter((a) => a.state !== "offline").map((a) => el("option", { value: `agent:${a.id}` }, `${a.name || a.id} (${a.state})`))));
+  sel.value = chosen;
+}
+
+$("reassign").addEventListener("focus", fillReassign);
+$("reassign-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const v = $("reassign").value;
+  if (!v || !monitored) return;
+  const i = v.indexOf(":");
+  // On behalf of the agent who holds it (the API asks who).
+  const body = v.slice(0, i) === "agent" ? { to_agent: v.slice(i + 1) } : { queue: v.slice(i + 1) };
+  if (monitoredAgent) body.agent_id = monitoredAgent;
+  const r = await api("POST", `/api/v1/contacts/${encodeURIComponent(monitored)}/transfer`, body);
+  ui.whisperError.hidden = r.ok;
+  ui.whisperError.textContent = r.ok ? "" : (r.data && r.data.error && r.data.error.message) || `Not reassigned (HTTP ${r.status}).`;
+  if (r.ok) monitor(monitored); // the conversation as it is now
+});
 
 // ---- the routing log: every decision about a contact, with its reason ----
 
