@@ -13,6 +13,7 @@ const ui = {
   whisperForm: $("whisper-form"), whisper: $("whisper"), whisperError: $("whisper-error"), monitorStop: $("monitor-stop"),
 };
 let monitored = ""; // the contact monitored, or ""
+const agentRows = new Map(); // agent id → {tr, cells, key}: the agents' rows, kept
 let monitoredAgent = ""; // the agent holding it, as the conversation said
 let transcript = new Map(); // seq → message of the monitored contact
 
@@ -188,23 +189,40 @@ function render() {
   ui.alerts.replaceChildren(...alerts.map((t) => el("p", { class: "alert", role: "alert" }, t)));
   const first = (board.queues || [])[0];
   ui.windowNote.textContent = first ? `Service level, ASA, answered and abandoned: the last ${dur(first.service_level.window_seconds)}.` : "No queues.";
-  const agents = (board.agents || []).map((a) => {
+  // Rows are kept per agent and their cells updated in place, so that a
+  // menu or button the supervisor is using is never swapped under them.
+  const agentTrs = (board.agents || []).map((a) => {
     const inState = (Date.parse(board.at) - Date.parse(a.state_since)) / 1000 + extra;
     const label = a.state === "available" && a.ringing ? "available · ringing" : a.state;
-    return el("tr", { "data-agent": a.id },
-      el("th", { scope: "row" }, a.name || a.id),
-      el("td", {}, el("span", { class: `state ${a.state}` }, label), a.reason ? el("span", { class: "muted" }, ` (${a.reason})`) : null),
-      el("td", {}, dur(inState)),
-      el("td", {}, a.connected ? "open" : "closed"),
-      el("td", {}, Object.entries(a.load || {}).map(([ch, l]) => `${ch} ${l.used}/${l.capacity}`).join(" · ") || "—"),
-      el("td", {}, (a.contacts || []).length === 0 ? "0" : (a.contacts || []).map((id) =>
-        el("button", { type: "button", class: "link", "data-contact": id, "aria-label": `Monitor ${a.name || a.id}'s contact ${id}` }, "monitor"))),
-      el("td", {}, (a.queues || []).join(", ") || "—"),
-      el("td", {}, stateMenu(a)));
+    let r = agentRows.get(a.id);
+    if (!r) {
+      const cells = Array.from({ length: 7 }, (_, i) => el(i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : {}));
+      r = { tr: el("tr", { "data-agent": a.id }, cells, el("td", {}, stateMenu(a))), cells, key: [] };
+      agentRows.set(a.id, r);
+    }
+    const content = [
+      [a.name || a.id],
+      [el("span", { class: `state ${a.state}` }, label), a.reason ? el("span", { class: "muted" }, ` (${a.reason})`) : null],
+      [dur(inState)],
+      [a.connected ? "open" : "closed"],
+      [Object.entries(a.load || {}).map(([ch, l]) => `${ch} ${l.used}/${l.capacity}`).join(" · ") || "—"],
+      (a.contacts || []).length === 0 ? ["0"] : (a.contacts || []).map((id) =>
+        el("button", { type: "button", class: "link", "data-contact": id, "aria-label": `Monitor ${a.name || a.id}'s contact ${id}` }, "monitor")),
+      [(a.queues || []).join(", ") || "—"],
+    ];
+    content.forEach((parts, i) => {
+      const key = JSON.stringify(parts.map((p) => (p instanceof Node ? p.outerHTML : p)));
+      if (r.key[i] !== key) {
+        r.cells[i].replaceChildren(...parts.filter((p) => p !== null).map((p) => (p instanceof Node ? p : String(p))));
+        r.key[i] = key;
+      }
+    });
+    return r.tr;
   });
-  // Rebuilding the rows would close a menu the supervisor has open.
-  if (!ui.agents.contains(document.activeElement) || document.activeElement.tagName !== "SELECT") {
-    ui.agents.replaceChildren(...agents);
+  const ids = new Set((board.agents || []).map((a) => a.id));
+  for (const id of [...agentRows.keys()]) if (!ids.has(id)) agentRows.delete(id);
+  if (agentTrs.length !== ui.agents.children.length || agentTrs.some((tr, i) => ui.agents.children[i] !== tr)) {
+    ui.agents.replaceChildren(...agentTrs);
   }
 }
 
