@@ -128,7 +128,9 @@ type Config struct {
 	// Attachments bounds the files messages carry.
 	Attachments Attachments `yaml:"attachments" json:"attachments"`
 	// Chat configures the web chat channel; without topics it is off.
-	Chat   Chat    `yaml:"chat" json:"chat"`
+	Chat Chat `yaml:"chat" json:"chat"`
+	// Email configures the email channel; without mailboxes it is off.
+	Email  Email   `yaml:"email,omitempty" json:"email,omitempty"`
 	Agents []Agent `yaml:"agents,omitempty" json:"agents,omitempty"`
 	// Supervisors are the supervisors who log in with a password; their
 	// password hashes are set in the store when the daemon starts.
@@ -574,6 +576,9 @@ func (c *Config) applyDefaults() {
 		if c.Supervisors[i].Name == "" {
 			c.Supervisors[i].Name = c.Supervisors[i].ID
 		}
+	}
+	for i := range c.Email.Mailboxes {
+		c.Email.Mailboxes[i].applyDefaults()
 	}
 	for i := range c.Queues {
 		if c.Queues[i].Strategy == "" {

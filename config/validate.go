@@ -88,6 +88,7 @@ func (c *Config) Validate() error {
 	v.customers()
 	v.attachments()
 	v.chat()
+	v.email()
 	v.calendars()
 	v.agents()
 	v.supervisors()

@@ -332,6 +332,24 @@ var migrations = []migration{
 )`,
 		},
 	},
+	{
+		version: 11,
+		name:    "email mailbox checkpoints",
+		stmts: []string{
+			// How far the email channel has read each mailbox: the
+			// mailbox's UIDVALIDITY and the highest UID taken in. It is
+			// written after the contacts it covers are committed; a
+			// replay from an older checkpoint is harmless (the messages'
+			// external ids are unique), see docs/email.md.
+			`CREATE TABLE email_checkpoints (
+	mailbox      TEXT PRIMARY KEY,  -- the configured mailbox name
+	uid_validity BIGINT NOT NULL,
+	last_uid     BIGINT NOT NULL,
+	since        BIGINT NOT NULL,   -- unix ns UTC: the internal date read from after a UIDVALIDITY change
+	updated_at   BIGINT NOT NULL    -- unix ns UTC
+)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

@@ -1,0 +1,257 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// Email configures the email channel (package channels/email): the
+// mailboxes it reads and what its Message-IDs and sender checks use.
+// Without mailboxes it is off.
+type Email struct {
+	// Domain is the right-hand side of the Message-IDs routerd generates
+	// ("<…@support.example.com>"); a customer's reply is joined to its
+	// conversation by them. Required with mailboxes.
+	Domain string `yaml:"domain" json:"domain"`
+	// AuthservID is the authserv-id of the firm's own receiving server:
+	// only its Authentication-Results header (dmarc=pass, or an aligned
+	// dkim or spf pass) makes a sender's address verified; any other
+	// sender's address is a claim. Empty: every address is a claim.
+	AuthservID string `yaml:"authserv_id,omitempty" json:"authserv_id,omitempty"`
+	// Mailboxes are read one fetcher each; a failing one never stops the
+	// others.
+	Mailboxes []Mailbox `yaml:"mailboxes,omitempty" json:"mailboxes,omitempty"`
+}
+
+// Enabled reports whether the email channel runs.
+func (e Email) Enabled() bool { return len(e.Mailboxes) > 0 }
+
+// Mailbox security modes (Mailbox.Security).
+const (
+	SecurityTLS      = "tls"
+	SecurityStartTLS = "starttls"
+	SecurityPlain    = "plain"
+)
+
+// Mailbox actions after intake (Mailbox.After).
+const (
+	AfterSeen = "seen"
+	AfterMove = "move"
+)
+
+// StartNow is Mailbox.Start's value that reads only mail arriving after
+// the first connect.
+const StartNow = "now"
+
+// Defaults of a mailbox.
+const (
+	DefaultMailboxFolder = "INBOX"
+	DefaultPollInterval  = router.Duration(time.Minute)
+	DefaultResync        = router.Duration(15 * time.Minute)
+)
+
+// Mailbox is one IMAP mailbox the email channel reads. Exactly one of
+// PasswordEnv and PasswordFile is set: the password is never in the file.
+type Mailbox struct {
+	// Name identifies the mailbox in logs, /readyz and the store's
+	// checkpoint; unique. Renaming it reads the mailbox as new.
+	Name string `yaml:"name" json:"name"`
+	Host string `yaml:"host" json:"host"`
+	// Port defaults to 993 with tls, 143 otherwise.
+	Port int `yaml:"port" json:"port"`
+	// Security is tls (the default), starttls, or plain, which needs
+	// AllowPlaintext (for tests and a local demo only).
+	Security       string `yaml:"security" json:"security"`
+	AllowPlaintext bool   `yaml:"allow_plaintext,omitempty" json:"allow_plaintext,omitempty"`
+	User           string `yaml:"user" json:"user"`
+	// PasswordEnv names an environment variable holding the password;
+	// PasswordFile a file holding it (trailing newline trimmed).
+	PasswordEnv  string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
+	PasswordFile string `yaml:"password_file,omitempty" json:"password_file,omitempty"`
+	// Folder is read (default INBOX). Never the Sent folder.
+	Folder string `yaml:"folder" json:"folder"`
+	// Queue takes the contacts the mailbox brings.
+	Queue string `yaml:"queue" json:"queue"`
+	// Desk names the mailboxes that are one desk: the same Message-ID in
+	// two mailboxes of one desk is one message, in two desks two. Empty
+	// is the mailbox's own name.
+	Desk string `yaml:"desk,omitempty" json:"desk,omitempty"`
+	// After is what is done to a message once its contact is committed:
+	// seen (the default) sets \Seen, move moves it to MoveTo.
+	After  string `yaml:"after" json:"after"`
+	MoveTo string `yaml:"move_to,omitempty" json:"move_to,omitempty"`
+	// Start is where a mailbox never read before starts: "now" (the
+	// default: only mail arriving from the first connect on) or a date
+	// "2006-01-02" (mail received since that day). Never the whole
+	// history by surprise.
+	Start string `yaml:"start" json:"start"`
+	// PollInterval is how often a server without IDLE is asked for new
+	// mail; Resync how often the mailbox is read again from its
+	// checkpoint as a safety net, IDLE or not.
+	PollInterval router.Duration `yaml:"poll_interval" json:"poll_interval"`
+	Resync       router.Duration `yaml:"resync" json:"resync"`
+}
+
+// DeskName is the desk the mailbox belongs to (Desk, or its Name).
+func (m Mailbox) DeskName() string {
+	if m.Desk != "" {
+		return m.Desk
+	}
+	return m.Name
+}
+
+// StartTime is the day a never-read mailbox starts from; zero for "now".
+func (m Mailbox) StartTime() (time.Time, error) {
+	if m.Start == "" || m.Start == StartNow {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, m.Start)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("invalid start %q (want %q or a date such as \"2026-01-31\")", m.Start, StartNow)
+	}
+	return t, nil
+}
+
+// Password reads the mailbox's password from its environment variable
+// or file (env looks up variables; nil is os.LookupEnv).
+func (m Mailbox) Password(env func(string) (string, bool)) (string, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	switch {
+	case m.PasswordEnv != "" && m.PasswordFile != "":
+		return "", fmt.Errorf("both password_env and password_file are set (want exactly one)")
+	case m.PasswordEnv != "":
+		v, ok := env(m.PasswordEnv)
+		if !ok || v == "" {
+			return "", fmt.Errorf("environment variable %s is not set or empty (want it to hold the mailbox's password)", m.PasswordEnv)
+		}
+		return v, nil
+	case m.PasswordFile != "":
+		b, err := os.ReadFile(m.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("cannot read %s: %v (want a file holding the mailbox's password)", m.PasswordFile, err)
+		}
+		v := strings.TrimRight(string(b), "\r\n")
+		if v == "" {
+			return "", fmt.Errorf("%s is empty (want the mailbox's password)", m.PasswordFile)
+		}
+		return v, nil
+	}
+	return "", fmt.Errorf("neither password_env nor password_file is set (want exactly one)")
+}
+
+// applyMailboxDefaults fills in what a mailbox leaves out.
+func (m *Mailbox) applyDefaults() {
+	if m.Security == "" {
+		m.Security = SecurityTLS
+	}
+	if m.Port == 0 {
+		m.Port = 143
+		if m.Security == SecurityTLS {
+			m.Port = 993
+		}
+	}
+	if m.Folder == "" {
+		m.Folder = DefaultMailboxFolder
+	}
+	if m.After == "" {
+		m.After = AfterSeen
+	}
+	if m.Start == "" {
+		m.Start = StartNow
+	}
+	if m.PollInterval == 0 {
+		m.PollInterval = DefaultPollInterval
+	}
+	if m.Resync == 0 {
+		m.Resync = DefaultResync
+	}
+}
+
+// email checks the email channel's configuration.
+func (v *validator) email() {
+	e := v.c.Email
+	if !e.Enabled() {
+		return
+	}
+	if e.Domain == "" || strings.ContainsAny(e.Domain, "<>@ \t") || !strings.Contains(e.Domain, ".") && e.Domain != "localhost" {
+		v.errf("email.domain", "%q (want the domain of routerd's Message-IDs, such as \"support.example.com\")", e.Domain)
+	}
+	queues := map[string]bool{}
+	for _, q := range v.c.Queues {
+		queues[q.Name] = true
+	}
+	names := map[string]string{}
+	for i, m := range e.Mailboxes {
+		p := indexPath("email.mailboxes", i)
+		if v.name(p+".name", m.Name, "mailbox name") {
+			if first, dup := names[m.Name]; dup {
+				v.errf(p+".name", "duplicate mailbox name %q%s", m.Name, v.firstAt(first))
+			}
+			names[m.Name] = p + ".name"
+		}
+		if m.Desk != "" {
+			v.name(p+".desk", m.Desk, "desk name")
+		}
+		if m.Host == "" || strings.ContainsAny(m.Host, " /") {
+			v.errf(p+".host", "%q (want the IMAP server's host name, such as \"imap.example.com\")", m.Host)
+		}
+		if m.Port < 1 || m.Port > 65535 {
+			v.errf(p+".port", "%d (want 1 to 65535, such as 993)", m.Port)
+		}
+		switch m.Security {
+		case SecurityTLS, SecurityStartTLS:
+		case SecurityPlain:
+			if !m.AllowPlaintext {
+				v.errf(p+".security", "plain sends the password unencrypted (want tls or starttls; plain only with allow_plaintext: true, for tests)")
+			} else if ip := net.ParseIP(m.Host); m.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+				v.errf(p+".security", "plain to %s, which is not a loopback address (want tls or starttls)", m.Host)
+			}
+		default:
+			v.errf(p+".security", "unknown security %q (want tls, starttls or plain)", m.Security)
+		}
+		if m.User == "" {
+			v.errf(p+".user", "empty (want the IMAP login, such as \"support@example.com\")")
+		}
+		if _, err := m.Password(v.c.lookupEnv()); err != nil {
+			field := p + ".password_env"
+			if m.PasswordFile != "" && m.PasswordEnv == "" {
+				field = p + ".password_file"
+			}
+			v.errf(field, "%v", err)
+		}
+		if strings.EqualFold(m.Folder, "Sent") || strings.EqualFold(m.Folder, "Sent Items") {
+			v.errf(p+".folder", "%q is the sent folder: routerd's own copies are never read (want the folder customers write to, such as INBOX)", m.Folder)
+		}
+		if !queues[m.Queue] {
+			v.errf(p+".queue", "queue %q is not declared under queues", m.Queue)
+		}
+		switch m.After {
+		case AfterSeen:
+			if m.MoveTo != "" {
+				v.errf(p+".move_to", "set with after: seen (want after: move, or no move_to)")
+			}
+		case AfterMove:
+			if m.MoveTo == "" || m.MoveTo == m.Folder {
+				v.errf(p+".move_to", "%q (want the folder taken-in mail moves to, other than %q)", m.MoveTo, m.Folder)
+			}
+		default:
+			v.errf(p+".after", "unknown action %q (want seen or move)", m.After)
+		}
+		if _, err := m.StartTime(); err != nil {
+			v.errf(p+".start", "%v", err)
+		}
+		if m.PollInterval < router.Duration(time.Second) {
+			v.errf(p+".poll_interval", "%s (want at least 1s, such as \"60s\")", m.PollInterval.D())
+		}
+		if m.Resync < router.Duration(time.Minute) {
+			v.errf(p+".resync", "%s (want at least 1m, such as \"15m\")", m.Resync.D())
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// EmailCheckpoint is how far the email channel has read one mailbox.
+type EmailCheckpoint struct {
+	// UIDValidity is the mailbox's UIDVALIDITY when LastUID was read;
+	// UIDs of another UIDVALIDITY mean nothing.
+	UIDValidity uint32
+	// LastUID is the highest UID whose message is committed (and, when
+	// configured, flagged or moved).
+	LastUID uint32
+	// Since is the internal date of the newest message read: after a
+	// UIDVALIDITY change the channel reads again from the day before it.
+	Since     time.Time
+	UpdatedAt time.Time
+}
+
+// EmailCheckpoint returns mailbox's checkpoint; found is false when none
+// is stored (the mailbox was never read).
+func (db *DB) EmailCheckpoint(ctx context.Context, mailbox string) (cp EmailCheckpoint, found bool, err error) {
+	var validity, last, since, updated int64
+	err = db.read.QueryRowContext(ctx, rebind(db.dialect,
+		`SELECT uid_validity, last_uid, since, updated_at FROM email_checkpoints WHERE mailbox = ?`), mailbox).
+		Scan(&validity, &last, &since, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return EmailCheckpoint{}, false, nil
+	}
+	if err != nil {
+		return EmailCheckpoint{}, false, fmt.Errorf("store: email checkpoint %q: %w", mailbox, err)
+	}
+	return EmailCheckpoint{UIDValidity: uint32(validity), LastUID: uint32(last), Since: fromNanos(since),
+		UpdatedAt: fromNanos(updated)}, true, nil
+}
+
+// PutEmailCheckpoint stores mailbox's checkpoint, replacing the one
+// before.
+func (db *DB) PutEmailCheckpoint(ctx context.Context, mailbox string, cp EmailCheckpoint) error {
+	if cp.UpdatedAt.IsZero() {
+		cp.UpdatedAt = time.Now()
+	}
+	return db.inTx(ctx, "put email checkpoint "+mailbox, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, rebind(db.dialect, `INSERT INTO email_checkpoints (mailbox, uid_validity, last_uid, since, updated_at)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid,
+	since = excluded.since, updated_at = excluded.updated_at`),
+			mailbox, int64(cp.UIDValidity), int64(cp.LastUID), toNanos(cp.Since), toNanos(cp.UpdatedAt))
+		return err
+	})
+}

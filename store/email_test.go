@@ -1,0 +1,34 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestEmailCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if _, found, err := db.EmailCheckpoint(ctx, "support"); err != nil || found {
+		t.Fatalf("EmailCheckpoint of a mailbox never read: found %v, err %v; want false, nil", found, err)
+	}
+	since := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	for _, cp := range []EmailCheckpoint{
+		{UIDValidity: 7, LastUID: 12, Since: since},
+		{UIDValidity: 4294967295, LastUID: 4294967295, Since: since.Add(time.Hour)}, // the largest UIDs IMAP has
+	} {
+		if err := db.PutEmailCheckpoint(ctx, "support", cp); err != nil {
+			t.Fatalf("PutEmailCheckpoint: %v", err)
+		}
+		got, found, err := db.EmailCheckpoint(ctx, "support")
+		if err != nil || !found {
+			t.Fatalf("EmailCheckpoint: found %v, err %v", found, err)
+		}
+		if got.UIDValidity != cp.UIDValidity || got.LastUID != cp.LastUID || !got.Since.Equal(cp.Since) || got.UpdatedAt.IsZero() {
+			t.Errorf("got %+v, want %+v with UpdatedAt set", got, cp)
+		}
+	}
+	if _, found, _ := db.EmailCheckpoint(ctx, "sales"); found {
+		t.Errorf("another mailbox's checkpoint found; want each mailbox its own")
+	}
+}
