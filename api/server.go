@@ -97,6 +97,11 @@ type Options struct {
 	// MaxMessageAttachmentBytes bounds the files of one message; 0 means
 	// DefaultMaxMessageAttachmentBytes.
 	MaxMessageAttachmentBytes int64
+	// ReadyDetails, when set, adds the state of components that may
+	// fail on their own (each email mailbox) to /readyz under
+	// "details". They never make the daemon unready: one failing mailbox
+	// must not take the agents' API out of a load balancer.
+	ReadyDetails func() map[string]any
 }
 
 // Server is the HTTP API. It implements http.Handler and is safe for
@@ -122,6 +127,8 @@ type Server struct {
 	intake          *intake.Intake     // never nil
 	files           *attachments.Store // may be nil
 	maxMessageFiles int64
+	// readyDetails is Options.ReadyDetails; may be nil.
+	readyDetails func() map[string]any
 
 	// dummyMu guards dummy, the hash that logins with an unknown id are
 	// compared against (dummyHash); nil until made.
@@ -178,6 +185,7 @@ func New(o Options) (*Server, error) {
 		intake:          o.Intake,
 		files:           o.Attachments,
 		maxMessageFiles: o.MaxMessageAttachmentBytes,
+		readyDetails:    o.ReadyDetails,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes

@@ -16,26 +16,31 @@ type EmailCheckpoint struct {
 	// LastUID is the highest UID whose message is committed (and, when
 	// configured, flagged or moved).
 	LastUID uint32
-	// Since is the internal date of the newest message read: after a
-	// UIDVALIDITY change the channel reads again from the day before it.
-	Since     time.Time
+	// Since, when not zero, limits the reading to mail received since
+	// that day: while a first read from a start date, or a read again
+	// after a UIDVALIDITY change, is under way.
+	Since time.Time
+	// Newest is the internal date of the newest message taken in: after
+	// a UIDVALIDITY change the mailbox is read again from a little
+	// before it.
+	Newest    time.Time
 	UpdatedAt time.Time
 }
 
 // EmailCheckpoint returns mailbox's checkpoint; found is false when none
 // is stored (the mailbox was never read).
 func (db *DB) EmailCheckpoint(ctx context.Context, mailbox string) (cp EmailCheckpoint, found bool, err error) {
-	var validity, last, since, updated int64
+	var validity, last, since, newest, updated int64
 	err = db.read.QueryRowContext(ctx, rebind(db.dialect,
-		`SELECT uid_validity, last_uid, since, updated_at FROM email_checkpoints WHERE mailbox = ?`), mailbox).
-		Scan(&validity, &last, &since, &updated)
+		`SELECT uid_validity, last_uid, since, newest, updated_at FROM email_checkpoints WHERE mailbox = ?`), mailbox).
+		Scan(&validity, &last, &since, &newest, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return EmailCheckpoint{}, false, nil
 	}
 	if err != nil {
 		return EmailCheckpoint{}, false, fmt.Errorf("store: email checkpoint %q: %w", mailbox, err)
 	}
-	return EmailCheckpoint{UIDValidity: uint32(validity), LastUID: uint32(last), Since: fromNanos(since),
+	return EmailCheckpoint{UIDValidity: uint32(validity), LastUID: uint32(last), Since: fromNanos(since), Newest: fromNanos(newest),
 		UpdatedAt: fromNanos(updated)}, true, nil
 }
 
@@ -46,11 +51,11 @@ func (db *DB) PutEmailCheckpoint(ctx context.Context, mailbox string, cp EmailCh
 		cp.UpdatedAt = time.Now()
 	}
 	return db.inTx(ctx, "put email checkpoint "+mailbox, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, rebind(db.dialect, `INSERT INTO email_checkpoints (mailbox, uid_validity, last_uid, since, updated_at)
-VALUES (?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, rebind(db.dialect, `INSERT INTO email_checkpoints (mailbox, uid_validity, last_uid, since, newest, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid,
-	since = excluded.since, updated_at = excluded.updated_at`),
-			mailbox, int64(cp.UIDValidity), int64(cp.LastUID), toNanos(cp.Since), toNanos(cp.UpdatedAt))
+	since = excluded.since, newest = excluded.newest, updated_at = excluded.updated_at`),
+			mailbox, int64(cp.UIDValidity), int64(cp.LastUID), toNanos(cp.Since), toNanos(cp.Newest), toNanos(cp.UpdatedAt))
 		return err
 	})
 }

@@ -345,7 +345,8 @@ var migrations = []migration{
 	mailbox      TEXT PRIMARY KEY,  -- the configured mailbox name
 	uid_validity BIGINT NOT NULL,
 	last_uid     BIGINT NOT NULL,
-	since        BIGINT NOT NULL,   -- unix ns UTC: the internal date read from after a UIDVALIDITY change
+	since        BIGINT NOT NULL,   -- unix ns UTC: read only mail received since, while a pass by date is under way; 0 none
+	newest       BIGINT NOT NULL,   -- unix ns UTC: the internal date of the newest message taken in
 	updated_at   BIGINT NOT NULL    -- unix ns UTC
 )`,
 		},

@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/channels/chat"
+	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/customers"
@@ -211,6 +212,10 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 		// The chat delivers its agents' messages through the outbox.
 		opts.Outbound = append(opts.Outbound, router.ChannelChat)
 	}
+	if cfg.Email.Enabled() {
+		// Agents' replies on email contacts go out through the outbox.
+		opts.Outbound = append(opts.Outbound, router.ChannelEmail)
+	}
 	if in.rt, err = router.New(in.db, &opts); err != nil {
 		return nil, err
 	}
@@ -342,6 +347,17 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		offerSrc.Close()
 		return nil, nil, err
 	}
+	var mail *email.Channel
+	if cfg.Email.Enabled() {
+		if mail, err = newEmail(cfg, db, in, files, log); err != nil {
+			offerSrc.Close()
+			return nil, nil, err
+		}
+	}
+	var readyDetails func() map[string]any
+	if mail != nil {
+		readyDetails = func() map[string]any { return map[string]any{"email": mail.Status()} }
+	}
 	hooks, err := webhooks.New(webhooks.Options{Store: db, Webhooks: cfg.WebhookList(), AllowHTTP: cfg.WebhookAllowHTTP,
 		Retention: cfg.EventLogRetention.D(), Logger: log, OnActive: rt.SetEventLog})
 	if err != nil {
@@ -360,6 +376,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Intake:                    in,
 		Attachments:               files,
 		MaxMessageAttachmentBytes: cfg.Attachments.MaxMessageBytes,
+		ReadyDetails:              readyDetails,
 		OnSessionsEnded: func(login string, sessions []string) {
 			if hub != nil {
 				hub.EndSessions(login, sessions)
@@ -445,6 +462,11 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			}
 			return nil, nil, err
 		}
+	}
+	if mail != nil {
+		// Last: its contacts find every component ready. Closed first.
+		mail.Start()
+		closers = append([]func(){mail.Close}, closers...)
 	}
 	return mux, func() {
 		for _, c := range closers {

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+
+	"github.com/switchboard/switchboard/attachments"
+	"github.com/switchboard/switchboard/channels/email"
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/intake"
+	"github.com/switchboard/switchboard/store"
+)
+
+// newEmail makes the email channel of cfg's mailboxes (not started);
+// each mailbox's password is read from its environment variable or file
+// now.
+func newEmail(cfg *config.Config, db *store.DB, in *intake.Intake, files *attachments.Store, log *slog.Logger) (*email.Channel, error) {
+	o := email.Options{Intake: in, Store: db, Files: files, MaxAttachmentBytes: cfg.Attachments.MaxMessageBytes,
+		Domain: cfg.Email.Domain, AuthservID: cfg.Email.AuthservID, Logger: log}
+	for _, m := range cfg.Email.Mailboxes {
+		pw, err := m.Password(cfg.Env)
+		if err != nil {
+			return nil, fmt.Errorf("email mailbox %s: %w", m.Name, err)
+		}
+		start, err := m.StartTime()
+		if err != nil {
+			return nil, fmt.Errorf("email mailbox %s: %w", m.Name, err)
+		}
+		mb := email.Mailbox{Name: m.Name, Desk: m.DeskName(), Addr: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)),
+			User: m.User, Password: pw, Folder: m.Folder, Queue: m.Queue, Start: start,
+			PollInterval: m.PollInterval.D(), Resync: m.Resync.D()}
+		switch m.Security {
+		case config.SecurityTLS:
+			mb.Security = email.TLS
+		case config.SecurityStartTLS:
+			mb.Security = email.StartTLS
+		default:
+			mb.Security = email.Plain
+		}
+		if m.After == config.AfterMove {
+			mb.MoveTo = m.MoveTo
+		}
+		o.Mailboxes = append(o.Mailboxes, mb)
+	}
+	return email.New(o)
+}
