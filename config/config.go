@@ -580,6 +580,9 @@ func (c *Config) applyDefaults() {
 	for i := range c.Email.Mailboxes {
 		c.Email.Mailboxes[i].applyDefaults()
 	}
+	if c.Email.Enabled() {
+		c.Email.SMTP.applyDefaults()
+	}
 	for i := range c.Queues {
 		if c.Queues[i].Strategy == "" {
 			c.Queues[i].Strategy = router.LongestIdle

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/mail"
 	"os"
 	"strings"
 	"time"
@@ -26,6 +27,43 @@ type Email struct {
 	// Mailboxes are read one fetcher each; a failing one never stops the
 	// others.
 	Mailboxes []Mailbox `yaml:"mailboxes,omitempty" json:"mailboxes,omitempty"`
+	// SMTP is where agents' replies are submitted. Required with
+	// mailboxes.
+	SMTP SMTP `yaml:"smtp,omitempty" json:"smtp,omitempty"`
+	// Queues say who each queue's replies come from; every queue a
+	// mailbox feeds needs one. A contact transferred to a queue without
+	// one is answered from the first.
+	Queues []EmailQueue `yaml:"queues,omitempty" json:"queues,omitempty"`
+}
+
+// SMTP is the submission server of replies. Exactly one of PasswordEnv
+// and PasswordFile is set when User is.
+type SMTP struct {
+	Host string `yaml:"host" json:"host"`
+	// Port defaults to 465 with tls, 587 otherwise.
+	Port int `yaml:"port" json:"port"`
+	// Security is starttls (the default), tls, or plain (with
+	// AllowPlaintext, to a loopback address only).
+	Security       string `yaml:"security" json:"security"`
+	AllowPlaintext bool   `yaml:"allow_plaintext,omitempty" json:"allow_plaintext,omitempty"`
+	// User authenticates with PLAIN; empty submits without auth.
+	User         string `yaml:"user,omitempty" json:"user,omitempty"`
+	PasswordEnv  string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
+	PasswordFile string `yaml:"password_file,omitempty" json:"password_file,omitempty"`
+}
+
+// Password reads the SMTP password (see Mailbox.Password).
+func (s SMTP) Password(env func(string) (string, bool)) (string, error) {
+	return readSecret(env, s.PasswordEnv, s.PasswordFile, "the SMTP password")
+}
+
+// EmailQueue is who a queue's replies come from.
+type EmailQueue struct {
+	Queue       string `yaml:"queue" json:"queue"`
+	Address     string `yaml:"address" json:"address"`
+	DisplayName string `yaml:"display_name,omitempty" json:"display_name,omitempty"`
+	// Signature ends every reply's text.
+	Signature string `yaml:"signature,omitempty" json:"signature,omitempty"`
 }
 
 // Enabled reports whether the email channel runs.
@@ -120,26 +158,32 @@ func (m Mailbox) StartTime() (time.Time, error) {
 // Password reads the mailbox's password from its environment variable
 // or file (env looks up variables; nil is os.LookupEnv).
 func (m Mailbox) Password(env func(string) (string, bool)) (string, error) {
+	return readSecret(env, m.PasswordEnv, m.PasswordFile, "the mailbox's password")
+}
+
+// readSecret reads a secret from the environment variable envName or
+// the file (trailing newline trimmed); exactly one is set.
+func readSecret(env func(string) (string, bool), envName, file, what string) (string, error) {
 	if env == nil {
 		env = os.LookupEnv
 	}
 	switch {
-	case m.PasswordEnv != "" && m.PasswordFile != "":
+	case envName != "" && file != "":
 		return "", fmt.Errorf("both password_env and password_file are set (want exactly one)")
-	case m.PasswordEnv != "":
-		v, ok := env(m.PasswordEnv)
+	case envName != "":
+		v, ok := env(envName)
 		if !ok || v == "" {
-			return "", fmt.Errorf("environment variable %s is not set or empty (want it to hold the mailbox's password)", m.PasswordEnv)
+			return "", fmt.Errorf("environment variable %s is not set or empty (want it to hold %s)", envName, what)
 		}
 		return v, nil
-	case m.PasswordFile != "":
-		b, err := os.ReadFile(m.PasswordFile)
+	case file != "":
+		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", fmt.Errorf("cannot read %s: %v (want a file holding the mailbox's password)", m.PasswordFile, err)
+			return "", fmt.Errorf("cannot read %s: %v (want a file holding %s)", file, err, what)
 		}
 		v := strings.TrimRight(string(b), "\r\n")
 		if v == "" {
-			return "", fmt.Errorf("%s is empty (want the mailbox's password)", m.PasswordFile)
+			return "", fmt.Errorf("%s is empty (want %s)", file, what)
 		}
 		return v, nil
 	}
@@ -174,6 +218,19 @@ func (m *Mailbox) applyDefaults() {
 	}
 }
 
+// applyDefaults fills in what the SMTP server leaves out.
+func (s *SMTP) applyDefaults() {
+	if s.Security == "" {
+		s.Security = SecurityStartTLS
+	}
+	if s.Port == 0 {
+		s.Port = 587
+		if s.Security == SecurityTLS {
+			s.Port = 465
+		}
+	}
+}
+
 // email checks the email channel's configuration.
 func (v *validator) email() {
 	e := v.c.Email
@@ -186,6 +243,26 @@ func (v *validator) email() {
 	queues := map[string]bool{}
 	for _, q := range v.c.Queues {
 		queues[q.Name] = true
+	}
+	v.smtp(e.SMTP)
+	senders := map[string]bool{}
+	for i, q := range e.Queues {
+		p := indexPath("email.queues", i)
+		if !queues[q.Queue] {
+			v.errf(p+".queue", "queue %q is not declared under queues", q.Queue)
+		} else if senders[q.Queue] {
+			v.errf(p+".queue", "queue %q has another entry before", q.Queue)
+		}
+		senders[q.Queue] = true
+		if a, err := mail.ParseAddress(q.Address); err != nil || a.Address != q.Address {
+			v.errf(p+".address", "%q (want a bare address replies come from, such as \"support@example.com\")", q.Address)
+		}
+		if len(q.DisplayName) > 100 || strings.ContainsAny(q.DisplayName, "\r\n") {
+			v.errf(p+".display_name", "over 100 bytes or several lines (want a name such as \"Example Support\")")
+		}
+		if len(q.Signature) > 2000 {
+			v.errf(p+".signature", "over 2000 bytes")
+		}
 	}
 	names := map[string]string{}
 	for i, m := range e.Mailboxes {
@@ -231,6 +308,8 @@ func (v *validator) email() {
 		}
 		if !queues[m.Queue] {
 			v.errf(p+".queue", "queue %q is not declared under queues", m.Queue)
+		} else if !senders[m.Queue] {
+			v.errf(p+".queue", "queue %q has no entry under email.queues (want one with the address its replies come from)", m.Queue)
 		}
 		switch m.After {
 		case AfterSeen:
@@ -253,5 +332,38 @@ func (v *validator) email() {
 		if m.Resync < router.Duration(time.Minute) {
 			v.errf(p+".resync", "%s (want at least 1m, such as \"15m\")", m.Resync.D())
 		}
+	}
+}
+
+// smtp checks the SMTP server of replies.
+func (v *validator) smtp(s SMTP) {
+	const p = "email.smtp"
+	if s.Host == "" || strings.ContainsAny(s.Host, " /") {
+		v.errf(p+".host", "%q (want the submission server's host name, such as \"smtp.example.com\"; replies are sent through it)", s.Host)
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		v.errf(p+".port", "%d (want 1 to 65535, such as 587)", s.Port)
+	}
+	switch s.Security {
+	case SecurityTLS, SecurityStartTLS:
+	case SecurityPlain:
+		if !s.AllowPlaintext {
+			v.errf(p+".security", "plain sends mail and password unencrypted (want starttls or tls; plain only with allow_plaintext: true, for tests)")
+		} else if ip := net.ParseIP(s.Host); s.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			v.errf(p+".security", "plain to %s, which is not a loopback address (want starttls or tls)", s.Host)
+		}
+	default:
+		v.errf(p+".security", "unknown security %q (want starttls, tls or plain)", s.Security)
+	}
+	if s.User != "" {
+		if _, err := s.Password(v.c.lookupEnv()); err != nil {
+			field := p + ".password_env"
+			if s.PasswordFile != "" && s.PasswordEnv == "" {
+				field = p + ".password_file"
+			}
+			v.errf(field, "%v", err)
+		}
+	} else if s.PasswordEnv != "" || s.PasswordFile != "" {
+		v.errf(p+".user", "empty while a password is set (want the SMTP login)")
 	}
 }

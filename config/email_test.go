@@ -20,6 +20,15 @@ queues:
 email:
   domain: support.example.com
   authserv_id: mx.example.com
+  smtp:
+    host: smtp.example.com
+    user: support@example.com
+    password_env: SUPPORT_IMAP_PASSWORD
+  queues:
+    - queue: support
+      address: support@example.com
+      display_name: Example Support
+      signature: "Example Ltd"
   mailboxes:
     - name: support
       host: imap.example.com
@@ -56,6 +65,12 @@ email:
 	if from, _ := support.StartTime(); !from.IsZero() {
 		t.Errorf("StartTime of now: got %v, want zero", from)
 	}
+	if sm := c.Email.SMTP; sm.Port != 587 || sm.Security != SecurityStartTLS {
+		t.Errorf("smtp defaults: got %+v", sm)
+	}
+	if pw, err := c.Email.SMTP.Password(nil); err != nil || pw != "from-the-environment" {
+		t.Errorf("smtp password: got %q, %v", pw, err)
+	}
 	if support.DeskName() != "support" || sales.DeskName() != "support" {
 		t.Errorf("desks: got %q and %q, want both support", support.DeskName(), sales.DeskName())
 	}
@@ -69,12 +84,13 @@ email:
 }
 
 func TestEmailErrors(t *testing.T) {
-	const head = "queues:\n  - name: support\nemail:\n  domain: support.example.com\n  mailboxes:\n"
+	const head = "queues:\n  - name: support\n  - name: sales\nemail:\n  domain: support.example.com\n  smtp: {host: smtp.example.com}\n" +
+		"  queues:\n    - {queue: support, address: support@example.com}\n  mailboxes:\n"
 	for _, tc := range []struct {
 		name, yaml, want string
 	}{
 		{"plain-without-allow", `    - {name: a, host: 127.0.0.1, security: plain, user: u, password_env: HOME, queue: support}
-`, `x.yaml:6:44: email.mailboxes[0].security: plain sends the password unencrypted`},
+`, `x.yaml:10:44: email.mailboxes[0].security: plain sends the password unencrypted`},
 		{"plain-to-remote", `    - {name: a, host: imap.example.com, security: plain, allow_plaintext: true, user: u, password_env: HOME, queue: support}
 `, `email.mailboxes[0].security: plain to imap.example.com, which is not a loopback address`},
 		{"no-password", `    - {name: a, host: imap.example.com, user: u, queue: support}
@@ -83,8 +99,10 @@ func TestEmailErrors(t *testing.T) {
 `, `email.mailboxes[0].password_env: environment variable NOT_SET_ANYWHERE_42 is not set`},
 		{"missing-file", `    - {name: a, host: imap.example.com, user: u, password_file: /nonexistent/pw, queue: support}
 `, `email.mailboxes[0].password_file: cannot read /nonexistent/pw`},
-		{"unknown-queue", `    - {name: a, host: imap.example.com, user: u, password_env: HOME, queue: sales}
-`, `email.mailboxes[0].queue: queue "sales" is not declared under queues`},
+		{"unknown-queue", `    - {name: a, host: imap.example.com, user: u, password_env: HOME, queue: billing}
+`, `email.mailboxes[0].queue: queue "billing" is not declared under queues`},
+		{"queue-without-address", `    - {name: a, host: imap.example.com, user: u, password_env: HOME, queue: sales}
+`, `email.mailboxes[0].queue: queue "sales" has no entry under email.queues`},
 		{"move-without-folder", `    - {name: a, host: imap.example.com, user: u, password_env: HOME, queue: support, after: move}
 `, `email.mailboxes[0].move_to: "" (want the folder taken-in mail moves to`},
 		{"sent-folder", `    - {name: a, host: imap.example.com, user: u, password_env: HOME, queue: support, folder: Sent}
@@ -93,7 +111,7 @@ func TestEmailErrors(t *testing.T) {
 `, `email.mailboxes[0].start: invalid start "yesterday"`},
 		{"duplicate", `    - {name: a, host: imap.example.com, user: u, password_env: HOME, queue: support}
     - {name: a, host: imap.example.com, user: v, password_env: HOME, queue: support}
-`, `email.mailboxes[1].name: duplicate mailbox name "a" (first at line 6)`},
+`, `email.mailboxes[1].name: duplicate mailbox name "a" (first at line 10)`},
 		{"fast-poll", `    - {name: a, host: imap.example.com, user: u, password_env: HOME, queue: support, poll_interval: 10ms}
 `, `email.mailboxes[0].poll_interval: 10ms (want at least 1s`},
 	} {
@@ -104,6 +122,17 @@ func TestEmailErrors(t *testing.T) {
 				t.Errorf("got %v, want an error with %q", err, tc.want)
 			}
 		})
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"  smtp: {host: smtp.example.com, security: plain}\n", "email.smtp.security: plain sends mail and password unencrypted"},
+		{"  smtp: {host: smtp.example.com, user: u}\n", "email.smtp.password_env: neither password_env nor password_file is set"},
+		{"  smtp: {host: \"\"}\n", "email.smtp.host"},
+		{"  smtp: {host: smtp.example.com}\n  queues:\n    - {queue: q, address: \"Support <s@example.com>\"}\n", "email.queues[0].address"},
+	} {
+		y := "queues:\n  - name: q\nemail:\n  domain: example.com\n  mailboxes:\n    - {name: a, host: h.example, user: u, password_env: PATH, queue: q}\n" + tc.yaml
+		if _, err := Parse("x.yaml", []byte(y)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want an error with %q", err, tc.want)
+		}
 	}
 	if _, err := Parse("x.yaml", []byte("email:\n  domain: \"not a domain\"\n  mailboxes:\n    - {name: a, host: h.example, user: u, password_env: PATH, queue: q}\nqueues:\n  - name: q\n")); err == nil || !strings.Contains(err.Error(), "email.domain") {
 		t.Errorf("bad domain: got %v, want an email.domain error", err)

@@ -46,3 +46,35 @@ func newEmail(cfg *config.Config, db *store.DB, in *intake.Intake, files *attach
 	}
 	return email.New(o)
 }
+
+// newEmailSender makes the sender of agents' replies on email contacts:
+// cfg's SMTP server, each queue's From (the first queue's for the
+// others).
+func newEmailSender(cfg *config.Config, db *store.DB) (*email.Sender, error) {
+	s := cfg.Email.SMTP
+	o := email.SenderOptions{Domain: cfg.Email.Domain, Store: db, Queues: map[string]email.From{},
+		SMTP: email.SMTP{Addr: net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), User: s.User}}
+	switch s.Security {
+	case config.SecurityTLS:
+		o.SMTP.Security = email.TLS
+	case config.SecurityStartTLS:
+		o.SMTP.Security = email.StartTLS
+	default:
+		o.SMTP.Security = email.Plain
+	}
+	if s.User != "" {
+		pw, err := s.Password(cfg.Env)
+		if err != nil {
+			return nil, fmt.Errorf("email smtp: %w", err)
+		}
+		o.SMTP.Password = pw
+	}
+	for i, q := range cfg.Email.Queues {
+		f := email.From{Address: q.Address, Name: q.DisplayName, Signature: q.Signature}
+		o.Queues[q.Queue] = f
+		if i == 0 {
+			o.Default = f
+		}
+	}
+	return email.NewSender(o)
+}

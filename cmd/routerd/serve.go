@@ -442,6 +442,16 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		closers = append(closers, ch.Close)
 		senders[router.ChannelChat] = ch
 	}
+	if mail != nil {
+		sender, err := newEmailSender(cfg, db)
+		if err != nil {
+			for _, c := range closers {
+				c()
+			}
+			return nil, nil, err
+		}
+		senders[router.ChannelEmail] = sender
+	}
 	dispatcher, err := outbox.New(outbox.Options{Router: rt, Store: db, Senders: senders, Logger: log})
 	if err != nil {
 		for _, c := range closers {

@@ -1,0 +1,126 @@
+package emailtest
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Received is one message an SMTPSink accepted.
+type Received struct {
+	From string
+	To   []string
+	Data []byte
+}
+
+// SMTPSink is an in-process SMTP server (go-smtp's) on a loopback port
+// that keeps what it accepts. With User set it requires PLAIN auth.
+type SMTPSink struct {
+	Addr       string
+	User, Pass string
+	// Received gets every accepted message (buffered).
+	Received chan Received
+
+	mu sync.Mutex
+	// reject, when set, answers the DATA of attempt n (from 1) with an
+	// error, or nil to accept. Guarded by mu.
+	reject   func(n int) error
+	attempts int // guarded by mu
+}
+
+// NewSMTPSink starts a sink that stops when the test ends.
+func NewSMTPSink(t testing.TB, user, pass string) *SMTPSink {
+	t.Helper()
+	k := &SMTPSink{User: user, Pass: pass, Received: make(chan Received, 1000)}
+	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{k: k}, nil }))
+	s.Domain = "sink.example"
+	s.AllowInsecureAuth = true
+	s.ReadTimeout, s.WriteTimeout = 30*time.Second, 30*time.Second
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Addr = ln.Addr().String()
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Close() })
+	return k
+}
+
+// Reject makes the sink answer the DATA of attempt n (counted from 1)
+// with what f returns (an *smtp.SMTPError), nil accepting it.
+func (k *SMTPSink) Reject(f func(n int) error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.reject = f
+}
+
+// Wait returns the next message received, failing the test after d.
+func (k *SMTPSink) Wait(t testing.TB, d time.Duration) Received {
+	t.Helper()
+	select {
+	case r := <-k.Received:
+		return r
+	case <-time.After(d):
+		t.Fatalf("no message reached the SMTP sink within %s", d)
+		return Received{}
+	}
+}
+
+type sinkSession struct {
+	k    *SMTPSink
+	auth bool
+	from string
+	to   []string
+}
+
+func (s *sinkSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (s *sinkSession) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != s.k.User || pass != s.k.Pass {
+			return errors.New("invalid credentials")
+		}
+		s.auth = true
+		return nil
+	}), nil
+}
+
+func (s *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
+	if s.k.User != "" && !s.auth {
+		return smtp.ErrAuthRequired
+	}
+	s.from = from
+	return nil
+}
+
+func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *sinkSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.k.mu.Lock()
+	s.k.attempts++
+	n, reject := s.k.attempts, s.k.reject
+	s.k.mu.Unlock()
+	if reject != nil {
+		if err := reject(n); err != nil {
+			return err
+		}
+	}
+	s.k.Received <- Received{From: s.from, To: s.to, Data: b}
+	return nil
+}
+
+func (s *sinkSession) Reset()        { s.from, s.to = "", nil }
+func (s *sinkSession) Logout() error { return nil }
