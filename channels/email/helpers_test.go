@@ -25,7 +25,7 @@ import (
 
 // waitBound bounds every wait for the channel; it only turns a hang
 // into a failure.
-const waitBound = 20 * time.Second
+const waitBound = 120 * time.Second
 
 // testDomain is our Message-IDs' domain in the tests.
 const testDomain = "support.example.com"
