@@ -236,3 +236,35 @@ func (e *env) waitDelivery(id string, seq int, ok func(*router.Delivery) bool) *
 		}
 	}
 }
+
+// A bounce of our reply joins the conversation and marks the reply
+// failed with the report's status.
+func TestBounceMarksReplyFailed(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	sink := emailtest.NewSMTPSink(t, "", "")
+	e := newEnv(t)
+	e.withOutbox(sink)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", mkMail("q1@customer.example", "ada@customer.example", "Hi", "Hello"))
+	e.start(func(o *Options) { o.Deliveries = e.rt }, srv.mailbox("support"))
+	e.waitUID("support", 1)
+	c := e.emailContacts()[0]
+	m := e.agentReply(c.ID, "Answer")
+	sink.Wait(t, waitBound)
+	e.waitDelivery(c.ID, m.Seq, func(d *router.Delivery) bool { return d.Status == router.DeliverySent })
+	ours := OutboundID(testDomain, c.ID, m.Seq)
+	dsn := "From: MAILER-DAEMON@mx.customer.example\r\nTo: support@example.com\r\nSubject: Undelivered Mail\r\n" +
+		"Message-ID: <dsn1@mx.customer.example>\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n" +
+		"--r\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n" +
+		"--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 no such user\r\n" +
+		"--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <" + ours + ">\r\n--r--\r\n"
+	e.waitStatus("support", func(s MailboxStatus) bool { return s.Waiting })
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", dsn)
+	d := e.waitDelivery(c.ID, m.Seq, func(d *router.Delivery) bool { return d.Status == router.DeliveryFailed })
+	if !strings.Contains(d.Reason, "bounced: 5.1.1") {
+		t.Errorf("reason %q, want the bounce's status", d.Reason)
+	}
+	ms := e.messages(c.ID)
+	if last := ms[len(ms)-1]; last.Direction != "in" || !strings.Contains(last.Body, "automatic mail") {
+		t.Errorf("the bounce is not in the conversation as automatic mail: %+v", last)
+	}
+}

@@ -106,6 +106,14 @@ type Store interface {
 
 var _ Store = (*store.DB)(nil)
 
+// Deliveries records what a bounce says of one of our messages;
+// *router.Router implements it.
+type Deliveries interface {
+	RecordDelivery(ctx context.Context, e router.OutboxEntry, d *router.Delivery) error
+}
+
+var _ Deliveries = (*router.Router)(nil)
+
 // Files keeps attachments and raw messages; *attachments.Store
 // implements it.
 type Files interface {
@@ -127,6 +135,9 @@ type Options struct {
 	MaxAttachmentBytes int64
 	// MaxMessageBytes: zero means DefaultMaxMessageBytes.
 	MaxMessageBytes int64
+	// Deliveries, if set, has a bounce (a delivery report that an
+	// action failed) mark the message of ours it reports on failed.
+	Deliveries Deliveries
 	// Domain is the right-hand side of routerd's Message-IDs.
 	Domain string
 	// AuthservID is the firm's receiving server's authserv-id: only its

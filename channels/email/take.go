@@ -51,6 +51,9 @@ func (f *fetcher) take(ctx context.Context, in fetched) error {
 		_, _, _, err := f.ch.o.Intake.Message(ctx, id, msg)
 		switch router.CodeOf(err) {
 		case "":
+			if err == nil {
+				err = f.bounced(ctx, m)
+			}
 			return err // nil, or the router or store failing: again later
 		case router.CodeNoContact, router.CodeLimit:
 			// Gone, or full: a contact of its own instead.
@@ -70,6 +73,28 @@ func (f *fetcher) take(ctx context.Context, in fetched) error {
 		f.log.Warn("email: router refused the contact; kept with the reason", "uid", in.uid, "err", err)
 		msg = f.quarantine(msg, err)
 		_, _, err = f.ch.o.Intake.Contact(ctx, f.newContact(m, msg))
+	}
+	return err
+}
+
+// bounced marks the message of ours that m, a delivery report, says
+// failed: its delivery becomes failed with the report's status, once m
+// is committed (a replay records it again, harmlessly).
+func (f *fetcher) bounced(ctx context.Context, m *Mail) error {
+	r := m.Report
+	if r == nil || r.Action != "failed" || f.ch.o.Deliveries == nil {
+		return nil
+	}
+	contactID, seq, ok := ParseOutboundID(f.ch.o.Domain, r.OriginalID)
+	if !ok || seq < 1 {
+		return nil
+	}
+	reason := strings.TrimSpace("bounced: " + r.Status + " " + r.Diagnostic)
+	err := f.ch.o.Deliveries.RecordDelivery(ctx, router.OutboxEntry{ContactID: contactID, Seq: seq},
+		&router.Delivery{Status: router.DeliveryFailed, Reason: truncate(reason, 500), Attempts: 1})
+	if router.CodeOf(err) == router.CodeInvalid {
+		f.log.Warn("email: a bounce names no message of ours", "original", r.OriginalID, "err", err)
+		return nil
 	}
 	return err
 }

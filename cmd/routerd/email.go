@@ -10,14 +10,15 @@ import (
 	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/intake"
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
 // newEmail makes the email channel of cfg's mailboxes (not started);
 // each mailbox's password is read from its environment variable or file
 // now.
-func newEmail(cfg *config.Config, db *store.DB, in *intake.Intake, files *attachments.Store, log *slog.Logger) (*email.Channel, error) {
-	o := email.Options{Intake: in, Store: db, Files: files, MaxAttachmentBytes: cfg.Attachments.MaxMessageBytes,
+func newEmail(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, files *attachments.Store, log *slog.Logger) (*email.Channel, error) {
+	o := email.Options{Intake: in, Store: db, Files: files, Deliveries: rt, MaxAttachmentBytes: cfg.Attachments.MaxMessageBytes,
 		Domain: cfg.Email.Domain, AuthservID: cfg.Email.AuthservID, Logger: log}
 	for _, m := range cfg.Email.Mailboxes {
 		pw, err := m.Password(cfg.Env)

@@ -349,7 +349,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	}
 	var mail *email.Channel
 	if cfg.Email.Enabled() {
-		if mail, err = newEmail(cfg, db, in, files, log); err != nil {
+		if mail, err = newEmail(cfg, rt, db, in, files, log); err != nil {
 			offerSrc.Close()
 			return nil, nil, err
 		}
