@@ -248,6 +248,7 @@ func (s *Server) routes() {
 	// may read a contact whose messages carry them.
 	s.handle("POST /api/v1/attachments", anyone, s.uploadAttachment)
 	s.handle("GET /api/v1/contacts/{id}/attachments/{sha256}", anyone, s.getAttachment)
+	s.handle("GET /api/v1/contacts/{id}/messages/{seq}/html", anyone, s.messageHTML)
 
 	// Customer profiles. Agents get them through the screen pop only.
 	s.handle("PUT /api/v1/customers/{id}", creators, s.putCustomer)

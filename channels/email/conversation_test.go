@@ -105,7 +105,7 @@ func TestConversation(t *testing.T) {
 	e := newEnv(t)
 	e.withOutbox(sink)
 	appendMail(t, srv.addr, srv.user, srv.pass, "Support", mkMail("q1@customer.example", "Ada <ada@customer.example>", "Where is my invoice?", "Please send it.",
-		"References: <older@customer.example>"))
+		"References: <older@customer.example>", "Cc: Bob <bob@customer.example>, support@example.com"))
 	e.start(nil, srv.mailbox("support"))
 	e.waitUID("support", 1)
 	c := e.emailContacts()[0]
@@ -119,8 +119,14 @@ func TestConversation(t *testing.T) {
 	msgID, _ := h.MessageID()
 	irt, _ := h.MsgIDList("In-Reply-To")
 	refs, _ := h.MsgIDList("References")
-	if got.From != "support@example.com" || len(got.To) != 1 || got.To[0] != "ada@customer.example" {
-		t.Errorf("envelope: got from %q to %v", got.From, got.To)
+	if got.From != "support@example.com" || strings.Join(got.To, ",") != "ada@customer.example,bob@customer.example" {
+		t.Errorf("envelope: got from %q to %v, want the customer and the Cc but our own address", got.From, got.To)
+	}
+	if cc, _ := h.AddressList("Cc"); len(cc) != 1 || cc[0].Address != "bob@customer.example" {
+		t.Errorf("Cc: got %v, want the customer's Cc without our own address", cc)
+	}
+	if first := e.messages(c.ID)[0]; strings.Join(first.Cc, ",") != `"Bob" <bob@customer.example>,support@example.com` || len(first.To) != 1 {
+		t.Errorf("stored recipients: To %v, Cc %v", first.To, first.Cc)
 	}
 	if len(from) != 1 || from[0].Name != "Example Support" || from[0].Address != "support@example.com" {
 		t.Errorf("From: got %v, want the queue's address with its name", from)
@@ -150,6 +156,7 @@ func TestConversation(t *testing.T) {
 	// A mail with the subject's token alone joins from the same sender;
 	// from another sender it starts a contact of its own.
 	tok := SubjectToken(c.ID)
+	e.waitStatus("support", func(s MailboxStatus) bool { return s.Waiting })
 	appendMail(t, srv.addr, srv.user, srv.pass, "Support",
 		mkMail("q3@customer.example", "ada@customer.example", "About "+tok, "One more thing."),
 		mkMail("x1@other.example", "mallory@other.example", "About "+tok, "Let me in."))

@@ -147,10 +147,11 @@ type env struct {
 	ch    *Channel
 
 	mu sync.Mutex
-	// history is every status the channels told, in order; next is the
-	// first one waitStatus has not looked at. Guarded by mu.
+	// history is every status the channels told, in order; next is,
+	// per mailbox, the first one waitStatus has not looked at. Guarded
+	// by mu.
 	history []MailboxStatus
-	next    int
+	next    map[string]int
 	// changed is signalled after each status (never blocks).
 	changed chan struct{}
 	// bound replaces waitBound when set (the benchmark's long backlog).
@@ -238,14 +239,17 @@ func (e *env) waitStatus(name string, ok func(MailboxStatus) bool) MailboxStatus
 	var last MailboxStatus
 	for {
 		e.mu.Lock()
-		for ; e.next < len(e.history); e.next++ {
-			s := e.history[e.next]
+		if e.next == nil {
+			e.next = map[string]int{}
+		}
+		for ; e.next[name] < len(e.history); e.next[name]++ {
+			s := e.history[e.next[name]]
 			if s.Name != name {
 				continue
 			}
 			last = s
 			if ok(s) {
-				e.next++
+				e.next[name]++
 				e.mu.Unlock()
 				return s
 			}

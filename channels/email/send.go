@@ -82,33 +82,35 @@ func NewSender(o SenderOptions) (*Sender, error) {
 // without an address or a queue without a From wrap
 // outbox.ErrPermanent; other failures are retried by the outbox.
 func (s *Sender) Send(ctx context.Context, o outbox.Outbound) (router.DeliveryStatus, error) {
-	raw, to, from, err := s.compose(ctx, o)
+	raw, rcpts, from, err := s.compose(ctx, o)
 	if err != nil {
 		return "", err
 	}
-	if err := s.submit(ctx, from, to, raw); err != nil {
+	if err := s.submit(ctx, from, rcpts, raw); err != nil {
 		return "", err
 	}
 	return router.DeliverySent, nil
 }
 
-// compose writes the message of o: headers, text and HTML parts.
-func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, to, from string, err error) {
+// compose writes the message of o (headers, text and HTML parts) and
+// returns it with its recipients: the customer, then the Cc of the
+// customer's last mail, less the customer and our own addresses.
+func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, rcpts []string, from string, err error) {
 	c, m := o.Contact, o.Message
-	to = c.Customer.Email
+	to := c.Customer.Email
 	if !validEmail(to) {
-		return nil, "", "", fmt.Errorf("%w: the customer has no email address", outbox.ErrPermanent)
+		return nil, nil, "", fmt.Errorf("%w: the customer has no email address", outbox.ErrPermanent)
 	}
 	f, ok := s.o.Queues[c.Queue]
 	if !ok {
 		f = s.o.Default
 	}
 	if f.Address == "" {
-		return nil, "", "", fmt.Errorf("%w: queue %s has no email address to send from", outbox.ErrPermanent, c.Queue)
+		return nil, nil, "", fmt.Errorf("%w: queue %s has no email address to send from", outbox.ErrPermanent, c.Queue)
 	}
 	msgs, err := s.o.Store.Messages(ctx, c.ID, 0, 10000)
 	if err != nil {
-		return nil, "", "", fmt.Errorf("email: read conversation: %w", err)
+		return nil, nil, "", fmt.Errorf("email: read conversation: %w", err)
 	}
 	var h mail.Header
 	h.SetDate(m.At)
@@ -118,7 +120,14 @@ func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, to
 	h.SetAddressList("From", []*mail.Address{{Name: f.Name, Address: f.Address}})
 	h.SetAddressList("To", []*mail.Address{{Name: c.Customer.Name, Address: to}})
 	h.SetMessageID(OutboundID(s.o.Domain, c.ID, m.Seq))
-	inReplyTo, refs := threadOf(msgs, m.Seq)
+	inReplyTo, refs, cc := threadOf(msgs, m.Seq)
+	rcpts = []string{to}
+	if ccs := keepCc(cc, to, s.o); len(ccs) > 0 {
+		h.SetAddressList("Cc", ccs)
+		for _, a := range ccs {
+			rcpts = append(rcpts, a.Address)
+		}
+	}
 	if inReplyTo != "" {
 		h.SetMsgIDList("In-Reply-To", []string{inReplyTo})
 		h.SetMsgIDList("References", refs)
@@ -141,32 +150,51 @@ func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, to
 	var buf bytes.Buffer
 	w, err := mail.CreateInlineWriter(&buf, h)
 	if err != nil {
-		return nil, "", "", fmt.Errorf("email: compose: %w", err)
+		return nil, nil, "", fmt.Errorf("email: compose: %w", err)
 	}
 	for _, p := range []struct{ typ, body string }{{"text/plain", text}, {"text/html", body}} {
 		var ph mail.InlineHeader
 		ph.SetContentType(p.typ, map[string]string{"charset": "utf-8"})
 		pw, err := w.CreatePart(ph)
 		if err != nil {
-			return nil, "", "", fmt.Errorf("email: compose: %w", err)
+			return nil, nil, "", fmt.Errorf("email: compose: %w", err)
 		}
 		if _, err := io.WriteString(pw, p.body); err != nil {
-			return nil, "", "", fmt.Errorf("email: compose: %w", err)
+			return nil, nil, "", fmt.Errorf("email: compose: %w", err)
 		}
 		if err := pw.Close(); err != nil {
-			return nil, "", "", fmt.Errorf("email: compose: %w", err)
+			return nil, nil, "", fmt.Errorf("email: compose: %w", err)
 		}
 	}
 	if err := w.Close(); err != nil {
-		return nil, "", "", fmt.Errorf("email: compose: %w", err)
+		return nil, nil, "", fmt.Errorf("email: compose: %w", err)
 	}
-	return buf.Bytes(), to, f.Address, nil
+	return buf.Bytes(), rcpts, f.Address, nil
+}
+
+// keepCc is the customer's Cc as a reply keeps it: without the customer
+// and without our own queues' addresses (the mailbox itself).
+func keepCc(cc []string, to string, o SenderOptions) []*mail.Address {
+	ours := map[string]bool{strings.ToLower(to): true, strings.ToLower(o.Default.Address): true}
+	for _, f := range o.Queues {
+		ours[strings.ToLower(f.Address)] = true
+	}
+	var out []*mail.Address
+	for _, c := range cc {
+		a, err := mail.ParseAddress(c)
+		if err != nil || ours[strings.ToLower(a.Address)] {
+			continue
+		}
+		ours[strings.ToLower(a.Address)] = true
+		out = append(out, a)
+	}
+	return out
 }
 
 // threadOf returns the Message-ID the reply answers (the customer's
-// last message before seq) and the References: that message's, then
-// its id; empty when no inbound message came by email.
-func threadOf(msgs []router.Message, seq int) (string, []string) {
+// last message before seq), the References (that message's, then its
+// id) and its Cc; empty when no inbound message came by email.
+func threadOf(msgs []router.Message, seq int) (string, []string, []string) {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
 		if m.Seq >= seq || m.Direction != "in" {
@@ -180,9 +208,9 @@ func threadOf(msgs []router.Message, seq int) (string, []string) {
 		if len(refs) > maxRefs {
 			refs = refs[len(refs)-maxRefs:]
 		}
-		return id, refs
+		return id, refs, m.Cc
 	}
-	return "", nil
+	return "", nil, nil
 }
 
 // messageIDOf returns the Message-ID of an external id made by
@@ -215,7 +243,7 @@ func replySubject(subject, contactID string) string {
 }
 
 // submit hands raw to the SMTP server.
-func (s *Sender) submit(ctx context.Context, from, to string, raw []byte) error {
+func (s *Sender) submit(ctx context.Context, from string, rcpts []string, raw []byte) error {
 	d := net.Dialer{Timeout: smtpTimeout}
 	conn, err := d.DialContext(ctx, "tcp", s.o.SMTP.Addr)
 	if err != nil {
@@ -247,7 +275,7 @@ func (s *Sender) submit(ctx context.Context, from, to string, raw []byte) error 
 			return smtpError("authenticate", err)
 		}
 	}
-	if err := c.SendMail(from, []string{to}, bytes.NewReader(raw)); err != nil {
+	if err := c.SendMail(from, rcpts, bytes.NewReader(raw)); err != nil {
 		return smtpError("send", err)
 	}
 	_ = c.Quit() // accepted already: DATA was answered

@@ -110,7 +110,7 @@ func unreadable(raw []byte, err error) *Mail {
 // message is m as the router's message, its files kept.
 func (f *fetcher) message(m *Mail, in fetched) router.Message {
 	msg := router.Message{Direction: "in", AuthorKind: router.AuthorCustomer, Author: m.From.Address, AuthorName: m.From.Name,
-		Subject: m.Subject, HTML: m.HTML, ExternalID: ExternalID(f.mb.desk(), m.Key)}
+		Subject: m.Subject, HTML: m.HTML, ExternalID: ExternalID(f.mb.desk(), m.Key), To: recipients(m.To), Cc: recipients(m.Cc)}
 	for _, r := range append(append([]string(nil), m.References...), m.InReplyTo...) {
 		if !containsString(msg.References, r) {
 			msg.References = append(msg.References, r)
@@ -207,6 +207,24 @@ func (f *fetcher) keepFiles(m *Mail, in fetched, notes []string) ([]router.Attac
 	}
 	return out, notes
 }
+
+// recipients are addrs as the router keeps them, at most maxRecipients.
+func recipients(addrs []Address) []string {
+	var out []string
+	for _, a := range addrs {
+		if a.Address == "" {
+			continue
+		}
+		out = append(out, truncate(a.String(), 400))
+		if len(out) == maxRecipients {
+			break
+		}
+	}
+	return out
+}
+
+// maxRecipients bounds the To and the Cc of a message kept.
+const maxRecipients = 40
 
 func containsString(l []string, s string) bool {
 	for _, x := range l {
