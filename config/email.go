@@ -30,6 +30,12 @@ type Email struct {
 	// SMTP is where agents' replies are submitted. Required with
 	// mailboxes.
 	SMTP SMTP `yaml:"smtp,omitempty" json:"smtp,omitempty"`
+	// Acknowledge answers an email that starts a contact with its
+	// reference and, when its queue is closed, when it opens; never
+	// automatic mail, and a sender at most once per AcknowledgeEvery
+	// (default 1h).
+	Acknowledge      bool            `yaml:"acknowledge,omitempty" json:"acknowledge,omitempty"`
+	AcknowledgeEvery router.Duration `yaml:"acknowledge_every,omitempty" json:"acknowledge_every,omitempty"`
 	// Queues say who each queue's replies come from; every queue a
 	// mailbox feeds needs one. A contact transferred to a queue without
 	// one is answered from the first.
@@ -245,6 +251,9 @@ func (v *validator) email() {
 		queues[q.Name] = true
 	}
 	v.smtp(e.SMTP)
+	if e.AcknowledgeEvery < 0 || e.AcknowledgeEvery > router.Duration(7*24*time.Hour) {
+		v.errf("email.acknowledge_every", "%s (want up to 168h, such as \"1h\")", e.AcknowledgeEvery.D())
+	}
 	senders := map[string]bool{}
 	for i, q := range e.Queues {
 		p := indexPath("email.queues", i)

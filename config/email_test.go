@@ -20,6 +20,8 @@ queues:
 email:
   domain: support.example.com
   authserv_id: mx.example.com
+  acknowledge: true
+  acknowledge_every: 2h
   smtp:
     host: smtp.example.com
     user: support@example.com
@@ -64,6 +66,9 @@ email:
 	}
 	if from, _ := support.StartTime(); !from.IsZero() {
 		t.Errorf("StartTime of now: got %v, want zero", from)
+	}
+	if !c.Email.Acknowledge || c.Email.AcknowledgeEvery.D() != 2*time.Hour {
+		t.Errorf("acknowledge: got %v every %s", c.Email.Acknowledge, c.Email.AcknowledgeEvery.D())
 	}
 	if sm := c.Email.SMTP; sm.Port != 587 || sm.Security != SecurityStartTLS {
 		t.Errorf("smtp defaults: got %+v", sm)

@@ -43,6 +43,7 @@ type MailboxStatus struct {
 // with its own reconnects. It is safe for concurrent use.
 type Channel struct {
 	o        Options
+	ack      *acker // nil without Options.Acknowledge
 	fetchers []*fetcher
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -53,7 +54,7 @@ func New(o Options) (*Channel, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	ch := &Channel{o: o}
+	ch := &Channel{o: o, ack: newAcker(o.Acknowledge)}
 	for _, mb := range o.Mailboxes {
 		ch.fetchers = append(ch.fetchers, &fetcher{ch: ch, mb: mb, log: o.Logger.With("mailbox", mb.Name),
 			status: MailboxStatus{Name: mb.Name, State: StateStopped}})

@@ -22,7 +22,8 @@ func (e *env) withOutbox(sink *emailtest.SMTPSink) {
 	e.t.Helper()
 	s, err := NewSender(SenderOptions{SMTP: SMTP{Addr: sink.Addr, Security: Plain, User: sink.User, Password: sink.Pass},
 		Domain: testDomain, Store: e.db,
-		Queues: map[string]From{"support": {Address: "support@example.com", Name: "Example Support", Signature: "Example Ltd, 1 Road"}}})
+		Queues:  map[string]From{"support": {Address: "support@example.com", Name: "Example Support", Signature: "Example Ltd, 1 Road"}},
+		Default: From{Address: "help@example.com", Name: "Example Help"}})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -160,6 +160,12 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvRouter(t, nil)
+}
+
+// newEnvRouter is newEnv with the router's options tuned by tune.
+func newEnvRouter(t testing.TB, tune func(o *router.Options)) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(dir, "switchboard.db"), Synchronous: "normal"})
@@ -167,7 +173,11 @@ func newEnv(t testing.TB) *env {
 		t.Fatalf("store.Open: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	rt, err := router.New(db, &router.Options{Outbound: []router.Channel{router.ChannelEmail}})
+	ro := router.Options{Outbound: []router.Channel{router.ChannelEmail}}
+	if tune != nil {
+		tune(&ro)
+	}
+	rt, err := router.New(db, &ro)
 	if err != nil {
 		t.Fatalf("router.New: %v", err)
 	}
@@ -175,8 +185,11 @@ func newEnv(t testing.TB) *env {
 		t.Fatalf("router.Start: %v", err)
 	}
 	t.Cleanup(rt.Close)
-	for _, q := range []string{"support", "sales"} {
-		if _, err := rt.PutQueue(ctx, router.Queue{Name: q}); err != nil {
+	for _, q := range []router.Queue{{Name: "support"}, {Name: "sales"}, {Name: "office", Hours: "office"}} {
+		if ro.Calendars[q.Hours] == nil && q.Hours != "" {
+			continue
+		}
+		if _, err := rt.PutQueue(ctx, q); err != nil {
 			t.Fatalf("PutQueue: %v", err)
 		}
 	}

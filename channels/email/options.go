@@ -138,6 +138,9 @@ type Options struct {
 	// Deliveries, if set, has a bounce (a delivery report that an
 	// action failed) mark the message of ours it reports on failed.
 	Deliveries Deliveries
+	// Acknowledge, if set, answers an email that starts a contact with
+	// its reference and the queue's hours.
+	Acknowledge *Acknowledge
 	// Domain is the right-hand side of routerd's Message-IDs.
 	Domain string
 	// AuthservID is the firm's receiving server's authserv-id: only its

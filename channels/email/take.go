@@ -68,13 +68,26 @@ func (f *fetcher) take(ctx context.Context, in fetched) error {
 			return err
 		}
 	}
-	_, _, err = f.ch.o.Intake.Contact(ctx, f.newContact(m, msg))
+	c, created, err := f.ch.o.Intake.Contact(ctx, f.newContact(m, msg))
 	if router.CodeOf(err) == router.CodeInvalid {
 		f.log.Warn("email: router refused the contact; kept with the reason", "uid", in.uid, "err", err)
 		msg = f.quarantine(msg, err)
-		_, _, err = f.ch.o.Intake.Contact(ctx, f.newContact(m, msg))
+		c, created, err = f.ch.o.Intake.Contact(ctx, f.newContact(m, msg))
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if !created {
+		// A replay: acknowledge only the contact this message started.
+		stored, found, err := f.ch.o.Store.MessageByExternalID(ctx, msg.ExternalID)
+		if err != nil || !found || stored.Seq != 1 || stored.ContactID != c.ID {
+			return err
+		}
+	}
+	if err := f.ch.ack.acknowledge(ctx, c, f.mb.Queue, m, created); err != nil {
+		f.log.Warn("email: acknowledgement not sent", "uid", in.uid, "contact", c.ID, "err", err)
+	}
+	return nil
 }
 
 // bounced marks the message of ours that m, a delivery report, says

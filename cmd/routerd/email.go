@@ -20,6 +20,9 @@ import (
 func newEmail(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, files *attachments.Store, log *slog.Logger) (*email.Channel, error) {
 	o := email.Options{Intake: in, Store: db, Files: files, Deliveries: rt, MaxAttachmentBytes: cfg.Attachments.MaxMessageBytes,
 		Domain: cfg.Email.Domain, AuthservID: cfg.Email.AuthservID, Logger: log}
+	if cfg.Email.Acknowledge {
+		o.Acknowledge = &email.Acknowledge{Router: rt, Every: cfg.Email.AcknowledgeEvery.D()}
+	}
 	for _, m := range cfg.Email.Mailboxes {
 		pw, err := m.Password(cfg.Env)
 		if err != nil {
