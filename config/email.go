@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -56,11 +57,48 @@ type SMTP struct {
 	User         string `yaml:"user,omitempty" json:"user,omitempty"`
 	PasswordEnv  string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
 	PasswordFile string `yaml:"password_file,omitempty" json:"password_file,omitempty"`
+	// OAuth2 authenticates User with OAuth 2.0 instead of a password.
+	OAuth2 OAuth2 `yaml:"oauth2,omitempty" json:"oauth2,omitempty"`
 }
 
 // Password reads the SMTP password (see Mailbox.Password).
 func (s SMTP) Password(env func(string) (string, bool)) (string, error) {
 	return readSecret(env, s.PasswordEnv, s.PasswordFile, "the SMTP password")
+}
+
+// OAuth2 logs in with OAuth 2.0 (Microsoft 365, Gmail) instead of a
+// password: access tokens are refreshed at TokenURL with the refresh
+// token, which the store keeps as the provider rotates it (the
+// configured one is only the first).
+type OAuth2 struct {
+	// Mechanism is xoauth2 (the default) or oauthbearer.
+	Mechanism string   `yaml:"mechanism" json:"mechanism"`
+	TokenURL  string   `yaml:"token_url" json:"token_url"`
+	ClientID  string   `yaml:"client_id" json:"client_id"`
+	Scopes    []string `yaml:"scopes,omitempty" json:"scopes,omitempty"`
+	// The client secret (optional: public clients have none) and the
+	// first refresh token, each from an environment variable or a file.
+	ClientSecretEnv  string `yaml:"client_secret_env,omitempty" json:"client_secret_env,omitempty"`
+	ClientSecretFile string `yaml:"client_secret_file,omitempty" json:"client_secret_file,omitempty"`
+	RefreshTokenEnv  string `yaml:"refresh_token_env,omitempty" json:"refresh_token_env,omitempty"`
+	RefreshTokenFile string `yaml:"refresh_token_file,omitempty" json:"refresh_token_file,omitempty"`
+}
+
+// Set reports whether an OAuth 2.0 login is configured.
+func (o OAuth2) Set() bool {
+	return o.TokenURL != "" || o.ClientID != "" || o.RefreshTokenEnv != "" || o.RefreshTokenFile != "" || o.Mechanism != ""
+}
+
+// Secrets reads the client secret (empty when none is configured) and
+// the first refresh token.
+func (o OAuth2) Secrets(env func(string) (string, bool)) (clientSecret, refreshToken string, err error) {
+	if o.ClientSecretEnv != "" || o.ClientSecretFile != "" {
+		if clientSecret, err = readSecretAs(env, o.ClientSecretEnv, o.ClientSecretFile, "the OAuth client secret", "client_secret"); err != nil {
+			return "", "", err
+		}
+	}
+	refreshToken, err = readSecretAs(env, o.RefreshTokenEnv, o.RefreshTokenFile, "the OAuth refresh token", "refresh_token")
+	return clientSecret, refreshToken, err
 }
 
 // EmailQueue is who a queue's replies come from.
@@ -117,6 +155,8 @@ type Mailbox struct {
 	// PasswordFile a file holding it (trailing newline trimmed).
 	PasswordEnv  string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
 	PasswordFile string `yaml:"password_file,omitempty" json:"password_file,omitempty"`
+	// OAuth2 logs in with OAuth 2.0 instead of a password.
+	OAuth2 OAuth2 `yaml:"oauth2,omitempty" json:"oauth2,omitempty"`
 	// Folder is read (default INBOX). Never the Sent folder.
 	Folder string `yaml:"folder" json:"folder"`
 	// Queue takes the contacts the mailbox brings.
@@ -170,12 +210,17 @@ func (m Mailbox) Password(env func(string) (string, bool)) (string, error) {
 // readSecret reads a secret from the environment variable envName or
 // the file (trailing newline trimmed); exactly one is set.
 func readSecret(env func(string) (string, bool), envName, file, what string) (string, error) {
+	return readSecretAs(env, envName, file, what, "password")
+}
+
+// readSecretAs is readSecret for fields named <field>_env and <field>_file.
+func readSecretAs(env func(string) (string, bool), envName, file, what, field string) (string, error) {
 	if env == nil {
 		env = os.LookupEnv
 	}
 	switch {
 	case envName != "" && file != "":
-		return "", fmt.Errorf("both password_env and password_file are set (want exactly one)")
+		return "", fmt.Errorf("both %[1]s_env and %[1]s_file are set (want exactly one)", field)
 	case envName != "":
 		v, ok := env(envName)
 		if !ok || v == "" {
@@ -193,7 +238,7 @@ func readSecret(env func(string) (string, bool), envName, file, what string) (st
 		}
 		return v, nil
 	}
-	return "", fmt.Errorf("neither password_env nor password_file is set (want exactly one)")
+	return "", fmt.Errorf("neither %[1]s_env nor %[1]s_file is set (want exactly one)", field)
 }
 
 // applyMailboxDefaults fills in what a mailbox leaves out.
@@ -305,7 +350,12 @@ func (v *validator) email() {
 		if m.User == "" {
 			v.errf(p+".user", "empty (want the IMAP login, such as \"support@example.com\")")
 		}
-		if _, err := m.Password(v.c.lookupEnv()); err != nil {
+		if m.OAuth2.Set() {
+			if m.PasswordEnv != "" || m.PasswordFile != "" {
+				v.errf(p+".oauth2", "set with a password (want oauth2 or password_env/password_file, not both)")
+			}
+			v.oauth2(p+".oauth2", m.OAuth2)
+		} else if _, err := m.Password(v.c.lookupEnv()); err != nil {
 			field := p + ".password_env"
 			if m.PasswordFile != "" && m.PasswordEnv == "" {
 				field = p + ".password_file"
@@ -364,7 +414,12 @@ func (v *validator) smtp(s SMTP) {
 	default:
 		v.errf(p+".security", "unknown security %q (want starttls, tls or plain)", s.Security)
 	}
-	if s.User != "" {
+	if s.OAuth2.Set() {
+		if s.User == "" || s.PasswordEnv != "" || s.PasswordFile != "" {
+			v.errf(p+".oauth2", "needs user and no password (want the login the token is for)")
+		}
+		v.oauth2(p+".oauth2", s.OAuth2)
+	} else if s.User != "" {
 		if _, err := s.Password(v.c.lookupEnv()); err != nil {
 			field := p + ".password_env"
 			if s.PasswordFile != "" && s.PasswordEnv == "" {
@@ -375,4 +430,27 @@ func (v *validator) smtp(s SMTP) {
 	} else if s.PasswordEnv != "" || s.PasswordFile != "" {
 		v.errf(p+".user", "empty while a password is set (want the SMTP login)")
 	}
+}
+
+// oauth2 checks an OAuth 2.0 login.
+func (v *validator) oauth2(p string, o OAuth2) {
+	switch strings.ToLower(o.Mechanism) {
+	case "", "xoauth2", "oauthbearer":
+	default:
+		v.errf(p+".mechanism", "unknown mechanism %q (want xoauth2 or oauthbearer)", o.Mechanism)
+	}
+	if u, err := url.Parse(o.TokenURL); err != nil || u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) || u.Host == "" {
+		v.errf(p+".token_url", "%q (want the provider's https token endpoint, such as \"https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token\")", o.TokenURL)
+	}
+	if o.ClientID == "" {
+		v.errf(p+".client_id", "empty (want the application's client id)")
+	}
+	if _, _, err := o.Secrets(v.c.lookupEnv()); err != nil {
+		v.errf(p, "%v", err)
+	}
+}
+
+func isLoopbackHost(h string) bool {
+	ip := net.ParseIP(h)
+	return h == "localhost" || ip != nil && ip.IsLoopback()
 }

@@ -128,7 +128,18 @@ func TestEmailErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Setenv("OAUTH_REFRESH", "rt-0")
+	c, err := Parse("x.yaml", []byte("queues:\n  - name: q\nemail:\n  domain: example.com\n  smtp: {host: smtp.example.com}\n  queues:\n    - {queue: q, address: s@example.com}\n"+
+		"  mailboxes:\n    - {name: a, host: outlook.office365.com, user: s@example.com, queue: q, oauth2: {token_url: \"https://login.example/token\", client_id: app, refresh_token_env: OAUTH_REFRESH}}\n"))
+	if err != nil {
+		t.Fatalf("oauth2 mailbox: %v", err)
+	}
+	if secret, rt, err := c.Email.Mailboxes[0].OAuth2.Secrets(nil); err != nil || secret != "" || rt != "rt-0" {
+		t.Errorf("oauth2 secrets: got %q %q %v", secret, rt, err)
+	}
 	for _, tc := range []struct{ yaml, want string }{
+		{"  smtp: {host: smtp.example.com, user: u, oauth2: {token_url: \"http://login.example/token\", client_id: app, refresh_token_env: OAUTH_REFRESH}}\n", "email.smtp.oauth2.token_url"},
+		{"  smtp: {host: smtp.example.com, user: u, oauth2: {token_url: \"https://login.example/token\", client_id: app}}\n", "email.smtp.oauth2: neither refresh_token_env nor refresh_token_file"},
 		{"  smtp: {host: smtp.example.com, security: plain}\n", "email.smtp.security: plain sends mail and password unencrypted"},
 		{"  smtp: {host: smtp.example.com, user: u}\n", "email.smtp.password_env: neither password_env nor password_file is set"},
 		{"  smtp: {host: \"\"}\n", "email.smtp.host"},

@@ -59,3 +59,25 @@ ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_u
 		return err
 	})
 }
+
+// EmailRefreshToken returns the OAuth refresh token stored under name;
+// found is false when none is (the configured one is the first).
+func (db *DB) EmailRefreshToken(ctx context.Context, name string) (token string, found bool, err error) {
+	err = db.read.QueryRowContext(ctx, rebind(db.dialect, `SELECT refresh_token FROM email_oauth_tokens WHERE name = ?`), name).Scan(&token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store: email refresh token %q: %w", name, err)
+	}
+	return token, true, nil
+}
+
+// PutEmailRefreshToken stores the refresh token the provider rotated to.
+func (db *DB) PutEmailRefreshToken(ctx context.Context, name, token string) error {
+	return db.inTx(ctx, "put email refresh token "+name, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, rebind(db.dialect, `INSERT INTO email_oauth_tokens (name, refresh_token, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET refresh_token = excluded.refresh_token, updated_at = excluded.updated_at`), name, token, time.Now().UnixNano())
+		return err
+	})
+}

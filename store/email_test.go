@@ -32,3 +32,22 @@ func TestEmailCheckpoint(t *testing.T) {
 		t.Errorf("another mailbox's checkpoint found; want each mailbox its own")
 	}
 }
+
+func TestEmailRefreshToken(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if _, found, err := db.EmailRefreshToken(ctx, "mailbox:support"); err != nil || found {
+		t.Fatalf("none stored: found %v, err %v", found, err)
+	}
+	for _, tok := range []string{"rt-1", "rt-2"} {
+		if err := db.PutEmailRefreshToken(ctx, "mailbox:support", tok); err != nil {
+			t.Fatal(err)
+		}
+		if got, found, err := db.EmailRefreshToken(ctx, "mailbox:support"); err != nil || !found || got != tok {
+			t.Errorf("got %q %v %v, want %q", got, found, err, tok)
+		}
+	}
+	if _, found, _ := db.EmailRefreshToken(ctx, "smtp"); found {
+		t.Error("another name's token found")
+	}
+}

@@ -351,6 +351,20 @@ var migrations = []migration{
 )`,
 		},
 	},
+	{
+		version: 12,
+		name:    "email OAuth refresh tokens",
+		stmts: []string{
+			// The refresh token of each mailbox or SMTP server that logs
+			// in with OAuth 2.0, as the provider last rotated it; the
+			// configured one is only the first.
+			`CREATE TABLE email_oauth_tokens (
+	name          TEXT PRIMARY KEY,  -- "mailbox:<name>" or "smtp"
+	refresh_token TEXT NOT NULL,
+	updated_at    BIGINT NOT NULL    -- unix ns UTC
+)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

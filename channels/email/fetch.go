@@ -120,7 +120,15 @@ func (f *fetcher) session(ctx context.Context) error {
 	// Ending ctx ends whatever command is waiting.
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-	if err := c.Login(f.mb.User, f.mb.Password).Wait(); err != nil {
+	if f.mb.OAuth != nil {
+		sc, err := f.mb.OAuth.client(f.mb.User, f.mb.Addr)
+		if err != nil {
+			return fmt.Errorf("login as %s: %w", f.mb.User, err)
+		}
+		if err := c.Authenticate(sc); err != nil {
+			return fmt.Errorf("login as %s: %w", f.mb.User, err)
+		}
+	} else if err := c.Login(f.mb.User, f.mb.Password).Wait(); err != nil {
 		return fmt.Errorf("login as %s: %w", f.mb.User, err)
 	}
 	sel, err := c.Select(f.mb.Folder, nil).Wait()

@@ -27,6 +27,9 @@ import (
 // into a failure.
 const waitBound = 30 * time.Second
 
+// backlogStart is a mailbox's start that reads every message there.
+var backlogStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // testDomain is our Message-IDs' domain in the tests.
 const testDomain = "support.example.com"
 
@@ -204,7 +207,7 @@ func newEnvRouter(t testing.TB, tune func(o *router.Options)) *env {
 // message there), into queue support.
 func (s *imapServer) mailbox(name string) Mailbox {
 	return Mailbox{Name: name, Addr: s.addr, Security: Plain, User: s.user, Password: s.pass, Folder: "Support",
-		Queue: "support", Start: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
+		Queue: "support", Start: backlogStart}
 }
 
 // start starts the channel over mbs; Options tuned by tune. The

@@ -62,6 +62,9 @@ type Mailbox struct {
 	// against the system's roots.
 	TLSConfig      *tls.Config
 	User, Password string
+	// OAuth, when set, logs in with an OAuth 2.0 token instead of
+	// Password.
+	OAuth *OAuth
 	// Folder is read; empty is INBOX.
 	Folder string
 	// Queue takes the new contacts.

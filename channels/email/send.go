@@ -33,6 +33,9 @@ type SMTP struct {
 	// User and Password authenticate with PLAIN (only over TLS or
 	// StartTLS, or Plain to loopback); empty User sends without auth.
 	User, Password string
+	// OAuth, when set, authenticates User with an OAuth 2.0 token
+	// instead of Password.
+	OAuth *OAuth
 }
 
 // From is who a queue's replies come from.
@@ -270,7 +273,16 @@ func (s *Sender) submit(ctx context.Context, from string, rcpts []string, raw []
 	}
 	defer c.Close()
 	c.CommandTimeout, c.SubmissionTimeout = smtpTimeout, smtpTimeout
-	if s.o.SMTP.User != "" {
+	switch {
+	case s.o.SMTP.OAuth != nil:
+		sc, err := s.o.SMTP.OAuth.client(s.o.SMTP.User, s.o.SMTP.Addr)
+		if err != nil {
+			return fmt.Errorf("email: authenticate: %w", err)
+		}
+		if err := c.Auth(sc); err != nil {
+			return smtpError("authenticate", err)
+		}
+	case s.o.SMTP.User != "":
 		if err := c.Auth(sasl.NewPlainClient("", s.o.SMTP.User, s.o.SMTP.Password)); err != nil {
 			return smtpError("authenticate", err)
 		}

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
+
+	"golang.org/x/oauth2"
 
 	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/channels/email"
@@ -24,7 +28,16 @@ func newEmail(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.In
 		o.Acknowledge = &email.Acknowledge{Router: rt, Every: cfg.Email.AcknowledgeEvery.D()}
 	}
 	for _, m := range cfg.Email.Mailboxes {
-		pw, err := m.Password(cfg.Env)
+		var (
+			pw    string
+			oauth *email.OAuth
+			err   error
+		)
+		if m.OAuth2.Set() {
+			oauth, err = newOAuth(m.OAuth2, cfg, db, "mailbox:"+m.Name)
+		} else {
+			pw, err = m.Password(cfg.Env)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("email mailbox %s: %w", m.Name, err)
 		}
@@ -33,7 +46,7 @@ func newEmail(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.In
 			return nil, fmt.Errorf("email mailbox %s: %w", m.Name, err)
 		}
 		mb := email.Mailbox{Name: m.Name, Desk: m.DeskName(), Addr: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)),
-			User: m.User, Password: pw, Folder: m.Folder, Queue: m.Queue, Start: start,
+			User: m.User, Password: pw, OAuth: oauth, Folder: m.Folder, Queue: m.Queue, Start: start,
 			PollInterval: m.PollInterval.D(), Resync: m.Resync.D()}
 		switch m.Security {
 		case config.SecurityTLS:
@@ -66,7 +79,14 @@ func newEmailSender(cfg *config.Config, db *store.DB) (*email.Sender, error) {
 	default:
 		o.SMTP.Security = email.Plain
 	}
-	if s.User != "" {
+	switch {
+	case s.OAuth2.Set():
+		oauth, err := newOAuth(s.OAuth2, cfg, db, "smtp")
+		if err != nil {
+			return nil, fmt.Errorf("email smtp: %w", err)
+		}
+		o.SMTP.OAuth = oauth
+	case s.User != "":
 		pw, err := s.Password(cfg.Env)
 		if err != nil {
 			return nil, fmt.Errorf("email smtp: %w", err)
@@ -81,4 +101,20 @@ func newEmailSender(cfg *config.Config, db *store.DB) (*email.Sender, error) {
 		}
 	}
 	return email.NewSender(o)
+}
+
+// newOAuth is the OAuth 2.0 login of o: tokens from its provider,
+// refreshed with the refresh token the store keeps under name (o's
+// configured one the first time).
+func newOAuth(o config.OAuth2, cfg *config.Config, db *store.DB, name string) (*email.OAuth, error) {
+	secret, refresh, err := o.Secrets(cfg.Env)
+	if err != nil {
+		return nil, err
+	}
+	oc := &oauth2.Config{ClientID: o.ClientID, ClientSecret: secret, Scopes: o.Scopes, Endpoint: oauth2.Endpoint{TokenURL: o.TokenURL}}
+	ts, err := email.NewTokenSource(context.Background(), oc, db, name, refresh)
+	if err != nil {
+		return nil, err
+	}
+	return &email.OAuth{Mechanism: strings.ToUpper(o.Mechanism), Tokens: ts}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,9 @@ type Received struct {
 type SMTPSink struct {
 	Addr       string
 	User, Pass string
+	// Token, when set before the first connection, is the access token
+	// an XOAUTH2 login of User must carry (instead of PLAIN's Pass).
+	Token string
 	// Received gets every accepted message (buffered).
 	Received chan Received
 
@@ -79,9 +83,23 @@ type sinkSession struct {
 	to   []string
 }
 
-func (s *sinkSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (s *sinkSession) AuthMechanisms() []string {
+	if s.k.Token != "" {
+		return []string{"XOAUTH2"}
+	}
+	return []string{sasl.Plain}
+}
 
-func (s *sinkSession) Auth(string) (sasl.Server, error) {
+func (s *sinkSession) Auth(mech string) (sasl.Server, error) {
+	if mech == "XOAUTH2" {
+		return xoauth2Server(func(user, token string) error {
+			if user != s.k.User || token != s.k.Token {
+				return errors.New("invalid token")
+			}
+			s.auth = true
+			return nil
+		}), nil
+	}
 	return sasl.NewPlainServer(func(_, user, pass string) error {
 		if user != s.k.User || pass != s.k.Pass {
 			return errors.New("invalid credentials")
@@ -124,3 +142,15 @@ func (s *sinkSession) Data(r io.Reader) error {
 
 func (s *sinkSession) Reset()        { s.from, s.to = "", nil }
 func (s *sinkSession) Logout() error { return nil }
+
+// xoauth2Server checks XOAUTH2's one response:
+// "user=<user>^Aauth=Bearer <token>^A^A".
+type xoauth2Server func(user, token string) error
+
+func (f xoauth2Server) Next(resp []byte) ([]byte, bool, error) {
+	parts := strings.Split(string(resp), "\x01")
+	if len(parts) != 4 || !strings.HasPrefix(parts[0], "user=") || !strings.HasPrefix(parts[1], "auth=Bearer ") {
+		return nil, true, errors.New("malformed XOAUTH2 response")
+	}
+	return nil, true, f(strings.TrimPrefix(parts[0], "user="), strings.TrimPrefix(parts[1], "auth=Bearer "))
+}
