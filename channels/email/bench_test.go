@@ -1,11 +1,14 @@
 package email
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/switchboard/switchboard/channels/email/emailtest"
+	"github.com/switchboard/switchboard/router"
 )
 
 // BenchmarkDovecotBacklog takes a backlog of 10,000 messages in from a
@@ -32,4 +35,37 @@ func BenchmarkDovecotBacklog(b *testing.B) {
 		b.StopTimer()
 		e.ch.Close()
 	}
+}
+
+// BenchmarkReplySubmission measures an agent's reply from the send
+// (AddMessage, which commits it with its outbox entry) to its arrival at
+// the SMTP server (go-smtp's, in process), through the outbox and the
+// Sender, one reply at a time; it reports p50 and p99.
+func BenchmarkReplySubmission(b *testing.B) {
+	e := newEnv(b)
+	sink := emailtest.NewSMTPSink(b, "relay", "relay-pass")
+	e.withOutbox(sink)
+	ctx := context.Background()
+	c, _, err := e.rt.Submit(ctx, router.NewContact{Channel: router.ChannelEmail, Queue: "support",
+		Customer: router.Customer{Email: "ada@customer.example"}, Body: "Hi",
+		First: router.Message{ExternalID: ExternalID("support", "q1@customer.example")}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.agentReply(c.ID, "warm-up")
+	sink.Wait(b, waitBound)
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		began := time.Now()
+		if _, _, err := e.rt.AddMessage(ctx, c.ID, router.Message{Direction: "out", Author: "a1", Body: fmt.Sprintf("Reply %d", i)}); err != nil {
+			b.Fatal(err)
+		}
+		sink.Wait(b, waitBound)
+		lat = append(lat, time.Since(began))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }

@@ -200,3 +200,36 @@ func TestWrongPasswordDoesNotStopOthers(t *testing.T) {
 		}
 	}
 }
+
+// The same Message-ID in two mailboxes is one message when they are one
+// desk, and one in each when they are not.
+func TestDesks(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	if err := srv.mem.Create("Other", nil); err != nil {
+		t.Fatal(err)
+	}
+	same := mkMail("cc-both@customer.example", "ada@customer.example", "To both", "Hello")
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", same)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Other", same)
+	for _, tc := range []struct {
+		name         string
+		desk1, desk2 string
+		want         int
+	}{
+		{"one-desk", "support", "support", 1},
+		{"two-desks", "", "", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			a, b := srv.mailbox("a"), srv.mailbox("b")
+			b.Folder = "Other"
+			a.Desk, b.Desk = tc.desk1, tc.desk2
+			e.start(nil, a, b)
+			e.waitUID("a", 1)
+			e.waitUID("b", 1)
+			if n := len(e.emailContacts()); n != tc.want {
+				t.Errorf("got %d contacts, want %d", n, tc.want)
+			}
+		})
+	}
+}
