@@ -47,7 +47,11 @@ func (f *fetcher) take(ctx context.Context, in fetched) error {
 	if len(m.Problems) > 0 {
 		f.log.Info("email: message read with problems", "uid", in.uid, "key", m.Key, "problems", strings.Join(m.Problems, "; "))
 	}
-	if id := f.thread(ctx, m); id != "" {
+	id, err := f.thread(ctx, m)
+	if err != nil {
+		return err
+	}
+	if id != "" {
 		_, _, _, err := f.ch.o.Intake.Message(ctx, id, msg)
 		switch router.CodeOf(err) {
 		case "":

@@ -2,6 +2,7 @@ package email
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -56,8 +57,10 @@ var tokenRE = regexp.MustCompile(`\[#([0-9A-Z]{` + strconv.Itoa(tokenLen) + `})\
 // first by its references (newest first) against our own Message-IDs,
 // the messages stored from the desk, and for a bounce the message it
 // reports on; then by the subject's token, for a contact of the same
-// sender only (a subject alone never joins another's thread).
-func (f *fetcher) thread(ctx context.Context, m *Mail) string {
+// sender only (a subject alone never joins another's thread). A store
+// that fails is an error: the message is taken in again later rather
+// than split from its thread.
+func (f *fetcher) thread(ctx context.Context, m *Mail) (string, error) {
 	refs := slices.Clone(m.InReplyTo)
 	for _, r := range slices.Backward(m.References) {
 		refs = append(refs, r)
@@ -67,30 +70,28 @@ func (f *fetcher) thread(ctx context.Context, m *Mail) string {
 	}
 	for _, ref := range refs {
 		if id, _, ok := ParseOutboundID(f.ch.o.Domain, ref); ok {
-			return id
+			return id, nil
 		}
 		stored, found, err := f.ch.o.Store.MessageByExternalID(ctx, ExternalID(f.mb.desk(), ref))
 		if err != nil {
-			f.log.Warn("email: look up a reference", "err", err)
-			continue
+			return "", fmt.Errorf("look up a reference: %w", err)
 		}
 		if found {
-			return stored.ContactID
+			return stored.ContactID, nil
 		}
 	}
 	tok := tokenRE.FindStringSubmatch(m.Subject)
 	if tok == nil || m.From.Address == "" {
-		return ""
+		return "", nil
 	}
 	page, err := f.ch.o.Store.Contacts(ctx, store.ContactFilter{Channel: router.ChannelEmail, Customer: m.From.Address, Limit: 100})
 	if err != nil {
-		f.log.Warn("email: look up the subject's token", "err", err)
-		return ""
+		return "", fmt.Errorf("look up the subject's token: %w", err)
 	}
 	for _, c := range page.Contacts {
 		if strings.HasSuffix(c.ID, tok[1]) {
-			return c.ID
+			return c.ID, nil
 		}
 	}
-	return ""
+	return "", nil
 }
