@@ -120,3 +120,24 @@ func TestDovecotWrongPassword(t *testing.T) {
 	e.waitUID("support", 3)
 	e.checkOnce(3)
 }
+
+// A 50 MB message is taken in from its header, with the reason; the
+// mail after it is taken in as usual.
+func TestDovecotHugeMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("appends 50 MB")
+	}
+	d := emailtest.StartDovecot(t, map[string]string{"support": "s3cret"})
+	huge := mkMail("huge@customer.example", "ada@customer.example", "Huge", strings.Repeat("0123456789abcdef0123456789abcdef0123456789abcdef012345678\r\n", 50<<20/59))
+	appendMail(t, d.Addr, "support", "s3cret", "INBOX", huge, mkMail("after@customer.example", "bob@customer.example", "After", "Hi"))
+	e := newEnv(t)
+	e.start(nil, dovecotMailbox("support", d.Addr, "support", "s3cret"))
+	e.waitUID("support", 2)
+	e.checkOnce(2)
+	for _, c := range e.emailContacts() {
+		m := e.messages(c.ID)[0]
+		if c.Subject == "Huge" && !strings.Contains(m.Body, "over the limit of 26214400: only its header was read") {
+			t.Errorf("huge message: body %q", m.Body)
+		}
+	}
+}
