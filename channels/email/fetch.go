@@ -370,7 +370,10 @@ func (f *fetcher) batch(ctx context.Context, c *imapclient.Client, cp *store.Ema
 		for _, m := range sizes[:k] {
 			raw, ok := got[m.UID]
 			if !ok {
-				continue // expunged meanwhile
+				// Expunged since its size came, or the server did not
+				// answer for it: never skipped past; the next session
+				// searches again and finds it, or not.
+				return fmt.Errorf("fetch bodies: no body of UID %d", m.UID)
 			}
 			in := fetched{uid: uint32(m.UID), raw: raw, size: m.RFC822Size, internalDate: m.InternalDate,
 				headerOnly: m.RFC822Size > f.ch.o.MaxMessageBytes}

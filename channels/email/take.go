@@ -78,7 +78,7 @@ func (f *fetcher) take(ctx context.Context, in fetched) error {
 		msg = f.quarantine(msg, err)
 		c, created, err = f.ch.o.Intake.Contact(ctx, f.newContact(m, msg))
 	}
-	if err != nil {
+	if err != nil || f.ch.ack == nil || Automatic(m) != "" {
 		return err
 	}
 	if !created {
