@@ -1,6 +1,7 @@
 package email
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -14,6 +15,10 @@ import (
 
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+
+	"github.com/switchboard/switchboard/channels/email/emailtest"
+	"github.com/switchboard/switchboard/outbox"
+	"github.com/switchboard/switchboard/router"
 )
 
 // selfSigned is a certificate for 127.0.0.1 and a pool that trusts it.
@@ -104,4 +109,33 @@ func TestTLSAndStartTLS(t *testing.T) {
 		t.Error("the untrusted server's failure is not shown")
 	}
 	e.checkOnce(2) // one desk: the two mailboxes read the same mail
+}
+
+// Replies go out over STARTTLS; an untrusted certificate is refused.
+func TestSMTPStartTLS(t *testing.T) {
+	cert, pool := selfSigned(t)
+	sink := emailtest.NewSMTPSinkTLS(t, "relay", "relay-pass", &tls.Config{Certificates: []tls.Certificate{cert}})
+	e := newEnv(t)
+	c, _, err := e.rt.Submit(context.Background(), router.NewContact{Channel: router.ChannelEmail, Queue: "support",
+		Customer: router.Customer{Email: "ada@example.com"}, Body: "Hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := outbox.Outbound{Contact: c, Message: router.Message{Seq: 2, Direction: "out", Body: "Hello"}}
+	send := func(cfg *tls.Config) error {
+		s, err := NewSender(SenderOptions{Domain: testDomain, Store: e.db, Default: From{Address: "support@example.com"},
+			SMTP: SMTP{Addr: sink.Addr, Security: StartTLS, TLSConfig: cfg, User: "relay", Password: "relay-pass"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Send(context.Background(), o)
+		return err
+	}
+	if err := send(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}); err != nil {
+		t.Fatalf("over STARTTLS: %v", err)
+	}
+	sink.Wait(t, waitBound)
+	if err := send(nil); err == nil {
+		t.Error("an untrusted certificate was accepted")
+	}
 }

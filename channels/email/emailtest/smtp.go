@@ -1,6 +1,7 @@
 package emailtest
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -41,10 +42,18 @@ type SMTPSink struct {
 // NewSMTPSink starts a sink that stops when the test ends.
 func NewSMTPSink(t testing.TB, user, pass string) *SMTPSink {
 	t.Helper()
+	return NewSMTPSinkTLS(t, user, pass, nil)
+}
+
+// NewSMTPSinkTLS is NewSMTPSink offering STARTTLS with cfg (none when
+// nil); with cfg, a login needs the upgrade first.
+func NewSMTPSinkTLS(t testing.TB, user, pass string, cfg *tls.Config) *SMTPSink {
+	t.Helper()
 	k := &SMTPSink{User: user, Pass: pass, Received: make(chan Received, 1000)}
 	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{k: k}, nil }))
 	s.Domain = "sink.example"
-	s.AllowInsecureAuth = true
+	s.AllowInsecureAuth = cfg == nil
+	s.TLSConfig = cfg
 	s.ReadTimeout, s.WriteTimeout = 30*time.Second, 30*time.Second
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
