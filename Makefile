@@ -5,7 +5,7 @@ PKGS     := ./...
 # Fuzz targets run by `make fuzz`, each for FUZZTIME.
 FUZZTIME ?= 30s
 
-.PHONY: all build run test test-short bench bench-import fuzz vet fmt clean
+.PHONY: all build run test test-short bench bench-import fuzz vet fmt clean screenshots
 
 all: build
 
@@ -32,6 +32,7 @@ bench:
 	$(GO) test -run=NONE -bench=ScreenPopLatency -benchtime=2000x ./agents/
 	$(GO) test -run=NONE -bench=IdleConnections -benchtime=1x ./agents/
 	$(GO) test -run=NONE -bench='IdleCustomers|AgentToCustomer' -benchtime=1x ./channels/chat/
+	$(GO) test -run=NONE -bench=. -benchtime=1x -count=3 ./channels/sms/
 	$(GO) test -run=NONE -bench=DovecotBacklog -benchtime=1x -timeout 30m ./channels/email/
 	$(GO) test -run=NONE -bench=ReplySubmission -benchtime=2000x ./channels/email/
 	$(GO) test -run=NONE -bench=ScreenPopAssembly -benchtime=20000x -timeout 30m ./nextbest/ -customers=1000000
@@ -57,3 +58,8 @@ fmt:
 
 clean:
 	rm -rf $(BIN)
+
+# The screenshots in docs/screenshots (the README shows them), taken at
+# 1366×768 by the browser tests against the real daemon.
+screenshots:
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDesktopEndToEnd|TestDashboardEndToEnd|TestMonitorAndWhisper' ./agents/web/

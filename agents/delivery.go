@@ -73,6 +73,41 @@ func (h *Hub) deliver(n router.Notification) {
 	for _, s := range ss {
 		s.push(typ, data)
 	}
+	if typ, data = h.refresh(n); typ != "" {
+		for _, s := range ss {
+			s.push(typ, data)
+		}
+	}
+}
+
+// refresh builds the screen pop again after a customer's message that
+// changes it (screenpop.Builder.Stale: a complaint typed while the
+// contact rings or is handled withholds its offers), for the agent who
+// holds the contact; typ is empty when nothing changed.
+func (h *Hub) refresh(n router.Notification) (typ string, data []byte) {
+	if n.Kind != router.NoteMessage || n.Message == nil || n.Contact == nil || !h.popper.Stale(*n.Message) {
+		return "", nil
+	}
+	c := *n.Contact
+	since := c.AssignedAt
+	switch c.State {
+	case router.ContactOffered:
+		since = c.OfferedAt
+	case router.ContactAssigned, router.ContactWrapUp:
+	default:
+		return "", nil
+	}
+	pop, err := h.popper.BuildFor(h.ctx, c, "", since, true)
+	if err != nil {
+		h.log.Warn("agents: screen pop built again", "contact", c.ID, "err", err)
+		return "", nil
+	}
+	b, err := json.Marshal(screenPopData{ContactID: c.ID, ScreenPop: pop})
+	if err != nil {
+		h.log.Error("agents: encode message", "type", msgScreenPop, "err", err)
+		return "", nil
+	}
+	return msgScreenPop, b
 }
 
 // render builds the message of a notification; typ is empty when it has

@@ -16,7 +16,7 @@
 //		Router: rt, Store: db,
 //		Authenticate: sessions.AgentSession, // the API's session check
 //		Dispositions: cfg.Desktop.Dispositions, AwayReasons: cfg.Desktop.AwayReasons,
-//		Grace: cfg.Desktop.Grace.D(), AllowedOrigins: cfg.Desktop.AllowedOrigins,
+//		AllowedOrigins: cfg.Desktop.AllowedOrigins,
 //	})
 //	_ = rt.Start(ctx) // after the hub exists: notifications start here
 //	mux.Handle("GET /ws/agent", hub)

@@ -57,6 +57,7 @@ func FuzzFrame(f *testing.F) {
 		`{"type":"wrapup","id":"6","data":{"contact_id":"c","disposition":"resolved","notes":"ok"}}`,
 		`{"type":"close","id":"7","data":{"contact_id":"c"}}`,
 		`{"type":"transfer","id":"8","data":{"contact_id":"c","queue":"sales"}}`,
+		`{"type":"transfer_targets","id":"8b"}`,
 		`{"type":"offer_outcome","id":"9","data":{"contact_id":"c","offer_id":"o","outcome":"presented"}}`,
 		`{"type":"typing","data":{"contact_id":"c"}}`,
 		`{"type":"read","id":"10","data":{"contact_id":"c","up_to_seq":3}}`,

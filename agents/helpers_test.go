@@ -92,7 +92,6 @@ func newEnvWith(t testing.TB, configure func(*Options), notifier ...router.Notif
 		AllowedOrigins: []string{"https://crm.example.com"},
 		Dispositions:   []config.Disposition{{Code: "resolved", Label: "Resolved"}, {Code: "callback", Label: "Call back"}},
 		AwayReasons:    []string{"lunch", "break"},
-		Grace:          time.Minute,
 		Clock:          e.clock.Now,
 		AfterFunc:      e.clock.AfterFunc,
 	}
@@ -344,6 +343,7 @@ type snapshotView struct {
 	AwayReasons  []string             `json:"away_reasons"`
 	// VerificationMethods are the verify request's methods.
 	VerificationMethods []string `json:"verification_methods"`
+	SMSMaxSegments      int      `json:"sms_max_segments"`
 }
 
 type activeView struct {

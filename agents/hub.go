@@ -20,8 +20,6 @@ import (
 
 // Defaults used when Options leaves a field zero.
 const (
-	// defaultGrace is how long a disconnected agent keeps its contacts.
-	defaultGrace = 60 * time.Second
 	// conversationMessages is how many of a contact's latest messages a
 	// snapshot or an assigned message carries; older ones are paged
 	// over the HTTP API.
@@ -55,9 +53,6 @@ type Options struct {
 	// AwayReasons are the reasons of the away state; when set, set_state
 	// away accepts only these (or none).
 	AwayReasons []string
-	// Grace is how long a disconnected agent keeps its assigned contacts
-	// (0: 60s).
-	Grace time.Duration
 	// The agent's typing (at most once per typingEvery per contact and
 	// socket) and reading of its own contacts' messages are announced
 	// on the router's event stream (router.Signal), where the channels
@@ -84,6 +79,15 @@ type Options struct {
 	// VerificationMethods are the methods a verify request may name; nil
 	// means DefaultVerificationMethods.
 	VerificationMethods []string
+	// CheckReply, if set, may refuse an agent's message to the customer
+	// of a contact before it is written (the SMS channel refuses one to a
+	// number that opted out): its error is the agent's, as the router's
+	// (a *router.Error is answered by its code with its message). It is
+	// called on the socket's reader goroutine.
+	CheckReply func(ctx context.Context, c router.Contact) error
+	// SMSMaxSegments is how many segments a reply on an SMS contact may
+	// take before the composer asks the agent to confirm (0: no limit).
+	SMSMaxSegments int
 	// Clock gives the time of the typing throttle and of session expiry;
 	// nil: time.Now. AfterFunc arms the timers that close a session's
 	// sockets when it expires; nil: time.AfterFunc. Give the router's
@@ -103,12 +107,13 @@ type Hub struct {
 	auth         func(*http.Request) (string, string, time.Time, error)
 	dispositions []config.Disposition
 	awayReasons  []string
-	grace        time.Duration
 	typing       func(string)                                                       // Options.Typing, or nil
 	read         func(string, int)                                                  // Options.Read, or nil
 	onOutcome    func(context.Context, screenpop.OfferOutcome) error                // Options.OnOfferOutcome, or nil
 	verify       func(ctx context.Context, contactID, agentID, method string) error // Options.Verify, or nil
 	methods      []string                                                           // never empty
+	checkReply   func(context.Context, router.Contact) error                        // Options.CheckReply, or nil
+	smsSegments  int                                                                // Options.SMSMaxSegments
 	log          *slog.Logger
 	// upgrader checks origins and upgrades; never nil.
 	upgrader *wsconn.Upgrader
@@ -173,11 +178,12 @@ func NewHub(o *Options) (*Hub, error) {
 		rt: o.Router, store: o.Store, popper: o.ScreenPops, auth: o.Authenticate,
 		dispositions: slices.Clone(o.Dispositions),
 		awayReasons:  slices.Clone(o.AwayReasons),
-		grace:        o.Grace,
 		typing:       o.Typing,
 		read:         o.Read,
 		onOutcome:    o.OnOfferOutcome,
 		verify:       o.Verify,
+		checkReply:   o.CheckReply,
+		smsSegments:  o.SMSMaxSegments,
 		methods:      slices.Clone(o.VerificationMethods),
 		now:          o.Clock,
 		afterFunc:    o.AfterFunc,
@@ -200,9 +206,6 @@ func NewHub(o *Options) (*Hub, error) {
 	}
 	if len(h.methods) == 0 {
 		h.methods = slices.Clone(DefaultVerificationMethods)
-	}
-	if h.grace <= 0 {
-		h.grace = defaultGrace
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

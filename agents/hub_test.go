@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -437,15 +439,16 @@ func TestSessionReplaced(t *testing.T) {
 	})
 }
 
-// TestSessionExpiry: a session that expires closes its socket (a drop:
-// the agent goes offline), and a later socket of it does not resume it.
+// TestSessionExpiry: a session that expires closes its socket (the agent
+// is signed out: offline, not restored on reconnect), and a later socket
+// of it does not resume it.
 func TestSessionExpiry(t *testing.T) {
 	gone := make(chan struct{})
 	var once sync.Once
 	var e *env
 	e = newEnv(t, router.NotifierFunc(func(ns []router.Notification) {
 		for _, n := range ns {
-			if n.Kind == router.NoteAgent && n.AgentID == "alice" && n.Agent.State == router.AgentOffline && n.Agent.Reason == "disconnected" {
+			if n.Kind == router.NoteAgent && n.AgentID == "alice" && n.Agent.State == router.AgentOffline && n.Agent.Reason == "signed_out" {
 				once.Do(func() { close(gone) })
 			}
 		}
@@ -685,5 +688,70 @@ func TestSlowClientDropped(t *testing.T) {
 		if _, _, err := e.rt.AddMessage(e.ctx, id, router.Message{Direction: "in", Body: body}); err != nil {
 			t.Fatalf("add message: %v", err)
 		}
+	}
+}
+
+// TestTransferTargets: the desktop's transfer picker lists every queue
+// with its waiting contacts, and the other agents not offline, by name.
+func TestTransferTargets(t *testing.T) {
+	e := newEnv(t)
+	for _, id := range []string{"alice", "bob", "carol", "dave"} {
+		e.agent(id)
+	}
+	for id, st := range map[string]router.AgentState{"bob": router.AgentAvailable, "dave": router.AgentAway} {
+		if _, err := e.rt.AgentConnected(e.ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.rt.SetAgentState(e.ctx, id, st, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice, _ := e.connect("alice", "s1")
+	var got transferTargets
+	decode(t, alice.ok(reqTransferTargets, nil), &got)
+	var agents []string
+	for _, a := range got.Agents {
+		agents = append(agents, a.ID+"/"+a.Name+"/"+string(a.State))
+	}
+	if want := []string{"bob/Bob/available", "dave/Dave/away"}; !slices.Equal(agents, want) {
+		t.Errorf("agents: got %v, want %v (not herself, not carol who is offline)", agents, want)
+	}
+	var queues []string
+	for _, q := range got.Queues {
+		queues = append(queues, q.Name)
+	}
+	want := []string{}
+	for _, q := range e.rt.Snapshot().Queues() {
+		want = append(want, q.Name)
+	}
+	slices.Sort(want)
+	if len(queues) == 0 || !slices.Equal(queues, want) {
+		t.Errorf("queues: got %v, want %v", queues, want)
+	}
+	alice.fails(reqTransferTargets, map[string]any{"queue": "x"}, codeInvalid)
+}
+
+// TestSessionEndedWhileConnecting: a logout that ends the session after
+// the socket was authenticated but before the hub knew the session (so
+// EndSessions found nothing) still closes the socket, and the agent is
+// never present.
+func TestSessionEndedWhileConnecting(t *testing.T) {
+	var calls atomic.Int32
+	e := newEnvWith(t, func(o *Options) {
+		o.Authenticate = func(r *http.Request) (string, string, time.Time, error) {
+			if calls.Add(1) > 1 {
+				return "", "", time.Time{}, errors.New("session ended") // the logout, between the two looks
+			}
+			return testAuth(r)
+		}
+	})
+	e.agent("alice")
+	c := e.dial("alice", "s1", "")
+	c.expect(msgSessionReplaced)
+	if code := c.expectClose(); code != closeReplaced {
+		t.Fatalf("close %d, want %d", code, closeReplaced)
+	}
+	if a, _ := e.rt.Snapshot().Agent("alice"); a.Connected {
+		t.Errorf("alice is connected after her session ended while connecting")
 	}
 }

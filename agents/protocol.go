@@ -25,6 +25,7 @@ const (
 	msgContactClosed   = "contact_closed"
 	msgState           = "state"
 	msgDelivery        = "delivery"
+	msgScreenPop       = "screen_pop"
 	msgSessionReplaced = "session_replaced"
 	msgAck             = "ack"
 	msgError           = "error"
@@ -36,17 +37,19 @@ const (
 
 // Client-to-server request types.
 const (
-	reqSetState     = "set_state"
-	reqAccept       = "accept"
-	reqDecline      = "decline"
-	reqSend         = "send"
-	reqWrapUp       = "wrapup"
-	reqClose        = "close"
-	reqTransfer     = "transfer"
-	reqOfferOutcome = "offer_outcome"
-	reqTyping       = "typing"
-	reqRead         = "read"
-	reqVerify       = "verify"
+	reqSetState = "set_state"
+	reqAccept   = "accept"
+	reqDecline  = "decline"
+	reqSend     = "send"
+	reqWrapUp   = "wrapup"
+	reqClose    = "close"
+	reqTransfer = "transfer"
+	// reqTransferTargets lists where the agent may transfer a contact.
+	reqTransferTargets = "transfer_targets"
+	reqOfferOutcome    = "offer_outcome"
+	reqTyping          = "typing"
+	reqRead            = "read"
+	reqVerify          = "verify"
 )
 
 // Error codes, as in the HTTP API.
@@ -109,6 +112,9 @@ type sendArgs struct {
 	ContactID string `json:"contact_id"`
 	Body      string `json:"body"`
 	ClientID  string `json:"client_id,omitempty"`
+	// Note makes the message an internal note (router.DirectionNote):
+	// the conversation keeps it, the customer never sees it.
+	Note bool `json:"note,omitempty"`
 }
 
 // dispositionArgs are the arguments of wrapup and close.
@@ -122,6 +128,28 @@ type transferArgs struct {
 	ContactID string `json:"contact_id"`
 	Queue     string `json:"queue,omitempty"`
 	ToAgent   string `json:"to_agent,omitempty"`
+}
+
+// transferTargetsArgs are the (no) arguments of transfer_targets.
+type transferTargetsArgs struct{}
+
+// transferTargets is transfer_targets' answer: every queue, and every
+// other agent who is working (available, busy or in wrap-up) or away,
+// by name; offline agents take no transfer.
+type transferTargets struct {
+	Queues []transferQueue `json:"queues"`
+	Agents []transferAgent `json:"agents"`
+}
+
+type transferQueue struct {
+	Name    string `json:"name"`
+	Waiting int    `json:"waiting"`
+}
+
+type transferAgent struct {
+	ID    string            `json:"id"`
+	Name  string            `json:"name"`
+	State router.AgentState `json:"state"`
 }
 
 type outcomeArgs struct {
@@ -190,6 +218,8 @@ func decodeFrame(b []byte) (request, error) {
 		args = &dispositionArgs{}
 	case reqTransfer:
 		args = &transferArgs{}
+	case reqTransferTargets:
+		args = &transferTargetsArgs{}
 	case reqOfferOutcome:
 		args = &outcomeArgs{}
 	case reqTyping:
@@ -272,6 +302,8 @@ func checkArgs(args any) error {
 			return fmt.Errorf("up_to_seq %d: want a message seq, 1 or more", a.UpToSeq)
 		}
 		return checkLen("contact_id", a.ContactID, maxIDField, true)
+	case *transferTargetsArgs:
+		return nil // no arguments: strict decoding refused any
 	}
 	return fmt.Errorf("no checks for %T", args) // a programming error, caught by FuzzFrame
 }
@@ -295,6 +327,13 @@ type activeContact struct {
 	ScreenPop screenpop.Pop    `json:"screen_pop"`
 }
 
+// screenPopData is a contact's screen pop built again (a complaint typed
+// during the contact withholds its offers).
+type screenPopData struct {
+	ContactID string        `json:"contact_id"`
+	ScreenPop screenpop.Pop `json:"screen_pop"`
+}
+
 type offerData struct {
 	ContactID string        `json:"contact_id"`
 	ExpiresAt time.Time     `json:"expires_at"`
@@ -311,6 +350,9 @@ type snapshotData struct {
 	// VerificationMethods are the ways an agent may verify a customer's
 	// claim (the verify request's method).
 	VerificationMethods []string `json:"verification_methods"`
+	// SMSMaxSegments is how many segments a reply by SMS may take before
+	// the composer asks for confirmation; 0: no limit.
+	SMSMaxSegments int `json:"sms_max_segments,omitempty"`
 }
 
 type withdrawnData struct {

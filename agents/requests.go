@@ -1,6 +1,7 @@
 package agents
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -60,6 +61,8 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		}
 		ag, err := h.rt.SetAgentState(ctx, agentID, a.State, a.Reason)
 		return map[string]any{"agent": ag}, err
+	case *transferTargetsArgs:
+		return h.transferTargets(agentID), nil
 	case *acceptArgs:
 		c, err := h.rt.Accept(ctx, a.ContactID, agentID)
 		return map[string]any{"contact": c.ForAgent()}, mine(a.ContactID, err)
@@ -71,8 +74,20 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		if !ok || cur.AgentID != agentID {
 			return nil, notMine(a.ContactID)
 		}
+		if a.Note {
+			// On any contact the agent holds; the router checks it.
+			m, _, err := h.rt.AddMessage(ctx, a.ContactID, router.Message{
+				Direction: router.DirectionNote, Author: agentID, Body: a.Body, ClientID: a.ClientID,
+			})
+			return map[string]any{"message": m}, mine(a.ContactID, err)
+		}
 		if cur.State != router.ContactAssigned {
 			return nil, router.Errorf(router.CodeConflict, "", "contact %s is %s; accept it first", cur.ID, cur.State)
+		}
+		if h.checkReply != nil {
+			if err := h.checkReply(ctx, cur); err != nil {
+				return nil, err
+			}
 		}
 		m, _, err := h.rt.AddMessage(ctx, a.ContactID, router.Message{
 			Direction: "out", Author: agentID, Body: a.Body, ClientID: a.ClientID,
@@ -196,4 +211,25 @@ func errorCode(err error) (code, msg string) {
 		return codeUnavailable, "the router is not running; retry later"
 	}
 	return codeInternal, "internal error"
+}
+
+// transferTargets lists the queues and the other agents not offline, by
+// name, for the desktop's transfer picker.
+func (h *Hub) transferTargets(agentID string) transferTargets {
+	snap := h.rt.Snapshot()
+	out := transferTargets{Queues: []transferQueue{}, Agents: []transferAgent{}}
+	for _, q := range snap.Queues() {
+		out.Queues = append(out.Queues, transferQueue{Name: q.Name, Waiting: len(snap.Waiting(q.Name))})
+	}
+	for _, a := range snap.Agents() {
+		if a.ID == agentID || a.State == router.AgentOffline {
+			continue
+		}
+		out.Agents = append(out.Agents, transferAgent{ID: a.ID, Name: cmp.Or(a.Name, a.ID), State: a.State})
+	}
+	slices.SortFunc(out.Queues, func(x, y transferQueue) int { return strings.Compare(x.Name, y.Name) })
+	slices.SortFunc(out.Agents, func(x, y transferAgent) int {
+		return cmp.Or(strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name)), strings.Compare(x.ID, y.ID))
+	})
+	return out
 }

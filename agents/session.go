@@ -1,6 +1,7 @@
 package agents
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -143,14 +144,25 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := h.register(c, sessionID, expiresAt)
+	present := true
 	if h.closed.Load() {
 		// Close ran while this socket was being upgraded.
 		c.closeWith(wsconn.CloseGoingAway, "server shutting down")
+		present = false
+	} else if _, sid, _, err := h.auth(r); err != nil || sid != sessionID {
+		// The session ended (a logout, a password set) while this socket
+		// was being set up, before EndSessions could find it: it must
+		// not stay, nor make the agent present.
+		h.endSession(c.s, false)
+		c.closeWith(closeReplaced, "session ended", frame(msgSessionReplaced, 0, "", []byte("{}")))
+		present = false
 	}
 	p.mu.Lock()
 	p.conns++
-	if _, err := h.rt.AgentConnected(h.ctx, agentID); err != nil {
-		h.log.Warn("agents: agent connected", "agent", agentID, "err", err)
+	if present {
+		if _, err := h.rt.AgentConnected(h.ctx, agentID); err != nil {
+			h.log.Warn("agents: agent connected", "agent", agentID, "err", err)
+		}
 	}
 	p.mu.Unlock()
 	h.shardOf(agentID).put(job{attach: c})
@@ -184,8 +196,9 @@ func (h *Hub) register(c *conn, sessionID string, expiresAt time.Time) *presence
 	return p
 }
 
-// finish cleans up after c ended. The agent's last socket closing,
-// unless it was replaced, tells the router the agent is gone.
+// finish cleans up after c ended. The agent's last socket closing tells
+// the router the agent left: signed out if its session ended, else
+// disconnected (docs/protocol.md, Presence).
 func (h *Hub) finish(c *conn, p *presence) {
 	h.mu.Lock()
 	delete(h.conns, c)
@@ -193,6 +206,7 @@ func (h *Hub) finish(c *conn, p *presence) {
 	s := c.s
 	s.mu.Lock()
 	c.dead = true
+	ended := s.ended
 	if s.conn == c {
 		s.conn = nil
 		gen := s.gen
@@ -202,11 +216,18 @@ func (h *Hub) finish(c *conn, p *presence) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.conns--
-	if p.conns > 0 || c.replaced.Load() || h.closed.Load() {
+	if p.conns > 0 || h.closed.Load() {
 		return
 	}
-	if _, err := h.rt.AgentDisconnected(h.ctx, c.agentID, h.grace); err != nil {
-		h.log.Warn("agents: agent disconnected", "agent", c.agentID, "err", err)
+	// The agent's last socket is gone. A drop (a reload, the network)
+	// gets the agent's state back on reconnect; a session ended (a
+	// logout, a new login, a password set, expiry) does not.
+	leave, how := h.rt.AgentDisconnected, "disconnected"
+	if ended {
+		leave, how = h.rt.AgentSignedOut, "signed out"
+	}
+	if _, err := leave(h.ctx, c.agentID); err != nil && !errors.Is(err, router.ErrNoAgent) {
+		h.log.Warn("agents: agent "+how, "agent", c.agentID, "err", err)
 	}
 }
 
@@ -244,8 +265,9 @@ func (h *Hub) ForgetReplays() {
 // EndSessions ends sessions of an agent (a new login took over, a
 // logout, a password set, the login or the agent deleted): their sockets
 // get session_replaced and close, and a resume of them is no longer
-// possible. The agent is not marked disconnected: the caller decides its
-// state (a logout may set it offline). Unknown ids are ignored.
+// possible. When the agent has no other socket left, the router hears
+// that the agent signed out (router.AgentSignedOut). Unknown ids are
+// ignored.
 func (h *Hub) EndSessions(agentID string, sessionIDs []string) {
 	for _, id := range sessionIDs {
 		h.mu.RLock()

@@ -20,6 +20,7 @@ func (h *Hub) snapshot(agentID string) []byte {
 	d := snapshotData{
 		Agent: a, Contacts: []activeContact{},
 		Dispositions: h.dispositions, AwayReasons: h.awayReasons, VerificationMethods: h.methods,
+		SMSMaxSegments: h.smsSegments,
 	}
 	for _, id := range a.Contacts {
 		c, ok := snap.Contact(id)

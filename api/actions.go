@@ -201,8 +201,11 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) error {
 	if err := missing("direction", req.Direction, "body", req.Body); err != nil {
 		return err
 	}
-	if req.Direction != "in" && req.Direction != "out" {
-		return invalidf("field \"direction\": %q: want \"in\" (from the customer) or \"out\" (to the customer)", req.Direction)
+	if req.Direction != "in" && req.Direction != "out" && req.Direction != router.DirectionNote {
+		return invalidf("field \"direction\": %q: want \"in\" (from the customer), \"out\" (to the customer) or \"note\" (internal, never shown to the customer)", req.Direction)
+	}
+	if req.Direction == router.DirectionNote {
+		return s.addNote(w, r, id, req)
 	}
 	if self, ok := agentOf(r); ok {
 		if _, err := s.actingAgent(r, id, ""); err != nil {
@@ -232,6 +235,39 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Location", "/api/v1/contacts/"+to.ID)
 		}
 		return writeJSON(w, http.StatusCreated, messageView{Message: m, ContactID: to.ID, Follows: to.Follows})
+	}
+	if s.checkReply != nil {
+		if c, ok := s.router.Snapshot().Contact(id); ok {
+			if err := s.checkReply(r.Context(), c); err != nil {
+				return s.actionError(r.Context(), id, err)
+			}
+		}
+	}
+	m, _, err := s.router.AddMessage(r.Context(), id, msg)
+	if err != nil {
+		return s.actionError(r.Context(), id, err)
+	}
+	return writeJSON(w, http.StatusCreated, messageView{Message: m, ContactID: id})
+}
+
+// addNote adds an internal note: an agent's on its own contact, or a
+// supervisor's (or an admin's) whisper on any live contact, by the
+// principal (the request's author is ignored). Integrations write none.
+func (s *Server) addNote(w http.ResponseWriter, r *http.Request, id string, req messageRequest) error {
+	p, _ := PrincipalFrom(r.Context())
+	msg := router.Message{Direction: router.DirectionNote, Body: req.Body}
+	switch {
+	case len(req.Attachments) > 0 || req.ExternalID != "":
+		return invalidf("a note carries text only: no attachments, no external_id")
+	case p.AgentID != "":
+		if _, err := s.actingAgent(r, id, ""); err != nil {
+			return err
+		}
+		msg.Author = p.AgentID
+	case roleBit(p.Role)&staff != 0:
+		msg.Author, msg.AuthorName, msg.AuthorKind = p.Name, p.Name, router.AuthorSupervisor
+	default:
+		return errorf(http.StatusForbidden, codeForbidden, "%s may not write notes: an agent on its own contacts, or a supervisor, may", p.describe())
 	}
 	m, _, err := s.router.AddMessage(r.Context(), id, msg)
 	if err != nil {

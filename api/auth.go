@@ -64,6 +64,9 @@ const (
 	// roleAgent is an agent session's: its handlers limit it to the
 	// agent's own agent and contacts.
 	roleAgent
+	// roleMetrics is a scrape token's: no API route allows it (routerd's
+	// GET /metrics does, by Scrapes).
+	roleMetrics
 
 	// Shorthands for the route table.
 	adminOnly = roleAdmin
@@ -86,8 +89,16 @@ func roleBit(role string) roles {
 		return roleIntegration
 	case config.RoleAgent:
 		return roleAgent
+	case config.RoleMetrics:
+		return roleMetrics
 	}
 	return 0
+}
+
+// Scrapes reports whether a principal may read the metrics: an admin, a
+// supervisor, or a token of role metrics.
+func (p Principal) Scrapes() bool {
+	return (roleAdmin | roleSupervisor | roleMetrics).allows(p.Role)
 }
 
 // allows reports whether the role may use a route of the set.
@@ -99,7 +110,7 @@ func (rs roles) String() string { return strings.Join(rs.names(), ", ") }
 // names lists the roles of the set.
 func (rs roles) names() []string {
 	var names []string
-	for _, r := range []string{config.RoleAdmin, config.RoleSupervisor, config.RoleIntegration, config.RoleAgent} {
+	for _, r := range []string{config.RoleAdmin, config.RoleSupervisor, config.RoleIntegration, config.RoleAgent, config.RoleMetrics} {
 		if rs.allows(r) {
 			names = append(names, r)
 		}
@@ -129,7 +140,7 @@ func newCredentials(tokens []config.Token) ([]credential, error) {
 		case names[t.Name]:
 			return nil, fmt.Errorf("api: options: tokens[%d]: name %q is used twice", i, t.Name)
 		case roleBit(t.Role) == 0 || t.Role == config.RoleAgent:
-			return nil, fmt.Errorf("api: options: token %q: role %q: want admin, supervisor or integration", t.Name, t.Role)
+			return nil, fmt.Errorf("api: options: token %q: role %q: want admin, supervisor, integration or metrics", t.Name, t.Role)
 		case t.Secret == "":
 			return nil, fmt.Errorf("api: options: token %q: secret is empty", t.Name)
 		}

@@ -76,6 +76,19 @@ type customerExport struct {
 	// Audit is who verified the customer's claims and which identities
 	// were taken over from or by them, oldest first.
 	Audit []auditView `json:"audit"`
+	// Consent is the customer's consent ledger (opt-outs and opt-ins by
+	// channel and address, such as an SMS's STOP), oldest first.
+	Consent []consentView `json:"consent"`
+}
+
+// consentView is one entry of a customer's consent ledger.
+type consentView struct {
+	At        time.Time `json:"at"`
+	Channel   string    `json:"channel"`
+	Address   string    `json:"address"`
+	Action    string    `json:"action"`
+	MessageID string    `json:"message_id"`
+	Detail    string    `json:"detail"`
 }
 
 // auditView is one entry of a customer's audit.
@@ -163,6 +176,10 @@ func (s *Server) exportCustomer(w http.ResponseWriter, r *http.Request) error {
 	out.Audit = []auditView{}
 	for _, a := range x.Audit {
 		out.Audit = append(out.Audit, auditView{At: a.At, Action: a.Action, Actor: a.Actor, ContactID: a.ContactID, Detail: a.Detail})
+	}
+	out.Consent = []consentView{}
+	for _, e := range x.Consent {
+		out.Consent = append(out.Consent, consentView{At: e.At, Channel: e.Channel, Address: e.Address, Action: string(e.Action), MessageID: e.MessageID, Detail: e.Detail})
 	}
 	if out.Contacts == nil {
 		out.Contacts = []router.Contact{}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
-	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -185,13 +184,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 		return internal("delete session", err)
 	}
 	s.log.Info("api: logout", "login", p.Name, "session", p.SessionID)
-	s.sessionsEnded(p.Name, []string{p.SessionID})
-	if p.AgentID != "" {
-		// An agent who signs out takes no more contacts: an offer ringing
-		// goes to the next agent at once.
-		if _, err := s.router.SetAgentState(r.Context(), p.AgentID, router.AgentOffline, ""); err != nil && !errors.Is(err, router.ErrNoAgent) {
-			return routerError(err)
-		}
+	if err := s.signedOut(r.Context(), p.Name, []string{p.SessionID}); err != nil {
+		return err
 	}
 	setSessionCookie(w, r, "")
 	w.WriteHeader(http.StatusNoContent)

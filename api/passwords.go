@@ -12,7 +12,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/config"
-	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -118,7 +117,9 @@ func (s *Server) putLoginPassword(w http.ResponseWriter, r *http.Request) error 
 	}
 	p, _ := PrincipalFrom(ctx)
 	s.log.Info("api: password set", "login", id, "role", req.Role, "by", p.Name, "sessions_ended", len(ended))
-	s.sessionsEnded(id, ended)
+	if err := s.signedOut(ctx, id, ended); err != nil {
+		return err
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -136,12 +137,8 @@ func (s *Server) deleteLogin(w http.ResponseWriter, r *http.Request) error {
 	s.forgetDummyHash()
 	p, _ := PrincipalFrom(ctx)
 	s.log.Info("api: login deleted", "login", id, "by", p.Name, "sessions_ended", len(ended))
-	s.sessionsEnded(id, ended)
-	if _, isAgent := s.router.Snapshot().Agent(id); isAgent && len(ended) > 0 {
-		// As at a logout: the agent, signed out, takes no more contacts.
-		if _, err := s.router.SetAgentState(ctx, id, router.AgentOffline, ""); err != nil && !errors.Is(err, router.ErrNoAgent) {
-			s.log.Warn("api: login deleted: set the agent offline", "login", id, "err", err)
-		}
+	if err := s.signedOut(ctx, id, ended); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -18,8 +18,9 @@ type queueRequest struct {
 	Priority     int                  `json:"priority"`
 	Strategy     string               `json:"strategy"`
 	ServiceLevel struct {
-		Target float64 `json:"target"`
-		Within string  `json:"within"`
+		Target       float64 `json:"target"`
+		Within       string  `json:"within"`
+		ShortAbandon string  `json:"short_abandon"`
 	} `json:"service_level"`
 	Relaxation []relaxStepRequest `json:"relaxation"`
 	MaxWait    string             `json:"max_wait"`
@@ -54,6 +55,7 @@ func (q *queueRequest) queue(name string) (router.Queue, error) {
 		dst   *router.Duration
 	}{
 		{"service_level.within", q.ServiceLevel.Within, &out.ServiceLevel.Within},
+		{"service_level.short_abandon", q.ServiceLevel.ShortAbandon, &out.ServiceLevel.ShortAbandon},
 		{"max_wait", q.MaxWait, &out.MaxWait},
 		{"wrapup", q.WrapUp, &out.WrapUp},
 	}

@@ -90,6 +90,11 @@ type Options struct {
 	// contacts (package intake). Nil means one over Router and Store that
 	// submits contacts as given.
 	Intake *intake.Intake
+	// CheckReply, if set, may refuse a message to the customer of a
+	// contact (direction out) before it is written (the SMS channel
+	// refuses one to a number that opted out); a *router.Error is
+	// answered as the router's.
+	CheckReply func(ctx context.Context, c router.Contact) error
 	// Attachments keeps the files of messages (POST /api/v1/attachments,
 	// GET /api/v1/contacts/{id}/attachments/{sha256}); nil means those
 	// routes answer 503 and messages carry no files.
@@ -107,13 +112,16 @@ type Options struct {
 // Server is the HTTP API. It implements http.Handler and is safe for
 // concurrent use.
 type Server struct {
-	router  *router.Router
-	store   *store.DB
-	creds   []credential
-	maxBody int64
-	log     *slog.Logger
-	queues  func(ctx context.Context) (any, error)
-	mux     *http.ServeMux
+	router *router.Router
+	store  *store.DB
+	// reportSlots bounds the reports computed at once (each reads its
+	// whole range from the store).
+	reportSlots chan struct{}
+	creds       []credential
+	maxBody     int64
+	log         *slog.Logger
+	queues      func(ctx context.Context) (any, error)
+	mux         *http.ServeMux
 
 	sessions        sessionConfig
 	limiter         *limiter
@@ -122,10 +130,11 @@ type Server struct {
 	clientAddr      func(*http.Request) string // never nil
 	secureCookie    func(*http.Request) bool   // never nil
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
-	offers          OfferCatalog       // may be nil
-	webhooks        WebhookRegistry    // may be nil
-	intake          *intake.Intake     // never nil
-	files           *attachments.Store // may be nil
+	offers          OfferCatalog                                // may be nil
+	webhooks        WebhookRegistry                             // may be nil
+	intake          *intake.Intake                              // never nil
+	checkReply      func(context.Context, router.Contact) error // Options.CheckReply, or nil
+	files           *attachments.Store                          // may be nil
 	maxMessageFiles int64
 	// readyDetails is Options.ReadyDetails; may be nil.
 	readyDetails func() map[string]any
@@ -165,13 +174,14 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		router:  o.Router,
-		store:   o.Store,
-		creds:   creds,
-		maxBody: o.MaxBodyBytes,
-		log:     o.Logger,
-		queues:  o.Queues,
-		mux:     http.NewServeMux(),
+		router:      o.Router,
+		store:       o.Store,
+		reportSlots: make(chan struct{}, maxConcurrentReports),
+		creds:       creds,
+		maxBody:     o.MaxBodyBytes,
+		log:         o.Logger,
+		queues:      o.Queues,
+		mux:         http.NewServeMux(),
 
 		sessions:        sessions,
 		limiter:         newLimiter(sessions.window),
@@ -183,6 +193,7 @@ func New(o Options) (*Server, error) {
 		offers:          o.Offers,
 		webhooks:        o.Webhooks,
 		intake:          o.Intake,
+		checkReply:      o.CheckReply,
 		files:           o.Attachments,
 		maxMessageFiles: o.MaxMessageAttachmentBytes,
 		readyDetails:    o.ReadyDetails,
@@ -228,6 +239,7 @@ func (s *Server) routes() {
 	s.handle("DELETE /api/v1/agents/{id}", adminOnly, s.deleteAgent)
 	s.handle("PUT /api/v1/agents/{id}/state", staff|roleAgent, s.putAgentState)
 
+	s.handle("GET /api/v1/reports/queues", staff, s.queueReport)
 	s.handle("GET /api/v1/queues", anyone, s.listQueues)
 	s.handle("GET /api/v1/queues/{name}", anyone, s.getQueue)
 	s.handle("PUT /api/v1/queues/{name}", adminOnly, s.putQueue)

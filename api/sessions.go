@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -162,6 +163,26 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (Principal,
 		return Principal{}, internal("read session", fmt.Errorf("session %s has unknown role %q", sess.ID(), sess.Role))
 	}
 	return p, nil
+}
+
+// signedOut ends what the sessions ids of loginID were doing (they are
+// deleted): the desktops are told (sessionsEnded), and an agent login
+// signs the agent out (router.AgentSignedOut), as a logout, a password
+// set and a deleted login all do: the agent takes no more contacts (an
+// offer ringing goes to the next agent at once) and the assigned ones
+// return to their queues unless the agent is back within the grace.
+func (s *Server) signedOut(ctx context.Context, loginID string, ids []string) error {
+	s.sessionsEnded(loginID, ids)
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, isAgent := s.router.Snapshot().Agent(loginID); !isAgent {
+		return nil
+	}
+	if _, err := s.router.AgentSignedOut(ctx, loginID); err != nil && !errors.Is(err, router.ErrNoAgent) {
+		return routerError(err)
+	}
+	return nil
 }
 
 // sessionsEnded tells Options.OnSessionsEnded, if any, that sessions of

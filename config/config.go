@@ -55,6 +55,13 @@ const (
 	DefaultSessionTTL = 12 * time.Hour
 )
 
+// Defaults of the SMS channel.
+const (
+	DefaultTwilioAPIBaseURL  = "https://api.twilio.com"
+	DefaultTwilioHelpText    = "Reply STOP to stop receiving texts, START to receive them again."
+	DefaultTwilioMaxSegments = 3
+)
+
 // Store drivers.
 const (
 	DriverSQLite   = "sqlite"
@@ -72,6 +79,9 @@ const (
 	RoleAdmin       = "admin"
 	RoleSupervisor  = "supervisor"
 	RoleIntegration = "integration"
+	// RoleMetrics may only scrape GET /metrics (a Prometheus server's
+	// token); the API refuses it everywhere else.
+	RoleMetrics = "metrics"
 	// RoleAgent is the role of an agent's login session; it is not a
 	// token role.
 	RoleAgent = "agent"
@@ -129,6 +139,9 @@ type Config struct {
 	Attachments Attachments `yaml:"attachments" json:"attachments"`
 	// Chat configures the web chat channel; without topics it is off.
 	Chat Chat `yaml:"chat" json:"chat"`
+	// Twilio configures the SMS channel; it is on with routes and an
+	// auth token (TwilioEnabled).
+	Twilio Twilio `yaml:"twilio" json:"twilio"`
 	// Email configures the email channel; without mailboxes it is off.
 	Email  Email   `yaml:"email,omitempty" json:"email,omitempty"`
 	Agents []Agent `yaml:"agents,omitempty" json:"agents,omitempty"`
@@ -166,6 +179,83 @@ type Config struct {
 	// publicURLFromEnv says that PublicURL came from EnvPublicURL, for
 	// Validate's message.
 	publicURLFromEnv bool
+	// twilioTokenEnv and twilioAccountEnv are EnvTwilioAuthToken and
+	// EnvTwilioAccountSID, read by Parse; kept apart from the file's
+	// fields so that -print-config never shows them.
+	twilioTokenEnv, twilioAccountEnv string
+}
+
+// Twilio configures the SMS channel (package channels/sms): the
+// account, where its REST API is, and which queue each number serves.
+type Twilio struct {
+	// AccountSID is the account's SID ("AC…"); TWILIO_ACCOUNT_SID, when
+	// set, is used when this is empty. Without one, replies cannot be
+	// sent (they fail with that reason) but texts are still taken.
+	AccountSID string `yaml:"account_sid,omitempty" json:"account_sid,omitempty"`
+	// AuthToken is the account's auth token: it keys the webhooks'
+	// signatures and the REST API's authentication. Prefer the
+	// environment variable TWILIO_AUTH_TOKEN, used when this is empty.
+	// Never logged; -print-config shows REDACTED.
+	AuthToken string `yaml:"auth_token,omitempty" json:"-"`
+	// APIBaseURL is the REST API's base URL (Twilio's by default): a
+	// Twilio-compatible provider's, or a local stand-in.
+	// ROUTERD_TWILIO_API_BASE_URL, when set, overrides it.
+	APIBaseURL string `yaml:"api_base_url" json:"api_base_url"`
+	// HelpText answers HELP and INFO.
+	HelpText string `yaml:"help_text" json:"help_text"`
+	// MaxSegments is how many segments an agent's reply may take before
+	// the composer asks for confirmation.
+	MaxSegments int `yaml:"max_segments" json:"max_segments"`
+	// FetchMedia fetches each MMS medium (with the account's
+	// credentials) into the attachment store before the text is
+	// committed; without it the media's URLs and types are recorded.
+	FetchMedia bool `yaml:"fetch_media" json:"fetch_media"`
+	// Routes join queues and numbers. Texts to a route's number (or
+	// Messaging Service) go to its queue, and replies on the queue's
+	// contacts go from it; the first route also takes the texts to
+	// numbers no route names. Without routes the channel is off.
+	Routes []TwilioRoute `yaml:"routes,omitempty" json:"routes,omitempty"`
+}
+
+// TwilioRoute joins a queue and a number or Messaging Service.
+type TwilioRoute struct {
+	Queue string `yaml:"queue" json:"queue"`
+	// From is a Twilio number in E.164; MessagingServiceSID ("MG…")
+	// sends through a Messaging Service instead. Neither: the route only
+	// receives (replies on its queue fail with that reason).
+	From                string `yaml:"from,omitempty" json:"from,omitempty"`
+	MessagingServiceSID string `yaml:"messaging_service_sid,omitempty" json:"messaging_service_sid,omitempty"`
+}
+
+// Environment variables of the SMS channel: Twilio's own for the
+// credentials, and routerd's for the API's base URL.
+const (
+	EnvTwilioAccountSID = "TWILIO_ACCOUNT_SID"
+	EnvTwilioAuthToken  = "TWILIO_AUTH_TOKEN"
+	EnvTwilioAPIBaseURL = "ROUTERD_TWILIO_API_BASE_URL"
+)
+
+// TwilioAuthToken is the auth token: the file's, else TWILIO_AUTH_TOKEN.
+func (c *Config) TwilioAuthToken() string {
+	if c.Twilio.AuthToken != "" {
+		return c.Twilio.AuthToken
+	}
+	return c.twilioTokenEnv
+}
+
+// TwilioAccountSID is the account SID: the file's, else
+// TWILIO_ACCOUNT_SID.
+func (c *Config) TwilioAccountSID() string {
+	if c.Twilio.AccountSID != "" {
+		return c.Twilio.AccountSID
+	}
+	return c.twilioAccountEnv
+}
+
+// TwilioEnabled reports whether the SMS channel is on: it has routes
+// and an auth token.
+func (c *Config) TwilioEnabled() bool {
+	return len(c.Twilio.Routes) > 0 && c.TwilioAuthToken() != ""
 }
 
 // TLS configures HTTPS. Without a certificate routerd serves plain HTTP
@@ -447,8 +537,11 @@ type Complaints struct {
 	// without regard to case; empty means "complaint".
 	Dispositions []string `yaml:"dispositions" json:"dispositions"`
 	// Keywords searched, without regard to case, in the contact's
-	// subject and first message.
+	// subject and every message of the customer.
 	Keywords []string `yaml:"keywords" json:"keywords"`
+	// RecentWindow: a customer one of whose contacts ended with a
+	// complaint disposition this recently gets no offers; 0 turns it off.
+	RecentWindow router.Duration `yaml:"recent_window" json:"recent_window"`
 }
 
 // Offer is one offer of the catalog; see offers.Offer.
@@ -542,7 +635,13 @@ func Default() *Config {
 				Queues:       []string{"complaints"},
 				Dispositions: []string{"complaint"},
 				Keywords:     slices.Clone(DefaultComplaintKeywords),
+				RecentWindow: router.Duration(30 * 24 * time.Hour),
 			},
+		},
+		Twilio: Twilio{
+			APIBaseURL:  DefaultTwilioAPIBaseURL,
+			HelpText:    DefaultTwilioHelpText,
+			MaxSegments: DefaultTwilioMaxSegments,
 		},
 		Chat: Chat{
 			MaxMessageBytes:        4096,
@@ -604,10 +703,16 @@ const EnvPublicURL = "ROUTERD_PUBLIC_URL"
 // applyEnv applies the environment's overrides (EnvPublicURL) to a parsed
 // file.
 func (c *Config) applyEnv() {
-	if v, ok := c.lookupEnv()(EnvPublicURL); ok && v != "" {
+	env := c.lookupEnv()
+	if v, ok := env(EnvPublicURL); ok && v != "" {
 		c.PublicURL = v
 		c.publicURLFromEnv = true
 	}
+	if v, ok := env(EnvTwilioAPIBaseURL); ok && v != "" {
+		c.Twilio.APIBaseURL = v
+	}
+	c.twilioTokenEnv, _ = env(EnvTwilioAuthToken)
+	c.twilioAccountEnv, _ = env(EnvTwilioAccountSID)
 }
 
 // PublicHTTPS reports whether PublicURL is an https URL.

@@ -140,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "not-a-mapping",
 			yaml: "- listen\n",
-			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, desktop, customers, attachments, chat, email, agents, supervisors, calendars, queues, offers, webhooks, webhook_allow_http, event_log_retention), got a list`,
+			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, desktop, customers, attachments, chat, twilio, email, agents, supervisors, calendars, queues, offers, webhooks, webhook_allow_http, event_log_retention), got a list`,
 		},
 		{
 			name: "alias-cycle",
@@ -385,7 +385,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "token-unknown-role",
 			yaml: "auth:\n  tokens:\n    - {name: crm, role: root, token: abc}\n",
-			want: `3:25: auth.tokens[0].role: unknown role "root" (want admin, supervisor or integration)`,
+			want: `3:25: auth.tokens[0].role: unknown role "root" (want admin, supervisor, integration or metrics)`,
 		},
 		{
 			name: "token-no-name",
@@ -1141,5 +1141,93 @@ func TestChatValidation(t *testing.T) {
 	}
 	if c.Chat.OpeningHours.Days()[time.Monday][0] != "09:00-24:00" || c.Chat.MaxMessageBytes != 4096 {
 		t.Errorf("chat config: %+v", c.Chat)
+	}
+}
+
+func TestTwilioValidation(t *testing.T) {
+	queues := "queues:\n  - name: billing\n"
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"undeclared-queue", queues + "twilio:\n  routes:\n    - {queue: nope}\n", `5:15: twilio.routes[0].queue: queue "nope" is not declared`},
+		{"not-e164", queues + "twilio:\n  routes:\n    - {queue: billing, from: \"555-1234\"}\n", `twilio.routes[0].from: "555-1234" is not a number in E.164`},
+		{"from-and-service", queues + "twilio:\n  routes:\n    - {queue: billing, from: \"+15550001111\", messaging_service_sid: MG0123456789abcdef0123456789abcdef}\n", `twilio.routes[0]: from and messaging_service_sid both set`},
+		{"bad-service", queues + "twilio:\n  routes:\n    - {queue: billing, messaging_service_sid: MG1}\n", `twilio.routes[0].messaging_service_sid: "MG1": want MG and 32 hex digits`},
+		{"number-twice", queues + "twilio:\n  routes:\n    - {queue: billing, from: \"+15550001111\"}\n    - {queue: billing, from: \"+15550001111\"}\n", `twilio.routes[1].from: "+15550001111" routes twice (first at line 5)`},
+		{"bad-base-url", "twilio:\n  api_base_url: api.twilio.com\n", `twilio.api_base_url: "api.twilio.com" is not a base URL`},
+		{"bad-token", "twilio:\n  auth_token: \"not/a token\"\n", `twilio.auth_token: want letters and digits`},
+		{"redacted-token", "twilio:\n  auth_token: REDACTED\n", `twilio.auth_token: "REDACTED" is what -print-config shows`},
+		{"bad-account", "twilio:\n  account_sid: \"AC 1\"\n", `twilio.account_sid: "AC 1": want letters and digits`},
+		{"segments", "twilio:\n  max_segments: 0\n", `twilio.max_segments: 0 (want 1 to 10`},
+		{"empty-help", "twilio:\n  help_text: \"\"\n", `twilio.help_text: empty`},
+		{"unknown-field", "twilio:\n  account: AC1\n", `twilio: unknown field "account"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("x.yaml", []byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// The credentials come from Twilio's variables when the file has none;
+// the base URL from routerd's; -print-config shows no token.
+func TestTwilioEnvironment(t *testing.T) {
+	y := "queues:\n  - name: billing\ntwilio:\n  routes:\n    - {queue: billing}\n"
+	c, err := Parse("x.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TwilioEnabled() && c.TwilioAuthToken() == "" {
+		t.Fatal("enabled without a token")
+	}
+	t.Setenv(EnvTwilioAuthToken, "envtoken0123")
+	t.Setenv(EnvTwilioAccountSID, "ACenv")
+	t.Setenv(EnvTwilioAPIBaseURL, "http://127.0.0.1:9999/fake")
+	c, err = Parse("x.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.TwilioEnabled() || c.TwilioAuthToken() != "envtoken0123" || c.TwilioAccountSID() != "ACenv" || c.Twilio.APIBaseURL != "http://127.0.0.1:9999/fake" {
+		t.Fatalf("from the environment: enabled %v, account %q, base %q", c.TwilioEnabled(), c.TwilioAccountSID(), c.Twilio.APIBaseURL)
+	}
+	c, err = Parse("x.yaml", []byte(y+"  auth_token: filetoken0123\n  account_sid: ACfile\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TwilioAuthToken() != "filetoken0123" || c.TwilioAccountSID() != "ACfile" {
+		t.Fatalf("the file's: got %q %q", c.TwilioAuthToken(), c.TwilioAccountSID())
+	}
+	out, err := c.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"filetoken0123", "envtoken0123"} {
+		if bytes.Contains(out, []byte(secret)) {
+			t.Errorf("printed config contains %q:\n%s", secret, out)
+		}
+	}
+	if !bytes.Contains(out, []byte("auth_token: REDACTED")) {
+		t.Errorf("printed config does not redact the token:\n%s", out)
+	}
+	if b, _ := json.Marshal(c); bytes.Contains(b, []byte("filetoken0123")) {
+		t.Errorf("JSON of the config contains the token: %s", b)
+	}
+	t.Setenv(EnvTwilioAuthToken, "bad-token!")
+	if _, err := Parse("x.yaml", []byte(y)); err == nil || !strings.Contains(err.Error(), EnvTwilioAuthToken) {
+		t.Errorf("a malformed %s: got %v", EnvTwilioAuthToken, err)
+	}
+}
+
+func TestTwilioFetchMediaNeedsTheAccount(t *testing.T) {
+	t.Setenv(EnvTwilioAccountSID, "")
+	y := "queues:\n  - name: billing\ntwilio:\n  auth_token: tok0123\n  fetch_media: true\n  routes:\n    - {queue: billing}\n"
+	if _, err := Parse("x.yaml", []byte(y)); err == nil || !strings.Contains(err.Error(), "twilio.fetch_media: needs the account SID") {
+		t.Fatalf("got %v, want fetch_media refused without the account SID", err)
+	}
+	if _, err := Parse("x.yaml", []byte(y+"  account_sid: AC1\n")); err != nil {
+		t.Fatalf("with the account SID: %v", err)
 	}
 }

@@ -37,6 +37,9 @@ func (c *Config) YAML() ([]byte, error) {
 	if out.Auth.AdminToken != "" {
 		out.Auth.AdminToken = Redacted
 	}
+	if out.Twilio.AuthToken != "" {
+		out.Twilio.AuthToken = Redacted
+	}
 	out.Webhooks = slices.Clone(c.Webhooks)
 	for i := range out.Webhooks {
 		if out.Webhooks[i].Secret != "" {

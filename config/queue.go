@@ -41,8 +41,9 @@ type Requirement struct {
 // ServiceLevel is a queue's target share of contacts answered within a
 // time.
 type ServiceLevel struct {
-	Target float64         `yaml:"target" json:"target"`
-	Within router.Duration `yaml:"within" json:"within"`
+	Target       float64         `yaml:"target" json:"target"`
+	Within       router.Duration `yaml:"within" json:"within"`
+	ShortAbandon router.Duration `yaml:"short_abandon,omitempty" json:"short_abandon,omitempty"`
 }
 
 // RelaxStep loosens a queue's requirements once a contact has waited
@@ -65,7 +66,7 @@ type ValueTier struct {
 func (q Queue) Router() router.Queue {
 	r := router.Queue{
 		Name: q.Name, Priority: q.Priority, Strategy: q.Strategy,
-		ServiceLevel: router.ServiceLevel{Target: q.ServiceLevel.Target, Within: q.ServiceLevel.Within},
+		ServiceLevel: router.ServiceLevel{Target: q.ServiceLevel.Target, Within: q.ServiceLevel.Within, ShortAbandon: q.ServiceLevel.ShortAbandon},
 		MaxWait:      q.MaxWait, Overflow: q.Overflow, WrapUp: q.WrapUp,
 		SegmentBoosts: maps.Clone(q.SegmentBoosts), Hours: q.Hours,
 	}

@@ -36,6 +36,10 @@ func (c *Config) RouterOptions() router.Options {
 		CustomerMessages: c.Routing.CustomerMessages,
 		CustomerBytes:    c.Routing.CustomerBytes,
 		Calendars:        c.RouterCalendars(),
+		// Agents take contacts only with a desktop open; who leaves
+		// keeps their contacts for the grace.
+		RequirePresence: true,
+		DisconnectGrace: c.Desktop.Grace.D(),
 	}
 }
 
@@ -162,6 +166,7 @@ func (c *Config) OfferRules() offers.Rules {
 		ComplaintQueues:       slices.Clone(cp.Queues),
 		ComplaintDispositions: slices.Clone(cp.Dispositions),
 		ComplaintKeywords:     slices.Clone(cp.Keywords),
+		RecentComplaint:       cp.RecentWindow.D(),
 	}
 }
 
@@ -182,6 +187,18 @@ func (c *Config) WebhookList() []webhooks.Webhook {
 			secret, _ = lookup(w.SecretEnv)
 		}
 		out = append(out, webhooks.Webhook{ID: w.ID, URL: w.URL, Events: slices.Clone(w.Events), Secret: secret, Source: webhooks.SourceConfig})
+	}
+	return out
+}
+
+// ServiceLevelThresholds returns the configured queues' service-level
+// thresholds (the metrics' wait histogram has a bound on each).
+func (c *Config) ServiceLevelThresholds() []time.Duration {
+	var out []time.Duration
+	for _, q := range c.Queues {
+		if d := q.ServiceLevel.Within.D(); d > 0 && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/clientaddr"
+	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/webhooks"
@@ -31,6 +33,8 @@ const (
 	// maxProfileAccessGrace caps how long an ended contact's screen pop
 	// shows the customer's profile.
 	maxProfileAccessGrace = 24 * time.Hour
+	// maxRecentComplaint caps offers.complaints.recent_window: a year.
+	maxRecentComplaint = 366 * 24 * time.Hour
 	// maxVerificationMethod bounds a verification method's name, as the
 	// agent WebSocket's verify request does.
 	maxVerificationMethod = 64
@@ -88,6 +92,7 @@ func (c *Config) Validate() error {
 	v.customers()
 	v.attachments()
 	v.chat()
+	v.twilio()
 	v.email()
 	v.calendars()
 	v.agents()
@@ -209,9 +214,9 @@ func (v *validator) auth() {
 			names[t.Name] = p + ".name"
 		}
 		switch t.Role {
-		case RoleAdmin, RoleSupervisor, RoleIntegration:
+		case RoleAdmin, RoleSupervisor, RoleIntegration, RoleMetrics:
 		default:
-			v.errf(p+".role", "unknown role %q (want admin, supervisor or integration)", t.Role)
+			v.errf(p+".role", "unknown role %q (want admin, supervisor, integration or metrics)", t.Role)
 		}
 		secret, field := "", ""
 		switch {
@@ -336,6 +341,72 @@ func (v *validator) chat() {
 	}
 	if c.TokenTTL < router.Duration(time.Minute) {
 		v.errf("chat.token_ttl", "%s (want at least 1m, e.g. \"24h\")", c.TokenTTL.D())
+	}
+}
+
+var (
+	// twilioCredentialRE is what twilio-go accepts in an account SID or
+	// an auth token.
+	twilioCredentialRE = regexp.MustCompile(`^[A-Za-z0-9]{1,128}$`)
+	twilioServiceRE    = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
+)
+
+// twilio checks the SMS channel's section.
+func (v *validator) twilio() {
+	c := v.c.Twilio
+	if c.AccountSID != "" && !twilioCredentialRE.MatchString(c.AccountSID) {
+		v.errf("twilio.account_sid", "%q: want letters and digits, such as \"AC0123…\" (or leave it out and set %s)", c.AccountSID, EnvTwilioAccountSID)
+	}
+	switch {
+	case c.AuthToken == Redacted:
+		v.errf("twilio.auth_token", "%q is what -print-config shows in place of a secret (want the token itself, or leave it out and set %s)", Redacted, EnvTwilioAuthToken)
+	case c.AuthToken != "" && !twilioCredentialRE.MatchString(c.AuthToken):
+		v.errf("twilio.auth_token", "want letters and digits, as Twilio's tokens are (or leave it out and set %s)", EnvTwilioAuthToken)
+	case c.AuthToken == "" && v.c.twilioTokenEnv != "" && !twilioCredentialRE.MatchString(v.c.twilioTokenEnv):
+		v.errf("twilio.auth_token", "%s: want letters and digits, as Twilio's tokens are", EnvTwilioAuthToken)
+	}
+	if u, err := url.Parse(c.APIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		v.errf("twilio.api_base_url", "%q is not a base URL (want scheme://host[:port][/path], such as %q; %s overrides it)", c.APIBaseURL, DefaultTwilioAPIBaseURL, EnvTwilioAPIBaseURL)
+	}
+	if c.HelpText == "" || len(c.HelpText) > 1600 {
+		v.errf("twilio.help_text", "empty or over 1600 bytes (want the text that answers HELP, such as %q)", DefaultTwilioHelpText)
+	}
+	if c.FetchMedia && len(c.Routes) > 0 && v.c.TwilioAuthToken() != "" && v.c.TwilioAccountSID() == "" {
+		v.errf("twilio.fetch_media", "needs the account SID (twilio.account_sid or %s) to fetch with", EnvTwilioAccountSID)
+	}
+	if c.MaxSegments < 1 || c.MaxSegments > 10 {
+		v.errf("twilio.max_segments", "%d (want 1 to 10: the segments a reply may take before the composer asks)", c.MaxSegments)
+	}
+	queues := map[string]bool{}
+	for _, q := range v.c.Queues {
+		queues[q.Name] = true
+	}
+	seen := map[string]string{}
+	for i, r := range c.Routes {
+		p := indexPath("twilio.routes", i)
+		if !queues[r.Queue] {
+			v.errf(p+".queue", "queue %q is not declared under queues", r.Queue)
+		}
+		if r.From != "" && r.MessagingServiceSID != "" {
+			v.errf(p, "from and messaging_service_sid both set (want one: the number, or the Messaging Service, replies go from)")
+		}
+		if r.From != "" {
+			if n, err := customers.NormalizePhone(r.From); err != nil || n != r.From {
+				v.errf(p+".from", "%q is not a number in E.164 (want + and the digits, such as \"+15550001111\")", r.From)
+			}
+		}
+		if r.MessagingServiceSID != "" && !twilioServiceRE.MatchString(r.MessagingServiceSID) {
+			v.errf(p+".messaging_service_sid", "%q: want MG and 32 hex digits", r.MessagingServiceSID)
+		}
+		for _, f := range []struct{ field, val string }{{"from", r.From}, {"messaging_service_sid", r.MessagingServiceSID}} {
+			if f.val == "" {
+				continue
+			}
+			if first, ok := seen[f.val]; ok {
+				v.errf(p+"."+f.field, "%q routes twice%s", f.val, v.firstAt(first))
+			}
+			seen[f.val] = p + "." + f.field
+		}
 	}
 }
 
@@ -650,6 +721,9 @@ func (v *validator) offers() {
 		if strings.TrimSpace(k) == "" || len(k) > 100 {
 			v.errf(indexPath("offers.complaints.keywords", i), "%q (want 1 to 100 bytes of text, such as \"charged twice\")", k)
 		}
+	}
+	if w := o.Complaints.RecentWindow.D(); w < 0 || w > maxRecentComplaint {
+		v.errf("offers.complaints.recent_window", "%s (want 0 to turn it off, or up to %s, such as \"720h\" for 30 days)", w, maxRecentComplaint)
 	}
 	ids := map[string]string{}
 	catalog := v.c.OfferCatalog()

@@ -45,6 +45,9 @@ type QueueView struct {
 	// window.
 	Answered  int `json:"answered"`
 	Abandoned int `json:"abandoned"`
+	// ShortAbandoned counts those of Abandoned within the queue's
+	// short-abandon threshold, which no service level counts.
+	ShortAbandoned int `json:"short_abandoned"`
 	// ASASeconds is the mean wait of the contacts answered in the window;
 	// nil when none was.
 	ASASeconds *float64 `json:"asa_seconds"`
@@ -106,6 +109,11 @@ type Source struct {
 // snapshot of the router joined with the store's statistics since the
 // snapshot's time minus the window.
 func (s Source) Queues(ctx context.Context) (any, error) {
+	return s.Views(ctx)
+}
+
+// Views is Queues, typed (the metrics read it).
+func (s Source) Views(ctx context.Context) ([]QueueView, error) {
 	window := s.Window
 	if window <= 0 {
 		window = DefaultWindow
@@ -205,14 +213,10 @@ func queueView(snap *router.Snapshot, q router.Queue, agents []router.Agent, con
 		}
 	}
 
-	if n := st.Answered + st.Abandoned; n > 0 {
-		within := 0
-		for _, w := range st.Waits {
-			if w <= q.ServiceLevel.Within.D() {
-				within++
-			}
-		}
-		v.ServiceLevel.Achieved = ptr(float64(within) / float64(n))
+	achieved, short, ok := ServiceLevelOf(st.Waits, st.AbandonWaits, q.ServiceLevel)
+	v.ShortAbandoned = short
+	if ok {
+		v.ServiceLevel.Achieved = ptr(achieved)
 	}
 	if n := len(st.Waits); n > 0 {
 		var sum time.Duration
@@ -224,6 +228,32 @@ func queueView(snap *router.Snapshot, q router.Queue, agents []router.Agent, con
 	}
 	v.EstimatedWaitSeconds = estimateWait(ahead, v.Agents, st.Answered, window)
 	return v
+}
+
+// ServiceLevelOf is the service level of a queue's waits, the one
+// definition the live page, the API, the reports and Prometheus share
+// (docs/metrics.md): the answered within sl.Within ÷ (the answered + the
+// abandoned after sl.ShortAbandon). waits are the answered contacts'
+// waits, abandoned the abandoned contacts' (both in any order). short
+// counts the abandons within sl.ShortAbandon; ok is false when nothing
+// counts (no answer, no abandon past the threshold).
+func ServiceLevelOf(waits, abandoned []time.Duration, sl router.ServiceLevel) (achieved float64, short int, ok bool) {
+	within := 0
+	for _, w := range waits {
+		if w <= sl.Within.D() {
+			within++
+		}
+	}
+	for _, w := range abandoned {
+		if sl.ShortAbandon > 0 && w <= sl.ShortAbandon.D() {
+			short++
+		}
+	}
+	n := len(waits) + len(abandoned) - short
+	if n == 0 {
+		return 0, short, false
+	}
+	return float64(within) / float64(n), short, true
 }
 
 // estimateWait is the expected wait of a contact arriving now behind

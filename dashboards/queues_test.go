@@ -227,6 +227,34 @@ func TestQueuesContacts(t *testing.T) {
 	check(t, "other", want{1, 0, "7"})
 }
 
+// TestShortAbandons: an abandon within the queue's short-abandon
+// threshold counts in no service level (docs/metrics.md): 8 within 20 s
+// of 10 answered, 6 abandoned of which 2 within 5 s: 8 ÷ (10 + 6 − 2).
+func TestShortAbandons(t *testing.T) {
+	sl := router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * sec), ShortAbandon: router.Duration(5 * sec)}
+	ds := func(ss ...int) []time.Duration {
+		out := make([]time.Duration, len(ss))
+		for i, s := range ss {
+			out[i] = time.Duration(s) * sec
+		}
+		return out
+	}
+	got, short, ok := ServiceLevelOf(ds(1, 2, 3, 4, 5, 6, 7, 8, 25, 40), ds(1, 5, 6, 30, 60, 90), sl)
+	if !ok || short != 2 || got != 8.0/14 {
+		t.Errorf("got %v, %d short, ok %v; want 8/14, 2 short", got, short, ok)
+	}
+	// Without the threshold every abandon counts.
+	sl.ShortAbandon = 0
+	if got, short, _ := ServiceLevelOf(ds(1, 2, 3, 4, 5, 6, 7, 8, 25, 40), ds(1, 5, 6, 30, 60, 90), sl); short != 0 || got != 0.5 {
+		t.Errorf("no threshold: got %v, %d short; want 0.5, 0", got, short)
+	}
+	// Only short abandons: nothing counts.
+	sl.ShortAbandon = router.Duration(5 * sec)
+	if _, short, ok := ServiceLevelOf(nil, ds(1, 2), sl); ok || short != 2 {
+		t.Errorf("only short abandons: ok %v, %d short; want not ok, 2", ok, short)
+	}
+}
+
 func TestQueuesServiceLevel(t *testing.T) {
 	f := newFixture(t)
 	f.queue(router.Queue{Name: "sales", ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * sec)}})
@@ -246,11 +274,12 @@ func TestQueuesServiceLevel(t *testing.T) {
 	}{
 		{name: "8-of-10-within-20s", stats: store.QueueStats{Answered: 10, Waits: waits(1, 2, 3, 4, 5, 6, 7, 8, 25, 40)},
 			achieved: "0.8", asa: "10.1", p90: "25"},
-		{name: "abandoned-count-against", stats: store.QueueStats{Answered: 10, Abandoned: 6, Waits: waits(1, 2, 3, 4, 5, 6, 7, 8, 25, 40)},
+		{name: "abandoned-count-against", stats: store.QueueStats{Answered: 10, Abandoned: 6, Waits: waits(1, 2, 3, 4, 5, 6, 7, 8, 25, 40),
+			AbandonWaits: waits(1, 2, 30, 30, 60, 90)},
 			achieved: "0.5", asa: "10.1", p90: "25"},
 		{name: "at-the-threshold-counts", stats: store.QueueStats{Answered: 4, Waits: waits(0, 20, 20, 21)},
 			achieved: "0.75", asa: "15.25", p90: "20"},
-		{name: "only-abandoned", stats: store.QueueStats{Abandoned: 3},
+		{name: "only-abandoned", stats: store.QueueStats{Abandoned: 3, AbandonWaits: waits(10, 20, 30)},
 			achieved: "0", asa: "null", p90: "null"},
 		{name: "nothing-in-window", achieved: "null", asa: "null", p90: "null"},
 		{name: "one-answer", stats: store.QueueStats{Answered: 1, Waits: waits(30)},

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
@@ -41,6 +42,10 @@ type Store interface {
 	OfferHistory(ctx context.Context, customerID string, since time.Time, limit int) ([]store.OfferOutcome, error)
 	RecordOfferOutcomes(ctx context.Context, outs []store.OfferOutcome) ([]store.OfferStat, int, error)
 	OfferPresented(ctx context.Context, contactID, offerID string) (bool, error)
+	CustomerTimeline(ctx context.Context, f store.TimelineFilter) (store.TimelinePage, error)
+	// The consent ledger: a customer who texted STOP is offered nothing.
+	ConsentState(ctx context.Context, channel, address string) (consent.Entry, bool, error)
+	ConsentBlocked(ctx context.Context, customerID, channel string) ([]consent.Entry, error)
 }
 
 var _ Store = (*store.DB)(nil)
@@ -68,6 +73,8 @@ type Engine struct {
 	store   Store
 	rt      *router.Router // may be nil: contacts are read from the store
 	log     *slog.Logger   // never nil
+	// now is the wall clock; tests give the router's manual clock.
+	now func() time.Time
 
 	mu  sync.Mutex
 	rng *rand.Rand // guarded by mu; a *rand.Rand is not safe for concurrent use
@@ -107,7 +114,7 @@ func NewEngine(cat *offers.Catalog, learner *offers.Learner, rules offers.Rules,
 		log = slog.New(slog.DiscardHandler)
 	}
 	o := &Engine{
-		learner: learner, rules: rules, store: s, rt: rt, log: log,
+		learner: learner, rules: rules, store: s, rt: rt, log: log, now: time.Now,
 		rng:     rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
 		present: make(chan []store.OfferOutcome, presentQueue),
 		shown:   map[shownKey]bool{},
@@ -212,10 +219,19 @@ func (o *Engine) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []s
 		}
 	}
 	env := envOf(c, *p, first)
+	if env.Customer.SMSStopped, err = o.smsStopped(ctx, c, p.ID); err != nil {
+		return nil, "", err
+	}
+	now := o.now()
+	if env.Contact.CustomerMessages, err = o.customerMessages(ctx, c.ID); err != nil {
+		return nil, "", err
+	}
+	if env.Customer.RecentComplaint, err = o.recentComplaint(ctx, c, p.ID, r.History, now); err != nil {
+		return nil, "", err
+	}
 	if reason, suppressed := o.rules.Suppressed(env); suppressed {
 		return nil, reason, nil
 	}
-	now := time.Now()
 	// Suppression (above) and eligibility first: the customer's outcomes
 	// are read only when an eligible offer has a cooldown or a cap.
 	cands, err := cat.Eligible(env)
@@ -239,7 +255,7 @@ func (o *Engine) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []s
 	var shown []store.OfferOutcome
 	held := r.Shown && c.AgentID != "" && (c.State == router.ContactOffered || c.State == router.ContactAssigned || c.State == router.ContactWrapUp)
 	for _, r := range ranked {
-		out = append(out, screenpop.Offer{ID: r.Offer.ID, Title: r.Offer.Title, Reason: r.Reason})
+		out = append(out, screenpop.Offer{ID: r.Offer.ID, Title: r.Offer.Title, Reason: r.Reason, TalkingPoints: slices.Clone(r.Offer.TalkingPoints)})
 		if held {
 			shown = append(shown, store.OfferOutcome{OfferID: r.Offer.ID, ContactID: c.ID, CustomerID: p.ID,
 				Segment: p.Segment, AgentID: c.AgentID, Outcome: store.OutcomePresented, At: now})
@@ -379,6 +395,28 @@ func (o *Engine) writePresented(batch []store.OfferOutcome, n int) {
 	o.shownMu.Unlock()
 }
 
+// smsStopped reports whether the consent ledger's opt-out is in force
+// for the number of contact c or for one of customer customerID's.
+func (o *Engine) smsStopped(ctx context.Context, c router.Contact, customerID string) (bool, error) {
+	if c.Customer.Phone != "" {
+		e, found, err := o.store.ConsentState(ctx, router.ChannelSMS, c.Customer.Phone)
+		if err != nil {
+			return false, fmt.Errorf("nextbest: offers for %q: %w", c.ID, err)
+		}
+		if found && e.Blocks() {
+			return true, nil
+		}
+	}
+	if customerID == "" {
+		return false, nil
+	}
+	blocked, err := o.store.ConsentBlocked(ctx, customerID, router.ChannelSMS)
+	if err != nil {
+		return false, fmt.Errorf("nextbest: offers for %q: %w", c.ID, err)
+	}
+	return len(blocked) > 0, nil
+}
+
 // envOf is what the eligibility expressions see of contact c of the
 // customer with profile p, whose first messages are first.
 func envOf(c router.Contact, p store.Customer, first []router.Message) offers.Env {
@@ -394,6 +432,85 @@ func envOf(c router.Contact, p store.Customer, first []router.Message) offers.En
 		env.Contact.FirstMessage = first[0].Body
 	}
 	return env
+}
+
+// ChangesOffers reports whether m changes the offers of its contact: a
+// customer's message with a complaint keyword withholds them all.
+func (o *Engine) ChangesOffers(m router.Message) bool {
+	return m.Direction == "in" && o.rules.ComplaintText(m.Body)
+}
+
+var _ screenpop.MessageSensitive = (*Engine)(nil)
+
+// customerMessages returns the bodies of the customer's messages during
+// contact id so far (at most the router's customer limit of them), for
+// the complaint keywords: a complaint typed after the first message
+// withholds offers as one in it does.
+func (o *Engine) customerMessages(ctx context.Context, id string) ([]string, error) {
+	var out []string
+	for after := 0; ; {
+		page, err := o.store.Messages(ctx, id, after, store.MaxMessageLimit)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return out, nil // live, not yet durable
+		case err != nil:
+			return nil, fmt.Errorf("nextbest: offers for %q: messages: %w", id, err)
+		}
+		for _, m := range page {
+			if m.Direction == "in" {
+				out = append(out, m.Body)
+			}
+		}
+		if len(page) < store.MaxMessageLimit {
+			return out, nil
+		}
+		after = page[len(page)-1].Seq
+	}
+}
+
+// recentComplaint reports whether one of the customer's earlier contacts
+// ended with a complaint disposition within the rules' RecentComplaint
+// of now. history are the newest of them as the screen pop read them
+// (nil: none read); when they do not decide it (no complaint among them
+// and there may be older ones), the customer's timeline is read on, a
+// page at a time, back to the contacts created a day before the window
+// (a contact ends at most that long after it starts, in practice).
+func (o *Engine) recentComplaint(ctx context.Context, c router.Contact, customerID string, history []screenpop.History, now time.Time) (bool, error) {
+	window := o.rules.RecentComplaint
+	if window <= 0 || customerID == "" {
+		return false, nil
+	}
+	complaint := func(id, disposition string, ended time.Time) bool {
+		return id != c.ID && !ended.IsZero() && now.Sub(ended) < window && o.rules.ComplaintDisposition(disposition)
+	}
+	for _, h := range history {
+		if complaint(h.ID, h.Disposition, h.EndedAt) {
+			return true, nil
+		}
+	}
+	if history != nil && len(history) < screenpop.MaxHistory {
+		return false, nil // the screen pop read them all
+	}
+	oldest := now.Add(-window - 24*time.Hour)
+	f := store.TimelineFilter{CustomerID: customerID, Limit: store.MaxTimelineLimit, Brief: true}
+	for {
+		page, err := o.store.CustomerTimeline(ctx, f)
+		if err != nil {
+			return false, fmt.Errorf("nextbest: offers for %q: recent contacts: %w", c.ID, err)
+		}
+		for _, h := range page.Contacts {
+			if complaint(h.ID, h.Disposition, h.EndedAt) {
+				return true, nil
+			}
+			if h.CreatedAt.Before(oldest) {
+				return false, nil
+			}
+		}
+		if page.Next == "" {
+			return false, nil
+		}
+		f.Cursor = page.Next
+	}
 }
 
 // profile reads the profile of customerID, following its merges; ok is
@@ -446,7 +563,7 @@ func (o *Engine) Outcome(ctx context.Context, oo screenpop.OfferOutcome) error {
 	if err != nil {
 		return fmt.Errorf("nextbest: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
 	}
-	rec := store.OfferOutcome{OfferID: oo.OfferID, ContactID: oo.ContactID, AgentID: oo.AgentID, Outcome: oo.Outcome, At: time.Now()}
+	rec := store.OfferOutcome{OfferID: oo.OfferID, ContactID: oo.ContactID, AgentID: oo.AgentID, Outcome: oo.Outcome, At: o.now()}
 	if ok {
 		rec.CustomerID, rec.Segment = p.ID, p.Segment
 	}

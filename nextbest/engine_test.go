@@ -3,6 +3,7 @@ package nextbest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -65,6 +66,23 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
+	// stopped texted STOP from +15550001111: the ledger's opt-out is in
+	// force on every channel; ada's number texted STOP, then START.
+	stopped := store.Customer{ID: "stopped", Segment: "premium", Value: 12000, Consent: consent.Flags{Marketing: &yes, Profiling: &yes},
+		Products: []string{"credit_card", "mortgage", "broadband"}}
+	if _, err := db.PutCustomer(ctx, stopped, []store.Identity{{Kind: store.IdentityPhone, Value: "+15550001111", Verified: true}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []consent.Entry{
+		{CustomerID: "stopped", Channel: "sms", Address: "+15550001111", Action: consent.OptOut, At: time.Now(), MessageID: "SM-stop-1", Detail: "STOP"},
+		{CustomerID: "ada", Channel: "sms", Address: "+15550002222", Action: consent.OptOut, At: time.Now(), MessageID: "SM-stop-2", Detail: "STOP"},
+		{CustomerID: "ada", Channel: "sms", Address: "+15550002222", Action: consent.OptIn, At: time.Now(), MessageID: "SM-start-2", Detail: "START"},
+		{Channel: "sms", Address: "+15550003333", Action: consent.OptOut, At: time.Now(), MessageID: "SM-stop-3", Detail: "STOP"},
+	} {
+		if _, err := db.RecordConsent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
 	l := offers.NewLearner(offers.Prior{})
 	src := NewEngine(cat, l, DefaultRules(), db, rt, nil)
 	t.Cleanup(src.Close)
@@ -91,6 +109,9 @@ func TestOffers(t *testing.T) {
 		{"eligible-consenting", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: "A question about my statement"}, 3, ""},
 		{"sms-opt-out-by-sms", router.NewContact{Channel: "sms", Queue: "billing", Customer: router.Customer{ID: "nosms"}}, 0, offers.SMSOptOut},
 		{"sms-opt-out-by-chat", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nosms"}}, 3, ""},
+		{"sms-stop-by-chat", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "stopped"}}, 0, offers.SMSStopped},
+		{"sms-stop-of-the-contacts-number", router.NewContact{Channel: "sms", Queue: "billing", Customer: router.Customer{ID: "ada", Phone: "+15550003333"}}, 0, offers.SMSStopped},
+		{"sms-stop-then-start", router.NewContact{Channel: "sms", Queue: "billing", Customer: router.Customer{ID: "ada", Phone: "+15550002222"}}, 3, ""},
 		{"no-marketing-consent", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "nomarketing"}}, 0, offers.NoMarketingConsent},
 		{"profiling-refused", router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "noprofiling"}}, 0, offers.NoProfiling},
 		{"complaint-queue", router.NewContact{Channel: "chat", Queue: "complaints", Customer: router.Customer{ID: "ada"}}, 0, offers.Complaint},
@@ -383,4 +404,96 @@ func TestOutcomeOnlyForPresentedOffers(t *testing.T) {
 			t.Errorf("history holds the refused outcome: %+v", h)
 		}
 	}
+}
+
+// TestComplaintTypedLater: a complaint typed after the first message
+// withholds the offers from then on, and the engine says the message
+// changes them (so that the desktop's screen pop is built again).
+func TestComplaintTypedLater(t *testing.T) {
+	e := newEnv(t)
+	c := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: ""})
+	got, withheld, err := e.src.PopOffers(e.ctx, screenpop.OfferRequest{Contact: c})
+	if err != nil || len(got) == 0 || withheld != "" {
+		t.Fatalf("before the complaint: %d offers, withheld %q, err %v; want offers", len(got), withheld, err)
+	}
+	hello := router.Message{Direction: "in", Body: "hello?"}
+	complaint := router.Message{Direction: "in", Body: "I was charged twice, this is unacceptable"}
+	if e.src.ChangesOffers(hello) || !e.src.ChangesOffers(complaint) || e.src.ChangesOffers(router.Message{Direction: "out", Body: complaint.Body}) {
+		t.Error("ChangesOffers: want true only for the customer's complaint")
+	}
+	for _, m := range []router.Message{hello, complaint} {
+		if _, _, err := e.rt.AddMessage(e.ctx, c.ID, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, withheld, err = e.src.PopOffers(e.ctx, screenpop.OfferRequest{Contact: c})
+	if err != nil || len(got) != 0 || withheld != offers.Complaint {
+		t.Fatalf("after the complaint: %d offers, withheld %q, err %v; want none, withheld %q", len(got), withheld, err, offers.Complaint)
+	}
+}
+
+// TestRecentComplaint: a customer whose contact ended with a complaint
+// disposition within the window gets no offers on the next one, read from
+// the store or from the screen pop's history; after the window, offers
+// again.
+func TestRecentComplaint(t *testing.T) {
+	e := newEnv(t)
+	ended := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) // the router's clock
+	if _, _, err := e.rt.PutAgent(e.ctx, router.Agent{ID: "alice", Name: "Alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.rt.SetAgentState(e.ctx, "alice", router.AgentAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+	first := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: "about my card"})
+	if _, err := e.rt.Accept(e.ctx, first.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.rt.CloseContact(e.ctx, first.ID, "alice", "complaint", ""); err != nil {
+		t.Fatal(err)
+	}
+	rules := DefaultRules()
+	rules.RecentComplaint = 30 * 24 * time.Hour
+	cat, err := offers.NewCatalog(offers.Demo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := NewEngine(cat, offers.NewLearner(offers.Prior{}), rules, e.db, e.rt, nil)
+	t.Cleanup(src.Close)
+	next := e.submit(t, router.NewContact{Channel: "chat", Queue: "billing", Customer: router.Customer{ID: "ada"}, Body: "a new question"})
+	for _, tt := range []struct {
+		name         string
+		after        time.Duration
+		history      []screenpop.History
+		wantWithheld string
+	}{
+		{"read-from-the-store", 10 * 24 * time.Hour, nil, offers.RecentComplaint},
+		{"from-the-screen-pop", 10 * 24 * time.Hour, []screenpop.History{{ID: first.ID, Disposition: "complaint", EndedAt: ended}}, offers.RecentComplaint},
+		{"after-the-window", 40 * 24 * time.Hour, nil, ""},
+		{"other-disposition", 10 * 24 * time.Hour, []screenpop.History{{ID: first.ID, Disposition: "solved", EndedAt: ended}}, ""},
+		// Ten newer contacts fill the screen pop's history: the store
+		// is read on, and the complaint found.
+		{"behind-ten-newer", 10 * 24 * time.Hour, tenSolved(ended), offers.RecentComplaint},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src.now = func() time.Time { return ended.Add(tt.after) }
+			got, withheld, err := src.PopOffers(e.ctx, screenpop.OfferRequest{Contact: next, History: tt.history})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if withheld != tt.wantWithheld || (withheld == "") != (len(got) > 0) {
+				t.Errorf("got %d offers, withheld %q; want withheld %q", len(got), withheld, tt.wantWithheld)
+			}
+		})
+	}
+}
+
+// tenSolved is a screen pop's full history of ten contacts solved after
+// ended, none of them stored: the complaint behind them is in the store.
+func tenSolved(ended time.Time) []screenpop.History {
+	h := make([]screenpop.History, screenpop.MaxHistory)
+	for i := range h {
+		h[i] = screenpop.History{ID: fmt.Sprint("newer-", i), Disposition: "solved", EndedAt: ended.Add(time.Duration(i+1) * time.Hour)}
+	}
+	return h
 }

@@ -39,8 +39,12 @@ type Rules struct {
 	// case-insensitively); nil means {"complaint"}.
 	ComplaintDispositions []string
 	// ComplaintKeywords are searched, case-insensitively, in the
-	// contact's subject and first message.
+	// contact's subject and every message of the customer.
 	ComplaintKeywords []string
+	// RecentComplaint is how long a contact that ended with a complaint
+	// disposition withholds offers from its customer's later contacts
+	// (CustomerView.RecentComplaint); zero: not at all.
+	RecentComplaint time.Duration
 }
 
 // Suppression reasons returned by Rules.Suppressed.
@@ -48,22 +52,30 @@ const (
 	NoMarketingConsent = "no marketing consent"
 	NoProfiling        = "profiling refused"
 	Complaint          = "complaint"
+	RecentComplaint    = "recent complaint"
 	SMSOptOut          = "sms opt-out"
+	SMSStopped         = "opted out by sms (STOP)"
 )
 
 // Suppressed reports whether no offer at all may be made during the
 // contact, and why: the customer's marketing consent is not true, their
 // profiling consent is false (unknown is allowed), the contact is a
-// complaint, or the customer opted out of SMS and the contact is by SMS.
+// complaint, the customer opted out of SMS and the contact is by SMS, or
+// the customer texted STOP (on any channel: a customer who told us to
+// stop is offered nothing).
 func (r Rules) Suppressed(env Env) (reason string, suppressed bool) {
 	cu, co := env.Customer, env.Contact
 	switch {
+	case cu.SMSStopped:
+		return SMSStopped, true
 	case !cu.Consent.MarketingGiven():
 		return NoMarketingConsent, true
 	case cu.Consent.ProfilingRefused():
 		return NoProfiling, true
 	case r.complaint(co):
 		return Complaint, true
+	case cu.RecentComplaint:
+		return RecentComplaint, true
 	case cu.SMSOptOut && co.Channel == channelSMS:
 		return SMSOptOut, true
 	}
@@ -74,14 +86,33 @@ func (r Rules) complaint(co ContactView) bool {
 	if co.Queue != "" && slices.Contains(r.ComplaintQueues, co.Queue) {
 		return true
 	}
+	if r.ComplaintDisposition(co.Disposition) {
+		return true
+	}
+	if r.ComplaintText(co.Subject) || r.ComplaintText(co.FirstMessage) {
+		return true
+	}
+	return slices.ContainsFunc(co.CustomerMessages, r.ComplaintText)
+}
+
+// ComplaintDisposition reports whether a wrap-up code marks a complaint
+// (ComplaintDispositions, compared without regard to case).
+func (r Rules) ComplaintDisposition(d string) bool {
 	disps := r.ComplaintDispositions
 	if disps == nil {
 		disps = []string{Complaint}
 	}
-	if co.Disposition != "" && slices.ContainsFunc(disps, func(d string) bool { return strings.EqualFold(d, co.Disposition) }) {
-		return true
+	return d != "" && slices.ContainsFunc(disps, func(x string) bool { return strings.EqualFold(x, d) })
+}
+
+// ComplaintText reports whether text holds a complaint keyword
+// (ComplaintKeywords, without regard to case): a customer's message that
+// says so makes its contact a complaint.
+func (r Rules) ComplaintText(text string) bool {
+	if text == "" {
+		return false
 	}
-	text := strings.ToLower(co.Subject + "\n" + co.FirstMessage)
+	text = strings.ToLower(text)
 	for _, kw := range r.ComplaintKeywords {
 		if kw = strings.TrimSpace(kw); kw != "" && strings.Contains(text, strings.ToLower(kw)) {
 			return true

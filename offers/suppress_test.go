@@ -41,6 +41,8 @@ func TestSuppressed(t *testing.T) {
 		{"no-keyword", rules, with(func(e *Env) { e.Contact.FirstMessage = "Hello, about my card" }), ""},
 		{"sms-opt-out-on-sms", rules, with(func(e *Env) { e.Customer.SMSOptOut = true; e.Contact.Channel = "sms" }), SMSOptOut},
 		{"sms-opt-out-on-chat", rules, with(func(e *Env) { e.Customer.SMSOptOut = true }), ""},
+		{"sms-stop-on-sms", rules, with(func(e *Env) { e.Customer.SMSStopped = true; e.Contact.Channel = "sms" }), SMSStopped},
+		{"sms-stop-on-chat", rules, with(func(e *Env) { e.Customer.SMSStopped = true }), SMSStopped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,5 +105,36 @@ func TestCandidates(t *testing.T) {
 	req.Env.Customer.Consent.Marketing = ptr(false)
 	if got, _ := cat.Candidates(Rules{}, req); len(got) != 0 {
 		t.Errorf("got %q without marketing consent, want none", ids(got))
+	}
+}
+
+// TestComplaintLater: a complaint keyword in any message of the
+// customer, not only the first, makes the contact a complaint; a recent
+// complaint of the customer withholds offers too.
+func TestComplaintLater(t *testing.T) {
+	rules := Rules{ComplaintKeywords: []string{"charged twice", "unacceptable"}}
+	env := Env{Customer: consenting(), Contact: ContactView{Channel: "chat", Queue: "billing",
+		FirstMessage: "", CustomerMessages: []string{"", "Hello?"}}}
+	if got, ok := rules.Suppressed(env); ok {
+		t.Fatalf("before the complaint: suppressed %q", got)
+	}
+	env.Contact.CustomerMessages = append(env.Contact.CustomerMessages, "I was CHARGED TWICE, this is unacceptable")
+	if got, _ := rules.Suppressed(env); got != Complaint {
+		t.Errorf("after a complaint typed later: got %q, want %q", got, Complaint)
+	}
+	env.Contact.CustomerMessages = nil
+	env.Customer.RecentComplaint = true
+	if got, _ := rules.Suppressed(env); got != RecentComplaint {
+		t.Errorf("a customer with a recent complaint: got %q, want %q", got, RecentComplaint)
+	}
+	for text, want := range map[string]bool{"": false, "fine": false, "Unacceptable!": true, "you charged twice": true} {
+		if got := rules.ComplaintText(text); got != want {
+			t.Errorf("ComplaintText(%q) = %v, want %v", text, got, want)
+		}
+	}
+	for d, want := range map[string]bool{"": false, "solved": false, "COMPLAINT": true} {
+		if got := (Rules{}).ComplaintDisposition(d); got != want {
+			t.Errorf("ComplaintDisposition(%q) = %v, want %v", d, got, want)
+		}
 	}
 }

@@ -71,6 +71,25 @@ type Sender interface {
 	Send(ctx context.Context, o Outbound) (router.DeliveryStatus, error)
 }
 
+// Sent is what a provider answered when it accepted a message.
+type Sent struct {
+	// Status is the message's delivery status (as Sender.Send returns it).
+	Status router.DeliveryStatus
+	// ExternalID is the provider's id of the message (an SMS's
+	// MessageSid): stored as the message's ExternalID in the commit that
+	// records the delivery, so that the provider's later reports of its
+	// status find it (store.MessageByExternalID).
+	ExternalID string
+}
+
+// IDSender is a Sender whose provider names the messages it accepts. The
+// dispatcher calls SendID instead of Send; its errors mean what Send's
+// do.
+type IDSender interface {
+	Sender
+	SendID(ctx context.Context, o Outbound) (Sent, error)
+}
+
 // SenderFunc is a Sender made of a function.
 type SenderFunc func(ctx context.Context, o Outbound) (router.DeliveryStatus, error)
 
@@ -83,6 +102,7 @@ func (f SenderFunc) Send(ctx context.Context, o Outbound) (router.DeliveryStatus
 type Store interface {
 	PendingOutbox(ctx context.Context, afterID string, limit int) ([]router.OutboxEntry, error)
 	Message(ctx context.Context, contactID string, seq int) (router.Message, error)
+	MessageByExternalID(ctx context.Context, externalID string) (router.Message, bool, error)
 	Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error)
 	Contact(ctx context.Context, id string) (router.Contact, error)
 }
@@ -130,6 +150,14 @@ type Dispatcher struct {
 
 	// receiptMu makes receipts apply one at a time.
 	receiptMu sync.Mutex
+}
+
+// Backlog counts the entries queued and not yet done: committed, not yet
+// delivered or given up (a metric).
+func (d *Dispatcher) Backlog() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.known)
 }
 
 // contactQueue is the outbox of one contact.
@@ -355,14 +383,14 @@ func (d *Dispatcher) deliverContact(contactID string, q *contactQueue) {
 // ok is false when the dispatcher is closing.
 func (d *Dispatcher) attempt(e router.OutboxEntry, m *router.Message) (_ router.OutboxEntry, _ *router.Delivery, ok bool) {
 	e.Attempts++
-	status, err := d.send(e, m)
+	sent, err := d.send(e, m)
 	now := d.o.Clock.Now()
 	switch {
 	case errors.Is(err, context.Canceled) && d.ctx.Err() != nil:
 		return e, nil, false // the store keeps it for the next start
 	case err == nil:
 		e.Done, e.LastError = true, ""
-		return e, &router.Delivery{Status: status, Attempts: e.Attempts, At: now}, true
+		return e, &router.Delivery{Status: sent.Status, Attempts: e.Attempts, At: now, ExternalID: sent.ExternalID}, true
 	case errors.Is(err, ErrPermanent) || now.Sub(e.CreatedAt) >= d.o.GiveUpAfter:
 		e.Done, e.LastError = true, err.Error()
 		d.log.Warn("outbox: delivery failed", "entry", e.ID, "channel", e.Channel, "attempts", e.Attempts, "err", err)
@@ -372,22 +400,40 @@ func (d *Dispatcher) attempt(e router.OutboxEntry, m *router.Message) (_ router.
 	return e, &router.Delivery{Status: router.DeliveryQueued, Reason: err.Error(), Attempts: e.Attempts, At: now}, true
 }
 
+// checkExternalID returns id, the provider's id of e's message, unless
+// the store holds it already for another message (a provider's bug): the
+// store's unique key would then fail the commit, and with it the router.
+// Such an id is dropped and logged; the delivery is recorded without it.
+func (d *Dispatcher) checkExternalID(ctx context.Context, e router.OutboxEntry, id string) string {
+	other, found, err := d.o.Store.MessageByExternalID(ctx, id)
+	switch {
+	case err != nil:
+		d.log.Warn("outbox: the provider's id of a message not checked; not kept", "entry", e.ID, "err", err)
+		return ""
+	case found && (other.ContactID != e.ContactID || other.Seq != e.Seq):
+		d.log.Error("outbox: the provider named a message with another message's id; not kept", "entry", e.ID,
+			"id", id, "other_contact", other.ContactID, "other_seq", other.Seq)
+		return ""
+	}
+	return id
+}
+
 // send hands e's message (m, or read from the store) and contact to the
 // channel's sender.
-func (d *Dispatcher) send(e router.OutboxEntry, m *router.Message) (router.DeliveryStatus, error) {
+func (d *Dispatcher) send(e router.OutboxEntry, m *router.Message) (Sent, error) {
 	s, ok := d.o.Senders[e.Channel]
 	if !ok {
-		return "", fmt.Errorf("%w: channel %s has no sender", ErrPermanent, e.Channel)
+		return Sent{}, fmt.Errorf("%w: channel %s has no sender", ErrPermanent, e.Channel)
 	}
 	ctx, cancel := context.WithTimeout(d.ctx, sendTimeout)
 	defer cancel()
 	if m == nil {
 		stored, err := d.o.Store.Message(ctx, e.ContactID, e.Seq)
 		if errors.Is(err, store.ErrNotFound) {
-			return "", fmt.Errorf("%w: message %d of %s is not stored", ErrPermanent, e.Seq, e.ContactID)
+			return Sent{}, fmt.Errorf("%w: message %d of %s is not stored", ErrPermanent, e.Seq, e.ContactID)
 		}
 		if err != nil {
-			return "", fmt.Errorf("outbox: read message: %w", err)
+			return Sent{}, fmt.Errorf("outbox: read message: %w", err)
 		}
 		m = &stored
 	}
@@ -395,12 +441,22 @@ func (d *Dispatcher) send(e router.OutboxEntry, m *router.Message) (router.Deliv
 	if !ok {
 		var err error
 		if c, err = d.o.Store.Contact(ctx, e.ContactID); err != nil {
-			return "", fmt.Errorf("outbox: read contact: %w", err)
+			return Sent{}, fmt.Errorf("outbox: read contact: %w", err)
 		}
 	}
-	status, err := s.Send(ctx, Outbound{ID: e.ID, Contact: c, Message: *m, Attempt: e.Attempts})
-	if err == nil && status == "" {
-		status = router.DeliverySent
+	o := Outbound{ID: e.ID, Contact: c, Message: *m, Attempt: e.Attempts}
+	var sent Sent
+	var err error
+	if ids, ok := s.(IDSender); ok {
+		sent, err = ids.SendID(ctx, o)
+		if err == nil && sent.ExternalID != "" {
+			sent.ExternalID = d.checkExternalID(ctx, e, sent.ExternalID)
+		}
+	} else {
+		sent.Status, err = s.Send(ctx, o)
 	}
-	return status, err
+	if err == nil && sent.Status == "" {
+		sent.Status = router.DeliverySent
+	}
+	return sent, err
 }

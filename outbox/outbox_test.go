@@ -332,3 +332,62 @@ func TestReceiptsRaiseDeliveries(t *testing.T) {
 		t.Errorf("the failed message: got %+v, want it failed still", m.Delivery)
 	}
 }
+
+// idSender is a Sender whose provider names each message it accepts.
+type idSender struct{ n int }
+
+func (s *idSender) Send(ctx context.Context, o Outbound) (router.DeliveryStatus, error) {
+	sent, err := s.SendID(ctx, o)
+	return sent.Status, err
+}
+
+func (s *idSender) SendID(_ context.Context, o Outbound) (Sent, error) {
+	s.n++ // one contact's messages go one at a time
+	return Sent{Status: router.DeliveryQueued, ExternalID: fmt.Sprintf("PROVIDER-%d", s.n)}, nil
+}
+
+// An IDSender's id of a message is stored as its external id with its
+// delivery, by which the provider's later reports find it.
+func TestIDSenderNamesTheMessage(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.dispatcher(t, &idSender{})
+	m := e.reply(t, "hello")
+	e.delivery(t, m.Seq, router.DeliveryQueued, 1)
+	got, found, err := e.db.MessageByExternalID(e.ctx, "PROVIDER-1")
+	if err != nil || !found || got.ContactID != e.c.ID || got.Seq != m.Seq {
+		t.Fatalf("by the provider's id: %+v %v %v, want message %d of %s", got, found, err, m.Seq, e.c.ID)
+	}
+}
+
+// dupSender names every message with the same id, as a broken provider
+// would.
+type dupSender struct{}
+
+func (dupSender) Send(ctx context.Context, o Outbound) (router.DeliveryStatus, error) {
+	return router.DeliverySent, nil
+}
+
+func (dupSender) SendID(context.Context, Outbound) (Sent, error) {
+	return Sent{Status: router.DeliverySent, ExternalID: "SAME"}, nil
+}
+
+// A provider that names a second message with the first one's id does
+// not take the router down (the store's unique key would fail the
+// commit): the second delivery is recorded without the id.
+func TestIDSenderDuplicateIDDropped(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.dispatcher(t, dupSender{})
+	m1 := e.reply(t, "one")
+	e.delivery(t, m1.Seq, router.DeliverySent, 1)
+	m2 := e.reply(t, "two")
+	e.delivery(t, m2.Seq, router.DeliverySent, 1)
+	got, found, err := e.db.MessageByExternalID(e.ctx, "SAME")
+	if err != nil || !found || got.Seq != m1.Seq {
+		t.Fatalf("SAME names %+v (%v %v), want the first message", got, found, err)
+	}
+	select {
+	case <-e.rt.Failed():
+		t.Fatalf("the router stopped: %v", e.rt.Err())
+	default:
+	}
+}

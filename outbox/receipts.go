@@ -7,12 +7,6 @@ import (
 	"github.com/switchboard/switchboard/router"
 )
 
-// statusRank orders the delivery statuses a receipt may raise: a
-// message is never moved back, and a failed one stays failed.
-var statusRank = map[router.DeliveryStatus]int{
-	router.DeliveryQueued: 1, router.DeliverySent: 2, router.DeliveryDelivered: 3, router.DeliveryRead: 4,
-}
-
 // receiptLimit is how many messages one receipt reads at a time.
 const receiptLimit = 100
 
@@ -54,7 +48,7 @@ func (d *Dispatcher) applyReceipt(ctx context.Context, contactID string, status 
 			if m.Seq > upTo {
 				return
 			}
-			if m.Direction != "out" || m.Delivery == nil || statusRank[m.Delivery.Status] == 0 || statusRank[m.Delivery.Status] >= statusRank[status] {
+			if m.Direction != "out" || m.Delivery == nil || !m.Delivery.Status.Advances(status) {
 				continue
 			}
 			dl := &router.Delivery{Status: status, Attempts: m.Delivery.Attempts, At: time.Now()}

@@ -486,6 +486,10 @@ func (r *Router) SetAgentState(ctx context.Context, id string, state AgentState,
 		if err != nil {
 			return nil, err
 		}
+		if state == AgentAvailable && !w.r.present(a) {
+			return nil, Errorf(CodeConflict, "state", "agent %s has no desktop connected: only an agent with an open desktop takes contacts", id)
+		}
+		a.resume = ""
 		w.setAgentState(a, state, reason, "set by request")
 		return agentResult(id), nil
 	})
@@ -672,12 +676,16 @@ func (r *Router) WrapUp(ctx context.Context, contactID, agentID, disposition, no
 		if a.State == AgentWrapUp && a.WrapUpUntil.After(until) {
 			until = a.WrapUpUntil
 		}
+		// The agent's notification carries when the wrap-up ends (the
+		// desktop counts it down).
 		if a.State != AgentWrapUp {
+			a.WrapUpUntil = until
 			w.setAgentState(a, AgentWrapUp, "", "wrap-up of "+c.ID)
-			a, _ = w.agent(a.ID)
+		} else if !a.WrapUpUntil.Equal(until) {
+			a.WrapUpUntil = until
+			w.putAgent(a, false)
+			w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: "wrap-up of " + c.ID})
 		}
-		a.WrapUpUntil = until
-		w.putAgent(a, false)
 		w.at(until, timerAgent, a.ID)
 		return contactResult(c.ID), nil
 	}))
@@ -803,6 +811,12 @@ func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAg
 // ErrLimit and nothing is stored. A message whose Author is an agent is
 // refused unless the contact is assigned to that agent (ErrNotYours if
 // it is with someone else, ErrConflict if it is not assigned).
+//
+// An internal note (Direction DirectionNote) is written by an agent on a
+// contact it holds (offered, assigned or in wrap-up), or by a supervisor
+// (AuthorKind AuthorSupervisor, Author the supervisor's login) on any
+// live contact, a whisper to its agent. It is told to the contact's
+// agent, never delivered to the customer, and counts in no customer limit.
 func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (Message, bool, error) {
 	if m.Direction == "in" {
 		m = m.fromOutside()
@@ -823,8 +837,8 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 	dup := false
 	v, err := r.do(ctx, func(w *write) (any, error) {
 		dup = false
-		if m.Direction != "in" && m.Direction != "out" {
-			return nil, invalidf("direction", "direction %q: want in or out", m.Direction)
+		if m.Direction != "in" && m.Direction != "out" && m.Direction != DirectionNote {
+			return nil, invalidf("direction", "direction %q: want in, out or note", m.Direction)
 		}
 		if m.Body == "" || len(m.Body) > maxBodyLen {
 			return nil, invalidf("body", "body empty or longer than %d bytes", maxBodyLen)
@@ -848,7 +862,11 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 		if err != nil {
 			return nil, err
 		}
-		if m.Direction == "in" {
+		if m.Direction == DirectionNote {
+			if err := w.checkNote(c, &m); err != nil {
+				return nil, err
+			}
+		} else if m.Direction == "in" {
 			m.AuthorKind = AuthorCustomer
 			if m.Author == "" {
 				m.Author = c.Customer.Name
@@ -909,21 +927,65 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 	return v.(Message), dup, nil
 }
 
+// checkNote checks an internal note on c and sets its author's kind and
+// name: an agent on a contact it holds, or a supervisor on any.
+func (w *write) checkNote(c *Contact, m *Message) error {
+	if m.Author == "" {
+		return invalidf("author", "a note needs its author")
+	}
+	if len(m.Attachments) > 0 || m.ExternalID != "" || len(m.References) > 0 {
+		return invalidf("direction", "a note carries text only")
+	}
+	if m.AuthorKind == AuthorSupervisor {
+		if m.AuthorName == "" {
+			m.AuthorName = m.Author
+		}
+		return nil
+	}
+	a, err := w.agent(m.Author)
+	if err != nil {
+		return invalidf("author", "author %q of a note is neither an agent nor a supervisor", m.Author)
+	}
+	if c.AgentID != a.ID {
+		return notYours(c.ID, a.ID)
+	}
+	m.AuthorKind = AuthorAgent
+	if m.AuthorName == "" {
+		m.AuthorName = a.Name
+	}
+	return nil
+}
+
 // returnBoost puts a contact taken back from a vanished agent ahead of
 // every other contact of its queue.
 const returnBoost = 100000
 
-// AgentConnected records that an agent's desktop is connected again: its
-// contacts stop waiting to be taken back.
+// AgentConnected records that a desktop of the agent is connected (call
+// it for each; AgentDisconnected or AgentSignedOut when the last one
+// goes): the agent's contacts stop waiting to be taken back, and a state
+// that a dropped desktop left (AgentDisconnected) within the disconnect
+// grace is restored (reason ReasonRestored).
 func (r *Router) AgentConnected(ctx context.Context, id string) (Agent, error) {
 	v, err := r.do(ctx, func(w *write) (any, error) {
 		a, err := w.agent(id)
 		if err != nil {
 			return nil, err
 		}
-		if !a.GraceUntil.IsZero() {
-			a.GraceUntil = time.Time{}
-			w.putAgent(a, false)
+		if a.Connected && a.GraceUntil.IsZero() && a.resume == "" {
+			return agentResult(id), nil // another socket of a present agent
+		}
+		arrived := !a.Connected
+		a.Connected = true
+		reconnected := !a.GraceUntil.IsZero()
+		a.GraceUntil = time.Time{}
+		resume, reason, until := a.resume, a.resumeReason, a.resumeUntil
+		a.resume, a.resumeReason, a.resumeUntil = "", "", time.Time{}
+		w.putAgent(a, false)
+		if resume != "" && a.State == AgentOffline && w.now.Before(until) {
+			w.setAgentState(a, resume, reason, ReasonRestored)
+			return agentResult(id), nil
+		}
+		if reconnected || arrived {
 			w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: ReasonReconnected})
 		}
 		return agentResult(id), nil
@@ -934,28 +996,65 @@ func (r *Router) AgentConnected(ctx context.Context, id string) (Agent, error) {
 	return v.(Agent), nil
 }
 
-// AgentDisconnected records that an agent's desktop went away. The agent
-// goes offline: an offer ringing is withdrawn and routed again at once.
-// The assigned contacts stay with the agent for grace; if it has not
-// reconnected by then they return to their queues, at the front.
-func (r *Router) AgentDisconnected(ctx context.Context, id string, grace time.Duration) (Agent, error) {
+// AgentDisconnected records that the agent's last desktop went away
+// without being closed on purpose (a dropped connection, a reload). The
+// agent goes offline (reason "disconnected"): an offer ringing is
+// withdrawn and routed again at once. The assigned contacts stay with
+// the agent for the disconnect grace (Options.DisconnectGrace); if it has
+// not reconnected by then they return to their queues, at the front. A
+// desktop that comes back within the grace gets the agent's state back
+// (available, or away with its reason).
+func (r *Router) AgentDisconnected(ctx context.Context, id string) (Agent, error) {
+	return r.leave(ctx, id, true)
+}
+
+// AgentSignedOut records that the agent left on purpose or was made to:
+// a logout, a session ended by a new login, a password set or the login
+// deleted, a session that expired. It is AgentDisconnected without the
+// state restored on reconnect: the agent comes back offline and chooses.
+func (r *Router) AgentSignedOut(ctx context.Context, id string) (Agent, error) {
+	return r.leave(ctx, id, false)
+}
+
+func (r *Router) leave(ctx context.Context, id string, restore bool) (Agent, error) {
 	v, err := r.do(ctx, func(w *write) (any, error) {
-		if grace < 0 {
-			return nil, invalidf("grace", "grace is negative")
-		}
 		a, err := w.agent(id)
 		if err != nil {
 			return nil, err
 		}
-		w.setAgentState(a, AgentOffline, "disconnected", "desktop disconnected")
+		resume, reason := AgentState(""), ""
+		if restore && a.Connected && (a.State == AgentAvailable || a.State == AgentAway) {
+			resume, reason = a.State, a.Reason
+		}
+		why, code := "desktop disconnected", "disconnected"
+		if !restore {
+			why, code = "signed out", "signed_out"
+		}
+		a.Connected = false
+		if a.State == AgentWrapUp {
+			// Wrap-up goes on: its contacts end when it does, not now,
+			// and then the agent, with no desktop, goes offline
+			// (setAgentState); a dropped desktop comes back available.
+			if restore {
+				resume = AgentAvailable
+			}
+			w.putAgent(a, false)
+			w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: why})
+		} else {
+			w.setAgentState(a, AgentOffline, code, why)
+		}
 		if a, err = w.agent(id); err != nil {
 			return nil, err
 		}
-		if len(a.Contacts) > 0 {
-			a.GraceUntil = w.now.Add(grace)
-			w.putAgent(a, false)
+		a.resume, a.resumeReason, a.resumeUntil = resume, reason, time.Time{}
+		if resume != "" {
+			a.resumeUntil = w.now.Add(w.r.grace)
+		}
+		if len(a.Contacts) > 0 && a.GraceUntil.IsZero() {
+			a.GraceUntil = w.now.Add(w.r.grace)
 			w.at(a.GraceUntil, timerAgent, a.ID)
 		}
+		w.putAgent(a, false)
 		return agentResult(id), nil
 	})
 	if err != nil {
@@ -1106,11 +1205,14 @@ func (r *Router) RecordDelivery(ctx context.Context, e OutboxEntry, d *Delivery)
 		if len(d.Reason) > maxTextLen {
 			d.Reason = d.Reason[:maxTextLen]
 		}
+		if len(d.ExternalID) > maxExternalIDLen {
+			return nil, invalidf("external_id", "external id longer than %d bytes", maxExternalIDLen)
+		}
 		if d.At.IsZero() {
 			d.At = w.now
 		}
 		w.batch.Deliveries = append(w.batch.Deliveries, DeliveryUpdate{ContactID: e.ContactID, Seq: e.Seq, Delivery: *d})
-		n := Notification{Kind: NoteDelivery, Message: &Message{ContactID: e.ContactID, Seq: e.Seq, Direction: "out", Delivery: d}}
+		n := Notification{Kind: NoteDelivery, Message: &Message{ContactID: e.ContactID, Seq: e.Seq, Direction: "out", ExternalID: d.ExternalID, Delivery: d}}
 		if c, err := w.contact(e.ContactID); err == nil {
 			n.AgentID, n.Contact = c.AgentID, c
 		}

@@ -81,7 +81,7 @@ func TestRefusalsAreTyped(t *testing.T) {
 		{"message-direction", func(h *harness, c Contact) error {
 			_, _, err := h.r.AddMessage(h.ctx, c.ID, Message{Direction: "sideways", Body: "x"})
 			return err
-		}, CodeInvalid, ErrInvalid, "direction", `direction "sideways": want in or out`, ""},
+		}, CodeInvalid, ErrInvalid, "direction", `direction "sideways": want in, out or note`, ""},
 		{"no-such-agent", func(h *harness, _ Contact) error {
 			_, err := h.r.SetAgentState(h.ctx, "zed", AgentAvailable, "")
 			return err

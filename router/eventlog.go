@@ -17,6 +17,7 @@ const (
 	LogContactEnded    = "contact.ended"
 	LogMessageIn       = "message.in"
 	LogMessageOut      = "message.out"
+	LogMessageNote     = "message.note"
 	LogCustomerChanged = "customer.changed"
 	LogOfferOutcome    = "offer.outcome"
 )
@@ -25,7 +26,7 @@ const (
 // documentation lists them. The slice is shared: do not change it.
 var LogTypes = []string{
 	LogContactCreated, LogContactOffered, LogContactAssigned, LogContactEnded,
-	LogMessageIn, LogMessageOut, LogCustomerChanged, LogOfferOutcome,
+	LogMessageIn, LogMessageOut, LogMessageNote, LogCustomerChanged, LogOfferOutcome,
 }
 
 // LogEntry is one entry of the durable event log: something that
@@ -146,8 +147,11 @@ func (w *write) logMessage(c *Contact, m *Message) {
 		return
 	}
 	typ := LogMessageIn
-	if m.Direction == "out" {
+	switch m.Direction {
+	case "out":
 		typ = LogMessageOut
+	case DirectionNote:
+		typ = LogMessageNote
 	}
 	w.appendLog(typ, c.ID, LogData{Contact: contactSummary(c), Message: messageSummary(m)})
 }

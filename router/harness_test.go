@@ -92,6 +92,14 @@ func (s *memStore) Commit(_ context.Context, b *Batch) error {
 			continue
 		}
 		dd := d.Delivery
+		if id := dd.ExternalID; id != "" && ms[d.Seq-1].ExternalID == "" {
+			// The store's unique key holds for a provider's id too.
+			if _, dup, _ := s.byExternalIDLocked(id); dup && s.violation == nil {
+				s.violation = fmt.Errorf("external id %q stored twice", id)
+			}
+			ms[d.Seq-1].ExternalID = id
+		}
+		dd.ExternalID = ""
 		ms[d.Seq-1].Delivery = &dd
 	}
 	s.check()
@@ -269,6 +277,10 @@ func (h *harness) agent(id string, skills map[string]int, capacity map[string]in
 		h.t.Fatalf("PutAgent(%s): %v", id, err)
 	}
 	if state != AgentOffline {
+		// As a desktop does: connect, then choose a state.
+		if _, err := h.r.AgentConnected(h.ctx, id); err != nil {
+			h.t.Fatalf("AgentConnected(%s): %v", id, err)
+		}
 		h.state(id, state, "")
 	}
 }

@@ -687,7 +687,7 @@ func TestEligibleAgreesWithIneligible(t *testing.T) {
 }
 
 func TestDisconnectGrace(t *testing.T) {
-	h := newHarness(t, nil)
+	h := newHarness(t, &Options{DisconnectGrace: 30 * time.Second})
 	h.queue(Queue{Name: "q"})
 	h.agent("alice", sk(), sk("chat", 2), AgentAvailable)
 	held := h.submit(NewContact{Queue: "q"})
@@ -699,7 +699,7 @@ func TestDisconnectGrace(t *testing.T) {
 	h.advance(time.Minute)
 	waiting := h.submit(NewContact{Queue: "q", Priority: 5})
 
-	a, err := h.r.AgentDisconnected(h.ctx, "alice", 30*time.Second)
+	a, err := h.r.AgentDisconnected(h.ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -719,7 +719,7 @@ func TestDisconnectGrace(t *testing.T) {
 	})
 
 	t.Run("no-return-takes-them-back-to-the-front", func(t *testing.T) {
-		if _, err := h.r.AgentDisconnected(h.ctx, "alice", 30*time.Second); err != nil {
+		if _, err := h.r.AgentDisconnected(h.ctx, "alice"); err != nil {
 			t.Fatal(err)
 		}
 		h.advance(29 * time.Second)

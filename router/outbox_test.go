@@ -69,3 +69,61 @@ func TestOutboxEntryCommittedWithTheMessage(t *testing.T) {
 		t.Errorf("an entry naming another message: got %v, want ErrInvalid", err)
 	}
 }
+
+// A provider's id named with a delivery becomes the message's external
+// id (the store's unique key holds, the harness checks it), and the
+// agent's notification carries it.
+func TestRecordDeliveryKeepsTheProvidersID(t *testing.T) {
+	h := newHarness(t, &Options{Outbound: []Channel{ChannelSMS}})
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), nil, AgentAvailable)
+	c := h.submit(NewContact{Queue: "q", Channel: ChannelSMS, Body: "hi"})
+	if _, err := h.r.Accept(h.ctx, c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := h.r.AddMessage(h.ctx, c.ID, Message{Direction: "out", Author: "alice", Body: "Hello!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := OutboxEntry{ID: OutboxID(c.ID, m.Seq), Channel: ChannelSMS, ContactID: c.ID, Seq: m.Seq, Attempts: 1, Done: true}
+	if err := h.r.RecordDelivery(h.ctx, e, &Delivery{Status: DeliveryQueued, Attempts: 1, ExternalID: "SM0001"}); err != nil {
+		t.Fatal(err)
+	}
+	h.store.mu.Lock()
+	stored := h.store.messages[c.ID][m.Seq-1]
+	h.store.mu.Unlock()
+	if stored.ExternalID != "SM0001" || stored.Delivery == nil || stored.Delivery.Status != DeliveryQueued || stored.Delivery.ExternalID != "" {
+		t.Errorf("stored: got %+v (delivery %+v), want external id SM0001 on the message, not in its delivery", stored, stored.Delivery)
+	}
+	if ns := h.notesOf(NoteDelivery, "alice"); len(ns) != 1 || ns[0].Message.ExternalID != "SM0001" {
+		t.Errorf("NoteDelivery: got %+v, want one naming SM0001", ns)
+	}
+	long := make([]byte, maxExternalIDLen+1)
+	if err := h.r.RecordDelivery(h.ctx, OutboxEntry{ContactID: c.ID, Seq: m.Seq}, &Delivery{Status: DeliverySent, ExternalID: string(long)}); !isErr(err, ErrInvalid) {
+		t.Errorf("an external id too long: got %v, want ErrInvalid", err)
+	}
+}
+
+func TestDeliveryStatusAdvances(t *testing.T) {
+	for _, tc := range []struct {
+		from, to DeliveryStatus
+		want     bool
+	}{
+		{DeliveryQueued, DeliverySent, true},
+		{DeliveryQueued, DeliveryDelivered, true},
+		{DeliverySent, DeliveryDelivered, true},
+		{DeliveryDelivered, DeliveryRead, true},
+		{DeliveryQueued, DeliveryFailed, true},
+		{DeliverySent, DeliveryFailed, true},
+		{DeliverySent, DeliveryQueued, false},      // a late earlier status
+		{DeliveryDelivered, DeliverySent, false},   // a late earlier status
+		{DeliveryDelivered, DeliveryFailed, false}, // delivered stays delivered
+		{DeliveryFailed, DeliveryDelivered, false}, // failed stays failed
+		{DeliverySent, DeliverySent, false},        // the same again changes nothing
+		{DeliverySent, "bogus", false},
+	} {
+		if got := tc.from.Advances(tc.to); got != tc.want {
+			t.Errorf("%s → %s: got %v, want %v", tc.from, tc.to, got, tc.want)
+		}
+	}
+}

@@ -21,7 +21,8 @@ func TestRandomizedConcurrency(t *testing.T) {
 		contacts = 600
 		workers  = 8
 	)
-	h := newHarness(t, &Options{OfferTimeout: map[Channel]time.Duration{ChannelChat: 3 * time.Second, ChannelEmail: 5 * time.Second}})
+	h := newHarness(t, &Options{OfferTimeout: map[Channel]time.Duration{ChannelChat: 3 * time.Second, ChannelEmail: 5 * time.Second},
+		RequirePresence: true, DisconnectGrace: 4 * time.Second})
 	h.queue(Queue{Name: "general"})
 	h.queue(Queue{Name: "billing", Requirements: []Requirement{{"billing", 3}}, Relaxation: []RelaxStep{
 		{Name: "any billing", After: Duration(2 * time.Second), Min: map[string]int{"billing": 1}},
@@ -76,7 +77,17 @@ func TestRandomizedConcurrency(t *testing.T) {
 						h.r.WrapUp(ctx, a.Contacts[rng.IntN(len(a.Contacts))], agent, "done", "")
 					case op < 9:
 						states := []AgentState{AgentAvailable, AgentAvailable, AgentAway, AgentOffline}
-						h.r.SetAgentState(ctx, agent, states[rng.IntN(len(states))], "")
+						h.r.SetAgentState(ctx, agent, states[rng.IntN(len(states))], "") // refused while not connected: fine
+					case op < 10 && rng.IntN(2) == 0:
+						// Desktops drop, sign out and come back.
+						switch rng.IntN(3) {
+						case 0:
+							h.r.AgentDisconnected(ctx, agent)
+						case 1:
+							h.r.AgentSignedOut(ctx, agent)
+						default:
+							h.r.AgentConnected(ctx, agent)
+						}
 					default:
 						mu.Lock()
 						victim := created[rng.IntN(len(created))]
@@ -102,6 +113,14 @@ func TestRandomizedConcurrency(t *testing.T) {
 				if err := h.r.Sync(ctx); err != nil {
 					t.Error(err)
 					return
+				}
+				// Only an agent with a desktop takes contacts, in every
+				// state the router published.
+				for _, a := range h.r.Snapshot().Agents() {
+					if !a.Connected && (a.State == AgentAvailable || a.Offer != "") {
+						t.Errorf("agent %s is %s with offer %q but has no desktop", a.ID, a.State, a.Offer)
+						return
+					}
 				}
 			}
 		}
@@ -171,6 +190,9 @@ func TestRandomizedConcurrency(t *testing.T) {
 		}
 	}
 	for _, a := range snap.Agents() {
+		if !a.Connected && (a.State == AgentAvailable || a.Offer != "") {
+			t.Errorf("agent %s is %s with offer %q but has no desktop", a.ID, a.State, a.Offer)
+		}
 		if len(a.Contacts) != held[a.ID] {
 			t.Errorf("agent %s holds %v, contacts say %d", a.ID, a.Contacts, held[a.ID])
 		}
@@ -183,6 +205,9 @@ func TestRandomizedConcurrency(t *testing.T) {
 	// Nothing routable is left waiting: with every agent available and
 	// time run past every step, each queued contact has no free agent.
 	for _, id := range ids {
+		if _, err := h.r.AgentConnected(ctx, id); err != nil {
+			t.Fatal(err)
+		}
 		h.state(id, AgentAvailable, "")
 	}
 	h.advance(10 * time.Second)

@@ -56,6 +56,8 @@ const (
 	// DefaultCustomerBytes is how many bytes of message bodies a customer
 	// may add to one contact (Options.CustomerBytes).
 	DefaultCustomerBytes = 1 << 20
+	// DefaultDisconnectGrace is Options.DisconnectGrace when zero.
+	DefaultDisconnectGrace = 60 * time.Second
 	// maxSkipped is how many passed-over agents a decision's reason names.
 	maxSkipped = 3
 )
@@ -104,9 +106,23 @@ type Options struct {
 	// assigned and ended, messages in and out. The outbound webhooks
 	// deliver them.
 	EventLog bool
-	Clock    Clock
-	Notifier Notifier
-	Logger   *slog.Logger
+	// RequirePresence makes an agent routable only while a client of
+	// theirs is connected (a desktop: AgentConnected, until
+	// AgentDisconnected or AgentSignedOut): SetAgentState refuses
+	// available to an agent without one, and wrap-up ends in offline for
+	// an agent who left. Off, presence only holds contacts for the grace.
+	RequirePresence bool
+	// Observer, when set, hears how long routing and committing each
+	// batch took (metrics).
+	Observer Observer
+	// DisconnectGrace is how long an agent who left keeps their assigned
+	// contacts, and how long a dropped desktop's state waits to be
+	// restored on reconnect; after a restart, every agent holding
+	// contacts has it to come back. Zero means DefaultDisconnectGrace.
+	DisconnectGrace time.Duration
+	Clock           Clock
+	Notifier        Notifier
+	Logger          *slog.Logger
 }
 
 // Router routes contacts to agents. See the package documentation.
@@ -125,6 +141,9 @@ type Router struct {
 	customerMessages int // never less than 1
 	customerBytes    int // never less than 1
 	outbound         map[Channel]bool
+	requirePresence  bool
+	observer         Observer                   // Options.Observer, or nil
+	grace            time.Duration              // never zero
 	calendars        map[string]*hours.Calendar // read only
 	eventLog         atomic.Bool                // Options.EventLog, then SetEventLog
 
@@ -262,8 +281,19 @@ const (
 	ReasonVerified          = "verified"
 	ReasonClaimForgotten    = "claim_forgotten"
 	ReasonReconnected       = "reconnected"
+	ReasonRestored          = "restored"
 	ReasonDefinitionChanged = "definition changed"
 )
+
+// Observer hears how the router's work goes, for metrics. Its methods
+// run on the router's goroutines: they must return at once.
+type Observer interface {
+	// Routed: a batch of commands was applied and routed in memory
+	// (the decisions), in took.
+	Routed(commands int, took time.Duration)
+	// Committed: the store wrote a batch in took; err is its failure.
+	Committed(commands int, took time.Duration, err error)
+}
 
 // Notification is one thing the router decided.
 type Notification struct {
@@ -309,6 +339,12 @@ func New(store Store, o *Options) (*Router, error) {
 		seqs:             map[string]contactSeqs{},
 		lastRR:           map[string]string{},
 		outbound:         map[Channel]bool{},
+		requirePresence:  o.RequirePresence,
+		observer:         o.Observer,
+		grace:            cmp.Or(o.DisconnectGrace, DefaultDisconnectGrace),
+	}
+	if o.DisconnectGrace < 0 {
+		return nil, fmt.Errorf("router: disconnect grace is negative")
 	}
 	for _, ch := range o.Outbound {
 		r.outbound[ch] = true
@@ -524,6 +560,9 @@ func (r *Router) loop() {
 
 // apply runs one command in w.
 func (w *write) apply(c *command) {
+	if len(w.cmds) == 0 {
+		w.started = time.Now()
+	}
 	w.cmds = append(w.cmds, c)
 	var res result
 	if err := c.ctx.Err(); err != nil {
@@ -555,6 +594,9 @@ func (r *Router) seal(w *write) {
 			w.results[i].v = d(w)
 		}
 	}
+	if r.observer != nil {
+		r.observer.Routed(len(w.cmds), time.Since(w.started))
+	}
 	r.batchSeq++
 	if err := w.txn.Insert(tableMeta, &meta{ID: metaBatch, Seq: r.batchSeq}); err != nil {
 		panic(fmt.Sprintf("router: write meta: %v", err)) // schema bug
@@ -584,7 +626,12 @@ func (r *Router) publish(w *write) {
 func (r *Router) commitLoop() {
 	for s := range r.commits {
 		if r.Err() == nil && !s.batch.Empty() {
-			if err := r.store.Commit(context.Background(), s.batch); err != nil {
+			start := time.Now()
+			err := r.store.Commit(context.Background(), s.batch)
+			if r.observer != nil {
+				r.observer.Committed(len(s.cmds), time.Since(start), err)
+			}
+			if err != nil {
 				r.fail(err)
 			}
 		}

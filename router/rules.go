@@ -32,7 +32,19 @@ func (s *Snapshot) Staffed(queue string) bool {
 	return false
 }
 
+// Capacity is agent a's capacity on channel ch: its own, or the router's
+// default for a channel it does not set.
+func (s *Snapshot) Capacity(a Agent, ch Channel) int { return s.r.capacityOf(&a, ch) }
+
+// Channels returns the channels the router accepts, with their default
+// agent capacity (Router.Channels).
+func (s *Snapshot) Channels() map[Channel]int { return s.r.Channels() }
+
 // Rank is the rank the router gives a contact of priority from customer
 // cu in queue q: its priority, the queue's, and the boosts a verified
 // customer's value and segment reach.
 func (s *Snapshot) Rank(priority int, q Queue, cu Customer) int { return rankOf(priority, &q, cu) }
+
+// present reports whether a may be available: a client of theirs is
+// connected, or the router does not ask (Options.RequirePresence).
+func (r *Router) present(a *Agent) bool { return a.Connected || !r.requirePresence }

@@ -253,7 +253,10 @@ type Message struct {
 	ContactID string    `json:"-"`
 	Seq       int       `json:"seq"`
 	At        time.Time `json:"at"`
-	// Direction is "in" (from the customer) or "out" (to the customer).
+	// Direction is "in" (from the customer), "out" (to the customer) or
+	// "note" (DirectionNote: an agent's or supervisor's internal note, a
+	// supervisor's whisper to the agent; never shown or sent to the
+	// customer: Message.ForCustomer).
 	Direction string `json:"direction"`
 	// Author identifies who wrote it: an agent's id; for a customer the
 	// name they gave (as AuthorName).
@@ -284,6 +287,13 @@ type Message struct {
 	// Delivery is an outbound message's delivery; nil for inbound ones.
 	Delivery *Delivery `json:"delivery,omitempty"`
 }
+
+// DirectionNote is the direction of an internal note (Message.Direction).
+const DirectionNote = "note"
+
+// ForCustomer reports whether the customer may see m: every message but
+// an internal note. Every channel's view of a conversation asks it.
+func (m Message) ForCustomer() bool { return m.Direction != DirectionNote }
 
 // Kinds of message authors (Message.AuthorKind).
 const (
@@ -320,6 +330,26 @@ const (
 	DeliveryFailed    DeliveryStatus = "failed"
 )
 
+// Advances reports whether a message whose delivery is s may move to
+// next: statuses only move forward (queued, sent, delivered, read), a
+// message not yet delivered may fail, and a failed one stays failed. A
+// provider's late report of an earlier status is ignored by this rule.
+func (s DeliveryStatus) Advances(next DeliveryStatus) bool {
+	if s == DeliveryFailed {
+		return false
+	}
+	if next == DeliveryFailed {
+		return s == "" || s == DeliveryQueued || s == DeliverySent
+	}
+	return deliveryRank[next] > deliveryRank[s]
+}
+
+// deliveryRank orders the statuses that follow each other; failed is
+// apart (Advances).
+var deliveryRank = map[DeliveryStatus]int{
+	DeliveryQueued: 1, DeliverySent: 2, DeliveryDelivered: 3, DeliveryRead: 4,
+}
+
 // Delivery is the delivery state of an outbound message.
 type Delivery struct {
 	Status DeliveryStatus `json:"status"`
@@ -327,6 +357,12 @@ type Delivery struct {
 	Reason   string    `json:"reason,omitempty"`
 	Attempts int       `json:"attempts"`
 	At       time.Time `json:"at"`
+	// ExternalID is the provider's id of the message (an SMS's
+	// MessageSid), named when it accepted the message: RecordDelivery
+	// stores it as the message's ExternalID, by which the provider's
+	// status reports find the message (store.MessageByExternalID). Empty
+	// changes nothing; it is not part of the delivery's record.
+	ExternalID string `json:"-"`
 }
 
 // Agent is a person who takes contacts. Name, Skills and Capacity are
@@ -359,9 +395,18 @@ type Agent struct {
 	// GraceUntil is set while a disconnected agent's contacts wait for it
 	// to come back; after it they return to their queues.
 	GraceUntil time.Time `json:"grace_until,omitzero"`
+	// Connected is set while a client of the agent (a desktop) is
+	// connected: AgentConnected until AgentDisconnected or AgentSignedOut.
+	// With Options.RequirePresence only a connected agent is available.
+	Connected bool `json:"connected"`
 
 	// skillsRev changes whenever Skills is replaced.
 	skillsRev uint64
+	// resume is the state to restore when a dropped desktop comes back
+	// before resumeUntil (AgentDisconnected), with its reason.
+	resume       AgentState
+	resumeReason string
+	resumeUntil  time.Time
 }
 
 // RelaxStep loosens a queue's requirements once a contact has waited
@@ -380,7 +425,14 @@ type ServiceLevel struct {
 	// Target is a fraction, 0.8 for 80 %.
 	Target float64  `json:"target"`
 	Within Duration `json:"within"`
+	// ShortAbandon: a contact abandoned within it (a wrong number, a
+	// customer who changed their mind at once) counts in no service
+	// level (docs/metrics.md); 0 counts every abandon.
+	ShortAbandon Duration `json:"short_abandon,omitempty"`
 }
+
+// MaxShortAbandon bounds ServiceLevel.ShortAbandon.
+const MaxShortAbandon = 5 * time.Minute
 
 // ValueTier raises the rank of contacts from customers worth at least Min.
 type ValueTier struct {
@@ -459,7 +511,8 @@ type OutboxEntry struct {
 // OutboxID is the outbox entry of message seq of a contact.
 func OutboxID(contactID string, seq int) string { return contactID + "/" + strconv.Itoa(seq) }
 
-// DeliveryUpdate is the new delivery state of a stored message.
+// DeliveryUpdate is the new delivery state of a stored message; a
+// Delivery.ExternalID not empty becomes the message's ExternalID.
 type DeliveryUpdate struct {
 	ContactID string
 	Seq       int

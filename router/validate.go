@@ -98,6 +98,9 @@ func (q Queue) Validate() []*Error {
 	} else if sl.Target > 0 && sl.Within == 0 {
 		add(invalidf("service_level.within", "missing (want the time within which the target share is answered, such as \"20s\")"))
 	}
+	if sl.ShortAbandon < 0 || sl.ShortAbandon.D() > MaxShortAbandon {
+		add(invalidf("service_level.short_abandon", "%s (want 0 to count every abandon, or up to %s, such as \"5s\")", sl.ShortAbandon.D(), MaxShortAbandon))
+	}
 	errs = append(errs, validateRelaxation(q.Relaxation)...)
 	switch {
 	case q.MaxWait < 0:

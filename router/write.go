@@ -19,6 +19,8 @@ type write struct {
 
 	cmds    []*command
 	results []result
+	// started is when the first command was applied (Observer.Routed).
+	started time.Time
 
 	batch      Batch
 	contactIdx map[string]int // position of a contact in batch.Contacts
@@ -402,6 +404,10 @@ func (w *write) hasWrapUp(a *Agent) bool {
 // ringing for an agent who leaves is withdrawn, and leaving wrap-up closes
 // the contacts still in wrap-up.
 func (w *write) setAgentState(a *Agent, state AgentState, reason, why string) {
+	if state == AgentAvailable && !w.r.present(a) {
+		// Wrap-up ended for an agent who left: nobody to take contacts.
+		state, reason = AgentOffline, "disconnected"
+	}
 	if a.State == AgentWrapUp && state != AgentWrapUp {
 		a.WrapUpUntil = time.Time{}
 		for _, id := range slices.Clone(a.Contacts) {
@@ -742,6 +748,12 @@ func (w *write) restore(l *Loaded) error {
 	}
 	for _, a := range agents {
 		a.skillsRev = w.r.nextRev()
+		if len(a.Contacts) > 0 {
+			// Nobody is connected after a restart: the agents holding
+			// contacts have the grace to come back, as after a drop.
+			a.GraceUntil = w.now.Add(w.r.grace)
+			w.at(a.GraceUntil, timerAgent, a.ID)
+		}
 		w.putAgent(a, false)
 	}
 	return nil

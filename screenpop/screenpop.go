@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/consent"
@@ -73,6 +75,21 @@ type OfferSource interface {
 	PopOffers(ctx context.Context, r OfferRequest) (offers []Offer, withheld string, err error)
 }
 
+// MessageSensitive is an OfferSource whose offers a customer's message
+// during the contact may change (a complaint typed after the first
+// message withholds them): the desktop's screen pop is built again when
+// ChangesOffers says so (Builder.Stale).
+type MessageSensitive interface {
+	ChangesOffers(m router.Message) bool
+}
+
+// Stale reports whether m, a new message of a contact, changes what the
+// contact's screen pop shows, so that the desktop should get it again.
+func (b *Builder) Stale(m router.Message) bool {
+	s, ok := b.Offers.(MessageSensitive)
+	return ok && s.ChangesOffers(m)
+}
+
 // OfferRequest is what the screen pop has read when it asks for offers,
 // so that the offer source need not read it again.
 type OfferRequest struct {
@@ -84,6 +101,10 @@ type OfferRequest struct {
 	// FirstMessages are the contact's first messages, oldest first; none
 	// for a contact not yet durable.
 	FirstMessages []router.Message
+	// History are the customer's earlier contacts, newest first, as the
+	// screen pop shows them; nil when not read (the source reads what it
+	// needs).
+	History []History
 	// Shown is set when the screen pop goes to the desktop of the agent
 	// holding the contact (its offer, or its active contact), so that the
 	// offers count as presented by that agent; not for one read over the
@@ -134,7 +155,11 @@ type Contact struct {
 	WaitedSeconds int64 `json:"waited_seconds"`
 	// RoutedBecause is the reason of the latest routing decision (the
 	// contact's latest "offered" event); empty if it was never offered.
-	RoutedBecause string           `json:"routed_because"`
+	RoutedBecause string `json:"routed_because"`
+	// WhyYou says in an agent's words why the contact is theirs ("Ada's
+	// relationship manager · billing 5 (needs 3)"), RoutedBecause being
+	// the router's exact reason behind it; empty while nobody holds it.
+	WhyYou        string           `json:"why_you,omitempty"`
 	FirstMessages []router.Message `json:"first_messages"` // never nil
 }
 
@@ -182,6 +207,7 @@ type History struct {
 	AgentID     string              `json:"agent_id"`
 	State       router.ContactState `json:"state"`
 	Disposition string              `json:"disposition"`
+	EndedAt     time.Time           `json:"ended_at,omitzero"`
 }
 
 // Offer is something worth offering the customer (a product, an
@@ -191,6 +217,8 @@ type Offer struct {
 	ID     string `json:"id"`
 	Title  string `json:"title"`
 	Reason string `json:"reason"`
+	// TalkingPoints are what the agent may say of it (the catalog's).
+	TalkingPoints []string `json:"talking_points,omitempty"`
 }
 
 // Builder builds screen pops from the router's live state and the store.
@@ -288,6 +316,7 @@ func (b *Builder) BuildFor(ctx context.Context, c router.Contact, routedBecause 
 	}
 	if !b.profileShown(c, b.clock(now)) {
 		// Nobody's data: what the customer typed, and why nothing more.
+		sp.Contact.WhyYou = b.whyYou(c, nil, "", nil)
 		sp.Customer = claimOf(c.Customer)
 		sp.OffersWithheld = WithheldNotVerified
 		if c.Customer.Identified() {
@@ -309,8 +338,9 @@ func (b *Builder) BuildFor(ctx context.Context, c router.Contact, routedBecause 
 	if sp.History, err = b.history(ctx, c, sp.Customer.ID); err != nil {
 		return sp, err
 	}
+	sp.Contact.WhyYou = b.whyYou(c, prof, sp.Customer.Name, sp.History)
 	if b.Offers != nil {
-		offers, withheld, err := b.Offers.PopOffers(ctx, OfferRequest{Contact: c, Profile: prof, FirstMessages: sp.Contact.FirstMessages, Shown: shown})
+		offers, withheld, err := b.Offers.PopOffers(ctx, OfferRequest{Contact: c, Profile: prof, FirstMessages: sp.Contact.FirstMessages, History: sp.History, Shown: shown})
 		sp.OffersWithheld = withheld
 		if err != nil {
 			if b.Logger != nil {
@@ -335,6 +365,44 @@ func waitEnd(c router.Contact, now time.Time) time.Time {
 		return c.EndedAt
 	}
 	return now
+}
+
+// whyYou says why c's agent holds it, in the words of an agent: what
+// made them preferred (the customer's relationship manager, the agent of
+// the contact this one follows, or the customer's last), then their
+// level in each skill the contact needs. prof, name and history are the
+// identified customer's profile, name and earlier contacts (newest
+// first); nil, "" and nil for a claim, of which nobody may see them.
+func (b *Builder) whyYou(c router.Contact, prof *store.Customer, name string, history []History) string {
+	if c.AgentID == "" {
+		return ""
+	}
+	whose := "the customer's"
+	if first, _, _ := strings.Cut(strings.TrimSpace(name), " "); first != "" {
+		whose = first + "'s"
+	}
+	var parts []string
+	if slices.Contains(c.Preferred, c.AgentID) {
+		switch {
+		case prof != nil && prof.RelationshipManager == c.AgentID:
+			parts = append(parts, whose+" relationship manager")
+		case c.Follows != "":
+			parts = append(parts, "you handled "+whose+" earlier contact")
+		case len(history) > 0 && history[0].AgentID == c.AgentID:
+			parts = append(parts, "you handled "+whose+" last contact")
+		default:
+			parts = append(parts, "preferred agent")
+		}
+	}
+	if a, ok := b.Router.Snapshot().Agent(c.AgentID); ok {
+		for _, req := range c.Effective {
+			parts = append(parts, fmt.Sprintf("%s %d (needs %d)", req.Skill, a.Skills[req.Skill], req.Min))
+		}
+	}
+	if len(parts) == 0 {
+		return "next in line"
+	}
+	return strings.Join(parts, " · ")
 }
 
 // routedBecause is the reason of the latest "offered" event of a
@@ -466,7 +534,7 @@ func (b *Builder) history(ctx context.Context, c router.Contact, customerID stri
 		}
 		out = append(out, History{
 			ID: h.ID, Channel: h.Channel, CreatedAt: h.CreatedAt, Queue: h.Queue,
-			AgentID: h.AgentID, State: h.State, Disposition: h.Disposition,
+			AgentID: h.AgentID, State: h.State, Disposition: h.Disposition, EndedAt: h.EndedAt,
 		})
 	}
 	return out, nil

@@ -278,3 +278,78 @@ func TestScreenPopHistoryOfTheProfile(t *testing.T) {
 			pop.Customer.ID, got, want)
 	}
 }
+
+// TestWhyYou: the agent reads why the contact is theirs in their own
+// words: the relationship manager, the agent of the earlier or the last
+// contact, then their level in each skill the contact needs; a claim
+// names nobody.
+func TestWhyYou(t *testing.T) {
+	e := newEnv(t)
+	yes := true
+	if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: "cu-ada", Name: "Ada Lovelace", RelationshipManager: "alice",
+		Consent: consent.Flags{Marketing: &yes, Profiling: &yes}}, nil, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"alice", "bob"} {
+		if _, _, err := e.rt.PutAgent(e.ctx, router.Agent{ID: id, Name: id, Skills: map[string]int{"billing": 5}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.rt.AgentConnected(e.ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ada := router.Customer{ID: "cu-ada", Verified: true, Name: "Ada Lovelace"}
+	p := &Builder{Router: e.rt, Store: e.db, Profiles: e.db}
+	whyOf := func(c router.Contact) string {
+		t.Helper()
+		pop, err := p.Build(e.ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pop.Contact.WhyYou
+	}
+	available := func(id string) {
+		t.Helper()
+		if _, err := e.rt.SetAgentState(e.ctx, id, router.AgentAvailable, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	offline := func(id string) {
+		t.Helper()
+		if _, err := e.rt.SetAgentState(e.ctx, id, router.AgentOffline, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	available("alice")
+	managed := e.submit(router.NewContact{Customer: ada, Preferred: []string{"alice"}})
+	if got, want := whyOf(managed), "Ada's relationship manager · billing 5 (needs 1)"; got != want {
+		t.Errorf("the manager: got %q, want %q", got, want)
+	}
+	if _, err := e.rt.CloseContact(e.ctx, managed.ID, "", "solved", ""); err != nil {
+		t.Fatal(err)
+	}
+	offline("alice")
+	available("bob")
+	last := e.submit(router.NewContact{Customer: ada, Queue: "sales"})
+	if got, want := whyOf(last), "next in line"; got != want {
+		t.Errorf("no preference, no skills: got %q, want %q", got, want)
+	}
+	if _, err := e.rt.Accept(e.ctx, last.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.rt.CloseContact(e.ctx, last.ID, "bob", "solved", ""); err != nil {
+		t.Fatal(err)
+	}
+	again := e.submit(router.NewContact{Customer: ada, Preferred: []string{"bob"}})
+	if got, want := whyOf(again), "you handled Ada's last contact · billing 5 (needs 1)"; got != want {
+		t.Errorf("the last agent: got %q, want %q", got, want)
+	}
+	if _, err := e.rt.CloseContact(e.ctx, again.ID, "", "solved", ""); err != nil {
+		t.Fatal(err)
+	}
+	claim := e.submit(router.NewContact{Customer: router.Customer{Name: "Ada Lovelace", Email: "ada@example.com"}, Preferred: []string{"bob"}})
+	if got, want := whyOf(claim), "preferred agent · billing 5 (needs 1)"; got != want {
+		t.Errorf("a claim: got %q, want %q (no name, no profile)", got, want)
+	}
+}

@@ -41,7 +41,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts,
 	last_error = excluded.last_error, done = excluded.done`
-	updateDeliverySQL   = `UPDATE contact_messages SET delivery = ? WHERE contact_id = ? AND seq = ?`
+	// A provider's id, once named, stays (COALESCE).
+	updateDeliverySQL   = `UPDATE contact_messages SET delivery = ?, external_id = COALESCE(external_id, ?) WHERE contact_id = ? AND seq = ?`
 	insertAttachmentSQL = `INSERT INTO message_attachments (contact_id, seq, sha256, name, type, size) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (contact_id, seq, sha256) DO NOTHING`
 	insertLogSQL = `INSERT INTO event_log (type, contact_id, at, data) VALUES (?, ?, ?, ?)`
@@ -237,7 +238,7 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 			if err != nil {
 				return fmt.Errorf("store: commit: delivery of message %d of %q: %w", d.Seq, d.ContactID, err)
 			}
-			if _, err := st.ExecContext(ctx, rec, d.ContactID, d.Seq); err != nil {
+			if _, err := st.ExecContext(ctx, rec, nullIfEmpty(d.Delivery.ExternalID), d.ContactID, d.Seq); err != nil {
 				return fmt.Errorf("store: commit: delivery of message %d of %q: %w", d.Seq, d.ContactID, err)
 			}
 		}

@@ -94,6 +94,9 @@ type CustomerExport struct {
 	// Audit is the customer's audit (verifications, identities taken
 	// over), oldest first.
 	Audit []AuditEntry
+	// Consent is the customer's consent ledger (opt-outs and opt-ins by
+	// channel and address), oldest first.
+	Consent []consent.Entry
 }
 
 // IdentityConflictError says that an identity belongs to another
@@ -372,6 +375,9 @@ func (db *DB) ExportCustomer(ctx context.Context, customerID string) (CustomerEx
 	if x.Audit, err = customerAudit(ctx, db.read, db.dialect, customerID); err != nil {
 		return CustomerExport{}, fmt.Errorf("store: export customer %q: %w", customerID, err)
 	}
+	if x.Consent, err = consentLedger(ctx, db.read, db.dialect, customerID); err != nil {
+		return CustomerExport{}, fmt.Errorf("store: export customer %q: %w", customerID, err)
+	}
 	return x, nil
 }
 
@@ -413,6 +419,11 @@ func (db *DB) EraseCustomer(ctx context.Context, customerID string, at time.Time
 		}
 		if err := eraseOfferOutcomesTx(ctx, tx, db.dialect, customerID); err != nil {
 			return err
+		}
+		for _, q := range eraseConsentSQL {
+			if _, err := tx.ExecContext(ctx, rebind(db.dialect, q), customerID); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, rebind(db.dialect, `UPDATE customers SET name = '', language = '',
 	consent_marketing = NULL, consent_profiling = NULL, relationship_manager = '', products = '[]', tags = '[]', sms_opt_out = 0,

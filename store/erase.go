@@ -120,6 +120,8 @@ func eraseMergedTx(ctx context.Context, tx *sql.Tx, d dialect, customerID string
 			if mc.ErasedAt.IsZero() {
 				stmts = append(stmts,
 					stmt{`DELETE FROM customer_identities WHERE customer_id = ?`, []any{id}},
+					stmt{eraseConsentSQL[0], []any{id}},
+					stmt{eraseConsentSQL[1], []any{id}},
 					stmt{`UPDATE customers SET name = '', language = '', consent_marketing = NULL, consent_profiling = NULL,
 	relationship_manager = '', products = '[]', tags = '[]', sms_opt_out = 0, value = ?, updated_at = ?, erased_at = ?
 WHERE id = ?`, []any{valueBucket(mc.Value), toNanos(at), toNanos(at), id}})

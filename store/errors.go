@@ -15,4 +15,7 @@ var (
 	// ErrConflict is returned when a customer identity belongs to another
 	// customer, or a customer was erased or merged away.
 	ErrConflict = errors.New("store: conflict")
+	// ErrLimit is returned when a read would exceed what the store reads
+	// at once (a report's range too long).
+	ErrLimit = errors.New("store: limit reached")
 )

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -28,7 +29,8 @@ func TestMessageRoundTrip(t *testing.T) {
 	m := fullMessage("c-1", 1)
 	assertNoZeroFields(t, m)
 	assertNoZeroFields(t, m.Attachments[0])
-	assertNoZeroFields(t, *m.Delivery)
+	// A delivery's ExternalID names the message's (TestDeliveryNamesTheExternalID).
+	assertNoZeroFields(t, *m.Delivery, "ExternalID")
 	db := openTest(t)
 	c := simpleContact("c-1", router.ContactAssigned, t0)
 	commit(t, db, &router.Batch{Contacts: []router.Contact{c}, Messages: []router.Message{m}})
@@ -98,5 +100,37 @@ func TestAttachmentsAndErasure(t *testing.T) {
 	}
 	if _, found, _ := db.MessageAttachment(ctx, adas.ID, own); found {
 		t.Error("the erased contact still holds its file")
+	}
+}
+
+// A provider's id named with a delivery (an SMS's MessageSid, learned
+// when the provider accepted the message) is the message's external id
+// from then on, also after a restart; a later delivery keeps it.
+func TestDeliveryNamesTheExternalID(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ext.db")
+	db, err := Open(ctx, &Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := simpleContact("c-1", router.ContactAssigned, t0)
+	out := router.Message{ContactID: "c-1", Seq: 1, At: t0, Direction: "out", Author: "alice", Body: "hi",
+		Delivery: &router.Delivery{Status: router.DeliveryQueued, At: t0}}
+	commit(t, db, &router.Batch{Contacts: []router.Contact{c}, Messages: []router.Message{out}})
+	commit(t, db, &router.Batch{Deliveries: []router.DeliveryUpdate{{ContactID: "c-1", Seq: 1,
+		Delivery: router.Delivery{Status: router.DeliveryQueued, Attempts: 1, At: t0, ExternalID: "SM0001"}}}})
+	commit(t, db, &router.Batch{Deliveries: []router.DeliveryUpdate{{ContactID: "c-1", Seq: 1,
+		Delivery: router.Delivery{Status: router.DeliveryDelivered, Attempts: 1, At: t0}}}})
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(ctx, &Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m, found, err := db.MessageByExternalID(ctx, "SM0001")
+	if err != nil || !found || m.ContactID != "c-1" || m.Seq != 1 || m.Delivery == nil || m.Delivery.Status != router.DeliveryDelivered {
+		t.Fatalf("after a restart: got %+v (found %v, %v), want message 1 of c-1, delivered", m, found, err)
 	}
 }

@@ -163,8 +163,9 @@ type queueRecord struct {
 }
 
 type serviceLevelRecord struct {
-	Target float64        `json:"target"`
-	Within durationRecord `json:"within"`
+	Target       float64        `json:"target"`
+	Within       durationRecord `json:"within"`
+	ShortAbandon durationRecord `json:"short_abandon,omitempty"`
 }
 
 type relaxStepRecord struct {
@@ -200,8 +201,9 @@ func recordOfQueue(q router.Queue) queueRecord {
 	r := queueRecord{
 		Version: queueRecordVersion, Name: q.Name, Requirements: requirementRecords(q.Requirements),
 		Priority: q.Priority, Strategy: string(q.Strategy),
-		ServiceLevel: serviceLevelRecord{Target: q.ServiceLevel.Target, Within: durationRecord(q.ServiceLevel.Within)},
-		MaxWait:      durationRecord(q.MaxWait), Overflow: q.Overflow, WrapUp: durationRecord(q.WrapUp),
+		ServiceLevel: serviceLevelRecord{Target: q.ServiceLevel.Target, Within: durationRecord(q.ServiceLevel.Within),
+			ShortAbandon: durationRecord(q.ServiceLevel.ShortAbandon)},
+		MaxWait: durationRecord(q.MaxWait), Overflow: q.Overflow, WrapUp: durationRecord(q.WrapUp),
 		SegmentBoosts: q.SegmentBoosts, Hours: q.Hours,
 	}
 	for _, s := range q.Relaxation {
@@ -221,8 +223,9 @@ func (r queueRecord) queue() (router.Queue, error) {
 	}
 	q := router.Queue{
 		Name: r.Name, Requirements: requirements(r.Requirements), Priority: r.Priority, Strategy: router.Strategy(r.Strategy),
-		ServiceLevel: router.ServiceLevel{Target: r.ServiceLevel.Target, Within: router.Duration(r.ServiceLevel.Within)},
-		MaxWait:      router.Duration(r.MaxWait), Overflow: r.Overflow, WrapUp: router.Duration(r.WrapUp),
+		ServiceLevel: router.ServiceLevel{Target: r.ServiceLevel.Target, Within: router.Duration(r.ServiceLevel.Within),
+			ShortAbandon: router.Duration(r.ServiceLevel.ShortAbandon)},
+		MaxWait: router.Duration(r.MaxWait), Overflow: r.Overflow, WrapUp: router.Duration(r.WrapUp),
 		SegmentBoosts: r.SegmentBoosts, Hours: r.Hours,
 	}
 	for _, s := range r.Relaxation {

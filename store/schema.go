@@ -334,6 +334,31 @@ var migrations = []migration{
 	},
 	{
 		version: 11,
+		name:    "the consent ledger",
+		stmts: []string{
+			// Append-only: who opted out of or back into a channel at an
+			// address, when, by which message. The latest entry of a
+			// channel and address (by seq: the order they were recorded
+			// in) is in force. EraseCustomer deletes a customer's.
+			`CREATE TABLE consent_ledger (
+	seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+	id          TEXT NOT NULL UNIQUE, -- random
+	customer_id TEXT NOT NULL,        -- '' when nobody held the address
+	channel     TEXT NOT NULL,        -- sms
+	address     TEXT NOT NULL,        -- the customer's, E.164 for sms
+	action      TEXT NOT NULL,        -- opt_out or opt_in
+	at          BIGINT NOT NULL,      -- unix ns UTC
+	message_id  TEXT NOT NULL UNIQUE, -- the message that said it (a MessageSid): recorded once
+	detail      TEXT NOT NULL         -- the keyword, or the provider's word
+)`,
+			// ConsentState: the latest entry of an address.
+			`CREATE INDEX consent_ledger_address ON consent_ledger (channel, address, seq)`,
+			// ConsentLedger, ConsentBlocked and EraseCustomer.
+			`CREATE INDEX consent_ledger_customer ON consent_ledger (customer_id, channel)`,
+		},
+	},
+	{
+		version: 12,
 		name:    "email mailbox checkpoints",
 		stmts: []string{
 			// How far the email channel has read each mailbox: the
@@ -352,7 +377,7 @@ var migrations = []migration{
 		},
 	},
 	{
-		version: 12,
+		version: 13,
 		name:    "email OAuth refresh tokens",
 		stmts: []string{
 			// The refresh token of each mailbox or SMTP server that logs

@@ -21,11 +21,15 @@ type QueueStats struct {
 	// (or over Answered + Abandoned, as the caller defines it); the p-th
 	// percentile is Waits[p*(len-1)/100].
 	Waits []time.Duration
+	// AbandonWaits are the abandoned contacts' waits (EndedAt −
+	// EnqueuedAt, 0 if EnqueuedAt is unset), sorted ascending; the short
+	// abandons are those within a queue's threshold.
+	AbandonWaits []time.Duration
 }
 
 // queueStatsSQL selects the contacts answered or abandoned since a time;
 // arguments: since, "abandoned", since.
-const queueStatsSQL = `SELECT queue, state, enqueued_at, assigned_at FROM contacts
+const queueStatsSQL = `SELECT queue, state, enqueued_at, assigned_at, ended_at FROM contacts
 WHERE assigned_at >= ? OR (state = ? AND ended_at >= ?)`
 
 // QueueStats returns, per queue, the contacts whose wait ended since
@@ -43,15 +47,20 @@ func (db *DB) QueueStats(ctx context.Context, since time.Time) (map[string]Queue
 	stats := make(map[string]QueueStats)
 	for rows.Next() {
 		var (
-			queue, state         string
-			enqueued, assignedAt int64
+			queue, state                  string
+			enqueued, assignedAt, endedAt int64
 		)
-		if err := rows.Scan(&queue, &state, &enqueued, &assignedAt); err != nil {
+		if err := rows.Scan(&queue, &state, &enqueued, &assignedAt, &endedAt); err != nil {
 			return nil, fmt.Errorf("store: queue stats: %w", err)
 		}
 		s := stats[queue]
 		if router.ContactState(state) == router.ContactAbandoned {
 			s.Abandoned++
+			wait := time.Duration(0)
+			if enqueued != 0 && endedAt > enqueued {
+				wait = time.Duration(endedAt - enqueued)
+			}
+			s.AbandonWaits = append(s.AbandonWaits, wait)
 		} else {
 			s.Answered++
 			wait := time.Duration(0)
@@ -67,7 +76,79 @@ func (db *DB) QueueStats(ctx context.Context, since time.Time) (map[string]Queue
 	}
 	for q, s := range stats {
 		slices.Sort(s.Waits)
+		slices.Sort(s.AbandonWaits)
 		stats[q] = s
 	}
 	return stats, nil
+}
+
+// ContactTimes are the moments of one contact that reports count.
+type ContactTimes struct {
+	ID      string
+	Queue   string
+	Channel router.Channel
+	State   router.ContactState
+	// CreatedAt, EnqueuedAt, AssignedAt and EndedAt are zero when they
+	// did not happen (yet).
+	CreatedAt, EnqueuedAt, AssignedAt, EndedAt time.Time
+}
+
+// contactTimesSQL selects the contacts created, assigned or ended in
+// [from, to): arguments from, to three times, with the final states
+// between the second and the third pair (each term has its index).
+const contactTimesSQL = `SELECT id, queue, channel, state, created_at, enqueued_at, assigned_at, ended_at FROM contacts
+WHERE (created_at >= ? AND created_at < ?) OR (assigned_at >= ? AND assigned_at < ?)
+OR (state IN (?, ?) AND ended_at >= ? AND ended_at < ?)
+ORDER BY created_at, id`
+
+// MaxReportContacts bounds what ContactTimes reads at once.
+const MaxReportContacts = 2_000_000
+
+// ContactTimes returns the contacts created, assigned or ended (closed
+// or abandoned) in [from, to), each once, oldest first. Past
+// MaxReportContacts it fails with ErrLimit rather than hold an unbounded
+// range in memory; EachContactTimes streams any range.
+func (db *DB) ContactTimes(ctx context.Context, from, to time.Time) ([]ContactTimes, error) {
+	var out []ContactTimes
+	err := db.EachContactTimes(ctx, from, to, func(c ContactTimes) error {
+		if len(out) == MaxReportContacts {
+			return fmt.Errorf("%w: more than %d contacts; ask for a shorter range", ErrLimit, MaxReportContacts)
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// EachContactTimes calls fn with each contact created, assigned or ended
+// (closed or abandoned) in [from, to), once, oldest first, as it reads
+// them: a report of any range holds only its bins. An error from fn
+// stops the read and is returned (wrapped).
+func (db *DB) EachContactTimes(ctx context.Context, from, to time.Time, fn func(ContactTimes) error) error {
+	f, t := max(toNanos(from), 1), toNanos(to)
+	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, contactTimesSQL), f, t, f, t,
+		string(router.ContactClosed), string(router.ContactAbandoned), f, t)
+	if err != nil {
+		return fmt.Errorf("store: contact times: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			c                                  ContactTimes
+			channel, state                     string
+			created, enqueued, assigned, ended int64
+		)
+		if err := rows.Scan(&c.ID, &c.Queue, &channel, &state, &created, &enqueued, &assigned, &ended); err != nil {
+			return fmt.Errorf("store: contact times: %w", err)
+		}
+		c.Channel, c.State = router.Channel(channel), router.ContactState(state)
+		c.CreatedAt, c.EnqueuedAt, c.AssignedAt, c.EndedAt = fromNanos(created), fromNanos(enqueued), fromNanos(assigned), fromNanos(ended)
+		if err := fn(c); err != nil {
+			return fmt.Errorf("store: contact times: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: contact times: %w", err)
+	}
+	return nil
 }

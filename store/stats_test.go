@@ -52,19 +52,20 @@ func TestQueueStats(t *testing.T) {
 		since time.Time
 		want  map[string]QueueStats
 	}{
+		// Abandon waits run from EnqueuedAt to EndedAt, sorted.
 		{"since", since, map[string]QueueStats{
-			"sales":   {Answered: 3, Abandoned: 2, Waits: []time.Duration{5 * sec, 12 * sec, 30 * sec}},
+			"sales":   {Answered: 3, Abandoned: 2, Waits: []time.Duration{5 * sec, 12 * sec, 30 * sec}, AbandonWaits: []time.Duration{31 * sec, 45 * sec}},
 			"support": {Answered: 1, Waits: []time.Duration{time.Nanosecond}},
-			"billing": {Abandoned: 1},
+			"billing": {Abandoned: 1, AbandonWaits: []time.Duration{5 * sec}},
 		}},
 		{"later", since.Add(20 * sec), map[string]QueueStats{
-			"sales": {Answered: 1, Abandoned: 1, Waits: []time.Duration{30 * sec}},
+			"sales": {Answered: 1, Abandoned: 1, Waits: []time.Duration{30 * sec}, AbandonWaits: []time.Duration{45 * sec}},
 		}},
 		{"nothing", since.Add(time.Hour), map[string]QueueStats{}},
 		{"zero-time-counts-all", time.Time{}, map[string]QueueStats{
-			"sales":   {Answered: 4, Abandoned: 3, Waits: []time.Duration{5 * sec, 10 * sec, 12 * sec, 30 * sec}},
+			"sales":   {Answered: 4, Abandoned: 3, Waits: []time.Duration{5 * sec, 10 * sec, 12 * sec, 30 * sec}, AbandonWaits: []time.Duration{31 * sec, 45 * sec, 99 * sec}},
 			"support": {Answered: 1, Waits: []time.Duration{time.Nanosecond}},
-			"billing": {Abandoned: 1},
+			"billing": {Abandoned: 1, AbandonWaits: []time.Duration{5 * sec}},
 			"idle":    {Answered: 1, Waits: []time.Duration{10 * sec}},
 		}},
 	}

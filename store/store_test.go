@@ -122,6 +122,7 @@ func fullAgent(id string) router.Agent {
 		IdleSince:   t0,
 		Active:      map[string]int{"chat": 1},
 		Offer:       "c-1",
+		Connected:   true,
 	}
 }
 
@@ -137,7 +138,7 @@ func fullQueue(name string) router.Queue {
 		Requirements: []router.Requirement{{Skill: "english", Min: 2}},
 		Priority:     3,
 		Strategy:     router.BestSkill,
-		ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * time.Second)},
+		ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * time.Second), ShortAbandon: router.Duration(5 * time.Second)},
 		Relaxation: []router.RelaxStep{{
 			Name: "any-level", After: router.Duration(time.Minute), Drop: []string{"billing"}, Min: map[string]int{"english": 1},
 		}},
@@ -164,8 +165,9 @@ func TestRoundTrip(t *testing.T) {
 	assertNoZeroFields(t, c.Customer)
 	// Agents keep only their durable fields; the runtime ones are set to
 	// show they are dropped.
-	assertNoZeroFields(t, durable(a), "State", "Reason", "StateSince", "WrapUpUntil", "GraceUntil", "IdleSince", "Active", "Offer", "Contacts")
+	assertNoZeroFields(t, durable(a), "State", "Reason", "StateSince", "WrapUpUntil", "GraceUntil", "IdleSince", "Active", "Offer", "Contacts", "Connected")
 	assertNoZeroFields(t, q)
+	assertNoZeroFields(t, q.ServiceLevel)
 	assertNoZeroFields(t, q.Relaxation[0])
 
 	db := openTest(t)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // The customer messages that must show as text and run nothing. The second
@@ -27,6 +29,7 @@ func offerFor(contactID, customer string) map[string]any {
 				"id": contactID, "channel": "chat", "queue": "billing", "subject": "Charged twice for March",
 				"state": "offered", "waited_seconds": 42,
 				"routed_because": "alice: billing 5≥3; idle 3m12s (longest)",
+				"why_you":        "Ada's relationship manager · billing 5 (needs 3)",
 				"first_messages": []map[string]any{{
 					"seq": 1, "at": time.Now().UTC().Format(time.RFC3339), "direction": "in",
 					"body": "Hi, my card was charged twice for the March invoice.",
@@ -47,7 +50,7 @@ func offerFor(contactID, customer string) map[string]any {
 				{"id": "h1", "channel": "sms", "created_at": "2026-01-05T16:30:00Z", "queue": "support", "agent_id": "carol", "state": "abandoned"},
 			},
 			"offers": []map[string]any{
-				{"id": "o-annual", "title": "Annual plan −15 %", "reason": "pays monthly for 14 months"},
+				{"id": "o-annual", "title": "Annual plan −15 %", "reason": "pays monthly for 14 months", "talking_points": []string{"Two months free every year"}},
 				{"id": "o-paperless", "title": "Paperless billing", "reason": "asked for invoice copies twice"},
 			},
 		},
@@ -74,10 +77,22 @@ func TestDesktopInBrowser(t *testing.T) {
 	if got := d.stateOptions(); !slices.Equal(got, wantStates) {
 		t.Errorf("state options: got %v, want %v", got, wantStates)
 	}
-	d.setState("away:lunch")
-	if got := f.expect("set_state"); got["state"] != "away" || got["reason"] != "lunch" {
-		t.Errorf("set_state: got %v, want away/lunch", got)
+	// Signed in, the keyboard is on the state menu. Stepping through it
+	// with the arrows sends nothing; Enter applies the choice, once.
+	if got := d.focused(); got != "state-select" {
+		t.Errorf("focus after signing in: %q, want state-select", got)
 	}
+	d.do("step down the state menu", pressKey("ArrowDown", 40), pressKey("ArrowDown", 40))
+	d.waitFor("a pending choice", `document.getElementById("state-select").dataset.pending === "true"`)
+	chosen := eval[string](d, `document.getElementById("state-select").value`)
+	if chosen != "away:lunch" {
+		t.Fatalf("two steps down from available: %q, want away:lunch", chosen)
+	}
+	d.do("apply with Enter", pressEnter)
+	if got := f.expect("set_state"); got["state"] != "away" || got["reason"] != "lunch" {
+		t.Errorf("set_state after the arrows and Enter: got %v, want away/lunch (the steps on the way send nothing)", got)
+	}
+	d.waitFor("away applied", `document.getElementById("state-select").dataset.state === "away" && !document.getElementById("state-select").dataset.pending`)
 	d.setState("available")
 	f.expect("set_state")
 
@@ -88,11 +103,35 @@ func TestDesktopInBrowser(t *testing.T) {
 	card := d.offerText()
 	for _, want := range []string{"Ada Lovelace", "chat · billing · waited 42 s", "Accept", "Decline",
 		"ada@example.com", "VERIFIED", "+44 20 7946 0000", "CLAIMED", "gold", "1,200",
-		"Why you: alice: billing 5≥3; idle 3m12s (longest)", "Charged twice for March",
-		"Annual plan −15 %", "pays monthly for 14 months", "Not relevant", "solved", "abandoned", "Alt+A"} {
+		"Why you: Ada's relationship manager · billing 5 (needs 3)", "Router's reason", "Charged twice for March",
+		"Annual plan −15 %", "pays monthly for 14 months", "Two months free every year", "History: 2 earlier contacts", "Alt+A"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("offer card lacks %q:\n%s", want, card)
 		}
+	}
+	// The offer is announced: the tab's title and icon, a live region
+	// for screen readers, and the keyboard on Accept.
+	if got := eval[string](d, `document.title`); !strings.HasPrefix(got, "● Incoming: Ada Lovelace") {
+		t.Errorf("title while ringing: %q", got)
+	}
+	if got := eval[string](d, `document.getElementById("favicon").getAttribute("href")`); got != "favicon-ring.svg" {
+		t.Errorf("icon while ringing: %q", got)
+	}
+	if got := eval[string](d, `document.getElementById("announce").textContent`); got != "Incoming chat from Ada Lovelace, billing. Alt+A to accept." {
+		t.Errorf("announcement: %q", got)
+	}
+	if got := d.focused(); got != "accept" {
+		t.Errorf("focus while ringing: %q, want accept", got)
+	}
+	// The history is folded away; opened, its dispositions are labelled.
+	d.do("open the history", chromedp.Click(chromedp.CSS(`#offer details.history summary`)))
+	if card := d.offerText(); !strings.Contains(card, "closed · Solved") || !strings.Contains(card, "abandoned") {
+		t.Errorf("the history opened: want the labelled disposition and the abandon:\n%s", card)
+	}
+	// Outcomes are recorded once the contact is the agent's, not while
+	// it rings.
+	if n := eval[int](d, `document.querySelectorAll("#offer select.outcome, #offer button.outcome").length`); n != 0 {
+		t.Errorf("the ringing card has %d outcome controls, want none", n)
 	}
 	d.waitFor("the countdown", `/^\d+ s$/.test(document.getElementById("offer-countdown").textContent)`)
 	if left := eval[string](d, `document.getElementById("offer-countdown").textContent`); left > "30 s" && len(left) >= 4 {
@@ -102,6 +141,7 @@ func TestDesktopInBrowser(t *testing.T) {
 
 	// Accept: the server gets accept with the contact id; the conversation opens.
 	d.acceptOffer(c1)
+	d.waitFor("the title back", `document.title === "Switchboard · Agent desktop" && document.getElementById("favicon").getAttribute("href") === "favicon.svg"`)
 	if got := f.expect("accept"); got["contact_id"] != c1 {
 		t.Errorf("accept: got contact_id %v, want %s", got["contact_id"], c1)
 	}
@@ -169,6 +209,10 @@ func TestDesktopInBrowser(t *testing.T) {
 		panel(c1), js("Sorry about that, I'm refunding the second charge now."))
 	f.push("receipt", map[string]any{"contact_id": c1, "delivered_seq": 101, "read_seq": 0})
 	d.waitFor("the delivered mark", reply+`?.querySelector(".mark")?.textContent.includes("Delivered")`)
+	// The transcript names the customer and calls the agent "You".
+	if got := eval[[]string](d, `[...new Set([...`+panel(c1)+`.querySelectorAll(".message .who")].map(w => w.textContent))]`); !slices.Equal(got, []string{"Ada Lovelace", "You"}) {
+		t.Errorf("authors in the transcript: got %v, want [Ada Lovelace You]", got)
+	}
 	f.push("receipt", map[string]any{"contact_id": c1, "delivered_seq": 101, "read_seq": 101})
 	d.waitFor("the read mark", reply+`?.querySelector(".mark")?.textContent.includes("Read")`)
 	t.Logf("screenshot of the conversation: %s", d.screenshot("desktop-conversation"))
@@ -213,9 +257,18 @@ func TestDesktopInBrowser(t *testing.T) {
 
 	// A request the server refuses shows its error.
 	d.waitConversation(c1)
-	d.transfer(c1, "nowhere")
+	d.transfer(c1, "queue:nowhere")
+	f.expect("transfer_targets")
 	f.expect("transfer")
 	d.waitError(`no such queue "nowhere"`)
+	if got := eval[[]string](d, `[...document.querySelectorAll("#transfer-`+safeID(c1)+` option")].map(o => o.textContent)`); !slices.Equal(got, []string{"Choose…", "billing (2 waiting)", "nowhere", "Bob Stone (available)"}) {
+		t.Errorf("transfer picker: got %v", got)
+	}
+	d.transfer(c1, "agent:bob")
+	f.expect("transfer_targets")
+	if got := f.expect("transfer"); got["contact_id"] != c1 || got["to_agent"] != "bob" || got["queue"] != nil {
+		t.Errorf("transfer to an agent: got %v, want to_agent bob", got)
+	}
 
 	// Wrap up with a disposition, then the contact closes.
 	d.wrapUp(c1, "solved", "Refunded the double charge.")
@@ -223,8 +276,14 @@ func TestDesktopInBrowser(t *testing.T) {
 		t.Errorf("wrapup: got %v", got)
 	}
 	d.waitFor("wrap-up shown", panel(c1)+`.querySelector(".contact-note").textContent.startsWith("In wrap-up")`)
+	if got := d.focused(); got == "" {
+		t.Error("focus fell to the page body when wrap-up hid its button")
+	}
 	f.push("contact_closed", map[string]any{"contact_id": c1, "state": "closed", "reason": "wrap-up ended"})
 	d.waitFor("the tab to close", panel(c1)+" === null")
+	if got := d.focused(); got == "" {
+		t.Error("focus fell to the page body when the contact closed")
+	}
 	if got, want := d.tabs(), []string{c2}; !slices.Equal(got, want) {
 		t.Errorf("tabs after close: got %v, want %v", got, want)
 	}

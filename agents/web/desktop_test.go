@@ -73,7 +73,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
+		chromedp.WindowSize(1366, 768), // the smallest screen the desktop is made for
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
@@ -178,6 +178,25 @@ func (d *desktop) waitFor(what, expr string) {
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(stepTimeout))); err != nil {
 		d.t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+// waitAcross is waitFor across a navigation the page makes itself: a
+// poll the navigation interrupts is asked again on the new page.
+func (d *desktop) waitAcross(what, expr string) {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(d.ctx, stepTimeout)
+	defer cancel()
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(stepTimeout)))
+		switch {
+		case err == nil:
+			return
+		case ctx.Err() != nil:
+			d.t.Fatalf("waiting for %s: %v", what, err)
+		case !strings.Contains(err.Error(), "navigated") && !strings.Contains(err.Error(), "context was destroyed") && !strings.Contains(err.Error(), "Cannot find context"):
+			d.t.Fatalf("waiting for %s: %v", what, err)
+		}
 	}
 }
 
@@ -341,13 +360,35 @@ var pressEnter = chromedp.Func(func(ctx context.Context, t *chromedp.Target) err
 	return err
 })
 
+// pressKey presses a key without text (an arrow, Escape) as a keyboard
+// does, on the focused element.
+func pressKey(key string, vk int64) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+			ev := input.DispatchKeyEventParams{Type: typ, Key: key, Code: key, WindowsVirtualKeyCode: vk, NativeVirtualKeyCode: vk}
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// focused returns the id of the element with the keyboard focus ("" for
+// the page body).
+func (d *desktop) focused() string {
+	d.t.Helper()
+	return eval[string](d, `document.activeElement && document.activeElement !== document.body ? document.activeElement.id || document.activeElement.tagName : ""`)
+}
+
 // recordOutcome presses an offer's outcome button in the contact's panel
 // and waits until it shows as recorded.
 func (d *desktop) recordOutcome(contactID, offerID, outcome string) {
 	d.t.Helper()
-	sel := fmt.Sprintf(`#contact-%s .offer-item[data-offer-id=%s] button[data-outcome=%s]`, safeID(contactID), js(offerID), js(outcome))
-	d.do("press outcome "+outcome, chromedp.Click(chromedp.CSS(sel)))
-	d.waitFor("outcome "+outcome, fmt.Sprintf(`document.querySelector(%s)?.getAttribute("aria-pressed") === "true"`, js(sel)))
+	sel := fmt.Sprintf(`#contact-%s .offer-item[data-offer-id=%s] select.outcome`, safeID(contactID), js(offerID))
+	// SetValue fires the change event, as a choice does.
+	d.do("choose outcome "+outcome, chromedp.SetValue(chromedp.CSS(sel), outcome))
+	d.waitFor("outcome "+outcome, fmt.Sprintf(`document.querySelector(%s)?.dataset.recorded === %s`, js(sel), js(outcome)))
 }
 
 // wrapUp fills the contact's wrap-up form and submits it.
@@ -361,10 +402,16 @@ func (d *desktop) wrapUp(contactID, disposition, notes string) {
 }
 
 // transfer sends the contact to a queue.
-func (d *desktop) transfer(contactID, queue string) {
+// transfer picks target ("queue:billing", "agent:bob") in the contact's
+// transfer picker, which loads when focused, and presses Transfer.
+func (d *desktop) transfer(contactID, target string) {
 	d.t.Helper()
-	box := chromedp.ID("queue-" + safeID(contactID))
-	d.do("transfer to "+queue, chromedp.SendKeys(box, queue+"\r"))
+	sel := chromedp.ID("transfer-" + safeID(contactID))
+	d.do("open the transfer picker", chromedp.Focus(sel))
+	d.waitFor("the transfer targets", fmt.Sprintf(`document.getElementById(%s).querySelector('option[value=%s]') !== null`,
+		js("transfer-"+safeID(contactID)), js(target)))
+	d.do("transfer to "+target, chromedp.SetValue(sel, target),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#contact-%s form.transfer button[type=submit]`, safeID(contactID)))))
 }
 
 // waitError waits for an error banner containing text.

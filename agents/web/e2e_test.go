@@ -127,7 +127,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 	}, &c)
 	d.waitOffer(c.ID)
 	card := d.offerText()
-	for _, want := range []string{"Ada Lovelace", "ada@example.com", "CLAIMED", "Why you: alice: billing 5≥3", "I was charged twice"} {
+	for _, want := range []string{"Ada Lovelace", "ada@example.com", "CLAIMED", "Why you: preferred agent · billing 5 (needs 3)", "I was charged twice"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("screen pop lacks %q:\n%s", want, card)
 		}
@@ -180,6 +180,10 @@ func TestDesktopEndToEnd(t *testing.T) {
 
 	d.wrapUp(c.ID, "solved", "refunded the double charge")
 	d.waitFor("alice in wrap-up", `document.getElementById("state-select").dataset.state === "wrapup"`)
+	d.waitFor("the wrap-up countdown", `/^In wrap-up: \d+ s left\./.test(`+panel(c.ID)+`.querySelector(".contact-note").textContent)`)
+	if help := eval[string](d, panel(c.ID)+`.querySelector(".wrap-help").textContent`); !strings.Contains(help, "Close ends it now") {
+		t.Errorf("wrap-up help: got %q, want what Wrap up and Close do", help)
+	}
 	rd.call(t, "GET", "/api/v1/contacts/"+c.ID, nil, &c)
 	if c.State != "wrapup" || c.Disposition != "solved" {
 		t.Fatalf("after wrap-up: %s (%q), want wrapup (solved)", c.State, c.Disposition)
@@ -190,4 +194,224 @@ func TestDesktopEndToEnd(t *testing.T) {
 	d.do("sign out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("login-id")))
 	eval[chromedp.Void](d, `fetch("/api/v1/me").then((r) => { window.__me = r.status; })`)
 	d.waitFor("the session ended", `window.__me === 401`)
+}
+
+// TestDesktopPresenceEndToEnd: a reload keeps the agent's state; an
+// agent without a desktop cannot be made available; a password reset
+// signs the agent out at once; and a desktop that comes back offline
+// says so plainly with one click back.
+func TestDesktopPresenceEndToEnd(t *testing.T) {
+	ctx := newBrowser(t)
+	rd := startRouterd(t)
+	d := openDesktop(t, ctx, rd.base)
+	agentState := func() (state, reason string) {
+		var a struct{ State, Reason string }
+		rd.call(t, "GET", "/api/v1/agents/alice", nil, &a)
+		return a.State, a.Reason
+	}
+
+	// Without a desktop, nobody can make alice available.
+	if code := rd.status(t, "PUT", "/api/v1/agents/alice/state", map[string]string{"state": "available"}); code != http.StatusConflict {
+		t.Errorf("alice available without a desktop: got %d, want 409", code)
+	}
+
+	d.login("alice", "alice-demo")
+	d.waitFor("the offline notice", `!document.getElementById("offline").hidden`)
+	d.do("become available", chromedp.Click(chromedp.ID("go-available")))
+	d.waitFor("alice available", `document.getElementById("state-select").dataset.state === "available" && document.getElementById("offline").hidden`)
+
+	// A reload drops the socket and opens another: alice is available
+	// again without doing anything.
+	d.do("reload", chromedp.Reload())
+	d.waitFor("the desktop after the reload", `document.getElementById("conn-status").dataset.status === "open"`)
+	d.waitFor("alice available after the reload", `document.getElementById("state-select").dataset.state === "available" && document.getElementById("offline").hidden`)
+	if st, _ := agentState(); st != "available" {
+		t.Errorf("alice after the reload: %s, want available", st)
+	}
+
+	// A password reset ends the session: alice takes no contacts from
+	// the moment the admin is answered.
+	rd.call(t, "PUT", "/api/v1/logins/alice/password", map[string]string{"password": "alice-demo-2", "role": "agent"}, nil)
+	if st, why := agentState(); st != "offline" || why != "signed_out" {
+		t.Errorf("alice after her password was reset: %s (%s), want offline (signed_out)", st, why)
+	}
+	d.waitFor("signed in elsewhere", `!document.getElementById("replaced").hidden`)
+
+	// Signed in again, she starts offline and is told so.
+	d.do("sign in again", chromedp.Click(chromedp.ID("sign-in-again")))
+	d.login("alice", "alice-demo-2")
+	d.waitFor("the offline notice", `!document.getElementById("offline").hidden && document.getElementById("offline-why").textContent.includes("start offline")`)
+	d.do("become available", chromedp.Click(chromedp.ID("go-available")))
+	d.waitFor("alice available", `document.getElementById("state-select").dataset.state === "available" && document.getElementById("offline").hidden`)
+}
+
+// status sends an admin request and returns the answer's status.
+func (r *routerd) status(t *testing.T, method, path string, body any) int {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, r.base+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+r.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestComplaintTypedWhileRinging: the customer's complaint typed while
+// the contact rings withdraws the offers from the ringing card at once,
+// and they stay withheld once the agent accepts.
+func TestComplaintTypedWhileRinging(t *testing.T) {
+	ctx := newBrowser(t)
+	rd := startRouterd(t)
+	d := openDesktop(t, ctx, rd.base)
+	d.login("alice", "alice-demo")
+	d.setState("available")
+
+	var c struct {
+		ID string `json:"id"`
+	}
+	rd.call(t, "POST", "/api/v1/contacts", map[string]any{
+		"channel": "chat", "queue": "billing",
+		"customer": map[string]any{"email": "ada@example.com", "verified": true},
+		"body":     "Can I pay my invoice in instalments?",
+	}, &c)
+	d.waitOffer(c.ID)
+	d.waitFor("offers on the card", `document.querySelectorAll("#offer .offer-item").length > 0`)
+
+	rd.call(t, "POST", "/api/v1/contacts/"+c.ID+"/messages", map[string]any{"direction": "in", "body": "I was charged twice, this is unacceptable"}, nil)
+	d.waitFor("the offers withdrawn", `document.querySelectorAll("#offer .offer-item").length === 0 && document.getElementById("offer").innerText.includes("No offers: the customer is complaining")`)
+	var pop struct {
+		Offers         []any  `json:"offers"`
+		OffersWithheld string `json:"offers_withheld"`
+	}
+	rd.call(t, "GET", "/api/v1/contacts/"+c.ID+"/screen-pop", nil, &pop)
+	if len(pop.Offers) != 0 || pop.OffersWithheld != "complaint" {
+		t.Errorf("screen pop over the API: %d offers, withheld %q; want none, withheld complaint", len(pop.Offers), pop.OffersWithheld)
+	}
+
+	d.acceptOffer(c.ID)
+	d.waitConversation(c.ID)
+	d.waitFor("no offers on the contact", panel(c.ID)+`.querySelectorAll(".offer-item").length === 0 && `+panel(c.ID)+`.innerText.includes("No offers: the customer is complaining")`)
+}
+
+// TestDashboardEndToEnd: a supervisor who signs in at the agent desktop
+// is sent to the live dashboard, which shows every queue and agent and
+// follows a contact created over the API without a reload.
+func TestDashboardEndToEnd(t *testing.T) {
+	ctx := newBrowser(t)
+	rd := startRouterd(t)
+	d := openDesktop(t, ctx, rd.base)
+	d.fillLogin("sam", "sam-demo")
+	d.waitAcross("the dashboard", `location.pathname === "/dashboard/" && !document.getElementById("board").hidden`)
+	d.waitFor("live", `document.getElementById("conn-status").dataset.status === "open"`)
+	row := func(queue string) string {
+		return fmt.Sprintf(`document.querySelector('#queues tr[data-queue=%s]')`, js(queue))
+	}
+	d.waitFor("the billing queue", row("billing")+` !== null && `+row("billing")+`.children[1].textContent === "0"`)
+	d.waitFor("alice among the agents", `document.querySelector('#agents tr[data-agent="alice"]') !== null`)
+	if got := eval[string](d, `document.querySelector('#agents tr[data-agent="alice"]').innerText`); !strings.Contains(got, "offline") {
+		t.Errorf("alice's row: %q, want offline", got)
+	}
+
+	var c struct {
+		ID string `json:"id"`
+	}
+	rd.call(t, "POST", "/api/v1/contacts", map[string]any{
+		"channel": "chat", "queue": "billing", "customer": map[string]any{"name": "Ada"}, "body": "Hello",
+	}, &c)
+	d.waitFor("the contact waiting", row("billing")+`.children[1].textContent === "1"`)
+	d.waitFor("its wait counting", `/^\d+ s$/.test(`+row("billing")+`.children[2].textContent)`)
+	// The last hour's trends: four charts (uPlot, vendored), a series per queue.
+	d.waitFor("the trend charts", `document.querySelectorAll("#trends canvas").length === 4 && ["billing", "general", "sales", "support"].every(q => document.querySelector("#trend-waiting .u-legend").textContent.includes(q))`)
+	// The routing log: the contact's decisions, and why it waits (every
+	// demo agent is offline).
+	d.do("find the contact", chromedp.SendKeys(chromedp.ID("log-id"), c.ID), chromedp.Click(chromedp.CSS(`#log-form button`)))
+	d.waitFor("its routing log", `document.getElementById("log").innerText.includes("created") && document.getElementById("log").innerText.includes("no agent is at work")`)
+	t.Logf("screenshot: %s", d.screenshot("dashboard"))
+
+	// The page is text: no markup from a queue or an agent name runs.
+	if n := eval[int](d, `document.querySelectorAll("#board script, #board img").length`); n != 0 {
+		t.Errorf("%d script or img elements on the board", n)
+	}
+}
+
+// TestMonitorAndWhisper: a supervisor monitors an agent's contact from
+// the dashboard, sees the customer's messages as they come, and whispers;
+// the agent's desktop shows the whisper, and the agent's own internal
+// note, as internal; neither is a message to the customer.
+func TestMonitorAndWhisper(t *testing.T) {
+	rd := startRouterd(t)
+	agent := openDesktop(t, newBrowser(t), rd.base)
+	agent.login("alice", "alice-demo")
+	agent.setState("available")
+	var c struct {
+		ID string `json:"id"`
+	}
+	rd.call(t, "POST", "/api/v1/contacts", map[string]any{
+		"channel": "chat", "queue": "billing", "customer": map[string]any{"name": "Ada"}, "body": "hello there",
+	}, &c)
+	agent.waitOffer(c.ID)
+	agent.acceptOffer(c.ID)
+	agent.waitConversation(c.ID)
+
+	sup := &desktop{t: t, ctx: newBrowser(t), base: rd.base}
+	sup.do("open the dashboard", chromedp.Navigate(rd.base+"/dashboard/"), chromedp.WaitVisible(chromedp.ID("login-id")))
+	sup.fillLogin("sam", "sam-demo")
+	sup.waitFor("the board", `document.getElementById("conn-status").dataset.status === "open"`)
+	button := fmt.Sprintf(`document.querySelector('#agents button[data-contact=%s]')`, js(c.ID))
+	sup.waitFor("alice's contact", button+` !== null`)
+	sup.do("monitor", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#agents button[data-contact=%s]`, js(c.ID)))))
+	transcript := `document.getElementById("monitor-messages").innerText`
+	sup.waitFor("the conversation", transcript+`.includes("hello there")`)
+
+	rd.call(t, "POST", "/api/v1/contacts/"+c.ID+"/messages", map[string]any{"direction": "in", "body": "are you there?"}, nil)
+	sup.waitFor("the customer's new message", transcript+`.includes("are you there?")`)
+
+	sup.do("whisper", chromedp.SendKeys(chromedp.ID("whisper"), "Offer the refund"),
+		chromedp.Click(chromedp.CSS(`#whisper-form button[type=submit]`)))
+	whisper := fmt.Sprintf(`[...%s.querySelectorAll(".message.note")].find(m => m.querySelector(".body").textContent === "Offer the refund")`, panel(c.ID))
+	agent.waitFor("the whisper on the desktop", whisper+`?.querySelector(".who").textContent === "Whisper from sam (supervisor)"`)
+
+	// The agent's internal note.
+	agent.do("tick internal note", chromedp.Click(chromedp.ID("note-"+safeID(c.ID))))
+	agent.reply(c.ID, "Customer sounds upset")
+	agent.waitFor("the note", fmt.Sprintf(`[...%s.querySelectorAll(".message.note .body")].some(b => b.textContent === "Customer sounds upset")`, panel(c.ID)))
+	sup.waitFor("the note on the dashboard", transcript+`.includes("Customer sounds upset")`)
+
+	var got struct {
+		Messages []struct {
+			Direction, Body, Author, AuthorKind string
+		} `json:"messages"`
+	}
+	rd.call(t, "GET", "/api/v1/contacts/"+c.ID, nil, &got)
+	kinds := map[string]string{}
+	for _, m := range got.Messages {
+		kinds[m.Body] = m.Direction
+	}
+	if kinds["Offer the refund"] != "note" || kinds["Customer sounds upset"] != "note" || kinds["hello there"] != "in" {
+		t.Errorf("stored directions: %v", kinds)
+	}
+	t.Logf("screenshot: %s", sup.screenshot("dashboard-monitor"))
+
+	// The supervisor reassigns the contact to a queue, and sets alice
+	// away for a meeting.
+	sup.do("pick a queue", chromedp.Focus(chromedp.ID("reassign")))
+	sup.waitFor("the reassign choices", `document.querySelector('#reassign option[value="queue:general"]') !== null`)
+	sup.do("reassign", chromedp.SetValue(chromedp.ID("reassign"), "queue:general"), chromedp.Click(chromedp.CSS(`#reassign-form button`)))
+	agent.waitFor("the contact gone from alice", panel(c.ID)+` === null`)
+	var moved struct{ Queue, State string }
+	rd.call(t, "GET", "/api/v1/contacts/"+c.ID, nil, &moved)
+	if moved.Queue != "general" {
+		t.Errorf("after the reassignment: queue %q, want general", moved.Queue)
+	}
+	sup.do("set alice away", chromedp.SetValue(chromedp.CSS(`select.set-state[data-agent="alice"]`), "away:meeting"))
+	agent.waitFor("alice away", `document.getElementById("state-select").dataset.state === "away"`)
+	var alice struct{ State, Reason string }
+	rd.call(t, "GET", "/api/v1/agents/alice", nil, &alice)
+	if alice.State != "away" || alice.Reason != "meeting" {
+		t.Errorf("alice: %s (%s), want away (meeting)", alice.State, alice.Reason)
+	}
 }

@@ -201,7 +201,8 @@ func (f *fakeRouterd) snapshotLocked() map[string]any {
 			{"code": "follow_up", "label": "Follow-up needed"},
 			{"code": "sale", "label": "Sale"},
 		},
-		"away_reasons": []string{"break", "lunch", "meeting"},
+		"away_reasons":     []string{"break", "lunch", "meeting"},
+		"sms_max_segments": 2,
 	}
 }
 
@@ -328,6 +329,11 @@ func (f *fakeRouterd) handle(env envelope) {
 		if env.Type == "wrapup" {
 			f.writeLocked("contact", "", map[string]any{"contact": contact, "reason": "wrap-up 30s"})
 		}
+	case "transfer_targets":
+		f.writeLocked("ack", env.ID, map[string]any{
+			"queues": []map[string]any{{"name": "billing", "waiting": 2}, {"name": "nowhere", "waiting": 0}},
+			"agents": []map[string]any{{"id": "bob", "name": "Bob Stone", "state": "available"}},
+		})
 	case "transfer":
 		if d["queue"] == "nowhere" {
 			fail("not_found", `no such queue "nowhere"`)

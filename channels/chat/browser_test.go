@@ -123,9 +123,26 @@ func TestBrowserConversation(t *testing.T) {
 	if _, err := e.router.Accept(actx, id, "alice"); err != nil {
 		t.Fatalf("Accept: %v", err)
 	}
+	// The agent types: the customer sees it, until the message comes.
+	e.chat.AgentTyping(id)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#typing`))); err != nil {
+		t.Fatalf("agent typing: %v", err)
+	}
 	reply := "Hi Ada, I see it: " + attack + " details at https://example.com/refunds?x=1."
 	if _, _, err := e.router.AddMessage(actx, id, router.Message{Direction: "out", Author: "alice", Body: reply}); err != nil {
 		t.Fatalf("AddMessage: %v", err)
+	}
+	// Read at once when the message shows: the note's own timer (5 s)
+	// cannot have hidden it yet.
+	var typingHidden bool
+	if err := chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS(`li.msg.out`)),
+		into(&typingHidden, chromedp.Evaluate[bool](`document.getElementById('typing').hidden`)),
+	); err != nil {
+		t.Fatalf("agent message: %v", err)
+	}
+	if !typingHidden {
+		t.Error(`"The agent is typing…" still shown after the agent's message arrived`)
 	}
 
 	check := func(stage string) {
@@ -250,6 +267,27 @@ func TestBrowserWidget(t *testing.T) {
 		t.Fatalf("first topic %q, want Billing (online)", label)
 	}
 	screenshot(t, ctx, "widget")
+
+	// On a site that may not frame the chat, the widget shows nothing.
+	other := httptest.NewServer(site.Config.Handler)
+	defer other.Close()
+	var launchers int
+	var state string
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(other.URL),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](`document.querySelector('script[data-state]') !== null`)(ctx, tg)
+			return err
+		}),
+		into(&state, chromedp.Evaluate[string](`document.querySelector('script[data-state]').dataset.state`)),
+		into(&launchers, chromedp.Evaluate[int](`document.querySelectorAll('#switchboard-chat-launcher, iframe').length`)),
+	)
+	if err != nil {
+		t.Fatalf("widget on another site: %v", err)
+	}
+	if state != "refused" || launchers != 0 {
+		t.Errorf("widget on a site not allowed: state %q, %d launchers or frames; want refused, none", state, launchers)
+	}
 }
 
 // into runs a; its value goes to *dst.

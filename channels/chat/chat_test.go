@@ -652,3 +652,75 @@ func TestNewOptions(t *testing.T) {
 		t.Fatal("New without a router was accepted")
 	}
 }
+
+// TestTopicsFollowTheAgents: a socket on the form hears when a topic
+// goes offline (its last agent left) and online again, without asking.
+func TestTopicsFollowTheAgents(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	c := e.dial(nil)
+	if !c.welcome.Topics[0].Online {
+		t.Fatalf("welcome %+v, want billing online", c.welcome)
+	}
+	ctx := context.Background()
+	for _, tt := range []struct {
+		state  router.AgentState
+		online bool
+	}{{router.AgentOffline, false}, {router.AgentAvailable, true}} {
+		if _, err := e.router.SetAgentState(ctx, "alice", tt.state, ""); err != nil {
+			t.Fatal(err)
+		}
+		var got topicsData
+		c.decode(c.expect(typeTopics), &got)
+		if len(got.Topics) == 0 || got.Topics[0].ID != "billing" || got.Topics[0].Online != tt.online {
+			t.Fatalf("alice %s: topics %+v, want billing online=%v", tt.state, got, tt.online)
+		}
+	}
+}
+
+// TestNotesNeverReachTheCustomer: an agent's note and a supervisor's
+// whisper on a chat are neither pushed to the customer nor in the
+// history a resume or a page of earlier messages brings.
+func TestNotesNeverReachTheCustomer(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	ctx := context.Background()
+	c := e.dial(nil)
+	conv := c.start(ada)
+	if _, err := e.router.Accept(ctx, conv.ConversationID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []router.Message{
+		{Direction: router.DirectionNote, Author: "alice", Body: "secret note"},
+		{Direction: router.DirectionNote, Author: "sam", AuthorKind: router.AuthorSupervisor, Body: "secret whisper"},
+		{Direction: "out", Author: "alice", Body: "Hello Ada"},
+	} {
+		if _, _, err := e.router.AddMessage(ctx, conv.ConversationID, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got messageData
+	c.decode(c.expect(typeMessage), &got)
+	if got.Body != "Hello Ada" {
+		t.Fatalf("the customer's next message: %q, want the agent's reply (no note)", got.Body)
+	}
+	c.ws.Close()
+
+	r := e.dial(nil)
+	fs := r.until(r.request(typeResume, resumeData{ConversationID: conv.ConversationID, Token: conv.Token}))
+	for _, m := range messagesOf(t, fs) {
+		if strings.Contains(m.Body, "secret") {
+			t.Errorf("resume brought a note: %+v", m)
+		}
+	}
+	var page historyData
+	r.decode(r.answer(r.request(typeHistory, historyRequest{BeforeSeq: 99})), &page)
+	if n := len(page.Messages); n == 0 || page.Messages[n-1].Body != "Hello Ada" {
+		t.Errorf("history page: %+v, want it to end with the reply", page.Messages)
+	}
+	for _, m := range page.Messages {
+		if strings.Contains(m.Body, "secret") {
+			t.Errorf("history brought a note: %+v", m)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/wsconn"
 )
 
@@ -250,15 +251,26 @@ type topicData struct {
 }
 
 func (c *Channel) welcome() welcomeData {
+	t := c.topicsNow(c.o.Router.Snapshot())
+	return welcomeData{MaxMessageBytes: c.o.MaxMessageBytes, Topics: t.Topics, Open: t.Open}
+}
+
+// topicsData is whether each topic is online now: the welcome's, and the
+// topics frame sent to every socket when it changes.
+type topicsData struct {
+	Topics []topicData `json:"topics"`
+	Open   bool        `json:"open"`
+}
+
+func (c *Channel) topicsNow(snap *router.Snapshot) topicsData {
 	now := c.o.Clock()
-	snap := c.o.Router.Snapshot()
-	w := welcomeData{MaxMessageBytes: c.o.MaxMessageBytes, Topics: make([]topicData, 0, len(c.o.Topics))}
+	w := topicsData{Topics: make([]topicData, 0, len(c.o.Topics))}
 	for _, t := range c.o.Topics {
 		td := topicData{ID: t.ID, Label: t.Label}
 		hours := snap.Hours(t.Queue)
 		if hours.Open(now) {
 			w.Open = true
-			td.Online = c.staffed(t.Queue)
+			td.Online = snap.Staffed(t.Queue)
 		} else if next, ok := hours.NextOpen(now); ok {
 			td.OpensAt = &next
 		}

@@ -37,6 +37,7 @@ const (
 	typeStarted = "started"
 	typeResumed = "resumed"
 	typeQueue   = "queue"
+	typeTopics  = "topics"
 	typeMessage = "message"
 	typeAssign  = "assigned"
 	typeClosed  = "closed"

@@ -53,8 +53,8 @@ func (c *Channel) Notify(ns []router.Notification) {
 		}
 		switch n.Kind {
 		case router.NoteMessage:
-			if n.Message == nil || n.Message.Delivery != nil {
-				continue // the outbox delivers it (Send)
+			if n.Message == nil || n.Message.Delivery != nil || !n.Message.ForCustomer() {
+				continue // the outbox delivers it (Send); a note is not the customer's
 			}
 			m := c.customerView(n.Contact, n.Message)
 			raw, _ := json.Marshal(m)

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"time"
@@ -39,6 +40,7 @@ func (c *Channel) queueLoop() {
 	var (
 		stats   map[string]store.QueueStats
 		statsAt time.Time
+		topics  []byte // the topics frame last sent
 	)
 	for {
 		select {
@@ -59,7 +61,29 @@ func (c *Channel) queueLoop() {
 			}
 		}
 		c.pushStandings(snap, stats)
+		topics = c.pushTopics(snap, topics)
 	}
+}
+
+// pushTopics sends every socket the topics, online or not, when they
+// changed since last (an agent went offline, a queue closed), so that a
+// customer on the form sees "leave a message" before writing one; it
+// returns the frame's data as sent.
+func (c *Channel) pushTopics(snap *router.Snapshot, last []byte) []byte {
+	raw, err := json.Marshal(c.topicsNow(snap))
+	if err != nil || bytes.Equal(raw, last) {
+		return last
+	}
+	c.mu.RLock()
+	conns := make([]*conn, 0, len(c.conns))
+	for cn := range c.conns {
+		conns = append(conns, cn)
+	}
+	c.mu.RUnlock()
+	for _, cn := range conns {
+		cn.push(typeTopics, "", raw, 0)
+	}
+	return raw
 }
 
 // pushStandings sends each live, waiting conversation its standing if it

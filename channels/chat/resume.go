@@ -139,6 +139,8 @@ func (cn *conn) bind(reqID, typ string, ct router.Contact, lastSeq int, now time
 	}
 	cn.pushJSON(typ, reqID, ans)
 
+	// Notes are not the customer's (the paging above counts them).
+	history = slices.DeleteFunc(history, func(m router.Message) bool { return !m.ForCustomer() })
 	cn.mu.Lock()
 	for i := range history {
 		m := c.customerView(&ct, &history[i])
@@ -176,7 +178,9 @@ func (cn *conn) history(id string, d *historyRequest) error {
 	cn.mu.Unlock()
 	ans := historyData{Messages: make([]messageData, 0, len(page))}
 	for i := range page {
-		ans.Messages = append(ans.Messages, c.customerView(&ct, &page[i]))
+		if page[i].ForCustomer() {
+			ans.Messages = append(ans.Messages, c.customerView(&ct, &page[i]))
+		}
 	}
 	if len(page) > 0 && page[0].Seq > 1 {
 		ans.HistoryBefore = page[0].Seq

@@ -51,6 +51,7 @@ func TestChatThroughTheDaemon(t *testing.T) {
 		t.Helper()
 		d.must(t, admin, method, path, body, out)
 	}
+	d.desktop(t, "alice")
 	do("PUT", "/api/v1/agents/alice/state", map[string]string{"state": "available"}, nil)
 
 	for _, page := range []string{"/chat/", "/chat/widget.js", "/agent/"} {
@@ -144,14 +145,34 @@ func (d *daemon) desktop(t *testing.T, agent string) *websocket.Conn {
 		Token string `json:"token"`
 	}
 	d.must(t, "", "POST", "/api/v1/login", map[string]string{"id": agent, "password": agent + "-demo"}, &login)
-	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(d.base, "http", "ws", 1)+"/ws/agent",
-		http.Header{"Authorization": {"Bearer " + login.Token}})
+	return agentSocket(t, d.base, login.Token)
+}
+
+// agentSocket opens the agent desktop's WebSocket with a login session's
+// token and reads its snapshot: the agent is present, and may be made
+// available (only an agent with a desktop takes contacts).
+func agentSocket(t *testing.T, base, token string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/ws/agent",
+		http.Header{"Authorization": {"Bearer " + token}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ws.Close() })
 	readUntil(t, ws, "snapshot")
 	return ws
+}
+
+// drain reads ws until it closes, for a desktop whose frames the test
+// does not read: a socket that is not read would be dropped as too slow.
+func drain(ws *websocket.Conn) {
+	go func() {
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
 }
 
 func mustJSON(v any) json.RawMessage {
@@ -172,6 +193,7 @@ func TestChatResumesAcrossRestart(t *testing.T) {
 	}
 	d, data, admin := startDemo(t)
 	// Someone is online for support, so the chat is live.
+	d.desktop(t, "carol")
 	d.must(t, admin, "PUT", "/api/v1/agents/carol/state", map[string]string{"state": "available"}, nil)
 	wsURL := func(d *daemon) string { return strings.Replace(d.base, "http", "ws", 1) + "/ws/chat" }
 	ws, _, err := websocket.DefaultDialer.Dial(wsURL(d), nil)

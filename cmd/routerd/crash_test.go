@@ -18,9 +18,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 const testAdminToken = "crash-test-admin-token-0123456789"
+
+// crashAgentPassword is the password of the crash test's agents.
+const crashAgentPassword = "crash-agent-password"
 
 // daemon is a routerd process started by a test.
 type daemon struct {
@@ -139,9 +144,14 @@ type contactReply struct {
 
 func writeConfig(t *testing.T, dir string) string {
 	t.Helper()
+	// The agents sign in (crashAgentPassword) to open their desktops.
+	hash, err := bcrypt.GenerateFromPassword([]byte(crashAgentPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var agents strings.Builder
 	for i := 0; i < 8; i++ {
-		fmt.Fprintf(&agents, "  - id: a%d\n    name: Agent %d\n    skills: {billing: 3}\n    capacity: {api: 100}\n", i, i)
+		fmt.Fprintf(&agents, "  - id: a%d\n    name: Agent %d\n    skills: {billing: 3}\n    capacity: {api: 100}\n    password_hash: %q\n", i, i, hash)
 	}
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
 data_dir: %s
@@ -171,6 +181,15 @@ func TestCrashRecovery(t *testing.T) {
 	cfgPath := writeConfig(t, dir)
 	d := startDaemon(t, "-config", cfgPath)
 	for i := 0; i < 8; i++ {
+		// Each agent's desktop is open (only then do they take contacts);
+		// the test plays them over the API.
+		var session struct {
+			Token string `json:"token"`
+		}
+		if code, err := call(d.base, "POST", "/api/v1/login", map[string]string{"id": fmt.Sprintf("a%d", i), "password": crashAgentPassword}, nil, &session); err != nil || code != 200 {
+			t.Fatalf("log a%d in: %d %v", i, code, err)
+		}
+		drain(agentSocket(t, d.base, session.Token))
 		if code, err := call(d.base, "PUT", fmt.Sprintf("/api/v1/agents/a%d/state", i), map[string]string{"state": "available"}, nil, nil); err != nil || code != 200 {
 			t.Fatalf("set a%d available: %d %v", i, code, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-message/mail"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/channels/email/emailtest"
@@ -27,6 +28,12 @@ func writeEmailConfig(t *testing.T, dir, imapAddr string, sink *emailtest.SMTPSi
 	t.Helper()
 	host, port := splitAddr(t, imapAddr)
 	smtpHost, smtpPort := splitAddr(t, sink.Addr)
+	// a0 signs in (crashAgentPassword) to open a desktop: only then does
+	// it take contacts.
+	hash, err := bcrypt.GenerateFromPassword([]byte(crashAgentPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, secret := range map[string]string{"imap-password": "s3cret", "smtp-password": sink.Pass} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(secret+"\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -40,6 +47,7 @@ agents:
   - id: a0
     name: Ann
     capacity: {email: 5}
+    password_hash: %[8]q
 queues:
   - name: support
 email:
@@ -65,7 +73,7 @@ email:
       password_file: %[1]s/imap-password
       queue: support
       start: "2000-01-01"
-`, dir, testAdminToken, host, port, smtpHost, smtpPort, sink.User)
+`, dir, testAdminToken, host, port, smtpHost, smtpPort, sink.User, hash)
 	path := filepath.Join(dir, "routerd.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -150,6 +158,13 @@ func TestEmailEndToEnd(t *testing.T) {
 	dv := emailtest.StartDovecot(t, map[string]string{"support": "s3cret"})
 	sink := emailtest.NewSMTPSink(t, "relay", "relay-pass")
 	d := startDaemon(t, "-config", writeEmailConfig(t, dir, dv.Addr, sink))
+	var session struct {
+		Token string `json:"token"`
+	}
+	if code, err := call(d.base, "POST", "/api/v1/login", map[string]string{"id": "a0", "password": crashAgentPassword}, nil, &session); err != nil || code != 200 {
+		t.Fatalf("log a0 in: %d %v", code, err)
+	}
+	drain(agentSocket(t, d.base, session.Token))
 	if code, err := call(d.base, "PUT", "/api/v1/agents/a0/state", map[string]string{"state": "available"}, nil, nil); err != nil || code != 200 {
 		t.Fatalf("set a0 available: %d %v", code, err)
 	}

@@ -29,15 +29,17 @@ const (
 	agentB        = "agent B session"
 	chatCustomerA = "chat customer A"
 	chatCustomerB = "chat customer B"
+	metricsToken  = "metrics token"
 )
 
-var principals = []string{anonymous, badToken, integration, supToken, supSession, admin, agentA, agentB, chatCustomerA, chatCustomerB}
+var principals = []string{anonymous, badToken, integration, supToken, supSession, admin, agentA, agentB, chatCustomerA, chatCustomerB, metricsToken}
 
 // Token secrets of the matrix's daemon.
 const (
 	matrixAdmin       = "matrix-admin-token-0123456789abcdef"
 	matrixSupervisor  = "matrix-supervisor-token-0123456789abcdef"
 	matrixIntegration = "matrix-integration-token-0123456789abcdef"
+	matrixMetrics     = "matrix-metrics-token-0123456789abcdef"
 )
 
 // want is a route's expected status per principal: the roles it names
@@ -116,17 +118,20 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	srv, in := startMatrixDaemon(t)
 	creds := map[string]string{
-		badToken:    "Bearer not-a-token-at-all-0123456789",
-		integration: "Bearer " + matrixIntegration,
-		supToken:    "Bearer " + matrixSupervisor,
-		admin:       "Bearer " + matrixAdmin,
+		badToken:     "Bearer not-a-token-at-all-0123456789",
+		integration:  "Bearer " + matrixIntegration,
+		supToken:     "Bearer " + matrixSupervisor,
+		admin:        "Bearer " + matrixAdmin,
+		metricsToken: "Bearer " + matrixMetrics,
 	}
 	creds[supSession] = "Bearer " + login(t, srv.URL, "sam")
-	creds[agentA] = "Bearer " + login(t, srv.URL, "alice")
+	aliceToken := login(t, srv.URL, "alice")
+	creds[agentA] = "Bearer " + aliceToken
 	creds[agentB] = "Bearer " + login(t, srv.URL, "bob")
 
-	// Agent A's contact: alice available, bob away, an API contact
-	// offered to alice and accepted for her.
+	// Agent A's contact: alice available (her desktop open), bob away,
+	// an API contact offered to alice and accepted for her.
+	drain(agentSocket(t, srv.URL, aliceToken))
 	mcall(t, srv.URL, matrixAdmin, "PUT", "/api/v1/agents/bob/state", `{"state":"away"}`, nil)
 	mcall(t, srv.URL, matrixAdmin, "PUT", "/api/v1/agents/alice/state", `{"state":"available"}`, nil)
 	var c struct {
@@ -164,6 +169,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"DELETE /api/v1/agents/{id}", "DELETE", "/api/v1/agents/nobody", "", want{}.grant(none, admins...)},
 		{"PUT /api/v1/agents/{id}/state", "PUT", "/api/v1/agents/alice/state", "{", scoped(bad, staff...).grant(http.StatusForbidden, agentB)},
 
+		{"GET /api/v1/reports/queues", "GET", "/api/v1/reports/queues", "", want{}.grant(bad, staff...)},
 		{"GET /api/v1/queues", "GET", "/api/v1/queues", "", want{}.grant(ok, everyone...).grant(ok, allAgents...)},
 		{"GET /api/v1/queues/{name}", "GET", "/api/v1/queues/billing", "", want{}.grant(ok, everyone...).grant(ok, allAgents...)},
 		{"PUT /api/v1/queues/{name}", "PUT", "/api/v1/queues/billing", "{", want{}.grant(bad, admins...)},
@@ -212,6 +218,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"/chat/", "GET", "/chat/", "", all(ok)},
 		{"GET /ws/agent", "WS", "/ws/agent", "", all(http.StatusUnauthorized).grant(http.StatusSwitchingProtocols, allAgents...)},
 		{"/ws/chat", "WS", "/ws/chat", "", all(http.StatusSwitchingProtocols)},
+		{"GET /metrics", "GET", "/metrics", "", want{}.grant(ok, append(staff, metricsToken)...)},
+		{"GET /dashboard/", "GET", "/dashboard/", "", all(ok)},
+		{"GET /ws/dashboard", "WS", "/ws/dashboard", "", want{}.grant(http.StatusSwitchingProtocols, staff...)},
+		// Public: Twilio's webhooks. No credential of ours opens them,
+		// only Twilio's signature (channels/sms's tests): 403 to all.
+		{"POST /webhooks/twilio/sms", "POST", "/webhooks/twilio/sms", "{", all(http.StatusForbidden)},
+		{"POST /webhooks/twilio/status", "POST", "/webhooks/twilio/status", "{", all(http.StatusForbidden)},
 
 		// Last: it ends the sessions it is sent with. A configured token
 		// has nothing to log out of.
@@ -261,7 +274,10 @@ func startMatrixDaemon(t *testing.T) (*httptest.Server, *instance) {
 	cfg.Auth.AdminToken = matrixAdmin
 	cfg.Auth.Tokens = append(cfg.Auth.Tokens,
 		config.TokenConfig{Name: "matrix-supervisor", Role: config.RoleSupervisor, Token: matrixSupervisor},
-		config.TokenConfig{Name: "matrix-crm", Role: config.RoleIntegration, Token: matrixIntegration})
+		config.TokenConfig{Name: "matrix-crm", Role: config.RoleIntegration, Token: matrixIntegration},
+		config.TokenConfig{Name: "matrix-prometheus", Role: config.RoleMetrics, Token: matrixMetrics})
+	// The SMS channel on, so that its routes are in the matrix.
+	cfg.Twilio.AuthToken, cfg.PublicURL = "matrixtwiliotoken0123456789", "http://matrix.example.com"
 	ctx, cancel := context.WithCancel(context.Background())
 	in, err := start(ctx, cfg, false, slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -24,11 +24,14 @@ import (
 	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/channels/chat"
 	"github.com/switchboard/switchboard/channels/email"
+	"github.com/switchboard/switchboard/channels/sms"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/dashboards"
+	dashweb "github.com/switchboard/switchboard/dashboards/web"
 	"github.com/switchboard/switchboard/intake"
+	"github.com/switchboard/switchboard/metrics"
 	"github.com/switchboard/switchboard/nextbest"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/outbox"
@@ -216,6 +219,15 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 		// Agents' replies on email contacts go out through the outbox.
 		opts.Outbound = append(opts.Outbound, router.ChannelEmail)
 	}
+	if cfg.TwilioEnabled() {
+		opts.Outbound = append(opts.Outbound, router.ChannelSMS)
+	}
+	// The metrics time the router's decisions and commits from its first.
+	prom, err := metrics.New(metrics.Options{Thresholds: cfg.ServiceLevelThresholds()})
+	if err != nil {
+		return nil, err
+	}
+	opts.Observer = prom
 	if in.rt, err = router.New(in.db, &opts); err != nil {
 		return nil, err
 	}
@@ -231,7 +243,7 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 			return nil, err
 		}
 	}
-	routes, closeAll, err := build(cfg, in.rt, in.db, tokens, log)
+	routes, closeAll, err := build(cfg, in.rt, in.db, tokens, prom, log)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +332,7 @@ var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent
 
 // build makes the HTTP handler: the API, the agent desktop and its
 // WebSocket, and the web chat. closeAll ends the WebSockets.
-func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, log *slog.Logger) (*routeTable, func(), error) {
+func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, prom *metrics.Metrics, log *slog.Logger) (*routeTable, func(), error) {
 	// The configured offers (validated by config), overlaid with those
 	// put over the API; the learner resumes from the stored counts.
 	catalog, err := offers.NewCatalog(cfg.OfferCatalog())
@@ -340,8 +352,17 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	popper := &screenpop.Builder{Router: rt, Store: db, Profiles: db, Offers: offerSrc, Logger: log,
 		ProfileGrace: cfg.Customers.ProfileAccessGrace.D()}
 	var hub *agents.Hub
+	var live *dashboards.Live
 	clients := clientaddr.New(cfg.TrustedPrefixes())
 	in := newIntake(cfg, rt, db)
+	var texts *sms.Channel
+	smsSegments := 0 // the composer's limit, shown only when SMS is on
+	checkReply := func(ctx context.Context, c router.Contact) error {
+		if texts == nil {
+			return nil
+		}
+		return texts.CheckReply(ctx, c)
+	}
 	files, err := attachments.Open(filepath.Join(cfg.DataDir, attachmentsDir), &attachments.Options{MaxFileBytes: cfg.Attachments.MaxFileBytes})
 	if err != nil {
 		offerSrc.Close()
@@ -357,6 +378,15 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	var readyDetails func() map[string]any
 	if mail != nil {
 		readyDetails = func() map[string]any { return map[string]any{"email": mail.Status()} }
+	}
+	if cfg.TwilioEnabled() {
+		if texts, err = newSMS(cfg, rt, db, in, files, log); err != nil {
+			offerSrc.Close()
+			return nil, nil, err
+		}
+		smsSegments = cfg.Twilio.MaxSegments
+	} else if len(cfg.Twilio.Routes) > 0 {
+		log.Info("sms channel off: no Twilio auth token (twilio.auth_token or " + config.EnvTwilioAuthToken + ")")
 	}
 	hooks, err := webhooks.New(webhooks.Options{Store: db, Webhooks: cfg.WebhookList(), AllowHTTP: cfg.WebhookAllowHTTP,
 		Retention: cfg.EventLogRetention.D(), Logger: log, OnActive: rt.SetEventLog})
@@ -374,12 +404,16 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Offers:                    offerCat,
 		Webhooks:                  hooks,
 		Intake:                    in,
+		CheckReply:                checkReply,
 		Attachments:               files,
 		MaxMessageAttachmentBytes: cfg.Attachments.MaxMessageBytes,
 		ReadyDetails:              readyDetails,
 		OnSessionsEnded: func(login string, sessions []string) {
 			if hub != nil {
 				hub.EndSessions(login, sessions)
+			}
+			if live != nil {
+				live.EndSessions(login, sessions)
 			}
 		},
 		OnCustomerErased: func(string) {
@@ -407,13 +441,14 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		AllowedOrigins: cfg.Desktop.AllowedOrigins,
 		Dispositions:   cfg.Desktop.Dispositions,
 		AwayReasons:    cfg.Desktop.AwayReasons,
-		Grace:          cfg.Desktop.Grace.D(),
 		OnOfferOutcome: offerSrc.Outcome,
 		Verify: func(ctx context.Context, contactID, agentID, method string) error {
 			_, err := customers.Verify(ctx, db, rt, contactID, agentID, method, time.Now())
 			return err
 		},
 		VerificationMethods: cfg.Desktop.VerificationMethods,
+		CheckReply:          checkReply,
+		SMSMaxSegments:      smsSegments,
 		Logger:              log,
 	})
 	if err != nil {
@@ -452,6 +487,13 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		}
 		senders[router.ChannelEmail] = sender
 	}
+	if texts != nil {
+		// Twilio's webhooks: public, authenticated by their signature.
+		mux.handle("POST "+sms.InboundPath, texts.Handler())
+		mux.handle("POST "+sms.StatusPath, texts.Handler())
+		listeners = append(listeners, follower{texts, texts.Resync})
+		senders[router.ChannelSMS] = texts
+	}
 	dispatcher, err := outbox.New(outbox.Options{Router: rt, Store: db, Senders: senders, Logger: log})
 	if err != nil {
 		for _, c := range closers {
@@ -459,6 +501,36 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		}
 		return nil, nil, err
 	}
+	// Prometheus scrapes with an admin's, a supervisor's or a metrics
+	// token (docs/metrics.md).
+	prom.Attach(metrics.Sources{Router: rt, Queues: dashboards.Source{Router: rt, Store: db}.Views, Backlog: dispatcher.Backlog})
+	mux.handle("GET /metrics", scrapers(apiSrv, prom.Handler()))
+	// The supervisors' live page and its board.
+	live, err = dashboards.NewLive(dashboards.LiveOptions{Router: rt, Store: db, AllowedOrigins: cfg.Desktop.AllowedOrigins, Logger: log,
+		Authorize: func(r *http.Request) (dashboards.Viewer, error) {
+			p, err := apiSrv.Authenticate(r)
+			switch {
+			case errors.Is(err, api.ErrUnauthorized):
+				return dashboards.Viewer{}, fmt.Errorf("%w: sign in as a supervisor first", dashboards.ErrUnauthenticated)
+			case err != nil:
+				return dashboards.Viewer{}, err
+			case p.Role != config.RoleSupervisor && p.Role != config.RoleAdmin:
+				return dashboards.Viewer{}, fmt.Errorf("role %s may not watch the dashboard; allowed roles: admin, supervisor", p.Role)
+			}
+			return dashboards.Viewer{Login: p.Name, Session: p.SessionID, ExpiresAt: p.ExpiresAt}, nil
+		}})
+	if err != nil {
+		dispatcher.Close()
+		for _, c := range closers {
+			c()
+		}
+		return nil, nil, err
+	}
+	mux.handle("GET /ws/dashboard", live)
+	mux.handle("GET /dashboard/", dashweb.Handler())
+	listeners = append(listeners, follower{live, live.Resync})
+	closers = append(closers, live.Close)
+	listeners = append(listeners, follower{prom, prom.Resync})
 	// Closed first: no delivery outlives the channels it goes to; and
 	// before it, the following ends.
 	closers = append([]func(){dispatcher.Close, hooks.Close}, closers...)
@@ -485,6 +557,26 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	}, nil
 }
 
+// scrapers lets through to h only the principals that may read the
+// metrics (api.Principal.Scrapes), as the API answers others: 401
+// without a credential, 403 with another role.
+func scrapers(a *api.Server, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.Authenticate(r)
+		switch {
+		case errors.Is(err, api.ErrUnauthorized):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+			http.Error(w, "missing or unknown bearer token: send \"Authorization: Bearer <token>\"", http.StatusUnauthorized)
+		case err != nil:
+			http.Error(w, "could not authenticate", http.StatusInternalServerError)
+		case !p.Scrapes():
+			http.Error(w, "role "+p.Role+" may not read the metrics; allowed roles: admin, supervisor, metrics", http.StatusForbidden)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
 // newIntake is the way in of every channel (package intake): it resolves
 // the customer of a new contact and applies their profile to its
 // routing, as cfg.Customers says.
@@ -504,6 +596,33 @@ func newIntake(cfg *config.Config, rt *router.Router, db *store.DB) *intake.Inta
 		Resolve: func(ctx context.Context, nc router.NewContact) (router.NewContact, error) {
 			return customers.Intake(ctx, db, nc, r)
 		}}
+}
+
+// newSMS makes the SMS channel. Twilio signs the URL it calls: the
+// public URL, or, when none is configured (the demo), routerd's listen
+// address, which only a local caller reaches.
+func newSMS(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, files *attachments.Store, log *slog.Logger) (*sms.Channel, error) {
+	public := cfg.PublicURL
+	if public == "" {
+		public = "http://" + cfg.Listen
+		log.Warn("sms: no public_url: Twilio's signatures are checked against the listen address; set public_url (or "+config.EnvPublicURL+") to the URL Twilio calls", "url", public)
+	}
+	o := sms.Options{Router: rt, Store: db, Intake: in,
+		AccountSID: cfg.TwilioAccountSID(), AuthToken: cfg.TwilioAuthToken(),
+		PublicURL: public, APIBaseURL: cfg.Twilio.APIBaseURL, HelpText: cfg.Twilio.HelpText,
+		Logger: log}
+	if cfg.Twilio.FetchMedia {
+		o.Media = files
+	}
+	for _, r := range cfg.Twilio.Routes {
+		o.Routes = append(o.Routes, sms.Route{Queue: r.Queue, From: r.From, MessagingServiceSID: r.MessagingServiceSID})
+	}
+	ch, err := sms.New(o)
+	if err != nil {
+		return nil, fmt.Errorf("sms channel: %w", err)
+	}
+	log.Info("sms channel on", "inbound", public+sms.InboundPath, "status", public+sms.StatusPath, "routes", len(o.Routes))
+	return ch, nil
 }
 
 // attachmentsDir holds the files of messages, in the data directory.

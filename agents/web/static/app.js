@@ -18,6 +18,8 @@ const ui = {
   accept: $("accept"), decline: $("decline"), offerPop: $("offer-pop"),
   tabs: $("tabs"), panels: $("panels"), idle: $("idle"),
   replaced: $("replaced"), signInAgain: $("sign-in-again"),
+  offline: $("offline"), offlineWhy: $("offline-why"), goAvailable: $("go-available"),
+  announce: $("announce"), favicon: $("favicon"), alertSound: $("alert-sound"), alertNotify: $("alert-notify"),
 };
 
 const desk = {
@@ -82,6 +84,7 @@ ui.loginForm.addEventListener("submit", async (ev) => {
       return;
     }
     const me = await api("GET", "/api/v1/me");
+    if (supervisorGoesToDashboard(me.ok ? me.data : r.data)) return;
     startDesk(me.ok ? me.data : r.data, id);
   } catch {
     showLogin("Cannot reach the server. Check your connection and try again.");
@@ -114,6 +117,7 @@ function startDesk(me, id) {
   ui.replaced.hidden = true;
   ui.desk.hidden = false;
   renderAgent();
+  ui.stateSelect.focus(); // the keyboard starts where the day starts
   if (desk.socket) desk.socket.stop();
   desk.socket = new Socket("/ws/agent", { onmessage: receive, onstatus: connStatus });
   desk.socket.start();
@@ -132,6 +136,7 @@ function stopDesk() {
 async function connStatus(status) {
   ui.conn.dataset.status = status;
   ui.conn.textContent = { connecting: "Connecting…", open: "Connected", closed: "Reconnecting…", stopped: "Offline" }[status] || status;
+  renderOffline();
   if (status !== "closed") return;
   // A refused upgrade looks like any drop: ask whether the session lives.
   try {
@@ -164,6 +169,13 @@ function receive(msg) {
       }
       return;
     case "assigned": return assigned(d);
+    case "screen_pop": {
+      // Built again: a complaint typed meanwhile withholds the offers.
+      if (desk.offer && desk.offer.contact_id === d.contact_id) setOffer({ ...desk.offer, screen_pop: d.screen_pop });
+      const c = desk.conversations.get(d.contact_id);
+      if (c) c.setPop(d.screen_pop);
+      return;
+    }
     case "message": {
       const c = desk.conversations.get(d.contact_id);
       if (c) c.addMessage(d.message);
@@ -222,6 +234,7 @@ function applySnapshot(d) {
   desk.dispositions = d.dispositions || [];
   desk.awayReasons = d.away_reasons || [];
   desk.verificationMethods = d.verification_methods || [];
+  desk.smsMaxSegments = d.sms_max_segments || 0;
   renderAgent();
   const seen = new Set();
   for (const ac of d.contacts || []) {
@@ -261,13 +274,24 @@ function renderAgent() {
   if (value === "away") value = desk.awayReasons.length === 0 && !a.reason ? "away:" : `away:${a.reason || desk.awayReasons[0] || ""}`;
   ui.stateSelect.value = value;
   ui.stateSelect.dataset.state = a.state || "offline";
+  renderOffline();
 }
 
-ui.stateSelect.addEventListener("change", () => {
-  const v = ui.stateSelect.value;
-  const data = v.startsWith("away:") ? { state: "away", reason: v.slice(5) } : { state: v };
-  if (!data.reason) delete data.reason;
-  request("set_state", data)
+// An agent who is offline while the desktop is connected gets no
+// contacts: say so plainly, with why, and offer one click back.
+function renderOffline() {
+  const a = desk.agent || {};
+  const connected = ui.conn.dataset.status === "open";
+  ui.offline.hidden = !(connected && a.state === "offline");
+  if (ui.offline.hidden) return;
+  ui.offlineWhy.textContent = {
+    disconnected: "Your connection dropped and you were set offline: you get no contacts.",
+    signed_out: "You signed in again, so you start offline: you get no contacts.",
+  }[a.reason] || "You are offline: you get no contacts.";
+}
+
+function setState(data) {
+  return request("set_state", data)
     .then((ack) => {
       if (ack && ack.agent) desk.agent = { ...desk.agent, ...ack.agent };
       renderAgent();
@@ -276,14 +300,60 @@ ui.stateSelect.addEventListener("change", () => {
       showError(`State not changed: ${err.message}`);
       renderAgent();
     });
+}
+
+ui.goAvailable.addEventListener("click", () => setState({ state: "available" }));
+
+// The state menu: a choice with the mouse applies at once; stepping
+// through it with the keyboard (arrows, letters) only moves the choice,
+// which applies on Enter or when the focus leaves it (Escape undoes it),
+// so that passing over "Offline" on the way to "Away" changes nothing.
+let stateKeyed = false;
+ui.stateSelect.addEventListener("keydown", (e) => {
+  if (e.key === "Enter") {
+    if (stateKeyed) {
+      e.preventDefault();
+      applyState();
+    }
+    return;
+  }
+  if (e.key === "Escape") {
+    stateKeyed = false;
+    delete ui.stateSelect.dataset.pending;
+    renderAgent();
+    return;
+  }
+  if (!e.altKey && !e.ctrlKey && !e.metaKey && (e.key.startsWith("Arrow") || e.key.length === 1 || ["Home", "End", "PageUp", "PageDown"].includes(e.key))) stateKeyed = true;
 });
+ui.stateSelect.addEventListener("change", () => {
+  if (stateKeyed) {
+    ui.stateSelect.dataset.pending = "true";
+    return;
+  }
+  applyState();
+});
+ui.stateSelect.addEventListener("blur", () => {
+  if (ui.stateSelect.dataset.pending) applyState();
+  stateKeyed = false;
+});
+
+function applyState() {
+  stateKeyed = false;
+  delete ui.stateSelect.dataset.pending;
+  const v = ui.stateSelect.value;
+  const data = v.startsWith("away:") ? { state: "away", reason: v.slice(5) } : { state: v };
+  if (!data.reason) delete data.reason;
+  setState(data);
+}
 
 // ---- the offer card ----
 
 function setOffer(offer) {
+  const fresh = offer && (!desk.offer || desk.offer.contact_id !== offer.contact_id);
   desk.offer = offer;
   clearInterval(desk.countdownTimer);
   desk.countdownTimer = 0;
+  ringing(!!offer);
   if (!offer) {
     ui.offer.hidden = true;
     fill(ui.offerPop);
@@ -295,8 +365,7 @@ function setOffer(offer) {
   ui.offerTitle.textContent = customerName(pop);
   fill(ui.offerPop, renderScreenPop(pop, {
     firstMessages: true,
-    outcome: (offerID) => outcome(offer.contact_id, offerID),
-    onOutcome: (offerID, o) => recordOutcome(offer.contact_id, offerID, o).then(() => setOffer(desk.offer)),
+    dispositionLabel,
   }));
   ui.offer.dataset.contactId = offer.contact_id;
   ui.accept.disabled = false;
@@ -304,6 +373,103 @@ function setOffer(offer) {
   ui.offer.hidden = false;
   tick();
   desk.countdownTimer = setInterval(tick, 250);
+  if (fresh) announce(offer);
+}
+
+// dispositionLabel names a disposition code by its configured label.
+function dispositionLabel(code) {
+  const d = (desk.dispositions || []).find((x) => x.code === code);
+  return (d && d.label) || code;
+}
+
+// ---- announcing an offer ----
+
+const TITLE = document.title;
+const ALERTS = "switchboard.desk.alerts.v1";
+
+// ringing shows in the tab's title and icon that an offer rings, where
+// an agent in another tab sees it.
+function ringing(on) {
+  const name = on ? customerName((desk.offer && desk.offer.screen_pop) || {}) : "";
+  document.title = on ? `● Incoming: ${name} · Switchboard` : TITLE;
+  ui.favicon.href = on ? "favicon-ring.svg" : "favicon.svg";
+}
+
+// announce tells the agent of a new offer: to screen readers (a live
+// region), with the keyboard on Accept (unless the agent is typing), and,
+// as the agent chose in Alerts, a short sound and a desktop notification
+// while the page is hidden.
+function announce(offer) {
+  const pop = offer.screen_pop || {};
+  const contact = pop.contact || {};
+  const text = `Incoming ${contact.channel || "contact"} from ${customerName(pop)}${contact.queue ? `, ${contact.queue}` : ""}. Alt+A to accept.`;
+  ui.announce.textContent = "";
+  ui.announce.textContent = text;
+  const typing = document.activeElement && document.activeElement.matches("textarea, input[type=text], input:not([type])");
+  if (!typing) ui.accept.focus();
+  const prefs = alertPrefs();
+  if (prefs.sound) beep();
+  if (prefs.notify && document.visibilityState !== "visible" && "Notification" in window && Notification.permission === "granted") {
+    const n = new Notification("Switchboard: incoming contact", { body: text, tag: "switchboard-offer" });
+    n.onclick = () => { window.focus(); ui.accept.focus(); n.close(); };
+  }
+}
+
+function alertPrefs() {
+  try {
+    return JSON.parse(localStorage.getItem(ALERTS)) || {};
+  } catch {
+    return {};
+  }
+}
+
+function saveAlertPrefs(p) {
+  try {
+    localStorage.setItem(ALERTS, JSON.stringify(p));
+  } catch {
+    // storage unavailable: the choice lasts until the page closes
+  }
+}
+
+// beep plays a short two-tone chime, made here: no sound file to load.
+let audio = null;
+function beep() {
+  try {
+    audio = audio || new AudioContext();
+    const t = audio.currentTime;
+    for (const [i, f] of [880, 1320].entries()) {
+      const o = audio.createOscillator();
+      const g = audio.createGain();
+      o.frequency.value = f;
+      g.gain.setValueAtTime(0.0001, t + i * 0.18);
+      g.gain.exponentialRampToValueAtTime(0.2, t + i * 0.18 + 0.02);
+      g.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.18 + 0.16);
+      o.connect(g).connect(audio.destination);
+      o.start(t + i * 0.18);
+      o.stop(t + i * 0.18 + 0.17);
+    }
+  } catch {
+    // no audio: the other announcements stand
+  }
+}
+
+{
+  const prefs = alertPrefs();
+  ui.alertSound.checked = !!prefs.sound;
+  ui.alertNotify.checked = !!prefs.notify && "Notification" in window && Notification.permission === "granted";
+  ui.alertSound.addEventListener("change", () => {
+    saveAlertPrefs({ ...alertPrefs(), sound: ui.alertSound.checked });
+    if (ui.alertSound.checked) beep(); // what it sounds like, and the browser's permission to play
+  });
+  ui.alertNotify.addEventListener("change", async () => {
+    let on = ui.alertNotify.checked;
+    if (on && "Notification" in window && Notification.permission !== "granted") {
+      on = (await Notification.requestPermission()) === "granted";
+    }
+    if (on && !("Notification" in window)) on = false;
+    ui.alertNotify.checked = on;
+    saveAlertPrefs({ ...alertPrefs(), notify: on });
+  });
 }
 
 function tick() {
@@ -381,7 +547,12 @@ const conversationDesk = {
   notify: (type, data) => (desk.socket ? desk.socket.notify(type, data) : false),
   looking,
   dispositions: () => desk.dispositions,
+  agentID: () => (desk.agent && desk.agent.id) || "",
+  dispositionLabel,
+  wrapUpUntil: () => (desk.agent && desk.agent.wrapup_until) || "",
   verificationMethods: () => desk.verificationMethods || [],
+  smsMaxSegments: () => desk.smsMaxSegments || 0,
+  confirm: (text) => window.confirm(text),
   outcome,
   recordOutcome,
   showError,
@@ -440,6 +611,7 @@ function removeConversation(id) {
     desk.selected = "";
     const next = desk.conversations.keys().next();
     if (!next.done) selectConversation(next.value, hadFocus);
+    else if (hadFocus) ui.stateSelect.focus(); // never to the page body
   }
   renderIdle();
 }
@@ -511,11 +683,20 @@ function notice(text) {
   noticeTimer = setTimeout(() => { ui.notice.hidden = true; }, 8000);
 }
 
+// supervisorGoesToDashboard sends a supervisor or an admin, who has no
+// agent desk, to the live dashboard.
+function supervisorGoesToDashboard(me) {
+  if (!me || (me.role !== "supervisor" && me.role !== "admin")) return false;
+  location.assign("/dashboard/");
+  return true;
+}
+
 // ---- start ----
 
 (async () => {
   try {
     const r = await api("GET", "/api/v1/me");
+    if (r.ok && supervisorGoesToDashboard(r.data)) return;
     if (r.ok) {
       startDesk(r.data);
       return;

@@ -6,6 +6,7 @@
 
 import { h, fill, time } from "./dom.js";
 import { renderScreenPop, customerName } from "./screenpop.js";
+import { count as smsCount, describe as smsDescribe } from "./segments.js";
 
 let clientSeq = 0;
 
@@ -56,7 +57,7 @@ export class Conversation {
     this.reply = h("textarea", {
       id: `reply-${safe}`, class: "reply", rows: "3", maxlength: "65536",
       placeholder: "Reply… (Enter sends, Shift+Enter new line)",
-      oninput: () => this.typed(),
+      oninput: () => { this.typed(); this.renderSegments(); },
       onkeydown: (ev) => {
         if (ev.key === "Enter" && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey && !ev.isComposing) {
           ev.preventDefault();
@@ -64,10 +65,16 @@ export class Conversation {
         }
       },
     });
+    // segmentsEl shows, on an SMS contact, how the reply travels.
+    this.segmentsEl = h("p", { class: "segments muted", id: `segments-${safe}`, "aria-live": "polite", hidden: true });
+    // An internal note goes to the conversation, never to the customer.
+    this.noteBox = h("input", { type: "checkbox", id: `note-${safe}`, class: "note-box" });
     this.replyForm = h("form", { class: "reply-form", onsubmit: (ev) => { ev.preventDefault(); this.sendReply(); } },
       h("label", { for: `reply-${safe}`, class: "visually-hidden" }, "Reply to the customer"),
       this.reply,
-      h("button", { type: "submit", class: "primary" }, "Send"));
+      h("div", { class: "send" },
+        h("button", { type: "submit", class: "primary" }, "Send"),
+        h("label", { for: `note-${safe}`, class: "note-label" }, this.noteBox, " Internal note")));
     this.noteEl = h("p", { class: "contact-note", role: "status" });
     this.threadEl = h("p", { class: "reply-thread muted", hidden: true });
     this.typingEl = h("p", { class: "typing-note muted", "aria-live": "polite", hidden: true });
@@ -81,14 +88,20 @@ export class Conversation {
       h("label", { for: `notes-${safe}` }, "Notes"),
       this.notes,
       h("div", { class: "buttons" },
-        h("button", { type: "submit", class: "primary", dataset: { action: "wrapup" } }, "Wrap up"),
-        h("button", { type: "button", dataset: { action: "close" }, onclick: () => this.finish("close") }, "Close")));
-    this.queue = h("input", { id: `queue-${safe}`, name: "queue", type: "text", autocomplete: "off", required: true, maxlength: "64" });
+        h("button", { type: "submit", class: "primary", dataset: { action: "wrapup" }, "aria-describedby": `wrap-help-${safe}` }, "Wrap up"),
+        h("button", { type: "button", dataset: { action: "close" }, onclick: () => this.finish("close"), "aria-describedby": `wrap-help-${safe}` }, "Close")),
+      h("p", { id: `wrap-help-${safe}`, class: "muted wrap-help" },
+        "Wrap up ends the conversation and gives you the wrap-up time for your notes before new contacts; Close ends it now, with none."));
+    // The transfer picker lists the queues and the agents not offline,
+    // read from the server when the agent goes to it (transfer_targets).
+    this.target = h("select", { id: `transfer-${safe}`, name: "target", required: true,
+      onfocus: () => this.loadTargets(), onmousedown: () => this.loadTargets() },
+    h("option", { value: "" }, "Choose…"));
     this.transferForm = h("form", { class: "transfer", "aria-label": "Transfer", onsubmit: (ev) => { ev.preventDefault(); this.transfer(); } },
-      h("label", { for: `queue-${safe}` }, "Transfer to queue"),
-      h("div", { class: "inline" }, this.queue, h("button", { type: "submit" }, "Transfer")));
+      h("label", { for: `transfer-${safe}` }, "Transfer to"),
+      h("div", { class: "inline" }, this.target, h("button", { type: "submit" }, "Transfer")));
     this.panel = h("section", { id: this.domID, role: "tabpanel", class: "conversation", "aria-labelledby": `tab-${safe}`, hidden: true },
-      h("div", { class: "talk" }, this.noteEl, this.list, this.typingEl, this.threadEl, this.replyForm,
+      h("div", { class: "talk" }, this.noteEl, this.list, this.typingEl, this.threadEl, this.replyForm, this.segmentsEl,
         h("div", { class: "finish" }, this.wrapForm, this.transferForm)),
       h("aside", { class: "side", "aria-label": "Customer" }, this.popEl));
 
@@ -188,12 +201,31 @@ export class Conversation {
     this.renderMessages();
   }
 
+  // renderSegments shows the segment count and encoding of the reply
+  // being typed on an SMS contact.
+  renderSegments() {
+    const sms = this.contact.channel === "sms";
+    this.segmentsEl.hidden = !sms;
+    if (!sms) return;
+    const c = smsCount(this.reply.value.trim());
+    const max = this.desk.smsMaxSegments();
+    this.segmentsEl.textContent = smsDescribe(c) + (max && c.count > max ? ` (more than ${max}: you will be asked to confirm)` : "");
+    this.segmentsEl.classList.toggle("warn", Boolean(max && c.count > max));
+  }
+
   sendReply() {
     const body = this.reply.value.trim();
     if (!body) return;
+    if (this.contact.channel === "sms" && !this.noteBox.checked) {
+      const c = smsCount(body), max = this.desk.smsMaxSegments();
+      if (max && c.count > max && !this.desk.confirm(`This reply takes ${c.count} SMS segments (${c.encoding}), more than ${max}. Send it?`)) return;
+    }
     const clientID = newClientID();
-    this.pending.set(clientID, { body, failed: false });
+    const note = this.noteBox.checked;
+    this.pending.set(clientID, { body, failed: false, note });
+    this.noteBox.checked = false; // a note is chosen each time: a reply is the default
     this.reply.value = "";
+    this.renderSegments();
     this.renderMessages();
     this.sendPending(clientID);
   }
@@ -202,7 +234,9 @@ export class Conversation {
     const p = this.pending.get(clientID);
     if (!p) return;
     p.failed = false;
-    this.desk.request("send", { contact_id: this.id, body: p.body, client_id: clientID })
+    const req = { contact_id: this.id, body: p.body, client_id: clientID };
+    if (p.note) req.note = true;
+    this.desk.request("send", req)
       .then((ack) => {
         this.pending.delete(clientID);
         if (ack && ack.message) this.addMessage({ client_id: clientID, ...ack.message }, true);
@@ -236,12 +270,49 @@ export class Conversation {
       .catch((err) => this.desk.showError(`${kind === "close" ? "Close" : "Wrap-up"} failed: ${err.message}`));
   }
 
+  // loadTargets fills the transfer picker: queues (with their waiting
+  // contacts), then agents (with their state), keeping the choice.
+  loadTargets() {
+    if (this.loadingTargets) return;
+    this.loadingTargets = true;
+    this.desk.request("transfer_targets", {})
+      .then((d) => {
+        const chosen = this.target.value;
+        fill(this.target,
+          h("option", { value: "" }, "Choose…"),
+          h("optgroup", { label: "Queues" }, ((d && d.queues) || []).map((q) =>
+            h("option", { value: `queue:${q.name}` }, `${q.name}${q.waiting ? ` (${q.waiting} waiting)` : ""}`))),
+          h("optgroup", { label: "Agents" }, ((d && d.agents) || []).map((a) =>
+            h("option", { value: `agent:${a.id}` }, `${a.name} (${a.state})`))));
+        this.target.value = chosen;
+        this.target.dataset.loaded = "true";
+      })
+      .catch((err) => this.desk.showError(`Transfer targets not loaded: ${err.message}`))
+      .finally(() => { this.loadingTargets = false; });
+  }
+
   transfer() {
-    const queue = this.queue.value.trim();
-    if (!queue) return;
-    this.desk.request("transfer", { contact_id: this.id, queue })
-      .then(() => { this.queue.value = ""; })
+    const v = this.target.value;
+    if (!v) return;
+    const [kind, name] = [v.slice(0, v.indexOf(":")), v.slice(v.indexOf(":") + 1)];
+    const data = kind === "agent" ? { contact_id: this.id, to_agent: name } : { contact_id: this.id, queue: name };
+    this.desk.request("transfer", data)
+      .then(() => { this.target.value = ""; })
       .catch((err) => this.desk.showError(`Transfer failed: ${err.message}`));
+  }
+
+  // author names who wrote m in the transcript: the customer by name,
+  // the agent reading as "You", another agent (before a transfer) or a
+  // supervisor by name, the system as such.
+  author(m) {
+    if (m.direction === "in") return this.title;
+    if (m.direction === "note") {
+      if (m.author_kind === "supervisor") return `Whisper from ${m.author_name || m.author} (supervisor)`;
+      return !m.author || m.author === this.desk.agentID() ? "Your note" : `Note by ${m.author_name || m.author}`;
+    }
+    if (m.author_kind === "system") return "Automatic message";
+    if (!m.author || m.author === this.desk.agentID()) return "You";
+    return m.author_name || m.author;
   }
 
   get title() {
@@ -249,16 +320,30 @@ export class Conversation {
   }
 
   render() {
+    // A control that goes away (Wrap up, Send) must not drop the focus
+    // to the page: it moves to the panel's next useful control.
+    const had = this.panel.contains(document.activeElement) ? document.activeElement : null;
     this.renderTab();
+    this.renderSegments();
     const state = this.contact.state;
     const live = state !== "wrapup" && state !== "closed" && state !== "abandoned";
     this.reply.disabled = !live;
     this.replyForm.querySelector("button").disabled = !live;
-    this.noteEl.textContent = state === "wrapup" ? `In wrap-up. ${this.note}`.trim() : this.note;
-    this.noteEl.hidden = !this.noteEl.textContent;
+    this.renderNote();
+    clearInterval(this.wrapTimer);
+    this.wrapTimer = state === "wrapup" ? setInterval(() => this.renderNote(), 1000) : 0;
     this.wrapForm.querySelector('[data-action="wrapup"]').hidden = !live;
     this.transferForm.hidden = !live;
     this.renderThread();
+    this.renderPop();
+    if (had && (had.disabled || had.closest("[hidden]") || !had.isConnected)) {
+      const close = this.wrapForm.querySelector('[data-action="close"]');
+      (close && !close.hidden && !close.disabled ? close : this.tab).focus();
+    }
+  }
+
+  setPop(pop) {
+    this.pop = pop || {};
     this.renderPop();
   }
 
@@ -283,6 +368,7 @@ export class Conversation {
         outcome: (offerID) => this.desk.outcome(this.id, offerID),
         onOutcome: (offerID, outcome) => this.desk.recordOutcome(this.id, offerID, outcome).then(() => this.renderPop()),
         verifyMethods: this.contact.state === "assigned" ? this.desk.verificationMethods() : [],
+        dispositionLabel: this.desk.dispositionLabel,
         onVerify: (method) => this.verify(method),
       }));
   }
@@ -310,9 +396,10 @@ export class Conversation {
   }
 
   renderMessages() {
-    const items = this.messages.map((m) => renderMessage(m, "", null, this.mark(m), this.id));
+    const who = (m) => this.author(m);
+    const items = this.messages.map((m) => renderMessage(m, "", null, this.mark(m), this.id, who));
     for (const [id, p] of this.pending) {
-      items.push(renderMessage({ direction: "out", body: p.body }, p.failed ? "failed" : "sending",
+      items.push(renderMessage({ direction: p.note ? "note" : "out", body: p.body }, p.failed ? "failed" : "sending",
         p.failed ? h("button", { type: "button", class: "link", onclick: () => this.sendPending(id) }, "Retry") : null));
     }
     fill(this.list, items);
@@ -342,12 +429,27 @@ export class Conversation {
   // dispose stops the timers of a conversation that leaves the page.
   dispose() {
     clearTimeout(this.typingTimer);
+    clearInterval(this.wrapTimer);
+  }
+
+  // renderNote shows what the agent must know of the contact, and in
+  // wrap-up how long is left of it (the agent's wrapup_until).
+  renderNote() {
+    let text = this.note;
+    if (this.contact.state === "wrapup") {
+      const until = Date.parse(this.desk.wrapUpUntil() || "");
+      const left = Number.isNaN(until) ? -1 : Math.max(0, Math.ceil((until - Date.now()) / 1000));
+      text = `In wrap-up${left >= 0 ? `: ${left} s left` : ""}. Close when your notes are done. ${this.note}`.trim();
+    }
+    this.noteEl.textContent = text;
+    this.noteEl.hidden = !text;
   }
 }
 
-function renderMessage(m, status, extra, mark, contactID) {
-  const who = m.direction === "in" ? "Customer" : m.author || "You";
-  return h("li", { class: `message ${m.direction === "in" ? "in" : "out"} ${status}` },
+function renderMessage(m, status, extra, mark, contactID, author) {
+  const who = author ? author(m) : m.direction === "in" ? "Customer" : "You";
+  const kind = m.direction === "in" ? "in" : m.direction === "note" ? "note" : "out";
+  return h("li", { class: `message ${kind} ${status}` },
     h("div", { class: "meta" }, h("span", { class: "who" }, who), " ", h("span", { class: "when" }, status || time(m.at)),
       mark ? h("span", { class: `mark ${mark.toLowerCase()}`, title: mark === "Read" ? "Read by the customer" : "Delivered to the customer" },
         mark === "Read" ? " · ✓✓ Read" : " · ✓ Delivered") : null),

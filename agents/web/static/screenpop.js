@@ -34,11 +34,23 @@ export function renderScreenPop(pop, opts = {}) {
   return h("div", { class: "screenpop" },
     renderNotice(customer, opts),
     renderCustomer(customer),
-    contact.routed_because ? h("p", { class: "routed" }, h("span", { class: "label" }, "Why you: "), contact.routed_because) : null,
+    renderWhyYou(contact),
     opts.firstMessages ? renderFirstMessages(contact) : null,
     renderOffers(pop.offers || [], pop.offers_withheld || "", opts),
-    renderHistory(pop.history || []),
+    renderHistory(pop.history || [], opts),
   );
+}
+
+// renderWhyYou says in words why the contact is the agent's, with the
+// router's exact reason one click away.
+function renderWhyYou(contact) {
+  const words = contact.why_you || contact.routed_because;
+  if (!words) return null;
+  return h("div", { class: "routed" },
+    h("p", {}, h("span", { class: "label" }, "Why you: "), words),
+    contact.why_you && contact.routed_because
+      ? h("details", { class: "routed-exact" }, h("summary", {}, "Router's reason"), h("p", { class: "muted" }, contact.routed_because))
+      : null);
 }
 
 // renderNotice warns that the customer is not identified: a claim of a
@@ -94,6 +106,7 @@ function renderFirstMessages(contact) {
 // docs/protocol.md; an unknown reason is shown as it is.
 const withheldText = {
   "complaint": "No offers: the customer is complaining. Help first.",
+  "recent complaint": "No offers: a recent contact of theirs ended in a complaint.",
   "no marketing consent": "No offers: no consent to marketing.",
   "profiling refused": "No offers: the customer refused profiling.",
   "sms opt-out": "No offers: opted out of marketing by SMS.",
@@ -111,34 +124,45 @@ function renderOffers(offers, withheld, opts) {
   return h("section", { class: "offers", "aria-label": "Offers" },
     h("h3", {}, "Offers"),
     h("ol", {}, offers.slice(0, 3).map((o) => {
-      const chosen = opts.outcome ? opts.outcome(o.id) : "";
+      const title = o.title || o.id;
+      const points = o.talking_points || [];
       return h("li", { class: "offer-item", dataset: { offerId: o.id } },
-        h("p", { class: "offer-title" }, o.title || o.id),
+        h("p", { class: "offer-title" }, title),
         o.reason ? h("p", { class: "offer-reason" }, o.reason) : null,
-        opts.onOutcome
-          ? h("div", { class: "outcomes", role: "group", "aria-label": `Outcome of ${o.title || o.id}` },
-            outcomes.map(([code, label]) =>
-              h("button", {
-                type: "button",
-                class: "outcome",
-                dataset: { outcome: code },
-                "aria-pressed": chosen === code ? "true" : "false",
-                onclick: () => opts.onOutcome(o.id, code),
-              }, label)))
-          : null,
+        points.length ? h("ul", { class: "talking-points", "aria-label": `What to say of ${title}` }, points.map((p) => h("li", {}, p))) : null,
+        opts.onOutcome ? renderOutcome(o.id, title, opts) : null,
       );
     })),
   );
 }
 
-function renderHistory(history) {
+// renderOutcome is the one compact control recording what became of an
+// offer, shown once the agent holds the contact (not on the ringing card).
+function renderOutcome(offerID, title, opts) {
+  const chosen = opts.outcome ? opts.outcome(offerID) : "";
+  const id = `outcome-${Math.random().toString(36).slice(2, 10)}`;
+  const sel = h("select", { id, class: "outcome", dataset: { offerId: offerID, recorded: chosen } },
+    h("option", { value: "" }, "Outcome…"),
+    outcomes.map(([code, label]) => h("option", { value: code }, label)));
+  sel.value = chosen;
+  sel.addEventListener("change", () => { if (sel.value) opts.onOutcome(offerID, sel.value); });
+  return h("div", { class: "outcomes" }, h("label", { for: id, class: "visually-hidden" }, `Outcome of ${title}`), sel);
+}
+
+// renderHistory lists the customer's earlier contacts, folded away
+// (one click opens it): the screen must fit without scrolling.
+// opts.dispositionLabel(code) names a disposition as the configuration
+// labels it.
+function renderHistory(history, opts) {
   if (history.length === 0) {
-    return h("section", { class: "history", "aria-label": "History" }, h("h3", {}, "History"), h("p", { class: "muted" }, "No earlier contacts."));
+    return h("section", { class: "history", "aria-label": "History" }, h("p", { class: "muted" }, "No earlier contacts."));
   }
-  return h("section", { class: "history", "aria-label": "History" },
-    h("h3", {}, "History"),
+  const label = opts.dispositionLabel || ((code) => code);
+  const n = history.length >= 10 ? "10 or more" : String(history.length);
+  return h("details", { class: "history", "aria-label": "History" },
+    h("summary", {}, `History: ${n} earlier contact${history.length === 1 ? "" : "s"}`),
     h("ul", {}, history.slice(0, 10).map((c) => {
-      const outcome = c.disposition ? `${c.state || ""} · ${c.disposition}` : c.state || "";
+      const outcome = c.disposition ? `${c.state || ""} · ${label(c.disposition)}` : c.state || "";
       return h("li", {},
         h("span", { class: "channel" }, c.channel || ""),
         " ",

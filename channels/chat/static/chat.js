@@ -99,6 +99,12 @@ function handle(f) {
       setState(d.state, d.agent_name);
       for (const [clientID, body] of outbox) sendMessage(clientID, body);
       break;
+    case 'topics':
+      // Agents came or went, or a queue opened or closed: the form says
+      // whether a topic chats live or takes a message.
+      topics = d.topics || [];
+      fillTopics();
+      break;
     case 'queue':
       if (state === 'queued' && mode === 'live') {
         $('queue').hidden = false;
@@ -113,14 +119,13 @@ function handle(f) {
       else ended(d.reason === 'you left the conversation' ? 'You left the conversation.' : 'The conversation has ended.');
       break;
     case 'message':
-      if (state) addMessage(d); // none while the form is shown
+      if (!state) break; // none while the form is shown
+      // The agent's message ends their typing.
+      if (d.direction === 'out') agentTyping(false);
+      addMessage(d);
       break;
     case 'typing':
-      if (d.from === 'agent') {
-        $('typing').hidden = false;
-        clearTimeout(typingTimer);
-        typingTimer = setTimeout(() => { $('typing').hidden = true; }, AGENT_TYPING_FOR);
-      }
+      if (d.from === 'agent') agentTyping(true);
       break;
     case 'read':
       for (const [seq, li] of seen) {
@@ -139,6 +144,14 @@ function handle(f) {
       failed(req, d);
       break;
   }
+}
+
+// agentTyping shows "typing…" for AGENT_TYPING_FOR after the agent's
+// last keystroke, or hides it at once.
+function agentTyping(on) {
+  clearTimeout(typingTimer);
+  $('typing').hidden = !on;
+  if (on) typingTimer = setTimeout(() => { $('typing').hidden = true; }, AGENT_TYPING_FOR);
 }
 
 function failed(req, d) {

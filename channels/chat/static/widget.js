@@ -10,6 +10,16 @@
   var me = document.currentScript;
   if (!me || document.getElementById('switchboard-chat-launcher')) return;
   var origin = new URL(me.src, location.href).origin;
+  // The sites that may frame the chat (chat.allowed_origins), filled in
+  // when routerd serves this file. On any other site the frame would be
+  // refused by its frame-ancestors: show nothing rather than a broken
+  // panel, and say why in the console. The script's data-state tells.
+  var allowed = /*ALLOWED_ORIGINS*/[];
+  if (location.origin !== origin && allowed.indexOf(location.origin) < 0) {
+    me.setAttribute('data-state', 'refused');
+    if (window.console) console.warn('Switchboard chat: ' + location.origin + ' is not in chat.allowed_origins of ' + origin + '; the chat is not shown.');
+    return;
+  }
   var OPEN = 'switchboard-chat-open';
   var frame = null;
 
@@ -65,6 +75,7 @@
   function mount() {
     document.body.appendChild(panel);
     document.body.appendChild(launcher);
+    me.setAttribute('data-state', 'ready');
     var wasOpen = false;
     try { wasOpen = sessionStorage.getItem(OPEN) === '1'; } catch (e) { /* none */ }
     if (wasOpen) toggle(true);

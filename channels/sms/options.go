@@ -1,0 +1,181 @@
+package sms
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"time"
+
+	"github.com/switchboard/switchboard/consent"
+	"github.com/switchboard/switchboard/customers"
+	"github.com/switchboard/switchboard/intake"
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// Defaults used where Options leaves a field zero.
+const (
+	// DefaultAPIBaseURL is Twilio's REST API.
+	DefaultAPIBaseURL = "https://api.twilio.com"
+	// DefaultMaxBodyBytes bounds a webhook's body: Twilio's forms are a
+	// few KiB (a 1600-character text, ten media URLs).
+	DefaultMaxBodyBytes = 64 << 10
+	// DefaultHelpText answers HELP and INFO.
+	DefaultHelpText = "Reply STOP to stop receiving texts, START to receive them again."
+	// apiTimeout bounds one call of the REST API.
+	apiTimeout = 15 * time.Second
+	// commandTimeout bounds the work of one webhook (store and router).
+	commandTimeout = 10 * time.Second
+	// pendingWait is how long a status report of a message that Twilio
+	// accepted but whose MessageSid is not stored yet waits for it.
+	pendingWait = 5 * time.Second
+)
+
+// Route joins a queue and the number (or Messaging Service) it texts
+// from. Texts to From go to Queue; replies on Queue's contacts go from
+// From, or through MessagingServiceSID.
+type Route struct {
+	Queue string
+	// From is a Twilio number in E.164 ("+15550001111"); empty for a
+	// route that only receives (Routes[0], the default).
+	From string
+	// MessagingServiceSID sends through a Messaging Service ("MG…")
+	// instead of From; texts whose MessagingServiceSid is it go to Queue.
+	MessagingServiceSID string
+}
+
+// Store is what the channel reads and writes besides the router;
+// *store.DB implements it.
+type Store interface {
+	MessageByExternalID(ctx context.Context, externalID string) (router.Message, bool, error)
+	Contacts(ctx context.Context, f store.ContactFilter) (store.ContactPage, error)
+	RecordConsent(ctx context.Context, e consent.Entry) (bool, error)
+	ConsentState(ctx context.Context, channel, address string) (consent.Entry, bool, error)
+	IdentityOwner(ctx context.Context, kind, value string) (store.Identity, error)
+}
+
+var _ Store = (*store.DB)(nil)
+
+// Options configure New. Router, Store, Intake, AccountSID, AuthToken,
+// PublicURL and one Route are required; other zero fields mean their
+// defaults.
+type Options struct {
+	Router *router.Router
+	Store  Store
+	// Intake is the way in of new contacts and messages (package
+	// intake): it resolves the customer of the number.
+	Intake *intake.Intake
+	// AccountSID and AuthToken are the Twilio account's; the token keys
+	// the webhooks' signatures and, with the SID, the REST API's basic
+	// authentication. Neither is ever logged. Without AccountSID texts
+	// are taken (their AccountSid unchecked: the signature proves the
+	// account) and replies fail, saying why.
+	AccountSID, AuthToken string
+	// PublicURL is where Twilio reaches routerd, scheme://host[:port]
+	// (at a proxy in front of it, for one): the signatures are computed
+	// over it and the path and query as received, and the status
+	// callback is PublicURL + StatusPath.
+	PublicURL string
+	// APIBaseURL is the REST API's (DefaultAPIBaseURL): another for a
+	// Twilio-compatible provider or a local stand-in.
+	APIBaseURL string
+	// Routes are the queues and their numbers; Routes[0] also takes the
+	// texts to numbers no route names. At least one.
+	Routes []Route
+	// HelpText answers HELP and INFO (DefaultHelpText).
+	HelpText string
+	// MaxBodyBytes bounds a webhook's body (DefaultMaxBodyBytes).
+	MaxBodyBytes int64
+	// Media, when set, keeps each MMS medium, fetched with the account's
+	// credentials before the text is committed (fetchMedia); nil records
+	// the media's URLs and types only. Fetching needs AccountSID.
+	Media MediaStore
+	// HTTPClient calls the REST API; nil: one with a 15 s timeout.
+	HTTPClient *http.Client
+	// Clock gives the time of consent entries and deliveries; nil:
+	// time.Now.
+	Clock func() time.Time
+	// Logger; nil: slog.Default().
+	Logger *slog.Logger
+}
+
+// Webhook paths, under PublicURL.
+const (
+	InboundPath = "/webhooks/twilio/sms"
+	StatusPath  = "/webhooks/twilio/status"
+)
+
+var (
+	// credentialRE is what twilio-go accepts in an account SID and token.
+	credentialRE = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+	serviceRE    = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
+)
+
+// resolve checks o and fills in the defaults.
+func (o Options) resolve() (Options, error) {
+	switch {
+	case o.Router == nil || o.Store == nil || o.Intake == nil:
+		return o, fmt.Errorf("%w: Router, Store and Intake are required", ErrOptions)
+	case o.AccountSID != "" && !credentialRE.MatchString(o.AccountSID):
+		return o, fmt.Errorf("%w: account SID: want letters and digits (\"AC…\")", ErrOptions)
+	case !credentialRE.MatchString(o.AuthToken):
+		return o, fmt.Errorf("%w: auth token: want letters and digits", ErrOptions)
+	case len(o.Routes) == 0:
+		return o, fmt.Errorf("%w: at least one route is required", ErrOptions)
+	}
+	u, err := url.Parse(o.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return o, fmt.Errorf("%w: public URL %q: want scheme://host[:port], such as \"https://contact.example.com\"", ErrOptions, o.PublicURL)
+	}
+	o.PublicURL = u.Scheme + "://" + u.Host
+	if o.APIBaseURL == "" {
+		o.APIBaseURL = DefaultAPIBaseURL
+	}
+	if b, err := url.Parse(o.APIBaseURL); err != nil || (b.Scheme != "http" && b.Scheme != "https") || b.Host == "" || b.RawQuery != "" {
+		return o, fmt.Errorf("%w: API base URL %q: want scheme://host[:port][/path], such as %q", ErrOptions, o.APIBaseURL, DefaultAPIBaseURL)
+	}
+	seen := map[string]bool{}
+	for i, r := range o.Routes {
+		switch {
+		case r.Queue == "":
+			return o, fmt.Errorf("%w: routes[%d]: queue is required", ErrOptions, i)
+		case r.From != "" && r.MessagingServiceSID != "":
+			return o, fmt.Errorf("%w: routes[%d]: from or messaging service, not both", ErrOptions, i)
+		case r.MessagingServiceSID != "" && !serviceRE.MatchString(r.MessagingServiceSID):
+			return o, fmt.Errorf("%w: routes[%d]: messaging service %q: want MG and 32 hex digits", ErrOptions, i, r.MessagingServiceSID)
+		}
+		if r.From != "" {
+			if n, err := customers.NormalizePhone(r.From); err != nil || n != r.From {
+				return o, fmt.Errorf("%w: routes[%d]: from %q: want a number in E.164, such as \"+15550001111\"", ErrOptions, i, r.From)
+			}
+		}
+		for _, k := range []string{r.From, r.MessagingServiceSID} {
+			if k != "" && seen[k] {
+				return o, fmt.Errorf("%w: routes[%d]: %s routes twice", ErrOptions, i, k)
+			}
+			seen[k] = true
+		}
+	}
+	if o.Media != nil && o.AccountSID == "" {
+		return o, fmt.Errorf("%w: fetching media needs the account SID", ErrOptions)
+	}
+	if o.HelpText == "" {
+		o.HelpText = DefaultHelpText
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: apiTimeout}
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/switchboard/switchboard/metrics/metricstest"
+)
+
+// TestMetricsThroughTheDaemon scrapes routerd on its demo configuration
+// as Prometheus would, after a contact was routed: the figures are there
+// and `promtool check metrics` passes them.
+func TestMetricsThroughTheDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	d, _, admin := startDemo(t)
+	drain(d.desktop(t, "alice"))
+	d.must(t, admin, "PUT", "/api/v1/agents/alice/state", map[string]string{"state": "available"}, nil)
+	d.must(t, admin, "POST", "/api/v1/contacts", map[string]any{"channel": "chat", "queue": "billing",
+		"customer": map[string]string{"email": "ada@example.com"}, "body": "About my statement"}, nil)
+
+	scrape := func(token string) (int, string) {
+		req, _ := http.NewRequest("GET", d.base+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := scrape(""); code != http.StatusUnauthorized {
+		t.Errorf("scrape without a token: %d, want 401", code)
+	}
+	code, text := scrape(admin)
+	if code != http.StatusOK {
+		t.Fatalf("scrape: %d %s", code, text)
+	}
+	for _, want := range []string{
+		`switchboard_contacts_created_total{channel="chat",queue="billing"} 1`,
+		`switchboard_queue_ringing{queue="billing"} 1`,
+		`switchboard_agents{connected="true",state="available"} 1`,
+		`switchboard_outbox_backlog 0`,
+		`switchboard_store_commit_seconds_count `,
+		`go_goroutines `,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	metricstest.Promtool(t, text)
+}

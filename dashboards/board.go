@@ -1,0 +1,257 @@
+package dashboards
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/staffing"
+	"github.com/switchboard/switchboard/store"
+)
+
+// Board is what the supervisors' live page shows at one instant: every
+// queue (QueueView) and every agent (AgentView).
+type Board struct {
+	// At is the snapshot's time: the page counts waits and times in
+	// state from it.
+	At     time.Time   `json:"at"`
+	Queues []QueueView `json:"queues"`
+	Agents []AgentView `json:"agents"`
+	// Staffing is the advice for the next hour, by queue name; computed
+	// once a minute (Advise), absent until then.
+	Staffing map[string]Advice `json:"staffing,omitempty"`
+	// Trends are the last hour per minute, by queue name (Trends).
+	Trends map[string]Trend `json:"trends,omitempty"`
+}
+
+// Trend is one queue's last hour, one value per minute, oldest first;
+// Minutes are the minutes' starts. A value is null where it cannot be
+// told: the service level of a minute in which no wait ended, the
+// waiting count of a minute before the page's server started.
+type Trend struct {
+	Minutes      []time.Time `json:"minutes"`
+	Waiting      []*float64  `json:"waiting"`
+	ServiceLevel []*float64  `json:"service_level"`
+	Arrivals     []int       `json:"arrivals"`
+	Abandoned    []int       `json:"abandoned"`
+}
+
+// TrendMinutes is how many minutes a trend shows.
+const TrendMinutes = 60
+
+// Trends builds the last TrendMinutes whole minutes before now of every
+// queue from the contacts of that hour (store.DB.ContactTimes) and the
+// waiting counts sampled at each minute (waiting[queue][minute start]),
+// by the report's definitions (QueueReport).
+func Trends(snap *router.Snapshot, contacts []store.ContactTimes, waiting map[string]map[time.Time]int, now time.Time) map[string]Trend {
+	to := now.Truncate(time.Minute)
+	from := to.Add(-TrendMinutes * time.Minute)
+	levels := map[string]router.ServiceLevel{}
+	for _, q := range snap.Queues() {
+		levels[q.Name] = q.ServiceLevel
+	}
+	out := map[string]Trend{}
+	for _, r := range QueueReport(contacts, levels, from, to, time.Minute) {
+		t := out[r.Queue]
+		t.Minutes = append(t.Minutes, r.Start)
+		t.ServiceLevel = append(t.ServiceLevel, r.ServiceLevel)
+		t.Arrivals = append(t.Arrivals, r.Offered)
+		t.Abandoned = append(t.Abandoned, r.Abandoned)
+		var w *float64
+		if n, ok := waiting[r.Queue][r.Start]; ok {
+			w = ptr(float64(n))
+		}
+		t.Waiting = append(t.Waiting, w)
+		out[r.Queue] = t
+	}
+	return out
+}
+
+// AgentView is one agent as a supervisor sees it.
+type AgentView struct {
+	ID    string            `json:"id"`
+	Name  string            `json:"name"`
+	State router.AgentState `json:"state"`
+	// Reason is the away reason, or why the agent is offline
+	// (disconnected, signed_out).
+	Reason     string    `json:"reason,omitempty"`
+	StateSince time.Time `json:"state_since"`
+	// Connected says whether a desktop of the agent is open.
+	Connected bool `json:"connected"`
+	// Load is the slots in use of each channel the agent may take, with
+	// its capacity: "chat": {"used": 2, "capacity": 3}.
+	Load map[string]Load `json:"load"`
+	// Ringing is the contact being offered to the agent, if any.
+	Ringing string `json:"ringing,omitempty"`
+	// Contacts are the agent's offered, assigned and wrap-up contacts.
+	Contacts []string `json:"contacts"`
+	// Queues are the queues whose requirements the agent meets.
+	Queues []string `json:"queues"`
+}
+
+// Load is the use of one channel's slots.
+type Load struct {
+	Used     int `json:"used"`
+	Capacity int `json:"capacity"`
+}
+
+// NewBoard builds the board of snap with the window's statistics, as
+// Queues does for the queues. It reads only its arguments.
+func NewBoard(snap *router.Snapshot, stats map[string]store.QueueStats, window time.Duration) Board {
+	b := Board{At: snap.At, Queues: Queues(snap, stats, window), Agents: []AgentView{}}
+	if b.Queues == nil {
+		b.Queues = []QueueView{}
+	}
+	queues := snap.Queues()
+	slices.SortFunc(queues, func(x, y router.Queue) int { return strings.Compare(x.Name, y.Name) })
+	channels := snap.Channels()
+	for _, a := range snap.Agents() {
+		v := AgentView{
+			ID: a.ID, Name: a.Name, State: a.State, Reason: a.Reason, StateSince: a.StateSince,
+			Connected: a.Connected, Ringing: a.Offer, Contacts: slices.Clone(a.Contacts),
+			Load: map[string]Load{}, Queues: []string{},
+		}
+		if v.Contacts == nil {
+			v.Contacts = []string{}
+		}
+		for _, ch := range slices.Sorted(maps.Keys(channels)) {
+			if c := snap.Capacity(a, ch); c > 0 || a.Active[ch] > 0 {
+				v.Load[ch] = Load{Used: a.Active[ch], Capacity: c}
+			}
+		}
+		for _, q := range queues {
+			if a.Eligible(q.Requirements) {
+				v.Queues = append(v.Queues, q.Name)
+			}
+		}
+		b.Agents = append(b.Agents, v)
+	}
+	slices.SortFunc(b.Agents, func(x, y AgentView) int {
+		return cmp(strings.ToLower(x.Name), strings.ToLower(y.Name), x.ID, y.ID)
+	})
+	return b
+}
+
+func cmp(a1, b1, a2, b2 string) int {
+	if c := strings.Compare(a1, b1); c != 0 {
+		return c
+	}
+	return strings.Compare(a2, b2)
+}
+
+// Advice is how many agents a queue needs next hour to meet its service
+// level, if the last hour's load goes on (staffing.Advise).
+type Advice struct {
+	// ArrivalsLastHour and AHTSeconds are the load it is computed from.
+	ArrivalsLastHour int     `json:"arrivals_last_hour"`
+	AHTSeconds       float64 `json:"aht_seconds"`
+	// PatienceSeconds is the customers' mean patience estimated from the
+	// last hour's abandons (abandons ÷ the time all waited); 0 when none
+	// abandoned, and the model is then Erlang C, else Erlang A.
+	PatienceSeconds float64 `json:"patience_seconds"`
+	Model           string  `json:"model"`
+	// Slots is how many contacts an agent takes at once on the queue's
+	// busiest channel (its default capacity).
+	Slots int `json:"slots"`
+	// Needed is the fewest agents that meet the target; Met is false
+	// when no staffing up to staffing.MaxAgents does.
+	Needed int  `json:"needed"`
+	Met    bool `json:"met"`
+	// ServiceLevel, PAbandon and Occupancy are what Needed agents give.
+	ServiceLevel float64 `json:"service_level"`
+	PAbandon     float64 `json:"p_abandon"`
+	Occupancy    float64 `json:"occupancy"`
+}
+
+// Advise computes the staffing advice of every queue with a service
+// level from the last hour's contacts (store.DB.ContactTimes over
+// [now−1h, now)): arrivals, handle time and patience, with the queue's
+// target and threshold. A queue with no arrival or no handled contact
+// in the hour has no advice: there is no load to go by.
+func Advise(snap *router.Snapshot, contacts []store.ContactTimes, now time.Time) map[string]Advice {
+	from := now.Add(-time.Hour)
+	levels := map[string]router.ServiceLevel{}
+	for _, q := range snap.Queues() {
+		if q.ServiceLevel.Target > 0 && q.ServiceLevel.Within > 0 {
+			levels[q.Name] = q.ServiceLevel
+		}
+	}
+	type load struct {
+		arrivals, handled, abandons int
+		handle, waited              time.Duration
+		perChannel                  map[router.Channel]int
+	}
+	loads := map[string]*load{}
+	for _, c := range contacts {
+		if _, ok := levels[c.Queue]; !ok {
+			continue
+		}
+		l := loads[c.Queue]
+		if l == nil {
+			l = &load{perChannel: map[router.Channel]int{}}
+			loads[c.Queue] = l
+		}
+		in := func(t time.Time) bool { return !t.IsZero() && !t.Before(from) && t.Before(now) }
+		if in(c.CreatedAt) {
+			l.arrivals++
+			l.perChannel[c.Channel]++
+		}
+		if in(c.EndedAt) && c.State == router.ContactClosed && !c.AssignedAt.IsZero() {
+			l.handled++
+			l.handle += c.EndedAt.Sub(c.AssignedAt)
+		}
+		// The time waited in the hour, by everyone who waited, for the
+		// patience estimate: abandons over waiting time.
+		end := c.AssignedAt
+		if end.IsZero() {
+			end = c.EndedAt
+		}
+		if end.IsZero() {
+			end = now
+		}
+		start := c.EnqueuedAt
+		if start.Before(from) {
+			start = from
+		}
+		if end.After(now) {
+			end = now
+		}
+		if !start.IsZero() && end.After(start) {
+			l.waited += end.Sub(start)
+		}
+		if in(c.EndedAt) && c.State == router.ContactAbandoned && c.AssignedAt.IsZero() {
+			l.abandons++
+		}
+	}
+	channels := snap.Channels()
+	out := map[string]Advice{}
+	for q, l := range loads {
+		if l.arrivals == 0 || l.handled == 0 {
+			continue
+		}
+		busiest, most := router.Channel(""), -1
+		for ch, n := range l.perChannel {
+			if n > most || (n == most && ch < busiest) {
+				busiest, most = ch, n
+			}
+		}
+		a := Advice{ArrivalsLastHour: l.arrivals, AHTSeconds: seconds(l.handle / time.Duration(l.handled)),
+			Slots: max(channels[busiest], 1), Model: "erlang_c"}
+		ld := staffing.Load{Arrivals: float64(l.arrivals), Period: time.Hour, HandleTime: l.handle / time.Duration(l.handled), Slots: a.Slots}
+		if l.abandons > 0 && l.waited > 0 {
+			ld.Patience = l.waited / time.Duration(l.abandons)
+			a.PatienceSeconds, a.Model = seconds(ld.Patience), "erlang_a"
+		}
+		sl := levels[q]
+		adv, err := staffing.Advise(ld, sl.Target, sl.Within.D())
+		if err != nil {
+			continue
+		}
+		a.Needed, a.Met = adv.Agents, adv.Met
+		a.ServiceLevel, a.PAbandon, a.Occupancy = adv.ServiceLevel, adv.PAbandon, adv.Occupancy
+		out[q] = a
+	}
+	return out
+}

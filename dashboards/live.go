@@ -1,0 +1,478 @@
+package dashboards
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+	"github.com/switchboard/switchboard/strictjson"
+	"github.com/switchboard/switchboard/wsconn"
+)
+
+// Live serves GET /ws/dashboard: the board (Board) to every supervisor
+// watching, at most LiveEvery behind the router. It hears of changes on
+// the router's event stream (it implements router.Notifier), builds the
+// board once for all viewers, and sends it only when it changed. A
+// viewer may monitor one conversation at a time ({"type":"monitor"}):
+// it gets the conversation, then each message as it is committed. Any
+// other frame closes the socket: viewers only read.
+//
+// Each board is built whole from a snapshot: its cost grows with the
+// agents and contacts, once a second at most, shared by every viewer.
+type Live struct {
+	o        LiveOptions
+	upgrader *wsconn.Upgrader
+
+	dirty chan struct{}
+	quit  chan struct{}
+	done  chan struct{}
+
+	mu      sync.Mutex
+	viewers map[*wsconn.Conn]*viewer // guarded by mu
+	last    []byte                   // the board last sent; guarded by mu
+	closed  bool                     // guarded by mu
+	// advice is the staffing advice, computed every AdviceEvery by the
+	// loop while someone watches; guarded by mu.
+	advice    map[string]Advice
+	trends    map[string]Trend
+	advisedAt time.Time // guarded by mu
+
+	// refreshMu makes refreshAdvice run once at a time; it guards waiting.
+	refreshMu sync.Mutex
+	// waiting samples each queue's waiting count at each minute, for the
+	// trends (the store does not keep it).
+	waiting map[string]map[time.Time]int
+}
+
+// AdviceEvery is how often the staffing advice is computed again.
+const AdviceEvery = time.Minute
+
+// LiveEvery is how often at most the board is built and sent.
+const LiveEvery = time.Second
+
+// LiveOptions configure NewLive. Router, Store and Authorize are required.
+type LiveOptions struct {
+	Router *router.Router
+	Store  interface {
+		QueueStats(ctx context.Context, since time.Time) (map[string]store.QueueStats, error)
+		ContactTimes(ctx context.Context, from, to time.Time) ([]store.ContactTimes, error)
+		Contact(ctx context.Context, id string) (router.Contact, error)
+		MessagesBefore(ctx context.Context, id string, beforeSeq, limit int) ([]router.Message, error)
+	}
+	// Authorize says whether the request may watch (a supervisor's or
+	// an admin's); its error is answered 401 when it wraps
+	// ErrUnauthenticated, else 403. For a login session it returns the
+	// session (Viewer): the socket closes when the session ends
+	// (EndSessions) or expires.
+	Authorize func(r *http.Request) (Viewer, error)
+	// AllowedOrigins are the other origins whose pages may open the
+	// socket (routerd's own always may).
+	AllowedOrigins []string
+	// Window is the statistics' window; DefaultWindow when zero.
+	Window time.Duration
+	Logger *slog.Logger
+}
+
+// Viewer is who watches: for a login session, its login, id and expiry;
+// zero for a configured token (it lasts as long as the configuration).
+type Viewer struct {
+	Login, Session string
+	ExpiresAt      time.Time
+}
+
+// viewer is one watching socket.
+type viewer struct {
+	Viewer
+	// monitored is the contact it monitors, "" for none.
+	monitored string
+	expiry    *time.Timer // nil without an expiry
+}
+
+// ErrUnauthenticated is wrapped by an Authorize error of a request
+// without a valid credential.
+var ErrUnauthenticated = errors.New("dashboards: not authenticated")
+
+// Frames of the socket: server to viewer, then viewer to server.
+const (
+	frameBoard        = "board"
+	frameConversation = "conversation"
+	frameMessage      = "message"
+	frameMonitor      = "monitor"
+)
+
+// monitorRequest is a viewer's frame: monitor the conversation of
+// ContactID, or none ("").
+type monitorRequest struct {
+	Type string `json:"type"`
+	Data struct {
+		ContactID string `json:"contact_id"`
+	} `json:"data"`
+}
+
+// conversationData answers a monitor request: the contact and its latest
+// messages, oldest first (notes included: a supervisor sees them).
+type conversationData struct {
+	Contact  router.Contact   `json:"contact"`
+	Messages []router.Message `json:"messages"`
+}
+
+// monitorMessage is one message of the monitored conversation.
+type monitorMessage struct {
+	ContactID string         `json:"contact_id"`
+	Message   router.Message `json:"message"`
+}
+
+// monitorMessages is how many of the latest messages a monitor request
+// brings.
+const monitorMessages = 100
+
+func frame(typ string, v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(struct {
+		Type string          `json:"type"`
+		Data json.RawMessage `json:"data"`
+	}{typ, data})
+}
+
+// NewLive starts the board's builder; Close stops it.
+func NewLive(o LiveOptions) (*Live, error) {
+	if o.Router == nil || o.Store == nil || o.Authorize == nil {
+		return nil, errors.New("dashboards: LiveOptions needs Router, Store and Authorize")
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	up, err := wsconn.New(wsconn.Options{AllowedOrigins: o.AllowedOrigins, ReadLimit: 1024})
+	if err != nil {
+		return nil, fmt.Errorf("dashboards: %w", err)
+	}
+	l := &Live{o: o, upgrader: up, dirty: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
+		viewers: map[*wsconn.Conn]*viewer{}, waiting: map[string]map[time.Time]int{}}
+	go l.loop()
+	return l, nil
+}
+
+// Notify marks the board stale and passes each message of a monitored
+// conversation to its viewers (router.Notifier).
+func (l *Live) Notify(ns []router.Notification) {
+	l.mark()
+	for _, n := range ns {
+		if n.Kind != router.NoteMessage || n.Message == nil || n.Contact == nil {
+			continue
+		}
+		var to []*wsconn.Conn
+		l.mu.Lock()
+		for c, v := range l.viewers {
+			if v.monitored == n.Contact.ID {
+				to = append(to, c)
+			}
+		}
+		l.mu.Unlock()
+		if len(to) == 0 {
+			continue
+		}
+		f, err := frame(frameMessage, monitorMessage{ContactID: n.Contact.ID, Message: *n.Message})
+		if err != nil {
+			continue
+		}
+		for _, c := range to {
+			_ = c.Send(f)
+		}
+	}
+}
+
+// Resync marks the board stale after the event stream was lost.
+func (l *Live) Resync(*router.Snapshot) { l.mark() }
+
+func (l *Live) mark() {
+	select {
+	case l.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// loop builds and sends the board at each LiveEvery tick while someone
+// watches, when the router changed something since the last (Notify) or
+// contacts wait (their waits grow); broadcast sends it only if it changed.
+func (l *Live) loop() {
+	defer close(l.done)
+	tick := time.NewTicker(LiveEvery)
+	defer tick.Stop()
+	stale, aging := true, false
+	for {
+		select {
+		case <-l.quit:
+			return
+		case <-l.dirty:
+			stale = true
+			continue
+		case <-tick.C:
+		}
+		l.mu.Lock()
+		watched := len(l.viewers) > 0
+		l.mu.Unlock()
+		if !watched {
+			continue
+		}
+		if l.refreshAdvice() {
+			stale = true
+		}
+		if !(stale || aging) {
+			continue
+		}
+		f, waiting, err := l.build()
+		if err != nil {
+			l.o.Logger.Warn("dashboards: board", "err", err)
+			continue
+		}
+		stale, aging = false, waiting
+		l.broadcast(f)
+	}
+}
+
+// refreshAdvice computes the staffing advice and the trends again when
+// they are older than AdviceEvery, and reports whether it did; it samples
+// the waiting counts the trends show.
+func (l *Live) refreshAdvice() bool {
+	l.refreshMu.Lock()
+	defer l.refreshMu.Unlock()
+	l.mu.Lock()
+	due := time.Since(l.advisedAt) >= AdviceEvery
+	l.mu.Unlock()
+	if !due {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	snap := l.o.Router.Snapshot()
+	contacts, err := l.o.Store.ContactTimes(ctx, snap.At.Add(-time.Hour), snap.At)
+	if err != nil {
+		l.o.Logger.Warn("dashboards: staffing advice", "err", err)
+		return false
+	}
+	advice := Advise(snap, contacts, snap.At)
+	minute := snap.At.Truncate(time.Minute)
+	for _, q := range snap.Queues() {
+		m := l.waiting[q.Name]
+		if m == nil {
+			m = map[time.Time]int{}
+			l.waiting[q.Name] = m
+		}
+		m[minute] = len(snap.Waiting(q.Name))
+		for t := range m {
+			if t.Before(minute.Add(-TrendMinutes * time.Minute)) {
+				delete(m, t)
+			}
+		}
+	}
+	trends := Trends(snap, contacts, l.waiting, snap.At)
+	l.mu.Lock()
+	l.advice, l.trends, l.advisedAt = advice, trends, time.Now()
+	l.mu.Unlock()
+	return true
+}
+
+// build returns the board's frame now, and whether contacts wait.
+func (l *Live) build() (f []byte, waiting bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	snap := l.o.Router.Snapshot()
+	stats, err := l.o.Store.QueueStats(ctx, snap.At.Add(-l.o.Window))
+	if err != nil {
+		return nil, false, err
+	}
+	b := NewBoard(snap, stats, l.o.Window)
+	l.mu.Lock()
+	b.Staffing, b.Trends = l.advice, l.trends
+	l.mu.Unlock()
+	for _, q := range b.Queues {
+		waiting = waiting || q.OldestWaitSeconds != nil
+	}
+	f, err = frame(frameBoard, b)
+	return f, waiting, err
+}
+
+// broadcast sends f to every viewer, unless it is the board last sent.
+func (l *Live) broadcast(f []byte) {
+	l.mu.Lock()
+	if bytes.Equal(f, l.last) {
+		l.mu.Unlock()
+		return
+	}
+	l.last = f
+	viewers := make([]*wsconn.Conn, 0, len(l.viewers))
+	for c := range l.viewers {
+		viewers = append(viewers, c)
+	}
+	l.mu.Unlock()
+	for _, c := range viewers {
+		_ = c.Send(f) // a viewer too slow is dropped by wsconn
+	}
+}
+
+// ServeHTTP serves GET /ws/dashboard.
+func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !l.upgrader.CheckOrigin(r) {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	who, err := l.o.Authorize(r)
+	if err != nil {
+		status := http.StatusForbidden
+		if errors.Is(err, ErrUnauthenticated) {
+			status = http.StatusUnauthorized
+		}
+		http.Error(w, err.Error(), status)
+		return
+	}
+	l.mu.Lock()
+	closed := l.closed
+	l.mu.Unlock()
+	if closed {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	c, err := l.upgrader.Upgrade(w, r)
+	if err != nil {
+		return // the upgrader answered
+	}
+	// The viewer's first board is built for it now, not at the next tick.
+	l.refreshAdvice()
+	first, _, err := l.build()
+	if err != nil {
+		l.o.Logger.Warn("dashboards: board", "err", err)
+		c.Close(wsconn.CloseGoingAway, "board unavailable")
+		_ = c.Serve(func([]byte, bool) {})
+		return
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		c.Close(wsconn.CloseGoingAway, "server shutting down")
+		_ = c.Serve(func([]byte, bool) {})
+		return
+	}
+	v := &viewer{Viewer: who}
+	if !who.ExpiresAt.IsZero() {
+		v.expiry = time.AfterFunc(time.Until(who.ExpiresAt), func() { c.Close(closeSessionEnded, "session expired") })
+	}
+	l.viewers[c] = v
+	// Queued under the lock: a broadcast that lists c sends after it. A
+	// board built meanwhile may be newer than first: the next tick sends
+	// the board again to everyone (last forgotten), so c is at most a
+	// tick behind.
+	_ = c.Send(first)
+	l.last = nil
+	l.mu.Unlock()
+	l.mark()
+	_ = c.Serve(func(data []byte, text bool) {
+		var req monitorRequest
+		if !text || strictjson.Decode(data, &req) != nil || req.Type != frameMonitor {
+			// Viewers only read, and monitor.
+			c.Close(closeReadOnly, "this socket only reads; the one request is monitor")
+			return
+		}
+		l.monitor(c, req.Data.ContactID)
+	})
+	l.mu.Lock()
+	delete(l.viewers, c)
+	l.mu.Unlock()
+	if v.expiry != nil {
+		v.expiry.Stop()
+	}
+}
+
+// closeSessionEnded closes a viewer whose login session ended or
+// expired.
+const closeSessionEnded = 4002
+
+// EndSessions closes the sockets of the login's sessions ids: a logout,
+// a password set, a deleted login (api.Options.OnSessionsEnded).
+func (l *Live) EndSessions(login string, ids []string) {
+	var ended []*wsconn.Conn
+	l.mu.Lock()
+	for c, v := range l.viewers {
+		if v.Session != "" && v.Login == login && slices.Contains(ids, v.Session) {
+			ended = append(ended, c)
+		}
+	}
+	l.mu.Unlock()
+	for _, c := range ended {
+		c.Close(closeSessionEnded, "session ended")
+	}
+}
+
+// monitor makes c follow the conversation of id (none when empty): the
+// conversation now, then its messages as they are committed. A
+// message committed between the subscription and the read may come
+// twice: the page keeps one per seq.
+func (l *Live) monitor(c *wsconn.Conn, id string) {
+	l.mu.Lock()
+	if v, ok := l.viewers[c]; ok {
+		v.monitored = id
+	}
+	l.mu.Unlock()
+	if id == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ct, ok := l.o.Router.Snapshot().Contact(id)
+	if !ok {
+		var err error
+		if ct, err = l.o.Store.Contact(ctx, id); err != nil {
+			f, _ := frame(frameConversation, map[string]string{"contact_id": id, "error": "no such contact"})
+			_ = c.Send(f)
+			return
+		}
+	}
+	msgs, err := l.o.Store.MessagesBefore(ctx, id, 0, monitorMessages)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		l.o.Logger.Warn("dashboards: monitor", "contact", id, "err", err)
+	}
+	if msgs == nil {
+		msgs = []router.Message{}
+	}
+	f, err := frame(frameConversation, conversationData{Contact: ct.ForAgent(), Messages: msgs})
+	if err == nil {
+		_ = c.Send(f)
+	}
+}
+
+// closeReadOnly closes a viewer that wrote to the socket.
+const closeReadOnly = 4003
+
+// Close closes every viewer's socket and stops the builder.
+func (l *Live) Close() {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	l.closed = true
+	viewers := make([]*wsconn.Conn, 0, len(l.viewers))
+	for c := range l.viewers {
+		viewers = append(viewers, c)
+	}
+	l.mu.Unlock()
+	close(l.quit)
+	<-l.done
+	for _, c := range viewers {
+		c.Close(wsconn.CloseGoingAway, "server shutting down")
+	}
+}

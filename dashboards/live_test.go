@@ -1,0 +1,183 @@
+package dashboards
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// TestLive: a viewer gets the board at once, then each change within
+// LiveEvery; a viewer who writes is closed; others are refused.
+func TestLive(t *testing.T) {
+	f := newFixture(t)
+	f.queue(router.Queue{Name: "billing"})
+	f.agent("alice", nil, nil, router.AgentOffline)
+	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Authorize: func(r *http.Request) (Viewer, error) {
+		switch r.Header.Get("Authorization") {
+		case "Bearer sup":
+			return Viewer{}, nil
+		case "Bearer sam-s1":
+			return Viewer{Login: "sam", Session: "s1"}, nil
+		case "Bearer sam-expiring":
+			return Viewer{Login: "sam", Session: "s2", ExpiresAt: time.Now().Add(100 * time.Millisecond)}, nil
+		case "Bearer agent":
+			return Viewer{}, errors.New("role agent may not watch")
+		}
+		return Viewer{}, ErrUnauthenticated
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	srv := httptest.NewServer(l)
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+
+	for token, want := range map[string]int{"": http.StatusUnauthorized, "agent": http.StatusForbidden} {
+		_, resp, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": {"Bearer " + token}})
+		if err == nil || resp == nil || resp.StatusCode != want {
+			t.Errorf("token %q: got %v %v, want %d", token, resp, err, want)
+		}
+	}
+
+	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": {"Bearer sup"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	read := func() Board {
+		t.Helper()
+		ws.SetReadDeadline(time.Now().Add(5 * LiveEvery))
+		var f struct {
+			Type string `json:"type"`
+			Data Board  `json:"data"`
+		}
+		if err := ws.ReadJSON(&f); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if f.Type != frameBoard {
+			t.Fatalf("frame %q, want board", f.Type)
+		}
+		return f.Data
+	}
+	b := read()
+	if len(b.Queues) != 1 || b.Queues[0].Name != "billing" || b.Queues[0].Waiting != 0 || len(b.Agents) != 1 || b.Agents[0].ID != "alice" {
+		t.Fatalf("first board: %+v", b)
+	}
+	c, _, err := f.r.Submit(f.ctx, router.NewContact{Channel: router.ChannelChat, Queue: "billing", Body: "first"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Notify(nil) // as the router's event stream does
+	if b = read(); b.Queues[0].Waiting != 1 {
+		t.Fatalf("after a contact: waiting %d, want 1", b.Queues[0].Waiting)
+	}
+	if a := b.Agents[0]; a.Load["chat"] != (Load{Used: 0, Capacity: 1}) || a.Connected || a.State != router.AgentOffline {
+		t.Errorf("alice: %+v", a)
+	}
+
+	// Monitoring a conversation: it comes whole, then each message.
+	if err := ws.WriteJSON(map[string]any{"type": "monitor", "data": map[string]string{"contact_id": c.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	next := func(typ string) json.RawMessage {
+		t.Helper()
+		for {
+			ws.SetReadDeadline(time.Now().Add(5 * LiveEvery))
+			var f struct {
+				Type string          `json:"type"`
+				Data json.RawMessage `json:"data"`
+			}
+			if err := ws.ReadJSON(&f); err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			if f.Type == typ {
+				return f.Data
+			}
+		}
+	}
+	var conv conversationData
+	if err := json.Unmarshal(next(frameConversation), &conv); err != nil {
+		t.Fatal(err)
+	}
+	if conv.Contact.ID != c.ID || len(conv.Messages) != 1 || conv.Messages[0].Body != "first" {
+		t.Fatalf("conversation: %+v", conv)
+	}
+	m, _, err := f.r.AddMessage(f.ctx, c.ID, router.Message{Direction: router.DirectionNote, Author: "sam", AuthorKind: router.AuthorSupervisor, Body: "watch this one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Notify([]router.Notification{{Kind: router.NoteMessage, Contact: &c, Message: &m}})
+	var got monitorMessage
+	if err := json.Unmarshal(next(frameMessage), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.ContactID != c.ID || got.Message.Body != "watch this one" {
+		t.Fatalf("monitored message: %+v", got)
+	}
+
+	// Viewers only read, and monitor.
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"anything"}`)); err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadDeadline(time.Now().Add(5 * LiveEvery))
+	for {
+		_, _, err := ws.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != closeReadOnly {
+				t.Errorf("close code %d, want %d", ce.Code, closeReadOnly)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+	}
+
+	// A viewer's login session that ends, or expires, closes its socket.
+	closed := func(ws *websocket.Conn) int {
+		t.Helper()
+		ws.SetReadDeadline(time.Now().Add(10 * LiveEvery))
+		for {
+			_, _, err := ws.ReadMessage()
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				return ce.Code
+			}
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+		}
+	}
+	s1, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": {"Bearer sam-s1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s1.Close()
+	s1.SetReadDeadline(time.Now().Add(5 * LiveEvery))
+	if _, _, err := s1.ReadMessage(); err != nil { // its first board: registered
+		t.Fatal(err)
+	}
+	l.EndSessions("sam", []string{"other"})
+	l.EndSessions("sam", []string{"s1"})
+	if code := closed(s1); code != closeSessionEnded {
+		t.Errorf("ended session: close %d, want %d", code, closeSessionEnded)
+	}
+	s2, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Authorization": {"Bearer sam-expiring"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if code := closed(s2); code != closeSessionEnded {
+		t.Errorf("expired session: close %d, want %d", code, closeSessionEnded)
+	}
+}

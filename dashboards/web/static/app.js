@@ -1,0 +1,429 @@
+// The supervisors' live page: sign in (a supervisor's or an admin's
+// login), then the board of /ws/dashboard, rendered as text, with the
+// waits and times in state counted on from the board's time, and the
+// last hour's trends drawn with uPlot (vendored: uPlot.esm.js, MIT).
+import uPlot from "./uPlot.esm.js";
+const $ = (id) => document.getElementById(id);
+const ui = {
+  login: $("login"), loginForm: $("login-form"), loginID: $("login-id"), loginPassword: $("login-password"), loginError: $("login-error"),
+  board: $("board"), who: $("who"), conn: $("conn-status"), asOf: $("as-of"), logout: $("logout"),
+  alerts: $("alerts"), queues: document.querySelector("#queues tbody"), agents: document.querySelector("#agents tbody"),
+  windowNote: $("window-note"), notSupervisor: $("not-supervisor"),
+  monitor: $("monitor"), monitorMeta: $("monitor-meta"), monitorMessages: $("monitor-messages"),
+  whisperForm: $("whisper-form"), whisper: $("whisper"), whisperError: $("whisper-error"), monitorStop: $("monitor-stop"),
+};
+let monitored = ""; // the contact monitored, or ""
+let monitoredAgent = ""; // the agent holding it, as the conversation said
+let transcript = new Map(); // seq → message of the monitored contact
+
+let socket = null;
+let board = null;
+let receivedAt = 0; // Date.now() when the board came
+let retry = 0;
+
+async function api(method, path, body) {
+  const r = await fetch(path, {
+    method, credentials: "same-origin",
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  let data = null;
+  try { data = await r.json(); } catch { /* no body */ }
+  return { status: r.status, ok: r.ok, data };
+}
+
+function showLogin(message) {
+  ui.board.hidden = true;
+  ui.notSupervisor.hidden = true;
+  ui.login.hidden = false;
+  ui.loginError.textContent = message || "";
+  ui.loginError.hidden = !message;
+  ui.loginPassword.value = "";
+  (ui.loginID.value ? ui.loginPassword : ui.loginID).focus();
+}
+
+ui.loginForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const id = ui.loginID.value.trim();
+  const password = ui.loginPassword.value;
+  if (!id || !password) return showLogin("Enter your login and password.");
+  const r = await api("POST", "/api/v1/login", { id, password });
+  if (!r.ok) return showLogin((r.data && r.data.error && r.data.error.message) || "Sign-in failed.");
+  start();
+});
+
+ui.logout.addEventListener("click", async () => {
+  stop();
+  await api("POST", "/api/v1/logout").catch(() => {});
+  showLogin("You signed out.");
+});
+
+async function start() {
+  const me = await api("GET", "/api/v1/me");
+  if (me.status === 401) return showLogin("");
+  if (!me.ok) return showLogin("The server could not be reached.");
+  if (me.data.role === "agent") {
+    ui.login.hidden = true;
+    ui.notSupervisor.hidden = false;
+    return;
+  }
+  ui.login.hidden = true;
+  ui.board.hidden = false;
+  ui.who.textContent = me.data.name || "";
+  connect();
+}
+
+function stop() {
+  if (socket) {
+    socket.onclose = null;
+    socket.close();
+  }
+  socket = null;
+}
+
+function connStatus(s) {
+  ui.conn.dataset.status = s;
+  ui.conn.textContent = { connecting: "Connecting…", open: "Live", closed: "Reconnecting…" }[s] || s;
+}
+
+function connect() {
+  stop();
+  connStatus("connecting");
+  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/dashboard");
+  socket = ws;
+  ws.onopen = () => {
+    retry = 0;
+    connStatus("open");
+    if (monitored) monitor(monitored); // again after a reconnect
+  };
+  ws.onmessage = (ev) => {
+    let f;
+    try { f = JSON.parse(ev.data); } catch { return; }
+    if (f.type === "board") {
+      board = f.data;
+      receivedAt = Date.now();
+      render();
+      renderTrends();
+    } else if (f.type === "conversation" && f.data && f.data.contact && f.data.contact.id === monitored) {
+      transcript = new Map((f.data.messages || []).map((m) => [m.seq, m]));
+      const c = f.data.contact;
+      monitoredAgent = c.agent_id || "";
+      ui.monitorMeta.textContent = [c.channel, c.queue, c.state, c.agent_id ? `with ${c.agent_id}` : "", c.subject].filter(Boolean).join(" · ");
+      renderTranscript();
+    } else if (f.type === "message" && f.data && f.data.contact_id === monitored) {
+      transcript.set(f.data.message.seq, f.data.message);
+      renderTranscript();
+    }
+  };
+  ws.onclose = async () => {
+    connStatus("closed");
+    const me = await api("GET", "/api/v1/me").catch(() => null);
+    if (me && me.status === 401) {
+      stop();
+      return showLogin("Your session ended. Sign in again.");
+    }
+    retry = Math.min(retry + 1, 5);
+    setTimeout(() => { if (socket === ws) connect(); }, 500 * 2 ** retry);
+  };
+}
+
+// ---- rendering: every value as text ----
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (v !== null && v !== undefined) e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    e.append(c instanceof Node ? c : String(c));
+  }
+  return e;
+}
+
+// since is how many seconds passed since the board's time.
+const since = () => (receivedAt ? (Date.now() - receivedAt) / 1000 : 0);
+
+function dur(s) {
+  if (s === null || s === undefined) return "—";
+  s = Math.max(0, Math.round(s));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} m ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} m`;
+}
+
+const pct = (f) => (f === null || f === undefined ? "—" : `${Math.round(f * 100)} %`);
+
+function render() {
+  if (!board) return;
+  const extra = since();
+  const at = new Date(Date.parse(board.at) + extra * 1000);
+  ui.asOf.textContent = `as of ${at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`;
+  const alerts = [];
+  const rows = (board.queues || []).map((q) => {
+    const oldest = q.oldest_wait_seconds === null ? null : q.oldest_wait_seconds + extra;
+    const sl = q.service_level || {};
+    const slBad = sl.achieved !== null && sl.achieved !== undefined && sl.achieved < sl.target;
+    const maxWait = parseSeconds(q.definition && q.definition.max_wait);
+    const waitBad = oldest !== null && maxWait > 0 && oldest > maxWait;
+    if (slBad) alerts.push(`${q.name}: service level ${pct(sl.achieved)} is below its target of ${pct(sl.target)}`);
+    if (waitBad) alerts.push(`${q.name}: a contact has waited ${dur(oldest)}, past the queue's limit of ${dur(maxWait)}`);
+    const a = q.agents || {};
+    return el("tr", { class: slBad || waitBad ? "alarm" : "", "data-queue": q.name },
+      el("th", { scope: "row" }, q.name),
+      el("td", {}, q.waiting),
+      el("td", {}, dur(oldest)),
+      el("td", {}, q.offered),
+      el("td", {}, `${a.available} · ${a.busy} · ${a.wrapup} · ${a.away} · ${a.offline}`),
+      el("td", {}, el("span", { class: sl.achieved === null || sl.achieved === undefined ? "" : slBad ? "sl-bad" : "sl-ok" }, pct(sl.achieved)),
+        el("span", { class: "muted" }, ` (${pct(sl.target)} in ${dur(sl.within_seconds)})`)),
+      el("td", {}, dur(q.asa_seconds)),
+      el("td", {}, q.answered),
+      el("td", {}, q.abandoned),
+      el("td", {}, dur(q.estimated_wait_seconds)),
+      el("td", {}, staffingCell(board.staffing && board.staffing[q.name], a)));
+  });
+  ui.queues.replaceChildren(...rows);
+  ui.alerts.replaceChildren(...alerts.map((t) => el("p", { class: "alert", role: "alert" }, t)));
+  const first = (board.queues || [])[0];
+  ui.windowNote.textContent = first ? `Service level, ASA, answered and abandoned: the last ${dur(first.service_level.window_seconds)}.` : "No queues.";
+  const agents = (board.agents || []).map((a) => {
+    const inState = (Date.parse(board.at) - Date.parse(a.state_since)) / 1000 + extra;
+    const label = a.state === "available" && a.ringing ? "available · ringing" : a.state;
+    return el("tr", { "data-agent": a.id },
+      el("th", { scope: "row" }, a.name || a.id),
+      el("td", {}, el("span", { class: `state ${a.state}` }, label), a.reason ? el("span", { class: "muted" }, ` (${a.reason})`) : null),
+      el("td", {}, dur(inState)),
+      el("td", {}, a.connected ? "open" : "closed"),
+      el("td", {}, Object.entries(a.load || {}).map(([ch, l]) => `${ch} ${l.used}/${l.capacity}`).join(" · ") || "—"),
+      el("td", {}, (a.contacts || []).length === 0 ? "0" : (a.contacts || []).map((id) =>
+        el("button", { type: "button", class: "link", "data-contact": id, "aria-label": `Monitor ${a.name || a.id}'s contact ${id}` }, "monitor"))),
+      el("td", {}, (a.queues || []).join(", ") || "—"),
+      el("td", {}, stateMenu(a)));
+  });
+  // Rebuilding the rows would close a menu the supervisor has open.
+  if (!ui.agents.contains(document.activeElement) || document.activeElement.tagName !== "SELECT") {
+    ui.agents.replaceChildren(...agents);
+  }
+}
+
+// ---- monitoring a conversation and whispering to its agent ----
+
+ui.agents.addEventListener("click", (ev) => {
+  const b = ev.target.closest("button[data-contact]");
+  if (b) monitor(b.dataset.contact);
+});
+
+function monitor(id) {
+  monitored = id;
+  transcript = new Map();
+  ui.monitor.hidden = !id;
+  ui.monitorMeta.textContent = id ? "Loading…" : "";
+  renderTranscript();
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "monitor", data: { contact_id: id } }));
+  if (id) {
+    fillReassign();
+    ui.whisper.focus();
+  }
+}
+
+ui.monitorStop.addEventListener("click", () => monitor(""));
+
+ui.whisperForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const body = ui.whisper.value.trim();
+  if (!body || !monitored) return;
+  const r = await api("POST", `/api/v1/contacts/${encodeURIComponent(monitored)}/messages`, { direction: "note", body });
+  ui.whisperError.hidden = r.ok;
+  ui.whisperError.textContent = r.ok ? "" : (r.data && r.data.error && r.data.error.message) || `Not sent (HTTP ${r.status}).`;
+  if (r.ok) ui.whisper.value = "";
+});
+
+function renderTranscript() {
+  const items = [...transcript.values()].sort((a, b) => a.seq - b.seq).map((m) => {
+    const who = m.direction === "in" ? (m.author_name || "Customer")
+      : m.direction === "note" ? `${m.author_kind === "supervisor" ? "Whisper" : "Note"} · ${m.author_name || m.author || ""}`
+      : (m.author_name || m.author || "Agent");
+    return el("li", { class: m.direction }, el("span", { class: "who" }, who), el("span", { class: "body" }, m.body || ""));
+  });
+  ui.monitorMessages.replaceChildren(...items);
+  ui.monitorMessages.scrollTop = ui.monitorMessages.scrollHeight;
+}
+
+// ---- supervisor actions: an agent's state, reassigning a contact ----
+
+// stateMenu sets an agent's state; the reasons are those seen on the
+// board, and any the supervisor types.
+function stateMenu(a) {
+  const sel = el("select", { class: "set-state", "data-agent": a.id, "aria-label": `Set ${a.name || a.id}'s state` },
+    el("option", { value: "" }, "Set…"),
+    el("option", { value: "available" }, "Available"),
+    el("option", { value: "away:meeting" }, "Away · meeting"),
+    el("option", { value: "away:" }, "Away · other…"),
+    el("option", { value: "offline" }, "Offline"));
+  return sel;
+}
+
+ui.agents.addEventListener("change", async (ev) => {
+  const sel = ev.target.closest("select.set-state");
+  if (!sel || !sel.value) return;
+  let [state, reason] = sel.value.split(":");
+  if (state === "away" && !reason) reason = (prompt("Away reason (one word, such as coaching):") || "").trim();
+  const body = { state };
+  if (reason) body.reason = reason;
+  const r = await api("PUT", `/api/v1/agents/${encodeURIComponent(sel.dataset.agent)}/state`, body);
+  sel.value = "";
+  sel.blur();
+  if (!r.ok) alertOnce((r.data && r.data.error && r.data.error.message) || `State not set (HTTP ${r.status}).`);
+});
+
+function alertOnce(text) {
+  ui.alerts.prepend(el("p", { class: "alert", role: "alert" }, text));
+}
+
+// The reassign picker offers the queues and the agents of the board.
+function fillReassign() {
+  const sel = $("reassign");
+  const chosen = sel.value;
+  sel.replaceChildren(el("option", { value: "" }, "Choose…"),
+    el("optgroup", { label: "Queues" }, ((board && board.queues) || []).map((q) => el("option", { value: `queue:${q.name}` }, q.name))),
+    el("optgroup", { label: "Agents" }, ((board && board.agents) || []).filter((a) => a.state !== "offline").map((a) => el("option", { value: `agent:${a.id}` }, `${a.name || a.id} (${a.state})`))));
+  sel.value = chosen;
+}
+
+$("reassign").addEventListener("focus", fillReassign);
+$("reassign-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const v = $("reassign").value;
+  if (!v || !monitored) return;
+  const i = v.indexOf(":");
+  // On behalf of the agent who holds it (the API asks who).
+  const body = v.slice(0, i) === "agent" ? { to_agent: v.slice(i + 1) } : { queue: v.slice(i + 1) };
+  if (monitoredAgent) body.agent_id = monitoredAgent;
+  const r = await api("POST", `/api/v1/contacts/${encodeURIComponent(monitored)}/transfer`, body);
+  ui.whisperError.hidden = r.ok;
+  ui.whisperError.textContent = r.ok ? "" : (r.data && r.data.error && r.data.error.message) || `Not reassigned (HTTP ${r.status}).`;
+  if (r.ok) monitor(monitored); // the conversation as it is now
+});
+
+// ---- the routing log: every decision about a contact, with its reason ----
+
+$("log-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const id = $("log-id").value.trim();
+  if (id) await showLog(id);
+});
+
+$("log").addEventListener("click", (ev) => {
+  const b = ev.target.closest("button[data-log]");
+  if (b) showLog(b.dataset.log);
+});
+
+// showLog shows the contact id's timeline, and for a waiting contact
+// where each agent stands; for a customer id, their contacts to choose.
+async function showLog(id) {
+  const err = $("log-error");
+  err.hidden = true;
+  const c = await api("GET", `/api/v1/contacts/${encodeURIComponent(id)}`);
+  if (c.ok) return $("log").replaceChildren(...contactLog(c.data));
+  const cu = await api("GET", `/api/v1/customers/${encodeURIComponent(id)}/timeline?limit=20`);
+  if (cu.ok) {
+    const rows = (cu.data.timeline || []).map((t) => el("tr", {},
+      el("td", {}, el("button", { type: "button", class: "link", "data-log": t.id }, t.id)),
+      el("td", {}, when(t.created_at)), el("td", {}, t.channel), el("td", {}, t.queue), el("td", {}, t.state), el("td", {}, t.agent_id || "—")));
+    return $("log").replaceChildren(el("h3", {}, `Contacts of customer ${id}`),
+      rows.length ? el("table", { class: "grid" }, el("thead", {}, el("tr", {}, ["Contact", "Created", "Channel", "Queue", "State", "Agent"].map((h) => el("th", { scope: "col" }, h)))), el("tbody", {}, rows))
+        : el("p", { class: "muted" }, "No contacts."));
+  }
+  err.textContent = `No contact or customer ${id}.`;
+  err.hidden = false;
+  $("log").replaceChildren();
+}
+
+function contactLog(c) {
+  const out = [el("h3", {}, `Contact ${c.id}`),
+    el("p", { class: "muted" }, [c.channel, c.queue, c.state, c.agent_id ? `with ${c.agent_id}` : "", c.subject].filter(Boolean).join(" · "))];
+  const events = (c.timeline || []).map((e) => el("tr", {},
+    el("td", {}, when(e.at)), el("td", {}, e.event), el("td", {}, e.agent_id || "—"), el("td", {}, e.queue || "—"), el("td", {}, e.reason || "")));
+  out.push(el("table", { class: "grid" },
+    el("thead", {}, el("tr", {}, ["When", "Event", "Agent", "Queue", "Why"].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, events)));
+  if (c.state === "queued" && !(c.explain || []).length) {
+    out.push(el("p", { class: "alert" }, "It waits: no agent is at work (every agent is offline)."));
+  }
+  if ((c.explain || []).length) {
+    out.push(el("h3", {}, "Where each agent stands (it waits)"),
+      el("table", { class: "grid" },
+        el("thead", {}, el("tr", {}, ["Agent", "Could take it?"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, c.explain.map((x) => el("tr", {}, el("td", {}, x.agent_id), el("td", {}, x.why || "yes, now"))))));
+  }
+  return out;
+}
+
+function when(t) {
+  if (!t) return "—";
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? t : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+// ---- trends: one chart per figure, one series per queue ----
+
+const charts = {};
+const palette = ["#0b5fff", "#d93025", "#188038", "#f9ab00", "#9334e6", "#12b5cb", "#e8710a", "#5f6368"];
+let trendsKey = "";
+
+function renderTrends() {
+  const trends = (board && board.trends) || {};
+  const queues = Object.keys(trends).sort();
+  if (queues.length === 0) return;
+  const minutes = trends[queues[0]].minutes.map((m) => Date.parse(m) / 1000);
+  const key = JSON.stringify([queues, minutes[minutes.length - 1], queues.map((q) => [trends[q].waiting, trends[q].arrivals, trends[q].abandoned, trends[q].service_level])]);
+  if (key === trendsKey) return; // the trends change once a minute
+  trendsKey = key;
+  const figures = [
+    ["trend-waiting", (t) => t.waiting, (v) => v],
+    ["trend-sl", (t) => t.service_level.map((v) => (v === null ? null : Math.round(v * 100))), (v) => `${v} %`],
+    ["trend-arrivals", (t) => t.arrivals, (v) => v],
+    ["trend-abandoned", (t) => t.abandoned, (v) => v],
+  ];
+  for (const [id, values, fmt] of figures) {
+    const target = $(id);
+    const data = [minutes, ...queues.map((q) => values(trends[q]))];
+    const opts = {
+      width: Math.max(300, target.clientWidth || 340), height: 160,
+      series: [{}, ...queues.map((q, i) => ({ label: q, stroke: palette[i % palette.length], width: 2, spanGaps: false, value: (u, v) => (v === null || v === undefined ? "—" : fmt(v)) }))],
+      axes: [{}, { size: 40 }],
+      legend: { live: false },
+    };
+    if (charts[id] && charts[id].series.length === data.length) {
+      charts[id].setData(data);
+    } else {
+      if (charts[id]) charts[id].destroy();
+      charts[id] = new uPlot(opts, data, target);
+    }
+  }
+}
+
+// staffingCell says how many agents the next hour needs (Erlang C or A
+// on the last hour's load) beside those working now.
+function staffingCell(adv, agents) {
+  const staffed = (agents.available || 0) + (agents.busy || 0) + (agents.wrapup || 0);
+  if (!adv) return el("span", { class: "muted" }, `— · ${staffed}`);
+  const short = adv.needed > staffed;
+  return el("span", { class: short ? "sl-bad" : "", title: `${adv.arrivals_last_hour} contacts last hour, ${dur(adv.aht_seconds)} handle time, ${adv.model === "erlang_a" ? "Erlang A" : "Erlang C"}; ${pct(adv.service_level)} expected with ${adv.needed}` },
+    `${adv.met ? "" : "≥ "}${adv.needed} · ${staffed}`);
+}
+
+// parseSeconds reads a Go duration as the API writes it ("45s", "2m0s").
+function parseSeconds(d) {
+  if (!d || typeof d !== "string") return 0;
+  let total = 0;
+  for (const m of d.matchAll(/([\d.]+)(h|ms|m|s)/g)) {
+    total += parseFloat(m[1]) * { h: 3600, m: 60, s: 1, ms: 0.001 }[m[2]];
+  }
+  return total;
+}
+
+setInterval(render, 1000);
+start();
