@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/oauth2"
 
 	"github.com/switchboard/switchboard/attachments"
@@ -117,4 +118,43 @@ func newOAuth(o config.OAuth2, cfg *config.Config, db *store.DB, name string) (*
 		return nil, err
 	}
 	return &email.OAuth{Mechanism: strings.ToUpper(o.Mechanism), Tokens: ts}, nil
+}
+
+// mailboxMetrics exposes each mailbox's status (email.Channel.Status) to
+// Prometheus at each scrape (docs/metrics.md): whether it is connected,
+// its failures in a row, the messages it took in, its checkpoint.
+type mailboxMetrics struct {
+	ch                           *email.Channel
+	up, failures, taken, lastUID *prometheus.Desc
+}
+
+func newMailboxMetrics(ch *email.Channel) *mailboxMetrics {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("switchboard_email_"+name, help, []string{"mailbox"}, nil)
+	}
+	return &mailboxMetrics{ch: ch,
+		up:       d("mailbox_up", "1 while the mailbox is connected and read, 0 while it connects or fails."),
+		failures: d("mailbox_failures", "Failed sessions of the mailbox in a row; 0 once one succeeds."),
+		taken:    d("messages_taken_total", "Messages taken in (committed) from the mailbox since routerd started."),
+		lastUID:  d("mailbox_last_uid", "The highest UID of the mailbox committed (its checkpoint)."),
+	}
+}
+
+func (m *mailboxMetrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{m.up, m.failures, m.taken, m.lastUID} {
+		ch <- d
+	}
+}
+
+func (m *mailboxMetrics) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range m.ch.Status() {
+		up := 0.0
+		if s.State == email.StateOK {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, up, s.Name)
+		ch <- prometheus.MustNewConstMetric(m.failures, prometheus.GaugeValue, float64(s.Failures), s.Name)
+		ch <- prometheus.MustNewConstMetric(m.taken, prometheus.CounterValue, float64(s.Taken), s.Name)
+		ch <- prometheus.MustNewConstMetric(m.lastUID, prometheus.GaugeValue, float64(s.LastUID), s.Name)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -216,6 +217,21 @@ func TestEmailEndToEnd(t *testing.T) {
 	}
 	if n := len(emailContacts(t, d.base)); n != 1 {
 		t.Errorf("got %d contacts, want the answer in the first", n)
+	}
+	// The mailbox in the metrics.
+	req, _ := http.NewRequest("GET", d.base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	scrape, _ := io.ReadAll(res.Body)
+	for _, want := range []string{`switchboard_email_mailbox_up{mailbox="support"} 1`, `switchboard_email_messages_taken_total{mailbox="support"} 2`,
+		`switchboard_email_mailbox_failures{mailbox="support"} 0`, `switchboard_email_mailbox_last_uid{mailbox="support"} 2`} {
+		if !strings.Contains(string(scrape), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
 

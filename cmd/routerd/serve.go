@@ -378,6 +378,10 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	var readyDetails func() map[string]any
 	if mail != nil {
 		readyDetails = func() map[string]any { return map[string]any{"email": mail.Status()} }
+		if err := prom.Registry().Register(newMailboxMetrics(mail)); err != nil {
+			offerSrc.Close()
+			return nil, nil, fmt.Errorf("email metrics: %w", err)
+		}
 	}
 	if cfg.TwilioEnabled() {
 		if texts, err = newSMS(cfg, rt, db, in, files, log); err != nil {
