@@ -34,6 +34,8 @@ bench:
 	$(GO) test -run=NONE -bench='IdleCustomers|AgentToCustomer' -benchtime=1x ./channels/chat/
 	$(GO) test -run=NONE -bench=. -benchtime=1x -count=3 ./channels/sms/
 	$(GO) test -run=NONE -bench=Board -benchtime=20x ./dashboards/
+	$(GO) test -run=NONE -bench=DovecotBacklog -benchtime=1x -timeout 30m ./channels/email/
+	$(GO) test -run=NONE -bench=ReplySubmission -benchtime=2000x ./channels/email/
 	$(GO) test -run=NONE -bench=ScreenPopAssembly -benchtime=20000x -timeout 30m ./nextbest/ -customers=1000000
 
 # The import of 1,000,000 customers from CSV and from JSON lines (about a

@@ -35,10 +35,15 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		s.log.Warn("api: readyz: store", "err", err)
 		checks["store"], ready = "not answering", false
 	}
-	if !ready {
-		return writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "checks": checks})
+	body := map[string]any{"status": "ok", "checks": checks}
+	if s.readyDetails != nil {
+		body["details"] = s.readyDetails()
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "checks": checks})
+	if !ready {
+		body["status"] = "unavailable"
+		return writeJSON(w, http.StatusServiceUnavailable, body)
+	}
+	return writeJSON(w, http.StatusOK, body)
 }
 
 // routerProbe is one router.Sync in flight; err is set before done closes.

@@ -36,3 +36,15 @@ func TestHealth(t *testing.T) {
 		})
 	}
 }
+
+// A failing component shows in /readyz's details without making the
+// daemon unready.
+func TestReadyDetails(t *testing.T) {
+	e := newEnvWith(t, envOptions{readyDetails: func() map[string]any {
+		return map[string]any{"email": []map[string]string{{"name": "sales", "state": "failing", "error": "login refused"}}}
+	}})
+	res := e.do("GET", "/readyz", "", "")
+	if res.status != http.StatusOK || !strings.Contains(string(res.body), `"details":{"email":[{"error":"login refused","name":"sales","state":"failing"}]}`) {
+		t.Errorf("got %d %s, want 200 with the failing mailbox in details", res.status, res.body)
+	}
+}

@@ -86,6 +86,8 @@ type envOptions struct {
 	calendars map[string]*hours.Calendar
 	// files is Options.Attachments.
 	files *attachments.Store
+	// readyDetails is Options.ReadyDetails.
+	readyDetails func() map[string]any
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{}) }
@@ -135,6 +137,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		MaxMessageAttachmentBytes: 40,
 		ClientAddr:                o.clientAddr,
 		SecureCookie:              o.secureCookie,
+		ReadyDetails:              o.readyDetails,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -102,6 +102,11 @@ type Options struct {
 	// MaxMessageAttachmentBytes bounds the files of one message; 0 means
 	// DefaultMaxMessageAttachmentBytes.
 	MaxMessageAttachmentBytes int64
+	// ReadyDetails, when set, adds the state of components that may
+	// fail on their own (each email mailbox) to /readyz under
+	// "details". They never make the daemon unready: one failing mailbox
+	// must not take the agents' API out of a load balancer.
+	ReadyDetails func() map[string]any
 }
 
 // Server is the HTTP API. It implements http.Handler and is safe for
@@ -131,6 +136,8 @@ type Server struct {
 	checkReply      func(context.Context, router.Contact) error // Options.CheckReply, or nil
 	files           *attachments.Store                          // may be nil
 	maxMessageFiles int64
+	// readyDetails is Options.ReadyDetails; may be nil.
+	readyDetails func() map[string]any
 
 	// dummyMu guards dummy, the hash that logins with an unknown id are
 	// compared against (dummyHash); nil until made.
@@ -189,6 +196,7 @@ func New(o Options) (*Server, error) {
 		checkReply:      o.CheckReply,
 		files:           o.Attachments,
 		maxMessageFiles: o.MaxMessageAttachmentBytes,
+		readyDetails:    o.ReadyDetails,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
@@ -252,6 +260,7 @@ func (s *Server) routes() {
 	// may read a contact whose messages carry them.
 	s.handle("POST /api/v1/attachments", anyone, s.uploadAttachment)
 	s.handle("GET /api/v1/contacts/{id}/attachments/{sha256}", anyone, s.getAttachment)
+	s.handle("GET /api/v1/contacts/{id}/messages/{seq}/html", anyone, s.messageHTML)
 
 	// Customer profiles. Agents get them through the screen pop only.
 	s.handle("PUT /api/v1/customers/{id}", creators, s.putCustomer)

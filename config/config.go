@@ -141,7 +141,9 @@ type Config struct {
 	Chat Chat `yaml:"chat" json:"chat"`
 	// Twilio configures the SMS channel; it is on with routes and an
 	// auth token (TwilioEnabled).
-	Twilio Twilio  `yaml:"twilio" json:"twilio"`
+	Twilio Twilio `yaml:"twilio" json:"twilio"`
+	// Email configures the email channel; without mailboxes it is off.
+	Email  Email   `yaml:"email,omitempty" json:"email,omitempty"`
 	Agents []Agent `yaml:"agents,omitempty" json:"agents,omitempty"`
 	// Supervisors are the supervisors who log in with a password; their
 	// password hashes are set in the store when the daemon starts.
@@ -673,6 +675,12 @@ func (c *Config) applyDefaults() {
 		if c.Supervisors[i].Name == "" {
 			c.Supervisors[i].Name = c.Supervisors[i].ID
 		}
+	}
+	for i := range c.Email.Mailboxes {
+		c.Email.Mailboxes[i].applyDefaults()
+	}
+	if c.Email.Enabled() {
+		c.Email.SMTP.applyDefaults()
 	}
 	for i := range c.Queues {
 		if c.Queues[i].Strategy == "" {

@@ -93,6 +93,7 @@ func (c *Config) Validate() error {
 	v.attachments()
 	v.chat()
 	v.twilio()
+	v.email()
 	v.calendars()
 	v.agents()
 	v.supervisors()

@@ -218,6 +218,12 @@ func (nc NewContact) fromOutside() NewContact {
 func (m Message) fromOutside() Message {
 	m.Body, m.Author, m.AuthorName = inbound.Text(m.Body), inbound.Text(m.Author), inbound.Text(m.AuthorName)
 	m.Subject = inbound.Text(m.Subject)
+	for i, a := range m.To {
+		m.To[i] = inbound.Text(a)
+	}
+	for i, a := range m.Cc {
+		m.Cc[i] = inbound.Text(a)
+	}
 	for i, a := range m.Attachments {
 		m.Attachments[i].Name = inbound.Text(a.Name)
 	}
@@ -243,6 +249,14 @@ func checkMessage(m Message) error {
 		return invalidf("author", "author longer than %d bytes", maxSubjectLen)
 	case len(m.AuthorName) > maxSubjectLen:
 		return invalidf("author_name", "author name longer than %d bytes", maxSubjectLen)
+	}
+	if len(m.To)+len(m.Cc) > maxReferences {
+		return invalidf("cc", "at most %d recipients", maxReferences)
+	}
+	for i, a := range append(append([]string(nil), m.To...), m.Cc...) {
+		if a == "" || len(a) > maxSubjectLen {
+			return invalidf(fmt.Sprintf("recipients[%d]", i), "recipients[%d]: want 1 to %d bytes", i, maxSubjectLen)
+		}
 	}
 	for i, ref := range m.References {
 		if ref == "" || len(ref) > maxExternalIDLen {

@@ -42,6 +42,14 @@ func TestRefusalsAreTyped(t *testing.T) {
 			_, _, err := h.r.Submit(h.ctx, NewContact{Channel: ChannelChat, Queue: "q", Body: "hi", First: Message{References: []string{""}}})
 			return err
 		}, CodeInvalid, ErrInvalid, "references[0]", "references[0]: want 1 to 1000 bytes", ""},
+		{"recipient-empty", func(h *harness, _ Contact) error {
+			_, _, err := h.r.Submit(h.ctx, NewContact{Channel: ChannelChat, Queue: "q", Body: "hi", First: Message{To: []string{"a@example.com"}, Cc: []string{""}}})
+			return err
+		}, CodeInvalid, ErrInvalid, "recipients[1]", "recipients[1]: want 1 to 1000 bytes", ""},
+		{"recipients-too-many", func(h *harness, _ Contact) error {
+			_, _, err := h.r.Submit(h.ctx, NewContact{Channel: ChannelChat, Queue: "q", Body: "hi", First: Message{Cc: make([]string, maxReferences+1)}})
+			return err
+		}, CodeInvalid, ErrInvalid, "cc", "at most 100 recipients", ""},
 		{"channel-not-configured", func(h *harness, _ Contact) error {
 			_, _, err := h.r.Submit(h.ctx, NewContact{Channel: "fax", Queue: "q"})
 			return err

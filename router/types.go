@@ -278,7 +278,11 @@ type Message struct {
 	ExternalID string `json:"external_id,omitempty"`
 	// References are the channel's ids of the messages this one answers
 	// (an email's In-Reply-To and References), oldest first.
-	References  []string     `json:"references,omitempty"`
+	References []string `json:"references,omitempty"`
+	// To and Cc are an email's recipients as written, "Name <address>"
+	// or an address; an agent's reply copies the customer's Cc.
+	To          []string     `json:"to,omitempty"`
+	Cc          []string     `json:"cc,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`
 	// Delivery is an outbound message's delivery; nil for inbound ones.
 	Delivery *Delivery `json:"delivery,omitempty"`

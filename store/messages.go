@@ -23,6 +23,8 @@ type messageDetail struct {
 	Subject     string             `json:"subject,omitempty"`
 	HTML        string             `json:"html,omitempty"`
 	References  []string           `json:"references,omitempty"`
+	To          []string           `json:"to,omitempty"`
+	Cc          []string           `json:"cc,omitempty"`
 	Attachments []attachmentRecord `json:"attachments,omitempty"`
 }
 
@@ -46,8 +48,8 @@ type deliveryRecord struct {
 // messageArgs returns the values of messageColumns for m.
 func messageArgs(m *router.Message) ([]any, error) {
 	var detail string
-	if m.Subject != "" || m.HTML != "" || len(m.References) > 0 || len(m.Attachments) > 0 {
-		d := messageDetail{Subject: m.Subject, HTML: m.HTML, References: m.References}
+	if m.Subject != "" || m.HTML != "" || len(m.References) > 0 || len(m.Attachments) > 0 || len(m.To) > 0 || len(m.Cc) > 0 {
+		d := messageDetail{Subject: m.Subject, HTML: m.HTML, References: m.References, To: m.To, Cc: m.Cc}
 		for _, a := range m.Attachments {
 			d.Attachments = append(d.Attachments, attachmentRecord(a))
 		}
@@ -87,7 +89,7 @@ func scanMessage(row interface{ Scan(...any) error }) (router.Message, error) {
 		if err := unmarshalJSON(detail, &d); err != nil {
 			return router.Message{}, fmt.Errorf("message %d: detail: %w", m.Seq, err)
 		}
-		m.Subject, m.HTML, m.References = d.Subject, d.HTML, d.References
+		m.Subject, m.HTML, m.References, m.To, m.Cc = d.Subject, d.HTML, d.References, d.To, d.Cc
 		for _, a := range d.Attachments {
 			m.Attachments = append(m.Attachments, router.Attachment(a))
 		}

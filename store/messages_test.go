@@ -17,6 +17,7 @@ func fullMessage(contactID string, seq int) router.Message {
 		Author: "alice", AuthorKind: router.AuthorAgent, AuthorName: "Alice Martin",
 		Body: "Your refund is on its way.", Subject: "Re: Invoice", HTML: "<p>Your refund is on its way.</p>",
 		ClientID: "cl-9", ExternalID: "<reply-1@switchboard.example>", References: []string{"<m0@example.com>", "<m1@example.com>"},
+		To: []string{"Ada <ada@example.com>"}, Cc: []string{"bob@example.com"},
 		Attachments: []router.Attachment{{Name: "refund.pdf", Type: "application/pdf", Size: 1234,
 			SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", URL: "https://media.example/1"}},
 		Delivery: &router.Delivery{Status: router.DeliveryFailed, Reason: "mailbox full", Attempts: 3, At: t0.Add(time.Minute)},

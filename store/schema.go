@@ -357,6 +357,39 @@ var migrations = []migration{
 			`CREATE INDEX consent_ledger_customer ON consent_ledger (customer_id, channel)`,
 		},
 	},
+	{
+		version: 12,
+		name:    "email mailbox checkpoints",
+		stmts: []string{
+			// How far the email channel has read each mailbox: the
+			// mailbox's UIDVALIDITY and the highest UID taken in. It is
+			// written after the contacts it covers are committed; a
+			// replay from an older checkpoint is harmless (the messages'
+			// external ids are unique), see docs/email.md.
+			`CREATE TABLE email_checkpoints (
+	mailbox      TEXT PRIMARY KEY,  -- the configured mailbox name
+	uid_validity BIGINT NOT NULL,
+	last_uid     BIGINT NOT NULL,
+	since        BIGINT NOT NULL,   -- unix ns UTC: read only mail received since, while a pass by date is under way; 0 none
+	newest       BIGINT NOT NULL,   -- unix ns UTC: the internal date of the newest message taken in
+	updated_at   BIGINT NOT NULL    -- unix ns UTC
+)`,
+		},
+	},
+	{
+		version: 13,
+		name:    "email OAuth refresh tokens",
+		stmts: []string{
+			// The refresh token of each mailbox or SMTP server that logs
+			// in with OAuth 2.0, as the provider last rotated it; the
+			// configured one is only the first.
+			`CREATE TABLE email_oauth_tokens (
+	name          TEXT PRIMARY KEY,  -- "mailbox:<name>" or "smtp"
+	refresh_token TEXT NOT NULL,
+	updated_at    BIGINT NOT NULL    -- unix ns UTC
+)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

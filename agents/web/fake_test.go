@@ -21,6 +21,8 @@ import (
 type fakeRouterd struct {
 	t   *testing.T
 	srv *httptest.Server
+	// mux routes the fake's requests; a test may add its own.
+	mux *http.ServeMux
 
 	// requests receives every client frame, in order.
 	requests chan envelope
@@ -72,6 +74,7 @@ func newFakeRouterd(t *testing.T) *fakeRouterd {
 	mux.HandleFunc("POST /api/v1/logout", f.logout)
 	mux.HandleFunc("GET /api/v1/me", f.me)
 	mux.HandleFunc("GET /ws/agent", f.socket)
+	f.mux = mux
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		f.mu.Lock()

@@ -193,6 +193,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/contacts/{id}/attachments/{sha256}", "GET", "/api/v1/contacts/{contact}/attachments/" + strings.Repeat("0", 64), "",
 			want{}.grant(none, everyone...).grant(none, allAgents...)},
 
+		// An email's HTML: none for a message that has none.
+		{"GET /api/v1/contacts/{id}/messages/{seq}/html", "GET", "/api/v1/contacts/{contact}/messages/1/html", "",
+			want{}.grant(none, everyone...).grant(none, allAgents...)},
+
 		{"PUT /api/v1/customers/{id}", "PUT", "/api/v1/customers/ada", "{", want{}.grant(bad, creators...)},
 		{"GET /api/v1/customers/{id}", "GET", "/api/v1/customers/nobody", "", want{}.grant(none, everyone...)},
 		{"GET /api/v1/customers/{id}/export", "GET", "/api/v1/customers/nobody/export", "", want{}.grant(none, everyone...)},

@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/channels/chat"
+	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/channels/sms"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
@@ -214,6 +215,10 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 		// The chat delivers its agents' messages through the outbox.
 		opts.Outbound = append(opts.Outbound, router.ChannelChat)
 	}
+	if cfg.Email.Enabled() {
+		// Agents' replies on email contacts go out through the outbox.
+		opts.Outbound = append(opts.Outbound, router.ChannelEmail)
+	}
 	if cfg.TwilioEnabled() {
 		opts.Outbound = append(opts.Outbound, router.ChannelSMS)
 	}
@@ -363,6 +368,21 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		offerSrc.Close()
 		return nil, nil, err
 	}
+	var mail *email.Channel
+	if cfg.Email.Enabled() {
+		if mail, err = newEmail(cfg, rt, db, in, files, log); err != nil {
+			offerSrc.Close()
+			return nil, nil, err
+		}
+	}
+	var readyDetails func() map[string]any
+	if mail != nil {
+		readyDetails = func() map[string]any { return map[string]any{"email": mail.Status()} }
+		if err := prom.Registry().Register(newMailboxMetrics(mail)); err != nil {
+			offerSrc.Close()
+			return nil, nil, fmt.Errorf("email metrics: %w", err)
+		}
+	}
 	if cfg.TwilioEnabled() {
 		if texts, err = newSMS(cfg, rt, db, in, files, log); err != nil {
 			offerSrc.Close()
@@ -391,6 +411,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		CheckReply:                checkReply,
 		Attachments:               files,
 		MaxMessageAttachmentBytes: cfg.Attachments.MaxMessageBytes,
+		ReadyDetails:              readyDetails,
 		OnSessionsEnded: func(login string, sessions []string) {
 			if hub != nil {
 				hub.EndSessions(login, sessions)
@@ -460,6 +481,16 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		closers = append(closers, ch.Close)
 		senders[router.ChannelChat] = ch
 	}
+	if mail != nil {
+		sender, err := newEmailSender(cfg, db)
+		if err != nil {
+			for _, c := range closers {
+				c()
+			}
+			return nil, nil, err
+		}
+		senders[router.ChannelEmail] = sender
+	}
 	if texts != nil {
 		// Twilio's webhooks: public, authenticated by their signature.
 		mux.handle("POST "+sms.InboundPath, texts.Handler())
@@ -517,6 +548,11 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			}
 			return nil, nil, err
 		}
+	}
+	if mail != nil {
+		// Last: its contacts find every component ready. Closed first.
+		mail.Start()
+		closers = append([]func(){mail.Close}, closers...)
 	}
 	return mux, func() {
 		for _, c := range closers {

@@ -76,6 +76,7 @@ export class Conversation {
         h("button", { type: "submit", class: "primary" }, "Send"),
         h("label", { for: `note-${safe}`, class: "note-label" }, this.noteBox, " Internal note")));
     this.noteEl = h("p", { class: "contact-note", role: "status" });
+    this.threadEl = h("p", { class: "reply-thread muted", hidden: true });
     this.typingEl = h("p", { class: "typing-note muted", "aria-live": "polite", hidden: true });
     this.popEl = h("div", { class: "pop-side" });
     this.disposition = h("select", { id: `disposition-${safe}`, name: "disposition", required: true });
@@ -100,7 +101,7 @@ export class Conversation {
       h("label", { for: `transfer-${safe}` }, "Transfer to"),
       h("div", { class: "inline" }, this.target, h("button", { type: "submit" }, "Transfer")));
     this.panel = h("section", { id: this.domID, role: "tabpanel", class: "conversation", "aria-labelledby": `tab-${safe}`, hidden: true },
-      h("div", { class: "talk" }, this.noteEl, this.list, this.typingEl, this.replyForm, this.segmentsEl,
+      h("div", { class: "talk" }, this.noteEl, this.list, this.typingEl, this.threadEl, this.replyForm, this.segmentsEl,
         h("div", { class: "finish" }, this.wrapForm, this.transferForm)),
       h("aside", { class: "side", "aria-label": "Customer" }, this.popEl));
 
@@ -333,6 +334,7 @@ export class Conversation {
     this.wrapTimer = state === "wrapup" ? setInterval(() => this.renderNote(), 1000) : 0;
     this.wrapForm.querySelector('[data-action="wrapup"]').hidden = !live;
     this.transferForm.hidden = !live;
+    this.renderThread();
     this.renderPop();
     if (had && (had.disabled || had.closest("[hidden]") || !had.isConnected)) {
       const close = this.wrapForm.querySelector('[data-action="close"]');
@@ -343,6 +345,19 @@ export class Conversation {
   setPop(pop) {
     this.pop = pop || {};
     this.renderPop();
+  }
+
+  // renderThread says, for an email contact, how the reply goes out: by
+  // email, answering the customer's last email in its thread, under the
+  // contact's subject and reference token (the server sets the headers).
+  renderThread() {
+    const email = this.contact.channel === "email";
+    this.threadEl.hidden = !email;
+    if (!email) return;
+    const subject = this.contact.subject || "Your request";
+    const token = `[#${String(this.id).slice(-6)}]`;
+    const re = /^(re|aw):/i.test(subject) ? subject : `Re: ${subject}`;
+    this.threadEl.textContent = `Sent by email as "${re.includes(token) ? re : `${re} ${token}`}", in the thread of the customer's last email.`;
   }
 
   renderPop() {
@@ -438,10 +453,58 @@ function renderMessage(m, status, extra, mark, contactID, author) {
     h("div", { class: "meta" }, h("span", { class: "who" }, who), " ", h("span", { class: "when" }, status || time(m.at)),
       mark ? h("span", { class: `mark ${mark.toLowerCase()}`, title: mark === "Read" ? "Read by the customer" : "Delivered to the customer" },
         mark === "Read" ? " · ✓✓ Read" : " · ✓ Delivered") : null),
-    h("p", { class: "body" }, m.body || ""),
+    renderEmail(m, contactID),
+    renderBody(m),
     renderAttachments(m.attachments, contactID),
     renderDelivery(m.delivery),
     extra);
+}
+
+// renderEmail shows what an email message carries besides its text:
+// its header (subject, from, to, cc, date) and, when it has HTML, the
+// HTML (sanitized by the server) in a sandboxed frame that runs nothing
+// and whose policy blocks remote images until the agent asks.
+function renderEmail(m, contactID) {
+  const to = (m.to || []).join(", ");
+  const cc = (m.cc || []).join(", ");
+  if (!m.subject && !m.html && !to) return null;
+  const from = m.direction === "in" ? [m.author_name, m.author ? `<${m.author}>` : ""].filter(Boolean).join(" ") : "";
+  const rows = [["Subject", m.subject], ["From", from], ["To", to], ["Cc", cc],
+    ["Date", m.at ? new Date(m.at).toLocaleString() : ""]].filter(([, v]) => v);
+  const head = h("dl", { class: "email-head" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+  if (!m.html || !m.seq || !contactID) return h("div", { class: "email" }, head);
+  const src = `/api/v1/contacts/${encodeURIComponent(contactID)}/messages/${encodeURIComponent(m.seq)}/html`;
+  const frame = h("iframe", {
+    class: "email-frame", src: m.remoteImages ? `${src}?images=remote` : src,
+    sandbox: "allow-popups allow-popups-to-escape-sandbox", referrerpolicy: "no-referrer",
+    title: m.remoteImages ? "The email as sent" : "The email as sent, remote images blocked",
+  });
+  const show = m.remoteImages ? null : h("button", {
+    type: "button", class: "link remote-images",
+    onclick: () => {
+      m.remoteImages = true; // kept on the message across renders
+      frame.src = `${src}?images=remote`;
+      frame.title = "The email as sent";
+      show.remove();
+    },
+  }, "Show remote images");
+  return h("div", { class: "email" }, head, frame, show);
+}
+
+// renderBody is a message's text. An email's quoted history (lines that
+// start with ">", and what follows "On … wrote:") is folded away, not
+// removed; with HTML shown, the whole text is folded.
+function renderBody(m) {
+  const body = m.body || "";
+  if (m.html && m.seq) {
+    return h("details", { class: "text-version" }, h("summary", {}, "Text version"), h("p", { class: "body" }, body));
+  }
+  if (!m.subject) return h("p", { class: "body" }, body);
+  const lines = body.split("\n");
+  let cut = lines.findIndex((l, i) => l.startsWith(">") || /^On .+ wrote:$/.test(l) && (lines[i + 1] || "").startsWith(">"));
+  if (cut <= 0) return h("p", { class: "body" }, body);
+  return [h("p", { class: "body" }, lines.slice(0, cut).join("\n").trimEnd()),
+    h("details", { class: "quoted" }, h("summary", {}, "Quoted text"), h("p", { class: "body" }, lines.slice(cut).join("\n")))];
 }
 
 // renderAttachments lists a message's files as links the server serves

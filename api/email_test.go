@@ -1,0 +1,68 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/switchboard/switchboard/attachments"
+	"github.com/switchboard/switchboard/router"
+)
+
+// An email's HTML is served for the desktop's sandboxed frame: under a
+// policy that runs nothing and loads no remote image until asked, with
+// its inline images in place.
+func TestMessageHTML(t *testing.T) {
+	files, err := attachments.Open(filepath.Join(t.TempDir(), "attachments"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvWith(t, envOptions{files: files})
+	e.seed()
+	sha, size, err := files.Put(strings.NewReader("\x89PNG fake image"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := e.router.Submit(context.Background(), router.NewContact{Channel: router.ChannelEmail, Queue: "billing", Body: "Hi",
+		First: router.Message{HTML: `<p>Hi <img src="cid:logo@x"> <img src="https://tracker.example/p.gif"> <img src="cid:unknown@x"></p>`,
+			Attachments: []router.Attachment{{Name: "cid:logo@x logo.png", Type: "image/png", Size: size, SHA256: sha}}}})
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	path := "/api/v1/contacts/" + c.ID + "/messages/1/html"
+	res := e.do("GET", path, adminToken, "")
+	if res.status != http.StatusOK {
+		t.Fatalf("got %d %s", res.status, res.body)
+	}
+	csp := res.header.Get("Content-Security-Policy")
+	if csp != EmailFrameCSP || !strings.Contains(csp, "img-src data:;") || !strings.Contains(csp, "sandbox allow-popups") || strings.Contains(csp, "allow-scripts") {
+		t.Errorf("policy: got %q", csp)
+	}
+	body := string(res.body)
+	if !strings.Contains(body, `src="data:image/png;base64,iVBORyBmYWtlIGltYWdl"`) || !strings.Contains(body, `src="cid:unknown@x"`) ||
+		!strings.Contains(body, `src="https://tracker.example/p.gif"`) {
+		t.Errorf("body: got %s, want the inline image as data:, the others as they are (the policy blocks them)", body)
+	}
+	if res.header.Get("X-Content-Type-Options") != "nosniff" || res.header.Get("Cache-Control") != "private, no-store" {
+		t.Errorf("headers: got %v", res.header)
+	}
+	res = e.do("GET", path+"?images=remote", adminToken, "")
+	if res.status != http.StatusOK || res.header.Get("Content-Security-Policy") != EmailFrameCSPRemote {
+		t.Errorf("remote images asked for: got %d %q", res.status, res.header.Get("Content-Security-Policy"))
+	}
+	for _, tc := range []struct {
+		path string
+		want int
+	}{
+		{path + "?images=all", http.StatusBadRequest},
+		{"/api/v1/contacts/" + c.ID + "/messages/0/html", http.StatusBadRequest},
+		{"/api/v1/contacts/" + c.ID + "/messages/9/html", http.StatusNotFound},
+		{"/api/v1/contacts/nobody/messages/1/html", http.StatusNotFound},
+	} {
+		if res := e.do("GET", tc.path, adminToken, ""); res.status != tc.want {
+			t.Errorf("GET %s: got %d, want %d", tc.path, res.status, tc.want)
+		}
+	}
+}

@@ -1,0 +1,287 @@
+// Package emailtest starts what the email channel's tests talk to: a
+// real Dovecot on a loopback port (StartDovecot), a TCP proxy that can
+// cut connections (NewProxy), and an IMAP client that appends mail
+// (Append).
+package emailtest
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// waitBound bounds the wait for Dovecot to listen.
+const waitBound = 20 * time.Second
+
+// dovecotBinary is where Debian's dovecot-imapd puts the server.
+const dovecotBinary = "/usr/sbin/dovecot"
+
+// Dovecot is a Dovecot the test started: its own configuration, state
+// and maildirs in a temporary directory, listening on a loopback port,
+// with users from a passwd-file.
+type Dovecot struct {
+	// Addr is its IMAP address, host:port.
+	Addr string
+	dir  string
+}
+
+// StartDovecot starts Dovecot with users (name → password) and stops
+// it when the test ends. Outside CI (CI=true) a machine without Dovecot
+// skips the test; in CI it fails.
+func StartDovecot(t testing.TB, users map[string]string) *Dovecot {
+	t.Helper()
+	bin, err := exec.LookPath("dovecot")
+	if err != nil {
+		bin = dovecotBinary
+	}
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("dovecot not installed (%v); .ci/run installs dovecot-imapd", err)
+		}
+		t.Skipf("dovecot not installed (apt-get install dovecot-imapd): %v", err)
+	}
+	dir, err := os.MkdirTemp("", "dovecot-test-") // short: Dovecot's socket paths have a length limit
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	var passwd strings.Builder
+	for u, p := range users {
+		fmt.Fprintf(&passwd, "%s:{PLAIN}%s::::::\n", u, p)
+	}
+	for _, d := range []string{"base", "state", "mail"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Read by Dovecot's auth process, under its own user; test passwords.
+	if err := os.WriteFile(filepath.Join(dir, "passwd"), []byte(passwd.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	root := os.Getuid() == 0
+	uid, gid := os.Getuid(), os.Getgid()
+	if root {
+		// Dovecot never reads mail as root: as root, the mail belongs
+		// to the dovecot user its package made.
+		u, err := user.Lookup("dovecot")
+		if err != nil {
+			t.Fatalf("running as root, Dovecot needs its dovecot user: %v", err)
+		}
+		uid, _ = strconv.Atoi(u.Uid)
+		gid, _ = strconv.Atoi(u.Gid)
+		if err := os.Chown(filepath.Join(dir, "mail"), uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := fmt.Sprintf(`protocols = imap
+listen = 127.0.0.1
+base_dir = %[1]s/base
+state_dir = %[1]s/state
+log_path = %[1]s/dovecot.log
+ssl = no
+auth_failure_delay = 0
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 0
+first_valid_gid = 0
+mail_location = maildir:%[1]s/mail/%%u
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%%u %[1]s/passwd
+}
+userdb {
+  driver = static
+  args = uid=%[3]d gid=%[4]d home=%[1]s/mail/%%u
+}
+service imap-login {
+  chroot =
+  inet_listener imap {
+    address = 127.0.0.1
+    port = %[2]d
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service anvil {
+  chroot =
+}
+`, dir, port, uid, gid)
+	if root {
+		// As root, Dovecot runs its own processes as the users its
+		// package made (the login process never as root), which must
+		// reach the base directory.
+		if err := os.Chmod(dir, 0o755); err != nil { // Dovecot's processes traverse it
+			t.Fatal(err)
+		}
+		conf += "default_internal_user = dovecot\ndefault_login_user = dovenull\n"
+	} else {
+		conf += fmt.Sprintf("default_internal_user = %[1]s\ndefault_login_user = %[1]s\n", currentUser(t))
+	}
+	confPath := filepath.Join(dir, "dovecot.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-F", "-c", confPath)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start dovecot: %v", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
+			t.Logf("dovecot's log:\n%s\n%s", log, out.String())
+		}
+		// Dovecot's master ends its children on SIGTERM; the group is
+		// killed too, so that nothing outlives the test.
+		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	})
+	d := &Dovecot{Addr: fmt.Sprintf("127.0.0.1:%d", port), dir: dir}
+	// Ready when it greets; a bounded wait for the process to listen.
+	deadline := time.Now().Add(waitBound)
+	for {
+		c, err := imapclient.DialInsecure(d.Addr, nil)
+		if err == nil {
+			c.Close()
+			return d
+		}
+		select {
+		case <-done:
+			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
+			t.Fatalf("dovecot exited: %s\n%s", out.String(), log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dovecot does not answer on %s: %v", d.Addr, err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling for the listener, not ordering events
+	}
+}
+
+func currentUser(t testing.TB) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatalf("current user: %v", err)
+	}
+	return u.Username
+}
+
+// freePort returns a loopback TCP port nobody listens on now.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Proxy forwards TCP connections to a server and can cut them all: the
+// network failing between the channel and its IMAP server.
+type Proxy struct {
+	// Addr is where it listens.
+	Addr string
+	mu   sync.Mutex
+	open []net.Conn // guarded by mu
+}
+
+// NewProxy forwards to the server at to until the test ends.
+func NewProxy(t testing.TB, to string) *Proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Proxy{Addr: ln.Addr().String()}
+	t.Cleanup(func() {
+		ln.Close()
+		p.Cut()
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", to)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.open = append(p.open, c, s)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(s, c); s.Close() }()
+			go func() { _, _ = io.Copy(c, s); c.Close() }()
+		}
+	}()
+	return p
+}
+
+// Cut closes every connection through the proxy.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.open {
+		c.Close()
+	}
+	p.open = nil
+}
+
+// Append puts raw messages into folder over IMAP, as a mail server
+// delivering them would.
+func Append(t testing.TB, addr, user, pass, folder string, raws ...string) {
+	t.Helper()
+	c, err := imapclient.DialInsecure(addr, nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	if err := c.Login(user, pass).Wait(); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	for _, raw := range raws {
+		cmd := c.Append(folder, int64(len(raw)), nil)
+		if _, err := cmd.Write([]byte(raw)); err != nil {
+			t.Fatalf("append: %v", err)
+		}
+		if err := cmd.Close(); err != nil {
+			t.Fatalf("append: %v", err)
+		}
+		if _, err := cmd.Wait(); err != nil {
+			t.Fatalf("append: %v", err)
+		}
+	}
+	if err := c.Logout().Wait(); err != nil {
+		t.Fatalf("logout: %v", err)
+	}
+}

@@ -1,0 +1,418 @@
+package email
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/switchboard/switchboard/backoff"
+	"github.com/switchboard/switchboard/store"
+)
+
+// resyncMargin is how far before the newest message read a mailbox is
+// read again after its UIDVALIDITY changed (IMAP's SINCE has a day's
+// resolution, and time zones shift it).
+const resyncMargin = 48 * time.Hour
+
+// healthyAfter is how long a session must last before its end counts as
+// a new failure rather than one more of a series.
+const healthyAfter = time.Minute
+
+// fetcher reads one mailbox: it connects, catches up from the
+// checkpoint, waits for new mail (IDLE, or polling), and reconnects with
+// backoff when anything fails.
+type fetcher struct {
+	ch  *Channel
+	mb  Mailbox
+	log *slog.Logger
+
+	mu     sync.Mutex
+	status MailboxStatus // guarded by mu
+}
+
+// Status returns the fetcher's status.
+func (f *fetcher) Status() MailboxStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.status
+}
+
+// update changes the status with fn and tells Options.OnStatus.
+func (f *fetcher) update(fn func(s *MailboxStatus)) {
+	f.mu.Lock()
+	fn(&f.status)
+	s := f.status
+	f.mu.Unlock()
+	if f.ch.o.OnStatus != nil {
+		f.ch.o.OnStatus(s)
+	}
+}
+
+// run is the mailbox's supervisor: sessions, with capped backoff and
+// jitter between failed ones, until ctx ends.
+func (f *fetcher) run(ctx context.Context) {
+	defer f.update(func(s *MailboxStatus) {
+		s.State, s.Since, s.NextAttempt, s.Waiting = StateStopped, time.Now(), time.Time{}, false
+	})
+	failures := 0
+	for {
+		f.update(func(s *MailboxStatus) { s.State, s.Since, s.NextAttempt = StateConnecting, time.Now(), time.Time{} })
+		began := time.Now()
+		err := f.session(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(began) > healthyAfter {
+			failures = 0
+		}
+		failures++
+		wait := backoff.Delay(failures, f.ch.o.MinBackoff, f.ch.o.MaxBackoff)
+		f.log.Warn("email: mailbox failed; reconnecting", "err", err, "failures", failures, "retry_in", wait.Round(time.Millisecond))
+		f.update(func(s *MailboxStatus) {
+			s.State, s.Error, s.Failures, s.Since, s.NextAttempt = StateFailing, err.Error(), failures, time.Now(), time.Now().Add(wait)
+		})
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// session is one connection: log in, select, catch up, then wait for
+// mail and catch up again, until something fails or ctx ends.
+func (f *fetcher) session(ctx context.Context) error {
+	// The reader goroutine only signals: the work is done here.
+	wake := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	c, err := f.dial(&imapclient.Options{
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages != nil {
+					signal()
+				}
+			},
+		},
+		Dialer: &net.Dialer{Timeout: dialTimeout},
+	})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// Ending ctx ends whatever command is waiting.
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	if f.mb.OAuth != nil {
+		sc, err := f.mb.OAuth.client(f.mb.User, f.mb.Addr)
+		if err != nil {
+			return fmt.Errorf("login as %s: %w", f.mb.User, err)
+		}
+		if err := c.Authenticate(sc); err != nil {
+			return fmt.Errorf("login as %s: %w", f.mb.User, err)
+		}
+	} else if err := c.Login(f.mb.User, f.mb.Password).Wait(); err != nil {
+		return fmt.Errorf("login as %s: %w", f.mb.User, err)
+	}
+	sel, err := c.Select(f.mb.Folder, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("select %s: %w", f.mb.Folder, err)
+	}
+	cp, err := f.checkpoint(ctx, sel)
+	if err != nil {
+		return err
+	}
+	idle := !f.mb.Poll && c.Caps().Has(imap.CapIdle)
+	f.update(func(s *MailboxStatus) {
+		s.State, s.Error, s.Failures, s.Since, s.Idle = StateOK, "", 0, time.Now(), idle
+		s.UIDValidity, s.LastUID = cp.UIDValidity, cp.LastUID
+	})
+	f.log.Info("email: mailbox connected", "folder", f.mb.Folder, "uid_validity", cp.UIDValidity, "last_uid", cp.LastUID, "idle", idle)
+	resync := time.NewTicker(f.mb.Resync)
+	defer resync.Stop()
+	for {
+		if err := f.catchUp(ctx, c, &cp); err != nil {
+			return err
+		}
+		if idle {
+			err = f.idle(ctx, c, wake, resync.C)
+		} else {
+			err = f.poll(ctx, c, wake, resync.C)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// dial connects as the mailbox's Security says.
+func (f *fetcher) dial(o *imapclient.Options) (*imapclient.Client, error) {
+	o.TLSConfig = f.mb.TLSConfig
+	if o.TLSConfig == nil {
+		host, _, _ := net.SplitHostPort(f.mb.Addr)
+		o.TLSConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	}
+	var (
+		c   *imapclient.Client
+		err error
+	)
+	switch f.mb.Security {
+	case TLS:
+		c, err = imapclient.DialTLS(f.mb.Addr, o)
+	case StartTLS:
+		c, err = imapclient.DialStartTLS(f.mb.Addr, o)
+	default:
+		c, err = imapclient.DialInsecure(f.mb.Addr, o)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", f.mb.Addr, err)
+	}
+	return c, nil
+}
+
+// idle waits in IDLE until new mail is signalled, the resync is due,
+// the connection dies (IDLE's Wait returns on its own) or ctx ends.
+func (f *fetcher) idle(ctx context.Context, c *imapclient.Client, wake <-chan struct{}, resync <-chan time.Time) error {
+	cmd, err := c.Idle()
+	if err != nil {
+		return fmt.Errorf("idle: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	f.update(func(s *MailboxStatus) { s.Waiting = true })
+	defer f.update(func(s *MailboxStatus) { s.Waiting = false })
+	select {
+	case err := <-done:
+		// Nobody closed it: the connection ended.
+		return fmt.Errorf("idle ended: %w", errors.Join(err, errConnectionLost))
+	case <-wake:
+	case <-resync:
+	case <-ctx.Done():
+	}
+	if err := cmd.Close(); err != nil {
+		return fmt.Errorf("end idle: %w", err)
+	}
+	if err := <-done; err != nil {
+		return fmt.Errorf("idle: %w", err)
+	}
+	return ctx.Err()
+}
+
+// errConnectionLost explains an IDLE that ended by itself.
+var errConnectionLost = errors.New("connection lost")
+
+// poll waits PollInterval (or a signal, or the resync) and checks the
+// connection answers.
+func (f *fetcher) poll(ctx context.Context, c *imapclient.Client, wake <-chan struct{}, resync <-chan time.Time) error {
+	t := time.NewTimer(f.mb.PollInterval)
+	defer t.Stop()
+	f.update(func(s *MailboxStatus) { s.Waiting = true })
+	defer f.update(func(s *MailboxStatus) { s.Waiting = false })
+	select {
+	case <-t.C:
+	case <-wake:
+	case <-resync:
+	case <-c.Closed():
+		return errConnectionLost
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := c.Noop().Wait(); err != nil {
+		return fmt.Errorf("noop: %w", err)
+	}
+	return nil
+}
+
+// checkpoint is where this session starts: the stored checkpoint; for a
+// mailbox never read, the next UID (Start zero: only new mail) or every
+// message since Start; after a UIDVALIDITY change (the UIDs mean nothing
+// any more), every message since a little before the newest taken in,
+// deduplicated by Message-ID.
+func (f *fetcher) checkpoint(ctx context.Context, sel *imap.SelectData) (store.EmailCheckpoint, error) {
+	cp, found, err := f.ch.o.Store.EmailCheckpoint(ctx, f.mb.Name)
+	if err != nil {
+		return cp, fmt.Errorf("read checkpoint: %w", err)
+	}
+	switch {
+	case found && cp.UIDValidity == sel.UIDValidity:
+		return cp, nil
+	case found:
+		since := cp.Newest.Add(-resyncMargin)
+		if cp.Newest.IsZero() || !cp.Since.IsZero() && cp.Since.Before(since) {
+			since = cp.Since // nothing taken in yet, or a pass by date was under way
+		}
+		if since.IsZero() {
+			since = cp.UpdatedAt.Add(-resyncMargin)
+		}
+		f.log.Warn("email: UIDVALIDITY changed; reading again by date, deduplicated by Message-ID",
+			"old", cp.UIDValidity, "new", sel.UIDValidity, "since", since.Format(time.DateOnly))
+		return store.EmailCheckpoint{UIDValidity: sel.UIDValidity, Since: since, Newest: cp.Newest}, nil
+	case f.mb.Start.IsZero():
+		last := uint32(0)
+		if sel.UIDNext > 0 {
+			last = uint32(sel.UIDNext) - 1
+		}
+		cp = store.EmailCheckpoint{UIDValidity: sel.UIDValidity, LastUID: last}
+		if err := f.ch.o.Store.PutEmailCheckpoint(ctx, f.mb.Name, cp); err != nil {
+			return cp, fmt.Errorf("write checkpoint: %w", err)
+		}
+		f.log.Info("email: first connect; taking in mail from now on", "uid_next", sel.UIDNext)
+		return cp, nil
+	default:
+		f.log.Info("email: first connect; taking in mail since the start date", "start", f.mb.Start.Format(time.DateOnly))
+		return store.EmailCheckpoint{UIDValidity: sel.UIDValidity, Since: f.mb.Start}, nil
+	}
+}
+
+// catchUp takes in every message after the checkpoint, a batch at a
+// time: fetched, each committed (taken in), then the batch flagged or
+// moved, then the checkpoint advanced. A crash anywhere in between
+// replays the batch, which the messages' external ids make harmless.
+func (f *fetcher) catchUp(ctx context.Context, c *imapclient.Client, cp *store.EmailCheckpoint) error {
+	criteria := &imap.SearchCriteria{}
+	if cp.LastUID < math.MaxUint32 {
+		criteria.UID = []imap.UIDSet{{imap.UIDRange{Start: imap.UID(cp.LastUID + 1), Stop: 0}}}
+	}
+	criteria.Since = cp.Since
+	data, err := c.UIDSearch(criteria, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	var uids []imap.UID
+	for _, u := range data.AllUIDs() {
+		// "n:*" matches the last message even when its UID is below n.
+		if uint32(u) > cp.LastUID {
+			uids = append(uids, u)
+		}
+	}
+	slices.Sort(uids)
+	for len(uids) > 0 {
+		n := min(len(uids), batchSize)
+		if err := f.batch(ctx, c, cp, uids[:n]); err != nil {
+			return err
+		}
+		uids = uids[n:]
+	}
+	if !cp.Since.IsZero() {
+		// The pass by date is done: from here on, by UID.
+		cp.Since = time.Time{}
+		if err := f.ch.o.Store.PutEmailCheckpoint(ctx, f.mb.Name, *cp); err != nil {
+			return fmt.Errorf("write checkpoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// batch takes in the messages of uids (ascending).
+func (f *fetcher) batch(ctx context.Context, c *imapclient.Client, cp *store.EmailCheckpoint, uids []imap.UID) error {
+	sizes, err := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true}).Collect()
+	if err != nil {
+		return fmt.Errorf("fetch sizes: %w", err)
+	}
+	slices.SortFunc(sizes, func(a, b *imapclient.FetchMessageBuffer) int { return cmp.Compare(a.UID, b.UID) })
+	var done []imap.UID
+	for len(sizes) > 0 {
+		// Bodies a few at a time, up to batchBytes; an oversized
+		// message alone, by its header only.
+		var whole, headerOnly []imap.UID
+		total := int64(0)
+		k := 0
+		for ; k < len(sizes); k++ {
+			m := sizes[k]
+			if m.RFC822Size > f.ch.o.MaxMessageBytes {
+				headerOnly = append(headerOnly, m.UID)
+				continue
+			}
+			if total > 0 && total+m.RFC822Size > batchBytes {
+				break
+			}
+			total += m.RFC822Size
+			whole = append(whole, m.UID)
+		}
+		got := map[imap.UID][]byte{}
+		for _, part := range []struct {
+			uids    []imap.UID
+			section *imap.FetchItemBodySection
+		}{
+			{whole, &imap.FetchItemBodySection{Peek: true}},
+			{headerOnly, &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}},
+		} {
+			if len(part.uids) == 0 {
+				continue
+			}
+			msgs, err := c.Fetch(imap.UIDSetNum(part.uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{part.section}}).Collect()
+			if err != nil {
+				return fmt.Errorf("fetch bodies: %w", err)
+			}
+			for _, m := range msgs {
+				if len(m.BodySection) > 0 {
+					got[m.UID] = m.BodySection[0].Bytes
+				}
+			}
+		}
+		for _, m := range sizes[:k] {
+			raw, ok := got[m.UID]
+			if !ok {
+				// Expunged since its size came, or the server did not
+				// answer for it: never skipped past; the next session
+				// searches again and finds it, or not.
+				return fmt.Errorf("fetch bodies: no body of UID %d", m.UID)
+			}
+			in := fetched{uid: uint32(m.UID), raw: raw, size: m.RFC822Size, internalDate: m.InternalDate,
+				headerOnly: m.RFC822Size > f.ch.o.MaxMessageBytes}
+			if err := f.take(ctx, in); err != nil {
+				return fmt.Errorf("take in UID %d: %w", m.UID, err)
+			}
+			done = append(done, m.UID)
+			if m.InternalDate.After(cp.Newest) {
+				cp.Newest = m.InternalDate
+			}
+		}
+		sizes = sizes[k:]
+	}
+	if len(done) > 0 {
+		if err := f.after(c, done); err != nil {
+			return err
+		}
+	}
+	cp.LastUID = uint32(uids[len(uids)-1])
+	if err := f.ch.o.Store.PutEmailCheckpoint(ctx, f.mb.Name, *cp); err != nil {
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	f.update(func(s *MailboxStatus) {
+		s.LastUID, s.UIDValidity, s.Taken = cp.LastUID, cp.UIDValidity, s.Taken+int64(len(done))
+	})
+	return nil
+}
+
+// after flags or moves the messages taken in, once they are committed.
+func (f *fetcher) after(c *imapclient.Client, uids []imap.UID) error {
+	set := imap.UIDSetNum(uids...)
+	if f.mb.MoveTo != "" {
+		if _, err := c.Move(set, f.mb.MoveTo).Wait(); err != nil {
+			return fmt.Errorf("move to %s: %w", f.mb.MoveTo, err)
+		}
+		return nil
+	}
+	if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {
+		return fmt.Errorf("flag seen: %w", err)
+	}
+	return nil
+}

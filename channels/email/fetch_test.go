@@ -1,0 +1,235 @@
+package email
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/switchboard/switchboard/store"
+)
+
+// backlog is n messages from n customers.
+func backlog(from, n int) []string {
+	var out []string
+	for i := from; i < from+n; i++ {
+		out = append(out, mkMail(fmt.Sprintf("m%d@customer.example", i), fmt.Sprintf("c%d@customer.example", i),
+			fmt.Sprintf("Question %d", i), fmt.Sprintf("Body %d", i)))
+	}
+	return out
+}
+
+// checkOnce fails unless the store holds exactly one contact per
+// message of want (by Message-ID), and nothing else.
+func (e *env) checkOnce(want int) {
+	e.t.Helper()
+	cs := e.emailContacts()
+	seen := map[string]bool{}
+	for _, c := range cs {
+		for _, m := range e.messages(c.ID) {
+			if seen[m.ExternalID] {
+				e.t.Errorf("message %s stored twice", m.ExternalID)
+			}
+			seen[m.ExternalID] = true
+		}
+	}
+	if len(cs) != want || len(seen) != want {
+		e.t.Errorf("got %d contacts with %d messages, want %d of each", len(cs), len(seen), want)
+	}
+}
+
+func TestBacklogExactlyOnce(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(0, 60)...)
+	e := newEnv(t)
+	e.start(nil, srv.mailbox("support"))
+	e.waitUID("support", 60)
+	e.checkOnce(60)
+	flags := flagsOf(t, srv.addr, srv.user, srv.pass, "Support")
+	for uid, fl := range flags {
+		if !slices.Contains(fl, imap.FlagSeen) {
+			t.Errorf("UID %d not flagged \\Seen after its commit: %v", uid, fl)
+		}
+	}
+	c := e.emailContacts()[0]
+	if c.Queue != "support" || c.Customer.Email == "" || c.Customer.Verified || c.Subject == "" {
+		t.Errorf("contact: got %+v, want queue support, the sender's address as a claim, the subject", c)
+	}
+
+	// New mail while the channel runs, in IDLE. (go-imap's server
+	// tells an IDLE of the updates that arrive while it runs, not of
+	// those queued before it began: wait for it, and append one message
+	// at a time, each an update that brings those before it.)
+	e.waitStatus("support", func(s MailboxStatus) bool { return s.Waiting && s.Idle })
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(60, 5)...)
+	e.waitUID("support", 65)
+	e.checkOnce(65)
+}
+
+// A crash after the commits but before the checkpoint (or the flags):
+// the next start reads the same messages again and stores none twice.
+func TestReplayFromOlderCheckpoint(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(0, 30)...)
+	e := newEnv(t)
+	ch := e.start(nil, srv.mailbox("support"))
+	s := e.waitUID("support", 30)
+	ch.Close()
+	// Back to before the backlog: as if none of it had been
+	// checkpointed.
+	if err := e.db.PutEmailCheckpoint(context.Background(), "support", store.EmailCheckpoint{UIDValidity: s.UIDValidity, LastUID: 0}); err != nil {
+		t.Fatal(err)
+	}
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(30, 3)...)
+	e.start(nil, srv.mailbox("support"))
+	e.waitUID("support", 33)
+	e.checkOnce(33)
+}
+
+func TestFirstConnectFromNow(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(0, 10)...)
+	e := newEnv(t)
+	mb := srv.mailbox("support")
+	mb.Start = time.Time{}
+	mb.Poll, mb.PollInterval = true, 20*time.Millisecond
+	e.start(nil, mb)
+	e.waitStatus("support", func(s MailboxStatus) bool { return s.Waiting })
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(10, 1)...)
+	e.waitUID("support", 11)
+	cs := e.emailContacts()
+	if len(cs) != 1 || cs[0].Subject != "Question 10" {
+		t.Fatalf("got %d contacts (%v), want only the one that arrived after the first connect", len(cs), cs)
+	}
+}
+
+func TestConnectionDropsMidBacklog(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(0, 200)...)
+	e := newEnv(t)
+	e.start(nil, srv.mailbox("support"))
+	// Drop every connection as soon as some of the backlog is in, and
+	// again once more is.
+	e.waitUID("support", 25)
+	srv.dropConnections()
+	e.waitStatus("support", func(s MailboxStatus) bool { return s.State == StateFailing })
+	e.waitUID("support", 100)
+	srv.dropConnections()
+	e.waitUID("support", 200)
+	e.checkOnce(200)
+}
+
+func TestPollingWithoutIdle(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	e := newEnv(t)
+	mb := srv.mailbox("support")
+	mb.Poll, mb.PollInterval = true, 20*time.Millisecond
+	e.start(nil, mb)
+	s := e.waitStatus("support", func(s MailboxStatus) bool { return s.State == StateOK })
+	if s.Idle {
+		t.Errorf("status says IDLE with Poll set")
+	}
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(0, 3)...)
+	e.waitUID("support", 3)
+	e.checkOnce(3)
+}
+
+func TestUIDValidityChange(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	first := backlog(0, 10)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", first...)
+	e := newEnv(t)
+	ch := e.start(nil, srv.mailbox("support"))
+	before := e.waitUID("support", 10)
+	ch.Close()
+	// The server rebuilds the folder: the same messages under new UIDs
+	// and a new UIDVALIDITY, and two new ones.
+	if err := srv.mem.Delete("Support"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.mem.Create("Support", nil); err != nil {
+		t.Fatal(err)
+	}
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", append(first, backlog(10, 2)...)...)
+	e.start(nil, srv.mailbox("support"))
+	after := e.waitUID("support", 12)
+	if after.UIDValidity == before.UIDValidity {
+		t.Fatalf("UIDVALIDITY did not change (%d); the test proves nothing", after.UIDValidity)
+	}
+	e.checkOnce(12)
+}
+
+func TestMoveAfterIntake(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(0, 4)...)
+	e := newEnv(t)
+	mb := srv.mailbox("support")
+	mb.MoveTo = "Done"
+	e.start(nil, mb)
+	e.waitUID("support", 4)
+	if left := flagsOf(t, srv.addr, srv.user, srv.pass, "Support"); len(left) != 0 {
+		t.Errorf("%d messages left in Support, want all moved", len(left))
+	}
+	if moved := flagsOf(t, srv.addr, srv.user, srv.pass, "Done"); len(moved) != 4 {
+		t.Errorf("%d messages in Done, want 4", len(moved))
+	}
+	e.checkOnce(4)
+}
+
+func TestWrongPasswordDoesNotStopOthers(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(0, 3)...)
+	e := newEnv(t)
+	bad := srv.mailbox("sales")
+	bad.Password = "wrong-password"
+	bad.Queue = "sales"
+	e.start(nil, srv.mailbox("support"), bad)
+	s := e.waitStatus("sales", func(s MailboxStatus) bool { return s.State == StateFailing && s.Failures >= 2 })
+	if !strings.Contains(s.Error, "login") || strings.Contains(s.Error, "wrong-password") {
+		t.Errorf("failing status: got %q, want the login's failure without the password", s.Error)
+	}
+	e.waitUID("support", 3)
+	e.checkOnce(3)
+	for _, st := range e.ch.Status() {
+		if st.Name == "support" && st.State != StateOK {
+			t.Errorf("support: got %s, want ok while sales fails", st.State)
+		}
+	}
+}
+
+// The same Message-ID in two mailboxes is one message when they are one
+// desk, and one in each when they are not.
+func TestDesks(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	if err := srv.mem.Create("Other", nil); err != nil {
+		t.Fatal(err)
+	}
+	same := mkMail("cc-both@customer.example", "ada@customer.example", "To both", "Hello")
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", same)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Other", same)
+	for _, tc := range []struct {
+		name         string
+		desk1, desk2 string
+		want         int
+	}{
+		{"one-desk", "support", "support", 1},
+		{"two-desks", "", "", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			a, b := srv.mailbox("a"), srv.mailbox("b")
+			b.Folder = "Other"
+			a.Desk, b.Desk = tc.desk1, tc.desk2
+			e.start(nil, a, b)
+			e.waitUID("a", 1)
+			e.waitUID("b", 1)
+			if n := len(e.emailContacts()); n != tc.want {
+				t.Errorf("got %d contacts, want %d", n, tc.want)
+			}
+		})
+	}
+}

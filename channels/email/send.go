@@ -1,0 +1,304 @@
+package email
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/switchboard/switchboard/outbox"
+	"github.com/switchboard/switchboard/router"
+)
+
+// smtpTimeout bounds each SMTP command; the outbox bounds the attempt.
+const smtpTimeout = 30 * time.Second
+
+// SMTP is the submission server replies go through.
+type SMTP struct {
+	Addr     string // host:port
+	Security Security
+	// TLSConfig is used for TLS and StartTLS; nil verifies the server
+	// against the system's roots.
+	TLSConfig *tls.Config
+	// User and Password authenticate with PLAIN (only over TLS or
+	// StartTLS, or Plain to loopback); empty User sends without auth.
+	User, Password string
+	// OAuth, when set, authenticates User with an OAuth 2.0 token
+	// instead of Password.
+	OAuth *OAuth
+}
+
+// From is who a queue's replies come from.
+type From struct {
+	Address string
+	Name    string
+	// Signature ends the text of every reply.
+	Signature string
+}
+
+// MessageStore reads a contact's conversation, for the thread headers
+// of a reply; *store.DB implements it.
+type MessageStore interface {
+	Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error)
+}
+
+// SenderOptions configure NewSender. SMTP.Addr, Domain, Store and a
+// From for every queue that replies (or Default) are required.
+type SenderOptions struct {
+	SMTP   SMTP
+	Domain string
+	// Queues are the From of each queue; Default that of the others.
+	Queues  map[string]From
+	Default From
+	Store   MessageStore
+}
+
+// Sender delivers agents' replies on email contacts as threaded mail
+// over SMTP: the outbox's Sender for router.ChannelEmail. It is safe for
+// concurrent use.
+type Sender struct {
+	o SenderOptions
+}
+
+var _ outbox.Sender = (*Sender)(nil)
+
+// NewSender checks o.
+func NewSender(o SenderOptions) (*Sender, error) {
+	if o.SMTP.Addr == "" || o.Domain == "" || o.Store == nil {
+		return nil, errors.New("email: sender options: SMTP.Addr, Domain and Store are required")
+	}
+	return &Sender{o: o}, nil
+}
+
+// Send sends o's message to the contact's customer, threaded under the
+// conversation's last message from them. A 5xx answer, a customer
+// without an address or a queue without a From wrap
+// outbox.ErrPermanent; other failures are retried by the outbox.
+func (s *Sender) Send(ctx context.Context, o outbox.Outbound) (router.DeliveryStatus, error) {
+	raw, rcpts, from, err := s.compose(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	if err := s.submit(ctx, from, rcpts, raw); err != nil {
+		return "", err
+	}
+	return router.DeliverySent, nil
+}
+
+// compose writes the message of o (headers, text and HTML parts) and
+// returns it with its recipients: the customer, then the Cc of the
+// customer's last mail, less the customer and our own addresses.
+func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, rcpts []string, from string, err error) {
+	c, m := o.Contact, o.Message
+	to := c.Customer.Email
+	if !validEmail(to) {
+		return nil, nil, "", fmt.Errorf("%w: the customer has no email address", outbox.ErrPermanent)
+	}
+	f, ok := s.o.Queues[c.Queue]
+	if !ok {
+		f = s.o.Default
+	}
+	if f.Address == "" {
+		return nil, nil, "", fmt.Errorf("%w: queue %s has no email address to send from", outbox.ErrPermanent, c.Queue)
+	}
+	msgs, err := s.o.Store.Messages(ctx, c.ID, 0, 10000)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("email: read conversation: %w", err)
+	}
+	var h mail.Header
+	h.SetDate(m.At)
+	if m.At.IsZero() {
+		h.SetDate(time.Now())
+	}
+	h.SetAddressList("From", []*mail.Address{{Name: f.Name, Address: f.Address}})
+	h.SetAddressList("To", []*mail.Address{{Name: c.Customer.Name, Address: to}})
+	h.SetMessageID(OutboundID(s.o.Domain, c.ID, m.Seq))
+	inReplyTo, refs, cc := threadOf(msgs, m.Seq)
+	rcpts = []string{to}
+	if ccs := keepCc(cc, to, s.o); len(ccs) > 0 {
+		h.SetAddressList("Cc", ccs)
+		for _, a := range ccs {
+			rcpts = append(rcpts, a.Address)
+		}
+	}
+	if inReplyTo != "" {
+		h.SetMsgIDList("In-Reply-To", []string{inReplyTo})
+		h.SetMsgIDList("References", refs)
+	}
+	h.SetSubject(replySubject(c.Subject, c.ID))
+	if m.AuthorKind == router.AuthorSystem {
+		h.Set("Auto-Submitted", "auto-replied") // RFC 3834: no answer to this
+	}
+	text := m.Body
+	if f.Signature != "" {
+		text += "\n\n-- \n" + f.Signature
+	}
+	body := m.HTML
+	if body == "" {
+		body = "<p>" + strings.ReplaceAll(html.EscapeString(m.Body), "\n", "<br>\n") + "</p>"
+	}
+	if f.Signature != "" {
+		body += "\n<p>-- <br>\n" + strings.ReplaceAll(html.EscapeString(f.Signature), "\n", "<br>\n") + "</p>"
+	}
+	var buf bytes.Buffer
+	w, err := mail.CreateInlineWriter(&buf, h)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("email: compose: %w", err)
+	}
+	for _, p := range []struct{ typ, body string }{{"text/plain", text}, {"text/html", body}} {
+		var ph mail.InlineHeader
+		ph.SetContentType(p.typ, map[string]string{"charset": "utf-8"})
+		pw, err := w.CreatePart(ph)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("email: compose: %w", err)
+		}
+		if _, err := io.WriteString(pw, p.body); err != nil {
+			return nil, nil, "", fmt.Errorf("email: compose: %w", err)
+		}
+		if err := pw.Close(); err != nil {
+			return nil, nil, "", fmt.Errorf("email: compose: %w", err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, nil, "", fmt.Errorf("email: compose: %w", err)
+	}
+	return buf.Bytes(), rcpts, f.Address, nil
+}
+
+// keepCc is the customer's Cc as a reply keeps it: without the customer
+// and without our own queues' addresses (the mailbox itself).
+func keepCc(cc []string, to string, o SenderOptions) []*mail.Address {
+	ours := map[string]bool{strings.ToLower(to): true, strings.ToLower(o.Default.Address): true}
+	for _, f := range o.Queues {
+		ours[strings.ToLower(f.Address)] = true
+	}
+	var out []*mail.Address
+	for _, c := range cc {
+		a, err := mail.ParseAddress(c)
+		if err != nil || ours[strings.ToLower(a.Address)] {
+			continue
+		}
+		ours[strings.ToLower(a.Address)] = true
+		out = append(out, a)
+	}
+	return out
+}
+
+// threadOf returns the Message-ID the reply answers (the customer's
+// last message before seq), the References (that message's, then its
+// id) and its Cc; empty when no inbound message came by email.
+func threadOf(msgs []router.Message, seq int) (string, []string, []string) {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if m.Seq >= seq || m.Direction != "in" {
+			continue
+		}
+		id, ok := messageIDOf(m.ExternalID)
+		if !ok {
+			continue
+		}
+		refs := append(append([]string(nil), m.References...), id)
+		if len(refs) > maxRefs {
+			refs = refs[len(refs)-maxRefs:]
+		}
+		return id, refs, m.Cc
+	}
+	return "", nil, nil
+}
+
+// messageIDOf returns the Message-ID of an external id made by
+// ExternalID; a synthetic key is no Message-ID.
+func messageIDOf(externalID string) (string, bool) {
+	rest, ok := strings.CutPrefix(externalID, "email:")
+	if !ok {
+		return "", false
+	}
+	_, id, ok := strings.Cut(rest, ":")
+	if !ok || id == "" || strings.HasPrefix(id, "synthetic:") {
+		return "", false
+	}
+	return id, true
+}
+
+// replySubject is "Re: subject [#TOKEN]", each part once.
+func replySubject(subject, contactID string) string {
+	s := strings.TrimSpace(subject)
+	if s == "" {
+		s = "Your request"
+	}
+	if l := strings.ToLower(s); !strings.HasPrefix(l, "re:") && !strings.HasPrefix(l, "aw:") {
+		s = "Re: " + s
+	}
+	if tok := SubjectToken(contactID); !strings.Contains(s, tok) {
+		s += " " + tok
+	}
+	return s
+}
+
+// submit hands raw to the SMTP server.
+func (s *Sender) submit(ctx context.Context, from string, rcpts []string, raw []byte) error {
+	d := net.Dialer{Timeout: smtpTimeout}
+	conn, err := d.DialContext(ctx, "tcp", s.o.SMTP.Addr)
+	if err != nil {
+		return fmt.Errorf("email: connect to %s: %w", s.o.SMTP.Addr, err)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	cfg := s.o.SMTP.TLSConfig
+	if cfg == nil {
+		host, _, _ := net.SplitHostPort(s.o.SMTP.Addr)
+		cfg = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	}
+	var c *smtp.Client
+	switch s.o.SMTP.Security {
+	case TLS:
+		c = smtp.NewClient(tls.Client(conn, cfg))
+	case StartTLS:
+		if c, err = smtp.NewClientStartTLS(conn, cfg); err != nil {
+			conn.Close()
+			return fmt.Errorf("email: starttls with %s: %w", s.o.SMTP.Addr, err)
+		}
+	default:
+		c = smtp.NewClient(conn)
+	}
+	defer c.Close()
+	c.CommandTimeout, c.SubmissionTimeout = smtpTimeout, smtpTimeout
+	switch {
+	case s.o.SMTP.OAuth != nil:
+		sc, err := s.o.SMTP.OAuth.client(s.o.SMTP.User, s.o.SMTP.Addr)
+		if err != nil {
+			return fmt.Errorf("email: authenticate: %w", err)
+		}
+		if err := c.Auth(sc); err != nil {
+			return smtpError("authenticate", err)
+		}
+	case s.o.SMTP.User != "":
+		if err := c.Auth(sasl.NewPlainClient("", s.o.SMTP.User, s.o.SMTP.Password)); err != nil {
+			return smtpError("authenticate", err)
+		}
+	}
+	if err := c.SendMail(from, rcpts, bytes.NewReader(raw)); err != nil {
+		return smtpError("send", err)
+	}
+	_ = c.Quit() // accepted already: DATA was answered
+	return nil
+}
+
+// smtpError wraps outbox.ErrPermanent for a 5xx answer.
+func smtpError(step string, err error) error {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) && se.Code >= 500 && se.Code < 600 {
+		return fmt.Errorf("%w: email: %s: %d %s", outbox.ErrPermanent, step, se.Code, se.Message)
+	}
+	return fmt.Errorf("email: %s: %w", step, err)
+}

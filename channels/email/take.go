@@ -1,0 +1,260 @@
+package email
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+)
+
+// fetched is a message as read from the mailbox.
+type fetched struct {
+	uid          uint32
+	raw          []byte // the whole message, or its header when headerOnly
+	size         int64
+	internalDate time.Time
+	headerOnly   bool // over Options.MaxMessageBytes
+}
+
+// ExternalID is the key a message of desk is stored under
+// (router.Message.ExternalID): one message per desk and Message-ID (or
+// synthetic key), forever.
+func ExternalID(desk, key string) string { return "email:" + desk + ":" + key }
+
+// take takes one message in: parsed, joined to its conversation or made
+// a new contact, committed. An error means nothing may be assumed stored
+// and the message must be taken in again (the session ends and the
+// mailbox reconnects); a message that cannot be read or that the router
+// refuses is still taken in, with the reason shown, never dropped.
+func (f *fetcher) take(ctx context.Context, in fetched) error {
+	m, err := Parse(in.raw)
+	if err != nil {
+		f.log.Warn("email: unreadable message kept raw", "uid", in.uid, "size", in.size, "err", err)
+		m = unreadable(in.raw, err)
+	}
+	if in.headerOnly {
+		m.Text = fmt.Sprintf("(This email of %d bytes is over the limit of %d: only its header was read. The whole message stays in the mailbox %s, folder %s.)",
+			in.size, f.ch.o.MaxMessageBytes, f.mb.Name, f.mb.Folder)
+		m.Problems = append(m.Problems, "over the size limit; header only")
+		f.log.Warn("email: message over the size limit taken in by its header", "uid", in.uid, "size", in.size)
+	}
+	msg := f.message(m, in)
+	if len(m.Problems) > 0 {
+		f.log.Info("email: message read with problems", "uid", in.uid, "key", m.Key, "problems", strings.Join(m.Problems, "; "))
+	}
+	id, err := f.thread(ctx, m)
+	if err != nil {
+		return err
+	}
+	if id != "" {
+		_, _, _, err := f.ch.o.Intake.Message(ctx, id, msg)
+		switch router.CodeOf(err) {
+		case "":
+			if err == nil {
+				err = f.bounced(ctx, m)
+			}
+			return err // nil, or the router or store failing: again later
+		case router.CodeNoContact, router.CodeLimit:
+			// Gone, or full: a contact of its own instead.
+			f.log.Info("email: reply starts a new contact", "uid", in.uid, "joined", id, "err", err)
+		case router.CodeInvalid:
+			f.log.Warn("email: router refused the message; kept with the reason", "uid", in.uid, "err", err)
+			msg = f.quarantine(msg, err)
+			if _, _, _, err := f.ch.o.Intake.Message(ctx, id, msg); router.CodeOf(err) != router.CodeNoContact {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+	c, created, err := f.ch.o.Intake.Contact(ctx, f.newContact(m, msg))
+	if router.CodeOf(err) == router.CodeInvalid {
+		f.log.Warn("email: router refused the contact; kept with the reason", "uid", in.uid, "err", err)
+		msg = f.quarantine(msg, err)
+		c, created, err = f.ch.o.Intake.Contact(ctx, f.newContact(m, msg))
+	}
+	if err != nil || f.ch.ack == nil || Automatic(m) != "" {
+		return err
+	}
+	if !created {
+		// A replay: acknowledge only the contact this message started.
+		stored, found, err := f.ch.o.Store.MessageByExternalID(ctx, msg.ExternalID)
+		if err != nil || !found || stored.Seq != 1 || stored.ContactID != c.ID {
+			return err
+		}
+	}
+	if err := f.ch.ack.acknowledge(ctx, c, f.mb.Queue, m, created); err != nil {
+		f.log.Warn("email: acknowledgement not sent", "uid", in.uid, "contact", c.ID, "err", err)
+	}
+	return nil
+}
+
+// bounced marks the message of ours that m, a delivery report, says
+// failed: its delivery becomes failed with the report's status, once m
+// is committed (a replay records it again, harmlessly).
+func (f *fetcher) bounced(ctx context.Context, m *Mail) error {
+	r := m.Report
+	if r == nil || r.Action != "failed" || f.ch.o.Deliveries == nil {
+		return nil
+	}
+	contactID, seq, ok := ParseOutboundID(f.ch.o.Domain, r.OriginalID)
+	if !ok || seq < 1 {
+		return nil
+	}
+	reason := strings.TrimSpace("bounced: " + r.Status + " " + r.Diagnostic)
+	err := f.ch.o.Deliveries.RecordDelivery(ctx, router.OutboxEntry{ContactID: contactID, Seq: seq},
+		&router.Delivery{Status: router.DeliveryFailed, Reason: truncate(reason, 500), Attempts: 1})
+	if router.CodeOf(err) == router.CodeInvalid {
+		f.log.Warn("email: a bounce names no message of ours", "original", r.OriginalID, "err", err)
+		return nil
+	}
+	return err
+}
+
+// unreadable is what is shown of a message Parse refused.
+func unreadable(raw []byte, err error) *Mail {
+	sum := sha256.Sum256(raw)
+	return &Mail{Key: "synthetic:" + hex.EncodeToString(sum[:16]), Subject: "(unreadable email)",
+		Text:     "(This email could not be read: " + err.Error() + ". It is kept as message.eml.)",
+		Problems: []string{err.Error()}, Header: map[string][]string{}}
+}
+
+// message is m as the router's message, its files kept.
+func (f *fetcher) message(m *Mail, in fetched) router.Message {
+	msg := router.Message{Direction: "in", AuthorKind: router.AuthorCustomer, Author: m.From.Address, AuthorName: m.From.Name,
+		Subject: m.Subject, HTML: m.HTML, ExternalID: ExternalID(f.mb.desk(), m.Key), To: recipients(m.To), Cc: recipients(m.Cc)}
+	for _, r := range append(append([]string(nil), m.References...), m.InReplyTo...) {
+		if !containsString(msg.References, r) {
+			msg.References = append(msg.References, r)
+		}
+	}
+	if len(msg.References) > maxRefs {
+		msg.References = msg.References[len(msg.References)-maxRefs:]
+	}
+	notes := append([]string(nil), m.Problems...)
+	if why := Automatic(m); why != "" {
+		notes = append(notes, "automatic mail ("+why+"): no automatic answer")
+	}
+	if m.Report != nil && m.Report.Action != "" {
+		notes = append(notes, fmt.Sprintf("delivery report: %s %s %s", m.Report.Action, m.Report.Status, m.Report.Diagnostic))
+	}
+	msg.Attachments, notes = f.keepFiles(m, in, notes)
+	msg.Body = m.Text
+	if msg.Body == "" {
+		msg.Body = "(no text)"
+	}
+	if len(notes) > 0 {
+		msg.Body = truncate(msg.Body, MaxBodyBytes-2048) + "\n\n[switchboard: " + truncate(strings.Join(notes, "; "), 1800) + "]"
+	}
+	return msg
+}
+
+// quarantine strips msg down to what the router always takes, with the
+// reason it refused the rest; the raw message stays attached.
+func (f *fetcher) quarantine(msg router.Message, refused error) router.Message {
+	q := router.Message{Direction: "in", AuthorKind: router.AuthorCustomer, Author: truncate(msg.Author, 320),
+		ExternalID: msg.ExternalID, Subject: truncate(msg.Subject, 200)}
+	for _, a := range msg.Attachments {
+		if a.Name == rawName {
+			q.Attachments = append(q.Attachments, a)
+		}
+	}
+	q.Body = "(This email was refused as written: " + truncate(refused.Error(), 500) + ". It is kept as message.eml.)\n\n" + truncate(msg.Body, 8<<10)
+	return q
+}
+
+// newContact is the contact m starts.
+func (f *fetcher) newContact(m *Mail, msg router.Message) router.NewContact {
+	cu := router.Customer{Name: truncate(m.From.Name, 200), Email: m.From.Address}
+	if cu.Email != "" && Verified(m, f.ch.o.AuthservID) {
+		cu.Verified = true
+	}
+	if !validEmail(cu.Email) {
+		cu.Email = ""
+	}
+	return router.NewContact{Channel: router.ChannelEmail, Queue: f.mb.Queue, Customer: cu, Subject: msg.Subject,
+		Body: msg.Body, First: msg}
+}
+
+// rawName is the name the raw message is kept under.
+const rawName = "message.eml"
+
+// keepFiles puts the raw message and m's files in Options.Files, within
+// the limits; what is not kept is noted.
+func (f *fetcher) keepFiles(m *Mail, in fetched, notes []string) ([]router.Attachment, []string) {
+	files := f.ch.o.Files
+	if files == nil {
+		return nil, notes
+	}
+	var out []router.Attachment
+	if !in.headerOnly {
+		if sha, size, err := files.Put(bytes.NewReader(in.raw)); err == nil {
+			out = append(out, router.Attachment{Name: rawName, Type: "message/rfc822", Size: size, SHA256: sha})
+		} else {
+			notes = append(notes, fmt.Sprintf("raw message not kept (%v); it stays in the mailbox", err))
+		}
+	}
+	total := int64(0)
+	for _, file := range m.Files {
+		size := int64(len(file.Data))
+		switch {
+		case len(out) >= 50:
+			notes = append(notes, fmt.Sprintf("%s not kept: too many attachments", file.Name))
+			continue
+		case f.ch.o.MaxAttachmentBytes > 0 && total+size > f.ch.o.MaxAttachmentBytes:
+			notes = append(notes, fmt.Sprintf("%s (%d bytes) not kept: the attachments of one message are limited to %d bytes; it is in message.eml", file.Name, size, f.ch.o.MaxAttachmentBytes))
+			continue
+		}
+		sha, n, err := files.Put(bytes.NewReader(file.Data))
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s (%d bytes) not kept: %v; it is in message.eml", file.Name, size, err))
+			continue
+		}
+		total += n
+		name := file.Name
+		if file.ContentID != "" {
+			name = "cid:" + file.ContentID + " " + name
+		}
+		out = append(out, router.Attachment{Name: truncate(name, 400), Type: truncate(file.Type, 100), Size: n, SHA256: sha})
+	}
+	return out, notes
+}
+
+// recipients are addrs as the router keeps them, at most maxRecipients.
+func recipients(addrs []Address) []string {
+	var out []string
+	for _, a := range addrs {
+		if a.Address == "" {
+			continue
+		}
+		out = append(out, truncate(a.String(), 400))
+		if len(out) == maxRecipients {
+			break
+		}
+	}
+	return out
+}
+
+// maxRecipients bounds the To and the Cc of a message kept.
+const maxRecipients = 40
+
+func containsString(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// validEmail reports whether s looks like an address the customers
+// package may keep.
+func validEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-1 && len(s) <= 254 && !strings.ContainsAny(s, " \t\r\n<>")
+}

@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestEmailCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if _, found, err := db.EmailCheckpoint(ctx, "support"); err != nil || found {
+		t.Fatalf("EmailCheckpoint of a mailbox never read: found %v, err %v; want false, nil", found, err)
+	}
+	since := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	for _, cp := range []EmailCheckpoint{
+		{UIDValidity: 7, LastUID: 12, Since: since, Newest: since.Add(time.Minute)},
+		{UIDValidity: 4294967295, LastUID: 4294967295, Since: since.Add(time.Hour)}, // the largest UIDs IMAP has
+	} {
+		if err := db.PutEmailCheckpoint(ctx, "support", cp); err != nil {
+			t.Fatalf("PutEmailCheckpoint: %v", err)
+		}
+		got, found, err := db.EmailCheckpoint(ctx, "support")
+		if err != nil || !found {
+			t.Fatalf("EmailCheckpoint: found %v, err %v", found, err)
+		}
+		if got.UIDValidity != cp.UIDValidity || got.LastUID != cp.LastUID || !got.Since.Equal(cp.Since) || !got.Newest.Equal(cp.Newest) || got.UpdatedAt.IsZero() {
+			t.Errorf("got %+v, want %+v with UpdatedAt set", got, cp)
+		}
+	}
+	if _, found, _ := db.EmailCheckpoint(ctx, "sales"); found {
+		t.Errorf("another mailbox's checkpoint found; want each mailbox its own")
+	}
+}
+
+func TestEmailRefreshToken(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if _, found, err := db.EmailRefreshToken(ctx, "mailbox:support"); err != nil || found {
+		t.Fatalf("none stored: found %v, err %v", found, err)
+	}
+	for _, tok := range []string{"rt-1", "rt-2"} {
+		if err := db.PutEmailRefreshToken(ctx, "mailbox:support", tok); err != nil {
+			t.Fatal(err)
+		}
+		if got, found, err := db.EmailRefreshToken(ctx, "mailbox:support"); err != nil || !found || got != tok {
+			t.Errorf("got %q %v %v, want %q", got, found, err, tok)
+		}
+	}
+	if _, found, _ := db.EmailRefreshToken(ctx, "smtp"); found {
+		t.Error("another name's token found")
+	}
+}
