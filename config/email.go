@@ -330,23 +330,7 @@ func (v *validator) email() {
 		if m.Desk != "" {
 			v.name(p+".desk", m.Desk, "desk name")
 		}
-		if m.Host == "" || strings.ContainsAny(m.Host, " /") {
-			v.errf(p+".host", "%q (want the IMAP server's host name, such as \"imap.example.com\")", m.Host)
-		}
-		if m.Port < 1 || m.Port > 65535 {
-			v.errf(p+".port", "%d (want 1 to 65535, such as 993)", m.Port)
-		}
-		switch m.Security {
-		case SecurityTLS, SecurityStartTLS:
-		case SecurityPlain:
-			if !m.AllowPlaintext {
-				v.errf(p+".security", "plain sends the password unencrypted (want tls or starttls; plain only with allow_plaintext: true, for tests)")
-			} else if ip := net.ParseIP(m.Host); m.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-				v.errf(p+".security", "plain to %s, which is not a loopback address (want tls or starttls)", m.Host)
-			}
-		default:
-			v.errf(p+".security", "unknown security %q (want tls, starttls or plain)", m.Security)
-		}
+		v.server(p, m.Host, m.Port, m.Security, m.AllowPlaintext, "the IMAP server's host name, such as \"imap.example.com\"", 993, "the password")
 		if m.User == "" {
 			v.errf(p+".user", "empty (want the IMAP login, such as \"support@example.com\")")
 		}
@@ -397,23 +381,7 @@ func (v *validator) email() {
 // smtp checks the SMTP server of replies.
 func (v *validator) smtp(s SMTP) {
 	const p = "email.smtp"
-	if s.Host == "" || strings.ContainsAny(s.Host, " /") {
-		v.errf(p+".host", "%q (want the submission server's host name, such as \"smtp.example.com\"; replies are sent through it)", s.Host)
-	}
-	if s.Port < 1 || s.Port > 65535 {
-		v.errf(p+".port", "%d (want 1 to 65535, such as 587)", s.Port)
-	}
-	switch s.Security {
-	case SecurityTLS, SecurityStartTLS:
-	case SecurityPlain:
-		if !s.AllowPlaintext {
-			v.errf(p+".security", "plain sends mail and password unencrypted (want starttls or tls; plain only with allow_plaintext: true, for tests)")
-		} else if ip := net.ParseIP(s.Host); s.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			v.errf(p+".security", "plain to %s, which is not a loopback address (want starttls or tls)", s.Host)
-		}
-	default:
-		v.errf(p+".security", "unknown security %q (want starttls, tls or plain)", s.Security)
-	}
+	v.server(p, s.Host, s.Port, s.Security, s.AllowPlaintext, "the submission server's host name, such as \"smtp.example.com\"; replies are sent through it", 587, "mail and password")
 	if s.OAuth2.Set() {
 		if s.User == "" || s.PasswordEnv != "" || s.PasswordFile != "" {
 			v.errf(p+".oauth2", "needs user and no password (want the login the token is for)")
@@ -453,4 +421,29 @@ func (v *validator) oauth2(p string, o OAuth2) {
 func isLoopbackHost(h string) bool {
 	ip := net.ParseIP(h)
 	return h == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// server checks a mail server's endpoint at path p: its host, its port
+// (examplePort in the message), and its security: tls or starttls, plain
+// only when allowed and only to a loopback address (tests), since plain
+// sends what (the password; mail and password) unencrypted. One rule for
+// the mailboxes and the SMTP server.
+func (v *validator) server(p, host string, port int, security string, allowPlain bool, hostWant string, examplePort int, what string) {
+	if host == "" || strings.ContainsAny(host, " /") {
+		v.errf(p+".host", "%q (want %s)", host, hostWant)
+	}
+	if port < 1 || port > 65535 {
+		v.errf(p+".port", "%d (want 1 to 65535, such as %d)", port, examplePort)
+	}
+	switch security {
+	case SecurityTLS, SecurityStartTLS:
+	case SecurityPlain:
+		if !allowPlain {
+			v.errf(p+".security", "plain sends %s unencrypted (want tls or starttls; plain only with allow_plaintext: true, for tests)", what)
+		} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			v.errf(p+".security", "plain to %s, which is not a loopback address (want tls or starttls)", host)
+		}
+	default:
+		v.errf(p+".security", "unknown security %q (want tls, starttls or plain)", security)
+	}
 }
