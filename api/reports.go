@@ -103,6 +103,9 @@ func (s *Server) queueReport(w http.ResponseWriter, r *http.Request) error {
 	rows := rep.Rows()
 	if name := q.Get("queue"); name != "" {
 		rows = slices.DeleteFunc(rows, func(row dashboards.ReportRow) bool { return row.Queue != name })
+		if _, known := levels[name]; !known && len(rows) == 0 {
+			return notFoundf("queue %q does not exist, and no contact of the range was in it", name)
+		}
 	}
 	if !csvWanted {
 		return writeJSON(w, http.StatusOK, queueReport{From: from, To: to, Interval: interval.String(), Rows: rows})

@@ -62,6 +62,12 @@ func TestQueueReport(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want 400", bad, res.status, res.body)
 		}
 	}
+	if res := e.do("GET", path+"&queue=nowhere", adminToken, ""); res.status != http.StatusNotFound {
+		t.Errorf("an unknown queue: %d, want 404", res.status)
+	}
+	if rep := decodeAs[queueReport](t, e.do("GET", path+"&queue=billing", adminToken, "")); len(rep.Rows) != 2 || rep.Rows[0].Queue != "billing" {
+		t.Errorf("queue=billing: %+v", rep.Rows)
+	}
 	if res := e.do("GET", path, integrationToken, ""); res.status != http.StatusForbidden {
 		t.Errorf("an integration: %d, want 403", res.status)
 	}
