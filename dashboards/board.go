@@ -211,7 +211,7 @@ func Advise(snap *router.Snapshot, contacts []store.ContactTimes, now time.Time)
 		if end.IsZero() {
 			end = now
 		}
-		start := c.EnqueuedAt
+		start := c.QueuedAt
 		if start.Before(from) {
 			start = from
 		}

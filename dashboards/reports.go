@@ -141,10 +141,10 @@ func (r *Report) Add(c store.ContactTimes) {
 		r.queues = append(r.queues, c.Queue)
 	}
 	waitOf := func(end time.Time) time.Duration {
-		if c.EnqueuedAt.IsZero() || !end.After(c.EnqueuedAt) {
+		if c.QueuedAt.IsZero() || !end.After(c.QueuedAt) {
 			return 0
 		}
-		return end.Sub(c.EnqueuedAt)
+		return end.Sub(c.QueuedAt)
 	}
 	if i := r.index(c.CreatedAt); i >= 0 {
 		r.bin(i, c.Queue).row.Offered++

@@ -22,7 +22,7 @@ func TestQueueReport(t *testing.T) {
 		return time.Date(2026, 3, 2, t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
 	}
 	c := func(id, queue string, state router.ContactState, created, assigned, ended string) store.ContactTimes {
-		ct := store.ContactTimes{ID: id, Queue: queue, Channel: router.ChannelChat, State: state, CreatedAt: at(created), EnqueuedAt: at(created)}
+		ct := store.ContactTimes{ID: id, Queue: queue, Channel: router.ChannelChat, State: state, CreatedAt: at(created), QueuedAt: at(created)}
 		if assigned != "" {
 			ct.AssignedAt = at(assigned)
 		}
@@ -121,7 +121,7 @@ func TestAdvise(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		created := from.Add(time.Duration(i) * 15 * time.Second)
 		contacts = append(contacts, store.ContactTimes{ID: fmt.Sprint("c", i), Queue: "billing", Channel: router.ChannelChat,
-			State: router.ContactClosed, CreatedAt: created, EnqueuedAt: created, AssignedAt: created.Add(5 * time.Second),
+			State: router.ContactClosed, CreatedAt: created, QueuedAt: created, AssignedAt: created.Add(5 * time.Second),
 			EndedAt: created.Add(185 * time.Second)})
 	}
 	adv := Advise(f.r.Snapshot(), contacts, now)
@@ -135,7 +135,7 @@ func TestAdvise(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		created := from.Add(time.Duration(i) * time.Minute)
 		contacts = append(contacts, store.ContactTimes{ID: fmt.Sprint("a", i), Queue: "billing", Channel: router.ChannelChat,
-			State: router.ContactAbandoned, CreatedAt: created, EnqueuedAt: created, EndedAt: created.Add(30 * time.Second)})
+			State: router.ContactAbandoned, CreatedAt: created, QueuedAt: created, EndedAt: created.Add(30 * time.Second)})
 	}
 	a = Advise(f.r.Snapshot(), contacts, now)["billing"]
 	// Waited: 200 × 5 s + 4 × 30 s = 1,120 s over 4 abandons.
@@ -152,8 +152,8 @@ func TestTrends(t *testing.T) {
 	now := t0.Add(2*time.Hour + 30*time.Second) // within the minute 11:00
 	last := now.Truncate(time.Minute).Add(-time.Minute)
 	contacts := []store.ContactTimes{
-		{ID: "a", Queue: "billing", State: router.ContactAssigned, CreatedAt: last.Add(time.Second), EnqueuedAt: last.Add(time.Second), AssignedAt: last.Add(6 * time.Second)},
-		{ID: "b", Queue: "billing", State: router.ContactAbandoned, CreatedAt: last.Add(2 * time.Second), EnqueuedAt: last.Add(2 * time.Second), EndedAt: last.Add(40 * time.Second)},
+		{ID: "a", Queue: "billing", State: router.ContactAssigned, CreatedAt: last.Add(time.Second), QueuedAt: last.Add(time.Second), AssignedAt: last.Add(6 * time.Second)},
+		{ID: "b", Queue: "billing", State: router.ContactAbandoned, CreatedAt: last.Add(2 * time.Second), QueuedAt: last.Add(2 * time.Second), EndedAt: last.Add(40 * time.Second)},
 	}
 	waiting := map[string]map[time.Time]int{"billing": {last: 3}}
 	tr, ok := Trends(f.r.Snapshot(), contacts, waiting, now)["billing"]

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -23,8 +24,8 @@ ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = 
 	upsertContactSQL = `INSERT INTO contacts (id, channel, queue, state, agent_id,
 	customer_id, customer_email, customer_phone, priority,
 	created_at, enqueued_at, assigned_at, ended_at,
-	idempotency_key, idempotency_hash, subject, disposition, data)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	idempotency_key, idempotency_hash, subject, disposition, data, queued_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, queue = excluded.queue,
 	state = excluded.state, agent_id = excluded.agent_id,
 	customer_id = excluded.customer_id, customer_email = excluded.customer_email,
@@ -32,7 +33,7 @@ ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, queue = excluded.queu
 	created_at = excluded.created_at, enqueued_at = excluded.enqueued_at,
 	assigned_at = excluded.assigned_at, ended_at = excluded.ended_at,
 	idempotency_key = excluded.idempotency_key, idempotency_hash = excluded.idempotency_hash,
-	subject = excluded.subject, disposition = excluded.disposition, data = excluded.data`
+	subject = excluded.subject, disposition = excluded.disposition, data = excluded.data, queued_at = excluded.queued_at`
 	insertEventSQL = `INSERT INTO contact_events (contact_id, seq, at, event, agent_id, queue, reason)
 VALUES (?, ?, ?, ?, ?, ?, ?)`
 	insertMessageSQL = `INSERT INTO contact_messages (` + messageColumns + `)
@@ -184,7 +185,7 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 			if _, err := st.ExecContext(ctx, c.ID, c.Channel, c.Queue, string(c.State), c.AgentID,
 				c.Customer.ID, c.Customer.Email, c.Customer.Phone, c.Priority,
 				toNanos(c.CreatedAt), toNanos(c.EnqueuedAt), toNanos(c.AssignedAt), toNanos(c.EndedAt),
-				nullIfEmpty(c.IdempotencyKey), c.IdempotencyHash, c.Subject, c.Disposition, data); err != nil {
+				nullIfEmpty(c.IdempotencyKey), c.IdempotencyHash, c.Subject, c.Disposition, data, toNanos(cmp.Or(c.QueuedAt, c.EnqueuedAt))); err != nil {
 				return fmt.Errorf("store: commit: upsert contact %q: %w", c.ID, err)
 			}
 		}

@@ -390,6 +390,19 @@ var migrations = []migration{
 )`,
 		},
 	},
+	{
+		version: 14,
+		name:    "contacts queued_at",
+		stmts: []string{
+			// When the contact entered its current queue (a transfer or a
+			// take-back enters it again): the waits the statistics and
+			// reports count run from it, not from the first arrival
+			// (enqueued_at, the age that orders the queue). Contacts
+			// stored before it take their enqueued_at.
+			`ALTER TABLE contacts ADD COLUMN queued_at BIGINT NOT NULL DEFAULT 0`,
+			`UPDATE contacts SET queued_at = enqueued_at`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/router"
 )
@@ -315,5 +316,56 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?)`, c.ID, c.Channel, c
 	want := map[string][2]string{"c-old": {"Engine trouble", "resolved"}, "c-plain": {"", ""}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("brief timeline after the migration: got %v, want %v", got, want)
+	}
+}
+
+// A store written before migration 14 counts its contacts' waits from
+// their enqueued_at (queued_at takes it); a contact stored since counts
+// from when it entered its current queue.
+func TestMigrationBackfillsQueuedAt(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := migrations
+	migrations = all[:13]
+	err = migrate(ctx, raw, dialectQuestion)
+	migrations = all
+	if err != nil {
+		t.Fatalf("migrate to version 13: %v", err)
+	}
+	since := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	old := simpleContact("c-old", router.ContactAssigned, since)
+	old.AssignedAt = since.Add(30 * time.Second)
+	data, err := marshalJSON(&old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO contacts (id, channel, queue, state, agent_id, customer_id, customer_email, customer_phone,
+	priority, created_at, enqueued_at, assigned_at, ended_at, idempotency_key, idempotency_hash, data)
+VALUES (?, ?, ?, ?, '', '', '', '', 0, ?, ?, ?, 0, NULL, '', ?)`, old.ID, old.Channel, old.Queue, string(old.State),
+		toNanos(old.CreatedAt), toNanos(old.EnqueuedAt), toNanos(old.AssignedAt), data); err != nil {
+		t.Fatalf("insert a version 13 contact: %v", err)
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(ctx, &Options{Path: path})
+	if err != nil {
+		t.Fatalf("Open (migrates to the latest version): %v", err)
+	}
+	defer db.Close()
+	// Transferred: it arrived at 9:00 but entered its queue at 9:01.
+	moved := simpleContact("c-moved", router.ContactAssigned, since)
+	moved.QueuedAt, moved.AssignedAt = since.Add(time.Minute), since.Add(70*time.Second)
+	commit(t, db, &router.Batch{Contacts: []router.Contact{moved}})
+	stats, err := db.QueueStats(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stats["sales"].Waits; !reflect.DeepEqual(got, []time.Duration{10 * time.Second, 30 * time.Second}) {
+		t.Errorf("waits: got %v, want 10s (the transferred one, from its queue) and 30s (the old one, from enqueued_at)", got)
 	}
 }

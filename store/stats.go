@@ -15,21 +15,23 @@ type QueueStats struct {
 	Answered int
 	// Abandoned counts contacts abandoned in the period.
 	Abandoned int
-	// Waits are the answered contacts' waits (AssignedAt − EnqueuedAt,
-	// 0 if EnqueuedAt is unset), sorted ascending; len(Waits) == Answered.
+	// Waits are the answered contacts' waits in the queue that answered
+	// them (AssignedAt − QueuedAt: a transferred or returned contact
+	// entered it again; 0 if unset), sorted ascending; len(Waits) ==
+	// Answered.
 	// The service level within d is the count of Waits <= d over Answered
 	// (or over Answered + Abandoned, as the caller defines it); the p-th
 	// percentile is Waits[p*(len-1)/100].
 	Waits []time.Duration
 	// AbandonWaits are the abandoned contacts' waits (EndedAt −
-	// EnqueuedAt, 0 if EnqueuedAt is unset), sorted ascending; the short
+	// QueuedAt, 0 if unset), sorted ascending; the short
 	// abandons are those within a queue's threshold.
 	AbandonWaits []time.Duration
 }
 
 // queueStatsSQL selects the contacts answered or abandoned since a time;
 // arguments: since, "abandoned", since.
-const queueStatsSQL = `SELECT queue, state, enqueued_at, assigned_at, ended_at FROM contacts
+const queueStatsSQL = `SELECT queue, state, queued_at, assigned_at, ended_at FROM contacts
 WHERE assigned_at >= ? OR (state = ? AND ended_at >= ?)`
 
 // QueueStats returns, per queue, the contacts whose wait ended since
@@ -88,15 +90,15 @@ type ContactTimes struct {
 	Queue   string
 	Channel router.Channel
 	State   router.ContactState
-	// CreatedAt, EnqueuedAt, AssignedAt and EndedAt are zero when they
-	// did not happen (yet).
-	CreatedAt, EnqueuedAt, AssignedAt, EndedAt time.Time
+	// CreatedAt, QueuedAt (when it entered its current queue), AssignedAt
+	// and EndedAt are zero when they did not happen (yet).
+	CreatedAt, QueuedAt, AssignedAt, EndedAt time.Time
 }
 
 // contactTimesSQL selects the contacts created, assigned or ended in
 // [from, to): arguments from, to three times, with the final states
 // between the second and the third pair (each term has its index).
-const contactTimesSQL = `SELECT id, queue, channel, state, created_at, enqueued_at, assigned_at, ended_at FROM contacts
+const contactTimesSQL = `SELECT id, queue, channel, state, created_at, queued_at, assigned_at, ended_at FROM contacts
 WHERE (created_at >= ? AND created_at < ?) OR (assigned_at >= ? AND assigned_at < ?)
 OR (state IN (?, ?) AND ended_at >= ? AND ended_at < ?)
 ORDER BY created_at, id`
@@ -142,7 +144,7 @@ func (db *DB) EachContactTimes(ctx context.Context, from, to time.Time, fn func(
 			return fmt.Errorf("store: contact times: %w", err)
 		}
 		c.Channel, c.State = router.Channel(channel), router.ContactState(state)
-		c.CreatedAt, c.EnqueuedAt, c.AssignedAt, c.EndedAt = fromNanos(created), fromNanos(enqueued), fromNanos(assigned), fromNanos(ended)
+		c.CreatedAt, c.QueuedAt, c.AssignedAt, c.EndedAt = fromNanos(created), fromNanos(enqueued), fromNanos(assigned), fromNanos(ended)
 		if err := fn(c); err != nil {
 			return fmt.Errorf("store: contact times: %w", err)
 		}
