@@ -24,7 +24,8 @@ func (h *Hub) handle(c *conn, req request) {
 		}
 		return
 	}
-	result, err := h.run(h.ctx, c.agentID, req)
+	// The events it records name the agent who asked.
+	result, err := h.run(router.WithActor(h.ctx, c.agentID+" (agent)"), c.agentID, req)
 	if err != nil {
 		code, msg := errorCode(err)
 		if code == codeInternal {

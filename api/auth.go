@@ -45,6 +45,11 @@ func (p Principal) describe() string {
 	return fmt.Sprintf("token %q", p.Name)
 }
 
+// Actor names the principal on the timelines of what it does
+// (router.WithActor): "sam (supervisor)", "crm (integration)",
+// "alice (agent)".
+func (p Principal) Actor() string { return p.Name + " (" + p.Role + ")" }
+
 type principalKey struct{}
 
 // PrincipalFrom returns the principal of an authenticated request's

@@ -373,7 +373,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(sw, r, err)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		// Every event the request's commands record names who asked.
+		ctx := router.WithActor(context.WithValue(r.Context(), principalKey{}, p), p.Actor())
+		r = r.WithContext(ctx)
 	}
 	if h, pattern := s.mux.Handler(r); pattern == "" {
 		s.notRouted(sw, r, h)

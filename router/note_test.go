@@ -66,3 +66,31 @@ func TestNotes(t *testing.T) {
 		t.Error("ForCustomer refuses a customer's or an agent's message")
 	}
 }
+
+// TestActor: the events a command records name who asked (WithActor);
+// what the router decides itself (the offer after it) names nobody.
+func TestActor(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	h.queue(Queue{Name: "other"})
+	h.agent("alice", sk(), nil, AgentAvailable)
+	c := h.submit(NewContact{Queue: "q"})
+	if _, err := h.r.Accept(WithActor(h.ctx, "alice (agent)"), c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.r.Transfer(WithActor(h.ctx, "sam (supervisor)"), c.ID, "", "other", ""); err != nil {
+		t.Fatal(err)
+	}
+	by := map[string]string{}
+	h.store.mu.Lock()
+	for _, e := range h.store.events[c.ID] {
+		by[e.Event] = e.By
+	}
+	h.store.mu.Unlock()
+	if by[EventAssigned] != "alice (agent)" || by[EventTransferred] != "sam (supervisor)" || by[EventCreated] != "" || by[EventOffered] != "" {
+		t.Errorf("who: %v, want the accept by alice, the transfer by sam, creation and offers by nobody", by)
+	}
+	if ActorFrom(h.ctx) != "" || ActorFrom(WithActor(h.ctx, "x")) != "x" {
+		t.Error("ActorFrom")
+	}
+}

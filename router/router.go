@@ -570,7 +570,9 @@ func (w *write) apply(c *command) {
 	} else if err := w.r.Err(); err != nil {
 		res.err = err
 	} else {
+		w.actor = ActorFrom(c.ctx)
 		res.v, res.err = c.apply(w)
+		w.actor = ""
 	}
 	w.results = append(w.results, res)
 }
@@ -721,4 +723,20 @@ func (r *Router) tick() {
 func (r *Router) Sync(ctx context.Context) error {
 	_, err := r.do(ctx, func(*write) (any, error) { return nil, nil })
 	return err
+}
+
+// actorKey carries who asks for a command (WithActor).
+type actorKey struct{}
+
+// WithActor returns ctx carrying who asks for the commands run with it
+// ("sam (supervisor)"): the events they record name them (Event.By), so
+// that every action on a contact's timeline says who did it.
+func WithActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+// ActorFrom returns the actor WithActor put in ctx, or "".
+func ActorFrom(ctx context.Context) string {
+	a, _ := ctx.Value(actorKey{}).(string)
+	return a
 }

@@ -239,6 +239,10 @@ type Event struct {
 	AgentID   string    `json:"agent_id,omitempty"`
 	Queue     string    `json:"queue,omitempty"`
 	Reason    string    `json:"reason,omitempty"`
+	// By is who asked for what the event records (WithActor: "sam
+	// (supervisor)", "alice (agent)", "crm (integration)"); empty for
+	// what the router decided itself (routing, timers).
+	By string `json:"by,omitempty"`
 }
 
 // Message is one message of a contact's conversation.

@@ -21,6 +21,9 @@ type write struct {
 	results []result
 	// started is when the first command was applied (Observer.Routed).
 	started time.Time
+	// actor is who asked for the command being applied (WithActor); ""
+	// between commands (routing, timers).
+	actor string
 
 	batch      Batch
 	contactIdx map[string]int // position of a contact in batch.Contacts
@@ -171,7 +174,7 @@ func (w *write) event(c *Contact, name, agentID, reason string) {
 	s := w.seq(c.ID)
 	w.batch.Events = append(w.batch.Events, Event{
 		ContactID: c.ID, Seq: s.event, At: w.now, Event: name,
-		AgentID: agentID, Queue: c.Queue, Reason: reason,
+		AgentID: agentID, Queue: c.Queue, Reason: reason, By: w.actor,
 	})
 	s.event++
 	w.seqs[c.ID] = s

@@ -34,8 +34,8 @@ ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, queue = excluded.queu
 	assigned_at = excluded.assigned_at, ended_at = excluded.ended_at,
 	idempotency_key = excluded.idempotency_key, idempotency_hash = excluded.idempotency_hash,
 	subject = excluded.subject, disposition = excluded.disposition, data = excluded.data, queued_at = excluded.queued_at`
-	insertEventSQL = `INSERT INTO contact_events (contact_id, seq, at, event, agent_id, queue, reason)
-VALUES (?, ?, ?, ?, ?, ?, ?)`
+	insertEventSQL = `INSERT INTO contact_events (contact_id, seq, at, event, agent_id, queue, reason, actor)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	insertMessageSQL = `INSERT INTO contact_messages (` + messageColumns + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	upsertOutboxSQL = `INSERT INTO outbox (id, channel, contact_id, seq, created_at, due_at, attempts, last_error, done)
@@ -194,7 +194,7 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 		st := tx.StmtContext(ctx, db.stmts.insertEvent)
 		for i := range b.Events {
 			e := &b.Events[i]
-			if _, err := st.ExecContext(ctx, e.ContactID, e.Seq, toNanos(e.At), e.Event, e.AgentID, e.Queue, e.Reason); err != nil {
+			if _, err := st.ExecContext(ctx, e.ContactID, e.Seq, toNanos(e.At), e.Event, e.AgentID, e.Queue, e.Reason, e.By); err != nil {
 				return fmt.Errorf("store: commit: insert event %d of contact %q: %w", e.Seq, e.ContactID, err)
 			}
 		}

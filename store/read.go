@@ -73,7 +73,7 @@ func (db *DB) ContactByIdempotencyKey(ctx context.Context, key string) (router.C
 // an error wrapping ErrNotFound when the contact does not exist.
 func (db *DB) Timeline(ctx context.Context, id string) ([]router.Event, error) {
 	rows, err := db.read.QueryContext(ctx, rebind(db.dialect,
-		`SELECT seq, at, event, agent_id, queue, reason FROM contact_events WHERE contact_id = ? ORDER BY seq`), id)
+		`SELECT seq, at, event, agent_id, queue, reason, actor FROM contact_events WHERE contact_id = ? ORDER BY seq`), id)
 	if err != nil {
 		return nil, fmt.Errorf("store: timeline of %q: %w", id, err)
 	}
@@ -82,7 +82,7 @@ func (db *DB) Timeline(ctx context.Context, id string) ([]router.Event, error) {
 	for rows.Next() {
 		e := router.Event{ContactID: id}
 		var at int64
-		if err := rows.Scan(&e.Seq, &at, &e.Event, &e.AgentID, &e.Queue, &e.Reason); err != nil {
+		if err := rows.Scan(&e.Seq, &at, &e.Event, &e.AgentID, &e.Queue, &e.Reason, &e.By); err != nil {
 			return nil, fmt.Errorf("store: timeline of %q: %w", id, err)
 		}
 		e.At = fromNanos(at)

@@ -403,6 +403,16 @@ var migrations = []migration{
 			`UPDATE contacts SET queued_at = enqueued_at`,
 		},
 	},
+	{
+		version: 15,
+		name:    "contact events actor",
+		stmts: []string{
+			// Who asked for what an event records (router.Event.By):
+			// "sam (supervisor)"; '' for the router's own decisions and
+			// for events stored before it.
+			`ALTER TABLE contact_events ADD COLUMN actor TEXT NOT NULL DEFAULT ''`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

@@ -511,7 +511,7 @@ func TestTimelineAndMessages(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	evs := []router.Event{
-		{ContactID: "c", Seq: 2, At: t0.Add(time.Second), Event: "offered", AgentID: "a-1", Queue: "sales", Reason: "longest_idle"},
+		{ContactID: "c", Seq: 2, At: t0.Add(time.Second), Event: "offered", AgentID: "a-1", Queue: "sales", Reason: "longest_idle", By: "sam (supervisor)"},
 		{ContactID: "c", Seq: 1, At: t0, Event: "queued", Queue: "sales"},
 	}
 	msgs := []router.Message{

@@ -363,9 +363,10 @@ function contactLog(c) {
   const out = [el("h3", {}, `Contact ${c.id}`),
     el("p", { class: "muted" }, [c.channel, c.queue, c.state, c.agent_id ? `with ${c.agent_id}` : "", c.subject].filter(Boolean).join(" · "))];
   const events = (c.timeline || []).map((e) => el("tr", {},
-    el("td", {}, when(e.at)), el("td", {}, e.event), el("td", {}, e.agent_id || "—"), el("td", {}, e.queue || "—"), el("td", {}, e.reason || "")));
+    el("td", {}, when(e.at)), el("td", {}, e.event), el("td", {}, e.agent_id || "—"), el("td", {}, e.queue || "—"),
+    el("td", {}, e.by || "the router"), el("td", {}, e.reason || "")));
   out.push(el("table", { class: "grid" },
-    el("thead", {}, el("tr", {}, ["When", "Event", "Agent", "Queue", "Why"].map((h) => el("th", { scope: "col" }, h)))),
+    el("thead", {}, el("tr", {}, ["When", "Event", "Agent", "Queue", "By", "Why"].map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, events)));
   if (c.state === "queued" && !(c.explain || []).length) {
     out.push(el("p", { class: "alert" }, "It waits: no agent is at work (every agent is offline)."));
