@@ -133,6 +133,8 @@ type Config struct {
 	// Agents are upserted into the store when the daemon starts.
 	// Desktop configures the agent desktop.
 	Desktop Desktop `yaml:"desktop" json:"desktop"`
+	// Dashboards configures the supervisors' page.
+	Dashboards Dashboards `yaml:"dashboards" json:"dashboards"`
 	// Customers configures how customer profiles feed routing.
 	Customers Customers `yaml:"customers" json:"customers"`
 	// Attachments bounds the files messages carry.
@@ -410,6 +412,25 @@ type Desktop struct {
 	// security questions, a one-time code); the desktop offers one
 	// button per method, and the customer's audit records which.
 	VerificationMethods []string `yaml:"verification_methods" json:"verification_methods"`
+}
+
+// Dashboards configures the supervisors' page (/dashboard/).
+type Dashboards struct {
+	// TimeZone is where "today" starts at midnight (an IANA name such as
+	// "Europe/Paris"); empty: the server's local time zone.
+	TimeZone string `yaml:"time_zone,omitempty" json:"time_zone,omitempty"`
+}
+
+// Location is the time zone of Dashboards.TimeZone (the server's when
+// empty); Validate refuses an unknown one.
+func (d Dashboards) Location() *time.Location {
+	if d.TimeZone == "" {
+		return time.Local
+	}
+	if loc, err := time.LoadLocation(d.TimeZone); err == nil {
+		return loc
+	}
+	return time.Local
 }
 
 // Chat configures the web chat channel (/chat/, /chat/widget.js, /ws/chat).

@@ -140,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "not-a-mapping",
 			yaml: "- listen\n",
-			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, desktop, customers, attachments, chat, twilio, email, agents, supervisors, calendars, queues, offers, webhooks, webhook_allow_http, event_log_retention), got a list`,
+			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, desktop, dashboards, customers, attachments, chat, twilio, email, agents, supervisors, calendars, queues, offers, webhooks, webhook_allow_http, event_log_retention), got a list`,
 		},
 		{
 			name: "alias-cycle",
@@ -381,6 +381,11 @@ func TestParseErrors(t *testing.T) {
 			name: "token-neither",
 			yaml: "auth:\n  tokens:\n    - name: crm\n      role: integration\n",
 			want: `3:7: auth.tokens[0]: neither token nor token_env is set (want exactly one`,
+		},
+		{
+			name: "dashboards-unknown-time-zone",
+			yaml: "dashboards:\n  time_zone: Mars/Olympus\n",
+			want: `2:14: dashboards.time_zone: unknown time zone "Mars/Olympus"`,
 		},
 		{
 			name: "token-unknown-role",

@@ -89,6 +89,11 @@ func (c *Config) Validate() error {
 	v.routing()
 	v.http()
 	v.desktop()
+	if tz := v.c.Dashboards.TimeZone; tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil {
+			v.errf("dashboards.time_zone", "unknown time zone %q (want an IANA name such as \"Europe/Paris\" or \"UTC\", or leave it out for the server's)", tz)
+		}
+	}
 	v.customers()
 	v.attachments()
 	v.chat()

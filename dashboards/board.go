@@ -89,6 +89,28 @@ type AgentView struct {
 	Contacts []string `json:"contacts"`
 	// Queues are the queues whose requirements the agent meets.
 	Queues []string `json:"queues"`
+	// Today is what the agent did since midnight (LiveOptions.Location):
+	// computed once a minute, absent until then.
+	Today *AgentToday `json:"today,omitempty"`
+}
+
+// AgentToday is an agent's day so far.
+type AgentToday struct {
+	// Handled counts the contacts the agent closed after accepting them;
+	// AHTSeconds their mean handle time (nil when none).
+	Handled    int      `json:"handled"`
+	AHTSeconds *float64 `json:"aht_seconds"`
+	// Missed counts the offers that rang at the agent unanswered.
+	Missed int `json:"missed"`
+}
+
+// todayOf is an agent's day from the store's figures.
+func todayOf(d store.AgentDay) *AgentToday {
+	t := &AgentToday{Handled: d.Handled, Missed: d.Missed}
+	if d.Handled > 0 {
+		t.AHTSeconds = ptr(seconds(d.HandleTime / time.Duration(d.Handled)))
+	}
+	return t
 }
 
 // Load is the use of one channel's slots.

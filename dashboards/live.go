@@ -44,6 +44,7 @@ type Live struct {
 	// loop while someone watches; guarded by mu.
 	advice    map[string]Advice
 	trends    map[string]Trend
+	days      map[string]store.AgentDay
 	advisedAt time.Time // guarded by mu
 
 	// refreshMu makes refreshAdvice run once at a time; it guards waiting.
@@ -65,6 +66,7 @@ type LiveOptions struct {
 	Store  interface {
 		QueueStats(ctx context.Context, since time.Time) (map[string]store.QueueStats, error)
 		ContactTimes(ctx context.Context, from, to time.Time) ([]store.ContactTimes, error)
+		AgentDays(ctx context.Context, since time.Time) (map[string]store.AgentDay, error)
 		Contact(ctx context.Context, id string) (router.Contact, error)
 		MessagesBefore(ctx context.Context, id string, beforeSeq, limit int) ([]router.Message, error)
 	}
@@ -79,7 +81,9 @@ type LiveOptions struct {
 	AllowedOrigins []string
 	// Window is the statistics' window; DefaultWindow when zero.
 	Window time.Duration
-	Logger *slog.Logger
+	// Location is where "today" starts at midnight; nil is the server's.
+	Location *time.Location
+	Logger   *slog.Logger
 }
 
 // Viewer is who watches: for a login session, its login, id and expiry;
@@ -281,8 +285,12 @@ func (l *Live) refreshAdvice() bool {
 		}
 	}
 	trends := Trends(snap, contacts, l.waiting, snap.At)
+	days, err := l.o.Store.AgentDays(ctx, Midnight(snap.At, l.o.Location))
+	if err != nil {
+		l.o.Logger.Warn("dashboards: agents' day", "err", err)
+	}
 	l.mu.Lock()
-	l.advice, l.trends, l.advisedAt = advice, trends, time.Now()
+	l.advice, l.trends, l.days, l.advisedAt = advice, trends, days, time.Now()
 	l.mu.Unlock()
 	return true
 }
@@ -299,6 +307,11 @@ func (l *Live) build() (f []byte, waiting bool, err error) {
 	b := NewBoard(snap, stats, l.o.Window)
 	l.mu.Lock()
 	b.Staffing, b.Trends = l.advice, l.trends
+	if l.days != nil {
+		for i := range b.Agents {
+			b.Agents[i].Today = todayOf(l.days[b.Agents[i].ID])
+		}
+	}
 	l.mu.Unlock()
 	for _, q := range b.Queues {
 		waiting = waiting || q.OldestWaitSeconds != nil
@@ -475,4 +488,14 @@ func (l *Live) Close() {
 	for _, c := range viewers {
 		c.Close(wsconn.CloseGoingAway, "server shutting down")
 	}
+}
+
+// Midnight is the start of t's day in loc (nil: the server's time zone):
+// where the dashboards' "today" starts.
+func Midnight(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.Local
+	}
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }

@@ -169,3 +169,19 @@ func TestTrends(t *testing.T) {
 		t.Errorf("the first minute: want nothing, got waiting %v sl %v arrivals %d", tr.Waiting[0], tr.ServiceLevel[0], tr.Arrivals[0])
 	}
 }
+
+// TestMidnight: "today" starts at midnight where the firm is: 23:30 UTC
+// on March 1 is already March 2 in Paris.
+func TestMidnight(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC)
+	if got, want := Midnight(at, paris), time.Date(2026, 3, 2, 0, 0, 0, 0, paris); !got.Equal(want) {
+		t.Errorf("Paris: got %v, want %v", got, want)
+	}
+	if got, want := Midnight(at, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("UTC: got %v, want %v", got, want)
+	}
+}

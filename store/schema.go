@@ -413,6 +413,14 @@ var migrations = []migration{
 			`ALTER TABLE contact_events ADD COLUMN actor TEXT NOT NULL DEFAULT ''`,
 		},
 	},
+	{
+		version: 16,
+		name:    "contact events by kind and time",
+		stmts: []string{
+			// AgentDays: the offers each agent missed since a time.
+			`CREATE INDEX contact_events_event_at ON contact_events (event, at)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

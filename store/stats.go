@@ -154,3 +154,67 @@ func (db *DB) EachContactTimes(ctx context.Context, from, to time.Time, fn func(
 	}
 	return nil
 }
+
+// AgentDay is what one agent did since a time (the start of the day).
+type AgentDay struct {
+	// Handled counts the contacts the agent closed after accepting them;
+	// HandleTime is their total handle time (talk plus wrap-up).
+	Handled    int
+	HandleTime time.Duration
+	// Missed counts the offers that rang at the agent unanswered.
+	Missed int
+}
+
+// AgentDays returns, per agent id, what the agents did since since: the
+// contacts they closed (by ended_at, with their handle time) and the
+// offers they missed (offer_timeout events). Agents who did neither are
+// absent.
+func (db *DB) AgentDays(ctx context.Context, since time.Time) (map[string]AgentDay, error) {
+	from := toNanos(since)
+	out := map[string]AgentDay{}
+	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, `SELECT agent_id, COUNT(*), COALESCE(SUM(ended_at - assigned_at), 0) FROM contacts
+WHERE state = ? AND ended_at >= ? AND assigned_at > 0 AND agent_id <> '' GROUP BY agent_id`), string(router.ContactClosed), from)
+	if err != nil {
+		return nil, fmt.Errorf("store: agent days: %w", err)
+	}
+	for rows.Next() {
+		var (
+			id      string
+			n       int
+			handled int64
+		)
+		if err := rows.Scan(&id, &n, &handled); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: agent days: %w", err)
+		}
+		d := out[id]
+		d.Handled, d.HandleTime = n, time.Duration(handled)
+		out[id] = d
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: agent days: %w", err)
+	}
+	rows, err = db.read.QueryContext(ctx, rebind(db.dialect, `SELECT agent_id, COUNT(*) FROM contact_events
+WHERE event = ? AND at >= ? AND agent_id <> '' GROUP BY agent_id`), router.EventOfferTimeout, from)
+	if err != nil {
+		return nil, fmt.Errorf("store: agent days: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			n  int
+		)
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("store: agent days: %w", err)
+		}
+		d := out[id]
+		d.Missed = n
+		out[id] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: agent days: %w", err)
+	}
+	return out, nil
+}

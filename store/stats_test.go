@@ -81,3 +81,41 @@ func TestQueueStats(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentDays: the contacts each agent closed since a time, with their
+// handle time, and the offers that rang at each unanswered.
+func TestAgentDays(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	since := t0.Add(time.Hour)
+	closed := func(id, agent string, assigned, ended time.Duration) router.Contact {
+		c := simpleContact(id, router.ContactClosed, since.Add(-time.Hour))
+		c.AgentID, c.AssignedAt, c.EndedAt = agent, since.Add(assigned), since.Add(ended)
+		return c
+	}
+	yesterday := closed("y", "alice", -2*time.Hour, -time.Minute)
+	abandoned := simpleContact("ab", router.ContactAbandoned, since)
+	abandoned.EndedAt = since.Add(time.Minute)
+	commit(t, db, &router.Batch{
+		Contacts: []router.Contact{closed("a1", "alice", 0, 5*time.Minute), closed("a2", "alice", time.Hour, time.Hour+3*time.Minute),
+			closed("b1", "bob", 0, time.Minute), yesterday, abandoned},
+		Events: []router.Event{
+			{ContactID: "a1", Seq: 1, At: since.Add(-time.Minute), Event: router.EventOfferTimeout, AgentID: "bob"}, // before since
+			{ContactID: "a2", Seq: 1, At: since.Add(time.Minute), Event: router.EventOfferTimeout, AgentID: "bob"},
+			{ContactID: "b1", Seq: 1, At: since.Add(time.Minute), Event: router.EventOfferTimeout, AgentID: "carol"},
+			{ContactID: "b1", Seq: 2, At: since.Add(time.Minute), Event: router.EventDeclined, AgentID: "carol"},
+		},
+	})
+	got, err := db.AgentDays(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]AgentDay{
+		"alice": {Handled: 2, HandleTime: 8 * time.Minute},
+		"bob":   {Handled: 1, HandleTime: time.Minute, Missed: 1},
+		"carol": {Missed: 1},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}

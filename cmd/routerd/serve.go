@@ -511,6 +511,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	mux.handle("GET /metrics", scrapers(apiSrv, prom.Handler()))
 	// The supervisors' live page and its board.
 	live, err = dashboards.NewLive(dashboards.LiveOptions{Router: rt, Store: db, AllowedOrigins: cfg.Desktop.AllowedOrigins, Logger: log,
+		Location: cfg.Dashboards.Location(),
 		Authorize: func(r *http.Request) (dashboards.Viewer, error) {
 			p, err := apiSrv.Authenticate(r)
 			switch {

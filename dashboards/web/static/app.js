@@ -196,7 +196,7 @@ function render() {
     const label = a.state === "available" && a.ringing ? "available · ringing" : a.state;
     let r = agentRows.get(a.id);
     if (!r) {
-      const cells = Array.from({ length: 7 }, (_, i) => el(i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : {}));
+      const cells = Array.from({ length: 8 }, (_, i) => el(i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : {}));
       r = { tr: el("tr", { "data-agent": a.id }, cells, el("td", {}, stateMenu(a))), cells, key: [] };
       agentRows.set(a.id, r);
     }
@@ -209,6 +209,7 @@ function render() {
       (a.contacts || []).length === 0 ? ["0"] : (a.contacts || []).map((id) =>
         el("button", { type: "button", class: "link", "data-contact": id, "aria-label": `Monitor ${a.name || a.id}'s contact ${id}` }, "monitor")),
       [(a.queues || []).join(", ") || "—"],
+      [a.today ? `${a.today.handled} · ${dur(a.today.aht_seconds)} · ${a.today.missed}` : "—"],
     ];
     content.forEach((parts, i) => {
       const key = JSON.stringify(parts.map((p) => (p instanceof Node ? p.outerHTML : p)));
