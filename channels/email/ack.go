@@ -60,30 +60,27 @@ func newAcker(a *Acknowledge) *acker {
 	return &acker{a: *a, last: map[string]time.Time{}}
 }
 
-// acknowledge answers m, the first message of contact c of queue, unless
-// it is automatic mail or its sender was answered within Every. A
-// replay's contact (created false) is answered only if it was not yet:
-// the router keeps one acknowledgement a contact.
-func (k *acker) acknowledge(ctx context.Context, c router.Contact, queue string, m *Mail, created bool) error {
+// acknowledge answers m, the first message of contact c (just created)
+// of queue, unless it is automatic mail or its sender was answered within
+// Every. The router keeps one acknowledgement a contact (its client id).
+func (k *acker) acknowledge(ctx context.Context, c router.Contact, queue string, m *Mail) error {
 	if k == nil || Automatic(m) != "" || !validEmail(m.From.Address) {
 		return nil
 	}
 	now := k.a.Now()
-	if created {
-		from := strings.ToLower(m.From.Address)
-		k.mu.Lock()
-		if t, ok := k.last[from]; ok && now.Sub(t) < k.a.Every {
-			k.mu.Unlock()
-			return nil
-		}
-		k.last[from] = now
-		for s, t := range k.last {
-			if now.Sub(t) >= k.a.Every {
-				delete(k.last, s)
-			}
-		}
+	from := strings.ToLower(m.From.Address)
+	k.mu.Lock()
+	if t, ok := k.last[from]; ok && now.Sub(t) < k.a.Every {
 		k.mu.Unlock()
+		return nil
 	}
+	k.last[from] = now
+	for s, t := range k.last {
+		if now.Sub(t) >= k.a.Every {
+			delete(k.last, s)
+		}
+	}
+	k.mu.Unlock()
 	_, _, err := k.a.Router.AddMessage(ctx, c.ID, router.Message{Direction: "out", AuthorKind: router.AuthorSystem,
 		ClientID: ackClientID, Body: ackText(c.ID, k.a.Router.Snapshot(), queue, now)})
 	if router.CodeOf(err) == router.CodeNoContact {

@@ -71,8 +71,16 @@ func TestAcknowledgement(t *testing.T) {
 	}
 	e.start(ack, mb)
 	e.waitUID("support", 3)
-	if n := len(e.messages(first.ID)); n != 2 {
-		t.Errorf("after a replay: %d messages on the first contact, want still 2", n)
+	// The acknowledgements are committed before the checkpoint moves: the
+	// store says what went out.
+	for _, c := range e.emailContacts() {
+		want := 1
+		if c.ID == first.ID {
+			want = 2
+		}
+		if n := len(e.messages(c.ID)); n != want {
+			t.Errorf("after a replay: contact %q has %d messages, want still %d (no acknowledgement sent again or held back before)", c.Subject, n, want)
+		}
 	}
 	select {
 	case r := <-sink.Received:

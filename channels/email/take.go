@@ -78,17 +78,13 @@ func (f *fetcher) take(ctx context.Context, in fetched) error {
 		msg = f.quarantine(msg, err)
 		c, created, err = f.ch.o.Intake.Contact(ctx, f.newContact(m, msg))
 	}
-	if err != nil || f.ch.ack == nil || Automatic(m) != "" {
+	// Acknowledged at most once, when the contact is created: a replay
+	// sends none (the rate limit that held one back is not kept across
+	// a restart, and a second would be worse than one lost to a crash).
+	if err != nil || !created || f.ch.ack == nil || Automatic(m) != "" {
 		return err
 	}
-	if !created {
-		// A replay: acknowledge only the contact this message started.
-		stored, found, err := f.ch.o.Store.MessageByExternalID(ctx, msg.ExternalID)
-		if err != nil || !found || stored.Seq != 1 || stored.ContactID != c.ID {
-			return err
-		}
-	}
-	if err := f.ch.ack.acknowledge(ctx, c, f.mb.Queue, m, created); err != nil {
+	if err := f.ch.ack.acknowledge(ctx, c, f.mb.Queue, m); err != nil {
 		f.log.Warn("email: acknowledgement not sent", "uid", in.uid, "contact", c.ID, "err", err)
 	}
 	return nil
