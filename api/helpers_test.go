@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/attachments"
+	"github.com/switchboard/switchboard/canned"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/hours"
 	"github.com/switchboard/switchboard/intake"
@@ -76,6 +77,9 @@ type envOptions struct {
 	offers func(db *store.DB) OfferCatalog
 	// webhooks makes Options.Webhooks over the env's store.
 	webhooks func(db *store.DB) WebhookRegistry
+	// canned are the configured canned responses (Options.Canned over
+	// the env's store when not nil).
+	canned []canned.Response
 	// clientAddr is Options.ClientAddr.
 	clientAddr func(*http.Request) string
 	// secureCookie is Options.SecureCookie.
@@ -120,8 +124,12 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	if o.webhooks != nil {
 		hooks = o.webhooks(db)
 	}
+	var lib *canned.Library
+	if o.canned != nil {
+		lib = canned.NewLibrary(o.canned, db)
+	}
 	s, err := New(Options{
-		Router: rt, Store: db, Tokens: testTokens, MaxBodyBytes: testMaxBody, Webhooks: hooks,
+		Router: rt, Store: db, Tokens: testTokens, MaxBodyBytes: testMaxBody, Webhooks: hooks, Canned: lib,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Queues: o.queues,
 		// The lowest bcrypt cost keeps the tests fast; the manual clock

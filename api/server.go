@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/attachments"
+	"github.com/switchboard/switchboard/canned"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/intake"
@@ -81,6 +82,9 @@ type Options struct {
 	// Offers, when not nil, is the offer catalog of /api/v1/offers; nil
 	// means those routes answer 503.
 	Offers OfferCatalog
+	// Canned, when not nil, is the library of /api/v1/canned-responses;
+	// nil means those routes answer 503.
+	Canned *canned.Library
 	// Webhooks, when not nil, are the outbound webhooks of
 	// /api/v1/webhooks; nil means those routes answer 503.
 	Webhooks WebhookRegistry
@@ -131,6 +135,7 @@ type Server struct {
 	secureCookie    func(*http.Request) bool   // never nil
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
 	offers          OfferCatalog                                // may be nil
+	canned          *canned.Library                             // may be nil
 	webhooks        WebhookRegistry                             // may be nil
 	intake          *intake.Intake                              // never nil
 	checkReply      func(context.Context, router.Contact) error // Options.CheckReply, or nil
@@ -191,6 +196,7 @@ func New(o Options) (*Server, error) {
 		secureCookie:    o.SecureCookie,
 		screenPopper:    o.ScreenPop,
 		offers:          o.Offers,
+		canned:          o.Canned,
 		webhooks:        o.Webhooks,
 		intake:          o.Intake,
 		checkReply:      o.CheckReply,
@@ -274,6 +280,12 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/offers/{id}", everyone, s.getOffer)
 	s.handle("PUT /api/v1/offers/{id}", adminOnly, s.putOffer)
 	s.handle("DELETE /api/v1/offers/{id}", adminOnly, s.deleteOffer)
+
+	// Canned responses: everyone reads them (agents insert them), admins
+	// change those of the API.
+	s.handle("GET /api/v1/canned-responses", anyone, s.listCanned)
+	s.handle("PUT /api/v1/canned-responses/{id}", adminOnly, s.putCanned)
+	s.handle("DELETE /api/v1/canned-responses/{id}", adminOnly, s.deleteCanned)
 
 	// Outbound webhooks carry customers' messages and hold secrets:
 	// admins only.

@@ -40,6 +40,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/switchboard/switchboard/canned"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/router"
 )
@@ -160,6 +161,10 @@ type Config struct {
 	// catalog, the complaints during which nothing is offered, and the
 	// learner's prior.
 	Offers Offers `yaml:"offers" json:"offers"`
+
+	// CannedResponses are the fixed canned responses agents insert from
+	// the composer ("/"); the API adds others.
+	CannedResponses []CannedResponse `yaml:"canned_responses,omitempty" json:"canned_responses,omitempty"`
 
 	// Webhooks are the outbound webhooks of the configuration: read only
 	// over the API, which adds others (docs/api.md, "Webhooks").
@@ -412,6 +417,24 @@ type Desktop struct {
 	// security questions, a one-time code); the desktop offers one
 	// button per method, and the customer's audit records which.
 	VerificationMethods []string `yaml:"verification_methods" json:"verification_methods"`
+}
+
+// CannedResponse is one canned response; see canned.Response. Its text
+// may name {first_name}, {agent} and {reference}.
+type CannedResponse struct {
+	ID     string   `yaml:"id" json:"id"`
+	Title  string   `yaml:"title" json:"title"`
+	Text   string   `yaml:"text" json:"text"`
+	Queues []string `yaml:"queues,omitempty" json:"queues,omitempty"`
+}
+
+// Canned returns the configured canned responses as the canned package's.
+func (c *Config) Canned() []canned.Response {
+	out := make([]canned.Response, 0, len(c.CannedResponses))
+	for _, r := range c.CannedResponses {
+		out = append(out, canned.Response{ID: r.ID, Title: r.Title, Text: r.Text, Queues: slices.Clone(r.Queues)})
+	}
+	return out
 }
 
 // Dashboards configures the supervisors' page (/dashboard/).

@@ -140,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "not-a-mapping",
 			yaml: "- listen\n",
-			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, desktop, dashboards, customers, attachments, chat, twilio, email, agents, supervisors, calendars, queues, offers, webhooks, webhook_allow_http, event_log_retention), got a list`,
+			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, desktop, dashboards, customers, attachments, chat, twilio, email, agents, supervisors, calendars, queues, offers, canned_responses, webhooks, webhook_allow_http, event_log_retention), got a list`,
 		},
 		{
 			name: "alias-cycle",
@@ -381,6 +381,16 @@ func TestParseErrors(t *testing.T) {
 			name: "token-neither",
 			yaml: "auth:\n  tokens:\n    - name: crm\n      role: integration\n",
 			want: `3:7: auth.tokens[0]: neither token nor token_env is set (want exactly one`,
+		},
+		{
+			name: "canned-unknown-placeholder",
+			yaml: "canned_responses:\n  - {id: hi, title: Hi, text: \"Dear {name}\"}\n",
+			want: `2:31: canned_responses[0].text: unknown placeholder {name}`,
+		},
+		{
+			name: "canned-unknown-queue",
+			yaml: "canned_responses:\n  - {id: hi, title: Hi, text: Hello, queues: [nowhere]}\n",
+			want: `2:47: canned_responses[0].queues[0]: no queue "nowhere" in the configuration`,
 		},
 		{
 			name: "dashboards-unknown-time-zone",

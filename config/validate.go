@@ -104,6 +104,7 @@ func (c *Config) Validate() error {
 	v.supervisors()
 	v.queues()
 	v.offers()
+	v.canned()
 	v.webhooks()
 	v.sorted()
 	return v.errs.err()
@@ -809,4 +810,33 @@ func (v *validator) webhookSecret(p string, w Webhook) (string, bool) {
 		return val, true
 	}
 	return "", false
+}
+
+// canned checks the canned responses: each by its own rule
+// (canned.Response.Validate), ids unique, queues that exist.
+func (v *validator) canned() {
+	ids := map[string]string{}
+	queues := map[string]bool{}
+	for _, q := range v.c.Queues {
+		queues[q.Name] = true
+	}
+	for i, r := range v.c.Canned() {
+		p := indexPath("canned_responses", i)
+		var re *router.Error
+		if err := r.Validate(); errors.As(err, &re) {
+			v.errf(p+"."+re.Field, "%s", re.Message)
+		} else if err != nil {
+			v.errf(p, "%s", err)
+		}
+		if first, dup := ids[r.ID]; dup && r.ID != "" {
+			v.errf(p+".id", "duplicate canned response id %q%s", r.ID, v.firstAt(first))
+		} else {
+			ids[r.ID] = p + ".id"
+		}
+		for j, q := range r.Queues {
+			if !queues[q] {
+				v.errf(fmt.Sprintf("%s.queues[%d]", p, j), "no queue %q in the configuration", q)
+			}
+		}
+	}
 }

@@ -421,6 +421,19 @@ var migrations = []migration{
 			`CREATE INDEX contact_events_event_at ON contact_events (event, at)`,
 		},
 	},
+	{
+		version: 17,
+		name:    "canned responses",
+		stmts: []string{
+			// The canned responses put over the API (the configuration's
+			// are not stored).
+			`CREATE TABLE canned_responses (
+	id         TEXT PRIMARY KEY,
+	def        TEXT NOT NULL,    -- JSON cannedRecord
+	updated_at BIGINT NOT NULL   -- unix ns UTC
+)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

@@ -416,3 +416,32 @@ func TestMonitorAndWhisper(t *testing.T) {
 		t.Errorf("alice: %s (%s), want away (meeting)", alice.State, alice.Reason)
 	}
 }
+
+// TestCannedResponse: typing "/" and a few letters in the reply box
+// offers the canned responses of the contact's queue; Enter inserts one
+// with its placeholders filled in, and Enter again sends it.
+func TestCannedResponse(t *testing.T) {
+	ctx := newBrowser(t)
+	rd := startRouterd(t)
+	d := openDesktop(t, ctx, rd.base)
+	d.login("alice", "alice-demo")
+	d.setState("available")
+	var c struct {
+		ID string `json:"id"`
+	}
+	rd.call(t, "POST", "/api/v1/contacts", map[string]any{
+		"channel": "chat", "queue": "billing", "customer": map[string]any{"name": "Ada Lovelace"}, "body": "Where is my refund?",
+	}, &c)
+	d.waitOffer(c.ID)
+	d.acceptOffer(c.ID)
+	d.waitConversation(c.ID)
+	box := chromedp.ID("reply-" + safeID(c.ID))
+	d.do("type /ref", chromedp.Focus(box), chromedp.SendKeys(box, "/ref"))
+	list := fmt.Sprintf(`document.getElementById(%s)`, js("canned-"+safeID(c.ID)))
+	d.waitFor("the canned responses", list+`.hidden === false && `+list+`.innerText.includes("Refund timing") && !`+list+`.innerText.includes("Greeting")`)
+	d.do("insert it", pressEnter)
+	want := "The refund is on its way, Ada: it reaches your account within 3 to 5 working days (reference " + c.ID + ")."
+	d.waitFor("the text filled in", fmt.Sprintf(`document.getElementById(%s).value === %s`, js("reply-"+safeID(c.ID)), js(want)))
+	d.do("send it", chromedp.Focus(box), pressEnter)
+	d.waitMessage(c.ID, want)
+}

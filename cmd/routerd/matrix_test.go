@@ -169,6 +169,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"DELETE /api/v1/agents/{id}", "DELETE", "/api/v1/agents/nobody", "", want{}.grant(none, admins...)},
 		{"PUT /api/v1/agents/{id}/state", "PUT", "/api/v1/agents/alice/state", "{", scoped(bad, staff...).grant(http.StatusForbidden, agentB)},
 
+		{"GET /api/v1/canned-responses", "GET", "/api/v1/canned-responses", "", want{}.grant(ok, everyone...).grant(ok, allAgents...)},
+		{"PUT /api/v1/canned-responses/{id}", "PUT", "/api/v1/canned-responses/greeting-x", "{", want{}.grant(bad, admins...)},
+		{"DELETE /api/v1/canned-responses/{id}", "DELETE", "/api/v1/canned-responses/nothing", "", want{}.grant(none, admins...)},
 		{"GET /api/v1/reports/queues", "GET", "/api/v1/reports/queues", "", want{}.grant(bad, staff...)},
 		{"GET /api/v1/queues", "GET", "/api/v1/queues", "", want{}.grant(ok, everyone...).grant(ok, allAgents...)},
 		{"GET /api/v1/queues/{name}", "GET", "/api/v1/queues/billing", "", want{}.grant(ok, everyone...).grant(ok, allAgents...)},

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/agents/web"
 	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/attachments"
+	"github.com/switchboard/switchboard/canned"
 	"github.com/switchboard/switchboard/channels/chat"
 	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/channels/sms"
@@ -406,6 +407,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Sessions:                  &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
 		ScreenPop:                 func(ctx context.Context, id string) (any, error) { return popper.Build(ctx, id) },
 		Offers:                    offerCat,
+		Canned:                    canned.NewLibrary(cfg.Canned(), db),
 		Webhooks:                  hooks,
 		Intake:                    in,
 		CheckReply:                checkReply,

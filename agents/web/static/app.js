@@ -121,6 +121,7 @@ function startDesk(me, id) {
   if (desk.socket) desk.socket.stop();
   desk.socket = new Socket("/ws/agent", { onmessage: receive, onstatus: connStatus });
   desk.socket.start();
+  loadCanned();
 }
 
 function stopDesk() {
@@ -376,6 +377,16 @@ function setOffer(offer) {
   if (fresh) announce(offer);
 }
 
+// loadCanned reads the canned responses the composer offers ("/").
+async function loadCanned() {
+  try {
+    const r = await api("GET", "/api/v1/canned-responses");
+    if (r.ok) desk.canned = r.data.canned_responses || [];
+  } catch {
+    // None: the composer offers nothing.
+  }
+}
+
 // dispositionLabel names a disposition code by its configured label.
 function dispositionLabel(code) {
   const d = (desk.dispositions || []).find((x) => x.code === code);
@@ -548,6 +559,8 @@ const conversationDesk = {
   looking,
   dispositions: () => desk.dispositions,
   agentID: () => (desk.agent && desk.agent.id) || "",
+  agentName: () => (desk.agent && (desk.agent.name || desk.agent.id)) || "",
+  canned: (queue) => (desk.canned || []).filter((c) => !c.queues || c.queues.length === 0 || c.queues.includes(queue)),
   dispositionLabel,
   wrapUpUntil: () => (desk.agent && desk.agent.wrapup_until) || "",
   verificationMethods: () => desk.verificationMethods || [],

@@ -57,14 +57,20 @@ export class Conversation {
     this.reply = h("textarea", {
       id: `reply-${safe}`, class: "reply", rows: "3", maxlength: "65536",
       placeholder: "Reply… (Enter sends, Shift+Enter new line)",
-      oninput: () => { this.typed(); this.renderSegments(); },
+      oninput: () => { this.typed(); this.renderSegments(); this.renderCanned(); },
       onkeydown: (ev) => {
+        if (this.cannedKeys(ev)) return;
         if (ev.key === "Enter" && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey && !ev.isComposing) {
           ev.preventDefault();
           this.sendReply();
         }
       },
     });
+    // cannedEl lists the canned responses matching "/letters" typed at
+    // the start of the reply; cannedAt is the one chosen.
+    this.cannedEl = h("ul", { class: "canned", id: `canned-${safe}`, role: "listbox", "aria-label": "Canned responses", hidden: true });
+    this.cannedMatches = [];
+    this.cannedAt = 0;
     // segmentsEl shows, on an SMS contact, how the reply travels.
     this.segmentsEl = h("p", { class: "segments muted", id: `segments-${safe}`, "aria-live": "polite", hidden: true });
     // An internal note goes to the conversation, never to the customer.
@@ -72,6 +78,7 @@ export class Conversation {
     this.replyForm = h("form", { class: "reply-form", onsubmit: (ev) => { ev.preventDefault(); this.sendReply(); } },
       h("label", { for: `reply-${safe}`, class: "visually-hidden" }, "Reply to the customer"),
       this.reply,
+      this.cannedEl,
       h("div", { class: "send" },
         h("button", { type: "submit", class: "primary" }, "Send"),
         h("label", { for: `note-${safe}`, class: "note-label" }, this.noteBox, " Internal note")));
@@ -211,6 +218,56 @@ export class Conversation {
     const max = this.desk.smsMaxSegments();
     this.segmentsEl.textContent = smsDescribe(c) + (max && c.count > max ? ` (more than ${max}: you will be asked to confirm)` : "");
     this.segmentsEl.classList.toggle("warn", Boolean(max && c.count > max));
+  }
+
+  // renderCanned shows the canned responses of the contact's queue whose
+  // id or title starts with what follows a "/" typed first in the reply.
+  renderCanned() {
+    const v = this.reply.value;
+    const m = /^\/(\S*)$/.exec(v);
+    this.cannedMatches = m ? this.desk.canned(this.contact.queue).filter((c) =>
+      c.id.toLowerCase().startsWith(m[1].toLowerCase()) || c.title.toLowerCase().startsWith(m[1].toLowerCase())).slice(0, 8) : [];
+    this.cannedAt = Math.min(this.cannedAt, Math.max(0, this.cannedMatches.length - 1));
+    this.cannedEl.hidden = this.cannedMatches.length === 0;
+    fill(this.cannedEl, this.cannedMatches.map((c, i) => h("li", {
+      role: "option", id: `${this.cannedEl.id}-${i}`, "aria-selected": i === this.cannedAt ? "true" : "false",
+      dataset: { canned: c.id }, onmousedown: (ev) => { ev.preventDefault(); this.insertCanned(i); },
+    }, h("strong", {}, c.title), " ", h("span", { class: "muted" }, this.fillCanned(c.text)))));
+    if (this.cannedMatches.length) this.reply.setAttribute("aria-activedescendant", `${this.cannedEl.id}-${this.cannedAt}`);
+    else this.reply.removeAttribute("aria-activedescendant");
+  }
+
+  // cannedKeys moves through the open list (arrows), inserts (Enter,
+  // Tab) or closes it (Escape); it reports whether it took the key.
+  cannedKeys(ev) {
+    if (this.cannedMatches.length === 0) return false;
+    switch (ev.key) {
+      case "ArrowDown": this.cannedAt = (this.cannedAt + 1) % this.cannedMatches.length; break;
+      case "ArrowUp": this.cannedAt = (this.cannedAt + this.cannedMatches.length - 1) % this.cannedMatches.length; break;
+      case "Enter": case "Tab": this.insertCanned(this.cannedAt); break;
+      case "Escape": this.cannedMatches = []; this.cannedEl.hidden = true; ev.preventDefault(); return true;
+      default: return false;
+    }
+    ev.preventDefault();
+    if (this.cannedMatches.length) this.renderCanned();
+    return true;
+  }
+
+  insertCanned(i) {
+    const c = this.cannedMatches[i];
+    if (!c) return;
+    this.reply.value = this.fillCanned(c.text);
+    this.cannedMatches = [];
+    this.cannedEl.hidden = true;
+    this.reply.removeAttribute("aria-activedescendant");
+    this.reply.focus();
+    this.renderSegments();
+  }
+
+  // fillCanned fills a canned text's placeholders from this contact.
+  fillCanned(text) {
+    const name = this.title === "Unknown customer" || /@|^\+/.test(this.title) ? "" : this.title.split(/\s+/)[0];
+    return text.replaceAll("{first_name}", name).replaceAll("{agent}", this.desk.agentName()).replaceAll("{reference}", this.id);
   }
 
   sendReply() {
