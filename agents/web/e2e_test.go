@@ -68,6 +68,26 @@ func startRouterd(t *testing.T) *routerd {
 	return &routerd{base: base, token: strings.TrimSpace(string(tok))}
 }
 
+// aliceAvailable opens a browser on rd's desktop with alice signed in
+// and available.
+func aliceAvailable(t *testing.T, rd *routerd) *desktop {
+	t.Helper()
+	d := openDesktop(t, newBrowser(t), rd.base)
+	d.login("alice", "alice-demo")
+	d.setState("available")
+	return d
+}
+
+// contact creates a billing chat contact over the API and returns its id.
+func (r *routerd) contact(t *testing.T, customer map[string]any, body string) string {
+	t.Helper()
+	var c struct {
+		ID string `json:"id"`
+	}
+	r.call(t, "POST", "/api/v1/contacts", map[string]any{"channel": "chat", "queue": "billing", "customer": customer, "body": body}, &c)
+	return c.ID
+}
+
 // call sends an admin request and decodes the answer into out.
 func (r *routerd) call(t *testing.T, method, path string, body, out any) {
 	t.Helper()
@@ -264,20 +284,9 @@ func (r *routerd) status(t *testing.T, method, path string, body any) int {
 // the contact rings withdraws the offers from the ringing card at once,
 // and they stay withheld once the agent accepts.
 func TestComplaintTypedWhileRinging(t *testing.T) {
-	ctx := newBrowser(t)
 	rd := startRouterd(t)
-	d := openDesktop(t, ctx, rd.base)
-	d.login("alice", "alice-demo")
-	d.setState("available")
-
-	var c struct {
-		ID string `json:"id"`
-	}
-	rd.call(t, "POST", "/api/v1/contacts", map[string]any{
-		"channel": "chat", "queue": "billing",
-		"customer": map[string]any{"email": "ada@example.com", "verified": true},
-		"body":     "Can I pay my invoice in instalments?",
-	}, &c)
+	d := aliceAvailable(t, rd)
+	c := struct{ ID string }{rd.contact(t, map[string]any{"email": "ada@example.com", "verified": true}, "Can I pay my invoice in instalments?")}
 	d.waitOffer(c.ID)
 	d.waitFor("offers on the card", `document.querySelectorAll("#offer .offer-item").length > 0`)
 
@@ -345,15 +354,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 // note, as internal; neither is a message to the customer.
 func TestMonitorAndWhisper(t *testing.T) {
 	rd := startRouterd(t)
-	agent := openDesktop(t, newBrowser(t), rd.base)
-	agent.login("alice", "alice-demo")
-	agent.setState("available")
-	var c struct {
-		ID string `json:"id"`
-	}
-	rd.call(t, "POST", "/api/v1/contacts", map[string]any{
-		"channel": "chat", "queue": "billing", "customer": map[string]any{"name": "Ada"}, "body": "hello there",
-	}, &c)
+	agent := aliceAvailable(t, rd)
+	c := struct{ ID string }{rd.contact(t, map[string]any{"name": "Ada"}, "hello there")}
 	agent.waitOffer(c.ID)
 	agent.acceptOffer(c.ID)
 	agent.waitConversation(c.ID)
@@ -421,17 +423,9 @@ func TestMonitorAndWhisper(t *testing.T) {
 // offers the canned responses of the contact's queue; Enter inserts one
 // with its placeholders filled in, and Enter again sends it.
 func TestCannedResponse(t *testing.T) {
-	ctx := newBrowser(t)
 	rd := startRouterd(t)
-	d := openDesktop(t, ctx, rd.base)
-	d.login("alice", "alice-demo")
-	d.setState("available")
-	var c struct {
-		ID string `json:"id"`
-	}
-	rd.call(t, "POST", "/api/v1/contacts", map[string]any{
-		"channel": "chat", "queue": "billing", "customer": map[string]any{"name": "Ada Lovelace"}, "body": "Where is my refund?",
-	}, &c)
+	d := aliceAvailable(t, rd)
+	c := struct{ ID string }{rd.contact(t, map[string]any{"name": "Ada Lovelace"}, "Where is my refund?")}
 	d.waitOffer(c.ID)
 	d.acceptOffer(c.ID)
 	d.waitConversation(c.ID)
