@@ -231,6 +231,11 @@ func TestDesktopInBrowser(t *testing.T) {
 		t.Errorf("accept by Alt+A: got contact_id %v, want %s", got["contact_id"], c2)
 	}
 	d.waitFor("the second tab", panel(c2)+" !== null")
+	// Every control on the page, with two contacts open, has a name a
+	// screen reader can say.
+	if bad := d.unnamed(); len(bad) > 0 {
+		t.Errorf("controls without an accessible name:\n%s", strings.Join(bad, "\n"))
+	}
 	if got, want := d.tabs(), []string{c1, c2}; !slices.Equal(got, want) {
 		t.Errorf("tabs: got %v, want %v", got, want)
 	}

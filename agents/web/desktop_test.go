@@ -374,6 +374,26 @@ func pressKey(key string, vk int64) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// unnamed lists the visible controls of the page that have no accessible
+// name (a screen reader would say only "button", "edit text"): a label
+// (for= or around it), aria-label, aria-labelledby, their text, a title,
+// an alt. It is the check an accessibility audit starts with.
+func (d *desktop) unnamed() []string {
+	d.t.Helper()
+	return eval[[]string](d, `(() => {
+	  const name = (el) => {
+	    const by = el.getAttribute("aria-labelledby");
+	    if (by) return by.split(/\s+/).map((id) => (document.getElementById(id) || {}).textContent || "").join(" ").trim();
+	    return (el.getAttribute("aria-label") || (el.labels && [...el.labels].map((l) => l.textContent).join(" ")) ||
+	      (el.tagName === "SELECT" ? "" : el.textContent) || el.title || el.alt || "").trim();
+	  };
+	  const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length) && !el.closest("[hidden]");
+	  return [...document.querySelectorAll("button, input:not([type=hidden]), select, textarea, a[href], [role=button], [role=tab], [role=listbox], [role=option], iframe, canvas, [role=img]")]
+	    .filter((el) => visible(el) && !el.closest("[aria-hidden=true]") && !name(el))
+	    .map((el) => el.outerHTML.slice(0, 120));
+	})()`)
+}
+
 // focused returns the id of the element with the keyboard focus ("" for
 // the page body).
 func (d *desktop) focused() string {

@@ -398,6 +398,12 @@ func TestMonitorAndWhisper(t *testing.T) {
 		t.Errorf("stored directions: %v", kinds)
 	}
 	t.Logf("screenshot: %s", sup.screenshot("dashboard-monitor"))
+	if bad := sup.unnamed(); len(bad) > 0 {
+		t.Errorf("dashboard controls without an accessible name:\n%s", strings.Join(bad, "\n"))
+	}
+	if bad := agent.unnamed(); len(bad) > 0 {
+		t.Errorf("desktop controls without an accessible name:\n%s", strings.Join(bad, "\n"))
+	}
 
 	// The supervisor reassigns the contact to a queue, and sets alice
 	// away for a meeting.

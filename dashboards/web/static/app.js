@@ -421,6 +421,9 @@ function renderTrends() {
     } else {
       if (charts[id]) charts[id].destroy();
       charts[id] = new uPlot(opts, data, target);
+      // The figure is named by its container (role=img, aria-label) and
+      // its numbers are in the table; the canvas itself says nothing.
+      target.querySelectorAll("canvas").forEach((c) => c.setAttribute("aria-hidden", "true"));
     }
   }
 }
