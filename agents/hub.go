@@ -50,6 +50,9 @@ type Options struct {
 	// Dispositions are the wrap-up codes; when set, wrapup and close
 	// accept only these (or none).
 	Dispositions []config.Disposition
+	// Segments and Products are the labels of the codes customer records
+	// carry, sent to the desktop for the screen pop.
+	Segments, Products []config.Label
 	// AwayReasons are the reasons of the away state; when set, set_state
 	// away accepts only these (or none).
 	AwayReasons []string
@@ -106,6 +109,8 @@ type Hub struct {
 	popper       *screenpop.Builder
 	auth         func(*http.Request) (string, string, time.Time, error)
 	dispositions []config.Disposition
+	segments     []config.Label
+	products     []config.Label
 	awayReasons  []string
 	typing       func(string)                                                       // Options.Typing, or nil
 	read         func(string, int)                                                  // Options.Read, or nil
@@ -178,6 +183,8 @@ func NewHub(o *Options) (*Hub, error) {
 		rt: o.Router, store: o.Store, popper: o.ScreenPops, auth: o.Authenticate,
 		dispositions: slices.Clone(o.Dispositions),
 		awayReasons:  slices.Clone(o.AwayReasons),
+		segments:     orEmpty(o.Segments),
+		products:     orEmpty(o.Products),
 		typing:       o.Typing,
 		read:         o.Read,
 		onOutcome:    o.OnOfferOutcome,
@@ -299,4 +306,12 @@ func (h *Hub) signal(s *router.Signal) {
 	case router.SignalReceipt:
 		h.CustomerReceipt(s.ContactID, s.DeliveredSeq, s.ReadSeq)
 	}
+}
+
+// orEmpty is a copy of labels, never nil (the snapshot's JSON says []).
+func orEmpty(labels []config.Label) []config.Label {
+	if labels == nil {
+		return []config.Label{}
+	}
+	return slices.Clone(labels)
 }

@@ -346,7 +346,10 @@ type snapshotData struct {
 	Contacts     []activeContact      `json:"contacts"`
 	Offer        *offerData           `json:"offer"`
 	Dispositions []config.Disposition `json:"dispositions"`
-	AwayReasons  []string             `json:"away_reasons"`
+	// Segments and Products label the codes of customer records.
+	Segments    []config.Label `json:"segments"`
+	Products    []config.Label `json:"products"`
+	AwayReasons []string       `json:"away_reasons"`
 	// VerificationMethods are the ways an agent may verify a customer's
 	// claim (the verify request's method).
 	VerificationMethods []string `json:"verification_methods"`

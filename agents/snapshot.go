@@ -19,7 +19,8 @@ func (h *Hub) snapshot(agentID string) []byte {
 	}
 	d := snapshotData{
 		Agent: a, Contacts: []activeContact{},
-		Dispositions: h.dispositions, AwayReasons: h.awayReasons, VerificationMethods: h.methods,
+		Dispositions: h.dispositions, Segments: h.segments, Products: h.products,
+		AwayReasons: h.awayReasons, VerificationMethods: h.methods,
 		SMSMaxSegments: h.smsSegments,
 	}
 	for _, id := range a.Contacts {

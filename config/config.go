@@ -404,6 +404,11 @@ type Attachments struct {
 type Desktop struct {
 	// Dispositions are the wrap-up codes an agent chooses from.
 	Dispositions []Disposition `yaml:"dispositions" json:"dispositions"`
+	// Segments and Products name, for agents, the codes that customer
+	// records carry (a profile's segment "premium", its products
+	// "credit_card"); a code without a label is shown as it is.
+	Segments []Label `yaml:"segments,omitempty" json:"segments,omitempty"`
+	Products []Label `yaml:"products,omitempty" json:"products,omitempty"`
 	// AwayReasons are the reason codes of the away state.
 	AwayReasons []string `yaml:"away_reasons" json:"away_reasons"`
 	// Grace is how long a disconnected agent keeps its assigned contacts
@@ -520,11 +525,15 @@ func (h OpeningHours) Days() [7][]string {
 	return [7][]string{h.Sunday, h.Monday, h.Tuesday, h.Wednesday, h.Thursday, h.Friday, h.Saturday}
 }
 
-// Disposition is one wrap-up code.
-type Disposition struct {
+// Label names a code for the people who read it: a wrap-up code, a
+// customer segment, a product.
+type Label struct {
 	Code  string `yaml:"code" json:"code"`
 	Label string `yaml:"label" json:"label"`
 }
+
+// Disposition is one wrap-up code.
+type Disposition = Label
 
 // Agent is an agent seeded (upserted) into the store when the daemon
 // starts.

@@ -1104,6 +1104,8 @@ func TestDesktopValidation(t *testing.T) {
 		{"no-dispositions", "desktop:\n  dispositions: []\n", "desktop.dispositions: empty"},
 		{"duplicate-code", "desktop:\n  dispositions:\n    - {code: a, label: A}\n    - {code: a, label: B}\n", `duplicate disposition code "a"`},
 		{"bad-code", "desktop:\n  dispositions:\n    - {code: 'a b', label: A}\n", "desktop.dispositions[0].code"},
+		{"duplicate-segment", "desktop:\n  segments:\n    - {code: gold, label: Gold}\n    - {code: gold, label: Golden}\n", `desktop.segments[1].code: duplicate segment "gold"`},
+		{"product-without-label", "desktop:\n  products:\n    - {code: card}\n", "desktop.products[0].label: empty"},
 		{"zero-grace", "desktop:\n  grace: 0s\n", "desktop.grace: 0s"},
 		{"bad-origin", "desktop:\n  allowed_origins: [crm.example.com]\n", `"crm.example.com" is not an origin`},
 		{"origin-with-slash", "chat:\n  allowed_origins: [https://www.example.com/]\n", `"https://www.example.com/" is not an origin`},

@@ -426,25 +426,33 @@ func (v *validator) origin(path, o string) {
 	}
 }
 
+// labels checks a list of labels: each code a name, once; each label
+// what an agent reads.
+func (v *validator) labels(path, what string, list []Label) {
+	codes := map[string]string{}
+	for i, l := range list {
+		p := indexPath(path, i)
+		if v.name(p+".code", l.Code, what) {
+			if first, dup := codes[l.Code]; dup {
+				v.errf(p+".code", "duplicate %s %q%s", what, l.Code, v.firstAt(first))
+			} else {
+				codes[l.Code] = p + ".code"
+			}
+		}
+		if l.Label == "" || len(l.Label) > 100 {
+			v.errf(p+".label", "empty or over 100 bytes (want the label agents see)")
+		}
+	}
+}
+
 func (v *validator) desktop() {
 	d := v.c.Desktop
 	if len(d.Dispositions) == 0 {
 		v.errf("desktop.dispositions", "empty (want at least one wrap-up code)")
 	}
-	codes := map[string]string{}
-	for i, dp := range d.Dispositions {
-		p := indexPath("desktop.dispositions", i)
-		if v.name(p+".code", dp.Code, "disposition code") {
-			if first, dup := codes[dp.Code]; dup {
-				v.errf(p+".code", "duplicate disposition code %q%s", dp.Code, v.firstAt(first))
-			} else {
-				codes[dp.Code] = p + ".code"
-			}
-		}
-		if dp.Label == "" || len(dp.Label) > 100 {
-			v.errf(p+".label", "empty or over 100 bytes (want the label agents see)")
-		}
-	}
+	v.labels("desktop.dispositions", "disposition code", d.Dispositions)
+	v.labels("desktop.segments", "segment", d.Segments)
+	v.labels("desktop.products", "product", d.Products)
 	reasons := map[string]bool{}
 	for i, r := range d.AwayReasons {
 		p := indexPath("desktop.away_reasons", i)

@@ -43,7 +43,7 @@ func offerFor(contactID, customer string) map[string]any {
 				},
 				"segment": "gold", "value": 1200,
 				"consent":  map[string]any{"marketing": true, "profiling": nil},
-				"products": []string{}, "language": "en",
+				"products": []string{"credit_card", "loan_x"}, "language": "en",
 			},
 			"history": []map[string]any{
 				{"id": "h2", "channel": "email", "created_at": "2026-02-20T10:00:00Z", "queue": "billing", "agent_id": "bob", "state": "closed", "disposition": "solved"},
@@ -102,7 +102,7 @@ func TestDesktopInBrowser(t *testing.T) {
 	d.waitOffer(c1)
 	card := d.offerText()
 	for _, want := range []string{"Ada Lovelace", "chat · billing · waited 42 s", "Accept", "Decline",
-		"ada@example.com", "VERIFIED", "+44 20 7946 0000", "CLAIMED", "gold", "1,200",
+		"ada@example.com", "VERIFIED", "+44 20 7946 0000", "CLAIMED", "Segment Gold tier", "1,200", "Products Credit card, loan_x",
 		"Why you: Ada's relationship manager · billing 5 (needs 3)", "Router's reason", "Charged twice for March",
 		"Annual plan −15 %", "pays monthly for 14 months", "Two months free every year", "History: 2 earlier contacts", "Alt+A"} {
 		if !strings.Contains(card, want) {

@@ -201,6 +201,8 @@ func (f *fakeRouterd) snapshotLocked() map[string]any {
 			{"code": "follow_up", "label": "Follow-up needed"},
 			{"code": "sale", "label": "Sale"},
 		},
+		"segments":         []map[string]string{{"code": "gold", "label": "Gold tier"}},
+		"products":         []map[string]string{{"code": "credit_card", "label": "Credit card"}},
 		"away_reasons":     []string{"break", "lunch", "meeting"},
 		"sms_max_segments": 2,
 	}

@@ -446,6 +446,8 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		},
 		AllowedOrigins: cfg.Desktop.AllowedOrigins,
 		Dispositions:   cfg.Desktop.Dispositions,
+		Segments:       cfg.Desktop.Segments,
+		Products:       cfg.Desktop.Products,
 		AwayReasons:    cfg.Desktop.AwayReasons,
 		OnOfferOutcome: offerSrc.Outcome,
 		Verify: func(ctx context.Context, contactID, agentID, method string) error {

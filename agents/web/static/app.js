@@ -233,6 +233,8 @@ function receive(msg) {
 function applySnapshot(d) {
   if (d.agent) desk.agent = { ...desk.agent, ...d.agent };
   desk.dispositions = d.dispositions || [];
+  desk.segments = d.segments || [];
+  desk.products = d.products || [];
   desk.awayReasons = d.away_reasons || [];
   desk.verificationMethods = d.verification_methods || [];
   desk.smsMaxSegments = d.sms_max_segments || 0;
@@ -367,6 +369,10 @@ function setOffer(offer) {
   fill(ui.offerPop, renderScreenPop(pop, {
     firstMessages: true,
     dispositionLabel,
+  segmentLabel,
+  productLabel,
+    segmentLabel,
+    productLabel,
   }));
   ui.offer.dataset.contactId = offer.contact_id;
   ui.accept.disabled = false;
@@ -387,11 +393,17 @@ async function loadCanned() {
   }
 }
 
-// dispositionLabel names a disposition code by its configured label.
-function dispositionLabel(code) {
-  const d = (desk.dispositions || []).find((x) => x.code === code);
+// labelOf names a code by its label in list (the snapshot's
+// dispositions, segments or products); a code without one is shown as
+// it is.
+function labelOf(list, code) {
+  const d = (list || []).find((x) => x.code === code);
   return (d && d.label) || code;
 }
+
+const dispositionLabel = (code) => labelOf(desk.dispositions, code);
+const segmentLabel = (code) => labelOf(desk.segments, code);
+const productLabel = (code) => labelOf(desk.products, code);
 
 // ---- announcing an offer ----
 

@@ -426,6 +426,8 @@ export class Conversation {
         onOutcome: (offerID, outcome) => this.desk.recordOutcome(this.id, offerID, outcome).then(() => this.renderPop()),
         verifyMethods: this.contact.state === "assigned" ? this.desk.verificationMethods() : [],
         dispositionLabel: this.desk.dispositionLabel,
+        segmentLabel: this.desk.segmentLabel,
+        productLabel: this.desk.productLabel,
         onVerify: (method) => this.verify(method),
       }));
   }

@@ -26,14 +26,16 @@ export function customerName(pop) {
 //   opts.onOutcome(offerID, outcome): the agent pressed an outcome button;
 //   opts.verifyMethods: the ways to verify a claim (snapshot's
 //     verification_methods), and opts.onVerify(method): the agent verified
-//     the customer by method; without both, no verify button.
+//     the customer by method; without both, no verify button;
+//   opts.dispositionLabel(code), opts.segmentLabel(code),
+//     opts.productLabel(code): the configured labels of those codes.
 export function renderScreenPop(pop, opts = {}) {
   pop = pop || {};
   const contact = pop.contact || {};
   const customer = pop.customer || {};
   return h("div", { class: "screenpop" },
     renderNotice(customer, opts),
-    renderCustomer(customer),
+    renderCustomer(customer, opts),
     renderWhyYou(contact),
     opts.firstMessages ? renderFirstMessages(contact) : null,
     renderOffers(pop.offers || [], pop.offers_withheld || "", opts),
@@ -69,14 +71,16 @@ function renderNotice(c, opts) {
       : null);
 }
 
-function renderCustomer(c) {
+function renderCustomer(c, opts) {
+  const segment = opts.segmentLabel || String;
+  const product = opts.productLabel || String;
   const facts = [];
-  if (c.segment) facts.push(h("span", { class: "fact" }, h("span", { class: "label" }, "Segment "), String(c.segment)));
+  if (c.segment) facts.push(h("span", { class: "fact" }, h("span", { class: "label" }, "Segment "), segment(String(c.segment))));
   if (c.value !== null && c.value !== undefined && c.value !== 0) {
     facts.push(h("span", { class: "fact" }, h("span", { class: "label" }, "Value "), Number(c.value).toLocaleString()));
   }
   if (c.language) facts.push(h("span", { class: "fact" }, h("span", { class: "label" }, "Language "), String(c.language)));
-  const products = (c.products || []).map((p) => (typeof p === "string" ? p : p.name || p.id || "")).filter(Boolean);
+  const products = (c.products || []).map((p) => product(String(p))).filter(Boolean);
   if (products.length) facts.push(h("span", { class: "fact" }, h("span", { class: "label" }, "Products "), products.join(", ")));
   return h("div", { class: "customer" },
     h("ul", { class: "identities", "aria-label": "Identities" },
