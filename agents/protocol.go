@@ -50,6 +50,8 @@ const (
 	reqTyping          = "typing"
 	reqRead            = "read"
 	reqVerify          = "verify"
+	// reqTag adds and removes tags of the agent's contact.
+	reqTag = "tag"
 )
 
 // Error codes, as in the HTTP API.
@@ -128,6 +130,14 @@ type transferArgs struct {
 	ContactID string `json:"contact_id"`
 	Queue     string `json:"queue,omitempty"`
 	ToAgent   string `json:"to_agent,omitempty"`
+}
+
+// tagArgs are the arguments of tag: tags to add and to remove
+// (router.SetTags checks and normalizes them).
+type tagArgs struct {
+	ContactID string   `json:"contact_id"`
+	Add       []string `json:"add,omitempty"`
+	Remove    []string `json:"remove,omitempty"`
 }
 
 // transferTargetsArgs are the (no) arguments of transfer_targets.
@@ -228,6 +238,8 @@ func decodeFrame(b []byte) (request, error) {
 		args = &readArgs{}
 	case reqVerify:
 		args = &verifyArgs{}
+	case reqTag:
+		args = &tagArgs{}
 	case "":
 		return req, invalid("type is missing")
 	default:
@@ -294,6 +306,11 @@ func checkArgs(args any) error {
 		}
 		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("offer_id", a.OfferID, maxIDField, true))
 	case *typingArgs:
+		return checkLen("contact_id", a.ContactID, maxIDField, true)
+	case *tagArgs:
+		if len(a.Add)+len(a.Remove) == 0 {
+			return errors.New("give add, remove or both")
+		}
 		return checkLen("contact_id", a.ContactID, maxIDField, true)
 	case *verifyArgs:
 		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("method", a.Method, maxIDField, true))

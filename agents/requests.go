@@ -109,6 +109,9 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 	case *transferArgs:
 		c, err := h.rt.Transfer(ctx, a.ContactID, agentID, a.Queue, a.ToAgent)
 		return map[string]any{"contact": c.ForAgent()}, mine(a.ContactID, err)
+	case *tagArgs:
+		c, err := h.rt.SetTags(ctx, a.ContactID, agentID, a.Add, a.Remove)
+		return map[string]any{"contact": c.ForAgent()}, mine(a.ContactID, err)
 	case *outcomeArgs:
 		// Durable first: the outcome is committed before the timeline
 		// event and the ack. A retry after a failure in between records

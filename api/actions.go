@@ -21,6 +21,13 @@ type acceptRequest struct {
 }
 
 // endRequest is the body of /wrapup and /close.
+// tagsRequest is the body of /tags: the tags to add and to remove.
+type tagsRequest struct {
+	AgentID string   `json:"agent_id"`
+	Add     []string `json:"add"`
+	Remove  []string `json:"remove"`
+}
+
 type endRequest struct {
 	AgentID     string `json:"agent_id"`
 	Disposition string `json:"disposition"`
@@ -154,6 +161,29 @@ func (s *Server) closeContact(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c, err := s.router.CloseContact(r.Context(), id, req.AgentID, req.Disposition, req.Notes)
+	if err != nil {
+		return s.actionError(r.Context(), id, err)
+	}
+	return contactDone(w, r, c)
+}
+
+// tagContact adds and removes tags of a live contact; without agent_id
+// (only admins and supervisors may leave it out: an agent session's is
+// its own) on any live contact.
+func (s *Server) tagContact(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	var req tagsRequest
+	if err := s.scopeContact(r); err != nil {
+		return err
+	}
+	if err := s.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	var err error
+	if req.AgentID, err = s.actingAgent(r, id, req.AgentID); err != nil {
+		return err
+	}
+	c, err := s.router.SetTags(r.Context(), id, req.AgentID, req.Add, req.Remove)
 	if err != nil {
 		return s.actionError(r.Context(), id, err)
 	}

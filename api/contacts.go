@@ -167,7 +167,7 @@ var contactStates = []router.ContactState{
 }
 
 // contactListParams are the query parameters of GET /api/v1/contacts.
-var contactListParams = []string{"state", "channel", "queue", "customer", "limit", "cursor"}
+var contactListParams = []string{"state", "channel", "queue", "customer", "tag", "limit", "cursor"}
 
 // contactList is the body of GET /api/v1/contacts.
 type contactList struct {
@@ -189,6 +189,13 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) error {
 	f := store.ContactFilter{
 		State: q.Get("state"), Channel: q.Get("channel"), Queue: q.Get("queue"),
 		Customer: q.Get("customer"), Cursor: q.Get("cursor"),
+	}
+	if v := q.Get("tag"); v != "" {
+		tag, err := router.NormalizeTag("tag", v)
+		if err != nil {
+			return invalidf("query parameter \"tag\": %s", err.Message)
+		}
+		f.Tag = tag
 	}
 	if self, ok := agentOf(r); ok {
 		f.AgentID = self // an agent lists only the contacts with it

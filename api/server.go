@@ -260,6 +260,7 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/contacts/{id}/wrapup", staff|roleAgent, s.wrapUp)
 	s.handle("POST /api/v1/contacts/{id}/close", staff|roleAgent, s.closeContact)
 	s.handle("POST /api/v1/contacts/{id}/transfer", staff|roleAgent, s.transfer)
+	s.handle("POST /api/v1/contacts/{id}/tags", staff|roleAgent, s.tagContact)
 	s.handle("POST /api/v1/contacts/{id}/abandon", everyone, s.abandon)
 	s.handle("POST /api/v1/contacts/{id}/messages", anyone, s.addMessage)
 	// Files: uploaded by anyone who may write a message, read by whoever

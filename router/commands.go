@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-memdb"
@@ -1233,4 +1234,76 @@ func sameExternal(stored Message, contactID string, m Message) error {
 		return nil
 	}
 	return Errorf(CodeConflict, "external_id", "external id %q is another message's", m.ExternalID)
+}
+
+// SetTags adds and removes tags of a live contact (tags already there
+// or not there are no change): the agent holding it (agentID) while it
+// is assigned or in wrap-up, or a supervisor (agentID "") at any time
+// until it ends. A contact carries at most MaxTags tags; they are
+// normalized by NormalizeTag and kept sorted. Nothing changes if the
+// tags end up the same.
+func (r *Router) SetTags(ctx context.Context, contactID, agentID string, add, remove []string) (Contact, error) {
+	norm := func(field string, in []string) ([]string, error) {
+		out := make([]string, 0, len(in))
+		for i, s := range in {
+			t, err := NormalizeTag(fmt.Sprintf("%s[%d]", field, i), s)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, t)
+		}
+		return out, nil
+	}
+	if len(add)+len(remove) == 0 {
+		return Contact{}, invalidf("add", "nothing to add or remove")
+	}
+	if len(add) > MaxTags || len(remove) > MaxTags {
+		return Contact{}, invalidf("add", "more than %d tags", MaxTags)
+	}
+	adds, err := norm("add", add)
+	if err != nil {
+		return Contact{}, err
+	}
+	removes, err := norm("remove", remove)
+	if err != nil {
+		return Contact{}, err
+	}
+	return asContact(r.do(ctx, func(w *write) (any, error) {
+		states := []ContactState{ContactAssigned, ContactWrapUp}
+		if agentID == "" {
+			states = append(states, ContactQueued, ContactOffered)
+		}
+		c, err := w.mine(contactID, agentID, states...)
+		if err != nil {
+			return nil, err
+		}
+		tags := slices.Clone(c.Tags)
+		for _, t := range removes {
+			tags = slices.DeleteFunc(tags, func(x string) bool { return x == t })
+		}
+		for _, t := range adds {
+			if !slices.Contains(tags, t) {
+				tags = append(tags, t)
+			}
+		}
+		slices.Sort(tags)
+		if slices.Equal(tags, c.Tags) {
+			return contactResult(c.ID), nil
+		}
+		if len(tags) > MaxTags {
+			return nil, invalidf("add", "a contact carries at most %d tags", MaxTags)
+		}
+		c.Tags = tags
+		w.putContact(c)
+		w.batch.Tags = append(w.batch.Tags, ContactTags{ContactID: c.ID, Tags: slices.Clone(tags)})
+		reason := "no tags"
+		if len(tags) > 0 {
+			reason = "tags: " + strings.Join(tags, ", ")
+		}
+		w.event(c, EventTagged, agentID, reason)
+		if c.AgentID != "" {
+			w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: c})
+		}
+		return contactResult(c.ID), nil
+	}))
 }

@@ -23,6 +23,7 @@ type memStore struct {
 	messages  map[string][]Message
 	outbox    map[string]OutboxEntry
 	log       []LogEntry
+	tags      map[string][]string // Batch.Tags, the search index
 	commits   int
 	violation error
 	failNext  error // guarded by mu: the next Commit fails with it
@@ -36,7 +37,7 @@ func newMemStore() *memStore {
 	return &memStore{
 		agents: map[string]Agent{}, queues: map[string]Queue{}, contacts: map[string]Contact{},
 		events: map[string][]Event{}, messages: map[string][]Message{}, defaults: DefaultCapacity,
-		outbox: map[string]OutboxEntry{},
+		outbox: map[string]OutboxEntry{}, tags: map[string][]string{},
 	}
 }
 
@@ -70,6 +71,9 @@ func (s *memStore) Commit(_ context.Context, b *Batch) error {
 		s.contacts[c.ID] = c
 	}
 	s.log = append(s.log, b.Log...)
+	for _, t := range b.Tags {
+		s.tags[t.ContactID] = t.Tags
+	}
 	for _, e := range b.Events {
 		s.events[e.ContactID] = append(s.events[e.ContactID], e)
 	}

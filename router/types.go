@@ -194,6 +194,9 @@ type Contact struct {
 
 	Disposition string `json:"disposition,omitempty"`
 	Notes       string `json:"notes,omitempty"`
+	// Tags are the agents' and supervisors' labels of the contact (SetTags),
+	// sorted; never shown to the customer.
+	Tags []string `json:"tags,omitempty"`
 
 	// Follows is the ended contact this one continues: a customer wrote
 	// again after it ended.
@@ -225,6 +228,7 @@ const (
 	EventPreferredTimeout = "preferred_timeout"
 	EventRelaxed          = "relaxed"
 	EventReturned         = "returned"
+	EventTagged           = "tagged"
 	EventTransferred      = "transferred"
 	EventVerified         = "verified"
 	EventWrapup           = "wrapup"
@@ -489,6 +493,15 @@ type Batch struct {
 	// Log entries are appended to the durable event log, in order
 	// (Options.EventLog); the store numbers them.
 	Log []LogEntry
+	// Tags replace the tags stored for a contact (the search index of
+	// Contact.Tags), in order: a later entry for the same contact wins.
+	Tags []ContactTags
+}
+
+// ContactTags are the tags a contact carries now.
+type ContactTags struct {
+	ContactID string
+	Tags      []string
 }
 
 // OutboxEntry asks for an outbound message to be delivered on its

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Limits of the router's definitions, shared by every entry point (the
@@ -31,7 +32,20 @@ const (
 	// MaxCapacity bounds how many contacts of one channel an agent takes
 	// at once.
 	MaxCapacity = maxCapacity
+	// MaxTags bounds the tags of a contact.
+	MaxTags = 20
 )
+
+// NormalizeTag is the one rule of a contact's tag: a name (ValidateName)
+// in lower case, so that "VIP" and "vip" are one tag and a search finds
+// both; field names it in errors.
+func NormalizeTag(field, s string) (string, *Error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	if err := ValidateName(field, "tag", t); err != nil {
+		return "", err
+	}
+	return t, nil
+}
 
 // plainKey is a map key that a field path names with a dot
 // ("min.english"); any other is quoted in brackets (`min["a b"]`), as

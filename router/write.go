@@ -768,6 +768,7 @@ func cloneContact(c *Contact) *Contact {
 	n.Effective = slices.Clip(n.Effective)
 	n.Requirements = slices.Clip(n.Requirements)
 	n.Preferred = slices.Clip(n.Preferred)
+	n.Tags = slices.Clip(n.Tags)
 	return &n
 }
 

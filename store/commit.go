@@ -46,7 +46,9 @@ ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.att
 	updateDeliverySQL   = `UPDATE contact_messages SET delivery = ?, external_id = COALESCE(external_id, ?) WHERE contact_id = ? AND seq = ?`
 	insertAttachmentSQL = `INSERT INTO message_attachments (contact_id, seq, sha256, name, type, size) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (contact_id, seq, sha256) DO NOTHING`
-	insertLogSQL = `INSERT INTO event_log (type, contact_id, at, data) VALUES (?, ?, ?, ?)`
+	insertLogSQL  = `INSERT INTO event_log (type, contact_id, at, data) VALUES (?, ?, ?, ?)`
+	deleteTagsSQL = `DELETE FROM contact_tags WHERE contact_id = ?`
+	insertTagSQL  = `INSERT INTO contact_tags (tag, contact_id) VALUES (?, ?)`
 )
 
 // commitStmts are Commit's prepared statements. They are prepared once on
@@ -241,6 +243,18 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 			}
 			if _, err := st.ExecContext(ctx, rec, nullIfEmpty(d.Delivery.ExternalID), d.ContactID, d.Seq); err != nil {
 				return fmt.Errorf("store: commit: delivery of message %d of %q: %w", d.Seq, d.ContactID, err)
+			}
+		}
+	}
+	// Tags change rarely (an agent's or supervisor's click): their
+	// statements are not prepared.
+	for _, t := range b.Tags {
+		if _, err := tx.ExecContext(ctx, rebind(db.dialect, deleteTagsSQL), t.ContactID); err != nil {
+			return fmt.Errorf("store: commit: tags of %q: %w", t.ContactID, err)
+		}
+		for _, tag := range t.Tags {
+			if _, err := tx.ExecContext(ctx, rebind(db.dialect, insertTagSQL), tag, t.ContactID); err != nil {
+				return fmt.Errorf("store: commit: tag %q of %q: %w", tag, t.ContactID, err)
 			}
 		}
 	}

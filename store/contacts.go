@@ -30,6 +30,8 @@ type ContactFilter struct {
 	// AgentID matches the contact's agent (the one it is offered to or
 	// with, or who last had it) exactly.
 	AgentID string
+	// Tag matches the contacts carrying it (router.NormalizeTag's form).
+	Tag string
 	// Limit is the page size: DefaultContactLimit when <= 0, at most
 	// MaxContactLimit.
 	Limit int
@@ -104,6 +106,10 @@ func contactsQuery(f ContactFilter) (query string, args []any, limit int, err er
 	if f.Customer != "" {
 		where = append(where, "(customer_id = ? OR customer_email = ? OR customer_phone = ?)")
 		args = append(args, f.Customer, f.Customer, f.Customer)
+	}
+	if f.Tag != "" {
+		where = append(where, "id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)")
+		args = append(args, f.Tag)
 	}
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)

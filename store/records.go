@@ -47,6 +47,7 @@ type contactRecord struct {
 	EndedAt        time.Time           `json:"ended_at,omitzero"`
 	Disposition    string              `json:"disposition,omitempty"`
 	Notes          string              `json:"notes,omitempty"`
+	Tags           []string            `json:"tags,omitempty"`
 	Follows        string              `json:"follows,omitempty"`
 	// The idempotency key and hash have columns of their own.
 }
@@ -83,7 +84,7 @@ func recordOfContact(c *router.Contact) contactRecord {
 		State: string(c.State), AgentID: c.AgentID, Declined: c.Declined,
 		CreatedAt: c.CreatedAt, Returned: c.Returned, EnqueuedAt: c.EnqueuedAt, QueuedAt: c.QueuedAt,
 		OfferedAt: c.OfferedAt, OfferExpires: c.OfferExpires, AssignedAt: c.AssignedAt, EndedAt: c.EndedAt,
-		Disposition: c.Disposition, Notes: c.Notes, Follows: c.Follows,
+		Disposition: c.Disposition, Notes: c.Notes, Tags: c.Tags, Follows: c.Follows,
 	}
 }
 
@@ -103,7 +104,7 @@ func (r contactRecord) contact() (router.Contact, error) {
 		State: router.ContactState(r.State), AgentID: r.AgentID, Declined: r.Declined,
 		CreatedAt: utc(r.CreatedAt), Returned: r.Returned, EnqueuedAt: utc(r.EnqueuedAt), QueuedAt: utc(r.QueuedAt),
 		OfferedAt: utc(r.OfferedAt), OfferExpires: utc(r.OfferExpires), AssignedAt: utc(r.AssignedAt), EndedAt: utc(r.EndedAt),
-		Disposition: r.Disposition, Notes: r.Notes, Follows: r.Follows,
+		Disposition: r.Disposition, Notes: r.Notes, Tags: r.Tags, Follows: r.Follows,
 	}, nil
 }
 

@@ -434,6 +434,20 @@ var migrations = []migration{
 )`,
 		},
 	},
+	{
+		version: 18,
+		name:    "contact tags",
+		stmts: []string{
+			// The search index of the contacts' tags (the tags themselves
+			// are in contacts.data): Contacts with a Tag filter.
+			`CREATE TABLE contact_tags (
+	tag        TEXT NOT NULL,
+	contact_id TEXT NOT NULL REFERENCES contacts (id),
+	PRIMARY KEY (tag, contact_id)
+)`,
+			`CREATE INDEX contact_tags_contact ON contact_tags (contact_id)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

@@ -103,6 +103,7 @@ func fullContact(id string) router.Contact {
 		Disposition:     "resolved",
 		Returned:        true,
 		Notes:           "called back",
+		Tags:            []string{"callback", "vip"},
 		Follows:         "c-0",
 	}
 }
@@ -591,6 +592,12 @@ func pagingFixture() []router.Contact {
 		case 3:
 			c.Customer = router.Customer{ID: "other", Email: "cust-7@example.com", Phone: "+1"}
 		}
+		if i%3 == 0 {
+			c.Tags = append(c.Tags, "vip")
+		}
+		if i%4 == 0 {
+			c.Tags = append([]string{"refund"}, c.Tags...)
+		}
 		cs = append(cs, c)
 	}
 	return cs
@@ -600,10 +607,20 @@ func TestContactsPaging(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	all := pagingFixture()
-	commit(t, db, &router.Batch{Contacts: all})
+	b := &router.Batch{Contacts: all}
+	for _, c := range all {
+		if len(c.Tags) > 0 {
+			b.Tags = append(b.Tags, router.ContactTags{ContactID: c.ID, Tags: c.Tags})
+		}
+	}
+	commit(t, db, b)
+	// A later entry replaces a contact's tags: c-00 is no longer vip.
+	all[0].Tags = []string{"refund"}
+	commit(t, db, &router.Batch{Contacts: all[:1], Tags: []router.ContactTags{{ContactID: all[0].ID, Tags: all[0].Tags}}})
 
 	match := func(f ContactFilter, c router.Contact) bool {
-		return (f.State == "" || string(c.State) == f.State) &&
+		return (f.Tag == "" || slices.Contains(c.Tags, f.Tag)) &&
+			(f.State == "" || string(c.State) == f.State) &&
 			(f.Channel == "" || c.Channel == f.Channel) &&
 			(f.Queue == "" || c.Queue == f.Queue) &&
 			(f.Customer == "" || c.Customer.ID == f.Customer || c.Customer.Email == f.Customer || c.Customer.Phone == f.Customer)
@@ -621,6 +638,9 @@ func TestContactsPaging(t *testing.T) {
 		{"customer-any-identifier", ContactFilter{Customer: "cust-7"}, 18},
 		{"customer-and-channel", ContactFilter{Customer: "cust-7", Channel: "chat"}, 4},
 		{"no-match", ContactFilter{State: "abandoned"}, 0},
+		{"tag", ContactFilter{Tag: "vip"}, 9},
+		{"tag-and-queue", ContactFilter{Tag: "refund", Queue: "sales"}, 8},
+		{"unknown-tag", ContactFilter{Tag: "nobody"}, 0},
 	}
 	for _, tt := range tests {
 		for _, limit := range []int{1, 4, 7, 100} {

@@ -463,3 +463,20 @@ func (d *desktop) screenshot(name string) string {
 	}
 	return path
 }
+
+// tabLimit bounds the Tab presses from one control to the next a
+// keyboard user wants: more is a page nobody walks.
+const tabLimit = 40
+
+// tabTo presses Tab until the focus is on the element matching css,
+// failing after tabLimit presses.
+func (d *desktop) tabTo(css string) {
+	d.t.Helper()
+	match := fmt.Sprintf(`document.activeElement && document.activeElement.matches(%s)`, js(css))
+	for i := 0; !eval[bool](d, match); i++ {
+		if i == tabLimit {
+			d.t.Fatalf("%s not reached in %d Tab presses (focus on %q)", css, tabLimit, d.focused())
+		}
+		d.do("Tab", pressKey("Tab", 9))
+	}
+}

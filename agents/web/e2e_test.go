@@ -166,11 +166,11 @@ func TestDesktopEndToEnd(t *testing.T) {
 	// Ada's profile, and offers to verify; once verified it shows it.
 	popText := panel(c.ID) + `.querySelector(".screenpop").innerText`
 	d.waitFor("the claim's notice", panel(c.ID)+`.querySelector(".notice.claim") !== null`)
-	if txt := eval[string](d, popText); !strings.Contains(txt, "verify before discussing") || strings.Contains(txt, "premium") {
+	if txt := eval[string](d, popText); !strings.Contains(txt, "verify before discussing") || strings.Contains(txt, "Premium") {
 		t.Errorf("the claim's screen pop: want the notice and no profile:\n%s", txt)
 	}
 	d.do("verify", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#contact-%s .verify-button[data-method="security questions"]`, safeID(c.ID)))))
-	d.waitFor("Ada's profile", popText+`.includes("premium")`)
+	d.waitFor("Ada's profile", popText+`.includes("Premium")`)
 	d.waitFor("the verified note", panel(c.ID)+`.querySelector(".contact-note").textContent.includes("Identity verified")`)
 	if n := eval[int](d, panel(c.ID)+`.querySelectorAll(".notice").length`); n != 0 {
 		t.Errorf("after verification: %d notices left", n)
@@ -444,4 +444,92 @@ func TestCannedResponse(t *testing.T) {
 	d.waitFor("the text filled in", fmt.Sprintf(`document.getElementById(%s).value === %s`, js("reply-"+safeID(c.ID)), js(want)))
 	d.do("send it", chromedp.Focus(box), pressEnter)
 	d.waitMessage(c.ID, want)
+}
+
+// TestKeyboardOnly walks an agent's whole contact with the keyboard
+// alone, against the real daemon: sign in, become available, accept
+// the ringing contact, verify the customer, reply, tag the contact,
+// record an offer's outcome, wrap up. Focus moves only by Tab (at most
+// tabLimit presses to any control) and the page's own focus management;
+// no click and no script sets a value. Every visible control has a name
+// on the way.
+func TestKeyboardOnly(t *testing.T) {
+	rd := startRouterd(t)
+	d := openDesktop(t, newBrowser(t), rd.base)
+	tab := pressKey("Tab", 9)
+	down := pressKey("ArrowDown", 40)
+
+	d.waitFor("the focus on the agent id", `document.activeElement.id === "login-id"`)
+	d.do("sign in", chromedp.KeyEvent("alice"), tab, chromedp.KeyEvent("alice-demo"), pressEnter)
+	d.do("show the desktop", chromedp.WaitVisible(chromedp.ID("desk")))
+	d.waitFor("the focus on the state menu", `document.activeElement.id === "state-select"`)
+	d.waitFor("the snapshot", `document.querySelectorAll('#state-select option[value^="away:"]').length > 0`)
+	for i := 0; eval[string](d, `document.getElementById("state-select").value`) != "available"; i++ {
+		if i == 10 {
+			t.Fatal("the arrows never reach Available")
+		}
+		d.do("step through the states", pressKey("ArrowUp", 38))
+	}
+	d.do("apply it", pressEnter)
+	d.waitFor("alice available", `document.getElementById("state-select").dataset.state === "available"`)
+
+	id := rd.contact(t, map[string]any{"name": "Ada Lovelace", "email": "ada@example.com"}, "I am moving house next month")
+	d.waitOffer(id)
+	d.waitFor("the focus on Accept", `document.activeElement.id === "accept"`)
+	d.do("accept", pressEnter)
+	d.waitFor("the conversation", panel(id)+" !== null && !"+panel(id)+".hidden")
+	reply := "reply-" + safeID(id)
+	d.waitFor("the focus on the reply", fmt.Sprintf(`document.activeElement.id === %s`, js(reply)))
+
+	p := fmt.Sprintf("#contact-%s ", safeID(id))
+	d.tabTo(p + `.verify-button[data-method="security questions"]`)
+	d.do("verify", pressEnter)
+	d.waitFor("the verified note", panel(id)+`.querySelector(".contact-note").textContent.includes("Identity verified")`)
+	if txt := eval[string](d, panel(id)+`.querySelector(".screenpop").innerText`); !strings.Contains(txt, "Segment Premium") || !strings.Contains(txt, "Credit card") {
+		t.Errorf("the profile by its labels:\n%s", txt)
+	}
+
+	d.waitFor("the focus back on the reply", fmt.Sprintf(`document.activeElement.id === %s`, js(reply)))
+	const answer = "The second charge is refunded."
+	d.do("reply", chromedp.KeyEvent(answer), pressEnter)
+	d.waitMessage(id, answer)
+
+	d.tabTo(p + ".tag-input")
+	d.do("tag", chromedp.KeyEvent("VIP"), pressEnter)
+	d.waitFor("the tag", panel(id)+`.querySelector(".tags").innerText.includes("vip")`)
+
+	d.tabTo(p + "select.outcome")
+	offer := eval[string](d, `document.activeElement.dataset.offerId`)
+	d.do("record presented", down)
+	d.waitFor("the outcome recorded", fmt.Sprintf(`%s.querySelector('select.outcome[data-offer-id=%s]').dataset.recorded === "presented"`, panel(id), js(offer)))
+	d.waitFor("the focus kept on the outcome", fmt.Sprintf(`document.activeElement.matches('select.outcome[data-offer-id=%s]')`, js(offer)))
+
+	d.tabTo(p + "select[name=disposition]")
+	for i := 0; eval[string](d, `document.activeElement.value`) != "solved"; i++ {
+		if i == 10 {
+			t.Fatal("the arrows never reach Solved")
+		}
+		d.do("choose a disposition", down)
+	}
+	d.tabTo(p + `button[data-action="wrapup"]`)
+	d.do("wrap up", pressEnter)
+	d.waitFor("alice in wrap-up", `document.getElementById("state-select").dataset.state === "wrapup"`)
+	if bad := d.unnamed(); len(bad) > 0 {
+		t.Errorf("controls without an accessible name:\n%s", strings.Join(bad, "\n"))
+	}
+
+	var c struct {
+		State, Disposition string
+		Tags               []string
+		Timeline           []struct{ Event, Reason string }
+	}
+	rd.call(t, "GET", "/api/v1/contacts/"+id, nil, &c)
+	if c.State != "wrapup" || c.Disposition != "solved" || !slices.Equal(c.Tags, []string{"vip"}) {
+		t.Errorf("stored: %s, %s, %v; want wrapup, solved, [vip]", c.State, c.Disposition, c.Tags)
+	}
+	if !slices.ContainsFunc(c.Timeline, func(e struct{ Event, Reason string }) bool {
+		return e.Event == "offer_outcome" && e.Reason == offer+": presented"
+	}) {
+		t.Errorf("no outcome on the timeline: %+v", c.Timeline)
+	}
 }

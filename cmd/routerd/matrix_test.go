@@ -186,6 +186,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST /api/v1/contacts/{id}/decline", "POST", "/api/v1/contacts/{contact}/decline", "{", scoped(bad, staff...)},
 		{"POST /api/v1/contacts/{id}/wrapup", "POST", "/api/v1/contacts/{contact}/wrapup", "{", scoped(bad, staff...)},
 		{"POST /api/v1/contacts/{id}/close", "POST", "/api/v1/contacts/{contact}/close", "{", scoped(bad, staff...)},
+		{"POST /api/v1/contacts/{id}/tags", "POST", "/api/v1/contacts/{contact}/tags", "{", scoped(bad, staff...)},
 		{"POST /api/v1/contacts/{id}/transfer", "POST", "/api/v1/contacts/{contact}/transfer", "{", scoped(bad, staff...)},
 		{"POST /api/v1/contacts/{id}/abandon", "POST", "/api/v1/contacts/{contact}/abandon", "{", want{}.grant(bad, everyone...)},
 		{"POST /api/v1/contacts/{id}/messages", "POST", "/api/v1/contacts/{contact}/messages", "{", scoped(bad, everyone...)},

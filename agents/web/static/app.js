@@ -369,8 +369,6 @@ function setOffer(offer) {
   fill(ui.offerPop, renderScreenPop(pop, {
     firstMessages: true,
     dispositionLabel,
-  segmentLabel,
-  productLabel,
     segmentLabel,
     productLabel,
   }));
@@ -574,6 +572,8 @@ const conversationDesk = {
   agentName: () => (desk.agent && (desk.agent.name || desk.agent.id)) || "",
   canned: (queue) => (desk.canned || []).filter((c) => !c.queues || c.queues.length === 0 || c.queues.includes(queue)),
   dispositionLabel,
+  segmentLabel,
+  productLabel,
   wrapUpUntil: () => (desk.agent && desk.agent.wrapup_until) || "",
   verificationMethods: () => desk.verificationMethods || [],
   smsMaxSegments: () => desk.smsMaxSegments || 0,

@@ -107,9 +107,17 @@ export class Conversation {
     this.transferForm = h("form", { class: "transfer", "aria-label": "Transfer", onsubmit: (ev) => { ev.preventDefault(); this.transfer(); } },
       h("label", { for: `transfer-${safe}` }, "Transfer to"),
       h("div", { class: "inline" }, this.target, h("button", { type: "submit" }, "Transfer")));
+    // Tags: the agents' and supervisors' labels of the contact, never
+    // the customer's; one chip per tag with its remove button.
+    this.tagList = h("ul", { class: "tags", "aria-label": "Tags" });
+    this.tagInput = h("input", { type: "text", id: `tag-${safe}`, class: "tag-input", maxlength: "64",
+      placeholder: "Add a tag", autocomplete: "off" });
+    this.tagsForm = h("form", { class: "tags-form", "aria-label": "Tags", onsubmit: (ev) => { ev.preventDefault(); this.addTag(); } },
+      h("label", { for: `tag-${safe}` }, "Tags"),
+      h("div", { class: "inline" }, this.tagList, this.tagInput, h("button", { type: "submit" }, "Add")));
     this.panel = h("section", { id: this.domID, role: "tabpanel", class: "conversation", "aria-labelledby": `tab-${safe}`, hidden: true },
       h("div", { class: "talk" }, this.noteEl, this.list, this.typingEl, this.threadEl, this.replyForm, this.segmentsEl,
-        h("div", { class: "finish" }, this.wrapForm, this.transferForm)),
+        h("div", { class: "finish" }, this.wrapForm, h("div", {}, this.transferForm, this.tagsForm))),
       h("aside", { class: "side", "aria-label": "Customer" }, this.popEl));
 
     this.fillDispositions();
@@ -358,6 +366,32 @@ export class Conversation {
       .catch((err) => this.desk.showError(`Transfer failed: ${err.message}`));
   }
 
+  // addTag adds the typed tag (the server normalizes it: lower case).
+  addTag() {
+    const tag = this.tagInput.value.trim();
+    if (!tag) return;
+    this.tagRequest({ add: [tag] }, () => { this.tagInput.value = ""; });
+  }
+
+  tagRequest(change, done) {
+    this.desk.request("tag", { contact_id: this.id, ...change })
+      .then((ack) => {
+        if (done) done();
+        if (ack && ack.contact) this.update(ack.contact);
+      })
+      .catch((err) => this.desk.showError(`Tags not changed: ${err.message}`));
+  }
+
+  renderTags() {
+    const tags = this.contact.tags || [];
+    fill(this.tagList, tags.map((t) =>
+      h("li", { class: "tag" }, t,
+        h("button", { type: "button", class: "link tag-remove", "aria-label": `Remove tag ${t}`, title: `Remove tag ${t}`,
+          onclick: () => this.tagRequest({ remove: [t] }, () => this.tagInput.focus()) }, "×"))));
+    const live = this.contact.state === "assigned" || this.contact.state === "wrapup";
+    this.tagsForm.hidden = !live;
+  }
+
   // author names who wrote m in the transcript: the customer by name,
   // the agent reading as "You", another agent (before a transfer) or a
   // supervisor by name, the system as such.
@@ -391,9 +425,12 @@ export class Conversation {
     this.wrapTimer = state === "wrapup" ? setInterval(() => this.renderNote(), 1000) : 0;
     this.wrapForm.querySelector('[data-action="wrapup"]').hidden = !live;
     this.transferForm.hidden = !live;
+    this.renderTags();
     this.renderThread();
     this.renderPop();
-    if (had && (had.disabled || had.closest("[hidden]") || !had.isConnected)) {
+    const now = document.activeElement;
+    const kept = now && now !== had && this.panel.contains(now); // moved by a redraw (renderPop)
+    if (had && !kept && (had.disabled || had.closest("[hidden]") || !had.isConnected)) {
       const close = this.wrapForm.querySelector('[data-action="close"]');
       (close && !close.hidden && !close.disabled ? close : this.tab).focus();
     }
@@ -418,6 +455,10 @@ export class Conversation {
   }
 
   renderPop() {
+    // A redraw (an outcome recorded, a new screen pop) keeps the keyboard
+    // on the offer's outcome control it was on.
+    const was = this.popEl.contains(document.activeElement) ? document.activeElement : null;
+    const offerID = was && was.matches("select.outcome") ? was.dataset.offerId : "";
     fill(this.popEl,
       h("h2", { class: "customer-name" }, this.title),
       h("p", { class: "muted" }, [this.contact.channel, this.contact.queue, this.contact.subject].filter(Boolean).join(" · ")),
@@ -430,6 +471,9 @@ export class Conversation {
         productLabel: this.desk.productLabel,
         onVerify: (method) => this.verify(method),
       }));
+    const again = offerID ? [...this.popEl.querySelectorAll("select.outcome")].find((el) => el.dataset.offerId === offerID) : null;
+    if (again) again.focus();
+    else if (was && !was.isConnected) (this.reply.disabled ? this.tab : this.reply).focus(); // never to the page body
   }
 
   // verify records that the agent verified the customer's claim by
