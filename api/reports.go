@@ -32,7 +32,7 @@ type queueReport struct {
 
 // reportColumns are the CSV's columns, in order.
 var reportColumns = []string{"start", "end", "queue", "offered", "answered", "answered_within", "abandoned",
-	"short_abandoned", "service_level", "asa_seconds", "handled", "aht_seconds"}
+	"short_abandoned", "service_level", "asa_seconds", "handled", "aht_seconds", "csat_responses", "csat_average"}
 
 func (s *Server) queueReport(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
@@ -126,6 +126,7 @@ func (s *Server) queueReport(w http.ResponseWriter, r *http.Request) error {
 			row.Start.Format(time.RFC3339), row.End.Format(time.RFC3339), csvSafe(row.Queue),
 			strconv.Itoa(row.Offered), strconv.Itoa(row.Answered), strconv.Itoa(row.AnsweredWithin), strconv.Itoa(row.Abandoned),
 			strconv.Itoa(row.ShortAbandoned), num(row.ServiceLevel), num(row.ASASeconds), strconv.Itoa(row.Handled), num(row.AHTSeconds),
+			strconv.Itoa(row.CSATResponses), num(row.CSATAverage),
 		})
 	}
 	cw.Flush()

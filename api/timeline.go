@@ -29,6 +29,15 @@ type timelineEntry struct {
 	State       router.ContactState `json:"state"`
 	Disposition string              `json:"disposition"`
 	Subject     string              `json:"subject"`
+	// CSAT is the customer's answer to the satisfaction survey, if any.
+	CSAT *csatView `json:"csat,omitempty"`
+}
+
+// csatView is a survey answer on the timeline.
+type csatView struct {
+	Score   int       `json:"score"`
+	Comment string    `json:"comment,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // customerDetail is the body of GET /api/v1/customers/{id}.
@@ -108,6 +117,14 @@ func (s *Server) timeline(r *http.Request, f store.TimelineFilter) (customerTime
 	if err != nil {
 		return customerTimeline{}, internal("read customer timeline", err)
 	}
+	ids := make([]string, len(page.Contacts))
+	for i, c := range page.Contacts {
+		ids[i] = c.ID
+	}
+	answers, err := s.store.CSATs(r.Context(), ids)
+	if err != nil {
+		return customerTimeline{}, internal("read survey answers", err)
+	}
 	out := customerTimeline{Timeline: make([]timelineEntry, 0, len(page.Contacts)), Next: page.Next}
 	for _, c := range page.Contacts {
 		e := timelineEntry{
@@ -117,6 +134,9 @@ func (s *Server) timeline(r *http.Request, f store.TimelineFilter) (customerTime
 		if !c.EndedAt.IsZero() {
 			at := c.EndedAt
 			e.EndedAt = &at
+		}
+		if a, ok := answers[c.ID]; ok {
+			e.CSAT = &csatView{Score: a.Score, Comment: a.Comment, At: a.At}
 		}
 		out.Timeline = append(out.Timeline, e)
 	}

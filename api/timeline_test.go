@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/csat"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -36,6 +37,9 @@ func timelineEnv(t *testing.T, busy int) (e *env, oldest []string, all []string)
 	e.must(http.StatusOK, "POST", "/api/v1/contacts/"+first+"/accept", `{"agent_id":"alice"}`)
 	e.must(http.StatusOK, "POST", "/api/v1/contacts/"+first+"/wrapup", `{"agent_id":"alice","disposition":"refund"}`)
 	e.must(http.StatusOK, "POST", "/api/v1/contacts/"+first+"/close", `{"agent_id":"alice"}`)
+	if err := e.db.RecordCSAT(context.Background(), csat.Response{ContactID: first, Queue: "billing", Score: 5, Comment: "fast", At: e.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	oldest = []string{first, create(`{"phone":"+15551234567"}`), create(`{"id":"ada-old"}`), create(`{"email":"old@example.com"}`)}
 	create(`{"email":"bob@example.com"}`)
 	all = append(all, oldest...)
@@ -74,6 +78,12 @@ func TestCustomerTimelineInGet(t *testing.T) {
 	if last.ID != oldest[0] || last.AgentID != "alice" || last.State != "closed" || last.Disposition != "refund" ||
 		last.Channel != "api" || last.Queue != "billing" || last.Subject != "s" || last.CustomerID != "ada" || last.EndedAt == nil || last.CreatedAt.IsZero() {
 		t.Errorf("oldest entry: got %+v", last)
+	}
+	if a := last.CSAT; a == nil || a.Score != 5 || a.Comment != "fast" {
+		t.Errorf("oldest entry's survey answer: %+v, want 5 \"fast\"", a)
+	}
+	if a := rest.Timeline[len(rest.Timeline)-2].CSAT; a != nil {
+		t.Errorf("an unanswered entry has %+v", a)
 	}
 	// The third waits: alice, free again, has the second ringing.
 	if q := rest.Timeline[len(rest.Timeline)-3]; q.ID != oldest[2] || q.State != "queued" || q.EndedAt != nil || q.AgentID != "" || q.CustomerID != "ada-old" {

@@ -486,6 +486,17 @@ type Chat struct {
 	LeaveMessageWindow router.Duration `yaml:"leave_message_window" json:"leave_message_window"`
 	// TokenTTL is how long a customer may resume a conversation.
 	TokenTTL router.Duration `yaml:"token_ttl" json:"token_ttl"`
+	// CSAT is the satisfaction survey at the end of a conversation.
+	CSAT ChatCSAT `yaml:"csat" json:"csat"`
+}
+
+// ChatCSAT configures the satisfaction survey (package csat): the
+// customers of Queues are asked Question when their conversation ends,
+// and may answer within Window.
+type ChatCSAT struct {
+	Queues   []string        `yaml:"queues,omitempty" json:"queues,omitempty"`
+	Question string          `yaml:"question,omitempty" json:"question,omitempty"`
+	Window   router.Duration `yaml:"window,omitempty" json:"window,omitempty"`
 }
 
 // ChatTopic is one choice of the pre-chat form.

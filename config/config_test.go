@@ -1110,6 +1110,8 @@ func TestDesktopValidation(t *testing.T) {
 		{"bad-origin", "desktop:\n  allowed_origins: [crm.example.com]\n", `"crm.example.com" is not an origin`},
 		{"origin-with-slash", "chat:\n  allowed_origins: [https://www.example.com/]\n", `"https://www.example.com/" is not an origin`},
 		{"attachments-zero", "attachments:\n  max_file_bytes: 0\n", "attachments.max_file_bytes: 0"},
+		{"csat-unknown-queue", "chat:\n  csat:\n    queues: [nowhere]\n", `chat.csat.queues[0]: queue "nowhere" is not declared`},
+		{"csat-long-window", "chat:\n  csat:\n    window: 200h\n", "chat.csat.window: 200h0m0s"},
 		{"attachments-message-below-file", "attachments:\n  max_file_bytes: 100\n  max_message_bytes: 10\n", "attachments.max_message_bytes: 10"},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/switchboard/switchboard/csat"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/webhooks"
@@ -168,6 +169,13 @@ func (c *Config) OfferRules() offers.Rules {
 		ComplaintKeywords:     slices.Clone(cp.Keywords),
 		RecentComplaint:       cp.RecentWindow.D(),
 	}
+}
+
+// CSATPolicy returns the satisfaction survey's policy, with the
+// complaint rules of the offers.
+func (c *Config) CSATPolicy() csat.Policy {
+	return csat.Policy{Queues: slices.Clone(c.Chat.CSAT.Queues), Question: c.Chat.CSAT.Question,
+		Window: c.Chat.CSAT.Window.D(), Rules: c.OfferRules()}
 }
 
 // OfferPrior returns the learner's prior.

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/clientaddr"
+	"github.com/switchboard/switchboard/csat"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
@@ -329,6 +330,17 @@ func (v *validator) chat() {
 	}
 	for i, o := range c.AllowedOrigins {
 		v.origin(indexPath("chat.allowed_origins", i), o)
+	}
+	for i, q := range c.CSAT.Queues {
+		if !queues[q] {
+			v.errf(indexPath("chat.csat.queues", i), "queue %q is not declared under queues", q)
+		}
+	}
+	if len(c.CSAT.Question) > csat.MaxQuestionBytes {
+		v.errf("chat.csat.question", "over %d bytes", csat.MaxQuestionBytes)
+	}
+	if w := c.CSAT.Window.D(); w < 0 || w > 7*24*time.Hour {
+		v.errf("chat.csat.window", "%s (want up to 168h; 0 means %s)", w, csat.DefaultWindow)
 	}
 	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > 64<<10 {
 		v.errf("chat.max_message_bytes", "%d (want 1 to 65536)", c.MaxMessageBytes)

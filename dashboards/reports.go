@@ -41,6 +41,11 @@ type ReportRow struct {
 	// accept to the close); nil when none was.
 	Handled    int      `json:"handled"`
 	AHTSeconds *float64 `json:"aht_seconds"`
+	// CSATResponses counts the satisfaction surveys answered about the
+	// contacts that ended in the interval (package csat); CSATAverage is
+	// their mean score, nil when none was.
+	CSATResponses int      `json:"csat_responses"`
+	CSATAverage   *float64 `json:"csat_average"`
 }
 
 // Report limits.
@@ -104,6 +109,7 @@ type bin struct {
 	row           ReportRow
 	waits, aband  []time.Duration
 	waitSum, hSum time.Duration
+	csatSum       int
 }
 
 // NewReport starts a report over [from, to) in intervals of interval.
@@ -165,6 +171,10 @@ func (r *Report) Add(c store.ContactTimes) {
 		b := r.bin(i, c.Queue)
 		b.row.Handled++
 		b.hSum += c.EndedAt.Sub(c.AssignedAt)
+		if c.CSAT > 0 {
+			b.row.CSATResponses++
+			b.csatSum += c.CSAT
+		}
 	}
 }
 
@@ -204,6 +214,9 @@ func (r *Report) Rows() []ReportRow {
 			}
 			if row.Handled > 0 {
 				row.AHTSeconds = ptr(seconds(b.hSum / time.Duration(row.Handled)))
+			}
+			if row.CSATResponses > 0 {
+				row.CSATAverage = ptr(float64(b.csatSum) / float64(row.CSATResponses))
 			}
 			rows = append(rows, row)
 		}

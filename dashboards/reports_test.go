@@ -185,3 +185,26 @@ func TestMidnight(t *testing.T) {
 		t.Errorf("UTC: got %v, want %v", got, want)
 	}
 }
+
+// TestQueueReportCSAT: the survey answers count with the contacts
+// handled in the interval, and their mean is the interval's.
+func TestQueueReportCSAT(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	closed := func(id string, ended time.Duration, score int) store.ContactTimes {
+		return store.ContactTimes{ID: id, Queue: "billing", Channel: router.ChannelChat, State: router.ContactClosed,
+			CreatedAt: t0, QueuedAt: t0, AssignedAt: t0.Add(time.Second), EndedAt: t0.Add(ended), CSAT: score}
+	}
+	rows := QueueReport([]store.ContactTimes{
+		closed("a", 5*time.Minute, 5), closed("b", 10*time.Minute, 2), closed("c", 12*time.Minute, 0), // no answer
+		closed("d", 20*time.Minute, 4),
+	}, map[string]router.ServiceLevel{"billing": {Target: 0.8, Within: router.Duration(20 * time.Second)}}, t0, t0.Add(30*time.Minute), 15*time.Minute)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	if r := rows[0]; r.CSATResponses != 2 || r.CSATAverage == nil || *r.CSATAverage != 3.5 || r.Handled != 3 {
+		t.Errorf("first interval: %d answers, mean %v, %d handled; want 2, 3.5, 3", r.CSATResponses, r.CSATAverage, r.Handled)
+	}
+	if r := rows[1]; r.CSATResponses != 1 || r.CSATAverage == nil || *r.CSATAverage != 4 {
+		t.Errorf("second interval: %d answers, mean %v; want 1, 4", r.CSATResponses, r.CSATAverage)
+	}
+}

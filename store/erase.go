@@ -75,6 +75,7 @@ func eraseContactsTx(ctx context.Context, tx *sql.Tx, d dialect, customerID stri
 	author_name = CASE WHEN direction = 'in' THEN '' ELSE author_name END WHERE contact_id = ?`,
 				[]any{c.ID}},
 			{`UPDATE contact_events SET reason = '' WHERE contact_id = ?`, []any{c.ID}},
+			{`UPDATE contact_csat SET comment = '' WHERE contact_id = ?`, []any{c.ID}},
 			// The files go too, once no other message holds them
 			// (TakeOrphanedAttachments).
 			{`INSERT INTO attachment_orphans (sha256) SELECT sha256 FROM message_attachments WHERE contact_id = ?

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/csat"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -105,7 +106,7 @@ type eraseFixture struct {
 // adaSecrets are Ada's personal data in the fixture.
 var adaSecrets = []string{
 	"Lovelace", "ada@example.com", "+15551234567", "Invoice dispute", "charged twice", "card ending 4111",
-	"Augusta", "augusta@work.example", "augusta@old.example", "hung up",
+	"Augusta", "augusta@work.example", "augusta@old.example", "hung up", "my neighbour Clara",
 }
 
 func newEraseFixture(t *testing.T) eraseFixture {
@@ -150,6 +151,10 @@ func newEraseFixture(t *testing.T) eraseFixture {
 	b.Messages[len(b.Messages)-2].Body = "bob body"
 	b.Events[len(b.Events)-1].Reason = "Bob Stone left"
 	commit(t, db, b)
+	// The survey's comment is free text too.
+	if err := db.RecordCSAT(ctx, csat.Response{ContactID: byID.ID, Queue: byID.Queue, Score: 2, Comment: "my neighbour Clara waited too", At: at(16)}); err != nil {
+		t.Fatal(err)
+	}
 	return eraseFixture{db: db, ada: []router.Contact{byID, byPhone, byMergedID, byMergedEmail}, bob: bob}
 }
 

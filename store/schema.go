@@ -448,6 +448,20 @@ var migrations = []migration{
 			`CREATE INDEX contact_tags_contact ON contact_tags (contact_id)`,
 		},
 	},
+	{
+		version: 19,
+		name:    "satisfaction survey",
+		stmts: []string{
+			// One answer per contact (package csat).
+			`CREATE TABLE contact_csat (
+	contact_id TEXT PRIMARY KEY REFERENCES contacts (id),
+	queue      TEXT NOT NULL,
+	score      INTEGER NOT NULL,
+	comment    TEXT NOT NULL,
+	at         BIGINT NOT NULL  -- unix ns UTC
+)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

@@ -93,15 +93,20 @@ type ContactTimes struct {
 	// CreatedAt, QueuedAt (when it entered its current queue), AssignedAt
 	// and EndedAt are zero when they did not happen (yet).
 	CreatedAt, QueuedAt, AssignedAt, EndedAt time.Time
+	// CSAT is the customer's satisfaction score (package csat), 0 when
+	// they gave none.
+	CSAT int
 }
 
 // contactTimesSQL selects the contacts created, assigned or ended in
 // [from, to): arguments from, to three times, with the final states
 // between the second and the third pair (each term has its index).
-const contactTimesSQL = `SELECT id, queue, channel, state, created_at, queued_at, assigned_at, ended_at FROM contacts
-WHERE (created_at >= ? AND created_at < ?) OR (assigned_at >= ? AND assigned_at < ?)
-OR (state IN (?, ?) AND ended_at >= ? AND ended_at < ?)
-ORDER BY created_at, id`
+const contactTimesSQL = `SELECT c.id, c.queue, c.channel, c.state, c.created_at, c.queued_at, c.assigned_at, c.ended_at,
+COALESCE((SELECT s.score FROM contact_csat s WHERE s.contact_id = c.id), 0)
+FROM contacts c
+WHERE (c.created_at >= ? AND c.created_at < ?) OR (c.assigned_at >= ? AND c.assigned_at < ?)
+OR (c.state IN (?, ?) AND c.ended_at >= ? AND c.ended_at < ?)
+ORDER BY c.created_at, c.id`
 
 // MaxReportContacts bounds what ContactTimes reads at once.
 const MaxReportContacts = 2_000_000
@@ -140,7 +145,7 @@ func (db *DB) EachContactTimes(ctx context.Context, from, to time.Time, fn func(
 			channel, state                     string
 			created, enqueued, assigned, ended int64
 		)
-		if err := rows.Scan(&c.ID, &c.Queue, &channel, &state, &created, &enqueued, &assigned, &ended); err != nil {
+		if err := rows.Scan(&c.ID, &c.Queue, &channel, &state, &created, &enqueued, &assigned, &ended, &c.CSAT); err != nil {
 			return fmt.Errorf("store: contact times: %w", err)
 		}
 		c.Channel, c.State = router.Channel(channel), router.ContactState(state)

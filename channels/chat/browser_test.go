@@ -535,3 +535,61 @@ func TestBrowserHidesConversationEndedWhileAway(t *testing.T) {
 		t.Errorf("%d messages in the page, want 0", shown)
 	}
 }
+
+// TestBrowserSurvey: at the end of an answered conversation the page
+// asks the survey's question; the customer picks a score, adds a word
+// and sends it; the page thanks them and the store keeps it.
+func TestBrowserSurvey(t *testing.T) {
+	e := surveyEnv(t)
+	alice(e, 1, router.AgentAvailable)
+	ctx, cancel := browser(t)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/chat/"),
+		chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Ada Lovelace"),
+		chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
+		chromedp.Click(chromedp.CSS(`#f-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`#conversation`)),
+		chromedp.SendKeys(chromedp.CSS(`#input`), "Can I pay yearly?"),
+		chromedp.Click(chromedp.CSS(`#send`)),
+		chromedp.WaitVisible(chromedp.CSS(`li.msg.in .mark`)),
+	)
+	if err != nil {
+		t.Fatalf("customer writes: %v", err)
+	}
+	id := e.router.Snapshot().Contacts()[0].ID
+	actx := context.Background()
+	if _, err := e.router.Accept(actx, id, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.router.AddMessage(actx, id, router.Message{Direction: "out", Author: "alice", Body: "Yes: it is on your account now."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.router.WrapUp(actx, id, "alice", "solved", ""); err != nil {
+		t.Fatal(err)
+	}
+	var question string
+	err = chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS(`#survey`)),
+		into(&question, chromedp.Text(chromedp.CSS(`#survey-question`))),
+		chromedp.Click(chromedp.CSS(`label[for="survey-4"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#survey-comment`), "Quick, thank you"),
+		chromedp.Click(chromedp.CSS(`#survey-send`)),
+		chromedp.WaitVisible(chromedp.CSS(`#survey-thanks`)),
+	)
+	if err != nil {
+		t.Fatalf("survey: %v", err)
+	}
+	screenshot(t, ctx, "chat-survey")
+	if question != "Did we help?" {
+		t.Errorf("question %q", question)
+	}
+	got, err := e.db.CSATs(actx, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := got[id]; r.Score != 4 || r.Comment != "Quick, thank you" {
+		t.Errorf("stored %+v, want 4 with the comment", r)
+	}
+}

@@ -53,6 +53,8 @@ type Channel struct {
 	conns  map[*conn]struct{}            // every socket; guarded by mu
 	byAddr map[string]int                // open sockets per customer address, none zero; guarded by mu
 
+	smu      sync.Mutex
+	surveyed map[string]bool // contacts surveyed at their wrap-up, until they end; guarded by smu
 	rmu      sync.Mutex
 	receipts map[string]*Receipt // guarded by rmu
 
@@ -84,6 +86,7 @@ func New(o Options) (*Channel, error) {
 		conns:    map[*conn]struct{}{},
 		byAddr:   map[string]int{},
 		receipts: map[string]*Receipt{},
+		surveyed: map[string]bool{},
 		dirty:    make(chan struct{}, 1),
 		quit:     make(chan struct{}),
 		stopped:  make(chan struct{}),

@@ -136,6 +136,8 @@ func (cn *conn) handle(req request) error {
 		return cn.leave(req.ID)
 	case typeHistory:
 		return cn.history(req.ID, req.History)
+	case typeCSAT:
+		return cn.answer(req.ID, req.CSAT)
 	}
 	return invalid(req.ID, "unknown type %q", req.Type)
 }

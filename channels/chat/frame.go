@@ -32,6 +32,8 @@ const (
 	typeLeave  = "leave"
 	// typeHistory asks for the page of messages before a seq.
 	typeHistory = "history"
+	// typeCSAT answers the satisfaction survey.
+	typeCSAT = "csat"
 	// server to client
 	typeWelcome = "welcome"
 	typeStarted = "started"
@@ -41,6 +43,7 @@ const (
 	typeMessage = "message"
 	typeAssign  = "assigned"
 	typeClosed  = "closed"
+	typeSurvey  = "survey"
 	typeAck     = "ack"
 	typeError   = "error"
 )
@@ -63,6 +66,7 @@ type request struct {
 	Send    *sendData
 	Read    *readData
 	History *historyRequest
+	CSAT    *csatData
 }
 
 type startData struct {
@@ -166,12 +170,17 @@ func parseFrame(b []byte, maxBody int) (request, error) {
 		if err = decodeData(env.Type, data, r.History); err == nil && r.History.BeforeSeq < 1 {
 			err = errors.New("before_seq: want a message seq, 1 or more")
 		}
+	case typeCSAT:
+		r.CSAT = new(csatData)
+		if err = decodeData(env.Type, data, r.CSAT); err == nil {
+			err = r.CSAT.check()
+		}
 	case typeTyping, typeLeave:
 		err = decodeData(env.Type, data, &struct{}{})
 	case "":
 		err = errors.New("type is missing")
 	default:
-		err = fmt.Errorf("unknown type %q: want start, resume, send, typing, read, history or leave", env.Type)
+		err = fmt.Errorf("unknown type %q: want start, resume, send, typing, read, history, leave or csat", env.Type)
 	}
 	var de *dataError
 	switch {

@@ -44,6 +44,9 @@ func (c *Channel) Notify(ns []router.Notification) {
 			continue
 		}
 		id := n.Contact.ID
+		// Decided for every contact, with or without sockets, so that
+		// surveyOnce forgets each at its end.
+		ask := (n.Kind == router.NoteContact || n.Kind == router.NoteContactEnded) && c.o.CSAT.Enabled() && c.surveyOnce(id, n.Contact.State)
 		conns := c.sockets(id)
 		if len(conns) == 0 {
 			if n.Contact.State.Final() {
@@ -66,6 +69,9 @@ func (c *Channel) Notify(ns []router.Notification) {
 		case router.NoteContact, router.NoteContactEnded:
 			if closedForCustomer(n.Contact.State) {
 				c.broadcast(id, typeClosed, closedData{State: string(n.Contact.State), Reason: reasonFor(n.Contact.State)})
+				if ask {
+					go c.offerSurvey(*n.Contact)
+				}
 				if n.Contact.State.Final() {
 					c.dropReceipt(id)
 				}

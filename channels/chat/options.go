@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/clientaddr"
+	"github.com/switchboard/switchboard/csat"
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -114,6 +115,9 @@ type Options struct {
 	// one over Router and Store that submits the form's customer as
 	// given.
 	Intake *intake.Intake
+	// CSAT says whose customers are asked the satisfaction survey when
+	// their conversation ends (package csat); the zero value asks none.
+	CSAT csat.Policy
 	// Clock gives the time of tokens, rate limits and business hours;
 	// nil: time.Now. Give the router's clock's Now in tests.
 	Clock func() time.Time

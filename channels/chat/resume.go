@@ -156,6 +156,15 @@ func (cn *conn) bind(reqID, typ string, ct router.Contact, lastSeq int, now time
 	if live && ans.State == "queued" {
 		c.markDirty()
 	}
+	if live && ans.State == "closed" {
+		s, err := c.survey(ct)
+		if err != nil {
+			return err
+		}
+		if s != nil {
+			cn.pushJSON(typeSurvey, "", s)
+		}
+	}
 	return nil
 }
 

@@ -654,6 +654,7 @@ func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Int
 		ConnectionsPerAddress: cfg.Chat.ConnectionsPerAddress, LeaveMessageWindow: cfg.Chat.LeaveMessageWindow.D(),
 		ClientAddr: clientaddr.New(cfg.TrustedPrefixes()).Addr,
 		Intake:     in,
+		CSAT:       cfg.CSATPolicy(),
 		Logger:     log,
 	}
 	for _, t := range cfg.Chat.Topics {

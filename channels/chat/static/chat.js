@@ -114,6 +114,9 @@ function handle(f) {
     case 'assigned':
       setState('assigned', d.agent_name);
       break;
+    case 'survey':
+      showSurvey(d);
+      break;
     case 'closed':
       if (d.state === 'left') ended(LEFT_TEXT);
       else ended(d.reason === 'you left the conversation' ? 'You left the conversation.' : 'The conversation has ended.');
@@ -137,6 +140,10 @@ function handle(f) {
       if (req && req.kind === 'history') {
         for (const m of d.messages || []) addMessage(m, true);
         setEarlier(d.history_before || 0);
+      }
+      if (req && req.kind === 'csat') {
+        $('survey').hidden = true;
+        $('survey-thanks').hidden = false;
       }
       if (req && req.kind === 'leave') ended(mode === 'message' ? LEFT_TEXT : 'You left the conversation.');
       break;
@@ -163,6 +170,12 @@ function failed(req, d) {
       break;
     case 'history':
       $('earlier').disabled = false;
+      break;
+    case 'csat':
+      $('survey-send').disabled = false;
+      if (d.code === 'conflict') $('survey').hidden = true;
+      $('survey-error').hidden = false;
+      $('survey-error').textContent = d.message || 'Your answer was not recorded.';
       break;
     case 'start':
       $('f-submit').disabled = false;
@@ -252,6 +265,45 @@ function setState(s, agentName) {
     $('typing').hidden = true;
   }
 }
+
+// The satisfaction survey: one question, a score on the server's scale
+// (words for the usual 1 to 5), an optional comment; sent once.
+const SCALE_WORDS = ['Very dissatisfied', 'Dissatisfied', 'Neither', 'Satisfied', 'Very satisfied'];
+
+function showSurvey(d) {
+  const min = d.min || 1, max = d.max || 5;
+  $('survey-question').textContent = d.question || 'How did we do?';
+  const scale = $('survey-scale');
+  scale.replaceChildren();
+  for (let v = min; v <= max; v++) {
+    const id = 'survey-' + v;
+    const input = document.createElement('input');
+    input.type = 'radio';
+    input.name = 'score';
+    input.id = id;
+    input.value = String(v);
+    input.required = true;
+    const label = document.createElement('label');
+    label.htmlFor = id;
+    label.append(input, ' ' + v + (min === 1 && max === 5 ? ' · ' + SCALE_WORDS[v - 1] : ''));
+    scale.append(label);
+  }
+  if (d.max_comment_bytes) $('survey-comment').maxLength = d.max_comment_bytes;
+  $('survey-error').hidden = true;
+  $('survey-thanks').hidden = true;
+  $('survey').hidden = false;
+}
+
+$('survey').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const chosen = $('survey').querySelector('input[name=score]:checked');
+  if (!chosen) return;
+  const id = client.send('csat', { score: Number(chosen.value), comment: $('survey-comment').value.trim() });
+  if (id) {
+    requests.set(id, { kind: 'csat' });
+    $('survey-send').disabled = true;
+  }
+});
 
 function ended(text) {
   forget();
@@ -439,6 +491,8 @@ $('again').addEventListener('click', () => {
   lastSeq = maxOutSeq = readSent = 0;
   $('f-submit').disabled = false;
   $('f-message').value = '';
+  $('survey').hidden = true;
+  $('survey-thanks').hidden = true;
   showForm();
 });
 

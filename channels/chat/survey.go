@@ -1,0 +1,127 @@
+package chat
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/switchboard/switchboard/csat"
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// The satisfaction survey (package csat): when a conversation is over
+// for its customer (the agent wrapped it up or closed it), a customer
+// the policy asks gets a "survey" frame, once per socket, and answers
+// with a "csat" request, once per contact. A customer who comes back
+// (resume) within the window and has not answered is asked again.
+
+// surveyData is the "survey" frame: the question and the scale.
+type surveyData struct {
+	Question        string `json:"question"`
+	Min             int    `json:"min"`
+	Max             int    `json:"max"`
+	MaxCommentBytes int    `json:"max_comment_bytes"`
+}
+
+// csatData is the "csat" request: the score and an optional comment.
+type csatData struct {
+	Score   int    `json:"score"`
+	Comment string `json:"comment,omitempty"`
+}
+
+func (d *csatData) check() error {
+	return csat.Response{Score: d.Score, Comment: d.Comment}.Normalize().Validate()
+}
+
+// survey is the survey frame for contact ct, or nil when its customer is
+// not asked (the policy; the window; an answer already given).
+func (c *Channel) survey(ct router.Contact) (*surveyData, error) {
+	p := c.o.CSAT
+	if !p.Enabled() || ct.Channel != router.ChannelChat || !closedForCustomer(ct.State) || !p.Open(ct.EndedAt, c.o.Clock()) {
+		return nil, nil
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	msgs, err := c.o.Store.MessagesBefore(ctx, ct.ID, 0, store.MaxMessageLimit)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Ask(ct, msgs) {
+		return nil, nil
+	}
+	answered, err := c.o.Store.CSATs(ctx, []string{ct.ID})
+	if err != nil || len(answered) > 0 {
+		return nil, err
+	}
+	return &surveyData{Question: p.QuestionText(), Min: csat.MinScore, Max: csat.MaxScore, MaxCommentBytes: csat.MaxCommentBytes}, nil
+}
+
+// offerSurvey sends the survey to the sockets of ct, if its customer is
+// asked; it reads the store, so the notifier runs it on its own
+// goroutine.
+func (c *Channel) offerSurvey(ct router.Contact) {
+	s, err := c.survey(ct)
+	if err != nil {
+		c.o.Logger.Warn("chat: survey not offered", "contact", ct.ID, "err", err)
+		return
+	}
+	if s != nil {
+		c.broadcast(ct.ID, typeSurvey, s)
+	}
+}
+
+// surveyOnce reports whether the survey of contact id is to be offered
+// for state: at the first state that ends the conversation for the
+// customer (wrap-up, or the close when there was none), once.
+func (c *Channel) surveyOnce(id string, state router.ContactState) bool {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	if state.Final() {
+		if c.surveyed[id] {
+			delete(c.surveyed, id)
+			return false
+		}
+		return state == router.ContactClosed
+	}
+	if state != router.ContactWrapUp || c.surveyed[id] {
+		return false
+	}
+	c.surveyed[id] = true
+	return true
+}
+
+// answer records the customer's answer about their conversation.
+func (cn *conn) answer(id string, d *csatData) error {
+	c := cn.ch
+	contactID := cn.conversation()
+	ct, ok := c.o.Router.Snapshot().Contact(contactID)
+	if !ok {
+		ctx, cancel := c.ctx()
+		var err error
+		ct, err = c.o.Store.Contact(ctx, contactID)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	s, err := c.survey(ct)
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		return &frameError{ID: id, Code: codeConflict, Msg: "no survey is open for this conversation (not asked, answered already, or too late)"}
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	r := csat.Response{ContactID: ct.ID, Queue: ct.Queue, Score: d.Score, Comment: d.Comment, At: c.o.Clock().UTC()}.Normalize()
+	switch err := c.o.Store.RecordCSAT(ctx, r); {
+	case errors.Is(err, store.ErrConflict):
+		return &frameError{ID: id, Code: codeConflict, Msg: "this conversation was rated already"}
+	case errors.Is(err, csat.ErrInvalid):
+		return invalid(id, "csat: %v", err)
+	case err != nil:
+		return fmt.Errorf("chat: record csat: %w", err)
+	}
+	cn.pushJSON(typeAck, id, struct{}{})
+	return nil
+}

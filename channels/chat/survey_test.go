@@ -1,0 +1,139 @@
+package chat
+
+import (
+	"context"
+	"testing"
+
+	"github.com/switchboard/switchboard/csat"
+	"github.com/switchboard/switchboard/offers"
+	"github.com/switchboard/switchboard/router"
+)
+
+// surveyEnv asks the customers of billing, with "charged twice" a
+// complaint.
+func surveyEnv(t *testing.T) *env {
+	return newEnv(t, func(o *Options) {
+		o.CSAT = csat.Policy{Queues: []string{"billing"}, Question: "Did we help?",
+			Rules: offers.Rules{ComplaintKeywords: []string{"charged twice"}}}
+	})
+}
+
+// TestSurvey: a customer whose conversation an agent answered and
+// wrapped up is asked, once, and answers once; a bad score is refused;
+// the store keeps the answer.
+func TestSurvey(t *testing.T) {
+	e := surveyEnv(t)
+	alice(e, 2, router.AgentAvailable)
+	ctx := context.Background()
+	cl := e.dial(nil)
+	id := cl.start(startData{Name: "Ada", Topic: "billing", Message: "I want to change my plan"}).ConversationID
+	if _, err := e.router.Accept(ctx, id, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.router.AddMessage(ctx, id, router.Message{Direction: "out", Author: "alice", Body: "Done: you are on the annual plan."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.router.WrapUp(ctx, id, "alice", "solved", ""); err != nil {
+		t.Fatal(err)
+	}
+	var s surveyData
+	cl.decode(cl.expect(typeSurvey), &s)
+	if s.Question != "Did we help?" || s.Min != 1 || s.Max != 5 {
+		t.Errorf("survey %+v", s)
+	}
+	if code := cl.errorCode(cl.answer(cl.request(typeCSAT, csatData{Score: 9}))); code != codeInvalid {
+		t.Errorf("score 9: %s, want invalid", code)
+	}
+	if f := cl.answer(cl.request(typeCSAT, csatData{Score: 4, Comment: "  quick and kind "})); f.Type != typeAck {
+		t.Fatalf("answer: %s %s", f.Type, f.Data)
+	}
+	if code := cl.errorCode(cl.answer(cl.request(typeCSAT, csatData{Score: 1}))); code != codeConflict {
+		t.Errorf("a second answer: %s, want conflict", code)
+	}
+	// The close after the wrap-up asks nobody again.
+	if _, err := e.router.CloseContact(ctx, id, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.db.CSATs(ctx, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := got[id]; r.Score != 4 || r.Comment != "quick and kind" || r.Queue != "billing" {
+		t.Errorf("stored %+v", r)
+	}
+}
+
+// TestSurveyNotAsked: nobody is asked whose complaint went unanswered,
+// whose queue does not ask, or whom no agent answered; their answers
+// are refused and nothing is stored.
+func TestSurveyNotAsked(t *testing.T) {
+	e := surveyEnv(t)
+	alice(e, 3, router.AgentAvailable)
+	e.agent("sam", "Sam", map[string]int{"sales": 1}, 3, router.AgentAvailable)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name, topic, message string
+		reply                bool
+		then                 string // the customer's last word, after the reply
+	}{
+		{"complaint unanswered", "billing", "Hello", true, "And I was charged twice!"},
+		{"not answered", "billing", "Hello?", false, ""},
+		{"queue does not ask", "sales", "Which plan suits me?", true, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cl := e.dial(nil)
+			conv := cl.start(startData{Name: "Bea", Topic: tt.topic, Message: tt.message})
+			c := e.router.Snapshot()
+			ct, _ := c.Contact(conv.ConversationID)
+			if _, err := e.router.Accept(ctx, ct.ID, ct.AgentID); err != nil {
+				t.Fatal(err)
+			}
+			if tt.reply {
+				if _, _, err := e.router.AddMessage(ctx, ct.ID, router.Message{Direction: "out", Author: ct.AgentID, Body: "The annual one."}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.then != "" {
+				if f, _ := cl.sendText(tt.then, "last"); f.Type != typeAck {
+					t.Fatalf("send: %s %s", f.Type, f.Data)
+				}
+			}
+			if _, err := e.router.CloseContact(ctx, ct.ID, ct.AgentID, "", ""); err != nil {
+				t.Fatal(err)
+			}
+			cl.expect(typeClosed)
+			fs := cl.until(cl.request(typeCSAT, csatData{Score: 5}))
+			for _, f := range fs {
+				if f.Type == typeSurvey {
+					t.Errorf("asked: %s", f.Data)
+				}
+			}
+			if code := cl.errorCode(fs[len(fs)-1]); code != codeConflict {
+				t.Errorf("answer: %s, want conflict", code)
+			}
+			if got, err := e.db.CSATs(ctx, []string{ct.ID}); err != nil || len(got) != 0 {
+				t.Errorf("stored %v (%v)", got, err)
+			}
+		})
+	}
+}
+
+// TestSurveyComplaintAnswered: a complaint the agent answered is asked
+// about like any other.
+func TestSurveyComplaintAnswered(t *testing.T) {
+	e := surveyEnv(t)
+	alice(e, 2, router.AgentAvailable)
+	ctx := context.Background()
+	cl := e.dial(nil)
+	id := cl.start(startData{Name: "Ada", Topic: "billing", Message: "I was charged twice!"}).ConversationID
+	if _, err := e.router.Accept(ctx, id, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.router.AddMessage(ctx, id, router.Message{Direction: "out", Author: "alice", Body: "Refunded, sorry."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.router.CloseContact(ctx, id, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	cl.expect(typeSurvey)
+}
