@@ -63,4 +63,4 @@ clean:
 # The screenshots in docs/screenshots (the README shows them), taken at
 # 1366×768 by the browser tests against the real daemon.
 screenshots:
-	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDesktopEndToEnd|TestDashboardEndToEnd|TestMonitorAndWhisper' ./agents/web/
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDesktopEndToEnd|TestDashboardEndToEnd|TestMonitorAndWhisper|TestKeyboardOnly' ./agents/web/

@@ -480,3 +480,23 @@ func (d *desktop) tabTo(css string) {
 		d.do("Tab", pressKey("Tab", 9))
 	}
 }
+
+// offscreen lists the elements of css (each must exist) that are not
+// wholly inside the window, and says so of the page itself when it
+// scrolls: what an agent would have to scroll to reach.
+func (d *desktop) offscreen(css ...string) []string {
+	d.t.Helper()
+	b, _ := json.Marshal(css)
+	return eval[[]string](d, `(() => {
+	  const out = [];
+	  const root = document.scrollingElement || document.documentElement;
+	  if (root.scrollHeight > window.innerHeight || root.scrollWidth > window.innerWidth) out.push("the page scrolls: " + root.scrollWidth + "×" + root.scrollHeight);
+	  for (const sel of `+string(b)+`) {
+	    const el = document.querySelector(sel);
+	    if (!el) { out.push(sel + ": missing"); continue; }
+	    const r = el.getBoundingClientRect();
+	    if (r.top < 0 || r.left < 0 || r.bottom > window.innerHeight || r.right > window.innerWidth) out.push(sel + ": " + JSON.stringify(r));
+	  }
+	  return out;
+	})()`)
+}

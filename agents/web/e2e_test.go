@@ -490,6 +490,13 @@ func TestKeyboardOnly(t *testing.T) {
 	}
 
 	d.waitFor("the focus back on the reply", fmt.Sprintf(`document.activeElement.id === %s`, js(reply)))
+	// What the agent needs now fits the 1366×768 window unscrolled: the
+	// conversation and its reply, the customer, the offers and their
+	// outcome controls, the wrap-up.
+	if out := d.offscreen(p+".messages", p+".reply", p+".customer", p+".offers select.outcome", p+`button[data-action="wrapup"]`, p+".tag-input"); len(out) > 0 {
+		t.Errorf("not on the screen unscrolled:\n%s", strings.Join(out, "\n"))
+	}
+	t.Logf("screenshot: %s", d.screenshot("accepted-1366x768"))
 	const answer = "The second charge is refunded."
 	d.do("reply", chromedp.KeyEvent(answer), pressEnter)
 	d.waitMessage(id, answer)

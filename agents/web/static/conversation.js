@@ -87,13 +87,11 @@ export class Conversation {
     this.typingEl = h("p", { class: "typing-note muted", "aria-live": "polite", hidden: true });
     this.popEl = h("div", { class: "pop-side" });
     this.disposition = h("select", { id: `disposition-${safe}`, name: "disposition", required: true });
-    this.notes = h("textarea", { id: `notes-${safe}`, name: "notes", rows: "2", maxlength: "4000" });
+    this.notes = h("textarea", { id: `notes-${safe}`, name: "notes", rows: "1", maxlength: "4000" });
     this.wrapForm = h("form", { class: "wrapup", "aria-label": "Wrap-up", onsubmit: (ev) => { ev.preventDefault(); this.finish("wrapup"); } },
       h("h3", {}, "Wrap-up"),
-      h("label", { for: `disposition-${safe}` }, "Disposition"),
-      this.disposition,
-      h("label", { for: `notes-${safe}` }, "Notes"),
-      this.notes,
+      h("div", { class: "field" }, h("label", { for: `disposition-${safe}` }, "Disposition"), this.disposition),
+      h("div", { class: "field" }, h("label", { for: `notes-${safe}` }, "Notes"), this.notes),
       h("div", { class: "buttons" },
         h("button", { type: "submit", class: "primary", dataset: { action: "wrapup" }, "aria-describedby": `wrap-help-${safe}` }, "Wrap up"),
         h("button", { type: "button", dataset: { action: "close" }, onclick: () => this.finish("close"), "aria-describedby": `wrap-help-${safe}` }, "Close")),
