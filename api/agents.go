@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
@@ -145,4 +147,63 @@ func (s *Server) putAgentState(w http.ResponseWriter, r *http.Request) error {
 		return routerError(err)
 	}
 	return writeJSON(w, http.StatusOK, a)
+}
+
+// agentStatesParams are the query parameters of GET
+// /api/v1/agents/{id}/states.
+var agentStatesParams = []string{"from", "to", "limit"}
+
+// agentStates is the body of GET /api/v1/agents/{id}/states.
+type agentStates struct {
+	States []router.AgentStateChange `json:"states"`
+}
+
+// agentStates answers an agent's state history: the state in force at
+// from, then every change until to (default: the last 24 hours), oldest
+// first.
+func (s *Server) agentStates(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := ownAgent(r, id); err != nil {
+		return err
+	}
+	q, err := queryParams(r, agentStatesParams)
+	if err != nil {
+		return err
+	}
+	if _, ok := s.router.Snapshot().Agent(id); !ok {
+		return notFoundf("agent %q does not exist", id)
+	}
+	now := s.router.Snapshot().At
+	from, to := now.Add(-24*time.Hour), now.Add(time.Nanosecond) // up to now, inclusive
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return invalidf("query parameter %q: %q is not an RFC 3339 time (such as 2026-03-02T00:00:00+01:00)", p.name, v)
+			}
+			*p.dst = t
+		}
+	}
+	if !to.After(from) {
+		return invalidf("query parameter \"to\" must be after \"from\"")
+	}
+	limit := store.MaxAgentStates
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > store.MaxAgentStates {
+			return invalidf("query parameter \"limit\": %q: want an integer from 1 to %d", v, store.MaxAgentStates)
+		}
+		limit = n
+	}
+	states, err := s.store.AgentStates(r.Context(), id, from, to, limit)
+	if err != nil {
+		return internal("read agent states", err)
+	}
+	if states == nil {
+		states = []router.AgentStateChange{}
+	}
+	return writeJSON(w, http.StatusOK, agentStates{States: states})
 }

@@ -241,6 +241,7 @@ func (s *Server) routes() {
 
 	s.handle("GET /api/v1/agents", staff, s.listAgents)
 	s.handle("GET /api/v1/agents/{id}", staff|roleAgent, s.getAgent)
+	s.handle("GET /api/v1/agents/{id}/states", staff|roleAgent, s.agentStates)
 	s.handle("PUT /api/v1/agents/{id}", adminOnly, s.putAgent)
 	s.handle("DELETE /api/v1/agents/{id}", adminOnly, s.deleteAgent)
 	s.handle("PUT /api/v1/agents/{id}/state", staff|roleAgent, s.putAgentState)

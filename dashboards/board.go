@@ -102,13 +102,22 @@ type AgentToday struct {
 	AHTSeconds *float64 `json:"aht_seconds"`
 	// Missed counts the offers that rang at the agent unanswered.
 	Missed int `json:"missed"`
+	// StaffedSeconds is the time the agent was available or in wrap-up;
+	// Occupancy the share of it spent on contacts (the handle time of
+	// those closed, over the staffed time; nil when never staffed). It
+	// may pass 1 for an agent who handles several chats at once.
+	StaffedSeconds float64  `json:"staffed_seconds"`
+	Occupancy      *float64 `json:"occupancy"`
 }
 
 // todayOf is an agent's day from the store's figures.
 func todayOf(d store.AgentDay) *AgentToday {
-	t := &AgentToday{Handled: d.Handled, Missed: d.Missed}
+	t := &AgentToday{Handled: d.Handled, Missed: d.Missed, StaffedSeconds: seconds(d.Staffed)}
 	if d.Handled > 0 {
 		t.AHTSeconds = ptr(seconds(d.HandleTime / time.Duration(d.Handled)))
+	}
+	if d.Staffed > 0 {
+		t.Occupancy = ptr(float64(d.HandleTime) / float64(d.Staffed))
 	}
 	return t
 }

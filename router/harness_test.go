@@ -24,6 +24,7 @@ type memStore struct {
 	outbox    map[string]OutboxEntry
 	log       []LogEntry
 	tags      map[string][]string // Batch.Tags, the search index
+	states    []AgentStateChange  // Batch.AgentStates
 	commits   int
 	violation error
 	failNext  error // guarded by mu: the next Commit fails with it
@@ -74,6 +75,7 @@ func (s *memStore) Commit(_ context.Context, b *Batch) error {
 	for _, t := range b.Tags {
 		s.tags[t.ContactID] = t.Tags
 	}
+	s.states = append(s.states, b.AgentStates...)
 	for _, e := range b.Events {
 		s.events[e.ContactID] = append(s.events[e.ContactID], e)
 	}

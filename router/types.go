@@ -496,6 +496,21 @@ type Batch struct {
 	// Tags replace the tags stored for a contact (the search index of
 	// Contact.Tags), in order: a later entry for the same contact wins.
 	Tags []ContactTags
+	// AgentStates are appended to the agents' state histories, in order.
+	AgentStates []AgentStateChange
+}
+
+// AgentStateChange is one entry of an agent's state history: from At on,
+// the agent was State (with Reason, for away and offline), because of Why
+// (the router's words), at the request of By (WithActor; empty for what
+// the router decided itself: a wrap-up ending, a desktop dropping).
+type AgentStateChange struct {
+	AgentID string     `json:"agent_id"`
+	At      time.Time  `json:"at"`
+	State   AgentState `json:"state"`
+	Reason  string     `json:"reason,omitempty"`
+	Why     string     `json:"why,omitempty"`
+	By      string     `json:"by,omitempty"`
 }
 
 // ContactTags are the tags a contact carries now.
@@ -540,7 +555,7 @@ type DeliveryUpdate struct {
 func (b *Batch) Empty() bool {
 	return len(b.Agents) == 0 && len(b.DeletedAgents) == 0 && len(b.Queues) == 0 &&
 		len(b.DeletedQueues) == 0 && len(b.Contacts) == 0 && len(b.Events) == 0 && len(b.Messages) == 0 &&
-		len(b.Outbox) == 0 && len(b.Deliveries) == 0 && len(b.Log) == 0
+		len(b.Outbox) == 0 && len(b.Deliveries) == 0 && len(b.Log) == 0 && len(b.Tags) == 0 && len(b.AgentStates) == 0
 }
 
 // Inbound counts the messages from a contact's customer (direction "in")

@@ -444,6 +444,9 @@ func (w *write) setAgentState(a *Agent, state AgentState, reason, why string) {
 			a.IdleSince = w.now
 		}
 	}
+	if a.State != state || a.Reason != reason {
+		w.batch.AgentStates = append(w.batch.AgentStates, AgentStateChange{AgentID: a.ID, At: w.now, State: state, Reason: reason, Why: why, By: w.actor})
+	}
 	a.State, a.Reason = state, reason
 	w.putAgent(a, false)
 	w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: why})

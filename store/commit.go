@@ -46,9 +46,10 @@ ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.att
 	updateDeliverySQL   = `UPDATE contact_messages SET delivery = ?, external_id = COALESCE(external_id, ?) WHERE contact_id = ? AND seq = ?`
 	insertAttachmentSQL = `INSERT INTO message_attachments (contact_id, seq, sha256, name, type, size) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (contact_id, seq, sha256) DO NOTHING`
-	insertLogSQL  = `INSERT INTO event_log (type, contact_id, at, data) VALUES (?, ?, ?, ?)`
-	deleteTagsSQL = `DELETE FROM contact_tags WHERE contact_id = ?`
-	insertTagSQL  = `INSERT INTO contact_tags (tag, contact_id) VALUES (?, ?)`
+	insertLogSQL        = `INSERT INTO event_log (type, contact_id, at, data) VALUES (?, ?, ?, ?)`
+	insertAgentStateSQL = `INSERT INTO agent_states (agent_id, at, state, reason, why, by_actor) VALUES (?, ?, ?, ?, ?, ?)`
+	deleteTagsSQL       = `DELETE FROM contact_tags WHERE contact_id = ?`
+	insertTagSQL        = `INSERT INTO contact_tags (tag, contact_id) VALUES (?, ?)`
 )
 
 // commitStmts are Commit's prepared statements. They are prepared once on
@@ -62,6 +63,7 @@ type commitStmts struct {
 	upsertOutbox, updateDelivery *sql.Stmt
 	insertAttachment             *sql.Stmt
 	insertLog                    *sql.Stmt
+	insertAgentState             *sql.Stmt
 }
 
 // prepare prepares every statement on db.
@@ -81,6 +83,7 @@ func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error 
 		{&s.updateDelivery, updateDeliverySQL},
 		{&s.insertAttachment, insertAttachmentSQL},
 		{&s.insertLog, insertLogSQL},
+		{&s.insertAgentState, insertAgentStateSQL},
 	} {
 		st, err := db.PrepareContext(ctx, rebind(d, p.query))
 		if err != nil {
@@ -95,7 +98,7 @@ func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error 
 func (s *commitStmts) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.upsertAgent, s.deleteAgent, s.upsertQueue, s.deleteQueue,
-		s.upsertContact, s.insertEvent, s.insertMessage, s.upsertOutbox, s.updateDelivery, s.insertAttachment, s.insertLog} {
+		s.upsertContact, s.insertEvent, s.insertMessage, s.upsertOutbox, s.updateDelivery, s.insertAttachment, s.insertLog, s.insertAgentState} {
 		if st != nil {
 			if err := st.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("store: close statement: %w", err))
@@ -243,6 +246,14 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 			}
 			if _, err := st.ExecContext(ctx, rec, nullIfEmpty(d.Delivery.ExternalID), d.ContactID, d.Seq); err != nil {
 				return fmt.Errorf("store: commit: delivery of message %d of %q: %w", d.Seq, d.ContactID, err)
+			}
+		}
+	}
+	if len(b.AgentStates) > 0 {
+		st := tx.StmtContext(ctx, db.stmts.insertAgentState)
+		for _, s := range b.AgentStates {
+			if _, err := st.ExecContext(ctx, s.AgentID, toNanos(s.At), string(s.State), s.Reason, s.Why, s.By); err != nil {
+				return fmt.Errorf("store: commit: state of agent %q: %w", s.AgentID, err)
 			}
 		}
 	}

@@ -462,6 +462,27 @@ var migrations = []migration{
 )`,
 		},
 	},
+	{
+		version: 20,
+		name:    "agent state history",
+		stmts: []string{
+			// Every change of an agent's state (router.AgentStateChange),
+			// committed with the batch that made it.
+			`CREATE TABLE agent_states (
+	agent_id TEXT NOT NULL,
+	at       BIGINT NOT NULL,  -- unix ns UTC
+	state    TEXT NOT NULL,
+	reason   TEXT NOT NULL,
+	why      TEXT NOT NULL,
+	by_actor TEXT NOT NULL
+)`,
+			// An agent's history from a time; the state an agent was in
+			// at a time (the last change before it).
+			`CREATE INDEX agent_states_agent_at ON agent_states (agent_id, at)`,
+			// Every agent's changes of a day.
+			`CREATE INDEX agent_states_at ON agent_states (at)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

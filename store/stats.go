@@ -168,15 +168,26 @@ type AgentDay struct {
 	HandleTime time.Duration
 	// Missed counts the offers that rang at the agent unanswered.
 	Missed int
+	// Staffed is the time the agent was available or in wrap-up, Away
+	// the time away, from the state history (AgentStateTimes).
+	Staffed, Away time.Duration
 }
 
-// AgentDays returns, per agent id, what the agents did since since: the
-// contacts they closed (by ended_at, with their handle time) and the
-// offers they missed (offer_timeout events). Agents who did neither are
+// AgentDays returns, per agent id, what the agents did from since to
+// until: the contacts they closed (by ended_at, with their handle time),
+// the offers they missed (offer_timeout events) and the time they were
+// staffed or away (their state history). Agents who did none of it are
 // absent.
-func (db *DB) AgentDays(ctx context.Context, since time.Time) (map[string]AgentDay, error) {
+func (db *DB) AgentDays(ctx context.Context, since, until time.Time) (map[string]AgentDay, error) {
 	from := toNanos(since)
 	out := map[string]AgentDay{}
+	times, err := db.AgentStateTimes(ctx, since, until)
+	if err != nil {
+		return nil, fmt.Errorf("store: agent days: %w", err)
+	}
+	for id, byState := range times {
+		out[id] = AgentDay{Staffed: byState[router.AgentAvailable] + byState[router.AgentWrapUp], Away: byState[router.AgentAway]}
+	}
 	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, `SELECT agent_id, COUNT(*), COALESCE(SUM(ended_at - assigned_at), 0) FROM contacts
 WHERE state = ? AND ended_at >= ? AND assigned_at > 0 AND agent_id <> '' GROUP BY agent_id`), string(router.ContactClosed), from)
 	if err != nil {

@@ -83,7 +83,8 @@ func TestQueueStats(t *testing.T) {
 }
 
 // TestAgentDays: the contacts each agent closed since a time, with their
-// handle time, and the offers that rang at each unanswered.
+// handle time, the offers that rang at each unanswered, and the time each
+// was staffed (available or in wrap-up) or away.
 func TestAgentDays(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
@@ -105,13 +106,20 @@ func TestAgentDays(t *testing.T) {
 			{ContactID: "b1", Seq: 1, At: since.Add(time.Minute), Event: router.EventOfferTimeout, AgentID: "carol"},
 			{ContactID: "b1", Seq: 2, At: since.Add(time.Minute), Event: router.EventDeclined, AgentID: "carol"},
 		},
+		AgentStates: []router.AgentStateChange{
+			{AgentID: "alice", At: since.Add(-time.Hour), State: router.AgentAvailable},
+			{AgentID: "alice", At: since.Add(time.Hour), State: router.AgentWrapUp},
+			{AgentID: "alice", At: since.Add(time.Hour + 10*time.Minute), State: router.AgentAway, Reason: "lunch"},
+			{AgentID: "dan", At: since.Add(time.Minute), State: router.AgentOffline},
+		},
 	})
-	got, err := db.AgentDays(ctx, since)
+	got, err := db.AgentDays(ctx, since, since.Add(2*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]AgentDay{
-		"alice": {Handled: 2, HandleTime: 8 * time.Minute},
+		"alice": {Handled: 2, HandleTime: 8 * time.Minute, Staffed: time.Hour + 10*time.Minute, Away: 50 * time.Minute},
+		"dan":   {},
 		"bob":   {Handled: 1, HandleTime: time.Minute, Missed: 1},
 		"carol": {Missed: 1},
 	}

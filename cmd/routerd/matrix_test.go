@@ -165,6 +165,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/agents", "GET", "/api/v1/agents", "", want{}.grant(ok, staff...)},
 		// Another agent's agent is forbidden (agents' ids are no secret).
 		{"GET /api/v1/agents/{id}", "GET", "/api/v1/agents/alice", "", scoped(ok, staff...).grant(http.StatusForbidden, agentB)},
+		{"GET /api/v1/agents/{id}/states", "GET", "/api/v1/agents/alice/states", "", scoped(ok, staff...).grant(http.StatusForbidden, agentB)},
 		{"PUT /api/v1/agents/{id}", "PUT", "/api/v1/agents/alice", "{", want{}.grant(bad, admins...)},
 		{"DELETE /api/v1/agents/{id}", "DELETE", "/api/v1/agents/nobody", "", want{}.grant(none, admins...)},
 		{"PUT /api/v1/agents/{id}/state", "PUT", "/api/v1/agents/alice/state", "{", scoped(bad, staff...).grant(http.StatusForbidden, agentB)},

@@ -209,7 +209,7 @@ function render() {
       (a.contacts || []).length === 0 ? ["0"] : (a.contacts || []).map((id) =>
         el("button", { type: "button", class: "link", "data-contact": id, "aria-label": `Monitor ${a.name || a.id}'s contact ${id}` }, "monitor")),
       [(a.queues || []).join(", ") || "—"],
-      [a.today ? `${a.today.handled} · ${dur(a.today.aht_seconds)} · ${a.today.missed}` : "—"],
+      [a.today ? `${a.today.handled} · ${dur(a.today.aht_seconds)} · ${a.today.missed} · ${pct(a.today.occupancy)}` : "—"],
     ];
     content.forEach((parts, i) => {
       const key = JSON.stringify(parts.map((p) => (p instanceof Node ? p.outerHTML : p)));
