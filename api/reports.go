@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/csv"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,66 +35,90 @@ type queueReport struct {
 var reportColumns = []string{"start", "end", "queue", "offered", "answered", "answered_within", "abandoned",
 	"short_abandoned", "service_level", "asa_seconds", "handled", "aht_seconds", "csat_responses", "csat_average"}
 
-func (s *Server) queueReport(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	for name, vs := range q {
-		if !slices.Contains(reportParams, name) {
-			return invalidf("unknown query parameter %q; valid: %s", name, strings.Join(reportParams, ", "))
-		}
-		if len(vs) > 1 {
-			return invalidf("query parameter %q is given %d times; give it once", name, len(vs))
-		}
+// reportRequest is what a report's query asks for.
+type reportRequest struct {
+	from, to time.Time
+	interval time.Duration
+	csv      bool
+	q        url.Values
+}
+
+// parseReport reads the query of a report (GET /api/v1/reports/…): from
+// and to (RFC 3339, required), interval (default 15m), format (json or
+// csv, or Accept: text/csv) and the params the report adds; each at most
+// once. The one rule of a report's request, for every report.
+func parseReport(r *http.Request, params []string) (reportRequest, error) {
+	q, err := queryParams(r, params)
+	if err != nil {
+		return reportRequest{}, err
 	}
-	var from, to time.Time
+	req := reportRequest{interval: defaultReportInterval, q: q}
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
-	}{{"from", &from}, {"to", &to}} {
+	}{{"from", &req.from}, {"to", &req.to}} {
 		v := q.Get(p.name)
 		if v == "" {
-			return invalidf("query parameter %q is required (RFC 3339, such as 2026-03-02T00:00:00+01:00)", p.name)
+			return req, invalidf("query parameter %q is required (RFC 3339, such as 2026-03-02T00:00:00+01:00)", p.name)
 		}
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			return invalidf("query parameter %q: %q is not an RFC 3339 time (such as 2026-03-02T00:00:00+01:00)", p.name, v)
+			return req, invalidf("query parameter %q: %q is not an RFC 3339 time (such as 2026-03-02T00:00:00+01:00)", p.name, v)
 		}
 		*p.dst = t
 	}
-	interval := defaultReportInterval
 	if v := q.Get("interval"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			return invalidf("query parameter \"interval\": %q is not a duration (such as 15m, 1h or 24h)", v)
+			return req, invalidf("query parameter \"interval\": %q is not a duration (such as 15m, 1h or 24h)", v)
 		}
-		interval = d
+		req.interval = d
 	}
-	if err := dashboards.CheckReport(from, to, interval); err != nil {
-		return invalidf("%s", strings.TrimPrefix(err.Error(), dashboards.ErrReport.Error()+": "))
+	if err := dashboards.CheckReport(req.from, req.to, req.interval); err != nil {
+		return req, invalidf("%s", strings.TrimPrefix(err.Error(), dashboards.ErrReport.Error()+": "))
 	}
-	csvWanted := false
 	switch f := q.Get("format"); f {
 	case "":
-		csvWanted = strings.Contains(r.Header.Get("Accept"), "text/csv")
+		req.csv = strings.Contains(r.Header.Get("Accept"), "text/csv")
 	case "csv":
-		csvWanted = true
+		req.csv = true
 	case "json":
 	default:
-		return invalidf("query parameter \"format\": %q; want json or csv", f)
+		return req, invalidf("query parameter \"format\": %q; want json or csv", f)
 	}
+	return req, nil
+}
+
+// reportSlot waits for one of the maxConcurrentReports slots: a report
+// reads every contact of its range, a few at a time. The returned
+// function frees it.
+func (s *Server) reportSlot(r *http.Request) (func(), error) {
+	select {
+	case s.reportSlots <- struct{}{}:
+		return func() { <-s.reportSlots }, nil
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
+}
+
+func (s *Server) queueReport(w http.ResponseWriter, r *http.Request) error {
+	req, err := parseReport(r, reportParams)
+	if err != nil {
+		return err
+	}
+	from, to, interval, csvWanted, q := req.from, req.to, req.interval, req.csv, req.q
 	snap := s.router.Snapshot()
 	levels := map[string]router.ServiceLevel{}
 	for _, qu := range snap.Queues() {
 		levels[qu.Name] = qu.ServiceLevel
 	}
-	// A report reads every contact of its range: a few at a time.
-	select {
-	case s.reportSlots <- struct{}{}:
-		defer func() { <-s.reportSlots }()
-	case <-r.Context().Done():
-		return r.Context().Err()
+	free, err := s.reportSlot(r)
+	if err != nil {
+		return err
 	}
+	defer free()
 	rep := dashboards.NewReport(levels, from, to, interval)
-	err := s.store.EachContactTimes(r.Context(), from, to, func(c store.ContactTimes) error {
+	err = s.store.EachContactTimes(r.Context(), from, to, func(c store.ContactTimes) error {
 		rep.Add(c)
 		return nil
 	})
@@ -115,18 +140,12 @@ func (s *Server) queueReport(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	cw := csv.NewWriter(w)
 	_ = cw.Write(reportColumns)
-	num := func(f *float64) string {
-		if f == nil {
-			return ""
-		}
-		return strconv.FormatFloat(*f, 'f', -1, 64)
-	}
 	for _, row := range rows {
 		_ = cw.Write([]string{
 			row.Start.Format(time.RFC3339), row.End.Format(time.RFC3339), csvSafe(row.Queue),
 			strconv.Itoa(row.Offered), strconv.Itoa(row.Answered), strconv.Itoa(row.AnsweredWithin), strconv.Itoa(row.Abandoned),
-			strconv.Itoa(row.ShortAbandoned), num(row.ServiceLevel), num(row.ASASeconds), strconv.Itoa(row.Handled), num(row.AHTSeconds),
-			strconv.Itoa(row.CSATResponses), num(row.CSATAverage),
+			strconv.Itoa(row.ShortAbandoned), csvNum(row.ServiceLevel), csvNum(row.ASASeconds), strconv.Itoa(row.Handled), csvNum(row.AHTSeconds),
+			strconv.Itoa(row.CSATResponses), csvNum(row.CSATAverage),
 		})
 	}
 	cw.Flush()
@@ -141,4 +160,80 @@ func csvSafe(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// agentReportParams are the query parameters of GET /api/v1/reports/agents.
+var agentReportParams = []string{"from", "to", "interval", "agent", "format"}
+
+// agentReportColumns are the agents' CSV's columns, in order.
+var agentReportColumns = []string{"start", "end", "agent", "handled", "aht_seconds", "missed",
+	"staffed_seconds", "away_seconds", "busy_seconds", "occupancy"}
+
+// agentReport is the JSON answer of GET /api/v1/reports/agents.
+type agentReport struct {
+	From     time.Time                   `json:"from"`
+	To       time.Time                   `json:"to"`
+	Interval string                      `json:"interval"`
+	Rows     []dashboards.AgentReportRow `json:"rows"`
+}
+
+func (s *Server) agentReport(w http.ResponseWriter, r *http.Request) error {
+	req, err := parseReport(r, agentReportParams)
+	if err != nil {
+		return err
+	}
+	free, err := s.reportSlot(r)
+	if err != nil {
+		return err
+	}
+	defer free()
+	ctx := r.Context()
+	rep := dashboards.NewAgentReport(req.from, req.to, s.router.Snapshot().At, req.interval)
+	if err := s.store.EachContactTimes(ctx, req.from, req.to, func(c store.ContactTimes) error {
+		rep.AddContact(c)
+		return nil
+	}); err != nil {
+		return internal("report", err)
+	}
+	if err := s.store.EachAgentStateSpan(ctx, req.from, req.to, func(agent string, state router.AgentState, start, end time.Time) error {
+		rep.AddState(agent, state, start, end)
+		return nil
+	}); err != nil {
+		return internal("report", err)
+	}
+	if err := s.store.EachOfferTimeout(ctx, req.from, req.to, func(agent string, at time.Time) error {
+		rep.AddMissed(agent, at)
+		return nil
+	}); err != nil {
+		return internal("report", err)
+	}
+	rows := rep.Rows()
+	if name := req.q.Get("agent"); name != "" {
+		rows = slices.DeleteFunc(rows, func(row dashboards.AgentReportRow) bool { return row.Agent != name })
+	}
+	if !req.csv {
+		return writeJSON(w, http.StatusOK, agentReport{From: req.from, To: req.to, Interval: req.interval.String(), Rows: rows})
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="agents.csv"`)
+	w.WriteHeader(http.StatusOK)
+	cw := csv.NewWriter(w)
+	_ = cw.Write(agentReportColumns)
+	for _, row := range rows {
+		_ = cw.Write([]string{
+			row.Start.Format(time.RFC3339), row.End.Format(time.RFC3339), csvSafe(row.Agent),
+			strconv.Itoa(row.Handled), csvNum(row.AHTSeconds), strconv.Itoa(row.Missed),
+			csvNum(&row.StaffedSeconds), csvNum(&row.AwaySeconds), csvNum(&row.BusySeconds), csvNum(row.Occupancy),
+		})
+	}
+	cw.Flush()
+	return nil
+}
+
+// csvNum is a number's cell: empty for null.
+func csvNum(f *float64) string {
+	if f == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*f, 'f', -1, 64)
 }

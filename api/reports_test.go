@@ -72,3 +72,49 @@ func TestQueueReport(t *testing.T) {
 		t.Errorf("an integration: %d, want 403", res.status)
 	}
 }
+
+// TestAgentReport: alice, available for a minute then away, takes a
+// contact for 40 s: the hour's row says so, as JSON and CSV; an agent
+// filter, bad parameters and an integration are handled.
+func TestAgentReport(t *testing.T) {
+	e := newEnv(t)
+	e.seed()
+	e.available("alice")
+	c := e.create(`{"channel":"api","queue":"billing","customer":{"name":"Ada"},"body":"hello"}`)
+	e.clock.Advance(10 * time.Second)
+	e.must(http.StatusOK, "POST", "/api/v1/contacts/"+c.ID+"/accept", `{"agent_id":"alice"}`)
+	e.clock.Advance(40 * time.Second)
+	e.must(http.StatusOK, "POST", "/api/v1/contacts/"+c.ID+"/close", `{"agent_id":"alice"}`)
+	e.clock.Advance(10 * time.Second)
+	e.must(http.StatusOK, "PUT", "/api/v1/agents/alice/state", `{"state":"away","reason":"lunch"}`)
+	e.clock.Advance(2 * time.Minute)
+
+	from := epoch.Add(-time.Hour).Format(time.RFC3339)
+	to := epoch.Add(time.Hour).Format(time.RFC3339)
+	path := "/api/v1/reports/agents?from=" + from + "&to=" + to + "&interval=1h"
+	rep := decodeAs[agentReport](t, e.do("GET", path, supervisorToken, ""))
+	if len(rep.Rows) != 1 {
+		t.Fatalf("got %+v, want alice's hour", rep.Rows)
+	}
+	r := rep.Rows[0]
+	if r.Agent != "alice" || r.Handled != 1 || r.AHTSeconds == nil || *r.AHTSeconds != 40 || r.BusySeconds != 40 ||
+		r.StaffedSeconds != 60 || r.Occupancy == nil || *r.Occupancy != 40.0/60 || r.AwaySeconds <= 0 {
+		t.Errorf("alice's hour: %+v", r)
+	}
+	res := e.do("GET", path+"&format=csv", adminToken, "")
+	records, err := csv.NewReader(strings.NewReader(string(res.body))).ReadAll()
+	if err != nil || len(records) != 2 || strings.Join(records[0], ",") != strings.Join(agentReportColumns, ",") || records[1][2] != "alice" || records[1][3] != "1" {
+		t.Errorf("csv: %v %q", err, records)
+	}
+	if rep := decodeAs[agentReport](t, e.do("GET", path+"&agent=bob", adminToken, "")); len(rep.Rows) != 0 {
+		t.Errorf("agent=bob: %+v", rep.Rows)
+	}
+	for _, bad := range []string{"/api/v1/reports/agents", path + "&queue=billing", path + "&format=xml"} {
+		if res := e.do("GET", bad, adminToken, ""); res.status != http.StatusBadRequest {
+			t.Errorf("GET %s: %d, want 400", bad, res.status)
+		}
+	}
+	if res := e.do("GET", path, integrationToken, ""); res.status != http.StatusForbidden {
+		t.Errorf("an integration: %d, want 403", res.status)
+	}
+}

@@ -247,6 +247,7 @@ func (s *Server) routes() {
 	s.handle("PUT /api/v1/agents/{id}/state", staff|roleAgent, s.putAgentState)
 
 	s.handle("GET /api/v1/reports/queues", staff, s.queueReport)
+	s.handle("GET /api/v1/reports/agents", staff, s.agentReport)
 	s.handle("GET /api/v1/queues", anyone, s.listQueues)
 	s.handle("GET /api/v1/queues/{name}", anyone, s.getQueue)
 	s.handle("PUT /api/v1/queues/{name}", adminOnly, s.putQueue)

@@ -103,9 +103,8 @@ type AgentToday struct {
 	// Missed counts the offers that rang at the agent unanswered.
 	Missed int `json:"missed"`
 	// StaffedSeconds is the time the agent was available or in wrap-up;
-	// Occupancy the share of it spent on contacts (the handle time of
-	// those closed, over the staffed time; nil when never staffed). It
-	// may pass 1 for an agent who handles several chats at once.
+	// Occupancy is Occupancy(the handle time of the contacts closed,
+	// the staffed time).
 	StaffedSeconds float64  `json:"staffed_seconds"`
 	Occupancy      *float64 `json:"occupancy"`
 }
@@ -116,9 +115,7 @@ func todayOf(d store.AgentDay) *AgentToday {
 	if d.Handled > 0 {
 		t.AHTSeconds = ptr(seconds(d.HandleTime / time.Duration(d.Handled)))
 	}
-	if d.Staffed > 0 {
-		t.Occupancy = ptr(float64(d.HandleTime) / float64(d.Staffed))
-	}
+	t.Occupancy = Occupancy(d.HandleTime, d.Staffed)
 	return t
 }
 

@@ -57,10 +57,30 @@ func (db *DB) AgentStates(ctx context.Context, agentID string, from, to time.Tim
 }
 
 // AgentStateTimes returns, per agent, how long it spent in each state in
-// [from, to), from the state history: the state in force at from (the
-// last change in the stateLookback before it; none: offline) and every
-// change after. Agents with no history in that span are absent.
+// [from, to) (EachAgentStateSpan). Agents with no history in that span
+// are absent.
 func (db *DB) AgentStateTimes(ctx context.Context, from, to time.Time) (map[string]map[router.AgentState]time.Duration, error) {
+	out := map[string]map[router.AgentState]time.Duration{}
+	err := db.EachAgentStateSpan(ctx, from, to, func(agentID string, state router.AgentState, start, end time.Time) error {
+		if out[agentID] == nil {
+			out[agentID] = map[router.AgentState]time.Duration{}
+		}
+		out[agentID][state] += end.Sub(start)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EachAgentStateSpan calls fn with each span of [from, to) an agent spent
+// in one state, by agent then time, from the state history: the state in
+// force at from (the last change in the stateLookback before it; none:
+// offline, and no span) and every change after; the last span of each
+// agent runs to to. A span may be empty (two changes at one instant).
+// An error from fn stops the read and is returned (wrapped).
+func (db *DB) EachAgentStateSpan(ctx context.Context, from, to time.Time, fn func(agentID string, state router.AgentState, start, end time.Time) error) error {
 	f, t := toNanos(from), toNanos(to)
 	// The state each agent was in at from: ROW_NUMBER (SQLite 3.25 and
 	// PostgreSQL alike) picks each agent's last change before it.
@@ -71,20 +91,20 @@ UNION ALL
 SELECT agent_id, at, state FROM agent_states WHERE at >= ? AND at < ?
 ORDER BY 1, 2`), f-int64(stateLookback), f, f, t)
 	if err != nil {
-		return nil, fmt.Errorf("store: agent state times: %w", err)
+		return fmt.Errorf("store: agent state spans: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]map[router.AgentState]time.Duration{}
 	var (
 		agent   string
 		state   router.AgentState
 		since   int64
 		started bool
 	)
-	flush := func(until int64) {
-		if started && until > since {
-			out[agent][state] += time.Duration(until - since)
+	emit := func(until int64) error {
+		if !started || until < since {
+			return nil
 		}
+		return fn(agent, state, fromNanos(since), fromNanos(until))
 	}
 	for rows.Next() {
 		var (
@@ -93,22 +113,50 @@ ORDER BY 1, 2`), f-int64(stateLookback), f, f, t)
 			st string
 		)
 		if err := rows.Scan(&id, &at, &st); err != nil {
-			return nil, fmt.Errorf("store: agent state times: %w", err)
+			return fmt.Errorf("store: agent state spans: %w", err)
 		}
-		if id != agent || !started {
-			flush(t)
-			agent, started = id, true
-			if out[id] == nil {
-				out[id] = map[router.AgentState]time.Duration{}
-			}
-		} else {
-			flush(at)
+		end := at
+		if id != agent {
+			end = t
 		}
+		if err := emit(end); err != nil {
+			return fmt.Errorf("store: agent state spans: %w", err)
+		}
+		agent, started = id, true
 		state, since = router.AgentState(st), max(at, f)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: agent state times: %w", err)
+		return fmt.Errorf("store: agent state spans: %w", err)
 	}
-	flush(t)
-	return out, nil
+	if err := emit(t); err != nil {
+		return fmt.Errorf("store: agent state spans: %w", err)
+	}
+	return nil
+}
+
+// EachOfferTimeout calls fn with the agent and time of each offer that
+// rang unanswered (an offer_timeout event) in [from, to), by time.
+func (db *DB) EachOfferTimeout(ctx context.Context, from, to time.Time, fn func(agentID string, at time.Time) error) error {
+	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, `SELECT agent_id, at FROM contact_events
+WHERE event = ? AND at >= ? AND at < ? AND agent_id <> '' ORDER BY at`), router.EventOfferTimeout, toNanos(from), toNanos(to))
+	if err != nil {
+		return fmt.Errorf("store: offer timeouts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			at int64
+		)
+		if err := rows.Scan(&id, &at); err != nil {
+			return fmt.Errorf("store: offer timeouts: %w", err)
+		}
+		if err := fn(id, fromNanos(at)); err != nil {
+			return fmt.Errorf("store: offer timeouts: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: offer timeouts: %w", err)
+	}
+	return nil
 }

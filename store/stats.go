@@ -86,8 +86,10 @@ func (db *DB) QueueStats(ctx context.Context, since time.Time) (map[string]Queue
 
 // ContactTimes are the moments of one contact that reports count.
 type ContactTimes struct {
-	ID      string
-	Queue   string
+	ID    string
+	Queue string
+	// AgentID is the agent it is with, or who last had it.
+	AgentID string
 	Channel router.Channel
 	State   router.ContactState
 	// CreatedAt, QueuedAt (when it entered its current queue), AssignedAt
@@ -101,7 +103,7 @@ type ContactTimes struct {
 // contactTimesSQL selects the contacts created, assigned or ended in
 // [from, to): arguments from, to three times, with the final states
 // between the second and the third pair (each term has its index).
-const contactTimesSQL = `SELECT c.id, c.queue, c.channel, c.state, c.created_at, c.queued_at, c.assigned_at, c.ended_at,
+const contactTimesSQL = `SELECT c.id, c.queue, c.agent_id, c.channel, c.state, c.created_at, c.queued_at, c.assigned_at, c.ended_at,
 COALESCE((SELECT s.score FROM contact_csat s WHERE s.contact_id = c.id), 0)
 FROM contacts c
 WHERE (c.created_at >= ? AND c.created_at < ?) OR (c.assigned_at >= ? AND c.assigned_at < ?)
@@ -145,7 +147,7 @@ func (db *DB) EachContactTimes(ctx context.Context, from, to time.Time, fn func(
 			channel, state                     string
 			created, enqueued, assigned, ended int64
 		)
-		if err := rows.Scan(&c.ID, &c.Queue, &channel, &state, &created, &enqueued, &assigned, &ended, &c.CSAT); err != nil {
+		if err := rows.Scan(&c.ID, &c.Queue, &c.AgentID, &channel, &state, &created, &enqueued, &assigned, &ended, &c.CSAT); err != nil {
 			return fmt.Errorf("store: contact times: %w", err)
 		}
 		c.Channel, c.State = router.Channel(channel), router.ContactState(state)

@@ -174,6 +174,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PUT /api/v1/canned-responses/{id}", "PUT", "/api/v1/canned-responses/greeting-x", "{", want{}.grant(bad, admins...)},
 		{"DELETE /api/v1/canned-responses/{id}", "DELETE", "/api/v1/canned-responses/nothing", "", want{}.grant(none, admins...)},
 		{"GET /api/v1/reports/queues", "GET", "/api/v1/reports/queues", "", want{}.grant(bad, staff...)},
+		{"GET /api/v1/reports/agents", "GET", "/api/v1/reports/agents", "", want{}.grant(bad, staff...)},
 		{"GET /api/v1/queues", "GET", "/api/v1/queues", "", want{}.grant(ok, everyone...).grant(ok, allAgents...)},
 		{"GET /api/v1/queues/{name}", "GET", "/api/v1/queues/billing", "", want{}.grant(ok, everyone...).grant(ok, allAgents...)},
 		{"PUT /api/v1/queues/{name}", "PUT", "/api/v1/queues/billing", "{", want{}.grant(bad, admins...)},
