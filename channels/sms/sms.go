@@ -24,6 +24,9 @@ type Channel struct {
 	// scheme: https for Twilio's).
 	apiScheme, apiHost string
 
+	// inbound and status count the webhooks' answers (Stats).
+	inbound, status counters
+
 	numbers keyedLocks // one text of a number at a time
 	reports keyedLocks // one status report of a message at a time
 
@@ -74,8 +77,8 @@ func New(o Options) (*Channel, error) {
 // authenticated by their signature.
 func (c *Channel) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+InboundPath, c.serveInbound)
-	mux.HandleFunc("POST "+StatusPath, c.serveStatus)
+	mux.HandleFunc("POST "+InboundPath, counted(&c.inbound, c.serveInbound))
+	mux.HandleFunc("POST "+StatusPath, counted(&c.status, c.serveStatus))
 	return mux
 }
 

@@ -215,6 +215,21 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if w := e.post(InboundPath, append(good(), [2]string{"AddOns", `{"status":"successful"}`}, [2]string{"FutureParam", "x"})); w.Code != http.StatusOK {
 		t.Fatalf("unknown parameters: got %d %s, want 200", w.Code, w.Body)
 	}
+	// The channel's health counts each answer by what Twilio got (the
+	// GET never reached the webhook).
+	var want [4]int64
+	want[0] = 1
+	for _, tt := range tests {
+		switch {
+		case tt.want == http.StatusForbidden:
+			want[2]++
+		case tt.want != http.StatusMethodNotAllowed:
+			want[1]++
+		}
+	}
+	if got := e.ch.Stats(); got[0].Path != InboundPath || got[0].Counts != want || got[1].Counts != [4]int64{} {
+		t.Errorf("stats %+v, want inbound %v (accepted, refused, forbidden, failed)", got, want)
+	}
 }
 
 // The signature counts every value of a repeated key, as Twilio signs

@@ -389,6 +389,10 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			offerSrc.Close()
 			return nil, nil, err
 		}
+		if err := prom.Registry().Register(newSMSMetrics(texts.Stats)); err != nil {
+			offerSrc.Close()
+			return nil, nil, fmt.Errorf("sms metrics: %w", err)
+		}
 		smsSegments = cfg.Twilio.MaxSegments
 	} else if len(cfg.Twilio.Routes) > 0 {
 		log.Info("sms channel off: no Twilio auth token (twilio.auth_token or " + config.EnvTwilioAuthToken + ")")
@@ -398,6 +402,10 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	if err != nil {
 		offerSrc.Close()
 		return nil, nil, err
+	}
+	if err := prom.Registry().Register(newWebhookMetrics(hooks.List)); err != nil {
+		offerSrc.Close()
+		return nil, nil, fmt.Errorf("webhook metrics: %w", err)
 	}
 	apiSrv, err := api.New(api.Options{
 		Router: rt, Store: db, Tokens: tokens, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log,
