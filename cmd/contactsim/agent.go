@@ -418,7 +418,7 @@ loop:
 	}
 	wait(s.sc.Agents.WrapUp.Draw(rng))
 	if _, err := a.call("close", map[string]string{"contact_id": ac.id}); err != nil {
-		a.expected("close", err)
+		a.expected("close "+channelOf(c), err)
 	} else {
 		s.n.closed.Add(1)
 	}
@@ -552,4 +552,12 @@ func (s *Sim) stopAgents() {
 		a.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 		a.ws.Close()
 	}
+}
+
+// channelOf names a contact's channel in the summary's counts.
+func channelOf(c *simContact) string {
+	if c == nil {
+		return "(not the run's)"
+	}
+	return c.channel
 }

@@ -100,6 +100,11 @@ func (s *Sim) apiCustomer(ctx context.Context, c *simContact, st Stream) {
 		return
 	}
 	c.markAcked(ans.ID)
+	if ans.State == "queued" {
+		c.mu.Lock()
+		c.waited = true
+		c.mu.Unlock()
+	}
 	s.ackMessage(c.tag + ".0")
 	s.n.acked.Add(1)
 	if s.waitAssigned(c, s.sc.Customers.Patience.Draw(rng)) {

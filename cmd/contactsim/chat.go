@@ -140,6 +140,16 @@ func (s *Sim) chatCustomer(ctx context.Context, c *simContact, st Stream) {
 					s.leave(c, write)
 					leaving, patience = true, nil
 				}
+			case "queue":
+				var q struct {
+					Position int `json:"position"`
+				}
+				json.Unmarshal(f.Data, &q)
+				if q.Position > 0 {
+					c.mu.Lock()
+					c.waited = c.waited || c.offeredAt.IsZero()
+					c.mu.Unlock()
+				}
 			case "assigned":
 				assigned = true
 				patience = nil

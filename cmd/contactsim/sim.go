@@ -146,9 +146,13 @@ type simContact struct {
 	offeredAt  time.Time // guarded by mu
 	assignedAt time.Time // guarded by mu
 	abandoned  bool      // guarded by mu
-	assigned   chan struct{}
-	ended      chan struct{}
-	endOnce    sync.Once
+	// waited: routerd said the contact waits in its queue (the API's
+	// answer "queued", a chat queue position of 1 or more) before an
+	// agent was offered it: its screen pop's latency includes the wait.
+	waited   bool // guarded by mu
+	assigned chan struct{}
+	ended    chan struct{}
+	endOnce  sync.Once
 }
 
 // knownCustomer is a profile routerd holds, as read at the start.
