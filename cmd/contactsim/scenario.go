@@ -334,6 +334,8 @@ func (s *Scenario) Validate() error {
 			return fmt.Errorf("agents.staff[%d]: id, or prefix with count, not both", i)
 		case st.ID == "" && (st.Prefix == "" || st.Count <= 0):
 			return fmt.Errorf("agents.staff[%d]: want id, or prefix with a count of 1 or more", i)
+		case st.Count > maxAgents:
+			return fmt.Errorf("agents.staff[%d].count: %d, want at most %d", i, st.Count, maxAgents)
 		}
 		for _, h := range []*float64{st.From, st.To} {
 			if h != nil && (*h < 0 || *h > hoursInDay) {

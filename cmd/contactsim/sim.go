@@ -363,6 +363,9 @@ func (s *Sim) arrive(ctx context.Context) {
 		s.mu.Unlock()
 		s.n.arrivals.Add(1)
 		s.customers.Add(1)
+		// A customer who came finishes their business after the
+		// arrivals end (the drain bounds it).
+		ctx := context.WithoutCancel(ctx)
 		go func() {
 			defer s.customers.Done()
 			switch st.Channel {
