@@ -53,6 +53,14 @@ func (e *wsError) Error() string { return e.Code + ": " + e.Message }
 // startAgents logs every agent in, opens its desktop and makes those
 // on shift available.
 func (s *Sim) startAgents(ctx context.Context) error {
+	if s.mailbox == nil {
+		for _, st := range s.sc.Streams {
+			if st.Channel == channelEmail {
+				s.skipped = append(s.skipped, "email: no mailbox (-imap-addr, -imap-user, -imap-password): the email streams were skipped")
+				break
+			}
+		}
+	}
 	if s.opts.TwilioAuthToken == "" {
 		for _, st := range s.sc.Streams {
 			if st.Channel == channelSMS {
@@ -380,7 +388,7 @@ func (a *agentConn) handle(ac *agentContact, o offerData) {
 	}
 	replies := 0
 	reply := func() {
-		if c == nil || c.channel == channelSMS && !s.opts.SMSReplies {
+		if c == nil || c.channel == channelSMS && !s.opts.SMSReplies || c.channel == channelEmail && !s.opts.EmailReplies {
 			return
 		}
 		tag := fmt.Sprintf("%s.r%d", c.tag, replies)

@@ -83,6 +83,8 @@ func (s *Sim) chatCustomer(ctx context.Context, c *simContact, st Stream) {
 	}
 	defer ws.Close()
 	frames := make(chan frame, 64)
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
 		defer close(frames)
 		for {
@@ -90,7 +92,11 @@ func (s *Sim) chatCustomer(ctx context.Context, c *simContact, st Stream) {
 			if err := ws.ReadJSON(&f); err != nil {
 				return
 			}
-			frames <- f
+			select {
+			case frames <- f:
+			case <-done: // the customer is gone: nobody reads
+				return
+			}
 		}
 	}()
 	write := func(f outFrame) error {

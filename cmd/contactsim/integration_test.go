@@ -38,16 +38,23 @@ var listenRE = regexp.MustCompile(`msg=listening addr=(https?://[0-9.:]+)`)
 func startRouterd(t *testing.T, twilioAPI string) (base, data string) {
 	t.Helper()
 	dir := t.TempDir()
+	data = filepath.Join(dir, "data")
+	return runRouterd(t, dir, []string{"-listen", "127.0.0.1:0", "-data", data},
+		"TWILIO_ACCOUNT_SID="+testTwilioSID, "TWILIO_AUTH_TOKEN="+testTwilioToken,
+		"ROUTERD_PUBLIC_URL="+testPublicURL, "ROUTERD_TWILIO_API_BASE_URL="+twilioAPI), data
+}
+
+// runRouterd builds cmd/routerd into dir and runs it with args and env
+// until the test ends; it returns the base URL it listens on.
+func runRouterd(t *testing.T, dir string, args []string, env ...string) string {
+	t.Helper()
 	bin := filepath.Join(dir, "routerd")
 	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "../routerd").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build routerd: %v\n%s", err, out)
 	}
-	data = filepath.Join(dir, "data")
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-data", data)
-	cmd.Env = append(os.Environ(),
-		"TWILIO_ACCOUNT_SID="+testTwilioSID, "TWILIO_AUTH_TOKEN="+testTwilioToken,
-		"ROUTERD_PUBLIC_URL="+testPublicURL, "ROUTERD_TWILIO_API_BASE_URL="+twilioAPI)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +67,7 @@ func startRouterd(t *testing.T, twilioAPI string) (base, data string) {
 		cmd.Wait()
 	})
 	var logs bytes.Buffer
+	base := ""
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
 		logs.WriteString(sc.Text() + "\n")
@@ -72,7 +80,7 @@ func startRouterd(t *testing.T, twilioAPI string) (base, data string) {
 		t.Fatalf("routerd exited before listening:\n%s", logs.String())
 	}
 	go io.Copy(io.Discard, stderr)
-	return base, data
+	return base
 }
 
 // TestAgainstRouterd runs contactsim for a few seconds against the real

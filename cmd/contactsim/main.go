@@ -1,6 +1,6 @@
 // Command contactsim drives a running routerd with simulated customers
 // over the real channels (the HTTP API, the web chat's WebSocket, Twilio's
-// signed SMS webhooks) and simulated agents on their desktops' WebSocket,
+// signed SMS webhooks, email appended over IMAP) and simulated agents on their desktops' WebSocket,
 // then checks what routerd holds against what it acknowledged.
 //
 //	contactsim                                  # the bank scenario against make run, 10 s
@@ -70,6 +70,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	drain := fs.Duration("drain", 20*time.Second, "time given to contacts in flight after the arrivals stop")
 	slWithin := fs.Duration("sl", 20*time.Second, "the service level's threshold")
 	smsReplies := fs.Bool("sms-replies", false, "let agents answer texts (they go out through routerd's Twilio account: only with a stand-in or a test account)")
+	imapAddr := fs.String("imap-addr", "", "the IMAP `host:port` of the mailbox routerd reads: email customers append their mail there (none: no email)")
+	imapUser := fs.String("imap-user", "", "the mailbox's IMAP `user`")
+	imapPasswordFile := fs.String("imap-password-file", "", "read the mailbox's IMAP password from this `file` (default: $CONTACTSIM_IMAP_PASSWORD)")
+	imapFolder := fs.String("imap-folder", "INBOX", "the `folder` routerd reads")
+	imapTLS := fs.Bool("imap-tls", false, "dial the IMAP server with TLS")
+	emailTo := fs.String("email-to", "support@example.com", "the `address` the customers write to")
+	emailReplies := fs.Bool("email-replies", false, "let agents answer email (sent by routerd's SMTP: only with a sink or a test account)")
 	seed := fs.Uint64("seed", 0, "random seed, overriding the scenario's (0: the scenario's, else the clock)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -113,7 +120,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if twTok == "" {
 		twTok = os.Getenv("TWILIO_AUTH_TOKEN")
 	}
+	imapPassword := os.Getenv("CONTACTSIM_IMAP_PASSWORD")
+	if *imapPasswordFile != "" {
+		b, err := os.ReadFile(*imapPasswordFile)
+		if err != nil {
+			return fmt.Errorf("contactsim: IMAP password: %w", err)
+		}
+		imapPassword = strings.TrimSpace(string(b))
+	}
 	opts := Options{
+		IMAPAddr: *imapAddr, IMAPUser: *imapUser, IMAPPassword: imapPassword, IMAPFolder: *imapFolder,
+		IMAPTLS: *imapTLS, EmailTo: *emailTo, EmailReplies: *emailReplies,
 		URL: *base, PublicURL: *publicURL, Token: tok, TwilioAccountSID: *twilioSID, TwilioAuthToken: twTok,
 		AgentPassword: pw, Duration: *duration, Rate: *rate, Drain: *drain, SLWithin: *slWithin, SMSReplies: *smsReplies,
 		Progress: stderr,

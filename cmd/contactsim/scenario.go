@@ -30,6 +30,7 @@ const (
 	channelAPI    = "api"
 	channelChat   = "chat"
 	channelSMS    = "sms"
+	channelEmail  = "email"
 	truthDemo     = "demo"
 	anyKey        = "*"
 	passwordIDVar = "{id}"
@@ -79,7 +80,7 @@ type Stream struct {
 // CustomerModel is how customers behave.
 type CustomerModel struct {
 	// Patience is how long a customer waits for an agent before leaving
-	// (chat and API; a texter never abandons).
+	// (chat and API; a texter or a writer of email never abandons).
 	Patience Dist `yaml:"patience"`
 	// ExtraMessages is how many messages a customer writes after the
 	// first, once an agent has them; MessageGap the time between them.
@@ -88,7 +89,7 @@ type CustomerModel struct {
 	// Complaints is the share of customers whose first message complains
 	// (no offer may be shown to them).
 	Complaints float64 `yaml:"complaints"`
-	// Known is the share of API and SMS customers who are known customers
+	// Known is the share of API and email customers who are known customers
 	// of the daemon (the demo's synthetic profiles, when it has them).
 	Known float64 `yaml:"known"`
 	// KnownIDs is the printf format and count of the known customers' ids
@@ -279,15 +280,15 @@ func (s *Scenario) Validate() error {
 	for i := range s.Streams {
 		st := &s.Streams[i]
 		switch st.Channel {
-		case channelAPI, channelSMS:
+		case channelAPI, channelSMS, channelEmail:
 		case channelChat:
 			if st.Topic == "" {
 				return fmt.Errorf("streams[%d].topic: required for chat (the topic id of the chat's pre-chat form)", i)
 			}
 		default:
-			return fmt.Errorf("streams[%d].channel: %q, want api, chat or sms", i, st.Channel)
+			return fmt.Errorf("streams[%d].channel: %q, want api, chat, sms or email", i, st.Channel)
 		}
-		if st.Queue == "" && st.Channel != channelSMS {
+		if st.Queue == "" && st.Channel != channelSMS && st.Channel != channelEmail {
 			return fmt.Errorf("streams[%d].queue: required", i)
 		}
 		if st.Share < 0 {

@@ -66,7 +66,7 @@ func TestParseScenarioRefuses(t *testing.T) {
 		{"bad-duration", minimal + "day: 1 day\n", `want a duration such as 30s`},
 		{"short-day", minimal + "day: 10s\n", `day: 10s, want 1m or more`},
 		{"profile-length", minimal + "profile: [1, 2]\n", `profile: 2 factors, want 24`},
-		{"bad-channel", strings.Replace(minimal, "channel: api", "channel: fax", 1), `streams[0].channel: "fax", want api, chat or sms`},
+		{"bad-channel", strings.Replace(minimal, "channel: api", "channel: fax", 1), `streams[0].channel: "fax", want api, chat, sms or email`},
 		{"chat-without-topic", strings.Replace(minimal, "channel: api", "channel: chat", 1), `streams[0].topic: required for chat`},
 		{"no-share", strings.Replace(minimal, "share: 1", "share: 0", 1), `every share is 0`},
 		{"share-out-of-range", minimal + "customers: {complaints: 1.5}\n", `customers.complaints: 1.5, want a share from 0 to 1`},

@@ -58,9 +58,18 @@ type Options struct {
 	Drain time.Duration
 	// SLWithin is the service level's threshold (default 20s).
 	SLWithin time.Duration
+	// IMAPAddr (host:port), IMAPUser, IMAPPassword and IMAPFolder name
+	// the mailbox routerd reads (its email.mailboxes[]); IMAPTLS dials
+	// TLS. EmailTo is the address written to. Without IMAPAddr the
+	// scenario's email streams are skipped.
+	IMAPAddr, IMAPUser, IMAPPassword, IMAPFolder, EmailTo string
+	IMAPTLS                                               bool
 	// SMSReplies lets agents answer texts (they go out through routerd's
 	// Twilio account: only against a stand-in or a test account).
 	SMSReplies bool
+	// EmailReplies lets agents answer email (sent by routerd's SMTP:
+	// only with a sink or a test account).
+	EmailReplies bool
 	// Progress receives the progress line (nil: none); TTY draws it in
 	// place.
 	Progress io.Writer
@@ -105,6 +114,9 @@ type Sim struct {
 	refused  map[string]int         // expected refusals by kind; guarded by mu
 	known    []*knownCustomer       // never changed after setup
 	skipped  []string               // what the run could not do, said in the summary
+
+	// mailbox appends the email customers' mail; nil without -imap-addr.
+	mailbox *mailbox
 
 	customers sync.WaitGroup
 	handling  sync.WaitGroup
@@ -179,6 +191,12 @@ func NewSim(sc *Scenario, opts Options) (*Sim, error) {
 		opts.PublicURL = opts.URL
 	}
 	opts.PublicURL = strings.TrimSuffix(opts.PublicURL, "/")
+	if opts.IMAPFolder == "" {
+		opts.IMAPFolder = "INBOX"
+	}
+	if opts.EmailTo == "" {
+		opts.EmailTo = "support@example.com"
+	}
 	if opts.Token == "" {
 		return nil, fmt.Errorf("contactsim: no token: give -token, -token-file or CONTACTSIM_TOKEN (make run writes data/admin-token)")
 	}
@@ -265,6 +283,14 @@ func (s *Sim) Run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	s.loadKnown(ctx)
+	if s.opts.IMAPAddr != "" {
+		mb, err := openMailbox(s.opts)
+		if err != nil {
+			return nil, err
+		}
+		s.mailbox = mb
+		defer mb.close()
+	}
 	if err := s.startAgents(ctx); err != nil {
 		s.stopAgents()
 		return nil, err
@@ -347,7 +373,7 @@ func (s *Sim) arrive(ctx context.Context) {
 		}
 		n++
 		st := s.sc.Streams[pickStream(rng, s.sc.Streams)]
-		if st.Channel == channelSMS && s.opts.TwilioAuthToken == "" {
+		if st.Channel == channelSMS && s.opts.TwilioAuthToken == "" || st.Channel == channelEmail && s.mailbox == nil {
 			continue // said in the summary (startAgents notes it)
 		}
 		c := &simContact{
@@ -375,6 +401,8 @@ func (s *Sim) arrive(ctx context.Context) {
 				s.chatCustomer(ctx, c, st)
 			case channelSMS:
 				s.smsCustomer(ctx, c, st)
+			case channelEmail:
+				s.emailCustomer(ctx, c, st)
 			}
 		}()
 	}
