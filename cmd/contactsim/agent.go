@@ -421,13 +421,21 @@ loop:
 			break loop
 		}
 	}
-	if _, err := a.call("wrapup", map[string]string{"contact_id": ac.id, "disposition": s.sc.Agents.Disposition}); err != nil {
+	_, err := a.call("wrapup", map[string]string{"contact_id": ac.id, "disposition": s.sc.Agents.Disposition})
+	wrapped := err == nil
+	if err != nil {
 		a.expected("wrapup", err)
 	}
 	wait(s.sc.Agents.WrapUp.Draw(rng))
-	if _, err := a.call("close", map[string]string{"contact_id": ac.id}); err != nil {
+	var e *wsError
+	switch _, err := a.call("close", map[string]string{"contact_id": ac.id}); {
+	case wrapped && errors.As(err, &e) && e.Code == "not_found":
+		// The agent wrapped it up and closes it well within the queue's
+		// wrap-up time, yet routerd had closed it already.
+		s.anomaly("a contact in wrap-up closed by routerd before its wrap-up time (" + channelOf(c) + ")")
+	case err != nil:
 		a.expected("close "+channelOf(c), err)
-	} else {
+	default:
 		s.n.closed.Add(1)
 	}
 	if c != nil {

@@ -112,6 +112,7 @@ type Sim struct {
 	replyAt  map[string]time.Time   // agent reply tag → when sent; guarded by mu
 	errs     map[string]int         // by kind; guarded by mu
 	refused  map[string]int         // expected refusals by kind; guarded by mu
+	odd      map[string]int         // anomalies of routerd's by kind; guarded by mu
 	known    []*knownCustomer       // never changed after setup
 	skipped  []string               // what the run could not do, said in the summary
 
@@ -223,7 +224,7 @@ func NewSim(sc *Scenario, opts Options) (*Sim, error) {
 		numberBase: int(b[0])<<8 | int(b[1]),
 		draining:   make(chan struct{}),
 		contacts:   map[string]*simContact{}, ackedMsg: map[string]bool{}, replyAt: map[string]time.Time{},
-		errs: map[string]int{}, refused: map[string]int{},
+		errs: map[string]int{}, refused: map[string]int{}, odd: map[string]int{},
 		http: &http.Client{Timeout: requestTimeout, Transport: &http.Transport{
 			MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: 30 * time.Second,
 		}},
@@ -248,6 +249,14 @@ func (s *Sim) fail(kind string) {
 func (s *Sim) refuse(kind string) {
 	s.mu.Lock()
 	s.refused[kind]++
+	s.mu.Unlock()
+}
+
+// anomaly counts something routerd did that it should not have, but
+// which lost or duplicated nothing (the summary lists them apart).
+func (s *Sim) anomaly(kind string) {
+	s.mu.Lock()
+	s.odd[kind]++
 	s.mu.Unlock()
 }
 

@@ -60,7 +60,10 @@ type Summary struct {
 	Errors     int            `json:"errors"`
 	ErrorKinds map[string]int `json:"error_kinds"`
 	Refused    map[string]int `json:"refused"`
-	Skipped    []string       `json:"skipped"`
+	// Anomalies are what routerd did that it should not have, without
+	// losing or duplicating anything (not counted in Errors).
+	Anomalies map[string]int `json:"anomalies"`
+	Skipped   []string       `json:"skipped"`
 }
 
 // OfferSummary compares the learned ranking with a random one and the
@@ -136,7 +139,7 @@ func (s *Sim) summary(d time.Duration, ck *Check) *Summary {
 	}
 	o.mu.Unlock()
 	s.mu.Lock()
-	sm.ErrorKinds, sm.Refused = maps.Clone(s.errs), maps.Clone(s.refused)
+	sm.ErrorKinds, sm.Refused, sm.Anomalies = maps.Clone(s.errs), maps.Clone(s.refused), maps.Clone(s.odd)
 	for _, v := range s.errs {
 		sm.Errors += v
 	}
@@ -183,6 +186,9 @@ func (sm *Summary) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "  errors          %d %s\n", sm.Errors, kinds(sm.ErrorKinds))
 	if len(sm.Refused) > 0 {
 		fmt.Fprintf(w, "  refused         %s (routerd's documented answers, not errors)\n", kinds(sm.Refused))
+	}
+	if len(sm.Anomalies) > 0 {
+		fmt.Fprintf(w, "  anomalies       %s (routerd did what it should not have; nothing was lost)\n", kinds(sm.Anomalies))
 	}
 	for _, sk := range sm.Skipped {
 		fmt.Fprintf(w, "  skipped         %s\n", sk)
