@@ -309,9 +309,10 @@ func (a *agentConn) offer(now time.Time, o offerData) {
 			c.offeredAt = now
 			c.id = o.ContactID
 		}
+		latency := now.Sub(c.sentAt)
 		c.mu.Unlock()
 		if first {
-			s.popLat.Add(now.Sub(c.sentAt))
+			s.popLat.Add(latency)
 			s.n.offered.Add(1)
 		}
 	}

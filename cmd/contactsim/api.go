@@ -78,7 +78,7 @@ func (s *Sim) apiCustomer(ctx context.Context, c *simContact, st Stream) {
 	}
 	body := map[string]any{"channel": channelAPI, "queue": st.Queue, "subject": "sim " + c.tag, "body": first, "customer": cust}
 	key := map[string]string{"Idempotency-Key": "sim-" + c.tag}
-	c.sentAt = time.Now()
+	c.sent()
 	var (
 		ans  contactAnswer
 		code int

@@ -103,7 +103,7 @@ func (s *Sim) chatCustomer(ctx context.Context, c *simContact, st Stream) {
 		ws.SetWriteDeadline(time.Now().Add(frameWait))
 		return ws.WriteJSON(f)
 	}
-	c.sentAt = time.Now()
+	c.sent()
 	if err := write(outFrame{Type: "start", ID: "start", Data: map[string]any{
 		"name": "Sim " + c.tag, "topic": st.Topic, "message": c.firstMessage(rng),
 	}}); err != nil {

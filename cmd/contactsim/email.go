@@ -91,7 +91,7 @@ func (s *Sim) emailCustomer(ctx context.Context, c *simContact, st Stream) {
 		from = k.email
 	}
 	raw := emailMessage(from, s.mailbox.to, c, c.firstMessage(rng), time.Now())
-	c.sentAt = time.Now()
+	c.sent()
 	if err := s.mailbox.append(raw); err != nil {
 		s.fail("email: append: " + errKind(err))
 		return

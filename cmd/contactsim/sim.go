@@ -149,11 +149,11 @@ type offerStats struct {
 // simContact is one simulated customer's contact.
 type simContact struct {
 	tag, channel, queue string
-	sentAt              time.Time
 	customer            *knownCustomer // nil for a stranger
 	complaining         bool
 
 	mu         sync.Mutex
+	sentAt     time.Time // when the first message was sent; guarded by mu
 	id         string    // guarded by mu
 	acked      bool      // guarded by mu
 	offeredAt  time.Time // guarded by mu
@@ -279,6 +279,13 @@ func (c *simContact) markAcked(id string) {
 	if id != "" {
 		c.id = id
 	}
+	c.mu.Unlock()
+}
+
+// sent notes that the customer's first message is being sent now.
+func (c *simContact) sent() {
+	c.mu.Lock()
+	c.sentAt = time.Now()
 	c.mu.Unlock()
 }
 

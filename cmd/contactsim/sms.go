@@ -106,7 +106,7 @@ func (s *Sim) smsCustomer(ctx context.Context, c *simContact, st Stream) {
 	ctx = context.WithoutCancel(ctx)
 	from := s.smsNumber(c)
 	retries := s.sc.Customers.TwilioRetries
-	c.sentAt = time.Now()
+	c.sent()
 	if !s.text(ctx, from, st.To, c.firstMessage(rng), rng.Float64() < retries, rng.IntN(2) == 0) {
 		return
 	}
