@@ -5,7 +5,7 @@ PKGS     := ./...
 # Fuzz targets run by `make fuzz`, each for FUZZTIME.
 FUZZTIME ?= 30s
 
-.PHONY: all build run test test-short bench bench-import fuzz vet fmt clean screenshots
+.PHONY: all build run sim sim-demo test test-short bench bench-import fuzz vet fmt clean screenshots
 
 all: build
 
@@ -15,6 +15,15 @@ build:
 # The demo: SQLite in ./data, demo agents and queues, http://127.0.0.1:8080.
 run:
 	$(GO) run ./cmd/routerd $(ARGS)
+
+# The load generator against a running `make run` (docs/contactsim.md):
+# the bank scenario for 10 s; SIM_ARGS adds flags (-rate 50, -json, …).
+sim:
+	$(GO) run ./cmd/contactsim -url http://127.0.0.1:8080 -token-file data/admin-token $(SIM_ARGS)
+
+# A modest load at human pace until interrupted: the dashboards come alive.
+sim-demo:
+	$(GO) run ./cmd/contactsim -demo -url http://127.0.0.1:8080 -token-file data/admin-token $(SIM_ARGS)
 
 # Every test, with the race detector.
 test:
