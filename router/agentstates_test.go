@@ -50,3 +50,49 @@ func TestAgentStateHistory(t *testing.T) {
 		t.Errorf("the wrap-up's end says no why: %+v", last)
 	}
 }
+
+// TestWrapUpWhileAnOfferRings: an agent with room for several contacts
+// wraps one up while another rings at it: the offer goes back, and the
+// wrap-up keeps its own end (it was lost with the offer's withdrawal,
+// and an older timer then ended the wrap-up at once, closing its
+// contacts early).
+func TestWrapUpWhileAnOfferRings(t *testing.T) {
+	h := newHarness(t, &Options{WrapUp: 5 * time.Second})
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), map[string]int{ChannelAPI: 3}, AgentAvailable)
+	accept := func() Contact {
+		t.Helper()
+		c := h.submit(NewContact{Queue: "q", Channel: ChannelAPI, Body: "hi"})
+		h.wantState(c.ID, ContactOffered, "alice")
+		if _, err := h.r.Accept(h.ctx, c.ID, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c0 := accept()
+	if _, err := h.r.WrapUp(h.ctx, c0.ID, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(300 * time.Millisecond)
+	if _, err := h.r.CloseContact(h.ctx, c0.ID, "alice", "", ""); err != nil { // an early close leaves its timer
+		t.Fatal(err)
+	}
+	c1 := accept()
+	h.advance(4500 * time.Millisecond)
+	c2 := h.submit(NewContact{Queue: "q", Channel: ChannelAPI, Body: "ringing"})
+	h.wantState(c2.ID, ContactOffered, "alice")
+	before := h.r.Snapshot().At
+	if _, err := h.r.WrapUp(h.ctx, c1.ID, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	a := h.agentNow("alice")
+	if a.State != AgentWrapUp || !a.WrapUpUntil.Equal(before.Add(5*time.Second)) {
+		t.Fatalf("alice: %s until %s, want wrapup until %s", a.State, a.WrapUpUntil, before.Add(5*time.Second))
+	}
+	h.advance(time.Second) // past the first wrap-up's old timer
+	h.wantState(c1.ID, ContactWrapUp, "alice")
+	h.advance(4 * time.Second)
+	if got := h.live(c1.ID); got.ID != "" && got.State == ContactWrapUp {
+		t.Errorf("c1 still in wrap-up after its 5 s")
+	}
+}

@@ -432,9 +432,15 @@ func (w *write) setAgentState(a *Agent, state AgentState, reason, why string) {
 	}
 	if state != AgentAvailable && a.Offer != "" {
 		if c, err := w.contact(a.Offer); err == nil {
+			// The reload drops what the caller set on a for this change:
+			// the end of the wrap-up being entered.
+			until := a.WrapUpUntil
 			w.requeue(c, EventOfferWithdrawn, fmt.Sprintf("%s is %s", a.ID, state), "")
 			if fresh, err := w.agent(a.ID); err == nil {
 				*a = *fresh
+				if state == AgentWrapUp {
+					a.WrapUpUntil = until
+				}
 			}
 		}
 	}
