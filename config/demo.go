@@ -13,12 +13,18 @@ func DemoYAML() []byte {
 	return append([]byte(nil), demoYAML...)
 }
 
-// Demo returns the demo configuration (demo.yaml, embedded), which routerd
-// uses when it is started without -config: five agents and four queues,
-// with the defaults applied. It panics if the embedded file is invalid,
-// which a test rules out.
+// LoadDemo returns the demo configuration (demo.yaml, embedded), which
+// routerd uses when it is started without -config: five agents and four
+// queues, with the defaults applied and the environment's settings
+// (ROUTERD_PUBLIC_URL, TWILIO_AUTH_TOKEN, …) read: an error says which
+// of those is invalid.
+func LoadDemo() (*Config, error) {
+	return Parse("demo.yaml", demoYAML)
+}
+
+// Demo is LoadDemo for tests and tools: it panics on an error.
 func Demo() *Config {
-	c, err := Parse("demo.yaml", demoYAML)
+	c, err := LoadDemo()
 	if err != nil {
 		panic(err)
 	}

@@ -49,12 +49,17 @@ const adminTokenFile = "admin-token"
 // loadConfig reads the configuration (the demo when path is empty) and
 // applies the command-line overrides.
 func loadConfig(path, listen, dataDir string) (*config.Config, error) {
-	cfg := config.Demo()
+	var (
+		cfg *config.Config
+		err error
+	)
 	if path != "" {
-		var err error
-		if cfg, err = config.Load(path); err != nil {
-			return nil, err
-		}
+		cfg, err = config.Load(path)
+	} else {
+		cfg, err = config.LoadDemo()
+	}
+	if err != nil {
+		return nil, err
 	}
 	if listen != "" {
 		cfg.Listen = listen
