@@ -135,11 +135,7 @@ func (s *Server) queueReport(w http.ResponseWriter, r *http.Request) error {
 	if !csvWanted {
 		return writeJSON(w, http.StatusOK, queueReport{From: from, To: to, Interval: interval.String(), Rows: rows})
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="queues.csv"`)
-	w.WriteHeader(http.StatusOK)
-	cw := csv.NewWriter(w)
-	_ = cw.Write(reportColumns)
+	cw := csvReport(w, "queues.csv", reportColumns)
 	for _, row := range rows {
 		_ = cw.Write([]string{
 			row.Start.Format(time.RFC3339), row.End.Format(time.RFC3339), csvSafe(row.Queue),
@@ -214,11 +210,7 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request) error {
 	if !req.csv {
 		return writeJSON(w, http.StatusOK, agentReport{From: req.from, To: req.to, Interval: req.interval.String(), Rows: rows})
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="agents.csv"`)
-	w.WriteHeader(http.StatusOK)
-	cw := csv.NewWriter(w)
-	_ = cw.Write(agentReportColumns)
+	cw := csvReport(w, "agents.csv", agentReportColumns)
 	for _, row := range rows {
 		_ = cw.Write([]string{
 			row.Start.Format(time.RFC3339), row.End.Format(time.RFC3339), csvSafe(row.Agent),
@@ -228,6 +220,17 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	cw.Flush()
 	return nil
+}
+
+// csvReport starts a report's CSV answer, file name, with its header
+// row.
+func csvReport(w http.ResponseWriter, name string, columns []string) *csv.Writer {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.WriteHeader(http.StatusOK)
+	cw := csv.NewWriter(w)
+	_ = cw.Write(columns)
+	return cw
 }
 
 // csvNum is a number's cell: empty for null.

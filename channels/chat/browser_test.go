@@ -430,15 +430,7 @@ func TestBrowserPagesLongHistory(t *testing.T) {
 	alice(e, 1, router.AgentAvailable)
 	ctx, cancel := browser(t)
 	defer cancel()
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(e.srv.URL+"/chat/"),
-		chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
-		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Ada Lovelace"),
-		chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
-		chromedp.Click(chromedp.CSS(`#f-submit`)),
-		chromedp.WaitVisible(chromedp.CSS(`#conversation`)),
-	)
-	if err != nil {
+	if err := chromedp.Do(ctx, startBilling(e, "Ada Lovelace")); err != nil {
 		t.Fatalf("start: %v", err)
 	}
 	id := e.router.Snapshot().Contacts()[0].ID
@@ -460,7 +452,7 @@ func TestBrowserPagesLongHistory(t *testing.T) {
 	}
 	var first, afterAll []string
 	const bodies = `[...document.querySelectorAll('#messages li .body')].map(b => b.textContent)`
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(e.srv.URL+"/chat/"),
 		chromedp.WaitVisible(chromedp.CSS(`#earlier`)),
 		poll(fmt.Sprintf(`document.querySelectorAll('#messages li').length === %d`, historyPage)),
@@ -545,12 +537,7 @@ func TestBrowserSurvey(t *testing.T) {
 	ctx, cancel := browser(t)
 	defer cancel()
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(e.srv.URL+"/chat/"),
-		chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
-		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Ada Lovelace"),
-		chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
-		chromedp.Click(chromedp.CSS(`#f-submit`)),
-		chromedp.WaitVisible(chromedp.CSS(`#conversation`)),
+		startBilling(e, "Ada Lovelace"),
 		chromedp.SendKeys(chromedp.CSS(`#input`), "Can I pay yearly?"),
 		chromedp.Click(chromedp.CSS(`#send`)),
 		chromedp.WaitVisible(chromedp.CSS(`li.msg.in .mark`)),
@@ -592,4 +579,19 @@ func TestBrowserSurvey(t *testing.T) {
 	if r := got[id]; r.Score != 4 || r.Comment != "Quick, thank you" {
 		t.Errorf("stored %+v, want 4 with the comment", r)
 	}
+}
+
+// startBilling opens the chat page and starts a billing conversation as
+// name, up to the conversation's view.
+func startBilling(e *env, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		return chromedp.Do(ctx,
+			chromedp.Navigate(e.srv.URL+"/chat/"),
+			chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
+			chromedp.SendKeys(chromedp.CSS(`#f-name`), name),
+			chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
+			chromedp.Click(chromedp.CSS(`#f-submit`)),
+			chromedp.WaitVisible(chromedp.CSS(`#conversation`)),
+		)
+	})
 }
