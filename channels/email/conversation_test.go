@@ -146,7 +146,7 @@ func TestConversation(t *testing.T) {
 	}
 
 	// The customer answers our reply, under another subject: it joins.
-	e.waitStatus("support", func(s MailboxStatus) bool { return s.Waiting })
+	e.waitWaiting("support")
 	appendMail(t, srv.addr, srv.user, srv.pass, "Support",
 		mkMail("q2@customer.example", "ada@customer.example", "Something else entirely", "Thanks!", "In-Reply-To: <"+ourID+">"))
 	e.waitUID("support", 2)
@@ -157,7 +157,7 @@ func TestConversation(t *testing.T) {
 	// A mail with the subject's token alone joins from the same sender;
 	// from another sender it starts a contact of its own.
 	tok := SubjectToken(c.ID)
-	e.waitStatus("support", func(s MailboxStatus) bool { return s.Waiting })
+	e.waitWaiting("support")
 	appendMail(t, srv.addr, srv.user, srv.pass, "Support",
 		mkMail("q3@customer.example", "ada@customer.example", "About "+tok, "One more thing."),
 		mkMail("x1@other.example", "mallory@other.example", "About "+tok, "Let me in."))
@@ -174,7 +174,7 @@ func TestConversation(t *testing.T) {
 	if _, err := e.rt.CloseContact(ctx, c.ID, "a1", "", ""); err != nil {
 		t.Fatalf("CloseContact: %v", err)
 	}
-	e.waitStatus("support", func(s MailboxStatus) bool { return s.Waiting })
+	e.waitWaiting("support")
 	appendMail(t, srv.addr, srv.user, srv.pass, "Support",
 		mkMail("q4@customer.example", "ada@customer.example", "Re: Where is my invoice?", "It came, thanks.", "In-Reply-To: <"+ourID+">"))
 	e.waitUID("support", 5)
@@ -265,7 +265,7 @@ func TestBounceMarksReplyFailed(t *testing.T) {
 		"--r\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n" +
 		"--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 no such user\r\n" +
 		"--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <" + ours + ">\r\n--r--\r\n"
-	e.waitStatus("support", func(s MailboxStatus) bool { return s.Waiting })
+	e.waitWaiting("support")
 	appendMail(t, srv.addr, srv.user, srv.pass, "Support", dsn)
 	d := e.waitDelivery(c.ID, m.Seq, func(d *router.Delivery) bool { return d.Status == router.DeliveryFailed })
 	if !strings.Contains(d.Reason, "bounced: 5.1.1") {

@@ -34,7 +34,7 @@ func TestDovecotBacklogThreadsAndFlags(t *testing.T) {
 		}
 	}
 	// The customer answers their own first mail: the answer joins.
-	e.waitStatus("support", func(s MailboxStatus) bool { return s.Waiting })
+	e.waitWaiting("support")
 	appendMail(t, d.Addr, "support", "s3cret", "INBOX",
 		mkMail("m0-again@customer.example", "c0@customer.example", "Re: Question 0", "And another thing",
 			"In-Reply-To: <m0@customer.example>", "References: <m0@customer.example>"))

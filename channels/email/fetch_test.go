@@ -98,7 +98,7 @@ func TestFirstConnectFromNow(t *testing.T) {
 	mb.Start = time.Time{}
 	mb.Poll, mb.PollInterval = true, 20*time.Millisecond
 	e.start(nil, mb)
-	e.waitStatus("support", func(s MailboxStatus) bool { return s.Waiting })
+	e.waitWaiting("support")
 	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(10, 1)...)
 	e.waitUID("support", 11)
 	cs := e.emailContacts()

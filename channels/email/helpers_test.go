@@ -279,6 +279,27 @@ func (e *env) waitStatus(name string, ok func(MailboxStatus) bool) MailboxStatus
 	}
 }
 
+// waitWaiting waits until mailbox name's fetcher waits for new mail
+// (IDLE or between polls): now, when its latest status says so, else at
+// its next status that does. (waitStatus alone would wait for a new
+// status after the ones read already: when the one that says "waiting"
+// was read with the UID it committed, none comes.)
+func (e *env) waitWaiting(name string) MailboxStatus {
+	e.t.Helper()
+	e.mu.Lock()
+	for i := len(e.history) - 1; i >= 0; i-- {
+		if s := e.history[i]; s.Name == name {
+			if s.Waiting {
+				e.mu.Unlock()
+				return s
+			}
+			break
+		}
+	}
+	e.mu.Unlock()
+	return e.waitStatus(name, func(s MailboxStatus) bool { return s.Waiting })
+}
+
 // waitUID waits until mailbox name has committed up to UID uid.
 func (e *env) waitUID(name string, uid uint32) MailboxStatus {
 	e.t.Helper()
