@@ -108,6 +108,9 @@ type EmailQueue struct {
 	DisplayName string `yaml:"display_name,omitempty" json:"display_name,omitempty"`
 	// Signature ends every reply's text.
 	Signature string `yaml:"signature,omitempty" json:"signature,omitempty"`
+	// NoQuote leaves the customer's mail out of the agents' replies
+	// (by default a reply quotes the mail it answers, below its text).
+	NoQuote bool `yaml:"no_quote,omitempty" json:"no_quote,omitempty"`
 }
 
 // Enabled reports whether the email channel runs.

@@ -54,6 +54,9 @@ func TestAcknowledgement(t *testing.T) {
 	if !strings.Contains(text, SubjectToken(first.ID)) || !strings.Contains(text, "We are closed now and answer from Monday 9 March 09:00.") {
 		t.Errorf("acknowledgement text: %q", text)
 	}
+	if strings.Contains(text, "wrote:") {
+		t.Errorf("the acknowledgement quotes the mail (an echo to whoever the sender claims to be): %q", text)
+	}
 	for _, c := range e.emailContacts() {
 		want := 1
 		if c.ID == first.ID {

@@ -144,6 +144,11 @@ func TestConversation(t *testing.T) {
 	if !strings.Contains(text, "Here it is.\nBest, Ann") || !strings.Contains(text, "-- \nExample Ltd, 1 Road") || !strings.Contains(html, "Here it is.<br>") {
 		t.Errorf("parts: text %q, html %q; want the body and the signature in both", text, html)
 	}
+	// Below them, the customer's mail it answers, quoted.
+	if !strings.Contains(text, "Ada wrote:\n> Please send it.") || !strings.Contains(html, `<blockquote type="cite"`) ||
+		!strings.Contains(html, "Please send it.") || strings.Index(text, "> Please send it.") < strings.Index(text, "Example Ltd") {
+		t.Errorf("quote: text %q, html %q; want the customer's mail quoted below the reply", text, html)
+	}
 
 	// The customer answers our reply, under another subject: it joins.
 	e.waitWaiting("support")

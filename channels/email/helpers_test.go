@@ -62,7 +62,7 @@ func newIMAPServer(t testing.TB, caps imap.CapSet) *imapServer {
 			s.mu.Lock()
 			s.conns = append(s.conns, c.NetConn())
 			s.mu.Unlock()
-			return mem.NewSession(), nil, nil
+			return pollingSession{mem.NewSession()}, nil, nil
 		},
 		Caps:         caps,
 		InsecureAuth: true,
@@ -76,6 +76,25 @@ func newIMAPServer(t testing.TB, caps imap.CapSet) *imapServer {
 	go s.srv.Serve(ln)
 	t.Cleanup(func() { s.srv.Close() })
 	return s
+}
+
+// pollingSession is go-imap's in-memory session that reports, when IDLE
+// starts, what changed since the session's last command, as Dovecot
+// does: the in-memory server reports only what changes during IDLE, so
+// mail appended while the client's IDLE is acknowledged but not yet
+// registered (a scheduling gap on a loaded machine) was never reported.
+type pollingSession struct{ imapserver.Session }
+
+func (s pollingSession) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	if err := s.Session.Poll(w, true); err != nil {
+		return err
+	}
+	return s.Session.Idle(w, stop)
+}
+
+// Move keeps the in-memory session's MOVE (the wrapper hides it).
+func (s pollingSession) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	return s.Session.(imapserver.SessionMove).Move(w, numSet, dest)
 }
 
 type discardLogger struct{}
@@ -274,7 +293,15 @@ func (e *env) waitStatus(name string, ok func(MailboxStatus) bool) MailboxStatus
 		select {
 		case <-e.changed:
 		case <-deadline.C:
-			e.t.Fatalf("mailbox %s: no status as wanted within %s; last %+v", name, bound, last)
+			e.mu.Lock()
+			var seen []string
+			for _, s := range e.history {
+				if s.Name == name {
+					seen = append(seen, fmt.Sprintf("uid %d waiting %v state %s", s.LastUID, s.Waiting, s.State))
+				}
+			}
+			e.mu.Unlock()
+			e.t.Fatalf("mailbox %s: no status as wanted within %s; last %+v; all: %v", name, bound, last, seen)
 		}
 	}
 }

@@ -8,6 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/router"
 )
 
 func readMail(t testing.TB, name string) []byte {
@@ -176,5 +180,29 @@ func TestOutboundID(t *testing.T) {
 	}
 	if got := SubjectToken("01JNQ7Z8ZK8W4TQ2B3C4D5E6F7"); got != "[#D5E6F7]" {
 		t.Errorf("SubjectToken: got %q", got)
+	}
+}
+
+// TestQuoteBelow: the quoted customer's mail, as mail clients write it:
+// who and when, "> " before each line, one level more before a line
+// quoted already, the sanitized HTML kept, and a long mail cut with a
+// mark, on a rune boundary.
+func TestQuoteBelow(t *testing.T) {
+	m := router.Message{Author: "ada@customer.example", AuthorName: "Ada", At: time.Date(2026, 3, 2, 9, 5, 0, 0, time.UTC),
+		Body: "Hello,\n> your last mail\nThanks\n", HTML: "<p>Hello,</p><p>Thanks</p>"}
+	text, h := quoteBelow(m)
+	if want := "\n\nOn Mon, 2 Mar 2026 09:05 UTC, Ada <ada@customer.example> wrote:\n> Hello,\n>> your last mail\n> Thanks\n"; text != want {
+		t.Errorf("text %q, want %q", text, want)
+	}
+	if !strings.Contains(h, "<p>On Mon, 2 Mar 2026 09:05 UTC, Ada &lt;ada@customer.example&gt; wrote:</p>") || !strings.Contains(h, `<blockquote type="cite"`) || !strings.Contains(h, m.HTML) {
+		t.Errorf("html %q", h)
+	}
+	long := router.Message{Author: "x@example.com", Body: strings.Repeat("é", maxQuoteBytes), HTML: "<p>not this</p>"}
+	text, h = quoteBelow(long)
+	if !utf8.ValidString(text) || !strings.HasSuffix(text, "> […]\n") || len(text) > maxQuoteBytes+200 {
+		t.Errorf("a long mail: %d bytes, ends %q", len(text), text[len(text)-20:])
+	}
+	if strings.Contains(h, "not this") || !strings.Contains(h, "[…]") {
+		t.Errorf("a long mail's HTML: want the cut text, not the whole HTML")
 	}
 }

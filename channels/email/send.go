@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-sasl"
@@ -44,6 +45,8 @@ type From struct {
 	Name    string
 	// Signature ends the text of every reply.
 	Signature string
+	// NoQuote leaves the customer's mail out of the replies (quoteBelow).
+	NoQuote bool
 }
 
 // MessageStore reads a contact's conversation, for the thread headers
@@ -123,7 +126,7 @@ func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, rc
 	h.SetAddressList("From", []*mail.Address{{Name: f.Name, Address: f.Address}})
 	h.SetAddressList("To", []*mail.Address{{Name: c.Customer.Name, Address: to}})
 	h.SetMessageID(OutboundID(s.o.Domain, c.ID, m.Seq))
-	inReplyTo, refs, cc := threadOf(msgs, m.Seq)
+	inReplyTo, refs, cc, answered := threadOf(msgs, m.Seq)
 	rcpts = []string{to}
 	if ccs := keepCc(cc, to, s.o); len(ccs) > 0 {
 		h.SetAddressList("Cc", ccs)
@@ -149,6 +152,14 @@ func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, rc
 	}
 	if f.Signature != "" {
 		body += "\n<p>-- <br>\n" + strings.ReplaceAll(html.EscapeString(f.Signature), "\n", "<br>\n") + "</p>"
+	}
+	// An agent's reply quotes the mail it answers; an automatic one
+	// (an acknowledgement) never does: it would echo whatever anyone
+	// sends to whoever they claim to be.
+	if answered != nil && !f.NoQuote && m.AuthorKind != router.AuthorSystem {
+		qt, qh := quoteBelow(*answered)
+		text += qt
+		body += qh
 	}
 	var buf bytes.Buffer
 	w, err := mail.CreateInlineWriter(&buf, h)
@@ -196,8 +207,9 @@ func keepCc(cc []string, to string, o SenderOptions) []*mail.Address {
 
 // threadOf returns the Message-ID the reply answers (the customer's
 // last message before seq), the References (that message's, then its
-// id) and its Cc; empty when no inbound message came by email.
-func threadOf(msgs []router.Message, seq int) (string, []string, []string) {
+// id), its Cc and the message itself; empty when no inbound message came
+// by email.
+func threadOf(msgs []router.Message, seq int) (string, []string, []string, *router.Message) {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
 		if m.Seq >= seq || m.Direction != "in" {
@@ -211,9 +223,56 @@ func threadOf(msgs []router.Message, seq int) (string, []string, []string) {
 		if len(refs) > maxRefs {
 			refs = refs[len(refs)-maxRefs:]
 		}
-		return id, refs, m.Cc
+		return id, refs, m.Cc, &msgs[i]
 	}
-	return "", nil, nil
+	return "", nil, nil, nil
+}
+
+// maxQuoteBytes bounds the customer's text a reply quotes.
+const maxQuoteBytes = 16 << 10
+
+// quoteBelow is the customer's mail m as a reply quotes it below its own
+// text, as mail clients do: "On <date>, <who> wrote:" then the text with
+// "> " before each line, and in the HTML part the mail's sanitized HTML
+// (kept at intake) or its text, in a blockquote. At most maxQuoteBytes of
+// the text are quoted.
+func quoteBelow(m router.Message) (text, htmlPart string) {
+	who := m.AuthorName
+	switch {
+	case who == "":
+		who = m.Author
+	case strings.Contains(m.Author, "@") && m.Author != who:
+		who += " <" + m.Author + ">"
+	}
+	intro := fmt.Sprintf("On %s, %s wrote:", m.At.UTC().Format("Mon, 2 Jan 2006 15:04 MST"), who)
+	body := strings.TrimRight(m.Body, "\n")
+	cut := len(body) > maxQuoteBytes
+	if cut {
+		body = body[:maxQuoteBytes]
+		for !utf8.ValidString(body) {
+			body = body[:len(body)-1]
+		}
+	}
+	var b strings.Builder
+	b.WriteString("\n\n" + intro + "\n")
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, ">") {
+			b.WriteString(">" + line + "\n") // quoted already: one level more
+		} else {
+			b.WriteString("> " + line + "\n")
+		}
+	}
+	if cut {
+		b.WriteString("> […]\n")
+	}
+	inner := m.HTML
+	if inner == "" || cut {
+		inner = strings.ReplaceAll(html.EscapeString(body), "\n", "<br>\n")
+		if cut {
+			inner += "<br>\n[…]"
+		}
+	}
+	return b.String(), "\n<p>" + html.EscapeString(intro) + "</p>\n<blockquote type=\"cite\" style=\"margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex\">" + inner + "</blockquote>"
 }
 
 // messageIDOf returns the Message-ID of an external id made by

@@ -95,7 +95,7 @@ func newEmailSender(cfg *config.Config, db *store.DB) (*email.Sender, error) {
 		o.SMTP.Password = pw
 	}
 	for i, q := range cfg.Email.Queues {
-		f := email.From{Address: q.Address, Name: q.DisplayName, Signature: q.Signature}
+		f := email.From{Address: q.Address, Name: q.DisplayName, Signature: q.Signature, NoQuote: q.NoQuote}
 		o.Queues[q.Queue] = f
 		if i == 0 {
 			o.Default = f
