@@ -564,7 +564,7 @@ func addIdentityTx(ctx context.Context, tx *sql.Tx, d dialect, id Identity) erro
 // own, those of the customers merged into it, and those whose email or
 // phone is one of their identities (customerContactsQuery).
 func customerContacts(ctx context.Context, q queryer, d dialect, customerID string) ([]router.Contact, error) {
-	query, args := customerContactsQuery(wholeContactColumns, customerID, "", "", false, 0, "", 0)
+	query, args := customerContactsQuery(d, wholeContactColumns, customerID, "", "", false, 0, "", 0)
 	rows, err := q.QueryContext(ctx, rebind(d, query), args...)
 	if err != nil {
 		return nil, err

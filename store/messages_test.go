@@ -24,7 +24,9 @@ func fullMessage(contactID string, seq int) router.Message {
 	}
 }
 
-func TestMessageRoundTrip(t *testing.T) {
+func TestMessageRoundTrip(t *testing.T) { forEachDialect(t, testMessageRoundTrip) }
+
+func testMessageRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	m := fullMessage("c-1", 1)
 	assertNoZeroFields(t, m)
@@ -68,7 +70,9 @@ func TestMessageRoundTrip(t *testing.T) {
 
 // The files messages carry are known by contact, and those an erasure
 // let go of are handed back once no other message holds them.
-func TestAttachmentsAndErasure(t *testing.T) {
+func TestAttachmentsAndErasure(t *testing.T) { forEachDialect(t, testAttachmentsAndErasure) }
+
+func testAttachmentsAndErasure(t *testing.T) {
 	f := newEraseFixture(t)
 	db, ctx := f.db, context.Background()
 	const shared, own = "1111111111111111111111111111111111111111111111111111111111111111", "2222222222222222222222222222222222222222222222222222222222222222"

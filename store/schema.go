@@ -493,7 +493,20 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 )`
 
 // migrate applies the migrations db has not seen, in one transaction: the
-// schema is either fully upgraded or left as it was.
+// schema is either fully upgraded or left as it was. The transaction
+// holds a lock from its start (SQLite's BEGIN IMMEDIATE, PostgreSQL's
+// dialect.lockMigrations), so that of two nodes starting together one
+// migrates and the other then finds nothing to do.
+//
+// This runner is ours rather than pressly/goose's or golang-migrate's:
+// both run each migration in a transaction of its own, so no
+// transaction-level lock can cover a whole run, and their locks on
+// PostgreSQL are session-level advisory locks (which a transaction-pooling
+// PgBouncer breaks) or a lock table polled with timeouts; golang-migrate
+// also wants a schema_migrations table of its own shape (one row, a
+// dirty flag) where ours has a row per version. Taking over our existing
+// databases would need a conversion of that table on both sides; the
+// runner is 40 lines and DDL is transactional on both databases.
 func migrate(ctx context.Context, db *sql.DB, d dialect) (err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -504,7 +517,12 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if _, err = tx.ExecContext(ctx, createMigrationsTable); err != nil {
+	if d.lockMigrations != "" {
+		if _, err = tx.ExecContext(ctx, d.lockMigrations); err != nil {
+			return fmt.Errorf("store: migrate: lock: %w", err)
+		}
+	}
+	if _, err = tx.ExecContext(ctx, d.schema(createMigrationsTable)); err != nil {
 		return fmt.Errorf("store: migrate: create schema_migrations: %w", err)
 	}
 	var current int
@@ -516,7 +534,7 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) (err error) {
 	}
 	for _, m := range migrations[current:] {
 		for i, stmt := range m.stmts {
-			if _, err = tx.ExecContext(ctx, stmt); err != nil {
+			if _, err = tx.ExecContext(ctx, d.schema(stmt)); err != nil {
 				return fmt.Errorf("store: migrate: version %d (%s) statement %d: %w", m.version, m.name, i+1, err)
 			}
 		}
