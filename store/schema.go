@@ -3,8 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // migration is one step of the schema. Migrations are applied in order,
@@ -547,4 +553,99 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) (err error) {
 		return fmt.Errorf("store: migrate: commit: %w", err)
 	}
 	return nil
+}
+
+// MigrationState is a migration of the schema and whether a database
+// has it.
+type MigrationState struct {
+	Version int
+	Name    string
+	// AppliedAt is when the database applied it; zero while pending.
+	AppliedAt time.Time
+}
+
+// Migrations reports which migrations the database of opts has applied
+// and which are pending, changing nothing (Open applies the pending
+// ones). A SQLite file that does not exist has every one pending and is
+// not created. Versions the database has beyond this program's are
+// listed with the name "(newer than this program)".
+func Migrations(ctx context.Context, opts *Options) ([]MigrationState, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	var (
+		raw *sql.DB
+		d   dialect
+	)
+	switch o.Driver {
+	case "", DriverSQLite:
+		if o.Path == "" {
+			o.Path = DefaultPath
+		}
+		if _, err := os.Stat(o.Path); errors.Is(err, os.ErrNotExist) {
+			return migrationStates(nil), nil
+		}
+		db, err := sql.Open("sqlite", o.Path+fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=query_only(1)", busyTimeoutMillis))
+		if err != nil {
+			return nil, fmt.Errorf("store: migrations: %w", err)
+		}
+		raw, d = db, sqliteDialect
+	case DriverPostgres:
+		cfg, err := pgx.ParseConfig(o.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the PostgreSQL DSN does not parse", ErrBadOptions)
+		}
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+		raw, d = stdlib.OpenDB(*cfg), postgresDialect
+	default:
+		return nil, fmt.Errorf("%w: driver %q: want %q or %q", ErrBadOptions, o.Driver, DriverSQLite, DriverPostgres)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRowContext(ctx, rebind(d, d.hasTable), "schema_migrations").Scan(&n); err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	applied := map[int]time.Time{}
+	if n > 0 {
+		rows, err := raw.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations ORDER BY version`)
+		if err != nil {
+			return nil, fmt.Errorf("store: migrations: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				v  int
+				at int64
+			)
+			if err := rows.Scan(&v, &at); err != nil {
+				return nil, fmt.Errorf("store: migrations: %w", err)
+			}
+			applied[v] = fromNanos(at)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: migrations: %w", err)
+		}
+	}
+	return migrationStates(applied), nil
+}
+
+// migrationStates lists this program's migrations, then any newer
+// versions of applied, with their times of applied.
+func migrationStates(applied map[int]time.Time) []MigrationState {
+	out := make([]MigrationState, 0, len(migrations))
+	for _, m := range migrations {
+		out = append(out, MigrationState{Version: m.version, Name: m.name, AppliedAt: applied[m.version]})
+	}
+	var newer []int
+	for v := range applied {
+		if v > len(migrations) {
+			newer = append(newer, v)
+		}
+	}
+	slices.Sort(newer)
+	for _, v := range newer {
+		out = append(out, MigrationState{Version: v, Name: "(newer than this program)", AppliedAt: applied[v]})
+	}
+	return out
 }

@@ -32,6 +32,8 @@ type dialect struct {
 	// textParam is a ? placeholder typed as text of the columns'
 	// collation, for a value a query unions with a column.
 	textParam string
+	// hasTable counts the tables named by its one argument (0 or 1).
+	hasTable string
 	// snapshot are the options of a read transaction whose statements
 	// all see one snapshot (Load).
 	snapshot *sql.TxOptions

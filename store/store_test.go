@@ -25,11 +25,7 @@ var t0 = time.Date(2025, 3, 14, 9, 26, 53, 589793238, time.UTC)
 // closed at the end of the test.
 func openTest(t testing.TB) *DB {
 	t.Helper()
-	o := &Options{Path: filepath.Join(t.TempDir(), "sub", "test.db")}
-	if testDialect(t) == DriverPostgres {
-		o = &Options{Driver: DriverPostgres, DSN: pgtest.Database(t)}
-	}
-	db, err := Open(context.Background(), o)
+	db, err := Open(context.Background(), testOptions(t))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -39,6 +35,17 @@ func openTest(t testing.TB) *DB {
 		}
 	})
 	return db
+}
+
+// testOptions returns the options of a new, empty database on the
+// dialect of the test: a file in a fresh directory, or a fresh
+// PostgreSQL database (dropped at the end of the test).
+func testOptions(t testing.TB) *Options {
+	t.Helper()
+	if testDialect(t) == DriverPostgres {
+		return &Options{Driver: DriverPostgres, DSN: pgtest.Database(t)}
+	}
+	return &Options{Path: filepath.Join(t.TempDir(), "sub", "test.db")}
 }
 
 // commit commits b and fails the test on error.
