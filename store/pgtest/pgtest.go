@@ -121,7 +121,8 @@ func (c *Cluster) start(bin string) error {
 		}
 	}
 	data := filepath.Join(c.dir, "data")
-	// C collation and UTF8 whatever the machine's locale; trust on
+	// UTF8 whatever the machine's locale (NewDatabase picks each
+	// database's collation); trust on
 	// loopback and the private socket only: a throwaway cluster.
 	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
 		"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
@@ -197,12 +198,14 @@ func (c *Cluster) DSN(name string) string {
 }
 
 // NewDatabase creates an empty database and returns its URL; it is
-// dropped when the test ends.
+// dropped when the test ends. Its text sorts by ICU's en-US rules (as
+// most production databases' locale does, unlike the cluster's C), so
+// that a test catches SQL whose order depends on the database's locale.
 func (c *Cluster) NewDatabase(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("t_%d", c.next.Add(1))
 	ctx := context.Background()
-	if _, err := c.admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
+	if _, err := c.admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
