@@ -8,6 +8,7 @@ var sqliteDialect = dialect{
 	name:      DriverSQLite,
 	schema:    func(stmt string) string { return stmt },
 	textParam: `CAST(? AS TEXT)`,
+	commit:    commitPrepared,
 	hasTable:  `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
 	lastLogID: `SELECT seq FROM sqlite_sequence WHERE name = 'event_log'`,
 	// A read transaction of a WAL database sees one snapshot.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"strconv"
@@ -34,6 +35,9 @@ type dialect struct {
 	textParam string
 	// hasTable counts the tables named by its one argument (0 or 1).
 	hasTable string
+	// commit runs Commit's statements in one transaction of the write
+	// connection (commitPrepared, commitPipelined).
+	commit func(ctx context.Context, db *DB, ops []commitOp) error
 	// snapshot are the options of a read transaction whose statements
 	// all see one snapshot (Load).
 	snapshot *sql.TxOptions
