@@ -20,7 +20,7 @@ var postgresDialect = dialect{
 	// The columns compare as "C" (postgresTypes); a text parameter
 	// would have the database's default collation.
 	textParam: `CAST(? AS TEXT) COLLATE "C"`,
-	commit:   commitPipelined,
+	commit:    commitPipelined,
 	hasTable:  `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`,
 	// NULL until the sequence gave its first id.
 	lastLogID: `SELECT pg_sequence_last_value(pg_get_serial_sequence('event_log', 'id'))`,
