@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -151,13 +152,24 @@ func (c *Cluster) start(bin string) error {
 	}
 	defer logFile.Close()
 	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
-	if err := c.cmd.Start(); err != nil {
-		return fmt.Errorf("pgtest: start postgres: %w", err)
-	}
+	started := make(chan error, 1)
 	go func() {
+		// Pdeathsig follows the thread that started the child, not the
+		// process (go.dev/issue/27505): this goroutine holds its thread
+		// until the server has exited, so no other goroutine's exit
+		// with a locked thread can take it down early.
+		runtime.LockOSThread()
+		if err := c.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		c.waitErr = c.cmd.Wait()
 		close(c.exited)
 	}()
+	if err := <-started; err != nil {
+		return fmt.Errorf("pgtest: start postgres: %w", err)
+	}
 	c.admin, err = sql.Open("pgx", c.DSN("postgres"))
 	if err != nil {
 		return fmt.Errorf("pgtest: %w", err)
