@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -111,9 +110,13 @@ func testAttachmentsAndErasure(t *testing.T) {
 // when the provider accepted the message) is the message's external id
 // from then on, also after a restart; a later delivery keeps it.
 func TestDeliveryNamesTheExternalID(t *testing.T) {
+	forEachDialect(t, testDeliveryNamesTheExternalID)
+}
+
+func testDeliveryNamesTheExternalID(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "ext.db")
-	db, err := Open(ctx, &Options{Path: path})
+	o := testOptions(t)
+	db, err := Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +131,7 @@ func TestDeliveryNamesTheExternalID(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err = Open(ctx, &Options{Path: path})
+	db, err = Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
