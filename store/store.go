@@ -53,9 +53,10 @@ type Options struct {
 	// synchronous_commit off for the store's writes: the same trade.
 	Synchronous string
 	// WriteCacheMiB is the page cache of the write connection, in MiB; 0
-	// means SQLite's default (2 MiB). PostgreSQL ignores it. A bulk write such as
+	// means SQLite's default (2 MiB). A bulk write such as
 	// ImportCustomers inserts into indexes larger than the default, and
-	// reads their pages again and again without a larger one.
+	// reads their pages again and again without a larger one. PostgreSQL
+	// ignores it (its server's shared_buffers serve every connection).
 	WriteCacheMiB int
 }
 
