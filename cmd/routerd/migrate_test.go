@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/store"
+	"github.com/switchboard/switchboard/store/pgtest"
 )
 
 // routerd migrate status changes nothing and lists every migration
@@ -43,5 +44,47 @@ func TestMigrateCommand(t *testing.T) {
 	}
 	if err := run(ctx, []string{"migrate", "-data", dir, "sideways"}, &out, &errOut); err == nil {
 		t.Error("migrate sideways: no error, want a usage error")
+	}
+}
+
+// ROUTERD_DATABASE_URL alone starts the demo on PostgreSQL: the data
+// directory holds no SQLite file, the store's tables are in the database,
+// and the demo's queues are served from it.
+func TestDemoOnPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	dsn := pgtest.Database(t)
+	data := filepath.Join(t.TempDir(), "data")
+	d := startDaemonEnv(t, []string{config.DatabaseURLEnv + "=" + dsn}, "-listen", "127.0.0.1:0", "-data", data)
+	if !strings.Contains(d.logs.String(), "store=postgres") {
+		t.Errorf("the listening line does not name the store postgres:\n%s", d.logs)
+	}
+	tok, err := os.ReadFile(filepath.Join(data, adminTokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply struct {
+		Queues []struct {
+			Name string `json:"name"`
+		} `json:"queues"`
+	}
+	if code, err := callAs(strings.TrimSpace(string(tok)), d.base, "GET", "/api/v1/queues", nil, &reply); err != nil || code != 200 {
+		t.Fatalf("GET /api/v1/queues: %d %v", code, err)
+	}
+	if len(reply.Queues) != len(config.Demo().Queues) {
+		t.Errorf("got %d queues, want the demo's %d", len(reply.Queues), len(config.Demo().Queues))
+	}
+	if _, err := os.Stat(filepath.Join(data, config.DefaultDBFile)); !os.IsNotExist(err) {
+		t.Errorf("a SQLite file in the data directory (%v), want none", err)
+	}
+	states, err := store.Migrations(context.Background(), &store.Options{Driver: store.DriverPostgres, DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range states {
+		if s.AppliedAt.IsZero() {
+			t.Errorf("migration %d pending in the database, want applied", s.Version)
+		}
 	}
 }
