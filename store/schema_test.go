@@ -159,9 +159,11 @@ func migrationVersions(t *testing.T, db *DB) []int {
 	return vs
 }
 
-func TestReopen(t *testing.T) {
+func TestReopen(t *testing.T) { forEachDialect(t, testReopen) }
+
+func testReopen(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "switchboard.db")
+	base := testOptions(t)
 	var want []int
 	for _, m := range migrations {
 		want = append(want, m.version)
@@ -179,7 +181,9 @@ func TestReopen(t *testing.T) {
 	var first *router.Loaded
 	var schema string
 	for i, sync := range []string{"", "normal", "FULL"} {
-		db, err := Open(ctx, &Options{Path: path, Synchronous: sync})
+		o := *base
+		o.Synchronous = sync
+		db, err := Open(ctx, &o)
 		if err != nil {
 			t.Fatalf("Open #%d: %v", i+1, err)
 		}
@@ -210,20 +214,22 @@ func TestReopen(t *testing.T) {
 	}
 }
 
-func TestOpenRejectsNewerSchema(t *testing.T) {
+func TestOpenRejectsNewerSchema(t *testing.T) { forEachDialect(t, testOpenRejectsNewerSchema) }
+
+func testOpenRejectsNewerSchema(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "switchboard.db")
-	db, err := Open(ctx, &Options{Path: path})
+	o := testOptions(t)
+	db, err := Open(ctx, o)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	if _, err := db.write.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future', 0)`, len(migrations)+1); err != nil {
+	if _, err := db.write.Exec(rebind(db.dialect, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future', 0)`), len(migrations)+1); err != nil {
 		t.Fatalf("insert future version: %v", err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if db, err := Open(ctx, &Options{Path: path}); err == nil {
+	if db, err := Open(ctx, o); err == nil {
 		db.Close()
 		t.Errorf("Open of a newer schema: got nil error, want one")
 	}
