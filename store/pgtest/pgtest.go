@@ -123,8 +123,9 @@ func (c *Cluster) start(bin string) error {
 	}
 	data := filepath.Join(c.dir, "data")
 	// UTF8 whatever the machine's locale (NewDatabase picks each
-	// database's collation); trust on
-	// loopback and the private socket only: a throwaway cluster.
+	// database's collation); trust on loopback and the private socket
+	// only: a throwaway cluster. initdb refuses to run as root, hence
+	// the postgres user above.
 	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
 		"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
