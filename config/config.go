@@ -280,17 +280,57 @@ type TLS struct {
 // Enabled reports whether routerd serves HTTPS.
 func (t TLS) Enabled() bool { return t.CertFile != "" }
 
+// DatabaseURLEnv is the environment variable that, set and not empty,
+// selects PostgreSQL with its value as the connection URL, whatever the
+// configuration's store says (UseDatabaseURL); it is also where a
+// "postgres" store without dsn_env or dsn_file finds its URL.
+const DatabaseURLEnv = "ROUTERD_DATABASE_URL"
+
 // Store chooses and tunes the database.
 type Store struct {
-	// Driver is "sqlite" (the default) or "postgres" (reserved: parsed,
-	// but Validate reports it is not available yet).
+	// Driver is "sqlite" (the default) or "postgres".
 	Driver string `yaml:"driver" json:"driver"`
 	// Path is the SQLite database file; it defaults to switchboard.db in
-	// the data directory.
+	// the data directory. PostgreSQL ignores it.
 	Path string `yaml:"path" json:"path"`
-	// Synchronous is SQLite's synchronous pragma: "full" (the default) or
-	// "normal".
+	// Synchronous is "full" (the default): every commit durable before
+	// it is answered; or "normal": faster, a crash may lose the last
+	// commits (SQLite's synchronous pragma, PostgreSQL's
+	// synchronous_commit off).
 	Synchronous string `yaml:"synchronous" json:"synchronous"`
+	// DSNEnv names the environment variable holding PostgreSQL's
+	// connection URL (postgres://user:password@host/db); DSNFile is a
+	// file holding it instead. At most one is set; with neither the URL
+	// is in DatabaseURLEnv. The URL itself (it holds a password) is never
+	// in the configuration, and never logged.
+	DSNEnv  string `yaml:"dsn_env,omitempty" json:"dsn_env,omitempty"`
+	DSNFile string `yaml:"dsn_file,omitempty" json:"dsn_file,omitempty"`
+}
+
+// DSN reads PostgreSQL's connection URL from DSNEnv, DSNFile or
+// DatabaseURLEnv (env looks up variables; nil is os.LookupEnv).
+func (s Store) DSN(env func(string) (string, bool)) (string, error) {
+	if s.DSNEnv == "" && s.DSNFile == "" {
+		return readSecretAs(env, DatabaseURLEnv, "", "PostgreSQL's connection URL", "dsn")
+	}
+	return readSecretAs(env, s.DSNEnv, s.DSNFile, "PostgreSQL's connection URL", "dsn")
+}
+
+// UseDatabaseURL switches the store to PostgreSQL when DatabaseURLEnv is
+// set and not empty (env looks up variables; nil is os.LookupEnv), so
+// that the variable alone starts routerd on PostgreSQL, the demo
+// configuration included. It reports whether it did.
+func (c *Config) UseDatabaseURL(env func(string) (string, bool)) bool {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	if v, ok := env(DatabaseURLEnv); !ok || v == "" {
+		return false
+	}
+	c.Store.Driver = DriverPostgres
+	c.Store.Path = ""
+	c.Store.DSNEnv, c.Store.DSNFile = "", ""
+	return true
 }
 
 // Auth holds the API tokens.

@@ -110,7 +110,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "wrong-type-list-for-mapping",
 			yaml: "store:\n  - sqlite\n",
-			want: `2:3: store: want a mapping of fields (driver, path, synchronous), got a list`,
+			want: `2:3: store: want a mapping of fields (driver, path, synchronous, dsn_env, dsn_file), got a list`,
 		},
 		{
 			name: "wrong-type-mapping-for-list",
@@ -158,14 +158,14 @@ func TestParseErrors(t *testing.T) {
 			want: `1:11: data_dir: empty (want a directory, such as "./data")`,
 		},
 		{
-			name: "postgres-not-yet",
-			yaml: "store:\n  driver: postgres\n",
-			want: `2:11: store.driver: postgres is not available yet (want sqlite)`,
+			name: "postgres-two-dsns",
+			yaml: "store:\n  driver: postgres\n  dsn_env: DB\n  dsn_file: /run/db\n",
+			want: `3:12: store.dsn_env: both dsn_env and dsn_file are set`,
 		},
 		{
 			name: "unknown-driver",
 			yaml: "store:\n  driver: mysql\n",
-			want: `2:11: store.driver: unknown driver "mysql" (want sqlite; postgres is reserved for a later release)`,
+			want: `2:11: store.driver: unknown driver "mysql" (want sqlite or postgres)`,
 		},
 		{
 			name: "synchronous",
@@ -1248,5 +1248,58 @@ func TestTwilioFetchMediaNeedsTheAccount(t *testing.T) {
 	}
 	if _, err := Parse("x.yaml", []byte(y+"  account_sid: AC1\n")); err != nil {
 		t.Fatalf("with the account SID: %v", err)
+	}
+}
+
+// The PostgreSQL URL comes from dsn_env, dsn_file or ROUTERD_DATABASE_URL;
+// the variable alone switches any configuration to PostgreSQL.
+func TestStoreDSN(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "db-url")
+	if err := os.WriteFile(file, []byte("postgres://from-file/db\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"MY_DB": "postgres://from-my-db/db", DatabaseURLEnv: "postgres://from-default/db"}
+	env := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	noEnv := func(string) (string, bool) { return "", false }
+	for _, tc := range []struct {
+		name string
+		s    Store
+		env  func(string) (string, bool)
+		want string // or the error's start
+		err  bool
+	}{
+		{"dsn-env", Store{Driver: DriverPostgres, DSNEnv: "MY_DB"}, env, "postgres://from-my-db/db", false},
+		{"dsn-file", Store{Driver: DriverPostgres, DSNFile: file}, env, "postgres://from-file/db", false},
+		{"default-variable", Store{Driver: DriverPostgres}, env, "postgres://from-default/db", false},
+		{"default-variable-unset", Store{Driver: DriverPostgres}, noEnv, "environment variable " + DatabaseURLEnv + " is not set", true},
+		{"dsn-env-unset", Store{Driver: DriverPostgres, DSNEnv: "NOPE"}, env, "environment variable NOPE is not set", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.s.DSN(tc.env)
+			if tc.err {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+					t.Errorf("got %q, %v; want an error starting %q", got, err, tc.want)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+
+	c := Demo()
+	if c.UseDatabaseURL(noEnv) || c.Store.Driver != DriverSQLite {
+		t.Errorf("without %s: driver %q, want sqlite untouched", DatabaseURLEnv, c.Store.Driver)
+	}
+	c.Store.DSNFile = file // ignored once the variable is set
+	if !c.UseDatabaseURL(env) {
+		t.Fatalf("with %s: not used", DatabaseURLEnv)
+	}
+	if got, err := c.Store.DSN(env); c.Store.Driver != DriverPostgres || err != nil || got != vars[DatabaseURLEnv] {
+		t.Errorf("with %s: driver %q, DSN %q, %v; want postgres and the variable's URL", DatabaseURLEnv, c.Store.Driver, got, err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
 	}
 }

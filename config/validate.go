@@ -124,10 +124,15 @@ func (v *validator) top() {
 		if c.Store.Path == "" {
 			v.errf("store.path", "empty (want the SQLite database file, such as %q)", "./data/switchboard.db")
 		}
+		if c.Store.DSNEnv != "" || c.Store.DSNFile != "" {
+			v.errf("store.driver", "sqlite with dsn_env or dsn_file (want driver: postgres for a DSN)")
+		}
 	case DriverPostgres:
-		v.errf("store.driver", "postgres is not available yet (want sqlite)")
+		if c.Store.DSNEnv != "" && c.Store.DSNFile != "" {
+			v.errf("store.dsn_env", "both dsn_env and dsn_file are set (want one, or neither to read %s)", DatabaseURLEnv)
+		}
 	default:
-		v.errf("store.driver", "unknown driver %q (want sqlite; postgres is reserved for a later release)", c.Store.Driver)
+		v.errf("store.driver", "unknown driver %q (want sqlite or postgres)", c.Store.Driver)
 	}
 	switch c.Store.Synchronous {
 	case SyncFull, SyncNormal:

@@ -12,7 +12,9 @@ import (
 // TestAgentStateTimes: a day worked out by hand. The state in force at
 // the start counts from the start; each change ends the one before; the
 // last runs to the end; a history older than the lookback is offline.
-func TestAgentStateTimes(t *testing.T) {
+func TestAgentStateTimes(t *testing.T) { forEachDialect(t, testAgentStateTimes) }
+
+func testAgentStateTimes(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)

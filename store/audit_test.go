@@ -12,7 +12,9 @@ import (
 // verified identity takes it from a customer that only claimed it, with
 // an audit entry on both sides, through PutCustomer and ImportCustomers
 // alike; a verified holder still conflicts.
-func TestVerifiedTakesOverClaim(t *testing.T) {
+func TestVerifiedTakesOverClaim(t *testing.T) { forEachDialect(t, testVerifiedTakesOverClaim) }
+
+func testVerifiedTakesOverClaim(t *testing.T) {
 	for _, how := range []string{"put", "import"} {
 		t.Run(how, func(t *testing.T) {
 			db := openTest(t)

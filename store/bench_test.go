@@ -10,15 +10,24 @@ import (
 	"github.com/switchboard/switchboard/router"
 )
 
-// BenchmarkCommit measures the group-commit path: batches of n contacts,
-// each with two events, with the default synchronous=full. contacts/s is
+// BenchmarkCommit measures the group-commit path on each store: batches
+// of n contacts, each with two events, with the default synchronous=full. contacts/s is
 // the sustained insert rate.
 func BenchmarkCommit(b *testing.B) {
+	for _, driver := range []string{DriverSQLite, DriverPostgres} {
+		b.Run(driver, func(b *testing.B) { benchCommit(b) })
+	}
+}
+
+// benchCommit is BenchmarkCommit on the store its name says (testDialect).
+func benchCommit(b *testing.B) {
 	for _, sync := range []string{"full", "normal"} {
 		for _, n := range []int{1, 64} {
 			b.Run(fmt.Sprintf("sync=%s/contacts=%d", sync, n), func(b *testing.B) {
 				ctx := context.Background()
-				db, err := Open(ctx, &Options{Path: filepath.Join(b.TempDir(), "bench.db"), Synchronous: sync})
+				o := testOptions(b)
+				o.Synchronous = sync
+				db, err := Open(ctx, o)
 				if err != nil {
 					b.Fatalf("Open: %v", err)
 				}

@@ -36,13 +36,18 @@ func (db *DB) PutCannedResponse(ctx context.Context, r CannedResponse, at time.T
 		return false, fmt.Errorf("store: canned response %q: %w", r.ID, err)
 	}
 	err = db.inTx(ctx, "put canned response", func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, rebind(db.dialect, `SELECT COUNT(*) FROM canned_responses WHERE id = ?`), r.ID).Scan(&n); err != nil {
+		// Insert, else update: atomic statements, not a count and then
+		// a write.
+		res, err := tx.ExecContext(ctx, rebind(db.dialect, `INSERT INTO canned_responses (id, def, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (id) DO NOTHING`), r.ID, def, toNanos(at))
+		if err != nil {
 			return err
 		}
-		created = n == 0
-		_, err := tx.ExecContext(ctx, rebind(db.dialect, `INSERT INTO canned_responses (id, def, updated_at) VALUES (?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET def = excluded.def, updated_at = excluded.updated_at`), r.ID, def, toNanos(at))
+		n, err := res.RowsAffected()
+		if created = n == 1; err != nil || created {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, rebind(db.dialect, `UPDATE canned_responses SET def = ?, updated_at = ? WHERE id = ?`), def, toNanos(at), r.ID)
 		return err
 	})
 	return created, err

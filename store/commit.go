@@ -52,24 +52,36 @@ ON CONFLICT (contact_id, seq, sha256) DO NOTHING`
 	insertTagSQL        = `INSERT INTO contact_tags (tag, contact_id) VALUES (?, ?)`
 )
 
-// commitStmts are Commit's prepared statements. They are prepared once on
-// the write connection; Tx.StmtContext reuses them inside each
-// transaction, so a commit parses no SQL.
-type commitStmts struct {
-	upsertAgent, deleteAgent     *sql.Stmt
-	upsertQueue, deleteQueue     *sql.Stmt
-	upsertContact                *sql.Stmt
-	insertEvent, insertMessage   *sql.Stmt
-	upsertOutbox, updateDelivery *sql.Stmt
-	insertAttachment             *sql.Stmt
-	insertLog                    *sql.Stmt
-	insertAgentState             *sql.Stmt
+// commitStmt is one of Commit's statements: its SQL for the database,
+// and (SQLite) the statement prepared on the write connection.
+type commitStmt struct {
+	query string
+	st    *sql.Stmt
 }
 
-// prepare prepares every statement on db.
-func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error {
-	for _, p := range []struct {
-		stmt  **sql.Stmt
+// commitStmts are Commit's statements. They are prepared once on the
+// write connection; Tx.StmtContext reuses them inside each transaction,
+// so a commit parses no SQL. (PostgreSQL's pipeline uses the query text:
+// pgx caches the statements it prepares, per connection.)
+type commitStmts struct {
+	upsertAgent, deleteAgent     commitStmt
+	upsertQueue, deleteQueue     commitStmt
+	upsertContact                commitStmt
+	insertEvent, insertMessage   commitStmt
+	upsertOutbox, updateDelivery commitStmt
+	insertAttachment             commitStmt
+	insertLog                    commitStmt
+	insertAgentState             commitStmt
+	deleteTags, insertTag        commitStmt
+}
+
+// all lists the statements with their SQL as written.
+func (s *commitStmts) all() []struct {
+	stmt  *commitStmt
+	query string
+} {
+	return []struct {
+		stmt  *commitStmt
 		query string
 	}{
 		{&s.upsertAgent, upsertAgentSQL},
@@ -84,12 +96,20 @@ func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error 
 		{&s.insertAttachment, insertAttachmentSQL},
 		{&s.insertLog, insertLogSQL},
 		{&s.insertAgentState, insertAgentStateSQL},
-	} {
-		st, err := db.PrepareContext(ctx, rebind(d, p.query))
+		{&s.deleteTags, deleteTagsSQL},
+		{&s.insertTag, insertTagSQL},
+	}
+}
+
+// prepare prepares every statement on db.
+func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error {
+	for _, p := range s.all() {
+		p.stmt.query = rebind(d, p.query)
+		st, err := db.PrepareContext(ctx, p.stmt.query)
 		if err != nil {
 			return fmt.Errorf("store: open: prepare %q: %w", p.query, err)
 		}
-		*p.stmt = st
+		p.stmt.st = st
 	}
 	return nil
 }
@@ -97,10 +117,9 @@ func (s *commitStmts) prepare(ctx context.Context, db *sql.DB, d dialect) error 
 // close closes the statements that were prepared.
 func (s *commitStmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.upsertAgent, s.deleteAgent, s.upsertQueue, s.deleteQueue,
-		s.upsertContact, s.insertEvent, s.insertMessage, s.upsertOutbox, s.updateDelivery, s.insertAttachment, s.insertLog, s.insertAgentState} {
-		if st != nil {
-			if err := st.Close(); err != nil {
+	for _, p := range s.all() {
+		if p.stmt.st != nil {
+			if err := p.stmt.st.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("store: close statement: %w", err))
 			}
 		}
@@ -108,22 +127,147 @@ func (s *commitStmts) close() error {
 	return errors.Join(errs...)
 }
 
+// commitOp is one statement of a commit with its arguments.
+type commitOp struct {
+	stmt *commitStmt
+	args []any
+	// what and key name what it writes, for its error: "upsert
+	// contact" and "c-1" (an id, quoted in the error), or "insert event"
+	// and `1 of contact "c-1"` (a description, as it is).
+	what, key string
+	// described: key is a description, not an id.
+	described bool
+}
+
+// err wraps the error of the statement.
+func (op *commitOp) err(err error) error {
+	if op.described {
+		return fmt.Errorf("store: commit: %s %s: %w", op.what, op.key, err)
+	}
+	return fmt.Errorf("store: commit: %s %q: %w", op.what, op.key, err)
+}
+
 // Commit writes b in one transaction: all of it is durable when Commit
 // returns nil, none of it when it returns an error. It upserts agents
 // (durable fields only), deletes agents, upserts queues, deletes queues,
 // upserts contacts whole, appends events and messages, upserts outbox
-// entries, sets deliveries and appends the event log's entries, in that
-// order.
+// entries, sets deliveries, appends agents' state changes, replaces
+// contacts' tags and appends the event log's entries, in that order.
 // An empty batch writes nothing.
 //
 // Events and messages must belong to contacts already stored or in the
 // same batch, and a (contact, seq) pair, an idempotency key, or a
 // non-empty (contact, client id) pair that is already stored fails the
 // whole batch.
-func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
+func (db *DB) Commit(ctx context.Context, b *router.Batch) error {
 	if b == nil || b.Empty() {
 		return nil
 	}
+	ops, err := db.stmts.ops(b, time.Now().UnixNano())
+	if err != nil {
+		return err
+	}
+	return db.dialect.commit(ctx, db, ops)
+}
+
+// ops lists the statements that write b, in Commit's order.
+func (s *commitStmts) ops(b *router.Batch, now int64) ([]commitOp, error) {
+	ops := make([]commitOp, 0, len(b.Agents)+len(b.DeletedAgents)+len(b.Queues)+len(b.DeletedQueues)+
+		len(b.Contacts)+len(b.Events)+len(b.Messages)+len(b.Outbox)+len(b.Deliveries)+len(b.AgentStates)+len(b.Tags)+len(b.Log))
+	for _, a := range b.Agents {
+		skills, err := marshalJSON(a.Skills)
+		if err != nil {
+			return nil, fmt.Errorf("store: commit: agent %q: encode skills: %w", a.ID, err)
+		}
+		capacity, err := marshalJSON(a.Capacity)
+		if err != nil {
+			return nil, fmt.Errorf("store: commit: agent %q: encode capacity: %w", a.ID, err)
+		}
+		ops = append(ops, commitOp{&s.upsertAgent, []any{a.ID, a.Name, skills, capacity, now}, "upsert agent", a.ID, false})
+	}
+	for _, id := range b.DeletedAgents {
+		ops = append(ops, commitOp{&s.deleteAgent, []any{id}, "delete agent", id, false})
+	}
+	for _, q := range b.Queues {
+		def, err := marshalJSON(recordOfQueue(q))
+		if err != nil {
+			return nil, fmt.Errorf("store: commit: queue %q: encode: %w", q.Name, err)
+		}
+		ops = append(ops, commitOp{&s.upsertQueue, []any{q.Name, def, now}, "upsert queue", q.Name, false})
+	}
+	for _, name := range b.DeletedQueues {
+		ops = append(ops, commitOp{&s.deleteQueue, []any{name}, "delete queue", name, false})
+	}
+	for i := range b.Contacts {
+		c := &b.Contacts[i]
+		data, err := marshalJSON(recordOfContact(c))
+		if err != nil {
+			return nil, fmt.Errorf("store: commit: contact %q: encode: %w", c.ID, err)
+		}
+		ops = append(ops, commitOp{&s.upsertContact, []any{c.ID, c.Channel, c.Queue, string(c.State), c.AgentID,
+			c.Customer.ID, c.Customer.Email, c.Customer.Phone, c.Priority,
+			toNanos(c.CreatedAt), toNanos(c.EnqueuedAt), toNanos(c.AssignedAt), toNanos(c.EndedAt),
+			nullIfEmpty(c.IdempotencyKey), c.IdempotencyHash, c.Subject, c.Disposition, data, toNanos(cmp.Or(c.QueuedAt, c.EnqueuedAt))},
+			"upsert contact", c.ID, false})
+	}
+	for i := range b.Events {
+		e := &b.Events[i]
+		ops = append(ops, commitOp{&s.insertEvent, []any{e.ContactID, e.Seq, toNanos(e.At), e.Event, e.AgentID, e.Queue, e.Reason, e.By},
+			"insert event", fmt.Sprintf("%d of contact %q", e.Seq, e.ContactID), true})
+	}
+	for i := range b.Messages {
+		m := &b.Messages[i]
+		args, err := messageArgs(m)
+		if err != nil {
+			return nil, fmt.Errorf("store: commit: message %d of contact %q: %w", m.Seq, m.ContactID, err)
+		}
+		key := fmt.Sprintf("%d of contact %q", m.Seq, m.ContactID)
+		ops = append(ops, commitOp{&s.insertMessage, args, "insert message", key, true})
+		for _, a := range m.Attachments {
+			if a.SHA256 == "" {
+				continue // only referenced (a URL): no file of ours
+			}
+			ops = append(ops, commitOp{&s.insertAttachment, []any{m.ContactID, m.Seq, a.SHA256, a.Name, a.Type, a.Size},
+				"attachment of message", key, true})
+		}
+	}
+	for i := range b.Outbox {
+		e := &b.Outbox[i]
+		ops = append(ops, commitOp{&s.upsertOutbox, []any{e.ID, e.Channel, e.ContactID, e.Seq, toNanos(e.CreatedAt), toNanos(e.DueAt),
+			e.Attempts, e.LastError, boolInt(e.Done)}, "outbox entry", e.ID, false})
+	}
+	for i := range b.Deliveries {
+		d := &b.Deliveries[i]
+		key := fmt.Sprintf("of message %d of %q", d.Seq, d.ContactID)
+		rec, err := marshalJSON(deliveryRecord{Status: string(d.Delivery.Status), Reason: d.Delivery.Reason,
+			Attempts: d.Delivery.Attempts, At: toNanos(d.Delivery.At)})
+		if err != nil {
+			return nil, fmt.Errorf("store: commit: delivery %s: %w", key, err)
+		}
+		ops = append(ops, commitOp{&s.updateDelivery, []any{rec, nullIfEmpty(d.Delivery.ExternalID), d.ContactID, d.Seq}, "delivery", key, true})
+	}
+	for _, st := range b.AgentStates {
+		ops = append(ops, commitOp{&s.insertAgentState, []any{st.AgentID, toNanos(st.At), string(st.State), st.Reason, st.Why, st.By},
+			"state of agent", st.AgentID, false})
+	}
+	for _, t := range b.Tags {
+		ops = append(ops, commitOp{&s.deleteTags, []any{t.ContactID}, "tags of", t.ContactID, false})
+		for _, tag := range t.Tags {
+			ops = append(ops, commitOp{&s.insertTag, []any{tag, t.ContactID}, "tag", fmt.Sprintf("%q of %q", tag, t.ContactID), true})
+		}
+	}
+	for i := range b.Log {
+		e := &b.Log[i]
+		ops = append(ops, commitOp{&s.insertLog, []any{e.Type, e.ContactID, toNanos(e.At), string(e.Data)},
+			"event log entry", fmt.Sprintf("%s of %q", e.Type, e.ContactID), true})
+	}
+	return ops, nil
+}
+
+// commitPrepared runs ops in one transaction of the write connection,
+// each through its prepared statement: SQLite's Commit, where a
+// statement is a function call, not a round trip.
+func commitPrepared(ctx context.Context, db *DB, ops []commitOp) (err error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: commit: begin: %w", err)
@@ -133,149 +277,17 @@ func (db *DB) Commit(ctx context.Context, b *router.Batch) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	now := time.Now().UnixNano()
-
-	if len(b.Agents) > 0 {
-		st := tx.StmtContext(ctx, db.stmts.upsertAgent)
-		for _, a := range b.Agents {
-			skills, err := marshalJSON(a.Skills)
-			if err != nil {
-				return fmt.Errorf("store: commit: agent %q: encode skills: %w", a.ID, err)
-			}
-			capacity, err := marshalJSON(a.Capacity)
-			if err != nil {
-				return fmt.Errorf("store: commit: agent %q: encode capacity: %w", a.ID, err)
-			}
-			if _, err := st.ExecContext(ctx, a.ID, a.Name, skills, capacity, now); err != nil {
-				return fmt.Errorf("store: commit: upsert agent %q: %w", a.ID, err)
-			}
+	var (
+		last  *commitStmt
+		bound *sql.Stmt
+	)
+	for i := range ops {
+		op := &ops[i]
+		if op.stmt != last {
+			last, bound = op.stmt, tx.StmtContext(ctx, op.stmt.st)
 		}
-	}
-	if len(b.DeletedAgents) > 0 {
-		st := tx.StmtContext(ctx, db.stmts.deleteAgent)
-		for _, id := range b.DeletedAgents {
-			if _, err := st.ExecContext(ctx, id); err != nil {
-				return fmt.Errorf("store: commit: delete agent %q: %w", id, err)
-			}
-		}
-	}
-	if len(b.Queues) > 0 {
-		st := tx.StmtContext(ctx, db.stmts.upsertQueue)
-		for _, q := range b.Queues {
-			def, err := marshalJSON(recordOfQueue(q))
-			if err != nil {
-				return fmt.Errorf("store: commit: queue %q: encode: %w", q.Name, err)
-			}
-			if _, err := st.ExecContext(ctx, q.Name, def, now); err != nil {
-				return fmt.Errorf("store: commit: upsert queue %q: %w", q.Name, err)
-			}
-		}
-	}
-	if len(b.DeletedQueues) > 0 {
-		st := tx.StmtContext(ctx, db.stmts.deleteQueue)
-		for _, name := range b.DeletedQueues {
-			if _, err := st.ExecContext(ctx, name); err != nil {
-				return fmt.Errorf("store: commit: delete queue %q: %w", name, err)
-			}
-		}
-	}
-	if len(b.Contacts) > 0 {
-		st := tx.StmtContext(ctx, db.stmts.upsertContact)
-		for i := range b.Contacts {
-			c := &b.Contacts[i]
-			data, err := marshalJSON(recordOfContact(c))
-			if err != nil {
-				return fmt.Errorf("store: commit: contact %q: encode: %w", c.ID, err)
-			}
-			if _, err := st.ExecContext(ctx, c.ID, c.Channel, c.Queue, string(c.State), c.AgentID,
-				c.Customer.ID, c.Customer.Email, c.Customer.Phone, c.Priority,
-				toNanos(c.CreatedAt), toNanos(c.EnqueuedAt), toNanos(c.AssignedAt), toNanos(c.EndedAt),
-				nullIfEmpty(c.IdempotencyKey), c.IdempotencyHash, c.Subject, c.Disposition, data, toNanos(cmp.Or(c.QueuedAt, c.EnqueuedAt))); err != nil {
-				return fmt.Errorf("store: commit: upsert contact %q: %w", c.ID, err)
-			}
-		}
-	}
-	if len(b.Events) > 0 {
-		st := tx.StmtContext(ctx, db.stmts.insertEvent)
-		for i := range b.Events {
-			e := &b.Events[i]
-			if _, err := st.ExecContext(ctx, e.ContactID, e.Seq, toNanos(e.At), e.Event, e.AgentID, e.Queue, e.Reason, e.By); err != nil {
-				return fmt.Errorf("store: commit: insert event %d of contact %q: %w", e.Seq, e.ContactID, err)
-			}
-		}
-	}
-	if len(b.Messages) > 0 {
-		st := tx.StmtContext(ctx, db.stmts.insertMessage)
-		for i := range b.Messages {
-			m := &b.Messages[i]
-			args, err := messageArgs(m)
-			if err != nil {
-				return fmt.Errorf("store: commit: message %d of contact %q: %w", m.Seq, m.ContactID, err)
-			}
-			if _, err := st.ExecContext(ctx, args...); err != nil {
-				return fmt.Errorf("store: commit: insert message %d of contact %q: %w", m.Seq, m.ContactID, err)
-			}
-			for _, a := range m.Attachments {
-				if a.SHA256 == "" {
-					continue // only referenced (a URL): no file of ours
-				}
-				if _, err := tx.StmtContext(ctx, db.stmts.insertAttachment).ExecContext(ctx, m.ContactID, m.Seq, a.SHA256, a.Name, a.Type, a.Size); err != nil {
-					return fmt.Errorf("store: commit: attachment of message %d of contact %q: %w", m.Seq, m.ContactID, err)
-				}
-			}
-		}
-	}
-	if len(b.Outbox) > 0 {
-		st := tx.StmtContext(ctx, db.stmts.upsertOutbox)
-		for i := range b.Outbox {
-			e := &b.Outbox[i]
-			if _, err := st.ExecContext(ctx, e.ID, e.Channel, e.ContactID, e.Seq, toNanos(e.CreatedAt), toNanos(e.DueAt),
-				e.Attempts, e.LastError, boolInt(e.Done)); err != nil {
-				return fmt.Errorf("store: commit: outbox entry %q: %w", e.ID, err)
-			}
-		}
-	}
-	if len(b.Deliveries) > 0 {
-		st := tx.StmtContext(ctx, db.stmts.updateDelivery)
-		for i := range b.Deliveries {
-			d := &b.Deliveries[i]
-			rec, err := marshalJSON(deliveryRecord{Status: string(d.Delivery.Status), Reason: d.Delivery.Reason,
-				Attempts: d.Delivery.Attempts, At: toNanos(d.Delivery.At)})
-			if err != nil {
-				return fmt.Errorf("store: commit: delivery of message %d of %q: %w", d.Seq, d.ContactID, err)
-			}
-			if _, err := st.ExecContext(ctx, rec, nullIfEmpty(d.Delivery.ExternalID), d.ContactID, d.Seq); err != nil {
-				return fmt.Errorf("store: commit: delivery of message %d of %q: %w", d.Seq, d.ContactID, err)
-			}
-		}
-	}
-	if len(b.AgentStates) > 0 {
-		st := tx.StmtContext(ctx, db.stmts.insertAgentState)
-		for _, s := range b.AgentStates {
-			if _, err := st.ExecContext(ctx, s.AgentID, toNanos(s.At), string(s.State), s.Reason, s.Why, s.By); err != nil {
-				return fmt.Errorf("store: commit: state of agent %q: %w", s.AgentID, err)
-			}
-		}
-	}
-	// Tags change rarely (an agent's or supervisor's click): their
-	// statements are not prepared.
-	for _, t := range b.Tags {
-		if _, err := tx.ExecContext(ctx, rebind(db.dialect, deleteTagsSQL), t.ContactID); err != nil {
-			return fmt.Errorf("store: commit: tags of %q: %w", t.ContactID, err)
-		}
-		for _, tag := range t.Tags {
-			if _, err := tx.ExecContext(ctx, rebind(db.dialect, insertTagSQL), tag, t.ContactID); err != nil {
-				return fmt.Errorf("store: commit: tag %q of %q: %w", tag, t.ContactID, err)
-			}
-		}
-	}
-	if len(b.Log) > 0 {
-		st := tx.StmtContext(ctx, db.stmts.insertLog)
-		for i := range b.Log {
-			e := &b.Log[i]
-			if _, err := st.ExecContext(ctx, e.Type, e.ContactID, toNanos(e.At), string(e.Data)); err != nil {
-				return fmt.Errorf("store: commit: event log entry %s of %q: %w", e.Type, e.ContactID, err)
-			}
+		if _, err := bound.ExecContext(ctx, op.args...); err != nil {
+			return op.err(err)
 		}
 	}
 	if err = tx.Commit(); err != nil {

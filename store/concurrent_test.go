@@ -13,7 +13,9 @@ import (
 // TestReadsDuringCommits runs readers alongside the writer: with WAL they
 // neither block it nor fail with SQLITE_BUSY, and each read sees a
 // consistent state (a contact's events are committed with it).
-func TestReadsDuringCommits(t *testing.T) {
+func TestReadsDuringCommits(t *testing.T) { forEachDialect(t, testReadsDuringCommits) }
+
+func testReadsDuringCommits(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	const commits, readers = 50, 4

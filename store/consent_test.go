@@ -10,7 +10,9 @@ import (
 
 // The ledger keeps every entry once (by message id); the latest entry of
 // an address is in force; erasing the customer deletes theirs.
-func TestConsentLedger(t *testing.T) {
+func TestConsentLedger(t *testing.T) { forEachDialect(t, testConsentLedger) }
+
+func testConsentLedger(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	ada := Customer{ID: "ada", Name: "Ada", CreatedAt: custEpoch, UpdatedAt: custEpoch}

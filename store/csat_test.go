@@ -13,7 +13,9 @@ import (
 // TestCSAT: one answer per contact, kept whole; a second, an invalid one
 // and one about an unknown contact change nothing; the reports' read
 // carries the score (erasure: TestEraseCustomerBlanksContacts).
-func TestCSAT(t *testing.T) {
+func TestCSAT(t *testing.T) { forEachDialect(t, testCSAT) }
+
+func testCSAT(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	c := simpleContact("c-1", router.ContactClosed, t0)

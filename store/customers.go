@@ -133,20 +133,11 @@ const customerColumns = `id, name, segment, value, language, consent_marketing, 
 // never blocks the profile that proves the identity.
 func (db *DB) PutCustomer(ctx context.Context, c Customer, ids []Identity, by string) (created bool, err error) {
 	err = db.inTx(ctx, "put customer "+c.ID, func(tx *sql.Tx) error {
-		old, err := customerTx(ctx, tx, db.dialect, c.ID)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			created = true
-		case err != nil:
-			return err
-		case !old.ErasedAt.IsZero():
-			return fmt.Errorf("%w: customer %q was erased", ErrConflict, c.ID)
-		case old.MergedInto != "":
-			return fmt.Errorf("%w: customer %q was merged into %q", ErrConflict, c.ID, old.MergedInto)
-		default:
-			c.CreatedAt = old.CreatedAt
-		}
-		if err := upsertCustomerTx(ctx, tx, db.dialect, c); err != nil {
+		// Atomic statements, not a read and then a write: insert if
+		// new, else update if neither erased nor merged away (keeping
+		// created_at); only a refused update reads why.
+		var err error
+		if created, err = putCustomerTx(ctx, tx, db.dialect, c); err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -508,6 +499,52 @@ func identitiesTx(ctx context.Context, q queryer, d dialect, customerID string) 
 	return ids, rows.Err()
 }
 
+// putCustomerTx creates c, or updates it (created_at kept) unless it was
+// erased or merged away (an error wrapping ErrConflict), and reports
+// whether it created it.
+func putCustomerTx(ctx context.Context, tx *sql.Tx, d dialect, c Customer) (created bool, err error) {
+	args, err := customerArgs(nil, c)
+	if err != nil {
+		return false, err
+	}
+	res, err := tx.ExecContext(ctx, rebind(d, insertCustomerSQL), args...)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return n == 1, err
+	}
+	res, err = tx.ExecContext(ctx, rebind(d, updateCustomerSQL), c.Name, c.Segment, c.Value, c.Language,
+		nullBool(c.Consent.Marketing), nullBool(c.Consent.Profiling), c.RelationshipManager, args[8], args[9],
+		toNanos(c.UpdatedAt), boolInt(c.SMSOptOut), c.ID)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return false, err
+	}
+	old, err := customerTx(ctx, tx, d, c.ID)
+	switch {
+	case err != nil:
+		return false, err
+	case !old.ErasedAt.IsZero():
+		return false, fmt.Errorf("%w: customer %q was erased", ErrConflict, c.ID)
+	default:
+		return false, fmt.Errorf("%w: customer %q was merged into %q", ErrConflict, c.ID, old.MergedInto)
+	}
+}
+
+// insertCustomerSQL creates a customer (the row of customerArgs) unless
+// one has its id.
+const insertCustomerSQL = `INSERT INTO customers (` + customerColumns + `) VALUES
+	(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, 0, ?) ON CONFLICT (id) DO NOTHING`
+
+// updateCustomerSQL replaces a customer's profile, unless it was erased
+// or merged away.
+const updateCustomerSQL = `UPDATE customers SET name = ?, segment = ?, value = ?, language = ?,
+	consent_marketing = ?, consent_profiling = ?, relationship_manager = ?, products = ?, tags = ?,
+	updated_at = ?, sms_opt_out = ? WHERE id = ? AND erased_at = 0 AND merged_into = ''`
+
 func upsertCustomerTx(ctx context.Context, tx *sql.Tx, d dialect, c Customer) error {
 	args, err := customerArgs(nil, c)
 	if err != nil {
@@ -537,18 +574,25 @@ func customerArgs(args []any, c Customer) ([]any, error) {
 
 // addIdentityTx gives id to id.CustomerID, or upgrades it to verified if
 // that customer holds it already.
+// The insert comes first, atomic (ON CONFLICT DO NOTHING): two writers
+// giving one identity to two customers cannot both see it free.
 func addIdentityTx(ctx context.Context, tx *sql.Tx, d dialect, id Identity) error {
+	res, err := tx.ExecContext(ctx, rebind(d, `INSERT INTO customer_identities (kind, value, customer_id, verified, created_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (kind, value) DO NOTHING`),
+		id.Kind, id.Value, id.CustomerID, boolInt(id.Verified), toNanos(id.CreatedAt))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
 	var (
 		owner    string
 		verified int
 	)
-	err := tx.QueryRowContext(ctx, rebind(d, `SELECT customer_id, verified FROM customer_identities WHERE kind = ? AND value = ?`),
+	err = tx.QueryRowContext(ctx, rebind(d, `SELECT customer_id, verified FROM customer_identities WHERE kind = ? AND value = ?`),
 		id.Kind, id.Value).Scan(&owner, &verified)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, rebind(d, `INSERT INTO customer_identities (kind, value, customer_id, verified, created_at) VALUES (?, ?, ?, ?, ?)`),
-			id.Kind, id.Value, id.CustomerID, boolInt(id.Verified), toNanos(id.CreatedAt))
-		return err
 	case err != nil:
 		return err
 	case owner != id.CustomerID:
@@ -564,7 +608,7 @@ func addIdentityTx(ctx context.Context, tx *sql.Tx, d dialect, id Identity) erro
 // own, those of the customers merged into it, and those whose email or
 // phone is one of their identities (customerContactsQuery).
 func customerContacts(ctx context.Context, q queryer, d dialect, customerID string) ([]router.Contact, error) {
-	query, args := customerContactsQuery(wholeContactColumns, customerID, "", "", false, 0, "", 0)
+	query, args := customerContactsQuery(d, wholeContactColumns, customerID, "", "", false, 0, "", 0)
 	rows, err := q.QueryContext(ctx, rebind(d, query), args...)
 	if err != nil {
 		return nil, err

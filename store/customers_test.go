@@ -14,6 +14,10 @@ import (
 var custEpoch = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 func TestPutCustomerRoundTripAndConflicts(t *testing.T) {
+	forEachDialect(t, testPutCustomerRoundTripAndConflicts)
+}
+
+func testPutCustomerRoundTripAndConflicts(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	yes := true
@@ -57,7 +61,9 @@ func TestPutCustomerRoundTripAndConflicts(t *testing.T) {
 	}
 }
 
-func TestMergeCustomers(t *testing.T) {
+func TestMergeCustomers(t *testing.T) { forEachDialect(t, testMergeCustomers) }
+
+func testMergeCustomers(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	put := func(id string, ids ...Identity) {
@@ -100,7 +106,9 @@ func TestMergeCustomers(t *testing.T) {
 	}
 }
 
-func TestExportAndEraseCustomer(t *testing.T) {
+func TestExportAndEraseCustomer(t *testing.T) { forEachDialect(t, testExportAndEraseCustomer) }
+
+func testExportAndEraseCustomer(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	yes := true

@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-func TestEmailCheckpoint(t *testing.T) {
+func TestEmailCheckpoint(t *testing.T) { forEachDialect(t, testEmailCheckpoint) }
+
+func testEmailCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	if _, found, err := db.EmailCheckpoint(ctx, "support"); err != nil || found {
@@ -33,7 +35,9 @@ func TestEmailCheckpoint(t *testing.T) {
 	}
 }
 
-func TestEmailRefreshToken(t *testing.T) {
+func TestEmailRefreshToken(t *testing.T) { forEachDialect(t, testEmailRefreshToken) }
+
+func testEmailRefreshToken(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	if _, found, err := db.EmailRefreshToken(ctx, "mailbox:support"); err != nil || found {

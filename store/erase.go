@@ -94,7 +94,7 @@ ON CONFLICT (sha256) DO NOTHING`, []any{c.ID}},
 // record into or from one of them loses the identity that linked the two
 // and its reason, which names it.
 func eraseMergedTx(ctx context.Context, tx *sql.Tx, d dialect, customerID string, at time.Time) error {
-	rows, err := tx.QueryContext(ctx, rebind(d, mergedCTE+`SELECT id FROM merged`), customerID)
+	rows, err := tx.QueryContext(ctx, rebind(d, mergedCTE(d)+`SELECT id FROM merged`), customerID)
 	if err != nil {
 		return fmt.Errorf("merged customers: %w", err)
 	}

@@ -97,15 +97,15 @@ func (db *DB) LastLogID(ctx context.Context) (int64, error) {
 }
 
 func lastLogID(ctx context.Context, q queryer, d dialect) (int64, error) {
-	var id int64
-	err := q.QueryRowContext(ctx, rebind(d, `SELECT seq FROM sqlite_sequence WHERE name = 'event_log'`)).Scan(&id)
+	var id sql.NullInt64
+	err := q.QueryRowContext(ctx, rebind(d, d.lastLogID)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("store: last event log id: %w", err)
 	}
-	return id, nil
+	return id.Int64, nil
 }
 
 // PruneEventLog deletes the entries of the event log up to the id upTo

@@ -12,7 +12,9 @@ import (
 // TestEventLog: entries committed with a batch and written by the store's
 // own transactions share one log, in commit order; pruning never lets an
 // id be used again.
-func TestEventLog(t *testing.T) {
+func TestEventLog(t *testing.T) { forEachDialect(t, testEventLog) }
+
+func testEventLog(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -61,7 +63,9 @@ func TestEventLog(t *testing.T) {
 
 // TestWebhookStore: a webhook and its delivery state round-trip and go
 // together.
-func TestWebhookStore(t *testing.T) {
+func TestWebhookStore(t *testing.T) { forEachDialect(t, testWebhookStore) }
+
+func testWebhookStore(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

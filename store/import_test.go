@@ -14,7 +14,9 @@ import (
 	"github.com/switchboard/switchboard/consent"
 )
 
-func TestImportCustomers(t *testing.T) {
+func TestImportCustomers(t *testing.T) { forEachDialect(t, testImportCustomers) }
+
+func testImportCustomers(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	email := func(v string) Identity { return Identity{Kind: IdentityEmail, Value: v} }
@@ -134,7 +136,9 @@ func TestImportCustomers(t *testing.T) {
 // ids and identities, in batches, and puts the same profiles one by one
 // into another store with PutCustomer: the outcomes and the stores must
 // agree.
-func TestImportMatchesPutCustomer(t *testing.T) {
+func TestImportMatchesPutCustomer(t *testing.T) { forEachDialect(t, testImportMatchesPutCustomer) }
+
+func testImportMatchesPutCustomer(t *testing.T) {
 	ctx := context.Background()
 	imported, put := openTest(t), openTest(t)
 	rng := rand.New(rand.NewPCG(7, 11))

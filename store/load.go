@@ -51,7 +51,7 @@ func (db *DB) Load(ctx context.Context) (*router.Loaded, error) {
 		Inbound:        make(map[string]router.Inbound),
 	}
 	// One read transaction, so the parts are a consistent snapshot.
-	tx, err := db.read.BeginTx(ctx, nil)
+	tx, err := db.read.BeginTx(ctx, db.dialect.snapshot)
 	if err != nil {
 		return nil, fmt.Errorf("store: load: begin: %w", err)
 	}

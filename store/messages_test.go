@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -24,7 +23,9 @@ func fullMessage(contactID string, seq int) router.Message {
 	}
 }
 
-func TestMessageRoundTrip(t *testing.T) {
+func TestMessageRoundTrip(t *testing.T) { forEachDialect(t, testMessageRoundTrip) }
+
+func testMessageRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	m := fullMessage("c-1", 1)
 	assertNoZeroFields(t, m)
@@ -68,7 +69,9 @@ func TestMessageRoundTrip(t *testing.T) {
 
 // The files messages carry are known by contact, and those an erasure
 // let go of are handed back once no other message holds them.
-func TestAttachmentsAndErasure(t *testing.T) {
+func TestAttachmentsAndErasure(t *testing.T) { forEachDialect(t, testAttachmentsAndErasure) }
+
+func testAttachmentsAndErasure(t *testing.T) {
 	f := newEraseFixture(t)
 	db, ctx := f.db, context.Background()
 	const shared, own = "1111111111111111111111111111111111111111111111111111111111111111", "2222222222222222222222222222222222222222222222222222222222222222"
@@ -107,9 +110,13 @@ func TestAttachmentsAndErasure(t *testing.T) {
 // when the provider accepted the message) is the message's external id
 // from then on, also after a restart; a later delivery keeps it.
 func TestDeliveryNamesTheExternalID(t *testing.T) {
+	forEachDialect(t, testDeliveryNamesTheExternalID)
+}
+
+func testDeliveryNamesTheExternalID(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "ext.db")
-	db, err := Open(ctx, &Options{Path: path})
+	o := testOptions(t)
+	db, err := Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +131,7 @@ func TestDeliveryNamesTheExternalID(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err = Open(ctx, &Options{Path: path})
+	db, err = Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,9 @@ func statsOf(t *testing.T, db *DB) map[[2]string]OfferStat {
 	return out
 }
 
-func TestRecordOfferOutcomes(t *testing.T) {
+func TestRecordOfferOutcomes(t *testing.T) { forEachDialect(t, testRecordOfferOutcomes) }
+
+func testRecordOfferOutcomes(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -93,7 +95,9 @@ func TestRecordOfferOutcomes(t *testing.T) {
 	}
 }
 
-func TestOfferHistoryExportErase(t *testing.T) {
+func TestOfferHistoryExportErase(t *testing.T) { forEachDialect(t, testOfferHistoryExportErase) }
+
+func testOfferHistoryExportErase(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -160,7 +164,9 @@ func TestOfferHistoryExportErase(t *testing.T) {
 	}
 }
 
-func TestCatalogOffers(t *testing.T) {
+func TestCatalogOffers(t *testing.T) { forEachDialect(t, testCatalogOffers) }
+
+func testCatalogOffers(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)

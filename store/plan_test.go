@@ -78,13 +78,13 @@ func TestQueryPlans(t *testing.T) {
 	noScan := []string{"SCAN contacts", "SCAN customer_identities", "SCAN customer_merges", "SCAN m\n"}
 	timeline := []string{"contacts_customer_id", "contacts_customer_email", "contacts_customer_phone",
 		"customer_identities_customer", "customer_merges_into"}
-	q, args = customerContactsQuery(wholeContactColumns, "cust-7", "", "", true, 1, "c-1", 21)
+	q, args = customerContactsQuery(sqliteDialect, wholeContactColumns, "cust-7", "", "", true, 1, "c-1", 21)
 	tests = append(tests, planCase{"customer-timeline", q, args, timeline, noScan})
-	q, args = customerContactsQuery(wholeContactColumns, "cust-7", "a@example.com", "+15550000000", true, 0, "", 11)
+	q, args = customerContactsQuery(sqliteDialect, wholeContactColumns, "cust-7", "a@example.com", "+15550000000", true, 0, "", 11)
 	tests = append(tests, planCase{"screen-pop-history", q, args, timeline, noScan})
-	q, args = customerContactsQuery(briefContactColumns, "cust-7", "a@example.com", "+15550000000", true, 0, "", 11)
+	q, args = customerContactsQuery(sqliteDialect, briefContactColumns, "cust-7", "a@example.com", "+15550000000", true, 0, "", 11)
 	tests = append(tests, planCase{"screen-pop-history-brief", q, args, timeline, noScan})
-	q, args = customerContactsQuery(wholeContactColumns, "cust-7", "", "", false, 0, "", 0)
+	q, args = customerContactsQuery(sqliteDialect, wholeContactColumns, "cust-7", "", "", false, 0, "", 0)
 	tests = append(tests, planCase{"customer-contacts-erase", q, args, timeline, noScan})
 
 	for _, tt := range tests {

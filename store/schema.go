@@ -3,8 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // migration is one step of the schema. Migrations are applied in order,
@@ -493,7 +499,20 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 )`
 
 // migrate applies the migrations db has not seen, in one transaction: the
-// schema is either fully upgraded or left as it was.
+// schema is either fully upgraded or left as it was. The transaction
+// holds a lock from its start (SQLite's BEGIN IMMEDIATE, PostgreSQL's
+// dialect.lockMigrations), so that of two nodes starting together one
+// migrates and the other then finds nothing to do.
+//
+// This runner is ours rather than pressly/goose's or golang-migrate's:
+// both run each migration in a transaction of its own, so no
+// transaction-level lock can cover a whole run, and their locks on
+// PostgreSQL are session-level advisory locks (which a transaction-pooling
+// PgBouncer breaks) or a lock table polled with timeouts; golang-migrate
+// also wants a schema_migrations table of its own shape (one row, a
+// dirty flag) where ours has a row per version. Taking over our existing
+// databases would need a conversion of that table on both sides; the
+// runner is 40 lines and DDL is transactional on both databases.
 func migrate(ctx context.Context, db *sql.DB, d dialect) (err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -504,7 +523,12 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if _, err = tx.ExecContext(ctx, createMigrationsTable); err != nil {
+	if d.lockMigrations != "" {
+		if _, err = tx.ExecContext(ctx, d.lockMigrations); err != nil {
+			return fmt.Errorf("store: migrate: lock: %w", err)
+		}
+	}
+	if _, err = tx.ExecContext(ctx, d.schema(createMigrationsTable)); err != nil {
 		return fmt.Errorf("store: migrate: create schema_migrations: %w", err)
 	}
 	var current int
@@ -516,7 +540,7 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) (err error) {
 	}
 	for _, m := range migrations[current:] {
 		for i, stmt := range m.stmts {
-			if _, err = tx.ExecContext(ctx, stmt); err != nil {
+			if _, err = tx.ExecContext(ctx, d.schema(stmt)); err != nil {
 				return fmt.Errorf("store: migrate: version %d (%s) statement %d: %w", m.version, m.name, i+1, err)
 			}
 		}
@@ -529,4 +553,99 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) (err error) {
 		return fmt.Errorf("store: migrate: commit: %w", err)
 	}
 	return nil
+}
+
+// MigrationState is a migration of the schema and whether a database
+// has it.
+type MigrationState struct {
+	Version int
+	Name    string
+	// AppliedAt is when the database applied it; zero while pending.
+	AppliedAt time.Time
+}
+
+// Migrations reports which migrations the database of opts has applied
+// and which are pending, changing nothing (Open applies the pending
+// ones). A SQLite file that does not exist has every one pending and is
+// not created. Versions the database has beyond this program's are
+// listed with the name "(newer than this program)".
+func Migrations(ctx context.Context, opts *Options) ([]MigrationState, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	var (
+		raw *sql.DB
+		d   dialect
+	)
+	switch o.Driver {
+	case "", DriverSQLite:
+		if o.Path == "" {
+			o.Path = DefaultPath
+		}
+		if _, err := os.Stat(o.Path); errors.Is(err, os.ErrNotExist) {
+			return migrationStates(nil), nil
+		}
+		db, err := sql.Open("sqlite", o.Path+fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=query_only(1)", busyTimeoutMillis))
+		if err != nil {
+			return nil, fmt.Errorf("store: migrations: %w", err)
+		}
+		raw, d = db, sqliteDialect
+	case DriverPostgres:
+		cfg, err := pgx.ParseConfig(o.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the PostgreSQL DSN does not parse", ErrBadOptions)
+		}
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+		raw, d = stdlib.OpenDB(*cfg), postgresDialect
+	default:
+		return nil, fmt.Errorf("%w: driver %q: want %q or %q", ErrBadOptions, o.Driver, DriverSQLite, DriverPostgres)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRowContext(ctx, rebind(d, d.hasTable), "schema_migrations").Scan(&n); err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	applied := map[int]time.Time{}
+	if n > 0 {
+		rows, err := raw.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations ORDER BY version`)
+		if err != nil {
+			return nil, fmt.Errorf("store: migrations: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				v  int
+				at int64
+			)
+			if err := rows.Scan(&v, &at); err != nil {
+				return nil, fmt.Errorf("store: migrations: %w", err)
+			}
+			applied[v] = fromNanos(at)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: migrations: %w", err)
+		}
+	}
+	return migrationStates(applied), nil
+}
+
+// migrationStates lists this program's migrations, then any newer
+// versions of applied, with their times of applied.
+func migrationStates(applied map[int]time.Time) []MigrationState {
+	out := make([]MigrationState, 0, len(migrations))
+	for _, m := range migrations {
+		out = append(out, MigrationState{Version: m.version, Name: m.name, AppliedAt: applied[m.version]})
+	}
+	var newer []int
+	for v := range applied {
+		if v > len(migrations) {
+			newer = append(newer, v)
+		}
+	}
+	slices.Sort(newer)
+	for _, v := range newer {
+		out = append(out, MigrationState{Version: v, Name: "(newer than this program)", AppliedAt: applied[v]})
+	}
+	return out
 }

@@ -14,7 +14,9 @@ import (
 // tokenHash makes a distinct 64-character hex token hash from a letter.
 func tokenHash(c string) string { return strings.Repeat(c, 64) }
 
-func TestCredentials(t *testing.T) {
+func TestCredentials(t *testing.T) { forEachDialect(t, testCredentials) }
+
+func testCredentials(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -49,7 +51,9 @@ func TestCredentials(t *testing.T) {
 	}
 }
 
-func TestDeleteLogin(t *testing.T) {
+func TestDeleteLogin(t *testing.T) { forEachDialect(t, testDeleteLogin) }
+
+func testDeleteLogin(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -94,7 +98,9 @@ func TestDeleteLogin(t *testing.T) {
 	}
 }
 
-func TestSessions(t *testing.T) {
+func TestSessions(t *testing.T) { forEachDialect(t, testSessions) }
+
+func testSessions(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -153,7 +159,9 @@ func TestSessions(t *testing.T) {
 	}
 }
 
-func TestDeleteExpiredSessions(t *testing.T) {
+func TestDeleteExpiredSessions(t *testing.T) { forEachDialect(t, testDeleteExpiredSessions) }
+
+func testDeleteExpiredSessions(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -175,7 +183,9 @@ func TestDeleteExpiredSessions(t *testing.T) {
 	}
 }
 
-func TestAgentExistsAndFilter(t *testing.T) {
+func TestAgentExistsAndFilter(t *testing.T) { forEachDialect(t, testAgentExistsAndFilter) }
+
+func testAgentExistsAndFilter(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	mine, theirs := fullContact("c-1"), fullContact("c-2")

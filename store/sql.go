@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"strconv"
@@ -10,21 +11,43 @@ import (
 	"github.com/switchboard/switchboard/router"
 )
 
-// dialect says how a database spells query placeholders.
-type dialect int
-
-const (
-	// dialectQuestion uses ? placeholders (SQLite, MySQL).
-	dialectQuestion dialect = iota
-	// dialectDollar uses $1, $2, ... placeholders (PostgreSQL).
-	dialectDollar
-)
+// dialect is what differs between the databases the store runs on. The
+// SQL of the package is written once, in the subset SQLite and PostgreSQL
+// share; each database's own spelling of the rest is one value of this
+// type, sqliteDialect (dialect_sqlite.go) and postgresDialect
+// (dialect_postgres.go), and nowhere else.
+type dialect struct {
+	// name is the driver's name in Options.Driver.
+	name string
+	// numbered: placeholders are $1, $2, ... rather than ?.
+	numbered bool
+	// schema rewrites a statement of the migrations (written in
+	// SQLite's spelling: INTEGER, REAL, json_extract) for the database.
+	schema func(stmt string) string
+	// lockMigrations, when set, is run first in the migration
+	// transaction so that two nodes starting together migrate once.
+	lockMigrations string
+	// lastLogID selects the highest id the event log ever gave, pruned or
+	// not; no row or NULL for none.
+	lastLogID string
+	// textParam is a ? placeholder typed as text of the columns'
+	// collation, for a value a query unions with a column.
+	textParam string
+	// hasTable counts the tables named by its one argument (0 or 1).
+	hasTable string
+	// commit runs Commit's statements in one transaction of the write
+	// connection (commitPrepared, commitPipelined).
+	commit func(ctx context.Context, db *DB, ops []commitOp) error
+	// snapshot are the options of a read transaction whose statements
+	// all see one snapshot (Load).
+	snapshot *sql.TxOptions
+}
 
 // rebind rewrites the ? placeholders of query for d. Question marks inside
 // single-quoted string literals or double-quoted identifiers are left
 // alone. Every query of the package goes through it.
 func rebind(d dialect, query string) string {
-	if d == dialectQuestion {
+	if !d.numbered {
 		return query
 	}
 	var b strings.Builder

@@ -9,7 +9,9 @@ import (
 	"github.com/switchboard/switchboard/router"
 )
 
-func TestQueueStats(t *testing.T) {
+func TestQueueStats(t *testing.T) { forEachDialect(t, testQueueStats) }
+
+func testQueueStats(t *testing.T) {
 	db := openTest(t)
 	since := t0.Add(time.Hour)
 	sec := time.Second
@@ -85,7 +87,9 @@ func TestQueueStats(t *testing.T) {
 // TestAgentDays: the contacts each agent closed since a time, with their
 // handle time, the offers that rang at each unanswered, and the time each
 // was staffed (available or in wrap-up) or away.
-func TestAgentDays(t *testing.T) {
+func TestAgentDays(t *testing.T) { forEachDialect(t, testAgentDays) }
+
+func testAgentDays(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	since := t0.Add(time.Hour)

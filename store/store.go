@@ -26,26 +26,44 @@ const busyTimeoutMillis = 5000
 // maxReaders bounds the read pool; WAL lets readers run beside the writer.
 var maxReaders = max(4, runtime.GOMAXPROCS(0))
 
+// The databases Open knows, for Options.Driver.
+const (
+	// DriverSQLite is an embedded SQLite file (Options.Path): the default.
+	DriverSQLite = "sqlite"
+	// DriverPostgres is a PostgreSQL server (Options.DSN).
+	DriverPostgres = "postgres"
+)
+
 // Options configure Open. A nil *Options means the defaults.
 type Options struct {
-	// Path is the database file; its directory is created if missing.
+	// Driver is DriverSQLite (the default, also when empty) or
+	// DriverPostgres.
+	Driver string
+	// DSN is PostgreSQL's connection URL or keyword/value string (see
+	// pgx.ParseConfig), for DriverPostgres only. It may hold a password:
+	// errors never quote it.
+	DSN string
+	// Path is SQLite's database file; its directory is created if missing.
 	// Default DefaultPath. SQLite adds Path-wal and Path-shm beside it.
 	Path string
 	// Synchronous is SQLite's synchronous setting: "full" (the default)
 	// makes every Commit durable against power loss; "normal" is faster
 	// but a power cut may lose the last commits (never corrupting the
-	// file). Case-insensitive.
+	// file). Case-insensitive. On PostgreSQL "normal" turns
+	// synchronous_commit off for the store's writes: the same trade.
 	Synchronous string
 	// WriteCacheMiB is the page cache of the write connection, in MiB; 0
 	// means SQLite's default (2 MiB). A bulk write such as
 	// ImportCustomers inserts into indexes larger than the default, and
-	// reads their pages again and again without a larger one.
+	// reads their pages again and again without a larger one. PostgreSQL
+	// ignores it (its server's shared_buffers serve every connection).
 	WriteCacheMiB int
 }
 
-// DB is the SQLite store. It is safe for concurrent use.
+// DB is the store, on SQLite or PostgreSQL. It is safe for concurrent use.
 type DB struct {
-	// write is the single connection used by Commit (and migrations).
+	// write is the single connection used by Commit (and migrations):
+	// one writer, on either database.
 	write *sql.DB
 	// read is a pool of read-only connections for Load and the queries.
 	read    *sql.DB
@@ -67,9 +85,6 @@ func Open(ctx context.Context, opts *Options) (*DB, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.Path == "" {
-		o.Path = DefaultPath
-	}
 	sync := strings.ToLower(o.Synchronous)
 	switch sync {
 	case "":
@@ -77,6 +92,22 @@ func Open(ctx context.Context, opts *Options) (*DB, error) {
 	case "full", "normal":
 	default:
 		return nil, fmt.Errorf("%w: synchronous %q: want \"full\" or \"normal\"", ErrBadOptions, o.Synchronous)
+	}
+	switch o.Driver {
+	case "", DriverSQLite:
+	case DriverPostgres:
+		if o.Path != "" {
+			return nil, fmt.Errorf("%w: path %q is SQLite's; PostgreSQL takes a DSN", ErrBadOptions, o.Path)
+		}
+		return openPostgres(ctx, o.DSN, sync == "full")
+	default:
+		return nil, fmt.Errorf("%w: driver %q: want %q or %q", ErrBadOptions, o.Driver, DriverSQLite, DriverPostgres)
+	}
+	if o.DSN != "" {
+		return nil, fmt.Errorf("%w: a DSN is PostgreSQL's; SQLite takes a path", ErrBadOptions)
+	}
+	if o.Path == "" {
+		o.Path = DefaultPath
 	}
 	if strings.ContainsAny(o.Path, "?#") || o.Path == ":memory:" || strings.HasPrefix(o.Path, "file:") {
 		return nil, fmt.Errorf("%w: path %q: want a plain file path without ? or #", ErrBadOptions, o.Path)
@@ -107,16 +138,16 @@ func Open(ctx context.Context, opts *Options) (*DB, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	db := &DB{write: write, dialect: dialectQuestion}
-	if err := db.init(ctx, o.Path, common); err != nil {
+	db := &DB{write: write, dialect: sqliteDialect}
+	if err := db.initSQLite(ctx, o.Path, common); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	return db, nil
 }
 
-// init checks the write connection, migrates, opens the read pool and
-// prepares the commit statements.
-func (db *DB) init(ctx context.Context, path, common string) error {
+// initSQLite checks the write connection, migrates, opens the read pool
+// and prepares the commit statements.
+func (db *DB) initSQLite(ctx context.Context, path, common string) error {
 	var mode string
 	if err := db.write.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
 		return fmt.Errorf("store: open: %w", err)
@@ -124,12 +155,18 @@ func (db *DB) init(ctx context.Context, path, common string) error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("store: open: journal_mode is %q, want wal", mode)
 	}
-	if err := migrate(ctx, db.write, db.dialect); err != nil {
-		return err
-	}
 	read, err := sql.Open("sqlite", path+"?"+common+"&_pragma=query_only(1)")
 	if err != nil {
 		return fmt.Errorf("store: open: read pool: %w", err)
+	}
+	return db.init(ctx, read)
+}
+
+// init migrates, sets up the read pool read and prepares the commit
+// statements.
+func (db *DB) init(ctx context.Context, read *sql.DB) error {
+	if err := migrate(ctx, db.write, db.dialect); err != nil {
+		return errors.Join(err, read.Close())
 	}
 	read.SetMaxOpenConns(maxReaders)
 	read.SetMaxIdleConns(maxReaders)
@@ -142,6 +179,10 @@ func (db *DB) init(ctx context.Context, path, common string) error {
 	}
 	return nil
 }
+
+// Driver returns the database the store runs on: DriverSQLite or
+// DriverPostgres.
+func (db *DB) Driver() string { return db.dialect.name }
 
 // Close closes the statements and connections. Commit and the queries
 // must not be called after it.

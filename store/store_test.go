@@ -13,17 +13,19 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store/pgtest"
 )
 
 // t0 is the base time of the fixtures, with nanoseconds to prove they
 // survive.
 var t0 = time.Date(2025, 3, 14, 9, 26, 53, 589793238, time.UTC)
 
-// openTest opens a store in a fresh directory and closes it at the end of
-// the test.
+// openTest opens a store on the dialect of the test (testDialect): in a
+// fresh directory for SQLite, in a fresh database for PostgreSQL; it is
+// closed at the end of the test.
 func openTest(t testing.TB) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), &Options{Path: filepath.Join(t.TempDir(), "sub", "test.db")})
+	db, err := Open(context.Background(), testOptions(t))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -33,6 +35,17 @@ func openTest(t testing.TB) *DB {
 		}
 	})
 	return db
+}
+
+// testOptions returns the options of a new, empty database on the
+// dialect of the test: a file in a fresh directory, or a fresh
+// PostgreSQL database (dropped at the end of the test).
+func testOptions(t testing.TB) *Options {
+	t.Helper()
+	if testDialect(t) == DriverPostgres {
+		return &Options{Driver: DriverPostgres, DSN: pgtest.Database(t)}
+	}
+	return &Options{Path: filepath.Join(t.TempDir(), "sub", "test.db")}
 }
 
 // commit commits b and fails the test on error.
@@ -156,7 +169,9 @@ func simpleContact(id string, state router.ContactState, created time.Time) rout
 	return router.Contact{ID: id, Channel: router.ChannelEmail, Queue: "sales", State: state, CreatedAt: created, EnqueuedAt: created, QueuedAt: created}
 }
 
-func TestRoundTrip(t *testing.T) {
+func TestRoundTrip(t *testing.T) { forEachDialect(t, testRoundTrip) }
+
+func testRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	c := fullContact("c-1")
 	c.State = router.ContactWrapUp // not final, so Load returns it
@@ -232,7 +247,9 @@ func TestRoundTrip(t *testing.T) {
 	})
 }
 
-func TestUpsertReplaces(t *testing.T) {
+func TestUpsertReplaces(t *testing.T) { forEachDialect(t, testUpsertReplaces) }
+
+func testUpsertReplaces(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	a, q, c := fullAgent("a-1"), fullQueue("support"), fullContact("c-1")
@@ -267,7 +284,9 @@ func TestUpsertReplaces(t *testing.T) {
 	}
 }
 
-func TestDelete(t *testing.T) {
+func TestDelete(t *testing.T) { forEachDialect(t, testDelete) }
+
+func testDelete(t *testing.T) {
 	db := openTest(t)
 	commit(t, db, &router.Batch{
 		Agents: []router.Agent{fullAgent("a-1"), fullAgent("a-2")},
@@ -283,7 +302,9 @@ func TestDelete(t *testing.T) {
 	}
 }
 
-func TestEmptyBatch(t *testing.T) {
+func TestEmptyBatch(t *testing.T) { forEachDialect(t, testEmptyBatch) }
+
+func testEmptyBatch(t *testing.T) {
 	db := openTest(t)
 	for _, b := range []*router.Batch{nil, {}} {
 		if err := db.Commit(context.Background(), b); err != nil {
@@ -310,7 +331,9 @@ func messages(id string, first, n int) []router.Message {
 	return ms
 }
 
-func TestLoadLiveContactsAndSeqs(t *testing.T) {
+func TestLoadLiveContactsAndSeqs(t *testing.T) { forEachDialect(t, testLoadLiveContactsAndSeqs) }
+
+func testLoadLiveContactsAndSeqs(t *testing.T) {
 	db := openTest(t)
 	b := &router.Batch{}
 	states := []router.ContactState{router.ContactQueued, router.ContactOffered, router.ContactAssigned,
@@ -344,7 +367,9 @@ func TestLoadLiveContactsAndSeqs(t *testing.T) {
 	}
 }
 
-func TestLoadInbound(t *testing.T) {
+func TestLoadInbound(t *testing.T) { forEachDialect(t, testLoadInbound) }
+
+func testLoadInbound(t *testing.T) {
 	db := openTest(t)
 	b := &router.Batch{}
 	for i, s := range []router.ContactState{router.ContactAssigned, router.ContactClosed} {
@@ -362,14 +387,18 @@ func TestLoadInbound(t *testing.T) {
 	}
 }
 
-func TestLoadEmpty(t *testing.T) {
+func TestLoadEmpty(t *testing.T) { forEachDialect(t, testLoadEmpty) }
+
+func testLoadEmpty(t *testing.T) {
 	l := load(t, openTest(t))
 	if len(l.Agents)+len(l.Queues)+len(l.Contacts) != 0 || l.NextEventSeq == nil || l.NextMessageSeq == nil {
 		t.Errorf("Load of empty store: got %+v, want nothing and non-nil maps", l)
 	}
 }
 
-func TestCommitAtomic(t *testing.T) {
+func TestCommitAtomic(t *testing.T) { forEachDialect(t, testCommitAtomic) }
+
+func testCommitAtomic(t *testing.T) {
 	ctx := context.Background()
 	existing := simpleContact("existing", router.ContactQueued, t0)
 	existing.IdempotencyKey = "taken"
@@ -442,7 +471,9 @@ func TestCommitAtomic(t *testing.T) {
 	}
 }
 
-func TestIdempotencyKey(t *testing.T) {
+func TestIdempotencyKey(t *testing.T) { forEachDialect(t, testIdempotencyKey) }
+
+func testIdempotencyKey(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	keyed := simpleContact("keyed", router.ContactQueued, t0)
@@ -494,7 +525,9 @@ func TestIdempotencyKey(t *testing.T) {
 	})
 }
 
-func TestContactNotFound(t *testing.T) {
+func TestContactNotFound(t *testing.T) { forEachDialect(t, testContactNotFound) }
+
+func testContactNotFound(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	if _, err := db.Contact(ctx, "nope"); !errors.Is(err, ErrNotFound) {
@@ -508,7 +541,9 @@ func TestContactNotFound(t *testing.T) {
 	}
 }
 
-func TestTimelineAndMessages(t *testing.T) {
+func TestTimelineAndMessages(t *testing.T) { forEachDialect(t, testTimelineAndMessages) }
+
+func testTimelineAndMessages(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	evs := []router.Event{
@@ -603,7 +638,9 @@ func pagingFixture() []router.Contact {
 	return cs
 }
 
-func TestContactsPaging(t *testing.T) {
+func TestContactsPaging(t *testing.T) { forEachDialect(t, testContactsPaging) }
+
+func testContactsPaging(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	all := pagingFixture()
@@ -703,7 +740,9 @@ func TestContactsPaging(t *testing.T) {
 	})
 }
 
-func TestContactsBadCursor(t *testing.T) {
+func TestContactsBadCursor(t *testing.T) { forEachDialect(t, testContactsBadCursor) }
+
+func testContactsBadCursor(t *testing.T) {
 	db := openTest(t)
 	tests := []struct {
 		name   string
@@ -730,7 +769,9 @@ func encodeRaw(s string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(s))
 }
 
-func TestMessagesBefore(t *testing.T) {
+func TestMessagesBefore(t *testing.T) { forEachDialect(t, testMessagesBefore) }
+
+func testMessagesBefore(t *testing.T) {
 	db := openTest(t)
 	commit(t, db, &router.Batch{
 		Contacts: []router.Contact{simpleContact("c", router.ContactAssigned, t0), simpleContact("empty", router.ContactQueued, t0)},

@@ -11,31 +11,39 @@ import (
 
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
+	"github.com/switchboard/switchboard/store/pgtest"
 )
 
 // BenchmarkCreateToAssigned measures durable throughput through the whole
-// router over SQLite: each contact is created (and offered in the same
+// router over each store (SQLite, and PostgreSQL on this machine: the
+// cluster package pgtest starts, over loopback TCP): each contact is created (and offered in the same
 // commit) and accepted by a simulated agent, every step committed before
 // it is acknowledged. Concurrent callers share commits (group commit).
 // With close=true each contact is also closed, the whole lifecycle.
 //
 // eventlog=true writes the event log that webhooks read, as routerd does.
 func BenchmarkCreateToAssigned(b *testing.B) {
-	for _, eventLog := range []bool{false, true} {
-		for _, sync := range []string{"full", "normal"} {
-			for _, callers := range []int{64, 256} {
-				for _, closing := range []bool{false, true} {
-					name := fmt.Sprintf("eventlog=%v/synchronous=%s/callers=%d/close=%v", eventLog, sync, callers, closing)
-					b.Run(name, func(b *testing.B) { benchCreateToAssigned(b, sync, callers, closing, eventLog) })
+	for _, driver := range []string{store.DriverSQLite, store.DriverPostgres} {
+		for _, eventLog := range []bool{false, true} {
+			for _, sync := range []string{"full", "normal"} {
+				for _, callers := range []int{64, 256} {
+					for _, closing := range []bool{false, true} {
+						name := fmt.Sprintf("store=%s/eventlog=%v/synchronous=%s/callers=%d/close=%v", driver, eventLog, sync, callers, closing)
+						b.Run(name, func(b *testing.B) { benchCreateToAssigned(b, driver, sync, callers, closing, eventLog) })
+					}
 				}
 			}
 		}
 	}
 }
 
-func benchCreateToAssigned(b *testing.B, synchronous string, workers int, closing, eventLog bool) {
+func benchCreateToAssigned(b *testing.B, driver, synchronous string, workers int, closing, eventLog bool) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(b.TempDir(), "bench.db"), Synchronous: synchronous})
+	o := &store.Options{Path: filepath.Join(b.TempDir(), "bench.db"), Synchronous: synchronous}
+	if driver == store.DriverPostgres {
+		o = &store.Options{Driver: driver, DSN: pgtest.Database(b), Synchronous: synchronous}
+	}
+	db, err := store.Open(ctx, o)
 	if err != nil {
 		b.Fatal(err)
 	}

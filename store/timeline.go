@@ -75,12 +75,14 @@ func scanBrief(rows interface{ Scan(...any) error }) (router.Contact, int64, err
 // mergedCTE lists in merged(id) the customer given as its one argument
 // and every customer merged into it, at any depth (a customer merged
 // away keeps its id on its contacts, its identities move).
-const mergedCTE = `WITH RECURSIVE merged(id) AS (
-	SELECT CAST(? AS TEXT)
+func mergedCTE(d dialect) string {
+	return `WITH RECURSIVE merged(id) AS (
+	SELECT ` + d.textParam + `
 	UNION
 	SELECT m.from_id FROM customer_merges m JOIN merged ON m.into_id = merged.id
 )
 `
+}
 
 // customerContactsQuery returns the query of the contacts a filter
 // selects, with its arguments, newest first when newestFirst, else oldest
@@ -92,14 +94,14 @@ const mergedCTE = `WITH RECURSIVE merged(id) AS (
 // means no LIMIT; the cursor (the row the page starts after, newest
 // first) is ignored when atID is empty. It selects columns
 // (wholeContactColumns or briefContactColumns).
-func customerContactsQuery(columns, customerID, email, phone string, newestFirst bool, atNanos int64, atID string, limit int) (string, []any) {
+func customerContactsQuery(d dialect, columns, customerID, email, phone string, newestFirst bool, atNanos int64, atID string, limit int) (string, []any) {
 	var (
 		where []string
 		args  []any
 		query string
 	)
 	if customerID != "" {
-		query = mergedCTE
+		query = mergedCTE(d)
 		args = append(args, customerID)
 		where = append(where,
 			"customer_id IN (SELECT id FROM merged)",
@@ -202,7 +204,7 @@ func (db *DB) CustomerTimeline(ctx context.Context, f TimelineFilter) (TimelineP
 	if f.Brief {
 		columns, scan = briefContactColumns, scanBrief
 	}
-	q, args := customerContactsQuery(columns, f.CustomerID, f.Email, f.Phone, true, at, id, limit+1)
+	q, args := customerContactsQuery(db.dialect, columns, f.CustomerID, f.Email, f.Phone, true, at, id, limit+1)
 	rows, err := db.readQuery(ctx, rebind(db.dialect, q), args...)
 	if err != nil {
 		return TimelinePage{}, fmt.Errorf("store: timeline of customer %q: %w", f.CustomerID, err)

@@ -36,7 +36,9 @@ func timelineIDs(t *testing.T, db *DB, f TimelineFilter) []string {
 	}
 }
 
-func TestCustomerTimeline(t *testing.T) {
+func TestCustomerTimeline(t *testing.T) { forEachDialect(t, testCustomerTimeline) }
+
+func testCustomerTimeline(t *testing.T) {
 	f := newEraseFixture(t)
 	db := f.db
 	// A contact created in the same nanosecond as c4, ordered by id.

@@ -20,6 +20,9 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/store/pgtest"
 )
 
 const testAdminToken = "crash-test-admin-token-0123456789"
@@ -53,11 +56,18 @@ var listenRE = regexp.MustCompile(`msg=listening addr=(https?://[0-9.:]+)`)
 // startDaemon runs routerd with args and waits for its listen line.
 func startDaemon(t *testing.T, args ...string) *daemon {
 	t.Helper()
+	return startDaemonEnv(t, nil, args...)
+}
+
+// startDaemonEnv is startDaemon with env added to the environment.
+func startDaemonEnv(t *testing.T, env []string, args ...string) *daemon {
+	t.Helper()
 	bin, err := buildOnce()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -173,13 +183,30 @@ agents:
 // checks, after a restart on the same data, that every acknowledged
 // contact is there in a state at least as far as acknowledged, and that
 // retrying what was in flight duplicates nothing.
+//
+// It runs on each store: SQLite in the data directory, and PostgreSQL
+// (a fresh database of the test's cluster, named by ROUTERD_DATABASE_URL
+// alone).
 func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
 	}
+	t.Run("sqlite", func(t *testing.T) { testCrashRecovery(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		// A password (the cluster trusts loopback) that must not reach
+		// the logs.
+		dsn := strings.Replace(pgtest.Database(t), "postgres@", "postgres:"+secretInURL+"@", 1)
+		testCrashRecovery(t, []string{config.DatabaseURLEnv + "=" + dsn})
+	})
+}
+
+// secretInURL is the password in the PostgreSQL URL of the crash test.
+const secretInURL = "never-logged-pw"
+
+func testCrashRecovery(t *testing.T, env []string) {
 	dir := t.TempDir()
 	cfgPath := writeConfig(t, dir)
-	d := startDaemon(t, "-config", cfgPath)
+	d := startDaemonEnv(t, env, "-config", cfgPath)
 	for i := 0; i < 8; i++ {
 		// Each agent's desktop is open (only then do they take contacts);
 		// the test plays them over the API.
@@ -267,7 +294,10 @@ func TestCrashRecovery(t *testing.T) {
 	wg.Wait()
 	d.cmd.Wait()
 
-	d2 := startDaemon(t, "-config", cfgPath)
+	d2 := startDaemonEnv(t, env, "-config", cfgPath)
+	if strings.Contains(d.logs.String()+d2.logs.String(), secretInURL) {
+		t.Errorf("the daemon logged the database URL's password:\n%s", d.logs)
+	}
 	acked, accepted := 0, 0
 	for _, rec := range records {
 		if rec.id == "" {

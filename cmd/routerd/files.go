@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -50,6 +51,29 @@ func mkdirPrivate(dir string) error {
 		return fmt.Errorf("create data directory: %w", err)
 	}
 	return nil
+}
+
+// openConfiguredStore opens the configured store: PostgreSQL with the URL of
+// cfg.Store.DSN, or the SQLite file through openPrivateStore.
+// writeCacheMiB is store.Options.WriteCacheMiB (SQLite only).
+func openConfiguredStore(ctx context.Context, cfg *config.Config, writeCacheMiB int) (*store.DB, error) {
+	if cfg.Store.Driver == config.DriverPostgres {
+		dsn, err := cfg.Store.DSN(nil)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return store.Open(ctx, &store.Options{Driver: store.DriverPostgres, DSN: dsn, Synchronous: cfg.Store.Synchronous})
+	}
+	return openPrivateStore(ctx, &store.Options{Path: cfg.Store.Path, Synchronous: cfg.Store.Synchronous, WriteCacheMiB: writeCacheMiB})
+}
+
+// storeName names the store for logs: the SQLite file, or "postgres"
+// (never the URL, which may hold a password).
+func storeName(cfg *config.Config) string {
+	if cfg.Store.Driver == config.DriverPostgres {
+		return config.DriverPostgres
+	}
+	return cfg.Store.Path
 }
 
 // openPrivateStore opens the database with o, it and its -wal and -shm files

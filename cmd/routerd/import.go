@@ -16,7 +16,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/switchboard/switchboard/customers"
-	"github.com/switchboard/switchboard/store"
 )
 
 // Import file formats.
@@ -111,7 +110,7 @@ func importCustomers(ctx context.Context, args []string, stdout, stderr io.Write
 		rejects = bufio.NewWriter(f)
 	}
 
-	db, err := openPrivateStore(ctx, &store.Options{Path: cfg.Store.Path, Synchronous: cfg.Store.Synchronous, WriteCacheMiB: importCacheMiB})
+	db, err := openConfiguredStore(ctx, cfg, importCacheMiB)
 	if err != nil {
 		return err
 	}

@@ -91,7 +91,7 @@ func passwd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("passwd: %w", err)
 	}
 
-	db, err := openPrivateStore(ctx, &store.Options{Path: cfg.Store.Path, Synchronous: cfg.Store.Synchronous})
+	db, err := openConfiguredStore(ctx, cfg, 0)
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,9 @@ func loadConfig(path, listen, dataDir string) (*config.Config, error) {
 		}
 		cfg.DataDir = dataDir
 	}
+	// ROUTERD_DATABASE_URL alone selects PostgreSQL, with any
+	// configuration (the demo's included).
+	cfg.UseDatabaseURL(nil)
 	return cfg, nil
 }
 
@@ -142,7 +145,7 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	hupCtx, stopHUP := context.WithCancel(ctx)
 	defer stopHUP()
 	go reloadOnSignal(hupCtx, hup, func() { reloadTLS(cert, log) })
-	log.Info("listening", "addr", scheme+"://"+ln.Addr().String(), "data", cfg.DataDir, "store", cfg.Store.Path,
+	log.Info("listening", "addr", scheme+"://"+ln.Addr().String(), "data", cfg.DataDir, "store", storeName(cfg),
 		"public_url", cfg.PublicURL, "trusted_proxies", len(cfg.TrustedProxies))
 
 	var failure error
@@ -203,7 +206,7 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 			in.Close()
 		}
 	}()
-	if in.db, err = openPrivateStore(ctx, &store.Options{Path: cfg.Store.Path, Synchronous: cfg.Store.Synchronous}); err != nil {
+	if in.db, err = openConfiguredStore(ctx, cfg, 0); err != nil {
 		return nil, err
 	}
 	in.closers = append(in.closers, func() { in.db.Close() })
