@@ -161,6 +161,10 @@ func csvSafe(s string) string {
 // agentReportParams are the query parameters of GET /api/v1/reports/agents.
 var agentReportParams = []string{"from", "to", "interval", "agent", "format"}
 
+// maxAgentReportRows bounds the rows (intervals × agents) one agents'
+// report may hold: a report holds its bins in memory.
+const maxAgentReportRows = 500_000
+
 // agentReportColumns are the agents' CSV's columns, in order.
 var agentReportColumns = []string{"start", "end", "agent", "handled", "aht_seconds", "missed",
 	"staffed_seconds", "away_seconds", "busy_seconds", "occupancy"}
@@ -184,29 +188,42 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer free()
 	ctx := r.Context()
-	rep := dashboards.NewAgentReport(req.from, req.to, s.router.Snapshot().At, req.interval)
+	snap := s.router.Snapshot()
+	only := req.q.Get("agent")
+	agents := len(snap.Agents())
+	if only != "" {
+		agents = 1
+	}
+	if intervals := int((req.to.Sub(req.from) + req.interval - 1) / req.interval); intervals*max(agents, 1) > maxAgentReportRows {
+		return invalidf("%d intervals × %d agents is more than %d rows: ask for a shorter range, a longer interval or one agent (agent=)", intervals, agents, maxAgentReportRows)
+	}
+	rep := dashboards.NewAgentReport(req.from, req.to, snap.At, req.interval)
+	keep := func(agent string) bool { return only == "" || agent == only }
 	if err := s.store.EachContactTimes(ctx, req.from, req.to, func(c store.ContactTimes) error {
-		rep.AddContact(c)
+		if keep(c.AgentID) {
+			rep.AddContact(c)
+		}
 		return nil
 	}); err != nil {
 		return internal("report", err)
 	}
 	if err := s.store.EachAgentStateSpan(ctx, req.from, req.to, func(agent string, state router.AgentState, start, end time.Time) error {
-		rep.AddState(agent, state, start, end)
+		if keep(agent) {
+			rep.AddState(agent, state, start, end)
+		}
 		return nil
 	}); err != nil {
 		return internal("report", err)
 	}
 	if err := s.store.EachOfferTimeout(ctx, req.from, req.to, func(agent string, at time.Time) error {
-		rep.AddMissed(agent, at)
+		if keep(agent) {
+			rep.AddMissed(agent, at)
+		}
 		return nil
 	}); err != nil {
 		return internal("report", err)
 	}
 	rows := rep.Rows()
-	if name := req.q.Get("agent"); name != "" {
-		rows = slices.DeleteFunc(rows, func(row dashboards.AgentReportRow) bool { return row.Agent != name })
-	}
 	if !req.csv {
 		return writeJSON(w, http.StatusOK, agentReport{From: req.from, To: req.to, Interval: req.interval.String(), Rows: rows})
 	}

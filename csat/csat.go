@@ -94,13 +94,17 @@ func (p Policy) QuestionText() string {
 }
 
 // Ask reports whether the customer of contact c, whose conversation is
-// msgs, is asked now that it is over for them (wrap-up or closed): its
-// queue asks, an agent took it and answered, and it is not a complaint
-// left unanswered (a complaint whose customer wrote last). A customer
-// who left, or whose message nobody took, is not asked; neither is a
-// complaint the agent did not answer: a survey then adds insult.
-func (p Policy) Ask(c router.Contact, msgs []router.Message) bool {
+// msgs and timeline events, is asked now that it is over for them
+// (wrap-up or closed): its queue asks, an agent took it and answered, the
+// customer did not leave, and it is not a complaint left unanswered (a
+// complaint whose customer wrote last). A customer who left, or whose
+// message nobody took, is not asked; neither is a complaint the agent did
+// not answer: a survey then adds insult.
+func (p Policy) Ask(c router.Contact, msgs []router.Message, events []router.Event) bool {
 	if !slices.Contains(p.Queues, c.Queue) || c.AssignedAt.IsZero() {
+		return false
+	}
+	if slices.ContainsFunc(events, func(e router.Event) bool { return e.Event == router.EventCustomerLeft }) {
 		return false
 	}
 	if c.State != router.ContactWrapUp && c.State != router.ContactClosed {

@@ -43,12 +43,16 @@ func TestAsk(t *testing.T) {
 		{"complaint disposition, customer last", contact("billing", router.ContactClosed, func(c *router.Contact) { c.Disposition = "complaint" }), []router.Message{in("hi"), out, in("well")}, false},
 		{"complaint subject, answered", contact("billing", router.ContactClosed, func(c *router.Contact) { c.Subject = "Charged twice" }), []router.Message{in("hi"), out}, true},
 	} {
-		if got := p.Ask(tt.c, tt.msgs); got != tt.want {
+		if got := p.Ask(tt.c, tt.msgs, nil); got != tt.want {
 			t.Errorf("%s: Ask = %v, want %v", tt.name, got, tt.want)
 		}
 	}
-	if (Policy{}).Ask(contact("billing", router.ContactClosed), []router.Message{out}) {
+	if (Policy{}).Ask(contact("billing", router.ContactClosed), []router.Message{out}, nil) {
 		t.Error("a policy without queues asks")
+	}
+	left := []router.Event{{Event: router.EventAssigned}, {Event: router.EventCustomerLeft}}
+	if p.Ask(contact("billing", router.ContactClosed), []router.Message{in("hi"), out}, left) {
+		t.Error("a customer who left is asked")
 	}
 }
 

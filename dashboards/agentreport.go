@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -50,7 +51,7 @@ type AgentReport struct {
 	from, to, now time.Time
 	interval      time.Duration
 	bins          []map[string]*agentBin
-	agents        []string
+	agents        map[string]bool
 }
 
 type agentBin struct {
@@ -64,7 +65,7 @@ type agentBin struct {
 // open.
 func NewAgentReport(from, to, now time.Time, interval time.Duration) *AgentReport {
 	return &AgentReport{from: from, to: to, now: now, interval: interval,
-		bins: make([]map[string]*agentBin, int((to.Sub(from)+interval-1)/interval))}
+		bins: make([]map[string]*agentBin, int((to.Sub(from)+interval-1)/interval)), agents: map[string]bool{}}
 }
 
 func (r *AgentReport) bin(i int, agent string) *agentBin {
@@ -75,9 +76,7 @@ func (r *AgentReport) bin(i int, agent string) *agentBin {
 	if b == nil {
 		b = &agentBin{}
 		r.bins[i][agent] = b
-		if !slices.Contains(r.agents, agent) {
-			r.agents = append(r.agents, agent)
-		}
+		r.agents[agent] = true
 	}
 	return b
 }
@@ -141,8 +140,7 @@ func (r *AgentReport) AddMissed(agent string, at time.Time) {
 // Rows returns the report: a row per interval and agent that did
 // anything in it, by start, then agent.
 func (r *AgentReport) Rows() []AgentReportRow {
-	agents := slices.Clone(r.agents)
-	slices.Sort(agents)
+	agents := slices.Sorted(maps.Keys(r.agents))
 	var rows []AgentReportRow
 	for i := range r.bins {
 		start := r.from.Add(time.Duration(i) * r.interval)

@@ -96,3 +96,41 @@ func TestWrapUpWhileAnOfferRings(t *testing.T) {
 		t.Errorf("c1 still in wrap-up after its 5 s")
 	}
 }
+
+// TestAgentStateHistoryAcrossRestartAndDelete: a restart makes every
+// agent offline in the history too ("routerd started"), and deleting an
+// agent who was not offline ends its history; two changes of one agent
+// in one batch keep their order by time.
+func TestAgentStateHistoryAcrossRestartAndDelete(t *testing.T) {
+	st, clk := newMemStore(), NewManualClock(epoch)
+	h := startHarness(t, st, clk, nil)
+	h.queue(Queue{Name: "q"})
+	h.agent("alice", sk(), nil, AgentAvailable)
+	h.agent("bob", sk(), nil, AgentAvailable)
+	h.state("bob", AgentAway, "lunch")
+	if err := h.r.DeleteAgent(h.ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	// Away and back in one batch: two entries, in order.
+	if _, err := h.r.SetAgentState(h.ctx, "alice", AgentAway, "break"); err != nil {
+		t.Fatal(err)
+	}
+	h.r.Close() // routerd stops; a new one starts on the same store
+	clk.Advance(time.Second)
+	h = startHarness(t, st, clk, nil)
+	last := map[string]AgentStateChange{}
+	h.store.mu.Lock()
+	for i, s := range h.store.states {
+		if i > 0 && s.AgentID == h.store.states[i-1].AgentID && !s.At.After(h.store.states[i-1].At) {
+			t.Errorf("entries %d and %d of %s share a time or go back: %s, %s", i-1, i, s.AgentID, h.store.states[i-1].At, s.At)
+		}
+		last[s.AgentID] = s
+	}
+	h.store.mu.Unlock()
+	if s := last["alice"]; s.State != AgentOffline || s.Why != "routerd started" {
+		t.Errorf("alice after the restart: %+v", s)
+	}
+	if s := last["bob"]; s.State != AgentOffline || s.Why != "deleted" {
+		t.Errorf("bob after his deletion: %+v", s)
+	}
+}

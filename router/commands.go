@@ -452,6 +452,10 @@ func (r *Router) DeleteAgent(ctx context.Context, id string) error {
 		if len(a.Contacts) > 0 {
 			return nil, conflictf("agent %q holds %d contact(s); close or transfer them first", id, len(a.Contacts))
 		}
+		if a.State != AgentOffline {
+			w.stateChange(a.ID, AgentOffline, "", "deleted")
+		}
+		delete(w.r.stateAt, a.ID)
 		if err := w.txn.Delete(tableAgents, a); err != nil {
 			return nil, fmt.Errorf("router: delete agent %q: %w", id, err)
 		}

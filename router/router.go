@@ -184,7 +184,9 @@ type Router struct {
 	seqs map[string]contactSeqs
 	// lastRR is the last agent offered a contact of each round-robin queue.
 	lastRR map[string]string
-	ids    idGen
+	// stateAt is the time of each agent's last state history entry.
+	stateAt map[string]time.Time
+	ids     idGen
 	// rev numbers skill maps, so that a route knows when to re-key.
 	rev uint64
 }
@@ -337,6 +339,7 @@ func New(store Store, o *Options) (*Router, error) {
 		idle:             make(chan struct{}, 1),
 		failed:           make(chan struct{}),
 		seqs:             map[string]contactSeqs{},
+		stateAt:          map[string]time.Time{},
 		lastRR:           map[string]string{},
 		outbound:         map[Channel]bool{},
 		requirePresence:  o.RequirePresence,

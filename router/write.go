@@ -451,11 +451,24 @@ func (w *write) setAgentState(a *Agent, state AgentState, reason, why string) {
 		}
 	}
 	if a.State != state || a.Reason != reason {
-		w.batch.AgentStates = append(w.batch.AgentStates, AgentStateChange{AgentID: a.ID, At: w.now, State: state, Reason: reason, Why: why, By: w.actor})
+		w.stateChange(a.ID, state, reason, why)
 	}
 	a.State, a.Reason = state, reason
 	w.putAgent(a, false)
 	w.note(Notification{Kind: NoteAgent, AgentID: a.ID, Agent: cloneAgent(a), Reason: why})
+}
+
+// stateChange adds an entry to the agent's state history. Two changes of
+// one agent at one time (away, then back, in one batch) would share it:
+// each later one is a nanosecond after the one before, so that the
+// history's order is its time's.
+func (w *write) stateChange(agentID string, state AgentState, reason, why string) {
+	at := w.now
+	if last, ok := w.r.stateAt[agentID]; ok && !at.After(last) {
+		at = last.Add(time.Nanosecond)
+	}
+	w.r.stateAt[agentID] = at
+	w.batch.AgentStates = append(w.batch.AgentStates, AgentStateChange{AgentID: agentID, At: at, State: state, Why: why, Reason: reason, By: w.actor})
 }
 
 // schedule asks to look at c again when the next thing about it is due.
@@ -737,6 +750,9 @@ func (w *write) restore(l *Loaded) error {
 		a.State, a.StateSince, a.Offer, a.Contacts = AgentOffline, w.now, "", nil
 		a.Active = map[string]int{}
 		agents[a.ID] = a
+		// Whatever the history said last, nobody is connected now: the
+		// history says so, or it would count the time down as staffed.
+		w.stateChange(a.ID, AgentOffline, "", "routerd started")
 	}
 	for i := range l.Contacts {
 		c := cloneContact(&l.Contacts[i])

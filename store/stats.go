@@ -102,19 +102,30 @@ type ContactTimes struct {
 
 // contactTimesSQL selects the contacts created, assigned or ended in
 // [from, to): arguments from, to three times, with the final states
-// between the second and the third pair (each term has its index).
+// between the second and the third pair (each term has its index); and
+// those accepted in the spanAccepted before from and not ended by it
+// (handled across the range's start: from − spanAccepted, from, from).
 const contactTimesSQL = `SELECT c.id, c.queue, c.agent_id, c.channel, c.state, c.created_at, c.queued_at, c.assigned_at, c.ended_at,
 COALESCE((SELECT s.score FROM contact_csat s WHERE s.contact_id = c.id), 0)
 FROM contacts c
 WHERE (c.created_at >= ? AND c.created_at < ?) OR (c.assigned_at >= ? AND c.assigned_at < ?)
 OR (c.state IN (?, ?) AND c.ended_at >= ? AND c.ended_at < ?)
+OR (c.assigned_at >= ? AND c.assigned_at < ? AND (c.ended_at = 0 OR c.ended_at >= ?))
 ORDER BY c.created_at, c.id`
+
+// spanAccepted is how long before a range a contact accepted and still
+// handled when the range starts is looked for (ContactTimes): the
+// agents' report counts the busy time of those too, and a bounded look
+// back keeps the read off the whole history. A contact handled for
+// longer (an email left open for days) is not seen from before it.
+const spanAccepted = 24 * time.Hour
 
 // MaxReportContacts bounds what ContactTimes reads at once.
 const MaxReportContacts = 2_000_000
 
 // ContactTimes returns the contacts created, assigned or ended (closed
-// or abandoned) in [from, to), each once, oldest first. Past
+// or abandoned) in [from, to), and those accepted in the day before from
+// and still handled at from, each once, oldest first. Past
 // MaxReportContacts it fails with ErrLimit rather than hold an unbounded
 // range in memory; EachContactTimes streams any range.
 func (db *DB) ContactTimes(ctx context.Context, from, to time.Time) ([]ContactTimes, error) {
@@ -136,7 +147,7 @@ func (db *DB) ContactTimes(ctx context.Context, from, to time.Time) ([]ContactTi
 func (db *DB) EachContactTimes(ctx context.Context, from, to time.Time, fn func(ContactTimes) error) error {
 	f, t := max(toNanos(from), 1), toNanos(to)
 	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, contactTimesSQL), f, t, f, t,
-		string(router.ContactClosed), string(router.ContactAbandoned), f, t)
+		string(router.ContactClosed), string(router.ContactAbandoned), f, t, max(f-int64(spanAccepted), 1), f, f)
 	if err != nil {
 		return fmt.Errorf("store: contact times: %w", err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -129,5 +130,39 @@ func testAgentDays(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// TestContactTimesSpanning: a contact accepted before a range and ended
+// after it, or still open, is read for the range (its agent was busy
+// through it); one accepted more than spanAccepted before is not.
+func TestContactTimesSpanning(t *testing.T) { forEachDialect(t, testContactTimesSpanning) }
+
+func testContactTimesSpanning(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	from, to := t0.Add(48*time.Hour), t0.Add(49*time.Hour)
+	accepted := func(id string, state router.ContactState, assigned, ended time.Time) router.Contact {
+		c := simpleContact(id, state, assigned.Add(-time.Minute))
+		c.AgentID, c.AssignedAt, c.EndedAt = "alice", assigned, ended
+		return c
+	}
+	commit(t, db, &router.Batch{Contacts: []router.Contact{
+		accepted("across", router.ContactClosed, from.Add(-time.Hour), to.Add(time.Hour)),
+		accepted("open", router.ContactAssigned, from.Add(-2*time.Hour), time.Time{}),
+		accepted("before", router.ContactClosed, from.Add(-2*time.Hour), from.Add(-time.Hour)),
+		accepted("too-old", router.ContactAssigned, from.Add(-spanAccepted-time.Hour), time.Time{}),
+	}})
+	got, err := db.ContactTimes(ctx, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range got {
+		ids = append(ids, c.ID)
+	}
+	slices.Sort(ids)
+	if want := []string{"across", "open"}; !slices.Equal(ids, want) {
+		t.Errorf("read %v, want %v", ids, want)
 	}
 }

@@ -485,7 +485,11 @@ func TestKeyboardOnly(t *testing.T) {
 	d.tabTo(p + `.verify-button[data-method="security questions"]`)
 	d.do("verify", pressEnter)
 	d.waitFor("the verified note", panel(id)+`.querySelector(".contact-note").textContent.includes("Identity verified")`)
-	if txt := eval[string](d, panel(id)+`.querySelector(".screenpop").innerText`); !strings.Contains(txt, "Segment Premium") || !strings.Contains(txt, "Credit card") {
+	// The note is drawn at once; the screen pop the verification
+	// unlocks follows in its own frame.
+	pop := panel(id) + `.querySelector(".screenpop").innerText`
+	d.waitFor("the verified screen pop", "!"+pop+`.includes("No offers until the customer is identified")`)
+	if txt := eval[string](d, pop); !strings.Contains(txt, "Segment Premium") || !strings.Contains(txt, "Credit card") {
 		t.Errorf("the profile by its labels:\n%s", txt)
 	}
 

@@ -47,6 +47,7 @@ type conn struct {
 	cut      int
 	sent     map[int]bool
 	queue    *queueData // last queue frame sent; guarded by mu
+	closed   string     // the state of the last closed frame sent; guarded by mu
 	typingAt time.Time  // last customer typing passed on; guarded by mu
 }
 

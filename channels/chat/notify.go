@@ -68,7 +68,17 @@ func (c *Channel) Notify(ns []router.Notification) {
 			c.broadcast(id, typeAssign, assignedData{AgentName: c.agentName(n.Contact.AgentID, "")})
 		case router.NoteContact, router.NoteContactEnded:
 			if closedForCustomer(n.Contact.State) {
-				c.broadcast(id, typeClosed, closedData{State: string(n.Contact.State), Reason: reasonFor(n.Contact.State)})
+				// Once per state: a contact in wrap-up changes again
+				// (tagged, say) without the customer hearing of it.
+				raw, _ := json.Marshal(closedData{State: string(n.Contact.State), Reason: reasonFor(n.Contact.State)})
+				for _, cn := range conns {
+					cn.mu.Lock()
+					if cn.closed != string(n.Contact.State) {
+						cn.closed = string(n.Contact.State)
+						cn.pushLocked(typeClosed, "", raw, 0)
+					}
+					cn.mu.Unlock()
+				}
 				if ask {
 					go c.offerSurvey(*n.Contact)
 				}

@@ -46,7 +46,11 @@ func (c *Channel) survey(ct router.Contact) (*surveyData, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !p.Ask(ct, msgs) {
+	events, err := c.o.Store.Timeline(ctx, ct.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Ask(ct, msgs, events) {
 		return nil, nil
 	}
 	answered, err := c.o.Store.CSATs(ctx, []string{ct.ID})

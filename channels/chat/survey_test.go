@@ -75,10 +75,12 @@ func TestSurveyNotAsked(t *testing.T) {
 		name, topic, message string
 		reply                bool
 		then                 string // the customer's last word, after the reply
+		leave                bool   // the customer leaves after the reply
 	}{
-		{"complaint unanswered", "billing", "Hello", true, "And I was charged twice!"},
-		{"not answered", "billing", "Hello?", false, ""},
-		{"queue does not ask", "sales", "Which plan suits me?", true, ""},
+		{"complaint unanswered", "billing", "Hello", true, "And I was charged twice!", false},
+		{"not answered", "billing", "Hello?", false, "", false},
+		{"queue does not ask", "sales", "Which plan suits me?", true, "", false},
+		{"left", "billing", "Hello", true, "", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cl := e.dial(nil)
@@ -96,6 +98,11 @@ func TestSurveyNotAsked(t *testing.T) {
 			if tt.then != "" {
 				if f, _ := cl.sendText(tt.then, "last"); f.Type != typeAck {
 					t.Fatalf("send: %s %s", f.Type, f.Data)
+				}
+			}
+			if tt.leave {
+				if f := cl.answer(cl.request(typeLeave, struct{}{})); f.Type != typeAck {
+					t.Fatalf("leave: %s %s", f.Type, f.Data)
 				}
 			}
 			if _, err := e.router.CloseContact(ctx, ct.ID, ct.AgentID, "", ""); err != nil {
