@@ -130,6 +130,9 @@ type Config struct {
 	Routing Routing `yaml:"routing" json:"routing"`
 	HTTP    HTTP    `yaml:"http" json:"http"`
 	Log     Log     `yaml:"log" json:"log"`
+	// HA is the leadership of several nodes on one PostgreSQL
+	// (docs/ha.md); SQLite serves one node and ignores it.
+	HA HA `yaml:"ha" json:"ha"`
 
 	// Agents are upserted into the store when the daemon starts.
 	// Desktop configures the agent desktop.
@@ -305,6 +308,25 @@ type Store struct {
 	// in the configuration, and never logged.
 	DSNEnv  string `yaml:"dsn_env,omitempty" json:"dsn_env,omitempty"`
 	DSNFile string `yaml:"dsn_file,omitempty" json:"dsn_file,omitempty"`
+}
+
+// HA times the leader's lease (docs/ha.md). The leader renews every
+// Renew, each attempt given at most RetryTimeout; it steps down when the
+// lease runs out unrenewed. Renew plus two RetryTimeouts must stay below
+// Lease, so that a renewal that failed once is tried again in time. A
+// standby tries to take the lease every Renew: a dead leader is replaced
+// within Lease plus Renew.
+type HA struct {
+	// Node names this node in logs and in the lease; empty is the host's
+	// name.
+	Node string `yaml:"node" json:"node"`
+	// AdvertiseURL is where the other nodes reach this one, for proxying
+	// to the leader (scheme://host:port); empty is http:// (https:// with
+	// tls) and the listen address, which must then name a host.
+	AdvertiseURL string          `yaml:"advertise_url" json:"advertise_url"`
+	Lease        router.Duration `yaml:"lease" json:"lease"`
+	Renew        router.Duration `yaml:"renew" json:"renew"`
+	RetryTimeout router.Duration `yaml:"retry_timeout" json:"retry_timeout"`
 }
 
 // DSN reads PostgreSQL's connection URL from DSNEnv, DSNFile or
@@ -711,6 +733,7 @@ func Default() *Config {
 			ShutdownTimeout: router.Duration(10e9),
 		},
 		Log:               Log{Level: LevelInfo, Format: FormatText},
+		HA:                HA{Lease: router.Duration(4e9), Renew: router.Duration(1e9), RetryTimeout: router.Duration(1e9)},
 		EventLogRetention: router.Duration(7 * 24 * time.Hour),
 		Auth:              Auth{SessionTTL: router.Duration(DefaultSessionTTL)},
 		Desktop: Desktop{

@@ -140,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "not-a-mapping",
 			yaml: "- listen\n",
-			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, desktop, dashboards, customers, attachments, chat, twilio, email, agents, supervisors, calendars, queues, offers, canned_responses, webhooks, webhook_allow_http, event_log_retention), got a list`,
+			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, ha, desktop, dashboards, customers, attachments, chat, twilio, email, agents, supervisors, calendars, queues, offers, canned_responses, webhooks, webhook_allow_http, event_log_retention), got a list`,
 		},
 		{
 			name: "alias-cycle",
@@ -191,6 +191,16 @@ func TestParseErrors(t *testing.T) {
 			name: "timeout-zero",
 			yaml: "http:\n  read_timeout: 0s\n",
 			want: `2:17: http.read_timeout: 0s is not positive`,
+		},
+		{
+			name: "ha-lease-too-short",
+			yaml: "ha:\n  lease: 2s\n",
+			want: `2:10: ha.lease: 2s is not longer than renew (1s) plus twice retry_timeout (1s)`,
+		},
+		{
+			name: "ha-advertise-path",
+			yaml: "ha:\n  advertise_url: http://10.0.0.2:8080/x\n",
+			want: `2:18: ha.advertise_url: "http://10.0.0.2:8080/x" is not scheme://host:port`,
 		},
 		{
 			name: "offer-timeout-zero",

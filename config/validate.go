@@ -89,6 +89,7 @@ func (c *Config) Validate() error {
 	v.auth()
 	v.routing()
 	v.http()
+	v.ha()
 	v.desktop()
 	if tz := v.c.Dashboards.TimeZone; tz != "" {
 		if _, err := time.LoadLocation(tz); err != nil {
@@ -304,6 +305,32 @@ func (v *validator) http() {
 	} {
 		if t.d <= 0 {
 			v.errf(t.field, "%s is not positive (want a duration such as \"15s\")", t.d.D())
+		}
+	}
+}
+
+func (v *validator) ha() {
+	h := v.c.HA
+	ok := true
+	for _, t := range []struct {
+		field string
+		d     router.Duration
+	}{
+		{"ha.lease", h.Lease},
+		{"ha.renew", h.Renew},
+		{"ha.retry_timeout", h.RetryTimeout},
+	} {
+		if t.d <= 0 {
+			v.errf(t.field, "%s is not positive (want a duration such as \"1s\")", t.d.D())
+			ok = false
+		}
+	}
+	if ok && h.Renew+2*h.RetryTimeout >= h.Lease {
+		v.errf("ha.lease", "%s is not longer than renew (%s) plus twice retry_timeout (%s): a leader could lose its lease between two renewals", h.Lease.D(), h.Renew.D(), h.RetryTimeout.D())
+	}
+	if u := h.AdvertiseURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || (p.Path != "" && p.Path != "/") || p.RawQuery != "" || p.User != nil {
+			v.errf("ha.advertise_url", "%q is not scheme://host:port (want such as \"http://10.0.0.2:8080\")", u)
 		}
 	}
 }

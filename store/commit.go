@@ -268,7 +268,7 @@ func (s *commitStmts) ops(b *router.Batch, now int64) ([]commitOp, error) {
 // each through its prepared statement: SQLite's Commit, where a
 // statement is a function call, not a round trip.
 func commitPrepared(ctx context.Context, db *DB, ops []commitOp) (err error) {
-	tx, err := db.write.BeginTx(ctx, nil)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("store: commit: begin: %w", err)
 	}

@@ -23,7 +23,7 @@ func (db *DB) RecordCSAT(ctx context.Context, r csat.Response) error {
 	if n == 0 {
 		return fmt.Errorf("store: csat of %q: %w", r.ContactID, ErrNotFound)
 	}
-	res, err := db.write.ExecContext(ctx, rebind(db.dialect, `INSERT INTO contact_csat (contact_id, queue, score, comment, at) VALUES (?, ?, ?, ?, ?)
+	res, err := db.execWrite(ctx, rebind(db.dialect, `INSERT INTO contact_csat (contact_id, queue, score, comment, at) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (contact_id) DO NOTHING`), r.ContactID, r.Queue, r.Score, r.Comment, toNanos(r.At))
 	if err != nil {
 		return fmt.Errorf("store: csat of %q: %w", r.ContactID, err)

@@ -442,7 +442,7 @@ func valueBucket(v float64) float64 {
 // inTx runs f in a write transaction, committing if it returns nil.
 // Errors are prefixed with "store: " and step.
 func (db *DB) inTx(ctx context.Context, step string, f func(tx *sql.Tx) error) (err error) {
-	tx, err := db.write.BeginTx(ctx, nil)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", step, err)
 	}

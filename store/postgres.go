@@ -46,10 +46,12 @@ func openPostgres(ctx context.Context, dsn string, durable bool) (*DB, error) {
 	rcfg := cfg.Copy()
 	rcfg.RuntimeParams["default_transaction_read_only"] = "on"
 	read := stdlib.OpenDB(*rcfg)
+	lease := stdlib.OpenDB(*cfg.Copy())
+	lease.SetMaxOpenConns(2)
 
-	db := &DB{write: write, dialect: postgresDialect}
+	db := &DB{write: write, lease: lease, dialect: postgresDialect}
 	if err := db.write.PingContext(ctx); err != nil {
-		return nil, errors.Join(fmt.Errorf("store: open: connect to PostgreSQL: %w", err), read.Close(), write.Close())
+		return nil, errors.Join(fmt.Errorf("store: open: connect to PostgreSQL: %w", err), read.Close(), write.Close(), lease.Close())
 	}
 	if err := db.init(ctx, read); err != nil {
 		return nil, errors.Join(err, db.Close())
@@ -80,11 +82,29 @@ func commitPipelined(ctx context.Context, db *DB, ops []commitOp) error {
 				_ = tx.Rollback(ctx)
 			}
 		}()
-		batch := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(ops))}
+		batch := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(ops)+1)}
+		// The fence (lease.go) leads the pipeline: the statements after
+		// it run, but the transaction commits only if it held.
+		f := db.fence.Load()
+		if f != nil {
+			batch.Queue(fenceSQL, LeaderLease, f.holder, f.epoch)
+		}
 		for i := range ops {
 			batch.Queue(ops[i].stmt.query, ops[i].args...)
 		}
 		br := tx.SendBatch(ctx, batch)
+		if f != nil {
+			tag, err := br.Exec()
+			if err == nil && tag.RowsAffected() != 1 {
+				err = fmt.Errorf("%w (epoch %d)", ErrFenced, f.epoch)
+			} else if err != nil {
+				err = fmt.Errorf("store: commit: check the lease: %w", err)
+			}
+			if err != nil {
+				_ = br.Close()
+				return err
+			}
+		}
 		for i := range ops {
 			if _, err := br.Exec(); err != nil {
 				_ = br.Close()

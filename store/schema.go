@@ -489,6 +489,28 @@ var migrations = []migration{
 			`CREATE INDEX agent_states_at ON agent_states (at)`,
 		},
 	},
+	{
+		version: 21,
+		name:    "leadership and shared secrets",
+		stmts: []string{
+			// The leader's lease (lease.go), one row per lease name:
+			// PostgreSQL deployments only; SQLite has one node.
+			`CREATE TABLE leases (
+	name       TEXT PRIMARY KEY,
+	holder     TEXT NOT NULL,   -- the process holding it (node and instance)
+	address    TEXT NOT NULL,   -- where the other nodes reach the holder
+	epoch      BIGINT NOT NULL, -- +1 at every change of holder
+	expires_at BIGINT NOT NULL  -- unix ns on the database's clock
+)`,
+			// Secrets every node must share (the chat's signing key, the
+			// generated admin token), written once by the first node.
+			`CREATE TABLE secrets (
+	name       TEXT PRIMARY KEY,
+	value      TEXT NOT NULL,
+	created_at BIGINT NOT NULL  -- unix ns UTC
+)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

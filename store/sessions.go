@@ -55,7 +55,7 @@ func (db *DB) SetCredential(ctx context.Context, c Credential) error {
 	if c.LoginID == "" || c.Hash == "" || c.Role == "" {
 		return fmt.Errorf("%w: credential: login id, hash and role are required", ErrBadOptions)
 	}
-	_, err := db.write.ExecContext(ctx, rebind(db.dialect,
+	_, err := db.execWrite(ctx, rebind(db.dialect,
 		`INSERT INTO credentials (login_id, hash, role, updated_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (login_id) DO UPDATE SET hash = excluded.hash, role = excluded.role, updated_at = excluded.updated_at`),
 		c.LoginID, c.Hash, c.Role, toNanos(c.UpdatedAt))
@@ -107,7 +107,7 @@ func (db *DB) CredentialHashes(ctx context.Context) ([]string, error) {
 
 // CreateSession stores a new session beside the login's others.
 func (db *DB) CreateSession(ctx context.Context, s Session) error {
-	if _, err := db.write.ExecContext(ctx, rebind(db.dialect, insertSessionSQL), sessionArgs(s)...); err != nil {
+	if _, err := db.execWrite(ctx, rebind(db.dialect, insertSessionSQL), sessionArgs(s)...); err != nil {
 		return fmt.Errorf("store: create session: %w", err)
 	}
 	return nil
@@ -117,7 +117,7 @@ func (db *DB) CreateSession(ctx context.Context, s Session) error {
 // s.LoginID, in one transaction. It returns the ids of the sessions it
 // deleted, oldest first.
 func (db *DB) ReplaceSessions(ctx context.Context, s Session) (ended []string, err error) {
-	tx, err := db.write.BeginTx(ctx, nil)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: replace sessions: begin: %w", err)
 	}
@@ -165,7 +165,7 @@ func (db *DB) Session(ctx context.Context, tokenHash string) (Session, error) {
 // DeleteSession deletes the session whose token hash is tokenHash; it
 // reports whether there was one.
 func (db *DB) DeleteSession(ctx context.Context, tokenHash string) (bool, error) {
-	res, err := db.write.ExecContext(ctx, rebind(db.dialect, `DELETE FROM sessions WHERE token_hash = ?`), tokenHash)
+	res, err := db.execWrite(ctx, rebind(db.dialect, `DELETE FROM sessions WHERE token_hash = ?`), tokenHash)
 	if err != nil {
 		return false, fmt.Errorf("store: delete session %s: %w", SessionID(tokenHash), err)
 	}
@@ -179,7 +179,7 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash string) (bool, error)
 // DeleteSessions deletes every session of a login and returns their ids,
 // oldest first; none is nil.
 func (db *DB) DeleteSessions(ctx context.Context, loginID string) (ended []string, err error) {
-	tx, err := db.write.BeginTx(ctx, nil)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: delete sessions of %q: begin: %w", loginID, err)
 	}
@@ -201,7 +201,7 @@ func (db *DB) DeleteSessions(ctx context.Context, loginID string) (ended []strin
 // it, in one transaction. It reports whether there was a credential and
 // returns the ids of the sessions it deleted, oldest first.
 func (db *DB) DeleteLogin(ctx context.Context, loginID string) (existed bool, ended []string, err error) {
-	tx, err := db.write.BeginTx(ctx, nil)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return false, nil, fmt.Errorf("store: delete login %q: begin: %w", loginID, err)
 	}
@@ -262,7 +262,7 @@ func deleteSessionsTx(ctx context.Context, tx *sql.Tx, d dialect, loginID string
 // DeleteExpiredSessions deletes the sessions that expired at or before
 // now and returns how many there were.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
-	res, err := db.write.ExecContext(ctx, rebind(db.dialect, `DELETE FROM sessions WHERE expires_at <= ?`), toNanos(now))
+	res, err := db.execWrite(ctx, rebind(db.dialect, `DELETE FROM sessions WHERE expires_at <= ?`), toNanos(now))
 	if err != nil {
 		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
 	}

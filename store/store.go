@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -74,6 +75,12 @@ type DB struct {
 	// readStmts caches prepared queries of the read pool that are hot
 	// and costly to parse (readStmt): query text → *sql.Stmt.
 	readStmts sync.Map
+	// lease is PostgreSQL's small pool for the leader's lease (lease.go),
+	// apart from the writer so that a renewal never waits behind a
+	// commit; nil on SQLite.
+	lease *sql.DB
+	// fence, once set, is checked by every write (lease.go).
+	fence atomic.Pointer[fence]
 }
 
 var _ router.Store = (*DB)(nil)
@@ -202,6 +209,11 @@ func (db *DB) Close() error {
 	}
 	if err := db.write.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("store: close write connection: %w", err))
+	}
+	if db.lease != nil {
+		if err := db.lease.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: close lease pool: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -96,6 +96,15 @@ func startDaemonEnv(t *testing.T, env []string, args ...string) *daemon {
 	return d
 }
 
+// waitReady waits until the daemon's /readyz answers 200: it leads.
+func (d *daemon) waitReady(t *testing.T) {
+	t.Helper()
+	eventually(t, "routerd ready", func() bool {
+		code, err := call(d.base, "GET", "/readyz", nil, nil, nil)
+		return err == nil && code == http.StatusOK
+	})
+}
+
 // call sends a JSON request with the test's admin token and decodes the reply.
 func call(base, method, path string, body any, headers map[string]string, out any) (int, error) {
 	return request(testAdminToken, base, method, path, body, headers, out)
@@ -295,6 +304,8 @@ func testCrashRecovery(t *testing.T, env []string) {
 	d.cmd.Wait()
 
 	d2 := startDaemonEnv(t, env, "-config", cfgPath)
+	// On PostgreSQL the dead process's lease runs out first (ha.lease).
+	d2.waitReady(t)
 	if strings.Contains(d.logs.String()+d2.logs.String(), secretInURL) {
 		t.Errorf("the daemon logged the database URL's password:\n%s", d.logs)
 	}

@@ -104,38 +104,59 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 			return err
 		}
 	}
-	in, err := start(ctx, cfg, demo, log)
+	db, err := openConfiguredStore(ctx, cfg, 0)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	rt, handler := in.rt, in.routes
+	// The listener first: a node of several advertises its address in
+	// the lease. Nothing is served before the handler is set.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		db.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	srv := newServer(cfg, handler, log)
+	front := &swapHandler{}
 	errc := make(chan error, 2)
-	scheme := "http"
-	if cert != nil {
-		scheme = "https"
-		srv.TLSConfig = tlsConfig(cert)
-		go func() { errc <- srv.ServeTLS(ln, "", "") }()
-	} else {
-		go func() { errc <- srv.Serve(ln) }()
-	}
-	servers := []*http.Server{srv}
-	if addr := cfg.TLS.RedirectHTTP; addr != "" {
-		rln, err := net.Listen("tcp", addr)
-		if err != nil {
-			srv.Close()
-			return fmt.Errorf("listen on %s (tls.redirect_http): %w", addr, err)
+	var servers []*http.Server
+	listen := func(role string) error {
+		srv := newServer(cfg, front, log)
+		scheme := "http"
+		if cert != nil {
+			scheme = "https"
+			srv.TLSConfig = tlsConfig(cert)
+			go func() { errc <- srv.ServeTLS(ln, "", "") }()
+		} else {
+			go func() { errc <- srv.Serve(ln) }()
 		}
-		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		rsrv := newServer(cfg, redirectHTTPS(cfg.PublicURL, port), log)
-		go func() { errc <- rsrv.Serve(rln) }()
-		servers = append(servers, rsrv)
-		log.Info("redirecting to https", "addr", "http://"+rln.Addr().String())
+		servers = append(servers, srv)
+		if addr := cfg.TLS.RedirectHTTP; addr != "" {
+			rln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s (tls.redirect_http): %w", addr, err)
+			}
+			_, port, _ := net.SplitHostPort(ln.Addr().String())
+			rsrv := newServer(cfg, redirectHTTPS(cfg.PublicURL, port), log)
+			go func() { errc <- rsrv.Serve(rln) }()
+			servers = append(servers, rsrv)
+			log.Info("redirecting to https", "addr", "http://"+rln.Addr().String())
+		}
+		attrs := []any{"addr", scheme + "://" + ln.Addr().String(), "data", cfg.DataDir, "store", storeName(cfg),
+			"public_url", cfg.PublicURL, "trusted_proxies", len(cfg.TrustedProxies)}
+		if role != "" {
+			attrs = append(attrs, "role", role)
+		}
+		log.Info("listening", attrs...)
+		return nil
+	}
+	shutdown := func() {
+		log.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout.D())
+		defer cancel()
+		for _, srv := range servers {
+			if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Warn("shutdown", "err", err)
+			}
+		}
 	}
 	// SIGHUP reloads the certificate; without TLS it is only logged,
 	// never the end of the daemon.
@@ -145,26 +166,97 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	hupCtx, stopHUP := context.WithCancel(ctx)
 	defer stopHUP()
 	go reloadOnSignal(hupCtx, hup, func() { reloadTLS(cert, log) })
-	log.Info("listening", "addr", scheme+"://"+ln.Addr().String(), "data", cfg.DataDir, "store", storeName(cfg),
-		"public_url", cfg.PublicURL, "trusted_proxies", len(cfg.TrustedProxies))
+
+	// On PostgreSQL, the node that holds the lease leads; the others
+	// stand by until it goes (docs/ha.md).
+	var lead *leadership
+	role := ""
+	if cfg.Store.Driver == config.DriverPostgres {
+		role = "leader"
+		if lead, err = newLeadership(cfg, db, ln.Addr(), log); err != nil {
+			db.Close()
+			ln.Close()
+			return err
+		}
+		ok, err := lead.try(ctx)
+		if err != nil {
+			db.Close()
+			ln.Close()
+			return fmt.Errorf("ha: take the lease: %w", err)
+		}
+		if !ok {
+			front.set(lead.standbyHandler())
+			if err := listen("standby"); err != nil {
+				shutdown()
+				db.Close()
+				return err
+			}
+			role = ""
+			acquired := make(chan error, 1)
+			go func() { acquired <- lead.acquire(ctx) }()
+			select {
+			case err := <-errc:
+				shutdown()
+				db.Close()
+				return fmt.Errorf("serve: %w", err)
+			case err := <-acquired:
+				if err != nil { // ctx ended
+					shutdown()
+					db.Close()
+					return nil
+				}
+			}
+			log.Info("taking over", "epoch", lead.epoch)
+		}
+	}
+	in, err := startOn(ctx, cfg, demo, log, db)
+	if err != nil {
+		shutdown()
+		return err
+	}
+	if lead != nil {
+		// After the instance's last commit (in.Close runs first).
+		defer func() {
+			if ctx.Err() != nil {
+				lead.release()
+			}
+		}()
+	}
+	defer in.Close()
+	front.set(in.routes)
+	if len(servers) == 0 {
+		if err := listen(role); err != nil {
+			shutdown()
+			return err
+		}
+	} else {
+		log.Info("leading", "node", lead.holder, "epoch", lead.epoch)
+	}
+	lost := make(chan error, 1)
+	if lead != nil {
+		keepCtx, stopKeep := context.WithCancel(ctx)
+		defer stopKeep()
+		go func() { lost <- lead.keep(keepCtx) }()
+	}
 
 	var failure error
 	select {
 	case err := <-errc:
+		shutdown()
 		return fmt.Errorf("serve: %w", err)
-	case <-rt.Failed():
+	case <-in.rt.Failed():
 		// Fail-stop: what was acknowledged is durable; a restart reloads it.
-		failure = rt.Err()
+		failure = in.rt.Err()
+	case err := <-lost:
+		if err != nil {
+			// Another node leads, or may: stop everything now. The
+			// store refuses this node's writes already.
+			failure = fmt.Errorf("ha: lost the lead: %w", err)
+			log.Error("stepping down", "err", err)
+		}
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout.D())
-	defer cancel()
-	for _, srv := range servers {
-		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Warn("shutdown", "err", err)
-		}
-	}
+	shutdown()
 	return failure
 }
 
@@ -189,27 +281,33 @@ func (in *instance) Close() {
 // start opens the store, starts the router on it, applies the
 // configuration's queues, agents and passwords (and, for the demo, its
 // synthetic customers), and builds every route.
-func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger) (_ *instance, err error) {
-	tokens, err := cfg.ResolveTokens()
+func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger) (*instance, error) {
+	db, err := openConfiguredStore(ctx, cfg, 0)
 	if err != nil {
 		return nil, err
 	}
-	admin, err := adminToken(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	tokens = append(tokens, config.Token{Name: "admin", Role: config.RoleAdmin, Secret: admin})
+	return startOn(ctx, cfg, demo, log, db)
+}
 
-	in := &instance{}
+// startOn is start on an open store, which the instance then owns (it
+// is closed also when startOn fails).
+func startOn(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger, db *store.DB) (_ *instance, err error) {
+	in := &instance{db: db}
+	in.closers = append(in.closers, func() { in.db.Close() })
 	defer func() {
 		if err != nil {
 			in.Close()
 		}
 	}()
-	if in.db, err = openConfiguredStore(ctx, cfg, 0); err != nil {
+	tokens, err := cfg.ResolveTokens()
+	if err != nil {
 		return nil, err
 	}
-	in.closers = append(in.closers, func() { in.db.Close() })
+	admin, err := adminToken(ctx, cfg, db, log)
+	if err != nil {
+		return nil, err
+	}
+	tokens = append(tokens, config.Token{Name: "admin", Role: config.RoleAdmin, Secret: admin})
 
 	// The hub, the chat and the outbox follow the router's event stream
 	// (build subscribes them).
@@ -659,7 +757,7 @@ const chatSecretFile = "chat-secret"
 
 // newChat makes the web chat channel.
 func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, log *slog.Logger) (*chat.Channel, error) {
-	secret, err := secretFile(filepath.Join(cfg.DataDir, chatSecretFile), 32)
+	secret, err := chatKey(context.Background(), cfg, db)
 	if err != nil {
 		return nil, fmt.Errorf("chat secret: %w", err)
 	}
@@ -832,32 +930,107 @@ func seedCredential(ctx context.Context, db *store.DB, login, role, hash string)
 
 // adminToken returns the admin token: the configured one, or the one kept
 // in the data directory, or a new random one written there (mode 0600).
-// The token itself is never logged.
-func adminToken(cfg *config.Config, log *slog.Logger) (string, error) {
+// On PostgreSQL the nodes share one, kept in the database (the first
+// node's, its file's if it had one), and each node's file shows it. The
+// token itself is never logged.
+func adminToken(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logger) (string, error) {
 	if cfg.Auth.AdminToken != "" {
 		return cfg.Auth.AdminToken, nil
 	}
 	path := filepath.Join(cfg.DataDir, adminTokenFile)
-	b, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		tok := strings.TrimSpace(string(b))
-		if len(tok) < 16 {
-			return "", fmt.Errorf("admin token in %s is shorter than 16 characters", path)
+	local, err := readAdminToken(path)
+	if err != nil {
+		return "", err
+	}
+	if cfg.Store.Driver == config.DriverPostgres {
+		tok, err := db.Secret(ctx, secretAdminToken, func() (string, error) {
+			if local != "" {
+				return local, nil
+			}
+			return newAdminToken()
+		})
+		if err != nil {
+			return "", err
 		}
-		log.Info("admin token", "file", path)
+		if tok == local {
+			log.Info("admin token (shared by the nodes)", "file", path)
+			return tok, nil
+		}
+		if err := writeAtomic(path, []byte(tok+"\n")); err != nil {
+			return "", fmt.Errorf("write admin token: %w", err)
+		}
+		log.Info("wrote the nodes' shared admin token", "file", path)
 		return tok, nil
-	case !errors.Is(err, os.ErrNotExist):
-		return "", fmt.Errorf("read admin token: %w", err)
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", fmt.Errorf("generate admin token: %w", err)
+	if local != "" {
+		log.Info("admin token", "file", path)
+		return local, nil
 	}
-	tok := base64.RawURLEncoding.EncodeToString(raw)
+	tok, err := newAdminToken()
+	if err != nil {
+		return "", err
+	}
 	if err := writeAtomic(path, []byte(tok+"\n")); err != nil {
 		return "", fmt.Errorf("write admin token: %w", err)
 	}
 	log.Info("generated an admin token", "file", path)
 	return tok, nil
+}
+
+// The names of the secrets the nodes share in the database.
+const (
+	secretAdminToken = "admin_token"
+	secretChatKey    = "chat_signing_key"
+)
+
+// readAdminToken reads the admin token kept in path; "" if there is none.
+func readAdminToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("read admin token: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if len(tok) < 16 {
+		return "", fmt.Errorf("admin token in %s is shorter than 16 characters", path)
+	}
+	return tok, nil
+}
+
+// newAdminToken makes a random admin token.
+func newAdminToken() (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("generate admin token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+// chatKey returns the key of the chat's conversation tokens: kept in
+// the data directory, or on PostgreSQL shared by the nodes in the
+// database (so that a customer resumes on whichever node leads).
+func chatKey(ctx context.Context, cfg *config.Config, db *store.DB) ([]byte, error) {
+	path := filepath.Join(cfg.DataDir, chatSecretFile)
+	if cfg.Store.Driver != config.DriverPostgres {
+		return secretFile(path, 32)
+	}
+	enc, err := db.Secret(ctx, secretChatKey, func() (string, error) {
+		b, err := os.ReadFile(path) // a node that ran alone before
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+		if len(b) < 32 {
+			b = make([]byte, 32)
+			if _, err := rand.Read(b); err != nil {
+				return "", err
+			}
+		}
+		return base64.StdEncoding.EncodeToString(b), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return base64.StdEncoding.DecodeString(enc)
 }

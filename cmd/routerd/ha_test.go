@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/store"
+	"github.com/switchboard/switchboard/store/pgtest"
+)
+
+// haConfig is writeConfig's configuration for node name, with a short
+// lease so that the test's takeovers are quick.
+func haConfig(t *testing.T, name string) string {
+	t.Helper()
+	path := writeConfig(t, t.TempDir())
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := fmt.Fprintf(f, "ha:\n  node: %s\n  lease: 1s\n  renew: 200ms\n  retry_timeout: 300ms\n", name); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// readyz is a node's /readyz: its status code and the leader it names.
+func readyz(t *testing.T, base string) (int, string) {
+	t.Helper()
+	var r struct {
+		Status string `json:"status"`
+		Leader string `json:"leader"`
+	}
+	code, err := call(base, "GET", "/readyz", nil, nil, &r)
+	if err != nil {
+		return 0, ""
+	}
+	return code, r.Leader
+}
+
+// exited reports a daemon's exit (Wait's error) on the channel.
+func exited(d *daemon) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }()
+	return done
+}
+
+// TestHATakeover runs two nodes on one PostgreSQL. The first leads; the
+// second stands by, says so on /readyz and proxies the API to the leader.
+// The leader is stopped (SIGSTOP) past its lease: the standby takes over,
+// and the old leader, continued, writes nothing and exits. A new node
+// started on its data stands by; the leader is killed (SIGKILL): it
+// takes over. Every contact acknowledged by any node, before or after
+// either takeover, is there at the end, once.
+func TestHATakeover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	env := []string{config.DatabaseURLEnv + "=" + pgtest.Database(t)}
+	cfgA, cfgB := haConfig(t, "node-a"), haConfig(t, "node-b")
+	a := startDaemonEnv(t, env, "-config", cfgA)
+	if !strings.Contains(a.logs.String(), "role=leader") {
+		t.Fatalf("the first node does not lead:\n%s", a.logs)
+	}
+	b := startDaemonEnv(t, env, "-config", cfgB)
+	if !strings.Contains(b.logs.String(), "role=standby") {
+		t.Fatalf("the second node does not stand by:\n%s", b.logs)
+	}
+	if code, leader := readyz(t, b.base); code != http.StatusServiceUnavailable || leader != a.base {
+		t.Errorf("standby's /readyz: %d naming %q, want 503 naming %s", code, leader, a.base)
+	}
+	if code, _ := readyz(t, a.base); code != http.StatusOK {
+		t.Errorf("leader's /readyz: %d, want 200", code)
+	}
+
+	var acked []string
+	create := func(base, key string) (int, string) {
+		var c contactReply
+		code, err := call(base, "POST", "/api/v1/contacts", map[string]any{
+			"channel": "api", "queue": "billing", "subject": key,
+		}, map[string]string{"Idempotency-Key": key}, &c)
+		if err != nil {
+			return 0, ""
+		}
+		if code == http.StatusCreated {
+			acked = append(acked, c.ID)
+		}
+		return code, c.ID
+	}
+	if code, _ := create(b.base, "via-standby"); code != http.StatusCreated {
+		t.Fatalf("a contact through the standby: %d, want 201 (proxied)", code)
+	}
+	// An agent signs in and opens the desktop's socket through the
+	// standby: the WebSocket is proxied too.
+	var session struct {
+		Token string `json:"token"`
+	}
+	if code, err := call(b.base, "POST", "/api/v1/login", map[string]string{"id": "a0", "password": crashAgentPassword}, nil, &session); err != nil || code != http.StatusOK {
+		t.Fatalf("log in through the standby: %d %v", code, err)
+	}
+	drain(agentSocket(t, b.base, session.Token))
+	if code, _ := create(a.base, "on-leader"); code != http.StatusCreated {
+		t.Fatalf("a contact on the leader: %d", code)
+	}
+
+	// The leader pauses past its lease.
+	aDone := exited(a)
+	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+	b.waitReady(t)
+	t.Logf("takeover after SIGSTOP: %s", time.Since(paused).Round(time.Millisecond))
+	if code, _ := create(b.base, "after-takeover"); code != http.StatusCreated {
+		t.Fatalf("a contact on the new leader: %d", code)
+	}
+	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	// Whatever the old leader answers now, it must not acknowledge a
+	// write (its commit is fenced); it then exits with an error.
+	if code, id := create(a.base, "on-the-deposed"); code == http.StatusCreated {
+		t.Errorf("the deposed leader acknowledged contact %s", id)
+	}
+	if err := <-aDone; err == nil {
+		t.Errorf("the deposed leader exited cleanly, want an error exit (it lost the lead)")
+	}
+
+	// A node restarted on the deposed one's data stands by behind b.
+	a2 := startDaemonEnv(t, env, "-config", cfgA)
+	if !strings.Contains(a2.logs.String(), "role=standby") {
+		t.Fatalf("the restarted node does not stand by:\n%s", a2.logs)
+	}
+	if code, _ := create(a2.base, "via-new-standby"); code != http.StatusCreated {
+		t.Fatalf("a contact through the new standby: %d", code)
+	}
+	if err := b.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	a2.waitReady(t)
+	t.Logf("takeover after SIGKILL: %s", time.Since(killed).Round(time.Millisecond))
+
+	var list struct {
+		Contacts []contactReply `json:"contacts"`
+	}
+	if code, err := call(a2.base, "GET", "/api/v1/contacts?limit=100", nil, nil, &list); err != nil || code != http.StatusOK {
+		t.Fatalf("list contacts: %d %v", code, err)
+	}
+	seen := map[string]int{}
+	for _, c := range list.Contacts {
+		seen[c.ID]++
+	}
+	for _, id := range acked {
+		if seen[id] != 1 {
+			t.Errorf("acknowledged contact %s: %d in the store, want 1", id, seen[id])
+		}
+	}
+	if len(list.Contacts) != len(acked) {
+		t.Errorf("%d contacts in the store, %d acknowledged", len(list.Contacts), len(acked))
+	}
+}
+
+// TestSharedSecretsOnPostgres: nodes with their own data directories on
+// one PostgreSQL share the generated admin token (each node's file shows
+// it) and the chat's key, so that a chat token one node signed is good
+// on the next leader.
+func TestSharedSecretsOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.Database(t)
+	type node struct {
+		tok string
+		key []byte
+	}
+	var nodes []node
+	for range 2 {
+		db, err := store.Open(ctx, &store.Options{Driver: store.DriverPostgres, DSN: dsn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		cfg := config.Default()
+		cfg.Store.Driver, cfg.DataDir = config.DriverPostgres, t.TempDir()
+		tok, err := adminToken(ctx, cfg, db, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, err := readAdminToken(filepath.Join(cfg.DataDir, adminTokenFile))
+		if err != nil || file != tok {
+			t.Errorf("the node's admin token file: %q, %v; want the token", file, err)
+		}
+		key, err := chatKey(ctx, cfg, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, node{tok, key})
+	}
+	if nodes[0].tok != nodes[1].tok || len(nodes[0].tok) < 16 {
+		t.Errorf("admin tokens %q and %q, want one shared", nodes[0].tok, nodes[1].tok)
+	}
+	if !bytes.Equal(nodes[0].key, nodes[1].key) || len(nodes[0].key) != 32 {
+		t.Errorf("chat keys differ or are not 32 bytes: %x, %x", nodes[0].key, nodes[1].key)
+	}
+}
