@@ -310,6 +310,18 @@ type Store struct {
 	DSNFile string `yaml:"dsn_file,omitempty" json:"dsn_file,omitempty"`
 }
 
+// AttachmentsDir is where message files are kept: attachments.dir, or
+// the data directory's "attachments".
+func (c *Config) AttachmentsDir() string {
+	if c.Attachments.Dir != "" {
+		return c.Attachments.Dir
+	}
+	return filepath.Join(c.DataDir, DefaultAttachmentsDir)
+}
+
+// DefaultAttachmentsDir is the data directory's folder of message files.
+const DefaultAttachmentsDir = "attachments"
+
 // HA times the leader's lease (docs/ha.md). The leader renews every
 // Renew, each attempt given at most RetryTimeout; it steps down when the
 // lease runs out unrenewed. Renew plus two RetryTimeouts must stay below
@@ -453,9 +465,12 @@ type Customers struct {
 	ProfileAccessGrace router.Duration `yaml:"profile_access_grace" json:"profile_access_grace"`
 }
 
-// Attachments bounds the files of messages, kept under
-// <data_dir>/attachments by their SHA-256.
+// Attachments bounds the files of messages, kept under Dir by their
+// SHA-256.
 type Attachments struct {
+	// Dir is where the files are kept; empty is <data_dir>/attachments.
+	// Nodes on one PostgreSQL share it (docs/ha.md).
+	Dir string `yaml:"dir,omitempty" json:"dir,omitempty"`
 	// MaxFileBytes bounds one file.
 	MaxFileBytes int64 `yaml:"max_file_bytes" json:"max_file_bytes"`
 	// MaxMessageBytes bounds the files of one message together.

@@ -60,7 +60,7 @@ func startDaemon(t *testing.T, args ...string) *daemon {
 }
 
 // startDaemonEnv is startDaemon with env added to the environment.
-func startDaemonEnv(t *testing.T, env []string, args ...string) *daemon {
+func startDaemonEnv(t testing.TB, env []string, args ...string) *daemon {
 	t.Helper()
 	bin, err := buildOnce()
 	if err != nil {
@@ -161,7 +161,7 @@ type contactReply struct {
 	} `json:"timeline"`
 }
 
-func writeConfig(t *testing.T, dir string) string {
+func writeConfig(t testing.TB, dir string) string {
 	t.Helper()
 	// The agents sign in (crashAgentPassword) to open their desktops.
 	hash, err := bcrypt.GenerateFromPassword([]byte(crashAgentPassword), bcrypt.MinCost)

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/config"
 )
 
 // logWait bounds how long a test waits for a line of the daemon's log
@@ -127,7 +129,7 @@ chat:
 
 	want := map[string]os.FileMode{
 		data: 0o700, "switchboard.db": 0o600, "switchboard.db-wal": 0o600, "switchboard.db-shm": 0o600,
-		adminTokenFile: 0o600, chatSecretFile: 0o600, attachmentsDir: 0o700,
+		adminTokenFile: 0o600, chatSecretFile: 0o600, config.DefaultAttachmentsDir: 0o700,
 	}
 	for name, mode := range want {
 		p := name

@@ -470,7 +470,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		}
 		return texts.CheckReply(ctx, c)
 	}
-	files, err := attachments.Open(filepath.Join(cfg.DataDir, attachmentsDir), &attachments.Options{MaxFileBytes: cfg.Attachments.MaxFileBytes})
+	files, err := attachments.Open(cfg.AttachmentsDir(), &attachments.Options{MaxFileBytes: cfg.Attachments.MaxFileBytes})
 	if err != nil {
 		offerSrc.Close()
 		return nil, nil, err
@@ -748,8 +748,6 @@ func newSMS(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Inta
 	return ch, nil
 }
 
-// attachmentsDir holds the files of messages, in the data directory.
-const attachmentsDir = "attachments"
 
 // chatSecretFile keeps the key of chat conversation tokens, so that a
 // customer can resume across restarts.
