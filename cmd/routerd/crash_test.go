@@ -116,6 +116,11 @@ func callAs(token, base, method, path string, body, out any) (int, error) {
 }
 
 func request(token, base, method, path string, body any, headers map[string]string, out any) (int, error) {
+	return requestWith(http.DefaultClient, token, base, method, path, body, headers, out)
+}
+
+// requestWith is request through client.
+func requestWith(client *http.Client, token, base, method, path string, body any, headers map[string]string, out any) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -135,7 +140,7 @@ func request(token, base, method, path string, body any, headers map[string]stri
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err
 	}

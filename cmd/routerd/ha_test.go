@@ -42,7 +42,7 @@ func readyz(t testing.TB, base string) (int, string) {
 		Status string `json:"status"`
 		Leader string `json:"leader"`
 	}
-	code, err := call(base, "GET", "/readyz", nil, nil, &r)
+	code, err := chaosCall(base, "GET", "/readyz", nil, nil, &r)
 	if err != nil {
 		return 0, ""
 	}
