@@ -55,6 +55,18 @@ type Channel struct {
 
 	smu      sync.Mutex
 	surveyed map[string]bool // contacts surveyed at their wrap-up, until they end; guarded by smu
+	// pending are the ended conversations whose survey is to be offered,
+	// oldest first; surveyors is how many goroutines work through them,
+	// at most maxSurveyors (queueSurvey); surveysIdle is signalled when
+	// it drops to 0; surveysStopped is set by Close. Guarded by smu.
+	pending        []router.Contact
+	surveyors      int
+	surveysIdle    sync.Cond
+	surveysStopped bool
+	// testHookSurvey, if set (by tests, before New returns the channel to
+	// traffic), is called by a surveyor before it offers a survey.
+	testHookSurvey func(router.Contact)
+
 	rmu      sync.Mutex
 	receipts map[string]*Receipt // guarded by rmu
 
@@ -91,6 +103,7 @@ func New(o Options) (*Channel, error) {
 		quit:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
+	c.surveysIdle.L = &c.smu
 	for _, t := range o.Topics {
 		c.topics[t.ID] = t
 	}
@@ -108,13 +121,15 @@ func New(o Options) (*Channel, error) {
 	return c, nil
 }
 
-// Close closes every customer socket and stops the queue goroutine.
+// Close closes every customer socket, stops the queue goroutine, drops
+// the surveys not yet offered and waits for those being offered.
 // Customers reconnect (to the next process) by themselves.
 func (c *Channel) Close() {
 	c.once.Do(func() {
 		close(c.quit)
 		<-c.stopped
 		c.closeAll()
+		c.stopSurveys()
 	})
 }
 
