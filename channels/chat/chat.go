@@ -53,8 +53,11 @@ type Channel struct {
 	conns  map[*conn]struct{}            // every socket; guarded by mu
 	byAddr map[string]int                // open sockets per customer address, none zero; guarded by mu
 
-	smu      sync.Mutex
-	surveyed map[string]bool // contacts surveyed at their wrap-up, until they end; guarded by smu
+	smu sync.Mutex
+	// surveyed are the contacts surveyed at their wrap-up, until they
+	// end, seeded with those in wrap-up at New and Resync (surveyedIn);
+	// guarded by smu.
+	surveyed map[string]bool
 	// pending are the ended conversations whose survey is to be offered,
 	// oldest first; surveyors is how many goroutines work through them,
 	// at most maxSurveyors (queueSurvey); surveysIdle is signalled when
@@ -104,6 +107,11 @@ func New(o Options) (*Channel, error) {
 		stopped:  make(chan struct{}),
 	}
 	c.surveysIdle.L = &c.smu
+	if o.CSAT.Enabled() {
+		// After a restart, the contacts in wrap-up were surveyed by the
+		// process before.
+		c.surveyed = surveyedIn(o.Router.Snapshot())
+	}
 	for _, t := range o.Topics {
 		c.topics[t.ID] = t
 	}
@@ -136,8 +144,16 @@ func (c *Channel) Close() {
 // Resync catches up after the chat missed some of the router's
 // notifications (router.Follow): every customer's socket is closed, and
 // each page resumes its conversation from the store. The queue figures
-// are recomputed.
-func (c *Channel) Resync(*router.Snapshot) {
+// are recomputed; the contacts surveyed at their wrap-up are those of
+// snap (the ended ones forgotten, those that entered it meanwhile
+// counted: their customers are asked as their pages resume).
+func (c *Channel) Resync(snap *router.Snapshot) {
+	if c.o.CSAT.Enabled() && snap != nil {
+		surveyed := surveyedIn(snap)
+		c.smu.Lock()
+		c.surveyed = surveyed
+		c.smu.Unlock()
+	}
 	c.closeAll()
 	c.markDirty()
 }

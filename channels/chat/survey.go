@@ -14,6 +14,14 @@ import (
 // the policy asks gets a "survey" frame, once per socket, and answers
 // with a "csat" request, once per contact. A customer who comes back
 // (resume) within the window and has not answered is asked again.
+//
+// The survey is decided at the first state that ends the conversation
+// for the customer: the wrap-up, or the close when there was none
+// (surveyOnce). Which contacts were decided at their wrap-up is kept in
+// memory until they close; a restart, or a Resync, starts from the
+// contacts the router holds in wrap-up (loaded from the store), decided
+// already (surveyedIn): their close asks nobody again, and a page that
+// resumes meanwhile is asked once, by the resume.
 
 // surveyData is the "survey" frame: the question and the scale.
 type surveyData struct {
@@ -159,6 +167,22 @@ func (c *Channel) surveyOnce(id string, state router.ContactState) bool {
 	}
 	c.surveyed[id] = true
 	return true
+}
+
+// surveyedIn returns the chat contacts of snap that are in wrap-up: their
+// survey was decided as they entered it, by this process or by the one
+// before a restart or before the chat fell behind the router's events.
+// The router loads them from the store, which keeps that state: with
+// them in surveyed, their close does not decide (and ask) again, whoever
+// entered the wrap-up.
+func surveyedIn(snap *router.Snapshot) map[string]bool {
+	out := map[string]bool{}
+	for _, ct := range snap.Contacts() {
+		if ct.Channel == router.ChannelChat && ct.State == router.ContactWrapUp {
+			out[ct.ID] = true
+		}
+	}
+	return out
 }
 
 // answer records the customer's answer about their conversation.

@@ -215,3 +215,75 @@ func TestSurveyBurst(t *testing.T) {
 		t.Errorf("after the burst: %d surveyors, %d queued; want none", surveyors, pending)
 	}
 }
+
+// TestSurveyOnceAcrossRestart: a customer whose conversation went to
+// wrap-up before a restart (asked then), or while the chat fell behind
+// the router's events (Resync), is asked as their page resumes (the page
+// lost the question, or never got it), but not a second time on that
+// page when the contact closes.
+func TestSurveyOnceAcrossRestart(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		// wrapUp puts the contact in wrap-up and loses the chat's memory
+		// of it.
+		wrapUp func(e *env, cl *client, wrap func())
+	}{
+		{"restart", func(e *env, cl *client, wrap func()) {
+			wrap()
+			cl.expect(typeSurvey)
+			e.restart()
+		}},
+		{"resync", func(e *env, cl *client, wrap func()) {
+			e.fw.p.Store(nil) // the chat misses the wrap-up
+			wrap()
+			e.fw.p.Store(e.chat)
+			e.chat.Resync(e.router.Snapshot())
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := surveyEnv(t)
+			alice(e, 2, router.AgentAvailable)
+			ctx := context.Background()
+			cl := e.dial(nil)
+			conv := cl.start(startData{Name: "Ada", Topic: "billing", Message: "I want to change my plan"})
+			id := conv.ConversationID
+			if _, err := e.router.Accept(ctx, id, "alice"); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := e.router.AddMessage(ctx, id, router.Message{Direction: "out", Author: "alice", Body: "Done: you are on the annual plan."}); err != nil {
+				t.Fatal(err)
+			}
+			tt.wrapUp(e, cl, func() {
+				if _, err := e.router.WrapUp(ctx, id, "alice", "solved", ""); err != nil {
+					t.Fatal(err)
+				}
+			})
+
+			r := e.dial(nil)
+			if f := r.answer(r.request(typeResume, resumeData{ConversationID: id, Token: conv.Token})); f.Type != typeResumed {
+				t.Fatalf("resume: %s %s", f.Type, f.Data)
+			}
+			r.expect(typeSurvey)
+			if _, err := e.router.CloseContact(ctx, id, "alice", "", ""); err != nil {
+				t.Fatal(err)
+			}
+			e.chat.waitSurveys() // whatever the close queued was sent
+			fs := r.until(r.request(typeCSAT, csatData{Score: 5}))
+			closed := false
+			for _, f := range fs {
+				switch f.Type {
+				case typeSurvey:
+					t.Errorf("asked again at the close: %s", f.Data)
+				case typeClosed:
+					closed = true
+				}
+			}
+			if !closed {
+				t.Errorf("frames %v: want the closed frame", fs)
+			}
+			if f := fs[len(fs)-1]; f.Type != typeAck {
+				t.Errorf("answer: %s %s", f.Type, f.Data)
+			}
+		})
+	}
+}
