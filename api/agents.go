@@ -151,16 +151,18 @@ func (s *Server) putAgentState(w http.ResponseWriter, r *http.Request) error {
 
 // agentStatesParams are the query parameters of GET
 // /api/v1/agents/{id}/states.
-var agentStatesParams = []string{"from", "to", "limit"}
+var agentStatesParams = []string{"from", "to", "limit", "cursor"}
 
 // agentStates is the body of GET /api/v1/agents/{id}/states.
 type agentStates struct {
 	States []router.AgentStateChange `json:"states"`
+	// Next is the cursor of the following page; absent on the last.
+	Next string `json:"next,omitempty"`
 }
 
-// agentStates answers an agent's state history: the state in force at
-// from, then every change until to (default: the last 24 hours), oldest
-// first.
+// agentStates answers a page of an agent's state history: the state in
+// force at from, then every change until to (default: the last 24
+// hours), oldest first; next reads on.
 func (s *Server) agentStates(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if err := ownAgent(r, id); err != nil {
@@ -198,12 +200,16 @@ func (s *Server) agentStates(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	states, err := s.store.AgentStates(r.Context(), id, from, to, limit)
+	f := store.AgentStateFilter{AgentID: id, From: from, To: to, Limit: limit, Cursor: q.Get("cursor")}
+	page, err := s.store.AgentStates(r.Context(), f)
+	if errors.Is(err, store.ErrBadCursor) {
+		return invalidf("query parameter \"cursor\": %q is not a cursor from a previous page's \"next\"", f.Cursor)
+	}
 	if err != nil {
 		return internal("read agent states", err)
 	}
-	if states == nil {
-		states = []router.AgentStateChange{}
+	if page.States == nil {
+		page.States = []router.AgentStateChange{}
 	}
-	return writeJSON(w, http.StatusOK, agentStates{States: states})
+	return writeJSON(w, http.StatusOK, agentStates{States: page.States, Next: page.Next})
 }

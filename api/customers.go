@@ -79,6 +79,18 @@ type customerExport struct {
 	// Consent is the customer's consent ledger (opt-outs and opt-ins by
 	// channel and address, such as an SMS's STOP), oldest first.
 	Consent []consentView `json:"consent"`
+	// CSAT are the customer's answers to the satisfaction survey, in the
+	// order of Contacts; never nil.
+	CSAT []csatAnswerView `json:"csat"`
+}
+
+// csatAnswerView is a survey answer in a customer's export.
+type csatAnswerView struct {
+	ContactID string    `json:"contact_id"`
+	Queue     string    `json:"queue"`
+	Score     int       `json:"score"`
+	Comment   string    `json:"comment"`
+	At        time.Time `json:"at"`
 }
 
 // consentView is one entry of a customer's consent ledger.
@@ -180,6 +192,10 @@ func (s *Server) exportCustomer(w http.ResponseWriter, r *http.Request) error {
 	out.Consent = []consentView{}
 	for _, e := range x.Consent {
 		out.Consent = append(out.Consent, consentView{At: e.At, Channel: e.Channel, Address: e.Address, Action: string(e.Action), MessageID: e.MessageID, Detail: e.Detail})
+	}
+	out.CSAT = []csatAnswerView{}
+	for _, a := range x.CSAT {
+		out.CSAT = append(out.CSAT, csatAnswerView{ContactID: a.ContactID, Queue: a.Queue, Score: a.Score, Comment: a.Comment, At: a.At})
 	}
 	if out.Contacts == nil {
 		out.Contacts = []router.Contact{}

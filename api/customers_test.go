@@ -1,12 +1,15 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/switchboard/switchboard/csat"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -105,9 +108,15 @@ func TestCustomerExportAndErase(t *testing.T) {
 	mine := e.create(`{"channel":"api","queue":"billing","customer":{"id":"ada","verified":true,"name":"Ada Lovelace","email":"ada@example.com"},"subject":"Invoice","body":"I was charged twice"}`)
 	bobs := e.create(`{"channel":"api","queue":"billing","customer":{"email":"bob@example.com"}}`)
 
+	if err := e.db.RecordCSAT(context.Background(), csat.Response{ContactID: mine.ID, Queue: "billing", Score: 2, Comment: "Clara, my neighbour, waited too", At: e.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	x := decodeAs[customerExport](t, e.do("GET", "/api/v1/customers/ada/export", supervisorToken, ""))
 	if x.Customer.Name != "Ada" || len(x.Customer.Identities) != 2 || len(x.Contacts) != 1 || x.Contacts[0].ID != mine.ID || x.Merges == nil || x.Audit == nil {
 		t.Errorf("export: got %+v, want Ada, 2 identities, contact %s, merges [], audit []", x, mine.ID)
+	}
+	if want := []csatAnswerView{{ContactID: mine.ID, Queue: "billing", Score: 2, Comment: "Clara, my neighbour, waited too", At: e.clock.Now()}}; !reflect.DeepEqual(x.CSAT, want) {
+		t.Errorf("export: got survey answers %+v, want %+v", x.CSAT, want)
 	}
 
 	if res := e.do("DELETE", "/api/v1/customers/ada", supervisorToken, ""); res.status != http.StatusForbidden {
@@ -151,6 +160,10 @@ func TestCustomerExportAndErase(t *testing.T) {
 	}
 	if res := e.do("PUT", "/api/v1/customers/ada", adminToken, adaBody); res.status != http.StatusConflict {
 		t.Errorf("put after erase: got %d, want 409", res.status)
+	}
+	x = decodeAs[customerExport](t, e.must(http.StatusOK, "GET", "/api/v1/customers/ada/export", ""))
+	if len(x.CSAT) != 1 || x.CSAT[0].Score != 2 || x.CSAT[0].Comment != "" {
+		t.Errorf("export after erase: got survey answers %+v, want the score without the comment", x.CSAT)
 	}
 	// The identities are free again.
 	e.must(http.StatusCreated, "PUT", "/api/v1/customers/ada2", adaBody)

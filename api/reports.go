@@ -198,29 +198,11 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request) error {
 		return invalidf("%d intervals × %d agents is more than %d rows: ask for a shorter range, a longer interval or one agent (agent=)", intervals, agents, maxAgentReportRows)
 	}
 	rep := dashboards.NewAgentReport(req.from, req.to, snap.At, req.interval)
-	keep := func(agent string) bool { return only == "" || agent == only }
-	if err := s.store.EachContactTimes(ctx, req.from, req.to, func(c store.ContactTimes) error {
-		if keep(c.AgentID) {
-			rep.AddContact(c)
-		}
-		return nil
-	}); err != nil {
-		return internal("report", err)
+	var keep func(agent string) bool
+	if only != "" {
+		keep = func(agent string) bool { return agent == only }
 	}
-	if err := s.store.EachAgentStateSpan(ctx, req.from, req.to, func(agent string, state router.AgentState, start, end time.Time) error {
-		if keep(agent) {
-			rep.AddState(agent, state, start, end)
-		}
-		return nil
-	}); err != nil {
-		return internal("report", err)
-	}
-	if err := s.store.EachOfferTimeout(ctx, req.from, req.to, func(agent string, at time.Time) error {
-		if keep(agent) {
-			rep.AddMissed(agent, at)
-		}
-		return nil
-	}); err != nil {
+	if err := rep.Read(ctx, s.store, keep); err != nil {
 		return internal("report", err)
 	}
 	rows := rep.Rows()

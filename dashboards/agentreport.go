@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"time"
@@ -45,8 +46,10 @@ func Occupancy(busy, staffed time.Duration) *float64 {
 }
 
 // AgentReport builds the agents' report from contacts, state spans and
-// missed offers added one at a time (store.DB.EachContactTimes,
-// EachAgentStateSpan, EachOfferTimeout): it holds only its bins.
+// missed offers added one at a time (Read, or AddContact, AddState and
+// AddMissed): it holds only its bins. It serves GET
+// /api/v1/reports/agents and the supervisors' board (each agent's day so
+// far: agentDays), one computation for both.
 type AgentReport struct {
 	from, to, now time.Time
 	interval      time.Duration
@@ -99,8 +102,71 @@ func (r *AgentReport) spread(start, end time.Time, add func(i int, d time.Durati
 	}
 }
 
+// AgentReportStore is what Read reads: store.DB.
+type AgentReportStore interface {
+	EachContactTimes(ctx context.Context, from, to time.Time, fn func(store.ContactTimes) error) error
+	EachAgentStateSpan(ctx context.Context, from, to time.Time, fn func(agentID string, state router.AgentState, start, end time.Time) error) error
+	EachOfferTimeout(ctx context.Context, from, to time.Time, fn func(agentID string, at time.Time) error) error
+}
+
+var _ AgentReportStore = (*store.DB)(nil)
+
+// Read adds what st holds of the report's range, for the agents keep
+// accepts (nil: every agent): the contacts (AddContact), the state spans
+// (AddState) and the missed offers (AddMissed). It streams them: the
+// report holds only its bins.
+func (r *AgentReport) Read(ctx context.Context, st AgentReportStore, keep func(agent string) bool) error {
+	if keep == nil {
+		keep = func(string) bool { return true }
+	}
+	if err := st.EachContactTimes(ctx, r.from, r.to, func(c store.ContactTimes) error {
+		if keep(c.AgentID) {
+			r.AddContact(c)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := st.EachAgentStateSpan(ctx, r.from, r.to, func(agent string, state router.AgentState, start, end time.Time) error {
+		if keep(agent) {
+			r.AddState(agent, state, start, end)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return st.EachOfferTimeout(ctx, r.from, r.to, func(agent string, at time.Time) error {
+		if keep(agent) {
+			r.AddMissed(agent, at)
+		}
+		return nil
+	})
+}
+
+// agentDays is each agent's day from since (midnight) to now, by agent
+// id: its one row of the agents' report over [since, now), read from st.
+// The supervisors' board shows it (AgentView.Today), so that its figures,
+// occupancy included, are the report's.
+func agentDays(ctx context.Context, st AgentReportStore, since, now time.Time) (map[string]AgentReportRow, error) {
+	out := map[string]AgentReportRow{}
+	if !now.After(since) {
+		return out, nil
+	}
+	r := NewAgentReport(since, now, now, now.Sub(since))
+	if err := r.Read(ctx, st, nil); err != nil {
+		return nil, err
+	}
+	for _, row := range r.Rows() {
+		out[row.Agent] = row
+	}
+	return out, nil
+}
+
 // AddContact counts a contact of its agent: handled where it closed,
-// busy over the span from its accept to its close (or now).
+// busy over the span from its accept to its close (or now). The contact
+// holds only its last agent and that agent's accept: a transferred or
+// returned contact counts for the last agent, from their accept; the
+// time earlier agents spent on it counts for nobody.
 func (r *AgentReport) AddContact(c store.ContactTimes) {
 	if c.AgentID == "" || c.AssignedAt.IsZero() {
 		return

@@ -94,7 +94,9 @@ type AgentView struct {
 	Today *AgentToday `json:"today,omitempty"`
 }
 
-// AgentToday is an agent's day so far.
+// AgentToday is an agent's day so far: its row of the agents' report
+// from midnight to now (agentDays), the same figures by the same
+// computation.
 type AgentToday struct {
 	// Handled counts the contacts the agent closed after accepting them;
 	// AHTSeconds their mean handle time (nil when none).
@@ -103,20 +105,17 @@ type AgentToday struct {
 	// Missed counts the offers that rang at the agent unanswered.
 	Missed int `json:"missed"`
 	// StaffedSeconds is the time the agent was available or in wrap-up;
-	// Occupancy is Occupancy(the handle time of the contacts closed,
-	// the staffed time).
+	// Occupancy is Occupancy(the time on contacts, the staffed time), as
+	// AgentReportRow's.
 	StaffedSeconds float64  `json:"staffed_seconds"`
 	Occupancy      *float64 `json:"occupancy"`
 }
 
-// todayOf is an agent's day from the store's figures.
-func todayOf(d store.AgentDay) *AgentToday {
-	t := &AgentToday{Handled: d.Handled, Missed: d.Missed, StaffedSeconds: seconds(d.Staffed)}
-	if d.Handled > 0 {
-		t.AHTSeconds = ptr(seconds(d.HandleTime / time.Duration(d.Handled)))
-	}
-	t.Occupancy = Occupancy(d.HandleTime, d.Staffed)
-	return t
+// todayOf is an agent's day from its row of the agents' report (the
+// zero row for an agent who did nothing today).
+func todayOf(r AgentReportRow) *AgentToday {
+	return &AgentToday{Handled: r.Handled, AHTSeconds: r.AHTSeconds, Missed: r.Missed,
+		StaffedSeconds: r.StaffedSeconds, Occupancy: r.Occupancy}
 }
 
 // Load is the use of one channel's slots.

@@ -44,7 +44,7 @@ type Live struct {
 	// loop while someone watches; guarded by mu.
 	advice    map[string]Advice
 	trends    map[string]Trend
-	days      map[string]store.AgentDay
+	days      map[string]AgentReportRow
 	advisedAt time.Time // guarded by mu
 
 	// refreshMu makes refreshAdvice run once at a time; it guards waiting.
@@ -66,7 +66,7 @@ type LiveOptions struct {
 	Store  interface {
 		QueueStats(ctx context.Context, since time.Time) (map[string]store.QueueStats, error)
 		ContactTimes(ctx context.Context, from, to time.Time) ([]store.ContactTimes, error)
-		AgentDays(ctx context.Context, since, until time.Time) (map[string]store.AgentDay, error)
+		AgentReportStore
 		Contact(ctx context.Context, id string) (router.Contact, error)
 		MessagesBefore(ctx context.Context, id string, beforeSeq, limit int) ([]router.Message, error)
 	}
@@ -285,7 +285,7 @@ func (l *Live) refreshAdvice() bool {
 		}
 	}
 	trends := Trends(snap, contacts, l.waiting, snap.At)
-	days, err := l.o.Store.AgentDays(ctx, Midnight(snap.At, l.o.Location), snap.At)
+	days, err := agentDays(ctx, l.o.Store, Midnight(snap.At, l.o.Location), snap.At)
 	if err != nil {
 		l.o.Logger.Warn("dashboards: agents' day", "err", err)
 	}

@@ -3,6 +3,7 @@ package dashboards
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -179,5 +180,70 @@ func TestLive(t *testing.T) {
 	defer s2.Close()
 	if code := closed(s2); code != closeSessionEnded {
 		t.Errorf("expired session: close %d, want %d", code, closeSessionEnded)
+	}
+}
+
+// TestBoardTodayIsTheReport: an agent's day on the board is its row of
+// the agents' report from midnight to now, occupancy included: the time
+// on contacts (a contact accepted before midnight counts from midnight,
+// one still open up to now) over the time staffed. Worked out by hand:
+// alice is available from 09:00; she takes c1 at 23:50 and closes it at
+// 00:20, takes c2 at 00:20, still open at 00:40. Since midnight: staffed
+// 40 min, busy 20 + 20 min, one contact handled in 30 min.
+func TestBoardTodayIsTheReport(t *testing.T) {
+	f := newFixture(t)
+	f.queue(router.Queue{Name: "billing"})
+	f.agent("alice", nil, map[string]int{"chat": 2}, router.AgentAvailable)
+	f.advance(14*time.Hour + 50*time.Minute)
+	c1 := f.offered("billing", "alice")
+	f.accept(c1, "alice")
+	f.advance(30 * time.Minute)
+	if _, err := f.r.CloseContact(f.ctx, c1, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	c2 := f.offered("billing", "alice")
+	f.accept(c2, "alice")
+	f.advance(20 * time.Minute)
+
+	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Location: time.UTC,
+		Authorize: func(*http.Request) (Viewer, error) { return Viewer{}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.refreshAdvice()
+	raw, _, err := l.build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fr struct{ Data Board }
+	if err := json.Unmarshal(raw, &fr); err != nil {
+		t.Fatal(err)
+	}
+	if len(fr.Data.Agents) != 1 || fr.Data.Agents[0].Today == nil {
+		t.Fatalf("board agents: %+v, want alice with her day", fr.Data.Agents)
+	}
+	today := *fr.Data.Agents[0].Today
+	figures := func(handled int, aht *float64, missed int, staffed float64, occupancy *float64) string {
+		return fmt.Sprintf("handled %d, aht %s, missed %d, staffed %g, occupancy %s", handled, str(aht), missed, staffed, str(occupancy))
+	}
+	board := figures(today.Handled, today.AHTSeconds, today.Missed, today.StaffedSeconds, today.Occupancy)
+	if want := figures(1, ptr(1800), 0, 2400, ptr(1)); board != want {
+		t.Errorf("alice's day on the board: %s; want %s", board, want)
+	}
+
+	now := f.r.Snapshot().At
+	midnight := Midnight(now, time.UTC)
+	rep := NewAgentReport(midnight, now, now, now.Sub(midnight))
+	if err := rep.Read(f.ctx, f.db, nil); err != nil {
+		t.Fatal(err)
+	}
+	rows := rep.Rows()
+	if len(rows) != 1 {
+		t.Fatalf("report rows: %+v, want alice's", rows)
+	}
+	row := rows[0]
+	if report := figures(row.Handled, row.AHTSeconds, row.Missed, row.StaffedSeconds, row.Occupancy); board != report {
+		t.Errorf("board: %s; the agents' report: %s; want the same", board, report)
 	}
 }

@@ -208,16 +208,3 @@ func TestQueueReportCSAT(t *testing.T) {
 		t.Errorf("second interval: %d answers, mean %v; want 1, 4", r.CSATResponses, r.CSATAverage)
 	}
 }
-
-// TestTodayOf: an agent's day on the board; occupancy is the handle time
-// over the staffed time, unknown when never staffed.
-func TestTodayOf(t *testing.T) {
-	got := todayOf(store.AgentDay{Handled: 4, HandleTime: 40 * time.Minute, Missed: 1, Staffed: 2 * time.Hour, Away: time.Hour})
-	if got.Handled != 4 || got.Missed != 1 || got.StaffedSeconds != 7200 || got.AHTSeconds == nil || *got.AHTSeconds != 600 ||
-		got.Occupancy == nil || *got.Occupancy != 1.0/3 {
-		t.Errorf("got %+v", got)
-	}
-	if none := todayOf(store.AgentDay{Missed: 2}); none.Occupancy != nil || none.AHTSeconds != nil {
-		t.Errorf("never staffed: %+v", none)
-	}
-}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/switchboard/switchboard/router"
@@ -17,15 +18,52 @@ const MaxAgentStates = 1000
 // so nobody stays available or in wrap-up that long).
 const stateLookback = 7 * 24 * time.Hour
 
-// AgentStates returns the state history of an agent in [from, to), oldest
-// first: the change in force at from (its own time, before from), if
-// any, then every change up to to, at most limit (MaxAgentStates when <=
-// 0 or more).
-func (db *DB) AgentStates(ctx context.Context, agentID string, from, to time.Time, limit int) ([]router.AgentStateChange, error) {
+// AgentStateFilter selects a page of an agent's state history
+// (AgentStates).
+type AgentStateFilter struct {
+	AgentID string
+	// From and To bound the period, [From, To).
+	From, To time.Time
+	// Limit is the page size: MaxAgentStates when <= 0, at most
+	// MaxAgentStates.
+	Limit int
+	// Cursor is AgentStatePage.Next of the previous page; empty for the
+	// first.
+	Cursor string
+}
+
+// AgentStatePage is one page of AgentStates.
+type AgentStatePage struct {
+	// States are oldest first.
+	States []router.AgentStateChange
+	// Next is the cursor of the following page; empty on the last page.
+	Next string
+}
+
+// AgentStates returns one page of the state history of an agent in
+// [f.From, f.To), oldest first: the first page starts with the change in
+// force at From (its own time, before From), if any; then come the
+// changes from From up to To. The router gives one agent's changes
+// distinct times (each a nanosecond after the one before at least), so
+// that the cursor, the time of the last change of the page, starts the
+// next page right after it. A cursor that was not returned by an earlier
+// page of this agent fails with an error wrapping ErrBadCursor.
+func (db *DB) AgentStates(ctx context.Context, f AgentStateFilter) (AgentStatePage, error) {
+	limit := f.Limit
 	if limit <= 0 || limit > MaxAgentStates {
 		limit = MaxAgentStates
 	}
-	var out []router.AgentStateChange
+	var (
+		out   []router.AgentStateChange
+		after int64 = math.MinInt64 // the page starts after this time
+	)
+	if f.Cursor != "" {
+		at, agentID, err := decodeCursor(f.Cursor)
+		if err != nil || agentID != f.AgentID {
+			return AgentStatePage{}, fmt.Errorf("store: agent states of %q: cursor %q: %w", f.AgentID, f.Cursor, ErrBadCursor)
+		}
+		after = at
+	}
 	scan := func(q string, args ...any) error {
 		rows, err := db.read.QueryContext(ctx, rebind(db.dialect, q), args...)
 		if err != nil {
@@ -47,13 +85,23 @@ func (db *DB) AgentStates(ctx context.Context, agentID string, from, to time.Tim
 		return rows.Err()
 	}
 	const cols = `SELECT agent_id, at, state, reason, why, by_actor FROM agent_states`
-	if err := scan(cols+` WHERE agent_id = ? AND at < ? ORDER BY at DESC LIMIT 1`, agentID, toNanos(from)); err != nil {
-		return nil, fmt.Errorf("store: agent states of %q: %w", agentID, err)
+	from := toNanos(f.From)
+	if f.Cursor == "" {
+		if err := scan(cols+` WHERE agent_id = ? AND at < ? ORDER BY at DESC LIMIT 1`, f.AgentID, from); err != nil {
+			return AgentStatePage{}, fmt.Errorf("store: agent states of %q: %w", f.AgentID, err)
+		}
 	}
-	if err := scan(cols+` WHERE agent_id = ? AND at >= ? AND at < ? ORDER BY at LIMIT ?`, agentID, toNanos(from), toNanos(to), limit-len(out)); err != nil {
-		return nil, fmt.Errorf("store: agent states of %q: %w", agentID, err)
+	// One more than the page: whether a next page follows.
+	if err := scan(cols+` WHERE agent_id = ? AND at >= ? AND at > ? AND at < ? ORDER BY at LIMIT ?`,
+		f.AgentID, from, after, toNanos(f.To), limit-len(out)+1); err != nil {
+		return AgentStatePage{}, fmt.Errorf("store: agent states of %q: %w", f.AgentID, err)
 	}
-	return out, nil
+	page := AgentStatePage{States: out}
+	if len(out) > limit {
+		page.States = out[:limit]
+		page.Next = encodeCursor(toNanos(out[limit-1].At), f.AgentID)
+	}
+	return page, nil
 }
 
 // AgentStateTimes returns, per agent, how long it spent in each state in

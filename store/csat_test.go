@@ -55,3 +55,46 @@ func testCSAT(t *testing.T) {
 		t.Errorf("contact times: %+v, want the score 4", times)
 	}
 }
+
+// TestCSATAfterErasure: an answer that arrives after its customer was
+// erased (the survey's window outlives the data) keeps its score and
+// loses its comment, whichever way the contact was the customer's; an
+// answer about another customer's contact keeps its comment.
+func TestCSATAfterErasure(t *testing.T) { forEachDialect(t, testCSATAfterErasure) }
+
+func testCSATAfterErasure(t *testing.T) {
+	f := newEraseFixture(t)
+	db, ctx := f.db, context.Background()
+	if err := db.EraseCustomer(ctx, "ada", custEpoch.Add(time.Hour)); err != nil {
+		t.Fatalf("EraseCustomer: %v", err)
+	}
+	at := custEpoch.Add(2 * time.Hour)
+	// c2 by phone, c3 by the merged customer's id, c4 by its email; c1
+	// was answered before the erasure.
+	for _, c := range f.ada[1:] {
+		if err := db.RecordCSAT(ctx, csat.Response{ContactID: c.ID, Queue: c.Queue, Score: 3, Comment: "Ada Lovelace: my neighbour Clara waited too", At: at}); err != nil {
+			t.Fatalf("RecordCSAT %s: %v", c.ID, err)
+		}
+	}
+	if err := db.RecordCSAT(ctx, csat.Response{ContactID: f.bob.ID, Queue: f.bob.Queue, Score: 4, Comment: "Bob Stone is happy", At: at}); err != nil {
+		t.Fatalf("RecordCSAT bob: %v", err)
+	}
+	for needle, where := range textHits(t, db, adaSecrets...) {
+		t.Errorf("after a late answer, %q is in %v", needle, where)
+	}
+	got, err := db.CSATs(ctx, []string{"c1", "c2", "c3", "c4", f.bob.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range f.ada[1:] {
+		if want := (csat.Response{ContactID: c.ID, Queue: c.Queue, Score: 3, At: at}); got[c.ID] != want {
+			t.Errorf("%s: got %+v, want %+v", c.ID, got[c.ID], want)
+		}
+	}
+	if got["c1"].Score != 2 || got["c1"].Comment != "" {
+		t.Errorf("c1, answered before the erasure: got %+v, want the score 2 without the comment", got["c1"])
+	}
+	if got[f.bob.ID].Comment != "Bob Stone is happy" {
+		t.Errorf("bob's: got %+v, want the comment kept", got[f.bob.ID])
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/consent"
+	"github.com/switchboard/switchboard/csat"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -97,6 +98,9 @@ type CustomerExport struct {
 	// Consent is the customer's consent ledger (opt-outs and opt-ins by
 	// channel and address), oldest first.
 	Consent []consent.Entry
+	// CSAT are the customer's answers to the satisfaction survey about
+	// Contacts (score and comment), in the order of Contacts.
+	CSAT []csat.Response
 }
 
 // IdentityConflictError says that an identity belongs to another
@@ -368,6 +372,19 @@ func (db *DB) ExportCustomer(ctx context.Context, customerID string) (CustomerEx
 	}
 	if x.Consent, err = consentLedger(ctx, db.read, db.dialect, customerID); err != nil {
 		return CustomerExport{}, fmt.Errorf("store: export customer %q: %w", customerID, err)
+	}
+	ids := make([]string, len(x.Contacts))
+	for i, c := range x.Contacts {
+		ids[i] = c.ID
+	}
+	answers, err := db.CSATs(ctx, ids)
+	if err != nil {
+		return CustomerExport{}, fmt.Errorf("store: export customer %q: %w", customerID, err)
+	}
+	for _, id := range ids {
+		if a, ok := answers[id]; ok {
+			x.CSAT = append(x.CSAT, a)
+		}
 	}
 	return x, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/consent"
+	"github.com/switchboard/switchboard/csat"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -123,6 +124,18 @@ func testExportAndEraseCustomer(t *testing.T) {
 	other := simpleContact("c3", router.ContactClosed, custEpoch.Add(2*time.Second))
 	other.Customer = router.Customer{Email: "bob@example.com"}
 	commit(t, db, &router.Batch{Contacts: []router.Contact{byEmail, byPhone, other}})
+	// Survey answers: the customer's (c2 answered before c1: the export
+	// follows the contacts), and Bob's, which is not hers.
+	answers := []csat.Response{
+		{ContactID: "c2", Queue: byPhone.Queue, Score: 2, Comment: "slow", At: custEpoch.Add(time.Minute)},
+		{ContactID: "c1", Queue: byEmail.Queue, Score: 5, At: custEpoch.Add(2 * time.Minute)},
+		{ContactID: "c3", Queue: other.Queue, Score: 1, Comment: "Bob's", At: custEpoch.Add(3 * time.Minute)},
+	}
+	for _, a := range answers {
+		if err := db.RecordCSAT(ctx, a); err != nil {
+			t.Fatalf("RecordCSAT %s: %v", a.ContactID, err)
+		}
+	}
 
 	x, err := db.ExportCustomer(ctx, "ada")
 	if err != nil {
@@ -135,6 +148,9 @@ func testExportAndEraseCustomer(t *testing.T) {
 	if !reflect.DeepEqual(got, []string{"c1", "c2"}) || len(x.Identities) != 2 || x.Customer.Name != "Ada" {
 		t.Errorf("export: got contacts %v, %d identities, name %q; want [c1 c2], 2, Ada", got, len(x.Identities), x.Customer.Name)
 	}
+	if want := []csat.Response{answers[1], answers[0]}; !reflect.DeepEqual(x.CSAT, want) {
+		t.Errorf("export: got survey answers %+v, want %+v", x.CSAT, want)
+	}
 
 	at := custEpoch.Add(time.Hour)
 	for range 2 { // erasing twice changes nothing more
@@ -146,6 +162,9 @@ func testExportAndEraseCustomer(t *testing.T) {
 		ContactCount: 2, IdentityCount: 2, CreatedAt: custEpoch, UpdatedAt: at, ErasedAt: at}
 	if c, _ := db.Customer(ctx, "ada"); !reflect.DeepEqual(c, want) {
 		t.Errorf("after erase: got %+v, want %+v", c, want)
+	}
+	if x, err := db.ExportCustomer(ctx, "ada"); err != nil || len(x.CSAT) != 2 || x.CSAT[0].Score != 5 || x.CSAT[1].Score != 2 || x.CSAT[1].Comment != "" {
+		t.Errorf("export after erase: got survey answers %+v (%v), want the scores without the comment", x.CSAT, err)
 	}
 	if ids, _ := db.CustomerIdentities(ctx, "ada"); len(ids) != 0 {
 		t.Errorf("identities after erase: got %+v, want none", ids)

@@ -423,7 +423,7 @@ var migrations = []migration{
 		version: 16,
 		name:    "contact events by kind and time",
 		stmts: []string{
-			// AgentDays: the offers each agent missed since a time.
+			// EachOfferTimeout: the offers the agents missed in a period.
 			`CREATE INDEX contact_events_event_at ON contact_events (event, at)`,
 		},
 	},

@@ -85,54 +85,6 @@ func testQueueStats(t *testing.T) {
 	}
 }
 
-// TestAgentDays: the contacts each agent closed since a time, with their
-// handle time, the offers that rang at each unanswered, and the time each
-// was staffed (available or in wrap-up) or away.
-func TestAgentDays(t *testing.T) { forEachDialect(t, testAgentDays) }
-
-func testAgentDays(t *testing.T) {
-	db := openTest(t)
-	ctx := context.Background()
-	since := t0.Add(time.Hour)
-	closed := func(id, agent string, assigned, ended time.Duration) router.Contact {
-		c := simpleContact(id, router.ContactClosed, since.Add(-time.Hour))
-		c.AgentID, c.AssignedAt, c.EndedAt = agent, since.Add(assigned), since.Add(ended)
-		return c
-	}
-	yesterday := closed("y", "alice", -2*time.Hour, -time.Minute)
-	abandoned := simpleContact("ab", router.ContactAbandoned, since)
-	abandoned.EndedAt = since.Add(time.Minute)
-	commit(t, db, &router.Batch{
-		Contacts: []router.Contact{closed("a1", "alice", 0, 5*time.Minute), closed("a2", "alice", time.Hour, time.Hour+3*time.Minute),
-			closed("b1", "bob", 0, time.Minute), yesterday, abandoned},
-		Events: []router.Event{
-			{ContactID: "a1", Seq: 1, At: since.Add(-time.Minute), Event: router.EventOfferTimeout, AgentID: "bob"}, // before since
-			{ContactID: "a2", Seq: 1, At: since.Add(time.Minute), Event: router.EventOfferTimeout, AgentID: "bob"},
-			{ContactID: "b1", Seq: 1, At: since.Add(time.Minute), Event: router.EventOfferTimeout, AgentID: "carol"},
-			{ContactID: "b1", Seq: 2, At: since.Add(time.Minute), Event: router.EventDeclined, AgentID: "carol"},
-		},
-		AgentStates: []router.AgentStateChange{
-			{AgentID: "alice", At: since.Add(-time.Hour), State: router.AgentAvailable},
-			{AgentID: "alice", At: since.Add(time.Hour), State: router.AgentWrapUp},
-			{AgentID: "alice", At: since.Add(time.Hour + 10*time.Minute), State: router.AgentAway, Reason: "lunch"},
-			{AgentID: "dan", At: since.Add(time.Minute), State: router.AgentOffline},
-		},
-	})
-	got, err := db.AgentDays(ctx, since, since.Add(2*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]AgentDay{
-		"alice": {Handled: 2, HandleTime: 8 * time.Minute, Staffed: time.Hour + 10*time.Minute, Away: 50 * time.Minute},
-		"dan":   {},
-		"bob":   {Handled: 1, HandleTime: time.Minute, Missed: 1},
-		"carol": {Missed: 1},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v, want %+v", got, want)
-	}
-}
-
 // TestContactTimesSpanning: a contact accepted before a range and ended
 // after it, or still open, is read for the range (its agent was busy
 // through it); one accepted more than spanAccepted before is not.

@@ -53,8 +53,23 @@ type Channel struct {
 	conns  map[*conn]struct{}            // every socket; guarded by mu
 	byAddr map[string]int                // open sockets per customer address, none zero; guarded by mu
 
-	smu      sync.Mutex
-	surveyed map[string]bool // contacts surveyed at their wrap-up, until they end; guarded by smu
+	smu sync.Mutex
+	// surveyed are the contacts surveyed at their wrap-up, until they
+	// end, seeded with those in wrap-up at New and Resync (surveyedIn);
+	// guarded by smu.
+	surveyed map[string]bool
+	// pending are the ended conversations whose survey is to be offered,
+	// oldest first; surveyors is how many goroutines work through them,
+	// at most maxSurveyors (queueSurvey); surveysIdle is signalled when
+	// it drops to 0; surveysStopped is set by Close. Guarded by smu.
+	pending        []router.Contact
+	surveyors      int
+	surveysIdle    sync.Cond
+	surveysStopped bool
+	// testHookSurvey, if set (by tests, before New returns the channel to
+	// traffic), is called by a surveyor before it offers a survey.
+	testHookSurvey func(router.Contact)
+
 	rmu      sync.Mutex
 	receipts map[string]*Receipt // guarded by rmu
 
@@ -91,6 +106,12 @@ func New(o Options) (*Channel, error) {
 		quit:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
+	c.surveysIdle.L = &c.smu
+	if o.CSAT.Enabled() {
+		// After a restart, the contacts in wrap-up were surveyed by the
+		// process before.
+		c.surveyed = surveyedIn(o.Router.Snapshot())
+	}
 	for _, t := range o.Topics {
 		c.topics[t.ID] = t
 	}
@@ -108,21 +129,31 @@ func New(o Options) (*Channel, error) {
 	return c, nil
 }
 
-// Close closes every customer socket and stops the queue goroutine.
+// Close closes every customer socket, stops the queue goroutine, drops
+// the surveys not yet offered and waits for those being offered.
 // Customers reconnect (to the next process) by themselves.
 func (c *Channel) Close() {
 	c.once.Do(func() {
 		close(c.quit)
 		<-c.stopped
 		c.closeAll()
+		c.stopSurveys()
 	})
 }
 
 // Resync catches up after the chat missed some of the router's
 // notifications (router.Follow): every customer's socket is closed, and
 // each page resumes its conversation from the store. The queue figures
-// are recomputed.
-func (c *Channel) Resync(*router.Snapshot) {
+// are recomputed; the contacts surveyed at their wrap-up are those of
+// snap (the ended ones forgotten, those that entered it meanwhile
+// counted: their customers are asked as their pages resume).
+func (c *Channel) Resync(snap *router.Snapshot) {
+	if c.o.CSAT.Enabled() && snap != nil {
+		surveyed := surveyedIn(snap)
+		c.smu.Lock()
+		c.surveyed = surveyed
+		c.smu.Unlock()
+	}
 	c.closeAll()
 	c.markDirty()
 }

@@ -39,6 +39,9 @@ type env struct {
 	chat   *Channel
 	srv    *httptest.Server
 	fw     *forward
+	// ro and o are the router's and the chat's options, for restart.
+	ro router.Options
+	o  Options
 }
 
 // forward lets the router notify a channel built after it, and an
@@ -117,7 +120,39 @@ func newEnvRouter(t testing.TB, ro router.Options, tune func(o *Options)) *env {
 		ch.Close()
 		srv.Close()
 	})
-	return &env{t: t, clock: clock, router: rt, db: db, chat: ch, srv: srv, fw: fw}
+	return &env{t: t, clock: clock, router: rt, db: db, chat: ch, srv: srv, fw: fw, ro: ro, o: o}
+}
+
+// restart stops the chat and the router, and starts new ones over the
+// same store, as a routerd restart does: the customers' sockets close,
+// and e.dial reaches the new chat.
+func (e *env) restart() {
+	e.t.Helper()
+	e.chat.Close()
+	e.srv.Close()
+	e.router.Close()
+	ro := e.ro
+	rt, err := router.New(e.db, &ro)
+	if err != nil {
+		e.t.Fatalf("router.New: %v", err)
+	}
+	if err := rt.Start(context.Background()); err != nil {
+		e.t.Fatalf("router.Start: %v", err)
+	}
+	e.t.Cleanup(rt.Close)
+	o := e.o
+	o.Router, o.Intake = rt, nil
+	ch, err := New(o)
+	if err != nil {
+		e.t.Fatalf("chat.New: %v", err)
+	}
+	e.fw.p.Store(ch)
+	srv := httptest.NewServer(ch.Handler())
+	e.t.Cleanup(func() {
+		ch.Close()
+		srv.Close()
+	})
+	e.router, e.chat, e.srv = rt, ch, srv
 }
 
 // agent creates an agent with skills and chat capacity in state.

@@ -80,7 +80,7 @@ func (c *Channel) Notify(ns []router.Notification) {
 					cn.mu.Unlock()
 				}
 				if ask {
-					go c.offerSurvey(*n.Contact)
+					c.queueSurvey(*n.Contact)
 				}
 				if n.Contact.State.Final() {
 					c.dropReceipt(id)

@@ -748,7 +748,6 @@ func newSMS(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Inta
 	return ch, nil
 }
 
-
 // chatSecretFile keeps the key of chat conversation tokens, so that a
 // customer can resume across restarts.
 const chatSecretFile = "chat-secret"
