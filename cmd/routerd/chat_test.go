@@ -221,7 +221,7 @@ func TestChatResumesAcrossRestart(t *testing.T) {
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.cmd.Wait(); err != nil {
+	if err := d.wait(); err != nil {
 		t.Fatalf("routerd after SIGTERM: %v", err)
 	}
 

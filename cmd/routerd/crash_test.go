@@ -35,6 +35,16 @@ type daemon struct {
 	cmd  *exec.Cmd
 	base string
 	logs *bytes.Buffer
+
+	waitOnce sync.Once
+	waitErr  error
+}
+
+// wait waits for the process to exit and returns Wait's error; any
+// number of callers, at once or in turn, get the same.
+func (d *daemon) wait() error {
+	d.waitOnce.Do(func() { d.waitErr = d.cmd.Wait() })
+	return d.waitErr
 }
 
 // buildRouterd compiles this command once per test binary run.
@@ -78,7 +88,7 @@ func startDaemonEnv(t testing.TB, env []string, args ...string) *daemon {
 	d := &daemon{cmd: cmd, logs: &bytes.Buffer{}}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		d.wait()
 	})
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
@@ -306,7 +316,7 @@ func testCrashRecovery(t *testing.T, env []string) {
 		t.Fatal(err)
 	}
 	wg.Wait()
-	d.cmd.Wait()
+	d.wait()
 
 	d2 := startDaemonEnv(t, env, "-config", cfgPath)
 	// On PostgreSQL the dead process's lease runs out first (ha.lease).
@@ -402,7 +412,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.cmd.Wait(); err != nil {
+	if err := d.wait(); err != nil {
 		t.Fatalf("routerd after SIGTERM: %v\n%s", err, d.logs)
 	}
 	d2 := startDaemon(t, "-config", cfgPath)

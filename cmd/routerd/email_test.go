@@ -260,7 +260,7 @@ func TestEmailKillMidBacklog(t *testing.T) {
 	if at >= n {
 		t.Fatalf("the backlog was done (UID %d) before the kill; the test proves nothing", at)
 	}
-	d.cmd.Wait()
+	d.wait()
 	d2 := startDaemon(t, "-config", cfg)
 	eventually(t, "the whole backlog taken in", func() bool { return mailboxUID(t, d2.base) >= n })
 	cs := emailContacts(t, d2.base)

@@ -48,7 +48,7 @@ func TestExternalIDAcrossRestart(t *testing.T) {
 	if err := d.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	d.cmd.Wait()
+	d.wait()
 	d2 := startDaemon(t, "-listen", "127.0.0.1:0", "-data", data)
 	if again := post(d2, c.ID, "crm-1", "one"); again != first {
 		t.Errorf("after a restart: got %+v, want %+v", again, first)

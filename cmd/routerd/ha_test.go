@@ -52,7 +52,7 @@ func readyz(t testing.TB, base string) (int, string) {
 // exited reports a daemon's exit (Wait's error) on the channel.
 func exited(d *daemon) <-chan error {
 	done := make(chan error, 1)
-	go func() { done <- d.cmd.Wait() }()
+	go func() { done <- d.wait() }()
 	return done
 }
 
@@ -239,7 +239,7 @@ func BenchmarkTakeover(b *testing.B) {
 			time.Sleep(5 * time.Millisecond) // polling another process
 		}
 		took = append(took, time.Since(killed))
-		leader.cmd.Wait()
+		leader.wait()
 		leader, standby = standby, startDaemonEnv(b, env, "-config", cfgs[i%2])
 	}
 	slices.Sort(took)

@@ -115,7 +115,7 @@ func TestOfferOutcomesThroughTheDaemon(t *testing.T) {
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.cmd.Wait(); err != nil {
+	if err := d.wait(); err != nil {
 		t.Fatalf("routerd after SIGTERM: %v", err)
 	}
 	d2 := startDaemon(t, "-listen", "127.0.0.1:0", "-data", data)

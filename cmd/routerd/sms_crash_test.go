@@ -121,7 +121,7 @@ queues:
 		}()
 	}
 	wg.Wait()
-	d.cmd.Wait()
+	d.wait()
 
 	if answered.sid == "" {
 		t.Fatal("no text was answered before the kill")

@@ -163,7 +163,7 @@ func TestWebhookCrashRecovery(t *testing.T) {
 	if err := d.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	d.cmd.Wait()
+	d.wait()
 	rcv.mu.Lock()
 	rcv.down = false
 	rcv.mu.Unlock()
