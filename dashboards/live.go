@@ -83,7 +83,9 @@ type LiveOptions struct {
 	Window time.Duration
 	// Location is where "today" starts at midnight; nil is the server's.
 	Location *time.Location
-	Logger   *slog.Logger
+	// Waits chooses the queues' estimated waits; nil estimates by pace.
+	Waits  *Waits
+	Logger *slog.Logger
 }
 
 // Viewer is who watches: for a login session, its login, id and expiry;
@@ -305,6 +307,7 @@ func (l *Live) build() (f []byte, waiting bool, err error) {
 		return nil, false, err
 	}
 	b := NewBoard(snap, stats, l.o.Window)
+	l.o.Waits.Apply(b.Queues)
 	l.mu.Lock()
 	b.Staffing, b.Trends = l.advice, l.trends
 	if l.days != nil {

@@ -55,9 +55,16 @@ type QueueView struct {
 	// rounding down); nil when none was answered.
 	WaitP90Seconds *float64 `json:"wait_p90_seconds"`
 	// EstimatedWaitSeconds is the expected wait of a contact of default
-	// priority arriving now; nil when it cannot be estimated. See
-	// estimateWait for the method.
+	// priority arriving now, by the queue's most accurate estimator
+	// (Waits); nil when it cannot be estimated.
 	EstimatedWaitSeconds *float64 `json:"estimated_wait_seconds"`
+	// WaitEstimate is how accurate each estimator was (Waits.Apply); nil
+	// without a Waits.
+	WaitEstimate *WaitAccuracy `json:"wait_estimate,omitempty"`
+
+	// ahead counts the contacts a new contact of default priority would
+	// wait behind.
+	ahead int
 }
 
 // AgentCounts splits the agents eligible for a queue by state. Each
@@ -103,6 +110,9 @@ type Source struct {
 	// Window is how far back the statistics reach; DefaultWindow when
 	// not positive.
 	Window time.Duration
+	// Waits chooses the estimated waits (Waits.Apply); nil estimates by
+	// pace.
+	Waits *Waits
 }
 
 // Queues returns a []QueueView for every queue, sorted by name: a
@@ -123,7 +133,9 @@ func (s Source) Views(ctx context.Context) ([]QueueView, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboards: queues: %w", err)
 	}
-	return Queues(snap, stats, window), nil
+	views := Queues(snap, stats, window)
+	s.Waits.Apply(views)
+	return views, nil
 }
 
 // Queues builds the view of every queue of snap, sorted by name. stats
@@ -192,26 +204,7 @@ func queueView(snap *router.Snapshot, q router.Queue, agents []router.Agent, con
 		v.OldestWaitSeconds = ptr(seconds(oldest))
 	}
 
-	for i := range agents {
-		a := &agents[i]
-		if !a.Eligible(q.Requirements) {
-			continue
-		}
-		switch a.State {
-		case router.AgentAvailable:
-			if snap.Free(*a) {
-				v.Agents.Available++
-			} else {
-				v.Agents.Busy++
-			}
-		case router.AgentWrapUp:
-			v.Agents.WrapUp++
-		case router.AgentAway:
-			v.Agents.Away++
-		default:
-			v.Agents.Offline++
-		}
-	}
+	v.Agents = agentCounts(snap, q, agents)
 
 	achieved, short, ok := ServiceLevelOf(st.Waits, st.AbandonWaits, q.ServiceLevel)
 	v.ShortAbandoned = short
@@ -226,8 +219,35 @@ func queueView(snap *router.Snapshot, q router.Queue, agents []router.Agent, con
 		v.ASASeconds = ptr(seconds(sum / time.Duration(n)))
 		v.WaitP90Seconds = ptr(seconds(st.Waits[p90*(n-1)/100]))
 	}
-	v.EstimatedWaitSeconds = estimateWait(ahead, v.Agents, st.Answered, window)
+	v.ahead = ahead
+	v.EstimatedWaitSeconds = estimateBy(EstimatorPace, waitInputs{ahead: ahead, agents: v.Agents, answered: st.Answered, window: window})
 	return v
+}
+
+// agentCounts splits the agents eligible for q by state.
+func agentCounts(snap *router.Snapshot, q router.Queue, agents []router.Agent) AgentCounts {
+	var n AgentCounts
+	for i := range agents {
+		a := &agents[i]
+		if !a.Eligible(q.Requirements) {
+			continue
+		}
+		switch a.State {
+		case router.AgentAvailable:
+			if snap.Free(*a) {
+				n.Available++
+			} else {
+				n.Busy++
+			}
+		case router.AgentWrapUp:
+			n.WrapUp++
+		case router.AgentAway:
+			n.Away++
+		default:
+			n.Offline++
+		}
+	}
+	return n
 }
 
 // ServiceLevelOf is the service level of a queue's waits, the one
@@ -254,28 +274,6 @@ func ServiceLevelOf(waits, abandoned []time.Duration, sl router.ServiceLevel) (a
 		return 0, short, false
 	}
 	return float64(within) / float64(n), short, true
-}
-
-// estimateWait is the expected wait of a contact arriving now behind
-// ahead contacts, or nil when it cannot be told:
-//
-//   - 0 when an eligible agent is free now and nobody is ahead: the router
-//     offers a new contact at once.
-//   - nil when no eligible agent is working (all away or offline): nobody
-//     is there to answer, however fast the queue was.
-//   - nil when no contact was answered in the window (or the window is
-//     not positive): there is no pace to go by.
-//   - otherwise (ahead+1) × window / answered: the new contact is answered
-//     with the (ahead+1)-th answer from now, and answers are assumed to
-//     keep the window's average pace.
-func estimateWait(ahead int, agents AgentCounts, answered int, window time.Duration) *float64 {
-	switch {
-	case agents.Available > 0 && ahead == 0:
-		return ptr(0)
-	case agents.staffed() == 0, answered == 0, window <= 0:
-		return nil
-	}
-	return ptr(seconds(time.Duration(float64(ahead+1) * float64(window) / float64(answered))))
 }
 
 // seconds is d in seconds, rounded to the millisecond.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/csat"
+	"github.com/switchboard/switchboard/dashboards"
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -93,6 +94,10 @@ type Options struct {
 	// MessagesPer10s bounds the messages one conversation may send per
 	// ten seconds (default 20).
 	MessagesPer10s int
+	// Waits estimates the waits told in the queue frame, by each
+	// queue's most accurate estimator; nil estimates by the pace of
+	// answers over StatsWindow.
+	Waits *dashboards.Waits
 	// StatsWindow is the statistics window of the estimated wait
 	// (default 1h, as the dashboards).
 	StatsWindow time.Duration

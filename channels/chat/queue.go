@@ -135,7 +135,11 @@ func (c *Channel) pushStandings(snap *router.Snapshot, stats map[string]store.Qu
 				positions[ct.Queue] = pos
 			}
 			q.Position = pos[ct.ID]
-			q.EstimatedWaitSeconds = estimate(q.Position-1, views[ct.Queue], c.o.StatsWindow)
+			// Whole seconds: a customer reads no more, and the frame
+			// changes less often.
+			if est := c.o.Waits.EstimateFor(views[ct.Queue], q.Position-1); est != nil {
+				q.EstimatedWaitSeconds = ptr(math.Round(*est))
+			}
 		}
 		raw, _ := json.Marshal(q)
 		for _, cn := range s.conns {
@@ -148,22 +152,6 @@ func (c *Channel) pushStandings(snap *router.Snapshot, stats map[string]store.Qu
 			cn.mu.Unlock()
 		}
 	}
-}
-
-// estimate is the expected wait of a queued contact with ahead contacts
-// before it, by the dashboards' method (see dashboards.estimateWait): its
-// answer is the (ahead+1)-th answer from now at the window's pace of
-// answers. Nil when no eligible agent is working or nothing was answered
-// in the window: there is nobody, or no pace, to go by.
-func estimate(ahead int, v *dashboards.QueueView, window time.Duration) *float64 {
-	if v == nil || ahead < 0 {
-		return nil
-	}
-	staffed := v.Agents.Available + v.Agents.Busy + v.Agents.WrapUp
-	if staffed == 0 || v.Answered == 0 || window <= 0 {
-		return nil
-	}
-	return ptr(math.Round(float64(ahead+1) * window.Seconds() / float64(v.Answered)))
 }
 
 func ptr(f float64) *float64 { return &f }

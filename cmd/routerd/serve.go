@@ -460,6 +460,14 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		ProfileGrace: cfg.Customers.ProfileAccessGrace.D()}
 	var hub *agents.Hub
 	var live *dashboards.Live
+	// The estimated waits, measured against the actual ones: one tracker
+	// for the board, the API, the metrics and the chat.
+	waits := dashboards.NewWaits(rt, dashboards.DefaultWindow)
+	if err := waits.Seed(context.Background(), db); err != nil {
+		offerSrc.Close()
+		return nil, nil, fmt.Errorf("estimated waits: %w", err)
+	}
+	queueSource := dashboards.Source{Router: rt, Store: db, Waits: waits}
 	clients := clientaddr.New(cfg.TrustedPrefixes())
 	in := newIntake(cfg, rt, db)
 	var texts *sms.Channel
@@ -517,7 +525,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Router: rt, Store: db, Tokens: tokens, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log,
 		ClientAddr:                clients.Addr,
 		SecureCookie:              secureCookie(cfg, clients),
-		Queues:                    dashboards.Source{Router: rt, Store: db}.Queues,
+		Queues:                    queueSource.Queues,
 		Sessions:                  &api.SessionOptions{TTL: cfg.Auth.SessionTTL.D()},
 		ScreenPop:                 func(ctx context.Context, id string) (any, error) { return popper.Build(ctx, id) },
 		Offers:                    offerCat,
@@ -587,7 +595,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	if len(cfg.Chat.Topics) > 0 {
 		// The hub, the chat and the outbox hear each other's signals
 		// (typing, reading, receipts) on the router's event stream.
-		ch, err := newChat(cfg, rt, db, in, log)
+		ch, err := newChat(cfg, rt, db, in, waits, log)
 		if err != nil {
 			hub.Close()
 			offerSrc.Close()
@@ -625,10 +633,10 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	}
 	// Prometheus scrapes with an admin's, a supervisor's or a metrics
 	// token (docs/metrics.md).
-	prom.Attach(metrics.Sources{Router: rt, Queues: dashboards.Source{Router: rt, Store: db}.Views, Backlog: dispatcher.Backlog})
+	prom.Attach(metrics.Sources{Router: rt, Queues: queueSource.Views, Backlog: dispatcher.Backlog})
 	mux.handle("GET /metrics", scrapers(apiSrv, prom.Handler()))
 	// The supervisors' live page and its board.
-	live, err = dashboards.NewLive(dashboards.LiveOptions{Router: rt, Store: db, AllowedOrigins: cfg.Desktop.AllowedOrigins, Logger: log,
+	live, err = dashboards.NewLive(dashboards.LiveOptions{Router: rt, Store: db, AllowedOrigins: cfg.Desktop.AllowedOrigins, Logger: log, Waits: waits,
 		Location: cfg.Dashboards.Location(),
 		Authorize: func(r *http.Request) (dashboards.Viewer, error) {
 			p, err := apiSrv.Authenticate(r)
@@ -653,7 +661,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	mux.handle("GET /dashboard/", dashweb.Handler())
 	listeners = append(listeners, follower{live, live.Resync})
 	closers = append(closers, live.Close)
-	listeners = append(listeners, follower{prom, prom.Resync})
+	listeners = append(listeners, follower{prom, prom.Resync}, follower{waits, waits.Resync})
 	// Closed first: no delivery outlives the channels it goes to; and
 	// before it, the following ends.
 	closers = append([]func(){dispatcher.Close, hooks.Close}, closers...)
@@ -753,7 +761,7 @@ func newSMS(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Inta
 const chatSecretFile = "chat-secret"
 
 // newChat makes the web chat channel.
-func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, log *slog.Logger) (*chat.Channel, error) {
+func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, waits *dashboards.Waits, log *slog.Logger) (*chat.Channel, error) {
 	secret, err := chatKey(context.Background(), cfg, db)
 	if err != nil {
 		return nil, fmt.Errorf("chat secret: %w", err)
@@ -766,6 +774,7 @@ func newChat(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Int
 		ClientAddr: clientaddr.New(cfg.TrustedPrefixes()).Addr,
 		Intake:     in,
 		CSAT:       cfg.CSATPolicy(),
+		Waits:      waits,
 		Logger:     log,
 	}
 	for _, t := range cfg.Chat.Topics {

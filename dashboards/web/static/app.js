@@ -154,6 +154,29 @@ function dur(s) {
   return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} m`;
 }
 
+// estimatorNames are the wait estimators in words (docs/metrics.md).
+const estimatorNames = {
+  pace: "pace of answers",
+  queue_length: "queue length × handle time",
+  last_to_enter_service: "last answered wait",
+  head_of_line: "head of line",
+};
+
+// estimateCell is the estimated wait and how far off the estimates of
+// the queue's last answered contacts were: the chosen estimator's median
+// and 90th percentile error; every estimator's in the tooltip.
+function estimateCell(q) {
+  const we = q.wait_estimate;
+  const chosen = we && (we.estimators || []).find((e) => e.name === we.estimator);
+  if (!chosen || !chosen.samples) return el("td", {}, dur(q.estimated_wait_seconds));
+  const all = we.estimators.filter((e) => e.samples)
+    .map((e) => `${estimatorNames[e.name] || e.name}: median error ${dur(e.median_error_seconds)}, 90 % within ${dur(e.p90_error_seconds)} (${e.samples} answered)`)
+    .join("\n");
+  return el("td", { title: all },
+    dur(q.estimated_wait_seconds),
+    el("span", { class: "muted estimate-error" }, ` ±${dur(chosen.median_error_seconds)} (${estimatorNames[chosen.name] || chosen.name})`));
+}
+
 const pct = (f) => (f === null || f === undefined ? "—" : `${Math.round(f * 100)} %`);
 
 function render() {
@@ -182,7 +205,7 @@ function render() {
       el("td", {}, dur(q.asa_seconds)),
       el("td", {}, q.answered),
       el("td", {}, q.abandoned),
-      el("td", {}, dur(q.estimated_wait_seconds)),
+      estimateCell(q),
       el("td", {}, staffingCell(board.staffing && board.staffing[q.name], a)));
   });
   ui.queues.replaceChildren(...rows);

@@ -1,0 +1,470 @@
+package dashboards
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
+)
+
+// Estimated waits, measured (docs/metrics.md, "Estimated wait").
+//
+// A customer told "about 2 minutes" should wait about 2 minutes. Waits
+// tracks, from the router's event stream, the wait every estimator
+// predicted for each contact when it entered its queue, and the wait
+// the contact then had until an agent accepted it; per queue it keeps
+// the last estimateSamples errors of each estimator, and the estimate
+// shown (the board, GET /api/v1/queues, the chat's queue frame, the
+// metrics) is the one of the estimator with the smallest median error.
+// A contact abandoned (or moved to another queue) before it was answered
+// has no actual wait to compare with and counts for no estimator.
+//
+// The estimators are those of the delay-announcement literature (Ibrahim
+// and Whitt, "Real-time delay estimation in overloaded multiserver
+// queues with abandonments", 2009), each answering 0 when an eligible
+// agent is free and nobody is ahead, and nothing when no eligible agent
+// works:
+//
+//   - pace: (ahead+1) × window ÷ answered in the window: the new contact
+//     is answered with the (ahead+1)-th answer at the window's pace.
+//     The first method, and the one used until the others have samples.
+//   - queue-length (QL): (ahead+1) × mean handle time ÷ staffed agents:
+//     an agent frees up every handle time ÷ staffed.
+//   - last-to-enter-service (LES): the wait of the queue's contact
+//     answered last.
+//   - head-of-line (HOL): how long the first contact waiting has waited.
+type Waits struct {
+	// Router's snapshot gives the agents, Store the answers of the
+	// window before the start (a restart keeps the pace).
+	r      *router.Router
+	window time.Duration
+	now    func() time.Time
+
+	mu     sync.Mutex
+	queues map[string]*queueWaits
+	// counts are each queue's agents and waiting contacts, computed at
+	// most once a LiveEvery (countsAt).
+	counts   map[string]queueCounts
+	countsAt time.Time
+}
+
+// Estimator names.
+const (
+	EstimatorPace        = "pace"
+	EstimatorQueueLength = "queue_length"
+	EstimatorLastService = "last_to_enter_service"
+	EstimatorHeadOfLine  = "head_of_line"
+)
+
+// estimators are every estimator, the default first.
+var estimators = []string{EstimatorPace, EstimatorQueueLength, EstimatorLastService, EstimatorHeadOfLine}
+
+const (
+	// estimateSamples is how many errors of each estimator a queue keeps.
+	estimateSamples = 500
+	// minSamples is how many an estimator needs before it may be chosen.
+	minSamples = 20
+)
+
+// queueWaits is what Waits keeps of one queue.
+type queueWaits struct {
+	// pending are the contacts waiting, with what each estimator
+	// predicted when they entered the queue; order is their arrival.
+	pending map[string]*pendingWait
+	order   []string
+	// answers are the answers of the window, oldest first; handles the
+	// handle times of the contacts closed in it.
+	answers []timed
+	handles []timed
+	// handleSum is the sum of handles' durations.
+	handleSum time.Duration
+	// errors are each estimator's last errors (estimate − actual), in
+	// seconds, oldest first.
+	errors map[string][]float64
+	// acc is accuracy's result while errors did not change (nil: stale).
+	acc *WaitAccuracy
+}
+
+type pendingWait struct {
+	queuedAt time.Time
+	preds    map[string]float64
+}
+
+type timed struct {
+	at time.Time
+	d  time.Duration
+}
+
+// queueCounts are a queue's agents and waiting contacts at a time.
+type queueCounts struct {
+	agents  AgentCounts
+	waiting int
+}
+
+// NewWaits makes the tracker; seed it with Seed, then subscribe it to
+// the router (it is a router.Notifier).
+func NewWaits(r *router.Router, window time.Duration) *Waits {
+	if window <= 0 {
+		window = DefaultWindow
+	}
+	return &Waits{r: r, window: window, now: time.Now, queues: map[string]*queueWaits{}}
+}
+
+// WaitsStore is what Seed reads: store.DB.
+type WaitsStore interface {
+	ContactTimes(ctx context.Context, from, to time.Time) ([]store.ContactTimes, error)
+}
+
+// Seed reads the answers and handle times of the window before now, so
+// that the pace and the handle time survive a restart. (The errors do
+// not: they start again.)
+func (w *Waits) Seed(ctx context.Context, st WaitsStore) error {
+	now := w.now()
+	cts, err := st.ContactTimes(ctx, now.Add(-w.window), now)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(cts, func(a, b store.ContactTimes) int { return a.AssignedAt.Compare(b.AssignedAt) })
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range cts {
+		if c.AssignedAt.IsZero() || c.AssignedAt.Before(now.Add(-w.window)) {
+			continue
+		}
+		q := w.queue(c.Queue)
+		if !c.QueuedAt.IsZero() && !c.AssignedAt.Before(c.QueuedAt) {
+			q.answers = append(q.answers, timed{c.AssignedAt, c.AssignedAt.Sub(c.QueuedAt)})
+		}
+		if !c.EndedAt.IsZero() && c.EndedAt.After(c.AssignedAt) {
+			q.addHandle(timed{c.EndedAt, c.EndedAt.Sub(c.AssignedAt)})
+		}
+	}
+	for _, q := range w.queues {
+		slices.SortFunc(q.handles, func(a, b timed) int { return a.at.Compare(b.at) })
+	}
+	return nil
+}
+
+func (w *Waits) queue(name string) *queueWaits {
+	q := w.queues[name]
+	if q == nil {
+		q = &queueWaits{pending: map[string]*pendingWait{}, errors: map[string][]float64{}}
+		w.queues[name] = q
+	}
+	return q
+}
+
+// Notify follows each contact's way through its queue
+// (router.Notifier). A batch may take a contact through several states
+// (created and offered at once, accepted and closed): only where each
+// contact ended up counts, so that a contact offered as it was created
+// is seen as such.
+func (w *Waits) Notify(ns []router.Notification) {
+	type last struct {
+		c     *router.Contact
+		ended bool
+	}
+	var order []string
+	byID := map[string]*last{}
+	for _, n := range ns {
+		if n.Contact == nil {
+			continue
+		}
+		l := byID[n.Contact.ID]
+		if l == nil {
+			l = &last{}
+			byID[n.Contact.ID] = l
+			order = append(order, n.Contact.ID)
+		}
+		l.c = n.Contact
+		l.ended = l.ended || n.Kind == router.NoteContactEnded
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, id := range order {
+		w.observe(byID[id].c, byID[id].ended)
+	}
+}
+
+// Resync forgets the waiting contacts, whose entries may have been
+// missed; the history stays.
+func (w *Waits) Resync(*router.Snapshot) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, q := range w.queues {
+		clear(q.pending)
+		q.order = q.order[:0]
+	}
+}
+
+// observe takes one notified state of c.
+func (w *Waits) observe(c *router.Contact, ended bool) {
+	now := w.now()
+	// A contact pending in another queue moved: its wait there ends
+	// without an answer.
+	for name, q := range w.queues {
+		if name != c.Queue {
+			delete(q.pending, c.ID)
+		}
+	}
+	q := w.queue(c.Queue)
+	p := q.pending[c.ID]
+	if p != nil && !p.queuedAt.Equal(c.QueuedAt) {
+		delete(q.pending, c.ID) // queued again (returned, transferred)
+		p = nil
+	}
+	switch c.State {
+	case router.ContactQueued, router.ContactOffered:
+		if p == nil && !c.QueuedAt.IsZero() {
+			// Ahead: those waiting before it (first come, first served;
+			// priorities are not looked at).
+			in := w.inputs(c.Queue, q, len(q.pending), now)
+			if c.State == router.ContactOffered {
+				// Offered as it arrived: an agent was free for it and
+				// nobody went first (the counts, taken after, show the
+				// agent busy with it).
+				in.ahead, in.agents.Available = 0, max(in.agents.Available, 1)
+			} else {
+				in.queued = true
+			}
+			p = &pendingWait{queuedAt: c.QueuedAt, preds: map[string]float64{}}
+			for _, e := range estimators {
+				if v := estimateBy(e, in); v != nil {
+					p.preds[e] = *v
+				}
+			}
+			q.pending[c.ID] = p
+			q.order = append(q.order, c.ID)
+		}
+	case router.ContactAssigned, router.ContactWrapUp, router.ContactClosed:
+		if p != nil && !c.AssignedAt.IsZero() && !c.AssignedAt.Before(p.queuedAt) {
+			actual := c.AssignedAt.Sub(p.queuedAt)
+			for e, pred := range p.preds {
+				errs := append(q.errors[e], pred-actual.Seconds())
+				if len(errs) > estimateSamples {
+					errs = errs[len(errs)-estimateSamples:]
+				}
+				q.errors[e] = errs
+			}
+			q.acc = nil
+			q.answers = append(q.answers, timed{c.AssignedAt, actual})
+		}
+		delete(q.pending, c.ID)
+		if ended && c.State == router.ContactClosed && !c.AssignedAt.IsZero() && c.EndedAt.After(c.AssignedAt) {
+			q.addHandle(timed{c.EndedAt, c.EndedAt.Sub(c.AssignedAt)})
+		}
+	default: // abandoned: no actual wait
+		delete(q.pending, c.ID)
+	}
+	q.trim(now.Add(-w.window))
+}
+
+// addHandle adds a handle time; handles stay in the order of their end
+// (a contact closes after those closed before it).
+func (q *queueWaits) addHandle(h timed) {
+	q.handles = append(q.handles, h)
+	q.handleSum += h.d
+}
+
+// trim drops what is older than since, and the order's ids no longer
+// pending at its head.
+func (q *queueWaits) trim(since time.Time) {
+	i := 0
+	for i < len(q.answers) && q.answers[i].at.Before(since) {
+		i++
+	}
+	q.answers = q.answers[i:]
+	i = 0
+	for i < len(q.handles) && q.handles[i].at.Before(since) {
+		q.handleSum -= q.handles[i].d
+		i++
+	}
+	q.handles = q.handles[i:]
+	i = 0
+	for i < len(q.order) && q.pending[q.order[i]] == nil {
+		i++
+	}
+	q.order = q.order[i:]
+}
+
+// waitInputs are what the estimators go by.
+type waitInputs struct {
+	// queued says the contact already waits: no eligible agent is free
+	// for it (the router would have offered it), whatever the counts
+	// say of agents free on other channels.
+	queued   bool
+	ahead    int
+	agents   AgentCounts
+	answered int
+	window   time.Duration
+	aht      time.Duration // 0: unknown
+	lastWait *time.Duration
+	head     *time.Duration // the first waiting contact's wait so far
+}
+
+// inputs are queue's inputs now, with ahead contacts before a new one.
+func (w *Waits) inputs(name string, q *queueWaits, ahead int, now time.Time) waitInputs {
+	in := waitInputs{ahead: ahead, agents: w.countsOf(name, now).agents, answered: len(q.answers), window: w.window}
+	if n := len(q.handles); n > 0 {
+		in.aht = q.handleSum / time.Duration(n)
+	}
+	if n := len(q.answers); n > 0 {
+		in.lastWait = &q.answers[n-1].d
+	}
+	if len(q.order) > 0 {
+		if p := q.pending[q.order[0]]; p != nil {
+			d := now.Sub(p.queuedAt)
+			in.head = &d
+		}
+	}
+	return in
+}
+
+// countsOf is queue name's agents and waiting count, from a snapshot at
+// most LiveEvery old.
+func (w *Waits) countsOf(name string, now time.Time) queueCounts {
+	if w.counts == nil || now.Sub(w.countsAt) >= LiveEvery || now.Before(w.countsAt) {
+		snap := w.r.Snapshot()
+		agents := snap.Agents()
+		w.counts = map[string]queueCounts{}
+		for _, q := range snap.Queues() {
+			w.counts[q.Name] = queueCounts{agents: agentCounts(snap, q, agents), waiting: len(snap.Waiting(q.Name))}
+		}
+		w.countsAt = now
+	}
+	return w.counts[name]
+}
+
+// estimateBy is estimator e's wait for in, nil when it cannot tell.
+func estimateBy(e string, in waitInputs) *float64 {
+	switch {
+	case in.agents.Available > 0 && in.ahead == 0 && !in.queued:
+		return ptr(0)
+	case in.agents.staffed() == 0:
+		return nil
+	}
+	switch e {
+	case EstimatorPace:
+		if in.answered == 0 || in.window <= 0 {
+			return nil
+		}
+		return ptr(seconds(time.Duration(float64(in.ahead+1) * float64(in.window) / float64(in.answered))))
+	case EstimatorQueueLength:
+		if in.aht <= 0 {
+			return nil
+		}
+		return ptr(seconds(time.Duration(float64(in.ahead+1) * float64(in.aht) / float64(in.agents.staffed()))))
+	case EstimatorLastService:
+		if in.lastWait == nil {
+			return nil
+		}
+		return ptr(seconds(*in.lastWait))
+	case EstimatorHeadOfLine:
+		if in.head == nil {
+			return nil
+		}
+		return ptr(seconds(*in.head))
+	}
+	return nil
+}
+
+// WaitAccuracy is how well a queue's estimated waits matched the actual
+// ones: each estimator's errors, and the one chosen.
+type WaitAccuracy struct {
+	// Estimator is the one whose estimate is shown: the smallest median
+	// absolute error among those with enough samples (20), else pace.
+	Estimator  string              `json:"estimator"`
+	Estimators []EstimatorAccuracy `json:"estimators"`
+}
+
+// EstimatorAccuracy is one estimator's errors over its last samples
+// (up to 500 answered contacts): the median and 90th percentile of the
+// absolute error, and the median signed error (positive: it says more
+// than the customers waited).
+type EstimatorAccuracy struct {
+	Name               string   `json:"name"`
+	Samples            int      `json:"samples"`
+	MedianErrorSeconds *float64 `json:"median_error_seconds"`
+	P90ErrorSeconds    *float64 `json:"p90_error_seconds"`
+	BiasSeconds        *float64 `json:"bias_seconds"`
+}
+
+// accuracy is q's accuracy now.
+func (q *queueWaits) accuracy() WaitAccuracy {
+	if q.acc == nil {
+		a := q.measure()
+		q.acc = &a
+	}
+	return *q.acc
+}
+
+// measure computes accuracy's figures from the errors.
+func (q *queueWaits) measure() WaitAccuracy {
+	a := WaitAccuracy{Estimator: EstimatorPace}
+	best := -1.0
+	for _, e := range estimators {
+		errs := q.errors[e]
+		ea := EstimatorAccuracy{Name: e, Samples: len(errs)}
+		if len(errs) > 0 {
+			abs := make([]float64, len(errs))
+			signed := slices.Clone(errs)
+			for i, v := range errs {
+				abs[i] = max(v, -v)
+			}
+			slices.Sort(abs)
+			slices.Sort(signed)
+			ea.MedianErrorSeconds = ptr(round3(abs[(len(abs)-1)/2]))
+			ea.P90ErrorSeconds = ptr(round3(abs[p90*(len(abs)-1)/100]))
+			ea.BiasSeconds = ptr(round3(signed[(len(signed)-1)/2]))
+			if len(errs) >= minSamples && (best < 0 || *ea.MedianErrorSeconds < best) {
+				best, a.Estimator = *ea.MedianErrorSeconds, e
+			}
+		}
+		a.Estimators = append(a.Estimators, ea)
+	}
+	return a
+}
+
+// Apply sets each view's estimated wait by the queue's chosen estimator
+// and its WaitEstimate (the accuracy).
+func (w *Waits) Apply(views []QueueView) {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.now()
+	for i := range views {
+		v := &views[i]
+		q := w.queue(v.Name)
+		acc := q.accuracy()
+		v.WaitEstimate = &acc
+		in := w.inputs(v.Name, q, v.ahead, now)
+		in.agents = v.Agents
+		v.EstimatedWaitSeconds = estimateBy(acc.Estimator, in)
+	}
+}
+
+// EstimateFor is the wait of a contact waiting in queue v with ahead
+// contacts before it, by the queue's chosen estimator (the chat's queue
+// frame); without a Waits (nil), by pace over the view's window.
+func (w *Waits) EstimateFor(v *QueueView, ahead int) *float64 {
+	if v == nil || ahead < 0 {
+		return nil
+	}
+	if w == nil {
+		window := time.Duration(v.ServiceLevel.WindowSeconds * float64(time.Second))
+		return estimateBy(EstimatorPace, waitInputs{queued: true, ahead: ahead, agents: v.Agents, answered: v.Answered, window: window})
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	q := w.queue(v.Name)
+	in := w.inputs(v.Name, q, ahead, w.now())
+	in.agents, in.queued = v.Agents, true
+	return estimateBy(q.accuracy().Estimator, in)
+}
+
+func round3(f float64) float64 { return seconds(time.Duration(f * float64(time.Second))) }
