@@ -205,7 +205,8 @@ var (
 	descSL          = prometheus.NewDesc(namespace+"_queue_service_level_ratio", "Share of the waits ended in the dashboards' window that were answered within the queue's threshold (answered in time ÷ (answered + abandoned)); absent when none ended.", queueLabels, nil)
 	descSLTarget    = prometheus.NewDesc(namespace+"_queue_service_level_target_ratio", "The queue's service-level target.", queueLabels, nil)
 	descEstimate    = prometheus.NewDesc(namespace+"_queue_estimated_wait_seconds", "Expected wait of a contact arriving now; absent when it cannot be told.", queueLabels, nil)
-	descEstError    = prometheus.NewDesc(namespace+"_queue_wait_estimate_error_seconds", "Absolute error of an estimator's wait estimates against the actual waits of the queue's last answered contacts (up to 500), by quantile (0.5, 0.9); absent before its first sample.", []string{"queue", "estimator", "quantile"}, nil)
+	descEstMedian   = prometheus.NewDesc(namespace+"_queue_wait_estimate_median_error_seconds", "Median absolute error of an estimator's wait estimates against the actual waits of the queue's last answered contacts (up to 500); absent before its first sample.", []string{"queue", "estimator"}, nil)
+	descEstP90      = prometheus.NewDesc(namespace+"_queue_wait_estimate_p90_error_seconds", "90th percentile of the absolute error of an estimator's wait estimates, over the same samples.", []string{"queue", "estimator"}, nil)
 	descEstChosen   = prometheus.NewDesc(namespace+"_queue_wait_estimator", "1 for the estimator whose estimate the queue shows (the smallest median error), 0 for the others.", []string{"queue", "estimator"}, nil)
 	descAgents      = prometheus.NewDesc(namespace+"_agents", "Agents by state, and whether a desktop of theirs is connected.", []string{"state", "connected"}, nil)
 	descBacklog     = prometheus.NewDesc(namespace+"_outbox_backlog", "Outbound messages committed and not yet delivered or given up.", nil, nil)
@@ -213,7 +214,7 @@ var (
 )
 
 func (l live) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descWaiting, descRinging, descOldest, descQueueAgents, descSL, descSLTarget, descEstimate, descEstError, descEstChosen, descAgents, descBacklog, descRecheck} {
+	for _, d := range []*prometheus.Desc{descWaiting, descRinging, descOldest, descQueueAgents, descSL, descSLTarget, descEstimate, descEstMedian, descEstP90, descEstChosen, descAgents, descBacklog, descRecheck} {
 		ch <- d
 	}
 }
@@ -294,8 +295,8 @@ func (l live) Collect(ch chan<- prometheus.Metric) {
 				}
 				gauge(descEstChosen, chosen, v.Name, e.Name)
 				if e.MedianErrorSeconds != nil {
-					gauge(descEstError, *e.MedianErrorSeconds, v.Name, e.Name, "0.5")
-					gauge(descEstError, *e.P90ErrorSeconds, v.Name, e.Name, "0.9")
+					gauge(descEstMedian, *e.MedianErrorSeconds, v.Name, e.Name)
+					gauge(descEstP90, *e.P90ErrorSeconds, v.Name, e.Name)
 				}
 			}
 		}

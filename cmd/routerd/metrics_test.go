@@ -19,8 +19,13 @@ func TestMetricsThroughTheDaemon(t *testing.T) {
 	d, _, admin := startDemo(t)
 	drain(d.desktop(t, "alice"))
 	d.must(t, admin, "PUT", "/api/v1/agents/alice/state", map[string]string{"state": "available"}, nil)
+	var c struct {
+		ID string `json:"id"`
+	}
 	d.must(t, admin, "POST", "/api/v1/contacts", map[string]any{"channel": "chat", "queue": "billing",
-		"customer": map[string]string{"email": "ada@example.com"}, "body": "About my statement"}, nil)
+		"customer": map[string]string{"email": "ada@example.com"}, "body": "About my statement"}, &c)
+	// Answered: the wait estimate's first sample.
+	d.must(t, admin, "POST", "/api/v1/contacts/"+c.ID+"/accept", map[string]string{"agent_id": "alice"}, nil)
 
 	scrape := func(token string) (int, string) {
 		req, _ := http.NewRequest("GET", d.base+"/metrics", nil)
@@ -44,7 +49,11 @@ func TestMetricsThroughTheDaemon(t *testing.T) {
 	}
 	for _, want := range []string{
 		`switchboard_contacts_created_total{channel="chat",queue="billing"} 1`,
-		`switchboard_queue_ringing{queue="billing"} 1`,
+		`switchboard_queue_ringing{queue="billing"} 0`,
+		`switchboard_queue_wait_estimate_median_error_seconds{estimator="pace",queue="billing"} `,
+		`switchboard_queue_wait_estimate_p90_error_seconds{estimator="queue_length",queue="billing"} `,
+		`switchboard_queue_wait_estimator{estimator="pace",queue="billing"} 1`,
+		`switchboard_queue_wait_estimator{estimator="head_of_line",queue="billing"} 0`,
 		`switchboard_agents{connected="true",state="available"} 1`,
 		`switchboard_outbox_backlog 0`,
 		`switchboard_store_commit_seconds_count `,
