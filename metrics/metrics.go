@@ -207,7 +207,7 @@ var (
 	descEstimate    = prometheus.NewDesc(namespace+"_queue_estimated_wait_seconds", "Expected wait of a contact arriving now; absent when it cannot be told.", queueLabels, nil)
 	descEstMedian   = prometheus.NewDesc(namespace+"_queue_wait_estimate_median_error_seconds", "Median absolute error of an estimator's wait estimates against the actual waits of the queue's last answered contacts (up to 500); absent before its first sample.", []string{"queue", "estimator"}, nil)
 	descEstP90      = prometheus.NewDesc(namespace+"_queue_wait_estimate_p90_error_seconds", "90th percentile of the absolute error of an estimator's wait estimates, over the same samples.", []string{"queue", "estimator"}, nil)
-	descEstChosen   = prometheus.NewDesc(namespace+"_queue_wait_estimator", "1 for the estimator whose estimate the queue shows (the smallest median error), 0 for the others.", []string{"queue", "estimator"}, nil)
+	descEstChosen   = prometheus.NewDesc(namespace+"_queue_wait_estimator", "1 for the estimator whose estimate the queue shows (the smallest 90th percentile of the error), 0 for the others.", []string{"queue", "estimator"}, nil)
 	descAgents      = prometheus.NewDesc(namespace+"_agents", "Agents by state, and whether a desktop of theirs is connected.", []string{"state", "connected"}, nil)
 	descBacklog     = prometheus.NewDesc(namespace+"_outbox_backlog", "Outbound messages committed and not yet delivered or given up.", nil, nil)
 	descRecheck     = prometheus.NewDesc(namespace+"_router_recheck_failures_total", "Proposals of the matcher that failed the write's re-check (a matcher bug if it grows).", nil, nil)
