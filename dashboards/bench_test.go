@@ -73,3 +73,123 @@ func BenchmarkBoard(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWindowFigures is the part of a board that grows with the
+// contacts: the window's figures of 50 queues when 100,000 contacts were
+// answered in the last hour (28 a second). "store" reads them from the
+// store at each build (QueueStats, then FiguresOf), as routerd did
+// before; "kept" asks Waits, which keeps them as contacts come and go
+// (seeded from the same store). ns/op per build; the live page builds at
+// most once a second.
+//
+//	go test -run='^$' -bench=WindowFigures ./dashboards/
+func BenchmarkWindowFigures(b *testing.B) {
+	const queues, answered = 50, 100000
+	ctx := context.Background()
+	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(b.TempDir(), "sb.db"), Synchronous: "normal"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	now := t0.Add(time.Hour)
+	var batch router.Batch
+	for i := 0; i < answered; i++ {
+		at := t0.Add(time.Duration(i) * time.Hour / answered)
+		c := router.Contact{ID: fmt.Sprintf("c%07d", i), Channel: router.ChannelChat, Queue: fmt.Sprintf("q%02d", i%queues),
+			State: router.ContactClosed, AgentID: "a", CreatedAt: at, EnqueuedAt: at, QueuedAt: at,
+			AssignedAt: at.Add(time.Duration(i%120) * time.Second), EndedAt: at.Add(5 * time.Minute)}
+		batch.Contacts = append(batch.Contacts, c)
+		if len(batch.Contacts) == 1000 {
+			if err := db.Commit(ctx, &batch); err != nil {
+				b.Fatal(err)
+			}
+			batch.Contacts = batch.Contacts[:0]
+		}
+	}
+	r, err := router.New(db, &router.Options{Clock: router.NewManualClock(now)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	for q := 0; q < queues; q++ {
+		if _, err := r.PutQueue(ctx, router.Queue{Name: fmt.Sprintf("q%02d", q),
+			ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * time.Second)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	snap := r.Snapshot()
+	b.Run("store", func(b *testing.B) {
+		for b.Loop() {
+			stats, err := db.QueueStats(ctx, snap.At.Add(-time.Hour))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, q := range snap.Queues() {
+				FiguresOf(stats[q.Name], q.ServiceLevel, time.Hour)
+			}
+		}
+	})
+	b.Run("kept", func(b *testing.B) {
+		w := NewWaits(r, time.Hour)
+		w.now = func() time.Time { return now }
+		if err := w.Seed(ctx, db); err != nil {
+			b.Fatal(err)
+		}
+		if f := w.Figures(snap)["q00"]; f.Answered != answered/queues {
+			b.Fatalf("seeded %d answers of q00, want %d", f.Answered, answered/queues)
+		}
+		for b.Loop() {
+			w.Figures(snap)
+		}
+	})
+}
+
+// BenchmarkWaitsNotify is what Waits costs per contact on the router's
+// event stream: queued, then offered, accepted, and closed, each its own
+// notification, in one of 50 queues with an hour's 100,000 answers kept.
+func BenchmarkWaitsNotify(b *testing.B) {
+	const queues = 50
+	ctx := context.Background()
+	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(b.TempDir(), "sb.db"), Synchronous: "normal"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	clk := router.NewManualClock(t0)
+	r, err := router.New(db, &router.Options{Clock: clk})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	for q := 0; q < queues; q++ {
+		if _, err := r.PutQueue(ctx, router.Queue{Name: fmt.Sprintf("q%02d", q)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	w := NewWaits(r, time.Hour)
+	at := t0
+	w.now = func() time.Time { return at }
+	i := 0
+	for b.Loop() {
+		at = at.Add(36 * time.Millisecond) // 100,000 an hour
+		c := router.Contact{ID: fmt.Sprintf("c%09d", i), Queue: fmt.Sprintf("q%02d", i%queues), QueuedAt: at}
+		i++
+		c.State = router.ContactQueued
+		w.Notify([]router.Notification{{Kind: router.NoteContact, Contact: &c}})
+		o := c
+		o.State = router.ContactOffered
+		w.Notify([]router.Notification{{Kind: router.NoteOffer, Contact: &o}})
+		a := o
+		a.State, a.AssignedAt = router.ContactAssigned, at
+		w.Notify([]router.Notification{{Kind: router.NoteAssigned, Contact: &a}})
+		e := a
+		e.State, e.EndedAt = router.ContactClosed, at.Add(time.Minute)
+		w.Notify([]router.Notification{{Kind: router.NoteContactEnded, Contact: &e}})
+	}
+}

@@ -127,7 +127,17 @@ type Load struct {
 // NewBoard builds the board of snap with the window's statistics, as
 // Queues does for the queues. It reads only its arguments.
 func NewBoard(snap *router.Snapshot, stats map[string]store.QueueStats, window time.Duration) Board {
-	b := Board{At: snap.At, Queues: Queues(snap, stats, window), Agents: []AgentView{}}
+	return newBoard(snap, Queues(snap, stats, window))
+}
+
+// NewBoardOf is NewBoard with the window's figures of each queue
+// (Waits.Figures).
+func NewBoardOf(snap *router.Snapshot, figures map[string]WindowFigures, window time.Duration) Board {
+	return newBoard(snap, QueuesOf(snap, figures, window))
+}
+
+func newBoard(snap *router.Snapshot, views []QueueView) Board {
+	b := Board{At: snap.At, Queues: views, Agents: []AgentView{}}
 	if b.Queues == nil {
 		b.Queues = []QueueView{}
 	}

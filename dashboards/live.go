@@ -302,11 +302,18 @@ func (l *Live) build() (f []byte, waiting bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	snap := l.o.Router.Snapshot()
-	stats, err := l.o.Store.QueueStats(ctx, snap.At.Add(-l.o.Window))
-	if err != nil {
-		return nil, false, err
+	var b Board
+	if l.o.Waits != nil {
+		// The window's figures kept as they happen: the board's cost
+		// does not grow with the window's contacts.
+		b = NewBoardOf(snap, l.o.Waits.Figures(snap), l.o.Waits.Window())
+	} else {
+		stats, err := l.o.Store.QueueStats(ctx, snap.At.Add(-l.o.Window))
+		if err != nil {
+			return nil, false, err
+		}
+		b = NewBoard(snap, stats, l.o.Window)
 	}
-	b := NewBoard(snap, stats, l.o.Window)
 	l.o.Waits.Apply(b.Queues)
 	l.mu.Lock()
 	b.Staffing, b.Trends = l.advice, l.trends

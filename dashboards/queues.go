@@ -129,11 +129,16 @@ func (s Source) Views(ctx context.Context) ([]QueueView, error) {
 		window = DefaultWindow
 	}
 	snap := s.Router.Snapshot()
-	stats, err := s.Store.QueueStats(ctx, snap.At.Add(-window))
-	if err != nil {
-		return nil, fmt.Errorf("dashboards: queues: %w", err)
+	var views []QueueView
+	if s.Waits != nil {
+		views = QueuesOf(snap, s.Waits.Figures(snap), s.Waits.Window())
+	} else {
+		stats, err := s.Store.QueueStats(ctx, snap.At.Add(-window))
+		if err != nil {
+			return nil, fmt.Errorf("dashboards: queues: %w", err)
+		}
+		views = Queues(snap, stats, window)
 	}
-	views := Queues(snap, stats, window)
 	s.Waits.Apply(views)
 	return views, nil
 }
@@ -144,6 +149,16 @@ func (s Source) Views(ctx context.Context) ([]QueueView, error) {
 // Queues reads only its arguments, and asks snap for the router's rules
 // (who is eligible, free, working; what rank a new contact gets).
 func Queues(snap *router.Snapshot, stats map[string]store.QueueStats, window time.Duration) []QueueView {
+	figures := map[string]WindowFigures{}
+	for _, q := range snap.Queues() {
+		figures[q.Name] = FiguresOf(stats[q.Name], q.ServiceLevel, window)
+	}
+	return QueuesOf(snap, figures, window)
+}
+
+// QueuesOf is Queues with the window's figures of each queue (absent:
+// none).
+func QueuesOf(snap *router.Snapshot, figures map[string]WindowFigures, window time.Duration) []QueueView {
 	queues := snap.Queues()
 	sort.Slice(queues, func(i, j int) bool { return queues[i].Name < queues[j].Name })
 	if len(queues) == 0 {
@@ -153,20 +168,18 @@ func Queues(snap *router.Snapshot, stats map[string]store.QueueStats, window tim
 	contacts := snap.Contacts()
 	views := make([]QueueView, 0, len(queues))
 	for _, q := range queues {
-		views = append(views, queueView(snap, q, agents, contacts, stats[q.Name], window))
+		views = append(views, queueView(snap, q, agents, contacts, figures[q.Name], window))
 	}
 	return views
 }
 
 // queueView builds one queue's view at now.
 func queueView(snap *router.Snapshot, q router.Queue, agents []router.Agent, contacts []router.Contact,
-	st store.QueueStats, window time.Duration) QueueView {
+	f WindowFigures, window time.Duration) QueueView {
 	now := snap.At
 	v := QueueView{
 		Name:       q.Name,
 		Definition: q,
-		Answered:   st.Answered,
-		Abandoned:  st.Abandoned,
 		ServiceLevel: ServiceLevel{
 			Target:        q.ServiceLevel.Target,
 			WithinSeconds: seconds(q.ServiceLevel.Within.D()),
@@ -206,22 +219,84 @@ func queueView(snap *router.Snapshot, q router.Queue, agents []router.Agent, con
 
 	v.Agents = agentCounts(snap, q, agents)
 
-	achieved, short, ok := ServiceLevelOf(st.Waits, st.AbandonWaits, q.ServiceLevel)
-	v.ShortAbandoned = short
-	if ok {
+	v.Answered, v.Abandoned, v.ShortAbandoned = f.Answered, f.Abandoned, f.ShortAbandoned
+	if achieved, ok := f.serviceLevel(); ok {
 		v.ServiceLevel.Achieved = ptr(achieved)
 	}
-	if n := len(st.Waits); n > 0 {
-		var sum time.Duration
-		for _, w := range st.Waits {
-			sum += w
-		}
-		v.ASASeconds = ptr(seconds(sum / time.Duration(n)))
-		v.WaitP90Seconds = ptr(seconds(st.Waits[p90*(n-1)/100]))
+	if f.Answered > 0 {
+		v.ASASeconds = ptr(seconds(f.WaitSum / time.Duration(f.Answered)))
+		v.WaitP90Seconds = ptr(seconds(f.WaitP90))
 	}
 	v.ahead = ahead
-	v.EstimatedWaitSeconds = estimateBy(EstimatorPace, waitInputs{ahead: ahead, agents: v.Agents, answered: st.Answered, window: window})
+	v.EstimatedWaitSeconds = estimateBy(EstimatorPace, waitInputs{ahead: ahead, agents: v.Agents, answered: f.Answered, window: window})
 	return v
+}
+
+// WindowFigures are what a queue's view needs of its outcomes in the
+// window: computed from the store's QueueStats (FiguresOf), or kept as
+// they happen (Waits.Figures). Either way by the rules below, one
+// definition.
+type WindowFigures struct {
+	// Answered counts the contacts answered; AnsweredInTime those of
+	// them within the service level's threshold (answeredInTime).
+	Answered, AnsweredInTime int
+	// Abandoned counts the contacts abandoned; ShortAbandoned those of
+	// them within the short-abandon threshold (shortAbandon).
+	Abandoned, ShortAbandoned int
+	// WaitSum is the sum of the answered contacts' waits; WaitP90 their
+	// 90th percentile (nearest rank, rounding down), truncated to
+	// waitBucket and at most the window.
+	WaitSum, WaitP90 time.Duration
+}
+
+// waitBucket is the resolution of the 90th percentile of waits.
+const waitBucket = 100 * time.Millisecond
+
+// answeredInTime says whether a wait counts as answered in time.
+func answeredInTime(wait time.Duration, sl router.ServiceLevel) bool { return wait <= sl.Within.D() }
+
+// shortAbandon says whether an abandon after wait is a short one, which
+// no service level counts.
+func shortAbandon(wait time.Duration, sl router.ServiceLevel) bool {
+	return sl.ShortAbandon > 0 && wait <= sl.ShortAbandon.D()
+}
+
+// serviceLevel is the answered in time ÷ (the answered + the abandoned
+// after the short-abandon threshold); ok is false when nothing counts.
+func (f WindowFigures) serviceLevel() (achieved float64, ok bool) {
+	n := f.Answered + f.Abandoned - f.ShortAbandoned
+	if n == 0 {
+		return 0, false
+	}
+	return float64(f.AnsweredInTime) / float64(n), true
+}
+
+// FiguresOf computes a queue's figures from the store's statistics of
+// the window (st.Waits sorted ascending, as QueueStats returns them).
+func FiguresOf(st store.QueueStats, sl router.ServiceLevel, window time.Duration) WindowFigures {
+	f := figuresOf(st.Waits, st.AbandonWaits, sl)
+	if n := len(st.Waits); n > 0 {
+		f.WaitP90 = min(st.Waits[p90*(n-1)/100], window).Truncate(waitBucket)
+	}
+	return f
+}
+
+// figuresOf counts answered waits and abandoned waits (any order) by
+// the service level's rules; WaitP90 is left to the caller.
+func figuresOf(waits, abandoned []time.Duration, sl router.ServiceLevel) WindowFigures {
+	f := WindowFigures{Answered: len(waits), Abandoned: len(abandoned)}
+	for _, w := range waits {
+		f.WaitSum += w
+		if answeredInTime(w, sl) {
+			f.AnsweredInTime++
+		}
+	}
+	for _, w := range abandoned {
+		if shortAbandon(w, sl) {
+			f.ShortAbandoned++
+		}
+	}
+	return f
 }
 
 // agentCounts splits the agents eligible for q by state.
@@ -258,22 +333,9 @@ func agentCounts(snap *router.Snapshot, q router.Queue, agents []router.Agent) A
 // counts the abandons within sl.ShortAbandon; ok is false when nothing
 // counts (no answer, no abandon past the threshold).
 func ServiceLevelOf(waits, abandoned []time.Duration, sl router.ServiceLevel) (achieved float64, short int, ok bool) {
-	within := 0
-	for _, w := range waits {
-		if w <= sl.Within.D() {
-			within++
-		}
-	}
-	for _, w := range abandoned {
-		if sl.ShortAbandon > 0 && w <= sl.ShortAbandon.D() {
-			short++
-		}
-	}
-	n := len(waits) + len(abandoned) - short
-	if n == 0 {
-		return 0, short, false
-	}
-	return float64(within) / float64(n), short, true
+	f := figuresOf(waits, abandoned, sl)
+	achieved, ok = f.serviceLevel()
+	return achieved, f.ShortAbandoned, ok
 }
 
 // seconds is d in seconds, rounded to the millisecond.

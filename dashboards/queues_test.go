@@ -32,6 +32,8 @@ type fixture struct {
 	r   *router.Router
 	clk *router.ManualClock
 	db  *store.DB
+	// waits follows the router (its Notifier), as routerd's does.
+	waits *Waits
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -47,15 +49,18 @@ func newFixture(t *testing.T) *fixture {
 		}
 	})
 	clk := router.NewManualClock(t0)
-	r, err := router.New(db, &router.Options{Clock: clk, Capacity: channels})
+	w := NewWaits(nil, time.Hour)
+	w.now = clk.Now
+	r, err := router.New(db, &router.Options{Clock: clk, Capacity: channels, Notifier: w})
 	if err != nil {
 		t.Fatalf("router.New: %v", err)
 	}
+	w.r = r
 	if err := r.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(r.Close) // runs before db.Close
-	return &fixture{t: t, ctx: ctx, r: r, clk: clk, db: db}
+	return &fixture{t: t, ctx: ctx, r: r, clk: clk, db: db, waits: w}
 }
 
 func (f *fixture) queue(q router.Queue) {

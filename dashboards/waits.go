@@ -75,12 +75,24 @@ type queueWaits struct {
 	// predicted when they entered the queue; order is their arrival.
 	pending map[string]*pendingWait
 	order   []string
-	// answers are the answers of the window, oldest first; handles the
+	// answers are the answers of the window (the wait of each), oldest
+	// first; abandons the abandons (the wait before each); handles the
 	// handle times of the contacts closed in it.
-	answers []timed
-	handles []timed
-	// handleSum is the sum of handles' durations.
-	handleSum time.Duration
+	answers  []timed
+	abandons []timed
+	handles  []timed
+	// counted are the contacts whose answer is among answers, with its
+	// time (a contact answered again, after a transfer, has another);
+	// abandoned those among abandons.
+	counted   map[string]time.Time
+	abandoned map[string]bool
+	// The window's figures, kept as answers and abandons come and go:
+	// the sums, the counts against sl's thresholds, and the answered
+	// waits by waitBucket (for their 90th percentile).
+	handleSum, waitSum time.Duration
+	inTime, short      int
+	sl                 router.ServiceLevel
+	hist               fenwick
 	// errors are each estimator's last errors (estimate − actual), in
 	// seconds, oldest first.
 	errors map[string][]float64
@@ -96,6 +108,7 @@ type pendingWait struct {
 type timed struct {
 	at time.Time
 	d  time.Duration
+	id string
 }
 
 // queueCounts are a queue's agents and waiting contacts at a time.
@@ -130,16 +143,20 @@ func (w *Waits) Seed(ctx context.Context, st WaitsStore) error {
 	slices.SortFunc(cts, func(a, b store.ContactTimes) int { return a.AssignedAt.Compare(b.AssignedAt) })
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	since := now.Add(-w.window)
 	for _, c := range cts {
-		if c.AssignedAt.IsZero() || c.AssignedAt.Before(now.Add(-w.window)) {
+		if c.AssignedAt.IsZero() || c.AssignedAt.Before(since) {
 			continue
 		}
 		q := w.queue(c.Queue)
-		if !c.QueuedAt.IsZero() && !c.AssignedAt.Before(c.QueuedAt) {
-			q.answers = append(q.answers, timed{c.AssignedAt, c.AssignedAt.Sub(c.QueuedAt)})
-		}
+		q.answer(c.ID, c.QueuedAt, c.AssignedAt, since)
 		if !c.EndedAt.IsZero() && c.EndedAt.After(c.AssignedAt) {
-			q.addHandle(timed{c.EndedAt, c.EndedAt.Sub(c.AssignedAt)})
+			q.addHandle(timed{c.EndedAt, c.EndedAt.Sub(c.AssignedAt), c.ID})
+		}
+	}
+	for _, c := range cts {
+		if c.State == router.ContactAbandoned {
+			w.queue(c.Queue).abandon(c.ID, c.QueuedAt, c.EndedAt, since)
 		}
 	}
 	for _, q := range w.queues {
@@ -151,7 +168,9 @@ func (w *Waits) Seed(ctx context.Context, st WaitsStore) error {
 func (w *Waits) queue(name string) *queueWaits {
 	q := w.queues[name]
 	if q == nil {
-		q = &queueWaits{pending: map[string]*pendingWait{}, errors: map[string][]float64{}}
+		q = &queueWaits{pending: map[string]*pendingWait{}, errors: map[string][]float64{},
+			counted: map[string]time.Time{}, abandoned: map[string]bool{},
+			hist: make(fenwick, int(w.window/waitBucket)+2)}
 		w.queues[name] = q
 	}
 	return q
@@ -250,16 +269,155 @@ func (w *Waits) observe(c *router.Contact, ended bool) {
 				q.errors[e] = errs
 			}
 			q.acc = nil
-			q.answers = append(q.answers, timed{c.AssignedAt, actual})
 		}
 		delete(q.pending, c.ID)
+		q.answer(c.ID, c.QueuedAt, c.AssignedAt, now.Add(-w.window))
 		if ended && c.State == router.ContactClosed && !c.AssignedAt.IsZero() && c.EndedAt.After(c.AssignedAt) {
-			q.addHandle(timed{c.EndedAt, c.EndedAt.Sub(c.AssignedAt)})
+			q.addHandle(timed{c.EndedAt, c.EndedAt.Sub(c.AssignedAt), c.ID})
 		}
-	default: // abandoned: no actual wait
+	case router.ContactAbandoned: // no actual wait to compare with
+		delete(q.pending, c.ID)
+		q.abandon(c.ID, c.QueuedAt, c.EndedAt, now.Add(-w.window))
+	default:
 		delete(q.pending, c.ID)
 	}
 	q.trim(now.Add(-w.window))
+}
+
+// answer counts the answer of contact id, which waited from queuedAt
+// until assignedAt, once, if it is in the window (from since): the
+// window's answers are every contact assigned in it, each time it is
+// (a contact transferred and answered again counts again).
+func (q *queueWaits) answer(id string, queuedAt, assignedAt, since time.Time) {
+	if assignedAt.IsZero() || assignedAt.Before(since) {
+		return
+	}
+	if at, ok := q.counted[id]; ok && at.Equal(assignedAt) {
+		return
+	}
+	q.counted[id] = assignedAt
+	t := timed{assignedAt, waitBetween(queuedAt, assignedAt), id}
+	q.answers = insertTimed(q.answers, t)
+	q.waitSum += t.d
+	if answeredInTime(t.d, q.sl) {
+		q.inTime++
+	}
+	q.hist.add(q.bucket(t.d), 1)
+}
+
+// abandon counts the abandon of contact id, which waited from queuedAt
+// until endedAt, once, if it is in the window.
+func (q *queueWaits) abandon(id string, queuedAt, endedAt, since time.Time) {
+	if endedAt.IsZero() || endedAt.Before(since) || q.abandoned[id] {
+		return
+	}
+	q.abandoned[id] = true
+	t := timed{endedAt, waitBetween(queuedAt, endedAt), id}
+	q.abandons = insertTimed(q.abandons, t)
+	if shortAbandon(t.d, q.sl) {
+		q.short++
+	}
+}
+
+// waitBetween is the wait from queuedAt (zero: none known) to end, as
+// the store's QueueStats counts it.
+func waitBetween(queuedAt, end time.Time) time.Duration {
+	if queuedAt.IsZero() || end.Before(queuedAt) {
+		return 0
+	}
+	return end.Sub(queuedAt)
+}
+
+// insertTimed adds t to ts, kept in the order of their times (nearly
+// always at the end).
+func insertTimed(ts []timed, t timed) []timed {
+	i := len(ts)
+	for i > 0 && ts[i-1].at.After(t.at) {
+		i--
+	}
+	return slices.Insert(ts, i, t)
+}
+
+// bucket is the histogram's bucket of a wait.
+func (q *queueWaits) bucket(d time.Duration) int {
+	return min(int(d/waitBucket), len(q.hist)-2)
+}
+
+// setServiceLevel counts the window's answers and abandons against sl's
+// thresholds, again if they changed.
+func (q *queueWaits) setServiceLevel(sl router.ServiceLevel) {
+	if sl == q.sl {
+		return
+	}
+	q.sl, q.inTime, q.short = sl, 0, 0
+	for _, a := range q.answers {
+		if answeredInTime(a.d, sl) {
+			q.inTime++
+		}
+	}
+	for _, a := range q.abandons {
+		if shortAbandon(a.d, sl) {
+			q.short++
+		}
+	}
+}
+
+// figures are q's window figures (after trim).
+func (q *queueWaits) figures() WindowFigures {
+	f := WindowFigures{Answered: len(q.answers), AnsweredInTime: q.inTime,
+		Abandoned: len(q.abandons), ShortAbandoned: q.short, WaitSum: q.waitSum}
+	if n := len(q.answers); n > 0 {
+		f.WaitP90 = time.Duration(q.hist.kth(p90*(n-1)/100)) * waitBucket
+	}
+	return f
+}
+
+// Figures are every queue's figures over the window ending at snap.At,
+// kept as contacts were answered and abandoned: what Queues computes
+// from the store, at a cost that does not grow with the window's
+// contacts (QueuesOf, NewBoardOf).
+func (w *Waits) Figures(snap *router.Snapshot) map[string]WindowFigures {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string]WindowFigures{}
+	since := snap.At.Add(-w.window)
+	for _, qu := range snap.Queues() {
+		q := w.queue(qu.Name)
+		q.trim(since)
+		q.setServiceLevel(qu.ServiceLevel)
+		out[qu.Name] = q.figures()
+	}
+	return out
+}
+
+// Window is the window Waits keeps.
+func (w *Waits) Window() time.Duration { return w.window }
+
+// fenwick counts items by bucket (a Fenwick tree, 1-based inside): add
+// and kth in O(log buckets). Written here: the standard library has no
+// order-statistic structure, and this one is twenty lines.
+type fenwick []int32
+
+func (f fenwick) add(bucket int, d int32) {
+	for i := bucket + 1; i < len(f); i += i & -i {
+		f[i] += d
+	}
+}
+
+// kth is the bucket of the k-th smallest item (0-based); there must be
+// more than k items.
+func (f fenwick) kth(k int) int {
+	pos, rem := 0, int32(k+1)
+	step := 1
+	for step*2 < len(f) {
+		step *= 2
+	}
+	for ; step > 0; step /= 2 {
+		if next := pos + step; next < len(f) && f[next] < rem {
+			pos, rem = next, rem-f[next]
+		}
+	}
+	return pos // 1-based index pos+1 holds it: bucket pos
 }
 
 // addHandle adds a handle time; handles stay in the order of their end
@@ -274,9 +432,27 @@ func (q *queueWaits) addHandle(h timed) {
 func (q *queueWaits) trim(since time.Time) {
 	i := 0
 	for i < len(q.answers) && q.answers[i].at.Before(since) {
+		a := q.answers[i]
+		q.waitSum -= a.d
+		if answeredInTime(a.d, q.sl) {
+			q.inTime--
+		}
+		q.hist.add(q.bucket(a.d), -1)
+		if at, ok := q.counted[a.id]; ok && at.Equal(a.at) {
+			delete(q.counted, a.id)
+		}
 		i++
 	}
 	q.answers = q.answers[i:]
+	i = 0
+	for i < len(q.abandons) && q.abandons[i].at.Before(since) {
+		if shortAbandon(q.abandons[i].d, q.sl) {
+			q.short--
+		}
+		delete(q.abandoned, q.abandons[i].id)
+		i++
+	}
+	q.abandons = q.abandons[i:]
 	i = 0
 	for i < len(q.handles) && q.handles[i].at.Before(since) {
 		q.handleSum -= q.handles[i].d

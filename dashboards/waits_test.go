@@ -125,3 +125,47 @@ func TestWaitsMeasured(t *testing.T) {
 		t.Errorf("a waiting contact's estimate: %s, want 30", got)
 	}
 }
+
+// TestFiguresAgree: the window's figures kept as contacts are answered
+// and abandoned (Waits.Figures), and those of a Waits seeded from the
+// store after the fact, are what the store's statistics give
+// (FiguresOf): one definition, whichever way it is computed. Also after
+// the service level's thresholds change, and as the window moves past
+// the first answers.
+func TestFiguresAgree(t *testing.T) {
+	f := sourceFixture(t)
+	check := func(when string) {
+		t.Helper()
+		snap := f.r.Snapshot()
+		stats, err := f.db.QueueStats(f.ctx, snap.At.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeded := NewWaits(f.r, time.Hour)
+		seeded.now = f.clk.Now
+		if err := seeded.Seed(f.ctx, f.db); err != nil {
+			t.Fatal(err)
+		}
+		live, fromSeed := f.waits.Figures(snap), seeded.Figures(snap)
+		for _, q := range snap.Queues() {
+			want := FiguresOf(stats[q.Name], q.ServiceLevel, time.Hour)
+			if live[q.Name] != want {
+				t.Errorf("%s, %s: kept live %+v, from the store %+v", when, q.Name, live[q.Name], want)
+			}
+			if fromSeed[q.Name] != want {
+				t.Errorf("%s, %s: seeded %+v, from the store %+v", when, q.Name, fromSeed[q.Name], want)
+			}
+		}
+		if want := FiguresOf(stats["sales"], router.ServiceLevel{}, time.Hour); want.Answered == 0 && when == "at first" {
+			t.Errorf("the fixture answered nothing: the test would prove nothing")
+		}
+	}
+	check("at first")
+	// Thresholds that count differently: 5 s to answer, abandons within
+	// 40 s are short.
+	f.queue(router.Queue{Name: "sales", ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(5 * sec), ShortAbandon: router.Duration(40 * sec)}})
+	check("new thresholds")
+	// The window moves past c1's answer (t0+10s) but not c3's.
+	f.advance(time.Hour - 20*sec)
+	check("an hour later")
+}

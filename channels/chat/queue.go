@@ -50,6 +50,12 @@ func (c *Channel) queueLoop() {
 		case <-tick.C:
 		}
 		snap := c.o.Router.Snapshot()
+		if c.o.Waits != nil {
+			// The figures kept as they happen: nothing to read.
+			c.pushStandings(snap, nil)
+			topics = c.pushTopics(snap, topics)
+			continue
+		}
 		if c.statsStale.Swap(false) || stats == nil || snap.At.Sub(statsAt) >= statsTTL || snap.At.Before(statsAt) {
 			ctx, cancel := c.ctx()
 			s, err := c.o.Store.QueueStats(ctx, snap.At.Add(-c.o.StatsWindow))
@@ -121,7 +127,12 @@ func (c *Channel) pushStandings(snap *router.Snapshot, stats map[string]store.Qu
 		} else {
 			if views == nil {
 				views = map[string]*dashboards.QueueView{}
-				all := dashboards.Queues(snap, stats, c.o.StatsWindow)
+				var all []dashboards.QueueView
+				if c.o.Waits != nil {
+					all = dashboards.QueuesOf(snap, c.o.Waits.Figures(snap), c.o.Waits.Window())
+				} else {
+					all = dashboards.Queues(snap, stats, c.o.StatsWindow)
+				}
 				for i := range all {
 					views[all[i].Name] = &all[i]
 				}
