@@ -13,7 +13,7 @@ import (
 // to the customer under their display name, an outbound message of
 // kind supervisor queued for the chat's delivery; the contact stays
 // with its agent, and the timeline names who took it over and who
-// wrote.
+// wrote. A supervisor's whisper carries the display name too.
 func TestTakeOver(t *testing.T) {
 	e, _ := loginEnv(t, envOptions{supervisorNames: map[string]string{"sam": "Sam Lee"}, outbound: []router.Channel{router.ChannelChat}})
 	sam := e.mustLogin("sam", samPassword)
@@ -49,6 +49,10 @@ func TestTakeOver(t *testing.T) {
 	// A resend with the same client id is the same message.
 	if again := decodeAs[messageView](t, e.do("POST", write, sam.Token, `{"body":"Hello Ada, I am Sam, the team lead.","client_id":"s1"}`)); again.Seq != m.Seq {
 		t.Errorf("a resend: seq %d, want %d", again.Seq, m.Seq)
+	}
+	w := decodeAs[messageView](t, e.do("POST", "/api/v1/contacts/"+c.ID+"/messages", sam.Token, `{"direction":"note","body":"psst"}`))
+	if w.Direction != router.DirectionNote || w.AuthorName != "Sam Lee" || w.Delivery != nil {
+		t.Errorf("sam's whisper: %+v, want a note by Sam Lee", w.Message)
 	}
 
 	// A supervisor token has no display name: it writes under none.

@@ -376,7 +376,7 @@ func TestMonitorAndWhisper(t *testing.T) {
 	sup.do("whisper", chromedp.SendKeys(chromedp.ID("whisper"), "Offer the refund"),
 		chromedp.Click(chromedp.CSS(`#whisper-form button[type=submit]`)))
 	whisper := fmt.Sprintf(`[...%s.querySelectorAll(".message.note")].find(m => m.querySelector(".body").textContent === "Offer the refund")`, panel(c.ID))
-	agent.waitFor("the whisper on the desktop", whisper+`?.querySelector(".who").textContent === "Whisper from sam (supervisor)"`)
+	agent.waitFor("the whisper on the desktop", whisper+`?.querySelector(".who").textContent === "Whisper from Sam Lee (supervisor)"`)
 
 	// The agent's internal note.
 	agent.do("tick internal note", chromedp.Click(chromedp.ID("note-"+safeID(c.ID))))
