@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -295,7 +296,8 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request, id string, req 
 		}
 		msg.Author = p.AgentID
 	case roleBit(p.Role)&staff != 0:
-		msg.Author, msg.AuthorName, msg.AuthorKind = p.Name, p.Name, router.AuthorSupervisor
+		sup := s.supervisorOf(r)
+		msg.Author, msg.AuthorName, msg.AuthorKind = sup.ID, cmp.Or(sup.Name, sup.ID), router.AuthorSupervisor
 	default:
 		return errorf(http.StatusForbidden, codeForbidden, "%s may not write notes: an agent on its own contacts, or a supervisor, may", p.describe())
 	}

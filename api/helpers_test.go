@@ -92,6 +92,12 @@ type envOptions struct {
 	files *attachments.Store
 	// readyDetails is Options.ReadyDetails.
 	readyDetails func() map[string]any
+	// supervisorNames is Options.SupervisorNames.
+	supervisorNames map[string]string
+	// checkReply is Options.CheckReply.
+	checkReply func(ctx context.Context, c router.Contact) error
+	// outbound is the router's Options.Outbound.
+	outbound []router.Channel
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{}) }
@@ -105,7 +111,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	clock := router.NewManualClock(epoch)
-	rt, err := router.New(db, &router.Options{Clock: clock, CustomerMessages: o.customerMessages, Calendars: o.calendars})
+	rt, err := router.New(db, &router.Options{Clock: clock, CustomerMessages: o.customerMessages, Calendars: o.calendars, Outbound: o.outbound})
 	if err != nil {
 		t.Fatalf("router.New: %v", err)
 	}
@@ -146,6 +152,8 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		ClientAddr:                o.clientAddr,
 		SecureCookie:              o.secureCookie,
 		ReadyDetails:              o.readyDetails,
+		SupervisorNames:           o.supervisorNames,
+		CheckReply:                o.checkReply,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

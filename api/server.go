@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -106,6 +107,13 @@ type Options struct {
 	// MaxMessageAttachmentBytes bounds the files of one message; 0 means
 	// DefaultMaxMessageAttachmentBytes.
 	MaxMessageAttachmentBytes int64
+	// SupervisorNames are the display names of the supervisors' logins,
+	// by login id (the configuration's supervisors). A supervisor's
+	// whispers and messages to the customer carry theirs as the
+	// author's name; a principal without one (an API token, a login
+	// added over the API) whispers under its name and writes to the
+	// customer under none, which the channels show as "Supervisor".
+	SupervisorNames map[string]string
 	// ReadyDetails, when set, adds the state of components that may
 	// fail on their own (each email mailbox) to /readyz under
 	// "details". They never make the daemon unready: one failing mailbox
@@ -143,6 +151,8 @@ type Server struct {
 	maxMessageFiles int64
 	// readyDetails is Options.ReadyDetails; may be nil.
 	readyDetails func() map[string]any
+	// supervisorNames is Options.SupervisorNames; may be nil.
+	supervisorNames map[string]string
 
 	// dummyMu guards dummy, the hash that logins with an unknown id are
 	// compared against (dummyHash); nil until made.
@@ -203,6 +213,7 @@ func New(o Options) (*Server, error) {
 		files:           o.Attachments,
 		maxMessageFiles: o.MaxMessageAttachmentBytes,
 		readyDetails:    o.ReadyDetails,
+		supervisorNames: maps.Clone(o.SupervisorNames),
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
@@ -265,6 +276,9 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/contacts/{id}/tags", staff|roleAgent, s.tagContact)
 	s.handle("POST /api/v1/contacts/{id}/abandon", everyone, s.abandon)
 	s.handle("POST /api/v1/contacts/{id}/messages", anyone, s.addMessage)
+	// Supervisors take a contact over and write to its customer.
+	s.handle("POST /api/v1/contacts/{id}/takeover", staff, s.takeOver)
+	s.handle("POST /api/v1/contacts/{id}/takeover/messages", staff, s.supervisorMessage)
 	// Files: uploaded by anyone who may write a message, read by whoever
 	// may read a contact whose messages carry them.
 	s.handle("POST /api/v1/attachments", anyone, s.uploadAttachment)

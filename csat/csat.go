@@ -118,7 +118,9 @@ func (p Policy) Ask(c router.Contact, msgs []router.Message, events []router.Eve
 			lastIn = i
 			said = append(said, m.Body)
 		case "out":
-			if m.AuthorKind == router.AuthorAgent || m.AuthorKind == "" {
+			// A person's answer: the agent's, or a supervisor's who
+			// took the contact over; not an automatic one.
+			if m.AuthorKind == router.AuthorAgent || m.AuthorKind == router.AuthorSupervisor || m.AuthorKind == "" {
 				lastOut = i
 			}
 		}

@@ -23,6 +23,8 @@ func TestAsk(t *testing.T) {
 	in := func(body string) router.Message { return router.Message{Direction: "in", Body: body} }
 	out := router.Message{Direction: "out", Author: "alice", AuthorKind: router.AuthorAgent, Body: "done"}
 	note := router.Message{Direction: router.DirectionNote, Author: "alice", Body: "note"}
+	sam := router.Message{Direction: "out", Author: "sam", AuthorKind: router.AuthorSupervisor, Body: "refunded"}
+	auto := router.Message{Direction: "out", AuthorKind: router.AuthorSystem, Body: "we got your message"}
 	for _, tt := range []struct {
 		name string
 		c    router.Contact
@@ -38,6 +40,8 @@ func TestAsk(t *testing.T) {
 		{"still assigned", contact("billing", router.ContactAssigned), []router.Message{in("hi"), out}, false},
 		{"no agent reply (a note is none)", contact("billing", router.ContactClosed), []router.Message{in("hi"), note}, false},
 		{"complaint answered", contact("billing", router.ContactClosed), []router.Message{in("I was charged twice"), out}, true},
+		{"complaint answered by a supervisor who took it over", contact("billing", router.ContactClosed), []router.Message{in("hi"), out, in("I was charged twice"), sam}, true},
+		{"an automatic reply is no answer", contact("billing", router.ContactClosed), []router.Message{in("hi"), auto}, false},
 		{"complaint unanswered", contact("billing", router.ContactClosed), []router.Message{in("hi"), out, in("I was CHARGED TWICE")}, false},
 		{"complaint queue, customer last", contact("complaints", router.ContactClosed), []router.Message{in("hi"), out, in("well")}, false},
 		{"complaint disposition, customer last", contact("billing", router.ContactClosed, func(c *router.Contact) { c.Disposition = "complaint" }), []router.Message{in("hi"), out, in("well")}, false},

@@ -806,6 +806,78 @@ func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAg
 	}))
 }
 
+// TakeOver records that supervisor s (ID a login id or an API token's
+// name; Name the display name, if any) takes a live contact over: from
+// then on s writes to the customer too (AddMessage, direction "out",
+// AuthorKind AuthorSupervisor, Author s.ID). Nothing else changes: the
+// contact stays with its agent, who keeps it, its capacity and its
+// replies, or waits in its queue; transfers keep the take-over. The
+// timeline records EventTakenOver by who asked (WithActor, else s), and
+// the contact's agent is told (NoteContact, reason ReasonTakenOver).
+//
+// Only a conversation still open is taken over: a queued, offered or
+// assigned contact (ErrConflict in wrap-up, ErrNoContact once it
+// ended). Taking over again a contact s took over changes nothing.
+func (r *Router) TakeOver(ctx context.Context, contactID string, s TakeOver) (Contact, error) {
+	switch {
+	case s.ID == "" || len(s.ID) > maxIDLen:
+		return Contact{}, invalidf("supervisor", "supervisor id empty or longer than %d bytes", maxIDLen)
+	case len(s.Name) > MaxAgentNameLen:
+		return Contact{}, invalidf("supervisor", "supervisor name longer than %d bytes", MaxAgentNameLen)
+	}
+	return asContact(r.do(ctx, func(w *write) (any, error) {
+		c, err := w.contact(contactID)
+		if err != nil {
+			return nil, err
+		}
+		if err := supervisorWrites(c); err != nil {
+			return nil, err
+		}
+		if _, ok := c.TakenOver(s.ID); ok {
+			return contactResult(c.ID), nil
+		}
+		if len(c.TakenOverBy) >= MaxTakeOvers {
+			return nil, conflictf("contact %s is taken over by %d supervisors already, the most there may be", c.ID, MaxTakeOvers)
+		}
+		s.At = w.now
+		c.TakenOverBy = append(c.TakenOverBy, s)
+		w.putContact(c)
+		who := s.ID
+		if s.Name != "" && s.Name != s.ID {
+			who = s.Name + " (" + s.ID + ")"
+		}
+		reason := who + " writes to the customer; the contact stays with " + c.AgentID
+		if c.AgentID == "" {
+			reason = who + " writes to the customer; the contact waits in " + c.Queue
+		}
+		w.supervisorEvent(c, EventTakenOver, s.ID, reason)
+		if c.AgentID != "" {
+			w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: c, Reason: ReasonTakenOver})
+		}
+		return contactResult(c.ID), nil
+	}))
+}
+
+// supervisorWrites checks that a supervisor may take c over and write to
+// its customer: while its conversation is open. In wrap-up it is over
+// for the customer, and the agent no longer writes either.
+func supervisorWrites(c *Contact) error {
+	switch c.State {
+	case ContactQueued, ContactOffered, ContactAssigned:
+		return nil
+	}
+	return conflictf("contact %s is %s; a supervisor takes a contact over, and writes to its customer, only while it is queued, offered or assigned", c.ID, c.State)
+}
+
+// supervisorEvent records the event name of supervisor id on c's
+// timeline: by who asked (WithActor), or else by the supervisor.
+func (w *write) supervisorEvent(c *Contact, name, id, reason string) {
+	w.event(c, name, c.AgentID, reason)
+	if e := &w.batch.Events[len(w.batch.Events)-1]; e.By == "" {
+		e.By = id + " (supervisor)"
+	}
+}
+
 // AddMessage appends a message to a live contact's conversation and
 // tells the contact's agent. A message whose ClientID the contact already
 // has is a resend: the first copy is returned and dup is true.
@@ -816,6 +888,13 @@ func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAg
 // ErrLimit and nothing is stored. A message whose Author is an agent is
 // refused unless the contact is assigned to that agent (ErrNotYours if
 // it is with someone else, ErrConflict if it is not assigned).
+//
+// A message to the customer (direction "out") with AuthorKind
+// AuthorSupervisor is written by a supervisor (Author its login id) who
+// took the contact over (TakeOver; ErrConflict otherwise), while the
+// contact is queued, offered or assigned; it goes out as an agent's does
+// (the outbox), AuthorName defaults to the name it took the contact over
+// under, and the timeline records EventSupervisorMessage.
 //
 // An internal note (Direction DirectionNote) is written by an agent on a
 // contact it holds (offered, assigned or in wrap-up), or by a supervisor
@@ -882,7 +961,12 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 		} else if m.AuthorKind == "" {
 			m.AuthorKind = AuthorSystem
 		}
-		if m.Direction == "out" && m.Author != "" {
+		supervisor := m.Direction == "out" && m.AuthorKind == AuthorSupervisor
+		if supervisor {
+			if err := checkSupervisorMessage(c, &m); err != nil {
+				return nil, err
+			}
+		} else if m.Direction == "out" && m.Author != "" {
 			// An agent writes only on the contacts assigned to it;
 			// checked here, in order with transfers and wrap-ups, not on
 			// a stale snapshot.
@@ -918,6 +1002,9 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 			m.Delivery = &Delivery{Status: DeliveryQueued, At: w.now}
 		}
 		m := w.message(c, m)
+		if supervisor {
+			w.supervisorEvent(c, EventSupervisorMessage, m.Author, fmt.Sprintf("message %d to the customer", m.Seq))
+		}
 		w.note(Notification{Kind: NoteMessage, AgentID: c.AgentID, Contact: c, Message: &m})
 		if m.Delivery != nil {
 			e := OutboxEntry{ID: OutboxID(c.ID, m.Seq), Channel: c.Channel, ContactID: c.ID, Seq: m.Seq, CreatedAt: w.now, DueAt: w.now}
@@ -930,6 +1017,26 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 		return Message{}, false, err
 	}
 	return v.(Message), dup, nil
+}
+
+// checkSupervisorMessage checks a supervisor's message to the customer
+// of c: its author took c over, and c's conversation is open. It sets
+// the author's name, if none is given, to the take-over's.
+func checkSupervisorMessage(c *Contact, m *Message) error {
+	if m.Author == "" {
+		return invalidf("author", "a supervisor's message needs its author")
+	}
+	t, ok := c.TakenOver(m.Author)
+	if !ok {
+		return conflictf("%s has not taken contact %s over; a supervisor takes a contact over before writing to its customer", m.Author, c.ID)
+	}
+	if err := supervisorWrites(c); err != nil {
+		return err
+	}
+	if m.AuthorName == "" {
+		m.AuthorName = t.Name
+	}
+	return nil
 }
 
 // checkNote checks an internal note on c and sets its author's kind and

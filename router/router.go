@@ -285,6 +285,9 @@ const (
 	ReasonReconnected       = "reconnected"
 	ReasonRestored          = "restored"
 	ReasonDefinitionChanged = "definition changed"
+	// ReasonTakenOver: a supervisor took the contact over
+	// (Contact.TakenOverBy).
+	ReasonTakenOver = "taken_over"
 )
 
 // Observer hears how the router's work goes, for metrics. Its methods

@@ -201,6 +201,33 @@ type Contact struct {
 	// Follows is the ended contact this one continues: a customer wrote
 	// again after it ended.
 	Follows string `json:"follows,omitempty"`
+
+	// TakenOverBy are the supervisors who took the contact over
+	// (Router.TakeOver), in the order they did, each once, at most
+	// MaxTakeOvers: each writes to the customer beside the agent, who
+	// keeps the contact.
+	TakenOverBy []TakeOver `json:"taken_over_by,omitempty"`
+}
+
+// TakeOver is a supervisor's take-over of a contact (Router.TakeOver).
+type TakeOver struct {
+	// ID is the supervisor's login id, or the name of the API token
+	// that took the contact over; never shown to the customer.
+	ID string `json:"id"`
+	// Name is the supervisor's display name, the author's name of their
+	// messages; empty when they have none (an API token).
+	Name string    `json:"name,omitempty"`
+	At   time.Time `json:"at"`
+}
+
+// TakenOver reports whether supervisor id took c over.
+func (c Contact) TakenOver(id string) (TakeOver, bool) {
+	for _, t := range c.TakenOverBy {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return TakeOver{}, false
 }
 
 // ForAgent is the contact as an agent may see it: without the id of the
@@ -228,10 +255,15 @@ const (
 	EventPreferredTimeout = "preferred_timeout"
 	EventRelaxed          = "relaxed"
 	EventReturned         = "returned"
-	EventTagged           = "tagged"
-	EventTransferred      = "transferred"
-	EventVerified         = "verified"
-	EventWrapup           = "wrapup"
+	// EventSupervisorMessage: a supervisor who took the contact over
+	// wrote to the customer (the reason names the message's seq).
+	EventSupervisorMessage = "supervisor_message"
+	EventTagged            = "tagged"
+	// EventTakenOver: a supervisor took the contact over (TakeOver).
+	EventTakenOver   = "taken_over"
+	EventTransferred = "transferred"
+	EventVerified    = "verified"
+	EventWrapup      = "wrapup"
 )
 
 // Event is one entry of a contact's timeline.
@@ -266,11 +298,13 @@ type Message struct {
 	// supervisor's whisper to the agent; never shown or sent to the
 	// customer: Message.ForCustomer).
 	Direction string `json:"direction"`
-	// Author identifies who wrote it: an agent's id; for a customer the
-	// name they gave (as AuthorName).
+	// Author identifies who wrote it: an agent's id, a supervisor's login
+	// id; for a customer the name they gave (as AuthorName).
 	Author string `json:"author,omitempty"`
-	// AuthorKind is AuthorCustomer, AuthorAgent, AuthorSupervisor or
-	// AuthorSystem; empty in messages stored before it existed.
+	// AuthorKind is AuthorCustomer, AuthorAgent, AuthorSupervisor (a
+	// whisper, or a message to the customer of a supervisor who took the
+	// contact over) or AuthorSystem; empty in messages stored before it
+	// existed.
 	AuthorKind string `json:"author_kind,omitempty"`
 	// AuthorName is the author's display name, kept apart from Author.
 	AuthorName string `json:"author_name,omitempty"`

@@ -34,6 +34,8 @@ const (
 	MaxCapacity = maxCapacity
 	// MaxTags bounds the tags of a contact.
 	MaxTags = 20
+	// MaxTakeOvers bounds the supervisors who take one contact over.
+	MaxTakeOvers = 10
 )
 
 // NormalizeTag is the one rule of a contact's tag: a name (ValidateName)

@@ -794,6 +794,7 @@ func cloneContact(c *Contact) *Contact {
 	n.Requirements = slices.Clip(n.Requirements)
 	n.Preferred = slices.Clip(n.Preferred)
 	n.Tags = slices.Clip(n.Tags)
+	n.TakenOverBy = slices.Clip(n.TakenOverBy)
 	return &n
 }
 

@@ -49,7 +49,17 @@ type contactRecord struct {
 	Notes          string              `json:"notes,omitempty"`
 	Tags           []string            `json:"tags,omitempty"`
 	Follows        string              `json:"follows,omitempty"`
+	// TakenOverBy was added within version 1: absent in earlier records,
+	// which no supervisor took over.
+	TakenOverBy []takeOverRecord `json:"taken_over_by,omitempty"`
 	// The idempotency key and hash have columns of their own.
+}
+
+// takeOverRecord is a supervisor's take-over of a contactRecord.
+type takeOverRecord struct {
+	ID   string    `json:"id"`
+	Name string    `json:"name,omitempty"`
+	At   time.Time `json:"at"`
 }
 
 // customerRecord is the customer of a contactRecord.
@@ -85,6 +95,7 @@ func recordOfContact(c *router.Contact) contactRecord {
 		CreatedAt: c.CreatedAt, Returned: c.Returned, EnqueuedAt: c.EnqueuedAt, QueuedAt: c.QueuedAt,
 		OfferedAt: c.OfferedAt, OfferExpires: c.OfferExpires, AssignedAt: c.AssignedAt, EndedAt: c.EndedAt,
 		Disposition: c.Disposition, Notes: c.Notes, Tags: c.Tags, Follows: c.Follows,
+		TakenOverBy: takeOverRecords(c.TakenOverBy),
 	}
 }
 
@@ -105,7 +116,30 @@ func (r contactRecord) contact() (router.Contact, error) {
 		CreatedAt: utc(r.CreatedAt), Returned: r.Returned, EnqueuedAt: utc(r.EnqueuedAt), QueuedAt: utc(r.QueuedAt),
 		OfferedAt: utc(r.OfferedAt), OfferExpires: utc(r.OfferExpires), AssignedAt: utc(r.AssignedAt), EndedAt: utc(r.EndedAt),
 		Disposition: r.Disposition, Notes: r.Notes, Tags: r.Tags, Follows: r.Follows,
+		TakenOverBy: takeOvers(r.TakenOverBy),
 	}, nil
+}
+
+func takeOverRecords(ts []router.TakeOver) []takeOverRecord {
+	if ts == nil {
+		return nil
+	}
+	out := make([]takeOverRecord, len(ts))
+	for i, t := range ts {
+		out[i] = takeOverRecord{ID: t.ID, Name: t.Name, At: t.At}
+	}
+	return out
+}
+
+func takeOvers(rs []takeOverRecord) []router.TakeOver {
+	if rs == nil {
+		return nil
+	}
+	out := make([]router.TakeOver, len(rs))
+	for i, r := range rs {
+		out[i] = router.TakeOver{ID: r.ID, Name: r.Name, At: utc(r.At)}
+	}
+	return out
 }
 
 func requirementRecords(rs []router.Requirement) []requirementRecord {

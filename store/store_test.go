@@ -118,6 +118,7 @@ func fullContact(id string) router.Contact {
 		Notes:           "called back",
 		Tags:            []string{"callback", "vip"},
 		Follows:         "c-0",
+		TakenOverBy:     []router.TakeOver{{ID: "sam", Name: "Sam Lee", At: t0.Add(time.Minute)}},
 	}
 }
 

@@ -376,7 +376,7 @@ func TestMonitorAndWhisper(t *testing.T) {
 	sup.do("whisper", chromedp.SendKeys(chromedp.ID("whisper"), "Offer the refund"),
 		chromedp.Click(chromedp.CSS(`#whisper-form button[type=submit]`)))
 	whisper := fmt.Sprintf(`[...%s.querySelectorAll(".message.note")].find(m => m.querySelector(".body").textContent === "Offer the refund")`, panel(c.ID))
-	agent.waitFor("the whisper on the desktop", whisper+`?.querySelector(".who").textContent === "Whisper from sam (supervisor)"`)
+	agent.waitFor("the whisper on the desktop", whisper+`?.querySelector(".who").textContent === "Whisper from Sam Lee (supervisor)"`)
 
 	// The agent's internal note.
 	agent.do("tick internal note", chromedp.Click(chromedp.ID("note-"+safeID(c.ID))))
@@ -422,6 +422,104 @@ func TestMonitorAndWhisper(t *testing.T) {
 	rd.call(t, "GET", "/api/v1/agents/alice", nil, &alice)
 	if alice.State != "away" || alice.Reason != "meeting" {
 		t.Errorf("alice: %s (%s), want away (meeting)", alice.State, alice.Reason)
+	}
+}
+
+// TestTakeOver: a supervisor monitoring a customer's chat takes it
+// over and writes to the customer. The customer's chat page shows the
+// message under the supervisor's display name, the agent's desktop
+// marks it as the supervisor's (not a whisper, not the agent's own),
+// and the contact stays with the agent. A whisper sent after it still
+// reaches the agent only. Every text is shown as text.
+func TestTakeOver(t *testing.T) {
+	rd := startRouterd(t)
+	agent := aliceAvailable(t, rd)
+
+	customer := &desktop{t: t, ctx: newBrowser(t), base: rd.base}
+	customer.do("start a chat", chromedp.Navigate(rd.base+"/chat/"), chromedp.WaitVisible(chromedp.ID("prechat")),
+		chromedp.SendKeys(chromedp.ID("f-name"), "Ada"), chromedp.SetValue(chromedp.ID("f-topic"), "billing"),
+		chromedp.Click(chromedp.ID("f-submit")), chromedp.WaitVisible(chromedp.ID("conversation")),
+		chromedp.SendKeys(chromedp.ID("input"), "I was charged twice"), chromedp.Click(chromedp.ID("send")))
+	agent.waitFor("the chat ringing", `!document.getElementById("offer").hidden`)
+	id := eval[string](agent, `document.getElementById("offer").dataset.contactId`)
+	agent.acceptOffer(id)
+	agent.waitConversation(id)
+	agent.waitMessage(id, "I was charged twice")
+
+	sup := &desktop{t: t, ctx: newBrowser(t), base: rd.base}
+	sup.do("open the dashboard", chromedp.Navigate(rd.base+"/dashboard/"), chromedp.WaitVisible(chromedp.ID("login-id")))
+	sup.fillLogin("sam", "sam-demo")
+	sup.waitFor("the board", `document.getElementById("conn-status").dataset.status === "open"`)
+	sup.waitFor("alice's chat", fmt.Sprintf(`document.querySelector('#agents button[data-contact=%s]') !== null`, js(id)))
+	sup.do("monitor", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#agents button[data-contact=%s]`, js(id)))))
+	transcript := `document.getElementById("monitor-messages")`
+	sup.waitFor("the conversation", transcript+`.innerText.includes("I was charged twice")`)
+	sup.waitFor("the Take over button", `!document.getElementById("takeover").hidden && document.getElementById("takeover-form").hidden`)
+	sup.do("take over", chromedp.Click(chromedp.ID("takeover-start")))
+	sup.waitFor("the box to the customer", `!document.getElementById("takeover-form").hidden && document.getElementById("takeover").hidden`)
+	agent.waitFor("the take-over told to alice", panel(id)+`.querySelector(".contact-note").textContent.startsWith("Sam Lee (supervisor) took this conversation over")`)
+
+	const said = `Sam here, the team lead: the refund is on its way <img src=x onerror="window.__xss=1">`
+	sup.do("write to the customer", chromedp.SendKeys(chromedp.ID("takeover-text"), said),
+		chromedp.Click(chromedp.CSS(`#takeover-form button[type=submit]`)))
+	customer.waitFor("sam's message in the chat", fmt.Sprintf(
+		`[...document.querySelectorAll("#messages li.msg.out")].some(li => li.querySelector(".body").textContent === %s && li.querySelector(".who").textContent === "Sam Lee")`, js(said)))
+	onDesktop := fmt.Sprintf(`[...%s.querySelectorAll(".message")].find(m => m.querySelector(".body").textContent === %s)`, panel(id), js(said))
+	agent.waitFor("sam's message on the desktop", onDesktop+`?.querySelector(".who").textContent === "Sam Lee (supervisor)"`)
+	if cls := eval[string](agent, onDesktop+`.className`); !strings.Contains(cls, "out") || !strings.Contains(cls, "supervisor") || strings.Contains(cls, "note") {
+		t.Errorf("sam's message on the desktop has classes %q, want out and supervisor, not note", cls)
+	}
+	sup.waitFor("sam's message on the dashboard", fmt.Sprintf(`[...%s.querySelectorAll("li.out.supervisor")].some(li => li.querySelector(".who").textContent === "Sam Lee (supervisor)" && li.querySelector(".body").textContent === %s)`, transcript, js(said)))
+	t.Logf("screenshot: %s", sup.screenshot("dashboard-takeover"))
+	t.Logf("screenshot: %s", agent.screenshot("desktop-takeover"))
+
+	// A whisper after the take-over is still a whisper: the customer
+	// never gets it, not before alice's next reply nor after.
+	sup.do("whisper", chromedp.SendKeys(chromedp.ID("whisper"), "Do not promise a date"),
+		chromedp.Click(chromedp.CSS(`#whisper-form button[type=submit]`)))
+	agent.waitFor("the whisper on the desktop", fmt.Sprintf(`[...%s.querySelectorAll(".message.note")].some(m => m.querySelector(".body").textContent === "Do not promise a date" && m.querySelector(".who").textContent === "Whisper from Sam Lee (supervisor)")`, panel(id)))
+	agent.reply(id, "Anything else I can do?")
+	customer.waitFor("alice's reply in the chat", `[...document.querySelectorAll("#messages li.msg.out .body")].some(b => b.textContent === "Anything else I can do?")`)
+	if got := eval[string](customer, `document.getElementById("messages").textContent`); strings.Contains(got, "Do not promise") || strings.Contains(got, "sam (") {
+		t.Errorf("the customer's chat shows the whisper or sam's login:\n%s", got)
+	}
+	for _, d := range []*desktop{customer, agent, sup} {
+		if n := eval[int](d, `document.querySelectorAll("img").length`); n != 0 || eval[bool](d, `window.__xss === 1`) {
+			t.Errorf("%s: sam's markup made %d img elements or ran", eval[string](d, `location.pathname`), n)
+		}
+	}
+	if bad := sup.unnamed(); len(bad) > 0 {
+		t.Errorf("dashboard controls without an accessible name:\n%s", strings.Join(bad, "\n"))
+	}
+
+	var got struct {
+		AgentID  string `json:"agent_id"`
+		Timeline []struct{ Event, By string }
+		Messages []struct {
+			Direction, Body, Author string
+			AuthorKind              string `json:"author_kind"`
+			AuthorName              string `json:"author_name"`
+		}
+	}
+	rd.call(t, "GET", "/api/v1/contacts/"+id, nil, &got)
+	if got.AgentID != "alice" {
+		t.Errorf("after the take-over the contact is with %q, want alice", got.AgentID)
+	}
+	var sams []string
+	for _, m := range got.Messages {
+		if m.Body == said {
+			sams = append(sams, m.Direction+" "+m.AuthorKind+" "+m.Author+" "+m.AuthorName)
+		}
+	}
+	if want := []string{"out supervisor sam Sam Lee"}; !slices.Equal(sams, want) {
+		t.Errorf("sam's stored message: %q, want %q", sams, want)
+	}
+	by := map[string]string{}
+	for _, e := range got.Timeline {
+		by[e.Event] = e.By
+	}
+	if by["taken_over"] != "sam (supervisor)" || by["supervisor_message"] != "sam (supervisor)" {
+		t.Errorf("the timeline's take-over and message by %q and %q, want sam (supervisor)", by["taken_over"], by["supervisor_message"])
 	}
 }
 

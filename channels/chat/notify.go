@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,7 +16,8 @@ type messageData struct {
 	Seq       int       `json:"seq"`
 	At        time.Time `json:"at"`
 	Direction string    `json:"direction"`
-	// Author is the agent's display name on "out" messages, the name the
+	// Author is the agent's display name on "out" messages (a
+	// supervisor's who took the conversation over), the name the
 	// customer gave on "in" messages.
 	Author   string `json:"author"`
 	Body     string `json:"body"`
@@ -124,12 +126,16 @@ func (c *Channel) dropReceipt(id string) {
 }
 
 // customerView is m as the customer may see it: an agent's message
-// carries the agent's display name, never an internal id.
+// carries the agent's display name, a supervisor's theirs (or
+// "Supervisor"), never an internal id.
 func (c *Channel) customerView(ct *router.Contact, m *router.Message) messageData {
 	d := messageData{Seq: m.Seq, At: m.At, Direction: m.Direction, Body: m.Body}
-	if m.Direction == "out" {
+	switch {
+	case m.Direction == "out" && m.AuthorKind == router.AuthorSupervisor:
+		d.Author = cmp.Or(m.AuthorName, "Supervisor")
+	case m.Direction == "out":
 		d.Author = c.agentName(m.Author, ct.AgentID)
-	} else {
+	default:
 		d.Author = ct.Customer.Name
 		d.ClientID = m.ClientID
 	}

@@ -192,6 +192,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST /api/v1/contacts/{id}/transfer", "POST", "/api/v1/contacts/{contact}/transfer", "{", scoped(bad, staff...)},
 		{"POST /api/v1/contacts/{id}/abandon", "POST", "/api/v1/contacts/{contact}/abandon", "{", want{}.grant(bad, everyone...)},
 		{"POST /api/v1/contacts/{id}/messages", "POST", "/api/v1/contacts/{contact}/messages", "{", scoped(bad, everyone...)},
+		// Supervisors (and admins) take over and write to the customer;
+		// an agent, even on its own contact, may not.
+		{"POST /api/v1/contacts/{id}/takeover", "POST", "/api/v1/contacts/{contact}/takeover", "{", want{}.grant(bad, staff...)},
+		{"POST /api/v1/contacts/{id}/takeover/messages", "POST", "/api/v1/contacts/{contact}/takeover/messages", "{", want{}.grant(bad, staff...)},
 
 		// Files: anyone who may write a message uploads (no name: 400);
 		// one no message of the contact carries is 404 to all.

@@ -536,6 +536,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Attachments:               files,
 		MaxMessageAttachmentBytes: cfg.Attachments.MaxMessageBytes,
 		ReadyDetails:              readyDetails,
+		SupervisorNames:           supervisorNames(cfg),
 		OnSessionsEnded: func(login string, sessions []string) {
 			if hub != nil {
 				hub.EndSessions(login, sessions)
@@ -853,6 +854,16 @@ func seed(ctx context.Context, cfg *config.Config, rt *router.Router, db *store.
 		}
 	}
 	return nil
+}
+
+// supervisorNames are the display names of cfg's supervisors, by login
+// id: their whispers and messages to customers carry them.
+func supervisorNames(cfg *config.Config) map[string]string {
+	names := make(map[string]string, len(cfg.Supervisors))
+	for _, s := range cfg.Supervisors {
+		names[s.ID] = s.Name
+	}
+	return names
 }
 
 // demoCustomers is how many synthetic customers the demo seeds.

@@ -31,6 +31,10 @@ const reasonText = {
   "claim_forgotten": "The customer this chat claimed to be was erased: their claim is gone.",
 };
 
+// shownByContact are the reasons of contact messages whose news the
+// contact itself carries (renderNote says it from the contact).
+const shownByContact = new Set(["taken_over"]);
+
 export class Conversation {
   constructor(active, desk) {
     this.desk = desk;
@@ -134,7 +138,7 @@ export class Conversation {
   // update takes a new version of the ActiveContact or the Contact.
   update(contact, reason) {
     this.contact = contact || this.contact;
-    if (reason) this.note = reasonText[reason] || reason;
+    if (reason && !shownByContact.has(reason)) this.note = reasonText[reason] || reason;
     this.render();
   }
 
@@ -392,13 +396,15 @@ export class Conversation {
 
   // author names who wrote m in the transcript: the customer by name,
   // the agent reading as "You", another agent (before a transfer) or a
-  // supervisor by name, the system as such.
+  // supervisor by name, the system as such. A supervisor's message to
+  // the customer (a take-over) is theirs, never "You".
   author(m) {
     if (m.direction === "in") return this.title;
     if (m.direction === "note") {
       if (m.author_kind === "supervisor") return `Whisper from ${m.author_name || m.author} (supervisor)`;
       return !m.author || m.author === this.desk.agentID() ? "Your note" : `Note by ${m.author_name || m.author}`;
     }
+    if (m.author_kind === "supervisor") return `${m.author_name || m.author} (supervisor)`;
     if (m.author_kind === "system") return "Automatic message";
     if (!m.author || m.author === this.desk.agentID()) return "You";
     return m.author_name || m.author;
@@ -533,10 +539,15 @@ export class Conversation {
     clearInterval(this.wrapTimer);
   }
 
-  // renderNote shows what the agent must know of the contact, and in
-  // wrap-up how long is left of it (the agent's wrapup_until).
+  // renderNote shows what the agent must know of the contact: the
+  // supervisors who took it over, and in wrap-up how long is left of it
+  // (the agent's wrapup_until).
   renderNote() {
     let text = this.note;
+    const over = (this.contact.taken_over_by || []).map((t) => `${t.name || t.id} (supervisor)`);
+    if (over.length > 0) {
+      text = `${over.join(", ")} took this conversation over: they write to the customer too; it stays yours. ${text}`.trim();
+    }
     if (this.contact.state === "wrapup") {
       const until = Date.parse(this.desk.wrapUpUntil() || "");
       const left = Number.isNaN(until) ? -1 : Math.max(0, Math.ceil((until - Date.now()) / 1000));
@@ -549,7 +560,8 @@ export class Conversation {
 
 function renderMessage(m, status, extra, mark, contactID, author) {
   const who = author ? author(m) : m.direction === "in" ? "Customer" : "You";
-  const kind = m.direction === "in" ? "in" : m.direction === "note" ? "note" : "out";
+  let kind = m.direction === "in" ? "in" : m.direction === "note" ? "note" : "out";
+  if (kind === "out" && m.author_kind === "supervisor") kind = "out supervisor";
   return h("li", { class: `message ${kind} ${status}` },
     h("div", { class: "meta" }, h("span", { class: "who" }, who), " ", h("span", { class: "when" }, status || time(m.at)),
       mark ? h("span", { class: `mark ${mark.toLowerCase()}`, title: mark === "Read" ? "Read by the customer" : "Delivered to the customer" },

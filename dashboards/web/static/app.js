@@ -11,10 +11,15 @@ const ui = {
   windowNote: $("window-note"), notSupervisor: $("not-supervisor"),
   monitor: $("monitor"), monitorMeta: $("monitor-meta"), monitorMessages: $("monitor-messages"),
   whisperForm: $("whisper-form"), whisper: $("whisper"), whisperError: $("whisper-error"), monitorStop: $("monitor-stop"),
+  takeover: $("takeover"), takeoverStart: $("takeover-start"), takeoverForm: $("takeover-form"),
+  takeoverText: $("takeover-text"), takeoverError: $("takeover-error"),
 };
 let monitored = ""; // the contact monitored, or ""
 const agentRows = new Map(); // agent id → {tr, cells, key}: the agents' rows, kept
 let monitoredAgent = ""; // the agent holding it, as the conversation said
+let monitoredContact = null; // the monitored contact, as the conversation (or the take-over) said
+let login = ""; // who signed in (GET /api/v1/me)
+let pendingSay = null; // {body, id}: the message to the customer not known sent, and its client_id
 let transcript = new Map(); // seq → message of the monitored contact
 
 let socket = null;
@@ -71,6 +76,7 @@ async function start() {
   ui.login.hidden = true;
   ui.board.hidden = false;
   ui.who.textContent = me.data.name || "";
+  login = me.data.name || "";
   connect();
 }
 
@@ -109,6 +115,8 @@ function connect() {
       transcript = new Map((f.data.messages || []).map((m) => [m.seq, m]));
       const c = f.data.contact;
       monitoredAgent = c.agent_id || "";
+      monitoredContact = c;
+      renderTakeover();
       ui.monitorMeta.textContent = [c.channel, c.queue, c.state, c.agent_id ? `with ${c.agent_id}` : "", c.subject].filter(Boolean).join(" · ");
       renderTranscript();
     } else if (f.type === "message" && f.data && f.data.contact_id === monitored) {
@@ -258,8 +266,15 @@ ui.agents.addEventListener("click", (ev) => {
 });
 
 function monitor(id) {
+  if (id !== monitored) {
+    ui.takeoverText.value = "";
+    ui.takeoverError.hidden = true;
+    pendingSay = null;
+  }
   monitored = id;
+  monitoredContact = null;
   transcript = new Map();
+  renderTakeover();
   ui.monitor.hidden = !id;
   ui.monitorMeta.textContent = id ? "Loading…" : "";
   renderTranscript();
@@ -284,14 +299,61 @@ ui.whisperForm.addEventListener("submit", async (ev) => {
 
 function renderTranscript() {
   const items = [...transcript.values()].sort((a, b) => a.seq - b.seq).map((m) => {
+    const supervisor = m.author_kind === "supervisor";
     const who = m.direction === "in" ? (m.author_name || "Customer")
-      : m.direction === "note" ? `${m.author_kind === "supervisor" ? "Whisper" : "Note"} · ${m.author_name || m.author || ""}`
+      : m.direction === "note" ? `${supervisor ? "Whisper" : "Note"} · ${m.author_name || m.author || ""}`
+      : supervisor ? `${m.author_name || m.author} (supervisor)`
       : (m.author_name || m.author || "Agent");
-    return el("li", { class: m.direction }, el("span", { class: "who" }, who), el("span", { class: "body" }, m.body || ""));
+    const cls = m.direction === "out" && supervisor ? "out supervisor" : m.direction;
+    return el("li", { class: cls }, el("span", { class: "who" }, who), el("span", { class: "body" }, m.body || ""));
   });
   ui.monitorMessages.replaceChildren(...items);
   ui.monitorMessages.scrollTop = ui.monitorMessages.scrollHeight;
 }
+
+// ---- taking the monitored conversation over: writing to the customer ----
+
+// open says whether a supervisor may take c over and write to its
+// customer: while its conversation is open (docs/api.md).
+const open = (c) => !!c && ["queued", "offered", "assigned"].includes(c.state);
+
+// renderTakeover offers "Take over" on an open conversation, and once
+// this supervisor took it over the box that writes to the customer.
+function renderTakeover() {
+  const mine = !!monitoredContact && (monitoredContact.taken_over_by || []).some((t) => t.id === login);
+  ui.takeover.hidden = !open(monitoredContact) || mine;
+  ui.takeoverForm.hidden = !open(monitoredContact) || !mine;
+}
+
+ui.takeoverStart.addEventListener("click", async () => {
+  if (!monitored) return;
+  const id = monitored;
+  const r = await api("POST", `/api/v1/contacts/${encodeURIComponent(id)}/takeover`);
+  ui.takeoverError.hidden = r.ok;
+  ui.takeoverError.textContent = r.ok ? "" : (r.data && r.data.error && r.data.error.message) || `Not taken over (HTTP ${r.status}).`;
+  if (!r.ok || id !== monitored) return;
+  monitoredContact = r.data;
+  renderTakeover();
+  ui.takeoverText.focus();
+});
+
+ui.takeoverForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const body = ui.takeoverText.value.trim();
+  if (!body || !monitored) return;
+  // The same text keeps its client_id until it is sent: sending it
+  // again after a failure (a lost answer) never sends it twice.
+  if (!pendingSay || pendingSay.body !== body) {
+    pendingSay = { body, id: `d${Date.now().toString(36)}-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}` };
+  }
+  const r = await api("POST", `/api/v1/contacts/${encodeURIComponent(monitored)}/takeover/messages`, { body, client_id: pendingSay.id });
+  ui.takeoverError.hidden = r.ok;
+  ui.takeoverError.textContent = r.ok ? "" : (r.data && r.data.error && r.data.error.message) || `Not sent (HTTP ${r.status}).`;
+  if (r.ok) {
+    ui.takeoverText.value = "";
+    pendingSay = null;
+  }
+});
 
 // ---- supervisor actions: an agent's state, reassigning a contact ----
 
