@@ -19,8 +19,10 @@ import (
 	"github.com/switchboard/switchboard/store/pgtest"
 )
 
-// haConfig is writeConfig's configuration for node name, with a short
-// lease so that the test's takeovers are quick.
+// haConfig is writeConfig's configuration for node name, with a lease
+// shorter than the default so that the test's takeovers are quick, yet
+// long enough that a leader starved of CPU by the other tests on two
+// cores does not lose it unprovoked (a 1 s lease did, once).
 func haConfig(t *testing.T, name string) string {
 	t.Helper()
 	path := writeConfig(t, t.TempDir())
@@ -29,7 +31,7 @@ func haConfig(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := fmt.Fprintf(f, "ha:\n  node: %s\n  lease: 1s\n  renew: 200ms\n  retry_timeout: 300ms\n", name); err != nil {
+	if _, err := fmt.Fprintf(f, "ha:\n  node: %s\n  lease: 3s\n  renew: 500ms\n  retry_timeout: 1s\n", name); err != nil {
 		t.Fatal(err)
 	}
 	return path

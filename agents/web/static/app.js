@@ -272,9 +272,13 @@ function renderAgent() {
   }
   options.push(h("option", { value: "offline" }, "Offline"));
   if (a.state === "wrapup") options.unshift(h("option", { value: "wrapup", disabled: true }, "Wrap-up"));
+  // A choice the agent is stepping to with the keyboard, not yet
+  // applied, survives an update of the agent drawn meanwhile.
+  const pending = ui.stateSelect.dataset.pending ? ui.stateSelect.value : null;
   fill(ui.stateSelect, options);
   let value = a.state || "offline";
   if (value === "away") value = desk.awayReasons.length === 0 && !a.reason ? "away:" : `away:${a.reason || desk.awayReasons[0] || ""}`;
+  if (pending !== null && options.some((o) => o.value === pending && !o.disabled)) value = pending;
   ui.stateSelect.value = value;
   ui.stateSelect.dataset.state = a.state || "offline";
   renderOffline();
