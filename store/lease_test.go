@@ -198,3 +198,57 @@ func testSecretShared(t *testing.T) {
 		t.Errorf("read again: %q, %v", v, err)
 	}
 }
+
+// TestStalledLeaderReleased: a leader stopped inside a write
+// transaction holds the lease row's lock; the server ends its session
+// after StalledWriteTimeout, so the takeover goes on instead of waiting
+// for as long as the leader stays stopped, and the stalled transaction
+// commits nothing.
+func TestStalledLeaderReleased(t *testing.T) {
+	dsn := pgtest.Database(t)
+	ctx := context.Background()
+	a, err := Open(ctx, &Options{Driver: DriverPostgres, DSN: dsn, StalledWriteTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, &Options{Driver: DriverPostgres, DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, ok, err := a.AcquireLease(ctx, LeaderLease, "node-a", "http://a", time.Nanosecond); err != nil || !ok {
+		t.Fatalf("a acquires: %v, %v", ok, err)
+	}
+	if err := a.Fence("node-a", 1); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := a.beginWrite(ctx) // then a stops: the lease row stays locked
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO secrets (name, value, created_at) VALUES ('stalled', 'x', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	// b tries as a standby does, each attempt bounded; it gets the
+	// lease once the server ended a's session.
+	start := time.Now()
+	for {
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		_, ok, err := b.AcquireLease(actx, LeaderLease, "node-b", "http://b", time.Minute)
+		cancel()
+		if err == nil && ok {
+			break
+		}
+		if time.Since(start) > 5*time.Second { // the default timeout (10 s) would not do
+			t.Fatalf("no takeover while the stalled leader holds its transaction: %v", err)
+		}
+	}
+	if err := tx.Commit(); err == nil {
+		t.Error("the stalled transaction committed after the takeover")
+	}
+	var n int
+	if err := b.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM secrets WHERE name = 'stalled'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the stalled write: %d rows, %v; want none", n, err)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -24,7 +26,7 @@ import (
 // When durable is false the writer's commits do not wait for the WAL's
 // flush (synchronous_commit off): a crash of the server may lose the last
 // ones, never corrupt the database, like SQLite's synchronous=normal.
-func openPostgres(ctx context.Context, dsn string, durable bool) (*DB, error) {
+func openPostgres(ctx context.Context, dsn string, durable bool, stalled time.Duration) (*DB, error) {
 	if dsn == "" {
 		return nil, fmt.Errorf("%w: PostgreSQL needs a DSN (postgres://…)", ErrBadOptions)
 	}
@@ -38,6 +40,10 @@ func openPostgres(ctx context.Context, dsn string, durable bool) (*DB, error) {
 	if !durable {
 		wcfg.RuntimeParams["synchronous_commit"] = "off"
 	}
+	// A writer stopped inside a transaction (SIGSTOP, a frozen VM) keeps
+	// the lease row locked: the server ends its session after stalled,
+	// and a takeover goes on.
+	wcfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(max(stalled.Milliseconds(), 1), 10)
 	write := stdlib.OpenDB(*wcfg)
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)

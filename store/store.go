@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -59,7 +60,17 @@ type Options struct {
 	// reads their pages again and again without a larger one. PostgreSQL
 	// ignores it (its server's shared_buffers serve every connection).
 	WriteCacheMiB int
+	// StalledWriteTimeout (PostgreSQL) ends the session of a write
+	// transaction left idle this long (idle_in_transaction_session_timeout
+	// on the writing sessions): a leader stopped in the middle of one
+	// holds the lease row's lock (lease.go), which would block every
+	// takeover for as long as it stays stopped. routerd sets it to the
+	// lease's length; 0 is DefaultStalledWriteTimeout.
+	StalledWriteTimeout time.Duration
 }
+
+// DefaultStalledWriteTimeout is Options.StalledWriteTimeout's default.
+const DefaultStalledWriteTimeout = 10 * time.Second
 
 // DB is the store, on SQLite or PostgreSQL. It is safe for concurrent use.
 type DB struct {
@@ -106,7 +117,11 @@ func Open(ctx context.Context, opts *Options) (*DB, error) {
 		if o.Path != "" {
 			return nil, fmt.Errorf("%w: path %q is SQLite's; PostgreSQL takes a DSN", ErrBadOptions, o.Path)
 		}
-		return openPostgres(ctx, o.DSN, sync == "full")
+		stalled := o.StalledWriteTimeout
+		if stalled <= 0 {
+			stalled = DefaultStalledWriteTimeout
+		}
+		return openPostgres(ctx, o.DSN, sync == "full", stalled)
 	default:
 		return nil, fmt.Errorf("%w: driver %q: want %q or %q", ErrBadOptions, o.Driver, DriverSQLite, DriverPostgres)
 	}

@@ -75,6 +75,23 @@ func (c *chaosCluster) any() string {
 	return c.nodes[c.next.Add(1)%uint64(len(c.nodes))].base()
 }
 
+// status says what each node answers on /readyz, and which exited: for
+// a failure's message.
+func (c *chaosCluster) status() string {
+	var out []string
+	for _, n := range c.nodes {
+		state := "running"
+		select {
+		case <-n.done:
+			state = "exited"
+		default:
+		}
+		code, leader := readyz(c.t, n.base())
+		out = append(out, fmt.Sprintf("%s (%s): /readyz %d, leader %q", n.name, state, code, leader))
+	}
+	return strings.Join(out, "; ")
+}
+
 // leader waits until one node answers /readyz 200, and returns it.
 func (c *chaosCluster) leader() *chaosNode {
 	c.t.Helper()
@@ -209,8 +226,15 @@ func TestHAChaos(t *testing.T) {
 
 	// waitProgress waits until n more contacts were acknowledged.
 	waitProgress := func(n int64) {
+		t.Helper()
 		target := created.Load() + n
-		eventually(t, "contacts acknowledged", func() bool { return created.Load() >= target })
+		deadline := time.Now().Add(emailWait)
+		for created.Load() < target {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d contacts acknowledged, want %d within %s; the nodes: %s", created.Load(), target, emailWait, c.status())
+			}
+			time.Sleep(20 * time.Millisecond) // polling the clients' progress
+		}
 	}
 	restart := func(n *chaosNode) {
 		t.Helper()

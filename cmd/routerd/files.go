@@ -62,7 +62,10 @@ func openConfiguredStore(ctx context.Context, cfg *config.Config, writeCacheMiB 
 		if err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
-		return store.Open(ctx, &store.Options{Driver: store.DriverPostgres, DSN: dsn, Synchronous: cfg.Store.Synchronous})
+		// A leader stopped inside a write transaction loses its session
+		// when its lease runs out, so that a standby can take the lease.
+		return store.Open(ctx, &store.Options{Driver: store.DriverPostgres, DSN: dsn, Synchronous: cfg.Store.Synchronous,
+			StalledWriteTimeout: cfg.HA.Lease.D()})
 	}
 	return openPrivateStore(ctx, &store.Options{Path: cfg.Store.Path, Synchronous: cfg.Store.Synchronous, WriteCacheMiB: writeCacheMiB})
 }
