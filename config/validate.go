@@ -295,36 +295,33 @@ func (v *validator) http() {
 	if h.MaxBodyBytes <= 0 {
 		v.errf("http.max_body_bytes", "%d is not positive (want a size in bytes, such as %d)", h.MaxBodyBytes, DefaultMaxBodyBytes)
 	}
-	for _, t := range []struct {
-		field string
-		d     router.Duration
-	}{
-		{"http.read_timeout", h.ReadTimeout},
-		{"http.write_timeout", h.WriteTimeout},
-		{"http.shutdown_timeout", h.ShutdownTimeout},
-	} {
+	v.positive("15s", namedDuration{"http.read_timeout", h.ReadTimeout},
+		namedDuration{"http.write_timeout", h.WriteTimeout}, namedDuration{"http.shutdown_timeout", h.ShutdownTimeout})
+}
+
+// namedDuration is a duration of the configuration and its field.
+type namedDuration struct {
+	field string
+	d     router.Duration
+}
+
+// positive checks that each duration is positive (example is one, for
+// the message), and reports whether all are.
+func (v *validator) positive(example string, ds ...namedDuration) bool {
+	ok := true
+	for _, t := range ds {
 		if t.d <= 0 {
-			v.errf(t.field, "%s is not positive (want a duration such as \"15s\")", t.d.D())
+			v.errf(t.field, "%s is not positive (want a duration such as %q)", t.d.D(), example)
+			ok = false
 		}
 	}
+	return ok
 }
 
 func (v *validator) ha() {
 	h := v.c.HA
-	ok := true
-	for _, t := range []struct {
-		field string
-		d     router.Duration
-	}{
-		{"ha.lease", h.Lease},
-		{"ha.renew", h.Renew},
-		{"ha.retry_timeout", h.RetryTimeout},
-	} {
-		if t.d <= 0 {
-			v.errf(t.field, "%s is not positive (want a duration such as \"1s\")", t.d.D())
-			ok = false
-		}
-	}
+	ok := v.positive("1s", namedDuration{"ha.lease", h.Lease}, namedDuration{"ha.renew", h.Renew},
+		namedDuration{"ha.retry_timeout", h.RetryTimeout})
 	if ok && h.Renew+2*h.RetryTimeout >= h.Lease {
 		v.errf("ha.lease", "%s is not longer than renew (%s) plus twice retry_timeout (%s): a leader could lose its lease between two renewals", h.Lease.D(), h.Renew.D(), h.RetryTimeout.D())
 	}

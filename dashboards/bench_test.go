@@ -20,26 +20,9 @@ import (
 func BenchmarkBoard(b *testing.B) {
 	const agents, queues, waiting, held = 5000, 50, 2000, 1000
 	ctx := context.Background()
-	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(b.TempDir(), "sb.db"), Synchronous: "normal"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	r, err := router.New(db, &router.Options{Clock: router.NewManualClock(t0), Capacity: map[router.Channel]int{router.ChannelChat: 1}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := r.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	for q := 0; q < queues; q++ {
-		skill := fmt.Sprintf("s%02d", q)
-		if _, err := r.PutQueue(ctx, router.Queue{Name: fmt.Sprintf("q%02d", q), Requirements: []router.Requirement{{Skill: skill, Min: 1}},
-			ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * time.Second)}}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	db := benchStore(b)
+	r := benchRouter(b, db, &router.Options{Clock: router.NewManualClock(t0), Capacity: map[router.Channel]int{router.ChannelChat: 1}})
+	benchQueues(b, r, queues, true)
 	for a := 0; a < agents; a++ {
 		skills := map[string]int{fmt.Sprintf("s%02d", a%queues): 3, fmt.Sprintf("s%02d", (a+7)%queues): 2}
 		id := fmt.Sprintf("a%04d", a)
@@ -86,11 +69,7 @@ func BenchmarkBoard(b *testing.B) {
 func BenchmarkWindowFigures(b *testing.B) {
 	const queues, answered = 50, 100000
 	ctx := context.Background()
-	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(b.TempDir(), "sb.db"), Synchronous: "normal"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := benchStore(b)
 	now := t0.Add(time.Hour)
 	var batch router.Batch
 	for i := 0; i < answered; i++ {
@@ -106,20 +85,8 @@ func BenchmarkWindowFigures(b *testing.B) {
 			batch.Contacts = batch.Contacts[:0]
 		}
 	}
-	r, err := router.New(db, &router.Options{Clock: router.NewManualClock(now)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := r.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	for q := 0; q < queues; q++ {
-		if _, err := r.PutQueue(ctx, router.Queue{Name: fmt.Sprintf("q%02d", q),
-			ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * time.Second)}}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	r := benchRouter(b, db, &router.Options{Clock: router.NewManualClock(now)})
+	benchQueues(b, r, queues, false)
 	snap := r.Snapshot()
 	b.Run("store", func(b *testing.B) {
 		for b.Loop() {
@@ -152,26 +119,8 @@ func BenchmarkWindowFigures(b *testing.B) {
 // notification, in one of 50 queues with an hour's 100,000 answers kept.
 func BenchmarkWaitsNotify(b *testing.B) {
 	const queues = 50
-	ctx := context.Background()
-	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(b.TempDir(), "sb.db"), Synchronous: "normal"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	clk := router.NewManualClock(t0)
-	r, err := router.New(db, &router.Options{Clock: clk})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := r.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	for q := 0; q < queues; q++ {
-		if _, err := r.PutQueue(ctx, router.Queue{Name: fmt.Sprintf("q%02d", q)}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	r := benchRouter(b, benchStore(b), &router.Options{Clock: router.NewManualClock(t0)})
+	benchQueues(b, r, queues, false)
 	w := NewWaits(r, time.Hour)
 	at := t0
 	w.now = func() time.Time { return at }
@@ -191,5 +140,45 @@ func BenchmarkWaitsNotify(b *testing.B) {
 		e := a
 		e.State, e.EndedAt = router.ContactClosed, at.Add(time.Minute)
 		w.Notify([]router.Notification{{Kind: router.NoteContactEnded, Contact: &e}})
+	}
+}
+
+// benchStore opens a store in a temporary directory for a benchmark.
+func benchStore(b *testing.B) *store.DB {
+	b.Helper()
+	db, err := store.Open(context.Background(), &store.Options{Path: filepath.Join(b.TempDir(), "sb.db"), Synchronous: "normal"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+// benchRouter starts a router on db with o for a benchmark.
+func benchRouter(b *testing.B, db *store.DB, o *router.Options) *router.Router {
+	b.Helper()
+	r, err := router.New(db, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(r.Close) // before the store's
+	return r
+}
+
+// benchQueues puts queues q00… with an 80 % in 20 s service level; with
+// skills, queue qNN requires skill sNN.
+func benchQueues(b *testing.B, r *router.Router, n int, skills bool) {
+	b.Helper()
+	for q := 0; q < n; q++ {
+		qu := router.Queue{Name: fmt.Sprintf("q%02d", q), ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * time.Second)}}
+		if skills {
+			qu.Requirements = []router.Requirement{{Skill: fmt.Sprintf("s%02d", q), Min: 1}}
+		}
+		if _, err := r.PutQueue(context.Background(), qu); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
