@@ -608,7 +608,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		senders[router.ChannelChat] = ch
 	}
 	if mail != nil {
-		sender, err := newEmailSender(cfg, db)
+		sender, err := newEmailSender(cfg, db, files)
 		if err != nil {
 			for _, c := range closers {
 				c()
