@@ -2,6 +2,7 @@ package email
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"mime"
 	"slices"
@@ -170,5 +171,106 @@ func TestReplyFileMissingFails(t *testing.T) {
 	e.agentReply(c.ID, "Without files.")
 	if got := sink.Wait(t, waitBound); !strings.Contains(string(got.Data), "Without files.") {
 		t.Errorf("the first message the server got is not the reply without files:\n%s", got.Data)
+	}
+}
+
+// The agent takes a Cc off a reply: it is absent from the header and
+// from the envelope, the others stay; a cc the conversation does not
+// have is refused, naming the field.
+func TestReplyChosenCc(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	sink := emailtest.NewSMTPSink(t, "", "")
+	e := newEnv(t)
+	s := e.withSender(sink, nil)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", mkMail("q1@customer.example", "Ada <ada@customer.example>", "Invoice", "Where is it?",
+		"Cc: Bob <bob@customer.example>, Carol <carol@customer.example>, Dan <dan@customer.example>, support@example.com"))
+	e.start(nil, srv.mailbox("support"))
+	e.waitUID("support", 1)
+	c := e.emailContacts()[0]
+	ctx := context.Background()
+	live := func() router.Contact {
+		t.Helper()
+		lc, ok := e.rt.Snapshot().Contact(c.ID)
+		if !ok {
+			t.Fatal("the contact is not live")
+		}
+		return lc
+	}
+
+	// Carol taken off; our own address may be named, and is never sent to.
+	to, cc, err := s.Recipients(ctx, live(), []string{"Bob <BOB@customer.example>", "dan@customer.example", "support@example.com"})
+	if err != nil || len(to) != 1 || to[0] != `"Ada" <ada@customer.example>` || strings.Join(cc, ",") != `"Bob" <bob@customer.example>,"Dan" <dan@customer.example>` {
+		t.Fatalf("Recipients: got to %q cc %q (%v), want Ada, and Bob and Dan", to, cc, err)
+	}
+	e.agentMessage(c.ID, router.Message{Body: "Without Carol.", To: to, Cc: cc})
+	got := sink.Wait(t, waitBound)
+	mr, err := mail.CreateReader(bytes.NewReader(got.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hcc, _ := mr.Header.AddressList("Cc")
+	var names []string
+	for _, a := range hcc {
+		names = append(names, a.Address)
+	}
+	if strings.Join(names, ",") != "bob@customer.example,dan@customer.example" {
+		t.Errorf("Cc header: got %v, want Bob and Dan without Carol", names)
+	}
+	if strings.Join(got.To, ",") != "ada@customer.example,bob@customer.example,dan@customer.example" {
+		t.Errorf("RCPT TO: got %v, want Ada, Bob and Dan without Carol", got.To)
+	}
+
+	// Every Cc taken off: the customer alone.
+	to, cc, err = s.Recipients(ctx, live(), []string{})
+	if err != nil || len(cc) != 0 {
+		t.Fatalf("Recipients of none: got %q %q %v", to, cc, err)
+	}
+	e.agentMessage(c.ID, router.Message{Body: "To Ada alone.", To: to, Cc: cc})
+	got = sink.Wait(t, waitBound)
+	if strings.Join(got.To, ",") != "ada@customer.example" || bytes.Contains(got.Data, []byte("\r\nCc:")) {
+		t.Errorf("RCPT TO %v, want Ada alone and no Cc header:\n%s", got.To, got.Data)
+	}
+
+	// Refused: an address the conversation's Cc does not have, one that
+	// is no address, a cc on a contact of another channel.
+	for _, tc := range []struct {
+		name, field, want string
+		cc                []string
+		contact           router.Contact
+	}{
+		{"added", "cc[1]", "mallory@other.example is not in the conversation's Cc", []string{"bob@customer.example", "mallory@other.example"}, live()},
+		{"not-an-address", "cc[0]", "is not an email address", []string{"bob at customer"}, live()},
+		{"not-email", "cc", "only a reply by email has a Cc", []string{"bob@customer.example"}, router.Contact{ID: "x", Channel: router.ChannelChat}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := s.Recipients(ctx, tc.contact, tc.cc)
+			re, ok := router.AsError(err)
+			if !ok || re.Code != router.CodeInvalid || re.Field != tc.field || !strings.Contains(re.Message, tc.want) {
+				t.Errorf("got %v, want invalid about %s saying %q", err, tc.field, tc.want)
+			}
+		})
+	}
+
+	// The customer writes again, with Carol alone in Cc, before the
+	// reply that chose Bob is written: it goes to neither (Bob is no
+	// longer in the thread, Carol was taken off).
+	to, cc, err = s.Recipients(ctx, live(), []string{"bob@customer.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitWaiting("support")
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", mkMail("q2@customer.example", "ada@customer.example", "Re: Invoice", "Still here.",
+		"In-Reply-To: <q1@customer.example>", "Cc: carol@customer.example"))
+	e.waitUID("support", 2)
+	e.agentMessage(c.ID, router.Message{Body: "Bob chosen before.", To: to, Cc: cc})
+	got = sink.Wait(t, waitBound)
+	if strings.Join(got.To, ",") != "ada@customer.example" {
+		t.Errorf("RCPT TO: got %v, want Ada alone", got.To)
+	}
+	// Without a choice, the reply keeps the conversation's Cc (now Carol).
+	e.agentReply(c.ID, "No choice.")
+	got = sink.Wait(t, waitBound)
+	if strings.Join(got.To, ",") != "ada@customer.example,carol@customer.example" {
+		t.Errorf("RCPT TO: got %v, want Ada and Carol", got.To)
 	}
 }

@@ -118,7 +118,9 @@ func (s *Sender) Send(ctx context.Context, o outbox.Outbound) (router.DeliverySt
 
 // compose writes the message of o (headers, text and HTML parts, the
 // files) and returns it with its recipients: the customer, then the Cc
-// of the customer's last mail, less the customer and our own addresses.
+// of the customer's last mail, less the customer and our own addresses
+// (and, when the reply names its recipients, less those the agent took
+// off: keepChosen).
 func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, rcpts []string, from string, err error) {
 	c, m := o.Contact, o.Message
 	to := c.Customer.Email
@@ -150,7 +152,11 @@ func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, rc
 	h.SetMessageID(OutboundID(s.o.Domain, c.ID, m.Seq))
 	inReplyTo, refs, cc, answered := threadOf(msgs, m.Seq)
 	rcpts = []string{to}
-	if ccs := keepCc(cc, to, s.o); len(ccs) > 0 {
+	ccs := keepCc(cc, to, s.o)
+	if len(m.To) > 0 {
+		ccs = keepChosen(ccs, m.Cc)
+	}
+	if len(ccs) > 0 {
 		h.SetAddressList("Cc", ccs)
 		for _, a := range ccs {
 			rcpts = append(rcpts, a.Address)
