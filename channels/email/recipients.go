@@ -37,6 +37,18 @@ func (s *Sender) Recipients(ctx context.Context, c router.Contact, cc []string) 
 		return nil, nil, fmt.Errorf("email: read conversation: %w", err)
 	}
 	_, _, all, _ := threadOf(msgs, math.MaxInt)
+	if kept, err = chooseCc(all, c.Customer.Email, s.o, cc); err != nil {
+		return nil, nil, err
+	}
+	return []string{Address{Name: c.Customer.Name, Address: c.Customer.Email}.String()}, kept, nil
+}
+
+// chooseCc is the Cc a reply keeps of all (the Cc of the customer's
+// mail it answers, as written) when its agent chose cc: those of cc,
+// without the customer (to) and our own addresses, as all writes them.
+// An entry of cc that is not an address, or not in all, is refused,
+// naming it.
+func chooseCc(all []string, to string, o SenderOptions, cc []string) ([]string, error) {
 	theirs := map[string]bool{}
 	for _, x := range all {
 		if a, err := mail.ParseAddress(x); err == nil {
@@ -48,21 +60,22 @@ func (s *Sender) Recipients(ctx context.Context, c router.Contact, cc []string) 
 		field := fmt.Sprintf("cc[%d]", i)
 		a, err := mail.ParseAddress(x)
 		if err != nil {
-			return nil, nil, router.Errorf(router.CodeInvalid, field, "%s: %q is not an email address", field, x)
+			return nil, router.Errorf(router.CodeInvalid, field, "%s: %q is not an email address", field, x)
 		}
 		if !theirs[strings.ToLower(a.Address)] {
 			if len(all) == 0 {
-				return nil, nil, router.Errorf(router.CodeInvalid, field, "%s: %s is not in the conversation's Cc, which is empty: a reply may take Cc recipients off, not add any", field, a.Address)
+				return nil, router.Errorf(router.CodeInvalid, field, "%s: %s is not in the conversation's Cc, which is empty: a reply may take Cc recipients off, not add any", field, a.Address)
 			}
-			return nil, nil, router.Errorf(router.CodeInvalid, field, "%s: %s is not in the conversation's Cc (%s): a reply may take Cc recipients off, not add any",
+			return nil, router.Errorf(router.CodeInvalid, field, "%s: %s is not in the conversation's Cc (%s): a reply may take Cc recipients off, not add any",
 				field, a.Address, strings.Join(all, ", "))
 		}
 		chosen = append(chosen, a.Address)
 	}
-	for _, a := range keepChosen(keepCc(all, c.Customer.Email, s.o), chosen) {
+	var kept []string
+	for _, a := range keepChosen(keepCc(all, to, o), chosen) {
 		kept = append(kept, a.String())
 	}
-	return []string{Address{Name: c.Customer.Name, Address: c.Customer.Email}.String()}, kept, nil
+	return kept, nil
 }
 
 // keepChosen is ccs less the addresses not in chosen (addresses as
