@@ -148,11 +148,13 @@ type Hub struct {
 	methods      []string                                                           // never empty
 	checkReply   func(context.Context, router.Contact) error                        // Options.CheckReply, or nil
 	smsSegments  int                                                                // Options.SMSMaxSegments
-	files        MessageFiles                                                       // Options.Files, or nil
-	// maxMessageFiles bounds a reply's files together; never 0.
-	maxMessageFiles int64
-	recipients      func(context.Context, router.Contact, []string) ([]string, []string, error) // Options.Recipients, or nil
-	log             *slog.Logger
+	log          *slog.Logger
+
+	// The files and the Cc of email replies.
+	files      MessageFiles                                                                // Options.Files, or nil
+	maxFiles   int64                                                                       // a reply's files together; never 0
+	recipients func(context.Context, router.Contact, []string) ([]string, []string, error) // Options.Recipients, or nil
+
 	// upgrader checks origins and upgrades; never nil.
 	upgrader *wsconn.Upgrader
 	// now is the clock of the typing throttle and of session expiry;
@@ -214,29 +216,28 @@ func NewHub(o *Options) (*Hub, error) {
 	}
 	h := &Hub{
 		rt: o.Router, store: o.Store, popper: o.ScreenPops, auth: o.Authenticate,
-		dispositions:    slices.Clone(o.Dispositions),
-		awayReasons:     slices.Clone(o.AwayReasons),
-		segments:        orEmpty(o.Segments),
-		products:        orEmpty(o.Products),
-		typing:          o.Typing,
-		read:            o.Read,
-		onOutcome:       o.OnOfferOutcome,
-		verify:          o.Verify,
-		checkReply:      o.CheckReply,
-		smsSegments:     o.SMSMaxSegments,
-		files:           o.Files,
-		recipients:      o.Recipients,
-		maxMessageFiles: cmp.Or(o.MaxMessageFileBytes, DefaultMaxMessageFileBytes),
-		methods:         slices.Clone(o.VerificationMethods),
-		now:             o.Clock,
-		afterFunc:       o.AfterFunc,
-		log:             o.Logger,
-		seed:            maphash.MakeSeed(),
-		sessions:        map[string]*session{},
-		byAgent:         map[string][]*session{},
-		presence:        map[string]*presence{},
-		conns:           map[*conn]bool{},
+		dispositions: slices.Clone(o.Dispositions),
+		awayReasons:  slices.Clone(o.AwayReasons),
+		segments:     orEmpty(o.Segments),
+		products:     orEmpty(o.Products),
+		typing:       o.Typing,
+		read:         o.Read,
+		onOutcome:    o.OnOfferOutcome,
+		verify:       o.Verify,
+		checkReply:   o.CheckReply,
+		smsSegments:  o.SMSMaxSegments,
+		methods:      slices.Clone(o.VerificationMethods),
+		now:          o.Clock,
+		afterFunc:    o.AfterFunc,
+		log:          o.Logger,
+		seed:         maphash.MakeSeed(),
+		sessions:     map[string]*session{},
+		byAgent:      map[string][]*session{},
+		presence:     map[string]*presence{},
+		conns:        map[*conn]bool{},
 	}
+	h.files, h.recipients = o.Files, o.Recipients
+	h.maxFiles = cmp.Or(o.MaxMessageFileBytes, DefaultMaxMessageFileBytes)
 	var err error
 	if h.upgrader, err = wsconn.New(wsconn.Options{AllowedOrigins: o.AllowedOrigins, ReadLimit: maxFrameSize}); err != nil {
 		return nil, fmt.Errorf("agents: new hub: %w", err)

@@ -132,15 +132,6 @@ type sendFile struct {
 	Type   string `json:"type,omitempty"`
 }
 
-// Limits of what a reply names besides its text.
-const (
-	maxSendFiles    = 50  // the router's limit of a message's files
-	maxFileName     = 255 // as POST /api/v1/attachments
-	maxFileType     = 255
-	maxSendCc       = 100 // the router's limit of a message's recipients
-	maxSendCcLength = 400
-)
-
 // dispositionArgs are the arguments of wrapup and close.
 type dispositionArgs struct {
 	ContactID   string `json:"contact_id"`
@@ -314,19 +305,15 @@ func checkArgs(args any) error {
 		if a.Note && (len(a.Attachments) > 0 || a.Cc != nil) {
 			errs = append(errs, errors.New("a note carries text only: no attachments, no cc"))
 		}
-		if len(a.Attachments) > maxSendFiles {
-			errs = append(errs, fmt.Errorf("attachments: at most %d files", maxSendFiles))
-		}
+		// How many files and recipients, and how long their names: the
+		// router's limits, checked when it writes the message (the frame
+		// bounds them until then).
 		for i, f := range a.Attachments {
-			errs = append(errs, checkLen(fmt.Sprintf("attachments[%d].sha256", i), f.SHA256, 64, true),
-				checkLen(fmt.Sprintf("attachments[%d].name", i), f.Name, maxFileName, true),
-				checkLen(fmt.Sprintf("attachments[%d].type", i), f.Type, maxFileType, false))
-		}
-		if len(a.Cc) > maxSendCc {
-			errs = append(errs, fmt.Errorf("cc: at most %d recipients", maxSendCc))
+			errs = append(errs, checkLen(fmt.Sprintf("attachments[%d].sha256", i), f.SHA256, maxFrameSize, true),
+				checkLen(fmt.Sprintf("attachments[%d].name", i), f.Name, maxFrameSize, true))
 		}
 		for i, x := range a.Cc {
-			errs = append(errs, checkLen(fmt.Sprintf("cc[%d]", i), x, maxSendCcLength, true))
+			errs = append(errs, checkLen(fmt.Sprintf("cc[%d]", i), x, maxFrameSize, true))
 		}
 		return errors.Join(errs...)
 	case *dispositionArgs:

@@ -192,11 +192,11 @@ func (h *Hub) replyFiles(c router.Contact, in []sendFile) ([]router.Attachment, 
 	for i, f := range in {
 		shas[i] = f.SHA256
 	}
-	sizes, err := h.files.MessageSizes(shas, h.maxMessageFiles)
+	sizes, err := h.files.MessageSizes(shas, h.maxFiles)
 	var fe *attachments.FileError
 	switch {
 	case errors.Is(err, attachments.ErrMessageTooLarge):
-		return nil, invalid("attachments: a reply's files hold at most %d bytes together", h.maxMessageFiles)
+		return nil, invalid("attachments: a reply's files hold at most %d bytes together", h.maxFiles)
 	case errors.As(err, &fe) && (errors.Is(err, attachments.ErrNotFound) || errors.Is(err, attachments.ErrBadHash)):
 		return nil, invalid("attachments[%d].sha256: no file %s; upload it first (POST /api/v1/attachments)", fe.Index, in[fe.Index].SHA256)
 	case err != nil:

@@ -24,7 +24,7 @@ func (h *Hub) snapshot(agentID string) []byte {
 		SMSMaxSegments: h.smsSegments,
 	}
 	if h.files != nil {
-		d.Attachments = &fileLimits{MaxFileBytes: h.files.MaxFileBytes(), MaxMessageBytes: h.maxMessageFiles}
+		d.Attachments = &fileLimits{MaxFileBytes: h.files.MaxFileBytes(), MaxMessageBytes: h.maxFiles}
 	}
 	for _, id := range a.Contacts {
 		c, ok := snap.Contact(id)

@@ -140,14 +140,15 @@ type Server struct {
 	clientAddr      func(*http.Request) string // never nil
 	secureCookie    func(*http.Request) bool   // never nil
 	screenPopper    func(ctx context.Context, contactID string) (any, error)
-	offers          OfferCatalog                                                                // may be nil
-	canned          *canned.Library                                                             // may be nil
-	webhooks        WebhookRegistry                                                             // may be nil
-	intake          *intake.Intake                                                              // never nil
-	checkReply      func(context.Context, router.Contact) error                                 // Options.CheckReply, or nil
-	files           *attachments.Store                                                          // may be nil
-	recipients      func(context.Context, router.Contact, []string) ([]string, []string, error) // Options.Recipients, or nil
+	offers          OfferCatalog                                // may be nil
+	canned          *canned.Library                             // may be nil
+	webhooks        WebhookRegistry                             // may be nil
+	intake          *intake.Intake                              // never nil
+	checkReply      func(context.Context, router.Contact) error // Options.CheckReply, or nil
+	files           *attachments.Store                          // may be nil
 	maxMessageFiles int64
+	// recipients is Options.Recipients, or nil.
+	recipients func(context.Context, router.Contact, []string) ([]string, []string, error)
 	// readyDetails is Options.ReadyDetails; may be nil.
 	readyDetails func() map[string]any
 
