@@ -342,8 +342,9 @@ type snapshotView struct {
 	Dispositions []config.Disposition `json:"dispositions"`
 	AwayReasons  []string             `json:"away_reasons"`
 	// VerificationMethods are the verify request's methods.
-	VerificationMethods []string `json:"verification_methods"`
-	SMSMaxSegments      int      `json:"sms_max_segments"`
+	VerificationMethods []string    `json:"verification_methods"`
+	SMSMaxSegments      int         `json:"sms_max_segments"`
+	Attachments         *fileLimits `json:"attachments"`
 }
 
 type activeView struct {

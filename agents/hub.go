@@ -1,6 +1,7 @@
 package agents
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/maphash"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/screenpop"
@@ -25,6 +27,19 @@ const (
 	// over the HTTP API.
 	conversationMessages = 100
 )
+
+// DefaultMaxMessageFileBytes bounds a reply's files together when
+// Options.MaxMessageFileBytes is 0 (as the API's default).
+const DefaultMaxMessageFileBytes = 25 << 20
+
+// MessageFiles checks the files a reply names; *attachments.Store
+// implements it.
+type MessageFiles interface {
+	MessageSizes(shas []string, maxTotal int64) ([]int64, error)
+	MaxFileBytes() int64
+}
+
+var _ MessageFiles = (*attachments.Store)(nil)
 
 // DefaultVerificationMethods are the ways an agent verifies a customer's
 // claim when Options.VerificationMethods is nil.
@@ -91,6 +106,20 @@ type Options struct {
 	// SMSMaxSegments is how many segments a reply on an SMS contact may
 	// take before the composer asks the agent to confirm (0: no limit).
 	SMSMaxSegments int
+	// Files, if set, has the files agents attach to their email replies
+	// (uploaded with POST /api/v1/attachments): send checks that each
+	// is kept and that together they hold at most MaxMessageFileBytes
+	// (0: DefaultMaxMessageFileBytes); the snapshot tells the desktop
+	// both limits. Nil refuses a send with attachments.
+	Files               MessageFiles
+	MaxMessageFileBytes int64
+	// Recipients, if set, settles the recipients of an agent's reply
+	// that names its Cc (send's cc): the email channel checks that each
+	// is among the conversation's Cc and returns the reply's To and Cc
+	// (email.Sender.Recipients). Nil refuses a send with cc. Its error
+	// is the agent's, as the router's. It is called on the socket's
+	// reader goroutine.
+	Recipients func(ctx context.Context, c router.Contact, cc []string) (to, kept []string, err error)
 	// Clock gives the time of the typing throttle and of session expiry;
 	// nil: time.Now. AfterFunc arms the timers that close a session's
 	// sockets when it expires; nil: time.AfterFunc. Give the router's
@@ -120,6 +149,12 @@ type Hub struct {
 	checkReply   func(context.Context, router.Contact) error                        // Options.CheckReply, or nil
 	smsSegments  int                                                                // Options.SMSMaxSegments
 	log          *slog.Logger
+
+	// The files and the Cc of email replies.
+	files      MessageFiles                                                                // Options.Files, or nil
+	maxFiles   int64                                                                       // a reply's files together; never 0
+	recipients func(context.Context, router.Contact, []string) ([]string, []string, error) // Options.Recipients, or nil
+
 	// upgrader checks origins and upgrades; never nil.
 	upgrader *wsconn.Upgrader
 	// now is the clock of the typing throttle and of session expiry;
@@ -201,6 +236,8 @@ func NewHub(o *Options) (*Hub, error) {
 		presence:     map[string]*presence{},
 		conns:        map[*conn]bool{},
 	}
+	h.files, h.recipients = o.Files, o.Recipients
+	h.maxFiles = cmp.Or(o.MaxMessageFileBytes, DefaultMaxMessageFileBytes)
 	var err error
 	if h.upgrader, err = wsconn.New(wsconn.Options{AllowedOrigins: o.AllowedOrigins, ReadLimit: maxFrameSize}); err != nil {
 		return nil, fmt.Errorf("agents: new hub: %w", err)

@@ -117,6 +117,19 @@ type sendArgs struct {
 	// Note makes the message an internal note (router.DirectionNote):
 	// the conversation keeps it, the customer never sees it.
 	Note bool `json:"note,omitempty"`
+	// Attachments are files uploaded before (POST /api/v1/attachments)
+	// that an email reply carries.
+	Attachments []sendFile `json:"attachments"`
+	// Cc, when given (even empty), is the Cc an email reply keeps of the
+	// conversation's: nil keeps them all (Options.Recipients).
+	Cc []string `json:"cc"`
+}
+
+// sendFile is a file a reply carries, by the hash its upload answered.
+type sendFile struct {
+	SHA256 string `json:"sha256"`
+	Name   string `json:"name"`
+	Type   string `json:"type,omitempty"`
 }
 
 // dispositionArgs are the arguments of wrapup and close.
@@ -287,8 +300,22 @@ func checkArgs(args any) error {
 	case *declineArgs:
 		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("reason", a.Reason, maxText, false))
 	case *sendArgs:
-		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true),
-			checkLen("body", a.Body, maxFrameSize, true), checkLen("client_id", a.ClientID, maxIDField, false))
+		errs := []error{checkLen("contact_id", a.ContactID, maxIDField, true),
+			checkLen("body", a.Body, maxFrameSize, true), checkLen("client_id", a.ClientID, maxIDField, false)}
+		if a.Note && (len(a.Attachments) > 0 || a.Cc != nil) {
+			errs = append(errs, errors.New("a note carries text only: no attachments, no cc"))
+		}
+		// How many files and recipients, and how long their names: the
+		// router's limits, checked when it writes the message (the frame
+		// bounds them until then).
+		for i, f := range a.Attachments {
+			errs = append(errs, checkLen(fmt.Sprintf("attachments[%d].sha256", i), f.SHA256, maxFrameSize, true),
+				checkLen(fmt.Sprintf("attachments[%d].name", i), f.Name, maxFrameSize, true))
+		}
+		for i, x := range a.Cc {
+			errs = append(errs, checkLen(fmt.Sprintf("cc[%d]", i), x, maxFrameSize, true))
+		}
+		return errors.Join(errs...)
 	case *dispositionArgs:
 		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true),
 			checkLen("disposition", a.Disposition, maxIDField, false), checkLen("notes", a.Notes, maxText, false))
@@ -373,6 +400,16 @@ type snapshotData struct {
 	// SMSMaxSegments is how many segments a reply by SMS may take before
 	// the composer asks for confirmation; 0: no limit.
 	SMSMaxSegments int `json:"sms_max_segments,omitempty"`
+	// Attachments are the limits of the files an email reply carries;
+	// nil when the hub has no Files.
+	Attachments *fileLimits `json:"attachments,omitempty"`
+}
+
+// fileLimits are the limits of a reply's files, as configured
+// (attachments.max_file_bytes, attachments.max_message_bytes).
+type fileLimits struct {
+	MaxFileBytes    int64 `json:"max_file_bytes"`
+	MaxMessageBytes int64 `json:"max_message_bytes"`
 }
 
 type withdrawnData struct {

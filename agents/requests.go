@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/screenpop"
@@ -90,9 +92,25 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 				return nil, err
 			}
 		}
-		m, _, err := h.rt.AddMessage(ctx, a.ContactID, router.Message{
-			Direction: "out", Author: agentID, Body: a.Body, ClientID: a.ClientID,
-		})
+		msg := router.Message{Direction: "out", Author: agentID, Body: a.Body, ClientID: a.ClientID}
+		if len(a.Attachments) > 0 {
+			files, err := h.replyFiles(cur, a.Attachments)
+			if err != nil {
+				return nil, err
+			}
+			msg.Attachments = files
+		}
+		if a.Cc != nil {
+			if h.recipients == nil {
+				return nil, invalid("cc: only a reply by email has a Cc, and email is not configured")
+			}
+			to, cc, err := h.recipients(ctx, cur, a.Cc)
+			if err != nil {
+				return nil, err
+			}
+			msg.To, msg.Cc = to, cc
+		}
+		m, _, err := h.rt.AddMessage(ctx, a.ContactID, msg)
 		return map[string]any{"message": m}, mine(a.ContactID, err)
 	case *dispositionArgs:
 		if err := h.checkDisposition(a.Disposition); err != nil {
@@ -157,6 +175,38 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 		return readData{UpToSeq: a.UpToSeq}, nil
 	}
 	return nil, invalid("unknown request %q", req.Type)
+}
+
+// replyFiles turns the files a reply on contact c names into its
+// attachments: only an email reply carries files (the chat and SMS
+// would not send them), each uploaded before, together within the
+// limit (attachments.MessageSizes, the API's rule too).
+func (h *Hub) replyFiles(c router.Contact, in []sendFile) ([]router.Attachment, error) {
+	if c.Channel != router.ChannelEmail {
+		return nil, invalid("attachments: only a reply by email carries files; contact %s is on channel %s", c.ID, c.Channel)
+	}
+	if h.files == nil {
+		return nil, &refusal{code: codeUnavailable, msg: "attachments are not configured", err: errUnavailable}
+	}
+	shas := make([]string, len(in))
+	for i, f := range in {
+		shas[i] = f.SHA256
+	}
+	sizes, err := h.files.MessageSizes(shas, h.maxFiles)
+	var fe *attachments.FileError
+	switch {
+	case errors.Is(err, attachments.ErrMessageTooLarge):
+		return nil, invalid("attachments: a reply's files hold at most %d bytes together", h.maxFiles)
+	case errors.As(err, &fe) && (errors.Is(err, attachments.ErrNotFound) || errors.Is(err, attachments.ErrBadHash)):
+		return nil, invalid("attachments[%d].sha256: no file %s; upload it first (POST /api/v1/attachments)", fe.Index, in[fe.Index].SHA256)
+	case err != nil:
+		return nil, fmt.Errorf("agents: check attachments: %w", err)
+	}
+	out := make([]router.Attachment, len(in))
+	for i, f := range in {
+		out[i] = router.Attachment{Name: f.Name, Type: cmp.Or(f.Type, "application/octet-stream"), Size: sizes[i], SHA256: f.SHA256}
+	}
+	return out, nil
 }
 
 // mine turns the router's "not this agent's" and "no such contact" for

@@ -23,6 +23,9 @@ func (h *Hub) snapshot(agentID string) []byte {
 		AwayReasons: h.awayReasons, VerificationMethods: h.methods,
 		SMSMaxSegments: h.smsSegments,
 	}
+	if h.files != nil {
+		d.Attachments = &fileLimits{MaxFileBytes: h.files.MaxFileBytes(), MaxMessageBytes: h.maxFiles}
+	}
 	for _, id := range a.Contacts {
 		c, ok := snap.Contact(id)
 		if !ok || c.AgentID != agentID {

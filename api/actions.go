@@ -59,6 +59,9 @@ type messageRequest struct {
 	ExternalID string `json:"external_id"`
 	// Attachments name files uploaded before (POST /api/v1/attachments).
 	Attachments []attachmentView `json:"attachments"`
+	// Cc, when given (even empty), is the Cc a reply by email keeps of
+	// the conversation's; nil keeps them all (Options.Recipients).
+	Cc []string `json:"cc"`
 }
 
 // actionError maps the error of a router command on contact id. A
@@ -251,11 +254,19 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) error {
 		}
 		req.Author = self
 	}
+	if req.Cc != nil && req.Direction != "out" {
+		return invalidf("field \"cc\": only a reply (direction \"out\") chooses its Cc")
+	}
 	files, err := s.messageFiles(req.Attachments)
 	if err != nil {
 		return err
 	}
 	msg := router.Message{Direction: req.Direction, Author: req.Author, Body: req.Body, ExternalID: req.ExternalID, Attachments: files}
+	if req.Cc != nil {
+		if msg.To, msg.Cc, err = s.replyCc(r.Context(), id, req.Cc); err != nil {
+			return err
+		}
+	}
 	if req.Direction == "in" {
 		// The customer's: on an ended contact it starts a follow-up.
 		m, to, _, err := s.intake.Message(r.Context(), id, msg)
@@ -281,6 +292,22 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, messageView{Message: m, ContactID: id})
 }
 
+// replyCc settles the recipients of a reply on contact id that keeps
+// only cc of the conversation's Cc (Options.Recipients).
+func (s *Server) replyCc(ctx context.Context, id string, cc []string) (to, kept []string, err error) {
+	if s.recipients == nil {
+		return nil, nil, invalidf("field \"cc\": only a reply by email has a Cc, and email is not configured")
+	}
+	c, ok := s.router.Snapshot().Contact(id)
+	if !ok {
+		return nil, nil, s.actionError(ctx, id, router.ErrNoContact)
+	}
+	if to, kept, err = s.recipients(ctx, c, cc); err != nil {
+		return nil, nil, s.actionError(ctx, id, err)
+	}
+	return to, kept, nil
+}
+
 // addNote adds an internal note: an agent's on its own contact, or a
 // supervisor's (or an admin's) whisper on any live contact, by the
 // principal (the request's author is ignored). Integrations write none.
@@ -288,8 +315,8 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request, id string, req 
 	p, _ := PrincipalFrom(r.Context())
 	msg := router.Message{Direction: router.DirectionNote, Body: req.Body}
 	switch {
-	case len(req.Attachments) > 0 || req.ExternalID != "":
-		return invalidf("a note carries text only: no attachments, no external_id")
+	case len(req.Attachments) > 0 || req.ExternalID != "" || req.Cc != nil:
+		return invalidf("a note carries text only: no attachments, no external_id, no cc")
 	case p.AgentID != "":
 		if _, err := s.actingAgent(r, id, ""); err != nil {
 			return err

@@ -66,29 +66,32 @@ func (s *Server) messageFiles(in []attachmentView) ([]router.Attachment, error) 
 	if s.files == nil {
 		return nil, errorf(http.StatusServiceUnavailable, codeUnavailable, "attachments are not configured")
 	}
-	var out []router.Attachment
-	var total int64
+	shas := make([]string, len(in))
 	for i, a := range in {
-		size, err := s.files.Size(a.SHA256)
-		switch {
-		case errors.Is(err, attachments.ErrBadHash):
-			return nil, invalidf("field \"attachments[%d].sha256\": %q is not a SHA-256 in lowercase hex", i, a.SHA256)
-		case errors.Is(err, attachments.ErrNotFound):
-			return nil, invalidf("field \"attachments[%d].sha256\": no file %s; upload it first (POST /api/v1/attachments)", i, a.SHA256)
-		case err != nil:
-			return nil, internal("read attachment", err)
-		}
+		shas[i] = a.SHA256
+	}
+	sizes, err := s.files.MessageSizes(shas, s.maxMessageFiles)
+	var fe *attachments.FileError
+	switch {
+	case errors.Is(err, attachments.ErrMessageTooLarge):
+		return nil, errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "a message's files hold at most %d bytes", s.maxMessageFiles)
+	case errors.As(err, &fe) && errors.Is(err, attachments.ErrBadHash):
+		return nil, invalidf("field \"attachments[%d].sha256\": %q is not a SHA-256 in lowercase hex", fe.Index, in[fe.Index].SHA256)
+	case errors.As(err, &fe) && errors.Is(err, attachments.ErrNotFound):
+		return nil, invalidf("field \"attachments[%d].sha256\": no file %s; upload it first (POST /api/v1/attachments)", fe.Index, in[fe.Index].SHA256)
+	case err != nil:
+		return nil, internal("read attachment", err)
+	}
+	out := make([]router.Attachment, len(in))
+	for i, a := range in {
 		if a.Name == "" {
 			return nil, invalidf("field \"attachments[%d].name\" is missing", i)
-		}
-		if total += size; total > s.maxMessageFiles {
-			return nil, errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "a message's files hold at most %d bytes", s.maxMessageFiles)
 		}
 		typ := a.Type
 		if typ == "" {
 			typ = "application/octet-stream"
 		}
-		out = append(out, router.Attachment{Name: a.Name, Type: typ, Size: size, SHA256: a.SHA256})
+		out[i] = router.Attachment{Name: a.Name, Type: typ, Size: sizes[i], SHA256: a.SHA256}
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -64,5 +65,53 @@ func TestMessageHTML(t *testing.T) {
 		if res := e.do("GET", tc.path, adminToken, ""); res.status != tc.want {
 			t.Errorf("GET %s: got %d, want %d", tc.path, res.status, tc.want)
 		}
+	}
+}
+
+// A reply names the Cc it keeps (cc): Options.Recipients settles its
+// recipients, and refuses what the conversation's Cc does not have,
+// naming the field; only a reply chooses its Cc.
+func TestMessageCc(t *testing.T) {
+	e := newEnvWith(t, envOptions{recipients: func(_ context.Context, c router.Contact, cc []string) ([]string, []string, error) {
+		for i, x := range cc {
+			if x != "bob@customer.example" {
+				return nil, nil, router.Errorf(router.CodeInvalid, fmt.Sprintf("cc[%d]", i), "cc[%d]: %s is not in the conversation's Cc", i, x)
+			}
+		}
+		return []string{"ada@customer.example"}, cc, nil
+	}})
+	e.seed()
+	e.available("alice")
+	c := e.create(`{"channel":"api","queue":"billing"}`)
+	e.must(http.StatusOK, "POST", "/api/v1/contacts/"+c.ID+"/accept", `{"agent_id":"alice"}`)
+	path := "/api/v1/contacts/" + c.ID + "/messages"
+
+	m := decodeAs[messageView](t, e.must(http.StatusCreated, "POST", path, `{"direction":"out","author":"alice","body":"Hi","cc":["bob@customer.example"]}`))
+	if strings.Join(m.To, ",") != "ada@customer.example" || strings.Join(m.Cc, ",") != "bob@customer.example" {
+		t.Errorf("got to %v cc %v, want those Recipients settled", m.To, m.Cc)
+	}
+	m = decodeAs[messageView](t, e.must(http.StatusCreated, "POST", path, `{"direction":"out","author":"alice","body":"No choice"}`))
+	if m.To != nil || m.Cc != nil {
+		t.Errorf("a reply without cc: got to %v cc %v, want none named", m.To, m.Cc)
+	}
+	for _, tc := range []struct{ name, body, want string }{
+		{"not-in-the-conversation", `{"direction":"out","author":"alice","body":"x","cc":["bob@customer.example","mallory@other.example"]}`, `cc[1]: mallory@other.example is not in the conversation's Cc`},
+		{"customer-message", `{"direction":"in","body":"x","cc":[]}`, `field \"cc\": only a reply`},
+		{"note", `{"direction":"note","body":"x","cc":[]}`, `no cc`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if res := e.do("POST", path, adminToken, tc.body); res.status != http.StatusBadRequest || !strings.Contains(string(res.body), tc.want) {
+				t.Errorf("got %d %s, want 400 saying %s", res.status, res.body, tc.want)
+			}
+		})
+	}
+
+	plain := newEnv(t)
+	plain.seed()
+	plain.available("alice")
+	c = plain.create(`{"channel":"api","queue":"billing"}`)
+	plain.must(http.StatusOK, "POST", "/api/v1/contacts/"+c.ID+"/accept", `{"agent_id":"alice"}`)
+	if res := plain.do("POST", "/api/v1/contacts/"+c.ID+"/messages", adminToken, `{"direction":"out","author":"alice","body":"x","cc":[]}`); res.status != http.StatusBadRequest || !strings.Contains(string(res.body), "email is not configured") {
+		t.Errorf("cc without Recipients: got %d %s, want 400", res.status, res.body)
 	}
 }

@@ -90,6 +90,8 @@ type envOptions struct {
 	calendars map[string]*hours.Calendar
 	// files is Options.Attachments.
 	files *attachments.Store
+	// recipients is Options.Recipients.
+	recipients func(ctx context.Context, c router.Contact, cc []string) ([]string, []string, error)
 	// readyDetails is Options.ReadyDetails.
 	readyDetails func() map[string]any
 	// supervisorNames is Options.SupervisorNames.
@@ -147,6 +149,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		Offers:           offerCat,
 		Intake:           &intake.Intake{Router: rt, Store: db, Resolve: o.intake},
 		Attachments:      o.files,
+		Recipients:       o.recipients,
 		// Small, so that the tests reach the limits.
 		MaxMessageAttachmentBytes: 40,
 		ClientAddr:                o.clientAddr,

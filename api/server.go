@@ -100,6 +100,12 @@ type Options struct {
 	// refuses one to a number that opted out); a *router.Error is
 	// answered as the router's.
 	CheckReply func(ctx context.Context, c router.Contact) error
+	// Recipients, if set, settles the recipients of a reply that names
+	// its Cc (a message out with cc): the email channel checks that each
+	// is among the conversation's Cc and returns the reply's To and Cc
+	// (email.Sender.Recipients); a *router.Error is answered as the
+	// router's. Nil refuses a message with cc.
+	Recipients func(ctx context.Context, c router.Contact, cc []string) (to, kept []string, err error)
 	// Attachments keeps the files of messages (POST /api/v1/attachments,
 	// GET /api/v1/contacts/{id}/attachments/{sha256}); nil means those
 	// routes answer 503 and messages carry no files.
@@ -149,6 +155,8 @@ type Server struct {
 	checkReply      func(context.Context, router.Contact) error // Options.CheckReply, or nil
 	files           *attachments.Store                          // may be nil
 	maxMessageFiles int64
+	// recipients is Options.Recipients, or nil.
+	recipients func(context.Context, router.Contact, []string) ([]string, []string, error)
 	// readyDetails is Options.ReadyDetails; may be nil.
 	readyDetails func() map[string]any
 	// supervisorNames is Options.SupervisorNames; may be nil.
@@ -210,6 +218,7 @@ func New(o Options) (*Server, error) {
 		webhooks:        o.Webhooks,
 		intake:          o.Intake,
 		checkReply:      o.CheckReply,
+		recipients:      o.Recipients,
 		files:           o.Attachments,
 		maxMessageFiles: o.MaxMessageAttachmentBytes,
 		readyDetails:    o.ReadyDetails,

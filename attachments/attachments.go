@@ -35,7 +35,23 @@ var (
 	ErrNotFound = errors.New("attachments: no such file")
 	// ErrBadHash is returned for a name that is not a SHA-256 in hex.
 	ErrBadHash = errors.New("attachments: not a SHA-256 in lowercase hex")
+	// ErrMessageTooLarge is returned by MessageSizes for files that
+	// together hold more than a message may carry.
+	ErrMessageTooLarge = errors.New("attachments: a message's files too large together")
 )
+
+// FileError is an error about one file of a message's list: Index is
+// its place in the list (attachments[Index]); Err wraps ErrBadHash or
+// ErrNotFound, or is a failure to read it.
+type FileError struct {
+	Index int
+	Err   error
+}
+
+func (e *FileError) Error() string { return fmt.Sprintf("attachments[%d]: %v", e.Index, e.Err) }
+
+// Unwrap returns Err.
+func (e *FileError) Unwrap() error { return e.Err }
 
 // Options configure Open; nil means the defaults.
 type Options struct {
@@ -154,6 +170,28 @@ func (s *Store) Size(sha string) (int64, error) {
 		return 0, fmt.Errorf("attachments: stat: %w", err)
 	}
 	return st.Size(), nil
+}
+
+// MessageSizes returns the size of each file a message names, by hash
+// (in shas' order), once it checked the one rule of a message's files:
+// each is kept here (a *FileError wrapping ErrBadHash or ErrNotFound
+// otherwise) and together they hold at most maxTotal bytes
+// (ErrMessageTooLarge otherwise). The API and the agents' socket both
+// ask it.
+func (s *Store) MessageSizes(shas []string, maxTotal int64) ([]int64, error) {
+	sizes := make([]int64, len(shas))
+	var total int64
+	for i, sha := range shas {
+		n, err := s.Size(sha)
+		if err != nil {
+			return nil, &FileError{Index: i, Err: err}
+		}
+		if total += n; total > maxTotal {
+			return nil, fmt.Errorf("%w: over %d bytes", ErrMessageTooLarge, maxTotal)
+		}
+		sizes[i] = n
+	}
+	return sizes, nil
 }
 
 // Remove deletes the file of sha; one that is gone already is no error.

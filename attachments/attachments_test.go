@@ -69,6 +69,30 @@ func TestPutOpenRemove(t *testing.T) {
 	}
 }
 
+// A message's files: each must be kept, and together within the
+// message's limit.
+func TestMessageSizes(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "attachments"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, _ := s.Put(strings.NewReader("12345"))
+	b, _, _ := s.Put(strings.NewReader("123"))
+	if sizes, err := s.MessageSizes([]string{a, b}, 8); err != nil || len(sizes) != 2 || sizes[0] != 5 || sizes[1] != 3 {
+		t.Errorf("8 bytes within 8: got %v %v, want [5 3]", sizes, err)
+	}
+	if _, err := s.MessageSizes([]string{a, b}, 7); !errors.Is(err, ErrMessageTooLarge) {
+		t.Errorf("8 bytes over 7: got %v, want ErrMessageTooLarge", err)
+	}
+	var fe *FileError
+	if _, err := s.MessageSizes([]string{a, strings.Repeat("0", 64)}, 100); !errors.As(err, &fe) || fe.Index != 1 || !errors.Is(err, ErrNotFound) {
+		t.Errorf("a file not kept: got %v, want a FileError of index 1 wrapping ErrNotFound", err)
+	}
+	if _, err := s.MessageSizes([]string{"../x"}, 100); !errors.As(err, &fe) || fe.Index != 0 || !errors.Is(err, ErrBadHash) {
+		t.Errorf("not a hash: got %v, want a FileError of index 0 wrapping ErrBadHash", err)
+	}
+}
+
 func FuzzValidHash(f *testing.F) {
 	f.Add(strings.Repeat("0", 64)) // a valid hash
 	f.Add("../x")                  // a path

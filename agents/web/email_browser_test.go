@@ -1,8 +1,15 @@
 package web
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -119,4 +126,139 @@ func TestEmailInBrowser(t *testing.T) {
 		t.Error("the quoted history is unfolded")
 	}
 	t.Logf("screenshot of an email: %s", d.screenshot("desktop-email"))
+}
+
+// The composer of an email reply: files chosen are checked against the
+// snapshot's limits, uploaded (POST /api/v1/attachments) and listed,
+// each with a control to remove it; the reply's Cc is listed, each with
+// a control to take it off; the reply names the files and the Cc kept,
+// and the next reply starts again with no file and the whole Cc. Every
+// control is named and reached with the keyboard.
+func TestEmailComposerInBrowser(t *testing.T) {
+	ctx := newBrowser(t)
+	f := newFakeRouterd(t)
+	type upload struct {
+		name, typ string
+		body      []byte
+	}
+	uploads := make(chan upload, 10)
+	f.mux.HandleFunc("POST /api/v1/attachments", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		name := r.URL.Query().Get("name")
+		uploads <- upload{name, r.Header.Get("Content-Type"), b}
+		sum := sha256.Sum256(b)
+		writeJSON(w, http.StatusCreated, map[string]any{"sha256": hex.EncodeToString(sum[:]), "size": len(b), "name": name, "type": r.Header.Get("Content-Type")})
+	})
+	dir := t.TempDir()
+	file := func(name string, size int) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, bytes.Repeat([]byte("x"), size), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pdf, notes := file("Rechnung März.pdf", 600), file("notes.txt", 300)
+	huge, third := file("huge.bin", fakeMaxFileBytes+1), file("third.bin", 700)
+
+	d := openDesktop(t, ctx, f.URL())
+	d.login(fakeAgentID, fakePassword)
+	f.expectConn()
+	const c = "01KJPWD8JGD0M4XH97Q2EMAIL2"
+	offer := offerFor(c, "Ada Lovelace")
+	pop := offer["screen_pop"].(map[string]any)["contact"].(map[string]any)
+	pop["channel"], pop["subject"], pop["customer"] = "email", "Invoice missing", map[string]any{"email": "ada@example.com"}
+	f.push("offer", offer)
+	d.waitOffer(c)
+	d.acceptOffer(c)
+	f.expect("accept")
+	d.waitConversation(c)
+	f.push("message", map[string]any{"contact_id": c, "message": map[string]any{
+		"seq": 2, "at": time.Now().UTC().Format(time.RFC3339), "direction": "in", "external_id": "email:support:q2@example.com",
+		"author": "ada@example.com", "author_name": "Ada Lovelace", "subject": "Re: Invoice missing", "body": "Still missing.",
+		"to": []string{"support@example.com"}, "cc": []string{"Bob <bob@example.com>", "Carol <carol@example.com>", "ada@example.com"}}})
+	d.waitMessage(c, "Still missing.")
+
+	id := safeID(c)
+	chips := func(css string) []string {
+		return eval[[]string](d, fmt.Sprintf(`[...%s.querySelectorAll(%s)].map(li => li.firstChild.textContent)`, panel(c), js(css+" .chip")))
+	}
+	d.waitFor("the reply's Cc", panel(c)+`.querySelector(".reply-cc:not([hidden]) .chip") !== null`)
+	if got := chips(".reply-cc"); !slices.Equal(got, []string{"Bob <bob@example.com>", "Carol <carol@example.com>"}) {
+		t.Errorf("Cc shown: got %q, want Bob and Carol (not the customer)", got)
+	}
+
+	// Files: one over the file limit is refused before any upload; two
+	// go up; a third would pass the reply's limit.
+	d.do("choose files", chromedp.SetUploadFiles(chromedp.ID("files-"+id), []string{pdf, huge, notes}))
+	d.waitError("huge.bin is 1001 B: a file may hold at most 1000 B.")
+	got := map[string]upload{}
+	for range 2 {
+		select {
+		case u := <-uploads:
+			got[u.name] = u
+		case <-time.After(15 * time.Second):
+			t.Fatal("the files were not uploaded")
+		}
+	}
+	if u := got["Rechnung März.pdf"]; u.typ != "application/pdf" || len(u.body) != 600 {
+		t.Errorf("upload of the PDF: got %q %d bytes, want application/pdf, 600 bytes", u.typ, len(u.body))
+	}
+	if u := got["notes.txt"]; u.typ != "text/plain" || len(u.body) != 300 {
+		t.Errorf("upload of the notes: got %q %d bytes", u.typ, len(u.body))
+	}
+	d.waitFor("both files uploaded", fmt.Sprintf(`%s.querySelectorAll(".compose-files .chip").length === 2 && !%s.querySelector(".compose-files").textContent.includes("uploading")`, panel(c), panel(c)))
+	d.do("choose a third", chromedp.SetUploadFiles(chromedp.ID("files-"+id), []string{third}))
+	d.waitError("third.bin not attached: a reply's files may hold at most 1.5 KB together.")
+	if got := chips(".compose-files"); !slices.Equal(got, []string{"Rechnung März.pdf", "notes.txt"}) {
+		t.Errorf("files listed: got %q", got)
+	}
+
+	// Every control is named; the attach control is reached by Tab.
+	if bad := d.unnamed(); len(bad) > 0 {
+		t.Errorf("controls without an accessible name:\n%s", strings.Join(bad, "\n"))
+	}
+	d.do("focus the reply", chromedp.Focus(chromedp.ID("reply-"+id)))
+	d.tabTo("#contact-" + id + " button.attach")
+
+	// Removing with the keyboard: the focus stays among the controls.
+	d.do("remove the notes", chromedp.Focus(chromedp.CSS(`#contact-`+id+` button[aria-label="Remove file notes.txt"]`)), pressEnter)
+	d.waitFor("the notes removed", fmt.Sprintf(`%s.querySelectorAll(".compose-files .chip").length === 1`, panel(c)))
+	if got := eval[string](d, `document.activeElement.getAttribute("aria-label") || ""`); got != "Remove file Rechnung März.pdf" {
+		t.Errorf("focus after removing a file: got %q, want the next file's remove control", got)
+	}
+	d.do("take Carol off", chromedp.Focus(chromedp.CSS(`#contact-`+id+` button[aria-label="Remove Carol <carol@example.com> from the Cc of this reply"]`)), pressEnter)
+	d.waitFor("Carol taken off", fmt.Sprintf(`%s.querySelectorAll(".reply-cc .chip").length === 1`, panel(c)))
+	if got := chips(".reply-cc"); !slices.Equal(got, []string{"Bob <bob@example.com>"}) {
+		t.Errorf("Cc after taking Carol off: got %q", got)
+	}
+	if got := eval[string](d, `document.activeElement.dataset.address || ""`); got != "bob@example.com" {
+		t.Errorf("focus after taking Carol off: got %q, want Bob's remove control", got)
+	}
+	t.Logf("screenshot of the composer: %s", d.screenshot("desktop-email-composer"))
+
+	d.reply(c, "Attached, without Carol.")
+	sent := f.expect("send")
+	files, _ := sent["attachments"].([]any)
+	if len(files) != 1 {
+		t.Fatalf("send: got attachments %v, want the PDF alone", sent["attachments"])
+	}
+	sum := sha256.Sum256(got["Rechnung März.pdf"].body)
+	if a := files[0].(map[string]any); a["sha256"] != hex.EncodeToString(sum[:]) || a["name"] != "Rechnung März.pdf" || a["type"] != "application/pdf" {
+		t.Errorf("send: got file %v, want the PDF's hash, name and type", a)
+	}
+	if cc, _ := sent["cc"].([]any); len(cc) != 1 || cc[0] != "Bob <bob@example.com>" {
+		t.Errorf("send: got cc %v, want Bob alone", sent["cc"])
+	}
+	d.waitMessage(c, "Attached, without Carol.")
+	if head := eval[string](d, panel(c)+`.querySelector(".message.out:last-child .email-head").textContent`); !strings.Contains(head, "CcBob <bob@example.com>") {
+		t.Errorf("the reply's header: got %q, want its Cc", head)
+	}
+	// The next reply: no files, the whole Cc; it names neither.
+	if got := chips(".reply-cc"); len(got) != 2 || eval[bool](d, panel(c)+`.querySelector(".compose-files").hidden === false`) {
+		t.Errorf("after sending: Cc %q and the files list shown; want the whole Cc and no files", got)
+	}
+	d.reply(c, "Plain.")
+	if sent := f.expect("send"); sent["attachments"] != nil || sent["cc"] != nil {
+		t.Errorf("a plain reply: got attachments %v cc %v, want neither", sent["attachments"], sent["cc"])
+	}
 }

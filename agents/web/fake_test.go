@@ -47,6 +47,12 @@ type envelope struct {
 	Data json.RawMessage `json:"data"`
 }
 
+// The attachment limits the fake's snapshot tells.
+const (
+	fakeMaxFileBytes    = 1000
+	fakeMaxMessageBytes = 1500
+)
+
 // The fake's agent and password.
 const (
 	fakeAgentID   = "alice"
@@ -205,6 +211,7 @@ func (f *fakeRouterd) snapshotLocked() map[string]any {
 		"products":         []map[string]string{{"code": "credit_card", "label": "Credit card"}},
 		"away_reasons":     []string{"break", "lunch", "meeting"},
 		"sms_max_segments": 2,
+		"attachments":      map[string]int{"max_file_bytes": fakeMaxFileBytes, "max_message_bytes": fakeMaxMessageBytes},
 	}
 }
 
@@ -313,6 +320,12 @@ func (f *fakeRouterd) handle(env envelope) {
 		f.msgSeq++
 		msg := map[string]any{"seq": 100 + f.msgSeq, "at": time.Now().UTC().Format(time.RFC3339), "direction": "out",
 			"author": fakeAgentID, "body": d["body"], "client_id": d["client_id"]}
+		if d["attachments"] != nil {
+			msg["attachments"] = d["attachments"]
+		}
+		if d["cc"] != nil { // routerd names the recipients of a reply that chose its Cc
+			msg["to"], msg["cc"] = []string{"ada@example.com"}, d["cc"]
+		}
 		f.writeLocked("ack", env.ID, map[string]any{"message": msg})
 		f.writeLocked("message", "", map[string]any{"contact_id": id, "message": msg})
 	case "wrapup", "close":

@@ -20,10 +20,21 @@ import (
 // Sender to sink, as routerd does.
 func (e *env) withOutbox(sink *emailtest.SMTPSink) {
 	e.t.Helper()
-	s, err := NewSender(SenderOptions{SMTP: SMTP{Addr: sink.Addr, Security: Plain, User: sink.User, Password: sink.Pass},
+	e.withSender(sink, nil)
+}
+
+// withSender is withOutbox with the Sender's options tuned by tune; it
+// returns the Sender.
+func (e *env) withSender(sink *emailtest.SMTPSink, tune func(o *SenderOptions)) *Sender {
+	e.t.Helper()
+	o := SenderOptions{SMTP: SMTP{Addr: sink.Addr, Security: Plain, User: sink.User, Password: sink.Pass},
 		Domain: testDomain, Store: e.db,
 		Queues:  map[string]From{"support": {Address: "support@example.com", Name: "Example Support", Signature: "Example Ltd, 1 Road"}},
-		Default: From{Address: "help@example.com", Name: "Example Help"}})
+		Default: From{Address: "help@example.com", Name: "Example Help"}}
+	if tune != nil {
+		tune(&o)
+	}
+	s, err := NewSender(o)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -47,10 +58,17 @@ func (e *env) withOutbox(sink *emailtest.SMTPSink) {
 		<-done
 		d.Close()
 	})
+	return s
 }
 
 // agentReply has agent a1 take contact id and write body.
 func (e *env) agentReply(id, body string) router.Message {
+	e.t.Helper()
+	return e.agentMessage(id, router.Message{Body: body})
+}
+
+// agentMessage has agent a1 take contact id and write m, a reply.
+func (e *env) agentMessage(id string, m router.Message) router.Message {
 	e.t.Helper()
 	ctx := context.Background()
 	if _, _, err := e.rt.PutAgent(ctx, router.Agent{ID: "a1", Name: "Ann", Capacity: map[string]int{router.ChannelEmail: 5}}); err != nil {
@@ -64,7 +82,8 @@ func (e *env) agentReply(id, body string) router.Message {
 			e.t.Fatalf("Accept: %v", err)
 		}
 	}
-	m, _, err := e.rt.AddMessage(ctx, id, router.Message{Direction: "out", Author: "a1", AuthorKind: router.AuthorAgent, Body: body})
+	m.Direction, m.Author, m.AuthorKind = "out", "a1", router.AuthorAgent
+	m, _, err := e.rt.AddMessage(ctx, id, m)
 	if err != nil {
 		e.t.Fatalf("AddMessage: %v", err)
 	}

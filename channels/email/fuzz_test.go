@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/switchboard/switchboard/router"
 )
 
 // FuzzParse feeds Parse anything: it must never panic, and what it
@@ -47,6 +50,55 @@ func FuzzParse(f *testing.F) {
 		}
 		if strings.Contains(strings.ToLower(m.HTML), "<script") {
 			t.Fatalf("script in sanitized HTML: %q", m.HTML)
+		}
+	})
+}
+
+// FuzzChooseCc feeds the Cc an agent (or an integration) keeps of a
+// reply against a conversation's Cc: it must never panic, never keep an
+// address the conversation's Cc does not have, nor the customer's or
+// our own, and name the field of what it refuses.
+func FuzzChooseCc(f *testing.F) {
+	// A Cc as intake keeps it, and what an agent sends: one kept, an
+	// address added, one in another case, our own, none, a name with
+	// encoded words, no address at all.
+	all := "\"Bob\" <bob@customer.example>\n\"Carol\" <carol@customer.example>\nsupport@example.com\nada@customer.example"
+	for _, cc := range []string{"bob@customer.example", "mallory@other.example", "Bob <BOB@customer.example>",
+		"support@example.com", "", "=?utf-8?q?B=C3=B6b?= <bob@customer.example>", "bob at customer"} {
+		f.Add(all, cc)
+	}
+	o := SenderOptions{Queues: map[string]From{"support": {Address: "support@example.com"}}, Default: From{Address: "help@example.com"}}
+	f.Fuzz(func(t *testing.T, allText, ccText string) {
+		all := strings.Split(allText, "\n")
+		cc := strings.Split(ccText, "\n")
+		kept, err := chooseCc(all, "ada@customer.example", o, cc)
+		if err != nil {
+			re, ok := router.AsError(err)
+			if !ok || re.Code != router.CodeInvalid || !strings.HasPrefix(re.Field, "cc[") {
+				t.Fatalf("refusal %v: want invalid naming cc[i]", err)
+			}
+			return
+		}
+		theirs, wanted := map[string]bool{}, map[string]bool{}
+		for _, x := range all {
+			if a, err := mail.ParseAddress(x); err == nil {
+				theirs[strings.ToLower(a.Address)] = true
+			}
+		}
+		for _, x := range cc {
+			if a, err := mail.ParseAddress(x); err == nil {
+				wanted[strings.ToLower(a.Address)] = true
+			}
+		}
+		for _, k := range kept {
+			a, err := mail.ParseAddress(k)
+			if err != nil {
+				t.Fatalf("kept %q is no address: %v", k, err)
+			}
+			addr := strings.ToLower(a.Address)
+			if !theirs[addr] || !wanted[addr] || addr == "ada@customer.example" || addr == "support@example.com" || addr == "help@example.com" {
+				t.Fatalf("kept %q of %q choosing %q", k, all, cc)
+			}
 		}
 	})
 }

@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"io"
 	"net"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/outbox"
 	"github.com/switchboard/switchboard/router"
 )
@@ -55,6 +56,15 @@ type MessageStore interface {
 	Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error)
 }
 
+// FileReader reads the files agents attach to their replies, by
+// content hash; *attachments.Store implements it.
+type FileReader interface {
+	Open(sha string) (*os.File, error)
+	MaxFileBytes() int64
+}
+
+var _ FileReader = (*attachments.Store)(nil)
+
 // SenderOptions configure NewSender. SMTP.Addr, Domain, Store and a
 // From for every queue that replies (or Default) are required.
 type SenderOptions struct {
@@ -64,6 +74,12 @@ type SenderOptions struct {
 	Queues  map[string]From
 	Default From
 	Store   MessageStore
+	// Files has the files of the replies (uploaded with POST
+	// /api/v1/attachments); nil fails every reply that carries one.
+	Files FileReader
+	// MaxAttachmentBytes bounds a reply's files together
+	// (attachments.max_message_bytes); 0: only Files' limit per file.
+	MaxAttachmentBytes int64
 }
 
 // Sender delivers agents' replies on email contacts as threaded mail
@@ -84,9 +100,11 @@ func NewSender(o SenderOptions) (*Sender, error) {
 }
 
 // Send sends o's message to the contact's customer, threaded under the
-// conversation's last message from them. A 5xx answer, a customer
-// without an address or a queue without a From wrap
-// outbox.ErrPermanent; other failures are retried by the outbox.
+// conversation's last message from them, with its files. A 5xx answer,
+// a customer without an address, a queue without a From, and a file
+// missing from Files or over the limits wrap outbox.ErrPermanent: the
+// message fails with that reason rather than go without its file.
+// Other failures are retried by the outbox.
 func (s *Sender) Send(ctx context.Context, o outbox.Outbound) (router.DeliveryStatus, error) {
 	raw, rcpts, from, err := s.compose(ctx, o)
 	if err != nil {
@@ -98,9 +116,11 @@ func (s *Sender) Send(ctx context.Context, o outbox.Outbound) (router.DeliverySt
 	return router.DeliverySent, nil
 }
 
-// compose writes the message of o (headers, text and HTML parts) and
-// returns it with its recipients: the customer, then the Cc of the
-// customer's last mail, less the customer and our own addresses.
+// compose writes the message of o (headers, text and HTML parts, the
+// files) and returns it with its recipients: the customer, then the Cc
+// of the customer's last mail, less the customer and our own addresses
+// (and, when the reply names its recipients, less those the agent took
+// off: keepChosen).
 func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, rcpts []string, from string, err error) {
 	c, m := o.Contact, o.Message
 	to := c.Customer.Email
@@ -114,7 +134,11 @@ func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, rc
 	if f.Address == "" {
 		return nil, nil, "", fmt.Errorf("%w: queue %s has no email address to send from", outbox.ErrPermanent, c.Queue)
 	}
-	msgs, err := s.o.Store.Messages(ctx, c.ID, 0, 10000)
+	files, err := s.readFiles(m.Attachments)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	msgs, err := s.o.Store.Messages(ctx, c.ID, 0, maxConversation)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("email: read conversation: %w", err)
 	}
@@ -128,7 +152,11 @@ func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, rc
 	h.SetMessageID(OutboundID(s.o.Domain, c.ID, m.Seq))
 	inReplyTo, refs, cc, answered := threadOf(msgs, m.Seq)
 	rcpts = []string{to}
-	if ccs := keepCc(cc, to, s.o); len(ccs) > 0 {
+	ccs := keepCc(cc, to, s.o)
+	if len(m.To) > 0 {
+		ccs = keepChosen(ccs, m.Cc)
+	}
+	if len(ccs) > 0 {
 		h.SetAddressList("Cc", ccs)
 		for _, a := range ccs {
 			rcpts = append(rcpts, a.Address)
@@ -162,29 +190,14 @@ func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, rc
 		body += qh
 	}
 	var buf bytes.Buffer
-	w, err := mail.CreateInlineWriter(&buf, h)
-	if err != nil {
-		return nil, nil, "", fmt.Errorf("email: compose: %w", err)
-	}
-	for _, p := range []struct{ typ, body string }{{"text/plain", text}, {"text/html", body}} {
-		var ph mail.InlineHeader
-		ph.SetContentType(p.typ, map[string]string{"charset": "utf-8"})
-		pw, err := w.CreatePart(ph)
-		if err != nil {
-			return nil, nil, "", fmt.Errorf("email: compose: %w", err)
-		}
-		if _, err := io.WriteString(pw, p.body); err != nil {
-			return nil, nil, "", fmt.Errorf("email: compose: %w", err)
-		}
-		if err := pw.Close(); err != nil {
-			return nil, nil, "", fmt.Errorf("email: compose: %w", err)
-		}
-	}
-	if err := w.Close(); err != nil {
+	if err := writeBody(&buf, h, text, body, files); err != nil {
 		return nil, nil, "", fmt.Errorf("email: compose: %w", err)
 	}
 	return buf.Bytes(), rcpts, f.Address, nil
 }
+
+// maxConversation bounds the messages of a conversation read for a reply.
+const maxConversation = 10000
 
 // keepCc is the customer's Cc as a reply keeps it: without the customer
 // and without our own queues' addresses (the mailbox itself).

@@ -67,10 +67,11 @@ func newEmail(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.In
 
 // newEmailSender makes the sender of agents' replies on email contacts:
 // cfg's SMTP server, each queue's From (the first queue's for the
-// others).
-func newEmailSender(cfg *config.Config, db *store.DB) (*email.Sender, error) {
+// others), the agents' files from files.
+func newEmailSender(cfg *config.Config, db *store.DB, files *attachments.Store) (*email.Sender, error) {
 	s := cfg.Email.SMTP
 	o := email.SenderOptions{Domain: cfg.Email.Domain, Store: db, Queues: map[string]email.From{},
+		Files: files, MaxAttachmentBytes: cfg.Attachments.MaxMessageBytes,
 		SMTP: email.SMTP{Addr: net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), User: s.User}}
 	switch s.Security {
 	case config.SecurityTLS:

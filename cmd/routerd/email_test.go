@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -279,5 +280,102 @@ func TestEmailKillMidBacklog(t *testing.T) {
 	}
 	if len(cs) != n || len(seen) != n {
 		t.Errorf("got %d contacts (%d distinct), want %d", len(cs), len(seen), n)
+	}
+}
+
+// The agent's reply from the desktop's socket carries a file uploaded
+// over the API and keeps only the Cc the agent chose: the SMTP server
+// gets the file, exactly, and only the kept Cc.
+func TestEmailReplyFilesAndCc(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	dir := t.TempDir()
+	dv := emailtest.StartDovecot(t, map[string]string{"support": "s3cret"})
+	sink := emailtest.NewSMTPSink(t, "relay", "relay-pass")
+	d := startDaemon(t, "-config", writeEmailConfig(t, dir, dv.Addr, sink))
+	var session struct {
+		Token string `json:"token"`
+	}
+	if code, err := call(d.base, "POST", "/api/v1/login", map[string]string{"id": "a0", "password": crashAgentPassword}, nil, &session); err != nil || code != 200 {
+		t.Fatalf("log a0 in: %d %v", code, err)
+	}
+	ws := agentSocket(t, d.base, session.Token)
+	send := func(typ, id string, data any) frame {
+		t.Helper()
+		if err := ws.WriteJSON(frame{Type: typ, ID: id, Data: mustJSON(data)}); err != nil {
+			t.Fatal(err)
+		}
+		return readUntil(t, ws, "ack")
+	}
+	send("set_state", "s", map[string]string{"state": "available"})
+	emailtest.Append(t, dv.Addr, "support", "s3cret", "INBOX", mkMail("q1@customer.example", "Ada <ada@customer.example>", "Invoice", "Where is it?",
+		"Cc: Bob <bob@customer.example>, Carol <carol@customer.example>"))
+	offer := readUntil(t, ws, "offer")
+	var o struct {
+		ContactID string `json:"contact_id"`
+	}
+	if err := json.Unmarshal(offer.Data, &o); err != nil {
+		t.Fatal(err)
+	}
+	send("accept", "a", map[string]string{"contact_id": o.ContactID})
+
+	file := make([]byte, 5000)
+	for i := range file {
+		file[i] = byte(i * 13)
+	}
+	req, _ := http.NewRequest("POST", d.base+"/api/v1/attachments?name="+url.QueryEscape("Rechnung März.pdf"), bytes.NewReader(file))
+	req.Header.Set("Authorization", "Bearer "+session.Token)
+	req.Header.Set("Content-Type", "application/pdf")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up struct {
+		SHA256 string `json:"sha256"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&up)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %v", res.StatusCode, err)
+	}
+	send("send", "m", map[string]any{"contact_id": o.ContactID, "body": "Here it is.", "client_id": "k1",
+		"attachments": []map[string]string{{"sha256": up.SHA256, "name": "Rechnung März.pdf", "type": "application/pdf"}},
+		"cc":          []string{"bob@customer.example"}})
+
+	got := sink.Wait(t, emailWait)
+	if strings.Join(got.To, ",") != "ada@customer.example,bob@customer.example" {
+		t.Errorf("RCPT TO: got %v, want Ada and Bob, not Carol", got.To)
+	}
+	mr, err := mail.CreateReader(bytes.NewReader(got.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cc, _ := mr.Header.AddressList("Cc"); len(cc) != 1 || cc[0].Address != "bob@customer.example" {
+		t.Errorf("Cc: got %v, want Bob alone", cc)
+	}
+	var files int
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ah, ok := p.Header.(*mail.AttachmentHeader)
+		if !ok {
+			continue
+		}
+		files++
+		name, _ := ah.Filename()
+		typ, _, _ := ah.ContentType()
+		b, _ := io.ReadAll(p.Body)
+		if name != "Rechnung März.pdf" || typ != "application/pdf" || !bytes.Equal(b, file) {
+			t.Errorf("attachment %q %s of %d bytes, want the upload (%d bytes)", name, typ, len(b), len(file))
+		}
+	}
+	if files != 1 {
+		t.Errorf("got %d attachments, want 1", files)
 	}
 }

@@ -484,11 +484,20 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		return nil, nil, err
 	}
 	var mail *email.Channel
+	var mailSender *email.Sender
+	// recipients settles the Cc an agent's email reply keeps; nil
+	// (no email) refuses a reply that names one.
+	var recipients func(ctx context.Context, c router.Contact, cc []string) ([]string, []string, error)
 	if cfg.Email.Enabled() {
 		if mail, err = newEmail(cfg, rt, db, in, files, log); err != nil {
 			offerSrc.Close()
 			return nil, nil, err
 		}
+		if mailSender, err = newEmailSender(cfg, db, files); err != nil {
+			offerSrc.Close()
+			return nil, nil, err
+		}
+		recipients = mailSender.Recipients
 	}
 	var readyDetails func() map[string]any
 	if mail != nil {
@@ -533,6 +542,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Webhooks:                  hooks,
 		Intake:                    in,
 		CheckReply:                checkReply,
+		Recipients:                recipients,
 		Attachments:               files,
 		MaxMessageAttachmentBytes: cfg.Attachments.MaxMessageBytes,
 		ReadyDetails:              readyDetails,
@@ -580,6 +590,9 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		VerificationMethods: cfg.Desktop.VerificationMethods,
 		CheckReply:          checkReply,
 		SMSMaxSegments:      smsSegments,
+		Files:               files,
+		MaxMessageFileBytes: cfg.Attachments.MaxMessageBytes,
+		Recipients:          recipients,
 		Logger:              log,
 	})
 	if err != nil {
@@ -609,14 +622,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		senders[router.ChannelChat] = ch
 	}
 	if mail != nil {
-		sender, err := newEmailSender(cfg, db)
-		if err != nil {
-			for _, c := range closers {
-				c()
-			}
-			return nil, nil, err
-		}
-		senders[router.ChannelEmail] = sender
+		senders[router.ChannelEmail] = mailSender
 	}
 	if texts != nil {
 		// Twilio's webhooks: public, authenticated by their signature.

@@ -57,6 +57,26 @@ function errorText(r, fallback) {
   return (r.data && r.data.error && r.data.error.message) || fallback;
 }
 
+// uploadFile keeps a file the agent attaches to a reply (POST
+// /api/v1/attachments) and answers {sha256, size, name, type}, which
+// the reply names.
+async function uploadFile(file) {
+  const res = await fetch(`/api/v1/attachments?name=${encodeURIComponent(file.name)}`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": file.type || "application/octet-stream" },
+    body: file,
+  });
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+  if (!res.ok || !data || !data.sha256) throw new Error(errorText({ data }, `HTTP ${res.status}`));
+  return data;
+}
+
 function showLogin(message) {
   ui.desk.hidden = true;
   ui.replaced.hidden = true;
@@ -238,6 +258,7 @@ function applySnapshot(d) {
   desk.awayReasons = d.away_reasons || [];
   desk.verificationMethods = d.verification_methods || [];
   desk.smsMaxSegments = d.sms_max_segments || 0;
+  desk.attachmentLimits = d.attachments || null;
   renderAgent();
   const seen = new Set();
   for (const ac of d.contacts || []) {
@@ -581,6 +602,8 @@ const conversationDesk = {
   wrapUpUntil: () => (desk.agent && desk.agent.wrapup_until) || "",
   verificationMethods: () => desk.verificationMethods || [],
   smsMaxSegments: () => desk.smsMaxSegments || 0,
+  attachmentLimits: () => desk.attachmentLimits || null,
+  upload: uploadFile,
   confirm: (text) => window.confirm(text),
   outcome,
   recordOutcome,

@@ -2,7 +2,9 @@
 // reply box (Enter sends, Shift+Enter a new line), the screen pop, the
 // wrap-up form and transfer. Message bodies are always text. It tells the
 // server when the agent types and what the agent has seen, shows when the
-// customer types, and marks the agent's messages delivered or read.
+// customer types, and marks the agent's messages delivered or read. On an
+// email contact the agent may attach files (uploaded at once, sent with
+// the reply) and take recipients off the reply's Cc.
 
 import { h, fill, time } from "./dom.js";
 import { renderScreenPop, customerName } from "./screenpop.js";
@@ -49,6 +51,13 @@ export class Conversation {
     this.readSent = 0; // the highest customer message seq reported read
     this.receipt = { delivered: 0, read: 0 }; // the customer's marks of our messages
     this.typingTimer = 0;
+    // files are the files chosen for the next email reply, in order:
+    // {key, name, size, type, sha256 (once uploaded), failed}.
+    this.files = [];
+    this.fileSeq = 0;
+    // ccRemoved are the addresses (lower case) the agent took off the
+    // next email reply's Cc.
+    this.ccRemoved = new Set();
     const safe = String(this.id).replace(/[^A-Za-z0-9_-]/g, "_");
     this.domID = `contact-${safe}`;
 
@@ -79,12 +88,23 @@ export class Conversation {
     this.segmentsEl = h("p", { class: "segments muted", id: `segments-${safe}`, "aria-live": "polite", hidden: true });
     // An internal note goes to the conversation, never to the customer.
     this.noteBox = h("input", { type: "checkbox", id: `note-${safe}`, class: "note-box" });
+    // Files for an email reply: a button opens the browser's picker
+    // (the input itself stays hidden); each file is uploaded when chosen.
+    this.fileInput = h("input", { type: "file", multiple: true, hidden: true, id: `files-${safe}`,
+      onchange: () => { this.addFiles([...this.fileInput.files]); this.fileInput.value = ""; } });
+    this.attachButton = h("button", { type: "button", class: "attach", "aria-describedby": `files-help-${safe}`,
+      onclick: () => this.fileInput.click() }, "Attach files");
+    this.filesEl = h("div", { class: "compose-files", hidden: true },
+      h("ul", { class: "chips", "aria-label": "Files to send" }),
+      h("p", { id: `files-help-${safe}`, class: "muted files-help" }));
+    this.ccEl = h("div", { class: "reply-cc", hidden: true });
     this.replyForm = h("form", { class: "reply-form", onsubmit: (ev) => { ev.preventDefault(); this.sendReply(); } },
       h("label", { for: `reply-${safe}`, class: "visually-hidden" }, "Reply to the customer"),
       this.reply,
       this.cannedEl,
       h("div", { class: "send" },
         h("button", { type: "submit", class: "primary" }, "Send"),
+        this.attachButton, this.fileInput,
         h("label", { for: `note-${safe}`, class: "note-label" }, this.noteBox, " Internal note")));
     this.noteEl = h("p", { class: "contact-note", role: "status" });
     this.threadEl = h("p", { class: "reply-thread muted", hidden: true });
@@ -118,7 +138,7 @@ export class Conversation {
       h("label", { for: `tag-${safe}` }, "Tags"),
       h("div", { class: "inline" }, this.tagList, this.tagInput, h("button", { type: "submit" }, "Add")));
     this.panel = h("section", { id: this.domID, role: "tabpanel", class: "conversation", "aria-labelledby": `tab-${safe}`, hidden: true },
-      h("div", { class: "talk" }, this.noteEl, this.list, this.typingEl, this.threadEl, this.replyForm, this.segmentsEl,
+      h("div", { class: "talk" }, this.noteEl, this.list, this.typingEl, this.threadEl, this.ccEl, this.filesEl, this.replyForm, this.segmentsEl,
         h("div", { class: "finish" }, this.wrapForm, h("div", {}, this.transferForm, this.tagsForm))),
       h("aside", { class: "side", "aria-label": "Customer" }, this.popEl));
 
@@ -146,6 +166,7 @@ export class Conversation {
     this.messages = [];
     for (const m of list) this.addMessage(m, true);
     this.renderMessages();
+    this.renderCc();
     this.markRead();
   }
 
@@ -163,6 +184,7 @@ export class Conversation {
         this.showCustomerTyping(false);
       }
       this.renderMessages();
+      this.renderCc();
       this.renderTab();
       this.markRead();
     }
@@ -283,15 +305,32 @@ export class Conversation {
   sendReply() {
     const body = this.reply.value.trim();
     if (!body) return;
+    const note = this.noteBox.checked;
+    const email = this.contact.channel === "email" && !note; // a note carries text only
+    if (email && this.files.some((f) => !f.sha256)) {
+      this.desk.showError(this.files.some((f) => f.failed)
+        ? "A file was not uploaded: remove it, or attach it again, before sending."
+        : "Files are still uploading: send when they are done.");
+      return;
+    }
     if (this.contact.channel === "sms" && !this.noteBox.checked) {
       const c = smsCount(body), max = this.desk.smsMaxSegments();
       if (max && c.count > max && !this.desk.confirm(`This reply takes ${c.count} SMS segments (${c.encoding}), more than ${max}. Send it?`)) return;
     }
     const clientID = newClientID();
-    const note = this.noteBox.checked;
-    this.pending.set(clientID, { body, failed: false, note });
+    const p = { body, failed: false, note };
+    if (email && this.files.length) p.attachments = this.files.map((f) => ({ sha256: f.sha256, name: f.name, type: f.type }));
+    if (email && this.ccRemoved.size) p.cc = this.replyCc().filter((c) => !this.ccRemoved.has(c.address)).map((c) => c.text);
+    this.pending.set(clientID, p);
     this.noteBox.checked = false; // a note is chosen each time: a reply is the default
     this.reply.value = "";
+    if (email) {
+      // The next reply starts again with no files and the whole Cc.
+      this.files = [];
+      this.ccRemoved.clear();
+      this.renderFiles();
+      this.renderCc();
+    }
     this.renderSegments();
     this.renderMessages();
     this.sendPending(clientID);
@@ -303,6 +342,8 @@ export class Conversation {
     p.failed = false;
     const req = { contact_id: this.id, body: p.body, client_id: clientID };
     if (p.note) req.note = true;
+    if (p.attachments) req.attachments = p.attachments;
+    if (p.cc) req.cc = p.cc;
     this.desk.request("send", req)
       .then((ack) => {
         this.pending.delete(clientID);
@@ -431,6 +472,8 @@ export class Conversation {
     this.transferForm.hidden = !live;
     this.renderTags();
     this.renderThread();
+    this.renderCc();
+    this.renderFiles();
     this.renderPop();
     const now = document.activeElement;
     const kept = now && now !== had && this.panel.contains(now); // moved by a redraw (renderPop)
@@ -456,6 +499,124 @@ export class Conversation {
     const token = `[#${String(this.id).slice(-6)}]`;
     const re = /^(re|aw):/i.test(subject) ? subject : `Re: ${subject}`;
     this.threadEl.textContent = `Sent by email as "${re.includes(token) ? re : `${re} ${token}`}", in the thread of the customer's last email.`;
+  }
+
+  // replyCc is the Cc of the customer's last email, which the reply
+  // answers and copies (less the customer; the server also leaves out
+  // our own addresses): [{text, address}], address in lower case.
+  replyCc() {
+    const last = [...this.messages].reverse().find((m) => m.direction === "in" && answeredEmail(m.external_id));
+    const customer = String((this.contact.customer && this.contact.customer.email) || "").toLowerCase();
+    const out = [];
+    for (const text of (last && last.cc) || []) {
+      const address = addressOf(text);
+      if (address && address !== customer && !out.some((c) => c.address === address)) out.push({ text, address });
+    }
+    return out;
+  }
+
+  // renderCc shows, above an email reply, the Cc it goes to, each with
+  // a control to take it off this reply (and, once one is off, one to
+  // put them all back).
+  renderCc() {
+    const cc = this.contact.channel === "email" ? this.replyCc() : [];
+    const live = this.contact.state === "assigned";
+    this.ccEl.hidden = cc.length === 0 || !live;
+    if (this.ccEl.hidden) {
+      fill(this.ccEl);
+      return;
+    }
+    const kept = cc.filter((c) => !this.ccRemoved.has(c.address));
+    const removed = cc.length - kept.length;
+    fill(this.ccEl,
+      h("span", { class: "muted", id: `cc-label-${this.domID}` }, "Cc:"), " ",
+      kept.length === 0 ? h("span", { class: "muted" }, "nobody (the customer alone)") : null,
+      h("ul", { class: "chips", "aria-labelledby": `cc-label-${this.domID}` }, kept.map((c) =>
+        h("li", { class: "chip" }, c.text,
+          h("button", { type: "button", class: "chip-remove", dataset: { address: c.address },
+            "aria-label": `Remove ${c.text} from the Cc of this reply`, title: `Remove ${c.text} from the Cc of this reply`,
+            onclick: () => this.removeCc(c.address) }, "×")))),
+      removed ? h("button", { type: "button", class: "link cc-restore", onclick: () => this.restoreCc() },
+        `Put back ${removed} removed`) : null);
+  }
+
+  removeCc(address) {
+    this.ccRemoved.add(address);
+    this.renderCc();
+    // The keyboard stays in the list: the next remove control, else
+    // the one that puts them back.
+    const next = this.ccEl.querySelector(".chip-remove") || this.ccEl.querySelector(".cc-restore") || this.reply;
+    next.focus();
+  }
+
+  restoreCc() {
+    this.ccRemoved.clear();
+    this.renderCc();
+    (this.ccEl.querySelector(".chip-remove") || this.reply).focus();
+  }
+
+  // addFiles uploads the files the agent chose, each checked against
+  // the limits the snapshot told (when it did): one file, and the
+  // reply's files together.
+  addFiles(list) {
+    const limits = this.desk.attachmentLimits();
+    for (const file of list) {
+      const total = this.files.reduce((n, f) => n + f.size, 0) + file.size;
+      if (limits && limits.max_file_bytes && file.size > limits.max_file_bytes) {
+        this.desk.showError(`${file.name} is ${sizeText(file.size)}: a file may hold at most ${sizeText(limits.max_file_bytes)}.`);
+        continue;
+      }
+      if (limits && limits.max_message_bytes && total > limits.max_message_bytes) {
+        this.desk.showError(`${file.name} not attached: a reply's files may hold at most ${sizeText(limits.max_message_bytes)} together.`);
+        continue;
+      }
+      const f = { key: ++this.fileSeq, name: file.name, size: file.size, type: file.type || "application/octet-stream", sha256: "", failed: false };
+      this.files.push(f);
+      this.desk.upload(file)
+        .then((up) => {
+          if (!this.files.includes(f)) return; // removed meanwhile
+          f.sha256 = up.sha256;
+          f.type = up.type || f.type;
+          this.renderFiles();
+        })
+        .catch((err) => {
+          if (!this.files.includes(f)) return;
+          f.failed = true;
+          this.renderFiles();
+          this.desk.showError(`${file.name} not uploaded: ${err.message}`);
+        });
+    }
+    this.renderFiles();
+  }
+
+  removeFile(key) {
+    const i = this.files.findIndex((f) => f.key === key);
+    if (i < 0) return;
+    this.files.splice(i, 1);
+    this.renderFiles();
+    const buttons = this.filesEl.querySelectorAll(".chip-remove");
+    (buttons[Math.min(i, buttons.length - 1)] || this.attachButton).focus();
+  }
+
+  // renderFiles lists the files chosen for the next reply, each with
+  // its size, whether it is uploaded, and a control to remove it; and
+  // shows the attach control only on a live email contact.
+  renderFiles() {
+    const email = this.contact.channel === "email";
+    const live = this.contact.state === "assigned";
+    this.attachButton.hidden = !email;
+    this.attachButton.disabled = !live;
+    this.filesEl.hidden = !email || this.files.length === 0;
+    const [list, help] = this.filesEl.children;
+    fill(list, this.files.map((f) => h("li", { class: `chip${f.failed ? " failed" : ""}` },
+      f.name, " ", h("span", { class: "muted" }, `${sizeText(f.size)}${f.failed ? " · not uploaded" : f.sha256 ? "" : " · uploading…"}`),
+      h("button", { type: "button", class: "chip-remove", "aria-label": `Remove file ${f.name}`, title: `Remove file ${f.name}`,
+        onclick: () => this.removeFile(f.key) }, "×"))));
+    const limits = this.desk.attachmentLimits();
+    const total = this.files.reduce((n, f) => n + f.size, 0);
+    help.textContent = limits && limits.max_message_bytes
+      ? `${sizeText(total)} of ${sizeText(limits.max_message_bytes)}; each file at most ${sizeText(limits.max_file_bytes)}.`
+      : `${sizeText(total)}.`;
   }
 
   renderPop() {
@@ -556,6 +717,29 @@ export class Conversation {
     this.noteEl.textContent = text;
     this.noteEl.hidden = !text;
   }
+}
+
+// answeredEmail reports whether a message's external id names an email
+// by its Message-ID ("email:<desk>:<Message-ID>"): the kind of mail a
+// reply answers and whose Cc it copies (a synthetic key is none).
+function answeredEmail(externalID) {
+  const m = /^email:[^:]*:(.+)$/.exec(externalID || "");
+  return Boolean(m) && !m[1].startsWith("synthetic:");
+}
+
+// addressOf is the address of a recipient as written ("Name <a@b>" or
+// "a@b"), in lower case.
+function addressOf(text) {
+  const m = /<([^<>]+)>\s*$/.exec(text);
+  return (m ? m[1] : text).trim().toLowerCase();
+}
+
+// sizeText says a number of bytes as people read it.
+function sizeText(n) {
+  const unit = (v, name) => `${Number(v.toFixed(v < 10 ? 1 : 0))} ${name}`;
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return unit(n / 1024, "KB");
+  return unit(n / 1024 / 1024, "MB");
 }
 
 function renderMessage(m, status, extra, mark, contactID, author) {
