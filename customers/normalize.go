@@ -47,6 +47,12 @@ func Normalize(id Identity) (Identity, error) {
 	return id, err
 }
 
+// CheckEmail checks an address by NormalizeEmail's rule.
+func CheckEmail(s string) error {
+	_, err := NormalizeEmail(s)
+	return err
+}
+
 // NormalizeEmail trims and lowercases an address and checks its shape:
 // one @ with a non-empty local part and a dotless-or-dotted domain, no
 // spaces, quotes, angle brackets or control characters, at most 254 bytes.
@@ -78,33 +84,50 @@ func NormalizeEmail(s string) (string, error) {
 // digits are dropped; anything else, or a number without its leading +
 // (national formats are ambiguous), is refused.
 func NormalizePhone(s string) (string, error) {
-	t := strings.TrimSpace(s)
-	if !strings.HasPrefix(t, "+") {
+	digits, plus, err := phoneDigits(s)
+	switch {
+	case err != nil:
+		return "", err
+	case !plus:
 		return "", fmt.Errorf("%w: phone %q: want E.164 with the country code, such as +15551234567", ErrInvalid, s)
+	case digits[0] == '0':
+		return "", fmt.Errorf("%w: phone %q: a country code never starts with 0", ErrInvalid, s)
 	}
+	return "+" + digits, nil
+}
+
+// CheckPhone checks a number a person can be called back on: what
+// NormalizePhone takes, and also a national number without its country
+// code ("06 12 34 56 78"), which identifies nobody (NormalizePhone
+// refuses it) but can be dialled by an agent of the same country. The
+// chat's form takes such numbers for a call-back.
+func CheckPhone(s string) error {
+	_, _, err := phoneDigits(s)
+	return err
+}
+
+// phoneDigits reads a phone number: an optional leading +, then 7 to 15
+// digits with spaces, dots, dashes and parentheses between them.
+func phoneDigits(s string) (digits string, plus bool, err error) {
+	t := strings.TrimSpace(s)
+	t, plus = strings.CutPrefix(t, "+")
 	var b strings.Builder
-	b.WriteByte('+')
-	digits := 0
-	for _, r := range t[1:] {
+	for _, r := range t {
 		switch {
 		case r >= '0' && r <= '9':
-			if digits == 0 && r == '0' {
-				return "", fmt.Errorf("%w: phone %q: a country code never starts with 0", ErrInvalid, s)
-			}
-			digits++
-			if digits > maxPhoneDigits {
-				return "", fmt.Errorf("%w: phone %q has more than %d digits", ErrInvalid, s, maxPhoneDigits)
+			if b.Len() == maxPhoneDigits {
+				return "", plus, fmt.Errorf("%w: phone %q has more than %d digits", ErrInvalid, s, maxPhoneDigits)
 			}
 			b.WriteRune(r)
 		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')':
 		default:
-			return "", fmt.Errorf("%w: phone %q: %q is not a digit", ErrInvalid, s, r)
+			return "", plus, fmt.Errorf("%w: phone %q: %q is not a digit", ErrInvalid, s, r)
 		}
 	}
-	if digits < minPhoneDigits {
-		return "", fmt.Errorf("%w: phone %q has fewer than %d digits", ErrInvalid, s, minPhoneDigits)
+	if b.Len() < minPhoneDigits {
+		return "", plus, fmt.Errorf("%w: phone %q has fewer than %d digits", ErrInvalid, s, minPhoneDigits)
 	}
-	return b.String(), nil
+	return b.String(), plus, nil
 }
 
 func normalizeToken(kind, s string) (string, error) {

@@ -91,3 +91,19 @@ func FuzzNormalizeEmail(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckPhone: a number to call back may be national; it is still 7
+// to 15 digits with only separators between them.
+func TestCheckPhone(t *testing.T) {
+	for s, ok := range map[string]bool{
+		"06 12 34 56 78": true, "(555) 123-4567": true, "+33 6 12 34 56 78": true, "+0 123 4567": true,
+		"12345": false, "1234567890123456": false, "555-CALL-NOW": false, "": false, "+": false,
+	} {
+		if err := CheckPhone(s); (err == nil) != ok {
+			t.Errorf("CheckPhone(%q): %v, want ok %v", s, err, ok)
+		}
+		if _, err := NormalizePhone(s); err == nil && !ok {
+			t.Errorf("NormalizePhone(%q) takes what CheckPhone refuses", s)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -32,5 +33,26 @@ func TestRefusal(t *testing.T) {
 	fe := limitReached("r1", fmt.Errorf("intake: %w", limit))
 	if want := "this conversation cannot take more from you (a conversation holds at most 2 messages from the customer); nothing more is kept here, but what you wrote is with us"; fe.Code != codeLimitReached || fe.Msg != want || fe.ID != "r1" {
 		t.Errorf("limitReached: got %+v, want %s %q", fe, codeLimitReached, want)
+	}
+}
+
+// TestStartContactDetailsOneRule: the start form's email and phone are
+// checked by the customers package's rules, the same that decide
+// identities (an email) and call-backs (a phone, national formats
+// included): the chat refuses exactly what they refuse.
+func TestStartContactDetailsOneRule(t *testing.T) {
+	for _, email := range []string{"ada@example.com", "Ada@Example.COM", "a b@example.com", "ada@", "@example.com",
+		"ada@example..com", `"ada"@example.com`, "ada@example.com.", "ada<x>@example.com", "ada@localhost"} {
+		s := startData{Name: "Ada", Topic: "billing", Email: email}
+		if got, want := s.check(1000) == nil, customers.CheckEmail(email) == nil; got != want {
+			t.Errorf("email %q: the chat takes it %v, the customers' rule %v", email, got, want)
+		}
+	}
+	for _, phone := range []string{"+33 6 12 34 56 78", "06 12 34 56 78", "(555) 123-4567", "+1 555.123.4567",
+		"12345", "+1234567890123456", "555-CALL-NOW", "+0 123 4567"} {
+		s := startData{Name: "Ada", Topic: "billing", Phone: phone}
+		if got, want := s.check(1000) == nil, customers.CheckPhone(phone) == nil; got != want {
+			t.Errorf("phone %q: the chat takes it %v, the customers' rule %v", phone, got, want)
+		}
 	}
 }

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/strictjson"
 )
 
@@ -204,10 +204,12 @@ func (s *startData) check(maxBody int) error {
 		return errors.New("topic is missing")
 	case len(s.Email) > maxEmail:
 		return fmt.Errorf("email longer than %d bytes", maxEmail)
-	case s.Email != "" && !validEmail(s.Email):
+	case s.Email != "" && customers.CheckEmail(s.Email) != nil:
 		return fmt.Errorf("email %q is not an address like ada@example.com", s.Email)
-	case len(s.Phone) > maxPhone || !validPhone(s.Phone):
-		return fmt.Errorf("phone: up to %d digits, spaces and + - ( )", maxPhone)
+	case len(s.Phone) > maxPhone:
+		return fmt.Errorf("phone longer than %d bytes", maxPhone)
+	case s.Phone != "" && customers.CheckPhone(s.Phone) != nil:
+		return fmt.Errorf("phone %q: 7 to 15 digits, with + - ( ) . and spaces", s.Phone)
 	case len(s.Message) > maxBody:
 		return fmt.Errorf("message longer than %d bytes", maxBody)
 	case s.LeaveMessage && s.Message == "":
@@ -244,18 +246,4 @@ func (s *sendData) check(maxBody int) error {
 
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, unicode.IsControl)
-}
-
-func validEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && a.Name == ""
-}
-
-func validPhone(s string) bool {
-	for _, r := range s {
-		if !strings.ContainsRune("0123456789+-() ", r) {
-			return false
-		}
-	}
-	return true
 }

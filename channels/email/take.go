@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -248,9 +249,6 @@ func containsString(l []string, s string) bool {
 	return false
 }
 
-// validEmail reports whether s looks like an address the customers
-// package may keep.
-func validEmail(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-1 && len(s) <= 254 && !strings.ContainsAny(s, " \t\r\n<>")
-}
+// validEmail reports whether s is an address the customers package
+// keeps (its one rule, customers.CheckEmail).
+func validEmail(s string) bool { return customers.CheckEmail(s) == nil }
