@@ -262,3 +262,113 @@ func TestEmailComposerInBrowser(t *testing.T) {
 		t.Errorf("a plain reply: got attachments %v cc %v, want neither", sent["attachments"], sent["cc"])
 	}
 }
+
+// An email's frame is kept while the conversation changes around it:
+// a new copy of its message (the socket reconnected: a snapshot), the
+// customer's next messages, the agent's reply and its delivery. The
+// same frame element stays, not loaded again, with the remote images
+// the agent asked for and the text version the agent opened; the new
+// messages come in order.
+func TestEmailFrameKeptInBrowser(t *testing.T) {
+	ctx := newBrowser(t)
+	f := newFakeRouterd(t)
+	// loads are the frames' requests, in order: "seq" or "seq?images=remote".
+	loads := make(chan string, 16)
+	f.mux.HandleFunc("GET /api/v1/contacts/{id}/messages/{seq}/html", func(w http.ResponseWriter, r *http.Request) {
+		load := r.PathValue("seq")
+		csp := api.EmailFrameCSP
+		if r.URL.Query().Get("images") == "remote" {
+			load += "?images=remote"
+			csp = api.EmailFrameCSPRemote
+		}
+		select {
+		case loads <- load:
+		default:
+		}
+		w.Header().Set("Content-Security-Policy", csp)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><p>Message %s in <b>HTML</b></p>`, r.PathValue("seq"))
+	})
+	nextLoad := func(want string) {
+		t.Helper()
+		select {
+		case got := <-loads:
+			if got != want {
+				t.Errorf("frame load: got %q, want %q", got, want)
+			}
+		case <-time.After(stepTimeout):
+			t.Fatalf("no frame loaded, want %q", want)
+		}
+	}
+	d := openDesktop(t, ctx, f.URL())
+	d.login(fakeAgentID, fakePassword)
+	f.expectConn()
+
+	const c = "01KJPWD8JGD0M4XH97Q2EMAIL3"
+	now := time.Now().UTC().Format(time.RFC3339)
+	// The email is the contact's first message, so the fake's snapshot
+	// after a reconnect carries it again.
+	offer := offerFor(c, "Ada Lovelace")
+	pop := offer["screen_pop"].(map[string]any)["contact"].(map[string]any)
+	pop["channel"], pop["subject"] = "email", "Invoice missing"
+	pop["first_messages"] = []map[string]any{{
+		"seq": 1, "at": now, "direction": "in", "external_id": "email:support:m1@example.com",
+		"author": "ada@example.com", "author_name": "Ada Lovelace", "subject": "Invoice missing",
+		"to": []string{"support@example.com"}, "html": "<p>Where is my invoice?</p>", "body": "Where is my invoice?"}}
+	f.push("offer", offer)
+	d.acceptOffer(c)
+	f.expect("accept")
+	d.waitConversation(c)
+	d.waitMessage(c, "Where is my invoice?")
+	nextLoad("1")
+
+	first := panel(c) + `.querySelector(".message .email-frame")`
+	d.do("mark the frame, open the text version", chromedp.Evaluate[chromedp.Void](first+`.__kept = true;
+		`+panel(c)+`.querySelector(".message details.text-version").open = true`))
+	d.do("show remote images", chromedp.Click(chromedp.CSS(`#contact-`+safeID(c)+` .remote-images`)))
+	nextLoad("1?images=remote")
+
+	// The socket drops: the snapshot brings new copies of the messages.
+	f.drop()
+	f.expectConn()
+	// The customer writes, types, the agent answers, the answer's
+	// delivery fails, and the customer sends another email.
+	f.push("message", map[string]any{"contact_id": c, "message": map[string]any{
+		"seq": 2, "at": now, "direction": "in", "body": "Any news?"}})
+	d.waitMessage(c, "Any news?")
+	f.push("typing", map[string]any{"contact_id": c})
+	d.reply(c, "Looking into it.")
+	f.expect("send")
+	d.waitMessage(c, "Looking into it.")
+	f.push("delivery", map[string]any{"contact_id": c, "seq": 101, "delivery": map[string]any{
+		"status": "failed", "reason": "mailbox full", "attempts": 1, "at": now}})
+	d.waitFor("the failed delivery", panel(c)+`.querySelector(".message.out .delivery.failed") !== null`)
+	f.push("message", map[string]any{"contact_id": c, "message": map[string]any{ // the fake numbers replies from 101
+		"seq": 102, "at": now, "direction": "in", "external_id": "email:support:m102@example.com",
+		"author": "ada@example.com", "author_name": "Ada Lovelace", "subject": "Re: Invoice missing",
+		"to": []string{"support@example.com"}, "html": "<p>Found it.</p>", "body": "Found it."}})
+	d.waitMessage(c, "Found it.")
+	// The next frame loaded is the new email's: the first was not
+	// loaded again.
+	nextLoad("102")
+
+	if !eval[bool](d, first+`.__kept === true`) {
+		t.Error("the first email's frame was built again")
+	}
+	if src := eval[string](d, first+`.getAttribute("src")`); !strings.HasSuffix(src, "/messages/1/html?images=remote") {
+		t.Errorf("the first email's frame: got src %q, want its remote images", src)
+	}
+	if n := eval[int](d, panel(c)+`.querySelector(".message").querySelectorAll(".remote-images").length`); n != 0 {
+		t.Errorf("the first email offers to show remote images again (%d controls)", n)
+	}
+	if !eval[bool](d, panel(c)+`.querySelector(".message details.text-version").open`) {
+		t.Error("the first email's text version, opened by the agent, is folded again")
+	}
+	want := []string{"Where is my invoice?", "Any news?", "Looking into it.", "Found it."}
+	if got := d.messages(c); !slices.Equal(got, want) {
+		t.Errorf("messages: got %q, want %q", got, want)
+	}
+	if got := eval[string](d, panel(c)+`.querySelector(".message:last-child .email-frame").title`); got != "The email as sent, remote images blocked" {
+		t.Errorf("the new email's frame: got %q, want its remote images blocked", got)
+	}
+}

@@ -4,7 +4,9 @@
 // server when the agent types and what the agent has seen, shows when the
 // customer types, and marks the agent's messages delivered or read. On an
 // email contact the agent may attach files (uploaded at once, sent with
-// the reply) and take recipients off the reply's Cc.
+// the reply) and take recipients off the reply's Cc. The message list
+// keeps the element of each message that did not change, so an email's
+// frame is never loaded again by a change around it.
 
 import { h, fill, time } from "./dom.js";
 import { renderScreenPop, customerName } from "./screenpop.js";
@@ -58,6 +60,13 @@ export class Conversation {
     // ccRemoved are the addresses (lower case) the agent took off the
     // next email reply's Cc.
     this.ccRemoved = new Set();
+    // views are the message list's elements by message key
+    // (renderMessages): {el, m (the message shown), meta (its element),
+    // head, tail (its last nodes), tailKey}.
+    this.views = new Map();
+    // remoteImages are the seqs of the emails whose remote images the
+    // agent chose to see, kept across new copies of the messages.
+    this.remoteImages = new Set();
     const safe = String(this.id).replace(/[^A-Za-z0-9_-]/g, "_");
     this.domID = `contact-${safe}`;
 
@@ -663,15 +672,76 @@ export class Conversation {
       this.unread ? h("span", { class: "unread", "aria-label": "new message" }, " ●") : null);
   }
 
+  // renderMessages shows the messages, then the replies not acknowledged
+  // yet, keyed by message: the element of a message whose content did
+  // not change stays (an email's frame is not loaded again, what the
+  // agent unfolded stays open, the keyboard stays on it), and only its
+  // changed parts are drawn again (who and when, the mark, the
+  // delivery); new messages go in in order, gone ones go away.
   renderMessages() {
-    const who = (m) => this.author(m);
-    const items = this.messages.map((m) => renderMessage(m, "", null, this.mark(m), this.id, who));
+    const rows = this.messages.map((m) => ({ key: messageKey(m), m, status: "", who: this.author(m), mark: this.mark(m) }));
     for (const [id, p] of this.pending) {
-      items.push(renderMessage({ direction: p.note ? "note" : "out", body: p.body }, p.failed ? "failed" : "sending",
-        p.failed ? h("button", { type: "button", class: "link", onclick: () => this.sendPending(id) }, "Retry") : null));
+      rows.push({ key: `pending:${id}`, m: { direction: p.note ? "note" : "out", body: p.body }, status: p.failed ? "failed" : "sending",
+        who: "You", mark: "", retry: p.failed ? () => this.sendPending(id) : null });
     }
-    fill(this.list, items);
-    this.list.scrollTop = this.list.scrollHeight;
+    const atEnd = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 8;
+    const focused = this.list.contains(document.activeElement) ? document.activeElement : null;
+    const keys = new Set(rows.map((r) => r.key));
+    for (const [key, v] of this.views) {
+      if (keys.has(key)) continue;
+      v.el.remove();
+      this.views.delete(key);
+    }
+    // The elements kept are in order already: only new ones are
+    // inserted, as moving a frame would load it again.
+    let at = this.list.firstChild;
+    let added = false;
+    for (const r of rows) {
+      const el = this.messageView(r);
+      if (el === at) {
+        at = at.nextSibling;
+        continue;
+      }
+      this.list.insertBefore(el, at);
+      added = true;
+    }
+    // A new message scrolls to the end; a change of a mark or a delivery
+    // leaves the agent reading where they were, unless at the end.
+    if (added || atEnd) this.list.scrollTop = this.list.scrollHeight;
+    if (focused && !focused.isConnected) (this.reply.disabled ? this.tab : this.reply).focus(); // never to the page body
+  }
+
+  // messageView returns the element of one row of renderMessages: the
+  // one it has when the message's content is the same, brought up to
+  // date, else a new one in its place.
+  messageView(r) {
+    let v = this.views.get(r.key);
+    if (!v || (v.m !== r.m && contentOf(v.m) !== contentOf(r.m))) {
+      const seq = r.m.seq;
+      const images = { remote: this.remoteImages.has(seq), show: () => this.remoteImages.add(seq) };
+      const meta = h("div", { class: "meta" });
+      const el = h("li", {}, meta, renderEmail(r.m, this.id, images), renderBody(r.m), renderAttachments(r.m.attachments, this.id));
+      if (v) v.el.replaceWith(el);
+      v = { el, meta, head: "", tail: [], tailKey: "" };
+      this.views.set(r.key, v);
+    }
+    v.m = r.m;
+    v.el.className = `message ${messageKind(r.m)} ${r.status}`;
+    const when = r.status || time(r.m.at);
+    const head = JSON.stringify([r.who, when, r.mark]);
+    if (head !== v.head) {
+      v.head = head;
+      fill(v.meta, renderMeta(r.who, when, r.mark));
+    }
+    const tailKey = JSON.stringify([r.m.delivery || null, Boolean(r.retry)]);
+    if (tailKey !== v.tailKey) {
+      v.tailKey = tailKey;
+      for (const n of v.tail) n.remove();
+      v.tail = [renderDelivery(r.m.delivery),
+        r.retry ? h("button", { type: "button", class: "link", onclick: r.retry }, "Retry") : null].filter(Boolean);
+      v.el.append(...v.tail);
+    }
+    return v.el;
   }
 
   // mark is the receipt mark of one of our messages: "Read",
@@ -742,26 +812,46 @@ function sizeText(n) {
   return unit(n / 1024 / 1024, "MB");
 }
 
-function renderMessage(m, status, extra, mark, contactID, author) {
-  const who = author ? author(m) : m.direction === "in" ? "Customer" : "You";
-  let kind = m.direction === "in" ? "in" : m.direction === "note" ? "note" : "out";
-  if (kind === "out" && m.author_kind === "supervisor") kind = "out supervisor";
-  return h("li", { class: `message ${kind} ${status}` },
-    h("div", { class: "meta" }, h("span", { class: "who" }, who), " ", h("span", { class: "when" }, status || time(m.at)),
-      mark ? h("span", { class: `mark ${mark.toLowerCase()}`, title: mark === "Read" ? "Read by the customer" : "Delivered to the customer" },
-        mark === "Read" ? " · ✓✓ Read" : " · ✓ Delivered") : null),
-    renderEmail(m, contactID),
-    renderBody(m),
-    renderAttachments(m.attachments, contactID),
-    renderDelivery(m.delivery),
-    extra);
+// messageKey names a message in the list: by its seq; one without (none
+// should come) by the object itself.
+const unnumbered = new WeakMap();
+let unnumberedSeq = 0;
+function messageKey(m) {
+  if (m.seq) return `seq:${m.seq}`;
+  if (!unnumbered.has(m)) unnumbered.set(m, `local:${++unnumberedSeq}`);
+  return unnumbered.get(m);
+}
+
+// contentOf is what a message's element shows that only another version
+// of the message changes (its delivery and marks are drawn apart); the
+// HTML is the same for the same seq.
+function contentOf(m) {
+  return JSON.stringify([m.seq, m.direction, m.author_kind, m.author, m.author_name, m.at,
+    m.subject, m.to, m.cc, m.body, Boolean(m.html), m.attachments]);
+}
+
+// messageKind is the class that styles a message: in, out, note, or
+// "out supervisor" (a supervisor's message to the customer).
+function messageKind(m) {
+  if (m.direction === "in") return "in";
+  if (m.direction === "note") return "note";
+  return m.author_kind === "supervisor" ? "out supervisor" : "out";
+}
+
+// renderMeta is the line above a message: who wrote it, when (or how
+// its sending goes) and the customer's mark.
+function renderMeta(who, when, mark) {
+  return [h("span", { class: "who" }, who), " ", h("span", { class: "when" }, when),
+    mark ? h("span", { class: `mark ${mark.toLowerCase()}`, title: mark === "Read" ? "Read by the customer" : "Delivered to the customer" },
+      mark === "Read" ? " · ✓✓ Read" : " · ✓ Delivered") : null];
 }
 
 // renderEmail shows what an email message carries besides its text:
 // its header (subject, from, to, cc, date) and, when it has HTML, the
 // HTML (sanitized by the server) in a sandboxed frame that runs nothing
-// and whose policy blocks remote images until the agent asks.
-function renderEmail(m, contactID) {
+// and whose policy blocks remote images until the agent asks: images is
+// {remote (the agent asked), show() (records that the agent asks)}.
+function renderEmail(m, contactID, images) {
   const to = (m.to || []).join(", ");
   const cc = (m.cc || []).join(", ");
   if (!m.subject && !m.html && !to) return null;
@@ -772,14 +862,14 @@ function renderEmail(m, contactID) {
   if (!m.html || !m.seq || !contactID) return h("div", { class: "email" }, head);
   const src = `/api/v1/contacts/${encodeURIComponent(contactID)}/messages/${encodeURIComponent(m.seq)}/html`;
   const frame = h("iframe", {
-    class: "email-frame", src: m.remoteImages ? `${src}?images=remote` : src,
+    class: "email-frame", src: images.remote ? `${src}?images=remote` : src,
     sandbox: "allow-popups allow-popups-to-escape-sandbox", referrerpolicy: "no-referrer",
-    title: m.remoteImages ? "The email as sent" : "The email as sent, remote images blocked",
+    title: images.remote ? "The email as sent" : "The email as sent, remote images blocked",
   });
-  const show = m.remoteImages ? null : h("button", {
+  const show = images.remote ? null : h("button", {
     type: "button", class: "link remote-images",
     onclick: () => {
-      m.remoteImages = true; // kept on the message across renders
+      images.show();
       frame.src = `${src}?images=remote`;
       frame.title = "The email as sent";
       show.remove();
