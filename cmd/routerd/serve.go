@@ -209,18 +209,30 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 			log.Info("taking over", "epoch", lead.epoch)
 		}
 	}
-	in, err := startOn(ctx, cfg, demo, log, db)
-	if err != nil {
-		shutdown()
-		return err
-	}
+	// The lease is renewed from the moment it is held: starting (the
+	// store's load, the configuration's seed, the offers' history) may
+	// take longer than the lease.
+	lost := make(chan error, 1)
 	if lead != nil {
-		// After the instance's last commit (in.Close runs first).
+		// Last, after the instance's last commit and the renewals'
+		// end: a renewal after the release would take the lease back.
 		defer func() {
 			if ctx.Err() != nil {
 				lead.release()
 			}
 		}()
+		keepCtx, cancelKeep := context.WithCancel(ctx)
+		kept := make(chan struct{})
+		go func() {
+			defer close(kept)
+			lost <- lead.keep(keepCtx)
+		}()
+		defer func() { cancelKeep(); <-kept }()
+	}
+	in, err := startOn(ctx, cfg, demo, log, db)
+	if err != nil {
+		shutdown()
+		return err
 	}
 	defer in.Close()
 	front.set(in.routes)
@@ -232,13 +244,6 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	} else {
 		log.Info("leading", "node", lead.holder, "epoch", lead.epoch)
 	}
-	lost := make(chan error, 1)
-	if lead != nil {
-		keepCtx, stopKeep := context.WithCancel(ctx)
-		defer stopKeep()
-		go func() { lost <- lead.keep(keepCtx) }()
-	}
-
 	var failure error
 	select {
 	case err := <-errc:
