@@ -478,7 +478,9 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		}
 		return texts.CheckReply(ctx, c)
 	}
-	files, err := attachments.Open(cfg.AttachmentsDir(), &attachments.Options{MaxFileBytes: cfg.Attachments.MaxFileBytes})
+	// An erasure's files go once no message holds them (the store says)
+	// and their grace has passed.
+	files, err := attachments.Open(cfg.AttachmentsDir(), &attachments.Options{MaxFileBytes: cfg.Attachments.MaxFileBytes, Holders: db})
 	if err != nil {
 		offerSrc.Close()
 		return nil, nil, err
