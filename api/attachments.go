@@ -136,8 +136,11 @@ func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) error {
 }
 
 // removeOrphanedFiles removes the files that erasures let go of and no
-// message holds any more. A failure is logged: the erasure is done, and
-// the file stays until it is removed by hand.
+// message holds any more, but for those put or named within the grace
+// (attachments.sweep_after), which the sweeper removes once it has
+// passed: an upload of the same content may be on its way to a message
+// (package attachments). A failure is logged: the erasure is done, and
+// the sweeper removes the file later.
 func (s *Server) removeOrphanedFiles(ctx context.Context) {
 	if s.files == nil {
 		return
@@ -147,9 +150,17 @@ func (s *Server) removeOrphanedFiles(ctx context.Context) {
 		s.log.Error("api: orphaned attachments", "err", err)
 		return
 	}
+	removed := 0
 	for _, sha := range orphans {
-		if err := s.files.Remove(sha); err != nil {
+		gone, err := s.files.Remove(ctx, sha)
+		if err != nil {
 			s.log.Error("api: remove an erased attachment", "sha256", sha, "err", err)
 		}
+		if gone {
+			removed++
+		}
+	}
+	if len(orphans) > 0 {
+		s.log.Info("api: erased files removed", "removed", removed, "left_to_sweep", len(orphans)-removed)
 	}
 }

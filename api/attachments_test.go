@@ -1,25 +1,35 @@
 package api
 
 import (
+	"context"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/attachments"
+	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
 )
 
 // A file is uploaded, carried by a message, served to whoever may read
 // the contact (an image in place, anything else as a download, never as
-// a page), and removed when its customer is erased.
+// a page), and removed when its customer is erased: at once, but for a
+// file uploaded again within the grace, which the sweep removes after
+// it.
 func TestAttachments(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "attachments")
-	files, err := attachments.Open(dir, &attachments.Options{MaxFileBytes: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, _ := loginEnv(t, envOptions{files: files})
+	clock := router.NewManualClock(epoch) // the files'
+	var files *attachments.Store
+	e, _ := loginEnv(t, envOptions{files: func(db *store.DB) *attachments.Store {
+		var err error
+		files, err = attachments.Open(dir, &attachments.Options{MaxFileBytes: 20, Holders: db, Now: clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files
+	}})
 	e.available("alice", "bob")
 	mine := e.create(`{"channel":"api","queue":"billing","customer":{"id":"ada","verified":true}}`)
 	theirs := e.create(`{"channel":"api","queue":"billing"}`)
@@ -88,13 +98,26 @@ func TestAttachments(t *testing.T) {
 		}
 	}
 
-	// Erased with its customer: the files go.
+	// Erased with its customer a day later: the files go, but for the
+	// image, which someone has just uploaded again (on its way to
+	// another message).
+	clock.Advance(files.SweepAfter() + time.Second)
+	if status, again := upload("pic.png", "image/png", "\x89PNG fake image"); status != http.StatusCreated || again.SHA256 != png.SHA256 {
+		t.Fatalf("upload again: got %d %+v", status, again)
+	}
 	e.must(http.StatusOK, "POST", "/api/v1/contacts/"+mine.ID+"/abandon", `{"reason":"done"}`)
 	e.must(http.StatusNoContent, "DELETE", "/api/v1/customers/ada", "")
 	if _, err := files.Open(html.SHA256); err == nil {
 		t.Error("the erased customer's file is still kept")
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dir, html.SHA256[:2])); len(entries) != 0 {
-		t.Errorf("files left: %v", entries)
+	if _, err := files.Open(png.SHA256); err != nil {
+		t.Errorf("the file uploaded again within the grace: %v, want it kept", err)
+	}
+	clock.Advance(files.SweepAfter() + time.Second)
+	if res, err := files.Sweep(context.Background(), clock.Now()); err != nil || res.Removed != 1 {
+		t.Errorf("the sweep a grace later: got %+v %v, want the image removed", res, err)
+	}
+	if _, err := files.Open(png.SHA256); err == nil {
+		t.Error("the image no message names is still kept after the sweep")
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/store"
 )
 
 // An email's HTML is served for the desktop's sandboxed frame: under a
@@ -20,7 +21,7 @@ func TestMessageHTML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnvWith(t, envOptions{files: files})
+	e := newEnvWith(t, envOptions{files: func(*store.DB) *attachments.Store { return files }})
 	e.seed()
 	sha, size, err := files.Put(strings.NewReader("\x89PNG fake image"))
 	if err != nil {

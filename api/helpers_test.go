@@ -88,8 +88,8 @@ type envOptions struct {
 	customerMessages int
 	// calendars is the router's Options.Calendars.
 	calendars map[string]*hours.Calendar
-	// files is Options.Attachments.
-	files *attachments.Store
+	// files makes Options.Attachments over the env's store.
+	files func(db *store.DB) *attachments.Store
 	// recipients is Options.Recipients.
 	recipients func(ctx context.Context, c router.Contact, cc []string) ([]string, []string, error)
 	// readyDetails is Options.ReadyDetails.
@@ -136,6 +136,10 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	if o.canned != nil {
 		lib = canned.NewLibrary(o.canned, db)
 	}
+	var files *attachments.Store
+	if o.files != nil {
+		files = o.files(db)
+	}
 	s, err := New(Options{
 		Router: rt, Store: db, Tokens: testTokens, MaxBodyBytes: testMaxBody, Webhooks: hooks, Canned: lib,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -148,7 +152,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		ScreenPop:        o.screenPop,
 		Offers:           offerCat,
 		Intake:           &intake.Intake{Router: rt, Store: db, Resolve: o.intake},
-		Attachments:      o.files,
+		Attachments:      files,
 		Recipients:       o.recipients,
 		// Small, so that the tests reach the limits.
 		MaxMessageAttachmentBytes: 40,

@@ -2,6 +2,7 @@ package attachments
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,11 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPutOpenRemove(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "attachments")
-	s, err := Open(dir, &Options{MaxFileBytes: 16})
+	clock := &testClock{t: epoch}
+	s, err := Open(dir, &Options{MaxFileBytes: 16, Holders: &fakeHolders{}, Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,14 +61,18 @@ func TestPutOpenRemove(t *testing.T) {
 			t.Errorf("Open(%q): got %v, want ErrBadHash", bad, err)
 		}
 	}
-	if err := s.Remove(sha); err != nil {
-		t.Fatal(err)
+	clock.advance(DefaultSweepAfter + time.Second)
+	if removed, err := s.Remove(context.Background(), sha); err != nil || !removed {
+		t.Fatalf("Remove: got %v %v, want removed", removed, err)
 	}
 	if _, err := s.Open(sha); !errors.Is(err, ErrNotFound) {
 		t.Errorf("after Remove: got %v, want ErrNotFound", err)
 	}
-	if err := s.Remove(sha); err != nil {
-		t.Errorf("Remove twice: %v", err)
+	if removed, err := s.Remove(context.Background(), sha); err != nil || removed {
+		t.Errorf("Remove twice: got %v %v, want nothing removed and no error", removed, err)
+	}
+	if _, err := s.Remove(context.Background(), "../x"); !errors.Is(err, ErrBadHash) {
+		t.Errorf("Remove(../x): got %v, want ErrBadHash", err)
 	}
 }
 

@@ -40,6 +40,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/canned"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/router"
@@ -322,6 +323,11 @@ func (c *Config) AttachmentsDir() string {
 // DefaultAttachmentsDir is the data directory's folder of message files.
 const DefaultAttachmentsDir = "attachments"
 
+// DefaultSweepEvery is how often the leading node looks for files no
+// message holds (attachments.sweep_every): a sweep lists every file, and
+// an hour more is little beside the grace of a day.
+const DefaultSweepEvery = time.Hour
+
 // HA times the leader's lease (docs/ha.md). The leader renews every
 // Renew, each attempt given at most RetryTimeout; it steps down when the
 // lease runs out unrenewed. Renew plus two RetryTimeouts must stay below
@@ -475,6 +481,12 @@ type Attachments struct {
 	MaxFileBytes int64 `yaml:"max_file_bytes" json:"max_file_bytes"`
 	// MaxMessageBytes bounds the files of one message together.
 	MaxMessageBytes int64 `yaml:"max_message_bytes" json:"max_message_bytes"`
+	// SweepAfter is the grace of a file no message holds: how long
+	// after it was last uploaded or named it is kept (an upload on its
+	// way to its message), before the sweeper removes it.
+	SweepAfter router.Duration `yaml:"sweep_after" json:"sweep_after"`
+	// SweepEvery is how often the leading node sweeps.
+	SweepEvery router.Duration `yaml:"sweep_every" json:"sweep_every"`
 }
 
 // Desktop configures the agent desktop and its WebSocket.
@@ -763,7 +775,8 @@ func Default() *Config {
 			Grace:               router.Duration(60e9),
 			VerificationMethods: []string{"security questions"},
 		},
-		Attachments: Attachments{MaxFileBytes: 10 << 20, MaxMessageBytes: 25 << 20},
+		Attachments: Attachments{MaxFileBytes: 10 << 20, MaxMessageBytes: 25 << 20,
+			SweepAfter: router.Duration(attachments.DefaultSweepAfter), SweepEvery: router.Duration(DefaultSweepEvery)},
 		Customers: Customers{
 			PreferRelationshipManager: true,
 			PreferLastAgent:           true,

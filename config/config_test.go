@@ -1123,6 +1123,12 @@ func TestDesktopValidation(t *testing.T) {
 		{"csat-unknown-queue", "chat:\n  csat:\n    queues: [nowhere]\n", `chat.csat.queues[0]: queue "nowhere" is not declared`},
 		{"csat-long-window", "chat:\n  csat:\n    window: 200h\n", "chat.csat.window: 200h0m0s"},
 		{"attachments-message-below-file", "attachments:\n  max_file_bytes: 100\n  max_message_bytes: 10\n", "attachments.max_message_bytes: 10"},
+		{"sweep-after-short", "attachments:\n  sweep_after: 30m\n", "2:16: attachments.sweep_after: 30m0s (want 1h0m0s to 8760h0m0s"},
+		{"sweep-after-zero", "attachments:\n  sweep_after: 0s\n", "attachments.sweep_after: 0s"},
+		{"sweep-after-long", "attachments:\n  sweep_after: 9000h\n", "attachments.sweep_after: 9000h0m0s"},
+		{"sweep-every-zero", "attachments:\n  sweep_every: 0s\n", "2:16: attachments.sweep_every: 0s (want 1m0s to sweep_after"},
+		{"sweep-every-negative", "attachments:\n  sweep_every: -1h\n", `attachments.sweep_every: invalid duration "-1h": negative`},
+		{"sweep-every-over-after", "attachments:\n  sweep_after: 2h\n  sweep_every: 3h\n", "attachments.sweep_every: 3h0m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1138,6 +1144,13 @@ func TestDesktopValidation(t *testing.T) {
 	}
 	if len(c.Desktop.Dispositions) == 0 || c.Desktop.Grace.D() != time.Minute {
 		t.Errorf("defaults not kept: %+v", c.Desktop)
+	}
+	if a := c.Attachments; a.SweepAfter.D() != 24*time.Hour || a.SweepEvery.D() != time.Hour {
+		t.Errorf("sweep defaults: got %s every %s, want 24h every 1h", a.SweepAfter.D(), a.SweepEvery.D())
+	}
+	c, err = Parse("x.yaml", []byte("attachments:\n  sweep_after: 1h\n  sweep_every: 1h\n"))
+	if err != nil || c.Attachments.SweepAfter.D() != time.Hour {
+		t.Errorf("the shortest sweep: got %v", err)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/csat"
 	"github.com/switchboard/switchboard/customers"
@@ -537,7 +538,21 @@ func (v *validator) attachments() {
 	if a.MaxMessageBytes < a.MaxFileBytes || a.MaxMessageBytes > maxAttachmentBytes {
 		v.errf("attachments.max_message_bytes", "%d (want at least max_file_bytes and at most %d)", a.MaxMessageBytes, maxAttachmentBytes)
 	}
+	if d := a.SweepAfter.D(); d < attachments.MinSweepAfter || d > maxSweepAfter {
+		v.errf("attachments.sweep_after", "%s (want %s to %s, such as \"24h\": an upload no message names within it is removed)", d, attachments.MinSweepAfter, maxSweepAfter)
+	}
+	if d := a.SweepEvery.D(); d < minSweepEvery || d > a.SweepAfter.D() {
+		v.errf("attachments.sweep_every", "%s (want %s to sweep_after, such as \"1h\")", d, minSweepEvery)
+	}
 }
+
+// The bounds of the sweeper's settings: a sweep lists every file, so not
+// more often than a minute; a grace of a year keeps what nobody sent
+// long enough.
+const (
+	maxSweepAfter = 365 * 24 * time.Hour
+	minSweepEvery = time.Minute
+)
 
 func (v *validator) customers() {
 	c := &v.c.Customers

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/switchboard/switchboard/router"
 )
@@ -176,6 +177,46 @@ WHERE contact_id = ? AND sha256 = ? ORDER BY seq LIMIT 1`), id, sha256).Scan(&a.
 	}
 	a.SHA256 = sha256
 	return a, true, nil
+}
+
+// heldAttachmentsSQL asks which of n files a message carries, through
+// the index message_attachments_sha256.
+func heldAttachmentsSQL(n int) string {
+	return `SELECT DISTINCT sha256 FROM message_attachments WHERE sha256 IN (?` + strings.Repeat(", ?", n-1) + `)`
+}
+
+// HeldAttachments returns those of shas (files by their SHA-256) that a
+// stored message carries: the attachment store asks it before it
+// removes a file (attachments.Holders). It asks in batches of 500.
+func (db *DB) HeldAttachments(ctx context.Context, shas []string) (map[string]bool, error) {
+	held := map[string]bool{}
+	for len(shas) > 0 {
+		chunk := shas[:min(len(shas), 500)]
+		shas = shas[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, sha := range chunk {
+			args[i] = sha
+		}
+		rows, err := db.read.QueryContext(ctx, rebind(db.dialect, heldAttachmentsSQL(len(chunk))), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: held attachments: %w", err)
+		}
+		for rows.Next() {
+			var sha string
+			if err := rows.Scan(&sha); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: held attachments: %w", err)
+			}
+			held[sha] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("store: held attachments: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: held attachments: %w", err)
+		}
+	}
+	return held, nil
 }
 
 // TakeOrphanedAttachments returns the files that erasures let go of and

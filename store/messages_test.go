@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -103,6 +104,47 @@ func testAttachmentsAndErasure(t *testing.T) {
 	}
 	if _, found, _ := db.MessageAttachment(ctx, adas.ID, own); found {
 		t.Error("the erased contact still holds its file")
+	}
+}
+
+// Which files messages hold, asked of a batch of candidates: the held
+// ones only, each once, however many messages carry it; more than one
+// query's worth at once; and no longer once an erasure let go of them.
+func TestHeldAttachments(t *testing.T) { forEachDialect(t, testHeldAttachments) }
+
+func testHeldAttachments(t *testing.T) {
+	f := newEraseFixture(t)
+	db, ctx := f.db, context.Background()
+	sha := func(i int) string { return fmt.Sprintf("%064x", i) }
+	m := func(c router.Contact, seq int, shas ...string) router.Message {
+		msg := router.Message{ContactID: c.ID, Seq: seq, At: t0, Direction: "in", Body: "see attached"}
+		for _, s := range shas {
+			msg.Attachments = append(msg.Attachments, router.Attachment{Name: "f.pdf", Type: "application/pdf", Size: 7, SHA256: s})
+		}
+		return msg
+	}
+	// sha(1) twice, by ada and bob; sha(2) by ada only; sha(1200) past
+	// the first batch of candidates; and a file only a URL names.
+	url := m(f.bob, 12)
+	url.Attachments = []router.Attachment{{Name: "mms.jpg", Type: "image/jpeg", URL: "https://media.example/1"}}
+	commit(t, db, &router.Batch{Messages: []router.Message{m(f.ada[0], 10, sha(1), sha(2)), m(f.bob, 10, sha(1)), m(f.bob, 11, sha(1200)), url}})
+	var candidates []string
+	for i := range 1300 {
+		candidates = append(candidates, sha(i))
+	}
+	held, err := db.HeldAttachments(ctx, candidates)
+	if err != nil || !reflect.DeepEqual(held, map[string]bool{sha(1): true, sha(2): true, sha(1200): true}) {
+		t.Fatalf("HeldAttachments: got %v %v, want sha 1, 2 and 1200", held, err)
+	}
+	if held, err := db.HeldAttachments(ctx, nil); err != nil || len(held) != 0 {
+		t.Errorf("no candidates: got %v %v", held, err)
+	}
+	if err := db.EraseCustomer(ctx, "ada", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	held, err = db.HeldAttachments(ctx, []string{sha(1), sha(2)})
+	if err != nil || !reflect.DeepEqual(held, map[string]bool{sha(1): true}) {
+		t.Errorf("after ada's erasure: got %v %v, want sha 1 only (bob holds it)", held, err)
 	}
 }
 

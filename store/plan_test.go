@@ -48,6 +48,9 @@ func TestQueryPlans(t *testing.T) {
 			forbid: []string{"SCAN"}},
 		{name: "queue-stats", query: queueStatsSQL, args: []any{1, "abandoned", 1},
 			want: []string{"contacts_assigned", "contacts_state_ended"}, forbid: []string{"SCAN"}},
+		// The sweeper's question, of every file: never a scan of the messages' files.
+		{name: "held-attachments", query: heldAttachmentsSQL(3), args: []any{"a", "b", "c"},
+			want: []string{"message_attachments_sha256"}, forbid: []string{"SCAN message_attachments"}},
 	}
 	for _, f := range []struct {
 		name   string

@@ -301,7 +301,8 @@ var migrations = []migration{
 	size       BIGINT NOT NULL,
 	PRIMARY KEY (contact_id, seq, sha256)
 )`,
-			// TakeOrphanedAttachments: whether a file is still held.
+			// TakeOrphanedAttachments, HeldAttachments: whether a file is
+			// still held.
 			`CREATE INDEX message_attachments_sha256 ON message_attachments (sha256)`,
 			// Files an erasure let go of, until TakeOrphanedAttachments.
 			`CREATE TABLE attachment_orphans (sha256 TEXT PRIMARY KEY)`,

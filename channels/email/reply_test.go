@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"mime"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -149,7 +151,8 @@ func TestReplyFileMissingFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.files.Remove(sha); err != nil {
+	// Gone, as if removed by hand (the store removes no file a message holds).
+	if err := os.Remove(filepath.Join(e.dir, "attachments", sha[:2], sha)); err != nil {
 		t.Fatal(err)
 	}
 	m := e.agentMessage(c.ID, router.Message{Body: "See the contract.", Attachments: []router.Attachment{{Name: "contract.pdf", Type: "application/pdf", Size: size, SHA256: sha}}})

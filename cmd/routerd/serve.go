@@ -271,6 +271,8 @@ type instance struct {
 	db     *store.DB
 	rt     *router.Router
 	routes *routeTable
+	// sweeper removes the files no message names (started by build).
+	sweeper *fileSweeper
 	// closers end what build made, then the router, then the store.
 	closers []func()
 }
@@ -355,11 +357,11 @@ func startOn(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logge
 			return nil, err
 		}
 	}
-	routes, closeAll, err := build(cfg, in.rt, in.db, tokens, prom, log)
+	routes, sweeper, closeAll, err := build(cfg, in.rt, in.db, tokens, prom, log)
 	if err != nil {
 		return nil, err
 	}
-	in.routes = routes
+	in.routes, in.sweeper = routes, sweeper
 	in.closers = append(in.closers, closeAll)
 	return in, nil
 }
@@ -443,23 +445,24 @@ func follow(rt *router.Router, fs ...follower) (stop func()) {
 var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent's login session")
 
 // build makes the HTTP handler: the API, the agent desktop and its
-// WebSocket, and the web chat. closeAll ends the WebSockets.
-func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, prom *metrics.Metrics, log *slog.Logger) (*routeTable, func(), error) {
+// WebSocket, and the web chat; and starts the attachments' sweeper.
+// closeAll ends the WebSockets and the sweeper.
+func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, prom *metrics.Metrics, log *slog.Logger) (_ *routeTable, _ *fileSweeper, closeAll func(), _ error) {
 	// The configured offers (validated by config), overlaid with those
 	// put over the API; the learner resumes from the stored counts.
 	catalog, err := offers.NewCatalog(cfg.OfferCatalog())
 	if err != nil {
-		return nil, nil, fmt.Errorf("offer catalog: %w", err)
+		return nil, nil, nil, fmt.Errorf("offer catalog: %w", err)
 	}
 	learner := offers.NewLearner(cfg.OfferPrior())
 	if err := nextbest.LoadLearner(context.Background(), db, learner); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	offerSrc := nextbest.NewEngine(catalog, learner, cfg.OfferRules(), db, rt, log)
 	offerCat, err := nextbest.NewLiveCatalog(context.Background(), cfg.OfferCatalog(), db, offerSrc, log)
 	if err != nil {
 		offerSrc.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	popper := &screenpop.Builder{Router: rt, Store: db, Profiles: db, Offers: offerSrc, Logger: log,
 		ProfileGrace: cfg.Customers.ProfileAccessGrace.D()}
@@ -470,7 +473,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	waits := dashboards.NewWaits(rt, dashboards.DefaultWindow)
 	if err := waits.Seed(context.Background(), db); err != nil {
 		offerSrc.Close()
-		return nil, nil, fmt.Errorf("estimated waits: %w", err)
+		return nil, nil, nil, fmt.Errorf("estimated waits: %w", err)
 	}
 	queueSource := dashboards.Source{Router: rt, Store: db, Waits: waits}
 	clients := clientaddr.New(cfg.TrustedPrefixes())
@@ -483,10 +486,18 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		}
 		return texts.CheckReply(ctx, c)
 	}
-	files, err := attachments.Open(cfg.AttachmentsDir(), &attachments.Options{MaxFileBytes: cfg.Attachments.MaxFileBytes})
+	// A file no message holds goes after its grace (the sweeper, and
+	// an erasure's removal); the store says which are held.
+	files, err := attachments.Open(cfg.AttachmentsDir(), &attachments.Options{MaxFileBytes: cfg.Attachments.MaxFileBytes,
+		SweepAfter: cfg.Attachments.SweepAfter.D(), Holders: db})
 	if err != nil {
 		offerSrc.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	sweeper := newFileSweeper(files, cfg.Attachments.SweepEvery.D(), log)
+	if err := prom.Registry().Register(sweeper); err != nil {
+		offerSrc.Close()
+		return nil, nil, nil, fmt.Errorf("attachments metrics: %w", err)
 	}
 	var mail *email.Channel
 	var mailSender *email.Sender
@@ -496,11 +507,11 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	if cfg.Email.Enabled() {
 		if mail, err = newEmail(cfg, rt, db, in, files, log); err != nil {
 			offerSrc.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if mailSender, err = newEmailSender(cfg, db, files); err != nil {
 			offerSrc.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		recipients = mailSender.Recipients
 	}
@@ -509,17 +520,17 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		readyDetails = func() map[string]any { return map[string]any{"email": mail.Status()} }
 		if err := prom.Registry().Register(newMailboxMetrics(mail)); err != nil {
 			offerSrc.Close()
-			return nil, nil, fmt.Errorf("email metrics: %w", err)
+			return nil, nil, nil, fmt.Errorf("email metrics: %w", err)
 		}
 	}
 	if cfg.TwilioEnabled() {
 		if texts, err = newSMS(cfg, rt, db, in, files, log); err != nil {
 			offerSrc.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if err := prom.Registry().Register(newSMSMetrics(texts.Stats)); err != nil {
 			offerSrc.Close()
-			return nil, nil, fmt.Errorf("sms metrics: %w", err)
+			return nil, nil, nil, fmt.Errorf("sms metrics: %w", err)
 		}
 		smsSegments = cfg.Twilio.MaxSegments
 	} else if len(cfg.Twilio.Routes) > 0 {
@@ -529,11 +540,11 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Retention: cfg.EventLogRetention.D(), Logger: log, OnActive: rt.SetEventLog})
 	if err != nil {
 		offerSrc.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := prom.Registry().Register(newWebhookMetrics(hooks.List)); err != nil {
 		offerSrc.Close()
-		return nil, nil, fmt.Errorf("webhook metrics: %w", err)
+		return nil, nil, nil, fmt.Errorf("webhook metrics: %w", err)
 	}
 	apiSrv, err := api.New(api.Options{
 		Router: rt, Store: db, Tokens: tokens, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Logger: log,
@@ -568,7 +579,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	})
 	if err != nil {
 		offerSrc.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	hub, err = agents.NewHub(&agents.Options{
 		Router: rt, Store: db, ScreenPops: popper,
@@ -602,7 +613,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	})
 	if err != nil {
 		offerSrc.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	mux := newRouteTable(apiSrv)
 	mux.handle("GET /{$}", http.RedirectHandler("/agent/", http.StatusFound))
@@ -618,7 +629,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		if err != nil {
 			hub.Close()
 			offerSrc.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		mux.handle("/ws/chat", ch.Handler())
 		mux.handle("/chat/", ch.Handler())
@@ -641,7 +652,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		for _, c := range closers {
 			c()
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Prometheus scrapes with an admin's, a supervisor's or a metrics
 	// token (docs/metrics.md).
@@ -667,7 +678,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		for _, c := range closers {
 			c()
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	mux.handle("GET /ws/dashboard", live)
 	mux.handle("GET /dashboard/", dashweb.Handler())
@@ -685,15 +696,16 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			for _, c := range closers {
 				c()
 			}
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
+	closers = append([]func(){sweeper.start()}, closers...)
 	if mail != nil {
 		// Last: its contacts find every component ready. Closed first.
 		mail.Start()
 		closers = append([]func(){mail.Close}, closers...)
 	}
-	return mux, func() {
+	return mux, sweeper, func() {
 		for _, c := range closers {
 			c()
 		}
