@@ -536,6 +536,27 @@ type Dashboards struct {
 	// TimeZone is where "today" starts at midnight (an IANA name such as
 	// "Europe/Paris"); empty: the server's local time zone.
 	TimeZone string `yaml:"time_zone,omitempty" json:"time_zone,omitempty"`
+	// AgentStateRetention is how long agents' state history is kept for
+	// the reports; older entries are deleted (hourly). Zero is
+	// DefaultAgentStateRetention.
+	AgentStateRetention router.Duration `yaml:"agent_state_retention,omitempty" json:"agent_state_retention,omitempty"`
+}
+
+// DefaultAgentStateRetention keeps 400 days of agents' state history:
+// a year's reports, and the same period of last year's.
+const DefaultAgentStateRetention = 400 * 24 * time.Hour
+
+// MinAgentStateRetention is the shortest retention: more than the week
+// the reports look back for the state an agent was in when a period
+// began (store.stateLookback).
+const MinAgentStateRetention = 8 * 24 * time.Hour
+
+// StateRetention is AgentStateRetention or its default.
+func (d Dashboards) StateRetention() time.Duration {
+	if d.AgentStateRetention <= 0 {
+		return DefaultAgentStateRetention
+	}
+	return d.AgentStateRetention.D()
 }
 
 // Location is the time zone of Dashboards.TimeZone (the server's when

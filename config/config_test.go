@@ -203,6 +203,11 @@ func TestParseErrors(t *testing.T) {
 			want: `2:18: ha.advertise_url: "http://10.0.0.2:8080/x" is not scheme://host:port`,
 		},
 		{
+			name: "agent-state-retention-short",
+			yaml: "dashboards:\n  agent_state_retention: 48h\n",
+			want: `2:26: dashboards.agent_state_retention: 48h0m0s is too short`,
+		},
+		{
 			name: "offer-timeout-zero",
 			yaml: "routing:\n  offer_timeout:\n    chat: 0s\n",
 			want: `3:11: routing.offer_timeout.chat: 0s is not positive (want how long an offer rings, such as "30s")`,

@@ -92,6 +92,9 @@ func (c *Config) Validate() error {
 	v.http()
 	v.ha()
 	v.desktop()
+	if r := v.c.Dashboards.AgentStateRetention; r != 0 && r.D() < MinAgentStateRetention {
+		v.errf("dashboards.agent_state_retention", "%s is too short (want at least %s, such as \"9600h\" for 400 days)", r.D(), MinAgentStateRetention)
+	}
 	if tz := v.c.Dashboards.TimeZone; tz != "" {
 		if _, err := time.LoadLocation(tz); err != nil {
 			v.errf("dashboards.time_zone", "unknown time zone %q (want an IANA name such as \"Europe/Paris\" or \"UTC\", or leave it out for the server's)", tz)

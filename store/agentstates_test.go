@@ -137,3 +137,25 @@ func testAgentStatesPages(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneAgentStates: entries older than the cutoff go, the rest stay.
+func TestPruneAgentStates(t *testing.T) { forEachDialect(t, testPruneAgentStates) }
+
+func testPruneAgentStates(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	commit(t, db, &router.Batch{AgentStates: []router.AgentStateChange{
+		{AgentID: "alice", At: at.Add(-48 * time.Hour), State: router.AgentAvailable, Why: "old"},
+		{AgentID: "bob", At: at.Add(-time.Nanosecond), State: router.AgentAway, Why: "old too"},
+		{AgentID: "alice", At: at, State: router.AgentOffline, Why: "kept"},
+	}})
+	n, err := db.PruneAgentStates(ctx, at)
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d, %v; want 2", n, err)
+	}
+	page, err := db.AgentStates(ctx, AgentStateFilter{AgentID: "alice", From: at.Add(-72 * time.Hour), To: at.Add(time.Hour)})
+	if err != nil || len(page.States) != 1 || page.States[0].Why != "kept" {
+		t.Errorf("alice after the prune: %+v, %v", page.States, err)
+	}
+}

@@ -699,7 +699,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			return nil, nil, nil, err
 		}
 	}
-	closers = append([]func(){sweeper.start()}, closers...)
+	closers = append([]func(){sweeper.start(), startPruningStates(db, cfg.Dashboards.StateRetention(), log)}, closers...)
 	if mail != nil {
 		// Last: its contacts find every component ready. Closed first.
 		mail.Start()
