@@ -30,7 +30,10 @@ func TestPruneStates(t *testing.T) {
 	ticks := make(chan time.Time)
 	pctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); pruneStates(pctx, db, 400*24*time.Hour, ticks, slog.New(slog.DiscardHandler)) }()
+	go func() {
+		defer close(done)
+		pruneStates(pctx, db, 400*24*time.Hour, ticks, slog.New(slog.DiscardHandler))
+	}()
 	ticks <- now
 	ticks <- now // the first prune has finished when the loop takes the second tick
 	cancel()
