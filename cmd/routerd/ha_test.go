@@ -25,13 +25,20 @@ import (
 // cores does not lose it unprovoked (a 1 s lease did, once).
 func haConfig(t *testing.T, name string) string {
 	t.Helper()
+	return haConfigLease(t, name, "3s", "500ms")
+}
+
+// haConfigLease is haConfig with the lease and renewal given (each
+// attempt given 1 s).
+func haConfigLease(t *testing.T, name, lease, renew string) string {
+	t.Helper()
 	path := writeConfig(t, t.TempDir())
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := fmt.Fprintf(f, "ha:\n  node: %s\n  lease: 3s\n  renew: 500ms\n  retry_timeout: 1s\n", name); err != nil {
+	if _, err := fmt.Fprintf(f, "ha:\n  node: %s\n  lease: %s\n  renew: %s\n  retry_timeout: 1s\n", name, lease, renew); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -247,4 +254,27 @@ func BenchmarkTakeover(b *testing.B) {
 	slices.Sort(took)
 	b.ReportMetric(took[len(took)/2].Seconds(), "p50-s")
 	b.ReportMetric(took[len(took)-1].Seconds(), "worst-s")
+}
+
+// TestHAGracefulRelease: a leader stopped with SIGTERM ends its lease as
+// its last step, and exits cleanly; the standby takes over at once. The
+// lease here is two minutes: without the release the standby would wait
+// for it, past eventually's minute.
+func TestHAGracefulRelease(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	env := []string{config.DatabaseURLEnv + "=" + pgtest.Database(t)}
+	a := startDaemonEnv(t, env, "-config", haConfigLease(t, "node-a", "2m", "1s"))
+	b := startDaemonEnv(t, env, "-config", haConfigLease(t, "node-b", "2m", "1s"))
+	if code, leader := readyz(t, b.base); code != http.StatusServiceUnavailable || leader != a.base {
+		t.Fatalf("standby's /readyz: %d naming %q, want 503 naming %s", code, leader, a.base)
+	}
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.wait(); err != nil {
+		t.Errorf("the leader stopped with SIGTERM: %v, want a clean exit", err)
+	}
+	b.waitReady(t)
 }

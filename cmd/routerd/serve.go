@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -213,27 +214,37 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	// store's load, the configuration's seed, the offers' history) may
 	// take longer than the lease.
 	lost := make(chan error, 1)
+	stopLead := func(release bool) {}
 	if lead != nil {
-		// Last, after the instance's last commit and the renewals'
-		// end: a renewal after the release would take the lease back.
-		defer func() {
-			if ctx.Err() != nil {
-				lead.release()
-			}
-		}()
 		keepCtx, cancelKeep := context.WithCancel(ctx)
 		kept := make(chan struct{})
 		go func() {
 			defer close(kept)
 			lost <- lead.keep(keepCtx)
 		}()
-		defer func() { cancelKeep(); <-kept }()
+		var once sync.Once
+		// The renewals end first: one after the release would take the
+		// lease back.
+		stopLead = func(release bool) {
+			once.Do(func() {
+				cancelKeep()
+				<-kept
+				if release {
+					lead.release()
+				}
+			})
+		}
+		defer stopLead(false) // a failed start: the store is closed already
 	}
 	in, err := startOn(ctx, cfg, demo, log, db)
 	if err != nil {
 		shutdown()
 		return err
 	}
+	// A graceful stop releases the lease after the router's last commit
+	// and before the store closes (the instance's closers run last to
+	// first: the store's is the first).
+	in.closers = slices.Insert(in.closers, 1, func() { stopLead(ctx.Err() != nil) })
 	defer in.Close()
 	front.set(in.routes)
 	if len(servers) == 0 {
