@@ -150,6 +150,22 @@ func mkMail(id, from, subject, body string, extra ...string) string {
 	return b.String()
 }
 
+// emailDaemon starts Dovecot with the mailbox "support", the SMTP sink,
+// and routerd in dir reading the one and sending to the other; agent a0
+// is signed in (its session's token in session.Token).
+func emailDaemon(t *testing.T, dir string) (d *daemon, dv *emailtest.Dovecot, sink *emailtest.SMTPSink, session struct {
+	Token string `json:"token"`
+}) {
+	t.Helper()
+	dv = emailtest.StartDovecot(t, map[string]string{"support": "s3cret"})
+	sink = emailtest.NewSMTPSink(t, "relay", "relay-pass")
+	d = startDaemon(t, "-config", writeEmailConfig(t, dir, dv.Addr, sink))
+	if code, err := call(d.base, "POST", "/api/v1/login", map[string]string{"id": "a0", "password": crashAgentPassword}, nil, &session); err != nil || code != 200 {
+		t.Fatalf("log a0 in: %d %v", code, err)
+	}
+	return d, dv, sink, session
+}
+
 // An email becomes a routed contact, the agent's reply reaches the SMTP
 // server threaded, and the customer's answer joins the conversation.
 func TestEmailEndToEnd(t *testing.T) {
@@ -157,15 +173,7 @@ func TestEmailEndToEnd(t *testing.T) {
 		t.Skip("builds and runs the daemon")
 	}
 	dir := t.TempDir()
-	dv := emailtest.StartDovecot(t, map[string]string{"support": "s3cret"})
-	sink := emailtest.NewSMTPSink(t, "relay", "relay-pass")
-	d := startDaemon(t, "-config", writeEmailConfig(t, dir, dv.Addr, sink))
-	var session struct {
-		Token string `json:"token"`
-	}
-	if code, err := call(d.base, "POST", "/api/v1/login", map[string]string{"id": "a0", "password": crashAgentPassword}, nil, &session); err != nil || code != 200 {
-		t.Fatalf("log a0 in: %d %v", code, err)
-	}
+	d, dv, sink, session := emailDaemon(t, dir)
 	drain(agentSocket(t, d.base, session.Token))
 	if code, err := call(d.base, "PUT", "/api/v1/agents/a0/state", map[string]string{"state": "available"}, nil, nil); err != nil || code != 200 {
 		t.Fatalf("set a0 available: %d %v", code, err)
@@ -291,15 +299,7 @@ func TestEmailReplyFilesAndCc(t *testing.T) {
 		t.Skip("builds and runs the daemon")
 	}
 	dir := t.TempDir()
-	dv := emailtest.StartDovecot(t, map[string]string{"support": "s3cret"})
-	sink := emailtest.NewSMTPSink(t, "relay", "relay-pass")
-	d := startDaemon(t, "-config", writeEmailConfig(t, dir, dv.Addr, sink))
-	var session struct {
-		Token string `json:"token"`
-	}
-	if code, err := call(d.base, "POST", "/api/v1/login", map[string]string{"id": "a0", "password": crashAgentPassword}, nil, &session); err != nil || code != 200 {
-		t.Fatalf("log a0 in: %d %v", code, err)
-	}
+	d, dv, sink, session := emailDaemon(t, dir)
 	ws := agentSocket(t, d.base, session.Token)
 	send := func(typ, id string, data any) frame {
 		t.Helper()
