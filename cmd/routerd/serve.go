@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -168,6 +167,15 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	defer stopHUP()
 	go reloadOnSignal(hupCtx, hup, func() { reloadTLS(cert, log) })
 
+	// abort ends a start that has no instance yet: the instance owns
+	// the store once started.
+	abort := func(err error) error {
+		shutdown()
+		ln.Close()
+		db.Close()
+		return err
+	}
+
 	// On PostgreSQL, the node that holds the lease leads; the others
 	// stand by until it goes (docs/ha.md).
 	var lead *leadership
@@ -175,36 +183,28 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	if cfg.Store.Driver == config.DriverPostgres {
 		role = "leader"
 		if lead, err = newLeadership(cfg, db, ln.Addr(), log); err != nil {
-			db.Close()
-			ln.Close()
-			return err
+			return abort(err)
 		}
 		ok, err := lead.try(ctx)
 		if err != nil {
-			db.Close()
-			ln.Close()
-			return fmt.Errorf("ha: take the lease: %w", err)
+			return abort(fmt.Errorf("ha: take the lease: %w", err))
 		}
 		if !ok {
 			front.set(lead.standbyHandler())
 			if err := listen("standby"); err != nil {
-				shutdown()
-				db.Close()
-				return err
+				return abort(err)
 			}
 			role = ""
+			acquireCtx, stopAcquiring := context.WithCancel(ctx)
+			defer stopAcquiring()
 			acquired := make(chan error, 1)
-			go func() { acquired <- lead.acquire(ctx) }()
+			go func() { acquired <- lead.acquire(acquireCtx) }()
 			select {
 			case err := <-errc:
-				shutdown()
-				db.Close()
-				return fmt.Errorf("serve: %w", err)
+				return abort(fmt.Errorf("serve: %w", err))
 			case err := <-acquired:
 				if err != nil { // ctx ended
-					shutdown()
-					db.Close()
-					return nil
+					return abort(nil)
 				}
 			}
 			log.Info("taking over", "epoch", lead.epoch)
@@ -236,20 +236,21 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 		}
 		defer stopLead(false) // a failed start: the store is closed already
 	}
-	in, err := startOn(ctx, cfg, demo, log, db)
+	in, err := startOn(ctx, cfg, demo, log, db) // closes db if it fails
 	if err != nil {
 		shutdown()
+		ln.Close()
 		return err
 	}
 	// A graceful stop releases the lease after the router's last commit
-	// and before the store closes (the instance's closers run last to
-	// first: the store's is the first).
-	in.closers = slices.Insert(in.closers, 1, func() { stopLead(ctx.Err() != nil) })
+	// and before the store closes.
+	in.beforeStoreCloses = func() { stopLead(ctx.Err() != nil) }
 	defer in.Close()
 	front.set(in.routes)
 	if len(servers) == 0 {
 		if err := listen(role); err != nil {
 			shutdown()
+			ln.Close()
 			return err
 		}
 	} else {
@@ -284,8 +285,13 @@ type instance struct {
 	routes *routeTable
 	// sweeper removes the files no message names (started by build).
 	sweeper *fileSweeper
-	// closers end what build made, then the router, then the store.
+	// closers end what build made, then the router; the store closes
+	// after them.
 	closers []func()
+	// beforeStoreCloses runs after the closers, before the store closes:
+	// the router has made its last commit (the leader's lease is
+	// released there).
+	beforeStoreCloses func()
 }
 
 // Close stops the instance: the WebSockets and the offers' writer, the
@@ -294,6 +300,10 @@ func (in *instance) Close() {
 	for i := len(in.closers) - 1; i >= 0; i-- {
 		in.closers[i]()
 	}
+	if in.beforeStoreCloses != nil {
+		in.beforeStoreCloses()
+	}
+	in.db.Close()
 }
 
 // start opens the store, starts the router on it, applies the
@@ -311,7 +321,6 @@ func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger)
 // is closed also when startOn fails).
 func startOn(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger, db *store.DB) (_ *instance, err error) {
 	in := &instance{db: db}
-	in.closers = append(in.closers, func() { in.db.Close() })
 	defer func() {
 		if err != nil {
 			in.Close()
