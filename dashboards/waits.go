@@ -45,9 +45,9 @@ type Waits struct {
 
 	mu     sync.Mutex
 	queues map[string]*queueWaits
-	// counts are each queue's agents and waiting contacts, computed at
+	// counts are each queue's eligible agents by state, computed at
 	// most once a LiveEvery (countsAt).
-	counts   map[string]queueCounts
+	counts   map[string]AgentCounts
 	countsAt time.Time
 }
 
@@ -109,12 +109,6 @@ type timed struct {
 	at time.Time
 	d  time.Duration
 	id string
-}
-
-// queueCounts are a queue's agents and waiting contacts at a time.
-type queueCounts struct {
-	agents  AgentCounts
-	waiting int
 }
 
 // NewWaits makes the tracker; seed it with Seed, then subscribe it to
@@ -483,7 +477,7 @@ type waitInputs struct {
 
 // inputs are queue's inputs now, with ahead contacts before a new one.
 func (w *Waits) inputs(name string, q *queueWaits, ahead int, now time.Time) waitInputs {
-	in := waitInputs{ahead: ahead, agents: w.countsOf(name, now).agents, answered: len(q.answers), window: w.window}
+	in := waitInputs{ahead: ahead, agents: w.countsOf(name, now), answered: len(q.answers), window: w.window}
 	if n := len(q.handles); n > 0 {
 		in.aht = q.handleSum / time.Duration(n)
 	}
@@ -499,15 +493,15 @@ func (w *Waits) inputs(name string, q *queueWaits, ahead int, now time.Time) wai
 	return in
 }
 
-// countsOf is queue name's agents and waiting count, from a snapshot at
+// countsOf is queue name's agents by state, from a snapshot at
 // most LiveEvery old.
-func (w *Waits) countsOf(name string, now time.Time) queueCounts {
+func (w *Waits) countsOf(name string, now time.Time) AgentCounts {
 	if w.counts == nil || now.Sub(w.countsAt) >= LiveEvery || now.Before(w.countsAt) {
 		snap := w.r.Snapshot()
 		agents := snap.Agents()
-		w.counts = map[string]queueCounts{}
+		w.counts = map[string]AgentCounts{}
 		for _, q := range snap.Queues() {
-			w.counts[q.Name] = queueCounts{agents: agentCounts(snap, q, agents), waiting: len(snap.Waiting(q.Name))}
+			w.counts[q.Name] = agentCounts(snap, q, agents)
 		}
 		w.countsAt = now
 	}
