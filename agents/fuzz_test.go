@@ -66,6 +66,8 @@ func FuzzFrame(f *testing.F) {
 		`{"type":"transfer_targets","id":"8b"}`,
 		`{"type":"offer_outcome","id":"9","data":{"contact_id":"c","offer_id":"o","outcome":"presented"}}`,
 		`{"type":"typing","data":{"contact_id":"c"}}`,
+		`{"type":"tag","id":"9b","data":{"contact_id":"c","add":[],"remove":["vip"]}}`,
+		`{"type":"verify","id":"9c","data":{"contact_id":"c","method":"security questions"}}`,
 		`{"type":"read","id":"10","data":{"contact_id":"c","up_to_seq":3}}`,
 		// Malformed: truncated, wrong shapes, unknown fields, trailing data.
 		`{"type":`,

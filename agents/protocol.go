@@ -149,8 +149,8 @@ type transferArgs struct {
 // (router.SetTags checks and normalizes them).
 type tagArgs struct {
 	ContactID string   `json:"contact_id"`
-	Add       []string `json:"add,omitempty"`
-	Remove    []string `json:"remove,omitempty"`
+	Add       []string `json:"add"`
+	Remove    []string `json:"remove"`
 }
 
 // transferTargetsArgs are the (no) arguments of transfer_targets.

@@ -23,6 +23,8 @@ func FuzzFrame(f *testing.F) {
 		`{"type":"read","data":{"up_to_seq":7}}`,
 		`{"type":"leave","data":null}`,
 		`{"type":"history","id":"3","data":{"before_seq":41}}`,
+		`{"type":"csat","id":"4","data":{"score":4,"comment":"quick and kind"}}`,
+		`{"type":"csat","data":{"score":9}}`,
 		// Whitespace around the object is fine.
 		" \n{\"type\":\"typing\"}\t",
 		// Refusals: unknown type and field, trailing data, wrong types.
@@ -83,6 +85,10 @@ func FuzzFrame(f *testing.F) {
 			if req.History == nil || req.History.BeforeSeq < 1 {
 				t.Fatalf("accepted history %+v", req.History)
 			}
+		case typeCSAT:
+			if req.CSAT == nil || req.CSAT.check() != nil {
+				t.Fatalf("accepted csat %+v", req.CSAT)
+			}
 		case typeTyping, typeLeave:
 		default:
 			t.Fatalf("accepted type %q", req.Type)
@@ -100,6 +106,8 @@ func FuzzFrame(f *testing.F) {
 			data = req.Read
 		case req.History != nil:
 			data = req.History
+		case req.CSAT != nil:
+			data = req.CSAT
 		}
 		raw, _ := json.Marshal(data)
 		again, err := parseFrame(mustJSON(t, envelope{Type: req.Type, ID: req.ID, Data: raw}), maxBody)
