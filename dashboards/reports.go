@@ -146,18 +146,12 @@ func (r *Report) Add(c store.ContactTimes) {
 	if !slices.Contains(r.queues, c.Queue) {
 		r.queues = append(r.queues, c.Queue)
 	}
-	waitOf := func(end time.Time) time.Duration {
-		if c.QueuedAt.IsZero() || !end.After(c.QueuedAt) {
-			return 0
-		}
-		return end.Sub(c.QueuedAt)
-	}
 	if i := r.index(c.CreatedAt); i >= 0 {
 		r.bin(i, c.Queue).row.Offered++
 	}
 	if i := r.index(c.AssignedAt); i >= 0 {
 		b := r.bin(i, c.Queue)
-		w := waitOf(c.AssignedAt)
+		w := waitBetween(c.QueuedAt, c.AssignedAt)
 		b.waits = append(b.waits, w)
 		b.waitSum += w
 	}
@@ -166,7 +160,7 @@ func (r *Report) Add(c store.ContactTimes) {
 	case i < 0:
 	case c.State == router.ContactAbandoned && c.AssignedAt.IsZero():
 		b := r.bin(i, c.Queue)
-		b.aband = append(b.aband, waitOf(c.EndedAt))
+		b.aband = append(b.aband, waitBetween(c.QueuedAt, c.EndedAt))
 	case c.State == router.ContactClosed && !c.AssignedAt.IsZero():
 		b := r.bin(i, c.Queue)
 		b.row.Handled++

@@ -45,6 +45,8 @@ type Waits struct {
 
 	mu     sync.Mutex
 	queues map[string]*queueWaits
+	// pendingIn is the queue each pending contact waits in.
+	pendingIn map[string]string
 	// counts are each queue's eligible agents by state, computed at
 	// most once a LiveEvery (countsAt).
 	counts   map[string]AgentCounts
@@ -74,7 +76,7 @@ type queueWaits struct {
 	// pending are the contacts waiting, with what each estimator
 	// predicted when they entered the queue; order is their arrival.
 	pending map[string]*pendingWait
-	order   []string
+	order   []arrival
 	// answers are the answers of the window (the wait of each), oldest
 	// first; abandons the abandons (the wait before each); handles the
 	// handle times of the contacts closed in it.
@@ -100,6 +102,14 @@ type queueWaits struct {
 	acc *WaitAccuracy
 }
 
+// arrival is a contact's entry in a queue, in the order of arrivals; it
+// is stale once the contact left, or entered again (its pending wait has
+// another queuedAt).
+type arrival struct {
+	id       string
+	queuedAt time.Time
+}
+
 type pendingWait struct {
 	queuedAt time.Time
 	preds    map[string]float64
@@ -117,7 +127,7 @@ func NewWaits(r *router.Router, window time.Duration) *Waits {
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	return &Waits{r: r, window: window, now: time.Now, queues: map[string]*queueWaits{}}
+	return &Waits{r: r, window: window, now: time.Now, queues: map[string]*queueWaits{}, pendingIn: map[string]string{}}
 }
 
 // WaitsStore is what Seed reads: store.DB.
@@ -211,22 +221,26 @@ func (w *Waits) Resync(*router.Snapshot) {
 		clear(q.pending)
 		q.order = q.order[:0]
 	}
+	clear(w.pendingIn)
+}
+
+// forget ends contact id's pending wait, in whichever queue it is.
+func (w *Waits) forget(id string) {
+	if name, ok := w.pendingIn[id]; ok {
+		delete(w.queues[name].pending, id)
+		delete(w.pendingIn, id)
+	}
 }
 
 // observe takes one notified state of c.
 func (w *Waits) observe(c *router.Contact, ended bool) {
 	now := w.now()
-	// A contact pending in another queue moved: its wait there ends
-	// without an answer.
-	for name, q := range w.queues {
-		if name != c.Queue {
-			delete(q.pending, c.ID)
-		}
-	}
 	q := w.queue(c.Queue)
 	p := q.pending[c.ID]
-	if p != nil && !p.queuedAt.Equal(c.QueuedAt) {
-		delete(q.pending, c.ID) // queued again (returned, transferred)
+	if p == nil || !p.queuedAt.Equal(c.QueuedAt) {
+		// Moved to another queue, or queued again (returned,
+		// transferred): the wait it had ends without an answer.
+		w.forget(c.ID)
 		p = nil
 	}
 	switch c.State {
@@ -234,7 +248,7 @@ func (w *Waits) observe(c *router.Contact, ended bool) {
 		if p == nil && !c.QueuedAt.IsZero() {
 			// Ahead: those waiting before it (first come, first served;
 			// priorities are not looked at).
-			in := w.inputs(c.Queue, q, len(q.pending), now)
+			in := q.inputs(len(q.pending), w.countsOf(c.Queue, now), w.window, now)
 			if c.State == router.ContactOffered {
 				// Offered as it arrived: an agent was free for it and
 				// nobody went first (the counts, taken after, show the
@@ -250,7 +264,8 @@ func (w *Waits) observe(c *router.Contact, ended bool) {
 				}
 			}
 			q.pending[c.ID] = p
-			q.order = append(q.order, c.ID)
+			w.pendingIn[c.ID] = c.Queue
+			q.order = append(q.order, arrival{c.ID, c.QueuedAt})
 		}
 	case router.ContactAssigned, router.ContactWrapUp, router.ContactClosed:
 		if p != nil && !c.AssignedAt.IsZero() && !c.AssignedAt.Before(p.queuedAt) {
@@ -264,16 +279,16 @@ func (w *Waits) observe(c *router.Contact, ended bool) {
 			}
 			q.acc = nil
 		}
-		delete(q.pending, c.ID)
+		w.forget(c.ID)
 		q.answer(c.ID, c.QueuedAt, c.AssignedAt, now.Add(-w.window))
 		if ended && c.State == router.ContactClosed && !c.AssignedAt.IsZero() && c.EndedAt.After(c.AssignedAt) {
 			q.addHandle(timed{c.EndedAt, c.EndedAt.Sub(c.AssignedAt), c.ID})
 		}
 	case router.ContactAbandoned: // no actual wait to compare with
-		delete(q.pending, c.ID)
+		w.forget(c.ID)
 		q.abandon(c.ID, c.QueuedAt, c.EndedAt, now.Add(-w.window))
 	default:
-		delete(q.pending, c.ID)
+		w.forget(c.ID)
 	}
 	q.trim(now.Add(-w.window))
 }
@@ -453,11 +468,20 @@ func (q *queueWaits) trim(since time.Time) {
 		i++
 	}
 	q.handles = q.handles[i:]
-	i = 0
-	for i < len(q.order) && q.pending[q.order[i]] == nil {
-		i++
+	q.head()
+}
+
+// head drops the stale arrivals at the front of order and returns the
+// first contact waiting, nil when none.
+func (q *queueWaits) head() *pendingWait {
+	for len(q.order) > 0 {
+		a := q.order[0]
+		if p := q.pending[a.id]; p != nil && p.queuedAt.Equal(a.queuedAt) {
+			return p
+		}
+		q.order = q.order[1:]
 	}
-	q.order = q.order[i:]
+	return nil
 }
 
 // waitInputs are what the estimators go by.
@@ -475,20 +499,19 @@ type waitInputs struct {
 	head     *time.Duration // the first waiting contact's wait so far
 }
 
-// inputs are queue's inputs now, with ahead contacts before a new one.
-func (w *Waits) inputs(name string, q *queueWaits, ahead int, now time.Time) waitInputs {
-	in := waitInputs{ahead: ahead, agents: w.countsOf(name, now), answered: len(q.answers), window: w.window}
+// inputs are q's inputs now, with ahead contacts before a new one and
+// agents its eligible agents by state.
+func (q *queueWaits) inputs(ahead int, agents AgentCounts, window time.Duration, now time.Time) waitInputs {
+	in := waitInputs{ahead: ahead, agents: agents, answered: len(q.answers), window: window}
 	if n := len(q.handles); n > 0 {
 		in.aht = q.handleSum / time.Duration(n)
 	}
 	if n := len(q.answers); n > 0 {
 		in.lastWait = &q.answers[n-1].d
 	}
-	if len(q.order) > 0 {
-		if p := q.pending[q.order[0]]; p != nil {
-			d := now.Sub(p.queuedAt)
-			in.head = &d
-		}
+	if p := q.head(); p != nil {
+		d := now.Sub(p.queuedAt)
+		in.head = &d
 	}
 	return in
 }
@@ -613,9 +636,7 @@ func (w *Waits) Apply(views []QueueView) {
 		q := w.queue(v.Name)
 		acc := q.accuracy()
 		v.WaitEstimate = &acc
-		in := w.inputs(v.Name, q, v.ahead, now)
-		in.agents = v.Agents
-		v.EstimatedWaitSeconds = estimateBy(acc.Estimator, in)
+		v.EstimatedWaitSeconds = estimateBy(acc.Estimator, q.inputs(v.ahead, v.Agents, w.window, now))
 	}
 }
 
@@ -633,8 +654,8 @@ func (w *Waits) EstimateFor(v *QueueView, ahead int) *float64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	q := w.queue(v.Name)
-	in := w.inputs(v.Name, q, ahead, w.now())
-	in.agents, in.queued = v.Agents, true
+	in := q.inputs(ahead, v.Agents, w.window, w.now())
+	in.queued = true
 	return estimateBy(q.accuracy().Estimator, in)
 }
 
