@@ -244,7 +244,7 @@ func readSecretAs(env func(string) (string, bool), envName, file, what, field st
 	return "", fmt.Errorf("neither %[1]s_env nor %[1]s_file is set (want exactly one)", field)
 }
 
-// applyMailboxDefaults fills in what a mailbox leaves out.
+// applyDefaults fills in what a mailbox leaves out.
 func (m *Mailbox) applyDefaults() {
 	if m.Security == "" {
 		m.Security = SecurityTLS
@@ -443,7 +443,7 @@ func (v *validator) server(p, host string, port int, security string, allowPlain
 	case SecurityPlain:
 		if !allowPlain {
 			v.errf(p+".security", "plain sends %s unencrypted (want tls or starttls; plain only with allow_plaintext: true, for tests)", what)
-		} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		} else if !isLoopbackHost(host) {
 			v.errf(p+".security", "plain to %s, which is not a loopback address (want tls or starttls)", host)
 		}
 	default:

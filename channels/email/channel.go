@@ -3,6 +3,7 @@ package email
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -91,11 +92,6 @@ func (ch *Channel) Status() []MailboxStatus {
 	for _, f := range ch.fetchers {
 		out = append(out, f.Status())
 	}
-	slices.SortFunc(out, func(a, b MailboxStatus) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(out, func(a, b MailboxStatus) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }

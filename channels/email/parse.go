@@ -75,7 +75,7 @@ type Mail struct {
 	// synthetic.
 	MessageID string
 	// Key is what identifies the message for deduplication: its
-	// Message-ID, or "synthetic:" and a hash of its headers and body.
+	// Message-ID, or "synthetic:" and a hash of its header block.
 	Key     string
 	From    Address
 	ReplyTo []Address

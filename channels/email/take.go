@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,7 +127,7 @@ func (f *fetcher) message(m *Mail, in fetched) router.Message {
 	msg := router.Message{Direction: "in", AuthorKind: router.AuthorCustomer, Author: m.From.Address, AuthorName: m.From.Name,
 		Subject: m.Subject, HTML: m.HTML, ExternalID: ExternalID(f.mb.desk(), m.Key), To: recipients(m.To), Cc: recipients(m.Cc)}
 	for _, r := range append(append([]string(nil), m.References...), m.InReplyTo...) {
-		if !containsString(msg.References, r) {
+		if !slices.Contains(msg.References, r) {
 			msg.References = append(msg.References, r)
 		}
 	}
@@ -239,15 +240,6 @@ func recipients(addrs []Address) []string {
 
 // maxRecipients bounds the To and the Cc of a message kept.
 const maxRecipients = 40
-
-func containsString(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // validEmail reports whether s is an address the customers package
 // keeps (its one rule, customers.CheckEmail).

@@ -49,14 +49,7 @@ func newEmail(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.In
 		mb := email.Mailbox{Name: m.Name, Desk: m.DeskName(), Addr: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)),
 			User: m.User, Password: pw, OAuth: oauth, Folder: m.Folder, Queue: m.Queue, Start: start,
 			PollInterval: m.PollInterval.D(), Resync: m.Resync.D()}
-		switch m.Security {
-		case config.SecurityTLS:
-			mb.Security = email.TLS
-		case config.SecurityStartTLS:
-			mb.Security = email.StartTLS
-		default:
-			mb.Security = email.Plain
-		}
+		mb.Security = emailSecurity(m.Security)
 		if m.After == config.AfterMove {
 			mb.MoveTo = m.MoveTo
 		}
@@ -73,14 +66,7 @@ func newEmailSender(cfg *config.Config, db *store.DB, files *attachments.Store) 
 	o := email.SenderOptions{Domain: cfg.Email.Domain, Store: db, Queues: map[string]email.From{},
 		Files: files, MaxAttachmentBytes: cfg.Attachments.MaxMessageBytes,
 		SMTP: email.SMTP{Addr: net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), User: s.User}}
-	switch s.Security {
-	case config.SecurityTLS:
-		o.SMTP.Security = email.TLS
-	case config.SecurityStartTLS:
-		o.SMTP.Security = email.StartTLS
-	default:
-		o.SMTP.Security = email.Plain
-	}
+	o.SMTP.Security = emailSecurity(s.Security)
 	switch {
 	case s.OAuth2.Set():
 		oauth, err := newOAuth(s.OAuth2, cfg, db, "smtp")
@@ -157,5 +143,18 @@ func (m *mailboxMetrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.failures, prometheus.GaugeValue, float64(s.Failures), s.Name)
 		ch <- prometheus.MustNewConstMetric(m.taken, prometheus.CounterValue, float64(s.Taken), s.Name)
 		ch <- prometheus.MustNewConstMetric(m.lastUID, prometheus.GaugeValue, float64(s.LastUID), s.Name)
+	}
+}
+
+// emailSecurity is the email package's name of a configured security
+// (config.Security*; Validate allows no other).
+func emailSecurity(s string) email.Security {
+	switch s {
+	case config.SecurityTLS:
+		return email.TLS
+	case config.SecurityStartTLS:
+		return email.StartTLS
+	default:
+		return email.Plain
 	}
 }
