@@ -138,6 +138,9 @@ const (
 	DefaultMailboxFolder = "INBOX"
 	DefaultPollInterval  = router.Duration(time.Minute)
 	DefaultResync        = router.Duration(15 * time.Minute)
+	// DefaultCommandTimeout is how long an IMAP command waits with
+	// nothing from the server.
+	DefaultCommandTimeout = router.Duration(time.Minute)
 )
 
 // Mailbox is one IMAP mailbox the email channel reads. Exactly one of
@@ -182,6 +185,9 @@ type Mailbox struct {
 	// checkpoint as a safety net, IDLE or not.
 	PollInterval router.Duration `yaml:"poll_interval" json:"poll_interval"`
 	Resync       router.Duration `yaml:"resync" json:"resync"`
+	// CommandTimeout is how long a command waits with nothing from the
+	// server before the connection counts as dead and is made again.
+	CommandTimeout router.Duration `yaml:"command_timeout" json:"command_timeout"`
 }
 
 // DeskName is the desk the mailbox belongs to (Desk, or its Name).
@@ -269,6 +275,9 @@ func (m *Mailbox) applyDefaults() {
 	}
 	if m.Resync == 0 {
 		m.Resync = DefaultResync
+	}
+	if m.CommandTimeout == 0 {
+		m.CommandTimeout = DefaultCommandTimeout
 	}
 }
 
@@ -377,6 +386,9 @@ func (v *validator) email() {
 		}
 		if m.Resync < router.Duration(time.Minute) {
 			v.errf(p+".resync", "%s (want at least 1m, such as \"15m\")", m.Resync.D())
+		}
+		if m.CommandTimeout < router.Duration(time.Second) {
+			v.errf(p+".command_timeout", "%s (want at least 1s, such as \"60s\")", m.CommandTimeout.D())
 		}
 	}
 }

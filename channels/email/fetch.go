@@ -103,7 +103,7 @@ func (f *fetcher) session(ctx context.Context) error {
 		default:
 		}
 	}
-	c, err := f.dial(&imapclient.Options{
+	c, err := f.dial(ctx, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 				if d.NumMessages != nil {
@@ -111,7 +111,6 @@ func (f *fetcher) session(ctx context.Context) error {
 				}
 			},
 		},
-		Dialer: &net.Dialer{Timeout: dialTimeout},
 	})
 	if err != nil {
 		return err
@@ -125,13 +124,17 @@ func (f *fetcher) session(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("login as %s: %w", f.mb.User, err)
 		}
-		if err := c.Authenticate(sc); err != nil {
+		if err := c.wait("login", func() error { return c.Authenticate(sc) }); err != nil {
 			return fmt.Errorf("login as %s: %w", f.mb.User, err)
 		}
-	} else if err := c.Login(f.mb.User, f.mb.Password).Wait(); err != nil {
+	} else if err := c.wait("login", c.Login(f.mb.User, f.mb.Password).Wait); err != nil {
 		return fmt.Errorf("login as %s: %w", f.mb.User, err)
 	}
-	sel, err := c.Select(f.mb.Folder, nil).Wait()
+	var sel *imap.SelectData
+	err = c.wait("select", func() (err error) {
+		sel, err = c.Select(f.mb.Folder, nil).Wait()
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("select %s: %w", f.mb.Folder, err)
 	}
@@ -162,35 +165,63 @@ func (f *fetcher) session(ctx context.Context) error {
 	}
 }
 
-// dial connects as the mailbox's Security says.
-func (f *fetcher) dial(o *imapclient.Options) (*imapclient.Client, error) {
+// imapConn is a session's connection: the client and the guard that
+// bounds each command's wait.
+type imapConn struct {
+	*imapclient.Client
+	stall *stallConn
+}
+
+// wait runs a command's wait under the stall guard.
+func (c imapConn) wait(what string, fn func() error) error { return c.stall.guard(what, fn) }
+
+// dial connects as the mailbox's Security says. It dials itself, rather
+// than with imapclient's Dial functions, to put the stall guard under
+// the TLS layer.
+func (f *fetcher) dial(ctx context.Context, o *imapclient.Options) (imapConn, error) {
 	o.TLSConfig = f.mb.TLSConfig
 	if o.TLSConfig == nil {
 		host, _, _ := net.SplitHostPort(f.mb.Addr)
 		o.TLSConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	}
-	var (
-		c   *imapclient.Client
-		err error
-	)
+	d := net.Dialer{Timeout: dialTimeout}
+	raw, err := d.DialContext(ctx, "tcp", f.mb.Addr)
+	if err != nil {
+		return imapConn{}, fmt.Errorf("connect to %s: %w", f.mb.Addr, err)
+	}
+	c := imapConn{stall: newStallConn(raw, f.mb.CommandTimeout)}
 	switch f.mb.Security {
 	case TLS:
-		c, err = imapclient.DialTLS(f.mb.Addr, o)
+		cfg := o.TLSConfig.Clone()
+		if cfg.NextProtos == nil {
+			cfg.NextProtos = []string{"imap"}
+		}
+		tc := tls.Client(c.stall, cfg)
+		err = c.wait("TLS handshake", func() error { return tc.HandshakeContext(ctx) })
+		c.Client = imapclient.New(tc, o)
 	case StartTLS:
-		c, err = imapclient.DialStartTLS(f.mb.Addr, o)
+		err = c.wait("STARTTLS", func() (err error) {
+			c.Client, err = imapclient.NewStartTLS(c.stall, o)
+			return err
+		})
 	default:
-		c, err = imapclient.DialInsecure(f.mb.Addr, o)
+		c.Client = imapclient.New(c.stall, o)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", f.mb.Addr, err)
+		raw.Close()
+		return imapConn{}, fmt.Errorf("connect to %s: %w", f.mb.Addr, err)
 	}
 	return c, nil
 }
 
 // idle waits in IDLE until new mail is signalled, the resync is due,
 // the connection dies (IDLE's Wait returns on its own) or ctx ends.
-func (f *fetcher) idle(ctx context.Context, c *imapclient.Client, wake <-chan struct{}, resync <-chan time.Time) error {
-	cmd, err := c.Idle()
+func (f *fetcher) idle(ctx context.Context, c imapConn, wake <-chan struct{}, resync <-chan time.Time) error {
+	var cmd *imapclient.IdleCommand
+	err := c.wait("idle", func() (err error) {
+		cmd, err = c.Idle()
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("idle: %w", err)
 	}
@@ -206,11 +237,14 @@ func (f *fetcher) idle(ctx context.Context, c *imapclient.Client, wake <-chan st
 	case <-resync:
 	case <-ctx.Done():
 	}
-	if err := cmd.Close(); err != nil {
+	err = c.wait("end idle", func() error {
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		return <-done
+	})
+	if err != nil {
 		return fmt.Errorf("end idle: %w", err)
-	}
-	if err := <-done; err != nil {
-		return fmt.Errorf("idle: %w", err)
 	}
 	return ctx.Err()
 }
@@ -220,7 +254,7 @@ var errConnectionLost = errors.New("connection lost")
 
 // poll waits PollInterval (or a signal, or the resync) and checks the
 // connection answers.
-func (f *fetcher) poll(ctx context.Context, c *imapclient.Client, wake <-chan struct{}, resync <-chan time.Time) error {
+func (f *fetcher) poll(ctx context.Context, c imapConn, wake <-chan struct{}, resync <-chan time.Time) error {
 	t := time.NewTimer(f.mb.PollInterval)
 	defer t.Stop()
 	f.update(func(s *MailboxStatus) { s.Waiting = true })
@@ -234,7 +268,7 @@ func (f *fetcher) poll(ctx context.Context, c *imapclient.Client, wake <-chan st
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if err := c.Noop().Wait(); err != nil {
+	if err := c.wait("noop", c.Noop().Wait); err != nil {
 		return fmt.Errorf("noop: %w", err)
 	}
 	return nil
@@ -285,13 +319,17 @@ func (f *fetcher) checkpoint(ctx context.Context, sel *imap.SelectData) (store.E
 // time: fetched, each committed (taken in), then the batch flagged or
 // moved, then the checkpoint advanced. A crash anywhere in between
 // replays the batch, which the messages' external ids make harmless.
-func (f *fetcher) catchUp(ctx context.Context, c *imapclient.Client, cp *store.EmailCheckpoint) error {
+func (f *fetcher) catchUp(ctx context.Context, c imapConn, cp *store.EmailCheckpoint) error {
 	criteria := &imap.SearchCriteria{}
 	if cp.LastUID < math.MaxUint32 {
 		criteria.UID = []imap.UIDSet{{imap.UIDRange{Start: imap.UID(cp.LastUID + 1), Stop: 0}}}
 	}
 	criteria.Since = cp.Since
-	data, err := c.UIDSearch(criteria, nil).Wait()
+	var data *imap.SearchData
+	err := c.wait("search", func() (err error) {
+		data, err = c.UIDSearch(criteria, nil).Wait()
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
@@ -321,8 +359,12 @@ func (f *fetcher) catchUp(ctx context.Context, c *imapclient.Client, cp *store.E
 }
 
 // batch takes in the messages of uids (ascending).
-func (f *fetcher) batch(ctx context.Context, c *imapclient.Client, cp *store.EmailCheckpoint, uids []imap.UID) error {
-	sizes, err := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true}).Collect()
+func (f *fetcher) batch(ctx context.Context, c imapConn, cp *store.EmailCheckpoint, uids []imap.UID) error {
+	var sizes []*imapclient.FetchMessageBuffer
+	err := c.wait("fetch sizes", func() (err error) {
+		sizes, err = c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true}).Collect()
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("fetch sizes: %w", err)
 	}
@@ -357,7 +399,11 @@ func (f *fetcher) batch(ctx context.Context, c *imapclient.Client, cp *store.Ema
 			if len(part.uids) == 0 {
 				continue
 			}
-			msgs, err := c.Fetch(imap.UIDSetNum(part.uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{part.section}}).Collect()
+			var msgs []*imapclient.FetchMessageBuffer
+			err := c.wait("fetch bodies", func() (err error) {
+				msgs, err = c.Fetch(imap.UIDSetNum(part.uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{part.section}}).Collect()
+				return err
+			})
 			if err != nil {
 				return fmt.Errorf("fetch bodies: %w", err)
 			}
@@ -403,15 +449,15 @@ func (f *fetcher) batch(ctx context.Context, c *imapclient.Client, cp *store.Ema
 }
 
 // after flags or moves the messages taken in, once they are committed.
-func (f *fetcher) after(c *imapclient.Client, uids []imap.UID) error {
+func (f *fetcher) after(c imapConn, uids []imap.UID) error {
 	set := imap.UIDSetNum(uids...)
 	if f.mb.MoveTo != "" {
-		if _, err := c.Move(set, f.mb.MoveTo).Wait(); err != nil {
+		if err := c.wait("move", func() error { _, err := c.Move(set, f.mb.MoveTo).Wait(); return err }); err != nil {
 			return fmt.Errorf("move to %s: %w", f.mb.MoveTo, err)
 		}
 		return nil
 	}
-	if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {
+	if err := c.wait("store flags", c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close); err != nil {
 		return fmt.Errorf("flag seen: %w", err)
 	}
 	return nil

@@ -21,6 +21,7 @@ const (
 	DefaultMaxMessageBytes = 25 << 20
 	DefaultPollInterval    = time.Minute
 	DefaultResync          = 15 * time.Minute
+	DefaultCommandTimeout  = time.Minute
 	// DefaultMinBackoff is the wait before the first reconnect; each
 	// failure in a row doubles it, up to DefaultMaxBackoff, ±20 %.
 	DefaultMinBackoff = time.Second
@@ -79,6 +80,10 @@ type Mailbox struct {
 	// is asked for new mail; Resync how often the mailbox is read again
 	// from the checkpoint, IDLE or not. Zero means the defaults.
 	PollInterval, Resync time.Duration
+	// CommandTimeout is how long a command waits with nothing from the
+	// server before the connection counts as dead; zero means
+	// DefaultCommandTimeout.
+	CommandTimeout time.Duration
 	// Poll polls even where the server has IDLE.
 	Poll bool
 }
@@ -182,6 +187,9 @@ func (o *Options) check() error {
 		}
 		if mb.Resync <= 0 {
 			mb.Resync = DefaultResync
+		}
+		if mb.CommandTimeout <= 0 {
+			mb.CommandTimeout = DefaultCommandTimeout
 		}
 	}
 	if o.MaxMessageBytes <= 0 {

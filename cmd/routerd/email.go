@@ -48,7 +48,7 @@ func newEmail(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.In
 		}
 		mb := email.Mailbox{Name: m.Name, Desk: m.DeskName(), Addr: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)),
 			User: m.User, Password: pw, OAuth: oauth, Folder: m.Folder, Queue: m.Queue, Start: start,
-			PollInterval: m.PollInterval.D(), Resync: m.Resync.D()}
+			PollInterval: m.PollInterval.D(), Resync: m.Resync.D(), CommandTimeout: m.CommandTimeout.D()}
 		mb.Security = emailSecurity(m.Security)
 		if m.After == config.AfterMove {
 			mb.MoveTo = m.MoveTo
