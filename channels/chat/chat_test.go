@@ -355,6 +355,21 @@ func TestRateLimits(t *testing.T) {
 			t.Fatalf("after the window: got %s %s", ack.Type, ack.Data)
 		}
 	})
+	// Survey answers read the store too: refused (no survey is open)
+	// until the window is spent, then rate limited.
+	t.Run("survey-answers-per-conversation", func(t *testing.T) {
+		e.clock.Advance(time.Minute)
+		c := e.dial(nil)
+		c.start(ada)
+		for i := range 3 {
+			if code := c.errorCode(c.answer(c.request(typeCSAT, csatData{Score: 4}))); code != codeConflict {
+				t.Fatalf("answer %d: got %s, want %s", i, code, codeConflict)
+			}
+		}
+		if code := c.errorCode(c.answer(c.request(typeCSAT, csatData{Score: 4}))); code != codeRateLimited {
+			t.Fatalf("fourth answer: got %s, want %s", code, codeRateLimited)
+		}
+	})
 }
 
 // TestRateLimitBehindProxy: the conversations per address are counted

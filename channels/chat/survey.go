@@ -185,10 +185,14 @@ func surveyedIn(snap *router.Snapshot) map[string]bool {
 	return out
 }
 
-// answer records the customer's answer about their conversation.
+// answer records the customer's answer about their conversation. It
+// counts against MessagesPer10s, as it reads the store.
 func (cn *conn) answer(id string, d *csatData) error {
 	c := cn.ch
 	contactID := cn.conversation()
+	if !c.perConv.allow(contactID, c.o.Clock()) {
+		return &frameError{ID: id, Code: codeRateLimited, Msg: "too many requests; wait a few seconds"}
+	}
 	ct, ok := c.o.Router.Snapshot().Contact(contactID)
 	if !ok {
 		ctx, cancel := c.ctx()
