@@ -423,6 +423,47 @@ func TestBrowserForgetsEndedConversation(t *testing.T) {
 	}
 }
 
+// TestBrowserStartsAgain: a customer who ended a chat and clicks "Start
+// a new conversation" starts one on the same page (on a new socket: a
+// socket carries one conversation).
+func TestBrowserStartsAgain(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 2, router.AgentAvailable)
+	ctx, cancel := browser(t)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		startBilling(e, "Ada Lovelace"),
+		chromedp.Click(chromedp.CSS(`#end`)),
+		chromedp.WaitVisible(chromedp.CSS(`#again`)),
+		chromedp.Click(chromedp.CSS(`#again`)),
+		chromedp.WaitVisible(chromedp.CSS(`#prechat`)),
+		chromedp.SetValue(chromedp.CSS(`#f-name`), "Ada Lovelace"),
+		chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
+		chromedp.SendKeys(chromedp.CSS(`#f-message`), "One more question"),
+		chromedp.Click(chromedp.CSS(`#f-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`#conversation`)),
+	)
+	if err != nil {
+		t.Fatalf("start, end, start again: %v", err)
+	}
+	var formErr string
+	if err := chromedp.Do(ctx, into(&formErr, chromedp.Text(chromedp.CSS(`#form-error`)))); err != nil {
+		t.Fatal(err)
+	}
+	if formErr != "" {
+		t.Errorf("the form says %q", formErr)
+	}
+	live := 0
+	for _, c := range e.router.Snapshot().Contacts() {
+		if !c.State.Final() {
+			live++
+		}
+	}
+	if live != 1 {
+		t.Errorf("%d live contacts, want the second conversation", live)
+	}
+}
+
 // TestBrowserPagesLongHistory: a reload of a long conversation shows the
 // latest messages and "Show earlier messages" reads the rest, in order.
 func TestBrowserPagesLongHistory(t *testing.T) {

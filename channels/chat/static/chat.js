@@ -484,6 +484,7 @@ $('end').addEventListener('click', () => {
 
 $('again').addEventListener('click', () => {
   forget();
+  client.fresh();
   $('messages').replaceChildren();
   seen.clear();
   setEarlier(0);

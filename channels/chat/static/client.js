@@ -43,6 +43,17 @@ export class ChatClient extends EventTarget {
     });
   }
 
+  // fresh replaces the socket with a new one at once: a socket carries
+  // one conversation, so a new conversation after the end of one needs
+  // a new socket. The old socket's close is not reported.
+  fresh() {
+    const old = this.ws;
+    this.ws = null;
+    if (old) old.close();
+    this.backoff = MIN_BACKOFF;
+    this.connect();
+  }
+
   // send writes one request and returns its id, or null when offline.
   send(type, data) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return null;
