@@ -440,6 +440,7 @@ func TestBrowserStartsAgain(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#f-name`), "Ada Lovelace"),
 		chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
 		chromedp.SendKeys(chromedp.CSS(`#f-message`), "One more question"),
+		chromedp.WaitEnabled(chromedp.CSS(`#f-submit`)),
 		chromedp.Click(chromedp.CSS(`#f-submit`)),
 		chromedp.WaitVisible(chromedp.CSS(`#conversation`)),
 	)

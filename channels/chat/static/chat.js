@@ -75,6 +75,7 @@ function handle(f) {
         if (id) requests.set(id, { kind: 'resume' });
       } else if (!state) {
         showForm();
+        $('f-submit').disabled = false; // a new socket: ready to start
       }
       break;
     case 'started':
@@ -490,7 +491,7 @@ $('again').addEventListener('click', () => {
   setEarlier(0);
   bubbles.clear();
   lastSeq = maxOutSeq = readSent = 0;
-  $('f-submit').disabled = false;
+  $('f-submit').disabled = true; // until the new socket's welcome
   $('f-message').value = '';
   $('survey').hidden = true;
   $('survey-thanks').hidden = true;
