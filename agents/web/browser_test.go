@@ -109,8 +109,10 @@ func TestDesktopInBrowser(t *testing.T) {
 			t.Errorf("offer card lacks %q:\n%s", want, card)
 		}
 	}
-	// The offer is announced: the tab's title and icon, a live region
-	// for screen readers, and the keyboard on Accept.
+	// The offer is announced once the card is painted: the tab's title
+	// and icon, a live region for screen readers, and the keyboard on
+	// Accept.
+	d.waitFor("the offer announced", `document.getElementById("announce").textContent !== ""`)
 	if got := eval[string](d, `document.title`); !strings.HasPrefix(got, "● Incoming: Ada Lovelace") {
 		t.Errorf("title while ringing: %q", got)
 	}

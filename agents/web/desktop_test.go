@@ -54,7 +54,7 @@ func chromiumPath() string {
 // in CI (CI set), where it fails. When the test ends, every uncaught
 // exception, Content-Security-Policy violation or dialog (alert) of the
 // page fails it.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	bin := chromiumPath()
 	if bin == "" {
@@ -134,13 +134,13 @@ func newBrowser(t *testing.T) context.Context {
 
 // desktop drives the agent desktop of one routerd in one browser tab.
 type desktop struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	base string // routerd's base URL, "http://127.0.0.1:8080"
 }
 
 // openDesktop opens base + "/agent/" and waits for the login form.
-func openDesktop(t *testing.T, ctx context.Context, base string) *desktop {
+func openDesktop(t testing.TB, ctx context.Context, base string) *desktop {
 	t.Helper()
 	d := &desktop{t: t, ctx: ctx, base: strings.TrimSuffix(base, "/")}
 	d.do("open the desktop",

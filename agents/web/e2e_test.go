@@ -27,8 +27,8 @@ type routerd struct {
 var listenLine = regexp.MustCompile(`msg=listening addr=(http://[0-9.:]+)`)
 
 // startRouterd builds cmd/routerd and runs it on the demo configuration
-// with its own data directory and a free port.
-func startRouterd(t *testing.T) *routerd {
+// (or as args say) with its own data directory and a free port.
+func startRouterd(t testing.TB, args ...string) *routerd {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "routerd")
@@ -36,7 +36,7 @@ func startRouterd(t *testing.T) *routerd {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	data := filepath.Join(dir, "data")
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-data", data)
+	cmd := exec.Command(bin, append([]string{"-listen", "127.0.0.1:0", "-data", data}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func startRouterd(t *testing.T) *routerd {
 
 // aliceAvailable opens a browser on rd's desktop with alice signed in
 // and available.
-func aliceAvailable(t *testing.T, rd *routerd) *desktop {
+func aliceAvailable(t testing.TB, rd *routerd) *desktop {
 	t.Helper()
 	d := openDesktop(t, newBrowser(t), rd.base)
 	d.login("alice", "alice-demo")
@@ -79,7 +79,7 @@ func aliceAvailable(t *testing.T, rd *routerd) *desktop {
 }
 
 // contact creates a billing chat contact over the API and returns its id.
-func (r *routerd) contact(t *testing.T, customer map[string]any, body string) string {
+func (r *routerd) contact(t testing.TB, customer map[string]any, body string) string {
 	t.Helper()
 	var c struct {
 		ID string `json:"id"`
@@ -89,7 +89,7 @@ func (r *routerd) contact(t *testing.T, customer map[string]any, body string) st
 }
 
 // call sends an admin request and decodes the answer into out.
-func (r *routerd) call(t *testing.T, method, path string, body, out any) {
+func (r *routerd) call(t testing.TB, method, path string, body, out any) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {

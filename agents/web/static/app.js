@@ -381,8 +381,8 @@ function setOffer(offer) {
   desk.offer = offer;
   clearInterval(desk.countdownTimer);
   desk.countdownTimer = 0;
-  ringing(!!offer);
   if (!offer) {
+    ringing(false);
     ui.offer.hidden = true;
     fill(ui.offerPop);
     return;
@@ -403,7 +403,19 @@ function setOffer(offer) {
   ui.offer.hidden = false;
   tick();
   desk.countdownTimer = setInterval(tick, 250);
-  if (fresh) announce(offer);
+  // The card first: the tab's title and icon, the announcement and the
+  // focus on Accept (each a few milliseconds of style and layout) wait
+  // until the frame that shows it is painted.
+  afterPaint(() => {
+    if (desk.offer !== offer) return;
+    ringing(true);
+    if (fresh) announce(offer);
+  });
+}
+
+// afterPaint runs fn once the next frame is painted.
+function afterPaint(fn) {
+  requestAnimationFrame(() => setTimeout(fn, 0));
 }
 
 // loadCanned reads the canned responses the composer offers ("/").

@@ -47,6 +47,12 @@ export function fill(el, ...children) {
   return el;
 }
 
+// The formatters of time, built once: toLocaleTimeString with options
+// builds a new Intl.DateTimeFormat at every call (about 3 ms per screen
+// pop's history, 17 ms the first time).
+const clockFormat = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit" });
+const dateFormat = new Intl.DateTimeFormat([], { day: "numeric", month: "short", year: "numeric" });
+
 // time formats an RFC 3339 time as a short local time ("14:03"), or the
 // date when it is not today.
 export function time(s) {
@@ -54,10 +60,10 @@ export function time(s) {
   const d = new Date(s);
   if (Number.isNaN(d.getTime())) return "";
   const now = new Date();
-  if (d.toDateString() === now.toDateString()) {
-    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() && d.getDate() === now.getDate()) {
+    return clockFormat.format(d);
   }
-  return d.toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" });
+  return dateFormat.format(d);
 }
 
 // duration formats seconds as "45 s", "3 min", "2 h 5 min".
