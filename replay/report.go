@@ -231,7 +231,7 @@ func (r *Report) charts() []chart {
 	return []chart{
 		{Title: "Contacts waiting, each minute", Width: chartW, Height: chartH, ViewW: chartW + 50, ViewH: chartH + 30,
 			Recorded: polyline(waitRec, wmax), Replayed: polyline(waitRep, wmax), YMax: fmt.Sprintf("%.0f", wmax), XStart: start, XEnd: end},
-		{Title: fmt.Sprintf("Service level, every queue, per %s", ChartInterval(r.From, r.To)), Width: chartW, Height: chartH, ViewW: chartW + 50, ViewH: chartH + 30,
+		{Title: fmt.Sprintf("Service level, every queue, per %.0f min", ChartInterval(r.From, r.To).Minutes()), Width: chartW, Height: chartH, ViewW: chartW + 50, ViewH: chartH + 30,
 			Recorded: polyline(slRec, 1), Replayed: polyline(slRep, 1), YMax: "100 %", XStart: start, XEnd: end},
 	}
 }
