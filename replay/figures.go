@@ -94,12 +94,12 @@ func ChartInterval(from, to time.Time) time.Duration {
 // measured alike.
 func Measure(ctx context.Context, st MeasureStore, levels map[string]router.ServiceLevel, from, to time.Time) (*Figures, error) {
 	whole := dashboards.NewReport(levels, from, to, to.Sub(from))
-	slices := dashboards.NewReport(levels, from, to, ChartInterval(from, to))
+	sliced := dashboards.NewReport(levels, from, to, ChartInterval(from, to))
 	minutes := int((to.Sub(from) + time.Minute - 1) / time.Minute)
 	f := &Figures{Waiting: make([]int, minutes)}
 	err := st.EachContactTimes(ctx, from, to, func(c store.ContactTimes) error {
 		whole.Add(c)
-		slices.Add(c)
+		sliced.Add(c)
 		waitingAt(f.Waiting, c, from, to)
 		return nil
 	})
@@ -141,7 +141,7 @@ func Measure(ctx context.Context, st MeasureStore, levels map[string]router.Serv
 		f.Total.AHTSeconds = ptr(round3(f.Total.handleSum / float64(f.Total.Handled)))
 	}
 	f.Total.AbandonRate = ratio(f.Total.Abandoned, f.Total.Answered+f.Total.Abandoned)
-	f.Intervals = intervalsOf(slices.Rows())
+	f.Intervals = intervalsOf(sliced.Rows())
 
 	agents := dashboards.NewAgentReport(from, to, to, to.Sub(from))
 	if err := agents.Read(ctx, st, nil); err != nil {

@@ -109,7 +109,7 @@ var _ Source = (*store.DB)(nil)
 // Read reads the history of [from, to) from src.
 func Read(ctx context.Context, src Source, from, to time.Time) (*History, error) {
 	if !to.After(from) {
-		return nil, fmt.Errorf("replay: -to (%s) is not after -from (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
+		return nil, fmt.Errorf("replay: the period's end (%s) is not after its start (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
 	loaded, err := src.Load(ctx)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -253,11 +252,8 @@ func (s *sim) run(ctx context.Context) error {
 		if !ok || !next.Before(s.h.To) {
 			return nil
 		}
-		if d := next.Sub(s.clock.Now()); d > 0 {
-			s.clock.Advance(d)
-		} else {
-			s.clock.Advance(0) // a router timer due now
-		}
+		// Zero fires a router timer already due.
+		s.clock.Advance(max(next.Sub(s.clock.Now()), 0))
 		if err := s.r.Sync(ctx); err != nil {
 			return fmt.Errorf("replay: %w", err)
 		}
@@ -430,6 +426,6 @@ func (r *Result) SkippedText() string {
 	for code, n := range r.Refused {
 		parts = append(parts, fmt.Sprintf("%d command(s) refused by the replayed router (%s)", n, code))
 	}
-	sort.Strings(parts)
+	slices.Sort(parts)
 	return strings.Join(parts, "; ")
 }
