@@ -271,6 +271,11 @@ func (f WindowFigures) serviceLevel() (achieved float64, ok bool) {
 	return float64(f.AnsweredInTime) / float64(n), true
 }
 
+// ServiceLevel is f's service level by the rule of ServiceLevelOf, for
+// figures that may be summed over queues (each contact counted against
+// its own queue's thresholds); ok is false when nothing counts.
+func (f WindowFigures) ServiceLevel() (achieved float64, ok bool) { return f.serviceLevel() }
+
 // FiguresOf computes a queue's figures from the store's statistics of
 // the window (st.Waits sorted ascending, as QueueStats returns them).
 func FiguresOf(st store.QueueStats, sl router.ServiceLevel, window time.Duration) WindowFigures {

@@ -126,6 +126,18 @@ func NewEngine(cat *offers.Catalog, learner *offers.Learner, rules offers.Rules,
 	return o
 }
 
+// Simulate makes o judge cooldowns and recent complaints as at the
+// times now returns, and draw its rankings from a source seeded with
+// seed, so that a what-if replay (package replay) may ask PopOffers,
+// without Shown, what a contact of the past would have been offered, the
+// same way every time. Call it before any other method.
+func (o *Engine) Simulate(now func() time.Time, seed uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.now = now
+	o.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
 // LoadLearner teaches l the counts the store holds (at start-up).
 func LoadLearner(ctx context.Context, s interface {
 	OfferStats(ctx context.Context) ([]store.OfferStat, error)
@@ -316,6 +328,9 @@ func (o *Engine) history(ctx context.Context, cat *offers.Catalog, c router.Cont
 	decided := map[key]bool{}
 	var out []offers.Result
 	for _, h := range rows { // newest first
+		if h.At.After(now) {
+			continue // later than the time judged (a replay of the past, Simulate)
+		}
 		if c.AgentID != "" && h.ContactID == c.ID && h.AgentID == c.AgentID {
 			continue
 		}

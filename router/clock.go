@@ -91,3 +91,21 @@ func (t *manualTimer) Stop() bool {
 	t.stopped = true
 	return was
 }
+
+// Next returns when the earliest timer still armed comes due; ok is false
+// when none is. A simulation advances the clock to it (replay), so that
+// the router's timers fire at their own time rather than at the next
+// outside event.
+func (c *ManualClock) Next() (at time.Time, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.timers {
+		if t.stopped {
+			continue
+		}
+		if !ok || t.at.Before(at) {
+			at, ok = t.at, true
+		}
+	}
+	return at, ok
+}
