@@ -60,7 +60,10 @@ func (in *Intake) Contact(ctx context.Context, nc router.NewContact) (router.Con
 		if err := in.Router.Check(nc); err != nil {
 			return router.Contact{}, false, err
 		}
-		resolved, err := in.Resolve(ctx, nc)
+		// The profile's writes are made durable by the contact's own
+		// commit, which follows at once (store.DeferSync): one fsync
+		// for a new customer's first contact, not two in series.
+		resolved, err := in.Resolve(store.DeferSync(ctx), nc)
 		if err != nil {
 			return router.Contact{}, false, fmt.Errorf("intake: resolve customer: %w", err)
 		}

@@ -458,28 +458,38 @@ func valueBucket(v float64) float64 {
 
 // inTx runs f in a write transaction, committing if it returns nil.
 // Errors are prefixed with "store: " and step.
-func (db *DB) inTx(ctx context.Context, step string, f func(tx *sql.Tx) error) (err error) {
+func (db *DB) inTx(ctx context.Context, step string, f func(tx *sql.Tx) error) error {
+	var err error
+	if syncDeferred(ctx) {
+		err = db.dialect.deferredTx(ctx, db, f)
+	} else {
+		err = db.inPlainTx(ctx, f)
+	}
+	if err == nil {
+		return nil
+	}
+	var (
+		ice *IdentityConflictError
+		oce *OpenContactsError
+	)
+	if errors.As(err, &ice) || errors.As(err, &oce) {
+		return err
+	}
+	return fmt.Errorf("store: %s: %w", step, err)
+}
+
+// inPlainTx runs f in a write transaction.
+func (db *DB) inPlainTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
-		return fmt.Errorf("store: %s: begin: %w", step, err)
+		return fmt.Errorf("begin: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	if err = f(tx); err != nil {
-		var (
-			ice *IdentityConflictError
-			oce *OpenContactsError
-		)
-		if errors.As(err, &ice) || errors.As(err, &oce) {
-			return err
-		}
-		return fmt.Errorf("store: %s: %w", step, err)
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
 	}
-	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("store: %s: commit: %w", step, err)
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }

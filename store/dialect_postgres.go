@@ -19,9 +19,10 @@ var postgresDialect = dialect{
 	lockMigrations: `SELECT pg_advisory_xact_lock(7331591726632773)`,
 	// The columns compare as "C" (postgresTypes); a text parameter
 	// would have the database's default collation.
-	textParam: `CAST(? AS TEXT) COLLATE "C"`,
-	commit:    commitPipelined,
-	hasTable:  `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`,
+	textParam:  `CAST(? AS TEXT) COLLATE "C"`,
+	commit:     commitPipelined,
+	deferredTx: deferredTxPostgres,
+	hasTable:   `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`,
 	// NULL until the sequence gave its first id.
 	lastLogID: `SELECT pg_sequence_last_value(pg_get_serial_sequence('event_log', 'id'))`,
 	// Read committed, the default, takes a snapshot per statement.

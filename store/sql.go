@@ -38,6 +38,9 @@ type dialect struct {
 	// commit runs Commit's statements in one transaction of the write
 	// connection (commitPrepared, commitPipelined).
 	commit func(ctx context.Context, db *DB, ops []commitOp) error
+	// deferredTx runs f in a write transaction whose commit does not
+	// wait for the disk (DeferSync).
+	deferredTx func(ctx context.Context, db *DB, f func(tx *sql.Tx) error) error
 	// snapshot are the options of a read transaction whose statements
 	// all see one snapshot (Load).
 	snapshot *sql.TxOptions

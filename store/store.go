@@ -92,6 +92,9 @@ type DB struct {
 	lease *sql.DB
 	// fence, once set, is checked by every write (lease.go).
 	fence atomic.Pointer[fence]
+	// syncFull: SQLite's commits wait for the disk (synchronous full);
+	// DeferSync lowers it for one transaction.
+	syncFull bool
 }
 
 var _ router.Store = (*DB)(nil)
@@ -160,7 +163,7 @@ func Open(ctx context.Context, opts *Options) (*DB, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	db := &DB{write: write, dialect: sqliteDialect}
+	db := &DB{write: write, dialect: sqliteDialect, syncFull: sync == "full"}
 	if err := db.initSQLite(ctx, o.Path, common); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
