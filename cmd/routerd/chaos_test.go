@@ -349,6 +349,14 @@ func chaosDesktop(base, agent string) (*websocket.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The desktop counts as connected once its snapshot is sent: only
+	// then may the agent be made available.
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, msg, err := ws.ReadMessage(); err != nil || !strings.HasPrefix(string(msg), `{"type":"snapshot"`) {
+		ws.Close()
+		return nil, fmt.Errorf("desktop's first frame %.40q: %v", msg, err)
+	}
+	ws.SetReadDeadline(time.Time{})
 	if code, err := chaosCall(base, "PUT", "/api/v1/agents/"+agent+"/state", map[string]string{"state": "available"}, nil, nil); err != nil || code != http.StatusOK {
 		ws.Close()
 		return nil, errors.Join(err, fmt.Errorf("available: %d", code))

@@ -104,7 +104,7 @@ func mailboxUID(t *testing.T, base string) uint32 {
 }
 
 // eventually polls cond, from outside the daemon, until it holds.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(emailWait)
 	for !cond() {

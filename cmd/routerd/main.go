@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	_ "time/tzdata" // business hours (calendars) name time zones; not every host has the database
 )
@@ -76,6 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "", "listen `address`, overriding the configuration")
 	dataDir := fs.String("data", "", "data `directory`, overriding the configuration")
 	printConfig := fs.Bool("print-config", false, "print the effective configuration and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for performance work: go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,6 +95,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		_, err = stdout.Write(out)
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	return serve(ctx, cfg, *configPath == "", stderr)
 }
