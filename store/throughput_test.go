@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -126,12 +127,18 @@ func benchCreateToAssigned(b *testing.B, driver, synchronous string, workers int
 	b.ReportMetric(float64(assigned.Load())/elapsed.Seconds(), "contacts/s")
 }
 
+// restoreOpen is how many open contacts BenchmarkTakeoverRestore
+// restores.
+var restoreOpen = flag.Int("restore-open", 10000, "open contacts BenchmarkTakeoverRestore restores")
+
 // BenchmarkTakeoverRestore measures what a standby does when it takes
 // over (and what any restart does): a new router loads the live state
-// from the store and restores it, 10,000 open contacts (3,000 assigned to
-// 500 agents, 7,000 waiting) with their events and messages.
+// from the store and restores it, 10,000 open contacts by default (3,000
+// assigned to 500 agents, the rest waiting) with their events and
+// messages.
 //
 //	go test -run=^$ -bench=TakeoverRestore ./store/
+//	go test -run=^$ -bench='TakeoverRestore/store=sqlite' -benchtime=5x ./store/ -restore-open=100000
 func BenchmarkTakeoverRestore(b *testing.B) {
 	for _, driver := range []string{store.DriverSQLite, store.DriverPostgres} {
 		b.Run("store="+driver, func(b *testing.B) { benchTakeoverRestore(b, driver) })
@@ -159,7 +166,8 @@ func benchTakeoverRestore(b *testing.B, driver string) {
 	if _, err := r.PutQueue(ctx, router.Queue{Name: "q", Requirements: []router.Requirement{{Skill: "billing", Min: 1}}}); err != nil {
 		b.Fatal(err)
 	}
-	const agents, capacity, open = 500, 6, 10000
+	const agents, capacity = 500, 6
+	open := int64(*restoreOpen)
 	for i := 0; i < agents; i++ {
 		id := fmt.Sprintf("agent%05d", i)
 		if _, _, err := r.PutAgent(ctx, router.Agent{ID: id, Name: id, Skills: map[string]int{"billing": 3}, Capacity: map[string]int{"api": capacity}}); err != nil {
@@ -205,7 +213,7 @@ func benchTakeoverRestore(b *testing.B, driver string) {
 		}
 		b.StopTimer()
 		s := r.Snapshot()
-		if n := len(s.Contacts()); n != open {
+		if n := len(s.Contacts()); int64(n) != open {
 			b.Fatalf("restored %d open contacts, want %d", n, open)
 		}
 		r.Close()
