@@ -484,6 +484,11 @@ func (db *DB) inPlainTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	return commitAfter(tx, f)
+}
+
+// commitAfter runs f in tx and commits, or rolls back if f fails.
+func commitAfter(tx *sql.Tx, f func(tx *sql.Tx) error) error {
 	if err := f(tx); err != nil {
 		_ = tx.Rollback()
 		return err

@@ -76,12 +76,5 @@ func deferredTxSQLite(ctx context.Context, db *DB, f func(tx *sql.Tx) error) (er
 		_ = tx.Rollback()
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return commitAfter(tx, f)
 }
