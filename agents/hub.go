@@ -35,7 +35,7 @@ const DefaultMaxMessageFileBytes = 25 << 20
 // MessageFiles checks the files a reply names; *attachments.Store
 // implements it.
 type MessageFiles interface {
-	MessageSizes(shas []string, maxTotal int64) ([]int64, error)
+	Attach(files []attachments.File, maxTotal int64) ([]router.Attachment, error)
 	MaxFileBytes() int64
 }
 

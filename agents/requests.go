@@ -180,7 +180,7 @@ func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error)
 // replyFiles turns the files a reply on contact c names into its
 // attachments: only an email reply carries files (the chat and SMS
 // would not send them), each uploaded before, together within the
-// limit (attachments.MessageSizes, the API's rule too).
+// limit (attachments.Store.Attach, the API's rule too).
 func (h *Hub) replyFiles(c router.Contact, in []sendFile) ([]router.Attachment, error) {
 	if c.Channel != router.ChannelEmail {
 		return nil, invalid("attachments: only a reply by email carries files; contact %s is on channel %s", c.ID, c.Channel)
@@ -188,11 +188,11 @@ func (h *Hub) replyFiles(c router.Contact, in []sendFile) ([]router.Attachment, 
 	if h.files == nil {
 		return nil, &refusal{code: codeUnavailable, msg: "attachments are not configured", err: errUnavailable}
 	}
-	shas := make([]string, len(in))
+	files := make([]attachments.File, len(in))
 	for i, f := range in {
-		shas[i] = f.SHA256
+		files[i] = attachments.File{SHA256: f.SHA256, Name: f.Name, Type: f.Type}
 	}
-	sizes, err := h.files.MessageSizes(shas, h.maxFiles)
+	out, err := h.files.Attach(files, h.maxFiles)
 	var fe *attachments.FileError
 	switch {
 	case errors.Is(err, attachments.ErrMessageTooLarge):
@@ -201,10 +201,6 @@ func (h *Hub) replyFiles(c router.Contact, in []sendFile) ([]router.Attachment, 
 		return nil, invalid("attachments[%d].sha256: no file %s; upload it first (POST /api/v1/attachments)", fe.Index, in[fe.Index].SHA256)
 	case err != nil:
 		return nil, fmt.Errorf("agents: check attachments: %w", err)
-	}
-	out := make([]router.Attachment, len(in))
-	for i, f := range in {
-		out[i] = router.Attachment{Name: f.Name, Type: cmp.Or(f.Type, "application/octet-stream"), Size: sizes[i], SHA256: f.SHA256}
 	}
 	return out, nil
 }

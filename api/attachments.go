@@ -66,11 +66,14 @@ func (s *Server) messageFiles(in []attachmentView) ([]router.Attachment, error) 
 	if s.files == nil {
 		return nil, errorf(http.StatusServiceUnavailable, codeUnavailable, "attachments are not configured")
 	}
-	shas := make([]string, len(in))
+	files := make([]attachments.File, len(in))
 	for i, a := range in {
-		shas[i] = a.SHA256
+		if a.Name == "" {
+			return nil, invalidf("field \"attachments[%d].name\" is missing", i)
+		}
+		files[i] = attachments.File{SHA256: a.SHA256, Name: a.Name, Type: a.Type}
 	}
-	sizes, err := s.files.MessageSizes(shas, s.maxMessageFiles)
+	out, err := s.files.Attach(files, s.maxMessageFiles)
 	var fe *attachments.FileError
 	switch {
 	case errors.Is(err, attachments.ErrMessageTooLarge):
@@ -81,17 +84,6 @@ func (s *Server) messageFiles(in []attachmentView) ([]router.Attachment, error) 
 		return nil, invalidf("field \"attachments[%d].sha256\": no file %s; upload it first (POST /api/v1/attachments)", fe.Index, in[fe.Index].SHA256)
 	case err != nil:
 		return nil, internal("read attachment", err)
-	}
-	out := make([]router.Attachment, len(in))
-	for i, a := range in {
-		if a.Name == "" {
-			return nil, invalidf("field \"attachments[%d].name\" is missing", i)
-		}
-		typ := a.Type
-		if typ == "" {
-			typ = "application/octet-stream"
-		}
-		out[i] = router.Attachment{Name: a.Name, Type: typ, Size: sizes[i], SHA256: a.SHA256}
 	}
 	return out, nil
 }

@@ -34,6 +34,7 @@
 package attachments
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -44,6 +45,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/switchboard/switchboard/router"
 )
 
 // DefaultMaxFileBytes bounds one file when Options.MaxFileBytes is 0.
@@ -298,6 +301,32 @@ func (s *Store) MessageSizes(shas []string, maxTotal int64) ([]int64, error) {
 		sizes[i] = n
 	}
 	return sizes, nil
+}
+
+// File is a file a message names: kept here by its hash, with the name
+// and type its sender gives it.
+type File struct {
+	SHA256, Name, Type string
+}
+
+// Attach returns the attachments of a message that names files, once
+// MessageSizes accepted them (its errors, with the index of the file);
+// a file given no type is application/octet-stream. The API and the
+// agents' socket both use it.
+func (s *Store) Attach(files []File, maxTotal int64) ([]router.Attachment, error) {
+	shas := make([]string, len(files))
+	for i, f := range files {
+		shas[i] = f.SHA256
+	}
+	sizes, err := s.MessageSizes(shas, maxTotal)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]router.Attachment, len(files))
+	for i, f := range files {
+		out[i] = router.Attachment{Name: f.Name, Type: cmp.Or(f.Type, "application/octet-stream"), Size: sizes[i], SHA256: f.SHA256}
+	}
+	return out, nil
 }
 
 // name sets the time of sha's file to now and returns its size.
