@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,31 +112,45 @@ func TestTLSAndStartTLS(t *testing.T) {
 	e.checkOnce(2) // one desk: the two mailboxes read the same mail
 }
 
-// Replies go out over STARTTLS; an untrusted certificate is refused.
+// Replies go out over STARTTLS and over implicit TLS; an untrusted
+// certificate is refused.
 func TestSMTPStartTLS(t *testing.T) {
 	cert, pool := selfSigned(t)
-	sink := emailtest.NewSMTPSinkTLS(t, "relay", "relay-pass", &tls.Config{Certificates: []tls.Certificate{cert}})
-	e := newEnv(t)
-	c, _, err := e.rt.Submit(context.Background(), router.NewContact{Channel: router.ChannelEmail, Queue: "support",
-		Customer: router.Customer{Email: "ada@example.com"}, Body: "Hi"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := outbox.Outbound{Contact: c, Message: router.Message{Seq: 2, Direction: "out", Body: "Hello"}}
-	send := func(cfg *tls.Config) error {
-		s, err := NewSender(SenderOptions{Domain: testDomain, Store: e.db, Default: From{Address: "support@example.com"},
-			SMTP: SMTP{Addr: sink.Addr, Security: StartTLS, TLSConfig: cfg, User: "relay", Password: "relay-pass"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = s.Send(context.Background(), o)
-		return err
-	}
-	if err := send(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}); err != nil {
-		t.Fatalf("over STARTTLS: %v", err)
-	}
-	sink.Wait(t, waitBound)
-	if err := send(nil); err == nil {
-		t.Error("an untrusted certificate was accepted")
+	serverTLS := &tls.Config{Certificates: []tls.Certificate{cert}}
+	for _, tt := range []struct {
+		name     string
+		security Security
+		sink     *emailtest.SMTPSink
+	}{
+		{"starttls", StartTLS, emailtest.NewSMTPSinkTLS(t, "relay", "relay-pass", serverTLS)},
+		{"tls", TLS, emailtest.NewSMTPSinkImplicitTLS(t, "relay", "relay-pass", serverTLS)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			c, _, err := e.rt.Submit(context.Background(), router.NewContact{Channel: router.ChannelEmail, Queue: "support",
+				Customer: router.Customer{Email: "ada@example.com"}, Body: "Hi"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := outbox.Outbound{Contact: c, Message: router.Message{Seq: 2, Direction: "out", Body: "Hello"}}
+			send := func(cfg *tls.Config) error {
+				s, err := NewSender(SenderOptions{Domain: testDomain, Store: e.db, Default: From{Address: "support@example.com"},
+					SMTP: SMTP{Addr: tt.sink.Addr, Security: tt.security, TLSConfig: cfg, User: "relay", Password: "relay-pass"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = s.Send(context.Background(), o)
+				return err
+			}
+			if err := send(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}); err != nil {
+				t.Fatalf("over %s: %v", tt.name, err)
+			}
+			if got := tt.sink.Wait(t, waitBound); !strings.Contains(string(got.Data), "Hello") {
+				t.Errorf("the sink got %q", got.Data)
+			}
+			if err := send(nil); err == nil {
+				t.Error("an untrusted certificate was accepted")
+			}
+		})
 	}
 }

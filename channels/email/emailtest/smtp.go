@@ -49,6 +49,18 @@ func NewSMTPSink(t testing.TB, user, pass string) *SMTPSink {
 // nil); with cfg, a login needs the upgrade first.
 func NewSMTPSinkTLS(t testing.TB, user, pass string, cfg *tls.Config) *SMTPSink {
 	t.Helper()
+	return newSMTPSink(t, user, pass, cfg, false)
+}
+
+// NewSMTPSinkImplicitTLS is NewSMTPSink speaking TLS from the first byte
+// (submissions, port 465) with cfg.
+func NewSMTPSinkImplicitTLS(t testing.TB, user, pass string, cfg *tls.Config) *SMTPSink {
+	t.Helper()
+	return newSMTPSink(t, user, pass, cfg, true)
+}
+
+func newSMTPSink(t testing.TB, user, pass string, cfg *tls.Config, implicit bool) *SMTPSink {
+	t.Helper()
 	k := &SMTPSink{User: user, Pass: pass, Received: make(chan Received, 1000)}
 	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{k: k}, nil }))
 	s.Domain = "sink.example"
@@ -60,6 +72,9 @@ func NewSMTPSinkTLS(t testing.TB, user, pass string, cfg *tls.Config) *SMTPSink 
 		t.Fatal(err)
 	}
 	k.Addr = ln.Addr().String()
+	if implicit {
+		ln = tls.NewListener(ln, cfg)
+	}
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Close() })
 	return k
