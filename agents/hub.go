@@ -106,6 +106,10 @@ type Options struct {
 	// SMSMaxSegments is how many segments a reply on an SMS contact may
 	// take before the composer asks the agent to confirm (0: no limit).
 	SMSMaxSegments int
+	// OwnEmailAddresses are the addresses email replies are sent from
+	// (email.Sender.OwnAddresses), which a reply never copies: the
+	// desktop leaves them out of the Cc it shows.
+	OwnEmailAddresses []string
 	// Files, if set, has the files agents attach to their email replies
 	// (uploaded with POST /api/v1/attachments): send checks that each
 	// is kept and that together they hold at most MaxMessageFileBytes
@@ -148,6 +152,7 @@ type Hub struct {
 	methods      []string                                                           // never empty
 	checkReply   func(context.Context, router.Contact) error                        // Options.CheckReply, or nil
 	smsSegments  int                                                                // Options.SMSMaxSegments
+	ownEmail     []string                                                           // Options.OwnEmailAddresses
 	log          *slog.Logger
 
 	// The files and the Cc of email replies.
@@ -226,6 +231,7 @@ func NewHub(o *Options) (*Hub, error) {
 		verify:       o.Verify,
 		checkReply:   o.CheckReply,
 		smsSegments:  o.SMSMaxSegments,
+		ownEmail:     slices.Clone(o.OwnEmailAddresses),
 		methods:      slices.Clone(o.VerificationMethods),
 		now:          o.Clock,
 		afterFunc:    o.AfterFunc,

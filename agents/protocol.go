@@ -400,6 +400,9 @@ type snapshotData struct {
 	// SMSMaxSegments is how many segments a reply by SMS may take before
 	// the composer asks for confirmation; 0: no limit.
 	SMSMaxSegments int `json:"sms_max_segments,omitempty"`
+	// OwnEmailAddresses are the addresses email replies are sent from
+	// (lower case), which a reply's Cc never holds.
+	OwnEmailAddresses []string `json:"own_email_addresses,omitempty"`
 	// Attachments are the limits of the files an email reply carries;
 	// nil when the hub has no Files.
 	Attachments *fileLimits `json:"attachments,omitempty"`

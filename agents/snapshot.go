@@ -21,7 +21,8 @@ func (h *Hub) snapshot(agentID string) []byte {
 		Agent: a, Contacts: []activeContact{},
 		Dispositions: h.dispositions, Segments: h.segments, Products: h.products,
 		AwayReasons: h.awayReasons, VerificationMethods: h.methods,
-		SMSMaxSegments: h.smsSegments,
+		SMSMaxSegments:    h.smsSegments,
+		OwnEmailAddresses: h.ownEmail,
 	}
 	if h.files != nil {
 		d.Attachments = &fileLimits{MaxFileBytes: h.files.MaxFileBytes(), MaxMessageBytes: h.maxFiles}

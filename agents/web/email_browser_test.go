@@ -175,7 +175,7 @@ func TestEmailComposerInBrowser(t *testing.T) {
 	f.push("message", map[string]any{"contact_id": c, "message": map[string]any{
 		"seq": 2, "at": time.Now().UTC().Format(time.RFC3339), "direction": "in", "external_id": "email:support:q2@example.com",
 		"author": "ada@example.com", "author_name": "Ada Lovelace", "subject": "Re: Invoice missing", "body": "Still missing.",
-		"to": []string{"support@example.com"}, "cc": []string{"Bob <bob@example.com>", "Carol <carol@example.com>", "ada@example.com"}}})
+		"to": []string{"support@example.com"}, "cc": []string{"Bob <bob@example.com>", "Carol <carol@example.com>", "ada@example.com", "Billing <BILLING@example.com>"}}})
 	d.waitMessage(c, "Still missing.")
 
 	id := safeID(c)
@@ -184,7 +184,7 @@ func TestEmailComposerInBrowser(t *testing.T) {
 	}
 	d.waitFor("the reply's Cc", panel(c)+`.querySelector(".reply-cc:not([hidden]) .chip") !== null`)
 	if got := chips(".reply-cc"); !slices.Equal(got, []string{"Bob <bob@example.com>", "Carol <carol@example.com>"}) {
-		t.Errorf("Cc shown: got %q, want Bob and Carol (not the customer)", got)
+		t.Errorf("Cc shown: got %q, want Bob and Carol (not the customer, not our own billing address)", got)
 	}
 
 	// Files: one over the file limit is refused before any upload; two

@@ -207,11 +207,12 @@ func (f *fakeRouterd) snapshotLocked() map[string]any {
 			{"code": "follow_up", "label": "Follow-up needed"},
 			{"code": "sale", "label": "Sale"},
 		},
-		"segments":         []map[string]string{{"code": "gold", "label": "Gold tier"}},
-		"products":         []map[string]string{{"code": "credit_card", "label": "Credit card"}},
-		"away_reasons":     []string{"break", "lunch", "meeting"},
-		"sms_max_segments": 2,
-		"attachments":      map[string]int{"max_file_bytes": fakeMaxFileBytes, "max_message_bytes": fakeMaxMessageBytes},
+		"segments":            []map[string]string{{"code": "gold", "label": "Gold tier"}},
+		"products":            []map[string]string{{"code": "credit_card", "label": "Credit card"}},
+		"away_reasons":        []string{"break", "lunch", "meeting"},
+		"sms_max_segments":    2,
+		"own_email_addresses": []string{"support@example.com", "billing@example.com"},
+		"attachments":         map[string]int{"max_file_bytes": fakeMaxFileBytes, "max_message_bytes": fakeMaxMessageBytes},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"html"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -202,9 +203,9 @@ const maxConversation = 10000
 // keepCc is the customer's Cc as a reply keeps it: without the customer
 // and without our own queues' addresses (the mailbox itself).
 func keepCc(cc []string, to string, o SenderOptions) []*mail.Address {
-	ours := map[string]bool{strings.ToLower(to): true, strings.ToLower(o.Default.Address): true}
-	for _, f := range o.Queues {
-		ours[strings.ToLower(f.Address)] = true
+	ours := map[string]bool{strings.ToLower(to): true}
+	for _, a := range o.ownAddresses() {
+		ours[a] = true
 	}
 	var out []*mail.Address
 	for _, c := range cc {
@@ -217,6 +218,23 @@ func keepCc(cc []string, to string, o SenderOptions) []*mail.Address {
 	}
 	return out
 }
+
+// ownAddresses are the addresses replies are sent from (the default and
+// the queues'), in lower case: a reply never copies them.
+func (o SenderOptions) ownAddresses() []string {
+	out := []string{strings.ToLower(o.Default.Address)}
+	for _, f := range o.Queues {
+		if a := strings.ToLower(f.Address); a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// OwnAddresses are the addresses replies are sent from, in lower case,
+// which a reply's Cc never holds: the desktop leaves them out of the Cc
+// it shows.
+func (s *Sender) OwnAddresses() []string { return s.o.ownAddresses() }
 
 // threadOf returns the Message-ID the reply answers (the customer's
 // last message before seq), the References (that message's, then its

@@ -524,6 +524,9 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	// recipients settles the Cc an agent's email reply keeps; nil
 	// (no email) refuses a reply that names one.
 	var recipients func(ctx context.Context, c router.Contact, cc []string) ([]string, []string, error)
+	// ownEmail are the addresses replies are sent from, which the
+	// desktop leaves out of a reply's Cc.
+	var ownEmail []string
 	if cfg.Email.Enabled() {
 		if mail, err = newEmail(cfg, rt, db, in, files, log); err != nil {
 			offerSrc.Close()
@@ -534,6 +537,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			return nil, nil, nil, err
 		}
 		recipients = mailSender.Recipients
+		ownEmail = mailSender.OwnAddresses()
 	}
 	var readyDetails func() map[string]any
 	if mail != nil {
@@ -626,6 +630,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		VerificationMethods: cfg.Desktop.VerificationMethods,
 		CheckReply:          checkReply,
 		SMSMaxSegments:      smsSegments,
+		OwnEmailAddresses:   ownEmail,
 		Files:               files,
 		MaxMessageFileBytes: cfg.Attachments.MaxMessageBytes,
 		Recipients:          recipients,

@@ -258,6 +258,7 @@ function applySnapshot(d) {
   desk.awayReasons = d.away_reasons || [];
   desk.verificationMethods = d.verification_methods || [];
   desk.smsMaxSegments = d.sms_max_segments || 0;
+  desk.ownEmail = new Set((d.own_email_addresses || []).map((a) => String(a).toLowerCase()));
   desk.attachmentLimits = d.attachments || null;
   renderAgent();
   const seen = new Set();
@@ -614,6 +615,7 @@ const conversationDesk = {
   wrapUpUntil: () => (desk.agent && desk.agent.wrapup_until) || "",
   verificationMethods: () => desk.verificationMethods || [],
   smsMaxSegments: () => desk.smsMaxSegments || 0,
+  ownEmail: () => desk.ownEmail || new Set(),
   attachmentLimits: () => desk.attachmentLimits || null,
   upload: uploadFile,
   confirm: (text) => window.confirm(text),

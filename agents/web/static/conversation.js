@@ -511,15 +511,17 @@ export class Conversation {
   }
 
   // replyCc is the Cc of the customer's last email, which the reply
-  // answers and copies (less the customer; the server also leaves out
-  // our own addresses): [{text, address}], address in lower case.
+  // answers and copies, less the customer and our own addresses (the
+  // snapshot's own_email_addresses), as the server sends it:
+  // [{text, address}], address in lower case.
   replyCc() {
     const last = [...this.messages].reverse().find((m) => m.direction === "in" && answeredEmail(m.external_id));
     const customer = String((this.contact.customer && this.contact.customer.email) || "").toLowerCase();
+    const ours = this.desk.ownEmail();
     const out = [];
     for (const text of (last && last.cc) || []) {
       const address = addressOf(text);
-      if (address && address !== customer && !out.some((c) => c.address === address)) out.push({ text, address });
+      if (address && address !== customer && !ours.has(address) && !out.some((c) => c.address === address)) out.push({ text, address });
     }
     return out;
   }
