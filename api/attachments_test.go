@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -120,4 +121,58 @@ func TestAttachments(t *testing.T) {
 	if _, err := files.Open(png.SHA256); err == nil {
 		t.Error("the image no message names is still kept after the sweep")
 	}
+}
+
+// Each caller uploads at most UploadBytesPerHour in an hour (plus one
+// file, which the quota learns the size of once it is read): beyond it,
+// 429 with the wait in Retry-After, nothing kept; another caller is not
+// held back, and the quota refills with time.
+func TestUploadQuota(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "attachments")
+	e, _ := loginEnv(t, envOptions{uploadBytesPerHour: 36, files: func(db *store.DB) *attachments.Store {
+		files, err := attachments.Open(dir, &attachments.Options{MaxFileBytes: 20, Holders: db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files
+	}})
+	upload := func(token, body string) response {
+		return e.do("POST", "/api/v1/attachments?name=f.txt", token, body, "Content-Type", "text/plain")
+	}
+	for i, body := range []string{strings.Repeat("a", 20), strings.Repeat("b", 20)} {
+		if res := upload(integrationToken, body); res.status != http.StatusCreated {
+			t.Fatalf("upload %d: %d %s", i, res.status, res.body)
+		}
+	}
+	// 36 − 40 = −4 bytes: one byte more takes 5 bytes at 36 an hour.
+	res := upload(integrationToken, "c")
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "500" {
+		t.Fatalf("over the quota: %d Retry-After %q %s, want 429 and 500", res.status, res.header.Get("Retry-After"), res.body)
+	}
+	if n := countFiles(t, dir); n != 2 {
+		t.Errorf("files kept: %d, want the two uploads", n)
+	}
+	if res := upload(adminToken, "d"); res.status != http.StatusCreated {
+		t.Errorf("another caller: %d %s", res.status, res.body)
+	}
+	e.clock.Advance(500 * time.Second)
+	if res := upload(integrationToken, "c"); res.status != http.StatusCreated {
+		t.Errorf("after the wait: %d %s", res.status, res.body)
+	}
+}
+
+// countFiles counts the regular files under dir.
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

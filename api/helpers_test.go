@@ -98,6 +98,8 @@ type envOptions struct {
 	supervisorNames map[string]string
 	// checkReply is Options.CheckReply.
 	checkReply func(ctx context.Context, c router.Contact) error
+	// uploadBytesPerHour is Options.UploadBytesPerHour.
+	uploadBytesPerHour int64
 	// outbound is the router's Options.Outbound.
 	outbound []router.Channel
 }
@@ -161,6 +163,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		ReadyDetails:              o.readyDetails,
 		SupervisorNames:           o.supervisorNames,
 		CheckReply:                o.checkReply,
+		UploadBytesPerHour:        o.uploadBytesPerHour,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

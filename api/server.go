@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -113,6 +114,9 @@ type Options struct {
 	// MaxMessageAttachmentBytes bounds the files of one message; 0 means
 	// DefaultMaxMessageAttachmentBytes.
 	MaxMessageAttachmentBytes int64
+	// UploadBytesPerHour bounds the bytes each caller uploads (POST
+	// /api/v1/attachments) per hour; 0 means DefaultUploadBytesPerHour.
+	UploadBytesPerHour int64
 	// SupervisorNames are the display names of the supervisors' logins,
 	// by login id (the configuration's supervisors). A supervisor's
 	// whispers and messages to the customer carry theirs as the
@@ -155,6 +159,7 @@ type Server struct {
 	checkReply      func(context.Context, router.Contact) error // Options.CheckReply, or nil
 	files           *attachments.Store                          // may be nil
 	maxMessageFiles int64
+	uploads         *uploadQuota
 	// recipients is Options.Recipients, or nil.
 	recipients func(context.Context, router.Contact, []string) ([]string, []string, error)
 	// readyDetails is Options.ReadyDetails; may be nil.
@@ -230,6 +235,7 @@ func New(o Options) (*Server, error) {
 	if s.maxMessageFiles == 0 {
 		s.maxMessageFiles = DefaultMaxMessageAttachmentBytes
 	}
+	s.uploads = newUploadQuota(cmp.Or(o.UploadBytesPerHour, DefaultUploadBytesPerHour), s.sessions.now)
 	if s.intake == nil {
 		s.intake = &intake.Intake{Router: o.Router, Store: o.Store}
 	}

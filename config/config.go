@@ -487,6 +487,9 @@ type Attachments struct {
 	SweepAfter router.Duration `yaml:"sweep_after" json:"sweep_after"`
 	// SweepEvery is how often the leading node sweeps.
 	SweepEvery router.Duration `yaml:"sweep_every" json:"sweep_every"`
+	// UploadBytesPerHour bounds the bytes each caller (a login or a
+	// token) uploads in an hour.
+	UploadBytesPerHour int64 `yaml:"upload_bytes_per_hour" json:"upload_bytes_per_hour"`
 }
 
 // Desktop configures the agent desktop and its WebSocket.
@@ -796,7 +799,7 @@ func Default() *Config {
 			Grace:               router.Duration(60e9),
 			VerificationMethods: []string{"security questions"},
 		},
-		Attachments: Attachments{MaxFileBytes: 10 << 20, MaxMessageBytes: 25 << 20,
+		Attachments: Attachments{MaxFileBytes: 10 << 20, MaxMessageBytes: 25 << 20, UploadBytesPerHour: 1 << 30,
 			SweepAfter: router.Duration(attachments.DefaultSweepAfter), SweepEvery: router.Duration(DefaultSweepEvery)},
 		Customers: Customers{
 			PreferRelationshipManager: true,

@@ -541,6 +541,9 @@ func (v *validator) attachments() {
 	if a.MaxMessageBytes < a.MaxFileBytes || a.MaxMessageBytes > maxAttachmentBytes {
 		v.errf("attachments.max_message_bytes", "%d (want at least max_file_bytes and at most %d)", a.MaxMessageBytes, maxAttachmentBytes)
 	}
+	if a.UploadBytesPerHour < a.MaxFileBytes {
+		v.errf("attachments.upload_bytes_per_hour", "%d (want at least max_file_bytes, such as 1073741824 for 1 GiB)", a.UploadBytesPerHour)
+	}
 	if d := a.SweepAfter.D(); d < attachments.MinSweepAfter || d > maxSweepAfter {
 		v.errf("attachments.sweep_after", "%s (want %s to %s, such as \"24h\": an upload no message names within it is removed)", d, attachments.MinSweepAfter, maxSweepAfter)
 	}

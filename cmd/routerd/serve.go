@@ -585,6 +585,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		Recipients:                recipients,
 		Attachments:               files,
 		MaxMessageAttachmentBytes: cfg.Attachments.MaxMessageBytes,
+		UploadBytesPerHour:        cfg.Attachments.UploadBytesPerHour,
 		ReadyDetails:              readyDetails,
 		SupervisorNames:           supervisorNames(cfg),
 		OnSessionsEnded: func(login string, sessions []string) {
