@@ -275,8 +275,8 @@ func handBoard() Board {
 			Contacts: []string{}, Queues: []string{"billing"}}
 	}
 	return Board{At: at,
-		Queues: []QueueView{{Name: "billing", Waiting: 1}, {Name: "sales"}},
-		Agents: []AgentView{agent("a1", "Ann", router.AgentAvailable), agent("b2", "Bob", router.AgentAway), agent("c3", "Cid", router.AgentOffline)},
+		Queues:   []QueueView{{Name: "billing", Waiting: 1}, {Name: "sales"}},
+		Agents:   []AgentView{agent("a1", "Ann", router.AgentAvailable), agent("b2", "Bob", router.AgentAway), agent("c3", "Cid", router.AgentOffline)},
 		Staffing: map[string]Advice{"billing": {Needed: 3, Met: true}},
 	}
 }
@@ -403,7 +403,9 @@ func replayBoard(t *testing.T, seed uint64, steps int) {
 			f.r.AgentConnected(f.ctx, id)
 			f.r.SetAgentState(f.ctx, id, router.AgentAvailable, "")
 		},
-		func() { f.r.SetAgentState(f.ctx, ids[rng.IntN(len(ids))], router.AgentAway, []string{"meeting", "lunch"}[rng.IntN(2)]) },
+		func() {
+			f.r.SetAgentState(f.ctx, ids[rng.IntN(len(ids))], router.AgentAway, []string{"meeting", "lunch"}[rng.IntN(2)])
+		},
 		func() { f.r.AgentDisconnected(f.ctx, ids[rng.IntN(len(ids))]) },
 		func() { f.r.Submit(f.ctx, router.NewContact{Channel: router.ChannelChat, Queue: queues[rng.IntN(2)]}) },
 		func() { f.r.Submit(f.ctx, router.NewContact{Channel: router.ChannelChat, Queue: queues[rng.IntN(2)]}) },
