@@ -51,6 +51,7 @@ type Live struct {
 	mu      sync.Mutex
 	viewers map[conn]*viewer // guarded by mu
 	closed  bool             // guarded by mu
+	spent   tickCost         // guarded by mu
 	// advice is the staffing advice, computed every AdviceEvery by the
 	// loop while someone watches; guarded by mu.
 	advice    map[string]Advice
@@ -106,6 +107,12 @@ type LiveOptions struct {
 
 	// every is the tick; LiveEvery when zero (tests shorten it).
 	every time.Duration
+	// tick, when not nil, is the ticks instead of a ticker of every
+	// (benchmarks drive them).
+	tick <-chan time.Time
+	// snapshots sends each viewer the whole board at each change, as
+	// before deltas (a benchmark compares).
+	snapshots bool
 }
 
 // Viewer is who watches: for a login session, its login, id and expiry;
@@ -261,8 +268,12 @@ func poke(ch chan struct{}) {
 // is older than a tick.
 func (l *Live) loop() {
 	defer close(l.done)
-	tick := time.NewTicker(l.o.every)
-	defer tick.Stop()
+	ticks := l.o.tick
+	if ticks == nil {
+		t := time.NewTicker(l.o.every)
+		defer t.Stop()
+		ticks = t.C
+	}
 	stale, aging := true, false
 	for {
 		joined := false
@@ -274,7 +285,7 @@ func (l *Live) loop() {
 			continue
 		case <-l.joined:
 			joined = true
-		case <-tick.C:
+		case <-ticks:
 		}
 		l.mu.Lock()
 		watched := len(l.viewers) > 0
@@ -294,6 +305,7 @@ func (l *Live) loop() {
 			l.distribute(nil) // viewers who caught up
 			continue
 		}
+		start := time.Now()
 		delta, waiting, err := l.publish()
 		if err != nil {
 			l.o.Logger.Warn("dashboards: board", "err", err)
@@ -303,8 +315,21 @@ func (l *Live) loop() {
 		} else {
 			stale, aging = false, waiting
 		}
+		built := time.Now()
 		l.distribute(delta)
+		l.mu.Lock()
+		l.spent.builds++
+		l.spent.build += built.Sub(start)
+		l.spent.send += time.Since(built)
+		l.mu.Unlock()
 	}
+}
+
+// tickCost is what the loop's builds took: the board built, encoded and
+// compared (build), then sent to the viewers behind (send).
+type tickCost struct {
+	builds      int
+	build, send time.Duration
 }
 
 // publish builds the board and makes it the next version if it changed;
@@ -345,7 +370,7 @@ func (l *Live) distribute(delta []byte) {
 			continue // it would overflow: a snapshot once it caught up
 		}
 		f := delta
-		if f == nil || b.v.version != l.feed.version-1 {
+		if f == nil || b.v.version != l.feed.version-1 || l.o.snapshots {
 			if f = l.feed.snapshot(); f == nil {
 				return // no board yet
 			}
