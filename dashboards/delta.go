@@ -89,7 +89,8 @@ func encodeBoard(b *Board) (*boardRows, error) {
 // uses it.
 type boardFeed struct {
 	// version is cur's; 0 before the first board, then one more at each
-	// board that changed something.
+	// board that changed something, and at a first board again after
+	// cur was let go (nil).
 	version uint64
 	cur     *boardRows // nil before the first board
 	// snap is the snapshot frame of cur, assembled when first asked;

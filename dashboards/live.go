@@ -291,6 +291,7 @@ func (l *Live) loop() {
 		watched := len(l.viewers) > 0
 		l.mu.Unlock()
 		if !watched {
+			l.feed.cur, l.feed.snap = nil, nil // nobody to send it to: the memory back
 			continue
 		}
 		fresh := l.feed.cur != nil && time.Since(l.builtAt) < l.o.every
