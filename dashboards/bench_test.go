@@ -1,12 +1,21 @@
 package dashboards
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -181,4 +190,256 @@ func benchQueues(b *testing.B, r *router.Router, n int, skills bool) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkBoardViewers: 100 supervisors watch the board over real
+// WebSockets (gorilla clients on loopback, the server in-process) while
+// the router takes 200 contacts a second over 1,000 agents (20 queues,
+// three chats an agent, each chat accepted at once and closed 10 s
+// later). One iteration is one tick: the router is first given one
+// second of that load (200 contacts submitted and accepted, those of
+// 10 s before closed; the clock moves 1 s; the timer stopped), then the
+// tick is driven and every viewer waits for its frame. Reported:
+//
+//   - build-ms/tick: the board built, each row encoded and compared with
+//     the last tick's (the delta computed once, for all viewers);
+//   - send-ms/tick: queuing the frames to the 100 viewers (for
+//     "snapshot", assembling the whole board from the rows as well);
+//   - whole-ms/tick: what the board cost before deltas: built and encoded
+//     whole (json.Marshal of the Board), once for all viewers;
+//   - sent-B/viewer/tick: the bytes each viewer received per tick;
+//   - board-B: the whole board's JSON at the same ticks (what each
+//     viewer received per tick before deltas);
+//   - first-snapshot-B: a viewer's first frame, the snapshot;
+//   - cpu-ms/tick: the process's CPU time from the tick to the last
+//     viewer's frame (the loop, 100 writers, and the 100 in-process
+//     clients reading, which parse only the frame's head).
+//
+// "delta" is the socket as it is; "snapshot" sends every viewer the
+// whole board at each tick, as the socket did before deltas.
+//
+//	go test -run=NONE -bench=BoardViewers -benchtime=20x ./dashboards/
+func BenchmarkBoardViewers(b *testing.B) {
+	b.Run("delta", func(b *testing.B) { benchBoardViewers(b, false) })
+	b.Run("snapshot", func(b *testing.B) { benchBoardViewers(b, true) })
+}
+
+func benchBoardViewers(b *testing.B, snapshots bool) {
+	const agents, queues, viewers, perSecond, handle = 1000, 20, 100, 200, 10 * time.Second
+	ctx := context.Background()
+	db := benchStore(b)
+	clk := router.NewManualClock(t0)
+	w := NewWaits(nil, time.Hour)
+	w.now = clk.Now
+	r := benchRouter(b, db, &router.Options{Clock: clk, Notifier: w, Capacity: map[router.Channel]int{router.ChannelChat: 3}})
+	w.r = r
+	benchQueues(b, r, queues, true)
+	for a := 0; a < agents; a++ {
+		id := fmt.Sprintf("a%04d", a)
+		skills := map[string]int{fmt.Sprintf("s%02d", a%queues): 3, fmt.Sprintf("s%02d", (a+7)%queues): 2}
+		if _, _, err := r.PutAgent(ctx, router.Agent{ID: id, Name: id, Skills: skills}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.AgentConnected(ctx, id); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.SetAgentState(ctx, id, router.AgentAvailable, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	type held struct {
+		id, agent string
+		until     time.Time
+	}
+	var open []held
+	n := 0
+	// second gives the router one second of load.
+	second := func() {
+		clk.Advance(time.Second)
+		if err := r.Sync(ctx); err != nil {
+			b.Fatal(err)
+		}
+		now := clk.Now()
+		kept := open[:0]
+		for _, h := range open {
+			if h.until.After(now) {
+				kept = append(kept, h)
+				continue
+			}
+			if _, err := r.CloseContact(ctx, h.id, h.agent, "", ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+		open = kept
+		for i := 0; i < perSecond; i++ {
+			if _, _, err := r.Submit(ctx, router.NewContact{Channel: router.ChannelChat, Queue: fmt.Sprintf("q%02d", n%queues)}); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		for _, a := range r.Snapshot().Agents() {
+			if a.Offer == "" {
+				continue
+			}
+			if _, err := r.Accept(ctx, a.Offer, a.ID); err != nil {
+				b.Fatal(err)
+			}
+			open = append(open, held{a.Offer, a.ID, now.Add(handle)})
+		}
+	}
+	for range handle / time.Second {
+		second() // to the steady state: contacts closing as many arrive
+	}
+
+	ticks := make(chan time.Time)
+	l, err := NewLive(LiveOptions{Router: r, Store: db, Waits: w, tick: ticks, snapshots: snapshots,
+		Authorize: func(*http.Request) (Viewer, error) { return Viewer{}, nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	srv := httptest.NewServer(l)
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+
+	// Each client counts the frames and bytes it got, and checks the
+	// chain: a snapshot, then deltas each from the version it holds.
+	var got, broken atomic.Int64
+	arrived := make(chan struct{}, 4*viewers) // a frame read
+	for i := 0; i < viewers; i++ {
+		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		go func() {
+			var version uint64
+			for {
+				_, data, err := ws.ReadMessage()
+				if err != nil {
+					return
+				}
+				typ, v, err := frameHead(data)
+				if err != nil {
+					broken.Add(1)
+				}
+				switch typ {
+				case frameBoard:
+					version = v[0]
+				case frameBoardDelta:
+					if v[0] != version {
+						broken.Add(1)
+					}
+					version = v[1]
+				}
+				got.Add(int64(len(data)))
+				arrived <- struct{}{}
+			}
+		}()
+	}
+	// wait waits for a frame on every viewer.
+	wait := func() {
+		timeout := time.After(30 * time.Second)
+		for k := 0; k < viewers; k++ {
+			select {
+			case <-arrived:
+			case <-timeout:
+				b.Fatalf("%d frames of %d arrived", k, viewers)
+			}
+		}
+	}
+	wait() // every viewer's snapshot
+	firstSnapshot := got.Load() / viewers
+	got.Store(0)
+	l.mu.Lock()
+	l.spent = tickCost{}
+	l.mu.Unlock()
+
+	var whole time.Duration
+	var wholeBytes int64
+	var cpu time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		second()
+		l.Notify(nil) // as the router's event stream does
+		// What each viewer got per tick before deltas: the whole board,
+		// built and encoded once.
+		start := time.Now()
+		board, _, err := l.board()
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw, err := json.Marshal(board)
+		if err != nil {
+			b.Fatal(err)
+		}
+		whole += time.Since(start)
+		wholeBytes += int64(len(raw))
+		cpu0 := cpuTime()
+		b.StartTimer()
+		ticks <- time.Now()
+		wait()
+		b.StopTimer()
+		cpu += cpuTime() - cpu0
+		b.StartTimer()
+	}
+	b.StopTimer()
+	if broken.Load() != 0 {
+		b.Fatalf("%d frames broke a viewer's chain", broken.Load())
+	}
+	l.mu.Lock()
+	spent := l.spent
+	l.mu.Unlock()
+	if spent.builds != b.N {
+		b.Fatalf("%d builds for %d ticks", spent.builds, b.N)
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / float64(b.N) }
+	b.ReportMetric(ms(spent.build), "build-ms/tick")
+	b.ReportMetric(ms(spent.send), "send-ms/tick")
+	b.ReportMetric(ms(whole), "whole-ms/tick")
+	b.ReportMetric(ms(cpu), "cpu-ms/tick")
+	b.ReportMetric(float64(got.Load())/viewers/float64(b.N), "sent-B/viewer/tick")
+	b.ReportMetric(float64(wholeBytes)/float64(b.N), "board-B")
+	b.ReportMetric(float64(firstSnapshot), "first-snapshot-B")
+}
+
+// frameHead reads a board frame's head as Live writes it: its type and
+// version ({"type":"board","data":{"version":N…), or its from and to
+// ({"type":"board_delta","data":{"from":N,"to":M…), without decoding
+// the rest (the benchmark's clients measure the server, not a parser).
+func frameHead(f []byte) (typ string, v [2]uint64, err error) {
+	num := func(after string) (uint64, error) {
+		i := bytes.Index(f, []byte(after))
+		if i < 0 {
+			return 0, fmt.Errorf("no %s", after)
+		}
+		rest := f[i+len(after):]
+		j := bytes.IndexAny(rest, ",}")
+		if j < 0 {
+			return 0, fmt.Errorf("no end after %s", after)
+		}
+		return strconv.ParseUint(string(rest[:j]), 10, 64)
+	}
+	head := f[:min(len(f), 64)]
+	switch {
+	case bytes.HasPrefix(head, []byte(`{"type":"board","data":{`)):
+		v[0], err = num(`"version":`)
+		return frameBoard, v, err
+	case bytes.HasPrefix(head, []byte(`{"type":"board_delta","data":{`)):
+		if v[0], err = num(`"from":`); err == nil {
+			v[1], err = num(`"to":`)
+		}
+		return frameBoardDelta, v, err
+	}
+	return "", v, nil
+}
+
+// cpuTime is the CPU time the process used so far (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

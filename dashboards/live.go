@@ -1,7 +1,6 @@
 package dashboards
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard/switchboard/router"
@@ -20,26 +20,38 @@ import (
 
 // Live serves GET /ws/dashboard: the board (Board) to every supervisor
 // watching, at most LiveEvery behind the router. It hears of changes on
-// the router's event stream (it implements router.Notifier), builds the
-// board once for all viewers, and sends it only when it changed. A
-// viewer may monitor one conversation at a time ({"type":"monitor"}):
-// it gets the conversation, then each message as it is committed. Any
-// other frame closes the socket: viewers only read.
+// the router's event stream (it implements router.Notifier). A viewer
+// gets the whole board first (a snapshot, with its version), then at
+// each tick that changed something the delta from the previous version:
+// the rows that changed, by key, and the keys removed. The delta is
+// computed once per tick for all viewers (boardFeed); a viewer that is
+// behind (it joined, or its socket could not take the last frames) gets
+// a snapshot of the current version instead. A viewer may monitor one
+// conversation at a time ({"type":"monitor"}): it gets the
+// conversation, then each message as it is committed. Any other frame
+// closes the socket: viewers only read.
 //
-// Each board is built whole from a snapshot: its cost grows with the
-// agents and contacts, once a second at most, shared by every viewer.
+// Each board is built whole from a snapshot, once a tick at most,
+// shared by every viewer: its cost grows with the agents and contacts;
+// the bytes sent with what changed.
 type Live struct {
 	o        LiveOptions
 	upgrader *wsconn.Upgrader
 
-	dirty chan struct{}
-	quit  chan struct{}
-	done  chan struct{}
+	dirty  chan struct{}
+	joined chan struct{} // a viewer joined: it waits for its snapshot
+	quit   chan struct{}
+	done   chan struct{}
+
+	// feed is the board's versions, builtAt when the last board was
+	// built; the loop alone uses them.
+	feed    boardFeed
+	builtAt time.Time
 
 	mu      sync.Mutex
-	viewers map[*wsconn.Conn]*viewer // guarded by mu
-	last    []byte                   // the board last sent; guarded by mu
-	closed  bool                     // guarded by mu
+	viewers map[conn]*viewer // guarded by mu
+	closed  bool             // guarded by mu
+	spent   tickCost         // guarded by mu
 	// advice is the staffing advice, computed every AdviceEvery by the
 	// loop while someone watches; guarded by mu.
 	advice    map[string]Advice
@@ -59,6 +71,12 @@ const AdviceEvery = time.Minute
 
 // LiveEvery is how often at most the board is built and sent.
 const LiveEvery = time.Second
+
+// boardBacklog is how many board frames may wait for a viewer's writer.
+// A viewer with that many waiting is sent nothing more (its socket's
+// buffer would overflow and drop it); once its writer caught up it gets
+// a snapshot of the current version.
+const boardBacklog = 2
 
 // LiveOptions configure NewLive. Router, Store and Authorize are required.
 type LiveOptions struct {
@@ -86,6 +104,15 @@ type LiveOptions struct {
 	// Waits chooses the queues' estimated waits; nil estimates by pace.
 	Waits  *Waits
 	Logger *slog.Logger
+
+	// every is the tick; LiveEvery when zero (tests shorten it).
+	every time.Duration
+	// tick, when not nil, is the ticks instead of a ticker of every
+	// (benchmarks drive them).
+	tick <-chan time.Time
+	// snapshots sends each viewer the whole board at each change, as
+	// before deltas (a benchmark compares).
+	snapshots bool
 }
 
 // Viewer is who watches: for a login session, its login, id and expiry;
@@ -98,10 +125,26 @@ type Viewer struct {
 // viewer is one watching socket.
 type viewer struct {
 	Viewer
-	// monitored is the contact it monitors, "" for none.
+	// monitored is the contact it monitors, "" for none; guarded by
+	// Live.mu.
 	monitored string
 	expiry    *time.Timer // nil without an expiry
+	// version is the board's version the viewer has (was sent): 0
+	// before its first snapshot. The loop alone uses it.
+	version uint64
+	// pending counts the board frames queued and not yet written.
+	pending atomic.Int32
 }
+
+// conn is a viewer's socket as Live uses it: *wsconn.Conn, whose sends
+// never wait.
+type conn interface {
+	Send(frames ...[]byte) error
+	SendThen(written func(), frames ...[]byte) error
+	Close(code int, text string, frames ...[]byte)
+}
+
+var _ conn = (*wsconn.Conn)(nil)
 
 // ErrUnauthenticated is wrapped by an Authorize error of a request
 // without a valid credential.
@@ -109,7 +152,7 @@ var ErrUnauthenticated = errors.New("dashboards: not authenticated")
 
 // Frames of the socket: server to viewer, then viewer to server.
 const (
-	frameBoard        = "board"
+	frameBoard        = "board" // the snapshot; then frameBoardDelta
 	frameConversation = "conversation"
 	frameMessage      = "message"
 	frameMonitor      = "monitor"
@@ -167,8 +210,12 @@ func NewLive(o LiveOptions) (*Live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboards: %w", err)
 	}
-	l := &Live{o: o, upgrader: up, dirty: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-		viewers: map[*wsconn.Conn]*viewer{}, waiting: map[string]map[time.Time]int{}}
+	if o.every <= 0 {
+		o.every = LiveEvery
+	}
+	l := &Live{o: o, upgrader: up, dirty: make(chan struct{}, 1), joined: make(chan struct{}, 1),
+		quit: make(chan struct{}), done: make(chan struct{}),
+		viewers: map[conn]*viewer{}, waiting: map[string]map[time.Time]int{}}
 	go l.loop()
 	return l, nil
 }
@@ -181,7 +228,7 @@ func (l *Live) Notify(ns []router.Notification) {
 		if n.Kind != router.NoteMessage || n.Message == nil || n.Contact == nil {
 			continue
 		}
-		var to []*wsconn.Conn
+		var to []conn
 		l.mu.Lock()
 		for c, v := range l.viewers {
 			if v.monitored == n.Contact.ID {
@@ -205,49 +252,152 @@ func (l *Live) Notify(ns []router.Notification) {
 // Resync marks the board stale after the event stream was lost.
 func (l *Live) Resync(*router.Snapshot) { l.mark() }
 
-func (l *Live) mark() {
+func (l *Live) mark() { poke(l.dirty) }
+
+func poke(ch chan struct{}) {
 	select {
-	case l.dirty <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
 
-// loop builds and sends the board at each LiveEvery tick while someone
-// watches, when the router changed something since the last (Notify) or
-// contacts wait (their waits grow); broadcast sends it only if it changed.
+// loop builds the board at each tick while someone watches, when the
+// router changed something since the last (Notify) or contacts wait
+// (their waits grow), and sends each viewer what it lacks (distribute).
+// A viewer who joins gets the current version at once, built anew if it
+// is older than a tick.
 func (l *Live) loop() {
 	defer close(l.done)
-	tick := time.NewTicker(LiveEvery)
-	defer tick.Stop()
+	ticks := l.o.tick
+	if ticks == nil {
+		t := time.NewTicker(l.o.every)
+		defer t.Stop()
+		ticks = t.C
+	}
 	stale, aging := true, false
 	for {
+		joined := false
 		select {
 		case <-l.quit:
 			return
 		case <-l.dirty:
 			stale = true
 			continue
-		case <-tick.C:
+		case <-l.joined:
+			joined = true
+		case <-ticks:
 		}
 		l.mu.Lock()
 		watched := len(l.viewers) > 0
 		l.mu.Unlock()
 		if !watched {
+			l.feed.cur, l.feed.snap = nil, nil // nobody to send it to: the memory back
+			continue
+		}
+		fresh := l.feed.cur != nil && time.Since(l.builtAt) < l.o.every
+		if joined && fresh {
+			l.distribute(nil)
 			continue
 		}
 		if l.refreshAdvice() {
 			stale = true
 		}
-		if !(stale || aging) {
+		if !(stale || aging || !fresh && joined) {
+			l.distribute(nil) // viewers who caught up
 			continue
 		}
-		f, waiting, err := l.build()
+		start := time.Now()
+		delta, waiting, err := l.publish()
 		if err != nil {
 			l.o.Logger.Warn("dashboards: board", "err", err)
-			continue
+			if l.feed.cur == nil {
+				l.fail()
+			}
+		} else {
+			stale, aging = false, waiting
 		}
-		stale, aging = false, waiting
-		l.broadcast(f)
+		built := time.Now()
+		l.distribute(delta)
+		l.mu.Lock()
+		l.spent.builds++
+		l.spent.build += built.Sub(start)
+		l.spent.send += time.Since(built)
+		l.mu.Unlock()
+	}
+}
+
+// tickCost is what the loop's builds took: the board built, encoded and
+// compared (build), then sent to the viewers behind (send).
+type tickCost struct {
+	builds      int
+	build, send time.Duration
+}
+
+// publish builds the board and makes it the next version if it changed;
+// it returns the delta from the previous version (nil when nothing
+// changed, or for the first board) and whether contacts wait.
+func (l *Live) publish() (delta []byte, waiting bool, err error) {
+	b, waiting, err := l.board()
+	if err != nil {
+		return nil, false, err
+	}
+	delta, _, err = l.feed.next(&b)
+	if err != nil {
+		return nil, false, err
+	}
+	l.builtAt = time.Now()
+	return delta, waiting, nil
+}
+
+// distribute sends each viewer that lacks the current version the delta
+// to it (delta, from the version before), if it has the version before,
+// else the snapshot: a viewer that joined, or that was sent nothing
+// while it had boardBacklog frames waiting. The loop alone calls it.
+func (l *Live) distribute(delta []byte) {
+	type behind struct {
+		c conn
+		v *viewer
+	}
+	var to []behind
+	l.mu.Lock()
+	for c, v := range l.viewers {
+		if v.version != l.feed.version {
+			to = append(to, behind{c, v})
+		}
+	}
+	l.mu.Unlock()
+	for _, b := range to {
+		if b.v.pending.Load() >= boardBacklog {
+			continue // it would overflow: a snapshot once it caught up
+		}
+		f := delta
+		if f == nil || b.v.version != l.feed.version-1 || l.o.snapshots {
+			if f = l.feed.snapshot(); f == nil {
+				return // no board yet
+			}
+		}
+		v := b.v
+		v.pending.Add(1)
+		if err := b.c.SendThen(func() { v.pending.Add(-1) }, f); err != nil {
+			v.pending.Add(-1)
+			continue // closing or dropped: ServeHTTP forgets it
+		}
+		v.version = l.feed.version
+	}
+}
+
+// fail closes the viewers that have no board yet: none could be built.
+func (l *Live) fail() {
+	var failed []conn
+	l.mu.Lock()
+	for c, v := range l.viewers {
+		if v.version == 0 {
+			failed = append(failed, c)
+		}
+	}
+	l.mu.Unlock()
+	for _, c := range failed {
+		c.Close(wsconn.CloseGoingAway, "board unavailable")
 	}
 }
 
@@ -297,12 +447,11 @@ func (l *Live) refreshAdvice() bool {
 	return true
 }
 
-// build returns the board's frame now, and whether contacts wait.
-func (l *Live) build() (f []byte, waiting bool, err error) {
+// board returns the board now, and whether contacts wait.
+func (l *Live) board() (b Board, waiting bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	snap := l.o.Router.Snapshot()
-	var b Board
 	if l.o.Waits != nil {
 		// The window's figures kept as they happen: the board's cost
 		// does not grow with the window's contacts.
@@ -310,7 +459,7 @@ func (l *Live) build() (f []byte, waiting bool, err error) {
 	} else {
 		stats, err := l.o.Store.QueueStats(ctx, snap.At.Add(-l.o.Window))
 		if err != nil {
-			return nil, false, err
+			return Board{}, false, err
 		}
 		b = NewBoard(snap, stats, l.o.Window)
 	}
@@ -326,26 +475,7 @@ func (l *Live) build() (f []byte, waiting bool, err error) {
 	for _, q := range b.Queues {
 		waiting = waiting || q.OldestWaitSeconds != nil
 	}
-	f, err = frame(frameBoard, b)
-	return f, waiting, err
-}
-
-// broadcast sends f to every viewer, unless it is the board last sent.
-func (l *Live) broadcast(f []byte) {
-	l.mu.Lock()
-	if bytes.Equal(f, l.last) {
-		l.mu.Unlock()
-		return
-	}
-	l.last = f
-	viewers := make([]*wsconn.Conn, 0, len(l.viewers))
-	for c := range l.viewers {
-		viewers = append(viewers, c)
-	}
-	l.mu.Unlock()
-	for _, c := range viewers {
-		_ = c.Send(f) // a viewer too slow is dropped by wsconn
-	}
+	return b, waiting, nil
 }
 
 // ServeHTTP serves GET /ws/dashboard.
@@ -374,35 +504,12 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader answered
 	}
-	// The viewer's first board is built for it now, not at the next tick.
-	l.refreshAdvice()
-	first, _, err := l.build()
-	if err != nil {
-		l.o.Logger.Warn("dashboards: board", "err", err)
-		c.Close(wsconn.CloseGoingAway, "board unavailable")
-		_ = c.Serve(func([]byte, bool) {})
-		return
-	}
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
+	v, ok := l.join(c, who)
+	if !ok {
 		c.Close(wsconn.CloseGoingAway, "server shutting down")
 		_ = c.Serve(func([]byte, bool) {})
 		return
 	}
-	v := &viewer{Viewer: who}
-	if !who.ExpiresAt.IsZero() {
-		v.expiry = time.AfterFunc(time.Until(who.ExpiresAt), func() { c.Close(closeSessionEnded, "session expired") })
-	}
-	l.viewers[c] = v
-	// Queued under the lock: a broadcast that lists c sends after it. A
-	// board built meanwhile may be newer than first: the next tick sends
-	// the board again to everyone (last forgotten), so c is at most a
-	// tick behind.
-	_ = c.Send(first)
-	l.last = nil
-	l.mu.Unlock()
-	l.mark()
 	_ = c.Serve(func(data []byte, text bool) {
 		var req monitorRequest
 		if !text || strictjson.Decode(data, &req) != nil || req.Type != frameMonitor {
@@ -412,6 +519,28 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		l.monitor(c, req.Data.ContactID)
 	})
+	l.leave(c, v)
+}
+
+// join makes c a viewer; false once Live is closed. Its first board (a
+// snapshot) is sent by the loop at once, not at the next tick.
+func (l *Live) join(c conn, who Viewer) (*viewer, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, false
+	}
+	v := &viewer{Viewer: who}
+	if !who.ExpiresAt.IsZero() {
+		v.expiry = time.AfterFunc(time.Until(who.ExpiresAt), func() { c.Close(closeSessionEnded, "session expired") })
+	}
+	l.viewers[c] = v
+	poke(l.joined)
+	return v, true
+}
+
+// leave forgets the viewer v of c.
+func (l *Live) leave(c conn, v *viewer) {
 	l.mu.Lock()
 	delete(l.viewers, c)
 	l.mu.Unlock()
@@ -427,7 +556,7 @@ const closeSessionEnded = 4002
 // EndSessions closes the sockets of the login's sessions ids: a logout,
 // a password set, a deleted login (api.Options.OnSessionsEnded).
 func (l *Live) EndSessions(login string, ids []string) {
-	var ended []*wsconn.Conn
+	var ended []conn
 	l.mu.Lock()
 	for c, v := range l.viewers {
 		if v.Session != "" && v.Login == login && slices.Contains(ids, v.Session) {
@@ -444,7 +573,7 @@ func (l *Live) EndSessions(login string, ids []string) {
 // conversation now, then its messages as they are committed. A
 // message committed between the subscription and the read may come
 // twice: the page keeps one per seq.
-func (l *Live) monitor(c *wsconn.Conn, id string) {
+func (l *Live) monitor(c conn, id string) {
 	l.mu.Lock()
 	if v, ok := l.viewers[c]; ok {
 		v.monitored = id
@@ -488,7 +617,7 @@ func (l *Live) Close() {
 		return
 	}
 	l.closed = true
-	viewers := make([]*wsconn.Conn, 0, len(l.viewers))
+	viewers := make([]conn, 0, len(l.viewers))
 	for c := range l.viewers {
 		viewers = append(viewers, c)
 	}

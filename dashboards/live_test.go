@@ -1,18 +1,22 @@
 package dashboards
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/switchboard/switchboard/router"
+	"github.com/switchboard/switchboard/wsconn"
 )
 
 // TestLive: a viewer gets the board at once, then each change within
@@ -54,24 +58,30 @@ func TestLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
+	// The board as the page keeps it: the snapshot, then the deltas.
+	var model boardModel
 	read := func() Board {
 		t.Helper()
 		ws.SetReadDeadline(time.Now().Add(5 * LiveEvery))
-		var f struct {
-			Type string `json:"type"`
-			Data Board  `json:"data"`
-		}
-		if err := ws.ReadJSON(&f); err != nil {
+		_, data, err := ws.ReadMessage()
+		if err != nil {
 			t.Fatalf("read: %v", err)
 		}
-		if f.Type != frameBoard {
-			t.Fatalf("frame %q, want board", f.Type)
+		if err := model.apply(data); err != nil {
+			t.Fatalf("frame %s: %v", data, err)
 		}
-		return f.Data
+		var b Board
+		if err := json.Unmarshal(model.raw(nil), &b); err != nil {
+			t.Fatal(err)
+		}
+		return b
 	}
 	b := read()
 	if len(b.Queues) != 1 || b.Queues[0].Name != "billing" || b.Queues[0].Waiting != 0 || len(b.Agents) != 1 || b.Agents[0].ID != "alice" {
 		t.Fatalf("first board: %+v", b)
+	}
+	if model.snapshots != 1 || model.version == 0 {
+		t.Fatalf("first frame: %d snapshots, version %d; want a snapshot with a version", model.snapshots, model.version)
 	}
 	c, _, err := f.r.Submit(f.ctx, router.NewContact{Channel: router.ChannelChat, Queue: "billing", Body: "first"})
 	if err != nil {
@@ -80,6 +90,9 @@ func TestLive(t *testing.T) {
 	l.Notify(nil) // as the router's event stream does
 	if b = read(); b.Queues[0].Waiting != 1 {
 		t.Fatalf("after a contact: waiting %d, want 1", b.Queues[0].Waiting)
+	}
+	if model.snapshots != 1 || model.deltas != 1 {
+		t.Errorf("the change came in %d snapshots and %d deltas, want one delta", model.snapshots-1, model.deltas)
 	}
 	if a := b.Agents[0]; a.Load["chat"] != (Load{Used: 0, Capacity: 1}) || a.Connected || a.State != router.AgentOffline {
 		t.Errorf("alice: %+v", a)
@@ -212,14 +225,11 @@ func TestBoardTodayIsTheReport(t *testing.T) {
 	}
 	defer l.Close()
 	l.refreshAdvice()
-	raw, _, err := l.build()
+	b, _, err := l.board()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fr struct{ Data Board }
-	if err := json.Unmarshal(raw, &fr); err != nil {
-		t.Fatal(err)
-	}
+	fr := struct{ Data Board }{b}
 	if len(fr.Data.Agents) != 1 || fr.Data.Agents[0].Today == nil {
 		t.Fatalf("board agents: %+v, want alice with her day", fr.Data.Agents)
 	}
@@ -245,5 +255,158 @@ func TestBoardTodayIsTheReport(t *testing.T) {
 	row := rows[0]
 	if report := figures(row.Handled, row.AHTSeconds, row.Missed, row.StaffedSeconds, row.Occupancy); board != report {
 		t.Errorf("board: %s; the agents' report: %s; want the same", board, report)
+	}
+}
+
+// fakeConn is a viewer's socket whose writer may be stuck: the frames
+// queued while it is are not written (their callbacks wait).
+type fakeConn struct {
+	mu     sync.Mutex
+	frames [][]byte // every frame queued, in order
+	stuck  bool
+	held   []func() // written callbacks of the frames queued while stuck
+	closed bool
+}
+
+var _ conn = (*fakeConn)(nil)
+
+func (c *fakeConn) Send(frames ...[]byte) error { return c.SendThen(nil, frames...) }
+
+func (c *fakeConn) SendThen(written func(), frames ...[]byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return wsconn.ErrClosed
+	}
+	c.frames = append(c.frames, frames...)
+	if written != nil {
+		if c.stuck {
+			c.held = append(c.held, written)
+		} else {
+			written()
+		}
+	}
+	return nil
+}
+
+func (c *fakeConn) Close(int, string, ...[]byte) {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+}
+
+// setStuck sticks or frees the writer; freed, it writes what waited.
+func (c *fakeConn) setStuck(stuck bool) {
+	c.mu.Lock()
+	c.stuck = stuck
+	held := c.held
+	if !stuck {
+		c.held = nil
+	}
+	c.mu.Unlock()
+	if !stuck {
+		for _, w := range held {
+			w()
+		}
+	}
+}
+
+func (c *fakeConn) sent() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.frames)
+}
+
+// modelOfFrames applies frames to a fresh model; an error for a delta
+// that does not follow (a broken chain).
+func modelOfFrames(frames [][]byte) (boardModel, error) {
+	var m boardModel
+	for i, f := range frames {
+		if err := m.apply(f); err != nil {
+			return m, fmt.Errorf("frame %d of %d: %w", i+1, len(frames), err)
+		}
+	}
+	return m, nil
+}
+
+// waitUntil polls cond until it holds, or fails the test after 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond) // polling a condition, with a deadline
+	}
+}
+
+// TestLiveSlowViewer: a viewer whose writer is stuck is sent at most
+// boardBacklog board frames, never a frame its socket would drop; once
+// it catches up it gets a snapshot of the current version, then deltas:
+// its chain never breaks. A viewer beside it gets one delta per change.
+func TestLiveSlowViewer(t *testing.T) {
+	f := newFixture(t)
+	f.queue(router.Queue{Name: "billing"})
+	f.agent("alice", nil, nil, router.AgentOffline)
+	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Waits: f.waits, every: 10 * time.Millisecond,
+		Authorize: func(*http.Request) (Viewer, error) { return Viewer{}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	fast, slow := &fakeConn{}, &fakeConn{}
+	for _, c := range []*fakeConn{fast, slow} {
+		if _, ok := l.join(c, Viewer{}); !ok {
+			t.Fatal("join refused")
+		}
+	}
+	version := func(c *fakeConn) uint64 {
+		m, err := modelOfFrames(c.sent())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.version
+	}
+	waitUntil(t, "both viewers' snapshots", func() bool { return version(fast) > 0 && version(slow) > 0 })
+
+	slow.setStuck(true)
+	stuckAt := len(slow.sent())
+	// Changes, each seen by the fast viewer before the next.
+	for i := 0; i < 6; i++ {
+		before := version(fast)
+		f.submit(router.NewContact{Queue: "billing"})
+		l.Notify(nil)
+		waitUntil(t, "the change on the fast viewer", func() bool { return version(fast) > before })
+	}
+	if n := len(slow.sent()) - stuckAt; n > boardBacklog {
+		t.Errorf("the stuck viewer was sent %d frames, want at most %d", n, boardBacklog)
+	}
+	fm, _ := modelOfFrames(fast.sent())
+	if fm.snapshots != 1 || fm.deltas < 6 {
+		t.Errorf("fast viewer: %d snapshots, %d deltas; want 1 snapshot, then a delta per change", fm.snapshots, fm.deltas)
+	}
+
+	slow.setStuck(false)
+	target := version(fast)
+	waitUntil(t, "the slow viewer caught up", func() bool { return version(slow) >= target })
+	sm, err := modelOfFrames(slow.sent())
+	if err != nil {
+		t.Fatalf("the slow viewer's chain broke: %v", err)
+	}
+	if sm.snapshots != 2 {
+		t.Errorf("slow viewer: %d snapshots, want 2 (the first, and one after it caught up)", sm.snapshots)
+	}
+	fm, _ = modelOfFrames(fast.sent())
+	if sm.version == fm.version && !bytes.Equal(sm.raw(fm.at), fm.raw(nil)) {
+		t.Errorf("at version %d the slow viewer has\n%s\nthe fast one\n%s", sm.version, sm.raw(fm.at), fm.raw(nil))
+	}
+	// And then deltas again.
+	before := version(slow)
+	f.submit(router.NewContact{Queue: "billing"})
+	l.Notify(nil)
+	waitUntil(t, "the next change on the slow viewer", func() bool { return version(slow) > before })
+	if sm, err = modelOfFrames(slow.sent()); err != nil || sm.snapshots != 2 {
+		t.Errorf("after catching up: %d snapshots, err %v; want the change as a delta", sm.snapshots, err)
 	}
 }

@@ -416,8 +416,23 @@ func TestMonitorAndWhisper(t *testing.T) {
 	if moved.Queue != "general" {
 		t.Errorf("after the reassignment: queue %q, want general", moved.Queue)
 	}
+	// The change reaches the board as a delta: alice's row, the same
+	// element, shows it; no new snapshot, no reload.
+	aliceRow := `document.querySelector('#agents tr[data-agent="alice"]')`
+	boardData := `document.getElementById("board").dataset`
+	sup.waitFor("alice's row", aliceRow+` !== null && !`+aliceRow+`.children[1].textContent.includes("meeting")`)
+	snapshots := eval[string](sup, boardData+`.snapshots`)
+	deltas := eval[int](sup, `Number(`+boardData+`.deltas || 0)`)
+	eval[bool](sup, `(window.aliceRowBefore = `+aliceRow+`, window.notReloaded = true)`)
 	sup.do("set alice away", chromedp.SetValue(chromedp.CSS(`select.set-state[data-agent="alice"]`), "away:meeting"))
 	agent.waitFor("alice away", `document.getElementById("state-select").dataset.state === "away"`)
+	sup.waitFor("alice away on the board", aliceRow+`.querySelector(".state.away") !== null && `+aliceRow+`.children[1].textContent === "away (meeting)"`)
+	if got := eval[bool](sup, `window.notReloaded === true && window.aliceRowBefore === `+aliceRow); !got {
+		t.Error("the board was reloaded or alice's row replaced to show her state")
+	}
+	if got, gotDeltas := eval[string](sup, boardData+`.snapshots`), eval[int](sup, `Number(`+boardData+`.deltas || 0)`); got != snapshots || gotDeltas <= deltas {
+		t.Errorf("alice's state came with snapshots %s → %s, deltas %d → %d; want a delta and no snapshot", snapshots, got, deltas, gotDeltas)
+	}
 	var alice struct{ State, Reason string }
 	rd.call(t, "GET", "/api/v1/agents/alice", nil, &alice)
 	if alice.State != "away" || alice.Reason != "meeting" {

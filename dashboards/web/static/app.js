@@ -2,6 +2,9 @@
 // login), then the board of /ws/dashboard, rendered as text, with the
 // waits and times in state counted on from the board's time, and the
 // last hour's trends drawn with uPlot (vendored: uPlot.esm.js, MIT).
+// The socket sends the whole board (a snapshot, with its version), then
+// the changes (board_delta: the rows changed, the keys removed); the
+// page applies them to its board and redraws only the rows that changed.
 import uPlot from "./uPlot.esm.js";
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -15,7 +18,8 @@ const ui = {
   takeoverText: $("takeover-text"), takeoverError: $("takeover-error"),
 };
 let monitored = ""; // the contact monitored, or ""
-const agentRows = new Map(); // agent id → {tr, cells, key}: the agents' rows, kept
+const agentRows = new Map(); // agent id → {tr, cells, a, inState}: the agents' rows, kept
+const queueRows = new Map(); // queue name → {tr, cells, q, adv, alarm}: the queues' rows, kept
 let monitoredAgent = ""; // the agent holding it, as the conversation said
 let monitoredContact = null; // the monitored contact, as the conversation (or the take-over) said
 let login = ""; // who signed in (GET /api/v1/me)
@@ -24,6 +28,7 @@ let transcript = new Map(); // seq → message of the monitored contact
 
 let socket = null;
 let board = null;
+let version = 0; // the board's version: a delta applies from it
 let receivedAt = 0; // Date.now() when the board came
 let retry = 0;
 
@@ -106,9 +111,23 @@ function connect() {
   ws.onmessage = (ev) => {
     let f;
     try { f = JSON.parse(ev.data); } catch { return; }
-    if (f.type === "board") {
+    if (f.type === "board" && f.data) {
       board = f.data;
+      version = f.data.version || 0;
       receivedAt = Date.now();
+      count("snapshots");
+      render();
+      renderTrends();
+    } else if (f.type === "board_delta" && f.data) {
+      if (!board || f.data.from !== version) {
+        // A gap (a delta from another version): a new socket brings the
+        // whole board.
+        ws.close();
+        return;
+      }
+      applyDelta(f.data);
+      receivedAt = Date.now();
+      count("deltas");
       render();
       renderTrends();
     } else if (f.type === "conversation" && f.data && f.data.contact && f.data.contact.id === monitored) {
@@ -187,75 +206,175 @@ function estimateCell(q) {
 
 const pct = (f) => (f === null || f === undefined ? "—" : `${Math.round(f * 100)} %`);
 
+// count counts the board's frames on the page (data-snapshots,
+// data-deltas), with its version (data-version): for tests and the
+// curious.
+function count(kind) {
+  ui.board.dataset[kind] = String(Number(ui.board.dataset[kind] || 0) + 1);
+  ui.board.dataset.version = String(version);
+}
+
+// applyDelta applies the changes from one version of the board to the
+// next: each section's rows changed (by key), the keys removed, and the
+// order when it changed. A row not sent is the same object as before,
+// which is how render knows not to redraw it.
+function applyDelta(d) {
+  board.at = d.at;
+  board.queues = applyRows(board.queues, d.queues, (q) => q.name);
+  board.agents = applyRows(board.agents, d.agents, (a) => a.id);
+  board.staffing = applyMap(board.staffing, d.staffing);
+  board.trends = applyMap(board.trends, d.trends);
+  version = d.to;
+}
+
+function applyRows(rows, s, key) {
+  if (!s) return rows;
+  const by = new Map((rows || []).map((r) => [key(r), r]));
+  for (const k of s.removed || []) by.delete(k);
+  for (const r of s.changed || []) by.set(key(r), r);
+  return (s.order || (rows || []).map(key)).filter((k) => by.has(k)).map((k) => by.get(k));
+}
+
+function applyMap(m, s) {
+  if (!s) return m;
+  const out = Object.create(null); // a queue named "__proto__" is a key like any
+  for (const [k, v] of Object.entries(m || {})) out[k] = v;
+  for (const k of s.removed || []) delete out[k];
+  for (const [k, v] of Object.entries(s.changed || {})) out[k] = v;
+  return out;
+}
+
+// render draws the board: a row whose data changed (a new object, from
+// a snapshot or a delta) is drawn again; the others only have their
+// counting times (waits, times in state) moved on. It runs on each frame
+// and each second.
 function render() {
   if (!board) return;
   const extra = since();
   const at = new Date(Date.parse(board.at) + extra * 1000);
   ui.asOf.textContent = `as of ${at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`;
+  renderQueues(extra);
+  renderAgents(extra);
+}
+
+let alertsKey = "";
+let queuesShown = null; // board.queues as last laid out
+let agentsShown = null; // board.agents as last laid out
+
+// layout puts trs in tbody in their order, if they are not already.
+function layout(tbody, trs) {
+  if (trs.length !== tbody.children.length || trs.some((tr, i) => tbody.children[i] !== tr)) tbody.replaceChildren(...trs);
+}
+
+function renderQueues(extra) {
   const alerts = [];
-  const rows = (board.queues || []).map((q) => {
-    const oldest = q.oldest_wait_seconds === null ? null : q.oldest_wait_seconds + extra;
+  const queues = board.queues || [];
+  for (const q of queues) {
+    const adv = board.staffing && Object.hasOwn(board.staffing, q.name) ? board.staffing[q.name] : undefined;
+    let r = queueRows.get(q.name);
+    if (!r) {
+      const cells = Array.from({ length: 11 }, (_, i) => el(i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : {}));
+      r = { tr: el("tr", { "data-queue": q.name }, cells), cells };
+      queueRows.set(q.name, r);
+    }
+    if (r.q !== q || r.adv !== adv) fillQueue(r, q, adv);
+    const oldest = q.oldest_wait_seconds === null || q.oldest_wait_seconds === undefined ? null : q.oldest_wait_seconds + extra;
     const sl = q.service_level || {};
     const slBad = sl.achieved !== null && sl.achieved !== undefined && sl.achieved < sl.target;
     const maxWait = parseSeconds(q.definition && q.definition.max_wait);
     const waitBad = oldest !== null && maxWait > 0 && oldest > maxWait;
     if (slBad) alerts.push(`${q.name}: service level ${pct(sl.achieved)} is below its target of ${pct(sl.target)}`);
     if (waitBad) alerts.push(`${q.name}: a contact has waited ${dur(oldest)}, past the queue's limit of ${dur(maxWait)}`);
-    const a = q.agents || {};
-    return el("tr", { class: slBad || waitBad ? "alarm" : "", "data-queue": q.name },
-      el("th", { scope: "row" }, q.name),
-      el("td", {}, q.waiting),
-      el("td", {}, dur(oldest)),
-      el("td", {}, q.offered),
-      el("td", {}, `${a.available} · ${a.busy} · ${a.wrapup} · ${a.away} · ${a.offline}`),
-      el("td", {}, el("span", { class: sl.achieved === null || sl.achieved === undefined ? "" : slBad ? "sl-bad" : "sl-ok" }, pct(sl.achieved)),
-        el("span", { class: "muted" }, ` (${pct(sl.target)} in ${dur(sl.within_seconds)})`)),
-      el("td", {}, dur(q.asa_seconds)),
-      el("td", {}, q.answered),
-      el("td", {}, q.abandoned),
-      estimateCell(q),
-      el("td", {}, staffingCell(board.staffing && board.staffing[q.name], a)));
-  });
-  ui.queues.replaceChildren(...rows);
-  ui.alerts.replaceChildren(...alerts.map((t) => el("p", { class: "alert", role: "alert" }, t)));
-  const first = (board.queues || [])[0];
-  ui.windowNote.textContent = first ? `Service level, ASA, answered and abandoned: the last ${dur(first.service_level.window_seconds)}.` : "No queues.";
-  // Rows are kept per agent and their cells updated in place, so that a
-  // menu or button the supervisor is using is never swapped under them.
-  const agentTrs = (board.agents || []).map((a) => {
-    const inState = (Date.parse(board.at) - Date.parse(a.state_since)) / 1000 + extra;
-    const label = a.state === "available" && a.ringing ? "available · ringing" : a.state;
+    setText(r.cells[2], dur(oldest));
+    const alarm = slBad || waitBad ? "alarm" : "";
+    if (r.tr.className !== alarm) r.tr.className = alarm;
+  }
+  if (queuesShown !== queues) {
+    const names = new Set(queues.map((q) => q.name));
+    for (const name of [...queueRows.keys()]) if (!names.has(name)) queueRows.delete(name);
+    layout(ui.queues, queues.map((q) => queueRows.get(q.name).tr));
+    queuesShown = queues;
+    const first = queues[0];
+    ui.windowNote.textContent = first ? `Service level, ASA, answered and abandoned: the last ${dur(first.service_level.window_seconds)}.` : "No queues.";
+  }
+  const key = alerts.join("\n");
+  if (key !== alertsKey) {
+    ui.alerts.replaceChildren(...alerts.map((t) => el("p", { class: "alert", role: "alert" }, t)));
+    alertsKey = key;
+  }
+}
+
+// setText sets a node's text if it differs.
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+// fillQueue draws the queue row r's cells but the oldest wait's (which
+// counts on each second).
+function fillQueue(r, q, adv) {
+  const sl = q.service_level || {};
+  const slBad = sl.achieved !== null && sl.achieved !== undefined && sl.achieved < sl.target;
+  const a = q.agents || {};
+  const c = r.cells;
+  setText(c[0], q.name);
+  setText(c[1], String(q.waiting));
+  setText(c[3], String(q.offered));
+  setText(c[4], `${a.available} · ${a.busy} · ${a.wrapup} · ${a.away} · ${a.offline}`);
+  c[5].replaceChildren(el("span", { class: sl.achieved === null || sl.achieved === undefined ? "" : slBad ? "sl-bad" : "sl-ok" }, pct(sl.achieved)),
+    el("span", { class: "muted" }, ` (${pct(sl.target)} in ${dur(sl.within_seconds)})`));
+  setText(c[6], dur(q.asa_seconds));
+  setText(c[7], String(q.answered));
+  setText(c[8], String(q.abandoned));
+  const est = estimateCell(q);
+  c[9].title = est.title;
+  c[9].replaceChildren(...est.childNodes);
+  c[10].replaceChildren(staffingCell(adv, a));
+  r.q = q;
+  r.adv = adv;
+}
+
+// Rows are kept per agent and drawn again only when the agent's row
+// changed, so that a menu or button the supervisor is using is never
+// swapped under them; the time in state counts on each second.
+function renderAgents(extra) {
+  const agents = board.agents || [];
+  for (const a of agents) {
     let r = agentRows.get(a.id);
     if (!r) {
       const cells = Array.from({ length: 8 }, (_, i) => el(i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : {}));
-      r = { tr: el("tr", { "data-agent": a.id }, cells, el("td", {}, stateMenu(a))), cells, key: [] };
+      const menu = stateMenu(a);
+      r = { tr: el("tr", { "data-agent": a.id }, cells, el("td", {}, menu)), cells, menu };
       agentRows.set(a.id, r);
     }
-    const content = [
-      [a.name || a.id],
-      [el("span", { class: `state ${a.state}` }, label), a.reason ? el("span", { class: "muted" }, ` (${a.reason})`) : null],
-      [dur(inState)],
-      [a.connected ? "open" : "closed"],
-      [Object.entries(a.load || {}).map(([ch, l]) => `${ch} ${l.used}/${l.capacity}`).join(" · ") || "—"],
-      (a.contacts || []).length === 0 ? ["0"] : (a.contacts || []).map((id) =>
-        el("button", { type: "button", class: "link", "data-contact": id, "aria-label": `Monitor ${a.name || a.id}'s contact ${id}` }, "monitor")),
-      [(a.queues || []).join(", ") || "—"],
-      [a.today ? `${a.today.handled} · ${dur(a.today.aht_seconds)} · ${a.today.missed} · ${pct(a.today.occupancy)}` : "—"],
-    ];
-    content.forEach((parts, i) => {
-      const key = JSON.stringify(parts.map((p) => (p instanceof Node ? p.outerHTML : p)));
-      if (r.key[i] !== key) {
-        r.cells[i].replaceChildren(...parts.filter((p) => p !== null).map((p) => (p instanceof Node ? p : String(p))));
-        r.key[i] = key;
-      }
-    });
-    return r.tr;
-  });
-  const ids = new Set((board.agents || []).map((a) => a.id));
-  for (const id of [...agentRows.keys()]) if (!ids.has(id)) agentRows.delete(id);
-  if (agentTrs.length !== ui.agents.children.length || agentTrs.some((tr, i) => ui.agents.children[i] !== tr)) {
-    ui.agents.replaceChildren(...agentTrs);
+    if (r.a !== a) fillAgent(r, a);
+    const inState = (Date.parse(board.at) - Date.parse(a.state_since)) / 1000 + extra;
+    setText(r.cells[2], dur(inState));
   }
+  if (agentsShown !== agents) {
+    const ids = new Set(agents.map((a) => a.id));
+    for (const id of [...agentRows.keys()]) if (!ids.has(id)) agentRows.delete(id);
+    layout(ui.agents, agents.map((a) => agentRows.get(a.id).tr));
+    agentsShown = agents;
+  }
+}
+
+// fillAgent draws the agent row r's cells but the time in state's.
+function fillAgent(r, a) {
+  const c = r.cells;
+  const label = a.state === "available" && a.ringing ? "available · ringing" : a.state;
+  setText(c[0], a.name || a.id);
+  c[1].replaceChildren(el("span", { class: `state ${a.state}` }, label), ...(a.reason ? [el("span", { class: "muted" }, ` (${a.reason})`)] : []));
+  setText(c[3], a.connected ? "open" : "closed");
+  setText(c[4], Object.entries(a.load || {}).map(([ch, l]) => `${ch} ${l.used}/${l.capacity}`).join(" · ") || "—");
+  const contacts = a.contacts || [];
+  if (!r.a || JSON.stringify(r.a.contacts || []) !== JSON.stringify(contacts) || (r.a.name || r.a.id) !== (a.name || a.id)) {
+    c[5].replaceChildren(...(contacts.length === 0 ? ["0"] : contacts.map((id) =>
+      el("button", { type: "button", class: "link", "data-contact": id, "aria-label": `Monitor ${a.name || a.id}'s contact ${id}` }, "monitor"))));
+  }
+  setText(c[6], (a.queues || []).join(", ") || "—");
+  setText(c[7], a.today ? `${a.today.handled} · ${dur(a.today.aht_seconds)} · ${a.today.missed} · ${pct(a.today.occupancy)}` : "—");
+  r.menu.setAttribute("aria-label", `Set ${a.name || a.id}'s state`);
+  r.a = a;
 }
 
 // ---- monitoring a conversation and whispering to its agent ----
@@ -384,6 +503,7 @@ ui.agents.addEventListener("change", async (ev) => {
 
 function alertOnce(text) {
   ui.alerts.prepend(el("p", { class: "alert", role: "alert" }, text));
+  alertsKey = null; // the next render shows the queues' alerts alone again
 }
 
 // The reassign picker offers the queues and the agents of the board.
@@ -476,16 +596,15 @@ function when(t) {
 
 const charts = {};
 const palette = ["#0b5fff", "#d93025", "#188038", "#f9ab00", "#9334e6", "#12b5cb", "#e8710a", "#5f6368"];
-let trendsKey = "";
+let trendsShown = null; // board.trends as last drawn: a snapshot or a delta replaces it
 
 function renderTrends() {
-  const trends = (board && board.trends) || {};
+  if (!board || board.trends === trendsShown) return; // the trends change once a minute
+  trendsShown = board.trends;
+  const trends = board.trends || {};
   const queues = Object.keys(trends).sort();
   if (queues.length === 0) return;
   const minutes = trends[queues[0]].minutes.map((m) => Date.parse(m) / 1000);
-  const key = JSON.stringify([queues, minutes[minutes.length - 1], queues.map((q) => [trends[q].waiting, trends[q].arrivals, trends[q].abandoned, trends[q].service_level])]);
-  if (key === trendsKey) return; // the trends change once a minute
-  trendsKey = key;
   const figures = [
     ["trend-waiting", (t) => t.waiting, (v) => v],
     ["trend-sl", (t) => t.service_level.map((v) => (v === null ? null : Math.round(v * 100))), (v) => `${v} %`],
