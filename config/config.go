@@ -144,6 +144,8 @@ type Config struct {
 	Customers Customers `yaml:"customers" json:"customers"`
 	// Attachments bounds the files messages carry.
 	Attachments Attachments `yaml:"attachments" json:"attachments"`
+	// Disk guards the data directory's disk (package diskspace).
+	Disk Disk `yaml:"disk" json:"disk"`
 	// Chat configures the web chat channel; without topics it is off.
 	Chat Chat `yaml:"chat" json:"chat"`
 	// Twilio configures the SMS channel; it is on with routes and an
@@ -492,6 +494,16 @@ type Attachments struct {
 	UploadBytesPerHour int64 `yaml:"upload_bytes_per_hour" json:"upload_bytes_per_hour"`
 }
 
+// Disk guards the data directory's disk: below MinFreeBytes free, new
+// contacts are refused (everything else keeps working), and a reserve
+// file of ReserveBytes kept while space is plenty is freed for the rest.
+type Disk struct {
+	// MinFreeBytes: 0 turns the guard off.
+	MinFreeBytes int64 `yaml:"min_free_bytes" json:"min_free_bytes"`
+	// ReserveBytes: 0 keeps no reserve.
+	ReserveBytes int64 `yaml:"reserve_bytes" json:"reserve_bytes"`
+}
+
 // Desktop configures the agent desktop and its WebSocket.
 type Desktop struct {
 	// Dispositions are the wrap-up codes an agent chooses from.
@@ -799,6 +811,7 @@ func Default() *Config {
 			Grace:               router.Duration(60e9),
 			VerificationMethods: []string{"security questions"},
 		},
+		Disk: Disk{MinFreeBytes: 128 << 20, ReserveBytes: 32 << 20},
 		Attachments: Attachments{MaxFileBytes: 10 << 20, MaxMessageBytes: 25 << 20, UploadBytesPerHour: 1 << 30,
 			SweepAfter: router.Duration(attachments.DefaultSweepAfter), SweepEvery: router.Duration(DefaultSweepEvery)},
 		Customers: Customers{

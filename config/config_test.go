@@ -140,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "not-a-mapping",
 			yaml: "- listen\n",
-			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, ha, desktop, dashboards, customers, attachments, chat, twilio, email, agents, supervisors, calendars, queues, offers, canned_responses, webhooks, webhook_allow_http, event_log_retention), got a list`,
+			want: `1:1: want a mapping of fields (listen, data_dir, public_url, trusted_proxies, tls, store, auth, routing, http, log, ha, desktop, dashboards, customers, attachments, disk, chat, twilio, email, agents, supervisors, calendars, queues, offers, canned_responses, webhooks, webhook_allow_http, event_log_retention), got a list`,
 		},
 		{
 			name: "alias-cycle",

@@ -102,6 +102,9 @@ func (c *Config) Validate() error {
 	}
 	v.customers()
 	v.attachments()
+	if d := v.c.Disk; d.MinFreeBytes < 0 || d.ReserveBytes < 0 {
+		v.errf("disk", "min_free_bytes %d, reserve_bytes %d (want 0 or more; 0 turns each off)", d.MinFreeBytes, d.ReserveBytes)
+	}
 	v.chat()
 	v.twilio()
 	v.email()

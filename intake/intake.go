@@ -48,7 +48,18 @@ type Intake struct {
 	// PreferredTimeout is how long the agent who handled an ended
 	// contact has its follow-up to themselves; 0 is the router's default.
 	PreferredTimeout time.Duration
+	// Admit, if set, may refuse every new contact for now (the data
+	// directory's disk is nearly full: diskspace.Guard.Admit): Contact
+	// then writes nothing and returns an error wrapping ErrRefused and
+	// Admit's. Messages on live contacts are still taken.
+	Admit func() error
 }
+
+// ErrRefused is what Contact returns while Admit refuses new contacts.
+// The channel answers "try again later" and does not acknowledge what
+// came in (a webhook's non-2xx, a mail left unflagged), so that nothing
+// is lost: it comes again.
+var ErrRefused = errors.New("intake: new contacts are refused for now")
 
 // Contact checks nc with the router, resolves its customer and submits
 // it. It returns the contact and whether it was created (false: an
@@ -56,6 +67,11 @@ type Intake struct {
 // stored; if that contact has ended, only its ID is set). A contact the
 // router refuses writes nothing: its error is the router's.
 func (in *Intake) Contact(ctx context.Context, nc router.NewContact) (router.Contact, bool, error) {
+	if in.Admit != nil {
+		if err := in.Admit(); err != nil {
+			return router.Contact{}, false, fmt.Errorf("%w: %w", ErrRefused, err)
+		}
+	}
 	if in.Resolve != nil {
 		if err := in.Router.Check(nc); err != nil {
 			return router.Contact{}, false, err

@@ -114,3 +114,29 @@ func TestMessageFollowsAnEndedContact(t *testing.T) {
 		t.Errorf("unknown contact: got %v, want ErrNoContact", err)
 	}
 }
+
+// While Admit refuses, no new contact is written (a follow-up neither),
+// and a live contact still takes the customer's messages.
+func TestAdmitRefusesNewContactsOnly(t *testing.T) {
+	in, rt, _ := newIntake(t)
+	ctx := context.Background()
+	live, _, err := in.Contact(ctx, router.NewContact{Channel: "sms", Queue: "q", Body: "first"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := errors.New("disk nearly full")
+	in.Admit = func() error { return full }
+	if _, _, err := in.Contact(ctx, router.NewContact{Channel: "sms", Queue: "q", Body: "second"}); !errors.Is(err, ErrRefused) || !errors.Is(err, full) {
+		t.Fatalf("a new contact while refused: %v, want ErrRefused and the reason", err)
+	}
+	if _, _, _, err := in.Message(ctx, live.ID, router.Message{Direction: "in", Body: "still there?"}); err != nil {
+		t.Fatalf("a message on a live contact: %v", err)
+	}
+	if n := len(rt.Snapshot().Contacts()); n != 1 {
+		t.Errorf("%d contacts, want the live one alone", n)
+	}
+	in.Admit = func() error { return nil }
+	if _, created, err := in.Contact(ctx, router.NewContact{Channel: "sms", Queue: "q", Body: "second"}); err != nil || !created {
+		t.Fatalf("admitted again: created %v, %v", created, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -52,6 +53,9 @@ func (cn *conn) start(id string, d *startData) error {
 // submitError answers a start the router refused.
 func (c *Channel) submitError(id string, t Topic, nc router.NewContact, err error) error {
 	switch {
+	case errors.Is(err, intake.ErrRefused):
+		c.o.Logger.Warn("chat: start refused", "err", err)
+		return &frameError{ID: id, Code: codeUnavailable, Msg: "we cannot start a conversation right now; please try again in a few minutes"}
 	case errors.Is(err, router.ErrLimit):
 		return limitReached(id, err)
 	case errors.Is(err, router.ErrInvalid):

@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/customers"
+	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -377,6 +378,8 @@ func (c *Channel) intakeError(err error) error {
 		return refuse(http.StatusBadRequest, "sms: %v", err)
 	case errors.Is(err, router.ErrConflict):
 		return refuse(http.StatusServiceUnavailable, "sms: %v", err) // a contact ending: try again
+	case errors.Is(err, intake.ErrRefused):
+		return refuse(http.StatusServiceUnavailable, "sms: %v", err) // Twilio tries again later
 	}
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard/switchboard/channels/sms"
+	"github.com/switchboard/switchboard/diskspace"
 	"github.com/switchboard/switchboard/webhooks"
 )
 
@@ -71,4 +72,28 @@ func (m *webhookMetrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.attempts, prometheus.GaugeValue, float64(s.State.Attempts), s.ID)
 		ch <- prometheus.MustNewConstMetric(m.disabled, prometheus.GaugeValue, disabled, s.ID)
 	}
+}
+
+// diskCollector exports the data directory's disk guard.
+type diskCollector struct{ g *diskspace.Guard }
+
+var (
+	diskFreeDesc = prometheus.NewDesc("switchboard_disk_free_bytes",
+		"Bytes free to routerd on the data directory's filesystem, as last read (every second).", nil, nil)
+	diskLowDesc = prometheus.NewDesc("switchboard_disk_low",
+		"1 while the data directory's disk is nearly full (below disk.min_free_bytes) and new contacts are refused.", nil, nil)
+)
+
+func (c diskCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- diskFreeDesc
+	ch <- diskLowDesc
+}
+
+func (c diskCollector) Collect(ch chan<- prometheus.Metric) {
+	low := 0.0
+	if c.g.Low() {
+		low = 1
+	}
+	ch <- prometheus.MustNewConstMetric(diskFreeDesc, prometheus.GaugeValue, float64(c.g.Free()))
+	ch <- prometheus.MustNewConstMetric(diskLowDesc, prometheus.GaugeValue, low)
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/dashboards"
 	dashweb "github.com/switchboard/switchboard/dashboards/web"
+	"github.com/switchboard/switchboard/diskspace"
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/metrics"
 	"github.com/switchboard/switchboard/nextbest"
@@ -361,6 +362,22 @@ func startOn(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
+	// The data directory's disk: nearly full, new contacts are refused
+	// and the rest keeps working (package diskspace).
+	var disk *diskspace.Guard
+	if cfg.Disk.MinFreeBytes > 0 {
+		reserve := cfg.Disk.ReserveBytes
+		if reserve == 0 {
+			reserve = -1 // none
+		}
+		if disk, err = diskspace.Watch(cfg.DataDir, &diskspace.Options{MinFree: cfg.Disk.MinFreeBytes, Reserve: reserve, Logger: log}); err != nil {
+			return nil, err
+		}
+		in.closers = append(in.closers, disk.Close)
+		if err := prom.Registry().Register(diskCollector{disk}); err != nil {
+			return nil, fmt.Errorf("disk metrics: %w", err)
+		}
+	}
 	opts.Observer = prom
 	if in.rt, err = router.New(in.db, &opts); err != nil {
 		return nil, err
@@ -377,7 +394,7 @@ func startOn(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logge
 			return nil, err
 		}
 	}
-	routes, sweeper, closeAll, err := build(cfg, in.rt, in.db, tokens, prom, log)
+	routes, sweeper, closeAll, err := build(cfg, in.rt, in.db, tokens, prom, disk, log)
 	if err != nil {
 		return nil, err
 	}
@@ -467,7 +484,7 @@ var errNotAgentSession = errors.New("routerd: the agent WebSocket needs an agent
 // build makes the HTTP handler: the API, the agent desktop and its
 // WebSocket, and the web chat; and starts the attachments' sweeper.
 // closeAll ends the WebSockets and the sweeper.
-func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, prom *metrics.Metrics, log *slog.Logger) (_ *routeTable, _ *fileSweeper, closeAll func(), _ error) {
+func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.Token, prom *metrics.Metrics, disk *diskspace.Guard, log *slog.Logger) (_ *routeTable, _ *fileSweeper, closeAll func(), _ error) {
 	// The configured offers (validated by config), overlaid with those
 	// put over the API; the learner resumes from the stored counts.
 	catalog, err := offers.NewCatalog(cfg.OfferCatalog())
@@ -498,6 +515,9 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 	queueSource := dashboards.Source{Router: rt, Store: db, Waits: waits}
 	clients := clientaddr.New(cfg.TrustedPrefixes())
 	in := newIntake(cfg, rt, db)
+	if disk != nil {
+		in.Admit = disk.Admit
+	}
 	var texts *sms.Channel
 	smsSegments := 0 // the composer's limit, shown only when SMS is on
 	checkReply := func(ctx context.Context, c router.Contact) error {
@@ -539,9 +559,17 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		recipients = mailSender.Recipients
 		ownEmail = mailSender.OwnAddresses()
 	}
-	var readyDetails func() map[string]any
+	readyDetails := func() map[string]any {
+		d := map[string]any{}
+		if mail != nil {
+			d["email"] = mail.Status()
+		}
+		if disk != nil {
+			d["disk"] = map[string]any{"free_bytes": disk.Free(), "low": disk.Low()}
+		}
+		return d
+	}
 	if mail != nil {
-		readyDetails = func() map[string]any { return map[string]any{"email": mail.Status()} }
 		if err := prom.Registry().Register(newMailboxMetrics(mail)); err != nil {
 			offerSrc.Close()
 			return nil, nil, nil, fmt.Errorf("email metrics: %w", err)
