@@ -195,8 +195,7 @@ func (g *Guard) makeReserve(path string) error {
 	if err != nil {
 		return fmt.Errorf("diskspace: reserve: %w", err)
 	}
-	chunk := make([]byte, 1<<20)
-	_, err = io.CopyN(f, zeros{chunk}, g.o.Reserve)
+	err = allocate(f, g.o.Reserve)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -208,6 +207,16 @@ func (g *Guard) makeReserve(path string) error {
 		return fmt.Errorf("diskspace: reserve: %w", err)
 	}
 	return nil
+}
+
+// allocate gives f n bytes of disk: fallocate where the filesystem has
+// it (at once, and not sparse), else written zeros.
+func allocate(f *os.File, n int64) error {
+	if err := unix.Fallocate(int(f.Fd()), 0, 0, n); err == nil {
+		return nil
+	}
+	_, err := io.CopyN(f, zeros{make([]byte, 1<<20)}, n)
+	return err
 }
 
 // zeros reads as endless zero bytes, a chunk at a time.
