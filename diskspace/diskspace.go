@@ -209,12 +209,8 @@ func (g *Guard) makeReserve(path string) error {
 	return nil
 }
 
-// allocate gives f n bytes of disk: fallocate where the filesystem has
-// it (at once, and not sparse), else written zeros.
-func allocate(f *os.File, n int64) error {
-	if err := unix.Fallocate(int(f.Fd()), 0, 0, n); err == nil {
-		return nil
-	}
+// writeZeros gives f n bytes of disk by writing them.
+func writeZeros(f *os.File, n int64) error {
 	_, err := io.CopyN(f, zeros{make([]byte, 1<<20)}, n)
 	return err
 }
