@@ -1002,8 +1002,11 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 			m.Delivery = &Delivery{Status: DeliveryQueued, At: w.now}
 		}
 		m := w.message(c, m)
-		if supervisor {
+		switch {
+		case supervisor:
 			w.supervisorEvent(c, EventSupervisorMessage, m.Author, fmt.Sprintf("message %d to the customer", m.Seq))
+		case m.Direction == DirectionNote && m.AuthorKind == AuthorSupervisor:
+			w.supervisorEvent(c, EventWhisper, m.Author, fmt.Sprintf("note %d to the agent", m.Seq))
 		}
 		w.note(Notification{Kind: NoteMessage, AgentID: c.AgentID, Contact: c, Message: &m})
 		if m.Delivery != nil {

@@ -2,6 +2,7 @@ package router
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -31,6 +32,11 @@ func TestNotes(t *testing.T) {
 	}
 	if whisper.AuthorKind != AuthorSupervisor || whisper.AuthorName != "Sam Lee" || whisper.Delivery != nil {
 		t.Fatalf("whisper: got %+v", whisper)
+	}
+	// The whisper is on the timeline with who wrote it; the agent's own
+	// note is not a supervisor's action.
+	if evs := h.eventsOf(c.ID, EventWhisper); len(evs) != 1 || evs[0].By != "sam (supervisor)" || evs[0].Reason != fmt.Sprintf("note %d to the agent", whisper.Seq) {
+		t.Errorf("whisper events: %+v, want one by sam naming note %d", evs, whisper.Seq)
 	}
 	h.store.mu.Lock()
 	entries := len(h.store.outbox)

@@ -263,7 +263,10 @@ const (
 	EventTakenOver   = "taken_over"
 	EventTransferred = "transferred"
 	EventVerified    = "verified"
-	EventWrapup      = "wrapup"
+	// EventWhisper: a supervisor wrote a note to the contact's agent (a
+	// whisper; the reason names the note's seq).
+	EventWhisper = "whisper"
+	EventWrapup  = "wrapup"
 )
 
 // Event is one entry of a contact's timeline.
