@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -203,14 +204,18 @@ func BenchmarkScreenPopLatency(b *testing.B) {
 	b.ReportMetric(float64(agents), "agents")
 }
 
+// idleAgents is how many agents BenchmarkIdleConnections connects:
+// -idle-agents=20000 for the report's row.
+var idleAgents = flag.Int("idle-agents", 10000, "agents BenchmarkIdleConnections connects")
+
 // BenchmarkIdleConnections measures the daemon's memory for 10,000 idle
 // agent sockets (the target is 500 MiB in all). The clients run in a
 // child process, so that only the server's side is counted.
 //
 //	go test -run=^$ -bench=IdleConnections -benchtime=1x ./agents/
 func BenchmarkIdleConnections(b *testing.B) {
-	const agents = 10000
-	raiseFileLimit(b, agents+100)
+	agents := *idleAgents
+	raiseFileLimit(b, uint64(agents)+100)
 	e := newEnv(b)
 	putAgents(b, e, agents)
 	for range b.N {
@@ -257,7 +262,7 @@ func BenchmarkIdleConnections(b *testing.B) {
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		inUse := func(m *runtime.MemStats) float64 { return float64(m.HeapInuse + m.StackInuse) }
-		b.ReportMetric((inUse(&after)-inUse(&before))/agents, "bytes/conn")
+		b.ReportMetric((inUse(&after)-inUse(&before))/float64(agents), "bytes/conn")
 		b.ReportMetric(float64(after.Sys)/(1<<20), "MiB-sys-total")
 		b.ReportMetric(connected.Seconds(), "s-to-connect")
 

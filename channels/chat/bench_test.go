@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,8 +22,9 @@ import (
 	"github.com/switchboard/switchboard/router"
 )
 
-// idleCustomers is how many customers BenchmarkIdleCustomers connects.
-const idleCustomers = 10000
+// idleCustomersFlag is how many customers BenchmarkIdleCustomers
+// connects: -idle-customers=20000 for the report's row.
+var idleCustomersFlag = flag.Int("idle-customers", 10000, "customers BenchmarkIdleCustomers connects")
 
 // Environment of the dialer child process of BenchmarkIdleCustomers: the
 // customers' ends of the sockets live there, so that the parent measures
@@ -121,11 +123,12 @@ func heapAndStacks() uint64 {
 	return m.HeapInuse + m.StackInuse
 }
 
-// BenchmarkIdleCustomers connects 10,000 customers, each with a started
+// BenchmarkIdleCustomers connects 10,000 customers (-idle-customers), each with a started
 // conversation waiting in a queue, and reports the server's memory per
 // connection (heap and stacks in use, after GC, over the baseline).
 // Run it once: go test -run '^$' -bench IdleCustomers -benchtime 1x.
 func BenchmarkIdleCustomers(b *testing.B) {
+	idleCustomers := *idleCustomersFlag
 	e := newEnv(b, func(o *Options) { o.ConversationsPerMinute, o.ConnectionsPerAddress = 2*idleCustomers, 2*idleCustomers })
 	alice(e, 0, router.AgentAvailable) // staffed, never offered: everyone waits
 	exe, err := os.Executable()
