@@ -153,8 +153,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		sm.WriteText(stdout)
 	}
-	if sm.Lost > 0 || sm.Duplicated > 0 || sm.Errors > 0 || sm.Check == nil {
-		return &failedError{fmt.Sprintf("contactsim: %d lost, %d duplicated, %d errors", sm.Lost, sm.Duplicated, sm.Errors)}
+	if sm.Lost > 0 || sm.Duplicated > 0 || sm.Errors > 0 || sm.Check == nil || sm.Check.Failed() {
+		over, after := 0, 0
+		if sm.Check != nil {
+			over, after = sm.Check.OverCapacity, sm.Check.OffersAfterEnd
+		}
+		return &failedError{fmt.Sprintf("contactsim: %d lost, %d duplicated, %d errors, %d over capacity, %d offers after the end", sm.Lost, sm.Duplicated, sm.Errors, over, after)}
 	}
 	return nil
 }
