@@ -199,7 +199,11 @@ func (d *Dovecot) stop(sig syscall.Signal) {
 	if d.cmd == nil {
 		return
 	}
-	_ = syscall.Kill(d.cmd.Process.Pid, sig)
+	pid := d.cmd.Process.Pid
+	if sig == syscall.SIGKILL {
+		pid = -pid // the whole group at once: children hold the output pipe
+	}
+	_ = syscall.Kill(pid, sig)
 	select {
 	case <-d.done:
 	case <-time.After(10 * time.Second):
