@@ -1,7 +1,9 @@
 package sms
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -219,4 +221,49 @@ func TestStartRetried(t *testing.T) {
 	if st, found, _ := e.db.ConsentState(e.ctx, router.ChannelSMS, adaNum); !found || st.Blocks() || st.MessageID != start {
 		t.Fatalf("after START: %+v %v, want the START in force", st, found)
 	}
+}
+
+// spyStore tells looked of each MessageSid the channel looks up.
+type spyStore struct {
+	Store
+	looked chan string
+}
+
+func (s *spyStore) MessageByExternalID(ctx context.Context, id string) (router.Message, bool, error) {
+	s.looked <- id
+	return s.Store.MessageByExternalID(ctx, id)
+}
+
+// A status report that arrives while the Messages API's answer is still
+// on its way to routerd (which has not read the sid yet) waits for that
+// answer and is applied, instead of being refused as a message not ours:
+// Twilio does not send it again. Found by the chaos test
+// (cmd/contactsim), whose Twilio reports at once.
+func TestStatusReportBeforeTheAnswer(t *testing.T) {
+	looked := make(chan string, 16)
+	e := newEnv(t, func(o *Options) { o.Store = &spyStore{Store: o.Store, looked: looked} })
+	sid := newSID()
+	reported := make(chan int, 1)
+	e.twilio.then(adaNum, func(w http.ResponseWriter) {
+		go func() {
+			f := [][2]string{{"MessageSid", sid}, {"AccountSid", testAccount}, {"MessageStatus", "delivered"}}
+			reported <- e.post(StatusPath, f).Code
+		}()
+		// The answer leaves once the report has looked for the sid.
+		for id := range looked {
+			if id == sid {
+				break
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"sid": %q, "account_sid": %q, "to": %q, "status": "queued"}`, sid, testAccount, adaNum)
+	})
+	e.text(newSID(), adaNum, supportNum, "Hi")
+	c := e.assigned(adaNum)
+	m := e.reply(c, "Hello")
+	if code := <-reported; code != http.StatusNoContent {
+		t.Fatalf("report before the answer: got %d, want 204", code)
+	}
+	e.waitDelivery(c.ID, m.Seq, router.DeliveryDelivered)
 }
