@@ -209,13 +209,19 @@ type twilioStandIn struct {
 	// message whose sid a restart lost, sent again under another);
 	// guarded by mu.
 	refused map[int]int
+	// unknown holds the MessageSids routerd answered 404 (it never
+	// stored them: killed between Twilio's answer and the commit, it
+	// sent the text again under another); unknownThenKnown counts
+	// reports taken after a 404 of the same sid. Guarded by mu.
+	unknown          map[string]bool
+	unknownThenKnown int
 }
 
 // newTwilioStandIn starts the stand-in; target is routerd's base URL,
 // for the status callbacks.
 func newTwilioStandIn(t *testing.T, seed uint64, target string) *twilioStandIn {
 	tw := &twilioStandIn{reports: make(chan string, 100000), done: make(chan struct{}), target: target,
-		delivered: map[string]bool{}, refused: map[int]int{}}
+		delivered: map[string]bool{}, refused: map[int]int{}, unknown: map[string]bool{}}
 	tw.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != testTwilioSID || p != testTwilioToken {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -248,10 +254,16 @@ func (tw *twilioStandIn) report(rng *mrand.Rand) {
 		{"delivered", "sent", "delivered", "sent"}, // both
 	}
 	for sid := range tw.reports {
-		seenDelivered := false
+		seenDelivered, unknown := false, false
 		for _, st := range orders[rng.IntN(len(orders))] {
 			code := tw.post(sid, st)
 			tw.mu.Lock()
+			if code == http.StatusNotFound {
+				tw.unknown[sid] = true
+				unknown = true
+			} else if unknown && code == http.StatusNoContent {
+				tw.unknownThenKnown++
+			}
 			switch {
 			case code == http.StatusNoContent && st == "delivered":
 				tw.delivered[sid], seenDelivered = true, true
@@ -555,7 +567,11 @@ func TestChaos(t *testing.T) {
 	// whatever came after it.
 	tw.mu.Lock()
 	delivered, stale, refused, created := len(tw.delivered), tw.stale, tw.refused, tw.created
+	unknown, unknownThenKnown := len(tw.unknown), tw.unknownThenKnown
 	tw.mu.Unlock()
+	if unknownThenKnown > 0 {
+		t.Errorf("%d status reports were taken after routerd had answered 404 for the same MessageSid", unknownThenKnown)
+	}
 	if delivered == 0 {
 		t.Errorf("no status callback was taken (%d texts sent, refused %v)", created, refused)
 	}
@@ -574,8 +590,8 @@ func TestChaos(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("texts: %d sent to the stand-in, %d reported delivered, %d stale reports after it, other answers %v; %d emails at the SMTP server",
-		created, delivered, stale, refused, len(sink.Received))
+	t.Logf("texts: %d sent to the stand-in, %d reported delivered, %d stale reports after it, %d MessageSids unknown to routerd, other answers %v; %d emails at the SMTP server",
+		created, delivered, stale, unknown, refused, len(sink.Received))
 }
 
 // chaosContactIDs lists the ids of routerd's contacts of one channel
