@@ -194,9 +194,14 @@ func (a *agentConn) reconnect() {
 	}
 	s.n.reconnects.Add(1)
 	a.mu.Lock()
-	want := a.state
+	want, cn := a.state, a.conn
 	a.mu.Unlock()
-	if want != "" && want != "offline" {
+	if want == "offline" {
+		// The run ended meanwhile: stopAgents closed the socket before.
+		cn.ws.Close()
+		return
+	}
+	if want != "" {
 		if err := a.setState(ctx, want); err != nil {
 			a.expected("set_state", err)
 		}

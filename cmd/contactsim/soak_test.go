@@ -134,6 +134,7 @@ func TestSoak(t *testing.T) {
 
 	dove := emailtest.StartDovecot(t, map[string]string{"support": "s3cret"})
 	sink := emailtest.NewSMTPSink(t, "smtp-user", "smtp-pass")
+	mailed := drainSink(sink)
 	dir := t.TempDir()
 	listen := fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t))
 	base := "http://" + listen
@@ -219,8 +220,11 @@ func TestSoak(t *testing.T) {
 	if sm == nil {
 		t.Fatal("contactsim failed")
 	}
-	t.Logf("%d contacts acknowledged (%.1f/s) of %d arrivals; screen pop p50 %.1f ms p99 %.1f ms; lost %d, duplicated %d, errors %d %v",
-		sm.Acknowledged, sm.ThroughputPerS, sm.Arrivals, sm.P50Ms, sm.P99Ms, sm.Lost, sm.Duplicated, sm.Errors, sm.ErrorKinds)
+	tw.mu.Lock()
+	texts := tw.created
+	tw.mu.Unlock()
+	t.Logf("%d contacts acknowledged (%.1f/s) of %d arrivals; screen pop p50 %.1f ms p99 %.1f ms; lost %d, duplicated %d, errors %d %v; %d texts and %d emails sent",
+		sm.Acknowledged, sm.ThroughputPerS, sm.Arrivals, sm.P50Ms, sm.P99Ms, sm.Lost, sm.Duplicated, sm.Errors, sm.ErrorKinds, texts, mailed.Load())
 	if sm.Check == nil || sm.Check.Failed() {
 		t.Errorf("the check: %+v", sm.Check)
 	}
