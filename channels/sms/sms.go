@@ -170,11 +170,12 @@ func (c *Channel) creation() (end func()) {
 }
 
 // waitPending waits, if sid is pending, until its delivery is recorded
-// or pendingWait passes; it reports whether sid may have been recorded
-// meanwhile (the caller looks again). A sid not pending may be in the
-// answer of a Messages API call not read yet (Twilio's report can
-// overtake its answer): the calls in flight are waited for first.
-func (c *Channel) waitPending(ctx context.Context, sid string) bool {
+// or pendingWait passes. A sid not pending may be in the answer of a
+// Messages API call not read yet (Twilio's report can overtake its
+// answer): the calls in flight are waited for first. The caller looks in
+// the store again afterwards, whatever happened: the delivery may have
+// been recorded between its first look and this wait.
+func (c *Channel) waitPending(ctx context.Context, sid string) {
 	t := time.NewTimer(pendingWait)
 	defer t.Stop()
 	c.pmu.Lock()
@@ -187,25 +188,20 @@ func (c *Channel) waitPending(ctx context.Context, sid string) bool {
 	}
 	c.pmu.Unlock()
 	if p == nil {
-		if len(inFlight) == 0 {
-			return false
-		}
 		for _, ch := range inFlight {
 			select {
 			case <-ch:
 			case <-t.C:
-				return false
+				return
 			case <-ctx.Done():
-				return false
+				return
 			}
 		}
 		c.pmu.Lock()
 		p = c.pending[sid]
 		c.pmu.Unlock()
 		if p == nil {
-			// Not named by those calls, or already recorded: the
-			// caller's second look tells.
-			return true
+			return
 		}
 	}
 	select {
@@ -213,7 +209,6 @@ func (c *Channel) waitPending(ctx context.Context, sid string) bool {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	return true
 }
 
 // routeOf returns the route of a contact's queue, or the default.
