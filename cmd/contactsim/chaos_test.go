@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,6 +87,8 @@ type chaosRouterd struct {
 	// restarts are the times start took, from the process's start to
 	// /readyz 200.
 	restarts []time.Duration
+	// logPath, when set, gets every process's stderr, one after another.
+	logPath string
 }
 
 // start runs routerd and waits for /readyz 200.
@@ -111,11 +115,21 @@ func (r *chaosRouterd) spawn(t *testing.T) {
 	}
 	r.cmd, r.exited, r.logs = cmd, make(chan error, 1), &tailBuffer{}
 	listening := make(chan string, 1)
+	var logFile io.Writer = io.Discard
+	if r.logPath != "" {
+		f, err := os.OpenFile(r.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		logFile = f
+	}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			r.logs.add(sc.Text())
+			fmt.Fprintln(logFile, sc.Text())
 			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
 				select {
 				case listening <- m[1]:
@@ -216,13 +230,21 @@ type twilioStandIn struct {
 	// reports taken after a 404 of the same sid. Guarded by mu.
 	unknown          map[string]bool
 	unknownThenKnown int
+	// history is what happened to each MessageSid, for a failure's
+	// message; guarded by mu.
+	history map[string][]string
+}
+
+// note adds to sid's history; the caller holds mu.
+func (tw *twilioStandIn) note(sid, what string) {
+	tw.history[sid] = append(tw.history[sid], time.Now().Format("15:04:05.000000")+" "+what)
 }
 
 // newTwilioStandIn starts the stand-in; target is routerd's base URL,
 // for the status callbacks.
 func newTwilioStandIn(t *testing.T, seed uint64, target string) *twilioStandIn {
 	tw := &twilioStandIn{reports: make(chan string, 100000), done: make(chan struct{}), target: target,
-		delivered: map[string]bool{}, refused: map[int]int{}, unknown: map[string]bool{}}
+		delivered: map[string]bool{}, refused: map[int]int{}, unknown: map[string]bool{}, history: map[string][]string{}}
 	tw.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != testTwilioSID || p != testTwilioToken {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -234,6 +256,9 @@ func newTwilioStandIn(t *testing.T, seed uint64, target string) *twilioStandIn {
 		n := tw.created
 		tw.mu.Unlock()
 		sid := fmt.Sprintf("SM%032x", n)
+		tw.mu.Lock()
+		tw.note(sid, "created for "+r.PostForm.Get("Body"))
+		tw.mu.Unlock()
 		tw.reports <- sid
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
@@ -259,11 +284,13 @@ func (tw *twilioStandIn) report(rng *mrand.Rand) {
 		for _, st := range orders[rng.IntN(len(orders))] {
 			code := tw.post(sid, st)
 			tw.mu.Lock()
+			tw.note(sid, fmt.Sprintf("%s: %d", st, code))
 			if code == http.StatusNotFound {
 				tw.unknown[sid] = true
 				unknown = true
 			} else if unknown && code == http.StatusNoContent {
 				tw.unknownThenKnown++
+				tw.note(sid, "taken after a 404")
 			}
 			switch {
 			case code == http.StatusNoContent && st == "delivered":
@@ -298,6 +325,49 @@ func (tw *twilioStandIn) post(sid, status string) int {
 		}
 		time.Sleep(retryPause) // Twilio's back-off, not a synchronisation
 	}
+}
+
+// unknownSids returns the MessageSids routerd answered 404.
+func (tw *twilioStandIn) unknownSids() []string {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	var out []string
+	for sid := range tw.unknown {
+		out = append(out, sid)
+	}
+	return out
+}
+
+// histories returns the histories of the sids reported after a 404.
+func (tw *twilioStandIn) histories() string {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	var out []string
+	for sid, h := range tw.history {
+		if slices.ContainsFunc(h, func(s string) bool { return strings.HasSuffix(s, "taken after a 404") }) {
+			out = append(out, sid+":\n  "+strings.Join(h, "\n  "))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// grepLog returns the lines of the file at path that hold any of words.
+func grepLog(t *testing.T, path string, words []string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for line := range strings.Lines(string(b)) {
+		for _, w := range words {
+			if strings.Contains(line, w) {
+				out = append(out, strings.TrimRight(line, "\n"))
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // finish reports what is left and waits for the reporter to end.
@@ -449,7 +519,7 @@ func TestChaos(t *testing.T) {
 	// callbacks included, find it again there.
 	listen := fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t))
 	base := "http://" + listen
-	rd := &chaosRouterd{bin: buildRouterd(t, dir)}
+	rd := &chaosRouterd{bin: buildRouterd(t, dir), logPath: filepath.Join(dir, "routerd.log")}
 	tw := newTwilioStandIn(t, seed, base)
 	rd.args = []string{"-config", writeChaosConfig(t, dir, dove.Addr, sink), "-listen", listen, "-data", filepath.Join(dir, "data")}
 	rd.env = []string{"TWILIO_ACCOUNT_SID=" + testTwilioSID, "TWILIO_AUTH_TOKEN=" + testTwilioToken,
@@ -585,6 +655,7 @@ func TestChaos(t *testing.T) {
 	tw.mu.Unlock()
 	if unknownThenKnown > 0 {
 		t.Errorf("%d status reports were taken after routerd had answered 404 for the same MessageSid", unknownThenKnown)
+		t.Logf("what the stand-in saw:\n%s\nrouterd's log of the MessageSids it answered 404:\n%s", tw.histories(), grepLog(t, rd.logPath, tw.unknownSids()))
 	}
 	if delivered == 0 {
 		t.Errorf("no status callback was taken (%d texts sent, refused %v)", created, refused)
