@@ -5,7 +5,7 @@ PKGS     := ./...
 # Fuzz targets run by `make fuzz`, each for FUZZTIME.
 FUZZTIME ?= 30s
 
-.PHONY: all build run sim sim-demo test test-short bench bench-import fuzz vet fmt clean screenshots
+.PHONY: all build run sim sim-demo chaos soak test test-short bench bench-import fuzz vet fmt clean screenshots
 
 all: build
 
@@ -24,6 +24,26 @@ sim:
 # A modest load at human pace until interrupted: the dashboards come alive.
 sim-demo:
 	$(GO) run ./cmd/contactsim -demo -url http://127.0.0.1:8080 -token-file data/admin-token $(SIM_ARGS)
+
+# Chaos (docs/contactsim.md): routerd killed CHAOS_ROUNDS times while
+# contactsim drives every channel, Dovecot and the SMTP server killed,
+# then the data directory's disk filled (new contacts refused, the rest
+# served). make test runs the same with 3 rounds.
+CHAOS_ROUNDS ?= 20
+chaos:
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) \
+	  $(GO) test -race -count=1 -timeout 30m -v -run '^(TestChaos|TestDiskFull)$$' ./cmd/contactsim/
+
+# Soak (docs/performance.md, "Soak"): SOAK_DURATION at SOAK_RATE contacts
+# a second over every channel, routerd sampled every SOAK_EVERY into
+# SOAK_OUT/soak.csv and soak.svg; fails if a measure is not flat.
+SOAK_DURATION ?= 30m
+SOAK_RATE     ?= 200
+SOAK_EVERY    ?= 10s
+SOAK_OUT      ?= soak
+soak:
+	SOAK_DURATION=$(SOAK_DURATION) SOAK_RATE=$(SOAK_RATE) SOAK_EVERY=$(SOAK_EVERY) SOAK_OUT=$(abspath $(SOAK_OUT)) \
+	  $(GO) test -count=1 -timeout 0 -v -run '^TestSoak$$' ./cmd/contactsim/
 
 # Every test, with the race detector.
 test:

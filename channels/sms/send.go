@@ -109,6 +109,7 @@ func (c *Channel) SendID(ctx context.Context, o outbox.Outbound) (outbox.Sent, e
 		return outbox.Sent{}, err
 	}
 	// twilio-go takes no context: the HTTP client's timeout bounds it.
+	defer c.creation()()
 	msg, err := c.api.CreateMessage(p)
 	if err != nil {
 		return outbox.Sent{}, c.sendError(ctx, o, err)

@@ -1,9 +1,12 @@
 package sms
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/switchboard/switchboard/consent"
@@ -219,4 +222,97 @@ func TestStartRetried(t *testing.T) {
 	if st, found, _ := e.db.ConsentState(e.ctx, router.ChannelSMS, adaNum); !found || st.Blocks() || st.MessageID != start {
 		t.Fatalf("after START: %+v %v, want the START in force", st, found)
 	}
+}
+
+// spyStore tells looked of each MessageSid the channel looks up; a
+// first look at a sid of hold returns only once the channel is closed.
+type spyStore struct {
+	Store
+	looked chan string
+	mu     sync.Mutex
+	hold   map[string]chan struct{} // guarded by mu
+}
+
+func (s *spyStore) MessageByExternalID(ctx context.Context, id string) (router.Message, bool, error) {
+	m, found, err := s.Store.MessageByExternalID(ctx, id)
+	s.looked <- id
+	s.mu.Lock()
+	ch, ok := s.hold[id]
+	delete(s.hold, id)
+	s.mu.Unlock()
+	if ok {
+		<-ch
+	}
+	return m, found, err
+}
+
+// A status report that arrives while the Messages API's answer is still
+// on its way to routerd (which has not read the sid yet) waits for that
+// answer and is applied, instead of being refused as a message not ours:
+// Twilio does not send it again. Found by the chaos test
+// (cmd/contactsim), whose Twilio reports at once.
+func TestStatusReportBeforeTheAnswer(t *testing.T) {
+	looked := make(chan string, 16)
+	e := newEnv(t, func(o *Options) { o.Store = &spyStore{Store: o.Store, looked: looked} })
+	sid := newSID()
+	reported := make(chan int, 1)
+	e.twilio.then(adaNum, func(w http.ResponseWriter) {
+		go func() {
+			f := [][2]string{{"MessageSid", sid}, {"AccountSid", testAccount}, {"MessageStatus", "delivered"}}
+			reported <- e.post(StatusPath, f).Code
+		}()
+		// The answer leaves once the report has looked for the sid.
+		for id := range looked {
+			if id == sid {
+				break
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"sid": %q, "account_sid": %q, "to": %q, "status": "queued"}`, sid, testAccount, adaNum)
+	})
+	e.text(newSID(), adaNum, supportNum, "Hi")
+	c := e.assigned(adaNum)
+	m := e.reply(c, "Hello")
+	if code := <-reported; code != http.StatusNoContent {
+		t.Fatalf("report before the answer: got %d, want 204", code)
+	}
+	e.waitDelivery(c.ID, m.Seq, router.DeliveryDelivered)
+}
+
+// A report whose first look in the store comes just before the sid is
+// stored (Twilio's answer read, the delivery committed, the wait for it
+// over before the report waits) is applied: the report looks again.
+func TestStatusReportAsTheSidIsStored(t *testing.T) {
+	looked := make(chan string, 16)
+	sid := newSID()
+	release := make(chan struct{})
+	spy := &spyStore{looked: looked, hold: map[string]chan struct{}{sid: release}}
+	e := newEnv(t, func(o *Options) { spy.Store = o.Store; o.Store = spy })
+	reported := make(chan int, 1)
+	e.twilio.then(adaNum, func(w http.ResponseWriter) {
+		go func() {
+			f := [][2]string{{"MessageSid", sid}, {"AccountSid", testAccount}, {"MessageStatus", "delivered"}}
+			reported <- e.post(StatusPath, f).Code
+		}()
+		for id := range looked {
+			if id == sid {
+				break
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"sid": %q, "account_sid": %q, "to": %q, "status": "queued"}`, sid, testAccount, adaNum)
+	})
+	e.text(newSID(), adaNum, supportNum, "Hi")
+	c := e.assigned(adaNum)
+	m := e.reply(c, "Hello")
+	// The sid is stored (and no longer pending) while the report's
+	// first look, which found nothing, has not returned yet.
+	e.waitDelivery(c.ID, m.Seq, router.DeliveryQueued)
+	close(release)
+	if code := <-reported; code != http.StatusNoContent {
+		t.Fatalf("report as the sid is stored: got %d, want 204", code)
+	}
+	e.waitDelivery(c.ID, m.Seq, router.DeliveryDelivered)
 }

@@ -35,6 +35,10 @@ type Channel struct {
 	// delivery (which stores the sid) is not committed yet; closed when
 	// it is (Notify). Guarded by pmu.
 	pending map[string]*pendingSID
+	// creating are the Messages API calls in flight, each closed when its
+	// answer is read (and its sid pending): a report may name the sid of
+	// one of them before routerd has read the answer. Guarded by pmu.
+	creating map[chan struct{}]struct{}
 }
 
 type pendingSID struct {
@@ -50,7 +54,8 @@ func New(o Options) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Channel{o: o, byFrom: map[string]Route{}, byQ: map[string]Route{}, pending: map[string]*pendingSID{}}
+	c := &Channel{o: o, byFrom: map[string]Route{}, byQ: map[string]Route{}, pending: map[string]*pendingSID{},
+		creating: map[chan struct{}]struct{}{}}
 	for _, r := range o.Routes {
 		for _, k := range []string{r.From, r.MessagingServiceSID} {
 			if k != "" {
@@ -149,23 +154,61 @@ func (c *Channel) pend(sid string) {
 	}
 }
 
-// waitPending waits, if sid is pending, until its delivery is recorded
-// or pendingWait passes; it reports whether sid was pending.
-func (c *Channel) waitPending(ctx context.Context, sid string) bool {
+// creation records a call of the Messages API in flight; the returned
+// func ends it, after pend of the sid Twilio answered (if any).
+func (c *Channel) creation() (end func()) {
+	ch := make(chan struct{})
 	c.pmu.Lock()
-	p := c.pending[sid]
+	c.creating[ch] = struct{}{}
 	c.pmu.Unlock()
-	if p == nil {
-		return false
+	return func() {
+		c.pmu.Lock()
+		delete(c.creating, ch)
+		c.pmu.Unlock()
+		close(ch)
 	}
+}
+
+// waitPending waits, if sid is pending, until its delivery is recorded
+// or pendingWait passes. A sid not pending may be in the answer of a
+// Messages API call not read yet (Twilio's report can overtake its
+// answer): the calls in flight are waited for first. The caller looks in
+// the store again afterwards, whatever happened: the delivery may have
+// been recorded between its first look and this wait.
+func (c *Channel) waitPending(ctx context.Context, sid string) {
 	t := time.NewTimer(pendingWait)
 	defer t.Stop()
+	c.pmu.Lock()
+	p := c.pending[sid]
+	var inFlight []chan struct{}
+	if p == nil {
+		for ch := range c.creating {
+			inFlight = append(inFlight, ch)
+		}
+	}
+	c.pmu.Unlock()
+	if p == nil {
+		for _, ch := range inFlight {
+			select {
+			case <-ch:
+			case <-t.C:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+		c.pmu.Lock()
+		p = c.pending[sid]
+		c.pmu.Unlock()
+		if p == nil {
+			return
+		}
+	}
 	select {
 	case <-p.done:
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	return true
 }
 
 // routeOf returns the route of a contact's queue, or the default.

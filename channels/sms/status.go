@@ -71,8 +71,11 @@ func (c *Channel) applyStatus(ctx context.Context, sid string, status router.Del
 	if err != nil {
 		return fmt.Errorf("sms: look up MessageSid: %w", err)
 	}
-	if !found && c.waitPending(ctx, sid) {
-		// Accepted by Twilio a moment ago: the outbox is storing it.
+	if !found {
+		// Accepted by Twilio a moment ago, the outbox may be storing it
+		// (or have stored it since the look above): wait for that, then
+		// look again.
+		c.waitPending(ctx, sid)
 		if m, found, err = c.o.Store.MessageByExternalID(ctx, sid); err != nil {
 			return fmt.Errorf("sms: look up MessageSid: %w", err)
 		}

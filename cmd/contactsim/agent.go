@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,21 +17,33 @@ import (
 
 // agentConn is one simulated agent's desktop: a session and its socket.
 // One goroutine reads, one writes; requests wait for their answer by id.
+// With Options.Restarts a socket that drops is opened again (a new
+// login if the session is gone) and the agent takes up, from the
+// snapshot, what it holds and what rings.
 type agentConn struct {
-	s      *Sim
-	id     string
-	shift  agentShift
-	token  string
-	ws     *websocket.Conn
-	out    chan outFrame
-	closed chan struct{}
+	s        *Sim
+	id       string
+	shift    agentShift
+	password string
 
 	mu       sync.Mutex
+	token    string                   // guarded by mu
+	conn     *deskConn                // the socket now; guarded by mu
 	pending  map[string]chan frame    // by request id; guarded by mu
 	nextID   int                      // guarded by mu
 	contacts map[string]*agentContact // by contact id; guarded by mu
 	state    string                   // the state last asked for; guarded by mu
 }
+
+// deskConn is one socket of an agent's desktop.
+type deskConn struct {
+	ws     *websocket.Conn
+	out    chan outFrame
+	closed chan struct{} // closed when its reader ends
+}
+
+// errSocketClosed is a request whose socket closed before its answer.
+var errSocketClosed = errors.New("socket closed")
 
 // agentContact is a contact that rang at the agent.
 type agentContact struct {
@@ -84,9 +97,12 @@ func (s *Sim) startAgents(ctx context.Context) error {
 		hour = float64(now.Hour()) + float64(now.Minute())/60
 	}
 	for _, sh := range s.sc.agentIDs() {
-		a := &agentConn{s: s, id: sh.id, shift: sh, out: make(chan outFrame, 256), closed: make(chan struct{}),
+		a := &agentConn{s: s, id: sh.id, shift: sh, password: strings.ReplaceAll(password, passwordIDVar, sh.id),
 			pending: map[string]chan frame{}, contacts: map[string]*agentContact{}}
-		if err := a.connect(ctx, strings.ReplaceAll(password, passwordIDVar, sh.id)); err != nil {
+		if err := a.login(ctx); err != nil {
+			return err
+		}
+		if err := a.connect(ctx); err != nil {
 			return err
 		}
 		s.agents = append(s.agents, a)
@@ -99,43 +115,116 @@ func (s *Sim) startAgents(ctx context.Context) error {
 	return nil
 }
 
-// connect logs in and opens the desktop socket.
-func (a *agentConn) connect(ctx context.Context, password string) error {
+// errLoginRefused is a login refused for its id or password.
+var errLoginRefused = errors.New("login refused")
+
+// login logs the agent in: a new session.
+func (a *agentConn) login(ctx context.Context) error {
 	s := a.s
 	var login struct {
 		Token string `json:"token"`
 	}
-	code, err := s.api(ctx, "POST", "/api/v1/login", map[string]string{"id": a.id, "password": password}, nil, &login)
+	code, err := s.api(ctx, "POST", "/api/v1/login", map[string]string{"id": a.id, "password": a.password}, nil, &login)
 	switch {
 	case err != nil:
 		return fmt.Errorf("contactsim: agent %s: login: %w", a.id, err)
 	case code == http.StatusUnauthorized:
-		return fmt.Errorf("contactsim: agent %s: login refused (wrong id or password): is the agent in routerd's configuration, and the password (-agent-password) right?", a.id)
+		return fmt.Errorf("contactsim: agent %s: %w (wrong id or password): is the agent in routerd's configuration, and the password (-agent-password) right?", a.id, errLoginRefused)
 	case code != http.StatusOK:
 		return fmt.Errorf("contactsim: agent %s: login: %d", a.id, code)
 	}
+	a.mu.Lock()
 	a.token = login.Token
-	h := http.Header{"Authorization": {"Bearer " + a.token}}
-	ws, _, err := (&websocket.Dialer{HandshakeTimeout: dialTimeout}).DialContext(ctx, s.wsURL("/ws/agent"), h)
-	if err != nil {
-		return fmt.Errorf("contactsim: agent %s: desktop socket: %w", a.id, err)
-	}
-	a.ws = ws
-	go a.write()
-	go a.read()
+	a.mu.Unlock()
 	return nil
 }
 
-func (a *agentConn) write() {
+// errNoSession is a desktop socket refused for its session (401).
+var errNoSession = errors.New("session refused")
+
+// connect opens the desktop socket with the session.
+func (a *agentConn) connect(ctx context.Context) error {
+	s := a.s
+	a.mu.Lock()
+	h := http.Header{"Authorization": {"Bearer " + a.token}}
+	a.mu.Unlock()
+	ws, resp, err := (&websocket.Dialer{HandshakeTimeout: dialTimeout}).DialContext(ctx, s.wsURL("/ws/agent"), h)
+	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
+			err = errNoSession
+		}
+		return fmt.Errorf("contactsim: agent %s: desktop socket: %w", a.id, err)
+	}
+	cn := &deskConn{ws: ws, out: make(chan outFrame, 256), closed: make(chan struct{})}
+	a.mu.Lock()
+	a.conn = cn
+	a.mu.Unlock()
+	go a.write(cn)
+	go a.read(cn)
+	return nil
+}
+
+// reconnect opens the desktop again after its socket dropped, for up
+// to restartWait (routerd may be restarting), logging in again when the
+// session is refused, and asks for the state the agent had chosen.
+func (a *agentConn) reconnect() {
+	s := a.s
+	ctx := context.Background()
+	deadline := time.Now().Add(restartWait)
+	pause := 100 * time.Millisecond
+	for {
+		err := a.connect(ctx)
+		if errors.Is(err, errNoSession) {
+			if err = a.login(ctx); err == nil {
+				err = a.connect(ctx)
+			}
+		}
+		if err == nil {
+			break
+		}
+		if a.stopping() {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.fail("agent: reconnect: " + errKind(err))
+			return
+		}
+		time.Sleep(pause) // a reconnect's back-off, not a synchronisation
+		pause = min(2*pause, time.Second)
+	}
+	s.n.reconnects.Add(1)
+	a.mu.Lock()
+	want, cn := a.state, a.conn
+	a.mu.Unlock()
+	if want == "offline" {
+		// The run ended meanwhile: stopAgents closed the socket before.
+		cn.ws.Close()
+		return
+	}
+	if want != "" {
+		if err := a.setState(ctx, want); err != nil {
+			a.expected("set_state", err)
+		}
+	}
+}
+
+// stopping reports whether the run took the agent offline for good.
+func (a *agentConn) stopping() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.state == "offline"
+}
+
+func (a *agentConn) write(cn *deskConn) {
 	for {
 		select {
-		case f := <-a.out:
-			a.ws.SetWriteDeadline(time.Now().Add(frameWait))
-			if err := a.ws.WriteJSON(f); err != nil {
-				a.ws.Close()
+		case f := <-cn.out:
+			cn.ws.SetWriteDeadline(time.Now().Add(frameWait))
+			if err := cn.ws.WriteJSON(f); err != nil {
+				cn.ws.Close()
 				return
 			}
-		case <-a.closed:
+		case <-cn.closed:
 			return
 		}
 	}
@@ -148,6 +237,7 @@ func (a *agentConn) call(typ string, data any) (json.RawMessage, error) {
 	id := strconv.Itoa(a.nextID)
 	ch := make(chan frame, 1)
 	a.pending[id] = ch
+	cn := a.conn
 	a.mu.Unlock()
 	defer func() {
 		a.mu.Lock()
@@ -155,9 +245,9 @@ func (a *agentConn) call(typ string, data any) (json.RawMessage, error) {
 		a.mu.Unlock()
 	}()
 	select {
-	case a.out <- outFrame{Type: typ, ID: id, Data: data}:
-	case <-a.closed:
-		return nil, errors.New("socket closed")
+	case cn.out <- outFrame{Type: typ, ID: id, Data: data}:
+	case <-cn.closed:
+		return nil, errSocketClosed
 	}
 	t := time.NewTimer(frameWait)
 	defer t.Stop()
@@ -169,8 +259,8 @@ func (a *agentConn) call(typ string, data any) (json.RawMessage, error) {
 			return nil, &e
 		}
 		return f.Data, nil
-	case <-a.closed:
-		return nil, errors.New("socket closed")
+	case <-cn.closed:
+		return nil, errSocketClosed
 	case <-t.C:
 		return nil, errors.New("timeout")
 	}
@@ -205,19 +295,27 @@ type offerData struct {
 	} `json:"screen_pop"`
 }
 
-func (a *agentConn) read() {
-	defer close(a.closed)
+func (a *agentConn) read(cn *deskConn) {
 	for {
 		var f frame
-		if err := a.ws.ReadJSON(&f); err != nil {
+		if err := cn.ws.ReadJSON(&f); err != nil {
+			cn.ws.Close()
+			// What rang or was held on this socket is left: after a
+			// reconnect the snapshot says what the agent still holds.
 			a.mu.Lock()
-			stopping := a.state == "offline"
+			held := a.contacts
+			a.contacts = map[string]*agentContact{}
 			a.mu.Unlock()
-			if !stopping {
-				a.s.fail("agent: socket closed by routerd")
-			}
-			for _, ac := range a.contactsSnapshot() {
+			close(cn.closed)
+			for _, ac := range held {
 				ac.leave()
+			}
+			switch {
+			case a.stopping():
+			case a.s.opts.Restarts:
+				go a.reconnect()
+			default:
+				a.s.fail("agent: socket closed by routerd")
 			}
 			return
 		}
@@ -238,7 +336,21 @@ func (a *agentConn) read() {
 				a.s.fail("agent: offer: " + err.Error())
 				continue
 			}
+			a.s.mu.Lock()
+			a.s.seen = append(a.s.seen, seenOffer{agent: a.id, contact: o.ContactID, at: now})
+			a.s.mu.Unlock()
+			if a.s.opts.Restarts && a.s.rng().Float64() < a.s.opts.DropOnOffer {
+				// The desktop drops while the offer rings: routerd
+				// withdraws it and offers the contact elsewhere.
+				a.s.n.drops.Add(1)
+				cn.ws.Close()
+				continue
+			}
 			a.offer(now, o)
+		case "snapshot":
+			if a.s.opts.Restarts {
+				a.resume(now, f.Data)
+			}
 		case "offer_withdrawn", "contact_closed":
 			var d struct {
 				ContactID string `json:"contact_id"`
@@ -288,9 +400,51 @@ func (a *agentConn) contactsSnapshot() []*agentContact {
 	return out
 }
 
+// resume takes up, after a reconnect, what the snapshot says the agent
+// holds (each contact wrapped up and closed, as if the agent had gone on
+// handling it) and the offer that rings.
+func (a *agentConn) resume(now time.Time, data json.RawMessage) {
+	var snap struct {
+		Contacts []struct {
+			Contact struct {
+				ID string `json:"id"`
+			} `json:"contact"`
+			Messages []struct {
+				Body string `json:"body"`
+			} `json:"messages"`
+		} `json:"contacts"`
+		Offer *offerData `json:"offer"`
+	}
+	if err := json.Unmarshal(data, &snap); err != nil {
+		a.s.fail("agent: snapshot: " + err.Error())
+		return
+	}
+	for _, ac := range snap.Contacts {
+		var o offerData
+		o.ContactID = ac.Contact.ID
+		for _, m := range ac.Messages {
+			o.ScreenPop.Contact.FirstMessages = append(o.ScreenPop.Contact.FirstMessages, struct {
+				Body string `json:"body"`
+			}{m.Body})
+		}
+		a.take(now, o, true)
+	}
+	if snap.Offer != nil {
+		a.s.mu.Lock()
+		a.s.seen = append(a.s.seen, seenOffer{agent: a.id, contact: snap.Offer.ContactID, at: now})
+		a.s.mu.Unlock()
+		a.take(now, *snap.Offer, false)
+	}
+}
+
 // offer takes an offer: the screen pop's latency is recorded and the
 // contact handled on its own goroutine.
-func (a *agentConn) offer(now time.Time, o offerData) {
+func (a *agentConn) offer(now time.Time, o offerData) { a.take(now, o, false) }
+
+// take handles a contact on its own goroutine: one that rings (held
+// false: the screen pop's latency is recorded) or one the agent holds
+// already (after a reconnect).
+func (a *agentConn) take(now time.Time, o offerData, held bool) {
 	s := a.s
 	if a.contact(o.ContactID) != nil {
 		return // a repeated offer (deltas may repeat): already handled
@@ -302,7 +456,7 @@ func (a *agentConn) offer(now time.Time, o offerData) {
 			break
 		}
 	}
-	if c := ac.sim; c != nil {
+	if c := ac.sim; c != nil && !held {
 		c.mu.Lock()
 		first := c.offeredAt.IsZero()
 		if first {
@@ -324,16 +478,19 @@ func (a *agentConn) offer(now time.Time, o offerData) {
 		defer s.handling.Done()
 		defer func() {
 			a.mu.Lock()
-			delete(a.contacts, o.ContactID)
+			if a.contacts[o.ContactID] == ac {
+				delete(a.contacts, o.ContactID)
+			}
 			a.mu.Unlock()
 		}()
-		a.handle(ac, o)
+		a.handle(ac, o, held)
 	}()
 }
 
 // handle plays the agent on one contact: think, accept (or decline),
-// record the offer's outcome, reply, handle, wrap up, close.
-func (a *agentConn) handle(ac *agentContact, o offerData) {
+// record the offer's outcome, reply, handle, wrap up, close. A contact
+// held already (after a reconnect) starts at the reply.
+func (a *agentConn) handle(ac *agentContact, o offerData, held bool) {
 	s := a.s
 	rng := s.rng()
 	c := ac.sim
@@ -348,24 +505,7 @@ func (a *agentConn) handle(ac *agentContact, o offerData) {
 		}
 		return false
 	}
-	if !wait(s.sc.Agents.Think.Draw(rng)) {
-		select {
-		case <-ac.gone:
-			return
-		default: // draining: take it all the same, and finish at once
-		}
-	}
-	if rng.Float64() < s.sc.Agents.Decline {
-		if _, err := a.call("decline", map[string]string{"contact_id": ac.id, "reason": "sim"}); err != nil {
-			a.expected("decline", err)
-		} else {
-			s.n.declined.Add(1)
-		}
-		return
-	}
-	if _, err := a.call("accept", map[string]string{"contact_id": ac.id}); err != nil {
-		a.expected("accept", err)
-		s.n.withdrawn.Add(1)
+	if !held && !a.accept(ac, wait, rng) {
 		return
 	}
 	if c != nil {
@@ -385,15 +525,15 @@ func (a *agentConn) handle(ac *agentContact, o offerData) {
 				s.n.answeredInSL.Add(1)
 			}
 		}
-		a.offers(c, ac, o, rng)
+		if !held {
+			a.offers(c, ac, o, rng)
+		}
 	}
-	replies := 0
 	reply := func() {
 		if c == nil || c.channel == channelSMS && !s.opts.SMSReplies || c.channel == channelEmail && !s.opts.EmailReplies {
 			return
 		}
-		tag := fmt.Sprintf("%s.r%d", c.tag, replies)
-		replies++
+		tag := fmt.Sprintf("%s.r%d", c.tag, s.replySeq.Add(1))
 		s.mu.Lock()
 		s.replyAt[tag] = time.Now()
 		s.mu.Unlock()
@@ -444,10 +584,41 @@ loop:
 	}
 }
 
+// accept thinks, then declines (the scenario's share) or accepts the
+// offer; it reports whether the agent now holds the contact.
+func (a *agentConn) accept(ac *agentContact, wait func(time.Duration) bool, rng *mrand.Rand) bool {
+	s := a.s
+	if !wait(s.sc.Agents.Think.Draw(rng)) {
+		select {
+		case <-ac.gone:
+			return false
+		default: // draining: take it all the same, and finish at once
+		}
+	}
+	if rng.Float64() < s.sc.Agents.Decline {
+		if _, err := a.call("decline", map[string]string{"contact_id": ac.id, "reason": "sim"}); err != nil {
+			a.expected("decline", err)
+		} else {
+			s.n.declined.Add(1)
+		}
+		return false
+	}
+	if _, err := a.call("accept", map[string]string{"contact_id": ac.id}); err != nil {
+		a.expected("accept", err)
+		s.n.withdrawn.Add(1)
+		return false
+	}
+	return true
+}
+
 // expected counts a refused request: conflict and not_found are the
 // daemon's right answers to a race (the customer left, the offer went
 // elsewhere), anything else an error.
 func (a *agentConn) expected(op string, err error) {
+	if errors.Is(err, errSocketClosed) {
+		a.s.cut("agent: " + op + ": socket closed")
+		return
+	}
 	var e *wsError
 	if errors.As(err, &e) && (e.Code == "conflict" || e.Code == "not_found") {
 		a.s.refuse("agent: " + op + ": " + e.Code + " (the contact moved on)")
@@ -566,8 +737,11 @@ func (s *Sim) stopAgents() {
 				resp.Body.Close()
 			}
 		}
-		a.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-		a.ws.Close()
+		a.mu.Lock()
+		cn := a.conn
+		a.mu.Unlock()
+		cn.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		cn.ws.Close()
 	}
 }
 

@@ -53,17 +53,33 @@ func (s *Sim) api(ctx context.Context, method, path string, body any, headers ma
 
 // contactAnswer is the part of a contact that contactsim reads.
 type contactAnswer struct {
-	ID        string    `json:"id"`
-	State     string    `json:"state"`
-	AgentID   string    `json:"agent_id"`
-	Channel   string    `json:"channel"`
-	CreatedAt time.Time `json:"created_at"`
-	Messages  []struct {
-		Seq       int    `json:"seq"`
-		Direction string `json:"direction"`
-		Body      string `json:"body"`
-	} `json:"messages"`
-	MessagesNext string `json:"messages_next"`
+	Timeline     []timelineEvent `json:"timeline"`
+	ID           string          `json:"id"`
+	State        string          `json:"state"`
+	AgentID      string          `json:"agent_id"`
+	Channel      string          `json:"channel"`
+	CreatedAt    time.Time       `json:"created_at"`
+	Messages     []messageAnswer `json:"messages"`
+	MessagesNext string          `json:"messages_next"`
+}
+
+// messageAnswer is the part of a message that contactsim reads.
+type messageAnswer struct {
+	Seq        int    `json:"seq"`
+	Direction  string `json:"direction"`
+	Body       string `json:"body"`
+	ExternalID string `json:"external_id"`
+	Delivery   *struct {
+		Status string `json:"status"`
+	} `json:"delivery"`
+}
+
+// timelineEvent is one event of a contact's timeline.
+type timelineEvent struct {
+	Seq     int       `json:"seq"`
+	At      time.Time `json:"at"`
+	Event   string    `json:"event"`
+	AgentID string    `json:"agent_id"`
 }
 
 // apiCustomer is a customer of an integration: the contact is POSTed
@@ -84,16 +100,16 @@ func (s *Sim) apiCustomer(ctx context.Context, c *simContact, st Stream) {
 		code int
 		err  error
 	)
-	for attempt := 1; attempt <= httpAttempts; attempt++ {
+	s.retry(func() bool {
 		code, err = s.api(context.WithoutCancel(ctx), "POST", "/api/v1/contacts", body, key, &ans)
-		if err == nil && code < 500 && code != http.StatusTooManyRequests {
-			break
-		}
-		time.Sleep(retryPause) // a retry's back-off, not a synchronisation
-	}
+		return err == nil && code < 500 && code != http.StatusTooManyRequests
+	})
 	switch {
 	case err != nil:
-		s.fail("api: create contact: " + errKind(err))
+		s.cut("api: create contact: " + errKind(err))
+		return
+	case code >= 500 && s.opts.Restarts:
+		s.cut(fmt.Sprintf("api: create contact: %d", code))
 		return
 	case code != http.StatusCreated && code != http.StatusOK:
 		s.fail(fmt.Sprintf("api: create contact: %d", code))
@@ -112,10 +128,13 @@ func (s *Sim) apiCustomer(ctx context.Context, c *simContact, st Stream) {
 		return
 	}
 	var left contactAnswer
-	code, err = s.api(context.WithoutCancel(ctx), "POST", "/api/v1/contacts/"+ans.ID+"/abandon", map[string]string{"reason": "sim: out of patience"}, nil, &left)
+	s.retry(func() bool {
+		code, err = s.api(context.WithoutCancel(ctx), "POST", "/api/v1/contacts/"+ans.ID+"/abandon", map[string]string{"reason": "sim: out of patience"}, nil, &left)
+		return err == nil && code < 500 && code != http.StatusTooManyRequests
+	})
 	switch {
 	case err != nil:
-		s.fail("api: abandon: " + errKind(err))
+		s.cut("api: abandon: " + errKind(err))
 	case code == http.StatusConflict:
 		// It ended meanwhile (an agent took and closed it).
 	case code != http.StatusOK:

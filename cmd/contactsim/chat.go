@@ -66,43 +66,75 @@ type chatMessage struct {
 	Body      string `json:"body"`
 }
 
-// chatCustomer is a customer of the web chat: start with the first
-// message, wait for an agent within their patience (else leave), then
-// write their other messages and read the agent's replies until the
-// agent ends the conversation.
-func (s *Sim) chatCustomer(ctx context.Context, c *simContact, st Stream) {
-	rng := s.rng()
+// chatSocket is one socket of a chat customer: a reader goroutine
+// passes its frames on until the socket closes (frames is then closed).
+type chatSocket struct {
+	ws     *websocket.Conn
+	frames chan frame
+	done   chan struct{} // closed when the customer stops reading
+}
+
+// dialChat opens a customer's socket; a 429 is refused (nil, nil).
+func (s *Sim) dialChat(ctx context.Context) (*chatSocket, error) {
 	ws, resp, err := s.dialer().DialContext(ctx, s.wsURL("/ws/chat"), nil)
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-			s.refuse("chat: too many sockets from one address (429)")
-			return
+			return nil, nil
 		}
-		s.fail("chat: dial: " + errKind(err))
-		return
+		return nil, err
 	}
-	defer ws.Close()
-	frames := make(chan frame, 64)
-	done := make(chan struct{})
-	defer close(done)
+	cs := &chatSocket{ws: ws, frames: make(chan frame, 64), done: make(chan struct{})}
 	go func() {
-		defer close(frames)
+		defer close(cs.frames)
 		for {
 			var f frame
 			if err := ws.ReadJSON(&f); err != nil {
 				return
 			}
 			select {
-			case frames <- f:
-			case <-done: // the customer is gone: nobody reads
+			case cs.frames <- f:
+			case <-cs.done: // the customer is gone: nobody reads
 				return
 			}
 		}
 	}()
-	write := func(f outFrame) error {
-		ws.SetWriteDeadline(time.Now().Add(frameWait))
-		return ws.WriteJSON(f)
+	return cs, nil
+}
+
+func (cs *chatSocket) close() {
+	close(cs.done)
+	cs.ws.Close()
+}
+
+func (cs *chatSocket) write(f outFrame) error {
+	cs.ws.SetWriteDeadline(time.Now().Add(frameWait))
+	return cs.ws.WriteJSON(f)
+}
+
+// chatCustomer is a customer of the web chat: start with the first
+// message, wait for an agent within their patience (else leave), then
+// write their other messages and read the agent's replies until the
+// agent ends the conversation. With Restarts a socket that drops after
+// `started` is opened again and the conversation resumed with its token;
+// the sends not yet acknowledged are sent again with their client_id.
+func (s *Sim) chatCustomer(ctx context.Context, c *simContact, st Stream) {
+	rng := s.rng()
+	cs, err := s.dialChat(ctx)
+	if err != nil && s.opts.Restarts {
+		// routerd may be restarting: the customer tries again (nothing
+		// was sent yet).
+		s.retry(func() bool { cs, err = s.dialChat(ctx); return err == nil })
 	}
+	switch {
+	case err != nil:
+		s.fail("chat: dial: " + errKind(err))
+		return
+	case cs == nil:
+		s.refuse("chat: too many sockets from one address (429)")
+		return
+	}
+	defer func() { cs.close() }()
+	write := func(f outFrame) error { return cs.write(f) }
 	c.sent()
 	if err := write(outFrame{Type: "start", ID: "start", Data: map[string]any{
 		"name": "Sim " + c.tag, "topic": st.Topic, "message": c.firstMessage(rng),
@@ -111,8 +143,15 @@ func (s *Sim) chatCustomer(ctx context.Context, c *simContact, st Stream) {
 		return
 	}
 	// answers of the customer's own requests, by id
-	pending := map[string]string{} // request id → message tag
+	type send struct{ tag, body string }
+	pending := map[string]send{} // request id → the message
 	assigned, started := false, false
+	var conv struct {
+		ConversationID string `json:"conversation_id"`
+		Token          string `json:"token"`
+		State          string `json:"state"`
+	}
+	lastSeq := 0 // the conversation's last message seen
 	var patience <-chan time.Time
 	var nextSend <-chan time.Time
 	extra, sent := s.sc.Customers.ExtraMessages.Draw(rng), 0
@@ -121,30 +160,78 @@ func (s *Sim) chatCustomer(ctx context.Context, c *simContact, st Stream) {
 	defer c.end()
 	deadline := time.NewTimer(frameWait)
 	defer deadline.Stop()
+	// resume opens a new socket and asks for the conversation again.
+	resume := func() bool {
+		ok := s.retry(func() bool {
+			next, err := s.dialChat(ctx)
+			if err != nil || next == nil {
+				return false
+			}
+			if err := next.write(outFrame{Type: "resume", ID: "resume", Data: map[string]any{
+				"conversation_id": conv.ConversationID, "token": conv.Token, "last_seq": lastSeq,
+			}}); err != nil {
+				next.close()
+				return false
+			}
+			cs.close()
+			cs = next
+			return true
+		})
+		if ok {
+			s.n.reconnects.Add(1)
+		}
+		return ok
+	}
 	for {
 		select {
-		case f, ok := <-frames:
+		case f, ok := <-cs.frames:
 			if !ok {
-				if !leaving {
+				switch {
+				case leaving:
+				case !s.opts.Restarts:
 					s.fail("chat: socket closed by routerd")
+				case !started:
+					// The start's answer was lost: not acknowledged, so
+					// the conversation may exist once or not at all.
+					s.cut("chat: start")
+				case resume():
+					continue
+				default:
+					s.fail("chat: resume: routerd did not come back")
 				}
 				return
 			}
 			switch f.Type {
-			case "started":
-				var conv struct {
-					ConversationID string `json:"conversation_id"`
-				}
+			case "started", "resumed":
 				json.Unmarshal(f.Data, &conv)
-				c.markAcked(conv.ConversationID)
-				s.ackMessage(c.tag + ".0")
-				s.n.acked.Add(1)
-				started = true
-				deadline.Stop()
-				patience = time.After(s.sc.Customers.Patience.Draw(rng))
-				if draining == nil && !assigned {
-					s.leave(c, write)
-					leaving, patience = true, nil
+				if f.Type == "started" {
+					c.markAcked(conv.ConversationID)
+					s.ackMessage(c.tag + ".0")
+					s.n.acked.Add(1)
+					started = true
+					deadline.Stop()
+					patience = time.After(s.sc.Customers.Patience.Draw(rng))
+					if draining == nil && !assigned {
+						s.leave(c, write)
+						leaving, patience = true, nil
+					}
+					continue
+				}
+				if conv.State == "closed" {
+					return
+				}
+				if conv.State == "assigned" && !assigned {
+					assigned, patience = true, nil
+					if sent < extra && nextSend == nil {
+						nextSend = time.After(s.sc.Customers.MessageGap.Draw(rng))
+					}
+				}
+				// What was sent and not acknowledged goes again, with its
+				// client_id: routerd stores it once.
+				for id, m := range pending {
+					if err := write(outFrame{Type: "send", ID: id, Data: map[string]string{"body": m.body, "client_id": m.tag}}); err != nil {
+						break // the socket dropped again: the reader says so
+					}
 				}
 			case "queue":
 				var q struct {
@@ -159,12 +246,13 @@ func (s *Sim) chatCustomer(ctx context.Context, c *simContact, st Stream) {
 			case "assigned":
 				assigned = true
 				patience = nil
-				if sent < extra {
+				if sent < extra && nextSend == nil {
 					nextSend = time.After(s.sc.Customers.MessageGap.Draw(rng))
 				}
 			case "message":
 				var m chatMessage
 				json.Unmarshal(f.Data, &m)
+				lastSeq = max(lastSeq, m.Seq)
 				if m.Direction != "out" {
 					continue
 				}
@@ -182,8 +270,8 @@ func (s *Sim) chatCustomer(ctx context.Context, c *simContact, st Stream) {
 				}
 				return
 			case "ack":
-				if tag, ok := pending[f.ID]; ok {
-					s.ackMessage(tag)
+				if m, ok := pending[f.ID]; ok {
+					s.ackMessage(m.tag)
 					s.n.messages.Add(1)
 					delete(pending, f.ID)
 				}
@@ -204,7 +292,7 @@ func (s *Sim) chatCustomer(ctx context.Context, c *simContact, st Stream) {
 					// The conversation ended meanwhile: nothing was stored.
 					delete(pending, f.ID)
 				default:
-					s.fail("chat: " + e.Code)
+					s.fail("chat: " + f.ID + ": " + e.Code)
 				}
 			}
 		case <-deadline.C:
@@ -226,10 +314,9 @@ func (s *Sim) chatCustomer(ctx context.Context, c *simContact, st Stream) {
 			sent++
 			tag := fmt.Sprintf("%s.%d", c.tag, sent)
 			id := fmt.Sprintf("m%d", sent)
-			pending[id] = tag
-			if err := write(outFrame{Type: "send", ID: id, Data: map[string]string{
-				"body": fmt.Sprintf("[sim %s] One more thing (%d).", tag, sent), "client_id": tag,
-			}}); err != nil {
+			m := send{tag: tag, body: fmt.Sprintf("[sim %s] One more thing (%d).", tag, sent)}
+			pending[id] = m
+			if err := write(outFrame{Type: "send", ID: id, Data: map[string]string{"body": m.body, "client_id": m.tag}}); err != nil && !s.opts.Restarts {
 				s.fail("chat: send: " + errKind(err))
 				return
 			}

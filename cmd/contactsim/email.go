@@ -18,45 +18,60 @@ const imapClients = 4
 // delivering it would. Safe for concurrent use: each of its connections
 // is used by one customer at a time.
 type mailbox struct {
-	clients chan *imapclient.Client
+	o       Options
+	clients chan *imapclient.Client // nil: a connection to dial again
 	folder  string
 	to      string
 }
 
 // openMailbox logs in imapClients connections to the IMAP server.
 func openMailbox(o Options) (*mailbox, error) {
-	host, _, err := net.SplitHostPort(o.IMAPAddr)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(o.IMAPAddr); err != nil {
 		return nil, fmt.Errorf("contactsim: -imap-addr %q: want host:port", o.IMAPAddr)
 	}
-	mb := &mailbox{clients: make(chan *imapclient.Client, imapClients), folder: o.IMAPFolder, to: o.EmailTo}
+	mb := &mailbox{o: o, clients: make(chan *imapclient.Client, imapClients), folder: o.IMAPFolder, to: o.EmailTo}
 	for range imapClients {
-		var c *imapclient.Client
-		if o.IMAPTLS {
-			c, err = imapclient.DialTLS(o.IMAPAddr, &imapclient.Options{TLSConfig: &tls.Config{ServerName: host}})
-		} else {
-			c, err = imapclient.DialInsecure(o.IMAPAddr, nil)
-		}
+		c, err := mb.dial()
 		if err != nil {
 			mb.close()
-			return nil, fmt.Errorf("contactsim: IMAP %s: %w", o.IMAPAddr, err)
-		}
-		if err := c.Login(o.IMAPUser, o.IMAPPassword).Wait(); err != nil {
-			c.Close()
-			mb.close()
-			return nil, fmt.Errorf("contactsim: IMAP %s: login as %s: %w", o.IMAPAddr, o.IMAPUser, err)
+			return nil, err
 		}
 		mb.clients <- c
 	}
 	return mb, nil
 }
 
+// dial opens and logs in one connection.
+func (mb *mailbox) dial() (*imapclient.Client, error) {
+	o := mb.o
+	host, _, _ := net.SplitHostPort(o.IMAPAddr)
+	var (
+		c   *imapclient.Client
+		err error
+	)
+	if o.IMAPTLS {
+		c, err = imapclient.DialTLS(o.IMAPAddr, &imapclient.Options{TLSConfig: &tls.Config{ServerName: host}})
+	} else {
+		c, err = imapclient.DialInsecure(o.IMAPAddr, nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("contactsim: IMAP %s: %w", o.IMAPAddr, err)
+	}
+	if err := c.Login(o.IMAPUser, o.IMAPPassword).Wait(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("contactsim: IMAP %s: login as %s: %w", o.IMAPAddr, o.IMAPUser, err)
+	}
+	return c, nil
+}
+
 func (mb *mailbox) close() {
 	for {
 		select {
 		case c := <-mb.clients:
-			c.Logout().Wait()
-			c.Close()
+			if c != nil {
+				c.Logout().Wait()
+				c.Close()
+			}
 		default:
 			return
 		}
@@ -64,9 +79,22 @@ func (mb *mailbox) close() {
 }
 
 // append appends one raw message; it reports whether the server took it.
-func (mb *mailbox) append(raw []byte) error {
+// A connection that failed is dropped and dialled again by the next
+// append (the server may have been restarted).
+func (mb *mailbox) append(raw []byte) (err error) {
 	c := <-mb.clients
-	defer func() { mb.clients <- c }()
+	defer func() {
+		if err != nil && c != nil {
+			c.Close()
+			c = nil
+		}
+		mb.clients <- c
+	}()
+	if c == nil {
+		if c, err = mb.dial(); err != nil {
+			return err
+		}
+	}
 	cmd := c.Append(mb.folder, int64(len(raw)), nil)
 	if _, err := cmd.Write(raw); err != nil {
 		cmd.Close()
@@ -75,7 +103,7 @@ func (mb *mailbox) append(raw []byte) error {
 	if err := cmd.Close(); err != nil {
 		return err
 	}
-	_, err := cmd.Wait()
+	_, err = cmd.Wait()
 	return err
 }
 
@@ -92,8 +120,13 @@ func (s *Sim) emailCustomer(ctx context.Context, c *simContact, st Stream) {
 	}
 	raw := emailMessage(from, s.mailbox.to, c, c.firstMessage(rng), time.Now())
 	c.sent()
-	if err := s.mailbox.append(raw); err != nil {
-		s.fail("email: append: " + errKind(err))
+	// With Restarts the IMAP server may be restarted too: the append is
+	// retried, and one whose OK was lost appends the mail a second time,
+	// with the same Message-ID, as a mail server retrying a delivery
+	// would: routerd must take it once.
+	var err error
+	if !s.retry(func() bool { err = s.mailbox.append(raw); return err == nil }) {
+		s.cut("email: append: " + errKind(err))
 		return
 	}
 	c.markAcked("")

@@ -48,12 +48,7 @@ func startRouterd(t *testing.T, twilioAPI string) (base, data string) {
 // until the test ends; it returns the base URL it listens on.
 func runRouterd(t *testing.T, dir string, args []string, env ...string) string {
 	t.Helper()
-	bin := filepath.Join(dir, "routerd")
-	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "../routerd").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build routerd: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(buildRouterd(t, dir), args...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -81,6 +76,17 @@ func runRouterd(t *testing.T, dir string, args []string, env ...string) string {
 	}
 	go io.Copy(io.Discard, stderr)
 	return base
+}
+
+// buildRouterd builds cmd/routerd into dir and returns the binary's path.
+func buildRouterd(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "routerd")
+	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "../routerd").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build routerd: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // TestAgainstRouterd runs contactsim for a few seconds against the real

@@ -78,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	emailTo := fs.String("email-to", "support@example.com", "the `address` the customers write to")
 	emailReplies := fs.Bool("email-replies", false, "let agents answer email (sent by routerd's SMTP: only with a sink or a test account)")
 	seed := fs.Uint64("seed", 0, "random seed, overriding the scenario's (0: the scenario's, else the clock)")
+	restarts := fs.Bool("restarts", false, "routerd may be killed and restarted during the run: retry requests and reopen sockets for up to 45 s; only what routerd acknowledged must be there, once")
+	dropOnOffer := fs.Float64("drop-on-offer", 0, "with -restarts, the `share` of offers at which the agent's desktop drops its socket while the offer rings, then reconnects")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -133,6 +135,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		IMAPTLS: *imapTLS, EmailTo: *emailTo, EmailReplies: *emailReplies,
 		URL: *base, PublicURL: *publicURL, Token: tok, TwilioAccountSID: *twilioSID, TwilioAuthToken: twTok,
 		AgentPassword: pw, Duration: *duration, Rate: *rate, Drain: *drain, SLWithin: *slWithin, SMSReplies: *smsReplies,
+		Restarts: *restarts, DropOnOffer: *dropOnOffer,
 		Progress: stderr,
 	}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -153,8 +156,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		sm.WriteText(stdout)
 	}
-	if sm.Lost > 0 || sm.Duplicated > 0 || sm.Errors > 0 || sm.Check == nil {
-		return &failedError{fmt.Sprintf("contactsim: %d lost, %d duplicated, %d errors", sm.Lost, sm.Duplicated, sm.Errors)}
+	if sm.Lost > 0 || sm.Duplicated > 0 || sm.Errors > 0 || sm.Check == nil || sm.Check.Failed() {
+		over, after := 0, 0
+		if sm.Check != nil {
+			over, after = sm.Check.OverCapacity, sm.Check.OffersAfterEnd
+		}
+		return &failedError{fmt.Sprintf("contactsim: %d lost, %d duplicated, %d errors, %d over capacity, %d offers after the end", sm.Lost, sm.Duplicated, sm.Errors, over, after)}
 	}
 	return nil
 }

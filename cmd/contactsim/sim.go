@@ -33,6 +33,10 @@ const (
 	progressEvery = time.Second
 	// lookupWorkers fetch known customers and, at the end, contacts.
 	lookupWorkers = 8
+	// restartWait is how long, with Options.Restarts, a request is
+	// retried and a socket reconnected before it counts as an error: a
+	// killed routerd's restart, its store's recovery included.
+	restartWait = 45 * time.Second
 )
 
 // Options is how contactsim runs; the zero value of a field means its
@@ -70,6 +74,26 @@ type Options struct {
 	// EmailReplies lets agents answer email (sent by routerd's SMTP:
 	// only with a sink or a test account).
 	EmailReplies bool
+	// Restarts says routerd may be killed and restarted during the run
+	// (the chaos test): requests are retried and sockets reconnected for
+	// up to restartWait (a chat resumes its conversation with its token,
+	// an agent logs in again if its session is gone), and a request cut
+	// by a restart is refused, not an error: only what routerd
+	// acknowledged must be there, once.
+	Restarts bool
+	// DropOnOffer is the share of offers at which the agent's desktop
+	// drops its socket while the offer rings, then reconnects (with
+	// Restarts only): routerd must offer the contact again elsewhere.
+	DropOnOffer float64
+	// DefaultCapacity is routerd's routing.capacity (channel → contacts),
+	// for the check that no agent held more than its capacity; an agent's
+	// own capacity overrides it. nil: only the channels an agent's own
+	// capacity names are checked.
+	DefaultCapacity map[string]int
+	// BeforeCheck, when set, runs after the drain and before the check:
+	// the chaos test waits there for routerd to have read every mail the
+	// IMAP server acknowledged. An error is counted as one.
+	BeforeCheck func(context.Context) error
 	// Progress receives the progress line (nil: none); TTY draws it in
 	// place.
 	Progress io.Writer
@@ -124,6 +148,11 @@ type Sim struct {
 	agents    []*agentConn
 
 	srcAddr atomic.Uint32 // next loopback source address for chats
+	// replySeq numbers the agents' replies: a contact handled again
+	// after a reconnect never reuses a reply's tag.
+	replySeq atomic.Int64
+	// seen is every offer an agent's socket received; guarded by mu.
+	seen []seenOffer
 
 	popLat, replyLat, waitLat Latencies
 	n                         counters
@@ -134,6 +163,9 @@ type Sim struct {
 type counters struct {
 	arrivals, acked, offered, answered, answeredInSL, abandoned, declined, withdrawn, closed atomic.Int64
 	messages, replies                                                                        atomic.Int64
+	// drops are the agents' sockets dropped while an offer rang
+	// (DropOnOffer); reconnects the sockets opened again after a drop.
+	drops, reconnects atomic.Int64
 }
 
 // offerStats is what the screen pops offered and how customers took it.
@@ -166,6 +198,12 @@ type simContact struct {
 	assigned chan struct{}
 	ended    chan struct{}
 	endOnce  sync.Once
+}
+
+// seenOffer is an offer as an agent's socket received it.
+type seenOffer struct {
+	agent, contact string
+	at             time.Time
 }
 
 // knownCustomer is a profile routerd holds, as read at the start.
@@ -266,6 +304,32 @@ func (s *Sim) ackMessage(tag string) {
 	s.mu.Unlock()
 }
 
+// retry calls try until it reports done: httpAttempts times, or with
+// Restarts for up to restartWait. It reports whether try succeeded.
+func (s *Sim) retry(try func() bool) bool {
+	deadline := time.Now().Add(restartWait)
+	for attempt := 1; ; attempt++ {
+		if try() {
+			return true
+		}
+		if s.opts.Restarts && time.Now().After(deadline) || !s.opts.Restarts && attempt >= httpAttempts {
+			return false
+		}
+		time.Sleep(retryPause) // a retry's back-off, not a synchronisation
+	}
+}
+
+// cut counts a failure that a restart explains, with Restarts, as a
+// refusal: what routerd did not acknowledge may be missing. Without
+// Restarts it is an error.
+func (s *Sim) cut(kind string) {
+	if s.opts.Restarts {
+		s.refuse(kind + " (cut by a restart)")
+		return
+	}
+	s.fail(kind)
+}
+
 // contact returns the simulated contact of a contact tag, or nil.
 func (s *Sim) contact(tag string) *simContact {
 	s.mu.Lock()
@@ -348,6 +412,11 @@ func (s *Sim) Run(ctx context.Context) (*Summary, error) {
 	<-progressDone
 	s.optIn(context.WithoutCancel(ctx))
 	s.stopAgents()
+	if s.opts.BeforeCheck != nil {
+		if err := s.opts.BeforeCheck(context.WithoutCancel(ctx)); err != nil {
+			s.fail("before the check: " + err.Error())
+		}
+	}
 	check, err := s.verify(context.WithoutCancel(ctx))
 	if err != nil {
 		s.fail("verify: " + err.Error())

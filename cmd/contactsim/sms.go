@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 )
 
 // smsPath is routerd's webhook for inbound texts.
@@ -39,43 +38,50 @@ func (s *Sim) text(ctx context.Context, from, to, body string, retry bool, concu
 	post := func() (int, error) {
 		var code int
 		var err error
-		for attempt := 1; attempt <= httpAttempts; attempt++ {
+		s.retry(func() bool { // Twilio's retries
 			code, err = s.postText(ctx, form)
-			if err == nil && code < 500 {
-				return code, nil
-			}
-			time.Sleep(retryPause) // Twilio's back-off, not a synchronisation
-		}
+			return err == nil && code < 500
+		})
 		return code, err
 	}
 	var codes [2]int
 	var errs [2]error
+	posts := 1
 	switch {
 	case retry && concurrent:
+		posts = 2
 		var wg sync.WaitGroup
 		for i := range 2 {
 			wg.Go(func() { codes[i], errs[i] = post() })
 		}
 		wg.Wait()
 	case retry:
+		posts = 2
 		codes[0], errs[0] = post()
 		codes[1], errs[1] = post()
 	default:
 		codes[0], errs[0] = post()
-		codes[1] = http.StatusOK
 	}
-	ok := true
-	for i := range 2 {
+	// Acknowledged: routerd answered one of Twilio's posts 200 (Twilio
+	// stops retrying then). Anything else is an error, or with Restarts
+	// a post cut by a restart.
+	ok, failed := false, false
+	for i := range posts {
 		switch {
 		case errs[i] != nil:
-			s.fail("sms: webhook: " + errKind(errs[i]))
-			ok = false
+			s.cut("sms: webhook: " + errKind(errs[i]))
+			failed = true
+		case codes[i] >= 500 && s.opts.Restarts:
+			s.cut(fmt.Sprintf("sms: webhook: %d", codes[i]))
+			failed = true
 		case codes[i] != http.StatusOK:
 			s.fail(fmt.Sprintf("sms: webhook: %d", codes[i]))
-			ok = false
+			failed = true
+		default:
+			ok = true
 		}
 	}
-	return ok
+	return ok && (!failed || s.opts.Restarts)
 }
 
 // postText sends the signed form once.

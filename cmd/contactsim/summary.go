@@ -180,6 +180,7 @@ func (sm *Summary) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  routerd holds   %d contacts of the run: %d answered, %d replied to, %d abandoned\n", ck.Contacts, ck.Answered, ck.Replied, ck.Abandoned)
 		fmt.Fprintf(w, "  lost            %d contacts, %d messages; duplicated %d contacts, %d messages %s\n",
 			ck.LostContacts, ck.LostMessages, ck.DuplicatedContacts, ck.DuplicatedMessages, strings.Join(ck.Examples, ", "))
+		fmt.Fprintf(w, "  rules           %d times an agent over capacity, %d offers after the contact ended\n", ck.OverCapacity, ck.OffersAfterEnd)
 	} else {
 		fmt.Fprintln(w, "  lost            not checked (the check failed: see errors)")
 	}

@@ -33,8 +33,12 @@ const dovecotBinary = "/usr/sbin/dovecot"
 // with users from a passwd-file.
 type Dovecot struct {
 	// Addr is its IMAP address, host:port.
-	Addr string
-	dir  string
+	Addr      string
+	dir       string
+	bin, conf string
+	out       strings.Builder // its output; for one test goroutine
+	cmd       *exec.Cmd       // nil while stopped
+	done      chan struct{}   // closed when cmd exited
 }
 
 // StartDovecot starts Dovecot with users (name → password) and stops
@@ -135,10 +139,26 @@ service anvil {
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-F", "-c", confPath)
+	d := &Dovecot{Addr: fmt.Sprintf("127.0.0.1:%d", port), dir: dir, bin: bin, conf: confPath}
+	d.Start(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
+			t.Logf("dovecot's log:\n%s\n%s", log, d.out.String())
+		}
+		d.stop(syscall.SIGTERM)
+	})
+	return d
+}
+
+// Start starts Dovecot again after Kill, on the same port with the same
+// mail, and waits until it greets.
+func (d *Dovecot) Start(t testing.TB) {
+	t.Helper()
+	cmd := exec.Command(d.bin, "-F", "-c", d.conf)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
+	d.out.Reset()
+	cmd.Stdout, cmd.Stderr = &d.out, &d.out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dovecot: %v", err)
 	}
@@ -147,35 +167,19 @@ service anvil {
 		_ = cmd.Wait()
 		close(done)
 	}()
-	t.Cleanup(func() {
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
-			t.Logf("dovecot's log:\n%s\n%s", log, out.String())
-		}
-		// Dovecot's master ends its children on SIGTERM; the group is
-		// killed too, so that nothing outlives the test.
-		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	})
-	d := &Dovecot{Addr: fmt.Sprintf("127.0.0.1:%d", port), dir: dir}
+	d.cmd, d.done = cmd, done
 	// Ready when it greets; a bounded wait for the process to listen.
 	deadline := time.Now().Add(waitBound)
 	for {
 		c, err := imapclient.DialInsecure(d.Addr, nil)
 		if err == nil {
 			c.Close()
-			return d
+			return
 		}
 		select {
 		case <-done:
-			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
-			t.Fatalf("dovecot exited: %s\n%s", out.String(), log)
+			log, _ := os.ReadFile(filepath.Join(d.dir, "dovecot.log"))
+			t.Fatalf("dovecot exited: %s\n%s", d.out.String(), log)
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -183,6 +187,31 @@ service anvil {
 		}
 		time.Sleep(20 * time.Millisecond) // polling for the listener, not ordering events
 	}
+}
+
+// Kill kills Dovecot and every process of it (SIGKILL): the server
+// dying under its clients. Start brings it back.
+func (d *Dovecot) Kill() { d.stop(syscall.SIGKILL) }
+
+// stop sends sig to Dovecot's master and waits for it to exit; the
+// group is killed too, so that nothing outlives it.
+func (d *Dovecot) stop(sig syscall.Signal) {
+	if d.cmd == nil {
+		return
+	}
+	pid := d.cmd.Process.Pid
+	if sig == syscall.SIGKILL {
+		pid = -pid // the whole group at once: children hold the output pipe
+	}
+	_ = syscall.Kill(pid, sig)
+	select {
+	case <-d.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+		<-d.done
+	}
+	_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+	d.cmd = nil
 }
 
 func currentUser(t testing.TB) string {

@@ -37,6 +37,11 @@ type SMTPSink struct {
 	// error, or nil to accept. Guarded by mu.
 	reject   func(n int) error
 	attempts int // guarded by mu
+	// server is the running server, nil while stopped; guarded by mu.
+	server *smtp.Server
+	tls    *tls.Config
+	// implicit: TLS from the first byte, not STARTTLS.
+	implicit bool
 }
 
 // NewSMTPSink starts a sink that stops when the test ends.
@@ -61,23 +66,53 @@ func NewSMTPSinkImplicitTLS(t testing.TB, user, pass string, cfg *tls.Config) *S
 
 func newSMTPSink(t testing.TB, user, pass string, cfg *tls.Config, implicit bool) *SMTPSink {
 	t.Helper()
-	k := &SMTPSink{User: user, Pass: pass, Received: make(chan Received, 1000)}
-	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{k: k}, nil }))
-	s.Domain = "sink.example"
-	s.AllowInsecureAuth = cfg == nil
-	s.TLSConfig = cfg
-	s.ReadTimeout, s.WriteTimeout = 30*time.Second, 30*time.Second
+	k := &SMTPSink{User: user, Pass: pass, Received: make(chan Received, 1000), tls: cfg, implicit: implicit}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	k.Addr = ln.Addr().String()
-	if implicit {
-		ln = tls.NewListener(ln, cfg)
+	k.serve(ln)
+	t.Cleanup(k.Stop)
+	return k
+}
+
+// serve runs a new server on ln.
+func (k *SMTPSink) serve(ln net.Listener) {
+	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{k: k}, nil }))
+	s.Domain = "sink.example"
+	s.AllowInsecureAuth = k.tls == nil
+	s.TLSConfig = k.tls
+	s.ReadTimeout, s.WriteTimeout = 30*time.Second, 30*time.Second
+	k.mu.Lock()
+	k.server = s
+	k.mu.Unlock()
+	if k.implicit {
+		ln = tls.NewListener(ln, k.tls)
 	}
 	go s.Serve(ln)
-	t.Cleanup(func() { s.Close() })
-	return k
+}
+
+// Stop closes the server and every connection to it: the server going
+// down in the middle of a submission. Start brings it back.
+func (k *SMTPSink) Stop() {
+	k.mu.Lock()
+	s := k.server
+	k.server = nil
+	k.mu.Unlock()
+	if s != nil {
+		s.Close()
+	}
+}
+
+// Start serves again on the same address after Stop.
+func (k *SMTPSink) Start(t testing.TB) {
+	t.Helper()
+	ln, err := net.Listen("tcp", k.Addr)
+	if err != nil {
+		t.Fatalf("smtp sink: listen again on %s: %v", k.Addr, err)
+	}
+	k.serve(ln)
 }
 
 // Reject makes the sink answer the DATA of attempt n (counted from 1)
