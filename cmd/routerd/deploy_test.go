@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/diskspace"
 )
 
 // logWait bounds how long a test waits for a line of the daemon's log
@@ -130,6 +131,7 @@ chat:
 	want := map[string]os.FileMode{
 		data: 0o700, "switchboard.db": 0o600, "switchboard.db-wal": 0o600, "switchboard.db-shm": 0o600,
 		adminTokenFile: 0o600, chatSecretFile: 0o600, config.DefaultAttachmentsDir: 0o700,
+		diskspace.ReserveName: 0o600,
 	}
 	for name, mode := range want {
 		p := name
