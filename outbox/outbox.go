@@ -150,6 +150,10 @@ type Dispatcher struct {
 
 	// receiptMu makes receipts apply one at a time.
 	receiptMu sync.Mutex
+	// applied is, per contact and status, the seq every outbound message
+	// up to which has that status already (receipts.go); guarded by
+	// receiptMu.
+	applied map[receiptKey]int
 }
 
 // Backlog counts the entries queued and not yet done: committed, not yet

@@ -391,3 +391,52 @@ func TestIDSenderDuplicateIDDropped(t *testing.T) {
 	default:
 	}
 }
+
+// readsAfter is a Store that records the afterSeq of each Messages read.
+type readsAfter struct {
+	Store
+	mu    sync.Mutex
+	after []int
+}
+
+func (s *readsAfter) Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error) {
+	s.mu.Lock()
+	s.after = append(s.after, afterSeq)
+	s.mu.Unlock()
+	return s.Store.Messages(ctx, id, afterSeq, limit)
+}
+
+// A receipt reads only the messages after those an earlier receipt
+// raised to its status, not the conversation from its start.
+func TestReceiptsReadOnlyWhatIsNew(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	s := newRecorder()
+	reads := &readsAfter{Store: e.db}
+	d, err := New(Options{Router: e.rt, Store: reads, Senders: map[router.Channel]Sender{router.ChannelChat: s}, Clock: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fan.set(d)
+	if err := d.Start(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	var seqs []int
+	for _, body := range []string{"one", "two"} {
+		m := e.reply(t, body)
+		s.next(t)
+		seqs = append(seqs, m.Seq)
+	}
+	d.Receipt(e.c.ID, 0, seqs[0])
+	e.delivery(t, seqs[0], router.DeliveryRead, 1)
+	d.Receipt(e.c.ID, 0, seqs[1])
+	e.delivery(t, seqs[1], router.DeliveryRead, 1)
+	d.Receipt(e.c.ID, 0, seqs[1]) // nothing new: nothing read
+	d.Close()
+	reads.mu.Lock()
+	defer reads.mu.Unlock()
+	// The three receipts: from the start, after the first, not at all.
+	if fmt.Sprint(reads.after) != fmt.Sprint([]int{0, seqs[0]}) {
+		t.Errorf("the receipts read after %v, want 0 then %d", reads.after, seqs[0])
+	}
+}

@@ -24,8 +24,14 @@ func (s *Snapshot) Staffed(queue string) bool {
 	if !ok {
 		return false
 	}
-	for _, a := range s.Agents() {
-		if a.Working() && a.Eligible(q.Requirements) {
+	// Read in place, not cloned (Agents): the chat asks this of each
+	// topic whenever the router changes.
+	it, err := s.txn.Get(tableAgents, indexID)
+	if err != nil {
+		return false
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if a := raw.(*Agent); a.Working() && a.Eligible(q.Requirements) {
 			return true
 		}
 	}
