@@ -23,17 +23,25 @@ type EmailCheckpoint struct {
 	// Newest is the internal date of the newest message taken in: after
 	// a UIDVALIDITY change the mailbox is read again from a little
 	// before it.
-	Newest    time.Time
-	UpdatedAt time.Time
+	Newest time.Time
+	// FloorUID and FloorSince are where the mailbox's intake began (for
+	// this UIDVALIDITY): the UID before the first message to take in
+	// (the next UID at a first connect that takes only new mail; 0
+	// otherwise), and the day a read by date began (zero for none). The
+	// resynchronisation's sweep looks at nothing below them, so that
+	// old mail is never taken in by surprise.
+	FloorUID   uint32
+	FloorSince time.Time
+	UpdatedAt  time.Time
 }
 
 // EmailCheckpoint returns mailbox's checkpoint; found is false when none
 // is stored (the mailbox was never read).
 func (db *DB) EmailCheckpoint(ctx context.Context, mailbox string) (cp EmailCheckpoint, found bool, err error) {
-	var validity, last, since, newest, updated int64
+	var validity, last, since, newest, floorUID, floorSince, updated int64
 	err = db.read.QueryRowContext(ctx, rebind(db.dialect,
-		`SELECT uid_validity, last_uid, since, newest, updated_at FROM email_checkpoints WHERE mailbox = ?`), mailbox).
-		Scan(&validity, &last, &since, &newest, &updated)
+		`SELECT uid_validity, last_uid, since, newest, floor_uid, floor_since, updated_at FROM email_checkpoints WHERE mailbox = ?`), mailbox).
+		Scan(&validity, &last, &since, &newest, &floorUID, &floorSince, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return EmailCheckpoint{}, false, nil
 	}
@@ -41,7 +49,7 @@ func (db *DB) EmailCheckpoint(ctx context.Context, mailbox string) (cp EmailChec
 		return EmailCheckpoint{}, false, fmt.Errorf("store: email checkpoint %q: %w", mailbox, err)
 	}
 	return EmailCheckpoint{UIDValidity: uint32(validity), LastUID: uint32(last), Since: fromNanos(since), Newest: fromNanos(newest),
-		UpdatedAt: fromNanos(updated)}, true, nil
+		FloorUID: uint32(floorUID), FloorSince: fromNanos(floorSince), UpdatedAt: fromNanos(updated)}, true, nil
 }
 
 // PutEmailCheckpoint stores mailbox's checkpoint, replacing the one
@@ -51,11 +59,13 @@ func (db *DB) PutEmailCheckpoint(ctx context.Context, mailbox string, cp EmailCh
 		cp.UpdatedAt = time.Now()
 	}
 	return db.inTx(ctx, "put email checkpoint "+mailbox, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, rebind(db.dialect, `INSERT INTO email_checkpoints (mailbox, uid_validity, last_uid, since, newest, updated_at)
-VALUES (?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, rebind(db.dialect, `INSERT INTO email_checkpoints (mailbox, uid_validity, last_uid, since, newest, floor_uid, floor_since, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid,
-	since = excluded.since, newest = excluded.newest, updated_at = excluded.updated_at`),
-			mailbox, int64(cp.UIDValidity), int64(cp.LastUID), toNanos(cp.Since), toNanos(cp.Newest), toNanos(cp.UpdatedAt))
+	since = excluded.since, newest = excluded.newest, floor_uid = excluded.floor_uid, floor_since = excluded.floor_since,
+	updated_at = excluded.updated_at`),
+			mailbox, int64(cp.UIDValidity), int64(cp.LastUID), toNanos(cp.Since), toNanos(cp.Newest),
+			int64(cp.FloorUID), toNanos(cp.FloorSince), toNanos(cp.UpdatedAt))
 		return err
 	})
 }

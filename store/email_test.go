@@ -16,8 +16,8 @@ func testEmailCheckpoint(t *testing.T) {
 	}
 	since := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
 	for _, cp := range []EmailCheckpoint{
-		{UIDValidity: 7, LastUID: 12, Since: since, Newest: since.Add(time.Minute)},
-		{UIDValidity: 4294967295, LastUID: 4294967295, Since: since.Add(time.Hour)}, // the largest UIDs IMAP has
+		{UIDValidity: 7, LastUID: 12, Since: since, Newest: since.Add(time.Minute), FloorUID: 3, FloorSince: since},
+		{UIDValidity: 4294967295, LastUID: 4294967295, Since: since.Add(time.Hour), FloorUID: 4294967295}, // the largest UIDs IMAP has
 	} {
 		if err := db.PutEmailCheckpoint(ctx, "support", cp); err != nil {
 			t.Fatalf("PutEmailCheckpoint: %v", err)
@@ -26,7 +26,8 @@ func testEmailCheckpoint(t *testing.T) {
 		if err != nil || !found {
 			t.Fatalf("EmailCheckpoint: found %v, err %v", found, err)
 		}
-		if got.UIDValidity != cp.UIDValidity || got.LastUID != cp.LastUID || !got.Since.Equal(cp.Since) || !got.Newest.Equal(cp.Newest) || got.UpdatedAt.IsZero() {
+		if got.UIDValidity != cp.UIDValidity || got.LastUID != cp.LastUID || !got.Since.Equal(cp.Since) || !got.Newest.Equal(cp.Newest) ||
+			got.FloorUID != cp.FloorUID || !got.FloorSince.Equal(cp.FloorSince) || got.UpdatedAt.IsZero() {
 			t.Errorf("got %+v, want %+v with UpdatedAt set", got, cp)
 		}
 	}

@@ -512,6 +512,19 @@ var migrations = []migration{
 )`,
 		},
 	},
+	{
+		version: 22,
+		name:    "email checkpoints' floor",
+		stmts: []string{
+			// Where a mailbox's intake began (for its UIDVALIDITY): the
+			// resynchronisation's sweep takes in nothing below it. A
+			// checkpoint stored before has its floor at its last UID: the
+			// sweep looks at nothing already behind it.
+			`ALTER TABLE email_checkpoints ADD COLUMN floor_uid BIGINT NOT NULL DEFAULT 0`,
+			`ALTER TABLE email_checkpoints ADD COLUMN floor_since BIGINT NOT NULL DEFAULT 0`,
+			`UPDATE email_checkpoints SET floor_uid = last_uid`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

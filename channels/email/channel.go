@@ -32,6 +32,12 @@ type MailboxStatus struct {
 	LastUID     uint32 `json:"last_uid,omitempty"`
 	// Taken counts the messages taken in since the channel started.
 	Taken int64 `json:"taken"`
+	// Swept is when the last resynchronisation's sweep ended (zero
+	// before the first), and SweptIn how many messages the sweeps took
+	// in that had been missed (docs/email.md): above 0, something
+	// skipped mail and the safety net caught it.
+	Swept   time.Time `json:"swept,omitzero"`
+	SweptIn int64     `json:"swept_in,omitempty"`
 	// Idle says the server pushes new mail (IDLE); otherwise it is
 	// polled.
 	Idle bool `json:"idle"`

@@ -150,14 +150,20 @@ func (f *fetcher) session(ctx context.Context) error {
 	f.log.Info("email: mailbox connected", "folder", f.mb.Folder, "uid_validity", cp.UIDValidity, "last_uid", cp.LastUID, "idle", idle)
 	resync := time.NewTicker(f.mb.Resync)
 	defer resync.Stop()
+	sweep := false
 	for {
 		if err := f.catchUp(ctx, c, &cp); err != nil {
 			return err
 		}
+		if sweep {
+			if err := f.sweep(ctx, c, &cp); err != nil {
+				return err
+			}
+		}
 		if idle {
-			err = f.idle(ctx, c, wake, resync.C)
+			sweep, err = f.idle(ctx, c, wake, resync.C)
 		} else {
-			err = f.poll(ctx, c, wake, resync.C)
+			sweep, err = f.poll(ctx, c, wake, resync.C)
 		}
 		if err != nil {
 			return err
@@ -216,14 +222,14 @@ func (f *fetcher) dial(ctx context.Context, o *imapclient.Options) (imapConn, er
 
 // idle waits in IDLE until new mail is signalled, the resync is due,
 // the connection dies (IDLE's Wait returns on its own) or ctx ends.
-func (f *fetcher) idle(ctx context.Context, c imapConn, wake <-chan struct{}, resync <-chan time.Time) error {
+func (f *fetcher) idle(ctx context.Context, c imapConn, wake <-chan struct{}, resync <-chan time.Time) (resynced bool, err error) {
 	var cmd *imapclient.IdleCommand
-	err := c.wait("idle", func() (err error) {
+	err = c.wait("idle", func() (err error) {
 		cmd, err = c.Idle()
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("idle: %w", err)
+		return false, fmt.Errorf("idle: %w", err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -232,9 +238,10 @@ func (f *fetcher) idle(ctx context.Context, c imapConn, wake <-chan struct{}, re
 	select {
 	case err := <-done:
 		// Nobody closed it: the connection ended.
-		return fmt.Errorf("idle ended: %w", errors.Join(err, errConnectionLost))
+		return false, fmt.Errorf("idle ended: %w", errors.Join(err, errConnectionLost))
 	case <-wake:
 	case <-resync:
+		resynced = true
 	case <-ctx.Done():
 	}
 	err = c.wait("end idle", func() error {
@@ -244,9 +251,9 @@ func (f *fetcher) idle(ctx context.Context, c imapConn, wake <-chan struct{}, re
 		return <-done
 	})
 	if err != nil {
-		return fmt.Errorf("end idle: %w", err)
+		return false, fmt.Errorf("end idle: %w", err)
 	}
-	return ctx.Err()
+	return resynced, ctx.Err()
 }
 
 // errConnectionLost explains an IDLE that ended by itself.
@@ -254,7 +261,7 @@ var errConnectionLost = errors.New("connection lost")
 
 // poll waits PollInterval (or a signal, or the resync) and checks the
 // connection answers.
-func (f *fetcher) poll(ctx context.Context, c imapConn, wake <-chan struct{}, resync <-chan time.Time) error {
+func (f *fetcher) poll(ctx context.Context, c imapConn, wake <-chan struct{}, resync <-chan time.Time) (resynced bool, err error) {
 	t := time.NewTimer(f.mb.PollInterval)
 	defer t.Stop()
 	f.update(func(s *MailboxStatus) { s.Waiting = true })
@@ -263,15 +270,16 @@ func (f *fetcher) poll(ctx context.Context, c imapConn, wake <-chan struct{}, re
 	case <-t.C:
 	case <-wake:
 	case <-resync:
+		resynced = true
 	case <-c.Closed():
-		return errConnectionLost
+		return false, errConnectionLost
 	case <-ctx.Done():
-		return ctx.Err()
+		return false, ctx.Err()
 	}
 	if err := c.wait("noop", c.Noop().Wait); err != nil {
-		return fmt.Errorf("noop: %w", err)
+		return false, fmt.Errorf("noop: %w", err)
 	}
-	return nil
+	return resynced, nil
 }
 
 // checkpoint is where this session starts: the stored checkpoint; for a
@@ -297,13 +305,13 @@ func (f *fetcher) checkpoint(ctx context.Context, sel *imap.SelectData) (store.E
 		}
 		f.log.Warn("email: UIDVALIDITY changed; reading again by date, deduplicated by Message-ID",
 			"old", cp.UIDValidity, "new", sel.UIDValidity, "since", since.Format(time.DateOnly))
-		return store.EmailCheckpoint{UIDValidity: sel.UIDValidity, Since: since, Newest: cp.Newest}, nil
+		return store.EmailCheckpoint{UIDValidity: sel.UIDValidity, Since: since, Newest: cp.Newest, FloorSince: since}, nil
 	case f.mb.Start.IsZero():
 		last := uint32(0)
 		if sel.UIDNext > 0 {
 			last = uint32(sel.UIDNext) - 1
 		}
-		cp = store.EmailCheckpoint{UIDValidity: sel.UIDValidity, LastUID: last}
+		cp = store.EmailCheckpoint{UIDValidity: sel.UIDValidity, LastUID: last, FloorUID: last}
 		if err := f.ch.o.Store.PutEmailCheckpoint(ctx, f.mb.Name, cp); err != nil {
 			return cp, fmt.Errorf("write checkpoint: %w", err)
 		}
@@ -311,7 +319,7 @@ func (f *fetcher) checkpoint(ctx context.Context, sel *imap.SelectData) (store.E
 		return cp, nil
 	default:
 		f.log.Info("email: first connect; taking in mail since the start date", "start", f.mb.Start.Format(time.DateOnly))
-		return store.EmailCheckpoint{UIDValidity: sel.UIDValidity, Since: f.mb.Start}, nil
+		return store.EmailCheckpoint{UIDValidity: sel.UIDValidity, Since: f.mb.Start, FloorSince: f.mb.Start}, nil
 	}
 }
 
@@ -343,7 +351,7 @@ func (f *fetcher) catchUp(ctx context.Context, c imapConn, cp *store.EmailCheckp
 	slices.Sort(uids)
 	for len(uids) > 0 {
 		n := min(len(uids), batchSize)
-		if err := f.batch(ctx, c, cp, uids[:n]); err != nil {
+		if err := f.batch(ctx, c, cp, uids[:n], true); err != nil {
 			return err
 		}
 		uids = uids[n:]
@@ -358,8 +366,60 @@ func (f *fetcher) catchUp(ctx context.Context, c imapConn, cp *store.EmailCheckp
 	return nil
 }
 
+// sweep is the resynchronisation's safety net: it looks for messages
+// below the checkpoint that were never marked taken in (unseen, with
+// after: seen; still in the folder, with after: move: a flag or a move
+// that failed after the commit, mail the server numbered out of order)
+// and takes them in, their external ids making a message taken already
+// harmless. It looks at nothing below where the mailbox's intake began
+// (the checkpoint's floor), so old mail is never taken in by surprise,
+// and not while a read by date is under way.
+func (f *fetcher) sweep(ctx context.Context, c imapConn, cp *store.EmailCheckpoint) error {
+	defer f.update(func(s *MailboxStatus) { s.Swept = time.Now() })
+	if !cp.Since.IsZero() || cp.LastUID <= cp.FloorUID {
+		return nil
+	}
+	criteria := &imap.SearchCriteria{
+		UID:   []imap.UIDSet{{imap.UIDRange{Start: imap.UID(cp.FloorUID + 1), Stop: imap.UID(cp.LastUID)}}},
+		Since: cp.FloorSince,
+	}
+	if f.mb.MoveTo == "" {
+		criteria.NotFlag = []imap.Flag{imap.FlagSeen}
+	}
+	var data *imap.SearchData
+	err := c.wait("sweep search", func() (err error) {
+		data, err = c.UIDSearch(criteria, nil).Wait()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sweep: search: %w", err)
+	}
+	var uids []imap.UID
+	for _, u := range data.AllUIDs() {
+		if uint32(u) > cp.FloorUID && uint32(u) <= cp.LastUID {
+			uids = append(uids, u)
+		}
+	}
+	if len(uids) == 0 {
+		return nil
+	}
+	slices.Sort(uids)
+	f.log.Warn("email: resynchronisation found mail below the checkpoint not marked taken in; taking it in", "messages", len(uids))
+	for len(uids) > 0 {
+		n := min(len(uids), batchSize)
+		if err := f.batch(ctx, c, cp, uids[:n], false); err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+		f.update(func(s *MailboxStatus) { s.SweptIn += int64(n) })
+		uids = uids[n:]
+	}
+	return nil
+}
+
 // batch takes in the messages of uids (ascending).
-func (f *fetcher) batch(ctx context.Context, c imapConn, cp *store.EmailCheckpoint, uids []imap.UID) error {
+// With advance false (the sweep: messages below the checkpoint) the
+// checkpoint stays as it is.
+func (f *fetcher) batch(ctx context.Context, c imapConn, cp *store.EmailCheckpoint, uids []imap.UID, advance bool) error {
 	var sizes []*imapclient.FetchMessageBuffer
 	err := c.wait("fetch sizes", func() (err error) {
 		sizes, err = c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true}).Collect()
@@ -437,6 +497,10 @@ func (f *fetcher) batch(ctx context.Context, c imapConn, cp *store.EmailCheckpoi
 		if err := f.after(c, done); err != nil {
 			return err
 		}
+	}
+	if !advance {
+		f.update(func(s *MailboxStatus) { s.Taken += int64(len(done)) })
+		return nil
 	}
 	cp.LastUID = uint32(uids[len(uids)-1])
 	if err := f.ch.o.Store.PutEmailCheckpoint(ctx, f.mb.Name, *cp); err != nil {

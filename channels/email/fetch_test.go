@@ -233,3 +233,58 @@ func TestDesks(t *testing.T) {
 		})
 	}
 }
+
+// The resynchronisation's sweep takes in the mail below the checkpoint
+// that was never marked taken (here: a checkpoint that ran ahead of
+// three unseen messages), once each, and flags it; mail below where
+// the mailbox's intake began (its floor: the first connect took only
+// new mail) is never taken, sweep after sweep.
+func TestResyncSweepsMissedMail(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(0, 1)...) // before the first connect
+	e := newEnv(t)
+	mb := srv.mailbox("support")
+	mb.Start = time.Time{}
+	mb.Resync = 50 * time.Millisecond
+	e.start(nil, mb)
+	first := e.waitWaiting("support")
+	if first.LastUID != 1 {
+		t.Fatalf("first connect: checkpoint at UID %d, want 1 (only new mail)", first.LastUID)
+	}
+	e.ch.Close()
+	// Three messages come while the checkpoint says they are in.
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(1, 3)...)
+	cp, _, err := e.db.EmailCheckpoint(context.Background(), "support")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.LastUID = 4
+	if err := e.db.PutEmailCheckpoint(context.Background(), "support", cp); err != nil {
+		t.Fatal(err)
+	}
+	e.start(nil, mb)
+	last := e.waitStatus("support", func(s MailboxStatus) bool { return s.SweptIn == 3 }).Swept
+	// Two more sweeps: nothing taken twice, nothing below the floor.
+	for range 2 {
+		last = e.waitStatus("support", func(s MailboxStatus) bool { return s.Swept.After(last) }).Swept
+	}
+	cs := e.emailContacts()
+	if len(cs) != 3 {
+		t.Fatalf("got %d contacts, want the 3 the checkpoint ran ahead of", len(cs))
+	}
+	for _, c := range cs {
+		if c.Subject == "Question 0" {
+			t.Errorf("the message from before the first connect was taken in")
+		}
+	}
+	e.checkOnce(3)
+	flags := flagsOf(t, srv.addr, srv.user, srv.pass, "Support")
+	for uid := imap.UID(2); uid <= 4; uid++ {
+		if !slices.Contains(flags[uid], imap.FlagSeen) {
+			t.Errorf("UID %d not flagged seen after the sweep: %v", uid, flags[uid])
+		}
+	}
+	if slices.Contains(flags[1], imap.FlagSeen) {
+		t.Errorf("UID 1 (below the floor) flagged seen: %v", flags[1])
+	}
+}
