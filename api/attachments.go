@@ -48,22 +48,27 @@ func (s *Server) uploadAttachment(w http.ResponseWriter, r *http.Request) error 
 		typ = "application/octet-stream"
 	}
 	p, _ := PrincipalFrom(r.Context())
-	if wait, ok := s.uploads.admit(p.Name); !ok {
+	done, wait, err := s.uploads.begin(r.Context(), p.Name)
+	switch {
+	case err != nil:
+		return errorf(http.StatusServiceUnavailable, codeUnavailable, "the upload was cancelled while waiting for your earlier one")
+	case done == nil:
 		secs := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		return errorf(http.StatusTooManyRequests, codeTooManyRequests,
-			"you uploaded more than %d bytes in the last hour; retry in %d s", s.uploads.perHour, secs)
+			"you used your upload quota of %d bytes an hour; retry in %d s", s.uploads.perHour, secs)
 	}
 	limit := s.files.MaxFileBytes()
 	sha, size, err := s.files.Put(r.Body) // it reads at most limit+1 bytes
 	switch {
 	case errors.Is(err, attachments.ErrTooLarge):
-		s.uploads.debit(p.Name, limit) // read, if not kept
+		done(limit) // read, if not kept
 		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "a file holds at most %d bytes", limit)
 	case err != nil:
+		done(size)
 		return internal("keep attachment", err)
 	}
-	s.uploads.debit(p.Name, size)
+	done(size)
 	return writeJSON(w, http.StatusCreated, attachmentView{SHA256: sha, Size: size, Name: name, Type: typ})
 }
 

@@ -123,10 +123,10 @@ func TestAttachments(t *testing.T) {
 	}
 }
 
-// Each caller uploads at most UploadBytesPerHour in an hour (plus one
-// file, which the quota learns the size of once it is read): beyond it,
-// 429 with the wait in Retry-After, nothing kept; another caller is not
-// held back, and the quota refills with time.
+// Each caller has a bucket of UploadBytesPerHour bytes, refilled at that
+// many an hour, passed by one file at most (the quota learns its size
+// once it is read): empty, 429 with the wait in Retry-After, nothing
+// kept; another caller is not held back, and the bucket refills.
 func TestUploadQuota(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "attachments")
 	e, _ := loginEnv(t, envOptions{uploadBytesPerHour: 36, files: func(db *store.DB) *attachments.Store {

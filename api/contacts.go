@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -136,10 +135,6 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request) error {
 
 // submitError maps a refused create.
 func (s *Server) submitError(queue string, err error) error {
-	if errors.Is(err, intake.ErrRefused) {
-		return &httpError{status: http.StatusServiceUnavailable, code: codeUnavailable,
-			message: "new contacts are refused for now: the daemon's disk is nearly full; retry later", cause: err}
-	}
 	if errors.Is(err, router.ErrNoQueue) {
 		he := notFoundf("field \"queue\": queue %q does not exist", queue)
 		he.field = "queue"

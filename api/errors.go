@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -120,6 +121,11 @@ func routerError(err error) *httpError {
 		return he
 	}
 	switch {
+	case errors.Is(err, intake.ErrRefused):
+		// A new contact (or a follow-up of an ended one) while the disk
+		// is nearly full: nothing was written.
+		return &httpError{status: http.StatusServiceUnavailable, code: codeUnavailable,
+			message: "new contacts are refused for now: the daemon's disk is nearly full; retry later", cause: err}
 	case errors.Is(err, router.ErrFailed):
 		return &httpError{status: http.StatusServiceUnavailable, code: codeUnavailable,
 			message: "the router stopped after a store failure; the daemon must restart", cause: err}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"math"
 	"sync"
 	"time"
@@ -12,57 +13,69 @@ import (
 const DefaultUploadBytesPerHour = 1 << 30
 
 // uploadQuota bounds the bytes each caller uploads (POST
-// /api/v1/attachments) in an hour: a token bucket per caller (its
-// principal's name) of perHour bytes, refilled continuously. An upload
-// is taken while the caller's bucket is not empty, and its size is then
-// debited, into debt if need be (the size is known only once it is
-// read): a caller uploads at most perHour plus one file's limit in any
-// hour, and, in debt, waits until the bucket refills. Files nobody sends
-// are swept after attachments.sweep_after, so this bounds what one
-// caller can pile up on the disk meanwhile.
+// /api/v1/attachments): a token bucket per caller (its principal's name)
+// that holds perHour bytes and refills at perHour an hour. An upload
+// starts while the caller's bucket is not empty, and its size is debited
+// once read (it is known only then), into debt if need be; a caller's
+// uploads go one at a time, so the bucket is passed by one file at most.
+// A caller in debt waits until the bucket refills. Files nobody sends
+// are swept after attachments.sweep_after: this bounds what one caller
+// piles up meanwhile.
 type uploadQuota struct {
 	perHour int64
 	now     func() time.Time
 
 	mu      sync.Mutex
-	callers map[string]*rate.Limiter // guarded by mu
+	callers map[string]*uploader // guarded by mu
+}
+
+// uploader is one caller's bucket and turn.
+type uploader struct {
+	bucket *rate.Limiter
+	turn   chan struct{} // holds a token while the caller uploads
 }
 
 func newUploadQuota(perHour int64, now func() time.Time) *uploadQuota {
-	return &uploadQuota{perHour: perHour, now: now, callers: map[string]*rate.Limiter{}}
+	return &uploadQuota{perHour: perHour, now: now, callers: map[string]*uploader{}}
 }
 
-func (q *uploadQuota) limiter(caller string) *rate.Limiter {
+func (q *uploadQuota) uploader(caller string) *uploader {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	l := q.callers[caller]
-	if l == nil {
-		// The burst is the whole hour's bytes (capped at what an int
-		// holds): a caller may upload it at once, then at the hour's rate.
-		l = rate.NewLimiter(rate.Limit(float64(q.perHour)/3600), int(min(q.perHour, math.MaxInt32)))
-		q.callers[caller] = l
+	u := q.callers[caller]
+	if u == nil {
+		// The burst is the hour's bytes (capped at what an int holds).
+		u = &uploader{
+			bucket: rate.NewLimiter(rate.Limit(float64(q.perHour)/3600), int(min(q.perHour, math.MaxInt32))),
+			turn:   make(chan struct{}, 1),
+		}
+		q.callers[caller] = u
 	}
-	return l
+	return u
 }
 
-// admit reports whether caller may upload now, and if not, how long
-// until they may.
-func (q *uploadQuota) admit(caller string) (time.Duration, bool) {
-	l := q.limiter(caller)
+// begin waits for caller's turn and admits the upload: done debits the
+// bytes read and ends the turn. Over the quota, done is nil and wait
+// says how long until the caller may upload again.
+func (q *uploadQuota) begin(ctx context.Context, caller string) (done func(n int64), wait time.Duration, err error) {
+	u := q.uploader(caller)
+	select {
+	case u.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, 0, ctx.Err()
+	}
 	now := q.now()
-	if tokens := l.TokensAt(now); tokens < 1 {
-		return time.Duration((1 - tokens) / float64(l.Limit()) * float64(time.Second)), false
+	if tokens := u.bucket.TokensAt(now); tokens < 1 {
+		<-u.turn
+		return nil, time.Duration((1 - tokens) / float64(u.bucket.Limit()) * float64(time.Second)), nil
 	}
-	return 0, true
-}
-
-// debit takes n uploaded bytes from caller's bucket.
-func (q *uploadQuota) debit(caller string, n int64) {
-	l := q.limiter(caller)
-	for n > 0 {
-		// ReserveN takes at most the burst at once, into debt.
-		k := min(n, int64(l.Burst()))
-		l.ReserveN(q.now(), int(k))
-		n -= k
-	}
+	return func(n int64) {
+		for n > 0 {
+			// ReserveN takes at most the burst at once, into debt.
+			k := min(n, int64(u.bucket.Burst()))
+			u.bucket.ReserveN(q.now(), int(k))
+			n -= k
+		}
+		<-u.turn
+	}, 0, nil
 }

@@ -1,16 +1,19 @@
 package diskspace
 
 import (
+	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
 )
 
-// allocate gives f n bytes of disk: fallocate where the filesystem has
-// it (at once, and not sparse), else written zeros.
+// allocate gives f n bytes of disk: fallocate, at once and not sparse;
+// written zeros only where the filesystem has no fallocate (never after
+// ENOSPC, which writing would only turn into a full disk).
 func allocate(f *os.File, n int64) error {
-	if err := unix.Fallocate(int(f.Fd()), 0, 0, n); err == nil {
-		return nil
+	err := unix.Fallocate(int(f.Fd()), 0, 0, n)
+	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) {
+		return writeZeros(f, n)
 	}
-	return writeZeros(f, n)
+	return err
 }

@@ -117,8 +117,12 @@ func (g *Guard) Low() bool { return g.low.Load() }
 // Free returns the free bytes the last check read.
 func (g *Guard) Free() int64 { return g.free.Load() }
 
-// Close stops the watch; the reserve file stays.
+// Close stops the watch; the reserve file stays. A nil Guard (none
+// configured) has nothing to stop.
 func (g *Guard) Close() {
+	if g == nil {
+		return
+	}
 	close(g.stop)
 	<-g.done
 }
@@ -167,7 +171,8 @@ func (g *Guard) Check() error {
 		g.low.Store(false)
 		g.o.Logger.Info("disk: space freed; new contacts are taken again", "dir", g.dir, "free_mib", free>>20)
 		g.changed(false, free)
-	case !g.low.Load():
+	case !g.low.Load() && free >= g.o.MinFree+max(g.o.Reserve, 0):
+		// Made (again) only where it leaves MinFree free.
 		if err := g.makeReserve(path); err != nil {
 			return err
 		}

@@ -57,8 +57,9 @@ type Intake struct {
 
 // ErrRefused is what Contact returns while Admit refuses new contacts.
 // The channel answers "try again later" and does not acknowledge what
-// came in (a webhook's non-2xx, a mail left unflagged), so that nothing
-// is lost: it comes again.
+// came in (a webhook's non-2xx, a mail left unflagged): it comes again
+// where the sender retries (a mailbox always; Twilio when configured to,
+// docs/sms.md).
 var ErrRefused = errors.New("intake: new contacts are refused for now")
 
 // Contact checks nc with the router, resolves its customer and submits

@@ -135,6 +135,16 @@ func TestAdmitRefusesNewContactsOnly(t *testing.T) {
 	if n := len(rt.Snapshot().Contacts()); n != 1 {
 		t.Errorf("%d contacts, want the live one alone", n)
 	}
+	// A message on an ended contact would start a follow-up: refused too.
+	if _, err := rt.Abandon(ctx, live.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := in.Message(ctx, live.ID, router.Message{Direction: "in", Body: "a week later"}); !errors.Is(err, ErrRefused) {
+		t.Errorf("a follow-up while refused: %v, want ErrRefused", err)
+	}
+	if n := len(rt.Snapshot().Contacts()); n != 0 {
+		t.Errorf("%d live contacts, want none", n)
+	}
 	in.Admit = func() error { return nil }
 	if _, created, err := in.Contact(ctx, router.NewContact{Channel: "sms", Queue: "q", Body: "second"}); err != nil || !created {
 		t.Fatalf("admitted again: created %v, %v", created, err)

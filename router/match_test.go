@@ -547,7 +547,7 @@ func TestIdempotentSubmit(t *testing.T) {
 		}
 	})
 
-	t.Run("forgotten-in-memory-after-a-day", func(t *testing.T) {
+	t.Run("forgotten-in-memory-after-the-ttl", func(t *testing.T) {
 		h.advance(keyTTL)
 		if n := h.r.Snapshot().txn; n == nil {
 			t.Fatal("no snapshot")
@@ -872,5 +872,32 @@ func TestQueuedContactsAreAnnounced(t *testing.T) {
 	}
 	if !created || !ended {
 		t.Fatalf("created announced %v, abandonment announced %v; want both", created, ended)
+	}
+}
+
+// An idempotency key is not forgotten while the batch that stores it is
+// not yet committed, however long the commit takes: a copy that asked
+// the store before that commit must still be caught in memory.
+func TestKeyKeptUntilCommitted(t *testing.T) {
+	h := newHarness(t, nil)
+	h.queue(Queue{Name: "q"})
+	if _, _, err := h.r.Submit(h.ctx, NewContact{Channel: "chat", Queue: "q", IdempotencyKey: "k", IdempotencyHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	inMemory := func() bool {
+		raw, err := h.r.Snapshot().txn.First(tableKeys, indexID, "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw != nil
+	}
+	h.r.committed.Store(0) // as if its batch were still being committed
+	h.advance(keyTTL)
+	if !inMemory() {
+		t.Fatal("the key was forgotten before its batch was committed")
+	}
+	h.advance(keyTTL) // committed since (the tick's own batch): forgotten
+	if inMemory() {
+		t.Fatal("the key is still in memory after its batch was committed and the TTL passed again")
 	}
 }

@@ -175,6 +175,8 @@ type Router struct {
 	recheckFailures atomic.Uint64
 	// batchSeq numbers the sealed batches; owned by the loop goroutine.
 	batchSeq uint64
+	// committed is the number of the last batch committed to the store.
+	committed atomic.Uint64
 
 	// The fields below are owned by the loop goroutine.
 	timers  timerHeap
@@ -642,6 +644,9 @@ func (r *Router) commitLoop() {
 			if err != nil {
 				r.fail(err)
 			}
+		}
+		if r.Err() == nil {
+			r.committed.Store(s.seq)
 		}
 		if err := r.Err(); err != nil {
 			for i := range s.results {

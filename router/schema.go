@@ -122,14 +122,18 @@ type idemKey struct {
 	ContactID string
 	Hash      string
 	Expires   time.Time
+	// Batch is the batch that stores it: it is forgotten only once that
+	// batch is committed.
+	Batch uint64
 }
 
 // keyTTL is how long the router remembers an idempotency key and a
 // message's external id. Submit and AddMessage ask the store first; the
 // memory only catches a copy that asked the store before the first was
-// committed, a window of one commit. Ten minutes covers any commit that
-// does not fail (a store that stalls longer stops the router), and
-// bounds what the memory holds to ten minutes of traffic: kept for a day,
+// committed, a window of one commit. An entry is forgotten ten minutes
+// after it was stored, and never before its batch is committed (a
+// commit that takes longer keeps it), which bounds what the memory holds
+// to ten minutes of traffic: kept for a day,
 // the messages with their bodies grew the heap by about 2 KiB per
 // contact (the soak found it). After a restart the memory starts empty:
 // the store answers.
@@ -175,6 +179,9 @@ type externalMsg struct {
 	Key     string
 	Message Message
 	Expires time.Time
+	// Batch is the batch that stores it: it is forgotten only once that
+	// batch is committed.
+	Batch uint64
 }
 
 // externalMessagesTableSchema holds the recent messages with an

@@ -194,7 +194,7 @@ func (w *write) message(c *Contact, m Message) Message {
 	}
 	w.batch.Messages = append(w.batch.Messages, m)
 	if m.ExternalID != "" {
-		x := &externalMsg{Key: m.ExternalID, Message: m, Expires: w.now.Add(keyTTL)}
+		x := &externalMsg{Key: m.ExternalID, Message: m, Expires: w.now.Add(keyTTL), Batch: w.r.batchSeq + 1}
 		if err := w.txn.Insert(tableExternal, x); err != nil {
 			panic(fmt.Sprintf("router: write external id: %v", err)) // schema bug
 		}
@@ -598,7 +598,7 @@ func (w *write) rememberKey(c *Contact) {
 	if c.IdempotencyKey == "" {
 		return
 	}
-	k := &idemKey{Key: c.IdempotencyKey, ContactID: c.ID, Hash: c.IdempotencyHash, Expires: w.now.Add(keyTTL)}
+	k := &idemKey{Key: c.IdempotencyKey, ContactID: c.ID, Hash: c.IdempotencyHash, Expires: w.now.Add(keyTTL), Batch: w.r.batchSeq + 1}
 	if err := w.txn.Insert(tableKeys, k); err != nil {
 		panic(fmt.Sprintf("router: write key: %v", err)) // schema bug
 	}
@@ -622,6 +622,10 @@ func (w *write) forgetExternal(id string) {
 	if err != nil || raw == nil || w.now.Before(raw.(*externalMsg).Expires) {
 		return
 	}
+	if raw.(*externalMsg).Batch > w.r.committed.Load() {
+		w.at(w.now.Add(keyTTL), timerExternal, id) // its commit is still under way
+		return
+	}
 	if err := w.txn.Delete(tableExternal, raw); err != nil {
 		panic(fmt.Sprintf("router: delete external id: %v", err)) // schema bug
 	}
@@ -631,6 +635,10 @@ func (w *write) forgetExternal(id string) {
 func (w *write) forgetKey(key string) {
 	raw, err := w.txn.First(tableKeys, indexID, key)
 	if err != nil || raw == nil || w.now.Before(raw.(*idemKey).Expires) {
+		return
+	}
+	if raw.(*idemKey).Batch > w.r.committed.Load() {
+		w.at(w.now.Add(keyTTL), timerKey, key) // its commit is still under way
 		return
 	}
 	if err := w.txn.Delete(tableKeys, raw); err != nil {

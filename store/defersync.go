@@ -59,15 +59,18 @@ func deferredTxSQLite(ctx context.Context, db *DB, f func(tx *sql.Tx) error) (er
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
-		return fmt.Errorf("defer sync: %w", err)
-	}
+	// The restoration is armed before the change, and neither runs under
+	// ctx: a cancel after the statement ran may still report an error,
+	// and the connection must never go back to the pool on NORMAL.
 	defer func() {
 		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); rerr != nil {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 			err = errors.Join(err, fmt.Errorf("restore synchronous: %w", rerr))
 		}
 	}()
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = NORMAL`); err != nil {
+		return fmt.Errorf("defer sync: %w", err)
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

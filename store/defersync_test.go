@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 )
@@ -15,6 +16,38 @@ func TestDeferSync(t *testing.T) { forEachDialect(t, testDeferSync) }
 func testDeferSync(t *testing.T) {
 	db := openTest(t)
 	ctx := DeferSync(context.Background())
+	// Inside, the transaction does not wait for the disk.
+	if err := db.inTx(ctx, "look", func(tx *sql.Tx) error {
+		if db.dialect.name == DriverPostgres {
+			var v string
+			if err := tx.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&v); err != nil {
+				return err
+			}
+			if v != "off" {
+				t.Errorf("synchronous_commit %q inside a deferred transaction, want off", v)
+			}
+			return nil
+		}
+		var v int
+		if err := tx.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&v); err != nil {
+			return err
+		}
+		if v != 1 { // NORMAL
+			t.Errorf("synchronous %d inside a deferred transaction, want 1 (normal)", v)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	writerAsConfigured(t, db)
+	// A context cancelled as the transaction runs leaves the writer as
+	// configured too.
+	cctx, cancel := context.WithCancel(ctx)
+	_ = db.inTx(cctx, "cancelled", func(tx *sql.Tx) error {
+		cancel()
+		return cctx.Err()
+	})
+	writerAsConfigured(t, db)
 	ada := Customer{ID: "ada", Name: "Ada", CreatedAt: custEpoch, UpdatedAt: custEpoch}
 	if err := db.CreateCustomer(ctx, ada, Identity{Kind: IdentityEmail, Value: "ada@example.com", Verified: true}); err != nil {
 		t.Fatalf("CreateCustomer: %v", err)

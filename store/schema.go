@@ -518,11 +518,12 @@ var migrations = []migration{
 		stmts: []string{
 			// Where a mailbox's intake began (for its UIDVALIDITY): the
 			// resynchronisation's sweep takes in nothing below it. A
-			// checkpoint stored before has its floor at its last UID: the
-			// sweep looks at nothing already behind it.
+			// checkpoint stored before has its floor at its last UID, and
+			// the day of a read by date under way: the sweep looks at
+			// nothing already behind it.
 			`ALTER TABLE email_checkpoints ADD COLUMN floor_uid BIGINT NOT NULL DEFAULT 0`,
 			`ALTER TABLE email_checkpoints ADD COLUMN floor_since BIGINT NOT NULL DEFAULT 0`,
-			`UPDATE email_checkpoints SET floor_uid = last_uid`,
+			`UPDATE email_checkpoints SET floor_uid = last_uid, floor_since = since`,
 		},
 	},
 }

@@ -142,7 +142,16 @@ func (f *fetcher) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	idle := !f.mb.Poll && c.Caps().Has(imap.CapIdle)
+	var caps imap.CapSet
+	if err := c.wait("capability", func() error {
+		if caps = c.Caps(); caps == nil {
+			return errors.New("no capabilities")
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("capability: %w", err)
+	}
+	idle := !f.mb.Poll && caps.Has(imap.CapIdle)
 	f.update(func(s *MailboxStatus) {
 		s.State, s.Error, s.Failures, s.Since, s.Idle = StateOK, "", 0, time.Now(), idle
 		s.UIDValidity, s.LastUID = cp.UIDValidity, cp.LastUID
@@ -203,13 +212,17 @@ func (f *fetcher) dial(ctx context.Context, o *imapclient.Options) (imapConn, er
 			cfg.NextProtos = []string{"imap"}
 		}
 		tc := tls.Client(c.stall, cfg)
-		err = c.wait("TLS handshake", func() error { return tc.HandshakeContext(ctx) })
-		c.Client = imapclient.New(tc, o)
+		if err = c.wait("TLS handshake", func() error { return tc.HandshakeContext(ctx) }); err == nil {
+			c.Client = imapclient.New(tc, o)
+		}
 	case StartTLS:
+		// NewStartTLS takes no context: ending ctx closes the connection.
+		stop := context.AfterFunc(ctx, func() { raw.Close() })
 		err = c.wait("STARTTLS", func() (err error) {
 			c.Client, err = imapclient.NewStartTLS(c.stall, o)
 			return err
 		})
+		stop()
 	default:
 		c.Client = imapclient.New(c.stall, o)
 	}

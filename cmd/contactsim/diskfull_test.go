@@ -225,6 +225,11 @@ func TestDiskFull(t *testing.T) {
 	if code, err := s.api(ctx, "POST", "/api/v1/contacts/"+live+"/abandon", map[string]any{"reason": "test"}, nil, nil); err != nil || code != http.StatusOK {
 		t.Errorf("abandoning a contact with the disk full: %d %v, want 200", code, err)
 	}
+	// A message on the ended contact would start a follow-up: a new
+	// contact, refused as such.
+	if code, err := s.api(ctx, "POST", "/api/v1/contacts/"+live+"/messages", map[string]any{"direction": "in", "body": "one more thing"}, nil, nil); code != http.StatusServiceUnavailable {
+		t.Errorf("a follow-up with the disk full: %d %v, want 503", code, err)
+	}
 	select {
 	case err := <-rd.exited:
 		t.Fatalf("routerd exited with the disk full: %v\n%s", err, rd.logs)

@@ -98,6 +98,16 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	if err := prepareDataDir(cfg.DataDir, log); err != nil {
 		return err
 	}
+	disk, err := watchDisk(cfg, log)
+	if err != nil {
+		return err
+	}
+	diskOwned := false // by the instance, once startOn has it
+	defer func() {
+		if !diskOwned {
+			disk.Close()
+		}
+	}()
 	var cert *certificate
 	if cfg.TLS.Enabled() {
 		var err error
@@ -237,7 +247,8 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 		}
 		defer stopLead(false) // a failed start: the store is closed already
 	}
-	in, err := startOn(ctx, cfg, demo, log, db) // closes db if it fails
+	diskOwned = true
+	in, err := startOn(ctx, cfg, demo, log, db, disk) // closes db and disk if it fails
 	if err != nil {
 		shutdown()
 		ln.Close()
@@ -311,17 +322,42 @@ func (in *instance) Close() {
 // configuration's queues, agents and passwords (and, for the demo, its
 // synthetic customers), and builds every route.
 func start(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger) (*instance, error) {
-	db, err := openConfiguredStore(ctx, cfg, 0)
+	disk, err := watchDisk(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	return startOn(ctx, cfg, demo, log, db)
+	db, err := openConfiguredStore(ctx, cfg, 0)
+	if err != nil {
+		disk.Close()
+		return nil, err
+	}
+	return startOn(ctx, cfg, demo, log, db, disk)
 }
 
-// startOn is start on an open store, which the instance then owns (it
-// is closed also when startOn fails).
-func startOn(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger, db *store.DB) (_ *instance, err error) {
+// watchDisk starts the guard of the data directory's disk (nearly full,
+// new contacts are refused and the rest keeps working: package
+// diskspace), before the store opens: on a disk filled to the last byte
+// its first check frees the reserve, which opening the store may need.
+// It is nil when disk.min_free_bytes is 0.
+func watchDisk(cfg *config.Config, log *slog.Logger) (*diskspace.Guard, error) {
+	if cfg.Disk.MinFreeBytes == 0 {
+		return nil, nil
+	}
+	reserve := cfg.Disk.ReserveBytes
+	if reserve == 0 {
+		reserve = -1 // none
+	}
+	return diskspace.Watch(cfg.DataDir, &diskspace.Options{MinFree: cfg.Disk.MinFreeBytes, Reserve: reserve, Logger: log})
+}
+
+// startOn is start on an open store and the disk's guard (nil: none),
+// which the instance then owns (they are closed also when startOn
+// fails).
+func startOn(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logger, db *store.DB, disk *diskspace.Guard) (_ *instance, err error) {
 	in := &instance{db: db}
+	if disk != nil {
+		in.closers = append(in.closers, disk.Close)
+	}
 	defer func() {
 		if err != nil {
 			in.Close()
@@ -362,18 +398,7 @@ func startOn(ctx context.Context, cfg *config.Config, demo bool, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	// The data directory's disk: nearly full, new contacts are refused
-	// and the rest keeps working (package diskspace).
-	var disk *diskspace.Guard
-	if cfg.Disk.MinFreeBytes > 0 {
-		reserve := cfg.Disk.ReserveBytes
-		if reserve == 0 {
-			reserve = -1 // none
-		}
-		if disk, err = diskspace.Watch(cfg.DataDir, &diskspace.Options{MinFree: cfg.Disk.MinFreeBytes, Reserve: reserve, Logger: log}); err != nil {
-			return nil, err
-		}
-		in.closers = append(in.closers, disk.Close)
+	if disk != nil {
 		if err := prom.Registry().Register(diskCollector{disk}); err != nil {
 			return nil, fmt.Errorf("disk metrics: %w", err)
 		}

@@ -28,6 +28,7 @@ const desk = {
   dispositions: [],
   awayReasons: [],
   offer: null, // the Offer ringing, or null
+  announced: "", // the contact whose offer was announced (sound, notification)
   countdownTimer: 0,
   accepting: "", // contact id the agent pressed Accept for
   conversations: new Map(), // contact id → Conversation, in tab order
@@ -378,11 +379,11 @@ function applyState() {
 // ---- the offer card ----
 
 function setOffer(offer) {
-  const fresh = offer && (!desk.offer || desk.offer.contact_id !== offer.contact_id);
   desk.offer = offer;
   clearInterval(desk.countdownTimer);
   desk.countdownTimer = 0;
   if (!offer) {
+    desk.announced = "";
     ringing(false);
     ui.offer.hidden = true;
     fill(ui.offerPop);
@@ -407,16 +408,36 @@ function setOffer(offer) {
   // The card first: the tab's title and icon, the announcement and the
   // focus on Accept (each a few milliseconds of style and layout) wait
   // until the frame that shows it is painted.
+  // A hidden tab paints nothing: then at once, so that the agent is
+  // alerted (sound, notification) while looking elsewhere.
+  const id = offer.contact_id;
   afterPaint(() => {
-    if (desk.offer !== offer) return;
+    if (!desk.offer || desk.offer.contact_id !== id) return; // withdrawn, or another rings
     ringing(true);
-    if (fresh) announce(offer);
+    if (desk.announced !== id) {
+      desk.announced = id; // once per offer, whatever frames the offer's updates bring
+      announce(desk.offer);
+    }
   });
 }
 
-// afterPaint runs fn once the next frame is painted.
+// afterPaint runs fn once the next frame is painted, or at once in a
+// hidden tab (whose frames the browser holds back); a frame that does
+// not come within 100 ms does not hold it either.
 function afterPaint(fn) {
-  requestAnimationFrame(() => setTimeout(fn, 0));
+  if (document.hidden) {
+    fn();
+    return;
+  }
+  let done = false;
+  const run = () => {
+    if (!done) {
+      done = true;
+      fn();
+    }
+  };
+  requestAnimationFrame(() => setTimeout(run, 0));
+  setTimeout(run, 100);
 }
 
 // loadCanned reads the canned responses the composer offers ("/").

@@ -12,6 +12,7 @@ export class ChatClient extends EventTarget {
     this.backoff = MIN_BACKOFF;
     this.nextID = 0;
     this.stopped = false;
+    this.retry = 0; // the pending reconnect's timer
   }
 
   connect() {
@@ -22,6 +23,7 @@ export class ChatClient extends EventTarget {
       this.dispatchEvent(new Event('open'));
     });
     ws.addEventListener('message', (e) => {
+      if (this.ws !== ws) return; // a socket replaced (fresh) says nothing more
       let f;
       try {
         f = JSON.parse(e.data);
@@ -39,7 +41,7 @@ export class ChatClient extends EventTarget {
       if (this.stopped) return;
       const wait = this.backoff;
       this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF);
-      setTimeout(() => this.connect(), wait);
+      this.retry = setTimeout(() => { this.retry = 0; this.connect(); }, wait);
     });
   }
 
@@ -47,6 +49,8 @@ export class ChatClient extends EventTarget {
   // one conversation, so a new conversation after the end of one needs
   // a new socket. The old socket's close is not reported.
   fresh() {
+    clearTimeout(this.retry); // a reconnect pending would open a second socket
+    this.retry = 0;
     const old = this.ws;
     this.ws = null;
     if (old) old.close();
