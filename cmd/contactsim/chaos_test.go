@@ -423,6 +423,20 @@ func writeChaosConfig(t *testing.T, dir, imapAddr string, sink *emailtest.SMTPSi
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Replies to texts go from the demo's number (its route only
+	// receives otherwise).
+	cfg := strings.Replace(string(demo), `      # from: "+15550001111"`, `      from: "+15550001111"`, 1)
+	if cfg == string(demo) {
+		t.Fatal("config/demo.yaml's twilio route changed: update writeChaosConfig")
+	}
+	return writeEmailConfig(t, dir, cfg, "support", imapAddr, sink)
+}
+
+// writeEmailConfig writes cfg with the email channel added (the support
+// mailbox on imapAddr, taken into queue, replies through the sink, the
+// passwords in files of dir) as dir/routerd.yaml, and returns its path.
+func writeEmailConfig(t *testing.T, dir, cfg, queue, imapAddr string, sink *emailtest.SMTPSink) string {
+	t.Helper()
 	for name, secret := range map[string]string{"imap-password": "s3cret", "smtp-password": sink.Pass} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(secret+"\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -430,22 +444,16 @@ func writeChaosConfig(t *testing.T, dir, imapAddr string, sink *emailtest.SMTPSi
 	}
 	imapHost, imapPort, _ := net.SplitHostPort(imapAddr)
 	smtpHost, smtpPort, _ := net.SplitHostPort(sink.Addr)
-	// Replies to texts go from the demo's number (its route only
-	// receives otherwise).
-	cfg := strings.Replace(string(demo), `      # from: "+15550001111"`, `      from: "+15550001111"`, 1)
-	if cfg == string(demo) {
-		t.Fatal("config/demo.yaml's twilio route changed: update writeChaosConfig")
-	}
 	cfg += fmt.Sprintf(`
 email:
   domain: support.example.com
   smtp: {host: %[1]s, port: %[2]s, security: plain, allow_plaintext: true, user: %[3]s, password_file: %[4]s/smtp-password}
   queues:
-    - {queue: support, address: support@example.com, display_name: Example Support}
+    - {queue: %[7]s, address: support@example.com, display_name: Example Support}
   mailboxes:
     - {name: support, host: %[5]s, port: %[6]s, security: plain, allow_plaintext: true, user: support,
-       password_file: %[4]s/imap-password, queue: support, start: "2000-01-01"}
-`, smtpHost, smtpPort, sink.User, dir, imapHost, imapPort)
+       password_file: %[4]s/imap-password, queue: %[7]s, start: "2000-01-01"}
+`, smtpHost, smtpPort, sink.User, dir, imapHost, imapPort, queue)
 	path := filepath.Join(dir, "routerd.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"html"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -447,28 +446,7 @@ func writeSoakConfig(t *testing.T, dir, imapAddr string, sink *emailtest.SMTPSin
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, secret := range map[string]string{"imap-password": "s3cret", "smtp-password": sink.Pass} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(secret+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	imapHost, imapPort, _ := net.SplitHostPort(imapAddr)
-	smtpHost, smtpPort, _ := net.SplitHostPort(sink.Addr)
-	cfg := string(retailer) + fmt.Sprintf(`
-email:
-  domain: support.example.com
-  smtp: {host: %[1]s, port: %[2]s, security: plain, allow_plaintext: true, user: %[3]s, password_file: %[4]s/smtp-password}
-  queues:
-    - {queue: orders, address: support@example.com, display_name: Example Support}
-  mailboxes:
-    - {name: support, host: %[5]s, port: %[6]s, security: plain, allow_plaintext: true, user: support,
-       password_file: %[4]s/imap-password, queue: orders, start: "2000-01-01"}
-`, smtpHost, smtpPort, sink.User, dir, imapHost, imapPort)
-	path := filepath.Join(dir, "routerd.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeEmailConfig(t, dir, string(retailer), "orders", imapAddr, sink)
 }
 
 // testWriter passes contactsim's progress lines to the test's log.
