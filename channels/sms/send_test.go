@@ -255,13 +255,27 @@ func TestStatusReportBeforeTheAnswer(t *testing.T) {
 	looked := make(chan string, 16)
 	e := newEnv(t, func(o *Options) { o.Store = &spyStore{Store: o.Store, looked: looked} })
 	sid := newSID()
+	reported := reportBeforeAnswer(e, sid, looked)
+	e.text(newSID(), adaNum, supportNum, "Hi")
+	c := e.assigned(adaNum)
+	m := e.reply(c, "Hello")
+	if code := <-reported; code != http.StatusNoContent {
+		t.Fatalf("report before the answer: got %d, want 204", code)
+	}
+	e.waitDelivery(c.ID, m.Seq, router.DeliveryDelivered)
+}
+
+// reportBeforeAnswer makes the stand-in's answer to the next reply to
+// Ada wait until the delivered report of sid, posted meanwhile, has
+// looked for it in the store; the report's status code comes on the
+// channel returned.
+func reportBeforeAnswer(e *env, sid string, looked <-chan string) <-chan int {
 	reported := make(chan int, 1)
 	e.twilio.then(adaNum, func(w http.ResponseWriter) {
 		go func() {
 			f := [][2]string{{"MessageSid", sid}, {"AccountSid", testAccount}, {"MessageStatus", "delivered"}}
 			reported <- e.post(StatusPath, f).Code
 		}()
-		// The answer leaves once the report has looked for the sid.
 		for id := range looked {
 			if id == sid {
 				break
@@ -271,13 +285,7 @@ func TestStatusReportBeforeTheAnswer(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprintf(w, `{"sid": %q, "account_sid": %q, "to": %q, "status": "queued"}`, sid, testAccount, adaNum)
 	})
-	e.text(newSID(), adaNum, supportNum, "Hi")
-	c := e.assigned(adaNum)
-	m := e.reply(c, "Hello")
-	if code := <-reported; code != http.StatusNoContent {
-		t.Fatalf("report before the answer: got %d, want 204", code)
-	}
-	e.waitDelivery(c.ID, m.Seq, router.DeliveryDelivered)
+	return reported
 }
 
 // A report whose first look in the store comes just before the sid is
@@ -289,21 +297,7 @@ func TestStatusReportAsTheSidIsStored(t *testing.T) {
 	release := make(chan struct{})
 	spy := &spyStore{looked: looked, hold: map[string]chan struct{}{sid: release}}
 	e := newEnv(t, func(o *Options) { spy.Store = o.Store; o.Store = spy })
-	reported := make(chan int, 1)
-	e.twilio.then(adaNum, func(w http.ResponseWriter) {
-		go func() {
-			f := [][2]string{{"MessageSid", sid}, {"AccountSid", testAccount}, {"MessageStatus", "delivered"}}
-			reported <- e.post(StatusPath, f).Code
-		}()
-		for id := range looked {
-			if id == sid {
-				break
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"sid": %q, "account_sid": %q, "to": %q, "status": "queued"}`, sid, testAccount, adaNum)
-	})
+	reported := reportBeforeAnswer(e, sid, looked)
 	e.text(newSID(), adaNum, supportNum, "Hi")
 	c := e.assigned(adaNum)
 	m := e.reply(c, "Hello")
