@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,11 +17,7 @@ import (
 // reaches the general queue, and chat.opening_hours the chat topics'
 // queues, through the router that the chat and the API read.
 func TestQueueHoursWired(t *testing.T) {
-	cfg := config.Demo()
-	dir := t.TempDir()
-	cfg.DataDir = dir
-	cfg.Store.Path = filepath.Join(dir, config.DefaultDBFile)
-	cfg.Auth.AdminToken = matrixAdmin
+	cfg := demoIn(t)
 	cfg.Chat.OpeningHours = config.OpeningHours{TimeZone: "UTC", Monday: []string{"09:00-17:00"}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

@@ -275,13 +275,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 // startMatrixDaemon starts routerd in process on its demo configuration
 // with a supervisor and an integration token, behind an httptest server.
-func startMatrixDaemon(t *testing.T) (*httptest.Server, *instance) {
+// demoIn returns the demo configuration with its data in a temporary
+// directory and the matrix's admin token, for a test that starts
+// routerd in process.
+func demoIn(t *testing.T) *config.Config {
 	t.Helper()
 	cfg := config.Demo()
 	dir := t.TempDir()
 	cfg.DataDir = dir
 	cfg.Store.Path = filepath.Join(dir, config.DefaultDBFile)
 	cfg.Auth.AdminToken = matrixAdmin
+	return cfg
+}
+
+func startMatrixDaemon(t *testing.T) (*httptest.Server, *instance) {
+	t.Helper()
+	cfg := demoIn(t)
 	cfg.Auth.Tokens = append(cfg.Auth.Tokens,
 		config.TokenConfig{Name: "matrix-supervisor", Role: config.RoleSupervisor, Token: matrixSupervisor},
 		config.TokenConfig{Name: "matrix-crm", Role: config.RoleIntegration, Token: matrixIntegration},

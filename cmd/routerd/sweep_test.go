@@ -22,11 +22,7 @@ import (
 // hold, and counts in the metrics. The sweeps are triggered by the test
 // (at a time past the grace), not by waiting for the ticker.
 func TestAttachmentSweepWired(t *testing.T) {
-	cfg := config.Demo()
-	dir := t.TempDir()
-	cfg.DataDir = dir
-	cfg.Store.Path = filepath.Join(dir, config.DefaultDBFile)
-	cfg.Auth.AdminToken = matrixAdmin
+	cfg := demoIn(t)
 	cfg.Attachments.SweepEvery = config.Demo().Attachments.SweepEvery / 12
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
