@@ -141,34 +141,54 @@ func newBoard(snap *router.Snapshot, views []QueueView) Board {
 	if b.Queues == nil {
 		b.Queues = []QueueView{}
 	}
+	queues, channels := sortedQueues(snap), sortedChannels(snap)
+	for _, a := range snap.Agents() {
+		b.Agents = append(b.Agents, agentView(snap, &a, channels, queues))
+	}
+	slices.SortFunc(b.Agents, func(x, y AgentView) int { return boardOrder(x.Name, x.ID, y.Name, y.ID) })
+	return b
+}
+
+// sortedQueues are snap's queues by name.
+func sortedQueues(snap *router.Snapshot) []router.Queue {
 	queues := snap.Queues()
 	slices.SortFunc(queues, func(x, y router.Queue) int { return strings.Compare(x.Name, y.Name) })
-	channels := snap.Channels()
-	for _, a := range snap.Agents() {
-		v := AgentView{
-			ID: a.ID, Name: a.Name, State: a.State, Reason: a.Reason, StateSince: a.StateSince,
-			Connected: a.Connected, Ringing: a.Offer, Contacts: slices.Clone(a.Contacts),
-			Load: map[string]Load{}, Queues: []string{},
-		}
-		if v.Contacts == nil {
-			v.Contacts = []string{}
-		}
-		for _, ch := range slices.Sorted(maps.Keys(channels)) {
-			if c := snap.Capacity(a, ch); c > 0 || a.Active[ch] > 0 {
-				v.Load[ch] = Load{Used: a.Active[ch], Capacity: c}
-			}
-		}
-		for _, q := range queues {
-			if a.Eligible(q.Requirements) {
-				v.Queues = append(v.Queues, q.Name)
-			}
-		}
-		b.Agents = append(b.Agents, v)
+	return queues
+}
+
+// sortedChannels are snap's channels by name.
+func sortedChannels(snap *router.Snapshot) []router.Channel {
+	return slices.Sorted(maps.Keys(snap.Channels()))
+}
+
+// agentView is a's row of the board (without Today): its load on each
+// of channels it may take, and the queues it is eligible for.
+func agentView(snap *router.Snapshot, a *router.Agent, channels []router.Channel, queues []router.Queue) AgentView {
+	v := AgentView{
+		ID: a.ID, Name: a.Name, State: a.State, Reason: a.Reason, StateSince: a.StateSince,
+		Connected: a.Connected, Ringing: a.Offer, Contacts: slices.Clone(a.Contacts),
+		Load: map[string]Load{}, Queues: []string{},
 	}
-	slices.SortFunc(b.Agents, func(x, y AgentView) int {
-		return cmp(strings.ToLower(x.Name), strings.ToLower(y.Name), x.ID, y.ID)
-	})
-	return b
+	if v.Contacts == nil {
+		v.Contacts = []string{}
+	}
+	for _, ch := range channels {
+		if c := snap.Capacity(*a, ch); c > 0 || a.Active[ch] > 0 {
+			v.Load[ch] = Load{Used: a.Active[ch], Capacity: c}
+		}
+	}
+	for _, q := range queues {
+		if a.Eligible(q.Requirements) {
+			v.Queues = append(v.Queues, q.Name)
+		}
+	}
+	return v
+}
+
+// boardOrder orders the board's agents: by name regardless of case,
+// then by id.
+func boardOrder(name1, id1, name2, id2 string) int {
+	return cmp(strings.ToLower(name1), strings.ToLower(name2), id1, id2)
 }
 
 func cmp(a1, b1, a2, b2 string) int {

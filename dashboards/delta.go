@@ -15,9 +15,11 @@ import (
 //	    "agents": {"changed": [AgentView, …], "removed": ["id", …], "order": ["id", …]},
 //	    "queues": {…}, "staffing": {"changed": {"billing": Advice}, "removed": […]}, "trends": {…}}}
 //
-// A tick encodes each row of the board once (encodeBoard) and compares
-// its bytes with the previous tick's (boardFeed.next): the work grows
-// with the rows, the bytes sent with what changed.
+// A tick encodes the rows that may have changed (all of them for a
+// board built whole, the agents the router touched for the board kept
+// from its event stream: tally) and compares their bytes with the
+// previous tick's (boardFeed.update): the work grows with the rows sent
+// to it, the bytes sent to viewers with what changed.
 
 // frameBoardDelta is the frame of the changes from one version of the
 // board to the next.
@@ -25,24 +27,14 @@ const frameBoardDelta = "board_delta"
 
 // rowSet is one section of a board, row by row: each row's JSON by its
 // key (a queue's name, an agent's id), the keys in the board's order.
-// Never changed once built.
+// The feed changes its own in place, tick by tick.
 type rowSet struct {
 	keys []string
 	rows map[string][]byte
 }
 
-func (s *rowSet) add(key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	s.keys = append(s.keys, key)
-	s.rows[key] = b
-	return nil
-}
-
-// boardRows is a board encoded section by section, row by row: what a
-// tick keeps to tell the next what changed. Never changed once built.
+// boardRows is a board encoded section by section, row by row: what the
+// feed keeps to tell the next tick what changed.
 type boardRows struct {
 	at       []byte
 	queues   rowSet // by name, in the board's order
@@ -51,42 +43,76 @@ type boardRows struct {
 	trends   rowSet // by queue name, sorted
 }
 
-// encodeBoard encodes each row of b once.
-func encodeBoard(b *Board) (*boardRows, error) {
+// keyedRow is one row of a section, encoded.
+type keyedRow struct {
+	key  string
+	json []byte
+}
+
+// sectionUpdate is a tick's news of one section: the rows that may have
+// changed (the others are as before), and, when the membership or the
+// order may have changed, every key in order (nil: as before). The
+// board kept from the event stream (tally) sends the agents it read
+// again; a board built whole sends every row and every key.
+type sectionUpdate struct {
+	rows  []keyedRow
+	order []string
+}
+
+// boardUpdate is a tick's news of the whole board: its time, then each
+// section.
+type boardUpdate struct {
+	at                               []byte
+	queues, agents, staffing, trends sectionUpdate
+}
+
+// add encodes v as the row of key, and adds key to the order.
+func (u *sectionUpdate) add(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	u.rows = append(u.rows, keyedRow{key, b})
+	u.order = append(u.order, key)
+	return nil
+}
+
+// wholeUpdate encodes every row of b: the update of a board built
+// whole.
+func wholeUpdate(b *Board) (*boardUpdate, error) {
 	at, err := json.Marshal(b.At)
 	if err != nil {
 		return nil, err
 	}
-	r := &boardRows{at: at,
-		queues: rowSet{rows: make(map[string][]byte, len(b.Queues))}, agents: rowSet{rows: make(map[string][]byte, len(b.Agents))},
-		staffing: rowSet{rows: make(map[string][]byte, len(b.Staffing))}, trends: rowSet{rows: make(map[string][]byte, len(b.Trends))}}
+	u := &boardUpdate{at: at, queues: sectionUpdate{order: []string{}}, agents: sectionUpdate{order: []string{}},
+		staffing: sectionUpdate{order: []string{}}, trends: sectionUpdate{order: []string{}}}
 	for i := range b.Queues {
-		if err := r.queues.add(b.Queues[i].Name, &b.Queues[i]); err != nil {
+		if err := u.queues.add(b.Queues[i].Name, &b.Queues[i]); err != nil {
 			return nil, err
 		}
 	}
 	for i := range b.Agents {
-		if err := r.agents.add(b.Agents[i].ID, &b.Agents[i]); err != nil {
+		if err := u.agents.add(b.Agents[i].ID, &b.Agents[i]); err != nil {
 			return nil, err
 		}
 	}
 	for _, q := range slices.Sorted(maps.Keys(b.Staffing)) {
-		if err := r.staffing.add(q, b.Staffing[q]); err != nil {
+		if err := u.staffing.add(q, b.Staffing[q]); err != nil {
 			return nil, err
 		}
 	}
 	for _, q := range slices.Sorted(maps.Keys(b.Trends)) {
-		if err := r.trends.add(q, b.Trends[q]); err != nil {
+		if err := u.trends.add(q, b.Trends[q]); err != nil {
 			return nil, err
 		}
 	}
-	return r, nil
+	return u, nil
 }
 
 // boardFeed is the chain of the board's versions: it keeps the board
-// last built, encoded, and its version, and turns each new board into
-// the delta from it. Not safe for concurrent use: Live's loop alone
-// uses it.
+// last built, encoded, and its version, and turns each tick's update
+// into the delta from it. Not safe for concurrent use: Live's loop
+// alone uses it.
 type boardFeed struct {
 	// version is cur's; 0 before the first board, then one more at each
 	// board that changed something, and at a first board again after
@@ -98,19 +124,38 @@ type boardFeed struct {
 	snap []byte
 }
 
-// next takes a tick's board. It reports whether the board changed, and
-// if so returns the delta frame from the previous version to the new
-// one (nil for the first board: there is nothing to apply it to). A
-// board whose rows are all the same bytes is no change, whatever its
-// time (at): the version stays, and its snapshot takes the new time.
+// next takes a board built whole (next is update for it).
 func (f *boardFeed) next(b *Board) (delta []byte, changed bool, err error) {
-	rows, err := encodeBoard(b)
+	u, err := wholeUpdate(b)
 	if err != nil {
 		return nil, false, err
 	}
+	delta, changed = f.update(u)
+	return delta, changed, nil
+}
+
+// update takes a tick's news. It reports whether the board changed, and
+// if so returns the delta frame from the previous version to the new
+// one (nil for the first board, whose sections' orders must all be
+// given: there is nothing to apply a delta to). A tick whose rows are
+// all the same bytes is no change, whatever its time (at): the version
+// stays, and its snapshot takes the new time. Its cost grows with the
+// rows u sends, and with the section's keys where u sends its order.
+func (f *boardFeed) update(u *boardUpdate) (delta []byte, changed bool) {
 	if f.cur == nil {
-		f.cur, f.snap, f.version = rows, nil, f.version+1
-		return nil, true, nil
+		cur := &boardRows{at: u.at}
+		for _, s := range []struct {
+			set *rowSet
+			u   *sectionUpdate
+		}{{&cur.queues, &u.queues}, {&cur.agents, &u.agents}, {&cur.staffing, &u.staffing}, {&cur.trends, &u.trends}} {
+			s.set.rows = make(map[string][]byte, len(s.u.rows))
+			s.set.keys = slices.Clone(s.u.order)
+			for _, r := range s.u.rows {
+				s.set.rows[r.key] = r.json
+			}
+		}
+		f.cur, f.snap, f.version = cur, nil, f.version+1
+		return nil, true
 	}
 	var buf bytes.Buffer
 	buf.WriteString(`{"type":"` + frameBoardDelta + `","data":{"from":`)
@@ -118,43 +163,53 @@ func (f *boardFeed) next(b *Board) (delta []byte, changed bool, err error) {
 	buf.WriteString(`,"to":`)
 	buf.WriteString(uitoa(f.version + 1))
 	buf.WriteString(`,"at":`)
-	buf.Write(rows.at)
+	buf.Write(u.at)
 	n := buf.Len()
-	diffRows(&buf, "queues", &f.cur.queues, &rows.queues, false)
-	diffRows(&buf, "agents", &f.cur.agents, &rows.agents, false)
-	diffRows(&buf, "staffing", &f.cur.staffing, &rows.staffing, true)
-	diffRows(&buf, "trends", &f.cur.trends, &rows.trends, true)
+	diffRows(&buf, "queues", &f.cur.queues, &u.queues, false)
+	diffRows(&buf, "agents", &f.cur.agents, &u.agents, false)
+	diffRows(&buf, "staffing", &f.cur.staffing, &u.staffing, true)
+	diffRows(&buf, "trends", &f.cur.trends, &u.trends, true)
+	f.cur.at, f.snap = u.at, nil
 	if buf.Len() == n {
 		// The same rows: the version stays. Its time moves on, for the
 		// snapshots sent from now on (times in state count from it).
-		cur := *f.cur
-		cur.at = rows.at
-		f.cur, f.snap = &cur, nil
-		return nil, false, nil
+		return nil, false
 	}
 	buf.WriteString(`}}`)
-	f.cur, f.snap, f.version = rows, nil, f.version+1
-	return buf.Bytes(), true, nil
+	f.version++
+	return buf.Bytes(), true
 }
 
-// diffRows writes the section name of a delta from prev to next, if
-// anything in it changed: the rows changed or added ("changed": an
-// array, or an object by key when byKey), the keys removed, and the
-// keys in order when the order or the membership changed (for arrays:
-// an object's keys have no order).
-func diffRows(buf *bytes.Buffer, name string, prev, next *rowSet, byKey bool) {
+// diffRows applies u to the section name of the board kept (cur) and
+// writes its delta, if anything in it changed: the rows changed or
+// added ("changed": an array, or an object by key when byKey), the keys
+// removed, and the keys in order when the order or the membership
+// changed (for arrays: an object's keys have no order).
+func diffRows(buf *bytes.Buffer, name string, cur *rowSet, u *sectionUpdate, byKey bool) {
 	var changed, removed []string
-	for _, k := range next.keys {
-		if old, ok := prev.rows[k]; !ok || !bytes.Equal(old, next.rows[k]) {
-			changed = append(changed, k)
+	for _, r := range u.rows {
+		if old, ok := cur.rows[r.key]; !ok || !bytes.Equal(old, r.json) {
+			changed = append(changed, r.key)
+			cur.rows[r.key] = r.json
 		}
 	}
-	for _, k := range prev.keys {
-		if _, ok := next.rows[k]; !ok {
-			removed = append(removed, k)
+	reordered := false
+	if u.order != nil {
+		in := make(map[string]bool, len(u.order))
+		for _, k := range u.order {
+			in[k] = true
+		}
+		for _, k := range cur.keys {
+			if !in[k] {
+				removed = append(removed, k)
+				delete(cur.rows, k)
+			}
+		}
+		reordered = !byKey && !slices.Equal(cur.keys, u.order)
+		if len(removed) > 0 || !slices.Equal(cur.keys, u.order) {
+			cur.keys = slices.Clone(u.order)
 		}
 	}
-	reordered := !byKey && !slices.Equal(prev.keys, next.keys)
 	if len(changed) == 0 && len(removed) == 0 && !reordered {
 		return
 	}
@@ -167,7 +222,7 @@ func diffRows(buf *bytes.Buffer, name string, prev, next *rowSet, byKey bool) {
 			}
 			writeKey(buf, k)
 			buf.WriteByte(':')
-			buf.Write(next.rows[k])
+			buf.Write(cur.rows[k])
 		}
 		buf.WriteByte('}')
 	} else {
@@ -176,7 +231,7 @@ func diffRows(buf *bytes.Buffer, name string, prev, next *rowSet, byKey bool) {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			buf.Write(next.rows[k])
+			buf.Write(cur.rows[k])
 		}
 		buf.WriteByte(']')
 	}
@@ -184,7 +239,7 @@ func diffRows(buf *bytes.Buffer, name string, prev, next *rowSet, byKey bool) {
 	writeKeys(buf, removed)
 	if reordered {
 		buf.WriteString(`,"order":`)
-		writeKeys(buf, next.keys)
+		writeKeys(buf, cur.keys)
 	}
 	buf.WriteByte('}')
 }

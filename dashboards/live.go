@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -31,9 +32,13 @@ import (
 // conversation, then each message as it is committed. Any other frame
 // closes the socket: viewers only read.
 //
-// Each board is built whole from a snapshot, once a tick at most,
-// shared by every viewer: its cost grows with the agents and contacts;
-// the bytes sent with what changed.
+// The board is kept from the event stream (tally): each batch names the
+// agents and contacts it touched, and a tick reads only those again, so
+// its cost grows with what changed, not with the agents and contacts;
+// it is built whole at the first tick, after the stream was lost, when
+// a queue changes and once a minute (the agents' day). One board a tick
+// at most, shared by every viewer; the bytes sent grow with what
+// changed.
 type Live struct {
 	o        LiveOptions
 	upgrader *wsconn.Upgrader
@@ -47,6 +52,8 @@ type Live struct {
 	// built; the loop alone uses them.
 	feed    boardFeed
 	builtAt time.Time
+	// tally is the board kept from the event stream.
+	tally *tally
 
 	mu      sync.Mutex
 	viewers map[conn]*viewer // guarded by mu
@@ -215,15 +222,32 @@ func NewLive(o LiveOptions) (*Live, error) {
 	}
 	l := &Live{o: o, upgrader: up, dirty: make(chan struct{}, 1), joined: make(chan struct{}, 1),
 		quit: make(chan struct{}), done: make(chan struct{}),
-		viewers: map[conn]*viewer{}, waiting: map[string]map[time.Time]int{}}
+		viewers: map[conn]*viewer{}, waiting: map[string]map[time.Time]int{}, tally: newTally()}
 	go l.loop()
 	return l, nil
 }
 
-// Notify marks the board stale and passes each message of a monitored
-// conversation to its viewers (router.Notifier).
-func (l *Live) Notify(ns []router.Notification) {
+// NotifyBatch marks what the batch touched stale and passes each message
+// of a monitored conversation to its viewers (router.BatchNotifier: the
+// router's event stream calls it).
+func (l *Live) NotifyBatch(p router.Published) {
+	l.tally.touch(p.Touched)
 	l.mark()
+	l.monitored(p.Notes)
+}
+
+// Notify marks the whole board stale (it does not say what changed) and
+// passes each message of a monitored conversation to its viewers
+// (router.Notifier).
+func (l *Live) Notify(ns []router.Notification) {
+	l.tally.touchAll()
+	l.mark()
+	l.monitored(ns)
+}
+
+// monitored passes each message of ns to the viewers monitoring its
+// conversation.
+func (l *Live) monitored(ns []router.Notification) {
 	for _, n := range ns {
 		if n.Kind != router.NoteMessage || n.Message == nil || n.Contact == nil {
 			continue
@@ -249,8 +273,11 @@ func (l *Live) Notify(ns []router.Notification) {
 	}
 }
 
-// Resync marks the board stale after the event stream was lost.
-func (l *Live) Resync(*router.Snapshot) { l.mark() }
+// Resync marks the whole board stale after the event stream was lost.
+func (l *Live) Resync(*router.Snapshot) {
+	l.tally.touchAll()
+	l.mark()
+}
 
 func (l *Live) mark() { poke(l.dirty) }
 
@@ -333,18 +360,70 @@ type tickCost struct {
 	build, send time.Duration
 }
 
-// publish builds the board and makes it the next version if it changed;
-// it returns the delta from the previous version (nil when nothing
-// changed, or for the first board) and whether contacts wait.
+// publish brings the board up to date and makes it the next version if
+// it changed; it returns the delta from the previous version (nil when
+// nothing changed, or for the first board) and whether contacts wait.
+// It encodes every queue (a few), the staffing advice and trends (once
+// a minute they change), and only the agents the tally read again.
 func (l *Live) publish() (delta []byte, waiting bool, err error) {
-	b, waiting, err := l.board()
-	if err != nil {
+	snap := l.o.Router.Snapshot()
+	figures, window := map[string]WindowFigures(nil), l.o.Window
+	if l.o.Waits != nil {
+		// The window's figures kept as they happen: the board's cost
+		// does not grow with the window's contacts.
+		figures, window = l.o.Waits.Figures(snap), l.o.Waits.Window()
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		stats, err := l.o.Store.QueueStats(ctx, snap.At.Add(-window))
+		cancel()
+		if err != nil {
+			return nil, false, err
+		}
+		figures = figuresFrom(snap, stats, window)
+	}
+	changed, reordered := l.tally.update(snap)
+	views := l.tally.queueViews(snap.At, figures, window)
+	l.o.Waits.Apply(views)
+	l.mu.Lock()
+	staffing, trends, days := l.advice, l.trends, l.days
+	l.mu.Unlock()
+
+	u := &boardUpdate{queues: sectionUpdate{order: []string{}}, staffing: sectionUpdate{order: []string{}}, trends: sectionUpdate{order: []string{}}}
+	if u.at, err = json.Marshal(snap.At); err != nil {
 		return nil, false, err
 	}
-	delta, _, err = l.feed.next(&b)
-	if err != nil {
-		return nil, false, err
+	for i := range views {
+		waiting = waiting || views[i].OldestWaitSeconds != nil
+		if err := u.queues.add(views[i].Name, &views[i]); err != nil {
+			return nil, false, err
+		}
 	}
+	slices.Sort(changed) // a delta's rows in one order, for the same changes
+	for _, id := range changed {
+		v := l.tally.rows[id].view
+		if days != nil {
+			v.Today = todayOf(days[id])
+		}
+		b, err := json.Marshal(&v)
+		if err != nil {
+			return nil, false, err
+		}
+		u.agents.rows = append(u.agents.rows, keyedRow{id, b})
+	}
+	if reordered {
+		u.agents.order = slices.Clone(l.tally.order)
+	}
+	for _, q := range slices.Sorted(maps.Keys(staffing)) {
+		if err := u.staffing.add(q, staffing[q]); err != nil {
+			return nil, false, err
+		}
+	}
+	for _, q := range slices.Sorted(maps.Keys(trends)) {
+		if err := u.trends.add(q, trends[q]); err != nil {
+			return nil, false, err
+		}
+	}
+	delta, _ = l.feed.update(u)
 	l.builtAt = time.Now()
 	return delta, waiting, nil
 }
@@ -444,38 +523,8 @@ func (l *Live) refreshAdvice() bool {
 	l.mu.Lock()
 	l.advice, l.trends, l.days, l.advisedAt = advice, trends, days, time.Now()
 	l.mu.Unlock()
+	l.tally.touchAll() // every agent's row has a new day
 	return true
-}
-
-// board returns the board now, and whether contacts wait.
-func (l *Live) board() (b Board, waiting bool, err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	snap := l.o.Router.Snapshot()
-	if l.o.Waits != nil {
-		// The window's figures kept as they happen: the board's cost
-		// does not grow with the window's contacts.
-		b = NewBoardOf(snap, l.o.Waits.Figures(snap), l.o.Waits.Window())
-	} else {
-		stats, err := l.o.Store.QueueStats(ctx, snap.At.Add(-l.o.Window))
-		if err != nil {
-			return Board{}, false, err
-		}
-		b = NewBoard(snap, stats, l.o.Window)
-	}
-	l.o.Waits.Apply(b.Queues)
-	l.mu.Lock()
-	b.Staffing, b.Trends = l.advice, l.trends
-	if l.days != nil {
-		for i := range b.Agents {
-			b.Agents[i].Today = todayOf(l.days[b.Agents[i].ID])
-		}
-	}
-	l.mu.Unlock()
-	for _, q := range b.Queues {
-		waiting = waiting || q.OldestWaitSeconds != nil
-	}
-	return b, waiting, nil
 }
 
 // ServeHTTP serves GET /ws/dashboard.

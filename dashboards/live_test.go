@@ -41,6 +41,7 @@ func TestLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.follow(l)
 	defer l.Close()
 	srv := httptest.NewServer(l)
 	defer srv.Close()
@@ -87,7 +88,6 @@ func TestLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Notify(nil) // as the router's event stream does
 	if b = read(); b.Queues[0].Waiting != 1 {
 		t.Fatalf("after a contact: waiting %d, want 1", b.Queues[0].Waiting)
 	}
@@ -223,13 +223,16 @@ func TestBoardTodayIsTheReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.follow(l)
 	defer l.Close()
 	l.refreshAdvice()
-	b, _, err := l.board()
-	if err != nil {
+	if _, _, err := l.publish(); err != nil {
 		t.Fatal(err)
 	}
-	fr := struct{ Data Board }{b}
+	var fr struct{ Data Board }
+	if err := json.Unmarshal(l.feed.snapshot(), &fr); err != nil {
+		t.Fatal(err)
+	}
 	if len(fr.Data.Agents) != 1 || fr.Data.Agents[0].Today == nil {
 		t.Fatalf("board agents: %+v, want alice with her day", fr.Data.Agents)
 	}
@@ -354,6 +357,7 @@ func TestLiveSlowViewer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.follow(l)
 	defer l.Close()
 	fast, slow := &fakeConn{}, &fakeConn{}
 	for _, c := range []*fakeConn{fast, slow} {
@@ -376,7 +380,6 @@ func TestLiveSlowViewer(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		before := version(fast)
 		f.submit(router.NewContact{Queue: "billing"})
-		l.Notify(nil)
 		waitUntil(t, "the change on the fast viewer", func() bool { return version(fast) > before })
 	}
 	if n := len(slow.sent()) - stuckAt; n > boardBacklog {
@@ -404,7 +407,6 @@ func TestLiveSlowViewer(t *testing.T) {
 	// And then deltas again.
 	before := version(slow)
 	f.submit(router.NewContact{Queue: "billing"})
-	l.Notify(nil)
 	waitUntil(t, "the next change on the slow viewer", func() bool { return version(slow) > before })
 	if sm, err = modelOfFrames(slow.sent()); err != nil || sm.snapshots != 2 {
 		t.Errorf("after catching up: %d snapshots, err %v; want the change as a delta", sm.snapshots, err)

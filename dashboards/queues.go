@@ -149,11 +149,17 @@ func (s Source) Views(ctx context.Context) ([]QueueView, error) {
 // Queues reads only its arguments, and asks snap for the router's rules
 // (who is eligible, free, working; what rank a new contact gets).
 func Queues(snap *router.Snapshot, stats map[string]store.QueueStats, window time.Duration) []QueueView {
+	return QueuesOf(snap, figuresFrom(snap, stats, window), window)
+}
+
+// figuresFrom are the window's figures of every queue of snap from the
+// store's statistics.
+func figuresFrom(snap *router.Snapshot, stats map[string]store.QueueStats, window time.Duration) map[string]WindowFigures {
 	figures := map[string]WindowFigures{}
 	for _, q := range snap.Queues() {
 		figures[q.Name] = FiguresOf(stats[q.Name], q.ServiceLevel, window)
 	}
-	return QueuesOf(snap, figures, window)
+	return figures
 }
 
 // QueuesOf is Queues with the window's figures of each queue (absent:
@@ -173,10 +179,78 @@ func QueuesOf(snap *router.Snapshot, figures map[string]WindowFigures, window ti
 	return views
 }
 
-// queueView builds one queue's view at now.
+// queueView builds one queue's view at snap.At, counting its contacts
+// and agents.
 func queueView(snap *router.Snapshot, q router.Queue, agents []router.Agent, contacts []router.Contact,
 	f WindowFigures, window time.Duration) QueueView {
-	now := snap.At
+	// A new contact of priority 0 from a customer of no known value.
+	l := lineNow{newRank: snap.Rank(0, q, router.Customer{})}
+	for i := range contacts {
+		if c := &contacts[i]; c.Queue == q.Name {
+			l.add(c, 1)
+		}
+	}
+	return assembleQueue(q, l.figures(snap.At), agentCounts(snap, q, agents), f, window)
+}
+
+// line is what waits in a queue now: the contacts queued and offered,
+// how many a new contact would wait behind, and how long the oldest has
+// waited.
+type line struct {
+	waiting, offered, ahead int
+	// oldest is the longest wait of the queued and offered; waits says
+	// whether there is one.
+	oldest time.Duration
+	waits  bool
+}
+
+// lineNow counts a queue's contacts into its line: those kept by the
+// board (tally) and those counted whole from a snapshot (queueView),
+// by one rule.
+type lineNow struct {
+	newRank                 int // the rank of a new contact (Snapshot.Rank)
+	waiting, offered, ahead int
+	// earliest is the earliest EnqueuedAt of the counted contacts (with
+	// one, for queueView; the tally keeps its own order of them).
+	earliest time.Time
+}
+
+// waits says whether c is in its queue's line: queued or ringing.
+func waits(c *router.Contact) bool {
+	return c.State == router.ContactQueued || c.State == router.ContactOffered
+}
+
+// add counts c in (d = 1) or out (d = −1) of the line, if it waits.
+func (l *lineNow) add(c *router.Contact, d int) {
+	if !waits(c) {
+		return
+	}
+	if c.State == router.ContactQueued {
+		l.waiting += d
+		if c.Rank >= l.newRank {
+			l.ahead += d
+		}
+	} else {
+		l.offered += d
+	}
+	if d > 0 && !c.EnqueuedAt.IsZero() && (l.earliest.IsZero() || c.EnqueuedAt.Before(l.earliest)) {
+		l.earliest = c.EnqueuedAt
+	}
+}
+
+// figures is the line at now, its oldest wait from earliest.
+func (l *lineNow) figures(now time.Time) line {
+	out := line{waiting: l.waiting, offered: l.offered, ahead: l.ahead, waits: l.waiting+l.offered > 0}
+	if out.waits && !l.earliest.IsZero() {
+		out.oldest = max(now.Sub(l.earliest), 0)
+	}
+	return out
+}
+
+// assembleQueue is the view of q from its line, its agents and its
+// window's figures: one assembly for the board kept (tally) and the
+// views built whole (QueuesOf).
+func assembleQueue(q router.Queue, l line, agents AgentCounts, f WindowFigures, window time.Duration) QueueView {
 	v := QueueView{
 		Name:       q.Name,
 		Definition: q,
@@ -185,40 +259,13 @@ func queueView(snap *router.Snapshot, q router.Queue, agents []router.Agent, con
 			WithinSeconds: seconds(q.ServiceLevel.Within.D()),
 			WindowSeconds: seconds(window),
 		},
+		Waiting: l.waiting,
+		Offered: l.offered,
+		Agents:  agents,
 	}
-
-	// A new contact of priority 0 from a customer of no known value.
-	newRank := snap.Rank(0, q, router.Customer{})
-	ahead := 0
-	var oldest time.Duration
-	waits := false
-	for i := range contacts {
-		c := &contacts[i]
-		if c.Queue != q.Name {
-			continue
-		}
-		switch c.State {
-		case router.ContactQueued:
-			v.Waiting++
-			if c.Rank >= newRank {
-				ahead++
-			}
-		case router.ContactOffered:
-			v.Offered++
-		default:
-			continue
-		}
-		waits = true
-		if !c.EnqueuedAt.IsZero() {
-			oldest = max(oldest, now.Sub(c.EnqueuedAt))
-		}
+	if l.waits {
+		v.OldestWaitSeconds = ptr(seconds(l.oldest))
 	}
-	if waits {
-		v.OldestWaitSeconds = ptr(seconds(oldest))
-	}
-
-	v.Agents = agentCounts(snap, q, agents)
-
 	v.Answered, v.Abandoned, v.ShortAbandoned = f.Answered, f.Abandoned, f.ShortAbandoned
 	if achieved, ok := f.serviceLevel(); ok {
 		v.ServiceLevel.Achieved = ptr(achieved)
@@ -227,8 +274,8 @@ func queueView(snap *router.Snapshot, q router.Queue, agents []router.Agent, con
 		v.ASASeconds = ptr(seconds(f.WaitSum / time.Duration(f.Answered)))
 		v.WaitP90Seconds = ptr(seconds(f.WaitP90))
 	}
-	v.ahead = ahead
-	v.EstimatedWaitSeconds = estimateBy(EstimatorPace, waitInputs{ahead: ahead, agents: v.Agents, answered: f.Answered, window: window})
+	v.ahead = l.ahead
+	v.EstimatedWaitSeconds = estimateBy(EstimatorPace, waitInputs{ahead: l.ahead, agents: v.Agents, answered: f.Answered, window: window})
 	return v
 }
 
@@ -308,26 +355,54 @@ func figuresOf(waits, abandoned []time.Duration, sl router.ServiceLevel) WindowF
 func agentCounts(snap *router.Snapshot, q router.Queue, agents []router.Agent) AgentCounts {
 	var n AgentCounts
 	for i := range agents {
-		a := &agents[i]
-		if !a.Eligible(q.Requirements) {
-			continue
-		}
-		switch a.State {
-		case router.AgentAvailable:
-			if snap.Free(*a) {
-				n.Available++
-			} else {
-				n.Busy++
-			}
-		case router.AgentWrapUp:
-			n.WrapUp++
-		case router.AgentAway:
-			n.Away++
-		default:
-			n.Offline++
+		if a := &agents[i]; a.Eligible(q.Requirements) {
+			n.add(classOf(snap, a), 1)
 		}
 	}
 	return n
+}
+
+// agentClass is what an agent counts as in its queues' AgentCounts.
+type agentClass uint8
+
+const (
+	classAvailable agentClass = iota
+	classBusy
+	classWrapUp
+	classAway
+	classOffline
+)
+
+// classOf is how a counts in the queues it is eligible for.
+func classOf(snap *router.Snapshot, a *router.Agent) agentClass {
+	switch a.State {
+	case router.AgentAvailable:
+		if snap.Free(*a) {
+			return classAvailable
+		}
+		return classBusy
+	case router.AgentWrapUp:
+		return classWrapUp
+	case router.AgentAway:
+		return classAway
+	}
+	return classOffline
+}
+
+// add counts d agents of class c.
+func (n *AgentCounts) add(c agentClass, d int) {
+	switch c {
+	case classAvailable:
+		n.Available += d
+	case classBusy:
+		n.Busy += d
+	case classWrapUp:
+		n.WrapUp += d
+	case classAway:
+		n.Away += d
+	default:
+		n.Offline += d
+	}
 }
 
 // ServiceLevelOf is the service level of a queue's waits, the one

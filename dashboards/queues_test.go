@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +35,29 @@ type fixture struct {
 	db  *store.DB
 	// waits follows the router (its Notifier), as routerd's does.
 	waits *Waits
+	// live is told every batch once a test made a Live (follow).
+	live liveSlot
 }
+
+// liveSlot passes the router's batches to a Live (or another reader)
+// once a test made one, as routerd's follower of the event stream does,
+// but before the command that made the batch returns: a test changes
+// the router, then reads the board.
+type liveSlot struct{ to atomic.Pointer[batchTo] }
+
+// batchTo is where a liveSlot passes batches.
+type batchTo struct{ f func(router.Published) }
+
+func (s *liveSlot) Notify([]router.Notification) {} // a BatchNotifier: never called
+
+func (s *liveSlot) NotifyBatch(p router.Published) {
+	if to := s.to.Load(); to != nil {
+		to.f(p)
+	}
+}
+
+// follow makes l hear the router's batches from now on.
+func (f *fixture) follow(l *Live) { f.live.to.Store(&batchTo{l.NotifyBatch}) }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
@@ -51,16 +74,17 @@ func newFixture(t *testing.T) *fixture {
 	clk := router.NewManualClock(t0)
 	w := NewWaits(nil, time.Hour)
 	w.now = clk.Now
-	r, err := router.New(db, &router.Options{Clock: clk, Capacity: channels, Notifier: w})
+	f := &fixture{t: t, ctx: ctx, clk: clk, db: db, waits: w}
+	r, err := router.New(db, &router.Options{Clock: clk, Capacity: channels, Notifier: router.Notifiers(w, &f.live)})
 	if err != nil {
 		t.Fatalf("router.New: %v", err)
 	}
-	w.r = r
+	w.r, f.r = r, r
 	if err := r.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(r.Close) // runs before db.Close
-	return &fixture{t: t, ctx: ctx, r: r, clk: clk, db: db, waits: w}
+	return f
 }
 
 func (f *fixture) queue(q router.Queue) {

@@ -459,6 +459,7 @@ func (r *Router) DeleteAgent(ctx context.Context, id string) error {
 		if err := w.txn.Delete(tableAgents, a); err != nil {
 			return nil, fmt.Errorf("router: delete agent %q: %w", id, err)
 		}
+		w.touchAgent(id)
 		if _, err := w.txn.DeleteAll(tableRoutes, indexID, id); err != nil {
 			return nil, fmt.Errorf("router: delete route %q: %w", id, err)
 		}
@@ -517,6 +518,7 @@ func (r *Router) PutQueue(ctx context.Context, q Queue) (Queue, error) {
 		if stored.Strategy == "" {
 			stored.Strategy = LongestIdle
 		}
+		w.touched.Definitions = true
 		if err := w.txn.Insert(tableQueues, &stored); err != nil {
 			return nil, fmt.Errorf("router: write queue %q: %w", q.Name, err)
 		}
@@ -579,6 +581,7 @@ func (r *Router) DeleteQueue(ctx context.Context, name string) error {
 				return nil, conflictf("queue %q still has live contacts", name)
 			}
 		}
+		w.touched.Definitions = true
 		if err := w.txn.Delete(tableQueues, q); err != nil {
 			return nil, fmt.Errorf("router: delete queue %q: %w", name, err)
 		}

@@ -215,13 +215,36 @@ type NotifierFunc func([]Notification)
 // Notify calls f.
 func (f NotifierFunc) Notify(ns []Notification) { f(ns) }
 
-// Notifiers returns a Notifier that tells each of ns in turn.
-func Notifiers(ns ...Notifier) Notifier {
-	return NotifierFunc(func(batch []Notification) {
-		for _, n := range ns {
-			n.Notify(batch)
+// Notifiers returns a Notifier that tells each of ns in turn; it is a
+// BatchNotifier, and tells those of ns that are one each batch.
+func Notifiers(ns ...Notifier) Notifier { return notifiers(ns) }
+
+type notifiers []Notifier
+
+func (ns notifiers) Notify(batch []Notification) {
+	for _, n := range ns {
+		n.Notify(batch)
+	}
+}
+
+func (ns notifiers) NotifyBatch(p Published) {
+	for _, n := range ns {
+		tell(n, p)
+	}
+}
+
+// tell gives n the batch p: all of it to a BatchNotifier, whenever p
+// notifies or touches something, else its notifications, if any.
+func tell(n Notifier, p Published) {
+	if bn, ok := n.(BatchNotifier); ok {
+		if len(p.Notes) > 0 || !p.Touched.Empty() {
+			bn.NotifyBatch(p)
 		}
-	})
+		return
+	}
+	if len(p.Notes) > 0 {
+		n.Notify(p.Notes)
+	}
 }
 
 // NoteKind names what a Notification tells.
@@ -523,6 +546,7 @@ type sealed struct {
 	seq     uint64
 	batch   *Batch
 	notes   []Notification
+	touched Touched
 	cmds    []*command
 	results []result
 }
@@ -612,7 +636,10 @@ func (r *Router) seal(w *write) {
 		panic(fmt.Sprintf("router: write meta: %v", err)) // schema bug
 	}
 	r.publish(w)
-	r.commits <- &sealed{seq: r.batchSeq, batch: &w.batch, notes: w.notes, cmds: w.cmds, results: w.results}
+	for i := range w.batch.Contacts {
+		w.touched.Contacts = append(w.touched.Contacts, w.batch.Contacts[i].ID)
+	}
+	r.commits <- &sealed{seq: r.batchSeq, batch: &w.batch, notes: w.notes, touched: w.touched, cmds: w.cmds, results: w.results}
 }
 
 // publish makes w visible in memory and takes over its timers and
@@ -653,10 +680,9 @@ func (r *Router) commitLoop() {
 				s.results[i] = result{err: err}
 			}
 		} else {
-			if len(s.notes) > 0 {
-				r.notifier.Notify(s.notes)
-			}
-			r.stream.publish(Published{Seq: s.seq, Notes: s.notes})
+			p := Published{Seq: s.seq, Notes: s.notes, Touched: s.touched}
+			tell(r.notifier, p)
+			r.stream.publish(p)
 		}
 		for i, c := range s.cmds {
 			c.reply <- s.results[i]

@@ -17,9 +17,41 @@ var ErrSlow = errors.New("router: subscriber too slow; resubscribe")
 type Published struct {
 	Seq   uint64
 	Notes []Notification
+	// Touched is what the batch changed in the live state, for readers
+	// that keep their own view of it (BatchNotifier).
+	Touched Touched
 	// Ephemeral is set on announced signals (Announce): they belong to
 	// no batch and no snapshot holds them; Seq is the last batch's then.
 	Ephemeral bool
+}
+
+// Touched names what one batch changed in the live state: every agent
+// and contact it wrote or removed, whatever the reason, so that a reader
+// keeping its own view of them (the supervisors' board) reads only
+// those again from a snapshot. The router's writes record it (putAgent,
+// putContact), not each command.
+type Touched struct {
+	// Agents are the ids of the agents changed or deleted.
+	Agents []string
+	// Contacts are the ids of the contacts changed or ended.
+	Contacts []string
+	// Definitions is set when a queue was put or deleted, or the state
+	// was loaded from the store: a reader's view is to be built anew.
+	Definitions bool
+}
+
+// Empty says whether t names nothing.
+func (t Touched) Empty() bool {
+	return len(t.Agents) == 0 && len(t.Contacts) == 0 && !t.Definitions
+}
+
+// BatchNotifier is a Notifier that also hears what each batch touched:
+// the router (Options.Notifier) and Follow call NotifyBatch, instead of
+// Notify, with every batch that notifies or touches something (after
+// the snapshot, for Follow) and every announced signal.
+type BatchNotifier interface {
+	Notifier
+	NotifyBatch(p Published)
 }
 
 // Announce tells every subscription of s at once, best effort: it is
@@ -165,9 +197,10 @@ func follow(ctx context.Context, sub *Subscription, seq uint64, n Notifier) erro
 			if !ok {
 				return sub.Err()
 			}
-			if (p.Ephemeral || p.Seq > seq) && len(p.Notes) > 0 {
-				n.Notify(p.Notes)
+			if !p.Ephemeral && p.Seq <= seq {
+				continue
 			}
+			tell(n, p)
 		}
 	}
 }

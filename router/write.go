@@ -32,6 +32,10 @@ type write struct {
 	timers     []timerEntry
 	seqs       map[string]contactSeqs
 	ended      []string
+	// touched is what the batch changed in memory (Published.Touched);
+	// touchedAgents dedupes its agents.
+	touched       Touched
+	touchedAgents map[string]bool
 
 	// Objects to route once the commands are applied.
 	dirtyAgents   []string
@@ -48,6 +52,8 @@ func (r *Router) begin() *write {
 		agentIdx:   map[string]int{},
 		seqs:       map[string]contactSeqs{},
 		dirtySeen:  map[string]bool{},
+
+		touchedAgents: map[string]bool{},
 	}
 }
 
@@ -118,6 +124,7 @@ func (w *write) putAgent(a *Agent, durable bool) {
 	if err := w.txn.Insert(tableAgents, a); err != nil {
 		panic(fmt.Sprintf("router: write agent %q: %v", a.ID, err)) // schema bug
 	}
+	w.touchAgent(a.ID)
 	class := byte(1)
 	if w.r.hasRoom(a) {
 		class = 0
@@ -142,6 +149,14 @@ func (w *write) putAgent(a *Agent, durable bool) {
 	}
 	if w.r.canRoute(a) {
 		w.markAgent(a.ID)
+	}
+}
+
+// touchAgent records that the batch changed (or removed) the agent id.
+func (w *write) touchAgent(id string) {
+	if !w.touchedAgents[id] {
+		w.touchedAgents[id] = true
+		w.touched.Agents = append(w.touched.Agents, id)
 	}
 }
 
@@ -713,6 +728,7 @@ func waitsBefore(a, b *Contact) bool {
 // restore fills memory from the store after a start: agents offline,
 // offers in flight back to the queue with their age.
 func (w *write) restore(l *Loaded) error {
+	w.touched.Definitions = true
 	for i := range l.Queues {
 		q := l.Queues[i]
 		if _, ok := w.r.calendars[q.Hours]; q.Hours != "" && !ok {
