@@ -449,6 +449,9 @@ func (a *agentConn) take(now time.Time, o offerData, held bool) {
 	if a.contact(o.ContactID) != nil {
 		return // a repeated offer (deltas may repeat): already handled
 	}
+	if !held {
+		s.boards.offer(o.ContactID, now)
+	}
 	ac := &agentContact{id: o.ContactID, in: make(chan string, 16), gone: make(chan struct{})}
 	for _, m := range o.ScreenPop.Contact.FirstMessages {
 		if tag, _, ok := parseTag(m.Body); ok {

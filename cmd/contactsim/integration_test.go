@@ -124,7 +124,7 @@ func TestAgainstRouterd(t *testing.T) {
 		"-url", base, "-token-file", filepath.Join(data, "admin-token"), "-scenario", "bank",
 		"-duration", "4s", "-rate", "8", "-seed", "42", "-json", "-drain", "30s",
 		"-twilio-account-sid", testTwilioSID, "-twilio-auth-token", testTwilioToken,
-		"-public-url", testPublicURL, "-sms-replies",
+		"-public-url", testPublicURL, "-sms-replies", "-viewers", "3",
 	}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("contactsim: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
@@ -141,6 +141,7 @@ func TestAgainstRouterd(t *testing.T) {
 		RunID          string         `json:"run_id"`
 		Check          *Check         `json:"check"`
 		Offers         OfferSummary   `json:"offers"`
+		Board          *BoardSummary  `json:"board"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &sm); err != nil {
 		t.Fatalf("decode -json: %v\n%s", err, stdout.String())
@@ -153,6 +154,11 @@ func TestAgainstRouterd(t *testing.T) {
 	}
 	if sm.Offers.Violations != 0 {
 		t.Errorf("got %d offers shown where none may be: %v", sm.Offers.Violations, sm.Offers.Why)
+	}
+	// Three supervisors watched the board: every contact the board
+	// showed at an agent was there within its tick (1 s) and the build.
+	if b := sm.Board; b == nil || b.Viewers != 3 || b.Frames < 3 || b.Errors != 0 || b.Samples == 0 || b.LagP50Ms > b.LagMaxMs {
+		t.Errorf("board: %+v; want 3 viewers reading frames, contacts seen on the board", b)
 	}
 
 	// What routerd holds, read here rather than from contactsim: the
@@ -207,6 +213,6 @@ func TestAgainstRouterd(t *testing.T) {
 	if total == 0 || replied == 0 {
 		t.Errorf("routerd holds %d contacts closed by an agent (%v), %d with a simulated agent's reply; want some of each", total, closedBy, replied)
 	}
-	t.Logf("%d acknowledged (%.1f/s), screen pop p50 %.1f ms p99 %.1f ms; routerd: %v closed by agents, %d replied; %d texts to the stand-in",
-		sm.Acknowledged, sm.ThroughputPerS, sm.P50Ms, sm.P99Ms, closedBy, replied, texts.Load())
+	t.Logf("%d acknowledged (%.1f/s), screen pop p50 %.1f ms p99 %.1f ms; routerd: %v closed by agents, %d replied; %d texts to the stand-in; board %+v",
+		sm.Acknowledged, sm.ThroughputPerS, sm.P50Ms, sm.P99Ms, closedBy, replied, texts.Load(), sm.Board)
 }

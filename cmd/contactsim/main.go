@@ -80,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 0, "random seed, overriding the scenario's (0: the scenario's, else the clock)")
 	restarts := fs.Bool("restarts", false, "routerd may be killed and restarted during the run: retry requests and reopen sockets for up to 45 s; only what routerd acknowledged must be there, once")
 	dropOnOffer := fs.Float64("drop-on-offer", 0, "with -restarts, the `share` of offers at which the agent's desktop drops its socket while the offer rings, then reconnects")
+	viewers := fs.Int("viewers", 0, "`N` supervisors watch the live board (/ws/dashboard) during the run; the summary says how far behind it was (needs an admin token)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,6 +88,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("contactsim: unexpected argument %q (see contactsim -help)", fs.Arg(0))
 	}
 	set := map[string]bool{}
+	if *viewers < 0 {
+		return fmt.Errorf("contactsim: -viewers must not be negative")
+	}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *demo {
 		if !set["scenario"] {
@@ -135,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		IMAPTLS: *imapTLS, EmailTo: *emailTo, EmailReplies: *emailReplies,
 		URL: *base, PublicURL: *publicURL, Token: tok, TwilioAccountSID: *twilioSID, TwilioAuthToken: twTok,
 		AgentPassword: pw, Duration: *duration, Rate: *rate, Drain: *drain, SLWithin: *slWithin, SMSReplies: *smsReplies,
-		Restarts: *restarts, DropOnOffer: *dropOnOffer,
+		Restarts: *restarts, DropOnOffer: *dropOnOffer, Viewers: *viewers,
 		Progress: stderr,
 	}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {

@@ -85,6 +85,10 @@ type Options struct {
 	// drops its socket while the offer rings, then reconnects (with
 	// Restarts only): routerd must offer the contact again elsewhere.
 	DropOnOffer float64
+	// Viewers is how many supervisors watch the live board over
+	// /ws/dashboard during the run (the token must be an admin's):
+	// the summary's "board" says how far behind it was.
+	Viewers int
 	// DefaultCapacity is routerd's routing.capacity (channel → contacts),
 	// for the check that no agent held more than its capacity; an agent's
 	// own capacity overrides it. nil: only the channels an agent's own
@@ -156,7 +160,9 @@ type Sim struct {
 
 	popLat, replyLat, waitLat Latencies
 	n                         counters
-	offers                    offerStats
+	// boards are the board's viewers (Options.Viewers); nil without.
+	boards *viewers
+	offers offerStats
 }
 
 // counters are the run's counts.
@@ -376,6 +382,14 @@ func (s *Sim) Run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	s.optOut(ctx)
+	if s.opts.Viewers > 0 {
+		v, err := s.openViewers(ctx, s.opts.Viewers)
+		if err != nil {
+			s.stopAgents()
+			return nil, err
+		}
+		s.boards = v
+	}
 	startHour := float64(time.Now().UTC().Hour()) + float64(time.Now().UTC().Minute())/60
 	if s.sc.StartHour != nil {
 		startHour = *s.sc.StartHour
@@ -412,6 +426,9 @@ func (s *Sim) Run(ctx context.Context) (*Summary, error) {
 	<-progressDone
 	s.optIn(context.WithoutCancel(ctx))
 	s.stopAgents()
+	if s.boards != nil {
+		s.boards.close()
+	}
 	if s.opts.BeforeCheck != nil {
 		if err := s.opts.BeforeCheck(context.WithoutCancel(ctx)); err != nil {
 			s.fail("before the check: " + err.Error())

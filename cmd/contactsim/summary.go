@@ -64,6 +64,9 @@ type Summary struct {
 	// losing or duplicating anything (not counted in Errors).
 	Anomalies map[string]int `json:"anomalies"`
 	Skipped   []string       `json:"skipped"`
+	// Board is what the supervisors watching the board saw (-viewers);
+	// absent without.
+	Board *BoardSummary `json:"board,omitempty"`
 }
 
 // OfferSummary compares the learned ranking with a random one and the
@@ -94,7 +97,7 @@ func (s *Sim) summary(d time.Duration, ck *Check) *Summary {
 		Offered: s.n.offered.Load(), Answered: s.n.answered.Load(), Abandoned: s.n.abandoned.Load(),
 		Declined: s.n.declined.Load(), Closed: s.n.closed.Load(),
 		SLWithinS: s.opts.SLWithin.Seconds(), Messages: s.n.messages.Load(), AgentReplies: s.n.replies.Load(),
-		Check: ck, Skipped: s.skipped,
+		Check: ck, Skipped: s.skipped, Board: s.boards.summary(d),
 	}
 	var direct []time.Duration
 	s.mu.Lock()
@@ -183,6 +186,10 @@ func (sm *Summary) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  rules           %d times an agent over capacity, %d offers after the contact ended\n", ck.OverCapacity, ck.OffersAfterEnd)
 	} else {
 		fmt.Fprintln(w, "  lost            not checked (the check failed: see errors)")
+	}
+	if b := sm.Board; b != nil {
+		fmt.Fprintf(w, "  board           %d viewers, %d frames, %.0f B/s each; a frame's time → received p50 %.1f ms, p99 %.1f ms; an offer → on the board p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d contacts; %d unreadable frames)\n",
+			b.Viewers, b.Frames, b.BytesPerViewerPerS, b.BehindP50Ms, b.BehindP99Ms, b.LagP50Ms, b.LagP99Ms, b.LagMaxMs, b.Samples, b.Errors)
 	}
 	fmt.Fprintf(w, "  errors          %d %s\n", sm.Errors, kinds(sm.ErrorKinds))
 	if len(sm.Refused) > 0 {
