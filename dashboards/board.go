@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strings"
@@ -116,6 +117,81 @@ type AgentToday struct {
 func todayOf(r AgentReportRow) *AgentToday {
 	return &AgentToday{Handled: r.Handled, AHTSeconds: r.AHTSeconds, Missed: r.Missed,
 		StaffedSeconds: r.StaffedSeconds, Occupancy: r.Occupancy}
+}
+
+// QueueToday is a queue's day so far, since midnight
+// (LiveOptions.Location): its row of the queues' report from midnight to
+// now (Report: the same figures by the same computation), with the
+// abandonment rate and the transfers out of the queue.
+type QueueToday struct {
+	Offered        int      `json:"offered"`
+	Answered       int      `json:"answered"`
+	Abandoned      int      `json:"abandoned"`
+	ShortAbandoned int      `json:"short_abandoned"`
+	ServiceLevel   *float64 `json:"service_level"`
+	ASASeconds     *float64 `json:"asa_seconds"`
+	Handled        int      `json:"handled"`
+	AHTSeconds     *float64 `json:"aht_seconds"`
+	// Abandonment is AbandonmentOf(answered, abandoned, short
+	// abandoned); nil when no wait ended.
+	Abandonment *float64 `json:"abandonment"`
+	// Transferred counts the contacts transferred out of the queue
+	// (store.DB.TransfersByQueue).
+	Transferred int `json:"transferred"`
+}
+
+// AbandonmentOf is the one definition of a queue's abandonment rate:
+// the abandoned after the short-abandon threshold ÷ (the answered + the
+// abandoned after it), the contacts whose wait ended, counted as the
+// service level counts them (short abandons apart); nil when none did.
+func AbandonmentOf(answered, abandoned, short int) *float64 {
+	n := answered + abandoned - short
+	if n <= 0 {
+		return nil
+	}
+	return ptr(float64(abandoned-short) / float64(n))
+}
+
+// QueueDayStore is what queueDays reads: store.DB.
+type QueueDayStore interface {
+	EachContactTimes(ctx context.Context, from, to time.Time, fn func(store.ContactTimes) error) error
+	TransfersByQueue(ctx context.Context, from, to time.Time) (map[string]int, error)
+}
+
+var _ QueueDayStore = (*store.DB)(nil)
+
+// queueDays is each queue's day from since (midnight) to now, by name:
+// its one row of the queues' report over [since, now) (levels are the
+// queues' service levels), read from st, with its transfers. Every queue
+// of levels has one, zero when nothing happened.
+func queueDays(ctx context.Context, st QueueDayStore, levels map[string]router.ServiceLevel, since, now time.Time) (map[string]QueueToday, error) {
+	out := map[string]QueueToday{}
+	for q := range levels {
+		out[q] = QueueToday{}
+	}
+	if !now.After(since) {
+		return out, nil
+	}
+	r := NewReport(levels, since, now, now.Sub(since))
+	if err := st.EachContactTimes(ctx, since, now, func(c store.ContactTimes) error { r.Add(c); return nil }); err != nil {
+		return nil, err
+	}
+	transfers, err := st.TransfersByQueue(ctx, since, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, row := range r.Rows() {
+		out[row.Queue] = QueueToday{Offered: row.Offered, Answered: row.Answered, Abandoned: row.Abandoned,
+			ShortAbandoned: row.ShortAbandoned, ServiceLevel: row.ServiceLevel, ASASeconds: row.ASASeconds,
+			Handled: row.Handled, AHTSeconds: row.AHTSeconds,
+			Abandonment: AbandonmentOf(row.Answered, row.Abandoned, row.ShortAbandoned)}
+	}
+	for q, n := range transfers {
+		t := out[q]
+		t.Transferred = n
+		out[q] = t
+	}
+	return out, nil
 }
 
 // Load is the use of one channel's slots.

@@ -64,6 +64,7 @@ type Live struct {
 	advice    map[string]Advice
 	trends    map[string]Trend
 	days      map[string]AgentReportRow
+	queueDays map[string]QueueToday
 	advisedAt time.Time // guarded by mu
 
 	// refreshMu makes refreshAdvice run once at a time; it guards waiting.
@@ -92,6 +93,7 @@ type LiveOptions struct {
 		QueueStats(ctx context.Context, since time.Time) (map[string]store.QueueStats, error)
 		ContactTimes(ctx context.Context, from, to time.Time) ([]store.ContactTimes, error)
 		AgentReportStore
+		TransfersByQueue(ctx context.Context, from, to time.Time) (map[string]int, error)
 		Contact(ctx context.Context, id string) (router.Contact, error)
 		MessagesBefore(ctx context.Context, id string, beforeSeq, limit int) ([]router.Message, error)
 	}
@@ -385,8 +387,14 @@ func (l *Live) publish() (delta []byte, waiting bool, err error) {
 	views := l.tally.queueViews(snap.At, figures, window)
 	l.o.Waits.Apply(views)
 	l.mu.Lock()
-	staffing, trends, days := l.advice, l.trends, l.days
+	staffing, trends, days, qdays := l.advice, l.trends, l.days, l.queueDays
 	l.mu.Unlock()
+	if qdays != nil {
+		for i := range views {
+			t := qdays[views[i].Name]
+			views[i].Today = &t
+		}
+	}
 
 	u := &boardUpdate{queues: sectionUpdate{order: []string{}}, staffing: sectionUpdate{order: []string{}}, trends: sectionUpdate{order: []string{}}}
 	if u.at, err = json.Marshal(snap.At); err != nil {
@@ -516,12 +524,21 @@ func (l *Live) refreshAdvice() bool {
 		}
 	}
 	trends := Trends(snap, contacts, l.waiting, snap.At)
-	days, err := agentDays(ctx, l.o.Store, Midnight(snap.At, l.o.Location), snap.At)
+	midnight := Midnight(snap.At, l.o.Location)
+	days, err := agentDays(ctx, l.o.Store, midnight, snap.At)
 	if err != nil {
 		l.o.Logger.Warn("dashboards: agents' day", "err", err)
 	}
+	levels := map[string]router.ServiceLevel{}
+	for _, q := range snap.Queues() {
+		levels[q.Name] = q.ServiceLevel
+	}
+	qdays, err := queueDays(ctx, l.o.Store, levels, midnight, snap.At)
+	if err != nil {
+		l.o.Logger.Warn("dashboards: queues' day", "err", err)
+	}
 	l.mu.Lock()
-	l.advice, l.trends, l.days, l.advisedAt = advice, trends, days, time.Now()
+	l.advice, l.trends, l.days, l.queueDays, l.advisedAt = advice, trends, days, qdays, time.Now()
 	l.mu.Unlock()
 	l.tally.touchAll() // every agent's row has a new day
 	return true

@@ -412,3 +412,115 @@ func TestLiveSlowViewer(t *testing.T) {
 		t.Errorf("after catching up: %d snapshots, err %v; want the change as a delta", sm.snapshots, err)
 	}
 }
+
+// A queue's day on the board, computed by hand: a contact answered
+// yesterday and closed after midnight counts only as handled today; one
+// answered in 10 s is in the service level, one abandoned in 3 s is a
+// short abandon (counted in neither the service level nor the
+// abandonment), one abandoned after 30 s counts against both; one
+// answered in 40 s, transferred back to its queue by its agent and
+// answered again 60 s after, counts as one transfer and one answer
+// outside the threshold (its wait from its return to the queue).
+func TestBoardQueueToday(t *testing.T) {
+	f := newFixture(t)
+	sl := router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * time.Second), ShortAbandon: router.Duration(5 * time.Second)}
+	f.queue(router.Queue{Name: "billing", ServiceLevel: sl})
+	f.queue(router.Queue{Name: "sales", ServiceLevel: sl, Requirements: []router.Requirement{{Skill: "sales", Min: 1}}})
+	f.agent("alice", nil, map[string]int{"chat": 3}, router.AgentOffline)
+	f.agent("bob", nil, map[string]int{"chat": 3}, router.AgentOffline)
+	// submit makes a contact wait (nobody available), after advancing.
+	submit := func(after time.Duration) string {
+		t.Helper()
+		f.advance(after)
+		c := f.submit(router.NewContact{Queue: "billing"})
+		if c.State != router.ContactQueued {
+			t.Fatalf("contact %s is %s, want queued", c.ID, c.State)
+		}
+		return c.ID
+	}
+	// answer makes agent take id after advancing: available until it
+	// rings, accepted, then away (so that it takes nothing else).
+	answer := func(id, agent string, after time.Duration) {
+		t.Helper()
+		f.advance(after)
+		f.state(agent, router.AgentAvailable)
+		if c, ok := f.r.Snapshot().Contact(id); !ok || c.State != router.ContactOffered || c.AgentID != agent {
+			t.Fatalf("contact %s: %+v, want it offered to %s", id, c, agent)
+		}
+		f.accept(id, agent)
+		f.state(agent, router.AgentAway)
+	}
+
+	f.advance(14*time.Hour + 58*time.Minute) // 23:58 on 2 March
+	c0 := submit(0)
+	answer(c0, "alice", 10*time.Second)
+	f.advance(2*time.Minute + 50*time.Second) // 00:01:00
+	if _, err := f.r.CloseContact(f.ctx, c0, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	c1 := submit(time.Minute) // 00:02:00
+	answer(c1, "alice", 10*time.Second)
+	c2 := submit(50 * time.Second) // 00:03:00
+	f.advance(3 * time.Second)
+	if _, err := f.r.Abandon(f.ctx, c2, "left"); err != nil {
+		t.Fatal(err)
+	}
+	c3 := submit(57 * time.Second) // 00:04:00
+	f.advance(30 * time.Second)
+	if _, err := f.r.Abandon(f.ctx, c3, "left"); err != nil {
+		t.Fatal(err)
+	}
+	c4 := submit(time.Minute)         // 00:05:00
+	answer(c4, "bob", 40*time.Second) // 00:05:40
+	f.advance(20 * time.Second)       // 00:06:00
+	if _, err := f.r.Transfer(f.ctx, c4, "bob", "billing", ""); err != nil {
+		t.Fatal(err)
+	}
+	answer(c4, "alice", time.Minute) // 00:07:00
+	// One more, transferred to sales: a transfer out of billing, the
+	// contact itself counted in sales, where it is now.
+	c5 := submit(time.Minute) // 00:08:00
+	answer(c5, "bob", 5*time.Second)
+	if _, err := f.r.Transfer(f.ctx, c5, "bob", "sales", ""); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Second) // the day is [midnight, now)
+
+	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Location: time.UTC,
+		Authorize: func(*http.Request) (Viewer, error) { return Viewer{}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.refreshAdvice()
+	if _, _, err := l.publish(); err != nil {
+		t.Fatal(err)
+	}
+	var fr struct{ Data Board }
+	if err := json.Unmarshal(l.feed.snapshot(), &fr); err != nil {
+		t.Fatal(err)
+	}
+	if len(fr.Data.Queues) != 2 || fr.Data.Queues[0].Today == nil || fr.Data.Queues[1].Today == nil {
+		t.Fatalf("board queues: %+v, want billing and sales with their day", fr.Data.Queues)
+	}
+	for i, want := range []string{
+		`{"offered":4,"answered":2,"abandoned":2,"short_abandoned":1,"service_level":0.3333333333333333,` +
+			`"asa_seconds":35,"handled":1,"aht_seconds":170,"abandonment":0.3333333333333333,"transferred":2}`,
+		`{"offered":1,"answered":0,"abandoned":0,"short_abandoned":0,"service_level":null,` +
+			`"asa_seconds":null,"handled":0,"aht_seconds":null,"abandonment":null,"transferred":0}`,
+	} {
+		got, err := json.Marshal(fr.Data.Queues[i].Today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != want {
+			t.Errorf("%s's day:\n%s\nwant\n%s", fr.Data.Queues[i].Name, got, want)
+		}
+	}
+	// The API's queues carry no day: it is the board's.
+	src := Source{Router: f.r, Store: f.db}
+	views, err := src.Views(f.ctx)
+	if err != nil || len(views) != 2 || views[0].Today != nil {
+		t.Errorf("GET /api/v1/queues' billing: %+v %v; want no day", views, err)
+	}
+}

@@ -61,6 +61,9 @@ type QueueView struct {
 	// WaitEstimate is how accurate each estimator was (Waits.Apply); nil
 	// without a Waits.
 	WaitEstimate *WaitAccuracy `json:"wait_estimate,omitempty"`
+	// Today is the queue's day so far, on the supervisors' board only
+	// (computed once a minute, absent until then, and from the API).
+	Today *QueueToday `json:"today,omitempty"`
 
 	// ahead counts the contacts a new contact of default priority would
 	// wait behind.
@@ -80,6 +83,9 @@ type AgentCounts struct {
 	WrapUp  int `json:"wrapup"`
 	Away    int `json:"away"`
 	Offline int `json:"offline"`
+	// AwayReasons splits Away by the reason the agents gave ("" for
+	// none); absent when nobody is away.
+	AwayReasons map[string]int `json:"away_reasons,omitempty"`
 }
 
 // staffed counts the agents who are working: available, busy or in
@@ -356,7 +362,7 @@ func agentCounts(snap *router.Snapshot, q router.Queue, agents []router.Agent) A
 	var n AgentCounts
 	for i := range agents {
 		if a := &agents[i]; a.Eligible(q.Requirements) {
-			n.add(classOf(snap, a), 1)
+			n.add(classOf(snap, a), a.Reason, 1)
 		}
 	}
 	return n
@@ -389,8 +395,8 @@ func classOf(snap *router.Snapshot, a *router.Agent) agentClass {
 	return classOffline
 }
 
-// add counts d agents of class c.
-func (n *AgentCounts) add(c agentClass, d int) {
+// add counts d agents of class c (away for reason).
+func (n *AgentCounts) add(c agentClass, reason string, d int) {
 	switch c {
 	case classAvailable:
 		n.Available += d
@@ -400,6 +406,15 @@ func (n *AgentCounts) add(c agentClass, d int) {
 		n.WrapUp += d
 	case classAway:
 		n.Away += d
+		if n.AwayReasons == nil {
+			n.AwayReasons = map[string]int{}
+		}
+		if n.AwayReasons[reason] += d; n.AwayReasons[reason] == 0 {
+			delete(n.AwayReasons, reason)
+		}
+		if len(n.AwayReasons) == 0 {
+			n.AwayReasons = nil
+		}
 	default:
 		n.Offline += d
 	}

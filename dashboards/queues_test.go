@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -197,7 +198,10 @@ func TestQueuesAgentCounts(t *testing.T) {
 
 	f.agent("a1", map[string]int{"billing": 5, "french": 2}, nil, router.AgentAvailable)
 	f.agent("a2", map[string]int{"billing": 2, "french": 0}, nil, router.AgentAvailable) // below billing≥3, french≥1
-	f.agent("a3", map[string]int{"billing": 3}, nil, router.AgentAway)
+	f.agent("a3", map[string]int{"billing": 3}, nil, router.AgentOffline)
+	if _, err := f.r.SetAgentState(f.ctx, "a3", router.AgentAway, "meeting"); err != nil {
+		t.Fatal(err)
+	}
 	f.agent("a4", nil, nil, router.AgentOffline) // no skills at all
 	f.agent("a9", map[string]int{"billing": 9}, nil, router.AgentOffline)
 
@@ -206,15 +210,15 @@ func TestQueuesAgentCounts(t *testing.T) {
 		want  AgentCounts
 	}{
 		// a1, a8 free; a6 full, a7 ringing; a5; a3; a9. Not a2 (2<3) nor a4.
-		{"billing", AgentCounts{Available: 2, Busy: 2, WrapUp: 1, Away: 1, Offline: 1}},
+		{"billing", AgentCounts{Available: 2, Busy: 2, WrapUp: 1, Away: 1, Offline: 1, AwayReasons: map[string]int{"meeting": 1}}},
 		// Only a1 has both skills; a2's french 0 is below the minimum.
 		{"french", AgentCounts{Available: 1}},
 		// No requirements: every agent counts.
-		{"general", AgentCounts{Available: 3, Busy: 2, WrapUp: 1, Away: 1, Offline: 2}},
+		{"general", AgentCounts{Available: 3, Busy: 2, WrapUp: 1, Away: 1, Offline: 2, AwayReasons: map[string]int{"meeting": 1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.queue, func(t *testing.T) {
-			if got := f.view(tt.queue, nil, time.Hour).Agents; got != tt.want {
+			if got := f.view(tt.queue, nil, time.Hour).Agents; !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})

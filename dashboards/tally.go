@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"container/heap"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -198,7 +199,7 @@ func (t *tally) build(snap *router.Snapshot) {
 func (t *tally) count(row *agentRow, d int) {
 	for _, q := range row.view.Queues {
 		if l := t.lines[q]; l != nil {
-			l.agents.add(row.class, d)
+			l.agents.add(row.class, row.view.Reason, d)
 		}
 	}
 }
@@ -268,7 +269,9 @@ func (l *queueLine) compact(held map[string]heldContact, q string) {
 func (t *tally) queueViews(now time.Time, figures map[string]WindowFigures, window time.Duration) []QueueView {
 	views := make([]QueueView, 0, len(t.queues))
 	for _, q := range t.queues {
-		views = append(views, assembleQueue(q, t.lineOf(q.Name, now), t.lines[q.Name].agents, figures[q.Name], window))
+		counts := t.lines[q.Name].agents
+		counts.AwayReasons = maps.Clone(counts.AwayReasons) // the view's own: the tally's changes
+		views = append(views, assembleQueue(q, t.lineOf(q.Name, now), counts, figures[q.Name], window))
 	}
 	return views
 }

@@ -109,7 +109,7 @@ func tallyRandomly(t *testing.T, seed uint64, steps int) {
 			_, _ = f.r.SetAgentState(f.ctx, id, router.AgentAvailable, "")
 		case k == 7:
 			what = "away " + id
-			_, _ = f.r.SetAgentState(f.ctx, id, router.AgentAway, "break")
+			_, _ = f.r.SetAgentState(f.ctx, id, router.AgentAway, []string{"break", "meeting", ""}[rnd.IntN(3)])
 		case k <= 10:
 			what = "submit"
 			_, _, _ = f.r.Submit(f.ctx, router.NewContact{Channel: router.ChannelChat, Queue: fmt.Sprintf("q%d", rnd.IntN(3)), Priority: rnd.IntN(3)})

@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -47,10 +48,13 @@ type Waits struct {
 	queues map[string]*queueWaits
 	// pendingIn is the queue each pending contact waits in.
 	pendingIn map[string]string
-	// counts are each queue's eligible agents by state, computed at
-	// most once a LiveEvery (countsAt).
+	// counts are each queue's eligible agents by state, read at most
+	// once a LiveEvery (countsAt) from agents, which keeps them from the
+	// router's batches (NotifyBatch): a read costs what changed since
+	// the last, not the number of agents.
 	counts   map[string]AgentCounts
 	countsAt time.Time
+	agents   *tally
 }
 
 // Estimator names.
@@ -127,7 +131,7 @@ func NewWaits(r *router.Router, window time.Duration) *Waits {
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	return &Waits{r: r, window: window, now: time.Now, queues: map[string]*queueWaits{}, pendingIn: map[string]string{}}
+	return &Waits{r: r, window: window, now: time.Now, queues: map[string]*queueWaits{}, pendingIn: map[string]string{}, agents: newTally()}
 }
 
 // WaitsStore is what Seed reads: store.DB.
@@ -180,12 +184,27 @@ func (w *Waits) queue(name string) *queueWaits {
 	return q
 }
 
-// Notify follows each contact's way through its queue
-// (router.Notifier). A batch may take a contact through several states
-// (created and offered at once, accepted and closed): only where each
-// contact ended up counts, so that a contact offered as it was created
-// is seen as such.
+// NotifyBatch follows each contact's way through its queue, and the
+// agents the batch touched (router.BatchNotifier: the router's event
+// stream calls it).
+func (w *Waits) NotifyBatch(p router.Published) {
+	w.agents.touch(p.Touched)
+	w.follow(p.Notes)
+}
+
+// Notify follows each contact's way through its queue; the agents'
+// counts are read whole again, as it does not say what changed
+// (router.Notifier).
 func (w *Waits) Notify(ns []router.Notification) {
+	w.agents.touchAll()
+	w.follow(ns)
+}
+
+// follow follows each contact's way through its queue. A batch may take
+// a contact through several states (created and offered at once,
+// accepted and closed): only where each contact ended up counts, so that
+// a contact offered as it was created is seen as such.
+func (w *Waits) follow(ns []router.Notification) {
 	type last struct {
 		c     *router.Contact
 		ended bool
@@ -215,6 +234,7 @@ func (w *Waits) Notify(ns []router.Notification) {
 // Resync forgets the waiting contacts, whose entries may have been
 // missed; the history stays.
 func (w *Waits) Resync(*router.Snapshot) {
+	w.agents.touchAll()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, q := range w.queues {
@@ -520,11 +540,12 @@ func (q *queueWaits) inputs(ahead int, agents AgentCounts, window time.Duration,
 // most LiveEvery old.
 func (w *Waits) countsOf(name string, now time.Time) AgentCounts {
 	if w.counts == nil || now.Sub(w.countsAt) >= LiveEvery || now.Before(w.countsAt) {
-		snap := w.r.Snapshot()
-		agents := snap.Agents()
-		w.counts = map[string]AgentCounts{}
-		for _, q := range snap.Queues() {
-			w.counts[q.Name] = agentCounts(snap, q, agents)
+		w.agents.update(w.r.Snapshot())
+		w.counts = make(map[string]AgentCounts, len(w.agents.lines))
+		for name, l := range w.agents.lines {
+			n := l.agents
+			n.AwayReasons = maps.Clone(n.AwayReasons) // its own: the tally changes its
+			w.counts[name] = n
 		}
 		w.countsAt = now
 	}

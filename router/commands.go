@@ -782,7 +782,7 @@ func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAg
 		if err != nil {
 			return nil, err
 		}
-		from := c.AgentID
+		from, left := c.AgentID, c.Queue
 		w.release(c)
 		w.note(Notification{Kind: NoteContactEnded, AgentID: from, Contact: c, Reason: ReasonTransferred})
 		c.State, c.AgentID = ContactQueued, ""
@@ -803,7 +803,7 @@ func (r *Router) Transfer(ctx context.Context, contactID, agentID, toQueue, toAg
 		if toAgent != "" {
 			target = "agent " + toAgent + " via queue " + q.Name
 		}
-		w.event(c, EventTransferred, from, "by "+from+" to "+target)
+		w.eventIn(c, left, EventTransferred, from, "by "+from+" to "+target)
 		w.schedule(c)
 		return contactResult(c.ID), nil
 	}))

@@ -276,8 +276,10 @@ type Event struct {
 	At        time.Time `json:"at"`
 	Event     string    `json:"event"`
 	AgentID   string    `json:"agent_id,omitempty"`
-	Queue     string    `json:"queue,omitempty"`
-	Reason    string    `json:"reason,omitempty"`
+	// Queue is the contact's queue when the event happened; for a
+	// transfer, the queue it left (Reason says where it went).
+	Queue  string `json:"queue,omitempty"`
+	Reason string `json:"reason,omitempty"`
 	// By is who asked for what the event records (WithActor: "sam
 	// (supervisor)", "alice (agent)", "crm (integration)"); empty for
 	// what the router decided itself (routing, timers).

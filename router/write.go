@@ -186,10 +186,16 @@ func (w *write) seq(id string) contactSeqs {
 
 // event appends an entry to c's timeline.
 func (w *write) event(c *Contact, name, agentID, reason string) {
+	w.eventIn(c, c.Queue, name, agentID, reason)
+}
+
+// eventIn is event, recorded in queue rather than c's: a transfer is
+// recorded in the queue the contact left.
+func (w *write) eventIn(c *Contact, queue, name, agentID, reason string) {
 	s := w.seq(c.ID)
 	w.batch.Events = append(w.batch.Events, Event{
 		ContactID: c.ID, Seq: s.event, At: w.now, Event: name,
-		AgentID: agentID, Queue: c.Queue, Reason: reason, By: w.actor,
+		AgentID: agentID, Queue: queue, Reason: reason, By: w.actor,
 	})
 	s.event++
 	w.seqs[c.ID] = s

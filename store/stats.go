@@ -172,3 +172,30 @@ func (db *DB) EachContactTimes(ctx context.Context, from, to time.Time, fn func(
 	}
 	return nil
 }
+
+// TransfersByQueue counts the transfers in [from, to) by the queue the
+// contact left (the transferred events: router.Event.Queue), for the
+// queues' figures of the day.
+func (db *DB) TransfersByQueue(ctx context.Context, from, to time.Time) (map[string]int, error) {
+	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, `SELECT queue, COUNT(*) FROM contact_events
+WHERE event = ? AND at >= ? AND at < ? GROUP BY queue`), router.EventTransferred, toNanos(from), toNanos(to))
+	if err != nil {
+		return nil, fmt.Errorf("store: transfers: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var (
+			q string
+			n int
+		)
+		if err := rows.Scan(&q, &n); err != nil {
+			return nil, fmt.Errorf("store: transfers: %w", err)
+		}
+		out[q] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: transfers: %w", err)
+	}
+	return out, nil
+}

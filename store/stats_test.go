@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"reflect"
 	"slices"
 	"testing"
@@ -116,5 +117,36 @@ func testContactTimesSpanning(t *testing.T) {
 	slices.Sort(ids)
 	if want := []string{"across", "open"}; !slices.Equal(ids, want) {
 		t.Errorf("read %v, want %v", ids, want)
+	}
+}
+
+func TestTransfersByQueue(t *testing.T) { forEachDialect(t, testTransfersByQueue) }
+
+// Transfers count by the queue of their event (the queue the contact
+// left), in [from, to): at from counts, at to does not; other events do
+// not.
+func testTransfersByQueue(t *testing.T) {
+	db := openTest(t)
+	from, to := t0.Add(time.Hour), t0.Add(2*time.Hour)
+	var contacts []router.Contact
+	var evs []router.Event
+	event := func(id, queue, name string, at time.Time) {
+		c := simpleContact(id, router.ContactQueued, t0)
+		contacts = append(contacts, c)
+		evs = append(evs, router.Event{ContactID: id, Seq: 1, At: at, Event: name, Queue: queue, AgentID: "alice"})
+	}
+	event("c1", "billing", router.EventTransferred, from)
+	event("c2", "billing", router.EventTransferred, from.Add(time.Minute))
+	event("c3", "sales", router.EventTransferred, to.Add(-time.Nanosecond))
+	event("c4", "sales", router.EventTransferred, to)                       // after
+	event("c5", "billing", router.EventTransferred, from.Add(-time.Second)) // before
+	event("c6", "billing", router.EventAssigned, from.Add(time.Minute))     // not a transfer
+	commit(t, db, &router.Batch{Contacts: contacts, Events: evs})
+	got, err := db.TransfersByQueue(context.Background(), from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int{"billing": 2, "sales": 1}; !maps.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }

@@ -322,6 +322,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 	d.waitFor("the billing queue", row("billing")+` !== null && `+row("billing")+`.children[1].textContent === "0"`)
 	d.waitFor("alice among the agents", `document.querySelector('#agents tr[data-agent="alice"]') !== null`)
 	d.waitFor("alice's day", `document.querySelector('#agents tr[data-agent="alice"]').innerText.includes("0 · — · 0")`)
+	// The queue's day: service level, ASA, AHT, then the counts.
+	d.waitFor("billing's day", `/^(\d+ %|—) · .+ · .+ · \d+ · \d+ · \d+(, \d+ short)? \((\d+ %|—)\) · \d+$/.test(`+row("billing")+`.children[11].textContent)`)
 	if got := eval[string](d, `document.querySelector('#agents tr[data-agent="alice"]').innerText`); !strings.Contains(got, "offline") {
 		t.Errorf("alice's row: %q, want offline", got)
 	}

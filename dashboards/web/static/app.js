@@ -273,7 +273,7 @@ function renderQueues(extra) {
     const adv = board.staffing && Object.hasOwn(board.staffing, q.name) ? board.staffing[q.name] : undefined;
     let r = queueRows.get(q.name);
     if (!r) {
-      const cells = Array.from({ length: 11 }, (_, i) => el(i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : {}));
+      const cells = Array.from({ length: 12 }, (_, i) => el(i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : {}));
       r = { tr: el("tr", { "data-queue": q.name }, cells), cells };
       queueRows.set(q.name, r);
     }
@@ -304,6 +304,20 @@ function renderQueues(extra) {
   }
 }
 
+// awayReasons says what the away agents are away for: " (2 break, 1
+// meeting)", or nothing.
+function awayReasons(reasons) {
+  const parts = Object.entries(reasons || {}).sort(([x], [y]) => x.localeCompare(y)).map(([why, n]) => `${n} ${why || "no reason"}`);
+  return parts.length ? ` (${parts.join(", ")})` : "";
+}
+
+// todayText is a queue's day so far (docs/metrics.md, "Today").
+function todayText(t) {
+  if (!t) return "—";
+  const short = t.short_abandoned ? `, ${t.short_abandoned} short` : "";
+  return `${pct(t.service_level)} · ${dur(t.asa_seconds)} · ${dur(t.aht_seconds)} · ${t.offered} · ${t.answered} · ${t.abandoned}${short} (${pct(t.abandonment)}) · ${t.transferred}`;
+}
+
 // setText sets a node's text if it differs.
 function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
@@ -319,7 +333,7 @@ function fillQueue(r, q, adv) {
   setText(c[0], q.name);
   setText(c[1], String(q.waiting));
   setText(c[3], String(q.offered));
-  setText(c[4], `${a.available} · ${a.busy} · ${a.wrapup} · ${a.away} · ${a.offline}`);
+  setText(c[4], `${a.available} · ${a.busy} · ${a.wrapup} · ${a.away}${awayReasons(a.away_reasons)} · ${a.offline}`);
   c[5].replaceChildren(el("span", { class: sl.achieved === null || sl.achieved === undefined ? "" : slBad ? "sl-bad" : "sl-ok" }, pct(sl.achieved)),
     el("span", { class: "muted" }, ` (${pct(sl.target)} in ${dur(sl.within_seconds)})`));
   setText(c[6], dur(q.asa_seconds));
@@ -329,6 +343,7 @@ function fillQueue(r, q, adv) {
   c[9].title = est.title;
   c[9].replaceChildren(...est.childNodes);
   c[10].replaceChildren(staffingCell(adv, a));
+  setText(c[11], todayText(q.today));
   r.q = q;
   r.adv = adv;
 }
