@@ -413,7 +413,8 @@ func TestLiveSlowViewer(t *testing.T) {
 	}
 }
 
-// A queue's day on the board, computed by hand: a contact answered
+// A queue's day on the board, computed by hand, its midnight in the
+// configured time zone (Paris: 23:00 UTC): a contact answered
 // yesterday and closed after midnight counts only as handled today; one
 // answered in 10 s is in the service level, one abandoned in 3 s is a
 // short abandon (counted in neither the service level nor the
@@ -451,7 +452,12 @@ func TestBoardQueueToday(t *testing.T) {
 		f.state(agent, router.AgentAway)
 	}
 
-	f.advance(14*time.Hour + 58*time.Minute) // 23:58 on 2 March
+	// The day starts at midnight in Paris (UTC+1 in March): 23:00 UTC.
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.advance(13*time.Hour + 58*time.Minute) // 23:58 on 2 March in Paris
 	c0 := submit(0)
 	answer(c0, "alice", 10*time.Second)
 	f.advance(2*time.Minute + 50*time.Second) // 00:01:00
@@ -486,7 +492,7 @@ func TestBoardQueueToday(t *testing.T) {
 	}
 	f.advance(time.Second) // the day is [midnight, now)
 
-	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Location: time.UTC,
+	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Location: paris,
 		Authorize: func(*http.Request) (Viewer, error) { return Viewer{}, nil }})
 	if err != nil {
 		t.Fatal(err)
