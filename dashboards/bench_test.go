@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -139,16 +140,53 @@ func BenchmarkWaitsNotify(b *testing.B) {
 		c := router.Contact{ID: fmt.Sprintf("c%09d", i), Queue: fmt.Sprintf("q%02d", i%queues), QueuedAt: at}
 		i++
 		c.State = router.ContactQueued
-		w.Notify([]router.Notification{{Kind: router.NoteContact, Contact: &c}})
-		o := c
-		o.State = router.ContactOffered
-		w.Notify([]router.Notification{{Kind: router.NoteOffer, Contact: &o}})
-		a := o
-		a.State, a.AssignedAt = router.ContactAssigned, at
-		w.Notify([]router.Notification{{Kind: router.NoteAssigned, Contact: &a}})
-		e := a
-		e.State, e.EndedAt = router.ContactClosed, at.Add(time.Minute)
-		w.Notify([]router.Notification{{Kind: router.NoteContactEnded, Contact: &e}})
+		waitsContact(w, c, at)
+	}
+}
+
+// waitsContact takes c through its queue on w's event stream: queued,
+// offered, accepted at at, closed a minute later.
+func waitsContact(w *Waits, c router.Contact, at time.Time) {
+	c.State = router.ContactQueued
+	w.NotifyBatch(router.Published{Notes: []router.Notification{{Kind: router.NoteContact, Contact: &c}}})
+	o := c
+	o.State = router.ContactOffered
+	w.NotifyBatch(router.Published{Notes: []router.Notification{{Kind: router.NoteOffer, Contact: &o}}})
+	a := o
+	a.State, a.AssignedAt = router.ContactAssigned, at
+	w.NotifyBatch(router.Published{Notes: []router.Notification{{Kind: router.NoteAssigned, Contact: &a}}})
+	e := a
+	e.State, e.EndedAt = router.ContactClosed, at.Add(time.Minute)
+	w.NotifyBatch(router.Published{Notes: []router.Notification{{Kind: router.NoteContactEnded, Contact: &e}}})
+}
+
+// BenchmarkWaitsKept is the memory Waits keeps per contact of its
+// window: an hour of 200 contacts a second (720,000) through 50 queues,
+// the heap held after them over the heap before, per contact
+// (kept-B/contact). The time per op is not the point.
+//
+//	go test -run=NONE -bench=WaitsKept -benchtime=1x ./dashboards/
+func BenchmarkWaitsKept(b *testing.B) {
+	const queues, contacts = 50, 720000
+	r := benchRouter(b, benchStore(b), &router.Options{Clock: router.NewManualClock(t0)})
+	benchQueues(b, r, queues, false)
+	for b.Loop() {
+		w := NewWaits(r, time.Hour)
+		at := t0
+		w.now = func() time.Time { return at }
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := range contacts {
+			at = at.Add(5 * time.Millisecond) // 200 a second
+			waitsContact(w, router.Contact{ID: fmt.Sprintf("c%09d", i), Queue: fmt.Sprintf("q%02d", i%queues), QueuedAt: at}, at)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if f := w.Figures(r.Snapshot())["q00"]; f.Answered < contacts/queues-1 {
+			b.Fatalf("q00 keeps %d answers, want the hour's %d", f.Answered, contacts/queues)
+		}
+		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/contacts, "kept-B/contact")
 	}
 }
 

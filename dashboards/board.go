@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -264,14 +265,7 @@ func agentView(snap *router.Snapshot, a *router.Agent, channels []router.Channel
 // boardOrder orders the board's agents: by name regardless of case,
 // then by id.
 func boardOrder(name1, id1, name2, id2 string) int {
-	return cmp(strings.ToLower(name1), strings.ToLower(name2), id1, id2)
-}
-
-func cmp(a1, b1, a2, b2 string) int {
-	if c := strings.Compare(a1, b1); c != 0 {
-		return c
-	}
-	return strings.Compare(a2, b2)
+	return cmp.Or(strings.Compare(strings.ToLower(name1), strings.ToLower(name2)), strings.Compare(id1, id2))
 }
 
 // Advice is how many agents a queue needs next hour to meet its service

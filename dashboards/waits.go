@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -87,11 +88,6 @@ type queueWaits struct {
 	answers  []timed
 	abandons []timed
 	handles  []timed
-	// counted are the contacts whose answer is among answers, with its
-	// time (a contact answered again, after a transfer, has another);
-	// abandoned those among abandons.
-	counted   map[string]time.Time
-	abandoned map[string]bool
 	// The window's figures, kept as answers and abandons come and go:
 	// the sums, the counts against sl's thresholds, and the answered
 	// waits by waitBucket (for their 90th percentile).
@@ -119,11 +115,15 @@ type pendingWait struct {
 	preds    map[string]float64
 }
 
+// timed is one answer, abandon or handle time of the window: when (in
+// Unix nanoseconds) and how long. Kept small: the window holds one per
+// contact of the hour (at 200 contacts a second, 720,000 of each).
 type timed struct {
-	at time.Time
+	at int64
 	d  time.Duration
-	id string
 }
+
+func timedAt(t time.Time, d time.Duration) timed { return timed{t.UnixNano(), d} }
 
 // NewWaits makes the tracker; seed it with Seed, then subscribe it to
 // the router (it is a router.Notifier).
@@ -157,18 +157,18 @@ func (w *Waits) Seed(ctx context.Context, st WaitsStore) error {
 			continue
 		}
 		q := w.queue(c.Queue)
-		q.answer(c.ID, c.QueuedAt, c.AssignedAt, since)
+		q.answer(c.QueuedAt, c.AssignedAt, since)
 		if !c.EndedAt.IsZero() && c.EndedAt.After(c.AssignedAt) {
-			q.addHandle(timed{c.EndedAt, c.EndedAt.Sub(c.AssignedAt), c.ID})
+			q.addHandle(timedAt(c.EndedAt, c.EndedAt.Sub(c.AssignedAt)))
 		}
 	}
 	for _, c := range cts {
 		if c.State == router.ContactAbandoned {
-			w.queue(c.Queue).abandon(c.ID, c.QueuedAt, c.EndedAt, since)
+			w.queue(c.Queue).abandon(c.QueuedAt, c.EndedAt, since)
 		}
 	}
 	for _, q := range w.queues {
-		slices.SortFunc(q.handles, func(a, b timed) int { return a.at.Compare(b.at) })
+		slices.SortFunc(q.handles, func(a, b timed) int { return cmp.Compare(a.at, b.at) })
 	}
 	return nil
 }
@@ -177,7 +177,6 @@ func (w *Waits) queue(name string) *queueWaits {
 	q := w.queues[name]
 	if q == nil {
 		q = &queueWaits{pending: map[string]*pendingWait{}, errors: map[string][]float64{},
-			counted: map[string]time.Time{}, abandoned: map[string]bool{},
 			hist: make(fenwick, int(w.window/waitBucket)+2)}
 		w.queues[name] = q
 	}
@@ -206,8 +205,8 @@ func (w *Waits) Notify(ns []router.Notification) {
 // a contact offered as it was created is seen as such.
 func (w *Waits) follow(ns []router.Notification) {
 	type last struct {
-		c     *router.Contact
-		ended bool
+		c               *router.Contact
+		assigned, ended bool
 	}
 	var order []string
 	byID := map[string]*last{}
@@ -222,12 +221,13 @@ func (w *Waits) follow(ns []router.Notification) {
 			order = append(order, n.Contact.ID)
 		}
 		l.c = n.Contact
+		l.assigned = l.assigned || n.Kind == router.NoteAssigned
 		l.ended = l.ended || n.Kind == router.NoteContactEnded
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, id := range order {
-		w.observe(byID[id].c, byID[id].ended)
+		w.observe(byID[id].c, byID[id].assigned, byID[id].ended)
 	}
 }
 
@@ -252,8 +252,9 @@ func (w *Waits) forget(id string) {
 	}
 }
 
-// observe takes one notified state of c.
-func (w *Waits) observe(c *router.Contact, ended bool) {
+// observe takes one notified state of c: assigned when the batch
+// assigned it (its answer counts then, once), ended when it ended.
+func (w *Waits) observe(c *router.Contact, assigned, ended bool) {
 	now := w.now()
 	q := w.queue(c.Queue)
 	p := q.pending[c.ID]
@@ -300,32 +301,34 @@ func (w *Waits) observe(c *router.Contact, ended bool) {
 			q.acc = nil
 		}
 		w.forget(c.ID)
-		q.answer(c.ID, c.QueuedAt, c.AssignedAt, now.Add(-w.window))
+		if assigned {
+			q.answer(c.QueuedAt, c.AssignedAt, now.Add(-w.window))
+		}
 		if ended && c.State == router.ContactClosed && !c.AssignedAt.IsZero() && c.EndedAt.After(c.AssignedAt) {
-			q.addHandle(timed{c.EndedAt, c.EndedAt.Sub(c.AssignedAt), c.ID})
+			q.addHandle(timedAt(c.EndedAt, c.EndedAt.Sub(c.AssignedAt)))
 		}
 	case router.ContactAbandoned: // no actual wait to compare with
 		w.forget(c.ID)
-		q.abandon(c.ID, c.QueuedAt, c.EndedAt, now.Add(-w.window))
+		if ended {
+			q.abandon(c.QueuedAt, c.EndedAt, now.Add(-w.window))
+		}
 	default:
 		w.forget(c.ID)
 	}
 	q.trim(now.Add(-w.window))
 }
 
-// answer counts the answer of contact id, which waited from queuedAt
-// until assignedAt, once, if it is in the window (from since): the
-// window's answers are every contact assigned in it, each time it is
-// (a contact transferred and answered again counts again).
-func (q *queueWaits) answer(id string, queuedAt, assignedAt, since time.Time) {
+// answer counts the answer of a contact which waited from queuedAt until
+// assignedAt, if it is in the window (from since): the window's answers
+// are every contact assigned in it, each time it is (a contact
+// transferred and answered again counts again). Each answer is counted
+// once because it is notified once (router.NoteAssigned), and Seed
+// reads the store before the notifications start.
+func (q *queueWaits) answer(queuedAt, assignedAt, since time.Time) {
 	if assignedAt.IsZero() || assignedAt.Before(since) {
 		return
 	}
-	if at, ok := q.counted[id]; ok && at.Equal(assignedAt) {
-		return
-	}
-	q.counted[id] = assignedAt
-	t := timed{assignedAt, waitBetween(queuedAt, assignedAt), id}
+	t := timedAt(assignedAt, waitBetween(queuedAt, assignedAt))
 	q.answers = insertTimed(q.answers, t)
 	q.waitSum += t.d
 	if answeredInTime(t.d, q.sl) {
@@ -334,14 +337,13 @@ func (q *queueWaits) answer(id string, queuedAt, assignedAt, since time.Time) {
 	q.hist.add(q.bucket(t.d), 1)
 }
 
-// abandon counts the abandon of contact id, which waited from queuedAt
-// until endedAt, once, if it is in the window.
-func (q *queueWaits) abandon(id string, queuedAt, endedAt, since time.Time) {
-	if endedAt.IsZero() || endedAt.Before(since) || q.abandoned[id] {
+// abandon counts the abandon of a contact which waited from queuedAt
+// until endedAt, if it is in the window: once, as it ends once.
+func (q *queueWaits) abandon(queuedAt, endedAt, since time.Time) {
+	if endedAt.IsZero() || endedAt.Before(since) {
 		return
 	}
-	q.abandoned[id] = true
-	t := timed{endedAt, waitBetween(queuedAt, endedAt), id}
+	t := timedAt(endedAt, waitBetween(queuedAt, endedAt))
 	q.abandons = insertTimed(q.abandons, t)
 	if shortAbandon(t.d, q.sl) {
 		q.short++
@@ -361,7 +363,7 @@ func waitBetween(queuedAt, end time.Time) time.Duration {
 // always at the end).
 func insertTimed(ts []timed, t timed) []timed {
 	i := len(ts)
-	for i > 0 && ts[i-1].at.After(t.at) {
+	for i > 0 && ts[i-1].at > t.at {
 		i--
 	}
 	return slices.Insert(ts, i, t)
@@ -458,32 +460,29 @@ func (q *queueWaits) addHandle(h timed) {
 
 // trim drops what is older than since, and the order's ids no longer
 // pending at its head.
-func (q *queueWaits) trim(since time.Time) {
+func (q *queueWaits) trim(sinceT time.Time) {
+	since := sinceT.UnixNano()
 	i := 0
-	for i < len(q.answers) && q.answers[i].at.Before(since) {
+	for i < len(q.answers) && q.answers[i].at < since {
 		a := q.answers[i]
 		q.waitSum -= a.d
 		if answeredInTime(a.d, q.sl) {
 			q.inTime--
 		}
 		q.hist.add(q.bucket(a.d), -1)
-		if at, ok := q.counted[a.id]; ok && at.Equal(a.at) {
-			delete(q.counted, a.id)
-		}
 		i++
 	}
 	q.answers = q.answers[i:]
 	i = 0
-	for i < len(q.abandons) && q.abandons[i].at.Before(since) {
+	for i < len(q.abandons) && q.abandons[i].at < since {
 		if shortAbandon(q.abandons[i].d, q.sl) {
 			q.short--
 		}
-		delete(q.abandoned, q.abandons[i].id)
 		i++
 	}
 	q.abandons = q.abandons[i:]
 	i = 0
-	for i < len(q.handles) && q.handles[i].at.Before(since) {
+	for i < len(q.handles) && q.handles[i].at < since {
 		q.handleSum -= q.handles[i].d
 		i++
 	}

@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	_ "time/tzdata" // business hours (calendars) name time zones; not every host has the database
@@ -78,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data", "", "data `directory`, overriding the configuration")
 	printConfig := fs.Bool("print-config", false, "print the effective configuration and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for performance work: go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a heap profile to `file` when routerd is told to stop, before it shuts down (for performance work: go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -106,6 +108,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("cpuprofile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			return fmt.Errorf("memprofile: %w", err)
+		}
+		stopped, cancel := context.WithCancel(ctx)
+		written := make(chan struct{})
+		defer func() { cancel(); <-written }()
+		go func() {
+			defer close(written)
+			defer f.Close()
+			<-stopped.Done() // told to stop (or serve failed): what it holds, before it lets go
+			runtime.GC()
+			if err := pprof.WriteHeapProfile(f); err != nil {
+				fmt.Fprintf(stderr, "routerd: memprofile: %v\n", err)
+			}
+		}()
 	}
 	return serve(ctx, cfg, *configPath == "", stderr)
 }
