@@ -1,8 +1,8 @@
 package dashboards
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
