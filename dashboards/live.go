@@ -69,6 +69,10 @@ type Live struct {
 
 	// refreshMu makes refreshAdvice run once at a time; it guards waiting.
 	refreshMu sync.Mutex
+	// refreshing is set while refreshInBackground's goroutine runs;
+	// refreshed waits for it (Close).
+	refreshing atomic.Bool
+	refreshed  sync.WaitGroup
 	// waiting samples each queue's waiting count at each minute, for the
 	// trends (the store does not keep it).
 	waiting map[string]map[time.Time]int
@@ -328,9 +332,7 @@ func (l *Live) loop() {
 			l.distribute(nil)
 			continue
 		}
-		if l.refreshAdvice() {
-			stale = true
-		}
+		l.refreshInBackground()
 		if !(stale || aging || !fresh && joined) {
 			l.distribute(nil) // viewers who caught up
 			continue
@@ -486,6 +488,25 @@ func (l *Live) fail() {
 	for _, c := range failed {
 		c.Close(wsconn.CloseGoingAway, "board unavailable")
 	}
+}
+
+// refreshInBackground starts refreshAdvice on its own goroutine unless
+// it runs already: its store reads (the last hour's contacts, the day's
+// for the agents and the queues) grow with the traffic, and the board's
+// loop must not wait for them. When it computed something new, every
+// row is built again at the next tick.
+func (l *Live) refreshInBackground() {
+	if !l.refreshing.CompareAndSwap(false, true) {
+		return
+	}
+	l.refreshed.Add(1)
+	go func() {
+		defer l.refreshed.Done()
+		defer l.refreshing.Store(false)
+		if l.refreshAdvice() {
+			l.mark()
+		}
+	}()
 }
 
 // refreshAdvice computes the staffing advice and the trends again when
@@ -690,6 +711,7 @@ func (l *Live) Close() {
 	l.mu.Unlock()
 	close(l.quit)
 	<-l.done
+	l.refreshed.Wait() // the loop started it, and is done
 	for _, c := range viewers {
 		c.Close(wsconn.CloseGoingAway, "server shutting down")
 	}
