@@ -56,3 +56,57 @@ func testEmailRefreshToken(t *testing.T) {
 		t.Error("another name's token found")
 	}
 }
+
+func TestMigrationFloorOfCheckpoints(t *testing.T) {
+	forEachDialect(t, testMigrationFloorOfCheckpoints)
+}
+
+// A checkpoint stored before migration 22 gets its floor where it was:
+// its last UID, and the day of a read by date under way. The sweep then
+// looks at nothing already behind it.
+func testMigrationFloorOfCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	opts := testOptions(t)
+	all := migrations
+	defer func() { migrations = all }()
+	if all[21].version != 22 {
+		t.Fatalf("migration 22 is at %d", all[21].version)
+	}
+	migrations = all[:21] // the schema before version 22
+	old, err := Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := t0.Add(-48 * time.Hour)
+	for _, row := range []struct {
+		mailbox     string
+		last, since int64
+	}{{"support", 4711, 0}, {"sales", 12, toNanos(since)}} {
+		if _, err := old.write.ExecContext(ctx, rebind(old.dialect, `INSERT INTO email_checkpoints (mailbox, uid_validity, last_uid, since, newest, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)`), row.mailbox, 7, row.last, row.since, toNanos(t0), toNanos(t0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	migrations = all
+	db, err := Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, want := range []struct {
+		mailbox string
+		floor   uint32
+		since   time.Time
+	}{{"support", 4711, time.Time{}}, {"sales", 12, since}} {
+		cp, found, err := db.EmailCheckpoint(ctx, want.mailbox)
+		if err != nil || !found {
+			t.Fatalf("%s: %v, found %v", want.mailbox, err, found)
+		}
+		if cp.FloorUID != want.floor || !cp.FloorSince.Equal(want.since) || cp.LastUID != want.floor {
+			t.Errorf("%s: floor %d since %v (last %d), want floor %d since %v", want.mailbox, cp.FloorUID, cp.FloorSince, cp.LastUID, want.floor, want.since)
+		}
+	}
+}
