@@ -324,7 +324,11 @@ func (l *Live) loop() {
 		watched := len(l.viewers) > 0
 		l.mu.Unlock()
 		if !watched {
-			l.feed.cur, l.feed.snap = nil, nil // nobody to send it to: the memory back
+			// Nobody to send it to: the memory back, and the next
+			// viewer's board built whole (a first board needs every
+			// row; the tally stops keeping what is touched).
+			l.feed.cur, l.feed.snap = nil, nil
+			l.tally.drop()
 			continue
 		}
 		fresh := l.feed.cur != nil && time.Since(l.builtAt) < l.o.every
@@ -370,6 +374,7 @@ type tickCost struct {
 // It encodes every queue (a few), the staffing advice and trends (once
 // a minute they change), and only the agents the tally read again.
 func (l *Live) publish() (delta []byte, waiting bool, err error) {
+	tc := l.tally.take() // before the snapshot: it holds what was taken
 	snap := l.o.Router.Snapshot()
 	figures, window := map[string]WindowFigures(nil), l.o.Window
 	if l.o.Waits != nil {
@@ -381,11 +386,17 @@ func (l *Live) publish() (delta []byte, waiting bool, err error) {
 		stats, err := l.o.Store.QueueStats(ctx, snap.At.Add(-window))
 		cancel()
 		if err != nil {
+			l.tally.touchAll() // taken, and not applied
 			return nil, false, err
 		}
 		figures = figuresFrom(snap, stats, window)
 	}
-	changed, reordered := l.tally.update(snap)
+	changed, reordered := l.tally.apply(snap, tc)
+	defer func() {
+		if err != nil {
+			l.tally.touchAll() // the rows taken did not reach the feed
+		}
+	}()
 	views := l.tally.queueViews(snap.At, figures, window)
 	l.o.Waits.Apply(views)
 	l.mu.Lock()

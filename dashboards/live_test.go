@@ -530,3 +530,78 @@ func TestBoardQueueToday(t *testing.T) {
 		t.Errorf("GET /api/v1/queues' billing: %+v %v; want no day", views, err)
 	}
 }
+
+// The board after nobody watched for a while: the next viewer's first
+// board has every agent as it is now, and the deltas after it keep to
+// the board built whole.
+func TestLiveRejoin(t *testing.T) {
+	f := newFixture(t)
+	f.queue(router.Queue{Name: "billing"})
+	f.agent("alice", nil, nil, router.AgentOffline)
+	f.agent("bob", nil, nil, router.AgentOffline)
+	ticks := make(chan time.Time)
+	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Waits: f.waits, tick: ticks,
+		Authorize: func(*http.Request) (Viewer, error) { return Viewer{}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	f.follow(l)
+	// agents is a model's agents, without their day (computed aside).
+	agents := func(m boardModel) string {
+		t.Helper()
+		var b Board
+		if err := json.Unmarshal(m.raw(nil), &b); err != nil {
+			t.Fatal(err)
+		}
+		for i := range b.Agents {
+			b.Agents[i].Today = nil
+		}
+		out, _ := json.Marshal(b.Agents)
+		return string(out)
+	}
+	whole := func() string {
+		snap := f.r.Snapshot()
+		out, _ := json.Marshal(NewBoardOf(snap, nil, time.Hour).Agents)
+		return string(out)
+	}
+	model := func(c *fakeConn) boardModel {
+		m, err := modelOfFrames(c.sent())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+
+	// The minute's refresh now, so that it does not run (and build the
+	// board whole) during the test.
+	l.refreshAdvice()
+	first := &fakeConn{}
+	v, ok := l.join(first, Viewer{})
+	if !ok {
+		t.Fatal("join refused")
+	}
+	waitUntil(t, "the first viewer's board", func() bool { return len(first.sent()) > 0 })
+	l.leave(first, v)
+	ticks <- time.Now() // a tick with nobody watching
+
+	f.state("alice", router.AgentAvailable)
+	c := f.submit(router.NewContact{Queue: "billing"})
+	f.state("bob", router.AgentAway)
+
+	next := &fakeConn{}
+	if _, ok := l.join(next, Viewer{}); !ok {
+		t.Fatal("join refused")
+	}
+	waitUntil(t, "the next viewer's board", func() bool { return len(next.sent()) > 0 })
+	if got, want := agents(model(next)), whole(); got != want {
+		t.Fatalf("the next viewer's first board:\n%s\nwant\n%s", got, want)
+	}
+	before := model(next).version
+	f.accept(c.ID, "alice")
+	ticks <- time.Now()
+	waitUntil(t, "the change", func() bool { return model(next).version > before })
+	if got, want := agents(model(next)), whole(); got != want {
+		t.Fatalf("after the accept:\n%s\nwant\n%s", got, want)
+	}
+}

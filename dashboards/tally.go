@@ -32,6 +32,10 @@ type tally struct {
 	whole            bool
 
 	// The rest is the board's loop's alone.
+	// agentsOnly keeps only the agents' counts (newAgentTally): the
+	// touched contacts are not kept, nor the lines.
+	agentsOnly bool
+
 	queues   []router.Queue // by name
 	channels []router.Channel
 	rows     map[string]*agentRow // by agent id
@@ -70,6 +74,15 @@ func newTally() *tally {
 	return &tally{agents: map[string]bool{}, contacts: map[string]bool{}, whole: true}
 }
 
+// newAgentTally is a tally of the queues' agent counts alone (the wait
+// estimators'): what waits in the lines is not kept, so nothing of the
+// contacts is.
+func newAgentTally() *tally {
+	t := newTally()
+	t.agentsOnly = true
+	return t
+}
+
 // touch records what one batch changed.
 func (t *tally) touch(tc router.Touched) {
 	t.mu.Lock()
@@ -83,6 +96,9 @@ func (t *tally) touch(tc router.Touched) {
 	}
 	for _, id := range tc.Agents {
 		t.agents[id] = true
+	}
+	if t.agentsOnly {
+		return
 	}
 	for _, id := range tc.Contacts {
 		t.contacts[id] = true
@@ -102,31 +118,55 @@ func (t *tally) wholeLocked() {
 	clear(t.contacts)
 }
 
+// drop lets go of everything kept, and builds whole at the next apply:
+// nobody watches. The board's loop alone calls it.
+func (t *tally) drop() {
+	t.touchAll()
+	t.queues, t.channels, t.rows, t.order, t.lines, t.held = nil, nil, nil, nil, nil, nil
+}
+
+// touched is what take took: the agents and contacts to read again, or
+// everything.
+type touched struct {
+	agents, contacts []string
+	whole            bool
+}
+
 // take returns what was touched since the last take, and forgets it.
-func (t *tally) take() (agents, contacts []string, whole bool) {
+// Take it before the snapshot it is applied to (apply): a batch is
+// touched only once it is in memory, so the snapshot taken after holds
+// every batch taken; one touched in between is read again next time.
+func (t *tally) take() touched {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.whole {
 		t.whole = false
-		return nil, nil, true
+		return touched{whole: true}
 	}
+	var tc touched
 	for id := range t.agents {
-		agents = append(agents, id)
+		tc.agents = append(tc.agents, id)
 	}
 	for id := range t.contacts {
-		contacts = append(contacts, id)
+		tc.contacts = append(tc.contacts, id)
 	}
 	clear(t.agents)
 	clear(t.contacts)
-	return agents, contacts, false
+	return tc
 }
 
-// update brings the tally to snap, which reflects at least every batch
-// touched so far. It returns the agents whose rows may have changed
-// (all of them when it built whole) and whether the board's agents
-// changed membership or order (then t.order is the new order).
+// update takes what was touched and applies it to snap (take, then
+// apply). For tests, which take the snapshot after the changes.
 func (t *tally) update(snap *router.Snapshot) (changed []string, reordered bool) {
-	agents, contacts, whole := t.take()
+	return t.apply(snap, t.take())
+}
+
+// apply brings the tally to snap, which reflects at least every batch
+// of tc (taken before it). It returns the agents whose rows may have
+// changed (all of them when it built whole) and whether the board's
+// agents changed membership or order (then t.order is the new order).
+func (t *tally) apply(snap *router.Snapshot, tc touched) (changed []string, reordered bool) {
+	agents, contacts, whole := tc.agents, tc.contacts, tc.whole
 	if whole || t.rows == nil {
 		t.build(snap)
 		return slices.Clone(t.order), true
@@ -185,6 +225,9 @@ func (t *tally) build(snap *router.Snapshot) {
 	}
 	t.sort()
 	t.held = map[string]heldContact{}
+	if t.agentsOnly {
+		return
+	}
 	for _, c := range snap.Contacts() {
 		if waits(&c) && t.lines[c.Queue] != nil {
 			h := holding(&c)

@@ -56,6 +56,8 @@ type Waits struct {
 	counts   map[string]AgentCounts
 	countsAt time.Time
 	agents   *tally
+	// st is what Seed read, read again at a Resync; guarded by mu.
+	st WaitsStore
 }
 
 // Estimator names.
@@ -131,7 +133,7 @@ func NewWaits(r *router.Router, window time.Duration) *Waits {
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	return &Waits{r: r, window: window, now: time.Now, queues: map[string]*queueWaits{}, pendingIn: map[string]string{}, agents: newTally()}
+	return &Waits{r: r, window: window, now: time.Now, queues: map[string]*queueWaits{}, pendingIn: map[string]string{}, agents: newAgentTally()}
 }
 
 // WaitsStore is what Seed reads: store.DB.
@@ -141,9 +143,19 @@ type WaitsStore interface {
 
 // Seed reads the answers and handle times of the window before now, so
 // that the pace and the handle time survive a restart. (The errors do
-// not: they start again.)
+// not: they start again.) Seed before following the router's event
+// stream: an answer is counted once because it is notified once, and the
+// store read must not overlap the notifications. After a lost stream
+// (Resync) the window is read again from st.
 func (w *Waits) Seed(ctx context.Context, st WaitsStore) error {
-	now := w.now()
+	w.mu.Lock()
+	w.st = st
+	w.mu.Unlock()
+	return w.seed(ctx, st, w.now())
+}
+
+// seed adds what st holds of the window before now.
+func (w *Waits) seed(ctx context.Context, st WaitsStore, now time.Time) error {
 	cts, err := st.ContactTimes(ctx, now.Add(-w.window), now)
 	if err != nil {
 		return err
@@ -205,9 +217,10 @@ func (w *Waits) Notify(ns []router.Notification) {
 // a contact offered as it was created is seen as such.
 func (w *Waits) follow(ns []router.Notification) {
 	type last struct {
-		c               *router.Contact
-		assigned, ended bool
+		c     *router.Contact
+		ended bool
 	}
+	var answered []*router.Contact // each NoteAssigned's own copy
 	var order []string
 	byID := map[string]*last{}
 	for _, n := range ns {
@@ -221,27 +234,60 @@ func (w *Waits) follow(ns []router.Notification) {
 			order = append(order, n.Contact.ID)
 		}
 		l.c = n.Contact
-		l.assigned = l.assigned || n.Kind == router.NoteAssigned
 		l.ended = l.ended || n.Kind == router.NoteContactEnded
+		if n.Kind == router.NoteAssigned {
+			answered = append(answered, n.Contact)
+		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	// Each answer as it was notified, whatever the contact did next in
+	// the batch (transferred, closed): counted once, as it is notified
+	// once.
+	since := w.now().Add(-w.window)
+	for _, c := range answered {
+		w.queue(c.Queue).answer(c.QueuedAt, c.AssignedAt, since)
+	}
 	for _, id := range order {
-		w.observe(byID[id].c, byID[id].assigned, byID[id].ended)
+		w.observe(byID[id].c, byID[id].ended)
 	}
 }
 
-// Resync forgets the waiting contacts, whose entries may have been
-// missed; the history stays.
-func (w *Waits) Resync(*router.Snapshot) {
+// Resync starts again after the event stream was lost: it forgets the
+// waiting contacts, whose entries may have been missed, and reads the
+// window's answers, abandons and handle times again from the store
+// (Seed's), up to snap, so that those of the gap count; the estimators'
+// errors stay. (A batch committed as the snapshot was taken may count
+// twice: it is in the store and notified after it.)
+func (w *Waits) Resync(snap *router.Snapshot) {
 	w.agents.touchAll()
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	for _, q := range w.queues {
 		clear(q.pending)
 		q.order = q.order[:0]
 	}
 	clear(w.pendingIn)
+	st := w.st
+	if st != nil {
+		for _, q := range w.queues {
+			q.resetWindow()
+		}
+	}
+	w.mu.Unlock()
+	if st == nil || snap == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// On failure the window starts empty and fills as contacts come.
+	_ = w.seed(ctx, st, snap.At)
+}
+
+// resetWindow forgets the window's answers, abandons and handle times.
+func (q *queueWaits) resetWindow() {
+	q.answers, q.abandons, q.handles = nil, nil, nil
+	q.handleSum, q.waitSum, q.inTime, q.short = 0, 0, 0, 0
+	clear(q.hist)
 }
 
 // forget ends contact id's pending wait, in whichever queue it is.
@@ -252,9 +298,8 @@ func (w *Waits) forget(id string) {
 	}
 }
 
-// observe takes one notified state of c: assigned when the batch
-// assigned it (its answer counts then, once), ended when it ended.
-func (w *Waits) observe(c *router.Contact, assigned, ended bool) {
+// observe takes one notified state of c (ended when it ended).
+func (w *Waits) observe(c *router.Contact, ended bool) {
 	now := w.now()
 	q := w.queue(c.Queue)
 	p := q.pending[c.ID]
@@ -301,9 +346,6 @@ func (w *Waits) observe(c *router.Contact, assigned, ended bool) {
 			q.acc = nil
 		}
 		w.forget(c.ID)
-		if assigned {
-			q.answer(c.QueuedAt, c.AssignedAt, now.Add(-w.window))
-		}
 		if ended && c.State == router.ContactClosed && !c.AssignedAt.IsZero() && c.EndedAt.After(c.AssignedAt) {
 			q.addHandle(timedAt(c.EndedAt, c.EndedAt.Sub(c.AssignedAt)))
 		}
@@ -539,7 +581,8 @@ func (q *queueWaits) inputs(ahead int, agents AgentCounts, window time.Duration,
 // most LiveEvery old.
 func (w *Waits) countsOf(name string, now time.Time) AgentCounts {
 	if w.counts == nil || now.Sub(w.countsAt) >= LiveEvery || now.Before(w.countsAt) {
-		w.agents.update(w.r.Snapshot())
+		tc := w.agents.take() // before the snapshot: it holds what was taken
+		w.agents.apply(w.r.Snapshot(), tc)
 		w.counts = make(map[string]AgentCounts, len(w.agents.lines))
 		for name, l := range w.agents.lines {
 			n := l.agents
