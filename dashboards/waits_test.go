@@ -179,6 +179,22 @@ func TestFiguresAgree(t *testing.T) {
 		}
 	}
 	check("after messages")
+	// A lost event stream: the window is read again from the store,
+	// nothing twice.
+	resynced := NewWaits(f.r, time.Hour)
+	resynced.now = f.clk.Now
+	if err := resynced.Seed(f.ctx, f.db); err != nil {
+		t.Fatal(err)
+	}
+	snap := f.r.Snapshot()
+	resynced.Resync(snap)
+	stats, err := f.db.QueueStats(f.ctx, snap.At.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := resynced.Figures(snap)["sales"], FiguresOf(stats["sales"], router.ServiceLevel{Target: 0.8, Within: router.Duration(20 * sec)}, time.Hour); got != want {
+		t.Errorf("after a resync: %+v, from the store %+v", got, want)
+	}
 	// Thresholds that count differently: 5 s to answer, abandons within
 	// 40 s are short.
 	f.queue(router.Queue{Name: "sales", ServiceLevel: router.ServiceLevel{Target: 0.8, Within: router.Duration(5 * sec), ShortAbandon: router.Duration(40 * sec)}})
