@@ -155,10 +155,11 @@ func TestAgainstRouterd(t *testing.T) {
 	if sm.Offers.Violations != 0 {
 		t.Errorf("got %d offers shown where none may be: %v", sm.Offers.Violations, sm.Offers.Why)
 	}
-	// Three supervisors watched the board: every contact the board
-	// showed at an agent was there within its tick (1 s) and the build.
-	if b := sm.Board; b == nil || b.Viewers != 3 || b.Frames < 3 || b.Errors != 0 || b.Samples == 0 || b.LagP50Ms > b.LagMaxMs {
-		t.Errorf("board: %+v; want 3 viewers reading frames, contacts seen on the board", b)
+	// Three supervisors watched the board: contacts showed on it at
+	// their agents, within a tick (1 s) and the build, with room for a
+	// busy machine under the race detector.
+	if b := sm.Board; b == nil || b.Viewers != 3 || b.Frames < 3 || b.Errors != 0 || b.Samples == 0 || b.LagP99Ms > 5000 {
+		t.Errorf("board: %+v; want 3 viewers reading frames, contacts on the board within 5 s", b)
 	}
 
 	// What routerd holds, read here rather than from contactsim: the

@@ -377,19 +377,22 @@ func (s *Sim) Run(ctx context.Context) (*Summary, error) {
 		s.mailbox = mb
 		defer mb.close()
 	}
-	if err := s.startAgents(ctx); err != nil {
-		s.stopAgents()
-		return nil, err
-	}
-	s.optOut(ctx)
 	if s.opts.Viewers > 0 {
+		// Before the agents, whose goroutines tell it their offers.
 		v, err := s.openViewers(ctx, s.opts.Viewers)
 		if err != nil {
-			s.stopAgents()
 			return nil, err
 		}
 		s.boards = v
 	}
+	if err := s.startAgents(ctx); err != nil {
+		s.stopAgents()
+		if s.boards != nil {
+			s.boards.close()
+		}
+		return nil, err
+	}
+	s.optOut(ctx)
 	startHour := float64(time.Now().UTC().Hour()) + float64(time.Now().UTC().Minute())/60
 	if s.sc.StartHour != nil {
 		startHour = *s.sc.StartHour

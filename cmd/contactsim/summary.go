@@ -188,8 +188,8 @@ func (sm *Summary) WriteText(w io.Writer) {
 		fmt.Fprintln(w, "  lost            not checked (the check failed: see errors)")
 	}
 	if b := sm.Board; b != nil {
-		fmt.Fprintf(w, "  board           %d viewers, %d frames, %.0f B/s each; a frame's time → received p50 %.1f ms, p99 %.1f ms; an offer → on the board p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d contacts; %d unreadable frames)\n",
-			b.Viewers, b.Frames, b.BytesPerViewerPerS, b.BehindP50Ms, b.BehindP99Ms, b.LagP50Ms, b.LagP99Ms, b.LagMaxMs, b.Samples, b.Errors)
+		fmt.Fprintf(w, "  board           %d viewers, %d frames, %.0f B/s each; a frame's time → received p50 %.1f ms, p99 %.1f ms; an offer → on the board p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d contacts, %d never shown; %d errors)\n",
+			b.Viewers, b.Frames, b.BytesPerViewerPerS, b.BehindP50Ms, b.BehindP99Ms, b.LagP50Ms, b.LagP99Ms, b.LagMaxMs, b.Samples, b.Unseen, b.Errors)
 	}
 	fmt.Fprintf(w, "  errors          %d %s\n", sm.Errors, kinds(sm.ErrorKinds))
 	if len(sm.Refused) > 0 {

@@ -20,7 +20,9 @@ import (
 // contact first shows on the board (ringing at an agent, or held), and
 // measures that against when its offer reached the agent's socket: how
 // far behind the board is. The others read only the frame's head, its
-// time ("at"), against when it arrived (the build and the sending).
+// time ("at", routerd's clock: contactsim runs on the same machine, or
+// one whose clock is in step) against when it arrived (the build and the
+// sending).
 type viewers struct {
 	s     *Sim
 	conns []*websocket.Conn
@@ -32,6 +34,8 @@ type viewers struct {
 	// contact on the board (the tick, the build and the sending).
 	behind, lag Latencies
 	errs        atomic.Int64
+	// closing is set by close: a socket that ends before is an error.
+	closing atomic.Bool
 
 	mu sync.Mutex
 	// offered is when each contact's offer reached an agent, until the
@@ -85,6 +89,9 @@ func (v *viewers) read(ws *websocket.Conn, watcher bool) {
 	for {
 		_, data, err := ws.ReadMessage()
 		if err != nil {
+			if !v.closing.Load() {
+				v.errs.Add(1) // dropped during the run
+			}
 			return
 		}
 		now := time.Now()
@@ -132,6 +139,7 @@ func (v *viewers) show(id string, t time.Time) {
 }
 
 func (v *viewers) close() {
+	v.closing.Store(true)
 	for _, ws := range v.conns {
 		_ = ws.Close()
 	}
@@ -233,7 +241,13 @@ type BoardSummary struct {
 	LagP99Ms float64 `json:"lag_p99_ms"`
 	LagMaxMs float64 `json:"lag_max_ms"`
 	Samples  int     `json:"lag_samples"`
-	Errors   int64   `json:"errors"`
+	// Unseen counts the contacts offered that the board never showed
+	// at an agent (gone between two ticks, or the board that far
+	// behind): the lag leaves them out.
+	Unseen int `json:"unseen"`
+	// Errors counts frames the first viewer could not read and sockets
+	// dropped during the run.
+	Errors int64 `json:"errors"`
 }
 
 // summary is what v saw over elapsed.
@@ -245,6 +259,9 @@ func (v *viewers) summary(elapsed time.Duration) *BoardSummary {
 	l := v.lag.Percentiles(50, 99, 100)
 	out := &BoardSummary{Viewers: len(v.conns), Frames: v.frames.Load(), BehindP50Ms: ms(b[0]), BehindP99Ms: ms(b[1]),
 		LagP50Ms: ms(l[0]), LagP99Ms: ms(l[1]), LagMaxMs: ms(l[2]), Samples: v.lag.Count(), Errors: v.errs.Load()}
+	v.mu.Lock()
+	out.Unseen = len(v.offered)
+	v.mu.Unlock()
 	if len(v.conns) > 0 && elapsed > 0 {
 		out.BytesPerViewerPerS = float64(v.bytes.Load()) / float64(len(v.conns)) / elapsed.Seconds()
 	}

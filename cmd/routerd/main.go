@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data", "", "data `directory`, overriding the configuration")
 	printConfig := fs.Bool("print-config", false, "print the effective configuration and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for performance work: go tool pprof)")
-	memProfile := fs.String("memprofile", "", "write a heap profile to `file` when routerd is told to stop, before it shuts down (for performance work: go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a heap profile to `file` when routerd is told to stop, as it begins to shut down (for performance work: go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
