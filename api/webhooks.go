@@ -48,22 +48,39 @@ type webhookView struct {
 
 // webhookDeliveryView is where a webhook's deliveries stand.
 type webhookDeliveryView struct {
-	// Status is "active", "retrying" (the next event failed and waits
-	// for its retry) or "unsubscribed" (the receiver answered 410).
+	// Status is "active", "retrying" (an event failed and waits for its
+	// retry: the whole webhook's, Attempts, or some contacts', Held) or
+	// "unsubscribed" (the receiver answered 410).
 	Status string `json:"status"`
-	// Cursor is the id of the last event log entry done with; the next
-	// event delivered is after it.
-	Cursor          int64      `json:"cursor"`
-	Delivered       int64      `json:"delivered"`
-	Failed          int64      `json:"failed"`
-	Attempts        int        `json:"attempts"`
-	LastAttemptAt   *time.Time `json:"last_attempt_at,omitempty"`
-	LastStatus      int        `json:"last_status,omitempty"`
-	LastError       string     `json:"last_error,omitempty"`
-	NextAttemptAt   *time.Time `json:"next_attempt_at,omitempty"`
-	LastFailedEvent string     `json:"last_failed_event,omitempty"`
-	LastFailure     string     `json:"last_failure,omitempty"`
-	UnsubscribedAt  *time.Time `json:"unsubscribed_at,omitempty"`
+	// Cursor is the id of the event log entry up to which every event is
+	// done with; Scanned the id of the last entry read. Between them,
+	// only the held contacts' events are owed.
+	Cursor  int64 `json:"cursor"`
+	Scanned int64 `json:"scanned"`
+	// Held are the contacts whose events wait for the retry of one the
+	// receiver refused; never nil.
+	Held            []webhookHeldView `json:"held"`
+	Delivered       int64             `json:"delivered"`
+	Failed          int64             `json:"failed"`
+	Attempts        int               `json:"attempts"`
+	LastAttemptAt   *time.Time        `json:"last_attempt_at,omitempty"`
+	LastStatus      int               `json:"last_status,omitempty"`
+	LastError       string            `json:"last_error,omitempty"`
+	NextAttemptAt   *time.Time        `json:"next_attempt_at,omitempty"`
+	LastFailedEvent string            `json:"last_failed_event,omitempty"`
+	LastFailure     string            `json:"last_failure,omitempty"`
+	UnsubscribedAt  *time.Time        `json:"unsubscribed_at,omitempty"`
+}
+
+// webhookHeldView is a contact whose events a webhook holds back.
+type webhookHeldView struct {
+	// ContactID is "" for the events without a contact (customer.changed).
+	ContactID     string     `json:"contact_id"`
+	Event         string     `json:"event"`
+	Attempts      int        `json:"attempts"`
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	LastStatus    int        `json:"last_status,omitempty"`
+	LastError     string     `json:"last_error,omitempty"`
 }
 
 func optTime(t time.Time) *time.Time {
@@ -77,17 +94,22 @@ func optTime(t time.Time) *time.Time {
 func newWebhookView(s webhooks.Status) webhookView {
 	st := s.State
 	d := webhookDeliveryView{
-		Status: "active", Cursor: st.Cursor, Delivered: st.Delivered, Failed: st.Failures, Attempts: st.Attempts,
+		Status: "active", Cursor: st.Cursor, Scanned: st.Scanned, Held: []webhookHeldView{},
+		Delivered: st.Delivered, Failed: st.Failures, Attempts: st.Attempts,
 		LastAttemptAt: optTime(st.LastAttemptAt), LastStatus: st.LastStatus, LastError: st.LastError,
 		NextAttemptAt: optTime(st.NextAttemptAt), LastFailure: st.LastFailure, UnsubscribedAt: optTime(st.DisabledAt),
 	}
 	if st.LastFailedEvent > 0 {
 		d.LastFailedEvent = webhooks.EventID(st.LastFailedEvent)
 	}
+	for _, hc := range st.Held {
+		d.Held = append(d.Held, webhookHeldView{ContactID: hc.ContactID, Event: webhooks.EventID(hc.Next), Attempts: hc.Attempts,
+			NextAttemptAt: optTime(hc.NextAttemptAt), LastStatus: hc.LastStatus, LastError: hc.LastError})
+	}
 	switch {
 	case st.Disabled:
 		d.Status = "unsubscribed"
-	case st.Attempts > 0:
+	case st.Attempts > 0 || len(st.Held) > 0:
 		d.Status = "retrying"
 	}
 	events := s.Events

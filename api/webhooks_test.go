@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/store"
 	"github.com/switchboard/switchboard/webhooks"
@@ -61,4 +63,35 @@ func TestWebhookRoutes(t *testing.T) {
 	e.must(http.StatusNoContent, "DELETE", "/api/v1/webhooks/crm", "")
 	e.must(http.StatusNotFound, "GET", "/api/v1/webhooks/crm", "")
 	e.must(http.StatusNotFound, "DELETE", "/api/v1/webhooks/crm", "")
+}
+
+// A webhook's delivery state as the API shows it: the whole webhook
+// waiting for the receiver, contacts held for a refused event, or
+// neither.
+func TestWebhookDeliveryView(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		st     store.WebhookState
+		status string
+		held   string
+	}{
+		{"active", store.WebhookState{Cursor: 9, Scanned: 9}, "active", "[]"},
+		{"receiver-down", store.WebhookState{Cursor: 9, Scanned: 9, Attempts: 2, NextAttemptAt: at}, "retrying", "[]"},
+		{"contact-held", store.WebhookState{Cursor: 4, Scanned: 9, Held: []store.HeldContact{{ContactID: "c1", Next: 5, Attempts: 3, NextAttemptAt: at, LastStatus: 400, LastError: "refused"}}},
+			"retrying", `[{"contact_id":"c1","event":"evt_5","attempts":3,"next_attempt_at":"2026-03-01T09:00:00Z","last_status":400,"last_error":"refused"}]`},
+		{"unsubscribed", store.WebhookState{Disabled: true, DisabledAt: at}, "unsubscribed", "[]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := newWebhookView(webhooks.Status{ID: "crm", State: tc.st})
+			held, err := json.Marshal(v.Delivery.Held)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Delivery.Status != tc.status || string(held) != tc.held || v.Delivery.Cursor != tc.st.Cursor || v.Delivery.Scanned != tc.st.Scanned {
+				t.Errorf("got status %q, held %s, cursor %d, scanned %d; want %q, %s, %d, %d",
+					v.Delivery.Status, held, v.Delivery.Cursor, v.Delivery.Scanned, tc.status, tc.held, tc.st.Cursor, tc.st.Scanned)
+			}
+		})
+	}
 }

@@ -65,10 +65,30 @@ func customerChangedTx(ctx context.Context, tx *sql.Tx, d dialect, ch CustomerCh
 // EventLog returns up to limit entries of the event log after the id
 // after, in id order; none is nil.
 func (db *DB) EventLog(ctx context.Context, after int64, limit int) ([]router.LogEntry, error) {
-	rows, err := db.read.QueryContext(ctx, rebind(db.dialect,
-		`SELECT id, type, contact_id, at, data FROM event_log WHERE id > ? ORDER BY id LIMIT ?`), after, limit)
+	out, err := db.eventLog(ctx, `SELECT id, type, contact_id, at, data FROM event_log WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: event log after %d: %w", after, err)
+	}
+	return out, nil
+}
+
+// EventLogOf returns up to limit entries of the event log of contact
+// contactID ("": the entries without a contact) with ids from from to
+// upTo, in id order; none is nil.
+func (db *DB) EventLogOf(ctx context.Context, contactID string, from, upTo int64, limit int) ([]router.LogEntry, error) {
+	out, err := db.eventLog(ctx, `SELECT id, type, contact_id, at, data FROM event_log
+WHERE contact_id = ? AND id >= ? AND id <= ? ORDER BY id LIMIT ?`, contactID, from, upTo, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: event log of contact %q from %d: %w", contactID, from, err)
+	}
+	return out, nil
+}
+
+// eventLog reads the entries query selects.
+func (db *DB) eventLog(ctx context.Context, query string, args ...any) ([]router.LogEntry, error) {
+	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, query), args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []router.LogEntry
@@ -79,13 +99,13 @@ func (db *DB) EventLog(ctx context.Context, after int64, limit int) ([]router.Lo
 			data string
 		)
 		if err := rows.Scan(&e.ID, &e.Type, &e.ContactID, &at, &data); err != nil {
-			return nil, fmt.Errorf("store: event log after %d: %w", after, err)
+			return nil, err
 		}
 		e.At, e.Data = fromNanos(at), []byte(data)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: event log after %d: %w", after, err)
+		return nil, err
 	}
 	return out, nil
 }

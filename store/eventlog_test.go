@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -70,8 +72,10 @@ func testWebhookStore(t *testing.T) {
 	db := openTest(t)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	w := Webhook{ID: "crm", URL: "https://crm.example/hook", Events: []string{"*"}, Secret: "s3cret", UpdatedAt: at}
-	st := WebhookState{Cursor: 7, Delivered: 3, Failures: 1, Attempts: 2, LastAttemptAt: at, LastStatus: 500,
-		LastError: "boom", LastFailedEvent: 6, LastFailure: "bang", NextAttemptAt: at.Add(time.Second), Disabled: true, DisabledAt: at, DisabledURL: w.URL}
+	st := WebhookState{Cursor: 7, Scanned: 12, Delivered: 3, Failures: 1, Attempts: 2, LastAttemptAt: at, LastStatus: 500,
+		LastError: "boom", LastFailedEvent: 6, LastFailure: "bang", NextAttemptAt: at.Add(time.Second), Disabled: true, DisabledAt: at, DisabledURL: w.URL,
+		Held: []HeldContact{{ContactID: "c1", Next: 8, Attempts: 3, NextAttemptAt: at.Add(time.Minute), LastStatus: 400, LastError: "refused"},
+			{ContactID: "", Next: 11, Attempts: 1, NextAttemptAt: at.Add(2 * time.Minute), LastStatus: 422, LastError: "no"}}}
 	if err := db.PutWebhook(ctx, w, st); err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +84,18 @@ func testWebhookStore(t *testing.T) {
 		t.Fatalf("got %+v, %v, want %+v", ws, err, w)
 	}
 	got, found, err := db.WebhookState(ctx, "crm")
-	if err != nil || !found || got != st {
+	if err != nil || !found || !reflect.DeepEqual(got, st) {
 		t.Fatalf("state: got %+v, %v, %v, want %+v", got, found, err, st)
+	}
+	// A state stored before contacts were held has no scanned: it
+	// reads as its cursor.
+	if _, err := db.write.ExecContext(ctx, rebind(db.dialect, `UPDATE webhook_state SET state = ? WHERE id = ?`),
+		`{"cursor":9,"delivered":4,"failures":0,"attempts":1,"last_attempt_at":0,"last_status":503,"last_error":"down","last_failed_event":0,"last_failure":"","next_attempt_at":0,"disabled":false,"disabled_at":0,"disabled_url":""}`, "crm"); err != nil {
+		t.Fatal(err)
+	}
+	old := WebhookState{Cursor: 9, Scanned: 9, Delivered: 4, Attempts: 1, LastStatus: 503, LastError: "down"}
+	if got, _, err := db.WebhookState(ctx, "crm"); err != nil || !reflect.DeepEqual(got, old) {
+		t.Fatalf("a state of the previous release: got %+v, %v, want %+v", got, err, old)
 	}
 	if err := db.DeleteWebhook(ctx, "crm"); err != nil {
 		t.Fatal(err)
@@ -91,5 +105,53 @@ func testWebhookStore(t *testing.T) {
 	}
 	if err := db.DeleteWebhook(ctx, "crm"); err == nil {
 		t.Error("deleting a missing webhook: no error")
+	}
+}
+
+// TestEventLogOf: one contact's entries in a range of ids, in order, and
+// the entries without a contact as one contact "".
+func TestEventLogOf(t *testing.T) { forEachDialect(t, testEventLogOf) }
+
+func testEventLogOf(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var b router.Batch
+	for i, contact := range []string{"a", "b", "a", "", "b", "a", "a"} { // ids 1 to 7
+		b.Log = append(b.Log, router.LogEntry{Type: router.LogMessageIn, ContactID: contact, At: t0, Data: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i+1))})
+	}
+	commit(t, db, &b)
+	ids := func(es []router.LogEntry) []int64 {
+		var out []int64
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		contact    string
+		from, upTo int64
+		limit      int
+		want       []int64
+	}{
+		{"a", 1, 7, 10, []int64{1, 3, 6, 7}},
+		{"a", 3, 6, 10, []int64{3, 6}},
+		{"a", 2, 7, 2, []int64{3, 6}},
+		{"b", 3, 7, 10, []int64{5}},
+		{"", 1, 7, 10, []int64{4}},
+		{"c", 1, 7, 10, nil},
+	} {
+		got, err := db.EventLogOf(ctx, tc.contact, tc.from, tc.upTo, tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(ids(got), tc.want) {
+			t.Errorf("contact %q from %d to %d, limit %d: got ids %v, want %v", tc.contact, tc.from, tc.upTo, tc.limit, ids(got), tc.want)
+		}
+		for _, e := range got {
+			if e.ContactID != tc.contact || string(e.Data) != fmt.Sprintf(`{"n":%d}`, e.ID) {
+				t.Errorf("entry %d: got contact %q data %s", e.ID, e.ContactID, e.Data)
+			}
+		}
 	}
 }

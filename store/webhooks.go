@@ -21,15 +21,29 @@ type Webhook struct {
 
 // WebhookState is where a webhook's deliveries stand. It is kept for
 // configured webhooks too.
+//
+// The log is delivered in order per contact, not globally: an event the
+// receiver refuses holds back only the later events of its contact (a
+// HeldContact), while the others' go on. Every entry up to Cursor is
+// done with; of the entries after Cursor up to Scanned, those of a held
+// contact from its Next on are owed, the rest are done with; nothing
+// after Scanned has been read yet.
 type WebhookState struct {
-	// Cursor is the id of the last event log entry done with: delivered,
-	// not subscribed to, or given up on.
+	// Cursor is the id of the last event log entry up to which every
+	// entry is done with: delivered, not subscribed to, or given up on.
+	// It is below every held contact's Next; the log is never pruned
+	// above it.
 	Cursor int64
+	// Scanned is the id of the last entry read, at least Cursor.
+	Scanned int64
 	// Delivered counts the events delivered; Failures the events given up
 	// on after their retries.
 	Delivered int64
 	Failures  int64
-	// Attempts counts the failed attempts at the entry after Cursor.
+	// Attempts counts the failed attempts in a row for want of the
+	// receiver (no answer, or a status that refuses every event, such as
+	// 503): while it is above 0 the whole webhook waits for
+	// NextAttemptAt. A refusal of one event holds its contact instead.
 	Attempts      int
 	LastAttemptAt time.Time
 	// LastStatus is the HTTP status of the last attempt, 0 when none came.
@@ -45,23 +59,59 @@ type WebhookState struct {
 	Disabled    bool
 	DisabledAt  time.Time
 	DisabledURL string
+	// Held are the contacts whose events wait for the retry of one the
+	// receiver refused, by Next; nil when none. The dispatcher bounds
+	// how many.
+	Held []HeldContact
 }
 
-// webhookStateRecord is WebhookState as stored: times in unix ns.
+// HeldContact is a contact whose events a webhook holds back: the
+// receiver refused the entry Next, which is retried at NextAttemptAt;
+// the contact's later entries up to WebhookState.Scanned wait behind it.
+type HeldContact struct {
+	// ContactID is the contact's id; "" holds the entries that have no
+	// contact (customer.changed), which are in order among themselves.
+	ContactID string
+	// Next is the id of the contact's first entry not done with: the one
+	// retried. Every entry of the contact from Next up to Scanned is
+	// owed.
+	Next int64
+	// Attempts counts the failed attempts at Next.
+	Attempts      int
+	NextAttemptAt time.Time
+	LastStatus    int
+	LastError     string
+}
+
+// webhookStateRecord is WebhookState as stored: times in unix ns. A
+// record written before per-contact holding has no scanned (0: read as
+// its cursor) and no held.
 type webhookStateRecord struct {
-	Cursor          int64  `json:"cursor"`
-	Delivered       int64  `json:"delivered"`
-	Failures        int64  `json:"failures"`
-	Attempts        int    `json:"attempts"`
-	LastAttemptAt   int64  `json:"last_attempt_at"`
-	LastStatus      int    `json:"last_status"`
-	LastError       string `json:"last_error"`
-	LastFailedEvent int64  `json:"last_failed_event"`
-	LastFailure     string `json:"last_failure"`
-	NextAttemptAt   int64  `json:"next_attempt_at"`
-	Disabled        bool   `json:"disabled"`
-	DisabledAt      int64  `json:"disabled_at"`
-	DisabledURL     string `json:"disabled_url"`
+	Cursor          int64        `json:"cursor"`
+	Scanned         int64        `json:"scanned"`
+	Delivered       int64        `json:"delivered"`
+	Failures        int64        `json:"failures"`
+	Attempts        int          `json:"attempts"`
+	LastAttemptAt   int64        `json:"last_attempt_at"`
+	LastStatus      int          `json:"last_status"`
+	LastError       string       `json:"last_error"`
+	LastFailedEvent int64        `json:"last_failed_event"`
+	LastFailure     string       `json:"last_failure"`
+	NextAttemptAt   int64        `json:"next_attempt_at"`
+	Disabled        bool         `json:"disabled"`
+	DisabledAt      int64        `json:"disabled_at"`
+	DisabledURL     string       `json:"disabled_url"`
+	Held            []heldRecord `json:"held,omitempty"`
+}
+
+// heldRecord is HeldContact as stored.
+type heldRecord struct {
+	ContactID     string `json:"contact_id"`
+	Next          int64  `json:"next"`
+	Attempts      int    `json:"attempts"`
+	NextAttemptAt int64  `json:"next_attempt_at"`
+	LastStatus    int    `json:"last_status,omitempty"`
+	LastError     string `json:"last_error,omitempty"`
 }
 
 // Webhooks returns the webhooks put over the API, by id; none is nil.
@@ -143,12 +193,17 @@ func (db *DB) WebhookState(ctx context.Context, id string) (st WebhookState, fou
 	if err := unmarshalJSON(data, &r); err != nil {
 		return WebhookState{}, false, fmt.Errorf("store: webhook state %q: %w", id, err)
 	}
-	return WebhookState{
-		Cursor: r.Cursor, Delivered: r.Delivered, Failures: r.Failures, Attempts: r.Attempts,
+	st = WebhookState{
+		Cursor: r.Cursor, Scanned: max(r.Scanned, r.Cursor), Delivered: r.Delivered, Failures: r.Failures, Attempts: r.Attempts,
 		LastAttemptAt: fromNanos(r.LastAttemptAt), LastStatus: r.LastStatus, LastError: r.LastError,
 		LastFailedEvent: r.LastFailedEvent, LastFailure: r.LastFailure, NextAttemptAt: fromNanos(r.NextAttemptAt),
 		Disabled: r.Disabled, DisabledAt: fromNanos(r.DisabledAt), DisabledURL: r.DisabledURL,
-	}, true, nil
+	}
+	for _, h := range r.Held {
+		st.Held = append(st.Held, HeldContact{ContactID: h.ContactID, Next: h.Next, Attempts: h.Attempts,
+			NextAttemptAt: fromNanos(h.NextAttemptAt), LastStatus: h.LastStatus, LastError: h.LastError})
+	}
+	return st, true, nil
 }
 
 // PutWebhookState stores the delivery state of webhook id.
@@ -160,10 +215,11 @@ func (db *DB) PutWebhookState(ctx context.Context, id string, st WebhookState) e
 
 func putWebhookStateTx(ctx context.Context, tx *sql.Tx, d dialect, id string, st WebhookState) error {
 	data, err := marshalJSON(webhookStateRecord{
-		Cursor: st.Cursor, Delivered: st.Delivered, Failures: st.Failures, Attempts: st.Attempts,
+		Cursor: st.Cursor, Scanned: st.Scanned, Delivered: st.Delivered, Failures: st.Failures, Attempts: st.Attempts,
 		LastAttemptAt: toNanos(st.LastAttemptAt), LastStatus: st.LastStatus, LastError: st.LastError,
 		LastFailedEvent: st.LastFailedEvent, LastFailure: st.LastFailure, NextAttemptAt: toNanos(st.NextAttemptAt),
 		Disabled: st.Disabled, DisabledAt: toNanos(st.DisabledAt), DisabledURL: st.DisabledURL,
+		Held: heldRecords(st.Held),
 	})
 	if err != nil {
 		return err
@@ -171,4 +227,13 @@ func putWebhookStateTx(ctx context.Context, tx *sql.Tx, d dialect, id string, st
 	_, err = tx.ExecContext(ctx, rebind(d, `INSERT INTO webhook_state (id, state, updated_at) VALUES (?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`), id, data, time.Now().UnixNano())
 	return err
+}
+
+func heldRecords(held []HeldContact) []heldRecord {
+	var out []heldRecord
+	for _, h := range held {
+		out = append(out, heldRecord{ContactID: h.ContactID, Next: h.Next, Attempts: h.Attempts,
+			NextAttemptAt: toNanos(h.NextAttemptAt), LastStatus: h.LastStatus, LastError: h.LastError})
+	}
+	return out
 }

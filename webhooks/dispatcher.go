@@ -3,16 +3,31 @@
 //
 // The router and the store append what happens to the event log in the
 // transaction of the change (router.Options.EventLog, router.LogEntry),
-// so a crash loses none. A Dispatcher keeps, for each webhook, a durable
-// cursor over the log's ids and delivers the entries after it that the
-// webhook subscribes to, one at a time and in log order (so in order per
-// contact), each as JSON signed with HMAC-SHA256 (Sign). A 2xx answer
-// moves the cursor on; 410 Gone unsubscribes the webhook (it is disabled
-// and shows so); any other failure is retried with capped exponential
-// backoff and jitter until GiveUpAfter has passed since the event, when
-// the event is skipped and counted as failed. After a restart, delivery
-// goes on from the cursor: at least once, a receiver deduplicates by the
-// event's id.
+// so a crash loses none. A Dispatcher reads the log for each webhook in
+// id order and delivers the entries the webhook subscribes to, one at a
+// time, each as JSON signed with HMAC-SHA256 (Sign), in order per
+// contact: the entries without a contact (customer.changed) count as one
+// contact of their own. A 2xx answer delivers the event; 410 Gone
+// unsubscribes the webhook (it is disabled and shows so).
+//
+// Any other failure is retried with capped exponential backoff and
+// jitter until GiveUpAfter has passed since the event, when the event is
+// skipped and counted as failed. What waits for the retry depends on the
+// failure. A refusal of this event (a 400, a 500: most statuses) holds
+// back its contact only: the contact's later events wait behind it, the
+// other contacts' go on. At most Options.MaxHeld contacts are held; with
+// that many, the webhook reads no further than the next event of another
+// contact until one is released, as it waited for every failure before.
+// A receiver that takes nothing now (no answer, a redirect, 401, 408,
+// 429, 502 to 504) makes the whole webhook wait: the next attempt is at
+// the first event waiting, of any contact.
+//
+// Where each webhook stands is durable (store.WebhookState: the log read
+// up to Scanned, the held contacts each from its first owed event, the
+// retries' times), saved after every attempt: after a restart delivery
+// goes on from there, at least once (a receiver deduplicates by the
+// event's id), in order per contact. The log is pruned only below every
+// webhook's Cursor, the last id up to which it owes nothing.
 //
 // The dispatcher wakes on the router's event stream (it is a
 // router.Notifier) and on a slow timer, for what the store writes
@@ -43,7 +58,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchboard/switchboard/backoff"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -64,6 +78,9 @@ const (
 	// without being woken (for entries written outside the router), and
 	// prunes it.
 	DefaultPollInterval = 15 * time.Second
+	// DefaultMaxHeld is how many contacts a webhook holds back at most,
+	// each for an event its receiver refused (Options.MaxHeld).
+	DefaultMaxHeld = 100
 	// deliveryTimeout bounds one attempt, the answer's body included.
 	deliveryTimeout = 10 * time.Second
 	// pageSize is how many entries a webhook reads from the log at a time.
@@ -106,6 +123,7 @@ func Sign(secret string, timestamp int64, body []byte) string {
 // Store is what the dispatcher reads and keeps; *store.DB implements it.
 type Store interface {
 	EventLog(ctx context.Context, after int64, limit int) ([]router.LogEntry, error)
+	EventLogOf(ctx context.Context, contactID string, from, upTo int64, limit int) ([]router.LogEntry, error)
 	LastLogID(ctx context.Context) (int64, error)
 	PruneEventLog(ctx context.Context, upTo int64, before time.Time) (int64, error)
 	Webhooks(ctx context.Context) ([]store.Webhook, error)
@@ -131,6 +149,11 @@ type Options struct {
 	// MinBackoff, MaxBackoff, GiveUpAfter, Retention and PollInterval:
 	// zero means the defaults.
 	MinBackoff, MaxBackoff, GiveUpAfter, Retention, PollInterval time.Duration
+	// MaxHeld bounds how many contacts a webhook holds back, each for an
+	// event its receiver refused; zero means DefaultMaxHeld. With that
+	// many held, the webhook reads no further than the next event of
+	// another contact until one of them is delivered or given up.
+	MaxHeld int
 	// Clock times the retries, the poll and the signatures' timestamps;
 	// nil is the wall clock.
 	Clock  router.Clock
@@ -203,6 +226,9 @@ func New(o Options) (*Dispatcher, error) {
 	o.GiveUpAfter = orDefault(o.GiveUpAfter, DefaultGiveUpAfter)
 	o.Retention = orDefault(o.Retention, DefaultRetention)
 	o.PollInterval = orDefault(o.PollInterval, DefaultPollInterval)
+	if o.MaxHeld <= 0 {
+		o.MaxHeld = DefaultMaxHeld
+	}
 	if o.Clock == nil {
 		o.Clock = router.WallClock{}
 	}
@@ -307,7 +333,7 @@ func (d *Dispatcher) freshState(ctx context.Context) (store.WebhookState, error)
 	if err != nil {
 		return store.WebhookState{}, fmt.Errorf("webhooks: %w", err)
 	}
-	return store.WebhookState{Cursor: last}, nil
+	return store.WebhookState{Cursor: last, Scanned: last}, nil
 }
 
 // startLocked starts h's worker; d.mu is held.
@@ -360,7 +386,7 @@ func wake(c chan struct{}) {
 	}
 }
 
-// Close stops the deliveries in flight and waits for them; the cursors
+// Close stops the deliveries in flight and waits for them; the states
 // are durable for the next Start.
 func (d *Dispatcher) Close() {
 	d.mu.Lock()
@@ -405,14 +431,17 @@ func (d *Dispatcher) Get(id string) (Status, bool) {
 }
 
 func statusOf(h *hook) Status {
+	st := h.st
+	st.Held = slices.Clone(st.Held)
 	return Status{ID: h.def.ID, URL: h.def.URL, Events: slices.Clone(h.def.Events), Source: h.def.Source,
-		UpdatedAt: h.def.UpdatedAt, State: h.st}
+		UpdatedAt: h.def.UpdatedAt, State: st}
 }
 
 // Put creates or replaces the webhook w.ID over the API, durably, and
-// reports whether it was created. A replaced webhook keeps its cursor;
-// one its receiver unsubscribed (410) is subscribed again from the end of
-// the log. A configured id is ErrReadOnly; an invalid w an *Error.
+// reports whether it was created. A replaced webhook keeps its place in
+// the log, held contacts included; one its receiver unsubscribed (410)
+// is subscribed again from the end of the log. A configured id is
+// ErrReadOnly; an invalid w an *Error.
 func (d *Dispatcher) Put(ctx context.Context, w Webhook) (created bool, err error) {
 	w.Source = SourceAPI
 	w.Events = slices.Clone(w.Events)
@@ -514,6 +543,7 @@ func (d *Dispatcher) run(ctx context.Context, h *hook) {
 	defer close(h.done)
 	d.mu.Lock()
 	st := h.st
+	st.Held = slices.Clone(st.Held) // the worker's own: it changes them in place
 	d.mu.Unlock()
 	for {
 		var next time.Time
@@ -536,74 +566,6 @@ func (d *Dispatcher) run(ctx context.Context, h *hook) {
 			t.Stop()
 		}
 	}
-}
-
-// deliver delivers the log's entries after st.Cursor that h subscribes
-// to, in order, until it is done with the log or an entry waits for its
-// retry (returned as next), and returns the state it leaves.
-func (d *Dispatcher) deliver(ctx context.Context, h *hook, st store.WebhookState) (_ store.WebhookState, next time.Time) {
-	for !st.Disabled {
-		entries, err := d.o.Store.EventLog(ctx, st.Cursor, pageSize)
-		if err != nil {
-			if ctx.Err() == nil {
-				d.log.Error("webhooks: read the event log", "webhook", h.def.ID, "err", err)
-			}
-			return st, d.o.Clock.Now().Add(d.o.MinBackoff)
-		}
-		dirty := false
-		for _, e := range entries {
-			if !h.def.subscribed(e.Type) {
-				st.Cursor, dirty = e.ID, true
-				continue
-			}
-			if now := d.o.Clock.Now(); now.Before(st.NextAttemptAt) {
-				return d.save(ctx, h, st, dirty), st.NextAttemptAt
-			}
-			status, err := d.post(ctx, h.def, e)
-			if ctx.Err() != nil {
-				return st, time.Time{}
-			}
-			now := d.o.Clock.Now().UTC()
-			st.LastAttemptAt, st.LastStatus = now, status
-			switch {
-			case err == nil:
-				st.Cursor, st.Delivered, st.Attempts, st.LastError, st.NextAttemptAt = e.ID, st.Delivered+1, 0, "", time.Time{}
-			case status == http.StatusGone:
-				st.Disabled, st.DisabledAt, st.DisabledURL, st.LastError = true, now, h.def.URL, err.Error()
-				d.log.Warn("webhooks: the receiver answered 410 Gone; the webhook is unsubscribed", "webhook", h.def.ID)
-				return d.save(ctx, h, st, true), time.Time{}
-			case now.Sub(e.At) >= d.o.GiveUpAfter:
-				d.log.Warn("webhooks: delivery given up", "webhook", h.def.ID, "event", EventID(e.ID), "attempts", st.Attempts+1, "err", err)
-				st.Cursor, st.Failures, st.LastFailedEvent, st.LastFailure = e.ID, st.Failures+1, e.ID, err.Error()
-				st.Attempts, st.LastError, st.NextAttemptAt = 0, err.Error(), time.Time{}
-			default:
-				st.Attempts++
-				st.LastError, st.NextAttemptAt = err.Error(), now.Add(backoff.Delay(st.Attempts, d.o.MinBackoff, d.o.MaxBackoff))
-				return d.save(ctx, h, st, true), st.NextAttemptAt
-			}
-			st, dirty = d.save(ctx, h, st, true), false
-		}
-		st = d.save(ctx, h, st, dirty)
-		if len(entries) < pageSize {
-			return st, time.Time{}
-		}
-	}
-	return st, time.Time{}
-}
-
-// save makes st h's state, durable when dirty.
-func (d *Dispatcher) save(ctx context.Context, h *hook, st store.WebhookState, dirty bool) store.WebhookState {
-	if dirty {
-		if err := d.o.Store.PutWebhookState(ctx, h.def.ID, st); err != nil && ctx.Err() == nil {
-			// The next save writes it; until then a restart may deliver
-			// again what was delivered (at least once).
-			d.log.Error("webhooks: save the delivery state", "webhook", h.def.ID, "err", err)
-		}
-	}
-	d.mu.Lock()
-	h.st = st
-	d.mu.Unlock()
-	return st
 }
 
 // post delivers e to w once. It returns the answer's status (0 when
@@ -643,7 +605,8 @@ func (d *Dispatcher) post(ctx context.Context, w Webhook, e router.LogEntry) (in
 }
 
 // prune deletes the log's entries that every enabled webhook is done
-// with and that are older than the retention.
+// with (at or below its Cursor: none a held contact still owes) and that
+// are older than the retention.
 func (d *Dispatcher) prune() {
 	if !d.pruning.TryLock() {
 		return

@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
+	"github.com/switchboard/switchboard/store/pgtest"
 )
 
 const testSecret = "0123456789abcdef-test-secret"
@@ -52,10 +53,19 @@ type receiver struct {
 	mu     sync.Mutex
 	got    []delivery     // the 2xx ones, in order
 	tries  map[string]int // attempts per event id
-	status func(id string, attempt int) int
+	status func(d delivery, attempt int) int
 }
 
 func newReceiver(t *testing.T, status func(id string, attempt int) int) *receiver {
+	if status == nil {
+		return newContactReceiver(t, nil)
+	}
+	return newContactReceiver(t, func(d delivery, attempt int) int { return status(d.ID, attempt) })
+}
+
+// newContactReceiver is a receiver whose answer may depend on the
+// delivery's contact.
+func newContactReceiver(t *testing.T, status func(d delivery, attempt int) int) *receiver {
 	r := &receiver{t: t, tries: map[string]int{}, status: status}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
@@ -70,17 +80,17 @@ func newReceiver(t *testing.T, status func(id string, attempt int) int) *receive
 		}
 		var d router.LogData
 		_ = json.Unmarshal(e.Data, &d)
+		dl := delivery{Event: e}
+		if d.Contact != nil {
+			dl.contact = d.Contact.ID
+		}
 		r.mu.Lock()
 		r.tries[e.ID]++
 		code := http.StatusNoContent
 		if r.status != nil {
-			code = r.status(e.ID, r.tries[e.ID])
+			code = r.status(dl, r.tries[e.ID])
 		}
 		if code/100 == 2 {
-			dl := delivery{Event: e}
-			if d.Contact != nil {
-				dl.contact = d.Contact.ID
-			}
 			r.got = append(r.got, dl)
 		}
 		r.mu.Unlock()
@@ -106,10 +116,17 @@ type fixture struct {
 	seq   map[string]int
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureOn(t, store.DriverSQLite) }
+
+// newFixtureOn is a fixture on a new database of driver.
+func newFixtureOn(t *testing.T, driver string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(t.TempDir(), "test.db")})
+	o := &store.Options{Path: filepath.Join(t.TempDir(), "test.db")}
+	if driver == store.DriverPostgres {
+		o = &store.Options{Driver: driver, DSN: pgtest.Database(t)}
+	}
+	db, err := store.Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +159,18 @@ type idle struct {
 // start starts a dispatcher with the webhooks ws (URLs from r).
 func (f *fixture) start(ws ...Webhook) (*Dispatcher, chan idle) {
 	f.t.Helper()
-	d, err := New(Options{Store: f.db, Webhooks: ws, Clock: f.clock, MinBackoff: time.Second, MaxBackoff: time.Hour})
+	return f.startWith(Options{Webhooks: ws})
+}
+
+// startWith starts a dispatcher with o, on f's store and clock, with
+// backoffs from 1 s to 1 h unless o sets them.
+func (f *fixture) startWith(o Options) (*Dispatcher, chan idle) {
+	f.t.Helper()
+	o.Store, o.Clock = f.db, f.clock
+	if o.MinBackoff == 0 {
+		o.MinBackoff, o.MaxBackoff = time.Second, time.Hour
+	}
+	d, err := New(o)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -187,8 +215,9 @@ func hookTo(r *receiver, id string, events ...string) Webhook {
 	return Webhook{ID: id, URL: r.srv.URL + "/hook", Events: events, Secret: testSecret}
 }
 
-// Every event is delivered once, signed, in log order (so in order per
-// contact), a failing one retried with backoff before any later one.
+// Every event is delivered once, signed, in log order; while the
+// receiver is down (503) the whole webhook waits, the failing event
+// retried with backoff before any later one, of any contact.
 func TestDeliveryRetriesInOrder(t *testing.T) {
 	f := newFixture(t)
 	r := newReceiver(t, func(id string, attempt int) int {

@@ -39,8 +39,8 @@ func (m *smsMetrics) Collect(ch chan<- prometheus.Metric) {
 
 // webhookMetrics exports the outbound webhooks' deliveries.
 type webhookMetrics struct {
-	list                                  func() []webhooks.Status
-	delivered, failed, attempts, disabled *prometheus.Desc
+	list                                        func() []webhooks.Status
+	delivered, failed, attempts, held, disabled *prometheus.Desc
 }
 
 func newWebhookMetrics(list func() []webhooks.Status) *webhookMetrics {
@@ -50,13 +50,14 @@ func newWebhookMetrics(list func() []webhooks.Status) *webhookMetrics {
 	return &webhookMetrics{list: list,
 		delivered: d("events_delivered_total", "Events the webhook's receiver acknowledged (kept across restarts)."),
 		failed:    d("events_failed_total", "Events given up on after their retries (kept across restarts)."),
-		attempts:  d("pending_attempts", "Failed attempts at the event now being delivered; 0 when the receiver keeps up."),
+		attempts:  d("pending_attempts", "Failed attempts in a row for want of the receiver (no answer, 503, ...), while the whole webhook waits; 0 when it answers."),
+		held:      d("held_contacts", "Contacts whose events wait for the retry of one the receiver refused; the other contacts' events go on."),
 		disabled:  d("disabled", "1 once the receiver answered 410 Gone (it unsubscribed), else 0."),
 	}
 }
 
 func (m *webhookMetrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.delivered, m.failed, m.attempts, m.disabled} {
+	for _, d := range []*prometheus.Desc{m.delivered, m.failed, m.attempts, m.held, m.disabled} {
 		ch <- d
 	}
 }
@@ -70,6 +71,7 @@ func (m *webhookMetrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.delivered, prometheus.CounterValue, float64(s.State.Delivered), s.ID)
 		ch <- prometheus.MustNewConstMetric(m.failed, prometheus.CounterValue, float64(s.State.Failures), s.ID)
 		ch <- prometheus.MustNewConstMetric(m.attempts, prometheus.GaugeValue, float64(s.State.Attempts), s.ID)
+		ch <- prometheus.MustNewConstMetric(m.held, prometheus.GaugeValue, float64(len(s.State.Held)), s.ID)
 		ch <- prometheus.MustNewConstMetric(m.disabled, prometheus.GaugeValue, disabled, s.ID)
 	}
 }

@@ -23,7 +23,8 @@ func TestChannelMetrics(t *testing.T) {
 		return []sms.WebhookStats{{Path: sms.InboundPath, Counts: [4]int64{7, 1, 2, 0}}, {Path: sms.StatusPath, Counts: [4]int64{3, 0, 0, 1}}}
 	}))
 	reg.MustRegister(newWebhookMetrics(func() []webhooks.Status {
-		return []webhooks.Status{{ID: "crm", State: store.WebhookState{Delivered: 40, Failures: 2, Attempts: 3}},
+		return []webhooks.Status{{ID: "crm", State: store.WebhookState{Delivered: 40, Failures: 2, Attempts: 3,
+			Held: []store.HeldContact{{ContactID: "c1", Next: 7}, {ContactID: "c2", Next: 9}}}},
 			{ID: "old", State: store.WebhookState{Disabled: true}}}
 	}))
 	w := httptest.NewRecorder()
@@ -37,6 +38,7 @@ func TestChannelMetrics(t *testing.T) {
 		`switchboard_webhook_events_delivered_total{webhook="crm"} 40`,
 		`switchboard_webhook_events_failed_total{webhook="crm"} 2`,
 		`switchboard_webhook_pending_attempts{webhook="crm"} 3`,
+		`switchboard_webhook_held_contacts{webhook="crm"} 2`,
 		`switchboard_webhook_disabled{webhook="old"} 1`,
 	} {
 		if !strings.Contains(text, want) {
