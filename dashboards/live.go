@@ -81,8 +81,10 @@ type Live struct {
 // AdviceEvery is how often the staffing advice is computed again.
 const AdviceEvery = time.Minute
 
-// LiveEvery is how often at most the board is built and sent.
-const LiveEvery = time.Second
+// LiveEvery is how often at most the board is built and sent: a change
+// waits at most that for its tick, so that the board is well within a
+// second of the router (the build and the sending are milliseconds).
+const LiveEvery = 500 * time.Millisecond
 
 // boardBacklog is how many board frames may wait for a viewer's writer.
 // A viewer with that many waiting is sent nothing more (its socket's

@@ -63,7 +63,7 @@ func TestLive(t *testing.T) {
 	var model boardModel
 	read := func() Board {
 		t.Helper()
-		ws.SetReadDeadline(time.Now().Add(5 * LiveEvery))
+		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 		_, data, err := ws.ReadMessage()
 		if err != nil {
 			t.Fatalf("read: %v", err)
@@ -105,7 +105,7 @@ func TestLive(t *testing.T) {
 	next := func(typ string) json.RawMessage {
 		t.Helper()
 		for {
-			ws.SetReadDeadline(time.Now().Add(5 * LiveEvery))
+			ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 			var f struct {
 				Type string          `json:"type"`
 				Data json.RawMessage `json:"data"`
@@ -142,7 +142,7 @@ func TestLive(t *testing.T) {
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"anything"}`)); err != nil {
 		t.Fatal(err)
 	}
-	ws.SetReadDeadline(time.Now().Add(5 * LiveEvery))
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for {
 		_, _, err := ws.ReadMessage()
 		var ce *websocket.CloseError
@@ -160,7 +160,7 @@ func TestLive(t *testing.T) {
 	// A viewer's login session that ends, or expires, closes its socket.
 	closed := func(ws *websocket.Conn) int {
 		t.Helper()
-		ws.SetReadDeadline(time.Now().Add(10 * LiveEvery))
+		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 		for {
 			_, _, err := ws.ReadMessage()
 			var ce *websocket.CloseError
@@ -177,7 +177,7 @@ func TestLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s1.Close()
-	s1.SetReadDeadline(time.Now().Add(5 * LiveEvery))
+	s1.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, _, err := s1.ReadMessage(); err != nil { // its first board: registered
 		t.Fatal(err)
 	}
