@@ -14,9 +14,6 @@ import (
 	"github.com/switchboard/switchboard/store"
 )
 
-// maxIdempotencyKey is the longest Idempotency-Key accepted, in bytes.
-const maxIdempotencyKey = 200
-
 // Header names of the idempotent create.
 const (
 	headerIdempotencyKey = "Idempotency-Key"
@@ -81,20 +78,14 @@ func idempotencyHash(nc router.NewContact) string {
 }
 
 func (s *Server) createContact(w http.ResponseWriter, r *http.Request) error {
+	// The router's rule of a key, checked first: the header is not part
+	// of the body whose fields the router's errors name.
 	key := r.Header.Get(headerIdempotencyKey)
-	if len(key) > maxIdempotencyKey {
-		return invalidf("header %s is %d bytes long; want at most %d", headerIdempotencyKey, len(key), maxIdempotencyKey)
-	}
-	for _, c := range key {
-		if c < 0x21 || c > 0x7e {
-			return invalidf("header %s: want printable ASCII without spaces", headerIdempotencyKey)
-		}
+	if err := router.ValidateIdempotencyKey("", "header "+headerIdempotencyKey, key); err != nil {
+		return invalidf("%s", err.Message)
 	}
 	var req createContactRequest
 	if err := s.decodeBody(w, r, &req); err != nil {
-		return err
-	}
-	if err := missing("channel", req.Channel, "queue", req.Queue); err != nil {
 		return err
 	}
 	timeout, err := parseDuration("preferred_timeout", req.PreferredTimeout)

@@ -29,9 +29,6 @@ import (
 // Limits, the same as the router's own checks, so that a configuration
 // that passes Validate is one the router accepts.
 const (
-	// maxPreferredTimeout caps how long preferred agents keep a contact
-	// to themselves.
-	maxPreferredTimeout = 10 * time.Minute
 	// maxProfileAccessGrace caps how long an ended contact's screen pop
 	// shows the customer's profile.
 	maxProfileAccessGrace = 24 * time.Hour
@@ -378,8 +375,8 @@ func (v *validator) chat() {
 	if w := c.CSAT.Window.D(); w < 0 || w > 7*24*time.Hour {
 		v.errf("chat.csat.window", "%s (want up to 168h; 0 means %s)", w, csat.DefaultWindow)
 	}
-	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > 64<<10 {
-		v.errf("chat.max_message_bytes", "%d (want 1 to 65536)", c.MaxMessageBytes)
+	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > router.MaxBodyLen {
+		v.errf("chat.max_message_bytes", "%d (want 1 to %d, the router's limit of a message)", c.MaxMessageBytes, router.MaxBodyLen)
 	}
 	if c.ConversationsPerMinute < 1 {
 		v.errf("chat.conversations_per_minute", "%d (want at least 1)", c.ConversationsPerMinute)
@@ -568,8 +565,8 @@ func (v *validator) customers() {
 	if c.LastAgentWithin <= 0 {
 		v.errf("customers.last_agent_within", "%s (want a positive duration such as \"720h\")", c.LastAgentWithin.D())
 	}
-	if c.PreferredTimeout <= 0 || c.PreferredTimeout.D() > maxPreferredTimeout {
-		v.errf("customers.preferred_timeout", "%s (want a positive duration up to %s, such as \"20s\")", c.PreferredTimeout.D(), maxPreferredTimeout)
+	if c.PreferredTimeout <= 0 || c.PreferredTimeout.D() > router.MaxPreferredTimeout {
+		v.errf("customers.preferred_timeout", "%s (want a positive duration up to %s, such as \"20s\")", c.PreferredTimeout.D(), router.MaxPreferredTimeout)
 	}
 	if c.ProfileAccessGrace <= 0 || c.ProfileAccessGrace.D() > maxProfileAccessGrace {
 		v.errf("customers.profile_access_grace", "%s (want a positive duration up to %s, such as \"15m\")", c.ProfileAccessGrace.D(), maxProfileAccessGrace)

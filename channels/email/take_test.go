@@ -23,14 +23,18 @@ func TestOddMailTakenIn(t *testing.T) {
 		"Authentication-Results: mx.example.com; dmarc=pass (p=reject) header.from=example.com")
 	forged := mkMail("f@example.com", "Vera <vera@example.com>", "Forged", "Hi",
 		"Authentication-Results: attacker.example; dmarc=pass header.from=example.com")
-	appendMail(t, srv.addr, srv.user, srv.pass, "Support", huge, big, string(auto), verified, forged)
+	// Display names the router's rule of a customer's name would refuse
+	// as written: too long, and with control characters.
+	longName := mkMail("long@example.com", strings.TrimSpace(strings.Repeat("Ada ", 40))+" <long@example.com>", "Long name", "Hi")
+	ctlName := mkMail("ctl@example.com", "=?utf-8?q?Ada=09Love=07lace?= <ctl@example.com>", "Control name", "Hi")
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", huge, big, string(auto), verified, forged, longName, ctlName)
 	e := newEnv(t)
 	e.start(func(o *Options) {
 		o.MaxMessageBytes = 300 << 10
 		o.AuthservID = "mx.example.com"
 	}, srv.mailbox("support"))
-	e.waitUID("support", 5)
-	e.checkOnce(5)
+	e.waitUID("support", 7)
+	e.checkOnce(7)
 	bySubject := map[string]router.Contact{}
 	for _, c := range e.emailContacts() {
 		bySubject[c.Subject] = c
@@ -62,5 +66,15 @@ func TestOddMailTakenIn(t *testing.T) {
 	}
 	if c := bySubject["Forged"]; c.Customer.Verified {
 		t.Errorf("sender vouched for by a stranger's header: got verified")
+	}
+	// A name is fitted to the router's rule, never a reason to refuse.
+	for subject, want := range map[string]string{
+		"Long name":    strings.TrimSpace(strings.Repeat("Ada ", 25)),
+		"Control name": "Ada Love lace",
+	} {
+		if c := bySubject[subject]; c.Customer.Name != want || c.Customer.Email == "" {
+			t.Errorf("%s: customer %+v, want the name %q and the address", subject, c.Customer, want)
+		}
+		check(subject, "Hi", true)
 	}
 }
