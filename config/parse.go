@@ -243,7 +243,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(p.key, path, "unknown field %q (%s)", p.name, suggest(p.name, fields.names))
 			continue
 		}
-		d.decode(p.val, v.Field(i), fieldPath(path, p.name))
+		d.decode(p.val, v.FieldByIndex(i), fieldPath(path, p.name))
 	}
 }
 
@@ -512,26 +512,38 @@ func plural(s string) string {
 
 // fieldSet is the YAML fields of a struct type.
 type fieldSet struct {
-	index map[string]int
+	// index is each field's index path (reflect.Value.FieldByIndex):
+	// a field of an inline struct is reached through it.
+	index map[string][]int
 	names []string // in declaration order
 }
 
-// structFields reads the yaml tags of t's exported fields.
+// structFields reads the yaml tags of t's exported fields. The fields of
+// an embedded struct tagged ",inline" are read as t's own, as yaml.v3
+// does (MailServer in Mailbox and SMTP).
 func structFields(t reflect.Type) fieldSet {
-	fs := fieldSet{index: map[string]int{}}
+	fs := fieldSet{index: map[string][]int{}}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			inner := structFields(f.Type)
+			for _, n := range inner.names {
+				fs.index[n] = append([]int{i}, inner.index[n]...)
+				fs.names = append(fs.names, n)
+			}
 			continue
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		fs.index[name] = i
+		fs.index[name] = []int{i}
 		fs.names = append(fs.names, name)
 	}
 	return fs
