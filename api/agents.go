@@ -177,17 +177,8 @@ func (s *Server) agentStates(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := s.router.Snapshot().At
 	from, to := now.Add(-24*time.Hour), now.Add(time.Nanosecond) // up to now, inclusive
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				return invalidf("query parameter %q: %q is not an RFC 3339 time (such as 2026-03-02T00:00:00+01:00)", p.name, v)
-			}
-			*p.dst = t
-		}
+	if err := timeRange(q, &from, &to, false); err != nil {
+		return err
 	}
 	if !to.After(from) {
 		return invalidf("query parameter \"to\" must be after \"from\"")

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/router"
@@ -141,21 +139,6 @@ func (s *Server) timeline(r *http.Request, f store.TimelineFilter) (customerTime
 		out.Timeline = append(out.Timeline, e)
 	}
 	return out, nil
-}
-
-// queryParams returns the query of r, or a 400 naming a parameter that
-// is not one of valid or is given more than once.
-func queryParams(r *http.Request, valid []string) (url.Values, error) {
-	q := r.URL.Query()
-	for name, vs := range q {
-		if !slices.Contains(valid, name) {
-			return nil, invalidf("unknown query parameter %q; valid: %s", name, strings.Join(valid, ", "))
-		}
-		if len(vs) > 1 {
-			return nil, invalidf("query parameter %q is given %d times; give it once", name, len(vs))
-		}
-	}
-	return q, nil
 }
 
 // timelineLimit reads the page size of a timeline from parameter name: 0
