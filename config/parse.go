@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/switchboard/switchboard/router"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -138,19 +139,10 @@ func parentPath(path string) string {
 	return path[:i]
 }
 
-// plainKey matches map keys that a field path shows after a dot.
-var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
-// fieldPath appends a field or map key to a path.
-func fieldPath(path, key string) string {
-	if !plainKey.MatchString(key) {
-		return path + "[" + strconv.Quote(key) + "]"
-	}
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
+// fieldPath appends a field or map key to a path, as the router's
+// errors and the HTTP API spell it (router.KeyPath: skills.billing,
+// capacity["web chat"]).
+func fieldPath(path, key string) string { return router.KeyPath(path, key) }
 
 // indexPath appends a list index to a path.
 func indexPath(path string, i int) string {

@@ -34,9 +34,6 @@ const (
 	maxProfileAccessGrace = 24 * time.Hour
 	// maxRecentComplaint caps offers.complaints.recent_window: a year.
 	maxRecentComplaint = 366 * 24 * time.Hour
-	// maxVerificationMethod bounds a verification method's name, as the
-	// agent WebSocket's verify request does.
-	maxVerificationMethod = 64
 	// minSessionTTL is the shortest auth.session_ttl.
 	minSessionTTL = time.Minute
 )
@@ -516,8 +513,8 @@ func (v *validator) desktop() {
 	for i, m := range d.VerificationMethods {
 		p := indexPath("desktop.verification_methods", i)
 		switch {
-		case strings.TrimSpace(m) == "" || len(m) > maxVerificationMethod || strings.ContainsFunc(m, unicode.IsControl):
-			v.errf(p, "%q (want 1 to %d bytes of text, such as \"security questions\")", m, maxVerificationMethod)
+		case strings.TrimSpace(m) == "" || len(m) > router.MaxVerificationMethodLen || strings.ContainsFunc(m, unicode.IsControl):
+			v.errf(p, "%q (want 1 to %d bytes of text, such as \"security questions\")", m, router.MaxVerificationMethodLen)
 		case methods[m]:
 			v.errf(p, "duplicate verification method %q", m)
 		}

@@ -1160,8 +1160,8 @@ func (r *Router) VerifyCustomer(ctx context.Context, v Verification) (Contact, e
 		switch {
 		case v.AgentID == "":
 			return nil, invalidf("agent_id", "agent_id is missing")
-		case v.Method == "" || len(v.Method) > maxIDLen:
-			return nil, invalidf("method", "method: want 1 to %d bytes", maxIDLen)
+		case v.Method == "" || len(v.Method) > MaxVerificationMethodLen:
+			return nil, invalidf("method", "method: want 1 to %d bytes", MaxVerificationMethodLen)
 		case v.Value < 0:
 			return nil, invalidf("value", "customer value is negative")
 		case len(v.Segment) > maxSegmentLen:

@@ -96,3 +96,19 @@ func TestNewContactValidateEveryProblem(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+// TestKeyPath: the one spelling of a field path through a map, for the
+// router's errors, the HTTP API's and the configuration's.
+func TestKeyPath(t *testing.T) {
+	for _, tt := range []struct{ path, key, want string }{
+		{"skills", "billing", "skills.billing"},
+		{"capacity", "web chat", `capacity["web chat"]`},
+		{"", "queues", "queues"},
+		{"", "a.b", `["a.b"]`},
+		{"relaxation[1].min", "en-GB", "relaxation[1].min.en-GB"},
+	} {
+		if got := KeyPath(tt.path, tt.key); got != tt.want {
+			t.Errorf("KeyPath(%q, %q): got %q, want %q", tt.path, tt.key, got, tt.want)
+		}
+	}
+}

@@ -41,6 +41,9 @@ const (
 	MaxTags = 20
 	// MaxTakeOvers bounds the supervisors who take one contact over.
 	MaxTakeOvers = 10
+	// MaxVerificationMethodLen bounds how an agent says they verified a
+	// customer ("security questions"), in bytes.
+	MaxVerificationMethodLen = 64
 )
 
 // Limits of what a new contact and a message carry (NewContact.Validate,
@@ -102,12 +105,17 @@ func NormalizeTag(field, s string) (string, *Error) {
 // the configuration's paths do.
 var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-// KeyPath is the field path of key in the map at path.
+// KeyPath is the field path of key in the map (or struct) at path; at
+// the top (path empty) a plain key is the path itself. The HTTP API's
+// and the configuration's paths are written by it.
 func KeyPath(path, key string) string {
-	if plainKey.MatchString(key) {
-		return path + "." + key
+	switch {
+	case !plainKey.MatchString(key):
+		return path + "[" + strconv.Quote(key) + "]"
+	case path == "":
+		return key
 	}
-	return path + "[" + strconv.Quote(key) + "]"
+	return path + "." + key
 }
 
 // nameRule is what a valid name is, for the messages.
