@@ -42,6 +42,7 @@ import (
 
 	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/canned"
+	"github.com/switchboard/switchboard/channels/sms"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/router"
 )
@@ -228,6 +229,15 @@ type Twilio struct {
 	// contacts go from it; the first route also takes the texts to
 	// numbers no route names. Without routes the channel is off.
 	Routes []TwilioRoute `yaml:"routes,omitempty" json:"routes,omitempty"`
+}
+
+// SMSRoutes are the routes as the SMS channel takes them.
+func (t Twilio) SMSRoutes() []sms.Route {
+	out := make([]sms.Route, 0, len(t.Routes))
+	for _, r := range t.Routes {
+		out = append(out, sms.Route{Queue: r.Queue, From: r.From, MessagingServiceSID: r.MessagingServiceSID})
+	}
+	return out
 }
 
 // TwilioRoute joins a queue and a number or Messaging Service.

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,9 +17,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/attachments"
+	"github.com/switchboard/switchboard/channels/sms"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/csat"
-	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/webhooks"
@@ -392,25 +391,18 @@ func (v *validator) chat() {
 	}
 }
 
-var (
-	// twilioCredentialRE is what twilio-go accepts in an account SID or
-	// an auth token.
-	twilioCredentialRE = regexp.MustCompile(`^[A-Za-z0-9]{1,128}$`)
-	twilioServiceRE    = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
-)
-
 // twilio checks the SMS channel's section.
 func (v *validator) twilio() {
 	c := v.c.Twilio
-	if c.AccountSID != "" && !twilioCredentialRE.MatchString(c.AccountSID) {
+	if c.AccountSID != "" && !sms.ValidCredential(c.AccountSID) {
 		v.errf("twilio.account_sid", "%q: want letters and digits, such as \"AC0123…\" (or leave it out and set %s)", c.AccountSID, EnvTwilioAccountSID)
 	}
 	switch {
 	case c.AuthToken == Redacted:
 		v.errf("twilio.auth_token", "%q is what -print-config shows in place of a secret (want the token itself, or leave it out and set %s)", Redacted, EnvTwilioAuthToken)
-	case c.AuthToken != "" && !twilioCredentialRE.MatchString(c.AuthToken):
+	case c.AuthToken != "" && !sms.ValidCredential(c.AuthToken):
 		v.errf("twilio.auth_token", "want letters and digits, as Twilio's tokens are (or leave it out and set %s)", EnvTwilioAuthToken)
-	case c.AuthToken == "" && v.c.twilioTokenEnv != "" && !twilioCredentialRE.MatchString(v.c.twilioTokenEnv):
+	case c.AuthToken == "" && v.c.twilioTokenEnv != "" && !sms.ValidCredential(v.c.twilioTokenEnv):
 		v.errf("twilio.auth_token", "%s: want letters and digits, as Twilio's tokens are", EnvTwilioAuthToken)
 	}
 	if u, err := url.Parse(c.APIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
@@ -429,32 +421,17 @@ func (v *validator) twilio() {
 	for _, q := range v.c.Queues {
 		queues[q.Name] = true
 	}
-	seen := map[string]string{}
 	for i, r := range c.Routes {
-		p := indexPath("twilio.routes", i)
-		if !queues[r.Queue] {
-			v.errf(p+".queue", "queue %q is not declared under queues", r.Queue)
+		if r.Queue != "" && !queues[r.Queue] {
+			v.errf(indexPath("twilio.routes", i)+".queue", "queue %q is not declared under queues", r.Queue)
 		}
-		if r.From != "" && r.MessagingServiceSID != "" {
-			v.errf(p, "from and messaging_service_sid both set (want one: the number, or the Messaging Service, replies go from)")
+	}
+	for _, e := range sms.ValidateRoutes(c.SMSRoutes()) {
+		first := ""
+		if e.First != "" {
+			first = v.firstAt("twilio." + e.First)
 		}
-		if r.From != "" {
-			if n, err := customers.NormalizePhone(r.From); err != nil || n != r.From {
-				v.errf(p+".from", "%q is not a number in E.164 (want + and the digits, such as \"+15550001111\")", r.From)
-			}
-		}
-		if r.MessagingServiceSID != "" && !twilioServiceRE.MatchString(r.MessagingServiceSID) {
-			v.errf(p+".messaging_service_sid", "%q: want MG and 32 hex digits", r.MessagingServiceSID)
-		}
-		for _, f := range []struct{ field, val string }{{"from", r.From}, {"messaging_service_sid", r.MessagingServiceSID}} {
-			if f.val == "" {
-				continue
-			}
-			if first, ok := seen[f.val]; ok {
-				v.errf(p+"."+f.field, "%q routes twice%s", f.val, v.firstAt(first))
-			}
-			seen[f.val] = p + "." + f.field
-		}
+		v.errf("twilio."+e.Field, "%s%s", e.Message, first)
 	}
 }
 
