@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/switchboard/switchboard/config"
@@ -183,13 +182,9 @@ func (s *Server) agentStates(w http.ResponseWriter, r *http.Request) error {
 	if !to.After(from) {
 		return invalidf("query parameter \"to\" must be after \"from\"")
 	}
-	limit := store.MaxAgentStates
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxAgentStates {
-			return invalidf("query parameter \"limit\": %q: want an integer from 1 to %d", v, store.MaxAgentStates)
-		}
-		limit = n
+	limit, err := pageLimit(q, "limit", store.MaxAgentStates, store.MaxAgentStates)
+	if err != nil {
+		return err
 	}
 	f := store.AgentStateFilter{AgentID: id, From: from, To: to, Limit: limit, Cursor: q.Get("cursor")}
 	page, err := s.store.AgentStates(r.Context(), f)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -47,4 +48,19 @@ func timeRange(q url.Values, from, to *time.Time, required bool) error {
 		*p.dst = t
 	}
 	return nil
+}
+
+// pageLimit reads the page size a route's parameter name asks for: def
+// when absent, else 1 to max; the one rule of a page size, for the
+// contacts, an agent's states and the customers' timelines.
+func pageLimit(q url.Values, name string, max, def int) (int, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, invalidf("query parameter %q: %q: want an integer from 1 to %d (default %d)", name, v, max, def)
+	}
+	return n, nil
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+
+	"github.com/switchboard/switchboard/router"
 )
 
 // TestTimeRangeOneRule: the reports and an agent's state history read
@@ -47,6 +49,41 @@ func TestTimeRangeOneRule(t *testing.T) {
 				if res.status != http.StatusBadRequest || got.Error.Message != tt.message {
 					t.Errorf("%s: got %d %s, want 400 %q", route, res.status, res.body, tt.message)
 				}
+			}
+		})
+	}
+}
+
+// TestQueryOneRule: every route with a query takes its parameters by one
+// rule (queryParams: each known, each once) and reads a page size by one
+// rule (pageLimit), in the same words. A contact's page of messages took
+// messages_after twice, using the first.
+func TestQueryOneRule(t *testing.T) {
+	e := newEnv(t)
+	e.seed()
+	c := decodeAs[router.Contact](t, e.must(http.StatusCreated, "POST", "/api/v1/contacts", `{"channel":"api","queue":"billing","body":"hi"}`))
+	e.must(http.StatusCreated, "PUT", "/api/v1/customers/ada", `{"name":"Ada"}`)
+	for _, tt := range []struct {
+		name, path, message string
+	}{
+		{"contacts-unknown", "/api/v1/contacts?since=x", `unknown query parameter "since"; valid: state, channel, queue, customer, tag, limit, cursor`},
+		{"contact-unknown", "/api/v1/contacts/" + c.ID + "?since=x", `unknown query parameter "since"; valid: messages_after`},
+		{"contact-twice", "/api/v1/contacts/" + c.ID + "?messages_after=1&messages_after=2", `query parameter "messages_after" is given 2 times; give it once`},
+		{"contacts-twice", "/api/v1/contacts?queue=a&queue=b", `query parameter "queue" is given 2 times; give it once`},
+		{"contacts-limit", "/api/v1/contacts?limit=0", `query parameter "limit": "0": want an integer from 1 to 500 (default 50)`},
+		{"states-limit", "/api/v1/agents/alice/states?limit=0", `query parameter "limit": "0": want an integer from 1 to 1000 (default 1000)`},
+		{"timeline-limit", "/api/v1/customers/ada/timeline?limit=0", `query parameter "limit": "0": want an integer from 1 to 100 (default 20)`},
+		{"customer-limit", "/api/v1/customers/ada?timeline_limit=x", `query parameter "timeline_limit": "x": want an integer from 1 to 100 (default 20)`},
+		// The reports' own rule of a range, its message as it is, not
+		// found by trimming the text of an error.
+		{"report-backwards", "/api/v1/reports/queues?from=2026-03-02T06:00:00Z&to=2026-03-02T00:00:00Z", `to (2026-03-02T00:00:00Z) is not after from (2026-03-02T06:00:00Z)`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.do("GET", tt.path, adminToken, "")
+			var got apiError
+			json.Unmarshal(res.body, &got)
+			if res.status != http.StatusBadRequest || got.Error.Message != tt.message {
+				t.Errorf("got %d %s, want 400 %q", res.status, res.body, tt.message)
 			}
 		})
 	}

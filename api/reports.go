@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/csv"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -64,7 +65,11 @@ func parseReport(r *http.Request, params []string) (reportRequest, error) {
 		req.interval = d
 	}
 	if err := dashboards.CheckReport(req.from, req.to, req.interval); err != nil {
-		return req, invalidf("%s", strings.TrimPrefix(err.Error(), dashboards.ErrReport.Error()+": "))
+		var re *dashboards.ReportError
+		if !errors.As(err, &re) {
+			return req, internal("check the report", err)
+		}
+		return req, invalidf("%s", re.Message)
 	}
 	switch f := q.Get("format"); f {
 	case "":
