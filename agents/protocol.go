@@ -289,9 +289,7 @@ func bestEffortID(b []byte) string {
 func checkArgs(args any) error {
 	switch a := args.(type) {
 	case *setStateArgs:
-		switch a.State {
-		case router.AgentAvailable, router.AgentAway, router.AgentOffline:
-		default:
+		if !a.State.Settable() {
 			return fmt.Errorf("state %q: want available, away or offline", a.State)
 		}
 		return checkLen("reason", a.Reason, maxIDField, false)

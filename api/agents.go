@@ -132,14 +132,11 @@ func (s *Server) putAgentState(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	state := router.AgentState(req.State)
-	switch state {
-	case router.AgentAvailable, router.AgentOffline:
-		if req.Reason != "" {
-			return invalidf("field \"reason\" is only for state \"away\", not %q", req.State)
-		}
-	case router.AgentAway:
-	default:
+	switch {
+	case !state.Settable():
 		return invalidf("field \"state\": %q is not a state you can set; want available, away or offline (wrap-up is entered by /wrapup)", req.State)
+	case state != router.AgentAway && req.Reason != "":
+		return invalidf("field \"reason\" is only for state \"away\", not %q", req.State)
 	}
 	a, err := s.router.SetAgentState(r.Context(), id, state, req.Reason)
 	if err != nil {

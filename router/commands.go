@@ -404,18 +404,18 @@ func (r *Router) DeleteAgent(ctx context.Context, id string) error {
 // withdrawn and routed again at once.
 func (r *Router) SetAgentState(ctx context.Context, id string, state AgentState, reason string) (Agent, error) {
 	v, err := r.do(ctx, func(w *write) (any, error) {
-		switch state {
-		case AgentAvailable, AgentOffline:
+		switch {
+		case !state.Settable():
+			return nil, invalidf("state", "state %q: want available, away or offline", state)
+		case state != AgentAway:
 			reason = ""
-		case AgentAway:
+		default:
 			if reason == "" {
 				reason = "away"
 			}
 			if err := ValidateName("reason", "away reason", reason); err != nil {
 				return nil, err
 			}
-		default:
-			return nil, invalidf("state", "state %q: want available, away or offline", state)
 		}
 		a, err := w.agent(id)
 		if err != nil {
