@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/strictjson"
@@ -324,9 +325,7 @@ func checkArgs(args any) error {
 		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true),
 			checkLen("queue", a.Queue, maxIDField, false), checkLen("to_agent", a.ToAgent, maxIDField, false))
 	case *outcomeArgs:
-		switch a.Outcome {
-		case "presented", "accepted", "declined", "not_relevant":
-		default:
+		if !offers.Outcome(a.Outcome).Valid() {
 			return fmt.Errorf("outcome %q: want presented, accepted, declined or not_relevant", a.Outcome)
 		}
 		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("offer_id", a.OfferID, maxIDField, true))
