@@ -68,7 +68,7 @@ const (
 // router's, checked here before a command is queued.
 const (
 	maxRequestID = 64
-	maxIDField   = router.MaxNameLen // contact, queue, agent, offer and client ids; dispositions
+	maxIDField   = router.MaxNameLen // contact, queue, agent and offer ids; dispositions
 	maxText      = router.MaxTextLen
 )
 
@@ -300,7 +300,7 @@ func checkArgs(args any) error {
 		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("reason", a.Reason, maxText, false))
 	case *sendArgs:
 		errs := []error{checkLen("contact_id", a.ContactID, maxIDField, true),
-			checkLen("body", a.Body, maxFrameSize, true), checkLen("client_id", a.ClientID, maxIDField, false)}
+			checkLen("body", a.Body, maxFrameSize, true), checkLen("client_id", a.ClientID, router.MaxClientIDLen, false)}
 		if a.Note && (len(a.Attachments) > 0 || a.Cc != nil) {
 			errs = append(errs, errors.New("a note carries text only: no attachments, no cc"))
 		}
@@ -337,7 +337,7 @@ func checkArgs(args any) error {
 		}
 		return checkLen("contact_id", a.ContactID, maxIDField, true)
 	case *verifyArgs:
-		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("method", a.Method, maxIDField, true))
+		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("method", a.Method, router.MaxVerificationMethodLen, true))
 	case *readArgs:
 		if a.UpToSeq < 1 {
 			return fmt.Errorf("up_to_seq %d: want a message seq, 1 or more", a.UpToSeq)

@@ -408,8 +408,8 @@ func (v *validator) twilio() {
 	if u, err := url.Parse(c.APIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		v.errf("twilio.api_base_url", "%q is not a base URL (want scheme://host[:port][/path], such as %q; %s overrides it)", c.APIBaseURL, DefaultTwilioAPIBaseURL, EnvTwilioAPIBaseURL)
 	}
-	if c.HelpText == "" || len(c.HelpText) > 1600 {
-		v.errf("twilio.help_text", "empty or over 1600 bytes (want the text that answers HELP, such as %q)", DefaultTwilioHelpText)
+	if !sms.ValidHelpText(c.HelpText) {
+		v.errf("twilio.help_text", "empty or over %d bytes (want the text that answers HELP, such as %q)", sms.MaxTextChars, DefaultTwilioHelpText)
 	}
 	if c.FetchMedia && len(c.Routes) > 0 && v.c.TwilioAuthToken() != "" && v.c.TwilioAccountSID() == "" {
 		v.errf("twilio.fetch_media", "needs the account SID (twilio.account_sid or %s) to fetch with", EnvTwilioAccountSID)

@@ -124,6 +124,11 @@ var (
 // configuration use it.
 func ValidCredential(s string) bool { return len(s) <= MaxCredentialLen && credentialRE.MatchString(s) }
 
+// ValidHelpText reports whether s may answer HELP: 1 to MaxTextChars
+// bytes, one text whatever its characters. The channel and the
+// configuration use it.
+func ValidHelpText(s string) bool { return s != "" && len(s) <= MaxTextChars }
+
 // RouteError is a problem of a route: the field at fault, as the
 // configuration names it under twilio ("routes[1].from", "routes[0]" for
 // the route as a whole), what is wrong and what would be valid, and for
@@ -216,8 +221,11 @@ func (o Options) resolve() (Options, error) {
 	if o.Media != nil && o.AccountSID == "" {
 		return o, fmt.Errorf("%w: fetching media needs the account SID", ErrOptions)
 	}
-	if o.HelpText == "" {
+	switch {
+	case o.HelpText == "":
 		o.HelpText = DefaultHelpText
+	case !ValidHelpText(o.HelpText):
+		return o, fmt.Errorf("%w: help text of %d bytes: want at most %d", ErrOptions, len(o.HelpText), MaxTextChars)
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes

@@ -27,6 +27,8 @@ func TestNewHoldsTheRules(t *testing.T) {
 		{"account-too-long", func(o *Options) { o.AccountSID = "AC" + strings.Repeat("0", MaxCredentialLen) }, "account SID"},
 		{"route-not-e164", func(o *Options) { o.Routes = []Route{{Queue: "q", From: "555"}} }, `routes[0].from: "555" is not a number in E.164`},
 		{"route-without-queue", func(o *Options) { o.Routes = []Route{{From: "+15550001111"}} }, "routes[0].queue: missing"},
+		{"help-text-at-the-limit", func(o *Options) { o.HelpText = strings.Repeat("h", MaxTextChars) }, ""},
+		{"help-text-too-long", func(o *Options) { o.HelpText = strings.Repeat("h", MaxTextChars+1) }, "help text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
