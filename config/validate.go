@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/webhooks"
+	"github.com/switchboard/switchboard/wsconn"
 )
 
 // Limits, the same as the router's own checks, so that a configuration
@@ -437,10 +438,9 @@ func (v *validator) twilio() {
 
 // origin checks a scheme://host[:port] origin.
 func (v *validator) origin(path, o string) {
-	u, err := url.Parse(o)
-	// As a browser sends it, without a path, not even "/": the chat and
-	// the desktop compare origins whole.
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	// As a browser sends it, without a path, not even "/": the sockets
+	// compare origins whole, by wsconn's rule.
+	if _, ok := wsconn.ParseOrigin(o); !ok {
 		v.errf(path, "%q is not an origin (want scheme://host[:port] without a path or a trailing slash, e.g. https://www.example.com)", o)
 	}
 }
