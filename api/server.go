@@ -113,7 +113,7 @@ type Options struct {
 	// routes answer 503 and messages carry no files.
 	Attachments *attachments.Store
 	// MaxMessageAttachmentBytes bounds the files of one message; 0 means
-	// DefaultMaxMessageAttachmentBytes.
+	// attachments.DefaultMaxMessageBytes.
 	MaxMessageAttachmentBytes int64
 	// UploadBytesPerHour bounds the bytes each caller uploads (POST
 	// /api/v1/attachments) per hour; 0 means DefaultUploadBytesPerHour.
@@ -234,7 +234,7 @@ func New(o Options) (*Server, error) {
 		s.maxBody = DefaultMaxBodyBytes
 	}
 	if s.maxMessageFiles == 0 {
-		s.maxMessageFiles = DefaultMaxMessageAttachmentBytes
+		s.maxMessageFiles = attachments.DefaultMaxMessageBytes
 	}
 	s.uploads = newUploadQuota(cmp.Or(o.UploadBytesPerHour, DefaultUploadBytesPerHour), s.sessions.now)
 	if s.intake == nil {

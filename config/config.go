@@ -822,7 +822,7 @@ func Default() *Config {
 			VerificationMethods: []string{"security questions"},
 		},
 		Disk: Disk{MinFreeBytes: 128 << 20, ReserveBytes: 32 << 20},
-		Attachments: Attachments{MaxFileBytes: 10 << 20, MaxMessageBytes: 25 << 20, UploadBytesPerHour: 1 << 30,
+		Attachments: Attachments{MaxFileBytes: attachments.DefaultMaxFileBytes, MaxMessageBytes: attachments.DefaultMaxMessageBytes, UploadBytesPerHour: 1 << 30,
 			SweepAfter: router.Duration(attachments.DefaultSweepAfter), SweepEvery: router.Duration(DefaultSweepEvery)},
 		Customers: Customers{
 			PreferRelationshipManager: true,
