@@ -130,7 +130,7 @@ func (in *Intake) Message(ctx context.Context, contactID string, m router.Messag
 func (in *Intake) followUp(ctx context.Context, prev router.Contact, m router.Message) (router.Message, router.Contact, bool, error) {
 	nc := router.NewContact{
 		Channel: prev.Channel, Queue: prev.Queue, Subject: prev.Subject, Follows: prev.ID,
-		Customer: carried(prev.Customer), Body: m.Body, First: m,
+		Customer: carriedOver(prev.Customer), Body: m.Body, First: m,
 	}
 	if m.Subject != "" {
 		nc.Subject = m.Subject
@@ -152,22 +152,11 @@ func (in *Intake) followUp(ctx context.Context, prev router.Contact, m router.Me
 	return msgs[0], c, created, nil
 }
 
-// carried is the customer of an ended contact as its follow-up takes it
-// (who they are, not what routing made of them). What was stored before
-// the router's rule of a customer (router.Customer.Validate) is fitted
-// to it, so that a follow-up is never refused for what its ended contact
-// holds: the name is cut, an id, email or phone too long is left out.
-func carried(cu router.Customer) router.Customer {
-	out := router.Customer{ID: cu.ID, Name: router.FitCustomerName(cu.Name), Email: cu.Email, Phone: cu.Phone, Verified: cu.Verified}
-	for _, e := range out.Validate() {
-		switch e.Field {
-		case "id":
-			out.ID = ""
-		case "email":
-			out.Email = ""
-		case "phone":
-			out.Phone = ""
-		}
-	}
-	return out
+// carriedOver is the customer of an ended contact as its follow-up takes
+// it: who they are (not what routing made of them), fitted to the
+// router's rule of a customer (router.Customer.Fitted), so that a
+// follow-up is never refused for what its ended contact holds, stored
+// before the rule.
+func carriedOver(cu router.Customer) router.Customer {
+	return router.Customer{ID: cu.ID, Name: cu.Name, Email: cu.Email, Phone: cu.Phone, Verified: cu.Verified}.Fitted()
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestNewContactValidate holds the one rule of a new contact: Validate
@@ -110,5 +111,24 @@ func TestKeyPath(t *testing.T) {
 		if got := KeyPath(tt.path, tt.key); got != tt.want {
 			t.Errorf("KeyPath(%q, %q): got %q, want %q", tt.path, tt.key, got, tt.want)
 		}
+	}
+}
+
+// TestCustomerFitted: what was stored before the rule of a customer is
+// fitted to it, keeping what it can.
+func TestCustomerFitted(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	cu := Customer{ID: long, Name: "Ada\tLovelace " + strings.Repeat("é", MaxCustomerNameLen), Email: long + "@example.com",
+		Phone: "+1 555 0100", Verified: true, Value: math.NaN(), Segment: long, ClaimedID: "c1"}
+	got := cu.Fitted()
+	if errs := got.Validate(); len(errs) > 0 {
+		t.Fatalf("fitted %+v breaks the rule: %v", got, errs)
+	}
+	want := Customer{Name: FitCustomerName(cu.Name), Phone: cu.Phone, Verified: true, ClaimedID: "c1"}
+	if got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if !strings.HasPrefix(got.Name, "Ada Lovelace é") || utf8.RuneCountInString(got.Name) != MaxCustomerNameLen {
+		t.Errorf("name %q: want the control character a space, cut at %d characters", got.Name, MaxCustomerNameLen)
 	}
 }

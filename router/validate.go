@@ -397,6 +397,30 @@ func FitCustomerName(name string) string {
 	return strings.TrimSpace(name)
 }
 
+// Fitted returns cu fitted to the rule of a customer (Validate): the
+// name by FitCustomerName, an id, email or phone over its limit left
+// out, a value that is not one made 0, a segment over its limit left
+// out. What was stored before the rule (a contact whose follow-up
+// starts, one a replay submits again) is fitted so, never refused.
+func (cu Customer) Fitted() Customer {
+	cu.Name = FitCustomerName(cu.Name)
+	for _, e := range cu.Validate() {
+		switch e.Field {
+		case "id":
+			cu.ID = ""
+		case "email":
+			cu.Email = ""
+		case "phone":
+			cu.Phone = ""
+		case "value":
+			cu.Value = 0
+		case "segment":
+			cu.Segment = ""
+		}
+	}
+	return cu
+}
+
 // ValidateIdempotencyKey checks an idempotency key, which the message
 // calls what ("header Idempotency-Key"): empty (none), or 1 to
 // MaxIdempotencyKeyLen bytes of printable ASCII without spaces.
