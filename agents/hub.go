@@ -28,10 +28,6 @@ const (
 	conversationMessages = 100
 )
 
-// DefaultMaxMessageFileBytes bounds a reply's files together when
-// Options.MaxMessageFileBytes is 0 (as the API's default).
-const DefaultMaxMessageFileBytes = 25 << 20
-
 // MessageFiles checks the files a reply names; *attachments.Store
 // implements it.
 type MessageFiles interface {
@@ -113,7 +109,7 @@ type Options struct {
 	// Files, if set, has the files agents attach to their email replies
 	// (uploaded with POST /api/v1/attachments): send checks that each
 	// is kept and that together they hold at most MaxMessageFileBytes
-	// (0: DefaultMaxMessageFileBytes); the snapshot tells the desktop
+	// (0: attachments.DefaultMaxMessageBytes); the snapshot tells the desktop
 	// both limits. Nil refuses a send with attachments.
 	Files               MessageFiles
 	MaxMessageFileBytes int64
@@ -243,7 +239,7 @@ func NewHub(o *Options) (*Hub, error) {
 		conns:        map[*conn]bool{},
 	}
 	h.files, h.recipients = o.Files, o.Recipients
-	h.maxFiles = cmp.Or(o.MaxMessageFileBytes, DefaultMaxMessageFileBytes)
+	h.maxFiles = cmp.Or(o.MaxMessageFileBytes, attachments.DefaultMaxMessageBytes)
 	var err error
 	if h.upgrader, err = wsconn.New(wsconn.Options{AllowedOrigins: o.AllowedOrigins, ReadLimit: maxFrameSize}); err != nil {
 		return nil, fmt.Errorf("agents: new hub: %w", err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/screenpop"
 	"github.com/switchboard/switchboard/strictjson"
@@ -67,7 +68,7 @@ const (
 // router's, checked here before a command is queued.
 const (
 	maxRequestID = 64
-	maxIDField   = router.MaxNameLen // contact, queue, agent, offer and client ids; dispositions
+	maxIDField   = router.MaxNameLen // contact, queue, agent and offer ids; dispositions
 	maxText      = router.MaxTextLen
 )
 
@@ -289,9 +290,7 @@ func bestEffortID(b []byte) string {
 func checkArgs(args any) error {
 	switch a := args.(type) {
 	case *setStateArgs:
-		switch a.State {
-		case router.AgentAvailable, router.AgentAway, router.AgentOffline:
-		default:
+		if !a.State.Settable() {
 			return fmt.Errorf("state %q: want available, away or offline", a.State)
 		}
 		return checkLen("reason", a.Reason, maxIDField, false)
@@ -301,7 +300,7 @@ func checkArgs(args any) error {
 		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("reason", a.Reason, maxText, false))
 	case *sendArgs:
 		errs := []error{checkLen("contact_id", a.ContactID, maxIDField, true),
-			checkLen("body", a.Body, maxFrameSize, true), checkLen("client_id", a.ClientID, maxIDField, false)}
+			checkLen("body", a.Body, maxFrameSize, true), checkLen("client_id", a.ClientID, router.MaxClientIDLen, false)}
 		if a.Note && (len(a.Attachments) > 0 || a.Cc != nil) {
 			errs = append(errs, errors.New("a note carries text only: no attachments, no cc"))
 		}
@@ -326,9 +325,7 @@ func checkArgs(args any) error {
 		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true),
 			checkLen("queue", a.Queue, maxIDField, false), checkLen("to_agent", a.ToAgent, maxIDField, false))
 	case *outcomeArgs:
-		switch a.Outcome {
-		case "presented", "accepted", "declined", "not_relevant":
-		default:
+		if !offers.Outcome(a.Outcome).Valid() {
 			return fmt.Errorf("outcome %q: want presented, accepted, declined or not_relevant", a.Outcome)
 		}
 		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("offer_id", a.OfferID, maxIDField, true))
@@ -340,7 +337,7 @@ func checkArgs(args any) error {
 		}
 		return checkLen("contact_id", a.ContactID, maxIDField, true)
 	case *verifyArgs:
-		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("method", a.Method, maxIDField, true))
+		return errors.Join(checkLen("contact_id", a.ContactID, maxIDField, true), checkLen("method", a.Method, router.MaxVerificationMethodLen, true))
 	case *readArgs:
 		if a.UpToSeq < 1 {
 			return fmt.Errorf("up_to_seq %d: want a message seq, 1 or more", a.UpToSeq)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/switchboard/switchboard/config"
@@ -133,14 +132,11 @@ func (s *Server) putAgentState(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	state := router.AgentState(req.State)
-	switch state {
-	case router.AgentAvailable, router.AgentOffline:
-		if req.Reason != "" {
-			return invalidf("field \"reason\" is only for state \"away\", not %q", req.State)
-		}
-	case router.AgentAway:
-	default:
+	switch {
+	case !state.Settable():
 		return invalidf("field \"state\": %q is not a state you can set; want available, away or offline (wrap-up is entered by /wrapup)", req.State)
+	case state != router.AgentAway && req.Reason != "":
+		return invalidf("field \"reason\" is only for state \"away\", not %q", req.State)
 	}
 	a, err := s.router.SetAgentState(r.Context(), id, state, req.Reason)
 	if err != nil {
@@ -177,28 +173,15 @@ func (s *Server) agentStates(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := s.router.Snapshot().At
 	from, to := now.Add(-24*time.Hour), now.Add(time.Nanosecond) // up to now, inclusive
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				return invalidf("query parameter %q: %q is not an RFC 3339 time (such as 2026-03-02T00:00:00+01:00)", p.name, v)
-			}
-			*p.dst = t
-		}
+	if err := timeRange(q, &from, &to, false); err != nil {
+		return err
 	}
 	if !to.After(from) {
 		return invalidf("query parameter \"to\" must be after \"from\"")
 	}
-	limit := store.MaxAgentStates
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxAgentStates {
-			return invalidf("query parameter \"limit\": %q: want an integer from 1 to %d", v, store.MaxAgentStates)
-		}
-		limit = n
+	limit, err := pageLimit(q, "limit", store.MaxAgentStates, store.MaxAgentStates)
+	if err != nil {
+		return err
 	}
 	f := store.AgentStateFilter{AgentID: id, From: from, To: to, Limit: limit, Cursor: q.Get("cursor")}
 	page, err := s.store.AgentStates(r.Context(), f)

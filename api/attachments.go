@@ -15,10 +15,6 @@ import (
 	"github.com/switchboard/switchboard/router"
 )
 
-// DefaultMaxMessageAttachmentBytes bounds the files of one message when
-// Options.MaxMessageAttachmentBytes is 0.
-const DefaultMaxMessageAttachmentBytes = 25 << 20
-
 // inlineTypes are the media types a browser may show in place: images
 // it renders without running anything. Every other file is served as
 // application/octet-stream, to be downloaded.

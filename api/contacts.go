@@ -8,14 +8,10 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
-
-// maxIdempotencyKey is the longest Idempotency-Key accepted, in bytes.
-const maxIdempotencyKey = 200
 
 // Header names of the idempotent create.
 const (
@@ -81,20 +77,14 @@ func idempotencyHash(nc router.NewContact) string {
 }
 
 func (s *Server) createContact(w http.ResponseWriter, r *http.Request) error {
+	// The router's rule of a key, checked first: the header is not part
+	// of the body whose fields the router's errors name.
 	key := r.Header.Get(headerIdempotencyKey)
-	if len(key) > maxIdempotencyKey {
-		return invalidf("header %s is %d bytes long; want at most %d", headerIdempotencyKey, len(key), maxIdempotencyKey)
-	}
-	for _, c := range key {
-		if c < 0x21 || c > 0x7e {
-			return invalidf("header %s: want printable ASCII without spaces", headerIdempotencyKey)
-		}
+	if err := router.ValidateIdempotencyKey("", "header "+headerIdempotencyKey, key); err != nil {
+		return invalidf("%s", err.Message)
 	}
 	var req createContactRequest
 	if err := s.decodeBody(w, r, &req); err != nil {
-		return err
-	}
-	if err := missing("channel", req.Channel, "queue", req.Queue); err != nil {
 		return err
 	}
 	timeout, err := parseDuration("preferred_timeout", req.PreferredTimeout)
@@ -177,14 +167,9 @@ type contactList struct {
 }
 
 func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	for name, vs := range q {
-		if !slices.Contains(contactListParams, name) {
-			return invalidf("unknown query parameter %q; valid: %s", name, strings.Join(contactListParams, ", "))
-		}
-		if len(vs) > 1 {
-			return invalidf("query parameter %q is given %d times; give it once", name, len(vs))
-		}
+	q, err := queryParams(r, contactListParams)
+	if err != nil {
+		return err
 	}
 	f := store.ContactFilter{
 		State: q.Get("state"), Channel: q.Get("channel"), Queue: q.Get("queue"),
@@ -203,12 +188,8 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) error {
 	if f.State != "" && !slices.Contains(contactStates, router.ContactState(f.State)) {
 		return invalidf("query parameter \"state\": %q is not a state; want one of queued, offered, assigned, wrapup, closed, abandoned", f.State)
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxContactLimit {
-			return invalidf("query parameter \"limit\": %q: want an integer from 1 to %d (default %d)", v, store.MaxContactLimit, store.DefaultContactLimit)
-		}
-		f.Limit = n
+	if f.Limit, err = pageLimit(q, "limit", store.MaxContactLimit, store.DefaultContactLimit); err != nil {
+		return err
 	}
 	page, err := s.store.Contacts(r.Context(), f)
 	if errors.Is(err, store.ErrBadCursor) {
@@ -225,6 +206,9 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, contactList{Contacts: page.Contacts, Next: page.Next})
 }
+
+// contactParams are the query parameters of GET /api/v1/contacts/{id}.
+var contactParams = []string{"messages_after"}
 
 // contactDetail is the body of GET /api/v1/contacts/{id}.
 type contactDetail struct {
@@ -248,12 +232,11 @@ type waitingView struct {
 func (s *Server) getContact(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	after := 0
-	for name := range r.URL.Query() {
-		if name != "messages_after" {
-			return invalidf("unknown query parameter %q; valid: messages_after", name)
-		}
+	q, err := queryParams(r, contactParams)
+	if err != nil {
+		return err
 	}
-	if v := r.URL.Query().Get("messages_after"); v != "" {
+	if v := q.Get("messages_after"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return invalidf("query parameter \"messages_after\": %q: want a message seq, 0 or more", v)

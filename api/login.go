@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -89,7 +90,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := missing("id", req.ID, "password", req.Password); err != nil {
 		return err
 	}
-	if len(req.ID) > maxLoginIDLen {
+	if len(req.ID) > router.MaxNameLen {
 		// No login has such an id: refused before it is counted, so that
 		// the limiter keeps nothing of it.
 		return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)

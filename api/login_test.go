@@ -411,6 +411,7 @@ func TestSetPassword(t *testing.T) {
 		{"unknown-role", adminToken, "bob", `{"password":"bob-password","role":"admin"}`, http.StatusBadRequest},
 		{"no-role", adminToken, "bob", `{"password":"bob-password"}`, http.StatusBadRequest},
 		{"bad-id", adminToken, "-bob", `{"password":"bob-password","role":"agent"}`, http.StatusBadRequest},
+		{"id-longer-than-a-name", adminToken, strings.Repeat("b", router.MaxNameLen+1), `{"password":"bob-password","role":"supervisor"}`, http.StatusBadRequest},
 		{"supervisor-token", supervisorToken, "bob", `{"password":"bob-password","role":"agent"}`, http.StatusForbidden},
 		{"agent-session", bob.Token, "bob", `{"password":"bob-password-9","role":"agent"}`, http.StatusForbidden},
 	}

@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -31,12 +30,6 @@ const (
 
 // ErrWeakPassword is wrapped by CheckPassword's error.
 var ErrWeakPassword = errors.New("api: password refused")
-
-// maxLoginIDLen is the longest login id, in bytes: the agent ids'.
-const maxLoginIDLen = 64
-
-// loginIDPattern is what login ids look like: the agent id pattern.
-var loginIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,` + strconv.Itoa(maxLoginIDLen-1) + `}$`)
 
 // CheckPassword returns nil if password may be set: at least
 // MinPasswordLen characters and at most MaxPasswordBytes bytes. Its error
@@ -76,8 +69,10 @@ type passwordRequest struct {
 
 func (s *Server) putLoginPassword(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if !loginIDPattern.MatchString(id) {
-		return invalidf("login id %q: want up to 64 letters, digits and \"._@+-\", starting with a letter or digit", id)
+	// A login's id is an agent's or a supervisor's: a name, by the
+	// router's rule.
+	if err := router.ValidateName("", "login id", id); err != nil {
+		return invalidf("%s", err.Message)
 	}
 	var req passwordRequest
 	if err := s.decodeBody(w, r, &req); err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/csv"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -53,19 +54,8 @@ func parseReport(r *http.Request, params []string) (reportRequest, error) {
 		return reportRequest{}, err
 	}
 	req := reportRequest{interval: defaultReportInterval, q: q}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &req.from}, {"to", &req.to}} {
-		v := q.Get(p.name)
-		if v == "" {
-			return req, invalidf("query parameter %q is required (RFC 3339, such as 2026-03-02T00:00:00+01:00)", p.name)
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return req, invalidf("query parameter %q: %q is not an RFC 3339 time (such as 2026-03-02T00:00:00+01:00)", p.name, v)
-		}
-		*p.dst = t
+	if err := timeRange(q, &req.from, &req.to, true); err != nil {
+		return req, err
 	}
 	if v := q.Get("interval"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -75,7 +65,11 @@ func parseReport(r *http.Request, params []string) (reportRequest, error) {
 		req.interval = d
 	}
 	if err := dashboards.CheckReport(req.from, req.to, req.interval); err != nil {
-		return req, invalidf("%s", strings.TrimPrefix(err.Error(), dashboards.ErrReport.Error()+": "))
+		var re *dashboards.ReportError
+		if !errors.As(err, &re) {
+			return req, internal("check the report", err)
+		}
+		return req, invalidf("%s", re.Message)
 	}
 	switch f := q.Get("format"); f {
 	case "":

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/canned"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/httpstatus"
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -112,7 +113,7 @@ type Options struct {
 	// routes answer 503 and messages carry no files.
 	Attachments *attachments.Store
 	// MaxMessageAttachmentBytes bounds the files of one message; 0 means
-	// DefaultMaxMessageAttachmentBytes.
+	// attachments.DefaultMaxMessageBytes.
 	MaxMessageAttachmentBytes int64
 	// UploadBytesPerHour bounds the bytes each caller uploads (POST
 	// /api/v1/attachments) per hour; 0 means DefaultUploadBytesPerHour.
@@ -233,7 +234,7 @@ func New(o Options) (*Server, error) {
 		s.maxBody = DefaultMaxBodyBytes
 	}
 	if s.maxMessageFiles == 0 {
-		s.maxMessageFiles = DefaultMaxMessageAttachmentBytes
+		s.maxMessageFiles = attachments.DefaultMaxMessageBytes
 	}
 	s.uploads = newUploadQuota(cmp.Or(o.UploadBytesPerHour, DefaultUploadBytesPerHour), s.sessions.now)
 	if s.intake == nil {
@@ -387,7 +388,7 @@ type clientKey struct{}
 // path (never the query), status, duration, principal and client address.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	sw := httpstatus.NewRecorder(w)
 	var p Principal
 	c := client{addr: s.clientAddr(r), secure: s.secureCookie(r)}
 	r = r.WithContext(context.WithValue(r.Context(), clientKey{}, c))
@@ -397,11 +398,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			s.log.Error("api: panic", "method", r.Method, "path", r.URL.Path, "client", c.addr, "panic", v, "stack", string(debug.Stack()))
-			if sw.status == 0 {
+			if !sw.Written() {
 				s.writeError(sw, r, internal("handler", fmt.Errorf("panic: %v", v)))
 			}
 		}
-		s.log.Info("api: request", "method", r.Method, "path", r.URL.Path, "status", sw.code(),
+		s.log.Info("api: request", "method", r.Method, "path", r.URL.Path, "status", sw.Status(),
 			"duration", time.Since(start), "principal", p.Name, "role", p.Role, "client", c.addr)
 	}()
 	sw.Header().Set("Cache-Control", "no-store")
@@ -451,36 +452,6 @@ type headerProbe struct {
 func (p *headerProbe) Header() http.Header         { return p.header }
 func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
 func (p *headerProbe) WriteHeader(status int)      { p.status = status }
-
-// statusWriter remembers the status written, for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *statusWriter) code() int {
-	if w.status == 0 {
-		return http.StatusOK
-	}
-	return w.status
-}
 
 // writeJSON writes v as the JSON body of a response with status.
 func writeJSON(w http.ResponseWriter, status int, v any) error {

@@ -3,10 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"net/url"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/router"
@@ -70,7 +66,7 @@ func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit, err := timelineLimit(q, "timeline_limit")
+	limit, err := pageLimit(q, "timeline_limit", store.MaxTimelineLimit, store.DefaultTimelineLimit)
 	if err != nil {
 		return err
 	}
@@ -91,7 +87,7 @@ func (s *Server) getCustomerTimeline(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	limit, err := timelineLimit(q, "limit")
+	limit, err := pageLimit(q, "limit", store.MaxTimelineLimit, store.DefaultTimelineLimit)
 	if err != nil {
 		return err
 	}
@@ -141,34 +137,4 @@ func (s *Server) timeline(r *http.Request, f store.TimelineFilter) (customerTime
 		out.Timeline = append(out.Timeline, e)
 	}
 	return out, nil
-}
-
-// queryParams returns the query of r, or a 400 naming a parameter that
-// is not one of valid or is given more than once.
-func queryParams(r *http.Request, valid []string) (url.Values, error) {
-	q := r.URL.Query()
-	for name, vs := range q {
-		if !slices.Contains(valid, name) {
-			return nil, invalidf("unknown query parameter %q; valid: %s", name, strings.Join(valid, ", "))
-		}
-		if len(vs) > 1 {
-			return nil, invalidf("query parameter %q is given %d times; give it once", name, len(vs))
-		}
-	}
-	return q, nil
-}
-
-// timelineLimit reads the page size of a timeline from parameter name: 0
-// (the default) when absent, else 1 to store.MaxTimelineLimit.
-func timelineLimit(q url.Values, name string) (int, error) {
-	vs := q[name]
-	if len(vs) == 0 || vs[0] == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(vs[0])
-	if err != nil || n < 1 || n > store.MaxTimelineLimit {
-		return 0, invalidf("query parameter %q: %q: want an integer from 1 to %d (default %d)",
-			name, vs[0], store.MaxTimelineLimit, store.DefaultTimelineLimit)
-	}
-	return n, nil
 }

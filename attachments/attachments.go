@@ -52,6 +52,11 @@ import (
 // DefaultMaxFileBytes bounds one file when Options.MaxFileBytes is 0.
 const DefaultMaxFileBytes = 10 << 20
 
+// DefaultMaxMessageBytes bounds the files of one message together (the
+// maxTotal of Attach and MessageSizes) where the caller's options leave
+// it out: the API's and the desktop's (attachments.max_message_bytes).
+const DefaultMaxMessageBytes = 25 << 20
+
 // DefaultSweepAfter is the grace when Options.SweepAfter is 0: a day
 // covers an upload on its way to its message (an agent's reply written
 // over a shift) and bounds what uploads nobody sends can pile up.

@@ -42,6 +42,7 @@ import (
 
 	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/canned"
+	"github.com/switchboard/switchboard/channels/sms"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/router"
 )
@@ -228,6 +229,15 @@ type Twilio struct {
 	// contacts go from it; the first route also takes the texts to
 	// numbers no route names. Without routes the channel is off.
 	Routes []TwilioRoute `yaml:"routes,omitempty" json:"routes,omitempty"`
+}
+
+// SMSRoutes are the routes as the SMS channel takes them.
+func (t Twilio) SMSRoutes() []sms.Route {
+	out := make([]sms.Route, 0, len(t.Routes))
+	for _, r := range t.Routes {
+		out = append(out, sms.Route{Queue: r.Queue, From: r.From, MessagingServiceSID: r.MessagingServiceSID})
+	}
+	return out
 }
 
 // TwilioRoute joins a queue and a number or Messaging Service.
@@ -812,7 +822,7 @@ func Default() *Config {
 			VerificationMethods: []string{"security questions"},
 		},
 		Disk: Disk{MinFreeBytes: 128 << 20, ReserveBytes: 32 << 20},
-		Attachments: Attachments{MaxFileBytes: 10 << 20, MaxMessageBytes: 25 << 20, UploadBytesPerHour: 1 << 30,
+		Attachments: Attachments{MaxFileBytes: attachments.DefaultMaxFileBytes, MaxMessageBytes: attachments.DefaultMaxMessageBytes, UploadBytesPerHour: 1 << 30,
 			SweepAfter: router.Duration(attachments.DefaultSweepAfter), SweepEvery: router.Duration(DefaultSweepEvery)},
 		Customers: Customers{
 			PreferRelationshipManager: true,

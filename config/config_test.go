@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/switchboard/switchboard/channels/sms"
 	"github.com/switchboard/switchboard/router"
 )
 
@@ -1216,6 +1217,46 @@ func TestTwilioValidation(t *testing.T) {
 				t.Fatalf("got %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestOneTwilioRule: the routes and credentials of the file are checked
+// by the SMS channel's rule (sms.ValidateRoutes, sms.ValidCredential),
+// so that the file and the channel agree: the same routes refused in the
+// same words, naming the same field, and the same credentials taken. The
+// channel took a credential of any length where the file stopped at 128.
+func TestOneTwilioRule(t *testing.T) {
+	queues := "queues:\n  - name: billing\n"
+	const service = "MG0123456789abcdef0123456789abcdef"
+	for _, tt := range []struct {
+		name   string
+		yaml   string // the routes, in the file
+		routes []sms.Route
+	}{
+		{"no queue", "- {from: \"+15550001111\"}", []sms.Route{{From: "+15550001111"}}},
+		{"not e164", "- {queue: billing, from: \"555-1234\"}", []sms.Route{{Queue: "billing", From: "555-1234"}}},
+		{"both", "- {queue: billing, from: \"+15550001111\", messaging_service_sid: " + service + "}",
+			[]sms.Route{{Queue: "billing", From: "+15550001111", MessagingServiceSID: service}}},
+		{"service twice", "- {queue: billing, messaging_service_sid: " + service + "}\n    - {queue: billing, messaging_service_sid: " + service + "}",
+			[]sms.Route{{Queue: "billing", MessagingServiceSID: service}, {Queue: "billing", MessagingServiceSID: service}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := sms.ValidateRoutes(tt.routes)
+			if len(errs) == 0 {
+				t.Fatal("the channel takes the routes")
+			}
+			_, err := Parse("x.yaml", []byte(queues+"twilio:\n  routes:\n    "+tt.yaml+"\n"))
+			if want := "twilio." + errs[0].Field + ": " + errs[0].Message; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("got %v, want %q", err, want)
+			}
+		})
+	}
+	for _, n := range []int{sms.MaxCredentialLen, sms.MaxCredentialLen + 1} {
+		token := strings.Repeat("a", n)
+		_, err := Parse("x.yaml", []byte("twilio:\n  auth_token: "+token+"\n"))
+		if got, want := err == nil, sms.ValidCredential(token); got != want {
+			t.Errorf("a token of %d: the file takes it %v (%v), the channel %v", n, got, err, want)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,27 +44,88 @@ type Email struct {
 	Queues []EmailQueue `yaml:"queues,omitempty" json:"queues,omitempty"`
 }
 
-// SMTP is the submission server of replies. Exactly one of PasswordEnv
-// and PasswordFile is set when User is.
-type SMTP struct {
+// MailServer is how routerd reaches a mail server and logs in: what a
+// mailbox (IMAP) and the SMTP server of replies share, written inline in
+// each (host, port, security, allow_plaintext, user, password_env or
+// password_file, oauth2) and checked by one rule. The password is never
+// in the file: at most one of PasswordEnv and PasswordFile is set, and
+// exactly one when User logs in without OAuth2.
+type MailServer struct {
 	Host string `yaml:"host" json:"host"`
-	// Port defaults to 465 with tls, 587 otherwise.
+	// Port defaults by Security: a mailbox's to 993 with tls and 143
+	// otherwise, the SMTP server's to 465 with tls and 587 otherwise.
 	Port int `yaml:"port" json:"port"`
-	// Security is starttls (the default), tls, or plain (with
-	// AllowPlaintext, to a loopback address only).
+	// Security is tls, starttls, or plain, which needs AllowPlaintext
+	// and a loopback host (for tests and a local demo only). A
+	// mailbox's defaults to tls, the SMTP server's to starttls.
 	Security       string `yaml:"security" json:"security"`
 	AllowPlaintext bool   `yaml:"allow_plaintext,omitempty" json:"allow_plaintext,omitempty"`
-	// User authenticates with PLAIN; empty submits without auth.
-	User         string `yaml:"user,omitempty" json:"user,omitempty"`
+	// User is the login. A mailbox always has one; the SMTP server
+	// without one submits without auth.
+	User string `yaml:"user,omitempty" json:"user,omitempty"`
+	// PasswordEnv names an environment variable holding the password;
+	// PasswordFile a file holding it (trailing newline trimmed).
 	PasswordEnv  string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
 	PasswordFile string `yaml:"password_file,omitempty" json:"password_file,omitempty"`
-	// OAuth2 authenticates User with OAuth 2.0 instead of a password.
+	// OAuth2 logs User in with OAuth 2.0 instead of a password.
 	OAuth2 OAuth2 `yaml:"oauth2,omitempty" json:"oauth2,omitempty"`
 }
 
-// Password reads the SMTP password (see Mailbox.Password).
-func (s SMTP) Password(env func(string) (string, bool)) (string, error) {
-	return readSecret(env, s.PasswordEnv, s.PasswordFile, "the SMTP password")
+// Addr is the server's host:port.
+func (s MailServer) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
+
+// Password reads the password from its environment variable or file
+// (env looks up variables; nil is os.LookupEnv).
+func (s MailServer) Password(env func(string) (string, bool)) (string, error) {
+	return readSecret(env, s.PasswordEnv, s.PasswordFile, "the password")
+}
+
+// hasPassword reports whether a password is configured, readable or not.
+func (s MailServer) hasPassword() bool { return s.PasswordEnv != "" || s.PasswordFile != "" }
+
+// mailRole is what a MailServer is for: its defaults and the words of
+// its checks.
+type mailRole struct {
+	// security is the default security; tlsPort the default port with
+	// tls, port without.
+	security      string
+	tlsPort, port int
+	// hostWant is what the host should be, for the messages.
+	hostWant string
+	// plainSends is what plain would send unencrypted.
+	plainSends string
+	// login is the login wanted, such as "the IMAP login"; empty when
+	// the server may have none.
+	login string
+}
+
+// The roles of a mail server.
+var (
+	imapRole = mailRole{security: SecurityTLS, tlsPort: 993, port: 143,
+		hostWant:   `the IMAP server's host name, such as "imap.example.com"`,
+		plainSends: "the password", login: `the IMAP login, such as "support@example.com"`}
+	smtpRole = mailRole{security: SecurityStartTLS, tlsPort: 465, port: 587,
+		hostWant:   `the submission server's host name, such as "smtp.example.com"; replies are sent through it`,
+		plainSends: "mail and password"}
+)
+
+// applyDefaults fills in the security and port a server of role r
+// leaves out.
+func (s *MailServer) applyDefaults(r mailRole) {
+	if s.Security == "" {
+		s.Security = r.security
+	}
+	if s.Port == 0 {
+		s.Port = r.port
+		if s.Security == SecurityTLS {
+			s.Port = r.tlsPort
+		}
+	}
+}
+
+// SMTP is the submission server of replies.
+type SMTP struct {
+	MailServer `yaml:",inline"`
 }
 
 // OAuth2 logs in with OAuth 2.0 (Microsoft 365, Gmail) instead of a
@@ -143,26 +205,13 @@ const (
 	DefaultCommandTimeout = router.Duration(time.Minute)
 )
 
-// Mailbox is one IMAP mailbox the email channel reads. Exactly one of
-// PasswordEnv and PasswordFile is set: the password is never in the file.
+// Mailbox is one IMAP mailbox the email channel reads, and the server
+// that holds it (MailServer: a user, and a password or oauth2).
 type Mailbox struct {
 	// Name identifies the mailbox in logs, /readyz and the store's
 	// checkpoint; unique. Renaming it reads the mailbox as new.
-	Name string `yaml:"name" json:"name"`
-	Host string `yaml:"host" json:"host"`
-	// Port defaults to 993 with tls, 143 otherwise.
-	Port int `yaml:"port" json:"port"`
-	// Security is tls (the default), starttls, or plain, which needs
-	// AllowPlaintext (for tests and a local demo only).
-	Security       string `yaml:"security" json:"security"`
-	AllowPlaintext bool   `yaml:"allow_plaintext,omitempty" json:"allow_plaintext,omitempty"`
-	User           string `yaml:"user" json:"user"`
-	// PasswordEnv names an environment variable holding the password;
-	// PasswordFile a file holding it (trailing newline trimmed).
-	PasswordEnv  string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
-	PasswordFile string `yaml:"password_file,omitempty" json:"password_file,omitempty"`
-	// OAuth2 logs in with OAuth 2.0 instead of a password.
-	OAuth2 OAuth2 `yaml:"oauth2,omitempty" json:"oauth2,omitempty"`
+	Name       string `yaml:"name" json:"name"`
+	MailServer `yaml:",inline"`
 	// Folder is read (default INBOX). Never the Sent folder.
 	Folder string `yaml:"folder" json:"folder"`
 	// Queue takes the contacts the mailbox brings.
@@ -210,12 +259,6 @@ func (m Mailbox) StartTime() (time.Time, error) {
 	return t, nil
 }
 
-// Password reads the mailbox's password from its environment variable
-// or file (env looks up variables; nil is os.LookupEnv).
-func (m Mailbox) Password(env func(string) (string, bool)) (string, error) {
-	return readSecret(env, m.PasswordEnv, m.PasswordFile, "the mailbox's password")
-}
-
 // readSecret reads a secret from the environment variable envName or
 // the file (trailing newline trimmed); exactly one is set.
 func readSecret(env func(string) (string, bool), envName, file, what string) (string, error) {
@@ -252,15 +295,7 @@ func readSecretAs(env func(string) (string, bool), envName, file, what, field st
 
 // applyDefaults fills in what a mailbox leaves out.
 func (m *Mailbox) applyDefaults() {
-	if m.Security == "" {
-		m.Security = SecurityTLS
-	}
-	if m.Port == 0 {
-		m.Port = 143
-		if m.Security == SecurityTLS {
-			m.Port = 993
-		}
-	}
+	m.MailServer.applyDefaults(imapRole)
 	if m.Folder == "" {
 		m.Folder = DefaultMailboxFolder
 	}
@@ -282,17 +317,7 @@ func (m *Mailbox) applyDefaults() {
 }
 
 // applyDefaults fills in what the SMTP server leaves out.
-func (s *SMTP) applyDefaults() {
-	if s.Security == "" {
-		s.Security = SecurityStartTLS
-	}
-	if s.Port == 0 {
-		s.Port = 587
-		if s.Security == SecurityTLS {
-			s.Port = 465
-		}
-	}
-}
+func (s *SMTP) applyDefaults() { s.MailServer.applyDefaults(smtpRole) }
 
 // email checks the email channel's configuration.
 func (v *validator) email() {
@@ -307,7 +332,7 @@ func (v *validator) email() {
 	for _, q := range v.c.Queues {
 		queues[q.Name] = true
 	}
-	v.smtp(e.SMTP)
+	v.mailServer("email.smtp", e.SMTP.MailServer, smtpRole)
 	if e.AcknowledgeEvery < 0 || e.AcknowledgeEvery > router.Duration(7*24*time.Hour) {
 		v.errf("email.acknowledge_every", "%s (want up to 168h, such as \"1h\")", e.AcknowledgeEvery.D())
 	}
@@ -342,22 +367,7 @@ func (v *validator) email() {
 		if m.Desk != "" {
 			v.name(p+".desk", m.Desk, "desk name")
 		}
-		v.server(p, m.Host, m.Port, m.Security, m.AllowPlaintext, "the IMAP server's host name, such as \"imap.example.com\"", 993, "the password")
-		if m.User == "" {
-			v.errf(p+".user", "empty (want the IMAP login, such as \"support@example.com\")")
-		}
-		if m.OAuth2.Set() {
-			if m.PasswordEnv != "" || m.PasswordFile != "" {
-				v.errf(p+".oauth2", "set with a password (want oauth2 or password_env/password_file, not both)")
-			}
-			v.oauth2(p+".oauth2", m.OAuth2)
-		} else if _, err := m.Password(v.c.lookupEnv()); err != nil {
-			field := p + ".password_env"
-			if m.PasswordFile != "" && m.PasswordEnv == "" {
-				field = p + ".password_file"
-			}
-			v.errf(field, "%v", err)
-		}
+		v.mailServer(p, m.MailServer, imapRole)
 		if strings.EqualFold(m.Folder, "Sent") || strings.EqualFold(m.Folder, "Sent Items") {
 			v.errf(p+".folder", "%q is the sent folder: routerd's own copies are never read (want the folder customers write to, such as INBOX)", m.Folder)
 		}
@@ -393,28 +403,6 @@ func (v *validator) email() {
 	}
 }
 
-// smtp checks the SMTP server of replies.
-func (v *validator) smtp(s SMTP) {
-	const p = "email.smtp"
-	v.server(p, s.Host, s.Port, s.Security, s.AllowPlaintext, "the submission server's host name, such as \"smtp.example.com\"; replies are sent through it", 587, "mail and password")
-	if s.OAuth2.Set() {
-		if s.User == "" || s.PasswordEnv != "" || s.PasswordFile != "" {
-			v.errf(p+".oauth2", "needs user and no password (want the login the token is for)")
-		}
-		v.oauth2(p+".oauth2", s.OAuth2)
-	} else if s.User != "" {
-		if _, err := s.Password(v.c.lookupEnv()); err != nil {
-			field := p + ".password_env"
-			if s.PasswordFile != "" && s.PasswordEnv == "" {
-				field = p + ".password_file"
-			}
-			v.errf(field, "%v", err)
-		}
-	} else if s.PasswordEnv != "" || s.PasswordFile != "" {
-		v.errf(p+".user", "empty while a password is set (want the SMTP login)")
-	}
-}
-
 // oauth2 checks an OAuth 2.0 login.
 func (v *validator) oauth2(p string, o OAuth2) {
 	switch strings.ToLower(o.Mechanism) {
@@ -438,27 +426,56 @@ func isLoopbackHost(h string) bool {
 	return h == "localhost" || ip != nil && ip.IsLoopback()
 }
 
-// server checks a mail server's endpoint at path p: its host, its port
-// (examplePort in the message), and its security: tls or starttls, plain
-// only when allowed and only to a loopback address (tests), since plain
-// sends what (the password; mail and password) unencrypted. One rule for
-// the mailboxes and the SMTP server.
-func (v *validator) server(p, host string, port int, security string, allowPlain bool, hostWant string, examplePort int, what string) {
-	if host == "" || strings.ContainsAny(host, " /") {
-		v.errf(p+".host", "%q (want %s)", host, hostWant)
+// mailServer checks the mail server s of role r at path p: the one rule
+// of a mailbox's and the SMTP server's endpoint and login. The host and
+// port; the security, tls or starttls, plain only when allowed and only
+// to a loopback address (tests), since plain sends what it carries
+// unencrypted; the login: a user when the role needs one or a password
+// or oauth2 is set, oauth2 or a password (never both), a password
+// readable where it is named.
+func (v *validator) mailServer(p string, s MailServer, r mailRole) {
+	example := r.port
+	if r.security == SecurityTLS {
+		example = r.tlsPort
 	}
-	if port < 1 || port > 65535 {
-		v.errf(p+".port", "%d (want 1 to 65535, such as %d)", port, examplePort)
+	if s.Host == "" || strings.ContainsAny(s.Host, " /") {
+		v.errf(p+".host", "%q (want %s)", s.Host, r.hostWant)
 	}
-	switch security {
+	if s.Port < 1 || s.Port > 65535 {
+		v.errf(p+".port", "%d (want 1 to 65535, such as %d)", s.Port, example)
+	}
+	switch s.Security {
 	case SecurityTLS, SecurityStartTLS:
 	case SecurityPlain:
-		if !allowPlain {
-			v.errf(p+".security", "plain sends %s unencrypted (want tls or starttls; plain only with allow_plaintext: true, for tests)", what)
-		} else if !isLoopbackHost(host) {
-			v.errf(p+".security", "plain to %s, which is not a loopback address (want tls or starttls)", host)
+		if !s.AllowPlaintext {
+			v.errf(p+".security", "plain sends %s unencrypted (want tls or starttls; plain only with allow_plaintext: true, for tests)", r.plainSends)
+		} else if !isLoopbackHost(s.Host) {
+			v.errf(p+".security", "plain to %s, which is not a loopback address (want tls or starttls)", s.Host)
 		}
 	default:
-		v.errf(p+".security", "unknown security %q (want tls, starttls or plain)", security)
+		v.errf(p+".security", "unknown security %q (want tls, starttls or plain)", s.Security)
+	}
+	switch {
+	case s.User == "" && r.login != "":
+		v.errf(p+".user", "empty (want %s)", r.login)
+	case s.User == "" && s.OAuth2.Set():
+		v.errf(p+".user", "empty with oauth2 (want the login the token is for)")
+	case s.User == "" && s.hasPassword():
+		v.errf(p+".user", "empty while a password is set (want the login)")
+	}
+	switch {
+	case s.OAuth2.Set():
+		if s.hasPassword() {
+			v.errf(p+".oauth2", "set with a password (want oauth2 or password_env/password_file, not both)")
+		}
+		v.oauth2(p+".oauth2", s.OAuth2)
+	case s.User != "" || r.login != "":
+		if _, err := s.Password(v.c.lookupEnv()); err != nil {
+			field := p + ".password_env"
+			if s.PasswordFile != "" && s.PasswordEnv == "" {
+				field = p + ".password_file"
+			}
+			v.errf(field, "%v", err)
+		}
 	}
 }

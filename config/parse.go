@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/switchboard/switchboard/router"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -138,19 +139,10 @@ func parentPath(path string) string {
 	return path[:i]
 }
 
-// plainKey matches map keys that a field path shows after a dot.
-var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
-// fieldPath appends a field or map key to a path.
-func fieldPath(path, key string) string {
-	if !plainKey.MatchString(key) {
-		return path + "[" + strconv.Quote(key) + "]"
-	}
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
+// fieldPath appends a field or map key to a path, as the router's
+// errors and the HTTP API spell it (router.KeyPath: skills.billing,
+// capacity["web chat"]).
+func fieldPath(path, key string) string { return router.KeyPath(path, key) }
 
 // indexPath appends a list index to a path.
 func indexPath(path string, i int) string {
@@ -243,7 +235,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(p.key, path, "unknown field %q (%s)", p.name, suggest(p.name, fields.names))
 			continue
 		}
-		d.decode(p.val, v.Field(i), fieldPath(path, p.name))
+		d.decode(p.val, v.FieldByIndex(i), fieldPath(path, p.name))
 	}
 }
 
@@ -512,26 +504,38 @@ func plural(s string) string {
 
 // fieldSet is the YAML fields of a struct type.
 type fieldSet struct {
-	index map[string]int
+	// index is each field's index path (reflect.Value.FieldByIndex):
+	// a field of an inline struct is reached through it.
+	index map[string][]int
 	names []string // in declaration order
 }
 
-// structFields reads the yaml tags of t's exported fields.
+// structFields reads the yaml tags of t's exported fields. The fields of
+// an embedded struct tagged ",inline" are read as t's own, as yaml.v3
+// does (MailServer in Mailbox and SMTP).
 func structFields(t reflect.Type) fieldSet {
-	fs := fieldSet{index: map[string]int{}}
+	fs := fieldSet{index: map[string][]int{}}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			inner := structFields(f.Type)
+			for _, n := range inner.names {
+				fs.index[n] = append([]int{i}, inner.index[n]...)
+				fs.names = append(fs.names, n)
+			}
 			continue
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		fs.index[name] = i
+		fs.index[name] = []int{i}
 		fs.names = append(fs.names, name)
 	}
 	return fs

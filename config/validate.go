@@ -8,7 +8,6 @@ import (
 	"math"
 	"net"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,28 +17,23 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/attachments"
+	"github.com/switchboard/switchboard/channels/sms"
 	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/csat"
-	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/webhooks"
+	"github.com/switchboard/switchboard/wsconn"
 )
 
 // Limits, the same as the router's own checks, so that a configuration
 // that passes Validate is one the router accepts.
 const (
-	// maxPreferredTimeout caps how long preferred agents keep a contact
-	// to themselves.
-	maxPreferredTimeout = 10 * time.Minute
 	// maxProfileAccessGrace caps how long an ended contact's screen pop
 	// shows the customer's profile.
 	maxProfileAccessGrace = 24 * time.Hour
 	// maxRecentComplaint caps offers.complaints.recent_window: a year.
 	maxRecentComplaint = 366 * 24 * time.Hour
-	// maxVerificationMethod bounds a verification method's name, as the
-	// agent WebSocket's verify request does.
-	maxVerificationMethod = 64
 	// minSessionTTL is the shortest auth.session_ttl.
 	minSessionTTL = time.Minute
 )
@@ -378,8 +372,8 @@ func (v *validator) chat() {
 	if w := c.CSAT.Window.D(); w < 0 || w > 7*24*time.Hour {
 		v.errf("chat.csat.window", "%s (want up to 168h; 0 means %s)", w, csat.DefaultWindow)
 	}
-	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > 64<<10 {
-		v.errf("chat.max_message_bytes", "%d (want 1 to 65536)", c.MaxMessageBytes)
+	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > router.MaxBodyLen {
+		v.errf("chat.max_message_bytes", "%d (want 1 to %d, the router's limit of a message)", c.MaxMessageBytes, router.MaxBodyLen)
 	}
 	if c.ConversationsPerMinute < 1 {
 		v.errf("chat.conversations_per_minute", "%d (want at least 1)", c.ConversationsPerMinute)
@@ -398,32 +392,25 @@ func (v *validator) chat() {
 	}
 }
 
-var (
-	// twilioCredentialRE is what twilio-go accepts in an account SID or
-	// an auth token.
-	twilioCredentialRE = regexp.MustCompile(`^[A-Za-z0-9]{1,128}$`)
-	twilioServiceRE    = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
-)
-
 // twilio checks the SMS channel's section.
 func (v *validator) twilio() {
 	c := v.c.Twilio
-	if c.AccountSID != "" && !twilioCredentialRE.MatchString(c.AccountSID) {
+	if c.AccountSID != "" && !sms.ValidCredential(c.AccountSID) {
 		v.errf("twilio.account_sid", "%q: want letters and digits, such as \"AC0123…\" (or leave it out and set %s)", c.AccountSID, EnvTwilioAccountSID)
 	}
 	switch {
 	case c.AuthToken == Redacted:
 		v.errf("twilio.auth_token", "%q is what -print-config shows in place of a secret (want the token itself, or leave it out and set %s)", Redacted, EnvTwilioAuthToken)
-	case c.AuthToken != "" && !twilioCredentialRE.MatchString(c.AuthToken):
+	case c.AuthToken != "" && !sms.ValidCredential(c.AuthToken):
 		v.errf("twilio.auth_token", "want letters and digits, as Twilio's tokens are (or leave it out and set %s)", EnvTwilioAuthToken)
-	case c.AuthToken == "" && v.c.twilioTokenEnv != "" && !twilioCredentialRE.MatchString(v.c.twilioTokenEnv):
+	case c.AuthToken == "" && v.c.twilioTokenEnv != "" && !sms.ValidCredential(v.c.twilioTokenEnv):
 		v.errf("twilio.auth_token", "%s: want letters and digits, as Twilio's tokens are", EnvTwilioAuthToken)
 	}
 	if u, err := url.Parse(c.APIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		v.errf("twilio.api_base_url", "%q is not a base URL (want scheme://host[:port][/path], such as %q; %s overrides it)", c.APIBaseURL, DefaultTwilioAPIBaseURL, EnvTwilioAPIBaseURL)
 	}
-	if c.HelpText == "" || len(c.HelpText) > 1600 {
-		v.errf("twilio.help_text", "empty or over 1600 bytes (want the text that answers HELP, such as %q)", DefaultTwilioHelpText)
+	if !sms.ValidHelpText(c.HelpText) {
+		v.errf("twilio.help_text", "empty or over %d bytes (want the text that answers HELP, such as %q)", sms.MaxTextChars, DefaultTwilioHelpText)
 	}
 	if c.FetchMedia && len(c.Routes) > 0 && v.c.TwilioAuthToken() != "" && v.c.TwilioAccountSID() == "" {
 		v.errf("twilio.fetch_media", "needs the account SID (twilio.account_sid or %s) to fetch with", EnvTwilioAccountSID)
@@ -435,41 +422,25 @@ func (v *validator) twilio() {
 	for _, q := range v.c.Queues {
 		queues[q.Name] = true
 	}
-	seen := map[string]string{}
 	for i, r := range c.Routes {
-		p := indexPath("twilio.routes", i)
-		if !queues[r.Queue] {
-			v.errf(p+".queue", "queue %q is not declared under queues", r.Queue)
+		if r.Queue != "" && !queues[r.Queue] {
+			v.errf(indexPath("twilio.routes", i)+".queue", "queue %q is not declared under queues", r.Queue)
 		}
-		if r.From != "" && r.MessagingServiceSID != "" {
-			v.errf(p, "from and messaging_service_sid both set (want one: the number, or the Messaging Service, replies go from)")
+	}
+	for _, e := range sms.ValidateRoutes(c.SMSRoutes()) {
+		first := ""
+		if e.First != "" {
+			first = v.firstAt("twilio." + e.First)
 		}
-		if r.From != "" {
-			if n, err := customers.NormalizePhone(r.From); err != nil || n != r.From {
-				v.errf(p+".from", "%q is not a number in E.164 (want + and the digits, such as \"+15550001111\")", r.From)
-			}
-		}
-		if r.MessagingServiceSID != "" && !twilioServiceRE.MatchString(r.MessagingServiceSID) {
-			v.errf(p+".messaging_service_sid", "%q: want MG and 32 hex digits", r.MessagingServiceSID)
-		}
-		for _, f := range []struct{ field, val string }{{"from", r.From}, {"messaging_service_sid", r.MessagingServiceSID}} {
-			if f.val == "" {
-				continue
-			}
-			if first, ok := seen[f.val]; ok {
-				v.errf(p+"."+f.field, "%q routes twice%s", f.val, v.firstAt(first))
-			}
-			seen[f.val] = p + "." + f.field
-		}
+		v.errf("twilio."+e.Field, "%s%s", e.Message, first)
 	}
 }
 
 // origin checks a scheme://host[:port] origin.
 func (v *validator) origin(path, o string) {
-	u, err := url.Parse(o)
-	// As a browser sends it, without a path, not even "/": the chat and
-	// the desktop compare origins whole.
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	// As a browser sends it, without a path, not even "/": the sockets
+	// compare origins whole, by wsconn's rule.
+	if _, ok := wsconn.ParseOrigin(o); !ok {
 		v.errf(path, "%q is not an origin (want scheme://host[:port] without a path or a trailing slash, e.g. https://www.example.com)", o)
 	}
 }
@@ -519,8 +490,8 @@ func (v *validator) desktop() {
 	for i, m := range d.VerificationMethods {
 		p := indexPath("desktop.verification_methods", i)
 		switch {
-		case strings.TrimSpace(m) == "" || len(m) > maxVerificationMethod || strings.ContainsFunc(m, unicode.IsControl):
-			v.errf(p, "%q (want 1 to %d bytes of text, such as \"security questions\")", m, maxVerificationMethod)
+		case strings.TrimSpace(m) == "" || len(m) > router.MaxVerificationMethodLen || strings.ContainsFunc(m, unicode.IsControl):
+			v.errf(p, "%q (want 1 to %d bytes of text, such as \"security questions\")", m, router.MaxVerificationMethodLen)
 		case methods[m]:
 			v.errf(p, "duplicate verification method %q", m)
 		}
@@ -568,8 +539,8 @@ func (v *validator) customers() {
 	if c.LastAgentWithin <= 0 {
 		v.errf("customers.last_agent_within", "%s (want a positive duration such as \"720h\")", c.LastAgentWithin.D())
 	}
-	if c.PreferredTimeout <= 0 || c.PreferredTimeout.D() > maxPreferredTimeout {
-		v.errf("customers.preferred_timeout", "%s (want a positive duration up to %s, such as \"20s\")", c.PreferredTimeout.D(), maxPreferredTimeout)
+	if c.PreferredTimeout <= 0 || c.PreferredTimeout.D() > router.MaxPreferredTimeout {
+		v.errf("customers.preferred_timeout", "%s (want a positive duration up to %s, such as \"20s\")", c.PreferredTimeout.D(), router.MaxPreferredTimeout)
 	}
 	if c.ProfileAccessGrace <= 0 || c.ProfileAccessGrace.D() > maxProfileAccessGrace {
 		v.errf("customers.profile_access_grace", "%s (want a positive duration up to %s, such as \"15m\")", c.ProfileAccessGrace.D(), maxProfileAccessGrace)

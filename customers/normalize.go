@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -19,8 +20,9 @@ const (
 
 // Limits of identity values.
 const (
-	// maxEmailLen is the longest address RFC 5321 allows in a path.
-	maxEmailLen = 254
+	// maxEmailLen is the longest address RFC 5321 allows in a path: the
+	// router's limit of a customer's email.
+	maxEmailLen = router.MaxEmailLen
 	// minPhoneDigits and maxPhoneDigits bound an E.164 number without the
 	// +: a country code and subscriber number, at most 15 digits.
 	minPhoneDigits = 7

@@ -7,15 +7,20 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/consent"
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
-// Limits of a profile, the same for the HTTP API and the import.
+// Limits of a profile, the same for the HTTP API and the import. The id
+// and the segment, which a verified contact takes from its profile, are
+// bounded by the router's limits of a contact's customer
+// (router.MaxCustomerIDLen, router.MaxSegmentLen), so that no profile
+// makes its customer's contacts refused.
 const (
 	// MaxIdentities bounds the emails and phones of one profile together.
 	MaxIdentities = 20
-	// MaxText bounds the id, name, segment, language and relationship
-	// manager, and each product and tag, in bytes.
+	// MaxText bounds the name, language and relationship manager, and
+	// each product and tag, in bytes.
 	MaxText = 200
 	// MaxList bounds the products and the tags.
 	MaxList = 100
@@ -75,15 +80,19 @@ func fieldErrorf(field, format string, args ...any) *FieldError {
 func (in *ProfileInput) Profile(verified bool, now time.Time) (Profile, error) {
 	switch {
 	case in.ID == "":
-		return Profile{}, fieldErrorf("id", "is empty; want 1 to %d bytes", MaxText)
-	case len(in.ID) > MaxText:
-		return Profile{}, &FieldError{Field: "id", Message: fmt.Sprintf("customer id is longer than %d bytes", MaxText)}
+		return Profile{}, fieldErrorf("id", "is empty; want 1 to %d bytes", router.MaxCustomerIDLen)
+	case len(in.ID) > router.MaxCustomerIDLen:
+		return Profile{}, &FieldError{Field: "id", Message: fmt.Sprintf("customer id is longer than %d bytes", router.MaxCustomerIDLen)}
 	}
-	for _, f := range []struct{ name, v string }{
-		{"name", in.Name}, {"segment", in.Segment}, {"language", in.Language}, {"relationship_manager", in.RelationshipManager},
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{
+		{"name", in.Name, MaxText}, {"segment", in.Segment, router.MaxSegmentLen}, {"language", in.Language, MaxText},
+		{"relationship_manager", in.RelationshipManager, MaxText},
 	} {
-		if len(f.v) > MaxText {
-			return Profile{}, &FieldError{Field: f.name, Message: fmt.Sprintf("field %q is longer than %d bytes", f.name, MaxText)}
+		if len(f.v) > f.max {
+			return Profile{}, &FieldError{Field: f.name, Message: fmt.Sprintf("field %q is longer than %d bytes", f.name, f.max)}
 		}
 	}
 	if in.Value < 0 || math.IsInf(in.Value, 0) || math.IsNaN(in.Value) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/consent"
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
 
@@ -89,6 +90,40 @@ func TestProfileIdentities(t *testing.T) {
 	} {
 		if got := in.FieldOf(c.kind, c.value); got != c.field {
 			t.Errorf("FieldOf(%s, %s): got %q, want %q", c.kind, c.value, got, c.field)
+		}
+	}
+}
+
+// TestProfileFitsItsContacts: what a verified contact takes from its
+// profile (the id, the segment) is bounded by the router's limits of a
+// contact's customer, so that a profile the API or the import accepts
+// never makes its customer's contacts refused, and one the router would
+// refuse is refused here first.
+func TestProfileFitsItsContacts(t *testing.T) {
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for _, extra := range []int{0, 1} {
+		in := ProfileInput{ID: strings.Repeat("i", router.MaxCustomerIDLen+extra), Segment: strings.Repeat("s", router.MaxSegmentLen+extra)}
+		_, err := in.Profile(true, at)
+		cu := router.Customer{ID: in.ID, Verified: true, Segment: in.Segment}
+		if routerTakes := len(cu.Validate()) == 0; (err == nil) != routerTakes {
+			t.Errorf("%d bytes over: the profile %v, the router takes it %v", extra, err, routerTakes)
+		}
+	}
+	in := ProfileInput{ID: "a", Segment: strings.Repeat("s", router.MaxSegmentLen+1)}
+	if _, err := in.Profile(true, at); err == nil {
+		t.Errorf("a segment the router refuses: got no error")
+	}
+}
+
+// TestEmailLimitIsTheRouters: an address that identifies a customer is
+// one a contact may carry.
+func TestEmailLimitIsTheRouters(t *testing.T) {
+	at := "@example.com"
+	for _, n := range []int{router.MaxEmailLen, router.MaxEmailLen + 1} {
+		email := strings.Repeat("a", n-len(at)) + at
+		cu := router.Customer{Email: email}
+		if got, want := CheckEmail(email) == nil, len(cu.Validate()) == 0; got != want {
+			t.Errorf("%d bytes: customers take it %v, the router %v", n, got, want)
 		}
 	}
 }

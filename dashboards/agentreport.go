@@ -187,10 +187,10 @@ func (r *AgentReport) AddContact(c store.ContactTimes) {
 func (r *AgentReport) AddState(agent string, state router.AgentState, start, end time.Time) {
 	r.spread(start, end, func(i int, d time.Duration) {
 		b := r.bin(i, agent)
-		switch state {
-		case router.AgentAvailable, router.AgentWrapUp:
+		switch {
+		case state.Working():
 			b.staffed += d
-		case router.AgentAway:
+		case state == router.AgentAway:
 			b.away += d
 		}
 	})

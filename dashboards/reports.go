@@ -59,22 +59,35 @@ const (
 	MaxReportRange = 93 * 24 * time.Hour
 )
 
-// ErrReport is wrapped by CheckReport's errors: the request is invalid.
+// ErrReport is matched by CheckReport's errors: the request is invalid.
 var ErrReport = errors.New("dashboards: invalid report")
 
-// CheckReport checks a report's range and interval.
+// ReportError is a report's request that CheckReport refuses: Message
+// says what is wrong and what would be valid, without the package's
+// prefix, for a transport to show as it is. It matches ErrReport.
+type ReportError struct{ Message string }
+
+// Error returns the message with the package's prefix.
+func (e *ReportError) Error() string { return ErrReport.Error() + ": " + e.Message }
+
+// Is makes the error match ErrReport.
+func (e *ReportError) Is(target error) bool { return target == ErrReport }
+
+// CheckReport checks a report's range and interval; its error is a
+// *ReportError.
 func CheckReport(from, to time.Time, interval time.Duration) error {
+	bad := func(format string, args ...any) error { return &ReportError{Message: fmt.Sprintf(format, args...)} }
 	switch {
 	case from.IsZero() || to.IsZero():
-		return fmt.Errorf("%w: from and to are required", ErrReport)
+		return bad("from and to are required")
 	case !to.After(from):
-		return fmt.Errorf("%w: to (%s) is not after from (%s)", ErrReport, to.Format(time.RFC3339), from.Format(time.RFC3339))
+		return bad("to (%s) is not after from (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	case to.Sub(from) > MaxReportRange:
-		return fmt.Errorf("%w: %s from from to to; at most %s", ErrReport, to.Sub(from), MaxReportRange)
+		return bad("%s from from to to; at most %s", to.Sub(from), MaxReportRange)
 	case interval < MinReportInterval || interval > MaxReportInterval:
-		return fmt.Errorf("%w: interval %s; want %s to %s, such as 15m, 1h or 24h", ErrReport, interval, MinReportInterval, MaxReportInterval)
+		return bad("interval %s; want %s to %s, such as 15m, 1h or 24h", interval, MinReportInterval, MaxReportInterval)
 	case (to.Sub(from)+interval-1)/interval > MaxReportIntervals:
-		return fmt.Errorf("%w: %d intervals of %s; at most %d", ErrReport, (to.Sub(from)+interval-1)/interval, interval, MaxReportIntervals)
+		return bad("%d intervals of %s; at most %d", (to.Sub(from)+interval-1)/interval, interval, MaxReportIntervals)
 	}
 	return nil
 }

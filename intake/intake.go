@@ -128,11 +128,9 @@ func (in *Intake) Message(ctx context.Context, contactID string, m router.Messag
 // followUp starts the contact that follows prev, with m as its first
 // message.
 func (in *Intake) followUp(ctx context.Context, prev router.Contact, m router.Message) (router.Message, router.Contact, bool, error) {
-	cu := prev.Customer
 	nc := router.NewContact{
 		Channel: prev.Channel, Queue: prev.Queue, Subject: prev.Subject, Follows: prev.ID,
-		Customer: router.Customer{ID: cu.ID, Name: cu.Name, Email: cu.Email, Phone: cu.Phone, Verified: cu.Verified},
-		Body:     m.Body, First: m,
+		Customer: carriedOver(prev.Customer), Body: m.Body, First: m,
 	}
 	if m.Subject != "" {
 		nc.Subject = m.Subject
@@ -152,4 +150,13 @@ func (in *Intake) followUp(ctx context.Context, prev router.Contact, m router.Me
 		return router.Message{}, router.Contact{}, false, fmt.Errorf("intake: first message of follow-up %s: %w", c.ID, errors.Join(err, store.ErrNotFound))
 	}
 	return msgs[0], c, created, nil
+}
+
+// carriedOver is the customer of an ended contact as its follow-up takes
+// it: who they are (not what routing made of them), fitted to the
+// router's rule of a customer (router.Customer.Fitted), so that a
+// follow-up is never refused for what its ended contact holds, stored
+// before the rule.
+func carriedOver(cu router.Customer) router.Customer {
+	return router.Customer{ID: cu.ID, Name: cu.Name, Email: cu.Email, Phone: cu.Phone, Verified: cu.Verified}.Fitted()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +149,30 @@ func TestAdmitRefusesNewContactsOnly(t *testing.T) {
 	in.Admit = func() error { return nil }
 	if _, created, err := in.Contact(ctx, router.NewContact{Channel: "sms", Queue: "q", Body: "second"}); err != nil || !created {
 		t.Fatalf("admitted again: created %v, %v", created, err)
+	}
+}
+
+// The follow-up of a contact stored before the router's rule of a
+// customer (a name of 150 characters, an email of 300 bytes, taken over
+// the API then) is taken, the customer fitted to the rule: a customer's
+// answer is never refused for what their ended contact holds.
+func TestFollowUpOfAContactStoredBeforeTheRule(t *testing.T) {
+	in, _, clock := newIntake(t)
+	ctx := context.Background()
+	long := strings.Repeat("Ada ", 37) + "Lovelace"
+	email := strings.Repeat("a", 300) + "@example.com"
+	prev := router.Contact{ID: "01OLDCONTACT00000000000000", Channel: "api", Queue: "q", State: router.ContactClosed,
+		Customer:  router.Customer{Name: long, Email: email, Phone: "+15551234567"},
+		CreatedAt: clock.Now(), EnqueuedAt: clock.Now(), QueuedAt: clock.Now(), EndedAt: clock.Now()}
+	if err := in.Store.(*store.DB).Commit(ctx, &router.Batch{Contacts: []router.Contact{prev}}); err != nil {
+		t.Fatal(err)
+	}
+	_, to, created, err := in.Message(ctx, prev.ID, router.Message{Direction: "in", Body: "Hello again"})
+	if err != nil || !created || to.Follows != prev.ID {
+		t.Fatalf("got %+v created %v (%v), want a follow-up of %s", to, created, err, prev.ID)
+	}
+	want := router.FitCustomerName(long)
+	if cu := to.Customer; cu.Name != want || cu.Email != "" || cu.Phone != "+15551234567" || len(cu.Validate()) > 0 {
+		t.Errorf("follow-up's customer: got %+v, want the name %q, no email, the phone", cu, want)
 	}
 }

@@ -558,9 +558,7 @@ func (o *Engine) Outcome(ctx context.Context, oo screenpop.OfferOutcome) error {
 	if _, ok := o.cat.Load().Offer(oo.OfferID); !ok {
 		return router.Errorf(router.CodeInvalid, "offer_id", "offer %q is not in the catalog", oo.OfferID)
 	}
-	switch offers.Outcome(oo.Outcome) {
-	case offers.Presented, offers.Accepted, offers.Declined, offers.NotRelevant:
-	default:
+	if !offers.Outcome(oo.Outcome).Valid() {
 		return router.Errorf(router.CodeInvalid, "outcome", "outcome %q: want presented, accepted, declined or not_relevant", oo.Outcome)
 	}
 	shown, err := o.presented(ctx, oo.ContactID, oo.OfferID)

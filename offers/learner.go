@@ -59,10 +59,10 @@ func (l *Learner) Record(offerID, segment string, o Outcome) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.counts[k]
-	switch o {
-	case Accepted:
+	switch {
+	case o == Accepted:
 		c.Accepted++
-	case Declined, NotRelevant:
+	case o.Decision():
 		c.Rejected++
 	default:
 		return

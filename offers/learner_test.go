@@ -225,3 +225,27 @@ func TestLearned(t *testing.T) {
 		t.Errorf("got %+v for an offer never learned, want nil", got)
 	}
 }
+
+// TestOutcomes: the one vocabulary of an offer's outcomes (the agents'
+// socket, the engine, the store and the learner ask it): what is an
+// outcome, and which are decisions.
+func TestOutcomes(t *testing.T) {
+	for _, tt := range []struct {
+		o               Outcome
+		valid, decision bool
+	}{
+		{Presented, true, false},
+		{Accepted, true, true},
+		{Declined, true, true},
+		{NotRelevant, true, true},
+		{"ignored", false, false},
+		{"", false, false},
+	} {
+		if got := tt.o.Valid(); got != tt.valid {
+			t.Errorf("%q: Valid %v, want %v", tt.o, got, tt.valid)
+		}
+		if got := tt.o.Decision(); got != tt.decision {
+			t.Errorf("%q: Decision %v, want %v", tt.o, got, tt.decision)
+		}
+	}
+}

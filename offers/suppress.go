@@ -21,6 +21,14 @@ const (
 	NotRelevant Outcome = "not_relevant"
 )
 
+// Valid reports whether o is one of the outcomes.
+func (o Outcome) Valid() bool { return o == Presented || o.Decision() }
+
+// Decision reports whether o is an agent's decision on the offer
+// (accepted, declined, not relevant), which teaches the learner and
+// replaces an earlier decision; a presentation alone does neither.
+func (o Outcome) Decision() bool { return o == Accepted || o == Declined || o == NotRelevant }
+
 // Result is one recorded outcome of an offer to a customer.
 type Result struct {
 	OfferID   string

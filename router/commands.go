@@ -13,61 +13,21 @@ import (
 	"github.com/switchboard/switchboard/inbound"
 )
 
-// Limits on what a command may carry.
+// Limits on what a command may carry; those a channel or the
+// configuration needs too are exported (validate.go).
 const (
 	maxIDLen        = 64
 	maxSkills       = 64
 	maxRequirements = 16
-	maxPreferred    = 8
 	maxSegmentLen   = 200
 	maxLevel        = 100
 	maxCapacity     = 100
 	maxPriority     = 1000
-	maxSubjectLen   = 1000
-	maxBodyLen      = 64 << 10
 	maxTextLen      = 4000
-	// Limits of a message's channel fields (checkMessage).
-	maxExternalIDLen = 1000
-	maxReferences    = 100
-	maxAttachments   = 50
-	maxHTMLLen       = 1 << 20
 )
 
 // validName is what agent ids, queue names, skills and channels look like.
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`)
-
-// checkName checks s, the field (as the API's JSON names it) that the
-// message calls kind.
-func checkName(field, kind, s string) error {
-	if s == "" {
-		return invalidf(field, "%s is missing", kind)
-	}
-	if len(s) > maxIDLen || !validName.MatchString(s) {
-		return invalidf(field, "%s %q: use at most %d letters, digits and . _ @ + -", kind, s, maxIDLen)
-	}
-	return nil
-}
-
-func checkRequirements(field string, reqs []Requirement) error {
-	if len(reqs) > maxRequirements {
-		return invalidf(field, "%s: at most %d", field, maxRequirements)
-	}
-	seen := map[string]bool{}
-	for i, r := range reqs {
-		skill := fmt.Sprintf("%s[%d].skill", field, i)
-		if err := checkName(skill, skill, r.Skill); err != nil {
-			return err
-		}
-		if r.Min < 0 || r.Min > maxLevel {
-			return invalidf(fmt.Sprintf("%s[%d].min", field, i), "%s[%d].min %d: want 0 to %d", field, i, r.Min, maxLevel)
-		}
-		if seen[r.Skill] {
-			return invalidf(skill, "%s: skill %q twice", field, r.Skill)
-		}
-		seen[r.Skill] = true
-	}
-	return nil
-}
 
 // contactResult reads c's latest version once the batch is routed.
 func contactResult(id string) deferred {
@@ -231,42 +191,42 @@ func (m Message) fromOutside() Message {
 	return m
 }
 
-// checkMessage checks what a message carries besides its body: the
-// channel fields' sizes.
-// The fields are named as in a message's JSON.
-func checkMessage(m Message) error {
+// validateMessage checks what a message carries besides its body: the
+// channel fields' sizes; nil if they are within the limits. The fields
+// are named as in a message's JSON.
+func validateMessage(m Message) *Error {
 	switch {
-	case len(m.Subject) > maxSubjectLen:
-		return invalidf("subject", "message subject longer than %d bytes", maxSubjectLen)
-	case len(m.HTML) > maxHTMLLen:
-		return invalidf("html", "message html longer than %d bytes", maxHTMLLen)
-	case len(m.ExternalID) > maxExternalIDLen:
-		return invalidf("external_id", "external id longer than %d bytes", maxExternalIDLen)
-	case len(m.References) > maxReferences:
-		return invalidf("references", "at most %d references", maxReferences)
-	case len(m.Attachments) > maxAttachments:
-		return invalidf("attachments", "at most %d attachments", maxAttachments)
-	case len(m.Author) > maxSubjectLen:
-		return invalidf("author", "author longer than %d bytes", maxSubjectLen)
-	case len(m.AuthorName) > maxSubjectLen:
-		return invalidf("author_name", "author name longer than %d bytes", maxSubjectLen)
+	case len(m.Subject) > MaxSubjectLen:
+		return invalidf("subject", "message subject longer than %d bytes", MaxSubjectLen)
+	case len(m.HTML) > MaxHTMLLen:
+		return invalidf("html", "message html longer than %d bytes", MaxHTMLLen)
+	case len(m.ExternalID) > MaxExternalIDLen:
+		return invalidf("external_id", "external id longer than %d bytes", MaxExternalIDLen)
+	case len(m.References) > MaxReferences:
+		return invalidf("references", "at most %d references", MaxReferences)
+	case len(m.Attachments) > MaxAttachments:
+		return invalidf("attachments", "at most %d attachments", MaxAttachments)
+	case len(m.Author) > MaxSubjectLen:
+		return invalidf("author", "author longer than %d bytes", MaxSubjectLen)
+	case len(m.AuthorName) > MaxSubjectLen:
+		return invalidf("author_name", "author name longer than %d bytes", MaxSubjectLen)
 	}
-	if len(m.To)+len(m.Cc) > maxReferences {
-		return invalidf("cc", "at most %d recipients", maxReferences)
+	if len(m.To)+len(m.Cc) > MaxReferences {
+		return invalidf("cc", "at most %d recipients", MaxReferences)
 	}
 	for i, a := range append(append([]string(nil), m.To...), m.Cc...) {
-		if a == "" || len(a) > maxSubjectLen {
-			return invalidf(fmt.Sprintf("recipients[%d]", i), "recipients[%d]: want 1 to %d bytes", i, maxSubjectLen)
+		if a == "" || len(a) > MaxSubjectLen {
+			return invalidf(fmt.Sprintf("recipients[%d]", i), "recipients[%d]: want 1 to %d bytes", i, MaxSubjectLen)
 		}
 	}
 	for i, ref := range m.References {
-		if ref == "" || len(ref) > maxExternalIDLen {
-			return invalidf(fmt.Sprintf("references[%d]", i), "references[%d]: want 1 to %d bytes", i, maxExternalIDLen)
+		if ref == "" || len(ref) > MaxExternalIDLen {
+			return invalidf(fmt.Sprintf("references[%d]", i), "references[%d]: want 1 to %d bytes", i, MaxExternalIDLen)
 		}
 	}
 	for i, a := range m.Attachments {
-		if a.Name == "" || len(a.Name) > maxSubjectLen || len(a.Type) > maxIDLen*2 || a.Size < 0 || len(a.URL) > maxSubjectLen*2 || len(a.SHA256) > 64 {
-			return invalidf(fmt.Sprintf("attachments[%d]", i), "attachments[%d]: a name of 1 to %d bytes, a media type, a size of 0 or more", i, maxSubjectLen)
+		if a.Name == "" || len(a.Name) > MaxSubjectLen || len(a.Type) > maxIDLen*2 || a.Size < 0 || len(a.URL) > MaxSubjectLen*2 || len(a.SHA256) > 64 {
+			return invalidf(fmt.Sprintf("attachments[%d]", i), "attachments[%d]: a name of 1 to %d bytes, a media type, a size of 0 or more", i, MaxSubjectLen)
 		}
 	}
 	return nil
@@ -284,14 +244,15 @@ func (r *Router) customerLimit(s contactSeqs, n int) error {
 	return nil
 }
 
-// checkNewContact validates nc against the state txn shows and returns
-// its queue. Submit runs it in the write transaction; Check on a snapshot.
+// checkNewContact validates nc (NewContact.Validate, the first problem)
+// against the state txn shows and returns its queue. Submit runs it in
+// the write transaction; Check on a snapshot.
 func (r *Router) checkNewContact(txn *memdb.Txn, nc NewContact) (*Queue, error) {
+	if errs := nc.Validate(); len(errs) > 0 {
+		return nil, errs[0]
+	}
 	if _, ok := r.capacity[nc.Channel]; !ok {
 		return nil, invalidf("channel", "channel %q is not configured", nc.Channel)
-	}
-	if err := checkName("queue", "queue", nc.Queue); err != nil {
-		return nil, err
 	}
 	raw, err := txn.First(tableQueues, indexID, nc.Queue)
 	if err != nil {
@@ -300,39 +261,8 @@ func (r *Router) checkNewContact(txn *memdb.Txn, nc NewContact) (*Queue, error) 
 	if raw == nil {
 		return nil, noQueue("queue", nc.Queue)
 	}
-	if nc.Requirements != nil {
-		if err := checkRequirements("requirements", nc.Requirements); err != nil {
-			return nil, err
-		}
-	}
-	switch {
-	case nc.Priority < -maxPriority || nc.Priority > maxPriority:
-		return nil, invalidf("priority", "priority %d: want %d to %d", nc.Priority, -maxPriority, maxPriority)
-	case len(nc.Subject) > maxSubjectLen:
-		return nil, invalidf("subject", "subject longer than %d bytes", maxSubjectLen)
-	case len(nc.Body) > maxBodyLen:
-		return nil, invalidf("body", "body longer than %d bytes", maxBodyLen)
-	case len(nc.Body) > r.customerBytes:
+	if len(nc.Body) > r.customerBytes {
 		return nil, r.customerLimit(contactSeqs{}, len(nc.Body))
-	case len(nc.Preferred) > maxPreferred:
-		return nil, invalidf("preferred_agents", "at most %d preferred agents", maxPreferred)
-	case nc.PreferredTimeout < 0:
-		return nil, invalidf("preferred_timeout", "preferred timeout is negative")
-	case nc.Customer.Value < 0:
-		return nil, invalidf("customer.value", "customer value is negative")
-	case len(nc.Customer.Segment) > maxSegmentLen:
-		return nil, invalidf("customer.segment", "customer segment longer than %d bytes", maxSegmentLen)
-	case len(nc.Follows) > maxIDLen:
-		return nil, invalidf("follows", "follows longer than %d bytes", maxIDLen)
-	}
-	if err := checkMessage(nc.First); err != nil {
-		return nil, err
-	}
-	for i, id := range nc.Preferred {
-		field := fmt.Sprintf("preferred_agents[%d]", i)
-		if err := checkName(field, field, id); err != nil {
-			return nil, err
-		}
 	}
 	return raw.(*Queue), nil
 }
@@ -475,18 +405,18 @@ func (r *Router) DeleteAgent(ctx context.Context, id string) error {
 // withdrawn and routed again at once.
 func (r *Router) SetAgentState(ctx context.Context, id string, state AgentState, reason string) (Agent, error) {
 	v, err := r.do(ctx, func(w *write) (any, error) {
-		switch state {
-		case AgentAvailable, AgentOffline:
+		switch {
+		case !state.Settable():
+			return nil, invalidf("state", "state %q: want available, away or offline", state)
+		case state != AgentAway:
 			reason = ""
-		case AgentAway:
+		default:
 			if reason == "" {
 				reason = "away"
 			}
-			if err := checkName("reason", "away reason", reason); err != nil {
+			if err := ValidateName("reason", "away reason", reason); err != nil {
 				return nil, err
 			}
-		default:
-			return nil, invalidf("state", "state %q: want available, away or offline", state)
 		}
 		a, err := w.agent(id)
 		if err != nil {
@@ -927,13 +857,13 @@ func (r *Router) AddMessage(ctx context.Context, contactID string, m Message) (M
 		if m.Direction != "in" && m.Direction != "out" && m.Direction != DirectionNote {
 			return nil, invalidf("direction", "direction %q: want in, out or note", m.Direction)
 		}
-		if m.Body == "" || len(m.Body) > maxBodyLen {
-			return nil, invalidf("body", "body empty or longer than %d bytes", maxBodyLen)
+		if m.Body == "" || len(m.Body) > MaxBodyLen {
+			return nil, invalidf("body", "body empty or longer than %d bytes", MaxBodyLen)
 		}
-		if len(m.ClientID) > maxIDLen {
-			return nil, invalidf("client_id", "client id longer than %d bytes", maxIDLen)
+		if len(m.ClientID) > MaxClientIDLen {
+			return nil, invalidf("client_id", "client id longer than %d bytes", MaxClientIDLen)
 		}
-		if err := checkMessage(m); err != nil {
+		if err := validateMessage(m); err != nil {
 			return nil, err
 		}
 		if m.ExternalID != "" {
@@ -1185,7 +1115,7 @@ func (r *Router) leave(ctx context.Context, id string, restore bool) (Agent, err
 // router does not decide itself: an offer's outcome on the desktop, a note.
 func (r *Router) RecordEvent(ctx context.Context, contactID, agentID, event, reason string) error {
 	_, err := r.do(ctx, func(w *write) (any, error) {
-		if err := checkName("event", "event", event); err != nil {
+		if err := ValidateName("event", "event", event); err != nil {
 			return nil, err
 		}
 		if len(reason) > maxTextLen {
@@ -1233,15 +1163,15 @@ func (r *Router) VerifyCustomer(ctx context.Context, v Verification) (Contact, e
 		switch {
 		case v.AgentID == "":
 			return nil, invalidf("agent_id", "agent_id is missing")
-		case v.Method == "" || len(v.Method) > maxIDLen:
-			return nil, invalidf("method", "method: want 1 to %d bytes", maxIDLen)
+		case v.Method == "" || len(v.Method) > MaxVerificationMethodLen:
+			return nil, invalidf("method", "method: want 1 to %d bytes", MaxVerificationMethodLen)
 		case v.Value < 0:
 			return nil, invalidf("value", "customer value is negative")
 		case len(v.Segment) > maxSegmentLen:
 			return nil, invalidf("segment", "customer segment longer than %d bytes", maxSegmentLen)
 		}
-		if v.CustomerID == "" || len(v.CustomerID) > maxSubjectLen {
-			return nil, invalidf("customer_id", "customer_id: want 1 to %d bytes", maxSubjectLen)
+		if v.CustomerID == "" || len(v.CustomerID) > MaxCustomerIDLen {
+			return nil, invalidf("customer_id", "customer_id: want 1 to %d bytes", MaxCustomerIDLen)
 		}
 		c, err := w.mine(v.ContactID, v.AgentID, ContactAssigned)
 		if err != nil {
@@ -1323,8 +1253,8 @@ func (r *Router) RecordDelivery(ctx context.Context, e OutboxEntry, d *Delivery)
 		if len(d.Reason) > maxTextLen {
 			d.Reason = d.Reason[:maxTextLen]
 		}
-		if len(d.ExternalID) > maxExternalIDLen {
-			return nil, invalidf("external_id", "external id longer than %d bytes", maxExternalIDLen)
+		if len(d.ExternalID) > MaxExternalIDLen {
+			return nil, invalidf("external_id", "external id longer than %d bytes", MaxExternalIDLen)
 		}
 		if d.At.IsZero() {
 			d.At = w.now

@@ -29,7 +29,7 @@ func TestRefusalsAreTyped(t *testing.T) {
 		{"preferred-agent-malformed", func(h *harness, _ Contact) error {
 			_, _, err := h.r.Submit(h.ctx, NewContact{Channel: ChannelChat, Queue: "q", Preferred: []string{"alice", "bob", "no spaces"}})
 			return err
-		}, CodeInvalid, ErrInvalid, "preferred_agents[2]", `preferred_agents[2] "no spaces": use at most`, ""},
+		}, CodeInvalid, ErrInvalid, "preferred_agents[2]", `invalid agent id "no spaces" (want up to 64 letters`, ""},
 		{"customer-segment-too-long", func(h *harness, _ Contact) error {
 			_, _, err := h.r.Submit(h.ctx, NewContact{Channel: ChannelChat, Queue: "q", Customer: Customer{Segment: strings.Repeat("s", maxSegmentLen+1)}})
 			return err
@@ -37,7 +37,7 @@ func TestRefusalsAreTyped(t *testing.T) {
 		{"requirement-level-out-of-range", func(h *harness, _ Contact) error {
 			_, _, err := h.r.Submit(h.ctx, NewContact{Channel: ChannelChat, Queue: "q", Requirements: []Requirement{{Skill: "en", Min: 1}, {Skill: "billing", Min: 101}}})
 			return err
-		}, CodeInvalid, ErrInvalid, "requirements[1].min", "requirements[1].min 101: want 0 to 100", ""},
+		}, CodeInvalid, ErrInvalid, "requirements[1].min", "level 101 is too high (want 0 to 100)", ""},
 		{"reference-empty", func(h *harness, _ Contact) error {
 			_, _, err := h.r.Submit(h.ctx, NewContact{Channel: ChannelChat, Queue: "q", Body: "hi", First: Message{References: []string{""}}})
 			return err
@@ -47,7 +47,7 @@ func TestRefusalsAreTyped(t *testing.T) {
 			return err
 		}, CodeInvalid, ErrInvalid, "recipients[1]", "recipients[1]: want 1 to 1000 bytes", ""},
 		{"recipients-too-many", func(h *harness, _ Contact) error {
-			_, _, err := h.r.Submit(h.ctx, NewContact{Channel: ChannelChat, Queue: "q", Body: "hi", First: Message{Cc: make([]string, maxReferences+1)}})
+			_, _, err := h.r.Submit(h.ctx, NewContact{Channel: ChannelChat, Queue: "q", Body: "hi", First: Message{Cc: make([]string, MaxReferences+1)}})
 			return err
 		}, CodeInvalid, ErrInvalid, "cc", "at most 100 recipients", ""},
 		{"channel-not-configured", func(h *harness, _ Contact) error {

@@ -68,7 +68,7 @@ func TestMessageChannelFieldsChecked(t *testing.T) {
 	h := newHarness(t, nil)
 	h.queue(Queue{Name: "q"})
 	c := h.submit(NewContact{Queue: "q", Body: "hi"})
-	long := make([]string, maxReferences+1)
+	long := make([]string, MaxReferences+1)
 	for i := range long {
 		long[i] = "<r>"
 	}
@@ -77,7 +77,7 @@ func TestMessageChannelFieldsChecked(t *testing.T) {
 		{Direction: "in", Body: "x", References: []string{""}},
 		{Direction: "in", Body: "x", Attachments: []Attachment{{Name: "", Type: "text/plain"}}},
 		{Direction: "in", Body: "x", Attachments: []Attachment{{Name: "a.txt", Size: -1}}},
-		{Direction: "in", Body: "x", ExternalID: string(make([]byte, maxExternalIDLen+1))},
+		{Direction: "in", Body: "x", ExternalID: string(make([]byte, MaxExternalIDLen+1))},
 	} {
 		if _, _, err := h.r.AddMessage(h.ctx, c.ID, m); !isErr(err, ErrInvalid) {
 			t.Errorf("%+v: got %v, want ErrInvalid", m, err)

@@ -98,7 +98,7 @@ func TestRecordDeliveryKeepsTheProvidersID(t *testing.T) {
 	if ns := h.notesOf(NoteDelivery, "alice"); len(ns) != 1 || ns[0].Message.ExternalID != "SM0001" {
 		t.Errorf("NoteDelivery: got %+v, want one naming SM0001", ns)
 	}
-	long := make([]byte, maxExternalIDLen+1)
+	long := make([]byte, MaxExternalIDLen+1)
 	if err := h.r.RecordDelivery(h.ctx, OutboxEntry{ContactID: c.ID, Seq: m.Seq}, &Delivery{Status: DeliverySent, ExternalID: string(long)}); !isErr(err, ErrInvalid) {
 		t.Errorf("an external id too long: got %v, want ErrInvalid", err)
 	}

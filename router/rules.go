@@ -10,7 +10,7 @@ func (a Agent) Eligible(reqs []Requirement) bool { return meets(a.Skills, reqs) 
 
 // Working reports whether the agent is at work: available (free or busy)
 // or in wrap-up, not away or offline.
-func (a Agent) Working() bool { return a.State == AgentAvailable || a.State == AgentWrapUp }
+func (a Agent) Working() bool { return a.State.Working() }
 
 // Free reports whether agent a may be offered a contact now: available,
 // no offer ringing, room on some channel (the agent's capacity, or the

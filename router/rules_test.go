@@ -39,3 +39,26 @@ func TestReadersRules(t *testing.T) {
 		t.Errorf("alice ringing at capacity: free %v, working %v; want busy", snap.Free(alice), alice.Working())
 	}
 }
+
+// TestAgentStateRules: which states may be set and which are at work,
+// the one definition the router, the API, the desktop's socket and the
+// dashboards ask.
+func TestAgentStateRules(t *testing.T) {
+	for _, tt := range []struct {
+		state             AgentState
+		settable, working bool
+	}{
+		{AgentAvailable, true, true},
+		{AgentAway, true, false},
+		{AgentOffline, true, false},
+		{AgentWrapUp, false, true},
+		{"asleep", false, false},
+	} {
+		if got := tt.state.Settable(); got != tt.settable {
+			t.Errorf("%s: Settable %v, want %v", tt.state, got, tt.settable)
+		}
+		if got := tt.state.Working(); got != tt.working || (Agent{State: tt.state}).Working() != got {
+			t.Errorf("%s: Working %v, want %v (and the agent's the same)", tt.state, got, tt.working)
+		}
+	}
+}

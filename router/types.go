@@ -51,6 +51,18 @@ const (
 	AgentWrapUp    AgentState = "wrapup"
 )
 
+// Settable reports whether an agent (or a supervisor for them) may set
+// state s: available, away or offline. Wrap-up is entered by wrapping a
+// contact up. The router's SetAgentState, the HTTP API and the desktop's
+// socket ask it.
+func (s AgentState) Settable() bool {
+	return s == AgentAvailable || s == AgentAway || s == AgentOffline
+}
+
+// Working reports whether an agent in state s is at work: available
+// (free or busy) or in wrap-up, not away or offline.
+func (s AgentState) Working() bool { return s == AgentAvailable || s == AgentWrapUp }
+
 // Strategy chooses among several eligible agents.
 type Strategy string
 

@@ -8,6 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/inbound"
 )
 
 // Limits of the router's definitions, shared by every entry point (the
@@ -36,6 +41,52 @@ const (
 	MaxTags = 20
 	// MaxTakeOvers bounds the supervisors who take one contact over.
 	MaxTakeOvers = 10
+	// MaxVerificationMethodLen bounds how an agent says they verified a
+	// customer ("security questions"), in bytes.
+	MaxVerificationMethodLen = 64
+)
+
+// Limits of what a new contact and a message carry (NewContact.Validate,
+// and the router's check of every message), shared by every channel:
+// a channel that fits what arrives to them (the email channel cuts a
+// long display name) uses these.
+const (
+	// MaxSubjectLen bounds a contact's or a message's subject, an
+	// author, a recipient and a file's name, in bytes.
+	MaxSubjectLen = 1000
+	// MaxBodyLen bounds a message's body, in bytes.
+	MaxBodyLen = 64 << 10
+	// MaxHTMLLen bounds a message's sanitized HTML, in bytes.
+	MaxHTMLLen = 1 << 20
+	// MaxExternalIDLen bounds a channel's id of a message and each of
+	// its references, in bytes.
+	MaxExternalIDLen = 1000
+	// MaxReferences bounds a message's references, and its recipients
+	// (To and Cc together).
+	MaxReferences = 100
+	// MaxAttachments bounds the files of one message.
+	MaxAttachments = 50
+	// MaxClientIDLen bounds the id a client gives a message to
+	// deduplicate its resends, in bytes.
+	MaxClientIDLen = maxIDLen
+	// MaxPreferred bounds a contact's preferred agents.
+	MaxPreferred = 8
+	// MaxPreferredTimeout bounds how long preferred agents have a
+	// contact to themselves.
+	MaxPreferredTimeout = 10 * time.Minute
+	// MaxIdempotencyKeyLen bounds an idempotency key, in bytes.
+	MaxIdempotencyKeyLen = 200
+	// MaxCustomerIDLen bounds a customer's id (a profile's), in bytes.
+	MaxCustomerIDLen = 200
+	// MaxCustomerNameLen bounds a customer's name, in characters, as
+	// the router keeps it (package inbound).
+	MaxCustomerNameLen = 100
+	// MaxEmailLen bounds an email address: the longest RFC 5321 allows
+	// in a path.
+	MaxEmailLen = 254
+	// MaxPhoneLen bounds a phone number as written, separators
+	// included, in bytes.
+	MaxPhoneLen = 32
 )
 
 // NormalizeTag is the one rule of a contact's tag: a name (ValidateName)
@@ -54,12 +105,17 @@ func NormalizeTag(field, s string) (string, *Error) {
 // the configuration's paths do.
 var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-// KeyPath is the field path of key in the map at path.
+// KeyPath is the field path of key in the map (or struct) at path; at
+// the top (path empty) a plain key is the path itself. The HTTP API's
+// and the configuration's paths are written by it.
 func KeyPath(path, key string) string {
-	if plainKey.MatchString(key) {
-		return path + "." + key
+	switch {
+	case !plainKey.MatchString(key):
+		return path + "[" + strconv.Quote(key) + "]"
+	case path == "":
+		return key
 	}
-	return path + "[" + strconv.Quote(key) + "]"
+	return path + "." + key
 }
 
 // nameRule is what a valid name is, for the messages.
@@ -282,5 +338,150 @@ func validateRelaxation(steps []RelaxStep) []*Error {
 			add(validateLevel(mp, "level", s.Min[skill]))
 		}
 	}
+	return errs
+}
+
+// Validate checks what a customer of a new contact says of themselves:
+// the id, name, email and phone within their limits (the name, as the
+// router keeps it, without control characters), the value and the
+// segment. It returns every problem, each naming its field relative to
+// the customer ("name"), in the order of the fields; none is nil. Whether
+// an email or a phone identifies anybody is the customers package's
+// rule: a claim that does not is kept as given and identifies nobody.
+func (cu Customer) Validate() []*Error {
+	var errs []*Error
+	add := func(e *Error) {
+		if e != nil {
+			errs = append(errs, e)
+		}
+	}
+	if len(cu.ID) > MaxCustomerIDLen {
+		add(invalidf("id", "customer id of %d bytes (want at most %d)", len(cu.ID), MaxCustomerIDLen))
+	}
+	name := inbound.Text(cu.Name)
+	if n := utf8.RuneCountInString(name); n > MaxCustomerNameLen {
+		add(invalidf("name", "customer name of %d characters (want at most %d)", n, MaxCustomerNameLen))
+	} else if strings.ContainsFunc(name, unicode.IsControl) {
+		add(invalidf("name", "customer name with a control character (want a name on one line, such as \"Ada Lovelace\")"))
+	}
+	if len(cu.Email) > MaxEmailLen {
+		add(invalidf("email", "email of %d bytes (want at most %d)", len(cu.Email), MaxEmailLen))
+	}
+	if len(cu.Phone) > MaxPhoneLen {
+		add(invalidf("phone", "phone of %d bytes (want at most %d)", len(cu.Phone), MaxPhoneLen))
+	}
+	if cu.Value < 0 || math.IsNaN(cu.Value) || math.IsInf(cu.Value, 0) {
+		add(invalidf("value", "customer value %v (want 0 or more)", cu.Value))
+	}
+	if len(cu.Segment) > MaxSegmentLen {
+		add(invalidf("segment", "customer segment longer than %d bytes", MaxSegmentLen))
+	}
+	return errs
+}
+
+// FitCustomerName returns name fitted to the rule of a customer's name
+// (Customer.Validate): as the router keeps it (package inbound), control
+// characters made spaces, cut at MaxCustomerNameLen characters. A channel
+// whose names come as they are (an email's display name) and the follow-up
+// of a contact stored before the rule use it, so that a name is never why
+// a contact is refused.
+func FitCustomerName(name string) string {
+	name = strings.Join(strings.FieldsFunc(inbound.Text(name), unicode.IsControl), " ")
+	n := 0
+	for i := range name {
+		if n == MaxCustomerNameLen {
+			return strings.TrimSpace(name[:i])
+		}
+		n++
+	}
+	return strings.TrimSpace(name)
+}
+
+// Fitted returns cu fitted to the rule of a customer (Validate): the
+// name by FitCustomerName, an id, email or phone over its limit left
+// out, a value that is not one made 0, a segment over its limit left
+// out. What was stored before the rule (a contact whose follow-up
+// starts, one a replay submits again) is fitted so, never refused.
+func (cu Customer) Fitted() Customer {
+	cu.Name = FitCustomerName(cu.Name)
+	for _, e := range cu.Validate() {
+		switch e.Field {
+		case "id":
+			cu.ID = ""
+		case "email":
+			cu.Email = ""
+		case "phone":
+			cu.Phone = ""
+		case "value":
+			cu.Value = 0
+		case "segment":
+			cu.Segment = ""
+		}
+	}
+	return cu
+}
+
+// ValidateIdempotencyKey checks an idempotency key, which the message
+// calls what ("header Idempotency-Key"): empty (none), or 1 to
+// MaxIdempotencyKeyLen bytes of printable ASCII without spaces.
+func ValidateIdempotencyKey(field, what, key string) *Error {
+	if len(key) > MaxIdempotencyKeyLen {
+		return invalidf(field, "%s is %d bytes long; want at most %d", what, len(key), MaxIdempotencyKeyLen)
+	}
+	for _, c := range []byte(key) {
+		if c < 0x21 || c > 0x7e {
+			return invalidf(field, "%s: want printable ASCII without spaces", what)
+		}
+	}
+	return nil
+}
+
+// Validate checks everything a new contact says of itself and returns
+// every problem, each naming its field as the HTTP API's JSON spells it
+// ("customer.name", "preferred_agents[1]"), in the order of the fields;
+// none is nil. What needs the router's state (that the channel is
+// configured, that the queue exists, the customer's limits of bytes) is
+// checked when the router takes the contact (Router.Check, Submit).
+// This is the one rule of a new contact: the router, the HTTP API and
+// every channel use it.
+func (nc NewContact) Validate() []*Error {
+	var errs []*Error
+	add := func(e *Error) {
+		if e != nil {
+			errs = append(errs, e)
+		}
+	}
+	add(ValidateName("channel", "channel", nc.Channel))
+	add(ValidateName("queue", "queue name", nc.Queue))
+	for _, e := range nc.Customer.Validate() {
+		e.Field = "customer." + e.Field
+		add(e)
+	}
+	if len(nc.Subject) > MaxSubjectLen {
+		add(invalidf("subject", "subject longer than %d bytes", MaxSubjectLen))
+	}
+	if len(nc.Body) > MaxBodyLen {
+		add(invalidf("body", "body longer than %d bytes", MaxBodyLen))
+	}
+	if nc.Requirements != nil {
+		errs = append(errs, validateRequirements("requirements", nc.Requirements)...)
+	}
+	if nc.Priority < -MaxPriority || nc.Priority > MaxPriority {
+		add(invalidf("priority", "priority %d: want %d to %d", nc.Priority, -MaxPriority, MaxPriority))
+	}
+	if len(nc.Preferred) > MaxPreferred {
+		add(invalidf("preferred_agents", "at most %d preferred agents", MaxPreferred))
+	}
+	for i, id := range nc.Preferred {
+		add(ValidateName(fmt.Sprintf("preferred_agents[%d]", i), "agent id", id))
+	}
+	if nc.PreferredTimeout < 0 || nc.PreferredTimeout > MaxPreferredTimeout {
+		add(invalidf("preferred_timeout", "%s (want 0 for the router's default, or up to %s, such as \"30s\")", nc.PreferredTimeout, MaxPreferredTimeout))
+	}
+	add(ValidateIdempotencyKey("idempotency_key", "idempotency key", nc.IdempotencyKey))
+	if len(nc.Follows) > maxIDLen {
+		add(invalidf("follows", "follows longer than %d bytes", maxIDLen))
+	}
+	add(validateMessage(nc.First))
 	return errs
 }

@@ -7,17 +7,19 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/switchboard/switchboard/offers"
 	"github.com/switchboard/switchboard/router"
 )
 
-// Offer outcomes as recorded. Accepted counts as a success of the offer,
-// Declined and NotRelevant as failures; Presented teaches nothing but
-// counts towards the offer's cap per contact.
+// Offer outcomes as recorded: the offers package's (offers.Outcome).
+// Accepted counts as a success of the offer, Declined and NotRelevant as
+// failures; Presented teaches nothing but counts towards the offer's cap
+// per contact.
 const (
-	OutcomePresented   = "presented"
-	OutcomeAccepted    = "accepted"
-	OutcomeDeclined    = "declined"
-	OutcomeNotRelevant = "not_relevant"
+	OutcomePresented   = string(offers.Presented)
+	OutcomeAccepted    = string(offers.Accepted)
+	OutcomeDeclined    = string(offers.Declined)
+	OutcomeNotRelevant = string(offers.NotRelevant)
 )
 
 // MaxOfferHistory is the most rows OfferHistory returns.
@@ -59,9 +61,7 @@ type CatalogOffer struct {
 	UpdatedAt time.Time
 }
 
-func decision(outcome string) bool {
-	return outcome == OutcomeAccepted || outcome == OutcomeDeclined || outcome == OutcomeNotRelevant
-}
+func decision(outcome string) bool { return offers.Outcome(outcome).Decision() }
 
 // RecordOfferOutcomes records outcomes in one transaction and keeps the
 // learned counts (OfferStats) in step with them. Retries are safe:

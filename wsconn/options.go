@@ -102,7 +102,7 @@ func (o Options) resolve() (Options, map[string]bool, error) {
 	}
 	allowed := make(map[string]bool, len(o.AllowedOrigins))
 	for i, s := range o.AllowedOrigins {
-		origin, ok := parseOrigin(s)
+		origin, ok := ParseOrigin(s)
 		if !ok {
 			return o, nil, fmt.Errorf("%w: AllowedOrigins[%d] %q: want scheme://host[:port], e.g. \"https://www.example.com\"", ErrOptions, i, s)
 		}
@@ -111,12 +111,15 @@ func (o Options) resolve() (Options, map[string]bool, error) {
 	return o, allowed, nil
 }
 
-// parseOrigin returns an origin's scheme://host[:port], lowercased; ok is
-// false unless s is an http or https origin (a path of "/" is allowed, as
-// the config accepts it).
-func parseOrigin(s string) (origin string, ok bool) {
+// ParseOrigin returns origin s as scheme://host[:port], lowercased; ok
+// is false unless s is an http or https origin as a browser sends it: a
+// host, and no user, path (not even "/"), query or fragment. This is the
+// one rule of an origin: the sockets' allow-lists (Options.AllowedOrigins),
+// the Origin a browser sends them, and the configuration's
+// allowed_origins.
+func ParseOrigin(s string) (origin string, ok bool) {
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || u.Host == "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
 		return "", false
 	}
 	scheme := strings.ToLower(u.Scheme)

@@ -43,7 +43,7 @@ func (u *Upgrader) CheckOrigin(r *http.Request) bool {
 	if h == "" {
 		return true
 	}
-	origin, ok := parseOrigin(h)
+	origin, ok := ParseOrigin(h)
 	if !ok {
 		return false
 	}

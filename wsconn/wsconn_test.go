@@ -103,7 +103,7 @@ func closeCode(t *testing.T, ws *websocket.Conn) int {
 }
 
 func TestOrigins(t *testing.T) {
-	srv, conns := server(t, Options{AllowedOrigins: []string{"https://Shop.Example.com", "http://localhost:3000/"}})
+	srv, conns := server(t, Options{AllowedOrigins: []string{"https://Shop.Example.com", "http://localhost:3000"}})
 	for _, tc := range []struct {
 		name, origin string
 		want         int
@@ -118,6 +118,7 @@ func TestOrigins(t *testing.T) {
 		{"lookalike-suffix", "https://shop.example.com.evil.example", http.StatusForbidden},
 		{"own-host-other-scheme", "ftp://" + strings.TrimPrefix(srv.URL, "http://"), http.StatusForbidden},
 		{"opaque", "null", http.StatusForbidden},
+		{"with-a-path", "https://shop.example.com/", http.StatusForbidden},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := http.Header{}
@@ -148,6 +149,8 @@ func TestOptions(t *testing.T) {
 		{"zero", Options{}, true},
 		{"origin", Options{AllowedOrigins: []string{"https://www.example.com"}}, true},
 		{"origin-path", Options{AllowedOrigins: []string{"https://www.example.com/chat"}}, false},
+		// The configuration refused it, the sockets took it: one rule now.
+		{"origin-trailing-slash", Options{AllowedOrigins: []string{"https://www.example.com/"}}, false},
 		{"origin-scheme", Options{AllowedOrigins: []string{"chrome-extension://abc"}}, false},
 		{"origin-host", Options{AllowedOrigins: []string{"www.example.com"}}, false},
 		{"ping-not-below-pong", Options{PongWait: time.Second, PingPeriod: time.Second}, false},

@@ -3,6 +3,7 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/switchboard/switchboard/customers"
@@ -54,5 +55,38 @@ func TestStartContactDetailsOneRule(t *testing.T) {
 		if got, want := s.check(1000) == nil, customers.CheckPhone(phone) == nil; got != want {
 			t.Errorf("phone %q: the chat takes it %v, the customers' rule %v", phone, got, want)
 		}
+	}
+}
+
+// TestStartCustomerOneRule: the start form's name, email and phone are
+// held to the router's rule of a customer (router.Customer.Validate):
+// what the router would refuse, the chat refuses at once, in the
+// router's words.
+func TestStartCustomerOneRule(t *testing.T) {
+	spaced := "+1 (555) 123-4567" + strings.Repeat(" ", router.MaxPhoneLen) // digits a call-back takes, too long
+	tests := []struct {
+		name string
+		cu   router.Customer
+		ok   bool
+	}{
+		{"name-at-the-limit", router.Customer{Name: strings.Repeat("é", router.MaxCustomerNameLen)}, true},
+		{"name-too-long", router.Customer{Name: strings.Repeat("é", router.MaxCustomerNameLen+1)}, false},
+		{"name-with-a-control-character", router.Customer{Name: "Ada\u0007"}, false},
+		{"name-with-a-zero-width-space", router.Customer{Name: strings.Repeat("a", router.MaxCustomerNameLen) + "\u200b"}, true},
+		{"phone-too-long", router.Customer{Name: "Ada", Phone: "+1 555 123 4567" + strings.Repeat(".", router.MaxPhoneLen)}, false},
+		{"phone-spaced", router.Customer{Name: "Ada", Phone: spaced[:router.MaxPhoneLen]}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startData{Name: tt.cu.Name, Email: tt.cu.Email, Phone: tt.cu.Phone, Topic: "billing"}
+			err := s.check(1000)
+			errs := tt.cu.Validate()
+			switch {
+			case tt.ok && (err != nil || len(errs) > 0):
+				t.Errorf("chat %v, router %v: want both to take it", err, errs)
+			case !tt.ok && (len(errs) == 0 || err == nil || err.Error() != errs[0].Detail()):
+				t.Errorf("chat %v, router %v: want the router's refusal from both", err, errs)
+			}
+		})
 	}
 }

@@ -6,20 +6,16 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/switchboard/switchboard/customers"
+	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/strictjson"
 )
 
-// Limits on what a client frame may carry.
-const (
-	maxRequestID = 64
-	maxClientID  = 64
-	maxName      = 100
-	maxEmail     = 254
-	maxPhone     = 32
-)
+// maxRequestID bounds a client frame's id. What a frame's data carries
+// for the router is bounded by the router's limits (router.MaxClientIDLen,
+// router.Customer.Validate).
+const maxRequestID = 64
 
 // Message types of the customer protocol.
 const (
@@ -197,17 +193,18 @@ func (s *startData) check(maxBody int) error {
 	s.Email = strings.TrimSpace(s.Email)
 	s.Phone = strings.TrimSpace(s.Phone)
 	s.Message = strings.TrimSpace(s.Message)
+	// The customer's fields by the router's rule, before the form's own:
+	// the router would refuse them at the start anyway.
+	if errs := (router.Customer{Name: s.Name, Email: s.Email, Phone: s.Phone}).Validate(); len(errs) > 0 {
+		return errors.New(errs[0].Detail())
+	}
 	switch {
-	case s.Name == "" || utf8.RuneCountInString(s.Name) > maxName || hasControl(s.Name):
-		return fmt.Errorf("name: 1 to %d characters, no control characters", maxName)
+	case s.Name == "":
+		return fmt.Errorf("name: 1 to %d characters, no control characters", router.MaxCustomerNameLen)
 	case s.Topic == "":
 		return errors.New("topic is missing")
-	case len(s.Email) > maxEmail:
-		return fmt.Errorf("email longer than %d bytes", maxEmail)
 	case s.Email != "" && customers.CheckEmail(s.Email) != nil:
 		return fmt.Errorf("email %q is not an address like ada@example.com", s.Email)
-	case len(s.Phone) > maxPhone:
-		return fmt.Errorf("phone longer than %d bytes", maxPhone)
 	case s.Phone != "" && customers.CheckPhone(s.Phone) != nil:
 		return fmt.Errorf("phone %q: 7 to 15 digits, with + - ( ) . and spaces", s.Phone)
 	case len(s.Message) > maxBody:
@@ -222,7 +219,7 @@ func (s *startData) check(maxBody int) error {
 
 func (r *resumeData) check() error {
 	switch {
-	case r.ConversationID == "" || len(r.ConversationID) > maxClientID:
+	case r.ConversationID == "" || len(r.ConversationID) > router.MaxNameLen:
 		return errors.New("conversation_id is missing or too long")
 	case r.Token == "" || len(r.Token) > maxTokenLen:
 		return errors.New("token is missing or too long")
@@ -238,8 +235,8 @@ func (s *sendData) check(maxBody int) error {
 		return errors.New("body is empty")
 	case len(s.Body) > maxBody:
 		return fmt.Errorf("body longer than %d bytes", maxBody)
-	case s.ClientID == "" || len(s.ClientID) > maxClientID || hasControl(s.ClientID):
-		return fmt.Errorf("client_id: 1 to %d bytes, no control characters", maxClientID)
+	case s.ClientID == "" || len(s.ClientID) > router.MaxClientIDLen || hasControl(s.ClientID):
+		return fmt.Errorf("client_id: 1 to %d bytes, no control characters", router.MaxClientIDLen)
 	}
 	return nil
 }

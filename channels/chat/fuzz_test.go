@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/router"
 )
 
 // FuzzFrame holds the frame decoder to its contract on any input: it
@@ -65,6 +67,9 @@ func FuzzFrame(f *testing.F) {
 			if s == nil || s.Name == "" || s.Topic == "" || len(s.Message) > maxBody || !utf8.ValidString(s.Name) {
 				t.Fatalf("accepted start %+v", s)
 			}
+			if errs := (router.Customer{Name: s.Name, Email: s.Email, Phone: s.Phone}).Validate(); len(errs) > 0 {
+				t.Fatalf("accepted start %+v that the router refuses: %v", s, errs[0])
+			}
 			if s.LeaveMessage && (s.Message == "" || s.Email == "" && s.Phone == "") {
 				t.Fatalf("accepted leave_message without message or contact: %+v", s)
 			}
@@ -74,7 +79,7 @@ func FuzzFrame(f *testing.F) {
 			}
 		case typeSend:
 			s := req.Send
-			if s == nil || strings.TrimSpace(s.Body) == "" || len(s.Body) > maxBody || s.ClientID == "" || len(s.ClientID) > maxClientID {
+			if s == nil || strings.TrimSpace(s.Body) == "" || len(s.Body) > maxBody || s.ClientID == "" || len(s.ClientID) > router.MaxClientIDLen {
 				t.Fatalf("accepted send %+v", s)
 			}
 		case typeRead:

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/switchboard/switchboard/clientaddr"
@@ -14,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
+	"github.com/switchboard/switchboard/wsconn"
 )
 
 // Defaults used where Options leaves a field zero.
@@ -152,8 +152,7 @@ func (o Options) resolve() (Options, error) {
 		seen[t.ID] = true
 	}
 	for i, s := range o.AllowedOrigins {
-		u, err := url.Parse(s)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+		if _, ok := wsconn.ParseOrigin(s); !ok {
 			return o, fmt.Errorf("%w: allowed_origins[%d] %q: want scheme://host[:port], e.g. \"https://www.example.com\"", ErrOptions, i, s)
 		}
 	}

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -144,7 +145,7 @@ func (cn *conn) bind(reqID, typ string, ct router.Contact, lastSeq int, now time
 	cn.mu.Lock()
 	for i := range history {
 		m := c.customerView(&ct, &history[i])
-		raw, _ := jsonRaw(m)
+		raw, _ := json.Marshal(m)
 		cn.pushMessageLocked(m.Seq, m.Direction == "out", raw)
 	}
 	slices.SortFunc(cn.pending, func(a, b pendingMsg) int { return a.seq - b.seq })

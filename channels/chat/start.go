@@ -1,14 +1,11 @@
 package chat
 
 import (
-	"encoding/json"
 	"errors"
 
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 )
-
-func jsonRaw(v any) (json.RawMessage, error) { return json.Marshal(v) }
 
 // start creates the customer's contact and binds the socket to it.
 func (cn *conn) start(id string, d *startData) error {

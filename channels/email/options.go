@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/switchboard/switchboard/attachments"
 	"github.com/switchboard/switchboard/intake"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -123,11 +124,14 @@ type Deliveries interface {
 var _ Deliveries = (*router.Router)(nil)
 
 // Files keeps attachments and raw messages; *attachments.Store
-// implements it.
+// implements it. Put refuses a file over its own limit per file
+// (attachments.max_file_bytes): that limit is the store's, and the
+// intake asks nothing else of it.
 type Files interface {
 	Put(r io.Reader) (sha string, size int64, err error)
-	MaxFileBytes() int64
 }
+
+var _ Files = (*attachments.Store)(nil)
 
 // Options configure New. Intake and Store are required.
 type Options struct {
@@ -139,7 +143,7 @@ type Options struct {
 	Files Files
 	// MaxAttachmentBytes bounds the files of one message together
 	// (the raw message not counted); 0 is unbounded but for Files' own
-	// limit per file.
+	// limit per file (its Put's).
 	MaxAttachmentBytes int64
 	// MaxMessageBytes: zero means DefaultMaxMessageBytes.
 	MaxMessageBytes int64

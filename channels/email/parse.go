@@ -15,6 +15,8 @@ import (
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // registers the charsets mail comes in
 	"github.com/emersion/go-message/mail"
+
+	"github.com/switchboard/switchboard/router"
 )
 
 // Limits of the parser. A message beyond them is not refused: what fits
@@ -27,10 +29,11 @@ const (
 	MaxDepth = 20
 	// MaxParts bounds the parts of one message.
 	MaxParts = 200
-	// MaxBodyBytes bounds the text of a message as the router keeps it;
-	// MaxHTMLBytes its sanitized HTML (the router's own limits).
-	MaxBodyBytes = 64<<10 - 512
-	MaxHTMLBytes = 1 << 20
+	// MaxBodyBytes bounds the text of a message as the router keeps it,
+	// with room for the note of what was cut; MaxHTMLBytes its sanitized
+	// HTML (the router's own limits).
+	MaxBodyBytes = router.MaxBodyLen - 512
+	MaxHTMLBytes = router.MaxHTMLLen
 	// maxIDLen bounds a Message-ID we key on; a longer one is replaced
 	// by a synthetic key.
 	maxIDLen = 900

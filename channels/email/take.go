@@ -168,7 +168,7 @@ func (f *fetcher) quarantine(msg router.Message, refused error) router.Message {
 
 // newContact is the contact m starts.
 func (f *fetcher) newContact(m *Mail, msg router.Message) router.NewContact {
-	cu := router.Customer{Name: truncate(m.From.Name, 200), Email: m.From.Address}
+	cu := router.Customer{Name: router.FitCustomerName(m.From.Name), Email: m.From.Address}
 	if cu.Email != "" && Verified(m, f.ch.o.AuthservID) {
 		cu.Verified = true
 	}
@@ -201,7 +201,7 @@ func (f *fetcher) keepFiles(m *Mail, in fetched, notes []string) ([]router.Attac
 	for _, file := range m.Files {
 		size := int64(len(file.Data))
 		switch {
-		case len(out) >= 50:
+		case len(out) >= router.MaxAttachments:
 			notes = append(notes, fmt.Sprintf("%s not kept: too many attachments", file.Name))
 			continue
 		case f.ch.o.MaxAttachmentBytes > 0 && total+size > f.ch.o.MaxAttachmentBytes:

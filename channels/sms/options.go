@@ -108,23 +108,104 @@ const (
 	StatusPath  = "/webhooks/twilio/status"
 )
 
+// MaxCredentialLen bounds an account SID and an auth token, in bytes.
+const MaxCredentialLen = 128
+
 var (
 	// credentialRE is what twilio-go accepts in an account SID and token.
 	credentialRE = regexp.MustCompile(`^[A-Za-z0-9]+$`)
-	serviceRE    = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
+	// serviceRE is a Messaging Service's SID.
+	serviceRE = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
 )
+
+// ValidCredential reports whether s may be an account SID or an auth
+// token: 1 to MaxCredentialLen letters and digits, what twilio-go
+// accepts. This is the one rule of both: the channel and the
+// configuration use it.
+func ValidCredential(s string) bool { return len(s) <= MaxCredentialLen && credentialRE.MatchString(s) }
+
+// ValidHelpText reports whether s may answer HELP: 1 to MaxTextChars
+// bytes, one text whatever its characters. The channel and the
+// configuration use it.
+func ValidHelpText(s string) bool { return s != "" && len(s) <= MaxTextChars }
+
+// RouteError is a problem of a route: the field at fault, as the
+// configuration names it under twilio ("routes[1].from", "routes[0]" for
+// the route as a whole), what is wrong and what would be valid, and for
+// a number or a service routed twice the field of the first.
+type RouteError struct {
+	Field, Message string
+	// First is the field of the first route of a duplicate; empty
+	// otherwise.
+	First string
+}
+
+// Error returns the field and the message.
+func (e *RouteError) Error() string {
+	if e.First != "" {
+		return e.Field + ": " + e.Message + " (first at " + e.First + ")"
+	}
+	return e.Field + ": " + e.Message
+}
+
+// ValidateRoutes checks routes and returns every problem, in order; none
+// is nil. Each route has a queue and at most one of a number (in E.164)
+// and a Messaging Service (MG and 32 hex digits); no number or service
+// is routed twice. Whether the queues exist is for whoever holds them
+// (the configuration). This is the one rule of the routes: the channel
+// (New) and the configuration (which adds file:line) use it.
+func ValidateRoutes(routes []Route) []*RouteError {
+	var errs []*RouteError
+	add := func(field, format string, args ...any) *RouteError {
+		e := &RouteError{Field: field, Message: fmt.Sprintf(format, args...)}
+		errs = append(errs, e)
+		return e
+	}
+	seen := map[string]string{}
+	for i, r := range routes {
+		p := fmt.Sprintf("routes[%d]", i)
+		if r.Queue == "" {
+			add(p+".queue", "missing (want the queue its texts go to)")
+		}
+		if r.From != "" && r.MessagingServiceSID != "" {
+			add(p, "from and messaging_service_sid both set (want one: the number, or the Messaging Service, replies go from)")
+		}
+		if r.From != "" {
+			if n, err := customers.NormalizePhone(r.From); err != nil || n != r.From {
+				add(p+".from", "%q is not a number in E.164 (want + and the digits, such as \"+15550001111\")", r.From)
+			}
+		}
+		if r.MessagingServiceSID != "" && !serviceRE.MatchString(r.MessagingServiceSID) {
+			add(p+".messaging_service_sid", "%q: want MG and 32 hex digits", r.MessagingServiceSID)
+		}
+		for _, f := range []struct{ field, val string }{{"from", r.From}, {"messaging_service_sid", r.MessagingServiceSID}} {
+			if f.val == "" {
+				continue
+			}
+			if first, ok := seen[f.val]; ok {
+				add(p+"."+f.field, "%q routes twice", f.val).First = first
+				continue
+			}
+			seen[f.val] = p + "." + f.field
+		}
+	}
+	return errs
+}
 
 // resolve checks o and fills in the defaults.
 func (o Options) resolve() (Options, error) {
 	switch {
 	case o.Router == nil || o.Store == nil || o.Intake == nil:
 		return o, fmt.Errorf("%w: Router, Store and Intake are required", ErrOptions)
-	case o.AccountSID != "" && !credentialRE.MatchString(o.AccountSID):
-		return o, fmt.Errorf("%w: account SID: want letters and digits (\"AC…\")", ErrOptions)
-	case !credentialRE.MatchString(o.AuthToken):
-		return o, fmt.Errorf("%w: auth token: want letters and digits", ErrOptions)
+	case o.AccountSID != "" && !ValidCredential(o.AccountSID):
+		return o, fmt.Errorf("%w: account SID: want up to %d letters and digits (\"AC…\")", ErrOptions, MaxCredentialLen)
+	case !ValidCredential(o.AuthToken):
+		return o, fmt.Errorf("%w: auth token: want up to %d letters and digits", ErrOptions, MaxCredentialLen)
 	case len(o.Routes) == 0:
 		return o, fmt.Errorf("%w: at least one route is required", ErrOptions)
+	}
+	if errs := ValidateRoutes(o.Routes); len(errs) > 0 {
+		return o, fmt.Errorf("%w: %w", ErrOptions, errs[0])
 	}
 	u, err := url.Parse(o.PublicURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
@@ -137,33 +218,14 @@ func (o Options) resolve() (Options, error) {
 	if b, err := url.Parse(o.APIBaseURL); err != nil || (b.Scheme != "http" && b.Scheme != "https") || b.Host == "" || b.RawQuery != "" {
 		return o, fmt.Errorf("%w: API base URL %q: want scheme://host[:port][/path], such as %q", ErrOptions, o.APIBaseURL, DefaultAPIBaseURL)
 	}
-	seen := map[string]bool{}
-	for i, r := range o.Routes {
-		switch {
-		case r.Queue == "":
-			return o, fmt.Errorf("%w: routes[%d]: queue is required", ErrOptions, i)
-		case r.From != "" && r.MessagingServiceSID != "":
-			return o, fmt.Errorf("%w: routes[%d]: from or messaging service, not both", ErrOptions, i)
-		case r.MessagingServiceSID != "" && !serviceRE.MatchString(r.MessagingServiceSID):
-			return o, fmt.Errorf("%w: routes[%d]: messaging service %q: want MG and 32 hex digits", ErrOptions, i, r.MessagingServiceSID)
-		}
-		if r.From != "" {
-			if n, err := customers.NormalizePhone(r.From); err != nil || n != r.From {
-				return o, fmt.Errorf("%w: routes[%d]: from %q: want a number in E.164, such as \"+15550001111\"", ErrOptions, i, r.From)
-			}
-		}
-		for _, k := range []string{r.From, r.MessagingServiceSID} {
-			if k != "" && seen[k] {
-				return o, fmt.Errorf("%w: routes[%d]: %s routes twice", ErrOptions, i, k)
-			}
-			seen[k] = true
-		}
-	}
 	if o.Media != nil && o.AccountSID == "" {
 		return o, fmt.Errorf("%w: fetching media needs the account SID", ErrOptions)
 	}
-	if o.HelpText == "" {
+	switch {
+	case o.HelpText == "":
 		o.HelpText = DefaultHelpText
+	case !ValidHelpText(o.HelpText):
+		return o, fmt.Errorf("%w: help text of %d bytes: want at most %d", ErrOptions, len(o.HelpText), MaxTextChars)
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes

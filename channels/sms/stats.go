@@ -3,6 +3,8 @@ package sms
 import (
 	"net/http"
 	"sync/atomic"
+
+	"github.com/switchboard/switchboard/httpstatus"
 )
 
 // Webhook outcomes, for the channel's health (Stats): what Twilio got.
@@ -60,27 +62,8 @@ func (c *Channel) Stats() []WebhookStats {
 // counted records the status h answers in cs.
 func counted(cs *counters, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := httpstatus.NewRecorder(w)
 		h(rec, r)
-		cs[outcomeOf(rec.status)].Add(1)
+		cs[outcomeOf(rec.Status())].Add(1)
 	}
-}
-
-// statusRecorder remembers the status written.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if !s.wrote {
-		s.status, s.wrote = code, true
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	s.wrote = true
-	return s.ResponseWriter.Write(b)
 }

@@ -21,13 +21,15 @@ import (
 	"github.com/switchboard/switchboard/store"
 )
 
+// MaxTextChars is Twilio's limit of one text, in characters.
+const MaxTextChars = 1600
+
 // Limits of an inbound text.
 const (
 	// maxMedia is Twilio's limit of media on one MMS.
 	maxMedia = 10
-	// maxTextBytes bounds a text's body: Twilio's 1600 characters, in
-	// UTF-8.
-	maxTextBytes = 1600 * 4
+	// maxTextBytes bounds a text's body: MaxTextChars, in UTF-8.
+	maxTextBytes = MaxTextChars * 4
 )
 
 // sidRE is a Twilio message SID: SM or MM and 32 hex digits.

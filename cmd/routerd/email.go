@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,7 +44,7 @@ func newEmail(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.In
 		if err != nil {
 			return nil, fmt.Errorf("email mailbox %s: %w", m.Name, err)
 		}
-		mb := email.Mailbox{Name: m.Name, Desk: m.DeskName(), Addr: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)),
+		mb := email.Mailbox{Name: m.Name, Desk: m.DeskName(), Addr: m.Addr(),
 			User: m.User, Password: pw, OAuth: oauth, Folder: m.Folder, Queue: m.Queue, Start: start,
 			PollInterval: m.PollInterval.D(), Resync: m.Resync.D(), CommandTimeout: m.CommandTimeout.D()}
 		mb.Security = emailSecurity(m.Security)
@@ -65,7 +63,7 @@ func newEmailSender(cfg *config.Config, db *store.DB, files *attachments.Store) 
 	s := cfg.Email.SMTP
 	o := email.SenderOptions{Domain: cfg.Email.Domain, Store: db, Queues: map[string]email.From{},
 		Files: files, MaxAttachmentBytes: cfg.Attachments.MaxMessageBytes,
-		SMTP: email.SMTP{Addr: net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), User: s.User}}
+		SMTP: email.SMTP{Addr: s.Addr(), User: s.User}}
 	o.SMTP.Security = emailSecurity(s.Security)
 	switch {
 	case s.OAuth2.Set():

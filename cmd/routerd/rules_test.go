@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/router"
 )
@@ -198,6 +201,123 @@ func TestOneAgentRule(t *testing.T) {
 	}
 }
 
+// TestOneContactRule feeds the same new contacts through the HTTP API
+// (POST /api/v1/contacts), the router and, for what a customer types,
+// the web chat's start, and expects the same verdict from each, naming
+// the same field in the same words: a new contact's rules live in one
+// place (router.NewContact.Validate). The API took the customer's fields
+// unbounded and a preferred timeout of any length, where the chat and
+// the configuration held them to a limit.
+func TestOneContactRule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a daemon in process")
+	}
+	srv, in := startMatrixDaemon(t)
+	long := strings.Repeat("é", router.MaxCustomerNameLen+1)
+	tests := []struct {
+		name string
+		json string // the contact's fields besides channel, queue and body
+		nc   router.NewContact
+		// chat, when set, is the chat's start with the same customer
+		// (what the chat form lets a customer type).
+		chat  map[string]any
+		field string // "" when valid
+	}{
+		{"valid", `"customer":{"name":"Ada Lovelace","phone":"+33 6 12 34 56 78"}`,
+			router.NewContact{Customer: router.Customer{Name: "Ada Lovelace", Phone: "+33 6 12 34 56 78"}},
+			map[string]any{"name": "Ada Lovelace", "phone": "+33 6 12 34 56 78"}, ""},
+		{"customer name too long", `"customer":{"name":"` + long + `"}`,
+			router.NewContact{Customer: router.Customer{Name: long}},
+			map[string]any{"name": long}, "customer.name"},
+		{"customer name with a control character", `"customer":{"name":"Ada\u0007"}`,
+			router.NewContact{Customer: router.Customer{Name: "Ada\a"}},
+			map[string]any{"name": "Ada\a"}, "customer.name"},
+		{"phone too long", `"customer":{"name":"Ada","phone":"+33 6 12 34 56 78` + strings.Repeat(" ", 20) + `9"}`,
+			router.NewContact{Customer: router.Customer{Name: "Ada", Phone: "+33 6 12 34 56 78" + strings.Repeat(" ", 20) + "9"}},
+			map[string]any{"name": "Ada", "phone": "+33 6 12 34 56 78" + strings.Repeat(" ", 20) + "9"}, "customer.phone"},
+		{"customer id too long", `"customer":{"id":"` + strings.Repeat("i", router.MaxCustomerIDLen+1) + `"}`,
+			router.NewContact{Customer: router.Customer{ID: strings.Repeat("i", router.MaxCustomerIDLen+1)}}, nil, "customer.id"},
+		{"preferred timeout over the configuration's limit", `"preferred_agents":["alice"],"preferred_timeout":"1h"`,
+			router.NewContact{Preferred: []string{"alice"}, PreferredTimeout: time.Hour}, nil, "preferred_timeout"},
+		{"priority out of range", `"priority":5000`, router.NewContact{Priority: 5000}, nil, "priority"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The router.
+			nc := tt.nc
+			nc.Channel, nc.Queue, nc.Body = "api", "billing", "hi"
+			_, _, err := in.rt.Submit(context.Background(), nc)
+			var re *router.Error
+			switch {
+			case tt.field == "" && err != nil:
+				t.Fatalf("router: %v", err)
+			case tt.field != "" && (!errors.As(err, &re) || re.Field != tt.field):
+				t.Fatalf("router: got %v, want an error naming %s", err, tt.field)
+			}
+			var msg string
+			if re != nil {
+				msg = re.Message
+			}
+			// The HTTP API.
+			status, body, apiErr := integrationPost(t, srv.URL+"/api/v1/contacts", `{"channel":"api","queue":"billing","body":"hi",`+tt.json+`}`)
+			switch {
+			case tt.field == "" && status != http.StatusCreated:
+				t.Errorf("api: got %d %s", status, body)
+			case tt.field != "" && (status != http.StatusBadRequest || apiErr.Field != tt.field || apiErr.Message != msg):
+				t.Errorf("api: got %d %s, want 400 naming %s: %s", status, body, tt.field, msg)
+			}
+			// The web chat.
+			if tt.chat == nil {
+				return
+			}
+			start := map[string]any{"topic": "billing", "leave_message": true, "message": "hi", "email": "ada@example.com"}
+			maps.Copy(start, tt.chat)
+			typ, data := chatStart(t, srv.URL, start)
+			switch {
+			case tt.field == "" && typ != "started":
+				t.Errorf("chat: got %s %s, want started", typ, data)
+			case tt.field != "" && (typ != "error" || data["code"] != "invalid" || data["message"] != "start: "+msg):
+				t.Errorf("chat: got %s %v, want invalid: start: %s", typ, data, msg)
+			}
+		})
+	}
+}
+
+// integrationPost POSTs body (JSON) to url as the integration and returns
+// the status, the body and its error, if any.
+func integrationPost(t *testing.T, url, body string) (status int, text string, e apiError) {
+	t.Helper()
+	return apiCall(t, "POST", url, matrixIntegration, body)
+}
+
+// chatStart sends a chat's start frame with data on a new socket and
+// returns the type of the answer (started or error) and its data.
+func chatStart(t *testing.T, base string, data map[string]any) (string, map[string]any) {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/ws/chat", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	readUntil(t, ws, "welcome")
+	if err := ws.WriteJSON(frame{Type: "start", ID: "1", Data: mustJSON(data)}); err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second)) // bounds a failure only
+	for {
+		var f frame
+		if err := ws.ReadJSON(&f); err != nil {
+			t.Fatalf("chat: waiting for the answer to start: %v", err)
+		}
+		if f.Type != "started" && f.Type != "error" {
+			continue
+		}
+		var out map[string]any
+		json.Unmarshal(f.Data, &out)
+		return f.Type, out
+	}
+}
+
 // apiError is the error body of the HTTP API.
 type apiError struct {
 	Field   string `json:"field"`
@@ -208,11 +328,18 @@ type apiError struct {
 // the body and its error, if any.
 func adminPut(t *testing.T, url, body string) (status int, text string, e apiError) {
 	t.Helper()
-	req, err := http.NewRequest("PUT", url, strings.NewReader(body))
+	return apiCall(t, "PUT", url, matrixAdmin, body)
+}
+
+// apiCall sends body (JSON) to url with method as token and returns the
+// status, the body and its error, if any.
+func apiCall(t *testing.T, method, url, token, body string) (status int, text string, e apiError) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+matrixAdmin)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -844,12 +844,9 @@ func newSMS(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Inta
 	o := sms.Options{Router: rt, Store: db, Intake: in,
 		AccountSID: cfg.TwilioAccountSID(), AuthToken: cfg.TwilioAuthToken(),
 		PublicURL: public, APIBaseURL: cfg.Twilio.APIBaseURL, HelpText: cfg.Twilio.HelpText,
-		Logger: log}
+		Routes: cfg.Twilio.SMSRoutes(), Logger: log}
 	if cfg.Twilio.FetchMedia {
 		o.Media = files
-	}
-	for _, r := range cfg.Twilio.Routes {
-		o.Routes = append(o.Routes, sms.Route{Queue: r.Queue, From: r.From, MessagingServiceSID: r.MessagingServiceSID})
 	}
 	ch, err := sms.New(o)
 	if err != nil {
