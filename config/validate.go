@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/switchboard/switchboard/publicurl"
+
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard/switchboard/attachments"
@@ -163,10 +165,8 @@ func (v *validator) deploy() {
 		if c.publicURLFromEnv {
 			from = " (from " + EnvPublicURL + ")"
 		}
-		u, err := url.Parse(c.PublicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-			v.errf("public_url", "%q%s is not a public URL (want scheme://host[:port] with no path, such as \"https://contact.example.com\")", c.PublicURL, from)
+		if _, err := publicurl.Parse(c.PublicURL); err != nil {
+			v.errf("public_url", "%q%s is %v", c.PublicURL, from, err)
 		}
 	}
 	for i, p := range c.TrustedProxies {
@@ -406,7 +406,7 @@ func (v *validator) twilio() {
 	case c.AuthToken == "" && v.c.twilioTokenEnv != "" && !sms.ValidCredential(v.c.twilioTokenEnv):
 		v.errf("twilio.auth_token", "%s: want letters and digits, as Twilio's tokens are", EnvTwilioAuthToken)
 	}
-	if u, err := url.Parse(c.APIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if !sms.ValidAPIBaseURL(c.APIBaseURL) {
 		v.errf("twilio.api_base_url", "%q is not a base URL (want scheme://host[:port][/path], such as %q; %s overrides it)", c.APIBaseURL, DefaultTwilioAPIBaseURL, EnvTwilioAPIBaseURL)
 	}
 	if !sms.ValidHelpText(c.HelpText) {

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/switchboard/switchboard/publicurl"
+
 	"github.com/switchboard/switchboard/consent"
 	"github.com/switchboard/switchboard/customers"
 	"github.com/switchboard/switchboard/intake"
@@ -60,6 +62,14 @@ type Store interface {
 var _ Store = (*store.DB)(nil)
 
 // Options configure New. Router, Store, Intake, AccountSID, AuthToken,
+// ValidAPIBaseURL says whether s may be the REST API's base URL
+// (Options.APIBaseURL, the configuration's twilio.api_base_url):
+// scheme://host[:port][/path], http or https, no user, query or fragment.
+func ValidAPIBaseURL(s string) bool {
+	b, err := url.Parse(s)
+	return err == nil && (b.Scheme == "http" || b.Scheme == "https") && b.Host != "" && b.User == nil && b.RawQuery == "" && b.Fragment == ""
+}
+
 // PublicURL and one Route are required; other zero fields mean their
 // defaults.
 type Options struct {
@@ -207,15 +217,15 @@ func (o Options) resolve() (Options, error) {
 	if errs := ValidateRoutes(o.Routes); len(errs) > 0 {
 		return o, fmt.Errorf("%w: %w", ErrOptions, errs[0])
 	}
-	u, err := url.Parse(o.PublicURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return o, fmt.Errorf("%w: public URL %q: want scheme://host[:port], such as \"https://contact.example.com\"", ErrOptions, o.PublicURL)
+	base, err := publicurl.Parse(o.PublicURL)
+	if err != nil {
+		return o, fmt.Errorf("%w: public URL %q: %w", ErrOptions, o.PublicURL, err)
 	}
-	o.PublicURL = u.Scheme + "://" + u.Host
+	o.PublicURL = base
 	if o.APIBaseURL == "" {
 		o.APIBaseURL = DefaultAPIBaseURL
 	}
-	if b, err := url.Parse(o.APIBaseURL); err != nil || (b.Scheme != "http" && b.Scheme != "https") || b.Host == "" || b.RawQuery != "" {
+	if !ValidAPIBaseURL(o.APIBaseURL) {
 		return o, fmt.Errorf("%w: API base URL %q: want scheme://host[:port][/path], such as %q", ErrOptions, o.APIBaseURL, DefaultAPIBaseURL)
 	}
 	if o.Media != nil && o.AccountSID == "" {
