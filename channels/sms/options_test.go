@@ -10,8 +10,9 @@ import (
 	"github.com/switchboard/switchboard/store"
 )
 
-// TestNewHoldsTheRules: New refuses credentials and routes by the rules
-// the configuration uses too (ValidCredential, ValidateRoutes). It took
+// TestNewHoldsTheRules: New refuses credentials, routes and URLs by the
+// rules the configuration uses too (ValidCredential, ValidateRoutes,
+// publicurl.Parse, ValidAPIBaseURL). It took
 // a credential of any length, where the configuration stopped at 128.
 func TestNewHoldsTheRules(t *testing.T) {
 	base := Options{Router: &router.Router{}, Store: (*store.DB)(nil), Intake: &intake.Intake{},
@@ -29,6 +30,9 @@ func TestNewHoldsTheRules(t *testing.T) {
 		{"route-without-queue", func(o *Options) { o.Routes = []Route{{From: "+15550001111"}} }, "routes[0].queue: missing"},
 		{"help-text-at-the-limit", func(o *Options) { o.HelpText = strings.Repeat("h", MaxTextChars) }, ""},
 		{"help-text-too-long", func(o *Options) { o.HelpText = strings.Repeat("h", MaxTextChars+1) }, "help text"},
+		{"public-url-with-a-user", func(o *Options) { o.PublicURL = "https://me@contact.example.com" }, "public URL"},
+		{"public-url-with-a-path", func(o *Options) { o.PublicURL = "https://contact.example.com/chat" }, "public URL"},
+		{"api-base-with-a-fragment", func(o *Options) { o.APIBaseURL = "https://api.example.com#x" }, "API base URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
