@@ -118,7 +118,7 @@ func (f *fetcher) bounced(ctx context.Context, m *Mail) error {
 func unreadable(raw []byte, err error) *Mail {
 	sum := sha256.Sum256(raw)
 	return &Mail{Key: "synthetic:" + hex.EncodeToString(sum[:16]), Subject: "(unreadable email)",
-		Text:     "(This email could not be read: " + err.Error() + ". It is kept as message.eml.)",
+		Text:     "(This email could not be read: " + err.Error() + ". The whole message is in " + rawName + ".)",
 		Problems: []string{err.Error()}, Header: map[string][]string{}}
 }
 
@@ -141,8 +141,15 @@ func (f *fetcher) message(m *Mail, in fetched) router.Message {
 	if m.Report != nil && m.Report.Action != "" {
 		notes = append(notes, fmt.Sprintf("delivery report: %s %s %s", m.Report.Action, m.Report.Status, m.Report.Diagnostic))
 	}
-	msg.Attachments, notes = f.keepFiles(m, in, notes)
+	var rawKept bool
+	msg.Attachments, notes, rawKept = f.keepFiles(m, in, notes)
 	msg.Body = m.Text
+	if !rawKept {
+		// The notes of Parse (a text cut) and unreadable say where the
+		// whole is: not there.
+		msg.Body = strings.Replace(msg.Body, "the whole message is in "+rawName, "the whole message "+rawWhere(false), 1)
+		msg.Body = strings.Replace(msg.Body, "The whole message is in "+rawName, "The whole message "+rawWhere(false), 1)
+	}
 	if msg.Body == "" {
 		msg.Body = "(no text)"
 	}
@@ -162,7 +169,8 @@ func (f *fetcher) quarantine(msg router.Message, refused error) router.Message {
 			q.Attachments = append(q.Attachments, a)
 		}
 	}
-	q.Body = "(This email was refused as written: " + truncate(refused.Error(), 500) + ". It is kept as message.eml.)\n\n" + truncate(msg.Body, 8<<10)
+	where := "It " + rawWhere(len(q.Attachments) > 0)
+	q.Body = "(This email was refused as written: " + truncate(refused.Error(), 500) + ". " + where + ".)\n\n" + truncate(msg.Body, 8<<10)
 	return q
 }
 
@@ -182,17 +190,28 @@ func (f *fetcher) newContact(m *Mail, msg router.Message) router.NewContact {
 // rawName is the name the raw message is kept under.
 const rawName = "message.eml"
 
+// rawWhere says where the whole message is: "is in message.eml" when
+// it was kept, else "stays in the mailbox".
+func rawWhere(kept bool) string {
+	if kept {
+		return "is in " + rawName
+	}
+	return "stays in the mailbox"
+}
+
 // keepFiles puts the raw message and m's files in Options.Files, within
-// the limits; what is not kept is noted.
-func (f *fetcher) keepFiles(m *Mail, in fetched, notes []string) ([]router.Attachment, []string) {
+// the limits; what is not kept is noted, with where it is then. rawKept
+// says whether the raw message was.
+func (f *fetcher) keepFiles(m *Mail, in fetched, notes []string) (_ []router.Attachment, _ []string, rawKept bool) {
 	files := f.ch.o.Files
 	if files == nil {
-		return nil, notes
+		return nil, notes, false
 	}
 	var out []router.Attachment
 	if !in.headerOnly {
 		if sha, size, err := files.Put(bytes.NewReader(in.raw)); err == nil {
 			out = append(out, router.Attachment{Name: rawName, Type: "message/rfc822", Size: size, SHA256: sha})
+			rawKept = true
 		} else {
 			notes = append(notes, fmt.Sprintf("raw message not kept (%v); it stays in the mailbox", err))
 		}
@@ -205,12 +224,12 @@ func (f *fetcher) keepFiles(m *Mail, in fetched, notes []string) ([]router.Attac
 			notes = append(notes, fmt.Sprintf("%s not kept: too many attachments", file.Name))
 			continue
 		case f.ch.o.MaxAttachmentBytes > 0 && total+size > f.ch.o.MaxAttachmentBytes:
-			notes = append(notes, fmt.Sprintf("%s (%d bytes) not kept: the attachments of one message are limited to %d bytes; it is in message.eml", file.Name, size, f.ch.o.MaxAttachmentBytes))
+			notes = append(notes, fmt.Sprintf("%s (%d bytes) not kept: the attachments of one message are limited to %d bytes; the whole message %s", file.Name, size, f.ch.o.MaxAttachmentBytes, rawWhere(rawKept)))
 			continue
 		}
 		sha, n, err := files.Put(bytes.NewReader(file.Data))
 		if err != nil {
-			notes = append(notes, fmt.Sprintf("%s (%d bytes) not kept: %v; it is in message.eml", file.Name, size, err))
+			notes = append(notes, fmt.Sprintf("%s (%d bytes) not kept: %v; the whole message %s", file.Name, size, err, rawWhere(rawKept)))
 			continue
 		}
 		total += n
@@ -220,7 +239,7 @@ func (f *fetcher) keepFiles(m *Mail, in fetched, notes []string) ([]router.Attac
 		}
 		out = append(out, router.Attachment{Name: truncate(name, 400), Type: truncate(file.Type, 100), Size: n, SHA256: sha})
 	}
-	return out, notes
+	return out, notes, rawKept
 }
 
 // recipients are addrs as the router keeps them, at most maxRecipients.

@@ -126,9 +126,15 @@ func TestIntakeFileLimits(t *testing.T) {
 		"raw message not kept (attachments: file too large: over 4096 bytes)",
 		"big.bin (6000 bytes) not kept: attachments: file too large: over 4096 bytes",
 		"small2.txt (4000 bytes) not kept: the attachments of one message are limited to 6500 bytes",
+		// The raw message was not kept either: the notes say where the
+		// whole is, not message.eml.
+		"the whole message stays in the mailbox",
 	} {
 		if !strings.Contains(m.Body, note) {
 			t.Errorf("body %q does not say %q", m.Body, note)
 		}
+	}
+	if strings.Contains(m.Body, "message.eml") {
+		t.Errorf("body %q points to a message.eml that was not kept", m.Body)
 	}
 }
