@@ -191,8 +191,8 @@ func (c *Channel) AgentRead(contactID string, upToSeq int) {
 	c.broadcast(contactID, typeRead, readData{UpToSeq: upToSeq})
 }
 
-// setReceipt changes the marks of contactID with f and tells
-// OnReceipt when they moved.
+// setReceipt changes the marks of contactID with f and announces them
+// when they moved.
 func (c *Channel) setReceipt(contactID string, f func(r *Receipt)) {
 	c.rmu.Lock()
 	r := c.receipts[contactID]
@@ -209,9 +209,6 @@ func (c *Channel) setReceipt(contactID string, f func(r *Receipt)) {
 	}
 	c.o.Router.Announce(router.Signal{Kind: router.SignalReceipt, ContactID: contactID, From: router.AuthorCustomer,
 		DeliveredSeq: after.DeliveredSeq, ReadSeq: after.ReadSeq})
-	if c.o.OnReceipt != nil {
-		c.o.OnReceipt(contactID, after)
-	}
 }
 
 // acquire counts one more socket of addr and reports whether it is

@@ -444,17 +444,36 @@ func TestAgentTypingReadAndReceipts(t *testing.T) {
 	}
 }
 
-func TestOnReceipt(t *testing.T) {
-	type mark struct {
-		id string
-		r  Receipt
+// signals returns the signals of kind on contactID announced on the
+// router's event stream so far (sub's buffer), in order; other batches
+// are skipped.
+func signals(sub *router.Subscription, kind, contactID string) []router.Signal {
+	var out []router.Signal
+	for {
+		select {
+		case p := <-sub.C:
+			for _, n := range p.Notes {
+				if n.Kind == router.NoteSignal && n.Signal.Kind == kind && n.Signal.ContactID == contactID {
+					out = append(out, *n.Signal)
+				}
+			}
+		default:
+			return out
+		}
 	}
-	got := make(chan mark, 16)
-	e := newEnv(t, func(o *Options) { o.OnReceipt = func(id string, r Receipt) { got <- mark{id, r} } })
+}
+
+// The customer's receipts are announced on the router's event stream
+// (where the hub and the outbox hear them) when the marks move, and only
+// then.
+func TestReceiptsAnnounced(t *testing.T) {
+	e := newEnv(t, nil)
 	alice(e, 1, router.AgentAvailable)
 	ctx := context.Background()
 	c := e.dial(nil)
 	conv := c.start(ada)
+	sub, _ := e.router.Subscribe(0)
+	defer sub.Close()
 	if _, err := e.router.Accept(ctx, conv.ConversationID, "alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -463,52 +482,33 @@ func TestOnReceipt(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.expect(typeMessage)
-	next := func() mark {
-		t.Helper()
-		select {
-		case k := <-got:
-			if k.id != conv.ConversationID {
-				t.Fatalf("receipt for %q, want %q", k.id, conv.ConversationID)
-			}
-			return k
-		case <-time.After(10 * time.Second): // a failure bound, not a synchronisation
-			t.Fatal("no receipt")
-			return mark{}
-		}
-	}
-	if k := next(); k.r != (Receipt{DeliveredSeq: m.Seq}) {
-		t.Fatalf("first receipt %+v, want delivered %d", k.r, m.Seq)
-	}
+	// The read's answer comes after the receipts of what came before it
+	// on this socket: a barrier, not a wait.
 	c.answer(c.request(typeRead, readData{UpToSeq: m.Seq}))
-	if k := next(); k.r != (Receipt{DeliveredSeq: m.Seq, ReadSeq: m.Seq}) {
-		t.Fatalf("second receipt %+v, want delivered and read %d", k.r, m.Seq)
+	got := signals(sub, router.SignalReceipt, conv.ConversationID)
+	if len(got) < 2 || got[len(got)-1].ReadSeq != m.Seq || got[len(got)-1].DeliveredSeq != m.Seq || got[0].DeliveredSeq != m.Seq || got[0].ReadSeq != 0 {
+		t.Fatalf("receipts %+v, want delivered %d, then delivered and read %d", got, m.Seq, m.Seq)
 	}
-	// Reading again moves nothing: no call.
+	// Reading again moves nothing: nothing announced.
 	c.answer(c.request(typeRead, readData{UpToSeq: m.Seq}))
-	if len(got) != 0 {
-		t.Fatalf("got %d more receipts, want none for marks that did not move", len(got))
+	if more := signals(sub, router.SignalReceipt, conv.ConversationID); len(more) != 0 {
+		t.Fatalf("got %d more receipts, want none for marks that did not move", len(more))
 	}
 }
 
-func TestCustomerTypingCallback(t *testing.T) {
-	got := make(chan string, 4)
-	e := newEnv(t, func(o *Options) { o.OnCustomerTyping = func(id string) { got <- id } })
+// The customer's typing is announced at most once every typingEvery.
+func TestCustomerTypingAnnounced(t *testing.T) {
+	e := newEnv(t, nil)
 	alice(e, 0, router.AgentAvailable)
 	c := e.dial(nil)
 	conv := c.start(ada)
+	sub, _ := e.router.Subscribe(0)
+	defer sub.Close()
 	c.request(typeTyping, nil)
 	c.request(typeTyping, nil) // within typingEvery: not passed on
 	c.answer(c.request(typeRead, readData{}))
-	select {
-	case id := <-got:
-		if id != conv.ConversationID {
-			t.Fatalf("typing for %q, want %q", id, conv.ConversationID)
-		}
-	default:
-		t.Fatal("typing not passed on")
-	}
-	if len(got) != 0 {
-		t.Fatalf("typing passed on %d more times, want 0", len(got))
+	if got := signals(sub, router.SignalTyping, conv.ConversationID); len(got) != 1 || got[0].From != router.AuthorCustomer {
+		t.Fatalf("typing announced %+v, want once, from the customer", got)
 	}
 }
 

@@ -103,18 +103,9 @@ type Options struct {
 	StatsWindow time.Duration
 	// The customer's typing (at most every few seconds) and receipts are
 	// announced on the router's event stream (router.Signal), where the
-	// agents' hub and the outbox hear them. OnCustomerTyping and
-	// OnReceipt, if set, hear them too: from the connection's goroutines,
-	// without blocking.
-	//
-	// OnCustomerTyping hears that the customer of contactID is typing.
-	OnCustomerTyping func(contactID string)
-	// OnReceipt hears that the marks of contactID moved: an
-	// agent message was written to the customer's socket, or the
-	// customer reported reading (best effort). Marks only grow, but two
-	// calls may arrive out of order: keep the highest of each. It is
-	// called from the connection's goroutines and must not block.
-	OnReceipt func(contactID string, r Receipt)
+	// agents' hub and the outbox hear them: no callback is wired between
+	// them.
+
 	// Intake is the way in of new conversations (package intake): it
 	// resolves the customer of what the pre-chat form claims. Nil means
 	// one over Router and Store that submits the form's customer as

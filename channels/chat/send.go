@@ -61,9 +61,6 @@ func (cn *conn) typing() {
 	cn.mu.Unlock()
 	if pass {
 		c.o.Router.Announce(router.Signal{Kind: router.SignalTyping, ContactID: id, From: router.AuthorCustomer})
-		if c.o.OnCustomerTyping != nil {
-			c.o.OnCustomerTyping(id)
-		}
 	}
 }
 
