@@ -92,6 +92,34 @@ type LogMessage struct {
 	References []string `json:"references,omitempty"`
 }
 
+// Erased returns d as it must read once the contact's customer is
+// erased (store.EraseCustomer): what the store keeps of the contact and
+// the message, and nothing more. The contact keeps its id, channel,
+// queue, state, agent, customer id and verification, disposition,
+// follows and creation time, and loses its subject. The message keeps
+// its seq, time, direction, author kind and external id (as the stored
+// message does, so that a channel's message delivered again is still
+// recognised), and its author and author name unless it is the
+// customer's ("in"); it loses its body, subject and references. The
+// fields are copied by name: one added to LogContact or LogMessage is
+// left out of the erased form until it is listed here.
+func (d LogData) Erased() LogData {
+	var out LogData
+	if c := d.Contact; c != nil {
+		out.Contact = &LogContact{
+			ID: c.ID, Channel: c.Channel, Queue: c.Queue, State: c.State, AgentID: c.AgentID,
+			Customer: c.Customer, Disposition: c.Disposition, Follows: c.Follows, CreatedAt: c.CreatedAt,
+		}
+	}
+	if m := d.Message; m != nil {
+		out.Message = &LogMessage{Seq: m.Seq, At: m.At, Direction: m.Direction, AuthorKind: m.AuthorKind, ExternalID: m.ExternalID}
+		if m.Direction != "in" {
+			out.Message.Author, out.Message.AuthorName = m.Author, m.AuthorName
+		}
+	}
+	return out
+}
+
 // contactSummary summarises c.
 func contactSummary(c *Contact) *LogContact {
 	lc := &LogContact{

@@ -396,12 +396,13 @@ func (db *DB) ExportCustomer(ctx context.Context, customerID string) (CustomerEx
 // linked the two customers, and without the reason naming it) and the
 // counts of contacts and identities held are kept. Offer outcomes are
 // kept as anonymous statistics, their customer id blanked. The customers
-// merged into it are erased too. The contacts (customerContacts): see
-// eraseContactsTx. If any of them has not ended (it still lives in the
-// router, which would write its personal data back), nothing is changed
-// and the error is an *OpenContactsError. Erasing again erases the
-// contacts that reached the customer since and changes nothing else. A
-// missing customer wraps ErrNotFound.
+// merged into it are erased too. The contacts (customerContacts) and
+// their entries in the event log: see eraseContactsTx. If any of them
+// has not ended (it still lives in the router, which would write its
+// personal data back), nothing is changed and the error is an
+// *OpenContactsError. Erasing again erases the contacts that reached
+// the customer since and changes nothing else. A missing customer wraps
+// ErrNotFound.
 func (db *DB) EraseCustomer(ctx context.Context, customerID string, at time.Time) error {
 	return db.inTx(ctx, "erase customer "+customerID, func(tx *sql.Tx) error {
 		c, err := customerTx(ctx, tx, db.dialect, customerID)

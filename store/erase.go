@@ -37,13 +37,15 @@ func (e *OpenContactsError) Is(target error) bool { return target == ErrConflict
 // (detail), and the author and author name of the messages from the
 // customer (the name they gave); external ids stay, so that a channel's
 // message is still never stored twice. In its timeline: every reason (an
-// abandonment's or a recorded event's may be free text). Ids, channel,
-// queue, agents, times, states, dispositions, event names, message
-// directions and counts stay. If one of contacts that names a customer
-// has not ended, it changes nothing and returns an *OpenContactsError. A
-// live contact that names no customer only claimed the customer's email
-// or phone: it is not theirs, does not hold up the erasure, and is left
-// to the router, which holds it (router.ForgetClaims).
+// abandonment's or a recorded event's may be free text). In the event
+// log, which the webhooks deliver: the same, in its entries not yet
+// pruned (eraseLogTx). Ids, channel, queue, agents, times, states,
+// dispositions, event names, message directions and counts stay. If one
+// of contacts that names a customer has not ended, it changes nothing
+// and returns an *OpenContactsError. A live contact that names no
+// customer only claimed the customer's email or phone: it is not theirs,
+// does not hold up the erasure, and is left to the router, which holds
+// it (router.ForgetClaims).
 func eraseContactsTx(ctx context.Context, tx *sql.Tx, d dialect, customerID string, contacts []router.Contact) error {
 	var open []string
 	ended := contacts[:0:0]
@@ -84,8 +86,88 @@ ON CONFLICT (sha256) DO NOTHING`, []any{c.ID}},
 		}); err != nil {
 			return fmt.Errorf("contact %q: %w", c.ID, err)
 		}
+		if err := eraseLogTx(ctx, tx, d, c.ID); err != nil {
+			return fmt.Errorf("contact %q: %w", c.ID, err)
+		}
 	}
 	return nil
+}
+
+// eraseLogTx rewrites, in tx, the entries of contact contactID that the
+// event log still holds (not yet pruned: owed to a webhook, or within
+// the retention) to their erased form (erasedLogData). Their ids, types,
+// contacts and times stay: every webhook keeps its place in the log and
+// its order per contact, and an entry it still owes is delivered, after
+// the erasure, without the customer's personal data.
+func eraseLogTx(ctx context.Context, tx *sql.Tx, d dialect, contactID string) error {
+	rows, err := tx.QueryContext(ctx, rebind(d, `SELECT id, type, data FROM event_log WHERE contact_id = ? ORDER BY id`), contactID)
+	if err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	type entry struct {
+		id        int64
+		typ, data string
+	}
+	var entries []entry
+	for rows.Next() {
+		var e entry
+		if err := rows.Scan(&e.id, &e.typ, &e.data); err != nil {
+			rows.Close()
+			return fmt.Errorf("event log: %w", err)
+		}
+		entries = append(entries, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	var stmts []stmt
+	for _, e := range entries {
+		erased, err := erasedLogData(e.typ, e.data)
+		if err != nil {
+			return fmt.Errorf("event log entry %d: %w", e.id, err)
+		}
+		if erased != e.data {
+			stmts = append(stmts, stmt{`UPDATE event_log SET data = ? WHERE id = ?`, []any{erased, e.id}})
+		}
+	}
+	if err := execTx(ctx, tx, d, stmts); err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	return nil
+}
+
+// erasedLogData is the payload data of an event log entry of type typ,
+// of an erased customer's contact, without their personal data: an
+// offer.outcome without the customer id (as eraseOfferOutcomesTx keeps
+// the outcome), the contact and message entries as
+// router.LogData.Erased keeps them. A payload that does not decode
+// becomes "{}": nothing of it can be told to be safe.
+func erasedLogData(typ, data string) (string, error) {
+	var v any
+	switch typ {
+	case router.LogOfferOutcome:
+		var p map[string]OfferOutcomeData
+		if err := unmarshalJSON(data, &p); err != nil {
+			return "{}", nil
+		}
+		for k, o := range p {
+			o.CustomerID = ""
+			p[k] = o
+		}
+		v = p
+	default:
+		var ld router.LogData
+		if err := unmarshalJSON(data, &ld); err != nil {
+			return "{}", nil
+		}
+		v = ld.Erased()
+	}
+	out, err := marshalJSON(v)
+	if err != nil {
+		return "", fmt.Errorf("encode: %w", err)
+	}
+	return out, nil
 }
 
 // eraseMergedTx erases the customers merged into customerID (at any

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -79,7 +80,7 @@ func dump(t *testing.T, db *DB) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
-	for _, table := range []string{"customers", "customer_identities", "customer_merges", "contacts", "contact_events", "contact_messages"} {
+	for _, table := range []string{"customers", "customer_identities", "customer_merges", "contacts", "contact_events", "contact_messages", "event_log"} {
 		rows, err := db.read.QueryContext(ctx, fmt.Sprintf(`SELECT * FROM %q ORDER BY 1, 2`, table))
 		if err != nil {
 			t.Fatalf("dump %s: %v", table, err)
@@ -158,12 +159,58 @@ func newEraseFixture(t *testing.T) eraseFixture {
 	}
 	b.Messages[len(b.Messages)-2].Body = "bob body"
 	b.Events[len(b.Events)-1].Reason = "Bob Stone left"
+	// The event log, as the router writes it while webhooks are defined:
+	// each contact's life and messages, the customer's own words
+	// (their email and phone among them) and name included.
+	for i, c := range b.Contacts {
+		in, out := b.Messages[2*i], b.Messages[2*i+1]
+		in.Body += ", write to " + c.Customer.Email + " or call " + c.Customer.Phone
+		in.AuthorKind, in.ExternalID, in.References = router.AuthorCustomer, "email:<m-"+c.ID+"@mail.example>", []string{"<" + c.Customer.Name + "@mail.example>"}
+		out.AuthorKind, out.AuthorName = router.AuthorAgent, "Alice Martin"
+		b.Log = append(b.Log,
+			logEntryOf(t, router.LogContactCreated, c, nil),
+			logEntryOf(t, router.LogMessageIn, c, &in),
+			logEntryOf(t, router.LogMessageOut, c, &out),
+			logEntryOf(t, router.LogContactEnded, c, nil))
+	}
 	commit(t, db, b)
+	// An offer's outcome during Ada's contact names her.
+	if _, _, err := db.RecordOfferOutcomes(ctx, []OfferOutcome{{OfferID: "gold-card", ContactID: byID.ID, CustomerID: "ada",
+		Segment: "premium", AgentID: "alice", Outcome: OutcomeAccepted, At: at(12)}}); err != nil {
+		t.Fatal(err)
+	}
 	// The survey's comment is free text too.
 	if err := db.RecordCSAT(ctx, csat.Response{ContactID: byID.ID, Queue: byID.Queue, Score: 2, Comment: "my neighbour Clara waited too", At: at(16)}); err != nil {
 		t.Fatal(err)
 	}
 	return eraseFixture{db: db, ada: []router.Contact{byID, byPhone, byMergedID, byMergedEmail}, bob: bob}
+}
+
+// logEntryOf is the event log's entry of type typ for c and m (nil for
+// a contact's entry), as the router writes it (router.contactSummary,
+// router.messageSummary).
+func logEntryOf(t *testing.T, typ string, c router.Contact, m *router.Message) router.LogEntry {
+	t.Helper()
+	lc := &router.LogContact{ID: c.ID, Channel: c.Channel, Queue: c.Queue, State: c.State, AgentID: c.AgentID,
+		Customer: router.LogCustomer{Verified: c.Customer.Verified}, Subject: c.Subject, Disposition: c.Disposition,
+		Follows: c.Follows, CreatedAt: c.CreatedAt}
+	if c.Customer.Identified() {
+		lc.Customer.ID = c.Customer.ID
+	}
+	d, at := router.LogData{Contact: lc}, c.CreatedAt
+	if m != nil {
+		d.Message = &router.LogMessage{Seq: m.Seq, At: m.At, Direction: m.Direction, AuthorKind: m.AuthorKind,
+			AuthorName: m.AuthorName, Body: m.Body, Subject: m.Subject, ExternalID: m.ExternalID, References: m.References}
+		if m.AuthorKind == router.AuthorAgent {
+			d.Message.Author = m.Author
+		}
+		at = m.At
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return router.LogEntry{Type: typ, ContactID: c.ID, At: at, Data: data}
 }
 
 func TestEraseCustomerBlanksContacts(t *testing.T) {
@@ -241,6 +288,98 @@ func testEraseCustomerBlanksContacts(t *testing.T) {
 	}
 	if after := dump(t, db); after != before {
 		t.Errorf("a second erase changed the database:\nbefore\n%s\nafter\n%s", before, after)
+	}
+}
+
+func TestEraseCustomerRewritesEventLog(t *testing.T) {
+	forEachDialect(t, testEraseCustomerRewritesEventLog)
+}
+
+// The erasure rewrites the event log's entries of the customer's
+// contacts, which webhooks may still owe, to what the store keeps of the
+// contacts and messages: each entry stays (id, type, contact, time), as
+// do the ids, states, directions, the agent's authorship and the
+// external ids; the subject, bodies, references and the customer's name
+// go, and an offer's outcome loses the customer id. Another customer's
+// entries are untouched.
+func testEraseCustomerRewritesEventLog(t *testing.T) {
+	f := newEraseFixture(t)
+	db, ctx := f.db, context.Background()
+	before, err := db.EventLog(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Four of each contact, the offer's outcome, and customer.changed of
+	// the two puts and the merge.
+	if len(before) != 5*4+1+3 {
+		t.Fatalf("before the erase: got %d entries, want %d", len(before), 5*4+1+3)
+	}
+	if err := db.EraseCustomer(ctx, "ada", custEpoch.Add(time.Hour)); err != nil {
+		t.Fatalf("EraseCustomer: %v", err)
+	}
+	after, err := db.EventLog(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before)+1 || after[len(before)].Type != router.LogCustomerChanged {
+		t.Fatalf("after the erase: got %d entries, want the %d and customer.changed", len(after), len(before))
+	}
+	for i, b := range before {
+		a := after[i]
+		if a.ID != b.ID || a.Type != b.Type || a.ContactID != b.ContactID || !a.At.Equal(b.At) {
+			t.Errorf("entry %d: got %d %s %s %v, want %d %s %s %v", i, a.ID, a.Type, a.ContactID, a.At, b.ID, b.Type, b.ContactID, b.At)
+		}
+		if b.ContactID == f.bob.ID || b.ContactID == "" {
+			if string(a.Data) != string(b.Data) {
+				t.Errorf("entry %d, Bob's or of no contact: got %s, want it untouched: %s", b.ID, a.Data, b.Data)
+			}
+			continue
+		}
+		if b.Type == router.LogOfferOutcome {
+			var got, want map[string]OfferOutcomeData
+			if err := json.Unmarshal(a.Data, &got); err != nil {
+				t.Fatal(err)
+			}
+			_ = json.Unmarshal(b.Data, &want)
+			o := want["offer_outcome"]
+			o.CustomerID = ""
+			if !reflect.DeepEqual(got, map[string]OfferOutcomeData{"offer_outcome": o}) {
+				t.Errorf("offer.outcome %d: got %s, want %+v without the customer", b.ID, a.Data, o)
+			}
+			continue
+		}
+		var got, was router.LogData
+		if err := json.Unmarshal(a.Data, &got); err != nil {
+			t.Fatal(err)
+		}
+		_ = json.Unmarshal(b.Data, &was)
+		want := *was.Contact
+		want.Subject = ""
+		if got.Contact == nil || *got.Contact != want {
+			t.Errorf("entry %d's contact: got %+v, want %+v", b.ID, got.Contact, want)
+		}
+		switch {
+		case was.Message == nil:
+			if got.Message != nil {
+				t.Errorf("entry %d: got message %+v, want none", b.ID, got.Message)
+			}
+		case was.Message.Direction == "in":
+			m := *was.Message
+			if got.Message == nil || !reflect.DeepEqual(*got.Message, router.LogMessage{Seq: m.Seq, At: m.At, Direction: "in",
+				AuthorKind: router.AuthorCustomer, ExternalID: m.ExternalID}) || m.ExternalID == "" {
+				t.Errorf("entry %d's message in: got %+v, want only seq, time, direction, kind and external id of %+v", b.ID, got.Message, m)
+			}
+		default:
+			m := *was.Message
+			if got.Message == nil || !reflect.DeepEqual(*got.Message, router.LogMessage{Seq: m.Seq, At: m.At, Direction: "out",
+				AuthorKind: router.AuthorAgent, Author: "alice", AuthorName: "Alice Martin"}) {
+				t.Errorf("entry %d's message out: got %+v, want the agent's without the body (%+v)", b.ID, got.Message, m)
+			}
+		}
+	}
+	var ch map[string]CustomerChange
+	if err := json.Unmarshal(after[len(before)].Data, &ch); err != nil || ch["customer"] != (CustomerChange{ID: "ada", Change: ChangeErased}) {
+		t.Errorf("the erasure's entry: got %s, want customer.changed erased of ada", after[len(before)].Data)
 	}
 }
 

@@ -532,7 +532,10 @@ var migrations = []migration{
 		stmts: []string{
 			// EventLogOf: a webhook holding back one contact's events
 			// (a receiver refused one) reads that contact's entries
-			// after the one it retries, however far the others ran.
+			// after the one it retries, however far the others ran,
+			// and reads each entry again just before its delivery.
+			// EraseCustomer: the entries of an erased customer's
+			// contacts, rewritten.
 			`CREATE INDEX event_log_contact ON event_log (contact_id, id)`,
 		},
 	},

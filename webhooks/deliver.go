@@ -156,6 +156,14 @@ func (p *pass) retry(contact string) bool {
 				p.st.Held[i].Next = e.ID + 1
 				continue
 			}
+			e, ok, err := p.current(e)
+			if err != nil {
+				return p.readFailed(err)
+			}
+			if !ok {
+				p.st.Held[i].Next = e.ID + 1
+				continue
+			}
 			out, status, errText := p.attempt(e)
 			switch out {
 			case delivered:
@@ -216,6 +224,15 @@ func (p *pass) scan() bool {
 				p.save(dirty)
 				return true
 			}
+			e, ok, err := p.current(e)
+			if err != nil {
+				p.save(dirty)
+				return p.readFailed(err)
+			}
+			if !ok {
+				p.st.Scanned, dirty = e.ID, true
+				continue
+			}
 			out, status, errText := p.attempt(e)
 			switch out {
 			case delivered:
@@ -245,6 +262,21 @@ func (p *pass) scan() bool {
 			return true
 		}
 	}
+}
+
+// current reads e again, just before its attempt: since the page it
+// came in was read (up to pageSize deliveries ago, each up to
+// deliveryTimeout), an erasure may have rewritten it
+// (store.EraseCustomer), and what is posted must be what the log holds
+// now, not the customer's personal data. It reports false when the log
+// no longer holds e (it keeps every entry a webhook owes, so this is
+// only a safeguard): e is then not delivered.
+func (p *pass) current(e router.LogEntry) (router.LogEntry, bool, error) {
+	now, err := p.d.o.Store.EventLogOf(p.ctx, e.ContactID, e.ID, e.ID, 1)
+	if err != nil || len(now) == 0 {
+		return e, false, err
+	}
+	return now[0], true, nil
 }
 
 // held returns the index in st.Held of contact, -1 if it is not held.

@@ -22,6 +22,12 @@
 // 429, 502 to 504) makes the whole webhook wait: the next attempt is at
 // the first event waiting, of any contact.
 //
+// Each entry is read again just before its attempt: an erasure
+// (store.EraseCustomer) rewrites the entries of the erased customer's
+// contacts to what the store keeps of them, and an entry read before the
+// erasure is posted as it reads after it, never with the customer's
+// personal data.
+//
 // Where each webhook stands is durable (store.WebhookState: the log read
 // up to Scanned, the held contacts each from its first owed event, the
 // retries' times), saved after every attempt: after a restart delivery
