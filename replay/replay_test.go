@@ -494,3 +494,29 @@ func TestReportHTMLEscapes(t *testing.T) {
 		t.Errorf("WriteJSON wrote invalid JSON: %s", js.String())
 	}
 }
+
+// A contact recorded before today's rule of a new contact, or beyond
+// what it bounds, is replayed fitted to it, never refused: a window for
+// its preferred agent longer than the rule's (a transfer's runs from
+// the transfer), a verified customer id longer than the rule's.
+func TestReplayFitsWhatWasRecorded(t *testing.T) {
+	cfg := parseConfig(t, configYAML(""))
+	from := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	h := &History{From: from, To: from.Add(time.Hour),
+		Agents: map[string]router.Agent{}, Queues: map[string]router.Queue{},
+		States: []StateChange{{Agent: "b1", At: from, State: router.AgentAvailable}},
+		Contacts: []Contact{{
+			ID: "c1", Arrival: from.Add(time.Minute), Queue: "billing", Channel: router.ChannelAPI,
+			Customer:  router.Customer{ID: strings.Repeat("x", 300), Verified: true},
+			Preferred: []string{"b1"}, PreferredFor: router.MaxPreferredTimeout + 20*time.Minute,
+			Answered: true, AnsweredAt: from.Add(time.Minute + 5*time.Second), AnsweredBy: "b1", Talk: time.Minute,
+		}}}
+	res, err := Run(context.Background(), h, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	if n := res.Skipped[SkipRefused]; n != 0 {
+		t.Errorf("%d contacts refused by the router (%v), want none: fitted to the rule", n, res.Refused)
+	}
+}

@@ -358,7 +358,10 @@ func (s *sim) apply(ctx context.Context, e *event) error {
 		}
 	case evArrive:
 		c := s.h.Contacts[e.i]
-		nc := router.NewContact{Channel: c.Channel, Queue: c.Queue, Customer: c.Customer, Subject: c.Subject,
+		// Recorded before today's rules, or by ways they do not bound (a
+		// transfer's window for its agent runs from the transfer):
+		// fitted to the rule of a new contact, never refused for it.
+		nc := router.NewContact{Channel: c.Channel, Queue: c.Queue, Customer: c.Customer.Fitted(), Subject: c.Subject,
 			Requirements: c.Requirements, Priority: c.Priority}
 		for _, p := range c.Preferred {
 			if _, ok := snap.Agent(p); ok {
@@ -366,7 +369,7 @@ func (s *sim) apply(ctx context.Context, e *event) error {
 			}
 		}
 		if len(nc.Preferred) > 0 {
-			nc.PreferredTimeout = c.PreferredFor
+			nc.PreferredTimeout = min(c.PreferredFor, router.MaxPreferredTimeout)
 		}
 		if _, ok := snap.Queue(c.Queue); !ok {
 			s.res.Skipped[SkipNoQueue]++
