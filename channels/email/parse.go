@@ -384,7 +384,7 @@ func (m *Mail) setBody(text []string, html string) {
 		m.Text = HTMLText(html)
 	}
 	if len(m.Text) > MaxBodyBytes {
-		m.Text = truncate(m.Text, MaxBodyBytes) + "\n[… cut at 64 KiB; the whole message is in message.eml]"
+		m.Text = truncate(m.Text, MaxBodyBytes) + cutNote
 		m.Problems = append(m.Problems, "text over 64 KiB, cut")
 	}
 }

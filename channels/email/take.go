@@ -118,7 +118,7 @@ func (f *fetcher) bounced(ctx context.Context, m *Mail) error {
 func unreadable(raw []byte, err error) *Mail {
 	sum := sha256.Sum256(raw)
 	return &Mail{Key: "synthetic:" + hex.EncodeToString(sum[:16]), Subject: "(unreadable email)",
-		Text:     "(This email could not be read: " + err.Error() + ". The whole message is in " + rawName + ".)",
+		Text:     "(This email could not be read: " + err.Error() + unreadableNote,
 		Problems: []string{err.Error()}, Header: map[string][]string{}}
 }
 
@@ -145,10 +145,14 @@ func (f *fetcher) message(m *Mail, in fetched) router.Message {
 	msg.Attachments, notes, rawKept = f.keepFiles(m, in, notes)
 	msg.Body = m.Text
 	if !rawKept {
-		// The notes of Parse (a text cut) and unreadable say where the
-		// whole is: not there.
-		msg.Body = strings.Replace(msg.Body, "the whole message is in "+rawName, "the whole message "+rawWhere(false), 1)
-		msg.Body = strings.Replace(msg.Body, "The whole message is in "+rawName, "The whole message "+rawWhere(false), 1)
+		// The notes Parse (a text cut) and unreadable end the text with
+		// say where the whole is: not there. Only their own ending is
+		// changed, never the customer's words (a quoted note).
+		for _, note := range []string{cutNote, unreadableNote} {
+			if strings.HasSuffix(msg.Body, note) {
+				msg.Body = strings.TrimSuffix(msg.Body, note) + strings.Replace(note, "is in "+rawName, rawWhere(false), 1)
+			}
+		}
 	}
 	if msg.Body == "" {
 		msg.Body = "(no text)"
@@ -189,6 +193,14 @@ func (f *fetcher) newContact(m *Mail, msg router.Message) router.NewContact {
 
 // rawName is the name the raw message is kept under.
 const rawName = "message.eml"
+
+// The notes that end a message's text and say where the whole message
+// is: a text cut (Parse) and an unreadable email. message changes them
+// when the raw message was not kept.
+const (
+	cutNote        = "\n[… cut at 64 KiB; the whole message is in " + rawName + "]"
+	unreadableNote = ". The whole message is in " + rawName + ".)"
+)
 
 // rawWhere says where the whole message is: "is in message.eml" when
 // it was kept, else "stays in the mailbox".

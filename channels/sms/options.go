@@ -61,7 +61,6 @@ type Store interface {
 
 var _ Store = (*store.DB)(nil)
 
-// Options configure New. Router, Store, Intake, AccountSID, AuthToken,
 // ValidAPIBaseURL says whether s may be the REST API's base URL
 // (Options.APIBaseURL, the configuration's twilio.api_base_url):
 // scheme://host[:port][/path], http or https, no user, query or fragment.
@@ -70,6 +69,7 @@ func ValidAPIBaseURL(s string) bool {
 	return err == nil && (b.Scheme == "http" || b.Scheme == "https") && b.Host != "" && b.User == nil && b.RawQuery == "" && b.Fragment == ""
 }
 
+// Options configure New. Router, Store, Intake, AccountSID, AuthToken,
 // PublicURL and one Route are required; other zero fields mean their
 // defaults.
 type Options struct {
