@@ -1165,13 +1165,17 @@ func (r *Router) VerifyCustomer(ctx context.Context, v Verification) (Contact, e
 			return nil, invalidf("agent_id", "agent_id is missing")
 		case v.Method == "" || len(v.Method) > MaxVerificationMethodLen:
 			return nil, invalidf("method", "method: want 1 to %d bytes", MaxVerificationMethodLen)
-		case v.Value < 0:
-			return nil, invalidf("value", "customer value is negative")
-		case len(v.Segment) > maxSegmentLen:
-			return nil, invalidf("segment", "customer segment longer than %d bytes", maxSegmentLen)
-		}
-		if v.CustomerID == "" || len(v.CustomerID) > MaxCustomerIDLen {
+		case v.CustomerID == "":
 			return nil, invalidf("customer_id", "customer_id: want 1 to %d bytes", MaxCustomerIDLen)
+		}
+		// The customer it becomes, by the one rule of a customer; its
+		// fields are the verification's.
+		if errs := (Customer{ID: v.CustomerID, Value: v.Value, Segment: v.Segment}).Validate(); len(errs) > 0 {
+			e := errs[0]
+			if e.Field == "id" {
+				e.Field = "customer_id"
+			}
+			return nil, e
 		}
 		c, err := w.mine(v.ContactID, v.AgentID, ContactAssigned)
 		if err != nil {
