@@ -59,6 +59,22 @@ type pass struct {
 	// readAgain, when set, is when to run again after the log could not
 	// be read.
 	readAgain time.Time
+	// refusals counts the events refused in a row in this pass, none
+	// taken between (refusedDown).
+	refusals int
+}
+
+// refusedDown is how many events in a row, of different contacts, a
+// receiver refuses with a status that names no outage (a 500, say)
+// before it counts as down: it answers everything so, and the whole
+// webhook waits rather than hold every contact, one probe each.
+const refusedDown = 3
+
+// refused counts one more refusal in a row and reports whether the
+// receiver now counts as down.
+func (p *pass) refused() bool {
+	p.refusals++
+	return p.refusals >= refusedDown
 }
 
 // deliver delivers what the log holds for h after st: first the events
@@ -167,6 +183,7 @@ func (p *pass) retry(contact string) bool {
 			out, status, errText := p.attempt(e)
 			switch out {
 			case delivered:
+				p.refusals = 0
 				p.st.Held[i] = store.HeldContact{ContactID: contact, Next: e.ID + 1}
 			case refused:
 				if p.giveUp(e, errText) {
@@ -176,6 +193,10 @@ func (p *pass) retry(contact string) bool {
 				hc := &p.st.Held[i]
 				hc.Next, hc.Attempts, hc.LastStatus, hc.LastError = e.ID, hc.Attempts+1, status, errText
 				hc.NextAttemptAt = p.d.o.Clock.Now().UTC().Add(backoff.Delay(hc.Attempts, p.d.o.MinBackoff, p.d.o.MaxBackoff))
+				if p.refused() {
+					p.pause()
+					return false
+				}
 				p.save(true)
 				return true
 			case down:
@@ -208,6 +229,12 @@ func (p *pass) retry(contact string) bool {
 // whether the pass goes on.
 func (p *pass) scan() bool {
 	for {
+		if len(p.st.Held) >= p.d.o.MaxHeld {
+			// No room to hold one more contact: read no further until
+			// a held one is released (not even the same page again at
+			// every wake-up).
+			return true
+		}
 		entries, err := p.d.o.Store.EventLog(p.ctx, p.st.Scanned, pageSize)
 		if err != nil {
 			return p.readFailed(err)
@@ -236,6 +263,7 @@ func (p *pass) scan() bool {
 			out, status, errText := p.attempt(e)
 			switch out {
 			case delivered:
+				p.refusals = 0
 			case refused:
 				if p.giveUp(e, errText) {
 					break
@@ -245,6 +273,12 @@ func (p *pass) scan() bool {
 					LastStatus:    status, LastError: errText})
 				p.d.log.Info("webhooks: the receiver refused an event; the contact's later events wait for its retry",
 					"webhook", p.h.def.ID, "event", EventID(e.ID), "contact", e.ContactID, "status", status, "err", errText)
+				if p.refused() {
+					// It refuses everything: the whole webhook waits.
+					p.st.Scanned = e.ID
+					p.pause()
+					return false
+				}
 			case down:
 				if p.giveUp(e, errText) {
 					break

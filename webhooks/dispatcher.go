@@ -19,7 +19,8 @@
 // that many, the webhook reads no further than the next event of another
 // contact until one is released, as it waited for every failure before.
 // A receiver that takes nothing now (no answer, a redirect, 401, 408,
-// 429, 502 to 504) makes the whole webhook wait: the next attempt is at
+// 429, 502 to 504, or three contacts' events refused in a row, nothing
+// taken between) makes the whole webhook wait: the next attempt is at
 // the first event waiting, of any contact.
 //
 // Each entry is read again just before its attempt: an erasure

@@ -323,3 +323,31 @@ func TestHeldContactThenReceiverDown(t *testing.T) {
 		t.Errorf("got %v, want %v", got, evts(1, 2))
 	}
 }
+
+// A receiver that refuses every event with a status that names no
+// outage (500 to everything) is taken for down after refusedDown
+// contacts in a row: the whole webhook waits, probing once a retry,
+// rather than holding every contact and trying each at every retry.
+func TestRefusingEverythingIsDown(t *testing.T) {
+	f := newFixture(t)
+	r := newContactReceiver(t, func(delivery, int) int { return http.StatusInternalServerError })
+	d, idles := f.start(hookTo(r, "crm", AllEvents))
+	f.settle(d, idles, "crm")
+	for _, c := range []string{"A", "B", "C", "D", "E", "F"} {
+		f.log(c, router.LogContactCreated)
+	}
+	d.Notify([]router.Notification{{Kind: router.NoteContact}})
+	s := f.waitIdle(d, idles, "crm", "the webhook waiting", func(s Status, next time.Time) bool { return s.State.Attempts == 1 })
+	tries := func() int {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		n := 0
+		for _, k := range r.tries {
+			n += k
+		}
+		return n
+	}
+	if got := tries(); got != refusedDown || len(s.State.Held) != refusedDown || s.State.Scanned != refusedDown {
+		t.Fatalf("got %d attempts, state %+v; want %d attempts and contacts held, the rest not tried", got, s.State, refusedDown)
+	}
+}
