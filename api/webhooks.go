@@ -75,8 +75,11 @@ type webhookDeliveryView struct {
 // webhookHeldView is a contact whose events a webhook holds back.
 type webhookHeldView struct {
 	// ContactID is "" for the events without a contact (customer.changed).
-	ContactID     string     `json:"contact_id"`
-	Event         string     `json:"event"`
+	ContactID string `json:"contact_id"`
+	// Event is the event refused, to be retried; absent while the
+	// contact's next owed event is not known yet (one of its events was
+	// just taken: the next is read at its retry).
+	Event         string     `json:"event,omitempty"`
 	Attempts      int        `json:"attempts"`
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	LastStatus    int        `json:"last_status,omitempty"`
@@ -103,8 +106,12 @@ func newWebhookView(s webhooks.Status) webhookView {
 		d.LastFailedEvent = webhooks.EventID(st.LastFailedEvent)
 	}
 	for _, hc := range st.Held {
-		d.Held = append(d.Held, webhookHeldView{ContactID: hc.ContactID, Event: webhooks.EventID(hc.Next), Attempts: hc.Attempts,
-			NextAttemptAt: optTime(hc.NextAttemptAt), LastStatus: hc.LastStatus, LastError: hc.LastError})
+		v := webhookHeldView{ContactID: hc.ContactID, Attempts: hc.Attempts,
+			NextAttemptAt: optTime(hc.NextAttemptAt), LastStatus: hc.LastStatus, LastError: hc.LastError}
+		if hc.Attempts > 0 {
+			v.Event = webhooks.EventID(hc.Next) // the one refused (Next is past it once one is taken)
+		}
+		d.Held = append(d.Held, v)
 	}
 	switch {
 	case st.Disabled:
