@@ -125,14 +125,7 @@ func todayOf(r AgentReportRow) *AgentToday {
 // now (Report: the same figures by the same computation), with the
 // abandonment rate and the transfers out of the queue.
 type QueueToday struct {
-	Offered        int      `json:"offered"`
-	Answered       int      `json:"answered"`
-	Abandoned      int      `json:"abandoned"`
-	ShortAbandoned int      `json:"short_abandoned"`
-	ServiceLevel   *float64 `json:"service_level"`
-	ASASeconds     *float64 `json:"asa_seconds"`
-	Handled        int      `json:"handled"`
-	AHTSeconds     *float64 `json:"aht_seconds"`
+	ReportRow
 	// Abandonment is AbandonmentOf(answered, abandoned, short
 	// abandoned); nil when no wait ended.
 	Abandonment *float64 `json:"abandonment"`
@@ -166,9 +159,10 @@ var _ QueueDayStore = (*store.DB)(nil)
 // queues' service levels), read from st, with its transfers. Every queue
 // of levels has one, zero when nothing happened.
 func queueDays(ctx context.Context, st QueueDayStore, levels map[string]router.ServiceLevel, since, now time.Time) (map[string]QueueToday, error) {
+	since, now = since.UTC(), now.UTC() // as every time the board shows
 	out := map[string]QueueToday{}
 	for q := range levels {
-		out[q] = QueueToday{}
+		out[q] = QueueToday{ReportRow: ReportRow{Start: since, End: now, Queue: q}}
 	}
 	if !now.After(since) {
 		return out, nil
@@ -182,13 +176,13 @@ func queueDays(ctx context.Context, st QueueDayStore, levels map[string]router.S
 		return nil, err
 	}
 	for _, row := range r.Rows() {
-		out[row.Queue] = QueueToday{Offered: row.Offered, Answered: row.Answered, Abandoned: row.Abandoned,
-			ShortAbandoned: row.ShortAbandoned, ServiceLevel: row.ServiceLevel, ASASeconds: row.ASASeconds,
-			Handled: row.Handled, AHTSeconds: row.AHTSeconds,
-			Abandonment: AbandonmentOf(row.Answered, row.Abandoned, row.ShortAbandoned)}
+		out[row.Queue] = QueueToday{ReportRow: row, Abandonment: AbandonmentOf(row.Answered, row.Abandoned, row.ShortAbandoned)}
 	}
 	for q, n := range transfers {
-		t := out[q]
+		t, ok := out[q]
+		if !ok {
+			t.ReportRow = ReportRow{Start: since, End: now, Queue: q}
+		}
 		t.Transferred = n
 		out[q] = t
 	}

@@ -510,10 +510,12 @@ func TestBoardQueueToday(t *testing.T) {
 		t.Fatalf("board queues: %+v, want billing and sales with their day", fr.Data.Queues)
 	}
 	for i, want := range []string{
-		`{"offered":4,"answered":2,"abandoned":2,"short_abandoned":1,"service_level":0.3333333333333333,` +
-			`"asa_seconds":35,"handled":1,"aht_seconds":170,"abandonment":0.3333333333333333,"transferred":2}`,
-		`{"offered":1,"answered":0,"abandoned":0,"short_abandoned":0,"service_level":null,` +
-			`"asa_seconds":null,"handled":0,"aht_seconds":null,"abandonment":null,"transferred":0}`,
+		`{"start":"2026-03-02T23:00:00Z","end":"2026-03-02T23:08:36Z","queue":"billing","offered":4,"answered":2,"answered_within":1,` +
+			`"abandoned":2,"short_abandoned":1,"service_level":0.3333333333333333,"asa_seconds":35,"handled":1,"aht_seconds":170,` +
+			`"csat_responses":0,"csat_average":null,"abandonment":0.3333333333333333,"transferred":2}`,
+		`{"start":"2026-03-02T23:00:00Z","end":"2026-03-02T23:08:36Z","queue":"sales","offered":1,"answered":0,"answered_within":0,` +
+			`"abandoned":0,"short_abandoned":0,"service_level":null,"asa_seconds":null,"handled":0,"aht_seconds":null,` +
+			`"csat_responses":0,"csat_average":null,"abandonment":null,"transferred":0}`,
 	} {
 		got, err := json.Marshal(fr.Data.Queues[i].Today)
 		if err != nil {

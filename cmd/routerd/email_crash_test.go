@@ -78,27 +78,7 @@ func TestEmailReplyCrashRecovery(t *testing.T) {
 		return nil
 	})
 
-	drain(agentSocket(t, d.base, session.Token))
-	if code, err := call(d.base, "PUT", "/api/v1/agents/a0/state", map[string]string{"state": "available"}, nil, nil); err != nil || code != http.StatusOK {
-		t.Fatalf("set a0 available: %d %v", code, err)
-	}
-	emailtest.Append(t, dv.Addr, "support", "s3cret", "INBOX", mkMail("q1@customer.example", "Ada <ada@customer.example>", "Invoice", "Where is it?"))
-	eventually(t, "the mail taken in", func() bool { return mailboxUID(t, d.base) >= 1 })
-	cs := emailContacts(t, d.base)
-	if len(cs) != 1 {
-		t.Fatalf("got %d contacts, want 1", len(cs))
-	}
-	id := cs[0].ID
-	var a struct {
-		Offer string `json:"offer"`
-	}
-	eventually(t, "the contact offered to a0", func() bool {
-		_, _ = call(d.base, "GET", "/api/v1/agents/a0", nil, nil, &a)
-		return a.Offer == id
-	})
-	if code, err := call(d.base, "POST", "/api/v1/contacts/"+id+"/accept", map[string]string{"agent_id": "a0"}, nil, nil); err != nil || code != http.StatusOK {
-		t.Fatalf("accept: %d %v", code, err)
-	}
+	id := acceptedMail(t, d, dv, session.Token)
 
 	replies := []string{"Here is the invoice you asked for.", "And the receipt, while I am at it."}
 	var ids []string            // the replies' Message-IDs, in order

@@ -166,16 +166,13 @@ func emailDaemon(t *testing.T, dir string) (d *daemon, dv *emailtest.Dovecot, si
 	return d, dv, sink, session
 }
 
-// An email becomes a routed contact, the agent's reply reaches the SMTP
-// server threaded, and the customer's answer joins the conversation.
-func TestEmailEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the daemon")
-	}
-	dir := t.TempDir()
-	d, dv, sink, session := emailDaemon(t, dir)
-	drain(agentSocket(t, d.base, session.Token))
-	if code, err := call(d.base, "PUT", "/api/v1/agents/a0/state", map[string]string{"state": "available"}, nil, nil); err != nil || code != 200 {
+// acceptedMail makes a0 (signed in with token, its desktop open)
+// available, appends Ada's mail "Invoice" to the mailbox, and has a0
+// accept the contact it becomes: its id.
+func acceptedMail(t *testing.T, d *daemon, dv *emailtest.Dovecot, token string) string {
+	t.Helper()
+	drain(agentSocket(t, d.base, token))
+	if code, err := call(d.base, "PUT", "/api/v1/agents/a0/state", map[string]string{"state": "available"}, nil, nil); err != nil || code != http.StatusOK {
 		t.Fatalf("set a0 available: %d %v", code, err)
 	}
 	emailtest.Append(t, dv.Addr, "support", "s3cret", "INBOX", mkMail("q1@customer.example", "Ada <ada@customer.example>", "Invoice", "Where is it?"))
@@ -195,6 +192,18 @@ func TestEmailEndToEnd(t *testing.T) {
 	if code, err := call(d.base, "POST", "/api/v1/contacts/"+id+"/accept", map[string]string{"agent_id": "a0"}, nil, nil); err != nil || code != http.StatusOK {
 		t.Fatalf("accept: %d %v", code, err)
 	}
+	return id
+}
+
+// An email becomes a routed contact, the agent's reply reaches the SMTP
+// server threaded, and the customer's answer joins the conversation.
+func TestEmailEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	dir := t.TempDir()
+	d, dv, sink, session := emailDaemon(t, dir)
+	id := acceptedMail(t, d, dv, session.Token)
 	if code, err := call(d.base, "POST", "/api/v1/contacts/"+id+"/messages", map[string]string{"direction": "out", "author": "a0", "body": "Here it is."}, nil, nil); err != nil || code >= 300 {
 		t.Fatalf("reply: %d %v", code, err)
 	}
