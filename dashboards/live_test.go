@@ -203,6 +203,28 @@ func TestLive(t *testing.T) {
 // alice is available from 09:00; she takes c1 at 23:50 and closes it at
 // 00:20, takes c2 at 00:20, still open at 00:40. Since midnight: staffed
 // 40 min, busy 20 + 20 min, one contact handled in 30 min.
+// dayBoard is the board a viewer of f's router would get now, its day
+// computed with midnight in loc: the minute's refresh, then one tick.
+func dayBoard(t *testing.T, f *fixture, loc *time.Location) Board {
+	t.Helper()
+	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Location: loc,
+		Authorize: func(*http.Request) (Viewer, error) { return Viewer{}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	f.follow(l)
+	l.refreshAdvice()
+	if _, _, err := l.publish(); err != nil {
+		t.Fatal(err)
+	}
+	var fr struct{ Data Board }
+	if err := json.Unmarshal(l.feed.snapshot(), &fr); err != nil {
+		t.Fatal(err)
+	}
+	return fr.Data
+}
+
 func TestBoardTodayIsTheReport(t *testing.T) {
 	f := newFixture(t)
 	f.queue(router.Queue{Name: "billing"})
@@ -218,21 +240,7 @@ func TestBoardTodayIsTheReport(t *testing.T) {
 	f.accept(c2, "alice")
 	f.advance(20 * time.Minute)
 
-	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Location: time.UTC,
-		Authorize: func(*http.Request) (Viewer, error) { return Viewer{}, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.follow(l)
-	defer l.Close()
-	l.refreshAdvice()
-	if _, _, err := l.publish(); err != nil {
-		t.Fatal(err)
-	}
-	var fr struct{ Data Board }
-	if err := json.Unmarshal(l.feed.snapshot(), &fr); err != nil {
-		t.Fatal(err)
-	}
+	fr := struct{ Data Board }{dayBoard(t, f, time.UTC)}
 	if len(fr.Data.Agents) != 1 || fr.Data.Agents[0].Today == nil {
 		t.Fatalf("board agents: %+v, want alice with her day", fr.Data.Agents)
 	}
@@ -492,20 +500,7 @@ func TestBoardQueueToday(t *testing.T) {
 	}
 	f.advance(time.Second) // the day is [midnight, now)
 
-	l, err := NewLive(LiveOptions{Router: f.r, Store: f.db, Location: paris,
-		Authorize: func(*http.Request) (Viewer, error) { return Viewer{}, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	l.refreshAdvice()
-	if _, _, err := l.publish(); err != nil {
-		t.Fatal(err)
-	}
-	var fr struct{ Data Board }
-	if err := json.Unmarshal(l.feed.snapshot(), &fr); err != nil {
-		t.Fatal(err)
-	}
+	fr := struct{ Data Board }{dayBoard(t, f, paris)}
 	if len(fr.Data.Queues) != 2 || fr.Data.Queues[0].Today == nil || fr.Data.Queues[1].Today == nil {
 		t.Fatalf("board queues: %+v, want billing and sales with their day", fr.Data.Queues)
 	}
