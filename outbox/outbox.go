@@ -148,12 +148,17 @@ type Dispatcher struct {
 	scanning bool
 	closed   bool // guarded by mu
 
-	// receiptMu makes receipts apply one at a time.
-	receiptMu sync.Mutex
-	// applied is, per contact and status, the seq every outbound message
-	// up to which has that status already (receipts.go); guarded by
-	// receiptMu.
-	applied map[receiptKey]int
+	// The receipts waiting (receipts.go): the marks of each contact, the
+	// contacts in the order they came, those a worker applies now, and
+	// how many workers run. Guarded by mu.
+	receipts       map[string]marks
+	receiptOrder   []string
+	applying       map[string]bool
+	receiptWorkers int
+	// appliedMu guards applied: per contact and status, the seq every
+	// outbound message up to which has that status already.
+	appliedMu sync.Mutex
+	applied   map[receiptKey]int
 }
 
 // Backlog counts the entries queued and not yet done: committed, not yet

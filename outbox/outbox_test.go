@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -439,4 +440,59 @@ func TestReceiptsReadOnlyWhatIsNew(t *testing.T) {
 	if fmt.Sprint(reads.after) != fmt.Sprint([]int{0, seqs[0]}) {
 		t.Errorf("the receipts read after %v, want 0 then %d", reads.after, seqs[0])
 	}
+}
+
+// blockedReads is a Store whose Messages wait until released, and say
+// when the first began.
+type blockedReads struct {
+	Store
+	began   chan struct{}
+	once    sync.Once
+	release chan struct{}
+}
+
+func (s *blockedReads) Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error) {
+	s.once.Do(func() { close(s.began) })
+	<-s.release
+	return s.Store.Messages(ctx, id, afterSeq, limit)
+}
+
+// A burst of receipts while the store is slow costs a few goroutines
+// and one entry per contact, not a goroutine per receipt: the soak at
+// 200 contacts a second had 20,000 receipts waiting, each on its own
+// goroutine. The receipts of a contact that wait are merged, and still
+// raise its messages.
+func TestReceiptsBurstIsBounded(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	s := newRecorder()
+	reads := &blockedReads{Store: e.db, began: make(chan struct{}), release: make(chan struct{})}
+	d, err := New(Options{Router: e.rt, Store: reads, Senders: map[router.Channel]Sender{router.ChannelChat: s}, Clock: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fan.set(d)
+	if err := d.Start(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	m := e.reply(t, "one")
+	s.next(t)
+	before := runtime.NumGoroutine()
+	for i := range 2000 {
+		d.Receipt(fmt.Sprintf("other-%03d", i%200), 1, 1)
+		d.Receipt(e.c.ID, m.Seq, 0)
+	}
+	d.Receipt(e.c.ID, m.Seq, m.Seq)
+	<-reads.began
+	if grew := runtime.NumGoroutine() - before; grew > receiptWorkers {
+		t.Errorf("%d goroutines more for 4,001 receipts, want at most %d", grew, receiptWorkers)
+	}
+	d.mu.Lock()
+	waiting := len(d.receipts)
+	d.mu.Unlock()
+	if waiting > 201 {
+		t.Errorf("%d receipts waiting, want one per contact (201 at most)", waiting)
+	}
+	close(reads.release)
+	e.delivery(t, m.Seq, router.DeliveryRead, 1)
 }

@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/switchboard/switchboard/router"
@@ -20,27 +21,80 @@ type receiptKey struct {
 	status    router.DeliveryStatus
 }
 
+// receiptWorkers is how many contacts' receipts apply at once: each
+// raise is a router command that waits for its commit, and several at
+// once share a commit.
+const receiptWorkers = 4
+
+// marks are the receipts of a contact not yet applied: the highest of
+// each (a status only rises).
+type marks struct{ delivered, read int }
+
 // Receipt records what a channel's receipts say of a contact's outbound
 // messages: those up to deliveredSeq were delivered, those up to readSeq
 // read (0: nothing new). Each message whose delivery is behind becomes
 // delivered or read, and its agent is told (router.NoteDelivery). It
-// never blocks: the work is done on a goroutine of the dispatcher. A
-// status only rises, so receipts may apply in any order.
+// never blocks: the work is done by at most receiptWorkers goroutines of
+// the dispatcher, and the receipts of a contact that wait are merged
+// into one (the highest marks), so that a burst of receipts costs
+// memory per contact, not a goroutine per receipt. A status only rises,
+// so receipts may apply in any order; one contact's apply one at a time.
 func (d *Dispatcher) Receipt(contactID string, deliveredSeq, readSeq int) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.closed {
-		d.mu.Unlock()
 		return
 	}
-	d.wg.Add(1)
-	d.mu.Unlock()
-	go func() {
-		defer d.wg.Done()
-		d.receiptMu.Lock() // one at a time: two never race on a message
-		defer d.receiptMu.Unlock()
-		d.applyReceipt(d.ctx, contactID, router.DeliveryDelivered, deliveredSeq)
-		d.applyReceipt(d.ctx, contactID, router.DeliveryRead, readSeq)
-	}()
+	if d.receipts == nil {
+		d.receipts = map[string]marks{}
+		d.applying = map[string]bool{}
+	}
+	m, waiting := d.receipts[contactID]
+	d.receipts[contactID] = marks{max(m.delivered, deliveredSeq), max(m.read, readSeq)}
+	if !waiting {
+		d.receiptOrder = append(d.receiptOrder, contactID)
+	}
+	if d.receiptWorkers < receiptWorkers {
+		d.receiptWorkers++
+		d.wg.Add(1)
+		go d.receiptWorker()
+	}
+}
+
+// receiptWorker applies waiting receipts, a contact at a time, until
+// none is left that another worker is not applying.
+func (d *Dispatcher) receiptWorker() {
+	defer d.wg.Done()
+	for {
+		contactID, m, ok := d.nextReceipt()
+		if !ok {
+			return
+		}
+		d.applyReceipt(d.ctx, contactID, router.DeliveryDelivered, m.delivered)
+		d.applyReceipt(d.ctx, contactID, router.DeliveryRead, m.read)
+		d.mu.Lock()
+		delete(d.applying, contactID)
+		d.mu.Unlock()
+	}
+}
+
+// nextReceipt takes the first contact waiting that no worker applies,
+// with its marks; ok is false when there is none, and the worker ends.
+func (d *Dispatcher) nextReceipt() (contactID string, m marks, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, id := range d.receiptOrder {
+		if d.applying[id] {
+			continue // its next marks wait for the worker applying it
+		}
+		d.receiptOrder = slices.Delete(d.receiptOrder, i, i+1)
+		m = d.receipts[id]
+		delete(d.receipts, id)
+		d.applying[id] = true
+		return id, m, true
+	}
+	d.receiptWorkers--
+	return "", marks{}, false
 }
 
 // applyReceipt raises the outbound messages of contactID up to upTo to
@@ -50,7 +104,9 @@ func (d *Dispatcher) Receipt(contactID string, deliveredSeq, readSeq int) {
 // the conversation from its start each time grew with it.
 func (d *Dispatcher) applyReceipt(ctx context.Context, contactID string, status router.DeliveryStatus, upTo int) {
 	key := receiptKey{contactID, status}
+	d.appliedMu.Lock()
 	after := d.applied[key]
+	d.appliedMu.Unlock()
 	if after >= upTo {
 		return
 	}
@@ -58,10 +114,12 @@ func (d *Dispatcher) applyReceipt(ctx context.Context, contactID string, status 
 		if after < upTo {
 			return // stopped on an error: the next receipt reads again
 		}
+		d.appliedMu.Lock()
+		defer d.appliedMu.Unlock()
 		if d.applied == nil || len(d.applied) >= maxApplied {
 			d.applied = map[receiptKey]int{}
 		}
-		d.applied[key] = upTo
+		d.applied[key] = max(d.applied[key], upTo)
 	}()
 	for after < upTo {
 		msgs, err := d.o.Store.Messages(ctx, contactID, after, receiptLimit)
