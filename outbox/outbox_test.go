@@ -133,7 +133,13 @@ func newEnv(t *testing.T, dir string) *env {
 
 func (e *env) dispatcher(t *testing.T, s Sender) *Dispatcher {
 	t.Helper()
-	d, err := New(Options{Router: e.rt, Store: e.db, Senders: map[router.Channel]Sender{router.ChannelChat: s},
+	return e.dispatcherOn(t, s, e.db)
+}
+
+// dispatcherOn is dispatcher over st (e.db, or a Store wrapping it).
+func (e *env) dispatcherOn(t *testing.T, s Sender, st Store) *Dispatcher {
+	t.Helper()
+	d, err := New(Options{Router: e.rt, Store: st, Senders: map[router.Channel]Sender{router.ChannelChat: s},
 		MinBackoff: time.Second, MaxBackoff: 8 * time.Second, GiveUpAfter: time.Hour, Clock: e.clock})
 	if err != nil {
 		t.Fatal(err)
@@ -413,15 +419,7 @@ func TestReceiptsReadOnlyWhatIsNew(t *testing.T) {
 	e := newEnv(t, t.TempDir())
 	s := newRecorder()
 	reads := &readsAfter{Store: e.db}
-	d, err := New(Options{Router: e.rt, Store: reads, Senders: map[router.Channel]Sender{router.ChannelChat: s}, Clock: e.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.fan.set(d)
-	if err := d.Start(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
+	d := e.dispatcherOn(t, s, reads)
 	var seqs []int
 	for _, body := range []string{"one", "two"} {
 		m := e.reply(t, body)
@@ -466,15 +464,7 @@ func TestReceiptsBurstIsBounded(t *testing.T) {
 	e := newEnv(t, t.TempDir())
 	s := newRecorder()
 	reads := &blockedReads{Store: e.db, began: make(chan struct{}), release: make(chan struct{})}
-	d, err := New(Options{Router: e.rt, Store: reads, Senders: map[router.Channel]Sender{router.ChannelChat: s}, Clock: e.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.fan.set(d)
-	if err := d.Start(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
+	d := e.dispatcherOn(t, s, reads)
 	m := e.reply(t, "one")
 	s.next(t)
 	before := runtime.NumGoroutine()

@@ -57,6 +57,17 @@ func (rf *refusing) status(dl delivery, _ int) int {
 }
 
 // ids are the event ids of ds whose contact is contact.
+// attempts counts every attempt r got, of every event.
+func (r *receiver) attempts() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, k := range r.tries {
+		n += k
+	}
+	return n
+}
+
 func ids(ds []delivery, contact string) []string {
 	var out []string
 	for _, dl := range ds {
@@ -264,15 +275,7 @@ func TestReceiverDownPausesEveryContact(t *testing.T) {
 	f.log("C", router.LogMessageIn) // 4
 	d.Notify([]router.Notification{{Kind: router.NoteContact}})
 	s := f.waitIdle(d, idles, "crm", "the webhook waiting", func(s Status, next time.Time) bool { return s.State.Attempts == 1 })
-	tries := func() int {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		n := 0
-		for _, k := range r.tries {
-			n += k
-		}
-		return n
-	}
+	tries := r.attempts
 	before := tries()
 	for wake := 1; wake <= 4; wake++ {
 		f.clock.Advance(s.State.NextAttemptAt.Sub(f.clock.Now()))
@@ -338,15 +341,7 @@ func TestRefusingEverythingIsDown(t *testing.T) {
 	}
 	d.Notify([]router.Notification{{Kind: router.NoteContact}})
 	s := f.waitIdle(d, idles, "crm", "the webhook waiting", func(s Status, next time.Time) bool { return s.State.Attempts == 1 })
-	tries := func() int {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		n := 0
-		for _, k := range r.tries {
-			n += k
-		}
-		return n
-	}
+	tries := r.attempts
 	if got := tries(); got != refusedDown || len(s.State.Held) != refusedDown || s.State.Scanned != refusedDown {
 		t.Fatalf("got %d attempts, state %+v; want %d attempts and contacts held, the rest not tried", got, s.State, refusedDown)
 	}
