@@ -387,19 +387,10 @@ func login(t *testing.T, base, id string) string {
 // conversation's token.
 func chatToken(t *testing.T, base, email string) string {
 	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/ws/chat", nil)
-	if err != nil {
-		t.Fatal(err)
+	typ, data := chatStart(t, base, map[string]any{"name": "Someone", "email": email, "topic": "billing", "message": "hello", "leave_message": true})
+	token, _ := data["token"].(string)
+	if typ != "started" || token == "" {
+		t.Fatalf("start: got %s %v, want started with a token", typ, data)
 	}
-	defer ws.Close()
-	readUntil(t, ws, "welcome")
-	start := map[string]any{"name": "Someone", "email": email, "topic": "billing", "message": "hello", "leave_message": true}
-	if err := ws.WriteJSON(frame{Type: "start", ID: "1", Data: mustJSON(start)}); err != nil {
-		t.Fatal(err)
-	}
-	var conv struct{ Token string }
-	if err := json.Unmarshal(readUntil(t, ws, "started").Data, &conv); err != nil || conv.Token == "" {
-		t.Fatalf("started: %v %+v", err, conv)
-	}
-	return conv.Token
+	return token
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -79,12 +80,8 @@ func TestOneQueueRule(t *testing.T) {
 			q := tt.queue
 			q.Name = "rules-router"
 			_, err = in.rt.PutQueue(context.Background(), q)
-			var re *router.Error
-			switch {
-			case tt.field == "" && err != nil:
-				t.Errorf("router: %v", err)
-			case tt.field != "" && (!errors.As(err, &re) || re.Field != tt.field):
-				t.Errorf("router: got %v, want an error naming %s", err, tt.field)
+			if _, problem := routerVerdict(err, tt.field); problem != "" {
+				t.Error(problem)
 			}
 		})
 	}
@@ -169,16 +166,9 @@ func TestOneAgentRule(t *testing.T) {
 			a := tt.agent
 			a.ID = "rules-router"
 			_, _, err := in.rt.PutAgent(context.Background(), a)
-			var re *router.Error
-			switch {
-			case tt.field == "" && err != nil:
-				t.Fatalf("router: %v", err)
-			case tt.field != "" && (!errors.As(err, &re) || re.Field != tt.field):
-				t.Fatalf("router: got %v, want an error naming %s", err, tt.field)
-			}
-			var msg string
-			if re != nil {
-				msg = re.Message
+			msg, problem := routerVerdict(err, tt.field)
+			if problem != "" {
+				t.Fatal(problem)
 			}
 			// The configuration file.
 			yaml := "agents:\n  - {id: rules, " + tt.yaml + "}\n"
@@ -247,16 +237,9 @@ func TestOneContactRule(t *testing.T) {
 			nc := tt.nc
 			nc.Channel, nc.Queue, nc.Body = "api", "billing", "hi"
 			_, _, err := in.rt.Submit(context.Background(), nc)
-			var re *router.Error
-			switch {
-			case tt.field == "" && err != nil:
-				t.Fatalf("router: %v", err)
-			case tt.field != "" && (!errors.As(err, &re) || re.Field != tt.field):
-				t.Fatalf("router: got %v, want an error naming %s", err, tt.field)
-			}
-			var msg string
-			if re != nil {
-				msg = re.Message
+			msg, problem := routerVerdict(err, tt.field)
+			if problem != "" {
+				t.Fatal(problem)
 			}
 			// The HTTP API.
 			status, body, apiErr := integrationPost(t, srv.URL+"/api/v1/contacts", `{"channel":"api","queue":"billing","body":"hi",`+tt.json+`}`)
@@ -316,6 +299,24 @@ func chatStart(t *testing.T, base string, data map[string]any) (string, map[stri
 		json.Unmarshal(f.Data, &out)
 		return f.Type, out
 	}
+}
+
+// routerVerdict reads the router's answer err to an input whose bad
+// field is field ("": none): the error's message, and the problem when
+// the verdict is not the one wanted (no error for a good input, an error
+// naming field for a bad one).
+func routerVerdict(err error, field string) (msg, problem string) {
+	var re *router.Error
+	switch {
+	case field == "" && err != nil:
+		return "", fmt.Sprintf("router: %v", err)
+	case field != "" && (!errors.As(err, &re) || re.Field != field):
+		return "", fmt.Sprintf("router: got %v, want an error naming %s", err, field)
+	}
+	if re != nil {
+		msg = re.Message
+	}
+	return msg, ""
 }
 
 // apiError is the error body of the HTTP API.
