@@ -580,7 +580,13 @@ func TestLiveRejoin(t *testing.T) {
 	}
 	waitUntil(t, "the first viewer's board", func() bool { return len(first.sent()) > 0 })
 	l.leave(first, v)
-	ticks <- time.Now() // a tick with nobody watching
+	// A tick with nobody watching. The loop takes the second once it
+	// is done with the first: without it the next viewer could join
+	// while the loop, having taken the tick, had not yet looked who
+	// watches (then that viewer gets the board of less than a tick ago,
+	// as designed, not the one this test wants).
+	ticks <- time.Now()
+	ticks <- time.Now()
 
 	f.state("alice", router.AgentAvailable)
 	c := f.submit(router.NewContact{Queue: "billing"})
