@@ -52,8 +52,6 @@ func (r *Router) begin() *write {
 		agentIdx:   map[string]int{},
 		seqs:       map[string]contactSeqs{},
 		dirtySeen:  map[string]bool{},
-
-		touchedAgents: map[string]bool{},
 	}
 }
 
@@ -154,6 +152,9 @@ func (w *write) putAgent(a *Agent, durable bool) {
 
 // touchAgent records that the batch changed (or removed) the agent id.
 func (w *write) touchAgent(id string) {
+	if w.touchedAgents == nil {
+		w.touchedAgents = map[string]bool{} // most batches touch none: made when one does
+	}
 	if !w.touchedAgents[id] {
 		w.touchedAgents[id] = true
 		w.touched.Agents = append(w.touched.Agents, id)
