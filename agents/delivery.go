@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/maphash"
-	"slices"
 
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
@@ -187,25 +186,12 @@ func (h *Hub) active(c router.Contact) activeContact {
 	return ac
 }
 
-// conversation returns the latest messages of a contact, oldest first.
+// conversation returns the latest messages of a contact, oldest first:
+// one page read backwards from the newest.
 func (h *Hub) conversation(id string) ([]router.Message, error) {
-	out := []router.Message{}
-	after := 0
-	for {
-		page, err := h.store.Messages(h.ctx, id, after, store.MaxMessageLimit)
-		if errors.Is(err, store.ErrNotFound) {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		out = append(out, page...)
-		if n := len(out); n > conversationMessages {
-			out = slices.Clone(out[n-conversationMessages:])
-		}
-		if len(page) < store.MaxMessageLimit {
-			return out, nil
-		}
-		after = page[len(page)-1].Seq
+	msgs, err := h.store.MessagesBefore(h.ctx, id, 0, conversationMessages)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && msgs == nil) {
+		return []router.Message{}, nil
 	}
+	return msgs, err
 }

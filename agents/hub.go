@@ -41,10 +41,17 @@ var _ MessageFiles = (*attachments.Store)(nil)
 // claim when Options.VerificationMethods is nil.
 var DefaultVerificationMethods = []string{"security questions"}
 
+// Store is what the hub reads of contacts: the screen pop's reads and a
+// contact's latest messages. *store.DB implements it.
+type Store interface {
+	screenpop.Store
+	MessagesBefore(ctx context.Context, id string, beforeSeq, limit int) ([]router.Message, error)
+}
+
 // Options configure a Hub. Router, Store and Authenticate are required.
 type Options struct {
 	Router *router.Router
-	Store  screenpop.Store
+	Store  Store
 	// ScreenPops builds screen pops; nil means one over Router and Store
 	// without offers.
 	ScreenPops *screenpop.Builder
@@ -134,7 +141,7 @@ type Options struct {
 // router.Notifier and http.Handler, and is safe for concurrent use.
 type Hub struct {
 	rt           *router.Router
-	store        screenpop.Store
+	store        Store
 	popper       *screenpop.Builder
 	auth         func(*http.Request) (string, string, time.Time, error)
 	dispositions []config.Disposition

@@ -58,6 +58,37 @@ func TestSnapshotOnConnect(t *testing.T) {
 	}
 }
 
+// A long conversation shows its latest messages on the desktop, oldest
+// first.
+func TestSnapshotShowsTheLatestMessages(t *testing.T) {
+	e := newEnv(t)
+	e.agent("alice")
+	c, _ := e.connect("alice", "s1")
+	c.ok(reqSetState, map[string]any{"state": "available"})
+	ct := e.submit(router.NewContact{Body: "message 1"})
+	c.expectFor(msgOffer, ct.ID)
+	c.ok(reqAccept, map[string]any{"contact_id": ct.ID})
+	const total = conversationMessages + 5
+	for i := 2; i <= total; i++ {
+		if _, _, err := e.rt.AddMessage(e.ctx, ct.ID, router.Message{Direction: "in", Author: "Ada", Body: fmt.Sprintf("message %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, snap := e.connect("alice", "s2")
+	if len(snap.Contacts) != 1 {
+		t.Fatalf("got contacts %+v, want one", snap.Contacts)
+	}
+	ms := snap.Contacts[0].Messages
+	if len(ms) != conversationMessages {
+		t.Fatalf("got %d messages, want %d", len(ms), conversationMessages)
+	}
+	for i, m := range ms {
+		if want := fmt.Sprintf("message %d", total-conversationMessages+1+i); m.Body != want {
+			t.Fatalf("message %d is %q, want %q", i, m.Body, want)
+		}
+	}
+}
+
 func TestOfferAcceptConverseWrapUp(t *testing.T) {
 	e := newEnv(t)
 	e.agent("alice")

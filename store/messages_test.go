@@ -183,3 +183,93 @@ func testDeliveryNamesTheExternalID(t *testing.T) {
 		t.Fatalf("after a restart: got %+v (found %v, %v), want message 1 of c-1, delivered", m, found, err)
 	}
 }
+
+// A page holds exactly the messages its limit asks for, whatever the
+// limit written in the query's text (limitSQL rounds it up), forwards
+// and backwards, and paging visits each message once.
+func TestMessagePages(t *testing.T) { forEachDialect(t, testMessagePages) }
+
+func testMessagePages(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	const n = 7
+	b := &router.Batch{Contacts: []router.Contact{simpleContact("c-1", router.ContactAssigned, t0)}}
+	for seq := 1; seq <= n; seq++ {
+		b.Messages = append(b.Messages, router.Message{ContactID: "c-1", Seq: seq, At: t0, Direction: "in", Body: fmt.Sprint(seq)})
+	}
+	commit(t, db, b)
+	seqs := func(msgs []router.Message) []int {
+		var out []int
+		for _, m := range msgs {
+			out = append(out, m.Seq)
+		}
+		return out
+	}
+	for limit := 1; limit <= n+2; limit++ {
+		k := min(limit, n)
+		var first, last []int
+		for seq := 1; seq <= k; seq++ {
+			first = append(first, seq)
+			last = append(last, n-k+seq)
+		}
+		got, err := db.Messages(ctx, "c-1", 0, limit)
+		if err != nil || !reflect.DeepEqual(seqs(got), first) {
+			t.Errorf("Messages limit %d: %v %v, want %v", limit, seqs(got), err, first)
+		}
+		got, err = db.MessagesBefore(ctx, "c-1", 0, limit)
+		if err != nil || !reflect.DeepEqual(seqs(got), last) {
+			t.Errorf("MessagesBefore limit %d: %v %v, want %v", limit, seqs(got), err, last)
+		}
+	}
+	var all []int
+	for after := 0; ; {
+		page, err := db.Messages(ctx, "c-1", after, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		all = append(all, seqs(page)...)
+		after = page[len(page)-1].Seq
+	}
+	if want := []int{1, 2, 3, 4, 5, 6, 7}; !reflect.DeepEqual(all, want) {
+		t.Errorf("paged by 3: %v, want %v", all, want)
+	}
+}
+
+func TestLimitSQL(t *testing.T) {
+	for n, want := range map[int]string{-1: " LIMIT 1", 0: " LIMIT 1", 1: " LIMIT 1", 2: " LIMIT 2", 3: " LIMIT 4",
+		11: " LIMIT 16", 100: " LIMIT 128", 128: " LIMIT 128", 1000: " LIMIT 1024"} {
+		if got := limitSQL(n); got != want {
+			t.Errorf("limitSQL(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// BenchmarkMessagesLimits reads a page of a contact's messages with one
+// limit every time, and with limits that alternate (as the screen pop,
+// the desktop and the receipts read): SQLite prepares a statement again
+// whenever the value bound to its LIMIT changes, which limitSQL avoids.
+//
+//	go test -run=NONE -bench=MessagesLimits ./store/
+func BenchmarkMessagesLimits(b *testing.B) {
+	ctx := context.Background()
+	db := openTest(b)
+	batch := &router.Batch{Contacts: []router.Contact{simpleContact("c-1", router.ContactAssigned, t0)}}
+	for seq := 1; seq <= 5; seq++ {
+		batch.Messages = append(batch.Messages, router.Message{ContactID: "c-1", Seq: seq, At: t0, Direction: "in", Body: "hello"})
+	}
+	commit(b, db, batch)
+	for _, limits := range [][]int{{100}, {1, 10, 100, 1000}} {
+		b.Run(fmt.Sprintf("limits=%d", len(limits)), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				i++
+				if _, err := db.Messages(ctx, "c-1", 0, limits[i%len(limits)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

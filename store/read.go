@@ -111,11 +111,11 @@ func (db *DB) Messages(ctx context.Context, id string, afterSeq int, limit int) 
 	limit = min(limit, MaxMessageLimit)
 	rows, err := db.readQuery(ctx, rebind(db.dialect,
 		`SELECT `+messageColumns+` FROM contact_messages
-WHERE contact_id = ? AND seq > ? ORDER BY seq LIMIT ?`), id, afterSeq, limit)
+WHERE contact_id = ? AND seq > ? ORDER BY seq`+limitSQL(limit)), id, afterSeq)
 	if err != nil {
 		return nil, fmt.Errorf("store: messages of %q: %w", id, err)
 	}
-	msgs, err := db.scanMessages(ctx, rows, id)
+	msgs, err := db.scanMessages(ctx, rows, id, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -137,11 +137,11 @@ func (db *DB) MessagesBefore(ctx context.Context, id string, beforeSeq int, limi
 	}
 	rows, err := db.readQuery(ctx, rebind(db.dialect,
 		`SELECT `+messageColumns+` FROM contact_messages
-WHERE contact_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`), id, beforeSeq, limit)
+WHERE contact_id = ? AND seq < ? ORDER BY seq DESC`+limitSQL(limit)), id, beforeSeq)
 	if err != nil {
 		return nil, fmt.Errorf("store: messages of %q: %w", id, err)
 	}
-	msgs, err := db.scanMessages(ctx, rows, id)
+	msgs, err := db.scanMessages(ctx, rows, id, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -149,12 +149,13 @@ WHERE contact_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`), id, beforeSeq, lim
 	return msgs, nil
 }
 
-// scanMessages reads and closes rows of messageColumns of contact id;
-// none at all is ErrNotFound unless the contact exists.
-func (db *DB) scanMessages(ctx context.Context, rows *sql.Rows, id string) ([]router.Message, error) {
+// scanMessages reads the first limit rows of messageColumns of contact
+// id and closes rows; none at all is ErrNotFound unless the contact
+// exists.
+func (db *DB) scanMessages(ctx context.Context, rows *sql.Rows, id string, limit int) ([]router.Message, error) {
 	defer rows.Close()
 	var msgs []router.Message
-	for rows.Next() {
+	for len(msgs) < limit && rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {
 			return nil, fmt.Errorf("store: messages of %q: %w", id, err)
