@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -188,6 +189,20 @@ func TestRandomizedConcurrency(t *testing.T) {
 				t.Errorf("contact %s is %s with %s, who does not hold it", id, stored.State, stored.AgentID)
 			}
 		}
+	}
+	// The waiting index holds exactly the queued contacts.
+	var queued, indexed []string
+	for _, c := range snap.Contacts() {
+		if c.State == ContactQueued {
+			queued = append(queued, c.ID)
+		}
+	}
+	for _, c := range snap.Queued() {
+		indexed = append(indexed, c.ID)
+	}
+	slices.Sort(indexed)
+	if !slices.Equal(queued, indexed) {
+		t.Errorf("queued contacts %v, the waiting index has %v", queued, indexed)
 	}
 	for _, a := range snap.Agents() {
 		if !a.Connected && (a.State == AgentAvailable || a.Offer != "") {

@@ -307,6 +307,19 @@ func (contactWaitingIndex) FromArgs(args ...any) ([]byte, error) {
 	return append([]byte(s), 0), nil
 }
 
+// PrefixFromArgs takes a prefix of a bucket's name: "" is every bucket
+// (Snapshot.Queued).
+func (contactWaitingIndex) PrefixFromArgs(args ...any) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("router: waiting index: want a bucket's prefix, got %d args", len(args))
+	}
+	s, ok := args[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("router: waiting index: prefix %T is not a string", args[0])
+	}
+	return []byte(s), nil
+}
+
 // skillBit maps a skill name to one of 64 bits (FNV-1a).
 func skillBit(s string) uint64 {
 	h := uint32(2166136261)

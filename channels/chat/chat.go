@@ -52,6 +52,11 @@ type Channel struct {
 	convs  map[string]map[*conn]struct{} // conversations' sockets by contact id; guarded by mu
 	conns  map[*conn]struct{}            // every socket; guarded by mu
 	byAddr map[string]int                // open sockets per customer address, none zero; guarded by mu
+	// offered are conversations whose contact was offered to an agent
+	// or whose socket just joined, to be looked at once by the next
+	// pushStandings: the queued ones are found in the router's waiting
+	// index, these are not. Guarded by mu.
+	offered map[string]struct{}
 
 	smu sync.Mutex
 	// surveyed are the contacts surveyed at their wrap-up, until they
@@ -77,6 +82,7 @@ type Channel struct {
 	// asks it to read the window's statistics again (a contact was
 	// answered or abandoned).
 	dirty      chan struct{}
+
 	statsStale atomic.Bool
 	quit       chan struct{}
 	stopped    chan struct{}
@@ -100,6 +106,7 @@ func New(o Options) (*Channel, error) {
 		convs:    map[string]map[*conn]struct{}{},
 		conns:    map[*conn]struct{}{},
 		byAddr:   map[string]int{},
+		offered:  map[string]struct{}{},
 		receipts: map[string]*Receipt{},
 		surveyed: map[string]bool{},
 		dirty:    make(chan struct{}, 1),
@@ -241,6 +248,15 @@ func (c *Channel) subscribe(contactID string, cn *conn) {
 		c.convs[contactID] = set
 	}
 	set[cn] = struct{}{}
+}
+
+// lookAgain has the next pushStandings look at conversation id, which
+// may be offered to an agent.
+func (c *Channel) lookAgain(id string) {
+	c.mu.Lock()
+	c.offered[id] = struct{}{}
+	c.mu.Unlock()
+	c.markDirty()
 }
 
 // forget removes cn from every index.

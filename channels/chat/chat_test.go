@@ -28,7 +28,7 @@ func TestQueuePositionUpdates(t *testing.T) {
 	if got, want := fmtQ(a.queueFrame()), `{"position":1,"estimated_wait_seconds":null}`; got != want {
 		t.Fatalf("a: got %s, want %s", got, want)
 	}
-	b.start(startData{Name: "Bob", Topic: "billing"})
+	bConv := b.start(startData{Name: "Bob", Topic: "billing"})
 	if got, want := fmtQ(b.queueFrame()), `{"position":2,"estimated_wait_seconds":null}`; got != want {
 		t.Fatalf("b: got %s, want %s", got, want)
 	}
@@ -45,6 +45,15 @@ func TestQueuePositionUpdates(t *testing.T) {
 	alice(e, 1, router.AgentAvailable)
 	if got, want := fmtQ(b.queueFrame()), `{"position":0,"estimated_wait_seconds":0}`; got != want {
 		t.Fatalf("b offered: got %s, want %s", got, want)
+	}
+	// A second socket joining B's conversation while it rings is told
+	// so too.
+	b2 := e.dial(nil)
+	if f := b2.answer(b2.request(typeResume, resumeData{ConversationID: bConv.ConversationID, Token: bConv.Token})); f.Type != typeResumed {
+		t.Fatalf("resume: got %s %s", f.Type, f.Data)
+	}
+	if got, want := fmtQ(b2.queueFrame()), `{"position":0,"estimated_wait_seconds":0}`; got != want {
+		t.Fatalf("b's second socket while offered: got %s, want %s", got, want)
 	}
 
 	// C waits behind; nothing answered in the window yet: no estimate.
@@ -70,6 +79,31 @@ func TestQueuePositionUpdates(t *testing.T) {
 	b.decode(b.expect(typeAssign), &as)
 	if as.AgentName != "Alice Martin" {
 		t.Fatalf("assigned agent_name %q, want Alice Martin", as.AgentName)
+	}
+}
+
+// A change of the router within StandingsEvery of the last round of
+// standings waits for the next round (queueLoop).
+func TestStandingsArePaced(t *testing.T) {
+	paced := make(chan time.Duration, 1)
+	e := newEnv(t, func(o *Options) {
+		o.StandingsEvery = time.Hour
+		o.testHookPaced = func(wait time.Duration) {
+			select {
+			case paced <- wait:
+			default:
+			}
+		}
+	})
+	alice(e, 0, router.AgentAvailable)
+	e.dial(nil).start(ada)
+	select {
+	case wait := <-paced:
+		if wait < 59*time.Minute || wait > time.Hour {
+			t.Fatalf("the round waits %v, want the rest of an hour", wait)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a change within the hour of the last round was not paced")
 	}
 }
 

@@ -105,7 +105,10 @@ func newEnvRouter(t testing.TB, ro router.Options, tune func(o *Options)) *env {
 		// Generous limits unless a test tunes them.
 		ConversationsPerMinute: 1000,
 		MessagesPer10s:         1000,
-		Logger:                 slog.New(slog.DiscardHandler),
+		// Every change's standings at once (TestStandingsArePaced
+		// tests the pace).
+		StandingsEvery: time.Nanosecond,
+		Logger:         slog.New(slog.DiscardHandler),
 	}
 	if tune != nil {
 		tune(&o)

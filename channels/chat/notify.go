@@ -56,6 +56,9 @@ func (c *Channel) Notify(ns []router.Notification) {
 			}
 			continue
 		}
+		if n.Contact.State == router.ContactOffered {
+			c.lookAgain(id)
+		}
 		switch n.Kind {
 		case router.NoteMessage:
 			if n.Message == nil || n.Message.Delivery != nil || !n.Message.ForCustomer() {

@@ -31,6 +31,8 @@ const (
 	// DefaultStatsWindow is the window of the answered-contact pace
 	// behind the estimated wait (as dashboards.DefaultWindow).
 	DefaultStatsWindow = time.Hour
+	// DefaultStandingsEvery is Options.StandingsEvery's default.
+	DefaultStandingsEvery = time.Second
 	// minSecret is the shortest HMAC key accepted.
 	minSecret = 32
 )
@@ -106,6 +108,16 @@ type Options struct {
 	// agents' hub and the outbox hear them: no callback is wired between
 	// them.
 
+	// StandingsEvery is the least time between two rounds of the waiting
+	// customers' standings (default DefaultStandingsEvery): the changes
+	// of the router in between are told in one round, so that a queue of
+	// thousands costs a round a second, not one at every change (each
+	// customer's position moves whenever one ahead leaves).
+	StandingsEvery time.Duration
+	// testHookPaced, if set (by tests), is called when a round of
+	// standings waits for StandingsEvery.
+	testHookPaced func(wait time.Duration)
+
 	// Intake is the way in of new conversations (package intake): it
 	// resolves the customer of what the pre-chat form claims. Nil means
 	// one over Router and Store that submits the form's customer as
@@ -173,6 +185,9 @@ func (o Options) resolve() (Options, error) {
 	}
 	if o.StatsWindow <= 0 {
 		o.StatsWindow = DefaultStatsWindow
+	}
+	if o.StandingsEvery <= 0 {
+		o.StandingsEvery = DefaultStandingsEvery
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now

@@ -32,7 +32,8 @@ func (q *queueData) same(o *queueData) bool {
 
 // queueLoop recomputes the waiting customers' standings whenever the
 // router reports a change (and every queueRefresh, as the estimate's
-// window moves), and pushes those that changed.
+// window moves), at most once every StandingsEvery, and pushes those
+// that changed.
 func (c *Channel) queueLoop() {
 	defer close(c.stopped)
 	tick := time.NewTicker(queueRefresh)
@@ -40,7 +41,8 @@ func (c *Channel) queueLoop() {
 	var (
 		stats   map[string]store.QueueStats
 		statsAt time.Time
-		topics  []byte // the topics frame last sent
+		topics  []byte    // the topics frame last sent
+		last    time.Time // the last round's start
 	)
 	for {
 		select {
@@ -49,10 +51,27 @@ func (c *Channel) queueLoop() {
 		case <-c.dirty:
 		case <-tick.C:
 		}
+		if wait := c.o.StandingsEvery - time.Since(last); wait > 0 {
+			// Paced: what changes meanwhile is told in the next round.
+			if c.o.testHookPaced != nil {
+				c.o.testHookPaced(wait)
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-c.quit:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		last = time.Now()
+		// Taken before the snapshot: one offered after it is left for
+		// the next turn (lookAgain marks the channel dirty).
+		offered := c.takeOffered()
 		snap := c.o.Router.Snapshot()
 		if c.o.Waits != nil {
 			// The figures kept as they happen: nothing to read.
-			c.pushStandings(snap, nil)
+			c.pushStandings(snap, nil, offered)
 			topics = c.pushTopics(snap, topics)
 			continue
 		}
@@ -66,7 +85,7 @@ func (c *Channel) queueLoop() {
 				stats, statsAt = s, snap.At
 			}
 		}
-		c.pushStandings(snap, stats)
+		c.pushStandings(snap, stats, offered)
 		topics = c.pushTopics(snap, topics)
 	}
 }
@@ -93,22 +112,37 @@ func (c *Channel) pushTopics(snap *router.Snapshot, last []byte) []byte {
 }
 
 // pushStandings sends each live, waiting conversation its standing if it
-// changed since the last one sent.
-func (c *Channel) pushStandings(snap *router.Snapshot, stats map[string]store.QueueStats) {
+// changed since the last one sent. It looks at the queued contacts (the
+// router's waiting index) and at the conversations offered or joined
+// since the last push (offered: lookAgain, takeOffered), not at every
+// conversation: an agent's open chats are most of them, and they do not
+// wait.
+func (c *Channel) pushStandings(snap *router.Snapshot, stats map[string]store.QueueStats, offered []string) {
 	type sub struct {
-		id    string
+		ct    router.Contact
 		conns []*conn
 	}
-	c.mu.RLock()
-	subs := make([]sub, 0, len(c.convs))
-	for id, set := range c.convs {
-		s := sub{id: id, conns: make([]*conn, 0, len(set))}
-		for cn := range set {
-			s.conns = append(s.conns, cn)
+	queued := snap.Queued()
+	var subs []sub
+	add := func(ct router.Contact) {
+		if set := c.convs[ct.ID]; len(set) > 0 {
+			s := sub{ct: ct, conns: make([]*conn, 0, len(set))}
+			for cn := range set {
+				s.conns = append(s.conns, cn)
+			}
+			subs = append(subs, s)
 		}
-		subs = append(subs, s)
 	}
-	c.mu.RUnlock()
+	c.mu.Lock()
+	for _, ct := range queued {
+		add(ct)
+	}
+	for _, id := range offered {
+		if ct, ok := snap.Contact(id); ok && ct.State == router.ContactOffered {
+			add(ct)
+		}
+	}
+	c.mu.Unlock()
 	if len(subs) == 0 {
 		return
 	}
@@ -117,10 +151,7 @@ func (c *Channel) pushStandings(snap *router.Snapshot, stats map[string]store.Qu
 		positions = map[string]map[string]int{}
 	)
 	for _, s := range subs {
-		ct, ok := snap.Contact(s.id)
-		if !ok || (ct.State != router.ContactQueued && ct.State != router.ContactOffered) {
-			continue
-		}
+		ct := &s.ct
 		var q queueData
 		if ct.State == router.ContactOffered {
 			q.EstimatedWaitSeconds = ptr(0)
@@ -163,6 +194,22 @@ func (c *Channel) pushStandings(snap *router.Snapshot, stats map[string]store.Qu
 			cn.mu.Unlock()
 		}
 	}
+}
+
+// takeOffered returns the conversations lookAgain named since the last
+// call, and forgets them.
+func (c *Channel) takeOffered() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.offered) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(c.offered))
+	for id := range c.offered {
+		ids = append(ids, id)
+	}
+	clear(c.offered)
+	return ids
 }
 
 func ptr(f float64) *float64 { return &f }

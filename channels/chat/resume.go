@@ -155,7 +155,7 @@ func (cn *conn) bind(reqID, typ string, ct router.Contact, lastSeq int, now time
 	cn.pending, cn.ready = nil, true
 	cn.mu.Unlock()
 	if live && ans.State == "queued" {
-		c.markDirty()
+		c.lookAgain(ct.ID)
 	}
 	if live && ans.State == "closed" {
 		s, err := c.survey(ct)
