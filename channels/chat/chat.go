@@ -82,7 +82,6 @@ type Channel struct {
 	// asks it to read the window's statistics again (a contact was
 	// answered or abandoned).
 	dirty      chan struct{}
-
 	statsStale atomic.Bool
 	quit       chan struct{}
 	stopped    chan struct{}
