@@ -190,8 +190,11 @@ func (h *Hub) active(c router.Contact) activeContact {
 // one page read backwards from the newest.
 func (h *Hub) conversation(id string) ([]router.Message, error) {
 	msgs, err := h.store.MessagesBefore(h.ctx, id, 0, conversationMessages)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && msgs == nil) {
-		return []router.Message{}, nil
+	if errors.Is(err, store.ErrNotFound) {
+		err = nil
 	}
-	return msgs, err
+	if msgs == nil || err != nil {
+		return []router.Message{}, err
+	}
+	return msgs, nil
 }

@@ -145,8 +145,8 @@ WHERE (` + strings.Join(where, "\n\tOR ") + ")"
 // first use: parsing the timeline's query costs ten times as much as
 // running it, and parsing costs a quarter of a screen pop's reads. The
 // cache is bounded by the few shapes of the queries given to it (fixed
-// texts; CustomerTimeline: one per combination of the filter's fields
-// set).
+// texts; a paged read: one per limit limitSQL writes, at most eleven;
+// CustomerTimeline: one per combination of the filter's fields set).
 func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := db.readStmts.Load(query); ok {
 		return st.(*sql.Stmt), nil

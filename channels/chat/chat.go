@@ -52,10 +52,13 @@ type Channel struct {
 	convs  map[string]map[*conn]struct{} // conversations' sockets by contact id; guarded by mu
 	conns  map[*conn]struct{}            // every socket; guarded by mu
 	byAddr map[string]int                // open sockets per customer address, none zero; guarded by mu
+
 	// offered are conversations whose contact was offered to an agent
-	// or whose socket just joined, to be looked at once by the next
-	// pushStandings: the queued ones are found in the router's waiting
-	// index, these are not. Guarded by mu.
+	// or whose socket just became ready, to be looked at once by the
+	// next round of standings: the queued ones are found in the router's
+	// waiting index, these are not. Guarded by omu, apart from mu so
+	// that Notify never waits for a round's scan.
+	omu     sync.Mutex
 	offered map[string]struct{}
 
 	smu sync.Mutex
@@ -252,9 +255,9 @@ func (c *Channel) subscribe(contactID string, cn *conn) {
 // lookAgain has the next pushStandings look at conversation id, which
 // may be offered to an agent.
 func (c *Channel) lookAgain(id string) {
-	c.mu.Lock()
+	c.omu.Lock()
 	c.offered[id] = struct{}{}
-	c.mu.Unlock()
+	c.omu.Unlock()
 	c.markDirty()
 }
 

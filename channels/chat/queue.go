@@ -65,8 +65,14 @@ func (c *Channel) queueLoop() {
 			}
 		}
 		last = time.Now()
+		// The changes so far are all in this round's snapshot: a
+		// signal left from the wait would only ask for another round.
+		select {
+		case <-c.dirty:
+		default:
+		}
 		// Taken before the snapshot: one offered after it is left for
-		// the next turn (lookAgain marks the channel dirty).
+		// the next round (lookAgain marks the channel dirty).
 		offered := c.takeOffered()
 		snap := c.o.Router.Snapshot()
 		if c.o.Waits != nil {
@@ -133,7 +139,7 @@ func (c *Channel) pushStandings(snap *router.Snapshot, stats map[string]store.Qu
 			subs = append(subs, s)
 		}
 	}
-	c.mu.Lock()
+	c.mu.RLock()
 	for _, ct := range queued {
 		add(ct)
 	}
@@ -142,7 +148,7 @@ func (c *Channel) pushStandings(snap *router.Snapshot, stats map[string]store.Qu
 			add(ct)
 		}
 	}
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if len(subs) == 0 {
 		return
 	}
@@ -199,8 +205,8 @@ func (c *Channel) pushStandings(snap *router.Snapshot, stats map[string]store.Qu
 // takeOffered returns the conversations lookAgain named since the last
 // call, and forgets them.
 func (c *Channel) takeOffered() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.omu.Lock()
+	defer c.omu.Unlock()
 	if len(c.offered) == 0 {
 		return nil
 	}

@@ -154,7 +154,10 @@ func (cn *conn) bind(reqID, typ string, ct router.Contact, lastSeq int, now time
 	}
 	cn.pending, cn.ready = nil, true
 	cn.mu.Unlock()
-	if live && ans.State == "queued" {
+	if live && ans.State != "closed" {
+		// Ready now: the next round tells its standing if it waits or
+		// rings, even if the contact was offered while the history
+		// was read (that round skipped the socket, not yet ready).
 		c.lookAgain(ct.ID)
 	}
 	if live && ans.State == "closed" {
