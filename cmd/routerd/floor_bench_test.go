@@ -8,9 +8,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,6 +41,9 @@ import (
 // avoid either).
 //
 //	go test -run=NONE -bench=PerContactCost -benchtime=2000x ./cmd/routerd/
+//
+// PERCONTACT_CPUPROFILE=FILE writes routerd's CPU profile of the run
+// (routerd -cpuprofile; go tool pprof FILE).
 func BenchmarkPerContactCost(b *testing.B) {
 	const floorOps = 2000
 	fsync := floorFsync(b, floorOps)
@@ -47,7 +52,12 @@ func BenchmarkPerContactCost(b *testing.B) {
 	web := floorHTTP(b, floorOps)
 
 	dir := b.TempDir()
-	d := startDaemonEnv(b, nil, "-config", writeConfig(b, dir))
+	args := []string{"-config", writeConfig(b, dir)}
+	profile := os.Getenv("PERCONTACT_CPUPROFILE")
+	if profile != "" {
+		args = append(args, "-cpuprofile", profile)
+	}
+	d := startDaemonEnv(b, nil, args...)
 	eventually(b, "routerd ready", func() bool {
 		code, err := call(d.base, "GET", "/readyz", nil, nil, nil)
 		return err == nil && code == http.StatusOK
@@ -106,6 +116,15 @@ func BenchmarkPerContactCost(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
+	if profile != "" {
+		// The profile is written as routerd stops.
+		if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			b.Fatal(err)
+		}
+		if err := d.wait(); err != nil {
+			b.Fatalf("routerd: %v", err)
+		}
+	}
 	floor := p50(fsync) + p50(mem) + p50(ws)
 	b.ReportMetric(msOf(p50(fsync)), "fsync-p50-ms")
 	b.ReportMetric(float64(p50(mem).Nanoseconds())/1000, "memdb-p50-µs")
