@@ -19,8 +19,9 @@ import (
 const (
 	// MaxIdentities bounds the emails and phones of one profile together.
 	MaxIdentities = 20
-	// MaxText bounds the name, language and relationship manager, and
-	// each product and tag, in bytes.
+	// MaxText bounds the language and relationship manager, and each
+	// product and tag, in bytes. The name is a contact's customer's
+	// (router.MaxCustomerNameLen characters on one line).
 	MaxText = 200
 	// MaxList bounds the products and the tags.
 	MaxList = 100
@@ -84,11 +85,17 @@ func (in *ProfileInput) Profile(verified bool, now time.Time) (Profile, error) {
 	case len(in.ID) > router.MaxCustomerIDLen:
 		return Profile{}, &FieldError{Field: "id", Message: fmt.Sprintf("customer id is longer than %d bytes", router.MaxCustomerIDLen)}
 	}
+	// The name is a contact's customer's name once verified: one rule
+	// for both (router.Customer.Validate), or the profile's name would
+	// be cut on its contacts.
+	if errs := (router.Customer{Name: in.Name}).Validate(); len(errs) > 0 {
+		return Profile{}, &FieldError{Field: "name", Message: errs[0].Message}
+	}
 	for _, f := range []struct {
 		name, v string
 		max     int
 	}{
-		{"name", in.Name, MaxText}, {"segment", in.Segment, router.MaxSegmentLen}, {"language", in.Language, MaxText},
+		{"segment", in.Segment, router.MaxSegmentLen}, {"language", in.Language, MaxText},
 		{"relationship_manager", in.RelationshipManager, MaxText},
 	} {
 		if len(f.v) > f.max {

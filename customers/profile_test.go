@@ -34,7 +34,10 @@ func TestProfile(t *testing.T) {
 			CRMID: "SF-1", Value: 12, Consent: consent.Flags{Marketing: &yes}, Products: []string{"card"}, Tags: []string{"vip"}}, "", ""},
 		{"empty-id", ProfileInput{}, "id", `field "id": is empty`},
 		{"long-id", ProfileInput{ID: long}, "id", "customer id is longer than 200 bytes"},
-		{"long-name", ProfileInput{ID: "a", Name: long}, "name", `field "name" is longer than 200 bytes`},
+		// A contact's customer's name, one rule (router.Customer.Validate).
+		{"long-name", ProfileInput{ID: "a", Name: strings.Repeat("x", 101)}, "name", `customer name of 101 characters (want at most 100)`},
+		{"name-of-100-characters", ProfileInput{ID: "a", Name: strings.Repeat("é", 100)}, "", ""},
+		{"name-on-two-lines", ProfileInput{ID: "a", Name: "Ada\nLovelace"}, "name", `control character`},
 		{"long-manager", ProfileInput{ID: "a", RelationshipManager: long}, "relationship_manager", `"relationship_manager" is longer`},
 		{"negative-value", ProfileInput{ID: "a", Value: -1}, "value", `field "value": -1 is negative`},
 		{"too-many-products", ProfileInput{ID: "a", Products: many(MaxList+1, "p")}, "products", "has 101 entries"},
