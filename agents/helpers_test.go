@@ -62,6 +62,9 @@ func testAuth(r *http.Request) (string, string, time.Time, error) {
 	return agent, session, time.Unix(secs, 0), nil
 }
 
+// awayReasons are the test desktop's reason codes of away.
+var awayReasons = []string{"lunch", "break"}
+
 func newEnv(t testing.TB, notifier ...router.Notifier) *env {
 	t.Helper()
 	return newEnvWith(t, nil, notifier...)
@@ -83,6 +86,8 @@ func newEnvWith(t testing.TB, configure func(*Options), notifier ...router.Notif
 	e.rt, err = router.New(db, &router.Options{
 		Clock: e.clock, Notifier: hubNotifier,
 		OfferTimeout: map[string]time.Duration{"chat": 30 * time.Second, "email": 2 * time.Minute},
+		// As routerd: the router holds the hub's list (config.RouterOptions).
+		AwayReasons: awayReasons,
 	})
 	if err != nil {
 		t.Fatalf("new router: %v", err)
@@ -91,7 +96,7 @@ func newEnvWith(t testing.TB, configure func(*Options), notifier ...router.Notif
 		Router: e.rt, Store: db, Authenticate: testAuth,
 		AllowedOrigins: []string{"https://crm.example.com"},
 		Dispositions:   []config.Disposition{{Code: "resolved", Label: "Resolved"}, {Code: "callback", Label: "Call back"}},
-		AwayReasons:    []string{"lunch", "break"},
+		AwayReasons:    awayReasons,
 		Clock:          e.clock.Now,
 		AfterFunc:      e.clock.AfterFunc,
 	}

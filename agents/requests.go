@@ -59,9 +59,8 @@ var errNotMine = errors.New("no such contact of yours")
 func (h *Hub) run(ctx context.Context, agentID string, req request) (any, error) {
 	switch a := req.Args.(type) {
 	case *setStateArgs:
-		if a.State == router.AgentAway && a.Reason != "" && len(h.awayReasons) > 0 && !slices.Contains(h.awayReasons, a.Reason) {
-			return nil, invalid("away reason %q: want one of %s", a.Reason, strings.Join(h.awayReasons, ", "))
-		}
+		// The router holds the reason to the configured ones
+		// (router.Options.AwayReasons), as for the API.
 		ag, err := h.rt.SetAgentState(ctx, agentID, a.State, a.Reason)
 		return map[string]any{"agent": ag}, err
 	case *transferTargetsArgs:

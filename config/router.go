@@ -41,6 +41,7 @@ func (c *Config) RouterOptions() router.Options {
 		// keeps their contacts for the grace.
 		RequirePresence: true,
 		DisconnectGrace: c.Desktop.Grace.D(),
+		AwayReasons:     slices.Clone(c.Desktop.AwayReasons),
 	}
 }
 

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"cmp"
 	"fmt"
 	"testing"
 	"time"
@@ -132,5 +133,30 @@ func TestAgentStateHistoryAcrossRestartAndDelete(t *testing.T) {
 	}
 	if s := last["bob"]; s.State != AgentOffline || s.Why != "deleted" {
 		t.Errorf("bob after his deletion: %+v", s)
+	}
+}
+
+// An away reason is one of Options.AwayReasons, or none ("away"); with
+// none configured, any valid name.
+func TestAwayReasons(t *testing.T) {
+	h := newHarness(t, &Options{AwayReasons: []string{"lunch", "break"}})
+	h.agent("alice", map[string]int{"billing": 1}, map[string]int{"chat": 1}, AgentAvailable)
+	if _, err := h.r.SetAgentState(h.ctx, "alice", AgentAway, "nap"); !isErr(err, ErrInvalid) {
+		t.Fatalf("away for a nap: %v, want invalid", err)
+	}
+	if a := h.agentNow("alice"); a.State != AgentAvailable {
+		t.Fatalf("alice is %s after a refused reason, want available", a.State)
+	}
+	for _, reason := range []string{"lunch", ""} {
+		a, err := h.r.SetAgentState(h.ctx, "alice", AgentAway, reason)
+		if want := cmp.Or(reason, "away"); err != nil || a.State != AgentAway || a.Reason != want {
+			t.Fatalf("away (%q): %+v %v, want away (%s)", reason, a, err, want)
+		}
+	}
+
+	free := newHarness(t, nil)
+	free.agent("bob", map[string]int{"billing": 1}, map[string]int{"chat": 1}, AgentAvailable)
+	if a, err := free.r.SetAgentState(free.ctx, "bob", AgentAway, "nap"); err != nil || a.Reason != "nap" {
+		t.Fatalf("away for a nap with no list: %+v %v", a, err)
 	}
 }

@@ -399,8 +399,8 @@ func (r *Router) DeleteAgent(ctx context.Context, id string) error {
 	return err
 }
 
-// SetAgentState moves an agent to available, away (with a reason code)
-// or offline. Wrap-up is entered by WrapUp and left by its timer or by
+// SetAgentState moves an agent to available, away (with a reason code:
+// one of Options.AwayReasons, when set, or none) or offline. Wrap-up is entered by WrapUp and left by its timer or by
 // any state given here. An offer ringing for an agent who leaves is
 // withdrawn and routed again at once.
 func (r *Router) SetAgentState(ctx context.Context, id string, state AgentState, reason string) (Agent, error) {
@@ -416,6 +416,9 @@ func (r *Router) SetAgentState(ctx context.Context, id string, state AgentState,
 			}
 			if err := ValidateName("reason", "away reason", reason); err != nil {
 				return nil, err
+			}
+			if reason != "away" && len(w.r.awayReasons) > 0 && !slices.Contains(w.r.awayReasons, reason) {
+				return nil, invalidf("reason", "away reason %q: want one of %s", reason, strings.Join(w.r.awayReasons, ", "))
 			}
 		}
 		a, err := w.agent(id)

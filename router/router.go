@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,9 +121,14 @@ type Options struct {
 	// restored on reconnect; after a restart, every agent holding
 	// contacts has it to come back. Zero means DefaultDisconnectGrace.
 	DisconnectGrace time.Duration
-	Clock           Clock
-	Notifier        Notifier
-	Logger          *slog.Logger
+	// AwayReasons are the reason codes an agent may give for away
+	// (SetAgentState), besides none ("away"); none allows any valid name
+	// (a replay of recorded states, tests). routerd sets the configured
+	// ones: the desktop and the API are held to the same list.
+	AwayReasons []string
+	Clock       Clock
+	Notifier    Notifier
+	Logger      *slog.Logger
 }
 
 // Router routes contacts to agents. See the package documentation.
@@ -145,6 +151,7 @@ type Router struct {
 	observer         Observer                   // Options.Observer, or nil
 	grace            time.Duration              // never zero
 	calendars        map[string]*hours.Calendar // read only
+	awayReasons      []string                   // Options.AwayReasons; read only
 	eventLog         atomic.Bool                // Options.EventLog, then SetEventLog
 
 	// closeMu makes Close and do exclusive: no command is queued once
@@ -360,6 +367,7 @@ func New(store Store, o *Options) (*Router, error) {
 		customerMessages: cmp.Or(o.CustomerMessages, DefaultCustomerMessages),
 		customerBytes:    cmp.Or(o.CustomerBytes, DefaultCustomerBytes),
 		calendars:        maps.Clone(o.Calendars),
+		awayReasons:      slices.Clone(o.AwayReasons),
 		cmds:             make(chan *command, 1024),
 		quit:             make(chan struct{}),
 		stopped:          make(chan struct{}),
