@@ -102,6 +102,8 @@ func Run(ctx context.Context, h *History, cfg *config.Config, o *Options) (*Resu
 	// Presence is the desktops' business: the recorded states already
 	// say when each agent could take contacts.
 	opts.RequirePresence = false
+	// The recorded away reasons are history, whatever the list now.
+	opts.AwayReasons = nil
 	opts.Clock, opts.Logger = s.clock, o.Logger
 	opts.Notifier = router.NotifierFunc(s.notify)
 	if s.r, err = router.New(res.Store, &opts); err != nil {
