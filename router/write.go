@@ -304,7 +304,7 @@ func (w *write) offer(c *Contact, a *Agent, reason string) bool {
 		return false
 	}
 	c.State, c.AgentID = ContactOffered, a.ID
-	c.OfferedAt = w.now
+	c.OfferedAt, c.OfferReason = w.now, reason
 	c.OfferExpires = w.now.Add(w.r.offerTimeoutOf(c.Channel))
 	a.Offer = c.ID
 	a.Active[c.Channel]++

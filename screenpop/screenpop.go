@@ -278,12 +278,16 @@ func (b *Builder) Build(ctx context.Context, contactID string) (Pop, error) {
 	return b.BuildFor(ctx, c, "", snap.At, false)
 }
 
-// BuildFor makes the screen pop of c, a contact the caller holds. routedBecause, when known (an offer
-// being delivered), saves reading the timeline; now counts the wait of a
-// contact still queued; shown is OfferRequest.Shown. On a store error it
-// returns what it has so far (the contact part at least) together with
-// the error.
+// BuildFor makes the screen pop of c, a contact the caller holds.
+// routedBecause, when known (an offer being delivered; else
+// c.OfferReason, while the router keeps it), saves reading the timeline;
+// now counts the wait of a contact still queued; shown is
+// OfferRequest.Shown. On a store error it returns what it has so far (the
+// contact part at least) together with the error.
 func (b *Builder) BuildFor(ctx context.Context, c router.Contact, routedBecause string, now time.Time, shown bool) (Pop, error) {
+	if routedBecause == "" {
+		routedBecause = c.OfferReason
+	}
 	sp := Pop{
 		Contact: Contact{
 			ID: c.ID, Channel: c.Channel, Queue: c.Queue, Subject: c.Subject, State: c.State,

@@ -353,3 +353,42 @@ func TestWhyYou(t *testing.T) {
 		t.Errorf("a claim: got %q, want %q (no name, no profile)", got, want)
 	}
 }
+
+// timelineReads counts the screen pop's reads of a contact's timeline.
+type timelineReads struct {
+	Store
+	n int
+}
+
+func (s *timelineReads) Timeline(ctx context.Context, id string) ([]router.Event, error) {
+	s.n++
+	return s.Store.Timeline(ctx, id)
+}
+
+// The reason a contact was offered comes from the router while it keeps
+// it (Contact.OfferReason), else from the contact's timeline: the same.
+func TestRoutedBecauseWithoutTheTimeline(t *testing.T) {
+	e := newEnv(t)
+	if _, _, err := e.rt.PutAgent(e.ctx, router.Agent{ID: "alice", Name: "Alice", Skills: map[string]int{"billing": 5}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.rt.SetAgentState(e.ctx, "alice", router.AgentAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+	c := e.submit(router.NewContact{Body: "hello"})
+	if c.State != router.ContactOffered || c.OfferReason == "" {
+		t.Fatalf("contact %s with reason %q, want offered with one", c.State, c.OfferReason)
+	}
+	reads := &timelineReads{Store: e.db}
+	p := &Builder{Router: e.rt, Store: reads}
+	live, err := p.BuildFor(e.ctx, c, "", c.OfferedAt, false)
+	if err != nil || live.Contact.RoutedBecause != c.OfferReason || reads.n != 0 {
+		t.Fatalf("from the router: %q (%v), %d timeline reads; want %q and none", live.Contact.RoutedBecause, err, reads.n, c.OfferReason)
+	}
+	restored := c
+	restored.OfferReason = ""
+	stored, err := p.BuildFor(e.ctx, restored, "", c.OfferedAt, false)
+	if err != nil || stored.Contact.RoutedBecause != c.OfferReason || reads.n != 1 {
+		t.Fatalf("from the timeline: %q (%v), %d timeline reads; want %q and one", stored.Contact.RoutedBecause, err, reads.n, c.OfferReason)
+	}
+}
