@@ -201,13 +201,13 @@ type Contact struct {
 	QueuedAt     time.Time `json:"queued_at"`
 	OfferedAt    time.Time `json:"offered_at,omitzero"`
 	OfferExpires time.Time `json:"offer_expires,omitzero"`
+	AssignedAt   time.Time `json:"assigned_at,omitzero"`
+	EndedAt      time.Time `json:"ended_at,omitzero"`
 	// OfferReason is why the contact was last offered (its offered
 	// event's reason), kept in memory only: the screen pop reads it
 	// instead of the timeline; a contact restored from the store has
 	// none until offered again.
 	OfferReason string `json:"-"`
-	AssignedAt   time.Time `json:"assigned_at,omitzero"`
-	EndedAt      time.Time `json:"ended_at,omitzero"`
 
 	Disposition string `json:"disposition,omitempty"`
 	Notes       string `json:"notes,omitempty"`
