@@ -49,7 +49,7 @@ func Occupancy(busy, staffed time.Duration) *float64 {
 // missed offers added one at a time (Read, or AddContact, AddState and
 // AddMissed): it holds only its bins. It serves GET
 // /api/v1/reports/agents and the supervisors' board (each agent's day so
-// far: agentDays), one computation for both.
+// far: readDays), one computation for both.
 type AgentReport struct {
 	from, to, now time.Time
 	interval      time.Duration
@@ -127,6 +127,13 @@ func (r *AgentReport) Read(ctx context.Context, st AgentReportStore, keep func(a
 	}); err != nil {
 		return err
 	}
+	return r.readStates(ctx, st, keep)
+}
+
+// readStates adds what st holds of the report's range but the contacts,
+// for the agents keep accepts: the state spans (AddState) and the
+// missed offers (AddMissed).
+func (r *AgentReport) readStates(ctx context.Context, st AgentReportStore, keep func(agent string) bool) error {
 	if err := st.EachAgentStateSpan(ctx, r.from, r.to, func(agent string, state router.AgentState, start, end time.Time) error {
 		if keep(agent) {
 			r.AddState(agent, state, start, end)
@@ -141,25 +148,6 @@ func (r *AgentReport) Read(ctx context.Context, st AgentReportStore, keep func(a
 		}
 		return nil
 	})
-}
-
-// agentDays is each agent's day from since (midnight) to now, by agent
-// id: its one row of the agents' report over [since, now), read from st.
-// The supervisors' board shows it (AgentView.Today), so that its figures,
-// occupancy included, are the report's.
-func agentDays(ctx context.Context, st AgentReportStore, since, now time.Time) (map[string]AgentReportRow, error) {
-	out := map[string]AgentReportRow{}
-	if !now.After(since) {
-		return out, nil
-	}
-	r := NewAgentReport(since, now, now, now.Sub(since))
-	if err := r.Read(ctx, st, nil); err != nil {
-		return nil, err
-	}
-	for _, row := range r.Rows() {
-		out[row.Agent] = row
-	}
-	return out, nil
 }
 
 // AddContact counts a contact of its agent: handled where it closed,

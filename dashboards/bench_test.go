@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -485,4 +486,56 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// boardDayContacts is how many contacts of the day BenchmarkBoardDay
+// stores.
+var boardDayContacts = flag.Int("board-day-contacts", 100000, "contacts of the day BenchmarkBoardDay reads")
+
+// BenchmarkBoardDay is the board's minute's refresh off its loop
+// (refreshAdvice) with a day of contacts in the store: the last hour's
+// contacts for the staffing advice and the trends, and each agent's and
+// each queue's day from midnight (readDays: one pass over the day's
+// contacts for both, then the agents' states and missed offers). Its cost grows with the day's traffic; 100,000 contacts over ten
+// hours of 50 queues and 200 agents by default.
+//
+//	go test -run='^$' -bench=BoardDay -benchtime=5x ./dashboards/ -board-day-contacts=100000
+func BenchmarkBoardDay(b *testing.B) {
+	const queues, agents = 50, 200
+	n := *boardDayContacts
+	ctx := context.Background()
+	db := benchStore(b)
+	midnight := t0.Truncate(24 * time.Hour)
+	day := 10 * time.Hour
+	now := midnight.Add(day)
+	var batch router.Batch
+	for i := 0; i < n; i++ {
+		at := midnight.Add(time.Duration(i) * day / time.Duration(n))
+		c := router.Contact{ID: fmt.Sprintf("c%08d", i), Channel: router.ChannelChat, Queue: fmt.Sprintf("q%02d", i%queues),
+			State: router.ContactClosed, AgentID: fmt.Sprintf("a%03d", i%agents), CreatedAt: at, EnqueuedAt: at, QueuedAt: at,
+			AssignedAt: at.Add(time.Duration(i%120) * time.Second), EndedAt: at.Add(5 * time.Minute)}
+		batch.Contacts = append(batch.Contacts, c)
+		if len(batch.Contacts) == 1000 || i == n-1 {
+			if err := db.Commit(ctx, &batch); err != nil {
+				b.Fatal(err)
+			}
+			batch.Contacts = batch.Contacts[:0]
+		}
+	}
+	levels := map[string]router.ServiceLevel{}
+	for q := range queues {
+		levels[fmt.Sprintf("q%02d", q)] = router.ServiceLevel{}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		hour, err := db.ContactTimes(ctx, now.Add(-time.Hour), now)
+		if err != nil || len(hour) == 0 {
+			b.Fatalf("the last hour: %d contacts, %v", len(hour), err)
+		}
+		days, qdays, err := readDays(ctx, db, levels, midnight, now)
+		if err != nil || len(days) != agents || len(qdays) != queues {
+			b.Fatalf("the day: %d agents, %d queues, %v", len(days), len(qdays), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/refresh")
 }

@@ -97,7 +97,7 @@ type AgentView struct {
 }
 
 // AgentToday is an agent's day so far: its row of the agents' report
-// from midnight to now (agentDays), the same figures by the same
+// from midnight to now (readDays), the same figures by the same
 // computation.
 type AgentToday struct {
 	// Handled counts the contacts the agent closed after accepting them;
@@ -146,47 +146,63 @@ func AbandonmentOf(answered, abandoned, short int) *float64 {
 	return ptr(float64(abandoned-short) / float64(n))
 }
 
-// QueueDayStore is what queueDays reads: store.DB.
-type QueueDayStore interface {
-	EachContactTimes(ctx context.Context, from, to time.Time, fn func(store.ContactTimes) error) error
+// DayStore is what the board's day reads (readDays): store.DB.
+type DayStore interface {
+	AgentReportStore
 	TransfersByQueue(ctx context.Context, from, to time.Time) (map[string]int, error)
 }
 
-var _ QueueDayStore = (*store.DB)(nil)
+var _ DayStore = (*store.DB)(nil)
 
-// queueDays is each queue's day from since (midnight) to now, by name:
-// its one row of the queues' report over [since, now) (levels are the
-// queues' service levels), read from st, with its transfers. Every queue
-// of levels has one, zero when nothing happened.
-func queueDays(ctx context.Context, st QueueDayStore, levels map[string]router.ServiceLevel, since, now time.Time) (map[string]QueueToday, error) {
-	since, now = since.UTC(), now.UTC() // as every time the board shows
-	out := map[string]QueueToday{}
+// readDays is each agent's and each queue's day from since (midnight) to
+// now, read from st. Agents by id: their one row of the agents' report
+// over [since, now), so that the board's figures, occupancy included, are
+// the report's (AgentView.Today). Queues by name: their one row of the
+// queues' report (levels are the queues' service levels), with the
+// abandonment rate and the transfers; every queue of levels has one, zero
+// when nothing happened. One pass over the day's contacts feeds both
+// reports: its cost grows with the day's traffic (BenchmarkBoardDay).
+func readDays(ctx context.Context, st DayStore, levels map[string]router.ServiceLevel, since, now time.Time) (map[string]AgentReportRow, map[string]QueueToday, error) {
+	agents := map[string]AgentReportRow{}
+	queues := map[string]QueueToday{}
+	qsince, qnow := since.UTC(), now.UTC() // as every time the board shows
 	for q := range levels {
-		out[q] = QueueToday{ReportRow: ReportRow{Start: since, End: now, Queue: q}}
+		queues[q] = QueueToday{ReportRow: ReportRow{Start: qsince, End: qnow, Queue: q}}
 	}
 	if !now.After(since) {
-		return out, nil
+		return agents, queues, nil
 	}
-	r := NewReport(levels, since, now, now.Sub(since))
-	if err := st.EachContactTimes(ctx, since, now, func(c store.ContactTimes) error { r.Add(c); return nil }); err != nil {
-		return nil, err
+	ar := NewAgentReport(since, now, now, now.Sub(since))
+	qr := NewReport(levels, qsince, qnow, qnow.Sub(qsince))
+	if err := st.EachContactTimes(ctx, since, now, func(c store.ContactTimes) error {
+		ar.AddContact(c)
+		qr.Add(c)
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	if err := ar.readStates(ctx, st, func(string) bool { return true }); err != nil {
+		return nil, nil, err
 	}
 	transfers, err := st.TransfersByQueue(ctx, since, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, row := range r.Rows() {
-		out[row.Queue] = QueueToday{ReportRow: row, Abandonment: AbandonmentOf(row.Answered, row.Abandoned, row.ShortAbandoned)}
+	for _, row := range ar.Rows() {
+		agents[row.Agent] = row
+	}
+	for _, row := range qr.Rows() {
+		queues[row.Queue] = QueueToday{ReportRow: row, Abandonment: AbandonmentOf(row.Answered, row.Abandoned, row.ShortAbandoned)}
 	}
 	for q, n := range transfers {
-		t, ok := out[q]
+		t, ok := queues[q]
 		if !ok {
-			t.ReportRow = ReportRow{Start: since, End: now, Queue: q}
+			t.ReportRow = ReportRow{Start: qsince, End: qnow, Queue: q}
 		}
 		t.Transferred = n
-		out[q] = t
+		queues[q] = t
 	}
-	return out, nil
+	return agents, queues, nil
 }
 
 // Load is the use of one channel's slots.

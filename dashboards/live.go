@@ -559,17 +559,13 @@ func (l *Live) refreshAdvice() bool {
 	}
 	trends := Trends(snap, contacts, l.waiting, snap.At)
 	midnight := Midnight(snap.At, l.o.Location)
-	days, err := agentDays(ctx, l.o.Store, midnight, snap.At)
-	if err != nil {
-		l.o.Logger.Warn("dashboards: agents' day", "err", err)
-	}
 	levels := map[string]router.ServiceLevel{}
 	for _, q := range snap.Queues() {
 		levels[q.Name] = q.ServiceLevel
 	}
-	qdays, err := queueDays(ctx, l.o.Store, levels, midnight, snap.At)
+	days, qdays, err := readDays(ctx, l.o.Store, levels, midnight, snap.At)
 	if err != nil {
-		l.o.Logger.Warn("dashboards: queues' day", "err", err)
+		l.o.Logger.Warn("dashboards: the agents' and queues' day", "err", err)
 	}
 	l.mu.Lock()
 	l.advice, l.trends, l.days, l.queueDays, l.advisedAt = advice, trends, days, qdays, time.Now()
