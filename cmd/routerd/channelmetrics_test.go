@@ -46,4 +46,5 @@ func TestChannelMetrics(t *testing.T) {
 		}
 	}
 	metricstest.Promtool(t, text)
+	metricsDocumented(t, text)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -64,4 +65,31 @@ func TestMetricsThroughTheDaemon(t *testing.T) {
 		}
 	}
 	metricstest.Promtool(t, text)
+	metricsDocumented(t, text)
+}
+
+// metricsDocumented fails t for every family of ours in a scrape's text
+// that docs/metrics.md does not list (metrics/alerts.yml names only
+// listed ones: TestAlertRulesNameDocumentedMetrics).
+func metricsDocumented(t *testing.T, text string) {
+	t.Helper()
+	doc, err := os.ReadFile("../../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(text, "\n") {
+		family, ok := strings.CutPrefix(line, "# TYPE switchboard_")
+		if !ok {
+			continue
+		}
+		n++
+		family, _, _ = strings.Cut(family, " ")
+		if !strings.Contains(string(doc), "`switchboard_"+family+"`") {
+			t.Errorf("docs/metrics.md does not list switchboard_%s", family)
+		}
+	}
+	if n == 0 {
+		t.Error("the scrape has no family of ours")
+	}
 }
