@@ -7,6 +7,7 @@
 //	routerd passwd alice         # set agent alice's desktop password (stdin)
 //	routerd import customers customers.csv # upsert customer profiles from CSV or JSON lines
 //	routerd migrate status       # the schema's migrations, applied or pending (up applies them)
+//	routerd backup /backups/sb-1 # a copy of the database (while routerd serves) and the data directory's secrets
 //	routerd replay -from 2026-12-01T09:00 -to 2026-12-01T17:00 -config other.yaml # what if: the period under another configuration
 //
 // SIGTERM or an interrupt shuts it down gracefully; SIGHUP reloads the TLS
@@ -54,13 +55,16 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 // run parses the command line and serves until ctx ends, or runs the
-// passwd, import, migrate or replay subcommand.
+// passwd, import, migrate, backup or replay subcommand.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "passwd" {
 		return passwd(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "migrate" {
 		return migrate(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "backup" {
+		return backup(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "replay" {
 		return replayCmd(ctx, args[1:], stdout, stderr)
