@@ -11,7 +11,7 @@
 //	var hub *agents.Hub
 //	rt, _ := router.New(db, &router.Options{Notifier: router.Notifiers(
 //		router.NotifierFunc(func(ns []router.Notification) { hub.Notify(ns) }),
-//	)})
+//	), AwayReasons: cfg.Desktop.AwayReasons}) // the router holds the desktop to them
 //	hub, err := agents.NewHub(&agents.Options{
 //		Router: rt, Store: db,
 //		Authenticate: sessions.AgentSession, // the API's session check

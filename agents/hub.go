@@ -71,8 +71,9 @@ type Options struct {
 	// Segments and Products are the labels of the codes customer records
 	// carry, sent to the desktop for the screen pop.
 	Segments, Products []config.Label
-	// AwayReasons are the reasons of the away state; when set, set_state
-	// away accepts only these (or none).
+	// AwayReasons are the reasons of the away state the desktop offers
+	// (the snapshot's away_reasons). The router holds set_state to them
+	// (router.Options.AwayReasons): give it the same list.
 	AwayReasons []string
 	// The agent's typing (at most once per typingEvery per contact and
 	// socket) and reading of its own contacts' messages are announced

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/consent"
+	"github.com/switchboard/switchboard/inbound"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store"
 )
@@ -25,6 +26,9 @@ const (
 	MaxText = 200
 	// MaxList bounds the products and the tags.
 	MaxList = 100
+	// maxNameBytes bounds the name as given, in bytes: four times
+	// router.MaxCustomerNameLen characters of UTF-8.
+	maxNameBytes = 4 * router.MaxCustomerNameLen
 )
 
 // ProfileInput is a customer profile as an integration or an operator
@@ -88,7 +92,14 @@ func (in *ProfileInput) Profile(verified bool, now time.Time) (Profile, error) {
 	// The name is a contact's customer's name once verified: one rule
 	// for both (router.Customer.Validate), or the profile's name would
 	// be cut on its contacts.
-	if errs := (router.Customer{Name: in.Name}).Validate(); len(errs) > 0 {
+	// Kept as the router keeps a contact's (package inbound: invisible
+	// and bidirectional-override characters go), bounded in bytes too
+	// since those do not count as characters.
+	name := inbound.Text(in.Name)
+	if len(in.Name) > maxNameBytes {
+		return Profile{}, &FieldError{Field: "name", Message: fmt.Sprintf("field \"name\" is longer than %d bytes", maxNameBytes)}
+	}
+	if errs := (router.Customer{Name: name}).Validate(); len(errs) > 0 {
 		return Profile{}, &FieldError{Field: "name", Message: errs[0].Message}
 	}
 	for _, f := range []struct {
@@ -137,7 +148,7 @@ func (in *ProfileInput) Profile(verified bool, now time.Time) (Profile, error) {
 		ids = append(ids, store.Identity{Kind: n.Kind, Value: n.Value, Verified: verified, CreatedAt: now})
 	}
 	c := store.Customer{
-		ID: in.ID, Name: in.Name, Segment: in.Segment, Value: in.Value, Language: in.Language,
+		ID: in.ID, Name: name, Segment: in.Segment, Value: in.Value, Language: in.Language,
 		Consent:             in.Consent,
 		RelationshipManager: in.RelationshipManager, SMSOptOut: in.SMSOptOut, Products: in.Products, Tags: in.Tags,
 		CreatedAt: now, UpdatedAt: now,

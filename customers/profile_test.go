@@ -38,6 +38,7 @@ func TestProfile(t *testing.T) {
 		{"long-name", ProfileInput{ID: "a", Name: strings.Repeat("x", 101)}, "name", `customer name of 101 characters (want at most 100)`},
 		{"name-of-100-characters", ProfileInput{ID: "a", Name: strings.Repeat("é", 100)}, "", ""},
 		{"name-on-two-lines", ProfileInput{ID: "a", Name: "Ada\nLovelace"}, "name", `control character`},
+		{"name-of-invisible-bytes", ProfileInput{ID: "a", Name: "Ada" + strings.Repeat("\u200b", 200)}, "name", `longer than 400 bytes`},
 		{"long-manager", ProfileInput{ID: "a", RelationshipManager: long}, "relationship_manager", `"relationship_manager" is longer`},
 		{"negative-value", ProfileInput{ID: "a", Value: -1}, "value", `field "value": -1 is negative`},
 		{"too-many-products", ProfileInput{ID: "a", Products: many(MaxList+1, "p")}, "products", "has 101 entries"},
@@ -128,5 +129,17 @@ func TestEmailLimitIsTheRouters(t *testing.T) {
 		if got, want := CheckEmail(email) == nil, len(cu.Validate()) == 0; got != want {
 			t.Errorf("%d bytes: customers take it %v, the router %v", n, got, want)
 		}
+	}
+}
+
+// A profile's name is kept as the router keeps a contact's customer's:
+// a bidirectional override or an invisible character goes.
+func TestProfileNameKeptAsContactsAre(t *testing.T) {
+	p, err := (&ProfileInput{ID: "a", Name: "Ada\u202Egnp.exe\u200b"}).Profile(false, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (router.Customer{Name: "Ada\u202Egnp.exe\u200b"}).Fitted().Name; p.Customer.Name != want || strings.ContainsAny(p.Customer.Name, "\u202E\u200b") {
+		t.Errorf("stored name %q, want %q", p.Customer.Name, want)
 	}
 }

@@ -191,8 +191,8 @@ func BenchmarkWaitsKept(b *testing.B) {
 	}
 }
 
-// benchStore opens a store in a temporary directory for a benchmark.
-func benchStore(b *testing.B) *store.DB {
+// benchStore opens a store in a temporary directory for a benchmark (or a test).
+func benchStore(b testing.TB) *store.DB {
 	b.Helper()
 	db, err := store.Open(context.Background(), &store.Options{Path: filepath.Join(b.TempDir(), "sb.db"), Synchronous: "normal"})
 	if err != nil {

@@ -3,6 +3,8 @@ package dashboards
 import (
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -162,6 +164,8 @@ var _ DayStore = (*store.DB)(nil)
 // abandonment rate and the transfers; every queue of levels has one, zero
 // when nothing happened. One pass over the day's contacts feeds both
 // reports: its cost grows with the day's traffic (BenchmarkBoardDay).
+// When the rest of one half's reads fails, the other half is returned
+// with the error (a nil map for the failed half).
 func readDays(ctx context.Context, st DayStore, levels map[string]router.ServiceLevel, since, now time.Time) (map[string]AgentReportRow, map[string]QueueToday, error) {
 	agents := map[string]AgentReportRow{}
 	queues := map[string]QueueToday{}
@@ -181,15 +185,19 @@ func readDays(ctx context.Context, st DayStore, levels map[string]router.Service
 	}); err != nil {
 		return nil, nil, err
 	}
+	// The contacts read, a failure of what else one half reads leaves
+	// the other half.
+	var errs []error
 	if err := ar.readStates(ctx, st, func(string) bool { return true }); err != nil {
-		return nil, nil, err
+		agents, errs = nil, append(errs, fmt.Errorf("the agents' states: %w", err))
+	} else {
+		for _, row := range ar.Rows() {
+			agents[row.Agent] = row
+		}
 	}
 	transfers, err := st.TransfersByQueue(ctx, since, now)
 	if err != nil {
-		return nil, nil, err
-	}
-	for _, row := range ar.Rows() {
-		agents[row.Agent] = row
+		return agents, nil, errors.Join(append(errs, fmt.Errorf("the transfers: %w", err))...)
 	}
 	for _, row := range qr.Rows() {
 		queues[row.Queue] = QueueToday{ReportRow: row, Abandonment: AbandonmentOf(row.Answered, row.Abandoned, row.ShortAbandoned)}
@@ -202,7 +210,7 @@ func readDays(ctx context.Context, st DayStore, levels map[string]router.Service
 		t.Transferred = n
 		queues[q] = t
 	}
-	return agents, queues, nil
+	return agents, queues, errors.Join(errs...)
 }
 
 // Load is the use of one channel's slots.

@@ -44,14 +44,19 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if cfg.Store.Driver == config.DriverPostgres {
 		return errors.New("backup: the store is PostgreSQL: back it up with its own tools (pg_dump, base backups; docs/ha.md, \"Backup and restore\")")
 	}
+	if _, err := os.Stat(cfg.Store.Path); err != nil {
+		return fmt.Errorf("backup: the database: %w", err)
+	}
 	if err := newPrivateDir(out); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	dbCopy := filepath.Join(out, config.DefaultDBFile)
+	// Named as store.path names it: restored, it goes back there.
+	dbName := filepath.Base(cfg.Store.Path)
+	dbCopy := filepath.Join(out, dbName)
 	if err := store.Backup(ctx, cfg.Store.Path, dbCopy); err != nil {
 		return err
 	}
-	copied := []string{config.DefaultDBFile}
+	copied := []string{dbName}
 	for _, name := range []string{chatSecretFile, adminTokenFile} {
 		b, err := os.ReadFile(filepath.Join(cfg.DataDir, name))
 		if errors.Is(err, os.ErrNotExist) {
@@ -69,9 +74,23 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
+	if err := syncDir(out); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
 	_, err = fmt.Fprintf(stdout, "backed up %s (%d bytes) into %s: %v\nthe attachments are files in %s: copy them too (they never change once written)\n",
 		cfg.Store.Path, fi.Size(), out, copied, cfg.AttachmentsDir())
 	return err
+}
+
+// syncDir makes dir's entries durable (the files' own data is synced by
+// whoever wrote them).
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	return errors.Join(err, d.Close())
 }
 
 // newPrivateDir creates dir mode dirMode, or takes an empty one (made

@@ -45,6 +45,6 @@ func TestChannelMetrics(t *testing.T) {
 			t.Errorf("scrape lacks %q:\n%s", want, text)
 		}
 	}
-	metricstest.Promtool(t, text)
 	metricsDocumented(t, text)
+	metricstest.Promtool(t, text) // skips the test where promtool is missing (not in CI)
 }

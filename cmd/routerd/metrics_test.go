@@ -64,8 +64,8 @@ func TestMetricsThroughTheDaemon(t *testing.T) {
 			t.Errorf("scrape lacks %q", want)
 		}
 	}
-	metricstest.Promtool(t, text)
 	metricsDocumented(t, text)
+	metricstest.Promtool(t, text) // skips the test where promtool is missing (not in CI)
 }
 
 // metricsDocumented fails t for every family of ours in a scrape's text
