@@ -486,6 +486,7 @@ func (f *fetcher) batch(ctx context.Context, c imapConn, cp *store.EmailCheckpoi
 				}
 			}
 		}
+		ins := make([]fetched, 0, k)
 		for _, m := range sizes[:k] {
 			raw, ok := got[m.UID]
 			if !ok {
@@ -494,11 +495,13 @@ func (f *fetcher) batch(ctx context.Context, c imapConn, cp *store.EmailCheckpoi
 				// searches again and finds it, or not.
 				return fmt.Errorf("fetch bodies: no body of UID %d", m.UID)
 			}
-			in := fetched{uid: uint32(m.UID), raw: raw, size: m.RFC822Size, internalDate: m.InternalDate,
-				headerOnly: m.RFC822Size > f.ch.o.MaxMessageBytes}
-			if err := f.take(ctx, in); err != nil {
-				return fmt.Errorf("take in UID %d: %w", m.UID, err)
-			}
+			ins = append(ins, fetched{uid: uint32(m.UID), raw: raw, size: m.RFC822Size, internalDate: m.InternalDate,
+				headerOnly: m.RFC822Size > f.ch.o.MaxMessageBytes})
+		}
+		if err := f.takeAll(ctx, ins); err != nil {
+			return err
+		}
+		for _, m := range sizes[:k] {
 			done = append(done, m.UID)
 			if m.InternalDate.After(cp.Newest) {
 				cp.Newest = m.InternalDate

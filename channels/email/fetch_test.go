@@ -288,3 +288,57 @@ func TestResyncSweepsMissedMail(t *testing.T) {
 		t.Errorf("UID 1 (below the floor) flagged seen: %v", flags[1])
 	}
 }
+
+// The messages of one sender, and those that name one another, are
+// taken in one group, in order; the others each in their own.
+func TestTakeGroups(t *testing.T) {
+	mails := []*Mail{
+		{From: Address{Address: "ada@example.com"}, MessageID: "a1"},
+		{From: Address{Address: "bob@example.com"}, MessageID: "b1"},
+		{From: Address{Address: "Ada@Example.com"}, MessageID: "a2"},
+		{From: Address{Address: "carol@example.com"}, MessageID: "c1", InReplyTo: []string{"b1"}},
+		{From: Address{Address: "dan@example.com"}, MessageID: "d1"},
+		{From: Address{Address: "mailer-daemon@example.com"}, Report: &Report{OriginalID: "d1"}},
+		{MessageID: "x1"},
+		{From: Address{Address: "erin@example.com"}, MessageID: "e1", References: []string{"zz", "x1"}},
+	}
+	got := fmt.Sprint(takeGroups(mails))
+	if want := "[[0 2] [1 3] [4 5] [6 7]]"; got != want {
+		t.Errorf("groups %s, want %s", got, want)
+	}
+}
+
+// A reply that comes in the same batch as the message it answers joins
+// its contact, and a sender's messages of one batch keep their order:
+// the batch is taken in several at a time, not out of order.
+func TestOneBatchKeepsThreadsAndOrder(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	mails := backlog(0, 10)
+	mails = append(mails,
+		mkMail("r1@customer.example", "c3@customer.example", "Re: Question 3", "Also this", "In-Reply-To: <m3@customer.example>"),
+		mkMail("r2@customer.example", "c3@customer.example", "Re: Question 3", "And this", "In-Reply-To: <r1@customer.example>"))
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", mails...)
+	e := newEnv(t)
+	e.start(nil, srv.mailbox("support"))
+	e.waitUID("support", 12)
+	cs := e.emailContacts()
+	if len(cs) != 10 {
+		t.Fatalf("%d contacts, want 10 (the two replies in the third's)", len(cs))
+	}
+	for _, c := range cs {
+		if c.Subject != "Question 3" {
+			continue
+		}
+		var bodies []string
+		for _, m := range e.messages(c.ID) {
+			if m.Direction == "in" {
+				bodies = append(bodies, strings.TrimSpace(m.Body))
+			}
+		}
+		if got := fmt.Sprint(bodies); got != "[Body 3 Also this And this]" {
+			t.Errorf("the third's messages %s, want its body, then the two replies in order", got)
+		}
+		return
+	}
+	t.Fatal("no contact of Question 3")
+}

@@ -32,6 +32,9 @@ const (
 	// batchSize is how many messages are fetched, committed, flagged and
 	// checkpointed together.
 	batchSize = 25
+	// takeParallel bounds the messages of a batch taken in at once
+	// (takeAll).
+	takeParallel = 8
 	// batchBytes bounds the bodies fetched at once.
 	batchBytes = 32 << 20
 )
