@@ -301,9 +301,11 @@ func TestTakeGroups(t *testing.T) {
 		{From: Address{Address: "mailer-daemon@example.com"}, Report: &Report{OriginalID: "d1"}},
 		{MessageID: "x1"},
 		{From: Address{Address: "erin@example.com"}, MessageID: "e1", References: []string{"zz", "x1"}},
+		// Ada answers Bob's: the two groups become one.
+		{From: Address{Address: "ada@example.com"}, MessageID: "a3", InReplyTo: []string{"b1"}},
 	}
 	got := fmt.Sprint(takeGroups(mails))
-	if want := "[[0 2] [1 3] [4 5] [6 7]]"; got != want {
+	if want := "[[0 1 2 3 8] [4 5] [6 7]]"; got != want {
 		t.Errorf("groups %s, want %s", got, want)
 	}
 }
@@ -315,8 +317,10 @@ func TestOneBatchKeepsThreadsAndOrder(t *testing.T) {
 	srv := newIMAPServer(t, nil)
 	mails := backlog(0, 10)
 	mails = append(mails,
-		mkMail("r1@customer.example", "c3@customer.example", "Re: Question 3", "Also this", "In-Reply-To: <m3@customer.example>"),
-		mkMail("r2@customer.example", "c3@customer.example", "Re: Question 3", "And this", "In-Reply-To: <r1@customer.example>"))
+		// From other senders: joined to the third by their references
+		// alone.
+		mkMail("r1@customer.example", "d3@customer.example", "Re: Question 3", "Also this", "In-Reply-To: <m3@customer.example>"),
+		mkMail("r2@customer.example", "e3@customer.example", "Re: Question 3", "And this", "In-Reply-To: <r1@customer.example>"))
 	appendMail(t, srv.addr, srv.user, srv.pass, "Support", mails...)
 	e := newEnv(t)
 	e.start(nil, srv.mailbox("support"))

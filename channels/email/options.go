@@ -100,6 +100,8 @@ func (mb Mailbox) desk() string {
 }
 
 // Intake takes contacts and messages in; *intake.Intake implements it.
+// Like Store, Deliveries and Files, it must be safe for concurrent use:
+// a mailbox takes several messages in at once (takeAll).
 type Intake interface {
 	Contact(ctx context.Context, nc router.NewContact) (router.Contact, bool, error)
 	Message(ctx context.Context, contactID string, m router.Message) (router.Message, router.Contact, bool, error)
