@@ -27,8 +27,7 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, "Copy the attachments' directory too; back PostgreSQL up with its own tools (docs/operations.md).")
 		fs.PrintDefaults()
 	}
-	configPath := fs.String("config", "", "YAML configuration `file` (default: the built-in demo)")
-	dataDir := fs.String("data", "", "data `directory`, overriding the configuration")
+	configPath, dataDir := configFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

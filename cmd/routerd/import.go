@@ -54,8 +54,7 @@ func importCustomers(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintln(stderr, "Exit status: 0 every row imported, 1 some rows rejected, 2 usage or fatal error.")
 		fs.PrintDefaults()
 	}
-	configPath := fs.String("config", "", "YAML configuration `file` (default: the built-in demo)")
-	dataDir := fs.String("data", "", "data `directory`, overriding the configuration")
+	configPath, dataDir := configFlags(fs)
 	format := fs.String("format", "", "the file's `format`, csv or jsonl (default: from the extension .csv, .jsonl or .ndjson)")
 	verified := fs.Bool("verified", false, "record the emails, phones and CRM ids as verified (by default they are claims)")
 	rejectsPath := fs.String("rejects", "", "write every rejected row, as \"line N: field ...: message\", to `file`")

@@ -78,9 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("routerd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "YAML configuration `file` (default: the built-in demo)")
+	configPath, dataDir := configFlags(fs)
 	listen := fs.String("listen", "", "listen `address`, overriding the configuration")
-	dataDir := fs.String("data", "", "data `directory`, overriding the configuration")
 	printConfig := fs.Bool("print-config", false, "print the effective configuration and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for performance work: go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile to `file` when routerd is told to stop, as it begins to shut down (for performance work: go tool pprof)")
@@ -132,4 +131,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}()
 	}
 	return serve(ctx, cfg, *configPath == "", stderr)
+}
+
+// configFlags adds the -config and -data flags that the daemon and every
+// subcommand reading its configuration take (replay's say what it
+// reads).
+func configFlags(fs *flag.FlagSet) (configPath, dataDir *string) {
+	return fs.String("config", "", "YAML configuration `file` (default: the built-in demo)"),
+		fs.String("data", "", "data `directory`, overriding the configuration")
 }

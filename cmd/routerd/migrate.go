@@ -26,8 +26,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stderr, "The store is the configuration's, or PostgreSQL when %s is set.\n", config.DatabaseURLEnv)
 		fs.PrintDefaults()
 	}
-	configPath := fs.String("config", "", "YAML configuration `file` (default: the built-in demo)")
-	dataDir := fs.String("data", "", "data `directory`, overriding the configuration")
+	configPath, dataDir := configFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

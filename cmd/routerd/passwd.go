@@ -41,8 +41,7 @@ func passwd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fs.PrintDefaults()
 	}
 	role := fs.String("role", config.RoleAgent, "the login's `role`: agent or supervisor")
-	configPath := fs.String("config", "", "YAML configuration `file` (default: the built-in demo)")
-	dataDir := fs.String("data", "", "data `directory`, overriding the configuration")
+	configPath, dataDir := configFlags(fs)
 	hashOnly := fs.Bool("hash", false, "print the bcrypt hash of the password, for a password_hash in the configuration, and change nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
