@@ -141,3 +141,46 @@ func TestDovecotHugeMessage(t *testing.T) {
 		}
 	}
 }
+
+// With move_to (docs/email.md, for a busy mailbox), a real Dovecot's
+// INBOX is left empty and every message is in the folder, taken in
+// once, a batch's messages several at a time.
+func TestDovecotMoveAfterIntake(t *testing.T) {
+	d := emailtest.StartDovecot(t, map[string]string{"support": "s3cret"})
+	c, err := imapclient.DialInsecure(d.Addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Login("support", "s3cret").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create("Processed", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	appendMail(t, d.Addr, "support", "s3cret", "INBOX", backlog(0, 60)...)
+	e := newEnv(t)
+	mb := dovecotMailbox("support", d.Addr, "support", "s3cret")
+	mb.MoveTo = "Processed"
+	e.start(nil, mb)
+	e.waitUID("support", 60)
+	e.checkOnce(60)
+	count := func(folder string) uint32 {
+		c, err := imapclient.DialInsecure(d.Addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Login("support", "s3cret").Wait(); err != nil {
+			t.Fatal(err)
+		}
+		st, err := c.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
+		if err != nil || st.NumMessages == nil {
+			t.Fatalf("status of %s: %+v %v", folder, st, err)
+		}
+		return *st.NumMessages
+	}
+	if left, moved := count("INBOX"), count("Processed"); left != 0 || moved != 60 {
+		t.Errorf("%d messages left in INBOX and %d in Processed, want 0 and 60", left, moved)
+	}
+}
