@@ -12,6 +12,21 @@ import (
 	"github.com/switchboard/switchboard/channels/email/emailtest"
 )
 
+// dovecotSupport is a client of the support user (password s3cret) of
+// the Dovecot at addr, closed with the test.
+func dovecotSupport(t *testing.T, addr string) *imapclient.Client {
+	t.Helper()
+	c, err := imapclient.DialInsecure(addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Login("support", "s3cret").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // dovecotMailbox is a mailbox of user on d, at addr (d's, or a proxy's).
 func dovecotMailbox(name, addr, user, pass string) Mailbox {
 	return Mailbox{Name: name, Addr: addr, Security: Plain, User: user, Password: pass, Folder: "INBOX",
@@ -72,14 +87,7 @@ func TestDovecotConnectionCutMidBacklog(t *testing.T) {
 func TestDovecotUIDValidityChange(t *testing.T) {
 	d := emailtest.StartDovecot(t, map[string]string{"support": "s3cret"})
 	first := backlog(0, 8)
-	c, err := imapclient.DialInsecure(d.Addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Login("support", "s3cret").Wait(); err != nil {
-		t.Fatal(err)
-	}
+	c := dovecotSupport(t, d.Addr)
 	if err := c.Create("Support", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
@@ -147,17 +155,9 @@ func TestDovecotHugeMessage(t *testing.T) {
 // once, a batch's messages several at a time.
 func TestDovecotMoveAfterIntake(t *testing.T) {
 	d := emailtest.StartDovecot(t, map[string]string{"support": "s3cret"})
-	c, err := imapclient.DialInsecure(d.Addr, nil)
-	if err != nil {
+	if err := dovecotSupport(t, d.Addr).Create("Processed", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Login("support", "s3cret").Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Create("Processed", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
 	appendMail(t, d.Addr, "support", "s3cret", "INBOX", backlog(0, 60)...)
 	e := newEnv(t)
 	mb := dovecotMailbox("support", d.Addr, "support", "s3cret")
@@ -165,15 +165,8 @@ func TestDovecotMoveAfterIntake(t *testing.T) {
 	e.start(nil, mb)
 	e.waitUID("support", 60)
 	e.checkOnce(60)
+	c := dovecotSupport(t, d.Addr)
 	count := func(folder string) uint32 {
-		c, err := imapclient.DialInsecure(d.Addr, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if err := c.Login("support", "s3cret").Wait(); err != nil {
-			t.Fatal(err)
-		}
 		st, err := c.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
 		if err != nil || st.NumMessages == nil {
 			t.Fatalf("status of %s: %+v %v", folder, st, err)
