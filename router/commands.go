@@ -400,9 +400,10 @@ func (r *Router) DeleteAgent(ctx context.Context, id string) error {
 }
 
 // SetAgentState moves an agent to available, away (with a reason code:
-// one of Options.AwayReasons, when set, or none) or offline. Wrap-up is entered by WrapUp and left by its timer or by
-// any state given here. An offer ringing for an agent who leaves is
-// withdrawn and routed again at once.
+// one of Options.AwayReasons, when set, or none) or offline. Wrap-up is
+// entered by WrapUp and left by its timer or by any state given here. An
+// offer ringing for an agent who leaves is withdrawn and routed again at
+// once.
 func (r *Router) SetAgentState(ctx context.Context, id string, state AgentState, reason string) (Agent, error) {
 	v, err := r.do(ctx, func(w *write) (any, error) {
 		switch {

@@ -296,26 +296,23 @@ func (contactWaitingIndex) FromObject(raw any) (bool, []byte, error) {
 }
 
 // FromArgs takes a bucket name.
-func (contactWaitingIndex) FromArgs(args ...any) ([]byte, error) {
-	if len(args) != 1 {
-		return nil, fmt.Errorf("router: waiting index: want bucket, got %d args", len(args))
+func (ix contactWaitingIndex) FromArgs(args ...any) ([]byte, error) {
+	k, err := ix.PrefixFromArgs(args...)
+	if err != nil {
+		return nil, err
 	}
-	s, ok := args[0].(string)
-	if !ok {
-		return nil, fmt.Errorf("router: waiting index: bucket %T is not a string", args[0])
-	}
-	return append([]byte(s), 0), nil
+	return append(k, 0), nil
 }
 
 // PrefixFromArgs takes a prefix of a bucket's name: "" is every bucket
 // (Snapshot.Queued).
 func (contactWaitingIndex) PrefixFromArgs(args ...any) ([]byte, error) {
 	if len(args) != 1 {
-		return nil, fmt.Errorf("router: waiting index: want a bucket's prefix, got %d args", len(args))
+		return nil, fmt.Errorf("router: waiting index: want a bucket (or a prefix of one), got %d args", len(args))
 	}
 	s, ok := args[0].(string)
 	if !ok {
-		return nil, fmt.Errorf("router: waiting index: prefix %T is not a string", args[0])
+		return nil, fmt.Errorf("router: waiting index: bucket %T is not a string", args[0])
 	}
 	return []byte(s), nil
 }

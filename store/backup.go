@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 )
 
 // Backup copies the SQLite database at path into target, a file it
@@ -20,8 +19,8 @@ import (
 //
 // PostgreSQL has its own tools (pg_dump, base backups): docs/ha.md.
 func Backup(ctx context.Context, path, target string) (err error) {
-	if strings.ContainsAny(path, "?#") {
-		return fmt.Errorf("%w: path %q: want a plain file path without ? or #", ErrBadOptions, path)
+	if err := checkPath(path); err != nil {
+		return err
 	}
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("store: backup: the database: %w", err)

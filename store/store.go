@@ -134,8 +134,8 @@ func Open(ctx context.Context, opts *Options) (*DB, error) {
 	if o.Path == "" {
 		o.Path = DefaultPath
 	}
-	if strings.ContainsAny(o.Path, "?#") || o.Path == ":memory:" || strings.HasPrefix(o.Path, "file:") {
-		return nil, fmt.Errorf("%w: path %q: want a plain file path without ? or #", ErrBadOptions, o.Path)
+	if err := checkPath(o.Path); err != nil {
+		return nil, err
 	}
 	if dir := filepath.Dir(o.Path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -234,4 +234,13 @@ func (db *DB) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkPath refuses a SQLite path that is not a plain file's: the
+// driver's DSN takes the path as it is and adds its own query.
+func checkPath(path string) error {
+	if strings.ContainsAny(path, "?#") || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return fmt.Errorf("%w: path %q: want a plain file path without ? or #", ErrBadOptions, path)
+	}
+	return nil
 }

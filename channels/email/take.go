@@ -43,7 +43,7 @@ func (f *fetcher) parse(in fetched) *Mail {
 // takeAll takes in the messages of ins (in UID order), several at a
 // time: the messages of one sender, and those that name one another
 // (a reply and what it answers, a report and its original), one after
-// the other in their order, as take would; the others at once, at most
+// the other in their order; the others at once, at most
 // takeParallel. Each waits for its commits (the contact, the
 // acknowledgement): one at a time, a mailbox took 17.5 messages a second
 // while the store committed 430 batches a second (the soak,
