@@ -177,7 +177,41 @@ func (d *desktop) waitFor(what, expr string) {
 	ctx, cancel := context.WithTimeout(d.ctx, stepTimeout)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(stepTimeout))); err != nil {
-		d.t.Fatalf("waiting for %s: %v", what, err)
+		d.t.Fatalf("waiting for %s: %v\nthe page shows:\n%s", what, err, d.shows())
+	}
+}
+
+// shows is the start of the page's text, for a failure's message.
+func (d *desktop) shows() string {
+	ctx, cancel := context.WithTimeout(d.ctx, 2*time.Second)
+	defer cancel()
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ""`))
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return text
+}
+
+// clickUntil clicks what sel selects until expr is truthy. A button in a
+// live table can move between the click's measuring of it and its press
+// (the board drew an alert or a taller row above it): the press lands
+// beside it, and a supervisor, seeing nothing happen, clicks again. It
+// fails, as waitFor does, when expr is still false after stepTimeout.
+func (d *desktop) clickUntil(what string, sel chromedp.CSS, expr string) {
+	d.t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		d.do(what, chromedp.Click(sel))
+		ctx, cancel := context.WithTimeout(d.ctx, 2*time.Second)
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(2*time.Second)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("%s: nothing happened: %v\nthe page shows:\n%s", what, err, d.shows())
+		}
+		d.t.Logf("%s: the click changed nothing (%v); clicking again", what, err)
 	}
 }
 
