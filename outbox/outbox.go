@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -258,6 +259,59 @@ func (d *Dispatcher) Resync(*router.Snapshot) {
 			d.log.Error("outbox: resync", "err", err)
 		}
 	}()
+}
+
+// Prune forgets the entries it holds that the store no longer has
+// pending: cancelled there (store.EraseCustomer cancels the outbound
+// messages of the customer it erases), so that none is attempted again.
+// An entry being attempted finishes; the store keeps it done whatever
+// the attempt's outcome. Call it after such a cancellation.
+func (d *Dispatcher) Prune(ctx context.Context) error {
+	d.mu.Lock()
+	if d.closed || !d.started {
+		d.mu.Unlock()
+		return nil
+	}
+	// Only the entries held before the read are judged by it: each was
+	// committed before it, so the read finds it unless it is done.
+	held := maps.Clone(d.known)
+	d.mu.Unlock()
+	pending := map[string]bool{}
+	for after := ""; ; {
+		page, err := d.o.Store.PendingOutbox(ctx, after, scanLimit)
+		if err != nil {
+			return fmt.Errorf("outbox: prune: %w", err)
+		}
+		for _, e := range page {
+			pending[e.ID] = true
+		}
+		if len(page) < scanLimit {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for contactID, q := range d.queues {
+		kept := q.entries[:0]
+		for i, it := range q.entries {
+			if held[it.e.ID] && !pending[it.e.ID] && (i > 0 || !q.running) {
+				delete(d.known, it.e.ID)
+				continue
+			}
+			kept = append(kept, it)
+		}
+		clear(q.entries[len(kept):])
+		q.entries = kept
+		if len(q.entries) == 0 && !q.running {
+			if q.timer != nil {
+				q.timer.Stop()
+				q.timer = nil
+			}
+			delete(d.queues, contactID)
+		}
+	}
+	return nil
 }
 
 // Close stops the deliveries in flight and waits for them; what is not

@@ -486,3 +486,57 @@ func TestReceiptsBurstIsBounded(t *testing.T) {
 	close(reads.release)
 	e.delivery(t, m.Seq, router.DeliveryRead, 1)
 }
+
+// A customer erased while a reply to them waits for its retry: the store
+// cancels it, and the dispatcher, pruned, never attempts it again.
+func TestErasureCancelsWhatIsPending(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	if _, err := e.rt.CloseContact(e.ctx, e.c.ID, "alice", "resolved", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: "ada", Name: "Ada", CreatedAt: epoch, UpdatedAt: epoch}, nil, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if e.c, _, err = e.rt.Submit(e.ctx, router.NewContact{Channel: router.ChannelChat, Queue: "q", Body: "hi",
+		Customer: router.Customer{ID: "ada", Name: "Ada", Verified: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.rt.Accept(e.ctx, e.c.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	s := newRecorder()
+	s.times["for ada"], s.failures["for ada"] = 5, errors.New("connection reset by ada@example.com")
+	d := e.dispatcher(t, s)
+	m := e.reply(t, "for ada")
+	s.next(t)
+	e.delivery(t, m.Seq, router.DeliveryQueued, 1)
+	if _, err := e.rt.CloseContact(e.ctx, e.c.ID, "alice", "resolved", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.EraseCustomer(e.ctx, "ada", epoch.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.Backlog(); n != 1 {
+		t.Fatalf("before the prune: backlog %d, want the reply", n)
+	}
+	if err := d.Prune(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.Backlog(); n != 0 {
+		t.Errorf("after the prune: backlog %d, want 0", n)
+	}
+	d.mu.Lock()
+	queues := len(d.queues)
+	d.mu.Unlock()
+	if queues != 0 {
+		t.Errorf("after the prune: %d contacts' queues held, want none (no retry armed)", queues)
+	}
+	got, err := e.db.Message(e.ctx, e.c.ID, m.Seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Delivery == nil || got.Delivery.Status != router.DeliveryFailed || got.Delivery.Reason != store.ErasedOutboxReason {
+		t.Errorf("the reply's delivery: got %+v, want failed, cancelled by the erasure", got.Delivery)
+	}
+}

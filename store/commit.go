@@ -38,12 +38,17 @@ ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, queue = excluded.queu
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	insertMessageSQL = `INSERT INTO contact_messages (` + messageColumns + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// A done entry stays done: delivered, given up, or cancelled by its
+	// customer's erasure while an attempt was in flight.
 	upsertOutboxSQL = `INSERT INTO outbox (id, channel, contact_id, seq, created_at, due_at, attempts, last_error, done)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts,
-	last_error = excluded.last_error, done = excluded.done`
-	// A provider's id, once named, stays (COALESCE).
-	updateDeliverySQL   = `UPDATE contact_messages SET delivery = ?, external_id = COALESCE(external_id, ?) WHERE contact_id = ? AND seq = ?`
+	last_error = excluded.last_error, done = excluded.done WHERE outbox.done = 0`
+	// A provider's id, once named, stays (COALESCE). A delivery cancelled
+	// by its customer's erasure stays so (eraseDeliveriesTx): an attempt
+	// in flight then records nothing, its error naming no one.
+	updateDeliverySQL = `UPDATE contact_messages SET delivery = ?, external_id = COALESCE(external_id, ?) WHERE contact_id = ? AND seq = ?
+	AND NOT EXISTS (SELECT 1 FROM outbox WHERE id = ? AND last_error = ?)`
 	insertAttachmentSQL = `INSERT INTO message_attachments (contact_id, seq, sha256, name, type, size) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (contact_id, seq, sha256) DO NOTHING`
 	insertLogSQL        = `INSERT INTO event_log (type, contact_id, at, data) VALUES (?, ?, ?, ?)`
@@ -244,7 +249,8 @@ func (s *commitStmts) ops(b *router.Batch, now int64) ([]commitOp, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: commit: delivery %s: %w", key, err)
 		}
-		ops = append(ops, commitOp{&s.updateDelivery, []any{rec, nullIfEmpty(d.Delivery.ExternalID), d.ContactID, d.Seq}, "delivery", key, true})
+		ops = append(ops, commitOp{&s.updateDelivery, []any{rec, nullIfEmpty(d.Delivery.ExternalID), d.ContactID, d.Seq,
+			router.OutboxID(d.ContactID, d.Seq), ErasedOutboxReason}, "delivery", key, true})
 	}
 	for _, st := range b.AgentStates {
 		ops = append(ops, commitOp{&s.insertAgentState, []any{st.AgentID, toNanos(st.At), string(st.State), st.Reason, st.Why, st.By},

@@ -413,7 +413,7 @@ func (db *DB) EraseCustomer(ctx context.Context, customerID string, at time.Time
 		if err != nil {
 			return err
 		}
-		if err := eraseContactsTx(ctx, tx, db.dialect, customerID, contacts); err != nil {
+		if err := eraseContactsTx(ctx, tx, db.dialect, customerID, contacts, at); err != nil {
 			return err
 		}
 		if !c.ErasedAt.IsZero() {

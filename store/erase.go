@@ -39,14 +39,15 @@ func (e *OpenContactsError) Is(target error) bool { return target == ErrConflict
 // message is still never stored twice. In its timeline: every reason (an
 // abandonment's or a recorded event's may be free text). In the event
 // log, which the webhooks deliver: the same, in its entries not yet
-// pruned (eraseLogTx). Ids, channel, queue, agents, times, states,
+// pruned (eraseLogTx). Its deliveries' failure reasons, and its outbound
+// messages not yet delivered, cancelled at at (eraseDeliveriesTx). Ids, channel, queue, agents, times, states,
 // dispositions, event names, message directions and counts stay. If one
 // of contacts that names a customer has not ended, it changes nothing
 // and returns an *OpenContactsError. A live contact that names no
 // customer only claimed the customer's email or phone: it is not theirs,
 // does not hold up the erasure, and is left to the router, which holds
 // it (router.ForgetClaims).
-func eraseContactsTx(ctx context.Context, tx *sql.Tx, d dialect, customerID string, contacts []router.Contact) error {
+func eraseContactsTx(ctx context.Context, tx *sql.Tx, d dialect, customerID string, contacts []router.Contact, at time.Time) error {
 	var open []string
 	ended := contacts[:0:0]
 	for _, c := range contacts {
@@ -86,9 +87,88 @@ ON CONFLICT (sha256) DO NOTHING`, []any{c.ID}},
 		}); err != nil {
 			return fmt.Errorf("contact %q: %w", c.ID, err)
 		}
+		if err := eraseDeliveriesTx(ctx, tx, d, c.ID, at); err != nil {
+			return fmt.Errorf("contact %q: %w", c.ID, err)
+		}
 		if err := eraseLogTx(ctx, tx, d, c.ID); err != nil {
 			return fmt.Errorf("contact %q: %w", c.ID, err)
 		}
+	}
+	return nil
+}
+
+// ErasedOutboxReason is the reason an outbound message not yet delivered
+// when its customer was erased is given up: its body and its customer's
+// address are gone, and nothing of it may reach anyone.
+const ErasedOutboxReason = "cancelled: the customer was erased"
+
+// eraseDeliveriesTx forgets, in tx, why the deliveries of contactID's
+// messages failed (a provider's error may name the customer's address)
+// and cancels its outbound messages still pending: each is done in the
+// outbox, and its message's delivery failed with ErasedOutboxReason at
+// at. A dispatcher that still holds one learns it from the store
+// (outbox.Dispatcher.Prune); the outbox's upsert never makes a done
+// entry pending again (upsertOutboxSQL).
+func eraseDeliveriesTx(ctx context.Context, tx *sql.Tx, d dialect, contactID string, at time.Time) error {
+	rows, err := tx.QueryContext(ctx, rebind(d, `SELECT m.seq, m.delivery, o.attempts, o.done FROM contact_messages m
+LEFT JOIN outbox o ON o.contact_id = m.contact_id AND o.seq = m.seq
+WHERE m.contact_id = ? AND (m.delivery IS NOT NULL OR o.done = 0)`), contactID)
+	if err != nil {
+		return fmt.Errorf("deliveries: %w", err)
+	}
+	type change struct {
+		seq      int
+		delivery string
+	}
+	var changes []change
+	for rows.Next() {
+		var (
+			seq      int
+			delivery sql.NullString
+			attempts sql.NullInt64
+			done     sql.NullInt64
+		)
+		if err := rows.Scan(&seq, &delivery, &attempts, &done); err != nil {
+			rows.Close()
+			return fmt.Errorf("deliveries: %w", err)
+		}
+		var rec deliveryRecord
+		if delivery.Valid {
+			if err := unmarshalJSON(delivery.String, &rec); err != nil {
+				rows.Close()
+				return fmt.Errorf("delivery of message %d: %w", seq, err)
+			}
+		}
+		was := rec
+		if done.Valid && done.Int64 == 0 {
+			rec = deliveryRecord{Status: string(router.DeliveryFailed), Reason: ErasedOutboxReason, Attempts: int(attempts.Int64), At: toNanos(at)}
+		} else if rec.Reason != ErasedOutboxReason {
+			rec.Reason = ""
+		}
+		if rec == was {
+			continue
+		}
+		b, err := marshalJSON(rec)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("delivery of message %d: %w", seq, err)
+		}
+		changes = append(changes, change{seq, b})
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return fmt.Errorf("deliveries: %w", err)
+	}
+	rows.Close()
+	stmts := []stmt{
+		{`UPDATE outbox SET last_error = '' WHERE contact_id = ? AND done = 1 AND last_error <> ?`, []any{contactID, ErasedOutboxReason}},
+		{`UPDATE outbox SET done = 1, last_error = ? WHERE contact_id = ? AND done = 0`, []any{ErasedOutboxReason, contactID}},
+	}
+	for _, c := range changes {
+		stmts = append(stmts, stmt{`UPDATE contact_messages SET delivery = ? WHERE contact_id = ? AND seq = ?`, []any{c.delivery, contactID, c.seq}})
+	}
+	if err := execTx(ctx, tx, d, stmts); err != nil {
+		return fmt.Errorf("deliveries: %w", err)
 	}
 	return nil
 }

@@ -80,7 +80,7 @@ func dump(t *testing.T, db *DB) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
-	for _, table := range []string{"customers", "customer_identities", "customer_merges", "contacts", "contact_events", "contact_messages", "event_log"} {
+	for _, table := range []string{"customers", "customer_identities", "customer_merges", "contacts", "contact_events", "contact_messages", "event_log", "outbox"} {
 		rows, err := db.read.QueryContext(ctx, fmt.Sprintf(`SELECT * FROM %q ORDER BY 1, 2`, table))
 		if err != nil {
 			t.Fatalf("dump %s: %v", table, err)
@@ -158,6 +158,20 @@ func newEraseFixture(t *testing.T) eraseFixture {
 			router.Message{ContactID: c.ID, Seq: 2, At: c.EndedAt, Direction: "out", Author: "alice", Body: "We refunded you"})
 	}
 	b.Messages[len(b.Messages)-2].Body = "bob body"
+	// Outbound messages on their way (a provider's errors name the
+	// address): Ada's reply on c1 still pending after two failures, her
+	// reply on c3 given up, Bob's pending.
+	outbox := func(c router.Contact, m *router.Message, attempts int, lastError string, done bool) {
+		m.Delivery = &router.Delivery{Status: router.DeliveryQueued, Reason: lastError, Attempts: attempts, At: m.At}
+		if done {
+			m.Delivery.Status = router.DeliveryFailed
+		}
+		b.Outbox = append(b.Outbox, router.OutboxEntry{ID: router.OutboxID(c.ID, m.Seq), Channel: c.Channel, ContactID: c.ID, Seq: m.Seq,
+			CreatedAt: m.At, DueAt: m.At.Add(time.Minute), Attempts: attempts, LastError: lastError, Done: done})
+	}
+	outbox(byID, &b.Messages[1], 2, "452 <ada@example.com>: mailbox full", false)
+	outbox(byMergedID, &b.Messages[5], 9, "550 <augusta@old.example>: no such user", true)
+	outbox(bob, &b.Messages[9], 1, "452 <bob@example.com>: mailbox full", false)
 	b.Events[len(b.Events)-1].Reason = "Bob Stone left"
 	// The event log, as the router writes it while webhooks are defined:
 	// each contact's life and messages, the customer's own words
@@ -263,6 +277,46 @@ func testEraseCustomerBlanksContacts(t *testing.T) {
 			t.Errorf("timeline of %s: got %+v, want the 2 events without reasons", want.ID, events)
 		}
 	}
+	// Ada's reply still on its way is cancelled, and stays so when an
+	// attempt in flight records its outcome; the failure given up on
+	// keeps its status, not its reason; Bob's goes on.
+	pending, err := db.PendingOutbox(ctx, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || pending[0].ContactID != f.bob.ID || pending[0].LastError != "452 <bob@example.com>: mailbox full" {
+		t.Errorf("pending outbox after the erase: got %+v, want Bob's reply alone, as it was", pending)
+	}
+	for _, w := range []struct {
+		contact  string
+		status   router.DeliveryStatus
+		reason   string
+		attempts int
+		at       time.Time
+	}{
+		{"c1", router.DeliveryFailed, ErasedOutboxReason, 2, at},
+		{"c3", router.DeliveryFailed, "", 9, f.ada[2].EndedAt},
+		{"c5", router.DeliveryQueued, "452 <bob@example.com>: mailbox full", 1, f.bob.EndedAt},
+	} {
+		m, err := db.Message(ctx, w.contact, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := m.Delivery; d == nil || d.Status != w.status || d.Reason != w.reason || d.Attempts != w.attempts || !d.At.Equal(w.at) {
+			t.Errorf("the delivery of %s's reply: got %+v, want %s (%q) after %d attempts at %s", w.contact, m.Delivery, w.status, w.reason, w.attempts, w.at)
+		}
+	}
+	late := router.OutboxEntry{ID: router.OutboxID("c1", 2), Channel: router.ChannelEmail, ContactID: "c1", Seq: 2,
+		CreatedAt: f.ada[0].EndedAt, DueAt: at.Add(time.Minute), Attempts: 3, LastError: "timeout"}
+	commit(t, db, &router.Batch{Outbox: []router.OutboxEntry{late}, Deliveries: []router.DeliveryUpdate{{ContactID: "c1", Seq: 2,
+		Delivery: router.Delivery{Status: router.DeliveryQueued, Reason: "452 <ada@example.com>: mailbox full", Attempts: 3, At: at.Add(time.Second)}}}})
+	if again, _ := db.PendingOutbox(ctx, "", 100); len(again) != 1 {
+		t.Errorf("after an attempt in flight recorded its outcome: pending %+v, want Bob's alone", again)
+	}
+	if m, _ := db.Message(ctx, "c1", 2); m.Delivery == nil || m.Delivery.Reason != ErasedOutboxReason {
+		t.Errorf("after an attempt in flight recorded its outcome: c1's reply's delivery %+v, want still cancelled", m.Delivery)
+	}
+
 	cu, _ := db.Customer(ctx, "ada")
 	if cu.ContactCount != 4 || cu.IdentityCount != 3 || cu.Name != "" || !cu.ErasedAt.Equal(at) || cu.Segment != "premium" {
 		t.Errorf("ada: got %+v, want erased with 4 contacts and 3 identities counted", cu)
