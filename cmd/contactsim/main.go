@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	base := fs.String("url", "http://127.0.0.1:8080", "routerd's base `URL`")
 	token := fs.String("token", "", "an admin or integration `token` (default: $CONTACTSIM_TOKEN, else the file of -token-file)")
 	tokenFile := fs.String("token-file", defaultTokenFile, "read the token from this `file` (make run writes data/admin-token)")
-	scenario := fs.String("scenario", "bank", "a shipped scenario (bank, retailer, demo) or a YAML file's `path`")
+	scenario := fs.String("scenario", "bank", "a shipped scenario (bank, retailer, demo, throughput) or a YAML file's `path`")
 	duration := fs.Duration("duration", 10*time.Second, "how long customers arrive (0: until interrupted)")
 	rate := fs.Float64("rate", -1, "a constant `rate` of arrivals per second, replacing the scenario's rate and hourly profile")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")

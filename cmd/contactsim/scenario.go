@@ -205,7 +205,7 @@ func (r IntRange) Draw(rng *rand.Rand) int {
 }
 
 // LoadScenario reads a scenario from a file, or a shipped one by name
-// ("bank", "retailer", "demo").
+// ("bank", "retailer", "demo", "throughput").
 func LoadScenario(nameOrPath string) (*Scenario, error) {
 	var (
 		data []byte
