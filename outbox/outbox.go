@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -106,6 +105,7 @@ type Store interface {
 	MessageByExternalID(ctx context.Context, externalID string) (router.Message, bool, error)
 	Messages(ctx context.Context, id string, afterSeq, limit int) ([]router.Message, error)
 	Contact(ctx context.Context, id string) (router.Contact, error)
+	OutboxDone(ctx context.Context, id string) (bool, error)
 }
 
 var _ Store = (*store.DB)(nil)
@@ -261,59 +261,6 @@ func (d *Dispatcher) Resync(*router.Snapshot) {
 	}()
 }
 
-// Prune forgets the entries it holds that the store no longer has
-// pending: cancelled there (store.EraseCustomer cancels the outbound
-// messages of the customer it erases), so that none is attempted again.
-// An entry being attempted finishes; the store keeps it done whatever
-// the attempt's outcome. Call it after such a cancellation.
-func (d *Dispatcher) Prune(ctx context.Context) error {
-	d.mu.Lock()
-	if d.closed || !d.started {
-		d.mu.Unlock()
-		return nil
-	}
-	// Only the entries held before the read are judged by it: each was
-	// committed before it, so the read finds it unless it is done.
-	held := maps.Clone(d.known)
-	d.mu.Unlock()
-	pending := map[string]bool{}
-	for after := ""; ; {
-		page, err := d.o.Store.PendingOutbox(ctx, after, scanLimit)
-		if err != nil {
-			return fmt.Errorf("outbox: prune: %w", err)
-		}
-		for _, e := range page {
-			pending[e.ID] = true
-		}
-		if len(page) < scanLimit {
-			break
-		}
-		after = page[len(page)-1].ID
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for contactID, q := range d.queues {
-		kept := q.entries[:0]
-		for i, it := range q.entries {
-			if held[it.e.ID] && !pending[it.e.ID] && (i > 0 || !q.running) {
-				delete(d.known, it.e.ID)
-				continue
-			}
-			kept = append(kept, it)
-		}
-		clear(q.entries[len(kept):])
-		q.entries = kept
-		if len(q.entries) == 0 && !q.running {
-			if q.timer != nil {
-				q.timer.Stop()
-				q.timer = nil
-			}
-			delete(d.queues, contactID)
-		}
-	}
-	return nil
-}
-
 // Close stops the deliveries in flight and waits for them; what is not
 // done stays in the store for the next Start.
 func (d *Dispatcher) Close() {
@@ -405,9 +352,19 @@ func (d *Dispatcher) deliverContact(contactID string, q *contactQueue) {
 		it := q.entries[0]
 		e := it.e
 		d.mu.Unlock()
+		if d.doneInStore(e) {
+			d.forgetFirst(q, e)
+			continue
+		}
 		next, delivery, ok := d.attempt(e, it.m)
 		if !ok {
 			continue // closing
+		}
+		if d.doneInStore(e) {
+			// Cancelled while the attempt was under way: nothing of it
+			// is recorded, nor told.
+			d.forgetFirst(q, e)
+			continue
 		}
 		if !next.Done {
 			// It stays first, the later ones waiting, and its retry is
@@ -432,13 +389,40 @@ func (d *Dispatcher) deliverContact(contactID string, q *contactQueue) {
 			// Forgotten only once the store says it is done, so that a
 			// scan of the pending entries (Start, after a resync) in
 			// between cannot find it pending and unknown, and send it
-			// again. No one else takes from q while it runs.
-			d.mu.Lock()
-			q.entries = q.entries[1:]
-			delete(d.known, e.ID)
-			d.mu.Unlock()
+			// again.
+			d.forgetFirst(q, e)
 		}
 	}
+}
+
+// forgetFirst drops e, the first of q, which the store holds done. No
+// one else takes from q while it runs.
+func (d *Dispatcher) forgetFirst(q *contactQueue, e router.OutboxEntry) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q.entries = q.entries[1:]
+	delete(d.known, e.ID)
+}
+
+// doneInStore says whether the store holds e done although the
+// dispatcher has not made it so: its customer was erased
+// (store.EraseCustomer cancels what is pending). Only a contact that
+// has ended can have been erased: for a live one nothing is read. An
+// error reading is logged and taken as not done.
+func (d *Dispatcher) doneInStore(e router.OutboxEntry) bool {
+	if _, live := d.o.Router.Snapshot().Contact(e.ContactID); live {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(d.ctx, sendTimeout)
+	defer cancel()
+	done, err := d.o.Store.OutboxDone(ctx, e.ID)
+	if err != nil {
+		if d.ctx.Err() == nil {
+			d.log.Warn("outbox: whether an entry was cancelled", "entry", e.ID, "err", err)
+		}
+		return false
+	}
+	return done
 }
 
 // attempt delivers e once. It returns the entry as the attempt leaves

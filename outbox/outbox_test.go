@@ -487,10 +487,27 @@ func TestReceiptsBurstIsBounded(t *testing.T) {
 	e.delivery(t, m.Seq, router.DeliveryRead, 1)
 }
 
-// A customer erased while a reply to them waits for its retry: the store
-// cancels it, and the dispatcher, pruned, never attempts it again.
-func TestErasureCancelsWhatIsPending(t *testing.T) {
-	e := newEnv(t, t.TempDir())
+// gate is a Sender whose attempts each wait for a release, and fail
+// with a retryable error naming the customer's address.
+type gate struct {
+	started chan Outbound
+	release chan struct{}
+}
+
+func (g *gate) Send(ctx context.Context, o Outbound) (router.DeliveryStatus, error) {
+	g.started <- o
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	return "", errors.New("452 <ada@example.com>: mailbox full")
+}
+
+// erasable makes e's contact Ada's (a stored customer) and returns the
+// dispatcher over s, with a reply to Ada on its way.
+func (e *env) erasable(t *testing.T, s Sender) (*Dispatcher, router.Message) {
+	t.Helper()
 	if _, err := e.rt.CloseContact(e.ctx, e.c.ID, "alice", "resolved", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -505,38 +522,86 @@ func TestErasureCancelsWhatIsPending(t *testing.T) {
 	if _, err := e.rt.Accept(e.ctx, e.c.ID, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	s := newRecorder()
-	s.times["for ada"], s.failures["for ada"] = 5, errors.New("connection reset by ada@example.com")
 	d := e.dispatcher(t, s)
-	m := e.reply(t, "for ada")
-	s.next(t)
-	e.delivery(t, m.Seq, router.DeliveryQueued, 1)
+	return d, e.reply(t, "for ada")
+}
+
+// erase closes the contact and erases Ada.
+func (e *env) erase(t *testing.T) {
+	t.Helper()
 	if _, err := e.rt.CloseContact(e.ctx, e.c.ID, "alice", "resolved", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.db.EraseCustomer(e.ctx, "ada", epoch.Add(time.Minute)); err != nil {
+	if err := e.db.EraseCustomer(e.ctx, "ada", e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if n := d.Backlog(); n != 1 {
-		t.Fatalf("before the prune: backlog %d, want the reply", n)
+}
+
+// backlogEmpties waits until d holds nothing.
+func backlogEmpties(t *testing.T, d *Dispatcher) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for d.Backlog() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("backlog %d, want 0", d.Backlog())
+		}
+		runtime.Gosched()
 	}
-	if err := d.Prune(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := d.Backlog(); n != 0 {
-		t.Errorf("after the prune: backlog %d, want 0", n)
-	}
-	d.mu.Lock()
-	queues := len(d.queues)
-	d.mu.Unlock()
-	if queues != 0 {
-		t.Errorf("after the prune: %d contacts' queues held, want none (no retry armed)", queues)
-	}
-	got, err := e.db.Message(e.ctx, e.c.ID, m.Seq)
+}
+
+// cancelled checks that message seq's delivery is as the erasure left
+// it: failed, cancelled, nothing of the attempts' errors.
+func (e *env) cancelled(t *testing.T, seq int) {
+	t.Helper()
+	m, err := e.db.Message(e.ctx, e.c.ID, seq)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Delivery == nil || got.Delivery.Status != router.DeliveryFailed || got.Delivery.Reason != store.ErasedOutboxReason {
-		t.Errorf("the reply's delivery: got %+v, want failed, cancelled by the erasure", got.Delivery)
+	if m.Delivery == nil || m.Delivery.Status != router.DeliveryFailed || m.Delivery.Reason != store.ErasedOutboxReason {
+		t.Errorf("the reply's delivery: got %+v, want failed, cancelled by the erasure", m.Delivery)
+	}
+}
+
+// A customer erased while a reply to them waits for its retry: the store
+// cancels it, and the dispatcher, at the retry's time, drops it unsent.
+func TestErasureCancelsARetry(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	s := newRecorder()
+	s.times["for ada"], s.failures["for ada"] = 5, errors.New("452 <ada@example.com>: mailbox full")
+	d, m := e.erasable(t, s)
+	s.next(t)
+	e.delivery(t, m.Seq, router.DeliveryQueued, 1)
+	e.erase(t)
+	e.cancelled(t, m.Seq)
+	e.clock.Advance(10 * time.Second) // past the retry's backoff
+	backlogEmpties(t, d)
+	select {
+	case o := <-s.attempts:
+		t.Errorf("an attempt after the erasure: %+v", o)
+	default:
+	}
+	e.cancelled(t, m.Seq)
+}
+
+// A customer erased while an attempt to reach them is under way: its
+// failure is neither recorded nor retried.
+func TestErasureDuringAnAttempt(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	g := &gate{started: make(chan Outbound, 1), release: make(chan struct{})}
+	d, m := e.erasable(t, g)
+	select {
+	case <-g.started:
+	case <-time.After(waitTimeout):
+		t.Fatal("no attempt")
+	}
+	e.erase(t)
+	close(g.release)
+	backlogEmpties(t, d)
+	e.cancelled(t, m.Seq)
+	e.clock.Advance(10 * time.Second)
+	select {
+	case o := <-g.started:
+		t.Errorf("a retry after the erasure: %+v", o)
+	default:
 	}
 }

@@ -44,11 +44,14 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts,
 	last_error = excluded.last_error, done = excluded.done WHERE outbox.done = 0`
-	// A provider's id, once named, stays (COALESCE). A delivery cancelled
-	// by its customer's erasure stays so (eraseDeliveriesTx): an attempt
-	// in flight then records nothing, its error naming no one.
+	// A provider's id, once named, stays (COALESCE). The delivery of a
+	// message erased with its customer stays as the erasure left it
+	// (eraseDeliveriesTx): an attempt that was in flight, a bounce or a
+	// provider's late status report records nothing, its reason naming
+	// no one.
 	updateDeliverySQL = `UPDATE contact_messages SET delivery = ?, external_id = COALESCE(external_id, ?) WHERE contact_id = ? AND seq = ?
-	AND NOT EXISTS (SELECT 1 FROM outbox WHERE id = ? AND last_error = ?)`
+	AND NOT EXISTS (SELECT 1 FROM contacts c JOIN customers cu ON cu.id = c.customer_id
+		WHERE c.id = contact_messages.contact_id AND cu.erased_at <> 0 AND cu.erased_at >= contact_messages.at)`
 	insertAttachmentSQL = `INSERT INTO message_attachments (contact_id, seq, sha256, name, type, size) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (contact_id, seq, sha256) DO NOTHING`
 	insertLogSQL        = `INSERT INTO event_log (type, contact_id, at, data) VALUES (?, ?, ?, ?)`
@@ -249,8 +252,7 @@ func (s *commitStmts) ops(b *router.Batch, now int64) ([]commitOp, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: commit: delivery %s: %w", key, err)
 		}
-		ops = append(ops, commitOp{&s.updateDelivery, []any{rec, nullIfEmpty(d.Delivery.ExternalID), d.ContactID, d.Seq,
-			router.OutboxID(d.ContactID, d.Seq), ErasedOutboxReason}, "delivery", key, true})
+		ops = append(ops, commitOp{&s.updateDelivery, []any{rec, nullIfEmpty(d.Delivery.ExternalID), d.ContactID, d.Seq}, "delivery", key, true})
 	}
 	for _, st := range b.AgentStates {
 		ops = append(ops, commitOp{&s.insertAgentState, []any{st.AgentID, toNanos(st.At), string(st.State), st.Reason, st.Why, st.By},

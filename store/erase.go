@@ -106,9 +106,10 @@ const ErasedOutboxReason = "cancelled: the customer was erased"
 // messages failed (a provider's error may name the customer's address)
 // and cancels its outbound messages still pending: each is done in the
 // outbox, and its message's delivery failed with ErasedOutboxReason at
-// at. A dispatcher that still holds one learns it from the store
-// (outbox.Dispatcher.Prune); the outbox's upsert never makes a done
-// entry pending again (upsertOutboxSQL).
+// at. A dispatcher that still holds one learns it from the store before
+// its next attempt (OutboxDone); the outbox's upsert never makes a done
+// entry pending again (upsertOutboxSQL), nor does a later delivery
+// report rewrite the delivery (updateDeliverySQL).
 func eraseDeliveriesTx(ctx context.Context, tx *sql.Tx, d dialect, contactID string, at time.Time) error {
 	rows, err := tx.QueryContext(ctx, rebind(d, `SELECT m.seq, m.delivery, o.attempts, o.done FROM contact_messages m
 LEFT JOIN outbox o ON o.contact_id = m.contact_id AND o.seq = m.seq

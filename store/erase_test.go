@@ -308,13 +308,26 @@ func testEraseCustomerBlanksContacts(t *testing.T) {
 	}
 	late := router.OutboxEntry{ID: router.OutboxID("c1", 2), Channel: router.ChannelEmail, ContactID: "c1", Seq: 2,
 		CreatedAt: f.ada[0].EndedAt, DueAt: at.Add(time.Minute), Attempts: 3, LastError: "timeout"}
-	commit(t, db, &router.Batch{Outbox: []router.OutboxEntry{late}, Deliveries: []router.DeliveryUpdate{{ContactID: "c1", Seq: 2,
-		Delivery: router.Delivery{Status: router.DeliveryQueued, Reason: "452 <ada@example.com>: mailbox full", Attempts: 3, At: at.Add(time.Second)}}}})
+	// Then an attempt that was in flight records its outcome, a bounce
+	// comes for the reply given up on, and Bob's reply is delivered.
+	commit(t, db, &router.Batch{Outbox: []router.OutboxEntry{late}, Deliveries: []router.DeliveryUpdate{
+		{ContactID: "c1", Seq: 2, Delivery: router.Delivery{Status: router.DeliveryQueued, Reason: "452 <ada@example.com>: mailbox full", Attempts: 3, At: at.Add(time.Second)}},
+		{ContactID: "c3", Seq: 2, Delivery: router.Delivery{Status: router.DeliveryFailed, Reason: "bounced: 550 <augusta@old.example>", Attempts: 9, At: at.Add(time.Second)}},
+		{ContactID: "c5", Seq: 2, Delivery: router.Delivery{Status: router.DeliveryDelivered, Attempts: 2, At: at.Add(time.Second)}},
+	}})
 	if again, _ := db.PendingOutbox(ctx, "", 100); len(again) != 1 {
 		t.Errorf("after an attempt in flight recorded its outcome: pending %+v, want Bob's alone", again)
 	}
-	if m, _ := db.Message(ctx, "c1", 2); m.Delivery == nil || m.Delivery.Reason != ErasedOutboxReason {
-		t.Errorf("after an attempt in flight recorded its outcome: c1's reply's delivery %+v, want still cancelled", m.Delivery)
+	for contact, want := range map[string]string{"c1": ErasedOutboxReason, "c3": ""} {
+		if m, _ := db.Message(ctx, contact, 2); m.Delivery == nil || m.Delivery.Reason != want {
+			t.Errorf("after late delivery reports: %s's reply's delivery %+v, want still as the erasure left it", contact, m.Delivery)
+		}
+	}
+	if m, _ := db.Message(ctx, "c5", 2); m.Delivery == nil || m.Delivery.Status != router.DeliveryDelivered {
+		t.Errorf("Bob's reply's delivery: got %+v, want delivered", m.Delivery)
+	}
+	for needle, where := range textHits(t, db, adaSecrets...) {
+		t.Errorf("after late delivery reports, %q is in %v", needle, where)
 	}
 
 	cu, _ := db.Customer(ctx, "ada")

@@ -149,6 +149,20 @@ FROM outbox WHERE done = 0 AND id > ? ORDER BY id LIMIT ?`), afterID, limit)
 	return out, nil
 }
 
+// OutboxDone says whether outbox entry id is done: delivered, given up,
+// or cancelled by its customer's erasure. An unknown id is not done.
+func (db *DB) OutboxDone(ctx context.Context, id string) (bool, error) {
+	var done int64
+	err := db.read.QueryRowContext(ctx, rebind(db.dialect, `SELECT done FROM outbox WHERE id = ?`), id).Scan(&done)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("store: outbox entry %q: %w", id, err)
+	}
+	return done != 0, nil
+}
+
 // Message returns message seq of contact id, or an error wrapping
 // ErrNotFound.
 func (db *DB) Message(ctx context.Context, id string, seq int) (router.Message, error) {

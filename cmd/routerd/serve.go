@@ -530,7 +530,6 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		ProfileGrace: cfg.Customers.ProfileAccessGrace.D()}
 	var hub *agents.Hub
 	var live *dashboards.Live
-	var dispatcher *outbox.Dispatcher
 	// The estimated waits, measured against the actual ones: one tracker
 	// for the board, the API, the metrics and the chat.
 	waits := dashboards.NewWaits(rt, dashboards.DefaultWindow)
@@ -654,15 +653,6 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			if hub != nil {
 				hub.ForgetReplays()
 			}
-			// The erasure cancelled the customer's outbound messages
-			// not yet delivered; none is attempted again.
-			if dispatcher != nil {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer cancel()
-				if err := dispatcher.Prune(ctx); err != nil {
-					log.Error("outbox: after an erasure", "err", err)
-				}
-			}
 		},
 	})
 	if err != nil {
@@ -736,7 +726,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 		listeners = append(listeners, follower{texts, texts.Resync})
 		senders[router.ChannelSMS] = texts
 	}
-	dispatcher, err = outbox.New(outbox.Options{Router: rt, Store: db, Senders: senders, Logger: log})
+	dispatcher, err := outbox.New(outbox.Options{Router: rt, Store: db, Senders: senders, Logger: log})
 	if err != nil {
 		for _, c := range closers {
 			c()
