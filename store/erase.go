@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -111,62 +112,73 @@ const ErasedOutboxReason = "cancelled: the customer was erased"
 // entry pending again (upsertOutboxSQL), nor does a later delivery
 // report rewrite the delivery (updateDeliverySQL).
 func eraseDeliveriesTx(ctx context.Context, tx *sql.Tx, d dialect, contactID string, at time.Time) error {
-	rows, err := tx.QueryContext(ctx, rebind(d, `SELECT m.seq, m.delivery, o.attempts, o.done FROM contact_messages m
-LEFT JOIN outbox o ON o.contact_id = m.contact_id AND o.seq = m.seq
-WHERE m.contact_id = ? AND (m.delivery IS NOT NULL OR o.done = 0)`), contactID)
+	// The outbox is read by its key (router.OutboxID), message by
+	// message: it has no index by contact, and grows with every message
+	// sent.
+	rows, err := tx.QueryContext(ctx, rebind(d, `SELECT seq, delivery FROM contact_messages WHERE contact_id = ? AND direction = 'out'`), contactID)
 	if err != nil {
 		return fmt.Errorf("deliveries: %w", err)
 	}
-	type change struct {
+	type message struct {
 		seq      int
-		delivery string
+		delivery sql.NullString
 	}
-	var changes []change
+	var out []message
 	for rows.Next() {
-		var (
-			seq      int
-			delivery sql.NullString
-			attempts sql.NullInt64
-			done     sql.NullInt64
-		)
-		if err := rows.Scan(&seq, &delivery, &attempts, &done); err != nil {
+		var m message
+		if err := rows.Scan(&m.seq, &m.delivery); err != nil {
 			rows.Close()
 			return fmt.Errorf("deliveries: %w", err)
 		}
-		var rec deliveryRecord
-		if delivery.Valid {
-			if err := unmarshalJSON(delivery.String, &rec); err != nil {
-				rows.Close()
-				return fmt.Errorf("delivery of message %d: %w", seq, err)
-			}
-		}
-		was := rec
-		if done.Valid && done.Int64 == 0 {
-			rec = deliveryRecord{Status: string(router.DeliveryFailed), Reason: ErasedOutboxReason, Attempts: int(attempts.Int64), At: toNanos(at)}
-		} else if rec.Reason != ErasedOutboxReason {
-			rec.Reason = ""
-		}
-		if rec == was {
-			continue
-		}
-		b, err := marshalJSON(rec)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("delivery of message %d: %w", seq, err)
-		}
-		changes = append(changes, change{seq, b})
+		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
 		rows.Close()
 		return fmt.Errorf("deliveries: %w", err)
 	}
 	rows.Close()
-	stmts := []stmt{
-		{`UPDATE outbox SET last_error = '' WHERE contact_id = ? AND done = 1 AND last_error <> ?`, []any{contactID, ErasedOutboxReason}},
-		{`UPDATE outbox SET done = 1, last_error = ? WHERE contact_id = ? AND done = 0`, []any{ErasedOutboxReason, contactID}},
-	}
-	for _, c := range changes {
-		stmts = append(stmts, stmt{`UPDATE contact_messages SET delivery = ? WHERE contact_id = ? AND seq = ?`, []any{c.delivery, contactID, c.seq}})
+	var stmts []stmt
+	for _, m := range out {
+		id := router.OutboxID(contactID, m.seq)
+		var (
+			attempts, done int64
+			lastError      string
+			entry          = true
+		)
+		err := tx.QueryRowContext(ctx, rebind(d, `SELECT attempts, done, last_error FROM outbox WHERE id = ?`), id).Scan(&attempts, &done, &lastError)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			entry = false
+		case err != nil:
+			return fmt.Errorf("outbox entry %q: %w", id, err)
+		}
+		var rec deliveryRecord
+		if m.delivery.Valid {
+			if err := unmarshalJSON(m.delivery.String, &rec); err != nil {
+				return fmt.Errorf("delivery of message %d: %w", m.seq, err)
+			}
+		}
+		was := rec
+		switch {
+		case entry && done == 0: // on its way: cancelled
+			stmts = append(stmts, stmt{`UPDATE outbox SET done = 1, last_error = ? WHERE id = ?`, []any{ErasedOutboxReason, id}})
+			rec = deliveryRecord{Status: string(router.DeliveryFailed), Reason: ErasedOutboxReason, Attempts: int(attempts), At: toNanos(at)}
+		case entry && lastError != "" && lastError != ErasedOutboxReason:
+			stmts = append(stmts, stmt{`UPDATE outbox SET last_error = '' WHERE id = ?`, []any{id}})
+			fallthrough
+		default:
+			if rec.Reason != ErasedOutboxReason {
+				rec.Reason = ""
+			}
+		}
+		if rec == was {
+			continue
+		}
+		b, err := marshalJSON(rec)
+		if err != nil {
+			return fmt.Errorf("delivery of message %d: %w", m.seq, err)
+		}
+		stmts = append(stmts, stmt{`UPDATE contact_messages SET delivery = ? WHERE contact_id = ? AND seq = ?`, []any{b, contactID, m.seq}})
 	}
 	if err := execTx(ctx, tx, d, stmts); err != nil {
 		return fmt.Errorf("deliveries: %w", err)
