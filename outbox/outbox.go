@@ -400,7 +400,9 @@ func (d *Dispatcher) deliverContact(contactID string, q *contactQueue) {
 func (d *Dispatcher) forgetFirst(q *contactQueue, e router.OutboxEntry) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	q.entries = q.entries[1:]
+	if len(q.entries) > 0 && q.entries[0].e.ID == e.ID {
+		q.entries = q.entries[1:]
+	}
 	delete(d.known, e.ID)
 }
 

@@ -540,12 +540,15 @@ func (e *env) erase(t *testing.T) {
 // backlogEmpties waits until d holds nothing.
 func backlogEmpties(t *testing.T, d *Dispatcher) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
+	deadline := time.After(waitTimeout)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
 	for d.Backlog() != 0 {
-		if time.Now().After(deadline) {
+		select {
+		case <-tick.C:
+		case <-deadline:
 			t.Fatalf("backlog %d, want 0", d.Backlog())
 		}
-		runtime.Gosched()
 	}
 }
 

@@ -45,13 +45,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts,
 	last_error = excluded.last_error, done = excluded.done WHERE outbox.done = 0`
 	// A provider's id, once named, stays (COALESCE). The delivery of a
-	// message erased with its customer stays as the erasure left it
+	// message erased with its contact stays as the erasure left it
 	// (eraseDeliveriesTx): an attempt that was in flight, a bounce or a
 	// provider's late status report records nothing, its reason naming
 	// no one.
 	updateDeliverySQL = `UPDATE contact_messages SET delivery = ?, external_id = COALESCE(external_id, ?) WHERE contact_id = ? AND seq = ?
-	AND NOT EXISTS (SELECT 1 FROM contacts c JOIN customers cu ON cu.id = c.customer_id
-		WHERE c.id = contact_messages.contact_id AND cu.erased_at <> 0 AND cu.erased_at >= contact_messages.at)`
+	AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = contact_messages.contact_id AND c.erased_at <> 0 AND c.erased_at >= contact_messages.at)`
 	insertAttachmentSQL = `INSERT INTO message_attachments (contact_id, seq, sha256, name, type, size) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (contact_id, seq, sha256) DO NOTHING`
 	insertLogSQL        = `INSERT INTO event_log (type, contact_id, at, data) VALUES (?, ?, ?, ?)`

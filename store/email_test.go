@@ -72,17 +72,13 @@ func testMigrationFloorOfCheckpoints(t *testing.T) {
 	if all[21].version != 22 {
 		t.Fatalf("migration 22 is at %d", all[21].version)
 	}
-	migrations = all[:21] // the schema before version 22
-	old, err := Open(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old, d := migrateTo(t, opts, 21) // the schema before version 22
 	since := t0.Add(-48 * time.Hour)
 	for _, row := range []struct {
 		mailbox     string
 		last, since int64
 	}{{"support", 4711, 0}, {"sales", 12, toNanos(since)}} {
-		if _, err := old.write.ExecContext(ctx, rebind(old.dialect, `INSERT INTO email_checkpoints (mailbox, uid_validity, last_uid, since, newest, updated_at)
+		if _, err := old.ExecContext(ctx, rebind(d, `INSERT INTO email_checkpoints (mailbox, uid_validity, last_uid, since, newest, updated_at)
 VALUES (?, ?, ?, ?, ?, ?)`), row.mailbox, 7, row.last, row.since, toNanos(t0), toNanos(t0)); err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +86,6 @@ VALUES (?, ?, ?, ?, ?, ?)`), row.mailbox, 7, row.last, row.since, toNanos(t0), t
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
 	}
-	migrations = all
 	db, err := Open(ctx, opts)
 	if err != nil {
 		t.Fatal(err)

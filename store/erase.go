@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -73,8 +72,10 @@ func eraseContactsTx(ctx context.Context, tx *sql.Tx, d dialect, customerID stri
 			return fmt.Errorf("contact %q: encode: %w", c.ID, err)
 		}
 		if err := execTx(ctx, tx, d, []stmt{
-			{`UPDATE contacts SET customer_id = ?, customer_email = '', customer_phone = '', subject = '', data = ? WHERE id = ?`,
-				[]any{c.Customer.ID, data, c.ID}},
+			// erased_at: the first erasure's time stays.
+			{`UPDATE contacts SET customer_id = ?, customer_email = '', customer_phone = '', subject = '', data = ?,
+	erased_at = CASE WHEN erased_at = 0 THEN ? ELSE erased_at END WHERE id = ?`,
+				[]any{c.Customer.ID, data, toNanos(at), c.ID}},
 			{`UPDATE contact_messages SET body = '', detail = '', author = CASE WHEN direction = 'in' THEN '' ELSE author END,
 	author_name = CASE WHEN direction = 'in' THEN '' ELSE author_name END WHERE contact_id = ?`,
 				[]any{c.ID}},
@@ -112,59 +113,39 @@ const ErasedOutboxReason = "cancelled: the customer was erased"
 // entry pending again (upsertOutboxSQL), nor does a later delivery
 // report rewrite the delivery (updateDeliverySQL).
 func eraseDeliveriesTx(ctx context.Context, tx *sql.Tx, d dialect, contactID string, at time.Time) error {
-	// The outbox is read by its key (router.OutboxID), message by
-	// message: it has no index by contact, and grows with every message
-	// sent.
-	rows, err := tx.QueryContext(ctx, rebind(d, `SELECT seq, delivery FROM contact_messages WHERE contact_id = ? AND direction = 'out'`), contactID)
+	// The outbox is joined by its key (router.OutboxID): it has no index
+	// by contact, and grows with every message sent.
+	rows, err := tx.QueryContext(ctx, rebind(d, `SELECT m.seq, m.delivery, o.id, o.attempts, o.done, o.last_error
+FROM contact_messages m LEFT JOIN outbox o ON o.id = m.contact_id || '/' || CAST(m.seq AS TEXT)
+WHERE m.contact_id = ? AND m.direction = 'out'`), contactID)
 	if err != nil {
 		return fmt.Errorf("deliveries: %w", err)
 	}
-	type message struct {
-		seq      int
-		delivery sql.NullString
-	}
-	var out []message
+	defer rows.Close()
+	var stmts []stmt
 	for rows.Next() {
-		var m message
-		if err := rows.Scan(&m.seq, &m.delivery); err != nil {
-			rows.Close()
+		var (
+			seq            int
+			delivery, id   sql.NullString
+			attempts, done sql.NullInt64
+			lastError      sql.NullString
+		)
+		if err := rows.Scan(&seq, &delivery, &id, &attempts, &done, &lastError); err != nil {
 			return fmt.Errorf("deliveries: %w", err)
 		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		rows.Close()
-		return fmt.Errorf("deliveries: %w", err)
-	}
-	rows.Close()
-	var stmts []stmt
-	for _, m := range out {
-		id := router.OutboxID(contactID, m.seq)
-		var (
-			attempts, done int64
-			lastError      string
-			entry          = true
-		)
-		err := tx.QueryRowContext(ctx, rebind(d, `SELECT attempts, done, last_error FROM outbox WHERE id = ?`), id).Scan(&attempts, &done, &lastError)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			entry = false
-		case err != nil:
-			return fmt.Errorf("outbox entry %q: %w", id, err)
-		}
 		var rec deliveryRecord
-		if m.delivery.Valid {
-			if err := unmarshalJSON(m.delivery.String, &rec); err != nil {
-				return fmt.Errorf("delivery of message %d: %w", m.seq, err)
+		if delivery.Valid {
+			if err := unmarshalJSON(delivery.String, &rec); err != nil {
+				return fmt.Errorf("delivery of message %d: %w", seq, err)
 			}
 		}
 		was := rec
 		switch {
-		case entry && done == 0: // on its way: cancelled
-			stmts = append(stmts, stmt{`UPDATE outbox SET done = 1, last_error = ? WHERE id = ?`, []any{ErasedOutboxReason, id}})
-			rec = deliveryRecord{Status: string(router.DeliveryFailed), Reason: ErasedOutboxReason, Attempts: int(attempts), At: toNanos(at)}
-		case entry && lastError != "" && lastError != ErasedOutboxReason:
-			stmts = append(stmts, stmt{`UPDATE outbox SET last_error = '' WHERE id = ?`, []any{id}})
+		case id.Valid && done.Int64 == 0: // on its way: cancelled
+			stmts = append(stmts, stmt{`UPDATE outbox SET done = 1, last_error = ? WHERE id = ?`, []any{ErasedOutboxReason, id.String}})
+			rec = deliveryRecord{Status: string(router.DeliveryFailed), Reason: ErasedOutboxReason, Attempts: int(attempts.Int64), At: toNanos(at)}
+		case id.Valid && lastError.String != "" && lastError.String != ErasedOutboxReason:
+			stmts = append(stmts, stmt{`UPDATE outbox SET last_error = '' WHERE id = ?`, []any{id.String}})
 			fallthrough
 		default:
 			if rec.Reason != ErasedOutboxReason {
@@ -176,10 +157,14 @@ func eraseDeliveriesTx(ctx context.Context, tx *sql.Tx, d dialect, contactID str
 		}
 		b, err := marshalJSON(rec)
 		if err != nil {
-			return fmt.Errorf("delivery of message %d: %w", m.seq, err)
+			return fmt.Errorf("delivery of message %d: %w", seq, err)
 		}
-		stmts = append(stmts, stmt{`UPDATE contact_messages SET delivery = ? WHERE contact_id = ? AND seq = ?`, []any{b, contactID, m.seq}})
+		stmts = append(stmts, stmt{`UPDATE contact_messages SET delivery = ? WHERE contact_id = ? AND seq = ?`, []any{b, contactID, seq}})
 	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("deliveries: %w", err)
+	}
+	rows.Close()
 	if err := execTx(ctx, tx, d, stmts); err != nil {
 		return fmt.Errorf("deliveries: %w", err)
 	}

@@ -356,6 +356,27 @@ func testEraseCustomerBlanksContacts(t *testing.T) {
 	if after := dump(t, db); after != before {
 		t.Errorf("a second erase changed the database:\nbefore\n%s\nafter\n%s", before, after)
 	}
+
+	// A contact that reached Ada's id after her erasure is erased by the
+	// next one, its reply on its way cancelled as hers were, and a
+	// bounce after that records nothing either.
+	later := simpleContact("c6", router.ContactClosed, at.Add(2*time.Hour))
+	later.EndedAt, later.AgentID, later.Customer = at.Add(3*time.Hour), "alice", router.Customer{ID: "ada", Email: "ada@example.com"}
+	reply := router.Message{ContactID: "c6", Seq: 1, At: later.EndedAt, Direction: "out", Author: "alice", Body: "We refunded you, ada@example.com",
+		Delivery: &router.Delivery{Status: router.DeliverySent, Attempts: 1, At: later.EndedAt}}
+	commit(t, db, &router.Batch{Contacts: []router.Contact{later}, Messages: []router.Message{reply}})
+	again := at.Add(4 * time.Hour)
+	if err := db.EraseCustomer(ctx, "ada", again); err != nil {
+		t.Fatalf("EraseCustomer after a new contact: %v", err)
+	}
+	commit(t, db, &router.Batch{Deliveries: []router.DeliveryUpdate{{ContactID: "c6", Seq: 1,
+		Delivery: router.Delivery{Status: router.DeliveryFailed, Reason: "bounced: 550 <ada@example.com>", Attempts: 1, At: again.Add(time.Minute)}}}})
+	if m, _ := db.Message(ctx, "c6", 1); m.Delivery == nil || m.Delivery.Status != router.DeliverySent || m.Delivery.Reason != "" {
+		t.Errorf("the later contact's reply after a bounce: delivery %+v, want sent, as the erasure left it", m.Delivery)
+	}
+	for needle, where := range textHits(t, db, adaSecrets...) {
+		t.Errorf("after the later contact's erasure and its bounce, %q is in %v", needle, where)
+	}
 }
 
 func TestEraseCustomerRewritesEventLog(t *testing.T) {
@@ -492,6 +513,60 @@ func testEraseCustomerWithOpenContacts(t *testing.T) {
 			if needle != "ada@example.com" || col != "contacts.customer_email" && col != "contacts.data" {
 				t.Errorf("after the erase: %s: %s", needle, col)
 			}
+		}
+	}
+}
+
+func TestMigrationMarksErasedContacts(t *testing.T) {
+	forEachDialect(t, testMigrationMarksErasedContacts)
+}
+
+// Contacts erased before migration 24 get their customer's erasure as
+// theirs when they came before it; one that reached the customer's id
+// after it, and another customer's, stay unmarked.
+func testMigrationMarksErasedContacts(t *testing.T) {
+	ctx := context.Background()
+	opts := testOptions(t)
+	db, err := Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"ada", "bob"} {
+		if _, err := db.PutCustomer(ctx, Customer{ID: id, Name: id, CreatedAt: custEpoch, UpdatedAt: custEpoch}, nil, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ended := func(id, customer string, at time.Time) router.Contact {
+		c := simpleContact(id, router.ContactClosed, at)
+		c.EndedAt, c.Customer = at.Add(time.Minute), router.Customer{ID: customer, Name: customer}
+		return c
+	}
+	erasedAt := custEpoch.Add(time.Hour)
+	commit(t, db, &router.Batch{Contacts: []router.Contact{ended("c-before", "ada", custEpoch), ended("c-bob", "bob", custEpoch)}})
+	if err := db.EraseCustomer(ctx, "ada", erasedAt); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, db, &router.Batch{Contacts: []router.Contact{ended("c-after", "ada", erasedAt.Add(time.Minute))}})
+	// The database as a program before migration 24 left it.
+	for _, q := range []string{`ALTER TABLE contacts DROP COLUMN erased_at`, `DELETE FROM schema_migrations WHERE version = 24`} {
+		if _, err := db.write.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(ctx, opts); err != nil {
+		t.Fatalf("Open (migrates to the latest version): %v", err)
+	}
+	defer db.Close()
+	for id, want := range map[string]int64{"c-before": toNanos(erasedAt), "c-after": 0, "c-bob": 0} {
+		var got int64
+		if err := db.read.QueryRowContext(ctx, rebind(db.dialect, `SELECT erased_at FROM contacts WHERE id = ?`), id).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: erased_at %d, want %d", id, got, want)
 		}
 	}
 }

@@ -539,6 +539,20 @@ var migrations = []migration{
 			`CREATE INDEX event_log_contact ON event_log (contact_id, id)`,
 		},
 	},
+	{
+		version: 24,
+		name:    "erased contacts",
+		stmts: []string{
+			// When a contact was erased with its customer (eraseContactsTx),
+			// 0 = not: a delivery report about one of its messages sent
+			// before then is not recorded (updateDeliverySQL). Contacts
+			// erased before this migration: their customer's erasure, if
+			// they came before it.
+			`ALTER TABLE contacts ADD COLUMN erased_at BIGINT NOT NULL DEFAULT 0`,
+			`UPDATE contacts SET erased_at = (SELECT cu.erased_at FROM customers cu WHERE cu.id = contacts.customer_id)
+WHERE EXISTS (SELECT 1 FROM customers cu WHERE cu.id = contacts.customer_id AND cu.erased_at <> 0 AND cu.erased_at >= contacts.created_at)`,
+		},
+	},
 }
 
 // createMigrationsTable records which migrations have been applied.

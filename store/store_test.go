@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -12,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/store/pgtest"
 )
@@ -46,6 +50,43 @@ func testOptions(t testing.TB) *Options {
 		return &Options{Driver: DriverPostgres, DSN: pgtest.Database(t)}
 	}
 	return &Options{Path: filepath.Join(t.TempDir(), "sub", "test.db")}
+}
+
+// migrateTo makes the database of opts as a program of schema version
+// left it: its migrations up to version, on a plain connection (Open
+// prepares statements that may name later versions' columns). Close it
+// before opening the store.
+func migrateTo(t testing.TB, opts *Options, version int) (*sql.DB, dialect) {
+	t.Helper()
+	var (
+		raw *sql.DB
+		d   dialect
+	)
+	if opts.Driver == DriverPostgres {
+		cfg, err := pgx.ParseConfig(opts.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, d = stdlib.OpenDB(*cfg), postgresDialect
+	} else {
+		if err := os.MkdirAll(filepath.Dir(opts.Path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if raw, err = sql.Open("sqlite", opts.Path); err != nil {
+			t.Fatal(err)
+		}
+		d = sqliteDialect
+	}
+	all := migrations
+	migrations = all[:version]
+	err := migrate(context.Background(), raw, d)
+	migrations = all
+	if err != nil {
+		raw.Close()
+		t.Fatalf("migrate to version %d: %v", version, err)
+	}
+	return raw, d
 }
 
 // commit commits b and fails the test on error.

@@ -368,7 +368,7 @@ func TestMonitorAndWhisper(t *testing.T) {
 	sup.waitFor("the board", `document.getElementById("conn-status").dataset.status === "open"`)
 	button := fmt.Sprintf(`document.querySelector('#agents button[data-contact=%s]')`, js(c.ID))
 	sup.waitFor("alice's contact", button+` !== null`)
-	sup.clickUntil("monitor", chromedp.CSS(fmt.Sprintf(`#agents button[data-contact=%s]`, js(c.ID))), `!document.getElementById("monitor").hidden`)
+	sup.clickUntil("monitor", chromedp.CSS(fmt.Sprintf(`#agents button[data-contact=%s]`, js(c.ID))), monitoring(c.ID))
 	transcript := `document.getElementById("monitor-messages").innerText`
 	sup.waitFor("the conversation", transcript+`.includes("hello there")`)
 
@@ -468,7 +468,7 @@ func TestTakeOver(t *testing.T) {
 	sup.fillLogin("sam", "sam-demo")
 	sup.waitFor("the board", `document.getElementById("conn-status").dataset.status === "open"`)
 	sup.waitFor("alice's chat", fmt.Sprintf(`document.querySelector('#agents button[data-contact=%s]') !== null`, js(id)))
-	sup.clickUntil("monitor", chromedp.CSS(fmt.Sprintf(`#agents button[data-contact=%s]`, js(id))), `!document.getElementById("monitor").hidden`)
+	sup.clickUntil("monitor", chromedp.CSS(fmt.Sprintf(`#agents button[data-contact=%s]`, js(id))), monitoring(id))
 	transcript := `document.getElementById("monitor-messages")`
 	sup.waitFor("the conversation", transcript+`.innerText.includes("I was charged twice")`)
 	sup.waitFor("the Take over button", `!document.getElementById("takeover").hidden && document.getElementById("takeover-form").hidden`)
@@ -658,4 +658,9 @@ func TestKeyboardOnly(t *testing.T) {
 	}) {
 		t.Errorf("no outcome on the timeline: %+v", c.Timeline)
 	}
+}
+
+// monitoring is true once the dashboard monitors contact id.
+func monitoring(id string) string {
+	return fmt.Sprintf(`!document.getElementById("monitor").hidden && document.getElementById("monitor").dataset.contact === %s`, js(id))
 }

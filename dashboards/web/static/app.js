@@ -406,6 +406,7 @@ function monitor(id) {
     pendingSay = null;
   }
   monitored = id;
+  ui.monitor.dataset.contact = id;
   monitoredContact = null;
   transcript = new Map();
   renderTakeover();
