@@ -240,7 +240,7 @@ func TestStalledLeaderReleased(t *testing.T) {
 		if err == nil && ok {
 			break
 		}
-		if time.Since(start) > 5*time.Second { // the default timeout (10 s) would not do
+		if time.Since(start) > 8*time.Second { // the default timeout (10 s) would not do
 			t.Fatalf("no takeover while the stalled leader holds its transaction: %v", err)
 		}
 	}

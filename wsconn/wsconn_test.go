@@ -292,12 +292,14 @@ func TestSlowReaderDropped(t *testing.T) {
 
 func TestPingKeepsIdleConnection(t *testing.T) {
 	const (
-		pongWait   = 400 * time.Millisecond
-		pingPeriod = 40 * time.Millisecond
+		// A stall of either side under the race detector on a busy
+		// machine must stay well within pongWait.
+		pongWait   = 2 * time.Second
+		pingPeriod = 200 * time.Millisecond
 	)
 	srv, conns := server(t, Options{PongWait: pongWait, PingPeriod: pingPeriod})
 	ws, s := dial(t, srv, conns)
-	// The client sends nothing but pongs. Enough pings to span three
+	// The client sends nothing but pongs. Enough pings to span two
 	// PongWaits: without the pongs the server would have dropped it.
 	pings := make(chan struct{}, 64)
 	ws.SetPingHandler(func(data string) error {
@@ -315,7 +317,7 @@ func TestPingKeepsIdleConnection(t *testing.T) {
 			read <- b
 		}
 	}()
-	for n := 0; n < int(3*pongWait/pingPeriod)+1; n++ {
+	for n := 0; n < int(2*pongWait/pingPeriod)+1; n++ {
 		select {
 		case <-pings:
 		case <-s.c.Done():

@@ -534,3 +534,31 @@ func (d *desktop) offscreen(css ...string) []string {
 	  return out;
 	})()`)
 }
+
+// receive takes a value from ch, failing t when none comes within
+// stepTimeout.
+func receive[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(stepTimeout):
+		t.Fatalf("waiting for %s: none within %s", what, stepTimeout)
+		panic("unreachable")
+	}
+}
+
+// press activates the button sel selects as a click does (its form is
+// submitted, with the page's handlers), wherever the layout has moved
+// it. On the supervisors' live board a measured click can land beside a
+// button that a redraw above it moved between the measuring and the
+// press; what these steps test is the action, not the pointer.
+func press(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		found, err := chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const b = document.querySelector(%s); if (!b) return false; b.click(); return true })()`, js(sel)))(ctx, tg)
+		if err == nil && !found {
+			err = fmt.Errorf("no %s on the page", sel)
+		}
+		return chromedp.Void{}, err
+	}
+}

@@ -340,7 +340,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	d.waitFor("the trend charts", `document.querySelectorAll("#trends canvas").length === 4 && ["billing", "general", "sales", "support"].every(q => document.querySelector("#trend-waiting .u-legend").textContent.includes(q))`)
 	// The routing log: the contact's decisions, and why it waits (every
 	// demo agent is offline).
-	d.do("find the contact", chromedp.SendKeys(chromedp.ID("log-id"), c.ID), chromedp.Click(chromedp.CSS(`#log-form button`)))
+	d.do("find the contact", chromedp.SendKeys(chromedp.ID("log-id"), c.ID), press(`#log-form button`))
 	d.waitFor("its routing log", `document.getElementById("log").innerText.includes("created") && document.getElementById("log").innerText.includes("no agent is at work")`)
 	t.Logf("screenshot: %s", d.screenshot("dashboard"))
 
@@ -376,7 +376,7 @@ func TestMonitorAndWhisper(t *testing.T) {
 	sup.waitFor("the customer's new message", transcript+`.includes("are you there?")`)
 
 	sup.do("whisper", chromedp.SendKeys(chromedp.ID("whisper"), "Offer the refund"),
-		chromedp.Click(chromedp.CSS(`#whisper-form button[type=submit]`)))
+		press(`#whisper-form button[type=submit]`))
 	whisper := fmt.Sprintf(`[...%s.querySelectorAll(".message.note")].find(m => m.querySelector(".body").textContent === "Offer the refund")`, panel(c.ID))
 	agent.waitFor("the whisper on the desktop", whisper+`?.querySelector(".who").textContent === "Whisper from Sam Lee (supervisor)"`)
 
@@ -411,7 +411,7 @@ func TestMonitorAndWhisper(t *testing.T) {
 	// away for a meeting.
 	sup.do("pick a queue", chromedp.Focus(chromedp.ID("reassign")))
 	sup.waitFor("the reassign choices", `document.querySelector('#reassign option[value="queue:general"]') !== null`)
-	sup.do("reassign", chromedp.SetValue(chromedp.ID("reassign"), "queue:general"), chromedp.Click(chromedp.CSS(`#reassign-form button`)))
+	sup.do("reassign", chromedp.SetValue(chromedp.ID("reassign"), "queue:general"), press(`#reassign-form button`))
 	agent.waitFor("the contact gone from alice", panel(c.ID)+` === null`)
 	var moved struct{ Queue, State string }
 	rd.call(t, "GET", "/api/v1/contacts/"+c.ID, nil, &moved)
@@ -472,13 +472,13 @@ func TestTakeOver(t *testing.T) {
 	transcript := `document.getElementById("monitor-messages")`
 	sup.waitFor("the conversation", transcript+`.innerText.includes("I was charged twice")`)
 	sup.waitFor("the Take over button", `!document.getElementById("takeover").hidden && document.getElementById("takeover-form").hidden`)
-	sup.do("take over", chromedp.Click(chromedp.ID("takeover-start")))
+	sup.do("take over", press(`#takeover-start`))
 	sup.waitFor("the box to the customer", `!document.getElementById("takeover-form").hidden && document.getElementById("takeover").hidden`)
 	agent.waitFor("the take-over told to alice", panel(id)+`.querySelector(".contact-note").textContent.startsWith("Sam Lee (supervisor) took this conversation over")`)
 
 	const said = `Sam here, the team lead: the refund is on its way <img src=x onerror="window.__xss=1">`
 	sup.do("write to the customer", chromedp.SendKeys(chromedp.ID("takeover-text"), said),
-		chromedp.Click(chromedp.CSS(`#takeover-form button[type=submit]`)))
+		press(`#takeover-form button[type=submit]`))
 	customer.waitFor("sam's message in the chat", fmt.Sprintf(
 		`[...document.querySelectorAll("#messages li.msg.out")].some(li => li.querySelector(".body").textContent === %s && li.querySelector(".who").textContent === "Sam Lee")`, js(said)))
 	onDesktop := fmt.Sprintf(`[...%s.querySelectorAll(".message")].find(m => m.querySelector(".body").textContent === %s)`, panel(id), js(said))
@@ -493,7 +493,7 @@ func TestTakeOver(t *testing.T) {
 	// A whisper after the take-over is still a whisper: the customer
 	// never gets it, not before alice's next reply nor after.
 	sup.do("whisper", chromedp.SendKeys(chromedp.ID("whisper"), "Do not promise a date"),
-		chromedp.Click(chromedp.CSS(`#whisper-form button[type=submit]`)))
+		press(`#whisper-form button[type=submit]`))
 	agent.waitFor("the whisper on the desktop", fmt.Sprintf(`[...%s.querySelectorAll(".message.note")].some(m => m.querySelector(".body").textContent === "Do not promise a date" && m.querySelector(".who").textContent === "Whisper from Sam Lee (supervisor)")`, panel(id)))
 	agent.reply(id, "Anything else I can do?")
 	customer.waitFor("alice's reply in the chat", `[...document.querySelectorAll("#messages li.msg.out .body")].some(b => b.textContent === "Anything else I can do?")`)

@@ -89,7 +89,7 @@ func TestEmailInBrowser(t *testing.T) {
 	if strings.Contains(sandbox, "allow-scripts") || strings.Contains(sandbox, "allow-same-origin") {
 		t.Errorf("frame sandbox %q lets the email run or reach the desktop", sandbox)
 	}
-	if q := <-served; q != "" {
+	if q := receive(t, served, "the frame's first request"); q != "" {
 		t.Errorf("first load asked %q, want no remote images", q)
 	}
 	release <- struct{}{}
@@ -105,7 +105,7 @@ func TestEmailInBrowser(t *testing.T) {
 	}
 
 	d.do("show remote images", chromedp.Click(chromedp.CSS(".remote-images")))
-	if q := <-served; q != "images=remote" {
+	if q := receive(t, served, "the frame's request after the click"); q != "images=remote" {
 		t.Errorf("after the click the frame asked %q, want images=remote", q)
 	}
 	release <- struct{}{}
