@@ -98,7 +98,12 @@ func TestDovecotUIDValidityChange(t *testing.T) {
 	ch := e.start(nil, mb)
 	before := e.waitUID("support", 8)
 	ch.Close()
+	if err := c.Logout().Wait(); err != nil {
+		t.Fatal(err)
+	}
+	d.WaitSessionsEnded(t, "support")
 	// The folder is rebuilt: the same mail, new UIDs, a new UIDVALIDITY.
+	c = dovecotSupport(t, d.Addr)
 	if err := c.Delete("Support").Wait(); err != nil {
 		t.Fatal(err)
 	}

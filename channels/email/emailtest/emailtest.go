@@ -5,6 +5,7 @@
 package emailtest
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,11 +144,12 @@ service anvil {
 	d := &Dovecot{Addr: fmt.Sprintf("127.0.0.1:%d", port), dir: dir, bin: bin, conf: confPath}
 	d.Start(t)
 	t.Cleanup(func() {
+		// Stopped first: its output is written until it exits.
+		d.stop(syscall.SIGTERM)
 		if t.Failed() {
 			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
 			t.Logf("dovecot's log:\n%s\n%s", log, d.out.String())
 		}
-		d.stop(syscall.SIGTERM)
 	})
 	return d
 }
@@ -187,6 +190,51 @@ func (d *Dovecot) Start(t testing.TB) {
 		}
 		time.Sleep(20 * time.Millisecond) // polling for the listener, not ordering events
 	}
+}
+
+// WaitSessionsEnded waits until every IMAP session of user Dovecot's
+// log names has ended: its process is gone. A client that closed its
+// connection is not enough: Dovecot's process for it may still be
+// writing the mailbox's index (a folder deleted and created again under
+// it then reads as corrupted, and a session beside it fails).
+func (d *Dovecot) WaitSessionsEnded(t testing.TB, user string) {
+	t.Helper()
+	// Each session's log lines carry its process: imap(user)<PID><…>.
+	re := regexp.MustCompile(`imap\(` + regexp.QuoteMeta(user) + `\)<(\d+)>|user=<` + regexp.QuoteMeta(user) + `>,[^\n]*mpid=(\d+)`)
+	deadline := time.Now().Add(waitBound)
+	for {
+		log, err := os.ReadFile(filepath.Join(d.dir, "dovecot.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var alive []string
+		seen := map[string]bool{}
+		for _, m := range re.FindAllStringSubmatch(string(log), -1) {
+			pid := m[1] + m[2]
+			if seen[pid] {
+				continue
+			}
+			seen[pid] = true
+			if stat, err := os.ReadFile("/proc/" + pid + "/stat"); err == nil && !zombie(stat) {
+				alive = append(alive, pid)
+			}
+		}
+		if len(alive) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sessions of %s still open after %s: processes %v", user, waitBound, alive)
+		}
+		time.Sleep(20 * time.Millisecond) // polling another process's state
+	}
+}
+
+// zombie says whether a /proc/PID/stat's process has exited, not yet
+// reaped.
+func zombie(stat []byte) bool {
+	// The state follows the command's closing parenthesis.
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }
 
 // Kill kills Dovecot and every process of it (SIGKILL): the server
