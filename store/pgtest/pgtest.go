@@ -30,6 +30,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -132,11 +133,31 @@ func (c *Cluster) start(bin string) error {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return fmt.Errorf("pgtest: initdb: %w\n%s", err, out)
 	}
+	// A port free a moment ago may be taken before the server binds it
+	// (another test binary's socket): the server then exits at once and
+	// is started again on another.
+	for try := 1; ; try++ {
+		err := c.serve(bin, data, cred)
+		if !errors.Is(err, errPortTaken) || try == portTries {
+			return err
+		}
+	}
+}
+
+// portTries bounds the ports serve is tried on.
+const portTries = 5
+
+// errPortTaken is serve's error when the server could not bind its port.
+var errPortTaken = errors.New("pgtest: the port was taken")
+
+// serve starts the server of the cluster in data on a free port and
+// waits until it accepts connections.
+func (c *Cluster) serve(bin, data string, cred *syscall.Credential) error {
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
-	c.Port = port
+	c.Port, c.exited, c.waitErr = port, make(chan struct{}), nil
 	// The server runs as a child of the test binary rather than through
 	// pg_ctl, which detaches it: a test binary killed by its timeout
 	// takes its server with it (Pdeathsig), instead of leaving one behind.
@@ -153,7 +174,7 @@ func (c *Cluster) start(bin string) error {
 	}
 	defer logFile.Close()
 	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
-	started := make(chan error, 1)
+	started, exited := make(chan error, 1), c.exited
 	go func() {
 		// Pdeathsig follows the thread that started the child, not the
 		// process (go.dev/issue/27505): this goroutine holds its thread
@@ -166,10 +187,14 @@ func (c *Cluster) start(bin string) error {
 		}
 		started <- nil
 		c.waitErr = c.cmd.Wait()
-		close(c.exited)
+		close(exited)
 	}()
 	if err := <-started; err != nil {
+		c.cmd = nil // nothing to stop
 		return fmt.Errorf("pgtest: start postgres: %w", err)
+	}
+	if c.admin != nil {
+		c.admin.Close()
 	}
 	c.admin, err = sql.Open("pgx", c.DSN("postgres"))
 	if err != nil {
@@ -186,8 +211,12 @@ func (c *Cluster) start(bin string) error {
 			return nil
 		}
 		select {
-		case <-c.exited:
-			return fmt.Errorf("pgtest: postgres exited at start (%v): %s", c.waitErr, c.log())
+		case <-exited:
+			log := c.log()
+			if strings.Contains(log, "Address already in use") {
+				return fmt.Errorf("%w (%d): %s", errPortTaken, port, log)
+			}
+			return fmt.Errorf("pgtest: postgres exited at start (%v): %s", c.waitErr, log)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -250,8 +279,9 @@ func (c *Cluster) Stop() error {
 	return errors.Join(errs...)
 }
 
-// freePort returns a loopback TCP port nobody listened on a moment ago.
-func freePort() (int, error) {
+// freePort returns a loopback TCP port nobody listened on a moment ago
+// (a variable: a test hands out a taken one).
+var freePort = func() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("pgtest: free port: %w", err)

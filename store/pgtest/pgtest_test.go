@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"database/sql"
+	"net"
 	"os"
 	"testing"
 )
@@ -39,5 +40,54 @@ func TestDatabasesAreApart(t *testing.T) {
 	}
 	if first != "a" {
 		t.Errorf("got %q first, want \"a\" (en-US order; bytes would put \"B\" first)", first)
+	}
+}
+
+// A cluster whose port was taken between its choice and the server's
+// bind starts on another.
+func TestStartOnATakenPort(t *testing.T) {
+	if _, err := findBin(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+	free := freePort
+	var handed []int
+	freePort = func() (int, error) {
+		p, err := free()
+		if len(handed) == 0 {
+			p = takenPort
+		}
+		handed = append(handed, p)
+		return p, err
+	}
+	defer func() { freePort = free }()
+
+	c, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	if len(handed) != 2 || c.Port == takenPort || c.Port != handed[1] {
+		t.Fatalf("ports handed out %v, the cluster on %d: want the taken %d, then another it runs on", handed, c.Port, takenPort)
+	}
+	db, err := sql.Open("pgx", c.DSN("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.PingContext(context.Background()); err != nil {
+		t.Fatalf("the cluster on %d: %v", c.Port, err)
 	}
 }

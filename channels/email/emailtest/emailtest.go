@@ -5,7 +5,9 @@
 package emailtest
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -76,7 +78,6 @@ func StartDovecot(t testing.TB, users map[string]string) *Dovecot {
 	if err := os.WriteFile(filepath.Join(dir, "passwd"), []byte(passwd.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
 	root := os.Getuid() == 0
 	uid, gid := os.Getuid(), os.Getgid()
 	if root {
@@ -116,7 +117,7 @@ service imap-login {
   chroot =
   inet_listener imap {
     address = 127.0.0.1
-    port = %[2]d
+    port = %[2]s
   }
   inet_listener imaps {
     port = 0
@@ -125,7 +126,7 @@ service imap-login {
 service anvil {
   chroot =
 }
-`, dir, port, uid, gid)
+`, dir, "@PORT@", uid, gid)
 	if root {
 		// As root, Dovecot runs its own processes as the users its
 		// package made (the login process never as root), which must
@@ -138,11 +139,7 @@ service anvil {
 		conf += fmt.Sprintf("default_internal_user = %[1]s\ndefault_login_user = %[1]s\n", currentUser(t))
 	}
 	confPath := filepath.Join(dir, "dovecot.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	d := &Dovecot{Addr: fmt.Sprintf("127.0.0.1:%d", port), dir: dir, bin: bin, conf: confPath}
-	d.Start(t)
+	d := &Dovecot{dir: dir, bin: bin, conf: confPath}
 	t.Cleanup(func() {
 		// Stopped first: its output is written until it exits.
 		d.stop(syscall.SIGTERM)
@@ -151,6 +148,23 @@ service anvil {
 			t.Logf("dovecot's log:\n%s\n%s", log, d.out.String())
 		}
 	})
+	// A port free a moment ago may be taken before Dovecot binds it
+	// (another test binary's socket): Dovecot then exits at once and is
+	// started again on another.
+	for try := 1; ; try++ {
+		port := freePort(t)
+		if err := os.WriteFile(confPath, []byte(strings.Replace(conf, "@PORT@", strconv.Itoa(port), 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		d.Addr = fmt.Sprintf("127.0.0.1:%d", port)
+		err := d.start()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errPortTaken) || try == portTries {
+			t.Fatal(err)
+		}
+	}
 	return d
 }
 
@@ -158,12 +172,25 @@ service anvil {
 // mail, and waits until it greets.
 func (d *Dovecot) Start(t testing.TB) {
 	t.Helper()
+	if err := d.start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// portTries bounds the ports StartDovecot tries.
+const portTries = 5
+
+// errPortTaken is start's error when Dovecot could not bind its port.
+var errPortTaken = errors.New("dovecot's port was taken")
+
+// start starts Dovecot and waits until it greets.
+func (d *Dovecot) start() error {
 	cmd := exec.Command(d.bin, "-F", "-c", d.conf)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	d.out.Reset()
 	cmd.Stdout, cmd.Stderr = &d.out, &d.out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start dovecot: %v", err)
+		return fmt.Errorf("start dovecot: %w", err)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -174,22 +201,47 @@ func (d *Dovecot) Start(t testing.TB) {
 	// Ready when it greets; a bounded wait for the process to listen.
 	deadline := time.Now().Add(waitBound)
 	for {
-		c, err := imapclient.DialInsecure(d.Addr, nil)
+		err := greets(d.Addr)
 		if err == nil {
-			c.Close()
-			return
+			return nil
 		}
 		select {
 		case <-done:
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever it started
+			d.cmd = nil
 			log, _ := os.ReadFile(filepath.Join(d.dir, "dovecot.log"))
-			t.Fatalf("dovecot exited: %s\n%s", d.out.String(), log)
+			if out := d.out.String() + string(log); strings.Contains(out, "Address already in use") {
+				return fmt.Errorf("%w (%s): %s", errPortTaken, d.Addr, out)
+			}
+			return fmt.Errorf("dovecot exited: %s\n%s", d.out.String(), log)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("dovecot does not answer on %s: %v", d.Addr, err)
+			return fmt.Errorf("dovecot does not answer on %s: %v", d.Addr, err)
 		}
 		time.Sleep(20 * time.Millisecond) // polling for the listener, not ordering events
 	}
+}
+
+// greets says whether an IMAP server greets on addr: a connection alone
+// may be another listener's on a port Dovecot failed to bind.
+func greets(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(time.Second)); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("no greeting on %s: %w", addr, err)
+	}
+	if !strings.HasPrefix(line, "* OK") {
+		return fmt.Errorf("on %s, not an IMAP greeting: %q", addr, line)
+	}
+	return nil
 }
 
 // WaitSessionsEnded waits until every IMAP session of user Dovecot's
@@ -271,8 +323,9 @@ func currentUser(t testing.TB) string {
 	return u.Username
 }
 
-// freePort returns a loopback TCP port nobody listens on now.
-func freePort(t testing.TB) int {
+// freePort returns a loopback TCP port nobody listens on now (a
+// variable: a test hands out a taken one).
+var freePort = func(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
