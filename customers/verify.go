@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/switchboard/switchboard/router"
@@ -13,6 +14,7 @@ import (
 // VerifyStore is what Verify reads and writes; *store.DB implements it.
 type VerifyStore interface {
 	ProfileReader
+	CustomerIdentities(ctx context.Context, customerID string) ([]store.Identity, error)
 	AddAudit(ctx context.Context, e store.AuditEntry) error
 }
 
@@ -61,7 +63,12 @@ func Verify(ctx context.Context, s VerifyStore, rt ContactVerifier, contactID, a
 	case !p.ErasedAt.IsZero():
 		return router.Contact{}, fmt.Errorf("customers: verify: %w", router.Errorf(router.CodeConflict, "", "the claimed customer was erased"))
 	}
+	held, err := s.CustomerIdentities(ctx, p.ID)
+	if err != nil {
+		return router.Contact{}, fmt.Errorf("customers: verify: read identities: %w", err)
+	}
 	v := router.Verification{ContactID: contactID, AgentID: agentID, CustomerID: p.ID, Method: method}
+	v.Email, v.Phone = kept(c, held)
 	if p.Consent.ProfilingGiven() {
 		v.Value, v.Segment = max(p.Value, 0), p.Segment
 	}
@@ -75,4 +82,22 @@ func Verify(ctx context.Context, s VerifyStore, rt ContactVerifier, contactID, a
 		return router.Contact{}, fmt.Errorf("customers: verify: audit: %w", err)
 	}
 	return rt.VerifyCustomer(ctx, v)
+}
+
+// kept is the email and phone of contact c that stay on it once its
+// customer is verified: those the profile holds (held), and the
+// address its channel answers on (an email's sender, a text's number),
+// which the customer uses whether or not the profile knows it yet.
+func kept(c router.Contact, held []store.Identity) (email, phone string) {
+	holds := func(kind, value string) bool {
+		n, err := Normalize(Identity{Kind: kind, Value: value})
+		return err == nil && slices.ContainsFunc(held, func(id store.Identity) bool { return id.Kind == n.Kind && id.Value == n.Value })
+	}
+	if cu := c.Customer; cu.Email != "" && (c.Channel == router.ChannelEmail || holds(store.IdentityEmail, cu.Email)) {
+		email = cu.Email
+	}
+	if cu := c.Customer; cu.Phone != "" && (c.Channel == router.ChannelSMS || holds(store.IdentityPhone, cu.Phone)) {
+		phone = cu.Phone
+	}
+	return email, phone
 }

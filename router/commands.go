@@ -1153,12 +1153,19 @@ type Verification struct {
 	Segment string
 	// Method says how the agent verified ("security questions").
 	Method string
+	// Email and Phone are the contact's email and phone that stay on it
+	// ("" drops the contact's): those the customer's profile holds, and
+	// the channel's own address, where replies go. Anything else the
+	// customer gave proves nothing: kept, it would be shown, searched
+	// and carried to follow-ups as the verified customer's.
+	Email, Phone string
 }
 
 // VerifyCustomer records that the customer of a contact assigned to
 // v.AgentID was verified as v.CustomerID: the contact's customer becomes
-// identified (ID, Verified, Value, Segment; ClaimedID cleared) and its
-// timeline gets a "verified" event naming the agent and the method. A
+// identified (ID, Verified, Value, Segment; ClaimedID cleared; the email
+// and phone v keeps, the others dropped) and its timeline gets a
+// "verified" event naming the agent and the method. A
 // contact that is not with the agent wraps ErrNotYours, one that is not
 // assigned or whose customer is already verified or claims nobody wraps
 // ErrConflict.
@@ -1191,10 +1198,27 @@ func (r *Router) VerifyCustomer(ctx context.Context, v Verification) (Contact, e
 		case c.Customer.ClaimedID == "":
 			return nil, conflictf("the customer of %s claims to be no known customer", c.ID)
 		}
+		var dropped []string
+		for _, id := range []struct {
+			field     string
+			has, keep *string
+		}{{"email", &c.Customer.Email, &v.Email}, {"phone", &c.Customer.Phone, &v.Phone}} {
+			switch {
+			case *id.keep != "" && *id.keep != *id.has:
+				return nil, invalidf(id.field, "%s: not the contact's", id.field)
+			case *id.keep == "" && *id.has != "":
+				dropped = append(dropped, id.field)
+			}
+		}
 		c.Customer.ID, c.Customer.Verified, c.Customer.ClaimedID = v.CustomerID, true, ""
 		c.Customer.Value, c.Customer.Segment = v.Value, v.Segment
+		c.Customer.Email, c.Customer.Phone = v.Email, v.Phone
 		w.putContact(c)
-		w.event(c, EventVerified, v.AgentID, fmt.Sprintf("customer %s verified by %s: %s", v.CustomerID, v.AgentID, v.Method))
+		why := fmt.Sprintf("customer %s verified by %s: %s", v.CustomerID, v.AgentID, v.Method)
+		if len(dropped) > 0 {
+			why += "; the " + strings.Join(dropped, " and ") + " given, not the customer's, dropped"
+		}
+		w.event(c, EventVerified, v.AgentID, why)
 		w.note(Notification{Kind: NoteContact, AgentID: c.AgentID, Contact: cloneContact(c), Reason: ReasonVerified})
 		return *c, nil
 	}))

@@ -10,9 +10,9 @@ func TestVerifyCustomer(t *testing.T) {
 	h.queue(Queue{Name: "q", ValueTiers: []ValueTier{{Min: 1000, Boost: 10}}})
 	h.agent("alice", sk(), nil, AgentAvailable)
 	h.agent("bob", sk(), nil, AgentAway)
-	claim := h.submit(NewContact{Queue: "q", Customer: Customer{Name: "Ada", Email: "ada@example.com", ClaimedID: "ada"}})
+	claim := h.submit(NewContact{Queue: "q", Customer: Customer{Name: "Ada", Email: "ada@example.com", Phone: "+447700900123", ClaimedID: "ada"}})
 	nobody := h.submit(NewContact{Queue: "q", Customer: Customer{Email: "who@example.com"}})
-	v := Verification{ContactID: claim.ID, AgentID: "alice", CustomerID: "ada", Value: 5000, Segment: "premium", Method: "security questions"}
+	v := Verification{ContactID: claim.ID, AgentID: "alice", CustomerID: "ada", Value: 5000, Segment: "premium", Method: "security questions", Email: "ada@example.com"}
 
 	// Offered, not yet assigned: an agent verifies whom they talk to.
 	if _, err := h.r.VerifyCustomer(h.ctx, v); !isErr(err, ErrConflict) {
@@ -31,6 +31,11 @@ func TestVerifyCustomer(t *testing.T) {
 	if _, err := h.r.VerifyCustomer(h.ctx, bad); !isErr(err, ErrInvalid) {
 		t.Fatalf("verify without a method: got %v, want ErrInvalid", err)
 	}
+	bad = v
+	bad.Email = "eve@example.com" // not what the contact gave
+	if _, err := h.r.VerifyCustomer(h.ctx, bad); !isErr(err, ErrInvalid) {
+		t.Fatalf("verify keeping an email the contact did not give: got %v, want ErrInvalid", err)
+	}
 	if c := h.live(claim.ID); c.Customer.Verified || c.Customer.ID != "" || c.Customer.Value != 0 {
 		t.Fatalf("refused verifications changed the customer: %+v", c.Customer)
 	}
@@ -43,8 +48,9 @@ func TestVerifyCustomer(t *testing.T) {
 	if c.Customer != want || h.live(claim.ID).Customer != want || !c.Customer.Identified() {
 		t.Errorf("customer: got %+v, want %+v", c.Customer, want)
 	}
-	if why := h.lastReason(claim.ID, "verified"); !strings.Contains(why, "alice") || !strings.Contains(why, "security questions") {
-		t.Errorf("verified event %q names neither the agent nor the method", why)
+	if why := h.lastReason(claim.ID, "verified"); !strings.Contains(why, "alice") || !strings.Contains(why, "security questions") ||
+		!strings.Contains(why, "the phone given, not the customer's, dropped") {
+		t.Errorf("verified event %q names not the agent, the method and the phone dropped", why)
 	}
 	if ns := h.notesOf(NoteContact, "alice"); len(ns) == 0 || ns[len(ns)-1].Reason != "verified" {
 		t.Errorf("alice heard of no contact notification with reason verified")
