@@ -224,6 +224,30 @@ func TestStartRetried(t *testing.T) {
 	}
 }
 
+// A "yes" taken in as an answer before a STOP, retried by Twilio (or
+// replayed) after it, opts nothing back in: the STOP stays in force and
+// the conversation holds the "yes" once.
+func TestAnswerRetriedAfterStop(t *testing.T) {
+	e := newEnv(t)
+	yes := newSID()
+	e.text(yes, adaNum, supportNum, "Yes")
+	c := e.assigned(adaNum)
+	e.text(newSID(), adaNum, supportNum, "STOP")
+	e.text(yes, adaNum, supportNum, "Yes") // the retry
+	if st, found, _ := e.db.ConsentState(e.ctx, router.ChannelSMS, adaNum); !found || !st.Blocks() {
+		t.Fatalf("after the answer's retry: in force %+v %v, want the STOP", st, found)
+	}
+	var yeses int
+	for _, m := range e.messages(c.ID) {
+		if m.Body == "Yes" {
+			yeses++
+		}
+	}
+	if yeses != 1 {
+		t.Errorf("the conversation holds the yes %d times, want once", yeses)
+	}
+}
+
 // spyStore tells looked of each MessageSid the channel looks up; a
 // first look at a sid of hold returns only once the channel is closed.
 type spyStore struct {

@@ -280,6 +280,15 @@ func (c *Channel) receive(ctx context.Context, t text) (string, error) {
 		}
 		// The number opted out; or this very text opted it back in
 		// already (Twilio's retry of a START whose answer was lost).
+		// Not a text taken in before the opt-out as an answer ("yes")
+		// and retried, or replayed, since: it opts nothing back in.
+		if found && e.Blocks() && e.MessageID != t.sid {
+			_, earlier, err := c.o.Store.MessageByExternalID(ctx, t.sid)
+			if err != nil {
+				return "", fmt.Errorf("sms: look up %s: %w", t.sid, err)
+			}
+			found = !earlier
+		}
 		if found && (e.Blocks() || e.MessageID == t.sid) {
 			if err := c.record(ctx, t, consent.OptIn, word); err != nil {
 				return "", err
