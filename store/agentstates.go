@@ -210,16 +210,13 @@ WHERE event = ? AND at >= ? AND at < ? AND agent_id <> '' ORDER BY at`), router.
 }
 
 // PruneAgentStates deletes the state history entries older than before
-// and returns how many. An agent whose last change is older counts as
+// and returns how many, a batch at a time (deleteBatched). An agent
+// whose last change is older counts as
 // offline before it (as AgentStateTimes does past its lookback).
 func (db *DB) PruneAgentStates(ctx context.Context, before time.Time) (int64, error) {
-	res, err := db.execWrite(ctx, rebind(db.dialect, `DELETE FROM agent_states WHERE at < ?`), toNanos(before))
+	n, err := db.deleteBatched(ctx, "agent_states", "at < ?", toNanos(before))
 	if err != nil {
-		return 0, fmt.Errorf("store: prune agent states: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: prune agent states: %w", err)
+		return n, fmt.Errorf("store: prune agent states: %w", err)
 	}
 	return n, nil
 }

@@ -143,6 +143,7 @@ func TestPruneAgentStates(t *testing.T) { forEachDialect(t, testPruneAgentStates
 
 func testPruneAgentStates(t *testing.T) {
 	db := openTest(t)
+	db.pruneBatch = 1 // a statement per row: the batches add up
 	ctx := context.Background()
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	commit(t, db, &router.Batch{AgentStates: []router.AgentStateChange{

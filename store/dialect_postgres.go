@@ -25,6 +25,7 @@ var postgresDialect = dialect{
 	hasTable:   `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`,
 	// NULL until the sequence gave its first id.
 	lastLogID: `SELECT pg_sequence_last_value(pg_get_serial_sequence('event_log', 'id'))`,
+	rowID:     "ctid",
 	// Read committed, the default, takes a snapshot per statement.
 	snapshot: &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 }

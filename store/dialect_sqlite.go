@@ -12,6 +12,7 @@ var sqliteDialect = dialect{
 	deferredTx: deferredTxSQLite,
 	hasTable:   `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
 	lastLogID:  `SELECT seq FROM sqlite_sequence WHERE name = 'event_log'`,
+	rowID:      "rowid",
 	// A read transaction of a WAL database sees one snapshot.
 	snapshot: nil,
 }

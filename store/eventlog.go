@@ -129,15 +129,12 @@ func lastLogID(ctx context.Context, q queryer, d dialect) (int64, error) {
 }
 
 // PruneEventLog deletes the entries of the event log up to the id upTo
-// that are older than before, and returns how many it deleted.
+// that are older than before, a batch at a time (deleteBatched), and
+// returns how many it deleted.
 func (db *DB) PruneEventLog(ctx context.Context, upTo int64, before time.Time) (int64, error) {
-	res, err := db.execWrite(ctx, rebind(db.dialect, `DELETE FROM event_log WHERE id <= ? AND at < ?`), upTo, toNanos(before))
+	n, err := db.deleteBatched(ctx, "event_log", "id <= ? AND at < ?", upTo, toNanos(before))
 	if err != nil {
-		return 0, fmt.Errorf("store: prune event log: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: prune event log: %w", err)
+		return n, fmt.Errorf("store: prune event log: %w", err)
 	}
 	return n, nil
 }

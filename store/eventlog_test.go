@@ -50,6 +50,7 @@ func testEventLog(t *testing.T) {
 	if after, _ := db.EventLog(ctx, 2, 10); len(after) != 2 || after[0].ID != 3 {
 		t.Errorf("after 2: got %+v, want entries 3 and 4", after)
 	}
+	db.pruneBatch = 3 // a full batch, then the rest
 	n, err := db.PruneEventLog(ctx, 4, t0.Add(time.Second))
 	if err != nil || n != 4 {
 		t.Fatalf("prune: got %d, %v, want 4 deleted", n, err)

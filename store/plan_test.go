@@ -90,6 +90,14 @@ func TestQueryPlans(t *testing.T) {
 	q, args = customerContactsQuery(sqliteDialect, wholeContactColumns, "cust-7", "", "", false, 0, "", 0)
 	tests = append(tests, planCase{"customer-contacts-erase", q, args, timeline, noScan})
 
+	// A prune's batch is found through an index, not by reading the
+	// whole history each time.
+	tests = append(tests,
+		planCase{"prune-agent-states", batchDeleteSQL(sqliteDialect, "agent_states", "at < ?", 1000), []any{1},
+			[]string{"agent_states_at"}, []string{"SCAN agent_states\n"}},
+		planCase{"prune-event-log", batchDeleteSQL(sqliteDialect, "event_log", "id <= ? AND at < ?", 1000), []any{1, 1},
+			[]string{"SEARCH event_log"}, []string{"SCAN event_log\n"}})
+
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			plan := queryPlan(t, db, tt.query, tt.args...) + "\n"

@@ -55,7 +55,7 @@ func openPostgres(ctx context.Context, dsn string, durable bool, stalled time.Du
 	lease := stdlib.OpenDB(*cfg.Copy())
 	lease.SetMaxOpenConns(2)
 
-	db := &DB{write: write, lease: lease, dialect: postgresDialect}
+	db := &DB{write: write, lease: lease, dialect: postgresDialect, pruneBatch: defaultPruneBatch}
 	if err := db.write.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open: connect to PostgreSQL: %w", err), read.Close(), write.Close(), lease.Close())
 	}

@@ -44,6 +44,9 @@ type dialect struct {
 	// snapshot are the options of a read transaction whose statements
 	// all see one snapshot (Load).
 	snapshot *sql.TxOptions
+	// rowID names a row of any table, for deleteBatched: SQLite's rowid,
+	// PostgreSQL's ctid.
+	rowID string
 }
 
 // rebind rewrites the ? placeholders of query for d. Question marks inside

@@ -95,6 +95,9 @@ type DB struct {
 	// syncFull: SQLite's commits wait for the disk (synchronous full);
 	// DeferSync lowers it for one transaction.
 	syncFull bool
+	// pruneBatch is how many rows one statement of a prune deletes
+	// (deleteBatched): defaultPruneBatch; tests lower it.
+	pruneBatch int
 }
 
 var _ router.Store = (*DB)(nil)
@@ -163,7 +166,7 @@ func Open(ctx context.Context, opts *Options) (*DB, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	db := &DB{write: write, dialect: sqliteDialect, syncFull: sync == "full"}
+	db := &DB{write: write, dialect: sqliteDialect, syncFull: sync == "full", pruneBatch: defaultPruneBatch}
 	if err := db.initSQLite(ctx, o.Path, common); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
