@@ -279,6 +279,17 @@ func (h *Hub) EndSessions(agentID string, sessionIDs []string) {
 	}
 }
 
+// Sessions returns the id and agent of every session with a socket.
+func (h *Hub) Sessions() map[string]string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make(map[string]string, len(h.sessions))
+	for id, s := range h.sessions {
+		out[id] = s.agentID
+	}
+	return out
+}
+
 // endSession forgets s, unless it was already. Its socket, if any, is
 // closed: with session_replaced, or, when the session expired, with
 // closeExpired and as a drop, which tells the router the agent left.

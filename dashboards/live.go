@@ -665,6 +665,20 @@ func (l *Live) EndSessions(login string, ids []string) {
 	}
 }
 
+// Sessions returns the id and login of every login session a viewer
+// watches under.
+func (l *Live) Sessions() map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]string{}
+	for _, v := range l.viewers {
+		if v.Session != "" {
+			out[v.Session] = v.Login
+		}
+	}
+	return out
+}
+
 // monitor makes c follow the conversation of id (none when empty): the
 // conversation now, then its messages as they are committed. A
 // message committed between the subscription and the read may come

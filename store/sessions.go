@@ -273,6 +273,29 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, er
 	return int(n), nil
 }
 
+// SessionLogins returns the id (Session.ID) and login of every session
+// the store holds, expired or not. Sessions are few (one a signed-in
+// user), so it reads them all.
+func (db *DB) SessionLogins(ctx context.Context) (map[string]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT token_hash, login_id FROM sessions`)
+	if err != nil {
+		return nil, fmt.Errorf("store: sessions: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var hash, login string
+		if err := rows.Scan(&hash, &login); err != nil {
+			return nil, fmt.Errorf("store: sessions: %w", err)
+		}
+		out[SessionID(hash)] = login
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: sessions: %w", err)
+	}
+	return out, nil
+}
+
 // AgentExists reports whether the store holds an agent with the given id.
 func (db *DB) AgentExists(ctx context.Context, id string) (bool, error) {
 	var one int

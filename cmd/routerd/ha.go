@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/store"
 )
@@ -40,6 +41,9 @@ type leadership struct {
 	deadline time.Time
 	// leader is the lease as a standby last read it (*store.Lease).
 	leader atomic.Pointer[store.Lease]
+	// clients resolves who sent a request a standby forwards, behind
+	// trusted_proxies as the leader would.
+	clients *clientaddr.Resolver
 }
 
 // errLeaseLost ends a leader that could not renew its lease in time.
@@ -77,7 +81,8 @@ func newLeadership(cfg *config.Config, db *store.DB, ln net.Addr, log *slog.Logg
 		}
 		addr = scheme + "://" + net.JoinHostPort(host, port)
 	}
-	return &leadership{db: db, log: log, ha: cfg.HA, holder: node + "/" + hex.EncodeToString(raw), address: addr}, nil
+	return &leadership{db: db, log: log, ha: cfg.HA, holder: node + "/" + hex.EncodeToString(raw), address: addr,
+		clients: clientaddr.New(cfg.TrustedPrefixes())}, nil
 }
 
 // try attempts once to take the lease. When another holds it, the
@@ -181,15 +186,23 @@ func (l *leadership) release() {
 // request, WebSockets included, is proxied to the leader, so that a
 // client reaching any node is served. (A redirect would not do: browsers
 // follow none for a WebSocket, and the Twilio webhook's signature names
-// the public URL, not a node.) The leader sees the client's address in
-// X-Forwarded-For, which it believes when the nodes are among
-// trusted_proxies (docs/ha.md).
+// the public URL, not a node.) The standby resolves the client as the
+// leader would (its address and whether it came over HTTPS, behind
+// trusted_proxies) and says it in X-Forwarded-For and -Proto, which the
+// leader believes when the nodes are among trusted_proxies (docs/ha.md):
+// the load balancer's own headers are the standby's to read, and would
+// otherwise be dropped, every client then the load balancer.
 func (l *leadership) standbyHandler() http.Handler {
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			target, _ := url.Parse(pr.In.Context().Value(leaderKey{}).(string))
 			pr.SetURL(target)
 			pr.SetXForwarded()
+			client := l.clients.Resolve(pr.In)
+			pr.Out.Header.Set("X-Forwarded-For", client.Addr)
+			if client.HTTPS {
+				pr.Out.Header.Set("X-Forwarded-Proto", "https")
+			}
 			// The client's Host, for the leader's same-origin checks.
 			pr.Out.Host = pr.In.Host
 		},

@@ -279,9 +279,13 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	case err := <-lost:
 		if err != nil {
 			// Another node leads, or may: stop everything now. The
-			// store refuses this node's writes already.
+			// store refuses this node's writes already; what does not
+			// write first (the outbox's sends, the mailboxes' and the
+			// texts' intake) stops before the requests in flight are
+			// waited for, or it would send what the new leader sends.
 			failure = fmt.Errorf("ha: lost the lead: %w", err)
 			log.Error("stepping down", "err", err)
+			in.Close()
 		}
 	case <-ctx.Done():
 	}
@@ -304,18 +308,22 @@ type instance struct {
 	// the router has made its last commit (the leader's lease is
 	// released there).
 	beforeStoreCloses func()
+	closeOnce         sync.Once
 }
 
 // Close stops the instance: the WebSockets and the offers' writer, the
-// router (which commits what it queued), then the store.
+// router (which commits what it queued), then the store. Only the
+// first call does.
 func (in *instance) Close() {
-	for i := len(in.closers) - 1; i >= 0; i-- {
-		in.closers[i]()
-	}
-	if in.beforeStoreCloses != nil {
-		in.beforeStoreCloses()
-	}
-	in.db.Close()
+	in.closeOnce.Do(func() {
+		for i := len(in.closers) - 1; i >= 0; i-- {
+			in.closers[i]()
+		}
+		if in.beforeStoreCloses != nil {
+			in.beforeStoreCloses()
+		}
+		in.db.Close()
+	})
 }
 
 // start opens the store, starts the router on it, applies the
@@ -778,7 +786,8 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			return nil, nil, nil, err
 		}
 	}
-	closers = append([]func(){sweeper.start(), startPruningStates(db, cfg.Dashboards.StateRetention(), log)}, closers...)
+	closers = append([]func(){sweeper.start(), startPruningStates(db, cfg.Dashboards.StateRetention(), log),
+		startCheckingSessions(db, []sessionHolder{hub, live}, log)}, closers...)
 	if mail != nil {
 		// Last: its contacts find every component ready. Closed first.
 		mail.Start()
