@@ -28,7 +28,7 @@ func (e *env) withOutbox(sink *emailtest.SMTPSink) {
 func (e *env) withSender(sink *emailtest.SMTPSink, tune func(o *SenderOptions)) *Sender {
 	e.t.Helper()
 	o := SenderOptions{SMTP: SMTP{Addr: sink.Addr, Security: Plain, User: sink.User, Password: sink.Pass},
-		Domain: testDomain, Store: e.db,
+		Domain: testDomain, MessageIDKey: testKey, Store: e.db,
 		Queues:  map[string]From{"support": {Address: "support@example.com", Name: "Example Support", Signature: "Example Ltd, 1 Road"}},
 		Default: From{Address: "help@example.com", Name: "Example Help"}}
 	if tune != nil {
@@ -133,7 +133,7 @@ func TestConversation(t *testing.T) {
 	reply := e.agentReply(c.ID, "Here it is.\nBest, Ann")
 	got := sink.Wait(t, waitBound)
 	h, text, html := readMessage(t, got)
-	ourID := OutboundID(testDomain, c.ID, reply.Seq)
+	ourID := OutboundID(testKey, testDomain, c.ID, reply.Seq)
 	from, _ := h.AddressList("From")
 	subject, _ := h.Subject()
 	msgID, _ := h.MessageID()
@@ -283,7 +283,7 @@ func TestBounceMarksReplyFailed(t *testing.T) {
 	m := e.agentReply(c.ID, "Answer")
 	sink.Wait(t, waitBound)
 	e.waitDelivery(c.ID, m.Seq, func(d *router.Delivery) bool { return d.Status == router.DeliverySent })
-	ours := OutboundID(testDomain, c.ID, m.Seq)
+	ours := OutboundID(testKey, testDomain, c.ID, m.Seq)
 	dsn := "From: MAILER-DAEMON@mx.customer.example\r\nTo: support@example.com\r\nSubject: Undelivered Mail\r\n" +
 		"Message-ID: <dsn1@mx.customer.example>\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n" +
 		"--r\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n" +

@@ -6,7 +6,7 @@
 //	ch, err := email.New(email.Options{
 //		Mailboxes: []email.Mailbox{{Name: "support", Addr: "imap.example.com:993", Security: email.TLS,
 //			User: "support@example.com", Password: pw, Queue: "support"}},
-//		Intake: in, Store: db, Files: files, Domain: "support.example.com"})
+//		Intake: in, Store: db, Files: files, Domain: "support.example.com", MessageIDKey: key})
 //	ch.Start()
 //	defer ch.Close()
 //	statuses := ch.Status() // for /readyz

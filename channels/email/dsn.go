@@ -7,8 +7,8 @@ import (
 )
 
 // parseDSN reads a message/delivery-status part (RFC 3464) into r (a
-// new Report when nil): the first recipient's action, status and
-// diagnostic.
+// new Report when nil): the first recipient's address, action, status
+// and diagnostic.
 func parseDSN(body []byte, r *Report) *Report {
 	if r == nil {
 		r = &Report{}
@@ -33,6 +33,11 @@ func parseDSN(body []byte, r *Report) *Report {
 		case "diagnostic-code":
 			if r.Diagnostic == "" {
 				r.Diagnostic = truncate(v, 500)
+			}
+		case "final-recipient":
+			// "rfc822; ada@example.com"
+			if typ, addr, ok := strings.Cut(v, ";"); ok && r.Recipient == "" && strings.EqualFold(strings.TrimSpace(typ), "rfc822") {
+				r.Recipient = truncate(strings.Trim(strings.TrimSpace(addr), "<>"), 320)
 			}
 		}
 	}

@@ -138,7 +138,7 @@ func (f *fetcher) session(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("select %s: %w", f.mb.Folder, err)
 	}
-	cp, err := f.checkpoint(ctx, sel)
+	cp, err := f.checkpoint(ctx, c, sel)
 	if err != nil {
 		return err
 	}
@@ -296,11 +296,11 @@ func (f *fetcher) poll(ctx context.Context, c imapConn, wake <-chan struct{}, re
 }
 
 // checkpoint is where this session starts: the stored checkpoint; for a
-// mailbox never read, the next UID (Start zero: only new mail) or every
-// message since Start; after a UIDVALIDITY change (the UIDs mean nothing
-// any more), every message since a little before the newest taken in,
-// deduplicated by Message-ID.
-func (f *fetcher) checkpoint(ctx context.Context, sel *imap.SelectData) (store.EmailCheckpoint, error) {
+// mailbox never read, after its last UID (Start zero: only new mail,
+// lastUID) or every message since Start; after a UIDVALIDITY change (the
+// UIDs mean nothing any more), every message since a little before the
+// newest taken in, deduplicated by Message-ID.
+func (f *fetcher) checkpoint(ctx context.Context, c imapConn, sel *imap.SelectData) (store.EmailCheckpoint, error) {
 	cp, found, err := f.ch.o.Store.EmailCheckpoint(ctx, f.mb.Name)
 	if err != nil {
 		return cp, fmt.Errorf("read checkpoint: %w", err)
@@ -320,20 +320,64 @@ func (f *fetcher) checkpoint(ctx context.Context, sel *imap.SelectData) (store.E
 			"old", cp.UIDValidity, "new", sel.UIDValidity, "since", since.Format(time.DateOnly))
 		return store.EmailCheckpoint{UIDValidity: sel.UIDValidity, Since: since, Newest: cp.Newest, FloorSince: since}, nil
 	case f.mb.Start.IsZero():
-		last := uint32(0)
-		if sel.UIDNext > 0 {
-			last = uint32(sel.UIDNext) - 1
+		last, err := f.lastUID(c, sel)
+		if err != nil {
+			return cp, err
 		}
 		cp = store.EmailCheckpoint{UIDValidity: sel.UIDValidity, LastUID: last, FloorUID: last}
 		if err := f.ch.o.Store.PutEmailCheckpoint(ctx, f.mb.Name, cp); err != nil {
 			return cp, fmt.Errorf("write checkpoint: %w", err)
 		}
-		f.log.Info("email: first connect; taking in mail from now on", "uid_next", sel.UIDNext)
+		f.log.Info("email: first connect; taking in mail from now on", "last_uid", last)
 		return cp, nil
 	default:
 		f.log.Info("email: first connect; taking in mail since the start date", "start", f.mb.Start.Format(time.DateOnly))
 		return store.EmailCheckpoint{UIDValidity: sel.UIDValidity, Since: f.mb.Start, FloorSince: f.mb.Start}, nil
 	}
+}
+
+// lastUID is the highest UID the selected folder has given, where a
+// mailbox read from now on starts: UIDNEXT less one, from SELECT or, a
+// server that left it out, STATUS; a server without it in either is
+// asked for the UID of the last message SELECT counted; an empty folder
+// starts at 0. Never 0 for a folder that holds mail: that would take in
+// all of it.
+func (f *fetcher) lastUID(c imapConn, sel *imap.SelectData) (uint32, error) {
+	if sel.UIDNext > 0 {
+		return uint32(sel.UIDNext) - 1, nil
+	}
+	var st *imap.StatusData
+	err := c.wait("status", func() (err error) {
+		st, err = c.Status(f.mb.Folder, &imap.StatusOptions{UIDNext: true}).Wait()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("status %s: %w", f.mb.Folder, err)
+	}
+	if st.UIDNext > 0 {
+		return uint32(st.UIDNext) - 1, nil
+	}
+	if sel.NumMessages == 0 {
+		return 0, nil
+	}
+	// The last message SELECT counted has the highest UID. (Not "*":
+	// imapclient drops the answer to it, its number not being 0.)
+	var last []*imapclient.FetchMessageBuffer
+	err = c.wait("fetch the last UID", func() (err error) {
+		last, err = c.Fetch(imap.SeqSetNum(sel.NumMessages), &imap.FetchOptions{UID: true}).Collect()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("fetch the last UID: %w", err)
+	}
+	top := imap.UID(0)
+	for _, m := range last {
+		top = max(top, m.UID)
+	}
+	if top == 0 {
+		return 0, fmt.Errorf("fetch the last UID: no UID for message %d, and no UIDNEXT", sel.NumMessages)
+	}
+	return uint32(top), nil
 }
 
 // catchUp takes in every message after the checkpoint, a batch at a

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/switchboard/switchboard/store"
 )
@@ -345,4 +347,74 @@ func TestOneBatchKeepsThreadsAndOrder(t *testing.T) {
 		return
 	}
 	t.Fatal("no contact of Question 3")
+}
+
+// noUIDNextSession is a server that gives no UIDNEXT in SELECT and,
+// unless status is set, none in STATUS either (the client reads 0, as
+// for one left out); statuses counts the STATUS commands.
+type noUIDNextSession struct {
+	imapserver.Session
+	status   bool
+	statuses *atomic.Int32
+}
+
+func (s noUIDNextSession) Select(mailbox string, o *imap.SelectOptions) (*imap.SelectData, error) {
+	d, err := s.Session.Select(mailbox, o)
+	if d != nil {
+		d.UIDNext = 0
+	}
+	return d, err
+}
+
+func (s noUIDNextSession) Status(mailbox string, o *imap.StatusOptions) (*imap.StatusData, error) {
+	s.statuses.Add(1)
+	d, err := s.Session.Status(mailbox, o)
+	if d != nil && !s.status {
+		d.UIDNext = 0
+	}
+	return d, err
+}
+
+// A mailbox read from now on starts after its last message even on a
+// server that gives no UIDNEXT in SELECT: from STATUS, or failing that
+// from the UID of its last message; never from UID 0, which would take
+// in the whole mailbox.
+func TestFirstConnectWithoutUIDNext(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		old    int  // messages in the mailbox before the first connect
+		status bool // STATUS gives UIDNEXT
+	}{
+		{"uidnext-in-status", 10, true},
+		{"uidnext-nowhere", 10, false},
+		{"uidnext-nowhere-empty", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newIMAPServer(t, nil)
+			appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(0, tc.old)...)
+			var statuses atomic.Int32
+			srv.mu.Lock()
+			srv.wrap = func(s imapserver.Session) imapserver.Session {
+				return noUIDNextSession{Session: s, status: tc.status, statuses: &statuses}
+			}
+			srv.mu.Unlock()
+			e := newEnv(t)
+			mb := srv.mailbox("support")
+			mb.Start = time.Time{}
+			mb.Poll, mb.PollInterval = true, 20*time.Millisecond
+			e.start(nil, mb)
+			if s := e.waitWaiting("support"); s.LastUID != uint32(tc.old) {
+				t.Errorf("started after UID %d, want %d", s.LastUID, tc.old)
+			}
+			if statuses.Load() == 0 {
+				t.Errorf("STATUS never asked for the UIDNEXT that SELECT left out")
+			}
+			appendMail(t, srv.addr, srv.user, srv.pass, "Support", backlog(tc.old, 1)...)
+			e.waitUID("support", uint32(tc.old)+1)
+			cs := e.emailContacts()
+			if want := fmt.Sprintf("Question %d", tc.old); len(cs) != 1 || cs[0].Subject != want {
+				t.Fatalf("got %d contacts (%v), want only %q, which arrived after the first connect", len(cs), cs, want)
+			}
+		})
+	}
 }

@@ -3,6 +3,7 @@ package email
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -99,6 +100,43 @@ func FuzzChooseCc(f *testing.F) {
 			if !theirs[addr] || !wanted[addr] || addr == "ada@customer.example" || addr == "support@example.com" || addr == "help@example.com" {
 				t.Fatalf("kept %q of %q choosing %q", k, all, cc)
 			}
+		}
+	})
+}
+
+// FuzzParseOutboundID feeds the parser of our Message-IDs any reference a
+// mail may carry: it must never panic, accept only an id OutboundID
+// makes (the same bytes: no second spelling of one), and read the
+// untagged form only as contact and sequence without a tag.
+func FuzzParseOutboundID(f *testing.F) {
+	const contact = "01JNQ7Z8ZK8W4TQ2B3C4D5E6F7"
+	ours := OutboundID(testKey, testDomain, contact, 3)
+	local, _, _ := strings.Cut(ours, "@")
+	tag := local[strings.LastIndexByte(local, '.')+1:]
+	f.Add(ours)                                                              // ours
+	f.Add("sb." + contact + ".3@" + testDomain)                              // ours before the tags
+	f.Add("sb.01JNQ7Z8ZK8W4TQ2B3C4D5E6F8.3." + tag + "@" + testDomain)       // a neighbour's contact under our tag
+	f.Add("sb." + contact + ".03." + tag + "@" + testDomain)                 // another spelling of the sequence
+	f.Add("sb." + contact + ".3." + strings.ToUpper(tag) + "@" + testDomain) // the tag in upper case
+	f.Add("sb." + contact + ".3." + tag + "@SUPPORT.example.com")            // the domain in another case
+	f.Add("CAF=abc123@mail.gmail.com")                                       // a customer's
+	f.Add("sb...@" + testDomain)                                             // empty parts
+	f.Add("")
+	f.Fuzz(func(t *testing.T, id string) {
+		if c, seq, ok := ParseOutboundID(testKey, testDomain, id); ok {
+			if again := OutboundID(testKey, testDomain, c, seq); again != id {
+				t.Fatalf("accepted %q as contact %q message %d, which is %q", id, c, seq, again)
+			}
+		}
+		c, seq, tag, ok := splitOutboundID(testDomain, id)
+		if !ok {
+			return
+		}
+		if c == "" || strings.Contains(c, ".") || seq < 0 {
+			t.Fatalf("read %q as contact %q message %d", id, c, seq)
+		}
+		if tag == "" && id != "sb."+c+"."+strconv.Itoa(seq)+"@"+testDomain {
+			t.Fatalf("read %q as the untagged id of contact %q message %d", id, c, seq)
 		}
 	})
 }

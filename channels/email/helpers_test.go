@@ -33,6 +33,9 @@ var backlogStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // testDomain is our Message-IDs' domain in the tests.
 const testDomain = "support.example.com"
 
+// testKey tags our Message-IDs in the tests.
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
 // imapServer is an in-process IMAP server (go-imap's imapserver over
 // imapmemserver) on a loopback port, with one user.
 type imapServer struct {
@@ -43,6 +46,9 @@ type imapServer struct {
 
 	mu    sync.Mutex
 	conns []net.Conn // guarded by mu
+	// wrap, when set, wraps each new session: a server that behaves
+	// otherwise. Guarded by mu.
+	wrap func(imapserver.Session) imapserver.Session
 }
 
 func newIMAPServer(t testing.TB, caps imap.CapSet) *imapServer {
@@ -60,9 +66,13 @@ func newIMAPServer(t testing.TB, caps imap.CapSet) *imapServer {
 	s.srv = imapserver.New(&imapserver.Options{
 		NewSession: func(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			s.mu.Lock()
+			defer s.mu.Unlock()
 			s.conns = append(s.conns, c.NetConn())
-			s.mu.Unlock()
-			return pollingSession{mem.NewSession()}, nil, nil
+			var sess imapserver.Session = pollingSession{mem.NewSession()}
+			if s.wrap != nil {
+				sess = s.wrap(sess)
+			}
+			return sess, nil, nil
 		},
 		Caps:         caps,
 		InsecureAuth: true,
@@ -236,7 +246,7 @@ func (e *env) start(tune func(o *Options), mbs ...Mailbox) *Channel {
 	if e.changed == nil {
 		e.changed = make(chan struct{}, 1)
 	}
-	o := Options{Mailboxes: mbs, Intake: e.in, Store: e.db, Files: e.files, Domain: testDomain,
+	o := Options{Mailboxes: mbs, Intake: e.in, Store: e.db, Files: e.files, Domain: testDomain, MessageIDKey: testKey,
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 		OnStatus: func(s MailboxStatus) {
 			e.mu.Lock()

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"golang.org/x/oauth2"
@@ -69,12 +71,33 @@ type RefreshTokens interface {
 	PutEmailRefreshToken(ctx context.Context, name, token string) error
 }
 
+// DefaultTokenTimeout bounds each request to a token endpoint (one round
+// trip, as dialTimeout bounds a connection's setup and smtpTimeout an
+// SMTP command: the same 30 s).
+const DefaultTokenTimeout = 30 * time.Second
+
+// TokenOptions configure NewTokenSource; nil means the defaults.
+type TokenOptions struct {
+	// Timeout bounds each request to the token endpoint, the answer
+	// read whole; zero means DefaultTokenTimeout. A failing refresh
+	// is two requests while golang.org/x/oauth2 does not know yet how
+	// the endpoint wants the client authenticated (cfg's
+	// Endpoint.AuthStyle unset and no refresh succeeded): it tries the
+	// other way.
+	Timeout time.Duration
+}
+
 // NewTokenSource returns access tokens of cfg's provider, refreshed with
 // the refresh token kept under name in keep (the configured initial one
 // the first time), and keeps each refresh token the provider rotates to
 // before the access token is used: after a restart the latest one is
-// used, the configured one having been revoked by the rotation.
-func NewTokenSource(ctx context.Context, cfg *oauth2.Config, keep RefreshTokens, name, initial string) (oauth2.TokenSource, error) {
+// used, the configured one having been revoked by the rotation. A token
+// endpoint that does not answer within o.Timeout fails the refresh, and
+// with it the login that wanted the token: the mailbox reconnects with
+// backoff, the outbox retries the reply. Without the bound
+// golang.org/x/oauth2 would wait on http.DefaultClient for ever, and
+// every login of the source would queue behind it.
+func NewTokenSource(ctx context.Context, cfg *oauth2.Config, keep RefreshTokens, name, initial string, o *TokenOptions) (oauth2.TokenSource, error) {
 	rt, found, err := keep.EmailRefreshToken(ctx, name)
 	if err != nil {
 		return nil, err
@@ -85,8 +108,15 @@ func NewTokenSource(ctx context.Context, cfg *oauth2.Config, keep RefreshTokens,
 	if rt == "" {
 		return nil, fmt.Errorf("oauth %s: no refresh token", name)
 	}
+	timeout := DefaultTokenTimeout
+	if o != nil && o.Timeout > 0 {
+		timeout = o.Timeout
+	}
+	// The source outlives ctx; its requests go through a client with a
+	// bound.
+	ctx = context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, &http.Client{Timeout: timeout})
 	p := &persisting{keep: keep, name: name, last: rt}
-	p.src = cfg.TokenSource(context.WithoutCancel(ctx), &oauth2.Token{RefreshToken: rt})
+	p.src = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rt})
 	return oauth2.ReuseTokenSource(nil, p), nil
 }
 

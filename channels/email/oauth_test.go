@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -125,7 +126,7 @@ func TestOAuthLogin(t *testing.T) {
 	ctx := context.Background()
 	cfg := &oauth2.Config{ClientID: "routerd", Endpoint: oauth2.Endpoint{TokenURL: tokens.URL, AuthStyle: oauth2.AuthStyleInParams}}
 	mailbox := func(mech string) Mailbox {
-		ts, err := NewTokenSource(ctx, cfg, e.db, "mailbox:support", "rt-0")
+		ts, err := NewTokenSource(ctx, cfg, e.db, "mailbox:support", "rt-0", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +158,7 @@ func TestSMTPOAuth(t *testing.T) {
 	sink := emailtest.NewSMTPSink(t, "support@example.com", "")
 	sink.Token = "smtp-access-token"
 	e := newEnv(t)
-	s, err := NewSender(SenderOptions{Domain: testDomain, Store: e.db, Default: From{Address: "support@example.com"},
+	s, err := NewSender(SenderOptions{Domain: testDomain, MessageIDKey: testKey, Store: e.db, Default: From{Address: "support@example.com"},
 		SMTP: SMTP{Addr: sink.Addr, Security: Plain, User: "support@example.com",
 			OAuth: &OAuth{Tokens: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "smtp-access-token"})}}})
 	if err != nil {
@@ -173,10 +174,73 @@ func TestSMTPOAuth(t *testing.T) {
 		t.Fatalf("Send: %v %v", status, err)
 	}
 	sink.Wait(t, waitBound)
-	bad, _ := NewSender(SenderOptions{Domain: testDomain, Store: e.db, Default: From{Address: "support@example.com"},
+	bad, _ := NewSender(SenderOptions{Domain: testDomain, MessageIDKey: testKey, Store: e.db, Default: From{Address: "support@example.com"},
 		SMTP: SMTP{Addr: sink.Addr, Security: Plain, User: "support@example.com",
 			OAuth: &OAuth{Tokens: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "stolen"})}}})
 	if _, err := bad.Send(context.Background(), o); err == nil {
 		t.Error("a wrong token was accepted")
+	}
+}
+
+// A token endpoint that takes the request and never answers fails the
+// refresh within TokenOptions.Timeout: the mailbox fails and reconnects
+// with backoff, and a reply fails to be retried by the outbox, instead
+// of both waiting for ever (and every login behind them).
+func TestTokenEndpointNeverAnswers(t *testing.T) {
+	hang := make(chan struct{})
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-hang:
+		}
+	}))
+	t.Cleanup(tokens.Close)
+	t.Cleanup(func() { close(hang) }) // before Close, which waits for the handlers
+	e := newEnv(t)
+	ctx := context.Background()
+	cfg := &oauth2.Config{ClientID: "routerd", Endpoint: oauth2.Endpoint{TokenURL: tokens.URL}}
+	source := func(name string) oauth2.TokenSource {
+		t.Helper()
+		ts, err := NewTokenSource(ctx, cfg, e.db, name, "rt-0", &TokenOptions{Timeout: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+
+	// The mailbox's login.
+	srv := newIMAPServer(t, nil)
+	mb := srv.mailbox("support")
+	mb.OAuth = &OAuth{Tokens: source("mailbox:support")}
+	e.start(nil, mb)
+	st := e.waitStatus("support", func(s MailboxStatus) bool { return s.State == StateFailing })
+	if !strings.Contains(st.Error, "oauth token") || st.NextAttempt.IsZero() {
+		t.Errorf("status %+v: want failing on the token, with a next attempt", st)
+	}
+
+	// A reply's.
+	sink := emailtest.NewSMTPSink(t, "support@example.com", "")
+	s, err := NewSender(SenderOptions{Domain: testDomain, MessageIDKey: testKey, Store: e.db, Default: From{Address: "support@example.com"},
+		SMTP: SMTP{Addr: sink.Addr, Security: Plain, User: "support@example.com", OAuth: &OAuth{Tokens: source("smtp")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := e.rt.Submit(ctx, router.NewContact{Channel: router.ChannelEmail, Queue: "support",
+		Customer: router.Customer{Email: "ada@example.com"}, Body: "Hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Send(ctx, outbox.Outbound{Contact: c, Message: router.Message{Seq: 2, Direction: "out", Body: "Hello"}})
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-time.After(waitBound):
+		t.Fatalf("Send still waits for the token after %s", waitBound)
+	}
+	if err == nil || errors.Is(err, outbox.ErrPermanent) || !strings.Contains(err.Error(), "oauth token") {
+		t.Errorf("Send: got %v, want a failure on the token that the outbox retries", err)
 	}
 }

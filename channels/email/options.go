@@ -110,12 +110,14 @@ type Intake interface {
 var _ Intake = (*intake.Intake)(nil)
 
 // Store keeps the mailboxes' checkpoints and finds the messages and
-// contacts a reply joins; *store.DB implements it.
+// contacts a reply joins; *store.DB implements it. Contact fails with an
+// error wrapping store.ErrNotFound for a contact it does not have.
 type Store interface {
 	EmailCheckpoint(ctx context.Context, mailbox string) (store.EmailCheckpoint, bool, error)
 	PutEmailCheckpoint(ctx context.Context, mailbox string, cp store.EmailCheckpoint) error
 	MessageByExternalID(ctx context.Context, externalID string) (router.Message, bool, error)
 	Contacts(ctx context.Context, f store.ContactFilter) (store.ContactPage, error)
+	Contact(ctx context.Context, id string) (router.Contact, error)
 }
 
 var _ Store = (*store.DB)(nil)
@@ -138,7 +140,8 @@ type Files interface {
 
 var _ Files = (*attachments.Store)(nil)
 
-// Options configure New. Intake and Store are required.
+// Options configure New. Intake, Store, Domain and MessageIDKey are
+// required.
 type Options struct {
 	Mailboxes []Mailbox
 	Intake    Intake
@@ -160,6 +163,11 @@ type Options struct {
 	Acknowledge *Acknowledge
 	// Domain is the right-hand side of routerd's Message-IDs.
 	Domain string
+	// MessageIDKey is the secret our Message-IDs are tagged with
+	// (OutboundID), at least MinMessageIDKeyBytes random bytes: a
+	// reference joins a conversation only when its tag verifies. The
+	// Sender's must be the same, and so must every node's.
+	MessageIDKey []byte
 	// AuthservID is the firm's receiving server's authserv-id: only its
 	// Authentication-Results make a sender verified. Empty: none is.
 	AuthservID string
@@ -177,6 +185,9 @@ func (o *Options) check() error {
 	}
 	if o.Domain == "" {
 		return errors.New("email: options: Domain is required")
+	}
+	if err := checkMessageIDKey(o.MessageIDKey); err != nil {
+		return fmt.Errorf("email: options: %w", err)
 	}
 	names := map[string]bool{}
 	for i := range o.Mailboxes {

@@ -109,6 +109,9 @@ type Mail struct {
 type Report struct {
 	// OriginalID is the Message-ID of the message it reports on.
 	OriginalID string
+	// Recipient is the first recipient it reports on (its
+	// Final-Recipient of type rfc822), as written.
+	Recipient string
 	// Action is failed, delayed, delivered, relayed or expanded;
 	// Status the RFC 3463 code ("5.1.1"); Diagnostic the remote
 	// server's words.

@@ -75,7 +75,8 @@ func TestParse(t *testing.T) {
 		}},
 		{"bounce-dsn.eml", func(t *testing.T, m *Mail) {
 			r := m.Report
-			if r == nil || r.Action != "failed" || r.Status != "5.1.1" || r.OriginalID != "sb.01JNQ7Z8ZK8W4TQ2B3C4D5E6F7.3@support.example.com" {
+			if r == nil || r.Action != "failed" || r.Status != "5.1.1" || r.OriginalID != "sb.01JNQ7Z8ZK8W4TQ2B3C4D5E6F7.3@support.example.com" ||
+				r.Recipient != "nobody@example.net" {
 				t.Fatalf("report: got %+v", r)
 			}
 			if Automatic(m) == "" {
@@ -168,17 +169,48 @@ func TestParseHostile(t *testing.T) {
 }
 
 func TestOutboundID(t *testing.T) {
-	id := OutboundID(testDomain, "01JNQ7Z8ZK8W4TQ2B3C4D5E6F7", 3)
-	c, seq, ok := ParseOutboundID(testDomain, id)
-	if !ok || c != "01JNQ7Z8ZK8W4TQ2B3C4D5E6F7" || seq != 3 {
+	const contact, neighbour = "01JNQ7Z8ZK8W4TQ2B3C4D5E6F7", "01JNQ7Z8ZK8W4TQ2B3C4D5E6F8"
+	id := OutboundID(testKey, testDomain, contact, 3)
+	c, seq, ok := ParseOutboundID(testKey, testDomain, id)
+	if !ok || c != contact || seq != 3 {
 		t.Errorf("round trip of %q: got %q, %d, %v", id, c, seq, ok)
 	}
-	for _, other := range []string{"sb.X.3@evil.example", "x.01J.3@" + testDomain, "sb.01J.x@" + testDomain, "sb..3@" + testDomain} {
-		if _, _, ok := ParseOutboundID(testDomain, other); ok {
-			t.Errorf("ParseOutboundID(%q) accepted", other)
+	if again := OutboundID(testKey, testDomain, contact, 3); again != id {
+		t.Errorf("a retry's id %q differs from %q", again, id)
+	}
+	local, _, _ := strings.Cut(id, "@")
+	tag := local[strings.LastIndexByte(local, '.')+1:]
+	if strings.ToLower(tag) != tag || len(tag) != 24 {
+		t.Errorf("tag %q: want 24 lower-case base-32 characters", tag)
+	}
+	flipped := []byte(tag)
+	if flipped[0] = 'a'; tag[0] == 'a' {
+		flipped[0] = 'b'
+	}
+	otherKey := []byte("another key, also 32 bytes long!")
+	for name, other := range map[string]string{
+		"other-domain":      "sb." + contact + ".3." + tag + "@evil.example",
+		"other-prefix":      "x." + contact + ".3." + tag + "@" + testDomain,
+		"seq-not-a-number":  "sb." + contact + ".x." + tag + "@" + testDomain,
+		"seq-not-canonical": "sb." + contact + ".03." + tag + "@" + testDomain,
+		"no-contact":        "sb..3." + tag + "@" + testDomain,
+		"untagged":          "sb." + contact + ".3@" + testDomain,
+		"tag-changed":       "sb." + contact + ".3." + string(flipped) + "@" + testDomain,
+		"tag-upper-case":    "sb." + contact + ".3." + strings.ToUpper(tag) + "@" + testDomain,
+		"tag-of-another":    "sb." + neighbour + ".3." + tag + "@" + testDomain,
+		"tag-of-other-seq":  "sb." + contact + ".4." + tag + "@" + testDomain,
+		"other-key":         OutboundID(otherKey, testDomain, contact, 3),
+		"extra-part":        "sb." + contact + ".3." + tag + ".x@" + testDomain,
+	} {
+		if _, _, ok := ParseOutboundID(testKey, testDomain, other); ok {
+			t.Errorf("%s: ParseOutboundID(%q) accepted", name, other)
 		}
 	}
-	if got := SubjectToken("01JNQ7Z8ZK8W4TQ2B3C4D5E6F7"); got != "[#D5E6F7]" {
+	// The untagged form routerd wrote before: ours by its form only.
+	if c, seq, tag, ok := splitOutboundID(testDomain, "sb."+contact+".3@"+testDomain); !ok || c != contact || seq != 3 || tag != "" {
+		t.Errorf("legacy id: got %q, %d, %q, %v", c, seq, tag, ok)
+	}
+	if got := SubjectToken(contact); got != "[#D5E6F7]" {
 		t.Errorf("SubjectToken: got %q", got)
 	}
 }

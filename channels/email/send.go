@@ -66,11 +66,15 @@ type FileReader interface {
 
 var _ FileReader = (*attachments.Store)(nil)
 
-// SenderOptions configure NewSender. SMTP.Addr, Domain, Store and a
-// From for every queue that replies (or Default) are required.
+// SenderOptions configure NewSender. SMTP.Addr, Domain, MessageIDKey,
+// Store and a From for every queue that replies (or Default) are
+// required.
 type SenderOptions struct {
 	SMTP   SMTP
 	Domain string
+	// MessageIDKey tags our Message-IDs (OutboundID): the channel's
+	// Options.MessageIDKey.
+	MessageIDKey []byte
 	// Queues are the From of each queue; Default that of the others.
 	Queues  map[string]From
 	Default From
@@ -96,6 +100,9 @@ var _ outbox.Sender = (*Sender)(nil)
 func NewSender(o SenderOptions) (*Sender, error) {
 	if o.SMTP.Addr == "" || o.Domain == "" || o.Store == nil {
 		return nil, errors.New("email: sender options: SMTP.Addr, Domain and Store are required")
+	}
+	if err := checkMessageIDKey(o.MessageIDKey); err != nil {
+		return nil, fmt.Errorf("email: sender options: %w", err)
 	}
 	return &Sender{o: o}, nil
 }
@@ -150,7 +157,7 @@ func (s *Sender) compose(ctx context.Context, o outbox.Outbound) (raw []byte, rc
 	}
 	h.SetAddressList("From", []*mail.Address{{Name: f.Name, Address: f.Address}})
 	h.SetAddressList("To", []*mail.Address{{Name: c.Customer.Name, Address: to}})
-	h.SetMessageID(OutboundID(s.o.Domain, c.ID, m.Seq))
+	h.SetMessageID(OutboundID(s.o.MessageIDKey, s.o.Domain, c.ID, m.Seq))
 	inReplyTo, refs, cc, answered := threadOf(msgs, m.Seq)
 	rcpts = []string{to}
 	ccs := keepCc(cc, to, s.o)

@@ -194,18 +194,20 @@ func (f *fetcher) takeParsed(ctx context.Context, in fetched, m *Mail) error {
 
 // bounced marks the message of ours that m, a delivery report, says
 // failed: its delivery becomes failed with the report's status, once m
-// is committed (a replay records it again, harmlessly).
+// is committed (a replay records it again, harmlessly). The report must
+// name the message as ourMessage accepts it: a forged report marks
+// nothing.
 func (f *fetcher) bounced(ctx context.Context, m *Mail) error {
 	r := m.Report
 	if r == nil || r.Action != "failed" || f.ch.o.Deliveries == nil {
 		return nil
 	}
-	contactID, seq, ok := ParseOutboundID(f.ch.o.Domain, r.OriginalID)
-	if !ok || seq < 1 {
-		return nil
+	contactID, seq, _, err := f.ourMessage(ctx, r.OriginalID, r.Recipient)
+	if err != nil || contactID == "" || seq < 1 {
+		return err
 	}
 	reason := strings.TrimSpace("bounced: " + r.Status + " " + r.Diagnostic)
-	err := f.ch.o.Deliveries.RecordDelivery(ctx, router.OutboxEntry{ContactID: contactID, Seq: seq},
+	err = f.ch.o.Deliveries.RecordDelivery(ctx, router.OutboxEntry{ContactID: contactID, Seq: seq},
 		&router.Delivery{Status: router.DeliveryFailed, Reason: truncate(reason, 500), Attempts: 1})
 	if router.CodeOf(err) == router.CodeInvalid {
 		f.log.Warn("email: a bounce names no message of ours", "original", r.OriginalID, "err", err)

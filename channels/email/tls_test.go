@@ -134,7 +134,7 @@ func TestSMTPStartTLS(t *testing.T) {
 			}
 			o := outbox.Outbound{Contact: c, Message: router.Message{Seq: 2, Direction: "out", Body: "Hello"}}
 			send := func(cfg *tls.Config) error {
-				s, err := NewSender(SenderOptions{Domain: testDomain, Store: e.db, Default: From{Address: "support@example.com"},
+				s, err := NewSender(SenderOptions{Domain: testDomain, MessageIDKey: testKey, Store: e.db, Default: From{Address: "support@example.com"},
 					SMTP: SMTP{Addr: tt.sink.Addr, Security: tt.security, TLSConfig: cfg, User: "relay", Password: "relay-pass"}})
 				if err != nil {
 					t.Fatal(err)

@@ -56,7 +56,7 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	copied := []string{dbName}
-	for _, name := range []string{chatSecretFile, adminTokenFile} {
+	for _, name := range []string{chatSecretFile, emailSecretFile, adminTokenFile} {
 		b, err := os.ReadFile(filepath.Join(cfg.DataDir, name))
 		if errors.Is(err, os.ErrNotExist) {
 			continue

@@ -30,6 +30,11 @@ func TestBackupWhileServing(t *testing.T) {
 			"customer": map[string]string{"name": "Ada"}, "body": "my statement"}, &c)
 		ids = append(ids, c.ID)
 	}
+	// The demo has no mailbox, so no email key: one as the email
+	// channel writes it.
+	if err := writeAtomic(filepath.Join(data, emailSecretFile), bytes.Repeat([]byte{7}, sharedKeyBytes)); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	out := filepath.Join(t.TempDir(), "backup-1")
 	var stdout, stderr bytes.Buffer
@@ -42,7 +47,7 @@ func TestBackupWhileServing(t *testing.T) {
 	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("backup directory: %v %v, want mode 0700", fi, err)
 	}
-	for _, name := range []string{config.DefaultDBFile, chatSecretFile, adminTokenFile} {
+	for _, name := range []string{config.DefaultDBFile, chatSecretFile, emailSecretFile, adminTokenFile} {
 		fi, err := os.Stat(filepath.Join(out, name))
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %v %v, want mode 0600", name, fi, err)

@@ -17,12 +17,37 @@ import (
 	"github.com/switchboard/switchboard/store"
 )
 
+// emailSecretFile keeps the key our Message-IDs are tagged with, so that
+// replies to the mail sent before a restart still find their
+// conversations.
+const emailSecretFile = "email-secret"
+
+// secretEmailKey is the name of that key among the secrets the nodes
+// share in the database.
+const secretEmailKey = "email_message_id_key"
+
+// emailKey returns the key of our Message-IDs' tags (email.OutboundID):
+// kept in the data directory, or on PostgreSQL shared by the nodes in
+// the database, so that a reply finds its conversation whichever node
+// sent the mail and whichever reads the answer.
+func emailKey(ctx context.Context, cfg *config.Config, db *store.DB) ([]byte, error) {
+	key, err := sharedKey(ctx, cfg, db, emailSecretFile, secretEmailKey)
+	if err != nil {
+		return nil, fmt.Errorf("email message-id key: %w", err)
+	}
+	return key, nil
+}
+
 // newEmail makes the email channel of cfg's mailboxes (not started);
 // each mailbox's password is read from its environment variable or file
 // now.
 func newEmail(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.Intake, files *attachments.Store, log *slog.Logger) (*email.Channel, error) {
+	key, err := emailKey(context.Background(), cfg, db)
+	if err != nil {
+		return nil, err
+	}
 	o := email.Options{Intake: in, Store: db, Files: files, Deliveries: rt, MaxAttachmentBytes: cfg.Attachments.MaxMessageBytes,
-		Domain: cfg.Email.Domain, AuthservID: cfg.Email.AuthservID, Logger: log}
+		Domain: cfg.Email.Domain, MessageIDKey: key, AuthservID: cfg.Email.AuthservID, Logger: log}
 	if cfg.Email.Acknowledge {
 		o.Acknowledge = &email.Acknowledge{Router: rt, Every: cfg.Email.AcknowledgeEvery.D()}
 	}
@@ -60,8 +85,12 @@ func newEmail(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.In
 // cfg's SMTP server, each queue's From (the first queue's for the
 // others), the agents' files from files.
 func newEmailSender(cfg *config.Config, db *store.DB, files *attachments.Store) (*email.Sender, error) {
+	key, err := emailKey(context.Background(), cfg, db)
+	if err != nil {
+		return nil, err
+	}
 	s := cfg.Email.SMTP
-	o := email.SenderOptions{Domain: cfg.Email.Domain, Store: db, Queues: map[string]email.From{},
+	o := email.SenderOptions{Domain: cfg.Email.Domain, MessageIDKey: key, Store: db, Queues: map[string]email.From{},
 		Files: files, MaxAttachmentBytes: cfg.Attachments.MaxMessageBytes,
 		SMTP: email.SMTP{Addr: s.Addr(), User: s.User}}
 	o.SMTP.Security = emailSecurity(s.Security)
@@ -91,14 +120,15 @@ func newEmailSender(cfg *config.Config, db *store.DB, files *attachments.Store) 
 
 // newOAuth is the OAuth 2.0 login of o: tokens from its provider,
 // refreshed with the refresh token the store keeps under name (o's
-// configured one the first time).
+// configured one the first time), each request to the provider bounded
+// by email.DefaultTokenTimeout.
 func newOAuth(o config.OAuth2, cfg *config.Config, db *store.DB, name string) (*email.OAuth, error) {
 	secret, refresh, err := o.Secrets(cfg.Env)
 	if err != nil {
 		return nil, err
 	}
 	oc := &oauth2.Config{ClientID: o.ClientID, ClientSecret: secret, Scopes: o.Scopes, Endpoint: oauth2.Endpoint{TokenURL: o.TokenURL}}
-	ts, err := email.NewTokenSource(context.Background(), oc, db, name, refresh)
+	ts, err := email.NewTokenSource(context.Background(), oc, db, name, refresh, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -79,6 +80,10 @@ func TestEmailReplyCrashRecovery(t *testing.T) {
 	})
 
 	id := acceptedMail(t, d, dv, session.Token)
+	key, err := os.ReadFile(filepath.Join(dir, "data", emailSecretFile))
+	if err != nil {
+		t.Fatalf("the Message-IDs' key: %v", err)
+	}
 
 	replies := []string{"Here is the invoice you asked for.", "And the receipt, while I am at it."}
 	var ids []string            // the replies' Message-IDs, in order
@@ -91,7 +96,7 @@ func TestEmailReplyCrashRecovery(t *testing.T) {
 		if code, err := call(d.base, "POST", "/api/v1/contacts/"+id+"/messages", map[string]string{"direction": "out", "author": "a0", "body": body}, nil, &m); err != nil || code != http.StatusCreated {
 			t.Fatalf("reply: %d %v", code, err)
 		}
-		mid := email.OutboundID("support.example.com", id, m.Seq)
+		mid := email.OutboundID(key, "support.example.com", id, m.Seq)
 		ids, want[mid] = append(ids, mid), body
 	}
 	reply(replies[0])

@@ -1137,25 +1137,5 @@ func newAdminToken() (string, error) {
 // the data directory, or on PostgreSQL shared by the nodes in the
 // database (so that a customer resumes on whichever node leads).
 func chatKey(ctx context.Context, cfg *config.Config, db *store.DB) ([]byte, error) {
-	path := filepath.Join(cfg.DataDir, chatSecretFile)
-	if cfg.Store.Driver != config.DriverPostgres {
-		return secretFile(path, 32)
-	}
-	enc, err := db.Secret(ctx, secretChatKey, func() (string, error) {
-		b, err := os.ReadFile(path) // a node that ran alone before
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return "", err
-		}
-		if len(b) < 32 {
-			b = make([]byte, 32)
-			if _, err := rand.Read(b); err != nil {
-				return "", err
-			}
-		}
-		return base64.StdEncoding.EncodeToString(b), nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return base64.StdEncoding.DecodeString(enc)
+	return sharedKey(ctx, cfg, db, chatSecretFile, secretChatKey)
 }
