@@ -96,7 +96,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusUnauthorized, codeUnauthorized, loginFailed)
 	}
 	now := s.sessions.now()
-	addr := clientAddr(r)
+	addr := clientaddr.LimitKey(clientAddr(r))
 	addrKey := s.limiter.key(AddressFailures*s.sessions.maxFailures, "addr", addr)
 	pairKey := s.limiter.key(s.sessions.maxFailures, "addr+id", addr, req.ID)
 	if wait, ok := s.limiter.begin(now, addrKey, pairKey); !ok {

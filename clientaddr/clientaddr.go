@@ -108,6 +108,21 @@ func (r *Resolver) Addr(req *http.Request) string { return r.Resolve(req).Addr }
 // HTTPS reports whether the client's connection was HTTPS; see Resolve.
 func (r *Resolver) HTTPS(req *http.Request) bool { return r.Resolve(req).HTTPS }
 
+// LimitKey is what a per-client limit counts addr (an Addr) under: an
+// IPv4 address itself, an IPv6 address its /64. One subscriber, one
+// host even, holds a whole /64 and may send from any address in it:
+// counted per address, its limits would be no limit.
+func LimitKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	switch {
+	case err != nil || a.Is4():
+		return addr
+	case a.Is4In6():
+		return a.Unmap().String()
+	}
+	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
+}
+
 // Peer returns the host of req.RemoteAddr, the peer of the connection:
 // what Resolve returns when no proxy is trusted.
 func Peer(req *http.Request) string {

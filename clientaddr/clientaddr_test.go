@@ -178,3 +178,18 @@ func TestParseForwarded(t *testing.T) {
 		})
 	}
 }
+
+func TestLimitKey(t *testing.T) {
+	for _, tc := range []struct{ addr, want string }{
+		{"203.0.113.9", "203.0.113.9"},
+		{"2001:db8:1:2::1", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"::ffff:203.0.113.9", "203.0.113.9"}, // an IPv4 client, as IPv6 writes it
+		{"not an address", "not an address"},
+	} {
+		if got := LimitKey(tc.addr); got != tc.want {
+			t.Errorf("LimitKey(%q) = %q, want %q", tc.addr, got, tc.want)
+		}
+	}
+}

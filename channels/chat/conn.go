@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard/switchboard/clientaddr"
 	"github.com/switchboard/switchboard/router"
 	"github.com/switchboard/switchboard/wsconn"
 )
@@ -62,7 +63,8 @@ func (c *Channel) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "chat: origin not allowed", http.StatusForbidden)
 		return
 	}
-	addr := c.o.ClientAddr(r)
+	// The limits count a client's network, not its address (LimitKey).
+	addr := clientaddr.LimitKey(c.o.ClientAddr(r))
 	if !c.acquire(addr) {
 		http.Error(w, "chat: too many open chats from this address; close one and try again", http.StatusTooManyRequests)
 		return

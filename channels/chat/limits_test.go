@@ -53,8 +53,8 @@ func TestCustomerLimitOverChat(t *testing.T) {
 }
 
 // TestConnectionsPerAddress: one more socket than ConnectionsPerAddress
-// from one client (as ClientAddr resolves it) is refused with 429 before
-// the upgrade; another client is not affected.
+// from one client (as ClientAddr resolves it; over IPv6 its /64) is
+// refused with 429 before the upgrade; another client is not affected.
 func TestConnectionsPerAddress(t *testing.T) {
 	e := newEnv(t, func(o *Options) {
 		o.ConnectionsPerAddress = 2
@@ -70,6 +70,12 @@ func TestConnectionsPerAddress(t *testing.T) {
 		{"second-of-a", "a", http.StatusSwitchingProtocols},
 		{"third-of-a", "a", http.StatusTooManyRequests},
 		{"first-of-b", "b", http.StatusSwitchingProtocols},
+		// An IPv6 client's network counts as one client: it may send
+		// from any address of its /64.
+		{"first-of-a-64", "2001:db8:1:2::1", http.StatusSwitchingProtocols},
+		{"second-of-a-64", "2001:db8:1:2:aaaa::9", http.StatusSwitchingProtocols},
+		{"third-of-a-64", "2001:db8:1:2:ffff:ffff:ffff:ffff", http.StatusTooManyRequests},
+		{"first-of-another-64", "2001:db8:1:3::1", http.StatusSwitchingProtocols},
 	}
 	for _, tt := range tests {
 		outer := t // the sockets stay open until the last row ran
