@@ -114,6 +114,8 @@ func newWebhookView(s webhooks.Status) webhookView {
 		d.Held = append(d.Held, v)
 	}
 	switch {
+	case s.Refused != "":
+		d.Status, d.LastError = "refused", s.Refused
 	case st.Disabled:
 		d.Status = "unsubscribed"
 	case st.Attempts > 0 || len(st.Held) > 0:

@@ -60,6 +60,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -182,6 +183,10 @@ type Status struct {
 	Source    string
 	UpdatedAt time.Time
 	State     store.WebhookState
+	// Refused says why the configuration refuses a webhook put over the
+	// API earlier (its URL is plain http, and webhook_allow_http is off
+	// now): nothing is delivered to it until it is put again.
+	Refused string
 }
 
 // Dispatcher delivers the event log to the webhooks. It implements
@@ -214,11 +219,13 @@ type Dispatcher struct {
 
 // hook is one webhook and its worker.
 type hook struct {
-	def  Webhook
-	st   store.WebhookState // guarded by Dispatcher.mu; written by the worker
-	wake chan struct{}      // capacity 1
-	stop context.CancelFunc
-	done chan struct{}
+	def Webhook
+	// refused: the configuration refuses def (Status.Refused); no worker.
+	refused string
+	st      store.WebhookState // guarded by Dispatcher.mu; written by the worker
+	wake    chan struct{}      // capacity 1
+	stop    context.CancelFunc
+	done    chan struct{}
 }
 
 var _ router.Notifier = (*Dispatcher)(nil)
@@ -306,7 +313,16 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 				return fmt.Errorf("webhooks: start: %w", err)
 			}
 		}
-		hooks = append(hooks, &hook{def: w, st: st})
+		h := &hook{def: w, st: st}
+		// Put when the configuration allowed it, refused by it now (the
+		// configured ones were checked by New): kept, with its place in
+		// the log, and not delivered to.
+		var ve *Error
+		if err := w.Validate(d.o.AllowHTTP); errors.As(err, &ve) {
+			h.refused = "refused by the configuration now: " + ve.Field + " " + refusal(ve)
+			d.log.Error("webhooks: a webhook put over the API is "+h.refused+"; nothing is delivered to it until it is put again", "webhook", w.ID)
+		}
+		hooks = append(hooks, h)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -343,8 +359,13 @@ func (d *Dispatcher) freshState(ctx context.Context) (store.WebhookState, error)
 	return store.WebhookState{Cursor: last, Scanned: last}, nil
 }
 
-// startLocked starts h's worker; d.mu is held.
+// startLocked starts h's worker (none for a refused one); d.mu is held.
 func (d *Dispatcher) startLocked(h *hook) {
+	if h.refused != "" {
+		d.hooks[h.def.ID] = h
+		d.reportLocked()
+		return
+	}
 	ctx, cancel := context.WithCancel(d.ctx)
 	h.wake, h.stop, h.done = make(chan struct{}, 1), cancel, make(chan struct{})
 	d.hooks[h.def.ID] = h
@@ -441,7 +462,7 @@ func statusOf(h *hook) Status {
 	st := h.st
 	st.Held = slices.Clone(st.Held)
 	return Status{ID: h.def.ID, URL: h.def.URL, Events: slices.Clone(h.def.Events), Source: h.def.Source,
-		UpdatedAt: h.def.UpdatedAt, State: st}
+		UpdatedAt: h.def.UpdatedAt, State: st, Refused: h.refused}
 }
 
 // Put creates or replaces the webhook w.ID over the API, durably, and
@@ -601,7 +622,14 @@ func (d *Dispatcher) post(ctx context.Context, w Webhook, e router.LogEntry) (in
 	req.Header.Set(HeaderSignature, Sign(w.Secret, ts, body))
 	resp, err := d.o.Client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("webhooks: post: %w", err)
+		// Without the URL, which the error repeats: it may hold the
+		// receiver's secret (a token in its path or query), and this
+		// text is logged and kept as the last error.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return 0, fmt.Errorf("webhooks: post to %s: %w", hostOf(w.URL), err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
 	resp.Body.Close()
@@ -641,4 +669,22 @@ func (d *Dispatcher) prune() {
 	} else if n > 0 {
 		d.log.Debug("webhooks: pruned the event log", "entries", n)
 	}
+}
+
+// refusal is what Validate's error says, without the URL it quotes.
+func refusal(e *Error) string {
+	if e.Field == "url" {
+		return "(https wanted; webhook_allow_http is off)"
+	}
+	return "(" + e.Msg + ")"
+}
+
+// hostOf is the host of a webhook's URL, for errors: never its path or
+// query.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the receiver"
+	}
+	return u.Host
 }
