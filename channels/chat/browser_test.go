@@ -568,6 +568,22 @@ func TestBrowserHidesConversationEndedWhileAway(t *testing.T) {
 	if shown != 0 {
 		t.Errorf("%d messages in the page, want 0", shown)
 	}
+	// The form starts a new conversation: the socket that found the old
+	// one ended carries it, so the page takes a new socket.
+	err = chromedp.Do(ctx,
+		chromedp.WaitEnabled(chromedp.CSS(`#f-submit`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Ada Lovelace"),
+		chromedp.SetValue(chromedp.CSS(`#f-topic`), "billing"),
+		chromedp.SendKeys(chromedp.CSS(`#f-message`), "Another question"),
+		chromedp.Click(chromedp.CSS(`#f-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`li.msg.in`)),
+	)
+	if err != nil {
+		t.Fatalf("start again: %v", err)
+	}
+	if cs := e.router.Snapshot().Contacts(); len(cs) != 1 || cs[0].ID == id {
+		t.Errorf("live contacts after starting again: %+v, want a new one", cs)
+	}
 }
 
 // TestBrowserSurvey: at the end of an answered conversation the page

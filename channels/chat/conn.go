@@ -40,6 +40,11 @@ type conn struct {
 	addUntil  time.Time    // when a left message stops taking more; guarded by mu
 	ready     bool         // history sent; guarded by mu
 	pending   []pendingMsg // live messages held while the history is sent; guarded by mu
+	// held are the conversation's other frames (assigned, closed) held
+	// while the history is sent, in order, after its messages: sent
+	// before started or resumed, they would be overtaken by the state
+	// that answer read earlier. Guarded by mu.
+	held []heldFrame
 	lastMsg   int          // highest message seq sent; guarded by mu
 	// cut is the last seq the page had when it bound (it has every
 	// message up to it); sent holds the seqs sent since, which may come
@@ -56,6 +61,21 @@ type pendingMsg struct {
 	seq int
 	out bool
 	raw json.RawMessage
+}
+
+type heldFrame struct {
+	typ string
+	raw json.RawMessage
+}
+
+// pushStateLocked queues a frame of the conversation's state (assigned,
+// closed), held while the history is sent; cn.mu is held.
+func (cn *conn) pushStateLocked(typ string, raw json.RawMessage) {
+	if !cn.ready {
+		cn.held = append(cn.held, heldFrame{typ, raw})
+		return
+	}
+	cn.pushLocked(typ, "", raw, 0)
 }
 
 func (c *Channel) serveWS(w http.ResponseWriter, r *http.Request) {

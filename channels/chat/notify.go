@@ -70,7 +70,12 @@ func (c *Channel) Notify(ns []router.Notification) {
 				cn.pushMessage(m.Seq, m.Direction == "out", raw)
 			}
 		case router.NoteAssigned:
-			c.broadcast(id, typeAssign, assignedData{AgentName: c.agentName(n.Contact.AgentID, "")})
+			raw, _ := json.Marshal(assignedData{AgentName: c.agentName(n.Contact.AgentID, "")})
+			for _, cn := range conns {
+				cn.mu.Lock()
+				cn.pushStateLocked(typeAssign, raw)
+				cn.mu.Unlock()
+			}
 		case router.NoteContact, router.NoteContactEnded:
 			if closedForCustomer(n.Contact.State) {
 				// Once per state: a contact in wrap-up changes again
@@ -80,7 +85,7 @@ func (c *Channel) Notify(ns []router.Notification) {
 					cn.mu.Lock()
 					if cn.closed != string(n.Contact.State) {
 						cn.closed = string(n.Contact.State)
-						cn.pushLocked(typeClosed, "", raw, 0)
+						cn.pushStateLocked(typeClosed, raw)
 					}
 					cn.mu.Unlock()
 				}

@@ -122,7 +122,7 @@ func (cn *conn) bind(reqID, typ string, ct router.Contact, lastSeq int, now time
 
 	cn.mu.Lock()
 	cn.contactID, cn.customer, cn.live, cn.addUntil = ct.ID, ct.Customer.Name, live, addUntil
-	cn.lastMsg, cn.cut, cn.sent, cn.ready = lastSeq, lastSeq, nil, false
+	cn.lastMsg, cn.cut, cn.sent, cn.ready, cn.held = lastSeq, lastSeq, nil, false, nil
 	cn.mu.Unlock()
 	// Subscribed before reading the store: a message committed from now
 	// on is held in pending; one committed before is in the store.
@@ -152,7 +152,10 @@ func (cn *conn) bind(reqID, typ string, ct router.Contact, lastSeq int, now time
 	for _, p := range cn.pending {
 		cn.pushMessageLocked(p.seq, p.out, p.raw)
 	}
-	cn.pending, cn.ready = nil, true
+	for _, h := range cn.held {
+		cn.pushLocked(h.typ, "", h.raw, 0)
+	}
+	cn.pending, cn.held, cn.ready = nil, nil, true
 	cn.mu.Unlock()
 	if live && ans.State != "closed" {
 		// Ready now: the next round tells its standing if it waits or

@@ -90,9 +90,19 @@ function handle(f) {
       // earlier ones are read a page at a time.
       if (d.history_before && (!historyBefore || d.history_before < historyBefore)) setEarlier(d.history_before);
       if (d.state === 'closed') {
-        // It ended while this page was away: whoever is here now may
-        // not be who wrote it, so it is not shown.
+        if (state) {
+          // It ended while this page, open on it, was reconnecting:
+          // the same person is here; the end and its last messages,
+          // which follow, are shown.
+          ended('The conversation has ended.');
+          break;
+        }
+        // It ended while no page was open on it: whoever is here now
+        // may not be who wrote it, so it is not shown. The socket
+        // carries it now: a new conversation needs a new one.
         forget();
+        client.fresh();
+        $('f-submit').disabled = true; // until the new socket's welcome
         showForm('Your previous conversation has ended. You can start a new one.');
         break;
       }
@@ -307,6 +317,11 @@ $('survey').addEventListener('submit', (e) => {
 });
 
 function ended(text) {
+  // What was still to send is not sent: said so, not dropped silently.
+  for (const clientID of outbox.keys()) {
+    const li = bubbles.get(clientID);
+    if (li) mark(li, 'Not sent: the conversation has ended');
+  }
   forget();
   setState('closed');
   $('ended-text').textContent = text;
