@@ -201,11 +201,19 @@ func (c *Channel) AgentRead(contactID string, upToSeq int) {
 }
 
 // setReceipt changes the marks of contactID with f and announces them
-// when they moved.
+// when they moved; nothing for a contact that ended (a page reading a
+// conversation resumed after its end): dropReceipt ran at its end, and
+// a mark made now would never go.
 func (c *Channel) setReceipt(contactID string, f func(r *Receipt)) {
 	c.rmu.Lock()
 	r := c.receipts[contactID]
 	if r == nil {
+		// Looked at under rmu: a contact that ends after this look is
+		// dropped by its end's notification, which waits for rmu.
+		if _, live := c.o.Router.Snapshot().Contact(contactID); !live {
+			c.rmu.Unlock()
+			return
+		}
 		r = &Receipt{}
 		c.receipts[contactID] = r
 	}

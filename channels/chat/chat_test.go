@@ -530,6 +530,55 @@ func TestReceiptsAnnounced(t *testing.T) {
 	}
 }
 
+// A page that resumes a conversation after its end, and reads it, leaves
+// no receipt behind: the contact's end dropped its receipts already,
+// and nothing would drop one made after.
+func TestNoReceiptAfterTheEnd(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	ctx := context.Background()
+	c := e.dial(nil)
+	conv := c.start(ada)
+	if _, err := e.router.Accept(ctx, conv.ConversationID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.router.CloseContact(ctx, conv.ConversationID, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	c.ws.Close()
+	r := e.dial(nil)
+	r.answer(r.request(typeResume, resumeData{ConversationID: conv.ConversationID, Token: conv.Token}))
+	r.answer(r.request(typeRead, readData{UpToSeq: 5}))
+	if got, ok := e.chat.Receipts(conv.ConversationID); ok {
+		t.Errorf("a receipt of the ended conversation: %+v", got)
+	}
+}
+
+// Once the agent wrapped the conversation up it is over for the
+// customer: a client that sends anyway (the page hides the box) is
+// refused, and the agent hears of nothing.
+func TestNoSendAfterWrapUp(t *testing.T) {
+	e := newEnv(t, nil)
+	alice(e, 1, router.AgentAvailable)
+	ctx := context.Background()
+	c := e.dial(nil)
+	conv := c.start(ada)
+	if _, err := e.router.Accept(ctx, conv.ConversationID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.router.WrapUp(ctx, conv.ConversationID, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	before := len(e.storedMessages(conv.ConversationID))
+	f, _ := c.sendText("one more thing", "late-1")
+	if code := c.errorCode(f); code != codeConflict {
+		t.Errorf("a send in wrap-up: %s, want %s", code, codeConflict)
+	}
+	if n := len(e.storedMessages(conv.ConversationID)); n != before {
+		t.Errorf("%d messages stored after the refused send, want %d", n, before)
+	}
+}
+
 // The customer's typing is announced at most once every typingEvery.
 func TestCustomerTypingAnnounced(t *testing.T) {
 	e := newEnv(t, nil)

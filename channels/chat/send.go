@@ -23,6 +23,12 @@ func (cn *conn) sendMessage(id string, d *sendData) error {
 		c.broadcast(contactID, typeClosed, closedData{State: stateLeft, Reason: reasonLeft})
 		return &frameError{ID: id, Code: codeConflict, Msg: "your message was left and is waiting for us; to write again, start a new conversation"}
 	}
+	if ct, ok := c.o.Router.Snapshot().Contact(contactID); live && ok && closedForCustomer(ct.State) {
+		// Wrapped up: over for the customer, whose page hides the box
+		// (a client that sends anyway is refused, not heard by the
+		// agent wrapping up).
+		return &frameError{ID: id, Code: codeConflict, Msg: "this conversation has ended"}
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
 	m, _, err := c.o.Router.AddMessage(ctx, contactID, router.Message{Direction: "in", Author: name, Body: d.Body, ClientID: d.ClientID})
