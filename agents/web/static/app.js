@@ -159,6 +159,13 @@ async function connStatus(status) {
   ui.conn.dataset.status = status;
   ui.conn.textContent = { connecting: "Connecting…", open: "Connected", closed: "Reconnecting…", stopped: "Offline" }[status] || status;
   renderOffline();
+  if (status === "open") {
+    // The replies the drop left unanswered go again at once (the same
+    // client ids: the server keeps one of each). A resume that replays
+    // what was missed brings no snapshot, whose handler would send them.
+    for (const c of desk.conversations.values()) c.resendPending();
+    return;
+  }
   if (status !== "closed") return;
   // A refused upgrade looks like any drop: ask whether the session lives.
   try {
