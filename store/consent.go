@@ -47,12 +47,16 @@ FROM consent_ledger WHERE channel = ? AND address = ? ORDER BY seq DESC LIMIT 1`
 }
 
 // ConsentBlocked returns the entries in force that block an address of
-// the customer on channel: for each address the customer's ledger
-// names, its latest entry, if that is an opt-out (by whoever recorded
-// it since). None is nil.
+// the customer on channel: for each address the ledger names for the
+// customer or a customer merged into it, or that the customer holds as
+// an identity (a STOP recorded before the number was theirs), its
+// latest entry, if that is an opt-out (by whoever recorded it since).
+// None is nil.
 func (db *DB) ConsentBlocked(ctx context.Context, customerID, channel string) ([]consent.Entry, error) {
-	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, `SELECT DISTINCT address FROM consent_ledger
-WHERE customer_id = ? AND channel = ?`), customerID, channel)
+	rows, err := db.read.QueryContext(ctx, rebind(db.dialect, `SELECT address FROM consent_ledger
+WHERE customer_id IN `+offerCustomers+` AND channel = ?
+UNION SELECT l.address FROM customer_identities i JOIN consent_ledger l ON l.channel = ? AND l.address = i.value
+WHERE i.customer_id = ?`), customerID, customerID, channel, channel, customerID)
 	if err != nil {
 		return nil, fmt.Errorf("store: consent of customer %q: %w", customerID, err)
 	}

@@ -8,6 +8,51 @@ import (
 	"github.com/switchboard/switchboard/consent"
 )
 
+// A customer's opt-outs include those of the customers merged into it,
+// and those of a number they hold that were recorded before it was
+// theirs (nobody's, then).
+func TestConsentBlockedAcrossMergesAndIdentities(t *testing.T) {
+	forEachDialect(t, func(t *testing.T) {
+		db := openTest(t)
+		ctx := context.Background()
+		put := func(id, phone string) {
+			t.Helper()
+			c := Customer{ID: id, Name: id, CreatedAt: custEpoch, UpdatedAt: custEpoch}
+			var ids []Identity
+			if phone != "" {
+				ids = []Identity{{Kind: IdentityPhone, Value: phone, Verified: true}}
+			}
+			if _, err := db.PutCustomer(ctx, c, ids, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stop := func(customer, num, sid string) {
+			t.Helper()
+			if _, err := db.RecordConsent(ctx, consent.Entry{CustomerID: customer, Channel: "sms", Address: num, Action: consent.OptOut, At: custEpoch, MessageID: sid, Detail: "STOP"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put("cy", "+15550000001")
+		put("dan", "")
+		stop("cy", "+15550000001", "SM1")
+		if err := db.MergeCustomers(ctx, Merge{FromID: "cy", IntoID: "dan", IdentityKind: IdentityPhone, IdentityValue: "+15550000001", At: custEpoch}); err != nil {
+			t.Fatal(err)
+		}
+		if blocked, err := db.ConsentBlocked(ctx, "dan", "sms"); err != nil || len(blocked) != 1 || blocked[0].MessageID != "SM1" {
+			t.Errorf("dan, into whom cy (who texted STOP) was merged: blocked %+v %v, want cy's STOP", blocked, err)
+		}
+		stop("", "+15550000002", "SM2") // a number nobody held yet
+		put("eve", "+15550000002")
+		if blocked, err := db.ConsentBlocked(ctx, "eve", "sms"); err != nil || len(blocked) != 1 || blocked[0].MessageID != "SM2" {
+			t.Errorf("eve, who holds a number that texted STOP before: blocked %+v %v, want that STOP", blocked, err)
+		}
+		put("fay", "+15550000003")
+		if blocked, err := db.ConsentBlocked(ctx, "fay", "sms"); err != nil || blocked != nil {
+			t.Errorf("fay, who never opted out: blocked %+v %v, want none", blocked, err)
+		}
+	})
+}
+
 // The ledger keeps every entry once (by message id); the latest entry of
 // an address is in force; erasing the customer deletes theirs.
 func TestConsentLedger(t *testing.T) { forEachDialect(t, testConsentLedger) }
