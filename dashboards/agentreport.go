@@ -134,7 +134,16 @@ func (r *AgentReport) Read(ctx context.Context, st AgentReportStore, keep func(a
 // for the agents keep accepts: the state spans (AddState) and the
 // missed offers (AddMissed).
 func (r *AgentReport) readStates(ctx context.Context, st AgentReportStore, keep func(agent string) bool) error {
-	if err := st.EachAgentStateSpan(ctx, r.from, r.to, func(agent string, state router.AgentState, start, end time.Time) error {
+	// An agent's last state lasts until now, not to the range's end: a
+	// report of today read at ten has no staffed time after ten.
+	until := r.to
+	if !r.now.IsZero() && r.now.Before(until) {
+		until = r.now
+	}
+	if !until.After(r.from) {
+		return nil // all of it to come
+	}
+	if err := st.EachAgentStateSpan(ctx, r.from, until, func(agent string, state router.AgentState, start, end time.Time) error {
 		if keep(agent) {
 			r.AddState(agent, state, start, end)
 		}

@@ -1,7 +1,9 @@
 package dashboards
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -48,5 +50,42 @@ func TestAgentReport(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// A report of a day read during it counts an agent's state up to now,
+// not to the day's end: alice, available since 09:00, read at 09:10, was
+// staffed ten minutes.
+func TestAgentReportStatesUntilNow(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, &store.Options{Path: filepath.Join(t.TempDir(), "s.db"), Synchronous: "normal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	nine := day.Add(9 * time.Hour)
+	if err := db.Commit(ctx, &router.Batch{AgentStates: []router.AgentStateChange{
+		{AgentID: "alice", At: nine, State: router.AgentAvailable, Why: "set"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	r := NewAgentReport(day, day.Add(24*time.Hour), nine.Add(10*time.Minute), 24*time.Hour)
+	if err := r.Read(ctx, db, nil); err != nil {
+		t.Fatal(err)
+	}
+	rows := r.Rows()
+	if len(rows) != 1 || rows[0].StaffedSeconds != 600 {
+		t.Fatalf("rows %+v, want alice staffed 600 s", rows)
+	}
+	// Read before the day began, nothing of it has happened.
+	r = NewAgentReport(day, day.Add(24*time.Hour), day.Add(-time.Hour), 24*time.Hour)
+	if err := r.Read(ctx, db, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range r.Rows() {
+		if row.StaffedSeconds != 0 {
+			t.Errorf("a day to come: %+v, want nobody staffed", row)
+		}
 	}
 }
