@@ -208,6 +208,10 @@ const maxNamedContacts = 10
 
 func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	// A refusal changes nothing: checked before the claims go.
+	if err := eraseRefusal(id, s.store.CheckErasable(r.Context(), id)); err != nil {
+		return err
+	}
 	// Live contacts that merely claimed to be the customer are not
 	// theirs and do not hold up the erasure; what they typed of the
 	// customer's goes first.
@@ -218,9 +222,24 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.router.ForgetClaims(r.Context(), claims); err != nil {
 		return internal("forget claims of the customer", err)
 	}
-	err = s.store.EraseCustomer(r.Context(), id, time.Now().UTC())
+	if err := eraseRefusal(id, s.store.EraseCustomer(r.Context(), id, time.Now().UTC())); err != nil {
+		return err
+	}
+	if s.onErased != nil {
+		s.onErased(id)
+	}
+	s.removeOrphanedFiles(r.Context())
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// eraseRefusal is the answer to an erasure of customer id that err
+// refused (store.EraseCustomer, CheckErasable); nil for none.
+func eraseRefusal(id string, err error) error {
 	var oce *store.OpenContactsError
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, store.ErrNotFound):
 		return notFoundf("customer %q does not exist", id)
 	case errors.As(err, &oce):
@@ -231,15 +250,8 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 		}
 		return conflictf("customer %q has contacts that have not ended: %s%s; close or abandon them, then erase again",
 			id, strings.Join(named, ", "), more)
-	case err != nil:
-		return internal("erase customer", err)
 	}
-	if s.onErased != nil {
-		s.onErased(id)
-	}
-	s.removeOrphanedFiles(r.Context())
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return internal("erase customer", err)
 }
 
 // claimsOf returns whether a contact's unverified customer claims to be

@@ -152,6 +152,10 @@ func TestEraseWithLiveClaim(t *testing.T) {
 		t.Errorf("bob's audit: got %+v, want the takeover by the admin token ops-admin", x.Audit)
 	}
 	proven := e.create(`{"channel":"api","queue":"vip","customer":{"email":"bob@example.com","verified":true}}`)
+	bobClaim := e.create(`{"channel":"api","queue":"vip","customer":{"name":"Bob?","email":"bob2@example.com"}}`)
+	if bobClaim.Customer.ClaimedID != "bob" {
+		t.Fatalf("claim of bob: got %+v", bobClaim.Customer)
+	}
 	e.must(http.StatusNoContent, "DELETE", "/api/v1/customers/ada", "")
 	for _, id := range []string{claim.ID, byPhone.ID, bobsPhone.ID} {
 		if c := e.contact(id); c.Customer != (router.Customer{}) || c.State != router.ContactQueued {
@@ -160,5 +164,9 @@ func TestEraseWithLiveClaim(t *testing.T) {
 	}
 	if res := e.do("DELETE", "/api/v1/customers/bob", adminToken, ""); res.status != http.StatusConflict || !strings.Contains(string(res.body), proven.ID) {
 		t.Errorf("erase with the customer's own live contact: got %d %s, want 409 naming %s", res.status, res.body, proven.ID)
+	}
+	// The refusal changed nothing: the claim of bob is as it was.
+	if c := e.contact(bobClaim.ID); c.Customer != bobClaim.Customer {
+		t.Errorf("a claim of bob after the refused erase: %+v, want %+v", c.Customer, bobClaim.Customer)
 	}
 }

@@ -48,20 +48,13 @@ func (e *OpenContactsError) Is(target error) bool { return target == ErrConflict
 // does not hold up the erasure, and is left to the router, which holds
 // it (router.ForgetClaims).
 func eraseContactsTx(ctx context.Context, tx *sql.Tx, d dialect, customerID string, contacts []router.Contact, at time.Time) error {
-	var open []string
-	ended := contacts[:0:0]
+	if err := openContacts(customerID, contacts); err != nil {
+		return err
+	}
 	for _, c := range contacts {
-		switch {
-		case c.State.Final():
-			ended = append(ended, c)
-		case c.Customer.ID != "":
-			open = append(open, c.ID)
+		if !c.State.Final() {
+			continue // a claim: the router's (router.ForgetClaims)
 		}
-	}
-	if len(open) > 0 {
-		return &OpenContactsError{CustomerID: customerID, ContactIDs: open}
-	}
-	for _, c := range ended {
 		c.Customer = router.Customer{ID: c.Customer.ID, Value: valueBucket(c.Customer.Value)}
 		if c.Customer.ID == "" {
 			c.Customer.ID = customerID
@@ -309,4 +302,37 @@ func execTx(ctx context.Context, tx *sql.Tx, d dialect, stmts []stmt) error {
 		}
 	}
 	return nil
+}
+
+// openContacts is the *OpenContactsError of the contacts that name
+// customerID and hold up its erasure, those that have not ended and name
+// a customer (the others only claimed theirs); nil when none does.
+func openContacts(customerID string, contacts []router.Contact) error {
+	var open []string
+	for _, c := range contacts {
+		if !c.State.Final() && c.Customer.ID != "" {
+			open = append(open, c.ID)
+		}
+	}
+	if len(open) > 0 {
+		return &OpenContactsError{CustomerID: customerID, ContactIDs: open}
+	}
+	return nil
+}
+
+// CheckErasable says whether EraseCustomer would go ahead now: nil, an
+// *OpenContactsError naming the contacts that hold it up, or an error
+// wrapping ErrNotFound for an unknown customer. It reads, and writes
+// nothing: a caller checks before it changes what the erasure needs
+// changed first (the claims of live contacts), so that a refusal
+// changes nothing.
+func (db *DB) CheckErasable(ctx context.Context, customerID string) error {
+	if _, err := customerTx(ctx, db.read, db.dialect, customerID); err != nil {
+		return err
+	}
+	contacts, err := customerContacts(ctx, db.read, db.dialect, customerID)
+	if err != nil {
+		return err
+	}
+	return openContacts(customerID, contacts)
 }
