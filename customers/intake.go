@@ -57,7 +57,8 @@ type Routing struct {
 // A verified contact is the customer: the email is resolved first
 // (creating a customer when nobody holds it), then the phone is attached
 // to the same customer (merging a customer that only claimed it; one
-// that holds it verified keeps it). With only a phone, the phone is
+// that holds it verified keeps it, and the contact drops it unless its
+// channel answers on it). With only a phone, the phone is
 // resolved; with neither, the contact's customer id names the profile.
 // From that profile (the one it was merged into, following a chain of
 // merges) the contact gets its id and:
@@ -90,7 +91,20 @@ func Intake(ctx context.Context, s IntakeStore, nc router.NewContact, r Routing)
 	var id string
 	var err error
 	if cu.Verified {
-		id, err = resolveVerified(ctx, s, ids, cu.Name)
+		var held []Identity
+		id, held, err = resolveVerified(ctx, s, ids, cu.Name)
+		// Another customer proved it: not this customer's, so not on
+		// their contact, where it would show as theirs and bring the
+		// other's history into their screen pop; unless it is the
+		// address the channel answers on.
+		for _, h := range held {
+			switch {
+			case h.Kind == KindEmail && nc.Channel != router.ChannelEmail:
+				nc.Customer.Email = ""
+			case h.Kind == KindPhone && nc.Channel != router.ChannelSMS:
+				nc.Customer.Phone = ""
+			}
+		}
 	} else {
 		nc.Customer.ID, nc.Customer.Value, nc.Customer.Segment = "", 0, ""
 		id, err = claimed(ctx, s, ids)
@@ -140,25 +154,26 @@ func Intake(ctx context.Context, s IntakeStore, nc router.NewContact, r Routing)
 }
 
 // resolveVerified returns the customer that the verified identities ids
-// prove, creating one named name when nobody holds the first; "" when
-// none can be normalized.
-func resolveVerified(ctx context.Context, s IntakeStore, ids []Identity, name string) (string, error) {
-	id := ""
+// prove, creating one named name when nobody holds the first ("" when
+// none can be normalized), and those of ids another customer holds
+// verified (not attached).
+func resolveVerified(ctx context.Context, s IntakeStore, ids []Identity, name string) (id string, held []Identity, err error) {
 	for _, v := range ids {
-		var err error
 		if id == "" {
 			id, _, err = Resolve(ctx, s, v, name)
 		} else {
 			_, _, err = Attach(ctx, s, id, v)
 		}
 		switch {
-		case errors.Is(err, ErrInvalid), errors.Is(err, ErrHeld):
-			continue // identifies nobody, or somebody else already proved it
+		case errors.Is(err, ErrHeld):
+			held = append(held, v) // somebody else already proved it
+		case errors.Is(err, ErrInvalid):
+			// identifies nobody
 		case err != nil:
-			return "", fmt.Errorf("customers: intake: %w", err)
+			return "", nil, fmt.Errorf("customers: intake: %w", err)
 		}
 	}
-	return id, nil
+	return id, held, nil
 }
 
 // claimed returns the customer holding the first of the claimed

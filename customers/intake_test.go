@@ -229,3 +229,32 @@ func TestIntakeCleansTheName(t *testing.T) {
 		t.Errorf("got profile %q (%v), contact %q; want both \"Ada ecilA\"", p.Name, err, nc.Customer.Name)
 	}
 }
+
+// A verified contact whose phone another customer proved keeps the
+// email's customer and drops the phone (it is not theirs: kept, it would
+// show as theirs and bring the other's history into their screen pop),
+// unless the phone is the address its channel answers on.
+func TestIntakeDropsAnIdentityAnotherHolds(t *testing.T) {
+	e := newIntakeEnv(t)
+	e.put(t, store.Customer{ID: "ada"}, "ada@example.com")
+	bob := store.Customer{ID: "bob", CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}
+	if _, err := e.db.PutCustomer(e.ctx, bob, []store.Identity{{Kind: store.IdentityPhone, Value: "+15550001111", Verified: true}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		channel   router.Channel
+		wantPhone string
+	}{{router.ChannelChat, ""}, {router.ChannelSMS, "+15550001111"}} {
+		nc, err := Intake(e.ctx, e.db, router.NewContact{Channel: tc.channel, Queue: "q",
+			Customer: router.Customer{Email: "ada@example.com", Phone: "+15550001111", Verified: true}}, Routing{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cu := nc.Customer; cu.ID != "ada" || cu.Email != "ada@example.com" || cu.Phone != tc.wantPhone {
+			t.Errorf("%s: customer %+v, want ada with phone %q", tc.channel, cu, tc.wantPhone)
+		}
+	}
+	if owner, err := e.db.IdentityOwner(e.ctx, store.IdentityPhone, "+15550001111"); err != nil || owner.CustomerID != "bob" {
+		t.Errorf("bob's phone: held by %+v %v, want bob still", owner, err)
+	}
+}
