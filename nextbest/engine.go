@@ -230,15 +230,9 @@ func (o *Engine) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []s
 			first = msgs
 		}
 	}
-	env := envOf(c, *p, first)
-	if env.Customer.SMSStopped, err = o.smsStopped(ctx, c, p.ID); err != nil {
-		return nil, "", err
-	}
 	now := o.now()
-	if env.Contact.CustomerMessages, err = o.customerMessages(ctx, c.ID); err != nil {
-		return nil, "", err
-	}
-	if env.Customer.RecentComplaint, err = o.recentComplaint(ctx, c, p.ID, r.History, now); err != nil {
+	env, err := o.env(ctx, c, *p, first, r.History, now)
+	if err != nil {
 		return nil, "", err
 	}
 	if reason, suppressed := o.rules.Suppressed(env); suppressed {
@@ -278,6 +272,25 @@ func (o *Engine) PopOffers(ctx context.Context, r screenpop.OfferRequest) (_ []s
 		o.queuePresented(shown)
 	}
 	return out, "", nil
+}
+
+// env is what the offers' rules and expressions see of contact c of the
+// customer with profile p, whose first messages are first, at now:
+// envOf, with what the store says of the customer's opt-outs and
+// complaints and of the contact's messages.
+func (o *Engine) env(ctx context.Context, c router.Contact, p store.Customer, first []router.Message, history []screenpop.History, now time.Time) (offers.Env, error) {
+	env := envOf(c, p, first)
+	var err error
+	if env.Customer.SMSStopped, err = o.smsStopped(ctx, c, p.ID); err != nil {
+		return env, err
+	}
+	if env.Contact.CustomerMessages, err = o.customerMessages(ctx, c.ID); err != nil {
+		return env, err
+	}
+	if env.Customer.RecentComplaint, err = o.recentComplaint(ctx, c, p.ID, history, now); err != nil {
+		return env, err
+	}
+	return env, nil
 }
 
 // maxShown bounds the presentations an Engine remembers in memory.
@@ -450,9 +463,17 @@ func envOf(c router.Contact, p store.Customer, first []router.Message) offers.En
 }
 
 // ChangesOffers reports whether m changes the offers of its contact: a
-// customer's message with a complaint keyword withholds them all.
+// customer's message with a complaint keyword withholds them all, and a
+// text's STOP or START (consent.KeywordOf) opted the number out or back
+// in just before it joined the conversation.
 func (o *Engine) ChangesOffers(m router.Message) bool {
-	return m.Direction == "in" && o.rules.ComplaintText(m.Body)
+	if m.Direction != "in" {
+		return false
+	}
+	if k, _ := consent.KeywordOf(m.Body); k == consent.KeywordStop || k == consent.KeywordStart {
+		return true
+	}
+	return o.rules.ComplaintText(m.Body)
 }
 
 var _ screenpop.MessageSensitive = (*Engine)(nil)
@@ -579,6 +600,20 @@ func (o *Engine) Outcome(ctx context.Context, oo screenpop.OfferOutcome) error {
 	rec := store.OfferOutcome{OfferID: oo.OfferID, ContactID: oo.ContactID, AgentID: oo.AgentID, Outcome: oo.Outcome, At: o.now()}
 	if ok {
 		rec.CustomerID, rec.Segment = p.ID, p.Segment
+		// Withheld since it was shown (the customer texted STOP, took
+		// their consent back, complained): no outcome is recorded, not
+		// even a customer's yes to an offer nobody may make them now.
+		first, err := o.store.Messages(ctx, c.ID, 0, 1)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("nextbest: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
+		}
+		env, err := o.env(ctx, c, p, first, nil, rec.At)
+		if err != nil {
+			return fmt.Errorf("nextbest: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
+		}
+		if reason, suppressed := o.rules.Suppressed(env); suppressed {
+			return router.Errorf(router.CodeConflict, "", "offers are withheld from this customer now (%s): no outcome is recorded", reason)
+		}
 	}
 	o.recordMu.Lock()
 	defer o.recordMu.Unlock()

@@ -432,6 +432,47 @@ func TestComplaintTypedLater(t *testing.T) {
 	}
 }
 
+// A text's STOP during the contact changes its offers (the desktop
+// builds the screen pop again), and an outcome of an offer shown before
+// it is refused: nobody may make the customer an offer now, and what
+// they said of one shown before does not teach the ranking.
+func TestStopDuringTheContact(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.db.PutCustomer(e.ctx, store.Customer{ID: "ada", Name: "Ada Lovelace", Segment: "premium", Value: 12000,
+		Consent: consent.Flags{Marketing: ptr(true), Profiling: ptr(true)}, Products: []string{"credit_card", "mortgage", "broadband"}},
+		[]store.Identity{{Kind: store.IdentityPhone, Value: "+15550004444", Verified: true}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	c := e.submit(t, router.NewContact{Channel: "sms", Queue: "billing", Customer: router.Customer{ID: "ada", Phone: "+15550004444", Verified: true}})
+	held := c
+	held.AgentID, held.State = "alice", router.ContactAssigned
+	shown, _, err := e.src.PopOffers(e.ctx, screenpop.OfferRequest{Contact: held, Shown: true})
+	if err != nil || len(shown) == 0 {
+		t.Fatalf("screen pop offers: got %v, %v", shown, err)
+	}
+	for body, want := range map[string]bool{"STOP": true, " yes ": true, "stop calling me": false, "hello": false} {
+		if got := e.src.ChangesOffers(router.Message{Direction: "in", Body: body}); got != want {
+			t.Errorf("ChangesOffers(%q) = %v, want %v", body, got, want)
+		}
+	}
+	if _, err := e.db.RecordConsent(e.ctx, consent.Entry{CustomerID: "ada", Channel: "sms", Address: "+15550004444", Action: consent.OptOut,
+		At: time.Now(), MessageID: "SM-stop-4", Detail: "STOP"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, withheld, err := e.src.PopOffers(e.ctx, screenpop.OfferRequest{Contact: held}); err != nil || len(got) != 0 || withheld == "" {
+		t.Fatalf("after STOP: %d offers, withheld %q, %v; want none, withheld", len(got), withheld, err)
+	}
+	e.src.Flush()
+	before := e.learner.Counts(shown[0].ID, "premium")
+	err = e.src.Outcome(e.ctx, screenpop.OfferOutcome{ContactID: c.ID, OfferID: shown[0].ID, Outcome: "accepted", AgentID: "alice"})
+	if !errors.Is(err, router.ErrConflict) {
+		t.Fatalf("an outcome after STOP: %v, want ErrConflict", err)
+	}
+	if got := e.learner.Counts(shown[0].ID, "premium"); got != before {
+		t.Errorf("learner: %+v, want %+v unchanged", got, before)
+	}
+}
+
 // TestRecentComplaint: a customer whose contact ended with a complaint
 // disposition within the window gets no offers on the next one, read from
 // the store or from the screen pop's history; after the window, offers
@@ -497,3 +538,5 @@ func tenSolved(ended time.Time) []screenpop.History {
 	}
 	return h
 }
+
+func ptr[T any](v T) *T { return &v }

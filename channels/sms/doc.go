@@ -15,7 +15,7 @@
 // the number they wrote to (Route). The sending number is the customer's
 // verified identity. STOP and the other opt-out keywords record an
 // opt-out in the consent ledger (package consent), START takes it back,
-// HELP is answered with the configured text (KeywordOf).
+// HELP is answered with the configured text (consent.KeywordOf).
 //
 // Outbound, the Channel is the outbox's Sender of the channel (an
 // outbox.IDSender): it creates each message through twilio-go's Messages

@@ -250,30 +250,30 @@ func (c *Channel) serveInbound(w http.ResponseWriter, r *http.Request) {
 // receive commits text t and returns what to answer the customer with
 // (HELP's text, or nothing). The caller holds t.from's lock.
 func (c *Channel) receive(ctx context.Context, t text) (string, error) {
-	kw, word := KeywordOf(t.body)
+	kw, word := consent.KeywordOf(t.body)
 	if len(t.media) > 0 {
-		kw, word = NoKeyword, "" // a picture with "stop" under it is a message, not a keyword
+		kw, word = consent.NoKeyword, "" // a picture with "stop" under it is a message, not a keyword
 	}
 	// Twilio's own opt-out handling says what the text was, media or not.
 	switch strings.ToUpper(t.optOutType) {
 	case "STOP":
-		kw, word = KeywordStop, "OptOutType=STOP"
+		kw, word = consent.KeywordStop, "OptOutType=STOP"
 	case "START":
-		kw, word = KeywordStart, "OptOutType=START"
+		kw, word = consent.KeywordStart, "OptOutType=START"
 	case "HELP":
-		kw = KeywordHelp
+		kw = consent.KeywordHelp
 	}
 	m := router.Message{Direction: "in", Body: t.body, ExternalID: t.sid, Attachments: t.media}
 	if strings.TrimSpace(m.Body) == "" {
 		m.Body = fmt.Sprintf("[%d media]", len(t.media))
 	}
 	switch kw {
-	case KeywordStop:
+	case consent.KeywordStop:
 		if err := c.record(ctx, t, consent.OptOut, word); err != nil {
 			return "", err
 		}
 		return "", c.joinLive(ctx, t.from, m)
-	case KeywordStart:
+	case consent.KeywordStart:
 		e, found, err := c.o.Store.ConsentState(ctx, router.ChannelSMS, t.from)
 		if err != nil {
 			return "", err
@@ -296,7 +296,7 @@ func (c *Channel) receive(ctx context.Context, t text) (string, error) {
 			return "", c.joinLive(ctx, t.from, m)
 		}
 		// YES from a number that never opted out is an answer.
-	case KeywordHelp:
+	case consent.KeywordHelp:
 		return c.o.HelpText, c.joinLive(ctx, t.from, m)
 	}
 	return "", c.deliver(ctx, t, m)

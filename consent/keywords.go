@@ -1,8 +1,11 @@
-package sms
+package consent
 
 import "strings"
 
-// Keyword is what a whole message asks of us, when it is a keyword.
+// Keyword is what a whole text message asks of us, when it is one of
+// the carriers' keywords: the SMS channel records an opt-out or an
+// opt-in in the ledger for it, and the offers of the sender's contact
+// are looked at again.
 type Keyword int
 
 // Keywords. A message is a keyword only when it is the whole message,
