@@ -44,8 +44,8 @@ type conn struct {
 	// while the history is sent, in order, after its messages: sent
 	// before started or resumed, they would be overtaken by the state
 	// that answer read earlier. Guarded by mu.
-	held []heldFrame
-	lastMsg   int          // highest message seq sent; guarded by mu
+	held    []heldFrame
+	lastMsg int // highest message seq sent; guarded by mu
 	// cut is the last seq the page had when it bound (it has every
 	// message up to it); sent holds the seqs sent since, which may come
 	// out of order (an agent's message comes from the outbox, the
