@@ -535,13 +535,8 @@ func TestReceiptsAnnounced(t *testing.T) {
 // and nothing would drop one made after.
 func TestNoReceiptAfterTheEnd(t *testing.T) {
 	e := newEnv(t, nil)
-	alice(e, 1, router.AgentAvailable)
 	ctx := context.Background()
-	c := e.dial(nil)
-	conv := c.start(ada)
-	if _, err := e.router.Accept(ctx, conv.ConversationID, "alice"); err != nil {
-		t.Fatal(err)
-	}
+	c, conv := e.acceptedChat()
 	if _, err := e.router.CloseContact(ctx, conv.ConversationID, "alice", "", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -559,13 +554,8 @@ func TestNoReceiptAfterTheEnd(t *testing.T) {
 // refused, and the agent hears of nothing.
 func TestNoSendAfterWrapUp(t *testing.T) {
 	e := newEnv(t, nil)
-	alice(e, 1, router.AgentAvailable)
 	ctx := context.Background()
-	c := e.dial(nil)
-	conv := c.start(ada)
-	if _, err := e.router.Accept(ctx, conv.ConversationID, "alice"); err != nil {
-		t.Fatal(err)
-	}
+	c, conv := e.acceptedChat()
 	if _, err := e.router.WrapUp(ctx, conv.ConversationID, "alice", "", ""); err != nil {
 		t.Fatal(err)
 	}

@@ -158,6 +158,19 @@ func (e *env) restart() {
 	e.router, e.chat, e.srv = rt, ch, srv
 }
 
+// acceptedChat starts a chat of ada's that alice (available, one chat
+// at a time) accepts, and returns its socket and conversation.
+func (e *env) acceptedChat() (*client, conversationData) {
+	e.t.Helper()
+	alice(e, 1, router.AgentAvailable)
+	c := e.dial(nil)
+	conv := c.start(ada)
+	if _, err := e.router.Accept(context.Background(), conv.ConversationID, "alice"); err != nil {
+		e.t.Fatal(err)
+	}
+	return c, conv
+}
+
 // agent creates an agent with skills and chat capacity in state.
 func (e *env) agent(id, name string, skills map[string]int, chatCap int, state router.AgentState) {
 	e.t.Helper()

@@ -28,19 +28,8 @@ func bounceOf(key, originalID, recipient string) string {
 // Message-ID of their own, gets a contact of their own and changes
 // nothing in the victim's: not by a reply, not by a bounce.
 func TestThreadingRefusesForgedReferences(t *testing.T) {
-	srv := newIMAPServer(t, nil)
-	sink := emailtest.NewSMTPSink(t, "", "")
-	e := newEnv(t)
-	e.withOutbox(sink)
-	appendMail(t, srv.addr, srv.user, srv.pass, "Support", mkMail("q1@customer.example", "Ada <ada@customer.example>", "Invoice", "Where is it?",
-		"Cc: Bob <bob@customer.example>"))
-	e.start(func(o *Options) { o.Deliveries = e.rt }, srv.mailbox("support"))
+	e, srv, victim, reply := answered(t)
 	uid := uint32(1)
-	e.waitUID("support", uid)
-	victim := e.emailContacts()[0]
-	reply := e.agentReply(victim.ID, "Here it is.")
-	sink.Wait(t, waitBound)
-	e.waitDelivery(victim.ID, reply.Seq, func(d *router.Delivery) bool { return d.Status == router.DeliverySent })
 	legacy := fmt.Sprintf("sb.%s.%d@%s", victim.ID, reply.Seq, testDomain)
 
 	// Mallory's own contact, and the tag of our Message-ID of the same
@@ -110,19 +99,8 @@ func TestThreadingRefusesForgedReferences(t *testing.T) {
 // customer copied, and an untagged one (sent before the tags) from the
 // customer themselves, or in a bounce about them.
 func TestThreadingJoinsGenuineReferences(t *testing.T) {
-	srv := newIMAPServer(t, nil)
-	sink := emailtest.NewSMTPSink(t, "", "")
-	e := newEnv(t)
-	e.withOutbox(sink)
-	appendMail(t, srv.addr, srv.user, srv.pass, "Support", mkMail("q1@customer.example", "Ada <ada@customer.example>", "Invoice", "Where is it?",
-		"Cc: Bob <bob@customer.example>"))
-	e.start(func(o *Options) { o.Deliveries = e.rt }, srv.mailbox("support"))
+	e, srv, c, reply := answered(t)
 	uid := uint32(1)
-	e.waitUID("support", uid)
-	c := e.emailContacts()[0]
-	reply := e.agentReply(c.ID, "Here it is.")
-	sink.Wait(t, waitBound)
-	e.waitDelivery(c.ID, reply.Seq, func(d *router.Delivery) bool { return d.Status == router.DeliverySent })
 	ours := OutboundID(testKey, testDomain, c.ID, reply.Seq)
 	legacy := fmt.Sprintf("sb.%s.%d@%s", c.ID, reply.Seq, testDomain)
 
@@ -158,4 +136,24 @@ func TestThreadingJoinsGenuineReferences(t *testing.T) {
 	if n := len(e.emailContacts()); n != 1 {
 		t.Errorf("got %d contacts, want the bounce in the conversation", n)
 	}
+}
+
+// answered starts a mailbox that takes in Ada's mail (Bob in Cc), has
+// the agent answer it and waits until the reply is sent: the env, the
+// IMAP server, the contact (its UID 1) and the reply.
+func answered(t *testing.T) (*env, *imapServer, router.Contact, router.Message) {
+	t.Helper()
+	srv := newIMAPServer(t, nil)
+	sink := emailtest.NewSMTPSink(t, "", "")
+	e := newEnv(t)
+	e.withOutbox(sink)
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", mkMail("q1@customer.example", "Ada <ada@customer.example>", "Invoice", "Where is it?",
+		"Cc: Bob <bob@customer.example>"))
+	e.start(func(o *Options) { o.Deliveries = e.rt }, srv.mailbox("support"))
+	e.waitUID("support", 1)
+	c := e.emailContacts()[0]
+	reply := e.agentReply(c.ID, "Here it is.")
+	sink.Wait(t, waitBound)
+	e.waitDelivery(c.ID, reply.Seq, func(d *router.Delivery) bool { return d.Status == router.DeliverySent })
+	return e, srv, c, reply
 }

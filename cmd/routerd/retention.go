@@ -34,12 +34,21 @@ func pruneStates(ctx context.Context, db *store.DB, keep time.Duration, ticks <-
 // startPruningStates runs pruneStates every retentionEvery; stop ends
 // it and waits for a prune in progress.
 func startPruningStates(db *store.DB, keep time.Duration, log *slog.Logger) (stop func()) {
+	return runEvery(retentionEvery, func(ctx context.Context, ticks <-chan time.Time) {
+		pruneStates(ctx, db, keep, ticks, log)
+	})
+}
+
+// runEvery runs loop, which works at each tick until its context ends,
+// on a ticker of period; stop ends it and waits for the work of a tick
+// in progress.
+func runEvery(period time.Duration, loop func(ctx context.Context, ticks <-chan time.Time)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	t := time.NewTicker(retentionEvery)
+	t := time.NewTicker(period)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		pruneStates(ctx, db, keep, t.C, log)
+		loop(ctx, t.C)
 	}()
 	return func() {
 		cancel()

@@ -54,16 +54,7 @@ func checkSessions(ctx context.Context, db *store.DB, holders []sessionHolder, t
 // startCheckingSessions runs checkSessions every sessionCheckEvery; stop
 // ends it and waits for a check in progress.
 func startCheckingSessions(db *store.DB, holders []sessionHolder, log *slog.Logger) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	t := time.NewTicker(sessionCheckEvery)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		checkSessions(ctx, db, holders, t.C, log)
-	}()
-	return func() {
-		cancel()
-		t.Stop()
-		<-done
-	}
+	return runEvery(sessionCheckEvery, func(ctx context.Context, ticks <-chan time.Time) {
+		checkSessions(ctx, db, holders, ticks, log)
+	})
 }
