@@ -238,7 +238,7 @@ func TestSendFailures(t *testing.T) {
 	sink.Reject(func(int) error { return &smtp.SMTPError{Code: 550, Message: "mailbox unavailable"} })
 	m = e.agentReply(c.ID, "Second")
 	d := e.waitDelivery(c.ID, m.Seq, func(d *router.Delivery) bool { return d.Status == router.DeliveryFailed })
-	if !strings.Contains(d.Reason, "550 mailbox unavailable") || d.Attempts != 1 {
+	if !strings.Contains(d.Reason, "550 5.0.0 mailbox unavailable") || d.Attempts != 1 {
 		t.Errorf("got %+v, want failed after one attempt with the 550", d)
 	}
 }

@@ -26,7 +26,10 @@
 // (UIDVALIDITY and last UID) is written. A crash between any two steps
 // replays the batch from the older checkpoint, and the external ids make
 // the replay store nothing twice; after a UIDVALIDITY change the mailbox
-// is read again by date, deduplicated the same way. See docs/email.md.
+// is read again by date, deduplicated the same way. A message the server
+// will not serve ends the session; refused in maxRefusals (3) sessions
+// in a row, it is taken in from its header or envelope with the
+// server's words, and the checkpoint moves past it. See docs/email.md.
 //
 // Parse reads a message with github.com/emersion/go-message (charsets,
 // multipart alternative and mixed, attachments, inline cid: images, a

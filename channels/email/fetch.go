@@ -1,12 +1,12 @@
 package email
 
 import (
-	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"slices"
@@ -39,6 +39,11 @@ type fetcher struct {
 
 	mu     sync.Mutex
 	status MailboxStatus // guarded by mu
+
+	// refusals counts, per message, the sessions in a row in which the
+	// server would not serve it (refusedAgain), until its batch is
+	// done. Only the mailbox's goroutine uses it; lost with the process.
+	refusals map[refusalKey]*refusalCount
 }
 
 // Status returns the fetcher's status.
@@ -475,17 +480,31 @@ func (f *fetcher) sweep(ctx context.Context, c imapConn, cp *store.EmailCheckpoi
 
 // batch takes in the messages of uids (ascending).
 // With advance false (the sweep: messages below the checkpoint) the
-// checkpoint stays as it is.
+// checkpoint stays as it is. A message the server will not serve (NO
+// to its FETCH, or an answer without it) ends the session, until the
+// server has refused it in maxRefusals sessions in a row; then it is
+// taken in from what the server does serve (unserved), and the batch
+// goes on. One expunged meanwhile is not found by the next session's
+// search.
 func (f *fetcher) batch(ctx context.Context, c imapConn, cp *store.EmailCheckpoint, uids []imap.UID, advance bool) error {
-	var sizes []*imapclient.FetchMessageBuffer
-	err := c.wait("fetch sizes", func() (err error) {
-		sizes, err = c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true}).Collect()
-		return err
-	})
+	got, refused, err := f.fetchAll(c, "fetch sizes", uids, &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true}, nil)
 	if err != nil {
-		return fmt.Errorf("fetch sizes: %w", err)
+		return err
 	}
-	slices.SortFunc(sizes, func(a, b *imapclient.FetchMessageBuffer) int { return cmp.Compare(a.UID, b.UID) })
+	if refused == nil {
+		refused = map[imap.UID]string{}
+	}
+	// Every message of uids: one whose size the server refused with its
+	// UID alone.
+	sizes := make([]*imapclient.FetchMessageBuffer, 0, len(uids))
+	for _, u := range uids {
+		m := got[u]
+		if m == nil {
+			m = &imapclient.FetchMessageBuffer{UID: u}
+		}
+		sizes = append(sizes, m)
+	}
+	hasBody := func(m *imapclient.FetchMessageBuffer) bool { return len(m.BodySection) > 0 }
 	var done []imap.UID
 	for len(sizes) > 0 {
 		// Bodies a few at a time, up to batchBytes; an oversized
@@ -495,6 +514,9 @@ func (f *fetcher) batch(ctx context.Context, c imapConn, cp *store.EmailCheckpoi
 		k := 0
 		for ; k < len(sizes); k++ {
 			m := sizes[k]
+			if _, no := refused[m.UID]; no {
+				continue // refused its size: nothing more is asked
+			}
 			if m.RFC822Size > f.ch.o.MaxMessageBytes {
 				headerOnly = append(headerOnly, m.UID)
 				continue
@@ -505,7 +527,7 @@ func (f *fetcher) batch(ctx context.Context, c imapConn, cp *store.EmailCheckpoi
 			total += m.RFC822Size
 			whole = append(whole, m.UID)
 		}
-		got := map[imap.UID][]byte{}
+		bodies := map[imap.UID][]byte{}
 		for _, part := range []struct {
 			uids    []imap.UID
 			section *imap.FetchItemBodySection
@@ -516,30 +538,33 @@ func (f *fetcher) batch(ctx context.Context, c imapConn, cp *store.EmailCheckpoi
 			if len(part.uids) == 0 {
 				continue
 			}
-			var msgs []*imapclient.FetchMessageBuffer
-			err := c.wait("fetch bodies", func() (err error) {
-				msgs, err = c.Fetch(imap.UIDSetNum(part.uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{part.section}}).Collect()
-				return err
-			})
+			msgs, no, err := f.fetchAll(c, "fetch bodies", part.uids, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{part.section}}, hasBody)
 			if err != nil {
-				return fmt.Errorf("fetch bodies: %w", err)
+				return err
 			}
-			for _, m := range msgs {
-				if len(m.BodySection) > 0 {
-					got[m.UID] = m.BodySection[0].Bytes
-				}
+			for u, m := range msgs {
+				bodies[u] = m.BodySection[0].Bytes
 			}
+			maps.Copy(refused, no)
+		}
+		var chunkUIDs []imap.UID
+		for _, m := range sizes[:k] {
+			chunkUIDs = append(chunkUIDs, m.UID)
+		}
+		if err := f.refusedAgain(cp.UIDValidity, chunkUIDs, refused); err != nil {
+			return fmt.Errorf("fetch: %w", err)
 		}
 		ins := make([]fetched, 0, k)
 		for _, m := range sizes[:k] {
-			raw, ok := got[m.UID]
-			if !ok {
-				// Expunged since its size came, or the server did not
-				// answer for it: never skipped past; the next session
-				// searches again and finds it, or not.
-				return fmt.Errorf("fetch bodies: no body of UID %d", m.UID)
+			if why, no := refused[m.UID]; no {
+				in, err := f.unserved(c, cp.UIDValidity, m, why)
+				if err != nil {
+					return err
+				}
+				ins = append(ins, in)
+				continue
 			}
-			ins = append(ins, fetched{uid: uint32(m.UID), raw: raw, size: m.RFC822Size, internalDate: m.InternalDate,
+			ins = append(ins, fetched{uid: uint32(m.UID), raw: bodies[m.UID], size: m.RFC822Size, internalDate: m.InternalDate,
 				headerOnly: m.RFC822Size > f.ch.o.MaxMessageBytes})
 		}
 		if err := f.takeAll(ctx, ins); err != nil {
@@ -558,6 +583,7 @@ func (f *fetcher) batch(ctx context.Context, c imapConn, cp *store.EmailCheckpoi
 			return err
 		}
 	}
+	f.forgetRefusals(cp.UIDValidity, uids)
 	if !advance {
 		f.update(func(s *MailboxStatus) { s.Taken += int64(len(done)) })
 		return nil

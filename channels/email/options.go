@@ -27,6 +27,11 @@ const (
 	// failure in a row doubles it, up to DefaultMaxBackoff, ±20 %.
 	DefaultMinBackoff = time.Second
 	DefaultMaxBackoff = 5 * time.Minute
+	// DefaultRefusalSpan is how long a message must have been refused
+	// (over maxRefusals sessions at least) before it is taken in from
+	// what the server serves of it: a server's passing trouble lasts
+	// less.
+	DefaultRefusalSpan = 10 * time.Minute
 	// dialTimeout bounds a connection's setup.
 	dialTimeout = 30 * time.Second
 	// batchSize is how many messages are fetched, committed, flagged and
@@ -173,6 +178,9 @@ type Options struct {
 	AuthservID string
 	// MinBackoff and MaxBackoff: zero means the defaults.
 	MinBackoff, MaxBackoff time.Duration
+	// RefusalSpan: zero means DefaultRefusalSpan, negative none (the
+	// sessions alone count).
+	RefusalSpan time.Duration
 	// OnStatus, if set, is told each change of a mailbox's status, on
 	// the mailbox's goroutine; it must not block.
 	OnStatus func(MailboxStatus)
@@ -214,6 +222,12 @@ func (o *Options) check() error {
 	}
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	switch {
+	case o.RefusalSpan == 0:
+		o.RefusalSpan = DefaultRefusalSpan
+	case o.RefusalSpan < 0:
+		o.RefusalSpan = 0
 	}
 	if o.MinBackoff <= 0 {
 		o.MinBackoff = DefaultMinBackoff

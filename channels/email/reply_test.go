@@ -3,16 +3,19 @@ package email
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"mime"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-smtp"
 
 	"github.com/switchboard/switchboard/channels/email/emailtest"
 	"github.com/switchboard/switchboard/router"
@@ -275,5 +278,87 @@ func TestReplyChosenCc(t *testing.T) {
 	got = sink.Wait(t, waitBound)
 	if strings.Join(got.To, ",") != "ada@customer.example,carol@customer.example" {
 		t.Errorf("RCPT TO: got %v, want Ada and Carol", got.To)
+	}
+}
+
+// A Cc the server refuses for good (550 at RCPT: a colleague who left)
+// is dropped from the envelope and the reply goes to the customer and
+// the other Cc, its header unchanged, the drop on the contact's
+// timeline; a 4xx to a Cc is retried, the whole message; the customer
+// refused fails the reply for good, and nothing is sent.
+func TestReplyRefusedCc(t *testing.T) {
+	srv := newIMAPServer(t, nil)
+	sink := emailtest.NewSMTPSink(t, "", "")
+	e := newEnv(t)
+	e.withSender(sink, func(o *SenderOptions) { o.Timeline = e.rt })
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", mkMail("q1@customer.example", "Ada <ada@customer.example>", "Invoice", "Where is it?",
+		"Cc: Bob <bob@customer.example>, Gone <gone@customer.example>"))
+	e.start(nil, srv.mailbox("support"))
+	e.waitUID("support", 1)
+	c := e.emailContacts()[0]
+	gone := &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 4, 1}, Message: "Recipient address rejected: Access denied"}
+	var bobBusy, adaGone atomic.Bool // Bob answered 4xx once; Ada refused
+	sink.RefuseRcpt(func(to string) error {
+		switch {
+		case to == "gone@customer.example":
+			return gone
+		case to == "bob@customer.example" && bobBusy.CompareAndSwap(true, false):
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+		case to == "ada@customer.example" && adaGone.Load():
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
+		}
+		return nil
+	})
+	dropped := func() []string {
+		t.Helper()
+		events, err := e.db.Timeline(context.Background(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, ev := range events {
+			if ev.Event == EventCcDropped {
+				out = append(out, ev.Reason)
+			}
+		}
+		return out
+	}
+
+	m := e.agentReply(c.ID, "Here it is.")
+	got := sink.Wait(t, waitBound)
+	if strings.Join(got.To, ",") != "ada@customer.example,bob@customer.example" {
+		t.Errorf("RCPT TO accepted: %v, want Ada and Bob", got.To)
+	}
+	h, _, _ := readMessage(t, got)
+	if cc, _ := h.AddressList("Cc"); len(cc) != 2 || cc[0].Address != "bob@customer.example" || cc[1].Address != "gone@customer.example" {
+		t.Errorf("Cc header %v, want Bob and Gone as the customer wrote them", cc)
+	}
+	e.waitDelivery(c.ID, m.Seq, func(d *router.Delivery) bool { return d.Status == router.DeliverySent && d.Attempts == 1 })
+	want := fmt.Sprintf("message %d sent; refused by the server and dropped from Cc: gone@customer.example (550 5.4.1 Recipient address rejected: Access denied)", m.Seq)
+	if got := dropped(); len(got) != 1 || got[0] != want {
+		t.Errorf("timeline: %q, want one %s event %q", got, EventCcDropped, want)
+	}
+
+	// Bob busy once: the whole reply waits and goes to both again.
+	bobBusy.Store(true)
+	m = e.agentReply(c.ID, "Second.")
+	got = sink.Wait(t, waitBound)
+	if strings.Join(got.To, ",") != "ada@customer.example,bob@customer.example" {
+		t.Errorf("RCPT TO accepted: %v, want Ada and Bob", got.To)
+	}
+	e.waitDelivery(c.ID, m.Seq, func(d *router.Delivery) bool { return d.Status == router.DeliverySent && d.Attempts == 2 })
+	if n := len(dropped()); n != 2 {
+		t.Errorf("%d %s events, want one a reply sent", n, EventCcDropped)
+	}
+
+	// The customer refused: failed for good, sent to no one.
+	adaGone.Store(true)
+	m = e.agentReply(c.ID, "Third.")
+	d := e.waitDelivery(c.ID, m.Seq, func(d *router.Delivery) bool { return d.Status == router.DeliveryFailed })
+	if !strings.Contains(d.Reason, "send to ada@customer.example: 550 5.1.1 No such user") || d.Attempts != 1 {
+		t.Errorf("got %+v, want failed after one attempt, naming the customer's address and the 550", d)
+	}
+	if n := len(sink.Received); n != 0 {
+		t.Errorf("the server got %d messages, want none", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"log/slog"
 	"net"
 	"os"
 	"slices"
@@ -85,7 +86,28 @@ type SenderOptions struct {
 	// MaxAttachmentBytes bounds a reply's files together
 	// (attachments.max_message_bytes); 0: only Files' limit per file.
 	MaxAttachmentBytes int64
+	// Timeline, if set, records on the contact's timeline the Cc a reply
+	// went without (EventCcDropped): *router.Router. Nil only logs it.
+	Timeline Timeline
+	// Logger: nil logs nothing.
+	Logger *slog.Logger
 }
+
+// Timeline records an event on a live contact's timeline;
+// *router.Router implements it.
+type Timeline interface {
+	RecordEvent(ctx context.Context, contactID, agentID, event, reason string) error
+}
+
+var _ Timeline = (*router.Router)(nil)
+
+// EventCcDropped is the timeline event of a reply sent without some of
+// its Cc, whom the SMTP server refused for good (a 5xx to RCPT: a
+// colleague who left): its reason names the message, each address and
+// the server's answer ("message 4 sent; refused by the server and
+// dropped from Cc: bob@example.com (550 5.4.1 Recipient address
+// rejected)").
+const EventCcDropped = "email_cc_dropped"
 
 // Sender delivers agents' replies on email contacts as threaded mail
 // over SMTP: the outbox's Sender for router.ChannelEmail. It is safe for
@@ -104,6 +126,9 @@ func NewSender(o SenderOptions) (*Sender, error) {
 	if err := checkMessageIDKey(o.MessageIDKey); err != nil {
 		return nil, fmt.Errorf("email: sender options: %w", err)
 	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 	return &Sender{o: o}, nil
 }
 
@@ -111,17 +136,53 @@ func NewSender(o SenderOptions) (*Sender, error) {
 // conversation's last message from them, with its files. A 5xx answer,
 // a customer without an address, a queue without a From, and a file
 // missing from Files or over the limits wrap outbox.ErrPermanent: the
-// message fails with that reason rather than go without its file.
-// Other failures are retried by the outbox.
+// message fails with that reason rather than go without its file. A Cc
+// the server refuses with a 5xx is dropped from the envelope (the
+// header keeps it) and the message goes to the others, the drop
+// recorded on the contact's timeline (EventCcDropped). Other failures
+// are retried by the outbox.
 func (s *Sender) Send(ctx context.Context, o outbox.Outbound) (router.DeliveryStatus, error) {
 	raw, rcpts, from, err := s.compose(ctx, o)
 	if err != nil {
 		return "", err
 	}
-	if err := s.submit(ctx, from, rcpts, raw); err != nil {
+	dropped, err := s.submit(ctx, from, rcpts, raw)
+	if err != nil {
 		return "", err
 	}
+	if len(dropped) > 0 {
+		s.recordDropped(ctx, o, dropped)
+	}
 	return router.DeliverySent, nil
+}
+
+// droppedCc is a Cc the server refused for good: the message went
+// without it.
+type droppedCc struct {
+	addr  string
+	reply *smtp.SMTPError
+}
+
+// recordDropped records on o's contact's timeline that its message went
+// without dropped. The message is sent: a failure to record is logged,
+// never the send's.
+func (s *Sender) recordDropped(ctx context.Context, o outbox.Outbound, dropped []droppedCc) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "message %d sent; refused by the server and dropped from Cc:", o.Message.Seq)
+	for i, d := range dropped {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, " %s (%s)", d.addr, serverWords(smtpReply(d.reply)))
+	}
+	log := s.o.Logger.With("contact", o.Contact.ID, "seq", o.Message.Seq, "dropped", len(dropped))
+	if s.o.Timeline == nil {
+		log.Warn("email: Cc refused by the server; the reply went to the others")
+		return
+	}
+	if err := s.o.Timeline.RecordEvent(ctx, o.Contact.ID, "", EventCcDropped, truncate(b.String(), router.MaxTextLen)); err != nil {
+		log.Warn("email: Cc refused by the server; the reply went to the others, but the drop is not on the timeline", "err", err)
+	}
 }
 
 // compose writes the message of o (headers, text and HTML parts, the
@@ -342,12 +403,15 @@ func replySubject(subject, contactID string) string {
 	return s
 }
 
-// submit hands raw to the SMTP server.
-func (s *Sender) submit(ctx context.Context, from string, rcpts []string, raw []byte) error {
+// submit hands raw to the SMTP server for rcpts: the customer, then
+// the Cc, as compose gives them. A Cc refused with a 5xx is left out
+// and returned in dropped; the customer refused, or any recipient
+// refused with a 4xx, fails the whole submission (smtpError).
+func (s *Sender) submit(ctx context.Context, from string, rcpts []string, raw []byte) (dropped []droppedCc, err error) {
 	d := net.Dialer{Timeout: smtpTimeout}
 	conn, err := d.DialContext(ctx, "tcp", s.o.SMTP.Addr)
 	if err != nil {
-		return fmt.Errorf("email: connect to %s: %w", s.o.SMTP.Addr, err)
+		return nil, fmt.Errorf("email: connect to %s: %w", s.o.SMTP.Addr, err)
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
@@ -363,7 +427,7 @@ func (s *Sender) submit(ctx context.Context, from string, rcpts []string, raw []
 	case StartTLS:
 		if c, err = smtp.NewClientStartTLS(conn, cfg); err != nil {
 			conn.Close()
-			return fmt.Errorf("email: starttls with %s: %w", s.o.SMTP.Addr, err)
+			return nil, fmt.Errorf("email: starttls with %s: %w", s.o.SMTP.Addr, err)
 		}
 	default:
 		c = smtp.NewClient(conn)
@@ -374,28 +438,80 @@ func (s *Sender) submit(ctx context.Context, from string, rcpts []string, raw []
 	case s.o.SMTP.OAuth != nil:
 		sc, err := s.o.SMTP.OAuth.client(s.o.SMTP.User, s.o.SMTP.Addr)
 		if err != nil {
-			return fmt.Errorf("email: authenticate: %w", err)
+			return nil, fmt.Errorf("email: authenticate: %w", err)
 		}
 		if err := c.Auth(sc); err != nil {
-			return smtpError("authenticate", err)
+			return nil, smtpError("authenticate", err)
 		}
 	case s.o.SMTP.User != "":
 		if err := c.Auth(sasl.NewPlainClient("", s.o.SMTP.User, s.o.SMTP.Password)); err != nil {
-			return smtpError("authenticate", err)
+			return nil, smtpError("authenticate", err)
 		}
 	}
-	if err := c.SendMail(from, rcpts, bytes.NewReader(raw)); err != nil {
-		return smtpError("send", err)
+	// MAIL, RCPT and DATA one by one, not SendMail, which gives up at
+	// the first recipient refused.
+	var opts *smtp.MailOptions
+	if !ascii(from) || slices.ContainsFunc(rcpts, func(a string) bool { return !ascii(a) }) {
+		opts = &smtp.MailOptions{UTF8: true}
+	}
+	if err := c.Mail(from, opts); err != nil {
+		return nil, smtpError("send", err)
+	}
+	for i, to := range rcpts {
+		err := c.Rcpt(to, nil)
+		var se *smtp.SMTPError
+		switch {
+		case err == nil:
+		case i > 0 && errors.As(err, &se) && permanent(se):
+			dropped = append(dropped, droppedCc{addr: to, reply: se})
+		case i == 0:
+			return nil, smtpError("send to "+to, err)
+		default:
+			return nil, smtpError("send to Cc "+to, err)
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return nil, smtpError("send", err)
+	}
+	if _, err := w.Write(raw); err != nil {
+		return nil, smtpError("send", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, smtpError("send", err)
 	}
 	_ = c.Quit() // accepted already: DATA was answered
-	return nil
+	return dropped, nil
 }
 
 // smtpError wraps outbox.ErrPermanent for a 5xx answer.
 func smtpError(step string, err error) error {
 	var se *smtp.SMTPError
-	if errors.As(err, &se) && se.Code >= 500 && se.Code < 600 {
-		return fmt.Errorf("%w: email: %s: %d %s", outbox.ErrPermanent, step, se.Code, se.Message)
+	if errors.As(err, &se) && permanent(se) {
+		return fmt.Errorf("%w: email: %s: %s", outbox.ErrPermanent, step, smtpReply(se))
 	}
 	return fmt.Errorf("email: %s: %w", step, err)
+}
+
+// permanent says whether the server's answer is a 5xx: no retry helps.
+func permanent(se *smtp.SMTPError) bool { return se.Code >= 500 && se.Code < 600 }
+
+// smtpReply is the server's answer as a reason shows it: its code, its
+// enhanced status code when it gave one, and its text.
+func smtpReply(se *smtp.SMTPError) string {
+	if se.EnhancedCode[0] > 0 {
+		return fmt.Sprintf("%d %d.%d.%d %s", se.Code, se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2], se.Message)
+	}
+	return fmt.Sprintf("%d %s", se.Code, se.Message)
+}
+
+// ascii says whether s is all ASCII: an address that is not needs
+// SMTPUTF8.
+func ascii(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -23,7 +23,15 @@ type fetched struct {
 	size         int64
 	internalDate time.Time
 	headerOnly   bool // over Options.MaxMessageBytes
+	// refused is, for a message the server would not serve (refused.go),
+	// its words; raw is then its header, or nil when it would not serve
+	// that either, and mail what is taken in.
+	refused string
+	mail    *Mail
 }
+
+// whole says whether raw is the whole message.
+func (in fetched) whole() bool { return !in.headerOnly && in.refused == "" }
 
 // ExternalID is the key a message of desk is stored under
 // (router.Message.ExternalID): one message per desk and Message-ID (or
@@ -52,7 +60,9 @@ func (f *fetcher) parse(in fetched) *Mail {
 func (f *fetcher) takeAll(ctx context.Context, ins []fetched) error {
 	mails := make([]*Mail, len(ins))
 	for i, in := range ins {
-		mails[i] = f.parse(in)
+		if mails[i] = in.mail; mails[i] == nil {
+			mails[i] = f.parse(in)
+		}
 	}
 	groups := takeGroups(mails)
 	sem := make(chan struct{}, takeParallel)
@@ -183,7 +193,9 @@ func (f *fetcher) takeParsed(ctx context.Context, in fetched, m *Mail) error {
 	// Acknowledged at most once, when the contact is created: a replay
 	// sends none (the rate limit that held one back is not kept across
 	// a restart, and a second would be worse than one lost to a crash).
-	if err != nil || !created || f.ch.ack == nil || Automatic(m) != "" {
+	// Never to a message whose header the server would not serve: its
+	// fields say whether the mail is automatic.
+	if err != nil || !created || f.ch.ack == nil || Automatic(m) != "" || in.refused != "" && in.raw == nil {
 		return err
 	}
 	if err := f.ch.ack.acknowledge(ctx, c, f.mb.Queue, m); err != nil {
@@ -322,7 +334,7 @@ func (f *fetcher) keepFiles(m *Mail, in fetched, notes []string) (_ []router.Att
 		return nil, notes, false
 	}
 	var out []router.Attachment
-	if !in.headerOnly {
+	if in.whole() {
 		if sha, size, err := files.Put(bytes.NewReader(in.raw)); err == nil {
 			out = append(out, router.Attachment{Name: rawName, Type: "message/rfc822", Size: size, SHA256: sha})
 			rawKept = true

@@ -84,7 +84,7 @@ func newEmail(cfg *config.Config, rt *router.Router, db *store.DB, in *intake.In
 // newEmailSender makes the sender of agents' replies on email contacts:
 // cfg's SMTP server, each queue's From (the first queue's for the
 // others), the agents' files from files.
-func newEmailSender(cfg *config.Config, db *store.DB, files *attachments.Store) (*email.Sender, error) {
+func newEmailSender(cfg *config.Config, rt *router.Router, db *store.DB, files *attachments.Store, log *slog.Logger) (*email.Sender, error) {
 	key, err := emailKey(context.Background(), cfg, db)
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func newEmailSender(cfg *config.Config, db *store.DB, files *attachments.Store) 
 	s := cfg.Email.SMTP
 	o := email.SenderOptions{Domain: cfg.Email.Domain, MessageIDKey: key, Store: db, Queues: map[string]email.From{},
 		Files: files, MaxAttachmentBytes: cfg.Attachments.MaxMessageBytes,
-		SMTP: email.SMTP{Addr: s.Addr(), User: s.User}}
+		SMTP: email.SMTP{Addr: s.Addr(), User: s.User}, Timeline: rt, Logger: log}
 	o.SMTP.Security = emailSecurity(s.Security)
 	switch {
 	case s.OAuth2.Set():

@@ -585,7 +585,7 @@ func build(cfg *config.Config, rt *router.Router, db *store.DB, tokens []config.
 			offerSrc.Close()
 			return nil, nil, nil, err
 		}
-		if mailSender, err = newEmailSender(cfg, db, files); err != nil {
+		if mailSender, err = newEmailSender(cfg, rt, db, files, log); err != nil {
 			offerSrc.Close()
 			return nil, nil, nil, err
 		}

@@ -37,6 +37,9 @@ type SMTPSink struct {
 	// error, or nil to accept. Guarded by mu.
 	reject   func(n int) error
 	attempts int // guarded by mu
+	// refuseRcpt, when set, answers each RCPT TO with what it returns
+	// for the address, nil accepting it. Guarded by mu.
+	refuseRcpt func(to string) error
 	// server is the running server, nil while stopped; guarded by mu.
 	server *smtp.Server
 	tls    *tls.Config
@@ -123,6 +126,14 @@ func (k *SMTPSink) Reject(f func(n int) error) {
 	k.reject = f
 }
 
+// RefuseRcpt makes the sink answer each RCPT TO with what f returns for
+// its address (an *smtp.SMTPError), nil accepting it.
+func (k *SMTPSink) RefuseRcpt(f func(to string) error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.refuseRcpt = f
+}
+
 // Wait returns the next message received, failing the test after d.
 func (k *SMTPSink) Wait(t testing.TB, d time.Duration) Received {
 	t.Helper()
@@ -177,6 +188,14 @@ func (s *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.k.mu.Lock()
+	refuse := s.k.refuseRcpt
+	s.k.mu.Unlock()
+	if refuse != nil {
+		if err := refuse(to); err != nil {
+			return err
+		}
+	}
 	s.to = append(s.to, to)
 	return nil
 }
