@@ -47,10 +47,7 @@ func TestThreadingRefusesForgedReferences(t *testing.T) {
 
 	take := func(raw string) {
 		t.Helper()
-		e.waitWaiting("support")
-		appendMail(t, srv.addr, srv.user, srv.pass, "Support", raw)
-		uid++
-		e.waitUID("support", uid)
+		uid = e.takeNext(t, srv, uid, raw)
 	}
 	subject := "Re: Invoice " + SubjectToken(victim.ID)
 	before := len(e.messages(victim.ID))
@@ -106,10 +103,7 @@ func TestThreadingJoinsGenuineReferences(t *testing.T) {
 
 	take := func(raw string) {
 		t.Helper()
-		e.waitWaiting("support")
-		appendMail(t, srv.addr, srv.user, srv.pass, "Support", raw)
-		uid++
-		e.waitUID("support", uid)
+		uid = e.takeNext(t, srv, uid, raw)
 	}
 	for _, tc := range []struct {
 		name, raw, body string
@@ -156,4 +150,14 @@ func answered(t *testing.T) (*env, *imapServer, router.Contact, router.Message) 
 	sink.Wait(t, waitBound)
 	e.waitDelivery(c.ID, reply.Seq, func(d *router.Delivery) bool { return d.Status == router.DeliverySent })
 	return e, srv, c, reply
+}
+
+// takeNext appends raw to the support mailbox once its fetcher waits,
+// and waits until it took it in as the UID after uid, which it returns.
+func (e *env) takeNext(t *testing.T, srv *imapServer, uid uint32, raw string) uint32 {
+	t.Helper()
+	e.waitWaiting("support")
+	appendMail(t, srv.addr, srv.user, srv.pass, "Support", raw)
+	e.waitUID("support", uid+1)
+	return uid + 1
 }
