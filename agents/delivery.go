@@ -84,7 +84,7 @@ func (h *Hub) deliver(n router.Notification) {
 // contact rings or is handled withholds its offers), for the agent who
 // holds the contact; typ is empty when nothing changed.
 func (h *Hub) refresh(n router.Notification) (typ string, data []byte) {
-	if n.Kind != router.NoteMessage || n.Message == nil || n.Contact == nil || !h.popper.Stale(*n.Message) {
+	if n.Kind != router.NoteMessage || n.Message == nil || n.Contact == nil || !h.popper.Stale(*n.Contact, *n.Message) {
 		return "", nil
 	}
 	c := *n.Contact

@@ -85,18 +85,25 @@ func Verify(ctx context.Context, s VerifyStore, rt ContactVerifier, contactID, a
 }
 
 // kept is the email and phone of contact c that stay on it once its
-// customer is verified: those the profile holds (held), and the
-// address its channel answers on (an email's sender, a text's number),
-// which the customer uses whether or not the profile knows it yet.
+// customer is verified. On a web chat, whose pre-chat form anyone may
+// fill with anyone's phone beside their own email, only those the
+// profile holds (held) stay. Elsewhere they stay: the address its
+// channel answers on (an email's sender, a text's number), and what an
+// integration's channel (a callback number, say) says, which is how the
+// firm reaches the customer.
 func kept(c router.Contact, held []store.Identity) (email, phone string) {
+	cu := c.Customer
+	if c.Channel != router.ChannelChat {
+		return cu.Email, cu.Phone
+	}
 	holds := func(kind, value string) bool {
 		n, err := Normalize(Identity{Kind: kind, Value: value})
 		return err == nil && slices.ContainsFunc(held, func(id store.Identity) bool { return id.Kind == n.Kind && id.Value == n.Value })
 	}
-	if cu := c.Customer; cu.Email != "" && (c.Channel == router.ChannelEmail || holds(store.IdentityEmail, cu.Email)) {
+	if cu.Email != "" && holds(store.IdentityEmail, cu.Email) {
 		email = cu.Email
 	}
-	if cu := c.Customer; cu.Phone != "" && (c.Channel == router.ChannelSMS || holds(store.IdentityPhone, cu.Phone)) {
+	if cu.Phone != "" && holds(store.IdentityPhone, cu.Phone) {
 		phone = cu.Phone
 	}
 	return email, phone

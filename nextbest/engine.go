@@ -462,15 +462,18 @@ func envOf(c router.Contact, p store.Customer, first []router.Message) offers.En
 	return env
 }
 
-// ChangesOffers reports whether m changes the offers of its contact: a
-// customer's message with a complaint keyword withholds them all, and a
-// text's STOP or START (consent.KeywordOf) opted the number out or back
-// in just before it joined the conversation.
-func (o *Engine) ChangesOffers(m router.Message) bool {
+// ChangesOffers reports whether m, a message of contact c, changes its
+// offers: a customer's message with a complaint keyword withholds them
+// all, and on an SMS contact a STOP or START (consent.KeywordOf) opted
+// the number out or back in just before it joined the conversation. (An
+// opt-out Twilio names by OptOutType alone, a word of the firm's own,
+// withholds the offers from the next screen pop on; an acceptance is
+// refused meanwhile, Outcome.)
+func (o *Engine) ChangesOffers(c router.Contact, m router.Message) bool {
 	if m.Direction != "in" {
 		return false
 	}
-	if k, _ := consent.KeywordOf(m.Body); k == consent.KeywordStop || k == consent.KeywordStart {
+	if k, _ := consent.KeywordOf(m.Body); c.Channel == router.ChannelSMS && (k == consent.KeywordStop || k == consent.KeywordStart) {
 		return true
 	}
 	return o.rules.ComplaintText(m.Body)
@@ -600,9 +603,12 @@ func (o *Engine) Outcome(ctx context.Context, oo screenpop.OfferOutcome) error {
 	rec := store.OfferOutcome{OfferID: oo.OfferID, ContactID: oo.ContactID, AgentID: oo.AgentID, Outcome: oo.Outcome, At: o.now()}
 	if ok {
 		rec.CustomerID, rec.Segment = p.ID, p.Segment
+	}
+	if ok && oo.Outcome == store.OutcomeAccepted {
 		// Withheld since it was shown (the customer texted STOP, took
-		// their consent back, complained): no outcome is recorded, not
-		// even a customer's yes to an offer nobody may make them now.
+		// their consent back, complained): no yes is recorded to an
+		// offer nobody may make them now. A no is: it starts the
+		// offer's cooldown, for when offers may be made again.
 		first, err := o.store.Messages(ctx, c.ID, 0, 1)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("nextbest: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
@@ -612,7 +618,7 @@ func (o *Engine) Outcome(ctx context.Context, oo screenpop.OfferOutcome) error {
 			return fmt.Errorf("nextbest: offer outcome: %w: %w", screenpop.ErrNotRecorded, err)
 		}
 		if reason, suppressed := o.rules.Suppressed(env); suppressed {
-			return router.Errorf(router.CodeConflict, "", "offers are withheld from this customer now (%s): no outcome is recorded", reason)
+			return router.Errorf(router.CodeConflict, "", "offers are withheld from this customer now (%s): an acceptance is not recorded", reason)
 		}
 	}
 	o.recordMu.Lock()

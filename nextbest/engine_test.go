@@ -418,7 +418,7 @@ func TestComplaintTypedLater(t *testing.T) {
 	}
 	hello := router.Message{Direction: "in", Body: "hello?"}
 	complaint := router.Message{Direction: "in", Body: "I was charged twice, this is unacceptable"}
-	if e.src.ChangesOffers(hello) || !e.src.ChangesOffers(complaint) || e.src.ChangesOffers(router.Message{Direction: "out", Body: complaint.Body}) {
+	if e.src.ChangesOffers(c, hello) || !e.src.ChangesOffers(c, complaint) || e.src.ChangesOffers(c, router.Message{Direction: "out", Body: complaint.Body}) {
 		t.Error("ChangesOffers: want true only for the customer's complaint")
 	}
 	for _, m := range []router.Message{hello, complaint} {
@@ -450,9 +450,15 @@ func TestStopDuringTheContact(t *testing.T) {
 	if err != nil || len(shown) == 0 {
 		t.Fatalf("screen pop offers: got %v, %v", shown, err)
 	}
+	chat := c
+	chat.Channel = router.ChannelChat
 	for body, want := range map[string]bool{"STOP": true, " yes ": true, "stop calling me": false, "hello": false} {
-		if got := e.src.ChangesOffers(router.Message{Direction: "in", Body: body}); got != want {
+		if got := e.src.ChangesOffers(c, router.Message{Direction: "in", Body: body}); got != want {
 			t.Errorf("ChangesOffers(%q) = %v, want %v", body, got, want)
+		}
+		// In a chat, "yes" and "stop" are words, not the number's consent.
+		if got := e.src.ChangesOffers(chat, router.Message{Direction: "in", Body: body}); got {
+			t.Errorf("ChangesOffers(%q) in a chat = true, want false", body)
 		}
 	}
 	if _, err := e.db.RecordConsent(e.ctx, consent.Entry{CustomerID: "ada", Channel: "sms", Address: "+15550004444", Action: consent.OptOut,
@@ -466,10 +472,14 @@ func TestStopDuringTheContact(t *testing.T) {
 	before := e.learner.Counts(shown[0].ID, "premium")
 	err = e.src.Outcome(e.ctx, screenpop.OfferOutcome{ContactID: c.ID, OfferID: shown[0].ID, Outcome: "accepted", AgentID: "alice"})
 	if !errors.Is(err, router.ErrConflict) {
-		t.Fatalf("an outcome after STOP: %v, want ErrConflict", err)
+		t.Fatalf("an acceptance after STOP: %v, want ErrConflict", err)
 	}
 	if got := e.learner.Counts(shown[0].ID, "premium"); got != before {
 		t.Errorf("learner: %+v, want %+v unchanged", got, before)
+	}
+	// A no is recorded: it starts the offer's cooldown.
+	if err := e.src.Outcome(e.ctx, screenpop.OfferOutcome{ContactID: c.ID, OfferID: shown[0].ID, Outcome: "declined", AgentID: "alice"}); err != nil {
+		t.Fatalf("a decline after STOP: %v, want it recorded", err)
 	}
 }
 

@@ -80,14 +80,14 @@ type OfferSource interface {
 // message withholds them): the desktop's screen pop is built again when
 // ChangesOffers says so (Builder.Stale).
 type MessageSensitive interface {
-	ChangesOffers(m router.Message) bool
+	ChangesOffers(c router.Contact, m router.Message) bool
 }
 
-// Stale reports whether m, a new message of a contact, changes what the
+// Stale reports whether m, a new message of contact c, changes what the
 // contact's screen pop shows, so that the desktop should get it again.
-func (b *Builder) Stale(m router.Message) bool {
+func (b *Builder) Stale(c router.Contact, m router.Message) bool {
 	s, ok := b.Offers.(MessageSensitive)
-	return ok && s.ChangesOffers(m)
+	return ok && s.ChangesOffers(c, m)
 }
 
 // OfferRequest is what the screen pop has read when it asks for offers,

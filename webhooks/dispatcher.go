@@ -658,7 +658,10 @@ func (d *Dispatcher) prune() {
 	upTo := last
 	d.mu.Lock()
 	for _, h := range d.hooks {
-		if !h.st.Disabled {
+		// Neither an unsubscribed webhook nor one the configuration
+		// refuses holds the log back: put again, a refused one gets
+		// what the retention kept.
+		if !h.st.Disabled && h.refused == "" {
 			upTo = min(upTo, h.st.Cursor)
 		}
 	}

@@ -279,12 +279,17 @@ func serve(ctx context.Context, cfg *config.Config, demo bool, logOut io.Writer)
 	case err := <-lost:
 		if err != nil {
 			// Another node leads, or may: stop everything now. The
-			// store refuses this node's writes already; what does not
-			// write first (the outbox's sends, the mailboxes' and the
-			// texts' intake) stops before the requests in flight are
-			// waited for, or it would send what the new leader sends.
+			// store refuses this node's writes already; new requests
+			// are answered 503 (a client retries on the leader), and
+			// what does not write first (the outbox's sends, the
+			// mailboxes' and the texts' intake) stops before the
+			// requests in flight are waited for, or it would send what
+			// the new leader sends.
 			failure = fmt.Errorf("ha: lost the lead: %w", err)
 			log.Error("stepping down", "err", err)
+			front.set(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				unavailable(w, "stepping down: this node lost the lead", "")
+			}))
 			in.Close()
 		}
 	case <-ctx.Done():

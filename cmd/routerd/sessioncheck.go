@@ -33,6 +33,14 @@ func checkSessions(ctx context.Context, db *store.DB, holders []sessionHolder, t
 			return
 		case <-ticks:
 		}
+		// The sockets first, then the store: a session that a socket
+		// holds was committed before its socket joined, so the store
+		// read after has it (read before, a login just committed could
+		// pass for ended).
+		sockets := make([]map[string]string, len(holders))
+		for i, h := range holders {
+			sockets[i] = h.Sessions()
+		}
 		held, err := db.SessionLogins(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -40,8 +48,8 @@ func checkSessions(ctx context.Context, db *store.DB, holders []sessionHolder, t
 			}
 			continue
 		}
-		for _, h := range holders {
-			for id, login := range h.Sessions() {
+		for i, h := range holders {
+			for id, login := range sockets[i] {
 				if id != "" && held[id] != login {
 					log.Info("sessions: a session ended elsewhere; its sockets closed", "login", login, "session", id)
 					h.EndSessions(login, []string{id})
