@@ -516,12 +516,19 @@ func TestReceiptsAnnounced(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.expect(typeMessage)
-	// The read's answer comes after the receipts of what came before it
-	// on this socket: a barrier, not a wait.
+	// The read's answer comes after its receipt: a barrier, not a wait.
+	// The writer's note that the message was delivered may come before
+	// the read or after it (the page answers as soon as it has it); a
+	// read is always a delivery too.
 	c.answer(c.request(typeRead, readData{UpToSeq: m.Seq}))
 	got := signals(sub, router.SignalReceipt, conv.ConversationID)
-	if len(got) < 2 || got[len(got)-1].ReadSeq != m.Seq || got[len(got)-1].DeliveredSeq != m.Seq || got[0].DeliveredSeq != m.Seq || got[0].ReadSeq != 0 {
-		t.Fatalf("receipts %+v, want delivered %d, then delivered and read %d", got, m.Seq, m.Seq)
+	if len(got) == 0 || got[len(got)-1].ReadSeq != m.Seq || got[len(got)-1].DeliveredSeq != m.Seq {
+		t.Fatalf("receipts %+v, want them to end delivered and read %d", got, m.Seq)
+	}
+	for _, r := range got {
+		if r.ReadSeq > r.DeliveredSeq {
+			t.Errorf("receipt %+v: read beyond what was delivered", r)
+		}
 	}
 	// Reading again moves nothing: nothing announced.
 	c.answer(c.request(typeRead, readData{UpToSeq: m.Seq}))

@@ -70,12 +70,17 @@ func (cn *conn) typing() {
 	}
 }
 
-// read records the customer's read mark (never beyond what was sent).
+// read records the customer's read mark (never beyond what was sent),
+// and the delivered one with it: what the page read it has, even when
+// the page's read overtakes the writer's note that it got the message.
 func (cn *conn) read(reqID string, d *readData) {
 	cn.mu.Lock()
 	id, upTo := cn.contactID, min(d.UpToSeq, cn.lastMsg)
 	cn.mu.Unlock()
-	cn.ch.setReceipt(id, func(r *Receipt) { r.ReadSeq = max(r.ReadSeq, upTo) })
+	cn.ch.setReceipt(id, func(r *Receipt) {
+		r.ReadSeq = max(r.ReadSeq, upTo)
+		r.DeliveredSeq = max(r.DeliveredSeq, upTo)
+	})
 	if reqID != "" {
 		cn.pushJSON(typeAck, reqID, readData{UpToSeq: upTo})
 	}
