@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -553,6 +554,31 @@ func TestNoReceiptAfterTheEnd(t *testing.T) {
 	r.answer(r.request(typeRead, readData{UpToSeq: 5}))
 	if got, ok := e.chat.Receipts(conv.ConversationID); ok {
 		t.Errorf("a receipt of the ended conversation: %+v", got)
+	}
+}
+
+// A page that resumes past an agent's internal note is told its number:
+// the customer never gets the note, and the page's resume point would
+// otherwise stick before it, every reconnect sending again what the page
+// has.
+func TestResumeSkipsNotes(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	c, conv := e.acceptedChat()
+	note, _, err := e.router.AddMessage(ctx, conv.ConversationID, router.Message{Direction: router.DirectionNote, Author: "alice", Body: "VIP, be nice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.router.AddMessage(ctx, conv.ConversationID, router.Message{Direction: "in", Author: "Ada", Body: "still there?"}); err != nil {
+		t.Fatal(err)
+	}
+	c.ws.Close()
+	r := e.dial(nil)
+	f := r.answer(r.request(typeResume, resumeData{ConversationID: conv.ConversationID, Token: conv.Token, LastSeq: note.Seq - 1}))
+	var got conversationData
+	r.decode(f, &got)
+	if !slices.Equal(got.SkippedSeqs, []int{note.Seq}) {
+		t.Errorf("resumed after %d: skipped %v, want the note's %d", note.Seq-1, got.SkippedSeqs, note.Seq)
 	}
 }
 

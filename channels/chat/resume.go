@@ -46,6 +46,10 @@ type conversationData struct {
 	// messages between last_seq and it were not, and a "history" request
 	// with it as before_seq reads them, a page at a time.
 	HistoryBefore int `json:"history_before,omitempty"`
+	// SkippedSeqs are the numbers after last_seq, among the messages
+	// sent, of the agents' internal notes, which the customer never
+	// gets: the page's resume point moves past them.
+	SkippedSeqs []int `json:"skipped_seqs,omitempty"`
 }
 
 // historyData is the ack of a history request: the page of messages, and
@@ -137,6 +141,11 @@ func (cn *conn) bind(reqID, typ string, ct router.Contact, lastSeq int, now time
 	history = slices.DeleteFunc(history, func(m router.Message) bool { return m.Seq <= lastSeq })
 	if len(history) > 0 && history[0].Seq > lastSeq+1 {
 		ans.HistoryBefore = history[0].Seq
+	}
+	for _, m := range history {
+		if !m.ForCustomer() {
+			ans.SkippedSeqs = append(ans.SkippedSeqs, m.Seq)
+		}
 	}
 	cn.pushJSON(typ, reqID, ans)
 

@@ -20,6 +20,7 @@ let saved = load(KEY);           // {conversation_id, token, expires_at}
 let outbox = new Map(Object.entries(load(OUTBOX) || {})); // client_id -> body
 const bubbles = new Map();       // client_id -> li, for messages not yet acked
 const seen = new Map();          // seq -> li
+const skipped = new Set();       // seqs of the agents' notes, never sent here
 const requests = new Map();      // request id -> {kind, clientID}
 let lastSeq = 0;
 let maxOutSeq = 0;
@@ -86,6 +87,8 @@ function handle(f) {
       }
       mode = d.mode;
       addUntil = d.add_until ? new Date(d.add_until) : null;
+      for (const seq of d.skipped_seqs || []) skipped.add(seq);
+      advance();
       // A long conversation resumes with its latest messages; the
       // earlier ones are read a page at a time.
       if (d.history_before && (!historyBefore || d.history_before < historyBefore)) setEarlier(d.history_before);
@@ -365,13 +368,27 @@ function setEarlier(seq) {
   $('earlier').disabled = false;
 }
 
+// has says whether the page has message seq, or knows it never will (an
+// agent's note).
+function has(seq) {
+  return seen.has(seq) || skipped.has(seq);
+}
+
 // firstRun is the last seq of the run without gaps that starts at the
 // smallest seq the page has (earlier pages are read on demand).
 function firstRun() {
   if (seen.size === 0) return 0;
   let s = Math.min(...seen.keys());
-  while (seen.has(s + 1)) s++;
+  while (has(s + 1)) s++;
   return s;
+}
+
+// advance moves the resume point to the end of the run without gaps:
+// an agent's message may come after a later one of the customer's, and
+// a resume from the highest seq would never bring it.
+function advance() {
+  while (has(lastSeq + 1)) lastSeq++;
+  if (lastSeq === 0 || !has(lastSeq)) lastSeq = firstRun();
 }
 
 function addMessage(m, earlier) {
@@ -390,11 +407,7 @@ function addMessage(m, earlier) {
   li.dataset.seq = String(m.seq);
   if (m.direction === 'in') mark(li, 'Delivered');
   seen.set(m.seq, li);
-  // Resume from the end of the run without gaps: an agent's message may
-  // come after a later one of the customer's, and a resume from the
-  // highest seq would never bring it.
-  while (seen.has(lastSeq + 1)) lastSeq++;
-  if (lastSeq === 0 || !seen.has(lastSeq)) lastSeq = firstRun();
+  advance();
   if (m.direction === 'out') maxOutSeq = Math.max(maxOutSeq, m.seq);
   if (earlier) return;
   scrollDown();
@@ -446,6 +459,7 @@ $('form').addEventListener('submit', (e) => {
   $('f-submit').disabled = true;
   $('messages').replaceChildren();
   seen.clear();
+  skipped.clear();
   setEarlier(0);
   lastSeq = maxOutSeq = readSent = 0;
 });
@@ -503,6 +517,7 @@ $('again').addEventListener('click', () => {
   client.fresh();
   $('messages').replaceChildren();
   seen.clear();
+  skipped.clear();
   setEarlier(0);
   bubbles.clear();
   lastSeq = maxOutSeq = readSent = 0;
