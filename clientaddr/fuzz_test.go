@@ -127,3 +127,17 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLimitKey: any client address text gets a key without panicking,
+// and a key is its own key (counted once, however often it is asked).
+func FuzzLimitKey(f *testing.F) {
+	for _, s := range []string{"203.0.113.9", "2001:db8:1:2::1", "fe80::1%eth0", "::ffff:203.0.113.9", "", "not an address", "2001:db8::/64"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		k := LimitKey(addr)
+		if again := LimitKey(k); again != k {
+			t.Errorf("LimitKey(%q) = %q, whose key is %q", addr, k, again)
+		}
+	})
+}
